@@ -1,0 +1,145 @@
+// The differentiation API: valueAndGrad, grad, vjp, customVjp, noGrad.
+// Inputs are trees of tensors (a tensor, an array, or a record of them); gradients come back
+// in the same structure. Differentiation is first order: a valueAndGrad inside another
+// treats the outer values as constants.
+import { ShapeError } from '../errors.ts';
+import { ledger } from '../tensor/ledger.ts';
+import { full, view, type Tensor } from '../tensor/tensor.ts';
+import { add } from './ops.ts';
+import { backward, record, Trace, withTrace, checkFinite } from './tape.ts';
+
+export type TensorTree = Tensor | readonly TensorTree[] | { readonly [key: string]: TensorTree };
+
+function isTensor(x: unknown): x is Tensor {
+  return typeof x === 'object' && x !== null && 'data' in x && 'shape' in x && 'entry' in x;
+}
+
+/** Leaves of a tree in a fixed order (array order, then record keys in insertion order). */
+export function leaves(tree: TensorTree): Tensor[] {
+  const out: Tensor[] = [];
+  const walk = (t: TensorTree): void => {
+    if (isTensor(t)) out.push(t);
+    else if (Array.isArray(t)) for (const c of t) walk(c);
+    else for (const k of Object.keys(t)) walk((t as Record<string, TensorTree>)[k]);
+  };
+  walk(tree);
+  return out;
+}
+
+/** Rebuild `tree`'s structure with leaves mapped by `f`. */
+export function mapTree<T extends TensorTree>(tree: T, f: (t: Tensor, i: number) => Tensor): T {
+  let i = 0;
+  const walk = (t: TensorTree): TensorTree => {
+    if (isTensor(t)) return f(t, i++);
+    if (Array.isArray(t)) return t.map(walk);
+    const o: Record<string, TensorTree> = {};
+    for (const k of Object.keys(t)) o[k] = walk((t as Record<string, TensorTree>)[k]);
+    return o;
+  };
+  return walk(tree) as T;
+}
+
+export type LossOutput<A> = Tensor | { loss: Tensor; aux: A };
+
+export interface ValueAndGrad<T, A> {
+  value: Tensor;
+  grads: T;
+  aux: A | undefined;
+}
+
+function splitLoss<A>(out: LossOutput<A>): { loss: Tensor; aux: A | undefined } {
+  return isTensor(out) ? { loss: out, aux: undefined } : { loss: out.loss, aux: out.aux };
+}
+
+/**
+ * Evaluate f(params, ...rest) and the gradient of its scalar result with respect to every
+ * leaf of `params` (zeros where the result does not depend on a leaf). Gradients are
+ * counted in the ledger as 'grad'. f may return { loss, aux } to pass extra values out.
+ */
+export function valueAndGrad<T extends TensorTree, R extends unknown[], A = never>(
+  f: (params: T, ...rest: R) => LossOutput<A>,
+): (params: T, ...rest: R) => ValueAndGrad<T, A> {
+  return (params, ...rest) => {
+    const { out, vjpFn, aux } = vjpWithAux(f, params, ...rest);
+    if (out.size !== 1) {
+      throw new ShapeError(`valueAndGrad: the function must return a scalar loss, got shape [${out.shape.join(', ')}]`);
+    }
+    const grads = vjpFn(full(out.shape, 1));
+    // Gradients are handed to the caller: all of them are live together when we return.
+    out.touch();
+    for (const g of leaves(grads)) {
+      ledger.recategorize(g.entry, 'grad');
+      g.touch();
+    }
+    return { value: out, grads, aux };
+  };
+}
+
+/** Gradient only. */
+export function grad<T extends TensorTree, R extends unknown[]>(f: (params: T, ...rest: R) => LossOutput<unknown>) {
+  const vg = valueAndGrad(f);
+  return (params: T, ...rest: R): T => vg(params, ...rest).grads;
+}
+
+function vjpWithAux<T extends TensorTree, R extends unknown[], A>(
+  f: (params: T, ...rest: R) => LossOutput<A>,
+  params: T,
+  ...rest: R
+) {
+  const trace = new Trace();
+  // Differentiate through fresh views so the caller's tensors are never marked.
+  const inputs = mapTree(params, (p) => {
+    const v = view(p, p.shape);
+    v.trace = trace;
+    return v;
+  });
+  const { loss, aux } = splitLoss(withTrace(trace, () => f(inputs, ...rest)));
+  const inLeaves = leaves(inputs);
+  let used = false;
+  const vjpFn = (cotangent: Tensor): T => {
+    if (used) throw new Error('vjp: the backward function can be called only once (its tape is consumed)');
+    used = true;
+    if (cotangent.shape.length !== loss.shape.length || cotangent.shape.some((d, i) => d !== loss.shape[i])) {
+      throw new ShapeError(`vjp: cotangent shape [${cotangent.shape.join(', ')}] differs from output shape [${loss.shape.join(', ')}]`);
+    }
+    const gs = loss.trace === trace ? backward(trace, loss, cotangent, inLeaves, add) : inLeaves.map(() => null);
+    return mapTree(params, (p, i) => gs[i] ?? full(p.shape, 0));
+  };
+  return { out: loss, vjpFn, aux };
+}
+
+/** Evaluate f and return its output plus a function mapping an output cotangent to input cotangents. */
+export function vjp<T extends TensorTree, R extends unknown[]>(
+  f: (params: T, ...rest: R) => Tensor,
+  params: T,
+  ...rest: R
+): { out: Tensor; vjpFn: (cotangent: Tensor) => T } {
+  const { out, vjpFn } = vjpWithAux(f, params, ...rest);
+  return { out, vjpFn };
+}
+
+/** Run fn with nothing recorded on any tape (inference, parameter updates). */
+export function noGrad<T>(fn: () => T): T {
+  return withTrace(null, fn);
+}
+
+/**
+ * An op with a user-defined backward, JAX style: `forward` returns the output and the
+ * residuals it wants to keep; `backward(residuals, g)` returns one cotangent (or null) per
+ * input. Feedback alignment, straight-through and synthetic gradients are built on it.
+ */
+export function customVjp<X extends Tensor[]>(
+  name: string,
+  forward: (...inputs: X) => { out: Tensor; saved?: Tensor[] },
+  backwardFn: (saved: readonly Tensor[], g: Tensor, inputs: X) => ReadonlyArray<Tensor | null>,
+): (...inputs: X) => Tensor {
+  return (...inputs: X): Tensor => {
+    const { out: raw, saved = [] } = noGrad(() => forward(...inputs));
+    for (const x of inputs) x.touch();
+    // A fresh node output, so a forward that returns an input (or a view) stays well defined.
+    const out = raw.trace === null && !inputs.includes(raw) ? raw : view(raw, raw.shape);
+    checkFinite(name, out, inputs, 'forward');
+    record(name, inputs, out, saved, (g) => backwardFn(saved, g, inputs));
+    return out;
+  };
+}

@@ -1,0 +1,527 @@
+// The primitive ops. Each is one declarative record beside its forward: the forward kernel
+// call, which residuals it saves, and its VJP as a function of those residuals only.
+// Composite ops (in functional.ts and src/nn) are built from these.
+import { ShapeError } from '../errors.ts';
+import { backend } from '../kernels/index.ts';
+import type { BinaryOp, UnaryOp } from '../kernels/backend.ts';
+import { empty, sizeOf, view, type Shape, Tensor } from '../tensor/tensor.ts';
+import { checkFinite, record } from './tape.ts';
+
+export interface OpRecord<A> {
+  readonly name: string;
+  /** Computes the output and the residuals the VJP needs. */
+  forward(inputs: readonly Tensor[], attrs: A): { out: Tensor; saved: Tensor[] };
+  /** Cotangent of each input from the output cotangent and the saved residuals. */
+  vjp(g: Tensor, saved: readonly Tensor[], attrs: A, inputShapes: readonly Shape[]): Array<Tensor | null>;
+}
+
+/** Every primitive by name: the gradient-check suite iterates this table. */
+export const OPS = new Map<string, OpRecord<never>>();
+
+function define<A>(rec: OpRecord<A>): (inputs: readonly Tensor[], attrs: A) => Tensor {
+  OPS.set(rec.name, rec as OpRecord<never>);
+  return (inputs, attrs) => {
+    const { out, saved } = rec.forward(inputs, attrs);
+    // Inputs are in use until the output exists (stamped after it is allocated).
+    for (const x of inputs) x.touch();
+    checkFinite(rec.name, out, inputs, 'forward');
+    const shapes = inputs.map((x) => x.shape);
+    record(rec.name, inputs, out, saved, (g) => rec.vjp(g, saved, attrs, shapes));
+    return out;
+  };
+}
+
+const fmt = (s: Shape) => `[${s.join(', ')}]`;
+
+/** Numpy broadcasting of two shapes, naming `op` on mismatch. */
+export function broadcastShapes(op: string, a: Shape, b: Shape): number[] {
+  const rank = Math.max(a.length, b.length);
+  const out = new Array<number>(rank);
+  for (let i = 0; i < rank; i++) {
+    const da = a[a.length - rank + i] ?? 1;
+    const db = b[b.length - rank + i] ?? 1;
+    if (da !== db && da !== 1 && db !== 1) throw new ShapeError(`${op}: shapes ${fmt(a)} and ${fmt(b)} do not broadcast`);
+    out[i] = da === 1 ? db : da;
+  }
+  return out;
+}
+
+function normAxis(op: string, axis: number, rank: number): number {
+  const a = axis < 0 ? axis + rank : axis;
+  if (!Number.isInteger(a) || a < 0 || a >= rank) throw new ShapeError(`${op}: axis ${axis} out of range for rank ${rank}`);
+  return a;
+}
+
+// ---------------------------------------------------------------- kernel helpers (no tape)
+
+export function kUnary(op: UnaryOp, x: Tensor): Tensor {
+  const out = empty(x.shape);
+  backend().unary(op, x.data, out.data);
+  return out;
+}
+
+export function kBinary(op: BinaryOp, a: Tensor, b: Tensor, name: string = op): Tensor {
+  const shape = broadcastShapes(name, a.shape, b.shape);
+  const out = empty(shape);
+  backend().binary(op, a.data, a.shape, b.data, b.shape, out.data, shape);
+  return out;
+}
+
+/** Sum `g` down to `shape` (undoing broadcasting). */
+export function sumToShape(g: Tensor, shape: Shape): Tensor {
+  if (g.shape.length === shape.length && g.shape.every((d, i) => d === shape[i])) return g;
+  let cur = g;
+  const lead = g.rank - shape.length;
+  // Collapse leading axes in one reduction: view as [prod(lead), rest].
+  if (lead > 0) {
+    const outer = sizeOf(g.shape.slice(0, lead));
+    const rest = g.shape.slice(lead);
+    const out = empty(rest);
+    backend().reduce('sum', cur.data, out.data, 1, outer, sizeOf(rest));
+    cur = out;
+  }
+  for (let d = 0; d < shape.length; d++) {
+    if (shape[d] === 1 && cur.shape[d] !== 1) {
+      const outShape = cur.shape.map((s, i) => (i === d ? 1 : s));
+      const out = empty(outShape);
+      backend().reduce('sum', cur.data, out.data, sizeOf(cur.shape.slice(0, d)), cur.shape[d], sizeOf(cur.shape.slice(d + 1)));
+      cur = out;
+    }
+  }
+  return cur.shape.length === shape.length ? cur : view(cur, shape);
+}
+
+// ---------------------------------------------------------------- elementwise binary
+
+const addOp = define<null>({
+  name: 'add',
+  forward: ([a, b]) => ({ out: kBinary('add', a, b), saved: [] }),
+  vjp: (g, _s, _a, [sa, sb]) => [sumToShape(g, sa), sumToShape(g, sb)],
+});
+const subOp = define<null>({
+  name: 'sub',
+  forward: ([a, b]) => ({ out: kBinary('sub', a, b), saved: [] }),
+  vjp: (g, _s, _a, [sa, sb]) => [sumToShape(g, sa), sumToShape(neg(g), sb)],
+});
+const mulOp = define<null>({
+  name: 'mul',
+  forward: ([a, b]) => ({ out: kBinary('mul', a, b), saved: [a, b] }),
+  vjp: (g, [a, b], _a, [sa, sb]) => [sumToShape(mul(g, b), sa), sumToShape(mul(g, a), sb)],
+});
+const divOp = define<null>({
+  name: 'div',
+  forward: ([a, b]) => ({ out: kBinary('div', a, b), saved: [a, b] }),
+  vjp: (g, [a, b], _a, [sa, sb]) => [
+    sumToShape(div(g, b), sa),
+    sumToShape(neg(div(mul(g, a), mul(b, b))), sb),
+  ],
+});
+// Subgradient convention: ties send the gradient to `a`.
+const maximumOp = define<null>({
+  name: 'maximum',
+  forward: ([a, b]) => ({ out: kBinary('max', a, b, 'maximum'), saved: [a, b] }),
+  vjp: (g, [a, b], _a, [sa, sb]) => {
+    const bWins = kBinary('gt', b, a);
+    return [sumToShape(mul(g, sub(onesLike(bWins), bWins)), sa), sumToShape(mul(g, bWins), sb)];
+  },
+});
+
+export const add = (a: Tensor, b: Tensor): Tensor => addOp([a, b], null);
+export const sub = (a: Tensor, b: Tensor): Tensor => subOp([a, b], null);
+export const mul = (a: Tensor, b: Tensor): Tensor => mulOp([a, b], null);
+export const div = (a: Tensor, b: Tensor): Tensor => divOp([a, b], null);
+export const maximum = (a: Tensor, b: Tensor): Tensor => maximumOp([a, b], null);
+
+// ---------------------------------------------------------------- elementwise unary
+
+/** An elementwise op whose VJP needs either its input x or its output y (whichever is cheaper). */
+function unaryOp(op: UnaryOp, saves: 'x' | 'out', vjp: (residual: Tensor, g: Tensor) => Tensor) {
+  return define<null>({
+    name: op,
+    forward: ([x]) => {
+      const out = kUnary(op, x);
+      return { out, saved: [saves === 'x' ? x : out] };
+    },
+    vjp: (g, [r]) => [vjp(r, g)],
+  });
+}
+
+const negOp = define<null>({ name: 'neg', forward: ([x]) => ({ out: kUnary('neg', x), saved: [] }), vjp: (g) => [neg(g)] });
+const expOp = unaryOp('exp', 'out', (y, g) => mul(g, y));
+const logOp = unaryOp('log', 'x', (x, g) => div(g, x));
+const tanhOp = unaryOp('tanh', 'out', (y, g) => mul(g, kBinary('sub', onesLike(y), kUnary('square', y))));
+const sigmoidOp = unaryOp('sigmoid', 'out', (y, g) => mul(g, kBinary('mul', y, kBinary('sub', onesLike(y), y))));
+const reluOp = unaryOp('relu', 'out', (y, g) => mul(g, kUnary('step', y)));
+const softplusOp = unaryOp('softplus', 'x', (x, g) => mul(g, kUnary('sigmoid', x)));
+const geluOp = unaryOp('gelu', 'x', (x, g) => mul(g, kUnary('geluGrad', x)));
+const sqrtOp = unaryOp('sqrt', 'out', (y, g) => div(g, kBinary('mul', y, fullLike(y, 2))));
+const squareOp = unaryOp('square', 'x', (x, g) => mul(g, kBinary('mul', x, fullLike(x, 2))));
+const absOp = unaryOp('abs', 'x', (x, g) => mul(g, kUnary('sign', x)));
+const sinOp = unaryOp('sin', 'x', (x, g) => mul(g, kUnary('cos', x)));
+const cosOp = unaryOp('cos', 'x', (x, g) => neg(mul(g, kUnary('sin', x))));
+// Piecewise-constant ops: zero gradient almost everywhere.
+const signOp = define<null>({ name: 'sign', forward: ([x]) => ({ out: kUnary('sign', x), saved: [] }), vjp: () => [null] });
+const stepOp = define<null>({ name: 'step', forward: ([x]) => ({ out: kUnary('step', x), saved: [] }), vjp: () => [null] });
+const leakyReluOp = define<number>({
+  name: 'leakyRelu',
+  forward: ([x], alpha) => {
+    const out = empty(x.shape);
+    backend().leakyRelu(x.data, out.data, alpha, false);
+    return { out, saved: [x] };
+  },
+  vjp: (g, [x], alpha) => {
+    const d = empty(x.shape);
+    backend().leakyRelu(x.data, d.data, alpha, true);
+    return [mul(g, d)];
+  },
+});
+const powOp = define<number>({
+  name: 'pow',
+  forward: ([x], p) => ({ out: kBinary('pow', x, fullLike(x, p, [])), saved: [x] }),
+  vjp: (g, [x], p) => [mul(g, kBinary('mul', kBinary('pow', x, fullLike(x, p - 1, [])), fullLike(x, p, [])))],
+});
+
+export const neg = (x: Tensor): Tensor => negOp([x], null);
+export const exp = (x: Tensor): Tensor => expOp([x], null);
+export const log = (x: Tensor): Tensor => logOp([x], null);
+export const tanh = (x: Tensor): Tensor => tanhOp([x], null);
+export const sigmoid = (x: Tensor): Tensor => sigmoidOp([x], null);
+export const relu = (x: Tensor): Tensor => reluOp([x], null);
+export const softplus = (x: Tensor): Tensor => softplusOp([x], null);
+export const gelu = (x: Tensor): Tensor => geluOp([x], null);
+export const sqrt = (x: Tensor): Tensor => sqrtOp([x], null);
+export const square = (x: Tensor): Tensor => squareOp([x], null);
+export const abs = (x: Tensor): Tensor => absOp([x], null);
+export const sin = (x: Tensor): Tensor => sinOp([x], null);
+export const cos = (x: Tensor): Tensor => cosOp([x], null);
+export const sign = (x: Tensor): Tensor => signOp([x], null);
+export const step = (x: Tensor): Tensor => stepOp([x], null);
+export const leakyRelu = (x: Tensor, alpha = 0.01): Tensor => leakyReluOp([x], alpha);
+/** x^p for a constant exponent p. */
+export const pow = (x: Tensor, p: number): Tensor => powOp([x], p);
+
+function fullLike(x: Tensor, v: number, shape: Shape = x.shape): Tensor {
+  const t = empty(shape);
+  t.data.fill(v);
+  return t;
+}
+
+function onesLike(x: Tensor): Tensor {
+  return fullLike(x, 1);
+}
+
+// ---------------------------------------------------------------- matmul
+
+export interface MatmulAttrs {
+  transA: boolean;
+  transB: boolean;
+}
+
+function mm(a: Tensor, b: Tensor, transA: boolean, transB: boolean): Tensor {
+  if (a.rank !== 2 || b.rank !== 2) throw new ShapeError(`matmul: expects 2-D operands, got ${fmt(a.shape)} and ${fmt(b.shape)}`);
+  const [m, k] = transA ? [a.shape[1], a.shape[0]] : [a.shape[0], a.shape[1]];
+  const [k2, n] = transB ? [b.shape[1], b.shape[0]] : [b.shape[0], b.shape[1]];
+  if (k !== k2) {
+    throw new ShapeError(
+      `matmul: inner dimensions differ: ${transA ? 'Aᵀ' : 'A'} ${fmt(a.shape)} · ${transB ? 'Bᵀ' : 'B'} ${fmt(b.shape)} (${k} vs ${k2})`,
+    );
+  }
+  const out = empty([m, n]);
+  backend().matmul(a.data, b.data, out.data, m, n, k, transA, transB);
+  return out;
+}
+
+const matmulOp = define<MatmulAttrs>({
+  name: 'matmul',
+  forward: ([a, b], { transA, transB }) => ({ out: mm(a, b, transA, transB), saved: [a, b] }),
+  vjp: (g, [a, b], { transA, transB }) => {
+    if (!transA && !transB) return [matmul(g, b, false, true), matmul(a, g, true, false)];
+    if (!transA && transB) return [matmul(g, b, false, false), matmul(g, a, true, false)];
+    if (transA && !transB) return [matmul(b, g, false, true), matmul(a, g, false, false)];
+    return [matmul(b, g, true, true), matmul(g, a, true, true)];
+  },
+});
+
+/** op(A)·op(B) for 2-D tensors, transposes taken by the kernel (never materialized). */
+export const matmul = (a: Tensor, b: Tensor, transA = false, transB = false): Tensor => matmulOp([a, b], { transA, transB });
+
+// ---------------------------------------------------------------- reductions and broadcast
+
+export interface ReduceAttrs {
+  axis: number | null; // null: all axes
+  keepDims: boolean;
+}
+
+function reduceShapes(op: string, shape: Shape, axis: number | null, keepDims: boolean) {
+  if (axis === null) {
+    return { outer: 1, len: sizeOf(shape), inner: 1, outShape: keepDims ? shape.map(() => 1) : [], keepShape: shape.map(() => 1) };
+  }
+  const a = normAxis(op, axis, shape.length);
+  const keepShape = shape.map((d, i) => (i === a ? 1 : d));
+  return {
+    outer: sizeOf(shape.slice(0, a)),
+    len: shape[a],
+    inner: sizeOf(shape.slice(a + 1)),
+    outShape: keepDims ? keepShape : shape.filter((_, i) => i !== a),
+    keepShape,
+  };
+}
+
+const broadcastToOp = define<Shape>({
+  name: 'broadcastTo',
+  forward: ([x], shape) => {
+    const s = broadcastShapes('broadcastTo', x.shape, shape);
+    if (s.length !== shape.length || s.some((d, i) => d !== shape[i])) {
+      throw new ShapeError(`broadcastTo: cannot broadcast ${fmt(x.shape)} to ${fmt(shape)}`);
+    }
+    const out = empty(shape);
+    const zero = empty([]);
+    backend().binary('add', x.data, x.shape, zero.data, [], out.data, shape);
+    return { out, saved: [] };
+  },
+  vjp: (g, _s, _shape, [sx]) => [sumToShape(g, sx)],
+});
+export const broadcastTo = (x: Tensor, shape: Shape): Tensor => broadcastToOp([x], shape);
+
+const sumOp = define<ReduceAttrs>({
+  name: 'sum',
+  forward: ([x], { axis, keepDims }) => {
+    const r = reduceShapes('sum', x.shape, axis, keepDims);
+    const out = empty(r.outShape);
+    backend().reduce('sum', x.data, out.data, r.outer, r.len, r.inner);
+    return { out, saved: [] };
+  },
+  vjp: (g, _s, { axis, keepDims }, [sx]) => [broadcastTo(reshape(g, reduceShapes('sum', sx, axis, keepDims).keepShape), sx)],
+});
+const meanOp = define<ReduceAttrs>({
+  name: 'mean',
+  forward: ([x], { axis, keepDims }) => {
+    const r = reduceShapes('mean', x.shape, axis, keepDims);
+    const out = empty(r.outShape);
+    backend().reduce('mean', x.data, out.data, r.outer, r.len, r.inner);
+    return { out, saved: [] };
+  },
+  vjp: (g, _s, { axis, keepDims }, [sx]) => {
+    const r = reduceShapes('mean', sx, axis, keepDims);
+    return [broadcastTo(reshape(mul(g, fullLike(g, 1 / r.len, [])), r.keepShape), sx)];
+  },
+});
+// Max sends the gradient to every position equal to the maximum.
+const maxOp = define<ReduceAttrs>({
+  name: 'max',
+  forward: ([x], { axis, keepDims }) => {
+    const r = reduceShapes('max', x.shape, axis, keepDims);
+    const out = empty(r.outShape);
+    backend().reduce('max', x.data, out.data, r.outer, r.len, r.inner);
+    return { out, saved: [x, out] };
+  },
+  vjp: (g, [x, out], { axis, keepDims }) => {
+    const r = reduceShapes('max', x.shape, axis, keepDims);
+    const m = reshape(out, r.keepShape);
+    const isMax = kBinary('sub', onesLike(x), kBinary('gt', kBinary('sub', m, x), fullLike(x, 0, [])));
+    return [mul(broadcastTo(reshape(g, r.keepShape), x.shape), isMax)];
+  },
+});
+
+export const sum = (x: Tensor, axis: number | null = null, keepDims = false): Tensor => sumOp([x], { axis, keepDims });
+export const mean = (x: Tensor, axis: number | null = null, keepDims = false): Tensor => meanOp([x], { axis, keepDims });
+export const max = (x: Tensor, axis: number | null = null, keepDims = false): Tensor => maxOp([x], { axis, keepDims });
+
+// ---------------------------------------------------------------- shape ops
+
+const reshapeOp = define<Shape>({
+  name: 'reshape',
+  forward: ([x], shape) => ({ out: view(x, shape), saved: [] }),
+  vjp: (g, _s, _shape, [sx]) => [reshape(g, sx)],
+});
+export function reshape(x: Tensor, shape: Shape): Tensor {
+  // One -1 dimension is inferred.
+  const known = shape.reduce((p, d) => (d === -1 ? p : p * d), 1);
+  const resolved = shape.map((d) => (d === -1 ? x.size / known : d));
+  return reshapeOp([x], resolved);
+}
+
+const transposeOp = define<readonly number[]>({
+  name: 'transpose',
+  forward: ([x], perm) => {
+    if (perm.length !== x.rank || [...perm].sort().some((p, i) => p !== i)) {
+      throw new ShapeError(`transpose: ${fmt(perm)} is not a permutation of the ${x.rank} axes of ${fmt(x.shape)}`);
+    }
+    const out = empty(perm.map((p) => x.shape[p]));
+    backend().transpose(x.data, x.shape, perm, out.data);
+    return { out, saved: [] };
+  },
+  vjp: (g, _s, perm) => {
+    const inv = new Array<number>(perm.length);
+    perm.forEach((p, i) => (inv[p] = i));
+    return [transpose(g, inv)];
+  },
+});
+/** Permute axes (default: reverse them). */
+export const transpose = (x: Tensor, perm?: readonly number[]): Tensor =>
+  transposeOp([x], perm ?? x.shape.map((_, i) => x.rank - 1 - i));
+
+interface SliceAttrs {
+  axis: number;
+  start: number;
+  end: number;
+}
+/** Copy block [outer, len, inner] rows between buffers; used by slice/concat and their VJPs. */
+function copyBlocks(src: Tensor, srcLen: number, srcStart: number, dst: Tensor, dstLen: number, dstStart: number, len: number, outer: number, inner: number) {
+  for (let o = 0; o < outer; o++) {
+    const s = (o * srcLen + srcStart) * inner;
+    const d = (o * dstLen + dstStart) * inner;
+    dst.data.set(src.data.subarray(s, s + len * inner), d);
+  }
+}
+const sliceOp = define<SliceAttrs>({
+  name: 'slice',
+  forward: ([x], { axis, start, end }) => {
+    const a = normAxis('slice', axis, x.rank);
+    if (!(Number.isInteger(start) && Number.isInteger(end) && start >= 0 && end <= x.shape[a] && start <= end)) {
+      throw new ShapeError(`slice: range [${start}, ${end}) invalid for axis ${a} of size ${x.shape[a]}`);
+    }
+    const out = empty(x.shape.map((d, i) => (i === a ? end - start : d)));
+    copyBlocks(x, x.shape[a], start, out, end - start, 0, end - start, sizeOf(x.shape.slice(0, a)), sizeOf(x.shape.slice(a + 1)));
+    return { out, saved: [] };
+  },
+  vjp: (g, _s, { axis, start, end }, [sx]) => {
+    const a = normAxis('slice', axis, sx.length);
+    const dx = empty(sx);
+    copyBlocks(g, end - start, 0, dx, sx[a], start, end - start, sizeOf(sx.slice(0, a)), sizeOf(sx.slice(a + 1)));
+    return [dx];
+  },
+});
+/** Elements [start, end) along `axis`. */
+export const slice = (x: Tensor, axis: number, start: number, end: number): Tensor => sliceOp([x], { axis, start, end });
+
+const concatOp = define<number>({
+  name: 'concat',
+  forward: (xs, axis) => {
+    if (xs.length === 0) throw new ShapeError('concat: needs at least one tensor');
+    const a = normAxis('concat', axis, xs[0].rank);
+    for (const x of xs) {
+      if (x.rank !== xs[0].rank || x.shape.some((d, i) => i !== a && d !== xs[0].shape[i])) {
+        throw new ShapeError(`concat: shapes ${xs.map((t) => fmt(t.shape)).join(', ')} differ off axis ${a}`);
+      }
+    }
+    const total = xs.reduce((s, x) => s + x.shape[a], 0);
+    const out = empty(xs[0].shape.map((d, i) => (i === a ? total : d)));
+    const outer = sizeOf(xs[0].shape.slice(0, a));
+    const inner = sizeOf(xs[0].shape.slice(a + 1));
+    let at = 0;
+    for (const x of xs) {
+      copyBlocks(x, x.shape[a], 0, out, total, at, x.shape[a], outer, inner);
+      at += x.shape[a];
+    }
+    return { out, saved: [] };
+  },
+  vjp: (g, _s, axis, shapes) => {
+    const a = normAxis('concat', axis, g.rank);
+    let at = 0;
+    return shapes.map((s) => {
+      const part = slice(g, a, at, at + s[a]);
+      at += s[a];
+      return part;
+    });
+  },
+});
+export const concat = (xs: readonly Tensor[], axis = 0): Tensor => concatOp(xs, axis);
+
+// ---------------------------------------------------------------- softmax family
+
+function rowsCols(op: string, x: Tensor): [number, number] {
+  if (x.rank < 1) throw new ShapeError(`${op}: needs at least one axis, got a scalar`);
+  const cols = x.shape[x.rank - 1];
+  return [x.size / cols, cols];
+}
+
+const softmaxOp = define<null>({
+  name: 'softmax',
+  forward: ([x]) => {
+    const [rows, cols] = rowsCols('softmax', x);
+    const out = empty(x.shape);
+    backend().softmax(x.data, out.data, rows, cols, false);
+    return { out, saved: [out] };
+  },
+  // y ⊙ (g − Σ g⊙y)
+  vjp: (g, [y]) => [mul(y, sub(g, sum(mul(g, y), -1, true)))],
+});
+const logSoftmaxOp = define<null>({
+  name: 'logSoftmax',
+  forward: ([x]) => {
+    const [rows, cols] = rowsCols('logSoftmax', x);
+    const out = empty(x.shape);
+    backend().softmax(x.data, out.data, rows, cols, true);
+    return { out, saved: [out] };
+  },
+  // g − softmax(x) · Σ g
+  vjp: (g, [y]) => [sub(g, mul(exp(y), sum(g, -1, true)))],
+});
+/** Softmax along the last axis. */
+export const softmax = (x: Tensor): Tensor => softmaxOp([x], null);
+/** Log-softmax along the last axis (numerically stable). */
+export const logSoftmax = (x: Tensor): Tensor => logSoftmaxOp([x], null);
+
+export type Labels = Int32Array | Uint8Array | readonly number[];
+
+function checkLabels(op: string, labels: Labels, rows: number, cols: number): void {
+  if (labels.length !== rows) throw new ShapeError(`${op}: ${labels.length} labels for ${rows} rows`);
+  for (let i = 0; i < rows; i++) {
+    const l = labels[i];
+    if (!Number.isInteger(l) || l < 0 || l >= cols) throw new ShapeError(`${op}: label ${l} at row ${i} is outside [0, ${cols})`);
+  }
+}
+
+const pickOp = define<Labels>({
+  name: 'pick',
+  forward: ([x], idx) => {
+    if (x.rank !== 2) throw new ShapeError(`pick: expects [rows, cols], got ${fmt(x.shape)}`);
+    const [rows, cols] = x.shape;
+    checkLabels('pick', idx, rows, cols);
+    const out = empty([rows]);
+    for (let i = 0; i < rows; i++) out.data[i] = x.data[i * cols + idx[i]];
+    return { out, saved: [] };
+  },
+  vjp: (g, _s, idx, [sx]) => {
+    const dx = empty(sx);
+    const cols = sx[1];
+    for (let i = 0; i < sx[0]; i++) dx.data[i * cols + idx[i]] = g.data[i];
+    return [dx];
+  },
+});
+/** out[i] = x[i, idx[i]]. */
+export const pick = (x: Tensor, idx: Labels): Tensor => pickOp([x], idx);
+
+/** Fused, numerically stable mean softmax cross-entropy of logits [n, c] against integer labels. */
+const softmaxCrossEntropyOp = define<Labels>({
+  name: 'softmaxCrossEntropy',
+  forward: ([x], labels) => {
+    if (x.rank !== 2) throw new ShapeError(`softmaxCrossEntropy: expects logits [rows, classes], got ${fmt(x.shape)}`);
+    const [rows, cols] = x.shape;
+    checkLabels('softmaxCrossEntropy', labels, rows, cols);
+    const logp = empty(x.shape);
+    backend().softmax(x.data, logp.data, rows, cols, true);
+    let loss = 0;
+    for (let i = 0; i < rows; i++) loss -= logp.data[i * cols + labels[i]];
+    const out = empty([]);
+    out.data[0] = loss / rows;
+    return { out, saved: [logp] };
+  },
+  vjp: (g, [logp], labels) => {
+    const [rows, cols] = logp.shape;
+    const dx = kUnary('exp', logp);
+    const scale = g.data[0] / rows;
+    for (let i = 0; i < rows; i++) dx.data[i * cols + labels[i]] -= 1;
+    for (let i = 0; i < dx.size; i++) dx.data[i] *= scale;
+    return [dx];
+  },
+});
+export const softmaxCrossEntropy = (logits: Tensor, labels: Labels): Tensor => softmaxCrossEntropyOp([logits], labels);
+
+/** Identity whose cotangent is stopped: a tensor sharing storage, not tracked. */
+export function stopGradient(x: Tensor): Tensor {
+  return view(x, x.shape);
+}
+
+export { Tensor };

@@ -1,0 +1,35 @@
+// The kernel interface: every numeric loop the core runs goes through one of these calls,
+// so a faster backend (WASM SIMD) can swap in behind the reference TypeScript one.
+
+/** Storage of a tensor. Float32 always, except inside `withFloat64` (gradient checks). */
+export type Buf = Float32Array | Float64Array;
+
+export type UnaryOp =
+  | 'neg' | 'exp' | 'log' | 'tanh' | 'sigmoid' | 'relu' | 'softplus' | 'sqrt'
+  | 'square' | 'abs' | 'sign' | 'step' | 'gelu' | 'geluGrad' | 'reciprocal' | 'sin' | 'cos';
+
+export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'max' | 'min' | 'pow' | 'gt';
+
+export type ReduceOp = 'sum' | 'max' | 'mean';
+
+export interface Backend {
+  readonly name: string;
+  /** Fresh zero-filled storage of n elements. */
+  alloc(n: number): Buf;
+  /** out[m,n] = op(A)[m,k] · op(B)[k,n]; A is [m,k] (or [k,m] if transA), B is [k,n] (or [n,k] if transB). */
+  matmul(a: Buf, b: Buf, out: Buf, m: number, n: number, k: number, transA: boolean, transB: boolean): void;
+  /** out = op(a, b) with numpy broadcasting; shapes are already validated and out is sized for outShape. */
+  binary(op: BinaryOp, a: Buf, aShape: readonly number[], b: Buf, bShape: readonly number[], out: Buf, outShape: readonly number[]): void;
+  /** out = op(a) elementwise; `alpha` parameterizes leaky ops (leaky relu slope). */
+  unary(op: UnaryOp, a: Buf, out: Buf): void;
+  /** out[i] = a[i] > 0 ? a[i] : alpha * a[i]; and its derivative when `grad` is set. */
+  leakyRelu(a: Buf, out: Buf, alpha: number, grad: boolean): void;
+  /** Reduce `a` viewed as [outer, axisLen, inner] over the middle axis into out[outer, inner]. */
+  reduce(op: ReduceOp, a: Buf, out: Buf, outer: number, axisLen: number, inner: number): void;
+  /** out[r, :] = softmax (or log-softmax) of a[r, :], rows of length `cols`. */
+  softmax(a: Buf, out: Buf, rows: number, cols: number, log: boolean): void;
+  /** Permute axes: out has shape `shape` permuted by `perm`. */
+  transpose(a: Buf, shape: readonly number[], perm: readonly number[], out: Buf): void;
+  /** out[i] = a[i] * scale + b[i] * bScale (axpby); used by optimizers and accumulation. */
+  axpby(a: Buf, scale: number, b: Buf, bScale: number, out: Buf): void;
+}

@@ -1,0 +1,186 @@
+// The memory ledger: logical, deterministic accounting of tensor bytes by category.
+//
+// How tensors leave the ledger (no GC involved):
+// - Persistent tensors (params, optimizer state, rule state, or anything `keep`-ed) are live
+//   from creation until `release()`.
+// - Inside a measured step (`beginStep`/`endStep`) every other tensor lives from its creation to
+//   its last use by an op (forward or backward) — the lifetime an eager refcounting runtime
+//   such as PyTorch gives it. Uses are stamped on a logical clock, so the peak is computed
+//   after the step by a sweep over those intervals, identically on every run.
+// - Outside a step, non-persistent tensors are not counted (evaluation passes, scratch work).
+// Views (reshape) own no bytes; using a view counts as a use of its base.
+
+export const CATEGORIES = [
+  'param', 'grad', 'optimizer', 'rule-state', 'saved-activation', 'transient', 'other',
+] as const;
+export type Category = (typeof CATEGORIES)[number];
+export type ByCategory = Record<Category, number>;
+
+/** The ledger's view of one tensor. */
+export interface LedgerEntry {
+  bytes: number;
+  category: Category;
+  born: number;
+  lastUse: number;
+  died: number; // -1 while alive
+  persistent: boolean;
+  inStep: boolean;
+}
+
+export interface StepMemory {
+  /** Persistent live bytes when the step began (params, optimizer and rule state). */
+  startBytes: number;
+  /** Peak of total live bytes during the step. */
+  peakBytes: number;
+  /** Live bytes by category at the moment of the peak. */
+  atPeak: ByCategory;
+  /** Each category's own peak during the step. */
+  peakByCategory: ByCategory;
+}
+
+const PERSISTENT: ReadonlySet<Category> = new Set(['param', 'optimizer', 'rule-state']);
+
+export function emptyByCategory(): ByCategory {
+  return { param: 0, grad: 0, optimizer: 0, 'rule-state': 0, 'saved-activation': 0, transient: 0, other: 0 };
+}
+
+class Ledger {
+  private clock = 0;
+  private live = emptyByCategory(); // persistent live bytes
+  private categoryStack: Category[] = [];
+  private step: { entries: LedgerEntry[]; startLive: ByCategory; released: LedgerEntry[] } | null = null;
+
+  /** The category new tensors get now. */
+  currentCategory(): Category {
+    const top = this.categoryStack[this.categoryStack.length - 1];
+    return top ?? (this.step ? 'transient' : 'other');
+  }
+
+  /** Run `fn` with tensors it creates counted under `category`. */
+  withCategory<T>(category: Category, fn: () => T): T {
+    this.categoryStack.push(category);
+    try {
+      return fn();
+    } finally {
+      this.categoryStack.pop();
+    }
+  }
+
+  register(bytes: number): LedgerEntry {
+    const category = this.currentCategory();
+    const t = ++this.clock;
+    const e: LedgerEntry = {
+      bytes, category, born: t, lastUse: t, died: -1,
+      persistent: PERSISTENT.has(category), inStep: this.step !== null,
+    };
+    if (e.persistent) this.live[category] += bytes;
+    if (this.step) this.step.entries.push(e);
+    return e;
+  }
+
+  use(e: LedgerEntry): void {
+    e.lastUse = ++this.clock;
+  }
+
+  /** Make a tensor persistent: it stays live until released. */
+  keep(e: LedgerEntry, category?: Category): void {
+    if (e.died >= 0) return;
+    if (category) this.recategorize(e, category);
+    if (e.persistent) return;
+    e.persistent = true;
+    this.live[e.category] += e.bytes;
+  }
+
+  recategorize(e: LedgerEntry, category: Category): void {
+    if (e.persistent && e.died < 0) {
+      this.live[e.category] -= e.bytes;
+      this.live[category] += e.bytes;
+    }
+    e.category = category;
+  }
+
+  release(e: LedgerEntry): void {
+    if (e.died >= 0) return;
+    e.died = ++this.clock;
+    if (e.persistent) {
+      this.live[e.category] -= e.bytes;
+      if (this.step && !e.inStep) this.step.released.push(e);
+    }
+  }
+
+  /** Persistent live bytes now, by category. */
+  liveBytes(): ByCategory {
+    return { ...this.live };
+  }
+
+  totalLiveBytes(): number {
+    return sum(this.live);
+  }
+
+  inStep(): boolean {
+    return this.step !== null;
+  }
+
+  beginStep(): void {
+    if (this.step) throw new Error('ledger.beginStep: a step is already being measured (missing endStep)');
+    this.step = { entries: [], startLive: this.liveBytes(), released: [] };
+  }
+
+  /** Close the step and compute its peak by a sweep over the tensors' lifetimes. */
+  endStep(): StepMemory {
+    const step = this.step;
+    if (!step) throw new Error('ledger.endStep: no step is being measured (missing beginStep)');
+    this.step = null;
+    // Events: +bytes at birth, -bytes just after death (persistent) or just after last use.
+    const events: Array<[number, number, Category]> = [];
+    for (const e of step.entries) {
+      if (e.bytes === 0) continue;
+      events.push([e.born, e.bytes, e.category]);
+      if (e.persistent) {
+        if (e.died >= 0) events.push([e.died + 0.5, -e.bytes, e.category]);
+      } else {
+        events.push([(e.died >= 0 ? Math.min(e.died, e.lastUse) : e.lastUse) + 0.5, -e.bytes, e.category]);
+      }
+    }
+    for (const e of step.released) events.push([e.died + 0.5, -e.bytes, e.category]);
+    events.sort((a, b) => a[0] - b[0]);
+    const cur = { ...step.startLive };
+    let total = sum(cur);
+    let peakBytes = total;
+    let atPeak = { ...cur };
+    const peakByCategory = { ...cur };
+    for (const [, delta, cat] of events) {
+      cur[cat] += delta;
+      total += delta;
+      if (cur[cat] > peakByCategory[cat]) peakByCategory[cat] = cur[cat];
+      if (total > peakBytes) {
+        peakBytes = total;
+        atPeak = { ...cur };
+      }
+    }
+    return { startBytes: sum(step.startLive), peakBytes, atPeak, peakByCategory };
+  }
+
+  /** Measure one step: run fn between beginStep and endStep. */
+  measure<T>(fn: () => T): { result: T; memory: StepMemory } {
+    this.beginStep();
+    let result: T;
+    try {
+      result = fn();
+    } catch (err) {
+      this.step = null;
+      throw err;
+    }
+    return { result, memory: this.endStep() };
+  }
+}
+
+function sum(b: ByCategory): number {
+  let s = 0;
+  for (const c of CATEGORIES) s += b[c];
+  return s;
+}
+
+/** The process-wide ledger. */
+export const ledger = new Ledger();
+export type { Ledger };

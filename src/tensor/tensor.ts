@@ -1,0 +1,207 @@
+// Tensor: row-major storage (Float32Array; Float64Array only inside withFloat64) plus shape,
+// its ledger entry, and the autograd bookkeeping the tape attaches.
+import { allocStorage, isFloat64, type Buf } from '../kernels/index.ts';
+import { ShapeError } from '../errors.ts';
+import type { Rng } from '../random.ts';
+import { ledger, type Category, type LedgerEntry } from './ledger.ts';
+
+export type Shape = readonly number[];
+export type NestedArray = number | NestedArray[];
+
+/** Autograd bookkeeping, owned by src/autograd (kept opaque here). */
+export interface TraceLink {
+  readonly traceId: number;
+}
+
+export function sizeOf(shape: Shape): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+
+export function checkShape(shape: Shape, where: string): void {
+  for (const d of shape) {
+    if (!Number.isInteger(d) || d < 0) {
+      throw new ShapeError(`${where}: invalid shape [${shape.join(', ')}]: dimensions must be non-negative integers`);
+    }
+  }
+}
+
+let nextId = 1;
+
+export class Tensor {
+  readonly id = nextId++;
+  readonly shape: Shape;
+  readonly size: number;
+  readonly data: Buf;
+  /** The tensor whose storage this view shares (reshape), or null. */
+  readonly base: Tensor | null;
+  readonly entry: LedgerEntry;
+  /** Set by the tape when this tensor is an output of a recorded op in the active trace. */
+  trace: TraceLink | null = null;
+
+  constructor(data: Buf, shape: Shape, base: Tensor | null = null) {
+    checkShape(shape, 'Tensor');
+    const size = sizeOf(shape);
+    if (data.length !== size) {
+      throw new ShapeError(`Tensor: data has ${data.length} elements but shape [${shape.join(', ')}] needs ${size}`);
+    }
+    this.shape = Object.freeze([...shape]);
+    this.size = size;
+    this.data = data;
+    this.base = base;
+    this.entry = ledger.register(base ? 0 : data.byteLength);
+  }
+
+  get rank(): number {
+    return this.shape.length;
+  }
+
+  get bytes(): number {
+    return this.data.byteLength;
+  }
+
+  get category(): Category {
+    return this.entry.category;
+  }
+
+  /** Record a use at this moment (for lifetime accounting). */
+  touch(): void {
+    ledger.use(this.entry);
+    if (this.base) this.base.touch();
+  }
+
+  /** Keep this tensor live in the ledger until release() (state that outlives a step). */
+  keep(category?: Category): this {
+    ledger.keep(this.base ? this.base.entry : this.entry, category);
+    return this;
+  }
+
+  /** This tensor's bytes leave the ledger. Its storage stays readable. */
+  release(): void {
+    ledger.release(this.entry);
+  }
+
+  /** The single value of a size-1 tensor. */
+  item(): number {
+    if (this.size !== 1) throw new ShapeError(`item: tensor has shape [${this.shape.join(', ')}], expected one element`);
+    return this.data[0];
+  }
+
+  /** Element at a multi-index. */
+  get(...idx: number[]): number {
+    if (idx.length !== this.rank) throw new ShapeError(`get: ${idx.length} indices for a rank-${this.rank} tensor`);
+    let off = 0;
+    for (let d = 0; d < idx.length; d++) {
+      const i = idx[d];
+      if (i < 0 || i >= this.shape[d]) throw new ShapeError(`get: index ${i} out of range for axis ${d} of size ${this.shape[d]}`);
+      off = off * this.shape[d] + i;
+    }
+    return this.data[off];
+  }
+
+  toArray(): number[] {
+    return Array.from(this.data);
+  }
+
+  toNested(): NestedArray {
+    const build = (dim: number, off: number): NestedArray => {
+      if (dim === this.rank) return this.data[off];
+      const stride = sizeOf(this.shape.slice(dim + 1));
+      const out: NestedArray[] = [];
+      for (let i = 0; i < this.shape[dim]; i++) out.push(build(dim + 1, off + i * stride));
+      return out;
+    };
+    return build(0, 0);
+  }
+
+  /** A new tensor with its own copy of the data (not recorded on the tape). */
+  clone(): Tensor {
+    const t = empty(this.shape);
+    t.data.set(this.data);
+    return t;
+  }
+
+  toString(): string {
+    return `Tensor[${this.shape.join('x')}](${Array.from(this.data.subarray(0, 8)).map((v) => v.toPrecision(4)).join(', ')}${this.size > 8 ? ', …' : ''})`;
+  }
+}
+
+/** A new tensor with zeroed storage. */
+export function empty(shape: Shape): Tensor {
+  checkShape(shape, 'empty');
+  return new Tensor(allocStorage(sizeOf(shape)), shape);
+}
+
+export const zeros = empty;
+
+export function full(shape: Shape, value: number): Tensor {
+  const t = empty(shape);
+  t.data.fill(value);
+  return t;
+}
+
+export function ones(shape: Shape): Tensor {
+  return full(shape, 1);
+}
+
+export function scalar(value: number): Tensor {
+  return full([], value);
+}
+
+/** Copy of `data` (any numeric array) with the given shape. */
+export function fromArray(data: ArrayLike<number>, shape: Shape): Tensor {
+  checkShape(shape, 'fromArray');
+  const n = sizeOf(shape);
+  if (data.length !== n) throw new ShapeError(`fromArray: ${data.length} values for shape [${shape.join(', ')}] (needs ${n})`);
+  const t = empty(shape);
+  for (let i = 0; i < n; i++) t.data[i] = data[i];
+  return t;
+}
+
+/** A tensor from nested arrays, e.g. tensor([[1, 2], [3, 4]]). */
+export function tensor(values: NestedArray): Tensor {
+  const shape: number[] = [];
+  let v: NestedArray = values;
+  while (Array.isArray(v)) {
+    shape.push(v.length);
+    v = v[0] as NestedArray;
+  }
+  const flat: number[] = [];
+  const walk = (x: NestedArray, dim: number): void => {
+    if (dim === shape.length) {
+      if (typeof x !== 'number') throw new ShapeError('tensor: ragged nested array (expected a number)');
+      flat.push(x);
+      return;
+    }
+    if (!Array.isArray(x) || x.length !== shape[dim]) {
+      throw new ShapeError(`tensor: ragged nested array at depth ${dim} (expected length ${shape[dim]})`);
+    }
+    for (const y of x) walk(y, dim + 1);
+  };
+  walk(values, 0);
+  return fromArray(flat, shape);
+}
+
+export function uniform(shape: Shape, lo: number, hi: number, rng: Rng): Tensor {
+  const t = empty(shape);
+  for (let i = 0; i < t.size; i++) t.data[i] = rng.range(lo, hi);
+  return t;
+}
+
+export function normal(shape: Shape, mean: number, std: number, rng: Rng): Tensor {
+  const t = empty(shape);
+  for (let i = 0; i < t.size; i++) t.data[i] = mean + std * rng.normal();
+  return t;
+}
+
+/** A view with a new shape sharing storage (no bytes of its own). */
+export function view(t: Tensor, shape: Shape): Tensor {
+  checkShape(shape, 'reshape');
+  if (sizeOf(shape) !== t.size) {
+    throw new ShapeError(`reshape: cannot view [${t.shape.join(', ')}] (${t.size} elements) as [${shape.join(', ')}]`);
+  }
+  return new Tensor(t.data, shape, t.base ?? t);
+}
+
+export { isFloat64 };
