@@ -17,3 +17,32 @@ export {
 } from './autograd/functional.ts';
 export { withLayer, setAnomalyMode, withAnomalyMode, anomalyMode } from './autograd/tape.ts';
 export { gradcheck, vjpCheck, type GradcheckResult, type VjpCheckResult } from './autograd/gradcheck.ts';
+export { kUnary, kBinary } from './autograd/ops.ts';
+
+// Networks
+export { Model, type ModelSpec, type Block, type ForwardOptions, type ForwardResult } from './nn/model.ts';
+export { linear } from './nn/layers.ts';
+export {
+  activation, activationByName, ACTIVATIONS, ACTIVATION_NAMES, type Activation, type ActivationName,
+} from './nn/activations.ts';
+export { initByName, INIT_NAMES, xavierUniform, xavierNormal, heUniform, heNormal, type InitFn } from './nn/init.ts';
+export { crossEntropy, mse, binaryCrossEntropy, accuracy } from './nn/losses.ts';
+export { layerNorm } from './nn/norm.ts';
+export { dropout, dropoutMask } from './nn/dropout.ts';
+
+// Optimizers
+export * from './optim/index.ts';
+
+// Data
+export * from './data/index.ts';
+
+// Learning rules
+export {
+  defineRule, forEachUpdate, isLazy, materialize, type LearningRule, type AnyRule, type RuleContext, type RuleOptions,
+  type OptionValue, type StepResult, type Updates, type LazyUpdates,
+} from './rules/rule.ts';
+export { classification, regression, type Task, type Batch } from './rules/task.ts';
+export { registerRule, getRule, listRules, loadRulesFrom } from './rules/registry.ts';
+
+// Metrics
+export { alignment, AlignmentMeter, compare, trueGradient, type Alignment, type AlignmentReport } from './metrics/alignment.ts';

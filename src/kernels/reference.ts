@@ -66,12 +66,25 @@ export const referenceBackend: Backend = {
 
   matmul(a, b, out, m, n, k, transA, transB) {
     out.fill(0);
-    // i-p-j loop order keeps the inner loop contiguous over out and B for the common case.
-    for (let i = 0; i < m; i++) {
-      const oRow = i * n;
-      for (let p = 0; p < k; p++) {
+    // Loop orders chosen so the innermost loop walks memory contiguously in each case.
+    if (!transA && transB) {
+      // out[i,j] = Σp A[i,p]·B[j,p]: a dot product of two rows.
+      for (let i = 0; i < m; i++) {
+        const aRow = i * k;
+        for (let j = 0; j < n; j++) {
+          const bRow = j * k;
+          let acc = 0;
+          for (let p = 0; p < k; p++) acc += a[aRow + p] * b[bRow + p];
+          out[i * n + j] = acc;
+        }
+      }
+      return;
+    }
+    for (let p = 0; p < k; p++) {
+      for (let i = 0; i < m; i++) {
         const av = transA ? a[p * m + i] : a[i * k + p];
         if (av === 0) continue;
+        const oRow = i * n;
         if (!transB) {
           const bRow = p * n;
           for (let j = 0; j < n; j++) out[oRow + j] += av * b[bRow + j];

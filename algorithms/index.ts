@@ -1,0 +1,10 @@
+// The built-in registry: every rule shipped with rulebench. Loaded by path like a user file.
+import { registerRule, type AnyRule } from '../src/index.ts';
+import { backprop } from './backprop.ts';
+import { directFeedbackAlignment } from './direct-feedback-alignment.ts';
+import { feedbackAlignment } from './feedback-alignment.ts';
+
+export const BUILTIN_RULES: AnyRule[] = [backprop, feedbackAlignment, directFeedbackAlignment];
+for (const r of BUILTIN_RULES) registerRule(r);
+
+export { backprop, feedbackAlignment, directFeedbackAlignment };

@@ -1,0 +1,134 @@
+// The optimizer contract — Optax-style init/update pairs with explicit state — and the
+// machinery every optimizer shares: ledger-counted state, clipping, checks, streaming.
+import { ShapeError, SpecError } from '../errors.ts';
+import type { Buf } from '../kernels/index.ts';
+import { ledger } from '../tensor/ledger.ts';
+import { zeros, type Tensor } from '../tensor/tensor.ts';
+import { constantSchedule, type Schedule } from './schedules.ts';
+
+/** Per-parameter state tensors by slot name (adam: m, v), each shaped like its parameter. */
+export interface OptState {
+  readonly slots: Readonly<Record<string, readonly Tensor[]>>;
+}
+
+/**
+ * Applies update directions (gradient estimates) to parameters in place: param.data changes,
+ * nothing is recorded on a tape, and state is updated in place (no allocation per step).
+ * `step` is 0-based: the number of updates already applied (Adam's bias correction uses step + 1).
+ */
+export interface Optimizer {
+  readonly name: string;
+  /** The learning rate used at `step` (its schedule). */
+  lr(step: number): number;
+  /** State for these parameters, counted in the ledger as 'optimizer'. */
+  init(params: readonly Tensor[]): OptState;
+  /** The eager path: all updates at once (needed for clipNorm). */
+  update(params: readonly Tensor[], updates: readonly Tensor[], state: OptState, step: number): void;
+  /**
+   * The streaming path: one parameter at a time, so a rule can materialize one update at a time
+   * (MeZO). Identical to `update` except that global-norm clipping, which needs every update
+   * before any is applied, is unavailable: with clipNorm set this throws.
+   */
+  updateOne(index: number, param: Tensor, update: Tensor, state: OptState, step: number): void;
+}
+
+export interface CommonOptions {
+  /** A fixed rate or a schedule (a pure function of step). */
+  lr: number | Schedule;
+  /** sgd/momentum/adam: L2 (wd·param added to the update); adamw: decoupled decay. */
+  weightDecay?: number;
+  /** Clamp each update element to [−clipValue, clipValue] (applied first). */
+  clipValue?: number;
+  /** Rescale all updates together so their global L2 norm is at most clipNorm (eager path only). */
+  clipNorm?: number;
+}
+
+/**
+ * One optimizer's in-place loop over one parameter. `scale` is the global-norm factor and
+ * `clip` the value bound (Infinity when off): each update element is clamp(u, clip) · scale.
+ */
+export type Kernel = (p: Buf, u: Buf, index: number, state: OptState, lr: number, step: number, scale: number, clip: number) => void;
+
+export function clamp(v: number, c: number): number {
+  return v > c ? c : v < -c ? -c : v;
+}
+
+/** L2 norm of all updates together, after clamping each element to ±clipValue. */
+export function globalNorm(updates: readonly Tensor[], clipValue = Infinity): number {
+  let ss = 0;
+  for (const u of updates) {
+    const d = u.data;
+    for (let i = 0; i < d.length; i++) {
+      const g = clamp(d[i], clipValue);
+      ss += g * g;
+    }
+  }
+  return Math.sqrt(ss);
+}
+
+/** Release an optimizer state's tensors from the ledger (end of a trial). */
+export function releaseState(state: OptState): void {
+  for (const ts of Object.values(state.slots)) for (const t of ts) t.release();
+}
+
+export function checkNumber(opt: string, field: string, v: unknown, ok: (v: number) => boolean, what: string): number {
+  if (typeof v !== 'number' || !ok(v)) throw new SpecError(`optimizer ${opt}: "${field}" must be ${what}, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+export const nonNegative = (v: number) => Number.isFinite(v) && v >= 0;
+export const positive = (v: number) => Number.isFinite(v) && v > 0;
+export const unitInterval = (v: number) => v >= 0 && v < 1;
+
+/** Assemble an Optimizer from its kernel: validation, state, clipping, eager and streaming paths. */
+export function makeOptimizer(name: string, slotNames: readonly string[], opts: CommonOptions, kernel: Kernel): Optimizer {
+  const schedule = typeof opts.lr === 'function' ? opts.lr : constantSchedule(checkNumber(name, 'lr', opts.lr, nonNegative, 'a non-negative number'));
+  const clip = opts.clipValue === undefined ? Infinity : checkNumber(name, 'clipValue', opts.clipValue, positive, 'a positive number');
+  const clipNorm = opts.clipNorm === undefined ? undefined : checkNumber(name, 'clipNorm', opts.clipNorm, positive, 'a positive number');
+
+  const applyOne = (index: number, param: Tensor, update: Tensor, state: OptState, step: number, scale: number): void => {
+    if (param.size !== update.size) {
+      throw new ShapeError(`optimizer ${name}: update ${index} has ${update.size} elements but its parameter has ${param.size} [${param.shape.join(', ')}]`);
+    }
+    for (const s of slotNames) {
+      if (state.slots[s]?.[index]?.size !== param.size) {
+        throw new ShapeError(`optimizer ${name}: state slot "${s}" has no entry of size ${param.size} for parameter ${index}; was init called with these parameters?`);
+      }
+    }
+    param.touch();
+    update.touch();
+    kernel(param.data, update.data, index, state, schedule(step), step, scale, clip);
+  };
+
+  return {
+    name,
+    lr: schedule,
+    init(params) {
+      return ledger.withCategory('optimizer', () => {
+        const slots: Record<string, Tensor[]> = {};
+        for (const s of slotNames) slots[s] = params.map((p) => zeros(p.shape));
+        return { slots };
+      });
+    },
+    update(params, updates, state, step) {
+      if (params.length !== updates.length) {
+        throw new ShapeError(`optimizer ${name}: ${updates.length} updates for ${params.length} parameters`);
+      }
+      let scale = 1;
+      if (clipNorm !== undefined) {
+        const norm = globalNorm(updates, clip);
+        if (norm > clipNorm) scale = clipNorm / norm;
+      }
+      for (let i = 0; i < params.length; i++) applyOne(i, params[i], updates[i], state, step, scale);
+    },
+    updateOne(index, param, update, state, step) {
+      if (clipNorm !== undefined) {
+        throw new SpecError(
+          `optimizer ${name}: clipNorm needs every update before any is applied, so it cannot be used with ` +
+            `updateOne (streamed updates); use clipValue, or have the rule return its updates eagerly`,
+        );
+      }
+      applyOne(index, param, update, state, step, 1);
+    },
+  };
+}

@@ -1,0 +1,157 @@
+// The conformance suite every learning rule must pass (built-in or user-written): the same
+// checks, on the same small task, through the same training loop the experiments use.
+import { blobs } from '../data/synthetic.ts';
+import { Model, type ModelSpec } from '../nn/model.ts';
+import { rng } from '../random.ts';
+import { runTrial, type EvalRecord, type TrialConfig } from '../runner/trial.ts';
+import { fromArray, type Tensor } from '../tensor/tensor.ts';
+import { materialize, type AnyRule, type RuleContext, type RuleOptions } from './rule.ts';
+import { stateBytes } from './state.ts';
+import { classification, type Batch } from './task.ts';
+
+export interface ConformanceCheck {
+  name: string;
+  ok: boolean;
+  detail: string;
+}
+
+export interface ConformanceOptions {
+  /** Rule options for the run (defaults otherwise). */
+  options?: RuleOptions;
+  /** Training budget for the "loss falls" check. */
+  steps?: number;
+  lr?: number;
+}
+
+const MODEL: ModelSpec = { sizes: [12, 24, 24, 4], activation: 'tanh', init: 'xavierUniform' };
+const DATA = { name: 'blobs' as const, train: 512, test: 128, classes: 4, features: 12, spread: 0.6 };
+
+function setup(rule: AnyRule, options: RuleOptions, seed: number) {
+  const model = new Model(MODEL);
+  const params = model.init(rng(seed).child('init'));
+  const task = classification(DATA.classes);
+  const ctx = (step: number): RuleContext => ({
+    model, task, params, step, options: { ...rule.defaults, ...options }, rng: rng(seed).child('rule'),
+  });
+  const ds = blobs(64, DATA.classes, DATA.features, DATA.spread, rng(seed).child('data'));
+  const batch: Batch = { x: fromArray(ds.x, [ds.n, ds.features]), labels: ds.y, size: ds.n };
+  return { model, params, ctx, batch };
+}
+
+const snapshot = (ts: readonly Tensor[]) => ts.map((t) => Float64Array.from(t.data));
+function maxDiff(before: Float64Array[], ts: readonly Tensor[]): number {
+  let m = 0;
+  ts.forEach((t, i) => {
+    for (let k = 0; k < t.size; k++) m = Math.max(m, Math.abs(t.data[k] - before[i][k]));
+  });
+  return m;
+}
+
+/** Run every check; a rule conforms when all are ok. */
+export function checkConformance(rule: AnyRule, opts: ConformanceOptions = {}): ConformanceCheck[] {
+  const checks: ConformanceCheck[] = [];
+  const check = (name: string, f: () => string | true) => {
+    try {
+      const r = f();
+      checks.push({ name, ok: r === true, detail: r === true ? '' : r });
+    } catch (e) {
+      checks.push({ name, ok: false, detail: `threw: ${(e as Error).message}` });
+    }
+  };
+  const options = opts.options ?? {};
+
+  // Three steps (parameters held fixed) from a fresh init, as the runner would call them.
+  const threeSteps = (seed: number) => {
+    const s = setup(rule, options, seed);
+    let state = rule.init(s.ctx(-1));
+    const out: Array<{ updates: Tensor[]; loss: number; metrics: Record<string, number>; stateBytes: number; mutated: number }> = [];
+    for (let step = 0; step < 3; step++) {
+      const before = snapshot(s.params);
+      const res = rule.step(s.ctx(step), state, s.batch);
+      const mutated = maxDiff(before, s.params);
+      state = res.state;
+      out.push({ updates: materialize(res.updates), loss: res.loss, metrics: res.metrics, stateBytes: stateBytes(state), mutated });
+    }
+    return { ...s, runs: out, state };
+  };
+
+  const a = threeSteps(1);
+  const b = threeSteps(1);
+
+  check('same seed gives identical updates', () => {
+    for (let s = 0; s < 3; s++) {
+      for (let i = 0; i < a.runs[s].updates.length; i++) {
+        const x = a.runs[s].updates[i].data;
+        const y = b.runs[s].updates[i].data;
+        for (let k = 0; k < x.length; k++) if (!Object.is(x[k], y[k])) return `step ${s}, ${a.model.paramNames[i]}[${k}]: ${x[k]} vs ${y[k]}`;
+      }
+    }
+    return true;
+  });
+
+  check('updates are finite and shaped like their parameters', () => {
+    for (const run of a.runs) {
+      if (run.updates.length !== a.params.length) return `${run.updates.length} updates for ${a.params.length} parameters`;
+      for (let i = 0; i < run.updates.length; i++) {
+        const u = run.updates[i];
+        const p = a.params[i];
+        if (u.shape.join() !== p.shape.join()) return `${a.model.paramNames[i]}: update [${u.shape}] vs parameter [${p.shape}]`;
+        if (!u.data.every(Number.isFinite)) return `${a.model.paramNames[i]}: update has NaN/Inf`;
+      }
+    }
+    return true;
+  });
+
+  check('step does not mutate the parameters', () => {
+    const tol = rule.restoreTolerance ?? 0;
+    const worst = Math.max(...a.runs.map((r) => r.mutated));
+    return worst <= tol || `parameters changed by up to ${worst} (allowed ${tol})`;
+  });
+
+  check('state keeps the same size across steps', () => {
+    const sizes = a.runs.map((r) => r.stateBytes);
+    return sizes.every((s) => s === sizes[0]) || `state bytes per step: ${sizes.join(', ')}`;
+  });
+
+  check('loss and metrics are finite numbers', () => {
+    for (const run of a.runs) {
+      if (typeof run.loss !== 'number' || !Number.isFinite(run.loss)) return `loss is ${run.loss}`;
+      for (const [k, v] of Object.entries(run.metrics)) if (typeof v !== 'number' || !Number.isFinite(v)) return `metric ${k} is ${v}`;
+    }
+    return true;
+  });
+
+  if (rule.predict) {
+    check('predict returns finite scores [n, classes]', () => {
+      const scores = rule.predict!(a.ctx(3), a.state, a.batch.x);
+      if (scores.shape.join() !== [a.batch.size, DATA.classes].join()) return `predict shape [${scores.shape}]`;
+      return scores.data.every(Number.isFinite) || 'predict returned NaN/Inf';
+    });
+  }
+
+  if (rule.diagnostics) {
+    check('diagnostics are finite numbers', () => {
+      for (const [k, v] of Object.entries(rule.diagnostics!(a.ctx(3), a.state))) if (!Number.isFinite(v)) return `diagnostic ${k} is ${v}`;
+      return true;
+    });
+  }
+
+  check('loss falls on a small task within the budget', () => {
+    const steps = opts.steps ?? 240;
+    const config: TrialConfig = {
+      experiment: 'conformance', rule: rule.id, options, seed: 0, data: DATA, model: MODEL,
+      optimizer: { name: 'adam', lr: opts.lr ?? 0.01 }, batchSize: 32, epochs: 1000, maxSteps: steps,
+      evalEvery: 16, alignEvery: 0, memory: false, debug: false,
+    };
+    const evals: EvalRecord[] = [];
+    const summary = runTrial(config, 'conformance', rule, (r) => {
+      if (r.type === 'eval') evals.push(r);
+    });
+    if (summary.status !== 'done') return `trial ${summary.status}: ${summary.error}`;
+    const first = evals[0].trainLoss;
+    const lastLoss = evals[evals.length - 1].trainLoss;
+    return lastLoss < 0.8 * first || `train loss ${first.toFixed(4)} → ${lastLoss.toFixed(4)} after ${steps} steps (needs a 20% drop)`;
+  });
+
+  return checks;
+}

@@ -1,0 +1,61 @@
+// Rules by id. Built-ins register themselves when algorithms/index.ts is loaded; a user's rule
+// file is loaded by path the same way, so both run identically.
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { SpecError } from '../errors.ts';
+import type { AnyRule, LearningRule, RuleOptions } from './rule.ts';
+
+const rules = new Map<string, AnyRule>();
+
+export function registerRule<S, O extends RuleOptions>(rule: LearningRule<S, O>): void {
+  validateRuleShape(rule, 'registerRule');
+  rules.set(rule.id, rule as unknown as AnyRule);
+}
+
+export function getRule(id: string): AnyRule {
+  const r = rules.get(id);
+  if (!r) throw new SpecError(`rule "${id}" is unknown; registered rules: ${[...rules.keys()].join(', ') || '(none)'}`);
+  return r;
+}
+
+export function listRules(): AnyRule[] {
+  return [...rules.values()];
+}
+
+function validateRuleShape(rule: unknown, where: string): asserts rule is AnyRule {
+  const r = rule as Partial<AnyRule> | null;
+  const problems: string[] = [];
+  if (!r || typeof r !== 'object') throw new SpecError(`${where}: expected a rule object, got ${typeof rule}`);
+  if (typeof r.id !== 'string' || !/^[a-z0-9][a-z0-9-]*$/.test(r.id)) problems.push('id must be a kebab-case string');
+  if (typeof r.init !== 'function') problems.push('init must be a function');
+  if (typeof r.step !== 'function') problems.push('step must be a function');
+  if (typeof r.defaults !== 'object' || r.defaults === null) problems.push('defaults must be an object');
+  if (problems.length) throw new SpecError(`${where}: not a learning rule (${problems.join('; ')})`);
+}
+
+/**
+ * Load every rule a module exports (its default export and named exports that are rules) and
+ * register them. Used for the built-in registry and for user rule files alike.
+ */
+export async function loadRulesFrom(path: string): Promise<AnyRule[]> {
+  const url = pathToFileURL(resolve(path)).href;
+  let mod: Record<string, unknown>;
+  try {
+    mod = (await import(url)) as Record<string, unknown>;
+  } catch (e) {
+    throw new SpecError(`rule file ${path}: could not be loaded: ${(e as Error).message}`);
+  }
+  const found: AnyRule[] = [];
+  for (const v of Object.values(mod)) {
+    const cands = Array.isArray(v) ? v : [v];
+    for (const c of cands) {
+      if (c && typeof c === 'object' && 'id' in c && 'step' in c) {
+        validateRuleShape(c, `rule file ${path}`);
+        registerRule(c);
+        if (!found.includes(c)) found.push(c);
+      }
+    }
+  }
+  if (!found.length) throw new SpecError(`rule file ${path}: exports no learning rule (an object with id, defaults, init and step)`);
+  return found;
+}

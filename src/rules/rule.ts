@@ -1,0 +1,94 @@
+// The learning-rule plug-in contract. A rule turns a batch into update directions (gradient
+// estimates) per parameter; it never applies them — the runner hands them to an optimizer.
+import type { Model } from '../nn/model.ts';
+import type { Rng } from '../random.ts';
+import type { Tensor } from '../tensor/tensor.ts';
+import type { Task, Batch } from './task.ts';
+
+export type OptionValue = number | string | boolean;
+export type RuleOptions = Record<string, OptionValue>;
+
+/** What a rule sees. `params` are read-only for the rule: it must not mutate them. */
+export interface RuleContext<O extends RuleOptions = RuleOptions> {
+  readonly model: Model;
+  readonly task: Task;
+  readonly options: O;
+  /** The rule's own stream for this trial; derive per-step streams with `rng.child(step)`. */
+  readonly rng: Rng;
+  readonly params: readonly Tensor[];
+  /** Global step index (0-based), -1 in init. */
+  readonly step: number;
+}
+
+/**
+ * Updates handed over one parameter at a time, in order 0..count-1, each exactly once — for
+ * rules that regenerate their directions to keep memory low (MeZO). Only the update being
+ * consumed is materialized.
+ */
+export interface LazyUpdates {
+  readonly count: number;
+  get(index: number): Tensor;
+}
+
+export type Updates = readonly Tensor[] | LazyUpdates;
+
+export interface StepResult<S> {
+  /** One update direction per parameter, shaped like it (descent: the optimizer subtracts). */
+  updates: Updates;
+  state: S;
+  /** The loss the rule optimized on this batch (for logging). */
+  loss: number;
+  /** Rule-specific numbers (synthesizer loss, goodness, ...). */
+  metrics: Record<string, number>;
+}
+
+export interface LearningRule<S = unknown, O extends RuleOptions = RuleOptions> {
+  /** Stable id, kebab-case (used in specs and records). */
+  readonly id: string;
+  readonly description: string;
+  /** Every option with its default; specs may override only these keys, with the same type. */
+  readonly defaults: O;
+  /** Accepted values of string options. */
+  readonly choices?: { readonly [K in keyof O]?: readonly string[] };
+  /** Published reference figures the report can place beside ours. */
+  readonly references?: ReadonlyArray<{ source: string; dataset: string; metric: string; value: number; note?: string }>;
+  init(ctx: RuleContext<O>): S;
+  step(ctx: RuleContext<O>, state: S, batch: Batch): StepResult<S>;
+  /** Class scores [n, classes] when the rule classifies differently from the model's output. */
+  predict?(ctx: RuleContext<O>, state: S, x: Tensor): Tensor;
+  /** Extra numbers about the rule's state (e.g. angle between feedback and forward weights). */
+  diagnostics?(ctx: RuleContext<O>, state: S): Record<string, number>;
+  /**
+   * Largest absolute change `step` may leave in the parameters (default 0). A rule that
+   * perturbs parameters in place and restores them (MeZO) declares its float tolerance.
+   */
+  readonly restoreTolerance?: number;
+}
+
+/** Any rule, whatever its state and options (what registries and the runner hold). */
+export type AnyRule = LearningRule<unknown, RuleOptions>;
+
+/** Define a rule with its state and option types inferred. */
+export function defineRule<S, O extends RuleOptions>(rule: LearningRule<S, O>): LearningRule<S, O> {
+  return rule;
+}
+
+/** Visit every update in order (materializing lazy ones one at a time). */
+export function forEachUpdate(updates: Updates, fn: (u: Tensor, index: number) => void): void {
+  if (isLazy(updates)) {
+    for (let i = 0; i < updates.count; i++) fn(updates.get(i), i);
+  } else {
+    updates.forEach(fn);
+  }
+}
+
+export function isLazy(updates: Updates): updates is LazyUpdates {
+  return !Array.isArray(updates) && typeof (updates as LazyUpdates).get === 'function';
+}
+
+/** Materialize all updates (for alignment measurements, which need them all at once). */
+export function materialize(updates: Updates): Tensor[] {
+  const out: Tensor[] = [];
+  forEachUpdate(updates, (u) => out.push(u));
+  return out;
+}

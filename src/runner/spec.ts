@@ -1,0 +1,308 @@
+// Experiment specs: the declarative format, its validation (every problem is a SpecError that
+// names the field and the accepted values), and expansion into trials.
+import { createHash } from 'node:crypto';
+import { SpecError } from '../errors.ts';
+import { DATASET_NAMES } from '../data/index.ts';
+import { OPTIMIZER_NAMES, optimizerFromSpec, type OptimizerSpec } from '../optim/index.ts';
+import { Model, type ModelSpec } from '../nn/model.ts';
+import type { AnyRule, OptionValue, RuleOptions } from '../rules/rule.ts';
+import type { DataConfig, TrialConfig } from './trial.ts';
+
+export interface RuleEntry {
+  /** A built-in id, or a rule object (e.g. imported from the user's own file). */
+  rule: string | AnyRule;
+  /** Fixed option overrides. */
+  options?: RuleOptions;
+  /** Option values to sweep: the trial set is their cartesian product. */
+  grid?: Record<string, OptionValue[]>;
+  /** Per-rule optimizer (else the experiment's). */
+  optimizer?: OptimizerSpec;
+}
+
+export interface Reference {
+  source: string;
+  dataset: string;
+  metric: string;
+  value: number;
+  rule?: string;
+  note?: string;
+}
+
+export interface ExperimentSpec {
+  name: string;
+  description?: string;
+  data: DataConfig;
+  model: ModelSpec;
+  optimizer: OptimizerSpec;
+  rules: Array<string | RuleEntry>;
+  seeds: number[];
+  epochs: number;
+  batchSize: number;
+  maxSteps?: number;
+  evalEvery?: number;
+  alignEvery?: number;
+  memory?: boolean;
+  /** Published figures the report places beside ours. */
+  references?: Reference[];
+  /** Overrides applied by `--quick`. */
+  quick?: Partial<Omit<ExperimentSpec, 'quick' | 'name' | 'rules'>>;
+}
+
+export function defineExperiment(spec: ExperimentSpec): ExperimentSpec {
+  return spec;
+}
+
+export interface Trial {
+  id: string;
+  config: TrialConfig;
+  rule: AnyRule;
+}
+
+const SPEC_KEYS = ['name', 'description', 'data', 'model', 'optimizer', 'rules', 'seeds', 'epochs', 'batchSize', 'maxSteps', 'evalEvery', 'alignEvery', 'memory', 'references', 'quick'];
+const DATA_KEYS = ['name', 'train', 'test', 'validation', 'noise', 'classes', 'features', 'spread', 'hidden', 'outFeatures'];
+const MODEL_KEYS = ['sizes', 'activation', 'init', 'layerNorm', 'dropout'];
+const ENTRY_KEYS = ['rule', 'options', 'grid', 'optimizer'];
+const MAX_TRIALS = 100_000;
+
+const show = (v: unknown) => {
+  try {
+    return typeof v === 'number' && !Number.isFinite(v) ? String(v) : JSON.stringify(v) ?? String(v);
+  } catch {
+    return String(v);
+  }
+};
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function needRecord(field: string, v: unknown): Record<string, unknown> {
+  if (!isRecord(v)) throw new SpecError(`${field}: expected an object, got ${show(v)}`);
+  return v;
+}
+
+function noUnknownKeys(field: string, v: Record<string, unknown>, accepted: readonly string[]): void {
+  for (const k of Object.keys(v)) {
+    if (!accepted.includes(k)) throw new SpecError(`${field}.${k}: unknown key; accepted keys: ${accepted.join(', ')}`);
+  }
+}
+
+function needInt(field: string, v: unknown, min: number, max = 1e9): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+    throw new SpecError(`${field}: expected an integer in [${min}, ${max}], got ${show(v)}`);
+  }
+  return v;
+}
+
+function needFinite(field: string, v: unknown): number {
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw new SpecError(`${field}: expected a finite number, got ${show(v)}`);
+  return v;
+}
+
+function validateData(v: unknown): DataConfig {
+  const d = needRecord('data', v);
+  noUnknownKeys('data', d, DATA_KEYS);
+  if (typeof d.name !== 'string' || !(DATASET_NAMES as readonly string[]).includes(d.name)) {
+    throw new SpecError(`data.name: unknown dataset ${show(d.name)}; accepted: ${DATASET_NAMES.join(', ')}`);
+  }
+  for (const k of ['train', 'test', 'classes', 'features', 'hidden', 'outFeatures']) if (d[k] !== undefined) needInt(`data.${k}`, d[k], 1, 10_000_000);
+  for (const k of ['noise', 'spread']) if (d[k] !== undefined && needFinite(`data.${k}`, d[k]) < 0) throw new SpecError(`data.${k}: must be ≥ 0`);
+  if (d.validation !== undefined) {
+    const val = needFinite('data.validation', d.validation);
+    if (val < 0 || (val >= 1 && !Number.isInteger(val))) throw new SpecError(`data.validation: a fraction in [0, 1) or a whole count, got ${val}`);
+  }
+  return d as unknown as DataConfig;
+}
+
+function validateModel(v: unknown): ModelSpec {
+  const m = needRecord('model', v);
+  noUnknownKeys('model', m, MODEL_KEYS);
+  if (!Array.isArray(m.sizes) || m.sizes.length < 2) throw new SpecError(`model.sizes: expected an array of at least two layer widths, got ${show(m.sizes)}`);
+  m.sizes.forEach((s, i) => needInt(`model.sizes[${i}]`, s, 1, 100_000));
+  if (m.sizes.length > 1000) throw new SpecError(`model.sizes: at most 1000 layers, got ${m.sizes.length}`);
+  if (m.activation !== undefined && typeof m.activation !== 'string') throw new SpecError(`model.activation: expected a string, got ${show(m.activation)}`);
+  if (m.init !== undefined && typeof m.init !== 'string') throw new SpecError(`model.init: expected a string, got ${show(m.init)}`);
+  if (m.layerNorm !== undefined && typeof m.layerNorm !== 'boolean') throw new SpecError(`model.layerNorm: expected a boolean, got ${show(m.layerNorm)}`);
+  if (m.dropout !== undefined) needFinite('model.dropout', m.dropout);
+  new Model(m as unknown as ModelSpec); // names the bad field (activation, init, dropout)
+  return m as unknown as ModelSpec;
+}
+
+function validateOptimizer(field: string, v: unknown): OptimizerSpec {
+  const o = needRecord(field, v);
+  if (typeof o.name !== 'string' || !(OPTIMIZER_NAMES as readonly string[]).includes(o.name)) {
+    throw new SpecError(`${field}.name: unknown optimizer ${show(o.name)}; accepted: ${OPTIMIZER_NAMES.join(', ')}`);
+  }
+  try {
+    optimizerFromSpec(o as unknown as OptimizerSpec);
+  } catch (e) {
+    throw new SpecError(`${field}: ${(e as Error).message}`);
+  }
+  return o as unknown as OptimizerSpec;
+}
+
+function checkOption(field: string, rule: AnyRule, key: string, value: unknown): void {
+  if (!Object.hasOwn(rule.defaults, key)) {
+    const keys = Object.keys(rule.defaults);
+    throw new SpecError(`${field}.${key}: rule "${rule.id}" has no option "${key}"; its options: ${keys.length ? keys.join(', ') : '(none)'}`);
+  }
+  const want = typeof rule.defaults[key];
+  if (typeof value !== want || (typeof value === 'number' && !Number.isFinite(value))) {
+    throw new SpecError(`${field}.${key}: expected a ${want === 'number' ? 'finite number' : want} like the default ${show(rule.defaults[key])}, got ${show(value)}`);
+  }
+  const choices = rule.choices?.[key];
+  if (choices && !choices.includes(value as string)) throw new SpecError(`${field}.${key}: ${show(value)} is not accepted; choices: ${choices.join(', ')}`);
+}
+
+/** Resolve a rule reference through `lookup` (built-in ids) or accept a rule object. */
+function resolveRule(field: string, ref: unknown, lookup: (id: string) => AnyRule): AnyRule {
+  if (typeof ref === 'string') {
+    try {
+      return lookup(ref);
+    } catch (e) {
+      throw new SpecError(`${field}: ${(e as Error).message}`);
+    }
+  }
+  if (isRecord(ref) && typeof ref.id === 'string' && typeof ref.step === 'function' && typeof ref.init === 'function' && isRecord(ref.defaults)) {
+    return ref as unknown as AnyRule;
+  }
+  throw new SpecError(`${field}: expected a rule id (string) or a rule object with id, defaults, init and step, got ${show(ref)}`);
+}
+
+export interface ValidatedRule {
+  rule: AnyRule;
+  options: RuleOptions;
+  grid: Array<[string, OptionValue[]]>;
+  optimizer: OptimizerSpec | undefined;
+}
+
+export interface ValidatedSpec extends Omit<ExperimentSpec, 'rules'> {
+  rules: ValidatedRule[];
+}
+
+/** Validate a spec (anything a user file exported) before anything runs. */
+export function validateSpec(raw: unknown, lookup: (id: string) => AnyRule): ValidatedSpec {
+  const s = needRecord('spec', raw);
+  noUnknownKeys('spec', s, SPEC_KEYS);
+  if (typeof s.name !== 'string' || !/^[A-Za-z0-9._-]+$/.test(s.name)) throw new SpecError(`name: expected a name of letters, digits, ".", "_" or "-", got ${show(s.name)}`);
+  const data = validateData(s.data);
+  const model = validateModel(s.model);
+  const optimizer = validateOptimizer('optimizer', s.optimizer);
+  if (!Array.isArray(s.seeds) || s.seeds.length === 0) throw new SpecError(`seeds: expected a non-empty array of integers, got ${show(s.seeds)}`);
+  s.seeds.forEach((x, i) => needInt(`seeds[${i}]`, x, 0, 2 ** 31));
+  if (new Set(s.seeds).size !== s.seeds.length) throw new SpecError(`seeds: duplicates in ${show(s.seeds)}`);
+  needInt('epochs', s.epochs, 1, 100_000);
+  needInt('batchSize', s.batchSize, 1, 1_000_000);
+  for (const k of ['maxSteps', 'evalEvery', 'alignEvery'] as const) if (s[k] !== undefined) needInt(k, s[k], 0, 1e9);
+  if (s.memory !== undefined && typeof s.memory !== 'boolean') throw new SpecError(`memory: expected a boolean, got ${show(s.memory)}`);
+  if (s.description !== undefined && typeof s.description !== 'string') throw new SpecError(`description: expected a string, got ${show(s.description)}`);
+  if (s.references !== undefined) {
+    if (!Array.isArray(s.references)) throw new SpecError(`references: expected an array, got ${show(s.references)}`);
+    s.references.forEach((r, i) => {
+      const rr = needRecord(`references[${i}]`, r);
+      for (const k of ['source', 'dataset', 'metric']) if (typeof rr[k] !== 'string') throw new SpecError(`references[${i}].${k}: expected a string`);
+      needFinite(`references[${i}].value`, rr.value);
+    });
+  }
+  if (s.quick !== undefined) needRecord('quick', s.quick);
+  if (!Array.isArray(s.rules) || s.rules.length === 0) throw new SpecError(`rules: expected a non-empty array of rule ids or { rule, options, grid } entries, got ${show(s.rules)}`);
+  let trials = 0;
+  const rules = s.rules.map((entry, i): ValidatedRule => {
+    const field = `rules[${i}]`;
+    const e: Record<string, unknown> = typeof entry === 'string' ? { rule: entry } : needRecord(field, entry);
+    noUnknownKeys(field, e, ENTRY_KEYS);
+    const rule = resolveRule(`${field}.rule`, e.rule, lookup);
+    const options = e.options === undefined ? {} : needRecord(`${field}.options`, e.options);
+    for (const [k, v] of Object.entries(options)) checkOption(`${field}.options`, rule, k, v);
+    const gridRaw = e.grid === undefined ? {} : needRecord(`${field}.grid`, e.grid);
+    const grid = Object.entries(gridRaw).map(([k, vs]): [string, OptionValue[]] => {
+      if (!Array.isArray(vs) || vs.length === 0) throw new SpecError(`${field}.grid.${k}: expected a non-empty array of values, got ${show(vs)}`);
+      vs.forEach((v) => checkOption(`${field}.grid`, rule, k, v));
+      return [k, vs as OptionValue[]];
+    });
+    trials += grid.reduce((n, [, vs]) => n * vs.length, 1) * (s.seeds as number[]).length;
+    if (trials > MAX_TRIALS) throw new SpecError(`${field}.grid: the experiment would have more than ${MAX_TRIALS} trials`);
+    const opt = e.optimizer === undefined ? undefined : validateOptimizer(`${field}.optimizer`, e.optimizer);
+    return { rule, options: options as RuleOptions, grid, optimizer: opt };
+  });
+  return { ...(s as unknown as ExperimentSpec), data, model, optimizer, rules };
+}
+
+function cartesian(grid: Array<[string, OptionValue[]]>): RuleOptions[] {
+  let points: RuleOptions[] = [{}];
+  for (const [k, vs] of grid) points = points.flatMap((p) => vs.map((v) => ({ ...p, [k]: v })));
+  return points;
+}
+
+/** Canonical JSON (sorted keys) so equal configs hash equally. */
+export function canonical(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  if (isRecord(v)) return `{${Object.keys(v).sort().filter((k) => v[k] !== undefined).map((k) => `${JSON.stringify(k)}:${canonical(v[k])}`).join(',')}}`;
+  return JSON.stringify(v);
+}
+
+export function trialId(config: TrialConfig): string {
+  return createHash('sha256').update(canonical(config)).digest('hex').slice(0, 16);
+}
+
+export interface RunOverrides {
+  rules?: string[];
+  seeds?: number[];
+  epochs?: number;
+  subset?: number;
+  quick?: boolean;
+  debug?: boolean;
+}
+
+/** Apply CLI overrides (re-validated: an override is as much user input as the file). */
+export function applyOverrides(raw: ExperimentSpec, o: RunOverrides): ExperimentSpec {
+  let s: ExperimentSpec = { ...raw };
+  if (o.quick && raw.quick) s = { ...s, ...raw.quick };
+  if (o.seeds) s.seeds = o.seeds;
+  if (o.epochs !== undefined) s.epochs = o.epochs;
+  if (o.subset !== undefined) s.data = { ...s.data, train: o.subset };
+  if (o.rules) {
+    const ids = (e: string | RuleEntry) => (typeof e === 'string' ? e : typeof e.rule === 'string' ? e.rule : e.rule.id);
+    const known = s.rules.map(ids);
+    for (const r of o.rules) if (!known.includes(r)) throw new SpecError(`--rules: "${r}" is not in the experiment; its rules: ${known.join(', ')}`);
+    s.rules = s.rules.filter((e) => o.rules!.includes(ids(e)));
+  }
+  return s;
+}
+
+/** Rules × grid points × seeds, in a fixed order. */
+export function expandTrials(spec: ValidatedSpec, debug = false): Trial[] {
+  const trials: Trial[] = [];
+  for (const r of spec.rules) {
+    for (const point of cartesian(r.grid)) {
+      for (const seed of spec.seeds) {
+        const config: TrialConfig = {
+          experiment: spec.name, rule: r.rule.id, options: { ...r.rule.defaults, ...r.options, ...point }, seed,
+          data: spec.data, model: spec.model, optimizer: r.optimizer ?? spec.optimizer,
+          batchSize: spec.batchSize, epochs: spec.epochs, maxSteps: spec.maxSteps ?? 0,
+          evalEvery: spec.evalEvery ?? 0, alignEvery: spec.alignEvery ?? 0, memory: spec.memory ?? true, debug,
+        };
+        trials.push({ id: trialId(config), config, rule: r.rule });
+      }
+    }
+  }
+  const seen = new Set<string>();
+  for (const t of trials) {
+    if (seen.has(t.id)) throw new SpecError(`rules: two entries give the same trial (rule "${t.config.rule}", options ${show(t.config.options)}, seed ${t.config.seed})`);
+    seen.add(t.id);
+  }
+  return trials;
+}
+
+/** Shard i of n: every n-th trial in the fixed order, so shards are disjoint and cover all. */
+export function shard<T>(trials: readonly T[], index: number, count: number): T[] {
+  return trials.filter((_, k) => k % count === index);
+}
+
+export function parseShard(s: string): { index: number; count: number } {
+  const m = /^(\d+)\/(\d+)$/.exec(s);
+  const index = m ? Number(m[1]) : NaN;
+  const count = m ? Number(m[2]) : NaN;
+  if (!m || count < 1 || index >= count) throw new SpecError(`--shard: expected i/n with 0 ≤ i < n (e.g. 0/4), got "${s}"`);
+  return { index, count };
+}

@@ -1,0 +1,308 @@
+// The one training loop. It runs any rule the same way: rule.step → optimizer → apply, with
+// memory measured around the step and alignment with backprop measured beside it. Nothing
+// here knows which rule it runs.
+import { noGrad, leaves, type TensorTree } from '../autograd/functional.ts';
+import { setAnomalyMode } from '../autograd/tape.ts';
+import { NumericsError } from '../errors.ts';
+import { Loader, split } from '../data/loader.ts';
+import { loadDataset, type DatasetName, type LoadDatasetOptions } from '../data/index.ts';
+import { targetWidth, type Dataset } from '../data/dataset.ts';
+import { AlignmentMeter, trueGradient, type AlignmentReport } from '../metrics/alignment.ts';
+import { Model, type ModelSpec } from '../nn/model.ts';
+import { optimizerFromSpec, type OptimizerSpec } from '../optim/index.ts';
+import { rng as seeded, type Rng } from '../random.ts';
+import { isLazy, type AnyRule, type RuleContext, type RuleOptions } from '../rules/rule.ts';
+import { classification, regression, type Batch, type Task } from '../rules/task.ts';
+import { ledger, emptyByCategory, type ByCategory, type StepMemory } from '../tensor/ledger.ts';
+import { fromArray, type Tensor } from '../tensor/tensor.ts';
+import { adoptState } from '../rules/state.ts';
+
+export interface DataConfig extends Omit<LoadDatasetOptions, 'rng'> {
+  name: DatasetName;
+  /** Held out from the training set for validation: a fraction (< 1) or a count. */
+  validation?: number;
+}
+
+/** A fully resolved trial: everything that determines its records. */
+export interface TrialConfig {
+  experiment: string;
+  rule: string;
+  options: RuleOptions;
+  seed: number;
+  data: DataConfig;
+  model: ModelSpec;
+  optimizer: OptimizerSpec;
+  batchSize: number;
+  epochs: number;
+  /** Stop after this many steps in total (0: no limit). */
+  maxSteps: number;
+  /** Also evaluate every this many steps (0: only at epoch ends). */
+  evalEvery: number;
+  /** Measure alignment with backprop every this many steps (0: never). */
+  alignEvery: number;
+  /** Measure the step's memory with the ledger. */
+  memory: boolean;
+  /** Anomaly mode: name the first op producing NaN/Inf. */
+  debug: boolean;
+}
+
+export interface MemoryRecord {
+  /** Highest step peak since the last record, and its breakdown. */
+  peakBytes: number;
+  atPeak: ByCategory;
+  peakByCategory: ByCategory;
+  /** Peak of a forward pass without a tape on one training batch (the reference). */
+  inferenceBytes: number;
+  ratioToInference: number;
+}
+
+export interface EvalRecord {
+  type: 'eval';
+  trial: string;
+  rule: string;
+  options: RuleOptions;
+  seed: number;
+  epoch: number;
+  step: number;
+  trainLoss: number;
+  valAcc: number | null;
+  valLoss: number | null;
+  testAcc: number;
+  testLoss: number | null;
+  memory: MemoryRecord | null;
+  alignment: Array<{ step: number } & AlignmentReport>;
+  metrics: Record<string, number>;
+  diagnostics: Record<string, number>;
+  /** Timing and process figures: the only fields that differ between identical runs. */
+  host: { wallMs: number; stepMs: number; rssBytes: number; heapBytes: number };
+}
+
+export type TrialStatus = 'done' | 'diverged' | 'failed';
+
+export interface SummaryRecord {
+  type: 'summary';
+  trial: string;
+  rule: string;
+  options: RuleOptions;
+  seed: number;
+  status: TrialStatus;
+  error: string | null;
+  epochs: number;
+  steps: number;
+  finalTestAcc: number;
+  bestValAcc: number | null;
+  peakBytes: number | null;
+  ratioToInference: number | null;
+  meanCosine: number | null;
+  host: { wallMs: number; stepMs: number; msPerEpoch: number };
+}
+
+export type TrialRecord = EvalRecord | SummaryRecord;
+
+interface Prepared {
+  model: Model;
+  task: Task;
+  train: Dataset;
+  validation: Dataset | null;
+  test: Dataset;
+}
+
+function prepare(config: TrialConfig, data: Rng): Prepared {
+  const { name, validation = 0, ...opts } = config.data;
+  const tt = loadDataset(name, { ...opts, rng: data.child('dataset') });
+  const held = validation > 0 ? split(tt.train, validation, data.child('validation')) : null;
+  const train = held ? held.train : tt.train;
+  const task = train.kind === 'classification' ? classification(train.classes) : regression();
+  return { model: new Model(config.model), task, train, validation: held ? held.validation : null, test: tt.test };
+}
+
+/** Rows [from, from + size) of a dataset (or of a loader's batch buffers) as a Batch of tensors. */
+function toBatch(ds: Dataset, x: Float32Array, y: Uint8Array | Float32Array, size: number, from = 0): Batch {
+  const xt = fromArray(x.subarray(from * ds.features, (from + size) * ds.features), [size, ds.features]);
+  if (ds.kind === 'classification') return { x: xt, labels: (y as Uint8Array).subarray(from, from + size), size };
+  const w = targetWidth(ds);
+  return { x: xt, targets: fromArray((y as Float32Array).subarray(from * w, (from + size) * w), [size, w]), size };
+}
+
+/** Accuracy and mean loss over a dataset, in chunks, without a tape. */
+export function evaluate(rule: AnyRule, ctx: RuleContext, state: unknown, ds: Dataset, chunk = 1000): { acc: number; loss: number | null } {
+  return noGrad(() => {
+    let correct = 0;
+    let lossSum = 0;
+    for (let from = 0; from < ds.n; from += chunk) {
+      const size = Math.min(chunk, ds.n - from);
+      const batch = toBatch(ds, ds.x, ds.y, size, from);
+      const scores = rule.predict ? rule.predict(ctx, state, batch.x) : ctx.model.forward(ctx.params, batch.x).out;
+      if (!rule.predict) lossSum += ctx.task.loss(scores, batch).item() * size;
+      if (ds.kind === 'classification') {
+        const c = scores.shape[1];
+        for (let i = 0; i < size; i++) {
+          let best = 0;
+          for (let j = 1; j < c; j++) if (scores.data[i * c + j] > scores.data[i * c + best]) best = j;
+          if (best === batch.labels![i]) correct++;
+        }
+      }
+    }
+    return { acc: ds.kind === 'classification' ? correct / ds.n : NaN, loss: rule.predict ? null : lossSum / ds.n };
+  });
+}
+
+/** Peak bytes of a tape-free forward pass on one batch: parameters, input and activations. */
+function inferencePeak(model: Model, params: readonly Tensor[], batch: Batch): number {
+  const { memory } = ledger.measure(() => noGrad(() => model.forward(params, fromArray(batch.x.data, batch.x.shape)).out));
+  const paramBytes = params.reduce((s, p) => s + p.bytes, 0);
+  // Optimizer and rule state are live too but are not part of inference.
+  return memory.peakBytes - memory.startBytes + paramBytes;
+}
+
+function mergePeak(acc: StepMemory | null, m: StepMemory): StepMemory {
+  if (!acc || m.peakBytes > acc.peakBytes) {
+    const peakByCategory = emptyByCategory();
+    for (const k of Object.keys(peakByCategory) as Array<keyof ByCategory>) {
+      peakByCategory[k] = Math.max(acc?.peakByCategory[k] ?? 0, m.peakByCategory[k]);
+    }
+    return { ...m, peakByCategory };
+  }
+  for (const k of Object.keys(acc.peakByCategory) as Array<keyof ByCategory>) {
+    acc.peakByCategory[k] = Math.max(acc.peakByCategory[k], m.peakByCategory[k]);
+  }
+  return acc;
+}
+
+const mean = (xs: number[]) => (xs.length ? xs.reduce((s, x) => s + x, 0) / xs.length : NaN);
+
+/**
+ * Run one trial, calling `emit` with each record as it is produced (the last one is the
+ * summary). Returns the summary.
+ */
+export function runTrial(config: TrialConfig, trialId: string, rule: AnyRule, emit: (r: TrialRecord) => void): SummaryRecord {
+  const root = seeded(config.seed);
+  const prep = prepare(config, root.child('data'));
+  const { model, task } = prep;
+  const params = model.init(root.child('init'));
+  const optimizer = optimizerFromSpec(config.optimizer);
+  const optState = optimizer.init(params);
+  const options = { ...rule.defaults, ...config.options };
+  const ruleRng = root.child('rule');
+  const ctxAt = (step: number): RuleContext => ({ model, task, options, rng: ruleRng, params, step });
+  let state = ledger.withCategory('rule-state', () => rule.init(ctxAt(-1)));
+  let stateSet = adoptState(new Set(), state);
+  const loader = new Loader(prep.train, { batchSize: config.batchSize, shuffle: true, rng: root.child('order') });
+
+  const t0 = performance.now();
+  let stepMs = 0;
+  let step = 0;
+  let inferenceBytes = 0;
+  let peak: StepMemory | null = null;
+  let losses: number[] = [];
+  let metricSums: Record<string, number[]> = {};
+  let aligned: EvalRecord['alignment'] = [];
+  let last: EvalRecord | null = null;
+  let bestVal: number | null = null;
+  const cosines: number[] = [];
+  let status: TrialStatus = 'done';
+  let error: string | null = null;
+  let epoch = 0;
+
+  const record = (ep: number): EvalRecord => {
+    const ctx = ctxAt(step);
+    const test = evaluate(rule, ctx, state, prep.test);
+    const val = prep.validation ? evaluate(rule, ctx, state, prep.validation) : null;
+    if (val && (bestVal === null || val.acc > bestVal)) bestVal = val.acc;
+    const mem = process.memoryUsage();
+    const rec: EvalRecord = {
+      type: 'eval', trial: trialId, rule: rule.id, options, seed: config.seed, epoch: ep, step,
+      trainLoss: mean(losses), valAcc: val?.acc ?? null, valLoss: val?.loss ?? null, testAcc: test.acc, testLoss: test.loss,
+      memory: peak
+        ? { peakBytes: peak.peakBytes, atPeak: peak.atPeak, peakByCategory: peak.peakByCategory, inferenceBytes, ratioToInference: peak.peakBytes / inferenceBytes }
+        : null,
+      alignment: aligned,
+      metrics: Object.fromEntries(Object.entries(metricSums).map(([k, v]) => [k, mean(v)])),
+      diagnostics: rule.diagnostics ? noGrad(() => rule.diagnostics!(ctx, state)) : {},
+      host: { wallMs: performance.now() - t0, stepMs, rssBytes: mem.rss, heapBytes: mem.heapUsed },
+    };
+    losses = [];
+    metricSums = {};
+    aligned = [];
+    peak = null;
+    emit(rec);
+    last = rec;
+    return rec;
+  };
+
+  setAnomalyMode(config.debug);
+  try {
+    const limit = config.maxSteps > 0 ? config.maxSteps : Infinity;
+    train: for (epoch = 0; epoch < config.epochs; epoch++) {
+      for (const b of loader.epoch(epoch)) {
+        if (step >= limit) break train;
+        const batch = toBatch(prep.train, b.x, b.y, b.size);
+        if (step === 0 && config.memory) inferenceBytes = inferencePeak(model, params, batch);
+        // The BP reference is taken on the same batch and parameters, outside time and memory.
+        const reference = config.alignEvery > 0 && step % config.alignEvery === 0 ? trueGradient(model, task, params, batch) : null;
+        const meter = reference ? new AlignmentMeter(model) : null;
+        const ctx = ctxAt(step);
+        const started = performance.now();
+        if (config.memory) ledger.beginStep();
+        let res;
+        try {
+          res = rule.step(ctx, state, batch);
+          const apply = (u: Tensor, i: number) => {
+            meter?.add(i, u, reference![i]);
+            if (!u.data.every(Number.isFinite)) {
+              throw new NumericsError(`rule "${rule.id}": update for parameter ${model.paramNames[i]} contains NaN/Inf at step ${step}`);
+            }
+          };
+          if (isLazy(res.updates)) {
+            for (let i = 0; i < res.updates.count; i++) {
+              const u = res.updates.get(i);
+              apply(u, i);
+              optimizer.updateOne(i, params[i], u, optState, step);
+            }
+          } else {
+            res.updates.forEach(apply);
+            optimizer.update(params, res.updates, optState, step);
+          }
+          state = res.state;
+          stateSet = adoptState(stateSet, state);
+        } finally {
+          if (config.memory) {
+            const m = ledger.endStep();
+            if (res) peak = mergePeak(peak, m);
+          }
+        }
+        stepMs += performance.now() - started;
+        if (!Number.isFinite(res.loss)) throw new NumericsError(`rule "${rule.id}": loss is ${res.loss} at step ${step} (epoch ${epoch})`);
+        losses.push(res.loss);
+        for (const [k, v] of Object.entries(res.metrics)) (metricSums[k] ??= []).push(v);
+        if (meter) {
+          const rep = meter.report();
+          aligned.push({ step, ...rep });
+          cosines.push(rep.overall.cosine);
+        }
+        step++;
+        if (config.evalEvery > 0 && step % config.evalEvery === 0) record(epoch);
+      }
+      if (!(config.evalEvery > 0 && step % config.evalEvery === 0)) record(epoch);
+    }
+  } catch (e) {
+    if (!(e instanceof NumericsError)) throw e;
+    status = 'diverged';
+    error = e.message;
+  } finally {
+    setAnomalyMode(false);
+  }
+  const wallMs = performance.now() - t0;
+  const final = last as EvalRecord | null;
+  const summary: SummaryRecord = {
+    type: 'summary', trial: trialId, rule: rule.id, options, seed: config.seed, status, error,
+    epochs: Math.min(epoch, config.epochs), steps: step,
+    finalTestAcc: final?.testAcc ?? NaN, bestValAcc: bestVal,
+    peakBytes: final?.memory?.peakBytes ?? null, ratioToInference: final?.memory?.ratioToInference ?? null,
+    meanCosine: cosines.length ? mean(cosines) : null,
+    host: { wallMs, stepMs, msPerEpoch: stepMs / Math.max(1, step / Math.max(1, loader.batches)) },
+  };
+  emit(summary);
+  for (const t of [...params, ...stateSet, ...leaves(Object.values(optState.slots).flat() as TensorTree)]) t.release();
+  return summary;
+}

@@ -1,0 +1,56 @@
+// Clipping by value (per element) and by global norm (all updates together), alone and composed.
+import { describe, expect, it } from 'vitest';
+import { globalNorm, momentum, sgd } from '../../src/optim/index.ts';
+import { SpecError } from '../../src/errors.ts';
+import { tensor } from '../../src/tensor/tensor.ts';
+
+describe('clipping', () => {
+  it('by value clamps each element to ±clipValue', () => {
+    const p = tensor([0, 0, 0]);
+    const opt = sgd({ lr: 1, clipValue: 0.5 });
+    opt.update([p], [tensor([2, -0.3, -7])], opt.init([p]), 0);
+    expect(p.toArray()).toEqual([-0.5, Math.fround(0.3), 0.5]);
+  });
+
+  it('by global norm rescales all updates together when their norm exceeds clipNorm', () => {
+    const [a, b] = [tensor([0]), tensor([0])];
+    const opt = sgd({ lr: 1, clipNorm: 1 });
+    const state = opt.init([a, b]);
+    opt.update([a, b], [tensor([3]), tensor([4])], state, 0); // norm 5 → scale 0.2
+    expect(a.item()).toBeCloseTo(-0.6, 6);
+    expect(b.item()).toBeCloseTo(-0.8, 6);
+    opt.update([a, b], [tensor([0.3]), tensor([0.4])], state, 1); // norm 0.5 ≤ 1: unchanged
+    expect(a.item()).toBeCloseTo(-0.9, 6);
+    expect(b.item()).toBeCloseTo(-1.2, 6);
+  });
+
+  it('value clipping applies first, then the global norm of the clamped updates', () => {
+    const updates = [tensor([3, 10]), tensor([-4])];
+    expect(globalNorm(updates)).toBeCloseTo(Math.sqrt(125), 6);
+    expect(globalNorm(updates, 3)).toBeCloseTo(Math.sqrt(27), 6);
+    const [a, b] = [tensor([0, 0]), tensor([0])];
+    const opt = sgd({ lr: 1, clipValue: 3, clipNorm: 1 });
+    opt.update([a, b], updates, opt.init([a, b]), 0);
+    const s = 1 / Math.sqrt(27);
+    expect(a.toArray()[0]).toBeCloseTo(-3 * s, 6);
+    expect(a.toArray()[1]).toBeCloseTo(-3 * s, 6);
+    expect(b.item()).toBeCloseTo(3 * s, 6);
+  });
+
+  it('clipping happens before momentum accumulates the update', () => {
+    const p = tensor([0]);
+    const opt = momentum({ lr: 1, momentum: 0.5, clipValue: 1 });
+    const state = opt.init([p]);
+    opt.update([p], [tensor([10])], state, 0); // v = 1
+    opt.update([p], [tensor([10])], state, 1); // v = 1.5
+    expect(p.item()).toBeCloseTo(-2.5, 6);
+  });
+
+  it('global-norm clipping is refused on the streaming path', () => {
+    const p = tensor([0]);
+    const opt = sgd({ lr: 1, clipNorm: 1 });
+    expect(() => opt.updateOne(0, p, tensor([5]), opt.init([p]), 0)).toThrow(SpecError);
+    expect(() => opt.updateOne(0, p, tensor([5]), opt.init([p]), 0)).toThrow(/clipNorm.*updateOne/);
+    expect(p.item()).toBe(0);
+  });
+});
