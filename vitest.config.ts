@@ -3,6 +3,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    setupFiles: ['test/setup.ts'],
     // Numeric tests are CPU-bound; two cores here.
     pool: 'forks',
     testTimeout: 120_000,

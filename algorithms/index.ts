@@ -3,8 +3,9 @@ import { registerRule, type AnyRule } from '../src/index.ts';
 import { backprop } from './backprop.ts';
 import { directFeedbackAlignment } from './direct-feedback-alignment.ts';
 import { feedbackAlignment } from './feedback-alignment.ts';
+import { mezo } from './mezo.ts';
 
-export const BUILTIN_RULES: AnyRule[] = [backprop, feedbackAlignment, directFeedbackAlignment];
+export const BUILTIN_RULES: AnyRule[] = [backprop, feedbackAlignment, directFeedbackAlignment, mezo];
 for (const r of BUILTIN_RULES) registerRule(r);
 
-export { backprop, feedbackAlignment, directFeedbackAlignment };
+export { backprop, feedbackAlignment, directFeedbackAlignment, mezo };

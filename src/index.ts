@@ -46,3 +46,4 @@ export { registerRule, getRule, listRules, loadRulesFrom } from './rules/registr
 
 // Metrics
 export { alignment, AlignmentMeter, compare, trueGradient, type Alignment, type AlignmentReport } from './metrics/alignment.ts';
+export { defineExperiment, type ExperimentSpec, type RuleEntry, type Reference } from './runner/spec.ts';

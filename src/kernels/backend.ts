@@ -16,6 +16,8 @@ export interface Backend {
   readonly name: string;
   /** Fresh zero-filled storage of n elements. */
   alloc(n: number): Buf;
+  /** Give storage from alloc() back (optional: backends without manual memory ignore it). */
+  free?(buf: Buf): void;
   /** out[m,n] = op(A)[m,k] · op(B)[k,n]; A is [m,k] (or [k,m] if transA), B is [k,n] (or [n,k] if transB). */
   matmul(a: Buf, b: Buf, out: Buf, m: number, n: number, k: number, transA: boolean, transB: boolean): void;
   /** out = op(a, b) with numpy broadcasting; shapes are already validated and out is sized for outShape. */

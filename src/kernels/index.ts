@@ -24,6 +24,11 @@ export function allocStorage(n: number): Buf {
   return float64Depth > 0 ? new Float64Array(n) : active.alloc(n);
 }
 
+/** Return storage to the backend that allocated it (a no-op for plain typed arrays). */
+export function freeStorage(buf: Buf): void {
+  if (buf instanceof Float32Array) active.free?.(buf);
+}
+
 /** Run fn with every new tensor stored in float64 (for finite-difference checks). */
 export function withFloat64<T>(fn: () => T): T {
   float64Depth++;

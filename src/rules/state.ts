@@ -20,10 +20,10 @@ export function stateBytes(state: unknown): number {
   return n;
 }
 
-/** Count new state tensors as persistent rule state; release the ones the rule dropped. */
+/** Count new state tensors as persistent rule state; dispose of the ones the rule dropped. */
 export function adoptState(prev: Set<Tensor>, next: unknown): Set<Tensor> {
   const now = stateTensors(next);
   for (const t of now) if (!prev.has(t)) t.keep('rule-state');
-  for (const t of prev) if (!now.has(t)) t.release();
+  for (const t of prev) if (!now.has(t)) t.dispose();
   return now;
 }

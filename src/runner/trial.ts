@@ -14,7 +14,7 @@ import { rng as seeded, type Rng } from '../random.ts';
 import { isLazy, type AnyRule, type RuleContext, type RuleOptions } from '../rules/rule.ts';
 import { classification, regression, type Batch, type Task } from '../rules/task.ts';
 import { ledger, emptyByCategory, type ByCategory, type StepMemory } from '../tensor/ledger.ts';
-import { fromArray, type Tensor } from '../tensor/tensor.ts';
+import { fromArray, withArena, type Tensor } from '../tensor/tensor.ts';
 import { adoptState } from '../rules/state.ts';
 
 export interface DataConfig extends Omit<LoadDatasetOptions, 'rng'> {
@@ -169,6 +169,11 @@ function mergePeak(acc: StepMemory | null, m: StepMemory): StepMemory {
   return acc;
 }
 
+function allFinite(d: ArrayLike<number>): boolean {
+  for (let i = 0; i < d.length; i++) if (!Number.isFinite(d[i])) return false;
+  return true;
+}
+
 const mean = (xs: number[]) => (xs.length ? xs.reduce((s, x) => s + x, 0) / xs.length : NaN);
 
 /**
@@ -197,14 +202,14 @@ export function runTrial(config: TrialConfig, trialId: string, rule: AnyRule, em
   let losses: number[] = [];
   let metricSums: Record<string, number[]> = {};
   let aligned: EvalRecord['alignment'] = [];
-  let last: EvalRecord | null = null;
+  let last = null as EvalRecord | null;
   let bestVal: number | null = null;
   const cosines: number[] = [];
   let status: TrialStatus = 'done';
   let error: string | null = null;
   let epoch = 0;
 
-  const record = (ep: number): EvalRecord => {
+  const record = (ep: number): EvalRecord => withArena(() => {
     const ctx = ctxAt(step);
     const test = evaluate(rule, ctx, state, prep.test);
     const val = prep.validation ? evaluate(rule, ctx, state, prep.validation) : null;
@@ -228,7 +233,7 @@ export function runTrial(config: TrialConfig, trialId: string, rule: AnyRule, em
     emit(rec);
     last = rec;
     return rec;
-  };
+  });
 
   setAnomalyMode(config.debug);
   try {
@@ -236,55 +241,64 @@ export function runTrial(config: TrialConfig, trialId: string, rule: AnyRule, em
     train: for (epoch = 0; epoch < config.epochs; epoch++) {
       for (const b of loader.epoch(epoch)) {
         if (step >= limit) break train;
-        const batch = toBatch(prep.train, b.x, b.y, b.size);
-        if (step === 0 && config.memory) inferenceBytes = inferencePeak(model, params, batch);
-        // The BP reference is taken on the same batch and parameters, outside time and memory.
-        const reference = config.alignEvery > 0 && step % config.alignEvery === 0 ? trueGradient(model, task, params, batch) : null;
-        const meter = reference ? new AlignmentMeter(model) : null;
-        const ctx = ctxAt(step);
-        const started = performance.now();
-        if (config.memory) ledger.beginStep();
-        let res;
-        try {
-          res = rule.step(ctx, state, batch);
-          const apply = (u: Tensor, i: number) => {
-            meter?.add(i, u, reference![i]);
-            if (!u.data.every(Number.isFinite)) {
-              throw new NumericsError(`rule "${rule.id}": update for parameter ${model.paramNames[i]} contains NaN/Inf at step ${step}`);
-            }
-          };
-          if (isLazy(res.updates)) {
-            for (let i = 0; i < res.updates.count; i++) {
-              const u = res.updates.get(i);
-              apply(u, i);
-              optimizer.updateOne(i, params[i], u, optState, step);
-            }
-          } else {
-            res.updates.forEach(apply);
-            optimizer.update(params, res.updates, optState, step);
-          }
-          state = res.state;
-          stateSet = adoptState(stateSet, state);
-        } finally {
+        // Everything the step creates (batch, tape, updates) is freed when it ends.
+        withArena(() => {
+          const batch = toBatch(prep.train, b.x, b.y, b.size);
+          if (step === 0 && config.memory) inferenceBytes = withArena(() => inferencePeak(model, params, batch));
+          // The BP reference is taken on the same batch and parameters, outside time and memory.
+          const reference = config.alignEvery > 0 && step % config.alignEvery === 0 ? trueGradient(model, task, params, batch) : null;
+          const meter = reference ? new AlignmentMeter(model) : null;
+          const ctx = ctxAt(step);
+          const started = performance.now();
           if (config.memory) {
-            const m = ledger.endStep();
-            if (res) peak = mergePeak(peak, m);
+            ledger.beginStep();
+            // The batch was built before the step; its bytes count like the inference reference's input.
+            for (const t of [batch.x, batch.targets]) if (t) ledger.adopt(t.base ? t.base.entry : t.entry);
           }
-        }
-        stepMs += performance.now() - started;
-        if (!Number.isFinite(res.loss)) throw new NumericsError(`rule "${rule.id}": loss is ${res.loss} at step ${step} (epoch ${epoch})`);
-        losses.push(res.loss);
-        for (const [k, v] of Object.entries(res.metrics)) (metricSums[k] ??= []).push(v);
-        if (meter) {
-          const rep = meter.report();
-          aligned.push({ step, ...rep });
-          cosines.push(rep.overall.cosine);
-        }
+          let res;
+          try {
+            res = rule.step(ctx, state, batch);
+            const apply = (u: Tensor, i: number) => {
+              meter?.add(i, u, reference![i]);
+              if (!allFinite(u.data)) {
+                throw new NumericsError(`rule "${rule.id}": update for parameter ${model.paramNames[i]} contains NaN/Inf at step ${step}`);
+              }
+            };
+            if (isLazy(res.updates)) {
+              for (let i = 0; i < res.updates.count; i++) {
+                const u = res.updates.get(i);
+                apply(u, i);
+                optimizer.updateOne(i, params[i], u, optState, step);
+              }
+            } else {
+              res.updates.forEach(apply);
+              optimizer.update(params, res.updates, optState, step);
+            }
+            state = res.state;
+            stateSet = adoptState(stateSet, state);
+          } finally {
+            if (config.memory) {
+              const m = ledger.endStep();
+              if (res) peak = mergePeak(peak, m);
+            }
+          }
+          stepMs += performance.now() - started;
+          if (!Number.isFinite(res.loss)) throw new NumericsError(`rule "${rule.id}": loss is ${res.loss} at step ${step} (epoch ${epoch})`);
+          losses.push(res.loss);
+          for (const [k, v] of Object.entries(res.metrics)) (metricSums[k] ??= []).push(v);
+          if (meter) {
+            const rep = meter.report();
+            aligned.push({ step, ...rep });
+            cosines.push(rep.overall.cosine);
+          }
+        });
         step++;
         if (config.evalEvery > 0 && step % config.evalEvery === 0) record(epoch);
       }
-      if (!(config.evalEvery > 0 && step % config.evalEvery === 0)) record(epoch);
+      if (last?.step !== step) record(epoch);
     }
+    // Stopped by maxSteps part-way through an epoch: record where it stopped.
+    if (step > 0 && last?.step !== step) record(Math.min(epoch, config.epochs - 1));
   } catch (e) {
     if (!(e instanceof NumericsError)) throw e;
     status = 'diverged';
@@ -293,16 +307,16 @@ export function runTrial(config: TrialConfig, trialId: string, rule: AnyRule, em
     setAnomalyMode(false);
   }
   const wallMs = performance.now() - t0;
-  const final = last as EvalRecord | null;
+  const final = last;
   const summary: SummaryRecord = {
     type: 'summary', trial: trialId, rule: rule.id, options, seed: config.seed, status, error,
-    epochs: Math.min(epoch, config.epochs), steps: step,
+    epochs: step / Math.max(1, loader.batches), steps: step,
     finalTestAcc: final?.testAcc ?? NaN, bestValAcc: bestVal,
     peakBytes: final?.memory?.peakBytes ?? null, ratioToInference: final?.memory?.ratioToInference ?? null,
     meanCosine: cosines.length ? mean(cosines) : null,
     host: { wallMs, stepMs, msPerEpoch: stepMs / Math.max(1, step / Math.max(1, loader.batches)) },
   };
   emit(summary);
-  for (const t of [...params, ...stateSet, ...leaves(Object.values(optState.slots).flat() as TensorTree)]) t.release();
+  for (const t of [...params, ...stateSet, ...leaves(Object.values(optState.slots).flat() as TensorTree)]) t.dispose();
   return summary;
 }

@@ -82,6 +82,19 @@ class Ledger {
     e.lastUse = ++this.clock;
   }
 
+  /**
+   * Count a tensor made before the measured step (the batch the runner built) as if made at
+   * the step's start, as transient: it lives until its last use in the step — the same
+   * lifetime it has in the inference reference, where the input is made inside the measure.
+   */
+  adopt(e: LedgerEntry): void {
+    if (!this.step || e.persistent || e.inStep || e.died >= 0 || e.bytes === 0) return;
+    e.category = 'transient';
+    e.inStep = true;
+    e.born = e.lastUse = ++this.clock;
+    this.step.entries.push(e);
+  }
+
   /** Make a tensor persistent: it stays live until released. */
   keep(e: LedgerEntry, category?: Category): void {
     if (e.died >= 0) return;

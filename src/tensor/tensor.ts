@@ -1,6 +1,6 @@
 // Tensor: row-major storage (Float32Array; Float64Array only inside withFloat64) plus shape,
 // its ledger entry, and the autograd bookkeeping the tape attaches.
-import { allocStorage, isFloat64, type Buf } from '../kernels/index.ts';
+import { allocStorage, freeStorage, isFloat64, type Buf } from '../kernels/index.ts';
 import { ShapeError } from '../errors.ts';
 import type { Rng } from '../random.ts';
 import { ledger, type Category, type LedgerEntry } from './ledger.ts';
@@ -29,6 +29,26 @@ export function checkShape(shape: Shape, where: string): void {
 
 let nextId = 1;
 
+/**
+ * Arenas give storage back deterministically: every tensor created inside `withArena(fn)` that
+ * is not persistent (param, optimizer or rule state, or kept) has its storage returned to the
+ * backend when fn ends. The runner wraps each training step and each evaluation in one, so a
+ * rule's temporaries never outlive its step; anything a rule keeps across steps must be
+ * reachable from its state (which the runner keeps).
+ */
+const arenas: Tensor[][] = [];
+
+export function withArena<T>(fn: () => T): T {
+  const arena: Tensor[] = [];
+  arenas.push(arena);
+  try {
+    return fn();
+  } finally {
+    arenas.pop();
+    for (const t of arena) if (!t.entry.persistent) t.dispose();
+  }
+}
+
 export class Tensor {
   readonly id = nextId++;
   readonly shape: Shape;
@@ -51,6 +71,7 @@ export class Tensor {
     this.data = data;
     this.base = base;
     this.entry = ledger.register(base ? 0 : data.byteLength);
+    if (!base && arenas.length) arenas[arenas.length - 1].push(this);
   }
 
   get rank(): number {
@@ -81,6 +102,15 @@ export class Tensor {
   release(): void {
     ledger.release(this.entry);
   }
+
+  /** Leave the ledger and give the storage back: the tensor must not be used afterwards. */
+  dispose(): void {
+    ledger.release(this.entry);
+    if (!this.base && !this.disposed) freeStorage(this.data);
+    this.disposed = true;
+  }
+
+  private disposed = false;
 
   /** The single value of a size-1 tensor. */
   item(): number {

@@ -13,7 +13,7 @@ function setup(sizes: number[], options: Record<string, string | number> = {}) {
   return { model, params, batch, ctx };
 }
 
-const bpUpdates = (s: ReturnType<typeof setup>) => materialize(backprop.step(s.ctx, null, s.batch).updates);
+const bpUpdates = (s: ReturnType<typeof setup>) => materialize(backprop.step({ ...s.ctx, options: backprop.defaults }, null, s.batch).updates);
 
 describe('feedback alignment', () => {
   it('with B set equal to W reproduces backprop exactly', () => {

@@ -1,0 +1,35 @@
+// Entry point of the WASM kernel module (AssemblyScript, built by scripts/build-wasm.mjs).
+// Memory is imported and shared; the host (../index.ts) owns all allocation above heapBase().
+
+import { matmulScratchBytes, setMatmulScratch } from './matmul';
+import { reduceScratchBytes, setReduceScratch } from './reduce';
+
+export { matmul } from './matmul';
+export { unary, binary, leakyRelu, axpby } from './elementwise';
+export { reduce, softmax, transpose2d } from './reduce';
+export { sgdUpdate, momentumUpdate, adamUpdate } from './optim';
+
+/** Bytes of scratch the kernels need; the host allocates them once and passes them to setScratch. */
+export function scratchBytes(): i32 {
+  return matmulScratchBytes() + reduceScratchBytes();
+}
+
+export function setScratch(ptr: usize): void {
+  setMatmulScratch(ptr);
+  setReduceScratch(ptr + <usize>matmulScratchBytes());
+}
+
+/** First byte the host may allocate: everything below holds this module's static data. */
+export function heapBase(): usize {
+  return __heap_base;
+}
+
+/** Zero `bytes` bytes at ptr (typed-array fill on shared memory is an order of magnitude slower). */
+export function zero(ptr: usize, bytes: usize): void {
+  memory.fill(ptr, 0, bytes);
+}
+
+/** memmove within the shared memory. */
+export function copy(dst: usize, src: usize, bytes: usize): void {
+  memory.copy(dst, src, bytes);
+}

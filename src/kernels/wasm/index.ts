@@ -1,0 +1,266 @@
+// The WASM SIMD backend: loads kernels.wasm (AssemblyScript, see ./assembly), keeps tensor storage
+// in its shared memory, and falls back to the reference backend for any call on foreign storage.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { ShapeError } from '../../errors.ts';
+import type { Backend, BinaryOp, Buf, ReduceOp, UnaryOp } from '../backend.ts';
+import { adamScalars, checkLabels, referenceFused, type FusedKernels } from '../fused.ts';
+import { referenceBackend } from '../reference.ts';
+import { WasmHeap, type HeapStats } from './allocator.ts';
+import { collapseBroadcast, planPermute } from './layout.ts';
+import { WebAssemblyApi } from './webassembly.ts';
+
+/** Exports of kernels.wasm (pointers are byte offsets into the shared memory). */
+interface KernelExports {
+  heapBase(): number;
+  scratchBytes(): number;
+  setScratch(ptr: number): void;
+  matmul(a: number, b: number, out: number, m: number, n: number, k: number, transA: number, transB: number, bias: number, relu: number): void;
+  unary(op: number, a: number, out: number, n: number): void;
+  binary(op: number, a: number, b: number, out: number, d0: number, d1: number, d2: number,
+    sa0: number, sa1: number, sa2: number, sb0: number, sb1: number, sb2: number): void;
+  leakyRelu(a: number, out: number, n: number, alpha: number, grad: number): void;
+  axpby(a: number, scale: number, b: number, bScale: number, out: number, n: number): void;
+  reduce(op: number, a: number, out: number, outer: number, axisLen: number, inner: number): void;
+  softmax(a: number, out: number, rows: number, cols: number, log: number, lse: number): void;
+  transpose2d(a: number, out: number, batch: number, rows: number, cols: number): void;
+  zero(ptr: number, bytes: number): void;
+  copy(dst: number, src: number, bytes: number): void;
+  sgdUpdate(param: number, grad: number, n: number, lr: number): void;
+  momentumUpdate(param: number, grad: number, vel: number, n: number, lr: number, momentum: number): void;
+  adamUpdate(param: number, grad: number, m: number, v: number, n: number, beta1: number, beta2: number,
+    eps: number, stepSize: number, invSqrtBc2: number, decay: number): void;
+}
+
+// Op codes; keep in sync with assembly/elementwise.ts and assembly/reduce.ts.
+const UNARY: Record<UnaryOp, number> = {
+  neg: 0, exp: 1, log: 2, tanh: 3, sigmoid: 4, relu: 5, softplus: 6, sqrt: 7, square: 8, abs: 9,
+  sign: 10, step: 11, gelu: 12, geluGrad: 13, reciprocal: 14, sin: 15, cos: 16,
+};
+const BINARY: Record<BinaryOp, number> = { add: 0, sub: 1, mul: 2, div: 3, max: 4, min: 5, pow: 6, gt: 7 };
+const REDUCE: Record<ReduceOp, number> = { sum: 0, max: 1, mean: 2 };
+
+/** The WASM backend: the kernel interface, the fused kernels, and memory management. */
+export interface WasmBackend extends Backend, FusedKernels {
+  /** Return storage from alloc() to the allocator now (anything else is ignored). */
+  free(buf: Buf): void;
+  /** True if buf lives in this backend's WASM memory (so kernels on it run in WASM). */
+  owns(buf: Buf): boolean;
+  memoryStats(): HeapStats;
+}
+
+export interface WasmOptions {
+  /** Upper bound on WASM memory in 64 KiB pages (default and maximum 65536 = 4 GiB). */
+  maxPages?: number;
+}
+
+const MAX_PAGES = 65536;
+const wasmPath = fileURLToPath(new URL('./kernels.wasm', import.meta.url));
+const assemblyDir = fileURLToPath(new URL('./assembly/', import.meta.url));
+const buildScript = fileURLToPath(new URL('../../../scripts/build-wasm.mjs', import.meta.url));
+
+/** Newest modification time of the AssemblyScript sources and build script (0 if not shipped). */
+function sourcesMtime(): number {
+  if (!existsSync(assemblyDir)) return 0;
+  let t = existsSync(buildScript) ? statSync(buildScript).mtimeMs : 0;
+  for (const f of readdirSync(assemblyDir)) if (f.endsWith('.ts')) t = Math.max(t, statSync(assemblyDir + f).mtimeMs);
+  return t;
+}
+
+function build(): string | null {
+  if (!existsSync(buildScript)) return `build script ${buildScript} not found`;
+  const r = spawnSync(process.execPath, [buildScript], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  return r.status === 0 ? null : `${r.stderr || r.stdout || r.error?.message || `exit ${r.status}`}`.trim();
+}
+
+/** kernels.wasm's bytes, (re)building it first when missing or older than its sources. */
+function wasmBytes(): Uint8Array {
+  const have = existsSync(wasmPath);
+  if (!have || statSync(wasmPath).mtimeMs < sourcesMtime()) {
+    const err = build();
+    if (err && !have) {
+      throw new Error(`WASM kernels not found at ${wasmPath} and building them failed:\n${err}\n` +
+        'Run `node scripts/build-wasm.mjs` (needs the assemblyscript dev dependency).');
+    }
+    if (err) process.emitWarning(`rulebench: rebuilding stale ${wasmPath} failed, using the old build: ${err}`);
+  }
+  return readFileSync(wasmPath);
+}
+
+let cached: WasmBackend | null = null;
+let compiled: object | null = null;
+
+/** The WASM SIMD backend (one instance per thread; options apply to the first call). */
+export function loadWasmBackend(options: WasmOptions = {}): WasmBackend {
+  if (!cached) cached = createWasmBackend(options);
+  return cached;
+}
+
+/** A fresh, independent WASM backend with its own memory (tests, or a second memory budget). */
+export function createWasmBackend(options: WasmOptions = {}): WasmBackend {
+  const maxPages = Math.min(MAX_PAGES, Math.max(64, Math.floor(options.maxPages ?? MAX_PAGES)));
+  compiled ??= new WebAssemblyApi.Module(wasmBytes());
+  const memory = new WebAssemblyApi.Memory({ initial: 32, maximum: maxPages, shared: true });
+  const ex = new WebAssemblyApi.Instance(compiled, { env: { memory } }).exports as unknown as KernelExports;
+  const heap = new WasmHeap(memory, ex.heapBase(), maxPages, (ptr, bytes) => ex.zero(ptr, bytes));
+  const scratch = heap.allocRaw(ex.scratchBytes());
+  if (scratch < 0) throw new Error(`WASM backend: no room for kernel scratch within ${maxPages} pages`);
+  ex.setScratch(scratch);
+  // Per-row log-sum-exp scratch for the fused cross-entropy, grown on demand.
+  let lsePtr = -1;
+  let lseRows = 0;
+
+  const ref = referenceBackend;
+  const owns = (buf: Buf): buf is Float32Array => buf instanceof Float32Array && heap.owns(buf);
+  const need = (op: string, name: string, buf: Buf, n: number): void => {
+    if (buf.length < n) throw new ShapeError(`wasm ${op}: ${name} has ${buf.length} elements, needs ${n}`);
+  };
+  let warnedFallbackAlloc = false;
+
+  const backend: WasmBackend = {
+    name: 'wasm-simd',
+
+    alloc(n) {
+      if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`wasm alloc: invalid element count ${n}`);
+      const view = heap.alloc(n);
+      if (view) return view;
+      if (!warnedFallbackAlloc) {
+        warnedFallbackAlloc = true;
+        process.emitWarning(`rulebench: WASM memory is full (${heap.stats().memoryBytes} bytes); ` +
+          'new tensors use JS memory and the slower reference kernels. Free tensors you no longer need.');
+      }
+      return new Float32Array(n);
+    },
+
+    free(buf) {
+      heap.free(buf);
+    },
+
+    owns,
+
+    memoryStats: () => heap.stats(),
+
+    matmul(a, b, out, m, n, k, transA, transB) {
+      if (!(owns(a) && owns(b) && owns(out))) return ref.matmul(a, b, out, m, n, k, transA, transB);
+      need('matmul', 'out', out, m * n);
+      need('matmul', 'A', a, m * k);
+      need('matmul', 'B', b, k * n);
+      ex.matmul(a.byteOffset, b.byteOffset, out.byteOffset, m, n, k, transA ? 1 : 0, transB ? 1 : 0, 0, 0);
+    },
+
+    binary(op, a, aShape, b, bShape, out, outShape) {
+      if (!(owns(a) && owns(b) && owns(out))) return ref.binary(op, a, aShape, b, bShape, out, outShape);
+      const plan = collapseBroadcast(aShape, bShape, outShape);
+      if (!plan) return ref.binary(op, a, aShape, b, bShape, out, outShape);
+      const [d0, d1, d2] = plan.dims;
+      need(`binary ${op}`, 'out', out, d0 * d1 * d2);
+      need(`binary ${op}`, 'a', a, aShape.reduce((x, y) => x * y, 1));
+      need(`binary ${op}`, 'b', b, bShape.reduce((x, y) => x * y, 1));
+      if (d0 * d1 * d2 === 0) return;
+      const { sa, sb } = plan;
+      ex.binary(BINARY[op], a.byteOffset, b.byteOffset, out.byteOffset, d0, d1, d2, sa[0], sa[1], sa[2], sb[0], sb[1], sb[2]);
+    },
+
+    unary(op, a, out) {
+      if (!(owns(a) && owns(out))) return ref.unary(op, a, out);
+      need(`unary ${op}`, 'out', out, a.length);
+      ex.unary(UNARY[op], a.byteOffset, out.byteOffset, a.length);
+    },
+
+    leakyRelu(a, out, alpha, grad) {
+      if (!(owns(a) && owns(out))) return ref.leakyRelu(a, out, alpha, grad);
+      need('leakyRelu', 'out', out, a.length);
+      ex.leakyRelu(a.byteOffset, out.byteOffset, a.length, alpha, grad ? 1 : 0);
+    },
+
+    reduce(op, a, out, outer, axisLen, inner) {
+      if (!(owns(a) && owns(out))) return ref.reduce(op, a, out, outer, axisLen, inner);
+      need(`reduce ${op}`, 'out', out, outer * inner);
+      need(`reduce ${op}`, 'a', a, outer * axisLen * inner);
+      ex.reduce(REDUCE[op], a.byteOffset, out.byteOffset, outer, axisLen, inner);
+    },
+
+    softmax(a, out, rows, cols, log) {
+      if (!(owns(a) && owns(out))) return ref.softmax(a, out, rows, cols, log);
+      need('softmax', 'out', out, rows * cols);
+      need('softmax', 'a', a, rows * cols);
+      ex.softmax(a.byteOffset, out.byteOffset, rows, cols, log ? 1 : 0, 0);
+    },
+
+    transpose(a, shape, perm, out) {
+      if (!(owns(a) && owns(out))) return ref.transpose(a, shape, perm, out);
+      const size = shape.reduce((x, y) => x * y, 1);
+      need('transpose', 'a', a, size);
+      need('transpose', 'out', out, size);
+      const plan = planPermute(shape, perm);
+      if (size === 0) return;
+      if (plan.kind === 'copy') ex.copy(out.byteOffset, a.byteOffset, size * 4);
+      else if (plan.kind === 'transpose2d') ex.transpose2d(a.byteOffset, out.byteOffset, plan.batch, plan.rows, plan.cols);
+      else ref.transpose(a, shape, perm, out);
+    },
+
+    axpby(a, scale, b, bScale, out) {
+      if (!(owns(a) && owns(b) && owns(out))) return ref.axpby(a, scale, b, bScale, out);
+      need('axpby', 'a', a, out.length);
+      need('axpby', 'b', b, out.length);
+      ex.axpby(a.byteOffset, scale, b.byteOffset, bScale, out.byteOffset, out.length);
+    },
+
+    linearForward(x, w, b, out, m, n, k, act, wTransposed) {
+      if (!(owns(x) && owns(w) && owns(out) && (b === null || owns(b)))) {
+        return referenceFused.linearForward(x, w, b, out, m, n, k, act, wTransposed);
+      }
+      need('linearForward', 'out', out, m * n);
+      need('linearForward', 'x', x, m * k);
+      need('linearForward', 'w', w, k * n);
+      if (b) need('linearForward', 'b', b, n);
+      ex.matmul(x.byteOffset, w.byteOffset, out.byteOffset, m, n, k, 0, wTransposed ? 1 : 0, b ? b.byteOffset : 0, act === 'relu' ? 1 : 0);
+    },
+
+    softmaxCrossEntropy(logits, labels, rows, cols, probsOut) {
+      if (!(owns(logits) && owns(probsOut))) return referenceFused.softmaxCrossEntropy(logits, labels, rows, cols, probsOut);
+      checkLabels(labels, rows, cols);
+      need('softmaxCrossEntropy', 'logits', logits, rows * cols);
+      need('softmaxCrossEntropy', 'probsOut', probsOut, rows * cols);
+      if (rows === 0) return 0;
+      if (rows > lseRows) {
+        if (lsePtr >= 0) heap.freeRaw(lsePtr, lseRows * 8);
+        lsePtr = heap.allocRaw(rows * 8);
+        if (lsePtr < 0) {
+          lseRows = 0;
+          return referenceFused.softmaxCrossEntropy(logits, labels, rows, cols, probsOut);
+        }
+        lseRows = rows;
+      }
+      ex.softmax(logits.byteOffset, probsOut.byteOffset, rows, cols, 0, lsePtr);
+      const lse = new Float64Array(heap.currentBuffer, lsePtr, rows);
+      let loss = 0;
+      for (let r = 0; r < rows; r++) loss += lse[r] - logits[r * cols + labels[r]];
+      return loss / rows;
+    },
+
+    sgdUpdate(param, grad, lr) {
+      if (!(owns(param) && owns(grad))) return referenceFused.sgdUpdate(param, grad, lr);
+      need('sgdUpdate', 'grad', grad, param.length);
+      ex.sgdUpdate(param.byteOffset, grad.byteOffset, param.length, lr);
+    },
+
+    momentumUpdate(param, grad, velocity, lr, momentum) {
+      if (!(owns(param) && owns(grad) && owns(velocity))) return referenceFused.momentumUpdate(param, grad, velocity, lr, momentum);
+      need('momentumUpdate', 'grad', grad, param.length);
+      need('momentumUpdate', 'velocity', velocity, param.length);
+      ex.momentumUpdate(param.byteOffset, grad.byteOffset, velocity.byteOffset, param.length, lr, momentum);
+    },
+
+    adamUpdate(param, grad, m, v, lr, beta1, beta2, eps, t, weightDecay = 0) {
+      if (!(owns(param) && owns(grad) && owns(m) && owns(v))) {
+        return referenceFused.adamUpdate(param, grad, m, v, lr, beta1, beta2, eps, t, weightDecay);
+      }
+      for (const [name, buf] of [['grad', grad], ['m', m], ['v', v]] as const) need('adamUpdate', name, buf, param.length);
+      const { stepSize, invSqrtBc2, decay } = adamScalars(lr, beta1, beta2, t, weightDecay);
+      ex.adamUpdate(param.byteOffset, grad.byteOffset, m.byteOffset, v.byteOffset, param.length, beta1, beta2, eps, stepSize, invSqrtBc2, decay);
+    },
+  };
+  return backend;
+}

@@ -1,0 +1,60 @@
+// Parallel trials on worker threads. Trials are handed out one at a time from a queue; since
+// each trial depends only on its own config, results do not depend on which worker ran it.
+import { Worker } from 'node:worker_threads';
+import type { RunOverrides } from './spec.ts';
+import type { SummaryRecord, TrialRecord } from './trial.ts';
+
+export type ToWorker = { kind: 'run'; id: string } | { kind: 'stop' };
+export type FromWorker =
+  | { kind: 'ready' }
+  | { kind: 'record'; id: string; record: TrialRecord }
+  | { kind: 'done'; id: string; summary: SummaryRecord }
+  | { kind: 'error'; message: string };
+
+export interface PoolOptions {
+  experiment: string;
+  overrides: RunOverrides;
+  out: string;
+  workers: number;
+  onRecord: (id: string, record: TrialRecord) => void;
+  onDone: (id: string, summary: SummaryRecord) => void;
+}
+
+export function runPool(ids: readonly string[], opts: PoolOptions): Promise<void> {
+  const queue = [...ids];
+  const n = Math.max(1, Math.min(opts.workers, queue.length));
+  return new Promise((resolve, reject) => {
+    let alive = n;
+    let failed = false;
+    const workers: Worker[] = [];
+    const fail = (err: Error) => {
+      if (failed) return;
+      failed = true;
+      for (const w of workers) void w.terminate();
+      reject(err);
+    };
+    for (let k = 0; k < n; k++) {
+      const w = new Worker(new URL('./worker-entry.mjs', import.meta.url), {
+        workerData: { experiment: opts.experiment, overrides: opts.overrides, out: opts.out },
+      });
+      workers.push(w);
+      const next = () => {
+        const id = queue.shift();
+        w.postMessage(id ? { kind: 'run', id } : { kind: 'stop' });
+      };
+      w.on('message', (m: FromWorker) => {
+        if (m.kind === 'ready') next();
+        else if (m.kind === 'record') opts.onRecord(m.id, m.record);
+        else if (m.kind === 'done') {
+          opts.onDone(m.id, m.summary);
+          next();
+        } else fail(new Error(m.message));
+      });
+      w.on('error', fail);
+      w.on('exit', (code) => {
+        if (code !== 0 && !failed) fail(new Error(`worker exited with code ${code}`));
+        if (--alive === 0 && !failed) resolve();
+      });
+    }
+  });
+}

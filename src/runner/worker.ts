@@ -1,0 +1,39 @@
+// A worker thread: loads the same experiment (same trial list), then runs the trials the main
+// thread hands it one at a time, writing their records itself.
+import { parentPort, workerData } from 'node:worker_threads';
+import { useBackendFromEnv } from '../kernels/select.ts';
+import { executeTrial, loadExperiment } from './execute.ts';
+import type { RunOverrides } from './spec.ts';
+import type { FromWorker, ToWorker } from './pool.ts';
+
+interface Init {
+  experiment: string;
+  overrides: RunOverrides;
+  out: string;
+}
+
+const port = parentPort!;
+const { experiment, overrides, out } = workerData as Init;
+const send = (m: FromWorker) => port.postMessage(m);
+
+try {
+  await useBackendFromEnv();
+  const loaded = await loadExperiment(experiment, overrides);
+  const byId = new Map(loaded.trials.map((t) => [t.id, t]));
+  port.on('message', (m: ToWorker) => {
+    if (m.kind === 'stop') {
+      port.close();
+      return;
+    }
+    const trial = byId.get(m.id);
+    if (!trial) {
+      send({ kind: 'error', message: `worker: unknown trial ${m.id}` });
+      return;
+    }
+    const summary = executeTrial(trial, out, (record) => send({ kind: 'record', id: m.id, record }));
+    send({ kind: 'done', id: m.id, summary });
+  });
+  send({ kind: 'ready' });
+} catch (e) {
+  send({ kind: 'error', message: (e as Error).message });
+}

@@ -1,0 +1,95 @@
+// The runner: identical records for identical seeds whatever the workers or shards, resume after
+// a kill, and clear spec errors.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { readRecords } from '../../src/runner/records.ts';
+import { runExperiment } from '../../src/runner/run.ts';
+import type { TrialRecord } from '../../src/runner/trial.ts';
+
+const TINY = 'test/runner/fixtures/tiny-experiment.ts';
+const SLOW = 'test/runner/fixtures/slow-experiment.ts';
+const tmp = () => mkdtempSync(join(tmpdir(), 'rulebench-runner-'));
+const quiet = { log: () => {}, tty: false };
+
+/** Records without the timing/process fields, in a canonical order. */
+function canonicalRecords(dir: string): string[] {
+  return readRecords(dir)
+    .map((r: TrialRecord) => {
+      const { host: _host, ...rest } = r as TrialRecord & { host: unknown };
+      return JSON.stringify(rest);
+    })
+    .sort();
+}
+
+describe('runner', () => {
+  it('same seed ⇒ identical records (timing excluded); 1 worker = 2 workers = 2 shards merged', async () => {
+    const a = tmp();
+    const b = tmp();
+    const c = tmp();
+    const d = tmp();
+    await runExperiment(TINY, { out: a, workers: 1, ...quiet });
+    await runExperiment(TINY, { out: b, workers: 1, ...quiet });
+    await runExperiment(TINY, { out: c, workers: 2, ...quiet });
+    await runExperiment(TINY, { out: d, workers: 1, shard: { index: 0, count: 2 }, ...quiet });
+    const half = canonicalRecords(d).length;
+    await runExperiment(TINY, { out: d, workers: 1, shard: { index: 1, count: 2 }, ...quiet });
+    const ra = canonicalRecords(a);
+    expect(ra.length).toBeGreaterThan(6 * 3);
+    expect(canonicalRecords(b)).toEqual(ra);
+    expect(canonicalRecords(c)).toEqual(ra);
+    expect(half).toBeGreaterThan(0);
+    expect(half).toBeLessThan(ra.length);
+    expect(canonicalRecords(d)).toEqual(ra);
+    // 3 rule variants × 2 seeds, one summary each.
+    expect(readRecords(a).filter((r) => r.type === 'summary')).toHaveLength(6);
+  }, 120_000);
+
+  it('refuses to overwrite finished records without --resume; --resume skips them', async () => {
+    const a = tmp();
+    await runExperiment(TINY, { out: a, workers: 1, seeds: [0], ...quiet });
+    await expect(runExperiment(TINY, { out: a, workers: 1, seeds: [0], ...quiet })).rejects.toThrow(/--resume/);
+    const res = await runExperiment(TINY, { out: a, workers: 1, seeds: [0], resume: true, ...quiet });
+    expect(res.ran).toBe(0);
+    expect(res.skipped).toBe(3);
+  });
+
+  it('a run killed with SIGKILL resumes to exactly one summary per trial and the same records', async () => {
+    const ref = tmp();
+    await runExperiment(SLOW, { out: ref, workers: 1, ...quiet });
+    const killed = tmp();
+    const cli = ['--import', 'tsx', 'src/cli.ts', 'run', SLOW, '--out', killed, '--workers', '2', '--no-report'];
+    // Kill once some trial has finished but before all have.
+    await new Promise<void>((resolve, reject) => {
+      const p = spawn(process.execPath, cli, { stdio: 'ignore' });
+      const poll = setInterval(() => {
+        let done: string[] = [];
+        try {
+          done = readdirSync(join(killed, 'records')).filter((f) => f.endsWith('.jsonl') && !f.includes('partial'));
+        } catch {
+          /* not created yet */
+        }
+        if (done.length >= 1) {
+          clearInterval(poll);
+          p.kill('SIGKILL');
+        }
+      }, 50);
+      p.on('exit', (_code, signal) => (signal === 'SIGKILL' ? resolve() : reject(new Error(`run ended before the kill (${signal})`))));
+    });
+    const before = readdirSync(join(killed, 'records'));
+    expect(before.some((f) => f.includes('partial'))).toBe(true);
+    const res = await runExperiment(SLOW, { out: killed, workers: 1, resume: true, ...quiet });
+    expect(res.skipped).toBeGreaterThan(0);
+    const recs = readRecords(killed);
+    const summaries = recs.filter((r) => r.type === 'summary').map((r) => r.trial);
+    expect(new Set(summaries).size).toBe(6);
+    expect(summaries).toHaveLength(6);
+    expect(readdirSync(join(killed, 'records')).some((f) => f.includes('partial'))).toBe(false);
+    for (const f of readdirSync(join(killed, 'records'))) {
+      for (const line of readFileSync(join(killed, 'records', f), 'utf8').trim().split('\n')) expect(() => JSON.parse(line)).not.toThrow();
+    }
+    expect(canonicalRecords(killed)).toEqual(canonicalRecords(ref));
+  }, 240_000);
+});
