@@ -8,6 +8,7 @@ import { listRules } from './rules/registry.ts';
 import { loadBuiltins } from './runner/execute.ts';
 import { runExperiment } from './runner/run.ts';
 import { parseShard } from './runner/spec.ts';
+import { requestStop, stopRequested } from './runner/interrupt.ts';
 
 const USAGE = `usage:
   rulebench run <experiment.ts> [--rules a,b] [--seeds 0,1,2] [--epochs N] [--subset N] [--out dir]
@@ -46,6 +47,12 @@ async function run(args: string[]): Promise<void> {
     },
   });
   if (positionals.length !== 1) throw new SpecError(`run: expected one experiment file\n${USAGE}`);
+  // First Ctrl-C: stop after the current step, keep everything finished; second: exit now.
+  process.on('SIGINT', () => {
+    if (stopRequested()) process.exit(130);
+    requestStop();
+    console.error('\nstopping after the current step (Ctrl-C again to exit at once)…');
+  });
   const res = await runExperiment(positionals[0], {
     rules: values.rules?.split(','),
     seeds: values.seeds ? intList('--seeds', values.seeds) : undefined,
@@ -58,6 +65,12 @@ async function run(args: string[]): Promise<void> {
     quick: values.quick,
     debug: values.debug,
   });
+  if (res.interrupted) {
+    const again = ['rulebench run', ...args.filter((a) => a !== '--resume'), '--resume'].join(' ');
+    console.log(`\ninterrupted: ${res.summaries.length} trial(s) finished in this run and kept in ${res.out}/records; the unfinished ones rerun with:\n  ${again}`);
+    process.exitCode = 130;
+    return;
+  }
   const failed = res.summaries.filter((s) => s.status !== 'done');
   console.log(`\n${res.ran} trial(s) run, ${res.skipped} already finished (backend: ${res.backend}); records in ${res.out}/records`);
   for (const f of failed) console.log(`  ${f.status}: ${f.rule} seed ${f.seed}: ${f.error}`);
@@ -80,8 +93,11 @@ async function list(): Promise<void> {
 export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   try {
-    if (cmd === 'run') await run(rest);
-    else if (cmd === 'report') {
+    if (cmd === 'run') {
+      await run(rest);
+      return typeof process.exitCode === 'number' ? process.exitCode : 0;
+    }
+    if (cmd === 'report') {
       if (rest.length !== 1) throw new SpecError(`report: expected one results directory\n${USAGE}`);
       console.log(`report: ${await report(rest[0])}`);
     } else if (cmd === 'list') await list();

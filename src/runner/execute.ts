@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { SpecError } from '../errors.ts';
 import { getRule, loadRulesFrom, registerRule } from '../rules/registry.ts';
+import { Interrupted } from './interrupt.ts';
 import { TrialWriter } from './records.ts';
 import { applyOverrides, expandTrials, validateSpec, type ExperimentSpec, type RunOverrides, type Trial, type ValidatedSpec } from './spec.ts';
 import { runTrial, type SummaryRecord, type TrialRecord } from './trial.ts';
@@ -56,6 +57,10 @@ export function executeTrial(trial: Trial, out: string, onRecord: (r: TrialRecor
       onRecord(r);
     });
   } catch (e) {
+    if (e instanceof Interrupted) {
+      writer.abandon(); // left as a partial: --resume redoes this trial
+      throw e;
+    }
     const err = e as Error;
     summary = {
       type: 'summary', trial: trial.id, rule: trial.rule.id, options: trial.config.options, seed: trial.config.seed,

@@ -1,6 +1,7 @@
 // Parallel trials on worker threads. Trials are handed out one at a time from a queue; since
 // each trial depends only on its own config, results do not depend on which worker ran it.
 import { Worker } from 'node:worker_threads';
+import { interruptFlag, stopRequested } from './interrupt.ts';
 import type { RunOverrides } from './spec.ts';
 import type { SummaryRecord, TrialRecord } from './trial.ts';
 
@@ -35,11 +36,11 @@ export function runPool(ids: readonly string[], opts: PoolOptions): Promise<void
     };
     for (let k = 0; k < n; k++) {
       const w = new Worker(new URL('./worker-entry.mjs', import.meta.url), {
-        workerData: { experiment: opts.experiment, overrides: opts.overrides, out: opts.out },
+        workerData: { experiment: opts.experiment, overrides: opts.overrides, out: opts.out, stop: interruptFlag() },
       });
       workers.push(w);
       const next = () => {
-        const id = queue.shift();
+        const id = stopRequested() ? undefined : queue.shift();
         w.postMessage(id ? { kind: 'run', id } : { kind: 'stop' });
       };
       w.on('message', (m: FromWorker) => {

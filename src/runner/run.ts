@@ -8,6 +8,7 @@ import { SpecError } from '../errors.ts';
 import { useBackendFromEnv, type BackendName } from '../kernels/select.ts';
 import { clearPartials, isFinished, prepareOutput, writeFileAtomic } from './records.ts';
 import { executeTrial, loadExperiment } from './execute.ts';
+import { Interrupted, stopRequested } from './interrupt.ts';
 import { runPool } from './pool.ts';
 import { Progress } from './progress.ts';
 import { shard, type RunOverrides } from './spec.ts';
@@ -30,6 +31,8 @@ export interface RunResult {
   skipped: number;
   ran: number;
   summaries: SummaryRecord[];
+  /** Stopped early by a stop request (SIGINT); finished trials are kept. */
+  interrupted: boolean;
 }
 
 function gitCommit(): string | null {
@@ -88,8 +91,17 @@ export async function runExperiment(experimentPath: string, opts: RunOptions = {
 
   const progress = new Progress(pending.length, opts.log, opts.tty);
   const summaries: SummaryRecord[] = [];
+  let interrupted = false;
   if (workers === 1 || pending.length <= 1) {
-    for (const t of pending) summaries.push(executeTrial(t, out, (r) => progress.record(t.id, r)));
+    try {
+      for (const t of pending) {
+        if (stopRequested()) throw new Interrupted();
+        summaries.push(executeTrial(t, out, (r) => progress.record(t.id, r)));
+      }
+    } catch (e) {
+      if (!(e instanceof Interrupted)) throw e;
+      interrupted = true;
+    }
   } else {
     await runPool(
       pending.map((t) => t.id),
@@ -102,5 +114,6 @@ export async function runExperiment(experimentPath: string, opts: RunOptions = {
     );
   }
   progress.finish();
-  return { out, backend, total: mine.length, skipped: finished.length, ran: pending.length, summaries };
+  interrupted ||= stopRequested();
+  return { out, backend, interrupted, total: mine.length, skipped: finished.length, ran: pending.length, summaries };
 }

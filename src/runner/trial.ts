@@ -3,7 +3,7 @@
 // here knows which rule it runs.
 import { noGrad, leaves, type TensorTree } from '../autograd/functional.ts';
 import { setAnomalyMode } from '../autograd/tape.ts';
-import { NumericsError } from '../errors.ts';
+import { NumericsError, ShapeError } from '../errors.ts';
 import { Loader, split } from '../data/loader.ts';
 import { loadDataset, type DatasetName, type LoadDatasetOptions } from '../data/index.ts';
 import { targetWidth, type Dataset } from '../data/dataset.ts';
@@ -16,6 +16,7 @@ import { classification, regression, type Batch, type Task } from '../rules/task
 import { ledger, emptyByCategory, type ByCategory, type StepMemory } from '../tensor/ledger.ts';
 import { fromArray, withArena, type Tensor } from '../tensor/tensor.ts';
 import { adoptState } from '../rules/state.ts';
+import { Interrupted, stopRequested } from './interrupt.ts';
 
 export interface DataConfig extends Omit<LoadDatasetOptions, 'rng'> {
   name: DatasetName;
@@ -259,6 +260,12 @@ export function runTrial(config: TrialConfig, trialId: string, rule: AnyRule, em
           try {
             res = rule.step(ctx, state, batch);
             const apply = (u: Tensor, i: number) => {
+              const p = params[i];
+              if (!p || u.shape.join() !== p.shape.join()) {
+                throw new ShapeError(
+                  `rule "${rule.id}": update ${i} (${model.paramNames[i] ?? 'no such parameter'}) has shape [${u.shape.join(', ')}], expected [${p?.shape.join(', ') ?? ''}]`,
+                );
+              }
               meter?.add(i, u, reference![i]);
               if (!allFinite(u.data)) {
                 throw new NumericsError(`rule "${rule.id}": update for parameter ${model.paramNames[i]} contains NaN/Inf at step ${step}`);
@@ -293,6 +300,7 @@ export function runTrial(config: TrialConfig, trialId: string, rule: AnyRule, em
           }
         });
         step++;
+        if (stopRequested()) throw new Interrupted();
         if (config.evalEvery > 0 && step % config.evalEvery === 0) record(epoch);
       }
       if (last?.step !== step) record(epoch);

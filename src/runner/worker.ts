@@ -3,17 +3,20 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { useBackendFromEnv } from '../kernels/select.ts';
 import { executeTrial, loadExperiment } from './execute.ts';
+import { Interrupted, useInterruptFlag } from './interrupt.ts';
 import type { RunOverrides } from './spec.ts';
 import type { FromWorker, ToWorker } from './pool.ts';
 
 interface Init {
+  stop: Int32Array;
   experiment: string;
   overrides: RunOverrides;
   out: string;
 }
 
 const port = parentPort!;
-const { experiment, overrides, out } = workerData as Init;
+const { experiment, overrides, out, stop } = workerData as Init;
+useInterruptFlag(stop);
 const send = (m: FromWorker) => port.postMessage(m);
 
 try {
@@ -30,8 +33,13 @@ try {
       send({ kind: 'error', message: `worker: unknown trial ${m.id}` });
       return;
     }
-    const summary = executeTrial(trial, out, (record) => send({ kind: 'record', id: m.id, record }));
-    send({ kind: 'done', id: m.id, summary });
+    try {
+      const summary = executeTrial(trial, out, (record) => send({ kind: 'record', id: m.id, record }));
+      send({ kind: 'done', id: m.id, summary });
+    } catch (e) {
+      if (!(e instanceof Interrupted)) throw e;
+      port.close();
+    }
   });
   send({ kind: 'ready' });
 } catch (e) {

@@ -56,14 +56,56 @@ describe('runner', () => {
     expect(res.skipped).toBe(3);
   });
 
+  let ref: string | null = null;
+  const reference = async () => {
+    if (!ref) {
+      ref = tmp();
+      await runExperiment(SLOW, { out: ref, workers: 1, ...quiet });
+    }
+    return ref;
+  };
+
+  /** Start a 2-worker run in a child process and send `signal` once one trial has finished. */
+  function interruptRun(out: string, signal: NodeJS.Signals): Promise<{ code: number | null; signal: string | null; stdout: string }> {
+    const cli = ['--import', 'tsx', 'src/cli.ts', 'run', SLOW, '--out', out, '--workers', '2', '--no-report'];
+    return new Promise((resolve) => {
+      const p = spawn(process.execPath, cli, { stdio: ['ignore', 'pipe', 'ignore'] });
+      let stdout = '';
+      p.stdout.on('data', (d) => (stdout += d));
+      const poll = setInterval(() => {
+        let done: string[] = [];
+        try {
+          done = readdirSync(join(out, 'records')).filter((f) => f.endsWith('.jsonl') && !f.includes('partial'));
+        } catch {
+          /* not created yet */
+        }
+        if (done.length >= 1) {
+          clearInterval(poll);
+          p.kill(signal);
+        }
+      }, 50);
+      p.on('exit', (code, sig) => {
+        clearInterval(poll);
+        resolve({ code, signal: sig, stdout });
+      });
+    });
+  }
+
+  it('SIGINT stops cleanly with a resume hint; --resume completes with identical records', async () => {
+    const out = tmp();
+    const r = await interruptRun(out, 'SIGINT');
+    expect(r.code).toBe(130);
+    expect(r.stdout).toMatch(/interrupted: .*--resume/s);
+    const res = await runExperiment(SLOW, { out, workers: 2, resume: true, ...quiet });
+    expect(res.skipped).toBeGreaterThan(0);
+    expect(canonicalRecords(out)).toEqual(canonicalRecords(await reference()));
+  }, 240_000);
+
   it('a run killed with SIGKILL resumes to exactly one summary per trial and the same records', async () => {
-    const ref = tmp();
-    await runExperiment(SLOW, { out: ref, workers: 1, ...quiet });
     const killed = tmp();
-    const cli = ['--import', 'tsx', 'src/cli.ts', 'run', SLOW, '--out', killed, '--workers', '2', '--no-report'];
     // Kill once some trial has finished but before all have.
     await new Promise<void>((resolve, reject) => {
-      const p = spawn(process.execPath, cli, { stdio: 'ignore' });
+      const p = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'run', SLOW, '--out', killed, '--workers', '2', '--no-report'], { stdio: 'ignore' });
       const poll = setInterval(() => {
         let done: string[] = [];
         try {
@@ -90,6 +132,6 @@ describe('runner', () => {
     for (const f of readdirSync(join(killed, 'records'))) {
       for (const line of readFileSync(join(killed, 'records', f), 'utf8').trim().split('\n')) expect(() => JSON.parse(line)).not.toThrow();
     }
-    expect(canonicalRecords(killed)).toEqual(canonicalRecords(ref));
+    expect(canonicalRecords(killed)).toEqual(canonicalRecords(await reference()));
   }, 240_000);
 });
