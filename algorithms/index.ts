@@ -3,9 +3,14 @@ import { registerRule, type AnyRule } from '../src/index.ts';
 import { backprop } from './backprop.ts';
 import { directFeedbackAlignment } from './direct-feedback-alignment.ts';
 import { feedbackAlignment } from './feedback-alignment.ts';
+import { gumbelSoftmax } from './gumbel-softmax.ts';
 import { mezo } from './mezo.ts';
+import { reinforce } from './reinforce.ts';
+import { straightThrough } from './straight-through.ts';
 
-export const BUILTIN_RULES: AnyRule[] = [backprop, feedbackAlignment, directFeedbackAlignment, mezo];
+export const BUILTIN_RULES: AnyRule[] = [
+  backprop, feedbackAlignment, directFeedbackAlignment, mezo, straightThrough, reinforce, gumbelSoftmax,
+];
 for (const r of BUILTIN_RULES) registerRule(r);
 
-export { backprop, feedbackAlignment, directFeedbackAlignment, mezo };
+export { backprop, feedbackAlignment, directFeedbackAlignment, mezo, straightThrough, reinforce, gumbelSoftmax };

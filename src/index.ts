@@ -47,3 +47,14 @@ export { registerRule, getRule, listRules, loadRulesFrom } from './rules/registr
 // Metrics
 export { alignment, AlignmentMeter, compare, trueGradient, type Alignment, type AlignmentReport } from './metrics/alignment.ts';
 export { defineExperiment, type ExperimentSpec, type RuleEntry, type Reference } from './runner/spec.ts';
+
+// Stochastic and discrete units; gradient-estimator bias and variance
+export {
+  bernoulli, stochasticBinary, hardThreshold, hardSign, bernoulliLogProb, categorical, oneHot, categoricalSample,
+  gumbelNoise, logisticNoise, gumbelSoftmax, binaryConcrete, perExampleLoss, stochasticUnits, predictStochastic,
+  STOCHASTIC_PREDICTIONS, type StochasticPrediction,
+} from './nn/stochastic.ts';
+export {
+  exactExpectedGradient, sampledExpectedGradient, expectedGradient, measureEstimator, tileBatch, MAX_ENUMERATED_UNITS,
+  type ExpectedGradient, type EstimatorStats, type EstimatorLayerStats,
+} from './metrics/estimators.ts';

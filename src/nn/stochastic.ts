@@ -1,0 +1,204 @@
+// Stochastic and discrete units: Bernoulli(σ(a)) neurons, hard threshold / sign, categorical
+// samples and the Gumbel-softmax (concrete) relaxation. Every draw comes from the Rng passed in.
+import { SpecError, ShapeError } from '../errors.ts';
+import { customVjp, noGrad } from '../autograd/functional.ts';
+import { add, div, exp, logSoftmax, mul, neg, pick, sigmoid, sign, softmax, softplus, square, step, sub, sum } from '../autograd/ops.ts';
+import type { Rng } from '../random.ts';
+import type { Batch, Task } from '../rules/task.ts';
+import { empty, scalar, type Shape, type Tensor } from '../tensor/tensor.ts';
+import type { Block, Model } from './model.ts';
+
+const sigma = (a: number) => 1 / (1 + Math.exp(-a));
+
+/** 0/1 with P(1) = p, one uniform draw per element in storage order. Not recorded on a tape. */
+export function bernoulli(p: Tensor, rng: Rng): Tensor {
+  const out = empty(p.shape);
+  for (let i = 0; i < p.size; i++) out.data[i] = rng.uniform() < p.data[i] ? 1 : 0;
+  return out;
+}
+
+/** A stochastic binary neuron: h ~ Bernoulli(σ(a)), a constant (no gradient; estimators add one). */
+export function stochasticBinary(a: Tensor, rng: Rng): Tensor {
+  const out = empty(a.shape);
+  for (let i = 0; i < a.size; i++) out.data[i] = rng.uniform() < sigma(a.data[i]) ? 1 : 0;
+  return out;
+}
+
+/** Deterministic hard threshold: 1 where a > 0, else 0 (zero gradient almost everywhere). */
+export const hardThreshold = (a: Tensor): Tensor => step(a);
+
+/** Deterministic sign unit: −1, 0 or +1 (zero gradient almost everywhere). */
+export const hardSign = (a: Tensor): Tensor => sign(a);
+
+/** log p(h | a) for h ~ Bernoulli(σ(a)), elementwise: h·a − softplus(a) (finite for any a). */
+export function bernoulliLogProb(a: Tensor, h: Tensor): Tensor {
+  return sub(mul(h, a), softplus(a));
+}
+
+function rows2(op: string, t: Tensor): [number, number] {
+  if (t.rank !== 2) throw new ShapeError(`${op}: expects logits [rows, classes], got [${t.shape.join(', ')}]`);
+  return [t.shape[0], t.shape[1]];
+}
+
+/** One class index per row, drawn from softmax(logits) (inverse CDF, one uniform per row). */
+export function categorical(logits: Tensor, rng: Rng): Int32Array {
+  const [n, k] = rows2('categorical', logits);
+  const idx = new Int32Array(n);
+  const p = new Float64Array(k);
+  for (let r = 0; r < n; r++) {
+    let m = -Infinity;
+    for (let j = 0; j < k; j++) m = Math.max(m, logits.data[r * k + j]);
+    let z = 0;
+    for (let j = 0; j < k; j++) z += p[j] = Math.exp(logits.data[r * k + j] - m);
+    let u = rng.uniform() * z;
+    let j = 0;
+    while (j < k - 1 && u >= p[j]) u -= p[j++];
+    idx[r] = j;
+  }
+  return idx;
+}
+
+/** [n, k] one-hot rows. */
+export function oneHot(idx: ArrayLike<number>, k: number): Tensor {
+  const out = empty([idx.length, k]);
+  for (let r = 0; r < idx.length; r++) out.data[r * k + idx[r]] = 1;
+  return out;
+}
+
+/** A categorical sample over k classes as one-hot rows (a constant). */
+export function categoricalSample(logits: Tensor, rng: Rng): Tensor {
+  return oneHot(categorical(logits, rng), logits.shape[1]);
+}
+
+/** Standard Gumbel noise −log(−log u). */
+export function gumbelNoise(shape: Shape, rng: Rng): Tensor {
+  const out = empty(shape);
+  for (let i = 0; i < out.size; i++) {
+    let u = 0;
+    while (u === 0) u = rng.uniform();
+    out.data[i] = -Math.log(-Math.log(u));
+  }
+  return out;
+}
+
+/** Standard logistic noise log u − log(1 − u): the difference of two Gumbels. */
+export function logisticNoise(shape: Shape, rng: Rng): Tensor {
+  const out = empty(shape);
+  for (let i = 0; i < out.size; i++) {
+    let u = 0;
+    while (u === 0) u = rng.uniform();
+    out.data[i] = Math.log(u) - Math.log1p(-u);
+  }
+  return out;
+}
+
+function checkTemperature(op: string, tau: number): void {
+  if (!(tau > 0 && Number.isFinite(tau))) throw new SpecError(`${op}: temperature must be a positive number, got ${tau}`);
+}
+
+/** Forward: the one-hot arg-max of each row of y; backward: the cotangent passes to y unchanged. */
+const hardOneHot = customVjp(
+  'hardOneHotST',
+  (y: Tensor) => {
+    const [n, k] = rows2('gumbelSoftmax', y);
+    const idx = new Int32Array(n);
+    for (let r = 0; r < n; r++) {
+      let best = 0;
+      for (let j = 1; j < k; j++) if (y.data[r * k + j] > y.data[r * k + best]) best = j;
+      idx[r] = best;
+    }
+    return { out: oneHot(idx, k) };
+  },
+  (_s, g) => [g],
+);
+
+/** Forward: 1 where y > ½ else 0; backward: the cotangent passes to y unchanged. */
+const hardHalf = customVjp(
+  'hardBinaryST',
+  (y: Tensor) => {
+    const out = empty(y.shape);
+    for (let i = 0; i < y.size; i++) out.data[i] = y.data[i] > 0.5 ? 1 : 0;
+    return { out };
+  },
+  (_s, g) => [g],
+);
+
+/**
+ * Gumbel-softmax / concrete sample of each row: softmax((logits + G) / τ). With `hard`, the
+ * forward value is the one-hot arg-max (an exact categorical sample, by the Gumbel-max trick)
+ * and the gradient is that of the soft sample (straight-through).
+ */
+export function gumbelSoftmax(logits: Tensor, temperature: number, rng: Rng, hard = false): Tensor {
+  checkTemperature('gumbelSoftmax', temperature);
+  rows2('gumbelSoftmax', logits);
+  const g = gumbelNoise(logits.shape, rng);
+  const y = softmax(div(add(logits, g), scalar(temperature)));
+  return hard ? hardOneHot(y) : y;
+}
+
+/**
+ * The two-class concrete relaxation of a Bernoulli(σ(a)) unit ("binary concrete"):
+ * σ((a + L) / τ), L logistic. With `hard`, the forward value is 1[a + L > 0] — an exact
+ * Bernoulli(σ(a)) sample — and the gradient is that of the relaxed value.
+ */
+export function binaryConcrete(a: Tensor, temperature: number, rng: Rng, hard = false): Tensor {
+  checkTemperature('binaryConcrete', temperature);
+  const l = logisticNoise(a.shape, rng);
+  const y = sigmoid(div(add(a, l), scalar(temperature)));
+  return hard ? hardHalf(y) : y;
+}
+
+/** Per-example task loss [n] whose batch mean is task.loss (needed by score-function estimators). */
+export function perExampleLoss(task: Task, out: Tensor, batch: Batch): Tensor {
+  if (task.kind === 'classification') {
+    if (!batch.labels) throw new SpecError('perExampleLoss: a classification batch needs labels');
+    return neg(pick(logSoftmax(out), batch.labels));
+  }
+  if (!batch.targets) throw new SpecError('perExampleLoss: a regression batch needs targets');
+  return mul(sum(square(sub(out, batch.targets)), 1), scalar(0.5));
+}
+
+/** How many stochastic units a model has when every hidden unit is stochastic. */
+export function stochasticUnits(model: Model): number {
+  return model.blocks.reduce((s, b) => s + (b.hidden ? b.outFeatures : 0), 0);
+}
+
+/**
+ * How a net of stochastic binary units classifies. 'expected' (mean field): each hidden unit
+ * outputs its firing probability σ(slope·a) — deterministic and one pass. 'sample': average
+ * the class probabilities over `samples` binary forward passes drawn from `rng`.
+ */
+export type StochasticPrediction = 'expected' | 'sample';
+export const STOCHASTIC_PREDICTIONS: readonly StochasticPrediction[] = ['expected', 'sample'];
+
+export function predictStochastic(
+  model: Model,
+  params: readonly Tensor[],
+  x: Tensor,
+  mode: StochasticPrediction,
+  samples: number,
+  rng: Rng,
+  slope = 1,
+): Tensor {
+  return noGrad(() => {
+    const scaled = (z: Tensor) => (slope === 1 ? z : mul(z, scalar(slope)));
+    if (mode === 'expected') {
+      return model.forward(params, x, { activation: (b: Block, z: Tensor) => (b.hidden ? sigmoid(scaled(z)) : b.activation.fn(z)) }).out;
+    }
+    if (mode !== 'sample') throw new SpecError(`predictStochastic: mode must be 'expected' or 'sample', got '${String(mode)}'`);
+    const s = Math.max(1, Math.floor(samples));
+    let acc: Tensor | null = null;
+    for (let i = 0; i < s; i++) {
+      const r = rng.child(i);
+      const out = model.forward(params, x, {
+        activation: (b: Block, z: Tensor) => (b.hidden ? stochasticBinary(scaled(z), r.child(b.name)) : b.activation.fn(z)),
+      }).out;
+      const p = out.rank === 2 && out.shape[1] > 1 ? exp(logSoftmax(out)) : out;
+      if (acc === null) acc = p.clone();
+      else for (let k = 0; k < acc.size; k++) acc.data[k] += p.data[k];
+    }
+    const res = acc as Tensor;
+    for (let k = 0; k < res.size; k++) res.data[k] /= s;
+    return res;
+  });
+}
