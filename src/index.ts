@@ -46,6 +46,7 @@ export { registerRule, getRule, listRules, loadRulesFrom } from './rules/registr
 
 // Metrics
 export { alignment, AlignmentMeter, compare, trueGradient, type Alignment, type AlignmentReport } from './metrics/alignment.ts';
+export { lengthNormalize } from './nn/normalize.ts';
 export { defineExperiment, type ExperimentSpec, type RuleEntry, type Reference } from './runner/spec.ts';
 
 // Stochastic and discrete units; gradient-estimator bias and variance
