@@ -1,22 +1,34 @@
-// The default experiment: every built-in rule on real MNIST, 3 seeds, one shared MLP and
-// optimizer, alignment with backprop and memory measured throughout.
+// The default experiment (`npm start`): every built-in rule on real MNIST, 3 seeds, one shared
+// MLP, alignment with backprop and memory measured throughout. Budgeted to finish in about
+// 15 minutes on 2 cores, so it trains on 20,000 images for 3 epochs; the per-rule experiments
+// (mnist-rules, forward-forward, synthetic-gradients, estimators) run the full protocols.
 import { defineExperiment } from '../src/index.ts';
 
 export default defineExperiment({
   name: 'mnist-compare',
-  description: 'Backprop and its rivals on MNIST (784-256-256-10, ReLU, Adam), 3 seeds.',
-  data: { name: 'mnist', validation: 5000 },
+  description: 'Every built-in rule on MNIST (20k training images, 784-256-256-10 ReLU, Adam 1e-3), 3 epochs, 3 seeds.',
+  data: { name: 'mnist', train: 20000, validation: 2000 },
   model: { sizes: [784, 256, 256, 10], activation: 'relu', init: 'heUniform' },
   optimizer: { name: 'adam', lr: 1e-3 },
   rules: [
     'backprop',
-    { rule: 'feedback-alignment', grid: { variant: ['fa', 'usf', 'frsf'] } },
+    { rule: 'feedback-alignment', grid: { variant: ['fa', 'usf', 'brsf', 'frsf'] } },
     'direct-feedback-alignment',
+    { rule: 'synthetic-gradients', options: { conditioned: true } },
+    { rule: 'forward-forward', optimizer: { name: 'adam', lr: 3e-3 } },
+    'straight-through',
+    { rule: 'reinforce', options: { baseline: 'learned', slope: 4 }, optimizer: { name: 'adam', lr: 2e-3 } },
+    'gumbel-softmax',
+    // Zeroth-order from scratch converges slowly: shown for its memory, at a rate that stays stable.
+    { rule: 'mezo', optimizer: { name: 'adam', lr: 1e-4 } },
   ],
   seeds: [0, 1, 2],
-  epochs: 2,
+  epochs: 3,
   batchSize: 128,
-  alignEvery: 50,
+  alignEvery: 25,
   memory: true,
-  quick: { data: { name: 'mnist', train: 6000, test: 2000, validation: 1000 }, epochs: 2, alignEvery: 10 },
+  references: [
+    { source: 'Sanfiz & Akrout 2021 (BioTorch), LeNet', dataset: 'mnist', metric: 'test error %', value: 0.91, rule: 'backprop' },
+  ],
+  quick: { data: { name: 'mnist', train: 4000, test: 2000, validation: 500 }, epochs: 2, seeds: [0], alignEvery: 10 },
 });

@@ -310,7 +310,7 @@ export function runTrial(config: TrialConfig, trialId: string, rule: AnyRule, em
   } catch (e) {
     if (!(e instanceof NumericsError)) throw e;
     status = 'diverged';
-    error = e.message;
+    error = `${e.message} (step ${step}, epoch ${epoch})`;
   } finally {
     setAnomalyMode(false);
   }

@@ -44,3 +44,15 @@ describe('runner reliability', () => {
     }
   });
 });
+
+describe('--debug anomaly mode', () => {
+  it('names the first op producing NaN with its layer and step; the trial ends diverged with its records kept', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'rulebench-debug-'));
+    // A learning rate this large overflows within a few steps.
+    const res = await runExperiment('test/runner/fixtures/exploding-experiment.ts', { out, debug: true, ...quiet });
+    const s = res.summaries[0];
+    expect(s.status).toBe('diverged');
+    expect(s.error).toMatch(/anomaly: op "\w+".* in layer "layer\d".*\(step \d+, epoch \d+\)/);
+    expect(readRecords(out).at(-1)?.type).toBe('summary');
+  });
+});
