@@ -5,14 +5,17 @@ import { ShapeError } from '../errors.ts';
 import { backend } from '../kernels/index.ts';
 import type { BinaryOp, UnaryOp } from '../kernels/backend.ts';
 import { empty, sizeOf, view, type Shape, Tensor } from '../tensor/tensor.ts';
-import { checkFinite, record } from './tape.ts';
+import { checkFinite, isTracked, record } from './tape.ts';
 
 export interface OpRecord<A> {
   readonly name: string;
   /** Computes the output and the residuals the VJP needs. */
   forward(inputs: readonly Tensor[], attrs: A): { out: Tensor; saved: Tensor[] };
-  /** Cotangent of each input from the output cotangent and the saved residuals. */
-  vjp(g: Tensor, saved: readonly Tensor[], attrs: A, inputShapes: readonly Shape[]): Array<Tensor | null>;
+  /**
+   * Cotangent of each input from the output cotangent and the saved residuals. `needs[i]` is
+   * false for inputs nothing differentiates (e.g. the data batch): their cotangent may be null.
+   */
+  vjp(g: Tensor, saved: readonly Tensor[], attrs: A, inputShapes: readonly Shape[], needs: readonly boolean[]): Array<Tensor | null>;
 }
 
 /** Every primitive by name: the gradient-check suite iterates this table. */
@@ -21,12 +24,13 @@ export const OPS = new Map<string, OpRecord<never>>();
 function define<A>(rec: OpRecord<A>): (inputs: readonly Tensor[], attrs: A) => Tensor {
   OPS.set(rec.name, rec as OpRecord<never>);
   return (inputs, attrs) => {
+    const needs = inputs.map(isTracked);
     const { out, saved } = rec.forward(inputs, attrs);
     // Inputs are in use until the output exists (stamped after it is allocated).
     for (const x of inputs) x.touch();
     checkFinite(rec.name, out, inputs, 'forward');
     const shapes = inputs.map((x) => x.shape);
-    record(rec.name, inputs, out, saved, (g) => rec.vjp(g, saved, attrs, shapes));
+    record(rec.name, inputs, out, saved, (g) => rec.vjp(g, saved, attrs, shapes, needs));
     return out;
   };
 }
@@ -234,11 +238,13 @@ function mm(a: Tensor, b: Tensor, transA: boolean, transB: boolean): Tensor {
 const matmulOp = define<MatmulAttrs>({
   name: 'matmul',
   forward: ([a, b], { transA, transB }) => ({ out: mm(a, b, transA, transB), saved: [a, b] }),
-  vjp: (g, [a, b], { transA, transB }) => {
-    if (!transA && !transB) return [matmul(g, b, false, true), matmul(a, g, true, false)];
-    if (!transA && transB) return [matmul(g, b, false, false), matmul(g, a, true, false)];
-    if (transA && !transB) return [matmul(b, g, false, true), matmul(a, g, false, false)];
-    return [matmul(b, g, true, true), matmul(g, a, true, true)];
+  // Skipping unneeded cotangents matters here: the input batch's would be a full matmul.
+  vjp: (g, [a, b], { transA, transB }, _shapes, [needA, needB]) => {
+    const when = (need: boolean, f: () => Tensor) => (need ? f() : null);
+    if (!transA && !transB) return [when(needA, () => matmul(g, b, false, true)), when(needB, () => matmul(a, g, true, false))];
+    if (!transA && transB) return [when(needA, () => matmul(g, b, false, false)), when(needB, () => matmul(g, a, true, false))];
+    if (transA && !transB) return [when(needA, () => matmul(b, g, false, true)), when(needB, () => matmul(a, g, false, false))];
+    return [when(needA, () => matmul(b, g, true, true)), when(needB, () => matmul(g, a, true, true))];
   },
 });
 

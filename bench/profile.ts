@@ -1,0 +1,360 @@
+// Where one BP training step's time goes on the WASM backend: a Backend wrapper that forwards
+// every kernel call and accumulates wall time per kernel, plus a step harness that times the
+// phases of runTrial's step (rule.step, optimizer.update, arena release) around it.
+import type { Backend, BinaryOp, Buf, ReduceOp, UnaryOp } from '../src/kernels/backend.ts';
+import { setBackend } from '../src/kernels/index.ts';
+import type { WasmBackend } from '../src/kernels/wasm/index.ts';
+import {
+  Model, classification, getRule, loadMnist, optimizerFromSpec, rng, type Batch, type RuleContext, type Tensor,
+} from '../src/index.ts';
+import { fromArray, withArena } from '../src/tensor/tensor.ts';
+
+export type KernelCategory = 'matmul' | 'elementwise' | 'allocation';
+
+export interface KernelStat {
+  key: string;
+  category: KernelCategory;
+  calls: number;
+  ms: number;
+  /** matmul only: floating-point operations per call (2mnk). */
+  flops?: number;
+  /** Calls whose storage was not in WASM memory (they ran on the reference fallback). */
+  foreign: number;
+  /** Wall time of every call (ms), for medians that ignore preempted calls on a busy machine. */
+  times: number[];
+}
+
+export interface MatmulCall { m: number; n: number; k: number; transA: boolean; transB: boolean }
+
+/** Name of a matmul call in the MLP's terms: forward x·Wᵀ, input grad dY·W, weight grad dYᵀ·X. */
+export function matmulKey(c: MatmulCall): string {
+  const op = `${c.transA ? 'Aᵀ' : 'A'}·${c.transB ? 'Bᵀ' : 'B'}`;
+  return `matmul ${op} ${c.m}×${c.n}×${c.k}`;
+}
+
+/** A Backend that forwards to `inner` and adds each call's wall time to per-kernel counters. */
+export class ProfilingBackend implements Backend {
+  readonly name: string;
+  readonly stats = new Map<string, KernelStat>();
+  readonly matmulCalls = new Map<string, MatmulCall>();
+  constructor(private readonly inner: WasmBackend) {
+    this.name = `profiled(${inner.name})`;
+  }
+
+  private add(key: string, category: KernelCategory, ms: number, foreign: boolean, flops?: number): void {
+    let s = this.stats.get(key);
+    if (!s) this.stats.set(key, (s = { key, category, calls: 0, ms: 0, foreign: 0, flops, times: [] }));
+    s.calls++;
+    s.ms += ms;
+    s.times.push(ms);
+    if (foreign) s.foreign++;
+  }
+
+  private own(...bufs: Buf[]): boolean {
+    return bufs.every((b) => this.inner.owns(b));
+  }
+
+  reset(): void {
+    this.stats.clear();
+  }
+
+  /** Copy of the counters (to diff phases). */
+  snapshot(): Map<string, KernelStat> {
+    return new Map([...this.stats].map(([k, v]) => [k, { ...v, times: v.times.slice() }]));
+  }
+
+  alloc(n: number): Buf {
+    const t0 = performance.now();
+    const b = this.inner.alloc(n);
+    this.add('alloc', 'allocation', performance.now() - t0, !this.inner.owns(b));
+    return b;
+  }
+
+  free(buf: Buf): void {
+    const t0 = performance.now();
+    this.inner.free(buf);
+    this.add('free', 'allocation', performance.now() - t0, false);
+  }
+
+  matmul(a: Buf, b: Buf, out: Buf, m: number, n: number, k: number, transA: boolean, transB: boolean): void {
+    const t0 = performance.now();
+    this.inner.matmul(a, b, out, m, n, k, transA, transB);
+    const ms = performance.now() - t0;
+    const call = { m, n, k, transA, transB };
+    const key = matmulKey(call);
+    this.matmulCalls.set(key, call);
+    this.add(key, 'matmul', ms, !this.own(a, b, out), 2 * m * n * k);
+  }
+
+  binary(op: BinaryOp, a: Buf, aShape: readonly number[], b: Buf, bShape: readonly number[], out: Buf, outShape: readonly number[]): void {
+    const t0 = performance.now();
+    this.inner.binary(op, a, aShape, b, bShape, out, outShape);
+    this.add(`binary ${op} [${aShape}]∘[${bShape}]`, 'elementwise', performance.now() - t0, !this.own(a, b, out));
+  }
+
+  unary(op: UnaryOp, a: Buf, out: Buf): void {
+    const t0 = performance.now();
+    this.inner.unary(op, a, out);
+    this.add(`unary ${op} (${a.length})`, 'elementwise', performance.now() - t0, !this.own(a, out));
+  }
+
+  leakyRelu(a: Buf, out: Buf, alpha: number, grad: boolean): void {
+    const t0 = performance.now();
+    this.inner.leakyRelu(a, out, alpha, grad);
+    this.add(`leakyRelu${grad ? ' grad' : ''} (${a.length})`, 'elementwise', performance.now() - t0, !this.own(a, out));
+  }
+
+  reduce(op: ReduceOp, a: Buf, out: Buf, outer: number, axisLen: number, inner: number): void {
+    const t0 = performance.now();
+    this.inner.reduce(op, a, out, outer, axisLen, inner);
+    this.add(`reduce ${op} [${outer},${axisLen},${inner}]`, 'elementwise', performance.now() - t0, !this.own(a, out));
+  }
+
+  softmax(a: Buf, out: Buf, rows: number, cols: number, log: boolean): void {
+    const t0 = performance.now();
+    this.inner.softmax(a, out, rows, cols, log);
+    this.add(`${log ? 'logSoftmax' : 'softmax'} [${rows},${cols}]`, 'elementwise', performance.now() - t0, !this.own(a, out));
+  }
+
+  transpose(a: Buf, shape: readonly number[], perm: readonly number[], out: Buf): void {
+    const t0 = performance.now();
+    this.inner.transpose(a, shape, perm, out);
+    this.add(`transpose [${shape}] (${perm})`, 'elementwise', performance.now() - t0, !this.own(a, out));
+  }
+
+  axpby(a: Buf, scale: number, b: Buf, bScale: number, out: Buf): void {
+    const t0 = performance.now();
+    this.inner.axpby(a, scale, b, bScale, out);
+    this.add(`axpby (${a.length})`, 'elementwise', performance.now() - t0, !this.own(a, b, out));
+  }
+}
+
+export interface PhaseRow {
+  /** What the time is spent on. */
+  part: string;
+  msPerStep: number;
+  /** Share of the profiled step (rule.step + finite check + optimizer + arena release). */
+  share: number;
+}
+
+export interface StepProfile {
+  steps: number;
+  /** Sum of the breakdown's parts (kernel medians × calls, phase medians): a preemption-robust step. */
+  stepMs: number;
+  /** Measured median of rule.step (forward + backward + loss read), preemptions included. */
+  ruleStepMs: number;
+  finiteCheckMs: number;
+  optimizerMs: number;
+  arenaReleaseMs: number;
+  /** Kernel calls per step. */
+  callsPerStep: number;
+  breakdown: PhaseRow[];
+  /** Per kernel: msPerStep = median call time × calls per step; meanMsPerStep includes preempted calls. */
+  kernels: Array<Omit<KernelStat, 'times'> & { medianCallMs: number; msPerStep: number; meanMsPerStep: number; gflops?: number }>;
+  matmulCalls: MatmulCall[];
+  foreignCalls: number;
+}
+
+function allFinite(d: ArrayLike<number>): boolean {
+  for (let i = 0; i < d.length; i++) if (!Number.isFinite(d[i])) return false;
+  return true;
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? (s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2) : NaN;
+};
+
+function diff(after: Map<string, KernelStat>, before: Map<string, KernelStat>): Map<string, KernelStat> {
+  const out = new Map<string, KernelStat>();
+  for (const [k, a] of after) {
+    const b = before.get(k);
+    const d = { ...a, calls: a.calls - (b?.calls ?? 0), ms: a.ms - (b?.ms ?? 0), foreign: a.foreign - (b?.foreign ?? 0), times: a.times.slice(b?.times.length ?? 0) };
+    if (d.calls > 0) out.set(k, d);
+  }
+  return out;
+}
+
+/** Robust total: each kernel's median call time × its call count (a preempted call does not count double). */
+const sumMs = (m: Map<string, KernelStat>, cat?: KernelCategory): number =>
+  [...m.values()].filter((s) => !cat || s.category === cat).reduce((a, s) => a + median(s.times) * s.calls, 0);
+
+/**
+ * Profile `steps` BP steps (after `warmup` untimed ones) of the 784-256-256-10 ReLU MLP, SGD lr 0.1,
+ * batch 128 on real MNIST batches, the way runTrial runs a step: inside an arena, rule.step then
+ * optimizer.update. Installs the profiling wrapper around `wasm` and restores `wasm` afterwards.
+ */
+export function profileBpStep(wasm: WasmBackend, steps = 60, warmup = 20): StepProfile {
+  const prof = new ProfilingBackend(wasm);
+  setBackend(prof);
+  try {
+    const root = rng(0);
+    const model = new Model({ sizes: [784, 256, 256, 10], activation: 'relu', init: 'heUniform' });
+    const params = model.init(root.child('init'));
+    const optimizer = optimizerFromSpec({ name: 'sgd', lr: 0.1 });
+    const optState = optimizer.init(params);
+    const rule = getRule('backprop');
+    const task = classification(10);
+    const options = { ...rule.defaults };
+    const ruleRng = root.child('rule');
+    const train = loadMnist('train');
+    const B = 128;
+
+    const phase = { rule: [] as number[], glue: [] as number[], check: [] as number[], opt: [] as number[], arena: [] as number[] };
+    const kernRule = new Map<string, KernelStat>();
+    const kernOpt = new Map<string, KernelStat>();
+    const kernArena = new Map<string, KernelStat>();
+    const accumulate = (into: Map<string, KernelStat>, d: Map<string, KernelStat>): void => {
+      for (const [k, s] of d) {
+        const t = into.get(k);
+        if (t) { t.calls += s.calls; t.ms += s.ms; t.foreign += s.foreign; t.times.push(...s.times); } else into.set(k, { ...s, times: s.times.slice() });
+      }
+    };
+
+    let state: unknown = rule.init({ model, task, options, rng: ruleRng, params, step: -1 } as RuleContext);
+    for (let step = 0; step < warmup + steps; step++) {
+      const from = (step * B) % (train.n - B);
+      const measured = step >= warmup;
+      let tRule = 0, tCheck = 0, tOpt = 0, innerEnd = 0;
+      let before = prof.snapshot(), afterRule = before, afterOpt = before;
+      withArena(() => {
+        // Built outside the clock, as in runTrial.
+        const batch: Batch = { x: fromArray(train.x.subarray(from * 784, (from + B) * 784), [B, 784]), labels: (train.y as Uint8Array).subarray(from, from + B), size: B };
+        before = prof.snapshot();
+        const ctx: RuleContext = { model, task, options, rng: ruleRng, params, step };
+        const s0 = performance.now();
+        const res = rule.step(ctx, state, batch);
+        const s1 = performance.now();
+        afterRule = prof.snapshot();
+        // BP hands its updates as a plain array (never lazily). runTrial checks each update is
+        // finite inside its timed step, so this does too.
+        const updates = res.updates as Tensor[];
+        for (const u of updates) allFinite(u.data);
+        const s1b = performance.now();
+        optimizer.update(params, updates, optState, step);
+        const s2 = performance.now();
+        afterOpt = prof.snapshot();
+        state = res.state;
+        tRule = s1 - s0;
+        tCheck = s1b - s1;
+        tOpt = s2 - s1b;
+        innerEnd = performance.now();
+      });
+      const tArena = performance.now() - innerEnd;
+      if (!measured) continue;
+      const afterArena = prof.snapshot();
+      const ruleKernels = diff(afterRule, before);
+      // This step's glue: rule.step minus its kernels' raw time, so a preemption inside a kernel
+      // does not land in the glue.
+      phase.glue.push(tRule - [...ruleKernels.values()].reduce((a, k) => a + k.ms, 0));
+      accumulate(kernRule, ruleKernels);
+      accumulate(kernOpt, diff(afterOpt, afterRule));
+      accumulate(kernArena, diff(afterArena, afterOpt));
+      phase.rule.push(tRule);
+      phase.check.push(tCheck);
+      phase.opt.push(tOpt);
+      phase.arena.push(tArena);
+    }
+    const perStep = (ms: number): number => ms / steps;
+    const ruleStepMs = median(phase.rule);
+    const optimizerMs = median(phase.opt);
+    const checkMs = median(phase.check);
+    const releaseFreeMs = median(phase.arena);
+
+    const kRule = {
+      matmul: perStep(sumMs(kernRule, 'matmul')),
+      elementwise: perStep(sumMs(kernRule, 'elementwise')),
+      allocation: perStep(sumMs(kernRule, 'allocation')),
+    };
+    const kOptKernels = perStep(sumMs(kernOpt));
+    // Kernel sums and phases are medians (robust to a busy machine); glue is the rest of rule.step.
+    const ruleGlue = Math.max(0, median(phase.glue));
+    // The sum of robust parts: what a step costs when the machine does not preempt us.
+    const stepMs = kRule.matmul + kRule.elementwise + kRule.allocation + ruleGlue + checkMs + optimizerMs + releaseFreeMs;
+    const rows: PhaseRow[] = [
+      { part: 'matmul kernels (WASM SIMD)', msPerStep: kRule.matmul },
+      { part: 'elementwise/reduce/softmax kernels (WASM)', msPerStep: kRule.elementwise },
+      { part: 'alloc/free in step (JS allocator)', msPerStep: kRule.allocation },
+      { part: 'JS glue in rule.step (tape, tensor objects, VJP dispatch, loss.item)', msPerStep: ruleGlue },
+      { part: 'runner finite-check of updates (plain-JS loop)', msPerStep: checkMs },
+      { part: `optimizer.update (plain-JS SGD loop over 269k params${kOptKernels > 0 ? '; incl. kernels' : ''})`, msPerStep: optimizerMs },
+      { part: 'arena release (dispose + free; outside runTrial stepMs)', msPerStep: releaseFreeMs },
+    ].map((r) => ({ ...r, share: r.msPerStep / stepMs }));
+
+    for (const p of params) p.dispose();
+    const all = new Map<string, KernelStat>();
+    accumulate(all, kernRule);
+    accumulate(all, kernOpt);
+    accumulate(all, kernArena);
+    const kernels = [...all.values()]
+      .map(({ times, ...s }) => {
+        const med = median(times);
+        return { ...s, medianCallMs: med, msPerStep: perStep(med * s.calls), meanMsPerStep: perStep(s.ms), gflops: s.flops ? s.flops / (med * 1e6) : undefined };
+      })
+      .sort((a, b) => b.msPerStep - a.msPerStep);
+    return {
+      steps, stepMs, ruleStepMs, finiteCheckMs: checkMs, optimizerMs, arenaReleaseMs: releaseFreeMs,
+      callsPerStep: kernels.reduce((a, s) => a + s.calls, 0) / steps,
+      breakdown: rows,
+      kernels,
+      matmulCalls: [...prof.matmulCalls.values()],
+      foreignCalls: kernels.reduce((a, s) => a + s.foreign, 0),
+    };
+  } finally {
+    setBackend(wasm);
+  }
+}
+
+export interface StepTimes {
+  /** Wall time of each step (ms). */
+  wall: number[];
+  /** Process CPU time (user + system) of each step (ms): time spent preempted by other processes
+   * does not count, so on a loaded machine it approximates the unloaded wall time. */
+  cpu: number[];
+}
+
+/**
+ * Per-step wall and CPU times of `steps` BP steps on whatever backend is installed, timed as
+ * runTrial times a step (rule.step + finite check + optimizer.update; batch copy outside).
+ */
+export function timeBpSteps(steps: number, warmup = 10): StepTimes {
+  const root = rng(1);
+  const model = new Model({ sizes: [784, 256, 256, 10], activation: 'relu', init: 'heUniform' });
+  const params = model.init(root.child('init'));
+  const optimizer = optimizerFromSpec({ name: 'sgd', lr: 0.1 });
+  const optState = optimizer.init(params);
+  const rule = getRule('backprop');
+  const task = classification(10);
+  const options = { ...rule.defaults };
+  const ruleRng = root.child('rule');
+  const train = loadMnist('train');
+  const B = 128;
+  const out: StepTimes = { wall: [], cpu: [] };
+  let state: unknown = rule.init({ model, task, options, rng: ruleRng, params, step: -1 } as RuleContext);
+  try {
+    for (let step = 0; step < warmup + steps; step++) {
+      const from = (step * B) % (train.n - B);
+      withArena(() => {
+        const batch: Batch = { x: fromArray(train.x.subarray(from * 784, (from + B) * 784), [B, 784]), labels: (train.y as Uint8Array).subarray(from, from + B), size: B };
+        const c0 = process.cpuUsage();
+        const t0 = performance.now();
+        const res = rule.step({ model, task, options, rng: ruleRng, params, step }, state, batch);
+        const updates = res.updates as Tensor[];
+        for (const u of updates) allFinite(u.data);
+        optimizer.update(params, updates, optState, step);
+        const t1 = performance.now();
+        const c = process.cpuUsage(c0);
+        if (step >= warmup) {
+          out.wall.push(t1 - t0);
+          out.cpu.push((c.user + c.system) / 1000);
+        }
+        state = res.state;
+      });
+    }
+  } finally {
+    for (const p of params) p.dispose();
+  }
+  return out;
+}
+
+export { median };
