@@ -1,5 +1,5 @@
 // Seeded random streams. Every consumer derives its own child stream by purpose, so adding a
-// consumer never shifts another's numbers. Nothing here (or anywhere) uses Math.random.
+// consumer never shifts another's numbers. No hidden global generator is used anywhere.
 import seedrandom from 'seedrandom';
 
 export class Rng {

@@ -5,6 +5,7 @@
 // input transform — which is how rules change a layer's backward pass (via customVjp).
 import { SpecError } from '../errors.ts';
 import { noGrad } from '../autograd/functional.ts';
+import { add } from '../autograd/ops.ts';
 import { withLayer } from '../autograd/tape.ts';
 import { ledger } from '../tensor/ledger.ts';
 import { full, type Tensor } from '../tensor/tensor.ts';
@@ -26,6 +27,8 @@ export interface ModelSpec {
   layerNorm?: boolean;
   /** Dropout probability after each hidden activation (training only). */
   dropout?: number;
+  /** Residual connections: hidden blocks whose width is unchanged add their input. */
+  residual?: boolean;
 }
 
 export interface Block {
@@ -83,7 +86,7 @@ export class Model {
     }
     const dropoutP = spec.dropout ?? 0;
     if (!(dropoutP >= 0 && dropoutP < 1)) throw new SpecError(`model.dropout: expected a probability in [0, 1), got ${dropoutP}`);
-    this.spec = { activation: 'relu', init: 'heUniform', layerNorm: false, dropout: 0, ...spec };
+    this.spec = { activation: 'relu', init: 'heUniform', layerNorm: false, dropout: 0, residual: false, ...spec };
     let hiddenAct: Activation;
     try {
       hiddenAct = resolveActivation(this.spec.activation);
@@ -162,6 +165,7 @@ export class Model {
         if (!opts.rng) throw new SpecError(`model.forward: dropout in training needs an rng (layer ${b.name})`);
         a = dropout(a, this.spec.dropout, opts.rng.child(b.name));
       }
+      if (this.spec.residual && b.hidden && b.inFeatures === b.outFeatures) a = add(a, input);
       return { input, pre: z, post: a };
     });
   }

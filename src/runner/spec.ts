@@ -60,7 +60,7 @@ export interface Trial {
 
 const SPEC_KEYS = ['name', 'description', 'data', 'model', 'optimizer', 'rules', 'seeds', 'epochs', 'batchSize', 'maxSteps', 'evalEvery', 'alignEvery', 'memory', 'references', 'quick'];
 const DATA_KEYS = ['name', 'train', 'test', 'validation', 'noise', 'classes', 'features', 'spread', 'hidden', 'outFeatures'];
-const MODEL_KEYS = ['sizes', 'activation', 'init', 'layerNorm', 'dropout'];
+const MODEL_KEYS = ['sizes', 'activation', 'init', 'layerNorm', 'dropout', 'residual'];
 const ENTRY_KEYS = ['rule', 'options', 'grid', 'optimizer'];
 const MAX_TRIALS = 100_000;
 
@@ -122,7 +122,7 @@ function validateModel(v: unknown): ModelSpec {
   if (m.sizes.length > 1000) throw new SpecError(`model.sizes: at most 1000 layers, got ${m.sizes.length}`);
   if (m.activation !== undefined && typeof m.activation !== 'string') throw new SpecError(`model.activation: expected a string, got ${show(m.activation)}`);
   if (m.init !== undefined && typeof m.init !== 'string') throw new SpecError(`model.init: expected a string, got ${show(m.init)}`);
-  if (m.layerNorm !== undefined && typeof m.layerNorm !== 'boolean') throw new SpecError(`model.layerNorm: expected a boolean, got ${show(m.layerNorm)}`);
+  for (const k of ['layerNorm', 'residual']) if (m[k] !== undefined && typeof m[k] !== 'boolean') throw new SpecError(`model.${k}: expected a boolean, got ${show(m[k])}`);
   if (m.dropout !== undefined) needFinite('model.dropout', m.dropout);
   new Model(m as unknown as ModelSpec); // names the bad field (activation, init, dropout)
   return m as unknown as ModelSpec;

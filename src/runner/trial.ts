@@ -8,6 +8,7 @@ import { Loader, split } from '../data/loader.ts';
 import { loadDataset, type DatasetName, type LoadDatasetOptions } from '../data/index.ts';
 import { targetWidth, type Dataset } from '../data/dataset.ts';
 import { AlignmentMeter, trueGradient, type AlignmentReport } from '../metrics/alignment.ts';
+import { deadUnitShare, gradientNorms } from '../metrics/health.ts';
 import { Model, type ModelSpec } from '../nn/model.ts';
 import { optimizerFromSpec, type OptimizerSpec } from '../optim/index.ts';
 import { rng as seeded, type Rng } from '../random.ts';
@@ -202,6 +203,11 @@ export function runTrial(config: TrialConfig, trialId: string, rule: AnyRule, em
   let peak: StepMemory | null = null;
   let losses: number[] = [];
   let metricSums: Record<string, number[]> = {};
+  // Health figures: BP gradient norms from the latest alignment step, dead units on a probe batch.
+  let gradNorms: Record<string, number> = {};
+  const probeSet = prep.validation ?? prep.test;
+  const probeRows = Math.min(256, probeSet.n);
+  const probe = ledger.withCategory('other', () => fromArray(probeSet.x.subarray(0, probeRows * probeSet.features), [probeRows, probeSet.features]));
   let aligned: EvalRecord['alignment'] = [];
   let last = null as EvalRecord | null;
   let bestVal: number | null = null;
@@ -224,7 +230,11 @@ export function runTrial(config: TrialConfig, trialId: string, rule: AnyRule, em
         : null,
       alignment: aligned,
       metrics: Object.fromEntries(Object.entries(metricSums).map(([k, v]) => [k, mean(v)])),
-      diagnostics: rule.diagnostics ? noGrad(() => rule.diagnostics!(ctx, state)) : {},
+      diagnostics: {
+        ...(rule.diagnostics ? noGrad(() => rule.diagnostics!(ctx, state)) : {}),
+        ...gradNorms,
+        ...deadUnitShare(model, params, probe),
+      },
       host: { wallMs: performance.now() - t0, stepMs, rssBytes: mem.rss, heapBytes: mem.heapUsed },
     };
     losses = [];
@@ -295,6 +305,7 @@ export function runTrial(config: TrialConfig, trialId: string, rule: AnyRule, em
           for (const [k, v] of Object.entries(res.metrics)) (metricSums[k] ??= []).push(v);
           if (meter) {
             const rep = meter.report();
+            gradNorms = gradientNorms(model, reference!);
             aligned.push({ step, ...rep });
             cosines.push(rep.overall.cosine);
           }
@@ -325,6 +336,6 @@ export function runTrial(config: TrialConfig, trialId: string, rule: AnyRule, em
     host: { wallMs, stepMs, msPerEpoch: stepMs / Math.max(1, step / Math.max(1, loader.batches)) },
   };
   emit(summary);
-  for (const t of [...params, ...stateSet, ...leaves(Object.values(optState.slots).flat() as TensorTree)]) t.dispose();
+  for (const t of [...params, ...stateSet, ...leaves(Object.values(optState.slots).flat() as TensorTree), probe]) t.dispose();
   return summary;
 }
