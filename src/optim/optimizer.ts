@@ -30,6 +30,8 @@ export interface Optimizer {
    * before any is applied, is unavailable: with clipNorm set this throws.
    */
   updateOne(index: number, param: Tensor, update: Tensor, state: OptState, step: number): void;
+  /** How many updates clipping changed (by value or by global norm) since the last call; resets. */
+  takeClipCount(): number;
 }
 
 export interface CommonOptions {
@@ -51,6 +53,11 @@ export type Kernel = (p: Buf, u: Buf, index: number, state: OptState, lr: number
 
 export function clamp(v: number, c: number): number {
   return v > c ? c : v < -c ? -c : v;
+}
+
+function exceeds(u: Buf, clip: number): boolean {
+  for (let i = 0; i < u.length; i++) if (u[i] > clip || u[i] < -clip) return true;
+  return false;
 }
 
 /** L2 norm of all updates together, after clamping each element to ±clipValue. */
@@ -86,6 +93,7 @@ export function makeOptimizer(name: string, slotNames: readonly string[], opts: 
   const clip = opts.clipValue === undefined ? Infinity : checkNumber(name, 'clipValue', opts.clipValue, positive, 'a positive number');
   const clipNorm = opts.clipNorm === undefined ? undefined : checkNumber(name, 'clipNorm', opts.clipNorm, positive, 'a positive number');
 
+  let clipCount = 0;
   const applyOne = (index: number, param: Tensor, update: Tensor, state: OptState, step: number, scale: number): void => {
     if (param.size !== update.size) {
       throw new ShapeError(`optimizer ${name}: update ${index} has ${update.size} elements but its parameter has ${param.size} [${param.shape.join(', ')}]`);
@@ -97,12 +105,18 @@ export function makeOptimizer(name: string, slotNames: readonly string[], opts: 
     }
     param.touch();
     update.touch();
+    if (scale < 1 || (clip < Infinity && exceeds(update.data, clip))) clipCount++;
     kernel(param.data, update.data, index, state, schedule(step), step, scale, clip);
   };
 
   return {
     name,
     lr: schedule,
+    takeClipCount() {
+      const n = clipCount;
+      clipCount = 0;
+      return n;
+    },
     init(params) {
       return ledger.withCategory('optimizer', () => {
         const slots: Record<string, Tensor[]> = {};

@@ -189,6 +189,7 @@ export function runTrial(config: TrialConfig, trialId: string, rule: AnyRule, em
   const params = model.init(root.child('init'));
   const optimizer = optimizerFromSpec(config.optimizer);
   const optState = optimizer.init(params);
+  const clips = config.optimizer.clipNorm !== undefined || config.optimizer.clipValue !== undefined;
   const options = { ...rule.defaults, ...config.options };
   const ruleRng = root.child('rule');
   const ctxAt = (step: number): RuleContext => ({ model, task, options, rng: ruleRng, params, step });
@@ -303,6 +304,9 @@ export function runTrial(config: TrialConfig, trialId: string, rule: AnyRule, em
           if (!Number.isFinite(res.loss)) throw new NumericsError(`rule "${rule.id}": loss is ${res.loss} at step ${step} (epoch ${epoch})`);
           losses.push(res.loss);
           for (const [k, v] of Object.entries(res.metrics)) (metricSums[k] ??= []).push(v);
+          // With clipping configured: the share of steps in which it changed some update.
+          const clipped = optimizer.takeClipCount();
+          if (clips) (metricSums['optimizer.clippedSteps'] ??= []).push(clipped > 0 ? 1 : 0);
           if (meter) {
             const rep = meter.report();
             gradNorms = gradientNorms(model, reference!);

@@ -54,3 +54,19 @@ describe('clipping', () => {
     expect(p.item()).toBe(0);
   });
 });
+
+describe('clipping is reported when it fires', () => {
+  it('takeClipCount counts updates changed by value or norm clipping, then resets', () => {
+    const byValue = sgd({ lr: 0.1, clipValue: 1 });
+    const p = [tensor([1, 2])];
+    const st = byValue.init(p);
+    byValue.update(p, [tensor([0.5, 0.5])], st, 0);
+    expect(byValue.takeClipCount()).toBe(0);
+    byValue.update(p, [tensor([3, 0.5])], st, 1);
+    expect(byValue.takeClipCount()).toBe(1);
+    expect(byValue.takeClipCount()).toBe(0);
+    const byNorm = sgd({ lr: 0.1, clipNorm: 1 });
+    byNorm.update(p, [tensor([3, 4])], byNorm.init(p), 0);
+    expect(byNorm.takeClipCount()).toBe(1);
+  });
+});
