@@ -37,7 +37,8 @@ describe('report in a browser', () => {
   it('renders every chart of a real run, offline and without errors', async () => {
     const o = await openReport(browser, realReport);
     const charts = await chartMarks(o.page);
-    expect(charts.map((c) => c.name)).toEqual(['test-accuracy', 'train-loss', 'accuracy-vs-memory', 'alignment', 'feedback-angle', 'wall-time']);
+    // Core charts, then the health charts the runner's per-layer diagnostics feed.
+    expect(charts.map((c) => c.name)).toEqual(['test-accuracy', 'train-loss', 'accuracy-vs-memory', 'alignment', 'feedback-angle', 'wall-time', 'gradient-norms', 'dead-units']);
     for (const c of charts) {
       expect(c.failed, c.name!).toBe(false);
       expect(c.svg, c.name!).toBe(true);
