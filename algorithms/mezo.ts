@@ -106,8 +106,26 @@ export const mezo = defineRule({
     const history = [{ step: ctx.step, projected }, ...state.history].slice(0, window);
     const next: MezoState = { history };
 
+    // Streams for the parameter being handed out range by range, positioned at `pos`, so
+    // consecutive ranges continue the same draws (the values equal get(i)'s, bit for bit).
+    let cursor: { index: number; pos: number; streams: Array<{ r: Rng; scale: number }> } | null = null;
+    const openStreams = (i: number) =>
+      history.flatMap((h, age) => h.projected.map((g, s) => ({ r: noiseStream(ctx.rng, h.step, s, i), scale: (momentum ** age * g) / samples })));
+    const draw = (r: Rng) => (rademacher ? (r.uniform() < 0.5 ? -1 : 1) : r.normal());
+
     const updates = {
       count: params.length,
+      // Ranges this long keep the step's extra memory far below a parameter's size.
+      chunk: 4096,
+      getRange(i: number, offset: number, length: number): Tensor {
+        if (!cursor || cursor.index !== i || cursor.pos > offset) cursor = { index: i, pos: 0, streams: openStreams(i) };
+        for (const st of cursor.streams) for (let k = cursor.pos; k < offset; k++) draw(st.r);
+        const u = zeros([length]);
+        const d = u.data;
+        for (const st of cursor.streams) for (let k = 0; k < length; k++) d[k] += st.scale * draw(st.r);
+        cursor.pos = offset + length;
+        return u;
+      },
       // ĝ_i = Σ_k β^k · (1/n) Σ_s g_{k,s} · z_{k,s,i}: regenerated, never stored.
       get(i: number): Tensor {
         const u = zeros(params[i].shape);

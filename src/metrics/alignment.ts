@@ -74,8 +74,13 @@ export class AlignmentMeter {
   }
 
   add(index: number, update: Tensor, reference: Tensor): void {
-    accumulate(this.perLayer[this.model.paramBlock[index]], update.data, reference.data);
-    accumulate(this.all, update.data, reference.data);
+    this.addData(index, update.data, reference.data);
+  }
+
+  /** Aligned stretches of parameter `index`'s update and reference (streamed ranges). */
+  addData(index: number, update: Buf, reference: Buf): void {
+    accumulate(this.perLayer[this.model.paramBlock[index]], update, reference);
+    accumulate(this.all, update, reference);
   }
 
   report(): AlignmentReport {

@@ -15,9 +15,7 @@ function adamFamily(name: 'adam' | 'adamw', opts: AdamOptions, decoupled: boolea
   const wd = checkNumber(name, 'weightDecay', opts.weightDecay ?? (decoupled ? 0.01 : 0), nonNegative, 'a non-negative number');
   const l2 = decoupled ? 0 : wd;
   const decay = decoupled ? wd : 0;
-  return makeOptimizer(name, ['m', 'v'], opts, (p, u, index, state, lr, step, scale, clip) => {
-    const m = state.slots.m[index].data;
-    const v = state.slots.v[index].data;
+  return makeOptimizer(name, ['m', 'v'], opts, (p, u, { m, v }, lr, step, scale, clip) => {
     // step is 0-based; the bias correction counts updates from 1.
     const bc1 = 1 - b1 ** (step + 1);
     const bc2 = 1 - b2 ** (step + 1);

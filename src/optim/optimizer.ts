@@ -30,6 +30,12 @@ export interface Optimizer {
    * before any is applied, is unavailable: with clipNorm set this throws.
    */
   updateOne(index: number, param: Tensor, update: Tensor, state: OptState, step: number): void;
+  /**
+   * Streaming a range: `update` holds the directions for elements [offset, offset + size) of
+   * the parameter (flat, row-major). Applying a parameter's ranges in any split gives the same
+   * result as `updateOne`.
+   */
+  updateRange(index: number, param: Tensor, update: Tensor, offset: number, state: OptState, step: number): void;
   /** How many updates clipping changed (by value or by global norm) since the last call; resets. */
   takeClipCount(): number;
 }
@@ -46,10 +52,11 @@ export interface CommonOptions {
 }
 
 /**
- * One optimizer's in-place loop over one parameter. `scale` is the global-norm factor and
- * `clip` the value bound (Infinity when off): each update element is clamp(u, clip) · scale.
+ * One optimizer's in-place loop over one parameter (or a range of it): `p`, `u` and each state
+ * slot are aligned arrays. `scale` is the global-norm factor and `clip` the value bound
+ * (Infinity when off): each update element is clamp(u, clip) · scale.
  */
-export type Kernel = (p: Buf, u: Buf, index: number, state: OptState, lr: number, step: number, scale: number, clip: number) => void;
+export type Kernel = (p: Buf, u: Buf, slots: Readonly<Record<string, Buf>>, lr: number, step: number, scale: number, clip: number) => void;
 
 export function clamp(v: number, c: number): number {
   return v > c ? c : v < -c ? -c : v;
@@ -94,19 +101,39 @@ export function makeOptimizer(name: string, slotNames: readonly string[], opts: 
   const clipNorm = opts.clipNorm === undefined ? undefined : checkNumber(name, 'clipNorm', opts.clipNorm, positive, 'a positive number');
 
   let clipCount = 0;
-  const applyOne = (index: number, param: Tensor, update: Tensor, state: OptState, step: number, scale: number): void => {
-    if (param.size !== update.size) {
-      throw new ShapeError(`optimizer ${name}: update ${index} has ${update.size} elements but its parameter has ${param.size} [${param.shape.join(', ')}]`);
+  /** Apply `update` to elements [offset, offset + update.size) of parameter `index`. */
+  const applyAt = (index: number, param: Tensor, update: Tensor, offset: number, state: OptState, step: number, scale: number): void => {
+    if (!(Number.isInteger(offset) && offset >= 0 && offset + update.size <= param.size)) {
+      throw new ShapeError(
+        `optimizer ${name}: update ${index} has ${update.size} elements at offset ${offset} but its parameter has ${param.size} [${param.shape.join(', ')}]`,
+      );
     }
+    const slots: Record<string, Buf> = {};
     for (const s of slotNames) {
-      if (state.slots[s]?.[index]?.size !== param.size) {
+      const t = state.slots[s]?.[index];
+      if (t?.size !== param.size) {
         throw new ShapeError(`optimizer ${name}: state slot "${s}" has no entry of size ${param.size} for parameter ${index}; was init called with these parameters?`);
       }
+      slots[s] = t.data.subarray(offset, offset + update.size);
     }
     param.touch();
     update.touch();
     if (scale < 1 || (clip < Infinity && exceeds(update.data, clip))) clipCount++;
-    kernel(param.data, update.data, index, state, schedule(step), step, scale, clip);
+    kernel(param.data.subarray(offset, offset + update.size), update.data, slots, schedule(step), step, scale, clip);
+  };
+  const applyOne = (index: number, param: Tensor, update: Tensor, state: OptState, step: number, scale: number): void => {
+    if (param.size !== update.size) {
+      throw new ShapeError(`optimizer ${name}: update ${index} has ${update.size} elements but its parameter has ${param.size} [${param.shape.join(', ')}]`);
+    }
+    applyAt(index, param, update, 0, state, step, scale);
+  };
+  const noClipNorm = (what: string) => {
+    if (clipNorm !== undefined) {
+      throw new SpecError(
+        `optimizer ${name}: clipNorm needs every update before any is applied, so it cannot be used with ` +
+          `${what} (streamed updates); use clipValue, or have the rule return its updates eagerly`,
+      );
+    }
   };
 
   return {
@@ -136,13 +163,12 @@ export function makeOptimizer(name: string, slotNames: readonly string[], opts: 
       for (let i = 0; i < params.length; i++) applyOne(i, params[i], updates[i], state, step, scale);
     },
     updateOne(index, param, update, state, step) {
-      if (clipNorm !== undefined) {
-        throw new SpecError(
-          `optimizer ${name}: clipNorm needs every update before any is applied, so it cannot be used with ` +
-            `updateOne (streamed updates); use clipValue, or have the rule return its updates eagerly`,
-        );
-      }
+      noClipNorm('updateOne');
       applyOne(index, param, update, state, step, 1);
+    },
+    updateRange(index, param, update, offset, state, step) {
+      noClipNorm('updateRange');
+      applyAt(index, param, update, offset, state, step, 1);
     },
   };
 }

@@ -4,7 +4,7 @@ import { checkNumber, clamp, makeOptimizer, nonNegative, unitInterval, type Comm
 
 export function sgd(opts: CommonOptions): Optimizer {
   const wd = checkNumber('sgd', 'weightDecay', opts.weightDecay ?? 0, nonNegative, 'a non-negative number');
-  return makeOptimizer('sgd', [], opts, (p, u, _index, _state, lr, _step, scale, clip) => {
+  return makeOptimizer('sgd', [], opts, (p, u, _slots, lr, _step, scale, clip) => {
     for (let i = 0; i < p.length; i++) p[i] -= lr * (clamp(u[i], clip) * scale + wd * p[i]);
   });
 }
@@ -21,8 +21,7 @@ export function momentum(opts: MomentumOptions): Optimizer {
   const wd = checkNumber(name, 'weightDecay', opts.weightDecay ?? 0, nonNegative, 'a non-negative number');
   const mu = checkNumber(name, 'momentum', opts.momentum ?? 0.9, unitInterval, 'in [0, 1)');
   const nesterov = opts.nesterov ?? false;
-  return makeOptimizer(name, ['velocity'], opts, (p, u, index, state, lr, _step, scale, clip) => {
-    const v = state.slots.velocity[index].data;
+  return makeOptimizer(name, ['velocity'], opts, (p, u, { velocity: v }, lr, _step, scale, clip) => {
     for (let i = 0; i < p.length; i++) {
       const g = clamp(u[i], clip) * scale + wd * p[i];
       const vi = mu * v[i] + g;

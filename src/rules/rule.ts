@@ -28,6 +28,13 @@ export interface RuleContext<O extends RuleOptions = RuleOptions> {
 export interface LazyUpdates {
   readonly count: number;
   get(index: number): Tensor;
+  /**
+   * Optional, finer streaming: the directions for elements [offset, offset + length) of
+   * parameter `index` (flat), as a 1-D tensor. The runner then asks for each parameter's
+   * ranges in order, `chunk` elements at a time, so no parameter-sized update ever exists.
+   */
+  getRange?(index: number, offset: number, length: number): Tensor;
+  readonly chunk?: number;
 }
 
 export type Updates = readonly Tensor[] | LazyUpdates;

@@ -14,7 +14,7 @@ import { optimizerFromSpec, type OptimizerSpec } from '../optim/index.ts';
 import { rng as seeded, type Rng } from '../random.ts';
 import { isLazy, type AnyRule, type RuleContext, type RuleOptions } from '../rules/rule.ts';
 import { classification, regression, type Batch, type Task } from '../rules/task.ts';
-import { ledger, emptyByCategory, type ByCategory, type StepMemory } from '../tensor/ledger.ts';
+import { CATEGORIES, ledger, emptyByCategory, type ByCategory, type StepMemory } from '../tensor/ledger.ts';
 import { fromArray, withArena, type Tensor } from '../tensor/tensor.ts';
 import { adoptState } from '../rules/state.ts';
 import { Interrupted, stopRequested } from './interrupt.ts';
@@ -157,6 +157,13 @@ function inferencePeak(model: Model, params: readonly Tensor[], batch: Batch): n
   return memory.peakBytes - memory.startBytes + paramBytes;
 }
 
+/** A step's memory less the persistent bytes other code in the process holds. */
+function withoutForeign(m: StepMemory, foreign: ByCategory): StepMemory {
+  const total = CATEGORIES.reduce((a, c) => a + foreign[c], 0);
+  const less = (b: ByCategory) => Object.fromEntries(CATEGORIES.map((c) => [c, b[c] - foreign[c]])) as ByCategory;
+  return { startBytes: m.startBytes - total, peakBytes: m.peakBytes - total, atPeak: less(m.atPeak), peakByCategory: less(m.peakByCategory) };
+}
+
 function mergePeak(acc: StepMemory | null, m: StepMemory): StepMemory {
   if (!acc || m.peakBytes > acc.peakBytes) {
     const peakByCategory = emptyByCategory();
@@ -183,6 +190,9 @@ const mean = (xs: number[]) => (xs.length ? xs.reduce((s, x) => s + x, 0) / xs.l
  * summary). Returns the summary.
  */
 export function runTrial(config: TrialConfig, trialId: string, rule: AnyRule, emit: (r: TrialRecord) => void): SummaryRecord {
+  // Parameters and state that belong to others in this process (the ledger is process-wide).
+  const live = ledger.liveBytes();
+  const foreign = { ...emptyByCategory(), param: live.param, optimizer: live.optimizer, 'rule-state': live['rule-state'] };
   const root = seeded(config.seed);
   const prep = prepare(config, root.child('data'));
   const { model, task } = prep;
@@ -282,7 +292,26 @@ export function runTrial(config: TrialConfig, trialId: string, rule: AnyRule, em
                 throw new NumericsError(`rule "${rule.id}": update for parameter ${model.paramNames[i]} contains NaN/Inf at step ${step}`);
               }
             };
-            if (isLazy(res.updates)) {
+            if (isLazy(res.updates) && res.updates.getRange && res.updates.chunk) {
+              // Range by range: the rule never materializes a parameter-sized update.
+              const lazy = res.updates;
+              const chunk = Math.max(1, Math.floor(lazy.chunk!));
+              for (let i = 0; i < lazy.count; i++) {
+                for (let off = 0; off < params[i].size; off += chunk) {
+                  const len = Math.min(chunk, params[i].size - off);
+                  const u = lazy.getRange!(i, off, len);
+                  if (u.size !== len) {
+                    throw new ShapeError(`rule "${rule.id}": range [${off}, ${off + len}) of ${model.paramNames[i]} has ${u.size} elements, expected ${len}`);
+                  }
+                  if (!allFinite(u.data)) {
+                    throw new NumericsError(`rule "${rule.id}": update for parameter ${model.paramNames[i]} contains NaN/Inf at step ${step}`);
+                  }
+                  meter?.addData(i, u.data, reference![i].data.subarray(off, off + len));
+                  optimizer.updateRange(i, params[i], u, off, optState, step);
+                  u.dispose();
+                }
+              }
+            } else if (isLazy(res.updates)) {
               for (let i = 0; i < res.updates.count; i++) {
                 const u = res.updates.get(i);
                 apply(u, i);
@@ -296,7 +325,7 @@ export function runTrial(config: TrialConfig, trialId: string, rule: AnyRule, em
             stateSet = adoptState(stateSet, state);
           } finally {
             if (config.memory) {
-              const m = ledger.endStep();
+              const m = withoutForeign(ledger.endStep(), foreign);
               if (res) peak = mergePeak(peak, m);
             }
           }

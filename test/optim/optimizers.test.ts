@@ -127,3 +127,26 @@ describe.each(all)('%s: the shared contract', (name, make, slots) => {
     if (slots > 0) expect(() => opt.updateOne(2, new Tensor(new Float32Array(2), [2]), tensor([1, 1]), state, 0)).toThrow(/state slot/);
   });
 });
+
+describe('streaming a parameter in ranges', () => {
+  it('updateRange over any split equals updateOne, bit for bit, with its state', async () => {
+    const { adam, momentum: mom, fromArray, rng: seeded } = await import('../../src/index.ts');
+    for (const make of [() => adam({ lr: 0.01 }), () => mom({ lr: 0.1, momentum: 0.9, nesterov: true })]) {
+      const r = seeded('ranges');
+      const init = Array.from({ length: 37 }, () => r.normal());
+      const whole = [fromArray(init, [37])];
+      const split = [fromArray(init, [37])];
+      const a = make();
+      const b = make();
+      const sa = a.init(whole);
+      const sb = b.init(split);
+      for (let step = 0; step < 3; step++) {
+        const u = Array.from({ length: 37 }, () => r.normal());
+        a.updateOne(0, whole[0], fromArray(u, [37]), sa, step);
+        for (const [off, len] of [[0, 10], [10, 1], [11, 26]]) b.updateRange(0, split[0], fromArray(u.slice(off, off + len), [len]), off, sb, step);
+      }
+      expect(Array.from(split[0].data)).toEqual(Array.from(whole[0].data));
+      expect(() => b.updateRange(0, split[0], fromArray([1, 2], [2]), 36, sb, 3)).toThrow(/offset 36/);
+    }
+  });
+});
