@@ -3,7 +3,7 @@
 // here knows which rule it runs.
 import { noGrad, leaves, type TensorTree } from '../autograd/functional.ts';
 import { setAnomalyMode } from '../autograd/tape.ts';
-import { NumericsError, ShapeError } from '../errors.ts';
+import { NumericsError } from '../errors.ts';
 import { Loader, split } from '../data/loader.ts';
 import { loadDataset, type DatasetName, type LoadDatasetOptions } from '../data/index.ts';
 import { targetWidth, type Dataset } from '../data/dataset.ts';
@@ -12,11 +12,12 @@ import { deadUnitShare, gradientNorms } from '../metrics/health.ts';
 import { Model, type ModelSpec } from '../nn/model.ts';
 import { optimizerFromSpec, type OptimizerSpec } from '../optim/index.ts';
 import { rng as seeded, type Rng } from '../random.ts';
-import { isLazy, type AnyRule, type RuleContext, type RuleOptions } from '../rules/rule.ts';
+import type { AnyRule, RuleContext, RuleOptions } from '../rules/rule.ts';
 import { classification, regression, type Batch, type Task } from '../rules/task.ts';
 import { CATEGORIES, ledger, emptyByCategory, type ByCategory, type StepMemory } from '../tensor/ledger.ts';
 import { fromArray, withArena, type Tensor } from '../tensor/tensor.ts';
 import { adoptState } from '../rules/state.ts';
+import { applyUpdates } from './apply.ts';
 import { Interrupted, stopRequested } from './interrupt.ts';
 
 export interface DataConfig extends Omit<LoadDatasetOptions, 'rng'> {
@@ -178,11 +179,6 @@ function mergePeak(acc: StepMemory | null, m: StepMemory): StepMemory {
   return acc;
 }
 
-function allFinite(d: ArrayLike<number>): boolean {
-  for (let i = 0; i < d.length; i++) if (!Number.isFinite(d[i])) return false;
-  return true;
-}
-
 const mean = (xs: number[]) => (xs.length ? xs.reduce((s, x) => s + x, 0) / xs.length : NaN);
 
 /**
@@ -280,47 +276,7 @@ export function runTrial(config: TrialConfig, trialId: string, rule: AnyRule, em
           let res;
           try {
             res = rule.step(ctx, state, batch);
-            const apply = (u: Tensor, i: number) => {
-              const p = params[i];
-              if (!p || u.shape.join() !== p.shape.join()) {
-                throw new ShapeError(
-                  `rule "${rule.id}": update ${i} (${model.paramNames[i] ?? 'no such parameter'}) has shape [${u.shape.join(', ')}], expected [${p?.shape.join(', ') ?? ''}]`,
-                );
-              }
-              meter?.add(i, u, reference![i]);
-              if (!allFinite(u.data)) {
-                throw new NumericsError(`rule "${rule.id}": update for parameter ${model.paramNames[i]} contains NaN/Inf at step ${step}`);
-              }
-            };
-            if (isLazy(res.updates) && res.updates.getRange && res.updates.chunk) {
-              // Range by range: the rule never materializes a parameter-sized update.
-              const lazy = res.updates;
-              const chunk = Math.max(1, Math.floor(lazy.chunk!));
-              for (let i = 0; i < lazy.count; i++) {
-                for (let off = 0; off < params[i].size; off += chunk) {
-                  const len = Math.min(chunk, params[i].size - off);
-                  const u = lazy.getRange!(i, off, len);
-                  if (u.size !== len) {
-                    throw new ShapeError(`rule "${rule.id}": range [${off}, ${off + len}) of ${model.paramNames[i]} has ${u.size} elements, expected ${len}`);
-                  }
-                  if (!allFinite(u.data)) {
-                    throw new NumericsError(`rule "${rule.id}": update for parameter ${model.paramNames[i]} contains NaN/Inf at step ${step}`);
-                  }
-                  meter?.addData(i, u.data, reference![i].data.subarray(off, off + len));
-                  optimizer.updateRange(i, params[i], u, off, optState, step);
-                  u.dispose();
-                }
-              }
-            } else if (isLazy(res.updates)) {
-              for (let i = 0; i < res.updates.count; i++) {
-                const u = res.updates.get(i);
-                apply(u, i);
-                optimizer.updateOne(i, params[i], u, optState, step);
-              }
-            } else {
-              res.updates.forEach(apply);
-              optimizer.update(params, res.updates, optState, step);
-            }
+            applyUpdates(res.updates, { ruleId: rule.id, model, params, optimizer, optState, step, meter, reference });
             state = res.state;
             stateSet = adoptState(stateSet, state);
           } finally {

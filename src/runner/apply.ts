@@ -1,0 +1,63 @@
+// Handing a rule's updates to the optimizer — all at once, one parameter at a time, or range by
+// range — with each update checked (shape, finiteness) and fed to the alignment meter.
+import { NumericsError, ShapeError } from '../errors.ts';
+import type { AlignmentMeter } from '../metrics/alignment.ts';
+import type { Model } from '../nn/model.ts';
+import type { Optimizer, OptState } from '../optim/index.ts';
+import { isLazy, type Updates } from '../rules/rule.ts';
+import type { Tensor } from '../tensor/tensor.ts';
+
+export interface ApplyContext {
+  ruleId: string;
+  model: Model;
+  params: readonly Tensor[];
+  optimizer: Optimizer;
+  optState: OptState;
+  step: number;
+  /** Alignment measurement for this step, with the BP reference gradients. */
+  meter: AlignmentMeter | null;
+  reference: readonly Tensor[] | null;
+}
+
+function allFinite(d: ArrayLike<number>): boolean {
+  for (let i = 0; i < d.length; i++) if (!Number.isFinite(d[i])) return false;
+  return true;
+}
+
+export function applyUpdates(updates: Updates, c: ApplyContext): void {
+  const { params, optimizer, optState, step } = c;
+  const count = isLazy(updates) ? updates.count : updates.length;
+  if (count !== params.length) throw new ShapeError(`rule "${c.ruleId}": ${count} updates for ${params.length} parameters`);
+  /** `u` should be parameter i's update (offset null) or its range starting at `offset`, shaped `want`. */
+  const check = (i: number, u: Tensor, want: readonly number[], offset: number | null = null): void => {
+    const name = c.model.paramNames[i];
+    if (u.shape.join() !== want.join()) {
+      const where = offset === null ? '' : ` at offset ${offset}`;
+      throw new ShapeError(`rule "${c.ruleId}": update ${i} (${name})${where} has shape [${u.shape.join(', ')}], expected [${want.join(', ')}]`);
+    }
+    if (!allFinite(u.data)) throw new NumericsError(`rule "${c.ruleId}": update for parameter ${name} contains NaN/Inf at step ${step}`);
+    c.meter?.addData(i, u.data, c.reference![i].data.subarray(offset ?? 0, (offset ?? 0) + u.size));
+  };
+  if (!isLazy(updates)) {
+    updates.forEach((u, i) => check(i, u, params[i].shape));
+    optimizer.update(params, updates, optState, step);
+    return;
+  }
+  const chunk = updates.getRange && updates.chunk ? Math.max(1, Math.floor(updates.chunk)) : 0;
+  for (let i = 0; i < count; i++) {
+    if (!chunk) {
+      const u = updates.get(i);
+      check(i, u, params[i].shape);
+      optimizer.updateOne(i, params[i], u, optState, step);
+      continue;
+    }
+    // Range by range: the rule never materializes a parameter-sized update.
+    for (let off = 0; off < params[i].size; off += chunk) {
+      const len = Math.min(chunk, params[i].size - off);
+      const u = updates.getRange!(i, off, len);
+      check(i, u, [len], off);
+      optimizer.updateRange(i, params[i], u, off, optState, step);
+      u.dispose();
+    }
+  }
+}
