@@ -106,6 +106,9 @@ export const forwardForward = defineRule({
   description: 'Each hidden layer separates positive (true label) from negative (wrong label) data by its own goodness; no backward pass between layers.',
   defaults: forwardForwardDefaults,
   choices: { goodness: GOODNESS, schedule: SCHEDULES },
+  // Layer-local logistic losses on goodness: no task gradient to be aligned with.
+  estimates: 'own-objective',
+  objective: 'layer-local goodness (positive vs negative data)',
   references: [
     { source: 'Hinton 2022', dataset: 'mnist', metric: 'test error %', value: 1.36, note: '4×2000 ReLU, 60 epochs' },
     { source: 'loeweX/Forward-Forward', dataset: 'mnist', metric: 'test error %', value: 1.45, note: '3×1000, 100 epochs' },

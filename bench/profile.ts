@@ -1,7 +1,7 @@
 // Where one BP training step's time goes on the WASM backend: a Backend wrapper that forwards
 // every kernel call and accumulates wall time per kernel, plus a step harness that times the
 // phases of runTrial's step (rule.step, optimizer.update, arena release) around it.
-import type { Backend, BinaryOp, Buf, ReduceOp, UnaryOp } from '../src/kernels/backend.ts';
+import type { Backend, BinaryOp, Buf, ReduceOp, UnaryOp, WindowGeometry } from '../src/kernels/backend.ts';
 import { setBackend } from '../src/kernels/index.ts';
 import type { WasmBackend } from '../src/kernels/wasm/index.ts';
 import {
@@ -9,7 +9,7 @@ import {
 } from '../src/index.ts';
 import { fromArray, withArena } from '../src/tensor/tensor.ts';
 
-export type KernelCategory = 'matmul' | 'elementwise' | 'allocation';
+export type KernelCategory = 'matmul' | 'elementwise' | 'image' | 'allocation';
 
 export interface KernelStat {
   key: string;
@@ -126,6 +126,36 @@ export class ProfilingBackend implements Backend {
     const t0 = performance.now();
     this.inner.axpby(a, scale, b, bScale, out);
     this.add(`axpby (${a.length})`, 'elementwise', performance.now() - t0, !this.own(a, b, out));
+  }
+
+  private timed(key: string, bufs: Buf[], run: () => void): void {
+    const t0 = performance.now();
+    run();
+    this.add(key, 'image', performance.now() - t0, !this.own(...bufs));
+  }
+
+  im2col(x: Buf, cols: Buf, g: WindowGeometry): void {
+    this.timed('im2col', [x, cols], () => this.inner.im2col(x, cols, g));
+  }
+
+  col2im(cols: Buf, dx: Buf, g: WindowGeometry): void {
+    this.timed('col2im', [cols, dx], () => this.inner.col2im(cols, dx, g));
+  }
+
+  maxPool2d(x: Buf, out: Buf, argmax: Buf, g: WindowGeometry): void {
+    this.timed('maxPool2d', [x, out, argmax], () => this.inner.maxPool2d(x, out, argmax, g));
+  }
+
+  maxPool2dBackward(gOut: Buf, argmax: Buf, dx: Buf, g: WindowGeometry): void {
+    this.timed('maxPool2dBackward', [gOut, argmax, dx], () => this.inner.maxPool2dBackward(gOut, argmax, dx, g));
+  }
+
+  avgPool2d(x: Buf, out: Buf, g: WindowGeometry): void {
+    this.timed('avgPool2d', [x, out], () => this.inner.avgPool2d(x, out, g));
+  }
+
+  avgPool2dBackward(gOut: Buf, dx: Buf, g: WindowGeometry): void {
+    this.timed('avgPool2dBackward', [gOut, dx], () => this.inner.avgPool2dBackward(gOut, dx, g));
   }
 }
 

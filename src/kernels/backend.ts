@@ -12,6 +12,25 @@ export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'max' | 'min' | 'pow' | '
 
 export type ReduceOp = 'sum' | 'max' | 'mean';
 
+/**
+ * A sliding window over NCHW images (convolution and pooling): input [n, c, h, w], window
+ * kh×kw, stride sh×sw, zero padding ph×pw, output spatial size oh×ow.
+ */
+export interface WindowGeometry {
+  n: number;
+  c: number;
+  h: number;
+  w: number;
+  kh: number;
+  kw: number;
+  sh: number;
+  sw: number;
+  ph: number;
+  pw: number;
+  oh: number;
+  ow: number;
+}
+
 export interface Backend {
   readonly name: string;
   /** Fresh zero-filled storage of n elements. */
@@ -34,4 +53,16 @@ export interface Backend {
   transpose(a: Buf, shape: readonly number[], perm: readonly number[], out: Buf): void;
   /** out[i] = a[i] * scale + b[i] * bScale (axpby); used by optimizers and accumulation. */
   axpby(a: Buf, scale: number, b: Buf, bScale: number, out: Buf): void;
+  /** x [n, c, h, w] → cols [c·kh·kw, n·oh·ow] (zero padding), so conv = W[O, c·kh·kw] · cols. */
+  im2col(x: Buf, cols: Buf, g: WindowGeometry): void;
+  /** The adjoint of im2col: dx (overwritten) = Σ of the column entries read from each input element. */
+  col2im(cols: Buf, dx: Buf, g: WindowGeometry): void;
+  /** Window maxima [n, c, oh, ow]; argmax gets each winner's offset within its input plane. */
+  maxPool2d(x: Buf, out: Buf, argmax: Buf, g: WindowGeometry): void;
+  /** dx (overwritten) receives each output cotangent at its window's winner. */
+  maxPool2dBackward(gOut: Buf, argmax: Buf, dx: Buf, g: WindowGeometry): void;
+  /** Window means [n, c, oh, ow], padding counted as zeros. */
+  avgPool2d(x: Buf, out: Buf, g: WindowGeometry): void;
+  /** dx (overwritten) = each output cotangent spread evenly over its window. */
+  avgPool2dBackward(gOut: Buf, dx: Buf, g: WindowGeometry): void;
 }

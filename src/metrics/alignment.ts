@@ -5,20 +5,16 @@ import type { Model } from '../nn/model.ts';
 import type { Batch, Task } from '../rules/task.ts';
 import type { Tensor } from '../tensor/tensor.ts';
 import type { Buf } from '../kernels/backend.ts';
+import type { AlignmentStats, LayerAlignment } from '../runner/record-types.ts';
 
-export interface Alignment {
-  /** Cosine between update and BP gradient (0 when either is zero). */
-  cosine: number;
-  angleDeg: number;
-  /** ‖update‖ / ‖gradient‖. */
-  normRatio: number;
-  /** Fraction of elements where the update and the gradient have the same sign. */
-  signAgreement: number;
-}
+export type Alignment = AlignmentStats;
 
 export interface AlignmentReport {
-  layers: Array<Alignment & { layer: string }>;
+  layers: LayerAlignment[];
+  /** Parameter-weighted. */
   overall: Alignment;
+  /** Unweighted mean over layers. */
+  layerMean: Alignment;
 }
 
 interface Acc {
@@ -26,10 +22,12 @@ interface Acc {
   uu: number;
   gg: number;
   agree: number;
+  /** Entries where the reference is nonzero (the only ones whose sign can agree). */
+  signed: number;
   n: number;
 }
 
-const emptyAcc = (): Acc => ({ dot: 0, uu: 0, gg: 0, agree: 0, n: 0 });
+const emptyAcc = (): Acc => ({ dot: 0, uu: 0, gg: 0, agree: 0, signed: 0, n: 0 });
 
 function accumulate(acc: Acc, u: Buf, g: Buf): void {
   for (let i = 0; i < u.length; i++) {
@@ -38,7 +36,11 @@ function accumulate(acc: Acc, u: Buf, g: Buf): void {
     acc.dot += a * b;
     acc.uu += a * a;
     acc.gg += b * b;
-    if (Math.sign(a) === Math.sign(b)) acc.agree++;
+    // 0 = 0 is no agreement worth counting: many first-layer gradient entries are exactly 0.
+    if (b !== 0) {
+      acc.signed++;
+      if (Math.sign(a) === Math.sign(b)) acc.agree++;
+    }
   }
   acc.n += u.length;
 }
@@ -50,8 +52,17 @@ function finish(acc: Acc): Alignment {
     cosine,
     angleDeg: (Math.acos(cosine) * 180) / Math.PI,
     normRatio: acc.gg > 0 ? Math.sqrt(acc.uu / acc.gg) : 0,
-    signAgreement: acc.n > 0 ? acc.agree / acc.n : 0,
+    signAgreement: acc.signed > 0 ? acc.agree / acc.signed : 0,
+    zeroShare: acc.n > 0 ? 1 - acc.signed / acc.n : 0,
   };
+}
+
+/** The unweighted mean of per-layer figures (angle recomputed from the mean cosine). */
+export function meanOfLayers(layers: readonly Alignment[]): Alignment {
+  const n = layers.length;
+  const avg = (k: keyof Alignment) => (n ? layers.reduce((s, l) => s + l[k], 0) / n : 0);
+  const cosine = avg('cosine');
+  return { cosine, angleDeg: (Math.acos(cosine) * 180) / Math.PI, normRatio: avg('normRatio'), signAgreement: avg('signAgreement'), zeroShare: avg('zeroShare') };
 }
 
 /** Compare two vectors (e.g. a feedback matrix B with its forward weight W). */
@@ -84,10 +95,8 @@ export class AlignmentMeter {
   }
 
   report(): AlignmentReport {
-    return {
-      layers: this.model.blocks.map((b, i) => ({ layer: b.name, ...finish(this.perLayer[i]) })),
-      overall: finish(this.all),
-    };
+    const layers = this.model.blocks.map((b, i) => ({ layer: b.name, ...finish(this.perLayer[i]) }));
+    return { layers, overall: finish(this.all), layerMean: meanOfLayers(layers) };
   }
 }
 

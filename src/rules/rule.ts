@@ -4,6 +4,7 @@ import type { Model } from '../nn/model.ts';
 import type { Rng } from '../random.ts';
 import type { Tensor } from '../tensor/tensor.ts';
 import type { Task, Batch } from './task.ts';
+import type { Estimate } from '../runner/record-types.ts';
 
 export type OptionValue = number | string | boolean;
 export type RuleOptions = Record<string, OptionValue>;
@@ -59,6 +60,13 @@ export interface LearningRule<S = unknown, O extends RuleOptions = RuleOptions> 
   readonly choices?: { readonly [K in keyof O]?: readonly string[] };
   /** Published reference figures the report can place beside ours. */
   readonly references?: ReadonlyArray<{ source: string; dataset: string; metric: string; value: number; note?: string }>;
+  /**
+   * What the updates estimate (default 'task-gradient'): the runner picks the alignment
+   * reference from it — BP's gradient, the expected gradient of the stochastic net, or none.
+   */
+  readonly estimates?: Estimate;
+  /** Name of the objective when `estimates` is 'own-objective'. */
+  readonly objective?: string;
   init(ctx: RuleContext<O>): S;
   step(ctx: RuleContext<O>, state: S, batch: Batch): StepResult<S>;
   /** Class scores [n, classes] when the rule classifies differently from the model's output. */

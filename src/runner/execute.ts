@@ -65,7 +65,9 @@ export function executeTrial(trial: Trial, out: string, onRecord: (r: TrialRecor
     summary = {
       type: 'summary', trial: trial.id, rule: trial.rule.id, options: trial.config.options, seed: trial.config.seed,
       status: 'failed', error: `rule "${trial.rule.id}": ${err.name}: ${err.message}`, epochs: 0, steps: 0,
-      finalTestAcc: NaN, bestValAcc: null, peakBytes: null, ratioToInference: null, meanCosine: null,
+      finalTestAcc: NaN, bestValAcc: null, peakBytes: null, ratioToInference: null,
+      estimates: trial.rule.estimates ?? 'task-gradient', objective: trial.rule.objective ?? null,
+      alignmentReference: null, meanCosine: null, meanLayerCosine: null, meanErrorSignalCosine: null,
       host: { wallMs: 0, stepMs: 0, msPerEpoch: 0 },
     };
     writer.write(summary);

@@ -7,7 +7,8 @@ import { NumericsError } from '../errors.ts';
 import { Loader, split } from '../data/loader.ts';
 import { loadDataset, type DatasetName, type LoadDatasetOptions } from '../data/index.ts';
 import { targetWidth, type Dataset } from '../data/dataset.ts';
-import { AlignmentMeter, trueGradient, type AlignmentReport } from '../metrics/alignment.ts';
+import { AlignmentMeter, trueGradient } from '../metrics/alignment.ts';
+import type { EvalRecord, SummaryRecord, TrialRecord, TrialStatus } from './record-types.ts';
 import { deadUnitShare, gradientNorms } from '../metrics/health.ts';
 import { Model, type ModelSpec } from '../nn/model.ts';
 import { optimizerFromSpec, type OptimizerSpec } from '../optim/index.ts';
@@ -49,58 +50,7 @@ export interface TrialConfig {
   debug: boolean;
 }
 
-export interface MemoryRecord {
-  /** Highest step peak since the last record, and its breakdown. */
-  peakBytes: number;
-  atPeak: ByCategory;
-  peakByCategory: ByCategory;
-  /** Peak of a forward pass without a tape on one training batch (the reference). */
-  inferenceBytes: number;
-  ratioToInference: number;
-}
-
-export interface EvalRecord {
-  type: 'eval';
-  trial: string;
-  rule: string;
-  options: RuleOptions;
-  seed: number;
-  epoch: number;
-  step: number;
-  trainLoss: number;
-  valAcc: number | null;
-  valLoss: number | null;
-  testAcc: number;
-  testLoss: number | null;
-  memory: MemoryRecord | null;
-  alignment: Array<{ step: number } & AlignmentReport>;
-  metrics: Record<string, number>;
-  diagnostics: Record<string, number>;
-  /** Timing and process figures: the only fields that differ between identical runs. */
-  host: { wallMs: number; stepMs: number; rssBytes: number; heapBytes: number };
-}
-
-export type TrialStatus = 'done' | 'diverged' | 'failed';
-
-export interface SummaryRecord {
-  type: 'summary';
-  trial: string;
-  rule: string;
-  options: RuleOptions;
-  seed: number;
-  status: TrialStatus;
-  error: string | null;
-  epochs: number;
-  steps: number;
-  finalTestAcc: number;
-  bestValAcc: number | null;
-  peakBytes: number | null;
-  ratioToInference: number | null;
-  meanCosine: number | null;
-  host: { wallMs: number; stepMs: number; msPerEpoch: number };
-}
-
-export type TrialRecord = EvalRecord | SummaryRecord;
+export type { MemoryRecord, EvalRecord, SummaryRecord, TrialRecord, TrialStatus, AlignmentPoint } from './record-types.ts';
 
 interface Prepared {
   model: Model;
@@ -197,6 +147,10 @@ export function runTrial(config: TrialConfig, trialId: string, rule: AnyRule, em
   const optState = optimizer.init(params);
   const clips = config.optimizer.clipNorm !== undefined || config.optimizer.clipValue !== undefined;
   const options = { ...rule.defaults, ...config.options };
+  const estimates = rule.estimates ?? 'task-gradient';
+  const objective = estimates === 'own-objective' ? (rule.objective ?? rule.id) : null;
+  // A rule with its own objective has no gradient to be aligned with.
+  const alignEvery = estimates === 'own-objective' ? 0 : config.alignEvery;
   const ruleRng = root.child('rule');
   const ctxAt = (step: number): RuleContext => ({ model, task, options, rng: ruleRng, params, step });
   let state = ledger.withCategory('rule-state', () => rule.init(ctxAt(-1)));
@@ -219,6 +173,7 @@ export function runTrial(config: TrialConfig, trialId: string, rule: AnyRule, em
   let last = null as EvalRecord | null;
   let bestVal: number | null = null;
   const cosines: number[] = [];
+  const layerCosines: number[] = [];
   let status: TrialStatus = 'done';
   let error: string | null = null;
   let epoch = 0;
@@ -235,6 +190,7 @@ export function runTrial(config: TrialConfig, trialId: string, rule: AnyRule, em
       memory: peak
         ? { peakBytes: peak.peakBytes, atPeak: peak.atPeak, peakByCategory: peak.peakByCategory, inferenceBytes, ratioToInference: peak.peakBytes / inferenceBytes }
         : null,
+      estimates, objective,
       alignment: aligned,
       metrics: Object.fromEntries(Object.entries(metricSums).map(([k, v]) => [k, mean(v)])),
       diagnostics: {
@@ -264,7 +220,7 @@ export function runTrial(config: TrialConfig, trialId: string, rule: AnyRule, em
           const batch = toBatch(prep.train, b.x, b.y, b.size);
           if (step === 0 && config.memory) inferenceBytes = withArena(() => inferencePeak(model, params, batch));
           // The BP reference is taken on the same batch and parameters, outside time and memory.
-          const reference = config.alignEvery > 0 && step % config.alignEvery === 0 ? trueGradient(model, task, params, batch) : null;
+          const reference = alignEvery > 0 && step % alignEvery === 0 ? trueGradient(model, task, params, batch) : null;
           const meter = reference ? new AlignmentMeter(model) : null;
           const ctx = ctxAt(step);
           const started = performance.now();
@@ -295,8 +251,9 @@ export function runTrial(config: TrialConfig, trialId: string, rule: AnyRule, em
           if (meter) {
             const rep = meter.report();
             gradNorms = gradientNorms(model, reference!);
-            aligned.push({ step, ...rep });
+            aligned.push({ step, reference: 'task-gradient', referenceStdErr: null, ...rep, errorSignals: [], errorSignalMean: null });
             cosines.push(rep.overall.cosine);
+            layerCosines.push(rep.layerMean.cosine);
           }
         });
         step++;
@@ -321,7 +278,11 @@ export function runTrial(config: TrialConfig, trialId: string, rule: AnyRule, em
     epochs: step / Math.max(1, loader.batches), steps: step,
     finalTestAcc: final?.testAcc ?? NaN, bestValAcc: bestVal,
     peakBytes: final?.memory?.peakBytes ?? null, ratioToInference: final?.memory?.ratioToInference ?? null,
+    estimates, objective,
+    alignmentReference: cosines.length ? 'task-gradient' : null,
     meanCosine: cosines.length ? mean(cosines) : null,
+    meanLayerCosine: layerCosines.length ? mean(layerCosines) : null,
+    meanErrorSignalCosine: null,
     host: { wallMs, stepMs, msPerEpoch: stepMs / Math.max(1, step / Math.max(1, loader.batches)) },
   };
   emit(summary);

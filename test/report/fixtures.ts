@@ -60,10 +60,14 @@ export function fakeTrial(s: FakeSeries, seed: number, trialId: string): TrialRe
       const hidden = s.cos[0] + (s.cos[1] - s.cos[0]) * f + 0.02 * jitter(seed, a);
       const layers = LAYERS.map((layer, i) => {
         const cosine = i === LAYERS.length - 1 ? 1 : Math.min(1, hidden);
-        return { layer, cosine, angleDeg: (Math.acos(cosine) * 180) / Math.PI, normRatio: 1 + 0.1 * i, signAgreement: 0.5 + cosine / 2 };
+        return { layer, cosine, angleDeg: (Math.acos(cosine) * 180) / Math.PI, normRatio: 1 + 0.1 * i, signAgreement: 0.5 + cosine / 2, zeroShare: 0 };
       });
       const c = (layers[0].cosine + layers[1].cosine + 1) / 3;
-      alignment.push({ step: a, layers, overall: { cosine: c, angleDeg: (Math.acos(c) * 180) / Math.PI, normRatio: 1, signAgreement: 0.5 + c / 2 } });
+      const overall = { cosine: c, angleDeg: (Math.acos(c) * 180) / Math.PI, normRatio: 1, signAgreement: 0.5 + c / 2, zeroShare: 0 };
+      alignment.push({
+        step: a, reference: 'task-gradient', referenceStdErr: null, layers, overall, layerMean: overall,
+        errorSignals: LAYERS.slice(0, -1).map((layer) => ({ layer, cosine: Math.min(1, hidden) })), errorSignalMean: Math.min(1, hidden),
+      });
     }
     const diagnostics: Record<string, number> = {};
     for (const layer of LAYERS) diagnostics[`${layer}.gradNorm`] = 0.5 * 10 ** -(LAYERS.length - 1 - LAYERS.indexOf(layer)) * (1 + 0.1 * jitter(seed, epoch));
@@ -79,14 +83,15 @@ export function fakeTrial(s: FakeSeries, seed: number, trialId: string): TrialRe
       trainLoss: 2.3 * Math.exp(-2 * t) * (1.05 - s.acc) * 8 + 0.01 * jitter(seed, epoch + 10),
       valAcc: testAcc - 0.003, valLoss: 0.4, testAcc, testLoss: 0.35,
       memory: { peakBytes: peak, atPeak, peakByCategory: atPeak, inferenceBytes: inference, ratioToInference: peak / inference },
-      alignment, metrics: {}, diagnostics,
+      estimates: 'task-gradient', objective: null, alignment, metrics: {}, diagnostics,
       host: { wallMs: 900 * (epoch + 1) * s.slow, stepMs: 600 * (epoch + 1) * s.slow * (1 + 0.05 * jitter(seed, 3)), rssBytes: 2e8, heapBytes: 1e8 },
     });
   }
   const summary: SummaryRecord = {
     type: 'summary', trial: trialId, rule: s.rule, options: s.options, seed, status: 'done', error: null,
     epochs: EPOCHS, steps: EPOCHS * STEPS_PER_EPOCH, finalTestAcc: accLast, bestValAcc: accLast - 0.003,
-    peakBytes: peak, ratioToInference: peak / inference, meanCosine: (s.cos[0] + s.cos[1]) / 2,
+    peakBytes: peak, ratioToInference: peak / inference, estimates: 'task-gradient', objective: null, alignmentReference: 'task-gradient',
+    meanCosine: (s.cos[0] + s.cos[1]) / 2, meanLayerCosine: (s.cos[0] + s.cos[1]) / 2, meanErrorSignalCosine: (s.cos[0] + s.cos[1]) / 2,
     host: { wallMs: 900 * EPOCHS * s.slow, stepMs: 600 * EPOCHS * s.slow, msPerEpoch: 600 * s.slow * (1 + 0.05 * jitter(seed, 3)) },
   };
   out.push(summary);

@@ -207,6 +207,14 @@ export function createWasmBackend(options: WasmOptions = {}): WasmBackend {
       ex.axpby(a.byteOffset, scale, b.byteOffset, bScale, out.byteOffset, out.length);
     },
 
+    // Image kernels run as plain loops on the WASM memory views until WASM versions land.
+    im2col: ref.im2col,
+    col2im: ref.col2im,
+    maxPool2d: ref.maxPool2d,
+    maxPool2dBackward: ref.maxPool2dBackward,
+    avgPool2d: ref.avgPool2d,
+    avgPool2dBackward: ref.avgPool2dBackward,
+
     linearForward(x, w, b, out, m, n, k, act, wTransposed) {
       if (!(owns(x) && owns(w) && owns(out) && (b === null || owns(b)))) {
         return referenceFused.linearForward(x, w, b, out, m, n, k, act, wTransposed);

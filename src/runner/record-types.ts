@@ -1,0 +1,116 @@
+// The record schema: what one trial writes, one JSON line per evaluation point plus a final
+// summary. The report, the CSV export and every outside tool read these fields by name.
+import type { RuleOptions } from '../rules/rule.ts';
+import type { ByCategory } from '../tensor/ledger.ts';
+
+/** What a rule's updates estimate; it picks the alignment reference (never the rule's id). */
+export type Estimate = 'task-gradient' | 'expected-gradient' | 'own-objective';
+
+/** What an alignment figure was compared with. */
+export type AlignmentReference = 'task-gradient' | 'expected-gradient';
+
+export interface AlignmentStats {
+  /** Cosine between the rule's update and the reference (0 when either is zero). */
+  cosine: number;
+  angleDeg: number;
+  /** ‖update‖ / ‖reference‖. */
+  normRatio: number;
+  /** Share of entries with the same sign, over the entries where the reference is nonzero. */
+  signAgreement: number;
+  /** Share of reference entries that are exactly zero (left out of signAgreement). */
+  zeroShare: number;
+}
+
+export interface LayerAlignment extends AlignmentStats {
+  /** Module path owning the parameters, e.g. "features.0" or "layers.2". */
+  layer: string;
+}
+
+export interface ErrorSignalAlignment {
+  /** Path of the weight layer whose output (pre-activation) received the signal. */
+  layer: string;
+  /** Cosine between the signal the rule delivered there and backprop's δ on the same batch. */
+  cosine: number;
+}
+
+/** One alignment measurement (every `alignEvery` steps, outside the step's time and memory). */
+export interface AlignmentPoint {
+  step: number;
+  reference: AlignmentReference;
+  /** Monte Carlo standard error of the overall cosine when the reference is sampled; null when exact. */
+  referenceStdErr: number | null;
+  layers: LayerAlignment[];
+  /** Parameter-weighted over all parameters. */
+  overall: AlignmentStats;
+  /** Unweighted mean over layers. */
+  layerMean: AlignmentStats;
+  /** Per hidden weight layer; empty when the rule delivers no signal through a backward pass (MeZO). */
+  errorSignals: ErrorSignalAlignment[];
+  errorSignalMean: number | null;
+}
+
+export interface MemoryRecord {
+  /** Highest step peak since the last record, and its breakdown. */
+  peakBytes: number;
+  atPeak: ByCategory;
+  peakByCategory: ByCategory;
+  /** Peak of a forward pass without a tape on one training batch (the reference). */
+  inferenceBytes: number;
+  ratioToInference: number;
+}
+
+export interface EvalRecord {
+  type: 'eval';
+  trial: string;
+  rule: string;
+  options: RuleOptions;
+  seed: number;
+  epoch: number;
+  step: number;
+  trainLoss: number;
+  valAcc: number | null;
+  valLoss: number | null;
+  testAcc: number;
+  testLoss: number | null;
+  memory: MemoryRecord | null;
+  /** What the rule's updates estimate (declared by the rule). */
+  estimates: Estimate;
+  /** Name of the rule's own objective when `estimates` is 'own-objective' (alignment is then empty). */
+  objective: string | null;
+  alignment: AlignmentPoint[];
+  metrics: Record<string, number>;
+  diagnostics: Record<string, number>;
+  /** Timing and process figures: the only fields that differ between identical runs. */
+  host: { wallMs: number; stepMs: number; rssBytes: number; heapBytes: number };
+}
+
+export type TrialStatus = 'done' | 'diverged' | 'failed';
+
+export interface SummaryRecord {
+  type: 'summary';
+  trial: string;
+  rule: string;
+  options: RuleOptions;
+  seed: number;
+  status: TrialStatus;
+  error: string | null;
+  epochs: number;
+  steps: number;
+  finalTestAcc: number;
+  bestValAcc: number | null;
+  peakBytes: number | null;
+  ratioToInference: number | null;
+  estimates: Estimate;
+  objective: string | null;
+  /** Reference of the alignment figures below (null: none measured, or an own objective). */
+  alignmentReference: AlignmentReference | null;
+  /** Mean over alignment points of the parameter-weighted cosine. */
+  meanCosine: number | null;
+  /** Mean over alignment points of the mean-over-layers cosine. */
+  meanLayerCosine: number | null;
+  /** Mean over alignment points of the mean error-signal cosine. */
+  meanErrorSignalCosine: number | null;
+  host: { wallMs: number; stepMs: number; msPerEpoch: number };
+}
+
+export type TrialRecord = EvalRecord | SummaryRecord;
