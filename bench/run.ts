@@ -59,7 +59,7 @@ const MLP = { sizes: [784, 256, 256, 10], activation: 'relu', init: 'heUniform' 
 function trialConfig(rule: string, seed: number, maxSteps: number, data: TrialConfig['data']): TrialConfig {
   return {
     experiment: 'bench', rule, options: {}, seed, data, model: MLP, optimizer: { name: 'sgd', lr: 0.1 },
-    batchSize: 128, epochs: 1, maxSteps, evalEvery: 0, alignEvery: 0, memory: false, debug: false,
+    batchSize: 128, epochs: 1, maxSteps, evalEvery: 0, alignEvery: 0, alignSamples: 16, memory: false, debug: false,
   };
 }
 

@@ -44,6 +44,8 @@ export interface LoadDatasetOptions {
   /** teacher-student */
   hidden?: number;
   outFeatures?: number;
+  /** Synthetic sets: read each sample as this shape, e.g. [1, 6, 6] to feed a conv net (its product must be the features). */
+  shape?: number[];
 }
 
 export interface TrainTest<D extends Dataset = Dataset> {
@@ -69,7 +71,22 @@ function limit<D extends Dataset>(ds: D, n: number | undefined): D {
   return n === undefined ? ds : subset(ds, n);
 }
 
+/** Both splits with their samples read as `shape` (synthetic sets; the values are untouched). */
+function reshaped(tt: TrainTest, shape: number[] | undefined): TrainTest {
+  if (!shape) return tt;
+  const n = shape.reduce((a, b) => a * b, 1);
+  if (!shape.every((d) => Number.isInteger(d) && d > 0) || n !== tt.train.features) {
+    throw new SpecError(`data.shape: [${shape.join(', ')}] holds ${n} values, but each sample of "${tt.train.name}" has ${tt.train.features} features`);
+  }
+  return { train: { ...tt.train, shape: [...shape] }, test: { ...tt.test, shape: [...shape] } };
+}
+
 export function loadDataset(name: DatasetName, opts: LoadDatasetOptions = {}): TrainTest {
+  if (opts.shape && (name === 'mnist' || name === 'fashion-mnist')) throw new SpecError(`data.shape: only synthetic datasets take a shape; ${name} samples are [28, 28]`);
+  return reshaped(loadUnshaped(name, opts), opts.shape);
+}
+
+function loadUnshaped(name: DatasetName, opts: LoadDatasetOptions): TrainTest {
   switch (name) {
     case 'mnist':
       return { train: limit(loadMnist('train'), opts.train), test: limit(loadMnist('test'), opts.test) };

@@ -14,9 +14,8 @@ export interface ApplyContext {
   optimizer: Optimizer;
   optState: OptState;
   step: number;
-  /** Alignment measurement for this step, with the BP reference gradients. */
+  /** Alignment measurement for this step (it holds the reference gradients). */
   meter: AlignmentMeter | null;
-  reference: readonly Tensor[] | null;
 }
 
 function allFinite(d: ArrayLike<number>): boolean {
@@ -36,7 +35,7 @@ export function applyUpdates(updates: Updates, c: ApplyContext): void {
       throw new ShapeError(`rule "${c.ruleId}": update ${i} (${name})${where} has shape [${u.shape.join(', ')}], expected [${want.join(', ')}]`);
     }
     if (!allFinite(u.data)) throw new NumericsError(`rule "${c.ruleId}": update for parameter ${name} contains NaN/Inf at step ${step}`);
-    c.meter?.addData(i, u.data, c.reference![i].data.subarray(offset ?? 0, (offset ?? 0) + u.size));
+    c.meter?.add(i, u.data, offset ?? 0);
   };
   if (!isLazy(updates)) {
     updates.forEach((u, i) => check(i, u, params[i].shape));

@@ -78,13 +78,8 @@ export async function runExperiment(experimentPath: string, opts: RunOptions = {
       ...spec,
       rules: spec.rules.map((r) => ({ rule: r.rule.id, options: r.options, grid: Object.fromEntries(r.grid), optimizer: r.optimizer })),
     },
-    // The experiment's own references, then each rule's, without repeats.
-    references: [
-      ...new Map(
-        [...(spec.references ?? []), ...spec.rules.flatMap((r) => (r.rule.references ?? []).map((ref) => ({ ...ref, rule: r.rule.id })))]
-          .map((ref) => [`${ref.source}|${ref.rule ?? ''}|${ref.value}`, ref] as const),
-      ).values(),
-    ],
+    // Published figures belong to experiments (which fix the protocol), not to rules.
+    references: spec.references ?? [],
     trials: loaded.trials.map((t) => ({ id: t.id, rule: t.config.rule, options: t.config.options, seed: t.config.seed })),
     environment: { ...environment(), backend },
   };

@@ -4,7 +4,8 @@ import { createHash } from 'node:crypto';
 import { SpecError } from '../errors.ts';
 import { DATASET_NAMES } from '../data/index.ts';
 import { OPTIMIZER_NAMES, optimizerFromSpec, type OptimizerSpec } from '../optim/index.ts';
-import { Model, type ModelSpec } from '../nn/model.ts';
+import { buildModel } from '../nn/model.ts';
+import type { ModelSpec } from '../nn/presets.ts';
 import type { AnyRule, OptionValue, RuleOptions } from '../rules/rule.ts';
 import type { DataConfig, TrialConfig } from './trial.ts';
 
@@ -41,6 +42,8 @@ export interface ExperimentSpec {
   maxSteps?: number;
   evalEvery?: number;
   alignEvery?: number;
+  /** Samples per example of a sampled expected-gradient reference (default 64). */
+  alignSamples?: number;
   memory?: boolean;
   /** Published figures the report places beside ours. */
   references?: Reference[];
@@ -58,9 +61,8 @@ export interface Trial {
   rule: AnyRule;
 }
 
-const SPEC_KEYS = ['name', 'description', 'data', 'model', 'optimizer', 'rules', 'seeds', 'epochs', 'batchSize', 'maxSteps', 'evalEvery', 'alignEvery', 'memory', 'references', 'quick'];
-const DATA_KEYS = ['name', 'train', 'test', 'validation', 'noise', 'classes', 'features', 'spread', 'hidden', 'outFeatures'];
-const MODEL_KEYS = ['sizes', 'activation', 'init', 'layerNorm', 'dropout', 'residual'];
+const SPEC_KEYS = ['name', 'description', 'data', 'model', 'optimizer', 'rules', 'seeds', 'epochs', 'batchSize', 'maxSteps', 'evalEvery', 'alignEvery', 'alignSamples', 'memory', 'references', 'quick'];
+const DATA_KEYS = ['name', 'train', 'test', 'validation', 'noise', 'classes', 'features', 'spread', 'hidden', 'outFeatures', 'shape'];
 const ENTRY_KEYS = ['rule', 'options', 'grid', 'optimizer'];
 const MAX_TRIALS = 100_000;
 
@@ -116,15 +118,10 @@ function validateData(v: unknown): DataConfig {
 
 function validateModel(v: unknown): ModelSpec {
   const m = needRecord('model', v);
-  noUnknownKeys('model', m, MODEL_KEYS);
-  if (!Array.isArray(m.sizes) || m.sizes.length < 2) throw new SpecError(`model.sizes: expected an array of at least two layer widths, got ${show(m.sizes)}`);
-  m.sizes.forEach((s, i) => needInt(`model.sizes[${i}]`, s, 1, 100_000));
-  if (m.sizes.length > 1000) throw new SpecError(`model.sizes: at most 1000 layers, got ${m.sizes.length}`);
-  if (m.activation !== undefined && typeof m.activation !== 'string') throw new SpecError(`model.activation: expected a string, got ${show(m.activation)}`);
-  if (m.init !== undefined && typeof m.init !== 'string') throw new SpecError(`model.init: expected a string, got ${show(m.init)}`);
-  for (const k of ['layerNorm', 'residual']) if (m[k] !== undefined && typeof m[k] !== 'boolean') throw new SpecError(`model.${k}: expected a boolean, got ${show(m[k])}`);
-  if (m.dropout !== undefined) needFinite('model.dropout', m.dropout);
-  new Model(m as unknown as ModelSpec); // names the bad field (activation, init, dropout)
+  if (Array.isArray(m.sizes) && m.sizes.length > 1000) throw new SpecError(`model.sizes: at most 1000 layers, got ${m.sizes.length}`);
+  // The MLP shorthand says its own input and output; layer lists and presets are built against the data before training.
+  if ('sizes' in m) buildModel(m as unknown as ModelSpec);
+  else if (!('layers' in m) && !('preset' in m)) throw new SpecError(`model: expected { sizes: [...] }, { layers: [...] } or { preset: 'lenet5' | 'resnet' }, got keys ${Object.keys(m).join(', ') || '(none)'}`);
   return m as unknown as ModelSpec;
 }
 
@@ -194,6 +191,7 @@ export function validateSpec(raw: unknown, lookup: (id: string) => AnyRule): Val
   needInt('epochs', s.epochs, 1, 100_000);
   needInt('batchSize', s.batchSize, 1, 1_000_000);
   for (const k of ['maxSteps', 'evalEvery', 'alignEvery'] as const) if (s[k] !== undefined) needInt(k, s[k], 0, 1e9);
+  if (s.alignSamples !== undefined) needInt('alignSamples', s.alignSamples, 2, 1e6);
   if (s.memory !== undefined && typeof s.memory !== 'boolean') throw new SpecError(`memory: expected a boolean, got ${show(s.memory)}`);
   if (s.description !== undefined && typeof s.description !== 'string') throw new SpecError(`description: expected a string, got ${show(s.description)}`);
   if (s.references !== undefined) {
@@ -280,7 +278,7 @@ export function expandTrials(spec: ValidatedSpec, debug = false): Trial[] {
           experiment: spec.name, rule: r.rule.id, options: { ...r.rule.defaults, ...r.options, ...point }, seed,
           data: spec.data, model: spec.model, optimizer: r.optimizer ?? spec.optimizer,
           batchSize: spec.batchSize, epochs: spec.epochs, maxSteps: spec.maxSteps ?? 0,
-          evalEvery: spec.evalEvery ?? 0, alignEvery: spec.alignEvery ?? 0, memory: spec.memory ?? true, debug,
+          evalEvery: spec.evalEvery ?? 0, alignEvery: spec.alignEvery ?? 0, alignSamples: spec.alignSamples ?? 64, memory: spec.memory ?? true, debug,
         };
         trials.push({ id: trialId(config), config, rule: r.rule });
       }

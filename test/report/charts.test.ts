@@ -105,7 +105,7 @@ describe('reading records', () => {
   });
 
   it('labels a series by rule plus the options that set it apart', () => {
-    const fa = (variant: string) => ({ rule: 'feedback-alignment', options: { variant, init: 'xavierUniform' } });
+    const fa = (variant: string) => ({ rule: 'feedback-alignment', options: { variant, init: 'model' } });
     expect(labelSeries([{ rule: 'backprop', options: {} }, fa('fa'), fa('usf')])).toEqual(['backprop', 'feedback-alignment variant=fa', 'feedback-alignment variant=usf']);
     expect(labelSeries([{ rule: 'x', options: { a: 1 } }, { rule: 'x', options: { a: 1 } }])).toEqual(['x', 'x #2']);
     // A registered rule: its defaults decide, even for a lone series.
