@@ -182,7 +182,11 @@ export function bandLine(rs: ResultSet, o: BandLineOptions): TopLevelSpec {
       facet: { field: 'panel', type: 'nominal', title: null, sort: order },
       columns,
       spec: { width: columns > 3 ? FACET_WIDTH - 50 : columns === 1 ? WIDTH : FACET_WIDTH, height: FACET_HEIGHT, layer: layers },
-      ...(o.panels.independentY ? { resolve: { scale: { y: 'independent' as const } } } : {}),
+      // Wrapped panels each get their own x axis: shared ones would hang under empty cells.
+      resolve: {
+        ...(o.panels.independentY ? { scale: { y: 'independent' as const } } : {}),
+        ...(order.length > columns ? { axis: { x: 'independent' as const } } : {}),
+      },
       config: CONFIG,
     } as TopLevelSpec;
   }

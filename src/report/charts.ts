@@ -81,7 +81,7 @@ export function trainLossChart(rs: ResultSet, band: Band = 'minmax'): TopLevelSp
   const log = allPositive(rows);
   return bandLine(rs, {
     rows, xTitle: 'epoch', yTitle: log ? 'train loss (log scale)' : 'train loss', yFormat: '.3f', axisFormat: log ? '~g' : '.3f',
-    yScale: log ? { type: 'log' } : { zero: true }, panels, dashed: panels ? base?.label : undefined,
+    yScale: log ? { type: 'log' } : { zero: true }, panels, dashed: smallMultiples(rs) ? base?.label : undefined,
   });
 }
 
@@ -168,7 +168,8 @@ export function headlineChart(rs: ResultSet): TopLevelSpec | null {
   if (!rows.length) return null;
   const style = seriesStyle(rs, [], rows.map((r) => r.series));
   const q = 'quantitative' as const;
-  const y = { field: 'err', type: q, title: 'final test error % (log scale)', scale: { type: 'log' as const }, axis: { format: '~g' } };
+  // Not nice: powers of ten around errors of 2–12% would leave the points in a corner.
+  const y = { field: 'err', type: q, title: 'final test error % (log scale)', scale: { type: 'log' as const, nice: false, padding: 14 }, axis: { format: '~g' } };
   const tooltip = [
     { field: 'series', title: 'rule' },
     { field: 'acc', title: 'test accuracy (mean)', format: '.4f' },

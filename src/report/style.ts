@@ -26,9 +26,10 @@ td.num { white-space: nowrap; }
 td.rule { font-weight: 600; white-space: nowrap; }
 td.warn, span.warn { color: #9a6700; }
 td.ok, span.ok { color: #1a7f37; font-weight: 600; }
-td.protocol { min-width: 360px; }
+td.protocol { min-width: 280px; }
+td.rule-wrap { font-weight: 600; min-width: 140px; }
 td.protocol ul { margin: 2px 0 0; padding-left: 18px; }
-td.source { min-width: 220px; max-width: 300px; }
+td.source { min-width: 170px; max-width: 260px; }
 .small { font-size: 12px; }
 td.nowrap { white-space: nowrap; }
 p.run { margin: 4px 0 6px; font-size: 15px; }

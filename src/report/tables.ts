@@ -54,7 +54,7 @@ export function summaryTable(rs: ResultSet): string {
       bytes,
       f.ratioToInference.n ? `${pm(f.ratioToInference, 2)}×` : DASH,
       pm(f.msPerEpoch, 0),
-      ...(anyProblem ? [first ? { text: `seed ${first.seed} ${first.status}: ${shorten(first.error, 140)}`, className: 'warn', title: first.error } : ''] : []),
+      ...(anyProblem ? [first ? { text: `seed ${first.seed} ${first.status}: ${shorten(first.error, 90)}`, className: 'warn', title: first.error } : ''] : []),
     ];
   });
   return table(
@@ -166,8 +166,8 @@ export function reproductionTables(rs: ResultSet, refs: readonly Reference[]): {
   const head = ['source (where read)', 'rule', 'published', 'ours (mean ± std)', 'seeds', 'protocol'];
   const toCells = (r: ReproductionRow): Cell[] => [
     { html: `${escapeHtml(r.ref.source)}<div class="muted small">${escapeHtml(r.ref.location)}${r.ref.note ? ` · ${escapeHtml(r.ref.note)}` : ''}</div>`, className: 'source' },
-    r.series ? { text: r.series.label, className: 'rule' } : { text: `${r.ref.rule} (not run)`, className: 'muted' },
-    `${r.ref.value} ${r.ref.metric} (${r.ref.dataset})`,
+    r.series ? { text: r.series.label, className: 'rule-wrap' } : { text: `${r.ref.rule} (not run)`, className: 'muted' },
+    { html: `${escapeHtml(`${r.ref.value} ${r.ref.metric}`)}<div class="muted small">${escapeHtml(r.ref.dataset)}</div>` },
     r.ours && r.ours.n ? `${pm(r.ours, 2)}${r.comparison?.ours === 'best-validation' ? ' (best val)' : ''}` : DASH,
     r.ours ? String(r.ours.n) : '',
     protocolCell(r.comparison),

@@ -233,7 +233,7 @@ describe('chart specs', () => {
     const rows = spec.data.values;
     expect(new Set(rows.map((r) => r.panel))).toEqual(new Set(['task loss', 'layer-local goodness']));
     expect(new Set(rows.filter((r) => r.panel === 'layer-local goodness').map((r) => r.series))).toEqual(new Set(['forward-forward threshold=2']));
-    expect(spec.resolve).toEqual({ scale: { y: 'independent' } });
+    expect(spec.resolve).toMatchObject({ scale: { y: 'independent' } });
     // Losses are positive: a log axis, which cannot run below 0.
     expect(rows.every((r) => r.lo > 0)).toBe(true);
     expect((spec.spec.layer[1].encoding.y as { scale: { type: string } }).scale.type).toBe('log');
@@ -309,7 +309,7 @@ describe('a dozen configurations', () => {
     const rules = [...new Set(rs.series.map((s) => s.rule))];
     expect([...new Set(rows.map((r) => r.panel))]).toEqual(rules);
     for (const rule of rules) expect(rows.some((r) => r.panel === rule && r.series === 'backprop'), rule).toBe(true);
-    expect(spec.resolve).toEqual({ scale: { y: 'independent' } });
+    expect(spec.resolve).toMatchObject({ scale: { y: 'independent' } });
     // The loss chart: the baseline's task loss never joins the panel of a rule's own objective.
     const loss = (chart(charts, 'train-loss') as { data: { values: Array<{ series: string; panel: string }> } }).data.values;
     const own = loss.filter((r) => r.panel.startsWith('forward-forward'));
