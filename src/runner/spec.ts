@@ -7,6 +7,7 @@ import { OPTIMIZER_NAMES, optimizerFromSpec, type OptimizerSpec } from '../optim
 import { buildModel } from '../nn/model.ts';
 import type { ModelSpec } from '../nn/presets.ts';
 import type { AnyRule, OptionValue, RuleOptions } from '../rules/rule.ts';
+import { validateReferences, type Reference } from './references.ts';
 import type { DataConfig, TrialConfig } from './trial.ts';
 
 export interface RuleEntry {
@@ -20,14 +21,7 @@ export interface RuleEntry {
   optimizer?: OptimizerSpec;
 }
 
-export interface Reference {
-  source: string;
-  dataset: string;
-  metric: string;
-  value: number;
-  rule?: string;
-  note?: string;
-}
+export type { Reference } from './references.ts';
 
 export interface ExperimentSpec {
   name: string;
@@ -194,14 +188,7 @@ export function validateSpec(raw: unknown, lookup: (id: string) => AnyRule): Val
   if (s.alignSamples !== undefined) needInt('alignSamples', s.alignSamples, 2, 1e6);
   if (s.memory !== undefined && typeof s.memory !== 'boolean') throw new SpecError(`memory: expected a boolean, got ${show(s.memory)}`);
   if (s.description !== undefined && typeof s.description !== 'string') throw new SpecError(`description: expected a string, got ${show(s.description)}`);
-  if (s.references !== undefined) {
-    if (!Array.isArray(s.references)) throw new SpecError(`references: expected an array, got ${show(s.references)}`);
-    s.references.forEach((r, i) => {
-      const rr = needRecord(`references[${i}]`, r);
-      for (const k of ['source', 'dataset', 'metric']) if (typeof rr[k] !== 'string') throw new SpecError(`references[${i}].${k}: expected a string`);
-      needFinite(`references[${i}].value`, rr.value);
-    });
-  }
+  if (s.references !== undefined) validateReferences(s.references);
   if (s.quick !== undefined) needRecord('quick', s.quick);
   if (!Array.isArray(s.rules) || s.rules.length === 0) throw new SpecError(`rules: expected a non-empty array of rule ids or { rule, options, grid } entries, got ${show(s.rules)}`);
   let trials = 0;
