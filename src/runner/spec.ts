@@ -7,6 +7,7 @@ import { OPTIMIZER_NAMES, optimizerFromSpec, type OptimizerSpec } from '../optim
 import { buildModel } from '../nn/model.ts';
 import type { ModelSpec } from '../nn/presets.ts';
 import type { AnyRule, OptionValue, RuleOptions } from '../rules/rule.ts';
+import { TASK_NAMES } from '../rules/task.ts';
 import { validateReferences, type Reference } from './references.ts';
 import type { DataConfig, TrialConfig } from './trial.ts';
 
@@ -27,6 +28,8 @@ export interface ExperimentSpec {
   name: string;
   description?: string;
   data: DataConfig;
+  /** A named objective instead of the data's own loss, e.g. 'classification-error' (not differentiable). */
+  task?: string;
   model: ModelSpec;
   optimizer: OptimizerSpec;
   rules: Array<string | RuleEntry>;
@@ -55,7 +58,7 @@ export interface Trial {
   rule: AnyRule;
 }
 
-const SPEC_KEYS = ['name', 'description', 'data', 'model', 'optimizer', 'rules', 'seeds', 'epochs', 'batchSize', 'maxSteps', 'evalEvery', 'alignEvery', 'alignSamples', 'memory', 'references', 'quick'];
+const SPEC_KEYS = ['name', 'description', 'data', 'task', 'model', 'optimizer', 'rules', 'seeds', 'epochs', 'batchSize', 'maxSteps', 'evalEvery', 'alignEvery', 'alignSamples', 'memory', 'references', 'quick'];
 const DATA_KEYS = ['name', 'train', 'test', 'validation', 'noise', 'classes', 'features', 'spread', 'hidden', 'outFeatures', 'shape'];
 const ENTRY_KEYS = ['rule', 'options', 'grid', 'optimizer'];
 const MAX_TRIALS = 100_000;
@@ -177,6 +180,9 @@ export function validateSpec(raw: unknown, lookup: (id: string) => AnyRule): Val
   noUnknownKeys('spec', s, SPEC_KEYS);
   if (typeof s.name !== 'string' || !/^[A-Za-z0-9._-]+$/.test(s.name)) throw new SpecError(`name: expected a name of letters, digits, ".", "_" or "-", got ${show(s.name)}`);
   const data = validateData(s.data);
+  if (s.task !== undefined && !(TASK_NAMES as readonly unknown[]).includes(s.task)) {
+    throw new SpecError(`task: unknown objective ${show(s.task)}; accepted: ${TASK_NAMES.join(', ')} (or leave it out for the data's own loss)`);
+  }
   const model = validateModel(s.model);
   const optimizer = validateOptimizer('optimizer', s.optimizer);
   if (!Array.isArray(s.seeds) || s.seeds.length === 0) throw new SpecError(`seeds: expected a non-empty array of integers, got ${show(s.seeds)}`);
@@ -263,7 +269,7 @@ export function expandTrials(spec: ValidatedSpec, debug = false): Trial[] {
       for (const seed of spec.seeds) {
         const config: TrialConfig = {
           experiment: spec.name, rule: r.rule.id, options: { ...r.rule.defaults, ...r.options, ...point }, seed,
-          data: spec.data, model: spec.model, optimizer: r.optimizer ?? spec.optimizer,
+          data: spec.data, task: spec.task, model: spec.model, optimizer: r.optimizer ?? spec.optimizer,
           batchSize: spec.batchSize, epochs: spec.epochs, maxSteps: spec.maxSteps ?? 0,
           evalEvery: spec.evalEvery ?? 0, alignEvery: spec.alignEvery ?? 0, alignSamples: spec.alignSamples ?? 64, memory: spec.memory ?? true, debug,
         };

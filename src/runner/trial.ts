@@ -16,7 +16,7 @@ import type { ModelSpec } from '../nn/presets.ts';
 import { optimizerFromSpec, type OptimizerSpec } from '../optim/index.ts';
 import { rng as seeded, type Rng } from '../random.ts';
 import type { AnyRule, RuleContext, RuleOptions } from '../rules/rule.ts';
-import { classification, regression, type Batch, type Task } from '../rules/task.ts';
+import { taskFor, type Batch, type Task } from '../rules/task.ts';
 import { CATEGORIES, ledger, emptyByCategory, type ByCategory, type StepMemory } from '../tensor/ledger.ts';
 import { fromArray, withArena, type Tensor } from '../tensor/tensor.ts';
 import { adoptState } from '../rules/state.ts';
@@ -38,6 +38,8 @@ export interface TrialConfig {
   options: RuleOptions;
   seed: number;
   data: DataConfig;
+  /** A named objective (rules/task.ts TASK_NAMES); absent: the data's own loss. */
+  task?: string;
   model: ModelSpec;
   optimizer: OptimizerSpec;
   batchSize: number;
@@ -71,7 +73,7 @@ function prepare(config: TrialConfig, data: Rng): Prepared {
   const tt = loadDataset(name, { ...opts, rng: data.child('dataset') });
   const held = validation > 0 ? split(tt.train, validation, data.child('validation')) : null;
   const train = held ? held.train : tt.train;
-  const task = train.kind === 'classification' ? classification(train.classes) : regression();
+  const task = taskFor(config.task, train);
   const model = buildModel(config.model, { sampleShape: train.shape, outputs: train.kind === 'classification' ? train.classes : targetWidth(train) });
   return { model, task, train, validation: held ? held.validation : null, test: tt.test };
 }
@@ -157,8 +159,8 @@ export function runTrial(config: TrialConfig, trialId: string, rule: AnyRule, em
   const options = { ...rule.defaults, ...config.options };
   const estimates = rule.estimates ?? 'task-gradient';
   const objective = estimates === 'own-objective' ? (rule.objective ?? rule.id) : null;
-  // A rule with its own objective has no gradient to be aligned with.
-  const alignEvery = estimates === 'own-objective' ? 0 : config.alignEvery;
+  // A rule with its own objective has no gradient to be aligned with, nor has a task without a gradient.
+  const alignEvery = estimates === 'own-objective' || task.differentiable === false ? 0 : config.alignEvery;
   const ruleRng = root.child('rule');
   // One dropout stream per step, shared by every pass of the rule and by the alignment reference.
   const dropout = root.child('dropout');
