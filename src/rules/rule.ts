@@ -77,6 +77,12 @@ export interface LearningRule<S = unknown, O extends RuleOptions = RuleOptions> 
   /** With estimates 'expected-gradient': the stochastic network whose expected loss the updates estimate. */
   stochastic?(ctx: RuleContext<O>): StochasticNet;
   /**
+   * With estimates 'task-gradient': the network whose task loss the updates estimate the
+   * gradient of, when it is not `ctx.model` itself (equilibrium propagation's settled recurrent
+   * net, unrolled). The alignment reference is backprop through it; same parameters.
+   */
+  network?(ctx: RuleContext<O>): Model;
+  /**
    * Refuse a model the rule is not defined for, before training: throw a SpecError naming the
    * rule, the module path and what is supported. Runs on the model and options of the trial.
    */

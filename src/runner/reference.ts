@@ -32,8 +32,10 @@ export function stepReference(rule: AnyRule, ctx: RuleContext, batch: Batch, sam
     const e = expectedGradient(ctx.model, rule.stochastic(ctx), ctx.task, ctx.params, batch, { samples: sampling.samples, rng: sampling.rng, keepGroups: true, forward });
     return { kind: 'expected-gradient', grads: e.grads, groups: e.groups, signals: new Map(), paths: [] };
   }
-  const paths = signalPaths(ctx.model);
-  const { grads, signals } = trueGradient(ctx.model, ctx.task, ctx.params, batch, forward, paths);
+  // Backprop through the network the rule trains (its own, when it declares one).
+  const network = rule.network ? rule.network(ctx) : ctx.model;
+  const paths = signalPaths(network);
+  const { grads, signals } = trueGradient(network, ctx.task, ctx.params, batch, forward, paths);
   return { kind: 'task-gradient', grads, groups: null, signals, paths };
 }
 
