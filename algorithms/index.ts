@@ -2,21 +2,23 @@
 import { registerRule, type AnyRule } from '../src/index.ts';
 import { backprop } from './backprop.ts';
 import { directFeedbackAlignment } from './direct-feedback-alignment.ts';
+import { equilibriumPropagation } from './equilibrium-propagation.ts';
 import { feedbackAlignment } from './feedback-alignment.ts';
 import { forwardForward } from './forward-forward.ts';
 import { gumbelSoftmax } from './gumbel-softmax.ts';
 import { mezo } from './mezo.ts';
+import { predictiveCoding } from './predictive-coding.ts';
 import { reinforce } from './reinforce.ts';
 import { straightThrough } from './straight-through.ts';
 import { syntheticGradients } from './synthetic-gradients.ts';
 
 export const BUILTIN_RULES: AnyRule[] = [
   backprop, feedbackAlignment, directFeedbackAlignment, forwardForward, syntheticGradients, mezo, straightThrough, reinforce,
-  gumbelSoftmax,
+  gumbelSoftmax, predictiveCoding, equilibriumPropagation,
 ];
 for (const r of BUILTIN_RULES) registerRule(r);
 
 export {
   backprop, feedbackAlignment, directFeedbackAlignment, forwardForward, syntheticGradients, mezo, straightThrough, reinforce,
-  gumbelSoftmax,
+  gumbelSoftmax, predictiveCoding, equilibriumPropagation,
 };

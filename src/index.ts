@@ -51,7 +51,7 @@ export {
   defineRule, forEachUpdate, isLazy, materialize, type LearningRule, type AnyRule, type RuleContext, type RuleOptions,
   type OptionValue, type StepResult, type Updates, type LazyUpdates,
 } from './rules/rule.ts';
-export { classification, regression, type Task, type Batch } from './rules/task.ts';
+export { classification, regression, classificationError, taskFor, TASK_NAMES, type Task, type TaskName, type Batch } from './rules/task.ts';
 export { ruleContext, type ContextParts } from './rules/context.ts';
 export { registerRule, getRule, listRules, loadRulesFrom } from './rules/registry.ts';
 
