@@ -1,8 +1,10 @@
 // The built-in registry: every rule shipped with rulebench. Loaded by path like a user file.
 import { registerRule, type AnyRule } from '../src/index.ts';
 import { backprop } from './backprop.ts';
+import { cmaEs } from './cma-es.ts';
 import { directFeedbackAlignment } from './direct-feedback-alignment.ts';
 import { equilibriumPropagation } from './equilibrium-propagation.ts';
+import { evolutionStrategies } from './evolution-strategies.ts';
 import { feedbackAlignment } from './feedback-alignment.ts';
 import { forwardForward } from './forward-forward.ts';
 import { gumbelSoftmax } from './gumbel-softmax.ts';
@@ -14,11 +16,11 @@ import { syntheticGradients } from './synthetic-gradients.ts';
 
 export const BUILTIN_RULES: AnyRule[] = [
   backprop, feedbackAlignment, directFeedbackAlignment, forwardForward, syntheticGradients, mezo, straightThrough, reinforce,
-  gumbelSoftmax, predictiveCoding, equilibriumPropagation,
+  gumbelSoftmax, predictiveCoding, equilibriumPropagation, evolutionStrategies, cmaEs,
 ];
 for (const r of BUILTIN_RULES) registerRule(r);
 
 export {
   backprop, feedbackAlignment, directFeedbackAlignment, forwardForward, syntheticGradients, mezo, straightThrough, reinforce,
-  gumbelSoftmax, predictiveCoding, equilibriumPropagation,
+  gumbelSoftmax, predictiveCoding, equilibriumPropagation, evolutionStrategies, cmaEs,
 };

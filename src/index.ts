@@ -52,6 +52,7 @@ export {
   type OptionValue, type StepResult, type Updates, type LazyUpdates,
 } from './rules/rule.ts';
 export { classification, regression, classificationError, taskFor, TASK_NAMES, type Task, type TaskName, type Batch } from './rules/task.ts';
+export { noiseStream, perturb, streamedUpdates, centeredRanks, type NoiseTerm, type ElementScale } from './rules/zeroth-order.ts';
 export { ruleContext, type ContextParts } from './rules/context.ts';
 export { registerRule, getRule, listRules, loadRulesFrom } from './rules/registry.ts';
 
@@ -74,3 +75,4 @@ export {
   exactExpectedGradient, sampledExpectedGradient, expectedGradient, measureEstimator, tileBatch, MAX_ENUMERATED_UNITS,
   type ExpectedGradient, type EstimatorStats, type EstimatorLayerStats,
 } from './metrics/estimators.ts';
+export { estimateQuality, type EstimateQuality } from './metrics/zeroth-order.ts';

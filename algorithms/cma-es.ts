@@ -1,0 +1,163 @@
+// CMA-ES with a diagonal covariance (sep-CMA-ES, Ros & Hansen 2008), so that it scales past toy
+// sizes: O(n) memory and time per sample instead of the full n×n covariance. Per step, λ samples
+// θ + σ·√C ⊙ z are ranked by their loss; the update direction is −σ Σ wᵢ √C ⊙ z_{i:λ} over the best
+// μ (with SGD at rate 1 this is CMA-ES's own mean update, c_m = 1). At the next step the realized
+// mean shift — whatever optimizer applied it — drives the evolution paths, cumulative step-size
+// adaptation and the rank-one and rank-μ updates of C, with Hansen's (2016 tutorial) default
+// constants and sep-CMA's learning rates ×(n+2)/3. Only loss values are used, so it trains on
+// objectives without a gradient; samples are regenerated from seeds, never stored.
+import {
+  defineRule, noGrad, noiseStream, perturb, SpecError, streamedUpdates, zeros, type Rng, type RuleContext, type Tensor,
+} from '../src/index.ts';
+
+type Options = { population: number; sigma: number };
+
+export interface CmaState {
+  /** Generations whose adaptation has been applied. */
+  generation: number;
+  sigma: number;
+  /** Parameters when the last generation was sampled (its mean); the realized shift is params − mean. */
+  mean: Tensor[];
+  /** Evolution paths for σ and for C. */
+  ps: Tensor[];
+  pc: Tensor[];
+  /** √diag C, per element. */
+  sd: Tensor[];
+  /** The last generation: the step whose streams drew it and its best μ samples, best first. */
+  last: { step: number; selected: number[] } | null;
+}
+
+/** Strategy constants for n parameters and λ samples (Hansen 2016, sep-CMA rates). */
+export function cmaConstants(n: number, population: number) {
+  const lambda = population > 0 ? population : 4 + Math.floor(3 * Math.log(n));
+  const mu = Math.floor(lambda / 2);
+  const raw = Array.from({ length: mu }, (_, i) => Math.log((lambda + 1) / 2) - Math.log(i + 1));
+  const total = raw.reduce((a, b) => a + b, 0);
+  const weights = raw.map((w) => w / total);
+  const muEff = 1 / weights.reduce((a, w) => a + w * w, 0);
+  const cs = (muEff + 2) / (n + muEff + 5);
+  const ds = 1 + 2 * Math.max(0, Math.sqrt((muEff - 1) / (n + 1)) - 1) + cs;
+  const cc = (4 + muEff / n) / (n + 4 + (2 * muEff) / n);
+  const sep = (n + 2) / 3;
+  const c1 = Math.min(1, (2 / ((n + 1.3) ** 2 + muEff)) * sep);
+  const cmu = Math.min(1 - c1, ((2 * (muEff - 2 + 1 / muEff)) / ((n + 2) ** 2 + muEff)) * sep);
+  const chiN = Math.sqrt(n) * (1 - 1 / (4 * n) + 1 / (21 * n * n));
+  return { lambda, mu, weights, muEff, cs, ds, cc, c1, cmu, chiN };
+}
+
+const sampleStream = (ctx: RuleContext, step: number, k: number) => (i: number): Rng => noiseStream(ctx.rng, step, k, i, 'cma');
+
+/** Apply the last generation's adaptation to the state, from the mean shift the optimizer realized. */
+function adapt(ctx: RuleContext<Options>, s: CmaState, c: ReturnType<typeof cmaConstants>, n: number): void {
+  const last = s.last!;
+  const params = ctx.params;
+  const g = s.generation + 1;
+  const psCoef = Math.sqrt(c.cs * (2 - c.cs) * c.muEff);
+  let psSq = 0;
+  for (let i = 0; i < params.length; i++) {
+    const p = params[i].data;
+    const m = s.mean[i].data;
+    const ps = s.ps[i].data;
+    const sd = s.sd[i].data;
+    for (let e = 0; e < p.length; e++) {
+      ps[e] = (1 - c.cs) * ps[e] + (psCoef * (p[e] - m[e])) / (s.sigma * sd[e]);
+      psSq += ps[e] * ps[e];
+    }
+  }
+  const psNorm = Math.sqrt(psSq);
+  // Stall the rank-one update while the step-size path is long (h_σ), as the tutorial does.
+  const hsig = psNorm / Math.sqrt(1 - (1 - c.cs) ** (2 * g)) / c.chiN < 1.4 + 2 / (n + 1) ? 1 : 0;
+  const pcCoef = hsig * Math.sqrt(c.cc * (2 - c.cc) * c.muEff);
+  const keep = 1 - c.c1 - c.cmu + (1 - hsig) * c.c1 * c.cc * (2 - c.cc);
+  for (let i = 0; i < params.length; i++) {
+    const p = params[i].data;
+    const m = s.mean[i].data;
+    const pc = s.pc[i].data;
+    const sd = s.sd[i].data;
+    // The selected samples' z, regenerated in lockstep for the rank-μ term.
+    const zs = last.selected.map((k) => sampleStream(ctx, last.step, k)(i));
+    for (let e = 0; e < p.length; e++) {
+      pc[e] = (1 - c.cc) * pc[e] + (pcCoef * (p[e] - m[e])) / s.sigma;
+      let rankMu = 0;
+      for (let j = 0; j < zs.length; j++) {
+        const y = sd[e] * zs[j].normal();
+        rankMu += c.weights[j] * y * y;
+      }
+      sd[e] = Math.sqrt(keep * sd[e] * sd[e] + c.c1 * pc[e] * pc[e] + c.cmu * rankMu);
+    }
+  }
+  s.sigma *= Math.exp((c.cs / c.ds) * (psNorm / c.chiN - 1));
+  s.generation = g;
+}
+
+export const cmaEs = defineRule({
+  id: 'cma-es',
+  description:
+    'sep-CMA-ES (diagonal covariance; Ros & Hansen 2008): λ samples θ + σ√C⊙z ranked by loss, update −σΣwᵢ√C⊙zᵢ over the best μ, ' +
+    'cumulative step-size adaptation and rank-one/rank-μ updates of diag C from the realized mean shift; samples regenerated from seeds.',
+  defaults: {
+    // λ, forward passes per step; 0 picks Hansen's default 4 + ⌊3 ln n⌋ (about 41 for 300k parameters).
+    population: 0,
+    // Initial step size σ₀ in parameter units.
+    sigma: 0.01,
+  } as Options,
+  // +σ√C z then −σ√C z in float32 leaves each parameter within a rounding or two of its value.
+  restoreTolerance: 1e-5,
+  check(ctx) {
+    const { population, sigma } = ctx.options;
+    if (!(Number.isInteger(population) && (population === 0 || population >= 2))) {
+      throw new SpecError(`cma-es: option population must be 0 (Hansen's default λ) or an integer ≥ 2, got ${population}`);
+    }
+    if (!(sigma > 0)) throw new SpecError(`cma-es: option sigma must be positive, got ${sigma}`);
+  },
+  init(ctx): CmaState {
+    return {
+      generation: 0,
+      sigma: ctx.options.sigma,
+      mean: ctx.params.map((p) => p.clone()),
+      ps: ctx.params.map((p) => zeros(p.shape)),
+      pc: ctx.params.map((p) => zeros(p.shape)),
+      sd: ctx.params.map((p) => {
+        const t = zeros(p.shape);
+        t.data.fill(1);
+        return t;
+      }),
+      last: null,
+    };
+  },
+  step(ctx, state, batch) {
+    const params = ctx.params;
+    const n = params.reduce((a, p) => a + p.size, 0);
+    const c = cmaConstants(n, ctx.options.population);
+    if (state.last) noGrad(() => adapt(ctx, state, c, n));
+    for (let i = 0; i < params.length; i++) state.mean[i].data.set(params[i].data);
+
+    const scale = (i: number) => state.sd[i].data;
+    const lossAt = () => noGrad(() => ctx.task.loss(ctx.model.forward(params, batch.x, ctx.train), batch).item());
+    const losses: number[] = [];
+    for (let k = 0; k < c.lambda; k++) {
+      perturb(params, state.sigma, sampleStream(ctx, ctx.step, k), scale);
+      losses.push(lossAt());
+      perturb(params, -state.sigma, sampleStream(ctx, ctx.step, k), scale);
+    }
+    // Best first; equal losses keep sample order, so ties break the same way every run.
+    const selected = losses.map((l, k) => [l, k] as const).sort((a, b) => a[0] - b[0] || a[1] - b[1]).slice(0, c.mu).map(([, k]) => k);
+    const sigma = state.sigma;
+    // Descent direction: minus the mean shift σ Σ wᵢ √C ⊙ zᵢ.
+    const terms = selected.map((k, j) => ({ coef: -sigma * c.weights[j], stream: sampleStream(ctx, ctx.step, k) }));
+    let sdSum = 0;
+    for (const t of state.sd) for (let e = 0; e < t.size; e++) sdSum += t.data[e];
+    const next: CmaState = { ...state, last: { step: ctx.step, selected } };
+    return {
+      updates: streamedUpdates(params, terms, scale),
+      state: next,
+      loss: losses.reduce((a, b) => a + b, 0) / losses.length,
+      metrics: {
+        forwardPasses: c.lambda,
+        sigma,
+        meanSd: sdSum / n,
+        lossSpread: Math.max(...losses) - Math.min(...losses),
+      },
+    };
+  },
+});
