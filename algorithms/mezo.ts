@@ -129,6 +129,7 @@ export const mezo = defineRule({
       },
     };
     const mean = projected.reduce((a, b) => a + b, 0) / samples;
-    return { updates, state: next, loss: lossSum / samples, metrics: { projectedGradient: mean } };
+    // forwardPasses: the zeroth-order cost axis (evolution strategies and CMA-ES report it too).
+    return { updates, state: next, loss: lossSum / samples, metrics: { projectedGradient: mean, forwardPasses: 2 * samples } };
   },
 });

@@ -127,11 +127,17 @@ export function diagnosticPoints(rs: ResultSet, pattern: RegExp): Point[] {
   );
 }
 
-/** A rule's own metrics (`metrics` of its records), one panel per metric key. */
+/**
+ * A trajectory within a step, `<name>.<step>` (a rule's energy at each inference step): drawn
+ * against the step by the settling chart, not one panel per step among the rule's metrics.
+ */
+export const TRAJECTORY_KEY = /^([A-Za-z][A-Za-z0-9_-]*)\.(\d+)$/;
+
+/** A rule's own metrics (`metrics` of its records), one panel per metric key (trajectories aside). */
 export function metricPoints(rs: ResultSet, rule: string): Point[] {
   return each(rs, (s, seed, spe, e) =>
     Object.entries(e.metrics ?? {}).flatMap(([k, v]) =>
-      typeof v === 'number' && Number.isFinite(v) ? [{ series: s.label, seed, x: e.step / spe, y: v, panel: k }] : [],
+      typeof v === 'number' && Number.isFinite(v) && !TRAJECTORY_KEY.test(k) ? [{ series: s.label, seed, x: e.step / spe, y: v, panel: k }] : [],
     ), (s) => s.rule === rule);
 }
 

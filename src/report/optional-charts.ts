@@ -2,6 +2,7 @@
 // width or depth, per-layer gradient norms, dead-unit share. Each reads fields defensively.
 import type { TopLevelSpec } from 'vega-lite';
 import { aggregate, diagnosticPoints, sortPanels } from './chart-data.ts';
+import { COST_CHARTS } from './cost-charts.ts';
 import { bandLine, CONFIG, FACET_WIDTH, HEIGHT, SCHEMA, seriesStyle, WIDTH, ZOOM, type ChartDef } from './chart-kit.ts';
 import { labelFor, seriesKey, type OtherRecord, type ResultSet } from './records.ts';
 import { summarize } from './stats.ts';
@@ -206,4 +207,6 @@ export const OPTIONAL_CHARTS: ChartDef[] = [
     explain: 'Share of hidden units that output zero for the whole batch; a rising share means capacity is being lost.',
     build: deadUnitChart,
   },
+  // Settling of energy-based rules, zeroth-order estimates and forward passes (cost-charts.ts).
+  ...COST_CHARTS,
 ];
