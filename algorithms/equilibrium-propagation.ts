@@ -12,7 +12,7 @@
 // through the settling dynamics computes, which is the network this rule declares (`network`),
 // so alignment is measured against exactly that. Predictions are the free phase's output.
 import {
-  add, defineRule, isActivation, isWeightLayer, linear, matmul, mul, noGrad, reshape, scalar, SpecError, sub, sum, valueAndGrad,
+  add, defineRule, isActivation, isWeightLayer, linear, matmul, mul, noGrad, NumericsError, reshape, scalar, SpecError, sub, sum, valueAndGrad,
   zeros, type Model, type Module, type RuleContext, type Tensor, type WeightLayer,
 } from '../src/index.ts';
 
@@ -185,6 +185,13 @@ export const equilibriumPropagation = defineRule({
     const p = ctx.params;
     const changes: number[] = [];
     const free = noGrad(() => settle(lay, p, x, zeroStates(lay, n), freeSteps, schedule, null, (_t, c) => changes.push(c)));
+    if (!changes.every(Number.isFinite) || !free.every((v) => v.data.every(Number.isFinite))) {
+      // Unbounded activations (ReLU) with weights of norm > 1 have no minimum to settle into.
+      throw new NumericsError(
+        `equilibrium-propagation: the free phase diverged at step ${ctx.step} (states grew without bound); the energy needs bounded ` +
+          "states: use a bounded activation such as 'sigmoid(4*x - 2)' or 'tanh', or smaller weights",
+      );
+    }
     const loss = noGrad(() => ctx.task.loss(free.at(-1)!, batch).item());
 
     let nudgedChange = 0;

@@ -23,6 +23,14 @@ export default defineExperiment({
     'gumbel-softmax',
     // Zeroth-order from scratch converges slowly: shown for its memory, at a rate that stays stable.
     { rule: 'mezo', optimizer: { name: 'adam', lr: 1e-4 } },
+    // Energy-based: predictive coding with its defaults (T = 20 inference steps per batch).
+    'predictive-coding',
+    // ES and CMA-ES on 270k parameters, like MeZO shown for memory and cost at MeZO's rate: 4
+    // forward passes per step (two mirrored pairs; λ = 4) instead of their defaults, which would
+    // cost 8-10× more here. Equilibrium propagation is left out: its energy needs bounded states
+    // and diverges on this ReLU net (experiments/energy-based.ts runs it on a sigmoid MLP).
+    { rule: 'evolution-strategies', options: { population: 4 }, optimizer: { name: 'adam', lr: 1e-4 } },
+    { rule: 'cma-es', options: { population: 4 }, optimizer: { name: 'adam', lr: 1e-4 } },
   ],
   seeds: [0, 1, 2],
   epochs: 3,

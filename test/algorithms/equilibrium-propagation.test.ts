@@ -89,3 +89,15 @@ describe('equilibrium propagation', () => {
     expect(() => epLayers(buildModel({ sizes: [4, 3], activation: 'tanh' }))).toThrow(/at least two dense layers/);
   });
 });
+
+describe('equilibrium propagation on unbounded states', () => {
+  it('says so when the free phase of a ReLU net with large weights diverges', () => {
+    const model = buildModel({ sizes: [12, 64, 64, 4], activation: 'relu', init: 'heUniform' });
+    const params = model.init(rng(0).child('init'));
+    for (const p of params) for (let k = 0; k < p.size; k++) p.data[k] *= 4;
+    const ds = blobs(8, 4, 12, 0.8, rng(0).child('data'));
+    const batch: Batch = { x: fromArray(ds.x, [ds.n, ds.features]), labels: ds.y, size: ds.n };
+    const ctx = ruleContext({ model, task: classification(4), params, rule: equilibriumPropagation as AnyRule, options: { freeSteps: 200 }, rng: rng(1), dropout: rng(2), step: 0 });
+    expect(() => equilibriumPropagation.step(ctx as never, null, batch)).toThrow(/free phase diverged.*bounded activation/);
+  });
+});
