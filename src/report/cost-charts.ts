@@ -157,7 +157,7 @@ export function zerothOrderChart(rs: ResultSet): TopLevelSpec | null {
   if (!rows.length) return null;
   const drawn = [...new Set(rows.map((r) => r.series))];
   const style = seriesStyle(rs, drawn, drawn);
-  const x = { field: 'forwardPasses', type: q, title: 'forward passes per step (samples)', scale: { type: 'log' as const }, axis: { format: '~g' } };
+  const x = { field: 'forwardPasses', type: q, title: 'forward passes per step (samples)', scale: { type: 'log' as const, nice: false }, axis: { format: '~g' } };
   const tooltip = [
     { field: 'series', title: 'estimator' }, { field: 'forwardPasses', title: 'forward passes' }, { field: 'mean', format: '.4~g' },
     { field: 'lo', format: '.4~g' }, { field: 'hi', format: '.4~g' }, { field: 'parameters', title: 'parameters' }, { field: 'n', title: 'rows' },
@@ -165,7 +165,6 @@ export function zerothOrderChart(rs: ResultSet): TopLevelSpec | null {
   const panel = (quantity: EstimateRow['quantity'], title: string, log: boolean) => ({
     width: (WIDTH - 80) / 2,
     height: HEIGHT,
-    title: { text: title, anchor: 'start' as const, fontSize: 12 },
     transform: [{ filter: `datum.quantity === '${quantity}'` }],
     layer: [
       { mark: { type: 'area' as const, opacity: 0.15 }, encoding: { x, y: { field: 'lo', type: q, title, scale: log ? { type: 'log' as const } : { zero: true } }, y2: { field: 'hi' }, color: style.color } },
@@ -212,7 +211,7 @@ export function forwardPassChart(rs: ResultSet): TopLevelSpec | null {
   if (!rows.length) return null;
   const drawn = [...new Set(rows.map((r) => r.series))];
   const style = seriesStyle(rs, drawn, drawn);
-  const x = { field: 'x', type: q, title: 'forward passes spent (log scale)', scale: { type: 'log' as const }, axis: { format: '~s' } };
+  const x = { field: 'x', type: q, title: 'forward passes spent (log scale)', scale: { type: 'log' as const, nice: false }, axis: { format: '~s' } };
   const y = { type: q, title: 'test accuracy', scale: { zero: false, padding: 6 } };
   return {
     $schema: SCHEMA,
