@@ -1,4 +1,4 @@
-// The default experiment (`npm start`): every built-in rule on real MNIST, 3 seeds, one shared
+// The default experiment (`npm start`): every built-in rule but equilibrium propagation (below) on real MNIST, 3 seeds, one shared
 // MLP, alignment with backprop and memory measured throughout. Budgeted to finish in about
 // 15 minutes on 2 cores, so it trains on 20,000 images for 3 epochs; the per-rule experiments
 // (mnist-rules, forward-forward, synthetic-gradients, estimators) run the full protocols.
@@ -8,7 +8,7 @@ import { BIOTORCH_MNIST, NOKLAND_2016 } from './mnist-rules.ts';
 
 export default defineExperiment({
   name: 'mnist-compare',
-  description: 'Every built-in rule on MNIST (20k training images, 784-256-256-10 ReLU, Adam 1e-3), 3 epochs, 3 seeds.',
+  description: 'Every built-in rule but equilibrium propagation on MNIST (20k training images, 784-256-256-10 ReLU, Adam 1e-3), 3 epochs, 3 seeds.',
   data: { name: 'mnist', train: 20000, validation: 2000 },
   model: { sizes: [784, 256, 256, 10], activation: 'relu', init: 'heUniform' },
   optimizer: { name: 'adam', lr: 1e-3 },
