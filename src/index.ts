@@ -13,10 +13,12 @@ export {
   logSoftmax, pick, softmaxCrossEntropy, stopGradient, OPS, type Labels,
 } from './autograd/ops.ts';
 export {
-  valueAndGrad, grad, vjp, noGrad, customVjp, leaves, mapTree, type TensorTree, type LossOutput,
+  valueAndGrad, grad, vjp, jvp, valueAndJvp, noGrad, customVjp, leaves, mapTree, type TensorTree, type LossOutput,
+  type Tangents, type ValueAndJvp, type CustomVjpOptions,
 } from './autograd/functional.ts';
+export type { JvpFn, JvpPrimals } from './autograd/forward.ts';
 export { withLayer, setAnomalyMode, withAnomalyMode, anomalyMode } from './autograd/tape.ts';
-export { gradcheck, vjpCheck, type GradcheckResult, type VjpCheckResult } from './autograd/gradcheck.ts';
+export { gradcheck, vjpCheck, jvpCheck, type GradcheckResult, type VjpCheckResult, type JvpCheckResult, type JvpCheckOptions } from './autograd/gradcheck.ts';
 export { kUnary, kBinary } from './autograd/ops.ts';
 export {
   conv2d, maxPool2d, avgPool2d, conv2dBackwardInput, conv2dBackwardParams, windowGeometry, type Conv2dOptions, type Pool2dOptions,
