@@ -33,6 +33,7 @@ export {
   type Module, type Slot, type ParamInit, type ForwardOptions, type ForwardContext,
 } from './nn/module.ts';
 export { isWeightLayer, replaceInputVjp, weightAndBias, type WeightLayer } from './nn/weight-layer.ts';
+export { layerBlocks, runModules, paramIndices, type LayerBlock, type LayerChain } from './nn/blocks.ts';
 export { linear, dense, conv } from './nn/layers.ts';
 export {
   activation, activationByName, activationModule, isActivation, resolveActivation, ACTIVATIONS, ACTIVATION_NAMES, type Activation, type ActivationName, type ActivationModule,

@@ -201,8 +201,10 @@ export function noGrad<T>(fn: () => T): T {
 
 export interface CustomVjpOptions<X extends Tensor[]> {
   /**
-   * The output tangent from one tangent per input (null: zero), for forward mode. Without it,
-   * forward mode through the op is an error naming it: its backward says nothing about J·t.
+   * The output tangent from one tangent per input (null: zero), for forward mode. It runs in
+   * every forward-mode pass, also when no input carries a tangent, so an op may be a source of
+   * tangents (a perturbation injected at an activity). Without it, forward mode through the op
+   * is an error naming it: its backward says nothing about J·t.
    */
   jvp?: (tangents: ReadonlyArray<Tensor | null>, inputs: X, out: Tensor, saved: readonly Tensor[]) => Tensor | null;
 }
@@ -228,10 +230,10 @@ export function customVjp<X extends Tensor[]>(
     record(name, inputs, out, saved, (g) => backwardFn(saved, g, inputs));
     const tangents = currentTangents();
     const ts = tangents ? inputs.map((x) => tangents.get(x)) : [];
-    if (tangents && ts.some((t) => t !== null)) {
-      if (!options.jvp) {
-        throw new Error(`jvp: op "${name}" was defined with customVjp and has no JVP; forward mode cannot pass through it (give customVjp a jvp option, or keep it out of forward-mode passes)`);
-      }
+    if (tangents && !options.jvp && ts.some((t) => t !== null)) {
+      throw new Error(`jvp: op "${name}" was defined with customVjp and has no JVP; forward mode cannot pass through it (give customVjp a jvp option, or keep it out of forward-mode passes)`);
+    }
+    if (tangents && options.jvp) {
       const t = runJvpRule(() => options.jvp!(ts, inputs, out, saved));
       for (const ti of ts) ti?.touch();
       if (t && (t.shape.length !== out.shape.length || t.shape.some((d, i) => d !== out.shape[i]))) {
