@@ -1,13 +1,13 @@
 // Weight mirroring (Akrout et al. 2019, "Deep learning without weight transport"): feedback
 // alignment whose feedback tensor B learns W in a mirror phase. Before each learning step, white
 // noise x ~ N(0, σ²) is driven through every weight layer but the first, y = f(x; W) without
-// bias, and B ← B + η·y xᵀ − λB — a local, Hebbian correlation of the layer's own input and
-// output. Since E[y xᵀ] = σ²·W (per output position, for convolutions), B settles at (ησ²/λ)·W:
+// bias, and B ← B + η·⟨y xᵀ⟩ − λB — a local, Hebbian correlation of the layer's own input and
+// output, averaged per term. Since E⟨y xᵀ⟩ = σ²·W (dense and conv alike), B settles at (ησ²/λ)·W:
 // with the defaults η = λ and σ = 1, at W itself. The learning step is then FA's with that B.
 //
 // Estimates: the task gradient — FA's approximation of backprop, exact as B → W — so alignment
 // is measured against backprop, as for FA.
-import { defineRule, normal, noGrad, SpecError, valueAndGrad, type Tensor } from '../src/index.ts';
+import { defineRule, normal, noGrad, ones, SpecError, valueAndGrad, type Tensor } from '../src/index.ts';
 import { drawFeedback, feedbackDiagnostics, feedbackLayers, requireFeedbackLayers, withFeedback } from './feedback-alignment.ts';
 
 export const weightMirroringDefaults = {
@@ -15,12 +15,15 @@ export const weightMirroringDefaults = {
   init: 'model' as string,
   /** Mirror updates of B per learning step. */
   mirrorSteps: 1,
-  /** Noise samples per mirror update. */
-  mirrorBatch: 32,
+  /**
+   * Noise samples per mirror update. B is a running average over about m·(2/λ − 1) samples, and
+   * its angle to W settles near √(inputs / that), so wider layers want more.
+   */
+  mirrorBatch: 64,
   /** η: rate of the correlation update. */
-  mirrorLr: 0.1,
+  mirrorLr: 0.05,
   /** λ: decay of B per mirror update (B settles at ησ²/λ · W). */
-  mirrorDecay: 0.1,
+  mirrorDecay: 0.05,
   /** σ: standard deviation of the noise driven through each layer. */
   mirrorNoise: 1,
 };
@@ -61,13 +64,16 @@ export const weightMirroring = defineRule({
       for (const l of feedbackLayers(ctx.model)) {
         const w = ctx.params[l.params.weight.index];
         const B = state.feedback[l.path];
+        // y xᵀ sums a term per sample (and, for a convolution, per output position whose window
+        // covers that tap): the same correlation of all-ones counts those terms, tap by tap, so
+        // the average is exactly σ²·W even where padding leaves border taps fewer terms.
+        let count: Tensor | null = null;
         for (let s = 0; s < o.mirrorSteps; s++) {
           const x = normal([o.mirrorBatch, ...l.inShape], 0, o.mirrorNoise, rng.child(l.path).child(s));
           const y = l.map(x, w, null);
-          // y xᵀ summed over samples (and output positions): average it per sample and position.
+          count ??= l.paramVjp(ones(y.shape), ones(x.shape)).weight;
           const corr = l.paramVjp(y, x).weight;
-          const scale = o.mirrorLr / (y.size / y.shape[1]);
-          for (let k = 0; k < B.size; k++) B.data[k] += scale * corr.data[k] - o.mirrorDecay * B.data[k];
+          for (let k = 0; k < B.size; k++) B.data[k] += (o.mirrorLr * corr.data[k]) / count.data[k] - o.mirrorDecay * B.data[k];
         }
       }
     });

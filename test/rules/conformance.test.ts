@@ -1,7 +1,7 @@
 // Every registered rule passes the one conformance suite.
 import { describe, expect, it } from 'vitest';
 import { BUILTIN_RULES } from '../../algorithms/index.ts';
-import { CONFORMANCE_MODELS, checkConformance, type ConformanceArchitecture } from '../../src/rules/conformance.ts';
+import { CONFORMANCE_MODELS, checkConformance, refusal, type ConformanceArchitecture } from '../../src/rules/conformance.ts';
 import { defineRule, valueAndGrad, mul, scalar, type RuleOptions, type Tensor } from '../../src/index.ts';
 
 // Options that keep the image nets small and fast (the rules' own defaults are sized for MNIST).
@@ -14,16 +14,35 @@ const ON_IMAGES: Record<string, RuleOptions> = {
 // falling 20% in the suite's 240 steps; the contract is checked with the last block's units stochastic.
 const ON_RESIDUAL: Record<string, RuleOptions> = { reinforce: { ...ON_IMAGES.reinforce, at: 'block2.act' } };
 
+// Rules not defined for an architecture, with what their refusal must name: the rule and the
+// module path. Every rule runs on the MLP and the conv net; a refusal anywhere else fails.
+const REFUSED: Record<string, Partial<Record<ConformanceArchitecture, RegExp>>> = {
+  pepita: { residual: /^pepita: the module at "block1\.conv1" has parameters inside the residual at "block1"; .*plain stack/ },
+  'target-propagation': { residual: /^target-propagation: the module at "block1\.conv1" has parameters inside the residual at "block1"; .*plain stack/ },
+};
+
 describe('conformance suite', () => {
   for (const rule of BUILTIN_RULES) {
     for (const architecture of Object.keys(CONFORMANCE_MODELS) as ConformanceArchitecture[]) {
+      const options = architecture === 'mlp' ? {} : (architecture === 'residual' ? ON_RESIDUAL[rule.id] : undefined) ?? ON_IMAGES[rule.id] ?? {};
+      const refused = REFUSED[rule.id]?.[architecture];
+      if (refused) {
+        it(`${rule.id} refuses the ${architecture} net before training, naming the module`, () => {
+          expect(refusal(rule, { architecture, options })).toMatch(refused);
+        });
+        continue;
+      }
       it(`${rule.id} conforms on the ${architecture} net`, () => {
-        const options = architecture === 'mlp' ? {} : (architecture === 'residual' ? ON_RESIDUAL[rule.id] : undefined) ?? ON_IMAGES[rule.id] ?? {};
+        expect(refusal(rule, { architecture, options })).toBeNull();
         const failed = checkConformance(rule, { architecture, options }).filter((c) => !c.ok);
         expect(failed).toEqual([]);
       });
     }
   }
+
+  it('refusals are only declared for the residual net: every rule is defined on an MLP and a conv net', () => {
+    for (const archs of Object.values(REFUSED)) expect(Object.keys(archs).filter((a) => a !== 'residual')).toEqual([]);
+  });
 
   it('catches a rule that mutates parameters, is non-deterministic, or leaks state', () => {
     let calls = 0;
