@@ -6,10 +6,12 @@
 // whatever the gradients, so B converges to W and the updates to backprop's.
 //
 // B is kept as W + D, D = B − W: then W's update, as the experiment's optimizer applies it (with
-// its schedule, momentum or Adam normalization), reaches B too, and only D's decay is computed
-// here. Under SGD at rate η this is the recursion above exactly; under another optimizer it is
-// KP with "the same update" meaning the same applied step. `lr` is the η of D's decay: set it to
-// the experiment's rate. W's update direction carries its λW term (W's weight decay).
+// its momentum or Adam normalization), reaches B too, and only D's decay is computed here:
+// D ← (1 − ηλ)·D, `lr` being η (set it to the experiment's rate). W's decay is either in its
+// update direction (coupled, the default: SGD's L2, exact KP under SGD) or the optimizer's own
+// (coupled: false with AdamW at weightDecay λ, which decays W by ηλ outside Adam's scaling: then B
+// takes exactly W's Adam step and the same decay — exact KP under AdamW). Under Adam, an L2 term
+// inside the normalized step pulls W and B together only weakly: use AdamW there.
 //
 // Estimates: the task gradient. The updates are FA's — an approximation of backprop's gradient
 // that becomes exact as B → W — so alignment is measured against backprop, as for FA.
@@ -23,6 +25,8 @@ export const kolenPollackDefaults = {
   decay: 1e-3,
   /** η of the decay of B − W (the experiment's learning rate). */
   lr: 1e-3,
+  /** W's decay in its update direction (true; SGD) or left to the optimizer (false; AdamW with weightDecay = decay). */
+  coupled: true,
 };
 export type KolenPollackOptions = typeof kolenPollackDefaults;
 
@@ -61,7 +65,7 @@ export const kolenPollack = defineRule({
     return { offset };
   },
   step(ctx, state, batch) {
-    const { decay, lr } = ctx.options;
+    const { decay, lr, coupled } = ctx.options;
     const layers = feedbackLayers(ctx.model);
     const B = new Map(layers.map((l) => [l.path, feedbackOf(ctx.params[l.params.weight.index], state.offset[l.path])]));
     const { value, grads } = valueAndGrad((p: Tensor[]) => ctx.task.loss(withFeedback(ctx.model, B).forward(p, batch.x, ctx.train), batch))([...ctx.params]);
@@ -69,9 +73,11 @@ export const kolenPollack = defineRule({
     for (const l of layers) {
       const i = l.params.weight.index;
       const w = ctx.params[i];
-      const dw = grads[i].clone();
-      for (let k = 0; k < dw.size; k++) dw.data[k] += decay * w.data[k];
-      updates[i] = dw;
+      if (coupled) {
+        const dw = grads[i].clone();
+        for (let k = 0; k < dw.size; k++) dw.data[k] += decay * w.data[k];
+        updates[i] = dw;
+      }
       // B and W take the same step; what differs is each one's decay: D ← (1 − ηλ)·D.
       const d = state.offset[l.path];
       for (let k = 0; k < d.size; k++) d.data[k] *= 1 - lr * decay;

@@ -5,7 +5,7 @@ import { feedbackAlignment, feedbackLayers } from '../../algorithms/feedback-ali
 import { kolenPollack } from '../../algorithms/kolen-pollack.ts';
 import { CONFORMANCE_MODELS } from '../../src/rules/conformance.ts';
 import {
-  blobs, buildModel, classification, compare, fromArray, materialize, rng, ruleContext,
+  adamw, blobs, buildModel, classification, compare, fromArray, materialize, noGrad, rng, ruleContext,
   type AnyRule, type Batch, type ModelSpec, type RuleOptions, type Tensor,
 } from '../../src/index.ts';
 import { MLP, trainSgd } from './train-sgd.ts';
@@ -43,6 +43,40 @@ describe('kolen-pollack', () => {
       }
     });
     expect(worst).toBeLessThan(1e-5);
+  });
+
+  it('under AdamW with its decay left to the optimizer, B takes exactly W’s Adam steps and the same decay', () => {
+    const lr = 0.01;
+    const decay = 0.5;
+    const model = buildModel(MLP, null);
+    const params = model.init(rng(6).child('init'));
+    const ds = blobs(64, 4, 20, 1, rng(6).child('data'));
+    const task = classification(4);
+    const opt = adamw({ lr, weightDecay: decay });
+    const optState = opt.init(params);
+    const rule = kolenPollack as AnyRule;
+    const options = { lr, decay, coupled: false };
+    const ctxAt = (step: number) => ruleContext({ model, task, params, rule, options, rng: rng(6).child('rule'), dropout: rng(6), step });
+    const state = kolenPollack.init(ctxAt(-1) as never);
+    const layers = feedbackLayers(model);
+    // The explicit recursion: each B with its own AdamW, fed W's gradient.
+    const explicit = layers.map((l) => {
+      const B = params[l.params.weight.index].clone();
+      for (let k = 0; k < B.size; k++) B.data[k] += state.offset[l.path].data[k];
+      return B;
+    });
+    const bOpt = adamw({ lr, weightDecay: decay });
+    const bState = bOpt.init(explicit);
+    for (let s = 0; s < 30; s++) {
+      const batch: Batch = { x: fromArray(ds.x.subarray((s % 2) * 640, (s % 2) * 640 + 640), [32, 20]), labels: ds.y.subarray((s % 2) * 32, (s % 2) * 32 + 32), size: 32 };
+      const u = materialize(kolenPollack.step(ctxAt(s) as never, state, batch).updates);
+      noGrad(() => bOpt.update(explicit, layers.map((l) => u[l.params.weight.index]), bState, s));
+      noGrad(() => opt.update(params, u, optState, s));
+    }
+    layers.forEach((l, j) => {
+      const w = params[l.params.weight.index];
+      for (let k = 0; k < w.size; k++) expect(Math.abs(w.data[k] + state.offset[l.path].data[k] - explicit[j].data[k])).toBeLessThan(1e-5);
+    });
   });
 
   it('the B–W angle falls toward 0 on a small task while plain FA’s stays near 90°', () => {
