@@ -104,7 +104,7 @@ function validateData(v: unknown): DataConfig {
   for (const k of ['train', 'test', 'classes', 'features', 'hidden', 'outFeatures']) if (d[k] !== undefined) needInt(`data.${k}`, d[k], 1, 10_000_000);
   for (const k of ['noise', 'spread']) if (d[k] !== undefined && needFinite(`data.${k}`, d[k]) < 0) throw new SpecError(`data.${k}: must be ≥ 0`);
   if (d.validation !== undefined) {
-    const val = needFinite('data.validation', d.validation);
+    const val = d.validation === 'test' ? 0 : needFinite('data.validation', d.validation);
     if (val < 0 || (val >= 1 && !Number.isInteger(val))) throw new SpecError(`data.validation: a fraction in [0, 1) or a whole count, got ${val}`);
   }
   return d as unknown as DataConfig;

@@ -27,8 +27,12 @@ import { alignmentPoint, ruleProbe, stepReference } from './reference.ts';
 
 export interface DataConfig extends Omit<LoadDatasetOptions, 'rng'> {
   name: DatasetName;
-  /** Held out from the training set for validation: a fraction (< 1) or a count. */
-  validation?: number;
+  /**
+   * Held out from the training set for validation: a fraction (< 1) or a count; or 'test' to
+   * validate on the test set itself, as BioTorch's benchmark does (then best-validation is a
+   * best-epoch test figure, and the report says so).
+   */
+  validation?: number | 'test';
 }
 
 /** A fully resolved trial: everything that determines its records. */
@@ -69,11 +73,11 @@ interface Prepared {
 function prepare(config: TrialConfig, data: Rng): Prepared {
   const { name, validation = 0, ...opts } = config.data;
   const tt = loadDataset(name, { ...opts, rng: data.child('dataset') });
-  const held = validation > 0 ? split(tt.train, validation, data.child('validation')) : null;
+  const held = typeof validation === 'number' && validation > 0 ? split(tt.train, validation, data.child('validation')) : null;
   const train = held ? held.train : tt.train;
   const task = train.kind === 'classification' ? classification(train.classes) : regression();
   const model = buildModel(config.model, { sampleShape: train.shape, outputs: train.kind === 'classification' ? train.classes : targetWidth(train) });
-  return { model, task, train, validation: held ? held.validation : null, test: tt.test };
+  return { model, task, train, validation: validation === 'test' ? tt.test : held ? held.validation : null, test: tt.test };
 }
 
 /** Rows [from, from + size) of a dataset (or of a loader's batch buffers) as a Batch of tensors. */
