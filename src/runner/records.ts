@@ -60,13 +60,17 @@ export class TrialWriter {
   }
 }
 
-/** Remove partial files of trials that did not finish (they are rerun from scratch). */
-export function clearPartials(out: string): number {
+/**
+ * Remove partial files of trials that did not finish (they are rerun from scratch) — only those
+ * of `ids` when given, so shards sharing one directory leave each other's running trials alone.
+ */
+export function clearPartials(out: string, ids?: ReadonlySet<string>): number {
   const dir = recordsDir(out);
   if (!existsSync(dir)) return 0;
   let n = 0;
   for (const f of readdirSync(dir)) {
-    if (f.endsWith('.partial.jsonl') || f.includes('.tmp-')) {
+    const id = f.split('.')[0];
+    if ((f.endsWith('.partial.jsonl') || f.includes('.tmp-')) && (!ids || ids.has(id))) {
       rmSync(join(dir, f));
       n++;
     }

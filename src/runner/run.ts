@@ -68,7 +68,7 @@ export async function runExperiment(experimentPath: string, opts: RunOptions = {
   if (finished.length && !opts.resume) {
     throw new SpecError(`--out ${out}: already holds ${finished.length} finished trial(s) of this experiment; pass --resume to continue, or choose another --out`);
   }
-  clearPartials(out);
+  clearPartials(out, new Set(mine.map((t) => t.id)));
   const pending = mine.filter((t) => !isFinished(out, t.id));
   const manifest = {
     name: spec.name,

@@ -93,7 +93,8 @@ export function evaluate(rule: AnyRule, ctx: RuleContext, state: unknown, ds: Da
   return noGrad(() => {
     let correct = 0;
     let lossSum = 0;
-    for (let from = 0; from < ds.n; from += chunk) {
+    // One arena per chunk: a conv net's im2col columns for 1000 images are tens of MB each.
+    for (let from = 0; from < ds.n; from += chunk) withArena(() => {
       const size = Math.min(chunk, ds.n - from);
       const batch = toBatch(ds, ds.x, ds.y, size, from);
       const scores = rule.predict ? rule.predict(ctx, state, batch.x) : ctx.model.forward(ctx.params, batch.x, ctx.infer);
@@ -106,7 +107,7 @@ export function evaluate(rule: AnyRule, ctx: RuleContext, state: unknown, ds: Da
           if (best === batch.labels![i]) correct++;
         }
       }
-    }
+    });
     return { acc: ds.kind === 'classification' ? correct / ds.n : NaN, loss: rule.predict ? null : lossSum / ds.n };
   });
 }
@@ -201,7 +202,7 @@ export function runTrial(config: TrialConfig, trialId: string, rule: AnyRule, em
   const record = (ep: number): EvalRecord => withArena(() => {
     const ctx = ctxAt(step);
     const test = evaluate(rule, ctx, state, prep.test);
-    const val = prep.validation ? evaluate(rule, ctx, state, prep.validation) : null;
+    const val = prep.validation === prep.test ? test : prep.validation ? evaluate(rule, ctx, state, prep.validation) : null;
     if (val && (bestVal === null || val.acc > bestVal)) bestVal = val.acc;
     const mem = process.memoryUsage();
     const rec: EvalRecord = {
