@@ -1,0 +1,349 @@
+// Sequence primitives: embedding lookup (gather rows of a table), batched matmul, causal masking,
+// a fused causal multi-head attention, and a per-position cross-entropy that can skip positions.
+// Each is one record beside its forward, in the same define({ name, forward, vjp }) form as ops.ts.
+import { ShapeError } from '../errors.ts';
+import { backend } from '../kernels/index.ts';
+import type { Buf } from '../kernels/backend.ts';
+import { empty, sizeOf, type Shape, type Tensor } from '../tensor/tensor.ts';
+import { define, mul, reshape, softmax, transpose } from './ops.ts';
+
+const fmt = (s: Shape) => `[${s.join(', ')}]`;
+
+// ---------------------------------------------------------------- gather (embedding lookup)
+
+export interface GatherAttrs {
+  /** Row indices into the table, one per output position. */
+  ids: Int32Array;
+  /** Shape of the index array (the output is [...idShape, width]). */
+  idShape: Shape;
+}
+
+function checkIds(op: string, ids: Int32Array, rows: number): void {
+  for (let i = 0; i < ids.length; i++) {
+    const r = ids[i];
+    if (r < 0 || r >= rows) throw new ShapeError(`${op}: index ${r} at position ${i} is outside the table's ${rows} rows`);
+  }
+}
+
+const gatherOp = define<GatherAttrs>({
+  name: 'gather',
+  forward: ([table], { ids, idShape }) => {
+    if (table.rank !== 2) throw new ShapeError(`gather: expects a table [rows, width], got ${fmt(table.shape)}`);
+    if (sizeOf(idShape) !== ids.length) throw new ShapeError(`gather: ${ids.length} indices for index shape ${fmt(idShape)}`);
+    const [rows, width] = table.shape;
+    checkIds('gather', ids, rows);
+    const out = empty([...idShape, width]);
+    for (let i = 0; i < ids.length; i++) out.data.set(table.data.subarray(ids[i] * width, (ids[i] + 1) * width), i * width);
+    return { out, saved: [] };
+  },
+  // A row used at several positions accumulates their cotangents (scatter-add).
+  vjp: (g, _s, { ids }, [st]) => {
+    const width = st[1];
+    const dt = empty(st);
+    const d = dt.data;
+    const gd = g.data;
+    for (let i = 0; i < ids.length; i++) {
+      const o = ids[i] * width;
+      const gi = i * width;
+      for (let j = 0; j < width; j++) d[o + j] += gd[gi + j];
+    }
+    return [dt];
+  },
+});
+
+/** Rows of `table` [rows, width] at `ids` (an index array of shape `idShape`): [...idShape, width]. */
+export const gather = (table: Tensor, ids: Int32Array, idShape: Shape = [ids.length]): Tensor => gatherOp([table], { ids, idShape });
+
+/** Token ids carried as float values (a batch's x) as integers, checked: names the op on a fractional or out-of-range id. */
+export function tokenIds(op: string, x: Tensor, vocab: number): Int32Array {
+  const ids = new Int32Array(x.size);
+  for (let i = 0; i < x.size; i++) {
+    const v = x.data[i];
+    if (!Number.isInteger(v) || v < 0 || v >= vocab) {
+      throw new ShapeError(`${op}: input ${v} at position ${i} is not a token id in [0, ${vocab}) (an embedding reads integer ids)`);
+    }
+    ids[i] = v;
+  }
+  return ids;
+}
+
+// ---------------------------------------------------------------- batched matmul
+
+export interface BmmAttrs {
+  transA: boolean;
+  transB: boolean;
+}
+
+function bmmForward(a: Tensor, b: Tensor, transA: boolean, transB: boolean): Tensor {
+  if (a.rank !== 3 || b.rank !== 3 || a.shape[0] !== b.shape[0]) {
+    throw new ShapeError(`bmm: expects [batch, m, k] and [batch, k, n] with one batch size, got ${fmt(a.shape)} and ${fmt(b.shape)}`);
+  }
+  const batch = a.shape[0];
+  const [m, k] = transA ? [a.shape[2], a.shape[1]] : [a.shape[1], a.shape[2]];
+  const [k2, n] = transB ? [b.shape[2], b.shape[1]] : [b.shape[1], b.shape[2]];
+  if (k !== k2) throw new ShapeError(`bmm: inner dimensions differ: ${fmt(a.shape)}${transA ? 'ᵀ' : ''} · ${fmt(b.shape)}${transB ? 'ᵀ' : ''} (${k} vs ${k2})`);
+  const out = empty([batch, m, n]);
+  const be = backend();
+  for (let i = 0; i < batch; i++) {
+    be.matmul(a.data.subarray(i * m * k, (i + 1) * m * k), b.data.subarray(i * k * n, (i + 1) * k * n), out.data.subarray(i * m * n, (i + 1) * m * n), m, n, k, transA, transB);
+  }
+  return out;
+}
+
+const bmmOp = define<BmmAttrs>({
+  name: 'bmm',
+  forward: ([a, b], { transA, transB }) => ({ out: bmmForward(a, b, transA, transB), saved: [a, b] }),
+  // The same four cases as matmul, per batch element.
+  vjp: (g, [a, b], { transA, transB }, _shapes, [needA, needB]) => {
+    const when = (need: boolean, f: () => Tensor) => (need ? f() : null);
+    if (!transA && !transB) return [when(needA, () => bmm(g, b, false, true)), when(needB, () => bmm(a, g, true, false))];
+    if (!transA && transB) return [when(needA, () => bmm(g, b, false, false)), when(needB, () => bmm(g, a, true, false))];
+    if (transA && !transB) return [when(needA, () => bmm(b, g, false, true)), when(needB, () => bmm(a, g, false, false))];
+    return [when(needA, () => bmm(b, g, true, true)), when(needB, () => bmm(g, a, true, true))];
+  },
+});
+
+/** op(A[i])·op(B[i]) for every i of A [batch, m, k], B [batch, k, n]. */
+export const bmm = (a: Tensor, b: Tensor, transA = false, transB = false): Tensor => bmmOp([a, b], { transA, transB });
+
+// ---------------------------------------------------------------- causal mask
+
+/**
+ * What masked scores become: finite (anomaly mode flags ±Inf) and so negative that exp(s − max)
+ * underflows to exactly 0 in float32 and float64 alike.
+ */
+export const MASKED = -1e30;
+
+function squareTail(op: string, x: Tensor): number {
+  const t = x.shape[x.rank - 1];
+  if (x.rank < 2 || x.shape[x.rank - 2] !== t) throw new ShapeError(`${op}: expects scores [..., T, T], got ${fmt(x.shape)}`);
+  return t;
+}
+
+const causalMaskOp = define<null>({
+  name: 'causalMask',
+  forward: ([x]) => {
+    const t = squareTail('causalMask', x);
+    const out = empty(x.shape);
+    out.data.set(x.data);
+    for (let o = 0; o < x.size; o += t * t) for (let i = 0; i < t; i++) out.data.fill(MASKED, o + i * t + i + 1, o + (i + 1) * t);
+    return { out, saved: [] };
+  },
+  // A masked score is a constant: no cotangent reaches it.
+  vjp: (g) => {
+    const t = g.shape[g.rank - 1];
+    const dx = empty(g.shape);
+    dx.data.set(g.data);
+    for (let o = 0; o < g.size; o += t * t) for (let i = 0; i < t; i++) dx.data.fill(0, o + i * t + i + 1, o + (i + 1) * t);
+    return [dx];
+  },
+});
+
+/** Scores [..., T, T] with every entry above the diagonal (a query looking at a later key) set to MASKED. */
+export const causalMask = (scores: Tensor): Tensor => causalMaskOp([scores], null);
+
+// ---------------------------------------------------------------- attention
+
+export interface AttentionAttrs {
+  heads: number;
+  causal: boolean;
+}
+
+function attentionShapes(q: Tensor, k: Tensor, v: Tensor, heads: number) {
+  for (const [name, t] of [['k', k], ['v', v]] as const) {
+    if (t.rank !== 3 || t.shape.some((d, i) => d !== q.shape[i])) throw new ShapeError(`attention: ${name} ${fmt(t.shape)} differs from q ${fmt(q.shape)}`);
+  }
+  if (q.rank !== 3) throw new ShapeError(`attention: expects q, k, v [batch, T, dim], got ${fmt(q.shape)}`);
+  const [n, t, d] = q.shape;
+  if (!Number.isInteger(heads) || heads < 1 || d % heads !== 0) throw new ShapeError(`attention: ${heads} heads do not divide the width ${d}`);
+  return { n, t, d, dh: d / heads };
+}
+
+/** [n, T, h, dh] → [n, h, T, dh] (or back with `back`): each head's rows contiguous, as the GEMM wants them. */
+function splitHeads(x: Tensor, n: number, t: number, h: number, dh: number, back = false): Tensor {
+  const out = empty(back ? [n, t, h * dh] : [n, h, t, dh]);
+  backend().transpose(x.data, back ? [n, h, t, dh] : [n, t, h, dh], [0, 2, 1, 3], out.data);
+  return out;
+}
+
+/**
+ * Scores of one head, S = Q·Kᵀ/√dh (causally masked), into `s` [T, T]; then, in place, the
+ * log-softmax rows, and `lse` [T] gets each row's log-sum-exp.
+ */
+function headScores(qh: Buf, kh: Buf, s: Tensor, t: number, dh: number, causal: boolean): void {
+  const be = backend();
+  be.matmul(qh, kh, s.data, t, t, dh, false, true);
+  const scale = 1 / Math.sqrt(dh);
+  const d = s.data;
+  for (let i = 0; i < t; i++) {
+    const row = i * t;
+    for (let j = 0; j < t; j++) d[row + j] = causal && j > i ? MASKED : d[row + j] * scale;
+  }
+}
+
+/**
+ * Fused causal multi-head self-attention: per head, softmax(Q·Kᵀ/√dh + mask)·V. It saves q, k, v,
+ * its output and one log-sum-exp per query row; the T×T probabilities are recomputed in backward
+ * (FlashAttention's trade), so its saved memory grows with T, not T².
+ */
+const attentionOp = define<AttentionAttrs>({
+  name: 'attention',
+  forward: ([q, k, v], { heads, causal }) => {
+    const { n, t, dh } = attentionShapes(q, k, v, heads);
+    const be = backend();
+    const [qs, ks, vs] = [q, k, v].map((x) => splitHeads(x, n, t, heads, dh));
+    const os = empty([n, heads, t, dh]);
+    const lse = empty([n, heads, t]);
+    const s = empty([t, t]);
+    const p = empty([t, t]);
+    const block = t * dh;
+    for (let bh = 0; bh < n * heads; bh++) {
+      const off = bh * block;
+      headScores(qs.data.subarray(off, off + block), ks.data.subarray(off, off + block), s, t, dh, causal);
+      be.softmax(s.data, p.data, t, t, true);
+      // Column 0 is never masked: lse_i = S_i0 − log P_i0.
+      for (let i = 0; i < t; i++) lse.data[bh * t + i] = s.data[i * t] - p.data[i * t];
+      be.unary('exp', p.data, p.data);
+      be.matmul(p.data, vs.data.subarray(off, off + block), os.data.subarray(off, off + block), t, dh, t, false, false);
+    }
+    const out = splitHeads(os, n, t, heads, dh, true);
+    for (const x of [qs, ks, vs, os, s, p]) x.dispose();
+    return { out, saved: [q, k, v, out, lse] };
+  },
+  vjp: (g, [q, k, v, out, lse], { heads, causal }) => {
+    const { n, t, dh } = attentionShapes(q, k, v, heads);
+    const be = backend();
+    const [qs, ks, vs, os, gs] = [q, k, v, out, g].map((x) => splitHeads(x, n, t, heads, dh));
+    const [dq, dk, dv] = [0, 1, 2].map(() => empty([n, heads, t, dh]));
+    const s = empty([t, t]);
+    const dp = empty([t, t]);
+    const scale = 1 / Math.sqrt(dh);
+    const block = t * dh;
+    for (let bh = 0; bh < n * heads; bh++) {
+      const off = bh * block;
+      const sub = (x: Tensor) => x.data.subarray(off, off + block);
+      headScores(sub(qs), sub(ks), s, t, dh, causal);
+      const P = s.data;
+      for (let i = 0; i < t; i++) {
+        const m = lse.data[bh * t + i];
+        for (let j = 0; j < t; j++) P[i * t + j] = Math.exp(P[i * t + j] - m);
+      }
+      // dV = Pᵀ·dO; dP = dO·Vᵀ; dS = P ⊙ (dP − rowsum(dO ⊙ O)); dQ = dS·K/√dh; dK = dSᵀ·Q/√dh.
+      be.matmul(P, sub(gs), sub(dv), t, dh, t, true, false);
+      be.matmul(sub(gs), sub(vs), dp.data, t, t, dh, false, true);
+      const go = sub(gs);
+      const oo = sub(os);
+      for (let i = 0; i < t; i++) {
+        let dot = 0;
+        for (let c = 0; c < dh; c++) dot += go[i * dh + c] * oo[i * dh + c];
+        for (let j = 0; j < t; j++) dp.data[i * t + j] = P[i * t + j] * (dp.data[i * t + j] - dot) * scale;
+      }
+      be.matmul(dp.data, sub(ks), sub(dq), t, dh, t, false, false);
+      be.matmul(dp.data, sub(qs), sub(dk), t, dh, t, true, false);
+    }
+    const grads = [dq, dk, dv].map((x) => splitHeads(x, n, t, heads, dh, true));
+    for (const x of [qs, ks, vs, os, gs, dq, dk, dv, s, dp]) x.dispose();
+    return grads;
+  },
+});
+
+/** Multi-head self-attention of q, k, v [batch, T, dim] (heads split the last axis in order), causal by default. */
+export const attention = (q: Tensor, k: Tensor, v: Tensor, heads: number, causal = true): Tensor => attentionOp([q, k, v], { heads, causal });
+
+/** The same attention composed from primitives (reshape, transpose, bmm, causalMask, softmax): the fused op's oracle. */
+export function attentionComposed(q: Tensor, k: Tensor, v: Tensor, heads: number, causal = true): Tensor {
+  const { n, t, d, dh } = attentionShapes(q, k, v, heads);
+  const split = (x: Tensor) => reshape(transpose(reshape(x, [n, t, heads, dh]), [0, 2, 1, 3]), [n * heads, t, dh]);
+  const scores = mul(bmm(split(q), split(k), false, true), scalarLike(q, 1 / Math.sqrt(dh)));
+  const p = softmax(causal ? causalMask(scores) : scores);
+  const o = bmm(p, split(v));
+  return reshape(transpose(reshape(o, [n, heads, t, dh]), [0, 2, 1, 3]), [n, t, d]);
+}
+
+function scalarLike(_x: Tensor, v: number): Tensor {
+  const s = empty([]);
+  s.data[0] = v;
+  return s;
+}
+
+// ---------------------------------------------------------------- per-position cross-entropy
+
+/** Targets below zero mark positions the loss skips (a copy task scores only its recall). */
+export const IGNORE = -1;
+
+function tokenCeCheck(x: Tensor, targets: Int32Array): { rows: number; cols: number; counted: number } {
+  if (x.rank < 2) throw new ShapeError(`tokenCrossEntropy: expects logits [..., classes], got ${fmt(x.shape)}`);
+  const cols = x.shape[x.rank - 1];
+  const rows = x.size / cols;
+  if (targets.length !== rows) throw new ShapeError(`tokenCrossEntropy: ${targets.length} targets for ${rows} positions of logits ${fmt(x.shape)}`);
+  let counted = 0;
+  for (let i = 0; i < rows; i++) {
+    const y = targets[i];
+    if (y >= cols || (y < 0 && y !== IGNORE)) throw new ShapeError(`tokenCrossEntropy: target ${y} at position ${i} is outside [0, ${cols}) (or ${IGNORE} to skip it)`);
+    if (y >= 0) counted++;
+  }
+  return { rows, cols, counted };
+}
+
+const tokenCrossEntropyOp = define<Int32Array>({
+  name: 'tokenCrossEntropy',
+  forward: ([x], targets) => {
+    const { rows, cols, counted } = tokenCeCheck(x, targets);
+    const logp = empty([rows, cols]);
+    backend().softmax(x.data, logp.data, rows, cols, true);
+    let loss = 0;
+    for (let i = 0; i < rows; i++) if (targets[i] >= 0) loss -= logp.data[i * cols + targets[i]];
+    const out = empty([]);
+    out.data[0] = counted > 0 ? loss / counted : 0;
+    return { out, saved: [logp] };
+  },
+  vjp: (g, [logp], targets, [sx]) => {
+    const [rows, cols] = logp.shape;
+    let counted = 0;
+    for (let i = 0; i < rows; i++) if (targets[i] >= 0) counted++;
+    const dx = empty(sx);
+    if (counted === 0) return [dx];
+    const scale = g.data[0] / counted;
+    const d = dx.data;
+    for (let i = 0; i < rows; i++) {
+      if (targets[i] < 0) continue;
+      const o = i * cols;
+      for (let j = 0; j < cols; j++) d[o + j] = Math.exp(logp.data[o + j]) * scale;
+      d[o + targets[i]] -= scale;
+    }
+    return [dx];
+  },
+});
+
+/**
+ * Mean softmax cross-entropy of logits [..., classes] against one target per position (flat, in
+ * row-major order), over the positions whose target is not IGNORE.
+ */
+export const tokenCrossEntropy = (logits: Tensor, targets: Int32Array): Tensor => tokenCrossEntropyOp([logits], targets);
+
+/** Summed cross-entropy (nats), arg-max hits and counted positions, without a tape (evaluation). */
+export function tokenScores(logits: Tensor, targets: Int32Array): { lossSum: number; correct: number; count: number } {
+  const { rows, cols, counted } = tokenCeCheck(logits, targets);
+  const logp = empty([rows, cols]);
+  backend().softmax(logits.data, logp.data, rows, cols, true);
+  let lossSum = 0;
+  let correct = 0;
+  for (let i = 0; i < rows; i++) {
+    const y = targets[i];
+    if (y < 0) continue;
+    const o = i * cols;
+    lossSum -= logp.data[o + y];
+    let best = 0;
+    for (let j = 1; j < cols; j++) if (logp.data[o + j] > logp.data[o + best]) best = j;
+    if (best === y) correct++;
+  }
+  logp.dispose();
+  return { lossSum, correct, count: counted };
+}
+
+/** The row of logits [n, T, classes] at (sample i, position t) as a view (for sampling). */
+export function positionLogits(logits: Tensor, i: number, t: number): Buf {
+  const [, T, c] = logits.shape;
+  return logits.data.subarray((i * T + t) * c, (i * T + t + 1) * c);
+}
+
