@@ -58,7 +58,7 @@ export {
   type OptionValue, type StepResult, type Updates, type LazyUpdates,
 } from './rules/rule.ts';
 export {
-  classification, regression, sequence, taskFor, type Task, type Batch, type TaskScore, type TextSample, type SequenceTaskOptions,
+  classification, regression, sequence, taskFor, refuseSequenceTask, type Task, type Batch, type TaskScore, type TextSample, type SequenceTaskOptions,
 } from './rules/task.ts';
 export { ruleContext, type ContextParts } from './rules/context.ts';
 export { registerRule, getRule, listRules, loadRulesFrom } from './rules/registry.ts';

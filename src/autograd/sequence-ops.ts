@@ -159,10 +159,24 @@ function attentionShapes(q: Tensor, k: Tensor, v: Tensor, heads: number) {
   return { n, t, d, dh: d / heads };
 }
 
-/** [n, T, h, dh] → [n, h, T, dh] (or back with `back`): each head's rows contiguous, as the GEMM wants them. */
+/**
+ * [n, T, h, dh] → [n, h, T, dh] (or back with `back`): each head's rows contiguous, as the GEMM
+ * wants them. Copied as dh-long runs (the generic transpose kernel has no fast path for this).
+ */
 function splitHeads(x: Tensor, n: number, t: number, h: number, dh: number, back = false): Tensor {
   const out = empty(back ? [n, t, h * dh] : [n, h, t, dh]);
-  backend().transpose(x.data, back ? [n, h, t, dh] : [n, t, h, dh], [0, 2, 1, 3], out.data);
+  const src = x.data;
+  const dst = out.data;
+  for (let b = 0; b < n; b++) {
+    for (let i = 0; i < t; i++) {
+      for (let j = 0; j < h; j++) {
+        const a = ((b * t + i) * h + j) * dh; // [n, T, h, dh]
+        const c = ((b * h + j) * t + i) * dh; // [n, h, T, dh]
+        if (back) dst.set(src.subarray(c, c + dh), a);
+        else dst.set(src.subarray(a, a + dh), c);
+      }
+    }
+  }
   return out;
 }
 
@@ -216,6 +230,7 @@ const attentionOp = define<AttentionAttrs>({
     const [qs, ks, vs, os, gs] = [q, k, v, out, g].map((x) => splitHeads(x, n, t, heads, dh));
     const [dq, dk, dv] = [0, 1, 2].map(() => empty([n, heads, t, dh]));
     const s = empty([t, t]);
+    const p = empty([t, t]);
     const dp = empty([t, t]);
     const scale = 1 / Math.sqrt(dh);
     const block = t * dh;
@@ -223,11 +238,9 @@ const attentionOp = define<AttentionAttrs>({
       const off = bh * block;
       const sub = (x: Tensor) => x.data.subarray(off, off + block);
       headScores(sub(qs), sub(ks), s, t, dh, causal);
-      const P = s.data;
-      for (let i = 0; i < t; i++) {
-        const m = lse.data[bh * t + i];
-        for (let j = 0; j < t; j++) P[i * t + j] = Math.exp(P[i * t + j] - m);
-      }
+      const P = p.data;
+      be.binary('sub', s.data, [t, t], lse.data.subarray(bh * t, (bh + 1) * t), [t, 1], P, [t, t]);
+      be.unary('exp', P, P);
       // dV = Pᵀ·dO; dP = dO·Vᵀ; dS = P ⊙ (dP − rowsum(dO ⊙ O)); dQ = dS·K/√dh; dK = dSᵀ·Q/√dh.
       be.matmul(P, sub(gs), sub(dv), t, dh, t, true, false);
       be.matmul(sub(gs), sub(vs), dp.data, t, t, dh, false, true);
@@ -242,7 +255,7 @@ const attentionOp = define<AttentionAttrs>({
       be.matmul(dp.data, sub(qs), sub(dk), t, dh, t, true, false);
     }
     const grads = [dq, dk, dv].map((x) => splitHeads(x, n, t, heads, dh, true));
-    for (const x of [qs, ks, vs, os, gs, dq, dk, dv, s, dp]) x.dispose();
+    for (const x of [qs, ks, vs, os, gs, dq, dk, dv, s, p, dp]) x.dispose();
     return grads;
   },
 });

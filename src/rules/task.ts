@@ -6,6 +6,8 @@ import { noGrad } from '../autograd/functional.ts';
 import { positionLogits, tokenCrossEntropy, tokenScores } from '../autograd/sequence-ops.ts';
 import { targetWidth, type Dataset } from '../data/dataset.ts';
 import { crossEntropy, mse } from '../nn/losses.ts';
+import type { Model } from '../nn/model.ts';
+import { isRecurrent } from '../nn/recurrent.ts';
 import type { Rng } from '../random.ts';
 import { fromArray, type Tensor } from '../tensor/tensor.ts';
 
@@ -170,4 +172,16 @@ export function taskFor(ds: Dataset, promptFrom: Dataset = ds): Task {
   const tokens = ds.tokens;
   const prompt = tokens?.vocab && promptFrom.n > 0 ? promptFrom.x.subarray(0, promptFrom.features) : undefined;
   return sequence(ds.classes, { positions: ds.positions, unit: tokens?.unit, vocab: tokens?.vocab, prompt });
+}
+
+/**
+ * Refuse a sequence task for a rule defined only on one output per sample: a SpecError naming
+ * the rule, the module where the model starts reading a sequence, and why.
+ */
+export function refuseSequenceTask(task: Task, model: Model, rule: string, why: string): void {
+  if (task.kind !== 'sequence') return;
+  const m = model.modules().find((x) => x.kind === 'embedding' || x.kind === 'attention' || isRecurrent(x)) ?? model.root;
+  throw new SpecError(
+    `${rule}: not defined for a sequence model scored at every position (module "${m.path}", ${m.kind}, output [${model.outputShape.join(', ')}] per sample): ${why}`,
+  );
 }
