@@ -142,7 +142,15 @@ export const syntheticGradients = defineRule({
     if (ctx.model.modules().some(isRecurrent)) {
       throw new SpecError(`synthetic-gradients: module "${ctx.model.modules().find(isRecurrent)!.path}" is recurrent; set option truncate (segment length) to put synthesizers at cuts in time`);
     }
-    if (!boundariesOf(ctx.model, ctx.options.boundaries).length) throw new SpecError('synthetic-gradients: the model has no hidden activation to put a synthesizer at');
+    const boundaries = boundariesOf(ctx.model, ctx.options.boundaries);
+    if (!boundaries.length) throw new SpecError('synthetic-gradients: the model has no hidden activation to put a synthesizer at');
+    for (const p of boundaries) {
+      const shape = ctx.model.find(p)!.outShape;
+      if (shape.length === 2) {
+        throw new SpecError(`synthetic-gradients: boundary "${p}" carries a sequence [${shape.join(', ')}] per sample; feedforward synthesizers are defined for vectors and feature maps ` +
+          '(on a recurrent net, option truncate puts them at cuts in time)');
+      }
+    }
     conditionWidth(ctx);
   },
   init(ctx): SyntheticGradientsState {

@@ -148,6 +148,7 @@ describe('rules on sequence models', () => {
       [feedbackAlignment as unknown as AnyRule, GRU, /feedback-alignment: module "rnn" \(gru\) is recurrent/],
       [directFeedbackAlignment as unknown as AnyRule, GRU, /direct-feedback-alignment: module "rnn" \(gru\) is recurrent/],
       [syntheticGradients as unknown as AnyRule, GRU, /module "rnn" is recurrent; set option truncate/],
+      [syntheticGradients as unknown as AnyRule, TRANSFORMER, /boundary "block0.mlp.act" carries a sequence/],
     ];
     for (const [rule, spec, msg] of refusals) {
       const s = setup(spec, rule);
