@@ -161,7 +161,7 @@ function attentionShapes(q: Tensor, k: Tensor, v: Tensor, heads: number) {
 
 /**
  * [n, T, h, dh] → [n, h, T, dh] (or back with `back`): each head's rows contiguous, as the GEMM
- * wants them. Copied as dh-long runs (the generic transpose kernel has no fast path for this).
+ * wants them (the generic transpose kernel has no fast path for this permutation).
  */
 function splitHeads(x: Tensor, n: number, t: number, h: number, dh: number, back = false): Tensor {
   const out = empty(back ? [n, t, h * dh] : [n, h, t, dh]);
@@ -172,8 +172,9 @@ function splitHeads(x: Tensor, n: number, t: number, h: number, dh: number, back
       for (let j = 0; j < h; j++) {
         const a = ((b * t + i) * h + j) * dh; // [n, T, h, dh]
         const c = ((b * h + j) * t + i) * dh; // [n, h, T, dh]
-        if (back) dst.set(src.subarray(c, c + dh), a);
-        else dst.set(src.subarray(a, a + dh), c);
+        // Element loops: a subarray per dh-long run would cost more than the copy.
+        if (back) for (let e = 0; e < dh; e++) dst[a + e] = src[c + e];
+        else for (let e = 0; e < dh; e++) dst[c + e] = src[a + e];
       }
     }
   }
@@ -181,18 +182,28 @@ function splitHeads(x: Tensor, n: number, t: number, h: number, dh: number, back
 }
 
 /**
- * Scores of one head, S = Q·Kᵀ/√dh (causally masked), into `s` [T, T]; then, in place, the
- * log-softmax rows, and `lse` [T] gets each row's log-sum-exp.
+ * The scores of every head of one sample, S_j = Q_j·K_jᵀ (q already scaled by 1/√dh), into
+ * `s` [h, T, T], causally masked. The heads of a sample go through one kernel call where they can
+ * (mask, softmax, exp): per-head calls on T×T blocks cost more in call overhead than in work.
  */
-function headScores(qh: Buf, kh: Buf, s: Tensor, t: number, dh: number, causal: boolean): void {
+function sampleScores(qs: Tensor, ks: Tensor, b: number, h: number, t: number, dh: number, s: Tensor, causal: boolean): void {
   const be = backend();
-  be.matmul(qh, kh, s.data, t, t, dh, false, true);
-  const scale = 1 / Math.sqrt(dh);
-  const d = s.data;
-  for (let i = 0; i < t; i++) {
-    const row = i * t;
-    for (let j = 0; j < t; j++) d[row + j] = causal && j > i ? MASKED : d[row + j] * scale;
+  const block = t * dh;
+  for (let j = 0; j < h; j++) {
+    const off = (b * h + j) * block;
+    be.matmul(qs.data.subarray(off, off + block), ks.data.subarray(off, off + block), s.data.subarray(j * t * t, (j + 1) * t * t), t, t, dh, false, true);
   }
+  if (causal) for (let r = 0; r < h * t; r++) s.data.fill(MASKED, r * t + (r % t) + 1, (r + 1) * t);
+}
+
+/** x·c into a new tensor (no tape). */
+function scaledCopy(x: Tensor, c: number): Tensor {
+  const out = empty(x.shape);
+  const k = empty([]);
+  k.data[0] = c;
+  backend().binary('mul', x.data, x.shape, k.data, [], out.data, x.shape);
+  k.dispose();
+  return out;
 }
 
 /**
@@ -205,57 +216,71 @@ const attentionOp = define<AttentionAttrs>({
   forward: ([q, k, v], { heads, causal }) => {
     const { n, t, dh } = attentionShapes(q, k, v, heads);
     const be = backend();
-    const [qs, ks, vs] = [q, k, v].map((x) => splitHeads(x, n, t, heads, dh));
+    const qh = splitHeads(q, n, t, heads, dh);
+    const qs = scaledCopy(qh, 1 / Math.sqrt(dh));
+    const [ks, vs] = [k, v].map((x) => splitHeads(x, n, t, heads, dh));
     const os = empty([n, heads, t, dh]);
     const lse = empty([n, heads, t]);
-    const s = empty([t, t]);
-    const p = empty([t, t]);
+    const s = empty([heads, t, t]);
+    const p = empty([heads, t, t]);
     const block = t * dh;
-    for (let bh = 0; bh < n * heads; bh++) {
-      const off = bh * block;
-      headScores(qs.data.subarray(off, off + block), ks.data.subarray(off, off + block), s, t, dh, causal);
-      be.softmax(s.data, p.data, t, t, true);
-      // Column 0 is never masked: lse_i = S_i0 − log P_i0.
-      for (let i = 0; i < t; i++) lse.data[bh * t + i] = s.data[i * t] - p.data[i * t];
+    for (let b = 0; b < n; b++) {
+      sampleScores(qs, ks, b, heads, t, dh, s, causal);
+      be.softmax(s.data, p.data, heads * t, t, true);
+      // Column 0 is never masked: lse_r = S_r0 − log P_r0.
+      for (let r = 0; r < heads * t; r++) lse.data[b * heads * t + r] = s.data[r * t] - p.data[r * t];
       be.unary('exp', p.data, p.data);
-      be.matmul(p.data, vs.data.subarray(off, off + block), os.data.subarray(off, off + block), t, dh, t, false, false);
+      for (let j = 0; j < heads; j++) {
+        const off = (b * heads + j) * block;
+        be.matmul(p.data.subarray(j * t * t, (j + 1) * t * t), vs.data.subarray(off, off + block), os.data.subarray(off, off + block), t, dh, t, false, false);
+      }
     }
     const out = splitHeads(os, n, t, heads, dh, true);
-    for (const x of [qs, ks, vs, os, s, p]) x.dispose();
+    for (const x of [qh, qs, ks, vs, os, s, p]) x.dispose();
     return { out, saved: [q, k, v, out, lse] };
   },
+  // dV = Pᵀ·dO; dP = dO·Vᵀ; dS = P ⊙ (dP − rowsum(dO ⊙ O)); dQ = dS·K/√dh; dK = dSᵀ·Q/√dh.
   vjp: (g, [q, k, v, out, lse], { heads, causal }) => {
     const { n, t, dh } = attentionShapes(q, k, v, heads);
     const be = backend();
-    const [qs, ks, vs, os, gs] = [q, k, v, out, g].map((x) => splitHeads(x, n, t, heads, dh));
+    const qh = splitHeads(q, n, t, heads, dh);
+    const qs = scaledCopy(qh, 1 / Math.sqrt(dh));
+    const [ks, vs, os, gs] = [k, v, out, g].map((x) => splitHeads(x, n, t, heads, dh));
     const [dq, dk, dv] = [0, 1, 2].map(() => empty([n, heads, t, dh]));
-    const s = empty([t, t]);
-    const p = empty([t, t]);
-    const dp = empty([t, t]);
-    const scale = 1 / Math.sqrt(dh);
+    // rowsum(dO ⊙ O) for every query row of every head at once.
+    const go = empty(gs.shape);
+    be.binary('mul', gs.data, gs.shape, os.data, os.shape, go.data, gs.shape);
+    const D = empty([n * heads * t]);
+    be.reduce('sum', go.data, D.data, n * heads * t, dh, 1);
+    const s = empty([heads, t, t]);
+    const p = empty([heads, t, t]);
+    const dp = empty([heads, t, t]);
+    const ds = empty([heads, t, t]);
     const block = t * dh;
-    for (let bh = 0; bh < n * heads; bh++) {
-      const off = bh * block;
-      const sub = (x: Tensor) => x.data.subarray(off, off + block);
-      headScores(sub(qs), sub(ks), s, t, dh, causal);
-      const P = p.data;
-      be.binary('sub', s.data, [t, t], lse.data.subarray(bh * t, (bh + 1) * t), [t, 1], P, [t, t]);
-      be.unary('exp', P, P);
-      // dV = Pᵀ·dO; dP = dO·Vᵀ; dS = P ⊙ (dP − rowsum(dO ⊙ O)); dQ = dS·K/√dh; dK = dSᵀ·Q/√dh.
-      be.matmul(P, sub(gs), sub(dv), t, dh, t, true, false);
-      be.matmul(sub(gs), sub(vs), dp.data, t, t, dh, false, true);
-      const go = sub(gs);
-      const oo = sub(os);
-      for (let i = 0; i < t; i++) {
-        let dot = 0;
-        for (let c = 0; c < dh; c++) dot += go[i * dh + c] * oo[i * dh + c];
-        for (let j = 0; j < t; j++) dp.data[i * t + j] = P[i * t + j] * (dp.data[i * t + j] - dot) * scale;
+    const rows = [heads * t, t];
+    for (let b = 0; b < n; b++) {
+      sampleScores(qs, ks, b, heads, t, dh, s, causal);
+      const rowsOf = (x: Tensor) => x.data.subarray(b * heads * t, (b + 1) * heads * t);
+      be.binary('sub', s.data, rows, rowsOf(lse), [heads * t, 1], p.data, rows);
+      be.unary('exp', p.data, p.data);
+      for (let j = 0; j < heads; j++) {
+        const off = (b * heads + j) * block;
+        const sq = (x: Tensor) => x.data.subarray(j * t * t, (j + 1) * t * t);
+        be.matmul(sq(p), gs.data.subarray(off, off + block), dv.data.subarray(off, off + block), t, dh, t, true, false);
+        be.matmul(gs.data.subarray(off, off + block), vs.data.subarray(off, off + block), sq(dp), t, t, dh, false, true);
       }
-      be.matmul(dp.data, sub(ks), sub(dq), t, dh, t, false, false);
-      be.matmul(dp.data, sub(qs), sub(dk), t, dh, t, true, false);
+      be.binary('sub', dp.data, rows, rowsOf(D), [heads * t, 1], ds.data, rows);
+      be.binary('mul', ds.data, rows, p.data, rows, ds.data, rows);
+      for (let j = 0; j < heads; j++) {
+        const off = (b * heads + j) * block;
+        const dsj = ds.data.subarray(j * t * t, (j + 1) * t * t);
+        be.matmul(dsj, ks.data.subarray(off, off + block), dq.data.subarray(off, off + block), t, dh, t, false, false);
+        be.matmul(dsj, qs.data.subarray(off, off + block), dk.data.subarray(off, off + block), t, dh, t, true, false);
+      }
     }
-    const grads = [dq, dk, dv].map((x) => splitHeads(x, n, t, heads, dh, true));
-    for (const x of [qs, ks, vs, os, gs, dq, dk, dv, s, p, dp]) x.dispose();
+    const dqs = scaledCopy(dq, 1 / Math.sqrt(dh));
+    const grads = [dqs, dk, dv].map((x) => splitHeads(x, n, t, heads, dh, true));
+    for (const x of [qh, qs, ks, vs, os, gs, dq, dqs, dk, dv, go, D, s, p, dp, ds]) x.dispose();
     return grads;
   },
 });

@@ -11,9 +11,9 @@ import { writeReport } from '../../src/report/page.ts';
 import { readResults } from '../../src/report/records.ts';
 import { metricTitle } from '../../src/report/task-metrics.ts';
 import { runTrial, type EvalRecord, type TrialConfig, type TrialRecord } from '../../src/runner/trial.ts';
-import type { AnyRule } from '../../src/index.ts';
+import type { AnyRule, RuleOptions } from '../../src/index.ts';
 
-const config = (rule: string, options: Record<string, number>, optimizer: TrialConfig['optimizer']): TrialConfig => ({
+const config = (rule: string, options: RuleOptions, optimizer: TrialConfig['optimizer']): TrialConfig => ({
   experiment: 'lm-report', rule, options, seed: 0,
   data: { name: 'text', sections: 'chapter_1', context: 16, train: 96, evalWindows: 8 },
   model: { preset: 'transformer', blocks: 1, dim: 16, heads: 2, init: 'xavierUniform' },
@@ -26,7 +26,7 @@ describe('report of a language-model run', () => {
     mkdirSync(join(dir, 'records'));
     const runs: Array<[AnyRule, TrialConfig]> = [
       [backprop as unknown as AnyRule, config('backprop', { checkpoint: 0, truncate: 0 }, { name: 'adam', lr: 1e-2 })],
-      [mezo as unknown as AnyRule, config('mezo', { ...mezo.defaults }, { name: 'sgd', lr: 1e-3 })],
+      [mezo as unknown as AnyRule, config('mezo', { ...mezo.defaults } as RuleOptions, { name: 'sgd', lr: 1e-3 })],
     ];
     const evals = new Map<string, EvalRecord[]>();
     for (const [rule, c] of runs) {
