@@ -52,5 +52,7 @@ describe('report of a language-model run', () => {
     // Each rule's sample, its prompt the first test window.
     expect((html.match(/<div class="sample">/g) ?? []).length).toBe(2);
     expect(html).toContain('temperature 0.8');
+    const csv = await readFile(join(dir, 'records.csv'), 'utf8');
+    expect(csv.split('\n')[0]).toContain('valMetrics.bitsPerChar,testMetrics.bitsPerChar');
   });
 });
