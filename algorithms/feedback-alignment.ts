@@ -8,7 +8,7 @@
 //   brsf  B = |R| ⊙ sign(W), R redrawn every batch (batchwise random-magnitude)
 //   frsf  B = |R| ⊙ sign(W), R fixed at init       (fixed random-magnitude)
 import {
-  compare, defineRule, initByName, initStd, isWeightLayer, replaceInputVjp, valueAndGrad, SpecError,
+  compare, defineRule, initByName, initStd, isRecurrent, isWeightLayer, replaceInputVjp, valueAndGrad, SpecError,
   type Model, type Rng, type Tensor, type WeightLayer,
 } from '../src/index.ts';
 
@@ -47,6 +47,18 @@ function std(w: Tensor): number {
 
 type Options = { variant: string; init: string; scale: string };
 
+/**
+ * A recurrent module's weights are not weight layers: its recurrence would carry true gradients
+ * (Wᵀ at every step) beside the feedback tensors, which is neither rule. Refused, naming it.
+ */
+export function refuseRecurrent(model: Model, rule: string): void {
+  const r = model.modules().find(isRecurrent);
+  if (r) {
+    throw new SpecError(`${rule}: module "${r.path}" (${r.kind}) is recurrent; ${rule} is defined here on dense and conv weight layers ` +
+      '(attention projections included), and backpropagation through its recurrence would still send errors through its true weights');
+  }
+}
+
 /** B for one layer at the current weight w. */
 export function feedbackTensor(o: Options, layer: WeightLayer, w: Tensor, fixed: Tensor | undefined, rng: Rng): Tensor {
   const variant = o.variant as Variant;
@@ -67,6 +79,7 @@ export const feedbackAlignment = defineRule({
   defaults: { variant: 'fa' as string, init: 'model' as string, scale: 'init' as string },
   choices: { variant: VARIANTS, init: INITS, scale: ['init', 'current'] },
   check(ctx) {
+    refuseRecurrent(ctx.model, 'feedback-alignment');
     if (!feedbackLayers(ctx.model).length) {
       throw new SpecError('feedback-alignment: the model has one weight layer, so no error travels below it; FA needs at least two dense or conv layers');
     }

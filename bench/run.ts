@@ -411,3 +411,6 @@ const json = JSON.stringify(result, null, 2) + '\n';
 writeFileSync(join(dir, `bench-${stamp}.json`), json);
 writeFileSync(join(dir, 'latest.json'), json);
 log(`wrote results/bench/bench-${stamp}.json and results/bench/latest.json`);
+
+// The transformer LM's training step against PyTorch (tokens/s), in its own file.
+await import('./transformer.ts');

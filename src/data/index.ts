@@ -8,6 +8,8 @@ import { loadMnist } from './mnist.ts';
 import { blobs, teacherStudent, twoSpirals, xor } from './synthetic.ts';
 import { loadCifar10 } from './cifar10.ts';
 import { applyTransforms, type Transforms } from './transforms.ts';
+import { copyLength, copyTask } from './copy.ts';
+import { loadText, type TextSource } from './text.ts';
 
 export * from './dataset.ts';
 export { parseIdx, readIdx, type IdxFile } from './idx.ts';
@@ -23,8 +25,10 @@ export { blobs, teacherStudent, twoSpirals, xor, type NoisyXorOptions } from './
 export { loadCifar10, CIFAR10_CLASSES, type Cifar10Split } from './cifar10.ts';
 export { applyTransforms, type Transforms } from './transforms.ts';
 export { Loader, select, split, subset, type Batch, type LoaderOptions } from './loader.ts';
+export { loadText, readText, textParts, buildVocabulary, mobyDickSections, windows, MOBY_DICK, UNKNOWN_SYMBOL, type TextOptions, type TextSource, type TextSplits } from './text.ts';
+export { copyTask, copyLength, type CopyOptions } from './copy.ts';
 
-export const DATASET_NAMES = ['mnist', 'fashion-mnist', 'cifar10', 'xor', 'spirals', 'blobs', 'teacher-student'] as const;
+export const DATASET_NAMES = ['mnist', 'fashion-mnist', 'cifar10', 'xor', 'spirals', 'blobs', 'teacher-student', 'text', 'copy'] as const;
 export type DatasetName = (typeof DATASET_NAMES)[number];
 
 export function isDatasetName(name: string): name is DatasetName {
@@ -52,12 +56,61 @@ export interface LoadDatasetOptions extends Transforms {
   shape?: number[];
   /** CIFAR-10: the directory holding data_batch_1..5.bin and test_batch.bin. */
   dir?: string;
+  /** text: 'moby-dick' (default) or a UTF-8 file's path. */
+  source?: string;
+  /** text (moby-dick): parts such as "chapter_1..chapter_67", "extracts". */
+  sections?: string;
+  /** text: characters per sample. */
+  context?: number;
+  /** text: [train, validation, test] fractions, contiguous. */
+  split?: number[];
+  /** text: training windows start every `stride` characters. */
+  stride?: number;
+  /** text: take the vocabulary from this text's training part (fine-tuning keeps its pretrained model's ids). */
+  vocabulary?: TextSource;
+  /** text: at most this many validation and test windows each. */
+  evalWindows?: number;
+  /** copy: symbols to remember. */
+  length?: number;
+  /** copy: blank steps between the symbols and the recall marker. */
+  delay?: number;
+  /** copy: alphabet size. */
+  symbols?: number;
+}
+
+/** Option keys a data spec may carry besides its name and `validation` (the runner's spec validation reads this). */
+export const DATA_OPTION_KEYS = [
+  'train', 'test', 'noise', 'classes', 'features', 'spread', 'hidden', 'outFeatures', 'shape', 'resize', 'pad', 'normalize', 'dir',
+  'source', 'sections', 'context', 'split', 'stride', 'vocabulary', 'evalWindows', 'length', 'delay', 'symbols',
+] as const;
+
+const TEXT_ONLY = ['source', 'sections', 'context', 'split', 'stride', 'vocabulary', 'evalWindows'];
+const COPY_ONLY = ['length', 'delay', 'symbols'];
+
+/** Dataset-specific checks of a data spec before anything runs (SpecError naming the field). */
+export function checkDataOptions(d: Record<string, unknown>): void {
+  const name = d.name;
+  for (const [keys, owner] of [[TEXT_ONLY, 'text'], [COPY_ONLY, 'copy']] as const) {
+    for (const k of keys) if (d[k] !== undefined && name !== owner) throw new SpecError(`data.${k}: only the ${owner} dataset takes it`);
+  }
+  if (name === 'text') {
+    if (d.context === undefined) throw new SpecError('data.context: the text dataset needs the characters per sample (e.g. 64)');
+    if (d.validation !== undefined) throw new SpecError('data.validation: text is cut into contiguous parts by data.split ([train, validation, test] fractions), not by a random hold-out');
+    if (d.test !== undefined) throw new SpecError('data.test: the text test part is set by data.split (and capped by data.evalWindows)');
+    for (const k of ['context', 'stride', 'evalWindows']) {
+      const v = d[k];
+      if (v !== undefined && !(typeof v === 'number' && Number.isInteger(v) && v >= 1)) throw new SpecError(`data.${k}: expected an integer ≥ 1, got ${JSON.stringify(v)}`);
+    }
+    for (const k of ['source', 'sections']) if (d[k] !== undefined && typeof d[k] !== 'string') throw new SpecError(`data.${k}: expected a string, got ${JSON.stringify(d[k])}`);
+  }
 }
 
 
 export interface TrainTest<D extends Dataset = Dataset> {
   train: D;
   test: D;
+  /** A validation part the dataset defines itself (contiguous text), used instead of a random hold-out. */
+  validation?: D;
 }
 
 function needRng(name: string, opts: LoadDatasetOptions): Rng {
@@ -89,14 +142,12 @@ function reshaped(tt: TrainTest, shape: number[] | undefined): TrainTest {
 }
 
 export function loadDataset(name: DatasetName, opts: LoadDatasetOptions = {}): TrainTest {
-  if (opts.shape && IMAGE_SETS.includes(name)) throw new SpecError(`data.shape: only synthetic datasets take a shape; ${name} samples are images`);
+  if (opts.shape && !['xor', 'spirals', 'blobs', 'teacher-student'].includes(name)) throw new SpecError(`data.shape: only the synthetic point sets (xor, spirals, blobs, teacher-student) take a shape; ${name} samples have their own`);
   const tt = reshaped(loadUnshaped(name, opts), opts.shape);
   const t: Transforms = { resize: opts.resize, pad: opts.pad, normalize: opts.normalize };
   if (t.resize === undefined && t.pad === undefined && t.normalize === undefined) return tt;
-  return { train: applyTransforms(tt.train, t), test: applyTransforms(tt.test, t) };
+  return { train: applyTransforms(tt.train, t), test: applyTransforms(tt.test, t), ...(tt.validation ? { validation: applyTransforms(tt.validation, t) } : {}) };
 }
-
-const IMAGE_SETS: readonly DatasetName[] = ['mnist', 'fashion-mnist', 'cifar10'];
 
 function loadUnshaped(name: DatasetName, opts: LoadDatasetOptions): TrainTest {
   switch (name) {
@@ -140,6 +191,21 @@ function loadUnshaped(name: DatasetName, opts: LoadDatasetOptions): TrainTest {
         opts.outFeatures ?? 1,
         needRng(name, opts),
       );
+      return splitGenerated(all, nTrain);
+    }
+    case 'text': {
+      if (opts.context === undefined) throw new SpecError('data.context: the text dataset needs the characters per sample (e.g. 64)');
+      const t = loadText({
+        source: opts.source, sections: opts.sections, split: opts.split, context: opts.context, stride: opts.stride,
+        vocabulary: opts.vocabulary, train: opts.train, evalWindows: opts.evalWindows,
+      });
+      return { train: t.train, validation: t.validation, test: t.test };
+    }
+    case 'copy': {
+      const nTrain = opts.train ?? 2000;
+      const o = { length: opts.length, delay: opts.delay, symbols: opts.symbols };
+      copyLength(o);
+      const all = copyTask(nTrain + (opts.test ?? 500), o, needRng(name, opts));
       return splitGenerated(all, nTrain);
     }
     default:

@@ -1,6 +1,7 @@
 // The record schema: what one trial writes, one JSON line per evaluation point plus a final
 // summary. The report, the CSV export and every outside tool read these fields by name.
 import type { RuleOptions } from '../rules/rule.ts';
+import type { TextSample } from '../rules/task.ts';
 import type { ByCategory } from '../tensor/ledger.ts';
 
 /** What a rule's updates estimate; it picks the alignment reference (never the rule's id). */
@@ -72,6 +73,12 @@ export interface EvalRecord {
   valLoss: number | null;
   testAcc: number;
   testLoss: number | null;
+  /**
+   * Figures the task derives from the validation and test mean loss, by name (a language model's
+   * bitsPerChar). Present only for tasks that define some.
+   */
+  valMetrics?: Record<string, number> | null;
+  testMetrics?: Record<string, number>;
   memory: MemoryRecord | null;
   /** What the rule's updates estimate (declared by the rule). */
   estimates: Estimate;
@@ -98,6 +105,11 @@ export interface SummaryRecord {
   steps: number;
   finalTestAcc: number;
   bestValAcc: number | null;
+  /** The task's figures at the final evaluation (see EvalRecord.testMetrics), when it defines some. */
+  finalTestMetrics?: Record<string, number>;
+  finalValMetrics?: Record<string, number> | null;
+  /** Text the final model generated from a fixed prompt, drawn from the trial's seeded 'sample' stream (language models). */
+  sample?: TextSample | null;
   peakBytes: number | null;
   ratioToInference: number | null;
   estimates: Estimate;

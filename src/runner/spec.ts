@@ -2,7 +2,7 @@
 // names the field and the accepted values), and expansion into trials.
 import { createHash } from 'node:crypto';
 import { SpecError } from '../errors.ts';
-import { DATASET_NAMES } from '../data/index.ts';
+import { DATASET_NAMES, DATA_OPTION_KEYS, checkDataOptions } from '../data/index.ts';
 import { OPTIMIZER_NAMES, optimizerFromSpec, type OptimizerSpec } from '../optim/index.ts';
 import { buildModel } from '../nn/model.ts';
 import type { ModelSpec } from '../nn/presets.ts';
@@ -43,6 +43,10 @@ export interface ExperimentSpec {
   references?: Reference[];
   /** Overrides applied by `--quick`. */
   quick?: Partial<Omit<ExperimentSpec, 'quick' | 'name' | 'rules'>>;
+  /** Start every trial from the parameter file at this path ({seed}, {rule} filled in) instead of a fresh draw. */
+  init?: string;
+  /** Write each trial's final parameters to this path ({seed}, {rule}, {trial} filled in), for a later `init`. */
+  saveParams?: string;
 }
 
 export function defineExperiment(spec: ExperimentSpec): ExperimentSpec {
@@ -55,8 +59,8 @@ export interface Trial {
   rule: AnyRule;
 }
 
-const SPEC_KEYS = ['name', 'description', 'data', 'model', 'optimizer', 'rules', 'seeds', 'epochs', 'batchSize', 'maxSteps', 'evalEvery', 'alignEvery', 'alignSamples', 'memory', 'references', 'quick'];
-const DATA_KEYS = ['name', 'train', 'test', 'validation', 'noise', 'classes', 'features', 'spread', 'hidden', 'outFeatures', 'shape', 'resize', 'pad', 'normalize', 'dir'];
+const SPEC_KEYS = ['name', 'description', 'data', 'model', 'optimizer', 'rules', 'seeds', 'epochs', 'batchSize', 'maxSteps', 'evalEvery', 'alignEvery', 'alignSamples', 'memory', 'references', 'quick', 'init', 'saveParams'];
+const DATA_KEYS = ['name', 'validation', ...DATA_OPTION_KEYS];
 const ENTRY_KEYS = ['rule', 'options', 'grid', 'optimizer'];
 const MAX_TRIALS = 100_000;
 
@@ -107,6 +111,7 @@ function validateData(v: unknown): DataConfig {
     const val = d.validation === 'test' ? 0 : needFinite('data.validation', d.validation);
     if (val < 0 || (val >= 1 && !Number.isInteger(val))) throw new SpecError(`data.validation: a fraction in [0, 1) or a whole count, got ${val}`);
   }
+  checkDataOptions(d);
   return d as unknown as DataConfig;
 }
 
@@ -190,6 +195,7 @@ export function validateSpec(raw: unknown, lookup: (id: string) => AnyRule): Val
   if (s.description !== undefined && typeof s.description !== 'string') throw new SpecError(`description: expected a string, got ${show(s.description)}`);
   if (s.references !== undefined) validateReferences(s.references);
   if (s.quick !== undefined) needRecord('quick', s.quick);
+  for (const k of ['init', 'saveParams'] as const) if (s[k] !== undefined && (typeof s[k] !== 'string' || !s[k])) throw new SpecError(`${k}: expected a file path, got ${show(s[k])}`);
   if (!Array.isArray(s.rules) || s.rules.length === 0) throw new SpecError(`rules: expected a non-empty array of rule ids or { rule, options, grid } entries, got ${show(s.rules)}`);
   let trials = 0;
   const rules = s.rules.map((entry, i): ValidatedRule => {
@@ -266,6 +272,7 @@ export function expandTrials(spec: ValidatedSpec, debug = false): Trial[] {
           data: spec.data, model: spec.model, optimizer: r.optimizer ?? spec.optimizer,
           batchSize: spec.batchSize, epochs: spec.epochs, maxSteps: spec.maxSteps ?? 0,
           evalEvery: spec.evalEvery ?? 0, alignEvery: spec.alignEvery ?? 0, alignSamples: spec.alignSamples ?? 64, memory: spec.memory ?? true, debug,
+          init: spec.init, saveParams: spec.saveParams,
         };
         trials.push({ id: trialId(config), config, rule: r.rule });
       }

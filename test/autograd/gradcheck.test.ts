@@ -81,6 +81,24 @@ const CASES: Record<string, Case[]> = {
     { inputs: [u([2, 2, 4, 6])], f: (x) => R.avgPool2d(x, { kernel: 2 }) },
     { inputs: [u([1, 2, 5, 5])], f: (x) => R.avgPool2d(x, { kernel: 3, stride: 2, padding: 1 }) },
   ],
+  // Row 1 is read three times: its cotangents must add up.
+  gather: [{ inputs: [u([4, 3])], f: (tbl) => R.gather(tbl, Int32Array.from([1, 3, 1, 0, 1, 2]), [2, 3]) }],
+  bmm: [
+    { inputs: [u([2, 3, 4]), u([2, 4, 5])], f: (a, b) => R.bmm(a, b) },
+    { inputs: [u([2, 3, 4]), u([2, 5, 4])], f: (a, b) => R.bmm(a, b, false, true) },
+    { inputs: [u([2, 4, 3]), u([2, 4, 5])], f: (a, b) => R.bmm(a, b, true, false) },
+    { inputs: [u([2, 4, 3]), u([2, 5, 4])], f: (a, b) => R.bmm(a, b, true, true) },
+  ],
+  causalMask: [{ inputs: [u([2, 4, 4])], f: (x) => R.softmax(R.causalMask(x)) }],
+  attention: [
+    { inputs: [u([2, 5, 6]), u([2, 5, 6]), u([2, 5, 6])], f: (q, k, v) => R.attention(q, k, v, 2) },
+    { inputs: [u([1, 4, 4]), u([1, 4, 4]), u([1, 4, 4])], f: (q, k, v) => R.attention(q, k, v, 1, false) },
+  ],
+  tokenCrossEntropy: [
+    { inputs: [u([2, 3, 5])], f: (x) => R.tokenCrossEntropy(x, Int32Array.from([4, 0, 2, 1, 1, 3])) },
+    // Skipped positions (IGNORE) get no gradient and do not count in the mean.
+    { inputs: [u([2, 3, 5])], f: (x) => R.tokenCrossEntropy(x, Int32Array.from([R.IGNORE, 0, 2, R.IGNORE, R.IGNORE, 3])) },
+  ],
 };
 
 describe('gradcheck of every primitive', () => {
@@ -106,6 +124,29 @@ describe('gradcheck of every primitive', () => {
     const res = gradcheck(wrong, [u([4], 0.5, 2)]);
     expect(res.ok).toBe(false);
     expect(vjpCheck(wrong, [u([4], 0.5, 2)]).ok).toBe(false);
+  });
+
+  it('the fused attention equals attention composed from primitives, values and gradients', () => {
+    const [q, k, v] = [u([2, 7, 8]), u([2, 7, 8]), u([2, 7, 8])];
+    const g = u([2, 7, 8]);
+    const run = (f: typeof R.attention) => R.withFloat64(() => {
+      const ins = [q, k, v].map((x) => R.fromArray(x.data, x.shape));
+      const { value, grads } = R.valueAndGrad((p: Tensor[]) => R.sum(R.mul(f(p[0], p[1], p[2], 4), R.fromArray(g.data, g.shape))))(ins);
+      return [value.item(), ...grads.flatMap((t) => Array.from(t.data))];
+    });
+    const fused = run(R.attention);
+    const composed = run(R.attentionComposed);
+    for (let i = 0; i < fused.length; i++) expect(Math.abs(fused[i] - composed[i]), `element ${i}`).toBeLessThan(1e-10);
+  });
+
+  it('causal attention never lets a query see a later key', () => {
+    const [q, k, v] = [u([1, 5, 4]), u([1, 5, 4]), u([1, 5, 4])];
+    const a = R.attention(q, k, v, 2).toArray();
+    const v2 = v.clone();
+    for (let c = 0; c < 4; c++) v2.data[4 * 4 + c] += 10; // change only the last position's value
+    const b = R.attention(q, k, v2, 2).toArray();
+    expect(a.slice(0, 16)).toEqual(b.slice(0, 16));
+    expect(a.slice(16)).not.toEqual(b.slice(16));
   });
 
   it('checks large inputs by a random direction', () => {
