@@ -8,7 +8,9 @@ import { Loader, split } from '../data/loader.ts';
 import { loadDataset, type DatasetName, type LoadDatasetOptions } from '../data/index.ts';
 import { targetWidth, type Dataset } from '../data/dataset.ts';
 import { AlignmentMeter, trueGradient } from '../metrics/alignment.ts';
-import type { EvalRecord, SummaryRecord, TrialRecord, TrialStatus } from './record-types.ts';
+import type { EvalRecord, Failure, SummaryRecord, TrialRecord, TrialStatus } from './record-types.ts';
+import { DivergenceWatch, divergence, type DivergenceSpec } from './divergence.ts';
+import { atStep } from './failure.ts';
 import { deadUnitShare, gradientNorms } from '../metrics/health.ts';
 import { Model, type ModelSpec } from '../nn/model.ts';
 import { optimizerFromSpec, type OptimizerSpec } from '../optim/index.ts';
@@ -48,6 +50,8 @@ export interface TrialConfig {
   memory: boolean;
   /** Anomaly mode: name the first op producing NaN/Inf. */
   debug: boolean;
+  /** When the trial counts as diverged (unset: the default bound). */
+  divergence?: DivergenceSpec;
 }
 
 export type { MemoryRecord, EvalRecord, SummaryRecord, TrialRecord, TrialStatus, AlignmentPoint } from './record-types.ts';
@@ -176,6 +180,8 @@ export function runTrial(config: TrialConfig, trialId: string, rule: AnyRule, em
   const layerCosines: number[] = [];
   let status: TrialStatus = 'done';
   let error: string | null = null;
+  let failure: Failure | null = null;
+  const watch = new DivergenceWatch(rule.id, config.divergence);
   let epoch = 0;
 
   const record = (ep: number): EvalRecord => withArena(() => {
@@ -242,7 +248,7 @@ export function runTrial(config: TrialConfig, trialId: string, rule: AnyRule, em
             }
           }
           stepMs += performance.now() - started;
-          if (!Number.isFinite(res.loss)) throw new NumericsError(`rule "${rule.id}": loss is ${res.loss} at step ${step} (epoch ${epoch})`);
+          watch.check(res.loss, step, epoch);
           losses.push(res.loss);
           for (const [k, v] of Object.entries(res.metrics)) (metricSums[k] ??= []).push(v);
           // With clipping configured: the share of steps in which it changed some update.
@@ -265,16 +271,17 @@ export function runTrial(config: TrialConfig, trialId: string, rule: AnyRule, em
     // Stopped by maxSteps part-way through an epoch: record where it stopped.
     if (step > 0 && last?.step !== step) record(Math.min(epoch, config.epochs - 1));
   } catch (e) {
-    if (!(e instanceof NumericsError)) throw e;
+    if (!(e instanceof NumericsError)) throw atStep(e, step, epoch);
     status = 'diverged';
     error = `${e.message} (step ${step}, epoch ${epoch})`;
+    failure = divergence(e, step, epoch);
   } finally {
     setAnomalyMode(false);
   }
   const wallMs = performance.now() - t0;
   const final = last;
   const summary: SummaryRecord = {
-    type: 'summary', trial: trialId, rule: rule.id, options, seed: config.seed, status, error,
+    type: 'summary', trial: trialId, rule: rule.id, options, seed: config.seed, status, error, failure,
     epochs: step / Math.max(1, loader.batches), steps: step,
     finalTestAcc: final?.testAcc ?? NaN, bestValAcc: bestVal,
     peakBytes: final?.memory?.peakBytes ?? null, ratioToInference: final?.memory?.ratioToInference ?? null,

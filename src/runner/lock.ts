@@ -1,0 +1,158 @@
+// One writer per results directory (per shard): a lock file naming its holder's PID, host and
+// start time. A second process stops at once naming the holder; a lock whose process is gone
+// (killed, crashed, a restarted container) is taken over.
+import { linkSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { dirname, join } from 'node:path';
+import { SpecError } from '../errors.ts';
+
+const PREFIX = '.rulebench.lock';
+
+export interface LockHolder {
+  pid: number;
+  host: string;
+  /** Kernel boot and process start time: tell a live holder from a reused PID. */
+  boot: string | null;
+  start: string | null;
+  since: string;
+  shard: string | null;
+  command: string;
+}
+
+export const isLockFile = (name: string) => name.startsWith(PREFIX);
+const lockName = (shard: { index: number; count: number } | undefined) => (shard ? `${PREFIX}.${shard.index}of${shard.count}` : PREFIX);
+
+function readOr(path: string): string | null {
+  try {
+    return readFileSync(path, 'utf8').trim();
+  } catch {
+    return null;
+  }
+}
+
+/** Field 22 of /proc/<pid>/stat: the process's start time in clock ticks since boot (Linux). */
+function startTime(pid: number): string | null {
+  const stat = readOr(`/proc/${pid}/stat`);
+  // The command name (field 2) may hold spaces: count fields after its closing parenthesis.
+  return stat ? (stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null) : null;
+}
+
+function me(shard: string | null): LockHolder {
+  return {
+    pid: process.pid, host: hostname(), boot: readOr('/proc/sys/kernel/random/boot_id'), start: startTime(process.pid),
+    since: new Date().toISOString(), shard, command: process.argv.slice(1).join(' '),
+  };
+}
+
+/** Whether the holder may still be running. Another host's holder cannot be checked: assume so. */
+function alive(h: LockHolder): boolean {
+  if (h.host !== hostname()) return true;
+  if (h.boot && h.boot !== readOr('/proc/sys/kernel/random/boot_id')) return false;
+  if (h.pid === process.pid) return false; // our own PID in an old lock: a previous life of this container
+  try {
+    process.kill(h.pid, 0);
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  return !(h.start && startTime(h.pid) && startTime(h.pid) !== h.start);
+}
+
+function parse(path: string): LockHolder | null {
+  const text = readOr(path);
+  if (text === null) return null;
+  try {
+    const h = JSON.parse(text) as LockHolder;
+    return typeof h.pid === 'number' && typeof h.host === 'string' ? h : null;
+  } catch {
+    return null; // damaged (e.g. on a full disk): nothing can be holding it
+  }
+}
+
+export class OutLock {
+  // process.exit (a second Ctrl-C) skips finally blocks; the exit event still runs.
+  private readonly onExit = () => this.release();
+
+  private constructor(private readonly path: string, readonly tookOver: LockHolder | null) {
+    process.on('exit', this.onExit);
+  }
+
+  /**
+   * Lock `out` for this process. An unsharded run excludes every other run; shard i/n excludes
+   * the unsharded run, the same shard, and shards of a different count (they would overlap).
+   */
+  static acquire(out: string, shard?: { index: number; count: number }): OutLock {
+    const name = lockName(shard);
+    const path = join(out, name);
+    const tookOver = create(path, me(shard ? `${shard.index}/${shard.count}` : null));
+    try {
+      for (const other of readdirSync(out).filter((f) => isLockFile(f) && f !== name && !f.includes('.tmp-') && !f.includes('.stale-'))) {
+        const m = /\.(\d+)of(\d+)$/.exec(other);
+        if (shard && m && Number(m[2]) === shard.count) continue; // a sibling shard: disjoint trials
+        const h = parse(join(out, other));
+        if (h && alive(h)) throw busy(out, h);
+      }
+    } catch (e) {
+      rmSync(path, { force: true });
+      throw e;
+    }
+    return new OutLock(path, tookOver);
+  }
+
+  release(): void {
+    process.off('exit', this.onExit);
+    // Only our own lock: one taken over after we were presumed dead is not ours to remove.
+    if (parse(this.path)?.pid === process.pid) rmSync(this.path, { force: true });
+  }
+}
+
+function busy(out: string, h: LockHolder): SpecError {
+  const remote = h.host !== hostname() ? ` on host ${h.host} (if it no longer runs there, delete the lock file ${PREFIX}* in ${out})` : '';
+  return new SpecError(
+    `--out ${out}: in use by process ${h.pid}${remote}, running since ${h.since}${h.shard ? ` as shard ${h.shard}` : ''}` +
+      ` (${h.command}); wait for it to finish, or use another --out`,
+  );
+}
+
+/** Create the lock file, taking over a dead holder's; returns the holder taken over, if any. */
+function create(path: string, holder: LockHolder): LockHolder | null {
+  const out = dirname(path);
+  // Written whole to a temp file and linked into place: a lock file is never seen half-written.
+  const tmp = `${path}.tmp-${process.pid}`;
+  writeFileSync(tmp, `${JSON.stringify(holder)}\n`);
+  let stale: LockHolder | null = null;
+  try {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      try {
+        linkSync(tmp, path);
+        return stale;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw Object.assign(e as Error, { path });
+      }
+      const h = parse(path);
+      if (h && alive(h)) throw busy(out, h);
+      // Move the stale lock aside under our own name, then check that what moved is what we
+      // judged stale: a racing process may have replaced it with its own live lock meanwhile.
+      const aside = `${path}.stale-${process.pid}`;
+      try {
+        renameSync(path, aside);
+      } catch {
+        continue; // another process moved it first
+      }
+      const moved = parse(aside);
+      if (moved && (!h || moved.pid !== h.pid || moved.since !== h.since) && alive(moved)) {
+        try {
+          linkSync(aside, path); // give it back
+        } catch {
+          // a third process locked meanwhile; it holds the directory now
+        }
+        rmSync(aside, { force: true });
+        throw busy(out, moved);
+      }
+      rmSync(aside, { force: true });
+      stale = h;
+    }
+    throw new SpecError(`${path}: could not take the lock (other processes keep creating it); try again`);
+  } finally {
+    rmSync(tmp, { force: true });
+  }
+}
