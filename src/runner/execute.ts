@@ -76,7 +76,15 @@ export async function loadExperiment(path: string, overrides: RunOverrides = {})
   }
   const exported = (mod.default ?? mod.spec) as ExperimentSpec | undefined;
   if (!exported || typeof exported !== 'object') throw new SpecError(`experiment ${path}: must export its spec as the default export (or as "spec")`);
-  const raw = await resolvePaths(exported, abs);
+  return resolveExperiment(exported, overrides, abs);
+}
+
+/**
+ * Resolve an experiment's spec (anything its file exported): paths against `specFile`, CLI
+ * overrides, validation, and its trials.
+ */
+export async function resolveExperiment(exported: ExperimentSpec, overrides: RunOverrides, specFile: string): Promise<LoadedExperiment> {
+  const raw = await resolvePaths(exported, specFile);
   // --subset scales a validation count by the training samples the spec asked for (or holds).
   const trainSize = (d: ExperimentSpec['data']) => {
     const { name, validation: _v, ...opts } = d;
@@ -86,7 +94,7 @@ export async function loadExperiment(path: string, overrides: RunOverrides = {})
   const spec = validateSpec(withOverrides, getRule);
   // Rule objects from the user's own files become known by id (for workers and reports).
   for (const r of spec.rules) registerRule(r.rule);
-  return { path: abs, raw, spec, trials: expandTrials(spec, overrides.debug ?? false) };
+  return { path: specFile, raw, spec, trials: expandTrials(spec, overrides.debug ?? false) };
 }
 
 /**

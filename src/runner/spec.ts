@@ -134,13 +134,20 @@ function validateModel(v: unknown): ModelSpec {
   const m = needRecord('model', v);
   noUnknownKeys('model', m, MODEL_KEYS);
   if (!Array.isArray(m.sizes) || m.sizes.length < 2) throw new SpecError(`model.sizes: expected an array of at least two layer widths, got ${show(m.sizes)}`);
-  m.sizes.forEach((s, i) => needInt(`model.sizes[${i}]`, s, 1, 100_000));
+  // An index loop, not forEach: forEach skips the holes of a sparse array like [4, , 3].
+  for (let i = 0; i < m.sizes.length; i++) needInt(`model.sizes[${i}]`, m.sizes[i], 1, 100_000);
   if (m.sizes.length > 1000) throw new SpecError(`model.sizes: at most 1000 layers, got ${m.sizes.length}`);
   if (m.activation !== undefined && typeof m.activation !== 'string') throw new SpecError(`model.activation: expected a string, got ${show(m.activation)}`);
   if (m.init !== undefined && typeof m.init !== 'string') throw new SpecError(`model.init: expected a string, got ${show(m.init)}`);
   for (const k of ['layerNorm', 'residual']) if (m[k] !== undefined && typeof m[k] !== 'boolean') throw new SpecError(`model.${k}: expected a boolean, got ${show(m[k])}`);
   if (m.dropout !== undefined) needFinite('model.dropout', m.dropout);
-  new Model(m as unknown as ModelSpec); // names the bad field (activation, init, dropout)
+  try {
+    new Model(m as unknown as ModelSpec);
+  } catch (e) {
+    // The model names most fields itself; anything it does not is still about the model.
+    const msg = (e as Error).message;
+    throw new SpecError(msg.startsWith('model') ? msg : `model${m.init !== undefined && /init/.test(msg) ? '.init' : ''}: ${msg}`);
+  }
   return m as unknown as ModelSpec;
 }
 
@@ -213,7 +220,7 @@ export function validateSpec(raw: unknown, lookup: (id: string) => AnyRule): Val
   const model = validateModel(s.model);
   const optimizer = validateOptimizer('optimizer', s.optimizer);
   if (!Array.isArray(s.seeds) || s.seeds.length === 0) throw new SpecError(`seeds: expected a non-empty array of integers, got ${show(s.seeds)}`);
-  s.seeds.forEach((x, i) => needInt(`seeds[${i}]`, x, 0, 2 ** 31));
+  for (let i = 0; i < s.seeds.length; i++) needInt(`seeds[${i}]`, s.seeds[i], 0, 2 ** 31);
   if (new Set(s.seeds).size !== s.seeds.length) throw new SpecError(`seeds: duplicates in ${show(s.seeds)}`);
   needInt('epochs', s.epochs, 1, 100_000);
   needInt('batchSize', s.batchSize, 1, 1_000_000);
@@ -242,7 +249,7 @@ export function validateSpec(raw: unknown, lookup: (id: string) => AnyRule): Val
     const gridRaw = e.grid === undefined ? {} : needRecord(`${field}.grid`, e.grid);
     const grid = Object.entries(gridRaw).map(([k, vs]): [string, OptionValue[]] => {
       if (!Array.isArray(vs) || vs.length === 0) throw new SpecError(`${field}.grid.${k}: expected a non-empty array of values, got ${show(vs)}`);
-      vs.forEach((v) => checkOption(`${field}.grid`, rule, k, v));
+      for (let j = 0; j < vs.length; j++) checkOption(`${field}.grid`, rule, k, vs[j]);
       return [k, vs as OptionValue[]];
     });
     trials += grid.reduce((n, [, vs]) => n * vs.length, 1) * (s.seeds as number[]).length;
