@@ -7,14 +7,13 @@ import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { DataError, NumericsError, ShapeError, SpecError } from './errors.ts';
-import { DATASET_NAMES } from './data/index.ts';
-import { listRules } from './rules/registry.ts';
-import { loadBuiltins } from './runner/execute.ts';
+// Only light modules up front: a refusal (bad flag, busy --out) must not wait for the whole
+// library to load; the runner, rules and report are imported when a command needs them.
 import { describeError, isSystemError, oneLine } from './runner/failure.ts';
 import { requestStop, stopRequested } from './runner/interrupt.ts';
-import { runExperiment } from './runner/run.ts';
-import { parseShard } from './runner/spec.ts';
-import type { SummaryRecord } from './runner/trial.ts';
+import { OutLock } from './runner/lock.ts';
+import { parseShard } from './runner/shard.ts';
+import type { SummaryRecord } from './runner/record-types.ts';
 
 const RUN_USAGE = `usage: rulebench run <experiment.ts> [flags]
   --rules a,b       run only these rules of the experiment
@@ -82,6 +81,9 @@ function parseRunArgs(args: string[]) {
     }
     if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
       const name = flag.replace(/^-+/, '').split('=')[0];
+      // "--subset -5": parseArgs takes -5 for a flag; it is a bad value.
+      const next = args[args.indexOf(flag) + 1];
+      if (next !== undefined && /^-\d/.test(next)) throw new UsageError(`${flag}: expected ${name === 'shard' ? 'i/n' : 'a positive integer'}, got "${next}"`);
       const takes = (RUN_FLAGS as Record<string, { type: string }>)[name]?.type === 'string';
       throw new UsageError(takes ? `run: ${flag} needs a value (e.g. ${flag} ${name === 'shard' ? '0/2' : name === 'out' ? 'results/x' : '3'})` : `run: ${flag} takes no value`);
     }
@@ -193,11 +195,18 @@ async function run(args: string[], io: Io, argv: string[]): Promise<number> {
   const stopListening = stopOnSignals(io, resume);
   try {
     // Trials train on worker threads, so this thread sees a Ctrl-C at once.
-    const res = await runExperiment(positionals[0], { ...opts, inline: false, log: io.stderr }).catch((e: unknown) => {
+    // Another process holding --out: say so now, not after loading the experiment.
+    if (opts.out !== undefined) OutLock.check(opts.out, opts.shard);
+    const { runExperiment } = await import('./runner/run.ts');
+    let res;
+    try {
+      res = await runExperiment(positionals[0], { ...opts, inline: false, log: io.stderr });
+    } catch (e) {
+      if (!isSystemError(e)) throw e;
       // A full disk or a read-only directory mid-run: what is finished stays finished.
-      if (isSystemError(e)) throw new SpecError(`${describeError(e)}; finished trials are kept; then rerun with: ${resume}`);
-      throw e;
-    });
+      io.stderr(`rulebench: cannot write ${describeError(e)}; finished trials are kept; once fixed, rerun with: ${resume}\n`);
+      return 1;
+    }
     const { line, failed, diverged } = summarize(res.summaries);
     if (res.interrupted) {
       io.stdout(`\ninterrupted: ${res.summaries.length} trial(s) finished in this run (${line}), kept in ${res.out}/records; the unfinished ones rerun with:\n  ${resume}\n`);
@@ -212,7 +221,7 @@ async function run(args: string[], io: Io, argv: string[]): Promise<number> {
         io.stdout(`report: ${await report(res.out)}\n`);
       } catch (e) {
         if (!isSystemError(e)) throw e;
-        io.stderr(`rulebench: report not written: ${describeError(e)}; the records are complete: write it later with ${resumeCommand(['report', res.out]).replace(/ --resume$/, '')}\n`);
+        io.stderr(`rulebench: report not written to ${res.out}: ${describeError(e)}; the records are complete: write it later with ${resumeCommand(['report', res.out]).replace(/ --resume$/, '')}\n`);
         code = 1;
       }
     }
@@ -247,12 +256,21 @@ async function reportCommand(args: string[], io: Io): Promise<number> {
   if (!entries.includes('records') && !entries.includes('experiment.json') && !entries.some((f) => f.endsWith('.jsonl'))) {
     throw new SpecError(`report: ${dir} holds no records (no records/ or experiment.json); give the --out directory of a run`);
   }
-  io.stdout(`report: ${await report(dir)}\n`);
+  try {
+    io.stdout(`report: ${await report(dir)}\n`);
+  } catch (e) {
+    if (!isSystemError(e)) throw e;
+    io.stderr(`rulebench: report not written to ${dir}: ${describeError(e)}\n`);
+    return 1;
+  }
   return 0;
 }
 
 async function list(args: string[], io: Io): Promise<number> {
   if (args.length) throw new UsageError(`list: takes no arguments, got ${args.join(' ')}`);
+  const [{ loadBuiltins }, { listRules }, { DATASET_NAMES }] = await Promise.all([
+    import('./runner/execute.ts'), import('./rules/registry.ts'), import('./data/index.ts'),
+  ]);
   await loadBuiltins();
   const lines = ['rules:'];
   for (const r of listRules()) {

@@ -24,6 +24,7 @@ const SYSTEM_HINTS: Record<string, string> = {
   EPERM: 'operation not permitted; choose another --out or fix the permissions',
   ENOTDIR: 'a path component is a file, not a directory; choose another --out',
   EISDIR: 'a directory is in the way of a file; remove it or choose another --out',
+  EEXIST: 'a file is in the way of a directory; remove it or choose another --out',
   EIO: 'input/output error on the device',
   EMFILE: 'too many open files',
 };
@@ -41,7 +42,9 @@ const isMemoryError = (e: unknown) =>
 export function describeError(e: unknown): string {
   if (isSystemError(e)) {
     const where = e.path ? `${e.path}: ` : '';
-    return `${where}${SYSTEM_HINTS[e.code] ?? oneLine(e.message)} (${e.code}${e.syscall ? `, ${e.syscall}` : ''})`;
+    // Node's message repeats code, syscall and path ("ENOENT: no such file or directory, mkdir '…'"): keep its middle.
+    const plain = /^[A-Z]+: ([^,]+)/.exec(e.message)?.[1] ?? oneLine(e.message);
+    return `${where}${SYSTEM_HINTS[e.code] ?? plain} (${e.code}${e.syscall ? `, ${e.syscall}` : ''})`;
   }
   if (isMemoryError(e)) return `out of memory: ${oneLine((e as Error).message)}`;
   if (e instanceof Error) return `${e.name}: ${oneLine(e.message)}`;

@@ -5,6 +5,7 @@ import { linkSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync 
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { SpecError } from '../errors.ts';
+import type { Shard } from './shard.ts';
 
 const PREFIX = '.rulebench.lock';
 
@@ -20,7 +21,7 @@ export interface LockHolder {
 }
 
 export const isLockFile = (name: string) => name.startsWith(PREFIX);
-const lockName = (shard: { index: number; count: number } | undefined) => (shard ? `${PREFIX}.${shard.index}of${shard.count}` : PREFIX);
+const lockName = (shard: Shard | undefined) => (shard ? `${PREFIX}.${shard.index}of${shard.count}` : PREFIX);
 
 function readOr(path: string): string | null {
   try {
@@ -80,17 +81,13 @@ export class OutLock {
    * Lock `out` for this process. An unsharded run excludes every other run; shard i/n excludes
    * the unsharded run, the same shard, and shards of a different count (they would overlap).
    */
-  static acquire(out: string, shard?: { index: number; count: number }): OutLock {
+  static acquire(out: string, shard?: Shard): OutLock {
     const name = lockName(shard);
     const path = join(out, name);
     const tookOver = create(path, me(shard ? `${shard.index}/${shard.count}` : null));
     try {
-      for (const other of readdirSync(out).filter((f) => isLockFile(f) && f !== name && !f.includes('.tmp-') && !f.includes('.stale-'))) {
-        const m = /\.(\d+)of(\d+)$/.exec(other);
-        if (shard && m && Number(m[2]) === shard.count) continue; // a sibling shard: disjoint trials
-        const h = parse(join(out, other));
-        if (h && alive(h)) throw busy(out, h);
-      }
+      const h = liveConflict(out, shard, name);
+      if (h) throw busy(out, h);
     } catch (e) {
       rmSync(path, { force: true });
       throw e;
@@ -98,11 +95,35 @@ export class OutLock {
     return new OutLock(path, tookOver);
   }
 
+  /** Stop early, before a run spends time loading anything, when `out` is held by a live process. */
+  static check(out: string, shard?: Shard): void {
+    const h = liveConflict(out, shard, null);
+    if (h) throw busy(out, h);
+  }
+
   release(): void {
     process.off('exit', this.onExit);
     // Only our own lock: one taken over after we were presumed dead is not ours to remove.
     if (parse(this.path)?.pid === process.pid) rmSync(this.path, { force: true });
   }
+}
+
+/** A live holder of a lock that excludes `shard` (leaving out our own lock file `mine`). */
+function liveConflict(out: string, shard: Shard | undefined, mine: string | null): LockHolder | null {
+  let names: string[];
+  try {
+    names = readdirSync(out);
+  } catch {
+    return null; // no directory yet: nobody holds it
+  }
+  for (const other of names.filter((f) => isLockFile(f) && f !== mine && !f.includes('.tmp-') && !f.includes('.stale-'))) {
+    const m = /\.(\d+)of(\d+)$/.exec(other);
+    // A sibling shard of the same count runs disjoint trials.
+    if (shard && m && Number(m[2]) === shard.count && Number(m[1]) !== shard.index) continue;
+    const h = parse(join(out, other));
+    if (h && alive(h)) return h;
+  }
+  return null;
 }
 
 function busy(out: string, h: LockHolder): SpecError {

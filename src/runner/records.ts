@@ -6,7 +6,7 @@ import {
   closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, renameSync,
   rmSync, writeFileSync, writeSync,
 } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { SpecError } from '../errors.ts';
 import { describeError } from './failure.ts';
 import type { TrialRecord, TrialStatus } from './record-types.ts';
@@ -17,15 +17,30 @@ const partialPath = (out: string, id: string) => join(recordsDir(out), `${id}.pa
 /** Where --fresh moves a directory's earlier contents (the report reads neither it nor its files). */
 export const SUPERSEDED = 'superseded';
 
+/**
+ * mkdir -p, one level at a time: the recursive form reports ENOENT for a read-only parent, where
+ * creating the level itself tells the real cause (EROFS, EACCES, ENOTDIR, ...).
+ */
+export function makeDir(path: string): void {
+  if (existsSync(path)) return;
+  const parent = dirname(path);
+  if (parent !== path) makeDir(parent);
+  try {
+    mkdirSync(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || !existsSync(path)) throw e;
+  }
+}
+
 /** Create the output folders and prove records/ is writable, before any trial starts. */
 export function prepareOutput(out: string): void {
   try {
-    mkdirSync(recordsDir(out), { recursive: true });
+    makeDir(recordsDir(out));
     const probe = join(recordsDir(out), `.write-probe-${process.pid}`);
     writeFileSync(probe, 'ok');
     rmSync(probe);
   } catch (e) {
-    throw new SpecError(`--out ${out}: the results directory is not writable (${describeError(e)}); choose another with --out`);
+    throw new SpecError(`--out ${out}: the results directory is not writable: ${describeError(e)}`);
   }
 }
 

@@ -3,7 +3,6 @@
 // rerun), take this shard's slice, and run the rest in-process or on worker threads.
 import { execFileSync } from 'node:child_process';
 import { cpus } from 'node:os';
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { SpecError } from '../errors.ts';
 import { useBackendFromEnv, type BackendName } from '../kernels/select.ts';
@@ -15,14 +14,15 @@ import { buildManifest, claimDirectory } from './manifest.ts';
 import { runPool } from './pool.ts';
 import { preflight } from './preflight.ts';
 import { Progress } from './progress.ts';
-import { clearPartials, prepareOutput, scanRecords, setAside } from './records.ts';
-import { shard, type RunOverrides } from './spec.ts';
+import { clearPartials, makeDir, prepareOutput, scanRecords, setAside } from './records.ts';
+import { shard, type Shard } from './shard.ts';
+import type { RunOverrides } from './spec.ts';
 import type { SummaryRecord } from './trial.ts';
 
 export interface RunOptions extends RunOverrides {
   out?: string;
   workers?: number;
-  shard?: { index: number; count: number };
+  shard?: Shard;
   resume?: boolean;
   /** Start the results directory afresh: its earlier contents move to `superseded/<time>/`. */
   fresh?: boolean;
@@ -84,9 +84,9 @@ export async function runExperiment(experimentPath: string, opts: RunOptions = {
   preflight(spec, { backend, workers: inline ? 1 : workers, trials: mine.length, keepData: inline });
 
   try {
-    mkdirSync(out, { recursive: true });
+    makeDir(out);
   } catch (e) {
-    throw new SpecError(`--out ${out}: cannot create the results directory (${describeError(e)}); choose another with --out`);
+    throw new SpecError(`--out ${out}: cannot create the results directory: ${describeError(e)}`);
   }
   const lock = OutLock.acquire(out, opts.shard);
   try {
