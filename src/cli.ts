@@ -138,11 +138,13 @@ export function resumeCommand(argv: string[], env: NodeJS.ProcessEnv = process.e
  * twice (the terminal signals the whole process group and the wrapper forwards it again), so a
  * repeat within a second is the same press; a later one exits at once.
  */
-function stopOnSignals(io: Io, resume: string): () => void {
+function stopOnSignals(io: Io, resume: string): { exitCode: () => number; stop: () => void } {
   let first = 0;
+  let by: NodeJS.Signals = 'SIGINT';
   const handler = (signal: NodeJS.Signals) => {
     if (!stopRequested()) {
       first = Date.now();
+      by = signal;
       requestStop();
       io.stderr(`\n${signal === 'SIGINT' ? 'Ctrl-C: ' : `${signal}: `}stopping after the current step (Ctrl-C again to exit at once)…\n`);
       return;
@@ -153,9 +155,12 @@ function stopOnSignals(io: Io, resume: string): () => void {
   };
   process.on('SIGINT', handler);
   process.on('SIGTERM', handler);
-  return () => {
-    process.off('SIGINT', handler);
-    process.off('SIGTERM', handler);
+  return {
+    exitCode: () => (by === 'SIGTERM' ? 143 : 130),
+    stop: () => {
+      process.off('SIGINT', handler);
+      process.off('SIGTERM', handler);
+    },
   };
 }
 
@@ -192,7 +197,7 @@ async function run(args: string[], io: Io, argv: string[]): Promise<number> {
     debug: values.debug,
   };
   const resume = resumeCommand(argv.filter((a) => a !== '--fresh'));
-  const stopListening = stopOnSignals(io, resume);
+  const signals = stopOnSignals(io, resume);
   try {
     // Trials train on worker threads, so this thread sees a Ctrl-C at once.
     // Another process holding --out: say so now, not after loading the experiment.
@@ -210,7 +215,7 @@ async function run(args: string[], io: Io, argv: string[]): Promise<number> {
     const { line, failed, diverged } = summarize(res.summaries);
     if (res.interrupted) {
       io.stdout(`\ninterrupted: ${res.summaries.length} trial(s) finished in this run (${line}), kept in ${res.out}/records; the unfinished ones rerun with:\n  ${resume}\n`);
-      return 130;
+      return signals.exitCode();
     }
     io.stdout(`\n${res.ran} trial(s) run: ${line}; ${res.skipped} already finished (backend: ${res.backend}); records in ${res.out}/records\n`);
     for (const s of [...failed, ...diverged]) io.stdout(`  ${s.status}: ${s.rule} ${JSON.stringify(s.options)} seed ${s.seed}: ${s.error}\n`);
@@ -231,7 +236,7 @@ async function run(args: string[], io: Io, argv: string[]): Promise<number> {
     }
     return code;
   } finally {
-    stopListening();
+    signals.stop();
   }
 }
 
