@@ -27,11 +27,11 @@ interface Exit {
   ms: number;
 }
 
-/** Run the CLI in its own process; `onStart` gets the child to signal or kill. */
+/** Run the CLI as a job in its own process group (tsx and its node child); `onStart` gets the group's id. */
 function cli(args: string[], opts: { cwd?: string; onStart?: (pid: number) => void } = {}): Promise<Exit> {
   const t0 = performance.now();
   return new Promise((done) => {
-    const p = spawn(TSX, [CLI, ...args], { cwd: opts.cwd ?? work, stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn(TSX, [CLI, ...args], { cwd: opts.cwd ?? work, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     let stdout = '';
     let stderr = '';
     p.stdout.on('data', (d) => (stdout += d));
@@ -301,6 +301,20 @@ async function reference(): Promise<{ out: string; rec: ReturnType<typeof finish
   return { out, rec, bytes };
 }
 
+/** Whether any process of the group is still running (not a zombie). */
+function groupAlive(group: number): boolean {
+  try {
+    process.kill(-group, 0);
+  } catch {
+    return false;
+  }
+  const ps = spawnSync('ps', ['-eo', 'pgid=,stat='], { encoding: 'utf8' });
+  return ps.stdout.split('\n').some((line) => {
+    const [g, st] = line.trim().split(/\s+/);
+    return Number(g) === group && !st.startsWith('Z');
+  });
+}
+
 async function kills(ref: Awaited<ReturnType<typeof reference>>): Promise<void> {
   const t = tally('kill -9, then --resume');
   for (let k = 0; k < 5; k++) {
@@ -310,21 +324,31 @@ async function kills(ref: Awaited<ReturnType<typeof reference>>): Promise<void> 
     const after = r.int(ref.rec.files.size - 1);
     const delay = r.int(1500);
     let killedAt = '';
+    let pid = 0;
     const e = await cli(['run', SLOW, '--out', out, '--workers', '2', '--no-report'], {
-      onStart: (pid) => {
+      onStart: (group) => {
+        pid = group;
         const poll = setInterval(() => {
           const dir = join(out, 'records');
           const started = existsSync(dir) && readdirSync(dir).some((f) => f.endsWith('.jsonl'));
           if (started && finished(out).files.size >= after) {
             clearInterval(poll);
             setTimeout(() => {
-              killedAt = `${finished(out).files.size} finished`;
-              process.kill(pid, 'SIGKILL');
+              killedAt = `${finished(out).files.size} of ${ref.rec.files.size} finished`;
+              // The whole job: killing only tsx's wrapper leaves the node process writing (and,
+              // rightly, holding the lock).
+              try {
+                process.kill(-group, 'SIGKILL');
+              } catch {
+                killedAt = 'after it had ended';
+              }
             }, delay);
           }
         }, 20);
       },
     });
+    // As a user would: rerun once the killed job is gone (its node process can take a moment to die).
+    for (let i = 0; i < 200 && groupAlive(pid); i++) await new Promise((w) => setTimeout(w, 50));
     const before = finished(out);
     const resumed = await cli(['run', SLOW, '--out', out, '--workers', '2', '--no-report', '--resume']);
     t.cases++;

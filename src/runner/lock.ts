@@ -31,12 +31,15 @@ function readOr(path: string): string | null {
   }
 }
 
-/** Field 22 of /proc/<pid>/stat: the process's start time in clock ticks since boot (Linux). */
-function startTime(pid: number): string | null {
-  const stat = readOr(`/proc/${pid}/stat`);
-  // The command name (field 2) may hold spaces: count fields after its closing parenthesis.
-  return stat ? (stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null) : null;
+/** Fields 3 onwards of /proc/<pid>/stat (Linux), or null. */
+function stat(pid: number): string[] | null {
+  const text = readOr(`/proc/${pid}/stat`);
+  // The command name (field 2) may hold spaces: split after its closing parenthesis.
+  return text ? text.slice(text.lastIndexOf(')') + 2).split(' ') : null;
 }
+
+/** Field 22: the process's start time in clock ticks since boot. */
+const startTime = (pid: number): string | null => stat(pid)?.[19] ?? null;
 
 function me(shard: string | null): LockHolder {
   return {
@@ -55,7 +58,10 @@ function alive(h: LockHolder): boolean {
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
-  return !(h.start && startTime(h.pid) && startTime(h.pid) !== h.start);
+  const now = stat(h.pid);
+  // A killed process lingers as a zombie until reaped (forever, under an init that never reaps).
+  if (now && (now[0] === 'Z' || now[0] === 'X')) return false;
+  return !(h.start && now && now[19] !== h.start);
 }
 
 function parse(path: string): LockHolder | null {
