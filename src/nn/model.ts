@@ -49,9 +49,10 @@ function expand(spec: ModelSpec, data: ModelData | null): { layers: LayersSpec['
     for (const k of Object.keys(spec)) if (!MLP_KEYS.includes(k)) throw new SpecError(`model.${k}: unknown key for the { sizes } shorthand; accepted: ${MLP_KEYS.join(', ')}`);
     const { sizes } = spec;
     if (!Array.isArray(sizes) || sizes.length < 2) throw new SpecError(`model.sizes: expected at least two layer widths (input … output), got ${show(sizes)}`);
-    sizes.forEach((s, i) => {
-      if (!Number.isInteger(s) || s < 1 || s > 1e6) throw new SpecError(`model.sizes[${i}]: expected a positive integer, got ${show(s)}`);
-    });
+    // An index loop: forEach would skip the holes of a sparse array like [4, , 3].
+    for (let i = 0; i < sizes.length; i++) {
+      if (!Number.isInteger(sizes[i]) || sizes[i] < 1 || sizes[i] > 1e6) throw new SpecError(`model.sizes[${i}]: expected a positive integer, got ${show(sizes[i])}`);
+    }
     if (input && sizes[0] !== sizeOf(input)) {
       throw new SpecError(`model.sizes[0]: ${sizes[0]} inputs, but the data has ${sizeOf(input)} features per sample ([${data!.sampleShape.join(', ')}])`);
     }
@@ -106,6 +107,9 @@ export function buildModel(spec: ModelSpec, data: ModelData | null = null): Mode
   const out = root.outShape;
   const outputs = data?.outputs ?? ('sizes' in spec ? spec.sizes[spec.sizes.length - 1] : null);
   const want = data?.outputShape ?? (outputs === null ? null : [outputs]);
+  if (want !== null && 'sizes' in spec && want.length === 1 && out[0] !== want[0]) {
+    throw new SpecError(`model.sizes[${spec.sizes.length - 1}]: ${out[0]} outputs, but the task needs ${want[0]} per sample (one score per class or target)`);
+  }
   if (want !== null && (out.length !== want.length || out.some((d, i) => d !== want[i]))) {
     const what = want.length > 1 ? 'one score per class at every position' : 'one score per class or target';
     throw new SpecError(`model: the last layer outputs [${out.join(', ')}] per sample, but the task needs [${want.join(', ')}] (${what})`);

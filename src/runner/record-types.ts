@@ -93,6 +93,21 @@ export interface EvalRecord {
 
 export type TrialStatus = 'done' | 'diverged' | 'failed';
 
+/**
+ * Why a trial did not finish as 'done'. Diverged: 'non-finite' (NaN/Inf loss or update) or
+ * 'loss-bound' (past the spec's divergence bound). Failed: 'data' (unreadable or corrupt data),
+ * 'spec' (a setting only the trial could check), 'rule' (the rule threw or returned a bad
+ * update), 'memory' (an allocation failed), 'internal' (anything else: a bug to report).
+ */
+export type FailureKind = 'non-finite' | 'loss-bound' | 'data' | 'spec' | 'rule' | 'memory' | 'internal';
+
+export interface Failure {
+  kind: FailureKind;
+  /** Step and epoch at which it happened; null before training started (e.g. loading data). */
+  step: number | null;
+  epoch: number | null;
+}
+
 export interface SummaryRecord {
   type: 'summary';
   trial: string;
@@ -100,7 +115,10 @@ export interface SummaryRecord {
   options: RuleOptions;
   seed: number;
   status: TrialStatus;
+  /** One line saying what went wrong (e.g. "DataError: …"); null when done. */
   error: string | null;
+  /** Null when done; absent in records written before it existed (read status and error then). */
+  failure?: Failure | null;
   epochs: number;
   steps: number;
   finalTestAcc: number;

@@ -8,7 +8,9 @@ import { Loader, split } from '../data/loader.ts';
 import { loadDataset, type DatasetName, type LoadDatasetOptions } from '../data/index.ts';
 import { targetWidth, type Dataset } from '../data/dataset.ts';
 import { AlignmentMeter } from '../metrics/alignment.ts';
-import type { EvalRecord, SummaryRecord, TrialRecord, TrialStatus } from './record-types.ts';
+import type { EvalRecord, Failure, SummaryRecord, TrialRecord, TrialStatus } from './record-types.ts';
+import { DivergenceWatch, divergence, type DivergenceSpec } from './divergence.ts';
+import { atStep } from './failure.ts';
 import { deadUnitShare, gradientNorms } from '../metrics/health.ts';
 import { buildModel, type Model } from '../nn/model.ts';
 import { BatchStats, withSignalProbe, type ForwardOptions } from '../nn/module.ts';
@@ -59,16 +61,23 @@ export interface TrialConfig extends ParamFiles {
   memory: boolean;
   /** Anomaly mode: name the first op producing NaN/Inf. */
   debug: boolean;
+  /** When the trial counts as diverged (unset: the default bound). */
+  divergence?: DivergenceSpec;
 }
 
 export type { MemoryRecord, EvalRecord, SummaryRecord, TrialRecord, TrialStatus, AlignmentPoint } from './record-types.ts';
 
-interface Prepared {
+export interface Prepared {
   model: Model;
   task: Task;
   train: Dataset;
   validation: Dataset | null;
   test: Dataset;
+}
+
+/** The data, task and model of a trial (its seed's data stream), as the trial will build them. */
+export function prepareTrial(config: TrialConfig): Prepared {
+  return prepare(config, seeded(config.seed).child('data'));
 }
 
 function prepare(config: TrialConfig, data: Rng): Prepared {
@@ -195,6 +204,8 @@ export function runTrial(config: TrialConfig, trialId: string, rule: AnyRule, em
   let alignmentReference: SummaryRecord['alignmentReference'] = null;
   let status: TrialStatus = 'done';
   let error: string | null = null;
+  let failure: Failure | null = null;
+  const watch = new DivergenceWatch(rule.id, config.divergence);
   let epoch = 0;
 
   const record = (ep: number): EvalRecord => withArena(() => {
@@ -269,7 +280,7 @@ export function runTrial(config: TrialConfig, trialId: string, rule: AnyRule, em
             }
           }
           stepMs += performance.now() - started;
-          if (!Number.isFinite(res.loss)) throw new NumericsError(`rule "${rule.id}": loss is ${res.loss} at step ${step} (epoch ${epoch})`);
+          watch.check(res.loss, step, epoch);
           losses.push(res.loss);
           for (const [k, v] of Object.entries(res.metrics)) (metricSums[k] ??= []).push(v);
           // With clipping configured: the share of steps in which it changed some update.
@@ -294,9 +305,10 @@ export function runTrial(config: TrialConfig, trialId: string, rule: AnyRule, em
     // Stopped by maxSteps part-way through an epoch: record where it stopped.
     if (step > 0 && last?.step !== step) record(Math.min(epoch, config.epochs - 1));
   } catch (e) {
-    if (!(e instanceof NumericsError)) throw e;
+    if (!(e instanceof NumericsError)) throw atStep(e, step, epoch);
     status = 'diverged';
     error = `${e.message} (step ${step}, epoch ${epoch})`;
+    failure = divergence(e, step, epoch);
   } finally {
     setAnomalyMode(false);
   }
@@ -305,7 +317,7 @@ export function runTrial(config: TrialConfig, trialId: string, rule: AnyRule, em
   const ending = status === 'done' ? withArena(() => finishTrial(config, { seed: config.seed, rule: rule.id, trial: trialId }, task, model, params, buffers, infer, prep.train, root.child('sample'))) : {};
   const final = last;
   const summary: SummaryRecord = {
-    type: 'summary', trial: trialId, rule: rule.id, options, seed: config.seed, status, error,
+    type: 'summary', trial: trialId, rule: rule.id, options, seed: config.seed, status, error, failure,
     epochs: step / Math.max(1, loader.batches), steps: step,
     finalTestAcc: final?.testAcc ?? NaN, bestValAcc: bestVal,
     ...summaryMetricFields(final), ...ending,

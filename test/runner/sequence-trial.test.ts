@@ -66,7 +66,7 @@ describe('a character-level LM trial', () => {
     });
     expect(() => validateSpec(spec({ name: 'text', context: 16, validation: 0.1 }), getRule)).toThrow(/data.split/);
     expect(() => validateSpec(spec({ name: 'text' }), getRule)).toThrow(/data.context/);
-    expect(() => validateSpec(spec({ name: 'mnist', context: 16 }), getRule)).toThrow(/only the text dataset/);
+    expect(() => validateSpec(spec({ name: 'mnist', context: 16 }), getRule)).toThrow(/data\.context: does not apply to dataset "mnist"/);
     expect(() => validateSpec(spec({ name: 'text', context: 16, sections: 'chapter_1' }), getRule)).not.toThrow();
   });
 });
