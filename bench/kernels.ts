@@ -7,16 +7,18 @@ import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Backend, Buf } from '../src/kernels/backend.ts';
-import { referenceFused, type FusedKernels } from '../src/kernels/fused.ts';
+import { adam } from '../src/optim/index.ts';
+import { setBackend } from '../src/kernels/index.ts';
+import { fromArray } from '../src/tensor/tensor.ts';
 import { referenceBackend } from '../src/kernels/reference.ts';
 import { loadWasmBackend } from '../src/kernels/wasm/index.ts';
 import { rng } from '../src/random.ts';
 
 const quick = process.argv.includes('--quick');
 const wasm = loadWasmBackend();
-const backends: [string, Backend, FusedKernels][] = [
-  ['wasm', wasm, wasm],
-  ['reference', referenceBackend, referenceFused],
+const backends: [string, Backend][] = [
+  ['wasm', wasm],
+  ['reference', referenceBackend],
 ];
 const r = rng('bench-kernels');
 
@@ -85,7 +87,7 @@ interface KernelRow { kernel: string; wasmUs: number; referenceUs: number; speed
 function benchElementwise(): KernelRow[] {
   const [B, H] = [128, 256];
   const rows: KernelRow[] = [];
-  const specs: [string, (be: Backend, f: FusedKernels) => () => void][] = [
+  const specs: [string, (be: Backend) => () => void][] = [
     ['bias add [128,256]+[256]', (be) => { const a = randomBuf(be, B * H), b = randomBuf(be, H), o = be.alloc(B * H); return () => be.binary('add', a, [B, H], b, [H], o, [B, H]); }],
     ['relu [128,256]', (be) => { const a = randomBuf(be, B * H), o = be.alloc(B * H); return () => be.unary('relu', a, o); }],
     ['step mask [128,256]', (be) => { const a = randomBuf(be, B * H), o = be.alloc(B * H); return () => be.unary('step', a, o); }],
@@ -95,13 +97,18 @@ function benchElementwise(): KernelRow[] {
     ['log-softmax [128,10]', (be) => { const a = randomBuf(be, B * 10), o = be.alloc(B * 10); return () => be.softmax(a, o, B, 10, true); }],
     ['axpby 784x256', (be) => { const a = randomBuf(be, 784 * H), b = randomBuf(be, 784 * H); return () => be.axpby(a, 1, b, -0.01, a); }],
     ['transpose [128,784]', (be) => { const a = randomBuf(be, B * 784), o = be.alloc(B * 784); return () => be.transpose(a, [B, 784], [1, 0], o); }],
-    ['fused linear+relu 128x256x784', (be, f) => { const x = randomBuf(be, B * 784), w = randomBuf(be, 784 * H), b = randomBuf(be, H), o = be.alloc(B * H); return () => f.linearForward(x, w, b, o, B, H, 784, 'relu', false); }],
-    ['fused softmax-xent [128,10]', (be, f) => { const a = randomBuf(be, B * 10), o = be.alloc(B * 10), y = new Int32Array(B).map(() => r.int(10)); return () => { f.softmaxCrossEntropy(a, y, B, 10, o); }; }],
-    ['fused adam 784x256', (be, f) => { const p = randomBuf(be, 784 * H), g = randomBuf(be, 784 * H), m = be.alloc(784 * H), v = be.alloc(784 * H); let t = 0; return () => f.adamUpdate(p, g, m, v, 1e-3, 0.9, 0.999, 1e-8, ++t); }],
+    ['adam update 784x256 (optimizer kernel)', (be) => {
+      setBackend(be);
+      const p = fromArray(randomBuf(be, 784 * H), [784 * H]), g = fromArray(randomBuf(be, 784 * H), [784 * H]);
+      const opt = adam({ lr: 1e-3 });
+      const st = opt.init([p]);
+      let t = 0;
+      return () => { setBackend(be); opt.update([p], [g], st, t++); };
+    }],
   ];
   for (const [kernel, make] of specs) {
     const us: Record<string, number> = {};
-    for (const [name, be, f] of backends) us[name] = time(make(be, f)).median * 1000;
+    for (const [name, be] of backends) us[name] = time(make(be)).median * 1000;
     rows.push({ kernel, wasmUs: us.wasm, referenceUs: us.reference, speedup: us.reference / us.wasm });
   }
   return rows;

@@ -128,6 +128,20 @@ export class ProfilingBackend implements Backend {
     this.add(`axpby (${a.length})`, 'elementwise', performance.now() - t0, !this.own(a, b, out));
   }
 
+  allFinite(a: Buf): boolean {
+    const t0 = performance.now();
+    const ok = this.inner.allFinite(a);
+    this.add(`allFinite (${a.length})`, 'elementwise', performance.now() - t0, !this.own(a));
+    return ok;
+  }
+
+  optimizerStep(program: Float64Array, stages: number, param: Buf, update: Buf, slots: readonly Buf[], mode: number): number {
+    const t0 = performance.now();
+    const res = this.inner.optimizerStep(program, stages, param, update, slots, mode);
+    this.add(`optimizerStep (${update.length})`, 'elementwise', performance.now() - t0, !this.own(param, update, ...slots));
+    return res;
+  }
+
   private timed(key: string, bufs: Buf[], run: () => void): void {
     const t0 = performance.now();
     run();

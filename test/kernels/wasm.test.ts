@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { BinaryOp, Buf, ReduceOp, UnaryOp } from '../../src/kernels/backend.ts';
-import { referenceFused } from '../../src/kernels/fused.ts';
+import { STAGE, STAGE_WORDS } from '../../src/kernels/optim-program.ts';
 import { referenceBackend as ref } from '../../src/kernels/reference.ts';
 import { createWasmBackend, loadWasmBackend } from '../../src/kernels/wasm/index.ts';
 import { rng } from '../../src/random.ts';
@@ -389,93 +389,89 @@ describe('axpby', () => {
   }
 });
 
-describe('fused kernels match their reference implementations', () => {
-  for (const [m, n, k] of [[128, 256, 784], [3, 7, 17], [33, 10, 300], [1, 1, 1], [5, 9, 0]] as const) {
-    for (const act of ['none', 'relu'] as const) {
-      for (const wT of [false, true]) {
-        for (const withBias of [true, false]) {
-          it(`linearForward ${m}x${n}x${k} ${act} wTransposed=${wT} bias=${withBias}`, () => {
-            const x = wbuf(m * k);
-            const w = wbuf(k * n);
-            const b = withBias ? wbuf(n) : null;
-            const out = wbuf(m * n);
-            W.linearForward(x, w, b, out, m, n, k, act, wT);
-            const expected = new Float32Array(m * n);
-            referenceFused.linearForward(x, w, b, expected, m, n, k, act, wT);
-            expect(mismatch(out, expected, 1e-5, 1e-6 * Math.max(k, 1))).toBeNull();
-          });
-        }
-      }
-    }
-  }
+describe('the optimizer kernel and the finite check match the reference bit for bit', () => {
+  /** A program of every stage kind, Adam's bias corrections at step t, slots 0: velocity, 1: m, 2: v. */
+  const program = (t: number): Float64Array => {
+    const words = [
+      [STAGE.clipValue, -1, -1, 0.7],
+      [STAGE.scale, -1, -1, 0.9],
+      [STAGE.addDecayed, -1, -1, 0.01],
+      [STAGE.momentum, 0, -1, 0.9, 1],
+      [STAGE.adam, 1, 2, 0.9, 1 - 0.9, 0.999, 1 - 0.999, 1e-8, 1 - 0.9 ** t, 1 - 0.999 ** t],
+      [STAGE.addDecayed, -1, -1, 0.02],
+      [STAGE.scale, -1, -1, -1e-3],
+    ];
+    const prog = new Float64Array(words.length * STAGE_WORDS);
+    words.forEach((w, k) => prog.set(w, k * STAGE_WORDS));
+    return prog;
+  };
+  const stages = 7;
 
-  it('linearForward relu maps NaN to 0 like the reference (full and edge tiles)', () => {
-    const [m, n, k] = [9, 11, 5];
-    const x = wbuf(m * k);
-    x[0] = NaN;
-    x[8 * k] = NaN;
-    const w = wbuf(k * n);
-    const out = W.alloc(m * n);
-    W.linearForward(x, w, wbuf(n), out, m, n, k, 'relu', false);
-    expect(out[0]).toBe(0);
-    expect(out[8 * n + 10]).toBe(0);
-  });
-
-  for (const [rows, cols, scale] of [[128, 10, 5], [3, 1, 1], [17, 33, 1e3]] as const) {
-    for (const Labels of [Int32Array, Uint8Array]) {
-      it(`softmaxCrossEntropy ${rows}x${cols} (${Labels.name}, values up to ${scale})`, () => {
-        const logits = wbuf(rows * cols, -scale, scale);
-        const labels = new Labels(rows).map(() => r.int(cols));
-        const probs = W.alloc(rows * cols);
-        const loss = W.softmaxCrossEntropy(logits, labels, rows, cols, probs);
-        const expectedProbs = new Float32Array(rows * cols);
-        const expectedLoss = referenceFused.softmaxCrossEntropy(logits, labels, rows, cols, expectedProbs);
-        expect(Number.isFinite(loss)).toBe(true);
-        expect(Math.abs(loss - expectedLoss)).toBeLessThanOrEqual(1e-9 * Math.max(1, Math.abs(expectedLoss)));
-        expect(mismatch(probs, expectedProbs, 1e-6, 1e-12)).toBeNull();
-      });
-    }
-  }
-
-  it('softmaxCrossEntropy rejects out-of-range labels', () => {
-    const logits = wbuf(6);
-    expect(() => W.softmaxCrossEntropy(logits, new Int32Array([0, 3]), 2, 3, W.alloc(6))).toThrow(/label 3 at row 1/);
-  });
-
-  it('sgd, momentum and adam(w) updates match over several steps', () => {
-    for (const n of [1, 7, 1001]) {
+  for (const n of [1, 3, 4, 7, 256, 257, 1001]) {
+    it(`a 7-stage program over ${n} elements, 4 steps, then dry-run sums of squares`, () => {
       const init = fillUniform(new Float32Array(n), r);
-      const grads = Array.from({ length: 5 }, () => fillUniform(new Float32Array(n), r));
-      const run = (backend: typeof referenceFused, alloc: (n_: number) => Buf): Buf[] => {
+      const updates = Array.from({ length: 4 }, () => fillUniform(new Float32Array(n), r, -2, 2));
+      const run = (alloc: (k: number) => Buf, kernel: typeof ref.optimizerStep) => {
         const mk = (src?: Float32Array): Buf => {
           const b = alloc(n);
           if (src) b.set(src);
           return b;
         };
-        const [p1, p2, p3, p4] = [mk(init), mk(init), mk(init), mk(init)];
-        const [vel, m3, v3, m4, v4] = [mk(), mk(), mk(), mk(), mk()];
-        grads.forEach((g0, t) => {
-          const g = mk(g0);
-          backend.sgdUpdate(p1, g, 0.1);
-          backend.momentumUpdate(p2, g, vel, 0.05, 0.9);
-          backend.adamUpdate(p3, g, m3, v3, 1e-3, 0.9, 0.999, 1e-8, t + 1);
-          backend.adamUpdate(p4, g, m4, v4, 1e-3, 0.9, 0.999, 1e-8, t + 1, 0.01);
-        });
-        return [p1, p2, vel, p3, m3, v3, p4, m4, v4];
+        const p = mk(init);
+        const slots = [mk(), mk(), mk()];
+        const flags = updates.map((u0, t) => kernel(program(t + 1), stages, p, mk(u0), slots, -1));
+        const sums = [0, 1, 4, 5, 7].map((k) => kernel(program(5), stages, p, mk(updates[0]), slots, k));
+        return { p, slots, flags, sums };
       };
-      const got = run(W, (n_) => W.alloc(n_));
-      const want = run(referenceFused, (n_) => new Float32Array(n_));
-      expect(got.every((g) => W.owns(g))).toBe(true);
-      got.forEach((g, i) => expect(exactMismatch(g, want[i]), `n=${n} buffer ${i}`).toBeNull());
-    }
+      const got = run((k) => W.alloc(k), W.optimizerStep);
+      const want = run((k) => new Float32Array(k), ref.optimizerStep);
+      expect(W.owns(got.p)).toBe(true);
+      expect(exactMismatch(got.p, want.p)).toBeNull();
+      got.slots.forEach((s, i) => expect(exactMismatch(s, want.slots[i]), `slot ${i}`).toBeNull());
+      expect(got.flags).toEqual(want.flags);
+      // The clip stage (bit 0) fires whenever an update leaves ±0.7, which these draws do for n > 3.
+      if (n > 3) expect(got.flags.every((f) => f === 1)).toBe(true);
+      expect(got.sums).toEqual(want.sums);
+      expect(got.sums[0]).toBeCloseTo(updates[0].reduce((a, x) => a + x * x, 0), 3);
+    });
+  }
+
+  it('the update buffer is read only and the dry run stores nothing', () => {
+    const n = 300;
+    const p = wbuf(n), u = wbuf(n), slots = [wbuf(n), wbuf(n), wbuf(n)];
+    const before = [p, u, ...slots].map((b) => Array.from(b));
+    W.optimizerStep(program(1), stages, p, u, slots, stages);
+    [p, u, ...slots].forEach((b, i) => expect(exactMismatch(b, before[i]), `buffer ${i}`).toBeNull());
+    W.optimizerStep(program(1), stages, p, u, slots, -1);
+    expect(exactMismatch(u, before[1])).toBeNull();
+    expect(exactMismatch(p, before[0])).not.toBeNull();
   });
 
-  it('fused kernels fall back to the reference on foreign storage', () => {
+  it('falls back to the reference on foreign storage', () => {
     const p = fillUniform(new Float64Array(9), r);
     const q = Float64Array.from(p);
-    const g = fillUniform(new Float64Array(9), r);
-    W.sgdUpdate(p, g, 0.5);
-    referenceFused.sgdUpdate(q, g, 0.5);
+    const u = fillUniform(new Float64Array(9), r);
+    const slots = () => [new Float64Array(9), new Float64Array(9), new Float64Array(9)];
+    W.optimizerStep(program(1), stages, p, u, slots(), -1);
+    ref.optimizerStep(program(1), stages, q, u, slots(), -1);
     expect(exactMismatch(p, q)).toBeNull();
   });
+
+  for (const n of [0, 1, 5, 16, 17, 4099]) {
+    it(`allFinite over ${n} elements finds a NaN or ±Inf anywhere`, () => {
+      const a = wbuf(n);
+      expect(W.allFinite(a)).toBe(true);
+      for (const bad of [NaN, Infinity, -Infinity]) {
+        for (const at of n ? [0, n >> 1, n - 1] : []) {
+          const old = a[at];
+          a[at] = bad;
+          expect(W.allFinite(a), `${bad} at ${at}`).toBe(false);
+          expect(ref.allFinite(a)).toBe(false);
+          a[at] = old;
+        }
+      }
+      a[0] = n ? 3.4e38 : 0;
+      expect(W.allFinite(a)).toBe(true);
+    });
+  }
 });

@@ -5,7 +5,7 @@ import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ShapeError } from '../../errors.ts';
 import type { Backend, BinaryOp, Buf, ReduceOp, UnaryOp } from '../backend.ts';
-import { adamScalars, checkLabels, referenceFused, type FusedKernels } from '../fused.ts';
+import { MAX_SLOTS, MAX_STAGES, STAGE_WORDS } from '../optim-program.ts';
 import { referenceBackend } from '../reference.ts';
 import { WasmHeap, type HeapStats } from './allocator.ts';
 import { collapseBroadcast, planPermute } from './layout.ts';
@@ -23,14 +23,14 @@ interface KernelExports {
   leakyRelu(a: number, out: number, n: number, alpha: number, grad: number): void;
   axpby(a: number, scale: number, b: number, bScale: number, out: number, n: number): void;
   reduce(op: number, a: number, out: number, outer: number, axisLen: number, inner: number): void;
-  softmax(a: number, out: number, rows: number, cols: number, log: number, lse: number): void;
+  softmax(a: number, out: number, rows: number, cols: number, log: number): void;
   transpose2d(a: number, out: number, batch: number, rows: number, cols: number): void;
   zero(ptr: number, bytes: number): void;
   copy(dst: number, src: number, bytes: number): void;
-  sgdUpdate(param: number, grad: number, n: number, lr: number): void;
-  momentumUpdate(param: number, grad: number, vel: number, n: number, lr: number, momentum: number): void;
-  adamUpdate(param: number, grad: number, m: number, v: number, n: number, beta1: number, beta2: number,
-    eps: number, stepSize: number, invSqrtBc2: number, decay: number): void;
+  allFinite(a: number, n: number): number;
+  optimProgram(): number;
+  optimSlots(): number;
+  optimizerStep(stages: number, param: number, update: number, n: number, mode: number): number;
 }
 
 // Op codes; keep in sync with assembly/elementwise.ts and assembly/reduce.ts.
@@ -41,8 +41,8 @@ const UNARY: Record<UnaryOp, number> = {
 const BINARY: Record<BinaryOp, number> = { add: 0, sub: 1, mul: 2, div: 3, max: 4, min: 5, pow: 6, gt: 7 };
 const REDUCE: Record<ReduceOp, number> = { sum: 0, max: 1, mean: 2 };
 
-/** The WASM backend: the kernel interface, the fused kernels, and memory management. */
-export interface WasmBackend extends Backend, FusedKernels {
+/** The WASM backend: the kernel interface and memory management. */
+export interface WasmBackend extends Backend {
   /** Return storage from alloc() to the allocator now (anything else is ignored). */
   free(buf: Buf): void;
   /** True if buf lives in this backend's WASM memory (so kernels on it run in WASM). */
@@ -107,9 +107,6 @@ export function createWasmBackend(options: WasmOptions = {}): WasmBackend {
   const scratch = heap.allocRaw(ex.scratchBytes());
   if (scratch < 0) throw new Error(`WASM backend: no room for kernel scratch within ${maxPages} pages`);
   ex.setScratch(scratch);
-  // Per-row log-sum-exp scratch for the fused cross-entropy, grown on demand.
-  let lsePtr = -1;
-  let lseRows = 0;
 
   const ref = referenceBackend;
   const owns = (buf: Buf): buf is Float32Array => buf instanceof Float32Array && heap.owns(buf);
@@ -185,7 +182,7 @@ export function createWasmBackend(options: WasmOptions = {}): WasmBackend {
       if (!(owns(a) && owns(out))) return ref.softmax(a, out, rows, cols, log);
       need('softmax', 'out', out, rows * cols);
       need('softmax', 'a', a, rows * cols);
-      ex.softmax(a.byteOffset, out.byteOffset, rows, cols, log ? 1 : 0, 0);
+      ex.softmax(a.byteOffset, out.byteOffset, rows, cols, log ? 1 : 0);
     },
 
     transpose(a, shape, perm, out) {
@@ -215,59 +212,24 @@ export function createWasmBackend(options: WasmOptions = {}): WasmBackend {
     avgPool2d: ref.avgPool2d,
     avgPool2dBackward: ref.avgPool2dBackward,
 
-    linearForward(x, w, b, out, m, n, k, act, wTransposed) {
-      if (!(owns(x) && owns(w) && owns(out) && (b === null || owns(b)))) {
-        return referenceFused.linearForward(x, w, b, out, m, n, k, act, wTransposed);
+    allFinite(a) {
+      if (!owns(a)) return ref.allFinite(a);
+      return a.length === 0 || ex.allFinite(a.byteOffset, a.length) === 1;
+    },
+
+    optimizerStep(program, stages, param, update, slots, mode) {
+      const n = update.length;
+      if (!(owns(param) && owns(update) && slots.every(owns)) || stages > MAX_STAGES || slots.length > MAX_SLOTS) {
+        return ref.optimizerStep(program, stages, param, update, slots, mode);
       }
-      need('linearForward', 'out', out, m * n);
-      need('linearForward', 'x', x, m * k);
-      need('linearForward', 'w', w, k * n);
-      if (b) need('linearForward', 'b', b, n);
-      ex.matmul(x.byteOffset, w.byteOffset, out.byteOffset, m, n, k, 0, wTransposed ? 1 : 0, b ? b.byteOffset : 0, act === 'relu' ? 1 : 0);
-    },
-
-    softmaxCrossEntropy(logits, labels, rows, cols, probsOut) {
-      if (!(owns(logits) && owns(probsOut))) return referenceFused.softmaxCrossEntropy(logits, labels, rows, cols, probsOut);
-      checkLabels(labels, rows, cols);
-      need('softmaxCrossEntropy', 'logits', logits, rows * cols);
-      need('softmaxCrossEntropy', 'probsOut', probsOut, rows * cols);
-      if (rows === 0) return 0;
-      if (rows > lseRows) {
-        if (lsePtr >= 0) heap.freeRaw(lsePtr, lseRows * 8);
-        lsePtr = heap.allocRaw(rows * 8);
-        if (lsePtr < 0) {
-          lseRows = 0;
-          return referenceFused.softmaxCrossEntropy(logits, labels, rows, cols, probsOut);
-        }
-        lseRows = rows;
-      }
-      ex.softmax(logits.byteOffset, probsOut.byteOffset, rows, cols, 0, lsePtr);
-      const lse = new Float64Array(heap.currentBuffer, lsePtr, rows);
-      let loss = 0;
-      for (let r = 0; r < rows; r++) loss += lse[r] - logits[r * cols + labels[r]];
-      return loss / rows;
-    },
-
-    sgdUpdate(param, grad, lr) {
-      if (!(owns(param) && owns(grad))) return referenceFused.sgdUpdate(param, grad, lr);
-      need('sgdUpdate', 'grad', grad, param.length);
-      ex.sgdUpdate(param.byteOffset, grad.byteOffset, param.length, lr);
-    },
-
-    momentumUpdate(param, grad, velocity, lr, momentum) {
-      if (!(owns(param) && owns(grad) && owns(velocity))) return referenceFused.momentumUpdate(param, grad, velocity, lr, momentum);
-      need('momentumUpdate', 'grad', grad, param.length);
-      need('momentumUpdate', 'velocity', velocity, param.length);
-      ex.momentumUpdate(param.byteOffset, grad.byteOffset, velocity.byteOffset, param.length, lr, momentum);
-    },
-
-    adamUpdate(param, grad, m, v, lr, beta1, beta2, eps, t, weightDecay = 0) {
-      if (!(owns(param) && owns(grad) && owns(m) && owns(v))) {
-        return referenceFused.adamUpdate(param, grad, m, v, lr, beta1, beta2, eps, t, weightDecay);
-      }
-      for (const [name, buf] of [['grad', grad], ['m', m], ['v', v]] as const) need('adamUpdate', name, buf, param.length);
-      const { stepSize, invSqrtBc2, decay } = adamScalars(lr, beta1, beta2, t, weightDecay);
-      ex.adamUpdate(param.byteOffset, grad.byteOffset, m.byteOffset, v.byteOffset, param.length, beta1, beta2, eps, stepSize, invSqrtBc2, decay);
+      need('optimizerStep', 'param', param, n);
+      for (const sl of slots) need('optimizerStep', 'state slot', sl, n);
+      if (n === 0) return 0;
+      const buf = heap.currentBuffer;
+      new Float64Array(buf, ex.optimProgram(), stages * STAGE_WORDS).set(program.subarray(0, stages * STAGE_WORDS));
+      const table = new Int32Array(buf, ex.optimSlots(), slots.length);
+      for (let i = 0; i < slots.length; i++) table[i] = slots[i].byteOffset;
+      return ex.optimizerStep(stages, param.byteOffset, update.byteOffset, n, mode);
     },
   };
   return backend;
