@@ -131,27 +131,34 @@ describe('loader and allocation', () => {
   });
 });
 
-describe('matmul', () => {
+// Both kernel builds: relaxed SIMD (5×8 FMA micro-kernel) and baseline SIMD (4×8 mul + add).
+const builds = [['relaxed-simd', createWasmBackend({ relaxed: true })], ['baseline-simd', createWasmBackend({ relaxed: false })]] as const;
+
+describe.each(builds)('matmul (%s build)', (_build, B) => {
+  const bbuf = (n: number): Float32Array => fillUniform(B.alloc(n) as Float32Array, r);
   const shapes: [number, number, number][] = [
     [1, 1, 1], [1, 7, 3], [3, 1, 7], [7, 3, 1], [3, 7, 17], [17, 33, 7], [33, 129, 17], [129, 17, 33],
-    [4, 8, 256], [5, 9, 257], [131, 9, 300], [2, 1030, 5], [64, 64, 513], [128, 256, 784],
-    // Crosses every blocking boundary at once (MC = 128, NC = 1024, KC = 256).
-    [130, 1027, 260],
+    [4, 8, 256], [5, 9, 257], [6, 16, 1], [131, 9, 300], [2, 1030, 5], [64, 64, 513], [128, 256, 784],
+    // Crosses every blocking boundary at once (MC = 130 or 104 rows, NC = 1024, K blocks of ≤ 512).
+    [131, 1027, 520],
   ];
   for (const [m, n, k] of shapes) {
     for (const [tA, tB] of [[false, false], [false, true], [true, false], [true, true]] as const) {
       it(`${m}x${n}x${k} transA=${tA} transB=${tB}`, () => {
-        const a = wbuf(m * k);
-        const b = wbuf(k * n);
-        const out = wbuf(m * n); // garbage in out must be overwritten
-        W.matmul(a, b, out, m, n, k, tA, tB);
+        const a = bbuf(m * k);
+        const b = bbuf(k * n);
+        const out = bbuf(m * n); // garbage in out must be overwritten
+        B.matmul(a, b, out, m, n, k, tA, tB);
+        expect(B.owns(out)).toBe(true);
         const expected = new Float32Array(m * n);
         ref.matmul(a, b, expected, m, n, k, tA, tB);
         expect(mismatch(out, expected, 1e-5, 1e-6 * k)).toBeNull();
       });
     }
   }
+});
 
+describe('matmul', () => {
   it('the comparison catches a wrong transpose (the test can fail)', () => {
     const [m, n, k] = [9, 9, 9];
     const a = wbuf(m * k);

@@ -1,8 +1,10 @@
-// The WASM SIMD backend: loads kernels.wasm (AssemblyScript, see ./assembly), keeps tensor storage
-// in its shared memory, and falls back to the reference backend for any call on foreign storage.
+// The WASM SIMD backend: loads the kernels (AssemblyScript, see ./assembly) — the relaxed-SIMD
+// build when the runtime has relaxed SIMD, else the baseline one — keeps tensor storage in its
+// shared memory, and falls back to the reference backend for any call on foreign storage.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
 import { ShapeError } from '../../errors.ts';
 import type { Backend, BinaryOp, Buf, ReduceOp, UnaryOp } from '../backend.ts';
 import { MAX_SLOTS, MAX_STAGES, STAGE_WORDS } from '../optim-program.ts';
@@ -16,7 +18,7 @@ interface KernelExports {
   heapBase(): number;
   scratchBytes(): number;
   setScratch(ptr: number): void;
-  matmul(a: number, b: number, out: number, m: number, n: number, k: number, transA: number, transB: number, bias: number, relu: number): void;
+  matmul(a: number, b: number, out: number, m: number, n: number, k: number, transA: number, transB: number, part: number, parts: number): void;
   unary(op: number, a: number, out: number, n: number): void;
   binary(op: number, a: number, b: number, out: number, d0: number, d1: number, d2: number,
     sa0: number, sa1: number, sa2: number, sb0: number, sb1: number, sb2: number): void;
@@ -53,10 +55,12 @@ export interface WasmBackend extends Backend {
 export interface WasmOptions {
   /** Upper bound on WASM memory in 64 KiB pages (default and maximum 65536 = 4 GiB). */
   maxPages?: number;
+  /** The relaxed-SIMD (FMA) build or the baseline one (default: useRelaxedSimd()). */
+  relaxed?: boolean;
 }
 
 const MAX_PAGES = 65536;
-const wasmPath = fileURLToPath(new URL('./kernels.wasm', import.meta.url));
+const wasmFile = (relaxed: boolean): string => fileURLToPath(new URL(relaxed ? './kernels-relaxed.wasm' : './kernels.wasm', import.meta.url));
 const assemblyDir = fileURLToPath(new URL('./assembly/', import.meta.url));
 const buildScript = fileURLToPath(new URL('../../../scripts/build-wasm.mjs', import.meta.url));
 
@@ -74,8 +78,9 @@ function build(): string | null {
   return r.status === 0 ? null : `${r.stderr || r.stdout || r.error?.message || `exit ${r.status}`}`.trim();
 }
 
-/** kernels.wasm's bytes, (re)building it first when missing or older than its sources. */
-function wasmBytes(): Uint8Array {
+/** The kernels' bytes, (re)building them first when missing or older than their sources. */
+function wasmBytes(relaxed: boolean): Uint8Array {
+  const wasmPath = wasmFile(relaxed);
   const have = existsSync(wasmPath);
   if (!have || statSync(wasmPath).mtimeMs < sourcesMtime()) {
     const err = build();
@@ -88,8 +93,31 @@ function wasmBytes(): Uint8Array {
   return readFileSync(wasmPath);
 }
 
+// (module (func (param v128 v128 v128) (result v128) local.get 0 local.get 1 local.get 2 f32x4.relaxed_madd))
+const RELAXED_PROBE = new Uint8Array([
+  0, 97, 115, 109, 1, 0, 0, 0, 1, 8, 1, 96, 3, 123, 123, 123, 1, 123, 3, 2, 1, 0, 10, 13, 1, 11, 0, 32, 0, 32, 1, 32, 2, 253, 133, 2, 11,
+]);
+
+/**
+ * Whether to use the relaxed-SIMD build. RULEBENCH_WASM_SIMD=baseline forces plain SIMD,
+ * =relaxed requires relaxed SIMD; by default it is used when the runtime has it. Node 20 has it
+ * behind a V8 flag, which is switched on here before the module is compiled (the flag only
+ * governs what WebAssembly validation accepts).
+ */
+export function useRelaxedSimd(mode: string | undefined = process.env.RULEBENCH_WASM_SIMD): boolean {
+  if (mode === 'baseline') return false;
+  if (mode !== undefined && mode !== 'relaxed' && mode !== 'auto') {
+    throw new Error(`RULEBENCH_WASM_SIMD: unknown value "${mode}"; accepted: auto, relaxed, baseline`);
+  }
+  const validate = (globalThis as unknown as { WebAssembly: { validate(b: Uint8Array): boolean } }).WebAssembly.validate;
+  if (!validate(RELAXED_PROBE)) setFlagsFromString('--experimental-wasm-relaxed-simd');
+  const ok = validate(RELAXED_PROBE);
+  if (!ok && mode === 'relaxed') throw new Error('RULEBENCH_WASM_SIMD=relaxed: this runtime has no relaxed SIMD');
+  return ok;
+}
+
 let cached: WasmBackend | null = null;
-let compiled: object | null = null;
+const compiled = new Map<boolean, object>();
 
 /** The WASM SIMD backend (one instance per thread; options apply to the first call). */
 export function loadWasmBackend(options: WasmOptions = {}): WasmBackend {
@@ -100,9 +128,11 @@ export function loadWasmBackend(options: WasmOptions = {}): WasmBackend {
 /** A fresh, independent WASM backend with its own memory (tests, or a second memory budget). */
 export function createWasmBackend(options: WasmOptions = {}): WasmBackend {
   const maxPages = Math.min(MAX_PAGES, Math.max(64, Math.floor(options.maxPages ?? MAX_PAGES)));
-  compiled ??= new WebAssemblyApi.Module(wasmBytes());
+  const relaxed = options.relaxed ?? useRelaxedSimd();
+  let module = compiled.get(relaxed);
+  if (!module) compiled.set(relaxed, (module = new WebAssemblyApi.Module(wasmBytes(relaxed))));
   const memory = new WebAssemblyApi.Memory({ initial: 32, maximum: maxPages, shared: true });
-  const ex = new WebAssemblyApi.Instance(compiled, { env: { memory } }).exports as unknown as KernelExports;
+  const ex = new WebAssemblyApi.Instance(module, { env: { memory } }).exports as unknown as KernelExports;
   const heap = new WasmHeap(memory, ex.heapBase(), maxPages, (ptr, bytes) => ex.zero(ptr, bytes));
   const scratch = heap.allocRaw(ex.scratchBytes());
   if (scratch < 0) throw new Error(`WASM backend: no room for kernel scratch within ${maxPages} pages`);
@@ -116,7 +146,7 @@ export function createWasmBackend(options: WasmOptions = {}): WasmBackend {
   let warnedFallbackAlloc = false;
 
   const backend: WasmBackend = {
-    name: 'wasm-simd',
+    name: relaxed ? 'wasm-relaxed-simd' : 'wasm-simd',
 
     alloc(n) {
       if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`wasm alloc: invalid element count ${n}`);
@@ -143,7 +173,7 @@ export function createWasmBackend(options: WasmOptions = {}): WasmBackend {
       need('matmul', 'out', out, m * n);
       need('matmul', 'A', a, m * k);
       need('matmul', 'B', b, k * n);
-      ex.matmul(a.byteOffset, b.byteOffset, out.byteOffset, m, n, k, transA ? 1 : 0, transB ? 1 : 0, 0, 0);
+      ex.matmul(a.byteOffset, b.byteOffset, out.byteOffset, m, n, k, transA ? 1 : 0, transB ? 1 : 0, 0, 1);
     },
 
     binary(op, a, aShape, b, bShape, out, outShape) {
