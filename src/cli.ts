@@ -12,7 +12,7 @@ import { requestStop, stopRequested } from './runner/interrupt.ts';
 
 const USAGE = `usage:
   rulebench run <experiment.ts> [--rules a,b] [--seeds 0,1,2] [--epochs N] [--subset N] [--out dir]
-                                [--workers N] [--shard i/n] [--resume] [--quick] [--debug] [--no-report]
+                                [--workers N] [--threads N] [--shard i/n] [--resume] [--quick] [--debug] [--no-report]
   rulebench report <results-dir>
   rulebench list`;
 
@@ -42,7 +42,7 @@ async function run(args: string[]): Promise<void> {
     allowPositionals: true,
     options: {
       rules: { type: 'string' }, seeds: { type: 'string' }, epochs: { type: 'string' }, subset: { type: 'string' },
-      out: { type: 'string' }, workers: { type: 'string' }, shard: { type: 'string' }, resume: { type: 'boolean' },
+      out: { type: 'string' }, workers: { type: 'string' }, threads: { type: 'string' }, shard: { type: 'string' }, resume: { type: 'boolean' },
       quick: { type: 'boolean' }, debug: { type: 'boolean' }, 'no-report': { type: 'boolean' },
     },
   });
@@ -60,6 +60,7 @@ async function run(args: string[]): Promise<void> {
     subset: positiveInt('--subset', values.subset),
     out: values.out,
     workers: positiveInt('--workers', values.workers),
+    threads: positiveInt('--threads', values.threads),
     shard: values.shard ? parseShard(values.shard) : undefined,
     resume: values.resume,
     quick: values.quick,

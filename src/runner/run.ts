@@ -5,7 +5,7 @@ import { cpus } from 'node:os';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { SpecError } from '../errors.ts';
-import { useBackendFromEnv, type BackendName } from '../kernels/select.ts';
+import { setKernelThreads, useBackendFromEnv, type BackendName } from '../kernels/select.ts';
 import { clearPartials, isFinished, prepareOutput, writeFileAtomic } from './records.ts';
 import { executeTrial, loadExperiment } from './execute.ts';
 import { Interrupted, stopRequested } from './interrupt.ts';
@@ -17,6 +17,8 @@ import type { SummaryRecord } from './trial.ts';
 export interface RunOptions extends RunOverrides {
   out?: string;
   workers?: number;
+  /** Kernel threads per trial (default: the cores left after the trials running at once). */
+  threads?: number;
   shard?: { index: number; count: number };
   resume?: boolean;
   /** Progress output (default: stderr). */
@@ -70,6 +72,8 @@ export async function runExperiment(experimentPath: string, opts: RunOptions = {
   }
   clearPartials(out);
   const pending = mine.filter((t) => !isFinished(out, t.id));
+  const threads = opts.threads ?? Math.max(1, Math.floor(cpus().length / Math.max(1, Math.min(workers, pending.length))));
+  setKernelThreads(threads);
   const manifest = {
     name: spec.name,
     description: spec.description ?? null,
@@ -110,7 +114,7 @@ export async function runExperiment(experimentPath: string, opts: RunOptions = {
       pending.map((t) => t.id),
       {
         experiment: loaded.path, overrides: { rules: opts.rules, seeds: opts.seeds, epochs: opts.epochs, subset: opts.subset, quick: opts.quick, debug: opts.debug },
-        out, workers,
+        out, workers, threads,
         onRecord: (id, r) => progress.record(id, r),
         onDone: (_id, s) => summaries.push(s),
       },

@@ -6,11 +6,12 @@ import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { ShapeError } from '../../errors.ts';
-import type { Backend, BinaryOp, Buf, ReduceOp, UnaryOp } from '../backend.ts';
+import type { Backend, BinaryOp, Buf, ReduceOp, UnaryOp, WindowGeometry } from '../backend.ts';
 import { MAX_SLOTS, MAX_STAGES, STAGE_WORDS } from '../optim-program.ts';
 import { referenceBackend } from '../reference.ts';
 import { WasmHeap, type HeapStats } from './allocator.ts';
 import { collapseBroadcast, planPermute } from './layout.ts';
+import { KernelThreads } from './threads.ts';
 import { WebAssemblyApi } from './webassembly.ts';
 
 /** Exports of kernels.wasm (pointers are byte offsets into the shared memory). */
@@ -33,7 +34,19 @@ interface KernelExports {
   optimProgram(): number;
   optimSlots(): number;
   optimizerStep(stages: number, param: number, update: number, n: number, mode: number): number;
+  im2col(...xColsGeometryPart: number[]): void;
+  col2im(...colsDxGeometryPart: number[]): void;
+  maxPool2d(x: number, out: number, argmax: number, ...geometry: number[]): void;
+  maxPool2dBackward(gOut: number, argmax: number, dx: number, n: number, c: number, h: number, w: number, oh: number, ow: number): void;
+  avgPool2d(x: number, out: number, ...geometry: number[]): void;
+  avgPool2dBackward(gOut: number, dx: number, ...geometry: number[]): void;
 }
+
+/** A window geometry as the kernels' argument list. */
+const geo = (g: WindowGeometry): number[] => [g.n, g.c, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.oh, g.ow];
+const inputSize = (g: WindowGeometry): number => g.n * g.c * g.h * g.w;
+const outputSize = (g: WindowGeometry): number => g.n * g.c * g.oh * g.ow;
+const colsSize = (g: WindowGeometry): number => g.c * g.kh * g.kw * g.n * g.oh * g.ow;
 
 // Op codes; keep in sync with assembly/elementwise.ts and assembly/reduce.ts.
 const UNARY: Record<UnaryOp, number> = {
@@ -50,6 +63,13 @@ export interface WasmBackend extends Backend {
   /** True if buf lives in this backend's WASM memory (so kernels on it run in WASM). */
   owns(buf: Buf): boolean;
   memoryStats(): HeapStats;
+  /** Threads a kernel call may use (1: the calling thread only). */
+  readonly threads: number;
+  /**
+   * Use n threads for the large partitioned kernels (matmul, im2col, col2im): n − 1 kernel
+   * workers on this backend's memory. Results are bit-identical for every n.
+   */
+  setThreads(n: number): void;
 }
 
 export interface WasmOptions {
@@ -57,7 +77,14 @@ export interface WasmOptions {
   maxPages?: number;
   /** The relaxed-SIMD (FMA) build or the baseline one (default: useRelaxedSimd()). */
   relaxed?: boolean;
+  /** Kernel threads (default 1); see WasmBackend.setThreads. */
+  threads?: number;
 }
+
+// Below this many multiply-adds a matmul runs on the calling thread: waking another costs
+// more than it saves (a hand-off is tens of microseconds on a busy machine).
+const THREADED_MIN_MACS = 1 << 20;
+const THREADED_MIN_ELEMENTS = 1 << 16;
 
 const MAX_PAGES = 65536;
 const wasmFile = (relaxed: boolean): string => fileURLToPath(new URL(relaxed ? './kernels-relaxed.wasm' : './kernels.wasm', import.meta.url));
@@ -138,6 +165,24 @@ export function createWasmBackend(options: WasmOptions = {}): WasmBackend {
   if (scratch < 0) throw new Error(`WASM backend: no room for kernel scratch within ${maxPages} pages`);
   ex.setScratch(scratch);
 
+  let pool: KernelThreads | null = null;
+  let poolScratch: number[] = [];
+  const setThreads = (n: number): void => {
+    if (!Number.isInteger(n) || n < 1) throw new RangeError(`wasm setThreads: expected a positive integer, got ${n}`);
+    if (n === (pool?.threads ?? 1)) return;
+    pool?.terminate();
+    for (const p of poolScratch) heap.freeRaw(p, ex.scratchBytes());
+    pool = null;
+    poolScratch = [];
+    if (n === 1) return;
+    for (let i = 1; i < n; i++) {
+      const p = heap.allocRaw(ex.scratchBytes());
+      if (p < 0) throw new Error(`WASM backend: no room for kernel scratch of ${n} threads within ${maxPages} pages`);
+      poolScratch.push(p);
+    }
+    pool = new KernelThreads({ module, memory, scratch: poolScratch });
+  };
+
   const ref = referenceBackend;
   const owns = (buf: Buf): buf is Float32Array => buf instanceof Float32Array && heap.owns(buf);
   const need = (op: string, name: string, buf: Buf, n: number): void => {
@@ -168,12 +213,20 @@ export function createWasmBackend(options: WasmOptions = {}): WasmBackend {
 
     memoryStats: () => heap.stats(),
 
+    get threads() {
+      return pool?.threads ?? 1;
+    },
+
+    setThreads,
+
     matmul(a, b, out, m, n, k, transA, transB) {
       if (!(owns(a) && owns(b) && owns(out))) return ref.matmul(a, b, out, m, n, k, transA, transB);
       need('matmul', 'out', out, m * n);
       need('matmul', 'A', a, m * k);
       need('matmul', 'B', b, k * n);
-      ex.matmul(a.byteOffset, b.byteOffset, out.byteOffset, m, n, k, transA ? 1 : 0, transB ? 1 : 0, 0, 1);
+      const args = [a.byteOffset, b.byteOffset, out.byteOffset, m, n, k, transA ? 1 : 0, transB ? 1 : 0] as const;
+      if (pool && m * n * k >= THREADED_MIN_MACS) pool.run('matmul', args, (part, parts) => ex.matmul(...args, part, parts));
+      else ex.matmul(...args, 0, 1);
     },
 
     binary(op, a, aShape, b, bShape, out, outShape) {
@@ -234,13 +287,55 @@ export function createWasmBackend(options: WasmOptions = {}): WasmBackend {
       ex.axpby(a.byteOffset, scale, b.byteOffset, bScale, out.byteOffset, out.length);
     },
 
-    // Image kernels run as plain loops on the WASM memory views until WASM versions land.
-    im2col: ref.im2col,
-    col2im: ref.col2im,
-    maxPool2d: ref.maxPool2d,
-    maxPool2dBackward: ref.maxPool2dBackward,
-    avgPool2d: ref.avgPool2d,
-    avgPool2dBackward: ref.avgPool2dBackward,
+    im2col(x, cols, g) {
+      if (!(owns(x) && owns(cols))) return ref.im2col(x, cols, g);
+      need('im2col', 'x', x, inputSize(g));
+      need('im2col', 'cols', cols, colsSize(g));
+      if (colsSize(g) === 0) return;
+      const args = [x.byteOffset, cols.byteOffset, ...geo(g)];
+      if (pool && colsSize(g) >= THREADED_MIN_ELEMENTS) pool.run('im2col', args, (part, parts) => ex.im2col(...args, part, parts));
+      else ex.im2col(...args, 0, 1);
+    },
+
+    col2im(cols, dx, g) {
+      if (!(owns(cols) && owns(dx))) return ref.col2im(cols, dx, g);
+      need('col2im', 'cols', cols, colsSize(g));
+      need('col2im', 'dx', dx, inputSize(g));
+      if (inputSize(g) === 0) return;
+      const args = [cols.byteOffset, dx.byteOffset, ...geo(g)];
+      if (pool && colsSize(g) >= THREADED_MIN_ELEMENTS) pool.run('col2im', args, (part, parts) => ex.col2im(...args, part, parts));
+      else ex.col2im(...args, 0, 1);
+    },
+
+    maxPool2d(x, out, argmax, g) {
+      if (!(owns(x) && owns(out) && owns(argmax))) return ref.maxPool2d(x, out, argmax, g);
+      need('maxPool2d', 'x', x, inputSize(g));
+      need('maxPool2d', 'out', out, outputSize(g));
+      need('maxPool2d', 'argmax', argmax, outputSize(g));
+      ex.maxPool2d(x.byteOffset, out.byteOffset, argmax.byteOffset, ...geo(g));
+    },
+
+    maxPool2dBackward(gOut, argmax, dx, g) {
+      if (!(owns(gOut) && owns(argmax) && owns(dx))) return ref.maxPool2dBackward(gOut, argmax, dx, g);
+      need('maxPool2dBackward', 'gOut', gOut, outputSize(g));
+      need('maxPool2dBackward', 'argmax', argmax, outputSize(g));
+      need('maxPool2dBackward', 'dx', dx, inputSize(g));
+      ex.maxPool2dBackward(gOut.byteOffset, argmax.byteOffset, dx.byteOffset, g.n, g.c, g.h, g.w, g.oh, g.ow);
+    },
+
+    avgPool2d(x, out, g) {
+      if (!(owns(x) && owns(out))) return ref.avgPool2d(x, out, g);
+      need('avgPool2d', 'x', x, inputSize(g));
+      need('avgPool2d', 'out', out, outputSize(g));
+      ex.avgPool2d(x.byteOffset, out.byteOffset, ...geo(g));
+    },
+
+    avgPool2dBackward(gOut, dx, g) {
+      if (!(owns(gOut) && owns(dx))) return ref.avgPool2dBackward(gOut, dx, g);
+      need('avgPool2dBackward', 'gOut', gOut, outputSize(g));
+      need('avgPool2dBackward', 'dx', dx, inputSize(g));
+      ex.avgPool2dBackward(gOut.byteOffset, dx.byteOffset, ...geo(g));
+    },
 
     allFinite(a) {
       if (!owns(a)) return ref.allFinite(a);
@@ -262,5 +357,6 @@ export function createWasmBackend(options: WasmOptions = {}): WasmBackend {
       return ex.optimizerStep(stages, param.byteOffset, update.byteOffset, n, mode);
     },
   };
+  if (options.threads !== undefined) setThreads(options.threads);
   return backend;
 }
