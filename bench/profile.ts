@@ -199,11 +199,6 @@ export interface StepProfile {
   foreignCalls: number;
 }
 
-function allFinite(d: ArrayLike<number>): boolean {
-  for (let i = 0; i < d.length; i++) if (!Number.isFinite(d[i])) return false;
-  return true;
-}
-
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length ? (s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2) : NaN;
@@ -273,7 +268,7 @@ export function profileBpStep(wasm: WasmBackend, steps = 60, warmup = 20): StepP
         // BP hands its updates as a plain array (never lazily). runTrial checks each update is
         // finite inside its timed step, so this does too.
         const updates = res.updates as Tensor[];
-        for (const u of updates) allFinite(u.data);
+        for (const u of updates) prof.allFinite(u.data);
         const s1b = performance.now();
         optimizer.update(params, updates, optState, step);
         const s2 = performance.now();
@@ -316,12 +311,12 @@ export function profileBpStep(wasm: WasmBackend, steps = 60, warmup = 20): StepP
     // The sum of robust parts: what a step costs when the machine does not preempt us.
     const stepMs = kRule.matmul + kRule.elementwise + kRule.allocation + ruleGlue + checkMs + optimizerMs + releaseFreeMs;
     const rows: PhaseRow[] = [
-      { part: 'matmul kernels (WASM SIMD)', msPerStep: kRule.matmul },
+      { part: `matmul kernels (${wasm.name})`, msPerStep: kRule.matmul },
       { part: 'elementwise/reduce/softmax kernels (WASM)', msPerStep: kRule.elementwise },
       { part: 'alloc/free in step (JS allocator)', msPerStep: kRule.allocation },
       { part: 'JS glue in rule.step (tape, tensor objects, VJP dispatch, loss.item)', msPerStep: ruleGlue },
-      { part: 'runner finite-check of updates (plain-JS loop)', msPerStep: checkMs },
-      { part: `optimizer.update (plain-JS SGD loop over 269k params${kOptKernels > 0 ? '; incl. kernels' : ''})`, msPerStep: optimizerMs },
+      { part: 'runner finite check of updates (WASM allFinite)', msPerStep: checkMs },
+      { part: `optimizer.update (one optimizer-kernel pass per parameter${kOptKernels > 0 ? ', kernels included' : ''})`, msPerStep: optimizerMs },
       { part: 'arena release (dispose + free; outside runTrial stepMs)', msPerStep: releaseFreeMs },
     ].map((r) => ({ ...r, share: r.msPerStep / stepMs }));
 
@@ -347,58 +342,6 @@ export function profileBpStep(wasm: WasmBackend, steps = 60, warmup = 20): StepP
   } finally {
     setBackend(wasm);
   }
-}
-
-export interface StepTimes {
-  /** Wall time of each step (ms). */
-  wall: number[];
-  /** Process CPU time (user + system) of each step (ms): time spent preempted by other processes
-   * does not count, so on a loaded machine it approximates the unloaded wall time. */
-  cpu: number[];
-}
-
-/**
- * Per-step wall and CPU times of `steps` BP steps on whatever backend is installed, timed as
- * runTrial times a step (rule.step + finite check + optimizer.update; batch copy outside).
- */
-export function timeBpSteps(steps: number, warmup = 10): StepTimes {
-  const root = rng(1);
-  const model = new Model({ sizes: [784, 256, 256, 10], activation: 'relu', init: 'heUniform' });
-  const params = model.init(root.child('init'));
-  const optimizer = optimizerFromSpec({ name: 'sgd', lr: 0.1 });
-  const optState = optimizer.init(params);
-  const rule = getRule('backprop');
-  const task = classification(10);
-  const options = { ...rule.defaults };
-  const ruleRng = root.child('rule');
-  const train = loadMnist('train');
-  const B = 128;
-  const out: StepTimes = { wall: [], cpu: [] };
-  let state: unknown = rule.init({ model, task, options, rng: ruleRng, params, step: -1 } as RuleContext);
-  try {
-    for (let step = 0; step < warmup + steps; step++) {
-      const from = (step * B) % (train.n - B);
-      withArena(() => {
-        const batch: Batch = { x: fromArray(train.x.subarray(from * 784, (from + B) * 784), [B, 784]), labels: (train.y as Uint8Array).subarray(from, from + B), size: B };
-        const c0 = process.cpuUsage();
-        const t0 = performance.now();
-        const res = rule.step({ model, task, options, rng: ruleRng, params, step }, state, batch);
-        const updates = res.updates as Tensor[];
-        for (const u of updates) allFinite(u.data);
-        optimizer.update(params, updates, optState, step);
-        const t1 = performance.now();
-        const c = process.cpuUsage(c0);
-        if (step >= warmup) {
-          out.wall.push(t1 - t0);
-          out.cpu.push((c.user + c.system) / 1000);
-        }
-        state = res.state;
-      });
-    }
-  } finally {
-    for (const p of params) p.dispose();
-  }
-  return out;
 }
 
 export { median };

@@ -219,6 +219,8 @@ export function kernelConformance(label: string, B: TestedBackend): void {
       [[4, 5, 6], [0, 2, 1]], [[4, 5, 6], [1, 0, 2]], [[4, 5, 6], [2, 1, 0]], [[4, 5, 6], [1, 2, 0]],
       [[2, 3, 4, 5], [0, 1, 3, 2]], [[2, 3, 4, 5], [3, 1, 0, 2]], [[2, 3, 4, 5], [0, 1, 2, 3]],
       [[1, 5, 1, 3], [3, 2, 1, 0]], [[6], [0]], [[0, 3], [1, 0]],
+      // Block transposes (NCHW ↔ CNHW): whole rows move.
+      [[6, 3, 28], [1, 0, 2]], [[2, 3, 4, 5], [0, 2, 1, 3]], [[2, 3, 4, 5], [1, 0, 3, 2]],
     ];
     for (const [shape, perm] of cases) {
       it(`[${shape}] by [${perm}]`, () => {

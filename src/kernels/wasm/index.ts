@@ -28,6 +28,7 @@ interface KernelExports {
   reduce(op: number, a: number, out: number, outer: number, axisLen: number, inner: number): void;
   softmax(a: number, out: number, rows: number, cols: number, log: number): void;
   transpose2d(a: number, out: number, batch: number, rows: number, cols: number): void;
+  transposeBlocks(a: number, out: number, batch: number, rows: number, cols: number, block: number): void;
   zero(ptr: number, bytes: number): void;
   copy(dst: number, src: number, bytes: number): void;
   allFinite(a: number, n: number): number;
@@ -277,6 +278,7 @@ export function createWasmBackend(options: WasmOptions = {}): WasmBackend {
       if (size === 0) return;
       if (plan.kind === 'copy') ex.copy(out.byteOffset, a.byteOffset, size * 4);
       else if (plan.kind === 'transpose2d') ex.transpose2d(a.byteOffset, out.byteOffset, plan.batch, plan.rows, plan.cols);
+      else if (plan.kind === 'transposeBlocks') ex.transposeBlocks(a.byteOffset, out.byteOffset, plan.batch, plan.rows, plan.cols, plan.block);
       else ref.transpose(a, shape, perm, out);
     },
 

@@ -213,6 +213,19 @@ export function transpose2d(a: usize, out: usize, batch: i32, rows: i32, cols: i
   }
 }
 
+/** out[b][c][r][:] = a[b][r][c][:] for blocks of `block` f32 values. */
+export function transposeBlocks(a: usize, out: usize, batch: i32, rows: i32, cols: i32, block: i32): void {
+  const bytes = <usize>block << 2;
+  const plane = <usize>rows * cols * bytes;
+  for (let bi = 0; bi < batch; bi++) {
+    for (let r = 0; r < rows; r++) {
+      for (let c = 0; c < cols; c++) {
+        memory.copy(out + <usize>bi * plane + (<usize>c * rows + r) * bytes, a + <usize>bi * plane + (<usize>r * cols + c) * bytes, bytes);
+      }
+    }
+  }
+}
+
 /** 1 if every one of the n f32 values is finite, else 0 (x − x is 0 exactly when x is finite). */
 export function allFinite(a: usize, n: i32): i32 {
   let bad = v128.splat<i32>(0);
