@@ -1,66 +1,76 @@
 // Backpropagation: the true gradient of the task loss through the core autograd, optionally
-// with gradient checkpointing (activations kept only at segment boundaries, recomputed in backward).
-import { customVjp, defineRule, valueAndGrad, vjp, type ForwardOptions, type Model, type Tensor } from '../src/index.ts';
+// with gradient checkpointing over segments of the module tree (activations kept only at
+// segment boundaries, recomputed in backward).
+import {
+  customVjp, defineRule, noGrad, run, SpecError, valueAndGrad, vjp, walk, type ForwardContext, type Model, type Module, type Tensor,
+} from '../src/index.ts';
 
 /**
- * Segments of `k` consecutive blocks ([from, to) pairs); k < 0 picks k = round(√blocks), the
- * classic √n schedule.
+ * Segments of `k` consecutive top-level modules ([from, to) pairs); k < 0 picks
+ * k = round(√count), the classic √n schedule.
  */
-export function segments(blocks: number, k: number): Array<[number, number]> {
-  const len = k < 0 ? Math.max(1, Math.round(Math.sqrt(blocks))) : k;
+export function segments(count: number, k: number): Array<[number, number]> {
+  const len = k < 0 ? Math.max(1, Math.round(Math.sqrt(count))) : k;
   const out: Array<[number, number]> = [];
-  for (let from = 0; from < blocks; from += len) out.push([from, Math.min(blocks, from + len)]);
+  for (let from = 0; from < count; from += len) out.push([from, Math.min(count, from + len)]);
   return out;
 }
 
 /**
- * The model's forward pass with every segment wrapped in a customVjp: its forward runs
- * without a tape and saves only the segment input; its backward recomputes the segment under
- * `vjp` and pulls the output cotangent back to the input and to the segment's parameters
- * (which are inputs of the customVjp, so they receive their gradients through it). The
- * recomputation runs the same kernels on the same values in the same order, so gradients
- * equal plain backprop's bit for bit.
+ * A module running `children` in sequence inside a customVjp: its forward runs without a tape
+ * and saves only the segment's input; its backward recomputes the segment under `vjp` and
+ * pulls the output cotangent back to the input and to the segment's parameters (inputs of the
+ * customVjp, so they receive their gradients through it). The recomputation runs the same
+ * kernels on the same values in the same order, so gradients equal plain backprop's bit for bit.
  */
-export function checkpointedForward(model: Model, params: readonly Tensor[], x: Tensor, k: number, opts: ForwardOptions = {}): Tensor {
-  let h = x;
-  for (const [from, to] of segments(model.blocks.length, k)) {
-    const idx: number[] = [];
-    for (let i = 0; i < params.length; i++) if (model.paramBlock[i] >= from && model.paramBlock[i] < to) idx.push(i);
-    // Run blocks [from, to) on h with the segment's own parameters spliced into the full list.
-    const run = (hin: Tensor, seg: readonly Tensor[]): Tensor => {
-      const full = [...params];
-      idx.forEach((p, j) => (full[p] = seg[j]));
-      let cur = hin;
-      for (let b = from; b < to; b++) cur = model.block(b, full, cur, opts).post;
-      return cur;
-    };
-    const segment = customVjp(
-      `checkpoint[${from}:${to})`,
-      (hin: Tensor, ...seg: Tensor[]) => ({ out: run(hin, seg), saved: [hin] }),
-      ([hin], g, [, ...seg]) => {
-        const { vjpFn } = vjp((ins: Tensor[]) => run(ins[0], ins.slice(1)), [hin, ...seg]);
-        return vjpFn(g);
-      },
-    );
-    h = segment(h, ...idx.map((i) => params[i]));
-  }
-  return h;
+function checkpointSegment(children: readonly Module[], label: string): Module {
+  const idx = [...new Set(children.flatMap((c) => walk(c).flatMap((m) => Object.values(m.params).map((s) => s.index))))].sort((a, b) => a - b);
+  const seg: Module = {
+    kind: 'checkpoint', path: '', inShape: children[0].inShape, outShape: children[children.length - 1].outShape,
+    params: {}, buffers: {}, children,
+    apply(x: Tensor, ctx: ForwardContext) {
+      const runWith = (hin: Tensor, own: readonly Tensor[]): Tensor => {
+        const params = [...ctx.params];
+        idx.forEach((p, j) => (params[p] = own[j]));
+        let h = hin;
+        for (const c of seg.children) h = run(c, h, { ...ctx, params });
+        return h;
+      };
+      const op = customVjp(
+        label,
+        (hin: Tensor, ...own: Tensor[]) => ({ out: noGrad(() => runWith(hin, own)), saved: [hin] }),
+        ([hin], g, [, ...own]) => vjp((ins: Tensor[]) => runWith(ins[0], ins.slice(1)), [hin, ...own]).vjpFn(g),
+      );
+      return op(x, ...idx.map((i) => ctx.params[i]));
+    },
+    withChildren: (kids) => checkpointSegment(kids, label),
+  };
+  return seg;
+}
+
+/** `model` with its top-level modules grouped into checkpointed segments of k. */
+export function checkpointed(model: Model, k: number): Model {
+  const top = model.root.children;
+  const segs = segments(top.length, k).map(([from, to]) => checkpointSegment(top.slice(from, to), `checkpoint[${from}:${to})`));
+  return model.map((m) => (m === model.root ? m.withChildren(segs) : m));
 }
 
 export const backprop = defineRule({
   id: 'backprop',
   description:
     'True gradients by reverse-mode autograd (the reference every other rule is measured against); ' +
-    'option checkpoint = k keeps activations only every k blocks and recomputes the rest in backward (−1: √n segments).',
+    'option checkpoint = k keeps activations only every k top-level modules and recomputes the rest in backward (−1: √n segments).',
   defaults: { checkpoint: 0 },
+  check(ctx) {
+    const k = ctx.options.checkpoint;
+    if (!Number.isInteger(k) || k < -1) throw new SpecError(`backprop: option checkpoint must be 0 (off), a segment length ≥ 1, or −1 (√n), got ${k}`);
+  },
   init: () => null,
   step(ctx, state, batch) {
-    const fwd = { training: true, rng: ctx.rng.child(ctx.step) };
-    // Callers that build a context by hand (tests, alignment references) may omit the option.
+    // Callers that build a context by hand (tests) may omit the option.
     const k = ctx.options.checkpoint ?? 0;
-    if (!Number.isInteger(k) || k < -1) throw new Error(`backprop: option checkpoint must be 0 (off), a segment length ≥ 1, or −1 (√n), got ${k}`);
-    const out = (p: Tensor[]) => (k === 0 ? ctx.model.forward(p, batch.x, fwd).out : checkpointedForward(ctx.model, p, batch.x, k, fwd));
-    const { value, grads } = valueAndGrad((p: Tensor[]) => ctx.task.loss(out(p), batch))([...ctx.params]);
+    const model = k === 0 ? ctx.model : checkpointed(ctx.model, k);
+    const { value, grads } = valueAndGrad((p: Tensor[]) => ctx.task.loss(model.forward(p, batch.x, ctx.train), batch))([...ctx.params]);
     return { updates: grads, state, loss: value.item(), metrics: {} };
   },
 });

@@ -1,55 +1,54 @@
-// Direct feedback alignment (Nøkland 2016): the output error e = ∂L/∂out is sent straight to
-// every hidden layer through its own fixed random matrix Bᵢ; the layer then learns locally
-// from the delivered signal (e·Bᵢ) ⊙ f′(zᵢ). The output layer learns from its true gradient.
+// Direct feedback alignment (Nøkland 2016): the output error e = ∂L/∂out goes straight to the
+// input of every weight layer but the first, through its own fixed random matrix Bᵢ
+// [outputs, features of that input], instead of arriving from the layer above; each layer
+// then learns locally from what the signal becomes through the activation below it. The
+// output layer learns from its true gradient. As in BioTorch, this works the same for dense
+// and conv layers, and a residual shortcut still carries its own gradient.
 import {
-  add, defineRule, initByName, matmul, mul, noGrad, stopGradient, sum, valueAndGrad, type Block, type Tensor,
+  customVjp, defineRule, initByName, isWeightLayer, matmul, replaceInputVjp, sizeOf, SpecError, valueAndGrad, view,
+  type Model, type Tensor, type WeightLayer,
 } from '../src/index.ts';
 
 interface DfaState {
-  /** Per hidden block: B [outputs, units]; null for the output block. */
-  feedback: Array<Tensor | null>;
+  /** Per receiving layer path: B [outputs, input features]. */
+  feedback: Record<string, Tensor>;
+}
+
+/** The layers whose input receives the projected error: every weight layer but the first. */
+export function receivingLayers(model: Model): WeightLayer[] {
+  return model.weightLayers().slice(1);
 }
 
 export const directFeedbackAlignment = defineRule({
   id: 'direct-feedback-alignment',
-  description: 'The output error is projected to every hidden layer through its own fixed random matrix.',
+  description: 'The output error is projected to the input of every weight layer through its own fixed random matrix.',
   defaults: { init: 'xavierUniform', scale: 1 },
   choices: { init: ['xavierUniform', 'xavierNormal', 'heUniform', 'heNormal'] },
-  references: [
-    { source: 'Nøkland 2016', dataset: 'mnist', metric: 'test error %', value: 1.45, note: 'DFA with dropout' },
-    { source: 'Sanfiz & Akrout 2021 (BioTorch), LeNet', dataset: 'mnist', metric: 'test error %', value: 1.61, note: 'DFA' },
-  ],
+  check(ctx) {
+    if (!receivingLayers(ctx.model).length) throw new SpecError('direct-feedback-alignment: the model needs at least two weight layers (dense or conv) for an error to be projected to');
+    if (ctx.model.outputShape.length !== 1) throw new SpecError(`direct-feedback-alignment: the model output must be a vector per sample, got [${ctx.model.outputShape.join(', ')}]`);
+  },
   init(ctx): DfaState {
     const rng = ctx.rng.child('feedback');
     const draw = initByName(ctx.options.init);
     const outputs = ctx.model.outputSize;
-    return {
-      feedback: ctx.model.blocks.map((b) => {
-        if (!b.hidden) return null;
-        const B = draw([outputs, b.outFeatures], rng.child(b.name));
-        for (let i = 0; i < B.size; i++) B.data[i] *= ctx.options.scale;
-        return B;
-      }),
-    };
+    const feedback: Record<string, Tensor> = {};
+    for (const l of receivingLayers(ctx.model)) {
+      const B = draw([outputs, sizeOf(l.inShape)], rng.child(l.path));
+      for (let i = 0; i < B.size; i++) B.data[i] *= ctx.options.scale;
+      feedback[l.path] = B;
+    }
+    return { feedback };
   },
   step(ctx, state, batch) {
-    const rng = ctx.rng.child(ctx.step);
-    // Blocks are detached from each other: each learns only from what is delivered to it.
-    const fwd = { training: true, rng: rng.child('dropout'), input: (_b: Block, h: Tensor) => stopGradient(h) };
-    const { grads, aux } = valueAndGrad((p: Tensor[]) => {
-      const r = ctx.model.forward(p, batch.x, fwd);
-      const loss = ctx.task.loss(r.out, batch);
-      const e = valueAndGrad((o: Tensor) => ctx.task.loss(o, batch))(stopGradient(r.out)).grads;
-      // Surrogate: its gradient w.r.t. block i's parameters is the local VJP of e·Bᵢ.
-      let total = loss;
-      r.post.forEach((a, i) => {
-        const B = state.feedback[i];
-        if (!B) return;
-        const delivered = noGrad(() => matmul(e, B));
-        total = add(total, sum(mul(a, delivered)));
-      });
-      return { loss: total, aux: loss.item() };
-    })([...ctx.params]);
-    return { updates: grads, state, loss: aux ?? NaN, metrics: {} };
+    // The output error, caught on its way into the network (the first cotangent of the backward pass).
+    let e: Tensor | null = null;
+    const catchError = customVjp('dfaOutputError', (out: Tensor) => ({ out }), (_s, g) => ((e = g), [g]));
+    const model = ctx.model.map((m) => {
+      const B = state.feedback[m.path];
+      return B && isWeightLayer(m) ? replaceInputVjp(m, (_g, x) => view(matmul(e!, B), x.shape), 'dfa') : m;
+    });
+    const { value, grads } = valueAndGrad((p: Tensor[]) => ctx.task.loss(catchError(model.forward(p, batch.x, ctx.train)), batch))([...ctx.params]);
+    return { updates: grads, state, loss: value.item(), metrics: {} };
   },
 });

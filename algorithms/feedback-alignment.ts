@@ -1,95 +1,100 @@
-// Feedback alignment (Lillicrap et al. 2016) and its sign-symmetric variants (as benchmarked
-// by Sanfiz & Akrout 2021, "BioTorch"): each layer's backward pass sends the error to the
-// layer below through a feedback matrix B instead of Wᵀ. Weight gradients stay local.
-//   fa    B fixed random (drawn like W at init)
-//   usf   B = sign(W) · std(W)            (uniform sign-concordant feedback)
+// Feedback alignment (Lillicrap et al. 2016) and its sign-symmetric variants, as defined and
+// benchmarked by BioTorch (Sanfiz & Akrout 2021): every weight layer but the first sends the
+// error below through a feedback tensor B shaped like its weight W (a matrix for dense layers,
+// a kernel for convolutions) instead of W itself. Weight gradients stay local; batch and layer
+// norms keep their own gradients.
+//   fa    B fixed random, drawn like W at init
+//   usf   B = sign(W) · s, s the std of the layer's init scheme (BioTorch; scale 'current': std of today's W)
 //   brsf  B = |R| ⊙ sign(W), R redrawn every batch (batchwise random-magnitude)
 //   frsf  B = |R| ⊙ sign(W), R fixed at init       (fixed random-magnitude)
 import {
-  compare, customVjp, defineRule, initByName, linear, matmul, sum, valueAndGrad, type Block, type Rng, type Tensor,
+  compare, defineRule, initByName, initStd, isWeightLayer, replaceInputVjp, valueAndGrad, SpecError,
+  type Model, type Rng, type Tensor, type WeightLayer,
 } from '../src/index.ts';
 
 const VARIANTS = ['fa', 'usf', 'brsf', 'frsf'] as const;
 type Variant = (typeof VARIANTS)[number];
+const INITS = ['model', 'xavierUniform', 'xavierNormal', 'heUniform', 'heNormal'] as const;
 
 interface FaState {
-  /** Per block: the fixed random matrix (fa: B itself; frsf: the magnitudes R), shaped like W. */
-  fixed: Array<Tensor | null>;
+  /** Per feedback layer path: the fixed random tensor (fa: B itself; frsf: the magnitudes R). */
+  fixed: Record<string, Tensor>;
 }
 
-/** A linear map x·Wᵀ + b whose input cotangent is g·B instead of g·W. */
-const feedbackLinear = (B: Tensor | null) =>
-  customVjp(
-    'feedbackLinear',
-    (x: Tensor, w: Tensor, b: Tensor) => ({ out: linear(x, w, b), saved: [x] }),
-    ([x], g) => [B ? matmul(g, B) : null, matmul(g, x, true, false), sum(g, 0)],
-  );
-
-function drawLike(w: Tensor, init: string, rng: Rng): Tensor {
-  return initByName(init)([w.shape[0], w.shape[1]], rng);
+/** The layers that send an error below: every weight layer but the first (whose input is the data). */
+export function feedbackLayers(model: Model): WeightLayer[] {
+  return model.weightLayers().slice(1);
 }
 
-/** B for one block at the current weights. */
-function feedbackMatrix(variant: Variant, w: Tensor, fixed: Tensor | null, init: string, rng: Rng): Tensor {
-  if (variant === 'fa') return fixed as Tensor;
+/** The scheme B is drawn with: the layer's own weight scheme unless the option names one. */
+function schemeOf(layer: WeightLayer, init: string): string {
+  const own = layer.params.weight.init;
+  return init === 'model' ? (own.kind === 'weight' ? own.scheme : 'xavierUniform') : init;
+}
+
+function draw(layer: WeightLayer, init: string, rng: Rng): Tensor {
+  return initByName(schemeOf(layer, init))(layer.params.weight.shape, rng);
+}
+
+function std(w: Tensor): number {
+  let m = 0;
+  for (let i = 0; i < w.size; i++) m += w.data[i];
+  m /= w.size;
+  let s = 0;
+  for (let i = 0; i < w.size; i++) s += (w.data[i] - m) ** 2;
+  return Math.sqrt(s / w.size);
+}
+
+type Options = { variant: string; init: string; scale: string };
+
+/** B for one layer at the current weight w. */
+export function feedbackTensor(o: Options, layer: WeightLayer, w: Tensor, fixed: Tensor | undefined, rng: Rng): Tensor {
+  const variant = o.variant as Variant;
+  if (variant === 'fa') return fixed!;
+  const mags = variant === 'frsf' ? fixed! : variant === 'brsf' ? draw(layer, o.init, rng) : null;
+  const s = mags ? 0 : o.scale === 'current' ? std(w) : initStd(schemeOf(layer, o.init), layer.params.weight.shape);
   const B = w.clone();
-  const mags = variant === 'frsf' ? (fixed as Tensor) : variant === 'brsf' ? drawLike(w, init, rng) : null;
-  let std = 0;
-  if (!mags) {
-    let m = 0;
-    for (let i = 0; i < w.size; i++) m += w.data[i];
-    m /= w.size;
-    for (let i = 0; i < w.size; i++) std += (w.data[i] - m) ** 2;
-    std = Math.sqrt(std / w.size);
-  }
   for (let i = 0; i < B.size; i++) {
-    const s = Math.sign(w.data[i]);
-    B.data[i] = mags ? s * Math.abs(mags.data[i]) : s * std;
+    const sign = Math.sign(w.data[i]);
+    B.data[i] = mags ? sign * Math.abs(mags.data[i]) : sign * s;
   }
   return B;
 }
 
 export const feedbackAlignment = defineRule({
   id: 'feedback-alignment',
-  description: 'Errors travel down through fixed random (or sign-symmetric) feedback matrices instead of Wᵀ.',
-  defaults: { variant: 'fa' as string, init: 'xavierUniform' },
-  choices: { variant: VARIANTS, init: ['xavierUniform', 'xavierNormal', 'heUniform', 'heNormal'] },
-  references: [
-    { source: 'Sanfiz & Akrout 2021 (BioTorch), LeNet', dataset: 'mnist', metric: 'test error %', value: 1.7, note: 'FA' },
-  ],
+  description: 'Errors travel down through fixed random (or sign-symmetric) feedback tensors shaped like each weight, instead of the weights themselves.',
+  defaults: { variant: 'fa' as string, init: 'model' as string, scale: 'init' as string },
+  choices: { variant: VARIANTS, init: INITS, scale: ['init', 'current'] },
+  check(ctx) {
+    if (!feedbackLayers(ctx.model).length) {
+      throw new SpecError('feedback-alignment: the model has one weight layer, so no error travels below it; FA needs at least two dense or conv layers');
+    }
+  },
   init(ctx): FaState {
-    const variant = ctx.options.variant as Variant;
+    const o = ctx.options;
     const rng = ctx.rng.child('feedback');
-    // Block 0's input is the data: no error is sent below it, so it needs no B.
-    const fixed = ctx.model.blocks.map((b) =>
-      b.index > 0 && (variant === 'fa' || variant === 'frsf') ? drawLike(ctx.params[b.weight], ctx.options.init, rng.child(b.name)) : null,
-    );
+    const fixed: Record<string, Tensor> = {};
+    if (o.variant === 'fa' || o.variant === 'frsf') for (const l of feedbackLayers(ctx.model)) fixed[l.path] = draw(l, o.init, rng.child(l.path));
     return { fixed };
   },
   step(ctx, state, batch) {
-    const variant = ctx.options.variant as Variant;
     const rng = ctx.rng.child(ctx.step);
-    const B = ctx.model.blocks.map((b) =>
-      b.index > 0 ? feedbackMatrix(variant, ctx.params[b.weight], state.fixed[b.index], ctx.options.init, rng.child(b.name)) : null,
-    );
-    const fwd = {
-      training: true,
-      rng: rng.child('dropout'),
-      linear: (b: Block, x: Tensor, w: Tensor, bias: Tensor) => feedbackLinear(B[b.index])(x, w, bias),
-    };
-    const { value, grads } = valueAndGrad((p: Tensor[]) => ctx.task.loss(ctx.model.forward(p, batch.x, fwd).out, batch))([...ctx.params]);
+    const B = new Map(feedbackLayers(ctx.model).map((l) => [l.path, feedbackTensor(ctx.options, l, ctx.params[l.params.weight.index], state.fixed[l.path], rng.child(l.path))]));
+    const model = ctx.model.map((m) => {
+      const b = B.get(m.path);
+      return b && isWeightLayer(m) ? replaceInputVjp(m, (g, x) => m.inputVjp(g, b, x.shape)) : m;
+    });
+    const { value, grads } = valueAndGrad((p: Tensor[]) => ctx.task.loss(model.forward(p, batch.x, ctx.train), batch))([...ctx.params]);
     return { updates: grads, state, loss: value.item(), metrics: {} };
   },
   diagnostics(ctx, state) {
     const out: Record<string, number> = {};
-    const variant = ctx.options.variant as Variant;
-    for (const b of ctx.model.blocks) {
-      if (b.index === 0) continue;
-      const w = ctx.params[b.weight];
-      const B = feedbackMatrix(variant, w, state.fixed[b.index], ctx.options.init, ctx.rng.child('diagnostics'));
-      const c = compare(B, w);
-      out[`${b.name}.feedbackAngleDeg`] = c.angleDeg;
-      out[`${b.name}.feedbackNormRatio`] = c.normRatio;
+    for (const l of feedbackLayers(ctx.model)) {
+      const w = ctx.params[l.params.weight.index];
+      const c = compare(feedbackTensor(ctx.options, l, w, state.fixed[l.path], ctx.rng.child('diagnostics')), w);
+      out[`${l.path}.feedbackAngleDeg`] = c.angleDeg;
+      out[`${l.path}.feedbackNormRatio`] = c.normRatio;
     }
     return out;
   },

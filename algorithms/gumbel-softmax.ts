@@ -1,29 +1,37 @@
 // Gumbel-softmax / concrete relaxation (Jang et al. 2017; Maddison et al. 2017) of stochastic
-// binary hidden units: in training each unit outputs σ((a + L)/τ), L logistic noise, and the
-// gradient is the exact pathwise gradient of that relaxed sample — biased for the binary net,
-// the bias shrinking as τ → 0 while the variance grows. `hard`: the forward value is the exact
-// binary sample 1[a + L > 0], the gradient that of the relaxed one (straight-through Gumbel).
-// Prediction as in straight-through: expected activation σ(a) (default) or a sample average.
+// binary units in place of the activations: in training each unit outputs σ((a + L)/τ), L
+// logistic noise, and the gradient is the exact pathwise gradient of that relaxed sample —
+// biased for the binary net, the bias shrinking as τ → 0 while the variance grows. `hard`: the
+// forward value is the exact binary sample 1[a + L > 0], the gradient that of the relaxed one
+// (straight-through Gumbel). Prediction as in straight-through.
 import {
-  binaryConcrete, defineRule, mul, predictStochastic, scalar, valueAndGrad, type Block, type StochasticPrediction, type Tensor,
+  binaryConcrete, defineRule, predictStochastic, stochasticPaths, valueAndGrad, withUnits, type StochasticPrediction, type Tensor,
+  type Model, type StochasticNet,
 } from '../src/index.ts';
+
+/** The stochastic network this rule trains: the chosen activations as Bernoulli(σ(slope·a)) units. */
+const netOf = (ctx: { model: Model; options: { at: string; slope: number } }): StochasticNet => ({ paths: stochasticPaths(ctx.model, ctx.options.at, 'gumbel-softmax'), slope: ctx.options.slope });
 
 export const gumbelSoftmax = defineRule({
   id: 'gumbel-softmax',
-  description: 'Stochastic binary hidden units relaxed to concrete (Gumbel-softmax) samples at temperature τ; pathwise gradients.',
-  defaults: { temperature: 1, hard: false, predict: 'expected' as string, predictSamples: 1, slope: 1 },
+  description: 'Stochastic binary units relaxed to concrete (Gumbel-softmax) samples at temperature τ; pathwise gradients.',
+  defaults: { temperature: 1, hard: false, predict: 'expected' as string, predictSamples: 1, slope: 1, at: 'all' },
   choices: { predict: ['expected', 'sample'] },
+  estimates: 'expected-gradient',
+  stochastic: (ctx) => netOf(ctx),
+  check(ctx) {
+    netOf(ctx);
+  },
   init: () => null,
   step(ctx, state, batch) {
     const rng = ctx.rng.child(ctx.step);
-    const slope = (z: Tensor) => (ctx.options.slope === 1 ? z : mul(z, scalar(ctx.options.slope)));
     const { temperature, hard } = ctx.options;
-    const act = (b: Block, z: Tensor) => (b.hidden ? binaryConcrete(slope(z), temperature, rng.child(b.name), hard) : b.activation.fn(z));
-    const { value, grads } = valueAndGrad((p: Tensor[]) => ctx.task.loss(ctx.model.forward(p, batch.x, { activation: act }).out, batch))([...ctx.params]);
+    const model = withUnits(ctx.model, netOf(ctx), (a, path) => binaryConcrete(a, temperature, rng.child(path), hard));
+    const { value, grads } = valueAndGrad((p: Tensor[]) => ctx.task.loss(model.forward(p, batch.x, ctx.train), batch))([...ctx.params]);
     return { updates: grads, state, loss: value.item(), metrics: {} };
   },
   predict(ctx, _state, x) {
     const mode = ctx.options.predict as StochasticPrediction;
-    return predictStochastic(ctx.model, ctx.params, x, mode, ctx.options.predictSamples, ctx.rng.child('predict'), ctx.options.slope);
+    return predictStochastic(ctx.model, netOf(ctx), ctx.params, x, mode, ctx.options.predictSamples, ctx.rng.child('predict'), ctx.infer);
   },
 });

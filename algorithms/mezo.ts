@@ -56,15 +56,6 @@ export const mezo = defineRule({
     momentumWindow: 8,
   } as Options,
   choices: { noise: ['gaussian', 'rademacher'] },
-  references: [
-    {
-      source: 'Malladi et al. 2023, Fine-Tuning Language Models with Just Forward Passes (Table 1)',
-      dataset: 'SST-2 (RoBERTa-large, k=512)',
-      metric: 'accuracy',
-      value: 0.935,
-      note: 'fine-tuning a pretrained model; from-scratch training (what rulebench runs) is far slower',
-    },
-  ],
   // +εz, −2εz, +εz in float32 leaves each parameter within a few roundings of its value:
   // |error| ≤ 3·2⁻²⁴·(|θ| + 2ε|z|) ≈ 2e-6 for |θ| ≤ 10, ε|z| ≤ 0.01.
   restoreTolerance: 1e-5,
@@ -79,9 +70,8 @@ export const mezo = defineRule({
     }
     const rademacher = noise === 'rademacher';
     const params = ctx.params;
-    // The same dropout masks in both evaluations, so the difference sees only the perturbation.
-    const fwd = { training: true, rng: ctx.rng.child(ctx.step).child('dropout') };
-    const lossAt = () => noGrad(() => ctx.task.loss(ctx.model.forward(params, batch.x, fwd).out, batch).item());
+    // ctx.train gives both evaluations the same dropout masks, so the difference sees only the perturbation.
+    const lossAt = () => noGrad(() => ctx.task.loss(ctx.model.forward(params, batch.x, ctx.train), batch).item());
     const perturb = (sample: number, scale: number) => {
       for (let i = 0; i < params.length; i++) {
         params[i].touch();

@@ -1,6 +1,6 @@
-// REINFORCE / score-function estimator (Williams 1992) for nets of stochastic binary hidden
-// units h ~ Bernoulli(σ(a)). Each hidden layer's update is (L − b) · ∇ log p(h | a); the layers
-// after the last stochastic one get their pathwise gradient. Unbiased for the gradient of the
+// REINFORCE / score-function estimator (Williams 1992) for nets of stochastic binary units
+// h ~ Bernoulli(σ(a)) in place of the activations. Each layer's update is (L − b) · ∇ log p(h | a);
+// the layers after the last stochastic one get their pathwise gradient. Unbiased for the gradient of the
 // expected loss; its variance is controlled by the baseline b, which never depends on the
 // current sample (so it adds no bias):
 //   none            b = 0
@@ -10,8 +10,9 @@
 //   leave-one-out   with samples ≥ 2: the mean loss of the other samples of the same input
 // `samples` draws per input are averaged. Prediction as in straight-through.
 import {
-  bernoulliLogProb, defineRule, empty, mul, perExampleLoss, predictStochastic, scalar, SpecError, stochasticBinary, add, sum,
-  tileBatch, valueAndGrad, type Batch, type Block, type StochasticPrediction, type Tensor,
+  bernoulliLogProb, defineRule, empty, mul, perExampleLoss, predictStochastic, reshape, scalar, SpecError, stochasticBinary, stochasticPaths,
+  add, sum, tileBatch, valueAndGrad, withUnits, type Batch, type StochasticPrediction, type Tensor,
+  type Model, type StochasticNet,
 } from '../src/index.ts';
 
 const BASELINES = ['none', 'moving-average', 'learned', 'leave-one-out'] as const;
@@ -26,17 +27,22 @@ export interface ReinforceState {
   offset: number;
 }
 
+/** The stochastic network this rule trains: the chosen activations as Bernoulli(σ(slope·a)) units. */
+const netOf = (ctx: { model: Model; options: { at: string; slope: number } }): StochasticNet => ({ paths: stochasticPaths(ctx.model, ctx.options.at, 'reinforce'), slope: ctx.options.slope });
+
 export const reinforce = defineRule({
   id: 'reinforce',
   description: 'Stochastic binary hidden units trained by the score-function (REINFORCE) estimator with a baseline.',
   defaults: {
     baseline: 'moving-average' as string, momentum: 0.9, baselineLr: 0.1, samples: 1,
-    predict: 'expected' as string, predictSamples: 1, slope: 1,
+    predict: 'expected' as string, predictSamples: 1, slope: 1, at: 'all',
   },
   choices: { baseline: BASELINES, predict: ['expected', 'sample'] },
-  references: [
-    { source: 'R2RT port of Bengio et al. 2013 (binary stochastic 784-200-200-10)', dataset: 'mnist', metric: 'test accuracy %', value: 70, note: 'REINFORCE 59–81% without good variance control' },
-  ],
+  estimates: 'expected-gradient',
+  stochastic: (ctx) => netOf(ctx),
+  check(ctx) {
+    netOf(ctx);
+  },
   init(ctx): ReinforceState {
     const baseline = ctx.options.baseline as Baseline;
     if (!BASELINES.includes(baseline)) throw new SpecError(`reinforce: option baseline must be one of ${BASELINES.join(', ')}, got '${baseline}'`);
@@ -54,7 +60,7 @@ export const reinforce = defineRule({
     const tiled: Batch = samples > 1 ? tileBatch(batch, samples) : batch;
     const rng = ctx.rng.child(ctx.step);
     const avgHat = state.count > 0 ? state.average / (1 - momentum ** state.count) : 0;
-    const features = batch.x.shape[1];
+    const features = batch.x.size / n;
     // The input-dependent part of the learned baseline, per example.
     const learned = new Float64Array(n);
     if (state.weights) {
@@ -77,16 +83,16 @@ export const reinforce = defineRule({
         }
       }
     };
+    const net = netOf(ctx);
     const objective = (p: Tensor[]) => {
       const logps: Tensor[] = [];
-      const act = (b: Block, z: Tensor) => {
-        if (!b.hidden) return b.activation.fn(z);
-        const a = ctx.options.slope === 1 ? z : mul(z, scalar(ctx.options.slope));
-        const h = stochasticBinary(a, rng.child(b.name));
-        logps.push(sum(bernoulliLogProb(a, h), 1));
+      const model = withUnits(ctx.model, net, (a, path) => {
+        const h = stochasticBinary(a, rng.child(path));
+        const lp = bernoulliLogProb(a, h);
+        logps.push(sum(reshape(lp, [lp.shape[0], lp.size / lp.shape[0]]), 1));
         return h;
-      };
-      const out = ctx.model.forward(p, tiled.x, { activation: act }).out;
+      });
+      const out = model.forward(p, tiled.x, ctx.train);
       const perRow = perExampleLoss(ctx.task, out, tiled);
       const signal = empty([rows]);
       for (let r = 0; r < rows; r++) signal.data[r] = perRow.data[r] - baselineOf(perRow, r);
@@ -126,6 +132,6 @@ export const reinforce = defineRule({
   },
   predict(ctx, _state, x) {
     const mode = ctx.options.predict as StochasticPrediction;
-    return predictStochastic(ctx.model, ctx.params, x, mode, ctx.options.predictSamples, ctx.rng.child('predict'), ctx.options.slope);
+    return predictStochastic(ctx.model, netOf(ctx), ctx.params, x, mode, ctx.options.predictSamples, ctx.rng.child('predict'), ctx.infer);
   },
 });

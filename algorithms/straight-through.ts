@@ -1,12 +1,13 @@
 // Straight-through estimator (Bengio, Léonard & Courville 2013) for nets of stochastic binary
-// units h ~ Bernoulli(σ(a)): the forward pass samples, the backward pass pretends the unit was
-// the identity ('identity') or σ ('sigmoid-adjusted': cotangent · σ′(a)). Biased, low variance.
-// unit 'deterministic' uses the hard threshold 1[a > 0] forward instead of a sample.
-// Prediction: the expected activation σ(a) per hidden unit ('expected', default) or the mean
-// class probabilities over `predictSamples` binary passes ('sample').
+// units h ~ Bernoulli(σ(a)) in place of the model's activations: the forward pass samples,
+// the backward pass pretends the unit was the identity ('identity') or σ ('sigmoid-adjusted':
+// cotangent · σ′(a)). Biased, low variance. unit 'deterministic' uses the hard threshold
+// 1[a > 0] forward instead of a sample. Prediction: the expected activation σ(a) per unit
+// ('expected', default) or the mean class probabilities over `predictSamples` binary passes.
 import {
-  customVjp, defineRule, empty, mul, predictStochastic, scalar, sigmoid, stochasticBinary, valueAndGrad,
-  type Block, type Rng, type StochasticPrediction, type Tensor,
+  customVjp, defineRule, empty, mul, predictStochastic, sigmoid, stochasticBinary, stochasticPaths, valueAndGrad, withUnits,
+  type Rng, type StochasticPrediction, type Tensor,
+  type Model, type StochasticNet,
 } from '../src/index.ts';
 
 const VARIANTS = ['identity', 'sigmoid-adjusted'] as const;
@@ -34,26 +35,35 @@ export function straightThroughUnit(variant: Variant, deterministic: boolean, rn
   );
 }
 
+/** The stochastic network this rule trains: the chosen activations as Bernoulli(σ(slope·a)) units. */
+const netOf = (ctx: { model: Model; options: { at: string; slope: number } }): StochasticNet => ({ paths: stochasticPaths(ctx.model, ctx.options.at, 'straight-through'), slope: ctx.options.slope });
+
 export const straightThrough = defineRule({
   id: 'straight-through',
-  description: 'Stochastic binary hidden units; gradients pass the sampling step as if it were the identity (or σ).',
-  defaults: { variant: 'sigmoid-adjusted' as string, unit: 'stochastic' as string, predict: 'expected' as string, predictSamples: 1, slope: 1 },
+  description: 'Stochastic binary units in place of the activations; gradients pass the sampling step as if it were the identity (or σ).',
+  defaults: {
+    variant: 'sigmoid-adjusted' as string, unit: 'stochastic' as string, predict: 'expected' as string, predictSamples: 1, slope: 1,
+    /** Activations made stochastic: "all" or comma-separated module paths. */
+    at: 'all',
+  },
   choices: { variant: VARIANTS, unit: ['stochastic', 'deterministic'], predict: ['expected', 'sample'] },
-  references: [
-    { source: 'R2RT port of Bengio et al. 2013 (binary stochastic 784-200-200-10)', dataset: 'mnist', metric: 'test accuracy %', value: 97.3, note: 'ST ≈ 97.1–97.5%' },
-  ],
+  estimates: 'expected-gradient',
+  stochastic: (ctx) => netOf(ctx),
+  check(ctx) {
+    netOf(ctx);
+  },
   init: () => null,
   step(ctx, state, batch) {
     const rng = ctx.rng.child(ctx.step);
-    const slope = (z: Tensor) => (ctx.options.slope === 1 ? z : mul(z, scalar(ctx.options.slope)));
     const variant = ctx.options.variant as Variant;
     const deterministic = ctx.options.unit === 'deterministic';
-    const act = (b: Block, z: Tensor) => (b.hidden ? straightThroughUnit(variant, deterministic, rng.child(b.name))(slope(z)) : b.activation.fn(z));
-    const { value, grads } = valueAndGrad((p: Tensor[]) => ctx.task.loss(ctx.model.forward(p, batch.x, { activation: act }).out, batch))([...ctx.params]);
+    const net = netOf(ctx);
+    const model = withUnits(ctx.model, net, (a, path) => straightThroughUnit(variant, deterministic, rng.child(path))(a));
+    const { value, grads } = valueAndGrad((p: Tensor[]) => ctx.task.loss(model.forward(p, batch.x, ctx.train), batch))([...ctx.params]);
     return { updates: grads, state, loss: value.item(), metrics: {} };
   },
   predict(ctx, _state, x) {
     const mode = ctx.options.predict as StochasticPrediction;
-    return predictStochastic(ctx.model, ctx.params, x, mode, ctx.options.predictSamples, ctx.rng.child('predict'), ctx.options.slope);
+    return predictStochastic(ctx.model, netOf(ctx), ctx.params, x, mode, ctx.options.predictSamples, ctx.rng.child('predict'), ctx.infer);
   },
 });

@@ -1,5 +1,5 @@
-// Synthetic gradients (Jaderberg et al. 2017, "Decoupled Neural Interfaces"): at chosen layer
-// boundaries a small synthesizer predicts ∂L/∂h from the activity h (cDNI: and the one-hot
+// Synthetic gradients (Jaderberg et al. 2017, "Decoupled Neural Interfaces"): at chosen module
+// outputs (boundaries) a small synthesizer predicts ∂L/∂h from the activity h (cDNI: and the
 // label). The layers below a boundary update at once from the synthetic gradient instead of
 // waiting for the backward pass; the synthesizer then regresses (MSE) on the gradient that
 // does arrive from above — the true one at the top boundary, a bootstrapped one (the next
@@ -8,23 +8,27 @@
 // One backward pass does it all: each boundary is an identity op (customVjp) whose backward
 // records the cotangent arriving from above and sends the synthetic gradient below instead.
 // Synthesizers predict per-example gradients (n·∂L/∂h for a batch mean over n examples), so
-// their targets keep unit scale whatever the batch size. Their parameters and Adam state live
-// in the rule state (counted as rule state) and are updated in place inside `step`.
+// their targets keep unit scale whatever the batch size. For feature maps they are small
+// convolutional nets (3×3 convs, the last zero-initialized, as Jaderberg §3); for vectors a
+// linear map or an MLP, also ending at zero. Their parameters and Adam state live in the rule
+// state and are updated in place inside `step`.
 import {
-  SpecError, adam, compare, defineRule, concat, customVjp, fromArray, linear, mse, noGrad, relu, stopGradient, valueAndGrad, xavierUniform,
-  zeros, type Block, type Model, type OptState, type Optimizer, type RuleContext, type Tensor,
+  SpecError, adam, broadcastTo, buildNetwork, compare, concat, customVjp, defineRule, fromArray, mse, noGrad, reshape,
+  stopGradient, valueAndGrad, wrap, zeros, type LayerSpec, type Model, type OptState, type RuleContext, type Tensor,
 } from '../src/index.ts';
 
-const SYNTHESIZERS = ['linear', 'mlp'] as const;
+const SYNTHESIZERS = ['linear', 'mlp', 'conv'] as const;
 const TARGETS = ['bootstrap', 'backprop'] as const;
 
 export const syntheticGradientsDefaults = {
-  /** cDNI: the synthesizer also sees the one-hot label. */
+  /** cDNI: the synthesizer also sees the one-hot label (as extra channels for feature maps). */
   conditioned: false,
-  /** linear, or mlp (one ReLU hidden layer of `synthHidden` units). */
+  /** For vector boundaries: linear, or mlp (one ReLU hidden layer of `synthHidden` units). Feature maps always get a conv synthesizer. */
   synthesizer: 'linear' as string,
   synthHidden: 256,
-  /** Hidden blocks whose output gets a synthesizer: "all", or indices such as "0" or "0,1". */
+  /** Conv synthesizers: channels of their two hidden 3×3 layers. */
+  synthChannels: 32,
+  /** Module paths whose output is a boundary: "all" (every activation but the output's), or paths such as "act1,act2". */
   boundaries: 'all' as string,
   /** Adam learning rate of the synthesizers. */
   synthLr: 3e-3,
@@ -33,17 +37,15 @@ export const syntheticGradientsDefaults = {
    * synthetic below the top boundary) or backprop (the true gradient; costs a full backward).
    */
   target: 'bootstrap' as string,
-  /** Every this many steps also measure the cosine with the true gradient at each boundary (0: never). */
-  trueEvery: 10,
   /** Test mode: pass the gradient arriving from above through instead of the synthetic one. */
   oracle: false,
 };
 export type SyntheticGradientsOptions = typeof syntheticGradientsDefaults;
 
 export interface Synthesizer {
-  /** Hidden block whose output h it reads. */
-  boundary: number;
-  /** linear: [W, b]; mlp: [W1, b1, W2, b2]. The last layer starts at zero. */
+  /** Path of the module whose output it reads. */
+  boundary: string;
+  net: Model;
   params: Tensor[];
   opt: OptState;
 }
@@ -52,17 +54,19 @@ export interface SyntheticGradientsState {
   synths: Synthesizer[];
 }
 
-/** The hidden blocks that get a synthesizer. */
-export function boundariesOf(model: Model, spec: string): number[] {
-  const hidden = model.blocks.filter((b) => b.hidden).map((b) => b.index);
-  if (spec === 'all') return hidden;
-  const picked = spec.split(',').map((s) => Number(s.trim()));
-  for (const i of picked) {
-    if (!hidden.includes(i)) {
-      throw new SpecError(`synthetic-gradients: option boundaries: ${JSON.stringify(spec)} names block ${i}, but the hidden blocks are ${hidden.join(', ')}`);
+/** The boundary module paths: every activation but those after the last weight layer, or the named modules. */
+export function boundariesOf(model: Model, spec: string): string[] {
+  const mods = model.modules();
+  const lastWeight = mods.lastIndexOf(model.weightLayers().at(-1)!);
+  const defaults = mods.filter((m, i) => m.kind === 'activation' && i < lastWeight).map((m) => m.path);
+  if (spec === 'all') return defaults;
+  const picked = spec.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const p of picked) {
+    if (!mods.some((m) => m.path === p && p !== '')) {
+      throw new SpecError(`synthetic-gradients: option boundaries names "${p}", which is not a module path; the activations are: ${defaults.join(', ')}`);
     }
   }
-  return [...new Set(picked)].sort((a, b) => a - b);
+  return [...new Set(picked)];
 }
 
 function conditionWidth(ctx: RuleContext<SyntheticGradientsOptions>): number {
@@ -71,20 +75,32 @@ function conditionWidth(ctx: RuleContext<SyntheticGradientsOptions>): number {
   return ctx.task.classes;
 }
 
-function oneHot(labels: ArrayLike<number>, classes: number): Tensor {
-  const y = new Float32Array(labels.length * classes);
-  for (let i = 0; i < labels.length; i++) y[i * classes + labels[i]] = 1;
-  return fromArray(y, [labels.length, classes]);
+/** The synthesizer's layers for a boundary of shape `shape` (its input has `cw` label features / channels more). */
+function synthesizerLayers(shape: readonly number[], o: SyntheticGradientsOptions): LayerSpec[] {
+  if (shape.length === 3) {
+    const conv = (channels: number, init?: string): LayerSpec => ({ type: 'conv2d', channels, kernel: 3, padding: 1, ...(init ? { init } : {}) });
+    return [conv(o.synthChannels), 'relu', conv(o.synthChannels), 'relu', conv(shape[0], 'zeros')];
+  }
+  const units = shape.reduce((a, b) => a * b, 1);
+  if (o.synthesizer === 'mlp') return [{ type: 'dense', units: o.synthHidden }, 'relu', { type: 'dense', units, init: 'zeros' }];
+  return [{ type: 'dense', units, init: 'zeros' }];
 }
 
-/** Per-example gradient predicted at h [n, units] (c: one-hot labels for cDNI, else null). */
-export function synthesize(s: Synthesizer, h: Tensor, c: Tensor | null): Tensor {
-  const x = c ? concat([h, c], 1) : h;
-  const p = s.params;
-  return p.length === 2 ? linear(x, p[0], p[1]) : linear(relu(linear(x, p[0], p[1])), p[2], p[3]);
+/** The synthesizer's input: h, with the label one-hot appended (vectors) or as constant channels (maps). */
+function synthInput(h: Tensor, labels: ArrayLike<number> | null, classes: number): Tensor {
+  if (!labels) return h;
+  const n = h.shape[0];
+  const y = new Float32Array(n * classes);
+  for (let i = 0; i < n; i++) y[i * classes + labels[i]] = 1;
+  if (h.rank === 2) return concat([h, fromArray(y, [n, classes])], 1);
+  const maps = broadcastTo(reshape(fromArray(y, [n, classes]), [n, classes, 1, 1]), [n, classes, h.shape[2], h.shape[3]]);
+  return concat([h, maps], 1);
 }
 
-const optimizerFor = (o: SyntheticGradientsOptions): Optimizer => adam({ lr: o.synthLr });
+/** Per-example gradient predicted at h. */
+export function synthesize(s: Synthesizer, params: readonly Tensor[], h: Tensor, labels: ArrayLike<number> | null, classes: number): Tensor {
+  return s.net.forward(params, synthInput(h, labels, classes));
+}
 
 /** Scale a tensor's values into a new tensor (outside any tape). */
 function scaled(t: Tensor, k: number): Tensor {
@@ -93,57 +109,56 @@ function scaled(t: Tensor, k: number): Tensor {
   return out;
 }
 
+const optimizerFor = (o: SyntheticGradientsOptions) => adam({ lr: o.synthLr });
+
 export const syntheticGradients = defineRule({
   id: 'synthetic-gradients',
   description: 'Layers update at once from gradients predicted by small synthesizers (DNI; cDNI also feeds the label), trained on the gradient that arrives later.',
   defaults: syntheticGradientsDefaults,
   choices: { synthesizer: SYNTHESIZERS, target: TARGETS },
-  references: [
-    { source: 'Jaderberg et al. 2017 (recalled)', dataset: 'mnist', metric: 'test error %', value: 2.2, note: 'DNI, 3-layer FCN' },
-    { source: 'Jaderberg et al. 2017 (recalled)', dataset: 'mnist', metric: 'test error %', value: 2.0, note: 'cDNI, 3-layer FCN' },
-  ],
+  check(ctx) {
+    if (!boundariesOf(ctx.model, ctx.options.boundaries).length) throw new SpecError('synthetic-gradients: the model has no hidden activation to put a synthesizer at');
+    conditionWidth(ctx);
+  },
   init(ctx): SyntheticGradientsState {
     const o = ctx.options;
     const cw = conditionWidth(ctx);
     const rng = ctx.rng.child('synthesizers');
     const synths = boundariesOf(ctx.model, o.boundaries).map((boundary): Synthesizer => {
-      const units = ctx.model.blocks[boundary].outFeatures;
-      const params =
-        o.synthesizer === 'mlp'
-          ? [
-              xavierUniform([o.synthHidden, units + cw], rng.child(boundary)), zeros([o.synthHidden]),
-              zeros([units, o.synthHidden]), zeros([units]),
-            ]
-          : [zeros([units, units + cw]), zeros([units])];
-      return { boundary, params, opt: optimizerFor(o).init(params) };
+      const shape = ctx.model.find(boundary)!.outShape;
+      const inShape = shape.length === 3 ? [shape[0] + cw, shape[1], shape[2]] : [shape.reduce((a, b) => a * b, 1) + cw];
+      const net = buildNetwork(synthesizerLayers(shape, o), inShape, 'xavierUniform');
+      const params = net.init(rng.child(boundary));
+      return { boundary, net, params, opt: optimizerFor(o).init(params) };
     });
     return { synths };
   },
   step(ctx, state, batch) {
     const o = ctx.options;
-    const { model } = ctx;
     const n = batch.size;
     const cw = conditionWidth(ctx);
     if (cw && !batch.labels) throw new SpecError('synthetic-gradients: conditioned needs labels in the batch');
-    const cond = cw ? oneHot(batch.labels!, cw) : null;
-    const rng = ctx.rng.child(ctx.step);
-    const byBoundary = new Map(state.synths.map((s, k) => [s.boundary, k]));
+    const labels = cw ? batch.labels! : null;
     const K = state.synths.length;
     const hs: Tensor[] = new Array(K);
     const synthetic: Tensor[] = new Array(K);
-    const arrived: Tensor[] = new Array(K);
+    const byPath = new Map(state.synths.map((s, k) => [s.boundary, k]));
 
-    // mode 'dni': send the synthetic gradient below; 'pass': send what arrived (true BP, for the
-    // cosTrue metric and the 'backprop' target; it reruns the forward with the same dropout stream).
+    // mode 'dni': send the synthetic gradient below; 'pass': send what arrived (the true
+    // gradient, for the 'backprop' target; it reruns the forward with the same dropout masks).
     const run = (mode: 'dni' | 'pass') => {
-      const got: Tensor[] = new Array(K);
-      const taps = state.synths.map((s, k) =>
-        customVjp(
-          `syntheticGradient.${model.blocks[s.boundary].name}`,
+      const got: Array<Tensor | undefined> = new Array(K);
+      const model = ctx.model.map((m) => {
+        const k = byPath.get(m.path);
+        if (k === undefined) return m;
+        const s = state.synths[k];
+        const tap = customVjp(
+          `syntheticGradient.${m.path}`,
           (h: Tensor) => {
             if (mode === 'dni') {
               hs[k] = h;
-              synthetic[k] = scaled(synthesize(s, h, cond), 1 / n);
+              const flat = h.rank === 2 || h.rank === 4 ? h : reshape(h, [h.shape[0], h.size / h.shape[0]]);
+              synthetic[k] = reshape(scaled(noGrad(() => synthesize(s, s.params, flat, labels, cw)), 1 / n), h.shape);
             }
             return { out: h };
           },
@@ -151,39 +166,29 @@ export const syntheticGradients = defineRule({
             got[k] = g;
             return [mode === 'pass' || o.oracle ? g : synthetic[k]];
           },
-        ),
-      );
-      const fwd = {
-        training: true, rng: rng.child('dropout'),
-        input: (b: Block, h: Tensor) => {
-          const k = byBoundary.get(b.index - 1);
-          return k === undefined ? h : taps[k](h);
-        },
-      };
-      const res = valueAndGrad((p: Tensor[]) => ctx.task.loss(model.forward(p, batch.x, fwd).out, batch))([...ctx.params]);
+        );
+        return wrap(m, { after: (y) => tap(y) });
+      });
+      const res = valueAndGrad((p: Tensor[]) => ctx.task.loss(model.forward(p, batch.x, ctx.train), batch))([...ctx.params]);
       return { ...res, got };
     };
 
     const main = run('dni');
-    main.got.forEach((g, k) => (arrived[k] = g));
-    const wantTrue = o.target === 'backprop' || (o.trueEvery > 0 && ctx.step >= 0 && ctx.step % o.trueEvery === 0);
-    const truth = wantTrue && K > 0 ? run('pass').got : null;
+    const truth = o.target === 'backprop' && K > 0 ? run('pass').got : null;
 
     const metrics: Record<string, number> = {};
     const opt = optimizerFor(o);
     state.synths.forEach((s, k) => {
-      const name = model.blocks[s.boundary].name;
-      const targetGrad = o.target === 'backprop' ? truth![k] : arrived[k];
       // A boundary whose activity never reaches the loss receives no cotangent: its target is zero.
-      const target = scaled(targetGrad ?? zeros(hs[k].shape), n);
+      const arrived = (truth ? truth[k] : main.got[k]) ?? zeros(hs[k].shape);
+      const target = scaled(arrived, n);
       const h = stopGradient(hs[k]);
-      const { value, grads } = valueAndGrad((p: Tensor[]) => mse(synthesize({ ...s, params: p }, h, cond), target))([...s.params]);
+      const { value, grads } = valueAndGrad((p: Tensor[]) => mse(reshape(synthesize(s, p, h, labels, cw), target.shape), target))([...s.params]);
       noGrad(() => opt.update(s.params, grads, s.opt, Math.max(0, ctx.step)));
-      metrics[`${name}.synthLoss`] = value.item();
-      const c = compare(synthetic[k], targetGrad ?? zeros(hs[k].shape));
-      metrics[`${name}.cosTarget`] = c.cosine;
-      metrics[`${name}.normRatio`] = c.normRatio;
-      if (truth) metrics[`${name}.cosTrue`] = compare(synthetic[k], truth[k]).cosine;
+      metrics[`${s.boundary}.synthLoss`] = value.item();
+      const c = compare(synthetic[k], arrived);
+      metrics[`${s.boundary}.cosTarget`] = c.cosine;
+      metrics[`${s.boundary}.normRatio`] = c.normRatio;
     });
     return { updates: main.grads, state, loss: main.value.item(), metrics };
   },

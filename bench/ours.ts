@@ -1,12 +1,13 @@
-// rulebench as a bench contender, in its own process like every peer: the MLP's BP epoch through
-// runTrial, or the kernel-level LeNet step (bench/lenet.ts), on a chosen backend and thread count.
-// Prints one JSON object on stdout: wall and CPU time per epoch (CPU sums every thread).
+// rulebench as a bench contender, in its own process like every peer: a BP epoch of the MLP or of
+// LeNet-5 through runTrial, or the kernel-level LeNet step (bench/lenet.ts), on a chosen backend
+// and thread count. Prints one JSON object on stdout: wall and CPU time per epoch (CPU sums every
+// thread).
 //
-// MLP: wall = summary.host.stepMs (rule.step + finite check + optimizer; batch copies and
-// evaluation excluded). CPU time of the steps alone is the CPU of a run of S steps minus that of
-// an identical run of 20 steps (same setup and evaluation), divided by S − 20.
-// Usage: tsx bench/ours.ts --model mlp|lenet [--backend wasm|native] [--threads 1] [--steps 0 (an epoch)]
-//        [--orientation PxO|OxP] [--warmup 20]
+// runTrial models: wall = summary.host.stepMs (rule.step + finite check + optimizer; batch copies
+// and evaluation excluded). CPU time of the steps alone is the CPU of a run of S steps minus that
+// of an identical run of 20 steps (same setup and evaluation), divided by S − 20.
+// Usage: tsx bench/ours.ts --model mlp|lenet|lenet-kernels [--backend wasm|native] [--threads 1]
+//        [--steps 0 (an epoch)] [--orientation OxP|PxO] [--warmup 20]
 import { cpus } from 'node:os';
 import { listRules, setBackend, type AnyRule } from '../src/index.ts';
 import { loadMnist } from '../src/data/mnist.ts';
@@ -36,12 +37,19 @@ const cpuMs = (): number => {
   return (c.user + c.system) / 1000;
 };
 
-function mlp(): Record<string, unknown> {
+// The MLP, and LeNet-5 as the lead's experiments run it (MNIST resized to 32×32).
+const MODELS: Record<string, { model: TrialConfig['model']; data: TrialConfig['data']; lr: number }> = {
+  mlp: { model: { sizes: [784, 256, 256, 10], activation: 'relu', init: 'heUniform' }, data: { name: 'mnist', test: 1000 }, lr: 0.1 },
+  lenet: { model: { preset: 'lenet5', init: 'xavierUniform' }, data: { name: 'mnist', test: 1000, resize: 32 }, lr: 0.05 },
+};
+
+function trial(name: string): Record<string, unknown> {
   const bp = listRules().find((r) => r.id === 'backprop') as AnyRule;
+  const spec = MODELS[name];
   const config = (maxSteps: number, seed: number): TrialConfig => ({
-    experiment: 'bench', rule: 'backprop', options: {}, seed, data: { name: 'mnist', test: 1000 },
-    model: { sizes: [784, 256, 256, 10], activation: 'relu', init: 'heUniform' }, optimizer: { name: 'sgd', lr: 0.1 },
-    batchSize: B, epochs: 1, maxSteps, evalEvery: 0, alignEvery: 0, memory: false, debug: false,
+    experiment: 'bench', rule: 'backprop', options: {}, seed, data: spec.data,
+    model: spec.model, optimizer: { name: 'sgd', lr: spec.lr },
+    batchSize: B, epochs: 1, maxSteps, evalEvery: 0, alignEvery: 0, alignSamples: 16, memory: false, debug: false,
   });
   const run = (maxSteps: number, seed: number): { s: SummaryRecord; cpu: number } => {
     const c0 = cpuMs();
@@ -64,14 +72,14 @@ function mlp(): Record<string, unknown> {
   };
 }
 
-function lenet(): Record<string, unknown> {
-  const orientation = arg('orientation', 'PxO') as Orientation;
+function lenetKernels(): Record<string, unknown> {
+  const orientation = arg('orientation', 'OxP') as Orientation;
   const train = loadMnist('train');
   const net = lenetStep(be, B, rng('bench-lenet'), orientation);
   const order = rng('bench-lenet-order').permutation(train.n);
   const x = new Float32Array(B * 784);
   const y = new Uint8Array(B);
-  const labels = train.y as Uint8Array;
+  const labels = train.y as Int32Array;
   let wall = 0;
   let cpu = 0;
   let loss = NaN;
@@ -98,6 +106,6 @@ function lenet(): Record<string, unknown> {
 }
 
 await import('../algorithms/index.ts');
-const result = model === 'lenet' ? lenet() : mlp();
+const result = model === 'lenet-kernels' ? lenetKernels() : trial(model);
 console.log(JSON.stringify({ peer: 'rulebench', model, backend: be.name, threads, cores: cpus().length, ...result }));
 process.exit(0);

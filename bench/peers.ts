@@ -122,7 +122,7 @@ export function jaxjsSteps(steps: number, warmup = 10): PeerResult<EpochResult> 
 }
 
 /** rulebench in its own process (bench/ours.ts). */
-export function oursSteps(opts: { model: 'mlp' | 'lenet'; backend: 'wasm' | 'native'; threads: number; steps?: number; orientation?: string }): PeerResult<EpochResult> {
+export function oursSteps(opts: { model: 'mlp' | 'lenet' | 'lenet-kernels'; backend: 'wasm' | 'native'; threads: number; steps?: number; orientation?: string }): PeerResult<EpochResult> {
   const args = [join(ROOT, 'bench/ours.ts'), '--model', opts.model, '--backend', opts.backend, '--threads', String(opts.threads),
     '--steps', String(opts.steps ?? 0), ...(opts.orientation ? ['--orientation', opts.orientation] : [])];
   return runJson<EpochResult>(TSX, args, pinnedEnv(opts.threads), 600_000);

@@ -5,7 +5,7 @@ import type { Backend, BinaryOp, Buf, ReduceOp, UnaryOp, WindowGeometry } from '
 import { setBackend } from '../src/kernels/index.ts';
 import type { WasmBackend } from '../src/kernels/wasm/index.ts';
 import {
-  Model, classification, getRule, loadMnist, optimizerFromSpec, rng, type Batch, type RuleContext, type Tensor,
+  buildModel, classification, getRule, loadMnist, optimizerFromSpec, rng, ruleContext, type Batch, type RuleContext, type Tensor,
 } from '../src/index.ts';
 import { fromArray, withArena } from '../src/tensor/tensor.ts';
 
@@ -228,7 +228,7 @@ export function profileBpStep(wasm: WasmBackend, steps = 60, warmup = 20): StepP
   setBackend(prof);
   try {
     const root = rng(0);
-    const model = new Model({ sizes: [784, 256, 256, 10], activation: 'relu', init: 'heUniform' });
+    const model = buildModel({ sizes: [784, 256, 256, 10], activation: 'relu', init: 'heUniform' });
     const params = model.init(root.child('init'));
     const optimizer = optimizerFromSpec({ name: 'sgd', lr: 0.1 });
     const optState = optimizer.init(params);
@@ -250,7 +250,8 @@ export function profileBpStep(wasm: WasmBackend, steps = 60, warmup = 20): StepP
       }
     };
 
-    let state: unknown = rule.init({ model, task, options, rng: ruleRng, params, step: -1 } as RuleContext);
+    const ctxAt = (step: number): RuleContext => ruleContext({ model, task, options, rule, rng: ruleRng, dropout: root.child('dropout'), params, step });
+    let state: unknown = rule.init(ctxAt(-1));
     for (let step = 0; step < warmup + steps; step++) {
       const from = (step * B) % (train.n - B);
       const measured = step >= warmup;
@@ -258,9 +259,9 @@ export function profileBpStep(wasm: WasmBackend, steps = 60, warmup = 20): StepP
       let before = prof.snapshot(), afterRule = before, afterOpt = before;
       withArena(() => {
         // Built outside the clock, as in runTrial.
-        const batch: Batch = { x: fromArray(train.x.subarray(from * 784, (from + B) * 784), [B, 784]), labels: (train.y as Uint8Array).subarray(from, from + B), size: B };
+        const batch: Batch = { x: fromArray(train.x.subarray(from * 784, (from + B) * 784), [B, 784]), labels: (train.y as Int32Array).subarray(from, from + B), size: B };
         before = prof.snapshot();
-        const ctx: RuleContext = { model, task, options, rng: ruleRng, params, step };
+        const ctx = ctxAt(step);
         const s0 = performance.now();
         const res = rule.step(ctx, state, batch);
         const s1 = performance.now();

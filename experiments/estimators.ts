@@ -14,8 +14,8 @@ import { gumbelSoftmax } from '../algorithms/gumbel-softmax.ts';
 import { reinforce } from '../algorithms/reinforce.ts';
 import { straightThrough } from '../algorithms/straight-through.ts';
 import {
-  Model, blobs, classification, exactExpectedGradient, fromArray, materialize, measureEstimator, rng,
-  type AnyRule, type Batch, type EstimatorStats, type RuleContext, type RuleOptions, type Tensor,
+  buildModel, blobs, classification, exactExpectedGradient, fromArray, materialize, measureEstimator, rng, ruleContext,
+  type AnyRule, type Batch, type EstimatorStats, type RuleOptions, type StochasticNet, type Tensor,
 } from '../src/index.ts';
 import { runTrial, type SummaryRecord, type TrialConfig, type TrialRecord } from '../src/runner/trial.ts';
 
@@ -41,23 +41,25 @@ export const ESTIMATORS: EstimatorSpec[] = [
 
 /** A tiny enumerable net: 6 inputs, two stochastic hidden layers of 4 units (2⁸ configurations), 3 classes. */
 export function tinyProblem(seed = 0, sizes = [6, 4, 4, 3], examples = 16) {
-  const model = new Model({ sizes, activation: 'sigmoid', init: 'xavierUniform' });
+  const model = buildModel({ sizes, activation: 'sigmoid', init: 'xavierUniform' });
   const params = model.init(rng(seed).child('init'));
   // Larger weights than the default init, so units are far from σ = ½ and the estimators differ.
-  for (const b of model.blocks) for (let k = 0; k < params[b.weight].size; k++) params[b.weight].data[k] *= 2;
+  for (const l of model.weightLayers()) for (let k = 0; k < params[l.params.weight.index].size; k++) params[l.params.weight.index].data[k] *= 2;
   const classes = sizes[sizes.length - 1];
   const ds = blobs(examples, classes, sizes[0], 0.8, rng(seed).child('data'));
   const batch: Batch = { x: fromArray(ds.x, [ds.n, ds.features]), labels: ds.y, size: ds.n };
   const task = classification(classes);
-  return { model, params, batch, task };
+  // Every hidden activation is a stochastic unit, as the rules' default `at: 'all'` makes it.
+  const net: StochasticNet = { paths: model.activations().map((a) => a.path), slope: 1 };
+  return { model, params, batch, task, net };
 }
 
 export type TinyProblem = ReturnType<typeof tinyProblem>;
 
 /** A rule's update on the batch as an estimator: draw i uses the rule's stream for step i. */
 export function ruleEstimator(p: TinyProblem, spec: EstimatorSpec, seed = 0): (i: number) => Tensor[] {
-  const base = { model: p.model, task: p.task, params: p.params, options: { ...spec.rule.defaults, ...spec.options }, rng: rng(seed).child('estimator') };
-  const ctx = (step: number): RuleContext => ({ ...base, step });
+  const ctx = (step: number) =>
+    ruleContext({ model: p.model, task: p.task, params: p.params, rule: spec.rule, options: spec.options, rng: rng(seed).child('estimator'), dropout: rng(seed).child('dropout'), step });
   let state = spec.rule.init(ctx(-1));
   // Warm-up draws come from streams no measured draw uses.
   for (let k = 0; k < (spec.warmup ?? 0); k++) state = spec.rule.step(ctx(-2 - k), state, p.batch).state;
@@ -99,7 +101,7 @@ export function toRows(spec: EstimatorSpec, s: EstimatorStats): EstimatorRow[] {
 /** Every estimator's bias and variance on the tiny net, against the enumerated exact gradient. */
 export function estimatorTable(opts: { draws?: number; seed?: number; specs?: EstimatorSpec[] } = {}): { exactLoss: number; rows: EstimatorRow[] } {
   const p = tinyProblem(opts.seed ?? 0);
-  const exact = exactExpectedGradient(p.model, p.task, p.params, p.batch);
+  const exact = exactExpectedGradient(p.model, p.net, p.task, p.params, p.batch);
   const rows: EstimatorRow[] = [];
   for (const spec of opts.specs ?? ESTIMATORS) {
     const stats = measureEstimator(spec.estimator, p.model, exact.grads, ruleEstimator(p, spec, opts.seed ?? 0), opts.draws ?? 2000);
@@ -121,7 +123,7 @@ export function mnistConfig(rule: string, options: RuleOptions, o: { epochs?: nu
     // stochastic binary units in training and predict with σ(a) (their 'expected' mode).
     model: { sizes: [784, 200, 200, 10], activation: 'sigmoid', init: 'xavierUniform' },
     optimizer: { name: 'adam', lr: o.lr ?? 1e-3, schedule: { kind: 'cosine', totalSteps: steps, minLr: (o.lr ?? 1e-3) * 0.05 } },
-    batchSize, epochs, maxSteps: 0, evalEvery: 0, alignEvery: 0, memory: false, debug: false,
+    batchSize, epochs, maxSteps: 0, evalEvery: 0, alignSamples: 64, alignEvery: 0, memory: false, debug: false,
   };
 }
 

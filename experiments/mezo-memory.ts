@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import '../algorithms/index.ts';
 import { backprop } from '../algorithms/backprop.ts';
 import { mezo } from '../algorithms/mezo.ts';
-import { getRule, ledger, Model, rng, fromArray, classification, materialize, type AnyRule, type ByCategory, type RuleOptions } from '../src/index.ts';
+import { getRule, ledger, buildModel, rng, ruleContext, fromArray, classification, materialize, type AnyRule, type ByCategory, type RuleContext, type RuleOptions } from '../src/index.ts';
 import { runTrial, type EvalRecord, type SummaryRecord, type TrialConfig } from '../src/runner/trial.ts';
 
 export const OUT_DIR = 'results/mezo-memory';
@@ -93,7 +93,7 @@ export function measureStep(rule: AnyRule, v: RuleVariant, width: number, depth:
   const config: TrialConfig = {
     experiment: 'mezo-memory', rule: rule.id, options: v.options, seed: 0,
     data: { name: 'mnist', train: batchSize * 2, test: 50 }, model: { sizes: sizesFor(width, depth), activation: 'relu' },
-    optimizer: { name: 'sgd', lr: 0.01 }, batchSize, epochs: 1, maxSteps: 1, evalEvery: 1, alignEvery: 0, memory: true, debug: false,
+    optimizer: { name: 'sgd', lr: 0.01 }, batchSize, epochs: 1, maxSteps: 1, evalEvery: 1, alignEvery: 0, alignSamples: 16, memory: true, debug: false,
   };
   let ev: EvalRecord | null = null;
   runTrial(config, `${v.label}-${width}x${depth}`, rule, (r) => {
@@ -142,17 +142,17 @@ export interface CheckpointTimingRecord {
 /** Saved-activation bytes and time per step (median of `reps`) on a deep MLP, per segment length. */
 export function checkpointTiming(depth = 20, width = 256, batchSize = 128, ks = [0, 1, 2, 4, -1], reps = 7): CheckpointTimingRecord[] {
   const sizes = [784, ...Array(depth - 1).fill(width), 10];
-  const model = new Model({ sizes, activation: 'relu' });
+  const model = buildModel({ sizes, activation: 'relu' });
   const params = model.init(rng(0).child('init'));
   const r = rng(0).child('data');
   const xs = Float32Array.from({ length: batchSize * 784 }, () => r.uniform());
-  const labels = Uint8Array.from({ length: batchSize }, () => r.int(10));
+  const labels = Int32Array.from({ length: batchSize }, () => r.int(10));
   const task = classification(10);
   const paramBytes = params.reduce((a, p) => a + p.bytes, 0);
   const out: CheckpointTimingRecord[] = [];
   let ref: Float32Array[] | null = null;
   for (const k of ks) {
-    const ctx = { model, task, params, step: 0, options: { checkpoint: k }, rng: rng(1) };
+    const ctx = ruleContext({ model, task, params, step: 0, rule: backprop as unknown as AnyRule, options: { checkpoint: k }, rng: rng(1), dropout: rng(1) }) as RuleContext<{ checkpoint: number }>;
     const step = () => backprop.step(ctx, null, { x: fromArray(xs, [batchSize, 784]), labels, size: batchSize });
     const { result, memory } = ledger.measure(step);
     const grads = materialize(result.updates).map((g) => Float32Array.from(g.data));
@@ -226,14 +226,14 @@ export function mezoAccuracy(steps: number, cases = ACCURACY_CASES, log: (s: str
         {
           experiment: 'mezo-accuracy', rule: run.rule.id, options: run.options, seed: 0, data: c.data,
           model: { sizes: c.sizes, activation: c.activation, init: 'xavierUniform' }, optimizer: { name: run.optimizer, lr: run.lr } as TrialConfig['optimizer'],
-          batchSize: 64, epochs: 100000, maxSteps: steps, evalEvery: steps, alignEvery: Math.max(1, Math.floor(steps / 50)), memory: false, debug: false,
+          batchSize: 64, epochs: 100000, maxSteps: steps, evalEvery: steps, alignEvery: Math.max(1, Math.floor(steps / 50)), alignSamples: 16, memory: false, debug: false,
         },
         `${c.task}-${run.rule.id}-${run.optimizer}`, run.rule,
         (r) => {
           if (r.type === 'eval') lastEval = r;
         },
       );
-      const d = new Model({ sizes: c.sizes }).paramShapes().reduce((a, s) => a + s.reduce((x, y) => x * y, 1), 0);
+      const d = buildModel({ sizes: c.sizes }).paramShapes().reduce((a, s) => a + s.reduce((x, y) => x * y, 1), 0);
       const rec: AccuracyRecord = {
         type: 'mezo-accuracy', rule: run.rule.id, task: c.task, steps: summary.steps, batchSize: 64, optimizer: run.optimizer, lr: run.lr,
         options: run.options, params: d, finalTestAcc: summary.finalTestAcc, finalTrainLoss: (lastEval as EvalRecord | null)?.trainLoss ?? NaN,

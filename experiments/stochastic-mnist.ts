@@ -17,8 +17,4 @@ export default defineExperiment({
   epochs: 20,
   batchSize: 100,
   memory: true,
-  references: [
-    { source: 'public port of Bengio et al. 2013', dataset: 'mnist', metric: 'test accuracy %', value: 97.3, rule: 'straight-through', note: 'reported 97.1–97.5' },
-    { source: 'public port of Bengio et al. 2013', dataset: 'mnist', metric: 'test accuracy %', value: 70, rule: 'reinforce', note: 'reported 59–81 without good variance control' },
-  ],
 });

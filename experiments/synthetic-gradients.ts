@@ -13,8 +13,4 @@ export default defineExperiment({
   batchSize: 128,
   alignEvery: 100,
   memory: true,
-  references: [
-    { source: 'Jaderberg et al. 2017 (recalled, unverified), 3-layer FCN', dataset: 'mnist', metric: 'test error %', value: 2.2, rule: 'synthetic-gradients', note: 'DNI' },
-    { source: 'Jaderberg et al. 2017 (recalled, unverified), 3-layer FCN', dataset: 'mnist', metric: 'test error %', value: 2.0, rule: 'synthetic-gradients', note: 'cDNI' },
-  ],
 });

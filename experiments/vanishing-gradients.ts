@@ -4,7 +4,7 @@
 // Run: npx tsx experiments/vanishing-gradients.ts   (table, records and an SVG chart)
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Model, classification, fromArray, loadMnist, rng, trueGradient, type Batch } from '../src/index.ts';
+import { buildModel, classification, fromArray, loadMnist, rng, trueGradient, type Batch } from '../src/index.ts';
 import { gradientNorms } from '../src/metrics/health.ts';
 
 export interface NormRow {
@@ -24,11 +24,11 @@ export function layerNorms(activation: string, init: string, residual: boolean, 
   const mnist = loadMnist('train');
   const n = 128;
   const batch: Batch = { x: fromArray(mnist.x.subarray(0, n * mnist.features), [n, mnist.features]), labels: mnist.y.subarray(0, n), size: n };
-  const model = new Model({ sizes: [mnist.features, ...new Array<number>(depth).fill(width), 10], activation, init, residual });
+  const model = buildModel({ sizes: [mnist.features, ...new Array<number>(depth).fill(width), 10], activation, init, residual });
   const params = model.init(rng(seed).child('init'));
-  const norms = gradientNorms(model, trueGradient(model, classification(10), params, batch));
+  const norms = gradientNorms(model, trueGradient(model, classification(10), params, batch).grads);
   for (const p of params) p.dispose();
-  return model.blocks.map((b, i) => ({ type: 'gradient-norms', activation, init, residual, layer: i, norm: norms[`${b.name}.gradNorm`] }));
+  return model.weightLayers().map((l, i) => ({ type: 'gradient-norms', activation, init, residual, layer: i, norm: norms[`${model.paramOwner[l.params.weight.index]}.gradNorm`] }));
 }
 
 export function allNorms(depth = 20): NormRow[] {

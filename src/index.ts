@@ -18,16 +18,26 @@ export {
 export { withLayer, setAnomalyMode, withAnomalyMode, anomalyMode } from './autograd/tape.ts';
 export { gradcheck, vjpCheck, type GradcheckResult, type VjpCheckResult } from './autograd/gradcheck.ts';
 export { kUnary, kBinary } from './autograd/ops.ts';
+export {
+  conv2d, maxPool2d, avgPool2d, conv2dBackwardInput, conv2dBackwardParams, windowGeometry, type Conv2dOptions, type Pool2dOptions,
+} from './autograd/image-ops.ts';
 
 // Networks
-export { Model, type ModelSpec, type Block, type ForwardOptions, type ForwardResult } from './nn/model.ts';
-export { linear } from './nn/layers.ts';
+export { Model, buildModel, buildNetwork, modelInputShape, type ModelData } from './nn/model.ts';
+export type { ModelSpec, MlpSpec, LayersSpec, LeNetSpec, ResNetSpec } from './nn/presets.ts';
+export { LAYER_TYPES, type LayerSpec } from './nn/build.ts';
 export {
-  activation, activationByName, ACTIVATIONS, ACTIVATION_NAMES, type Activation, type ActivationName,
+  run, walk, wrap, mapModules, leaf, param, childPath, withSignalProbe, SignalProbe, BatchStats,
+  type Module, type Slot, type ParamInit, type ForwardOptions, type ForwardContext,
+} from './nn/module.ts';
+export { isWeightLayer, replaceInputVjp, weightAndBias, type WeightLayer } from './nn/weight-layer.ts';
+export { linear, dense, conv } from './nn/layers.ts';
+export {
+  activation, activationByName, activationModule, isActivation, resolveActivation, ACTIVATIONS, ACTIVATION_NAMES, type Activation, type ActivationName, type ActivationModule,
 } from './nn/activations.ts';
-export { initByName, INIT_NAMES, xavierUniform, xavierNormal, heUniform, heNormal, type InitFn } from './nn/init.ts';
+export { initByName, initStd, fans, INIT_NAMES, xavierUniform, xavierNormal, heUniform, heNormal, type InitFn } from './nn/init.ts';
 export { crossEntropy, mse, binaryCrossEntropy, accuracy } from './nn/losses.ts';
-export { layerNorm } from './nn/norm.ts';
+export { layerNorm, batchNorm, type BatchNormOptions } from './nn/norm.ts';
 export { dropout, dropoutMask } from './nn/dropout.ts';
 
 // Optimizers
@@ -42,17 +52,22 @@ export {
   type OptionValue, type StepResult, type Updates, type LazyUpdates,
 } from './rules/rule.ts';
 export { classification, regression, type Task, type Batch } from './rules/task.ts';
+export { ruleContext, type ContextParts } from './rules/context.ts';
 export { registerRule, getRule, listRules, loadRulesFrom } from './rules/registry.ts';
 
 // Metrics
-export { alignment, AlignmentMeter, compare, trueGradient, type Alignment, type AlignmentReport } from './metrics/alignment.ts';
+export {
+  alignment, AlignmentMeter, compare, trueGradient, signalPaths, errorSignalAlignment, meanOfLayers,
+  type Alignment, type AlignmentReport, type Reference as AlignmentReferenceGradient,
+} from './metrics/alignment.ts';
 export { lengthNormalize } from './nn/normalize.ts';
 export { defineExperiment, type ExperimentSpec, type RuleEntry, type Reference } from './runner/spec.ts';
 
 // Stochastic and discrete units; gradient-estimator bias and variance
 export {
   bernoulli, stochasticBinary, hardThreshold, hardSign, bernoulliLogProb, categorical, oneHot, categoricalSample,
-  gumbelNoise, logisticNoise, gumbelSoftmax, binaryConcrete, perExampleLoss, stochasticUnits, predictStochastic,
+  gumbelNoise, logisticNoise, gumbelSoftmax, binaryConcrete, perExampleLoss, stochasticUnits, predictStochastic, withUnits, stochasticPaths,
+  type StochasticNet,
   STOCHASTIC_PREDICTIONS, type StochasticPrediction,
 } from './nn/stochastic.ts';
 export {

@@ -3,8 +3,8 @@
 Same work as rulebench's: float32, softmax cross-entropy (mean), SGD, batch 128, 60,000 images
 read from the raw IDX files, pixels / 255, a fresh shuffle per epoch (last batch of 96 kept). The
 shuffle gather happens before the clock starts, as rulebench's Loader fills its batch buffers
-outside the timed step. LeNet: conv 1->6 5x5 pad 2, ReLU, max pool 2, conv 6->16 5x5, ReLU, max
-pool 2, dense 400-120-84-10 with ReLU (the shapes of bench/lenet.ts). Prints one JSON object.
+outside the timed step. LeNet: 32x32 inputs (zero-padded outside the clock), conv 1->6 5x5, ReLU, max
+pool 2, conv 6->16 5x5, ReLU, max pool 2, dense 400-120-84-10 with ReLU (rulebench's lenet5 preset). Prints one JSON object.
 
 The parent pins the thread count in the environment (OMP_NUM_THREADS, OPENBLAS_NUM_THREADS,
 MKL_NUM_THREADS, OMP_WAIT_POLICY=PASSIVE) and this sets torch.set_num_threads alike, so no
@@ -93,9 +93,9 @@ def main():
             torch.nn.Linear(256, 10),
         )
     else:
-        x_all = x_all.reshape(n, 1, 28, 28)
+        x_all = torch.nn.functional.pad(x_all.reshape(n, 1, 28, 28), (2, 2, 2, 2))
         model = torch.nn.Sequential(
-            torch.nn.Conv2d(1, 6, 5, padding=2), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+            torch.nn.Conv2d(1, 6, 5), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
             torch.nn.Conv2d(6, 16, 5), torch.nn.ReLU(), torch.nn.MaxPool2d(2), torch.nn.Flatten(),
             torch.nn.Linear(400, 120), torch.nn.ReLU(), torch.nn.Linear(120, 84), torch.nn.ReLU(),
             torch.nn.Linear(84, 10),
@@ -146,7 +146,7 @@ def main():
         tl = read_idx(os.path.join(args.data, "t10k-labels-idx1-ubyte"))
         tx = torch.from_numpy(ti.reshape(len(ti), -1).astype(np.float32) / 255.0)
         if args.model == "lenet":
-            tx = tx.reshape(len(ti), 1, 28, 28)
+            tx = torch.nn.functional.pad(tx.reshape(len(ti), 1, 28, 28), (2, 2, 2, 2))
         acc = float((model(tx).argmax(1) == torch.from_numpy(tl.astype(np.int64))).float().mean())
 
     print(json.dumps({

@@ -21,7 +21,8 @@ export interface OpRecord<A> {
 /** Every primitive by name: the gradient-check suite iterates this table. */
 export const OPS = new Map<string, OpRecord<never>>();
 
-function define<A>(rec: OpRecord<A>): (inputs: readonly Tensor[], attrs: A) => Tensor {
+/** Register a primitive and return its tape-recording call (ops in other files use it too). */
+export function define<A>(rec: OpRecord<A>): (inputs: readonly Tensor[], attrs: A) => Tensor {
   OPS.set(rec.name, rec as OpRecord<never>);
   return (inputs, attrs) => {
     const needs = inputs.map(isTracked);

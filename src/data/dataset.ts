@@ -15,7 +15,7 @@ interface DatasetBase {
 export interface ClassificationDataset extends DatasetBase {
   kind: 'classification';
   /** One label in [0, classes) per sample. */
-  y: Uint8Array;
+  y: Int32Array;
   classes: number;
 }
 
@@ -43,7 +43,7 @@ function product(shape: readonly number[]): number {
 export function classificationDataset(
   name: string,
   x: Float32Array,
-  y: Uint8Array,
+  y: Int32Array,
   shape: number[],
   classes: number,
 ): ClassificationDataset {
@@ -92,8 +92,8 @@ export function validateDataset<D extends Dataset>(ds: D): D {
     }
   }
   if (ds.kind === 'classification') {
-    if (!Number.isInteger(ds.classes) || ds.classes < 1 || ds.classes > 256) {
-      throw new DataError(`${where}: classes = ${ds.classes} must be an integer in [1, 256]`);
+    if (!Number.isInteger(ds.classes) || ds.classes < 1 || ds.classes > 65536) {
+      throw new DataError(`${where}: classes = ${ds.classes} must be an integer in [1, 65536]`);
     }
     const y = ds.y;
     for (let i = 0; i < y.length; i++) {

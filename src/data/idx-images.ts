@@ -26,7 +26,7 @@ export function loadIdxImageSet(
   const x = new Float32Array(images.data.length);
   for (let i = 0; i < x.length; i++) x[i] = images.data[i] / 255;
   // Copy the labels so the dataset does not pin the whole label file buffer.
-  const y = labels.data.slice();
+  const y = Int32Array.from(labels.data);
   try {
     return classificationDataset(name, x, y, images.dims.slice(1), classes);
   } catch (e) {

@@ -6,6 +6,8 @@ import { loadFashionMnist } from './fashion-mnist.ts';
 import { select, subset } from './loader.ts';
 import { loadMnist } from './mnist.ts';
 import { blobs, teacherStudent, twoSpirals, xor } from './synthetic.ts';
+import { loadCifar10 } from './cifar10.ts';
+import { applyTransforms, type Transforms } from './transforms.ts';
 
 export * from './dataset.ts';
 export { parseIdx, readIdx, type IdxFile } from './idx.ts';
@@ -18,16 +20,18 @@ export {
   type FashionMnistSplit,
 } from './fashion-mnist.ts';
 export { blobs, teacherStudent, twoSpirals, xor, type NoisyXorOptions } from './synthetic.ts';
+export { loadCifar10, CIFAR10_CLASSES, type Cifar10Split } from './cifar10.ts';
+export { applyTransforms, type Transforms } from './transforms.ts';
 export { Loader, select, split, subset, type Batch, type LoaderOptions } from './loader.ts';
 
-export const DATASET_NAMES = ['mnist', 'fashion-mnist', 'xor', 'spirals', 'blobs', 'teacher-student'] as const;
+export const DATASET_NAMES = ['mnist', 'fashion-mnist', 'cifar10', 'xor', 'spirals', 'blobs', 'teacher-student'] as const;
 export type DatasetName = (typeof DATASET_NAMES)[number];
 
 export function isDatasetName(name: string): name is DatasetName {
   return (DATASET_NAMES as readonly string[]).includes(name);
 }
 
-export interface LoadDatasetOptions {
+export interface LoadDatasetOptions extends Transforms {
   /** Data stream; required by every synthetic set except the plain 4-point xor. */
   rng?: Rng;
   /** MNIST-like: keep the first `train` / `test` samples. Synthetic: how many to generate. */
@@ -44,7 +48,12 @@ export interface LoadDatasetOptions {
   /** teacher-student */
   hidden?: number;
   outFeatures?: number;
+  /** Synthetic sets: read each sample as this shape, e.g. [1, 6, 6] to feed a conv net (its product must be the features). */
+  shape?: number[];
+  /** CIFAR-10: the directory holding data_batch_1..5.bin and test_batch.bin. */
+  dir?: string;
 }
+
 
 export interface TrainTest<D extends Dataset = Dataset> {
   train: D;
@@ -69,12 +78,36 @@ function limit<D extends Dataset>(ds: D, n: number | undefined): D {
   return n === undefined ? ds : subset(ds, n);
 }
 
+/** Both splits with their samples read as `shape` (synthetic sets; the values are untouched). */
+function reshaped(tt: TrainTest, shape: number[] | undefined): TrainTest {
+  if (!shape) return tt;
+  const n = shape.reduce((a, b) => a * b, 1);
+  if (!shape.every((d) => Number.isInteger(d) && d > 0) || n !== tt.train.features) {
+    throw new SpecError(`data.shape: [${shape.join(', ')}] holds ${n} values, but each sample of "${tt.train.name}" has ${tt.train.features} features`);
+  }
+  return { train: { ...tt.train, shape: [...shape] }, test: { ...tt.test, shape: [...shape] } };
+}
+
 export function loadDataset(name: DatasetName, opts: LoadDatasetOptions = {}): TrainTest {
+  if (opts.shape && IMAGE_SETS.includes(name)) throw new SpecError(`data.shape: only synthetic datasets take a shape; ${name} samples are images`);
+  const tt = reshaped(loadUnshaped(name, opts), opts.shape);
+  const t: Transforms = { resize: opts.resize, pad: opts.pad, normalize: opts.normalize };
+  if (t.resize === undefined && t.pad === undefined && t.normalize === undefined) return tt;
+  return { train: applyTransforms(tt.train, t), test: applyTransforms(tt.test, t) };
+}
+
+const IMAGE_SETS: readonly DatasetName[] = ['mnist', 'fashion-mnist', 'cifar10'];
+
+function loadUnshaped(name: DatasetName, opts: LoadDatasetOptions): TrainTest {
   switch (name) {
     case 'mnist':
       return { train: limit(loadMnist('train'), opts.train), test: limit(loadMnist('test'), opts.test) };
     case 'fashion-mnist':
       return { train: limit(loadFashionMnist('train'), opts.train), test: limit(loadFashionMnist('test'), opts.test) };
+    case 'cifar10': {
+      if (!opts.dir) throw new SpecError('data.dir: cifar10 is read from your own copy; name the directory holding data_batch_1.bin … test_batch.bin');
+      return { train: limit(loadCifar10(opts.dir, 'train'), opts.train), test: limit(loadCifar10(opts.dir, 'test'), opts.test) };
+    }
     case 'xor': {
       if (opts.noise === undefined) {
         const ds = xor();

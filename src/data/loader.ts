@@ -10,7 +10,7 @@ export function select<D extends Dataset>(ds: D, indices: ArrayLike<number>, nam
   const w = targetWidth(ds);
   const n = indices.length;
   const x = new Float32Array(n * f);
-  const y = ds.kind === 'classification' ? new Uint8Array(n * w) : new Float32Array(n * w);
+  const y = ds.kind === 'classification' ? new Int32Array(n * w) : new Float32Array(n * w);
   for (let r = 0; r < n; r++) {
     const i = indices[r];
     if (!Number.isInteger(i) || i < 0 || i >= ds.n) {
@@ -60,7 +60,7 @@ export function subset<D extends Dataset>(ds: D, n: number, rng?: Rng): D {
   return select(ds, indices, `${ds.name}[${n}]`);
 }
 
-export interface Batch<Y extends Uint8Array | Float32Array = Uint8Array | Float32Array> {
+export interface Batch<Y extends Int32Array | Float32Array = Int32Array | Float32Array> {
   /** size * features, row-major. */
   x: Float32Array;
   /** size labels (classification) or size * targets values (regression). */
@@ -109,7 +109,7 @@ export class Loader<D extends Dataset = Dataset> {
     const f = dataset.features;
     const w = targetWidth(dataset);
     const x = new Float32Array(cap * f);
-    const y = (dataset.kind === 'classification' ? new Uint8Array(cap * w) : new Float32Array(cap * w)) as D['y'];
+    const y = (dataset.kind === 'classification' ? new Int32Array(cap * w) : new Float32Array(cap * w)) as D['y'];
     const indices = new Uint32Array(cap);
     this.full = { x, y, size: cap, indices };
     const rest = dataset.n % batchSize;

@@ -32,7 +32,7 @@ export function xor(opts?: NoisyXorOptions): ClassificationDataset {
   const noise = opts ? opts.rng.child('noise') : null;
   const sd = opts ? opts.noise : 0;
   const x = new Float32Array(n * 2);
-  const y = new Uint8Array(n);
+  const y = new Int32Array(n);
   for (let i = 0; i < n; i++) {
     const [a, b] = corners[i % 4];
     x[2 * i] = a + (noise ? sd * noise.normal() : 0);
@@ -47,7 +47,7 @@ export function twoSpirals(n: number, noise: number, rng: Rng): ClassificationDa
   positiveInt('twoSpirals n', n);
   const r = rng.child('samples');
   const x = new Float32Array(n * 2);
-  const y = new Uint8Array(n);
+  const y = new Int32Array(n);
   const maxAngle = 3 * Math.PI;
   for (let i = 0; i < n; i++) {
     const c = i % 2;
@@ -72,7 +72,7 @@ export function blobs(n: number, classes: number, features: number, spread: numb
   for (let i = 0; i < centres.length; i++) centres[i] = c.range(-1, 1);
   const s = rng.child('samples');
   const x = new Float32Array(n * features);
-  const y = new Uint8Array(n);
+  const y = new Int32Array(n);
   for (let i = 0; i < n; i++) {
     const k = i % classes;
     for (let j = 0; j < features; j++) x[i * features + j] = centres[k * features + j] + spread * s.normal();

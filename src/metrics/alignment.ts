@@ -1,11 +1,14 @@
-// Gradient alignment: how a rule's update compares with the true backprop gradient on the
-// same batch and parameters — per layer and overall.
+// Gradient alignment: how a rule's update compares with a reference gradient (backprop's, or
+// the expected gradient of a stochastic net) on the same batch, parameters and dropout masks —
+// per layer, parameter-weighted overall and as a mean over layers — and how the error signal a
+// rule delivers to each hidden layer compares with backprop's δ there.
 import { valueAndGrad } from '../autograd/functional.ts';
 import type { Model } from '../nn/model.ts';
+import { SignalProbe, withSignalProbe, type ForwardOptions } from '../nn/module.ts';
 import type { Batch, Task } from '../rules/task.ts';
 import type { Tensor } from '../tensor/tensor.ts';
 import type { Buf } from '../kernels/backend.ts';
-import type { AlignmentStats, LayerAlignment } from '../runner/record-types.ts';
+import type { AlignmentStats, ErrorSignalAlignment, LayerAlignment } from '../runner/record-types.ts';
 
 export type Alignment = AlignmentStats;
 
@@ -15,6 +18,8 @@ export interface AlignmentReport {
   overall: Alignment;
   /** Unweighted mean over layers. */
   layerMean: Alignment;
+  /** Jackknife standard error of the overall cosine over the reference's sample groups; null when exact. */
+  stdErr: number | null;
 }
 
 interface Acc {
@@ -45,12 +50,14 @@ function accumulate(acc: Acc, u: Buf, g: Buf): void {
   acc.n += u.length;
 }
 
+const clampCos = (dot: number, nu: number, ng: number) => (nu > 0 && ng > 0 ? Math.max(-1, Math.min(1, dot / (nu * ng))) : 0);
+const degrees = (c: number) => (Math.acos(c) * 180) / Math.PI;
+
 function finish(acc: Acc): Alignment {
-  const denom = Math.sqrt(acc.uu) * Math.sqrt(acc.gg);
-  const cosine = denom > 0 ? Math.max(-1, Math.min(1, acc.dot / denom)) : 0;
+  const cosine = clampCos(acc.dot, Math.sqrt(acc.uu), Math.sqrt(acc.gg));
   return {
     cosine,
-    angleDeg: (Math.acos(cosine) * 180) / Math.PI,
+    angleDeg: degrees(cosine),
     normRatio: acc.gg > 0 ? Math.sqrt(acc.uu / acc.gg) : 0,
     signAgreement: acc.signed > 0 ? acc.agree / acc.signed : 0,
     zeroShare: acc.n > 0 ? 1 - acc.signed / acc.n : 0,
@@ -62,7 +69,7 @@ export function meanOfLayers(layers: readonly Alignment[]): Alignment {
   const n = layers.length;
   const avg = (k: keyof Alignment) => (n ? layers.reduce((s, l) => s + l[k], 0) / n : 0);
   const cosine = avg('cosine');
-  return { cosine, angleDeg: (Math.acos(cosine) * 180) / Math.PI, normRatio: avg('normRatio'), signAgreement: avg('signAgreement'), zeroShare: avg('zeroShare') };
+  return { cosine, angleDeg: degrees(cosine), normRatio: avg('normRatio'), signAgreement: avg('signAgreement'), zeroShare: avg('zeroShare') };
 }
 
 /** Compare two vectors (e.g. a feedback matrix B with its forward weight W). */
@@ -72,42 +79,116 @@ export function compare(a: Tensor, b: Tensor): Alignment {
   return finish(acc);
 }
 
+/** A reference gradient, and (sampled references) each sample group's own estimate. */
+export interface Reference {
+  grads: readonly Tensor[];
+  groups?: readonly (readonly Float32Array[])[] | null;
+}
+
 /**
- * Accumulates alignment one parameter at a time, so streamed (lazy) updates can be measured
- * without materializing them all.
+ * Accumulates alignment one parameter (or one range of it) at a time, so streamed updates are
+ * measured without materializing them all.
  */
 export class AlignmentMeter {
-  private readonly perLayer: Acc[];
+  private readonly perLayer = new Map<string, Acc>();
   private readonly all = emptyAcc();
+  /** Per sample group k: Σ u·g_k, and the precomputed ḡ·g_k and ‖g_k‖² (jackknife). */
+  private readonly udot: Float64Array | null;
+  private readonly gbarDot: Float64Array | null;
+  private readonly groupSq: Float64Array | null;
 
-  constructor(private readonly model: Model) {
-    this.perLayer = model.blocks.map(emptyAcc);
+  constructor(private readonly model: Model, private readonly reference: Reference) {
+    for (const l of model.layers) this.perLayer.set(l, emptyAcc());
+    const groups = reference.groups;
+    if (groups && groups.length >= 2) {
+      const G = groups.length;
+      this.udot = new Float64Array(G);
+      this.gbarDot = new Float64Array(G);
+      this.groupSq = new Float64Array(G);
+      for (let k = 0; k < G; k++) {
+        groups[k].forEach((gk, i) => {
+          const gbar = reference.grads[i].data;
+          let a = 0;
+          let b = 0;
+          for (let e = 0; e < gk.length; e++) {
+            a += gbar[e] * gk[e];
+            b += gk[e] * gk[e];
+          }
+          this.gbarDot![k] += a;
+          this.groupSq![k] += b;
+        });
+      }
+    } else {
+      this.udot = this.gbarDot = this.groupSq = null;
+    }
   }
 
-  add(index: number, update: Tensor, reference: Tensor): void {
-    this.addData(index, update.data, reference.data);
-  }
-
-  /** Aligned stretches of parameter `index`'s update and reference (streamed ranges). */
-  addData(index: number, update: Buf, reference: Buf): void {
-    accumulate(this.perLayer[this.model.paramBlock[index]], update, reference);
-    accumulate(this.all, update, reference);
+  /** Elements [offset, offset + update.length) of parameter `index`'s update. */
+  add(index: number, update: Buf, offset = 0): void {
+    const ref = this.reference.grads[index].data.subarray(offset, offset + update.length);
+    accumulate(this.perLayer.get(this.model.paramOwner[index])!, update, ref);
+    accumulate(this.all, update, ref);
+    if (this.udot) {
+      this.reference.groups!.forEach((g, k) => {
+        const gk = g[index];
+        let s = 0;
+        for (let e = 0; e < update.length; e++) s += update[e] * gk[offset + e];
+        this.udot![k] += s;
+      });
+    }
   }
 
   report(): AlignmentReport {
-    const layers = this.model.blocks.map((b, i) => ({ layer: b.name, ...finish(this.perLayer[i]) }));
-    return { layers, overall: finish(this.all), layerMean: meanOfLayers(layers) };
+    const layers = this.model.layers.map((layer) => ({ layer, ...finish(this.perLayer.get(layer)!) }));
+    return { layers, overall: finish(this.all), layerMean: meanOfLayers(layers), stdErr: this.jackknife() };
+  }
+
+  /** Standard error of the overall cosine: leave one sample group out of the reference at a time. */
+  private jackknife(): number | null {
+    if (!this.udot) return null;
+    const G = this.udot.length;
+    const nu = Math.sqrt(this.all.uu);
+    const S = this.all.gg;
+    const cos = Array.from(this.udot, (ud, k) => {
+      const dot = (G * this.all.dot - ud) / (G - 1);
+      const sq = (G * G * S - 2 * G * this.gbarDot![k] + this.groupSq![k]) / (G - 1) ** 2;
+      return clampCos(dot, nu, Math.sqrt(Math.max(0, sq)));
+    });
+    const mean = cos.reduce((a, b) => a + b, 0) / G;
+    return Math.sqrt(((G - 1) / G) * cos.reduce((a, c) => a + (c - mean) ** 2, 0));
   }
 }
 
-/** Alignment of `updates` with `reference` (the BP gradient), grouped by the model's layers. */
+/** Alignment of `updates` with `reference` grouped by the model's layers. */
 export function alignment(model: Model, updates: readonly Tensor[], reference: readonly Tensor[]): AlignmentReport {
-  const meter = new AlignmentMeter(model);
-  updates.forEach((u, i) => meter.add(i, u, reference[i]));
+  const meter = new AlignmentMeter(model, { grads: reference });
+  updates.forEach((u, i) => meter.add(i, u.data));
   return meter.report();
 }
 
-/** The true backprop gradient of the task loss at `params` on `batch`. */
-export function trueGradient(model: Model, task: Task, params: readonly Tensor[], batch: Batch): Tensor[] {
-  return valueAndGrad((p: Tensor[]) => task.loss(model.forward(p, batch.x).out, batch))([...params]).grads;
+/** Outputs of the hidden weight layers: where a rule delivers its error signals. */
+export function signalPaths(model: Model): string[] {
+  return model.weightLayers().slice(0, -1).map((l) => l.path);
+}
+
+/**
+ * Backprop's gradient of the task loss at `params` on `batch`, with the forward options of the
+ * rule's own pass (the same dropout masks), and, at `paths`, the δ arriving there.
+ */
+export function trueGradient(model: Model, task: Task, params: readonly Tensor[], batch: Batch, forward: ForwardOptions = {}, paths: readonly string[] = []): { grads: Tensor[]; signals: Map<string, Float32Array> } {
+  const probe = new SignalProbe(new Set(paths));
+  const grads = withSignalProbe(probe, () => valueAndGrad((p: Tensor[]) => task.loss(model.forward(p, batch.x, forward), batch))([...params]).grads);
+  return { grads, signals: probe.signals };
+}
+
+/** Cosine, per path both hold, between a rule's delivered signals and backprop's δ. */
+export function errorSignalAlignment(rule: ReadonlyMap<string, Float32Array>, reference: ReadonlyMap<string, Float32Array>, paths: readonly string[]): ErrorSignalAlignment[] {
+  return paths.flatMap((layer) => {
+    const u = rule.get(layer);
+    const g = reference.get(layer);
+    if (!u || !g) return [];
+    const acc = emptyAcc();
+    accumulate(acc, u, g);
+    return [{ layer, cosine: finish(acc).cosine }];
+  });
 }

@@ -3,12 +3,13 @@
 // estimator's bias, variance and cost per sample against it.
 import { SpecError } from '../errors.ts';
 import { valueAndGrad, noGrad } from '../autograd/functional.ts';
-import { add, exp, mul, sum } from '../autograd/ops.ts';
-import type { Block, Model } from '../nn/model.ts';
-import { bernoulliLogProb, perExampleLoss, stochasticBinary, stochasticUnits } from '../nn/stochastic.ts';
+import { add, exp, mul, reshape, sum } from '../autograd/ops.ts';
+import type { Model } from '../nn/model.ts';
+import type { ForwardOptions } from '../nn/module.ts';
+import { bernoulliLogProb, perExampleLoss, stochasticBinary, stochasticUnits, withUnits, type StochasticNet } from '../nn/stochastic.ts';
 import type { Rng } from '../random.ts';
 import type { Batch, Task } from '../rules/task.ts';
-import { empty, fromArray, scalar, type Tensor } from '../tensor/tensor.ts';
+import { empty, fromArray, scalar, sizeOf, type Tensor } from '../tensor/tensor.ts';
 
 /** Most stochastic units the exact (enumerating) expected gradient accepts. */
 export const MAX_ENUMERATED_UNITS = 16;
@@ -20,6 +21,8 @@ export interface ExpectedGradient {
   method: 'enumeration' | 'samples';
   /** Configurations enumerated, or samples per example drawn. */
   count: number;
+  /** Sampled only, when asked: each group's own estimate per parameter (for a standard error). */
+  groups: Float32Array[][] | null;
 }
 
 /** Rows of x (and labels / targets) repeated `times` times, block after block: row r ↦ r mod n. */
@@ -28,9 +31,9 @@ export function tileBatch(batch: Batch, times: number): Batch {
   const f = batch.x.shape[1];
   const x = empty([n * times, f]);
   for (let t = 0; t < times; t++) x.data.set(batch.x.data.subarray(0, n * f), t * n * f);
-  const out: { x: Tensor; size: number; labels?: Uint8Array; targets?: Tensor } = { x, size: n * times };
+  const out: { x: Tensor; size: number; labels?: Int32Array; targets?: Tensor } = { x, size: n * times };
   if (batch.labels) {
-    const l = new Uint8Array(n * times);
+    const l = new Int32Array(n * times);
     for (let t = 0; t < times; t++) l.set(batch.labels.subarray(0, n), t * n);
     out.labels = l;
   }
@@ -51,90 +54,100 @@ function addInto(acc: Tensor[] | null, gs: Tensor[]): Tensor[] {
   return acc;
 }
 
+/** Σ over every axis but the batch axis: a unit configuration's log-probability per example. */
+function perExample(t: Tensor): Tensor {
+  return t.rank === 2 ? sum(t, 1) : sum(reshape(t, [t.shape[0], t.size / t.shape[0]]), 1);
+}
+
+function sumAll(ts: readonly Tensor[]): Tensor {
+  return ts.reduce((a, b) => add(a, b));
+}
+
 /**
- * The exact gradient of E_h[loss] over every hidden unit h ~ Bernoulli(σ(a)): the sum over all
- * 2^U binary configurations of ∇[p(h | x) · L(h)], batched over configurations in chunks of
- * about `chunkRows` rows. Only for U ≤ 16.
+ * The exact gradient of E_h[loss] over every unit of `net`, h ~ Bernoulli(σ(slope·a)): the sum
+ * over all 2^U binary configurations of ∇[p(h | x) · L(h)], batched over configurations in
+ * chunks of about `chunkRows` rows. Only for U ≤ 16.
  */
-export function exactExpectedGradient(model: Model, task: Task, params: readonly Tensor[], batch: Batch, chunkRows = 8192): ExpectedGradient {
-  const units = stochasticUnits(model);
+export function exactExpectedGradient(
+  model: Model, net: StochasticNet, task: Task, params: readonly Tensor[], batch: Batch, opts: { chunkRows?: number; forward?: ForwardOptions } = {},
+): ExpectedGradient {
+  const units = stochasticUnits(model, net);
   if (units > MAX_ENUMERATED_UNITS) {
-    throw new SpecError(`exactExpectedGradient: the model has ${units} stochastic units; enumeration allows at most ${MAX_ENUMERATED_UNITS} (use sampledExpectedGradient)`);
+    throw new SpecError(`exactExpectedGradient: the network has ${units} stochastic units; enumeration allows at most ${MAX_ENUMERATED_UNITS} (use sampledExpectedGradient)`);
   }
   const n = batch.size;
   const configs = 2 ** units;
-  const perChunk = Math.max(1, Math.min(configs, Math.floor(chunkRows / n)));
-  const hidden = model.blocks.filter((b) => b.hidden);
-  const offsets: number[] = [];
-  hidden.reduce((o, b) => (offsets.push(o), o + b.outFeatures), 0);
+  const perChunk = Math.max(1, Math.min(configs, Math.floor((opts.chunkRows ?? 8192) / n)));
+  const offsets = new Map<string, number>();
+  net.paths.reduce((o, p) => (offsets.set(p, o), o + sizeOf(model.find(p)!.outShape)), 0);
   let acc: Tensor[] | null = null;
   let loss = 0;
   for (let c0 = 0; c0 < configs; c0 += perChunk) {
     const cc = Math.min(perChunk, configs - c0);
     const tiled = tileBatch(batch, cc);
     // Row t·n + i holds example i under configuration c0 + t.
-    const fixed = hidden.map((b, l) => {
-      const h = empty([cc * n, b.outFeatures]);
+    const fixed = new Map(net.paths.map((p) => {
+      const width = sizeOf(model.find(p)!.outShape);
+      const h = empty([cc * n, ...model.find(p)!.outShape]);
       for (let t = 0; t < cc; t++) {
-        const c = c0 + t;
-        for (let j = 0; j < b.outFeatures; j++) {
-          const bit = Math.floor(c / 2 ** (offsets[l] + j)) % 2;
-          if (bit) for (let i = 0; i < n; i++) h.data[(t * n + i) * b.outFeatures + j] = 1;
+        for (let j = 0; j < width; j++) {
+          const bit = Math.floor((c0 + t) / 2 ** (offsets.get(p)! + j)) % 2;
+          if (bit) for (let i = 0; i < n; i++) h.data[(t * n + i) * width + j] = 1;
         }
       }
-      return h;
-    });
+      return [p, h] as const;
+    }));
     const objective = (p: Tensor[]) => {
       const logps: Tensor[] = [];
-      const act = (b: Block, z: Tensor) => {
-        if (!b.hidden) return b.activation.fn(z);
-        const h = fixed[hidden.indexOf(b)];
-        logps.push(sum(bernoulliLogProb(z, h), 1));
+      const stoch = withUnits(model, net, (a, path) => {
+        const h = fixed.get(path)!;
+        logps.push(perExample(bernoulliLogProb(a, h)));
         return h;
-      };
-      const out = model.forward(p, tiled.x, { activation: act }).out;
+      });
+      const out = stoch.forward(p, tiled.x, opts.forward ?? {});
       const perRow = perExampleLoss(task, out, tiled);
-      const logp = logps.reduce((s, t) => (s === null ? t : add(s, t)), null as Tensor | null) as Tensor;
-      return mul(sum(mul(exp(logp), perRow)), scalar(1 / n));
+      return mul(sum(mul(exp(sumAll(logps)), perRow)), scalar(1 / n));
     };
     const { value, grads } = valueAndGrad(objective)([...params]);
     loss += value.item();
     acc = addInto(acc, grads);
   }
-  return { loss, grads: acc as Tensor[], method: 'enumeration', count: configs };
+  return { loss, grads: acc as Tensor[], method: 'enumeration', count: configs, groups: null };
 }
 
 /**
  * A many-sample estimate of the gradient of E_h[loss]: the score-function estimator with a
  * leave-one-out baseline (unbiased) plus the pathwise gradient of the layers after the last
  * stochastic one, averaged over `samples` (≥ 2) draws per example, in groups of `group`.
+ * Each group's own estimate is kept (outside the ledger) when `keepGroups` is set, so a
+ * comparison with it can carry a jackknife standard error.
  */
 export function sampledExpectedGradient(
   model: Model,
+  net: StochasticNet,
   task: Task,
   params: readonly Tensor[],
   batch: Batch,
-  opts: { samples: number; rng: Rng; group?: number },
+  opts: { samples: number; rng: Rng; group?: number; keepGroups?: boolean; forward?: ForwardOptions },
 ): ExpectedGradient {
   const n = batch.size;
   const group = Math.max(2, Math.min(opts.group ?? 16, opts.samples));
   const groups = Math.max(1, Math.round(opts.samples / group));
   const tiled = tileBatch(batch, group);
+  const kept: Float32Array[][] | null = opts.keepGroups ? [] : null;
   let acc: Tensor[] | null = null;
   let loss = 0;
   for (let gi = 0; gi < groups; gi++) {
     const r = opts.rng.child(gi);
     const objective = (p: Tensor[]) => {
       const logps: Tensor[] = [];
-      const act = (b: Block, z: Tensor) => {
-        if (!b.hidden) return b.activation.fn(z);
-        const h = stochasticBinary(z, r.child(b.name));
-        logps.push(sum(bernoulliLogProb(z, h), 1));
+      const stoch = withUnits(model, net, (a, path) => {
+        const h = stochasticBinary(a, r.child(path));
+        logps.push(perExample(bernoulliLogProb(a, h)));
         return h;
-      };
-      const out = model.forward(p, tiled.x, { activation: act }).out;
+      });
+      const out = stoch.forward(p, tiled.x, opts.forward ?? {});
       const perRow = perExampleLoss(task, out, tiled);
-      const logp = logps.reduce((s, t) => (s === null ? t : add(s, t)), null as Tensor | null) as Tensor;
       const signal = noGrad(() => {
         const sig = empty([n * group]);
         for (let i = 0; i < n; i++) {
@@ -147,31 +160,33 @@ export function sampledExpectedGradient(
         }
         return sig;
       });
-      const surrogate = sum(add(perRow, mul(signal, logp)));
+      const surrogate = sum(add(perRow, mul(signal, sumAll(logps))));
       return { loss: mul(surrogate, scalar(1 / (n * group))), aux: perRow };
     };
     const { grads, aux } = valueAndGrad(objective)([...params]);
     for (let k = 0; k < aux!.size; k++) loss += aux!.data[k] / (n * group * groups);
+    kept?.push(grads.map((g) => Float32Array.from(g.data)));
     acc = addInto(acc, grads);
   }
   const grads = (acc as Tensor[]).map((g) => {
     for (let k = 0; k < g.size; k++) g.data[k] /= groups;
     return g;
   });
-  return { loss, grads, method: 'samples', count: groups * group };
+  return { loss, grads, method: 'samples', count: groups * group, groups: kept };
 }
 
-/** Exact by enumeration when the model has ≤ 16 stochastic units, else a many-sample estimate. */
+/** Exact by enumeration when the network has ≤ 16 stochastic units, else a many-sample estimate. */
 export function expectedGradient(
   model: Model,
+  net: StochasticNet,
   task: Task,
   params: readonly Tensor[],
   batch: Batch,
-  opts: { samples?: number; rng?: Rng } = {},
+  opts: { samples?: number; rng?: Rng; keepGroups?: boolean; forward?: ForwardOptions } = {},
 ): ExpectedGradient {
-  if (stochasticUnits(model) <= MAX_ENUMERATED_UNITS) return exactExpectedGradient(model, task, params, batch);
-  if (!opts.rng) throw new SpecError('expectedGradient: a model this large is estimated by sampling; pass opts.rng');
-  return sampledExpectedGradient(model, task, params, batch, { samples: opts.samples ?? 1024, rng: opts.rng });
+  if (stochasticUnits(model, net) <= MAX_ENUMERATED_UNITS) return exactExpectedGradient(model, net, task, params, batch, { forward: opts.forward });
+  if (!opts.rng) throw new SpecError('expectedGradient: a network this large is estimated by sampling; pass opts.rng');
+  return sampledExpectedGradient(model, net, task, params, batch, { samples: opts.samples ?? 1024, rng: opts.rng, keepGroups: opts.keepGroups, forward: opts.forward });
 }
 
 export interface EstimatorLayerStats {
@@ -233,10 +248,10 @@ export function measureEstimator(
   }
   type Acc = { dot: number; mm: number; rr: number; err: number; v: number };
   const blank = (): Acc => ({ dot: 0, mm: 0, rr: 0, err: 0, v: 0 });
-  const per = model.blocks.map(blank);
+  const per = new Map(model.layers.map((l) => [l, blank()]));
   const all = blank();
   reference.forEach((r, i) => {
-    const a = per[model.paramBlock[i]];
+    const a = per.get(model.paramOwner[i])!;
     for (let k = 0; k < r.size; k++) {
       const mu = mean[i][k];
       const ref = r.data[k];
@@ -265,7 +280,7 @@ export function measureEstimator(
   return {
     estimator,
     draws,
-    layers: model.blocks.map((b) => finish(b.name, per[b.index])),
+    layers: model.layers.map((l) => finish(l, per.get(l)!)),
     overall: finish('overall', all),
     msPerSample: ms / draws,
     mean: mean.map((m, i) => fromArray(m, reference[i].shape)),

@@ -7,6 +7,7 @@ import { customVjp } from '../autograd/functional.ts';
 import { gelu, kUnary, leakyRelu, relu, sigmoid, softplus, tanh } from '../autograd/ops.ts';
 import { backend } from '../kernels/index.ts';
 import { empty, full, type Tensor } from '../tensor/tensor.ts';
+import type { Module } from './module.ts';
 
 export interface Activation {
   readonly name: string;
@@ -280,4 +281,30 @@ export function activation(expr: string): Activation {
       return d;
     },
   };
+}
+
+export interface ActivationModule extends Module {
+  readonly kind: 'activation';
+  readonly activation: Activation;
+}
+
+/** An activation as a module (shape-preserving, no parameters). */
+export function activationModule(path: string, inShape: readonly number[], act: Activation): ActivationModule {
+  const m: ActivationModule = {
+    kind: 'activation', path, inShape, outShape: inShape, params: {}, buffers: {}, children: [], activation: act,
+    apply: (x) => act.fn(x),
+    withChildren: () => m,
+  };
+  return m;
+}
+
+export function isActivation(m: Module): m is ActivationModule {
+  return m.kind === 'activation' && 'activation' in m;
+}
+
+const isName = (s: string) => /^[A-Za-z]+$/.test(s);
+
+/** A built-in name, or an expression in x (differentiated by mathjs). */
+export function resolveActivation(spec: string): Activation {
+  return isName(spec) ? activationByName(spec) : activation(spec);
 }

@@ -1,10 +1,11 @@
 // Weight initialization schemes drawn from a seeded Rng. Weights are stored [fanOut, fanIn]
-// (PyTorch layout: a layer computes x·Wᵀ + b).
+// (PyTorch layout: a layer computes x·Wᵀ + b) or, for convolutions, [out, in, kh, kw], whose
+// fans count the receptive field as PyTorch does (fanIn = in·kh·kw, fanOut = out·kh·kw).
 import { SpecError } from '../errors.ts';
 import type { Rng } from '../random.ts';
 import { normal, uniform, zeros as zeroTensor, type Tensor } from '../tensor/tensor.ts';
 
-export type WeightShape = readonly [fanOut: number, fanIn: number];
+export type WeightShape = readonly number[];
 export type InitFn = (shape: WeightShape, rng: Rng) => Tensor;
 
 export interface InitOptions {
@@ -13,11 +14,12 @@ export interface InitOptions {
 }
 
 /** [fanOut, fanIn], checked: a zero fan would silently give NaN/Inf bounds. */
-function fans(shape: WeightShape, name: string): [number, number] {
-  if (shape.length !== 2 || !shape.every((d) => Number.isInteger(d) && d > 0)) {
-    throw new SpecError(`init ${name}: shape must be [fanOut, fanIn] with positive integers, got [${shape.join(', ')}]`);
+export function fans(shape: WeightShape, name = 'init'): [number, number] {
+  if (shape.length < 2 || !shape.every((d) => Number.isInteger(d) && d > 0)) {
+    throw new SpecError(`init ${name}: shape must be [fanOut, fanIn] (or [out, in, ...kernel]) with positive integers, got [${shape.join(', ')}]`);
   }
-  return [shape[0], shape[1]];
+  const field = shape.slice(2).reduce((a, b) => a * b, 1);
+  return [shape[0] * field, shape[1] * field];
 }
 
 /** Glorot: Var(W) = gain² · 2 / (fanIn + fanOut), uniform on ±gain·√(6 / (fanIn + fanOut)). */
@@ -43,7 +45,10 @@ export const heNormal = (shape: WeightShape, rng: Rng, { gain = Math.SQRT2 }: In
 
 /** All zeros; takes the rng only to share the InitFn signature (it draws nothing). Named so it
  * does not clash with the tensor constructor `zeros`. */
-export const zerosInit = (shape: WeightShape, _rng?: Rng): Tensor => zeroTensor(fans(shape, 'zeros'));
+export const zerosInit = (shape: WeightShape, _rng?: Rng): Tensor => {
+  fans(shape, 'zeros');
+  return zeroTensor(shape);
+};
 
 const INITS = { xavierUniform, xavierNormal, heUniform, heNormal, zeros: zerosInit } as const;
 export type InitName = keyof typeof INITS;
@@ -59,4 +64,13 @@ export function initByName(name: string, options: InitOptions = {}): InitFn {
   }
   const f = INITS[name as InitName];
   return (shape, rng) => f(shape, rng, options);
+}
+
+/** The standard deviation a scheme gives a weight of this shape (BioTorch scales sign feedback by it). */
+export function initStd(name: string, shape: WeightShape, { gain }: InitOptions = {}): number {
+  initByName(name);
+  const [fanOut, fanIn] = fans(shape, name);
+  if (name === 'xavierUniform' || name === 'xavierNormal') return (gain ?? 1) * Math.sqrt(2 / (fanIn + fanOut));
+  if (name === 'heUniform' || name === 'heNormal') return (gain ?? Math.SQRT2) / Math.sqrt(fanIn);
+  return 0;
 }

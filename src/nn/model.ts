@@ -1,193 +1,197 @@
-// The sequential model: a stack of dense blocks z = W·h + b → [LayerNorm] → activation →
-// [dropout]. Parameters live outside the model in one flat array (so rules, optimizers and
-// alignment all index them the same way); the forward pass exposes every block's
-// pre-activation and activation and lets a caller replace a block's linear map, activation or
-// input transform — which is how rules change a layer's backward pass (via customVjp).
-import { SpecError } from '../errors.ts';
+// A model: a module tree plus its flat, path-named parameter list (and batch-norm buffers).
+// Optimizers, rules, alignment and records all index the same list; rules change the network
+// by mapping the tree (swapping or wrapping modules), never through flags on the forward pass.
+import { reshape } from '../autograd/ops.ts';
 import { noGrad } from '../autograd/functional.ts';
-import { add } from '../autograd/ops.ts';
-import { withLayer } from '../autograd/tape.ts';
-import { ledger } from '../tensor/ledger.ts';
-import { full, type Tensor } from '../tensor/tensor.ts';
+import { ShapeError, SpecError } from '../errors.ts';
 import type { Rng } from '../random.ts';
-import { activation as expressionActivation, activationByName, ACTIVATION_NAMES, type Activation } from './activations.ts';
-import { dropout } from './dropout.ts';
+import { ledger } from '../tensor/ledger.ts';
+import { full, sizeOf, type Shape, type Tensor } from '../tensor/tensor.ts';
+import { isActivation, resolveActivation, type ActivationModule } from './activations.ts';
+import { buildSequence, slotBuilder } from './build.ts';
 import { initByName } from './init.ts';
-import { linear } from './layers.ts';
-import { layerNorm } from './norm.ts';
+import { mapModules, run, walk, type ForwardOptions, type Module, type Slot } from './module.ts';
+import { lenet5Layers, mlpLayers, PRESETS, resnetLayers, type LayersSpec, type ModelSpec } from './presets.ts';
+import { isWeightLayer, type WeightLayer } from './weight-layer.ts';
 
-export interface ModelSpec {
-  /** Layer widths, input first, output last, e.g. [784, 256, 256, 10]. */
-  sizes: number[];
-  /** Hidden activation: a built-in name or an expression in x such as "x * sigmoid(x)". */
-  activation?: string;
-  /** Weight init scheme (biases start at zero). */
-  init?: string;
-  /** LayerNorm after each hidden linear map. */
-  layerNorm?: boolean;
-  /** Dropout probability after each hidden activation (training only). */
-  dropout?: number;
-  /** Residual connections: hidden blocks whose width is unchanged add their input. */
-  residual?: boolean;
+/** What the data says the model must accept and produce. */
+export interface ModelData {
+  /** Per-sample shape: [features], or [channels, height, width] for images. */
+  sampleShape: readonly number[];
+  /** Classes (classification) or targets (regression) per sample. */
+  outputs: number;
 }
 
-export interface Block {
-  readonly index: number;
-  readonly name: string;
-  readonly inFeatures: number;
-  readonly outFeatures: number;
-  readonly hidden: boolean;
-  readonly activation: Activation;
-  /** Indices into the flat parameter array. */
-  readonly weight: number;
-  readonly bias: number;
-  readonly norm: { gain: number; shift: number } | null;
+const show = (v: unknown) => JSON.stringify(v) ?? String(v);
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Image data [h, w] get their channel axis: [1, h, w]. */
+export function modelInputShape(sample: readonly number[]): number[] {
+  return sample.length === 2 ? [1, sample[0], sample[1]] : [...sample];
 }
 
-export interface ForwardOptions {
-  training?: boolean;
-  /** Stream for dropout masks (required when training with dropout). */
-  rng?: Rng;
-  /** Replace a block's linear map (e.g. a customVjp with a feedback matrix). */
-  linear?: (block: Block, h: Tensor, w: Tensor, b: Tensor) => Tensor;
-  /** Replace a block's activation (e.g. a stochastic unit with an estimator). */
-  activation?: (block: Block, z: Tensor) => Tensor;
-  /** Transform a block's input first (e.g. stop the gradient, normalize its length). */
-  input?: (block: Block, h: Tensor) => Tensor;
-  /** Stop after this many blocks (default: all). */
-  blocks?: number;
+const MLP_KEYS = ['sizes', 'activation', 'init', 'layerNorm', 'dropout', 'residual'];
+
+/** Expand any model spec to a layer list and the input it takes (validating the MLP shorthand here). */
+function expand(spec: ModelSpec, data: ModelData | null): { layers: LayersSpec['layers']; init: string; input: number[] } {
+  if (!isRecord(spec as unknown)) throw new SpecError(`model: expected { sizes }, { layers } or { preset }, got ${show(spec)}`);
+  const init = (spec as { init?: unknown }).init ?? 'heUniform';
+  if (typeof init !== 'string') throw new SpecError(`model.init: expected a scheme name, got ${show(init)}`);
+  try {
+    initByName(init);
+  } catch (e) {
+    throw new SpecError(`model.init: ${(e as Error).message}`);
+  }
+  const input = data ? modelInputShape(data.sampleShape) : null;
+  if ('sizes' in spec) {
+    for (const k of Object.keys(spec)) if (!MLP_KEYS.includes(k)) throw new SpecError(`model.${k}: unknown key for the { sizes } shorthand; accepted: ${MLP_KEYS.join(', ')}`);
+    const { sizes } = spec;
+    if (!Array.isArray(sizes) || sizes.length < 2) throw new SpecError(`model.sizes: expected at least two layer widths (input … output), got ${show(sizes)}`);
+    sizes.forEach((s, i) => {
+      if (!Number.isInteger(s) || s < 1 || s > 1e6) throw new SpecError(`model.sizes[${i}]: expected a positive integer, got ${show(s)}`);
+    });
+    if (input && sizes[0] !== sizeOf(input)) {
+      throw new SpecError(`model.sizes[0]: ${sizes[0]} inputs, but the data has ${sizeOf(input)} features per sample ([${data!.sampleShape.join(', ')}])`);
+    }
+    if (spec.dropout !== undefined && !(typeof spec.dropout === 'number' && spec.dropout >= 0 && spec.dropout < 1)) {
+      throw new SpecError(`model.dropout: expected a probability in [0, 1), got ${show(spec.dropout)}`);
+    }
+    for (const k of ['layerNorm', 'residual'] as const) if (spec[k] !== undefined && typeof spec[k] !== 'boolean') throw new SpecError(`model.${k}: expected a boolean, got ${show(spec[k])}`);
+    if (spec.activation !== undefined && typeof spec.activation !== 'string') throw new SpecError(`model.activation: expected a string, got ${show(spec.activation)}`);
+    try {
+      resolveActivation(spec.activation ?? 'relu');
+    } catch (e) {
+      throw new SpecError(`model.activation: ${(e as Error).message}`);
+    }
+    return { layers: mlpLayers(spec), init, input: input ?? [sizes[0]] };
+  }
+  if (!input) throw new SpecError('model: a { layers } or { preset } model is built against the data (its sample shape and classes)');
+  if ('layers' in spec) {
+    for (const k of Object.keys(spec)) if (k !== 'layers' && k !== 'init') throw new SpecError(`model.${k}: unknown key for a { layers } model; accepted: layers, init`);
+    return { layers: (spec as LayersSpec).layers, init, input };
+  }
+  if ('preset' in spec) {
+    const outputs = data!.outputs;
+    if (spec.preset === 'lenet5') {
+      for (const k of Object.keys(spec)) if (!['preset', 'activation', 'pool', 'init'].includes(k)) throw new SpecError(`model.${k}: unknown key for preset lenet5; accepted: activation, pool, init`);
+      return { layers: lenet5Layers(spec, outputs), init, input };
+    }
+    if (spec.preset === 'resnet') {
+      for (const k of Object.keys(spec)) if (!['preset', 'depth', 'width', 'shortcut', 'init'].includes(k)) throw new SpecError(`model.${k}: unknown key for preset resnet; accepted: depth, width, shortcut, init`);
+      return { layers: resnetLayers(spec, outputs), init, input };
+    }
+    throw new SpecError(`model.preset: unknown preset ${show((spec as { preset: unknown }).preset)}; accepted: ${PRESETS.join(', ')}`);
+  }
+  throw new SpecError(`model: expected { sizes }, { layers } or { preset }, got keys ${Object.keys(spec).join(', ')}`);
 }
 
-export interface ForwardResult {
-  out: Tensor;
-  /** Per block: the input it received (after `input`), its pre-activation and its activation. */
-  inputs: Tensor[];
-  pre: Tensor[];
-  post: Tensor[];
+/**
+ * Build a model from its spec for data of the given sample shape and output count. The MLP
+ * shorthand can be built without data (its sizes say both).
+ */
+export function buildModel(spec: ModelSpec, data: ModelData | null = null): Model {
+  const { layers, init, input } = expand(spec, data);
+  const b = slotBuilder(init);
+  const root = buildSequence(layers, 'model.layers', '', input, b);
+  const out = root.outShape;
+  const outputs = data?.outputs ?? ('sizes' in spec ? spec.sizes[spec.sizes.length - 1] : null);
+  if (outputs !== null && (out.length !== 1 || out[0] !== outputs)) {
+    throw new SpecError(`model: the last layer outputs [${out.join(', ')}] per sample, but the task needs [${outputs}] (one score per class or target)`);
+  }
+  return new Model(root, b.params, b.buffers, input);
 }
 
-const isName = (s: string) => /^[A-Za-z]+$/.test(s);
-
-function resolveActivation(a: string): Activation {
-  return isName(a) ? activationByName(a) : expressionActivation(a);
+/** A network of `layers` on inputs of `inShape`, whatever its output (synthesizers, inverses, probes). */
+export function buildNetwork(layers: LayersSpec['layers'], inShape: readonly number[], init = 'heUniform'): Model {
+  const b = slotBuilder(init);
+  return new Model(buildSequence(layers, 'layers', '', inShape, b), b.params, b.buffers, inShape);
 }
 
 export class Model {
-  readonly spec: Required<ModelSpec>;
-  readonly blocks: readonly Block[];
   readonly paramNames: readonly string[];
-  /** Block index of each parameter. */
-  readonly paramBlock: readonly number[];
+  /** Path of the module owning each parameter (its "layer" in alignment and health figures). */
+  readonly paramOwner: readonly string[];
+  /** Owners in parameter order, each once. */
+  readonly layers: readonly string[];
 
-  constructor(spec: ModelSpec) {
-    const sizes = spec.sizes;
-    if (!Array.isArray(sizes) || sizes.length < 2 || sizes.some((s) => !Number.isInteger(s) || s <= 0)) {
-      throw new SpecError(`model.sizes: expected at least two positive integers (input … output), got ${JSON.stringify(sizes)}`);
-    }
-    const dropoutP = spec.dropout ?? 0;
-    if (!(dropoutP >= 0 && dropoutP < 1)) throw new SpecError(`model.dropout: expected a probability in [0, 1), got ${dropoutP}`);
-    this.spec = { activation: 'relu', init: 'heUniform', layerNorm: false, dropout: 0, residual: false, ...spec };
-    let hiddenAct: Activation;
-    try {
-      hiddenAct = resolveActivation(this.spec.activation);
-    } catch (e) {
-      throw new SpecError(`model.activation: ${(e as Error).message} (names: ${ACTIVATION_NAMES.join(', ')})`);
-    }
-    initByName(this.spec.init); // validates the name early
-    const blocks: Block[] = [];
-    const names: string[] = [];
-    const owner: number[] = [];
-    const addParam = (name: string, block: number) => {
-      names.push(name);
-      owner.push(block);
-      return names.length - 1;
-    };
-    for (let i = 0; i + 1 < sizes.length; i++) {
-      const hidden = i + 2 < sizes.length;
-      const name = `layer${i}`;
-      const weight = addParam(`${name}.weight`, i);
-      const bias = addParam(`${name}.bias`, i);
-      const norm = hidden && this.spec.layerNorm ? { gain: addParam(`${name}.norm.gain`, i), shift: addParam(`${name}.norm.shift`, i) } : null;
-      blocks.push({
-        index: i, name, inFeatures: sizes[i], outFeatures: sizes[i + 1], hidden,
-        activation: hidden ? hiddenAct : activationByName('identity'), weight, bias, norm,
-      });
-    }
-    this.blocks = blocks;
-    this.paramNames = names;
-    this.paramBlock = owner;
+  constructor(
+    readonly root: Module,
+    readonly params: readonly Slot[],
+    readonly buffers: readonly Slot[],
+    readonly inputShape: Shape,
+  ) {
+    this.paramNames = params.map((p) => p.path);
+    const owner = new Array<string>(params.length);
+    for (const m of walk(root)) for (const s of Object.values(m.params)) owner[s.index] ??= m.path;
+    this.paramOwner = owner;
+    this.layers = [...new Set(owner)];
+  }
+
+  get outputShape(): Shape {
+    return this.root.outShape;
   }
 
   get inputSize(): number {
-    return this.spec.sizes[0];
+    return sizeOf(this.inputShape);
   }
 
   get outputSize(): number {
-    return this.spec.sizes[this.spec.sizes.length - 1];
+    return sizeOf(this.root.outShape);
   }
 
-  /** Parameter shapes in the flat order. */
   paramShapes(): number[][] {
-    const shapes: number[][] = [];
-    for (const b of this.blocks) {
-      shapes.push([b.outFeatures, b.inFeatures], [b.outFeatures]);
-      if (b.norm) shapes.push([b.outFeatures], [b.outFeatures]);
-    }
-    return shapes;
+    return this.params.map((p) => [...p.shape]);
   }
 
-  /** Fresh parameters from `rng`, counted by the ledger as 'param' until released. */
+  /** Fresh parameters, each drawn from rng.child(its path); counted as 'param' until released. */
   init(rng: Rng): Tensor[] {
-    const init = initByName(this.spec.init);
-    return ledger.withCategory('param', () =>
-      noGrad(() => {
-        const params: Tensor[] = [];
-        for (const b of this.blocks) {
-          params.push(init([b.outFeatures, b.inFeatures], rng.child(`${b.name}.weight`)), full([b.outFeatures], 0));
-          if (b.norm) params.push(full([b.outFeatures], 1), full([b.outFeatures], 0));
-        }
-        return params;
-      }),
-    );
+    return ledger.withCategory('param', () => noGrad(() => this.params.map((s) => initSlot(s, rng))));
   }
 
-  /** Apply one block to h. */
-  block(i: number, params: readonly Tensor[], h: Tensor, opts: ForwardOptions = {}): { input: Tensor; pre: Tensor; post: Tensor } {
-    const b = this.blocks[i];
-    return withLayer(b.name, () => {
-      const input = opts.input ? opts.input(b, h) : h;
-      const w = params[b.weight];
-      const bias = params[b.bias];
-      let z = opts.linear ? opts.linear(b, input, w, bias) : linear(input, w, bias);
-      if (b.norm) z = layerNorm(z, params[b.norm.gain], params[b.norm.shift]);
-      let a = opts.activation ? opts.activation(b, z) : b.activation.fn(z);
-      if (b.hidden && this.spec.dropout > 0 && opts.training) {
-        if (!opts.rng) throw new SpecError(`model.forward: dropout in training needs an rng (layer ${b.name})`);
-        a = dropout(a, this.spec.dropout, opts.rng.child(b.name));
-      }
-      if (this.spec.residual && b.hidden && b.inFeatures === b.outFeatures) a = add(a, input);
-      return { input, pre: z, post: a };
-    });
+  /** Fresh buffers (running statistics), counted as 'param' (model state). */
+  initBuffers(): Tensor[] {
+    return ledger.withCategory('param', () => this.buffers.map((s) => full(s.shape, s.init.kind === 'constant' ? s.init.value : 0)));
   }
 
-  forward(params: readonly Tensor[], x: Tensor, opts: ForwardOptions = {}): ForwardResult {
-    if (params.length !== this.paramNames.length) {
-      throw new SpecError(`model.forward: got ${params.length} parameters, the model has ${this.paramNames.length}`);
+  /** The model's output [n, ...outputShape] for x [n, features] or [n, ...inputShape]. */
+  forward(params: readonly Tensor[], x: Tensor, opts: ForwardOptions = {}): Tensor {
+    if (params.length !== this.params.length) {
+      throw new SpecError(`model.forward: got ${params.length} parameters, the model has ${this.params.length}`);
     }
-    if (x.rank !== 2 || x.shape[1] !== this.inputSize) {
-      throw new SpecError(`model.forward: input must be [batch, ${this.inputSize}], got [${x.shape.join(', ')}]`);
+    const n = x.shape[0];
+    if (x.rank < 1 || x.size !== n * this.inputSize) {
+      throw new ShapeError(`model input: expected [batch, ${this.inputShape.join(', ')}] (or [batch, ${this.inputSize}]), got [${x.shape.join(', ')}]`);
     }
-    const n = Math.min(opts.blocks ?? this.blocks.length, this.blocks.length);
-    const res: ForwardResult = { out: x, inputs: [], pre: [], post: [] };
-    let h = x;
-    for (let i = 0; i < n; i++) {
-      const r = this.block(i, params, h, opts);
-      res.inputs.push(r.input);
-      res.pre.push(r.pre);
-      res.post.push(r.post);
-      h = r.post;
-    }
-    res.out = h;
-    return res;
+    const same = x.rank === this.inputShape.length + 1 && this.inputShape.every((d, i) => d === x.shape[i + 1]);
+    return run(this.root, same ? x : reshape(x, [n, ...this.inputShape]), { ...opts, params });
   }
+
+  /** Every module, parents first, in forward order. */
+  modules(): Module[] {
+    return walk(this.root);
+  }
+
+  find(path: string): Module | undefined {
+    return this.modules().find((m) => m.path === path);
+  }
+
+  /** Dense and conv layers in forward order. */
+  weightLayers(): WeightLayer[] {
+    return this.modules().filter(isWeightLayer);
+  }
+
+  /** Activation modules in forward order. */
+  activations(): ActivationModule[] {
+    return this.modules().filter(isActivation);
+  }
+
+  /** The same parameters over a tree rebuilt by `fn` (see mapModules): model surgery. */
+  map(fn: (m: Module) => Module): Model {
+    return new Model(mapModules(this.root, fn), this.params, this.buffers, this.inputShape);
+  }
+}
+
+function initSlot(s: Slot, rng: Rng): Tensor {
+  if (s.init.kind === 'constant') return full(s.shape, s.init.value);
+  return initByName(s.init.scheme)(s.shape, rng.child(s.path));
 }

@@ -5,8 +5,10 @@ import { customVjp, noGrad } from '../autograd/functional.ts';
 import { add, div, exp, logSoftmax, mul, neg, pick, sigmoid, sign, softmax, softplus, square, step, sub, sum } from '../autograd/ops.ts';
 import type { Rng } from '../random.ts';
 import type { Batch, Task } from '../rules/task.ts';
-import { empty, scalar, type Shape, type Tensor } from '../tensor/tensor.ts';
-import type { Block, Model } from './model.ts';
+import { empty, scalar, sizeOf, type Shape, type Tensor } from '../tensor/tensor.ts';
+import { isActivation } from './activations.ts';
+import type { Model } from './model.ts';
+import { leaf, type ForwardOptions } from './module.ts';
 
 const sigma = (a: number) => 1 / (1 + Math.exp(-a));
 
@@ -158,41 +160,72 @@ export function perExampleLoss(task: Task, out: Tensor, batch: Batch): Tensor {
   return mul(sum(square(sub(out, batch.targets)), 1), scalar(0.5));
 }
 
-/** How many stochastic units a model has when every hidden unit is stochastic. */
-export function stochasticUnits(model: Model): number {
-  return model.blocks.reduce((s, b) => s + (b.hidden ? b.outFeatures : 0), 0);
+/**
+ * A stochastic binary network: the activations at `paths` become units h ~ Bernoulli(σ(slope·a)),
+ * a the activation's input. Rules on such nets declare it, so the expected gradient they
+ * estimate can be computed for exactly this network.
+ */
+export interface StochasticNet {
+  readonly paths: readonly string[];
+  readonly slope: number;
 }
 
 /**
- * How a net of stochastic binary units classifies. 'expected' (mean field): each hidden unit
- * outputs its firing probability σ(slope·a) — deterministic and one pass. 'sample': average
- * the class probabilities over `samples` binary forward passes drawn from `rng`.
+ * The activations a rule's `at` option names: 'all', or comma-separated module paths (each must
+ * be an activation). Errors name the rule and list the activations there are.
+ */
+export function stochasticPaths(model: Model, at: string, rule: string): string[] {
+  const acts = model.activations().map((m) => m.path);
+  if (!acts.length) throw new SpecError(`${rule}: the model has no activation modules to make stochastic (it needs hidden layers with an activation)`);
+  if (at === 'all') return acts;
+  const want = at.split(',').map((p) => p.trim()).filter(Boolean);
+  for (const p of want) {
+    if (!acts.includes(p)) throw new SpecError(`${rule}: option at names "${p}", which is not an activation; the model's activations: ${acts.join(', ')}`);
+  }
+  return [...new Set(want)];
+}
+
+/**
+ * `model` with the activations at `paths` replaced by units computing `unit(slope·a, path)`
+ * (a sample, a relaxed sample, a fixed configuration, a mean-field value, …).
+ */
+export function withUnits(model: Model, net: StochasticNet, unit: (a: Tensor, path: string) => Tensor): Model {
+  const chosen = new Set(net.paths);
+  const scaled = (a: Tensor) => (net.slope === 1 ? a : mul(a, scalar(net.slope)));
+  return model.map((m) => (chosen.has(m.path) && isActivation(m) ? leaf({ kind: 'stochastic', path: m.path, inShape: m.inShape, outShape: m.outShape, apply: (a) => unit(scaled(a), m.path) }) : m));
+}
+
+/** Number of stochastic units per example. */
+export function stochasticUnits(model: Model, net: StochasticNet): number {
+  return net.paths.reduce((s, p) => s + sizeOf(model.find(p)?.outShape ?? []), 0);
+}
+
+/**
+ * How a net of stochastic binary units classifies. 'expected' (mean field): each unit outputs
+ * its firing probability σ(slope·a) — deterministic and one pass. 'sample': average the class
+ * probabilities over `samples` binary forward passes drawn from `rng`.
  */
 export type StochasticPrediction = 'expected' | 'sample';
 export const STOCHASTIC_PREDICTIONS: readonly StochasticPrediction[] = ['expected', 'sample'];
 
 export function predictStochastic(
   model: Model,
+  net: StochasticNet,
   params: readonly Tensor[],
   x: Tensor,
   mode: StochasticPrediction,
   samples: number,
   rng: Rng,
-  slope = 1,
+  opts: ForwardOptions = {},
 ): Tensor {
   return noGrad(() => {
-    const scaled = (z: Tensor) => (slope === 1 ? z : mul(z, scalar(slope)));
-    if (mode === 'expected') {
-      return model.forward(params, x, { activation: (b: Block, z: Tensor) => (b.hidden ? sigmoid(scaled(z)) : b.activation.fn(z)) }).out;
-    }
+    if (mode === 'expected') return withUnits(model, net, (a) => sigmoid(a)).forward(params, x, opts);
     if (mode !== 'sample') throw new SpecError(`predictStochastic: mode must be 'expected' or 'sample', got '${String(mode)}'`);
     const s = Math.max(1, Math.floor(samples));
     let acc: Tensor | null = null;
     for (let i = 0; i < s; i++) {
       const r = rng.child(i);
-      const out = model.forward(params, x, {
-        activation: (b: Block, z: Tensor) => (b.hidden ? stochasticBinary(scaled(z), r.child(b.name)) : b.activation.fn(z)),
-      }).out;
+      const out = withUnits(model, net, (a, path) => stochasticBinary(a, r.child(path))).forward(params, x, opts);
       const p = out.rank === 2 && out.shape[1] > 1 ? exp(logSoftmax(out)) : out;
       if (acc === null) acc = p.clone();
       else for (let k = 0; k < acc.size; k++) acc.data[k] += p.data[k];

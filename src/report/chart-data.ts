@@ -1,9 +1,10 @@
 // Turns records into chart rows: per-seed points on an epoch axis, then one row per
-// (series, layer, x) with the mean and its spread across seeds.
-import type { EvalRecord } from '../runner/trial.ts';
+// (series, panel, x) with the mean and its spread across seeds. Only the trials whose figures
+// count (figures.ts: countedTrials) feed a curve.
+import type { AlignmentReference, EvalRecord } from '../runner/record-types.ts';
 import type { BandRow } from './chart-kit.ts';
-import { stepsPerEpoch } from './figures.ts';
-import type { ResultSet } from './records.ts';
+import { countedTrials, stepsPerEpoch } from './figures.ts';
+import type { ResultSet, Series } from './records.ts';
 import { summarize } from './stats.ts';
 
 export type Band = 'minmax' | 'std';
@@ -14,22 +15,25 @@ export interface Point {
   /** Epochs of training completed (fractional between epoch ends). */
   x: number;
   y: number;
-  layer?: string;
+  panel?: string;
+  /** Carried to the row as the mean over seeds (e.g. a reference's Monte Carlo error). */
+  stdErr?: number | null;
 }
 
 // Seeds of one series share a step schedule, so their x values match up to float noise.
 const xKey = (x: number) => Math.round(x * 1e6) / 1e6;
 
-/** Mean and spread across seeds for each (series, layer, x). Rows keep the series order. */
+/** Mean and spread across seeds for each (series, panel, x). Rows keep the points' order. */
 export function aggregate(points: readonly Point[], band: Band = 'minmax'): BandRow[] {
-  const groups = new Map<string, { series: string; layer?: string; x: number; ys: number[] }>();
+  const groups = new Map<string, { series: string; panel?: string; x: number; ys: number[]; errs: number[] }>();
   for (const p of points) {
     if (!Number.isFinite(p.y)) continue;
     const x = xKey(p.x);
-    const k = JSON.stringify([p.series, p.layer ?? null, x]);
+    const k = JSON.stringify([p.series, p.panel ?? null, x]);
     let g = groups.get(k);
-    if (!g) groups.set(k, (g = { series: p.series, layer: p.layer, x, ys: [] }));
+    if (!g) groups.set(k, (g = { series: p.series, panel: p.panel, x, ys: [], errs: [] }));
     g.ys.push(p.y);
+    if (typeof p.stdErr === 'number' && Number.isFinite(p.stdErr)) g.errs.push(p.stdErr);
   }
   return [...groups.values()].map((g) => {
     const s = summarize(g.ys);
@@ -40,60 +44,100 @@ export function aggregate(points: readonly Point[], band: Band = 'minmax'): Band
       hi: band === 'std' ? s.mean + std : s.max,
       n: s.n,
     };
-    if (g.layer !== undefined) row.layer = g.layer;
+    if (g.panel !== undefined) row.panel = g.panel;
+    if (g.errs.length) row.stdErr = summarize(g.errs).mean;
     return row;
   });
 }
 
-/** One point per evaluation: `pick` chooses the figure (null skips it). */
-export function evalPoints(rs: ResultSet, pick: (e: EvalRecord) => number | null | undefined): Point[] {
-  return rs.series.flatMap((s) =>
-    s.trials.flatMap((t) => {
+/** Every counted trial of every series with its steps-per-epoch, for building points. */
+function each<T>(rs: ResultSet, fn: (s: Series, seed: number, spe: number, e: EvalRecord) => T[], filter: (s: Series) => boolean = () => true): T[] {
+  return rs.series.filter(filter).flatMap((s) =>
+    countedTrials(s).flatMap((t) => {
       const spe = stepsPerEpoch(t);
-      return t.evals.flatMap((e) => {
-        const y = pick(e);
-        return typeof y === 'number' && Number.isFinite(y) ? [{ series: s.label, seed: t.seed, x: e.step / spe, y }] : [];
-      });
+      return t.evals.flatMap((e) => fn(s, t.seed, spe, e));
     }),
   );
+}
+
+/** One point per evaluation: `pick` chooses the figure (null skips it); `panel` names its panel. */
+export function evalPoints(rs: ResultSet, pick: (e: EvalRecord) => number | null | undefined, panel?: (s: Series) => string): Point[] {
+  return each(rs, (s, seed, spe, e) => {
+    const y = pick(e);
+    if (typeof y !== 'number' || !Number.isFinite(y)) return [];
+    const p: Point = { series: s.label, seed, x: e.step / spe, y };
+    if (panel) p.panel = panel(s);
+    return [p];
+  });
 }
 
 export type AlignmentMeasure = 'cosine' | 'angleDeg' | 'normRatio' | 'signAgreement';
 
-/** One point per alignment sample and layer, plus an "overall" layer. */
-export function alignmentPoints(rs: ResultSet, measure: AlignmentMeasure = 'cosine'): Point[] {
-  return rs.series.flatMap((s) =>
-    s.trials.flatMap((t) => {
-      const spe = stepsPerEpoch(t);
-      return t.evals.flatMap((e) =>
-        (e.alignment ?? []).flatMap((a) => [
-          ...a.layers.map((l) => ({ series: s.label, seed: t.seed, x: a.step / spe, y: l[measure], layer: l.layer })),
-          { series: s.label, seed: t.seed, x: a.step / spe, y: a.overall[measure], layer: 'overall' },
-        ]),
-      );
-    }),
-  );
+export const OVERALL = 'all parameters (weighted)';
+export const LAYER_MEAN = 'mean over layers';
+
+/**
+ * Alignment points against one reference: per layer path, plus the parameter-weighted overall
+ * figure and the unweighted mean over layers. Rules with an objective of their own have none.
+ */
+export function alignmentPoints(rs: ResultSet, reference: AlignmentReference, measure: AlignmentMeasure = 'cosine'): Point[] {
+  return each(rs, (s, seed, spe, e) =>
+    (e.alignment ?? []).filter((a) => a.reference === reference).flatMap((a) => {
+      const at = { series: s.label, seed, x: a.step / spe };
+      return [
+        { ...at, y: a.overall[measure], panel: OVERALL, stdErr: a.referenceStdErr },
+        ...(a.layerMean ? [{ ...at, y: a.layerMean[measure], panel: LAYER_MEAN }] : []),
+        ...a.layers.map((l) => ({ ...at, y: l[measure], panel: l.layer })),
+      ];
+    }), (s) => s.estimates !== 'own-objective');
 }
 
-/** Per-layer diagnostics named `<layer>.<name>` whose name matches `pattern` (e.g. /feedbackAngleDeg$/). */
+/** References that alignment points name, in a fixed order. */
+export function alignmentReferences(rs: ResultSet): AlignmentReference[] {
+  const seen = new Set(each(rs, (_s, _seed, _spe, e) => (e.alignment ?? []).map((a) => a.reference), (s) => s.estimates !== 'own-objective'));
+  return (['task-gradient', 'expected-gradient'] as const).filter((r) => seen.has(r));
+}
+
+/** Error-signal cosines (signal delivered to a layer's pre-activation vs BP's δ), per layer plus their mean. */
+export function errorSignalPoints(rs: ResultSet, reference: AlignmentReference): Point[] {
+  return each(rs, (s, seed, spe, e) =>
+    (e.alignment ?? []).filter((a) => a.reference === reference && a.errorSignals?.length).flatMap((a) => {
+      const at = { series: s.label, seed, x: a.step / spe };
+      return [
+        ...(typeof a.errorSignalMean === 'number' ? [{ ...at, y: a.errorSignalMean, panel: LAYER_MEAN }] : []),
+        ...a.errorSignals.map((l) => ({ ...at, y: l.cosine, panel: l.layer })),
+      ];
+    }), (s) => s.estimates !== 'own-objective');
+}
+
+/** Split `<module path>.<name>` at its last dot: paths contain dots ("features.0"), names do not. */
+export function splitKey(key: string): { path: string; name: string } {
+  const dot = key.lastIndexOf('.');
+  return dot < 0 ? { path: '', name: key } : { path: key.slice(0, dot), name: key.slice(dot + 1) };
+}
+
+/** Per-layer diagnostics keyed `<path>.<name>` whose name matches `pattern` (e.g. /^feedbackAngleDeg$/); panel = path. */
 export function diagnosticPoints(rs: ResultSet, pattern: RegExp): Point[] {
-  return rs.series.flatMap((s) =>
-    s.trials.flatMap((t) => {
-      const spe = stepsPerEpoch(t);
-      return t.evals.flatMap((e) =>
-        Object.entries(e.diagnostics ?? {}).flatMap(([k, v]) => {
-          const dot = k.lastIndexOf('.');
-          if (dot < 0 || !pattern.test(k.slice(dot + 1)) || typeof v !== 'number') return [];
-          return [{ series: s.label, seed: t.seed, x: e.step / spe, y: v, layer: k.slice(0, dot) }];
-        }),
-      );
+  return each(rs, (s, seed, spe, e) =>
+    Object.entries(e.diagnostics ?? {}).flatMap(([k, v]) => {
+      const { path, name } = splitKey(k);
+      if (!path || !pattern.test(name) || typeof v !== 'number') return [];
+      return [{ series: s.label, seed, x: e.step / spe, y: v, panel: path }];
     }),
   );
 }
 
-/** Layer panels in model order, "overall" first: sort is by first appearance otherwise. */
-export function sortLayers(rows: BandRow[]): BandRow[] {
-  const order = [...new Set(rows.map((r) => r.layer ?? ''))];
-  const rank = (l: string) => (l === 'overall' ? -1 : order.indexOf(l));
-  return [...rows].sort((a, b) => rank(a.layer ?? '') - rank(b.layer ?? ''));
+/** A rule's own metrics (`metrics` of its records), one panel per metric key. */
+export function metricPoints(rs: ResultSet, rule: string): Point[] {
+  return each(rs, (s, seed, spe, e) =>
+    Object.entries(e.metrics ?? {}).flatMap(([k, v]) =>
+      typeof v === 'number' && Number.isFinite(v) ? [{ series: s.label, seed, x: e.step / spe, y: v, panel: k }] : [],
+    ), (s) => s.rule === rule);
+}
+
+/** Panels in a fixed order: the named ones first, then the rest by first appearance (model order). */
+export function sortPanels(rows: BandRow[], first: readonly string[] = [OVERALL, LAYER_MEAN]): BandRow[] {
+  const order = [...new Set(rows.map((r) => r.panel ?? ''))];
+  const rank = (p: string) => (first.includes(p) ? first.indexOf(p) - first.length : order.indexOf(p));
+  return [...rows].sort((a, b) => rank(a.panel ?? '') - rank(b.panel ?? ''));
 }

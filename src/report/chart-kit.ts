@@ -1,5 +1,6 @@
-// Shared pieces of the Vega-Lite specs: one colour per series across every chart, the
-// mean-line-plus-band layering, and the chart registry type.
+// Shared pieces of the Vega-Lite specs: one colour and one shape per series across every chart
+// (12 colours, shapes by rule, so a dozen configurations stay apart), the mean-line-plus-band
+// layering with optional panels, and the chart registry type.
 import type { TopLevelSpec } from 'vega-lite';
 import type { ResultSet } from './records.ts';
 
@@ -32,12 +33,18 @@ export interface BandRow {
   hi: number;
   /** Seeds behind this point. */
   n: number;
-  /** Facet (layer name) when the chart has one. */
-  layer?: string;
+  /** Panel (layer path, objective, rule family) when the chart has several. */
+  panel?: string;
+  /** Extra tooltip figure (e.g. the reference's Monte Carlo standard error). */
+  stdErr?: number | null;
 }
 
-// Tableau 10: distinguishable and colour-blind tolerant for the first few series.
-const PALETTE = ['#4c78a8', '#f58518', '#54a24b', '#e45756', '#72b7b2', '#b279a2', '#ff9da6', '#9d755d', '#bab0ac', '#eeca3b'];
+export const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
+
+// Tableau 10 plus two dark tones: twelve colours that stay apart on white, colour-blind tolerant
+// for the first few. Shapes (one per rule) tell apart what colour alone cannot.
+const PALETTE = ['#4c78a8', '#f58518', '#54a24b', '#e45756', '#72b7b2', '#b279a2', '#eeca3b', '#ff9da6', '#9d755d', '#79706e', '#1b1b1b', '#8f9d1f'];
+const SHAPES = ['circle', 'square', 'triangle-up', 'diamond', 'cross', 'triangle-down', 'triangle-right', 'triangle-left'];
 
 export const WIDTH = 760;
 export const HEIGHT = 300;
@@ -49,75 +56,116 @@ export const CONFIG = {
   view: { stroke: '#ddd' },
   axis: { labelFontSize: 11, titleFontSize: 12, titleFontWeight: 'normal' as const, gridColor: '#eee' },
   legend: { labelFontSize: 11, titleFontSize: 12, labelLimit: 360 },
-  header: { labelFontSize: 12, titleFontSize: 12 },
+  header: { labelFontSize: 12, titleFontSize: 12, labelFontWeight: 'bold' as const },
 };
 
-/** The same series keeps the same colour in every chart: the domain is every series, in order. */
-export function colorEncoding(rs: ResultSet) {
-  const labels = rs.series.map((s) => s.label);
+/**
+ * Series style: colour by position in the experiment, shape by rule, both with one legend.
+ * Every chart uses the whole domain (a series keeps its colour everywhere) but its legend lists
+ * only the series it draws (`present`).
+ */
+export function seriesStyle(rs: ResultSet, extra: readonly string[] = [], present?: readonly string[]) {
+  const labels = [...rs.series.map((s) => s.label), ...extra.filter((l) => !rs.series.some((s) => s.label === l))];
+  const rules = [...new Set(rs.series.map((s) => s.rule))];
+  const shapeOf = (label: string) => {
+    const s = rs.series.find((x) => x.label === label);
+    return SHAPES[(s ? rules.indexOf(s.rule) : rules.length + extra.indexOf(label)) % SHAPES.length];
+  };
+  // symbolOpacity: the legend would otherwise borrow the faint band's opacity.
+  const shown = present ? labels.filter((l) => present.includes(l)) : labels;
+  const legend = { orient: 'bottom' as const, direction: 'vertical' as const, columns: Math.min(3, Math.max(1, shown.length)), symbolOpacity: 1, symbolStrokeWidth: 2, ...(present ? { values: shown } : {}) };
+  const base = { field: 'series', type: 'nominal' as const, title: 'rule' };
   return {
-    field: 'series',
-    type: 'nominal' as const,
-    title: 'rule',
-    scale: { domain: labels, range: labels.map((_, i) => PALETTE[i % PALETTE.length]) },
-    // symbolOpacity: the legend would otherwise borrow the faint band's opacity.
-    legend: { orient: 'bottom' as const, direction: 'vertical' as const, columns: Math.min(3, Math.max(1, labels.length)), symbolOpacity: 1 },
+    labels,
+    color: { ...base, scale: { domain: labels, range: labels.map((_, i) => PALETTE[i % PALETTE.length]) }, legend },
+    shape: { ...base, scale: { domain: labels, range: labels.map(shapeOf) }, legend },
   };
 }
 
 /** Interval selection bound to the scales: drag to pan, wheel to zoom, double-click to reset. */
 export const ZOOM = [{ name: 'grid', select: { type: 'interval' as const }, bind: 'scales' as const }];
 
+export interface YScale {
+  type?: 'linear' | 'log';
+  zero?: boolean;
+  domain?: [number, number];
+}
+
 export interface BandLineOptions {
   rows: BandRow[];
   xTitle: string;
   yTitle: string;
   yFormat: string;
-  /** Facet by the rows' `layer` column. */
-  facet?: boolean;
-  yScale?: { type?: 'linear' | 'log'; zero?: boolean; domain?: [number, number] };
-  /** Axis label format when it should differ from the tooltip's `yFormat` (log axes). */
+  yScale?: YScale;
+  /** Axis label format when it should differ from the tooltip's `yFormat`. */
   axisFormat?: string;
   /** Reference line (e.g. cosine 0, angle 90°). */
   yRule?: number;
+  /** One panel per distinct `panel` value, in the rows' order. */
+  panels?: { title: string; columns?: number; independentY?: boolean };
+  /** Series to draw dashed and thin (the baseline repeated in every panel). */
+  dashed?: string;
+  /** Tooltip title for `stdErr`, when rows carry it. */
+  stdErrTitle?: string;
+  /** Series the legend lists (default: those in `rows`); stacked blocks share one legend. */
+  legend?: readonly string[];
 }
 
-/** Mean line with points (tooltips) over a shaded spread band, optionally one panel per layer. */
+/** Whole epochs as ticks once there are a few; fractional ticks read as noise. */
+function xEncoding(rows: readonly BandRow[], title: string) {
+  const xMax = Math.max(0, ...rows.map((r) => r.x));
+  return { field: 'x', type: 'quantitative' as const, title, axis: xMax >= 2 ? { tickMinStep: 1 } : {} };
+}
+
+/** Mean line with shaped points (tooltips) over a shaded spread band, optionally one panel per `panel`. */
 export function bandLine(rs: ResultSet, o: BandLineOptions): TopLevelSpec {
-  // Whole epochs as ticks once there are a few; fractional ticks read as noise.
-  const xMax = Math.max(0, ...o.rows.map((r) => r.x));
-  const x = { field: 'x', type: 'quantitative' as const, title: o.xTitle, axis: xMax >= 2 ? { tickMinStep: 1 } : {} };
-  const color = colorEncoding(rs);
+  const x = xEncoding(o.rows, o.xTitle);
+  const drawn = o.legend ?? [...new Set(o.rows.map((r) => r.series))];
+  const style = seriesStyle(rs, drawn, drawn);
   // padding keeps a line that sits on the domain's edge (cosine 1 for backprop) off the frame.
   const yScale = o.yScale?.type === 'log' ? o.yScale : { zero: false, padding: 6, ...o.yScale };
   const tooltip = [
     { field: 'series', title: 'rule' },
-    ...(o.facet ? [{ field: 'layer', title: 'layer' }] : []),
+    ...(o.panels ? [{ field: 'panel', title: o.panels.title }] : []),
     { field: 'x', title: o.xTitle, format: '.3~f' },
     { field: 'mean', title: 'mean', format: o.yFormat },
     { field: 'std', title: 'std', format: o.yFormat },
     { field: 'min', title: 'min', format: o.yFormat },
     { field: 'max', title: 'max', format: o.yFormat },
+    ...(o.stdErrTitle ? [{ field: 'stdErr', title: o.stdErrTitle, format: '.2~g' }] : []),
     { field: 'n', title: 'seeds' },
   ];
+  const dash = o.dashed
+    ? { strokeDash: { condition: { test: `datum.series === ${JSON.stringify(o.dashed)}`, value: [5, 3] }, value: [1, 0] } }
+    : {};
   const layers = [
     {
-      mark: { type: 'area' as const, opacity: 0.18 },
+      mark: { type: 'area' as const, opacity: 0.15 },
       encoding: {
         x,
         y: { field: 'lo', type: 'quantitative' as const, title: o.yTitle, scale: yScale },
         y2: { field: 'hi' },
-        // Same encoding as the line: layers with differing legends would disable the legend.
-        color,
+        // Same colour encoding everywhere: layers with differing legends would disable the legend.
+        color: style.color,
       },
     },
     {
-      mark: { type: 'line' as const, strokeWidth: 2, point: { filled: true, size: 22 } },
-      params: ZOOM,
+      mark: { type: 'line' as const, strokeWidth: 2 },
       encoding: {
         x,
         y: { field: 'mean', type: 'quantitative' as const, title: o.yTitle, scale: yScale, axis: { format: o.axisFormat ?? o.yFormat } },
-        color,
+        color: style.color,
+        ...dash,
+      },
+    },
+    {
+      mark: { type: 'point' as const, filled: true, size: 36, opacity: 1 },
+      params: ZOOM,
+      encoding: {
+        x,
+        y: { field: 'mean', type: 'quantitative' as const, title: o.yTitle, scale: yScale },
+        color: style.color,
+        shape: style.shape,
         tooltip,
       },
     },
@@ -125,25 +173,22 @@ export function bandLine(rs: ResultSet, o: BandLineOptions): TopLevelSpec {
       ? [{ mark: { type: 'rule' as const, strokeDash: [4, 4], color: '#999' }, encoding: { y: { datum: o.yRule, type: 'quantitative' as const } } }]
       : []),
   ];
-  if (o.facet) {
-    const panels = new Set(o.rows.map((r) => r.layer)).size;
-    const columns = Math.min(4, panels);
+  if (o.panels) {
+    const order = [...new Set(o.rows.map((r) => r.panel ?? ''))];
+    const columns = Math.min(o.panels.columns ?? 4, order.length);
     return {
-      $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+      $schema: SCHEMA,
       data: { values: o.rows },
-      // Panels in the rows' order ("overall" first, then layers from input to output).
-      facet: { field: 'layer', type: 'nominal', title: null, sort: [...new Set(o.rows.map((r) => r.layer ?? ''))] },
+      facet: { field: 'panel', type: 'nominal', title: null, sort: order },
       columns,
-      spec: { width: columns > 3 ? FACET_WIDTH - 50 : FACET_WIDTH, height: FACET_HEIGHT, layer: layers },
+      spec: { width: columns > 3 ? FACET_WIDTH - 50 : columns === 1 ? WIDTH : FACET_WIDTH, height: FACET_HEIGHT, layer: layers },
+      // Wrapped panels each get their own x axis: shared ones would hang under empty cells.
+      resolve: {
+        ...(o.panels.independentY ? { scale: { y: 'independent' as const } } : {}),
+        ...(order.length > columns ? { axis: { x: 'independent' as const } } : {}),
+      },
       config: CONFIG,
-    };
+    } as TopLevelSpec;
   }
-  return {
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    data: { values: o.rows },
-    width: WIDTH,
-    height: HEIGHT,
-    layer: layers,
-    config: CONFIG,
-  };
+  return { $schema: SCHEMA, data: { values: o.rows }, width: WIDTH, height: HEIGHT, layer: layers, config: CONFIG } as TopLevelSpec;
 }

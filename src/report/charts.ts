@@ -1,205 +1,303 @@
 // Vega-Lite spec builders: pure functions from a result set to a spec with its data inline.
-// CHARTS lists every chart the report knows; adding one is one ChartDef.
+// CHARTS lists every chart the report knows; adding one is one ChartDef. Nothing here knows a
+// rule by its id: panels and exclusions follow what records declare (`estimates`, `objective`).
 import type { TopLevelSpec } from 'vega-lite';
-import { aggregate, alignmentPoints, diagnosticPoints, evalPoints, sortLayers, type Band } from './chart-data.ts';
-import { bandLine, colorEncoding, CONFIG, HEIGHT, WIDTH, ZOOM, type BuiltChart, type ChartDef } from './chart-kit.ts';
-import { countedTrials, seriesFigures, trialFigures } from './figures.ts';
+import type { AlignmentReference } from '../runner/record-types.ts';
+import { aggregate, alignmentPoints, alignmentReferences, diagnosticPoints, errorSignalPoints, evalPoints, metricPoints, sortPanels, splitKey, type Band, type Point } from './chart-data.ts';
+import { bandLine, CONFIG, HEIGHT, SCHEMA, seriesStyle, WIDTH, ZOOM, type BandLineOptions, type BandRow, type BuiltChart, type ChartDef } from './chart-kit.ts';
+import { countedTrials, seriesFigures } from './figures.ts';
 import { OPTIONAL_CHARTS } from './optional-charts.ts';
-import type { ResultSet } from './records.ts';
+import type { ResultSet, Series } from './records.ts';
 import { summarize } from './stats.ts';
 
 export type { BuiltChart, ChartDef } from './chart-kit.ts';
 
-const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
+/** Above this many series, per-epoch curves get one panel per rule, with the baseline in each. */
+export const SMALL_MULTIPLES_ABOVE = 6;
+
+/** The series every other is read against: the experiment's first. */
+export const baseline = (rs: ResultSet): Series | undefined => rs.series[0];
+
+/** What a series' training loss measures: the task loss, or the rule's own objective. */
+const objectiveOf = (s: Series) => (s.estimates === 'own-objective' ? (s.objective ?? `${s.rule}'s own objective`) : 'task loss');
+
+function smallMultiples(rs: ResultSet): boolean {
+  return rs.series.length > SMALL_MULTIPLES_ABOVE && new Set(rs.series.map((s) => s.rule)).size > 1;
+}
+
+/**
+ * Points per rule panel, with the baseline's points copied into every other panel it can be
+ * compared with (`comparable`), so each panel reads as "this rule against the baseline".
+ */
+function byRulePanels(rs: ResultSet, points: Point[], comparable: (s: Series) => boolean): Point[] {
+  const base = baseline(rs);
+  const seriesOf = new Map(rs.series.map((s) => [s.label, s]));
+  const panels = [...new Set(rs.series.map((s) => s.rule))];
+  const out = points.map((p) => ({ ...p, panel: seriesOf.get(p.series)!.rule }));
+  if (!base) return out;
+  const basePoints = points.filter((p) => p.series === base.label);
+  for (const panel of panels) {
+    if (panel === base.rule) continue;
+    const members = rs.series.filter((s) => s.rule === panel);
+    if (members.some(comparable)) out.push(...basePoints.map((p) => ({ ...p, panel })));
+  }
+  const rank = (p: Point) => panels.indexOf(p.panel!);
+  return out.sort((a, b) => rank(a) - rank(b));
+}
+
+const allPositive = (rows: readonly BandRow[]) => rows.every((r) => r.lo > 0);
 
 export function testAccuracyChart(rs: ResultSet, band: Band = 'minmax'): TopLevelSpec | null {
-  const rows = aggregate(evalPoints(rs, (e) => e.testAcc), band);
-  return rows.length ? bandLine(rs, { rows, xTitle: 'epoch', yTitle: 'test accuracy', yFormat: '.3f' }) : null;
+  const points = evalPoints(rs, (e) => e.testAcc);
+  if (!points.length) return null;
+  const yTitle = 'test accuracy';
+  if (!smallMultiples(rs)) return bandLine(rs, { rows: aggregate(points, band), xTitle: 'epoch', yTitle, yFormat: '.3f' });
+  // Each panel's axis spans its own data: one slow rule must not squash the differences at the top.
+  const rows = aggregate(byRulePanels(rs, points, () => true), band);
+  return bandLine(rs, { rows, xTitle: 'epoch', yTitle, yFormat: '.3f', panels: { title: 'rule', columns: 3, independentY: true }, dashed: baseline(rs)?.label });
 }
 
 export function trainLossChart(rs: ResultSet, band: Band = 'minmax'): TopLevelSpec | null {
-  const rows = aggregate(evalPoints(rs, (e) => e.trainLoss), band);
-  return rows.length ? bandLine(rs, { rows, xTitle: 'epoch', yTitle: 'train loss (mean over the epoch)', yFormat: '.3f' }) : null;
+  const points = evalPoints(rs, (e) => e.trainLoss);
+  if (!points.length) return null;
+  const seriesOf = new Map(rs.series.map((s) => [s.label, s]));
+  const base = baseline(rs);
+  const objectives = new Set(rs.series.map(objectiveOf));
+  let rows: BandRow[];
+  let panels: BandLineOptions['panels'];
+  if (smallMultiples(rs)) {
+    // A panel per rule; the baseline joins only panels whose loss measures the same objective.
+    const tagged = byRulePanels(rs, points, (s) => base !== undefined && objectiveOf(s) === objectiveOf(base));
+    rows = aggregate(tagged.map((p) => {
+      const s = seriesOf.get(p.series)!;
+      return s.estimates === 'own-objective' ? { ...p, panel: `${p.panel} (own objective)` } : p;
+    }), band);
+    panels = { title: 'rule', columns: 3, independentY: true };
+  } else if (objectives.size > 1) {
+    rows = aggregate(points.map((p) => ({ ...p, panel: objectiveOf(seriesOf.get(p.series)!) })), band);
+    panels = { title: 'objective', columns: 2, independentY: true };
+  } else rows = aggregate(points, band);
+  // Losses are positive: a log axis keeps late, small differences visible and never dips below 0.
+  const log = allPositive(rows);
+  return bandLine(rs, {
+    rows, xTitle: 'epoch', yTitle: log ? 'train loss (log scale)' : 'train loss', yFormat: '.3f', axisFormat: log ? '~g' : '.3f',
+    yScale: log ? { type: 'log' } : { zero: true }, panels, dashed: smallMultiples(rs) ? base?.label : undefined,
+  });
+}
+
+export const REFERENCE_TITLES: Record<AlignmentReference, string> = {
+  'task-gradient': 'against the task gradient (backprop on the same batch, parameters and dropout masks)',
+  'expected-gradient': 'against the expected gradient ∇E[L] of the stochastic network (exact or sampled)',
+};
+
+/** One faceted block per reference, stacked, each titled with what it was compared with. */
+function perReference(rs: ResultSet, pointsFor: (r: AlignmentReference) => Point[], o: Omit<BandLineOptions, 'rows' | 'panels'>, band: Band, stdErr = false): TopLevelSpec | null {
+  const byRef = alignmentReferences(rs).map((ref) => ({ ref, rows: sortPanels(aggregate(pointsFor(ref), band)) })).filter((b) => b.rows.length);
+  if (!byRef.length) return null;
+  // One legend for the stack: every block lists every series drawn in any of them.
+  const legend = [...new Set(byRef.flatMap((b) => b.rows.map((r) => r.series)))];
+  const blocks = byRef.map(({ ref, rows }) => {
+    const spec = bandLine(rs, { ...o, rows, legend, panels: { title: 'layer', columns: 4 }, stdErrTitle: stdErr && ref === 'expected-gradient' ? 'reference MC std err' : undefined }) as unknown as Record<string, unknown>;
+    delete spec.$schema;
+    delete spec.config;
+    return { ...spec, title: { text: `Reference: ${ref} — ${REFERENCE_TITLES[ref]}`, anchor: 'start' as const, fontSize: 13 } };
+  });
+  return { $schema: SCHEMA, vconcat: blocks, spacing: 28, config: CONFIG } as TopLevelSpec;
 }
 
 export function alignmentChart(rs: ResultSet, band: Band = 'minmax'): TopLevelSpec | null {
-  const rows = sortLayers(aggregate(alignmentPoints(rs, 'cosine'), band));
-  if (!rows.length) return null;
-  return bandLine(rs, { rows, xTitle: 'epoch', yTitle: 'cosine with BP gradient', yFormat: '.2f', facet: true, yRule: 0 });
+  return perReference(rs, (ref) => alignmentPoints(rs, ref, 'cosine'), { xTitle: 'epoch', yTitle: 'cosine with the reference', yFormat: '.3f', axisFormat: '.2f', yRule: 0 }, band, true);
+}
+
+export function errorSignalChart(rs: ResultSet, band: Band = 'minmax'): TopLevelSpec | null {
+  return perReference(rs, (ref) => errorSignalPoints(rs, ref), { xTitle: 'epoch', yTitle: 'cosine with BP’s δ', yFormat: '.3f', axisFormat: '.2f', yRule: 0 }, band);
 }
 
 export function feedbackAngleChart(rs: ResultSet, band: Band = 'minmax'): TopLevelSpec | null {
-  const rows = sortLayers(aggregate(diagnosticPoints(rs, /^feedbackAngleDeg$/), band));
+  const rows = sortPanels(aggregate(diagnosticPoints(rs, /^feedbackAngleDeg$/), band));
   if (!rows.length) return null;
-  return bandLine(rs, { rows, xTitle: 'epoch', yTitle: 'angle(B, W) in degrees', yFormat: '.1f', facet: true, yRule: 90 });
+  return bandLine(rs, { rows, xTitle: 'epoch', yTitle: 'angle(B, W) in degrees', yFormat: '.1f', panels: { title: 'layer' }, yRule: 90 });
 }
 
-export interface MemoryPoint {
+export interface HeadlineRow {
   series: string;
   n: number;
+  /** Test error % (mean, and the extremes across seeds). */
+  err: number;
+  errLo: number;
+  errHi: number;
   acc: number;
-  accStd: number;
-  accLo: number;
-  accHi: number;
-  ratio: number;
-  ratioLo: number;
-  ratioHi: number;
-  peakMiB: number;
+  ratio: number | null;
+  ratioLo: number | null;
+  ratioHi: number | null;
+  peakMiB: number | null;
+  ms: number | null;
+  msLo: number | null;
+  msHi: number | null;
+  /** ms per epoch ÷ the baseline's. */
+  speed: number | null;
 }
 
-export function accuracyMemoryRows(rs: ResultSet): MemoryPoint[] {
+/** Per series: final test error, peak memory ÷ inference and ms per epoch, over its counted seeds. */
+export function headlineRows(rs: ResultSet): HeadlineRow[] {
+  const baseMs = baseline(rs) ? seriesFigures(baseline(rs)!).msPerEpoch.mean : NaN;
   return rs.series.flatMap((s) => {
     const f = seriesFigures(s);
-    if (!f.finalTestAcc.n || !f.ratioToInference.n) return [];
+    if (!f.finalTestAcc.n) return [];
+    const fin = (v: number) => (Number.isFinite(v) ? v : null);
+    const ms = f.msPerEpoch;
     return [{
       series: s.label, n: f.finalTestAcc.n,
-      acc: f.finalTestAcc.mean, accStd: Number.isFinite(f.finalTestAcc.std) ? f.finalTestAcc.std : 0,
-      accLo: f.finalTestAcc.min, accHi: f.finalTestAcc.max,
-      ratio: f.ratioToInference.mean, ratioLo: f.ratioToInference.min, ratioHi: f.ratioToInference.max,
-      peakMiB: f.peakBytes.mean / 2 ** 20,
+      err: (1 - f.finalTestAcc.mean) * 100, errLo: (1 - f.finalTestAcc.max) * 100, errHi: (1 - f.finalTestAcc.min) * 100,
+      acc: f.finalTestAcc.mean,
+      ratio: fin(f.ratioToInference.mean), ratioLo: fin(f.ratioToInference.min), ratioHi: fin(f.ratioToInference.max),
+      peakMiB: fin(f.peakBytes.mean / 2 ** 20),
+      ms: fin(ms.mean), msLo: fin(ms.min), msHi: fin(ms.max),
+      speed: ms.n && baseMs > 0 ? ms.mean / baseMs : null,
     }];
   });
 }
 
-export function accuracyMemoryChart(rs: ResultSet): TopLevelSpec | null {
-  const rows = accuracyMemoryRows(rs);
+/**
+ * The headline view: final test error (log scale, so 2% vs 3% is as visible as 30% vs 60%)
+ * against peak memory and against time per epoch, side by side on one shared error axis, with
+ * the spread across seeds as error bars in both directions.
+ */
+export function headlineChart(rs: ResultSet): TopLevelSpec | null {
+  const rows = headlineRows(rs);
   if (!rows.length) return null;
-  const color = colorEncoding(rs);
+  const style = seriesStyle(rs, [], rows.map((r) => r.series));
   const q = 'quantitative' as const;
-  // 1× is inference itself: the natural left edge, unless a rule streams below it.
-  const lo = Math.min(1, ...rows.map((r) => r.ratioLo));
-  const hi = Math.max(...rows.map((r) => r.ratioHi));
-  // Headroom on the right keeps the largest point off the frame.
-  const xScale = { zero: false, nice: true, domain: [lo, hi + 0.08 * Math.max(hi - lo, 0.5)] };
-  const xTitle = 'peak training memory ÷ inference memory';
-  const yTitle = 'final test accuracy';
+  // Not nice: powers of ten around errors of 2–12% would leave the points in a corner.
+  const y = { field: 'err', type: q, title: 'final test error % (log scale)', scale: { type: 'log' as const, nice: false, padding: 14 }, axis: { format: '~g' } };
+  const tooltip = [
+    { field: 'series', title: 'rule' },
+    { field: 'acc', title: 'test accuracy (mean)', format: '.4f' },
+    { field: 'ratio', title: 'peak memory ÷ inference', format: '.2f' },
+    { field: 'peakMiB', title: 'peak MiB', format: '.2f' },
+    { field: 'ms', title: 'ms per epoch', format: '.0f' },
+    { field: 'speed', title: `time ÷ ${baseline(rs)?.label ?? 'baseline'}`, format: '.2f' },
+    { field: 'n', title: 'seeds' },
+  ];
+  const panel = (x: { field: string; lo: string; hi: string; title: string; zero: boolean }) => {
+    const xs = rows.flatMap((r) => [r[x.hi as keyof HeadlineRow], r[x.field as keyof HeadlineRow]]).filter((v): v is number => typeof v === 'number');
+    if (!xs.length) return null;
+    // Padding keeps a point on the domain's edge (the leanest rule's memory) off the frame.
+    const xScale = { zero: x.zero, nice: true, padding: 12 };
+    return {
+      width: (WIDTH - 80) / 2,
+      height: HEIGHT + 40,
+      transform: [{ filter: `isValid(datum.${x.field})` }],
+      layer: [
+        { mark: { type: 'errorbar' as const, ticks: true }, encoding: { x: { field: x.field, type: q, title: x.title, scale: xScale }, y: { field: 'errLo', type: q, title: y.title, scale: y.scale }, y2: { field: 'errHi' }, color: style.color } },
+        { mark: { type: 'errorbar' as const, ticks: true }, encoding: { x: { field: x.lo, type: q, title: x.title, scale: xScale }, x2: { field: x.hi }, y: { field: 'err', type: q, title: y.title, scale: y.scale }, color: style.color } },
+        {
+          mark: { type: 'point' as const, filled: true, size: 110, opacity: 0.95 },
+          // One zoomable panel: two selections of one name in a concat would clash.
+          ...(x.field === 'ratio' ? { params: ZOOM } : {}),
+          encoding: { x: { field: x.field, type: q, title: x.title, scale: xScale }, y, color: style.color, shape: style.shape, tooltip },
+        },
+      ],
+    };
+  };
+  const panels = [
+    panel({ field: 'ratio', lo: 'ratioLo', hi: 'ratioHi', title: 'peak training memory ÷ inference memory', zero: false }),
+    panel({ field: 'ms', lo: 'msLo', hi: 'msHi', title: 'time per epoch (ms, rule step + optimizer)', zero: true }),
+  ].filter((p) => p !== null);
   return {
     $schema: SCHEMA,
     data: { values: rows },
-    width: WIDTH,
-    height: HEIGHT,
-    layer: [
-      {
-        mark: { type: 'errorbar', ticks: true },
-        encoding: {
-          x: { field: 'ratio', type: q, title: xTitle, scale: xScale },
-          y: { field: 'accLo', type: q, title: yTitle, scale: { zero: false, padding: 8 } },
-          y2: { field: 'accHi' },
-          color,
-        },
-      },
-      {
-        mark: { type: 'errorbar', ticks: true },
-        encoding: {
-          x: { field: 'ratioLo', type: q, title: xTitle, scale: xScale },
-          x2: { field: 'ratioHi' },
-          y: { field: 'acc', type: q, title: yTitle },
-          color,
-        },
-      },
-      {
-        mark: { type: 'point', filled: true, size: 90, opacity: 0.9 },
-        params: ZOOM,
-        encoding: {
-          x: { field: 'ratio', type: q, title: xTitle, scale: xScale },
-          y: { field: 'acc', type: q, title: yTitle, scale: { zero: false, padding: 8 }, axis: { format: '.3f' } },
-          color,
-          tooltip: [
-            { field: 'series', title: 'rule' },
-            { field: 'acc', title: 'test acc (mean)', format: '.4f' },
-            { field: 'accStd', title: 'test acc (std)', format: '.4f' },
-            { field: 'ratio', title: 'memory ÷ inference', format: '.2f' },
-            { field: 'peakMiB', title: 'peak MiB', format: '.2f' },
-            { field: 'n', title: 'seeds' },
-          ],
-        },
-      },
-    ],
+    hconcat: panels,
+    spacing: 24,
+    resolve: { scale: { y: 'shared', color: 'shared', shape: 'shared' } },
     config: CONFIG,
-  };
+  } as TopLevelSpec;
 }
 
-export interface WallTimeRow {
-  series: string;
-  ratio: number;
-  lo: number;
-  hi: number;
-  msPerEpoch: number;
-  n: number;
-  baseline: string;
-}
+const CATEGORY_ORDER = ['param', 'grad', 'optimizer', 'rule-state', 'saved-activation', 'transient', 'other'];
 
-/** ms per epoch of each seed over the mean of the baseline (backprop, else the first series). */
-export function wallTimeRows(rs: ResultSet): WallTimeRow[] {
-  const base = rs.series.find((s) => s.rule === 'backprop') ?? rs.series[0];
-  if (!base) return [];
-  const baseMs = seriesFigures(base).msPerEpoch.mean;
-  if (!(baseMs > 0)) return [];
+/** Bytes live at each series' peak step, by ledger category (mean over counted seeds). */
+export function memoryBreakdownRows(rs: ResultSet): Array<{ series: string; category: string; MiB: number; order: number }> {
   return rs.series.flatMap((s) => {
-    const ms = countedTrials(s).map((t) => trialFigures(t).msPerEpoch);
-    const r = summarize(ms.map((m) => (m === null ? null : m / baseMs)));
-    if (!r.n) return [];
-    return [{ series: s.label, ratio: r.mean, lo: r.min, hi: r.max, msPerEpoch: summarize(ms).mean, n: r.n, baseline: base.label }];
+    const lasts = countedTrials(s).map((t) => [...t.evals].reverse().find((e) => e.memory)?.memory).filter((m) => m);
+    if (!lasts.length) return [];
+    const cats = [...new Set(lasts.flatMap((m) => Object.keys(m!.atPeak)))];
+    return cats.flatMap((c) => {
+      const MiB = summarize(lasts.map((m) => (m!.atPeak as unknown as Record<string, number>)[c])).mean / 2 ** 20;
+      const order = CATEGORY_ORDER.indexOf(c);
+      return MiB > 0 ? [{ series: s.label, category: c, MiB, order: order < 0 ? CATEGORY_ORDER.length : order }] : [];
+    });
   });
 }
 
-export function wallTimeChart(rs: ResultSet): TopLevelSpec | null {
-  const rows = wallTimeRows(rs);
+/** Stacked bars: what fills memory at the peak (parameters, saved activations, rule state, ...), for any model. */
+export function memoryBreakdownChart(rs: ResultSet): TopLevelSpec | null {
+  const rows = memoryBreakdownRows(rs);
   if (!rows.length) return null;
-  const color = colorEncoding(rs);
-  const y = { field: 'series', type: 'nominal' as const, title: null, sort: rs.series.map((s) => s.label), axis: { labelLimit: 320 } };
-  const xTitle = `time per epoch ÷ ${rows[0].baseline}`;
+  const categories = [...new Set([...CATEGORY_ORDER, ...rows.map((r) => r.category)])].filter((c) => rows.some((r) => r.category === c));
   return {
     $schema: SCHEMA,
     data: { values: rows },
-    width: WIDTH - 200,
-    height: { step: 28 },
-    layer: [
-      {
-        mark: { type: 'bar', opacity: 0.85 },
-        encoding: {
-          y,
-          x: { field: 'ratio', type: 'quantitative', title: xTitle, scale: { zero: true } },
-          color: { ...color, legend: null },
-          tooltip: [
-            { field: 'series', title: 'rule' },
-            { field: 'ratio', title: `÷ ${rows[0].baseline}`, format: '.2f' },
-            { field: 'msPerEpoch', title: 'ms per epoch', format: '.1f' },
-            { field: 'n', title: 'seeds' },
-          ],
-        },
-      },
-      { mark: { type: 'errorbar', ticks: true, color: '#333' }, encoding: { y, x: { field: 'lo', type: 'quantitative', title: xTitle }, x2: { field: 'hi' } } },
-      {
-        mark: { type: 'text', align: 'left', baseline: 'middle', dx: 8, fontSize: 11 },
-        encoding: { y, x: { field: 'hi', type: 'quantitative' }, text: { field: 'ratio', type: 'quantitative', format: '.2f' } },
-      },
-      { mark: { type: 'rule', strokeDash: [4, 4], color: '#666' }, encoding: { x: { datum: 1, type: 'quantitative' } } },
-    ],
+    width: WIDTH - 220,
+    height: { step: 22 },
+    mark: { type: 'bar' },
+    encoding: {
+      y: { field: 'series', type: 'nominal', title: null, sort: rs.series.map((s) => s.label), axis: { labelLimit: 320 } },
+      x: { field: 'MiB', type: 'quantitative', title: 'MiB live at the peak training step', stack: 'zero' },
+      color: { field: 'category', type: 'nominal', title: 'ledger category', scale: { domain: categories, scheme: 'tableau10' }, legend: { orient: 'bottom', columns: 4 } },
+      order: { field: 'order', type: 'quantitative' },
+      tooltip: [{ field: 'series', title: 'rule' }, { field: 'category' }, { field: 'MiB', format: '.3f' }],
+    },
     config: CONFIG,
-  };
+  } as TopLevelSpec;
+}
+
+/** One chart per rule that reports metrics of its own: a panel per metric, each on its own axis. */
+export function ruleMetricCharts(rs: ResultSet, band: Band = 'minmax'): BuiltChart[] {
+  const rules = [...new Set(rs.series.map((s) => s.rule))];
+  return rules.flatMap((rule) => {
+    const rows = aggregate(metricPoints(rs, rule), band);
+    if (!rows.length) return [];
+    // Panels by metric name, then by module path in model order, so per-layer metrics sit together.
+    const keys = [...new Set(rows.map((r) => r.panel!))];
+    const names = [...new Set(keys.map((k) => splitKey(k).name))];
+    const rank = (k: string) => names.indexOf(splitKey(k).name) * keys.length + keys.indexOf(k);
+    const sorted = [...rows].sort((a, b) => rank(a.panel!) - rank(b.panel!));
+    const spec = bandLine(rs, { rows: sorted, xTitle: 'epoch', yTitle: 'mean over the interval', yFormat: '.4~g', axisFormat: '~g', panels: { title: 'metric', columns: 4, independentY: true } });
+    return [{
+      name: `metrics-${rule.replace(/[^A-Za-z0-9_-]/g, '_')}`,
+      title: `${rule}: its own metrics`,
+      explain: `Every number ${rule} reports from its steps (records’ metrics), averaged over each evaluation interval; per-layer metrics are named <module path>.<metric>.`,
+      spec,
+    }];
+  });
 }
 
 export const CORE_CHARTS: ChartDef[] = [
   {
+    name: 'headline', title: 'Accuracy, memory and time',
+    explain: 'Each rule’s final test error (log scale; lower is better) against its peak training memory as a multiple of inference (left) and its time per epoch (right). Bars span the seeds. Down and to the left is better.',
+    build: headlineChart,
+  },
+  {
     name: 'test-accuracy', title: 'Test accuracy',
-    explain: 'Line: mean over seeds; band: min–max across seeds. Look at the gap to backprop and whether it closes with training.',
+    explain: 'Line: mean over seeds; band: min–max across seeds. With many rules, one panel per rule with the baseline (dashed, the experiment’s first rule) in each; every panel’s axis spans its own data.',
     build: (rs) => testAccuracyChart(rs),
   },
   {
     name: 'train-loss', title: 'Training loss',
-    explain: 'Mean loss over each epoch’s batches. A rule whose loss falls while test accuracy stalls is fitting, not learning features.',
+    explain: 'Mean loss over each epoch’s batches. A rule that optimizes an objective of its own (named in the alignment table) gets its own panel: its loss is not the task loss and must not share an axis with it.',
     build: (rs) => trainLossChart(rs),
   },
   {
-    name: 'accuracy-vs-memory', title: 'Final accuracy vs peak memory',
-    explain: 'Peak training memory (logical ledger) as a multiple of a forward pass at inference; bars span seeds. Up and to the left is better.',
-    build: accuracyMemoryChart,
+    name: 'alignment', title: 'Gradient alignment',
+    explain: 'Cosine between each rule’s update and the reference named above each block, on the same batch: over all parameters (weighted by size), the mean over layers (each layer counts once), and per layer. 1 = same direction, 0 = orthogonal. Rules with an objective of their own have no reference and are left out.',
+    build: (rs) => alignmentChart(rs),
   },
   {
-    name: 'alignment', title: 'Gradient alignment with backprop',
-    explain: 'Cosine between each rule’s update and the true BP gradient on the same batch, per layer (1 = same direction, 0 = orthogonal). FA-family rules should climb above 0.',
-    build: (rs) => alignmentChart(rs),
+    name: 'error-signals', title: 'Error-signal alignment',
+    explain: 'Per hidden layer: cosine between the signal a rule delivers to the layer’s pre-activation and backprop’s δ there (Lillicrap et al. 2016). Rules that deliver no such signal are absent.',
+    build: (rs) => errorSignalChart(rs),
   },
   {
     name: 'feedback-angle', title: 'Angle between feedback B and forward W',
@@ -207,18 +305,21 @@ export const CORE_CHARTS: ChartDef[] = [
     build: (rs) => feedbackAngleChart(rs),
   },
   {
-    name: 'wall-time', title: 'Wall time per epoch',
-    explain: 'Time spent in the rule’s step and the optimizer per epoch, relative to backprop (dashed line = 1×); evaluation and alignment measurement are excluded.',
-    build: wallTimeChart,
+    name: 'memory-breakdown', title: 'What fills memory at the peak',
+    explain: 'Bytes live at each rule’s peak training step, by the ledger’s categories (mean over seeds): saved activations are what backprop pays for, rule state what feedback matrices or synthesizers cost.',
+    build: memoryBreakdownChart,
   },
 ];
 
 export const CHARTS: ChartDef[] = [...CORE_CHARTS, ...OPTIONAL_CHARTS];
 
-/** Every chart whose records are present, in report order. */
+/** Every chart whose records are present, in report order; each rule's own metrics come last. */
 export function buildCharts(rs: ResultSet, defs: readonly ChartDef[] = CHARTS): BuiltChart[] {
-  return defs.flatMap((d) => {
-    const spec = d.build(rs);
-    return spec ? [{ name: d.name, title: d.title, explain: d.explain, spec }] : [];
-  });
+  return [
+    ...defs.flatMap((d) => {
+      const spec = d.build(rs);
+      return spec ? [{ name: d.name, title: d.title, explain: d.explain, spec }] : [];
+    }),
+    ...(defs === CHARTS ? ruleMetricCharts(rs) : []),
+  ];
 }

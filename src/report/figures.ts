@@ -1,5 +1,7 @@
 // Headline figures per trial (final accuracy, memory, alignment, speed) and their statistics
-// across a series' seeds. Shared by the summary tables and the charts so both agree.
+// across a series' seeds, with the trials' outcomes (done, diverged, failed, unfinished). Shared
+// by the tables and the charts so both count the same trials.
+import type { AlignmentReference, TrialStatus } from '../runner/record-types.ts';
 import type { Series, Trial } from './records.ts';
 import { summarize, type Stats } from './stats.ts';
 
@@ -9,10 +11,15 @@ export interface TrialFigures {
   peakBytes: number | null;
   ratioToInference: number | null;
   meanCosine: number | null;
+  meanLayerCosine: number | null;
+  meanErrorSignalCosine: number | null;
+  /** Mean Monte Carlo standard error of the reference over the trial's alignment points (null: exact or none). */
+  referenceStdErr: number | null;
+  alignmentReference: AlignmentReference | null;
   msPerEpoch: number | null;
-  diverged: boolean;
-  /** False while the trial has no summary line yet (running, or cut off). */
-  complete: boolean;
+  /** 'running' while a trial has no summary line yet (still running, or cut off). */
+  status: TrialStatus | 'running';
+  error: string | null;
 }
 
 /** Training steps in one epoch: the step of the first epoch's last evaluation (one is always at its end). */
@@ -27,62 +34,116 @@ export function stepsPerEpoch(trial: Trial): number {
 }
 
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+/** A time of zero is what a trial that never trained reports: no figure, not a fast one. */
+const positive = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : null);
+const meanOf = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null);
 
-/** From the summary line when there is one, else from the last evaluation. */
+/** From the summary line when there is one, else from the evaluations so far. */
 export function trialFigures(trial: Trial): TrialFigures {
   const s = trial.summary;
   const last = trial.evals[trial.evals.length - 1];
   const vals = trial.evals.map((e) => num(e.valAcc)).filter((v): v is number => v !== null);
-  const cos = trial.evals.flatMap((e) => (e.alignment ?? []).map((a) => a.overall.cosine));
-  const lastMs = last ? num(last.host?.stepMs) : null;
+  const points = trial.evals.flatMap((e) => e.alignment ?? []);
+  const lastMs = last ? positive(last.host?.stepMs) : null;
+  const errs = points.map((a) => num(a.referenceStdErr)).filter((v): v is number => v !== null);
   return {
     finalTestAcc: num(s?.finalTestAcc) ?? num(last?.testAcc),
     bestValAcc: num(s?.bestValAcc) ?? (vals.length ? Math.max(...vals) : null),
     peakBytes: num(s?.peakBytes) ?? num(last?.memory?.peakBytes),
     ratioToInference: num(s?.ratioToInference) ?? num(last?.memory?.ratioToInference),
-    meanCosine: num(s?.meanCosine) ?? (cos.length ? cos.reduce((a, b) => a + b, 0) / cos.length : null),
-    msPerEpoch: num(s?.host?.msPerEpoch) ?? (last && lastMs !== null ? lastMs / (last.step / stepsPerEpoch(trial)) : null),
-    diverged: s?.status === 'diverged',
-    complete: s !== null,
+    meanCosine: num(s?.meanCosine) ?? meanOf(points.map((a) => a.overall.cosine).filter(Number.isFinite)),
+    meanLayerCosine: num(s?.meanLayerCosine) ?? meanOf(points.flatMap((a) => (a.layerMean ? [a.layerMean.cosine] : [])).filter(Number.isFinite)),
+    meanErrorSignalCosine: num(s?.meanErrorSignalCosine) ?? meanOf(points.flatMap((a) => (num(a.errorSignalMean) === null ? [] : [a.errorSignalMean!]))),
+    referenceStdErr: meanOf(errs),
+    alignmentReference: s?.alignmentReference ?? points[0]?.reference ?? null,
+    msPerEpoch: positive(s?.host?.msPerEpoch) ?? (last && lastMs !== null ? lastMs / (last.step / stepsPerEpoch(trial)) : null),
+    status: s?.status ?? 'running',
+    error: s?.error ?? null,
   };
+}
+
+export interface TrialProblem {
+  seed: number;
+  trial: string;
+  status: 'failed' | 'diverged';
+  error: string;
 }
 
 export interface SeriesFigures {
   label: string;
-  trials: number;
+  /** Trials planned by the experiment (or seen, when it is unknown). */
+  planned: number;
+  /** Trials whose figures count (see countedTrials). */
+  counted: number;
+  done: number;
   diverged: number;
-  incomplete: number;
+  failed: number;
+  /** Started but without a summary line (running, or cut off). */
+  running: number;
+  /** Failed and diverged trials, by seed, each with its error. */
+  problems: TrialProblem[];
   finalTestAcc: Stats;
   bestValAcc: Stats;
   peakBytes: Stats;
   ratioToInference: Stats;
   meanCosine: Stats;
+  meanLayerCosine: Stats;
+  meanErrorSignalCosine: Stats;
+  referenceStdErr: Stats;
   msPerEpoch: Stats;
 }
 
 /**
- * The trials whose end figures count: finished ones (done or diverged). A trial still running,
- * or cut off, would mix an early accuracy into final ones; it counts only while none has finished.
+ * The trials whose figures count: finished ones ('done'). A failed trial has no figures, a
+ * diverged one stopped early (its accuracy is not a final one), and a running one would mix an
+ * early accuracy into final ones; running trials count only while nothing else exists, so a
+ * report taken during a sweep still shows its curves.
  */
 export function countedTrials(series: Series): Trial[] {
-  const done = series.trials.filter((t) => t.summary !== null);
-  return done.length ? done : series.trials;
+  const done = series.trials.filter((t) => t.summary?.status === 'done');
+  if (done.length) return done;
+  return series.trials.every((t) => t.summary === null) ? series.trials : [];
 }
 
 export function seriesFigures(series: Series): SeriesFigures {
   const all = series.trials.map(trialFigures);
   const f = countedTrials(series).map(trialFigures);
-  const stat = (k: keyof Omit<TrialFigures, 'diverged' | 'complete'>) => summarize(f.map((t) => t[k]));
+  const stat = (k: 'finalTestAcc' | 'bestValAcc' | 'peakBytes' | 'ratioToInference' | 'meanCosine' | 'meanLayerCosine' | 'meanErrorSignalCosine' | 'referenceStdErr' | 'msPerEpoch') =>
+    summarize(f.map((t) => t[k]));
+  const problems = series.trials.flatMap((t, i): TrialProblem[] => {
+    const st = all[i].status;
+    return st === 'failed' || st === 'diverged' ? [{ seed: t.seed, trial: t.trial, status: st, error: all[i].error ?? '(no error recorded)' }] : [];
+  });
   return {
     label: series.label,
-    trials: all.length,
-    diverged: all.filter((t) => t.diverged).length,
-    incomplete: all.filter((t) => !t.complete).length,
+    planned: Math.max(series.planned, series.trials.length),
+    counted: f.length,
+    done: all.filter((t) => t.status === 'done').length,
+    diverged: all.filter((t) => t.status === 'diverged').length,
+    failed: all.filter((t) => t.status === 'failed').length,
+    running: all.filter((t) => t.status === 'running').length,
+    problems,
     finalTestAcc: stat('finalTestAcc'),
     bestValAcc: stat('bestValAcc'),
     peakBytes: stat('peakBytes'),
     ratioToInference: stat('ratioToInference'),
     meanCosine: stat('meanCosine'),
+    meanLayerCosine: stat('meanLayerCosine'),
+    meanErrorSignalCosine: stat('meanErrorSignalCosine'),
+    referenceStdErr: stat('referenceStdErr'),
     msPerEpoch: stat('msPerEpoch'),
   };
+}
+
+/** "3", "2 of 3 (1 failed)", "1 of 3 (1 diverged, 1 running or cut off)": what the figures rest on. */
+export function seedsText(f: SeriesFigures): string {
+  const notes = [
+    f.failed ? `${f.failed} failed` : '',
+    f.diverged ? `${f.diverged} diverged` : '',
+    f.running && f.counted !== f.running ? `${f.running} running or cut off` : '',
+    f.planned > f.done + f.failed + f.diverged + f.running ? `${f.planned - f.done - f.failed - f.diverged - f.running} not started` : '',
+  ].filter(Boolean);
+  if (f.counted === f.planned && !notes.length) return String(f.counted);
+  const base = f.counted && f.counted === f.running ? `${f.counted} of ${f.planned} (unfinished)` : `${f.counted} of ${f.planned}`;
+  return notes.length ? `${base} (${notes.join(', ')})` : base;
 }

@@ -31,10 +31,10 @@ export function inlineScript(js: string): string {
     .replace(/<!--/g, '<\\!--');
 }
 
-export type Cell = string | { html: string } | { text: string; className?: string; title?: string };
+export type Cell = string | { html: string; className?: string } | { text: string; className?: string; title?: string };
 
 function cell(c: Cell, numeric: boolean): string {
-  const classes = [numeric ? 'num' : '', typeof c === 'object' && 'className' in c ? (c.className ?? '') : ''].filter(Boolean);
+  const classes = [numeric ? 'num' : '', typeof c === 'object' ? (c.className ?? '') : ''].filter(Boolean);
   const cls = classes.length ? ` class="${escapeHtml(classes.join(' '))}"` : '';
   if (typeof c === 'string') return `<td${cls}>${escapeHtml(c)}</td>`;
   if ('html' in c) return `<td${cls}>${c.html}</td>`;

@@ -1,4 +1,5 @@
-// The report module's entry: results directory in, report.html (plus static chart files) out.
+// The report module's entry: results directory in, report.html (plus static chart files and
+// records.csv) out.
 // The CLI's `rulebench report <dir>` and `npm start` call writeReport.
 export { writeReport, buildPage, loadBundles, type PageOptions } from './page.ts';
 export { readResults, labelSeries, seriesKey, type ResultSet, type Series, type Trial, type Reference, type ExperimentInfo, type Environment, type OtherRecord } from './records.ts';
@@ -7,3 +8,4 @@ export { OPTIONAL_CHARTS } from './optional-charts.ts';
 export { writeCharts, renderSvg, compileSpec, staticSpec } from './render.ts';
 export { summarize, quantiles, type Stats } from './stats.ts';
 export { seriesFigures, trialFigures, type SeriesFigures, type TrialFigures } from './figures.ts';
+export { recordRows, toCsv, writeRecordsCsv, CSV_NAME } from './csv.ts';

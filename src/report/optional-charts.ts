@@ -1,12 +1,11 @@
 // Charts shown only when their records are present: estimator bias/variance, memory sweeps over
 // width or depth, per-layer gradient norms, dead-unit share. Each reads fields defensively.
 import type { TopLevelSpec } from 'vega-lite';
-import { aggregate, diagnosticPoints, sortLayers } from './chart-data.ts';
-import { bandLine, colorEncoding, CONFIG, FACET_WIDTH, HEIGHT, WIDTH, ZOOM, type ChartDef } from './chart-kit.ts';
+import { aggregate, diagnosticPoints, sortPanels } from './chart-data.ts';
+import { bandLine, CONFIG, FACET_WIDTH, HEIGHT, SCHEMA, seriesStyle, WIDTH, ZOOM, type ChartDef } from './chart-kit.ts';
 import { labelFor, seriesKey, type OtherRecord, type ResultSet } from './records.ts';
 import { summarize } from './stats.ts';
 
-const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 const str = (v: unknown): string | null => (typeof v === 'string' && v ? v : null);
 
@@ -138,26 +137,22 @@ export function sweepRows(rs: ResultSet, dim: 'width' | 'depth'): SweepRow[] {
 function sweepChart(rs: ResultSet, dim: 'width' | 'depth'): TopLevelSpec | null {
   const rows = sweepRows(rs, dim);
   if (!rows.length) return null;
-  const labels = new Set(rs.series.map((s) => s.label));
-  const extra = [...new Set(rows.map((r) => r.series).filter((l) => !labels.has(l)))];
-  const color = colorEncoding(rs);
-  // Sweep-only rules (not in the training records) still need a colour.
-  const domain = [...color.scale.domain, ...extra];
-  const colorAll = extra.length
-    ? { ...color, scale: { domain }, legend: { ...color.legend, columns: Math.min(3, domain.length) } }
-    : color;
+  // Sweep-only rules (not in the training records) still get a colour and a shape.
+  const drawn = [...new Set(rows.map((r) => r.series))];
+  const style = seriesStyle(rs, drawn, drawn);
   const varies = new Set(rows.map((r) => r.other)).size > 1;
   return {
     $schema: SCHEMA,
     data: { values: rows },
     width: WIDTH,
     height: HEIGHT,
-    mark: { type: 'line', strokeWidth: 2, point: { filled: true, size: 30 } },
+    mark: { type: 'line', strokeWidth: 2, point: { filled: true, size: 40 } },
     params: ZOOM,
     encoding: {
-      x: { field: 'x', type: 'quantitative', title: dim === 'width' ? 'hidden width' : 'depth (linear layers)' },
+      x: { field: 'x', type: 'quantitative', title: dim === 'width' ? 'width (the sweep’s width parameter)' : 'depth (weight layers)' },
       y: { field: 'peakMiB', type: 'quantitative', title: 'peak training memory (MiB)' },
-      color: colorAll,
+      color: style.color,
+      shape: style.shape,
       ...(varies ? { strokeDash: { field: 'other', type: 'nominal' as const, title: null } } : {}),
       tooltip: [
         { field: 'series', title: 'rule' }, { field: 'x', title: dim }, { field: 'peakMiB', title: 'peak MiB', format: '.3f' },
@@ -172,15 +167,17 @@ export const memoryWidthChart = (rs: ResultSet) => sweepChart(rs, 'width');
 export const memoryDepthChart = (rs: ResultSet) => sweepChart(rs, 'depth');
 
 export function gradientNormChart(rs: ResultSet): TopLevelSpec | null {
-  const rows = sortLayers(aggregate(diagnosticPoints(rs, /^(grad|gradient|update)Norm$/)).filter((r) => r.lo > 0 && r.hi > 0));
+  const rows = sortPanels(aggregate(diagnosticPoints(rs, /^(grad|gradient|update)Norm$/)).filter((r) => r.lo > 0 && r.hi > 0));
   if (!rows.length) return null;
-  return bandLine(rs, { rows, xTitle: 'epoch', yTitle: 'gradient norm (log scale)', yFormat: '.3e', axisFormat: '~g', facet: true, yScale: { type: 'log' } });
+  return bandLine(rs, { rows, xTitle: 'epoch', yTitle: 'gradient norm (log scale)', yFormat: '.3e', axisFormat: '~g', panels: { title: 'layer' }, yScale: { type: 'log' } });
 }
 
 export function deadUnitChart(rs: ResultSet): TopLevelSpec | null {
-  const rows = sortLayers(aggregate(diagnosticPoints(rs, /^dead(Relu|Unit)?(Share|Fraction)$/i)));
+  const rows = sortPanels(aggregate(diagnosticPoints(rs, /^dead(Relu|Unit)?(Share|Fraction)$/i)));
   if (!rows.length) return null;
-  return bandLine(rs, { rows, xTitle: 'epoch', yTitle: 'share of dead units', yFormat: '.0%', facet: true, yScale: { zero: true } });
+  // Shares are often well under 1%: trailing-zero-free percentages with two decimals keep the
+  // ticks distinct ("0.25%", "0.5%") where ".0%" printed "1%, 1%, 0%".
+  return bandLine(rs, { rows, xTitle: 'epoch', yTitle: 'share of dead units', yFormat: '.3~%', axisFormat: '.2~%', panels: { title: 'layer' }, yScale: { zero: true } });
 }
 
 export const OPTIONAL_CHARTS: ChartDef[] = [

@@ -1,5 +1,6 @@
 // The report page: one self-contained offline HTML file with the vega, vega-lite and vega-embed
-// bundles inlined, interactive charts, summary tables, the spec and the environment.
+// bundles inlined, interactive charts, summary tables, the spec and the environment; beside it
+// the records as one CSV table and each chart as SVG and Vega-Lite JSON.
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -10,7 +11,9 @@ import { escapeHtml, inlineJson, inlineScript } from './html.ts';
 import { readResults, type ResultSet } from './records.ts';
 import { writeCharts } from './render.ts';
 import { PAGE_CSS } from './style.ts';
-import { environmentTable, quantileTable, reproductionTable, summaryTable } from './tables.ts';
+import { describeRunArchitecture, runProtocol } from '../runner/references.ts';
+import { writeRecordsCsv, CSV_NAME } from './csv.ts';
+import { alignmentTable, environmentTable, problemTable, quantileTable, QUANTILE_MIN_SEEDS, reproductionTables, summaryTable } from './tables.ts';
 
 const BUNDLES = ['vega/build/vega.min.js', 'vega-lite/build/vega-lite.min.js', 'vega-embed/build/vega-embed.min.js'];
 
@@ -68,6 +71,38 @@ export interface PageOptions {
   generatedAt?: Date;
 }
 
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const plural = (n: number, one: string, many = `${one}s`) => `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
+
+/**
+ * What this run was, from the resolved spec it recorded (after --quick and other overrides), so
+ * the header never repeats a description written for a different run.
+ */
+export function runSummary(spec: unknown): string | null {
+  if (!isObj(spec)) return null;
+  const p = runProtocol(spec);
+  const data = isObj(spec.data) ? spec.data : {};
+  const opt = isObj(spec.optimizer) ? spec.optimizer : {};
+  const seeds = Array.isArray(spec.seeds) ? spec.seeds.length : null;
+  const parts = [
+    p.dataset ?? null,
+    p.split.train !== undefined ? `${plural(p.split.train, 'training image')}${p.split.validation ? ` (+ ${p.split.validation.toLocaleString('en-US')} held out for validation)` : ''}` : null,
+    p.split.test !== undefined ? `${plural(p.split.test, 'test image')}` : typeof data.test === 'number' ? plural(data.test, 'test image') : null,
+    describeRunArchitecture(p.architecture),
+    typeof opt.name === 'string' ? `${opt.name}${typeof opt.lr === 'number' ? ` ${opt.lr}` : ''}${isObj(opt.schedule) && typeof opt.schedule.kind === 'string' ? ` (${opt.schedule.kind})` : ''}` : null,
+    typeof spec.batchSize === 'number' ? `batch ${spec.batchSize}` : null,
+    p.epochs !== undefined ? plural(p.epochs, 'epoch') : null,
+    seeds !== null ? plural(seeds, 'seed') : null,
+  ];
+  return parts.filter((x): x is string => Boolean(x)).join(' · ');
+}
+
+function overridesText(o: Record<string, unknown> | null): string | null {
+  if (!o) return null;
+  const flags = Object.entries(o).filter(([, v]) => v !== undefined && v !== false && v !== null).map(([k, v]) => (v === true ? `--${k}` : `--${k} ${Array.isArray(v) ? v.join(',') : String(v)}`));
+  return flags.length ? flags.join(' ') : null;
+}
+
 /** The page's HTML, built by concatenating parts in order (never by search-and-replace). */
 export async function buildPage(rs: ResultSet, charts: readonly BuiltChart[], opts: PageOptions = {}): Promise<string> {
   const name = rs.experiment?.name ?? basename(resolve(rs.dir));
@@ -75,8 +110,10 @@ export async function buildPage(rs: ResultSet, charts: readonly BuiltChart[], op
   const evals = rs.series.reduce((n, s) => n + s.trials.reduce((m, t) => m + t.evals.length, 0), 0);
   const when = (opts.generatedAt ?? new Date()).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
   const refs = rs.experiment?.references ?? [];
+  const quantiles = quantileTable(rs);
+  const problems = problemTable(rs);
   const toc = [
-    ...(rs.series.length ? [['summary', 'Summary']] : []), ...(refs.length ? [['reproduction', 'Reproduction']] : []), ['charts', 'Charts'],
+    ...(rs.series.length ? [['summary', 'Summary'], ['alignment-table', 'Alignment']] : []), ...(refs.length ? [['reproduction', 'Published figures']] : []), ['charts', 'Charts'],
     ['spec', 'Experiment spec'], ['environment', 'Environment'],
   ].map(([id, t]) => `<a href="#${id}">${t}</a>`).join(' · ');
 
@@ -87,27 +124,44 @@ export async function buildPage(rs: ResultSet, charts: readonly BuiltChart[], op
   const hasOthers = Object.keys(rs.others).length > 0;
   const otherCounts = Object.entries(rs.others).map(([k, v]) => ` · ${v.length} ${escapeHtml(k)} rows`).join('');
   const empty = rs.series.length || hasOthers ? '' : `<p class="warning">No trial records (*.jsonl) found in ${escapeHtml(rs.dir)} or its records/ folder.</p>`;
-  const description = rs.experiment?.description ? `<p class="lead">${escapeHtml(rs.experiment.description)}</p>\n` : '';
+  const run = runSummary(rs.experiment?.spec);
+  const overrides = overridesText(rs.experiment?.overrides ?? null);
+  // The file's description was written for the run without overrides: say so when they applied.
+  const description = rs.experiment?.description
+    ? `<p class="lead">${escapeHtml(rs.experiment.description)}${overrides ? ` <span class="muted">(the experiment file’s description, for the run without ${escapeHtml(overrides)})</span>` : ''}</p>\n`
+    : '';
+  const runLine = run ? `<p class="run"><strong>This run:</strong> ${escapeHtml(run)}${overrides ? ` · <span class="warn">run with ${escapeHtml(overrides)}</span>` : ''}</p>\n` : '';
   // Hundreds of per-trial files are common; name them only when there are few.
   const fileList = rs.files.length <= 8 ? rs.files.map(escapeHtml).join(', ') : `${rs.files.length} files (${[...new Set(rs.files.map((f) => (f.includes('/') ? f.slice(0, f.indexOf('/') + 1) : '')))].map((d) => escapeHtml(d || './')).join(', ')})`;
+  const repro = refs.length ? reproductionTables(rs, refs) : null;
 
   const parts: string[] = [
     '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n',
     `<meta http-equiv="Content-Security-Policy" content="${CSP}">\n`,
     '<meta name="viewport" content="width=device-width, initial-scale=1">\n<link rel="icon" href="data:,">\n',
     `<title>${escapeHtml(name)} — rulebench report</title>\n<style>\n${PAGE_CSS}\n</style>\n</head>\n<body>\n<main>\n`,
-    `<header>\n<h1>${escapeHtml(name)}</h1>\n${description}<p class="meta">rulebench report · ${rs.series.length} rule configuration${rs.series.length === 1 ? '' : 's'} · ${trials} trials · ${evals} evaluations${otherCounts} · generated ${escapeHtml(when)}</p>\n<nav>${toc}</nav>\n</header>\n`,
+    `<header>\n<h1>${escapeHtml(name)}</h1>\n${runLine}${description}<p class="meta">rulebench report · ${rs.series.length} rule configuration${rs.series.length === 1 ? '' : 's'} · ${trials} trials · ${evals} evaluations${otherCounts} · generated ${escapeHtml(when)}</p>\n<nav>${toc}</nav>\n</header>\n`,
     warnings,
     empty,
     rs.series.length
-      ? section('summary', 'Summary across seeds', summaryTable(rs) + '\n<h3>Quantiles across seeds</h3>\n' + quantileTable(rs),
-        'Mean ± sample standard deviation across seeds. Memory is the logical ledger’s peak per training step; time covers the rule’s step and the optimizer only. Trials still running or cut off are counted under seeds but left out of the figures.')
+      ? section('summary', 'Summary across seeds',
+        summaryTable(rs) +
+          (problems ? `\n<h3>Failed and diverged trials</h3>\n<p class="explain">Their figures are left out above: a failed trial has none, a diverged one stopped early.</p>\n${problems}` : '') +
+          (quantiles ? `\n<h3>Quantiles across seeds</h3>\n${quantiles}` : `\n<p class="muted">No quantile table: no rule has ${QUANTILE_MIN_SEEDS} or more finished seeds.</p>`),
+        `Mean ± sample standard deviation over the finished seeds (“2 of 3” when a trial failed, diverged or has not finished; those are counted, not averaged in). Memory is the logical ledger’s peak per training step; time covers the rule’s step and the optimizer only. Records as one table: <a href="${CSV_NAME}">${CSV_NAME}</a>.`)
       : '',
-    refs.length
-      ? section('reproduction', 'Reproduction', reproductionTable(rs, refs), 'Published figures the experiment declares, beside ours. Small runs are not expected to match long published ones; the direction of the gaps is the point.')
+    rs.series.length
+      ? section('alignment-table', 'Alignment with the reference', alignmentTable(rs),
+        'Mean over the run’s alignment points, ± std across seeds. The reference is what the rule’s updates estimate: backprop’s gradient of the task loss, or the expected gradient of a stochastic network (with its Monte Carlo standard error when sampled). The weighted cosine is dominated by the largest layer; the mean over layers counts each layer once.')
       : '',
-    section('charts', 'Charts', charts.length ? charts.map(chartBlock).join('\n') : '<p class="muted">No records to chart.</p>', 'Hover for values; on line charts drag to pan, scroll to zoom, double-click to reset.'),
-    section('spec', 'Experiment spec',
+    repro
+      ? section('reproduction', 'Published figures beside ours',
+        `<h3>Same protocol</h3>\n${repro.matching ?? '<p class="muted">No published figure states a protocol that matches this run’s.</p>'}\n` +
+          `<h3>Context: a different protocol</h3>\n${repro.context ?? '<p class="muted">None.</p>'}`,
+        'Each published figure states its protocol (architecture, epochs, data split, regularization, evaluation split); a row is comparable only when every stated field matches the run, and otherwise says how it differs (published vs ours).')
+      : '',
+    section('charts', 'Charts', charts.length ? charts.map(chartBlock).join('\n') : '<p class="muted">No records to chart.</p>', 'Hover for values; on line charts drag to pan, scroll to zoom, double-click to reset. Every series keeps its colour and shape across charts.'),
+    section('spec', 'Experiment spec (as run)',
       rs.experiment?.spec !== undefined
         ? `<pre><code>${escapeHtml(JSON.stringify(rs.experiment.spec, null, 2))}</code></pre>`
         : '<p class="muted">No experiment.json spec in this directory.</p>'),
@@ -123,9 +177,10 @@ export async function buildPage(rs: ResultSet, charts: readonly BuiltChart[], op
   return parts.join('');
 }
 
-/** Read `dir`'s records, write charts/*.svg + *.vl.json and report.html; returns the page's path. */
+/** Read `dir`'s records, write records.csv, charts/*.svg + *.vl.json and report.html; returns the page's path. */
 export async function writeReport(dir: string, opts: PageOptions = {}): Promise<string> {
   const rs = await readResults(dir);
+  await writeRecordsCsv(rs, join(dir, CSV_NAME));
   const charts = buildCharts(rs);
   const warnings: string[] = [];
   await writeCharts(dir, charts, warnings);

@@ -2,19 +2,11 @@
 // trials: a series is one rule with one set of options, run over several seeds.
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { listRules } from '../rules/registry.ts';
 import type { OptionValue, RuleOptions } from '../rules/rule.ts';
-import type { EvalRecord, SummaryRecord } from '../runner/trial.ts';
+import type { Estimate, EvalRecord, SummaryRecord } from '../runner/record-types.ts';
+import { validateReference, type Reference } from '../runner/references.ts';
 
-/** A published figure an experiment declares, to be placed beside our number. */
-export interface Reference {
-  source: string;
-  dataset?: string;
-  metric: string;
-  value: number;
-  note?: string;
-  rule?: string;
-}
+export type { Reference } from '../runner/references.ts';
 
 export interface Environment {
   node?: string;
@@ -26,12 +18,29 @@ export interface Environment {
   backend?: string;
 }
 
+/** A rule entry of the resolved spec, as the runner records it. */
+export interface ManifestRule {
+  rule: string;
+  options: RuleOptions;
+  grid: Record<string, OptionValue[]>;
+  optimizer?: unknown;
+  /** The rule's option defaults (absent in files written before they were recorded). */
+  defaults?: RuleOptions;
+}
+
 /** `<dir>/experiment.json`, written by the runner. Every field may be missing. */
 export interface ExperimentInfo {
   name?: string;
   description?: string;
+  /** The resolved spec the run used (after --quick and other overrides). */
   spec?: unknown;
-  references?: Reference[];
+  rules: ManifestRule[];
+  /** Every trial of the experiment, in the runner's order. */
+  trials: Array<{ id: string; rule: string; options: RuleOptions; seed: number }>;
+  /** Command-line overrides that were applied, when recorded. */
+  overrides: Record<string, unknown> | null;
+  /** Published figures with their protocols (from the spec). */
+  references: Reference[];
   environment?: Environment;
 }
 
@@ -60,6 +69,14 @@ export interface Series {
   options: RuleOptions;
   /** Rule id plus the options that set it apart, e.g. "feedback-alignment variant=usf". */
   label: string;
+  /** What the rule's updates estimate, as its records declare (decides alignment and loss panels). */
+  estimates: Estimate;
+  /** The rule's own objective when it has one. */
+  objective: string | null;
+  /** Its entry in the resolved spec, when experiment.json has one. */
+  entry: ManifestRule | null;
+  /** Trials the experiment planned for this series (0 when unknown). */
+  planned: number;
   /** Sorted by seed. */
   trials: Trial[];
 }
@@ -67,6 +84,7 @@ export interface Series {
 export interface ResultSet {
   dir: string;
   files: string[];
+  /** In the experiment's rule order (its first series is the baseline others are read against). */
   series: Series[];
   /** Records of other kinds, by their `type`. */
   others: Record<string, OtherRecord[]>;
@@ -89,27 +107,30 @@ export function seriesKey(rule: string, options: RuleOptions): string {
 }
 
 const fmtOption = (v: OptionValue): string => (typeof v === 'string' ? v : JSON.stringify(v));
+const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
 /**
- * Labels name a rule plus its non-default options. Defaults come from the rule registry when
- * the rule is registered; otherwise, options whose values differ between series of the same
- * rule are the ones worth naming.
+ * Labels name a rule plus the options that set a series apart: those the experiment sweeps, those
+ * whose value differs from the rule's recorded default, and those that differ between series of
+ * the same rule. Everything comes from the records and experiment.json, never from the rules this
+ * process happens to have loaded, so every command labels the same records alike.
  */
-export function labelSeries(entries: ReadonlyArray<{ rule: string; options: RuleOptions }>): string[] {
-  const registered = new Map(listRules().map((r) => [r.id, r.defaults as RuleOptions]));
+export function labelSeries(entries: ReadonlyArray<{ rule: string; options: RuleOptions }>, rules: readonly ManifestRule[] = []): string[] {
   const byRule = new Map<string, RuleOptions[]>();
   for (const e of entries) byRule.set(e.rule, [...(byRule.get(e.rule) ?? []), e.options]);
   const labels = entries.map((e) => {
-    const defaults = registered.get(e.rule);
+    const own = rules.filter((r) => r.rule === e.rule);
+    const defaults = own.find((r) => r.defaults)?.defaults;
+    const gridded = new Set(own.flatMap((r) => Object.keys(r.grid ?? {})));
     const siblings = byRule.get(e.rule) ?? [];
-    const shown = Object.keys(e.options).sort().filter((k) => {
-      const v = JSON.stringify(e.options[k]);
-      if (defaults) return !(k in defaults) || JSON.stringify(defaults[k]) !== v;
-      return siblings.some((o) => JSON.stringify(o[k]) !== v);
-    });
+    const shown = Object.keys(e.options).sort().filter((k) =>
+      gridded.has(k) ||
+      (defaults !== undefined && (!(k in defaults) || !same(defaults[k], e.options[k]))) ||
+      siblings.some((o) => !same(o[k], e.options[k])),
+    );
     return [e.rule, ...shown.map((k) => `${k}=${fmtOption(e.options[k])}`)].join(' ');
   });
-  // Two series could still print alike (e.g. differing only in a default); keep labels unique.
+  // Two series could still print alike; keep labels unique.
   const seen = new Map<string, number>();
   return labels.map((l) => {
     const n = (seen.get(l) ?? 0) + 1;
@@ -118,10 +139,32 @@ export function labelSeries(entries: ReadonlyArray<{ rule: string; options: Rule
   });
 }
 
+/** The spec entry a series came from: same rule, and its fixed options and one grid point agree. */
+function entryOf(rules: readonly ManifestRule[], rule: string, options: RuleOptions): ManifestRule | null {
+  return rules.find((r) => r.rule === rule &&
+    Object.entries(r.options ?? {}).every(([k, v]) => same(options[k], v)) &&
+    Object.entries(r.grid ?? {}).every(([k, vs]) => vs.some((v) => same(options[k], v)))) ?? null;
+}
+
 const isTrialRecord = (r: Record<string, unknown>): boolean =>
   typeof r.trial === 'string' && typeof r.rule === 'string' && typeof r.seed === 'number';
 const isEval = (r: Record<string, unknown>) => isTrialRecord(r) && typeof r.step === 'number' && typeof r.epoch === 'number';
 const isSummary = (r: Record<string, unknown>) => isTrialRecord(r) && typeof r.status === 'string';
+
+function readManifestRules(spec: unknown): ManifestRule[] {
+  const rules = isObj(spec) && Array.isArray(spec.rules) ? spec.rules : [];
+  return rules.flatMap((r): ManifestRule[] => {
+    if (typeof r === 'string') return [{ rule: r, options: {}, grid: {} }];
+    if (!isObj(r) || typeof r.rule !== 'string') return [];
+    return [{
+      rule: r.rule,
+      options: (isObj(r.options) ? r.options : {}) as RuleOptions,
+      grid: (isObj(r.grid) ? r.grid : {}) as Record<string, OptionValue[]>,
+      optimizer: r.optimizer,
+      defaults: isObj(r.defaults) ? (r.defaults as RuleOptions) : undefined,
+    }];
+  });
+}
 
 async function readExperiment(dir: string, warnings: string[]): Promise<ExperimentInfo | null> {
   let text: string;
@@ -133,16 +176,30 @@ async function readExperiment(dir: string, warnings: string[]): Promise<Experime
   try {
     const raw: unknown = JSON.parse(text);
     if (!isObj(raw)) throw new Error('not an object');
-    const refs = Array.isArray(raw.references)
-      ? raw.references.filter((r): r is Reference => isObj(r) && typeof r.source === 'string' && typeof r.metric === 'string' && typeof r.value === 'number')
-      : undefined;
+    const spec = raw.spec;
+    // References come with the resolved spec; one that fails validation is named and left out.
+    const rawRefs = isObj(spec) && Array.isArray(spec.references) ? spec.references : [];
+    const references = rawRefs.flatMap((r, i) => {
+      try {
+        return [validateReference(`references[${i}]`, r)];
+      } catch (e) {
+        warnings.push(`experiment.json: ${(e as Error).message}; left out of the reproduction table`);
+        return [];
+      }
+    });
+    const trials = Array.isArray(raw.trials)
+      ? raw.trials.filter((t): t is ExperimentInfo['trials'][number] => isObj(t) && typeof t.id === 'string' && typeof t.rule === 'string' && typeof t.seed === 'number' && isObj(t.options))
+      : [];
     const env = isObj(raw.environment) ? raw.environment : undefined;
     const str = (v: unknown) => (typeof v === 'string' && v ? v : undefined);
     return {
       name: str(raw.name),
       description: str(raw.description),
-      spec: raw.spec,
-      references: refs,
+      spec,
+      rules: readManifestRules(spec),
+      trials,
+      overrides: isObj(raw.overrides) ? raw.overrides : null,
+      references,
       environment: env
         ? {
             node: str(env.node), cpu: str(env.cpu), cores: typeof env.cores === 'number' ? env.cores : undefined,
@@ -205,22 +262,39 @@ export async function readResults(dir: string): Promise<ResultSet> {
   for (const e of evals.values()) trialOf(e).evals.push(e);
   for (const s of summaries.values()) trialOf(s).summary = s;
 
+  const experiment = await readExperiment(dir, warnings);
+  const rules = experiment?.rules ?? [];
   const bySeries = new Map<string, Series>();
   for (const t of trials.values()) {
     t.evals.sort((a, b) => a.step - b.step);
     const key = seriesKey(t.rule, t.options);
     let s = bySeries.get(key);
-    if (!s) bySeries.set(key, (s = { key, rule: t.rule, options: t.options, label: '', trials: [] }));
+    if (!s) {
+      const first = t.summary ?? t.evals[0];
+      bySeries.set(key, (s = {
+        key, rule: t.rule, options: t.options, label: '',
+        estimates: first?.estimates ?? 'task-gradient', objective: first?.objective ?? null,
+        entry: entryOf(rules, t.rule, t.options), planned: 0, trials: [],
+      }));
+    }
     s.trials.push({ trial: t.trial, seed: t.seed, evals: t.evals, summary: t.summary });
   }
-  // Backprop first: it is the baseline every other rule is read against.
-  const series = [...bySeries.values()].sort((a, b) =>
-    a.rule === b.rule ? a.key.localeCompare(b.key) : a.rule === 'backprop' ? -1 : b.rule === 'backprop' ? 1 : a.rule.localeCompare(b.rule),
-  );
-  labelSeries(series).forEach((l, i) => (series[i].label = l));
+  // The experiment's own order (rules, then grid points, as the runner expands them); series the
+  // manifest does not know follow, by key.
+  const planned = experiment?.trials ?? [];
+  const rank = new Map<string, number>();
+  for (const t of planned) {
+    const k = seriesKey(t.rule, t.options);
+    if (!rank.has(k)) rank.set(k, rank.size);
+    const s = bySeries.get(k);
+    if (s) s.planned++;
+  }
+  const r = (s: Series) => rank.get(s.key) ?? Infinity;
+  const series = [...bySeries.values()].sort((a, b) => r(a) - r(b) || a.key.localeCompare(b.key));
+  labelSeries(series, rules).forEach((l, i) => (series[i].label = l));
   for (const s of series) s.trials.sort((a, b) => a.seed - b.seed || a.trial.localeCompare(b.trial));
 
-  return { dir, files, series, others, experiment: await readExperiment(dir, warnings), skippedLines, warnings };
+  return { dir, files, series, others, experiment, skippedLines, warnings };
 }
 
 /** The label of the series an optional record (estimator row, sweep row) belongs to. */
@@ -228,5 +302,5 @@ export function labelFor(rs: ResultSet, rule: string | undefined, options: RuleO
   if (!rule) return '(unknown rule)';
   const key = seriesKey(rule, options ?? {});
   const s = rs.series.find((x) => x.key === key) ?? rs.series.find((x) => x.rule === rule && !options);
-  return s ? s.label : labelSeries([{ rule, options: options ?? {} }])[0];
+  return s ? s.label : labelSeries([{ rule, options: options ?? {} }], rs.experiment?.rules)[0];
 }

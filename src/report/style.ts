@@ -24,7 +24,15 @@ tbody tr:nth-child(even) { background: #fbfcfd; }
 th.num, td.num { text-align: right; font-variant-numeric: tabular-nums; }
 td.num { white-space: nowrap; }
 td.rule { font-weight: 600; white-space: nowrap; }
-td.warn { color: #9a6700; }
+td.warn, span.warn { color: #9a6700; }
+td.ok, span.ok { color: #1a7f37; font-weight: 600; }
+td.protocol { min-width: 280px; }
+td.rule-wrap { font-weight: 600; min-width: 140px; }
+td.protocol ul { margin: 2px 0 0; padding-left: 18px; }
+td.source { min-width: 170px; max-width: 260px; }
+.small { font-size: 12px; }
+td.nowrap { white-space: nowrap; }
+p.run { margin: 4px 0 6px; font-size: 15px; }
 .chart-block { margin: 0 0 18px; }
 .chart { min-height: 40px; }
 .chart.failed { color: #b3261e; font-weight: 600; }

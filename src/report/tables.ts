@@ -1,10 +1,12 @@
-// The report's tables: per-series summary (mean ± std across seeds), quantiles, the
-// reproduction table beside published figures, and the environment.
+// The report's tables: per-series summary (mean ± std across seeds, with failed and diverged
+// trials counted apart), alignment against its named reference, quantiles, published figures
+// beside ours with their protocols compared, and the environment.
 import { execFileSync } from 'node:child_process';
 import { arch, cpus, platform } from 'node:os';
-import { countedTrials, seriesFigures, trialFigures } from './figures.ts';
-import { table, type Cell } from './html.ts';
-import type { Environment, Reference, ResultSet } from './records.ts';
+import { compareProtocol, referenceApplies, runProtocol, type ProtocolComparison, type Reference, type ReferenceMetric } from '../runner/references.ts';
+import { countedTrials, seedsText, seriesFigures, trialFigures } from './figures.ts';
+import { escapeHtml, table, type Cell } from './html.ts';
+import type { Environment, ResultSet, Series } from './records.ts';
 import { quantiles, summarize, type Stats } from './stats.ts';
 
 const DASH = '—';
@@ -33,80 +35,149 @@ export function formatBytes(b: number): string {
   return `${b.toFixed(i === 0 ? 0 : b < 10 ? 2 : 1)} ${units[i]}`;
 }
 
+/** The series' figures with their seed counts; failed and diverged trials are counted, never averaged in. */
 export function summaryTable(rs: ResultSet): string {
-  const rows: Cell[][] = rs.series.map((s) => {
-    const f = seriesFigures(s);
-    const notes = [f.diverged ? `${f.diverged} diverged` : '', f.incomplete ? `${f.incomplete} incomplete` : ''].filter(Boolean);
+  const figs = rs.series.map(seriesFigures);
+  const anyProblem = figs.some((f) => f.problems.length);
+  const rows: Cell[][] = rs.series.map((s, i) => {
+    const f = figs[i];
+    const seeds = seedsText(f);
     const bytes = f.peakBytes.n
       ? formatBytes(f.peakBytes.mean) + (f.peakBytes.max > f.peakBytes.min ? ` (${formatBytes(f.peakBytes.min)}–${formatBytes(f.peakBytes.max)})` : '')
       : DASH;
+    const first = f.problems[0];
     return [
       { text: s.label, className: 'rule' },
-      notes.length ? { text: `${f.trials} (${notes.join(', ')})`, className: 'warn' } : String(f.trials),
+      f.counted === f.planned && !f.problems.length ? seeds : { text: seeds, className: 'warn' },
       pm(f.finalTestAcc, 2, 100),
       pm(f.bestValAcc, 2, 100),
       bytes,
       f.ratioToInference.n ? `${pm(f.ratioToInference, 2)}×` : DASH,
-      pm(f.meanCosine, 3),
-      pm(f.msPerEpoch, 1),
+      pm(f.msPerEpoch, 0),
+      ...(anyProblem ? [first ? { text: `seed ${first.seed} ${first.status}: ${shorten(first.error, 90)}`, className: 'warn', title: first.error } : ''] : []),
     ];
   });
   return table(
-    ['rule', 'seeds', 'final test acc %', 'best val acc %', 'peak memory', 'memory ÷ inference', 'mean cosine with BP', 'ms / epoch'],
+    ['rule', 'seeds', 'final test acc %', 'best val acc %', 'peak memory', 'memory ÷ inference', 'ms / epoch', ...(anyProblem ? ['first error'] : [])],
     rows,
-    [1, 2, 3, 4, 5, 6, 7],
+    [2, 3, 4, 5, 6],
   );
 }
 
-const PROBS = [0, 0.25, 0.5, 0.75, 1];
+const shorten = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
 
-export function quantileTable(rs: ResultSet): string {
+/**
+ * Alignment per series against its named reference: the parameter-weighted cosine beside the
+ * mean over layers and the error-signal cosine, with the reference's Monte Carlo error when it
+ * was sampled. Rules with an objective of their own read "n/a" with that objective's name.
+ */
+export function alignmentTable(rs: ResultSet): string {
+  const rows: Cell[][] = rs.series.flatMap((s): Cell[][] => {
+    const f = seriesFigures(s);
+    if (s.estimates === 'own-objective') {
+      const na = { text: `n/a — own objective: ${s.objective ?? 'not named'}`, className: 'muted' };
+      return [[{ text: s.label, className: 'rule' }, { text: s.estimates, className: 'nowrap' }, na, 'n/a', 'n/a', 'n/a', '']];
+    }
+    const refs = [...new Set(countedTrials(s).map((t) => trialFigures(t).alignmentReference).filter((r) => r !== null))];
+    if (!refs.length) return [[{ text: s.label, className: 'rule' }, { text: s.estimates, className: 'nowrap' }, { text: 'not measured', className: 'muted' }, DASH, DASH, DASH, '']];
+    const stdErr = f.referenceStdErr.n ? `± ${fixed(f.referenceStdErr.mean, 4)} (sampled)` : 'exact';
+    return [[
+      { text: s.label, className: 'rule' }, { text: s.estimates, className: 'nowrap' }, { text: refs.join(', '), className: 'nowrap' },
+      pm(f.meanCosine, 3), pm(f.meanLayerCosine, 3), pm(f.meanErrorSignalCosine, 3), stdErr,
+    ]];
+  });
+  return table(
+    ['rule', 'its updates estimate', 'reference', 'cosine, all parameters (weighted)', 'cosine, mean over layers', 'error-signal cosine (mean over layers)', 'reference MC std err'],
+    rows,
+    [3, 4, 5],
+  );
+}
+
+/** Failed and diverged trials, each with its error (what the summary table counts). */
+export function problemTable(rs: ResultSet): string | null {
+  const rows: Cell[][] = rs.series.flatMap((s) =>
+    seriesFigures(s).problems.map((p): Cell[] => [{ text: s.label, className: 'rule' }, String(p.seed), { text: p.status, className: 'warn' }, p.error, p.trial]),
+  );
+  return rows.length ? table(['rule', 'seed', 'status', 'error', 'trial'], rows) : null;
+}
+
+const PROBS = [0, 0.25, 0.5, 0.75, 1];
+/** Fewer seeds than this have no quantiles worth a table: min, median and max are the values. */
+export const QUANTILE_MIN_SEEDS = 3;
+
+export function quantileTable(rs: ResultSet): string | null {
   const measures: Array<{ name: string; digits: number; scale: number; pick: (f: ReturnType<typeof trialFigures>) => number | null }> = [
     { name: 'final test acc %', digits: 2, scale: 100, pick: (f) => f.finalTestAcc },
-    { name: 'mean cosine with BP', digits: 3, scale: 1, pick: (f) => f.meanCosine },
-    { name: 'ms / epoch', digits: 1, scale: 1, pick: (f) => f.msPerEpoch },
+    { name: 'cosine, all parameters', digits: 3, scale: 1, pick: (f) => f.meanCosine },
+    { name: 'ms / epoch', digits: 0, scale: 1, pick: (f) => f.msPerEpoch },
   ];
   const rows: Cell[][] = [];
   for (const s of rs.series) {
     const figs = countedTrials(s).map(trialFigures);
     for (const m of measures) {
-      const vals = figs.map(m.pick);
-      if (!vals.some((v) => v !== null)) continue;
+      const vals = figs.map(m.pick).filter((v) => v !== null);
+      if (vals.length < QUANTILE_MIN_SEEDS) continue;
       rows.push([{ text: s.label, className: 'rule' }, m.name, ...quantiles(vals, PROBS).map((q) => fixed(q * m.scale, m.digits))]);
     }
   }
-  return table(['rule', 'measure', 'min', '25%', 'median', '75%', 'max'], rows, [2, 3, 4, 5, 6]);
+  return rows.length ? table(['rule', 'measure', 'min', '25%', 'median', '75%', 'max'], rows, [2, 3, 4, 5, 6]) : null;
 }
 
-/** Our final test accuracies in the reference's unit ("test error %", "accuracy", ...), or null. */
-export function inReferenceUnit(metric: string, accs: readonly (number | null)[]): Stats | null {
-  const pct = /%|percent/i.test(metric) ? 100 : 1;
-  if (/err/i.test(metric)) return summarize(accs.map((a) => (a === null ? null : (1 - a) * pct)));
-  if (/acc/i.test(metric)) return summarize(accs.map((a) => (a === null ? null : a * pct)));
-  return null;
+/** Our accuracies (fractions) in a reference's unit. */
+export function inReferenceUnit(metric: ReferenceMetric, accs: readonly (number | null)[]): Stats {
+  return summarize(accs.map((a) => (a === null ? null : metric === 'error %' ? (1 - a) * 100 : a * 100)));
 }
 
-function ourDataset(rs: ResultSet): string | null {
-  const spec = rs.experiment?.spec as { data?: { name?: unknown }; dataset?: unknown } | undefined;
-  const name = spec?.data?.name ?? spec?.dataset;
-  return typeof name === 'string' ? name : null;
+export interface ReproductionRow {
+  ref: Reference;
+  series: Series | null;
+  comparison: ProtocolComparison | null;
+  ours: Stats | null;
 }
 
-export function reproductionTable(rs: ResultSet, refs: readonly Reference[]): string {
-  const dataset = ourDataset(rs);
-  const rows: Cell[][] = refs.flatMap((ref) => {
-    const matches = ref.rule ? rs.series.filter((s) => s.rule === ref.rule) : [];
-    const mismatch = ref.dataset && dataset && ref.dataset !== dataset ? ` (we ran ${dataset})` : '';
-    const base = (rule: string, ours: string, seeds: string): Cell[] => [
-      ref.source, `${ref.dataset ?? DASH}${mismatch}`, rule, ref.metric, String(ref.value), ours, seeds, ref.note ?? '',
-    ];
-    if (!matches.length) return [base(ref.rule ?? DASH, ref.rule ? 'not run' : DASH, '')];
+/** Every reference beside each series it applies to, with its protocol compared to the run's. */
+export function reproductionRows(rs: ResultSet, refs: readonly Reference[]): ReproductionRow[] {
+  const spec = rs.experiment?.spec;
+  return refs.flatMap((ref): ReproductionRow[] => {
+    const matches = rs.series.filter((s) => referenceApplies(ref, s.rule, s.options));
+    if (!matches.length) return [{ ref, series: null, comparison: compareProtocol(ref, runProtocol(spec)), ours: null }];
     return matches.map((s) => {
-      const st = inReferenceUnit(ref.metric, countedTrials(s).map((t) => trialFigures(t).finalTestAcc));
-      return base(s.label, st ? pm(st, 2) : 'unit not comparable', st ? String(st.n) : '');
+      const comparison = compareProtocol(ref, runProtocol(spec, s.entry?.optimizer));
+      const pick = comparison.ours === 'best-validation' ? (t: ReturnType<typeof trialFigures>) => t.bestValAcc : (t: ReturnType<typeof trialFigures>) => t.finalTestAcc;
+      return { ref, series: s, comparison, ours: inReferenceUnit(ref.metric, countedTrials(s).map((t) => pick(trialFigures(t)))) };
     });
   });
-  return table(['source', 'dataset', 'rule', 'metric', 'published', 'ours (mean ± std)', 'seeds', 'note'], rows, [4, 5, 6]);
+}
+
+function protocolCell(c: ProtocolComparison | null): Cell {
+  if (!c) return DASH;
+  const unstated = c.unstated.length ? `<div class="muted">not stated in the source: ${escapeHtml(c.unstated.join(', '))}</div>` : '';
+  if (c.matches) return { html: `<span class="ok">matches</span>${unstated}`, className: 'protocol' };
+  const items = c.differences.map((d) => `<li>${escapeHtml(d)}</li>`).join('');
+  return { html: `<span class="warn">differs (published vs ours):</span><ul>${items}</ul>${unstated}`, className: 'protocol' };
+}
+
+/**
+ * Two tables: published figures whose stated protocol matches the run's (comparable), and the
+ * rest, kept as context with every difference named. Every row says which it is.
+ */
+export function reproductionTables(rs: ResultSet, refs: readonly Reference[]): { matching: string | null; context: string | null } {
+  const rows = reproductionRows(rs, refs);
+  const head = ['source (where read)', 'rule', 'published', 'ours (mean ± std)', 'seeds', 'protocol'];
+  const toCells = (r: ReproductionRow): Cell[] => [
+    { html: `${escapeHtml(r.ref.source)}<div class="muted small">${escapeHtml(r.ref.location)}${r.ref.note ? ` · ${escapeHtml(r.ref.note)}` : ''}</div>`, className: 'source' },
+    r.series ? { text: r.series.label, className: 'rule-wrap' } : { text: `${r.ref.rule} (not run)`, className: 'muted' },
+    { html: `${escapeHtml(`${r.ref.value} ${r.ref.metric}`)}<div class="muted small">${escapeHtml(r.ref.dataset)}</div>` },
+    r.ours && r.ours.n ? `${pm(r.ours, 2)}${r.comparison?.ours === 'best-validation' ? ' (best val)' : ''}` : DASH,
+    r.ours ? String(r.ours.n) : '',
+    protocolCell(r.comparison),
+  ];
+  const matching = rows.filter((r) => r.series && r.comparison?.matches);
+  const context = rows.filter((r) => !matching.includes(r));
+  return {
+    matching: matching.length ? table(head, matching.map(toCells), [2, 3, 4]) : null,
+    context: context.length ? table(head, context.map(toCells), [2, 3, 4]) : null,
+  };
 }
 
 function gitCommit(): string | undefined {

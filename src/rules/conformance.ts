@@ -1,12 +1,15 @@
 // The conformance suite every learning rule must pass (built-in or user-written): the same
 // checks, on the same small task, through the same training loop the experiments use.
 import { blobs } from '../data/synthetic.ts';
-import { Model, type ModelSpec } from '../nn/model.ts';
+import { BatchStats } from '../nn/module.ts';
+import { buildModel } from '../nn/model.ts';
+import type { ModelSpec } from '../nn/presets.ts';
 import { rng } from '../random.ts';
 import { runTrial, type EvalRecord, type TrialConfig } from '../runner/trial.ts';
 import { fromArray, type Tensor } from '../tensor/tensor.ts';
 import { materialize, type AnyRule, type RuleContext, type RuleOptions } from './rule.ts';
 import { stateBytes } from './state.ts';
+import { ruleContext } from './context.ts';
 import { classification, type Batch } from './task.ts';
 
 export interface ConformanceCheck {
@@ -15,24 +18,58 @@ export interface ConformanceCheck {
   detail: string;
 }
 
+/** The three architectures every rule is checked on: an MLP, a conv net with batch norm, a residual net. */
+export const CONFORMANCE_MODELS = {
+  mlp: { sizes: [36, 24, 24, 4], activation: 'tanh', init: 'xavierUniform' },
+  conv: {
+    layers: [
+      { type: 'conv2d', channels: 4, kernel: 3, padding: 1, name: 'conv1' }, { type: 'batchNorm', name: 'bn1' }, { type: 'activation', fn: 'relu', name: 'act1' },
+      { type: 'maxPool2d', kernel: 2, name: 'pool1' },
+      { type: 'conv2d', channels: 6, kernel: 3, padding: 1, name: 'conv2' }, { type: 'batchNorm', name: 'bn2' }, { type: 'activation', fn: 'relu', name: 'act2' },
+      { type: 'flatten', name: 'flatten' }, { type: 'dense', units: 4, name: 'fc' },
+    ],
+    init: 'heUniform',
+  },
+  residual: {
+    layers: [
+      { type: 'conv2d', channels: 4, kernel: 3, padding: 1, bias: false, name: 'conv1' }, { type: 'batchNorm', name: 'bn1' }, { type: 'activation', fn: 'relu', name: 'act1' },
+      {
+        type: 'residual', name: 'block1', activation: 'relu',
+        layers: [{ type: 'conv2d', channels: 4, kernel: 3, padding: 1, bias: false, name: 'conv1' }, { type: 'batchNorm', name: 'bn1' }, 'relu', { type: 'conv2d', channels: 4, kernel: 3, padding: 1, bias: false, name: 'conv2' }, { type: 'batchNorm', name: 'bn2' }],
+      },
+      {
+        type: 'residual', name: 'block2', activation: 'relu',
+        layers: [{ type: 'conv2d', channels: 8, kernel: 3, stride: 2, padding: 1, bias: false, name: 'conv1' }, { type: 'batchNorm', name: 'bn1' }, 'relu', { type: 'conv2d', channels: 8, kernel: 3, padding: 1, bias: false, name: 'conv2' }, { type: 'batchNorm', name: 'bn2' }],
+      },
+      { type: 'globalAvgPool', name: 'pool' }, { type: 'dense', units: 4, name: 'fc' },
+    ],
+  },
+} satisfies Record<string, ModelSpec>;
+
+export type ConformanceArchitecture = keyof typeof CONFORMANCE_MODELS;
+
 export interface ConformanceOptions {
   /** Rule options for the run (defaults otherwise). */
   options?: RuleOptions;
+  /** Which model (default the MLP). */
+  architecture?: ConformanceArchitecture;
   /** Training budget for the "loss falls" check. */
   steps?: number;
   lr?: number;
 }
 
-const MODEL: ModelSpec = { sizes: [12, 24, 24, 4], activation: 'tanh', init: 'xavierUniform' };
-const DATA = { name: 'blobs' as const, train: 512, test: 128, classes: 4, features: 12, spread: 0.6 };
+// Blobs in 36 dimensions, read as 1×6×6 images by the conv nets.
+const DATA = { name: 'blobs' as const, train: 512, test: 128, classes: 4, features: 36, spread: 0.6 };
+const IMAGE = [1, 6, 6];
 
-function setup(rule: AnyRule, options: RuleOptions, seed: number) {
-  const model = new Model(MODEL);
+function setup(rule: AnyRule, options: RuleOptions, seed: number, arch: ConformanceArchitecture) {
+  const image = arch !== 'mlp';
+  const model = buildModel(CONFORMANCE_MODELS[arch] as ModelSpec, { sampleShape: image ? IMAGE : [DATA.features], outputs: DATA.classes });
   const params = model.init(rng(seed).child('init'));
+  const buffers = model.initBuffers();
   const task = classification(DATA.classes);
-  const ctx = (step: number): RuleContext => ({
-    model, task, params, step, options: { ...rule.defaults, ...options }, rng: rng(seed).child('rule'),
-  });
+  const ctx = (step: number): RuleContext =>
+    ruleContext({ model, task, params, buffers, rule, options, rng: rng(seed).child('rule'), dropout: rng(seed).child('dropout'), step, stats: new BatchStats() });
   const ds = blobs(64, DATA.classes, DATA.features, DATA.spread, rng(seed).child('data'));
   const batch: Batch = { x: fromArray(ds.x, [ds.n, ds.features]), labels: ds.y, size: ds.n };
   return { model, params, ctx, batch };
@@ -59,10 +96,12 @@ export function checkConformance(rule: AnyRule, opts: ConformanceOptions = {}): 
     }
   };
   const options = opts.options ?? {};
+  const arch = opts.architecture ?? 'mlp';
 
   // Three steps (parameters held fixed) from a fresh init, as the runner would call them.
   const threeSteps = (seed: number) => {
-    const s = setup(rule, options, seed);
+    const s = setup(rule, options, seed, arch);
+    rule.check?.(s.ctx(-1));
     let state = rule.init(s.ctx(-1));
     const out: Array<{ updates: Tensor[]; loss: number; metrics: Record<string, number>; stateBytes: number; mutated: number }> = [];
     for (let step = 0; step < 3; step++) {
@@ -139,9 +178,9 @@ export function checkConformance(rule: AnyRule, opts: ConformanceOptions = {}): 
   check('loss falls on a small task within the budget', () => {
     const steps = opts.steps ?? 240;
     const config: TrialConfig = {
-      experiment: 'conformance', rule: rule.id, options, seed: 0, data: DATA, model: MODEL,
-      optimizer: { name: 'adam', lr: opts.lr ?? 0.01 }, batchSize: 32, epochs: 1000, maxSteps: steps,
-      evalEvery: 16, alignEvery: 0, memory: false, debug: false,
+      experiment: 'conformance', rule: rule.id, options, seed: 0, data: arch === 'mlp' ? DATA : { ...DATA, shape: IMAGE },
+      model: CONFORMANCE_MODELS[arch] as ModelSpec, optimizer: { name: 'adam', lr: opts.lr ?? 0.01 }, batchSize: 32, epochs: 1000, maxSteps: steps,
+      evalEvery: 16, alignEvery: 0, alignSamples: 16, memory: false, debug: false,
     };
     const evals: EvalRecord[] = [];
     const summary = runTrial(config, 'conformance', rule, (r) => {

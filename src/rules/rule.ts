@@ -1,6 +1,8 @@
 // The learning-rule plug-in contract. A rule turns a batch into update directions (gradient
 // estimates) per parameter; it never applies them — the runner hands them to an optimizer.
 import type { Model } from '../nn/model.ts';
+import type { ForwardOptions } from '../nn/module.ts';
+import type { StochasticNet } from '../nn/stochastic.ts';
 import type { Rng } from '../random.ts';
 import type { Tensor } from '../tensor/tensor.ts';
 import type { Task, Batch } from './task.ts';
@@ -19,6 +21,13 @@ export interface RuleContext<O extends RuleOptions = RuleOptions> {
   readonly params: readonly Tensor[];
   /** Global step index (0-based), -1 in init. */
   readonly step: number;
+  /**
+   * Forward options of a training pass at this step: its dropout masks (the same for every
+   * pass of the step, and for the alignment reference) and batch-norm statistics collection.
+   */
+  readonly train: ForwardOptions;
+  /** Forward options of an evaluation pass (running statistics). */
+  readonly infer: ForwardOptions;
 }
 
 /**
@@ -58,8 +67,6 @@ export interface LearningRule<S = unknown, O extends RuleOptions = RuleOptions> 
   readonly defaults: O;
   /** Accepted values of string options. */
   readonly choices?: { readonly [K in keyof O]?: readonly string[] };
-  /** Published reference figures the report can place beside ours. */
-  readonly references?: ReadonlyArray<{ source: string; dataset: string; metric: string; value: number; note?: string }>;
   /**
    * What the updates estimate (default 'task-gradient'): the runner picks the alignment
    * reference from it — BP's gradient, the expected gradient of the stochastic net, or none.
@@ -67,6 +74,13 @@ export interface LearningRule<S = unknown, O extends RuleOptions = RuleOptions> 
   readonly estimates?: Estimate;
   /** Name of the objective when `estimates` is 'own-objective'. */
   readonly objective?: string;
+  /** With estimates 'expected-gradient': the stochastic network whose expected loss the updates estimate. */
+  stochastic?(ctx: RuleContext<O>): StochasticNet;
+  /**
+   * Refuse a model the rule is not defined for, before training: throw a SpecError naming the
+   * rule, the module path and what is supported. Runs on the model and options of the trial.
+   */
+  check?(ctx: RuleContext<O>): void;
   init(ctx: RuleContext<O>): S;
   step(ctx: RuleContext<O>, state: S, batch: Batch): StepResult<S>;
   /** Class scores [n, classes] when the rule classifies differently from the model's output. */

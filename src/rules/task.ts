@@ -7,7 +7,7 @@ export interface Batch {
   /** Inputs [n, features]. */
   readonly x: Tensor;
   /** Class labels (classification). */
-  readonly labels?: Uint8Array;
+  readonly labels?: Int32Array;
   /** Regression targets [n, outputs]. */
   readonly targets?: Tensor;
   readonly size: number;

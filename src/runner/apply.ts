@@ -15,9 +15,8 @@ export interface ApplyContext {
   optimizer: Optimizer;
   optState: OptState;
   step: number;
-  /** Alignment measurement for this step, with the BP reference gradients. */
+  /** Alignment measurement for this step (it holds the reference gradients). */
   meter: AlignmentMeter | null;
-  reference: readonly Tensor[] | null;
 }
 
 export function applyUpdates(updates: Updates, c: ApplyContext): void {
@@ -32,7 +31,7 @@ export function applyUpdates(updates: Updates, c: ApplyContext): void {
       throw new ShapeError(`rule "${c.ruleId}": update ${i} (${name})${where} has shape [${u.shape.join(', ')}], expected [${want.join(', ')}]`);
     }
     if (!backend().allFinite(u.data)) throw new NumericsError(`rule "${c.ruleId}": update for parameter ${name} contains NaN/Inf at step ${step}`);
-    c.meter?.addData(i, u.data, c.reference![i].data.subarray(offset ?? 0, (offset ?? 0) + u.size));
+    c.meter?.add(i, u.data, offset ?? 0);
   };
   if (!isLazy(updates)) {
     updates.forEach((u, i) => check(i, u, params[i].shape));

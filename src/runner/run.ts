@@ -80,15 +80,11 @@ export async function runExperiment(experimentPath: string, opts: RunOptions = {
     experiment: experimentPath,
     spec: {
       ...spec,
-      rules: spec.rules.map((r) => ({ rule: r.rule.id, options: r.options, grid: Object.fromEntries(r.grid), optimizer: r.optimizer })),
+      // Each rule's defaults too: the report labels series by what differs from them, whatever process builds it.
+      rules: spec.rules.map((r) => ({ rule: r.rule.id, options: r.options, grid: Object.fromEntries(r.grid), optimizer: r.optimizer, defaults: r.rule.defaults })),
     },
-    // The experiment's own references, then each rule's, without repeats.
-    references: [
-      ...new Map(
-        [...(spec.references ?? []), ...spec.rules.flatMap((r) => (r.rule.references ?? []).map((ref) => ({ ...ref, rule: r.rule.id })))]
-          .map((ref) => [`${ref.source}|${ref.rule ?? ''}|${ref.value}`, ref] as const),
-      ).values(),
-    ],
+    // What the command line changed (the file's description speaks of the run without them).
+    overrides: { rules: opts.rules, seeds: opts.seeds, epochs: opts.epochs, subset: opts.subset, quick: opts.quick },
     trials: loaded.trials.map((t) => ({ id: t.id, rule: t.config.rule, options: t.config.options, seed: t.config.seed })),
     environment: { ...environment(), backend },
   };

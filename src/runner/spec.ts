@@ -4,8 +4,10 @@ import { createHash } from 'node:crypto';
 import { SpecError } from '../errors.ts';
 import { DATASET_NAMES } from '../data/index.ts';
 import { OPTIMIZER_NAMES, optimizerFromSpec, type OptimizerSpec } from '../optim/index.ts';
-import { Model, type ModelSpec } from '../nn/model.ts';
+import { buildModel } from '../nn/model.ts';
+import type { ModelSpec } from '../nn/presets.ts';
 import type { AnyRule, OptionValue, RuleOptions } from '../rules/rule.ts';
+import { validateReferences, type Reference } from './references.ts';
 import type { DataConfig, TrialConfig } from './trial.ts';
 
 export interface RuleEntry {
@@ -19,14 +21,7 @@ export interface RuleEntry {
   optimizer?: OptimizerSpec;
 }
 
-export interface Reference {
-  source: string;
-  dataset: string;
-  metric: string;
-  value: number;
-  rule?: string;
-  note?: string;
-}
+export type { Reference } from './references.ts';
 
 export interface ExperimentSpec {
   name: string;
@@ -41,6 +36,8 @@ export interface ExperimentSpec {
   maxSteps?: number;
   evalEvery?: number;
   alignEvery?: number;
+  /** Samples per example of a sampled expected-gradient reference (default 64). */
+  alignSamples?: number;
   memory?: boolean;
   /** Published figures the report places beside ours. */
   references?: Reference[];
@@ -58,9 +55,8 @@ export interface Trial {
   rule: AnyRule;
 }
 
-const SPEC_KEYS = ['name', 'description', 'data', 'model', 'optimizer', 'rules', 'seeds', 'epochs', 'batchSize', 'maxSteps', 'evalEvery', 'alignEvery', 'memory', 'references', 'quick'];
-const DATA_KEYS = ['name', 'train', 'test', 'validation', 'noise', 'classes', 'features', 'spread', 'hidden', 'outFeatures'];
-const MODEL_KEYS = ['sizes', 'activation', 'init', 'layerNorm', 'dropout', 'residual'];
+const SPEC_KEYS = ['name', 'description', 'data', 'model', 'optimizer', 'rules', 'seeds', 'epochs', 'batchSize', 'maxSteps', 'evalEvery', 'alignEvery', 'alignSamples', 'memory', 'references', 'quick'];
+const DATA_KEYS = ['name', 'train', 'test', 'validation', 'noise', 'classes', 'features', 'spread', 'hidden', 'outFeatures', 'shape', 'resize', 'pad', 'normalize', 'dir'];
 const ENTRY_KEYS = ['rule', 'options', 'grid', 'optimizer'];
 const MAX_TRIALS = 100_000;
 
@@ -108,7 +104,7 @@ function validateData(v: unknown): DataConfig {
   for (const k of ['train', 'test', 'classes', 'features', 'hidden', 'outFeatures']) if (d[k] !== undefined) needInt(`data.${k}`, d[k], 1, 10_000_000);
   for (const k of ['noise', 'spread']) if (d[k] !== undefined && needFinite(`data.${k}`, d[k]) < 0) throw new SpecError(`data.${k}: must be ≥ 0`);
   if (d.validation !== undefined) {
-    const val = needFinite('data.validation', d.validation);
+    const val = d.validation === 'test' ? 0 : needFinite('data.validation', d.validation);
     if (val < 0 || (val >= 1 && !Number.isInteger(val))) throw new SpecError(`data.validation: a fraction in [0, 1) or a whole count, got ${val}`);
   }
   return d as unknown as DataConfig;
@@ -116,15 +112,10 @@ function validateData(v: unknown): DataConfig {
 
 function validateModel(v: unknown): ModelSpec {
   const m = needRecord('model', v);
-  noUnknownKeys('model', m, MODEL_KEYS);
-  if (!Array.isArray(m.sizes) || m.sizes.length < 2) throw new SpecError(`model.sizes: expected an array of at least two layer widths, got ${show(m.sizes)}`);
-  m.sizes.forEach((s, i) => needInt(`model.sizes[${i}]`, s, 1, 100_000));
-  if (m.sizes.length > 1000) throw new SpecError(`model.sizes: at most 1000 layers, got ${m.sizes.length}`);
-  if (m.activation !== undefined && typeof m.activation !== 'string') throw new SpecError(`model.activation: expected a string, got ${show(m.activation)}`);
-  if (m.init !== undefined && typeof m.init !== 'string') throw new SpecError(`model.init: expected a string, got ${show(m.init)}`);
-  for (const k of ['layerNorm', 'residual']) if (m[k] !== undefined && typeof m[k] !== 'boolean') throw new SpecError(`model.${k}: expected a boolean, got ${show(m[k])}`);
-  if (m.dropout !== undefined) needFinite('model.dropout', m.dropout);
-  new Model(m as unknown as ModelSpec); // names the bad field (activation, init, dropout)
+  if (Array.isArray(m.sizes) && m.sizes.length > 1000) throw new SpecError(`model.sizes: at most 1000 layers, got ${m.sizes.length}`);
+  // The MLP shorthand says its own input and output; layer lists and presets are built against the data before training.
+  if ('sizes' in m) buildModel(m as unknown as ModelSpec);
+  else if (!('layers' in m) && !('preset' in m)) throw new SpecError(`model: expected { sizes: [...] }, { layers: [...] } or { preset: 'lenet5' | 'resnet' }, got keys ${Object.keys(m).join(', ') || '(none)'}`);
   return m as unknown as ModelSpec;
 }
 
@@ -194,16 +185,10 @@ export function validateSpec(raw: unknown, lookup: (id: string) => AnyRule): Val
   needInt('epochs', s.epochs, 1, 100_000);
   needInt('batchSize', s.batchSize, 1, 1_000_000);
   for (const k of ['maxSteps', 'evalEvery', 'alignEvery'] as const) if (s[k] !== undefined) needInt(k, s[k], 0, 1e9);
+  if (s.alignSamples !== undefined) needInt('alignSamples', s.alignSamples, 2, 1e6);
   if (s.memory !== undefined && typeof s.memory !== 'boolean') throw new SpecError(`memory: expected a boolean, got ${show(s.memory)}`);
   if (s.description !== undefined && typeof s.description !== 'string') throw new SpecError(`description: expected a string, got ${show(s.description)}`);
-  if (s.references !== undefined) {
-    if (!Array.isArray(s.references)) throw new SpecError(`references: expected an array, got ${show(s.references)}`);
-    s.references.forEach((r, i) => {
-      const rr = needRecord(`references[${i}]`, r);
-      for (const k of ['source', 'dataset', 'metric']) if (typeof rr[k] !== 'string') throw new SpecError(`references[${i}].${k}: expected a string`);
-      needFinite(`references[${i}].value`, rr.value);
-    });
-  }
+  if (s.references !== undefined) validateReferences(s.references);
   if (s.quick !== undefined) needRecord('quick', s.quick);
   if (!Array.isArray(s.rules) || s.rules.length === 0) throw new SpecError(`rules: expected a non-empty array of rule ids or { rule, options, grid } entries, got ${show(s.rules)}`);
   let trials = 0;
@@ -280,7 +265,7 @@ export function expandTrials(spec: ValidatedSpec, debug = false): Trial[] {
           experiment: spec.name, rule: r.rule.id, options: { ...r.rule.defaults, ...r.options, ...point }, seed,
           data: spec.data, model: spec.model, optimizer: r.optimizer ?? spec.optimizer,
           batchSize: spec.batchSize, epochs: spec.epochs, maxSteps: spec.maxSteps ?? 0,
-          evalEvery: spec.evalEvery ?? 0, alignEvery: spec.alignEvery ?? 0, memory: spec.memory ?? true, debug,
+          evalEvery: spec.evalEvery ?? 0, alignEvery: spec.alignEvery ?? 0, alignSamples: spec.alignSamples ?? 64, memory: spec.memory ?? true, debug,
         };
         trials.push({ id: trialId(config), config, rule: r.rule });
       }

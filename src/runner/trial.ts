@@ -1,16 +1,18 @@
 // The one training loop. It runs any rule the same way: rule.step → optimizer → apply, with
-// memory measured around the step and alignment with backprop measured beside it. Nothing
-// here knows which rule it runs.
+// memory measured around the step and alignment with the reference the rule's declaration
+// picks measured beside it. Nothing here knows which rule it runs.
 import { noGrad, leaves, type TensorTree } from '../autograd/functional.ts';
 import { setAnomalyMode } from '../autograd/tape.ts';
 import { NumericsError } from '../errors.ts';
 import { Loader, split } from '../data/loader.ts';
 import { loadDataset, type DatasetName, type LoadDatasetOptions } from '../data/index.ts';
 import { targetWidth, type Dataset } from '../data/dataset.ts';
-import { AlignmentMeter, trueGradient } from '../metrics/alignment.ts';
+import { AlignmentMeter } from '../metrics/alignment.ts';
 import type { EvalRecord, SummaryRecord, TrialRecord, TrialStatus } from './record-types.ts';
 import { deadUnitShare, gradientNorms } from '../metrics/health.ts';
-import { Model, type ModelSpec } from '../nn/model.ts';
+import { buildModel, type Model } from '../nn/model.ts';
+import { BatchStats, withSignalProbe, type ForwardOptions } from '../nn/module.ts';
+import type { ModelSpec } from '../nn/presets.ts';
 import { optimizerFromSpec, type OptimizerSpec } from '../optim/index.ts';
 import { rng as seeded, type Rng } from '../random.ts';
 import type { AnyRule, RuleContext, RuleOptions } from '../rules/rule.ts';
@@ -18,13 +20,19 @@ import { classification, regression, type Batch, type Task } from '../rules/task
 import { CATEGORIES, ledger, emptyByCategory, type ByCategory, type StepMemory } from '../tensor/ledger.ts';
 import { fromArray, withArena, type Tensor } from '../tensor/tensor.ts';
 import { adoptState } from '../rules/state.ts';
+import { ruleContext } from '../rules/context.ts';
 import { applyUpdates } from './apply.ts';
 import { Interrupted, stopRequested } from './interrupt.ts';
+import { alignmentPoint, ruleProbe, stepReference } from './reference.ts';
 
 export interface DataConfig extends Omit<LoadDatasetOptions, 'rng'> {
   name: DatasetName;
-  /** Held out from the training set for validation: a fraction (< 1) or a count. */
-  validation?: number;
+  /**
+   * Held out from the training set for validation: a fraction (< 1) or a count; or 'test' to
+   * validate on the test set itself, as BioTorch's benchmark does (then best-validation is a
+   * best-epoch test figure, and the report says so).
+   */
+  validation?: number | 'test';
 }
 
 /** A fully resolved trial: everything that determines its records. */
@@ -42,8 +50,10 @@ export interface TrialConfig {
   maxSteps: number;
   /** Also evaluate every this many steps (0: only at epoch ends). */
   evalEvery: number;
-  /** Measure alignment with backprop every this many steps (0: never). */
+  /** Measure alignment with the rule's reference every this many steps (0: never). */
   alignEvery: number;
+  /** Samples per example of a sampled expected-gradient reference (stochastic nets too large to enumerate). */
+  alignSamples: number;
   /** Measure the step's memory with the ledger. */
   memory: boolean;
   /** Anomaly mode: name the first op producing NaN/Inf. */
@@ -63,16 +73,17 @@ interface Prepared {
 function prepare(config: TrialConfig, data: Rng): Prepared {
   const { name, validation = 0, ...opts } = config.data;
   const tt = loadDataset(name, { ...opts, rng: data.child('dataset') });
-  const held = validation > 0 ? split(tt.train, validation, data.child('validation')) : null;
+  const held = typeof validation === 'number' && validation > 0 ? split(tt.train, validation, data.child('validation')) : null;
   const train = held ? held.train : tt.train;
   const task = train.kind === 'classification' ? classification(train.classes) : regression();
-  return { model: new Model(config.model), task, train, validation: held ? held.validation : null, test: tt.test };
+  const model = buildModel(config.model, { sampleShape: train.shape, outputs: train.kind === 'classification' ? train.classes : targetWidth(train) });
+  return { model, task, train, validation: validation === 'test' ? tt.test : held ? held.validation : null, test: tt.test };
 }
 
 /** Rows [from, from + size) of a dataset (or of a loader's batch buffers) as a Batch of tensors. */
-function toBatch(ds: Dataset, x: Float32Array, y: Uint8Array | Float32Array, size: number, from = 0): Batch {
+function toBatch(ds: Dataset, x: Float32Array, y: Int32Array | Float32Array, size: number, from = 0): Batch {
   const xt = fromArray(x.subarray(from * ds.features, (from + size) * ds.features), [size, ds.features]);
-  if (ds.kind === 'classification') return { x: xt, labels: (y as Uint8Array).subarray(from, from + size), size };
+  if (ds.kind === 'classification') return { x: xt, labels: (y as Int32Array).subarray(from, from + size), size };
   const w = targetWidth(ds);
   return { x: xt, targets: fromArray((y as Float32Array).subarray(from * w, (from + size) * w), [size, w]), size };
 }
@@ -85,7 +96,7 @@ export function evaluate(rule: AnyRule, ctx: RuleContext, state: unknown, ds: Da
     for (let from = 0; from < ds.n; from += chunk) {
       const size = Math.min(chunk, ds.n - from);
       const batch = toBatch(ds, ds.x, ds.y, size, from);
-      const scores = rule.predict ? rule.predict(ctx, state, batch.x) : ctx.model.forward(ctx.params, batch.x).out;
+      const scores = rule.predict ? rule.predict(ctx, state, batch.x) : ctx.model.forward(ctx.params, batch.x, ctx.infer);
       if (!rule.predict) lossSum += ctx.task.loss(scores, batch).item() * size;
       if (ds.kind === 'classification') {
         const c = scores.shape[1];
@@ -101,8 +112,8 @@ export function evaluate(rule: AnyRule, ctx: RuleContext, state: unknown, ds: Da
 }
 
 /** Peak bytes of a tape-free forward pass on one batch: parameters, input and activations. */
-function inferencePeak(model: Model, params: readonly Tensor[], batch: Batch): number {
-  const { memory } = ledger.measure(() => noGrad(() => model.forward(params, fromArray(batch.x.data, batch.x.shape)).out));
+function inferencePeak(model: Model, params: readonly Tensor[], batch: Batch, infer: ForwardOptions): number {
+  const { memory } = ledger.measure(() => noGrad(() => model.forward(params, fromArray(batch.x.data, batch.x.shape), infer)));
   const paramBytes = params.reduce((s, p) => s + p.bytes, 0);
   // Optimizer and rule state are live too but are not part of inference.
   return memory.peakBytes - memory.startBytes + paramBytes;
@@ -143,6 +154,7 @@ export function runTrial(config: TrialConfig, trialId: string, rule: AnyRule, em
   const prep = prepare(config, root.child('data'));
   const { model, task } = prep;
   const params = model.init(root.child('init'));
+  const buffers = model.initBuffers();
   const optimizer = optimizerFromSpec(config.optimizer);
   const optState = optimizer.init(params);
   const clips = config.optimizer.clipNorm !== undefined || config.optimizer.clipValue !== undefined;
@@ -153,7 +165,13 @@ export function runTrial(config: TrialConfig, trialId: string, rule: AnyRule, em
   // A rule with its own objective has no gradient to be aligned with.
   const alignEvery = estimates === 'own-objective' ? 0 : config.alignEvery;
   const ruleRng = root.child('rule');
-  const ctxAt = (step: number): RuleContext => ({ model, task, options, rng: ruleRng, params, step });
+  // One dropout stream per step, shared by every pass of the rule and by the alignment reference.
+  const dropout = root.child('dropout');
+  const ctxAt = (step: number, stats?: BatchStats): RuleContext => ruleContext({ model, task, params, buffers, rule, options, rng: ruleRng, dropout, step, stats });
+  const infer: ForwardOptions = ctxAt(-1).infer;
+  const referenceRng = root.child('reference');
+  // A rule not defined for this model says so before anything trains.
+  rule.check?.(ctxAt(-1));
   let state = ledger.withCategory('rule-state', () => rule.init(ctxAt(-1)));
   let stateSet = adoptState(new Set(), state);
   const loader = new Loader(prep.train, { batchSize: config.batchSize, shuffle: true, rng: root.child('order') });
@@ -175,6 +193,8 @@ export function runTrial(config: TrialConfig, trialId: string, rule: AnyRule, em
   let bestVal: number | null = null;
   const cosines: number[] = [];
   const layerCosines: number[] = [];
+  const signalCosines: number[] = [];
+  let alignmentReference: SummaryRecord['alignmentReference'] = null;
   let status: TrialStatus = 'done';
   let error: string | null = null;
   let epoch = 0;
@@ -197,7 +217,7 @@ export function runTrial(config: TrialConfig, trialId: string, rule: AnyRule, em
       diagnostics: {
         ...(rule.diagnostics ? noGrad(() => rule.diagnostics!(ctx, state)) : {}),
         ...gradNorms,
-        ...deadUnitShare(model, params, probe),
+        ...deadUnitShare(model, params, probe, infer),
       },
       host: { wallMs: performance.now() - t0, stepMs, rssBytes: mem.rss, heapBytes: mem.heapUsed },
     };
@@ -219,11 +239,15 @@ export function runTrial(config: TrialConfig, trialId: string, rule: AnyRule, em
         // Everything the step creates (batch, tape, updates) is freed when it ends.
         withArena(() => {
           const batch = toBatch(prep.train, b.x, b.y, b.size);
-          if (step === 0 && config.memory) inferenceBytes = withArena(() => inferencePeak(model, params, batch));
-          // The BP reference is taken on the same batch and parameters, outside time and memory.
-          const reference = alignEvery > 0 && step % alignEvery === 0 ? trueGradient(model, task, params, batch) : null;
-          const meter = reference ? new AlignmentMeter(model) : null;
-          const ctx = ctxAt(step);
+          if (step === 0 && config.memory) inferenceBytes = withArena(() => inferencePeak(model, params, batch, infer));
+          const stats = new BatchStats();
+          const ctx = ctxAt(step, stats);
+          // The reference is taken on the same batch, parameters and masks, outside time and memory.
+          const reference = alignEvery > 0 && step % alignEvery === 0
+            ? stepReference(rule, ctx, batch, { samples: config.alignSamples, rng: referenceRng.child(step) })
+            : null;
+          const meter = reference ? new AlignmentMeter(model, reference) : null;
+          const signalProbe = ruleProbe(reference);
           const started = performance.now();
           if (config.memory) {
             ledger.beginStep();
@@ -232,8 +256,9 @@ export function runTrial(config: TrialConfig, trialId: string, rule: AnyRule, em
           }
           let res;
           try {
-            res = rule.step(ctx, state, batch);
-            applyUpdates(res.updates, { ruleId: rule.id, model, params, optimizer, optState, step, meter, reference });
+            res = signalProbe ? withSignalProbe(signalProbe, () => rule.step(ctx, state, batch)) : rule.step(ctx, state, batch);
+            applyUpdates(res.updates, { ruleId: rule.id, model, params, optimizer, optState, step, meter });
+            stats.commit(buffers);
             state = res.state;
             stateSet = adoptState(stateSet, state);
           } finally {
@@ -250,12 +275,14 @@ export function runTrial(config: TrialConfig, trialId: string, rule: AnyRule, em
           const clipped = optState.counters.clipped - clippedBefore;
           clippedBefore = optState.counters.clipped;
           if (clips) (metricSums['optimizer.clippedSteps'] ??= []).push(clipped > 0 ? 1 : 0);
-          if (meter) {
-            const rep = meter.report();
-            gradNorms = gradientNorms(model, reference!);
-            aligned.push({ step, reference: 'task-gradient', referenceStdErr: null, ...rep, errorSignals: [], errorSignalMean: null });
-            cosines.push(rep.overall.cosine);
-            layerCosines.push(rep.layerMean.cosine);
+          if (meter && reference) {
+            const point = alignmentPoint(step, reference, meter, signalProbe);
+            gradNorms = gradientNorms(model, reference.grads);
+            aligned.push(point);
+            cosines.push(point.overall.cosine);
+            layerCosines.push(point.layerMean.cosine);
+            if (point.errorSignalMean !== null) signalCosines.push(point.errorSignalMean);
+            alignmentReference = point.reference;
           }
         });
         step++;
@@ -281,13 +308,13 @@ export function runTrial(config: TrialConfig, trialId: string, rule: AnyRule, em
     finalTestAcc: final?.testAcc ?? NaN, bestValAcc: bestVal,
     peakBytes: final?.memory?.peakBytes ?? null, ratioToInference: final?.memory?.ratioToInference ?? null,
     estimates, objective,
-    alignmentReference: cosines.length ? 'task-gradient' : null,
+    alignmentReference,
     meanCosine: cosines.length ? mean(cosines) : null,
     meanLayerCosine: layerCosines.length ? mean(layerCosines) : null,
-    meanErrorSignalCosine: null,
+    meanErrorSignalCosine: signalCosines.length ? mean(signalCosines) : null,
     host: { wallMs, stepMs, msPerEpoch: stepMs / Math.max(1, step / Math.max(1, loader.batches)) },
   };
   emit(summary);
-  for (const t of [...params, ...stateSet, ...leaves(Object.values(optState.slots).flat() as TensorTree), probe]) t.dispose();
+  for (const t of [...params, ...buffers, ...stateSet, ...leaves(Object.values(optState.slots).flat() as TensorTree), probe]) t.dispose();
   return summary;
 }

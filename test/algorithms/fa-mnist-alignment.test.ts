@@ -10,7 +10,7 @@ describe('feedback alignment on MNIST', () => {
       data: { name: 'mnist', train: 6000, test: 1000 },
       model: { sizes: [784, 64, 64, 10], activation: 'tanh', init: 'xavierUniform' },
       optimizer: { name: 'sgd', lr: 0.1 }, batchSize: 64, epochs: 2, maxSteps: 120,
-      evalEvery: 30, alignEvery: 10, memory: false, debug: false,
+      evalEvery: 30, alignEvery: 10, alignSamples: 16, memory: false, debug: false,
     };
     const evals: EvalRecord[] = [];
     runTrial(config, 't', feedbackAlignment, (r) => r.type === 'eval' && evals.push(r));

@@ -4,18 +4,19 @@ import {
 } from '../../algorithms/forward-forward.ts';
 import { checkConformance } from '../../src/rules/conformance.ts';
 import { runTrial, type EvalRecord, type TrialConfig } from '../../src/runner/trial.ts';
-import { Model, blobs, classification, fromArray, materialize, noGrad, rng, type Batch, type RuleContext } from '../../src/index.ts';
+import {
+  buildModel, blobs, classification, fromArray, lengthNormalize, linear, materialize, noGrad, relu, rng, ruleContext, type AnyRule, type Batch, type RuleContext, type Tensor,
+} from '../../src/index.ts';
 
 function setup(sizes = [12, 16, 16, 4], options: Record<string, string | number | boolean> = {}) {
-  const model = new Model({ sizes, activation: 'relu', init: 'heUniform' });
+  const model = buildModel({ sizes, activation: 'relu', init: 'heUniform' });
   const params = model.init(rng(5).child('init'));
   const classes = sizes[sizes.length - 1];
   const ds = blobs(48, classes, sizes[0], 0.5, rng(5).child('data'));
   const batch: Batch = { x: fromArray(ds.x, [ds.n, ds.features]), labels: ds.y, size: ds.n };
-  const ctx: RuleContext<typeof forwardForward.defaults> = {
-    model, task: classification(classes), params, step: 0, options: { ...forwardForward.defaults, ...options }, rng: rng(5).child('rule'),
-  };
-  return { model, params, batch, ctx };
+  const at = (step: number, ps: readonly Tensor[] = params) =>
+    ruleContext({ model, task: classification(classes), params: ps, step, rule: forwardForward as AnyRule, options, rng: rng(5).child('rule'), dropout: rng(5) }) as RuleContext<typeof forwardForward.defaults>;
+  return { model, params, batch, ctx: at(0), at };
 }
 
 describe('forward-forward', () => {
@@ -26,7 +27,7 @@ describe('forward-forward', () => {
 
   it('negative labels never carry the true label, and cover every other class', () => {
     const r = rng(1).child('negatives');
-    const labels = Uint8Array.from({ length: 5000 }, (_, i) => i % 10);
+    const labels = Int32Array.from({ length: 5000 }, (_, i) => i % 10);
     const neg = negativeLabels(labels, 10, r);
     const seen = Array.from({ length: 10 }, () => new Set<number>());
     neg.forEach((c, i) => {
@@ -46,49 +47,48 @@ describe('forward-forward', () => {
   });
 
   it("normalization hides a layer's goodness from the next layer", () => {
-    const s = setup();
-    const h = s.model.forward(s.params, s.batch.x).post[0];
+    const h = relu(fromArray(Array.from({ length: 48 }, (_, i) => Math.sin(i) * 2), [3, 16]));
     const big = fromArray(Array.from(h.data, (v) => 3 * v), h.shape);
     expect(goodness(big, 'sum').data[0]).toBeCloseTo(9 * goodness(h, 'sum').data[0], 3);
-    const next = (t: typeof h) => s.model.block(1, s.params, t, { input: (b, u) => layerInput(b.index, u) }).post.toArray();
-    const a = next(h);
-    const b = next(big);
+    const a = layerInput(1, h).toArray();
+    const b = layerInput(1, big).toArray();
     a.forEach((v, i) => expect(b[i]).toBeCloseTo(v, 5));
   });
 
-  it('no gradient crosses layers; the output block gets zero updates', () => {
+  it('no gradient crosses layers; the output layer gets zero updates', () => {
     const s = setup();
+    const idx = (path: string, name = 'weight') => s.model.find(path)!.params[name].index;
     const u1 = materialize(forwardForward.step(s.ctx, null, s.batch).updates);
     // Change the second layer: the first layer's update must not move.
-    const w1 = s.params[s.model.blocks[1].weight];
-    const params = s.params.map((p) => (p === w1 ? fromArray(Array.from(p.data, (v) => v * -2 + 0.1), p.shape) : p));
-    const u2 = materialize(forwardForward.step({ ...s.ctx, params }, null, s.batch).updates);
-    const b0 = s.model.blocks[0];
-    for (const i of [b0.weight, b0.bias]) expect(u2[i].toArray()).toEqual(u1[i].toArray());
-    expect(u2[s.model.blocks[1].weight].toArray()).not.toEqual(u1[s.model.blocks[1].weight].toArray());
-    const out = s.model.blocks[2];
-    for (const i of [out.weight, out.bias]) expect(u1[i].data.every((v) => v === 0)).toBe(true);
-    expect(u1[b0.weight].data.some((v) => v !== 0)).toBe(true);
+    const w2 = s.params[idx('fc2')];
+    const params = s.params.map((p) => (p === w2 ? fromArray(Array.from(p.data, (v) => v * -2 + 0.1), p.shape) : p));
+    const u2 = materialize(forwardForward.step(s.at(0, params), null, s.batch).updates);
+    for (const i of [idx('fc1'), idx('fc1', 'bias')]) expect(u2[i].toArray()).toEqual(u1[i].toArray());
+    expect(u2[idx('fc2')].toArray()).not.toEqual(u1[idx('fc2')].toArray());
+    for (const i of [idx('fc3'), idx('fc3', 'bias')]) expect(u1[i].data.every((v) => v === 0)).toBe(true);
+    expect(u1[idx('fc1')].data.some((v) => v !== 0)).toBe(true);
   });
 
   it('layerwise schedule trains one hidden layer at a time', () => {
     const s = setup([12, 16, 16, 4], { schedule: 'layerwise', layerSteps: 5 });
-    const nonzero = (step: number) =>
-      materialize(forwardForward.step({ ...s.ctx, step }, null, s.batch).updates).map((u) => u.data.some((v) => v !== 0));
-    const b = s.model.blocks;
-    expect([nonzero(0)[b[0].weight], nonzero(0)[b[1].weight]]).toEqual([true, false]);
-    expect([nonzero(7)[b[0].weight], nonzero(7)[b[1].weight]]).toEqual([false, true]);
+    const nonzero = (step: number) => materialize(forwardForward.step(s.at(step), null, s.batch).updates).map((u) => u.data.some((v) => v !== 0));
+    const w = (path: string) => s.model.find(path)!.params.weight.index;
+    expect([nonzero(0)[w('fc1')], nonzero(0)[w('fc2')]]).toEqual([true, false]);
+    expect([nonzero(7)[w('fc1')], nonzero(7)[w('fc2')]]).toEqual([false, true]);
   });
 
-  it('predict (shared first-layer map) equals goodness summed over label-embedded forward passes', () => {
+  it('predict equals goodness summed over label-embedded forward passes, computed by hand', () => {
     for (const predictFrom of [0, 1]) {
       const s = setup([12, 16, 16, 4], { predictFrom });
-      const scores = noGrad(() => goodnessScores(s.ctx, s.batch.x));
+      const p = (path: string, name: string) => s.params[s.model.find(path)!.params[name].index];
+      const scores = noGrad(() => goodnessScores(s.at(0), s.batch.x));
       for (let c = 0; c < 4; c++) {
-        const x = embedLabels(s.batch.x, [new Uint8Array(s.batch.size).fill(c)], 4);
-        const r = noGrad(() => s.model.forward(s.params, x, { blocks: 2, input: (b, h) => layerInput(b.index, h) }));
-        const g0 = goodness(r.post[0], 'sum');
-        const g1 = goodness(r.post[1], 'sum');
+        const x = embedLabels(s.batch.x, [new Int32Array(s.batch.size).fill(c)], 4);
+        const [g0, g1] = noGrad(() => {
+          const h1 = relu(linear(lengthNormalize(x), p('fc1', 'weight'), p('fc1', 'bias')));
+          const h2 = relu(linear(lengthNormalize(h1), p('fc2', 'weight'), p('fc2', 'bias')));
+          return [goodness(h1, 'sum'), goodness(h2, 'sum')];
+        });
         for (let i = 0; i < s.batch.size; i++) {
           const want = (predictFrom === 0 ? g0.data[i] : 0) + g1.data[i];
           expect(scores.data[i * 4 + c]).toBeCloseTo(want, 2);
@@ -97,20 +97,38 @@ describe('forward-forward', () => {
     }
   });
 
+  it('declares its own objective: the runner measures no alignment for it', () => {
+    expect(forwardForward.estimates).toBe('own-objective');
+    const config: TrialConfig = {
+      experiment: 'test', rule: 'forward-forward', options: {}, seed: 0,
+      data: { name: 'blobs', train: 64, test: 32, classes: 4, features: 12, spread: 0.5 },
+      model: { sizes: [12, 16, 16, 4], activation: 'relu', init: 'heUniform' },
+      optimizer: { name: 'adam', lr: 0.01 }, batchSize: 16, epochs: 1, maxSteps: 0,
+      evalEvery: 0, alignEvery: 1, alignSamples: 16, memory: false, debug: false,
+    };
+    const records: Array<EvalRecord | { type: 'summary'; meanCosine: number | null; objective: string | null }> = [];
+    runTrial(config, 't', forwardForward, (r) => records.push(r as never));
+    const evals = records.filter((r): r is EvalRecord => r.type === 'eval');
+    expect(evals.every((e) => e.alignment.length === 0 && e.estimates === 'own-objective' && e.objective)).toBe(true);
+    const summary = records.at(-1) as { meanCosine: number | null; objective: string | null };
+    expect(summary.meanCosine).toBeNull();
+    expect(summary.objective).toMatch(/goodness/);
+  });
+
   it('after training on blobs, positives have higher goodness than negatives and predict beats chance', () => {
     const config: TrialConfig = {
       experiment: 'test', rule: 'forward-forward', options: {}, seed: 0,
       data: { name: 'blobs', train: 1000, test: 400, classes: 4, features: 16, spread: 0.5 },
       model: { sizes: [16, 32, 32, 4], activation: 'relu', init: 'heUniform' },
       optimizer: { name: 'adam', lr: 0.01 }, batchSize: 50, epochs: 8, maxSteps: 0,
-      evalEvery: 0, alignEvery: 0, memory: false, debug: false,
+      evalEvery: 0, alignEvery: 0, alignSamples: 16, memory: false, debug: false,
     };
     const evals: EvalRecord[] = [];
     runTrial(config, 't', forwardForward, (r) => r.type === 'eval' && evals.push(r));
     const first = evals[0].metrics;
     const last = evals[evals.length - 1];
-    for (const k of [0, 1]) {
-      const gap = (m: Record<string, number>) => m[`layer${k}.goodnessPos`] - m[`layer${k}.goodnessNeg`];
+    for (const k of ['fc1', 'fc2']) {
+      const gap = (m: Record<string, number>) => m[`${k}.goodnessPos`] - m[`${k}.goodnessNeg`];
       expect(gap(last.metrics)).toBeGreaterThan(0);
       expect(gap(last.metrics)).toBeGreaterThan(gap(first));
     }

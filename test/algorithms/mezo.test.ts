@@ -4,19 +4,18 @@ import { mezo } from '../../algorithms/mezo.ts';
 import { checkConformance } from '../../src/rules/conformance.ts';
 import { runTrial } from '../../src/runner/trial.ts';
 import {
-  Model, blobs, classification, fromArray, isLazy, ledger, materialize, noGrad, rng, sgd, type AnyRule, type LazyUpdates, type Updates, type Batch, type RuleContext, type Tensor,
+  buildModel, ruleContext, blobs, classification, fromArray, isLazy, ledger, materialize, noGrad, rng, sgd, type AnyRule, type LazyUpdates, type Updates, type Batch, type RuleContext, type Tensor,
 } from '../../src/index.ts';
 
 type MezoOptions = typeof mezo.defaults;
 
 function setup(sizes: number[], options: Partial<MezoOptions> = {}, seed = 3, batchSize = 32) {
-  const model = new Model({ sizes, activation: 'tanh', init: 'xavierUniform' });
+  const model = buildModel({ sizes, activation: 'tanh', init: 'xavierUniform' });
   const params = model.init(rng(seed).child('init'));
   const ds = blobs(batchSize, sizes[sizes.length - 1], sizes[0], 0.7, rng(seed).child('data'));
   const batch: Batch = { x: fromArray(ds.x, [ds.n, ds.features]), labels: ds.y, size: ds.n };
-  const ctx = (step: number, ruleSeed = 7): RuleContext<MezoOptions> => ({
-    model, task: classification(sizes[sizes.length - 1]), params, step, options: { ...mezo.defaults, ...options }, rng: rng(ruleSeed),
-  });
+  const ctx = (step: number, ruleSeed = 7) =>
+    ruleContext({ model, task: classification(sizes[sizes.length - 1]), params, step, rule: mezo as unknown as AnyRule, options, rng: rng(ruleSeed), dropout: rng(ruleSeed).child('dropout') }) as RuleContext<MezoOptions>;
   return { model, params, batch, ctx };
 }
 
@@ -118,7 +117,7 @@ describe('mezo', () => {
     const paramBytes = s.params.reduce((a, p) => a + p.bytes, 0);
     const largest = Math.max(...s.params.map((p) => p.bytes));
     const inputBytes = s.batch.x.bytes;
-    const inference = ledger.measure(() => noGrad(() => s.model.forward(s.params, fromArray(s.batch.x.data, s.batch.x.shape)).out));
+    const inference = ledger.measure(() => noGrad(() => s.model.forward(s.params, fromArray(s.batch.x.data, s.batch.x.shape))));
     const inferenceBytes = inference.memory.peakBytes - inference.memory.startBytes + paramBytes;
     const opt = sgd({ lr: 0.01 });
     const os = opt.init(s.params);
@@ -163,7 +162,7 @@ describe('mezo', () => {
       {
         experiment: 'test', rule: 'mezo', options: {}, seed: 0, data: { name: 'mnist', train: 512, test: 256 },
         model: { sizes: [784, 256, 256, 10], activation: 'relu' }, optimizer: { name: 'sgd', lr: 1e-4 },
-        batchSize: 128, epochs: 1, maxSteps: 3, evalEvery: 0, alignEvery: 0, memory: true, debug: false,
+        batchSize: 128, epochs: 1, maxSteps: 3, evalEvery: 0, alignEvery: 0, alignSamples: 16, memory: true, debug: false,
       },
       'mezo-memory', mezo as AnyRule, () => {},
     );

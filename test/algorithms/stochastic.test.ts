@@ -6,11 +6,11 @@ import { reinforce } from '../../algorithms/reinforce.ts';
 import { straightThrough } from '../../algorithms/straight-through.ts';
 import { ruleEstimator, tinyProblem, type EstimatorSpec } from '../../experiments/estimators.ts';
 import { checkConformance } from '../../src/rules/conformance.ts';
-import { exactExpectedGradient, materialize, measureEstimator, rng, type AnyRule, type RuleOptions } from '../../src/index.ts';
+import { exactExpectedGradient, materialize, measureEstimator, rng, ruleContext, type AnyRule, type RuleOptions } from '../../src/index.ts';
 
 const DRAWS = 1000;
 const problem = tinyProblem(0);
-const exact = exactExpectedGradient(problem.model, problem.task, problem.params, problem.batch);
+const exact = exactExpectedGradient(problem.model, problem.net, problem.task, problem.params, problem.batch);
 const measure = (rule: AnyRule, options: RuleOptions, warmup = 0, draws = DRAWS) => {
   const spec: EstimatorSpec = { estimator: rule.id, rule, options, warmup };
   return measureEstimator(rule.id, problem.model, exact.grads, ruleEstimator(problem, spec), draws);
@@ -73,9 +73,8 @@ describe('straight-through', () => {
   });
 
   it('the deterministic unit draws nothing: its updates are the same at every step, and differ from sampled ones', () => {
-    const ctx = (step: number, unit: string) => ({
-      model: problem.model, task: problem.task, params: problem.params, step, rng: rng(9).child('rule'), options: { ...straightThrough.defaults, unit },
-    });
+    const ctx = (step: number, unit: string) =>
+      ruleContext({ model: problem.model, task: problem.task, params: problem.params, step, rng: rng(9).child('rule'), dropout: rng(9), rule: straightThrough as AnyRule, options: { unit } }) as never;
     const at = (step: number, unit: string) => materialize(straightThrough.step(ctx(step, unit), null, problem.batch).updates);
     const a = at(0, 'deterministic');
     at(5, 'deterministic').forEach((u, i) => expect(u.toArray()).toEqual(a[i].toArray()));

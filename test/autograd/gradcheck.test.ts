@@ -14,6 +14,12 @@ const awayFromZero = (shape: number[]) => {
   return t;
 };
 const labels = [2, 0, 1];
+/** A random permutation of 0.2·k: no ties anywhere. */
+const spread = (shape: number[]) => {
+  const n = shape.reduce((a, b) => a * b, 1);
+  const perm = r.permutation(n);
+  return R.fromArray(Array.from(perm, (k) => 0.2 * k - 0.1 * n), shape);
+};
 
 const CASES: Record<string, Case[]> = {
   add: [{ inputs: [u([3, 4]), u([4])], f: R.add }, { inputs: [u([2, 1, 3]), u([4, 1])], f: R.add }],
@@ -61,6 +67,20 @@ const CASES: Record<string, Case[]> = {
   logSoftmax: [{ inputs: [u([3, 4])], f: R.logSoftmax }],
   pick: [{ inputs: [u([3, 4])], f: (x) => R.pick(x, labels) }],
   softmaxCrossEntropy: [{ inputs: [u([3, 4])], f: (x) => R.softmaxCrossEntropy(x, labels) }],
+  conv2d: [
+    { inputs: [u([2, 2, 5, 4]), u([3, 2, 3, 2]), u([3])], f: (x, w, b) => R.conv2d(x, w, b) },
+    { inputs: [u([1, 2, 6, 6]), u([2, 2, 3, 3])], f: (x, w) => R.conv2d(x, w, null, { stride: 2, padding: 1 }) },
+    { inputs: [u([1, 1, 5, 5]), u([2, 1, 1, 1]), u([2])], f: (x, w, b) => R.conv2d(x, w, b, { stride: [2, 1], padding: [0, 1] }) },
+  ],
+  // Distinct values at least 0.2 apart within a window keep the winner fixed under ±eps.
+  maxPool2d: [
+    { inputs: [spread([2, 2, 4, 6])], f: (x) => R.maxPool2d(x, { kernel: 2 }) },
+    { inputs: [spread([1, 2, 5, 5])], f: (x) => R.maxPool2d(x, { kernel: 3, stride: 2, padding: 1 }) },
+  ],
+  avgPool2d: [
+    { inputs: [u([2, 2, 4, 6])], f: (x) => R.avgPool2d(x, { kernel: 2 }) },
+    { inputs: [u([1, 2, 5, 5])], f: (x) => R.avgPool2d(x, { kernel: 3, stride: 2, padding: 1 }) },
+  ],
 };
 
 describe('gradcheck of every primitive', () => {

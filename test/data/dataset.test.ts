@@ -9,7 +9,7 @@ import {
 } from '../../src/data/dataset.ts';
 
 function tiny(): ClassificationDataset {
-  return classificationDataset('tiny', new Float32Array([0, 0.5, 1, 0.25, 0.75, 1]), new Uint8Array([0, 1, 2]), [2], 3);
+  return classificationDataset('tiny', new Float32Array([0, 0.5, 1, 0.25, 0.75, 1]), new Int32Array([0, 1, 2]), [2], 3);
 }
 
 describe('validateDataset', () => {
@@ -41,7 +41,7 @@ describe('validateDataset', () => {
   });
 
   it('rejects mismatched sizes', () => {
-    expect(() => classificationDataset('bad', new Float32Array(5), new Uint8Array(3), [2], 3)).toThrow(/x has 5 values/);
+    expect(() => classificationDataset('bad', new Float32Array(5), new Int32Array(3), [2], 3)).toThrow(/x has 5 values/);
     expect(() => regressionDataset('bad', new Float32Array(4), new Float32Array(3), [2], 2)).toThrow(DataError);
   });
 

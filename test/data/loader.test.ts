@@ -9,7 +9,7 @@ import { teacherStudent } from '../../src/data/synthetic.ts';
 /** Sample i has features [i, i + 0.5] and label i % 7, so rows can be traced through batches. */
 function indexed(n: number): ClassificationDataset {
   const x = new Float32Array(n * 2);
-  const y = new Uint8Array(n);
+  const y = new Int32Array(n);
   for (let i = 0; i < n; i++) {
     x[2 * i] = i;
     x[2 * i + 1] = i + 0.5;
@@ -70,7 +70,7 @@ describe('Loader', () => {
   it('reuses preallocated buffers across batches and epochs', () => {
     const loader = new Loader(ds, { batchSize: 10, shuffle: true, rng: rng(2) });
     const xs = new Set<Float32Array>();
-    const ys = new Set<Uint8Array>();
+    const ys = new Set<Int32Array>();
     const memory = new Set<ArrayBufferLike>();
     for (const e of [0, 1]) {
       for (const b of loader.epoch(e)) {

@@ -69,7 +69,7 @@ describe('a training run is bit-identical for any thread count', () => {
       data: { name: 'mnist', train: 640, test: 200 },
       model: { sizes: [784, 128, 64, 10], activation: 'relu', init: 'heUniform' },
       optimizer: { name: 'adam', lr: 1e-3, clipNorm: 1 }, batchSize: 64, epochs: 1, maxSteps: 0,
-      evalEvery: 5, alignEvery: 3, memory: true, debug: false,
+      evalEvery: 5, alignEvery: 3, alignSamples: 16, memory: true, debug: false,
     };
     const prev = backend();
     const run = (threads: number): unknown[] => {

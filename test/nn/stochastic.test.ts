@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  Model, bernoulli, bernoulliLogProb, binaryConcrete, categorical, categoricalSample, classification, fromArray, gumbelSoftmax,
+  buildModel, bernoulli, bernoulliLogProb, binaryConcrete, categorical, categoricalSample, classification, fromArray, gumbelSoftmax,
   hardSign, hardThreshold, mul, perExampleLoss, predictStochastic, regression, rng, stochasticBinary, stochasticUnits, sum,
   valueAndGrad, type Tensor,
 } from '../../src/index.ts';
@@ -116,7 +116,7 @@ describe('categorical units and Gumbel-softmax', () => {
 describe('helpers for stochastic nets', () => {
   it('per-example losses average to the task loss', () => {
     const out = fromArray([1, 2, 0.5, -1, 0, 3], [2, 3]);
-    const batch = { x: out, labels: new Uint8Array([2, 0]), size: 2 };
+    const batch = { x: out, labels: new Int32Array([2, 0]), size: 2 };
     const task = classification(3);
     const pe = perExampleLoss(task, out, batch);
     expect(pe.shape).toEqual([2]);
@@ -128,17 +128,19 @@ describe('helpers for stochastic nets', () => {
   });
 
   it("'expected' prediction is the σ net's forward; 'sample' averages class probabilities", () => {
-    const model = new Model({ sizes: [3, 5, 4, 2], activation: 'sigmoid' });
+    const model = buildModel({ sizes: [3, 5, 4, 2], activation: 'sigmoid' });
     const params = model.init(rng(1));
     const x = fromArray([0.1, -1, 2, 1, 1, 1], [2, 3]);
-    expect(stochasticUnits(model)).toBe(9);
-    expect(predictStochastic(model, params, x, 'expected', 1, rng(0)).toArray()).toEqual(model.forward(params, x).out.toArray());
-    const s = predictStochastic(model, params, x, 'sample', 5, rng(0));
+    const net = { paths: ['act1', 'act2'], slope: 1 };
+    expect(stochasticUnits(model, net)).toBe(9);
+    expect(stochasticUnits(model, { paths: ['act2'], slope: 1 })).toBe(4);
+    expect(predictStochastic(model, net, params, x, 'expected', 1, rng(0)).toArray()).toEqual(model.forward(params, x).toArray());
+    const s = predictStochastic(model, net, params, x, 'sample', 5, rng(0));
     expect(s.data[0] + s.data[1]).toBeCloseTo(1, 5);
-    expect(predictStochastic(model, params, x, 'sample', 5, rng(0)).toArray()).toEqual(s.toArray());
+    expect(predictStochastic(model, net, params, x, 'sample', 5, rng(0)).toArray()).toEqual(s.toArray());
     // slope k: units fire with σ(k·a), the same as scaling every hidden layer's weights and biases by k.
-    const scaledParams = params.map((p, i) => (model.paramBlock[i] < 2 ? fromArray(Array.from(p.data, (v) => 3 * v), p.shape) : p));
-    const withSlope = predictStochastic(model, params, x, 'expected', 1, rng(0), 3).toArray();
-    model.forward(scaledParams, x).out.toArray().forEach((v, i) => expect(withSlope[i]).toBeCloseTo(v, 5));
+    const scaledParams = params.map((p, i) => (model.paramOwner[i] !== 'fc3' ? fromArray(Array.from(p.data, (v) => 3 * v), p.shape) : p));
+    const withSlope = predictStochastic(model, { ...net, slope: 3 }, params, x, 'expected', 1, rng(0)).toArray();
+    model.forward(scaledParams, x).toArray().forEach((v, i) => expect(withSlope[i]).toBeCloseTo(v, 5));
   });
 });

@@ -1,17 +1,19 @@
-// Chart builders (spec shape, data columns, clean compile) and the statistics behind them,
-// checked against hand-computed values.
+// Reading records (order, labels, outcomes), the chart specs built from them (panels, references,
+// series styles, axes) and the statistics behind them, checked against hand-computed values.
+import { readdirSync, readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { feedbackAlignment } from '../../algorithms/feedback-alignment.ts';
-import { registerRule } from '../../src/rules/registry.ts';
-import { aggregate, evalPoints } from '../../src/report/chart-data.ts';
-import { buildCharts, wallTimeRows, type BuiltChart } from '../../src/report/charts.ts';
+import { aggregate, evalPoints, LAYER_MEAN, OVERALL } from '../../src/report/chart-data.ts';
+import { buildCharts, headlineRows, SMALL_MULTIPLES_ABOVE, type BuiltChart } from '../../src/report/charts.ts';
+import { seedsText, seriesFigures } from '../../src/report/figures.ts';
 import { labelSeries, readResults, type ResultSet } from '../../src/report/records.ts';
 import { compileSpec, renderSvg, staticSpec } from '../../src/report/render.ts';
 import { quantiles, summarize } from '../../src/report/stats.ts';
 import { inReferenceUnit } from '../../src/report/tables.ts';
-import { cleanupTempDirs, FAKE_SERIES, fakeTrial, makeFixtureDir, SEEDS, tempDir } from './fixtures.ts';
+import { loadBuiltins } from '../../src/runner/execute.ts';
+import { listRules } from '../../src/rules/registry.ts';
+import { cleanupTempDirs, EPOCHS, FAKE_SERIES, fakeTrial, fixtureManifest, hiddenCosine, LAYERS, makeFixtureDir, manySeries, SEEDS, tempDir } from './fixtures.ts';
 
 afterAll(cleanupTempDirs);
 
@@ -33,29 +35,26 @@ describe('statistics across seeds', () => {
     expect(s).toMatchObject({ n: 1, mean: 0.5, min: 0.5, max: 0.5, median: 0.5 });
     expect(s.std).toBeNaN();
     expect(summarize([]).n).toBe(0);
-    expect(summarize([]).mean).toBeNaN();
   });
 
-  it('aggregates seeds per (series, layer, x) with a min–max or ±std band', () => {
+  it('aggregates seeds per (series, panel, x) with a min–max or ±std band', () => {
     const pts = [
       { series: 'a', seed: 0, x: 1, y: 0.5 }, { series: 'a', seed: 1, x: 1 + 1e-12, y: 0.7 }, { series: 'a', seed: 2, x: 1, y: 0.9 },
-      { series: 'b', seed: 0, x: 1, y: 0.1, layer: 'layer0' },
+      { series: 'b', seed: 0, x: 1, y: 0.1, panel: 'layers.0', stdErr: 0.02 },
     ];
     const [a, b] = aggregate(pts);
     expect(a).toMatchObject({ series: 'a', x: 1, n: 3, min: 0.5, max: 0.9, lo: 0.5, hi: 0.9 });
     expect(a.mean).toBeCloseTo(0.7, 12);
     expect(a.std).toBeCloseTo(0.2, 12);
-    expect(b).toMatchObject({ series: 'b', layer: 'layer0', n: 1, std: 0, lo: 0.1, hi: 0.1 });
+    expect(b).toMatchObject({ series: 'b', panel: 'layers.0', n: 1, std: 0, lo: 0.1, hi: 0.1, stdErr: 0.02 });
     const [s] = aggregate(pts, 'std');
     expect(s.lo).toBeCloseTo(0.5, 12);
     expect(s.hi).toBeCloseTo(0.9, 12);
   });
 
   it('converts accuracies to the unit a published figure uses', () => {
-    expect(inReferenceUnit('test error %', [0.98, 0.96])!.mean).toBeCloseTo(3, 12);
-    expect(inReferenceUnit('accuracy', [0.9])!.mean).toBeCloseTo(0.9, 12);
-    expect(inReferenceUnit('top-1 accuracy (%)', [0.9])!.mean).toBeCloseTo(90, 12);
-    expect(inReferenceUnit('perplexity', [0.9])).toBeNull();
+    expect(inReferenceUnit('error %', [0.98, 0.96]).mean).toBeCloseTo(3, 12);
+    expect(inReferenceUnit('accuracy %', [0.9]).mean).toBeCloseTo(90, 12);
   });
 });
 
@@ -65,33 +64,58 @@ describe('reading records', () => {
     rs = await readResults(await makeFixtureDir());
   });
 
-  it('groups by series and seed, skips the torn line, keeps other kinds aside', () => {
-    expect(rs.series.map((s) => s.label)).toEqual(['backprop', 'feedback-alignment variant=fa', 'feedback-alignment variant=usf']);
-    for (const s of rs.series) {
-      const done = s.trials.filter((t) => t.summary);
-      expect(done.map((t) => t.seed)).toEqual(SEEDS);
-      for (const t of done) {
-        expect(t.summary?.type).toBe('summary');
-        expect(t.evals.map((e) => e.epoch)).toEqual([0, 1, 2, 3]);
-      }
-    }
+  it('groups by series in the experiment’s order, skips the torn line, keeps other kinds aside', () => {
+    // A grid value equal to the rule's default (variant fa) still names the series.
+    expect(rs.series.map((s) => s.label)).toEqual([
+      'backprop', 'feedback-alignment variant=fa', 'feedback-alignment variant=usf', 'straight-through', 'forward-forward threshold=2',
+    ]);
     expect(rs.skippedLines).toBe(1);
-    expect(rs.warnings[0]).toMatch(/records\/t2-9\.partial\.jsonl:2: .*torn last line/);
-    // The partial trial's whole line still counts, as an incomplete trial.
-    expect(rs.series[2].trials.at(-1)).toMatchObject({ seed: 9, summary: null });
+    expect(rs.warnings.some((w) => /records\/t1-9\.partial\.jsonl:2: .*torn last line/.test(w))).toBe(true);
+    // The partial trial's whole line still counts, as an unfinished trial.
+    expect(rs.series[1].trials.at(-1)).toMatchObject({ seed: 9, summary: null });
     expect(Object.keys(rs.others).sort()).toEqual(['estimator', 'memory-sweep', 'progress-heartbeat']);
-    expect(rs.experiment?.name).toBe('fixture-compare');
-    expect(rs.experiment?.references).toHaveLength(3);
+    expect(rs.series.map((s) => s.estimates)).toEqual(['task-gradient', 'task-gradient', 'task-gradient', 'expected-gradient', 'own-objective']);
+    expect(rs.series[4].objective).toBe('layer-local goodness');
   });
 
-  it('keeps the last copy of a (trial, step) a resumed run rewrote', async () => {
-    const dir = await tempDir();
-    const [first, second] = fakeTrial(FAKE_SERIES[0], 0, 't');
-    const rerun = { ...first, testAcc: 0.5 };
-    await writeFile(join(dir, 'a.jsonl'), [first, second, rerun].map((r) => JSON.stringify(r)).join('\n') + '\n');
-    const one = await readResults(dir);
-    expect(one.series[0].trials[0].evals.map((e) => e.testAcc)).toEqual([0.5, second.type === 'eval' ? second.testAcc : NaN]);
-    expect(one.experiment).toBeNull();
+  it('orders series as the manifest lists its trials, not by rule id', async () => {
+    const dir = await makeFixtureDir({ experiment: false });
+    const reversed = [...FAKE_SERIES].reverse();
+    const manifest = fixtureManifest(FAKE_SERIES, SEEDS);
+    manifest.trials = reversed.flatMap((s) => manifest.trials.filter((t) => t.rule === s.rule && t.options === s.options));
+    await writeFile(join(dir, 'experiment.json'), JSON.stringify(manifest));
+    expect((await readResults(dir)).series.map((s) => s.rule)).toEqual(reversed.map((s) => s.rule));
+  });
+
+  it('labels from what the run recorded, never from the rules this process has loaded', async () => {
+    const fa = (variant: string) => ({ rule: 'feedback-alignment', options: { variant, init: 'xavierUniform' } });
+    const manifestRules = [{ rule: 'feedback-alignment', options: {}, grid: { variant: ['fa', 'usf'] }, defaults: { variant: 'fa', init: 'xavierUniform' } }];
+    const before = labelSeries([fa('fa'), fa('usf')], manifestRules);
+    await loadBuiltins(); // the registry now knows feedback-alignment: labels must not change
+    expect(labelSeries([fa('fa'), fa('usf')], manifestRules)).toEqual(before);
+    expect(before).toEqual(['feedback-alignment variant=fa', 'feedback-alignment variant=usf']);
+    // A lone series: options that differ from the recorded defaults name it; the rest do not.
+    expect(labelSeries([{ rule: 'x', options: { a: 1, b: 2 } }], [{ rule: 'x', options: { a: 1 }, grid: {}, defaults: { a: 0, b: 2 } }])).toEqual(['x a=1']);
+    // Without a manifest: what differs between series of one rule.
+    expect(labelSeries([fa('fa'), fa('usf')])).toEqual(before);
+    expect(labelSeries([{ rule: 'x', options: { a: 1 } }, { rule: 'x', options: { a: 1 } }])).toEqual(['x', 'x #2']);
+  });
+
+  it('counts failed and diverged trials apart and keeps them out of the figures', () => {
+    const usf = seriesFigures(rs.series[2]);
+    expect(usf).toMatchObject({ planned: 3, counted: 2, done: 2, failed: 1, diverged: 0 });
+    expect(seedsText(usf)).toBe('2 of 3 (1 failed)');
+    expect(usf.problems).toEqual([expect.objectContaining({ seed: 2, status: 'failed' })]);
+    // Time from the two finished seeds only: no 0 ms from the failed one.
+    expect(usf.msPerEpoch.n).toBe(2);
+    expect(usf.msPerEpoch.min).toBeGreaterThan(0);
+    const finals = [0, 1].map((seed) => (fakeTrial(FAKE_SERIES[2], seed, 't').at(-1) as { finalTestAcc: number }).finalTestAcc);
+    expect(usf.finalTestAcc.mean).toBeCloseTo((finals[0] + finals[1]) / 2, 12);
+    const st = seriesFigures(rs.series[3]);
+    expect(seedsText(st)).toBe('2 of 3 (1 diverged)');
+    expect(seedsText(seriesFigures(rs.series[0]))).toBe('3');
+    // FA fa has a trial cut off mid-run (the torn file), beside its three finished seeds.
+    expect(seedsText(seriesFigures(rs.series[1]))).toBe('3 of 4 (1 running or cut off)');
   });
 
   it('places evaluations on an epoch axis, also when evaluating several times per epoch', async () => {
@@ -104,33 +128,54 @@ describe('reading records', () => {
     expect(xs).toEqual([1, 2, 3, 4, 5, 6].map((k) => expect.closeTo(k / 3, 12)));
   });
 
-  it('labels a series by rule plus the options that set it apart', () => {
-    const fa = (variant: string) => ({ rule: 'feedback-alignment', options: { variant, init: 'xavierUniform' } });
-    expect(labelSeries([{ rule: 'backprop', options: {} }, fa('fa'), fa('usf')])).toEqual(['backprop', 'feedback-alignment variant=fa', 'feedback-alignment variant=usf']);
-    expect(labelSeries([{ rule: 'x', options: { a: 1 } }, { rule: 'x', options: { a: 1 } }])).toEqual(['x', 'x #2']);
-    // A registered rule: its defaults decide, even for a lone series.
-    registerRule(feedbackAlignment);
-    expect(labelSeries([fa('usf')])).toEqual(['feedback-alignment variant=usf']);
-    expect(labelSeries([fa('fa')])).toEqual(['feedback-alignment']);
+  it('no rule id appears in the report’s source: it decides from what records declare', async () => {
+    await loadBuiltins();
+    const ids = listRules().map((r) => r.id);
+    expect(ids.length).toBeGreaterThan(5);
+    for (const f of readdirSync('src/report').filter((x) => x.endsWith('.ts'))) {
+      const src = readFileSync(join('src/report', f), 'utf8');
+      for (const id of ids) expect(src.includes(`'${id}'`) || src.includes(`"${id}"`), `${f} names rule "${id}"`).toBe(false);
+      expect(src, f).not.toMatch(/rules\/registry/);
+    }
   });
 });
 
-type Unit = { mark: string; encoding: Record<string, unknown>; params?: unknown[] };
+type Unit = { mark: string | { type: string }; encoding: Record<string, unknown>; params?: unknown[] };
 
-/** Every unit (single-mark) spec inside a layered or faceted spec. */
+/** Every unit (single-mark) spec inside a layered, faceted or concatenated spec. */
 function units(spec: unknown): Unit[] {
   const s = spec as Record<string, unknown>;
   if ('mark' in s) return [s as unknown as Unit];
-  return [...((s.layer as unknown[]) ?? []), ...(s.spec ? [s.spec] : [])].flatMap(units);
+  return [...((s.layer as unknown[]) ?? []), ...((s.hconcat as unknown[]) ?? []), ...((s.vconcat as unknown[]) ?? []), ...(s.spec ? [s.spec] : [])].flatMap(units);
 }
 
-const markType = (u: Unit) => (typeof u.mark === 'string' ? u.mark : (u.mark as { type: string }).type);
+/** Data rows of a spec, wherever its blocks keep them. */
+function rowsOf(spec: unknown): Record<string, unknown>[] {
+  const s = spec as Record<string, unknown>;
+  return [
+    ...(((s.data as { values?: Record<string, unknown>[] })?.values) ?? []),
+    ...[...((s.hconcat as unknown[]) ?? []), ...((s.vconcat as unknown[]) ?? [])].flatMap(rowsOf),
+  ];
+}
+
+const markType = (u: Unit) => (typeof u.mark === 'string' ? u.mark : u.mark.type);
 
 function fieldsUsed(u: Unit): string[] {
   return Object.values(u.encoding).flatMap((e) => (Array.isArray(e) ? e : [e])).flatMap((e) => {
     const f = (e as { field?: unknown }).field;
     return typeof f === 'string' ? [f] : [];
   });
+}
+
+const chart = (charts: BuiltChart[], name: string) => {
+  const c = charts.find((x) => x.name === name);
+  if (!c) throw new Error(`no chart ${name} among ${charts.map((x) => x.name).join(', ')}`);
+  return c.spec as unknown as Record<string, unknown>;
+};
+
+/** Axis tick labels of a rendered SVG, grouped per axis. */
+function tickLabels(svg: string): string[][] {
+  return [...svg.matchAll(/<g class="mark-text role-axis-label"[^>]*>([^]*?)<\/g>/g)].map((m) => [...m[1].matchAll(/<text[^>]*>([^<]*)<\/text>/g)].map((t) => t[1]));
 }
 
 describe('chart specs', () => {
@@ -141,57 +186,89 @@ describe('chart specs', () => {
     charts = buildCharts(rs);
   });
 
-  it('builds every core and optional chart whose records are present', () => {
+  it('builds every chart whose records are present, each rule’s own metrics last', () => {
     expect(charts.map((c) => c.name)).toEqual([
-      'test-accuracy', 'train-loss', 'accuracy-vs-memory', 'alignment', 'feedback-angle', 'wall-time',
-      'estimators', 'memory-vs-width', 'memory-vs-depth', 'gradient-norms',
+      'headline', 'test-accuracy', 'train-loss', 'alignment', 'error-signals', 'feedback-angle', 'memory-breakdown',
+      'estimators', 'memory-vs-width', 'memory-vs-depth', 'gradient-norms', 'dead-units', 'metrics-forward-forward',
     ]);
-  });
-
-  it('leaves out charts whose records are absent', async () => {
-    const bare = buildCharts(await readResults(await makeFixtureDir({ experiment: false })));
-    expect(bare.map((c) => c.name)).not.toContain('estimators');
-    expect(bare.map((c) => c.name)).not.toContain('memory-vs-width');
-    expect(bare.map((c) => c.name)).toContain('alignment');
   });
 
   it('encodes only fields that exist in the inline data', () => {
     for (const c of charts) {
-      const rows = (c.spec as { data: { values: Record<string, unknown>[] } }).data.values;
+      const rows = rowsOf(c.spec);
       expect(rows.length, c.name).toBeGreaterThan(0);
       const columns = new Set(rows.flatMap((r) => Object.keys(r)));
-      const facet = (c.spec as { facet?: { field: string } }).facet;
-      if (facet) expect(columns.has(facet.field), `${c.name} facet`).toBe(true);
       for (const u of units(c.spec)) {
         for (const f of fieldsUsed(u)) expect(columns.has(f), `${c.name}: ${markType(u)} encodes "${f}"`).toBe(true);
       }
     }
   });
 
-  it('draws curves as a mean line over a seed band, with tooltips and zoom', () => {
-    for (const name of ['test-accuracy', 'train-loss', 'alignment', 'feedback-angle', 'gradient-norms']) {
-      const us = units(charts.find((c) => c.name === name)!.spec);
-      const band = us.find((u) => markType(u) === 'area')!;
-      const line = us.find((u) => markType(u) === 'line')!;
-      expect(fieldsUsed(band), name).toEqual(expect.arrayContaining(['x', 'lo', 'hi', 'series']));
-      expect(fieldsUsed(line), name).toEqual(expect.arrayContaining(['x', 'mean', 'series']));
-      expect(line.encoding.tooltip, name).toBeDefined();
-      expect(line.params, name).toEqual([{ name: 'grid', select: { type: 'interval' }, bind: 'scales' }]);
-    }
-    const alignment = charts.find((c) => c.name === 'alignment')!.spec as { facet: { field: string; sort: string[] } };
-    expect(alignment.facet.field).toBe('layer');
-    expect(alignment.facet.sort).toEqual(['overall', 'layer0', 'layer1', 'layer2']);
+  it('names the reference of every alignment block and leaves own-objective rules out', () => {
+    const spec = chart(charts, 'alignment') as { vconcat: Array<{ title: { text: string }; data: { values: Array<{ series: string; panel: string; stdErr?: number }> } }> };
+    expect(spec.vconcat.map((b) => b.title.text.split(' — ')[0])).toEqual(['Reference: task-gradient', 'Reference: expected-gradient']);
+    const [task, expected] = spec.vconcat.map((b) => b.data.values);
+    expect(new Set(task.map((r) => r.series))).toEqual(new Set(['backprop', 'feedback-alignment variant=fa', 'feedback-alignment variant=usf']));
+    expect(new Set(expected.map((r) => r.series))).toEqual(new Set(['straight-through']));
+    // Weighted overall, then the mean over layers, then layers by module path in model order.
+    expect([...new Set(task.map((r) => r.panel))]).toEqual([OVERALL, LAYER_MEAN, ...LAYERS]);
+    // The sampled reference's Monte Carlo error travels with the overall cosine.
+    expect(expected.filter((r) => r.panel === OVERALL).every((r) => r.stdErr === 0.004)).toBe(true);
+    expect(task.some((r) => r.stdErr !== undefined)).toBe(false);
+    for (const b of spec.vconcat) expect(b.data.values.some((r) => r.series.startsWith('forward-forward'))).toBe(false);
   });
 
-  it('plots accuracy against memory with error bars, and time as a ratio to backprop', () => {
-    const mem = units(charts.find((c) => c.name === 'accuracy-vs-memory')!.spec);
-    expect(mem.map(markType)).toEqual(['errorbar', 'errorbar', 'point']);
-    const rows = wallTimeRows(rs);
+  it('charts error-signal alignment per hidden layer beside its mean', () => {
+    const spec = chart(charts, 'error-signals') as { vconcat: Array<{ data: { values: Array<{ series: string; panel: string; mean: number }> } }> };
+    const rows = spec.vconcat[0].data.values;
+    expect([...new Set(rows.map((r) => r.panel))]).toEqual([LAYER_MEAN, 'layers.0', 'layers.1']);
+    // The fixture delivers 0.9 × the hidden cosine: at step 0, the mean over seeds of that.
+    const expected = SEEDS.map((seed) => 0.9 * hiddenCosine(FAKE_SERIES[1], seed, 0)).reduce((a, b) => a + b, 0) / SEEDS.length;
+    const first = rows.find((r) => r.series === 'feedback-alignment variant=fa' && r.panel === 'layers.0')!;
+    expect(first.mean).toBeCloseTo(expected, 12);
+  });
+
+  it('puts losses of different objectives on separate panels with their own axes', () => {
+    const spec = chart(charts, 'train-loss') as { data: { values: Array<{ series: string; panel: string; lo: number }> }; resolve: unknown; spec: { layer: Unit[] } };
+    const rows = spec.data.values;
+    expect(new Set(rows.map((r) => r.panel))).toEqual(new Set(['task loss', 'layer-local goodness']));
+    expect(new Set(rows.filter((r) => r.panel === 'layer-local goodness').map((r) => r.series))).toEqual(new Set(['forward-forward threshold=2']));
+    expect(spec.resolve).toMatchObject({ scale: { y: 'independent' } });
+    // Losses are positive: a log axis, which cannot run below 0.
+    expect(rows.every((r) => r.lo > 0)).toBe(true);
+    expect((spec.spec.layer[1].encoding.y as { scale: { type: string } }).scale.type).toBe('log');
+  });
+
+  it('starts accuracy axes near the data, not at 0', () => {
+    const spec = chart(charts, 'test-accuracy') as { layer: Unit[] };
+    const y = spec.layer[1].encoding.y as { scale: { zero?: boolean; domain?: unknown } };
+    expect(y.scale.zero).toBe(false);
+    expect(y.scale.domain).toBeUndefined();
+  });
+
+  it('the headline view: error, memory and time per rule over its counted seeds', () => {
+    const rows = headlineRows(rs);
     expect(rows.map((r) => r.series)).toEqual(rs.series.map((s) => s.label));
-    expect(rows[0].ratio).toBeCloseTo(1, 12);
-    // The fixture makes FA 1.3× and USF 1.5× slower than BP, with the same per-seed jitter.
-    expect(rows[1].ratio).toBeCloseTo(1.3, 6);
-    expect(rows[2].ratio).toBeCloseTo(1.5, 6);
+    const usf = rows[2];
+    expect(usf.n).toBe(2);
+    expect(usf.err).toBeCloseTo((1 - seriesFigures(rs.series[2]).finalTestAcc.mean) * 100, 12);
+    // The fixture makes usf 1.5× slower than backprop.
+    expect(usf.speed).toBeCloseTo(1.5, 1);
+    const spec = chart(charts, 'headline') as { hconcat: Array<{ layer: Unit[] }>; resolve: unknown };
+    expect(spec.hconcat.map((p) => fieldsUsed(p.layer[2]).slice(0, 2))).toEqual([['ratio', 'err'], ['ms', 'err']]);
+    expect(spec.hconcat.map((p) => p.layer.map(markType))).toEqual([['errorbar', 'errorbar', 'point'], ['errorbar', 'errorbar', 'point']]);
+  });
+
+  it('gives every rule’s own metrics a chart, a panel per metric', () => {
+    const spec = chart(charts, 'metrics-forward-forward') as { data: { values: Array<{ panel: string }> } };
+    expect([...new Set(spec.data.values.map((r) => r.panel))]).toEqual(['layers.0.goodnessPos', 'layers.1.goodnessPos', 'layers.0.goodnessNeg', 'layers.1.goodnessNeg']);
+  });
+
+  it('dead-unit ticks are distinct, readable percentages', async () => {
+    const svg = await renderSvg(staticSpec(charts.find((c) => c.name === 'dead-units')!.spec));
+    const axes = tickLabels(svg).filter((labels) => labels.some((l) => l.endsWith('%')));
+    expect(axes.length).toBeGreaterThan(0);
+    for (const labels of axes) expect(new Set(labels).size, labels.join(' ')).toBe(labels.length);
   });
 
   it('compiles without Vega-Lite warnings and renders SVG marks in Node', async () => {
@@ -203,5 +280,47 @@ describe('chart specs', () => {
       expect(svg.startsWith('<svg'), c.name).toBe(true);
       expect(svg, c.name).toMatch(/class="mark-(line|symbol|rect|area|rule)[^"]*role-mark/);
     }
+  });
+});
+
+describe('a dozen configurations', () => {
+  let rs: ResultSet;
+  let charts: BuiltChart[];
+  beforeAll(async () => {
+    const series = manySeries();
+    rs = await readResults(await makeFixtureDir({ experiment: true, series, seeds: [0] }));
+    charts = buildCharts(rs);
+  });
+
+  it('every series wears its own colour and shape pair', () => {
+    expect(rs.series.length).toBe(12);
+    const point = units(chart(charts, 'headline')).find((u) => markType(u) === 'point')!;
+    const color = point.encoding.color as { scale: { domain: string[]; range: string[] } };
+    const shape = point.encoding.shape as { scale: { domain: string[]; range: string[] } };
+    expect(color.scale.domain).toEqual(rs.series.map((s) => s.label));
+    expect(new Set(color.scale.range).size).toBe(12);
+    const pairs = color.scale.domain.map((l, i) => `${color.scale.range[i]} ${shape.scale.range[shape.scale.domain.indexOf(l)]}`);
+    expect(new Set(pairs).size).toBe(12);
+  });
+
+  it(`above ${SMALL_MULTIPLES_ABOVE} series, curves get a panel per rule with the baseline in each`, () => {
+    const spec = chart(charts, 'test-accuracy') as { data: { values: Array<{ series: string; panel: string }> }; resolve: unknown };
+    const rows = spec.data.values;
+    const rules = [...new Set(rs.series.map((s) => s.rule))];
+    expect([...new Set(rows.map((r) => r.panel))]).toEqual(rules);
+    for (const rule of rules) expect(rows.some((r) => r.panel === rule && r.series === 'backprop'), rule).toBe(true);
+    expect(spec.resolve).toMatchObject({ scale: { y: 'independent' } });
+    // The loss chart: the baseline's task loss never joins the panel of a rule's own objective.
+    const loss = (chart(charts, 'train-loss') as { data: { values: Array<{ series: string; panel: string }> } }).data.values;
+    const own = loss.filter((r) => r.panel.startsWith('forward-forward'));
+    expect(own.length).toBeGreaterThan(0);
+    expect(own.some((r) => r.series === 'backprop')).toBe(false);
+    expect(loss.some((r) => r.panel === 'mezo' && r.series === 'backprop')).toBe(true);
+  });
+
+  it('a one-seed run has curves without bands wider than a point', () => {
+    const rows = aggregate(evalPoints(rs, (e) => e.testAcc));
+    expect(rows.every((r) => r.n === 1 && r.lo === r.hi)).toBe(true);
+    expect(rows.length).toBe(12 * EPOCHS);
   });
 });

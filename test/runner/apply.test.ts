@@ -1,13 +1,13 @@
 // Applying updates: every path checks what the rule handed over and names rule and parameter.
 import { describe, expect, it } from 'vitest';
-import { Model, fromArray, rng, sgd, zeros, type Tensor } from '../../src/index.ts';
+import { buildModel, fromArray, rng, sgd, zeros, type Tensor } from '../../src/index.ts';
 import { applyUpdates } from '../../src/runner/apply.ts';
 
 function setup() {
-  const model = new Model({ sizes: [3, 4, 2], activation: 'tanh' });
+  const model = buildModel({ sizes: [3, 4, 2], activation: 'tanh' });
   const params = model.init(rng(0));
   const optimizer = sgd({ lr: 1 });
-  return { model, params, optimizer, optState: optimizer.init(params), step: 0, meter: null, reference: null, ruleId: 'r' };
+  return { model, params, optimizer, optState: optimizer.init(params), step: 0, meter: null, ruleId: 'r' };
 }
 
 describe('applyUpdates', () => {
@@ -25,9 +25,9 @@ describe('applyUpdates', () => {
     const s = setup();
     expect(() => applyUpdates([zeros([4, 3])], s)).toThrow(/rule "r": 1 updates for 4 parameters/);
     const ranged = { count: 4, get: () => zeros([1]), chunk: 2, getRange: () => zeros([5]) };
-    expect(() => applyUpdates(ranged, s)).toThrow(/update 0 \(layer0\.weight\) at offset 0 has shape \[5\], expected \[2\]/);
+    expect(() => applyUpdates(ranged, s)).toThrow(/update 0 \(fc1\.weight\) at offset 0 has shape \[5\], expected \[2\]/);
     const nan = s.params.map((p) => zeros(p.shape));
     nan[3].data[0] = NaN;
-    expect(() => applyUpdates(nan, s)).toThrow(/layer1\.bias contains NaN/);
+    expect(() => applyUpdates(nan, s)).toThrow(/fc2\.bias contains NaN/);
   });
 });

@@ -19,9 +19,9 @@ describe('runner reliability', () => {
     expect(byRule['throwing-rule'].status).toBe('failed');
     expect(byRule['throwing-rule'].error).toMatch(/rule "throwing-rule".*synthesizer exploded/);
     expect(byRule['misshapen-rule'].status).toBe('failed');
-    expect(byRule['misshapen-rule'].error).toMatch(/misshapen-rule.*update 1 \(layer0\.bias\) has shape \[3, 1\], expected \[8\]/);
+    expect(byRule['misshapen-rule'].error).toMatch(/misshapen-rule.*update 1 \(fc1\.bias\) has shape \[3, 1\], expected \[8\]/);
     expect(byRule['nan-rule'].status).toBe('diverged');
-    expect(byRule['nan-rule'].error).toMatch(/nan-rule.*layer1\.weight.*NaN/);
+    expect(byRule['nan-rule'].error).toMatch(/nan-rule.*fc2\.weight.*NaN/);
     // Records up to the failure are kept, and every trial has exactly one summary.
     const summaries = readRecords(out).filter((r): r is SummaryRecord => r.type === 'summary');
     expect(summaries).toHaveLength(4);
@@ -52,7 +52,7 @@ describe('--debug anomaly mode', () => {
     const res = await runExperiment('test/runner/fixtures/exploding-experiment.ts', { out, debug: true, ...quiet });
     const s = res.summaries[0];
     expect(s.status).toBe('diverged');
-    expect(s.error).toMatch(/anomaly: op "\w+".* in layer "layer\d".*\(step \d+, epoch \d+\)/);
+    expect(s.error).toMatch(/anomaly: op "\w+".* in layer "fc\d".*\(step \d+, epoch \d+\)/);
     expect(readRecords(out).at(-1)?.type).toBe('summary');
   });
 });

@@ -1,0 +1,102 @@
+// The image ops and the module tree against outside reference data: PyTorch 1.13 float64
+// outputs and gradients (test/fixtures/layer-gradients.json) for conv2d with strides and
+// padding, pooling, batch and layer norm, a whole LeNet-5 and a residual block with batch norm.
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import {
+  avgPool2d, batchNorm, buildModel, classification, conv2d, fromArray, layerNorm, maxPool2d, mul, sum, valueAndGrad,
+  type ModelSpec, type Tensor,
+} from '../../src/index.ts';
+
+type Nested = number | Nested[];
+interface Case {
+  name: string;
+  kind: string;
+  attrs?: Record<string, unknown>;
+  x: Nested;
+  y?: number[];
+  params: Nested[];
+  out?: Nested;
+  cotangent?: Nested;
+  loss?: number;
+  grad_x: Nested | null;
+  grad_params: Nested[];
+}
+const fixtures = JSON.parse(readFileSync(new URL('../fixtures/layer-gradients.json', import.meta.url), 'utf8')) as { cases: Case[] };
+
+const shapeOf = (v: Nested): number[] => (Array.isArray(v) ? [v.length, ...shapeOf(v[0])] : []);
+const flat = (v: Nested): number[] => (Array.isArray(v) ? v.flatMap(flat) : [v]);
+const t = (v: Nested): Tensor => fromArray(flat(v), shapeOf(v));
+
+function close(got: ArrayLike<number>, want: Nested, what: string): void {
+  const w = flat(want);
+  expect(got.length, what).toBe(w.length);
+  const scale = Math.max(...w.map(Math.abs), 1e-3);
+  for (let i = 0; i < w.length; i++) {
+    expect(Math.abs(got[i] - w[i]), `${what}[${i}]: ${got[i]} vs ${w[i]}`).toBeLessThanOrEqual(2e-5 * scale + 1e-6);
+  }
+}
+
+const OPS: Record<string, (c: Case, x: Tensor, p: Tensor[]) => Tensor> = {
+  conv2d: (c, x, p) => conv2d(x, p[0], p[1] ?? null, { stride: c.attrs!.stride as number, padding: c.attrs!.padding as number }),
+  maxpool2d: (c, x) => maxPool2d(x, { kernel: c.attrs!.kernel as number, stride: c.attrs!.stride as number }),
+  avgpool2d: (c, x) => avgPool2d(x, { kernel: c.attrs!.kernel as number, stride: c.attrs!.stride as number }),
+  batchnorm2d: (c, x, p) => batchNorm(x, p[0], p[1], { training: true, eps: c.attrs!.eps as number }),
+  batchnorm1d: (c, x, p) => batchNorm(x, p[0], p[1], { training: true, eps: c.attrs!.eps as number }),
+  layernorm: (c, x, p) => layerNorm(x, p[0], p[1], c.attrs!.eps as number),
+};
+
+describe('PyTorch reference layers', () => {
+  const single = fixtures.cases.filter((c) => OPS[c.kind]);
+
+  it('covers conv2d, both poolings, batch norm (1d, 2d), layer norm, LeNet-5 and a residual block', () => {
+    expect(new Set(fixtures.cases.map((c) => c.kind))).toEqual(new Set([...Object.keys(OPS), 'lenet5', 'resblock', 'transformer-lm', 'elman-rnn']));
+  });
+
+  for (const c of single) {
+    it(`${c.name}: output and the gradients of Σ(out ⊙ g) match PyTorch`, () => {
+      const x = t(c.x);
+      const params = c.params.map(t);
+      const g = t(c.cotangent!);
+      const { grads, aux } = valueAndGrad((ins: Tensor[]) => {
+        const out = OPS[c.kind](c, ins[0], ins.slice(1));
+        return { loss: sum(mul(out, g)), aux: out };
+      })([x, ...params]);
+      close(aux!.data, c.out!, `${c.name} out`);
+      close(grads[0].data, c.grad_x!, `${c.name} grad x`);
+      c.grad_params.forEach((gp, i) => close(grads[i + 1].data, gp, `${c.name} grad param ${i}`));
+    });
+  }
+
+  const MODELS: Record<string, (c: Case) => ModelSpec> = {
+    lenet5: () => ({ preset: 'lenet5' }),
+    // conv3x3 pad1 no-bias, BN, relu, conv3x3 pad1 no-bias, BN, +x, relu, global mean pool, fc.
+    resblock: (c) => ({
+      layers: [
+        {
+          type: 'residual', name: 'block', activation: 'relu',
+          layers: [
+            { type: 'conv2d', channels: shapeOf(c.x)[1], kernel: 3, padding: 1, bias: false, name: 'conv1' }, { type: 'batchNorm', name: 'bn1' }, 'relu',
+            { type: 'conv2d', channels: shapeOf(c.x)[1], kernel: 3, padding: 1, bias: false, name: 'conv2' }, { type: 'batchNorm', name: 'bn2' },
+          ],
+        },
+        { type: 'globalAvgPool' }, { type: 'dense', units: shapeOf(c.grad_params.at(-1)!)[0], name: 'fc' },
+      ],
+    }),
+  };
+
+  for (const c of fixtures.cases.filter((k) => MODELS[k.kind])) {
+    it(`${c.name}: the module tree's loss, parameter and input gradients match PyTorch`, () => {
+      const xShape = shapeOf(c.x);
+      const classes = shapeOf(c.grad_params.at(-1)!)[0];
+      const model = buildModel(MODELS[c.kind](c), { sampleShape: xShape.slice(1), outputs: classes });
+      expect(model.paramShapes()).toEqual(c.params.map(shapeOf));
+      const task = classification(classes);
+      const batch = { x: t(c.x), labels: Int32Array.from(c.y!), size: xShape[0] };
+      const { value, grads } = valueAndGrad((ins: Tensor[]) => task.loss(model.forward(ins.slice(1), ins[0], { training: true }), batch))([batch.x, ...c.params.map(t)]);
+      expect(Math.abs(value.item() - c.loss!) / c.loss!).toBeLessThan(1e-5);
+      close(grads[0].data, c.grad_x!, `${c.name} grad x`);
+      c.grad_params.forEach((gp, i) => close(grads[i + 1].data, gp, `${c.name} ${model.paramNames[i]}`));
+    });
+  }
+});
