@@ -86,7 +86,6 @@ const nativeSkip = native.addon ? null : native.reason;
 add({ id: 'ours-wasm-1t', label: 'rulebench wasm, 1 thread', model: 'mlp', threads: 1, how: `${part(MLP_STEPS)} via runTrial`, run: () => oursSteps({ model: 'mlp', backend: 'wasm', threads: 1, steps: MLP_STEPS }) });
 add({ id: 'ours-wasm-2t', label: 'rulebench wasm, 2 threads', model: 'mlp', threads: 2, how: `${part(MLP_STEPS)} via runTrial`, run: () => oursSteps({ model: 'mlp', backend: 'wasm', threads: 2, steps: MLP_STEPS }) });
 add({ id: 'ours-native-1t', label: 'rulebench native (OpenBLAS), 1 thread', model: 'mlp', threads: 1, how: `${part(MLP_STEPS)} via runTrial`, run: () => oursSteps({ model: 'mlp', backend: 'native', threads: 1, steps: MLP_STEPS }) }, nativeSkip);
-add({ id: 'ours-native-2t', label: 'rulebench native (OpenBLAS), 2 threads', model: 'mlp', threads: 2, how: `${part(MLP_STEPS)} via runTrial`, run: () => oursSteps({ model: 'mlp', backend: 'native', threads: 2, steps: MLP_STEPS }) }, nativeSkip);
 add({ id: 'torch-1t', label: 'PyTorch, 1 thread', model: 'mlp', threads: 1, how: `${part(MLP_STEPS)}, OpenBLAS`, run: () => torchSteps('mlp', 1, MLP_STEPS) }, torchSkip);
 add({ id: 'torch-2t', label: 'PyTorch, 2 threads', model: 'mlp', threads: 2, how: `${part(MLP_STEPS)}, OpenBLAS`, run: () => torchSteps('mlp', 2, MLP_STEPS) }, torchSkip);
 add({ id: 'tfjs-wasm', label: 'tfjs wasm (SIMD), 1 thread', model: 'mlp', threads: 1, how: part(JS_PEER_STEPS), run: () => tfjsSteps(JS_PEER_STEPS) }, tfSkip);
@@ -140,7 +139,7 @@ function ratio(a: Contender, b: Contender, kind: 'wall' | 'cpu' = 'wall'): numbe
   }
   return r.length ? median(r) : null;
 }
-const w1 = byId('ours-wasm-1t'), w2 = byId('ours-wasm-2t'), n1 = byId('ours-native-1t'), n2 = byId('ours-native-2t');
+const w1 = byId('ours-wasm-1t'), w2 = byId('ours-wasm-2t'), n1 = byId('ours-native-1t');
 const t1 = byId('torch-1t'), t2 = byId('torch-2t'), tf = byId('tfjs-wasm'), jx = byId('jaxjs-wasm');
 const l1 = byId('ours-lenet-1t'), l2 = byId('ours-lenet-2t'), lk = byId('ours-lenet-kernels-OxP'), tl = byId('torch-lenet-1t'), tl2 = byId('torch-lenet-2t');
 const ratios = {
@@ -150,7 +149,6 @@ const ratios = {
   bpEpochVsTorch2Cpu: ratio(w2, t2, 'cpu'),
   nativeBpEpochVsTorch1: ratio(n1, t1),
   nativeBpEpochVsTorch1Cpu: ratio(n1, t1, 'cpu'),
-  nativeBpEpochVsTorch2: ratio(n2, t2),
   lenetEpochVsTorch1: ratio(l1, tl),
   lenetEpochVsTorch1Cpu: ratio(l1, tl, 'cpu'),
   lenetEpochVsTorch2: ratio(l2, tl2),

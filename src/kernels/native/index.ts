@@ -1,6 +1,10 @@
 // The optional native backend: the WASM backend (its memory, allocator and every other kernel)
 // with matmul handed to OpenBLAS's sgemm through a Node-API addon (addon.c, built by
 // scripts/build-native.mjs when OpenBLAS is installed). RULEBENCH_BACKEND=native selects it.
+// OpenBLAS runs on one thread whatever --threads says: its results change with its own thread
+// count (measured: 5,068 of 32,768 outputs of a 128×256×784 product differ between 1 and 2
+// threads), and a thread count must never change a record. --threads still splits the WASM
+// kernels (im2col, col2im).
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
@@ -66,7 +70,6 @@ export function createNativeBackend(options: WasmOptions = {}): NativeBackend {
     },
     setThreads(n) {
       wasm.setThreads(n);
-      blas.setThreads(n);
       threads = n;
     },
     matmul(a, b, out, m, n, k, transA, transB) {

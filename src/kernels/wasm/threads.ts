@@ -1,22 +1,29 @@
 // Kernel threads: worker_threads that instantiate the same kernels module on the same shared
 // WASM memory, so one kernel call can be split among them. A partitioned kernel takes
-// (…, part, parts) as its last two arguments and computes a fixed share of its output; the
-// caller runs part 0 itself and waits for the rest. Shares never change how an element is
-// computed, so results do not depend on the thread count.
+// (…, part, parts) as its last two arguments and computes a fixed share of its output; shares
+// never change how an element is computed, so results do not depend on the thread count.
 //
-// Hand-off: a shared control block (sequence number, job, pending count) with Atomics. Workers
-// spin briefly after a job, since the next one usually follows within microseconds in a
-// training step, then sleep in Atomics.wait; the caller spins while waiting for the others.
+// A call is cut into a fixed number of chunks (2 per thread); the caller and the workers claim
+// chunks until none is left. Which thread runs a chunk changes nothing in the output, and on a
+// busy machine a descheduled worker costs only the chunk it holds (with a fixed chunk per thread
+// the caller would wait for it: measured on the shared 2-core machine, 2 threads then ran
+// slower than 1).
+//
+// Hand-off: a shared control block with Atomics. NEXT packs the job's sequence number with the
+// next unclaimed chunk, so a worker that wakes late can never claim a chunk of a newer job with
+// an older job's arguments: its compare-and-swap fails once the sequence has moved on, and the
+// caller does not move on before every chunk is done. Workers spin briefly after a job (the next
+// one usually follows within microseconds in a training step), then sleep in Atomics.wait.
 import { Worker } from 'node:worker_threads';
 
 /** Kernels that can be split; a job names one by its index here (kernel-worker.mjs reads it). */
 export const PARTITIONED = ['matmul', 'im2col', 'col2im'] as const;
 export type Partitioned = (typeof PARTITIONED)[number];
 
-// Control block layout (Int32 slots) and the argument block (f64, pointers and sizes).
-const SEQ = 0, JOB = 1, PARTS = 2, PENDING = 3, FAILED = 4;
+// Control block (Int32 slots); NEXT = (seq mod 2^20) << 11 | next chunk; chunks < 2^11.
+const SEQ = 0, JOB = 1, CHUNKS = 2, NEXT = 3, DONE = 4, FAILED = 5;
+const CHUNK_BITS = 11;
 const MAX_ARGS = 16;
-const STOP = -1;
 const SPIN = 1 << 14;
 
 export interface ThreadsSetup {
@@ -32,6 +39,7 @@ export class KernelThreads {
   private readonly args = new Float64Array(new SharedArrayBuffer(MAX_ARGS * 8));
   private readonly workers: Worker[] = [];
   private readonly errors = new Map<number, string>();
+  private seq = 0;
 
   constructor(setup: ThreadsSetup) {
     this.threads = setup.scratch.length + 1;
@@ -40,7 +48,7 @@ export class KernelThreads {
       const w = new Worker(url, {
         workerData: {
           module: setup.module, memory: setup.memory, ctl: this.ctl.buffer, args: this.args.buffer, part: i + 1, scratch,
-          names: PARTITIONED, spin: SPIN,
+          names: PARTITIONED, spin: SPIN, chunkBits: CHUNK_BITS,
         },
       });
       w.on('message', (m: { kind: string; part: number; message: string }) => {
@@ -53,24 +61,30 @@ export class KernelThreads {
   }
 
   /**
-   * Run `kernel` split into `threads` parts: workers take parts 1…, `local(part, parts)` runs part
-   * 0 here. Returns when every part is done.
+   * Run `kernel` in 2 × threads chunks shared with the workers; `local(part, parts)` runs a chunk
+   * here. Returns when every chunk is done.
    */
   run(kernel: Partitioned, args: readonly number[], local: (part: number, parts: number) => void): void {
     const ctl = this.ctl;
-    const parts = this.threads;
+    const chunks = 2 * this.threads;
+    this.seq = (this.seq + 1) & 0xfffff;
+    const tag = this.seq << CHUNK_BITS;
     this.args.set(args);
     ctl[JOB] = PARTITIONED.indexOf(kernel);
-    ctl[PARTS] = parts;
-    Atomics.store(ctl, PENDING, parts - 1);
-    Atomics.add(ctl, SEQ, 1);
+    ctl[CHUNKS] = chunks;
+    Atomics.store(ctl, DONE, 0);
+    Atomics.store(ctl, NEXT, tag);
+    Atomics.store(ctl, SEQ, this.seq);
     Atomics.notify(ctl, SEQ);
-    local(0, parts);
-    for (let spins = 0; Atomics.load(ctl, PENDING) > 0; spins++) {
-      if (spins > SPIN) {
-        const left = Atomics.load(ctl, PENDING);
-        if (left > 0) Atomics.wait(ctl, PENDING, left);
-      }
+    // Claim chunks like any worker (no other job can be announced meanwhile: no CAS needed).
+    for (let c = Atomics.add(ctl, NEXT, 1) - tag; c < chunks; c = Atomics.add(ctl, NEXT, 1) - tag) {
+      local(c, chunks);
+      Atomics.add(ctl, DONE, 1);
+    }
+    for (let spins = 0; ; spins++) {
+      const done = Atomics.load(ctl, DONE);
+      if (done >= chunks) break;
+      if (spins > SPIN) Atomics.wait(ctl, DONE, done);
     }
     const failed = Atomics.load(ctl, FAILED);
     if (failed > 0) {
@@ -78,10 +92,10 @@ export class KernelThreads {
     }
   }
 
-  /** Stop the workers (they exit after finishing nothing further). */
+  /** Stop the workers. */
   terminate(): void {
-    this.ctl[JOB] = STOP;
-    Atomics.add(this.ctl, SEQ, 1);
+    this.ctl[JOB] = -1;
+    Atomics.store(this.ctl, SEQ, -1);
     Atomics.notify(this.ctl, SEQ);
     for (const w of this.workers) void w.terminate();
     this.workers.length = 0;
