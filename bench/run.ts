@@ -189,8 +189,20 @@ const wasm: WasmBackend = loadWasmBackend();
 setBackend(wasm);
 await import('../algorithms/index.ts');
 
-interface RuleRow { rule: string; stepMs: number | null; ratioToBp: number | null; steps: number; status: string; note: string | null }
-log(`\ntiming ${RULE_STEPS} steps of each built-in rule (${wasm.name}, 1 thread) … [${elapsed()}]`);
+interface RuleRow {
+  rule: string;
+  /** Medians over rounds: wall ms per step (host.stepMs) and CPU ms per step. */
+  stepMs: number | null;
+  cpuStepMs: number | null;
+  /** Medians over rounds of this rule ÷ backprop in the same round. */
+  ratioToBp: number | null;
+  cpuRatioToBp: number | null;
+  steps: number;
+  status: string;
+  note: string | null;
+}
+const RULE_ROUNDS = quick ? 1 : 3;
+log(`\ntiming ${RULE_STEPS} steps of each built-in rule, ${RULE_ROUNDS} interleaved round(s) (${wasm.name}, 1 thread) … [${elapsed()}]`);
 const ruleData = { name: 'mnist' as const, train: 128 * RULE_STEPS, test: 500 };
 const ruleConfig = (rule: string, maxSteps: number): TrialConfig => ({
   experiment: 'bench', rule, options: {}, seed: 7, data: ruleData, model: { sizes: [784, 256, 256, 10], activation: 'relu', init: 'heUniform' },
@@ -198,35 +210,68 @@ const ruleConfig = (rule: string, maxSteps: number): TrialConfig => ({
   // step time does not depend on the rate.
   optimizer: { name: 'sgd', lr: 0.01 }, batchSize: 128, epochs: 1, maxSteps, evalEvery: 0, alignEvery: 0, alignSamples: 16, memory: false, debug: false,
 });
-const ruleRows: RuleRow[] = [];
-for (const rule of listRules() as AnyRule[]) {
+const cpuNow = (): number => {
+  const c = process.cpuUsage();
+  return (c.user + c.system) / 1000;
+};
+/** One timed run of a rule: wall per step, and CPU per step (a 5-step run's CPU subtracted, as in bench/ours.ts). */
+function ruleRun(rule: AnyRule): { wall: number; cpu: number; s: SummaryRecord } {
+  const go = (steps: number): { s: SummaryRecord; cpu: number } => {
+    let s: SummaryRecord | null = null;
+    const c0 = cpuNow();
+    runTrial(ruleConfig(rule.id, steps), `bench-${rule.id}`, rule, (r) => {
+      if (r.type === 'summary') s = r;
+    });
+    return { s: s!, cpu: cpuNow() - c0 };
+  };
+  const full = go(RULE_STEPS);
+  const base = go(5);
+  return { wall: full.s.host.stepMs / Math.max(1, full.s.steps), cpu: (full.cpu - base.cpu) / Math.max(1, full.s.steps - 5), s: full.s };
+}
+const rules = listRules() as AnyRule[];
+const perRule = new Map<string, { wall: number[]; cpu: number[]; last: SummaryRecord | null; error: string | null }>(rules.map((r) => [r.id, { wall: [], cpu: [], last: null, error: null }]));
+const ratioSamples = new Map<string, { wall: number[]; cpu: number[] }>(rules.map((r) => [r.id, { wall: [], cpu: [] }]));
+for (const rule of rules) {
   try {
-    const go = (steps: number): SummaryRecord => {
-      let s: SummaryRecord | null = null;
-      runTrial(ruleConfig(rule.id, steps), `bench-${rule.id}`, rule, (r) => {
-        if (r.type === 'summary') s = r;
-      });
-      return s!;
-    };
-    go(5); // warm-up of this rule's own code paths
-    const samples: number[] = [];
-    let last: SummaryRecord | null = null;
-    for (let i = 0; i < (quick ? 1 : 3); i++) {
-      last = go(RULE_STEPS);
-      samples.push(last.host.stepMs / Math.max(1, last.steps));
-    }
-    ruleRows.push({ rule: rule.id, stepMs: median(samples), ratioToBp: null, steps: last!.steps, status: last!.status, note: last!.status !== 'done' ? `status ${last!.status}` : null });
+    ruleRun(rule); // warm-up of this rule's own code paths
   } catch (e) {
-    const msg = (e as Error).message.split('\n')[0];
-    ruleRows.push({ rule: rule.id, stepMs: null, ratioToBp: null, steps: 0, status: 'threw', note: msg });
-    log(`  SKIP rule ${rule.id}: it threw: ${msg}`);
+    perRule.get(rule.id)!.error = (e as Error).message.split('\n')[0];
   }
 }
-const bpRow = ruleRows.find((x) => x.rule === 'backprop');
-for (const row of ruleRows) if (row.stepMs !== null && bpRow?.stepMs) row.ratioToBp = row.stepMs / bpRow.stepMs;
+for (let round = 0; round < RULE_ROUNDS; round++) {
+  const inRound = new Map<string, { wall: number; cpu: number }>();
+  for (const rule of rules) {
+    const acc = perRule.get(rule.id)!;
+    if (acc.error) continue;
+    try {
+      const t = ruleRun(rule);
+      acc.wall.push(t.wall);
+      acc.cpu.push(t.cpu);
+      acc.last = t.s;
+      inRound.set(rule.id, t);
+    } catch (e) {
+      acc.error = (e as Error).message.split('\n')[0];
+    }
+  }
+  const bp = inRound.get('backprop');
+  for (const [id, t] of inRound) {
+    if (!bp) continue;
+    ratioSamples.get(id)!.wall.push(t.wall / bp.wall);
+    ratioSamples.get(id)!.cpu.push(t.cpu / bp.cpu);
+  }
+}
+const ruleRows: RuleRow[] = rules.map((rule) => {
+  const acc = perRule.get(rule.id)!;
+  const rs = ratioSamples.get(rule.id)!;
+  const status = acc.error ? 'threw' : acc.last?.status ?? 'not run';
+  return {
+    rule: rule.id, stepMs: med(acc.wall), cpuStepMs: med(acc.cpu), ratioToBp: med(rs.wall), cpuRatioToBp: med(rs.cpu),
+    steps: acc.last?.steps ?? 0, status, note: acc.error ?? (status !== 'done' ? `status ${status}` : null),
+  };
+});
 for (const row of ruleRows) {
-  if (row.stepMs === null) log(`  ${row.rule.padEnd(30)} SKIPPED: threw: ${row.note}`);
-  else log(`  ${row.rule.padEnd(30)} ${row.stepMs.toFixed(2).padStart(7)} ms/step ${`${row.ratioToBp!.toFixed(2)}x BP`.padStart(10)}${row.note ? `  (${row.note})` : ''}`);
+  if (row.stepMs === null) log(`  ${row.rule.padEnd(30)} SKIPPED: ${row.note}`);
+  else log(`  ${row.rule.padEnd(30)} ${row.stepMs.toFixed(2).padStart(7)} ms/step (CPU ${row.cpuStepMs!.toFixed(2)}) ${`${row.ratioToBp!.toFixed(2)}x BP`.padStart(10)} (CPU ${row.cpuRatioToBp!.toFixed(2)}x)${row.note ? `  (${row.note})` : ''}`);
 }
 
 log(`\nprofiling BP steps on ${wasm.name} (medians per call) … [${elapsed()}]`);
