@@ -22,6 +22,7 @@ const RUN_USAGE = `usage: rulebench run <experiment.ts> [flags]
   --subset N        train on N samples (a validation count scales with it)
   --out dir         results directory (default results/<experiment name>)
   --workers N       trials in parallel (default: one per core)
+  --threads N       kernel threads per trial (default: the cores left per running trial; records never depend on it)
   --shard i/n       run every n-th trial starting at i (array jobs; one shared --out)
   --resume          skip finished trials, rerun failed and interrupted ones
   --fresh           start --out afresh; its earlier contents move to <out>/superseded/
@@ -31,14 +32,14 @@ const RUN_USAGE = `usage: rulebench run <experiment.ts> [flags]
 
 const USAGE = `usage:
   rulebench run <experiment.ts> [--rules a,b] [--seeds 0,1,2] [--epochs N] [--subset N] [--out dir]
-                                [--workers N] [--shard i/n] [--resume] [--fresh] [--quick] [--debug] [--no-report]
+                                [--workers N] [--threads N] [--shard i/n] [--resume] [--fresh] [--quick] [--debug] [--no-report]
   rulebench report <results-dir>
   rulebench list
 (rulebench run --help describes each flag)`;
 
 const RUN_FLAGS = {
   rules: { type: 'string' }, seeds: { type: 'string' }, epochs: { type: 'string' }, subset: { type: 'string' },
-  out: { type: 'string' }, workers: { type: 'string' }, shard: { type: 'string' }, resume: { type: 'boolean' },
+  out: { type: 'string' }, workers: { type: 'string' }, threads: { type: 'string' }, shard: { type: 'string' }, resume: { type: 'boolean' },
   fresh: { type: 'boolean' }, quick: { type: 'boolean' }, debug: { type: 'boolean' }, 'no-report': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -190,6 +191,7 @@ async function run(args: string[], io: Io, argv: string[]): Promise<number> {
     subset: positiveInt('--subset', values.subset),
     out: values.out,
     workers: positiveInt('--workers', values.workers),
+    threads: positiveInt('--threads', values.threads),
     shard: values.shard !== undefined ? parseShardFlag(values.shard) : undefined,
     resume: values.resume,
     fresh: values.fresh,

@@ -18,6 +18,8 @@ export interface PoolOptions {
   overrides: RunOverrides;
   out: string;
   workers: number;
+  /** Kernel threads in each worker. */
+  threads: number;
   onRecord: (id: string, record: TrialRecord) => void;
   onDone: (id: string, summary: SummaryRecord) => void;
 }
@@ -37,7 +39,7 @@ export function runPool(ids: readonly string[], opts: PoolOptions): Promise<void
     };
     for (let k = 0; k < n; k++) {
       const w = new Worker(new URL('./worker-entry.mjs', import.meta.url), {
-        workerData: { experiment: opts.experiment, overrides: opts.overrides, out: opts.out, stop: interruptFlag() },
+        workerData: { experiment: opts.experiment, overrides: opts.overrides, out: opts.out, stop: interruptFlag(), threads: opts.threads },
       });
       workers.push(w);
       const next = () => {

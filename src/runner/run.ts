@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { SpecError } from '../errors.ts';
-import { useBackendFromEnv, type BackendName } from '../kernels/select.ts';
+import { setKernelThreads, useBackendFromEnv, type BackendName } from '../kernels/select.ts';
 import { describeError } from './failure.ts';
 import { executeTrial, loadExperiment } from './execute.ts';
 import { Interrupted, stopRequested } from './interrupt.ts';
@@ -22,6 +22,8 @@ import type { SummaryRecord } from './trial.ts';
 export interface RunOptions extends RunOverrides {
   out?: string;
   workers?: number;
+  /** Kernel threads per trial (default: the cores left after the trials running at once). */
+  threads?: number;
   shard?: Shard;
   resume?: boolean;
   /** Start the results directory afresh: its earlier contents move to `superseded/<time>/`. */
@@ -110,6 +112,9 @@ export async function runExperiment(experimentPath: string, opts: RunOptions = {
     notes.push(...clearPartials(out, pending.map((t) => t.id)));
     if (failedBefore.length) notes.push(`${failedBefore.length} trial(s) that failed in an earlier run are rerun`);
     for (const n of notes) log(`${n}\n`);
+    // Threads split one trial's kernels; records do not depend on how many (fixed partitioning).
+    const threads = opts.threads ?? Math.max(1, Math.floor(cpus().length / Math.max(1, Math.min(inline ? 1 : workers, pending.length))));
+    setKernelThreads(threads);
 
     const progress = new Progress(pending.length, opts.log, opts.tty);
     const summaries: SummaryRecord[] = [];
@@ -128,7 +133,7 @@ export async function runExperiment(experimentPath: string, opts: RunOptions = {
       await runPool(pending.map((t) => t.id), {
         experiment: loaded.path,
         overrides: { rules: opts.rules, seeds: opts.seeds, epochs: opts.epochs, subset: opts.subset, quick: opts.quick, debug: opts.debug },
-        out, workers,
+        out, workers, threads,
         onRecord: (id, r) => progress.record(id, r),
         onDone: (_id, s) => summaries.push(s),
       });

@@ -166,6 +166,7 @@ export function runTrial(config: TrialConfig, trialId: string, rule: AnyRule, em
   const optimizer = optimizerFromSpec(config.optimizer);
   const optState = optimizer.init(params);
   const clips = config.optimizer.clipNorm !== undefined || config.optimizer.clipValue !== undefined;
+  let clippedBefore = 0;
   const options = { ...rule.defaults, ...config.options };
   const estimates = rule.estimates ?? 'task-gradient';
   const objective = estimates === 'own-objective' ? (rule.objective ?? rule.id) : null;
@@ -284,7 +285,8 @@ export function runTrial(config: TrialConfig, trialId: string, rule: AnyRule, em
           losses.push(res.loss);
           for (const [k, v] of Object.entries(res.metrics)) (metricSums[k] ??= []).push(v);
           // With clipping configured: the share of steps in which it changed some update.
-          const clipped = optimizer.takeClipCount();
+          const clipped = optState.counters.clipped - clippedBefore;
+          clippedBefore = optState.counters.clipped;
           if (clips) (metricSums['optimizer.clippedSteps'] ??= []).push(clipped > 0 ? 1 : 0);
           if (meter && reference) {
             const point = alignmentPoint(step, reference, meter, signalProbe);

@@ -13,15 +13,16 @@ interface Init {
   experiment: string;
   overrides: RunOverrides;
   out: string;
+  threads: number;
 }
 
 const port = parentPort!;
-const { experiment, overrides, out, stop } = workerData as Init;
+const { experiment, overrides, out, stop, threads } = workerData as Init;
 useInterruptFlag(stop);
 const send = (m: FromWorker) => port.postMessage(m);
 
 try {
-  await useBackendFromEnv();
+  await useBackendFromEnv(undefined, threads);
   const loaded = await loadExperiment(experiment, overrides);
   const byId = new Map(loaded.trials.map((t) => [t.id, t]));
   port.on('message', (m: ToWorker) => {
