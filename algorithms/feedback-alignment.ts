@@ -8,7 +8,7 @@
 //   brsf  B = |R| ⊙ sign(W), R redrawn every batch (batchwise random-magnitude)
 //   frsf  B = |R| ⊙ sign(W), R fixed at init       (fixed random-magnitude)
 import {
-  compare, defineRule, initByName, initStd, isWeightLayer, replaceInputVjp, valueAndGrad, SpecError,
+  compare, defineRule, initByName, initStd, isRecurrent, isWeightLayer, replaceInputVjp, valueAndGrad, SpecError,
   type Model, type Rng, type Tensor, type WeightLayer,
 } from '../src/index.ts';
 
@@ -68,6 +68,18 @@ function std(w: Tensor): number {
 
 type Options = { variant: string; init: string; scale: string };
 
+/**
+ * A recurrent module's weights are not weight layers: its recurrence would carry true gradients
+ * (Wᵀ at every step) beside the feedback tensors, which is neither rule. Refused, naming it.
+ */
+export function refuseRecurrent(model: Model, rule: string): void {
+  const r = model.modules().find(isRecurrent);
+  if (r) {
+    throw new SpecError(`${rule}: module "${r.path}" (${r.kind}) is recurrent; ${rule} is defined here on dense and conv weight layers ` +
+      '(attention projections included), and backpropagation through its recurrence would still send errors through its true weights');
+  }
+}
+
 /** B for one layer at the current weight w. */
 export function feedbackTensor(o: Options, layer: WeightLayer, w: Tensor, fixed: Tensor | undefined, rng: Rng): Tensor {
   const variant = o.variant as Variant;
@@ -82,8 +94,9 @@ export function feedbackTensor(o: Options, layer: WeightLayer, w: Tensor, fixed:
   return B;
 }
 
-/** Refuse a model with fewer than two weight layers: no error travels below the first. */
+/** Refuse a recurrent model, or one with fewer than two weight layers: no error travels below the first. */
 export function requireFeedbackLayers(rule: string, model: Model): void {
+  refuseRecurrent(model, rule);
   if (!feedbackLayers(model).length) {
     throw new SpecError(`${rule}: the model has one weight layer, so no error travels below it; ${rule} needs at least two dense or conv layers`);
   }

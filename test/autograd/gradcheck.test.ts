@@ -36,6 +36,29 @@ describe('gradcheck of every primitive', () => {
     expect(vjpCheck(wrong, [u([4], 0.5, 2)]).ok).toBe(false);
   });
 
+  it('the fused attention equals attention composed from primitives, values and gradients', () => {
+    const [q, k, v] = [u([2, 7, 8]), u([2, 7, 8]), u([2, 7, 8])];
+    const g = u([2, 7, 8]);
+    const run = (f: typeof R.attention) => R.withFloat64(() => {
+      const ins = [q, k, v].map((x) => R.fromArray(x.data, x.shape));
+      const { value, grads } = R.valueAndGrad((p: Tensor[]) => R.sum(R.mul(f(p[0], p[1], p[2], 4), R.fromArray(g.data, g.shape))))(ins);
+      return [value.item(), ...grads.flatMap((t) => Array.from(t.data))];
+    });
+    const fused = run(R.attention);
+    const composed = run(R.attentionComposed);
+    for (let i = 0; i < fused.length; i++) expect(Math.abs(fused[i] - composed[i]), `element ${i}`).toBeLessThan(1e-10);
+  });
+
+  it('causal attention never lets a query see a later key', () => {
+    const [q, k, v] = [u([1, 5, 4]), u([1, 5, 4]), u([1, 5, 4])];
+    const a = R.attention(q, k, v, 2).toArray();
+    const v2 = v.clone();
+    for (let c = 0; c < 4; c++) v2.data[4 * 4 + c] += 10; // change only the last position's value
+    const b = R.attention(q, k, v2, 2).toArray();
+    expect(a.slice(0, 16)).toEqual(b.slice(0, 16));
+    expect(a.slice(16)).not.toEqual(b.slice(16));
+  });
+
   it('checks large inputs by a random direction', () => {
     const a = u([64, 128]);
     const b = u([128, 32]);

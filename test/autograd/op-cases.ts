@@ -80,4 +80,22 @@ export const CASES: Record<string, Case[]> = {
     { inputs: [u([2, 2, 4, 6])], f: (x) => R.avgPool2d(x, { kernel: 2 }) },
     { inputs: [u([1, 2, 5, 5])], f: (x) => R.avgPool2d(x, { kernel: 3, stride: 2, padding: 1 }) },
   ],
+  // Row 1 is read three times: its cotangents must add up.
+  gather: [{ inputs: [u([4, 3])], f: (tbl) => R.gather(tbl, Int32Array.from([1, 3, 1, 0, 1, 2]), [2, 3]) }],
+  bmm: [
+    { inputs: [u([2, 3, 4]), u([2, 4, 5])], f: (a, b) => R.bmm(a, b) },
+    { inputs: [u([2, 3, 4]), u([2, 5, 4])], f: (a, b) => R.bmm(a, b, false, true) },
+    { inputs: [u([2, 4, 3]), u([2, 4, 5])], f: (a, b) => R.bmm(a, b, true, false) },
+    { inputs: [u([2, 4, 3]), u([2, 5, 4])], f: (a, b) => R.bmm(a, b, true, true) },
+  ],
+  causalMask: [{ inputs: [u([2, 4, 4])], f: (x) => R.softmax(R.causalMask(x)) }],
+  attention: [
+    { inputs: [u([2, 5, 6]), u([2, 5, 6]), u([2, 5, 6])], f: (q, k, v) => R.attention(q, k, v, 2) },
+    { inputs: [u([1, 4, 4]), u([1, 4, 4]), u([1, 4, 4])], f: (q, k, v) => R.attention(q, k, v, 1, false) },
+  ],
+  tokenCrossEntropy: [
+    { inputs: [u([2, 3, 5])], f: (x) => R.tokenCrossEntropy(x, Int32Array.from([4, 0, 2, 1, 1, 3])) },
+    // Skipped positions (IGNORE) get no gradient and do not count in the mean.
+    { inputs: [u([2, 3, 5])], f: (x) => R.tokenCrossEntropy(x, Int32Array.from([R.IGNORE, 0, 2, R.IGNORE, R.IGNORE, 3])) },
+  ],
 };
