@@ -1,8 +1,9 @@
 // Backpropagation: the true gradient of the task loss through the core autograd, optionally
 // with gradient checkpointing over segments of the module tree (activations kept only at
-// segment boundaries, recomputed in backward).
+// segment boundaries, recomputed in backward), and on recurrent nets optionally truncated
+// (truncated BPTT: no gradient crosses a boundary every `truncate` steps).
 import {
-  customVjp, defineRule, noGrad, run, SpecError, valueAndGrad, vjp, walk, type ForwardContext, type Model, type Module, type Tensor,
+  customVjp, defineRule, isRecurrent, noGrad, run, SpecError, truncated, valueAndGrad, vjp, walk, type ForwardContext, type Model, type Module, type Tensor,
 } from '../src/index.ts';
 
 /**
@@ -59,17 +60,23 @@ export const backprop = defineRule({
   id: 'backprop',
   description:
     'True gradients by reverse-mode autograd (the reference every other rule is measured against); ' +
-    'option checkpoint = k keeps activations only every k top-level modules and recomputes the rest in backward (−1: √n segments).',
-  defaults: { checkpoint: 0 },
+    'option checkpoint = k keeps activations only every k top-level modules and recomputes the rest in backward (−1: √n segments); ' +
+    'option truncate = k on recurrent nets: truncated BPTT, no gradient crosses a segment boundary every k steps (0: full BPTT).',
+  defaults: { checkpoint: 0, truncate: 0 },
   check(ctx) {
     const k = ctx.options.checkpoint;
     if (!Number.isInteger(k) || k < -1) throw new SpecError(`backprop: option checkpoint must be 0 (off), a segment length ≥ 1, or −1 (√n), got ${k}`);
+    const t = ctx.options.truncate ?? 0;
+    if (!Number.isInteger(t) || t < 0) throw new SpecError(`backprop: option truncate must be 0 (full BPTT) or a segment length ≥ 1, got ${t}`);
+    if (t > 0 && !ctx.model.modules().some(isRecurrent)) throw new SpecError(`backprop: option truncate = ${t} truncates backpropagation through time, but the model has no recurrent module (rnn layer)`);
   },
   init: () => null,
   step(ctx, state, batch) {
-    // Callers that build a context by hand (tests) may omit the option.
+    // Callers that build a context by hand (tests) may omit the options.
     const k = ctx.options.checkpoint ?? 0;
-    const model = k === 0 ? ctx.model : checkpointed(ctx.model, k);
+    const t = ctx.options.truncate ?? 0;
+    const cut = t > 0 ? ctx.model.map((m) => (isRecurrent(m) ? truncated(m, t) : m)) : ctx.model;
+    const model = k === 0 ? cut : checkpointed(cut, k);
     const { value, grads } = valueAndGrad((p: Tensor[]) => ctx.task.loss(model.forward(p, batch.x, ctx.train), batch))([...ctx.params]);
     return { updates: grads, state, loss: value.item(), metrics: {} };
   },

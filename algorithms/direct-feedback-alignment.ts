@@ -3,11 +3,15 @@
 // [outputs, features of that input], instead of arriving from the layer above; each layer
 // then learns locally from what the signal becomes through the activation below it. The
 // output layer learns from its true gradient. As in BioTorch, this works the same for dense
-// and conv layers, and a residual shortcut still carries its own gradient.
+// and conv layers, and a residual shortcut still carries its own gradient. On a sequence model
+// scored at every position (a language model, output [T, classes]) the error of each position
+// goes to that position of each positionwise layer (as Launay et al.'s TinyDFA for transformers):
+// Bᵢ is then [classes, features per position], shared by the positions.
 import {
   customVjp, defineRule, initByName, isWeightLayer, matmul, replaceInputVjp, sizeOf, SpecError, valueAndGrad, view,
   type Model, type Tensor, type WeightLayer,
 } from '../src/index.ts';
+import { refuseRecurrent } from './feedback-alignment.ts';
 
 interface DfaState {
   /** Per receiving layer path: B [outputs, input features]. */
@@ -19,22 +23,34 @@ export function receivingLayers(model: Model): WeightLayer[] {
   return model.weightLayers().slice(1);
 }
 
+/**
+ * The shape of layer l's feedback matrix: [outputs, input features] for a vector output, or
+ * [classes, features per position] when output and layer input are sequences of the same length.
+ */
+export function feedbackShape(model: Model, l: WeightLayer): [number, number] {
+  const out = model.outputShape;
+  if (out.length === 1) return [out[0], sizeOf(l.inShape)];
+  if (out.length === 2 && l.inShape.length === 2 && l.inShape[0] === out[0]) return [out[1], l.inShape[1]];
+  throw new SpecError(`direct-feedback-alignment: layer "${l.path}" reads [${l.inShape.join(', ')}] per sample, but the model outputs [${out.join(', ')}]; ` +
+    'the output error is projected per sample (a vector output) or per position (a sequence of the same length, into a positionwise layer)');
+}
+
 export const directFeedbackAlignment = defineRule({
   id: 'direct-feedback-alignment',
   description: 'The output error is projected to the input of every weight layer through its own fixed random matrix.',
   defaults: { init: 'xavierUniform', scale: 1 },
   choices: { init: ['xavierUniform', 'xavierNormal', 'heUniform', 'heNormal'] },
   check(ctx) {
+    refuseRecurrent(ctx.model, 'direct-feedback-alignment');
     if (!receivingLayers(ctx.model).length) throw new SpecError('direct-feedback-alignment: the model needs at least two weight layers (dense or conv) for an error to be projected to');
-    if (ctx.model.outputShape.length !== 1) throw new SpecError(`direct-feedback-alignment: the model output must be a vector per sample, got [${ctx.model.outputShape.join(', ')}]`);
+    for (const l of receivingLayers(ctx.model)) feedbackShape(ctx.model, l);
   },
   init(ctx): DfaState {
     const rng = ctx.rng.child('feedback');
     const draw = initByName(ctx.options.init);
-    const outputs = ctx.model.outputSize;
     const feedback: Record<string, Tensor> = {};
     for (const l of receivingLayers(ctx.model)) {
-      const B = draw([outputs, sizeOf(l.inShape)], rng.child(l.path));
+      const B = draw(feedbackShape(ctx.model, l), rng.child(l.path));
       for (let i = 0; i < B.size; i++) B.data[i] *= ctx.options.scale;
       feedback[l.path] = B;
     }
@@ -46,7 +62,8 @@ export const directFeedbackAlignment = defineRule({
     const catchError = customVjp('dfaOutputError', (out: Tensor) => ({ out }), (_s, g) => ((e = g), [g]));
     const model = ctx.model.map((m) => {
       const B = state.feedback[m.path];
-      return B && isWeightLayer(m) ? replaceInputVjp(m, (_g, x) => view(matmul(e!, B), x.shape), 'dfa') : m;
+      // Rows of e: samples (vector output) or positions (sequence output), as B's rows are.
+      return B && isWeightLayer(m) ? replaceInputVjp(m, (_g, x) => view(matmul(view(e!, [e!.size / B.shape[0], B.shape[0]]), B), x.shape), 'dfa') : m;
     });
     const { value, grads } = valueAndGrad((p: Tensor[]) => ctx.task.loss(catchError(model.forward(p, batch.x, ctx.train)), batch))([...ctx.params]);
     return { updates: grads, state, loss: value.item(), metrics: {} };

@@ -8,7 +8,7 @@
 //   brsf  B = |R| ⊙ sign(W), R redrawn every batch (batchwise random-magnitude)
 //   frsf  B = |R| ⊙ sign(W), R fixed at init       (fixed random-magnitude)
 import {
-  compare, defineRule, initByName, initStd, isWeightLayer, replaceInputVjp, valueAndGrad, SpecError,
+  compare, defineRule, initByName, initStd, isRecurrent, isWeightLayer, replaceInputVjp, valueAndGrad, SpecError,
   type Model, type Rng, type Tensor, type WeightLayer,
 } from '../src/index.ts';
 
@@ -32,8 +32,29 @@ function schemeOf(layer: WeightLayer, init: string): string {
   return init === 'model' ? (own.kind === 'weight' ? own.scheme : 'xavierUniform') : init;
 }
 
-function draw(layer: WeightLayer, init: string, rng: Rng): Tensor {
+/** A random feedback tensor for `layer`, drawn like its weight (or with the scheme `init` names). */
+export function drawFeedback(layer: WeightLayer, init: string, rng: Rng): Tensor {
   return initByName(schemeOf(layer, init))(layer.params.weight.shape, rng);
+}
+
+/** `model` with each layer in `feedback` sending its error below through that tensor instead of W. */
+export function withFeedback(model: Model, feedback: ReadonlyMap<string, Tensor>): Model {
+  return model.map((m) => {
+    const b = feedback.get(m.path);
+    return b && isWeightLayer(m) ? replaceInputVjp(m, (g, x) => m.inputVjp(g, b, x.shape)) : m;
+  });
+}
+
+/** Per feedback layer: the angle between its feedback tensor and its weight, and their norm ratio. */
+export function feedbackDiagnostics(model: Model, params: readonly Tensor[], feedback: (layer: WeightLayer, w: Tensor) => Tensor): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const l of feedbackLayers(model)) {
+    const w = params[l.params.weight.index];
+    const c = compare(feedback(l, w), w);
+    out[`${l.path}.feedbackAngleDeg`] = c.angleDeg;
+    out[`${l.path}.feedbackNormRatio`] = c.normRatio;
+  }
+  return out;
 }
 
 function std(w: Tensor): number {
@@ -47,11 +68,23 @@ function std(w: Tensor): number {
 
 type Options = { variant: string; init: string; scale: string };
 
+/**
+ * A recurrent module's weights are not weight layers: its recurrence would carry true gradients
+ * (Wᵀ at every step) beside the feedback tensors, which is neither rule. Refused, naming it.
+ */
+export function refuseRecurrent(model: Model, rule: string): void {
+  const r = model.modules().find(isRecurrent);
+  if (r) {
+    throw new SpecError(`${rule}: module "${r.path}" (${r.kind}) is recurrent; ${rule} is defined here on dense and conv weight layers ` +
+      '(attention projections included), and backpropagation through its recurrence would still send errors through its true weights');
+  }
+}
+
 /** B for one layer at the current weight w. */
 export function feedbackTensor(o: Options, layer: WeightLayer, w: Tensor, fixed: Tensor | undefined, rng: Rng): Tensor {
   const variant = o.variant as Variant;
   if (variant === 'fa') return fixed!;
-  const mags = variant === 'frsf' ? fixed! : variant === 'brsf' ? draw(layer, o.init, rng) : null;
+  const mags = variant === 'frsf' ? fixed! : variant === 'brsf' ? drawFeedback(layer, o.init, rng) : null;
   const s = mags ? 0 : o.scale === 'current' ? std(w) : initStd(schemeOf(layer, o.init), layer.params.weight.shape);
   const B = w.clone();
   for (let i = 0; i < B.size; i++) {
@@ -61,41 +94,37 @@ export function feedbackTensor(o: Options, layer: WeightLayer, w: Tensor, fixed:
   return B;
 }
 
+/** Refuse a recurrent model, or one with fewer than two weight layers: no error travels below the first. */
+export function requireFeedbackLayers(rule: string, model: Model): void {
+  refuseRecurrent(model, rule);
+  if (!feedbackLayers(model).length) {
+    throw new SpecError(`${rule}: the model has one weight layer, so no error travels below it; ${rule} needs at least two dense or conv layers`);
+  }
+}
+
 export const feedbackAlignment = defineRule({
   id: 'feedback-alignment',
   description: 'Errors travel down through fixed random (or sign-symmetric) feedback tensors shaped like each weight, instead of the weights themselves.',
   defaults: { variant: 'fa' as string, init: 'model' as string, scale: 'init' as string },
   choices: { variant: VARIANTS, init: INITS, scale: ['init', 'current'] },
   check(ctx) {
-    if (!feedbackLayers(ctx.model).length) {
-      throw new SpecError('feedback-alignment: the model has one weight layer, so no error travels below it; FA needs at least two dense or conv layers');
-    }
+    requireFeedbackLayers('feedback-alignment', ctx.model);
   },
   init(ctx): FaState {
     const o = ctx.options;
     const rng = ctx.rng.child('feedback');
     const fixed: Record<string, Tensor> = {};
-    if (o.variant === 'fa' || o.variant === 'frsf') for (const l of feedbackLayers(ctx.model)) fixed[l.path] = draw(l, o.init, rng.child(l.path));
+    if (o.variant === 'fa' || o.variant === 'frsf') for (const l of feedbackLayers(ctx.model)) fixed[l.path] = drawFeedback(l, o.init, rng.child(l.path));
     return { fixed };
   },
   step(ctx, state, batch) {
     const rng = ctx.rng.child(ctx.step);
     const B = new Map(feedbackLayers(ctx.model).map((l) => [l.path, feedbackTensor(ctx.options, l, ctx.params[l.params.weight.index], state.fixed[l.path], rng.child(l.path))]));
-    const model = ctx.model.map((m) => {
-      const b = B.get(m.path);
-      return b && isWeightLayer(m) ? replaceInputVjp(m, (g, x) => m.inputVjp(g, b, x.shape)) : m;
-    });
+    const model = withFeedback(ctx.model, B);
     const { value, grads } = valueAndGrad((p: Tensor[]) => ctx.task.loss(model.forward(p, batch.x, ctx.train), batch))([...ctx.params]);
     return { updates: grads, state, loss: value.item(), metrics: {} };
   },
   diagnostics(ctx, state) {
-    const out: Record<string, number> = {};
-    for (const l of feedbackLayers(ctx.model)) {
-      const w = ctx.params[l.params.weight.index];
-      const c = compare(feedbackTensor(ctx.options, l, w, state.fixed[l.path], ctx.rng.child('diagnostics')), w);
-      out[`${l.path}.feedbackAngleDeg`] = c.angleDeg;
-      out[`${l.path}.feedbackNormRatio`] = c.normRatio;
-    }
-    return out;
+    return feedbackDiagnostics(ctx.model, ctx.params, (l, w) => feedbackTensor(ctx.options, l, w, state.fixed[l.path], ctx.rng.child('diagnostics')));
   },
 });

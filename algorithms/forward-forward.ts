@@ -11,7 +11,7 @@
 // classification is by goodness (`predict`): for each candidate label, goodness summed over
 // the counted layers, argmax.
 import {
-  SpecError, add, defineRule, fromArray, lengthNormalize, mean, noGrad, reshape, scalar, slice, softplus, square,
+  SpecError, add, defineRule, refuseSequenceTask, fromArray, lengthNormalize, mean, noGrad, reshape, scalar, slice, softplus, square,
   stopGradient, sub, sum, valueAndGrad, wrap, type Model, type Rng, type RuleContext, type Tensor,
 } from '../src/index.ts';
 
@@ -137,6 +137,7 @@ export const forwardForward = defineRule({
   estimates: 'own-objective',
   objective: 'layer-local goodness (positive vs negative data)',
   check(ctx) {
+    refuseSequenceTask(ctx.task, ctx.model, 'forward-forward', 'it writes one label into each input sample and classifies by the goodness of each layer, while a language model has a label at every position');
     hiddenLayers(ctx.model);
     classesOf(ctx, ctx.model.inputSize);
   },

@@ -5,7 +5,7 @@
 // forward value is the exact binary sample 1[a + L > 0], the gradient that of the relaxed one
 // (straight-through Gumbel). Prediction as in straight-through.
 import {
-  binaryConcrete, defineRule, predictStochastic, stochasticPaths, valueAndGrad, withUnits, type StochasticPrediction, type Tensor,
+  refuseSequenceTask, binaryConcrete, defineRule, predictStochastic, stochasticPaths, valueAndGrad, withUnits, type StochasticPrediction, type Tensor,
   type Model, type StochasticNet,
 } from '../src/index.ts';
 
@@ -20,6 +20,7 @@ export const gumbelSoftmax = defineRule({
   estimates: 'expected-gradient',
   stochastic: (ctx) => netOf(ctx),
   check(ctx) {
+    refuseSequenceTask(ctx.task, ctx.model, 'gumbel-softmax', 'its units are scored by per-sample losses and its reference is the expected gradient of one output per sample');
     netOf(ctx);
   },
   init: () => null,

@@ -10,7 +10,7 @@
 //   leave-one-out   with samples ≥ 2: the mean loss of the other samples of the same input
 // `samples` draws per input are averaged. Prediction as in straight-through.
 import {
-  bernoulliLogProb, defineRule, empty, mul, perExampleLoss, predictStochastic, reshape, scalar, SpecError, stochasticBinary, stochasticPaths,
+  refuseSequenceTask, bernoulliLogProb, defineRule, empty, mul, perExampleLoss, predictStochastic, reshape, scalar, SpecError, stochasticBinary, stochasticPaths,
   add, sum, tileBatch, valueAndGrad, withUnits, type Batch, type StochasticPrediction, type Tensor,
   type Model, type StochasticNet,
 } from '../src/index.ts';
@@ -41,6 +41,7 @@ export const reinforce = defineRule({
   estimates: 'expected-gradient',
   stochastic: (ctx) => netOf(ctx),
   check(ctx) {
+    refuseSequenceTask(ctx.task, ctx.model, 'reinforce', 'its units are scored by per-sample losses and its reference is the expected gradient of one output per sample');
     netOf(ctx);
   },
   init(ctx): ReinforceState {

@@ -5,7 +5,7 @@
 // 1[a > 0] forward instead of a sample. Prediction: the expected activation σ(a) per unit
 // ('expected', default) or the mean class probabilities over `predictSamples` binary passes.
 import {
-  customVjp, defineRule, empty, mul, predictStochastic, sigmoid, stochasticBinary, stochasticPaths, valueAndGrad, withUnits,
+  refuseSequenceTask, customVjp, defineRule, empty, mul, predictStochastic, sigmoid, stochasticBinary, stochasticPaths, valueAndGrad, withUnits,
   type Rng, type StochasticPrediction, type Tensor,
   type Model, type StochasticNet,
 } from '../src/index.ts';
@@ -50,6 +50,7 @@ export const straightThrough = defineRule({
   estimates: 'expected-gradient',
   stochastic: (ctx) => netOf(ctx),
   check(ctx) {
+    refuseSequenceTask(ctx.task, ctx.model, 'straight-through', 'its units are scored by per-sample losses and its reference is the expected gradient of one output per sample');
     netOf(ctx);
   },
   init: () => null,

@@ -12,9 +12,18 @@
 // convolutional nets (3×3 convs, the last zero-initialized, as Jaderberg §3); for vectors a
 // linear map or an MLP, also ending at zero. Their parameters and Adam state live in the rule
 // state and are updated in place inside `step`.
+//
+// On recurrent nets (option truncate = k > 0) the boundaries are in time (Jaderberg §3.2): the
+// unrolled sequence is cut every k steps; at each cut the hidden state h_t goes on forward, but
+// backward the segment before it receives, in place of the gradient from beyond the cut (which
+// truncated BPTT drops), a synthesizer's prediction δ̂(h_t) — added to the gradient of the losses
+// inside the segment. One synthesizer per recurrent module, shared by its cuts, regresses on the
+// bootstrapped target: what does arrive at the cut from the next segment, whose own end carried
+// δ̂ of the next cut. With zero synthesizers this is truncated BPTT at the same k.
 import {
-  SpecError, adam, broadcastTo, buildNetwork, compare, concat, customVjp, defineRule, fromArray, mse, noGrad, reshape,
-  stopGradient, valueAndGrad, wrap, zeros, type LayerSpec, type Model, type OptState, type RuleContext, type Tensor,
+  SpecError, adam, broadcastTo, buildNetwork, compare, concat, customVjp, defineRule, fromArray, isRecurrent, mse, noGrad, reshape,
+  stopGradient, valueAndGrad, wrap, zeros, type Batch, type LayerSpec, type Model, type OptState, type RecurrentModule, type RuleContext, type StepResult,
+  type Tensor,
 } from '../src/index.ts';
 
 const SYNTHESIZERS = ['linear', 'mlp', 'conv'] as const;
@@ -39,6 +48,11 @@ export const syntheticGradientsDefaults = {
   target: 'bootstrap' as string,
   /** Test mode: pass the gradient arriving from above through instead of the synthetic one. */
   oracle: false,
+  /**
+   * Recurrent nets: cut the unrolled sequence every `truncate` steps and put the synthesizers at
+   * the cuts (temporal DNI) instead of at activations (0: feedforward boundaries).
+   */
+  truncate: 0,
 };
 export type SyntheticGradientsOptions = typeof syntheticGradientsDefaults;
 
@@ -117,11 +131,31 @@ export const syntheticGradients = defineRule({
   defaults: syntheticGradientsDefaults,
   choices: { synthesizer: SYNTHESIZERS, target: TARGETS },
   check(ctx) {
-    if (!boundariesOf(ctx.model, ctx.options.boundaries).length) throw new SpecError('synthetic-gradients: the model has no hidden activation to put a synthesizer at');
+    const k = ctx.options.truncate;
+    if (!Number.isInteger(k) || k < 0) throw new SpecError(`synthetic-gradients: option truncate must be 0 (feedforward boundaries) or a segment length ≥ 1, got ${k}`);
+    if (k > 0) {
+      if (!ctx.model.modules().some(isRecurrent)) throw new SpecError(`synthetic-gradients: option truncate = ${k} puts synthesizers between segments of a recurrent net, but the model has no recurrent module (rnn layer)`);
+      if (ctx.options.conditioned) throw new SpecError('synthetic-gradients: conditioned (cDNI) is defined for feedforward boundaries; with truncate > 0 leave it false');
+      if (ctx.options.boundaries !== 'all') throw new SpecError('synthetic-gradients: option boundaries names feedforward boundaries; with truncate > 0 the boundaries are the cuts in time (leave boundaries at "all")');
+      return;
+    }
+    if (ctx.model.modules().some(isRecurrent)) {
+      throw new SpecError(`synthetic-gradients: module "${ctx.model.modules().find(isRecurrent)!.path}" is recurrent; set option truncate (segment length) to put synthesizers at cuts in time`);
+    }
+    const boundaries = boundariesOf(ctx.model, ctx.options.boundaries);
+    if (!boundaries.length) throw new SpecError('synthetic-gradients: the model has no hidden activation to put a synthesizer at');
+    for (const p of boundaries) {
+      const shape = ctx.model.find(p)!.outShape;
+      if (shape.length === 2) {
+        throw new SpecError(`synthetic-gradients: boundary "${p}" carries a sequence [${shape.join(', ')}] per sample; feedforward synthesizers are defined for vectors and feature maps ` +
+          '(on a recurrent net, option truncate puts them at cuts in time)');
+      }
+    }
     conditionWidth(ctx);
   },
   init(ctx): SyntheticGradientsState {
     const o = ctx.options;
+    if (o.truncate > 0) return temporalInit(ctx);
     const cw = conditionWidth(ctx);
     const rng = ctx.rng.child('synthesizers');
     const synths = boundariesOf(ctx.model, o.boundaries).map((boundary): Synthesizer => {
@@ -135,6 +169,7 @@ export const syntheticGradients = defineRule({
   },
   step(ctx, state, batch) {
     const o = ctx.options;
+    if (o.truncate > 0) return temporalStep(ctx, state, batch);
     const n = batch.size;
     const cw = conditionWidth(ctx);
     if (cw && !batch.labels) throw new SpecError('synthetic-gradients: conditioned needs labels in the batch');
@@ -193,3 +228,85 @@ export const syntheticGradients = defineRule({
     return { updates: main.grads, state, loss: main.value.item(), metrics };
   },
 });
+
+/** One synthesizer per recurrent module, from its hidden state [H] to the predicted gradient there. */
+function temporalInit(ctx: RuleContext<SyntheticGradientsOptions>): SyntheticGradientsState {
+  const o = ctx.options;
+  const rng = ctx.rng.child('synthesizers');
+  const synths = ctx.model.modules().filter(isRecurrent).map((m): Synthesizer => {
+    const net = buildNetwork(synthesizerLayers([m.hidden], o), [m.hidden], 'xavierUniform');
+    const params = net.init(rng.child(m.path));
+    return { boundary: m.path, net, params, opt: optimizerFor(o).init(params) };
+  });
+  return { synths };
+}
+
+/** Terms the task loss averages over (scored positions, or samples): synthesizers predict per term. */
+function lossTerms(batch: Batch): number {
+  if (!batch.labels || batch.labels.length === batch.size) return batch.size;
+  let n = 0;
+  for (let i = 0; i < batch.labels.length; i++) if (batch.labels[i] >= 0) n++;
+  return Math.max(1, n);
+}
+
+function temporalStep(ctx: RuleContext<SyntheticGradientsOptions>, state: SyntheticGradientsState, batch: Batch): StepResult<SyntheticGradientsState> {
+  const o = ctx.options;
+  const k = o.truncate;
+  const terms = lossTerms(batch);
+  const byPath = new Map(state.synths.map((s, i) => [s.boundary, i]));
+  // Per synthesizer: the hidden states at its cuts, what it predicted there, what arrived there.
+  const hs: Tensor[][] = state.synths.map(() => []);
+  const predicted: Tensor[][] = state.synths.map(() => []);
+  const arrived: Array<Array<Tensor | undefined>> = state.synths.map(() => []);
+
+  // mode 'dni': send δ̂ (the synthesizer's prediction) back across each cut; 'pass': the true gradient (full BPTT).
+  const run = (mode: 'dni' | 'pass') => {
+    const got: Array<Array<Tensor | undefined>> = state.synths.map(() => []);
+    const cuts = state.synths.map(() => 0);
+    const model = ctx.model.map((m) => {
+      const i = byPath.get(m.path);
+      if (i === undefined || !isRecurrent(m)) return m;
+      const s = state.synths[i];
+      return (m as RecurrentModule).withBoundary(k, (h) => {
+        const j = cuts[i]++;
+        const cut = customVjp(
+          `syntheticGradient.${m.path}@${j}`,
+          (x: Tensor) => {
+            if (mode === 'dni') {
+              hs[i].push(x);
+              predicted[i].push(scaled(noGrad(() => s.net.forward(s.params, x)), 1 / terms));
+            }
+            return { out: x };
+          },
+          (_saved, g) => {
+            got[i][j] = g;
+            return [mode === 'pass' || o.oracle ? g : predicted[i][j]];
+          },
+        );
+        return cut(h);
+      });
+    });
+    const res = valueAndGrad((p: Tensor[]) => ctx.task.loss(model.forward(p, batch.x, ctx.train), batch))([...ctx.params]);
+    return { ...res, got };
+  };
+
+  const main = run('dni');
+  const targets = o.target === 'backprop' ? run('pass').got : main.got;
+  state.synths.forEach((_, i) => (arrived[i] = targets[i]));
+
+  const metrics: Record<string, number> = {};
+  const opt = optimizerFor(o);
+  state.synths.forEach((s, i) => {
+    if (!hs[i].length) return;
+    // A cut nothing beyond depends on gets no cotangent: its target is zero.
+    const target = scaled(concat(hs[i].map((h, j) => arrived[i][j] ?? zeros(h.shape)), 0), terms);
+    const h = stopGradient(concat(hs[i], 0));
+    const { value, grads } = valueAndGrad((p: Tensor[]) => mse(s.net.forward(p, h), target))([...s.params]);
+    noGrad(() => opt.update(s.params, grads, s.opt, Math.max(0, ctx.step)));
+    metrics[`${s.boundary}.synthLoss`] = value.item();
+    const c = compare(concat(predicted[i], 0), scaled(target, 1 / terms));
+    metrics[`${s.boundary}.cosTarget`] = c.cosine;
+    metrics[`${s.boundary}.normRatio`] = c.normRatio;
+  });
+  return { updates: main.grads, state, loss: main.value.item(), metrics };
+}

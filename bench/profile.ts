@@ -128,6 +128,20 @@ export class ProfilingBackend implements Backend {
     this.add(`axpby (${a.length})`, 'elementwise', performance.now() - t0, !this.own(a, b, out));
   }
 
+  allFinite(a: Buf): boolean {
+    const t0 = performance.now();
+    const ok = this.inner.allFinite(a);
+    this.add(`allFinite (${a.length})`, 'elementwise', performance.now() - t0, !this.own(a));
+    return ok;
+  }
+
+  optimizerStep(program: Float64Array, stages: number, param: Buf, update: Buf, slots: readonly Buf[], mode: number): number {
+    const t0 = performance.now();
+    const res = this.inner.optimizerStep(program, stages, param, update, slots, mode);
+    this.add(`optimizerStep (${update.length})`, 'elementwise', performance.now() - t0, !this.own(param, update, ...slots));
+    return res;
+  }
+
   private timed(key: string, bufs: Buf[], run: () => void): void {
     const t0 = performance.now();
     run();
@@ -183,11 +197,6 @@ export interface StepProfile {
   kernels: Array<Omit<KernelStat, 'times'> & { medianCallMs: number; msPerStep: number; meanMsPerStep: number; gflops?: number }>;
   matmulCalls: MatmulCall[];
   foreignCalls: number;
-}
-
-function allFinite(d: ArrayLike<number>): boolean {
-  for (let i = 0; i < d.length; i++) if (!Number.isFinite(d[i])) return false;
-  return true;
 }
 
 const median = (xs: number[]): number => {
@@ -260,7 +269,7 @@ export function profileBpStep(wasm: WasmBackend, steps = 60, warmup = 20): StepP
         // BP hands its updates as a plain array (never lazily). runTrial checks each update is
         // finite inside its timed step, so this does too.
         const updates = res.updates as Tensor[];
-        for (const u of updates) allFinite(u.data);
+        for (const u of updates) prof.allFinite(u.data);
         const s1b = performance.now();
         optimizer.update(params, updates, optState, step);
         const s2 = performance.now();
@@ -303,12 +312,12 @@ export function profileBpStep(wasm: WasmBackend, steps = 60, warmup = 20): StepP
     // The sum of robust parts: what a step costs when the machine does not preempt us.
     const stepMs = kRule.matmul + kRule.elementwise + kRule.allocation + ruleGlue + checkMs + optimizerMs + releaseFreeMs;
     const rows: PhaseRow[] = [
-      { part: 'matmul kernels (WASM SIMD)', msPerStep: kRule.matmul },
+      { part: `matmul kernels (${wasm.name})`, msPerStep: kRule.matmul },
       { part: 'elementwise/reduce/softmax kernels (WASM)', msPerStep: kRule.elementwise },
       { part: 'alloc/free in step (JS allocator)', msPerStep: kRule.allocation },
       { part: 'JS glue in rule.step (tape, tensor objects, VJP dispatch, loss.item)', msPerStep: ruleGlue },
-      { part: 'runner finite-check of updates (plain-JS loop)', msPerStep: checkMs },
-      { part: `optimizer.update (plain-JS SGD loop over 269k params${kOptKernels > 0 ? '; incl. kernels' : ''})`, msPerStep: optimizerMs },
+      { part: 'runner finite check of updates (WASM allFinite)', msPerStep: checkMs },
+      { part: `optimizer.update (one optimizer-kernel pass per parameter${kOptKernels > 0 ? ', kernels included' : ''})`, msPerStep: optimizerMs },
       { part: 'arena release (dispose + free; outside runTrial stepMs)', msPerStep: releaseFreeMs },
     ].map((r) => ({ ...r, share: r.msPerStep / stepMs }));
 
@@ -334,59 +343,6 @@ export function profileBpStep(wasm: WasmBackend, steps = 60, warmup = 20): StepP
   } finally {
     setBackend(wasm);
   }
-}
-
-export interface StepTimes {
-  /** Wall time of each step (ms). */
-  wall: number[];
-  /** Process CPU time (user + system) of each step (ms): time spent preempted by other processes
-   * does not count, so on a loaded machine it approximates the unloaded wall time. */
-  cpu: number[];
-}
-
-/**
- * Per-step wall and CPU times of `steps` BP steps on whatever backend is installed, timed as
- * runTrial times a step (rule.step + finite check + optimizer.update; batch copy outside).
- */
-export function timeBpSteps(steps: number, warmup = 10): StepTimes {
-  const root = rng(1);
-  const model = buildModel({ sizes: [784, 256, 256, 10], activation: 'relu', init: 'heUniform' });
-  const params = model.init(root.child('init'));
-  const optimizer = optimizerFromSpec({ name: 'sgd', lr: 0.1 });
-  const optState = optimizer.init(params);
-  const rule = getRule('backprop');
-  const task = classification(10);
-  const options = { ...rule.defaults };
-  const ruleRng = root.child('rule');
-  const train = loadMnist('train');
-  const B = 128;
-  const out: StepTimes = { wall: [], cpu: [] };
-  const ctxAt = (step: number): RuleContext => ruleContext({ model, task, options, rule, rng: ruleRng, dropout: root.child('dropout'), params, step });
-  let state: unknown = rule.init(ctxAt(-1));
-  try {
-    for (let step = 0; step < warmup + steps; step++) {
-      const from = (step * B) % (train.n - B);
-      withArena(() => {
-        const batch: Batch = { x: fromArray(train.x.subarray(from * 784, (from + B) * 784), [B, 784]), labels: (train.y as Int32Array).subarray(from, from + B), size: B };
-        const c0 = process.cpuUsage();
-        const t0 = performance.now();
-        const res = rule.step(ctxAt(step), state, batch);
-        const updates = res.updates as Tensor[];
-        for (const u of updates) allFinite(u.data);
-        optimizer.update(params, updates, optState, step);
-        const t1 = performance.now();
-        const c = process.cpuUsage(c0);
-        if (step >= warmup) {
-          out.wall.push(t1 - t0);
-          out.cpu.push((c.user + c.system) / 1000);
-        }
-        state = res.state;
-      });
-    }
-  } finally {
-    for (const p of params) p.dispose();
-  }
-  return out;
 }
 
 export { median };

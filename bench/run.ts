@@ -1,19 +1,25 @@
-// `npm run bench`: our BP epoch (MLP 784-256-256-10, ReLU, softmax-CE, SGD 0.1, batch 128, 60k
-// MNIST) through runTrial on each backend, beside PyTorch (1 and 2 threads) and tfjs (wasm, cpu);
-// plus matmul GFLOP/s for the MLP's shapes, every built-in rule's step time relative to BP's, and
-// a profile of one BP step on the WASM backend. Contenders run interleaved, one of each per round,
-// so a load spike on this shared machine hits all of them alike. Writes results/bench/*.json.
+// `npm run bench`: rulebench beside its peers, every contender in its own process, pinned to the
+// threads it claims (OMP/OpenBLAS/MKL variables, torch.set_num_threads), timed in wall and CPU
+// time. Rounds are interleaved — one run of each contender per round — so a load spike on a
+// shared machine hits all of them alike; ratios are medians over rounds of each round's ours ÷ peer.
+//   MLP BP epoch (784-256-256-10 ReLU, softmax-CE, SGD 0.1, batch 128, 60k MNIST): ours on WASM 1
+//   and 2 threads and on the native backend, PyTorch 1 and 2 threads, tfjs-wasm, jax-js.
+//   LeNet step (bench/lenet.ts, kernel-level until conv ops land) vs PyTorch's LeNet, 1 thread.
+// Then in this process: every built-in rule's step time relative to BP's, a profile of one BP
+// step, and matmul GFLOP/s on the MLP's shapes. Writes results/bench/latest.json.
 // Run: npm run bench [-- --reps 3] [-- --quick] [-- --no-peers]
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { listRules, setBackend, type AnyRule } from '../src/index.ts';
-import { referenceBackend } from '../src/kernels/reference.ts';
+import { nativeAddon } from '../src/kernels/native/index.ts';
 import { loadWasmBackend, type WasmBackend } from '../src/kernels/wasm/index.ts';
-import { runTrial, type EvalRecord, type SummaryRecord, type TrialConfig } from '../src/runner/trial.ts';
 import { rng } from '../src/random.ts';
-import { ROOT, findTorchPython, tfjsMissing, tfjsSteps, torchEpoch, torchMatmul, type PeerResult } from './peers.ts';
-import { matmulKey, profileBpStep, timeBpSteps, type MatmulCall, type StepProfile } from './profile.ts';
+import { runTrial, type SummaryRecord, type TrialConfig } from '../src/runner/trial.ts';
+import {
+  ROOT, findTorchPython, jaxjsSteps, npmMissing, oursSteps, tfjsSteps, torchMatmul, torchSteps, type EpochResult, type PeerResult,
+} from './peers.ts';
+import { matmulKey, median, profileBpStep, type MatmulCall, type StepProfile } from './profile.ts';
 
 const argv = process.argv.slice(2);
 const flag = (name: string): boolean => argv.includes(`--${name}`);
@@ -22,12 +28,16 @@ const num = (name: string, fallback: number): number => {
   return i >= 0 ? Number(argv[i + 1]) : fallback;
 };
 const quick = flag('quick');
-const REPS = Math.max(quick ? 1 : 3, num('reps', quick ? 1 : 3));
-const REF_STEPS = num('ref-steps', quick ? 20 : 60);
-const TFJS_WASM_STEPS = num('tfjs-steps', quick ? 20 : 60);
-const TFJS_CPU_STEPS = num('tfjs-cpu-steps', quick ? 5 : 12);
-const RULE_STEPS = num('rule-steps', 30);
+const REPS = Math.max(1, num('reps', quick ? 1 : 3));
 const PEERS = !flag('no-peers');
+// Steps per contender run (0 = a full epoch of 469): the JS peers and LeNet are timed on part of
+// an epoch and scaled to one, stated per contender.
+const JS_PEER_STEPS = num('js-steps', quick ? 20 : 60);
+const LENET_STEPS = num('lenet-steps', quick ? 30 : 120);
+const MLP_STEPS = num('mlp-steps', quick ? 150 : 0);
+const RULE_STEPS = num('rule-steps', quick ? 15 : 30);
+// GEMM orientations of the kernel-level LeNet (bench/lenet.ts): OxP is the conv op's.
+const LENET_ORIENTATIONS = flag('lenet-orientations') ? (['OxP', 'PxO'] as const) : (['OxP'] as const);
 const STEPS_PER_EPOCH = Math.ceil(60000 / 128);
 
 const started = performance.now();
@@ -39,369 +49,292 @@ const noteLoad = (at: string): string => {
 };
 const elapsed = (): string => `${((performance.now() - started) / 1000).toFixed(0)} s`;
 const log = (s: string): void => console.log(s);
-
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length ? (s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2) : NaN;
-};
+const fmtS = (ms: number | null): string => (ms !== null && Number.isFinite(ms) ? (ms / 1000).toFixed(2) : '—');
 
 log(`rulebench bench — ${new Date().toISOString()}, node ${process.version}, ${cpus()[0]?.model ?? 'cpu?'}`);
-log(`${noteLoad('start')}; ${REPS} interleaved rounds${quick ? ' (--quick)' : ''}`);
+log(`${noteLoad('start')}; ${REPS} interleaved round(s)${quick ? ' (--quick)' : ''}`);
 
-await import('../algorithms/index.ts');
-const wasm: WasmBackend = loadWasmBackend();
-setBackend(wasm);
-
-// ---------------------------------------------------------------- our BP epoch, both backends
-
-const MLP = { sizes: [784, 256, 256, 10], activation: 'relu', init: 'heUniform' };
-
-function trialConfig(rule: string, seed: number, maxSteps: number, data: TrialConfig['data']): TrialConfig {
-  return {
-    experiment: 'bench', rule, options: {}, seed, data, model: MLP, optimizer: { name: 'sgd', lr: 0.1 },
-    batchSize: 128, epochs: 1, maxSteps, evalEvery: 0, alignEvery: 0, alignSamples: 16, memory: false, debug: false,
-  };
-}
-
-interface OurRun { stepMs: number; steps: number; epochMs: number; trainLoss: number; testAcc: number; status: string }
-
-/** Run BP through runTrial; the step time (summary.host.stepMs) excludes evaluation and batch copies. */
-function ourRun(rule: AnyRule, seed: number, maxSteps: number, data: TrialConfig['data']): OurRun {
-  let lastEval: EvalRecord | null = null;
-  const s: SummaryRecord = runTrial(trialConfig(rule.id, seed, maxSteps, data), `bench-${rule.id}-${seed}`, rule, (r) => {
-    if (r.type === 'eval') lastEval = r;
-  });
-  const ev = lastEval as EvalRecord | null;
-  return {
-    stepMs: s.host.stepMs, steps: s.steps, epochMs: (s.host.stepMs / Math.max(1, s.steps)) * STEPS_PER_EPOCH,
-    trainLoss: ev?.trainLoss ?? NaN, testAcc: s.finalTestAcc, status: s.status,
-  };
-}
-
-const bp = listRules().find((r) => r.id === 'backprop');
-if (!bp) throw new Error('bench: the built-in rule "backprop" is not registered (algorithms/index.ts)');
+// ---------------------------------------------------------------- contenders
 
 interface Contender {
   id: string;
   label: string;
-  /** How the epoch time was obtained. */
-  method: string;
-  samples: number[];
-  /** Load-robust epoch estimates: process CPU time of the timed steps, scaled to an epoch, one per round. */
-  robust: number[];
+  model: 'mlp' | 'lenet';
+  threads: number;
+  how: string;
+  run: () => PeerResult<EpochResult>;
+  /** Per round: epoch wall ms and CPU ms (null when the run failed). */
+  wall: Array<number | null>;
+  cpu: Array<number | null>;
   skipped: string | null;
   extra: Record<string, unknown>;
 }
+
 const contenders: Contender[] = [];
-const contender = (id: string, label: string, method: string): Contender => {
-  const c: Contender = { id, label, method, samples: [], robust: [], skipped: null, extra: {} };
-  contenders.push(c);
-  return c;
+const add = (c: Omit<Contender, 'wall' | 'cpu' | 'skipped' | 'extra'>, skipped: string | null = null): void => {
+  contenders.push({ ...c, wall: [], cpu: [], skipped, extra: {} });
 };
-const oursWasm = contender('ours-wasm', 'rulebench wasm-simd', `full epoch (${STEPS_PER_EPOCH} steps) via runTrial, host.stepMs`);
-const oursRef = contender('ours-reference', 'rulebench reference (plain TS)', `${REF_STEPS} steps via runTrial, ×${STEPS_PER_EPOCH}/${REF_STEPS} (extrapolated)`);
-const torch1 = contender('torch-1t', 'PyTorch, 1 thread', `full epoch (${STEPS_PER_EPOCH} steps), OpenBLAS, OMP_WAIT_POLICY=PASSIVE`);
-const torch2 = contender('torch-2t', 'PyTorch, 2 threads', `full epoch (${STEPS_PER_EPOCH} steps), OpenBLAS, OMP_WAIT_POLICY=PASSIVE`);
-const tfWasm = contender('tfjs-wasm', 'tfjs wasm (SIMD, 1 thread)', `${TFJS_WASM_STEPS} steps, ×${STEPS_PER_EPOCH}/${TFJS_WASM_STEPS} (extrapolated)`);
-const tfCpu = contender('tfjs-cpu', 'tfjs cpu (plain JS)', `${TFJS_CPU_STEPS} steps, ×${STEPS_PER_EPOCH}/${TFJS_CPU_STEPS} (extrapolated)`);
+const part = (steps: number): string => (steps > 0 && steps < STEPS_PER_EPOCH ? `${steps} steps ×${STEPS_PER_EPOCH}/${steps}` : `full epoch (${STEPS_PER_EPOCH} steps)`);
 
+const native = nativeAddon();
 const torchPy = PEERS ? findTorchPython() : { python: null as null, reason: '--no-peers' };
-const tfMissing = PEERS ? tfjsMissing() : '--no-peers';
-if (torchPy.python === null) {
-  torch1.skipped = torch2.skipped = torchPy.reason;
-  log(`SKIP PyTorch peer: ${torchPy.reason}`);
-} else {
-  log(`PyTorch peer: ${torchPy.python} (torch ${torchPy.version})`);
-}
-if (tfMissing) {
-  tfWasm.skipped = tfCpu.skipped = tfMissing;
-  log(`SKIP tfjs peer: ${tfMissing}`);
-}
+const torchSkip = torchPy.python === null ? torchPy.reason : null;
+const tfSkip = PEERS ? npmMissing(['@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm']) : '--no-peers';
+const jaxSkip = PEERS ? npmMissing(['@jax-js/jax']) : '--no-peers';
+const nativeSkip = native.addon ? null : native.reason;
 
-function peer<T extends { cpuEpochMs: number[] }>(c: Contender, res: PeerResult<T>, epochMs: (v: T) => number, keep: (v: T) => Record<string, unknown>, cpu = true): void {
-  if (!res.ok) {
-    c.skipped = res.reason;
-    log(`  SKIP ${c.label}: ${res.reason}`);
-    return;
-  }
-  c.samples.push(epochMs(res.value));
-  // CPU time sums threads, so it stands for wall time only in single-threaded runs.
-  if (cpu) c.robust.push(res.value.cpuEpochMs[0]);
-  Object.assign(c.extra, keep(res.value));
-  log(`  ${c.label.padEnd(30)} ${(epochMs(res.value) / 1000).toFixed(2)} s/epoch   cpu ${(res.value.cpuEpochMs[0] / 1000).toFixed(2)} s   [${elapsed()}]`);
+add({ id: 'ours-wasm-1t', label: 'rulebench wasm, 1 thread', model: 'mlp', threads: 1, how: `${part(MLP_STEPS)} via runTrial`, run: () => oursSteps({ model: 'mlp', backend: 'wasm', threads: 1, steps: MLP_STEPS }) });
+add({ id: 'ours-wasm-2t', label: 'rulebench wasm, 2 threads', model: 'mlp', threads: 2, how: `${part(MLP_STEPS)} via runTrial`, run: () => oursSteps({ model: 'mlp', backend: 'wasm', threads: 2, steps: MLP_STEPS }) });
+add({ id: 'ours-native-1t', label: 'rulebench native (OpenBLAS), 1 thread', model: 'mlp', threads: 1, how: `${part(MLP_STEPS)} via runTrial`, run: () => oursSteps({ model: 'mlp', backend: 'native', threads: 1, steps: MLP_STEPS }) }, nativeSkip);
+add({ id: 'torch-1t', label: 'PyTorch, 1 thread', model: 'mlp', threads: 1, how: `${part(MLP_STEPS)}, OpenBLAS`, run: () => torchSteps('mlp', 1, MLP_STEPS) }, torchSkip);
+add({ id: 'torch-2t', label: 'PyTorch, 2 threads', model: 'mlp', threads: 2, how: `${part(MLP_STEPS)}, OpenBLAS`, run: () => torchSteps('mlp', 2, MLP_STEPS) }, torchSkip);
+add({ id: 'tfjs-wasm', label: 'tfjs wasm (SIMD), 1 thread', model: 'mlp', threads: 1, how: part(JS_PEER_STEPS), run: () => tfjsSteps(JS_PEER_STEPS) }, tfSkip);
+add({ id: 'jaxjs-wasm', label: 'jax-js wasm (jit), 1 thread', model: 'mlp', threads: 1, how: part(JS_PEER_STEPS), run: () => jaxjsSteps(JS_PEER_STEPS) }, jaxSkip);
+add({ id: 'ours-lenet-1t', label: 'rulebench LeNet-5, 1 thread', model: 'lenet', threads: 1, how: `${part(LENET_STEPS)} via runTrial (preset lenet5, 32×32)`, run: () => oursSteps({ model: 'lenet', backend: 'wasm', threads: 1, steps: LENET_STEPS }) });
+add({ id: 'ours-lenet-2t', label: 'rulebench LeNet-5, 2 threads', model: 'lenet', threads: 2, how: `${part(LENET_STEPS)} via runTrial (preset lenet5, 32×32)`, run: () => oursSteps({ model: 'lenet', backend: 'wasm', threads: 2, steps: LENET_STEPS }) });
+// The same network as kernel calls on preallocated buffers: what the ops layer costs on top.
+for (const o of LENET_ORIENTATIONS) {
+  add({ id: `ours-lenet-kernels-${o}`, label: `rulebench LeNet kernels only (${o}), 1 thread`, model: 'lenet', threads: 1, how: `${part(LENET_STEPS)}, bench/lenet.ts`, run: () => oursSteps({ model: 'lenet-kernels', backend: 'wasm', threads: 1, steps: LENET_STEPS, orientation: o }) });
 }
+add({ id: 'torch-lenet-1t', label: 'PyTorch LeNet-5, 1 thread', model: 'lenet', threads: 1, how: `${part(LENET_STEPS)}, oneDNN convolutions`, run: () => torchSteps('lenet', 1, LENET_STEPS) }, torchSkip);
+add({ id: 'torch-lenet-2t', label: 'PyTorch LeNet-5, 2 threads', model: 'lenet', threads: 2, how: `${part(LENET_STEPS)}, oneDNN convolutions`, run: () => torchSteps('lenet', 2, LENET_STEPS) }, torchSkip);
 
-/** CPU time of `steps` BP steps (timed as runTrial times them), scaled to an epoch. */
-function cpuEpoch(steps: number, warmup = 10): number {
-  const t = timeBpSteps(steps, warmup);
-  return (t.cpu.reduce((a, b) => a + b, 0) * STEPS_PER_EPOCH) / steps;
-}
-
-// Warm-up: V8 tiers the WASM kernels and the JS step path up before anything is timed.
-ourRun(bp, 100, 60, { name: 'mnist', test: 1000 });
-let agreement: { steps: number; wasm: { trainLoss: number; testAcc: number }; reference: { trainLoss: number; testAcc: number } } | null = null;
+for (const c of contenders) if (c.skipped) log(`SKIP ${c.label}: ${c.skipped}`);
+if (torchPy.python) log(`PyTorch peer: ${torchPy.python} (torch ${torchPy.version})`);
 
 for (let round = 0; round < REPS; round++) {
   log(`\nround ${round + 1}/${REPS} — ${noteLoad(`round ${round + 1}`)}`);
-  const w = ourRun(bp, round, 0, { name: 'mnist' });
-  oursWasm.samples.push(w.epochMs);
-  oursWasm.extra = { steps: w.steps, lastTestAcc: w.testAcc, lastTrainLoss: w.trainLoss };
-  const wCpu = cpuEpoch(quick ? 60 : 150);
-  oursWasm.robust.push(wCpu);
-  log(`  ${oursWasm.label.padEnd(30)} ${(w.epochMs / 1000).toFixed(2)} s/epoch   cpu ${(wCpu / 1000).toFixed(2)} s   test acc ${(w.testAcc * 100).toFixed(2)}%   [${elapsed()}]`);
-
-  if (torchPy.python && !torch1.skipped) peer(torch1, torchEpoch(1), (v) => v.epochMs[0], (v) => ({ version: v.version, testAcc: v.testAccAfterRuns }));
-  if (torchPy.python && !torch2.skipped) peer(torch2, torchEpoch(2), (v) => v.epochMs[0], (v) => ({ version: v.version, threads: v.threads, testAcc: v.testAccAfterRuns }), false);
-  if (!tfWasm.skipped) peer(tfWasm, tfjsSteps('wasm', TFJS_WASM_STEPS), (v) => v.epochMs[0], (v) => ({ version: v.version, simd: v.simd }));
-
-  setBackend(referenceBackend);
-  try {
-    // Small test split: the reference evaluation is slow and is not part of the timing anyway.
-    const r = ourRun(bp, round, REF_STEPS, { name: 'mnist', test: 2000 });
-    oursRef.samples.push(r.epochMs);
-    oursRef.robust.push(cpuEpoch(quick ? 5 : 12, 2));
-    log(`  ${oursRef.label.padEnd(30)} ${(r.epochMs / 1000).toFixed(2)} s/epoch (extrapolated from ${r.steps} steps)   [${elapsed()}]`);
-    if (round === 0) {
-      setBackend(wasm);
-      const w60 = ourRun(bp, round, REF_STEPS, { name: 'mnist', test: 2000 });
-      agreement = { steps: REF_STEPS, wasm: { trainLoss: w60.trainLoss, testAcc: w60.testAcc }, reference: { trainLoss: r.trainLoss, testAcc: r.testAcc } };
+  for (const c of contenders) {
+    if (c.skipped) continue;
+    const res = c.run();
+    if (!res.ok) {
+      c.wall.push(null);
+      c.cpu.push(null);
+      c.extra.lastError = res.reason;
+      log(`  ${c.label.padEnd(42)} FAILED: ${res.reason}`);
+      continue;
     }
-  } finally {
-    setBackend(wasm);
+    const { epochMs, cpuEpochMs, ...rest } = res.value;
+    c.wall.push(epochMs[0]);
+    c.cpu.push(cpuEpochMs[0]);
+    Object.assign(c.extra, rest);
+    log(`  ${c.label.padEnd(42)} ${fmtS(epochMs[0]).padStart(7)} s/epoch wall  ${fmtS(cpuEpochMs[0]).padStart(7)} s CPU   [${elapsed()}]`);
   }
-
-  if (!tfCpu.skipped) peer(tfCpu, tfjsSteps('cpu', TFJS_CPU_STEPS, 1, 2), (v) => v.epochMs[0], (v) => ({ version: v.version }));
 }
-noteLoad('after epochs');
+noteLoad('after contenders');
 
-// ---------------------------------------------------------------- profile of one BP step (WASM)
+// ---------------------------------------------------------------- ratios
 
-log(`\nprofiling BP steps on the WASM backend (medians per call) … [${elapsed()}]`);
+const byId = (id: string): Contender => contenders.find((c) => c.id === id)!;
+const med = (xs: Array<number | null>): number | null => {
+  const v = xs.filter((x): x is number => x !== null && Number.isFinite(x));
+  return v.length ? median(v) : null;
+};
+/** Median over rounds of a/b (each round's pair), in wall or CPU time; null unless both ran. */
+function ratio(a: Contender, b: Contender, kind: 'wall' | 'cpu' = 'wall'): number | null {
+  const r: number[] = [];
+  for (let i = 0; i < REPS; i++) {
+    const x = a[kind][i], y = b[kind][i];
+    if (x != null && y != null && y > 0) r.push(x / y);
+  }
+  return r.length ? median(r) : null;
+}
+const w1 = byId('ours-wasm-1t'), w2 = byId('ours-wasm-2t'), n1 = byId('ours-native-1t');
+const t1 = byId('torch-1t'), t2 = byId('torch-2t'), tf = byId('tfjs-wasm'), jx = byId('jaxjs-wasm');
+const l1 = byId('ours-lenet-1t'), l2 = byId('ours-lenet-2t'), lk = byId('ours-lenet-kernels-OxP'), tl = byId('torch-lenet-1t'), tl2 = byId('torch-lenet-2t');
+const ratios = {
+  bpEpochVsTorch1: ratio(w1, t1),
+  bpEpochVsTorch1Cpu: ratio(w1, t1, 'cpu'),
+  bpEpochVsTorch2: ratio(w2, t2),
+  bpEpochVsTorch2Cpu: ratio(w2, t2, 'cpu'),
+  nativeBpEpochVsTorch1: ratio(n1, t1),
+  nativeBpEpochVsTorch1Cpu: ratio(n1, t1, 'cpu'),
+  lenetEpochVsTorch1: ratio(l1, tl),
+  lenetEpochVsTorch1Cpu: ratio(l1, tl, 'cpu'),
+  lenetEpochVsTorch2: ratio(l2, tl2),
+  /** The kernel-level LeNet ÷ PyTorch: the floor the ops layer could reach. */
+  lenetKernelsVsTorch1: ratio(lk, tl),
+  /** The peer ÷ ours: how many times longer the JS peer's epoch takes. */
+  tfjsWasmVsOurs: ratio(tf, w1),
+  tfjsWasmVsOursCpu: ratio(tf, w1, 'cpu'),
+  jaxjsWasmVsOurs: ratio(jx, w1),
+  jaxjsWasmVsOursCpu: ratio(jx, w1, 'cpu'),
+  /** Ours on 2 threads ÷ ours on 1: thread scaling of one trial. */
+  wasm2tVs1t: ratio(w2, w1),
+};
+const targets = {
+  bpEpochVsTorch1: { max: 2.0, moonshot: 1.5 }, bpEpochVsTorch2: { max: 2.0 }, nativeBpEpochVsTorch1: { max: 1.2 }, lenetEpochVsTorch1: { max: 2.5 },
+};
+
+log(`\n== epochs: median over ${REPS} round(s) (s); the MLP: 784-256-256-10 ReLU, SGD 0.1, batch 128, 60,000 MNIST images ==`);
+log(`${'contender'.padEnd(44)} ${'wall s'.padStart(8)} ${'CPU s'.padStart(8)} ${'CPU/wall'.padStart(9)}  how`);
+for (const c of contenders) {
+  if (c.skipped) {
+    log(`${c.label.padEnd(44)} SKIPPED: ${c.skipped}`);
+    continue;
+  }
+  const w = med(c.wall), cp = med(c.cpu);
+  log(`${c.label.padEnd(44)} ${fmtS(w).padStart(8)} ${fmtS(cp).padStart(8)} ${(w && cp ? (cp / w).toFixed(2) : '—').padStart(9)}  ${c.how}`);
+}
+log('\n== ratios (median over rounds of ours ÷ peer; lower is better) ==');
+const fx = (x: number | null): string => (x === null ? '—' : `${x.toFixed(2)}x`);
+for (const [k, v] of Object.entries(ratios)) {
+  const t = (targets as Record<string, { max: number; moonshot?: number }>)[k];
+  log(`  ${k.padEnd(28)} ${fx(v).padStart(8)}${t ? `   target ≤ ${t.max}${t.moonshot ? ` (moonshot ${t.moonshot})` : ''}: ${v === null ? 'not measured' : v <= t.max ? 'met' : 'NOT met'}` : ''}`);
+}
+
+// ---------------------------------------------------------------- in-process: rules, profile, matmul
+
+const wasm: WasmBackend = loadWasmBackend();
+setBackend(wasm);
+await import('../algorithms/index.ts');
+
+interface RuleRow {
+  rule: string;
+  /** Medians over rounds: wall ms per step (host.stepMs) and CPU ms per step. */
+  stepMs: number | null;
+  cpuStepMs: number | null;
+  /** Medians over rounds of this rule ÷ backprop in the same round. */
+  ratioToBp: number | null;
+  cpuRatioToBp: number | null;
+  steps: number;
+  status: string;
+  note: string | null;
+}
+const RULE_ROUNDS = quick ? 1 : 3;
+log(`\ntiming ${RULE_STEPS} steps of each built-in rule, ${RULE_ROUNDS} interleaved round(s) (${wasm.name}, 1 thread) … [${elapsed()}]`);
+const ruleData = { name: 'mnist' as const, train: 128 * RULE_STEPS, test: 500 };
+const ruleConfig = (rule: string, maxSteps: number): TrialConfig => ({
+  experiment: 'bench', rule, options: {}, seed: 7, data: ruleData, model: { sizes: [784, 256, 256, 10], activation: 'relu', init: 'heUniform' },
+  // A small rate: MeZO's SPSA steps at SGD 0.1 diverge within a few steps on this slice, and the
+  // step time does not depend on the rate.
+  optimizer: { name: 'sgd', lr: 0.01 }, batchSize: 128, epochs: 1, maxSteps, evalEvery: 0, alignEvery: 0, alignSamples: 16, memory: false, debug: false,
+});
+const cpuNow = (): number => {
+  const c = process.cpuUsage();
+  return (c.user + c.system) / 1000;
+};
+/** One timed run of a rule: wall per step, and CPU per step (a 5-step run's CPU subtracted, as in bench/ours.ts). */
+function ruleRun(rule: AnyRule): { wall: number; cpu: number; s: SummaryRecord } {
+  const go = (steps: number): { s: SummaryRecord; cpu: number } => {
+    let s: SummaryRecord | null = null;
+    const c0 = cpuNow();
+    runTrial(ruleConfig(rule.id, steps), `bench-${rule.id}`, rule, (r) => {
+      if (r.type === 'summary') s = r;
+    });
+    return { s: s!, cpu: cpuNow() - c0 };
+  };
+  const full = go(RULE_STEPS);
+  const base = go(5);
+  return { wall: full.s.host.stepMs / Math.max(1, full.s.steps), cpu: (full.cpu - base.cpu) / Math.max(1, full.s.steps - 5), s: full.s };
+}
+const rules = listRules() as AnyRule[];
+const perRule = new Map<string, { wall: number[]; cpu: number[]; last: SummaryRecord | null; error: string | null }>(rules.map((r) => [r.id, { wall: [], cpu: [], last: null, error: null }]));
+const ratioSamples = new Map<string, { wall: number[]; cpu: number[] }>(rules.map((r) => [r.id, { wall: [], cpu: [] }]));
+for (const rule of rules) {
+  try {
+    ruleRun(rule); // warm-up of this rule's own code paths
+  } catch (e) {
+    perRule.get(rule.id)!.error = (e as Error).message.split('\n')[0];
+  }
+}
+for (let round = 0; round < RULE_ROUNDS; round++) {
+  const inRound = new Map<string, { wall: number; cpu: number }>();
+  for (const rule of rules) {
+    const acc = perRule.get(rule.id)!;
+    if (acc.error) continue;
+    try {
+      const t = ruleRun(rule);
+      acc.wall.push(t.wall);
+      acc.cpu.push(t.cpu);
+      acc.last = t.s;
+      inRound.set(rule.id, t);
+    } catch (e) {
+      acc.error = (e as Error).message.split('\n')[0];
+    }
+  }
+  const bp = inRound.get('backprop');
+  for (const [id, t] of inRound) {
+    if (!bp) continue;
+    ratioSamples.get(id)!.wall.push(t.wall / bp.wall);
+    ratioSamples.get(id)!.cpu.push(t.cpu / bp.cpu);
+  }
+}
+const ruleRows: RuleRow[] = rules.map((rule) => {
+  const acc = perRule.get(rule.id)!;
+  const rs = ratioSamples.get(rule.id)!;
+  const status = acc.error ? 'threw' : acc.last?.status ?? 'not run';
+  return {
+    rule: rule.id, stepMs: med(acc.wall), cpuStepMs: med(acc.cpu), ratioToBp: med(rs.wall), cpuRatioToBp: med(rs.cpu),
+    steps: acc.last?.steps ?? 0, status, note: acc.error ?? (status !== 'done' ? `status ${status}` : null),
+  };
+});
+for (const row of ruleRows) {
+  if (row.stepMs === null) log(`  ${row.rule.padEnd(30)} SKIPPED: ${row.note}`);
+  else log(`  ${row.rule.padEnd(30)} ${row.stepMs.toFixed(2).padStart(7)} ms/step (CPU ${row.cpuStepMs!.toFixed(2)}) ${`${row.ratioToBp!.toFixed(2)}x BP`.padStart(10)} (CPU ${row.cpuRatioToBp!.toFixed(2)}x)${row.note ? `  (${row.note})` : ''}`);
+}
+
+log(`\nprofiling BP steps on ${wasm.name} (medians per call) … [${elapsed()}]`);
 const profile: StepProfile = profileBpStep(wasm, quick ? 30 : 80, 20);
+log(`== profile: one BP step (${profile.steps} steps; kernel medians × calls; ${profile.callsPerStep.toFixed(0)} kernel calls/step) ==`);
+for (const row of profile.breakdown) log(`  ${row.part.padEnd(72)} ${row.msPerStep.toFixed(2).padStart(7)} ms ${(row.share * 100).toFixed(1).padStart(5)}%`);
+log(`  ${'total (profiled step)'.padEnd(72)} ${profile.stepMs.toFixed(2).padStart(7)} ms`);
 
-// ---------------------------------------------------------------- matmul GFLOP/s, MLP shapes
-
-interface MatmulRow extends MatmulCall { key: string; role: string; ms: number; gflops: number; bestGflops: number; torchGflops: number | null; inStepGflops: number | null }
-
-function matmulRole(c: MatmulCall): string {
-  if (c.transB) return 'forward x·Wᵀ';
-  if (c.transA) return 'weight grad dZᵀ·X';
-  return c.n === 784 ? 'input grad dZ·W (wasted: x needs no grad)' : 'input grad dZ·W';
-}
-
-function timeIt(fn: () => void, minReps = 20, budgetMs = quick ? 150 : 400): { median: number; best: number } {
+interface MatmulRow extends MatmulCall { key: string; wasmMs: number; wasmGflops: number; nativeGflops: number | null; torchGflops: number | null }
+function timeIt(fn: () => void, budgetMs = quick ? 150 : 400): number {
   for (let i = 0; i < 10; i++) fn();
   const times: number[] = [];
   const t0 = performance.now();
-  while (times.length < minReps || (performance.now() - t0 < budgetMs && times.length < 2000)) {
+  while (times.length < 20 || (performance.now() - t0 < budgetMs && times.length < 2000)) {
     const s = performance.now();
     fn();
     times.push(performance.now() - s);
   }
-  return { median: median(times), best: Math.min(...times) };
+  return median(times);
 }
-
 const shapes = profile.matmulCalls;
 const torchMm = torchPy.python ? torchMatmul(shapes.map((c) => [c.m, c.n, c.k, c.transA, c.transB])) : null;
-if (torchMm && !torchMm.ok) log(`SKIP PyTorch matmul reference: ${torchMm.reason}`);
+const nativeBe = native.addon ? (await import('../src/kernels/native/index.ts')).createNativeBackend() : null;
 const r = rng('bench-run-matmul');
 const matmul: MatmulRow[] = shapes.map((c) => {
-  const a = wasm.alloc(c.m * c.k), b = wasm.alloc(c.k * c.n), out = wasm.alloc(c.m * c.n);
-  for (let i = 0; i < a.length; i++) a[i] = r.range(-1, 1);
-  for (let i = 0; i < b.length; i++) b[i] = r.range(-1, 1);
-  const t = timeIt(() => wasm.matmul(a, b, out, c.m, c.n, c.k, c.transA, c.transB));
-  [a, b, out].forEach((x) => wasm.free(x));
   const flops = 2 * c.m * c.n * c.k;
+  const gf = (be: WasmBackend): number => {
+    const a = be.alloc(c.m * c.k), b = be.alloc(c.k * c.n), out = be.alloc(c.m * c.n);
+    for (let i = 0; i < a.length; i++) a[i] = r.range(-1, 1);
+    for (let i = 0; i < b.length; i++) b[i] = r.range(-1, 1);
+    const ms = timeIt(() => be.matmul(a, b, out, c.m, c.n, c.k, c.transA, c.transB));
+    [a, b, out].forEach((x) => be.free(x));
+    return flops / (ms * 1e6);
+  };
+  const wasmGflops = gf(wasm);
   const tm = torchMm?.ok ? torchMm.value.matmul.find((x) => x.m === c.m && x.n === c.n && x.k === c.k && x.transA === c.transA && x.transB === c.transB) : undefined;
-  const inStep = profile.kernels.find((k) => k.key === matmulKey(c));
-  return {
-    ...c, key: matmulKey(c), role: matmulRole(c), ms: t.median, gflops: flops / (t.median * 1e6), bestGflops: flops / (t.best * 1e6),
-    torchGflops: tm?.gflops ?? null, inStepGflops: inStep?.gflops ?? null,
-  };
+  return { ...c, key: matmulKey(c), wasmMs: flops / (wasmGflops * 1e6), wasmGflops, nativeGflops: nativeBe ? gf(nativeBe) : null, torchGflops: tm?.gflops ?? null };
 });
-
-// ---------------------------------------------------------------- each rule's step time vs BP's
-
-interface RuleRow { rule: string; stepMs: number | null; ratioToBp: number | null; steps: number; status: string; note: string | null }
-log(`timing ${RULE_STEPS} steps of each built-in rule … [${elapsed()}]`);
-const ruleData = { name: 'mnist' as const, train: 128 * RULE_STEPS, test: 500 };
-const ruleRows: RuleRow[] = [];
-for (const rule of listRules()) {
-  try {
-    ourRun(rule, 7, 5, ruleData); // warm-up of this rule's own code paths
-    const samples: number[] = [];
-    let last: OurRun | null = null;
-    for (let i = 0; i < (quick ? 1 : 2); i++) {
-      last = ourRun(rule, 7, RULE_STEPS, ruleData);
-      samples.push(last.stepMs / Math.max(1, last.steps));
-    }
-    ruleRows.push({ rule: rule.id, stepMs: median(samples), ratioToBp: null, steps: last!.steps, status: last!.status, note: last!.status !== 'done' ? `status ${last!.status}` : null });
-  } catch (e) {
-    const msg = (e as Error).message.split('\n')[0];
-    ruleRows.push({ rule: rule.id, stepMs: null, ratioToBp: null, steps: 0, status: 'threw', note: msg });
-    log(`  SKIP rule ${rule.id}: it threw: ${msg}`);
-  }
-}
-const bpRow = ruleRows.find((x) => x.rule === 'backprop');
-for (const row of ruleRows) if (row.stepMs !== null && bpRow?.stepMs) row.ratioToBp = row.stepMs / bpRow.stepMs;
-noteLoad('end');
-
-// ---------------------------------------------------------------- report
-
-const fmtS = (ms: number): string => (Number.isFinite(ms) ? (ms / 1000).toFixed(2) : '—');
-const ours = median(oursWasm.samples);
-const oursRobust = median(oursWasm.robust);
-interface Row {
-  id: string; label: string; method: string; medianMs: number | null; minMs: number | null; samplesMs: number[];
-  oursOverPeer: number | null; oursOverPeerBest: number | null;
-  /** CPU-time epoch (median over rounds; single-threaded runs only), and ours/this on that basis. */
-  robustMs: number | null; oursOverPeerRobust: number | null;
-  skipped: string | null; extra: Record<string, unknown>;
-}
-const rows: Row[] = contenders.map((c) => {
-  const med = c.samples.length ? median(c.samples) : null;
-  const min = c.samples.length ? Math.min(...c.samples) : null;
-  const rob = c.robust.length ? median(c.robust) : null;
-  return {
-    id: c.id, label: c.label, method: c.method, medianMs: med, minMs: min, samplesMs: c.samples,
-    oursOverPeer: med ? ours / med : null, oursOverPeerBest: min ? Math.min(...oursWasm.samples) / min : null,
-    robustMs: rob, oursOverPeerRobust: rob ? oursRobust / rob : null,
-    skipped: c.samples.length ? null : c.skipped ?? 'not run', extra: c.extra,
-  };
-});
-
-log(`\n== BP epoch: MLP 784-256-256-10 ReLU, softmax-CE, SGD lr 0.1, batch 128, 60,000 MNIST images (${STEPS_PER_EPOCH} steps) ==`);
-log(`   s/epoch: median of ${REPS} interleaved rounds (min); ours/this = ours-wasm ÷ this. Evaluation excluded.`);
-log('   cpu s: process CPU time of the timed steps per epoch (1-thread runs): time preempted by other processes does not count,');
-log('   so on this loaded machine it is the fairer comparison (Node\'s GC helper threads count against us).');
-log(`${'contender'.padEnd(31)} ${'s/epoch'.padStart(8)} ${'(min)'.padStart(8)} ${'ours/this'.padStart(10)} ${'(min)'.padStart(8)} ${'cpu s'.padStart(9)} ${'ours/this'.padStart(10)}  how`);
-for (const row of rows) {
-  if (row.skipped) {
-    log(`${row.label.padEnd(31)} SKIPPED: ${row.skipped}`);
-    continue;
-  }
-  const ratio = row.oursOverPeer!, best = row.oursOverPeerBest!;
-  log(`${row.label.padEnd(31)} ${fmtS(row.medianMs!).padStart(8)} ${`(${fmtS(row.minMs!)})`.padStart(8)} ${`${ratio.toFixed(2)}x`.padStart(10)} ${`(${best.toFixed(2)}x)`.padStart(8)} ` +
-    `${(row.robustMs ? fmtS(row.robustMs) : '—').padStart(9)} ${(row.oursOverPeerRobust ? `${row.oursOverPeerRobust.toFixed(2)}x` : '—').padStart(10)}  ${row.method}`);
-}
-
-const rowOf = (id: string): Row | undefined => rows.find((x) => x.id === id && !x.skipped);
-const t1 = rowOf('torch-1t'), tw = rowOf('tfjs-wasm');
-const targets = {
-  torch1Within3_5x: t1 ? { ratio: t1.oursOverPeer!, ratioBest: t1.oursOverPeerBest!, ratioRobust: t1.oursOverPeerRobust, pass: t1.oursOverPeer! <= 3.5, passRobust: (t1.oursOverPeerRobust ?? Infinity) <= 3.5 } : null,
-  tfjsWasmAtLeast5xSlower: tw ? { speedup: 1 / tw.oursOverPeer!, speedupBest: 1 / tw.oursOverPeerBest!, speedupRobust: tw.oursOverPeerRobust ? 1 / tw.oursOverPeerRobust : null, pass: 1 / tw.oursOverPeer! >= 5, passRobust: tw.oursOverPeerRobust ? 1 / tw.oursOverPeerRobust >= 5 : false } : null,
-  compassTorch1Within2x: t1 ? { ratio: t1.oursOverPeer!, ratioRobust: t1.oursOverPeerRobust, pass: t1.oursOverPeer! <= 2 } : null,
-};
-const verdict = (ok: boolean): string => (ok ? 'PASS' : 'FAIL');
-log('\ntargets (issue 10):');
-{
-  const a = targets.torch1Within3_5x, b = targets.tfjsWasmAtLeast5xSlower, c = targets.compassTorch1Within2x;
-  log(a ? `  BP epoch ≤ 3.5x PyTorch-1-thread: epoch median ${a.ratio.toFixed(2)}x → ${verdict(a.pass)}; min/min ${a.ratioBest.toFixed(2)}x; cpu ${a.ratioRobust?.toFixed(2) ?? '—'}x → ${verdict(a.passRobust)}`
-    : '  BP epoch ≤ 3.5x PyTorch-1-thread: not measured (PyTorch skipped)');
-  log(b ? `  ≥ 5x faster than tfjs-wasm: epoch median ${b.speedup.toFixed(2)}x → ${verdict(b.pass)}; min/min ${b.speedupBest.toFixed(2)}x; cpu ${b.speedupRobust?.toFixed(2) ?? '—'}x → ${verdict(b.passRobust)}`
-    : '  ≥ 5x faster than tfjs-wasm: not measured (tfjs skipped)');
-  if (c) log(`  compass ≤ 2x PyTorch-1-thread: ${c.ratio.toFixed(2)}x (cpu ${c.ratioRobust?.toFixed(2) ?? '—'}x) → ${c.pass && (c.ratioRobust ?? Infinity) <= 2 ? 'met' : 'not yet (see profile)'}`);
-}
-if (agreement) {
-  log(`backend agreement after ${agreement.steps} steps, seed 0 (2,000 test images): wasm loss ${agreement.wasm.trainLoss.toFixed(4)} acc ${(agreement.wasm.testAcc * 100).toFixed(2)}% · reference loss ${agreement.reference.trainLoss.toFixed(4)} acc ${(agreement.reference.testAcc * 100).toFixed(2)}%`);
-}
-
-log('\n== matmul, MLP shapes as BP calls them (batch 128, 1 thread) ==');
-log(`${'call (m×n×k)'.padEnd(28)} ${'role'.padEnd(42)} ${'ms'.padStart(7)} ${'GFLOP/s'.padStart(8)} ${'best'.padStart(6)} ${'in-step'.padStart(8)} ${'torch'.padStart(7)} ${'ours/torch'.padStart(10)}`);
-for (const m of matmul) {
-  log(`${m.key.replace('matmul ', '').padEnd(28)} ${m.role.padEnd(42)} ${m.ms.toFixed(3).padStart(7)} ${m.gflops.toFixed(1).padStart(8)} ${m.bestGflops.toFixed(1).padStart(6)} ${(m.inStepGflops?.toFixed(1) ?? '—').padStart(8)} ${(m.torchGflops?.toFixed(1) ?? '—').padStart(7)} ${(m.torchGflops ? `${(m.gflops / m.torchGflops).toFixed(2)}` : '—').padStart(10)}`);
-}
-const mmFlops = matmul.reduce((a, m) => a + 2 * m.m * m.n * m.k, 0);
-const mmMs = matmul.reduce((a, m) => a + m.ms, 0);
-const wastedKeys = matmul.filter((m) => m.role.includes('wasted')).map((m) => m.key);
-const torchMmMs = matmul.every((m) => m.torchGflops) ? matmul.reduce((a, m) => a + (2 * m.m * m.n * m.k) / (m.torchGflops! * 1e6), 0) : null;
-log(`all ${matmul.length} matmuls of one step: ${mmMs.toFixed(2)} ms isolated (${(mmFlops / (mmMs * 1e6)).toFixed(1)} GFLOP/s)` +
-  (torchMmMs ? `; PyTorch/OpenBLAS same shapes: ${torchMmMs.toFixed(2)} ms` : ''));
-
-log(`\n== profile: one BP step on the WASM backend (${profile.steps} steps, median phases, kernel time per step; ${profile.callsPerStep.toFixed(0)} kernel calls/step) ==`);
-for (const row of profile.breakdown) log(`  ${row.part.padEnd(70)} ${row.msPerStep.toFixed(2).padStart(7)} ms ${(row.share * 100).toFixed(1).padStart(5)}%`);
-log(`  ${'total (profiled step)'.padEnd(70)} ${profile.stepMs.toFixed(2).padStart(7)} ms   (unprofiled: cpu ${(oursRobust / STEPS_PER_EPOCH).toFixed(2)} ms/step; runTrial wall ${(ours / STEPS_PER_EPOCH).toFixed(2)} ms/step)`);
-log('  top kernels:');
-for (const k of profile.kernels.slice(0, 12)) {
-  log(`    ${k.key.padEnd(40)} ${(k.calls / profile.steps).toFixed(0).padStart(3)}× ${k.msPerStep.toFixed(3).padStart(7)} ms${k.gflops ? `  ${k.gflops.toFixed(1)} GFLOP/s` : ''}`);
-}
-if (profile.foreignCalls > 0) log(`  WARNING: ${profile.foreignCalls} kernel calls ran on the reference fallback (storage outside WASM memory)`);
-
-// What stands between us and 2x PyTorch. Load on this shared machine inflates every wall time, so
-// the projection works in shares of our own (preemption-robust) profiled step, applied to the
-// measured ratio, and compares matmul work in isolation (ours vs OpenBLAS on the same shapes).
-const sgdKernelMs = (() => {
-  // The fused WASM SGD update the backend already has, over the MLP's parameter sizes.
-  const sizes = [256 * 784, 256, 256 * 256, 256, 10 * 256, 10];
-  const bufs = sizes.map((n) => [wasm.alloc(n), wasm.alloc(n)] as const);
-  const t = timeIt(() => { for (const [p, g] of bufs) wasm.sgdUpdate(p, g, 0); });
-  bufs.forEach(([p, g]) => { wasm.free(p); wasm.free(g); });
-  return t.median;
-})();
-const gap = (() => {
-  const part = (re: RegExp): number => profile.breakdown.filter((b) => re.test(b.part)).reduce((a, b) => a + b.msPerStep, 0);
-  const step = profile.stepMs;
-  const wasted = wastedKeys.reduce((a, key) => a + (profile.kernels.find((k) => k.key === key)?.msPerStep ?? 0), 0);
-  const parts = {
-    matmulMs: part(/^matmul/), wastedInputGradMs: wasted, optimizerMs: part(/^optimizer/), finiteCheckMs: part(/finite-check/),
-    allocMs: part(/^alloc/), elementwiseMs: part(/^elementwise/), glueMs: part(/^JS glue/), arenaMs: part(/^arena/),
-  };
-  // Savings already within reach: SGD through the existing WASM kernel, and no gradient for the input batch.
-  const afterFixesMs = step - parts.optimizerMs + sgdKernelMs - wasted;
-  const mmNoWaste = matmul.filter((m) => !wastedKeys.includes(m.key));
-  const ourMm = mmNoWaste.reduce((a, m) => a + m.ms, 0);
-  const torchMm = mmNoWaste.every((m) => m.torchGflops) ? mmNoWaste.reduce((a, m) => a + (2 * m.m * m.n * m.k) / (m.torchGflops! * 1e6), 0) : null;
-  // The CPU-time ratio: like the profile's medians, it leaves preemption out.
-  const measured = t1 ? t1.oursOverPeerRobust ?? t1.oursOverPeer! : null;
-  return {
-    profiledStepMs: step, ...parts, sgdKernelMs, afterFixesMs,
-    measuredRatio: measured,
-    projectedRatioAfterFixes: measured !== null ? (measured * afterFixesMs) / step : null,
-    matmulOnlyRatio: measured !== null ? (measured * (parts.matmulMs - wasted)) / step : null,
-    isolatedMatmulMs: { ours: ourMm, torch: torchMm, ratio: torchMm ? ourMm / torchMm : null },
-  };
-})();
-{
-  const g = gap;
-  const pct = (ms: number): string => `${((ms / g.profiledStepMs) * 100).toFixed(0)}%`;
-  log('\n== what stands between us and ≤ 2x PyTorch-1-thread ==');
-  log(`  profiled step ${g.profiledStepMs.toFixed(2)} ms: matmul ${g.matmulMs.toFixed(2)} (${pct(g.matmulMs)}; of it ${g.wastedInputGradMs.toFixed(2)} ms = the input gradient dZ·W of layer 1, which nothing uses), ` +
-    `optimizer JS loop ${g.optimizerMs.toFixed(2)} (${pct(g.optimizerMs)}), JS glue ${g.glueMs.toFixed(2)} (${pct(g.glueMs)}), finite check ${g.finiteCheckMs.toFixed(2)} (${pct(g.finiteCheckMs)}), ` +
-    `alloc ${g.allocMs.toFixed(2)}, elementwise ${g.elementwiseMs.toFixed(2)} ms`);
-  log(`  the WASM sgdUpdate kernel (exists, unused by the optimizer) does the same update in ${g.sgdKernelMs.toFixed(3)} ms`);
-  if (g.measuredRatio !== null) {
-    log(`  measured ${g.measuredRatio.toFixed(2)}x (cpu time) → with SGD in WASM and no input-batch gradient ≈ ${g.projectedRatioAfterFixes!.toFixed(2)}x; ` +
-      `our needed matmuls alone already take ${g.matmulOnlyRatio!.toFixed(2)}x PyTorch's whole step`);
-  }
-  if (g.isolatedMatmulMs.torch) {
-    log(`  isolated matmul work per step (needed calls only): ours ${g.isolatedMatmulMs.ours.toFixed(2)} ms vs OpenBLAS ${g.isolatedMatmulMs.torch.toFixed(2)} ms = ${g.isolatedMatmulMs.ratio!.toFixed(2)}x ` +
-      '(128-bit WASM SIMD mul+add vs AVX2/AVX-512 FMA): the floor of the ratio while everything else costs nothing');
-  }
-}
-
-log(`\n== each built-in rule's step time vs BP (${RULE_STEPS} steps on ${ruleData.train} MNIST images, same MLP, SGD 0.1, WASM) ==`);
-for (const row of ruleRows) {
-  if (row.stepMs === null) log(`  ${row.rule.padEnd(30)} SKIPPED: threw: ${row.note}`);
-  else log(`  ${row.rule.padEnd(30)} ${row.stepMs.toFixed(2).padStart(7)} ms/step ${`${row.ratioToBp!.toFixed(2)}x BP`.padStart(10)}${row.note ? `  (${row.note}, ${row.steps} steps)` : ''}`);
-}
+log(`\n== matmul GFLOP/s, the shapes of one BP step (1 thread) ==`);
+log(`${'call (m×n×k)'.padEnd(30)} ${wasm.name.padStart(18)} ${'native'.padStart(8)} ${'torch'.padStart(8)}`);
+for (const m of matmul) log(`${m.key.replace('matmul ', '').padEnd(30)} ${m.wasmGflops.toFixed(1).padStart(18)} ${(m.nativeGflops?.toFixed(1) ?? '—').padStart(8)} ${(m.torchGflops?.toFixed(1) ?? '—').padStart(8)}`);
 
 log(`\n${noteLoad('report')}; total ${elapsed()}`);
 const result = {
   date: new Date().toISOString(),
+  command: `npm run bench${argv.length ? ` -- ${argv.join(' ')}` : ''}`,
   host: { node: process.version, cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, loadAverage: loads },
-  config: { model: MLP, optimizer: { name: 'sgd', lr: 0.1 }, batchSize: 128, stepsPerEpoch: STEPS_PER_EPOCH, reps: REPS, refSteps: REF_STEPS, tfjsWasmSteps: TFJS_WASM_STEPS, tfjsCpuSteps: TFJS_CPU_STEPS, ruleSteps: RULE_STEPS, quick },
-  epoch: rows,
+  config: { reps: REPS, quick, mlpSteps: MLP_STEPS || STEPS_PER_EPOCH, jsPeerSteps: JS_PEER_STEPS, lenetSteps: LENET_STEPS, ruleSteps: RULE_STEPS, stepsPerEpoch: STEPS_PER_EPOCH, kernels: wasm.name },
+  ratios,
   targets,
-  agreement,
-  matmul,
-  profile,
-  gap,
+  contenders: contenders.map((c) => ({
+    id: c.id, label: c.label, model: c.model, threads: c.threads, how: c.how, skipped: c.skipped,
+    wallMs: c.wall, cpuMs: c.cpu, medianWallMs: med(c.wall), medianCpuMs: med(c.cpu), extra: c.extra,
+  })),
   rules: ruleRows,
+  profile,
+  matmul,
   notes: [
-    'Our time is runTrial summary host.stepMs (rule.step + finite check + optimizer; batch copy, arena release and evaluation excluded).',
-    'PyTorch times the whole epoch loop after an untimed shuffle gather; tfjs times minimize + loss read-back per step, batch tensors built outside the clock.',
-    'Rounds are interleaved (one run of each contender per round) so machine load affects all contenders alike.',
-    'cpu columns: process CPU time (user+system) of the timed steps, scaled to an epoch; single-threaded runs only. On a loaded machine wall time includes waiting for a core, CPU time does not.',
+    'Every contender runs in its own process with OMP_NUM_THREADS, OPENBLAS_NUM_THREADS and MKL_NUM_THREADS set to its thread count (PyTorch also torch.set_num_threads); CPU time sums all of a process\'s threads, so a hidden helper thread shows as CPU > wall.',
+    'Ours (MLP): wall = runTrial summary host.stepMs (rule.step + finite check + optimizer; batch copy and evaluation excluded); CPU = CPU of the run minus CPU of an identical 20-step run, per step.',
+    'PyTorch times its step loop after an untimed shuffle gather; tfjs times minimize + loss read-back; jax-js times its jit-compiled step + loss read-back; batches are built outside every clock.',
+    'LeNet-5 (ours): the lenet5 preset through runTrial on MNIST resized to 32×32; PyTorch pads the same images to 32×32 (same shapes and work). "kernels only": the same step as kernel calls on preallocated buffers (bench/lenet.ts).',
+    'Ratios: median over rounds of each round\'s ours ÷ peer (tfjs/jax-js: peer ÷ ours).',
   ],
 };
 const dir = join(ROOT, 'results/bench');
@@ -411,3 +344,7 @@ const json = JSON.stringify(result, null, 2) + '\n';
 writeFileSync(join(dir, `bench-${stamp}.json`), json);
 writeFileSync(join(dir, 'latest.json'), json);
 log(`wrote results/bench/bench-${stamp}.json and results/bench/latest.json`);
+
+// The transformer LM's training step against PyTorch (tokens/s), in its own file.
+await import('./transformer.ts');
+process.exit(0);

@@ -56,7 +56,7 @@ export function stepTimes(entries: Array<{ label: string; rule: string; options:
   const data = loadDataset('mnist', { train: n, test: 1 }).train;
   const model = buildModel(o.model ?? spec.model, { sampleShape: data.shape, outputs: data.classes });
   const params = model.init(rng(0).child('init'));
-  const task = taskFor(undefined, data);
+  const task = taskFor(data);
   const batch: Batch = { x: fromArray(data.x, [n, data.features]), labels: data.y as Int32Array, size: n };
   const runs = entries.map((e) => {
     const rule = getRule(e.rule);

@@ -90,7 +90,7 @@ export function zerothOrderRows(o: { passes?: number[]; draws?: number; seed?: n
   const model = buildModel(o.model ?? SMALL_MLP, { sampleShape: data.shape, outputs: data.classes });
   const params = model.init(root.child('init'));
   const batch: Batch = { x: fromArray(data.x, [data.n, data.features]), labels: data.y as Int32Array, size: data.n };
-  const task = taskFor(undefined, data);
+  const task = taskFor(data);
   const reference = trueGradient(model, task, params, batch).grads;
   const rows: ZerothOrderRow[] = [];
   for (const e of ESTIMATORS) {

@@ -36,6 +36,9 @@ export default defineExperiment({
   epochs: 3,
   batchSize: 128,
   alignEvery: 25,
+  // Stochastic rules are compared with the expected gradient of their 512-unit net: sampled, 32
+  // draws per example in two groups (a jackknife standard error rides beside each cosine).
+  alignSamples: 32,
   memory: true,
   // Context for the reader: none of these shares this run's short protocol, and the table says how each differs.
   references: [...BIOTORCH_MNIST, NOKLAND_2016, ...FORWARD_FORWARD_FIGURES],

@@ -1,14 +1,20 @@
 #!/usr/bin/env node
-// Compiles the AssemblyScript kernels (src/kernels/wasm/assembly/) to src/kernels/wasm/kernels.wasm.
-// Offline and fast (~2 s); the output is written to a temp file and renamed, so concurrent builds
-// (parallel test workers) never see a half-written module.
+// Compiles the AssemblyScript kernels (src/kernels/wasm/assembly/) twice: kernels.wasm with WASM
+// SIMD, and kernels-relaxed.wasm with relaxed SIMD too (FMA micro-kernels; the loader picks it
+// when the runtime has relaxed SIMD). Offline and fast (~3 s); outputs are written to temp files
+// and renamed, so concurrent builds (parallel test workers) never see a half-written module.
 import { mkdirSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const entry = join(root, 'src/kernels/wasm/assembly/kernels.ts');
-const outFile = join(root, 'src/kernels/wasm/kernels.wasm');
+const outDir = join(root, 'src/kernels/wasm');
+/** The two builds: file name and extra asc features. */
+export const VARIANTS = [
+  { file: 'kernels.wasm', features: [] },
+  { file: 'kernels-relaxed.wasm', features: ['relaxed-simd'] },
+];
 
 // Shared imported memory: views handed out by the host stay valid when the memory grows
 // (a SharedArrayBuffer is never detached). 65536 pages = 4 GiB, the wasm32 limit; the host may
@@ -16,6 +22,12 @@ const outFile = join(root, 'src/kernels/wasm/kernels.wasm');
 export const MAX_PAGES = 65536;
 
 export async function buildWasm({ textFile = false, quiet = false } = {}) {
+  const out = [];
+  for (const v of VARIANTS) out.push(await buildOne(join(outDir, v.file), v.features, { textFile, quiet }));
+  return out;
+}
+
+async function buildOne(outFile, features, { textFile, quiet }) {
   const { default: asc } = await import('assemblyscript/asc');
   const tmp = `${outFile}.${process.pid}.${Date.now()}.tmp`;
   const args = [
@@ -26,6 +38,7 @@ export async function buildWasm({ textFile = false, quiet = false } = {}) {
     '--runtime', 'stub',
     '--enable', 'simd',
     '--enable', 'threads',
+    ...features.flatMap((f) => ['--enable', f]),
     '--importMemory',
     '--sharedMemory',
     '--noExportMemory',

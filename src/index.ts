@@ -13,25 +13,34 @@ export {
   logSoftmax, pick, softmaxCrossEntropy, stopGradient, OPS, type Labels,
 } from './autograd/ops.ts';
 export {
-  valueAndGrad, grad, vjp, noGrad, customVjp, leaves, mapTree, type TensorTree, type LossOutput,
+  valueAndGrad, grad, vjp, jvp, valueAndJvp, noGrad, customVjp, leaves, mapTree, type TensorTree, type LossOutput,
+  type Tangents, type ValueAndJvp, type CustomVjpOptions,
 } from './autograd/functional.ts';
+export type { JvpFn, JvpPrimals } from './autograd/forward.ts';
 export { withLayer, setAnomalyMode, withAnomalyMode, anomalyMode } from './autograd/tape.ts';
-export { gradcheck, vjpCheck, type GradcheckResult, type VjpCheckResult } from './autograd/gradcheck.ts';
+export { gradcheck, vjpCheck, jvpCheck, type GradcheckResult, type VjpCheckResult, type JvpCheckResult, type JvpCheckOptions } from './autograd/gradcheck.ts';
 export { kUnary, kBinary } from './autograd/ops.ts';
+export {
+  gather, tokenIds, bmm, causalMask, attention, attentionComposed, tokenCrossEntropy, tokenScores, MASKED, IGNORE,
+} from './autograd/sequence-ops.ts';
 export {
   conv2d, maxPool2d, avgPool2d, conv2dBackwardInput, conv2dBackwardParams, windowGeometry, type Conv2dOptions, type Pool2dOptions,
 } from './autograd/image-ops.ts';
 
 // Networks
 export { Model, buildModel, buildNetwork, modelInputShape, type ModelData } from './nn/model.ts';
-export type { ModelSpec, MlpSpec, LayersSpec, LeNetSpec, ResNetSpec } from './nn/presets.ts';
+export type { ModelSpec, MlpSpec, LayersSpec, LeNetSpec, ResNetSpec, TransformerSpec, RecurrentSpec } from './nn/presets.ts';
 export { LAYER_TYPES, type LayerSpec } from './nn/build.ts';
 export {
   run, walk, wrap, mapModules, leaf, param, childPath, withSignalProbe, SignalProbe, BatchStats,
   type Module, type Slot, type ParamInit, type ForwardOptions, type ForwardContext,
 } from './nn/module.ts';
 export { isWeightLayer, replaceInputVjp, weightAndBias, type WeightLayer } from './nn/weight-layer.ts';
+export { layerBlocks, runModules, paramIndices, type LayerBlock, type LayerChain } from './nn/blocks.ts';
 export { linear, dense, conv } from './nn/layers.ts';
+export { embedding, isEmbedding, type EmbeddingModule } from './nn/embedding.ts';
+export { attentionModule, transformerBlockLayers, type AttentionModule } from './nn/attention.ts';
+export { recurrent, isRecurrent, truncated, CELLS, type RecurrentModule, type Boundary, type Cell } from './nn/recurrent.ts';
 export {
   activation, activationByName, activationModule, isActivation, resolveActivation, ACTIVATIONS, ACTIVATION_NAMES, type Activation, type ActivationName, type ActivationModule,
 } from './nn/activations.ts';
@@ -51,7 +60,10 @@ export {
   defineRule, forEachUpdate, isLazy, materialize, type LearningRule, type AnyRule, type RuleContext, type RuleOptions,
   type OptionValue, type StepResult, type Updates, type LazyUpdates,
 } from './rules/rule.ts';
-export { classification, regression, classificationError, taskFor, TASK_NAMES, type Task, type TaskName, type Batch } from './rules/task.ts';
+export {
+  classification, regression, sequence, classificationError, taskFor, withObjective, refuseSequenceTask, TASK_NAMES,
+  type Task, type TaskName, type Batch, type TaskScore, type TextSample, type SequenceTaskOptions,
+} from './rules/task.ts';
 export { noiseStream, perturb, streamedUpdates, centeredRanks, type NoiseTerm, type ElementScale } from './rules/zeroth-order.ts';
 export { ruleContext, type ContextParts } from './rules/context.ts';
 export { registerRule, getRule, listRules, loadRulesFrom } from './rules/registry.ts';

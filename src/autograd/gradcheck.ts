@@ -1,9 +1,10 @@
-// Gradient checks: central finite differences in float64 on small inputs, and a
-// random-direction VJP check (one directional derivative) that scales to large inputs.
+// Gradient checks: central finite differences in float64 on small inputs, a random-direction
+// VJP check (one directional derivative) that scales to large inputs, and a JVP check (forward
+// mode against finite differences and against the VJP by transposition).
 import { withFloat64 } from '../kernels/index.ts';
 import { Rng } from '../random.ts';
 import { empty, fromArray, type Tensor } from '../tensor/tensor.ts';
-import { noGrad, valueAndGrad } from './functional.ts';
+import { jvp, noGrad, valueAndGrad, vjp } from './functional.ts';
 import { mul, sum } from './ops.ts';
 
 export interface GradcheckOptions {
@@ -105,5 +106,63 @@ export function vjpCheck(f: Fn, inputs: readonly Tensor[], opts: GradcheckOption
     const numeric = (shifted(eps) - shifted(-eps)) / (2 * eps);
     const relError = Math.abs(analytic - numeric) / Math.max(Math.abs(numeric), 1e-12);
     return { ok: relError <= rtol, analytic, numeric, relError };
+  });
+}
+
+export interface JvpCheckResult {
+  ok: boolean;
+  /** Worst |J·v − (f(x+εv) − f(x−εv))/2ε| over the output's elements. */
+  maxAbsError: number;
+  /** ⟨J·v, u⟩ and ⟨v, Jᵀ·u⟩ for a random output direction u: equal up to rounding when the JVP is the VJP's transpose. */
+  forward: number;
+  reverse: number;
+  transposeError: number;
+}
+
+export interface JvpCheckOptions extends GradcheckOptions {
+  /** Relative tolerance of the transposition identity (default 1e-9, in float64). */
+  transposeRtol?: number;
+  /** Give a tangent to this input only (the others none). */
+  only?: number;
+}
+
+/**
+ * Forward mode at `inputs` along one random tangent per input, in float64: J·v against central
+ * differences of f, elementwise over its output, and ⟨J·v, u⟩ against ⟨v, Jᵀ·u⟩ (the VJP).
+ */
+export function jvpCheck(f: Fn, inputs: readonly Tensor[], opts: JvpCheckOptions = {}): JvpCheckResult {
+  const { eps = 1e-6, atol = 1e-6, rtol = 1e-5, seed = 0, transposeRtol = 1e-9, only } = opts;
+  return withFloat64(() => {
+    const rng = new Rng(seed);
+    const xs = toF64(inputs);
+    const dir = rng.child('tangent');
+    const active = (i: number) => only === undefined || only === i;
+    const vs = xs.map((x, i) => fromArray(Array.from({ length: x.size }, () => (active(i) ? dir.normal() : 0)), x.shape));
+    const g = (p: Tensor[]) => f(...p);
+    // With `only`, the other inputs get no tangent at all (null), the case every JVP rule must handle.
+    const { out, tangent } = jvp(g, xs, only === undefined ? vs : (_p, i) => (active(i) ? vs[i] : null));
+    const shifted = (s: number) => noGrad(() => f(...xs.map((x, i) => fromArray(x.data.map((v, k) => v + s * vs[i].data[k]), x.shape))));
+    const up = shifted(eps);
+    const down = shifted(-eps);
+    let ok = tangent.shape.join() === out.shape.join();
+    let maxAbsError = 0;
+    for (let k = 0; k < out.size; k++) {
+      const numeric = (up.data[k] - down.data[k]) / (2 * eps);
+      const err = Math.abs(tangent.data[k] - numeric);
+      if (!(err <= atol + rtol * Math.abs(numeric))) ok = false;
+      if (err > maxAbsError || Number.isNaN(err)) maxAbsError = err;
+    }
+    const udir = rng.child('cotangent');
+    const u = fromArray(Array.from({ length: out.size }, () => udir.normal()), out.shape);
+    let forward = 0;
+    for (let k = 0; k < out.size; k++) forward += tangent.data[k] * u.data[k];
+    const cot = vjp(g, xs).vjpFn(u);
+    let reverse = 0;
+    xs.forEach((_, i) => {
+      for (let k = 0; k < vs[i].size; k++) reverse += vs[i].data[k] * cot[i].data[k];
+    });
+    const transposeError = Math.abs(forward - reverse) / Math.max(Math.abs(forward), Math.abs(reverse), 1e-12);
+    if (!(transposeError <= transposeRtol)) ok = false;
+    return { ok, maxAbsError, forward, reverse, transposeError };
   });
 }

@@ -5,7 +5,7 @@ import { ShapeError } from '../errors.ts';
 import { backend } from '../kernels/index.ts';
 import type { WindowGeometry } from '../kernels/backend.ts';
 import { empty, type Shape, type Tensor } from '../tensor/tensor.ts';
-import { define } from './ops.ts';
+import { add, broadcastTo, define, reshape } from './ops.ts';
 
 export interface Conv2dOptions {
   /** One number for both axes, or [sh, sw]. Default 1. */
@@ -128,6 +128,13 @@ const conv2dOp = define<ConvAttrs>({
     if (shapes.length > 2) out.push(params && needs[2] ? params.bias : null);
     return out;
   },
+  // Linear in x, in w and in b separately: d(x ⊛ w + b) = dx ⊛ w + x ⊛ dw + db.
+  jvp: ([tx, tw, tb], { inputs: [x, w], out }, a) => {
+    let t: Tensor | null = tx ? convForward(tx, w, tb ?? null, a) : null;
+    if (tw) t = t ? add(t, convForward(x, tw, null, a)) : convForward(x, tw, tb ?? null, a);
+    if (!t && tb) t = broadcastTo(reshape(tb, [1, tb.size, 1, 1]), out.shape);
+    return t;
+  },
 });
 
 /** 2-D convolution (cross-correlation, as PyTorch): x [n, c, h, w], w [o, c, kh, kw], b [o] or null. */
@@ -170,9 +177,21 @@ const maxPool2dOp = define<PoolAttrs>({
     backend().maxPool2dBackward(g.data, argmax.data, dx.data, geom);
     return [dx];
   },
+  // The tangent at each window's winner (the transpose of the VJP's scatter).
+  jvp: ([t], { out, saved: [argmax] }, a) => {
+    if (!t) return null;
+    const geom = poolGeometry('maxPool2d', t.shape, a);
+    const plane = geom.h * geom.w;
+    const outPlane = geom.oh * geom.ow;
+    const dt = empty(out.shape);
+    for (let p = 0; p < geom.n * geom.c; p++) {
+      for (let k = 0; k < outPlane; k++) dt.data[p * outPlane + k] = t.data[p * plane + argmax.data[p * outPlane + k]];
+    }
+    return dt;
+  },
 });
 
-const avgPool2dOp = define<PoolAttrs>({
+const avgPool2dOp: (inputs: readonly Tensor[], attrs: PoolAttrs) => Tensor = define<PoolAttrs>({
   name: 'avgPool2d',
   forward: ([x], a) => {
     const g = poolGeometry('avgPool2d', x.shape, a);
@@ -186,6 +205,7 @@ const avgPool2dOp = define<PoolAttrs>({
     backend().avgPool2dBackward(g.data, dx.data, geom);
     return [dx];
   },
+  jvp: ([t], _p, a): Tensor | null => t && avgPool2dOp([t], a),
 });
 
 /** Max over kernel windows (padding never wins). */

@@ -1,10 +1,20 @@
 // The primitive ops. Each is one declarative record beside its forward: the forward kernel
-// call, which residuals it saves, and its VJP as a function of those residuals only.
-// Composite ops (in functional.ts and src/nn) are built from these.
+// call, which residuals it saves, its VJP as a function of those residuals only, and its JVP
+// (forward mode). Composite ops (in functional.ts and src/nn) are built from these.
+//
+// Adding a primitive: `define({ name, forward, vjp, jvp })`. `jvp(tangents, { inputs, out,
+// saved }, attrs)` returns the output's tangent J·t (or null when it is zero) from one tangent
+// per input, each null when that input's tangent is zero — so a rule must handle every mix of
+// null and non-null tangents. It may call other ops freely: they record nothing and carry no
+// tangents while it runs. For an op linear in an input, the JVP is the op applied to the
+// tangent; for an elementwise op it is the VJP's formula with t in place of g. Every op needs
+// a case in test/autograd/op-cases.ts: the suite checks its VJP and JVP by finite differences
+// and the two against each other (⟨J·v, u⟩ = ⟨v, Jᵀ·u⟩), and fails for an op without either.
 import { ShapeError } from '../errors.ts';
 import { backend } from '../kernels/index.ts';
 import type { BinaryOp, UnaryOp } from '../kernels/backend.ts';
 import { empty, sizeOf, view, type Shape, Tensor } from '../tensor/tensor.ts';
+import { pushTangent, type JvpFn } from './forward.ts';
 import { checkFinite, isTracked, record } from './tape.ts';
 
 export interface OpRecord<A> {
@@ -16,6 +26,8 @@ export interface OpRecord<A> {
    * false for inputs nothing differentiates (e.g. the data batch): their cotangent may be null.
    */
   vjp(g: Tensor, saved: readonly Tensor[], attrs: A, inputShapes: readonly Shape[], needs: readonly boolean[]): Array<Tensor | null>;
+  /** The output tangent J·t from the inputs' tangents (null: zero), for forward mode. */
+  jvp: JvpFn<A>;
 }
 
 /** Every primitive by name: the gradient-check suite iterates this table. */
@@ -32,6 +44,7 @@ export function define<A>(rec: OpRecord<A>): (inputs: readonly Tensor[], attrs: 
     checkFinite(rec.name, out, inputs, 'forward');
     const shapes = inputs.map((x) => x.shape);
     record(rec.name, inputs, out, saved, (g) => rec.vjp(g, saved, attrs, shapes, needs));
+    pushTangent(rec.name, rec.jvp, inputs, out, saved, attrs);
     return out;
   };
 }
@@ -96,22 +109,37 @@ export function sumToShape(g: Tensor, shape: Shape): Tensor {
   return cur.shape.length === shape.length ? cur : view(cur, shape);
 }
 
+/** `t` broadcast to `shape` (itself when it has that shape already). */
+function toShape(t: Tensor, shape: Shape): Tensor {
+  return t.shape.length === shape.length && t.shape.every((d, i) => d === shape[i]) ? t : broadcastTo(t, shape);
+}
+
+/** The sum of the non-null terms, broadcast to `shape`; null when every term is (a zero tangent). */
+function sumTerms(shape: Shape, terms: ReadonlyArray<Tensor | null>): Tensor | null {
+  let acc: Tensor | null = null;
+  for (const t of terms) if (t) acc = acc ? add(acc, t) : t;
+  return acc && toShape(acc, shape);
+}
+
 // ---------------------------------------------------------------- elementwise binary
 
 const addOp = define<null>({
   name: 'add',
   forward: ([a, b]) => ({ out: kBinary('add', a, b), saved: [] }),
   vjp: (g, _s, _a, [sa, sb]) => [sumToShape(g, sa), sumToShape(g, sb)],
+  jvp: ([ta, tb], { out }) => sumTerms(out.shape, [ta, tb]),
 });
 const subOp = define<null>({
   name: 'sub',
   forward: ([a, b]) => ({ out: kBinary('sub', a, b), saved: [] }),
   vjp: (g, _s, _a, [sa, sb]) => [sumToShape(g, sa), sumToShape(neg(g), sb)],
+  jvp: ([ta, tb], { out }) => sumTerms(out.shape, [ta, tb && neg(tb)]),
 });
 const mulOp = define<null>({
   name: 'mul',
   forward: ([a, b]) => ({ out: kBinary('mul', a, b), saved: [a, b] }),
   vjp: (g, [a, b], _a, [sa, sb]) => [sumToShape(mul(g, b), sa), sumToShape(mul(g, a), sb)],
+  jvp: ([ta, tb], { inputs: [a, b], out }) => sumTerms(out.shape, [ta && mul(ta, b), tb && mul(a, tb)]),
 });
 const divOp = define<null>({
   name: 'div',
@@ -120,6 +148,11 @@ const divOp = define<null>({
     sumToShape(div(g, b), sa),
     sumToShape(neg(div(mul(g, a), mul(b, b))), sb),
   ],
+  // d(a/b) = (da − (a/b)·db) / b
+  jvp: ([ta, tb], { inputs: [, b], out }) => {
+    const num = sumTerms(out.shape, [ta, tb && neg(mul(out, tb))]);
+    return num && div(num, b);
+  },
 });
 // Subgradient convention: ties send the gradient to `a`.
 const maximumOp = define<null>({
@@ -128,6 +161,10 @@ const maximumOp = define<null>({
   vjp: (g, [a, b], _a, [sa, sb]) => {
     const bWins = kBinary('gt', b, a);
     return [sumToShape(mul(g, sub(onesLike(bWins), bWins)), sa), sumToShape(mul(g, bWins), sb)];
+  },
+  jvp: ([ta, tb], { inputs: [a, b], out }) => {
+    const bWins = kBinary('gt', b, a);
+    return sumTerms(out.shape, [ta && mul(ta, sub(onesLike(bWins), bWins)), tb && mul(tb, bWins)]);
   },
 });
 
@@ -139,7 +176,10 @@ export const maximum = (a: Tensor, b: Tensor): Tensor => maximumOp([a, b], null)
 
 // ---------------------------------------------------------------- elementwise unary
 
-/** An elementwise op whose VJP needs either its input x or its output y (whichever is cheaper). */
+/**
+ * An elementwise op whose VJP needs either its input x or its output y (whichever is cheaper).
+ * Its Jacobian is diagonal, so the JVP is the same product with the tangent in place of g.
+ */
 function unaryOp(op: UnaryOp, saves: 'x' | 'out', vjp: (residual: Tensor, g: Tensor) => Tensor) {
   return define<null>({
     name: op,
@@ -148,10 +188,11 @@ function unaryOp(op: UnaryOp, saves: 'x' | 'out', vjp: (residual: Tensor, g: Ten
       return { out, saved: [saves === 'x' ? x : out] };
     },
     vjp: (g, [r]) => [vjp(r, g)],
+    jvp: ([t], { saved: [r] }) => t && vjp(r, t),
   });
 }
 
-const negOp = define<null>({ name: 'neg', forward: ([x]) => ({ out: kUnary('neg', x), saved: [] }), vjp: (g) => [neg(g)] });
+const negOp = define<null>({ name: 'neg', forward: ([x]) => ({ out: kUnary('neg', x), saved: [] }), vjp: (g) => [neg(g)], jvp: ([t]) => t && neg(t) });
 const expOp = unaryOp('exp', 'out', (y, g) => mul(g, y));
 const logOp = unaryOp('log', 'x', (x, g) => div(g, x));
 const tanhOp = unaryOp('tanh', 'out', (y, g) => mul(g, kBinary('sub', onesLike(y), kUnary('square', y))));
@@ -165,8 +206,13 @@ const absOp = unaryOp('abs', 'x', (x, g) => mul(g, kUnary('sign', x)));
 const sinOp = unaryOp('sin', 'x', (x, g) => mul(g, kUnary('cos', x)));
 const cosOp = unaryOp('cos', 'x', (x, g) => neg(mul(g, kUnary('sin', x))));
 // Piecewise-constant ops: zero gradient almost everywhere.
-const signOp = define<null>({ name: 'sign', forward: ([x]) => ({ out: kUnary('sign', x), saved: [] }), vjp: () => [null] });
-const stepOp = define<null>({ name: 'step', forward: ([x]) => ({ out: kUnary('step', x), saved: [] }), vjp: () => [null] });
+const signOp = define<null>({ name: 'sign', forward: ([x]) => ({ out: kUnary('sign', x), saved: [] }), vjp: () => [null], jvp: () => null });
+const stepOp = define<null>({ name: 'step', forward: ([x]) => ({ out: kUnary('step', x), saved: [] }), vjp: () => [null], jvp: () => null });
+function leakyReluSlope(x: Tensor, alpha: number): Tensor {
+  const d = empty(x.shape);
+  backend().leakyRelu(x.data, d.data, alpha, true);
+  return d;
+}
 const leakyReluOp = define<number>({
   name: 'leakyRelu',
   forward: ([x], alpha) => {
@@ -174,16 +220,16 @@ const leakyReluOp = define<number>({
     backend().leakyRelu(x.data, out.data, alpha, false);
     return { out, saved: [x] };
   },
-  vjp: (g, [x], alpha) => {
-    const d = empty(x.shape);
-    backend().leakyRelu(x.data, d.data, alpha, true);
-    return [mul(g, d)];
-  },
+  vjp: (g, [x], alpha) => [mul(g, leakyReluSlope(x, alpha))],
+  jvp: ([t], { inputs: [x] }, alpha) => t && mul(t, leakyReluSlope(x, alpha)),
 });
+/** d(x^p)/dx = p·x^(p−1). */
+const powSlope = (x: Tensor, p: number): Tensor => kBinary('mul', kBinary('pow', x, fullLike(x, p - 1, [])), fullLike(x, p, []));
 const powOp = define<number>({
   name: 'pow',
   forward: ([x], p) => ({ out: kBinary('pow', x, fullLike(x, p, [])), saved: [x] }),
-  vjp: (g, [x], p) => [mul(g, kBinary('mul', kBinary('pow', x, fullLike(x, p - 1, [])), fullLike(x, p, [])))],
+  vjp: (g, [x], p) => [mul(g, powSlope(x, p))],
+  jvp: ([t], { inputs: [x] }, p) => t && mul(t, powSlope(x, p)),
 });
 
 export const neg = (x: Tensor): Tensor => negOp([x], null);
@@ -247,6 +293,9 @@ const matmulOp = define<MatmulAttrs>({
     if (transA && !transB) return [when(needA, () => matmul(b, g, false, true)), when(needB, () => matmul(a, g, false, false))];
     return [when(needA, () => matmul(b, g, true, true)), when(needB, () => matmul(g, a, true, true))];
   },
+  // Bilinear: d(op(A)·op(B)) = op(dA)·op(B) + op(A)·op(dB).
+  jvp: ([ta, tb], { inputs: [a, b], out }, { transA, transB }) =>
+    sumTerms(out.shape, [ta && matmul(ta, b, transA, transB), tb && matmul(a, tb, transA, transB)]),
 });
 
 /** op(A)·op(B) for 2-D tensors, transposes taken by the kernel (never materialized). */
@@ -287,6 +336,7 @@ const broadcastToOp = define<Shape>({
     return { out, saved: [] };
   },
   vjp: (g, _s, _shape, [sx]) => [sumToShape(g, sx)],
+  jvp: ([t], _p, shape) => t && broadcastTo(t, shape),
 });
 export const broadcastTo = (x: Tensor, shape: Shape): Tensor => broadcastToOp([x], shape);
 
@@ -299,6 +349,7 @@ const sumOp = define<ReduceAttrs>({
     return { out, saved: [] };
   },
   vjp: (g, _s, { axis, keepDims }, [sx]) => [broadcastTo(reshape(g, reduceShapes('sum', sx, axis, keepDims).keepShape), sx)],
+  jvp: ([t], _p, { axis, keepDims }) => t && sum(t, axis, keepDims),
 });
 const meanOp = define<ReduceAttrs>({
   name: 'mean',
@@ -312,7 +363,13 @@ const meanOp = define<ReduceAttrs>({
     const r = reduceShapes('mean', sx, axis, keepDims);
     return [broadcastTo(reshape(mul(g, fullLike(g, 1 / r.len, [])), r.keepShape), sx)];
   },
+  jvp: ([t], _p, { axis, keepDims }) => t && mean(t, axis, keepDims),
 });
+/** 1 where x equals its reduced maximum `out` (viewed as `keepShape`), else 0. */
+function maxMask(x: Tensor, out: Tensor, keepShape: Shape): Tensor {
+  const m = reshape(out, keepShape);
+  return kBinary('sub', onesLike(x), kBinary('gt', kBinary('sub', m, x), fullLike(x, 0, [])));
+}
 // Max sends the gradient to every position equal to the maximum.
 const maxOp = define<ReduceAttrs>({
   name: 'max',
@@ -324,10 +381,11 @@ const maxOp = define<ReduceAttrs>({
   },
   vjp: (g, [x, out], { axis, keepDims }) => {
     const r = reduceShapes('max', x.shape, axis, keepDims);
-    const m = reshape(out, r.keepShape);
-    const isMax = kBinary('sub', onesLike(x), kBinary('gt', kBinary('sub', m, x), fullLike(x, 0, [])));
-    return [mul(broadcastTo(reshape(g, r.keepShape), x.shape), isMax)];
+    return [mul(broadcastTo(reshape(g, r.keepShape), x.shape), maxMask(x, out, r.keepShape))];
   },
+  // The transpose of that VJP: the sum of the tangent over every position equal to the maximum.
+  jvp: ([t], { saved: [x, out] }, { axis, keepDims }) =>
+    t && sum(mul(t, maxMask(x, out, reduceShapes('max', x.shape, axis, keepDims).keepShape)), axis, keepDims),
 });
 
 export const sum = (x: Tensor, axis: number | null = null, keepDims = false): Tensor => sumOp([x], { axis, keepDims });
@@ -340,6 +398,7 @@ const reshapeOp = define<Shape>({
   name: 'reshape',
   forward: ([x], shape) => ({ out: view(x, shape), saved: [] }),
   vjp: (g, _s, _shape, [sx]) => [reshape(g, sx)],
+  jvp: ([t], _p, shape) => t && reshape(t, shape),
 });
 export function reshape(x: Tensor, shape: Shape): Tensor {
   // One -1 dimension is inferred.
@@ -363,6 +422,7 @@ const transposeOp = define<readonly number[]>({
     perm.forEach((p, i) => (inv[p] = i));
     return [transpose(g, inv)];
   },
+  jvp: ([t], _p, perm) => t && transpose(t, perm),
 });
 /** Permute axes (default: reverse them). */
 export const transpose = (x: Tensor, perm?: readonly number[]): Tensor =>
@@ -398,6 +458,7 @@ const sliceOp = define<SliceAttrs>({
     copyBlocks(g, end - start, 0, dx, sx[a], start, end - start, sizeOf(sx.slice(0, a)), sizeOf(sx.slice(a + 1)));
     return [dx];
   },
+  jvp: ([t], _p, { axis, start, end }) => t && slice(t, axis, start, end),
 });
 /** Elements [start, end) along `axis`. */
 export const slice = (x: Tensor, axis: number, start: number, end: number): Tensor => sliceOp([x], { axis, start, end });
@@ -432,6 +493,8 @@ const concatOp = define<number>({
       return part;
     });
   },
+  // Inputs without a tangent contribute zeros of their shape.
+  jvp: (ts, { inputs }, axis) => (ts.every((t) => t === null) ? null : concat(ts.map((t, i) => t ?? empty(inputs[i].shape)), axis)),
 });
 export const concat = (xs: readonly Tensor[], axis = 0): Tensor => concatOp(xs, axis);
 
@@ -451,8 +514,9 @@ const softmaxOp = define<null>({
     backend().softmax(x.data, out.data, rows, cols, false);
     return { out, saved: [out] };
   },
-  // y ⊙ (g − Σ g⊙y)
+  // y ⊙ (g − Σ g⊙y); the Jacobian diag(y) − yyᵀ is symmetric, so the JVP has the same form.
   vjp: (g, [y]) => [mul(y, sub(g, sum(mul(g, y), -1, true)))],
+  jvp: ([t], { saved: [y] }) => t && mul(y, sub(t, sum(mul(t, y), -1, true))),
 });
 const logSoftmaxOp = define<null>({
   name: 'logSoftmax',
@@ -462,8 +526,9 @@ const logSoftmaxOp = define<null>({
     backend().softmax(x.data, out.data, rows, cols, true);
     return { out, saved: [out] };
   },
-  // g − softmax(x) · Σ g
+  // g − softmax(x) · Σ g; forward: t − Σ softmax(x)⊙t (J = I − 1·softmaxᵀ per row).
   vjp: (g, [y]) => [sub(g, mul(exp(y), sum(g, -1, true)))],
+  jvp: ([t], { saved: [y] }) => t && sub(t, sum(mul(exp(y), t), -1, true)),
 });
 /** Softmax along the last axis. */
 export const softmax = (x: Tensor): Tensor => softmaxOp([x], null);
@@ -496,6 +561,7 @@ const pickOp = define<Labels>({
     for (let i = 0; i < sx[0]; i++) dx.data[i * cols + idx[i]] = g.data[i];
     return [dx];
   },
+  jvp: ([t], _p, idx) => t && pick(t, idx),
 });
 /** out[i] = x[i, idx[i]]. */
 export const pick = (x: Tensor, idx: Labels): Tensor => pickOp([x], idx);
@@ -522,6 +588,19 @@ const softmaxCrossEntropyOp = define<Labels>({
     for (let i = 0; i < rows; i++) dx.data[i * cols + labels[i]] -= 1;
     for (let i = 0; i < dx.size; i++) dx.data[i] *= scale;
     return [dx];
+  },
+  // dL = Σᵢⱼ (softmax − onehot)ᵢⱼ · tᵢⱼ / rows
+  jvp: ([t], { saved: [logp] }, labels) => {
+    if (!t) return null;
+    const [rows, cols] = logp.shape;
+    let s = 0;
+    for (let i = 0; i < rows; i++) {
+      for (let j = 0; j < cols; j++) s += Math.exp(logp.data[i * cols + j]) * t.data[i * cols + j];
+      s -= t.data[i * cols + labels[i]];
+    }
+    const out = empty([]);
+    out.data[0] = s / rows;
+    return out;
   },
 });
 export const softmaxCrossEntropy = (logits: Tensor, labels: Labels): Tensor => softmaxCrossEntropyOp([logits], labels);

@@ -14,9 +14,25 @@ interface DatasetBase {
 
 export interface ClassificationDataset extends DatasetBase {
   kind: 'classification';
-  /** One label in [0, classes) per sample. */
+  /** One label in [0, classes) per sample, or `positions` per sample (row-major) for a sequence. */
   y: Int32Array;
   classes: number;
+  /**
+   * A sequence dataset labels every position: `positions` labels per sample (next-character
+   * targets; a label of -1 is a position no loss scores). Absent: one label per sample.
+   */
+  positions?: number;
+  /** What the inputs' token ids stand for (x holds ids as float values). */
+  tokens?: TokenInfo;
+}
+
+export interface TokenInfo {
+  /** Printable form of every id (the unknown symbol's is "\uFFFD"). */
+  vocab: readonly string[];
+  /** What one position is, for the metric's name (bitsPerChar): "char", "symbol". */
+  unit: string;
+  /** The id of characters outside the vocabulary, or null. */
+  unknown: number | null;
 }
 
 export interface RegressionDataset extends DatasetBase {
@@ -33,7 +49,7 @@ export type Dataset = ClassificationDataset | RegressionDataset;
 
 /** Number of label/target values per sample: 1 for classification, `targets` for regression. */
 export function targetWidth(ds: Dataset): number {
-  return ds.kind === 'classification' ? 1 : ds.targets;
+  return ds.kind === 'classification' ? (ds.positions ?? 1) : ds.targets;
 }
 
 function product(shape: readonly number[]): number {
@@ -96,9 +112,12 @@ export function validateDataset<D extends Dataset>(ds: D): D {
       throw new DataError(`${where}: classes = ${ds.classes} must be an integer in [1, 65536]`);
     }
     const y = ds.y;
+    // Sequences may mark unscored positions with -1.
+    const lowest = ds.positions ? -1 : 0;
     for (let i = 0; i < y.length; i++) {
-      if (y[i] >= ds.classes) {
-        throw new DataError(`${where}: sample ${i} has label ${y[i]}, outside [0, ${ds.classes})`);
+      if (y[i] >= ds.classes || y[i] < lowest) {
+        const at = ds.positions ? `sample ${Math.floor(i / ds.positions)} position ${i % ds.positions}` : `sample ${i}`;
+        throw new DataError(`${where}: ${at} has label ${y[i]}, outside [${lowest}, ${ds.classes})`);
       }
     }
   } else {

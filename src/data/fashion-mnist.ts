@@ -1,10 +1,11 @@
 // Fashion-MNIST (60k train / 10k test) from the gzipped IDX files of the Debian package
-// dataset-fashion-mnist; RULEBENCH_FASHION_MNIST_DIR overrides the directory. Cached per process.
-import { existsSync } from 'node:fs';
+// dataset-fashion-mnist; `data.dir` in a spec, else RULEBENCH_FASHION_MNIST_DIR, overrides the
+// directory. Cached per process and directory.
 import { join } from 'node:path';
 import { DataError } from '../errors.ts';
 import type { ClassificationDataset } from './dataset.ts';
 import { loadIdxImageSet } from './idx-images.ts';
+import { findIdxFile, type ImageSetOptions } from './mnist.ts';
 
 export type FashionMnistSplit = 'train' | 'test';
 
@@ -22,27 +23,29 @@ export function fashionMnistDir(): string {
   return process.env.RULEBENCH_FASHION_MNIST_DIR || FASHION_MNIST_DEFAULT_DIR;
 }
 
-function locate(dir: string, base: string): string {
-  // The Debian package ships .gz; accept an unpacked copy too (readIdx sniffs gzip itself).
-  for (const file of [join(dir, `${base}.gz`), join(dir, base)]) if (existsSync(file)) return file;
+function locate(dir: string, base: string, fromSpec: boolean): string {
+  const file = findIdxFile(dir, base);
+  if (file) return file;
   throw new DataError(
-    `Fashion-MNIST: ${join(dir, `${base}.gz`)} not found; install it with: apt-get install -y dataset-fashion-mnist` +
-      ' (or run scripts/ensure-fashion-mnist.sh), or set RULEBENCH_FASHION_MNIST_DIR to a directory holding the IDX files',
+    fromSpec
+      ? `Fashion-MNIST: ${join(dir, `${base}.gz`)} not found; data.dir must hold the four Fashion-MNIST IDX files (plain or .gz)`
+      : `Fashion-MNIST: ${join(dir, `${base}.gz`)} not found; install it with: apt-get install -y dataset-fashion-mnist` +
+          ' (or run scripts/ensure-fashion-mnist.sh), or set RULEBENCH_FASHION_MNIST_DIR (or data.dir in the spec) to a directory holding the IDX files',
   );
 }
 
-export function loadFashionMnist(split: FashionMnistSplit): ClassificationDataset {
-  const dir = fashionMnistDir();
+export function loadFashionMnist(split: FashionMnistSplit, opts: ImageSetOptions = {}): ClassificationDataset {
+  const dir = opts.dir ?? fashionMnistDir();
   const key = `${dir}\0${split}`;
   const hit = cache.get(key);
   if (hit) return hit;
   const prefix = split === 'train' ? 'train' : 't10k';
   const ds = loadIdxImageSet(
     `fashion-mnist-${split}`,
-    locate(dir, `${prefix}-images-idx3-ubyte`),
-    locate(dir, `${prefix}-labels-idx1-ubyte`),
+    locate(dir, `${prefix}-images-idx3-ubyte`, opts.dir !== undefined),
+    locate(dir, `${prefix}-labels-idx1-ubyte`, opts.dir !== undefined),
     10,
   );
-  cache.set(key, ds);
+  if (opts.cache !== false) cache.set(key, ds);
   return ds;
 }

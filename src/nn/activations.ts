@@ -271,6 +271,15 @@ export function activation(expr: string): Activation {
       vjpLoop(x.data, g.data, dx.data, x.size);
       return [dx];
     },
+    // Forward mode: t ⊙ f'(x), the same diagonal Jacobian.
+    {
+      jvp: ([t], [x]) => {
+        if (!t) return null;
+        const dt = empty(x.shape);
+        vjpLoop(x.data, t.data, dt.data, x.size);
+        return dt;
+      },
+    },
   );
   return {
     name: expr,

@@ -5,9 +5,12 @@ import type { Shape } from '../tensor/tensor.ts';
 import { activationModule, ACTIVATION_NAMES, resolveActivation } from './activations.ts';
 import { dropoutModule } from './dropout.ts';
 import { initByName } from './init.ts';
+import { attentionModule, transformerBlockLayers } from './attention.ts';
+import { embedding } from './embedding.ts';
 import { conv, dense } from './layers.ts';
 import { childPath, type Module, type ParamInit, type Slot } from './module.ts';
 import { batchNormModule, layerNormModule } from './norm.ts';
+import { CELLS, recurrent, type Cell } from './recurrent.ts';
 import { residual, sequential } from './sequential.ts';
 import { flatten, globalAvgPool, pool } from './shape-layers.ts';
 
@@ -16,7 +19,15 @@ type Pair = number | [number, number];
 /** One layer of a `layers` spec. A bare string is an activation name or expression (or 'flatten'). */
 export type LayerSpec =
   | string
-  | { type: 'dense'; units: number; bias?: boolean; init?: string; name?: string }
+  /** positionwise: map the last axis at every position ([T, in] → [T, units]); tie: the path of an embedding whose table is the weight. */
+  | { type: 'dense'; units?: number; bias?: boolean; init?: string; positionwise?: boolean; tie?: string; name?: string }
+  /** Token ids [T] → vectors [T, dim]; vocab defaults to the task's classes (next-token prediction). */
+  | { type: 'embedding'; dim: number; vocab?: number; positions?: boolean; init?: string; name?: string }
+  | { type: 'attention'; heads: number; causal?: boolean; bias?: boolean; fused?: boolean; init?: string; name?: string }
+  /** Pre-LN: x + attention(LN(x)), then x + MLP(LN(x)) with an MLP of mlp × the width. */
+  | { type: 'transformerBlock'; heads: number; mlp?: number; activation?: string; causal?: boolean; fused?: boolean; name?: string }
+  /** An Elman RNN or a GRU over [T, features], returning every step's hidden state [T, hidden]. */
+  | { type: 'rnn'; cell: Cell; hidden: number; activation?: string; init?: string; name?: string }
   | { type: 'conv2d'; channels: number; kernel: Pair; stride?: Pair; padding?: Pair; bias?: boolean; init?: string; name?: string }
   | { type: 'maxPool2d' | 'avgPool2d'; kernel: Pair; stride?: Pair; padding?: Pair; name?: string }
   | { type: 'globalAvgPool' | 'flatten'; name?: string }
@@ -28,21 +39,31 @@ export type LayerSpec =
   /** body(x) + shortcut(x); shortcut: identity (default; option A zero-padding when shapes change) or a projection (1×1 conv + batch norm, option B). */
   | { type: 'residual'; layers: LayerSpec[]; shortcut?: 'identity' | 'projection'; activation?: string; name?: string };
 
-export const LAYER_TYPES = ['dense', 'conv2d', 'maxPool2d', 'avgPool2d', 'globalAvgPool', 'flatten', 'batchNorm', 'layerNorm', 'dropout', 'activation', 'sequential', 'residual'] as const;
+export const LAYER_TYPES = [
+  'dense', 'conv2d', 'maxPool2d', 'avgPool2d', 'globalAvgPool', 'flatten', 'batchNorm', 'layerNorm', 'dropout', 'activation', 'sequential', 'residual',
+  'embedding', 'attention', 'transformerBlock', 'rnn',
+] as const;
 
 /** Allocates parameter and buffer slots in build (= flat list) order. */
 export interface Builder {
   /** Default weight scheme. */
   readonly init: string;
+  /** Classes of the task the model is built for, when known (an embedding's default vocabulary). */
+  readonly classes?: number;
   param(path: string, shape: number[], init: ParamInit): Slot;
   buffer(path: string, shape: number[], value: number): Slot;
+  /** Token tables of the embeddings built so far, by module path (weight tying reads them). */
+  readonly embeddings?: Map<string, Slot>;
+  tieable?(path: string): Slot | undefined;
 }
 
-export function slotBuilder(init: string): Builder & { params: Slot[]; buffers: Slot[] } {
+export function slotBuilder(init: string, classes?: number): Builder & { params: Slot[]; buffers: Slot[] } {
   const params: Slot[] = [];
   const buffers: Slot[] = [];
+  const embeddings = new Map<string, Slot>();
   return {
-    init, params, buffers,
+    init, classes, params, buffers, embeddings,
+    tieable: (path) => embeddings.get(path),
     param(path, shape, pinit) {
       const s = { index: params.length, path, shape, init: pinit };
       params.push(s);
@@ -60,7 +81,7 @@ const show = (v: unknown) => JSON.stringify(v) ?? String(v);
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 const KEYS: Record<string, string[]> = {
-  dense: ['units', 'bias', 'init'],
+  dense: ['units', 'bias', 'init', 'positionwise', 'tie'],
   conv2d: ['channels', 'kernel', 'stride', 'padding', 'bias', 'init'],
   maxPool2d: ['kernel', 'stride', 'padding'],
   avgPool2d: ['kernel', 'stride', 'padding'],
@@ -72,6 +93,10 @@ const KEYS: Record<string, string[]> = {
   activation: ['fn'],
   sequential: ['layers'],
   residual: ['layers', 'shortcut', 'activation'],
+  embedding: ['dim', 'vocab', 'positions', 'init'],
+  attention: ['heads', 'causal', 'bias', 'fused', 'init'],
+  transformerBlock: ['heads', 'mlp', 'activation', 'causal', 'fused'],
+  rnn: ['cell', 'hidden', 'activation', 'init'],
 };
 
 function int(field: string, v: unknown, min: number): number {
@@ -136,8 +161,56 @@ export function buildLayer(spec: unknown, field: string, path: string, inShape: 
     return spec[k] as boolean | undefined;
   };
   switch (type) {
-    case 'dense':
-      return dense(path, inShape, int(`${field}.units`, spec.units, 1), b, { bias: optBool('bias'), init: initName(`${field}.init`, spec.init) });
+    case 'dense': {
+      const positionwise = optBool('positionwise');
+      if (spec.tie === undefined) {
+        return dense(path, inShape, int(`${field}.units`, spec.units, 1), b, { bias: optBool('bias'), init: initName(`${field}.init`, spec.init), positionwise });
+      }
+      // Weight tying: the embedding's table [vocab, dim] is this layer's weight [units, in].
+      const table = typeof spec.tie === 'string' ? b.tieable?.(spec.tie) : undefined;
+      if (!table) throw new SpecError(`${field}.tie: expected the path of an embedding layer built before this one, got ${show(spec.tie)}${b.tieable ? '' : ' (this builder keeps no embeddings)'}`);
+      const inWidth = positionwise ? inShape[inShape.length - 1] : inShape.reduce((x, y) => x * y, 1);
+      const [vocab, dim] = table.shape;
+      if (spec.units !== undefined && int(`${field}.units`, spec.units, 1) !== vocab) throw new SpecError(`${field}.units: a layer tied to "${spec.tie}" has its ${vocab} rows as units, got ${show(spec.units)}`);
+      if (inWidth !== dim) throw new SpecError(`${field}.tie: the embedding "${spec.tie}" has width ${dim}, but this layer's input is ${inWidth} wide`);
+      if (spec.init !== undefined) throw new SpecError(`${field}.init: a tied layer has no weight of its own to initialize`);
+      return dense(path, inShape, vocab, b, { bias: optBool('bias'), positionwise, tiedWeight: table });
+    }
+    case 'embedding': {
+      if (inShape.length !== 1) throw new SpecError(`${field}: an embedding reads token ids [T] per sample, but its input is [${inShape.join(', ')}]`);
+      const vocab = spec.vocab === undefined ? b.classes : int(`${field}.vocab`, spec.vocab, 1);
+      if (vocab === undefined) throw new SpecError(`${field}.vocab: needed here (no task classes to take it from)`);
+      const positions = optBool('positions');
+      const e = embedding(path, inShape, b, { vocab, dim: int(`${field}.dim`, spec.dim, 1), positions, init: initName(`${field}.init`, spec.init) });
+      b.embeddings?.set(path, e.table);
+      return e;
+    }
+    case 'attention':
+    case 'transformerBlock': {
+      if (inShape.length !== 2) throw new SpecError(`${field}: ${type} needs a sequence [T, dim] per sample (e.g. after an embedding), but its input is [${inShape.join(', ')}]`);
+      const heads = int(`${field}.heads`, spec.heads, 1);
+      const dim = inShape[1];
+      if (dim % heads !== 0) throw new SpecError(`${field}.heads: ${heads} heads do not divide the width ${dim}`);
+      const causal = optBool('causal');
+      const fused = optBool('fused');
+      if (type === 'attention') return attentionModule(path, inShape, b, { heads, causal, fused, bias: optBool('bias'), init: initName(`${field}.init`, spec.init) });
+      const mlp = spec.mlp === undefined ? 4 : positive(`${field}.mlp`, spec.mlp, 1e6);
+      if (!Number.isInteger(mlp * dim)) throw new SpecError(`${field}.mlp: ${mlp} × ${dim} is not a whole width`);
+      if (spec.activation !== undefined && typeof spec.activation !== 'string') throw new SpecError(`${field}.activation: expected an activation name, got ${show(spec.activation)}`);
+      return buildSequence(transformerBlockLayers(dim, { heads, mlp, activation: spec.activation as string | undefined, causal, fused }), `${field}(block)`, path, inShape, b);
+    }
+    case 'rnn': {
+      if (inShape.length !== 2) throw new SpecError(`${field}: an rnn reads a sequence [T, features] per sample (e.g. after an embedding), but its input is [${inShape.join(', ')}]`);
+      if (typeof spec.cell !== 'string' || !(CELLS as readonly string[]).includes(spec.cell)) throw new SpecError(`${field}.cell: expected one of ${CELLS.join(', ')}, got ${show(spec.cell)}`);
+      if (spec.activation !== undefined && spec.cell !== 'elman') throw new SpecError(`${field}.activation: only an elman cell takes an activation (a GRU's are its gates)`);
+      let activation;
+      try {
+        activation = spec.activation === undefined ? undefined : resolveActivation(String(spec.activation));
+      } catch (e) {
+        throw new SpecError(`${field}.activation: ${(e as Error).message}`);
+      }
+      return recurrent(path, inShape, b, { cell: spec.cell as Cell, hidden: int(`${field}.hidden`, spec.hidden, 1), activation, init: initName(`${field}.init`, spec.init) });
+    }
     case 'conv2d': {
       needImage(field, type, inShape);
       const kernel = pairOf(`${field}.kernel`, spec.kernel, 1);

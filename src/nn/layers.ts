@@ -13,27 +13,48 @@ export function linear(x: Tensor, w: Tensor, b: Tensor | null): Tensor {
   return b ? add(y, b) : y;
 }
 
-/** [n, ...] viewed as [n, features] without a tape node (for backward helpers). */
-const flatView = (t: Tensor): Tensor => (t.rank === 2 ? t : view(t, [t.shape[0], t.size / t.shape[0]]));
-
 export interface DenseOptions {
   bias?: boolean;
   /** Weight scheme; default: the model's. */
   init?: string;
+  /**
+   * Map the last axis only, at every position of a sequence ([T, in] → [T, units]), as
+   * PyTorch's nn.Linear; default: map the flattened sample.
+   */
+  positionwise?: boolean;
+  /** Use this existing slot (shaped [units, in]) as the weight: weight tying (an LM head reading the embedding table). */
+  tiedWeight?: Slot;
 }
 
-/** A dense layer over the flattened sample: inputs of any shape become [n, features]. */
+/**
+ * A dense layer over the flattened sample (inputs of any shape become [n, features]), or over the
+ * last axis of every position when `positionwise`.
+ */
 export function dense(path: string, inShape: Shape, units: number, b: Builder, opts: DenseOptions = {}): WeightLayer {
-  const features = sizeOf(inShape);
-  const weight = b.param(`${path}.weight`, [units, features], { kind: 'weight', scheme: opts.init ?? b.init });
+  const per = opts.positionwise === true;
+  const features = per ? inShape[inShape.length - 1] : sizeOf(inShape);
+  const lead = per ? inShape.slice(0, -1) : [];
+  const weight = opts.tiedWeight ?? b.param(`${path}.weight`, [units, features], { kind: 'weight', scheme: opts.init ?? b.init });
   const params: Record<string, Slot> = { weight };
   if (opts.bias !== false) params.bias = b.param(`${path}.bias`, [units], { kind: 'constant', value: 0 });
+  /** [n, ...] as rows of `width` (a view when no tape node is needed). */
+  const rows = (t: Tensor, width: number, tape: boolean): Tensor => {
+    if (t.rank === 2 && t.shape[1] === width) return t;
+    const shape = [t.size / width, width];
+    return tape ? reshape(t, shape) : view(t, shape);
+  };
   const layer: WeightLayer = {
-    kind: 'dense', role: 'weight', path, inShape, outShape: [units], params, buffers: {}, children: [],
+    kind: 'dense', role: 'weight', path, inShape, outShape: [...lead, units], params, buffers: {}, children: [],
     withChildren: () => layer,
-    map: (x, w, bias) => linear(x.rank === 2 ? x : reshape(x, [x.shape[0], features]), w, bias),
-    inputVjp: (g, k, xShape) => view(matmul(g, k), xShape),
-    paramVjp: (g, x) => ({ weight: matmul(g, flatView(x), true, false), bias: layer.params.bias ? sum(g, 0) : null }),
+    map: (x, w, bias) => {
+      const y = linear(rows(x, features, true), w, bias);
+      return per && lead.length ? reshape(y, [x.shape[0], ...lead, units]) : y;
+    },
+    inputVjp: (g, k, xShape) => view(matmul(rows(g, units, false), k), xShape),
+    paramVjp: (g, x) => {
+      const g2 = rows(g, units, false);
+      return { weight: matmul(g2, rows(x, features, false), true, false), bias: layer.params.bias ? sum(g2, 0) : null };
+    },
     apply(x, ctx) {
       const { w, b: bias } = weightAndBias(layer, ctx);
       return layer.map(x, w, bias);

@@ -11,7 +11,7 @@ import { isActivation, resolveActivation, type ActivationModule } from './activa
 import { buildSequence, slotBuilder } from './build.ts';
 import { initByName } from './init.ts';
 import { mapModules, run, walk, type ForwardOptions, type Module, type Slot } from './module.ts';
-import { lenet5Layers, mlpLayers, PRESETS, resnetLayers, type LayersSpec, type ModelSpec } from './presets.ts';
+import { lenet5Layers, mlpLayers, PRESETS, recurrentLayers, resnetLayers, transformerLayers, type LayersSpec, type ModelSpec } from './presets.ts';
 import { isWeightLayer, type WeightLayer } from './weight-layer.ts';
 
 /** What the data says the model must accept and produce. */
@@ -20,6 +20,8 @@ export interface ModelData {
   sampleShape: readonly number[];
   /** Classes (classification) or targets (regression) per sample. */
   outputs: number;
+  /** The per-sample output the task scores, when not [outputs] (a sequence task: [T, classes]). */
+  outputShape?: readonly number[];
 }
 
 const show = (v: unknown) => JSON.stringify(v) ?? String(v);
@@ -47,9 +49,10 @@ function expand(spec: ModelSpec, data: ModelData | null): { layers: LayersSpec['
     for (const k of Object.keys(spec)) if (!MLP_KEYS.includes(k)) throw new SpecError(`model.${k}: unknown key for the { sizes } shorthand; accepted: ${MLP_KEYS.join(', ')}`);
     const { sizes } = spec;
     if (!Array.isArray(sizes) || sizes.length < 2) throw new SpecError(`model.sizes: expected at least two layer widths (input … output), got ${show(sizes)}`);
-    sizes.forEach((s, i) => {
-      if (!Number.isInteger(s) || s < 1 || s > 1e6) throw new SpecError(`model.sizes[${i}]: expected a positive integer, got ${show(s)}`);
-    });
+    // An index loop: forEach would skip the holes of a sparse array like [4, , 3].
+    for (let i = 0; i < sizes.length; i++) {
+      if (!Number.isInteger(sizes[i]) || sizes[i] < 1 || sizes[i] > 1e6) throw new SpecError(`model.sizes[${i}]: expected a positive integer, got ${show(sizes[i])}`);
+    }
     if (input && sizes[0] !== sizeOf(input)) {
       throw new SpecError(`model.sizes[0]: ${sizes[0]} inputs, but the data has ${sizeOf(input)} features per sample ([${data!.sampleShape.join(', ')}])`);
     }
@@ -80,6 +83,14 @@ function expand(spec: ModelSpec, data: ModelData | null): { layers: LayersSpec['
       for (const k of Object.keys(spec)) if (!['preset', 'depth', 'width', 'shortcut', 'init'].includes(k)) throw new SpecError(`model.${k}: unknown key for preset resnet; accepted: depth, width, shortcut, init`);
       return { layers: resnetLayers(spec, outputs), init, input };
     }
+    if (spec.preset === 'transformer') {
+      for (const k of Object.keys(spec)) if (!['preset', 'blocks', 'dim', 'heads', 'mlp', 'tie', 'fused', 'init'].includes(k)) throw new SpecError(`model.${k}: unknown key for preset transformer; accepted: blocks, dim, heads, mlp, tie, fused, init`);
+      return { layers: transformerLayers(spec, outputs), init, input };
+    }
+    if (spec.preset === 'rnn') {
+      for (const k of Object.keys(spec)) if (!['preset', 'cell', 'hidden', 'dim', 'tie', 'init'].includes(k)) throw new SpecError(`model.${k}: unknown key for preset rnn; accepted: cell, hidden, dim, tie, init`);
+      return { layers: recurrentLayers(spec, outputs), init, input };
+    }
     throw new SpecError(`model.preset: unknown preset ${show((spec as { preset: unknown }).preset)}; accepted: ${PRESETS.join(', ')}`);
   }
   throw new SpecError(`model: expected { sizes }, { layers } or { preset }, got keys ${Object.keys(spec).join(', ')}`);
@@ -91,12 +102,17 @@ function expand(spec: ModelSpec, data: ModelData | null): { layers: LayersSpec['
  */
 export function buildModel(spec: ModelSpec, data: ModelData | null = null): Model {
   const { layers, init, input } = expand(spec, data);
-  const b = slotBuilder(init);
+  const b = slotBuilder(init, data?.outputs);
   const root = buildSequence(layers, 'model.layers', '', input, b);
   const out = root.outShape;
   const outputs = data?.outputs ?? ('sizes' in spec ? spec.sizes[spec.sizes.length - 1] : null);
-  if (outputs !== null && (out.length !== 1 || out[0] !== outputs)) {
-    throw new SpecError(`model: the last layer outputs [${out.join(', ')}] per sample, but the task needs [${outputs}] (one score per class or target)`);
+  const want = data?.outputShape ?? (outputs === null ? null : [outputs]);
+  if (want !== null && 'sizes' in spec && want.length === 1 && out[0] !== want[0]) {
+    throw new SpecError(`model.sizes[${spec.sizes.length - 1}]: ${out[0]} outputs, but the task needs ${want[0]} per sample (one score per class or target)`);
+  }
+  if (want !== null && (out.length !== want.length || out.some((d, i) => d !== want[i]))) {
+    const what = want.length > 1 ? 'one score per class at every position' : 'one score per class or target';
+    throw new SpecError(`model: the last layer outputs [${out.join(', ')}] per sample, but the task needs [${want.join(', ')}] (${what})`);
   }
   return new Model(root, b.params, b.buffers, input);
 }

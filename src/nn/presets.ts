@@ -44,9 +44,76 @@ export interface ResNetSpec {
   init?: string;
 }
 
-export type ModelSpec = MlpSpec | LayersSpec | LeNetSpec | ResNetSpec;
+export interface TransformerSpec {
+  /** A GPT-style causal LM over token ids [T]: embedding (+ positions), `blocks` pre-LN blocks, a final LayerNorm, a positionwise head to the vocabulary. */
+  preset: 'transformer';
+  blocks?: number;
+  /** Model width (default 64). */
+  dim?: number;
+  heads?: number;
+  /** MLP width as a multiple of dim (default 4). */
+  mlp?: number;
+  /** The head reads the embedding table (weight tying, Press & Wolf 2017). */
+  tie?: boolean;
+  /** The fused attention op (default) or attention composed from primitives. */
+  fused?: boolean;
+  init?: string;
+}
 
-export const PRESETS = ['lenet5', 'resnet'] as const;
+export interface RecurrentSpec {
+  /** A recurrent LM over token ids [T]: embedding (no positions), an Elman RNN or GRU, a positionwise head. */
+  preset: 'rnn';
+  cell?: 'elman' | 'gru';
+  hidden?: number;
+  /** Embedding width (default 32). */
+  dim?: number;
+  tie?: boolean;
+  init?: string;
+}
+
+export type ModelSpec = MlpSpec | LayersSpec | LeNetSpec | ResNetSpec | TransformerSpec | RecurrentSpec;
+
+export const PRESETS = ['lenet5', 'resnet', 'transformer', 'rnn'] as const;
+
+function count(field: string, v: unknown, dflt: number, min = 1): number {
+  if (v === undefined) return dflt;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > 1e6) throw new SpecError(`model.${field}: expected an integer ≥ ${min}, got ${show(v)}`);
+  return v;
+}
+
+function flag(field: string, v: unknown): boolean | undefined {
+  if (v !== undefined && typeof v !== 'boolean') throw new SpecError(`model.${field}: expected a boolean, got ${show(v)}`);
+  return v as boolean | undefined;
+}
+
+/** The head: a positionwise map to the vocabulary, no bias (the PyTorch reference's), tied to the embedding when asked. */
+function lmHead(tie: boolean | undefined): Extract<LayerSpec, { type: 'dense' }> {
+  return tie ? { type: 'dense', positionwise: true, bias: false, tie: 'embed', name: 'head' } : { type: 'dense', positionwise: true, bias: false, name: 'head' };
+}
+
+export function transformerLayers(spec: TransformerSpec, vocab: number): LayerSpec[] {
+  const dim = count('dim', spec.dim, 64);
+  const heads = count('heads', spec.heads, 4);
+  if (dim % heads !== 0) throw new SpecError(`model.heads: ${heads} heads do not divide dim ${dim}`);
+  const blocks = Array.from({ length: count('blocks', spec.blocks, 2) }, (_, i): LayerSpec => ({
+    type: 'transformerBlock', heads, mlp: spec.mlp, fused: flag('fused', spec.fused), name: `block${i}`,
+  }));
+  return [{ type: 'embedding', dim, vocab, name: 'embed' }, ...blocks, { type: 'layerNorm', name: 'norm' }, { ...lmHead(flag('tie', spec.tie)), units: vocab }];
+}
+
+export function recurrentLayers(spec: RecurrentSpec, vocab: number): LayerSpec[] {
+  const cell = spec.cell ?? 'gru';
+  if (cell !== 'elman' && cell !== 'gru') throw new SpecError(`model.cell: expected "elman" or "gru", got ${show(cell)}`);
+  const dim = count('dim', spec.dim, 32);
+  const hidden = count('hidden', spec.hidden, 128);
+  const tie = flag('tie', spec.tie);
+  // A tied head maps hidden states back through the table: it needs them as wide as the embedding.
+  if (tie && hidden !== dim) throw new SpecError(`model.tie: a tied head needs hidden (${hidden}) equal to dim (${dim})`);
+  return [
+    { type: 'embedding', dim, vocab, positions: false, name: 'embed' }, { type: 'rnn', cell, hidden, name: 'rnn' },
+    tie ? lmHead(true) : { ...lmHead(false), units: vocab },
+  ];
+}
 
 const show = (v: unknown) => JSON.stringify(v) ?? String(v);
 

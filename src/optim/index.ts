@@ -1,9 +1,9 @@
-// The optimizers in one import: init/update pairs, clipping helpers, schedules, specs.
+// The optimizers in one import: transforms, chain, the named optimizers, schedules, specs.
+export { chain, releaseState, type Optimizer, type OptState } from './chain.ts';
 export {
-  globalNorm, releaseState, makeOptimizer, type Optimizer, type OptState, type CommonOptions, type Kernel,
-} from './optimizer.ts';
-export { sgd, momentum, type MomentumOptions } from './sgd.ts';
-export { adam, adamw, type AdamOptions } from './adam.ts';
+  addDecayedWeights, clipByGlobalNorm, clipByValue, scaleByAdam, scaleByLearningRate, traceMomentum, type Stage, type Transform,
+} from './transforms.ts';
+export { sgd, momentum, adam, adamw, type AdamOptions, type CommonOptions, type MomentumOptions } from './optimizers.ts';
 export {
   constantSchedule, stepSchedule, cosineSchedule, withWarmup, scheduleFromSpec, type Schedule, type ScheduleSpec,
 } from './schedules.ts';

@@ -28,12 +28,15 @@ export function withWarmup(after: Schedule, warmupSteps: number): Schedule {
 export type ScheduleSpec =
   | { kind: 'constant'; warmupSteps?: number }
   | { kind: 'step'; every: number; gamma: number; warmupSteps?: number }
+  /** × gamma at each milestone step (PyTorch's MultiStepLR, counted in steps). */
+  | { kind: 'multistep'; milestones: number[]; gamma: number; warmupSteps?: number }
   /** totalSteps counts the warmup too: the cosine spans totalSteps − warmupSteps. */
   | { kind: 'cosine'; totalSteps: number; minLr?: number; warmupSteps?: number };
 
 const FIELDS: Record<ScheduleSpec['kind'], { required: string[]; optional: string[] }> = {
   constant: { required: [], optional: ['warmupSteps'] },
   step: { required: ['every', 'gamma'], optional: ['warmupSteps'] },
+  multistep: { required: ['milestones', 'gamma'], optional: ['warmupSteps'] },
   cosine: { required: ['totalSteps'], optional: ['minLr', 'warmupSteps'] },
 };
 
@@ -63,6 +66,13 @@ export function scheduleFromSpec(lr: number, spec: ScheduleSpec | undefined): Sc
   if (kind === 'constant') after = constantSchedule(lr);
   else if (kind === 'step') {
     after = stepSchedule(lr, num(s, 'every', intAtLeast(1), 'a positive integer'), num(s, 'gamma', (v) => v > 0 && v <= 1, 'in (0, 1]'));
+  } else if (kind === 'multistep') {
+    const m = s.milestones;
+    if (!Array.isArray(m) || m.length === 0 || !m.every((v, i) => Number.isInteger(v) && v >= 1 && (i === 0 || v > m[i - 1]))) {
+      throw new SpecError(`optimizer schedule: "milestones" must be increasing positive step counts, got ${JSON.stringify(m)}`);
+    }
+    const gamma = num(s, 'gamma', (v) => v > 0 && v <= 1, 'in (0, 1]');
+    after = (step) => lr * gamma ** (m as number[]).filter((x) => step >= x).length;
   } else {
     const total = num(s, 'totalSteps', intAtLeast(warmup + 1), `an integer greater than warmupSteps (${warmup})`);
     const minLr = s.minLr === undefined ? 0 : num(s, 'minLr', (v) => v >= 0 && v <= lr, `in [0, lr = ${lr}]`);

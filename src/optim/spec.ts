@@ -1,9 +1,8 @@
 // Optimizers from declarative experiment specs, validated field by field.
 import { SpecError } from '../errors.ts';
-import { adam, adamw } from './adam.ts';
-import type { Optimizer } from './optimizer.ts';
+import { adam, adamw, momentum, sgd } from './optimizers.ts';
+import type { Optimizer } from './chain.ts';
 import { scheduleFromSpec, type ScheduleSpec } from './schedules.ts';
-import { momentum, sgd } from './sgd.ts';
 
 export type OptimizerName = 'sgd' | 'momentum' | 'adam' | 'adamw';
 

@@ -9,6 +9,7 @@ import { countedTrials, seriesFigures } from './figures.ts';
 import { OPTIONAL_CHARTS } from './optional-charts.ts';
 import type { ResultSet, Series } from './records.ts';
 import { summarize } from './stats.ts';
+import { taskMetricCharts } from './task-metrics.ts';
 
 export type { BuiltChart, ChartDef } from './chart-kit.ts';
 
@@ -315,11 +316,14 @@ export const CHARTS: ChartDef[] = [...CORE_CHARTS, ...OPTIONAL_CHARTS];
 
 /** Every chart whose records are present, in report order; each rule's own metrics come last. */
 export function buildCharts(rs: ResultSet, defs: readonly ChartDef[] = CHARTS): BuiltChart[] {
+  const build = (d: ChartDef): BuiltChart[] => {
+    const spec = d.build(rs);
+    return spec ? [{ name: d.name, title: d.title, explain: d.explain, spec }] : [];
+  };
+  // A task's own figures (bits per character) lead: they are what such a run is about.
   return [
-    ...defs.flatMap((d) => {
-      const spec = d.build(rs);
-      return spec ? [{ name: d.name, title: d.title, explain: d.explain, spec }] : [];
-    }),
+    ...(defs === CHARTS ? taskMetricCharts(rs).flatMap(build) : []),
+    ...defs.flatMap(build),
     ...(defs === CHARTS ? ruleMetricCharts(rs) : []),
   ];
 }

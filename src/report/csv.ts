@@ -54,6 +54,9 @@ function trialColumns(rs: ResultSet, s: Series, t: Trial): Row {
 /** The figures of one evaluation point; alignment is the mean over the points since the previous row. */
 function evalColumns(row: Row, e: EvalRecord): Row {
   for (const k of ['epoch', 'step', 'trainLoss', 'valAcc', 'valLoss', 'testAcc', 'testLoss'] as const) row.set(k, e[k]);
+  // The task's own figures (a language model's bitsPerChar): valMetrics.bitsPerChar, testMetrics.bitsPerChar.
+  for (const [k, v] of Object.entries(e.valMetrics ?? {})) row.set(`valMetrics.${k}`, v);
+  for (const [k, v] of Object.entries(e.testMetrics ?? {})) row.set(`testMetrics.${k}`, v);
   if (e.memory) {
     row.set('memory.peakBytes', e.memory.peakBytes);
     row.set('memory.inferenceBytes', e.memory.inferenceBytes);
@@ -91,7 +94,7 @@ export function recordRows(rs: ResultSet): Row[] {
 // per-layer columns follow the model's order).
 const GROUPS = ['', 'option', 'optimizer', 'figures', 'memory', 'alignment', 'errorSignal', 'metrics', 'diagnostics', 'host'];
 const FIGURES = new Set(['epoch', 'step', 'trainLoss', 'valAcc', 'valLoss', 'testAcc', 'testLoss']);
-const groupOf = (c: string) => (FIGURES.has(c) ? 3 : Math.max(0, GROUPS.indexOf(c.includes('.') ? c.slice(0, c.indexOf('.')) : '')));
+const groupOf = (c: string) => (FIGURES.has(c) || c.startsWith('valMetrics.') || c.startsWith('testMetrics.') ? 3 : Math.max(0, GROUPS.indexOf(c.includes('.') ? c.slice(0, c.indexOf('.')) : '')));
 
 export function toCsv(rows: readonly Row[]): string {
   const seen = [...new Set(rows.flatMap((r) => [...r.keys()]))];

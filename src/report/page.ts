@@ -13,6 +13,7 @@ import { writeCharts } from './render.ts';
 import { PAGE_CSS } from './style.ts';
 import { describeRunArchitecture, runProtocol } from '../runner/references.ts';
 import { writeRecordsCsv, CSV_NAME } from './csv.ts';
+import { metricTitle, taskMetricNames, taskSectionBody } from './task-metrics.ts';
 import { alignmentTable, environmentTable, problemTable, quantileTable, QUANTILE_MIN_SEEDS, reproductionTables, summaryTable } from './tables.ts';
 
 const BUNDLES = ['vega/build/vega.min.js', 'vega-lite/build/vega-lite.min.js', 'vega-embed/build/vega-embed.min.js'];
@@ -54,6 +55,15 @@ const CSP = "default-src 'none'; script-src 'unsafe-inline' 'unsafe-eval'; style
 
 function section(id: string, title: string, body: string, intro = ''): string {
   return `<section id="${id}">\n<h2>${escapeHtml(title)}</h2>\n${intro ? `<p class="explain">${intro}</p>\n` : ''}${body}\n</section>`;
+}
+
+/** The task's own figures (bits per character, steps to a level) and generated text, when the records carry them. */
+function taskSection(rs: ResultSet): string {
+  const body = taskSectionBody(rs);
+  if (!body) return '';
+  const names = taskMetricNames(rs).map(metricTitle).join(', ');
+  return section('task', names ? `Task figures: ${names}` : 'Generated text', body,
+    'Figures the task derives from its loss (lower is better), from the records’ validation and test evaluations; mean ± std over the finished seeds.');
 }
 
 function chartBlock(c: BuiltChart): string {
@@ -113,7 +123,7 @@ export async function buildPage(rs: ResultSet, charts: readonly BuiltChart[], op
   const quantiles = quantileTable(rs);
   const problems = problemTable(rs);
   const toc = [
-    ...(rs.series.length ? [['summary', 'Summary'], ['alignment-table', 'Alignment']] : []), ...(refs.length ? [['reproduction', 'Published figures']] : []), ['charts', 'Charts'],
+    ...(rs.series.length ? [['summary', 'Summary'], ...(taskSectionBody(rs) ? [['task', 'Task figures']] : []), ['alignment-table', 'Alignment']] : []), ...(refs.length ? [['reproduction', 'Published figures']] : []), ['charts', 'Charts'],
     ['spec', 'Experiment spec'], ['environment', 'Environment'],
   ].map(([id, t]) => `<a href="#${id}">${t}</a>`).join(' · ');
 
@@ -150,6 +160,7 @@ export async function buildPage(rs: ResultSet, charts: readonly BuiltChart[], op
           (quantiles ? `\n<h3>Quantiles across seeds</h3>\n${quantiles}` : `\n<p class="muted">No quantile table: no rule has ${QUANTILE_MIN_SEEDS} or more finished seeds.</p>`),
         `Mean ± sample standard deviation over the finished seeds (“2 of 3” when a trial failed, diverged or has not finished; those are counted, not averaged in). Memory is the logical ledger’s peak per training step; time covers the rule’s step and the optimizer only. Records as one table: <a href="${CSV_NAME}">${CSV_NAME}</a>.`)
       : '',
+    taskSection(rs),
     rs.series.length
       ? section('alignment-table', 'Alignment with the reference', alignmentTable(rs),
         'Mean over the run’s alignment points, ± std across seeds. The reference is what the rule’s updates estimate: backprop’s gradient of the task loss, or the expected gradient of a stochastic network (with its Monte Carlo standard error when sampled). The weighted cosine is dominated by the largest layer; the mean over layers counts each layer once.')

@@ -40,6 +40,8 @@ p.run { margin: 4px 0 6px; font-size: 15px; }
 .warning ul { margin: 4px 0 0; padding-left: 20px; }
 pre { background: var(--alt); border: 1px solid var(--border); border-radius: 6px; padding: 12px 14px;
   overflow: auto; max-height: 520px; font-size: 12.5px; line-height: 1.45; }
+.sample pre { white-space: pre-wrap; max-height: 260px; }
+.sample h4 { margin: 14px 0 4px; font-size: 14px; }
 footer { margin-top: 40px; font-size: 12px; }
 #vg-tooltip-element { font-size: 12px; }
 @media print { .files, nav { display: none; } }

@@ -1,6 +1,7 @@
 // The conformance suite every learning rule must pass (built-in or user-written): the same
 // checks, on the same small task, through the same training loop the experiments use.
 import { blobs } from '../data/synthetic.ts';
+import { SpecError } from '../errors.ts';
 import { BatchStats } from '../nn/module.ts';
 import { buildModel } from '../nn/model.ts';
 import type { ModelSpec } from '../nn/presets.ts';
@@ -82,6 +83,21 @@ function maxDiff(before: Float64Array[], ts: readonly Tensor[]): number {
     for (let k = 0; k < t.size; k++) m = Math.max(m, Math.abs(t.data[k] - before[i][k]));
   });
   return m;
+}
+
+/**
+ * The message of the SpecError a rule's `check` refuses this architecture with, or null when it
+ * accepts it (a rule not defined for a model must say so before training, naming the module).
+ */
+export function refusal(rule: AnyRule, opts: Pick<ConformanceOptions, 'options' | 'architecture'> = {}): string | null {
+  const s = setup(rule, opts.options ?? {}, 1, opts.architecture ?? 'mlp');
+  try {
+    rule.check?.(s.ctx(-1));
+    return null;
+  } catch (e) {
+    if (e instanceof SpecError) return e.message;
+    throw e;
+  }
 }
 
 /** Run every check; a rule conforms when all are ok. */

@@ -1,14 +1,19 @@
 // Rules by id. Built-ins register themselves when algorithms/index.ts is loaded; a user's rule
 // file is loaded by path the same way, so both run identically.
-import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { SpecError } from '../errors.ts';
 import type { AnyRule, LearningRule, RuleOptions } from './rule.ts';
 
 const rules = new Map<string, AnyRule>();
 
-export function registerRule<S, O extends RuleOptions>(rule: LearningRule<S, O>): void {
-  validateRuleShape(rule, 'registerRule');
+/** Register a rule by its id. Another rule already holding the id is an error, never replaced. */
+export function registerRule<S, O extends RuleOptions>(rule: LearningRule<S, O>, where = 'registerRule'): void {
+  validateRuleShape(rule, where);
+  const known = rules.get(rule.id);
+  if (known && known !== (rule as unknown as AnyRule)) {
+    throw new SpecError(`${where}: a rule with id "${rule.id}" is already registered (a built-in?); give this rule its own id`);
+  }
   rules.set(rule.id, rule as unknown as AnyRule);
 }
 
@@ -35,15 +40,18 @@ function validateRuleShape(rule: unknown, where: string): asserts rule is AnyRul
 
 /**
  * Load every rule a module exports (its default export and named exports that are rules) and
- * register them. Used for the built-in registry and for user rule files alike.
+ * register them. Used for the built-in registry and for user rule files alike. A relative path
+ * resolves against `from` — the calling module's `import.meta.url`, or a file path — else
+ * against the current directory.
  */
-export async function loadRulesFrom(path: string): Promise<AnyRule[]> {
-  const url = pathToFileURL(resolve(path)).href;
+export async function loadRulesFrom(path: string, from?: string): Promise<AnyRule[]> {
+  const base = from === undefined ? process.cwd() : dirname(from.startsWith('file:') ? fileURLToPath(from) : resolve(from));
+  const url = pathToFileURL(resolve(base, path)).href;
   let mod: Record<string, unknown>;
   try {
     mod = (await import(url)) as Record<string, unknown>;
   } catch (e) {
-    throw new SpecError(`rule file ${path}: could not be loaded: ${(e as Error).message}`);
+    throw new SpecError(`rule file ${path}: could not be loaded: ${String((e as Error).message ?? e).replace(/\s*\n\s*/g, ' ')}`);
   }
   const found: AnyRule[] = [];
   for (const v of Object.values(mod)) {
@@ -51,7 +59,7 @@ export async function loadRulesFrom(path: string): Promise<AnyRule[]> {
     for (const c of cands) {
       if (c && typeof c === 'object' && 'id' in c && 'step' in c) {
         validateRuleShape(c, `rule file ${path}`);
-        registerRule(c);
+        registerRule(c, `rule file ${path}`);
         if (!found.includes(c)) found.push(c);
       }
     }

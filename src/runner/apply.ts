@@ -1,6 +1,7 @@
 // Handing a rule's updates to the optimizer — all at once, one parameter at a time, or range by
 // range — with each update checked (shape, finiteness) and fed to the alignment meter.
 import { NumericsError, ShapeError } from '../errors.ts';
+import { backend } from '../kernels/index.ts';
 import type { AlignmentMeter } from '../metrics/alignment.ts';
 import type { Model } from '../nn/model.ts';
 import type { Optimizer, OptState } from '../optim/index.ts';
@@ -18,11 +19,6 @@ export interface ApplyContext {
   meter: AlignmentMeter | null;
 }
 
-function allFinite(d: ArrayLike<number>): boolean {
-  for (let i = 0; i < d.length; i++) if (!Number.isFinite(d[i])) return false;
-  return true;
-}
-
 export function applyUpdates(updates: Updates, c: ApplyContext): void {
   const { params, optimizer, optState, step } = c;
   const count = isLazy(updates) ? updates.count : updates.length;
@@ -34,7 +30,7 @@ export function applyUpdates(updates: Updates, c: ApplyContext): void {
       const where = offset === null ? '' : ` at offset ${offset}`;
       throw new ShapeError(`rule "${c.ruleId}": update ${i} (${name})${where} has shape [${u.shape.join(', ')}], expected [${want.join(', ')}]`);
     }
-    if (!allFinite(u.data)) throw new NumericsError(`rule "${c.ruleId}": update for parameter ${name} contains NaN/Inf at step ${step}`);
+    if (!backend().allFinite(u.data)) throw new NumericsError(`rule "${c.ruleId}": update for parameter ${name} contains NaN/Inf at step ${step}`);
     c.meter?.add(i, u.data, offset ?? 0);
   };
   if (!isLazy(updates)) {

@@ -1,12 +1,17 @@
 // Loading an experiment file and running one trial to disk: shared by the main process and
 // the worker threads, so a trial runs the same wherever it runs.
-import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { SpecError } from '../errors.ts';
 import { getRule, loadRulesFrom, registerRule } from '../rules/registry.ts';
+import type { AnyRule } from '../rules/rule.ts';
+import { describeDataset } from '../data/index.ts';
+import { classifyFailure, isSystemError, oneLine } from './failure.ts';
 import { Interrupted } from './interrupt.ts';
 import { TrialWriter } from './records.ts';
-import { applyOverrides, expandTrials, validateSpec, type ExperimentSpec, type RunOverrides, type Trial, type ValidatedSpec } from './spec.ts';
+import { allowSelfImport } from './self-import.ts';
+import { applyOverrides, expandTrials, validateSpec, type ExperimentSpec, type RuleEntry, type RunOverrides, type Trial, type ValidatedSpec } from './spec.ts';
 import { runTrial, type SummaryRecord, type TrialRecord } from './trial.ts';
 
 const BUILTINS = fileURLToPath(new URL('../../algorithms/index.ts', import.meta.url));
@@ -25,28 +30,78 @@ export interface LoadedExperiment {
   trials: Trial[];
 }
 
+/** A rule reference that names a file rather than an id: "./rules.ts", "../x/rule.ts#my-id", "/abs.ts". */
+const RULE_FILE = /^(\.{1,2}\/|\/).*\.(m?ts|m?js)(#[\w-]+)?$/;
+
+/** Replace rule references that name files (relative to the spec's own file) with the rules they export. */
+async function resolveRuleFiles(rules: ExperimentSpec['rules'], base: string): Promise<ExperimentSpec['rules']> {
+  if (!Array.isArray(rules)) return rules;
+  return Promise.all(
+    rules.map(async (entry, i) => {
+      const ref = typeof entry === 'string' ? entry : (entry as RuleEntry | null)?.rule;
+      if (typeof ref !== 'string' || !RULE_FILE.test(ref)) return entry;
+      const [file, id] = ref.split('#');
+      const field = typeof entry === 'string' ? `rules[${i}]` : `rules[${i}].rule`;
+      const found = await loadRulesFrom(file, base).catch((e: Error) => {
+        throw new SpecError(`${field}: ${e.message}`);
+      });
+      const rule: AnyRule | undefined = id ? found.find((r) => r.id === id) : found.length === 1 ? found[0] : undefined;
+      if (!rule) {
+        const ids = found.map((r) => r.id).join(', ');
+        throw new SpecError(id ? `${field}: ${file} exports no rule "${id}"; it exports: ${ids}` : `${field}: ${file} exports several rules (${ids}); name one as "${file}#<id>"`);
+      }
+      return typeof entry === 'string' ? { rule } : { ...(entry as RuleEntry), rule };
+    }),
+  );
+}
+
+/** Paths inside a spec resolve against the spec's own file, wherever the command runs. */
+async function resolvePaths(raw: ExperimentSpec, specFile: string): Promise<ExperimentSpec> {
+  const base = dirname(specFile);
+  const data = raw.data && typeof raw.data.dir === 'string' && !isAbsolute(raw.data.dir) ? { ...raw.data, dir: resolve(base, raw.data.dir) } : raw.data;
+  return { ...raw, data, rules: await resolveRuleFiles(raw.rules, specFile) };
+}
+
 /** Import an experiment file, apply overrides, validate, and expand its trials. */
 export async function loadExperiment(path: string, overrides: RunOverrides = {}): Promise<LoadedExperiment> {
+  allowSelfImport();
   await loadBuiltins();
   const abs = resolve(path);
+  if (!existsSync(abs)) throw new SpecError(`experiment ${path}: no such file`);
   let mod: Record<string, unknown>;
   try {
     mod = (await import(pathToFileURL(abs).href)) as Record<string, unknown>;
   } catch (e) {
-    throw new SpecError(`experiment ${path}: could not be loaded: ${(e as Error).message}`);
+    throw new SpecError(`experiment ${path}: could not be loaded: ${oneLine((e as Error).message ?? String(e))}`);
   }
-  const raw = (mod.default ?? mod.spec) as ExperimentSpec | undefined;
-  if (!raw) throw new SpecError(`experiment ${path}: must export its spec as the default export (or as "spec")`);
-  const withOverrides = applyOverrides(raw, overrides);
-  const spec = validateSpec(withOverrides, getRule);
-  // Rule objects from the user's own files become known by id (for workers and reports).
-  for (const r of spec.rules) registerRule(r.rule);
-  return { path: abs, raw, spec, trials: expandTrials(spec, overrides.debug ?? false) };
+  const exported = (mod.default ?? mod.spec) as ExperimentSpec | undefined;
+  if (!exported || typeof exported !== 'object') throw new SpecError(`experiment ${path}: must export its spec as the default export (or as "spec")`);
+  return resolveExperiment(exported, overrides, abs);
 }
 
 /**
- * Run one trial, writing its records durably. A rule that throws fails only its own trial:
- * the error (naming the rule) is recorded in a 'failed' summary and the sweep goes on.
+ * Resolve an experiment's spec (anything its file exported): paths against `specFile`, CLI
+ * overrides, validation, and its trials.
+ */
+export async function resolveExperiment(exported: ExperimentSpec, overrides: RunOverrides, specFile: string): Promise<LoadedExperiment> {
+  const raw = await resolvePaths(exported, specFile);
+  // --subset scales a validation count by the training samples the spec asked for (or holds).
+  const trainSize = (d: ExperimentSpec['data']) => {
+    const { name, validation: _v, ...opts } = d;
+    return describeDataset(name, opts).train;
+  };
+  const withOverrides = applyOverrides(raw, overrides, trainSize);
+  const spec = validateSpec(withOverrides, getRule);
+  // Rule objects from the user's own files become known by id (for workers and reports).
+  for (const r of spec.rules) registerRule(r.rule);
+  return { path: specFile, raw, spec, trials: expandTrials(spec, overrides.debug ?? false) };
+}
+
+/**
+ * Run one trial, writing its records durably. A trial that throws fails only itself: the error,
+ * classified (data, rule, memory, ...) and on one line, goes into a 'failed' summary and the
+ * sweep goes on. A file-system error (full disk, read-only records/) stops the run instead:
+ * nothing more can be written, and the partial file is left for --resume.
  */
 export function executeTrial(trial: Trial, out: string, onRecord: (r: TrialRecord) => void = () => {}): SummaryRecord {
   const writer = new TrialWriter(out, trial.id);
@@ -57,20 +112,25 @@ export function executeTrial(trial: Trial, out: string, onRecord: (r: TrialRecor
       onRecord(r);
     });
   } catch (e) {
-    if (e instanceof Interrupted) {
+    if (e instanceof Interrupted || isSystemError(e)) {
       writer.abandon(); // left as a partial: --resume redoes this trial
       throw e;
     }
-    const err = e as Error;
+    const { failure, error } = classifyFailure(e, trial.rule.id);
     summary = {
       type: 'summary', trial: trial.id, rule: trial.rule.id, options: trial.config.options, seed: trial.config.seed,
-      status: 'failed', error: `rule "${trial.rule.id}": ${err.name}: ${err.message}`, epochs: 0, steps: 0,
+      status: 'failed', error, failure, epochs: 0, steps: failure.step ?? 0,
       finalTestAcc: NaN, bestValAcc: null, peakBytes: null, ratioToInference: null,
       estimates: trial.rule.estimates ?? 'task-gradient', objective: trial.rule.objective ?? null,
       alignmentReference: null, meanCosine: null, meanLayerCosine: null, meanErrorSignalCosine: null,
       host: { wallMs: 0, stepMs: 0, msPerEpoch: 0 },
     };
-    writer.write(summary);
+    try {
+      writer.write(summary);
+    } catch (w) {
+      writer.abandon();
+      throw w;
+    }
     onRecord(summary);
   }
   writer.finish();

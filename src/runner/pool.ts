@@ -1,6 +1,7 @@
 // Parallel trials on worker threads. Trials are handed out one at a time from a queue; since
 // each trial depends only on its own config, results do not depend on which worker ran it.
 import { Worker } from 'node:worker_threads';
+import { deserializeError, type SerializedError } from './failure.ts';
 import { interruptFlag, stopRequested } from './interrupt.ts';
 import type { RunOverrides } from './spec.ts';
 import type { SummaryRecord, TrialRecord } from './trial.ts';
@@ -10,13 +11,15 @@ export type FromWorker =
   | { kind: 'ready' }
   | { kind: 'record'; id: string; record: TrialRecord }
   | { kind: 'done'; id: string; summary: SummaryRecord }
-  | { kind: 'error'; message: string };
+  | { kind: 'error'; error: SerializedError };
 
 export interface PoolOptions {
   experiment: string;
   overrides: RunOverrides;
   out: string;
   workers: number;
+  /** Kernel threads in each worker. */
+  threads: number;
   onRecord: (id: string, record: TrialRecord) => void;
   onDone: (id: string, summary: SummaryRecord) => void;
 }
@@ -36,7 +39,7 @@ export function runPool(ids: readonly string[], opts: PoolOptions): Promise<void
     };
     for (let k = 0; k < n; k++) {
       const w = new Worker(new URL('./worker-entry.mjs', import.meta.url), {
-        workerData: { experiment: opts.experiment, overrides: opts.overrides, out: opts.out, stop: interruptFlag() },
+        workerData: { experiment: opts.experiment, overrides: opts.overrides, out: opts.out, stop: interruptFlag(), threads: opts.threads },
       });
       workers.push(w);
       const next = () => {
@@ -49,9 +52,9 @@ export function runPool(ids: readonly string[], opts: PoolOptions): Promise<void
         else if (m.kind === 'done') {
           opts.onDone(m.id, m.summary);
           next();
-        } else fail(new Error(m.message));
+        } else fail(deserializeError(m.error));
       });
-      w.on('error', fail);
+      w.on('error', (e) => fail(e instanceof Error ? e : new Error(String(e))));
       w.on('exit', (code) => {
         if (code !== 0 && !failed) fail(new Error(`worker exited with code ${code}`));
         if (--alive === 0 && !failed) resolve();

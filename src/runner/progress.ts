@@ -32,7 +32,7 @@ export class Progress {
     } else {
       this.done++;
       this.latest.delete(id);
-      const line = `${r.rule} ${JSON.stringify(r.options)} seed ${r.seed}: ${r.status}, test acc ${r.finalTestAcc.toFixed(4)}${r.error ? ` (${r.error})` : ''}`;
+      const line = `${r.rule} ${JSON.stringify(r.options)} seed ${r.seed}: ${r.status}${Number.isFinite(r.finalTestAcc) ? `, test acc ${r.finalTestAcc.toFixed(4)}` : ''}${r.error ? ` (${r.error})` : ''}`;
       if (this.tty) this.write(`\r\x1b[K${line}\n`);
       else this.write(`${line}\n`);
     }

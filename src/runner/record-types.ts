@@ -1,6 +1,7 @@
 // The record schema: what one trial writes, one JSON line per evaluation point plus a final
 // summary. The report, the CSV export and every outside tool read these fields by name.
 import type { RuleOptions } from '../rules/rule.ts';
+import type { TextSample } from '../rules/task.ts';
 import type { ByCategory } from '../tensor/ledger.ts';
 
 /** What a rule's updates estimate; it picks the alignment reference (never the rule's id). */
@@ -72,6 +73,12 @@ export interface EvalRecord {
   valLoss: number | null;
   testAcc: number;
   testLoss: number | null;
+  /**
+   * Figures the task derives from the validation and test mean loss, by name (a language model's
+   * bitsPerChar). Present only for tasks that define some.
+   */
+  valMetrics?: Record<string, number> | null;
+  testMetrics?: Record<string, number>;
   memory: MemoryRecord | null;
   /** What the rule's updates estimate (declared by the rule). */
   estimates: Estimate;
@@ -86,6 +93,21 @@ export interface EvalRecord {
 
 export type TrialStatus = 'done' | 'diverged' | 'failed';
 
+/**
+ * Why a trial did not finish as 'done'. Diverged: 'non-finite' (NaN/Inf loss or update) or
+ * 'loss-bound' (past the spec's divergence bound). Failed: 'data' (unreadable or corrupt data),
+ * 'spec' (a setting only the trial could check), 'rule' (the rule threw or returned a bad
+ * update), 'memory' (an allocation failed), 'internal' (anything else: a bug to report).
+ */
+export type FailureKind = 'non-finite' | 'loss-bound' | 'data' | 'spec' | 'rule' | 'memory' | 'internal';
+
+export interface Failure {
+  kind: FailureKind;
+  /** Step and epoch at which it happened; null before training started (e.g. loading data). */
+  step: number | null;
+  epoch: number | null;
+}
+
 export interface SummaryRecord {
   type: 'summary';
   trial: string;
@@ -93,11 +115,19 @@ export interface SummaryRecord {
   options: RuleOptions;
   seed: number;
   status: TrialStatus;
+  /** One line saying what went wrong (e.g. "DataError: …"); null when done. */
   error: string | null;
+  /** Null when done; absent in records written before it existed (read status and error then). */
+  failure?: Failure | null;
   epochs: number;
   steps: number;
   finalTestAcc: number;
   bestValAcc: number | null;
+  /** The task's figures at the final evaluation (see EvalRecord.testMetrics), when it defines some. */
+  finalTestMetrics?: Record<string, number>;
+  finalValMetrics?: Record<string, number> | null;
+  /** Text the final model generated from a fixed prompt, drawn from the trial's seeded 'sample' stream (language models). */
+  sample?: TextSample | null;
   peakBytes: number | null;
   ratioToInference: number | null;
   estimates: Estimate;

@@ -206,8 +206,11 @@ export function runProtocol(spec: unknown, optimizer?: unknown): RunProtocol {
   const dataset = str(data.name);
   const standard = dataset ? STANDARD_SPLITS[dataset] : undefined;
   const loaded = num(data.train) ?? standard?.train;
+  // validation 'test': the test set doubles as the validation set (BioTorch's benchmark does this).
+  const onTest = data.validation === 'test';
   const v = num(data.validation) ?? 0;
-  const held = loaded === undefined ? (v >= 1 ? v : undefined) : v < 1 ? Math.round(v * loaded) : v;
+  const held = onTest ? 0 : loaded === undefined ? (v >= 1 ? v : undefined) : v < 1 ? Math.round(v * loaded) : v;
+  const testCount = num(data.test) ?? standard?.test;
   const sizes = Array.isArray(model.sizes) && model.sizes.every((x) => typeof x === 'number') ? (model.sizes as number[]) : undefined;
   const extras = [model.residual === true ? 'residual' : '', model.layerNorm === true ? 'layer norm' : ''].filter(Boolean);
   const architecture: RunProtocol['architecture'] = sizes
@@ -217,9 +220,9 @@ export function runProtocol(spec: unknown, optimizer?: unknown): RunProtocol {
     dataset,
     architecture,
     epochs: num(s.epochs),
-    split: { train: loaded !== undefined && held !== undefined ? loaded - held : undefined, validation: held, test: num(data.test) ?? standard?.test },
+    split: { train: loaded !== undefined && held !== undefined ? loaded - held : undefined, validation: onTest ? testCount : held, test: testCount },
     regularization: { dropout: num(model.dropout) ?? layerDropout(model.layers), weightDecay: num(opt.weightDecay) ?? 0 },
-    evaluations: held ? ['test', 'best-validation'] : ['test'],
+    evaluations: held || onTest ? ['test', 'best-validation'] : ['test'],
   };
 }
 

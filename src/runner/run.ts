@@ -1,25 +1,39 @@
-// Running an experiment: validate everything, prepare the results directory, skip finished
-// trials on --resume, take this shard's slice, and run the rest in-process or on workers.
+// Running an experiment: validate everything (spec, data, model, memory) before anything is
+// written, lock and claim the results directory, skip finished trials on --resume (failed ones
+// rerun), take this shard's slice, and run the rest in-process or on worker threads.
 import { execFileSync } from 'node:child_process';
 import { cpus } from 'node:os';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { SpecError } from '../errors.ts';
-import { useBackendFromEnv, type BackendName } from '../kernels/select.ts';
-import { clearPartials, isFinished, prepareOutput, writeFileAtomic } from './records.ts';
+import { setKernelThreads, useBackendFromEnv, type BackendName } from '../kernels/select.ts';
+import { describeError } from './failure.ts';
 import { executeTrial, loadExperiment } from './execute.ts';
 import { Interrupted, stopRequested } from './interrupt.ts';
+import { isLockFile, OutLock } from './lock.ts';
+import { buildManifest, claimDirectory } from './manifest.ts';
 import { runPool } from './pool.ts';
+import { preflight } from './preflight.ts';
 import { Progress } from './progress.ts';
-import { shard, type RunOverrides } from './spec.ts';
+import { clearPartials, makeDir, prepareOutput, scanRecords, setAside } from './records.ts';
+import { shard, type Shard } from './shard.ts';
+import type { RunOverrides } from './spec.ts';
 import type { SummaryRecord } from './trial.ts';
 
 export interface RunOptions extends RunOverrides {
   out?: string;
   workers?: number;
-  shard?: { index: number; count: number };
+  /** Kernel threads per trial (default: the cores left after the trials running at once). */
+  threads?: number;
+  shard?: Shard;
   resume?: boolean;
-  /** Progress output (default: stderr). */
+  /** Start the results directory afresh: its earlier contents move to `superseded/<time>/`. */
+  fresh?: boolean;
+  /**
+   * Train on this thread (default: with one worker). Signals are then not seen until the run
+   * ends, so the CLI always trains on worker threads and keeps this thread free for Ctrl-C.
+   */
+  inline?: boolean;
+  /** Progress output and notes (default: stderr). */
   log?: (s: string) => void;
   tty?: boolean;
 }
@@ -28,8 +42,11 @@ export interface RunResult {
   out: string;
   backend: BackendName;
   total: number;
+  /** Finished earlier (done or diverged) and skipped. */
   skipped: number;
   ran: number;
+  /** Of those run, how many had failed in an earlier run. */
+  rerunFailed: number;
   summaries: SummaryRecord[];
   /** Stopped early by a stop request (SIGINT); finished trials are kept. */
   interrupted: boolean;
@@ -55,6 +72,7 @@ export function environment() {
 }
 
 export async function runExperiment(experimentPath: string, opts: RunOptions = {}): Promise<RunResult> {
+  const log = opts.log ?? ((s: string) => process.stderr.write(s));
   // The same backend in this process and in every worker (they read the same variable).
   const backend = await useBackendFromEnv();
   const loaded = await loadExperiment(experimentPath, opts);
@@ -62,57 +80,68 @@ export async function runExperiment(experimentPath: string, opts: RunOptions = {
   const out = opts.out ?? join('results', spec.name);
   const workers = opts.workers ?? cpus().length;
   if (!Number.isInteger(workers) || workers < 1) throw new SpecError(`--workers: expected a positive integer, got ${workers}`);
-  prepareOutput(out);
+  if (opts.fresh && opts.shard) throw new SpecError('--fresh: not with --shard (shards share the directory); start it afresh once, without --shard');
   const mine = opts.shard ? shard(loaded.trials, opts.shard.index, opts.shard.count) : loaded.trials;
-  const finished = mine.filter((t) => isFinished(out, t.id));
-  if (finished.length && !opts.resume) {
-    throw new SpecError(`--out ${out}: already holds ${finished.length} finished trial(s) of this experiment; pass --resume to continue, or choose another --out`);
-  }
-  clearPartials(out);
-  const pending = mine.filter((t) => !isFinished(out, t.id));
-  const manifest = {
-    name: spec.name,
-    description: spec.description ?? null,
-    experiment: experimentPath,
-    spec: {
-      ...spec,
-      // Each rule's defaults too: the report labels series by what differs from them, whatever process builds it.
-      rules: spec.rules.map((r) => ({ rule: r.rule.id, options: r.options, grid: Object.fromEntries(r.grid), optimizer: r.optimizer, defaults: r.rule.defaults })),
-    },
-    // What the command line changed (the file's description speaks of the run without them).
-    overrides: { rules: opts.rules, seeds: opts.seeds, epochs: opts.epochs, subset: opts.subset, quick: opts.quick },
-    trials: loaded.trials.map((t) => ({ id: t.id, rule: t.config.rule, options: t.config.options, seed: t.config.seed })),
-    environment: { ...environment(), backend },
-  };
-  const manifestPath = join(out, 'experiment.json');
-  // Shards of one sweep write the same manifest; keep the first.
-  if (!existsSync(manifestPath)) writeFileAtomic(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`);
+  const inline = opts.inline ?? workers === 1;
+  preflight(spec, mine, { backend, workers: inline ? 1 : workers, keepData: inline });
 
-  const progress = new Progress(pending.length, opts.log, opts.tty);
-  const summaries: SummaryRecord[] = [];
-  let interrupted = false;
-  if (workers === 1 || pending.length <= 1) {
-    try {
-      for (const t of pending) {
-        if (stopRequested()) throw new Interrupted();
-        summaries.push(executeTrial(t, out, (r) => progress.record(t.id, r)));
-      }
-    } catch (e) {
-      if (!(e instanceof Interrupted)) throw e;
-      interrupted = true;
+  try {
+    makeDir(out);
+  } catch (e) {
+    throw new SpecError(`--out ${out}: cannot create the results directory: ${describeError(e)}`);
+  }
+  const lock = OutLock.acquire(out, opts.shard);
+  try {
+    if (lock.tookOver) log(`${out}: took over the lock of process ${lock.tookOver.pid}, which is no longer running\n`);
+    if (opts.fresh) {
+      const moved = setAside(out, isLockFile);
+      if (moved) log(`--fresh: the directory's earlier contents are kept in ${moved}\n`);
     }
-  } else {
-    await runPool(
-      pending.map((t) => t.id),
-      {
-        experiment: loaded.path, overrides: { rules: opts.rules, seeds: opts.seeds, epochs: opts.epochs, subset: opts.subset, quick: opts.quick, debug: opts.debug },
-        out, workers,
+    prepareOutput(out);
+    claimDirectory(out, buildManifest(spec, experimentPath, loaded.trials, opts.debug ?? false, { ...environment(), backend }, { rules: opts.rules, seeds: opts.seeds, epochs: opts.epochs, subset: opts.subset, quick: opts.quick }), loaded.trials);
+    const { finished, notes } = scanRecords(out, mine.map((t) => t.id));
+    const kept = mine.filter((t) => finished.has(t.id) && finished.get(t.id) !== 'failed');
+    const failedBefore = mine.filter((t) => finished.get(t.id) === 'failed');
+    if (finished.size && !opts.resume) {
+      throw new SpecError(
+        `--out ${out}: already holds ${finished.size} finished trial(s) of this experiment${failedBefore.length ? ` (${failedBefore.length} failed)` : ''};` +
+          ' pass --resume to continue (failed trials rerun), --fresh to start afresh, or choose another --out',
+      );
+    }
+    const pending = mine.filter((t) => !kept.includes(t));
+    notes.push(...clearPartials(out, pending.map((t) => t.id)));
+    if (failedBefore.length) notes.push(`${failedBefore.length} trial(s) that failed in an earlier run are rerun`);
+    for (const n of notes) log(`${n}\n`);
+    // Threads split one trial's kernels; records do not depend on how many (fixed partitioning).
+    const threads = opts.threads ?? Math.max(1, Math.floor(cpus().length / Math.max(1, Math.min(inline ? 1 : workers, pending.length))));
+    setKernelThreads(threads);
+
+    const progress = new Progress(pending.length, opts.log, opts.tty);
+    const summaries: SummaryRecord[] = [];
+    let interrupted = false;
+    if (inline || pending.length === 0) {
+      try {
+        for (const t of pending) {
+          if (stopRequested()) throw new Interrupted();
+          summaries.push(executeTrial(t, out, (r) => progress.record(t.id, r)));
+        }
+      } catch (e) {
+        if (!(e instanceof Interrupted)) throw e;
+        interrupted = true;
+      }
+    } else {
+      await runPool(pending.map((t) => t.id), {
+        experiment: loaded.path,
+        overrides: { rules: opts.rules, seeds: opts.seeds, epochs: opts.epochs, subset: opts.subset, quick: opts.quick, debug: opts.debug },
+        out, workers, threads,
         onRecord: (id, r) => progress.record(id, r),
         onDone: (_id, s) => summaries.push(s),
-      },
-    );
+      });
+    }
+    progress.finish();
+    interrupted ||= stopRequested();
+    return { out, backend, interrupted, total: mine.length, skipped: kept.length, ran: pending.length, rerunFailed: failedBefore.length, summaries };
+  } finally {
+    lock.release();
   }
-  progress.finish();
-  interrupted ||= stopRequested();
-  return { out, backend, interrupted, total: mine.length, skipped: finished.length, ran: pending.length, summaries };
 }

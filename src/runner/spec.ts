@@ -2,7 +2,7 @@
 // names the field and the accepted values), and expansion into trials.
 import { createHash } from 'node:crypto';
 import { SpecError } from '../errors.ts';
-import { DATASET_NAMES } from '../data/index.ts';
+import { DATASET_NAMES, DATASET_OPTIONS, checkDataOptions, isDatasetName } from '../data/index.ts';
 import { OPTIMIZER_NAMES, optimizerFromSpec, type OptimizerSpec } from '../optim/index.ts';
 import { buildModel } from '../nn/model.ts';
 import type { ModelSpec } from '../nn/presets.ts';
@@ -10,6 +10,7 @@ import type { AnyRule, OptionValue, RuleOptions } from '../rules/rule.ts';
 import { TASK_NAMES } from '../rules/task.ts';
 import { validateReferences, type Reference } from './references.ts';
 import type { DataConfig, TrialConfig } from './trial.ts';
+import { validateDivergence, type DivergenceSpec } from './divergence.ts';
 
 export interface RuleEntry {
   /** A built-in id, or a rule object (e.g. imported from the user's own file). */
@@ -42,10 +43,16 @@ export interface ExperimentSpec {
   /** Samples per example of a sampled expected-gradient reference (default 64). */
   alignSamples?: number;
   memory?: boolean;
+  /** When a trial counts as diverged (default: a non-finite loss, or 1000× the first step's loss). */
+  divergence?: DivergenceSpec;
   /** Published figures the report places beside ours. */
   references?: Reference[];
   /** Overrides applied by `--quick`. */
   quick?: Partial<Omit<ExperimentSpec, 'quick' | 'name' | 'rules'>>;
+  /** Start every trial from the parameter file at this path ({seed}, {rule} filled in) instead of a fresh draw. */
+  init?: string;
+  /** Write each trial's final parameters to this path ({seed}, {rule}, {trial} filled in), for a later `init`. */
+  saveParams?: string;
 }
 
 export function defineExperiment(spec: ExperimentSpec): ExperimentSpec {
@@ -58,8 +65,8 @@ export interface Trial {
   rule: AnyRule;
 }
 
-const SPEC_KEYS = ['name', 'description', 'data', 'task', 'model', 'optimizer', 'rules', 'seeds', 'epochs', 'batchSize', 'maxSteps', 'evalEvery', 'alignEvery', 'alignSamples', 'memory', 'references', 'quick'];
-const DATA_KEYS = ['name', 'train', 'test', 'validation', 'noise', 'classes', 'features', 'spread', 'hidden', 'outFeatures', 'shape'];
+const SPEC_KEYS = ['name', 'description', 'data', 'task', 'model', 'optimizer', 'rules', 'seeds', 'epochs', 'batchSize', 'maxSteps', 'evalEvery', 'alignEvery', 'alignSamples', 'memory', 'divergence', 'references', 'quick', 'init', 'saveParams'];
+const DATA_KEYS = [...new Set(['name', 'validation', ...Object.values(DATASET_OPTIONS).flat()])];
 const ENTRY_KEYS = ['rule', 'options', 'grid', 'optimizer'];
 const MAX_TRIALS = 100_000;
 
@@ -101,15 +108,28 @@ function needFinite(field: string, v: unknown): number {
 function validateData(v: unknown): DataConfig {
   const d = needRecord('data', v);
   noUnknownKeys('data', d, DATA_KEYS);
-  if (typeof d.name !== 'string' || !(DATASET_NAMES as readonly string[]).includes(d.name)) {
+  if (typeof d.name !== 'string' || !isDatasetName(d.name)) {
     throw new SpecError(`data.name: unknown dataset ${show(d.name)}; accepted: ${DATASET_NAMES.join(', ')}`);
   }
-  for (const k of ['train', 'test', 'classes', 'features', 'hidden', 'outFeatures']) if (d[k] !== undefined) needInt(`data.${k}`, d[k], 1, 10_000_000);
+  // An option the dataset does not read would be silently ignored: refuse it.
+  const takes = ['validation', ...DATASET_OPTIONS[d.name]];
+  for (const k of Object.keys(d)) {
+    if (k !== 'name' && !takes.includes(k)) throw new SpecError(`data.${k}: does not apply to dataset "${d.name}"; it takes: ${takes.join(', ')}`);
+  }
+  if (d.name === 'xor' && d.noise === undefined) {
+    for (const k of ['train', 'test']) {
+      if (d[k] !== undefined) throw new SpecError(`data.${k}: the plain xor set is its 4 points; set data.noise to generate a noisy xor of data.${k} samples`);
+    }
+  }
+  for (const k of ['train', 'test', 'features', 'hidden', 'outFeatures']) if (d[k] !== undefined) needInt(`data.${k}`, d[k], 1, 10_000_000);
+  if (d.classes !== undefined) needInt('data.classes', d.classes, 1, 65536);
   for (const k of ['noise', 'spread']) if (d[k] !== undefined && needFinite(`data.${k}`, d[k]) < 0) throw new SpecError(`data.${k}: must be ≥ 0`);
   if (d.validation !== undefined) {
-    const val = needFinite('data.validation', d.validation);
+    const val = d.validation === 'test' ? 0 : needFinite('data.validation', d.validation);
     if (val < 0 || (val >= 1 && !Number.isInteger(val))) throw new SpecError(`data.validation: a fraction in [0, 1) or a whole count, got ${val}`);
   }
+  checkDataOptions(d);
+  if (d.dir !== undefined && (typeof d.dir !== 'string' || d.dir === '')) throw new SpecError(`data.dir: expected a directory path, got ${show(d.dir)}`);
   return d as unknown as DataConfig;
 }
 
@@ -158,6 +178,14 @@ function resolveRule(field: string, ref: unknown, lookup: (id: string) => AnyRul
     }
   }
   if (isRecord(ref) && typeof ref.id === 'string' && typeof ref.step === 'function' && typeof ref.init === 'function' && isRecord(ref.defaults)) {
+    let known: AnyRule | null = null;
+    try {
+      known = lookup(ref.id);
+    } catch {
+      // not registered: the rule object is new
+    }
+    // Registering it would silently replace the rule that already has this id (e.g. a built-in).
+    if (known && (known as unknown) !== ref) throw new SpecError(`${field}: your rule's id "${ref.id}" is already taken by a registered rule (a built-in?); give your rule its own id`);
     return ref as unknown as AnyRule;
   }
   throw new SpecError(`${field}: expected a rule id (string) or a rule object with id, defaults, init and step, got ${show(ref)}`);
@@ -186,16 +214,18 @@ export function validateSpec(raw: unknown, lookup: (id: string) => AnyRule): Val
   const model = validateModel(s.model);
   const optimizer = validateOptimizer('optimizer', s.optimizer);
   if (!Array.isArray(s.seeds) || s.seeds.length === 0) throw new SpecError(`seeds: expected a non-empty array of integers, got ${show(s.seeds)}`);
-  s.seeds.forEach((x, i) => needInt(`seeds[${i}]`, x, 0, 2 ** 31));
+  for (let i = 0; i < s.seeds.length; i++) needInt(`seeds[${i}]`, s.seeds[i], 0, 2 ** 31);
   if (new Set(s.seeds).size !== s.seeds.length) throw new SpecError(`seeds: duplicates in ${show(s.seeds)}`);
   needInt('epochs', s.epochs, 1, 100_000);
   needInt('batchSize', s.batchSize, 1, 1_000_000);
   for (const k of ['maxSteps', 'evalEvery', 'alignEvery'] as const) if (s[k] !== undefined) needInt(k, s[k], 0, 1e9);
   if (s.alignSamples !== undefined) needInt('alignSamples', s.alignSamples, 2, 1e6);
   if (s.memory !== undefined && typeof s.memory !== 'boolean') throw new SpecError(`memory: expected a boolean, got ${show(s.memory)}`);
+  if (s.divergence !== undefined) validateDivergence(s.divergence);
   if (s.description !== undefined && typeof s.description !== 'string') throw new SpecError(`description: expected a string, got ${show(s.description)}`);
   if (s.references !== undefined) validateReferences(s.references);
   if (s.quick !== undefined) needRecord('quick', s.quick);
+  for (const k of ['init', 'saveParams'] as const) if (s[k] !== undefined && (typeof s[k] !== 'string' || !s[k])) throw new SpecError(`${k}: expected a file path, got ${show(s[k])}`);
   if (!Array.isArray(s.rules) || s.rules.length === 0) throw new SpecError(`rules: expected a non-empty array of rule ids or { rule, options, grid } entries, got ${show(s.rules)}`);
   let trials = 0;
   const rules = s.rules.map((entry, i): ValidatedRule => {
@@ -208,7 +238,7 @@ export function validateSpec(raw: unknown, lookup: (id: string) => AnyRule): Val
     const gridRaw = e.grid === undefined ? {} : needRecord(`${field}.grid`, e.grid);
     const grid = Object.entries(gridRaw).map(([k, vs]): [string, OptionValue[]] => {
       if (!Array.isArray(vs) || vs.length === 0) throw new SpecError(`${field}.grid.${k}: expected a non-empty array of values, got ${show(vs)}`);
-      vs.forEach((v) => checkOption(`${field}.grid`, rule, k, v));
+      for (let j = 0; j < vs.length; j++) checkOption(`${field}.grid`, rule, k, vs[j]);
       return [k, vs as OptionValue[]];
     });
     trials += grid.reduce((n, [, vs]) => n * vs.length, 1) * (s.seeds as number[]).length;
@@ -245,13 +275,32 @@ export interface RunOverrides {
   debug?: boolean;
 }
 
-/** Apply CLI overrides (re-validated: an override is as much user input as the file). */
-export function applyOverrides(raw: ExperimentSpec, o: RunOverrides): ExperimentSpec {
+/**
+ * Apply CLI overrides (re-validated: an override is as much user input as the file).
+ * `trainSize(data)` gives the training samples a data config holds; --subset uses it to scale a
+ * validation count along (a count fit for 20,000 images would leave nothing to train on 2,000).
+ */
+export function applyOverrides(raw: ExperimentSpec, o: RunOverrides, trainSize?: (data: DataConfig) => number): ExperimentSpec {
   let s: ExperimentSpec = { ...raw };
-  if (o.quick && raw.quick) s = { ...s, ...raw.quick };
+  if (o.quick) {
+    if (!raw.quick) throw new SpecError(`--quick: experiment "${raw.name}" declares no quick settings (a "quick" field); run it without --quick`);
+    s = { ...s, ...raw.quick };
+  }
   if (o.seeds) s.seeds = o.seeds;
   if (o.epochs !== undefined) s.epochs = o.epochs;
-  if (o.subset !== undefined) s.data = { ...s.data, train: o.subset };
+  if (o.subset !== undefined) {
+    const v = isRecord(s.data) ? s.data.validation : undefined;
+    let validation = v;
+    if (typeof v === 'number' && v >= 1 && Number.isInteger(v)) {
+      const before = s.data.train ?? trainSize?.(s.data);
+      if (before !== undefined) validation = Math.max(1, Math.round((v * o.subset) / before));
+      if ((validation as number) >= o.subset) {
+        const scaled = before !== undefined ? ` of ${before} training samples scales to ${validation} of ${o.subset}` : '';
+        throw new SpecError(`--subset ${o.subset}: too small to hold out data.validation ${v}${scaled}; use a larger --subset`);
+      }
+    }
+    s.data = { ...s.data, train: o.subset, ...(validation !== undefined ? { validation } : {}) };
+  }
   if (o.rules) {
     const ids = (e: string | RuleEntry) => (typeof e === 'string' ? e : typeof e.rule === 'string' ? e.rule : e.rule.id);
     const known = s.rules.map(ids);
@@ -272,6 +321,9 @@ export function expandTrials(spec: ValidatedSpec, debug = false): Trial[] {
           data: spec.data, task: spec.task, model: spec.model, optimizer: r.optimizer ?? spec.optimizer,
           batchSize: spec.batchSize, epochs: spec.epochs, maxSteps: spec.maxSteps ?? 0,
           evalEvery: spec.evalEvery ?? 0, alignEvery: spec.alignEvery ?? 0, alignSamples: spec.alignSamples ?? 64, memory: spec.memory ?? true, debug,
+          init: spec.init, saveParams: spec.saveParams,
+          // Left out when unset, so the ids of existing trials stay as they were.
+          ...(spec.divergence ? { divergence: spec.divergence } : {}),
         };
         trials.push({ id: trialId(config), config, rule: r.rule });
       }
@@ -283,17 +335,4 @@ export function expandTrials(spec: ValidatedSpec, debug = false): Trial[] {
     seen.add(t.id);
   }
   return trials;
-}
-
-/** Shard i of n: every n-th trial in the fixed order, so shards are disjoint and cover all. */
-export function shard<T>(trials: readonly T[], index: number, count: number): T[] {
-  return trials.filter((_, k) => k % count === index);
-}
-
-export function parseShard(s: string): { index: number; count: number } {
-  const m = /^(\d+)\/(\d+)$/.exec(s);
-  const index = m ? Number(m[1]) : NaN;
-  const count = m ? Number(m[2]) : NaN;
-  if (!m || count < 1 || index >= count) throw new SpecError(`--shard: expected i/n with 0 ≤ i < n (e.g. 0/4), got "${s}"`);
-  return { index, count };
 }

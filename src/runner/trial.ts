@@ -8,7 +8,9 @@ import { Loader, split } from '../data/loader.ts';
 import { loadDataset, type DatasetName, type LoadDatasetOptions } from '../data/index.ts';
 import { targetWidth, type Dataset } from '../data/dataset.ts';
 import { AlignmentMeter } from '../metrics/alignment.ts';
-import type { EvalRecord, SummaryRecord, TrialRecord, TrialStatus } from './record-types.ts';
+import type { EvalRecord, Failure, SummaryRecord, TrialRecord, TrialStatus } from './record-types.ts';
+import { DivergenceWatch, divergence, type DivergenceSpec } from './divergence.ts';
+import { atStep } from './failure.ts';
 import { deadUnitShare, gradientNorms } from '../metrics/health.ts';
 import { buildModel, type Model } from '../nn/model.ts';
 import { BatchStats, withSignalProbe, type ForwardOptions } from '../nn/module.ts';
@@ -16,7 +18,7 @@ import type { ModelSpec } from '../nn/presets.ts';
 import { optimizerFromSpec, type OptimizerSpec } from '../optim/index.ts';
 import { rng as seeded, type Rng } from '../random.ts';
 import type { AnyRule, RuleContext, RuleOptions } from '../rules/rule.ts';
-import { taskFor, type Batch, type Task } from '../rules/task.ts';
+import { taskFor, withObjective, type Batch, type Task } from '../rules/task.ts';
 import { CATEGORIES, ledger, emptyByCategory, type ByCategory, type StepMemory } from '../tensor/ledger.ts';
 import { fromArray, withArena, type Tensor } from '../tensor/tensor.ts';
 import { adoptState } from '../rules/state.ts';
@@ -24,15 +26,20 @@ import { ruleContext } from '../rules/context.ts';
 import { applyUpdates } from './apply.ts';
 import { Interrupted, stopRequested } from './interrupt.ts';
 import { alignmentPoint, ruleProbe, stepReference } from './reference.ts';
+import { finishTrial, startingParams, summaryMetricFields, taskMetricFields, type ParamFiles } from './task-hooks.ts';
 
 export interface DataConfig extends Omit<LoadDatasetOptions, 'rng'> {
   name: DatasetName;
-  /** Held out from the training set for validation: a fraction (< 1) or a count. */
-  validation?: number;
+  /**
+   * Held out from the training set for validation: a fraction (< 1) or a count; or 'test' to
+   * validate on the test set itself, as BioTorch's benchmark does (then best-validation is a
+   * best-epoch test figure, and the report says so).
+   */
+  validation?: number | 'test';
 }
 
 /** A fully resolved trial: everything that determines its records. */
-export interface TrialConfig {
+export interface TrialConfig extends ParamFiles {
   experiment: string;
   rule: string;
   options: RuleOptions;
@@ -56,11 +63,13 @@ export interface TrialConfig {
   memory: boolean;
   /** Anomaly mode: name the first op producing NaN/Inf. */
   debug: boolean;
+  /** When the trial counts as diverged (unset: the default bound). */
+  divergence?: DivergenceSpec;
 }
 
 export type { MemoryRecord, EvalRecord, SummaryRecord, TrialRecord, TrialStatus, AlignmentPoint } from './record-types.ts';
 
-interface Prepared {
+export interface Prepared {
   model: Model;
   task: Task;
   train: Dataset;
@@ -68,44 +77,48 @@ interface Prepared {
   test: Dataset;
 }
 
+/** The data, task and model of a trial (its seed's data stream), as the trial will build them. */
+export function prepareTrial(config: TrialConfig): Prepared {
+  return prepare(config, seeded(config.seed).child('data'));
+}
+
 function prepare(config: TrialConfig, data: Rng): Prepared {
   const { name, validation = 0, ...opts } = config.data;
   const tt = loadDataset(name, { ...opts, rng: data.child('dataset') });
-  const held = validation > 0 ? split(tt.train, validation, data.child('validation')) : null;
+  const held = typeof validation === 'number' && validation > 0 && !tt.validation ? split(tt.train, validation, data.child('validation')) : null;
   const train = held ? held.train : tt.train;
-  const task = taskFor(config.task, train);
-  const model = buildModel(config.model, { sampleShape: train.shape, outputs: train.kind === 'classification' ? train.classes : targetWidth(train) });
-  return { model, task, train, validation: held ? held.validation : null, test: tt.test };
+  const task = withObjective(config.task, taskFor(train, tt.test));
+  const model = buildModel(config.model, { sampleShape: train.shape, outputs: train.kind === 'classification' ? train.classes : targetWidth(train), outputShape: task.outputShape });
+  return { model, task, train, validation: validation === 'test' ? tt.test : held ? held.validation : tt.validation ?? null, test: tt.test };
 }
 
 /** Rows [from, from + size) of a dataset (or of a loader's batch buffers) as a Batch of tensors. */
 function toBatch(ds: Dataset, x: Float32Array, y: Int32Array | Float32Array, size: number, from = 0): Batch {
   const xt = fromArray(x.subarray(from * ds.features, (from + size) * ds.features), [size, ds.features]);
-  if (ds.kind === 'classification') return { x: xt, labels: (y as Int32Array).subarray(from, from + size), size };
   const w = targetWidth(ds);
+  if (ds.kind === 'classification') return { x: xt, labels: (y as Int32Array).subarray(from * w, (from + size) * w), size };
   return { x: xt, targets: fromArray((y as Float32Array).subarray(from * w, (from + size) * w), [size, w]), size };
 }
 
-/** Accuracy and mean loss over a dataset, in chunks, without a tape. */
+/** Accuracy and mean loss over a dataset, in chunks, without a tape; the task scores the outputs. */
 export function evaluate(rule: AnyRule, ctx: RuleContext, state: unknown, ds: Dataset, chunk = 1000): { acc: number; loss: number | null } {
+  // Chunks of at most ~16k labels: a sequence sample carries one per position.
+  const rows = Math.max(1, Math.min(chunk, Math.floor(16_384 / targetWidth(ds))));
   return noGrad(() => {
-    let correct = 0;
+    let correct: number | null = 0;
     let lossSum = 0;
-    for (let from = 0; from < ds.n; from += chunk) {
-      const size = Math.min(chunk, ds.n - from);
+    let count = 0;
+    // One arena per chunk: a conv net's im2col columns for 1000 images are tens of MB each.
+    for (let from = 0; from < ds.n; from += rows) withArena(() => {
+      const size = Math.min(rows, ds.n - from);
       const batch = toBatch(ds, ds.x, ds.y, size, from);
       const scores = rule.predict ? rule.predict(ctx, state, batch.x) : ctx.model.forward(ctx.params, batch.x, ctx.infer);
-      if (!rule.predict) lossSum += ctx.task.loss(scores, batch).item() * size;
-      if (ds.kind === 'classification') {
-        const c = scores.shape[1];
-        for (let i = 0; i < size; i++) {
-          let best = 0;
-          for (let j = 1; j < c; j++) if (scores.data[i * c + j] > scores.data[i * c + best]) best = j;
-          if (best === batch.labels![i]) correct++;
-        }
-      }
-    }
-    return { acc: ds.kind === 'classification' ? correct / ds.n : NaN, loss: rule.predict ? null : lossSum / ds.n };
+      const s = ctx.task.score(scores, batch);
+      lossSum += s.lossSum;
+      count += s.count;
+      correct = correct === null || s.correct === null ? null : correct + s.correct;
+    });
+    return { acc: correct === null || count === 0 ? NaN : correct / count, loss: rule.predict ? null : lossSum / count };
   });
 }
 
@@ -151,11 +164,11 @@ export function runTrial(config: TrialConfig, trialId: string, rule: AnyRule, em
   const root = seeded(config.seed);
   const prep = prepare(config, root.child('data'));
   const { model, task } = prep;
-  const params = model.init(root.child('init'));
-  const buffers = model.initBuffers();
+  const { params, buffers } = startingParams(config, { seed: config.seed, rule: rule.id }, model, prep.train, root.child('init'));
   const optimizer = optimizerFromSpec(config.optimizer);
   const optState = optimizer.init(params);
   const clips = config.optimizer.clipNorm !== undefined || config.optimizer.clipValue !== undefined;
+  let clippedBefore = 0;
   const options = { ...rule.defaults, ...config.options };
   const estimates = rule.estimates ?? 'task-gradient';
   const objective = estimates === 'own-objective' ? (rule.objective ?? rule.id) : null;
@@ -183,7 +196,7 @@ export function runTrial(config: TrialConfig, trialId: string, rule: AnyRule, em
   // Health figures: BP gradient norms from the latest alignment step, dead units on a probe batch.
   let gradNorms: Record<string, number> = {};
   const probeSet = prep.validation ?? prep.test;
-  const probeRows = Math.min(256, probeSet.n);
+  const probeRows = Math.min(256, config.batchSize, probeSet.n);
   const probe = ledger.withCategory('other', () => fromArray(probeSet.x.subarray(0, probeRows * probeSet.features), [probeRows, probeSet.features]));
   let aligned: EvalRecord['alignment'] = [];
   let last = null as EvalRecord | null;
@@ -194,17 +207,22 @@ export function runTrial(config: TrialConfig, trialId: string, rule: AnyRule, em
   let alignmentReference: SummaryRecord['alignmentReference'] = null;
   let status: TrialStatus = 'done';
   let error: string | null = null;
+  let failure: Failure | null = null;
+  const watch = new DivergenceWatch(rule.id, config.divergence);
   let epoch = 0;
 
   const record = (ep: number): EvalRecord => withArena(() => {
     const ctx = ctxAt(step);
-    const test = evaluate(rule, ctx, state, prep.test);
-    const val = prep.validation ? evaluate(rule, ctx, state, prep.validation) : null;
+    // Evaluation chunks the size of a training batch: without a tape nothing is freed before the
+    // chunk ends, so a deep conv net's chunk holds every intermediate (a 1000-image ResNet-20 chunk: GBs).
+    const test = evaluate(rule, ctx, state, prep.test, config.batchSize);
+    const val = prep.validation === prep.test ? test : prep.validation ? evaluate(rule, ctx, state, prep.validation, config.batchSize) : null;
     if (val && (bestVal === null || val.acc > bestVal)) bestVal = val.acc;
     const mem = process.memoryUsage();
     const rec: EvalRecord = {
       type: 'eval', trial: trialId, rule: rule.id, options, seed: config.seed, epoch: ep, step,
       trainLoss: mean(losses), valAcc: val?.acc ?? null, valLoss: val?.loss ?? null, testAcc: test.acc, testLoss: test.loss,
+      ...taskMetricFields(task, val, test),
       memory: peak
         ? { peakBytes: peak.peakBytes, atPeak: peak.atPeak, peakByCategory: peak.peakByCategory, inferenceBytes, ratioToInference: peak.peakBytes / inferenceBytes }
         : null,
@@ -265,11 +283,12 @@ export function runTrial(config: TrialConfig, trialId: string, rule: AnyRule, em
             }
           }
           stepMs += performance.now() - started;
-          if (!Number.isFinite(res.loss)) throw new NumericsError(`rule "${rule.id}": loss is ${res.loss} at step ${step} (epoch ${epoch})`);
+          watch.check(res.loss, step, epoch);
           losses.push(res.loss);
           for (const [k, v] of Object.entries(res.metrics)) (metricSums[k] ??= []).push(v);
           // With clipping configured: the share of steps in which it changed some update.
-          const clipped = optimizer.takeClipCount();
+          const clipped = optState.counters.clipped - clippedBefore;
+          clippedBefore = optState.counters.clipped;
           if (clips) (metricSums['optimizer.clippedSteps'] ??= []).push(clipped > 0 ? 1 : 0);
           if (meter && reference) {
             const point = alignmentPoint(step, reference, meter, signalProbe);
@@ -290,18 +309,22 @@ export function runTrial(config: TrialConfig, trialId: string, rule: AnyRule, em
     // Stopped by maxSteps part-way through an epoch: record where it stopped.
     if (step > 0 && last?.step !== step) record(Math.min(epoch, config.epochs - 1));
   } catch (e) {
-    if (!(e instanceof NumericsError)) throw e;
+    if (!(e instanceof NumericsError)) throw atStep(e, step, epoch);
     status = 'diverged';
     error = `${e.message} (step ${step}, epoch ${epoch})`;
+    failure = divergence(e, step, epoch);
   } finally {
     setAnomalyMode(false);
   }
   const wallMs = performance.now() - t0;
+  // A diverged trial's parameters are not worth saving, nor its text sampling.
+  const ending = status === 'done' ? withArena(() => finishTrial(config, { seed: config.seed, rule: rule.id, trial: trialId }, task, model, params, buffers, infer, prep.train, root.child('sample'))) : {};
   const final = last;
   const summary: SummaryRecord = {
-    type: 'summary', trial: trialId, rule: rule.id, options, seed: config.seed, status, error,
+    type: 'summary', trial: trialId, rule: rule.id, options, seed: config.seed, status, error, failure,
     epochs: step / Math.max(1, loader.batches), steps: step,
     finalTestAcc: final?.testAcc ?? NaN, bestValAcc: bestVal,
+    ...summaryMetricFields(final), ...ending,
     peakBytes: final?.memory?.peakBytes ?? null, ratioToInference: final?.memory?.ratioToInference ?? null,
     estimates, objective,
     alignmentReference,

@@ -3,6 +3,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { useBackendFromEnv } from '../kernels/select.ts';
 import { executeTrial, loadExperiment } from './execute.ts';
+import { serializeError } from './failure.ts';
 import { Interrupted, useInterruptFlag } from './interrupt.ts';
 import type { RunOverrides } from './spec.ts';
 import type { FromWorker, ToWorker } from './pool.ts';
@@ -12,15 +13,16 @@ interface Init {
   experiment: string;
   overrides: RunOverrides;
   out: string;
+  threads: number;
 }
 
 const port = parentPort!;
-const { experiment, overrides, out, stop } = workerData as Init;
+const { experiment, overrides, out, stop, threads } = workerData as Init;
 useInterruptFlag(stop);
 const send = (m: FromWorker) => port.postMessage(m);
 
 try {
-  await useBackendFromEnv();
+  await useBackendFromEnv(undefined, threads);
   const loaded = await loadExperiment(experiment, overrides);
   const byId = new Map(loaded.trials.map((t) => [t.id, t]));
   port.on('message', (m: ToWorker) => {
@@ -30,18 +32,19 @@ try {
     }
     const trial = byId.get(m.id);
     if (!trial) {
-      send({ kind: 'error', message: `worker: unknown trial ${m.id}` });
+      send({ kind: 'error', error: serializeError(new Error(`worker: unknown trial ${m.id}`)) });
       return;
     }
     try {
       const summary = executeTrial(trial, out, (record) => send({ kind: 'record', id: m.id, record }));
       send({ kind: 'done', id: m.id, summary });
     } catch (e) {
-      if (!(e instanceof Interrupted)) throw e;
+      // A full disk and the like stop the whole run; the main thread says so in one line.
+      if (!(e instanceof Interrupted)) send({ kind: 'error', error: serializeError(e) });
       port.close();
     }
   });
   send({ kind: 'ready' });
 } catch (e) {
-  send({ kind: 'error', message: (e as Error).message });
+  send({ kind: 'error', error: serializeError(e) });
 }

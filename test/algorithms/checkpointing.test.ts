@@ -18,7 +18,7 @@ function setup(spec: ModelSpec, batchSize = 16, sample: number[] | null = null, 
   const labels = Int32Array.from({ length: batchSize }, () => r.int(k));
   const batch = (): Batch => ({ x: fromArray(xs, [batchSize, inF]), labels, size: batchSize });
   const ctx = (checkpoint: number) =>
-    ruleContext({ model, task: classification(k), params, rule: backprop as AnyRule, options: { checkpoint }, rng: rng(9), dropout: rng(9).child('dropout'), step: 0 }) as RuleContext<{ checkpoint: number }>;
+    ruleContext({ model, task: classification(k), params, rule: backprop as AnyRule, options: { checkpoint }, rng: rng(9), dropout: rng(9).child('dropout'), step: 0 }) as RuleContext<{ checkpoint: number; truncate: number }>;
   const paramBytes = params.reduce((a, p) => a + p.bytes, 0);
   return { model, params, batch, ctx, paramBytes };
 }

@@ -7,7 +7,7 @@ import { cmaConstants, cmaEs } from '../../algorithms/cma-es.ts';
 import { evolutionStrategies } from '../../algorithms/evolution-strategies.ts';
 import {
   blobs, buildModel, centeredRanks, classification, classificationError, exp, fromArray, materialize, noGrad, regression, rng, ruleContext,
-  SpecError, taskFor, valueAndGrad, type AnyRule, type Batch, type Task, type Tensor,
+  SpecError, withObjective, valueAndGrad, type AnyRule, type Batch, type Task, type Tensor,
 } from '../../src/index.ts';
 import { runTrial, type EvalRecord, type TrialConfig } from '../../src/runner/trial.ts';
 
@@ -94,7 +94,7 @@ describe('the non-differentiable objective (classification error)', () => {
     expect(task.loss(scores, b).item()).toBe(0.25);
     expect(task.differentiable).toBe(false);
     expect(() => valueAndGrad((s: Tensor) => task.loss(s, b))(scores)).toThrow(/classification-error is not differentiable/);
-    expect(() => taskFor('classification-error', { kind: 'regression', classes: 0 })).toThrow(SpecError);
+    expect(() => withObjective('classification-error', regression(1))).toThrow(SpecError);
   });
 
   const config = (rule: string, options = {}, optimizer: TrialConfig['optimizer'] = { name: 'adam', lr: 0.01 }): TrialConfig => ({

@@ -1,92 +1,20 @@
 // Every primitive op passes finite-difference and random-direction VJP checks (table-driven:
-// an op registered without a case here fails the suite).
+// an op registered without a case in op-cases.ts fails the suite).
 import { describe, expect, it } from 'vitest';
 import * as R from '../../src/index.ts';
 import { OPS, Tensor, gradcheck, vjpCheck, rng } from '../../src/index.ts';
+import { CASES } from './op-cases.ts';
 
-type Case = { inputs: Tensor[]; f: (...xs: Tensor[]) => Tensor };
-const r = rng('gradcheck');
+const r = rng('gradcheck-extra');
 const u = (shape: number[], lo = -2, hi = 2) => R.uniform(shape, lo, hi, r);
-// Values kept away from kinks (relu, abs, sign) so finite differences are meaningful.
-const awayFromZero = (shape: number[]) => {
-  const t = u(shape, 0.2, 2);
-  for (let i = 0; i < t.size; i++) if (r.uniform() < 0.5) t.data[i] = -t.data[i];
-  return t;
-};
-const labels = [2, 0, 1];
-/** A random permutation of 0.2·k: no ties anywhere. */
-const spread = (shape: number[]) => {
-  const n = shape.reduce((a, b) => a * b, 1);
-  const perm = r.permutation(n);
-  return R.fromArray(Array.from(perm, (k) => 0.2 * k - 0.1 * n), shape);
-};
-
-const CASES: Record<string, Case[]> = {
-  add: [{ inputs: [u([3, 4]), u([4])], f: R.add }, { inputs: [u([2, 1, 3]), u([4, 1])], f: R.add }],
-  sub: [{ inputs: [u([3, 4]), u([3, 1])], f: R.sub }],
-  mul: [{ inputs: [u([3, 4]), u([1, 4])], f: R.mul }, { inputs: [u([2, 3]), u([])], f: R.mul }],
-  div: [{ inputs: [u([3, 4]), u([3, 4], 0.5, 2)], f: R.div }],
-  maximum: [{ inputs: [u([3, 4]), u([3, 4])], f: R.maximum }],
-  neg: [{ inputs: [u([5])], f: R.neg }],
-  exp: [{ inputs: [u([2, 3])], f: R.exp }],
-  log: [{ inputs: [u([2, 3], 0.2, 3)], f: R.log }],
-  tanh: [{ inputs: [u([2, 3])], f: R.tanh }],
-  sigmoid: [{ inputs: [u([2, 3])], f: R.sigmoid }],
-  relu: [{ inputs: [awayFromZero([2, 3])], f: R.relu }],
-  leakyRelu: [{ inputs: [awayFromZero([2, 3])], f: (x) => R.leakyRelu(x, 0.1) }],
-  softplus: [{ inputs: [u([2, 3])], f: R.softplus }],
-  gelu: [{ inputs: [u([2, 3])], f: R.gelu }],
-  sqrt: [{ inputs: [u([2, 3], 0.3, 3)], f: R.sqrt }],
-  square: [{ inputs: [u([2, 3])], f: R.square }],
-  abs: [{ inputs: [awayFromZero([2, 3])], f: R.abs }],
-  sin: [{ inputs: [u([4])], f: R.sin }],
-  cos: [{ inputs: [u([4])], f: R.cos }],
-  // Piecewise constant: the gradient is zero and finite differences agree away from jumps.
-  sign: [{ inputs: [awayFromZero([4])], f: (x) => R.mul(R.sign(x), x) }],
-  step: [{ inputs: [awayFromZero([4])], f: (x) => R.mul(R.step(x), x) }],
-  pow: [{ inputs: [u([2, 3], 0.3, 2)], f: (x) => R.pow(x, 2.5) }, { inputs: [u([3])], f: (x) => R.pow(x, 3) }],
-  matmul: [
-    { inputs: [u([3, 4]), u([4, 5])], f: (a, b) => R.matmul(a, b) },
-    { inputs: [u([3, 4]), u([5, 4])], f: (a, b) => R.matmul(a, b, false, true) },
-    { inputs: [u([4, 3]), u([4, 5])], f: (a, b) => R.matmul(a, b, true, false) },
-    { inputs: [u([4, 3]), u([5, 4])], f: (a, b) => R.matmul(a, b, true, true) },
-  ],
-  sum: [
-    { inputs: [u([2, 3, 4])], f: (x) => R.sum(x) },
-    { inputs: [u([2, 3, 4])], f: (x) => R.sum(x, 1) },
-    { inputs: [u([2, 3, 4])], f: (x) => R.sum(x, -1, true) },
-  ],
-  mean: [{ inputs: [u([2, 3, 4])], f: (x) => R.mean(x, 0) }, { inputs: [u([3, 4])], f: (x) => R.mean(x) }],
-  max: [{ inputs: [u([3, 5])], f: (x) => R.max(x, 1) }, { inputs: [u([3, 5])], f: (x) => R.max(x) }],
-  broadcastTo: [{ inputs: [u([3, 1])], f: (x) => R.broadcastTo(x, [2, 3, 4]) }],
-  reshape: [{ inputs: [u([2, 6])], f: (x) => R.tanh(R.reshape(x, [3, -1])) }],
-  transpose: [{ inputs: [u([2, 3, 4])], f: (x) => R.transpose(x, [2, 0, 1]) }, { inputs: [u([2, 3])], f: (x) => R.transpose(x) }],
-  slice: [{ inputs: [u([3, 5, 2])], f: (x) => R.slice(x, 1, 1, 4) }],
-  concat: [{ inputs: [u([2, 3]), u([2, 1]), u([2, 2])], f: (...xs) => R.concat(xs, 1) }],
-  softmax: [{ inputs: [u([3, 4])], f: R.softmax }],
-  logSoftmax: [{ inputs: [u([3, 4])], f: R.logSoftmax }],
-  pick: [{ inputs: [u([3, 4])], f: (x) => R.pick(x, labels) }],
-  softmaxCrossEntropy: [{ inputs: [u([3, 4])], f: (x) => R.softmaxCrossEntropy(x, labels) }],
-  conv2d: [
-    { inputs: [u([2, 2, 5, 4]), u([3, 2, 3, 2]), u([3])], f: (x, w, b) => R.conv2d(x, w, b) },
-    { inputs: [u([1, 2, 6, 6]), u([2, 2, 3, 3])], f: (x, w) => R.conv2d(x, w, null, { stride: 2, padding: 1 }) },
-    { inputs: [u([1, 1, 5, 5]), u([2, 1, 1, 1]), u([2])], f: (x, w, b) => R.conv2d(x, w, b, { stride: [2, 1], padding: [0, 1] }) },
-  ],
-  // Distinct values at least 0.2 apart within a window keep the winner fixed under ±eps.
-  maxPool2d: [
-    { inputs: [spread([2, 2, 4, 6])], f: (x) => R.maxPool2d(x, { kernel: 2 }) },
-    { inputs: [spread([1, 2, 5, 5])], f: (x) => R.maxPool2d(x, { kernel: 3, stride: 2, padding: 1 }) },
-  ],
-  avgPool2d: [
-    { inputs: [u([2, 2, 4, 6])], f: (x) => R.avgPool2d(x, { kernel: 2 }) },
-    { inputs: [u([1, 2, 5, 5])], f: (x) => R.avgPool2d(x, { kernel: 3, stride: 2, padding: 1 }) },
-  ],
-};
 
 describe('gradcheck of every primitive', () => {
-  it('has a case for every registered op', () => {
+  it('has a case, a VJP and a JVP for every registered op', () => {
     const missing = [...OPS.keys()].filter((name) => !CASES[name]);
     expect(missing).toEqual([]);
+    // Forward mode runs every op's JVP: an op defined without one would fail only when first used.
+    const noJvp = [...OPS.entries()].filter(([, rec]) => typeof rec.jvp !== 'function' || typeof rec.vjp !== 'function').map(([name]) => name);
+    expect(noJvp).toEqual([]);
   });
 
   for (const [name, cases] of Object.entries(CASES)) {
@@ -106,6 +34,29 @@ describe('gradcheck of every primitive', () => {
     const res = gradcheck(wrong, [u([4], 0.5, 2)]);
     expect(res.ok).toBe(false);
     expect(vjpCheck(wrong, [u([4], 0.5, 2)]).ok).toBe(false);
+  });
+
+  it('the fused attention equals attention composed from primitives, values and gradients', () => {
+    const [q, k, v] = [u([2, 7, 8]), u([2, 7, 8]), u([2, 7, 8])];
+    const g = u([2, 7, 8]);
+    const run = (f: typeof R.attention) => R.withFloat64(() => {
+      const ins = [q, k, v].map((x) => R.fromArray(x.data, x.shape));
+      const { value, grads } = R.valueAndGrad((p: Tensor[]) => R.sum(R.mul(f(p[0], p[1], p[2], 4), R.fromArray(g.data, g.shape))))(ins);
+      return [value.item(), ...grads.flatMap((t) => Array.from(t.data))];
+    });
+    const fused = run(R.attention);
+    const composed = run(R.attentionComposed);
+    for (let i = 0; i < fused.length; i++) expect(Math.abs(fused[i] - composed[i]), `element ${i}`).toBeLessThan(1e-10);
+  });
+
+  it('causal attention never lets a query see a later key', () => {
+    const [q, k, v] = [u([1, 5, 4]), u([1, 5, 4]), u([1, 5, 4])];
+    const a = R.attention(q, k, v, 2).toArray();
+    const v2 = v.clone();
+    for (let c = 0; c < 4; c++) v2.data[4 * 4 + c] += 10; // change only the last position's value
+    const b = R.attention(q, k, v2, 2).toArray();
+    expect(a.slice(0, 16)).toEqual(b.slice(0, 16));
+    expect(a.slice(16)).not.toEqual(b.slice(16));
   });
 
   it('checks large inputs by a random direction', () => {

@@ -1,10 +1,11 @@
 // The image ops and the module tree against outside reference data: PyTorch 1.13 float64
 // outputs and gradients (test/fixtures/layer-gradients.json) for conv2d with strides and
-// padding, pooling, batch and layer norm, a whole LeNet-5 and a residual block with batch norm.
+// padding, pooling, batch and layer norm, a whole LeNet-5, a residual block with batch norm, a
+// one-block pre-LN causal transformer LM and an Elman RNN unrolled over time.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
-  avgPool2d, batchNorm, buildModel, classification, conv2d, fromArray, layerNorm, maxPool2d, mul, sum, valueAndGrad,
+  avgPool2d, batchNorm, buildModel, buildNetwork, classification, conv2d, fromArray, layerNorm, maxPool2d, mul, sequence, sum, valueAndGrad,
   type ModelSpec, type Tensor,
 } from '../../src/index.ts';
 
@@ -12,6 +13,7 @@ type Nested = number | Nested[];
 interface Case {
   name: string;
   kind: string;
+  spec?: { vocab?: number; context?: number; d_model?: number; heads?: number; tokens?: number[][] };
   attrs?: Record<string, unknown>;
   x: Nested;
   y?: number[];
@@ -99,4 +101,39 @@ describe('PyTorch reference layers', () => {
       c.grad_params.forEach((gp, i) => close(grads[i + 1].data, gp, `${c.name} ${model.paramNames[i]}`));
     });
   }
+
+  // The fixture's layout: tok + pos, ln1, causal attention (wq, wk, wv, wo; no biases), + x, ln2,
+  // fc1 (4d, gelu tanh) fc2, + x, final LN, head [V, d] without bias; mean CE over all positions.
+  it('transformer-lm: a one-block pre-LN causal transformer LM matches PyTorch (fused and composed attention)', () => {
+    const c = fixtures.cases.find((k) => k.kind === 'transformer-lm')!;
+    const { vocab, context, d_model: dim, heads } = c.spec as Required<NonNullable<Case['spec']>>;
+    const tokens = c.y as unknown as number[][];
+    const n = tokens.length;
+    const x = fromArray(tokens.flatMap((r) => r.slice(0, -1)), [n, context]);
+    const labels = Int32Array.from(tokens.flatMap((r) => r.slice(1)));
+    for (const fused of [true, false]) {
+      const model = buildModel({ preset: 'transformer', blocks: 1, dim, heads, fused }, { sampleShape: [context], outputs: vocab, outputShape: [context, vocab] });
+      expect(model.paramShapes()).toEqual(c.params.map(shapeOf));
+      const task = sequence(vocab, { positions: context });
+      const batch = { x, labels, size: n };
+      const { value, grads } = valueAndGrad((p: Tensor[]) => task.loss(model.forward(p, x, { training: true }), batch))(c.params.map(t));
+      expect(Math.abs(value.item() - c.loss!) / c.loss!).toBeLessThan(1e-5);
+      c.grad_params.forEach((gp, i) => close(grads[i].data, gp, `${c.name} (fused ${fused}) ${model.paramNames[i]}`));
+    }
+  });
+
+  // h0 = 0; h_t = tanh(x_t Wxᵀ + h_{t−1} Whᵀ + b); logits_t = h_t Woᵀ + c; mean CE over t and the batch.
+  it('elman-rnn: an Elman RNN unrolled over time with shared weights matches PyTorch, input gradient included', () => {
+    const c = fixtures.cases.find((k) => k.kind === 'elman-rnn')!;
+    const [n, steps, features] = shapeOf(c.x);
+    const [hidden, classes] = [shapeOf(c.params[1])[0], shapeOf(c.params[3])[0]];
+    const model = buildNetwork([{ type: 'rnn', cell: 'elman', hidden, name: 'rnn' }, { type: 'dense', units: classes, positionwise: true, name: 'out' }], [steps, features]);
+    expect(model.paramShapes()).toEqual(c.params.map(shapeOf));
+    const task = sequence(classes, { positions: steps });
+    const batch = { x: t(c.x), labels: Int32Array.from(flat(c.y as unknown as Nested)), size: n };
+    const { value, grads } = valueAndGrad((ins: Tensor[]) => task.loss(model.forward(ins.slice(1), ins[0]), batch))([batch.x, ...c.params.map(t)]);
+    expect(Math.abs(value.item() - c.loss!) / c.loss!).toBeLessThan(1e-5);
+    close(grads[0].data, c.grad_x!, `${c.name} grad x`);
+    c.grad_params.forEach((gp, i) => close(grads[i + 1].data, gp, `${c.name} ${model.paramNames[i]}`));
+  });
 });

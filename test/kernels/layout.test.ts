@@ -30,6 +30,9 @@ describe('planPermute', () => {
     expect(planPermute([3, 4], [1, 0])).toEqual({ kind: 'transpose2d', batch: 1, rows: 3, cols: 4 });
     expect(planPermute([2, 3, 4], [1, 2, 0])).toEqual({ kind: 'transpose2d', batch: 1, rows: 2, cols: 12 });
     expect(planPermute([2, 3, 4, 5], [0, 1, 3, 2])).toEqual({ kind: 'transpose2d', batch: 6, rows: 4, cols: 5 });
-    expect(planPermute([2, 3, 4], [1, 0, 2])).toEqual({ kind: 'general' });
+    expect(planPermute([2, 3, 4], [1, 0, 2])).toEqual({ kind: 'transposeBlocks', batch: 1, rows: 2, cols: 3, block: 4 });
+    expect(planPermute([2, 3, 4, 5], [0, 2, 1, 3])).toEqual({ kind: 'transposeBlocks', batch: 2, rows: 3, cols: 4, block: 5 });
+    expect(planPermute([2, 3, 4, 5], [2, 0, 1, 3])).toEqual({ kind: 'transposeBlocks', batch: 1, rows: 6, cols: 4, block: 5 });
+    expect(planPermute([2, 3, 4, 5], [1, 0, 3, 2])).toEqual({ kind: 'general' });
   });
 });

@@ -1,13 +1,13 @@
-// The WASM SIMD backend against the reference oracle, method by method, plus its allocator:
-// views surviving memory growth, free/reuse, finalization of leaked views, out-of-memory fallback.
+// The WASM SIMD backend: its loader and allocator (views surviving memory growth, free/reuse,
+// finalization of leaked views, out-of-memory fallback), and the kernel conformance suite for
+// both of its builds.
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import type { BinaryOp, Buf, ReduceOp, UnaryOp } from '../../src/kernels/backend.ts';
-import { referenceFused } from '../../src/kernels/fused.ts';
 import { referenceBackend as ref } from '../../src/kernels/reference.ts';
 import { createWasmBackend, loadWasmBackend } from '../../src/kernels/wasm/index.ts';
 import { rng } from '../../src/random.ts';
+import { kernelConformance } from './conformance.ts';
 import { exactMismatch, fillUniform, mismatch } from './helpers.ts';
 
 const W = loadWasmBackend();
@@ -20,8 +20,6 @@ function wbuf(src: ArrayLike<number> | number, lo = -1, hi = 1): Float32Array {
   b.set(Array.from(src));
   return b;
 }
-
-const prod = (s: readonly number[]): number => s.reduce((x, y) => x * y, 1);
 
 describe('loader and allocation', () => {
   it('returns one backend per thread, with storage in WASM memory', () => {
@@ -131,27 +129,7 @@ describe('loader and allocation', () => {
   });
 });
 
-describe('matmul', () => {
-  const shapes: [number, number, number][] = [
-    [1, 1, 1], [1, 7, 3], [3, 1, 7], [7, 3, 1], [3, 7, 17], [17, 33, 7], [33, 129, 17], [129, 17, 33],
-    [4, 8, 256], [5, 9, 257], [131, 9, 300], [2, 1030, 5], [64, 64, 513], [128, 256, 784],
-    // Crosses every blocking boundary at once (MC = 128, NC = 1024, KC = 256).
-    [130, 1027, 260],
-  ];
-  for (const [m, n, k] of shapes) {
-    for (const [tA, tB] of [[false, false], [false, true], [true, false], [true, true]] as const) {
-      it(`${m}x${n}x${k} transA=${tA} transB=${tB}`, () => {
-        const a = wbuf(m * k);
-        const b = wbuf(k * n);
-        const out = wbuf(m * n); // garbage in out must be overwritten
-        W.matmul(a, b, out, m, n, k, tA, tB);
-        const expected = new Float32Array(m * n);
-        ref.matmul(a, b, expected, m, n, k, tA, tB);
-        expect(mismatch(out, expected, 1e-5, 1e-6 * k)).toBeNull();
-      });
-    }
-  }
-
+describe('matmul on foreign storage and edge cases', () => {
   it('the comparison catches a wrong transpose (the test can fail)', () => {
     const [m, n, k] = [9, 9, 9];
     const a = wbuf(m * k);
@@ -185,297 +163,6 @@ describe('matmul', () => {
   });
 });
 
-describe('binary', () => {
-  const ops: BinaryOp[] = ['add', 'sub', 'mul', 'div', 'max', 'min', 'pow', 'gt'];
-  const cases: [string, number[], number[], number[]][] = [
-    ['same shape', [7, 33], [7, 33], [7, 33]],
-    ['same shape, odd length', [129], [129], [129]],
-    ['scalar b (rank 0)', [3, 17], [], [3, 17]],
-    ['scalar b [1]', [3, 17], [1], [3, 17]],
-    ['scalar a', [1, 1], [5, 9], [5, 9]],
-    ['row bias', [128, 10], [10], [128, 10]],
-    ['row bias [1, c]', [33, 7], [1, 7], [33, 7]],
-    ['row broadcast on a', [17], [9, 17], [9, 17]],
-    ['column', [9, 17], [9, 1], [9, 17]],
-    ['column on a', [9, 1], [9, 17], [9, 17]],
-    ['outer product', [7, 1], [1, 13], [7, 13]],
-    ['rank-3 middle', [4, 3, 5], [4, 1, 5], [4, 3, 5]],
-    ['rank-3 both', [2, 1, 5], [3, 1], [2, 3, 5]],
-    ['rank-3 leading', [1, 3, 5], [6, 3, 5], [6, 3, 5]],
-    ['rank-4 alternating (falls back)', [2, 1, 4, 1], [3, 1, 5], [2, 3, 4, 5]],
-    ['empty', [0, 3], [3], [0, 3]],
-  ];
-  for (const op of ops) {
-    for (const [name, aShape, bShape, outShape] of cases) {
-      it(`${op}: ${name}`, () => {
-        // pow takes a positive base so results are real.
-        const a = wbuf(prod(aShape), op === 'pow' ? 0.1 : -2, 2);
-        const b = wbuf(prod(bShape), -2, 2);
-        if (op === 'max' || op === 'min' || op === 'gt') {
-          // Ties and signed zeros take the reference's branch (a >= b ? a : b).
-          if (a.length > 2 && b.length > 2) {
-            a[0] = b[0];
-            a[1] = -0;
-            b[1] = 0;
-          }
-        }
-        const out = wbuf(prod(outShape));
-        W.binary(op, a, aShape, b, bShape, out, outShape);
-        const expected = new Float32Array(prod(outShape));
-        ref.binary(op, a, aShape, b, bShape, expected, outShape);
-        // +,-,*,/ in f32 round exactly like the reference's f64-then-round; pow goes through f64.
-        if (op === 'pow') expect(mismatch(out, expected, 1e-6, 1e-7)).toBeNull();
-        else expect(exactMismatch(out, expected)).toBeNull();
-        if (op === 'max' && a.length > 2 && b.length > 2 && name.startsWith('same')) expect(Object.is(out[1], -0)).toBe(true);
-      });
-    }
-  }
 
-  it('propagates NaN like the reference', () => {
-    const a = wbuf([NaN, 1, NaN, -Infinity, 5, 6, 7, 8, NaN]);
-    const b = wbuf([1, NaN, NaN, Infinity, 0, 0, 0, 0, 2]);
-    for (const op of ops) {
-      const out = W.alloc(9);
-      W.binary(op, a, [9], b, [9], out, [9]);
-      const expected = new Float32Array(9);
-      ref.binary(op, a, [9], b, [9], expected, [9]);
-      expect(exactMismatch(out, expected), op).toBeNull();
-    }
-  });
-});
-
-describe('unary and leakyRelu', () => {
-  const ops: UnaryOp[] = ['neg', 'exp', 'log', 'tanh', 'sigmoid', 'relu', 'softplus', 'sqrt', 'square', 'abs', 'sign', 'step', 'gelu', 'geluGrad', 'reciprocal', 'sin', 'cos'];
-  const special = [0, -0, 1, -1, NaN, Infinity, -Infinity, 1e-30, -1e-30, 88, -88, 100, -100, 20, -20];
-  for (const op of ops) {
-    for (const n of [1, 3, 7, 17, 1000]) {
-      it(`${op} n=${n}`, () => {
-        const a = wbuf(n, -6, 6);
-        if (n === 1000) a.set(special, 100);
-        const out = W.alloc(n);
-        W.unary(op, a, out);
-        const expected = new Float32Array(n);
-        ref.unary(op, a, expected);
-        expect(mismatch(out, expected, 2e-7, 1e-30)).toBeNull();
-      });
-    }
-  }
-
-  it('runs in place', () => {
-    const a = wbuf(37);
-    const expected = new Float32Array(37);
-    ref.unary('tanh', a, expected);
-    W.unary('tanh', a, a);
-    expect(mismatch(a, expected, 2e-7, 0)).toBeNull();
-  });
-
-  for (const grad of [false, true]) {
-    it(`leakyRelu grad=${grad}`, () => {
-      const a = wbuf(133);
-      a.set([0, -0, NaN, 1, -1]);
-      const out = W.alloc(133);
-      W.leakyRelu(a, out, 0.01, grad);
-      const expected = new Float32Array(133);
-      ref.leakyRelu(a, expected, 0.01, grad);
-      expect(exactMismatch(out, expected)).toBeNull();
-    });
-  }
-});
-
-describe('reduce', () => {
-  const ops: ReduceOp[] = ['sum', 'max', 'mean'];
-  // [outer, axisLen, inner]: bias grads (1, 128, 256), rows, columns, wide inner chunks.
-  const layouts: [number, number, number][] = [
-    [1, 128, 256], [1, 1, 1], [1, 7, 1], [3, 129, 1], [1, 33, 17], [4, 5, 3], [2, 3, 600], [1, 2, 1030], [5, 0, 3],
-  ];
-  for (const op of ops) {
-    for (const [outer, axisLen, inner] of layouts) {
-      it(`${op} over [${outer}, ${axisLen}, ${inner}]`, () => {
-        const a = wbuf(outer * axisLen * inner, -3, 3);
-        const out = wbuf(outer * inner);
-        W.reduce(op, a, out, outer, axisLen, inner);
-        const expected = new Float32Array(outer * inner);
-        ref.reduce(op, a, expected, outer, axisLen, inner);
-        // Both accumulate in f64; only the summation order differs.
-        expect(mismatch(out, expected, 1e-6, 1e-6)).toBeNull();
-      });
-    }
-
-    it(`${op} over each axis of a rank-3 tensor`, () => {
-      const shape = [5, 7, 9];
-      const a = wbuf(prod(shape));
-      for (let axis = 0; axis < 3; axis++) {
-        const outer = prod(shape.slice(0, axis));
-        const inner = prod(shape.slice(axis + 1));
-        const out = W.alloc(outer * inner);
-        W.reduce(op, a, out, outer, shape[axis], inner);
-        const expected = new Float32Array(outer * inner);
-        ref.reduce(op, a, expected, outer, shape[axis], inner);
-        expect(mismatch(out, expected, 1e-6, 1e-6), `axis ${axis}`).toBeNull();
-      }
-    });
-  }
-
-  it('max propagates NaN and handles -Infinity rows', () => {
-    const a = wbuf([1, NaN, 3, 4, 5, 6, 7, 8, -Infinity, -Infinity, -Infinity, -Infinity, 2, 9, NaN, 1]);
-    for (const [outer, axisLen, inner] of [[4, 4, 1], [1, 4, 4], [2, 2, 4]] as const) {
-      const out = W.alloc(outer * inner);
-      W.reduce('max', a, out, outer, axisLen, inner);
-      const expected = new Float32Array(outer * inner);
-      ref.reduce('max', a, expected, outer, axisLen, inner);
-      expect(exactMismatch(out, expected)).toBeNull();
-    }
-  });
-});
-
-describe('softmax', () => {
-  for (const log of [false, true]) {
-    for (const [rows, cols, scale] of [[128, 10, 3], [3, 1, 1], [7, 17, 50], [5, 129, 1e4], [2, 1000, 80], [2, 5000, 30]] as const) {
-      it(`${log ? 'log-' : ''}softmax ${rows}x${cols}, values up to ${scale}`, () => {
-        const a = wbuf(rows * cols, -scale, scale);
-        const out = W.alloc(rows * cols);
-        W.softmax(a, out, rows, cols, log);
-        const expected = new Float32Array(rows * cols);
-        ref.softmax(a, expected, rows, cols, log);
-        expect(out.every(Number.isFinite)).toBe(true);
-        expect(mismatch(out, expected, 1e-6, log ? 1e-6 : 1e-12)).toBeNull();
-        if (!log) {
-          for (let i = 0; i < rows; i++) {
-            let s = 0;
-            for (let j = 0; j < cols; j++) s += out[i * cols + j];
-            expect(s).toBeCloseTo(1, 5);
-          }
-        }
-      });
-    }
-  }
-});
-
-describe('transpose', () => {
-  const cases: [number[], number[]][] = [
-    [[1, 1], [1, 0]], [[3, 7], [1, 0]], [[33, 129], [1, 0]], [[37, 1], [1, 0]], [[128, 784], [1, 0]],
-    [[4, 5, 6], [0, 2, 1]], [[4, 5, 6], [1, 0, 2]], [[4, 5, 6], [2, 1, 0]], [[4, 5, 6], [1, 2, 0]],
-    [[2, 3, 4, 5], [0, 1, 3, 2]], [[2, 3, 4, 5], [3, 1, 0, 2]], [[2, 3, 4, 5], [0, 1, 2, 3]],
-    [[1, 5, 1, 3], [3, 2, 1, 0]], [[6], [0]], [[0, 3], [1, 0]],
-  ];
-  for (const [shape, perm] of cases) {
-    it(`[${shape}] by [${perm}]`, () => {
-      const a = wbuf(prod(shape));
-      const out = wbuf(prod(shape));
-      W.transpose(a, shape, perm, out);
-      const expected = new Float32Array(prod(shape));
-      ref.transpose(a, shape, perm, expected);
-      expect(exactMismatch(out, expected)).toBeNull();
-    });
-  }
-});
-
-describe('axpby', () => {
-  for (const n of [1, 3, 7, 17, 1001]) {
-    it(`n=${n} matches the reference bit for bit`, () => {
-      const a = wbuf(n);
-      const b = wbuf(n);
-      const out = W.alloc(n);
-      W.axpby(a, 0.1, b, -0.9, out);
-      const expected = new Float32Array(n);
-      ref.axpby(a, 0.1, b, -0.9, expected);
-      expect(exactMismatch(out, expected)).toBeNull();
-      // In place, as gradient accumulation uses it.
-      const acc = Float32Array.from(a);
-      ref.axpby(acc, 1, b, 1, acc);
-      W.axpby(a, 1, b, 1, a);
-      expect(exactMismatch(a, acc)).toBeNull();
-    });
-  }
-});
-
-describe('fused kernels match their reference implementations', () => {
-  for (const [m, n, k] of [[128, 256, 784], [3, 7, 17], [33, 10, 300], [1, 1, 1], [5, 9, 0]] as const) {
-    for (const act of ['none', 'relu'] as const) {
-      for (const wT of [false, true]) {
-        for (const withBias of [true, false]) {
-          it(`linearForward ${m}x${n}x${k} ${act} wTransposed=${wT} bias=${withBias}`, () => {
-            const x = wbuf(m * k);
-            const w = wbuf(k * n);
-            const b = withBias ? wbuf(n) : null;
-            const out = wbuf(m * n);
-            W.linearForward(x, w, b, out, m, n, k, act, wT);
-            const expected = new Float32Array(m * n);
-            referenceFused.linearForward(x, w, b, expected, m, n, k, act, wT);
-            expect(mismatch(out, expected, 1e-5, 1e-6 * Math.max(k, 1))).toBeNull();
-          });
-        }
-      }
-    }
-  }
-
-  it('linearForward relu maps NaN to 0 like the reference (full and edge tiles)', () => {
-    const [m, n, k] = [9, 11, 5];
-    const x = wbuf(m * k);
-    x[0] = NaN;
-    x[8 * k] = NaN;
-    const w = wbuf(k * n);
-    const out = W.alloc(m * n);
-    W.linearForward(x, w, wbuf(n), out, m, n, k, 'relu', false);
-    expect(out[0]).toBe(0);
-    expect(out[8 * n + 10]).toBe(0);
-  });
-
-  for (const [rows, cols, scale] of [[128, 10, 5], [3, 1, 1], [17, 33, 1e3]] as const) {
-    for (const Labels of [Int32Array, Uint8Array]) {
-      it(`softmaxCrossEntropy ${rows}x${cols} (${Labels.name}, values up to ${scale})`, () => {
-        const logits = wbuf(rows * cols, -scale, scale);
-        const labels = new Labels(rows).map(() => r.int(cols));
-        const probs = W.alloc(rows * cols);
-        const loss = W.softmaxCrossEntropy(logits, labels, rows, cols, probs);
-        const expectedProbs = new Float32Array(rows * cols);
-        const expectedLoss = referenceFused.softmaxCrossEntropy(logits, labels, rows, cols, expectedProbs);
-        expect(Number.isFinite(loss)).toBe(true);
-        expect(Math.abs(loss - expectedLoss)).toBeLessThanOrEqual(1e-9 * Math.max(1, Math.abs(expectedLoss)));
-        expect(mismatch(probs, expectedProbs, 1e-6, 1e-12)).toBeNull();
-      });
-    }
-  }
-
-  it('softmaxCrossEntropy rejects out-of-range labels', () => {
-    const logits = wbuf(6);
-    expect(() => W.softmaxCrossEntropy(logits, new Int32Array([0, 3]), 2, 3, W.alloc(6))).toThrow(/label 3 at row 1/);
-  });
-
-  it('sgd, momentum and adam(w) updates match over several steps', () => {
-    for (const n of [1, 7, 1001]) {
-      const init = fillUniform(new Float32Array(n), r);
-      const grads = Array.from({ length: 5 }, () => fillUniform(new Float32Array(n), r));
-      const run = (backend: typeof referenceFused, alloc: (n_: number) => Buf): Buf[] => {
-        const mk = (src?: Float32Array): Buf => {
-          const b = alloc(n);
-          if (src) b.set(src);
-          return b;
-        };
-        const [p1, p2, p3, p4] = [mk(init), mk(init), mk(init), mk(init)];
-        const [vel, m3, v3, m4, v4] = [mk(), mk(), mk(), mk(), mk()];
-        grads.forEach((g0, t) => {
-          const g = mk(g0);
-          backend.sgdUpdate(p1, g, 0.1);
-          backend.momentumUpdate(p2, g, vel, 0.05, 0.9);
-          backend.adamUpdate(p3, g, m3, v3, 1e-3, 0.9, 0.999, 1e-8, t + 1);
-          backend.adamUpdate(p4, g, m4, v4, 1e-3, 0.9, 0.999, 1e-8, t + 1, 0.01);
-        });
-        return [p1, p2, vel, p3, m3, v3, p4, m4, v4];
-      };
-      const got = run(W, (n_) => W.alloc(n_));
-      const want = run(referenceFused, (n_) => new Float32Array(n_));
-      expect(got.every((g) => W.owns(g))).toBe(true);
-      got.forEach((g, i) => expect(exactMismatch(g, want[i]), `n=${n} buffer ${i}`).toBeNull());
-    }
-  });
-
-  it('fused kernels fall back to the reference on foreign storage', () => {
-    const p = fillUniform(new Float64Array(9), r);
-    const q = Float64Array.from(p);
-    const g = fillUniform(new Float64Array(9), r);
-    W.sgdUpdate(p, g, 0.5);
-    referenceFused.sgdUpdate(q, g, 0.5);
-    expect(exactMismatch(p, q)).toBeNull();
-  });
-});
+kernelConformance('wasm relaxed-simd build', createWasmBackend({ relaxed: true }));
+kernelConformance('wasm baseline-simd build', createWasmBackend({ relaxed: false }));

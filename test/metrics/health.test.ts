@@ -1,7 +1,7 @@
 // Network health figures by module path: gradient norms per parameter-owning layer, dead units
 // per activation (per channel for feature maps).
 import { describe, expect, it } from 'vitest';
-import { buildModel, fromArray, rng, uniform } from '../../src/index.ts';
+import { buildModel, buildNetwork, fromArray, rng, uniform } from '../../src/index.ts';
 import { deadUnitShare, gradientNorms } from '../../src/metrics/health.ts';
 
 describe('network health', () => {
@@ -30,6 +30,14 @@ describe('network health', () => {
     bias.data.set([-100, 0, -100]);
     const x = uniform([8, 25], -1, 1, rng(4));
     expect(deadUnitShare(conv, params, x)['act.deadShare']).toBeCloseTo(2 / 3, 10);
+  });
+
+  it('in a sequence, a unit is a feature of the last axis, dead only if 0 at every position', () => {
+    const net = buildNetwork([{ type: 'embedding', dim: 3, vocab: 5, name: 'embed' }, { type: 'dense', units: 4, positionwise: true, name: 'fc' }, { type: 'activation', fn: 'relu', name: 'act' }], [6]);
+    const params = net.init(rng(5));
+    params[net.find('fc')!.params.bias.index].data.set([-100, 0, 0, -100]);
+    const x = fromArray(Array.from({ length: 8 * 6 }, (_, i) => i % 5), [8, 6]);
+    expect(deadUnitShare(net, params, x)['act.deadShare']).toBeCloseTo(2 / 4, 10);
   });
 
   it('gradient norms are per layer, weights and biases together', () => {

@@ -150,3 +150,69 @@ describe('streaming a parameter in ranges', () => {
     }
   });
 });
+
+describe('one implementation, every backend: the chains against plain float64 loops', () => {
+  // PyTorch's update rules written out element by element (clamp, L2 or decoupled decay, the
+  // method, the rate), in the order the chains compose them: the kernel must agree bit for bit.
+  type Plain = (p: Float32Array, u: Float32Array, s: Float32Array[], step: number) => void;
+  const clamp = (x: number, c: number) => (x > c ? c : x < -c ? -c : x);
+  const cases: Array<[string, () => Optimizer, number, Plain]> = [
+    ['sgd + clipValue + L2', () => sgd({ lr: 0.1, weightDecay: 0.01, clipValue: 0.5 }), 0, (p, u) => {
+      for (let i = 0; i < p.length; i++) p[i] = p[i] + (clamp(u[i], 0.5) + 0.01 * p[i]) * -0.1;
+    }],
+    ['nesterov momentum + L2', () => momentum({ lr: 0.05, momentum: 0.9, nesterov: true, weightDecay: 1e-3 }), 1, (p, u, [v]) => {
+      for (let i = 0; i < p.length; i++) {
+        const g = u[i] + 1e-3 * p[i];
+        const vi = 0.9 * v[i] + g;
+        v[i] = vi;
+        p[i] = p[i] + (g + 0.9 * vi) * -0.05;
+      }
+    }],
+    ['adam + L2 + clipValue', () => adam({ lr: 1e-3, weightDecay: 0.01, clipValue: 1 }), 2, (p, u, [m, v], step) => {
+      const bc1 = 1 - 0.9 ** (step + 1), bc2 = 1 - 0.999 ** (step + 1);
+      for (let i = 0; i < p.length; i++) {
+        const g = clamp(u[i], 1) + 0.01 * p[i];
+        const mi = 0.9 * m[i] + (1 - 0.9) * g;
+        const vi = 0.999 * v[i] + (1 - 0.999) * g * g;
+        m[i] = mi;
+        v[i] = vi;
+        p[i] = p[i] + (mi / bc1 / (Math.sqrt(vi / bc2) + 1e-8)) * -1e-3;
+      }
+    }],
+    ['adamw', () => adamw({ lr: 1e-3, weightDecay: 0.05 }), 2, (p, u, [m, v], step) => {
+      const bc1 = 1 - 0.9 ** (step + 1), bc2 = 1 - 0.999 ** (step + 1);
+      for (let i = 0; i < p.length; i++) {
+        const mi = 0.9 * m[i] + (1 - 0.9) * u[i];
+        const vi = 0.999 * v[i] + (1 - 0.999) * u[i] * u[i];
+        m[i] = mi;
+        v[i] = vi;
+        p[i] = p[i] + (mi / bc1 / (Math.sqrt(vi / bc2) + 1e-8) + 0.05 * p[i]) * -1e-3;
+      }
+    }],
+  ];
+
+  it.each(cases)('%s: eager, streamed and ranged paths equal the plain loop exactly', async (_name, make, nSlots, plain) => {
+    const { rng: seeded } = await import('../../src/index.ts');
+    const r = seeded(`plain-${_name}`);
+    const n = 1031; // odd: SIMD body and scalar tail
+    const init = Float32Array.from({ length: n }, () => r.normal());
+    const steps = Array.from({ length: 4 }, () => Float32Array.from({ length: n }, () => 2 * r.normal()));
+    const want = Float32Array.from(init);
+    const slots = Array.from({ length: nSlots }, () => new Float32Array(n));
+    steps.forEach((u, step) => plain(want, u, slots, step));
+    for (const path of ['update', 'updateOne', 'updateRange'] as const) {
+      const opt = make();
+      const p = fromArray(init, [n]);
+      const st = opt.init([p]);
+      steps.forEach((u0, step) => {
+        const u = fromArray(u0, [n]);
+        if (path === 'update') opt.update([p], [u], st, step);
+        else if (path === 'updateOne') opt.updateOne(0, p, u, st, step);
+        else for (const [off, len] of [[0, 300], [300, 1], [301, 730]]) opt.updateRange(0, p, fromArray(u0.subarray(off, off + len), [len]), off, st, step);
+      });
+      expect(Array.from(p.data), `${path}`).toEqual(Array.from(want));
+      const stSlots = Object.values(st.slots).map((t) => Array.from(t[0].data));
+      expect(stSlots, `${path} state`).toEqual(slots.map((s) => Array.from(s)));
+    }
+  });
+});

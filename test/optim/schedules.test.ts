@@ -14,6 +14,12 @@ describe('schedules', () => {
     expect([0, 9, 10, 25].map(stepSchedule(1, 10, 0.5))).toEqual([1, 1, 0.5, 0.25]);
   });
 
+  it('multistep: lr · gamma^(milestones passed), as PyTorch’s MultiStepLR', () => {
+    const s = scheduleFromSpec(0.1, { kind: 'multistep', milestones: [50, 75], gamma: 0.1 });
+    expect([0, 49, 50, 74, 75, 1000].map(s).map((v) => Number(v.toPrecision(6)))).toEqual([0.1, 0.1, 0.01, 0.01, 0.001, 0.001]);
+    expect(() => scheduleFromSpec(1, { kind: 'multistep', milestones: [5, 3], gamma: 0.5 })).toThrow(/milestones.*increasing/);
+  });
+
   it('cosine: from lr to minLr over totalSteps, then held', () => {
     const s = cosineSchedule(1, 100, 0.1);
     expect(s(0)).toBeCloseTo(1, 12);
@@ -39,7 +45,7 @@ describe('schedules', () => {
   });
 
   it('spec errors name the field', () => {
-    expect(() => scheduleFromSpec(1, { kind: 'linear' } as never)).toThrow(/unknown kind "linear"; accepted: constant, step, cosine/);
+    expect(() => scheduleFromSpec(1, { kind: 'linear' } as never)).toThrow(/unknown kind "linear"; accepted: constant, step, multistep, cosine/);
     expect(() => scheduleFromSpec(1, { kind: 'step', every: 10 } as never)).toThrow(/"gamma"/);
     expect(() => scheduleFromSpec(1, { kind: 'cosine', totalSteps: 100, gamma: 2 } as never)).toThrow(/unknown field "gamma"/);
     expect(() => scheduleFromSpec(1, { kind: 'cosine', totalSteps: 10, warmupSteps: 10 })).toThrow(SpecError);

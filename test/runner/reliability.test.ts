@@ -36,7 +36,7 @@ describe('runner reliability', () => {
       // Root ignores permission bits; a path under a regular file is unwritable for everyone.
       const blocked = process.getuid?.() === 0 ? join('/proc/self/status', 'results') : out;
       await expect(runExperiment('test/runner/fixtures/tiny-experiment.ts', { out: blocked, ...quiet })).rejects.toThrow(
-        /--out .*not writable.*choose another/,
+        /--out .*(not writable|cannot create the results directory).*choose another/,
       );
       expect(readdirSync(out)).toEqual([]);
     } finally {

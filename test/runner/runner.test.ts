@@ -80,8 +80,9 @@ describe('runner', () => {
           /* not created yet */
         }
         const done = files.filter((f) => f.endsWith('.jsonl') && !f.includes('partial')).length;
-        // finished = 0: kill as soon as a trial has started writing.
-        if (finished === 0 ? files.some((f) => f.includes('partial')) : done >= finished) {
+        // Kill while a trial is writing, once `finished` have finished (a slow worker may not
+        // have started its first trial when the other finishes one).
+        if (files.some((f) => f.includes('partial')) && done >= finished) {
           clearInterval(poll);
           p.kill(signal);
         }

@@ -3,7 +3,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SpecError, getRule, rng } from '../../src/index.ts';
 import { loadBuiltins } from '../../src/runner/execute.ts';
-import { expandTrials, parseShard, shard, validateSpec, type ExperimentSpec } from '../../src/runner/spec.ts';
+import { parseShard, shard } from '../../src/runner/shard.ts';
+import { expandTrials, validateSpec, type ExperimentSpec } from '../../src/runner/spec.ts';
 
 const base = (): ExperimentSpec => ({
   name: 'ok',

@@ -1,14 +1,17 @@
-// The WASM SIMD backend: loads kernels.wasm (AssemblyScript, see ./assembly), keeps tensor storage
-// in its shared memory, and falls back to the reference backend for any call on foreign storage.
+// The WASM SIMD backend: loads the kernels (AssemblyScript, see ./assembly) — the relaxed-SIMD
+// build when the runtime has relaxed SIMD, else the baseline one — keeps tensor storage in its
+// shared memory, and falls back to the reference backend for any call on foreign storage.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
 import { ShapeError } from '../../errors.ts';
-import type { Backend, BinaryOp, Buf, ReduceOp, UnaryOp } from '../backend.ts';
-import { adamScalars, checkLabels, referenceFused, type FusedKernels } from '../fused.ts';
+import type { Backend, BinaryOp, Buf, ReduceOp, UnaryOp, WindowGeometry } from '../backend.ts';
+import { MAX_SLOTS, MAX_STAGES, STAGE_WORDS } from '../optim-program.ts';
 import { referenceBackend } from '../reference.ts';
 import { WasmHeap, type HeapStats } from './allocator.ts';
 import { collapseBroadcast, planPermute } from './layout.ts';
+import { KernelThreads } from './threads.ts';
 import { WebAssemblyApi } from './webassembly.ts';
 
 /** Exports of kernels.wasm (pointers are byte offsets into the shared memory). */
@@ -16,22 +19,35 @@ interface KernelExports {
   heapBase(): number;
   scratchBytes(): number;
   setScratch(ptr: number): void;
-  matmul(a: number, b: number, out: number, m: number, n: number, k: number, transA: number, transB: number, bias: number, relu: number): void;
+  matmul(a: number, b: number, out: number, m: number, n: number, k: number, transA: number, transB: number, part: number, parts: number): void;
   unary(op: number, a: number, out: number, n: number): void;
   binary(op: number, a: number, b: number, out: number, d0: number, d1: number, d2: number,
     sa0: number, sa1: number, sa2: number, sb0: number, sb1: number, sb2: number): void;
   leakyRelu(a: number, out: number, n: number, alpha: number, grad: number): void;
   axpby(a: number, scale: number, b: number, bScale: number, out: number, n: number): void;
   reduce(op: number, a: number, out: number, outer: number, axisLen: number, inner: number): void;
-  softmax(a: number, out: number, rows: number, cols: number, log: number, lse: number): void;
+  softmax(a: number, out: number, rows: number, cols: number, log: number): void;
   transpose2d(a: number, out: number, batch: number, rows: number, cols: number): void;
+  transposeBlocks(a: number, out: number, batch: number, rows: number, cols: number, block: number): void;
   zero(ptr: number, bytes: number): void;
   copy(dst: number, src: number, bytes: number): void;
-  sgdUpdate(param: number, grad: number, n: number, lr: number): void;
-  momentumUpdate(param: number, grad: number, vel: number, n: number, lr: number, momentum: number): void;
-  adamUpdate(param: number, grad: number, m: number, v: number, n: number, beta1: number, beta2: number,
-    eps: number, stepSize: number, invSqrtBc2: number, decay: number): void;
+  allFinite(a: number, n: number): number;
+  optimProgram(): number;
+  optimSlots(): number;
+  optimizerStep(stages: number, param: number, update: number, n: number, mode: number): number;
+  im2col(...xColsGeometryPart: number[]): void;
+  col2im(...colsDxGeometryPart: number[]): void;
+  maxPool2d(x: number, out: number, argmax: number, ...geometry: number[]): void;
+  maxPool2dBackward(gOut: number, argmax: number, dx: number, n: number, c: number, h: number, w: number, oh: number, ow: number): void;
+  avgPool2d(x: number, out: number, ...geometry: number[]): void;
+  avgPool2dBackward(gOut: number, dx: number, ...geometry: number[]): void;
 }
+
+/** A window geometry as the kernels' argument list. */
+const geo = (g: WindowGeometry): number[] => [g.n, g.c, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.oh, g.ow];
+const inputSize = (g: WindowGeometry): number => g.n * g.c * g.h * g.w;
+const outputSize = (g: WindowGeometry): number => g.n * g.c * g.oh * g.ow;
+const colsSize = (g: WindowGeometry): number => g.c * g.kh * g.kw * g.n * g.oh * g.ow;
 
 // Op codes; keep in sync with assembly/elementwise.ts and assembly/reduce.ts.
 const UNARY: Record<UnaryOp, number> = {
@@ -41,22 +57,38 @@ const UNARY: Record<UnaryOp, number> = {
 const BINARY: Record<BinaryOp, number> = { add: 0, sub: 1, mul: 2, div: 3, max: 4, min: 5, pow: 6, gt: 7 };
 const REDUCE: Record<ReduceOp, number> = { sum: 0, max: 1, mean: 2 };
 
-/** The WASM backend: the kernel interface, the fused kernels, and memory management. */
-export interface WasmBackend extends Backend, FusedKernels {
+/** The WASM backend: the kernel interface and memory management. */
+export interface WasmBackend extends Backend {
   /** Return storage from alloc() to the allocator now (anything else is ignored). */
   free(buf: Buf): void;
   /** True if buf lives in this backend's WASM memory (so kernels on it run in WASM). */
   owns(buf: Buf): boolean;
   memoryStats(): HeapStats;
+  /** Threads a kernel call may use (1: the calling thread only). */
+  readonly threads: number;
+  /**
+   * Use n threads for the large partitioned kernels (matmul, im2col, col2im): n − 1 kernel
+   * workers on this backend's memory. Results are bit-identical for every n.
+   */
+  setThreads(n: number): void;
 }
 
 export interface WasmOptions {
   /** Upper bound on WASM memory in 64 KiB pages (default and maximum 65536 = 4 GiB). */
   maxPages?: number;
+  /** The relaxed-SIMD (FMA) build or the baseline one (default: useRelaxedSimd()). */
+  relaxed?: boolean;
+  /** Kernel threads (default 1); see WasmBackend.setThreads. */
+  threads?: number;
 }
 
+// Below this many multiply-adds a matmul runs on the calling thread: waking another costs
+// more than it saves (a hand-off is tens of microseconds on a busy machine).
+const THREADED_MIN_MACS = 1 << 20;
+const THREADED_MIN_ELEMENTS = 1 << 16;
+
 const MAX_PAGES = 65536;
-const wasmPath = fileURLToPath(new URL('./kernels.wasm', import.meta.url));
+const wasmFile = (relaxed: boolean): string => fileURLToPath(new URL(relaxed ? './kernels-relaxed.wasm' : './kernels.wasm', import.meta.url));
 const assemblyDir = fileURLToPath(new URL('./assembly/', import.meta.url));
 const buildScript = fileURLToPath(new URL('../../../scripts/build-wasm.mjs', import.meta.url));
 
@@ -74,8 +106,9 @@ function build(): string | null {
   return r.status === 0 ? null : `${r.stderr || r.stdout || r.error?.message || `exit ${r.status}`}`.trim();
 }
 
-/** kernels.wasm's bytes, (re)building it first when missing or older than its sources. */
-function wasmBytes(): Uint8Array {
+/** The kernels' bytes, (re)building them first when missing or older than their sources. */
+function wasmBytes(relaxed: boolean): Uint8Array {
+  const wasmPath = wasmFile(relaxed);
   const have = existsSync(wasmPath);
   if (!have || statSync(wasmPath).mtimeMs < sourcesMtime()) {
     const err = build();
@@ -88,8 +121,31 @@ function wasmBytes(): Uint8Array {
   return readFileSync(wasmPath);
 }
 
+// (module (func (param v128 v128 v128) (result v128) local.get 0 local.get 1 local.get 2 f32x4.relaxed_madd))
+const RELAXED_PROBE = new Uint8Array([
+  0, 97, 115, 109, 1, 0, 0, 0, 1, 8, 1, 96, 3, 123, 123, 123, 1, 123, 3, 2, 1, 0, 10, 13, 1, 11, 0, 32, 0, 32, 1, 32, 2, 253, 133, 2, 11,
+]);
+
+/**
+ * Whether to use the relaxed-SIMD build. RULEBENCH_WASM_SIMD=baseline forces plain SIMD,
+ * =relaxed requires relaxed SIMD; by default it is used when the runtime has it. Node 20 has it
+ * behind a V8 flag, which is switched on here before the module is compiled (the flag only
+ * governs what WebAssembly validation accepts).
+ */
+export function useRelaxedSimd(mode: string | undefined = process.env.RULEBENCH_WASM_SIMD): boolean {
+  if (mode === 'baseline') return false;
+  if (mode !== undefined && mode !== 'relaxed' && mode !== 'auto') {
+    throw new Error(`RULEBENCH_WASM_SIMD: unknown value "${mode}"; accepted: auto, relaxed, baseline`);
+  }
+  const validate = (globalThis as unknown as { WebAssembly: { validate(b: Uint8Array): boolean } }).WebAssembly.validate;
+  if (!validate(RELAXED_PROBE)) setFlagsFromString('--experimental-wasm-relaxed-simd');
+  const ok = validate(RELAXED_PROBE);
+  if (!ok && mode === 'relaxed') throw new Error('RULEBENCH_WASM_SIMD=relaxed: this runtime has no relaxed SIMD');
+  return ok;
+}
+
 let cached: WasmBackend | null = null;
-let compiled: object | null = null;
+const compiled = new Map<boolean, object>();
 
 /** The WASM SIMD backend (one instance per thread; options apply to the first call). */
 export function loadWasmBackend(options: WasmOptions = {}): WasmBackend {
@@ -100,16 +156,33 @@ export function loadWasmBackend(options: WasmOptions = {}): WasmBackend {
 /** A fresh, independent WASM backend with its own memory (tests, or a second memory budget). */
 export function createWasmBackend(options: WasmOptions = {}): WasmBackend {
   const maxPages = Math.min(MAX_PAGES, Math.max(64, Math.floor(options.maxPages ?? MAX_PAGES)));
-  compiled ??= new WebAssemblyApi.Module(wasmBytes());
+  const relaxed = options.relaxed ?? useRelaxedSimd();
+  let module = compiled.get(relaxed);
+  if (!module) compiled.set(relaxed, (module = new WebAssemblyApi.Module(wasmBytes(relaxed))));
   const memory = new WebAssemblyApi.Memory({ initial: 32, maximum: maxPages, shared: true });
-  const ex = new WebAssemblyApi.Instance(compiled, { env: { memory } }).exports as unknown as KernelExports;
+  const ex = new WebAssemblyApi.Instance(module, { env: { memory } }).exports as unknown as KernelExports;
   const heap = new WasmHeap(memory, ex.heapBase(), maxPages, (ptr, bytes) => ex.zero(ptr, bytes));
   const scratch = heap.allocRaw(ex.scratchBytes());
   if (scratch < 0) throw new Error(`WASM backend: no room for kernel scratch within ${maxPages} pages`);
   ex.setScratch(scratch);
-  // Per-row log-sum-exp scratch for the fused cross-entropy, grown on demand.
-  let lsePtr = -1;
-  let lseRows = 0;
+
+  let pool: KernelThreads | null = null;
+  let poolScratch: number[] = [];
+  const setThreads = (n: number): void => {
+    if (!Number.isInteger(n) || n < 1) throw new RangeError(`wasm setThreads: expected a positive integer, got ${n}`);
+    if (n === (pool?.threads ?? 1)) return;
+    pool?.terminate();
+    for (const p of poolScratch) heap.freeRaw(p, ex.scratchBytes());
+    pool = null;
+    poolScratch = [];
+    if (n === 1) return;
+    for (let i = 1; i < n; i++) {
+      const p = heap.allocRaw(ex.scratchBytes());
+      if (p < 0) throw new Error(`WASM backend: no room for kernel scratch of ${n} threads within ${maxPages} pages`);
+      poolScratch.push(p);
+    }
+    pool = new KernelThreads({ module, memory, scratch: poolScratch });
+  };
 
   const ref = referenceBackend;
   const owns = (buf: Buf): buf is Float32Array => buf instanceof Float32Array && heap.owns(buf);
@@ -119,7 +192,7 @@ export function createWasmBackend(options: WasmOptions = {}): WasmBackend {
   let warnedFallbackAlloc = false;
 
   const backend: WasmBackend = {
-    name: 'wasm-simd',
+    name: relaxed ? 'wasm-relaxed-simd' : 'wasm-simd',
 
     alloc(n) {
       if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`wasm alloc: invalid element count ${n}`);
@@ -141,12 +214,20 @@ export function createWasmBackend(options: WasmOptions = {}): WasmBackend {
 
     memoryStats: () => heap.stats(),
 
+    get threads() {
+      return pool?.threads ?? 1;
+    },
+
+    setThreads,
+
     matmul(a, b, out, m, n, k, transA, transB) {
       if (!(owns(a) && owns(b) && owns(out))) return ref.matmul(a, b, out, m, n, k, transA, transB);
       need('matmul', 'out', out, m * n);
       need('matmul', 'A', a, m * k);
       need('matmul', 'B', b, k * n);
-      ex.matmul(a.byteOffset, b.byteOffset, out.byteOffset, m, n, k, transA ? 1 : 0, transB ? 1 : 0, 0, 0);
+      const args = [a.byteOffset, b.byteOffset, out.byteOffset, m, n, k, transA ? 1 : 0, transB ? 1 : 0] as const;
+      if (pool && m * n * k >= THREADED_MIN_MACS) pool.run('matmul', args, (part, parts) => ex.matmul(...args, part, parts));
+      else ex.matmul(...args, 0, 1);
     },
 
     binary(op, a, aShape, b, bShape, out, outShape) {
@@ -185,7 +266,7 @@ export function createWasmBackend(options: WasmOptions = {}): WasmBackend {
       if (!(owns(a) && owns(out))) return ref.softmax(a, out, rows, cols, log);
       need('softmax', 'out', out, rows * cols);
       need('softmax', 'a', a, rows * cols);
-      ex.softmax(a.byteOffset, out.byteOffset, rows, cols, log ? 1 : 0, 0);
+      ex.softmax(a.byteOffset, out.byteOffset, rows, cols, log ? 1 : 0);
     },
 
     transpose(a, shape, perm, out) {
@@ -197,6 +278,7 @@ export function createWasmBackend(options: WasmOptions = {}): WasmBackend {
       if (size === 0) return;
       if (plan.kind === 'copy') ex.copy(out.byteOffset, a.byteOffset, size * 4);
       else if (plan.kind === 'transpose2d') ex.transpose2d(a.byteOffset, out.byteOffset, plan.batch, plan.rows, plan.cols);
+      else if (plan.kind === 'transposeBlocks') ex.transposeBlocks(a.byteOffset, out.byteOffset, plan.batch, plan.rows, plan.cols, plan.block);
       else ref.transpose(a, shape, perm, out);
     },
 
@@ -207,68 +289,76 @@ export function createWasmBackend(options: WasmOptions = {}): WasmBackend {
       ex.axpby(a.byteOffset, scale, b.byteOffset, bScale, out.byteOffset, out.length);
     },
 
-    // Image kernels run as plain loops on the WASM memory views until WASM versions land.
-    im2col: ref.im2col,
-    col2im: ref.col2im,
-    maxPool2d: ref.maxPool2d,
-    maxPool2dBackward: ref.maxPool2dBackward,
-    avgPool2d: ref.avgPool2d,
-    avgPool2dBackward: ref.avgPool2dBackward,
+    im2col(x, cols, g) {
+      if (!(owns(x) && owns(cols))) return ref.im2col(x, cols, g);
+      need('im2col', 'x', x, inputSize(g));
+      need('im2col', 'cols', cols, colsSize(g));
+      if (colsSize(g) === 0) return;
+      const args = [x.byteOffset, cols.byteOffset, ...geo(g)];
+      if (pool && colsSize(g) >= THREADED_MIN_ELEMENTS) pool.run('im2col', args, (part, parts) => ex.im2col(...args, part, parts));
+      else ex.im2col(...args, 0, 1);
+    },
 
-    linearForward(x, w, b, out, m, n, k, act, wTransposed) {
-      if (!(owns(x) && owns(w) && owns(out) && (b === null || owns(b)))) {
-        return referenceFused.linearForward(x, w, b, out, m, n, k, act, wTransposed);
+    col2im(cols, dx, g) {
+      if (!(owns(cols) && owns(dx))) return ref.col2im(cols, dx, g);
+      need('col2im', 'cols', cols, colsSize(g));
+      need('col2im', 'dx', dx, inputSize(g));
+      if (inputSize(g) === 0) return;
+      const args = [cols.byteOffset, dx.byteOffset, ...geo(g)];
+      if (pool && colsSize(g) >= THREADED_MIN_ELEMENTS) pool.run('col2im', args, (part, parts) => ex.col2im(...args, part, parts));
+      else ex.col2im(...args, 0, 1);
+    },
+
+    maxPool2d(x, out, argmax, g) {
+      if (!(owns(x) && owns(out) && owns(argmax))) return ref.maxPool2d(x, out, argmax, g);
+      need('maxPool2d', 'x', x, inputSize(g));
+      need('maxPool2d', 'out', out, outputSize(g));
+      need('maxPool2d', 'argmax', argmax, outputSize(g));
+      ex.maxPool2d(x.byteOffset, out.byteOffset, argmax.byteOffset, ...geo(g));
+    },
+
+    maxPool2dBackward(gOut, argmax, dx, g) {
+      if (!(owns(gOut) && owns(argmax) && owns(dx))) return ref.maxPool2dBackward(gOut, argmax, dx, g);
+      need('maxPool2dBackward', 'gOut', gOut, outputSize(g));
+      need('maxPool2dBackward', 'argmax', argmax, outputSize(g));
+      need('maxPool2dBackward', 'dx', dx, inputSize(g));
+      ex.maxPool2dBackward(gOut.byteOffset, argmax.byteOffset, dx.byteOffset, g.n, g.c, g.h, g.w, g.oh, g.ow);
+    },
+
+    avgPool2d(x, out, g) {
+      if (!(owns(x) && owns(out))) return ref.avgPool2d(x, out, g);
+      need('avgPool2d', 'x', x, inputSize(g));
+      need('avgPool2d', 'out', out, outputSize(g));
+      ex.avgPool2d(x.byteOffset, out.byteOffset, ...geo(g));
+    },
+
+    avgPool2dBackward(gOut, dx, g) {
+      if (!(owns(gOut) && owns(dx))) return ref.avgPool2dBackward(gOut, dx, g);
+      need('avgPool2dBackward', 'gOut', gOut, outputSize(g));
+      need('avgPool2dBackward', 'dx', dx, inputSize(g));
+      ex.avgPool2dBackward(gOut.byteOffset, dx.byteOffset, ...geo(g));
+    },
+
+    allFinite(a) {
+      if (!owns(a)) return ref.allFinite(a);
+      return a.length === 0 || ex.allFinite(a.byteOffset, a.length) === 1;
+    },
+
+    optimizerStep(program, stages, param, update, slots, mode) {
+      const n = update.length;
+      if (!(owns(param) && owns(update) && slots.every(owns)) || stages > MAX_STAGES || slots.length > MAX_SLOTS) {
+        return ref.optimizerStep(program, stages, param, update, slots, mode);
       }
-      need('linearForward', 'out', out, m * n);
-      need('linearForward', 'x', x, m * k);
-      need('linearForward', 'w', w, k * n);
-      if (b) need('linearForward', 'b', b, n);
-      ex.matmul(x.byteOffset, w.byteOffset, out.byteOffset, m, n, k, 0, wTransposed ? 1 : 0, b ? b.byteOffset : 0, act === 'relu' ? 1 : 0);
-    },
-
-    softmaxCrossEntropy(logits, labels, rows, cols, probsOut) {
-      if (!(owns(logits) && owns(probsOut))) return referenceFused.softmaxCrossEntropy(logits, labels, rows, cols, probsOut);
-      checkLabels(labels, rows, cols);
-      need('softmaxCrossEntropy', 'logits', logits, rows * cols);
-      need('softmaxCrossEntropy', 'probsOut', probsOut, rows * cols);
-      if (rows === 0) return 0;
-      if (rows > lseRows) {
-        if (lsePtr >= 0) heap.freeRaw(lsePtr, lseRows * 8);
-        lsePtr = heap.allocRaw(rows * 8);
-        if (lsePtr < 0) {
-          lseRows = 0;
-          return referenceFused.softmaxCrossEntropy(logits, labels, rows, cols, probsOut);
-        }
-        lseRows = rows;
-      }
-      ex.softmax(logits.byteOffset, probsOut.byteOffset, rows, cols, 0, lsePtr);
-      const lse = new Float64Array(heap.currentBuffer, lsePtr, rows);
-      let loss = 0;
-      for (let r = 0; r < rows; r++) loss += lse[r] - logits[r * cols + labels[r]];
-      return loss / rows;
-    },
-
-    sgdUpdate(param, grad, lr) {
-      if (!(owns(param) && owns(grad))) return referenceFused.sgdUpdate(param, grad, lr);
-      need('sgdUpdate', 'grad', grad, param.length);
-      ex.sgdUpdate(param.byteOffset, grad.byteOffset, param.length, lr);
-    },
-
-    momentumUpdate(param, grad, velocity, lr, momentum) {
-      if (!(owns(param) && owns(grad) && owns(velocity))) return referenceFused.momentumUpdate(param, grad, velocity, lr, momentum);
-      need('momentumUpdate', 'grad', grad, param.length);
-      need('momentumUpdate', 'velocity', velocity, param.length);
-      ex.momentumUpdate(param.byteOffset, grad.byteOffset, velocity.byteOffset, param.length, lr, momentum);
-    },
-
-    adamUpdate(param, grad, m, v, lr, beta1, beta2, eps, t, weightDecay = 0) {
-      if (!(owns(param) && owns(grad) && owns(m) && owns(v))) {
-        return referenceFused.adamUpdate(param, grad, m, v, lr, beta1, beta2, eps, t, weightDecay);
-      }
-      for (const [name, buf] of [['grad', grad], ['m', m], ['v', v]] as const) need('adamUpdate', name, buf, param.length);
-      const { stepSize, invSqrtBc2, decay } = adamScalars(lr, beta1, beta2, t, weightDecay);
-      ex.adamUpdate(param.byteOffset, grad.byteOffset, m.byteOffset, v.byteOffset, param.length, beta1, beta2, eps, stepSize, invSqrtBc2, decay);
+      need('optimizerStep', 'param', param, n);
+      for (const sl of slots) need('optimizerStep', 'state slot', sl, n);
+      if (n === 0) return 0;
+      const buf = heap.currentBuffer;
+      new Float64Array(buf, ex.optimProgram(), stages * STAGE_WORDS).set(program.subarray(0, stages * STAGE_WORDS));
+      const table = new Int32Array(buf, ex.optimSlots(), slots.length);
+      for (let i = 0; i < slots.length; i++) table[i] = slots[i].byteOffset;
+      return ex.optimizerStep(stages, param.byteOffset, update.byteOffset, n, mode);
     },
   };
+  if (options.threads !== undefined) setThreads(options.threads);
   return backend;
 }

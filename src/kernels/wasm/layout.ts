@@ -55,9 +55,11 @@ export type PermutePlan =
   | { kind: 'copy' }
   /** out[b][c][r] = a[b][r][c] */
   | { kind: 'transpose2d'; batch: number; rows: number; cols: number }
+  /** out[b][c][r][:] = a[b][r][c][:], contiguous blocks of `block` elements (block > 1) */
+  | { kind: 'transposeBlocks'; batch: number; rows: number; cols: number; block: number }
   | { kind: 'general' };
 
-/** Reduce a permutation to a copy or a batched 2-D transpose when possible. */
+/** Reduce a permutation to a copy or a batched 2-D transpose (of elements or blocks) when possible. */
 export function planPermute(shape: readonly number[], perm: readonly number[]): PermutePlan {
   // Drop unit axes: they do not move any data.
   const keptAxes = perm.filter((p) => shape[p] !== 1);
@@ -78,6 +80,13 @@ export function planPermute(shape: readonly number[], perm: readonly number[]): 
   if (gperm.length === 2) return { kind: 'transpose2d', batch: 1, rows: gshape[0], cols: gshape[1] };
   if (gperm.length === 3 && gperm[0] === 0 && gperm[1] === 2 && gperm[2] === 1) {
     return { kind: 'transpose2d', batch: gshape[0], rows: gshape[1], cols: gshape[2] };
+  }
+  // Swapping two outer axes moves whole rows (NCHW ↔ CNHW in a convolution).
+  if (gperm.length === 3 && gperm[0] === 1 && gperm[1] === 0 && gperm[2] === 2) {
+    return { kind: 'transposeBlocks', batch: 1, rows: gshape[0], cols: gshape[1], block: gshape[2] };
+  }
+  if (gperm.length === 4 && gperm[0] === 0 && gperm[1] === 2 && gperm[2] === 1 && gperm[3] === 3) {
+    return { kind: 'transposeBlocks', batch: gshape[0], rows: gshape[1], cols: gshape[2], block: gshape[3] };
   }
   return { kind: 'general' };
 }

@@ -2,21 +2,24 @@
 // Memory is imported and shared; the host (../index.ts) owns all allocation above heapBase().
 
 import { matmulScratchBytes, setMatmulScratch } from './matmul';
+import { optimScratchBytes, setOptimScratch } from './optim';
 import { reduceScratchBytes, setReduceScratch } from './reduce';
 
 export { matmul } from './matmul';
 export { unary, binary, leakyRelu, axpby } from './elementwise';
-export { reduce, softmax, transpose2d } from './reduce';
-export { sgdUpdate, momentumUpdate, adamUpdate } from './optim';
+export { reduce, softmax, transpose2d, transposeBlocks, allFinite } from './reduce';
+export { optimizerStep, optimProgram, optimSlots } from './optim';
+export { im2col, col2im, maxPool2d, maxPool2dBackward, avgPool2d, avgPool2dBackward } from './image';
 
 /** Bytes of scratch the kernels need; the host allocates them once and passes them to setScratch. */
 export function scratchBytes(): i32 {
-  return matmulScratchBytes() + reduceScratchBytes();
+  return matmulScratchBytes() + reduceScratchBytes() + optimScratchBytes();
 }
 
 export function setScratch(ptr: usize): void {
   setMatmulScratch(ptr);
   setReduceScratch(ptr + <usize>matmulScratchBytes());
+  setOptimScratch(ptr + <usize>matmulScratchBytes() + <usize>reduceScratchBytes());
 }
 
 /** First byte the host may allocate: everything below holds this module's static data. */

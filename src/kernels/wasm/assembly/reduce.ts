@@ -1,5 +1,5 @@
-// Reductions over a middle axis, row softmax / log-softmax (plus per-row log-sum-exp for the fused
-// cross-entropy) and 2-D transposes. Sums accumulate in f64 like the reference.
+// Reductions over a middle axis, row softmax / log-softmax, 2-D transposes and the finite check.
+// Sums accumulate in f64 like the reference.
 
 const R_SUM = 0, R_MAX = 1, R_MEAN = 2;
 
@@ -138,11 +138,8 @@ function rowMaxNoNaN(p: usize, n: i32): f32 {
   return mx;
 }
 
-/**
- * Row softmax (log = 0) or log-softmax (log = 1), in f64 like the reference. If lse != 0, also
- * writes each row's log-sum-exp (f64) there, which the fused cross-entropy turns into the loss.
- */
-export function softmax(a: usize, out: usize, rows: i32, cols: i32, log: i32, lse: usize): void {
+/** Row softmax (log = 0) or log-softmax (log = 1), in f64 like the reference. */
+export function softmax(a: usize, out: usize, rows: i32, cols: i32, log: i32): void {
   const keep = !log && cols <= EXP_COLS;
   for (let r = 0; r < rows; r++) {
     const src = a + ((<usize>r * cols) << 2);
@@ -155,7 +152,6 @@ export function softmax(a: usize, out: usize, rows: i32, cols: i32, log: i32, ls
       sum += e;
     }
     const l = mx + Math.log(sum);
-    if (lse != 0) store<f64>(lse + (<usize>r << 3), l);
     if (log) {
       for (let j = 0; j < cols; j++) {
         const o = <usize>j << 2;
@@ -215,4 +211,38 @@ export function transpose2d(a: usize, out: usize, batch: i32, rows: i32, cols: i
       }
     }
   }
+}
+
+/** out[b][c][r][:] = a[b][r][c][:] for blocks of `block` f32 values. */
+export function transposeBlocks(a: usize, out: usize, batch: i32, rows: i32, cols: i32, block: i32): void {
+  const bytes = <usize>block << 2;
+  const plane = <usize>rows * cols * bytes;
+  for (let bi = 0; bi < batch; bi++) {
+    for (let r = 0; r < rows; r++) {
+      for (let c = 0; c < cols; c++) {
+        memory.copy(out + <usize>bi * plane + (<usize>c * rows + r) * bytes, a + <usize>bi * plane + (<usize>r * cols + c) * bytes, bytes);
+      }
+    }
+  }
+}
+
+/** 1 if every one of the n f32 values is finite, else 0 (x − x is 0 exactly when x is finite). */
+export function allFinite(a: usize, n: i32): i32 {
+  let bad = v128.splat<i32>(0);
+  let i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const p = a + (<usize>i << 2);
+    const x0 = v128.load(p), x1 = v128.load(p, 16), x2 = v128.load(p, 32), x3 = v128.load(p, 48);
+    const d = v128.or(v128.or(f32x4.ne(f32x4.sub(x0, x0), f32x4.splat(0)), f32x4.ne(f32x4.sub(x1, x1), f32x4.splat(0))),
+      v128.or(f32x4.ne(f32x4.sub(x2, x2), f32x4.splat(0)), f32x4.ne(f32x4.sub(x3, x3), f32x4.splat(0))));
+    bad = v128.or(bad, d);
+    // Stop early once something is found (also bounds the work on a diverged run).
+    if ((i & 1023) == 0 && v128.any_true(bad)) return 0;
+  }
+  if (v128.any_true(bad)) return 0;
+  for (; i < n; i++) {
+    const x = load<f32>(a + (<usize>i << 2));
+    if (x - x != 0) return 0;
+  }
+  return 1;
 }

@@ -1,12 +1,17 @@
-"""PyTorch peer for `npm run bench`: one SGD epoch of the 784-256-256-10 ReLU MLP on MNIST.
+"""PyTorch peer for `npm run bench`: SGD steps of the 784-256-256-10 ReLU MLP or of LeNet-5 on MNIST.
 
-Same work as rulebench's BP epoch: float32, softmax cross-entropy (mean), SGD lr 0.1, batch 128,
-60,000 images read from the raw IDX files, pixels / 255, a fresh shuffle per epoch (last batch
-of 96 kept). The shuffle gather happens before the clock starts, as rulebench's Loader fills its
-batch buffers outside the timed step. Prints one JSON object on stdout.
+Same work as rulebench's: float32, softmax cross-entropy (mean), SGD, batch 128, 60,000 images
+read from the raw IDX files, pixels / 255, a fresh shuffle per epoch (last batch of 96 kept). The
+shuffle gather happens before the clock starts, as rulebench's Loader fills its batch buffers
+outside the timed step. LeNet: 32x32 inputs (zero-padded outside the clock), conv 1->6 5x5, ReLU, max
+pool 2, conv 6->16 5x5, ReLU, max pool 2, dense 400-120-84-10 with ReLU (rulebench's lenet5 preset). Prints one JSON object.
 
-Usage: OMP_WAIT_POLICY=PASSIVE python3 torch_mlp.py --data DIR --threads 1 --reps 3 [--warmup 50]
-       OMP_WAIT_POLICY=PASSIVE python3 torch_mlp.py --threads 1 --matmul '[[m,n,k,transA,transB], ...]'
+The parent pins the thread count in the environment (OMP_NUM_THREADS, OPENBLAS_NUM_THREADS,
+MKL_NUM_THREADS, OMP_WAIT_POLICY=PASSIVE) and this sets torch.set_num_threads alike, so no
+library runs a helper thread it does not claim.
+
+Usage: python3 torch_peer.py --data DIR --threads 1 --model mlp|lenet [--steps S] [--reps 1] [--warmup 50]
+       python3 torch_peer.py --threads 1 --matmul '[[m,n,k,transA,transB], ...]'
 (the second form times torch.mm on those shapes instead: GFLOP/s = 2mnk / median time).
 """
 import argparse
@@ -58,6 +63,8 @@ def main():
     ap.add_argument("--data")
     ap.add_argument("--matmul", help="JSON list of [m, n, k, transA, transB]: time torch.mm only")
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--model", choices=["mlp", "lenet"], default="mlp")
+    ap.add_argument("--steps", type=int, default=0, help="timed steps per rep (0: a full epoch)")
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--warmup", type=int, default=50, help="untimed warm-up steps")
     ap.add_argument("--batch", type=int, default=128)
@@ -65,6 +72,7 @@ def main():
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
+    torch.set_num_interop_threads(1)
     torch.manual_seed(0)
     if args.matmul:
         print(json.dumps({"peer": "torch", "version": torch.__version__, "threads": torch.get_num_threads(),
@@ -78,11 +86,20 @@ def main():
     y_all = torch.from_numpy(labels.astype(np.int64))
     n = x_all.shape[0]
 
-    model = torch.nn.Sequential(
-        torch.nn.Linear(784, 256), torch.nn.ReLU(),
-        torch.nn.Linear(256, 256), torch.nn.ReLU(),
-        torch.nn.Linear(256, 10),
-    )
+    if args.model == "mlp":
+        model = torch.nn.Sequential(
+            torch.nn.Linear(784, 256), torch.nn.ReLU(),
+            torch.nn.Linear(256, 256), torch.nn.ReLU(),
+            torch.nn.Linear(256, 10),
+        )
+    else:
+        x_all = torch.nn.functional.pad(x_all.reshape(n, 1, 28, 28), (2, 2, 2, 2))
+        model = torch.nn.Sequential(
+            torch.nn.Conv2d(1, 6, 5), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+            torch.nn.Conv2d(6, 16, 5), torch.nn.ReLU(), torch.nn.MaxPool2d(2), torch.nn.Flatten(),
+            torch.nn.Linear(400, 120), torch.nn.ReLU(), torch.nn.Linear(120, 84), torch.nn.ReLU(),
+            torch.nn.Linear(84, 10),
+        )
     opt = torch.optim.SGD(model.parameters(), lr=args.lr)
     loss_fn = torch.nn.CrossEntropyLoss()
 
@@ -105,7 +122,8 @@ def main():
     epochs = []
     step_medians = []
     cpu = []
-    steps = (n + args.batch - 1) // args.batch
+    epoch_steps = (n + args.batch - 1) // args.batch
+    steps = min(args.steps, epoch_steps) if args.steps > 0 else epoch_steps
     last_loss = float("nan")
     for _ in range(args.reps):
         xs, ys = shuffled()
@@ -127,16 +145,22 @@ def main():
         ti = read_idx(os.path.join(args.data, "t10k-images-idx3-ubyte"))
         tl = read_idx(os.path.join(args.data, "t10k-labels-idx1-ubyte"))
         tx = torch.from_numpy(ti.reshape(len(ti), -1).astype(np.float32) / 255.0)
+        if args.model == "lenet":
+            tx = torch.nn.functional.pad(tx.reshape(len(ti), 1, 28, 28), (2, 2, 2, 2))
         acc = float((model(tx).argmax(1) == torch.from_numpy(tl.astype(np.int64))).float().mean())
 
     print(json.dumps({
         "peer": "torch",
         "version": torch.__version__,
         "threads": torch.get_num_threads(),
-        "stepsPerEpoch": steps,
-        "epochMs": epochs,
+        "model": args.model,
+        "steps": steps,
+        "stepsPerEpoch": epoch_steps,
+        # Per epoch: the timed steps scaled to a full epoch (exact when steps = a full epoch).
+        "epochMs": [t * epoch_steps / steps for t in epochs],
         "stepMedianMs": step_medians,
-        "cpuEpochMs": cpu,
+        "cpuEpochMs": [t * epoch_steps / steps for t in cpu],
+        "env": {k: os.environ.get(k) for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_WAIT_POLICY")},
         "lastLoss": last_loss,
         "testAccAfterRuns": acc,
         "epochsTrained": args.reps,

@@ -1,0 +1,90 @@
+// Kolen-Pollack (Akrout et al. 2019, "Deep learning without weight transport"): feedback
+// alignment whose feedback tensor B learns. Every weight layer but the first sends its error
+// below through B (shaped like W, as in feedback-alignment.ts). B receives the same update as W —
+// the layer's weight gradient δ·xᵀ, local to the layer in both directions — and both decay:
+//   ΔW = −η(δxᵀ + λW),  ΔB = −η(δxᵀ + λB)   ⇒   B − W shrinks by (1 − ηλ) every step,
+// whatever the gradients, so B converges to W and the updates to backprop's.
+//
+// B is kept as W + D, D = B − W: then W's update, as the experiment's optimizer applies it (with
+// its momentum or Adam normalization), reaches B too, and only D's decay is computed here:
+// D ← (1 − ηλ)·D, `lr` being η (set it to the experiment's rate). W's decay is either in its
+// update direction (coupled, the default: SGD's L2, exact KP under SGD) or the optimizer's own
+// (coupled: false with AdamW at weightDecay λ, which decays W by ηλ outside Adam's scaling: then B
+// takes exactly W's Adam step and the same decay — exact KP under AdamW). Under Adam, an L2 term
+// inside the normalized step pulls W and B together only weakly: use AdamW there.
+//
+// Estimates: the task gradient. The updates are FA's — an approximation of backprop's gradient
+// that becomes exact as B → W — so alignment is measured against backprop, as for FA.
+import { SpecError, defineRule, valueAndGrad, type Tensor } from '../src/index.ts';
+import { drawFeedback, feedbackDiagnostics, feedbackLayers, requireFeedbackLayers, withFeedback } from './feedback-alignment.ts';
+
+export const kolenPollackDefaults = {
+  /** How B is drawn at the start: the layer's own weight scheme ('model') or a named one. */
+  init: 'model' as string,
+  /** λ: weight decay on every W that has a B, and on B. */
+  decay: 1e-3,
+  /** η of the decay of B − W (the experiment's learning rate). */
+  lr: 1e-3,
+  /** W's decay in its update direction (true; SGD) or left to the optimizer (false; AdamW with weightDecay = decay). */
+  coupled: true,
+};
+export type KolenPollackOptions = typeof kolenPollackDefaults;
+
+export interface KolenPollackState {
+  /** Per feedback layer path: D = B − W, shaped like its weight. */
+  offset: Record<string, Tensor>;
+}
+
+/** B = W + D for one layer. */
+function feedbackOf(w: Tensor, d: Tensor): Tensor {
+  const B = w.clone();
+  for (let k = 0; k < B.size; k++) B.data[k] += d.data[k];
+  return B;
+}
+
+export const kolenPollack = defineRule({
+  id: 'kolen-pollack',
+  description: 'Feedback alignment whose feedback tensors receive the same updates as their weights, with weight decay on both, so B converges to W.',
+  defaults: kolenPollackDefaults,
+  choices: { init: ['model', 'xavierUniform', 'xavierNormal', 'heUniform', 'heNormal'] },
+  check(ctx) {
+    requireFeedbackLayers('kolen-pollack', ctx.model);
+    const { decay, lr } = ctx.options;
+    if (!(decay >= 0 && lr >= 0 && lr * decay < 1)) throw new SpecError(`kolen-pollack: options decay and lr must be ≥ 0 with lr·decay < 1, got decay ${decay}, lr ${lr}`);
+  },
+  init(ctx): KolenPollackState {
+    const rng = ctx.rng.child('feedback');
+    const offset: Record<string, Tensor> = {};
+    for (const l of feedbackLayers(ctx.model)) {
+      // B₀ drawn as FA draws it; D₀ = B₀ − W₀.
+      const d = drawFeedback(l, ctx.options.init, rng.child(l.path));
+      const w = ctx.params[l.params.weight.index];
+      for (let k = 0; k < d.size; k++) d.data[k] -= w.data[k];
+      offset[l.path] = d;
+    }
+    return { offset };
+  },
+  step(ctx, state, batch) {
+    const { decay, lr, coupled } = ctx.options;
+    const layers = feedbackLayers(ctx.model);
+    const B = new Map(layers.map((l) => [l.path, feedbackOf(ctx.params[l.params.weight.index], state.offset[l.path])]));
+    const { value, grads } = valueAndGrad((p: Tensor[]) => ctx.task.loss(withFeedback(ctx.model, B).forward(p, batch.x, ctx.train), batch))([...ctx.params]);
+    const updates = [...grads];
+    for (const l of layers) {
+      const i = l.params.weight.index;
+      const w = ctx.params[i];
+      if (coupled) {
+        const dw = grads[i].clone();
+        for (let k = 0; k < dw.size; k++) dw.data[k] += decay * w.data[k];
+        updates[i] = dw;
+      }
+      // B and W take the same step; what differs is each one's decay: D ← (1 − ηλ)·D.
+      const d = state.offset[l.path];
+      for (let k = 0; k < d.size; k++) d.data[k] *= 1 - lr * decay;
+    }
+    return { updates, state, loss: value.item(), metrics: {} };
+  },
+  diagnostics(ctx, state) {
+    return feedbackDiagnostics(ctx.model, ctx.params, (l, w) => feedbackOf(w, state.offset[l.path]));
+  },
+});

@@ -1,0 +1,38 @@
+// Pretraining for experiments/mezo-finetune.ts: a small transformer LM trained by backprop + Adam
+// on chapters 1–100 of Moby-Dick; its final parameters go to a file the fine-tuning run starts from.
+//   rulebench run experiments/mezo-pretrain.ts && rulebench run experiments/mezo-finetune.ts
+// (with --quick on both for the small version: they share the quick paths).
+import { defineExperiment, type ModelSpec } from '../src/index.ts';
+
+export const PRETRAIN_SECTIONS = 'chapter_1..chapter_100';
+export const FINETUNE_MODEL: ModelSpec = { preset: 'transformer', blocks: 2, dim: 64, heads: 4, init: 'xavierUniform' };
+export const FINETUNE_MODEL_QUICK: ModelSpec = { preset: 'transformer', blocks: 1, dim: 32, heads: 4, init: 'xavierUniform' };
+export const PRETRAINED = 'results/mezo-pretrain/params/transformer-seed{seed}.json';
+export const PRETRAINED_QUICK = 'results/mezo-pretrain-quick/params/transformer-seed{seed}.json';
+
+export default defineExperiment({
+  name: 'mezo-pretrain',
+  description: `Pretraining a 2-block transformer LM (width 64) on Moby-Dick ${PRETRAIN_SECTIONS} with backprop + Adam 3e-3 (cosine), context 64, batch 32, 3,000 steps; parameters saved for mezo-finetune.`,
+  data: { name: 'text', source: 'moby-dick', sections: PRETRAIN_SECTIONS, context: 64, evalWindows: 200 },
+  model: FINETUNE_MODEL,
+  optimizer: { name: 'adam', lr: 3e-3, schedule: { kind: 'cosine', totalSteps: 3000 } },
+  rules: ['backprop'],
+  seeds: [0],
+  epochs: 1,
+  maxSteps: 3000,
+  batchSize: 32,
+  evalEvery: 250,
+  alignEvery: 0,
+  memory: true,
+  saveParams: PRETRAINED,
+  quick: {
+    description: '--quick: a 1-block transformer (width 32), context 32, 400 steps.',
+    data: { name: 'text', source: 'moby-dick', sections: PRETRAIN_SECTIONS, context: 32, evalWindows: 60 },
+    model: FINETUNE_MODEL_QUICK,
+    optimizer: { name: 'adam', lr: 3e-3, schedule: { kind: 'cosine', totalSteps: 400 } },
+    maxSteps: 400,
+    evalEvery: 100,
+    batchSize: 16,
+    saveParams: PRETRAINED_QUICK,
+  },
+});

@@ -1,0 +1,115 @@
+// experiment.json: the resolved experiment a results directory belongs to. A run whose trials
+// are not among the directory's (another epoch count, data size, optimizer, ...) is refused with
+// the differing fields named, so two configurations are never merged into one report.
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { SpecError } from '../errors.ts';
+import { describeError } from './failure.ts';
+import { recordsDir, writeFileAtomic } from './records.ts';
+import { canonical, type Trial, type ValidatedSpec } from './spec.ts';
+
+export interface Manifest {
+  name: string;
+  description: string | null;
+  experiment: string;
+  spec: Record<string, unknown>;
+  references: unknown[];
+  overrides: Record<string, unknown>;
+  trials: Array<{ id: string; rule: string; options: unknown; seed: number }>;
+  environment: Record<string, unknown>;
+}
+
+export function buildManifest(
+  spec: ValidatedSpec, experimentPath: string, trials: Trial[], debug: boolean, environment: Record<string, unknown>, overrides: Record<string, unknown> = {},
+): Manifest {
+  return {
+    name: spec.name,
+    description: spec.description ?? null,
+    experiment: experimentPath,
+    spec: {
+      ...spec,
+      // Each rule's defaults too: the report labels series by what differs from them, whatever process builds it.
+      rules: spec.rules.map((r) => ({ rule: r.rule.id, options: r.options, grid: Object.fromEntries(r.grid), optimizer: r.optimizer, defaults: r.rule.defaults })),
+      // --debug changes every trial's config (anomaly mode): part of what the directory holds.
+      ...(debug ? { debug } : {}),
+    },
+    // Published figures belong to experiments (which fix the protocol), not to rules.
+    references: spec.references ?? [],
+    // What the command line changed (the file's description speaks of the run without them).
+    overrides,
+    trials: trials.map((t) => ({ id: t.id, rule: t.config.rule, options: t.config.options, seed: t.config.seed })),
+    environment,
+  };
+}
+
+const MANIFEST = 'experiment.json';
+// Fields that describe the experiment without entering any trial's config.
+const DESCRIPTIVE = new Set(['description', 'references', 'quick', 'overrides']);
+
+const short = (v: unknown) => {
+  const s = v === undefined ? '(unset)' : JSON.stringify(v);
+  return s.length > 60 ? `${s.slice(0, 57)}…` : s;
+};
+
+/** Field paths where `a` and `b` differ, as "path: a → b". */
+function differences(a: unknown, b: unknown, path: string, out: string[]): void {
+  if (canonical(a) === canonical(b)) return;
+  const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+  if (isObj(a) && isObj(b)) {
+    for (const k of [...new Set([...Object.keys(a), ...Object.keys(b)])].sort()) {
+      if (!DESCRIPTIVE.has(k) || path) differences(a[k], b[k], path ? `${path}.${k}` : k, out);
+    }
+  } else if (Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.some((x) => typeof x === 'object')) {
+    a.forEach((x, i) => differences(x, b[i], `${path}[${i}]`, out));
+  } else {
+    out.push(`${path}: ${short(a)} in the directory, ${short(b)} now`);
+  }
+}
+
+function readManifest(out: string): Manifest | null {
+  const path = join(out, MANIFEST);
+  if (!existsSync(path)) return null;
+  try {
+    const m = JSON.parse(readFileSync(path, 'utf8')) as Manifest;
+    if (!Array.isArray(m.trials) || typeof m.spec !== 'object') throw new Error('no trial list or spec');
+    return m;
+  } catch (e) {
+    throw new SpecError(`--out ${out}: ${path} is unreadable (${describeError(e)}); use another --out, or --fresh to start the directory afresh (its contents are kept aside)`);
+  }
+}
+
+/**
+ * Claim `out` for this run's experiment: write the manifest into a new directory; in an existing
+ * one, every trial of this run must be one of its trials (a --rules/--seeds/--shard selection is
+ * fine), else this stops before training, naming the fields that differ.
+ */
+export function claimDirectory(out: string, manifest: Manifest, trials: Trial[]): void {
+  const old = readManifest(out);
+  if (!old) {
+    const dir = recordsDir(out);
+    const ids = new Set(trials.map((t) => t.id));
+    const foreign = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.jsonl') && !ids.has(f.split('.')[0])) : [];
+    if (foreign.length) {
+      throw new SpecError(`--out ${out}: holds ${foreign.length} record file(s) of other trials and no ${MANIFEST} saying what they are; use another --out, or --fresh to start the directory afresh (its contents are kept aside)`);
+    }
+    writeFileAtomic(join(out, MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`);
+    return;
+  }
+  const known = new Set(old.trials.map((t) => t.id));
+  const extra = trials.filter((t) => !known.has(t.id));
+  if (extra.length) {
+    const diffs: string[] = [];
+    differences(old.spec, manifest.spec, '', diffs);
+    if (!diffs.length) diffs.push(`${extra.length} trial(s) whose settings differ (a rule's defaults may have changed)`);
+    const shown = diffs.slice(0, 6).join('; ') + (diffs.length > 6 ? `; and ${diffs.length - 6} more` : '');
+    throw new SpecError(
+      `--out ${out} holds another configuration of experiment "${old.name}" (${shown}); nothing was run.` +
+        ' Use another --out, or add --fresh to start this directory afresh (the old records are moved to its superseded/ folder, not deleted)',
+    );
+  }
+  // The same trials: refresh what only describes them (an edited description or reference).
+  const same = trials.length === old.trials.length;
+  if (same && canonical([old.description, old.references]) !== canonical([manifest.description, manifest.references])) {
+    writeFileAtomic(join(out, MANIFEST), `${JSON.stringify({ ...old, description: manifest.description, references: manifest.references }, null, 2)}\n`);
+  }
+}

@@ -1,0 +1,115 @@
+// Checks that need the data or the machine, run once before any trial starts: data files read and
+// sized, counts against the set, the model against the data, each rule against the model,
+// memory against the limits. A trial
+// should never fail for a reason these could have seen; each problem is a SpecError naming the field.
+import { freemem, totalmem } from 'node:os';
+import { SpecError } from '../errors.ts';
+import { describeDataset, type DatasetInfo } from '../data/index.ts';
+import type { BackendName } from '../kernels/select.ts';
+import type { Model } from '../nn/model.ts';
+import { rng } from '../random.ts';
+import { ruleContext } from '../rules/context.ts';
+import { optimizerFromSpec, releaseState, type OptimizerSpec } from '../optim/index.ts';
+import { fromArray } from '../tensor/tensor.ts';
+import type { Trial, ValidatedSpec } from './spec.ts';
+import { prepareTrial, type Prepared } from './trial.ts';
+
+/** The WASM backend's heap: 65536 pages of 64 KiB per thread. */
+export const WASM_HEAP_BYTES = 4 * 2 ** 30;
+
+/**
+ * The model against the data, and every rule against the model, as its trials will see them:
+ * the model is built from the data's sample shape and task (SpecErrors name the layer field),
+ * and each distinct rule configuration's `check` refuses a model it is not defined for.
+ */
+export function checkRules(trials: readonly Trial[], prep: Prepared): void {
+  const seen = new Set<string>();
+  for (const t of trials) {
+    const key = `${t.rule.id} ${JSON.stringify(t.config.options)}`;
+    if (seen.has(key) || !t.rule.check) continue;
+    seen.add(key);
+    const params = prep.model.init(rng(0));
+    try {
+      t.rule.check(ruleContext({ model: prep.model, task: prep.task, params, rule: t.rule, options: t.config.options, rng: rng(0), dropout: rng(0), step: -1 }));
+    } finally {
+      for (const p of params) p.dispose();
+    }
+  }
+}
+
+const gb = (bytes: number) => `${(bytes / 1e9).toPrecision(3)} GB`;
+
+/** Optimizer state tensors per parameter (Adam keeps two, momentum one, SGD none). */
+function optimizerSlots(spec: OptimizerSpec): number {
+  const probe = fromArray(new Float32Array(1), [1]);
+  const state = optimizerFromSpec(spec).init([probe]);
+  const n = Object.keys(state.slots).length;
+  releaseState(state);
+  probe.dispose();
+  return n;
+}
+
+/**
+ * Whether a trial's tensors can fit: parameters plus the optimizer's state (a lower bound: every
+ * rule keeps them live), against the WASM heap and, for all concurrent trials with their data,
+ * the machine's memory.
+ */
+export function checkModelFits(model: Model, optimizers: OptimizerSpec[], opts: { backend: BackendName; concurrent: number; dataBytes: number }): void {
+  const elements = model.paramShapes().reduce((s, shape) => s + shape.reduce((a, b) => a * b, 1), 0);
+  const paramBytes = 4 * elements;
+  const tensors = paramBytes * (1 + Math.max(...optimizers.map(optimizerSlots)));
+  const what = `model: ${elements.toExponential(2)} parameters need at least ${gb(tensors)} with the optimizer's state`;
+  if (opts.backend === 'wasm' && tensors > WASM_HEAP_BYTES) {
+    throw new SpecError(`${what}, more than the WASM backend's ${gb(WASM_HEAP_BYTES)} heap; use a smaller model`);
+  }
+  const machine = totalmem();
+  if (opts.dataBytes * opts.concurrent > machine) {
+    throw new SpecError(`data: ${gb(opts.dataBytes)} per trial (train + test samples × features × 4 bytes), ${opts.concurrent} at once: more than this machine's ${gb(machine)} of memory; use smaller data.train / data.test${opts.concurrent > 1 ? ' or fewer --workers' : ''}`);
+  }
+  const perTrial = tensors + opts.dataBytes;
+  if (perTrial * opts.concurrent > machine) {
+    throw new SpecError(
+      `${what} (plus ${gb(opts.dataBytes)} of data) per trial, ${opts.concurrent} at once: more than this machine's ${gb(machine)} of memory (${gb(freemem())} free);` +
+        ` use a smaller model${opts.concurrent > 1 ? ' or fewer --workers' : ''}`,
+    );
+  }
+}
+
+/** Training samples left after holding out `validation` (a fraction or a count), as split() does. */
+function heldOut(validation: number, n: number): number {
+  return validation > 0 ? (validation < 1 ? Math.round(validation * n) : validation) : 0;
+}
+
+/**
+ * Everything about a validated spec that needs its data or the machine. `keepData` leaves image
+ * sets in this process's cache (when trials run here too).
+ */
+export function preflight(spec: ValidatedSpec, trials: readonly Trial[], opts: { backend: BackendName; workers: number; keepData: boolean }): DatasetInfo {
+  const { name, validation = 0, ...options } = spec.data;
+  const info = describeDataset(name, options, opts.keepData);
+  const where = options.dir ? ` in ${options.dir}` : '';
+  for (const split of ['train', 'test'] as const) {
+    if (info[split] > info.available[split]) {
+      throw new SpecError(`data.${split}: ${info[split]} samples asked for, but ${name}${where} has ${info.available[split]} ${split}ing samples; ask for at most that`);
+    }
+  }
+  const held = typeof validation === 'number' ? heldOut(validation, info.train) : 0;
+  if (typeof validation === 'number' && validation > 0 && (held < 1 || held >= info.train)) {
+    throw new SpecError(
+      `data.validation: ${validation} of data.train's ${info.train} samples holds out ${held}, which must leave at least one sample on each side;` +
+        ' use a fraction in (0, 1) or a smaller count',
+    );
+  }
+  const train = info.train - held;
+  if (spec.batchSize > train) {
+    throw new SpecError(`batchSize: ${spec.batchSize} is larger than the training set (${train} samples${held ? ` after holding out data.validation's ${held}` : ''}); use at most ${train}`);
+  }
+  if (!trials.length) return info;
+  // The model built as the trials build it (SpecErrors name the layer field), sized, then each rule's check.
+  const prep = prepareTrial(trials[0].config);
+  const optimizers = [spec.optimizer, ...spec.rules.flatMap((r) => (r.optimizer ? [r.optimizer] : []))];
+  const dataBytes = 4 * info.features * (info.train + info.test);
+  checkModelFits(prep.model, optimizers, { backend: opts.backend, concurrent: Math.max(1, Math.min(opts.workers, trials.length)), dataBytes });
+  checkRules(trials, prep);
+  return info;
+}

@@ -1,0 +1,11 @@
+// Lets user files outside the repository import the public API as 'rulebench': registers the
+// resolve hook once per thread (worker threads register their own).
+import { register } from 'node:module';
+
+let registered = false;
+
+export function allowSelfImport(): void {
+  if (registered) return;
+  registered = true;
+  register(new URL('./self-import-hook.mjs', import.meta.url));
+}

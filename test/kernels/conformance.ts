@@ -1,0 +1,410 @@
+// The kernel conformance suite every fast backend runs (WASM builds, native): each kernel against
+// the reference oracle — bit for bit where the arithmetic is the same, else within a stated
+// tolerance — on the backend's own storage.
+import { describe, expect, it } from 'vitest';
+import type { Backend, BinaryOp, Buf, ReduceOp, UnaryOp, WindowGeometry } from '../../src/kernels/backend.ts';
+import { STAGE, STAGE_WORDS } from '../../src/kernels/optim-program.ts';
+import { referenceBackend as ref } from '../../src/kernels/reference.ts';
+import { rng } from '../../src/random.ts';
+import { exactMismatch, fillUniform, mismatch } from './helpers.ts';
+
+export interface TestedBackend extends Backend {
+  owns(buf: Buf): boolean;
+}
+
+const prod = (s: readonly number[]): number => s.reduce((x, y) => x * y, 1);
+
+export function kernelConformance(label: string, B: TestedBackend): void {
+  const r = rng(`conformance-${label}`);
+  /** A copy of `src` in the backend's storage (or fresh random data when given a length). */
+  const buf = (src: ArrayLike<number> | number, lo = -1, hi = 1): Float32Array => {
+    if (typeof src === 'number') return fillUniform(B.alloc(src) as Float32Array, r, lo, hi);
+    const b = B.alloc(src.length) as Float32Array;
+    b.set(Array.from(src));
+    return b;
+  };
+
+  describe(`${label}: matmul`, () => {
+    const shapes: [number, number, number][] = [
+      [1, 1, 1], [1, 7, 3], [3, 1, 7], [7, 3, 1], [3, 7, 17], [17, 33, 7], [33, 129, 17], [129, 17, 33],
+      [4, 8, 256], [5, 9, 257], [6, 16, 1], [131, 9, 300], [2, 1030, 5], [64, 64, 513], [128, 256, 784],
+      // Crosses every blocking boundary at once (MC = 130 or 104 rows, NC = 1024, K blocks of ≤ 512).
+      [131, 1027, 520],
+    ];
+    for (const [m, n, k] of shapes) {
+      for (const [tA, tB] of [[false, false], [false, true], [true, false], [true, true]] as const) {
+        it(`${m}x${n}x${k} transA=${tA} transB=${tB}`, () => {
+          const a = buf(m * k);
+          const b = buf(k * n);
+          const out = buf(m * n); // garbage in out must be overwritten
+          B.matmul(a, b, out, m, n, k, tA, tB);
+          expect(B.owns(out)).toBe(true);
+          const expected = new Float32Array(m * n);
+          ref.matmul(a, b, expected, m, n, k, tA, tB);
+          expect(mismatch(out, expected, 1e-5, 1e-6 * k)).toBeNull();
+        });
+      }
+    }
+  });
+
+  describe(`${label}: binary`, () => {
+    const ops: BinaryOp[] = ['add', 'sub', 'mul', 'div', 'max', 'min', 'pow', 'gt'];
+    const cases: [string, number[], number[], number[]][] = [
+      ['same shape', [7, 33], [7, 33], [7, 33]],
+      ['same shape, odd length', [129], [129], [129]],
+      ['scalar b (rank 0)', [3, 17], [], [3, 17]],
+      ['scalar b [1]', [3, 17], [1], [3, 17]],
+      ['scalar a', [1, 1], [5, 9], [5, 9]],
+      ['row bias', [128, 10], [10], [128, 10]],
+      ['row bias [1, c]', [33, 7], [1, 7], [33, 7]],
+      ['row broadcast on a', [17], [9, 17], [9, 17]],
+      ['column', [9, 17], [9, 1], [9, 17]],
+      ['column on a', [9, 1], [9, 17], [9, 17]],
+      ['outer product', [7, 1], [1, 13], [7, 13]],
+      ['rank-3 middle', [4, 3, 5], [4, 1, 5], [4, 3, 5]],
+      ['rank-3 both', [2, 1, 5], [3, 1], [2, 3, 5]],
+      ['rank-3 leading', [1, 3, 5], [6, 3, 5], [6, 3, 5]],
+      ['rank-4 alternating (falls back)', [2, 1, 4, 1], [3, 1, 5], [2, 3, 4, 5]],
+      ['empty', [0, 3], [3], [0, 3]],
+    ];
+    for (const op of ops) {
+      for (const [name, aShape, bShape, outShape] of cases) {
+        it(`${op}: ${name}`, () => {
+          // pow takes a positive base so results are real.
+          const a = buf(prod(aShape), op === 'pow' ? 0.1 : -2, 2);
+          const b = buf(prod(bShape), -2, 2);
+          if (op === 'max' || op === 'min' || op === 'gt') {
+            // Ties and signed zeros take the reference's branch (a >= b ? a : b).
+            if (a.length > 2 && b.length > 2) {
+              a[0] = b[0];
+              a[1] = -0;
+              b[1] = 0;
+            }
+          }
+          const out = buf(prod(outShape));
+          B.binary(op, a, aShape, b, bShape, out, outShape);
+          const expected = new Float32Array(prod(outShape));
+          ref.binary(op, a, aShape, b, bShape, expected, outShape);
+          // +,-,*,/ in f32 round exactly like the reference's f64-then-round; pow goes through f64.
+          if (op === 'pow') expect(mismatch(out, expected, 1e-6, 1e-7)).toBeNull();
+          else expect(exactMismatch(out, expected)).toBeNull();
+          if (op === 'max' && a.length > 2 && b.length > 2 && name.startsWith('same')) expect(Object.is(out[1], -0)).toBe(true);
+        });
+      }
+    }
+
+    it('propagates NaN like the reference', () => {
+      const a = buf([NaN, 1, NaN, -Infinity, 5, 6, 7, 8, NaN]);
+      const b = buf([1, NaN, NaN, Infinity, 0, 0, 0, 0, 2]);
+      for (const op of ops) {
+        const out = B.alloc(9);
+        B.binary(op, a, [9], b, [9], out, [9]);
+        const expected = new Float32Array(9);
+        ref.binary(op, a, [9], b, [9], expected, [9]);
+        expect(exactMismatch(out, expected), op).toBeNull();
+      }
+    });
+  });
+
+  describe(`${label}: unary and leakyRelu`, () => {
+    const ops: UnaryOp[] = ['neg', 'exp', 'log', 'tanh', 'sigmoid', 'relu', 'softplus', 'sqrt', 'square', 'abs', 'sign', 'step', 'gelu', 'geluGrad', 'reciprocal', 'sin', 'cos'];
+    const special = [0, -0, 1, -1, NaN, Infinity, -Infinity, 1e-30, -1e-30, 88, -88, 100, -100, 20, -20];
+    for (const op of ops) {
+      for (const n of [1, 3, 7, 17, 1000]) {
+        it(`${op} n=${n}`, () => {
+          const a = buf(n, -6, 6);
+          if (n === 1000) a.set(special, 100);
+          const out = B.alloc(n);
+          B.unary(op, a, out);
+          const expected = new Float32Array(n);
+          ref.unary(op, a, expected);
+          expect(mismatch(out, expected, 2e-7, 1e-30)).toBeNull();
+        });
+      }
+    }
+
+    it('runs in place', () => {
+      const a = buf(37);
+      const expected = new Float32Array(37);
+      ref.unary('tanh', a, expected);
+      B.unary('tanh', a, a);
+      expect(mismatch(a, expected, 2e-7, 0)).toBeNull();
+    });
+
+    for (const grad of [false, true]) {
+      it(`leakyRelu grad=${grad}`, () => {
+        const a = buf(133);
+        a.set([0, -0, NaN, 1, -1]);
+        const out = B.alloc(133);
+        B.leakyRelu(a, out, 0.01, grad);
+        const expected = new Float32Array(133);
+        ref.leakyRelu(a, expected, 0.01, grad);
+        expect(exactMismatch(out, expected)).toBeNull();
+      });
+    }
+  });
+
+  describe(`${label}: reduce`, () => {
+    const ops: ReduceOp[] = ['sum', 'max', 'mean'];
+    // [outer, axisLen, inner]: bias grads (1, 128, 256), rows, columns, wide inner chunks.
+    const layouts: [number, number, number][] = [
+      [1, 128, 256], [1, 1, 1], [1, 7, 1], [3, 129, 1], [1, 33, 17], [4, 5, 3], [2, 3, 600], [1, 2, 1030], [5, 0, 3],
+    ];
+    for (const op of ops) {
+      for (const [outer, axisLen, inner] of layouts) {
+        it(`${op} over [${outer}, ${axisLen}, ${inner}]`, () => {
+          const a = buf(outer * axisLen * inner, -3, 3);
+          const out = buf(outer * inner);
+          B.reduce(op, a, out, outer, axisLen, inner);
+          const expected = new Float32Array(outer * inner);
+          ref.reduce(op, a, expected, outer, axisLen, inner);
+          // Both accumulate in f64; only the summation order differs.
+          expect(mismatch(out, expected, 1e-6, 1e-6)).toBeNull();
+        });
+      }
+
+      it(`${op} over each axis of a rank-3 tensor`, () => {
+        const shape = [5, 7, 9];
+        const a = buf(prod(shape));
+        for (let axis = 0; axis < 3; axis++) {
+          const outer = prod(shape.slice(0, axis));
+          const inner = prod(shape.slice(axis + 1));
+          const out = B.alloc(outer * inner);
+          B.reduce(op, a, out, outer, shape[axis], inner);
+          const expected = new Float32Array(outer * inner);
+          ref.reduce(op, a, expected, outer, shape[axis], inner);
+          expect(mismatch(out, expected, 1e-6, 1e-6), `axis ${axis}`).toBeNull();
+        }
+      });
+    }
+
+    it('max propagates NaN and handles -Infinity rows', () => {
+      const a = buf([1, NaN, 3, 4, 5, 6, 7, 8, -Infinity, -Infinity, -Infinity, -Infinity, 2, 9, NaN, 1]);
+      for (const [outer, axisLen, inner] of [[4, 4, 1], [1, 4, 4], [2, 2, 4]] as const) {
+        const out = B.alloc(outer * inner);
+        B.reduce('max', a, out, outer, axisLen, inner);
+        const expected = new Float32Array(outer * inner);
+        ref.reduce('max', a, expected, outer, axisLen, inner);
+        expect(exactMismatch(out, expected)).toBeNull();
+      }
+    });
+  });
+
+  describe(`${label}: softmax`, () => {
+    for (const log of [false, true]) {
+      for (const [rows, cols, scale] of [[128, 10, 3], [3, 1, 1], [7, 17, 50], [5, 129, 1e4], [2, 1000, 80], [2, 5000, 30]] as const) {
+        it(`${log ? 'log-' : ''}softmax ${rows}x${cols}, values up to ${scale}`, () => {
+          const a = buf(rows * cols, -scale, scale);
+          const out = B.alloc(rows * cols);
+          B.softmax(a, out, rows, cols, log);
+          const expected = new Float32Array(rows * cols);
+          ref.softmax(a, expected, rows, cols, log);
+          expect(out.every(Number.isFinite)).toBe(true);
+          expect(mismatch(out, expected, 1e-6, log ? 1e-6 : 1e-12)).toBeNull();
+          if (!log) {
+            for (let i = 0; i < rows; i++) {
+              let s = 0;
+              for (let j = 0; j < cols; j++) s += out[i * cols + j];
+              expect(s).toBeCloseTo(1, 5);
+            }
+          }
+        });
+      }
+    }
+  });
+
+  describe(`${label}: transpose`, () => {
+    const cases: [number[], number[]][] = [
+      [[1, 1], [1, 0]], [[3, 7], [1, 0]], [[33, 129], [1, 0]], [[37, 1], [1, 0]], [[128, 784], [1, 0]],
+      [[4, 5, 6], [0, 2, 1]], [[4, 5, 6], [1, 0, 2]], [[4, 5, 6], [2, 1, 0]], [[4, 5, 6], [1, 2, 0]],
+      [[2, 3, 4, 5], [0, 1, 3, 2]], [[2, 3, 4, 5], [3, 1, 0, 2]], [[2, 3, 4, 5], [0, 1, 2, 3]],
+      [[1, 5, 1, 3], [3, 2, 1, 0]], [[6], [0]], [[0, 3], [1, 0]],
+      // Block transposes (NCHW ↔ CNHW): whole rows move.
+      [[6, 3, 28], [1, 0, 2]], [[2, 3, 4, 5], [0, 2, 1, 3]], [[2, 3, 4, 5], [1, 0, 3, 2]],
+    ];
+    for (const [shape, perm] of cases) {
+      it(`[${shape}] by [${perm}]`, () => {
+        const a = buf(prod(shape));
+        const out = buf(prod(shape));
+        B.transpose(a, shape, perm, out);
+        const expected = new Float32Array(prod(shape));
+        ref.transpose(a, shape, perm, expected);
+        expect(exactMismatch(out, expected)).toBeNull();
+      });
+    }
+  });
+
+  describe(`${label}: axpby`, () => {
+    for (const n of [1, 3, 7, 17, 1001]) {
+      it(`n=${n} matches the reference bit for bit`, () => {
+        const a = buf(n);
+        const b = buf(n);
+        const out = B.alloc(n);
+        B.axpby(a, 0.1, b, -0.9, out);
+        const expected = new Float32Array(n);
+        ref.axpby(a, 0.1, b, -0.9, expected);
+        expect(exactMismatch(out, expected)).toBeNull();
+        // In place, as gradient accumulation uses it.
+        const acc = Float32Array.from(a);
+        ref.axpby(acc, 1, b, 1, acc);
+        B.axpby(a, 1, b, 1, a);
+        expect(exactMismatch(a, acc)).toBeNull();
+      });
+    }
+  });
+
+  describe(`${label}: the optimizer kernel and the finite check match the reference bit for bit`, () => {
+    /** A program of every stage kind, Adam's bias corrections at step t, slots 0: velocity, 1: m, 2: v. */
+    const program = (t: number): Float64Array => {
+      const words = [
+        [STAGE.clipValue, -1, -1, 0.7],
+        [STAGE.scale, -1, -1, 0.9],
+        [STAGE.addDecayed, -1, -1, 0.01],
+        [STAGE.momentum, 0, -1, 0.9, 1],
+        [STAGE.adam, 1, 2, 0.9, 1 - 0.9, 0.999, 1 - 0.999, 1e-8, 1 - 0.9 ** t, 1 - 0.999 ** t],
+        [STAGE.addDecayed, -1, -1, 0.02],
+        [STAGE.scale, -1, -1, -1e-3],
+      ];
+      const prog = new Float64Array(words.length * STAGE_WORDS);
+      words.forEach((w, k) => prog.set(w, k * STAGE_WORDS));
+      return prog;
+    };
+    const stages = 7;
+
+    for (const n of [1, 3, 4, 7, 256, 257, 1001]) {
+      it(`a 7-stage program over ${n} elements, 4 steps, then dry-run sums of squares`, () => {
+        const init = fillUniform(new Float32Array(n), r);
+        const updates = Array.from({ length: 4 }, () => fillUniform(new Float32Array(n), r, -2, 2));
+        const run = (alloc: (k: number) => Buf, kernel: typeof ref.optimizerStep) => {
+          const mk = (src?: Float32Array): Buf => {
+            const b = alloc(n);
+            if (src) b.set(src);
+            return b;
+          };
+          const p = mk(init);
+          const slots = [mk(), mk(), mk()];
+          const flags = updates.map((u0, t) => kernel(program(t + 1), stages, p, mk(u0), slots, -1));
+          const sums = [0, 1, 4, 5, 7].map((k) => kernel(program(5), stages, p, mk(updates[0]), slots, k));
+          return { p, slots, flags, sums };
+        };
+        const got = run((k) => B.alloc(k), B.optimizerStep);
+        const want = run((k) => new Float32Array(k), ref.optimizerStep);
+        expect(B.owns(got.p)).toBe(true);
+        expect(exactMismatch(got.p, want.p)).toBeNull();
+        got.slots.forEach((s, i) => expect(exactMismatch(s, want.slots[i]), `slot ${i}`).toBeNull());
+        expect(got.flags).toEqual(want.flags);
+        // The clip stage (bit 0) fires whenever an update leaves ±0.7, which these draws do for n > 3.
+        if (n > 3) expect(got.flags.every((f) => f === 1)).toBe(true);
+        expect(got.sums).toEqual(want.sums);
+        expect(got.sums[0]).toBeCloseTo(updates[0].reduce((a, x) => a + x * x, 0), 3);
+      });
+    }
+
+    it('the update buffer is read only and the dry run stores nothing', () => {
+      const n = 300;
+      const p = buf(n), u = buf(n), slots = [buf(n), buf(n), buf(n)];
+      const before = [p, u, ...slots].map((b) => Array.from(b));
+      B.optimizerStep(program(1), stages, p, u, slots, stages);
+      [p, u, ...slots].forEach((b, i) => expect(exactMismatch(b, before[i]), `buffer ${i}`).toBeNull());
+      B.optimizerStep(program(1), stages, p, u, slots, -1);
+      expect(exactMismatch(u, before[1])).toBeNull();
+      expect(exactMismatch(p, before[0])).not.toBeNull();
+    });
+
+    it('falls back to the reference on foreign storage', () => {
+      const p = fillUniform(new Float64Array(9), r);
+      const q = Float64Array.from(p);
+      const u = fillUniform(new Float64Array(9), r);
+      const slots = () => [new Float64Array(9), new Float64Array(9), new Float64Array(9)];
+      B.optimizerStep(program(1), stages, p, u, slots(), -1);
+      ref.optimizerStep(program(1), stages, q, u, slots(), -1);
+      expect(exactMismatch(p, q)).toBeNull();
+    });
+
+    for (const n of [0, 1, 5, 16, 17, 4099]) {
+      it(`allFinite over ${n} elements finds a NaN or ±Inf anywhere`, () => {
+        const a = buf(n);
+        expect(B.allFinite(a)).toBe(true);
+        for (const bad of [NaN, Infinity, -Infinity]) {
+          for (const at of n ? [0, n >> 1, n - 1] : []) {
+            const old = a[at];
+            a[at] = bad;
+            expect(B.allFinite(a), `${bad} at ${at}`).toBe(false);
+            expect(ref.allFinite(a)).toBe(false);
+            a[at] = old;
+          }
+        }
+        a[0] = n ? 3.4e38 : 0;
+        expect(B.allFinite(a)).toBe(true);
+      });
+    }
+  });
+
+  describe(`${label}: image kernels match the reference bit for bit`, () => {
+    const window = (n: number, c: number, h: number, w: number, k: number, s: number, p: number, kw = k): WindowGeometry => ({
+      n, c, h, w, kh: k, kw, sh: s, sw: s, ph: p, pw: p, oh: Math.floor((h + 2 * p - k) / s) + 1, ow: Math.floor((w + 2 * p - kw) / s) + 1,
+    });
+    const cases: Array<[string, WindowGeometry]> = [
+      ['LeNet conv1 5×5 on 32×32', window(3, 1, 32, 32, 5, 1, 0)],
+      ['LeNet conv2 5×5, 6 channels', window(2, 6, 14, 14, 5, 1, 0)],
+      ['ResNet 3×3 pad 1', window(2, 4, 9, 9, 3, 1, 1)],
+      ['3×3 stride 2 pad 1, odd size', window(2, 3, 11, 7, 3, 2, 1)],
+      ['1×1 stride 2 (shortcut)', window(2, 5, 8, 8, 1, 2, 0)],
+      ['2×3 window, pad 2', window(1, 2, 5, 6, 2, 1, 2, 3)],
+      ['window larger than a padded edge', window(1, 1, 3, 3, 3, 2, 1)],
+    ];
+    for (const [name, g] of cases) {
+      const xs = g.n * g.c * g.h * g.w;
+      const cs = g.c * g.kh * g.kw * g.n * g.oh * g.ow;
+      const os = g.n * g.c * g.oh * g.ow;
+      it(`im2col and col2im: ${name}`, () => {
+        const x = buf(xs);
+        const cols = buf(cs); // garbage must be overwritten
+        B.im2col(x, cols, g);
+        const want = new Float32Array(cs);
+        ref.im2col(x, want, g);
+        expect(exactMismatch(cols, want)).toBeNull();
+        const dcols = buf(cs);
+        const dx = buf(xs);
+        B.col2im(dcols, dx, g);
+        const wantDx = new Float32Array(xs);
+        ref.col2im(dcols, wantDx, g);
+        expect(exactMismatch(dx, wantDx)).toBeNull();
+      });
+      it(`max and average pooling, forward and backward: ${name}`, () => {
+        const x = buf(xs, -3, 3);
+        // Ties and NaN: the first maximum wins, a NaN wins.
+        if (xs > 8) {
+          x[1] = x[0];
+          x[5] = NaN;
+        }
+        const out = buf(os), arg = buf(os), wantOut = new Float32Array(os), wantArg = new Float32Array(os);
+        B.maxPool2d(x, out, arg, g);
+        ref.maxPool2d(x, wantOut, wantArg, g);
+        expect(exactMismatch(out, wantOut)).toBeNull();
+        expect(exactMismatch(arg, wantArg)).toBeNull();
+        const gOut = buf(os);
+        const dx = buf(xs), wantDx = new Float32Array(xs);
+        B.maxPool2dBackward(gOut, arg, dx, g);
+        ref.maxPool2dBackward(gOut, wantArg, wantDx, g);
+        expect(exactMismatch(dx, wantDx)).toBeNull();
+        B.avgPool2d(x, out, g);
+        ref.avgPool2d(x, wantOut, g);
+        expect(exactMismatch(out, wantOut)).toBeNull();
+        B.avgPool2dBackward(gOut, dx, g);
+        ref.avgPool2dBackward(gOut, wantDx, g);
+        expect(exactMismatch(dx, wantDx)).toBeNull();
+      });
+    }
+
+    it('the comparison catches a wrong window (the test can fail)', () => {
+      const g = window(1, 2, 6, 6, 3, 1, 1);
+      const x = buf(g.n * g.c * g.h * g.w);
+      const cols = B.alloc(g.c * g.kh * g.kw * g.oh * g.ow);
+      B.im2col(x, cols, g);
+      const want = new Float32Array(cols.length);
+      ref.im2col(x, want, { ...g, ph: 0, pw: 0 });
+      expect(exactMismatch(cols, want)).not.toBeNull();
+    });
+  });
+}

@@ -1,0 +1,65 @@
+// Rules and data outside the repository: a rule file anywhere imports the public API as
+// 'rulebench', paths in a spec resolve against the spec's own file (not the current directory),
+// and MNIST and Fashion-MNIST read a data.dir.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { readRecords } from '../../src/runner/records.ts';
+import { runExperiment } from '../../src/runner/run.ts';
+import { hasStackTrace, quiet, sh, tmp, writeIdxSet } from './helpers.ts';
+
+const TSX = resolve('node_modules/.bin/tsx');
+const CLI = resolve('src/cli.ts');
+
+const RULE = `import { defineRule, valueAndGrad, type Tensor } from 'rulebench';
+
+export const halfBackprop = defineRule({
+  id: 'half-backprop',
+  description: 'half the backprop gradient',
+  defaults: {},
+  init: () => null,
+  step(ctx, state, batch) {
+    const { value, grads } = valueAndGrad((p: Tensor[]) => ctx.task.loss(ctx.model.forward(p, batch.x, ctx.train), batch))([...ctx.params]);
+    for (const g of grads) for (let i = 0; i < g.size; i++) g.data[i] *= 0.5;
+    return { updates: grads, state, loss: value.item(), metrics: {} };
+  },
+});
+`;
+
+describe('rules and data outside the repository', () => {
+  it('a spec in another folder, run from a third one, loads its rule file and MNIST directory relative to itself', async () => {
+    const home = tmp('outside');
+    const project = join(home, 'project');
+    mkdirSync(join(project, 'rules'), { recursive: true });
+    writeIdxSet(join(project, 'data', 'mnist'), { train: 60, test: 20 });
+    writeFileSync(join(project, 'rules', 'half.ts'), RULE);
+    writeFileSync(
+      join(project, 'experiment.ts'),
+      `import { defineExperiment } from 'rulebench';
+export default defineExperiment({
+  name: 'outside', data: { name: 'mnist', dir: './data/mnist', validation: 10 }, model: { sizes: [784, 16, 10] },
+  optimizer: { name: 'sgd', lr: 0.1 }, rules: ['backprop', './rules/half.ts'], seeds: [0], epochs: 1, batchSize: 10,
+});
+`,
+    );
+    const elsewhere = join(home, 'elsewhere');
+    mkdirSync(elsewhere);
+    const r = await sh(`${TSX} ${CLI} run ../project/experiment.ts --out results --workers 1 --no-report`, { cwd: elsewhere });
+    expect(hasStackTrace(r.stderr), r.stderr).toBe(false);
+    expect(r.code, r.stderr).toBe(0);
+    const summaries = readRecords(join(elsewhere, 'results')).filter((x) => x.type === 'summary');
+    expect(summaries.map((s) => `${s.rule} ${s.status}`).sort()).toEqual(['backprop done', 'half-backprop done']);
+  }, 120_000);
+
+  it('Fashion-MNIST reads data.dir (gzipped IDX files) instead of the system directory', async () => {
+    const dir = writeIdxSet(join(tmp('fashion'), 'fashion'), { train: 40, test: 10 }, true);
+    const file = join(tmp('fashion'), 'exp.ts');
+    writeFileSync(file, `export default ${JSON.stringify({
+      name: 'fashion-dir', data: { name: 'fashion-mnist', dir }, model: { sizes: [784, 8, 10] }, optimizer: { name: 'sgd', lr: 0.1 },
+      rules: ['backprop'], seeds: [0], epochs: 1, batchSize: 10,
+    })};\n`);
+    const res = await runExperiment(file, { out: tmp('fashion'), ...quiet });
+    expect(res.summaries[0].status).toBe('done');
+    expect(readRecords(res.out).find((x) => x.type === 'eval')).toBeDefined();
+  });
+});
