@@ -1,15 +1,17 @@
-// The default experiment (`npm start`): every built-in rule but equilibrium propagation (below) on real MNIST, 3 seeds, one shared
-// MLP, alignment with backprop and memory measured throughout. Budgeted to finish in about
-// 15 minutes on 2 cores, so it trains on 20,000 images for 3 epochs; the per-rule experiments
-// (mnist-rules, forward-forward, synthetic-gradients, estimators) run the full protocols.
+// The default experiment (`npm start`): the built-in rules on all of MNIST (55,000 training
+// images, 5,000 held out for validation, the 10,000 test images), 3 seeds, one shared MLP,
+// alignment with backprop and memory measured throughout. Budgeted to about 10 minutes on 2 cores:
+// 2 epochs (BP reaches ~97%, not its ~98.2% after 10), and three rules are left to experiments
+// that give them a protocol where they mean something (below). The per-rule experiments
+// (mnist-rules, forward-forward, synthetic-gradients, estimators, closing-the-gap) run the full protocols.
 import { defineExperiment } from '../src/index.ts';
 import { FORWARD_FORWARD_FIGURES } from './forward-forward.ts';
 import { BIOTORCH_MNIST, NOKLAND_2016 } from './mnist-rules.ts';
 
 export default defineExperiment({
   name: 'mnist-compare',
-  description: 'Every built-in rule but equilibrium propagation on MNIST (20k training images, 784-256-256-10 ReLU, Adam 1e-3), 3 epochs, 3 seeds.',
-  data: { name: 'mnist', train: 20000, validation: 2000 },
+  description: 'The built-in rules (but equilibrium propagation, ES and CMA-ES) on MNIST (55k training images, 5k validation, 784-256-256-10 ReLU, Adam 1e-3), 2 epochs, 3 seeds.',
+  data: { name: 'mnist', validation: 5000 },
   model: { sizes: [784, 256, 256, 10], activation: 'relu', init: 'heUniform' },
   optimizer: { name: 'adam', lr: 1e-3 },
   rules: [
@@ -24,16 +26,21 @@ export default defineExperiment({
     // Zeroth-order from scratch converges slowly: shown for its memory, at a rate that stays stable.
     { rule: 'mezo', optimizer: { name: 'adam', lr: 1e-4 } },
     // Energy-based: predictive coding with its defaults (T = 20 inference steps per batch).
-    'predictive-coding',
-    // ES and CMA-ES on 270k parameters, like MeZO shown for memory and cost at MeZO's rate: 4
-    // forward passes per step (two mirrored pairs; λ = 4) instead of their defaults, which would
-    // cost 8-10× more here. Equilibrium propagation is left out: its energy needs bounded states
-    // and diverges on this ReLU net (experiments/energy-based.ts runs it on a sigmoid MLP).
-    { rule: 'evolution-strategies', options: { population: 4 }, optimizer: { name: 'adam', lr: 1e-4 } },
-    { rule: 'cma-es', options: { population: 4 }, optimizer: { name: 'adam', lr: 1e-4 } },
+    // Equilibrium propagation is left out: its energy needs bounded states and diverges on this
+    // ReLU net (experiments/energy-based.ts runs it on a sigmoid MLP). ES and CMA-ES are too: at 4
+    // forward passes per step they stay at chance here like MeZO while costing 12-20× BP's step
+    // (half of this run's time); experiments/evolution.ts compares all three zeroth-order rules
+    // at equal forward passes on a net where they learn.
+    // Closing the gap (experiments/closing-the-gap.ts runs them longer): KP with decoupled decay
+    // (AdamW), so its B takes exactly W's steps; forward gradients perturbing the weights.
+    { rule: 'kolen-pollack', options: { lr: 1e-3, decay: 1, coupled: false }, optimizer: { name: 'adamw', lr: 1e-3, weightDecay: 1 } },
+    'weight-mirroring',
+    'forward-gradient',
+    'pepita',
+    'target-propagation',
   ],
   seeds: [0, 1, 2],
-  epochs: 3,
+  epochs: 2,
   batchSize: 128,
   alignEvery: 25,
   // Stochastic rules are compared with the expected gradient of their 512-unit net: sampled, 32

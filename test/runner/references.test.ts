@@ -67,8 +67,8 @@ describe('the run’s protocol and the comparison', () => {
 
   it('reads the resolved spec: --quick changes what the run was', () => {
     const full = runProtocol(mnistCompare);
-    // mnist-compare: 20,000 images of which 2,000 are held out; 10,000 test images (MNIST's test set).
-    expect(full).toMatchObject({ dataset: 'mnist', epochs: 3, split: { train: 18_000, validation: 2000, test: 10_000 }, regularization: { dropout: 0, weightDecay: 0 } });
+    // mnist-compare: MNIST's 60,000 training images of which 5,000 are held out; its 10,000 test images.
+    expect(full).toMatchObject({ dataset: 'mnist', epochs: 2, split: { train: 55_000, validation: 5000, test: 10_000 }, regularization: { dropout: 0, weightDecay: 0 } });
     expect(full.architecture).toMatchObject({ name: 'MLP', hidden: [256, 256], activation: 'relu' });
     const quick = runProtocol(applyOverrides(mnistCompare, { quick: true }));
     // Its quick block: 4,000 images, 500 held out, 2,000 test images, 2 epochs.
@@ -81,9 +81,9 @@ describe('the run’s protocol and the comparison', () => {
     expect(c.ours).toBe('best-validation');
     expect(c.differences).toEqual([
       'LeNet vs MLP 784-256-256-10 relu',
-      '100 vs 3 epochs',
-      '60,000 vs 18,000 training images',
-      '10,000 vs 2,000 validation images',
+      '100 vs 2 epochs',
+      '60,000 vs 55,000 training images',
+      '10,000 vs 5,000 validation images',
       'weight decay 0.001 vs none (regularization)',
     ]);
   });
@@ -96,7 +96,7 @@ describe('the run’s protocol and the comparison', () => {
     expect(c.matches).toBe(true);
     expect(c.unstated).toEqual(['data split', 'regularization']);
     // The same reference against the default run: architecture and epochs differ.
-    expect(compareProtocol(hinton, runProtocol(mnistCompare)).differences).toEqual(['MLP 4×2000 relu vs MLP 2×256 relu', '60 vs 3 epochs']);
+    expect(compareProtocol(hinton, runProtocol(mnistCompare)).differences).toEqual(['MLP 4×2000 relu vs MLP 2×256 relu', '60 vs 2 epochs']);
   });
 
   it('dropout stated without its rate: a run with none differs, one with some matches', () => {
