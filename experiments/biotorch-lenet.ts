@@ -28,7 +28,8 @@ export default defineExperiment({
   name: `biotorch-lenet-${dataset}${holdout ? '-holdout' : ''}`,
   description: `BioTorch's LeNet protocol on ${dataset} (32×32, SGD momentum 0.9, weight decay 1e-3, batch 64, 100 epochs, ÷10 at 50 and 75) for BP, FA, uSF, brSF, frSF and DFA.`,
   data: { name: dataset, resize: 32, normalize: STATS[dataset], validation: holdout ? 10_000 : 'test' },
-  model: { preset: 'lenet5', init: 'xavierUniform' },
+  // BioTorch's LeNetMNIST: its 120-unit layer is a 5×5 convolution (c5: 'conv'), which sets its Xavier fans.
+  model: { preset: 'lenet5', c5: 'conv', init: 'xavierUniform' },
   optimizer: sgd(0.1),
   rules: [
     { rule: 'backprop', optimizer: sgd(0.1) },

@@ -2,15 +2,33 @@
 // consumer never shifts another's numbers. No hidden global generator is used anywhere.
 import seedrandom from 'seedrandom';
 
+/** Where a stream stands: alea's four numbers and Box–Muller's cached second value. */
+export interface RngState {
+  alea: { c: number; s0: number; s1: number; s2: number };
+  spare: number | null;
+}
+
+type Alea = (() => number) & { state(): RngState['alea'] };
+
 export class Rng {
   readonly seed: string;
-  private readonly gen: () => number;
+  private gen: Alea;
   private spare: number | null = null;
 
   constructor(seed: string | number) {
     this.seed = String(seed);
     // alea: fast, good quality, and its state depends only on the seed string.
-    this.gen = seedrandom.alea(this.seed);
+    this.gen = seedrandom.alea(this.seed, { state: true }) as unknown as Alea;
+  }
+
+  /** Where the stream stands, for a checkpoint; `restore` continues it from there exactly. */
+  saveState(): RngState {
+    return { alea: this.gen.state(), spare: this.spare };
+  }
+
+  restore(state: RngState): void {
+    this.gen = seedrandom.alea('', { state: { ...state.alea } }) as unknown as Alea;
+    this.spare = state.spare;
   }
 
   /** An independent stream for one purpose (init, data order, dropout, negatives, ...). */

@@ -76,7 +76,7 @@ function expand(spec: ModelSpec, data: ModelData | null): { layers: LayersSpec['
   if ('preset' in spec) {
     const outputs = data!.outputs;
     if (spec.preset === 'lenet5') {
-      for (const k of Object.keys(spec)) if (!['preset', 'activation', 'pool', 'init'].includes(k)) throw new SpecError(`model.${k}: unknown key for preset lenet5; accepted: activation, pool, init`);
+      for (const k of Object.keys(spec)) if (!['preset', 'activation', 'pool', 'c5', 'init'].includes(k)) throw new SpecError(`model.${k}: unknown key for preset lenet5; accepted: activation, pool, c5, init`);
       return { layers: lenet5Layers(spec, outputs), init, input };
     }
     if (spec.preset === 'resnet') {

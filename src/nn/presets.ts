@@ -29,6 +29,12 @@ export interface LeNetSpec {
   preset: 'lenet5';
   activation?: string;
   pool?: 'max' | 'avg';
+  /**
+   * The 120-unit layer: 'dense' (default), or 'conv' — a 5×5 convolution over the 16 5×5 maps, as
+   * LeCun's C5 and BioTorch's LeNetMNIST build it. Same function; the init fans differ (PyTorch
+   * counts a kernel's receptive field), so Xavier draws it, and BioTorch scales uSF's feedback, smaller.
+   */
+  c5?: 'dense' | 'conv';
   init?: string;
 }
 
@@ -138,9 +144,21 @@ export function lenet5Layers(spec: LeNetSpec, classes: number): LayerSpec[] {
   const act = spec.activation ?? 'relu';
   const pool = spec.pool === 'avg' ? 'avgPool2d' : 'maxPool2d';
   if (spec.pool !== undefined && spec.pool !== 'max' && spec.pool !== 'avg') throw new SpecError(`model.pool: expected "max" or "avg", got ${show(spec.pool)}`);
-  return [
+  if (spec.c5 !== undefined && spec.c5 !== 'dense' && spec.c5 !== 'conv') throw new SpecError(`model.c5: expected "dense" or "conv", got ${show(spec.c5)}`);
+  const features: LayerSpec[] = [
     { type: 'conv2d', channels: 6, kernel: 5, name: 'conv1' }, { type: 'activation', fn: act, name: 'act1' }, { type: pool, kernel: 2, name: 'pool1' },
     { type: 'conv2d', channels: 16, kernel: 5, name: 'conv2' }, { type: 'activation', fn: act, name: 'act2' }, { type: pool, kernel: 2, name: 'pool2' },
+  ];
+  if (spec.c5 === 'conv') {
+    return [
+      ...features,
+      { type: 'conv2d', channels: 120, kernel: 5, name: 'conv3' }, { type: 'activation', fn: act, name: 'act3' }, { type: 'flatten', name: 'flatten' },
+      { type: 'dense', units: 84, name: 'fc1' }, { type: 'activation', fn: act, name: 'act4' },
+      { type: 'dense', units: classes, name: 'fc2' },
+    ];
+  }
+  return [
+    ...features,
     { type: 'flatten', name: 'flatten' },
     { type: 'dense', units: 120, name: 'fc1' }, { type: 'activation', fn: act, name: 'act3' },
     { type: 'dense', units: 84, name: 'fc2' }, { type: 'activation', fn: act, name: 'act4' },

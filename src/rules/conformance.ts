@@ -6,7 +6,11 @@ import { BatchStats } from '../nn/module.ts';
 import { buildModel } from '../nn/model.ts';
 import type { ModelSpec } from '../nn/presets.ts';
 import { rng } from '../random.ts';
-import { runTrial, type EvalRecord, type TrialConfig } from '../runner/trial.ts';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readCheckpoint, writeCheckpoint } from '../runner/checkpoint.ts';
+import { runTrial, type EvalRecord, type TrialConfig, type TrialRecord } from '../runner/trial.ts';
 import { fromArray, type Tensor } from '../tensor/tensor.ts';
 import { materialize, type AnyRule, type RuleContext, type RuleOptions } from './rule.ts';
 import { stateBytes } from './state.ts';
@@ -208,5 +212,53 @@ export function checkConformance(rule: AnyRule, opts: ConformanceOptions = {}): 
     return lastLoss < 0.8 * first || `train loss ${first.toFixed(4)} → ${lastLoss.toFixed(4)} after ${steps} steps (needs a 20% drop)`;
   });
 
+  check('an interrupted trial continues from its checkpoint exactly', () => resumesExactly(rule, options, arch));
+
   return checks;
+}
+
+/**
+ * Train three short epochs straight through; then again, stopped after epoch 1's checkpoint (written
+ * to and read back from a file), and resumed from it. The records must be the same, host timings aside.
+ */
+function resumesExactly(rule: AnyRule, options: RuleOptions, arch: ConformanceArchitecture): string | true {
+  const config: TrialConfig = {
+    experiment: 'conformance', rule: rule.id, options, seed: 0,
+    data: { ...DATA, train: 192, test: 64, ...(arch === 'mlp' ? {} : { shape: IMAGE }) },
+    model: CONFORMANCE_MODELS[arch] as ModelSpec, optimizer: { name: 'adam', lr: 0.01 }, batchSize: 32, epochs: 3, maxSteps: 0,
+    evalEvery: 4, alignEvery: 3, alignSamples: 4, memory: true, debug: false,
+  };
+  const line = (r: TrialRecord) => JSON.stringify({ ...r, host: null });
+  const straight: string[] = [];
+  runTrial(config, 'resume', rule, (r) => straight.push(line(r)));
+
+  const dir = mkdtempSync(join(tmpdir(), 'rulebench-conformance-'));
+  const path = join(dir, 'trial.ckpt');
+  try {
+    const before: string[] = [];
+    let saves = 0;
+    try {
+      // The header's byte count holds the number of records written so far here.
+      runTrial(config, 'resume', rule, (r) => before.push(line(r)), {
+        resume: null,
+        save: (s) => {
+          writeCheckpoint(path, 'resume', before.length, s);
+          if (++saves === 2) throw new Error('stop');
+        },
+      });
+    } catch (e) {
+      if ((e as Error).message !== 'stop') throw e;
+    }
+    if (saves !== 2) return `the trial saved ${saves} checkpoint(s) in 3 epochs, expected one per epoch`;
+    const ckpt = readCheckpoint(path);
+    if (!ckpt) return 'the checkpoint could not be read back';
+    const after: string[] = [];
+    runTrial(config, 'resume', rule, (r) => after.push(line(r)), { resume: ckpt, save: () => {} });
+    const resumed = [...before.slice(0, ckpt.recordsBytes), ...after];
+    if (resumed.length !== straight.length) return `${resumed.length} records after resuming, ${straight.length} straight through`;
+    const k = resumed.findIndex((r, i) => r !== straight[i]);
+    return k < 0 || `record ${k} differs after resuming: ${resumed[k].slice(0, 300)} vs ${straight[k].slice(0, 300)}`;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }

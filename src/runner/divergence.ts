@@ -31,7 +31,8 @@ export function validateDivergence(v: unknown): DivergenceSpec {
 
 /** Watches a trial's per-step training loss; `check` throws a NumericsError once it has diverged. */
 export class DivergenceWatch {
-  private bound: number | null;
+  /** Set by the first step (or the spec); a checkpoint carries it. */
+  bound: number | null;
 
   constructor(private readonly ruleId: string, private readonly spec: DivergenceSpec = {}) {
     this.bound = spec.maxLoss ?? null;

@@ -1,6 +1,6 @@
 // Loading an experiment file and running one trial to disk: shared by the main process and
 // the worker threads, so a trial runs the same wherever it runs.
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { SpecError } from '../errors.ts';
@@ -9,7 +9,8 @@ import type { AnyRule } from '../rules/rule.ts';
 import { describeDataset } from '../data/index.ts';
 import { classifyFailure, isSystemError, oneLine } from './failure.ts';
 import { Interrupted } from './interrupt.ts';
-import { TrialWriter } from './records.ts';
+import { writeCheckpoint, type Snapshot } from './checkpoint.ts';
+import { checkpointPath, resumable, TrialWriter } from './records.ts';
 import { allowSelfImport } from './self-import.ts';
 import { applyOverrides, expandTrials, validateSpec, type ExperimentSpec, type RuleEntry, type RunOverrides, type Trial, type ValidatedSpec } from './spec.ts';
 import { runTrial, type SummaryRecord, type TrialRecord } from './trial.ts';
@@ -101,16 +102,20 @@ export async function resolveExperiment(exported: ExperimentSpec, overrides: Run
  * Run one trial, writing its records durably. A trial that throws fails only itself: the error,
  * classified (data, rule, memory, ...) and on one line, goes into a 'failed' summary and the
  * sweep goes on. A file-system error (full disk, read-only records/) stops the run instead:
- * nothing more can be written, and the partial file is left for --resume.
+ * nothing more can be written, and the partial file is left for --resume. Each finished epoch
+ * leaves a checkpoint, so --resume continues an interrupted trial where it stood.
  */
 export function executeTrial(trial: Trial, out: string, onRecord: (r: TrialRecord) => void = () => {}): SummaryRecord {
-  const writer = new TrialWriter(out, trial.id);
+  const resume = resumable(out, trial.id);
+  const ckptPath = checkpointPath(out, trial.id);
+  const writer = new TrialWriter(out, trial.id, resume?.recordsBytes ?? 0);
+  const save = (s: Snapshot) => writeCheckpoint(ckptPath, trial.id, writer.bytes, s);
   let summary: SummaryRecord;
   try {
     summary = runTrial(trial.config, trial.id, trial.rule, (r) => {
       writer.write(r);
       onRecord(r);
-    });
+    }, { resume, save });
   } catch (e) {
     if (e instanceof Interrupted || isSystemError(e)) {
       writer.abandon(); // left as a partial: --resume redoes this trial
@@ -134,5 +139,6 @@ export function executeTrial(trial: Trial, out: string, onRecord: (r: TrialRecor
     onRecord(summary);
   }
   writer.finish();
+  rmSync(ckptPath, { force: true });
   return summary;
 }

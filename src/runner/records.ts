@@ -1,19 +1,21 @@
 // Records on disk: one JSONL file per trial. A running trial appends (with fsync) to
 // `<id>.partial.jsonl`, one whole line at a time; its summary line is followed by an atomic
 // rename to `<id>.jsonl`, so a finished trial is exactly one complete file and a crash leaves
-// only a partial to redo.
+// only a partial: redone, or continued from its `<id>.ckpt` (checkpoint.ts) when it has one.
 import {
   closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, renameSync,
-  rmSync, writeFileSync, writeSync,
+  rmSync, statSync, writeFileSync, writeSync,
 } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { SpecError } from '../errors.ts';
+import { readCheckpoint, type LoadedCheckpoint } from './checkpoint.ts';
 import { describeError } from './failure.ts';
 import type { TrialRecord, TrialStatus } from './record-types.ts';
 
 export const recordsDir = (out: string) => join(out, 'records');
 const finalPath = (out: string, id: string) => join(recordsDir(out), `${id}.jsonl`);
 const partialPath = (out: string, id: string) => join(recordsDir(out), `${id}.partial.jsonl`);
+export const checkpointPath = (out: string, id: string) => join(recordsDir(out), `${id}.ckpt`);
 /** Where --fresh moves a directory's earlier contents (the report reads neither it nor its files). */
 export const SUPERSEDED = 'superseded';
 
@@ -65,14 +67,24 @@ export class TrialWriter {
   private size = 0;
   private readonly path: string;
 
-  constructor(private readonly out: string, private readonly id: string) {
+  /**
+   * A leftover partial is an interrupted earlier attempt: it starts over, unless `keepBytes` says
+   * how much of it a checkpoint covers; the lines after that are cut and written again.
+   */
+  constructor(private readonly out: string, private readonly id: string, keepBytes = 0) {
     this.path = partialPath(out, id);
-    // A leftover partial is an interrupted earlier attempt: start the trial over.
     try {
-      this.fd = openSync(this.path, 'w');
+      this.fd = openSync(this.path, keepBytes > 0 ? 'r+' : 'w');
+      if (keepBytes > 0) ftruncateSync(this.fd, keepBytes);
     } catch (e) {
       throw Object.assign(e as Error, { path: this.path });
     }
+    this.size = keepBytes;
+  }
+
+  /** Bytes written so far (whole lines). */
+  get bytes(): number {
+    return this.size;
   }
 
   write(record: TrialRecord): void {
@@ -194,15 +206,36 @@ function dropTornTail(path: string): number {
 }
 
 /**
- * Remove the partial files of these trials (interrupted earlier attempts, redone from scratch),
- * saying which ones ended in a torn line. Other trials' partials may belong to another shard's
- * process writing right now: they are left alone.
+ * The checkpoint an interrupted trial continues from: one whose partial records still hold
+ * every line written before it was taken. Null when the trial must start over.
+ */
+export function resumable(out: string, id: string): LoadedCheckpoint | null {
+  const path = partialPath(out, id);
+  const ckpt = readCheckpoint(checkpointPath(out, id));
+  if (!ckpt || ckpt.trial !== id || !existsSync(path) || statSync(path).size < ckpt.recordsBytes) return null;
+  return ckpt;
+}
+
+/**
+ * Remove the partial files of these trials (interrupted earlier attempts, redone from scratch)
+ * unless a checkpoint lets them continue, saying which ones ended in a torn line. Other trials'
+ * partials may belong to another shard's process writing right now: they are left alone.
  */
 export function clearPartials(out: string, ids: readonly string[]): string[] {
   const notes: string[] = [];
   let plain = 0;
+  const continued: string[] = [];
+  const ours = new Set(ids);
+  // A checkpoint a kill cut off while it was being written (the one before it stays whole).
+  for (const f of readdirSync(recordsDir(out))) if (/\.ckpt\.tmp-\d+$/.test(f) && ours.has(f.slice(0, f.indexOf('.')))) rmSync(join(recordsDir(out), f), { force: true });
   for (const id of ids) {
     const path = partialPath(out, id);
+    const ckpt = resumable(out, id);
+    if (ckpt) {
+      continued.push(`${id} from epoch ${ckpt.epoch}`);
+      continue;
+    }
+    rmSync(checkpointPath(out, id), { force: true });
     if (!existsSync(path)) continue;
     const torn = tornBytes(tail(path));
     if (torn) notes.push(`${path}: dropped a torn last line (${torn} bytes); the interrupted trial is redone`);
@@ -210,6 +243,7 @@ export function clearPartials(out: string, ids: readonly string[]): string[] {
     rmSync(path);
   }
   if (plain) notes.push(`${plain} interrupted trial(s) in ${recordsDir(out)} are redone from the start`);
+  if (continued.length) notes.push(`${continued.length} interrupted trial(s) continue from their last checkpoint: ${continued.join(', ')}`);
   return notes;
 }
 

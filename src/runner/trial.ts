@@ -16,7 +16,9 @@ import { buildModel, type Model } from '../nn/model.ts';
 import { BatchStats, withSignalProbe, type ForwardOptions } from '../nn/module.ts';
 import type { ModelSpec } from '../nn/presets.ts';
 import { optimizerFromSpec, type OptimizerSpec } from '../optim/index.ts';
-import { rng as seeded, type Rng } from '../random.ts';
+import { rng as seeded, type Rng, type RngState } from '../random.ts';
+import type { OptState } from '../optim/index.ts';
+import type { LoadedCheckpoint, Snapshot } from './checkpoint.ts';
 import type { AnyRule, RuleContext, RuleOptions } from '../rules/rule.ts';
 import { taskFor, withObjective, type Batch, type Task } from '../rules/task.ts';
 import { CATEGORIES, ledger, emptyByCategory, type ByCategory, type StepMemory } from '../tensor/ledger.ts';
@@ -153,14 +155,33 @@ function mergePeak(acc: StepMemory | null, m: StepMemory): StepMemory {
 
 const mean = (xs: number[]) => (xs.length ? xs.reduce((s, x) => s + x, 0) / xs.length : NaN);
 
+/** Where a trial leaves its checkpoints and, when it was interrupted, the one it continues from. */
+export interface TrialCheckpoints {
+  resume: LoadedCheckpoint | null;
+  save(s: Snapshot): void;
+}
+
+/** What a checkpoint carries besides the tensors restored in place. */
+interface Carried {
+  state: unknown;
+  rngs: { rule: RngState; dropout: RngState; reference: RngState };
+  counters: OptState['counters'];
+  runner: {
+    stepMs: number; wallMs: number; inferenceBytes: number; bestVal: number | null; last: EvalRecord | null;
+    cosines: number[]; layerCosines: number[]; signalCosines: number[];
+    alignmentReference: SummaryRecord['alignmentReference']; gradNorms: Record<string, number>; divergenceBound: number | null;
+  };
+}
+
 /**
  * Run one trial, calling `emit` with each record as it is produced (the last one is the
- * summary). Returns the summary.
+ * summary). Returns the summary. With `checkpoints`, each finished epoch is saved, and a trial
+ * given one to resume from continues after it exactly as if it had not stopped.
  */
-export function runTrial(config: TrialConfig, trialId: string, rule: AnyRule, emit: (r: TrialRecord) => void): SummaryRecord {
+export function runTrial(config: TrialConfig, trialId: string, rule: AnyRule, emit: (r: TrialRecord) => void, checkpoints?: TrialCheckpoints): SummaryRecord {
   // Parameters and state that belong to others in this process (the ledger is process-wide).
-  const live = ledger.liveBytes();
-  const foreign = { ...emptyByCategory(), param: live.param, optimizer: live.optimizer, 'rule-state': live['rule-state'] };
+  // (Everything live when the trial starts, so a record never depends on what ran before it here.)
+  const foreign = ledger.liveBytes();
   const root = seeded(config.seed);
   const prep = prepare(config, root.child('data'));
   const { model, task } = prep;
@@ -186,7 +207,7 @@ export function runTrial(config: TrialConfig, trialId: string, rule: AnyRule, em
   let stateSet = adoptState(new Set(), state);
   const loader = new Loader(prep.train, { batchSize: config.batchSize, shuffle: true, rng: root.child('order') });
 
-  const t0 = performance.now();
+  let t0 = performance.now();
   let stepMs = 0;
   let step = 0;
   let inferenceBytes = 0;
@@ -210,6 +231,40 @@ export function runTrial(config: TrialConfig, trialId: string, rule: AnyRule, em
   let failure: Failure | null = null;
   const watch = new DivergenceWatch(rule.id, config.divergence);
   let epoch = 0;
+  // Everything restored in place: same shapes in every run of this trial.
+  const carried = () => [...params, ...buffers, ...Object.values(optState.slots).flat()];
+  const snapshot = (next: number): Snapshot => {
+    const values: Carried = {
+      state,
+      rngs: { rule: ruleRng.saveState(), dropout: dropout.saveState(), reference: referenceRng.saveState() },
+      counters: { ...optState.counters },
+      runner: {
+        stepMs, wallMs: performance.now() - t0, inferenceBytes, bestVal, last, cosines, layerCosines, signalCosines,
+        alignmentReference, gradNorms, divergenceBound: watch.bound,
+      },
+    };
+    return { epoch: next, step, tensors: carried(), values: values as unknown as Record<string, unknown> };
+  };
+  let startEpoch = 0;
+  if (checkpoints?.resume) {
+    const saved = checkpoints.resume.restore(carried(), { state }) as unknown as Carried;
+    state = saved.state;
+    stateSet = adoptState(stateSet, state);
+    ruleRng.restore(saved.rngs.rule);
+    dropout.restore(saved.rngs.dropout);
+    referenceRng.restore(saved.rngs.reference);
+    Object.assign(optState.counters, saved.counters);
+    clippedBefore = optState.counters.clipped;
+    const r = saved.runner;
+    ({ stepMs, inferenceBytes, bestVal, last, alignmentReference, gradNorms } = r);
+    cosines.push(...r.cosines);
+    layerCosines.push(...r.layerCosines);
+    signalCosines.push(...r.signalCosines);
+    watch.bound = r.divergenceBound;
+    t0 -= r.wallMs;
+    step = checkpoints.resume.step;
+    startEpoch = checkpoints.resume.epoch;
+  }
 
   const record = (ep: number): EvalRecord => withArena(() => {
     const ctx = ctxAt(step);
@@ -248,7 +303,7 @@ export function runTrial(config: TrialConfig, trialId: string, rule: AnyRule, em
   setAnomalyMode(config.debug);
   try {
     const limit = config.maxSteps > 0 ? config.maxSteps : Infinity;
-    train: for (epoch = 0; epoch < config.epochs; epoch++) {
+    train: for (epoch = startEpoch; epoch < config.epochs; epoch++) {
       for (const b of loader.epoch(epoch)) {
         if (step >= limit) break train;
         // Everything the step creates (batch, tape, updates) is freed when it ends.
@@ -305,6 +360,7 @@ export function runTrial(config: TrialConfig, trialId: string, rule: AnyRule, em
         if (config.evalEvery > 0 && step % config.evalEvery === 0) record(epoch);
       }
       if (last?.step !== step) record(epoch);
+      checkpoints?.save(snapshot(epoch + 1));
     }
     // Stopped by maxSteps part-way through an epoch: record where it stopped.
     if (step > 0 && last?.step !== step) record(Math.min(epoch, config.epochs - 1));

@@ -79,4 +79,24 @@ describe('conformance suite', () => {
     expect(byName['same seed gives identical updates']).toBe(false);
     expect(byName['loss and metrics are finite numbers']).toBe(false);
   });
+
+  it('catches a rule whose steps depend on something its state does not hold (it cannot resume exactly)', () => {
+    // The step count lives in a closure instead of the rule's state: a resumed trial starts it at 0 again.
+    let hidden = 0;
+    const forgetful = defineRule({
+      id: 'forgetful-rule',
+      description: 'keeps a counter outside its state on purpose',
+      defaults: {},
+      init: () => ({}),
+      step(ctx, state, batch) {
+        const { value, grads } = valueAndGrad((p: Tensor[]) => ctx.task.loss(ctx.model.forward(p, batch.x, ctx.train), batch))([...ctx.params]);
+        const scale = 1 / (1 + 0.01 * hidden++);
+        return { updates: grads.map((g) => mul(g, scalar(scale))), state, loss: value.item(), metrics: {} };
+      },
+    });
+    const byName = Object.fromEntries(checkConformance(forgetful).map((c) => [c.name, c]));
+    expect(byName['an interrupted trial continues from its checkpoint exactly'].ok).toBe(false);
+    expect(byName['an interrupted trial continues from its checkpoint exactly'].detail).toMatch(/^record \d+ differs after resuming/);
+    expect(byName['loss falls on a small task within the budget'].ok).toBe(true);
+  });
 });

@@ -66,7 +66,7 @@ describe('runner', () => {
   };
 
   /** Start a 2-worker run in a child process and send `signal` once `finished` trials have finished. */
-  function interruptRun(out: string, signal: NodeJS.Signals, finished = 1): Promise<{ code: number | null; signal: string | null; stdout: string }> {
+  function interruptRun(out: string, signal: NodeJS.Signals, finished = 1, checkpointed = false): Promise<{ code: number | null; signal: string | null; stdout: string }> {
     const cli = ['--import', 'tsx', 'src/cli.ts', 'run', SLOW, '--out', out, '--workers', '2', '--no-report'];
     return new Promise((resolve) => {
       const p = spawn(process.execPath, cli, { stdio: ['ignore', 'pipe', 'ignore'] });
@@ -82,7 +82,7 @@ describe('runner', () => {
         const done = files.filter((f) => f.endsWith('.jsonl') && !f.includes('partial')).length;
         // Kill while a trial is writing, once `finished` have finished (a slow worker may not
         // have started its first trial when the other finishes one).
-        if (files.some((f) => f.includes('partial')) && done >= finished) {
+        if (files.some((f) => f.includes('partial')) && done >= finished && (!checkpointed || files.some((f) => f.endsWith('.ckpt')))) {
           clearInterval(poll);
           p.kill(signal);
         }
@@ -120,6 +120,18 @@ describe('runner', () => {
     for (const f of readdirSync(join(killed, 'records'))) {
       for (const line of readFileSync(join(killed, 'records', f), 'utf8').trim().split('\n')) expect(() => JSON.parse(line)).not.toThrow();
     }
+    expect(canonicalRecords(killed)).toEqual(canonicalRecords(await reference()));
+  }, 240_000);
+
+  it('killed with SIGKILL part-way through a trial: --resume continues it from its last epoch checkpoint, with the same records', async () => {
+    const killed = tmp();
+    const r = await interruptRun(killed, 'SIGKILL', 0, true);
+    expect(r.signal).toBe('SIGKILL');
+    expect(readdirSync(join(killed, 'records')).some((f) => f.endsWith('.ckpt'))).toBe(true);
+    const notes: string[] = [];
+    await runExperiment(SLOW, { out: killed, workers: 1, resume: true, ...quiet, log: (s) => notes.push(s) });
+    expect(notes.join('')).toMatch(/interrupted trial\(s\) continue from their last checkpoint: \w+ from epoch [1-3]/);
+    expect(readdirSync(join(killed, 'records')).filter((f) => !f.endsWith('.jsonl') || f.includes('partial'))).toEqual([]);
     expect(canonicalRecords(killed)).toEqual(canonicalRecords(await reference()));
   }, 240_000);
 });
