@@ -7,7 +7,7 @@
 // constants and sep-CMA's learning rates ×(n+2)/3. Only loss values are used, so it trains on
 // objectives without a gradient; samples are regenerated from seeds, never stored.
 import {
-  defineRule, noGrad, noiseStream, perturb, SpecError, streamedUpdates, zeros, type Rng, type RuleContext, type Tensor,
+  defineRule, fillNoise, noGrad, noiseKey, perturb, SpecError, streamedUpdates, zeros, type NoiseKey, type RuleContext, type Tensor,
 } from '../src/index.ts';
 
 type Options = { population: number; sigma: number };
@@ -45,7 +45,9 @@ export function cmaConstants(n: number, population: number) {
   return { lambda, mu, weights, muEff, cs, ds, cc, c1, cmu, chiN };
 }
 
-const sampleStream = (ctx: RuleContext, step: number, k: number) => (i: number): Rng => noiseStream(ctx.rng, step, k, i, 'cma');
+/** Elements of z regenerated at once for the covariance update (μ such buffers). */
+const Z_CHUNK = 4096;
+const sampleStream = (ctx: RuleContext, step: number, k: number) => (i: number): NoiseKey => noiseKey(ctx.rng, step, k, i, 'cma');
 
 /** Apply the last generation's adaptation to the state, from the mean shift the optimizer realized. */
 function adapt(ctx: RuleContext<Options>, s: CmaState, c: ReturnType<typeof cmaConstants>, n: number): void {
@@ -74,16 +76,21 @@ function adapt(ctx: RuleContext<Options>, s: CmaState, c: ReturnType<typeof cmaC
     const m = s.mean[i].data;
     const pc = s.pc[i].data;
     const sd = s.sd[i].data;
-    // The selected samples' z, regenerated in lockstep for the rank-μ term.
-    const zs = last.selected.map((k) => sampleStream(ctx, last.step, k)(i));
-    for (let e = 0; e < p.length; e++) {
-      pc[e] = (1 - c.cc) * pc[e] + (pcCoef * (p[e] - m[e])) / s.sigma;
-      let rankMu = 0;
-      for (let j = 0; j < zs.length; j++) {
-        const y = sd[e] * zs[j].normal();
-        rankMu += c.weights[j] * y * y;
+    // The selected samples' z, regenerated a chunk at a time for the rank-μ term.
+    const keys = last.selected.map((k) => sampleStream(ctx, last.step, k)(i));
+    const zs = keys.map(() => new Float64Array(Z_CHUNK));
+    for (let from = 0; from < p.length; from += Z_CHUNK) {
+      const len = Math.min(Z_CHUNK, p.length - from);
+      keys.forEach((key, j) => fillNoise(zs[j].subarray(0, len), key, from));
+      for (let e = from; e < from + len; e++) {
+        pc[e] = (1 - c.cc) * pc[e] + (pcCoef * (p[e] - m[e])) / s.sigma;
+        let rankMu = 0;
+        for (let j = 0; j < zs.length; j++) {
+          const y = sd[e] * zs[j][e - from];
+          rankMu += c.weights[j] * y * y;
+        }
+        sd[e] = Math.sqrt(keep * sd[e] * sd[e] + c.c1 * pc[e] * pc[e] + c.cmu * rankMu);
       }
-      sd[e] = Math.sqrt(keep * sd[e] * sd[e] + c.c1 * pc[e] * pc[e] + c.cmu * rankMu);
     }
   }
   s.sigma *= Math.exp((c.cs / c.ds) * (psNorm / c.chiN - 1));
@@ -144,7 +151,7 @@ export const cmaEs = defineRule({
     const selected = losses.map((l, k) => [l, k] as const).sort((a, b) => a[0] - b[0] || a[1] - b[1]).slice(0, c.mu).map(([, k]) => k);
     const sigma = state.sigma;
     // Descent direction: minus the mean shift σ Σ wᵢ √C ⊙ zᵢ.
-    const terms = selected.map((k, j) => ({ coef: -sigma * c.weights[j], stream: sampleStream(ctx, ctx.step, k) }));
+    const terms = selected.map((k, j) => ({ coef: -sigma * c.weights[j], key: sampleStream(ctx, ctx.step, k) }));
     let sdSum = 0;
     for (const t of state.sd) for (let e = 0; e < t.size; e++) sdSum += t.data[e];
     const next: CmaState = { ...state, last: { step: ctx.step, selected } };

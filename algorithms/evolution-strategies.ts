@@ -3,7 +3,7 @@
 // and g = 1/(nσ) Σ_k (u⁺_k − u⁻_k) ε_k as the update direction. Only loss values are used, so it
 // trains on objectives without a gradient (classification error itself). Like MeZO, the noise is
 // regenerated from seeds rather than stored and the update is streamed range by range.
-import { centeredRanks, defineRule, noGrad, noiseStream, perturb, SpecError, streamedUpdates } from '../src/index.ts';
+import { centeredRanks, defineRule, noGrad, noiseKey, perturb, SpecError, streamedUpdates } from '../src/index.ts';
 
 type Options = { population: number; sigma: number; shaping: string };
 
@@ -37,7 +37,7 @@ export const evolutionStrategies = defineRule({
     const { population, sigma, shaping } = ctx.options;
     const params = ctx.params;
     const pairs = population / 2;
-    const stream = (k: number) => (i: number) => noiseStream(ctx.rng, ctx.step, k, i, 'es');
+    const stream = (k: number) => (i: number) => noiseKey(ctx.rng, ctx.step, k, i, 'es');
     // Every evaluation of the step sees the same dropout masks: the differences see only ε.
     const lossAt = () => noGrad(() => ctx.task.loss(ctx.model.forward(params, batch.x, ctx.train), batch).item());
     const plus: number[] = [];
@@ -51,7 +51,7 @@ export const evolutionStrategies = defineRule({
     }
     // Ranks over the whole population (both halves), as Salimans et al. shape them.
     const shaped = shaping === 'centered-ranks' ? centeredRanks([...plus, ...minus]) : [...plus, ...minus];
-    const terms = plus.map((_, k) => ({ coef: (shaped[k] - shaped[pairs + k]) / (population * sigma), stream: stream(k) }));
+    const terms = plus.map((_, k) => ({ coef: (shaped[k] - shaped[pairs + k]) / (population * sigma), key: stream(k) }));
     const all = [...plus, ...minus];
     const mean = all.reduce((a, b) => a + b, 0) / all.length;
     return {

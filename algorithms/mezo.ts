@@ -1,6 +1,7 @@
 // MeZO (Malladi et al. 2023): zeroth-order SPSA with in-place perturbation and regenerated
-// noise, so a training step needs no tape, no gradient buffers and no stored noise.
-import { defineRule, noGrad, zeros, type Rng, type Tensor } from '../src/index.ts';
+// noise, so a training step needs no tape, no gradient buffers and no stored noise. The noise is
+// counter-based (src/rules/zeroth-order.ts), so regenerating any range of it costs only that range.
+import { defineRule, noGrad, noiseKey, perturb, streamedUpdates, type NoiseKey, type RuleContext } from '../src/index.ts';
 
 export interface MezoState {
   /**
@@ -19,20 +20,8 @@ type Options = {
   momentumWindow: number;
 };
 
-/**
- * The noise direction z for one (step, sample, parameter): a fresh stream derived from the
- * rule's stream, so it is the same whenever and however often it is regenerated.
- */
-function noiseStream(ruleRng: Rng, step: number, sample: number, param: number): Rng {
-  return ruleRng.child(step).child(`mezo/${sample}/${param}`);
-}
-
-/** p ← p + scale·z, drawing z element by element (no buffer). */
-function addNoise(p: Tensor, scale: number, r: Rng, rademacher: boolean): void {
-  const d = p.data;
-  if (rademacher) for (let k = 0; k < d.length; k++) d[k] += r.uniform() < 0.5 ? -scale : scale;
-  else for (let k = 0; k < d.length; k++) d[k] += scale * r.normal();
-}
+/** The noise direction z of one (step, sample), per parameter: the same whenever it is regenerated. */
+const direction = (ctx: RuleContext, step: number, sample: number) => (param: number): NoiseKey => noiseKey(ctx.rng, step, sample, param, 'mezo');
 
 export const mezo = defineRule({
   id: 'mezo',
@@ -68,25 +57,19 @@ export const mezo = defineRule({
     if (!(Number.isInteger(momentumWindow) && momentumWindow >= 1)) {
       throw new Error(`mezo: option momentumWindow must be an integer ≥ 1, got ${momentumWindow}`);
     }
-    const rademacher = noise === 'rademacher';
+    const kind = noise === 'rademacher' ? 'rademacher' : 'gaussian';
     const params = ctx.params;
     // ctx.train gives both evaluations the same dropout masks, so the difference sees only the perturbation.
     const lossAt = () => noGrad(() => ctx.task.loss(ctx.model.forward(params, batch.x, ctx.train), batch).item());
-    const perturb = (sample: number, scale: number) => {
-      for (let i = 0; i < params.length; i++) {
-        params[i].touch();
-        addNoise(params[i], scale, noiseStream(ctx.rng, ctx.step, sample, i), rademacher);
-      }
-    };
-
     const projected: number[] = [];
     let lossSum = 0;
     for (let s = 0; s < samples; s++) {
-      perturb(s, eps);
+      const z = direction(ctx, ctx.step, s);
+      perturb(params, eps, z, undefined, kind);
       const lPlus = lossAt();
-      perturb(s, -2 * eps);
+      perturb(params, -2 * eps, z, undefined, kind);
       const lMinus = lossAt();
-      perturb(s, eps);
+      perturb(params, eps, z, undefined, kind);
       projected.push((lPlus - lMinus) / (2 * eps));
       lossSum += (lPlus + lMinus) / 2;
     }
@@ -96,38 +79,10 @@ export const mezo = defineRule({
     const history = [{ step: ctx.step, projected }, ...state.history].slice(0, window);
     const next: MezoState = { history };
 
-    // Streams for the parameter being handed out range by range, positioned at `pos`, so
-    // consecutive ranges continue the same draws (the values equal get(i)'s, bit for bit).
-    let cursor: { index: number; pos: number; streams: Array<{ r: Rng; scale: number }> } | null = null;
-    const openStreams = (i: number) =>
-      history.flatMap((h, age) => h.projected.map((g, s) => ({ r: noiseStream(ctx.rng, h.step, s, i), scale: (momentum ** age * g) / samples })));
-    const draw = (r: Rng) => (rademacher ? (r.uniform() < 0.5 ? -1 : 1) : r.normal());
-
-    const updates = {
-      count: params.length,
-      // Ranges this long keep the step's extra memory far below a parameter's size.
-      chunk: 4096,
-      getRange(i: number, offset: number, length: number): Tensor {
-        if (!cursor || cursor.index !== i || cursor.pos > offset) cursor = { index: i, pos: 0, streams: openStreams(i) };
-        for (const st of cursor.streams) for (let k = cursor.pos; k < offset; k++) draw(st.r);
-        const u = zeros([length]);
-        const d = u.data;
-        for (const st of cursor.streams) for (let k = 0; k < length; k++) d[k] += st.scale * draw(st.r);
-        cursor.pos = offset + length;
-        return u;
-      },
-      // ĝ_i = Σ_k β^k · (1/n) Σ_s g_{k,s} · z_{k,s,i}: regenerated, never stored.
-      get(i: number): Tensor {
-        const u = zeros(params[i].shape);
-        noGrad(() => {
-          history.forEach((h, age) => {
-            const decay = momentum ** age;
-            h.projected.forEach((g, s) => addNoise(u, (decay * g) / samples, noiseStream(ctx.rng, h.step, s, i), rademacher));
-          });
-        });
-        return u;
-      },
-    };
+    // ĝ_i = Σ_k β^k · (1/n) Σ_s g_{k,s} · z_{k,s,i}: regenerated range by range, never stored.
+    const terms = history.flatMap((h, age) => h.projected.map((g, s) => ({ coef: (momentum ** age * g) / samples, key: direction(ctx, h.step, s) })));
+    // Ranges of 4096 keep the step's extra memory far below a parameter's size.
+    const updates = streamedUpdates(params, terms, undefined, 4096, kind);
     const mean = projected.reduce((a, b) => a + b, 0) / samples;
     // forwardPasses: the zeroth-order cost axis (evolution strategies and CMA-ES report it too).
     return { updates, state: next, loss: lossSum / samples, metrics: { projectedGradient: mean, forwardPasses: 2 * samples } };

@@ -10,7 +10,7 @@
 //   leave-one-out   with samples ≥ 2: the mean loss of the other samples of the same input
 // `samples` draws per input are averaged. Prediction as in straight-through.
 import {
-  refuseSequenceTask, bernoulliLogProb, defineRule, empty, mul, perExampleLoss, predictStochastic, reshape, scalar, SpecError, stochasticBinary, stochasticPaths,
+  refuseSequenceTask, bernoulliLogProb, defineRule, empty, mul, perExampleLoss, predictStochastic, reshape, scalar, SpecError, bernoulliSample, stochasticPaths,
   add, sum, tileBatch, valueAndGrad, withUnits, type Batch, type StochasticPrediction, type Tensor,
   type Model, type StochasticNet,
 } from '../src/index.ts';
@@ -88,8 +88,8 @@ export const reinforce = defineRule({
     const objective = (p: Tensor[]) => {
       const logps: Tensor[] = [];
       const model = withUnits(ctx.model, net, (a, path) => {
-        const h = stochasticBinary(a, rng.child(path));
-        const lp = bernoulliLogProb(a, h);
+        const { h, aux: score } = bernoulliSample(a, rng.child(path), 'score');
+        const lp = bernoulliLogProb(a, h, score!);
         logps.push(sum(reshape(lp, [lp.shape[0], lp.size / lp.shape[0]]), 1));
         return h;
       });

@@ -5,7 +5,7 @@
 // 1[a > 0] forward instead of a sample. Prediction: the expected activation σ(a) per unit
 // ('expected', default) or the mean class probabilities over `predictSamples` binary passes.
 import {
-  refuseSequenceTask, customVjp, defineRule, empty, mul, predictStochastic, sigmoid, stochasticBinary, stochasticPaths, valueAndGrad, withUnits,
+  refuseSequenceTask, bernoulliSample, customVjp, defineRule, empty, mul, predictStochastic, sigmoid, stochasticPaths, valueAndGrad, withUnits,
   type Rng, type StochasticPrediction, type Tensor,
   type Model, type StochasticNet,
 } from '../src/index.ts';
@@ -13,23 +13,27 @@ import {
 const VARIANTS = ['identity', 'sigmoid-adjusted'] as const;
 type Variant = (typeof VARIANTS)[number];
 
+/** σ′(a) = σ(a)(1 − σ(a)). */
+function sigmoidSlope(a: Tensor): Tensor {
+  const s = sigmoid(a);
+  const d = empty(a.shape);
+  for (let i = 0; i < d.size; i++) d.data[i] = s.data[i] * (1 - s.data[i]);
+  return d;
+}
+
 /** A binary unit whose backward pass is straight-through. */
 export function straightThroughUnit(variant: Variant, deterministic: boolean, rng: Rng): (a: Tensor) => Tensor {
   return customVjp(
     `straightThrough.${variant}`,
     (a: Tensor) => {
-      let h: Tensor;
       if (deterministic) {
-        h = empty(a.shape);
+        const h = empty(a.shape);
         for (let i = 0; i < a.size; i++) h.data[i] = a.data[i] > 0 ? 1 : 0;
-      } else {
-        h = stochasticBinary(a, rng);
+        return variant === 'identity' ? { out: h } : { out: h, saved: [sigmoidSlope(a)] };
       }
-      if (variant === 'identity') return { out: h };
-      const s = sigmoid(a);
-      const d = empty(a.shape);
-      for (let i = 0; i < d.size; i++) d.data[i] = s.data[i] * (1 - s.data[i]);
-      return { out: h, saved: [d] };
+      // The sample and σ′(a) come out of one pass over a.
+      const { h, aux } = bernoulliSample(a, rng, variant === 'identity' ? null : 'slope');
+      return aux ? { out: h, saved: [aux] } : { out: h };
     },
     (saved, g) => [saved.length ? mul(g, saved[0]) : g],
   );

@@ -2,6 +2,7 @@
 // every kernel call and accumulates wall time per kernel, plus a step harness that times the
 // phases of runTrial's step (rule.step, optimizer.update, arena release) around it.
 import type { Backend, BinaryOp, Buf, ReduceOp, UnaryOp, WindowGeometry } from '../src/kernels/backend.ts';
+import type { BernoulliAux, NoiseKey, NoiseKind } from '../src/kernels/noise.ts';
 import { setBackend } from '../src/kernels/index.ts';
 import type { WasmBackend } from '../src/kernels/wasm/index.ts';
 import {
@@ -133,6 +134,18 @@ export class ProfilingBackend implements Backend {
     const ok = this.inner.allFinite(a);
     this.add(`allFinite (${a.length})`, 'elementwise', performance.now() - t0, !this.own(a));
     return ok;
+  }
+
+  bernoulliSigmoid(a: Buf, key: NoiseKey, h: Buf, aux: Buf | null, kind: BernoulliAux | null): void {
+    const t0 = performance.now();
+    this.inner.bernoulliSigmoid(a, key, h, aux, kind);
+    this.add(`bernoulliSigmoid (${a.length})`, 'elementwise', performance.now() - t0, !this.own(a, h));
+  }
+
+  addNoise(out: Buf, scale: number, key: NoiseKey, offset: number, kind: NoiseKind, elementScale: Buf | null): void {
+    const t0 = performance.now();
+    this.inner.addNoise(out, scale, key, offset, kind, elementScale);
+    this.add(`addNoise (${out.length})`, 'elementwise', performance.now() - t0, !this.own(out));
   }
 
   optimizerStep(program: Float64Array, stages: number, param: Buf, update: Buf, slots: readonly Buf[], mode: number): number {

@@ -64,7 +64,7 @@ export {
   classification, regression, sequence, classificationError, taskFor, withObjective, refuseSequenceTask, TASK_NAMES,
   type Task, type TaskName, type Batch, type TaskScore, type TextSample, type SequenceTaskOptions,
 } from './rules/task.ts';
-export { noiseStream, perturb, streamedUpdates, centeredRanks, type NoiseTerm, type ElementScale } from './rules/zeroth-order.ts';
+export { noiseKey, fillNoise, perturb, streamedUpdates, centeredRanks, type NoiseKey, type NoiseTerm, type ElementScale } from './rules/zeroth-order.ts';
 export { ruleContext, type ContextParts } from './rules/context.ts';
 export { registerRule, getRule, listRules, loadRulesFrom } from './rules/registry.ts';
 
@@ -78,7 +78,7 @@ export { defineExperiment, type ExperimentSpec, type RuleEntry, type Reference }
 
 // Stochastic and discrete units; gradient-estimator bias and variance
 export {
-  bernoulli, stochasticBinary, hardThreshold, hardSign, bernoulliLogProb, categorical, oneHot, categoricalSample,
+  bernoulli, stochasticBinary, bernoulliSample, hardThreshold, hardSign, bernoulliLogProb, categorical, oneHot, categoricalSample,
   gumbelNoise, logisticNoise, gumbelSoftmax, binaryConcrete, perExampleLoss, stochasticUnits, predictStochastic, withUnits, stochasticPaths,
   type StochasticNet,
   STOCHASTIC_PREDICTIONS, type StochasticPrediction,

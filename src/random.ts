@@ -66,6 +66,11 @@ export class Rng {
     return r * Math.cos(2 * Math.PI * v);
   }
 
+  /** Two 32-bit words: the key of a counter-based noise stream (kernels/noise.ts). */
+  key(): [number, number] {
+    return [Math.floor(this.gen() * 4294967296) >>> 0, Math.floor(this.gen() * 4294967296) >>> 0];
+  }
+
   /** Bernoulli(p) as 0/1. */
   bernoulli(p: number): number {
     return this.gen() < p ? 1 : 0;

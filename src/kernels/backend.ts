@@ -1,5 +1,6 @@
 // The kernel interface: every numeric loop the core runs goes through one of these calls,
 // so a faster backend (WASM SIMD) can swap in behind the reference TypeScript one.
+import type { BernoulliAux, NoiseKey, NoiseKind } from './noise.ts';
 
 /** Storage of a tensor. Float32 always, except inside `withFloat64` (gradient checks). */
 export type Buf = Float32Array | Float64Array;
@@ -55,6 +56,13 @@ export interface Backend {
   axpby(a: Buf, scale: number, b: Buf, bScale: number, out: Buf): void;
   /** True if every element of a is finite (the check of a rule's updates). */
   allFinite(a: Buf): boolean;
+  /**
+   * out[k] += scale · s[k] · z(key, offset + k): counter-based noise (noise.ts) of the given kind,
+   * s the optional per-element scale (as long as out). Identical on every backend.
+   */
+  addNoise(out: Buf, scale: number, key: NoiseKey, offset: number, kind: NoiseKind, elementScale: Buf | null): void;
+  /** h ~ Bernoulli(σ(a)) from the key's uniform draws, and optionally σ′(a) or the score h − σ(a) into aux (noise.ts). */
+  bernoulliSigmoid(a: Buf, key: NoiseKey, h: Buf, aux: Buf | null, kind: BernoulliAux | null): void;
   /**
    * Run the first `stages` stages of an optimizer program over aligned ranges of a parameter,
    * its update (read only) and its state slots: see optim-program.ts for the format, the modes

@@ -1,6 +1,7 @@
 // The reference backend: plain TypeScript loops, the oracle every faster backend is tested against.
 import type { Backend, BinaryOp, Buf, ReduceOp, UnaryOp } from './backend.ts';
 import { avgPool2d, avgPool2dBackward, col2im, im2col, maxPool2d, maxPool2dBackward } from './conv-reference.ts';
+import { addNoiseReference, bernoulliSigmoidReference } from './noise.ts';
 import { runOptimizerProgram } from './optim-program.ts';
 
 const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
@@ -209,6 +210,9 @@ export const referenceBackend: Backend = {
     for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i])) return false;
     return true;
   },
+
+  addNoise: addNoiseReference,
+  bernoulliSigmoid: bernoulliSigmoidReference,
 
   optimizerStep: runOptimizerProgram,
 

@@ -3,14 +3,15 @@
 import { SpecError, ShapeError } from '../errors.ts';
 import { customVjp, noGrad } from '../autograd/functional.ts';
 import { add, div, exp, logSoftmax, mul, neg, pick, sigmoid, sign, softmax, softplus, square, step, sub, sum } from '../autograd/ops.ts';
+import { backend } from '../kernels/index.ts';
+import type { BernoulliAux } from '../kernels/noise.ts';
 import type { Rng } from '../random.ts';
 import type { Batch, Task } from '../rules/task.ts';
-import { empty, scalar, sizeOf, type Shape, type Tensor } from '../tensor/tensor.ts';
+import { empty, scalar, sizeOf, zeros, type Shape, type Tensor } from '../tensor/tensor.ts';
 import { isActivation } from './activations.ts';
 import type { Model } from './model.ts';
 import { leaf, type ForwardOptions } from './module.ts';
 
-const sigma = (a: number) => 1 / (1 + Math.exp(-a));
 
 /** 0/1 with P(1) = p, one uniform draw per element in storage order. Not recorded on a tape. */
 export function bernoulli(p: Tensor, rng: Rng): Tensor {
@@ -19,11 +20,24 @@ export function bernoulli(p: Tensor, rng: Rng): Tensor {
   return out;
 }
 
-/** A stochastic binary neuron: h ~ Bernoulli(σ(a)), a constant (no gradient; estimators add one). */
+/**
+ * A stochastic binary neuron: h ~ Bernoulli(σ(a)), a constant (no gradient; estimators add one).
+ * The uniforms come from a counter-based stream keyed by `rng` (kernels/noise.ts), one per element.
+ */
 export function stochasticBinary(a: Tensor, rng: Rng): Tensor {
-  const out = empty(a.shape);
-  for (let i = 0; i < a.size; i++) out.data[i] = rng.uniform() < sigma(a.data[i]) ? 1 : 0;
-  return out;
+  return bernoulliSample(a, rng, null).h;
+}
+
+/**
+ * h ~ Bernoulli(σ(a)) as stochasticBinary, with a by-product of σ from the same pass: 'slope'
+ * σ′(a) = σ(1 − σ) (straight-through's sigmoid-adjusted backward), 'score' h − σ(a) (the
+ * gradient of log p(h | a), REINFORCE's).
+ */
+export function bernoulliSample(a: Tensor, rng: Rng, kind: BernoulliAux | null): { h: Tensor; aux: Tensor | null } {
+  const h = empty(a.shape);
+  const aux = kind ? empty(a.shape) : null;
+  backend().bernoulliSigmoid(a.data, rng.key(), h.data, aux?.data ?? null, kind);
+  return { h, aux };
 }
 
 /** Deterministic hard threshold: 1 where a > 0, else 0 (zero gradient almost everywhere). */
@@ -33,8 +47,12 @@ export const hardThreshold = (a: Tensor): Tensor => step(a);
 export const hardSign = (a: Tensor): Tensor => sign(a);
 
 /** log p(h | a) for h ~ Bernoulli(σ(a)), elementwise: h·a − softplus(a) (finite for any a). */
-export function bernoulliLogProb(a: Tensor, h: Tensor): Tensor {
-  return sub(mul(h, a), softplus(a));
+export function bernoulliLogProb(a: Tensor, h: Tensor, score?: Tensor): Tensor {
+  if (!score) return sub(mul(h, a), softplus(a));
+  // With the score h − σ(a) already at hand (bernoulliSample), the backward pass is one product.
+  return customVjp('bernoulliLogProb', (x: Tensor) => ({ out: sub(mul(h, x), softplus(x)) }), (_saved, g) => [mul(g, score)], {
+    jvp: ([t]) => (t ? mul(t, score) : null),
+  })(a);
 }
 
 function rows2(op: string, t: Tensor): [number, number] {
@@ -85,12 +103,9 @@ export function gumbelNoise(shape: Shape, rng: Rng): Tensor {
 
 /** Standard logistic noise log u − log(1 − u): the difference of two Gumbels. */
 export function logisticNoise(shape: Shape, rng: Rng): Tensor {
-  const out = empty(shape);
-  for (let i = 0; i < out.size; i++) {
-    let u = 0;
-    while (u === 0) u = rng.uniform();
-    out.data[i] = Math.log(u) - Math.log1p(-u);
-  }
+  // Counter-based draws keyed by rng (kernels/noise.ts): one pass, no serial generator.
+  const out = zeros(shape);
+  backend().addNoise(out.data, 1, rng.key(), 0, 'logistic', null);
   return out;
 }
 

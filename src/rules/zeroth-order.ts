@@ -1,80 +1,79 @@
-// Building blocks of rules that estimate a gradient from loss values alone (evolution
-// strategies, CMA-ES): parameter perturbations drawn element by element from seeded streams —
-// regenerated whenever needed, never stored — updates streamed range by range, and rank-based
-// fitness shaping. A step of such a rule needs no tape and no parameter-sized noise buffer.
+// Building blocks of rules that estimate a gradient from loss values alone (MeZO, evolution
+// strategies, CMA-ES): parameter perturbations from counter-based noise streams (kernels/noise.ts)
+// — regenerated whenever needed, never stored, any range generated directly — updates streamed
+// range by range, and rank-based fitness shaping. A step of such a rule needs no tape and no
+// parameter-sized noise buffer.
 import { noGrad } from '../autograd/functional.ts';
 import type { Buf } from '../kernels/backend.ts';
+import { backend } from '../kernels/index.ts';
+import type { NoiseKey, NoiseKind } from '../kernels/noise.ts';
 import type { Rng } from '../random.ts';
 import { zeros, type Tensor } from '../tensor/tensor.ts';
 import type { LazyUpdates } from './rule.ts';
 
+export type { NoiseKey, NoiseKind } from '../kernels/noise.ts';
+
 /**
- * The noise of one (step, sample, parameter): a stream derived from the rule's own, so the
- * same draws come back however often, and in whatever order, they are regenerated.
+ * The noise key of one (step, sample, parameter), drawn from a stream derived from the rule's
+ * own: the same noise comes back however often, and in whatever order, it is regenerated.
  */
-export function noiseStream(ruleRng: Rng, step: number, sample: number, param: number, tag = 'noise'): Rng {
-  return ruleRng.child(step).child(`${tag}/${sample}/${param}`);
+export function noiseKey(ruleRng: Rng, step: number, sample: number, param: number, tag = 'noise'): NoiseKey {
+  return ruleRng.child(step).child(`${tag}/${sample}/${param}`).key();
 }
 
 /** Per-element scale of a parameter's noise (CMA-ES: √diag C), or null for 1. */
 export type ElementScale = (param: number) => Buf | null;
 
+/** Noise z(key, offset + k) of a kind into out. */
+export function fillNoise(out: Buf, key: NoiseKey, offset = 0, kind: NoiseKind = 'gaussian'): Buf {
+  out.fill(0);
+  backend().addNoise(out, 1, key, offset, kind, null);
+  return out;
+}
+
 /**
- * p_i ← p_i + scale · s_i ⊙ z_i for every parameter, z_i drawn from stream(i) element by
- * element (no buffer). Calling it again with −scale and the same streams undoes it, up to
- * float32 rounding.
+ * p_i ← p_i + scale · s_i ⊙ z_i for every parameter, z_i the noise of key(i) (Gaussian unless
+ * `kind` says otherwise). Calling it again with −scale and the same keys undoes it, up to float32 rounding.
  */
-export function perturb(params: readonly Tensor[], scale: number, stream: (param: number) => Rng, elementScale?: ElementScale): void {
+export function perturb(params: readonly Tensor[], scale: number, key: (param: number) => NoiseKey, elementScale?: ElementScale, kind: NoiseKind = 'gaussian'): void {
   for (let i = 0; i < params.length; i++) {
     const p = params[i];
     p.touch();
-    const r = stream(i);
-    const d = p.data;
-    const s = elementScale?.(i) ?? null;
-    if (s) for (let k = 0; k < d.length; k++) d[k] += scale * s[k] * r.normal();
-    else for (let k = 0; k < d.length; k++) d[k] += scale * r.normal();
+    backend().addNoise(p.data, scale, key(i), 0, kind, elementScale?.(i) ?? null);
   }
 }
 
-/** One term of a streamed update: coef · s_i ⊙ z_i, z_i from stream(i). */
+/** One term of a streamed update: coef · s_i ⊙ z_i, z_i the noise of key(i). */
 export interface NoiseTerm {
   coef: number;
-  stream: (param: number) => Rng;
+  key: (param: number) => NoiseKey;
 }
 
 /**
  * Updates u_i = Σ_terms coef · s_i ⊙ z_i, handed to the runner one range of one parameter at a
- * time (`chunk` elements), the noise regenerated from its streams. get(i) and the ranges give
- * the same values bit for bit.
+ * time (`chunk` elements), the noise regenerated from its keys. get(i) and the ranges give the
+ * same values bit for bit.
  */
-export function streamedUpdates(params: readonly Tensor[], terms: readonly NoiseTerm[], elementScale?: ElementScale, chunk = 4096): LazyUpdates {
-  // The parameter being handed out, its streams positioned at element `pos`.
-  let cursor: { index: number; pos: number; streams: Array<{ r: Rng; coef: number }> } | null = null;
-  const open = (i: number) => ({ index: i, pos: 0, streams: terms.map((t) => ({ r: t.stream(i), coef: t.coef })) });
+export function streamedUpdates(params: readonly Tensor[], terms: readonly NoiseTerm[], elementScale?: ElementScale, chunk = 4096, kind: NoiseKind = 'gaussian'): LazyUpdates {
+  // The keys of the parameter being handed out (deriving them costs a stream each).
+  let keys: { index: number; of: NoiseKey[] } | null = null;
   const fill = (out: Buf, i: number, from: number) => {
+    if (keys?.index !== i) keys = { index: i, of: terms.map((t) => t.key(i)) };
     const s = elementScale?.(i) ?? null;
-    for (const st of cursor!.streams) {
-      for (let k = 0; k < out.length; k++) out[k] += st.coef * (s ? s[from + k] : 1) * st.r.normal();
-    }
+    const scale = s ? s.subarray(from, from + out.length) : null;
+    terms.forEach((t, j) => backend().addNoise(out, t.coef, keys!.of[j], from, kind, scale));
   };
   return {
     count: params.length,
     chunk,
     getRange(i: number, offset: number, length: number): Tensor {
-      if (!cursor || cursor.index !== i || cursor.pos > offset) cursor = open(i);
-      for (const st of cursor.streams) for (let k = cursor.pos; k < offset; k++) st.r.normal();
       const u = zeros([length]);
       fill(u.data, i, offset);
-      cursor.pos = offset + length;
       return u;
     },
     get(i: number): Tensor {
       const u = zeros(params[i].shape);
-      noGrad(() => {
-        cursor = open(i);
-        fill(u.data, i, 0);
-        cursor = null;
-      });
+      noGrad(() => fill(u.data, i, 0));
       return u;
     },
   };

@@ -407,4 +407,51 @@ export function kernelConformance(label: string, B: TestedBackend): void {
       expect(exactMismatch(cols, want)).not.toBeNull();
     });
   });
+
+  // The noise kernels draw their data from their own stream, leaving the other tests' draws as they were.
+  const nr = rng(`conformance-${label}-noise`);
+  const nbuf = (n: number, lo = -1, hi = 1): Float32Array => fillUniform(B.alloc(n) as Float32Array, nr, lo, hi);
+
+  describe(`${label}: addNoise matches the reference bit for bit`, () => {
+    const keys: [number, number][] = [[0, 0], [1, 2], [0xffffffff, 0x80000000], nr.key()];
+    // Lengths and offsets around the Box–Muller pairing (odd starts and ends) and the 2^31 boundary.
+    const ranges: [number, number][] = [[0, 0], [0, 1], [1, 1], [0, 2], [1, 2], [3, 7], [0, 4097], [4095, 4100], [2 ** 31 - 3, 9], [2 ** 32 - 12, 11]];
+    for (const kind of ['gaussian', 'rademacher', 'logistic'] as const) {
+      for (const scaled of [false, true]) {
+        it(`${kind}${scaled ? ', per-element scale' : ''}`, () => {
+          for (const key of keys) {
+            for (const [offset, n] of ranges) {
+              const out = nbuf(n);
+              const expected = Float32Array.from(out);
+              const s = scaled ? nbuf(n, 0, 2) : null;
+              B.addNoise(out, 0.37, key, offset, kind, s);
+              ref.addNoise(expected, 0.37, key, offset, kind, s ? Float32Array.from(s) : null);
+              expect(B.owns(out)).toBe(true);
+              expect(exactMismatch(out, expected), `key ${key}, offset ${offset}, n ${n}`).toBeNull();
+            }
+          }
+        });
+      }
+    }
+  });
+
+  describe(`${label}: bernoulliSigmoid matches the reference`, () => {
+    for (const kind of [null, 'slope', 'score'] as const) {
+      it(`samples${kind ? ` and ${kind}` : ''}`, () => {
+        for (const n of [0, 1, 7, 4099]) {
+          const a = nbuf(n, -8, 8);
+          const key = nr.key();
+          const h = nbuf(n);
+          const aux = kind ? nbuf(n) : null;
+          const h0 = new Float32Array(n);
+          const aux0 = kind ? new Float32Array(n) : null;
+          B.bernoulliSigmoid(a, key, h, aux, kind);
+          ref.bernoulliSigmoid(Float32Array.from(a), key, h0, aux0, kind);
+          // σ goes through each side's exp (an ulp apart at most): the samples agree unless a draw lands in that ulp.
+          expect(exactMismatch(h, h0)).toBeNull();
+          if (aux && aux0) expect(mismatch(aux, aux0, 1e-6, 1e-7)).toBeNull();
+        }
+      });
+    }
+  });
 }

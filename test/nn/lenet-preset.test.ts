@@ -7,7 +7,7 @@ import { fromArray } from '../../src/tensor/tensor.ts';
 import { SpecError } from '../../src/errors.ts';
 
 const build = (c5?: 'dense' | 'conv') => buildModel({ preset: 'lenet5', init: 'xavierUniform', ...(c5 ? { c5 } : {}) }, { sampleShape: [1, 32, 32], outputs: 10 });
-const std = (a: Float32Array) => Math.sqrt(a.reduce((s, x) => s + x * x, 0) / a.length);
+const std = (a: ArrayLike<number>) => Math.sqrt(Array.from(a).reduce((s, x) => s + x * x, 0) / a.length);
 
 describe('lenet5 preset, c5', () => {
   it('conv form: conv3 [120, 16, 5, 5] in place of fc1 [120, 400], the same outputs for the same weights', () => {

@@ -8,6 +8,7 @@ import { setFlagsFromString } from 'node:v8';
 import { ShapeError } from '../../errors.ts';
 import type { Backend, BinaryOp, Buf, ReduceOp, UnaryOp, WindowGeometry } from '../backend.ts';
 import { MAX_SLOTS, MAX_STAGES, STAGE_WORDS } from '../optim-program.ts';
+import { NOISE_KINDS } from '../noise.ts';
 import { referenceBackend } from '../reference.ts';
 import { WasmHeap, type HeapStats } from './allocator.ts';
 import { collapseBroadcast, planPermute } from './layout.ts';
@@ -32,6 +33,8 @@ interface KernelExports {
   zero(ptr: number, bytes: number): void;
   copy(dst: number, src: number, bytes: number): void;
   allFinite(a: number, n: number): number;
+  addNoise(out: number, n: number, scale: number, k0: number, k1: number, offset: number, kind: number, elementScale: number): void;
+  bernoulliSigmoid(a: number, n: number, k0: number, k1: number, h: number, aux: number, mode: number): void;
   optimProgram(): number;
   optimSlots(): number;
   optimizerStep(stages: number, param: number, update: number, n: number, mode: number): number;
@@ -342,6 +345,19 @@ export function createWasmBackend(options: WasmOptions = {}): WasmBackend {
     allFinite(a) {
       if (!owns(a)) return ref.allFinite(a);
       return a.length === 0 || ex.allFinite(a.byteOffset, a.length) === 1;
+    },
+
+    addNoise(out, scale, key, offset, kind, elementScale) {
+      if (!(owns(out) && (elementScale === null || owns(elementScale)))) return ref.addNoise(out, scale, key, offset, kind, elementScale);
+      if (elementScale) need('addNoise', 'elementScale', elementScale, out.length);
+      if (out.length) ex.addNoise(out.byteOffset, out.length, scale, key[0], key[1], offset, NOISE_KINDS.indexOf(kind), elementScale ? elementScale.byteOffset : 0);
+    },
+
+    bernoulliSigmoid(a, key, h, aux, kind) {
+      if (!(owns(a) && owns(h) && (aux === null || owns(aux)))) return ref.bernoulliSigmoid(a, key, h, aux, kind);
+      need('bernoulliSigmoid', 'h', h, a.length);
+      if (aux) need('bernoulliSigmoid', 'aux', aux, a.length);
+      if (a.length) ex.bernoulliSigmoid(a.byteOffset, a.length, key[0], key[1], h.byteOffset, aux ? aux.byteOffset : 0, aux ? (kind === 'slope' ? 1 : 2) : 0);
     },
 
     optimizerStep(program, stages, param, update, slots, mode) {
