@@ -10,7 +10,7 @@
 //   leave-one-out   with samples ≥ 2: the mean loss of the other samples of the same input
 // `samples` draws per input are averaged. Prediction as in straight-through.
 import {
-  refuseSequenceTask, bernoulliLogProb, defineRule, empty, mul, perExampleLoss, predictStochastic, reshape, scalar, SpecError, bernoulliSample, stochasticPaths,
+  refuseSequenceTask, defineRule, empty, mul, perExampleLoss, predictStochastic, reshape, scalar, SpecError, bernoulliSample, stochasticPaths,
   add, sum, tileBatch, valueAndGrad, withUnits, type Batch, type StochasticPrediction, type Tensor,
   type Model, type StochasticNet,
 } from '../src/index.ts';
@@ -88,9 +88,9 @@ export const reinforce = defineRule({
     const objective = (p: Tensor[]) => {
       const logps: Tensor[] = [];
       const model = withUnits(ctx.model, net, (a, path) => {
-        const { h, aux: score } = bernoulliSample(a, rng.child(path), 'score');
-        const lp = bernoulliLogProb(a, h, score!);
-        logps.push(sum(reshape(lp, [lp.shape[0], lp.size / lp.shape[0]]), 1));
+        // The sample and log p(h | a), whose backward is the score h − σ(a), from one pass over a.
+        const { h, logProb: lp } = bernoulliSample(a, rng.child(path), 'score');
+        logps.push(sum(reshape(lp!, [lp!.shape[0], lp!.size / lp!.shape[0]]), 1));
         return h;
       });
       const out = model.forward(p, tiled.x, ctx.train);

@@ -136,9 +136,9 @@ export class ProfilingBackend implements Backend {
     return ok;
   }
 
-  bernoulliSigmoid(a: Buf, key: NoiseKey, h: Buf, aux: Buf | null, kind: BernoulliAux | null): void {
+  bernoulliSigmoid(a: Buf, key: NoiseKey, h: Buf, aux: Buf | null, kind: BernoulliAux | null, logProb: Buf | null): void {
     const t0 = performance.now();
-    this.inner.bernoulliSigmoid(a, key, h, aux, kind);
+    this.inner.bernoulliSigmoid(a, key, h, aux, kind, logProb);
     this.add(`bernoulliSigmoid (${a.length})`, 'elementwise', performance.now() - t0, !this.own(a, h));
   }
 

@@ -61,8 +61,11 @@ export interface Backend {
    * s the optional per-element scale (as long as out). Identical on every backend.
    */
   addNoise(out: Buf, scale: number, key: NoiseKey, offset: number, kind: NoiseKind, elementScale: Buf | null): void;
-  /** h ~ Bernoulli(σ(a)) from the key's uniform draws, and optionally σ′(a) or the score h − σ(a) into aux (noise.ts). */
-  bernoulliSigmoid(a: Buf, key: NoiseKey, h: Buf, aux: Buf | null, kind: BernoulliAux | null): void;
+  /**
+   * h ~ Bernoulli(σ(a)) from the key's uniform draws, optionally σ′(a) or the score h − σ(a) into
+   * aux and log p(h | a) into logProb (noise.ts).
+   */
+  bernoulliSigmoid(a: Buf, key: NoiseKey, h: Buf, aux: Buf | null, kind: BernoulliAux | null, logProb: Buf | null): void;
   /**
    * Run the first `stages` stages of an optimizer program over aligned ranges of a parameter,
    * its update (read only) and its state slots: see optim-program.ts for the format, the modes

@@ -89,17 +89,21 @@ export const uniformAt = (i: number, k0: number, k1: number): number => (wordA(i
 export type BernoulliAux = 'slope' | 'score';
 
 /**
- * h[i] = 1 with probability σ(a[i]) (uniform draw i of the key's stream below σ), else 0; and
- * aux[i] the chosen by-product of σ. The reference for every backend's bernoulliSigmoid.
+ * h[i] = 1 with probability σ(a[i]) (uniform draw i of the key's stream below σ), else 0; aux[i]
+ * the chosen by-product of σ; logProb[i] = log p(h | a) = h·a − softplus(a). The reference for
+ * every backend's bernoulliSigmoid.
  */
-export function bernoulliSigmoidReference(a: Buf, key: NoiseKey, h: Buf, aux: Buf | null, kind: BernoulliAux | null): void {
+export function bernoulliSigmoidReference(a: Buf, key: NoiseKey, h: Buf, aux: Buf | null, kind: BernoulliAux | null, logProb: Buf | null = null): void {
   const [k0, k1] = key;
   for (let i = 0; i < a.length; i++) {
     const x = a[i];
-    const s = x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x));
+    // e = exp(−|x|) serves σ and softplus(x) = max(x, 0) + log1p(e) alike.
+    const e = Math.exp(-Math.abs(x));
+    const s = (x >= 0 ? 1 : e) / (1 + e);
     const v = uniformAt(i, k0, k1) < s ? 1 : 0;
     h[i] = v;
     if (aux) aux[i] = kind === 'slope' ? s * (1 - s) : v - s;
+    if (logProb) logProb[i] = v * x - ((x > 0 ? x : 0) + Math.log1p(e));
   }
 }
 

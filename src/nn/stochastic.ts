@@ -31,13 +31,18 @@ export function stochasticBinary(a: Tensor, rng: Rng): Tensor {
 /**
  * h ~ Bernoulli(σ(a)) as stochasticBinary, with a by-product of σ from the same pass: 'slope'
  * σ′(a) = σ(1 − σ) (straight-through's sigmoid-adjusted backward), 'score' h − σ(a) (the
- * gradient of log p(h | a), REINFORCE's).
+ * gradient of log p(h | a), REINFORCE's, which then also gets logProb: a differentiable
+ * log p(h | a) whose backward is the score).
  */
-export function bernoulliSample(a: Tensor, rng: Rng, kind: BernoulliAux | null): { h: Tensor; aux: Tensor | null } {
+export function bernoulliSample(a: Tensor, rng: Rng, kind: BernoulliAux | null): { h: Tensor; aux: Tensor | null; logProb: Tensor | null } {
   const h = empty(a.shape);
   const aux = kind ? empty(a.shape) : null;
-  backend().bernoulliSigmoid(a.data, rng.key(), h.data, aux?.data ?? null, kind);
-  return { h, aux };
+  const lp = kind === 'score' ? empty(a.shape) : null;
+  backend().bernoulliSigmoid(a.data, rng.key(), h.data, aux?.data ?? null, kind, lp?.data ?? null);
+  const logProb = lp && aux
+    ? customVjp('bernoulliLogProb', (_x: Tensor) => ({ out: lp }), (_saved, g) => [mul(g, aux)], { jvp: ([t]) => (t ? mul(t, aux) : null) })(a)
+    : null;
+  return { h, aux, logProb };
 }
 
 /** Deterministic hard threshold: 1 where a > 0, else 0 (zero gradient almost everywhere). */
@@ -47,12 +52,8 @@ export const hardThreshold = (a: Tensor): Tensor => step(a);
 export const hardSign = (a: Tensor): Tensor => sign(a);
 
 /** log p(h | a) for h ~ Bernoulli(σ(a)), elementwise: h·a − softplus(a) (finite for any a). */
-export function bernoulliLogProb(a: Tensor, h: Tensor, score?: Tensor): Tensor {
-  if (!score) return sub(mul(h, a), softplus(a));
-  // With the score h − σ(a) already at hand (bernoulliSample), the backward pass is one product.
-  return customVjp('bernoulliLogProb', (x: Tensor) => ({ out: sub(mul(h, x), softplus(x)) }), (_saved, g) => [mul(g, score)], {
-    jvp: ([t]) => (t ? mul(t, score) : null),
-  })(a);
+export function bernoulliLogProb(a: Tensor, h: Tensor): Tensor {
+  return sub(mul(h, a), softplus(a));
 }
 
 function rows2(op: string, t: Tensor): [number, number] {
@@ -161,7 +162,18 @@ export function gumbelSoftmax(logits: Tensor, temperature: number, rng: Rng, har
 export function binaryConcrete(a: Tensor, temperature: number, rng: Rng, hard = false): Tensor {
   checkTemperature('binaryConcrete', temperature);
   const l = logisticNoise(a.shape, rng);
-  const y = sigmoid(div(add(a, l), scalar(temperature)));
+  // One op on the tape: ∂y/∂a = y(1 − y)/τ, kept from the forward pass.
+  const y = customVjp(
+    'binaryConcrete',
+    (x: Tensor) => {
+      const out = sigmoid(div(add(x, l), scalar(temperature)));
+      const slope = empty(out.shape);
+      for (let i = 0; i < out.size; i++) slope.data[i] = (out.data[i] * (1 - out.data[i])) / temperature;
+      return { out, saved: [slope] };
+    },
+    ([slope], g) => [mul(g, slope)],
+    { jvp: ([t], _x, _out, [slope]) => (t ? mul(t, slope) : null) },
+  )(a);
   return hard ? hardHalf(y) : y;
 }
 

@@ -436,20 +436,23 @@ export function kernelConformance(label: string, B: TestedBackend): void {
   });
 
   describe(`${label}: bernoulliSigmoid matches the reference`, () => {
-    for (const kind of [null, 'slope', 'score'] as const) {
-      it(`samples${kind ? ` and ${kind}` : ''}`, () => {
+    for (const [kind, withLogProb] of [[null, false], ['slope', false], ['score', false], ['score', true], [null, true]] as const) {
+      it(`samples${kind ? ` and ${kind}` : ''}${withLogProb ? ' and log p(h | a)' : ''}`, () => {
         for (const n of [0, 1, 7, 4099]) {
           const a = nbuf(n, -8, 8);
           const key = nr.key();
           const h = nbuf(n);
           const aux = kind ? nbuf(n) : null;
+          const lp = withLogProb ? nbuf(n) : null;
           const h0 = new Float32Array(n);
           const aux0 = kind ? new Float32Array(n) : null;
-          B.bernoulliSigmoid(a, key, h, aux, kind);
-          ref.bernoulliSigmoid(Float32Array.from(a), key, h0, aux0, kind);
+          const lp0 = withLogProb ? new Float32Array(n) : null;
+          B.bernoulliSigmoid(a, key, h, aux, kind, lp);
+          ref.bernoulliSigmoid(Float32Array.from(a), key, h0, aux0, kind, lp0);
           // σ goes through each side's exp (an ulp apart at most): the samples agree unless a draw lands in that ulp.
           expect(exactMismatch(h, h0)).toBeNull();
           if (aux && aux0) expect(mismatch(aux, aux0, 1e-6, 1e-7)).toBeNull();
+          if (lp && lp0) expect(mismatch(lp, lp0, 1e-6, 1e-6)).toBeNull();
         }
       });
     }

@@ -113,4 +113,13 @@ describe('counter-based noise', () => {
       expect(Math.abs(below - 1 / (1 + Math.exp(-x)))).toBeLessThan(0.002);
     }
   });
+
+  it('log p(h | a) from the sampling pass equals h·a − softplus(a)', () => {
+    const n = 1000;
+    const a = Float64Array.from({ length: n }, (_, i) => (i - 500) / 40);
+    const h = new Float64Array(n);
+    const lp = new Float64Array(n);
+    bernoulliSigmoidReference(a, key, h, null, null, lp);
+    a.forEach((x, i) => expect(lp[i]).toBeCloseTo(h[i] * x - Math.log1p(Math.exp(x)), 10));
+  });
 });

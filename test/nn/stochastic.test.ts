@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { gradcheck } from '../../src/autograd/gradcheck.ts';
 import {
-  buildModel, bernoulli, bernoulliLogProb, binaryConcrete, categorical, categoricalSample, classification, fromArray, gumbelSoftmax,
+  buildModel, bernoulli, bernoulliLogProb, bernoulliSample, binaryConcrete, categorical, categoricalSample, classification, fromArray, gumbelSoftmax,
   hardSign, hardThreshold, mul, perExampleLoss, predictStochastic, regression, rng, stochasticBinary, stochasticUnits, sum,
   valueAndGrad, type Tensor,
 } from '../../src/index.ts';
@@ -68,6 +69,23 @@ describe('stochastic binary units', () => {
     const nearBinary = (t: Tensor) => t.data.filter((v) => v < 0.01 || v > 0.99).length / t.size;
     expect(nearBinary(binaryConcrete(tiled, 0.05, rng(4)))).toBeGreaterThan(0.9);
     expect(nearBinary(binaryConcrete(tiled, 2, rng(4)))).toBeLessThan(0.2);
+  });
+
+  it("bernoulliSample's log p(h | a) has the score h − σ(a) as its gradient (central differences, h held by the stream)", () => {
+    const x = fromArray([-2, -0.3, 0, 0.4, 1.5, 3], [2, 3]);
+    const r = gradcheck((t: Tensor) => bernoulliSample(t, rng(11), 'score').logProb!, [x]);
+    expect(r.ok, JSON.stringify(r.worst)).toBe(true);
+    const { h, aux, logProb } = bernoulliSample(x, rng(11), 'score');
+    const expected = bernoulliLogProb(x, h).data;
+    Array.from(expected).forEach((v, i) => expect(logProb!.data[i]).toBeCloseTo(v, 6));
+    Array.from(x.data).forEach((v, i) => expect(aux!.data[i]).toBeCloseTo(h.data[i] - sigma(v), 6));
+  });
+
+  it('binary concrete: its one-op backward (y(1 − y)/τ) matches central differences for fixed noise', () => {
+    // A fresh stream per call: every evaluation draws the same logistic noise.
+    const f = (x: Tensor) => binaryConcrete(x, 0.7, rng(9));
+    const r = gradcheck(f, [fromArray([-2, -0.3, 0, 0.4, 1.5, 3], [2, 3])]);
+    expect(r.ok, JSON.stringify(r.worst)).toBe(true);
   });
 });
 

@@ -34,7 +34,7 @@ interface KernelExports {
   copy(dst: number, src: number, bytes: number): void;
   allFinite(a: number, n: number): number;
   addNoise(out: number, n: number, scale: number, k0: number, k1: number, offset: number, kind: number, elementScale: number): void;
-  bernoulliSigmoid(a: number, n: number, k0: number, k1: number, h: number, aux: number, mode: number): void;
+  bernoulliSigmoid(a: number, n: number, k0: number, k1: number, h: number, aux: number, mode: number, logProb: number): void;
   optimProgram(): number;
   optimSlots(): number;
   optimizerStep(stages: number, param: number, update: number, n: number, mode: number): number;
@@ -353,11 +353,12 @@ export function createWasmBackend(options: WasmOptions = {}): WasmBackend {
       if (out.length) ex.addNoise(out.byteOffset, out.length, scale, key[0], key[1], offset, NOISE_KINDS.indexOf(kind), elementScale ? elementScale.byteOffset : 0);
     },
 
-    bernoulliSigmoid(a, key, h, aux, kind) {
-      if (!(owns(a) && owns(h) && (aux === null || owns(aux)))) return ref.bernoulliSigmoid(a, key, h, aux, kind);
+    bernoulliSigmoid(a, key, h, aux, kind, logProb) {
+      if (!(owns(a) && owns(h) && (aux === null || owns(aux)) && (logProb === null || owns(logProb)))) return ref.bernoulliSigmoid(a, key, h, aux, kind, logProb);
       need('bernoulliSigmoid', 'h', h, a.length);
       if (aux) need('bernoulliSigmoid', 'aux', aux, a.length);
-      if (a.length) ex.bernoulliSigmoid(a.byteOffset, a.length, key[0], key[1], h.byteOffset, aux ? aux.byteOffset : 0, aux ? (kind === 'slope' ? 1 : 2) : 0);
+      if (logProb) need('bernoulliSigmoid', 'logProb', logProb, a.length);
+      if (a.length) ex.bernoulliSigmoid(a.byteOffset, a.length, key[0], key[1], h.byteOffset, aux ? aux.byteOffset : 0, aux ? (kind === 'slope' ? 1 : 2) : 0, logProb ? logProb.byteOffset : 0);
     },
 
     optimizerStep(program, stages, param, update, slots, mode) {

@@ -65,6 +65,85 @@ let pairSin: f64 = 0;
   pairSin = r * sin;
 }
 
+@inline function mixV(x0: v128): v128 {
+  let x = x0;
+  x = v128.xor(x, i32x4.shr_u(x, 16));
+  x = i32x4.mul(x, i32x4.splat(0x21f0aaad));
+  x = v128.xor(x, i32x4.shr_u(x, 15));
+  x = i32x4.mul(x, i32x4.splat(0x735a2d97));
+  x = v128.xor(x, i32x4.shr_u(x, 15));
+  return x;
+}
+
+/** A 32-bit lane mask in lanes 0, 1 widened to 64-bit lane masks. */
+@inline function wide(mask: v128): v128 {
+  return i64x2.extend_low_i32x4_s(mask);
+}
+
+/** logUniform of the words in 32-bit lanes 0 and 1, as f64x2: the same steps, lane by lane. */
+@inline function logUniform2(words: v128): v128 {
+  // x = 2a + 1 = m·2^e read off the double's exponent and mantissa, exactly.
+  const x = f64x2.add(f64x2.mul(f64x2.convert_low_i32x4_u(words), f64x2.splat(2)), f64x2.splat(1));
+  const e0 = i64x2.sub(i64x2.shr_u(x, 52), i64x2.splat(1023));
+  const m0 = v128.or(v128.and(x, i64x2.splat(0x000fffffffffffff)), i64x2.splat(0x3ff0000000000000));
+  const big = f64x2.gt(m0, f64x2.splat(SQRT2));
+  const m = v128.bitselect(f64x2.mul(m0, f64x2.splat(0.5)), m0, big);
+  const e = f64x2.convert_low_i32x4_s(i32x4.shuffle(i64x2.sub(e0, big), i64x2.sub(e0, big), 0, 2, 0, 2));
+  const s = f64x2.div(f64x2.sub(m, f64x2.splat(1)), f64x2.add(m, f64x2.splat(1)));
+  const w = f64x2.mul(s, s);
+  let p = f64x2.add(f64x2.splat(0.09090909090909091), f64x2.mul(w, f64x2.splat(0.07692307692307693)));
+  p = f64x2.add(f64x2.splat(0.1111111111111111), f64x2.mul(w, p));
+  p = f64x2.add(f64x2.splat(0.14285714285714285), f64x2.mul(w, p));
+  p = f64x2.add(f64x2.splat(0.2), f64x2.mul(w, p));
+  p = f64x2.add(f64x2.splat(0.3333333333333333), f64x2.mul(w, p));
+  p = f64x2.add(f64x2.splat(1), f64x2.mul(w, p));
+  return f64x2.add(f64x2.mul(f64x2.sub(e, f64x2.splat(33)), f64x2.splat(LN2)), f64x2.mul(f64x2.mul(f64x2.splat(2), s), p));
+}
+
+let pairsCos: v128 = f64x2.splat(0);
+let pairsSin: v128 = f64x2.splat(0);
+
+/**
+ * Pairs j and j + 1 at once: pairsCos = (z_{2j}, z_{2j+2}), pairsSin = (z_{2j+1}, z_{2j+3}).
+ * kx = (k0, k0, k1 ^ C, k1 ^ C) and ky = (k1, k1, k0, k0) give words (a_j, a_j+1, b_j, b_j+1).
+ */
+@inline function gaussianPairs2(j: u32, kx: v128, ky: v128): void {
+  const jv = i32x4.add(i32x4.splat(j), i32x4(0, 1, 0, 1));
+  const words = mixV(i32x4.add(mixV(v128.xor(jv, kx)), ky));
+  const r = f64x2.sqrt(f64x2.mul(f64x2.splat(-2), logUniform2(words)));
+  // θ = 2π·b/2³², by octant, as gaussianPair.
+  const b = i32x4.shuffle(words, words, 2, 3, 2, 3);
+  const o = i32x4.shr_u(b, 29);
+  const odd = wide(i32x4.ne(v128.and(o, i32x4.splat(1)), i32x4.splat(0)));
+  const f0 = f64x2.mul(f64x2.convert_low_i32x4_u(v128.and(b, i32x4.splat(0x1fffffff))), f64x2.splat(pow2neg(29)));
+  const phi = f64x2.mul(v128.bitselect(f64x2.sub(f64x2.splat(1), f0), f0, odd), f64x2.splat(PI_4));
+  const ww = f64x2.mul(phi, phi);
+  let sp = f64x2.add(f64x2.splat(-2.505210838544172e-8), f64x2.mul(ww, f64x2.splat(1.6059043836821613e-10)));
+  sp = f64x2.add(f64x2.splat(0.0000027557319223985893), f64x2.mul(ww, sp));
+  sp = f64x2.add(f64x2.splat(-0.0001984126984126984), f64x2.mul(ww, sp));
+  sp = f64x2.add(f64x2.splat(0.008333333333333333), f64x2.mul(ww, sp));
+  sp = f64x2.add(f64x2.splat(-0.16666666666666666), f64x2.mul(ww, sp));
+  sp = f64x2.mul(phi, f64x2.add(f64x2.splat(1), f64x2.mul(ww, sp)));
+  let cp = f64x2.add(f64x2.splat(2.08767569878681e-9), f64x2.mul(ww, f64x2.splat(-1.1470745597729725e-11)));
+  cp = f64x2.add(f64x2.splat(-2.755731922398589e-7), f64x2.mul(ww, cp));
+  cp = f64x2.add(f64x2.splat(0.0000248015873015873), f64x2.mul(ww, cp));
+  cp = f64x2.add(f64x2.splat(-0.001388888888888889), f64x2.mul(ww, cp));
+  cp = f64x2.add(f64x2.splat(0.041666666666666664), f64x2.mul(ww, cp));
+  cp = f64x2.add(f64x2.splat(-0.5), f64x2.mul(ww, cp));
+  cp = f64x2.add(f64x2.splat(1), f64x2.mul(ww, cp));
+  const sn = v128.bitselect(cp, sp, odd);
+  const cs = v128.bitselect(sp, cp, odd);
+  // Quadrant q: (sin, cos) = (s, c), (c, −s), (−s, −c), (−c, s); a product with ±1 is a negation, exactly.
+  const q = i32x4.shr_u(o, 1);
+  const swap = wide(i32x4.ne(v128.and(q, i32x4.splat(1)), i32x4.splat(0)));
+  const sinNeg = wide(i32x4.ge_u(q, i32x4.splat(2)));
+  const cosNeg = wide(i32x4.ne(v128.and(v128.xor(q, i32x4.shr_u(q, 1)), i32x4.splat(1)), i32x4.splat(0)));
+  const sin = f64x2.mul(v128.bitselect(cs, sn, swap), v128.bitselect(f64x2.splat(-1), f64x2.splat(1), sinNeg));
+  const cos = f64x2.mul(v128.bitselect(sn, cs, swap), v128.bitselect(f64x2.splat(-1), f64x2.splat(1), cosNeg));
+  pairsCos = f64x2.mul(r, cos);
+  pairsSin = f64x2.mul(r, sin);
+}
+
 @inline function coefAt(scale: f64, es: usize, k: i32): f64 {
   return es ? scale * <f64>load<f32>(es + (<usize>k << 2)) : scale;
 }
@@ -81,7 +160,17 @@ export function addNoise(out: usize, n: i32, scale: f64, k0: u32, k1: u32, offse
     return;
   }
   if (kind == 2) {
-    for (let k = 0; k < n; k++) {
+    // Two draws at a time: words (w_k, w_k+1) and their complements, four logs in two f64x2 lanes.
+    let k = 0;
+    const kx = i32x4.splat(k0);
+    const ky = i32x4.splat(k1);
+    for (; k + 1 < n; k += 2) {
+      const w = mixV(i32x4.add(mixV(v128.xor(i32x4.add(i32x4.splat(offset + <u32>k), i32x4(0, 1, 0, 1)), kx)), ky));
+      const l = f64x2.sub(logUniform2(w), logUniform2(v128.not(w)));
+      bump(out, k, coefAt(scale, es, k) * f64x2.extract_lane(l, 0));
+      bump(out, k + 1, coefAt(scale, es, k + 1) * f64x2.extract_lane(l, 1));
+    }
+    for (; k < n; k++) {
       const w = wordA(offset + <u32>k, k0, k1);
       bump(out, k, coefAt(scale, es, k) * (logUniform(w) - logUniform(~w)));
     }
@@ -92,6 +181,16 @@ export function addNoise(out: usize, n: i32, scale: f64, k0: u32, k1: u32, offse
     gaussianPair((offset - 1) >> 1, k0, k1);
     bump(out, 0, coefAt(scale, es, 0) * pairSin);
     k = 1;
+  }
+  // Two pairs at a time in f64x2 lanes: the same operations as gaussianPair, lane by lane.
+  const kx = i32x4.replace_lane(i32x4.replace_lane(i32x4.splat(k0), 2, k1 ^ 0x9e3779b9), 3, k1 ^ 0x9e3779b9);
+  const ky = i32x4.replace_lane(i32x4.replace_lane(i32x4.splat(k1), 2, k0), 3, k0);
+  for (; k + 3 < n; k += 4) {
+    gaussianPairs2((offset + <u32>k) >> 1, kx, ky);
+    bump(out, k, coefAt(scale, es, k) * f64x2.extract_lane(pairsCos, 0));
+    bump(out, k + 1, coefAt(scale, es, k + 1) * f64x2.extract_lane(pairsSin, 0));
+    bump(out, k + 2, coefAt(scale, es, k + 2) * f64x2.extract_lane(pairsCos, 1));
+    bump(out, k + 3, coefAt(scale, es, k + 3) * f64x2.extract_lane(pairsSin, 1));
   }
   for (; k + 1 < n; k += 2) {
     gaussianPair((offset + <u32>k) >> 1, k0, k1);
@@ -104,19 +203,28 @@ export function addNoise(out: usize, n: i32, scale: f64, k0: u32, k1: u32, offse
   }
 }
 
-/** mode 0: h only; 1: aux = σ(1 − σ); 2: aux = h − σ. As bernoulliSigmoidReference. */
-export function bernoulliSigmoid(a: usize, n: i32, k0: u32, k1: u32, h: usize, aux: usize, mode: i32): void {
-  for (let i = 0; i < n; i++) {
-    const x = <f64>load<f32>(a + (<usize>i << 2));
-    let s: f64;
-    if (x >= 0) s = 1 / (1 + Math.exp(-x));
-    else {
-      const e = Math.exp(x);
-      s = e / (1 + e);
-    }
-    const v: f64 = (<f64>wordA(<u32>i, k0, k1) + 0.5) * pow2neg(32) < s ? 1 : 0;
-    store<f32>(h + (<usize>i << 2), <f32>v);
-    if (mode == 1) store<f32>(aux + (<usize>i << 2), <f32>(s * (1 - s)));
-    else if (mode == 2) store<f32>(aux + (<usize>i << 2), <f32>(v - s));
+/** mode 0: h only; 1: aux = σ(1 − σ); 2: aux = h − σ. lp ≠ 0: log p(h | a) there too. As bernoulliSigmoidReference. */
+export function bernoulliSigmoid(a: usize, n: i32, k0: u32, k1: u32, h: usize, aux: usize, mode: i32, lp: usize): void {
+  let i = 0;
+  // The words four at a time (i32x4), the rest lane by lane.
+  for (; i + 3 < n; i += 4) {
+    const words = mixV(i32x4.add(mixV(v128.xor(i32x4.add(i32x4.splat(i), i32x4(0, 1, 2, 3)), i32x4.splat(k0))), i32x4.splat(k1)));
+    bernoulliOne(a, i, i32x4.extract_lane(words, 0), h, aux, mode, lp);
+    bernoulliOne(a, i + 1, i32x4.extract_lane(words, 1), h, aux, mode, lp);
+    bernoulliOne(a, i + 2, i32x4.extract_lane(words, 2), h, aux, mode, lp);
+    bernoulliOne(a, i + 3, i32x4.extract_lane(words, 3), h, aux, mode, lp);
   }
+  for (; i < n; i++) bernoulliOne(a, i, wordA(<u32>i, k0, k1), h, aux, mode, lp);
+}
+
+@inline function bernoulliOne(a: usize, i: i32, word: u32, h: usize, aux: usize, mode: i32, lp: usize): void {
+  // Branch-free: the sign of a and the draw go either way at random.
+  const x = <f64>load<f32>(a + (<usize>i << 2));
+  const e = Math.exp(-Math.abs(x));
+  const s = select<f64>(1, e, x >= 0) / (1 + e);
+  const v = select<f64>(1, 0, (<f64>word + 0.5) * pow2neg(32) < s);
+  store<f32>(h + (<usize>i << 2), <f32>v);
+  if (mode == 1) store<f32>(aux + (<usize>i << 2), <f32>(s * (1 - s)));
+  else if (mode == 2) store<f32>(aux + (<usize>i << 2), <f32>(v - s));
+  if (lp) store<f32>(lp + (<usize>i << 2), <f32>(v * x - (select<f64>(x, 0, x > 0) + Math.log1p(e))));
 }
