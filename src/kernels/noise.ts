@@ -33,9 +33,36 @@ const wordB = (j: number, k0: number, k1: number) => mix((mix((j ^ k1 ^ 0x9e3779
 const LN2 = 0.6931471805599453;
 const SQRT2 = 1.4142135623730951;
 const PI_4 = 0.7853981633974483;
-// 2^-e for e = 0..40, by exact halving.
+// 2^-e for e = 0..1010, by exact halving.
 const POW2_NEG: number[] = [1];
-for (let e = 1; e <= 40; e++) POW2_NEG.push(POW2_NEG[e - 1] * 0.5);
+for (let e = 1; e <= 1010; e++) POW2_NEG.push(POW2_NEG[e - 1] * 0.5);
+const INV_LN2 = 1.4426950408889634;
+// ln 2 in two parts (fdlibm's): k·LN2_HI is exact for the k used here.
+const LN2_HI = 0.6931471803691238;
+const LN2_LO = 1.9082149292705877e-10;
+
+/** e^x for x ≤ 0 (clamped at −700, where σ is 0 to double precision): 2^k·e^r, Taylor to r¹¹, within 1e-14. */
+export function expNonPositive(x: number): number {
+  const xc = x < -700 ? -700 : x;
+  const k = Math.floor(xc * INV_LN2 + 0.5);
+  const r = xc - k * LN2_HI - k * LN2_LO;
+  const p = 1 + r * (1 + r * (0.5 + r * (0.16666666666666666 + r * (0.041666666666666664 + r * (0.008333333333333333 + r * (0.001388888888888889 + r * (0.0001984126984126984 + r * (0.0000248015873015873 + r * (0.0000027557319223985893 + r * (2.755731922398589e-7 + r * 2.505210838544172e-8))))))))));
+  return p * POW2_NEG[-k];
+}
+
+/** ln y for y in (1, 2] (ln(1 + e) for e = e^−|a|), the series logUniform uses. */
+function logOnePlus(y: number): number {
+  let m = y === 2 ? 1 : y;
+  let e = y === 2 ? 1 : 0;
+  if (m > SQRT2) {
+    m *= 0.5;
+    e += 1;
+  }
+  const s = (m - 1) / (m + 1);
+  const w = s * s;
+  const p = 1 + w * (0.3333333333333333 + w * (0.2 + w * (0.14285714285714285 + w * (0.1111111111111111 + w * (0.09090909090909091 + w * 0.07692307692307693)))));
+  return e * LN2 + 2 * s * p;
+}
 
 /** ln((a + ½) / 2³²) for a 32-bit word a: in (−23.0, 0). */
 function logUniform(a: number): number {
@@ -97,13 +124,14 @@ export function bernoulliSigmoidReference(a: Buf, key: NoiseKey, h: Buf, aux: Bu
   const [k0, k1] = key;
   for (let i = 0; i < a.length; i++) {
     const x = a[i];
-    // e = exp(−|x|) serves σ and softplus(x) = max(x, 0) + log1p(e) alike.
-    const e = Math.exp(-Math.abs(x));
+    // e = exp(−|x|) serves σ and softplus(x) = max(x, 0) + ln(1 + e) alike; both in + − × ÷, so
+    // every backend agrees bit for bit.
+    const e = expNonPositive(-Math.abs(x));
     const s = (x >= 0 ? 1 : e) / (1 + e);
     const v = uniformAt(i, k0, k1) < s ? 1 : 0;
     h[i] = v;
     if (aux) aux[i] = kind === 'slope' ? s * (1 - s) : v - s;
-    if (logProb) logProb[i] = v * x - ((x > 0 ? x : 0) + Math.log1p(e));
+    if (logProb) logProb[i] = v * x - ((x > 0 ? x : 0) + logOnePlus(1 + e));
   }
 }
 

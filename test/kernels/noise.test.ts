@@ -1,7 +1,7 @@
 // The counter-based noise generator: its draws are standard normal (or fair ±1), independent
 // along a stream and across keys, and any range of a stream equals the same slice of the whole.
 import { describe, expect, it } from 'vitest';
-import { addNoiseReference, bernoulliSigmoidReference, type NoiseKey, type NoiseKind } from '../../src/kernels/noise.ts';
+import { addNoiseReference, bernoulliSigmoidReference, expNonPositive, type NoiseKey, type NoiseKind } from '../../src/kernels/noise.ts';
 import { rng } from '../../src/random.ts';
 
 const draw = (key: NoiseKey, n: number, offset = 0, kind: NoiseKind = 'gaussian') => {
@@ -121,5 +121,17 @@ describe('counter-based noise', () => {
     const lp = new Float64Array(n);
     bernoulliSigmoidReference(a, key, h, null, null, lp);
     a.forEach((x, i) => expect(lp[i]).toBeCloseTo(h[i] * x - Math.log1p(Math.exp(x)), 10));
+  });
+
+  it("its exp (for σ) is within 1e-14 relative of Math.exp on [−700, 0], and clamped below", () => {
+    let worst = 0;
+    for (let i = 0; i <= 14000; i++) {
+      const x = -i / 20;
+      const want = Math.exp(x);
+      worst = Math.max(worst, Math.abs(expNonPositive(x) - want) / want);
+    }
+    expect(worst).toBeLessThan(1e-14);
+    expect(expNonPositive(-0)).toBe(1);
+    expect(expNonPositive(-1e6)).toBe(expNonPositive(-700));
   });
 });

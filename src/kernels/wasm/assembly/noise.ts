@@ -1,6 +1,8 @@
 // Counter-based noise, step for step as src/kernels/noise.ts (the reference; see it for the
 // why): out[k] += scale · s[k] · z(key, offset + k). Keep the two in step: they agree bit for bit.
 
+import { hi64, lo64, narrow } from './simd';
+
 @inline function mix(x0: u32): u32 {
   let x = x0;
   x ^= x >> 16;
@@ -203,28 +205,90 @@ export function addNoise(out: usize, n: i32, scale: f64, k0: u32, k1: u32, offse
   }
 }
 
+const INV_LN2: f64 = 1.4426950408889634;
+const LN2_HI: f64 = 0.6931471803691238;
+const LN2_LO: f64 = 1.9082149292705877e-10;
+
+/** expNonPositive, lane by lane (noise.ts). */
+@inline function expNonPositive2(x: v128): v128 {
+  const xc = f64x2.max(x, f64x2.splat(-700));
+  const k = f64x2.floor(f64x2.add(f64x2.mul(xc, f64x2.splat(INV_LN2)), f64x2.splat(0.5)));
+  const r = f64x2.sub(f64x2.sub(xc, f64x2.mul(k, f64x2.splat(LN2_HI))), f64x2.mul(k, f64x2.splat(LN2_LO)));
+  let p = f64x2.add(f64x2.splat(2.755731922398589e-7), f64x2.mul(r, f64x2.splat(2.505210838544172e-8)));
+  p = f64x2.add(f64x2.splat(0.0000027557319223985893), f64x2.mul(r, p));
+  p = f64x2.add(f64x2.splat(0.0000248015873015873), f64x2.mul(r, p));
+  p = f64x2.add(f64x2.splat(0.0001984126984126984), f64x2.mul(r, p));
+  p = f64x2.add(f64x2.splat(0.001388888888888889), f64x2.mul(r, p));
+  p = f64x2.add(f64x2.splat(0.008333333333333333), f64x2.mul(r, p));
+  p = f64x2.add(f64x2.splat(0.041666666666666664), f64x2.mul(r, p));
+  p = f64x2.add(f64x2.splat(0.16666666666666666), f64x2.mul(r, p));
+  p = f64x2.add(f64x2.splat(0.5), f64x2.mul(r, p));
+  p = f64x2.add(f64x2.splat(1), f64x2.mul(r, p));
+  p = f64x2.add(f64x2.splat(1), f64x2.mul(r, p));
+  // 2^k from its bits (k in [−1010, 0]: a normal double).
+  const kk = i64x2.extend_low_i32x4_s(i32x4.trunc_sat_f64x2_s_zero(k));
+  return f64x2.mul(p, i64x2.shl(i64x2.add(kk, i64x2.splat(1023)), 52));
+}
+
+/** ln y for y in (1, 2], lane by lane (noise.ts logOnePlus). */
+@inline function logOnePlus2(y: v128): v128 {
+  const e0 = i64x2.sub(i64x2.shr_u(y, 52), i64x2.splat(1023));
+  const m0 = v128.or(v128.and(y, i64x2.splat(0x000fffffffffffff)), i64x2.splat(0x3ff0000000000000));
+  const big = f64x2.gt(m0, f64x2.splat(SQRT2));
+  const m = v128.bitselect(f64x2.mul(m0, f64x2.splat(0.5)), m0, big);
+  const e = f64x2.convert_low_i32x4_s(i32x4.shuffle(i64x2.sub(e0, big), i64x2.sub(e0, big), 0, 2, 0, 2));
+  const s = f64x2.div(f64x2.sub(m, f64x2.splat(1)), f64x2.add(m, f64x2.splat(1)));
+  const w = f64x2.mul(s, s);
+  let p = f64x2.add(f64x2.splat(0.09090909090909091), f64x2.mul(w, f64x2.splat(0.07692307692307693)));
+  p = f64x2.add(f64x2.splat(0.1111111111111111), f64x2.mul(w, p));
+  p = f64x2.add(f64x2.splat(0.14285714285714285), f64x2.mul(w, p));
+  p = f64x2.add(f64x2.splat(0.2), f64x2.mul(w, p));
+  p = f64x2.add(f64x2.splat(0.3333333333333333), f64x2.mul(w, p));
+  p = f64x2.add(f64x2.splat(1), f64x2.mul(w, p));
+  return f64x2.add(f64x2.mul(e, f64x2.splat(LN2)), f64x2.mul(f64x2.mul(f64x2.splat(2), s), p));
+}
+
+let bernH: v128 = f64x2.splat(0);
+let bernAux: v128 = f64x2.splat(0);
+let bernLp: v128 = f64x2.splat(0);
+
+/** Two elements: x (f64x2) and their words (32-bit lanes 0, 1). As bernoulliSigmoidReference. */
+@inline function bernoulli2(x: v128, words: v128, mode: i32, lp: bool): void {
+  const e = expNonPositive2(f64x2.neg(f64x2.abs(x)));
+  const one = f64x2.splat(1);
+  const s = f64x2.div(v128.bitselect(one, e, f64x2.ge(x, f64x2.splat(0))), f64x2.add(one, e));
+  const u = f64x2.mul(f64x2.add(f64x2.convert_low_i32x4_u(words), f64x2.splat(0.5)), f64x2.splat(pow2neg(32)));
+  const v = v128.and(f64x2.lt(u, s), one);
+  bernH = v;
+  if (mode == 1) bernAux = f64x2.mul(s, f64x2.sub(one, s));
+  else if (mode == 2) bernAux = f64x2.sub(v, s);
+  if (lp) {
+    const relu = v128.and(x, f64x2.gt(x, f64x2.splat(0)));
+    bernLp = f64x2.sub(f64x2.mul(v, x), f64x2.add(relu, logOnePlus2(f64x2.add(one, e))));
+  }
+}
+
 /** mode 0: h only; 1: aux = σ(1 − σ); 2: aux = h − σ. lp ≠ 0: log p(h | a) there too. As bernoulliSigmoidReference. */
 export function bernoulliSigmoid(a: usize, n: i32, k0: u32, k1: u32, h: usize, aux: usize, mode: i32, lp: usize): void {
   let i = 0;
-  // The words four at a time (i32x4), the rest lane by lane.
+  // Four elements at a time: their words in i32x4, the arithmetic in two f64x2 halves.
   for (; i + 3 < n; i += 4) {
     const words = mixV(i32x4.add(mixV(v128.xor(i32x4.add(i32x4.splat(i), i32x4(0, 1, 2, 3)), i32x4.splat(k0))), i32x4.splat(k1)));
-    bernoulliOne(a, i, i32x4.extract_lane(words, 0), h, aux, mode, lp);
-    bernoulliOne(a, i + 1, i32x4.extract_lane(words, 1), h, aux, mode, lp);
-    bernoulliOne(a, i + 2, i32x4.extract_lane(words, 2), h, aux, mode, lp);
-    bernoulliOne(a, i + 3, i32x4.extract_lane(words, 3), h, aux, mode, lp);
+    const x = v128.load(a + (<usize>i << 2));
+    const off = <usize>i << 2;
+    bernoulli2(lo64(x), words, mode, lp != 0);
+    const h0 = bernH, a0 = bernAux, l0 = bernLp;
+    bernoulli2(hi64(x), i32x4.shuffle(words, words, 2, 3, 2, 3), mode, lp != 0);
+    v128.store(h + off, narrow(h0, bernH));
+    if (mode != 0) v128.store(aux + off, narrow(a0, bernAux));
+    if (lp) v128.store(lp + off, narrow(l0, bernLp));
   }
-  for (; i < n; i++) bernoulliOne(a, i, wordA(<u32>i, k0, k1), h, aux, mode, lp);
-}
-
-@inline function bernoulliOne(a: usize, i: i32, word: u32, h: usize, aux: usize, mode: i32, lp: usize): void {
-  // Branch-free: the sign of a and the draw go either way at random.
-  const x = <f64>load<f32>(a + (<usize>i << 2));
-  const e = Math.exp(-Math.abs(x));
-  const s = select<f64>(1, e, x >= 0) / (1 + e);
-  const v = select<f64>(1, 0, (<f64>word + 0.5) * pow2neg(32) < s);
-  store<f32>(h + (<usize>i << 2), <f32>v);
-  if (mode == 1) store<f32>(aux + (<usize>i << 2), <f32>(s * (1 - s)));
-  else if (mode == 2) store<f32>(aux + (<usize>i << 2), <f32>(v - s));
-  if (lp) store<f32>(lp + (<usize>i << 2), <f32>(v * x - (select<f64>(x, 0, x > 0) + Math.log1p(e))));
+  for (; i < n; i++) {
+    // The tail through the same lanes (lane 0 used), so every element gets the same arithmetic.
+    const x = f64x2.splat(<f64>load<f32>(a + (<usize>i << 2)));
+    bernoulli2(x, i32x4.splat(wordA(<u32>i, k0, k1)), mode, lp != 0);
+    store<f32>(h + (<usize>i << 2), <f32>f64x2.extract_lane(bernH, 0));
+    if (mode != 0) store<f32>(aux + (<usize>i << 2), <f32>f64x2.extract_lane(bernAux, 0));
+    if (lp) store<f32>(lp + (<usize>i << 2), <f32>f64x2.extract_lane(bernLp, 0));
+  }
 }
