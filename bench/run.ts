@@ -201,7 +201,8 @@ interface RuleRow {
   status: string;
   note: string | null;
 }
-const RULE_ROUNDS = quick ? 1 : 3;
+// As many rounds as the contenders get (--reps): a median over more rounds rides out load spikes.
+const RULE_ROUNDS = REPS;
 log(`\ntiming ${RULE_STEPS} steps of each built-in rule, ${RULE_ROUNDS} interleaved round(s) (${wasm.name}, 1 thread) … [${elapsed()}]`);
 const ruleData = { name: 'mnist' as const, train: 128 * RULE_STEPS, test: 500 };
 const ruleConfig = (rule: string, maxSteps: number): TrialConfig => ({

@@ -82,15 +82,16 @@ let pairSin: f64 = 0;
   return i64x2.extend_low_i32x4_s(mask);
 }
 
-/** logUniform of the words in 32-bit lanes 0 and 1, as f64x2: the same steps, lane by lane. */
-@inline function logUniform2(words: v128): v128 {
-  // x = 2a + 1 = m·2^e read off the double's exponent and mantissa, exactly.
-  const x = f64x2.add(f64x2.mul(f64x2.convert_low_i32x4_u(words), f64x2.splat(2)), f64x2.splat(1));
+let partE: v128 = f64x2.splat(0);
+let partT: v128 = f64x2.splat(0);
+
+/** logParts (noise.ts) of a positive double x in each lane, m and e read off its bits exactly: sets partE, partT. */
+@inline function logParts2(x: v128): void {
   const e0 = i64x2.sub(i64x2.shr_u(x, 52), i64x2.splat(1023));
   const m0 = v128.or(v128.and(x, i64x2.splat(0x000fffffffffffff)), i64x2.splat(0x3ff0000000000000));
   const big = f64x2.gt(m0, f64x2.splat(SQRT2));
   const m = v128.bitselect(f64x2.mul(m0, f64x2.splat(0.5)), m0, big);
-  const e = f64x2.convert_low_i32x4_s(i32x4.shuffle(i64x2.sub(e0, big), i64x2.sub(e0, big), 0, 2, 0, 2));
+  partE = f64x2.convert_low_i32x4_s(i32x4.shuffle(i64x2.sub(e0, big), i64x2.sub(e0, big), 0, 2, 0, 2));
   const s = f64x2.div(f64x2.sub(m, f64x2.splat(1)), f64x2.add(m, f64x2.splat(1)));
   const w = f64x2.mul(s, s);
   let p = f64x2.add(f64x2.splat(0.09090909090909091), f64x2.mul(w, f64x2.splat(0.07692307692307693)));
@@ -99,7 +100,13 @@ let pairSin: f64 = 0;
   p = f64x2.add(f64x2.splat(0.2), f64x2.mul(w, p));
   p = f64x2.add(f64x2.splat(0.3333333333333333), f64x2.mul(w, p));
   p = f64x2.add(f64x2.splat(1), f64x2.mul(w, p));
-  return f64x2.add(f64x2.mul(f64x2.sub(e, f64x2.splat(33)), f64x2.splat(LN2)), f64x2.mul(f64x2.mul(f64x2.splat(2), s), p));
+  partT = f64x2.mul(f64x2.mul(f64x2.splat(2), s), p);
+}
+
+/** logUniform of the words in 32-bit lanes 0 and 1, as f64x2. */
+@inline function logUniform2(words: v128): v128 {
+  logParts2(f64x2.add(f64x2.mul(f64x2.convert_low_i32x4_u(words), f64x2.splat(2)), f64x2.splat(1)));
+  return f64x2.add(f64x2.mul(f64x2.sub(partE, f64x2.splat(33)), f64x2.splat(LN2)), partT);
 }
 
 let pairsCos: v128 = f64x2.splat(0);
@@ -230,22 +237,10 @@ const LN2_LO: f64 = 1.9082149292705877e-10;
   return f64x2.mul(p, i64x2.shl(i64x2.add(kk, i64x2.splat(1023)), 52));
 }
 
-/** ln y for y in (1, 2], lane by lane (noise.ts logOnePlus). */
+/** logOnePlus (noise.ts), lane by lane. */
 @inline function logOnePlus2(y: v128): v128 {
-  const e0 = i64x2.sub(i64x2.shr_u(y, 52), i64x2.splat(1023));
-  const m0 = v128.or(v128.and(y, i64x2.splat(0x000fffffffffffff)), i64x2.splat(0x3ff0000000000000));
-  const big = f64x2.gt(m0, f64x2.splat(SQRT2));
-  const m = v128.bitselect(f64x2.mul(m0, f64x2.splat(0.5)), m0, big);
-  const e = f64x2.convert_low_i32x4_s(i32x4.shuffle(i64x2.sub(e0, big), i64x2.sub(e0, big), 0, 2, 0, 2));
-  const s = f64x2.div(f64x2.sub(m, f64x2.splat(1)), f64x2.add(m, f64x2.splat(1)));
-  const w = f64x2.mul(s, s);
-  let p = f64x2.add(f64x2.splat(0.09090909090909091), f64x2.mul(w, f64x2.splat(0.07692307692307693)));
-  p = f64x2.add(f64x2.splat(0.1111111111111111), f64x2.mul(w, p));
-  p = f64x2.add(f64x2.splat(0.14285714285714285), f64x2.mul(w, p));
-  p = f64x2.add(f64x2.splat(0.2), f64x2.mul(w, p));
-  p = f64x2.add(f64x2.splat(0.3333333333333333), f64x2.mul(w, p));
-  p = f64x2.add(f64x2.splat(1), f64x2.mul(w, p));
-  return f64x2.add(f64x2.mul(e, f64x2.splat(LN2)), f64x2.mul(f64x2.mul(f64x2.splat(2), s), p));
+  logParts2(y);
+  return f64x2.add(f64x2.mul(partE, f64x2.splat(LN2)), partT);
 }
 
 let bernH: v128 = f64x2.splat(0);
