@@ -290,14 +290,28 @@ async function corruptData(): Promise<void> {
 }
 
 // ================================================================ 4. kill -9
-async function reference(): Promise<{ out: string; rec: ReturnType<typeof finished>; bytes: number }> {
+async function reference(): Promise<{ out: string; rec: ReturnType<typeof finished>; bytes: number; ms: number }> {
   const out = join(work, 'reference');
-  const e = await cli(['run', SLOW, '--out', out, '--workers', '2', '--no-report']);
+  // Training time: from the first trial's partial file to the end (start-up is not part of it).
+  let t0 = 0;
+  const e = await cli(['run', SLOW, '--out', out, '--workers', '2', '--no-report'], { onStart: () => whenTraining(out, () => (t0 = performance.now())) });
+  const ms = performance.now() - t0;
   if (e.code !== 0) throw new Error(`reference run failed: ${e.stderr}`);
   const rec = finished(out);
   let bytes = 0;
   for (const text of rec.files.values()) bytes += Buffer.byteLength(text);
-  return { out, rec, bytes };
+  return { out, rec, bytes, ms };
+}
+
+/** Call `f` once the run writing to `out` has started its first trial. */
+function whenTraining(out: string, f: () => void): void {
+  const poll = setInterval(() => {
+    const dir = join(out, 'records');
+    if (existsSync(dir) && readdirSync(dir).some((n) => n.endsWith('.jsonl'))) {
+      clearInterval(poll);
+      f();
+    }
+  }, 10);
 }
 
 /** Whether any process of the group is still running (not a zombie). */
@@ -318,32 +332,25 @@ async function kills(ref: Awaited<ReturnType<typeof reference>>): Promise<void> 
   const t = tally('kill -9, then --resume');
   for (let k = 0; k < 5; k++) {
     const out = join(work, `killed-${k}`);
-    // Kill at a seeded random point: once `after` trials have finished (0: as soon as one starts),
-    // plus a random delay into the next one.
-    const after = r.int(ref.rec.files.size - 1);
-    const delay = r.int(1500);
+    // Kill at a seeded random point of training, 10% to 95% into the reference run's training time
+    // (so it lands mid-trial whatever the machine's speed; some trials are then past a checkpoint).
+    const delay = ref.ms * (0.1 + 0.85 * r.uniform());
     let killedAt = '';
     let pid = 0;
     const e = await cli(['run', SLOW, '--out', out, '--workers', '2', '--no-report'], {
       onStart: (group) => {
         pid = group;
-        const poll = setInterval(() => {
-          const dir = join(out, 'records');
-          const started = existsSync(dir) && readdirSync(dir).some((f) => f.endsWith('.jsonl'));
-          if (started && finished(out).files.size >= after) {
-            clearInterval(poll);
-            setTimeout(() => {
-              killedAt = `${finished(out).files.size} of ${ref.rec.files.size} finished`;
-              // The whole job: killing only tsx's wrapper leaves the node process writing (and,
-              // rightly, holding the lock).
-              try {
-                process.kill(-group, 'SIGKILL');
-              } catch {
-                killedAt = 'after it had ended';
-              }
-            }, delay);
+        whenTraining(out, () => setTimeout(() => {
+          const files = existsSync(join(out, 'records')) ? readdirSync(join(out, 'records')) : [];
+          killedAt = `${finished(out).files.size} of ${ref.rec.files.size} finished, ${files.filter((f) => f.endsWith('.ckpt')).length} checkpoint(s)`;
+          // The whole job: killing only tsx's wrapper leaves the node process writing (and,
+          // rightly, holding the lock).
+          try {
+            process.kill(-group, 'SIGKILL');
+          } catch {
+            killedAt = 'after it had ended';
           }
-        }, 20);
+        }, delay));
       },
     });
     // As a user would: rerun once the killed job is gone (its node process can take a moment to die).
@@ -358,7 +365,8 @@ async function kills(ref: Awaited<ReturnType<typeof reference>>): Promise<void> 
     if (!STACK.test(resumed.stderr)) t.clear++;
     else t.stacks++;
     compare(t, before.files, finished(out), ref.rec);
-    t.notes.push(`kill ${k}: at ${killedAt || 'the end'}; resume reran ${ref.rec.files.size - before.files.size} trial(s)`);
+    const continued = /(\d+) interrupted trial\(s\) continue from their last checkpoint/.exec(resumed.stderr)?.[1] ?? '0';
+    t.notes.push(`kill ${k}: at ${killedAt || 'the end'}; resume ran ${ref.rec.files.size - before.files.size} trial(s), ${continued} of them from a checkpoint`);
   }
 }
 
