@@ -142,6 +142,12 @@ export class ProfilingBackend implements Backend {
     this.add(`bernoulliSigmoid (${a.length})`, 'elementwise', performance.now() - t0, !this.own(a, h));
   }
 
+  binaryConcrete(a: Buf, key: NoiseKey, temperature: number, y: Buf, slope: Buf): void {
+    const t0 = performance.now();
+    this.inner.binaryConcrete(a, key, temperature, y, slope);
+    this.add(`binaryConcrete (${a.length})`, 'elementwise', performance.now() - t0, !this.own(a, y, slope));
+  }
+
   addNoise(out: Buf, scale: number, key: NoiseKey, offset: number, kind: NoiseKind, elementScale: Buf | null): void {
     const t0 = performance.now();
     this.inner.addNoise(out, scale, key, offset, kind, elementScale);

@@ -197,6 +197,10 @@ interface RuleRow {
   /** Medians over rounds of this rule ÷ backprop in the same round. */
   ratioToBp: number | null;
   cpuRatioToBp: number | null;
+  /** The per-round wall ratios the median is taken over (their spread is the noise). */
+  ratioRounds: number[];
+  /** Issue 20's bound on ratioToBp (the ratio when it was filed), where it names one. */
+  targetMax: number | null;
   steps: number;
   status: string;
   note: string | null;
@@ -261,18 +265,28 @@ for (let round = 0; round < RULE_ROUNDS; round++) {
     ratioSamples.get(id)!.cpu.push(t.cpu / bp.cpu);
   }
 }
+// Issue 20: every rule's step relative to BP's no worse than when it was filed.
+const RULE_TARGETS: Record<string, number> = {
+  'feedback-alignment': 1.0, 'direct-feedback-alignment': 1.05, 'forward-forward': 2.3, 'synthetic-gradients': 2.88,
+  mezo: 4.82, 'straight-through': 1.39, reinforce: 1.74, 'gumbel-softmax': 1.66,
+};
 const ruleRows: RuleRow[] = rules.map((rule) => {
   const acc = perRule.get(rule.id)!;
   const rs = ratioSamples.get(rule.id)!;
   const status = acc.error ? 'threw' : acc.last?.status ?? 'not run';
   return {
     rule: rule.id, stepMs: med(acc.wall), cpuStepMs: med(acc.cpu), ratioToBp: med(rs.wall), cpuRatioToBp: med(rs.cpu),
+    ratioRounds: rs.wall, targetMax: RULE_TARGETS[rule.id] ?? null,
     steps: acc.last?.steps ?? 0, status, note: acc.error ?? (status !== 'done' ? `status ${status}` : null),
   };
 });
 for (const row of ruleRows) {
   if (row.stepMs === null) log(`  ${row.rule.padEnd(30)} SKIPPED: ${row.note}`);
-  else log(`  ${row.rule.padEnd(30)} ${row.stepMs.toFixed(2).padStart(7)} ms/step (CPU ${row.cpuStepMs!.toFixed(2)}) ${`${row.ratioToBp!.toFixed(2)}x BP`.padStart(10)} (CPU ${row.cpuRatioToBp!.toFixed(2)}x)${row.note ? `  (${row.note})` : ''}`);
+  else {
+    const spread = row.ratioRounds.length > 1 ? ` [${Math.min(...row.ratioRounds).toFixed(2)}–${Math.max(...row.ratioRounds).toFixed(2)}]` : '';
+    const target = row.targetMax === null ? '' : `  target ≤ ${row.targetMax}: ${row.ratioToBp! <= row.targetMax ? 'met' : 'NOT met'}`;
+    log(`  ${row.rule.padEnd(30)} ${row.stepMs.toFixed(2).padStart(7)} ms/step (CPU ${row.cpuStepMs!.toFixed(2)}) ${`${row.ratioToBp!.toFixed(2)}x BP`.padStart(10)}${spread} (CPU ${row.cpuRatioToBp!.toFixed(2)}x)${target}${row.note ? `  (${row.note})` : ''}`);
+  }
 }
 
 log(`\nprofiling BP steps on ${wasm.name} (medians per call) … [${elapsed()}]`);

@@ -66,6 +66,8 @@ export interface Backend {
    * aux and log p(h | a) into logProb (noise.ts).
    */
   bernoulliSigmoid(a: Buf, key: NoiseKey, h: Buf, aux: Buf | null, kind: BernoulliAux | null, logProb: Buf | null): void;
+  /** y = σ((a + logistic noise)/τ) and its slope y(1 − y)/τ, the noise from the key's stream (noise.ts). */
+  binaryConcrete(a: Buf, key: NoiseKey, temperature: number, y: Buf, slope: Buf): void;
   /**
    * Run the first `stages` stages of an optimizer program over aligned ranges of a parameter,
    * its update (read only) and its state slots: see optim-program.ts for the format, the modes

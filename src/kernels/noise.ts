@@ -170,3 +170,19 @@ export function addNoiseReference(out: Buf, scale: number, key: NoiseKey, offset
     out[k] += coef(k) * pair[0];
   }
 }
+
+/**
+ * The binary concrete (Gumbel-softmax) unit in one pass: y[i] = σ((a[i] + l_i)/τ), l_i logistic
+ * draw i of the key's stream, and slope[i] = ∂y/∂a = y(1 − y)/τ. The reference for every
+ * backend's binaryConcrete.
+ */
+export function binaryConcreteReference(a: Buf, key: NoiseKey, temperature: number, y: Buf, slope: Buf): void {
+  const [k0, k1] = key;
+  for (let i = 0; i < a.length; i++) {
+    const z = (a[i] + logisticAt(i, k0, k1)) / temperature;
+    const e = expNonPositive(-Math.abs(z));
+    const s = (z >= 0 ? 1 : e) / (1 + e);
+    y[i] = s;
+    slope[i] = (s * (1 - s)) / temperature;
+  }
+}

@@ -1,7 +1,7 @@
 // The reference backend: plain TypeScript loops, the oracle every faster backend is tested against.
 import type { Backend, BinaryOp, Buf, ReduceOp, UnaryOp } from './backend.ts';
 import { avgPool2d, avgPool2dBackward, col2im, im2col, maxPool2d, maxPool2dBackward } from './conv-reference.ts';
-import { addNoiseReference, bernoulliSigmoidReference } from './noise.ts';
+import { addNoiseReference, bernoulliSigmoidReference, binaryConcreteReference } from './noise.ts';
 import { runOptimizerProgram } from './optim-program.ts';
 
 const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
@@ -213,6 +213,7 @@ export const referenceBackend: Backend = {
 
   addNoise: addNoiseReference,
   bernoulliSigmoid: bernoulliSigmoidReference,
+  binaryConcrete: binaryConcreteReference,
 
   optimizerStep: runOptimizerProgram,
 

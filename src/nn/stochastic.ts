@@ -161,14 +161,14 @@ export function gumbelSoftmax(logits: Tensor, temperature: number, rng: Rng, har
  */
 export function binaryConcrete(a: Tensor, temperature: number, rng: Rng, hard = false): Tensor {
   checkTemperature('binaryConcrete', temperature);
-  const l = logisticNoise(a.shape, rng);
-  // One op on the tape: ∂y/∂a = y(1 − y)/τ, kept from the forward pass.
+  const key = rng.key();
+  // One op on the tape, one pass over a: y and ∂y/∂a = y(1 − y)/τ, the noise from the key's stream.
   const y = customVjp(
     'binaryConcrete',
     (x: Tensor) => {
-      const out = sigmoid(div(add(x, l), scalar(temperature)));
-      const slope = empty(out.shape);
-      for (let i = 0; i < out.size; i++) slope.data[i] = (out.data[i] * (1 - out.data[i])) / temperature;
+      const out = empty(x.shape);
+      const slope = empty(x.shape);
+      backend().binaryConcrete(x.data, key, temperature, out.data, slope.data);
       return { out, saved: [slope] };
     },
     ([slope], g) => [mul(g, slope)],

@@ -435,6 +435,24 @@ export function kernelConformance(label: string, B: TestedBackend): void {
     }
   });
 
+  describe(`${label}: binaryConcrete matches the reference bit for bit`, () => {
+    for (const temperature of [0.1, 0.67, 2]) {
+      it(`temperature ${temperature}`, () => {
+        for (const n of [0, 1, 7, 4099]) {
+          const a = nbuf(n, -8, 8);
+          if (n > 6) a.set([0, -0, 800, -800, 1e-30, -1e-30], 1);
+          const key = nr.key();
+          const y = nbuf(n), slope = nbuf(n);
+          const y0 = new Float32Array(n), slope0 = new Float32Array(n);
+          B.binaryConcrete(a, key, temperature, y, slope);
+          ref.binaryConcrete(Float32Array.from(a), key, temperature, y0, slope0);
+          expect(exactMismatch(y, y0)).toBeNull();
+          expect(exactMismatch(slope, slope0)).toBeNull();
+        }
+      });
+    }
+  });
+
   describe(`${label}: bernoulliSigmoid matches the reference bit for bit`, () => {
     for (const [kind, withLogProb] of [[null, false], ['slope', false], ['score', false], ['score', true], [null, true]] as const) {
       it(`samples${kind ? ` and ${kind}` : ''}${withLogProb ? ' and log p(h | a)' : ''}`, () => {

@@ -35,6 +35,7 @@ interface KernelExports {
   allFinite(a: number, n: number): number;
   addNoise(out: number, n: number, scale: number, k0: number, k1: number, offset: number, kind: number, elementScale: number): void;
   bernoulliSigmoid(a: number, n: number, k0: number, k1: number, h: number, aux: number, mode: number, logProb: number): void;
+  binaryConcrete(a: number, n: number, k0: number, k1: number, temperature: number, y: number, slope: number): void;
   optimProgram(): number;
   optimSlots(): number;
   optimizerStep(stages: number, param: number, update: number, n: number, mode: number): number;
@@ -359,6 +360,13 @@ export function createWasmBackend(options: WasmOptions = {}): WasmBackend {
       if (aux) need('bernoulliSigmoid', 'aux', aux, a.length);
       if (logProb) need('bernoulliSigmoid', 'logProb', logProb, a.length);
       if (a.length) ex.bernoulliSigmoid(a.byteOffset, a.length, key[0], key[1], h.byteOffset, aux ? aux.byteOffset : 0, aux ? (kind === 'slope' ? 1 : 2) : 0, logProb ? logProb.byteOffset : 0);
+    },
+
+    binaryConcrete(a, key, temperature, y, slope) {
+      if (!(owns(a) && owns(y) && owns(slope))) return ref.binaryConcrete(a, key, temperature, y, slope);
+      need('binaryConcrete', 'y', y, a.length);
+      need('binaryConcrete', 'slope', slope, a.length);
+      if (a.length) ex.binaryConcrete(a.byteOffset, a.length, key[0], key[1], temperature, y.byteOffset, slope.byteOffset);
     },
 
     optimizerStep(program, stages, param, update, slots, mode) {

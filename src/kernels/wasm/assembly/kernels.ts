@@ -10,7 +10,7 @@ export { unary, binary, leakyRelu, axpby } from './elementwise';
 export { reduce, softmax, transpose2d, transposeBlocks, allFinite } from './reduce';
 export { optimizerStep, optimProgram, optimSlots } from './optim';
 export { im2col, col2im, maxPool2d, maxPool2dBackward, avgPool2d, avgPool2dBackward } from './image';
-export { addNoise, bernoulliSigmoid } from './noise';
+export { addNoise, bernoulliSigmoid, binaryConcrete } from './noise';
 
 /** Bytes of scratch the kernels need; the host allocates them once and passes them to setScratch. */
 export function scratchBytes(): i32 {
