@@ -17,10 +17,6 @@ import { hi64, lo64, narrow } from './simd';
   return mix(mix(j ^ k0) + k1);
 }
 
-@inline function wordB(j: u32, k0: u32, k1: u32): u32 {
-  return mix(mix(j ^ k1 ^ 0x9e3779b9) + k0);
-}
-
 const LN2: f64 = 0.6931471805599453;
 const SQRT2: f64 = 1.4142135623730951;
 const PI_4: f64 = 0.7853981633974483;
@@ -28,43 +24,6 @@ const PI_4: f64 = 0.7853981633974483;
 /** 2^-e, exactly (e ≤ 40). */
 @inline function pow2neg(e: i32): f64 {
   return reinterpret<f64>(<i64>(1023 - e) << 52);
-}
-
-@inline function logUniform(a: u32): f64 {
-  const x = <f64>a * 2.0 + 1.0;
-  let e = 32 - <i32>clz<u32>(a);
-  let m = x * pow2neg(e);
-  if (m > SQRT2) {
-    m *= 0.5;
-    e += 1;
-  }
-  const s = (m - 1) / (m + 1);
-  const w = s * s;
-  const p = 1 + w * (0.3333333333333333 + w * (0.2 + w * (0.14285714285714285 + w * (0.1111111111111111 + w * (0.09090909090909091 + w * 0.07692307692307693)))));
-  return <f64>(e - 33) * LN2 + 2 * s * p;
-}
-
-let pairCos: f64 = 0;
-let pairSin: f64 = 0;
-
-/** Sets pairCos, pairSin to the Gaussian pair j (z_{2j}, z_{2j+1}). */
-@inline function gaussianPair(j: u32, k0: u32, k1: u32): void {
-  const r = Math.sqrt(-2 * logUniform(wordA(j, k0, k1)));
-  const b = wordB(j, k0, k1);
-  const o = b >> 29;
-  let f = <f64>(b & 0x1fffffff) * pow2neg(29);
-  if (o & 1) f = 1 - f;
-  const phi = f * PI_4;
-  const w = phi * phi;
-  const sp = phi * (1 + w * (-0.16666666666666666 + w * (0.008333333333333333 + w * (-0.0001984126984126984 + w * (0.0000027557319223985893 + w * (-2.505210838544172e-8 + w * 1.6059043836821613e-10))))));
-  const cp = 1 + w * (-0.5 + w * (0.041666666666666664 + w * (-0.001388888888888889 + w * (0.0000248015873015873 + w * (-2.755731922398589e-7 + w * (2.08767569878681e-9 + w * -1.1470745597729725e-11))))));
-  const s = o & 1 ? cp : sp;
-  const c = o & 1 ? sp : cp;
-  const q = o >> 1;
-  const sin = q == 0 ? s : q == 1 ? c : q == 2 ? -s : -c;
-  const cos = q == 0 ? c : q == 1 ? -s : q == 2 ? -c : s;
-  pairCos = r * cos;
-  pairSin = r * sin;
 }
 
 @inline function mixV(x0: v128): v128 {
@@ -120,7 +79,7 @@ let pairsSin: v128 = f64x2.splat(0);
   const jv = i32x4.add(i32x4.splat(j), i32x4(0, 1, 0, 1));
   const words = mixV(i32x4.add(mixV(v128.xor(jv, kx)), ky));
   const r = f64x2.sqrt(f64x2.mul(f64x2.splat(-2), logUniform2(words)));
-  // θ = 2π·b/2³², by octant, as gaussianPair.
+  // θ = 2π·b/2³², by octant, as noise.ts gaussianPair (b = wordB there: kx, ky's upper lanes).
   const b = i32x4.shuffle(words, words, 2, 3, 2, 3);
   const o = i32x4.shr_u(b, 29);
   const odd = wide(i32x4.ne(v128.and(o, i32x4.splat(1)), i32x4.splat(0)));
@@ -179,21 +138,22 @@ export function addNoise(out: usize, n: i32, scale: f64, k0: u32, k1: u32, offse
       bump(out, k, coefAt(scale, es, k) * f64x2.extract_lane(l, 0));
       bump(out, k + 1, coefAt(scale, es, k + 1) * f64x2.extract_lane(l, 1));
     }
-    for (; k < n; k++) {
-      const w = wordA(offset + <u32>k, k0, k1);
-      bump(out, k, coefAt(scale, es, k) * (logUniform(w) - logUniform(~w)));
+    if (k < n) {
+      // The last draw through the same lanes (lane 0), so every element gets the same arithmetic.
+      const w = i32x4.splat(wordA(offset + <u32>k, k0, k1));
+      bump(out, k, coefAt(scale, es, k) * f64x2.extract_lane(f64x2.sub(logUniform2(w), logUniform2(v128.not(w))), 0));
     }
     return;
   }
-  let k = 0;
-  if (offset & 1 && n > 0) {
-    gaussianPair((offset - 1) >> 1, k0, k1);
-    bump(out, 0, coefAt(scale, es, 0) * pairSin);
-    k = 1;
-  }
-  // Two pairs at a time in f64x2 lanes: the same operations as gaussianPair, lane by lane.
+  // Two pairs at a time in f64x2 lanes; a lone pair (an odd start, the tail) uses lane 0 alone.
   const kx = i32x4.replace_lane(i32x4.replace_lane(i32x4.splat(k0), 2, k1 ^ 0x9e3779b9), 3, k1 ^ 0x9e3779b9);
   const ky = i32x4.replace_lane(i32x4.replace_lane(i32x4.splat(k1), 2, k0), 3, k0);
+  let k = 0;
+  if (offset & 1 && n > 0) {
+    gaussianPairs2((offset - 1) >> 1, kx, ky);
+    bump(out, 0, coefAt(scale, es, 0) * f64x2.extract_lane(pairsSin, 0));
+    k = 1;
+  }
   for (; k + 3 < n; k += 4) {
     gaussianPairs2((offset + <u32>k) >> 1, kx, ky);
     bump(out, k, coefAt(scale, es, k) * f64x2.extract_lane(pairsCos, 0));
@@ -201,14 +161,10 @@ export function addNoise(out: usize, n: i32, scale: f64, k0: u32, k1: u32, offse
     bump(out, k + 2, coefAt(scale, es, k + 2) * f64x2.extract_lane(pairsCos, 1));
     bump(out, k + 3, coefAt(scale, es, k + 3) * f64x2.extract_lane(pairsSin, 1));
   }
-  for (; k + 1 < n; k += 2) {
-    gaussianPair((offset + <u32>k) >> 1, k0, k1);
-    bump(out, k, coefAt(scale, es, k) * pairCos);
-    bump(out, k + 1, coefAt(scale, es, k + 1) * pairSin);
-  }
-  if (k < n) {
-    gaussianPair((offset + <u32>k) >> 1, k0, k1);
-    bump(out, k, coefAt(scale, es, k) * pairCos);
+  for (; k < n; k += 2) {
+    gaussianPairs2((offset + <u32>k) >> 1, kx, ky);
+    bump(out, k, coefAt(scale, es, k) * f64x2.extract_lane(pairsCos, 0));
+    if (k + 1 < n) bump(out, k + 1, coefAt(scale, es, k + 1) * f64x2.extract_lane(pairsSin, 0));
   }
 }
 
