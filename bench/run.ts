@@ -35,7 +35,7 @@ const PEERS = !flag('no-peers');
 const JS_PEER_STEPS = num('js-steps', quick ? 20 : 60);
 const LENET_STEPS = num('lenet-steps', quick ? 30 : 120);
 const MLP_STEPS = num('mlp-steps', quick ? 150 : 0);
-const RULE_STEPS = num('rule-steps', quick ? 15 : 30);
+const RULE_STEPS = num('rule-steps', quick ? 15 : 60);
 // GEMM orientations of the kernel-level LeNet (bench/lenet.ts): OxP is the conv op's.
 const LENET_ORIENTATIONS = flag('lenet-orientations') ? (['OxP', 'PxO'] as const) : (['OxP'] as const);
 const STEPS_PER_EPOCH = Math.ceil(60000 / 128);
@@ -207,7 +207,7 @@ interface RuleRow {
 }
 // As many rounds as the contenders get (--reps): a median over more rounds rides out load spikes.
 const RULE_ROUNDS = REPS;
-log(`\ntiming ${RULE_STEPS} steps of each built-in rule, ${RULE_ROUNDS} interleaved round(s) (${wasm.name}, 1 thread) … [${elapsed()}]`);
+log(`\ntiming ${RULE_STEPS} steps of each built-in rule beside a BP run, ${RULE_ROUNDS} round(s) (${wasm.name}, 1 thread) … [${elapsed()}]`);
 const ruleData = { name: 'mnist' as const, train: 128 * RULE_STEPS, test: 500 };
 const ruleConfig = (rule: string, maxSteps: number): TrialConfig => ({
   experiment: 'bench', rule, options: {}, seed: 7, data: ruleData, model: { sizes: [784, 256, 256, 10], activation: 'relu', init: 'heUniform' },
@@ -219,10 +219,14 @@ const cpuNow = (): number => {
   const c = process.cpuUsage();
   return (c.user + c.system) / 1000;
 };
+// With --expose-gc (npm run bench passes it) every timed run starts on a collected heap, so one
+// run's garbage is not paid for by the next.
+const collect = (globalThis as { gc?: () => void }).gc ?? ((): void => {});
 /** One timed run of a rule: wall per step, and CPU per step (a 5-step run's CPU subtracted, as in bench/ours.ts). */
 function ruleRun(rule: AnyRule): { wall: number; cpu: number; s: SummaryRecord } {
   const go = (steps: number): { s: SummaryRecord; cpu: number } => {
     let s: SummaryRecord | null = null;
+    collect();
     const c0 = cpuNow();
     runTrial(ruleConfig(rule.id, steps), `bench-${rule.id}`, rule, (r) => {
       if (r.type === 'summary') s = r;
@@ -234,6 +238,7 @@ function ruleRun(rule: AnyRule): { wall: number; cpu: number; s: SummaryRecord }
   return { wall: full.s.host.stepMs / Math.max(1, full.s.steps), cpu: (full.cpu - base.cpu) / Math.max(1, full.s.steps - 5), s: full.s };
 }
 const rules = listRules() as AnyRule[];
+const backpropRule = rules.find((r) => r.id === 'backprop')!;
 const perRule = new Map<string, { wall: number[]; cpu: number[]; last: SummaryRecord | null; error: string | null }>(rules.map((r) => [r.id, { wall: [], cpu: [], last: null, error: null }]));
 const ratioSamples = new Map<string, { wall: number[]; cpu: number[] }>(rules.map((r) => [r.id, { wall: [], cpu: [] }]));
 for (const rule of rules) {
@@ -243,26 +248,24 @@ for (const rule of rules) {
     perRule.get(rule.id)!.error = (e as Error).message.split('\n')[0];
   }
 }
+// Each rule is timed next to its own BP run, in an order that alternates by round, so neither
+// drift in the machine's load nor the position in a pair biases its ratio.
 for (let round = 0; round < RULE_ROUNDS; round++) {
-  const inRound = new Map<string, { wall: number; cpu: number }>();
   for (const rule of rules) {
     const acc = perRule.get(rule.id)!;
     if (acc.error) continue;
     try {
-      const t = ruleRun(rule);
+      const pair = round % 2 === 0 ? [backpropRule, rule] : [rule, backpropRule];
+      const [first, second] = pair.map((r) => ruleRun(r));
+      const [bp, t] = round % 2 === 0 ? [first, second] : [second, first];
       acc.wall.push(t.wall);
       acc.cpu.push(t.cpu);
       acc.last = t.s;
-      inRound.set(rule.id, t);
+      ratioSamples.get(rule.id)!.wall.push(t.wall / bp.wall);
+      ratioSamples.get(rule.id)!.cpu.push(t.cpu / bp.cpu);
     } catch (e) {
       acc.error = (e as Error).message.split('\n')[0];
     }
-  }
-  const bp = inRound.get('backprop');
-  for (const [id, t] of inRound) {
-    if (!bp) continue;
-    ratioSamples.get(id)!.wall.push(t.wall / bp.wall);
-    ratioSamples.get(id)!.cpu.push(t.cpu / bp.cpu);
   }
 }
 // Issue 20: every rule's step relative to BP's no worse than when it was filed.
