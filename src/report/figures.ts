@@ -19,6 +19,8 @@ export interface TrialFigures {
   msPerEpoch: number | null;
   /** 'running' while a trial has no summary line yet (still running, or cut off). */
   status: TrialStatus | 'running';
+  /** Epochs with an evaluation so far (the last evaluation's epoch + 1; 0: none yet). */
+  epochsReached: number;
   error: string | null;
 }
 
@@ -58,6 +60,7 @@ export function trialFigures(trial: Trial): TrialFigures {
     alignmentReference: s?.alignmentReference ?? points[0]?.reference ?? null,
     msPerEpoch: positive(s?.host?.msPerEpoch) ?? (last && lastMs !== null ? lastMs / (last.step / stepsPerEpoch(trial)) : null),
     status: s?.status ?? 'running',
+    epochsReached: last ? last.epoch + 1 : 0,
     error: s?.error ?? null,
   };
 }
@@ -80,6 +83,8 @@ export interface SeriesFigures {
   failed: number;
   /** Started but without a summary line (running, or cut off). */
   running: number;
+  /** Fewest and most epochs reached by those unfinished trials (null: none). */
+  runningEpochs: [number, number] | null;
   /** Failed and diverged trials, by seed, each with its error. */
   problems: TrialProblem[];
   finalTestAcc: Stats;
@@ -105,6 +110,8 @@ export function countedTrials(series: Series): Trial[] {
   return series.trials.every((t) => t.summary === null) ? series.trials : [];
 }
 
+const epochRange = (xs: number[]): [number, number] | null => (xs.length ? [Math.min(...xs), Math.max(...xs)] : null);
+
 export function seriesFigures(series: Series): SeriesFigures {
   const all = series.trials.map(trialFigures);
   const f = countedTrials(series).map(trialFigures);
@@ -122,6 +129,7 @@ export function seriesFigures(series: Series): SeriesFigures {
     diverged: all.filter((t) => t.status === 'diverged').length,
     failed: all.filter((t) => t.status === 'failed').length,
     running: all.filter((t) => t.status === 'running').length,
+    runningEpochs: epochRange(all.filter((t) => t.status === 'running').map((t) => t.epochsReached)),
     problems,
     finalTestAcc: stat('finalTestAcc'),
     bestValAcc: stat('bestValAcc'),
@@ -143,7 +151,10 @@ export function seedsText(f: SeriesFigures): string {
     f.running && f.counted !== f.running ? `${f.running} running or cut off` : '',
     f.planned > f.done + f.failed + f.diverged + f.running ? `${f.planned - f.done - f.failed - f.diverged - f.running} not started` : '',
   ].filter(Boolean);
-  if (f.counted === f.planned && !notes.length) return String(f.counted);
-  const base = f.counted && f.counted === f.running ? `${f.counted} of ${f.planned} (unfinished)` : `${f.counted} of ${f.planned}`;
+  const unfinished = f.counted > 0 && f.counted === f.running;
+  if (f.counted === f.planned && !notes.length && !unfinished) return String(f.counted);
+  const [lo, hi] = f.runningEpochs ?? [0, 0];
+  const at = `epoch ${lo}${hi > lo ? `–${hi}` : ''}`;
+  const base = unfinished ? `${f.counted} of ${f.planned} (unfinished, at ${at})` : `${f.counted} of ${f.planned}`;
   return notes.length ? `${base} (${notes.join(', ')})` : base;
 }

@@ -96,15 +96,33 @@ export function runSummary(spec: unknown): string | null {
   const seeds = Array.isArray(spec.seeds) ? spec.seeds.length : null;
   const parts = [
     p.dataset ?? null,
-    p.split.train !== undefined ? `${plural(p.split.train, 'training image')}${p.split.validation ? ` (+ ${p.split.validation.toLocaleString('en-US')} held out for validation)` : ''}` : null,
+    p.split.train !== undefined
+      ? `${plural(p.split.train, 'training image')}${data.validation === 'test' ? ' (validated on the test images)' : p.split.validation ? ` (+ ${p.split.validation.toLocaleString('en-US')} held out for validation)` : ''}`
+      : null,
     p.split.test !== undefined ? `${plural(p.split.test, 'test image')}` : typeof data.test === 'number' ? plural(data.test, 'test image') : null,
     describeRunArchitecture(p.architecture),
-    typeof opt.name === 'string' ? `${opt.name}${typeof opt.lr === 'number' ? ` ${opt.lr}` : ''}${isObj(opt.schedule) && typeof opt.schedule.kind === 'string' ? ` (${opt.schedule.kind})` : ''}` : null,
+    optimizerText(opt, Array.isArray(spec.rules) ? spec.rules : []),
     typeof spec.batchSize === 'number' ? `batch ${spec.batchSize}` : null,
     p.epochs !== undefined ? plural(p.epochs, 'epoch') : null,
     seeds !== null ? plural(seeds, 'seed') : null,
   ];
   return parts.filter((x): x is string => Boolean(x)).join(' · ');
+}
+
+/** "adam 0.001 (cosine)", then the rule entries that bring another rate: "; forward-forward threshold=2 at 0.003". */
+function optimizerText(opt: Record<string, unknown>, rules: unknown[]): string | null {
+  if (typeof opt.name !== 'string') return null;
+  const base = `${opt.name}${typeof opt.lr === 'number' ? ` ${opt.lr}` : ''}${isObj(opt.schedule) && typeof opt.schedule.kind === 'string' ? ` (${opt.schedule.kind})` : ''}`;
+  const own = rules.filter(isObj).flatMap((r) => {
+    const o = isObj(r.optimizer) ? r.optimizer : opt;
+    if (o.name === opt.name && o.lr === opt.lr) return [];
+    const settings = [
+      ...Object.entries(isObj(r.options) ? r.options : {}).map(([k, v]) => `${k}=${String(v)}`),
+      ...Object.entries(isObj(r.grid) ? r.grid : {}).map(([k, v]) => `${k}=${Array.isArray(v) ? v.join('/') : String(v)}`),
+    ];
+    return [`${[r.rule, ...settings].join(' ')} at ${o.name === opt.name ? '' : `${String(o.name)} `}${String(o.lr)}`];
+  });
+  return own.length ? `${base}; ${own.join(', ')}` : base;
 }
 
 function overridesText(o: Record<string, unknown> | null): string | null {

@@ -1,7 +1,7 @@
 // Reading records (order, labels, outcomes), the chart specs built from them (panels, references,
 // series styles, axes) and the statistics behind them, checked against hand-computed values.
 import { readdirSync, readFileSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { aggregate, evalPoints, LAYER_MEAN, OVERALL } from '../../src/report/chart-data.ts';
@@ -116,6 +116,21 @@ describe('reading records', () => {
     expect(seedsText(seriesFigures(rs.series[0]))).toBe('3');
     // FA fa has a trial cut off mid-run (the torn file), beside its three finished seeds.
     expect(seedsText(seriesFigures(rs.series[1]))).toBe('3 of 4 (1 running or cut off)');
+  });
+
+  it('says a series with only unfinished trials is unfinished, and how far its trials got', async () => {
+    const dir = await tempDir();
+    await writeFile(join(dir, 'experiment.json'), JSON.stringify(fixtureManifest([FAKE_SERIES[0]], [0, 1])));
+    await mkdir(join(dir, 'records'));
+    // Seed 0 has written 3 of its epochs, seed 1 only 1: neither has a summary line.
+    for (const [seed, epochs] of [[0, 3], [1, 1]]) {
+      const evals = fakeTrial(FAKE_SERIES[0], seed, `t${seed}`).filter((r) => r.type === 'eval' && r.epoch < epochs);
+      expect(evals.length).toBeGreaterThan(0);
+      await writeFile(join(dir, 'records', `t${seed}.partial.jsonl`), evals.map((r) => JSON.stringify(r)).join('\n') + '\n');
+    }
+    const f = seriesFigures((await readResults(dir)).series[0]);
+    expect(f).toMatchObject({ planned: 2, counted: 2, running: 2, runningEpochs: [1, 3] });
+    expect(seedsText(f)).toBe('2 of 2 (unfinished, at epoch 1–3)');
   });
 
   it('places evaluations on an epoch axis, also when evaluating several times per epoch', async () => {

@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { escapeHtml, inlineJson, inlineScript } from '../../src/report/html.ts';
-import { writeReport } from '../../src/report/page.ts';
+import { runSummary, writeReport } from '../../src/report/page.ts';
 import { summarize } from '../../src/report/stats.ts';
 import { cleanupTempDirs, EPOCHS, FAILED_ERROR, FAKE_SERIES, fakeTrial, makeFixtureDir, SEEDS, STEPS_PER_EPOCH, tempDir } from './fixtures.ts';
 
@@ -148,9 +148,23 @@ describe('report page', () => {
   });
 
   it('header: what this run was, from its resolved spec', () => {
-    expect(html).toContain('<strong>This run:</strong> mnist · 5,000 training images (+ 1,000 held out for validation) · 10,000 test images · MLP 784-64-64-10 relu · adam 0.001 · batch 100 · 4 epochs · 3 seeds');
+    expect(html).toContain('<strong>This run:</strong> mnist · 5,000 training images (+ 1,000 held out for validation) · 10,000 test images · MLP 784-64-64-10 relu · adam 0.001; forward-forward threshold=2 at 0.003 · batch 100 · 4 epochs · 3 seeds');
     expect(html).not.toContain('run with --');
     expect(html).toContain('<h3>Quantiles across seeds</h3>');
+  });
+
+  it('header: validation on the test split, and each rule entry that brings its own rate', () => {
+    const sgd = (lr: number) => ({ name: 'momentum', lr, schedule: { kind: 'multistep' } });
+    const spec = {
+      data: { name: 'mnist', validation: 'test' }, model: { preset: 'lenet5' }, optimizer: sgd(0.1), batchSize: 64, epochs: 100, seeds: [0],
+      rules: [
+        { rule: 'backprop', options: {}, grid: {}, optimizer: sgd(0.1) },
+        { rule: 'feedback-alignment', options: {}, grid: { variant: ['usf', 'brsf'] }, optimizer: sgd(0.01) },
+        { rule: 'direct-feedback-alignment', options: {}, grid: {}, optimizer: { name: 'adam', lr: 1e-4 } },
+      ],
+    };
+    expect(runSummary(spec)).toBe('mnist · 60,000 training images (validated on the test images) · 10,000 test images · LeNet · ' +
+      'momentum 0.1 (multistep); feedback-alignment variant=usf/brsf at 0.01, direct-feedback-alignment at adam 0.0001 · batch 64 · 100 epochs · 1 seed');
   });
 
   it('writes the records as one CSV: a row per evaluation point, config as columns', async () => {
