@@ -5,13 +5,19 @@
 // BioTorch's CIFAR-10 errors (BP 8.63, FA 32.16, DFA 45.94, uSF 10.05, brSF 11.02, frSF 11.20)
 // show the pattern to look for: FA and DFA fall far behind on deep conv nets, the sign-symmetric
 // variants stay close. With a CIFAR-10 copy: RESNET_DATA_DIR=/path/to/cifar-10-batches-bin.
+// RESNET_EPOCHS=n (default 30) and RESNET_TRAIN=n (the first n training images; default all)
+// shrink the protocol for a 2-core machine; each setting writes its own results directory.
 //   npx tsx src/cli.ts run experiments/resnet-fashion.ts [--quick]
 import { defineExperiment, type OptimizerSpec } from '../src/index.ts';
 
 const cifarDir = process.env.RESNET_DATA_DIR;
 const EPOCHS = Number(process.env.RESNET_EPOCHS ?? 30);
+const TRAIN = process.env.RESNET_TRAIN ? Number(process.env.RESNET_TRAIN) : undefined;
+const VALIDATION = 5000;
 const BATCH = 128;
-const STEPS = Math.ceil((cifarDir ? 50_000 : 60_000) / BATCH) * EPOCHS;
+const STEPS = Math.ceil(((TRAIN ?? (cifarDir ? 50_000 : 60_000)) - VALIDATION) / BATCH) * EPOCHS;
+const subset = TRAIN ? { train: TRAIN } : {};
+const suffix = `${process.env.RESNET_EPOCHS ? `-epochs${EPOCHS}` : ''}${TRAIN ? `-train${TRAIN}` : ''}`;
 
 const sgd = (lr: number): OptimizerSpec => ({
   name: 'momentum', lr, momentum: 0.9, weightDecay: 1e-4,
@@ -19,11 +25,11 @@ const sgd = (lr: number): OptimizerSpec => ({
 });
 
 export default defineExperiment({
-  name: cifarDir ? 'resnet20-cifar10' : 'resnet-fashion',
-  description: `ResNet-20 on ${cifarDir ? 'CIFAR-10' : 'Fashion-MNIST (32×32)'} for BP, FA, uSF, brSF, frSF and DFA, BioTorch's SGD settings, ${EPOCHS} epochs.`,
+  name: `${cifarDir ? 'resnet20-cifar10' : 'resnet-fashion'}${suffix}`,
+  description: `ResNet-20 on ${cifarDir ? 'CIFAR-10' : 'Fashion-MNIST (32×32)'} for BP, FA, uSF, brSF, frSF and DFA, BioTorch's SGD settings, ${EPOCHS} epochs${TRAIN ? `, the first ${TRAIN} training images` : ''}.`,
   data: cifarDir
-    ? { name: 'cifar10', dir: cifarDir, validation: 5000, normalize: { mean: [0.4914, 0.4822, 0.4465], std: [0.247, 0.2435, 0.2616] } }
-    : { name: 'fashion-mnist', resize: 32, normalize: { mean: [0.2859], std: [0.353] }, validation: 5000 },
+    ? { name: 'cifar10', dir: cifarDir, ...subset, validation: VALIDATION, normalize: { mean: [0.4914, 0.4822, 0.4465], std: [0.247, 0.2435, 0.2616] } }
+    : { name: 'fashion-mnist', ...subset, resize: 32, normalize: { mean: [0.2859], std: [0.353] }, validation: VALIDATION },
   model: { preset: 'resnet', depth: 20, shortcut: 'A', init: 'xavierUniform' },
   optimizer: sgd(0.1),
   rules: [

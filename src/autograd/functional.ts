@@ -4,7 +4,7 @@
 // valueAndGrad (or jvp) inside another treats the outer values as constants.
 import { ShapeError } from '../errors.ts';
 import { ledger } from '../tensor/ledger.ts';
-import { full, view, type Tensor } from '../tensor/tensor.ts';
+import { full, view, withScratch, type Tensor } from '../tensor/tensor.ts';
 import { add, reshape } from './ops.ts';
 import { currentTangents, runJvpRule, TangentTrace, withTangents } from './forward.ts';
 import { backward, record, Trace, withTrace, checkFinite } from './tape.ts';
@@ -201,6 +201,13 @@ export function noGrad<T>(fn: () => T): T {
 
 export interface CustomVjpOptions<X extends Tensor[]> {
   /**
+   * The backward keeps no reference to its cotangent g nor to what it returns (it may copy
+   * them) nor to anything else it makes, so the backward pass frees them once used, as it
+   * does a primitive's. Default false:
+   * a rule's backward may keep g (as DFA keeps the output error), and then nothing is freed.
+   */
+  pure?: boolean;
+  /**
    * The output tangent from one tangent per input (null: zero), for forward mode. It runs in
    * every forward-mode pass, also when no input carries a tangent, so an op may be a source of
    * tangents (a perturbation injected at an activity). Without it, forward mode through the op
@@ -227,7 +234,10 @@ export function customVjp<X extends Tensor[]>(
     // A fresh node output, so a forward that returns an input (or a view) stays well defined.
     const out = raw.trace === null && !inputs.includes(raw) ? raw : view(raw, raw.shape);
     checkFinite(name, out, inputs, 'forward');
-    record(name, inputs, out, saved, (g) => backwardFn(saved, g, inputs));
+    const pure = options.pure ?? false;
+    // A pure backward's temporaries die with it, as a primitive's do.
+    const back = pure ? (g: Tensor) => withScratch(() => backwardFn(saved, g, inputs), (r) => r) : (g: Tensor) => backwardFn(saved, g, inputs);
+    record(name, inputs, out, saved, back, pure);
     const tangents = currentTangents();
     const ts = tangents ? inputs.map((x) => tangents.get(x)) : [];
     if (tangents && !options.jvp && ts.some((t) => t !== null)) {

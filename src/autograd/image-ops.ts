@@ -77,8 +77,11 @@ function convForward(x: Tensor, w: Tensor, b: Tensor | null, a: ConvAttrs): Tens
   const cols = im2col(x, g);
   const mat = empty([o, g.n * p]);
   backend().matmul(w.data, cols.data, mat.data, o, g.n * p, g.c * g.kh * g.kw, false, false);
+  cols.dispose();
   if (b) backend().binary('add', mat.data, [o, g.n * p], b.data, [o, 1], mat.data, [o, g.n * p]);
-  return swapLeading(mat, o, g.n, p, [g.n, o, g.oh, g.ow]);
+  const out = swapLeading(mat, o, g.n, p, [g.n, o, g.oh, g.ow]);
+  mat.dispose();
+  return out;
 }
 
 /**
@@ -92,8 +95,10 @@ export function conv2dBackwardInput(gOut: Tensor, k: Tensor, xShape: Shape, opts
   const gMat = swapLeading(gOut, g.n, o, p);
   const dcols = empty([g.c * g.kh * g.kw, g.n * p]);
   backend().matmul(k.data, gMat.data, dcols.data, g.c * g.kh * g.kw, g.n * p, o, true, false);
+  gMat.dispose();
   const dx = empty(xShape);
   backend().col2im(dcols.data, dx.data, g);
+  dcols.dispose();
   return dx;
 }
 
@@ -106,8 +111,10 @@ export function conv2dBackwardParams(gOut: Tensor, x: Tensor, wShape: Shape, opt
   const cols = im2col(x, g);
   const dw = empty(wShape);
   backend().matmul(gMat.data, cols.data, dw.data, o, g.c * g.kh * g.kw, g.n * p, false, true);
+  cols.dispose();
   const db = empty([o]);
   backend().reduce('sum', gMat.data, db.data, o, g.n * p, 1);
+  gMat.dispose();
   return { weight: dw, bias: db };
 }
 

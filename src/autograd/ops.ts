@@ -13,7 +13,7 @@
 import { ShapeError } from '../errors.ts';
 import { backend } from '../kernels/index.ts';
 import type { BinaryOp, UnaryOp } from '../kernels/backend.ts';
-import { empty, sizeOf, view, type Shape, Tensor } from '../tensor/tensor.ts';
+import { empty, sizeOf, view, withScratch, type Shape, Tensor } from '../tensor/tensor.ts';
 import { pushTangent, type JvpFn } from './forward.ts';
 import { checkFinite, isTracked, record } from './tape.ts';
 
@@ -38,12 +38,12 @@ export function define<A>(rec: OpRecord<A>): (inputs: readonly Tensor[], attrs: 
   OPS.set(rec.name, rec as OpRecord<never>);
   return (inputs, attrs) => {
     const needs = inputs.map(isTracked);
-    const { out, saved } = rec.forward(inputs, attrs);
+    const { out, saved } = withScratch(() => rec.forward(inputs, attrs), (r) => [r.out, ...r.saved]);
     // Inputs are in use until the output exists (stamped after it is allocated).
     for (const x of inputs) x.touch();
     checkFinite(rec.name, out, inputs, 'forward');
     const shapes = inputs.map((x) => x.shape);
-    record(rec.name, inputs, out, saved, (g) => rec.vjp(g, saved, attrs, shapes, needs));
+    record(rec.name, inputs, out, saved, (g) => withScratch(() => rec.vjp(g, saved, attrs, shapes, needs), (r) => r), true);
     pushTangent(rec.name, rec.jvp, inputs, out, saved, attrs);
     return out;
   };

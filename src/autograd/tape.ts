@@ -3,7 +3,7 @@
 // the cotangent of a value used more than once.
 import { NumericsError, ShapeError } from '../errors.ts';
 import { ledger } from '../tensor/ledger.ts';
-import type { Tensor, TraceLink } from '../tensor/tensor.ts';
+import { nextTensorId, type Tensor, type TraceLink } from '../tensor/tensor.ts';
 
 /** Maps the output cotangent to one cotangent per input (null: no gradient flows there). */
 export type VjpFn = (g: Tensor) => ReadonlyArray<Tensor | null>;
@@ -15,6 +15,8 @@ export interface Node {
   readonly saved: readonly Tensor[];
   readonly vjp: VjpFn;
   readonly layer: string | null;
+  /** A primitive's VJP (or a pure customVjp): it keeps no reference to its cotangent or to what it returns. */
+  readonly primitive: boolean;
 }
 
 export class Trace implements TraceLink {
@@ -103,16 +105,74 @@ export function checkFinite(op: string, out: Tensor, inputs: readonly Tensor[], 
 }
 
 /** Record a node on the active trace if any input is tracked; marks `out` tracked. */
-export function record(op: string, inputs: readonly Tensor[], out: Tensor, saved: readonly Tensor[], vjp: VjpFn): void {
+export function record(op: string, inputs: readonly Tensor[], out: Tensor, saved: readonly Tensor[], vjp: VjpFn, primitive = false): void {
   if (current === null || !inputs.some((x) => x.trace === current)) return;
   out.trace = current;
   for (const s of saved) if (s.category === 'transient') ledger.recategorize(s.entry, 'saved-activation');
-  current.nodes.push({ op, inputs, out, saved, vjp, layer: currentLayer() });
+  current.nodes.push({ op, inputs, out, saved, vjp, layer: currentLayer(), primitive });
 }
 
 function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);
 }
+
+/**
+ * Which cotangents a backward pass may free early. A step's arena frees everything at the step's
+ * end; without this, every cotangent of the pass would be alive at once (8× the ledger's peak
+ * measured on a ResNet-20 step). Storage is counted by its root (views share it). A cotangent is
+ * freed once no entry of the pass holds it, if the pass made it: a primitive's VJP output, or an
+ * accumulation. Never the seed, nor anything a customVjp not marked pure was given or returned
+ * (a rule may keep those), nor the cotangents returned to the caller.
+ */
+class Cotangents {
+  readonly map = new Map<Tensor, Tensor>();
+  private readonly holders = new Map<Tensor, number>();
+  private readonly owned = new Set<Tensor>();
+
+  set(x: Tensor, g: Tensor): void {
+    const prev = this.map.get(x);
+    if (prev) this.hold(prev, -1);
+    this.map.set(x, g);
+    this.hold(g, 1);
+  }
+
+  take(x: Tensor): Tensor | undefined {
+    const g = this.map.get(x);
+    if (g) {
+      this.map.delete(x);
+      this.hold(g, -1);
+    }
+    return g;
+  }
+
+  /** The pass made t (after the id mark): it may be freed when nothing holds it. */
+  own(t: Tensor, since: number): void {
+    const r = root(t);
+    if (r.id >= since) this.owned.add(r);
+  }
+
+  disown(t: Tensor): void {
+    this.owned.delete(root(t));
+  }
+
+  /** Free t's storage if the pass made it and no entry holds it. */
+  drop(t: Tensor): void {
+    const r = root(t);
+    if (this.owned.has(r) && !this.holders.has(r)) {
+      this.owned.delete(r);
+      r.dispose();
+    }
+  }
+
+  private hold(t: Tensor, d: number): void {
+    const r = root(t);
+    const n = (this.holders.get(r) ?? 0) + d;
+    if (n > 0) this.holders.set(r, n);
+    else this.holders.delete(r);
+  }
+}
+
+const root = (t: Tensor): Tensor => t.base ?? t;
 
 /**
  * Reverse pass over `trace` from `out` with cotangent `seed`; returns the cotangent of each
@@ -125,18 +185,18 @@ export function backward(
   wanted: readonly Tensor[],
   add: (a: Tensor, b: Tensor) => Tensor,
 ): Array<Tensor | null> {
-  const grads = new Map<Tensor, Tensor>();
+  const grads = new Cotangents();
   grads.set(out, seed);
   const nodes = trace.nodes;
   withTrace(null, () => {
     for (let i = nodes.length - 1; i >= 0; i--) {
       const node = nodes[i];
-      const g = grads.get(node.out);
+      const g = grads.take(node.out);
       if (!g) continue;
-      grads.delete(node.out);
       for (const s of node.saved) s.touch();
       const run = () => node.vjp(g);
       backwardOf = node.op;
+      const mark = nextTensorId();
       let inGrads: ReadonlyArray<Tensor | null>;
       try {
         inGrads = node.layer ? withLayer(node.layer, run) : run();
@@ -146,10 +206,16 @@ export function backward(
       if (inGrads.length !== node.inputs.length) {
         throw new ShapeError(`vjp of op "${node.op}" returned ${inGrads.length} cotangents for ${node.inputs.length} inputs`);
       }
+      if (!node.primitive) grads.disown(g);
+      const done: Tensor[] = [g];
       for (let j = 0; j < inGrads.length; j++) {
         const gi = inGrads[j];
+        if (!gi) continue;
+        if (node.primitive) grads.own(gi, mark);
+        else grads.disown(gi);
+        done.push(gi);
         const x = node.inputs[j];
-        if (!gi || x.trace !== trace) continue;
+        if (x.trace !== trace) continue;
         if (!sameShape(gi.shape, x.shape)) {
           throw new ShapeError(
             `vjp of op "${node.op}"${node.layer ? ` in layer "${node.layer}"` : ''}: cotangent for input ${j} has shape ` +
@@ -157,12 +223,22 @@ export function backward(
           );
         }
         checkFinite(node.op, gi, [g, ...node.saved], 'backward');
-        const prev = grads.get(x);
-        grads.set(x, prev ? add(prev, gi) : gi);
+        const prev = grads.map.get(x);
+        if (prev) {
+          const mark2 = nextTensorId();
+          const sum = add(prev, gi);
+          grads.own(sum, mark2);
+          grads.set(x, sum);
+          done.push(prev);
+        } else {
+          grads.set(x, gi);
+        }
       }
+      // Only now: a later input's cotangent may share storage with g or an earlier one.
+      for (const t of done) grads.drop(t);
     }
   });
   // The trace has been consumed: drop references so saved activations can be collected.
   trace.nodes.length = 0;
-  return wanted.map((w) => grads.get(w) ?? null);
+  return wanted.map((w) => grads.map.get(w) ?? null);
 }

@@ -279,6 +279,7 @@ export function activation(expr: string): Activation {
         vjpLoop(x.data, t.data, dt.data, x.size);
         return dt;
       },
+      pure: true,
     },
   );
   return {

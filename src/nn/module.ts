@@ -89,7 +89,7 @@ export class SignalProbe {
       if (prev) for (let i = 0; i < prev.length; i++) prev[i] += g.data[i];
       else this.signals.set(path, Float32Array.from(g.data));
       return [g];
-    })(y);
+    }, { pure: true })(y);
   }
 
   enter(path: string): boolean {

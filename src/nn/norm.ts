@@ -1,7 +1,8 @@
 // Layer normalization (last axis) and batch normalization (channel axis), with learnable gain
-// and shift, composed from primitives (their gradients are what the primitives' VJPs compose to).
+// and shift. Layer norm is composed from primitives; batch norm in training is one primitive.
 import { ShapeError } from '../errors.ts';
 import { add, div, mean, mul, reshape, sqrt, square, sub } from '../autograd/ops.ts';
+import { batchNormTraining } from '../autograd/norm-ops.ts';
 import { ones, scalar, zeros, type Tensor } from '../tensor/tensor.ts';
 import type { Builder } from './build.ts';
 import { leaf, param, type Module } from './module.ts';
@@ -42,7 +43,8 @@ export interface BatchNormOptions {
 
 /**
  * Batch normalization over every axis but the channel axis 1, for x [n, c] or [n, c, h, w]:
- * (x − μ) / √(σ² + eps) · gain + shift, gain and shift [c]. Composed from primitives.
+ * (x − μ) / √(σ² + eps) · gain + shift, gain and shift [c]. Training is one fused primitive
+ * (norm-ops.ts); evaluation, linear in x, is composed.
  */
 export function batchNorm(x: Tensor, gain: Tensor, shift: Tensor, opts: BatchNormOptions): Tensor {
   const eps = opts.eps ?? 1e-5;
@@ -51,26 +53,17 @@ export function batchNorm(x: Tensor, gain: Tensor, shift: Tensor, opts: BatchNor
   for (const [name, t] of [['gain', gain], ['shift', shift]] as const) {
     if (t.rank !== 1 || t.shape[0] !== c) throw new ShapeError(`batchNorm: ${name} has shape [${t.shape.join(', ')}] but x has ${c} channels`);
   }
-  const n = x.shape[0];
-  const s = x.size / (n * c);
-  const x3 = reshape(x, [n, c, s]);
-  const perChannel = (t: Tensor) => reshape(t, [1, c, 1]);
-  let mu: Tensor;
-  let variance: Tensor;
-  let centered: Tensor;
   if (opts.training) {
-    if (n * s < 2) throw new ShapeError(`batchNorm: training needs more than one value per channel, got input [${x.shape.join(', ')}]`);
-    mu = mean(mean(x3, 2, true), 0, true);
-    centered = sub(x3, mu);
-    variance = mean(mean(square(centered), 2, true), 0, true);
-    opts.onBatchStats?.(reshape(mu, [c]), reshape(variance, [c]));
-  } else {
-    if (!opts.running) throw new ShapeError('batchNorm: evaluation (training: false) needs the running mean and variance');
-    mu = perChannel(opts.running.mean);
-    variance = perChannel(opts.running.variance);
-    centered = sub(x3, mu);
+    const r = batchNormTraining(x, gain, shift, eps);
+    opts.onBatchStats?.(r.mean, r.variance);
+    return r.out;
   }
-  const normalized = div(centered, sqrt(add(variance, scalar(eps))));
+  if (!opts.running) throw new ShapeError('batchNorm: evaluation (training: false) needs the running mean and variance');
+  const n = x.shape[0];
+  const perChannel = (t: Tensor) => reshape(t, [1, c, 1]);
+  const x3 = reshape(x, [n, c, x.size / (n * c)]);
+  const centered = sub(x3, perChannel(opts.running.mean));
+  const normalized = div(centered, sqrt(add(perChannel(opts.running.variance), scalar(eps))));
   return reshape(add(mul(normalized, perChannel(gain)), perChannel(shift)), x.shape);
 }
 

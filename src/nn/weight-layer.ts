@@ -28,7 +28,8 @@ export function weightAndBias(m: WeightLayer, ctx: ForwardContext): { w: Tensor;
 /**
  * `layer` with the same forward and parameter gradients, but whose input cotangent is
  * `inputCotangent(g, x)` (null: send nothing below). The result keeps the layer's kind, path
- * and slots, so it stands in the tree exactly where the layer stood.
+ * and slots, so it stands in the tree exactly where the layer stood. `inputCotangent` must not
+ * keep g or what it returns past its call (copy them): the backward pass frees both once used.
  */
 export function replaceInputVjp(layer: WeightLayer, inputCotangent: (g: Tensor, x: Tensor) => Tensor | null, name = 'feedback'): Module {
   return leaf({
@@ -48,6 +49,7 @@ export function replaceInputVjp(layer: WeightLayer, inputCotangent: (g: Tensor, 
           const dx = inputCotangent(g, xs);
           return p.bias ? [dx, p.weight, p.bias] : [dx, p.weight];
         },
+        { pure: true },
       );
       return b ? op(x, w, b) : op(x, w);
     },

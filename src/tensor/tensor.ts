@@ -29,6 +29,11 @@ export function checkShape(shape: Shape, where: string): void {
 
 let nextId = 1;
 
+/** The id the next tensor will get: tensors with an id at least this one are made after now. */
+export function nextTensorId(): number {
+  return nextId;
+}
+
 /**
  * Arenas give storage back deterministically: every tensor created inside `withArena(fn)` that
  * is not persistent (param, optimizer or rule state, or kept) has its storage returned to the
@@ -47,6 +52,34 @@ export function withArena<T>(fn: () => T): T {
     arenas.pop();
     for (const t of arena) if (!t.entry.persistent) t.dispose();
   }
+}
+
+/**
+ * Run fn in its own arena and free what it made, except the tensors `results` names (and
+ * their bases) and persistent ones, which pass to the enclosing arena. Primitives run their
+ * forward and VJP this way, so a temporary inside one (a mask, a reduction) dies with the op
+ * instead of living to the end of the step.
+ */
+export function withScratch<T>(fn: () => T, results: (r: T) => ReadonlyArray<Tensor | null | undefined>): T {
+  const arena: Tensor[] = [];
+  arenas.push(arena);
+  let r: T;
+  try {
+    r = fn();
+  } catch (e) {
+    arenas.pop();
+    arenas[arenas.length - 1]?.push(...arena);
+    throw e;
+  }
+  arenas.pop();
+  const keep = new Set<Tensor>();
+  for (const t of results(r)) if (t) keep.add(t.base ?? t);
+  const parent = arenas[arenas.length - 1];
+  for (const t of arena) {
+    if (keep.has(t) || t.entry.persistent) parent?.push(t);
+    else t.dispose();
+  }
+  return r;
 }
 
 export class Tensor {

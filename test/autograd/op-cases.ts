@@ -71,6 +71,10 @@ export const CASES: Record<string, Case[]> = {
     { inputs: [u([1, 2, 6, 6]), u([2, 2, 3, 3])], f: (x, w) => R.conv2d(x, w, null, { stride: 2, padding: 1 }) },
     { inputs: [u([1, 1, 5, 5]), u([2, 1, 1, 1]), u([2])], f: (x, w, b) => R.conv2d(x, w, b, { stride: [2, 1], padding: [0, 1] }) },
   ],
+  batchNorm: [
+    { inputs: [u([4, 3, 2, 2]), u([3]), u([3])], f: (x, g, b) => R.batchNorm(x, g, b, { training: true }) },
+    { inputs: [u([5, 3]), u([3]), u([3])], f: (x, g, b) => R.batchNorm(x, g, b, { training: true, eps: 0.1 }) },
+  ],
   // Distinct values at least 0.2 apart within a window keep the winner fixed under ±eps.
   maxPool2d: [
     { inputs: [spread([2, 2, 4, 6])], f: (x) => R.maxPool2d(x, { kernel: 2 }) },
