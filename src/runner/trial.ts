@@ -22,7 +22,7 @@ import type { LoadedCheckpoint, Snapshot } from './checkpoint.ts';
 import type { AnyRule, RuleContext, RuleOptions } from '../rules/rule.ts';
 import { taskFor, withObjective, type Batch, type Task } from '../rules/task.ts';
 import { CATEGORIES, ledger, emptyByCategory, type ByCategory, type StepMemory } from '../tensor/ledger.ts';
-import { fromArray, withArena, type Tensor } from '../tensor/tensor.ts';
+import { fromArray, sizeOf, withArena, type Tensor } from '../tensor/tensor.ts';
 import { adoptState } from '../rules/state.ts';
 import { ruleContext } from '../rules/context.ts';
 import { applyUpdates } from './apply.ts';
@@ -102,10 +102,24 @@ function toBatch(ds: Dataset, x: Float32Array, y: Int32Array | Float32Array, siz
   return { x: xt, targets: fromArray((y as Float32Array).subarray(from * w, (from + size) * w), [size, w]), size };
 }
 
+export const EVAL_BYTES = 512 * 2 ** 20;
+/** Tensors a layer makes per output in evaluation (batch norm's composed ops make about four). */
+const TEMPORARIES_PER_OUTPUT = 4;
+
+/**
+ * Rows per evaluation chunk: at most `chunk`, ~16k labels (a sequence sample carries one per
+ * position), and about EVAL_BYTES of forward outputs, since a chunk's arena holds them all
+ * until it ends (a ResNet-20 makes ~6 MB per 32×32 image: 1000 of them overflowed the 4 GB
+ * WASM memory and fell back to the reference kernels).
+ */
+export function evalRows(model: Model, ds: Dataset, chunk = 1000): number {
+  const perSample = model.modules().reduce((s, m) => s + (m.children.length ? 0 : sizeOf(m.outShape)), 0) * 4 * TEMPORARIES_PER_OUTPUT;
+  return Math.max(1, Math.min(chunk, Math.floor(16_384 / targetWidth(ds)), Math.floor(EVAL_BYTES / perSample)));
+}
+
 /** Accuracy and mean loss over a dataset, in chunks, without a tape; the task scores the outputs. */
 export function evaluate(rule: AnyRule, ctx: RuleContext, state: unknown, ds: Dataset, chunk = 1000): { acc: number; loss: number | null } {
-  // Chunks of at most ~16k labels: a sequence sample carries one per position.
-  const rows = Math.max(1, Math.min(chunk, Math.floor(16_384 / targetWidth(ds))));
+  const rows = evalRows(ctx.model, ds, chunk);
   return noGrad(() => {
     let correct: number | null = 0;
     let lossSum = 0;
