@@ -8,7 +8,7 @@
 // RESNET_EPOCHS=n (default 30) and RESNET_TRAIN=n (the first n training images; default all)
 // shrink the protocol for a 2-core machine; each setting writes its own results directory.
 //   npx tsx src/cli.ts run experiments/resnet-fashion.ts [--quick]
-import { defineExperiment, type OptimizerSpec } from '../src/index.ts';
+import { defineExperiment, type OptimizerSpec, type Reference } from '../src/index.ts';
 
 const cifarDir = process.env.RESNET_DATA_DIR;
 const EPOCHS = Number(process.env.RESNET_EPOCHS ?? 30);
@@ -24,6 +24,25 @@ const sgd = (lr: number): OptimizerSpec => ({
   schedule: { kind: 'multistep', milestones: [0.4, 0.6, 0.8].map((f) => Math.round(f * STEPS)), gamma: 0.1 },
 });
 
+// BioTorch's CIFAR-10 ResNet-20 figures, shown beside ours with their protocol (the report marks
+// what differs: on Fashion-MNIST, the dataset and the epochs).
+const biotorch = (rule: string, variant: string | null, value: number): Reference => ({
+  source: 'Sanfiz & Akrout 2021 (BioTorch)',
+  location: 'Benchmarks.md, CIFAR-10 ResNet-20 table',
+  rule,
+  ...(variant ? { options: { variant } } : {}),
+  dataset: 'cifar10',
+  metric: 'error %',
+  value,
+  protocol: { architecture: { name: 'ResNet-20' }, epochs: 250, split: { train: 50_000, validation: 10_000 }, regularization: { weightDecay: 1e-4 }, evaluation: 'best-validation' },
+  note: 'SGD momentum 0.9, batch 128, rate ÷10 at epochs 100, 150 and 200',
+});
+const fa = 'feedback-alignment';
+const BIOTORCH_RESNET20: Reference[] = [
+  biotorch('backprop', null, 8.63), biotorch(fa, 'fa', 32.16), biotorch(fa, 'usf', 10.05), biotorch(fa, 'brsf', 11.02),
+  biotorch(fa, 'frsf', 11.2), biotorch('direct-feedback-alignment', null, 45.94),
+];
+
 export default defineExperiment({
   name: `${cifarDir ? 'resnet20-cifar10' : 'resnet-fashion'}${suffix}`,
   description: `ResNet-20 on ${cifarDir ? 'CIFAR-10' : 'Fashion-MNIST (32×32)'} for BP, FA, uSF, brSF, frSF and DFA, BioTorch's SGD settings, ${EPOCHS} epochs${TRAIN ? `, the first ${TRAIN} training images` : ''}.`,
@@ -37,6 +56,7 @@ export default defineExperiment({
     { rule: 'feedback-alignment', grid: { variant: ['fa', 'usf', 'brsf', 'frsf'] }, optimizer: sgd(0.1) },
     { rule: 'direct-feedback-alignment', optimizer: sgd(1e-3) },
   ],
+  references: BIOTORCH_RESNET20,
   seeds: [0],
   epochs: EPOCHS,
   batchSize: BATCH,

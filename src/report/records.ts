@@ -177,8 +177,10 @@ async function readExperiment(dir: string, warnings: string[]): Promise<Experime
     const raw: unknown = JSON.parse(text);
     if (!isObj(raw)) throw new Error('not an object');
     const spec = raw.spec;
-    // References come with the resolved spec; one that fails validation is named and left out.
-    const rawRefs = isObj(spec) && Array.isArray(spec.references) ? spec.references : [];
+    // The manifest's own references are current: a rerun with new references (descriptive, so
+    // the directory's records stay valid) rewrites them, not the spec it first resolved. One that
+    // fails validation is named and left out.
+    const rawRefs = Array.isArray(raw.references) ? raw.references : isObj(spec) && Array.isArray(spec.references) ? spec.references : [];
     const references = rawRefs.flatMap((r, i) => {
       try {
         return [validateReference(`references[${i}]`, r)];

@@ -13,7 +13,7 @@ import { quantiles, summarize } from '../../src/report/stats.ts';
 import { inReferenceUnit } from '../../src/report/tables.ts';
 import { loadBuiltins } from '../../src/runner/execute.ts';
 import { listRules } from '../../src/rules/registry.ts';
-import { cleanupTempDirs, EPOCHS, FAKE_SERIES, fakeTrial, fixtureManifest, hiddenCosine, LAYERS, makeFixtureDir, manySeries, SEEDS, tempDir } from './fixtures.ts';
+import { cleanupTempDirs, EPOCHS, FAKE_SERIES, fakeTrial, fixtureManifest, FIXTURE_REFERENCES, hiddenCosine, LAYERS, makeFixtureDir, manySeries, SEEDS, tempDir } from './fixtures.ts';
 
 afterAll(cleanupTempDirs);
 
@@ -85,6 +85,17 @@ describe('reading records', () => {
     manifest.trials = reversed.flatMap((s) => manifest.trials.filter((t) => t.rule === s.rule && t.options === s.options));
     await writeFile(join(dir, 'experiment.json'), JSON.stringify(manifest));
     expect((await readResults(dir)).series.map((s) => s.rule)).toEqual(reversed.map((s) => s.rule));
+  });
+
+  it('reads the manifest’s own references, which a rerun with new ones rewrites, over its resolved spec’s', async () => {
+    const dir = await makeFixtureDir({ experiment: false });
+    const manifest = { ...fixtureManifest(FAKE_SERIES, SEEDS), references: [FIXTURE_REFERENCES[1]] };
+    await writeFile(join(dir, 'experiment.json'), JSON.stringify(manifest));
+    const refs = (await readResults(dir)).experiment!.references;
+    expect(refs.map((r) => r.source)).toEqual([(FIXTURE_REFERENCES[1] as { source: string }).source]);
+    // Without them (older manifests), the spec's.
+    await writeFile(join(dir, 'experiment.json'), JSON.stringify(fixtureManifest(FAKE_SERIES, SEEDS)));
+    expect((await readResults(dir)).experiment!.references.length).toBeGreaterThan(1);
   });
 
   it('labels from what the run recorded, never from the rules this process has loaded', async () => {
