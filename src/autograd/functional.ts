@@ -201,10 +201,9 @@ export function noGrad<T>(fn: () => T): T {
 
 export interface CustomVjpOptions<X extends Tensor[]> {
   /**
-   * The backward keeps no reference to its cotangent g nor to what it returns (it may copy
-   * them) nor to anything else it makes, so the backward pass frees them once used, as it
-   * does a primitive's. Default false:
-   * a rule's backward may keep g (as DFA keeps the output error), and then nothing is freed.
+   * The backward keeps no reference to its cotangent g, to what it returns or to anything else
+   * it makes (it may copy them), so the pass frees them once used, as it does a primitive's.
+   * Default false: a rule's backward may keep g (as DFA keeps the output error).
    */
   pure?: boolean;
   /**

@@ -1,6 +1,7 @@
 // Image primitives on NCHW tensors, PyTorch's functional layout: conv2d (weight [out, in, kh, kw])
 // as im2col + one GEMM, max and average pooling. Their backward helpers are exported too: a
 // feedback-alignment rule computes a conv's input cotangent with a kernel B in place of W.
+// Rules call them outside any op's scratch arena, so each frees its own im2col scratch.
 import { ShapeError } from '../errors.ts';
 import { backend } from '../kernels/index.ts';
 import type { WindowGeometry } from '../kernels/backend.ts';

@@ -7,11 +7,13 @@ import { empty, fromArray, type Tensor } from '../tensor/tensor.ts';
 import { add, broadcastTo, define, mean, mul, reshape, sub } from './ops.ts';
 
 interface BatchNormAttrs {
-  /** 1/√(σ² + eps) per channel, from the batch. */
+  /** The batch mean per channel, in the storage precision (as x̂ is computed from it). */
+  mu: ArrayLike<number>;
+  /** 1/√(σ² + eps) per channel. */
   inv: Float64Array;
 }
 
-/** Per channel c of x viewed as [n, c, s]: calls f(c, offset) for each of the n runs of s values. */
+/** For x viewed as [n, c, s]: calls f(channel, offset, s) for each of its n·c runs of s values. */
 function forRuns(shape: readonly number[], f: (c: number, off: number, s: number) => void): void {
   const [n, c] = shape;
   const s = shape.length === 4 ? shape[2] * shape[3] : 1;
@@ -21,10 +23,10 @@ function forRuns(shape: readonly number[], f: (c: number, off: number, s: number
 const batchNormOp = define<BatchNormAttrs>({
   name: 'batchNorm',
   // x̂ = (x − μ)·inv comes from the wrapper's statistics; y = x̂·gain + shift.
-  forward: ([x, gain, shift, muT], { inv }) => {
+  forward: ([x, gain, shift], { mu, inv }) => {
     const xhat = empty(x.shape);
     const y = empty(x.shape);
-    const xd = x.data, h = xhat.data, yd = y.data, gd = gain.data, bd = shift.data, mu = muT.data;
+    const xd = x.data, h = xhat.data, yd = y.data, gd = gain.data, bd = shift.data;
     forRuns(x.shape, (c, off, s) => {
       for (let j = off; j < off + s; j++) {
         const v = (xd[j] - mu[c]) * inv[c];
@@ -53,7 +55,7 @@ const batchNormOp = define<BatchNormAttrs>({
       const scale = (ga[k] * inv[k]) / m;
       for (let j = off; j < off + s; j++) dxd[j] = scale * (m * gd[j] - db[k] - h[j] * dg[k]);
     });
-    return [dx, fromArray(dg, [c]), fromArray(db, [c]), null];
+    return [dx, fromArray(dg, [c]), fromArray(db, [c])];
   },
   // ẋ̂ = inv·(ẋ − mean ẋ − x̂·mean(x̂·ẋ)) per channel; ẏ = ẋ̂·gain + x̂·ġain + ṡhift.
   jvp: ([tx, tg, tb], { saved: [xhat, gain] }, { inv }) => {
@@ -97,6 +99,6 @@ export function batchNormTraining(x: Tensor, gain: Tensor, shift: Tensor, eps: n
     variance[k] /= m;
     inv[k] = 1 / Math.sqrt(variance[k] + eps);
   }
-  const meanT = fromArray(mu, [c]);
-  return { out: batchNormOp([x, gain, shift, meanT], { inv }), mean: meanT, variance: fromArray(variance, [c]) };
+  const mean = fromArray(mu, [c]);
+  return { out: batchNormOp([x, gain, shift], { mu: mean.data, inv }), mean, variance: fromArray(variance, [c]) };
 }
