@@ -4,8 +4,7 @@
 // thread).
 //
 // runTrial models: wall = summary.host.stepMs (rule.step + finite check + optimizer; batch copies
-// and evaluation excluded). CPU time of the steps alone is the CPU of a run of S steps minus that
-// of an identical run of 20 steps (same setup and evaluation), divided by S − 20.
+// and evaluation excluded), CPU = summary.host.stepCpuMs over the same spans.
 // Usage: tsx bench/ours.ts --model mlp|lenet|lenet-kernels [--backend wasm|native] [--threads 1]
 //        [--steps 0 (an epoch)] [--orientation OxP|PxO] [--warmup 20]
 import { cpus } from 'node:os';
@@ -51,24 +50,22 @@ function trial(name: string): Record<string, unknown> {
     model: spec.model, optimizer: { name: 'sgd', lr: spec.lr },
     batchSize: B, epochs: 1, maxSteps, evalEvery: 0, alignEvery: 0, alignSamples: 16, memory: false, debug: false,
   });
-  const run = (maxSteps: number, seed: number): { s: SummaryRecord; cpu: number } => {
-    const c0 = cpuMs();
+  const run = (maxSteps: number, seed: number): SummaryRecord => {
     let s: SummaryRecord | null = null;
     runTrial(config(maxSteps, seed), `bench-${seed}`, bp, (r) => {
       if (r.type === 'summary') s = r;
     });
-    return { s: s!, cpu: cpuMs() - c0 };
+    return s!;
   };
   run(warmup + 20, 100); // parses MNIST and lets V8 tier the step path up
-  const short = 20;
   const full = run(steps >= STEPS_PER_EPOCH ? 0 : steps, 1);
-  const base = run(short, 1);
-  const n = full.s.steps;
+  const n = full.steps;
   return {
     steps: n, stepsPerEpoch: STEPS_PER_EPOCH,
-    epochMs: [(full.s.host.stepMs / n) * STEPS_PER_EPOCH],
-    cpuEpochMs: [((full.cpu - base.cpu) / (n - short)) * STEPS_PER_EPOCH],
-    testAcc: full.s.finalTestAcc, status: full.s.status,
+    epochMs: [(full.host.stepMs / n) * STEPS_PER_EPOCH],
+    cpuEpochMs: [(full.host.stepCpuMs / n) * STEPS_PER_EPOCH],
+    stepMedianMs: [full.host.medianStepMs],
+    testAcc: full.finalTestAcc, status: full.status,
   };
 }
 

@@ -17,6 +17,8 @@ export type PeerResult<T> = { ok: true; value: T; ms: number } | { ok: false; re
 export interface EpochResult {
   epochMs: number[];
   cpuEpochMs: number[];
+  /** The median step's wall ms, where the contender times steps one by one. */
+  stepMedianMs?: number[];
   steps: number;
   stepsPerEpoch: number;
   [extra: string]: unknown;

@@ -64,9 +64,9 @@ export class ProfilingBackend implements Backend {
     return new Map([...this.stats].map(([k, v]) => [k, { ...v, times: v.times.slice() }]));
   }
 
-  alloc(n: number): Buf {
+  alloc(n: number, zero?: boolean): Buf {
     const t0 = performance.now();
-    const b = this.inner.alloc(n);
+    const b = this.inner.alloc(n, zero);
     this.add('alloc', 'allocation', performance.now() - t0, !this.inner.owns(b));
     return b;
   }

@@ -66,13 +66,15 @@ interface Contender {
   /** Per round: epoch wall ms and CPU ms (null when the run failed). */
   wall: Array<number | null>;
   cpu: Array<number | null>;
+  /** Per round: the median step's wall ms, where the contender reports one (stepMedianMs). */
+  medianStep: Array<number | null>;
   skipped: string | null;
   extra: Record<string, unknown>;
 }
 
 const contenders: Contender[] = [];
-const add = (c: Omit<Contender, 'wall' | 'cpu' | 'skipped' | 'extra'>, skipped: string | null = null): void => {
-  contenders.push({ ...c, wall: [], cpu: [], skipped, extra: {} });
+const add = (c: Omit<Contender, 'wall' | 'cpu' | 'medianStep' | 'skipped' | 'extra'>, skipped: string | null = null): void => {
+  contenders.push({ ...c, wall: [], cpu: [], medianStep: [], skipped, extra: {} });
 };
 const part = (steps: number): string => (steps > 0 && steps < STEPS_PER_EPOCH ? `${steps} steps ×${STEPS_PER_EPOCH}/${steps}` : `full epoch (${STEPS_PER_EPOCH} steps)`);
 
@@ -110,13 +112,15 @@ for (let round = 0; round < REPS; round++) {
     if (!res.ok) {
       c.wall.push(null);
       c.cpu.push(null);
+      c.medianStep.push(null);
       c.extra.lastError = res.reason;
       log(`  ${c.label.padEnd(42)} FAILED: ${res.reason}`);
       continue;
     }
-    const { epochMs, cpuEpochMs, ...rest } = res.value;
+    const { epochMs, cpuEpochMs, stepMedianMs, ...rest } = res.value;
     c.wall.push(epochMs[0]);
     c.cpu.push(cpuEpochMs[0]);
+    c.medianStep.push(stepMedianMs?.[0] ?? null);
     Object.assign(c.extra, rest);
     log(`  ${c.label.padEnd(42)} ${fmtS(epochMs[0]).padStart(7)} s/epoch wall  ${fmtS(cpuEpochMs[0]).padStart(7)} s CPU   [${elapsed()}]`);
   }
@@ -131,7 +135,7 @@ const med = (xs: Array<number | null>): number | null => {
   return v.length ? median(v) : null;
 };
 /** Median over rounds of a/b (each round's pair), in wall or CPU time; null unless both ran. */
-function ratio(a: Contender, b: Contender, kind: 'wall' | 'cpu' = 'wall'): number | null {
+function ratio(a: Contender, b: Contender, kind: 'wall' | 'cpu' | 'medianStep' = 'wall'): number | null {
   const r: number[] = [];
   for (let i = 0; i < REPS; i++) {
     const x = a[kind][i], y = b[kind][i];
@@ -145,6 +149,8 @@ const l1 = byId('ours-lenet-1t'), l2 = byId('ours-lenet-2t'), lk = byId('ours-le
 const ratios = {
   bpEpochVsTorch1: ratio(w1, t1),
   bpEpochVsTorch1Cpu: ratio(w1, t1, 'cpu'),
+  /** Median step ÷ median step: what a step costs when neither contender is preempted. */
+  bpStepMedianVsTorch1: ratio(w1, t1, 'medianStep'),
   bpEpochVsTorch2: ratio(w2, t2),
   bpEpochVsTorch2Cpu: ratio(w2, t2, 'cpu'),
   nativeBpEpochVsTorch1: ratio(n1, t1),
@@ -194,10 +200,12 @@ interface RuleRow {
   /** Medians over rounds: wall ms per step (host.stepMs) and CPU ms per step. */
   stepMs: number | null;
   cpuStepMs: number | null;
-  /** Medians over rounds of this rule ÷ backprop in the same round. */
+  /** Median over rounds of the rule's median step ÷ backprop's, in the same round. */
   ratioToBp: number | null;
+  /** The same from mean steps (host.stepMs / steps): moved by steps the machine preempted. */
+  meanRatioToBp: number | null;
   cpuRatioToBp: number | null;
-  /** The per-round wall ratios the median is taken over (their spread is the noise). */
+  /** The per-round median-step ratios ratioToBp is the median of (their spread is the noise). */
   ratioRounds: number[];
   /** Issue 20's bound on ratioToBp (the ratio when it was filed), where it names one. */
   targetMax: number | null;
@@ -215,32 +223,23 @@ const ruleConfig = (rule: string, maxSteps: number): TrialConfig => ({
   // step time does not depend on the rate.
   optimizer: { name: 'sgd', lr: 0.01 }, batchSize: 128, epochs: 1, maxSteps, evalEvery: 0, alignEvery: 0, alignSamples: 16, memory: false, debug: false,
 });
-const cpuNow = (): number => {
-  const c = process.cpuUsage();
-  return (c.user + c.system) / 1000;
-};
 // With --expose-gc (npm run bench passes it) every timed run starts on a collected heap, so one
 // run's garbage is not paid for by the next.
 const collect = (globalThis as { gc?: () => void }).gc ?? ((): void => {});
-/** One timed run of a rule: wall per step, and CPU per step (a 5-step run's CPU subtracted, as in bench/ours.ts). */
-function ruleRun(rule: AnyRule): { wall: number; cpu: number; s: SummaryRecord } {
-  const go = (steps: number): { s: SummaryRecord; cpu: number } => {
-    let s: SummaryRecord | null = null;
-    collect();
-    const c0 = cpuNow();
-    runTrial(ruleConfig(rule.id, steps), `bench-${rule.id}`, rule, (r) => {
-      if (r.type === 'summary') s = r;
-    });
-    return { s: s!, cpu: cpuNow() - c0 };
-  };
-  const full = go(RULE_STEPS);
-  const base = go(5);
-  return { wall: full.s.host.stepMs / Math.max(1, full.s.steps), cpu: (full.cpu - base.cpu) / Math.max(1, full.s.steps - 5), s: full.s };
+/** One timed run of a rule: mean wall, CPU and median wall per step (host.stepMs, stepCpuMs, medianStepMs). */
+function ruleRun(rule: AnyRule): { wall: number; cpu: number; median: number; s: SummaryRecord } {
+  let s: SummaryRecord | null = null;
+  collect();
+  runTrial(ruleConfig(rule.id, RULE_STEPS), `bench-${rule.id}`, rule, (r) => {
+    if (r.type === 'summary') s = r;
+  });
+  const n = Math.max(1, s!.steps);
+  return { wall: s!.host.stepMs / n, cpu: s!.host.stepCpuMs / n, median: s!.host.medianStepMs ?? NaN, s: s! };
 }
 const rules = listRules() as AnyRule[];
 const backpropRule = rules.find((r) => r.id === 'backprop')!;
 const perRule = new Map<string, { wall: number[]; cpu: number[]; last: SummaryRecord | null; error: string | null }>(rules.map((r) => [r.id, { wall: [], cpu: [], last: null, error: null }]));
-const ratioSamples = new Map<string, { wall: number[]; cpu: number[] }>(rules.map((r) => [r.id, { wall: [], cpu: [] }]));
+const ratioSamples = new Map<string, { wall: number[]; cpu: number[]; median: number[] }>(rules.map((r) => [r.id, { wall: [], cpu: [], median: [] }]));
 for (const rule of rules) {
   try {
     ruleRun(rule); // warm-up of this rule's own code paths
@@ -263,6 +262,7 @@ for (let round = 0; round < RULE_ROUNDS; round++) {
       acc.last = t.s;
       ratioSamples.get(rule.id)!.wall.push(t.wall / bp.wall);
       ratioSamples.get(rule.id)!.cpu.push(t.cpu / bp.cpu);
+      ratioSamples.get(rule.id)!.median.push(t.median / bp.median);
     } catch (e) {
       acc.error = (e as Error).message.split('\n')[0];
     }
@@ -278,8 +278,8 @@ const ruleRows: RuleRow[] = rules.map((rule) => {
   const rs = ratioSamples.get(rule.id)!;
   const status = acc.error ? 'threw' : acc.last?.status ?? 'not run';
   return {
-    rule: rule.id, stepMs: med(acc.wall), cpuStepMs: med(acc.cpu), ratioToBp: med(rs.wall), cpuRatioToBp: med(rs.cpu),
-    ratioRounds: rs.wall, targetMax: RULE_TARGETS[rule.id] ?? null,
+    rule: rule.id, stepMs: med(acc.wall), cpuStepMs: med(acc.cpu), ratioToBp: med(rs.median), meanRatioToBp: med(rs.wall), cpuRatioToBp: med(rs.cpu),
+    ratioRounds: rs.median, targetMax: RULE_TARGETS[rule.id] ?? null,
     steps: acc.last?.steps ?? 0, status, note: acc.error ?? (status !== 'done' ? `status ${status}` : null),
   };
 });
@@ -288,7 +288,7 @@ for (const row of ruleRows) {
   else {
     const spread = row.ratioRounds.length > 1 ? ` [${Math.min(...row.ratioRounds).toFixed(2)}–${Math.max(...row.ratioRounds).toFixed(2)}]` : '';
     const target = row.targetMax === null ? '' : `  target ≤ ${row.targetMax}: ${row.ratioToBp! <= row.targetMax ? 'met' : 'NOT met'}`;
-    log(`  ${row.rule.padEnd(30)} ${row.stepMs.toFixed(2).padStart(7)} ms/step (CPU ${row.cpuStepMs!.toFixed(2)}) ${`${row.ratioToBp!.toFixed(2)}x BP`.padStart(10)}${spread} (CPU ${row.cpuRatioToBp!.toFixed(2)}x)${target}${row.note ? `  (${row.note})` : ''}`);
+    log(`  ${row.rule.padEnd(30)} ${row.stepMs.toFixed(2).padStart(7)} ms/step (CPU ${row.cpuStepMs!.toFixed(2)}) ${`${row.ratioToBp!.toFixed(2)}x BP`.padStart(10)}${spread} (mean ${row.meanRatioToBp!.toFixed(2)}x, CPU ${row.cpuRatioToBp!.toFixed(2)}x)${target}${row.note ? `  (${row.note})` : ''}`);
   }
 }
 
@@ -342,14 +342,14 @@ const result = {
   targets,
   contenders: contenders.map((c) => ({
     id: c.id, label: c.label, model: c.model, threads: c.threads, how: c.how, skipped: c.skipped,
-    wallMs: c.wall, cpuMs: c.cpu, medianWallMs: med(c.wall), medianCpuMs: med(c.cpu), extra: c.extra,
+    wallMs: c.wall, cpuMs: c.cpu, medianWallMs: med(c.wall), medianCpuMs: med(c.cpu), medianStepMs: c.medianStep, extra: c.extra,
   })),
   rules: ruleRows,
   profile,
   matmul,
   notes: [
     'Every contender runs in its own process with OMP_NUM_THREADS, OPENBLAS_NUM_THREADS and MKL_NUM_THREADS set to its thread count (PyTorch also torch.set_num_threads); CPU time sums all of a process\'s threads, so a hidden helper thread shows as CPU > wall.',
-    'Ours (MLP): wall = runTrial summary host.stepMs (rule.step + finite check + optimizer; batch copy and evaluation excluded); CPU = CPU of the run minus CPU of an identical 20-step run, per step.',
+    'Ours (MLP): wall = runTrial summary host.stepMs (rule.step + finite check + optimizer; batch copy and evaluation excluded); CPU = host.stepCpuMs, the process CPU time over the same spans.',
     'PyTorch times its step loop after an untimed shuffle gather; tfjs times minimize + loss read-back; jax-js times its jit-compiled step + loss read-back; batches are built outside every clock.',
     'LeNet-5 (ours): the lenet5 preset through runTrial on MNIST resized to 32×32; PyTorch pads the same images to 32×32 (same shapes and work). "kernels only": the same step as kernel calls on preallocated buffers (bench/lenet.ts).',
     'Ratios: median over rounds of each round\'s ours ÷ peer (tfjs/jax-js: peer ÷ ours).',

@@ -13,7 +13,7 @@
 import { ShapeError } from '../errors.ts';
 import { backend } from '../kernels/index.ts';
 import type { BinaryOp, UnaryOp } from '../kernels/backend.ts';
-import { empty, sizeOf, view, withScratch, type Shape, Tensor } from '../tensor/tensor.ts';
+import { empty, sizeOf, uninitialized, view, withScratch, type Shape, Tensor } from '../tensor/tensor.ts';
 import { pushTangent, type JvpFn } from './forward.ts';
 import { checkFinite, isTracked, record } from './tape.ts';
 
@@ -71,16 +71,17 @@ function normAxis(op: string, axis: number, rank: number): number {
 }
 
 // ---------------------------------------------------------------- kernel helpers (no tape)
+// Outputs a kernel overwrites entirely are allocated uninitialized (no memset).
 
 export function kUnary(op: UnaryOp, x: Tensor): Tensor {
-  const out = empty(x.shape);
+  const out = uninitialized(x.shape);
   backend().unary(op, x.data, out.data);
   return out;
 }
 
 export function kBinary(op: BinaryOp, a: Tensor, b: Tensor, name: string = op): Tensor {
   const shape = broadcastShapes(name, a.shape, b.shape);
-  const out = empty(shape);
+  const out = uninitialized(shape);
   backend().binary(op, a.data, a.shape, b.data, b.shape, out.data, shape);
   return out;
 }
@@ -94,14 +95,14 @@ export function sumToShape(g: Tensor, shape: Shape): Tensor {
   if (lead > 0) {
     const outer = sizeOf(g.shape.slice(0, lead));
     const rest = g.shape.slice(lead);
-    const out = empty(rest);
+    const out = uninitialized(rest);
     backend().reduce('sum', cur.data, out.data, 1, outer, sizeOf(rest));
     cur = out;
   }
   for (let d = 0; d < shape.length; d++) {
     if (shape[d] === 1 && cur.shape[d] !== 1) {
       const outShape = cur.shape.map((s, i) => (i === d ? 1 : s));
-      const out = empty(outShape);
+      const out = uninitialized(outShape);
       backend().reduce('sum', cur.data, out.data, sizeOf(cur.shape.slice(0, d)), cur.shape[d], sizeOf(cur.shape.slice(d + 1)));
       cur = out;
     }
@@ -209,14 +210,14 @@ const cosOp = unaryOp('cos', 'x', (x, g) => neg(mul(g, kUnary('sin', x))));
 const signOp = define<null>({ name: 'sign', forward: ([x]) => ({ out: kUnary('sign', x), saved: [] }), vjp: () => [null], jvp: () => null });
 const stepOp = define<null>({ name: 'step', forward: ([x]) => ({ out: kUnary('step', x), saved: [] }), vjp: () => [null], jvp: () => null });
 function leakyReluSlope(x: Tensor, alpha: number): Tensor {
-  const d = empty(x.shape);
+  const d = uninitialized(x.shape);
   backend().leakyRelu(x.data, d.data, alpha, true);
   return d;
 }
 const leakyReluOp = define<number>({
   name: 'leakyRelu',
   forward: ([x], alpha) => {
-    const out = empty(x.shape);
+    const out = uninitialized(x.shape);
     backend().leakyRelu(x.data, out.data, alpha, false);
     return { out, saved: [x] };
   },
@@ -252,7 +253,7 @@ export const leakyRelu = (x: Tensor, alpha = 0.01): Tensor => leakyReluOp([x], a
 export const pow = (x: Tensor, p: number): Tensor => powOp([x], p);
 
 function fullLike(x: Tensor, v: number, shape: Shape = x.shape): Tensor {
-  const t = empty(shape);
+  const t = uninitialized(shape);
   t.data.fill(v);
   return t;
 }
@@ -277,7 +278,7 @@ function mm(a: Tensor, b: Tensor, transA: boolean, transB: boolean): Tensor {
       `matmul: inner dimensions differ: ${transA ? 'Aᵀ' : 'A'} ${fmt(a.shape)} · ${transB ? 'Bᵀ' : 'B'} ${fmt(b.shape)} (${k} vs ${k2})`,
     );
   }
-  const out = empty([m, n]);
+  const out = uninitialized([m, n]);
   backend().matmul(a.data, b.data, out.data, m, n, k, transA, transB);
   return out;
 }
@@ -330,7 +331,7 @@ const broadcastToOp = define<Shape>({
     if (s.length !== shape.length || s.some((d, i) => d !== shape[i])) {
       throw new ShapeError(`broadcastTo: cannot broadcast ${fmt(x.shape)} to ${fmt(shape)}`);
     }
-    const out = empty(shape);
+    const out = uninitialized(shape);
     const zero = empty([]);
     backend().binary('add', x.data, x.shape, zero.data, [], out.data, shape);
     return { out, saved: [] };
@@ -344,7 +345,7 @@ const sumOp = define<ReduceAttrs>({
   name: 'sum',
   forward: ([x], { axis, keepDims }) => {
     const r = reduceShapes('sum', x.shape, axis, keepDims);
-    const out = empty(r.outShape);
+    const out = uninitialized(r.outShape);
     backend().reduce('sum', x.data, out.data, r.outer, r.len, r.inner);
     return { out, saved: [] };
   },
@@ -355,7 +356,7 @@ const meanOp = define<ReduceAttrs>({
   name: 'mean',
   forward: ([x], { axis, keepDims }) => {
     const r = reduceShapes('mean', x.shape, axis, keepDims);
-    const out = empty(r.outShape);
+    const out = uninitialized(r.outShape);
     backend().reduce('mean', x.data, out.data, r.outer, r.len, r.inner);
     return { out, saved: [] };
   },
@@ -375,7 +376,7 @@ const maxOp = define<ReduceAttrs>({
   name: 'max',
   forward: ([x], { axis, keepDims }) => {
     const r = reduceShapes('max', x.shape, axis, keepDims);
-    const out = empty(r.outShape);
+    const out = uninitialized(r.outShape);
     backend().reduce('max', x.data, out.data, r.outer, r.len, r.inner);
     return { out, saved: [x, out] };
   },
@@ -413,7 +414,7 @@ const transposeOp = define<readonly number[]>({
     if (perm.length !== x.rank || [...perm].sort().some((p, i) => p !== i)) {
       throw new ShapeError(`transpose: ${fmt(perm)} is not a permutation of the ${x.rank} axes of ${fmt(x.shape)}`);
     }
-    const out = empty(perm.map((p) => x.shape[p]));
+    const out = uninitialized(perm.map((p) => x.shape[p]));
     backend().transpose(x.data, x.shape, perm, out.data);
     return { out, saved: [] };
   },
@@ -510,7 +511,7 @@ const softmaxOp = define<null>({
   name: 'softmax',
   forward: ([x]) => {
     const [rows, cols] = rowsCols('softmax', x);
-    const out = empty(x.shape);
+    const out = uninitialized(x.shape);
     backend().softmax(x.data, out.data, rows, cols, false);
     return { out, saved: [out] };
   },
@@ -522,7 +523,7 @@ const logSoftmaxOp = define<null>({
   name: 'logSoftmax',
   forward: ([x]) => {
     const [rows, cols] = rowsCols('logSoftmax', x);
-    const out = empty(x.shape);
+    const out = uninitialized(x.shape);
     backend().softmax(x.data, out.data, rows, cols, true);
     return { out, saved: [out] };
   },

@@ -34,8 +34,11 @@ export interface WindowGeometry {
 
 export interface Backend {
   readonly name: string;
-  /** Fresh zero-filled storage of n elements. */
-  alloc(n: number): Buf;
+  /**
+   * Fresh storage of n elements: zero-filled, or with `zero` false of unspecified contents (for
+   * an output a kernel overwrites entirely; a backend may hand out zeros anyway).
+   */
+  alloc(n: number, zero?: boolean): Buf;
   /** Give storage from alloc() back (optional: backends without manual memory ignore it). */
   free?(buf: Buf): void;
   /** out[m,n] = op(A)[m,k] · op(B)[k,n]; A is [m,k] (or [k,m] if transA), B is [k,n] (or [n,k] if transB). */

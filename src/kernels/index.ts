@@ -19,9 +19,9 @@ export function isFloat64(): boolean {
   return float64Depth > 0;
 }
 
-/** Fresh zeroed storage for n elements in the current precision. */
-export function allocStorage(n: number): Buf {
-  return float64Depth > 0 ? new Float64Array(n) : active.alloc(n);
+/** Fresh storage for n elements in the current precision: zeroed unless `zero` is false. */
+export function allocStorage(n: number, zero = true): Buf {
+  return float64Depth > 0 ? new Float64Array(n) : active.alloc(n, zero);
 }
 
 /** Return storage to the backend that allocated it (a no-op for plain typed arrays). */

@@ -128,7 +128,7 @@ export function executeTrial(trial: Trial, out: string, onRecord: (r: TrialRecor
       finalTestAcc: NaN, bestValAcc: null, peakBytes: null, ratioToInference: null,
       estimates: trial.rule.estimates ?? 'task-gradient', objective: trial.rule.objective ?? null,
       alignmentReference: null, meanCosine: null, meanLayerCosine: null, meanErrorSignalCosine: null,
-      host: { wallMs: 0, stepMs: 0, msPerEpoch: 0 },
+      host: { wallMs: 0, stepMs: 0, stepCpuMs: 0, medianStepMs: null, msPerEpoch: 0 },
     };
     try {
       writer.write(summary);

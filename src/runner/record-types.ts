@@ -88,7 +88,8 @@ export interface EvalRecord {
   metrics: Record<string, number>;
   diagnostics: Record<string, number>;
   /** Timing and process figures: the only fields that differ between identical runs. */
-  host: { wallMs: number; stepMs: number; rssBytes: number; heapBytes: number };
+  /** stepMs: wall time in training steps so far; stepCpuMs: the process's CPU time over the same spans (null when resumed from a checkpoint older than the field). */
+  host: { wallMs: number; stepMs: number; stepCpuMs: number; rssBytes: number; heapBytes: number };
 }
 
 export type TrialStatus = 'done' | 'diverged' | 'failed';
@@ -140,7 +141,8 @@ export interface SummaryRecord {
   meanLayerCosine: number | null;
   /** Mean over alignment points of the mean error-signal cosine. */
   meanErrorSignalCosine: number | null;
-  host: { wallMs: number; stepMs: number; msPerEpoch: number };
+  /** medianStepMs: median wall time of the steps this process ran (null: none), robust to preemption. */
+  host: { wallMs: number; stepMs: number; stepCpuMs: number; medianStepMs: number | null; msPerEpoch: number };
 }
 
 export type TrialRecord = EvalRecord | SummaryRecord;

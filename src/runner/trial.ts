@@ -24,6 +24,7 @@ import { taskFor, withObjective, type Batch, type Task } from '../rules/task.ts'
 import { CATEGORIES, ledger, emptyByCategory, type ByCategory, type StepMemory } from '../tensor/ledger.ts';
 import { fromArray, sizeOf, withArena, type Tensor } from '../tensor/tensor.ts';
 import { adoptState } from '../rules/state.ts';
+import { quantiles } from '../report/stats.ts';
 import { ruleContext } from '../rules/context.ts';
 import { applyUpdates } from './apply.ts';
 import { Interrupted, stopRequested } from './interrupt.ts';
@@ -167,6 +168,11 @@ function mergePeak(acc: StepMemory | null, m: StepMemory): StepMemory {
   return acc;
 }
 
+/** CPU time of this process (all its threads), ms. */
+const cpuMs = (): number => {
+  const c = process.cpuUsage();
+  return (c.user + c.system) / 1000;
+};
 const mean = (xs: number[]) => (xs.length ? xs.reduce((s, x) => s + x, 0) / xs.length : NaN);
 
 /** Where a trial leaves its checkpoints and, when it was interrupted, the one it continues from. */
@@ -181,7 +187,7 @@ interface Carried {
   rngs: { rule: RngState; dropout: RngState; reference: RngState };
   counters: OptState['counters'];
   runner: {
-    stepMs: number; wallMs: number; inferenceBytes: number; bestVal: number | null; last: EvalRecord | null;
+    stepMs: number; stepCpuMs: number; wallMs: number; inferenceBytes: number; bestVal: number | null; last: EvalRecord | null;
     cosines: number[]; layerCosines: number[]; signalCosines: number[];
     alignmentReference: SummaryRecord['alignmentReference']; gradNorms: Record<string, number>; divergenceBound: number | null;
   };
@@ -223,6 +229,10 @@ export function runTrial(config: TrialConfig, trialId: string, rule: AnyRule, em
 
   let t0 = performance.now();
   let stepMs = 0;
+  // The same span in process CPU time: on a shared machine it leaves out time spent preempted.
+  let stepCpuMs = 0;
+  // Each step's wall time in this process, for a median that a preempted step does not move.
+  const stepTimes: number[] = [];
   let step = 0;
   let inferenceBytes = 0;
   let peak: StepMemory | null = null;
@@ -253,7 +263,7 @@ export function runTrial(config: TrialConfig, trialId: string, rule: AnyRule, em
       rngs: { rule: ruleRng.saveState(), dropout: dropout.saveState(), reference: referenceRng.saveState() },
       counters: { ...optState.counters },
       runner: {
-        stepMs, wallMs: performance.now() - t0, inferenceBytes, bestVal, last, cosines, layerCosines, signalCosines,
+        stepMs, stepCpuMs, wallMs: performance.now() - t0, inferenceBytes, bestVal, last, cosines, layerCosines, signalCosines,
         alignmentReference, gradNorms, divergenceBound: watch.bound,
       },
     };
@@ -271,6 +281,8 @@ export function runTrial(config: TrialConfig, trialId: string, rule: AnyRule, em
     clippedBefore = optState.counters.clipped;
     const r = saved.runner;
     ({ stepMs, inferenceBytes, bestVal, last, alignmentReference, gradNorms } = r);
+    // Checkpoints from before stepCpuMs existed: the CPU time so far is unknown (written as null).
+    stepCpuMs = r.stepCpuMs ?? NaN;
     cosines.push(...r.cosines);
     layerCosines.push(...r.layerCosines);
     signalCosines.push(...r.signalCosines);
@@ -303,7 +315,7 @@ export function runTrial(config: TrialConfig, trialId: string, rule: AnyRule, em
         ...gradNorms,
         ...deadUnitShare(model, params, probe, infer),
       },
-      host: { wallMs: performance.now() - t0, stepMs, rssBytes: mem.rss, heapBytes: mem.heapUsed },
+      host: { wallMs: performance.now() - t0, stepMs, stepCpuMs, rssBytes: mem.rss, heapBytes: mem.heapUsed },
     };
     losses = [];
     metricSums = {};
@@ -332,6 +344,7 @@ export function runTrial(config: TrialConfig, trialId: string, rule: AnyRule, em
             : null;
           const meter = reference ? new AlignmentMeter(model, reference) : null;
           const signalProbe = ruleProbe(reference);
+          const startedCpu = cpuMs();
           const started = performance.now();
           if (config.memory) {
             ledger.beginStep();
@@ -351,7 +364,10 @@ export function runTrial(config: TrialConfig, trialId: string, rule: AnyRule, em
               if (res) peak = mergePeak(peak, m);
             }
           }
-          stepMs += performance.now() - started;
+          const took = performance.now() - started;
+          stepMs += took;
+          stepTimes.push(took);
+          stepCpuMs += cpuMs() - startedCpu;
           watch.check(res.loss, step, epoch);
           losses.push(res.loss);
           for (const [k, v] of Object.entries(res.metrics)) (metricSums[k] ??= []).push(v);
@@ -401,7 +417,7 @@ export function runTrial(config: TrialConfig, trialId: string, rule: AnyRule, em
     meanCosine: cosines.length ? mean(cosines) : null,
     meanLayerCosine: layerCosines.length ? mean(layerCosines) : null,
     meanErrorSignalCosine: signalCosines.length ? mean(signalCosines) : null,
-    host: { wallMs, stepMs, msPerEpoch: stepMs / Math.max(1, step / Math.max(1, loader.batches)) },
+    host: { wallMs, stepMs, stepCpuMs, medianStepMs: stepTimes.length ? quantiles(stepTimes, [0.5])[0] : null, msPerEpoch: stepMs / Math.max(1, step / Math.max(1, loader.batches)) },
   };
   emit(summary);
   for (const t of [...params, ...buffers, ...stateSet, ...leaves(Object.values(optState.slots).flat() as TensorTree), probe]) t.dispose();

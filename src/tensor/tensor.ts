@@ -198,6 +198,12 @@ export function empty(shape: Shape): Tensor {
 
 export const zeros = empty;
 
+/** A new tensor whose contents are unspecified: only for an output a kernel overwrites entirely. */
+export function uninitialized(shape: Shape): Tensor {
+  checkShape(shape, 'uninitialized');
+  return new Tensor(allocStorage(sizeOf(shape), false), shape);
+}
+
 export function full(shape: Shape, value: number): Tensor {
   const t = empty(shape);
   t.data.fill(value);

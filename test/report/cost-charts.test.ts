@@ -21,12 +21,12 @@ function trial(rule: string, seed: number, ms: number, metrics: (epoch: number) 
   const evals = [0, 1].map((epoch) => ({
     type: 'eval', trial: id, rule, options: {}, seed, epoch, step: (epoch + 1) * STEPS_PER_EPOCH, trainLoss: 1 - acc(epoch), valAcc: null, valLoss: null,
     testAcc: acc(epoch), testLoss: null, memory: null, estimates: 'task-gradient', objective: null, alignment: [], metrics: metrics(epoch), diagnostics: {},
-    host: { wallMs: 1, stepMs: ms * (epoch + 1), rssBytes: 1, heapBytes: 1 },
+    host: { wallMs: 1, stepMs: ms * (epoch + 1), stepCpuMs: 0, rssBytes: 1, heapBytes: 1 },
   }));
   const summary = {
     type: 'summary', trial: id, rule, options: {}, seed, status: 'done', error: null, epochs: 2, steps: 2 * STEPS_PER_EPOCH, finalTestAcc: acc(1),
     bestValAcc: null, peakBytes: null, ratioToInference: null, estimates: 'task-gradient', objective: null, alignmentReference: null,
-    meanCosine: null, meanLayerCosine: null, meanErrorSignalCosine: null, host: { wallMs: 1, stepMs: 2 * ms, msPerEpoch: ms },
+    meanCosine: null, meanLayerCosine: null, meanErrorSignalCosine: null, host: { wallMs: 1, stepMs: 2 * ms, stepCpuMs: 0, medianStepMs: null, msPerEpoch: ms },
   };
   return [...evals, summary].map((r) => JSON.stringify(r)).join('\n') + '\n';
 }

@@ -97,7 +97,7 @@ export function fakeTrial(s: FakeSeries, seed: number, trialId: string): TrialRe
     return [{
       type: 'summary', ...base, status: 'failed', error: FAILED_ERROR, epochs: 0, steps: 0, finalTestAcc: NaN, bestValAcc: null,
       peakBytes: null, ratioToInference: null, estimates, objective, alignmentReference: null, meanCosine: null, meanLayerCosine: null,
-      meanErrorSignalCosine: null, host: { wallMs: 0, stepMs: 0, msPerEpoch: 0 },
+      meanErrorSignalCosine: null, host: { wallMs: 0, stepMs: 0, stepCpuMs: 0, medianStepMs: null, msPerEpoch: 0 },
     }];
   }
   const epochs = outcome === 'diverged' ? 2 : EPOCHS;
@@ -142,7 +142,7 @@ export function fakeTrial(s: FakeSeries, seed: number, trialId: string): TrialRe
       valAcc: testAcc - 0.003, valLoss: 0.4, testAcc, testLoss: 0.35,
       memory: { peakBytes: peak, atPeak, peakByCategory: atPeak, inferenceBytes: inference, ratioToInference: peak / inference },
       estimates, objective, alignment, metrics, diagnostics,
-      host: { wallMs: 900 * (epoch + 1) * s.slow, stepMs: 600 * (epoch + 1) * s.slow * (1 + 0.05 * jitter(seed, 3)), rssBytes: 2e8, heapBytes: 1e8 },
+      host: { wallMs: 900 * (epoch + 1) * s.slow, stepMs: 600 * (epoch + 1) * s.slow * (1 + 0.05 * jitter(seed, 3)), stepCpuMs: 0, rssBytes: 2e8, heapBytes: 1e8 },
     } satisfies EvalRecord);
   }
   const own = estimates === 'own-objective';
@@ -152,7 +152,7 @@ export function fakeTrial(s: FakeSeries, seed: number, trialId: string): TrialRe
     peakBytes: peak, ratioToInference: peak / inference, estimates, objective, alignmentReference: own ? null : reference,
     meanCosine: own ? null : cosines.reduce((a, b) => a + b, 0) / cosines.length,
     meanLayerCosine: own ? null : (s.cos[0] + s.cos[1]) / 2, meanErrorSignalCosine: own ? null : 0.9 * (s.cos[0] + s.cos[1]) / 2,
-    host: { wallMs: 900 * epochs * s.slow, stepMs: 600 * epochs * s.slow, msPerEpoch: 600 * s.slow * (1 + 0.05 * jitter(seed, 3)) },
+    host: { wallMs: 900 * epochs * s.slow, stepMs: 600 * epochs * s.slow, stepCpuMs: 0, medianStepMs: null, msPerEpoch: 600 * s.slow * (1 + 0.05 * jitter(seed, 3)) },
   };
   out.push(summary);
   return out;

@@ -47,6 +47,24 @@ describe('runner', () => {
     expect(readRecords(a).filter((r) => r.type === 'summary')).toHaveLength(6);
   }, 120_000);
 
+  it('times steps in wall and CPU time, with a median step', async () => {
+    const a = tmp();
+    await runExperiment(TINY, { out: a, workers: 1, seeds: [0], ...quiet });
+    const summaries = readRecords(a).filter((r) => r.type === 'summary');
+    expect(summaries.length).toBeGreaterThan(0);
+    for (const s of summaries) {
+      const { stepMs, stepCpuMs, medianStepMs } = s.host;
+      expect(s.steps).toBeGreaterThan(0);
+      expect(stepMs).toBeGreaterThan(0);
+      expect(stepCpuMs).toBeGreaterThan(0);
+      // The median of non-negative step times is at most twice their mean.
+      expect(medianStepMs).toBeGreaterThan(0);
+      expect(medianStepMs!).toBeLessThanOrEqual((2 * stepMs) / s.steps);
+    }
+    const evals = readRecords(a).filter((r) => r.type === 'eval');
+    expect(evals.every((e) => e.host.stepCpuMs >= 0 && Number.isFinite(e.host.stepCpuMs))).toBe(true);
+  });
+
   it('refuses to overwrite finished records without --resume; --resume skips them', async () => {
     const a = tmp();
     await runExperiment(TINY, { out: a, workers: 1, seeds: [0], ...quiet });

@@ -84,11 +84,15 @@ export class WasmHeap {
     return this.buffers.has(buf.buffer);
   }
 
-  /** A zero-filled view of n floats, or null when the memory cannot grow enough. */
-  alloc(n: number): Float32Array | null {
+  /**
+   * A view of n floats, or null when the memory cannot grow enough: zero-filled, or with `zero`
+   * false holding whatever a recycled block held (the memset of a batch-sized output costs about
+   * as much as the elementwise kernel that overwrites it).
+   */
+  alloc(n: number, zero = true): Float32Array | null {
     if (n === 0) return new Float32Array(this.buffer, this.top, 0);
     const size = sizeClass(n * 4);
-    const ptr = this.take(size);
+    const ptr = this.take(size, zero);
     if (ptr < 0) return null;
     const view = new Float32Array(this.buffer, ptr, n);
     const blk: Block = { ptr, size, live: true };
@@ -115,9 +119,7 @@ export class WasmHeap {
   /** Raw block for kernel scratch (not tracked by the registry); returns its pointer or -1. */
   allocRaw(bytes: number): number {
     const size = sizeClass(bytes);
-    const ptr = this.take(size);
-    if (ptr >= 0 && !this.fresh) this.zero(ptr, size);
-    return ptr;
+    return this.take(size, true);
   }
 
   freeRaw(ptr: number, bytes: number): void {
@@ -141,14 +143,14 @@ export class WasmHeap {
     };
   }
 
-  private take(size: number): number {
+  private take(size: number, zero: boolean): number {
     let ptr: number;
     const list = this.freeLists.get(size);
     if (list && list.length > 0) {
       ptr = list.pop()!;
       this.cachedBytes -= size;
       // Recycled blocks hold old data; fresh ones come from zeroed pages.
-      this.zero(ptr, size);
+      if (zero) this.zero(ptr, size);
       this.fresh = false;
     } else {
       if (!this.ensure(this.top + size)) return -1;

@@ -198,9 +198,9 @@ export function createWasmBackend(options: WasmOptions = {}): WasmBackend {
   const backend: WasmBackend = {
     name: relaxed ? 'wasm-relaxed-simd' : 'wasm-simd',
 
-    alloc(n) {
+    alloc(n, zero = true) {
       if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`wasm alloc: invalid element count ${n}`);
-      const view = heap.alloc(n);
+      const view = heap.alloc(n, zero);
       if (view) return view;
       if (!warnedFallbackAlloc) {
         warnedFallbackAlloc = true;

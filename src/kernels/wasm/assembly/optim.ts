@@ -169,6 +169,24 @@ function adamBlock(len: i32, s: i32, mBuf: usize, vBuf: usize, commit: bool): vo
   }
 }
 
+// Plain SGD (one scale stage, committed) in a single pass: the same f64 arithmetic as the
+// block path — p = f32(f64(p) + f64(u) · s) — without the round trip through the f64 block.
+function sgdStep(p: usize, u: usize, n: i32, s: f64): void {
+  const vs = f64x2.splat(s);
+  const n4 = n & ~3;
+  let i = 0;
+  for (; i < n4; i += 4) {
+    const pp = p + (<usize>i << 2);
+    const uv = v128.load(u + (<usize>i << 2));
+    const pv = v128.load(pp);
+    v128.store(pp, narrow(f64x2.add(lo64(pv), f64x2.mul(lo64(uv), vs)), f64x2.add(hi64(pv), f64x2.mul(hi64(uv), vs))));
+  }
+  for (; i < n; i++) {
+    const pp = p + (<usize>i << 2);
+    store<f32>(pp, <f32>(<f64>load<f32>(pp) + <f64>load<f32>(u + (<usize>i << 2)) * s));
+  }
+}
+
 /**
  * Run the program's `stages` over n elements: param p (f32), update u (f32, read only), state
  * slots from the slot table. mode < 0: store state and p = f32(p + u), return the bitmask of
@@ -176,6 +194,10 @@ function adamBlock(len: i32, s: i32, mBuf: usize, vBuf: usize, commit: bool): vo
  */
 export function optimizerStep(stages: i32, p: usize, u: usize, n: i32, mode: i32): f64 {
   const commit = mode < 0;
+  if (commit && stages == 1 && <i32>word(0, 0) == OP_SCALE) {
+    sgdStep(p, u, n, word(0, 3));
+    return 0;
+  }
   const upto = commit ? stages : mode;
   let flags: i32 = 0;
   let acc0 = f64x2.splat(0), acc1 = f64x2.splat(0);
