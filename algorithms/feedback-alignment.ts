@@ -80,11 +80,11 @@ export function refuseRecurrent(model: Model, rule: string): void {
   }
 }
 
-/** B for one layer at the current weight w. */
-export function feedbackTensor(o: Options, layer: WeightLayer, w: Tensor, fixed: Tensor | undefined, rng: Rng): Tensor {
+/** B for one layer at the current weight w; `rng` is called only by brsf, which draws a new B. */
+export function feedbackTensor(o: Options, layer: WeightLayer, w: Tensor, fixed: Tensor | undefined, rng: () => Rng): Tensor {
   const variant = o.variant as Variant;
   if (variant === 'fa') return fixed!;
-  const mags = variant === 'frsf' ? fixed! : variant === 'brsf' ? drawFeedback(layer, o.init, rng) : null;
+  const mags = variant === 'frsf' ? fixed! : variant === 'brsf' ? drawFeedback(layer, o.init, rng()) : null;
   const s = mags ? 0 : o.scale === 'current' ? std(w) : initStd(schemeOf(layer, o.init), layer.params.weight.shape);
   const B = w.clone();
   for (let i = 0; i < B.size; i++) {
@@ -118,13 +118,12 @@ export const feedbackAlignment = defineRule({
     return { fixed };
   },
   step(ctx, state, batch) {
-    const rng = ctx.rng.child(ctx.step);
-    const B = new Map(feedbackLayers(ctx.model).map((l) => [l.path, feedbackTensor(ctx.options, l, ctx.params[l.params.weight.index], state.fixed[l.path], rng.child(l.path))]));
+    const B = new Map(feedbackLayers(ctx.model).map((l) => [l.path, feedbackTensor(ctx.options, l, ctx.params[l.params.weight.index], state.fixed[l.path], () => ctx.rng.child(ctx.step).child(l.path))]));
     const model = withFeedback(ctx.model, B);
     const { value, grads } = valueAndGrad((p: Tensor[]) => ctx.task.loss(model.forward(p, batch.x, ctx.train), batch))([...ctx.params]);
     return { updates: grads, state, loss: value.item(), metrics: {} };
   },
   diagnostics(ctx, state) {
-    return feedbackDiagnostics(ctx.model, ctx.params, (l, w) => feedbackTensor(ctx.options, l, w, state.fixed[l.path], ctx.rng.child('diagnostics')));
+    return feedbackDiagnostics(ctx.model, ctx.params, (l, w) => feedbackTensor(ctx.options, l, w, state.fixed[l.path], () => ctx.rng.child('diagnostics')));
   },
 });

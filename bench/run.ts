@@ -57,6 +57,8 @@ log(`${noteLoad('start')}; ${REPS} interleaved round(s)${quick ? ' (--quick)' : 
 // ---------------------------------------------------------------- contenders
 
 interface Contender {
+  /** Contenders of one group run back to back (see the order below). */
+  group: string;
   id: string;
   label: string;
   model: 'mlp' | 'lenet';
@@ -85,28 +87,31 @@ const tfSkip = PEERS ? npmMissing(['@tensorflow/tfjs', '@tensorflow/tfjs-backend
 const jaxSkip = PEERS ? npmMissing(['@jax-js/jax']) : '--no-peers';
 const nativeSkip = native.addon ? null : native.reason;
 
-add({ id: 'ours-wasm-1t', label: 'rulebench wasm, 1 thread', model: 'mlp', threads: 1, how: `${part(MLP_STEPS)} via runTrial`, run: () => oursSteps({ model: 'mlp', backend: 'wasm', threads: 1, steps: MLP_STEPS }) });
-add({ id: 'ours-wasm-2t', label: 'rulebench wasm, 2 threads', model: 'mlp', threads: 2, how: `${part(MLP_STEPS)} via runTrial`, run: () => oursSteps({ model: 'mlp', backend: 'wasm', threads: 2, steps: MLP_STEPS }) });
-add({ id: 'ours-native-1t', label: 'rulebench native (OpenBLAS), 1 thread', model: 'mlp', threads: 1, how: `${part(MLP_STEPS)} via runTrial`, run: () => oursSteps({ model: 'mlp', backend: 'native', threads: 1, steps: MLP_STEPS }) }, nativeSkip);
-add({ id: 'torch-1t', label: 'PyTorch, 1 thread', model: 'mlp', threads: 1, how: `${part(MLP_STEPS)}, OpenBLAS`, run: () => torchSteps('mlp', 1, MLP_STEPS) }, torchSkip);
-add({ id: 'torch-2t', label: 'PyTorch, 2 threads', model: 'mlp', threads: 2, how: `${part(MLP_STEPS)}, OpenBLAS`, run: () => torchSteps('mlp', 2, MLP_STEPS) }, torchSkip);
-add({ id: 'tfjs-wasm', label: 'tfjs wasm (SIMD), 1 thread', model: 'mlp', threads: 1, how: part(JS_PEER_STEPS), run: () => tfjsSteps(JS_PEER_STEPS) }, tfSkip);
-add({ id: 'jaxjs-wasm', label: 'jax-js wasm (jit), 1 thread', model: 'mlp', threads: 1, how: part(JS_PEER_STEPS), run: () => jaxjsSteps(JS_PEER_STEPS) }, jaxSkip);
-add({ id: 'ours-lenet-1t', label: 'rulebench LeNet-5, 1 thread', model: 'lenet', threads: 1, how: `${part(LENET_STEPS)} via runTrial (preset lenet5, 32×32)`, run: () => oursSteps({ model: 'lenet', backend: 'wasm', threads: 1, steps: LENET_STEPS }) });
-add({ id: 'ours-lenet-2t', label: 'rulebench LeNet-5, 2 threads', model: 'lenet', threads: 2, how: `${part(LENET_STEPS)} via runTrial (preset lenet5, 32×32)`, run: () => oursSteps({ model: 'lenet', backend: 'wasm', threads: 2, steps: LENET_STEPS }) });
+// Contenders compared in a ratio run back to back (a group), their order within the group
+// alternating by round, so a slow phase of the machine lands on both sides of the ratio.
+add({ group: 'mlp-1t', id: 'ours-wasm-1t', label: 'rulebench wasm, 1 thread', model: 'mlp', threads: 1, how: `${part(MLP_STEPS)} via runTrial`, run: () => oursSteps({ model: 'mlp', backend: 'wasm', threads: 1, steps: MLP_STEPS }) });
+add({ group: 'mlp-1t', id: 'torch-1t', label: 'PyTorch, 1 thread', model: 'mlp', threads: 1, how: `${part(MLP_STEPS)}, OpenBLAS`, run: () => torchSteps('mlp', 1, MLP_STEPS) }, torchSkip);
+add({ group: 'mlp-2t', id: 'ours-wasm-2t', label: 'rulebench wasm, 2 threads', model: 'mlp', threads: 2, how: `${part(MLP_STEPS)} via runTrial`, run: () => oursSteps({ model: 'mlp', backend: 'wasm', threads: 2, steps: MLP_STEPS }) });
+add({ group: 'mlp-2t', id: 'torch-2t', label: 'PyTorch, 2 threads', model: 'mlp', threads: 2, how: `${part(MLP_STEPS)}, OpenBLAS`, run: () => torchSteps('mlp', 2, MLP_STEPS) }, torchSkip);
+add({ group: 'mlp-1t', id: 'ours-native-1t', label: 'rulebench native (OpenBLAS), 1 thread', model: 'mlp', threads: 1, how: `${part(MLP_STEPS)} via runTrial`, run: () => oursSteps({ model: 'mlp', backend: 'native', threads: 1, steps: MLP_STEPS }) }, nativeSkip);
+add({ group: 'tfjs', id: 'tfjs-wasm', label: 'tfjs wasm (SIMD), 1 thread', model: 'mlp', threads: 1, how: part(JS_PEER_STEPS), run: () => tfjsSteps(JS_PEER_STEPS) }, tfSkip);
+add({ group: 'jaxjs', id: 'jaxjs-wasm', label: 'jax-js wasm (jit), 1 thread', model: 'mlp', threads: 1, how: part(JS_PEER_STEPS), run: () => jaxjsSteps(JS_PEER_STEPS) }, jaxSkip);
+add({ group: 'lenet-1t', id: 'ours-lenet-1t', label: 'rulebench LeNet-5, 1 thread', model: 'lenet', threads: 1, how: `${part(LENET_STEPS)} via runTrial (preset lenet5, 32×32)`, run: () => oursSteps({ model: 'lenet', backend: 'wasm', threads: 1, steps: LENET_STEPS }) });
+add({ group: 'lenet-1t', id: 'torch-lenet-1t', label: 'PyTorch LeNet-5, 1 thread', model: 'lenet', threads: 1, how: `${part(LENET_STEPS)}, oneDNN convolutions`, run: () => torchSteps('lenet', 1, LENET_STEPS) }, torchSkip);
+add({ group: 'lenet-2t', id: 'ours-lenet-2t', label: 'rulebench LeNet-5, 2 threads', model: 'lenet', threads: 2, how: `${part(LENET_STEPS)} via runTrial (preset lenet5, 32×32)`, run: () => oursSteps({ model: 'lenet', backend: 'wasm', threads: 2, steps: LENET_STEPS }) });
+add({ group: 'lenet-2t', id: 'torch-lenet-2t', label: 'PyTorch LeNet-5, 2 threads', model: 'lenet', threads: 2, how: `${part(LENET_STEPS)}, oneDNN convolutions`, run: () => torchSteps('lenet', 2, LENET_STEPS) }, torchSkip);
 // The same network as kernel calls on preallocated buffers: what the ops layer costs on top.
 for (const o of LENET_ORIENTATIONS) {
-  add({ id: `ours-lenet-kernels-${o}`, label: `rulebench LeNet kernels only (${o}), 1 thread`, model: 'lenet', threads: 1, how: `${part(LENET_STEPS)}, bench/lenet.ts`, run: () => oursSteps({ model: 'lenet-kernels', backend: 'wasm', threads: 1, steps: LENET_STEPS, orientation: o }) });
+  add({ group: 'lenet-1t', id: `ours-lenet-kernels-${o}`, label: `rulebench LeNet kernels only (${o}), 1 thread`, model: 'lenet', threads: 1, how: `${part(LENET_STEPS)}, bench/lenet.ts`, run: () => oursSteps({ model: 'lenet-kernels', backend: 'wasm', threads: 1, steps: LENET_STEPS, orientation: o }) });
 }
-add({ id: 'torch-lenet-1t', label: 'PyTorch LeNet-5, 1 thread', model: 'lenet', threads: 1, how: `${part(LENET_STEPS)}, oneDNN convolutions`, run: () => torchSteps('lenet', 1, LENET_STEPS) }, torchSkip);
-add({ id: 'torch-lenet-2t', label: 'PyTorch LeNet-5, 2 threads', model: 'lenet', threads: 2, how: `${part(LENET_STEPS)}, oneDNN convolutions`, run: () => torchSteps('lenet', 2, LENET_STEPS) }, torchSkip);
 
 for (const c of contenders) if (c.skipped) log(`SKIP ${c.label}: ${c.skipped}`);
 if (torchPy.python) log(`PyTorch peer: ${torchPy.python} (torch ${torchPy.version})`);
 
 for (let round = 0; round < REPS; round++) {
   log(`\nround ${round + 1}/${REPS} — ${noteLoad(`round ${round + 1}`)}`);
-  for (const c of contenders) {
+  const groups = [...new Set(contenders.map((c) => c.group))].map((g) => contenders.filter((c) => c.group === g));
+  for (const c of groups.flatMap((g) => (round % 2 === 0 ? g : [...g].reverse()))) {
     if (c.skipped) continue;
     const res = c.run();
     if (!res.ok) {
@@ -286,9 +291,11 @@ const ruleRows: RuleRow[] = rules.map((rule) => {
 for (const row of ruleRows) {
   if (row.stepMs === null) log(`  ${row.rule.padEnd(30)} SKIPPED: ${row.note}`);
   else {
-    const spread = row.ratioRounds.length > 1 ? ` [${Math.min(...row.ratioRounds).toFixed(2)}–${Math.max(...row.ratioRounds).toFixed(2)}]` : '';
-    const target = row.targetMax === null ? '' : `  target ≤ ${row.targetMax}: ${row.ratioToBp! <= row.targetMax ? 'met' : 'NOT met'}`;
-    log(`  ${row.rule.padEnd(30)} ${row.stepMs.toFixed(2).padStart(7)} ms/step (CPU ${row.cpuStepMs!.toFixed(2)}) ${`${row.ratioToBp!.toFixed(2)}x BP`.padStart(10)}${spread} (mean ${row.meanRatioToBp!.toFixed(2)}x, CPU ${row.cpuRatioToBp!.toFixed(2)}x)${target}${row.note ? `  (${row.note})` : ''}`);
+    const rounds = row.ratioRounds.filter(Number.isFinite);
+    const spread = rounds.length > 1 ? ` [${Math.min(...rounds).toFixed(2)}–${Math.max(...rounds).toFixed(2)}]` : '';
+    const target = row.targetMax === null ? '' : `  target ≤ ${row.targetMax}: ${row.ratioToBp === null ? 'not measured' : row.ratioToBp <= row.targetMax ? 'met' : 'NOT met'}`;
+    const x2 = (v: number | null): string => (v === null ? '—' : v.toFixed(2));
+    log(`  ${row.rule.padEnd(30)} ${x2(row.stepMs).padStart(7)} ms/step (CPU ${x2(row.cpuStepMs)}) ${`${x2(row.ratioToBp)}x BP`.padStart(10)}${spread} (mean ${x2(row.meanRatioToBp)}x, CPU ${x2(row.cpuRatioToBp)}x)${target}${row.note ? `  (${row.note})` : ''}`);
   }
 }
 
