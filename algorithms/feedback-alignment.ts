@@ -102,6 +102,17 @@ export function requireFeedbackLayers(rule: string, model: Model): void {
   }
 }
 
+// fa's feedback tensors never change, so its wrapped model is built once per state (rebuilding
+// the module tree every step cost about 1% of an MLP step).
+const fixedModels = new WeakMap<Record<string, Tensor>, { model: Model; wrapped: Model }>();
+function fixedFeedbackModel(model: Model, fixed: Record<string, Tensor>): Model {
+  const hit = fixedModels.get(fixed);
+  if (hit && hit.model === model) return hit.wrapped;
+  const wrapped = withFeedback(model, new Map(Object.entries(fixed)));
+  fixedModels.set(fixed, { model, wrapped });
+  return wrapped;
+}
+
 export const feedbackAlignment = defineRule({
   id: 'feedback-alignment',
   description: 'Errors travel down through fixed random (or sign-symmetric) feedback tensors shaped like each weight, instead of the weights themselves.',
@@ -118,8 +129,8 @@ export const feedbackAlignment = defineRule({
     return { fixed };
   },
   step(ctx, state, batch) {
-    const B = new Map(feedbackLayers(ctx.model).map((l) => [l.path, feedbackTensor(ctx.options, l, ctx.params[l.params.weight.index], state.fixed[l.path], () => ctx.rng.child(ctx.step).child(l.path))]));
-    const model = withFeedback(ctx.model, B);
+    const model = ctx.options.variant === 'fa' ? fixedFeedbackModel(ctx.model, state.fixed) : withFeedback(ctx.model, new Map(feedbackLayers(ctx.model).map((l) =>
+      [l.path, feedbackTensor(ctx.options, l, ctx.params[l.params.weight.index], state.fixed[l.path], () => ctx.rng.child(ctx.step).child(l.path))])));
     const { value, grads } = valueAndGrad((p: Tensor[]) => ctx.task.loss(model.forward(p, batch.x, ctx.train), batch))([...ctx.params]);
     return { updates: grads, state, loss: value.item(), metrics: {} };
   },
