@@ -8,7 +8,7 @@
 // Usage: tsx bench/ours.ts --model mlp|lenet|lenet-kernels [--backend wasm|native] [--threads 1]
 //        [--steps 0 (an epoch)] [--orientation OxP|PxO] [--warmup 20]
 import { cpus } from 'node:os';
-import { listRules, setBackend, type AnyRule } from '../src/index.ts';
+import { listRules, installBackend, type AnyRule } from '../src/index.ts';
 import { loadMnist } from '../src/data/mnist.ts';
 import { loadNativeBackend } from '../src/kernels/native/index.ts';
 import { loadWasmBackend, type WasmBackend } from '../src/kernels/wasm/index.ts';
@@ -29,8 +29,7 @@ const STEPS_PER_EPOCH = Math.ceil(60000 / B);
 const steps = Number(arg('steps', '0')) || STEPS_PER_EPOCH;
 
 const be: WasmBackend = backendName === 'native' ? loadNativeBackend() : loadWasmBackend();
-be.setThreads(threads);
-setBackend(be);
+installBackend(be, threads);
 const cpuMs = (): number => {
   const c = process.cpuUsage();
   return (c.user + c.system) / 1000;

@@ -3,7 +3,7 @@
 // phases of runTrial's step (rule.step, optimizer.update, arena release) around it.
 import type { Backend, BinaryOp, Buf, ReduceOp, UnaryOp, WindowGeometry } from '../src/kernels/backend.ts';
 import type { BernoulliAux, NoiseKey, NoiseKind } from '../src/kernels/noise.ts';
-import { setBackend } from '../src/kernels/index.ts';
+import { withBackend } from '../src/kernels/index.ts';
 import type { WasmBackend } from '../src/kernels/wasm/index.ts';
 import {
   buildModel, classification, getRule, loadMnist, optimizerFromSpec, rng, ruleContext, type Batch, type RuleContext, type Tensor,
@@ -240,12 +240,11 @@ const sumMs = (m: Map<string, KernelStat>, cat?: KernelCategory): number =>
 /**
  * Profile `steps` BP steps (after `warmup` untimed ones) of the 784-256-256-10 ReLU MLP, SGD lr 0.1,
  * batch 128 on real MNIST batches, the way runTrial runs a step: inside an arena, rule.step then
- * optimizer.update. Installs the profiling wrapper around `wasm` and restores `wasm` afterwards.
+ * optimizer.update, on a profiling wrapper around `wasm`.
  */
 export function profileBpStep(wasm: WasmBackend, steps = 60, warmup = 20): StepProfile {
   const prof = new ProfilingBackend(wasm);
-  setBackend(prof);
-  try {
+  return withBackend(prof, () => {
     const root = rng(0);
     const model = buildModel({ sizes: [784, 256, 256, 10], activation: 'relu', init: 'heUniform' });
     const params = model.init(root.child('init'));
@@ -359,9 +358,7 @@ export function profileBpStep(wasm: WasmBackend, steps = 60, warmup = 20): StepP
       matmulCalls: [...prof.matmulCalls.values()],
       foreignCalls: kernels.reduce((a, s) => a + s.foreign, 0),
     };
-  } finally {
-    setBackend(wasm);
-  }
+  });
 }
 
 export { median };

@@ -11,7 +11,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
-import { listRules, setBackend, type AnyRule } from '../src/index.ts';
+import { listRules, installBackend, type AnyRule } from '../src/index.ts';
 import { nativeAddon } from '../src/kernels/native/index.ts';
 import { loadWasmBackend, type WasmBackend } from '../src/kernels/wasm/index.ts';
 import { rng } from '../src/random.ts';
@@ -197,7 +197,7 @@ for (const [k, v] of Object.entries(ratios)) {
 // ---------------------------------------------------------------- in-process: rules, profile, matmul
 
 const wasm: WasmBackend = loadWasmBackend();
-setBackend(wasm);
+installBackend(wasm);
 await import('../algorithms/index.ts');
 
 interface RuleRow {

@@ -50,7 +50,7 @@ for (let step = 0; step < steps; step++) {
   const t0 = performance.now();
   const memory = withArena(() => {
     const batch = { x: fromArray(x, [batchSize, ...chosen.sample]), labels, size: batchSize };
-    const { result, memory } = ledger.measure(() => rule.step(ctxAt(step), state, batch));
+    const { result, memory } = ledger().measure(() => rule.step(ctxAt(step), state, batch));
     materialize(result.updates);
     state = result.state;
     return memory;

@@ -8,7 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { backprop } from '../algorithms/backprop.ts';
 import {
-  adam, buildModel, fromArray, ledger, rng, ruleContext, sequence, setBackend, type AnyRule, type ModelSpec, type Tensor,
+  adam, buildModel, fromArray, ledger, rng, ruleContext, sequence, installBackend, type AnyRule, type ModelSpec, type Tensor,
 } from '../src/index.ts';
 import { loadWasmBackend } from '../src/kernels/wasm/index.ts';
 import { withArena } from '../src/tensor/tensor.ts';
@@ -25,7 +25,7 @@ const tokensPerStep = SHAPE.batch * SHAPE.context;
 const log = (s: string): void => console.log(s);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-setBackend(loadWasmBackend());
+installBackend(loadWasmBackend());
 
 interface Ours { fused: boolean; params: number; stepMedianMs: number; cpuStepMs: number; tokensPerSecond: number; cpuTokensPerSecond: number; savedActivationBytes: number; peakBytes: number }
 
@@ -41,7 +41,7 @@ function ours(fused: boolean): Ours {
     const ids = Array.from({ length: SHAPE.batch * (SHAPE.context + 1) }, () => r.int(SHAPE.vocab));
     const at = (k: number, shift: number) => ids[Math.floor(k / SHAPE.context) * (SHAPE.context + 1) + (k % SHAPE.context) + shift];
     return {
-      x: ledger.withCategory('other', () => fromArray(Array.from({ length: tokensPerStep }, (_, k) => at(k, 0)), [SHAPE.batch, SHAPE.context])),
+      x: ledger().withCategory('other', () => fromArray(Array.from({ length: tokensPerStep }, (_, k) => at(k, 0)), [SHAPE.batch, SHAPE.context])),
       labels: Int32Array.from({ length: tokensPerStep }, (_, k) => at(k, 1)),
       size: SHAPE.batch,
     };
@@ -53,7 +53,7 @@ function ours(fused: boolean): Ours {
     opt.update(params, res.updates as Tensor[], state, i);
   });
   for (let i = 0; i < WARMUP; i++) step(i);
-  const { memory } = ledger.measure(() => step(WARMUP));
+  const { memory } = ledger().measure(() => step(WARMUP));
   const times: number[] = [];
   const c0 = process.cpuUsage();
   for (let i = 0; i < STEPS; i++) {

@@ -154,7 +154,7 @@ export function checkpointTiming(depth = 20, width = 256, batchSize = 128, ks = 
   for (const k of ks) {
     const ctx = ruleContext({ model, task, params, step: 0, rule: backprop as unknown as AnyRule, options: { checkpoint: k }, rng: rng(1), dropout: rng(1) }) as RuleContext<{ checkpoint: number; truncate: number }>;
     const step = () => backprop.step(ctx, null, { x: fromArray(xs, [batchSize, 784]), labels, size: batchSize });
-    const { result, memory } = ledger.measure(step);
+    const { result, memory } = ledger().measure(step);
     const grads = materialize(result.updates).map((g) => Float32Array.from(g.data));
     ref ??= grads;
     const identical = grads.every((g, i) => g.every((v, j) => Object.is(v, ref![i][j])));

@@ -5,8 +5,8 @@ export {
   Tensor, empty, zeros, ones, full, scalar, fromArray, tensor, uniform, normal, view, sizeOf,
   type Shape, type NestedArray,
 } from './tensor/tensor.ts';
-export { ledger, CATEGORIES, emptyByCategory, type Category, type ByCategory, type StepMemory } from './tensor/ledger.ts';
-export { backend, setBackend, withFloat64, type Backend, type Buf } from './kernels/index.ts';
+export { ledger, withLedger, Ledger, CATEGORIES, emptyByCategory, type Category, type ByCategory, type StepMemory } from './tensor/ledger.ts';
+export { backend, installBackend, withBackend, withThreads, withFloat64, type Backend, type Buf } from './kernels/index.ts';
 export {
   add, sub, mul, div, maximum, neg, exp, log, tanh, sigmoid, relu, leakyRelu, softplus, gelu, sqrt, square, abs,
   sin, cos, sign, step, pow, matmul, sum, mean, max, broadcastTo, reshape, transpose, slice, concat, softmax,
@@ -17,7 +17,7 @@ export {
   type Tangents, type ValueAndJvp, type CustomVjpOptions,
 } from './autograd/functional.ts';
 export type { JvpFn, JvpPrimals } from './autograd/forward.ts';
-export { withLayer, setAnomalyMode, withAnomalyMode, anomalyMode } from './autograd/tape.ts';
+export { withLayer, withAnomalyMode, anomalyMode } from './autograd/tape.ts';
 export { gradcheck, vjpCheck, jvpCheck, type GradcheckResult, type VjpCheckResult, type JvpCheckResult, type JvpCheckOptions } from './autograd/gradcheck.ts';
 export { kUnary, kBinary } from './autograd/ops.ts';
 export {

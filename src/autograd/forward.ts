@@ -2,6 +2,7 @@
 // tangent from its inputs' tangents with its record's JVP, right after its forward — dual
 // numbers, no tape, nothing saved for later. Tangents live in the trace beside their primals
 // (keyed by the primal tensor) until the primal is no longer reachable.
+import { scoped, slot } from '../engine.ts';
 import { ShapeError } from '../errors.ts';
 import type { Tensor } from '../tensor/tensor.ts';
 import { checkFinite, withTrace } from './tape.ts';
@@ -55,25 +56,20 @@ export class TangentTrace {
   }
 }
 
-let current: TangentTrace | null = null;
+const TANGENTS = slot<TangentTrace | null>('tangents', null);
 
 /** Run fn with `trace` collecting tangents (null: no forward mode). */
 export function withTangents<T>(trace: TangentTrace | null, fn: () => T): T {
-  const prev = current;
-  current = trace;
-  try {
-    return fn();
-  } finally {
-    current = prev;
-  }
+  return scoped(TANGENTS, trace, fn);
 }
 
 export function currentTangents(): TangentTrace | null {
-  return current;
+  return TANGENTS.get();
 }
 
 /** The tangent of x in the active forward-mode evaluation (null: none, or no forward mode). */
 export function tangentOf(x: Tensor): Tensor | null {
+  const current = TANGENTS.get();
   return current ? current.get(x) : null;
 }
 
@@ -87,7 +83,7 @@ export function runJvpRule<T>(fn: () => T): T {
  * when forward mode is on and some input has one. Errors name the op.
  */
 export function pushTangent<A>(op: string, jvp: JvpFn<A>, inputs: readonly Tensor[], out: Tensor, saved: readonly Tensor[], attrs: A): void {
-  const trace = current;
+  const trace = TANGENTS.get();
   if (!trace) return;
   const ts = inputs.map((x) => trace.get(x));
   if (ts.every((t) => t === null)) return;

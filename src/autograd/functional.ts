@@ -69,7 +69,7 @@ export function valueAndGrad<T extends TensorTree, R extends unknown[], A = neve
     // Gradients are handed to the caller: all of them are live together when we return.
     out.touch();
     for (const g of leaves(grads)) {
-      ledger.recategorize(g.entry, 'grad');
+      ledger().recategorize(g.entry, 'grad');
       g.touch();
     }
     return { value: out, grads, aux };

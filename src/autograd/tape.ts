@@ -1,8 +1,8 @@
 // The tape: ops record nodes in execution order, so walking the tape backwards is a valid
 // topological order — backward is a plain loop (no recursion, any depth) that accumulates
 // the cotangent of a value used more than once.
+import { scoped, slot } from '../engine.ts';
 import { NumericsError, ShapeError } from '../errors.ts';
-import { ledger } from '../tensor/ledger.ts';
 import { nextTensorId, type Tensor, type TraceLink } from '../tensor/tensor.ts';
 
 /** Maps the output cotangent to one cotangent per input (null: no gradient flows there). */
@@ -19,69 +19,53 @@ export interface Node {
   readonly primitive: boolean;
 }
 
+const TRACE_IDS = slot('trace ids', { next: 1 });
+
 export class Trace implements TraceLink {
-  private static next = 1;
-  readonly traceId = Trace.next++;
+  readonly traceId = TRACE_IDS.get().next++;
   readonly nodes: Node[] = [];
 }
 
-let current: Trace | null = null;
-const layerStack: string[] = [];
-let anomaly = false;
+const TRACE = slot<Trace | null>('trace', null);
+/** The module path ops are recorded under ('/'-joined when modules nest). */
+const LAYER = slot<string | null>('layer', null);
+const ANOMALY = slot('anomaly', false);
 /** The op whose VJP is running (so anomaly errors inside a backward name it). */
-let backwardOf: string | null = null;
+const BACKWARD_OF = slot<string | null>('backward of', null);
 
 export function currentTrace(): Trace | null {
-  return current;
+  return TRACE.get();
 }
 
 /** Run fn with `trace` recording (null: nothing recorded). */
 export function withTrace<T>(trace: Trace | null, fn: () => T): T {
-  const prev = current;
-  current = trace;
-  try {
-    return fn();
-  } finally {
-    current = prev;
-  }
+  return scoped(TRACE, trace, fn);
 }
 
 /** True if `t` is a value the active trace differentiates through. */
 export function isTracked(t: Tensor): boolean {
+  const current = TRACE.get();
   return current !== null && t.trace === current;
 }
 
 /** Label the ops fn records with a layer name (used by anomaly errors and diagnostics). */
 export function withLayer<T>(name: string, fn: () => T): T {
-  layerStack.push(name);
-  try {
-    return fn();
-  } finally {
-    layerStack.pop();
-  }
+  const outer = LAYER.get();
+  return scoped(LAYER, outer === null ? name : `${outer}/${name}`, fn);
 }
 
 export function currentLayer(): string | null {
-  return layerStack.length ? layerStack.join('/') : null;
+  return LAYER.get();
 }
 
 /** Anomaly mode: every op output and every VJP result is checked for NaN/Inf. */
-export function setAnomalyMode(on: boolean): void {
-  anomaly = on;
-}
-
 export function anomalyMode(): boolean {
-  return anomaly;
+  return ANOMALY.get();
 }
 
-export function withAnomalyMode<T>(fn: () => T): T {
-  const prev = anomaly;
-  anomaly = true;
-  try {
-    return fn();
-  } finally {
-    anomaly = prev;
-  }
+/** Run fn with anomaly mode on (or, with `on` false, off). */
+export function withAnomalyMode<T>(fn: () => T, on = true): T {
+  return scoped(ANOMALY, on, fn);
 }
 
 function firstNonFinite(t: Tensor): number {
@@ -92,11 +76,12 @@ function firstNonFinite(t: Tensor): number {
 
 /** In anomaly mode, throw naming `op` if `out` holds NaN/Inf while its inputs did not. */
 export function checkFinite(op: string, out: Tensor, inputs: readonly Tensor[], phase: 'forward' | 'backward'): void {
-  if (!anomaly) return;
+  if (!ANOMALY.get()) return;
   const bad = firstNonFinite(out);
   if (bad < 0) return;
   if (inputs.some((x) => firstNonFinite(x) >= 0)) return; // not the first producer
   const layer = currentLayer();
+  const backwardOf = BACKWARD_OF.get();
   const where = phase === 'backward' ? ' (backward)' : backwardOf ? ` in the backward of "${backwardOf}"` : '';
   throw new NumericsError(
     `anomaly: op "${op}"${where} produced ${out.data[bad]} at element ${bad}` +
@@ -106,9 +91,10 @@ export function checkFinite(op: string, out: Tensor, inputs: readonly Tensor[], 
 
 /** Record a node on the active trace if any input is tracked; marks `out` tracked. */
 export function record(op: string, inputs: readonly Tensor[], out: Tensor, saved: readonly Tensor[], vjp: VjpFn, primitive = false): void {
+  const current = TRACE.get();
   if (current === null || !inputs.some((x) => x.trace === current)) return;
   out.trace = current;
-  for (const s of saved) if (s.category === 'transient') ledger.recategorize(s.entry, 'saved-activation');
+  for (const s of saved) if (s.category === 'transient') s.entry.ledger.recategorize(s.entry, 'saved-activation');
   current.nodes.push({ op, inputs, out, saved, vjp, layer: currentLayer(), primitive });
 }
 
@@ -195,14 +181,8 @@ export function backward(
       if (!g) continue;
       for (const s of node.saved) s.touch();
       const run = () => node.vjp(g);
-      backwardOf = node.op;
       const mark = nextTensorId();
-      let inGrads: ReadonlyArray<Tensor | null>;
-      try {
-        inGrads = node.layer ? withLayer(node.layer, run) : run();
-      } finally {
-        backwardOf = null;
-      }
+      const inGrads: ReadonlyArray<Tensor | null> = scoped(BACKWARD_OF, node.op, () => (node.layer ? withLayer(node.layer, run) : run()));
       if (inGrads.length !== node.inputs.length) {
         throw new ShapeError(`vjp of op "${node.op}" returned ${inGrads.length} cotangents for ${node.inputs.length} inputs`);
       }

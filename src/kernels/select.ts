@@ -1,14 +1,16 @@
 // Chooses the kernel backend from RULEBENCH_BACKEND: 'wasm' (default), 'native' (the optional
-// OpenBLAS addon, see ./native) or 'reference' (the plain TypeScript oracle); and how many
-// threads a kernel call may use (RULEBENCH_THREADS or the caller's choice; default 1).
+// OpenBLAS addon, see ./native) or 'reference' (the plain TypeScript oracle); and the kernel
+// thread count from RULEBENCH_THREADS (default 1).
 import { SpecError } from '../errors.ts';
-import { backend, setBackend } from './index.ts';
+import type { Backend } from './backend.ts';
+import { installBackend } from './index.ts';
 import { referenceBackend } from './reference.ts';
 
 export type BackendName = 'wasm' | 'native' | 'reference';
 export const BACKEND_NAMES: readonly BackendName[] = ['wasm', 'native', 'reference'];
 
-function threadsFrom(v: string | undefined): number {
+/** RULEBENCH_THREADS (or `v`) as a thread count; 1 when unset. */
+export function threadsFrom(v: string | undefined = process.env.RULEBENCH_THREADS): number {
   if (v === undefined || v === '') return 1;
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1) throw new SpecError(`RULEBENCH_THREADS: expected a positive integer, got "${v}"`);
@@ -16,36 +18,30 @@ function threadsFrom(v: string | undefined): number {
 }
 
 /**
- * Install the backend named by RULEBENCH_BACKEND (or the default) with `threads` kernel threads;
- * returns its name. Threads never change results (partitioned kernels are bit-identical for any
- * thread count); the reference backend ignores them.
+ * The backend RULEBENCH_BACKEND names (or the default), loaded. Install it at a program's entry
+ * point (installBackend) or use it for a while (withBackend). Threads never change results
+ * (partitioned kernels are bit-identical for any thread count); the reference backend has none.
  */
-export async function useBackendFromEnv(
-  env: string | undefined = process.env.RULEBENCH_BACKEND,
-  threads: number = threadsFrom(process.env.RULEBENCH_THREADS),
-): Promise<BackendName> {
+export async function backendFromEnv(env: string | undefined = process.env.RULEBENCH_BACKEND): Promise<{ name: BackendName; backend: Backend }> {
   const want = env ?? 'wasm';
   if (!(BACKEND_NAMES as readonly string[]).includes(want)) {
     throw new SpecError(`RULEBENCH_BACKEND: unknown backend "${want}"; accepted: ${BACKEND_NAMES.join(', ')}`);
   }
-  if (want === 'reference') {
-    setBackend(referenceBackend);
-    return 'reference';
-  }
+  if (want === 'reference') return { name: 'reference', backend: referenceBackend };
   if (want === 'native') {
     const { loadNativeBackend } = await import('./native/index.ts');
-    setBackend(loadNativeBackend());
-  } else {
-    const { loadWasmBackend } = await import('./wasm/index.ts');
-    setBackend(loadWasmBackend());
+    return { name: 'native', backend: loadNativeBackend() };
   }
-  setKernelThreads(threads);
-  return want as BackendName;
+  const { loadWasmBackend } = await import('./wasm/index.ts');
+  return { name: 'wasm', backend: loadWasmBackend() };
 }
 
-/** Let the active backend use n threads per kernel call (a no-op for backends without threads). */
-export function setKernelThreads(n: number): void {
-  if (!Number.isInteger(n) || n < 1) throw new SpecError(`--threads: expected a positive integer, got ${n}`);
-  const b = backend() as { setThreads?: (n: number) => void };
-  b.setThreads?.(n);
+/**
+ * For a program's entry point: install the backend RULEBENCH_BACKEND names with `threads` kernel
+ * threads (RULEBENCH_THREADS, default 1) as this process's own; returns its name.
+ */
+export async function useBackendFromEnv(env: string | undefined = process.env.RULEBENCH_BACKEND, threads: number = threadsFrom()): Promise<BackendName> {
+  const { name, backend } = await backendFromEnv(env);
+  installBackend(backend, threads);
+  return name;
 }

@@ -166,18 +166,16 @@ const stableSigmoid = (x: number): number => (x >= 0 ? 1 / (1 + Math.exp(-x)) : 
 
 type Loop = (x: ArrayLike<number>, g: ArrayLike<number> | null, out: { [i: number]: number }, n: number) => void;
 
-let compiled = 0;
-
-/** `(X, G, Y, n)`: Y[i] = body(X[i]), times G[i] when `withCotangent`. */
-function compileLoop(node: MathNode, withCotangent: boolean, expr: string): Loop {
+/** `(X, G, Y, n)`: Y[i] = body(X[i]), times G[i] when `withCotangent`; `role` names the loop in its tag. */
+function compileLoop(node: MathNode, withCotangent: boolean, expr: string, role: string): Loop {
   const external: Array<(...a: number[]) => number> = [];
   const body = gen(node, external, expr);
   const value = withCotangent ? `G[i] * ${body}` : body;
-  const id = compiled++;
+  const id = `${role} ${JSON.stringify(expr).replaceAll('*/', '* /')}`;
   // One JIT-able loop per expression: far faster than calling mathjs' evaluate per element.
   // V8 shares type feedback between functions compiled from identical source, so each loop
-  // gets a unique tag, and one copy per storage type (float32 in training, float64 in
-  // gradient checks) keeps every copy monomorphic.
+  // gets a tag of its own (its role and expression), and one copy per storage type (float32 in
+  // training, float64 in gradient checks) keeps every copy monomorphic.
   const make = (kind: string) =>
     new Function('S', 'F', `"use strict"; /* ${kind} #${id} */ return function (X, G, Y, n) { for (let i = 0; i < n; i++) { const x = X[i]; Y[i] = ${value}; } };`)(
       stableSigmoid,
@@ -248,9 +246,9 @@ export function activation(expr: string): Activation {
   } catch (err) {
     throw new SpecError(`activation "${expr}": mathjs cannot differentiate it: ${(err as Error).message}`);
   }
-  const f = compileLoop(node, false, expr);
-  const df = compileLoop(dNode, false, expr);
-  const vjpLoop = compileLoop(dNode, true, expr);
+  const f = compileLoop(node, false, expr, 'f');
+  const df = compileLoop(dNode, false, expr, "f'");
+  const vjpLoop = compileLoop(dNode, true, expr, 'vjp');
   // Catch what validation cannot see (e.g. results that are not real numbers) now, not mid-training.
   const probe = [0.5];
   const probeOut = [0];

@@ -161,12 +161,12 @@ export class Model {
 
   /** Fresh parameters, each drawn from rng.child(its path); counted as 'param' until released. */
   init(rng: Rng): Tensor[] {
-    return ledger.withCategory('param', () => noGrad(() => this.params.map((s) => initSlot(s, rng))));
+    return ledger().withCategory('param', () => noGrad(() => this.params.map((s) => initSlot(s, rng))));
   }
 
   /** Fresh buffers (running statistics), counted as 'param' (model state). */
   initBuffers(): Tensor[] {
-    return ledger.withCategory('param', () => this.buffers.map((s) => full(s.shape, s.init.kind === 'constant' ? s.init.value : 0)));
+    return ledger().withCategory('param', () => this.buffers.map((s) => full(s.shape, s.init.kind === 'constant' ? s.init.value : 0)));
   }
 
   /** The model's output [n, ...outputShape] for x [n, features] or [n, ...inputShape]. */

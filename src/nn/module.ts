@@ -2,6 +2,7 @@
 // live outside the tree in one flat list (optimizers, rules and alignment index it alike); a
 // module holds the indices of its own. Every module is applied through `run`, which labels its
 // ops with the module's path and, when asked, records the cotangent arriving at its output.
+import { scoped, slot } from '../engine.ts';
 import { customVjp } from '../autograd/functional.ts';
 import { isTracked, withLayer } from '../autograd/tape.ts';
 import type { Rng } from '../random.ts';
@@ -103,22 +104,16 @@ export class SignalProbe {
   }
 }
 
-let probe: SignalProbe | null = null;
+const PROBE = slot<SignalProbe | null>('signal probe', null);
 
-/** Run fn with `p` recording error signals at its paths (the runner's alignment measurement). */
-export function withSignalProbe<T>(p: SignalProbe, fn: () => T): T {
-  const prev = probe;
-  probe = p;
-  try {
-    return fn();
-  } finally {
-    probe = prev;
-  }
+/** Run fn with `p` recording error signals at its paths (the runner's alignment measurement; null: none). */
+export function withSignalProbe<T>(p: SignalProbe | null, fn: () => T): T {
+  return scoped(PROBE, p, fn);
 }
 
 /** Apply a module: its ops carry its path (anomaly errors name it), and a probe may tap its output. */
 export function run(m: Module, x: Tensor, ctx: ForwardContext): Tensor {
-  const p = probe;
+  const p = PROBE.get();
   const tapped = p !== null && p.enter(m.path);
   try {
     const y = m.path ? withLayer(m.path, () => m.apply(x, ctx)) : m.apply(x, ctx);

@@ -91,7 +91,7 @@ export function readParamFile(path: string, model: Model, meta: ParamFileMeta = 
   if (a && b && (a.length !== b.length || a.some((c, i) => c !== b[i]))) {
     throw new SpecError(`init: ${path} was trained on a vocabulary of ${a.length} symbols that differs from the data's (${b.length}); give the data the pretraining text's vocabulary (data.vocabulary)`);
   }
-  return ledger.withCategory('param', () => ({
+  return ledger().withCategory('param', () => ({
     params: read(path, 'parameter', model.params, file.params),
     buffers: read(path, 'buffer', model.buffers, file.buffers ?? []),
   }));

@@ -119,7 +119,7 @@ export function chain(name: string, ...transforms: Transform[]): Optimizer {
     transforms,
     lr: schedule,
     init(params) {
-      return ledger.withCategory('optimizer', () => {
+      return ledger().withCategory('optimizer', () => {
         const slots: Record<string, Tensor[]> = {};
         for (const s of slotNames) slots[s] = params.map((p) => zeros(p.shape));
         return { slots, counters: { clipped: 0 } };

@@ -93,7 +93,7 @@ export function recordRows(rs: ResultSet): Row[] {
 // Column groups: who and how configured, then the figures; within a group, first-seen order (so
 // per-layer columns follow the model's order).
 const GROUPS = ['', 'option', 'optimizer', 'figures', 'memory', 'alignment', 'errorSignal', 'metrics', 'diagnostics', 'host'];
-const FIGURES = new Set(['epoch', 'step', 'trainLoss', 'valAcc', 'valLoss', 'testAcc', 'testLoss']);
+const FIGURES: ReadonlySet<string> = new Set(['epoch', 'step', 'trainLoss', 'valAcc', 'valLoss', 'testAcc', 'testLoss']);
 const groupOf = (c: string) => (FIGURES.has(c) || c.startsWith('valMetrics.') || c.startsWith('testMetrics.') ? 3 : Math.max(0, GROUPS.indexOf(c.includes('.') ? c.slice(0, c.indexOf('.')) : '')));
 
 export function toCsv(rows: readonly Row[]): string {

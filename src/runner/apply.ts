@@ -1,8 +1,7 @@
 // Handing a rule's updates to the optimizer — all at once, one parameter at a time, or range by
-// range — with each update checked (shape, finiteness) and fed to the alignment meter.
+// range — with each update checked (shape, finiteness) and shown to whoever watches (alignment).
 import { NumericsError, ShapeError } from '../errors.ts';
 import { backend } from '../kernels/index.ts';
-import type { AlignmentMeter } from '../metrics/alignment.ts';
 import type { Model } from '../nn/model.ts';
 import type { Optimizer, OptState } from '../optim/index.ts';
 import { isLazy, type Updates } from '../rules/rule.ts';
@@ -15,8 +14,8 @@ export interface ApplyContext {
   optimizer: Optimizer;
   optState: OptState;
   step: number;
-  /** Alignment measurement for this step (it holds the reference gradients). */
-  meter: AlignmentMeter | null;
+  /** Sees parameter i's update (or its range from `offset`) once checked, before the optimizer does. */
+  watch?: (i: number, update: Float32Array, offset: number) => void;
 }
 
 export function applyUpdates(updates: Updates, c: ApplyContext): void {
@@ -31,7 +30,7 @@ export function applyUpdates(updates: Updates, c: ApplyContext): void {
       throw new ShapeError(`rule "${c.ruleId}": update ${i} (${name})${where} has shape [${u.shape.join(', ')}], expected [${want.join(', ')}]`);
     }
     if (!backend().allFinite(u.data)) throw new NumericsError(`rule "${c.ruleId}": update for parameter ${name} contains NaN/Inf at step ${step}`);
-    c.meter?.add(i, u.data, offset ?? 0);
+    c.watch?.(i, u.data as Float32Array, offset ?? 0);
   };
   if (!isLazy(updates)) {
     updates.forEach((u, i) => check(i, u, params[i].shape));

@@ -7,8 +7,12 @@ import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, r
 import { Rng, type RngState } from '../random.ts';
 import { Tensor, fromArray } from '../tensor/tensor.ts';
 import { ledger } from '../tensor/ledger.ts';
+import type { Snapshot } from './observer.ts';
 
-const MAGIC = 'RBCKPT01';
+export type { Snapshot };
+
+// 02: values by owner (the loop and each observer); a checkpoint of another layout is not resumed from.
+const MAGIC = 'RBCKPT02';
 
 /** Raised when a value a checkpoint must carry is neither data nor found in the fresh state. */
 export class NotCheckpointable extends Error {}
@@ -100,7 +104,7 @@ class Decoder {
     let t = this.tensors[i];
     if (!t) {
       const { shape, data } = this.table[i] as { shape: number[]; data: { i: number } };
-      t = ledger.withCategory('rule-state', () => fromArray(this.arrays[data.i], shape));
+      t = ledger().withCategory('rule-state', () => fromArray(this.arrays[data.i], shape));
       this.tensors[i] = t;
     }
     return t;
@@ -122,17 +126,6 @@ class Decoder {
     if ('$m' in e) return new Map((e.$m as Encoded[][]).map(([k, x]) => [this.decode(k), this.decode(x)]));
     return Object.fromEntries(Object.entries(e.$o as Record<string, Encoded>).map(([k, x]) => [k, this.decode(x)]));
   }
-}
-
-/** What the training loop saves at an epoch's end; `tensors` are restored in place, the rest rebuilt. */
-export interface Snapshot {
-  /** The next epoch to run and the step count so far. */
-  epoch: number;
-  step: number;
-  /** Parameters, buffers and optimizer slots: same shapes on resume, copied into the new ones. */
-  tensors: readonly Tensor[];
-  /** Anything else: plain data, tensors, typed arrays, Maps and Rngs. */
-  values: Record<string, unknown>;
 }
 
 export interface CheckpointHeader {

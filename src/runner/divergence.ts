@@ -1,6 +1,7 @@
 // When a trial has diverged: a non-finite training loss, or one past a bound the spec declares
 // (default: far above the first step's loss). A diverged trial is a result, not a failure.
 import { NumericsError, SpecError } from '../errors.ts';
+import type { Observer } from './observer.ts';
 import type { Failure } from './record-types.ts';
 
 export interface DivergenceSpec {
@@ -56,4 +57,17 @@ export class DivergenceWatch {
 /** The failure entry of a diverged trial's summary. */
 export function divergence(e: NumericsError, step: number, epoch: number): Failure {
   return { kind: (e as unknown as Record<symbol, unknown>)[PAST_BOUND] ? 'loss-bound' : 'non-finite', step, epoch };
+}
+
+/** The watch as an observer of a trial: each step's loss is checked; a checkpoint carries the bound. */
+export function divergenceObserver(ruleId: string, spec?: DivergenceSpec): Observer {
+  const watch = new DivergenceWatch(ruleId, spec);
+  return {
+    name: 'divergence',
+    afterStep: (s, res) => watch.check(res.loss, s.step, s.epoch),
+    snapshot: () => ({ bound: watch.bound }),
+    restore(saved) {
+      watch.bound = (saved as { bound: number | null }).bound;
+    },
+  };
 }

@@ -13,6 +13,7 @@ import { writeCheckpoint, type Snapshot } from './checkpoint.ts';
 import { checkpointPath, resumable, TrialWriter } from './records.ts';
 import { allowSelfImport } from './self-import.ts';
 import { applyOverrides, expandTrials, validateSpec, type ExperimentSpec, type RuleEntry, type RunOverrides, type Trial, type ValidatedSpec } from './spec.ts';
+import { summaryRecord } from './record-fields.ts';
 import { runTrial, type SummaryRecord, type TrialRecord } from './trial.ts';
 
 const BUILTINS = fileURLToPath(new URL('../../algorithms/index.ts', import.meta.url));
@@ -122,14 +123,8 @@ export function executeTrial(trial: Trial, out: string, onRecord: (r: TrialRecor
       throw e;
     }
     const { failure, error } = classifyFailure(e, trial.rule.id);
-    summary = {
-      type: 'summary', trial: trial.id, rule: trial.rule.id, options: trial.config.options, seed: trial.config.seed,
-      status: 'failed', error, failure, epochs: 0, steps: failure.step ?? 0,
-      finalTestAcc: NaN, bestValAcc: null, peakBytes: null, ratioToInference: null,
-      estimates: trial.rule.estimates ?? 'task-gradient', objective: trial.rule.objective ?? null,
-      alignmentReference: null, meanCosine: null, meanLayerCosine: null, meanErrorSignalCosine: null,
-      host: { wallMs: 0, stepMs: 0, stepCpuMs: 0, medianStepMs: null, msPerEpoch: 0 },
-    };
+    const head = { trial: trial.id, rule: trial.rule.id, options: trial.config.options, seed: trial.config.seed, estimates: trial.rule.estimates ?? 'task-gradient', objective: trial.rule.objective ?? null };
+    summary = summaryRecord(head, [{ status: 'failed', error, failure, steps: failure.step ?? 0 }]);
     try {
       writer.write(summary);
     } catch (w) {

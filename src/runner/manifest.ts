@@ -44,7 +44,7 @@ export function buildManifest(
 
 const MANIFEST = 'experiment.json';
 // Fields that describe the experiment without entering any trial's config.
-const DESCRIPTIVE = new Set(['description', 'references', 'quick', 'overrides']);
+const DESCRIPTIVE: ReadonlySet<string> = new Set(['description', 'references', 'quick', 'overrides']);
 
 const short = (v: unknown) => {
   const s = v === undefined ? '(unset)' : JSON.stringify(v);

@@ -5,7 +5,8 @@ import { execFileSync } from 'node:child_process';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { SpecError } from '../errors.ts';
-import { setKernelThreads, useBackendFromEnv, type BackendName } from '../kernels/select.ts';
+import { withBackend, withThreads } from '../kernels/index.ts';
+import { backendFromEnv, type BackendName } from '../kernels/select.ts';
 import { describeError } from './failure.ts';
 import { executeTrial, loadExperiment } from './execute.ts';
 import { Interrupted, stopRequested } from './interrupt.ts';
@@ -74,7 +75,7 @@ export function environment() {
 export async function runExperiment(experimentPath: string, opts: RunOptions = {}): Promise<RunResult> {
   const log = opts.log ?? ((s: string) => process.stderr.write(s));
   // The same backend in this process and in every worker (they read the same variable).
-  const backend = await useBackendFromEnv();
+  const { name: backend, backend: kernels } = await backendFromEnv();
   const loaded = await loadExperiment(experimentPath, opts);
   const { spec } = loaded;
   const out = opts.out ?? join('results', spec.name);
@@ -114,7 +115,6 @@ export async function runExperiment(experimentPath: string, opts: RunOptions = {
     for (const n of notes) log(`${n}\n`);
     // Threads split one trial's kernels; records do not depend on how many (fixed partitioning).
     const threads = opts.threads ?? Math.max(1, Math.floor(cpus().length / Math.max(1, Math.min(inline ? 1 : workers, pending.length))));
-    setKernelThreads(threads);
 
     const progress = new Progress(pending.length, opts.log, opts.tty);
     const summaries: SummaryRecord[] = [];
@@ -123,7 +123,7 @@ export async function runExperiment(experimentPath: string, opts: RunOptions = {
       try {
         for (const t of pending) {
           if (stopRequested()) throw new Interrupted();
-          summaries.push(executeTrial(t, out, (r) => progress.record(t.id, r)));
+          summaries.push(withBackend(kernels, () => withThreads(threads, () => executeTrial(t, out, (r) => progress.record(t.id, r)))));
         }
       } catch (e) {
         if (!(e instanceof Interrupted)) throw e;

@@ -9,6 +9,9 @@
 //   after the step by a sweep over those intervals, identically on every run.
 // - Outside a step, non-persistent tensors are not counted (evaluation passes, scratch work).
 // Views (reshape) own no bytes; using a view counts as a use of its base.
+// Each trial keeps its own ledger (withLedger): an entry belongs to the ledger it was made in,
+// so a trial never counts another's bytes.
+import { scoped, slot } from '../engine.ts';
 
 export const CATEGORIES = [
   'param', 'grad', 'optimizer', 'rule-state', 'saved-activation', 'transient', 'other',
@@ -18,6 +21,8 @@ export type ByCategory = Record<Category, number>;
 
 /** The ledger's view of one tensor. */
 export interface LedgerEntry {
+  /** The ledger that counts it. */
+  readonly ledger: Ledger;
   bytes: number;
   category: Category;
   born: number;
@@ -44,7 +49,7 @@ export function emptyByCategory(): ByCategory {
   return { param: 0, grad: 0, optimizer: 0, 'rule-state': 0, 'saved-activation': 0, transient: 0, other: 0 };
 }
 
-class Ledger {
+export class Ledger {
   private clock = 0;
   private live = emptyByCategory(); // persistent live bytes
   private categoryStack: Category[] = [];
@@ -70,7 +75,7 @@ class Ledger {
     const category = this.currentCategory();
     const t = ++this.clock;
     const e: LedgerEntry = {
-      bytes, category, born: t, lastUse: t, died: -1,
+      ledger: this, bytes, category, born: t, lastUse: t, died: -1,
       persistent: PERSISTENT.has(category), inStep: this.step !== null,
     };
     if (e.persistent) this.live[category] += bytes;
@@ -79,6 +84,7 @@ class Ledger {
   }
 
   use(e: LedgerEntry): void {
+    if (e.ledger !== this) return e.ledger.use(e);
     e.lastUse = ++this.clock;
   }
 
@@ -88,7 +94,7 @@ class Ledger {
    * lifetime it has in the inference reference, where the input is made inside the measure.
    */
   adopt(e: LedgerEntry): void {
-    if (!this.step || e.persistent || e.inStep || e.died >= 0 || e.bytes === 0) return;
+    if (e.ledger !== this || !this.step || e.persistent || e.inStep || e.died >= 0 || e.bytes === 0) return;
     e.category = 'transient';
     e.inStep = true;
     e.born = e.lastUse = ++this.clock;
@@ -97,6 +103,7 @@ class Ledger {
 
   /** Make a tensor persistent: it stays live until released. */
   keep(e: LedgerEntry, category?: Category): void {
+    if (e.ledger !== this) return e.ledger.keep(e, category);
     if (e.died >= 0) return;
     if (category) this.recategorize(e, category);
     if (e.persistent) return;
@@ -105,6 +112,7 @@ class Ledger {
   }
 
   recategorize(e: LedgerEntry, category: Category): void {
+    if (e.ledger !== this) return e.ledger.recategorize(e, category);
     if (e.persistent && e.died < 0) {
       this.live[e.category] -= e.bytes;
       this.live[category] += e.bytes;
@@ -113,6 +121,7 @@ class Ledger {
   }
 
   release(e: LedgerEntry): void {
+    if (e.ledger !== this) return e.ledger.release(e);
     if (e.died >= 0) return;
     e.died = ++this.clock;
     if (e.persistent) {
@@ -194,6 +203,14 @@ function sum(b: ByCategory): number {
   return s;
 }
 
-/** The process-wide ledger. */
-export const ledger = new Ledger();
-export type { Ledger };
+const LEDGER = slot('ledger', new Ledger());
+
+/** The ledger new tensors are counted in now. */
+export function ledger(): Ledger {
+  return LEDGER.get();
+}
+
+/** Run fn with its tensors counted in a ledger of their own (a trial's). */
+export function withLedger<T>(fn: (l: Ledger) => T, l = new Ledger()): T {
+  return scoped(LEDGER, l, () => fn(l));
+}

@@ -1,5 +1,6 @@
 // Tensor: row-major storage (Float32Array; Float64Array only inside withFloat64) plus shape,
 // its ledger entry, and the autograd bookkeeping the tape attaches.
+import { slot } from '../engine.ts';
 import { allocStorage, freeStorage, isFloat64, type Buf } from '../kernels/index.ts';
 import { ShapeError } from '../errors.ts';
 import type { Rng } from '../random.ts';
@@ -27,11 +28,12 @@ export function checkShape(shape: Shape, where: string): void {
   }
 }
 
-let nextId = 1;
+/** Tensor ids in creation order (the tape's backward pass tells its own tensors by them). */
+const IDS = slot('tensor ids', { next: 1 });
 
 /** The id the next tensor will get: tensors with an id at least this one are made after now. */
 export function nextTensorId(): number {
-  return nextId;
+  return IDS.get().next;
 }
 
 /**
@@ -41,9 +43,10 @@ export function nextTensorId(): number {
  * rule's temporaries never outlive its step; anything a rule keeps across steps must be
  * reachable from its state (which the runner keeps).
  */
-const arenas: Tensor[][] = [];
+const ARENAS = slot<Tensor[][]>('arenas', []);
 
 export function withArena<T>(fn: () => T): T {
+  const arenas = ARENAS.get();
   const arena: Tensor[] = [];
   arenas.push(arena);
   try {
@@ -61,6 +64,7 @@ export function withArena<T>(fn: () => T): T {
  * instead of living to the end of the step.
  */
 export function withScratch<T>(fn: () => T, results: (r: T) => ReadonlyArray<Tensor | null | undefined>): T {
+  const arenas = ARENAS.get();
   const arena: Tensor[] = [];
   arenas.push(arena);
   let r: T;
@@ -83,7 +87,7 @@ export function withScratch<T>(fn: () => T, results: (r: T) => ReadonlyArray<Ten
 }
 
 export class Tensor {
-  readonly id = nextId++;
+  readonly id = IDS.get().next++;
   readonly shape: Shape;
   readonly size: number;
   readonly data: Buf;
@@ -103,7 +107,8 @@ export class Tensor {
     this.size = size;
     this.data = data;
     this.base = base;
-    this.entry = ledger.register(base ? 0 : data.byteLength);
+    this.entry = ledger().register(base ? 0 : data.byteLength);
+    const arenas = ARENAS.get();
     if (!base && arenas.length) arenas[arenas.length - 1].push(this);
   }
 
@@ -121,24 +126,25 @@ export class Tensor {
 
   /** Record a use at this moment (for lifetime accounting). */
   touch(): void {
-    ledger.use(this.entry);
+    this.entry.ledger.use(this.entry);
     if (this.base) this.base.touch();
   }
 
   /** Keep this tensor live in the ledger until release() (state that outlives a step). */
   keep(category?: Category): this {
-    ledger.keep(this.base ? this.base.entry : this.entry, category);
+    const e = this.base ? this.base.entry : this.entry;
+    e.ledger.keep(e, category);
     return this;
   }
 
   /** This tensor's bytes leave the ledger. Its storage stays readable. */
   release(): void {
-    ledger.release(this.entry);
+    this.entry.ledger.release(this.entry);
   }
 
   /** Leave the ledger and give the storage back: the tensor must not be used afterwards. */
   dispose(): void {
-    ledger.release(this.entry);
+    this.entry.ledger.release(this.entry);
     if (!this.base && !this.disposed) freeStorage(this.data);
     this.disposed = true;
   }

@@ -69,7 +69,7 @@ describe('backprop with gradient checkpointing', () => {
     const L = 12;
     const spec: ModelSpec = { sizes: [10, ...Array(L - 1).fill(width), 3], activation: 'tanh', init: 'xavierUniform' };
     const s = setup(spec, B);
-    const saved = (k: number) => ledger.measure(() => backprop.step(s.ctx(k), null, s.batch())).memory.peakByCategory['saved-activation'];
+    const saved = (k: number) => ledger().measure(() => backprop.step(s.ctx(k), null, s.batch())).memory.peakByCategory['saved-activation'];
     // Plain BP keeps, per block, its input (for dW) and its tanh output (for tanh') — the same
     // tensor as the next block's input — plus log-softmax [B, classes] for the loss.
     const sizes = spec.sizes;

@@ -117,11 +117,11 @@ describe('mezo', () => {
     const paramBytes = s.params.reduce((a, p) => a + p.bytes, 0);
     const largest = Math.max(...s.params.map((p) => p.bytes));
     const inputBytes = s.batch.x.bytes;
-    const inference = ledger.measure(() => noGrad(() => s.model.forward(s.params, fromArray(s.batch.x.data, s.batch.x.shape))));
+    const inference = ledger().measure(() => noGrad(() => s.model.forward(s.params, fromArray(s.batch.x.data, s.batch.x.shape))));
     const inferenceBytes = inference.memory.peakBytes - inference.memory.startBytes + paramBytes;
     const opt = sgd({ lr: 0.01 });
     const os = opt.init(s.params);
-    const { memory } = ledger.measure(() => {
+    const { memory } = ledger().measure(() => {
       const batch = { ...s.batch, x: fromArray(s.batch.x.data, s.batch.x.shape) };
       const u = lazy(mezo.step(s.ctx(0), mezo.init(s.ctx(-1)), batch).updates);
       for (let i = 0; i < u.count; i++) opt.updateOne(i, s.params[i], u.get(i), os, 0);
@@ -136,7 +136,7 @@ describe('mezo', () => {
     expect(peak).toBeLessThanOrEqual(Math.max(inferenceBytes + inputBytes + head, paramBytes + largest));
     expect(peak / inferenceBytes).toBeLessThanOrEqual(1.1);
     // BP on the same step is well above inference: the test can tell the two apart.
-    const bp = ledger.measure(() => {
+    const bp = ledger().measure(() => {
       const batch = { ...s.batch, x: fromArray(s.batch.x.data, s.batch.x.shape) };
       return backprop.step({ ...s.ctx(0), options: { checkpoint: 0, truncate: 0 } }, null, batch);
     });

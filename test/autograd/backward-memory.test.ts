@@ -2,9 +2,9 @@
 // A step's arena frees everything when the step ends, so anything an op or the backward pass
 // does not free itself is alive at once for the whole step (a ResNet-20 step at batch 32 held
 // 1.27 GB this way while its ledger peak was 78 MB).
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
-  backend, buildModel, classification, conv2d, customVjp, isWeightLayer, mul, normal, replaceInputVjp, rng, scalar, setBackend, sum, tanh, vjp,
+  buildModel, classification, conv2d, customVjp, installBackend, isWeightLayer, mul, normal, replaceInputVjp, rng, scalar, sum, tanh, vjp,
   type Model, type ModelSpec, type Tensor,
 } from '../../src/index.ts';
 import { conv2dBackwardInput, conv2dBackwardParams } from '../../src/autograd/image-ops.ts';
@@ -13,10 +13,9 @@ import { CONFORMANCE_MODELS } from '../../src/rules/conformance.ts';
 import { sizeClass } from '../../src/kernels/wasm/allocator.ts';
 import { loadWasmBackend } from '../../src/kernels/wasm/index.ts';
 
+// This file measures the process's WASM backend whatever RULEBENCH_BACKEND says.
 const W = loadWasmBackend();
-const previous = backend();
-setBackend(W);
-afterAll(() => setBackend(previous));
+installBackend(W);
 
 const live = () => W.memoryStats().liveBytes;
 const blocks = (...ts: Tensor[]) => ts.reduce((s, t) => s + sizeClass(t.bytes), 0);

@@ -92,7 +92,7 @@ describe('forward-mode API', () => {
     const batch = { x: normal([16, 64], 0, 1, rng(2).child('x')), labels: new Int32Array(16), size: 16 };
     const task = classification(10);
     const loss = (p: Tensor[]) => task.loss(model.forward(p, batch.x), batch);
-    const peak = (fn: () => unknown) => ledger.measure(fn).memory;
+    const peak = (fn: () => unknown) => ledger().measure(fn).memory;
     const tangents = () => params.map((p, i) => normal(p.shape, 0, 1, rng(2).child(`v${i}`)));
     const eager = peak(() => valueAndJvp(loss)(params, tangents()));
     const lazy = peak(() => valueAndJvp(loss)(params, (p, i) => normal(p.shape, 0, 1, rng(2).child(`v${i}`))));

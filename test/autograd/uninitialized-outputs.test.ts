@@ -2,16 +2,14 @@
 // Every recycled block is poisoned with NaN first: a forward and backward pass over most ops must
 // then give, bit for bit, what it gives on a backend whose free blocks are clean (and an output
 // that needs zeros, like slice's cotangent, must still get them).
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
-  add, backend, broadcastTo, conv2d, exp, leakyRelu, logSoftmax, matmul, max, maxPool2d, mean, mul, normal, pow, relu, reshape, rng, setBackend, sigmoid,
+  add, broadcastTo, conv2d, exp, leakyRelu, logSoftmax, matmul, max, maxPool2d, mean, mul, normal, pow, relu, reshape, rng, sigmoid, withBackend,
   slice, softmax, sum, tanh, transpose, vjp, type Tensor,
 } from '../../src/index.ts';
 import { createWasmBackend, type WasmBackend } from '../../src/kernels/wasm/index.ts';
 import { withArena } from '../../src/tensor/tensor.ts';
 
-const previous = backend();
-afterAll(() => setBackend(previous));
 
 /** Every size class up to `maxElements` gets `copies` freed blocks filled with `value`. */
 function poison(W: WasmBackend, value: number, maxElements: number, copies: number): void {
@@ -48,12 +46,10 @@ function pass(): Float32Array[] {
 
 describe('uninitialized op outputs', () => {
   it('give the same values and gradients on NaN-poisoned recycled blocks as on clean ones', () => {
-    setBackend(createWasmBackend({ maxPages: 4096 }));
-    const clean = pass();
+    const clean = withBackend(createWasmBackend({ maxPages: 4096 }), pass);
     const poisoned = createWasmBackend({ maxPages: 4096 });
     poison(poisoned, NaN, 1200, 24);
-    setBackend(poisoned);
-    const got = pass();
+    const got = withBackend(poisoned, pass);
     expect(clean.every((t) => t.every(Number.isFinite))).toBe(true);
     expect(got.map((t) => Array.from(t))).toEqual(clean.map((t) => Array.from(t)));
   });

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { backprop } from '../../algorithms/backprop.ts';
 import type { WindowGeometry } from '../../src/kernels/backend.ts';
-import { backend, setBackend } from '../../src/kernels/index.ts';
+import { withBackend, withThreads } from '../../src/kernels/index.ts';
 import { createWasmBackend, type WasmBackend } from '../../src/kernels/wasm/index.ts';
 import { rng } from '../../src/random.ts';
 import type { AnyRule } from '../../src/rules/rule.ts';
@@ -15,11 +15,11 @@ const r = rng('threads');
 describe('kernels split among threads are bit-identical to one thread', () => {
   const B = createWasmBackend();
   const counts = [1, 2, 3];
-  const each = (fn: () => Float32Array): Float32Array[] => counts.map((t) => {
-    B.setThreads(t);
+  const each = (fn: () => Float32Array): Float32Array[] => counts.map((t) => withThreads(t, () => {
+    const out = fn().slice();
     expect(B.threads).toBe(t);
-    return fn().slice();
-  });
+    return out;
+  }));
   const buf = (n: number) => fillUniform(B.alloc(n) as Float32Array, r);
 
   for (const [m, n, k, tA, tB] of [[128, 256, 784, false, true], [256, 784, 128, true, false], [131, 1027, 70, true, true], [7, 3000, 64, false, false], [640, 9, 300, false, true]] as const) {
@@ -54,11 +54,14 @@ describe('kernels split among threads are bit-identical to one thread', () => {
     }
   });
 
-  it('stops its workers when set back to one thread', () => {
-    B.setThreads(3);
-    B.setThreads(1);
+  it('follows the scoped thread count: stops its workers back at one thread', () => {
+    const [m, n, k] = [128, 256, 784];
+    const a = buf(m * k), b = buf(k * n), out = B.alloc(m * n) as Float32Array;
+    withThreads(3, () => B.matmul(a, b, out, m, n, k, false, true));
+    expect(B.threads).toBe(3);
+    B.matmul(a, b, out, m, n, k, false, true);
     expect(B.threads).toBe(1);
-    expect(() => B.setThreads(0)).toThrow(/positive integer/);
+    expect(() => withThreads(0, () => 0)).toThrow(/positive integer/);
   });
 });
 
@@ -71,18 +74,12 @@ describe('a training run is bit-identical for any thread count', () => {
       optimizer: { name: 'adam', lr: 1e-3, clipNorm: 1 }, batchSize: 64, epochs: 1, maxSteps: 0,
       evalEvery: 5, alignEvery: 3, alignSamples: 16, memory: true, debug: false,
     };
-    const prev = backend();
     const run = (threads: number): unknown[] => {
-      const be: WasmBackend = createWasmBackend({ threads });
-      setBackend(be);
-      try {
-        const out: TrialRecord[] = [];
-        runTrial(config, 'threads', backprop as AnyRule, (rec) => out.push(rec));
-        return out.map(({ host: _host, ...rest }) => rest);
-      } finally {
-        setBackend(prev);
-        be.setThreads(1);
-      }
+      const be: WasmBackend = createWasmBackend();
+      const out: TrialRecord[] = [];
+      withBackend(be, () => withThreads(threads, () => runTrial(config, 'threads', backprop as AnyRule, (rec) => out.push(rec))));
+      expect(be.threads).toBe(threads);
+      return out.map(({ host: _host, ...rest }) => rest);
     };
     const one = run(1);
     expect(one.length).toBeGreaterThan(2);

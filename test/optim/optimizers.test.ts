@@ -83,15 +83,15 @@ describe.each(all)('%s: the shared contract', (name, make, slots) => {
   const updates = [tensor([[1, -2, 0.5], [0.3, 0, -1]]), tensor([0.2, -0.4, 0.6])];
 
   it(`creates ${slots} state slot(s) per parameter under the 'optimizer' ledger category`, () => {
-    const before = ledger.liveBytes().optimizer;
+    const before = ledger().liveBytes().optimizer;
     const opt = make();
     expect(opt.name).toBe(name);
-    const state = ledger.withCategory('param', () => opt.init(params()));
+    const state = ledger().withCategory('param', () => opt.init(params()));
     // 9 float32 elements per slot; created as 'optimizer' even inside another category.
-    expect(ledger.liveBytes().optimizer - before).toBe(slots * 9 * 4);
+    expect(ledger().liveBytes().optimizer - before).toBe(slots * 9 * 4);
     expect(Object.keys(state.slots).length).toBe(slots);
     releaseState(state);
-    expect(ledger.liveBytes().optimizer).toBe(before);
+    expect(ledger().liveBytes().optimizer).toBe(before);
   });
 
   it('streaming with updateOne gives exactly the eager result', () => {

@@ -2,7 +2,7 @@
 // deep conv net must get smaller chunks than an MLP (1000 ResNet-20 images took over 6 GB).
 import { describe, expect, it } from 'vitest';
 import { blobs, buildModel, rng, sizeOf, type ModelSpec } from '../../src/index.ts';
-import { EVAL_BYTES, evalRows } from '../../src/runner/trial.ts';
+import { EVAL_BYTES, evalRows } from '../../src/runner/evaluate.ts';
 
 const images = { ...blobs(10, 10, 1024, 0.5, rng(0)), shape: [1, 32, 32] };
 const build = (spec: ModelSpec, sample: number[]) => buildModel(spec, { sampleShape: sample, outputs: 10 });

@@ -7,7 +7,7 @@ const F32 = 4;
 
 function mlp(sizes: number[], seed: string) {
   const r = rng(seed);
-  return ledger.withCategory('param', () =>
+  return ledger().withCategory('param', () =>
     sizes.slice(1).map((out, i) => ({ w: uniform([out, sizes[i]], -0.5, 0.5, r), b: uniform([out], -0.1, 0.1, r) })),
   );
 }
@@ -27,21 +27,21 @@ describe('ledger', () => {
   const paramBytes = sizes.slice(1).reduce((s, o, i) => s + (o * sizes[i] + o) * F32, 0);
 
   it('counts parameters as live until released', () => {
-    const before = ledger.liveBytes().param;
+    const before = ledger().liveBytes().param;
     const params = mlp(sizes, 'p');
-    expect(ledger.liveBytes().param - before).toBe(paramBytes);
+    expect(ledger().liveBytes().param - before).toBe(paramBytes);
     for (const p of params) {
       p.w.release();
       p.b.release();
     }
-    expect(ledger.liveBytes().param).toBe(before);
+    expect(ledger().liveBytes().param).toBe(before);
   });
 
   it('saves exactly the activation bytes computed from the shapes', () => {
     const params = mlp(sizes, 'p');
     const r = rng('x');
     const y = Array.from({ length: batch }, (_, i) => i % 5);
-    const { memory } = ledger.measure(() => {
+    const { memory } = ledger().measure(() => {
       const x = uniform([batch, sizes[0]], 0, 1, r);
       return valueAndGrad(loss)(params, x, y);
     });
@@ -59,7 +59,7 @@ describe('ledger', () => {
     const params = mlp(sizes, 'p');
     const y = Array.from({ length: batch }, (_, i) => i % 5);
     const stepOnce = (n: number) =>
-      ledger.measure(() => valueAndGrad(loss)(params, uniform([n, sizes[0]], 0, 1, rng('x')), y.slice(0, n))).memory;
+      ledger().measure(() => valueAndGrad(loss)(params, uniform([n, sizes[0]], 0, 1, rng('x')), y.slice(0, n))).memory;
     const a = stepOnce(batch);
     const small = stepOnce(2);
     const b = stepOnce(batch);
@@ -68,17 +68,17 @@ describe('ledger', () => {
   });
 
   it('does not count non-persistent tensors outside a step, and kept ones until released', () => {
-    const before = ledger.totalLiveBytes();
+    const before = ledger().totalLiveBytes();
     R.zeros([1000]);
-    expect(ledger.totalLiveBytes()).toBe(before);
+    expect(ledger().totalLiveBytes()).toBe(before);
     const k = R.zeros([1000]).keep('rule-state');
-    expect(ledger.liveBytes()['rule-state']).toBeGreaterThanOrEqual(4000);
+    expect(ledger().liveBytes()['rule-state']).toBeGreaterThanOrEqual(4000);
     k.release();
-    expect(ledger.totalLiveBytes()).toBe(before);
+    expect(ledger().totalLiveBytes()).toBe(before);
   });
 
   it('frees a transient at its last use: a long chain of temporaries peaks low', () => {
-    const { memory } = ledger.measure(() => {
+    const { memory } = ledger().measure(() => {
       let t = R.zeros([1000]);
       for (let i = 0; i < 50; i++) t = R.add(t, R.scalar(1));
       return t;

@@ -49,9 +49,9 @@ export function createNativeBackend(options: WasmOptions = {}): NativeBackend {
   const found = nativeAddon();
   if (!found.addon) throw new Error(`RULEBENCH_BACKEND=native: ${found.reason}`);
   const blas = found.addon;
-  // OpenBLAS threads follow setThreads (default 1), never OpenBLAS's own default of all cores.
+  // One OpenBLAS thread always, never OpenBLAS's own default of all cores.
   blas.setThreads(1);
-  const wasm = createWasmBackend({ ...options, threads: 1 });
+  const wasm = createWasmBackend(options);
   let attached: ArrayBufferLike | null = null;
   const limit = (buf: Float32Array): number => {
     // The memory's base never moves; attaching again after a grow only refreshes the length.
@@ -61,16 +61,11 @@ export function createNativeBackend(options: WasmOptions = {}): NativeBackend {
     }
     return buf.buffer.byteLength;
   };
-  let threads = 1;
   return {
     ...wasm,
     name: 'native-openblas',
     get threads() {
-      return threads;
-    },
-    setThreads(n) {
-      wasm.setThreads(n);
-      threads = n;
+      return wasm.threads;
     },
     matmul(a, b, out, m, n, k, transA, transB) {
       if (!(wasm.owns(a) && wasm.owns(b) && wasm.owns(out))) return referenceBackend.matmul(a, b, out, m, n, k, transA, transB);

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { ShapeError } from '../../errors.ts';
 import type { Backend, BinaryOp, Buf, ReduceOp, UnaryOp, WindowGeometry } from '../backend.ts';
+import { kernelThreads } from '../index.ts';
 import { MAX_SLOTS, MAX_STAGES, STAGE_WORDS } from '../optim-program.ts';
 import { NOISE_KINDS } from '../noise.ts';
 import { referenceBackend } from '../reference.ts';
@@ -68,13 +69,12 @@ export interface WasmBackend extends Backend {
   /** True if buf lives in this backend's WASM memory (so kernels on it run in WASM). */
   owns(buf: Buf): boolean;
   memoryStats(): HeapStats;
-  /** Threads a kernel call may use (1: the calling thread only). */
-  readonly threads: number;
   /**
-   * Use n threads for the large partitioned kernels (matmul, im2col, col2im): n − 1 kernel
-   * workers on this backend's memory. Results are bit-identical for every n.
+   * Threads of the last partitioned kernel call (1: the calling thread only). A call uses as many
+   * as the engine's thread count (withThreads): n − 1 kernel workers on this backend's memory,
+   * started when the count first changes. Results are bit-identical for every n.
    */
-  setThreads(n: number): void;
+  readonly threads: number;
 }
 
 export interface WasmOptions {
@@ -82,8 +82,6 @@ export interface WasmOptions {
   maxPages?: number;
   /** The relaxed-SIMD (FMA) build or the baseline one (default: useRelaxedSimd()). */
   relaxed?: boolean;
-  /** Kernel threads (default 1); see WasmBackend.setThreads. */
-  threads?: number;
 }
 
 // Below this many multiply-adds a matmul runs on the calling thread: waking another costs
@@ -172,9 +170,13 @@ export function createWasmBackend(options: WasmOptions = {}): WasmBackend {
 
   let pool: KernelThreads | null = null;
   let poolScratch: number[] = [];
-  const setThreads = (n: number): void => {
-    if (!Number.isInteger(n) || n < 1) throw new RangeError(`wasm setThreads: expected a positive integer, got ${n}`);
-    if (n === (pool?.threads ?? 1)) return;
+  /** The kernel workers for the engine's thread count now (null: one thread). */
+  const threaded = (): KernelThreads | null => {
+    const n = kernelThreads();
+    if (n !== (pool?.threads ?? 1)) resize(n);
+    return pool;
+  };
+  const resize = (n: number): void => {
     pool?.terminate();
     for (const p of poolScratch) heap.freeRaw(p, ex.scratchBytes());
     pool = null;
@@ -222,15 +224,14 @@ export function createWasmBackend(options: WasmOptions = {}): WasmBackend {
       return pool?.threads ?? 1;
     },
 
-    setThreads,
-
     matmul(a, b, out, m, n, k, transA, transB) {
       if (!(owns(a) && owns(b) && owns(out))) return ref.matmul(a, b, out, m, n, k, transA, transB);
       need('matmul', 'out', out, m * n);
       need('matmul', 'A', a, m * k);
       need('matmul', 'B', b, k * n);
       const args = [a.byteOffset, b.byteOffset, out.byteOffset, m, n, k, transA ? 1 : 0, transB ? 1 : 0] as const;
-      if (pool && m * n * k >= THREADED_MIN_MACS) pool.run('matmul', args, (part, parts) => ex.matmul(...args, part, parts));
+      const threads = m * n * k >= THREADED_MIN_MACS ? threaded() : null;
+      if (threads) threads.run('matmul', args, (part, parts) => ex.matmul(...args, part, parts));
       else ex.matmul(...args, 0, 1);
     },
 
@@ -299,7 +300,8 @@ export function createWasmBackend(options: WasmOptions = {}): WasmBackend {
       need('im2col', 'cols', cols, colsSize(g));
       if (colsSize(g) === 0) return;
       const args = [x.byteOffset, cols.byteOffset, ...geo(g)];
-      if (pool && colsSize(g) >= THREADED_MIN_ELEMENTS) pool.run('im2col', args, (part, parts) => ex.im2col(...args, part, parts));
+      const threads = colsSize(g) >= THREADED_MIN_ELEMENTS ? threaded() : null;
+      if (threads) threads.run('im2col', args, (part, parts) => ex.im2col(...args, part, parts));
       else ex.im2col(...args, 0, 1);
     },
 
@@ -309,7 +311,8 @@ export function createWasmBackend(options: WasmOptions = {}): WasmBackend {
       need('col2im', 'dx', dx, inputSize(g));
       if (inputSize(g) === 0) return;
       const args = [cols.byteOffset, dx.byteOffset, ...geo(g)];
-      if (pool && colsSize(g) >= THREADED_MIN_ELEMENTS) pool.run('col2im', args, (part, parts) => ex.col2im(...args, part, parts));
+      const threads = colsSize(g) >= THREADED_MIN_ELEMENTS ? threaded() : null;
+      if (threads) threads.run('col2im', args, (part, parts) => ex.col2im(...args, part, parts));
       else ex.col2im(...args, 0, 1);
     },
 
@@ -384,6 +387,5 @@ export function createWasmBackend(options: WasmOptions = {}): WasmBackend {
       return ex.optimizerStep(stages, param.byteOffset, update.byteOffset, n, mode);
     },
   };
-  if (options.threads !== undefined) setThreads(options.threads);
   return backend;
 }

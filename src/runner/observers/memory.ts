@@ -1,0 +1,62 @@
+// The step's memory by the ledger: each step runs as one measured ledger step (the batch counted
+// as made at its start), and each record carries the highest peak since the last one, beside the
+// peak of a tape-free forward pass on the first batch (the inference reference).
+import { noGrad } from '../../autograd/functional.ts';
+import type { Model } from '../../nn/model.ts';
+import type { ForwardOptions } from '../../nn/module.ts';
+import type { Batch } from '../../rules/task.ts';
+import { emptyByCategory, ledger, type ByCategory, type StepMemory } from '../../tensor/ledger.ts';
+import { fromArray, withArena, type Tensor } from '../../tensor/tensor.ts';
+import type { Observer } from '../observer.ts';
+
+/** Peak bytes of a tape-free forward pass on one batch: parameters, input and activations. */
+function inferencePeak(model: Model, params: readonly Tensor[], batch: Batch, infer: ForwardOptions): number {
+  const { memory } = ledger().measure(() => noGrad(() => model.forward(params, fromArray(batch.x.data, batch.x.shape), infer)));
+  const paramBytes = params.reduce((s, p) => s + p.bytes, 0);
+  // Optimizer and rule state are live too but are not part of inference.
+  return memory.peakBytes - memory.startBytes + paramBytes;
+}
+
+function mergePeak(acc: StepMemory | null, m: StepMemory): StepMemory {
+  if (!acc || m.peakBytes > acc.peakBytes) {
+    const peakByCategory = emptyByCategory();
+    for (const k of Object.keys(peakByCategory) as Array<keyof ByCategory>) peakByCategory[k] = Math.max(acc?.peakByCategory[k] ?? 0, m.peakByCategory[k]);
+    return { ...m, peakByCategory };
+  }
+  for (const k of Object.keys(acc.peakByCategory) as Array<keyof ByCategory>) acc.peakByCategory[k] = Math.max(acc.peakByCategory[k], m.peakByCategory[k]);
+  return acc;
+}
+
+export function memoryObserver(model: Model, params: readonly Tensor[], infer: ForwardOptions): Observer {
+  let inferenceBytes = 0;
+  let peak: StepMemory | null = null;
+  return {
+    name: 'memory',
+    around(s, next) {
+      if (s.step === 0) inferenceBytes = withArena(() => inferencePeak(model, params, s.batch, infer));
+      const l = ledger();
+      l.beginStep();
+      // The batch was built before the step; its bytes count like the inference reference's input.
+      for (const t of [s.batch.x, s.batch.targets]) if (t) l.adopt(t.base ? t.base.entry : t.entry);
+      let done = false;
+      try {
+        const res = next();
+        done = true;
+        return res;
+      } finally {
+        const m = l.endStep();
+        if (done) peak = mergePeak(peak, m);
+      }
+    },
+    evalFields() {
+      const memory = peak && { peakBytes: peak.peakBytes, atPeak: peak.atPeak, peakByCategory: peak.peakByCategory, inferenceBytes, ratioToInference: peak.peakBytes / inferenceBytes };
+      peak = null;
+      return { memory };
+    },
+    summaryFields: (last) => ({ peakBytes: last?.memory?.peakBytes ?? null, ratioToInference: last?.memory?.ratioToInference ?? null }),
+    snapshot: () => ({ inferenceBytes }),
+    restore(saved) {
+      ({ inferenceBytes } = saved as { inferenceBytes: number });
+    },
+  };
+}
