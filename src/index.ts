@@ -75,6 +75,10 @@ export {
 } from './metrics/alignment.ts';
 export { lengthNormalize } from './nn/normalize.ts';
 export { defineExperiment, type ExperimentSpec, type RuleEntry, type Reference } from './runner/spec.ts';
+// The training loop (no Node inside) and the observers that measure it
+export { runTraining, trainLoop, standardObservers, Training, type TrainingRun, type Prepared, type Resume } from './runner/loop.ts';
+export type { Observer, StepInfo, EvalInfo, Snapshot } from './runner/observer.ts';
+export type { HostProbe } from './runner/observers/timing.ts';
 
 // Stochastic and discrete units; gradient-estimator bias and variance
 export {
