@@ -88,3 +88,7 @@ export {
   type ExpectedGradient, type EstimatorStats, type EstimatorLayerStats,
 } from './metrics/estimators.ts';
 export { estimateQuality, type EstimateQuality } from './metrics/zeroth-order.ts';
+export { ruleOptions, type Estimate } from './rules/rule.ts';
+export { taskLoss, taskGradient, type TaskLossOptions } from './rules/task-loss.ts';
+export { feedbackLayers, feedbackScheme, drawFeedback, initialFeedback, withFeedback, requireFeedbackLayers } from './rules/feedback.ts';
+export { feedbackDiagnostics } from './metrics/feedback-angles.ts';
