@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { feedbackAlignment } from '../../algorithms/feedback-alignment.ts';
 import { kolenPollack } from '../../algorithms/kolen-pollack.ts';
-import { CONFORMANCE_MODELS } from '../../src/rules/conformance.ts';
+import { CONFORMANCE_MODELS } from '../../src/testing.ts';
 import {
   adamw, blobs, buildModel, classification, compare, feedbackLayers, fromArray, materialize, noGrad, rng, ruleContext, type AnyRule,
   type Batch, type ModelSpec, type RuleOptions, type Tensor,

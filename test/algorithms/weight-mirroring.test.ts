@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { feedbackAlignment } from '../../algorithms/feedback-alignment.ts';
 import { weightMirroring } from '../../algorithms/weight-mirroring.ts';
-import { CONFORMANCE_MODELS } from '../../src/rules/conformance.ts';
+import { CONFORMANCE_MODELS } from '../../src/testing.ts';
 import {
   blobs, buildModel, classification, feedbackLayers, fromArray, materialize, rng, ruleContext, type AnyRule, type Batch, type ModelSpec,
   type RuleOptions,

@@ -1,7 +1,7 @@
 // Every registered rule passes the one conformance suite.
 import { describe, expect, it } from 'vitest';
 import { BUILTIN_RULES } from '../../algorithms/index.ts';
-import { CONFORMANCE_MODELS, checkConformance, refusal, type ConformanceArchitecture } from '../../src/rules/conformance.ts';
+import { CONFORMANCE_MODELS, checkConformance, refusal, type ConformanceArchitecture } from '../../src/testing.ts';
 import { defineRule, valueAndGrad, mul, scalar, type RuleOptions, type Tensor } from '../../src/index.ts';
 
 // Options that keep the image nets small and fast (the rules' own defaults are sized for MNIST).
