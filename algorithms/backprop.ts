@@ -3,7 +3,8 @@
 // segment boundaries, recomputed in backward), and on recurrent nets optionally truncated
 // (truncated BPTT: no gradient crosses a boundary every `truncate` steps).
 import {
-  customVjp, defineRule, isRecurrent, noGrad, run, SpecError, truncated, valueAndGrad, vjp, walk, type ForwardContext, type Model, type Module, type Tensor,
+  customVjp, defineRule, isRecurrent, noGrad, run, SpecError, taskGradient, truncated, vjp, walk, type ForwardContext, type Model,
+  type Module, type Tensor,
 } from '../src/index.ts';
 
 /**
@@ -77,7 +78,7 @@ export const backprop = defineRule({
     const t = ctx.options.truncate ?? 0;
     const cut = t > 0 ? ctx.model.map((m) => (isRecurrent(m) ? truncated(m, t) : m)) : ctx.model;
     const model = k === 0 ? cut : checkpointed(cut, k);
-    const { value, grads } = valueAndGrad((p: Tensor[]) => ctx.task.loss(model.forward(p, batch.x, ctx.train), batch))([...ctx.params]);
-    return { updates: grads, state, loss: value.item(), metrics: {} };
+    const { loss, grads } = taskGradient(ctx, batch, { model });
+    return { updates: grads, state, loss, metrics: {} };
   },
 });

@@ -7,7 +7,8 @@
 // constants and sep-CMA's learning rates ×(n+2)/3. Only loss values are used, so it trains on
 // objectives without a gradient; samples are regenerated from seeds, never stored.
 import {
-  defineRule, fillNoise, noGrad, noiseKey, perturb, SpecError, streamedUpdates, zeros, type NoiseKey, type RuleContext, type Tensor,
+  defineRule, fillNoise, noGrad, noiseKey, perturb, SpecError, streamedUpdates, taskLoss, zeros, type NoiseKey, type RuleContext,
+  type Tensor,
 } from '../src/index.ts';
 
 type Options = { population: number; sigma: number };
@@ -140,7 +141,8 @@ export const cmaEs = defineRule({
     for (let i = 0; i < params.length; i++) state.mean[i].data.set(params[i].data);
 
     const scale = (i: number) => state.sd[i].data;
-    const lossAt = () => noGrad(() => ctx.task.loss(ctx.model.forward(params, batch.x, ctx.train), batch).item());
+    const loss = taskLoss(ctx, batch);
+    const lossAt = () => noGrad(() => loss(params).item());
     const losses: number[] = [];
     for (let k = 0; k < c.lambda; k++) {
       perturb(params, state.sigma, sampleStream(ctx, ctx.step, k), scale);

@@ -8,19 +8,13 @@
 // goes to that position of each positionwise layer (as Launay et al.'s TinyDFA for transformers):
 // Bᵢ is then [classes, features per position], shared by the positions.
 import {
-  customVjp, defineRule, initByName, isWeightLayer, matmul, replaceInputVjp, sizeOf, SpecError, valueAndGrad, view,
+  customVjp, defineRule, feedbackLayers, initByName, isWeightLayer, matmul, replaceInputVjp, requireFeedbackLayers, sizeOf, SpecError, taskGradient, view,
   type Model, type Tensor, type WeightLayer,
 } from '../src/index.ts';
-import { refuseRecurrent } from './feedback-alignment.ts';
 
 interface DfaState {
   /** Per receiving layer path: B [outputs, input features]. */
   feedback: Record<string, Tensor>;
-}
-
-/** The layers whose input receives the projected error: every weight layer but the first. */
-export function receivingLayers(model: Model): WeightLayer[] {
-  return model.weightLayers().slice(1);
 }
 
 /**
@@ -41,15 +35,15 @@ export const directFeedbackAlignment = defineRule({
   defaults: { init: 'xavierUniform', scale: 1 },
   choices: { init: ['xavierUniform', 'xavierNormal', 'heUniform', 'heNormal'] },
   check(ctx) {
-    refuseRecurrent(ctx.model, 'direct-feedback-alignment');
-    if (!receivingLayers(ctx.model).length) throw new SpecError('direct-feedback-alignment: the model needs at least two weight layers (dense or conv) for an error to be projected to');
-    for (const l of receivingLayers(ctx.model)) feedbackShape(ctx.model, l);
+    requireFeedbackLayers('direct-feedback-alignment', ctx.model);
+    for (const l of feedbackLayers(ctx.model)) feedbackShape(ctx.model, l);
   },
   init(ctx): DfaState {
     const rng = ctx.rng.child('feedback');
     const draw = initByName(ctx.options.init);
     const feedback: Record<string, Tensor> = {};
-    for (const l of receivingLayers(ctx.model)) {
+    // The layers whose input receives the projected error: FA's, every weight layer but the first.
+    for (const l of feedbackLayers(ctx.model)) {
       const B = draw(feedbackShape(ctx.model, l), rng.child(l.path));
       for (let i = 0; i < B.size; i++) B.data[i] *= ctx.options.scale;
       feedback[l.path] = B;
@@ -65,7 +59,7 @@ export const directFeedbackAlignment = defineRule({
       // Rows of e: samples (vector output) or positions (sequence output), as B's rows are.
       return B && isWeightLayer(m) ? replaceInputVjp(m, (_g, x) => view(matmul(view(e!, [e!.size / B.shape[0], B.shape[0]]), B), x.shape), 'dfa') : m;
     });
-    const { value, grads } = valueAndGrad((p: Tensor[]) => ctx.task.loss(catchError(model.forward(p, batch.x, ctx.train)), batch))([...ctx.params]);
-    return { updates: grads, state, loss: value.item(), metrics: {} };
+    const { loss, grads } = taskGradient(ctx, batch, { model, output: catchError });
+    return { updates: grads, state, loss, metrics: {} };
   },
 });

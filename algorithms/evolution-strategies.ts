@@ -3,7 +3,7 @@
 // and g = 1/(nσ) Σ_k (u⁺_k − u⁻_k) ε_k as the update direction. Only loss values are used, so it
 // trains on objectives without a gradient (classification error itself). Like MeZO, the noise is
 // regenerated from seeds rather than stored and the update is streamed range by range.
-import { centeredRanks, defineRule, noGrad, noiseKey, perturb, SpecError, streamedUpdates } from '../src/index.ts';
+import { centeredRanks, defineRule, noGrad, noiseKey, perturb, SpecError, streamedUpdates, taskLoss } from '../src/index.ts';
 
 type Options = { population: number; sigma: number; shaping: string };
 
@@ -39,7 +39,8 @@ export const evolutionStrategies = defineRule({
     const pairs = population / 2;
     const stream = (k: number) => (i: number) => noiseKey(ctx.rng, ctx.step, k, i, 'es');
     // Every evaluation of the step sees the same dropout masks: the differences see only ε.
-    const lossAt = () => noGrad(() => ctx.task.loss(ctx.model.forward(params, batch.x, ctx.train), batch).item());
+    const loss = taskLoss(ctx, batch);
+    const lossAt = () => noGrad(() => loss(params).item());
     const plus: number[] = [];
     const minus: number[] = [];
     for (let k = 0; k < pairs; k++) {

@@ -26,8 +26,8 @@
 // losses, whose gradients the field still compares with backprop's (as for FA), so the
 // alignment cosine reads "how close to BP" in both modes.
 import {
-  SpecError, adam, add, buildNetwork, customVjp, defineRule, isWeightLayer, layerBlocks, noGrad, perExampleLoss, reshape, run, softmax,
-  valueAndJvp, vjp, zeros, type Batch, type LayerChain, type LazyUpdates, type Model, type Module, type OptState, type Rng,
+  adam, add, buildNetwork, customVjp, defineRule, isWeightLayer, layerBlocks, noGrad, perExampleLoss, reshape, run, softmax, SpecError,
+  taskLoss, valueAndJvp, vjp, zeros, type Batch, type LayerChain, type LazyUpdates, type Model, type Module, type OptState, type Rng,
   type RuleContext, type Tensor, type WeightLayer,
 } from '../src/index.ts';
 
@@ -110,7 +110,7 @@ function weightStep(ctx: RuleContext<ForwardGradientOptions>, state: ForwardGrad
   const rademacher = o.noise === 'rademacher';
   const rng = ctx.rng.child(ctx.step);
   const stream = (k: number, i: number) => rng.child(`direction/${k}/${i}`);
-  const loss = (p: Tensor[]) => ctx.task.loss(ctx.model.forward(p, batch.x, ctx.train), batch);
+  const loss = taskLoss(ctx, batch);
   const projected: number[] = [];
   let value = 0;
   for (let k = 0; k < o.directions; k++) {

@@ -5,8 +5,8 @@
 // forward value is the exact binary sample 1[a + L > 0], the gradient that of the relaxed one
 // (straight-through Gumbel). Prediction as in straight-through.
 import {
-  refuseSequenceTask, binaryConcrete, defineRule, predictStochastic, stochasticPaths, valueAndGrad, withUnits, type StochasticPrediction, type Tensor,
-  type Model, type StochasticNet,
+  binaryConcrete, defineRule, predictStochastic, refuseSequenceTask, stochasticPaths, taskGradient, withUnits, type Model,
+  type StochasticNet, type StochasticPrediction,
 } from '../src/index.ts';
 
 /** The stochastic network this rule trains: the chosen activations as Bernoulli(σ(slope·a)) units. */
@@ -28,8 +28,8 @@ export const gumbelSoftmax = defineRule({
     const rng = ctx.rng.child(ctx.step);
     const { temperature, hard } = ctx.options;
     const model = withUnits(ctx.model, netOf(ctx), (a, path) => binaryConcrete(a, temperature, rng.child(path), hard));
-    const { value, grads } = valueAndGrad((p: Tensor[]) => ctx.task.loss(model.forward(p, batch.x, ctx.train), batch))([...ctx.params]);
-    return { updates: grads, state, loss: value.item(), metrics: {} };
+    const { loss, grads } = taskGradient(ctx, batch, { model });
+    return { updates: grads, state, loss, metrics: {} };
   },
   predict(ctx, _state, x) {
     const mode = ctx.options.predict as StochasticPrediction;

@@ -15,8 +15,9 @@
 //
 // Estimates: the task gradient. The updates are FA's — an approximation of backprop's gradient
 // that becomes exact as B → W — so alignment is measured against backprop, as for FA.
-import { SpecError, defineRule, valueAndGrad, type Tensor } from '../src/index.ts';
-import { drawFeedback, feedbackDiagnostics, feedbackLayers, requireFeedbackLayers, withFeedback } from './feedback-alignment.ts';
+import {
+  SpecError, defineRule, feedbackDiagnostics, feedbackLayers, initialFeedback, requireFeedbackLayers, taskGradient, withFeedback, type Tensor,
+} from '../src/index.ts';
 
 export const kolenPollackDefaults = {
   /** How B is drawn at the start: the layer's own weight scheme ('model') or a named one. */
@@ -53,14 +54,12 @@ export const kolenPollack = defineRule({
     if (!(decay >= 0 && lr >= 0 && lr * decay < 1)) throw new SpecError(`kolen-pollack: options decay and lr must be ≥ 0 with lr·decay < 1, got decay ${decay}, lr ${lr}`);
   },
   init(ctx): KolenPollackState {
-    const rng = ctx.rng.child('feedback');
-    const offset: Record<string, Tensor> = {};
+    // B₀ drawn as FA draws it; D₀ = B₀ − W₀.
+    const offset = initialFeedback(ctx, ctx.options.init);
     for (const l of feedbackLayers(ctx.model)) {
-      // B₀ drawn as FA draws it; D₀ = B₀ − W₀.
-      const d = drawFeedback(l, ctx.options.init, rng.child(l.path));
+      const d = offset[l.path];
       const w = ctx.params[l.params.weight.index];
       for (let k = 0; k < d.size; k++) d.data[k] -= w.data[k];
-      offset[l.path] = d;
     }
     return { offset };
   },
@@ -68,7 +67,7 @@ export const kolenPollack = defineRule({
     const { decay, lr, coupled } = ctx.options;
     const layers = feedbackLayers(ctx.model);
     const B = new Map(layers.map((l) => [l.path, feedbackOf(ctx.params[l.params.weight.index], state.offset[l.path])]));
-    const { value, grads } = valueAndGrad((p: Tensor[]) => ctx.task.loss(withFeedback(ctx.model, B).forward(p, batch.x, ctx.train), batch))([...ctx.params]);
+    const { loss, grads } = taskGradient(ctx, batch, { model: withFeedback(ctx.model, B) });
     const updates = [...grads];
     for (const l of layers) {
       const i = l.params.weight.index;
@@ -82,7 +81,7 @@ export const kolenPollack = defineRule({
       const d = state.offset[l.path];
       for (let k = 0; k < d.size; k++) d.data[k] *= 1 - lr * decay;
     }
-    return { updates, state, loss: value.item(), metrics: {} };
+    return { updates, state, loss, metrics: {} };
   },
   diagnostics(ctx, state) {
     return feedbackDiagnostics(ctx.model, ctx.params, (l, w) => feedbackOf(w, state.offset[l.path]));

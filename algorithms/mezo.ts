@@ -1,7 +1,7 @@
 // MeZO (Malladi et al. 2023): zeroth-order SPSA with in-place perturbation and regenerated
 // noise, so a training step needs no tape, no gradient buffers and no stored noise. The noise is
 // counter-based (src/rules/zeroth-order.ts), so regenerating any range of it costs only that range.
-import { defineRule, noGrad, noiseKey, perturb, streamedUpdates, type NoiseKey, type RuleContext } from '../src/index.ts';
+import { defineRule, noGrad, noiseKey, perturb, streamedUpdates, taskLoss, type NoiseKey, type RuleContext } from '../src/index.ts';
 
 export interface MezoState {
   /**
@@ -60,7 +60,8 @@ export const mezo = defineRule({
     const kind = noise === 'rademacher' ? 'rademacher' : 'gaussian';
     const params = ctx.params;
     // ctx.train gives both evaluations the same dropout masks, so the difference sees only the perturbation.
-    const lossAt = () => noGrad(() => ctx.task.loss(ctx.model.forward(params, batch.x, ctx.train), batch).item());
+    const loss = taskLoss(ctx, batch);
+    const lossAt = () => noGrad(() => loss(params).item());
     const projected: number[] = [];
     let lossSum = 0;
     for (let s = 0; s < samples; s++) {

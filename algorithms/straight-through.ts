@@ -5,9 +5,8 @@
 // 1[a > 0] forward instead of a sample. Prediction: the expected activation σ(a) per unit
 // ('expected', default) or the mean class probabilities over `predictSamples` binary passes.
 import {
-  refuseSequenceTask, bernoulliSample, customVjp, defineRule, empty, mul, predictStochastic, sigmoid, stochasticPaths, valueAndGrad, withUnits,
-  type Rng, type StochasticPrediction, type Tensor,
-  type Model, type StochasticNet,
+  bernoulliSample, customVjp, defineRule, empty, mul, predictStochastic, refuseSequenceTask, sigmoid, stochasticPaths, taskGradient,
+  withUnits, type Model, type Rng, type StochasticNet, type StochasticPrediction, type Tensor,
 } from '../src/index.ts';
 
 const VARIANTS = ['identity', 'sigmoid-adjusted'] as const;
@@ -64,8 +63,8 @@ export const straightThrough = defineRule({
     const deterministic = ctx.options.unit === 'deterministic';
     const net = netOf(ctx);
     const model = withUnits(ctx.model, net, (a, path) => straightThroughUnit(variant, deterministic, rng.child(path))(a));
-    const { value, grads } = valueAndGrad((p: Tensor[]) => ctx.task.loss(model.forward(p, batch.x, ctx.train), batch))([...ctx.params]);
-    return { updates: grads, state, loss: value.item(), metrics: {} };
+    const { loss, grads } = taskGradient(ctx, batch, { model });
+    return { updates: grads, state, loss, metrics: {} };
   },
   predict(ctx, _state, x) {
     const mode = ctx.options.predict as StochasticPrediction;

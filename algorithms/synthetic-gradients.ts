@@ -21,9 +21,9 @@
 // bootstrapped target: what does arrive at the cut from the next segment, whose own end carried
 // δ̂ of the next cut. With zero synthesizers this is truncated BPTT at the same k.
 import {
-  SpecError, adam, broadcastTo, buildNetwork, compare, concat, customVjp, defineRule, fromArray, isRecurrent, mse, noGrad, reshape,
-  stopGradient, valueAndGrad, wrap, zeros, type Batch, type LayerSpec, type Model, type OptState, type RecurrentModule, type RuleContext, type StepResult,
-  type Tensor,
+  adam, broadcastTo, buildNetwork, compare, concat, customVjp, defineRule, fromArray, isRecurrent, mse, noGrad, reshape, SpecError,
+  stopGradient, taskGradient, valueAndGrad, wrap, zeros, type Batch, type LayerSpec, type Model, type OptState, type RecurrentModule,
+  type RuleContext, type StepResult, type Tensor,
 } from '../src/index.ts';
 
 const SYNTHESIZERS = ['linear', 'mlp', 'conv'] as const;
@@ -204,7 +204,7 @@ export const syntheticGradients = defineRule({
         );
         return wrap(m, { after: (y) => tap(y) });
       });
-      const res = valueAndGrad((p: Tensor[]) => ctx.task.loss(model.forward(p, batch.x, ctx.train), batch))([...ctx.params]);
+      const res = taskGradient(ctx, batch, { model });
       return { ...res, got };
     };
 
@@ -225,7 +225,7 @@ export const syntheticGradients = defineRule({
       metrics[`${s.boundary}.cosTarget`] = c.cosine;
       metrics[`${s.boundary}.normRatio`] = c.normRatio;
     });
-    return { updates: main.grads, state, loss: main.value.item(), metrics };
+    return { updates: main.grads, state, loss: main.loss, metrics };
   },
 });
 
@@ -286,7 +286,7 @@ function temporalStep(ctx: RuleContext<SyntheticGradientsOptions>, state: Synthe
         return cut(h);
       });
     });
-    const res = valueAndGrad((p: Tensor[]) => ctx.task.loss(model.forward(p, batch.x, ctx.train), batch))([...ctx.params]);
+    const res = taskGradient(ctx, batch, { model });
     return { ...res, got };
   };
 
@@ -308,5 +308,5 @@ function temporalStep(ctx: RuleContext<SyntheticGradientsOptions>, state: Synthe
     metrics[`${s.boundary}.cosTarget`] = c.cosine;
     metrics[`${s.boundary}.normRatio`] = c.normRatio;
   });
-  return { updates: main.grads, state, loss: main.value.item(), metrics };
+  return { updates: main.grads, state, loss: main.loss, metrics };
 }

@@ -7,8 +7,9 @@
 //
 // Estimates: the task gradient — FA's approximation of backprop, exact as B → W — so alignment
 // is measured against backprop, as for FA.
-import { defineRule, normal, noGrad, ones, SpecError, valueAndGrad, type Tensor } from '../src/index.ts';
-import { drawFeedback, feedbackDiagnostics, feedbackLayers, requireFeedbackLayers, withFeedback } from './feedback-alignment.ts';
+import {
+  defineRule, feedbackDiagnostics, feedbackLayers, initialFeedback, normal, noGrad, ones, requireFeedbackLayers, SpecError, taskGradient, withFeedback, type Tensor,
+} from '../src/index.ts';
 
 export const weightMirroringDefaults = {
   /** How B is drawn at the start: the layer's own weight scheme ('model') or a named one. */
@@ -52,10 +53,7 @@ export const weightMirroring = defineRule({
     checkOptions(ctx.options);
   },
   init(ctx): WeightMirroringState {
-    const rng = ctx.rng.child('feedback');
-    const feedback: Record<string, Tensor> = {};
-    for (const l of feedbackLayers(ctx.model)) feedback[l.path] = drawFeedback(l, ctx.options.init, rng.child(l.path));
-    return { feedback };
+    return { feedback: initialFeedback(ctx, ctx.options.init) };
   },
   step(ctx, state, batch) {
     const o = ctx.options;
@@ -78,8 +76,8 @@ export const weightMirroring = defineRule({
       }
     });
     const model = withFeedback(ctx.model, new Map(Object.entries(state.feedback)));
-    const { value, grads } = valueAndGrad((p: Tensor[]) => ctx.task.loss(model.forward(p, batch.x, ctx.train), batch))([...ctx.params]);
-    return { updates: grads, state, loss: value.item(), metrics: {} };
+    const { loss, grads } = taskGradient(ctx, batch, { model });
+    return { updates: grads, state, loss, metrics: {} };
   },
   diagnostics(ctx, state) {
     return feedbackDiagnostics(ctx.model, ctx.params, (l) => state.feedback[l.path]);

@@ -8,7 +8,8 @@
 // Usage: tsx bench/ours.ts --model mlp|lenet|lenet-kernels [--backend wasm|native] [--threads 1]
 //        [--steps 0 (an epoch)] [--orientation OxP|PxO] [--warmup 20]
 import { cpus } from 'node:os';
-import { listRules, installBackend, type AnyRule } from '../src/index.ts';
+import { listRules, type AnyRule } from '../src/index.ts';
+import { installBackend } from '../src/kernels-api.ts';
 import { loadMnist } from '../src/data/mnist.ts';
 import { loadNativeBackend } from '../src/kernels/native/index.ts';
 import { loadWasmBackend, type WasmBackend } from '../src/kernels/wasm/index.ts';

@@ -11,7 +11,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
-import { listRules, installBackend, type AnyRule } from '../src/index.ts';
+import { listRules, type AnyRule } from '../src/index.ts';
+import { installBackend } from '../src/kernels-api.ts';
 import { nativeAddon } from '../src/kernels/native/index.ts';
 import { loadWasmBackend, type WasmBackend } from '../src/kernels/wasm/index.ts';
 import { rng } from '../src/random.ts';

@@ -2,9 +2,8 @@
 //   npx tsx bench/step-storage.ts [--model resnet20|lenet5|mlp] [--batch 32] [--rule backprop] [--steps 3]
 // The ledger models an eager runtime; the storage is what this process actually holds (see the
 // README's memory section). Steps after the first should repeat the same figures.
-import { backend, buildModel, ledger, rng, ruleContext, type ModelSpec } from '../src/index.ts';
-import { useBackendFromEnv } from '../src/kernels/select.ts';
-import type { WasmBackend } from '../src/kernels/wasm/index.ts';
+import { buildModel, ledger, rng, ruleContext, type ModelSpec } from '../src/index.ts';
+import { backend, useBackendFromEnv, type WasmBackend } from '../src/kernels-api.ts';
 import { BatchStats } from '../src/nn/module.ts';
 import { materialize } from '../src/rules/rule.ts';
 import { getRule } from '../src/rules/registry.ts';

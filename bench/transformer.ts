@@ -8,9 +8,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { backprop } from '../algorithms/backprop.ts';
 import {
-  adam, buildModel, fromArray, ledger, rng, ruleContext, sequence, installBackend, type AnyRule, type ModelSpec, type Tensor,
+  adam, buildModel, fromArray, ledger, rng, ruleContext, sequence, type AnyRule, type ModelSpec, type Tensor,
 } from '../src/index.ts';
-import { loadWasmBackend } from '../src/kernels/wasm/index.ts';
+import { installBackend, loadWasmBackend } from '../src/kernels-api.ts';
 import { withArena } from '../src/tensor/tensor.ts';
 import { ROOT, findTorchPython } from './peers.ts';
 

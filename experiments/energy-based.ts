@@ -15,10 +15,10 @@
 // PCX's MNIST MLP, hps/MLP/MNIST/MLP_PC-CE_MNIST.yaml, is 784-128×3-10 GELU with T = 5).
 import { fileURLToPath } from 'node:url';
 import '../algorithms/index.ts';
-import { useBackendFromEnv } from '../src/kernels/select.ts';
 import {
   buildModel, defineExperiment, fromArray, getRule, loadDataset, materialize, rng, ruleContext, taskFor, type Batch, type ModelSpec, type RuleOptions,
 } from '../src/index.ts';
+import { useBackendFromEnv } from '../src/kernels-api.ts';
 
 const spec = defineExperiment({
   name: 'energy-based',

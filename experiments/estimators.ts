@@ -14,10 +14,10 @@ import { gumbelSoftmax } from '../algorithms/gumbel-softmax.ts';
 import { reinforce } from '../algorithms/reinforce.ts';
 import { straightThrough } from '../algorithms/straight-through.ts';
 import {
-  buildModel, blobs, classification, exactExpectedGradient, fromArray, materialize, measureEstimator, rng, ruleContext,
-  type AnyRule, type Batch, type EstimatorStats, type RuleOptions, type StochasticNet, type Tensor,
+  buildModel, blobs, classification, exactExpectedGradient, fromArray, materialize, measureEstimator, rng, ruleContext, runSingleTrial,
+  type AnyRule, type Batch, type EstimatorStats, type RuleOptions, type StochasticNet, type SummaryRecord, type Tensor, type TrialConfig,
+  type TrialRecord,
 } from '../src/index.ts';
-import { runTrial, type SummaryRecord, type TrialConfig, type TrialRecord } from '../src/runner/trial.ts';
 
 export interface EstimatorSpec {
   estimator: string;
@@ -136,7 +136,7 @@ const RULES: Record<string, AnyRule> = {
 export function runMnist(rule: string, options: RuleOptions, o: Parameters<typeof mnistConfig>[2], emit: (r: TrialRecord) => void): SummaryRecord {
   const r = RULES[rule];
   if (!r) throw new Error(`unknown rule ${rule}; one of ${Object.keys(RULES).join(', ')}`);
-  return runTrial(mnistConfig(rule, options, o), `estimators-mnist-${rule}`, r, emit);
+  return runSingleTrial(mnistConfig(rule, options, o), r, { id: `estimators-mnist-${rule}`, onRecord: emit });
 }
 
 const RECORDS = 'results/estimators/records.jsonl';

@@ -11,11 +11,11 @@ import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import '../algorithms/index.ts';
-import { useBackendFromEnv } from '../src/kernels/select.ts';
 import {
   buildModel, defineExperiment, estimateQuality, fromArray, getRule, loadDataset, rng, ruleContext, taskFor, trueGradient,
   type Batch, type ExperimentSpec, type RuleEntry, type RuleOptions,
 } from '../src/index.ts';
+import { useBackendFromEnv } from '../src/kernels-api.ts';
 
 /** 784-32-10: 25,450 parameters, small enough that a population of 32 carries some signal. */
 export const SMALL_MLP = { sizes: [784, 32, 10], activation: 'relu', init: 'heUniform' };
@@ -96,8 +96,7 @@ export function zerothOrderRows(o: { passes?: number[]; draws?: number; seed?: n
   for (const e of ESTIMATORS) {
     const rule = getRule(e.rule);
     for (const p of passes) {
-      const options = { ...rule.defaults, ...e.options(p) };
-      const ctx = (step: number) => ruleContext({ model, task, params, rule, options, rng: root.child('estimates').child(e.rule), dropout: root.child('dropout'), step });
+      const ctx = (step: number) => ruleContext({ model, task, params, rule, options: e.options(p), rng: root.child('estimates').child(e.rule), dropout: root.child('dropout'), step });
       const state = rule.init(ctx(-1));
       const q = estimateQuality(reference, (r) => rule.step(ctx(r), state, batch).updates, draws);
       rows.push({ type: 'zeroth-order', estimator: e.estimator, rule: e.rule, options: e.options(p), samples: e.samples(p), forwardPasses: p, seed, ...q });

@@ -8,8 +8,10 @@ import { fileURLToPath } from 'node:url';
 import '../algorithms/index.ts';
 import { backprop } from '../algorithms/backprop.ts';
 import { mezo } from '../algorithms/mezo.ts';
-import { getRule, ledger, buildModel, rng, ruleContext, fromArray, classification, materialize, type AnyRule, type ByCategory, type RuleContext, type RuleOptions } from '../src/index.ts';
-import { runTrial, type EvalRecord, type SummaryRecord, type TrialConfig } from '../src/runner/trial.ts';
+import {
+  getRule, ledger, buildModel, rng, ruleContext, fromArray, classification, materialize, runSingleTrial,
+  type AnyRule, type ByCategory, type EvalRecord, type RuleContext, type RuleOptions, type SummaryRecord, type TrialConfig,
+} from '../src/index.ts';
 
 export const OUT_DIR = 'results/mezo-memory';
 
@@ -96,8 +98,11 @@ export function measureStep(rule: AnyRule, v: RuleVariant, width: number, depth:
     optimizer: { name: 'sgd', lr: 0.01 }, batchSize, epochs: 1, maxSteps: 1, evalEvery: 1, alignEvery: 0, alignSamples: 16, memory: true, debug: false,
   };
   let ev: EvalRecord | null = null;
-  runTrial(config, `${v.label}-${width}x${depth}`, rule, (r) => {
-    if (r.type === 'eval' && !ev) ev = r;
+  runSingleTrial(config, rule, {
+    id: `${v.label}-${width}x${depth}`,
+    onRecord: (r) => {
+      if (r.type === 'eval' && !ev) ev = r;
+    },
   });
   const e = ev as EvalRecord | null;
   if (!e?.memory) throw new Error(`mezo-memory: no memory record for ${v.label} at width ${width}, depth ${depth}`);
@@ -222,15 +227,18 @@ export function mezoAccuracy(steps: number, cases = ACCURACY_CASES, log: (s: str
   for (const c of cases) {
     for (const run of runs) {
       let lastEval: EvalRecord | null = null;
-      const summary: SummaryRecord = runTrial(
+      const summary: SummaryRecord = runSingleTrial(
         {
           experiment: 'mezo-accuracy', rule: run.rule.id, options: run.options, seed: 0, data: c.data,
           model: { sizes: c.sizes, activation: c.activation, init: 'xavierUniform' }, optimizer: { name: run.optimizer, lr: run.lr } as TrialConfig['optimizer'],
           batchSize: 64, epochs: 100000, maxSteps: steps, evalEvery: steps, alignEvery: Math.max(1, Math.floor(steps / 50)), alignSamples: 16, memory: false, debug: false,
         },
-        `${c.task}-${run.rule.id}-${run.optimizer}`, run.rule,
-        (r) => {
-          if (r.type === 'eval') lastEval = r;
+        run.rule,
+        {
+          id: `${c.task}-${run.rule.id}-${run.optimizer}`,
+          onRecord: (r) => {
+            if (r.type === 'eval') lastEval = r;
+          },
         },
       );
       const d = buildModel({ sizes: c.sizes }).paramShapes().reduce((a, s) => a + s.reduce((x, y) => x * y, 1), 0);

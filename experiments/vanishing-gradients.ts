@@ -4,8 +4,7 @@
 // Run: npx tsx experiments/vanishing-gradients.ts   (table, records and an SVG chart)
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { buildModel, classification, fromArray, loadMnist, rng, trueGradient, type Batch } from '../src/index.ts';
-import { gradientNorms } from '../src/metrics/health.ts';
+import { buildModel, classification, fromArray, gradientNorms, loadMnist, rng, trueGradient, type Batch } from '../src/index.ts';
 
 export interface NormRow {
   type: 'gradient-norms';

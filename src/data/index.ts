@@ -24,7 +24,7 @@ export {
 export { blobs, teacherStudent, twoSpirals, xor, type NoisyXorOptions } from './synthetic.ts';
 export { loadCifar10, CIFAR10_CLASSES, type Cifar10Split } from './cifar10.ts';
 export { applyTransforms, type Transforms } from './transforms.ts';
-export { Loader, select, split, subset, type Batch, type LoaderOptions } from './loader.ts';
+export { Loader, select, split, subset, type LoaderBatch, type LoaderOptions } from './loader.ts';
 export { loadText, readText, textParts, buildVocabulary, mobyDickSections, windows, MOBY_DICK, UNKNOWN_SYMBOL, type TextOptions, type TextSource, type TextSplits } from './text.ts';
 export { copyTask, copyLength, type CopyOptions } from './copy.ts';
 

@@ -60,7 +60,8 @@ export function subset<D extends Dataset>(ds: D, n: number, rng?: Rng): D {
   return select(ds, indices, `${ds.name}[${n}]`);
 }
 
-export interface Batch<Y extends Int32Array | Float32Array = Int32Array | Float32Array> {
+/** A batch as the loader hands it: rows of plain arrays (a rule's Batch holds them as tensors). */
+export interface LoaderBatch<Y extends Int32Array | Float32Array = Int32Array | Float32Array> {
   /** size * features, row-major. */
   x: Float32Array;
   /** size labels (classification) or size * targets values (regression). */
@@ -91,8 +92,8 @@ export class Loader<D extends Dataset = Dataset> {
   readonly shuffle: boolean;
   readonly dropLast: boolean;
   private readonly rng: Rng | undefined;
-  private readonly full: Batch<D['y']>;
-  private readonly tail: Batch<D['y']> | null;
+  private readonly full: LoaderBatch<D['y']>;
+  private readonly tail: LoaderBatch<D['y']> | null;
 
   constructor(dataset: D, opts: LoaderOptions) {
     const { batchSize, shuffle, rng, dropLast = false } = opts;
@@ -131,7 +132,7 @@ export class Loader<D extends Dataset = Dataset> {
     return Uint32Array.from({ length: this.dataset.n }, (_, i) => i);
   }
 
-  *epoch(e: number): Generator<Batch<D['y']>, void, undefined> {
+  *epoch(e: number): Generator<LoaderBatch<D['y']>, void, undefined> {
     const ds = this.dataset;
     const order = this.order(e);
     const f = ds.features;
@@ -139,7 +140,7 @@ export class Loader<D extends Dataset = Dataset> {
     for (let b = 0; b < this.batches; b++) {
       const start = b * this.batchSize;
       const size = Math.min(this.batchSize, ds.n - start);
-      const batch = size === this.full.size ? this.full : (this.tail as Batch<D['y']>);
+      const batch = size === this.full.size ? this.full : (this.tail as LoaderBatch<D['y']>);
       for (let r = 0; r < size; r++) {
         const i = order[start + r];
         batch.indices[r] = i;

@@ -2,10 +2,10 @@
 // the expected gradient of a stochastic net) on the same batch, parameters and dropout masks —
 // per layer, parameter-weighted overall and as a mean over layers — and how the error signal a
 // rule delivers to each hidden layer compares with backprop's δ there.
-import { valueAndGrad } from '../autograd/functional.ts';
 import type { Model } from '../nn/model.ts';
 import { SignalProbe, withSignalProbe, type ForwardOptions } from '../nn/module.ts';
 import type { Batch, Task } from '../rules/task.ts';
+import { taskGradient } from '../rules/task-loss.ts';
 import type { Tensor } from '../tensor/tensor.ts';
 import type { Buf } from '../kernels/backend.ts';
 import type { AlignmentStats, ErrorSignalAlignment, LayerAlignment } from '../runner/record-types.ts';
@@ -177,7 +177,7 @@ export function signalPaths(model: Model): string[] {
  */
 export function trueGradient(model: Model, task: Task, params: readonly Tensor[], batch: Batch, forward: ForwardOptions = {}, paths: readonly string[] = []): { grads: Tensor[]; signals: Map<string, Float32Array> } {
   const probe = new SignalProbe(new Set(paths));
-  const grads = withSignalProbe(probe, () => valueAndGrad((p: Tensor[]) => task.loss(model.forward(p, batch.x, forward), batch))([...params]).grads);
+  const grads = withSignalProbe(probe, () => taskGradient({ model, task, params, train: forward }, batch).grads);
   return { grads, signals: probe.signals };
 }
 

@@ -6,10 +6,12 @@ import type { StochasticNet } from '../nn/stochastic.ts';
 import type { Rng } from '../random.ts';
 import type { Tensor } from '../tensor/tensor.ts';
 import type { Task, Batch } from './task.ts';
-import type { Estimate } from '../runner/record-types.ts';
 
 export type OptionValue = number | string | boolean;
 export type RuleOptions = Record<string, OptionValue>;
+
+/** What a rule's updates estimate; it picks the alignment reference (never the rule's id). */
+export type Estimate = 'task-gradient' | 'expected-gradient' | 'own-objective';
 
 /** What a rule sees. `params` are read-only for the rule: it must not mutate them. */
 export interface RuleContext<O extends RuleOptions = RuleOptions> {
@@ -102,6 +104,14 @@ export interface LearningRule<S = unknown, O extends RuleOptions = RuleOptions> 
 
 /** Any rule, whatever its state and options (what registries and the runner hold). */
 export type AnyRule = LearningRule<unknown, RuleOptions>;
+
+/**
+ * A rule's options: its defaults, overridden by `options` (key order: the defaults', so records
+ * and trial ids read the same however the options were given).
+ */
+export function ruleOptions<O extends RuleOptions>(rule: Pick<LearningRule<unknown, O>, 'defaults'>, options?: RuleOptions): O {
+  return { ...rule.defaults, ...options } as O;
+}
 
 /** Define a rule with its state and option types inferred. */
 export function defineRule<S, O extends RuleOptions>(rule: LearningRule<S, O>): LearningRule<S, O> {

@@ -1,11 +1,10 @@
 // The record schema: what one trial writes, one JSON line per evaluation point plus a final
 // summary. The report, the CSV export and every outside tool read these fields by name.
-import type { RuleOptions } from '../rules/rule.ts';
+import type { Estimate, RuleOptions } from '../rules/rule.ts';
 import type { TextSample } from '../rules/task.ts';
 import type { ByCategory } from '../tensor/ledger.ts';
 
-/** What a rule's updates estimate; it picks the alignment reference (never the rule's id). */
-export type Estimate = 'task-gradient' | 'expected-gradient' | 'own-objective';
+export type { Estimate };
 
 /** What an alignment figure was compared with. */
 export type AlignmentReference = 'task-gradient' | 'expected-gradient';

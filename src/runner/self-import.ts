@@ -1,5 +1,5 @@
-// Lets user files outside the repository import the public API as 'rulebench': registers the
-// resolve hook once per thread (worker threads register their own).
+// Lets user files outside the repository import the public entries as 'rulebench' and
+// 'rulebench/<subpath>': registers the resolve hook once per thread (worker threads register their own).
 import { register } from 'node:module';
 
 let registered = false;

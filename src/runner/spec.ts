@@ -6,7 +6,7 @@ import { DATASET_NAMES, DATASET_OPTIONS, checkDataOptions, isDatasetName } from 
 import { OPTIMIZER_NAMES, optimizerFromSpec, type OptimizerSpec } from '../optim/index.ts';
 import { buildModel } from '../nn/model.ts';
 import type { ModelSpec } from '../nn/presets.ts';
-import type { AnyRule, OptionValue, RuleOptions } from '../rules/rule.ts';
+import { ruleOptions, type AnyRule, type OptionValue, type RuleOptions } from '../rules/rule.ts';
 import { TASK_NAMES } from '../rules/task.ts';
 import { validateReferences, type Reference } from './references.ts';
 import type { DataConfig, TrialConfig } from './trial.ts';
@@ -317,7 +317,7 @@ export function expandTrials(spec: ValidatedSpec, debug = false): Trial[] {
     for (const point of cartesian(r.grid)) {
       for (const seed of spec.seeds) {
         const config: TrialConfig = {
-          experiment: spec.name, rule: r.rule.id, options: { ...r.rule.defaults, ...r.options, ...point }, seed,
+          experiment: spec.name, rule: r.rule.id, options: ruleOptions(r.rule, { ...r.options, ...point }), seed,
           data: spec.data, task: spec.task, model: spec.model, optimizer: r.optimizer ?? spec.optimizer,
           batchSize: spec.batchSize, epochs: spec.epochs, maxSteps: spec.maxSteps ?? 0,
           evalEvery: spec.evalEvery ?? 0, alignEvery: spec.alignEvery ?? 0, alignSamples: spec.alignSamples ?? 64, memory: spec.memory ?? true, debug,

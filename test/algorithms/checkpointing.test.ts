@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { backprop, segments } from '../../algorithms/backprop.ts';
-import { checkConformance } from '../../src/rules/conformance.ts';
+import { CONFORMANCE_MODELS, checkConformance } from '../../src/testing.ts';
 import { runTrial, type EvalRecord } from '../../src/runner/trial.ts';
-import { CONFORMANCE_MODELS } from '../../src/rules/conformance.ts';
 import {
   buildModel, classification, fromArray, ledger, materialize, rng, ruleContext, type AnyRule, type Batch, type MlpSpec, type ModelSpec, type RuleContext,
 } from '../../src/index.ts';

@@ -8,7 +8,7 @@ import {
   alignment, blobs, buildModel, classification, fromArray, materialize, noGrad, rng, ruleContext, SpecError, trueGradient,
   type AnyRule, type Batch, type RuleOptions,
 } from '../../src/index.ts';
-import { CONFORMANCE_MODELS } from '../../src/rules/conformance.ts';
+import { CONFORMANCE_MODELS } from '../../src/testing.ts';
 import { runTrial, type EvalRecord, type TrialConfig } from '../../src/runner/trial.ts';
 
 // Laborieux's MNIST activation σ(4(x − ½)), two hidden layers.

@@ -3,11 +3,11 @@
 import { describe, expect, it } from 'vitest';
 import { backprop } from '../../algorithms/backprop.ts';
 import { directFeedbackAlignment } from '../../algorithms/direct-feedback-alignment.ts';
-import { feedbackAlignment, feedbackLayers } from '../../algorithms/feedback-alignment.ts';
-import { CONFORMANCE_MODELS } from '../../src/rules/conformance.ts';
+import { feedbackAlignment } from '../../algorithms/feedback-alignment.ts';
+import { CONFORMANCE_MODELS } from '../../src/testing.ts';
 import {
-  alignment, blobs, buildModel, classification, compare, fromArray, materialize, rng, ruleContext,
-  type AnyRule, type Batch, type ModelSpec, type RuleOptions,
+  alignment, blobs, buildModel, classification, compare, feedbackLayers, fromArray, materialize, rng, ruleContext, type AnyRule,
+  type Batch, type ModelSpec, type RuleOptions,
 } from '../../src/index.ts';
 
 function setup(spec: ModelSpec, sample: number[], classes: number, rule: AnyRule, options: RuleOptions = {}) {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   embedLabels, forwardForward, goodness, goodnessScores, layerInput, negativeLabels,
 } from '../../algorithms/forward-forward.ts';
-import { checkConformance } from '../../src/rules/conformance.ts';
+import { checkConformance } from '../../src/testing.ts';
 import { runTrial, type EvalRecord, type TrialConfig } from '../../src/runner/trial.ts';
 import {
   buildModel, blobs, classification, fromArray, lengthNormalize, linear, materialize, noGrad, relu, rng, ruleContext, type AnyRule, type Batch, type RuleContext, type Tensor,

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { backprop } from '../../algorithms/backprop.ts';
 import { forwardGradient, type ForwardGradientState } from '../../algorithms/forward-gradient.ts';
-import { CONFORMANCE_MODELS, checkConformance, refusal } from '../../src/rules/conformance.ts';
+import { CONFORMANCE_MODELS, checkConformance, refusal } from '../../src/testing.ts';
 import { runTrial, type TrialConfig } from '../../src/runner/trial.ts';
 import {
   blobs, buildModel, classification, crossEntropy, fromArray, isLazy, materialize, rng, ruleContext, valueAndGrad,

@@ -1,12 +1,12 @@
 // Kolen-Pollack: under SGD its feedback follows the explicit KP recursion B ← B − η(δxᵀ + λB), and
 // on a small task the angle between B and W falls toward 0 while plain FA's stays near 90°.
 import { describe, expect, it } from 'vitest';
-import { feedbackAlignment, feedbackLayers } from '../../algorithms/feedback-alignment.ts';
+import { feedbackAlignment } from '../../algorithms/feedback-alignment.ts';
 import { kolenPollack } from '../../algorithms/kolen-pollack.ts';
-import { CONFORMANCE_MODELS } from '../../src/rules/conformance.ts';
+import { CONFORMANCE_MODELS } from '../../src/testing.ts';
 import {
-  adamw, blobs, buildModel, classification, compare, fromArray, materialize, noGrad, rng, ruleContext,
-  type AnyRule, type Batch, type ModelSpec, type RuleOptions, type Tensor,
+  adamw, blobs, buildModel, classification, compare, feedbackLayers, fromArray, materialize, noGrad, rng, ruleContext, type AnyRule,
+  type Batch, type ModelSpec, type RuleOptions, type Tensor,
 } from '../../src/index.ts';
 import { MLP, trainSgd } from './train-sgd.ts';
 

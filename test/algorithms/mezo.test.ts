@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { backprop } from '../../algorithms/backprop.ts';
 import { mezo } from '../../algorithms/mezo.ts';
-import { checkConformance } from '../../src/rules/conformance.ts';
+import { checkConformance } from '../../src/testing.ts';
 import { runTrial } from '../../src/runner/trial.ts';
 import {
   buildModel, ruleContext, blobs, classification, fromArray, isLazy, ledger, materialize, noGrad, rng, sgd, type AnyRule, type LazyUpdates, type Updates, type Batch, type RuleContext, type Tensor,

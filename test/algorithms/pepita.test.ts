@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { backprop } from '../../algorithms/backprop.ts';
 import { pepita, type PepitaState } from '../../algorithms/pepita.ts';
-import { CONFORMANCE_MODELS } from '../../src/rules/conformance.ts';
+import { CONFORMANCE_MODELS } from '../../src/testing.ts';
 import {
   blobs, buildModel, classification, fromArray, materialize, regression, rng, ruleContext,
   type AnyRule, type Batch, type ModelSpec, type RuleOptions, type Task,

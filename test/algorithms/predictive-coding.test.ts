@@ -8,7 +8,7 @@ import {
   alignment, buildModel, fromArray, materialize, noGrad, regression, rng, ruleContext, SignalProbe, signalPaths, SpecError, trueGradient,
   withSignalProbe, type AnyRule, type Batch, type RuleOptions,
 } from '../../src/index.ts';
-import { CONFORMANCE_MODELS } from '../../src/rules/conformance.ts';
+import { CONFORMANCE_MODELS } from '../../src/testing.ts';
 
 // Four weight layers (three value nodes), tanh, regression targets near the outputs.
 function problem() {

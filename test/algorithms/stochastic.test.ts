@@ -5,7 +5,7 @@ import { gumbelSoftmax } from '../../algorithms/gumbel-softmax.ts';
 import { reinforce } from '../../algorithms/reinforce.ts';
 import { straightThrough } from '../../algorithms/straight-through.ts';
 import { ruleEstimator, tinyProblem, type EstimatorSpec } from '../../experiments/estimators.ts';
-import { checkConformance } from '../../src/rules/conformance.ts';
+import { checkConformance } from '../../src/testing.ts';
 import { exactExpectedGradient, materialize, measureEstimator, rng, ruleContext, type AnyRule, type RuleOptions } from '../../src/index.ts';
 
 const DRAWS = 1000;

@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { backprop } from '../../algorithms/backprop.ts';
 import { boundariesOf, syntheticGradients } from '../../algorithms/synthetic-gradients.ts';
-import { checkConformance } from '../../src/rules/conformance.ts';
+import { CONFORMANCE_MODELS, checkConformance } from '../../src/testing.ts';
 import { runTrial, type EvalRecord, type TrialConfig } from '../../src/runner/trial.ts';
-import { CONFORMANCE_MODELS } from '../../src/rules/conformance.ts';
 import {
   SignalProbe, buildModel, blobs, classification, errorSignalAlignment, fromArray, materialize, rng, ruleContext, trueGradient, withSignalProbe,
   type AnyRule, type Batch, type ModelSpec, type RuleContext, type RuleOptions,

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { backprop } from '../../algorithms/backprop.ts';
 import { targetPropagation, type TargetPropagationState } from '../../algorithms/target-propagation.ts';
-import { CONFORMANCE_MODELS } from '../../src/rules/conformance.ts';
+import { CONFORMANCE_MODELS } from '../../src/testing.ts';
 import {
   adam, blobs, buildModel, classification, fromArray, materialize, noGrad, rng, ruleContext,
   type AnyRule, type Batch, type ModelSpec, type RuleOptions,

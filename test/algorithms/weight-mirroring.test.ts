@@ -1,10 +1,13 @@
 // Weight mirroring: the mirror phase alone drives B to (ησ²/λ)·W for dense and conv layers; on a
 // small task the B–W angle falls toward 0 while plain FA's does not; no mirror steps is FA.
 import { describe, expect, it } from 'vitest';
-import { feedbackAlignment, feedbackLayers } from '../../algorithms/feedback-alignment.ts';
+import { feedbackAlignment } from '../../algorithms/feedback-alignment.ts';
 import { weightMirroring } from '../../algorithms/weight-mirroring.ts';
-import { CONFORMANCE_MODELS } from '../../src/rules/conformance.ts';
-import { blobs, buildModel, classification, fromArray, materialize, rng, ruleContext, type AnyRule, type Batch, type ModelSpec, type RuleOptions } from '../../src/index.ts';
+import { CONFORMANCE_MODELS } from '../../src/testing.ts';
+import {
+  blobs, buildModel, classification, feedbackLayers, fromArray, materialize, rng, ruleContext, type AnyRule, type Batch, type ModelSpec,
+  type RuleOptions,
+} from '../../src/index.ts';
 import { trainSgd } from './train-sgd.ts';
 
 function mirrorOnly(spec: ModelSpec, sample: number[], options: RuleOptions) {

@@ -4,12 +4,13 @@
 // 1.27 GB this way while its ledger peak was 78 MB).
 import { describe, expect, it } from 'vitest';
 import {
-  buildModel, classification, conv2d, customVjp, installBackend, isWeightLayer, mul, normal, replaceInputVjp, rng, scalar, sum, tanh, vjp,
+  buildModel, classification, conv2d, customVjp, isWeightLayer, mul, normal, replaceInputVjp, rng, scalar, sum, tanh, vjp,
   type Model, type ModelSpec, type Tensor,
 } from '../../src/index.ts';
+import { installBackend } from '../../src/kernels-api.ts';
 import { conv2dBackwardInput, conv2dBackwardParams } from '../../src/autograd/image-ops.ts';
 import { withArena } from '../../src/tensor/tensor.ts';
-import { CONFORMANCE_MODELS } from '../../src/rules/conformance.ts';
+import { CONFORMANCE_MODELS } from '../../src/testing.ts';
 import { sizeClass } from '../../src/kernels/wasm/allocator.ts';
 import { loadWasmBackend } from '../../src/kernels/wasm/index.ts';
 

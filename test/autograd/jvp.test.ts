@@ -5,9 +5,11 @@
 import { describe, expect, it } from 'vitest';
 import * as R from '../../src/index.ts';
 import {
-  OPS, Tensor, activation, batchNorm, buildModel, classification, customVjp, fromArray, jvp, jvpCheck, layerNorm, ledger, normal, rng,
+  Tensor, activation, batchNorm, buildModel, classification, customVjp, fromArray, jvp, layerNorm, ledger, normal, rng,
   valueAndGrad, valueAndJvp, type ModelSpec,
 } from '../../src/index.ts';
+import { OPS } from '../../src/autograd/ops.ts';
+import { jvpCheck } from '../../src/testing.ts';
 import { CASES } from './op-cases.ts';
 
 const r = rng('jvp');

@@ -2,7 +2,8 @@
 import { derivative, parse } from 'mathjs';
 import { describe, expect, it } from 'vitest';
 import * as R from '../../src/index.ts';
-import { Tensor, fromArray, valueAndGrad, withFloat64 } from '../../src/index.ts';
+import { Tensor, fromArray, valueAndGrad } from '../../src/index.ts';
+import { withFloat64 } from '../../src/kernels-api.ts';
 
 const grid = (lo: number, hi: number, n = 161) => Array.from({ length: n }, (_, i) => lo + ((hi - lo) * i) / (n - 1));
 const full = grid(-20, 20);

@@ -3,7 +3,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { loadRulesFrom } from '../../src/index.ts';
-import { checkConformance } from '../../src/rules/conformance.ts';
+import { checkConformance } from 'rulebench/testing';
 
 /** The README's one fenced TypeScript block that defines a rule. */
 function readmeRule(): string {

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { backprop } from '../../algorithms/backprop.ts';
 import { blobs, buildModel, classification, fromArray, getRule, loadRulesFrom, materialize, rng, ruleContext, type AnyRule } from '../../src/index.ts';
-import { CONFORMANCE_MODELS, checkConformance } from '../../src/rules/conformance.ts';
+import { CONFORMANCE_MODELS, checkConformance } from '../../src/testing.ts';
 
 const FILE = 'test/fixtures/user-rules/noisy-feedback.ts';
 

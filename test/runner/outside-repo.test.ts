@@ -1,7 +1,7 @@
-// Rules and data outside the repository: a rule file anywhere imports the public API as
-// 'rulebench', paths in a spec resolve against the spec's own file (not the current directory),
+// Rules and data outside the repository: a rule file anywhere imports the public entries as
+// 'rulebench' and 'rulebench/<subpath>', paths in a spec resolve against the spec's own file (not the current directory),
 // and MNIST and Fashion-MNIST read a data.dir.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readRecords } from '../../src/runner/records.ts';
@@ -11,7 +11,7 @@ import { hasStackTrace, quiet, sh, tmp, writeIdxSet } from './helpers.ts';
 const TSX = resolve('node_modules/.bin/tsx');
 const CLI = resolve('src/cli.ts');
 
-const RULE = `import { defineRule, valueAndGrad, type Tensor } from 'rulebench';
+const RULE = `import { defineRule, taskGradient } from 'rulebench';
 
 export const halfBackprop = defineRule({
   id: 'half-backprop',
@@ -19,9 +19,9 @@ export const halfBackprop = defineRule({
   defaults: {},
   init: () => null,
   step(ctx, state, batch) {
-    const { value, grads } = valueAndGrad((p: Tensor[]) => ctx.task.loss(ctx.model.forward(p, batch.x, ctx.train), batch))([...ctx.params]);
+    const { loss, grads } = taskGradient(ctx, batch);
     for (const g of grads) for (let i = 0; i < g.size; i++) g.data[i] *= 0.5;
-    return { updates: grads, state, loss: value.item(), metrics: {} };
+    return { updates: grads, state, loss, metrics: {} };
   },
 });
 `;
@@ -36,8 +36,10 @@ describe('rules and data outside the repository', () => {
     writeFileSync(
       join(project, 'experiment.ts'),
       `import { defineExperiment } from 'rulebench';
+import { BACKEND_NAMES } from 'rulebench/kernels';
 export default defineExperiment({
-  name: 'outside', data: { name: 'mnist', dir: './data/mnist', validation: 10 }, model: { sizes: [784, 16, 10] },
+  name: 'outside', description: \`runs on any of \${BACKEND_NAMES.join(', ')}\`,
+  data: { name: 'mnist', dir: './data/mnist', validation: 10 }, model: { sizes: [784, 16, 10] },
   optimizer: { name: 'sgd', lr: 0.1 }, rules: ['backprop', './rules/half.ts'], seeds: [0], epochs: 1, batchSize: 10,
 });
 `,
@@ -49,6 +51,8 @@ export default defineExperiment({
     expect(r.code, r.stderr).toBe(0);
     const summaries = readRecords(join(elsewhere, 'results')).filter((x) => x.type === 'summary');
     expect(summaries.map((s) => `${s.rule} ${s.status}`).sort()).toEqual(['backprop done', 'half-backprop done']);
+    // The spec's subpath import resolved to the kernels entry.
+    expect(JSON.parse(readFileSync(join(elsewhere, 'results', 'experiment.json'), 'utf8')).spec.description).toBe('runs on any of wasm, native, reference');
   }, 120_000);
 
   it('Fashion-MNIST reads data.dir (gzipped IDX files) instead of the system directory', async () => {

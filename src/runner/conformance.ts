@@ -1,21 +1,22 @@
 // The conformance suite every learning rule must pass (built-in or user-written): the same
-// checks, on the same small task, through the same training loop the experiments use.
+// checks, on the same small task, through the same training loop the experiments use (hence
+// on the runner's floor; users reach it through 'rulebench/testing').
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { blobs } from '../data/synthetic.ts';
 import { SpecError } from '../errors.ts';
 import { BatchStats } from '../nn/module.ts';
 import { buildModel } from '../nn/model.ts';
 import type { ModelSpec } from '../nn/presets.ts';
 import { rng } from '../random.ts';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { readCheckpoint, writeCheckpoint } from '../runner/checkpoint.ts';
-import { runTrial, type EvalRecord, type TrialConfig, type TrialRecord } from '../runner/trial.ts';
+import { ruleContext } from '../rules/context.ts';
+import { materialize, type AnyRule, type RuleContext, type RuleOptions } from '../rules/rule.ts';
+import { stateBytes } from '../rules/state.ts';
+import { classification, type Batch } from '../rules/task.ts';
 import { fromArray, type Tensor } from '../tensor/tensor.ts';
-import { materialize, type AnyRule, type RuleContext, type RuleOptions } from './rule.ts';
-import { stateBytes } from './state.ts';
-import { ruleContext } from './context.ts';
-import { classification, type Batch } from './task.ts';
+import { readCheckpoint, writeCheckpoint } from './checkpoint.ts';
+import { runTrial, type EvalRecord, type TrialConfig, type TrialRecord } from './trial.ts';
 
 export interface ConformanceCheck {
   name: string;

@@ -1,8 +1,8 @@
 // Every registered rule passes the one conformance suite.
 import { describe, expect, it } from 'vitest';
 import { BUILTIN_RULES } from '../../algorithms/index.ts';
-import { CONFORMANCE_MODELS, checkConformance, refusal, type ConformanceArchitecture } from '../../src/rules/conformance.ts';
-import { defineRule, valueAndGrad, mul, scalar, type RuleOptions, type Tensor } from '../../src/index.ts';
+import { CONFORMANCE_MODELS, checkConformance, refusal, type ConformanceArchitecture } from '../../src/testing.ts';
+import { defineRule, mul, scalar, taskGradient, type RuleOptions } from '../../src/index.ts';
 
 // Options that keep the image nets small and fast (the rules' own defaults are sized for MNIST).
 const ON_IMAGES: Record<string, RuleOptions> = {
@@ -69,9 +69,9 @@ describe('conformance suite', () => {
       init: () => ({ grow: [] as number[] }),
       step(ctx, state, batch) {
         calls++;
-        const { value, grads } = valueAndGrad((p: Tensor[]) => ctx.task.loss(ctx.model.forward(p, batch.x, ctx.train), batch))([...ctx.params]);
+        const { loss, grads } = taskGradient(ctx, batch);
         ctx.params[0].data[0] += 1; // mutates
-        return { updates: grads.map((g) => mul(g, scalar(1 + calls))), state, loss: value.item(), metrics: { nan: NaN } };
+        return { updates: grads.map((g) => mul(g, scalar(1 + calls))), state, loss, metrics: { nan: NaN } };
       },
     });
     const byName = Object.fromEntries(checkConformance(bad).map((c) => [c.name, c.ok]));
@@ -89,9 +89,9 @@ describe('conformance suite', () => {
       defaults: {},
       init: () => ({}),
       step(ctx, state, batch) {
-        const { value, grads } = valueAndGrad((p: Tensor[]) => ctx.task.loss(ctx.model.forward(p, batch.x, ctx.train), batch))([...ctx.params]);
+        const { loss, grads } = taskGradient(ctx, batch);
         const scale = 1 / (1 + 0.01 * hidden++);
-        return { updates: grads.map((g) => mul(g, scalar(scale))), state, loss: value.item(), metrics: {} };
+        return { updates: grads.map((g) => mul(g, scalar(scale))), state, loss, metrics: {} };
       },
     });
     const byName = Object.fromEntries(checkConformance(forgetful).map((c) => [c.name, c]));
