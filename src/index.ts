@@ -30,7 +30,12 @@ export {
 // Networks
 export { Model, buildModel, buildNetwork, modelInputShape, type ModelData } from './nn/model.ts';
 export type { ModelSpec, MlpSpec, LayersSpec, LeNetSpec, ResNetSpec, TransformerSpec, RecurrentSpec } from './nn/presets.ts';
-export { LAYER_TYPES, type LayerSpec } from './nn/build.ts';
+export { registerLayer, listLayers } from './nn/build.ts';
+export { defineLayer, layerList, type LayerSpec, type LayerSpecOf, type LayerKind, type LayerKinds, type LayerContext } from './nn/layer-kind.ts';
+export { definePreset, type Preset, type PresetData, type PresetSpecOf } from './nn/preset-kind.ts';
+export { registerPreset, listPresets } from './nn/presets.ts';
+export { field, optional, anything, type Field, type Fields, type SpecOf, type Parsed } from './fields.ts';
+export * as layerFields from './nn/layer-checks.ts';
 export {
   run, walk, wrap, mapModules, leaf, param, childPath, withSignalProbe, SignalProbe, BatchStats,
   type Module, type Slot, type ParamInit, type ForwardOptions, type ForwardContext,
