@@ -24,8 +24,7 @@ export { Loader, select, split, subset, type Batch, type LoaderOptions } from '.
 export { loadText, readText, textParts, buildVocabulary, mobyDickSections, windows, MOBY_DICK, UNKNOWN_SYMBOL, type TextOptions, type TextSource, type TextSplits } from './text.ts';
 export { copyTask, copyLength, type CopyOptions } from './copy.ts';
 export {
-  defineDataset, pickOptions, needRng, splitGenerated, limit, describeLoaded, DATA_OPTIONS,
-  type DatasetKind, type DatasetInfo, type TrainTest, type LoadDatasetOptions,
+  defineDataset, pickOptions, needRng, splitGenerated, type DatasetKind, type DatasetInfo, type TrainTest, type LoadDatasetOptions,
 } from './dataset-kind.ts';
 
 /** The built-in datasets' names. */
