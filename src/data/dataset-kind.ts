@@ -43,7 +43,7 @@ export interface DatasetKind<N extends string = string, F extends Fields = Field
 }
 
 /** A dataset kind with its option types inferred (register it with registerDataset to use it in specs). */
-export function defineDataset<N extends string, F extends Fields>(kind: DatasetKind<N, F>): DatasetKind<N, F> {
+export function defineDataset<const N extends string, F extends Fields>(kind: DatasetKind<N, F>): DatasetKind<N, F> {
   return kind;
 }
 

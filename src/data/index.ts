@@ -36,7 +36,7 @@ const kinds = new Registry<DatasetKind>('dataset', (k) => k.name);
 for (const k of BUILTIN_DATASETS) kinds.register(k as unknown as DatasetKind, 'built-in datasets');
 
 /** Make a dataset usable in specs by its name (returns it); call it from a spec file or a file it imports. */
-export function registerDataset<N extends string, F extends Fields>(kind: DatasetKind<N, F>): DatasetKind<N, F> {
+export function registerDataset<const N extends string, F extends Fields>(kind: DatasetKind<N, F>): DatasetKind<N, F> {
   const k = kind as Partial<DatasetKind> | null;
   if (typeof k !== 'object' || k === null || typeof k.name !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(k.name) || typeof k.load !== 'function' || typeof k.options !== 'object' || k.options === null) {
     throw new SpecError('registerDataset: not a dataset (name: letters, digits, ".", "_" or "-"; options: an object; load: a function)');

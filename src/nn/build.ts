@@ -18,7 +18,7 @@ for (const k of BUILTIN_LAYERS) kinds.register(k as unknown as LayerKind, 'built
  * Make a layer kind usable in specs by its type (returns it). Call it from the file that defines
  * the kind: a spec file, or a file it imports, so the CLI's workers register it too.
  */
-export function registerLayer<T extends string, F extends Fields>(kind: LayerKind<T, F>): LayerKind<T, F> {
+export function registerLayer<const T extends string, F extends Fields>(kind: LayerKind<T, F>): LayerKind<T, F> {
   const k = kind as unknown as Partial<LayerKind> | null;
   const problems: string[] = [];
   if (!isRecord(k)) throw new SpecError(`registerLayer: expected a layer kind (from defineLayer), got ${show(kind)}`);

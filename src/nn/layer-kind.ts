@@ -32,7 +32,7 @@ export interface LayerKind<T extends string = string, F extends Fields = Fields>
 }
 
 /** A layer kind with its spec and field types inferred (register it with registerLayer to use it in specs). */
-export function defineLayer<T extends string, F extends Fields>(kind: LayerKind<T, F>): LayerKind<T, F> {
+export function defineLayer<const T extends string, F extends Fields>(kind: LayerKind<T, F>): LayerKind<T, F> {
   return kind;
 }
 

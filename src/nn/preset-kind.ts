@@ -18,7 +18,7 @@ export interface Preset<N extends string = string, F extends Fields = Fields> {
 }
 
 /** A preset with its spec and field types inferred (register it with registerPreset to use it in specs). */
-export function definePreset<N extends string, F extends Fields>(preset: Preset<N, F>): Preset<N, F> {
+export function definePreset<const N extends string, F extends Fields>(preset: Preset<N, F>): Preset<N, F> {
   return preset;
 }
 

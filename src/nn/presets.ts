@@ -77,7 +77,7 @@ const presets = new Registry<Preset>('preset', (p) => p.name);
 for (const p of BUILTIN_PRESETS) presets.register(p as unknown as Preset, 'built-in presets');
 
 /** Make a preset usable in specs by its name (returns it); call it from a spec file or a file it imports. */
-export function registerPreset<N extends string, F extends Fields>(preset: Preset<N, F>): Preset<N, F> {
+export function registerPreset<const N extends string, F extends Fields>(preset: Preset<N, F>): Preset<N, F> {
   const p = preset as unknown as Partial<Preset> | null;
   const problems: string[] = [];
   if (typeof p !== 'object' || p === null) throw new SpecError(`registerPreset: expected a preset (from definePreset), got ${show(preset)}`);

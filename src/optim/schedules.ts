@@ -39,7 +39,7 @@ export interface ScheduleKind<K extends string = string, F extends Fields = Fiel
 }
 
 /** A schedule kind with its spec type inferred (register it with registerSchedule to use it in specs). */
-export function defineSchedule<K extends string, F extends Fields>(kind: ScheduleKind<K, F>): ScheduleKind<K, F> {
+export function defineSchedule<const K extends string, F extends Fields>(kind: ScheduleKind<K, F>): ScheduleKind<K, F> {
   return kind;
 }
 
@@ -99,7 +99,7 @@ const kinds = new Registry<ScheduleKind>('schedule kind', (k) => k.kind);
 for (const k of BUILTIN_SCHEDULES) kinds.register(k as unknown as ScheduleKind, 'built-in schedules');
 
 /** Make a schedule kind usable in specs (returns it); call it from a spec file or a file it imports. */
-export function registerSchedule<K extends string, F extends Fields>(kind: ScheduleKind<K, F>): ScheduleKind<K, F> {
+export function registerSchedule<const K extends string, F extends Fields>(kind: ScheduleKind<K, F>): ScheduleKind<K, F> {
   const k = kind as Partial<ScheduleKind> | null;
   if (typeof k !== 'object' || k === null || typeof k.kind !== 'string' || !/^[A-Za-z][A-Za-z0-9_-]*$/.test(k.kind) || typeof k.build !== 'function' || typeof k.fields !== 'object' || k.fields === null) {
     throw new SpecError('registerSchedule: not a schedule kind (kind: a name of letters, digits, "_" or "-"; fields: an object; build: a function)');

@@ -18,7 +18,7 @@ export interface OptimizerKind<N extends string = string, F extends Fields = Fie
 }
 
 /** An optimizer kind with its spec type inferred (register it with registerOptimizer to use it in specs). */
-export function defineOptimizer<N extends string, F extends Fields>(kind: OptimizerKind<N, F>): OptimizerKind<N, F> {
+export function defineOptimizer<const N extends string, F extends Fields>(kind: OptimizerKind<N, F>): OptimizerKind<N, F> {
   return kind;
 }
 
@@ -72,7 +72,7 @@ const kinds = new Registry<OptimizerKind>('optimizer', (k) => k.name);
 for (const k of BUILTIN_OPTIMIZERS) kinds.register(k as unknown as OptimizerKind, 'built-in optimizers');
 
 /** Make an optimizer kind usable in specs (returns it); call it from a spec file or a file it imports. */
-export function registerOptimizer<N extends string, F extends Fields>(kind: OptimizerKind<N, F>): OptimizerKind<N, F> {
+export function registerOptimizer<const N extends string, F extends Fields>(kind: OptimizerKind<N, F>): OptimizerKind<N, F> {
   const k = kind as Partial<OptimizerKind> | null;
   if (!isRecord(k) || typeof k.name !== 'string' || !/^[A-Za-z][A-Za-z0-9_-]*$/.test(k.name) || typeof k.build !== 'function' || !isRecord(k.fields)) {
     throw new SpecError('registerOptimizer: not an optimizer kind (name: letters, digits, "_" or "-"; fields: an object; build: a function)');
