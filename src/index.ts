@@ -31,6 +31,7 @@ export {
 export { Model, buildModel, buildNetwork, modelInputShape, type ModelData } from './nn/model.ts';
 export type { ModelSpec, MlpSpec, LayersSpec, LeNetSpec, ResNetSpec, TransformerSpec, RecurrentSpec } from './nn/presets.ts';
 export { registerLayer, listLayers } from './nn/build.ts';
+export type { Builder } from './nn/builder.ts';
 export { defineLayer, layerList, type LayerSpec, type LayerSpecOf, type LayerKind, type LayerKinds, type LayerContext } from './nn/layer-kind.ts';
 export { definePreset, type Preset, type PresetData, type PresetSpecOf } from './nn/preset-kind.ts';
 export { registerPreset, listPresets } from './nn/presets.ts';
