@@ -15,23 +15,22 @@ export interface DefinitionShape {
 export class Registry<T extends object> {
   private readonly items = new Map<string, T>();
 
+  private readonly a: string;
+
   /** `what` names a definition in errors ("layer type", "dataset"). */
   constructor(
     private readonly what: string,
     private readonly shape: DefinitionShape,
     builtins: readonly T[],
   ) {
+    this.a = /^[aeiou]/.test(what) ? 'an' : 'a';
     for (const b of builtins) this.register(b, `built-in ${what}s`);
-  }
-
-  private nameOf(item: T): string {
-    return (item as Record<string, unknown>)[this.shape.name] as string;
   }
 
   /** Add `item`; the same definition again is a no-op, another one under a taken name an error. */
   register(item: unknown, where: string): T {
     const { name: nameKey, fields: fieldsKey, functions, reserved } = this.shape;
-    if (!isRecord(item)) throw new SpecError(`${where}: expected a ${this.what} definition, got ${show(item)}`);
+    if (!isRecord(item)) throw new SpecError(`${where}: expected ${this.a} ${this.what} definition, got ${show(item)}`);
     const problems: string[] = [];
     if (typeof item[nameKey] !== 'string' || !/^[A-Za-z][A-Za-z0-9_.-]*$/.test(item[nameKey])) problems.push(`${nameKey} must be a name of letters, digits, ".", "_" or "-"`);
     const fields = item[fieldsKey];
@@ -42,11 +41,11 @@ export class Registry<T extends object> {
       if (clash !== undefined) problems.push(`${fieldsKey} must not redefine "${clash}"`);
     }
     for (const f of functions) if (typeof item[f] !== 'function') problems.push(`${f} must be a function`);
-    if (problems.length) throw new SpecError(`${where}: not a ${this.what} definition (${problems.join('; ')})`);
+    if (problems.length) throw new SpecError(`${where}: not ${this.a} ${this.what} definition (${problems.join('; ')})`);
     const name = item[nameKey] as string;
     const known = this.items.get(name);
     if (known !== undefined && known !== item) {
-      throw new SpecError(`${where}: a ${this.what} named "${name}" is already registered (a built-in?); give yours its own name`);
+      throw new SpecError(`${where}: ${this.a} ${this.what} named "${name}" is already registered (a built-in?); give yours its own name`);
     }
     this.items.set(name, item as T);
     return item as T;

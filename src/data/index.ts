@@ -32,18 +32,11 @@ export const DATASET_NAMES = BUILTIN_DATASETS.map((k) => k.name);
 /** A dataset's name: a built-in's, or one a user registered. */
 export type DatasetName = (typeof BUILTIN_DATASETS)[number]['name'] | (string & {});
 
-const kinds = new Registry<DatasetKind>('dataset', (k) => k.name);
-for (const k of BUILTIN_DATASETS) kinds.register(k as unknown as DatasetKind, 'built-in datasets');
+const kinds = new Registry<DatasetKind>('dataset', { name: 'name', fields: 'options', functions: ['load'], reserved: ['name', 'validation'] }, BUILTIN_DATASETS as unknown as DatasetKind[]);
 
 /** Make a dataset usable in specs by its name (returns it); call it from a spec file or a file it imports. */
 export function registerDataset<const N extends string, F extends Fields>(kind: DatasetKind<N, F>): DatasetKind<N, F> {
-  const k = kind as Partial<DatasetKind> | null;
-  if (typeof k !== 'object' || k === null || typeof k.name !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(k.name) || typeof k.load !== 'function' || typeof k.options !== 'object' || k.options === null) {
-    throw new SpecError('registerDataset: not a dataset (name: letters, digits, ".", "_" or "-"; options: an object; load: a function)');
-  }
-  const clash = ['name', 'validation'].find((c) => c in k.options!);
-  if (clash) throw new SpecError(`registerDataset: dataset "${k.name}" must not redefine "${clash}"`);
-  kinds.register(k as DatasetKind, 'registerDataset');
+  kinds.register(kind, 'registerDataset');
   return kind;
 }
 

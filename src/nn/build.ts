@@ -11,23 +11,14 @@ import type { LayerContext, LayerKind } from './layer-kind.ts';
 import { childPath, type Module } from './module.ts';
 import { sequential } from './sequential.ts';
 
-const kinds = new Registry<LayerKind>('layer type', (k) => k.type);
-for (const k of BUILTIN_LAYERS) kinds.register(k as unknown as LayerKind, 'built-in layers');
+const kinds = new Registry<LayerKind>('layer type', { name: 'type', fields: 'fields', functions: ['build'], reserved: ['type', 'name'] }, BUILTIN_LAYERS as unknown as LayerKind[]);
 
 /**
  * Make a layer kind usable in specs by its type (returns it). Call it from the file that defines
  * the kind: a spec file, or a file it imports, so the CLI's workers register it too.
  */
 export function registerLayer<const T extends string, F extends Fields>(kind: LayerKind<T, F>): LayerKind<T, F> {
-  const k = kind as unknown as Partial<LayerKind> | null;
-  const problems: string[] = [];
-  if (!isRecord(k)) throw new SpecError(`registerLayer: expected a layer kind (from defineLayer), got ${show(kind)}`);
-  if (typeof k.type !== 'string' || !/^[A-Za-z][A-Za-z0-9_-]*$/.test(k.type)) problems.push('type must be a name of letters, digits, "_" or "-"');
-  if (!isRecord(k.fields) || !Object.values(k.fields).every((f) => isRecord(f) && typeof f.parse === 'function')) problems.push('fields must map keys to fields (int, optional(...), field(...))');
-  else if ('type' in k.fields || 'name' in k.fields) problems.push('fields must not redefine "type" or "name"');
-  if (typeof k.build !== 'function') problems.push('build must be a function');
-  if (problems.length) throw new SpecError(`registerLayer: not a layer kind (${problems.join('; ')})`);
-  kinds.register(k as LayerKind, 'registerLayer');
+  kinds.register(kind, 'registerLayer');
   return kind;
 }
 

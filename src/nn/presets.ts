@@ -73,20 +73,11 @@ export type LayersSpec = SpecOf<typeof LAYERS_FIELDS>;
 export type PresetSpec = PresetSpecOf<(typeof BUILTIN_PRESETS)[number]>;
 export type ModelSpec = MlpSpec | LayersSpec | PresetSpec;
 
-const presets = new Registry<Preset>('preset', (p) => p.name);
-for (const p of BUILTIN_PRESETS) presets.register(p as unknown as Preset, 'built-in presets');
+const presets = new Registry<Preset>('preset', { name: 'name', fields: 'fields', functions: ['layers'], reserved: ['preset', 'init'] }, BUILTIN_PRESETS as unknown as Preset[]);
 
 /** Make a preset usable in specs by its name (returns it); call it from a spec file or a file it imports. */
 export function registerPreset<const N extends string, F extends Fields>(preset: Preset<N, F>): Preset<N, F> {
-  const p = preset as unknown as Partial<Preset> | null;
-  const problems: string[] = [];
-  if (typeof p !== 'object' || p === null) throw new SpecError(`registerPreset: expected a preset (from definePreset), got ${show(preset)}`);
-  if (typeof p.name !== 'string' || !/^[A-Za-z][A-Za-z0-9_-]*$/.test(p.name)) problems.push('name must be letters, digits, "_" or "-"');
-  if (typeof p.fields !== 'object' || p.fields === null || Object.values(p.fields).some((f) => typeof f?.parse !== 'function')) problems.push('fields must map keys to fields');
-  else if ('preset' in p.fields || 'init' in p.fields) problems.push('fields must not redefine "preset" or "init"');
-  if (typeof p.layers !== 'function') problems.push('layers must be a function');
-  if (problems.length) throw new SpecError(`registerPreset: not a preset (${problems.join('; ')})`);
-  presets.register(p as Preset, 'registerPreset');
+  presets.register(preset, 'registerPreset');
   return preset;
 }
 

@@ -95,17 +95,11 @@ type KindSpec<S> = S extends ScheduleKind<infer K, infer F> ? { kind: K; warmupS
 /** A schedule spec, for the built-in kinds. */
 export type ScheduleSpec = KindSpec<(typeof BUILTIN_SCHEDULES)[number]>;
 
-const kinds = new Registry<ScheduleKind>('schedule kind', (k) => k.kind);
-for (const k of BUILTIN_SCHEDULES) kinds.register(k as unknown as ScheduleKind, 'built-in schedules');
+const kinds = new Registry<ScheduleKind>('schedule kind', { name: 'kind', fields: 'fields', functions: ['build'], reserved: ['kind', 'warmupSteps'] }, BUILTIN_SCHEDULES as unknown as ScheduleKind[]);
 
 /** Make a schedule kind usable in specs (returns it); call it from a spec file or a file it imports. */
 export function registerSchedule<const K extends string, F extends Fields>(kind: ScheduleKind<K, F>): ScheduleKind<K, F> {
-  const k = kind as Partial<ScheduleKind> | null;
-  if (typeof k !== 'object' || k === null || typeof k.kind !== 'string' || !/^[A-Za-z][A-Za-z0-9_-]*$/.test(k.kind) || typeof k.build !== 'function' || typeof k.fields !== 'object' || k.fields === null) {
-    throw new SpecError('registerSchedule: not a schedule kind (kind: a name of letters, digits, "_" or "-"; fields: an object; build: a function)');
-  }
-  if ('warmupSteps' in k.fields || 'kind' in k.fields) throw new SpecError(`registerSchedule: schedule "${k.kind}" must not redefine "kind" or "warmupSteps"`);
-  kinds.register(k as ScheduleKind, 'registerSchedule');
+  kinds.register(kind, 'registerSchedule');
   return kind;
 }
 

@@ -68,18 +68,11 @@ export type OptimizerName = OptimizerSpec['name'];
 /** The built-in optimizers' names. */
 export const OPTIMIZER_NAMES: OptimizerName[] = BUILTIN_OPTIMIZERS.map((k) => k.name);
 
-const kinds = new Registry<OptimizerKind>('optimizer', (k) => k.name);
-for (const k of BUILTIN_OPTIMIZERS) kinds.register(k as unknown as OptimizerKind, 'built-in optimizers');
+const kinds = new Registry<OptimizerKind>('optimizer', { name: 'name', fields: 'fields', functions: ['build'], reserved: ['name', ...Object.keys(COMMON)] }, BUILTIN_OPTIMIZERS as unknown as OptimizerKind[]);
 
 /** Make an optimizer kind usable in specs (returns it); call it from a spec file or a file it imports. */
 export function registerOptimizer<const N extends string, F extends Fields>(kind: OptimizerKind<N, F>): OptimizerKind<N, F> {
-  const k = kind as Partial<OptimizerKind> | null;
-  if (!isRecord(k) || typeof k.name !== 'string' || !/^[A-Za-z][A-Za-z0-9_-]*$/.test(k.name) || typeof k.build !== 'function' || !isRecord(k.fields)) {
-    throw new SpecError('registerOptimizer: not an optimizer kind (name: letters, digits, "_" or "-"; fields: an object; build: a function)');
-  }
-  const clash = ['name', ...Object.keys(COMMON)].find((c) => c in k.fields!);
-  if (clash) throw new SpecError(`registerOptimizer: optimizer "${k.name}" must not redefine the common field "${clash}"`);
-  kinds.register(k as OptimizerKind, 'registerOptimizer');
+  kinds.register(kind, 'registerOptimizer');
   return kind;
 }
 

@@ -53,9 +53,9 @@ describe('layer registry', () => {
   });
 
   it('refuses a malformed kind, saying what is wrong', () => {
-    expect(() => registerLayer({ type: 'bad kind', fields: {}, build: () => null } as never)).toThrow(/^registerLayer: not a layer kind \(type must be a name/);
+    expect(() => registerLayer({ type: 'bad kind', fields: {}, build: () => null } as never)).toThrow(/^registerLayer: not a layer type definition \(type must be a name of letters/);
     expect(() => registerLayer({ type: 'bad', fields: { units: 3 } } as never)).toThrow(/fields must map keys to fields.*build must be a function/);
-    expect(() => registerLayer({ type: 'bad', fields: { name: layerFields.int(1) }, build: () => null } as never)).toThrow(/must not redefine "type" or "name"/);
+    expect(() => registerLayer({ type: 'bad', fields: { name: layerFields.int(1) }, build: () => null } as never)).toThrow(/fields must not redefine "name"/);
     expect(listLayers().map((k) => k.type)).not.toContain('bad');
   });
 });
@@ -81,7 +81,7 @@ describe('preset registry', () => {
     expect(() => buildModel({ preset: 'tower', height: 2 } as never, { sampleShape: [4], outputs: 2 })).toThrow(/^model\.height: unknown key for preset tower; accepted: width, depth, init$/);
     expect(() => buildModel({ preset: 'towr' } as never, { sampleShape: [4], outputs: 2 })).toThrow(/^model\.preset: unknown preset "towr"; accepted: lenet5, resnet, transformer, rnn, tower$/);
     expect(() => registerPreset(definePreset({ ...tower, name: 'lenet5' }))).toThrow(/^registerPreset: a preset named "lenet5" is already registered/);
-    expect(() => registerPreset({ name: 'x', fields: { init: layerFields.bool }, layers: () => [] } as never)).toThrow(/must not redefine "preset" or "init"/);
+    expect(() => registerPreset({ name: 'x', fields: { init: layerFields.bool }, layers: () => [] } as never)).toThrow(/fields must not redefine "init"/);
   });
 });
 
