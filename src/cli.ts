@@ -275,8 +275,8 @@ async function reportCommand(args: string[], io: Io): Promise<number> {
 
 async function list(args: string[], io: Io): Promise<number> {
   if (args.length) throw new UsageError(`list: takes no arguments, got ${args.join(' ')}`);
-  const [{ loadBuiltins }, { listRules }, { DATASET_NAMES }] = await Promise.all([
-    import('./runner/execute.ts'), import('./rules/registry.ts'), import('./data/index.ts'),
+  const [{ loadBuiltins }, { listRules }, { listDatasets }, { listLayers }, { listPresets }, { listOptimizers, listSchedules }] = await Promise.all([
+    import('./runner/execute.ts'), import('./rules/registry.ts'), import('./data/index.ts'), import('./nn/build.ts'), import('./nn/presets.ts'), import('./optim/index.ts'),
   ]);
   await loadBuiltins();
   const lines = ['rules:'];
@@ -284,7 +284,11 @@ async function list(args: string[], io: Io): Promise<number> {
     const opts = Object.entries(r.defaults).map(([k, v]) => `${k}=${JSON.stringify(v)}${r.choices?.[k] ? ` (${r.choices[k]!.join('|')})` : ''}`);
     lines.push(`  ${r.id.padEnd(28)} ${r.description}${opts.length ? `\n  ${''.padEnd(28)} options: ${opts.join(', ')}` : ''}`);
   }
-  lines.push(`\ndatasets: ${DATASET_NAMES.join(', ')}`);
+  lines.push(`\ndatasets: ${listDatasets().map((d) => d.name).join(', ')}`);
+  lines.push(`layer types: ${listLayers().map((k) => k.type).join(', ')}`);
+  lines.push(`presets: ${listPresets().map((p) => p.name).join(', ')}`);
+  lines.push(`optimizers: ${listOptimizers().map((k) => k.name).join(', ')}`);
+  lines.push(`schedules: ${listSchedules().map((k) => k.kind).join(', ')}`);
   const dir = fileURLToPath(new URL('../experiments/', import.meta.url));
   lines.push(`\nexperiments (in ${dir}):\n${readdirSync(dir).filter((f) => f.endsWith('.ts')).map((f) => `  ${f}`).join('\n')}`);
   io.stdout(`${lines.join('\n')}\n`);

@@ -32,7 +32,15 @@ export { withAnomalyMode } from './autograd/tape.ts';
 // Models: a module tree whose parameters flatten to one path-named list, built from a spec
 export { Model, buildModel, buildNetwork, type ModelData } from './nn/model.ts';
 export type { ModelSpec, MlpSpec, LayersSpec, LeNetSpec, ResNetSpec, TransformerSpec, RecurrentSpec } from './nn/presets.ts';
-export { LAYER_TYPES, type LayerSpec } from './nn/build.ts';
+
+// Vocabularies: layer kinds and presets, each defined once (fields, checks, builder); users register their own
+export { registerLayer, listLayers } from './nn/build.ts';
+export type { Builder } from './nn/builder.ts';
+export { defineLayer, layerList, type LayerSpec, type LayerSpecOf, type LayerKind, type LayerKinds, type LayerContext } from './nn/layer-kind.ts';
+export { definePreset, type Preset, type PresetData, type PresetSpecOf } from './nn/preset-kind.ts';
+export { registerPreset, listPresets } from './nn/presets.ts';
+export { field, optional, anything, type Field, type Fields, type SpecOf, type Parsed } from './fields.ts';
+export * as layerFields from './nn/layer-checks.ts';
 
 // Modules: applying, walking, wrapping and swapping them (how a rule changes a network)
 export {
@@ -74,6 +82,8 @@ export {
   type MnistSplit, type FashionMnistSplit, type Cifar10Split, type ImageSetOptions, type TextOptions, type TextSource, type TextSplits,
   type CopyOptions, type NoisyXorOptions, type Transforms, type LoaderBatch, type LoaderOptions,
 } from './data/index.ts';
+// Datasets of one's own: each defined once (options, checks, loader), registered by name
+export { defineDataset, registerDataset, listDatasets, describeDataset, pickOptions, needRng, splitGenerated, type DatasetKind, type DatasetInfo } from './data/index.ts';
 
 // Learning rules: the contract, their options, the registry, a step's context
 export {

@@ -8,7 +8,30 @@ import type { Batch, Task } from '../rules/task.ts';
 import { taskGradient } from '../rules/task-loss.ts';
 import type { Tensor } from '../tensor/tensor.ts';
 import type { Buf } from '../kernels/backend.ts';
-import type { AlignmentStats, ErrorSignalAlignment, LayerAlignment } from '../runner/record-types.ts';
+
+export interface AlignmentStats {
+  /** Cosine between the rule's update and the reference (0 when either is zero). */
+  cosine: number;
+  angleDeg: number;
+  /** ‖update‖ / ‖reference‖. */
+  normRatio: number;
+  /** Share of entries with the same sign, over the entries where the reference is nonzero. */
+  signAgreement: number;
+  /** Share of reference entries that are exactly zero (left out of signAgreement). */
+  zeroShare: number;
+}
+
+export interface LayerAlignment extends AlignmentStats {
+  /** Module path owning the parameters, e.g. "features.0" or "layers.2". */
+  layer: string;
+}
+
+export interface ErrorSignalAlignment {
+  /** Path of the weight layer whose output (pre-activation) received the signal. */
+  layer: string;
+  /** Cosine between the signal the rule delivered there and backprop's δ on the same batch. */
+  cosine: number;
+}
 
 export type Alignment = AlignmentStats;
 

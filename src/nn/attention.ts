@@ -4,7 +4,8 @@
 // transformer block, written as a layer list: x + attn(LN(x)), then x + MLP(LN(x)).
 import { attention, attentionComposed } from '../autograd/sequence-ops.ts';
 import type { Shape } from '../tensor/tensor.ts';
-import type { Builder, LayerSpec } from './build.ts';
+import type { Builder } from './builder.ts';
+import type { LayerSpec } from './layer-kind.ts';
 import { dense } from './layers.ts';
 import { childPath, run, type Module } from './module.ts';
 

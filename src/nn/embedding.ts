@@ -4,7 +4,7 @@
 import { add } from '../autograd/ops.ts';
 import { gather, tokenIds } from '../autograd/sequence-ops.ts';
 import type { Shape } from '../tensor/tensor.ts';
-import type { Builder } from './build.ts';
+import type { Builder } from './builder.ts';
 import { leaf, param, type Module, type Slot } from './module.ts';
 
 export interface EmbeddingOptions {

@@ -3,7 +3,7 @@
 import { conv2d, conv2dBackwardInput, conv2dBackwardParams, type Conv2dOptions } from '../autograd/image-ops.ts';
 import { add, matmul, reshape, sum } from '../autograd/ops.ts';
 import { sizeOf, view, type Shape, type Tensor } from '../tensor/tensor.ts';
-import type { Builder } from './build.ts';
+import type { Builder } from './builder.ts';
 import type { Slot } from './module.ts';
 import { weightAndBias, type WeightLayer } from './weight-layer.ts';
 

@@ -4,14 +4,16 @@
 import { reshape } from '../autograd/ops.ts';
 import { noGrad } from '../autograd/functional.ts';
 import { ShapeError, SpecError } from '../errors.ts';
+import { isRecord, parseFields, show, unknownKey } from '../fields.ts';
 import type { Rng } from '../random.ts';
 import { ledger } from '../tensor/ledger.ts';
 import { full, sizeOf, type Shape, type Tensor } from '../tensor/tensor.ts';
-import { isActivation, resolveActivation, type ActivationModule } from './activations.ts';
-import { buildSequence, slotBuilder } from './build.ts';
+import { isActivation, type ActivationModule } from './activations.ts';
+import { buildSequence } from './build.ts';
+import { slotBuilder } from './builder.ts';
 import { initByName } from './init.ts';
 import { mapModules, run, walk, type ForwardOptions, type Module, type Slot } from './module.ts';
-import { lenet5Layers, mlpLayers, PRESETS, recurrentLayers, resnetLayers, transformerLayers, type LayersSpec, type ModelSpec } from './presets.ts';
+import { getPreset, LAYERS_FIELDS, listPresets, MLP_FIELDS, mlpLayers, modelInit, type LayersSpec, type ModelSpec } from './presets.ts';
 import { isWeightLayer, type WeightLayer } from './weight-layer.ts';
 
 /** What the data says the model must accept and produce. */
@@ -24,74 +26,39 @@ export interface ModelData {
   outputShape?: readonly number[];
 }
 
-const show = (v: unknown) => JSON.stringify(v) ?? String(v);
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
 /** Image data [h, w] get their channel axis: [1, h, w]. */
 export function modelInputShape(sample: readonly number[]): number[] {
   return sample.length === 2 ? [1, sample[0], sample[1]] : [...sample];
 }
 
-const MLP_KEYS = ['sizes', 'activation', 'init', 'layerNorm', 'dropout', 'residual'];
-
-/** Expand any model spec to a layer list and the input it takes (validating the MLP shorthand here). */
-function expand(spec: ModelSpec, data: ModelData | null): { layers: LayersSpec['layers']; init: string; input: number[] } {
-  if (!isRecord(spec as unknown)) throw new SpecError(`model: expected { sizes }, { layers } or { preset }, got ${show(spec)}`);
-  const init = (spec as { init?: unknown }).init ?? 'heUniform';
-  if (typeof init !== 'string') throw new SpecError(`model.init: expected a scheme name, got ${show(init)}`);
-  try {
-    initByName(init);
-  } catch (e) {
-    throw new SpecError(`model.init: ${(e as Error).message}`);
-  }
+/** Expand any model spec to a layer list and the input it takes (checking the spec's own fields here). */
+function expand(spec: ModelSpec, data: ModelData | null): { layers: unknown; init: string; input: number[] } {
+  if (!isRecord(spec)) throw new SpecError(`model: expected { sizes }, { layers } or { preset }, got ${show(spec)}`);
+  const init = modelInit.parse(spec.init, 'model.init');
   const input = data ? modelInputShape(data.sampleShape) : null;
+  const at = (k: string) => `model.${k}`;
   if ('sizes' in spec) {
-    for (const k of Object.keys(spec)) if (!MLP_KEYS.includes(k)) throw new SpecError(`model.${k}: unknown key for the { sizes } shorthand; accepted: ${MLP_KEYS.join(', ')}`);
-    const { sizes } = spec;
-    if (!Array.isArray(sizes) || sizes.length < 2) throw new SpecError(`model.sizes: expected at least two layer widths (input … output), got ${show(sizes)}`);
-    // An index loop: forEach would skip the holes of a sparse array like [4, , 3].
-    for (let i = 0; i < sizes.length; i++) {
-      if (!Number.isInteger(sizes[i]) || sizes[i] < 1 || sizes[i] > 1e6) throw new SpecError(`model.sizes[${i}]: expected a positive integer, got ${show(sizes[i])}`);
+    const extra = unknownKey(spec, Object.keys(MLP_FIELDS));
+    if (extra !== undefined) throw new SpecError(`model.${extra}: unknown key for the { sizes } shorthand; accepted: ${Object.keys(MLP_FIELDS).join(', ')}`);
+    const mlp = parseFields(MLP_FIELDS, spec, at);
+    if (input && mlp.sizes[0] !== sizeOf(input)) {
+      throw new SpecError(`model.sizes[0]: ${mlp.sizes[0]} inputs, but the data has ${sizeOf(input)} features per sample ([${data!.sampleShape.join(', ')}])`);
     }
-    if (input && sizes[0] !== sizeOf(input)) {
-      throw new SpecError(`model.sizes[0]: ${sizes[0]} inputs, but the data has ${sizeOf(input)} features per sample ([${data!.sampleShape.join(', ')}])`);
-    }
-    if (spec.dropout !== undefined && !(typeof spec.dropout === 'number' && spec.dropout >= 0 && spec.dropout < 1)) {
-      throw new SpecError(`model.dropout: expected a probability in [0, 1), got ${show(spec.dropout)}`);
-    }
-    for (const k of ['layerNorm', 'residual'] as const) if (spec[k] !== undefined && typeof spec[k] !== 'boolean') throw new SpecError(`model.${k}: expected a boolean, got ${show(spec[k])}`);
-    if (spec.activation !== undefined && typeof spec.activation !== 'string') throw new SpecError(`model.activation: expected a string, got ${show(spec.activation)}`);
-    try {
-      resolveActivation(spec.activation ?? 'relu');
-    } catch (e) {
-      throw new SpecError(`model.activation: ${(e as Error).message}`);
-    }
-    return { layers: mlpLayers(spec), init, input: input ?? [sizes[0]] };
+    return { layers: mlpLayers(mlp), init, input: input ?? [mlp.sizes[0]] };
   }
   if (!input) throw new SpecError('model: a { layers } or { preset } model is built against the data (its sample shape and classes)');
   if ('layers' in spec) {
-    for (const k of Object.keys(spec)) if (k !== 'layers' && k !== 'init') throw new SpecError(`model.${k}: unknown key for a { layers } model; accepted: layers, init`);
-    return { layers: (spec as LayersSpec).layers, init, input };
+    const extra = unknownKey(spec, Object.keys(LAYERS_FIELDS));
+    if (extra !== undefined) throw new SpecError(`model.${extra}: unknown key for a { layers } model; accepted: ${Object.keys(LAYERS_FIELDS).join(', ')}`);
+    return { layers: spec.layers, init, input };
   }
   if ('preset' in spec) {
-    const outputs = data!.outputs;
-    if (spec.preset === 'lenet5') {
-      for (const k of Object.keys(spec)) if (!['preset', 'activation', 'pool', 'c5', 'init'].includes(k)) throw new SpecError(`model.${k}: unknown key for preset lenet5; accepted: activation, pool, c5, init`);
-      return { layers: lenet5Layers(spec, outputs), init, input };
-    }
-    if (spec.preset === 'resnet') {
-      for (const k of Object.keys(spec)) if (!['preset', 'depth', 'width', 'shortcut', 'init'].includes(k)) throw new SpecError(`model.${k}: unknown key for preset resnet; accepted: depth, width, shortcut, init`);
-      return { layers: resnetLayers(spec, outputs), init, input };
-    }
-    if (spec.preset === 'transformer') {
-      for (const k of Object.keys(spec)) if (!['preset', 'blocks', 'dim', 'heads', 'mlp', 'tie', 'fused', 'init'].includes(k)) throw new SpecError(`model.${k}: unknown key for preset transformer; accepted: blocks, dim, heads, mlp, tie, fused, init`);
-      return { layers: transformerLayers(spec, outputs), init, input };
-    }
-    if (spec.preset === 'rnn') {
-      for (const k of Object.keys(spec)) if (!['preset', 'cell', 'hidden', 'dim', 'tie', 'init'].includes(k)) throw new SpecError(`model.${k}: unknown key for preset rnn; accepted: cell, hidden, dim, tie, init`);
-      return { layers: recurrentLayers(spec, outputs), init, input };
-    }
-    throw new SpecError(`model.preset: unknown preset ${show((spec as { preset: unknown }).preset)}; accepted: ${PRESETS.join(', ')}`);
+    const preset = getPreset(spec.preset);
+    if (!preset) throw new SpecError(`model.preset: unknown preset ${show(spec.preset)}; accepted: ${listPresets().map((p) => p.name).join(', ')}`);
+    const keys = [...Object.keys(preset.fields), 'init'];
+    const extra = unknownKey(spec, ['preset', ...keys]);
+    if (extra !== undefined) throw new SpecError(`model.${extra}: unknown key for preset ${preset.name}; accepted: ${keys.join(', ')}`);
+    return { layers: preset.layers(parseFields(preset.fields, spec, at), { outputs: data!.outputs }), init, input };
   }
   throw new SpecError(`model: expected { sizes }, { layers } or { preset }, got keys ${Object.keys(spec).join(', ')}`);
 }

@@ -4,7 +4,7 @@ import { ShapeError } from '../errors.ts';
 import { add, div, mean, mul, reshape, sqrt, square, sub } from '../autograd/ops.ts';
 import { batchNormTraining } from '../autograd/norm-ops.ts';
 import { ones, scalar, zeros, type Tensor } from '../tensor/tensor.ts';
-import type { Builder } from './build.ts';
+import type { Builder } from './builder.ts';
 import { leaf, param, type Module } from './module.ts';
 
 export interface LayerNormParams {

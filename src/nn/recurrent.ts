@@ -9,7 +9,7 @@
 import { add, concat, matmul, mul, reshape, sigmoid, slice, stopGradient, sub, tanh } from '../autograd/ops.ts';
 import { empty, type Shape, type Tensor } from '../tensor/tensor.ts';
 import type { Activation } from './activations.ts';
-import type { Builder } from './build.ts';
+import type { Builder } from './builder.ts';
 import { linear } from './layers.ts';
 import { leaf, param, type ForwardContext, type Module, type Slot } from './module.ts';
 

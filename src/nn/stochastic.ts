@@ -6,7 +6,7 @@ import { add, div, exp, logSoftmax, mul, neg, pick, sigmoid, sign, softmax, soft
 import { backend } from '../kernels/index.ts';
 import type { BernoulliAux } from '../kernels/noise.ts';
 import type { Rng } from '../random.ts';
-import type { Batch, Task } from '../rules/task.ts';
+import type { Batch, Task } from './task-types.ts';
 import { empty, scalar, sizeOf, zeros, type Shape, type Tensor } from '../tensor/tensor.ts';
 import { isActivation } from './activations.ts';
 import type { Model } from './model.ts';

@@ -5,6 +5,9 @@ export {
 } from './transforms.ts';
 export { sgd, momentum, adam, adamw, type AdamOptions, type CommonOptions, type MomentumOptions } from './optimizers.ts';
 export {
-  constantSchedule, stepSchedule, cosineSchedule, withWarmup, scheduleFromSpec, type Schedule, type ScheduleSpec,
+  constantSchedule, stepSchedule, cosineSchedule, withWarmup, scheduleFromSpec, defineSchedule, registerSchedule, listSchedules,
+  type Schedule, type ScheduleSpec, type ScheduleKind,
 } from './schedules.ts';
-export { optimizerFromSpec, OPTIMIZER_NAMES, type OptimizerSpec, type OptimizerName } from './spec.ts';
+export {
+  optimizerFromSpec, defineOptimizer, registerOptimizer, listOptimizers, OPTIMIZER_NAMES, type OptimizerSpec, type OptimizerName, type OptimizerKind,
+} from './spec.ts';

@@ -2,36 +2,14 @@
 // summary. The report, the CSV export and every outside tool read these fields by name.
 import type { Estimate, RuleOptions } from '../rules/rule.ts';
 import type { TextSample } from '../rules/task.ts';
+import type { AlignmentStats, ErrorSignalAlignment, LayerAlignment } from '../metrics/alignment.ts';
 import type { ByCategory } from '../tensor/ledger.ts';
 
 export type { Estimate };
+export type { AlignmentStats, ErrorSignalAlignment, LayerAlignment } from '../metrics/alignment.ts';
 
 /** What an alignment figure was compared with. */
 export type AlignmentReference = 'task-gradient' | 'expected-gradient';
-
-export interface AlignmentStats {
-  /** Cosine between the rule's update and the reference (0 when either is zero). */
-  cosine: number;
-  angleDeg: number;
-  /** ‖update‖ / ‖reference‖. */
-  normRatio: number;
-  /** Share of entries with the same sign, over the entries where the reference is nonzero. */
-  signAgreement: number;
-  /** Share of reference entries that are exactly zero (left out of signAgreement). */
-  zeroShare: number;
-}
-
-export interface LayerAlignment extends AlignmentStats {
-  /** Module path owning the parameters, e.g. "features.0" or "layers.2". */
-  layer: string;
-}
-
-export interface ErrorSignalAlignment {
-  /** Path of the weight layer whose output (pre-activation) received the signal. */
-  layer: string;
-  /** Cosine between the signal the rule delivered there and backprop's δ on the same batch. */
-  cosine: number;
-}
 
 /** One alignment measurement (every `alignEvery` steps, outside the step's time and memory). */
 export interface AlignmentPoint {

@@ -2,10 +2,10 @@
 // names the field and the accepted values), and expansion into trials.
 import { createHash } from 'node:crypto';
 import { SpecError } from '../errors.ts';
-import { DATASET_NAMES, DATASET_OPTIONS, checkDataOptions, isDatasetName } from '../data/index.ts';
-import { OPTIMIZER_NAMES, optimizerFromSpec, type OptimizerSpec } from '../optim/index.ts';
+import { checkDataOptions, getDataset, listDatasets } from '../data/index.ts';
+import { listOptimizers, optimizerFromSpec, type OptimizerSpec } from '../optim/index.ts';
 import { buildModel } from '../nn/model.ts';
-import type { ModelSpec } from '../nn/presets.ts';
+import { listPresets, type ModelSpec } from '../nn/presets.ts';
 import { ruleOptions, type AnyRule, type OptionValue, type RuleOptions } from '../rules/rule.ts';
 import { TASK_NAMES } from '../rules/task.ts';
 import { validateReferences, type Reference } from './references.ts';
@@ -66,7 +66,6 @@ export interface Trial {
 }
 
 const SPEC_KEYS = ['name', 'description', 'data', 'task', 'model', 'optimizer', 'rules', 'seeds', 'epochs', 'batchSize', 'maxSteps', 'evalEvery', 'alignEvery', 'alignSamples', 'memory', 'divergence', 'references', 'quick', 'init', 'saveParams'];
-const DATA_KEYS = [...new Set(['name', 'validation', ...Object.values(DATASET_OPTIONS).flat()])];
 const ENTRY_KEYS = ['rule', 'options', 'grid', 'optimizer'];
 const MAX_TRIALS = 100_000;
 
@@ -107,29 +106,20 @@ function needFinite(field: string, v: unknown): number {
 
 function validateData(v: unknown): DataConfig {
   const d = needRecord('data', v);
-  noUnknownKeys('data', d, DATA_KEYS);
-  if (typeof d.name !== 'string' || !isDatasetName(d.name)) {
-    throw new SpecError(`data.name: unknown dataset ${show(d.name)}; accepted: ${DATASET_NAMES.join(', ')}`);
-  }
+  const datasets = listDatasets();
+  noUnknownKeys('data', d, [...new Set(['name', 'validation', ...datasets.flatMap((k) => Object.keys(k.options))])]);
+  const kind = getDataset(d.name);
+  if (!kind) throw new SpecError(`data.name: unknown dataset ${show(d.name)}; accepted: ${datasets.map((k) => k.name).join(', ')}`);
   // An option the dataset does not read would be silently ignored: refuse it.
-  const takes = ['validation', ...DATASET_OPTIONS[d.name]];
+  const takes = ['validation', ...Object.keys(kind.options)];
   for (const k of Object.keys(d)) {
-    if (k !== 'name' && !takes.includes(k)) throw new SpecError(`data.${k}: does not apply to dataset "${d.name}"; it takes: ${takes.join(', ')}`);
+    if (k !== 'name' && !takes.includes(k)) throw new SpecError(`data.${k}: does not apply to dataset "${kind.name}"; it takes: ${takes.join(', ')}`);
   }
-  if (d.name === 'xor' && d.noise === undefined) {
-    for (const k of ['train', 'test']) {
-      if (d[k] !== undefined) throw new SpecError(`data.${k}: the plain xor set is its 4 points; set data.noise to generate a noisy xor of data.${k} samples`);
-    }
-  }
-  for (const k of ['train', 'test', 'features', 'hidden', 'outFeatures']) if (d[k] !== undefined) needInt(`data.${k}`, d[k], 1, 10_000_000);
-  if (d.classes !== undefined) needInt('data.classes', d.classes, 1, 65536);
-  for (const k of ['noise', 'spread']) if (d[k] !== undefined && needFinite(`data.${k}`, d[k]) < 0) throw new SpecError(`data.${k}: must be ≥ 0`);
   if (d.validation !== undefined) {
     const val = d.validation === 'test' ? 0 : needFinite('data.validation', d.validation);
     if (val < 0 || (val >= 1 && !Number.isInteger(val))) throw new SpecError(`data.validation: a fraction in [0, 1) or a whole count, got ${val}`);
   }
-  checkDataOptions(d);
-  if (d.dir !== undefined && (typeof d.dir !== 'string' || d.dir === '')) throw new SpecError(`data.dir: expected a directory path, got ${show(d.dir)}`);
+  checkDataOptions(kind, d);
   return d as unknown as DataConfig;
 }
 
@@ -138,15 +128,17 @@ function validateModel(v: unknown): ModelSpec {
   if (Array.isArray(m.sizes) && m.sizes.length > 1000) throw new SpecError(`model.sizes: at most 1000 layers, got ${m.sizes.length}`);
   // The MLP shorthand says its own input and output; layer lists and presets are built against the data before training.
   if ('sizes' in m) buildModel(m as unknown as ModelSpec);
-  else if (!('layers' in m) && !('preset' in m)) throw new SpecError(`model: expected { sizes: [...] }, { layers: [...] } or { preset: 'lenet5' | 'resnet' }, got keys ${Object.keys(m).join(', ') || '(none)'}`);
+  else if (!('layers' in m) && !('preset' in m)) {
+    const presets = listPresets().map((p) => `'${p.name}'`).join(' | ');
+    throw new SpecError(`model: expected { sizes: [...] }, { layers: [...] } or { preset: ${presets} }, got keys ${Object.keys(m).join(', ') || '(none)'}`);
+  }
   return m as unknown as ModelSpec;
 }
 
 function validateOptimizer(field: string, v: unknown): OptimizerSpec {
   const o = needRecord(field, v);
-  if (typeof o.name !== 'string' || !(OPTIMIZER_NAMES as readonly string[]).includes(o.name)) {
-    throw new SpecError(`${field}.name: unknown optimizer ${show(o.name)}; accepted: ${OPTIMIZER_NAMES.join(', ')}`);
-  }
+  const names = listOptimizers().map((k) => k.name);
+  if (typeof o.name !== 'string' || !names.includes(o.name)) throw new SpecError(`${field}.name: unknown optimizer ${show(o.name)}; accepted: ${names.join(', ')}`);
   try {
     optimizerFromSpec(o as unknown as OptimizerSpec);
   } catch (e) {

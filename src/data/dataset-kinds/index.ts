@@ -1,0 +1,6 @@
+// The built-in datasets, in the order errors and `rulebench list` name them.
+import { cifar10Dataset, fashionMnistDataset, mnistDataset } from './images.ts';
+import { blobsDataset, spiralsDataset, teacherStudentDataset, xorDataset } from './points.ts';
+import { copyDataset, textDataset } from './sequences.ts';
+
+export const BUILTIN_DATASETS = [mnistDataset, fashionMnistDataset, cifar10Dataset, xorDataset, spiralsDataset, blobsDataset, teacherStudentDataset, textDataset, copyDataset] as const;
