@@ -1,6 +1,14 @@
 // The kernel interface: every numeric loop the core runs goes through one of these calls,
 // so a faster backend (WASM SIMD) can swap in behind the reference TypeScript one.
-import type { BernoulliAux, NoiseKey, NoiseKind } from './noise.ts';
+
+/** Two 32-bit words naming one counter-based noise stream (./noise.ts). */
+export type NoiseKey = readonly [number, number];
+
+/** Standard normal, ±1, or standard logistic (ln u − ln(1 − u), the Gumbel-softmax's binary noise). */
+export type NoiseKind = 'gaussian' | 'rademacher' | 'logistic';
+
+/** What bernoulliSigmoid writes beside the sample: σ′(a) = σ(1 − σ), or the score h − σ = ∂ log p(h | a)/∂a. */
+export type BernoulliAux = 'slope' | 'score';
 
 /** Storage of a tensor. Float32 always, except inside `withFloat64` (gradient checks). */
 export type Buf = Float32Array | Float64Array;

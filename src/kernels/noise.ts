@@ -7,13 +7,9 @@
 // words. Its logarithm, sine and cosine are written here as fixed polynomials in + − × ÷ √ on
 // doubles, so this TypeScript and the WASM kernel (wasm/assembly/noise.ts, the same steps)
 // agree bit for bit; keep the two in step.
-import type { Buf } from './backend.ts';
+import type { BernoulliAux, Buf, NoiseKey, NoiseKind } from './backend.ts';
 
-/** Two 32-bit words naming one stream. */
-export type NoiseKey = readonly [number, number];
-
-/** Standard normal, ±1, or standard logistic (ln u − ln(1 − u), the Gumbel-softmax's binary noise). */
-export type NoiseKind = 'gaussian' | 'rademacher' | 'logistic';
+export type { BernoulliAux, NoiseKey, NoiseKind };
 export const NOISE_KINDS: readonly NoiseKind[] = ['gaussian', 'rademacher', 'logistic'];
 
 /** Chris Wellons' lowbias32 integer hash (a bijection on 32 bits with strong avalanche). */
@@ -107,9 +103,6 @@ export function gaussianPair(j: number, k0: number, k1: number, out: [number, nu
 
 /** Uniform draw i of a stream, in (0, 1): (word + ½)/2³². */
 export const uniformAt = (i: number, k0: number, k1: number): number => (wordA(i, k0, k1) + 0.5) * POW2_NEG[32];
-
-/** What bernoulliSigmoid writes beside the sample: σ′(a) = σ(1 − σ), or the score h − σ = ∂ log p(h | a)/∂a. */
-export type BernoulliAux = 'slope' | 'score';
 
 /**
  * h[i] = 1 with probability σ(a[i]) (uniform draw i of the key's stream below σ), else 0; aux[i]

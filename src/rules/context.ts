@@ -4,7 +4,7 @@ import type { Model } from '../nn/model.ts';
 import type { BatchStats } from '../nn/module.ts';
 import type { Rng } from '../random.ts';
 import type { Tensor } from '../tensor/tensor.ts';
-import type { AnyRule, RuleContext, RuleOptions } from './rule.ts';
+import { ruleOptions, type AnyRule, type RuleContext, type RuleOptions } from './rule.ts';
 import type { Task } from './task.ts';
 
 export interface ContextParts {
@@ -28,7 +28,7 @@ export interface ContextParts {
 export function ruleContext(c: ContextParts): RuleContext {
   return {
     model: c.model, task: c.task, params: c.params, step: c.step, rng: c.rng,
-    options: { ...c.rule.defaults, ...c.options },
+    options: ruleOptions(c.rule, c.options),
     train: { training: true, rng: c.dropout.child(c.step), stats: c.stats },
     infer: { training: false, buffers: c.buffers ?? c.model.initBuffers() },
   };

@@ -8,7 +8,7 @@ import type { BatchStats, ForwardOptions } from '../nn/module.ts';
 import { optimizerFromSpec, type Optimizer, type OptState } from '../optim/index.ts';
 import { rng as seeded, type Rng, type RngState } from '../random.ts';
 import { ruleContext } from '../rules/context.ts';
-import type { AnyRule, RuleContext, RuleOptions } from '../rules/rule.ts';
+import { ruleOptions, type AnyRule, type RuleContext, type RuleOptions } from '../rules/rule.ts';
 import { adoptState } from '../rules/state.ts';
 import type { Task } from '../rules/task.ts';
 import { ledger } from '../tensor/ledger.ts';
@@ -57,7 +57,7 @@ export class Training {
     this.root = seeded(config.seed);
     this.optimizer = optimizerFromSpec(config.optimizer);
     this.optState = this.optimizer.init(params);
-    this.options = { ...rule.defaults, ...config.options };
+    this.options = ruleOptions(rule, config.options);
     this.rngs = { rule: this.root.child('rule'), dropout: this.root.child('dropout') };
     this.infer = this.ctxAt(-1).infer;
     rule.check?.(this.ctxAt(-1));
