@@ -46,16 +46,23 @@ const ALLOWED: Record<string, Record<string, string>> = {
   'src/runner/execute.ts': { builtinsLoaded: 'cache: the built-in rules load once' },
   'src/runner/self-import.ts': { registered: 'cache: the module hook is registered once per thread' },
   'src/report/page.ts': { bundleCache: 'cache: the Vega bundles read once' },
-  'src/kernels/wasm/index.ts': { cached: 'cache: one WASM backend per thread', compiled: 'cache: compiled WASM modules' },
+  'src/kernels/wasm/index.ts': { cached: 'cache: one WASM backend per thread', compiled: 'cache: compiled WASM modules', RELAXED_PROBE: 'constant: a module probing for relaxed SIMD' },
+  'src/runner/self-import-hook.mjs': { root: "constant: the package's root URL" },
   'src/kernels/native/index.ts': { cached: 'cache: one native backend per thread' },
   'src/kernels/wasm/kernel-worker.mjs': {
     kernels: "a kernel thread's own instance", argv: "a kernel thread's own argument view", failure: "a kernel thread's first error", seen: "a kernel thread's last job",
+    ctl: "a kernel thread's view of its control words", args: "a kernel thread's view of its arguments",
   },
   'src/data/mnist.ts': { cache: 'cache: parsed IDX files' },
   'src/data/fashion-mnist.ts': { cache: 'cache: parsed IDX files' },
   'src/data/cifar10.ts': { cache: 'cache: parsed batch files' },
   'src/rules/registry.ts': { rules: 'registry: learning rules by id' },
   'src/autograd/ops.ts': { OPS: 'registry: primitive op records by name' },
+  'src/nn/build.ts': { kinds: 'registry: layer kinds' },
+  'src/nn/presets.ts': { presets: 'registry: model presets' },
+  'src/data/index.ts': { kinds: 'registry: datasets' },
+  'src/optim/spec.ts': { kinds: 'registry: optimizers' },
+  'src/optim/schedules.ts': { kinds: 'registry: learning-rate schedules' },
 };
 
 const files = (dir: string): string[] => readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
@@ -70,7 +77,7 @@ function mutableDeclarations(text: string): string[] {
   for (const line of text.split('\n')) {
     let m = /^(?:export\s+)?(?:let|var)\s+(\w+)/.exec(line);
     if (m) found.push(m[1]);
-    m = /^(?:export\s+)?const\s+(\w+)\s*(?::\s*([^=]+))?=\s*(?:new\s+(?:Map|Set|WeakMap|Array)\b|\[\s*\]|\{\s*\})/.exec(line);
+    m = /^(?:export\s+)?const\s+(\w+)\s*(?::\s*([^=]+))?=\s*(?:new\s+[A-Z]\w*|\[\s*\]|\{\s*\})/.exec(line);
     if (m && !/^\s*Readonly/.test(m[2] ?? '')) found.push(m[1]);
     m = /^\s+(?:private\s+|protected\s+|public\s+)?static\s+(?!readonly)(\w+)\s*[:=]/.exec(line);
     if (m) found.push(m[1]);
@@ -90,7 +97,7 @@ describe('process state', () => {
   });
 
   it('the scan finds what it must', () => {
-    const text = 'let a = 1;\nexport let b;\nconst c = new Map();\nconst d: X[] = [];\nconst e: ReadonlySet<string> = new Set();\nclass K {\n  private static f = 1;\n  static readonly g = 2;\n}';
-    expect(mutableDeclarations(text)).toEqual(['a', 'b', 'c', 'd', 'f']);
+    const text = 'let a = 1;\nexport let b;\nconst c = new Map();\nconst d: X[] = [];\nconst e: ReadonlySet<string> = new Set();\nclass K {\n  private static f = 1;\n  static readonly g = 2;\n}\nconst h = new Registry();';
+    expect(mutableDeclarations(text)).toEqual(['a', 'b', 'c', 'd', 'f', 'h']);
   });
 });

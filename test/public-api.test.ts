@@ -42,7 +42,7 @@ describe('public entries', () => {
     const main = await import('rulebench');
     const kernels = await import('rulebench/kernels');
     const testing = await import('rulebench/testing');
-    for (const name of ['setBackend', 'backend', 'kUnary', 'kBinary', 'withFloat64']) {
+    for (const name of ['installBackend', 'withBackend', 'withThreads', 'backend', 'kUnary', 'kBinary', 'withFloat64']) {
       expect(name in main, name).toBe(false);
       expect(name in kernels, name).toBe(true);
     }
