@@ -218,7 +218,8 @@ export function bandLine(rs: ResultSet, o: BandLineOptions): TopLevelSpec {
     // A grid: one row per rule, one column per panel; every cell shares the axes, so rows compare.
     // The measure is named once, beside the rows, rather than on every row's axis.
     const order = [...new Set(o.rows.map((r) => r.panel ?? ''))];
-    const width = Math.max(120, Math.floor((WIDTH + 60) / order.length) - 25);
+    // Cells share the page's width with the rows' labels.
+    const width = Math.max(110, Math.floor((WIDTH - 40) / order.length) - 20);
     const untitled = layers.map((l) => ('encoding' in l && 'y' in l.encoding ? { ...l, encoding: { ...l.encoding, y: { ...l.encoding.y, title: null } } } : l));
     return {
       $schema: SCHEMA,
