@@ -113,9 +113,12 @@ export function claimDirectory(out: string, manifest: Manifest, trials: Trial[])
         ' Use another --out, or add --fresh to start this directory afresh (the old records are moved to its superseded/ folder, not deleted)',
     );
   }
-  // The same trials: refresh what only describes them (an edited description or reference).
+  // The same trials: refresh what only describes them (an edited description, reference or
+  // rule expectation; the rule entries themselves are those trials').
   const same = trials.length === old.trials.length;
-  if (same && canonical([old.description, old.references]) !== canonical([manifest.description, manifest.references])) {
-    writeFileAtomic(join(out, MANIFEST), `${JSON.stringify({ ...old, description: manifest.description, references: manifest.references }, null, 2)}\n`);
+  const described = (m: Manifest) => [m.description, m.references, m.spec.rules];
+  if (same && canonical(described(old)) !== canonical(described(manifest))) {
+    const spec = { ...old.spec, rules: manifest.spec.rules };
+    writeFileAtomic(join(out, MANIFEST), `${JSON.stringify({ ...old, description: manifest.description, references: manifest.references, spec }, null, 2)}\n`);
   }
 }

@@ -1,6 +1,7 @@
 // What an experiment expects of a rule at its budget (`expect` on a rule entry, `quick.expect` by
 // rule id for --quick): validated with the field named, recorded in experiment.json, never part
 // of a trial; and progress lines that name a series by its label, as the report does.
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SpecError, getRule } from '../../src/index.ts';
@@ -61,6 +62,22 @@ describe('a rule’s expectation at the budget', () => {
     const rules = (m.spec as { rules: Array<{ rule: string; expect?: string }> }).rules;
     expect(rules.find((r) => r.rule === 'mezo')?.expect).toMatch(/^near-chance at this budget/);
     expect(rules.filter((r) => r.expect).length).toBe(1);
+  });
+
+  it('a rerun of the same trials brings a new expectation into the directory’s experiment.json', async () => {
+    const dir = tmp('expect');
+    const file = join(dir, 'spec.ts');
+    const spec = { ...base(), data: { name: 'blobs', train: 32, test: 8, classes: 3, features: 4 }, rules: ['backprop', 'mezo'] };
+    writeFileSync(file, `export default ${JSON.stringify(spec)};\n`);
+    const out = join(dir, 'out');
+    await runExperiment(file, { ...quiet, out, quick: true });
+    const rulesIn = () => (JSON.parse(readFileSync(join(out, 'experiment.json'), 'utf8')) as { spec: { rules: Array<{ rule: string; expect?: string }> } }).spec.rules;
+    expect(rulesIn().find((r) => r.rule === 'mezo')?.expect).toMatch(/^near-chance/);
+    // A second file: this process has the first one's module cached.
+    const edited = join(dir, 'edited.ts');
+    writeFileSync(edited, `export default ${JSON.stringify({ ...spec, quick: { epochs: 1, expect: { mezo: 'still near chance' } } })};\n`);
+    await runExperiment(edited, { ...quiet, out, quick: true, resume: true });
+    expect(rulesIn().find((r) => r.rule === 'mezo')?.expect).toBe('still near chance');
   });
 
   it('names the field of a bad expectation, with or without --quick', () => {
