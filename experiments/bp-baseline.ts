@@ -31,4 +31,11 @@ export default defineExperiment({
   alignEvery: 0,
   memory: true,
   references: (dataset === 'mnist' ? BIOTORCH_MNIST : [...BIOTORCH_FASHION_MNIST, FASHION_MNIST_MLP]).filter((r) => r.rule === 'backprop'),
+  // --quick: 3,500 training images (500 held out), 2,000 test images, 2 epochs (56 steps), the
+  // cosine decay over those steps.
+  quick: {
+    data: { name: dataset, train: 4000, test: 2000, validation: 500 },
+    epochs: 2,
+    optimizer: { name: 'adam', lr: 1e-3, schedule: { kind: 'cosine', totalSteps: 56 } },
+  },
 });

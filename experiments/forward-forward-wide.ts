@@ -10,4 +10,6 @@ export default defineExperiment({
   model: { sizes: [784, 1000, 1000, 10], activation: 'relu', init: 'heUniform' },
   optimizer: { name: 'adam', lr: 3e-3, schedule: { kind: 'cosine', totalSteps: 6000 } },
   epochs: 10,
+  // --quick: forward-forward's quick run (80 steps) with the cosine decay over those steps.
+  quick: { ...base.quick, optimizer: { name: 'adam', lr: 3e-3, schedule: { kind: 'cosine', totalSteps: 80 } } },
 });

@@ -49,4 +49,6 @@ export default defineExperiment({
   batchSize: 100,
   memory: true,
   references: FORWARD_FORWARD_FIGURES,
+  // --quick: 4,000 training images, 2,000 test images, 2 epochs (80 steps).
+  quick: { data: { name: 'mnist', train: 4000, test: 2000 }, epochs: 2 },
 });

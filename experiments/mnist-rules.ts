@@ -68,4 +68,12 @@ export default defineExperiment({
   alignEvery: 100,
   memory: true,
   references: [...BIOTORCH_MNIST, NOKLAND_2016],
+  // --quick: 3,500 training images (500 held out), 2,000 test images, 2 epochs (56 steps), the
+  // cosine decay over those steps.
+  quick: {
+    data: { name: 'mnist', train: 4000, test: 2000, validation: 500 },
+    epochs: 2,
+    optimizer: { name: 'adam', lr: 1e-3, schedule: { kind: 'cosine', totalSteps: 56 } },
+    alignEvery: 10,
+  },
 });

@@ -17,4 +17,11 @@ export default defineExperiment({
   epochs: 20,
   batchSize: 100,
   memory: true,
+  // --quick: 3,500 training images (500 held out), 2,000 test images, 2 epochs (70 steps), the
+  // cosine decay over those steps.
+  quick: {
+    data: { name: 'mnist', train: 4000, test: 2000, validation: 500 },
+    epochs: 2,
+    optimizer: { name: 'adam', lr: 2e-3, schedule: { kind: 'cosine', totalSteps: 70, minLr: 1e-4 } },
+  },
 });

@@ -3,7 +3,7 @@
 // count (figures.ts: countedTrials) feed a curve.
 import type { AlignmentReference, EvalRecord } from '../runner/record-types.ts';
 import type { BandRow } from './chart-kit.ts';
-import { countedTrials, stepsPerEpoch } from './figures.ts';
+import { countedTrials, plannedStepsPerEpoch, stepsPerEpoch } from './figures.ts';
 import type { ResultSet, Series } from './records.ts';
 import { summarize } from './stats.ts';
 
@@ -50,11 +50,42 @@ export function aggregate(points: readonly Point[], band: Band = 'minmax'): Band
   });
 }
 
+/** Points per curve (series × panel) above which a chart shows one point per epoch. */
+export const MAX_CURVE_POINTS = 60;
+
+/**
+ * Many measurements per epoch over many epochs (alignment every 200 steps for 100 epochs) draw
+ * solid blocks: when any curve has more than MAX_CURVE_POINTS points, each seed's points within
+ * an epoch become one (their mean, at their mean position), so the spread is across seeds again.
+ */
+export function perEpoch(points: readonly Point[]): Point[] {
+  const curve = new Map<string, Set<number>>();
+  for (const p of points) {
+    const k = JSON.stringify([p.series, p.panel ?? null]);
+    (curve.get(k) ?? curve.set(k, new Set()).get(k)!).add(xKey(p.x));
+  }
+  if (Math.max(0, ...[...curve.values()].map((xs) => xs.size)) <= MAX_CURVE_POINTS) return [...points];
+  const bins = new Map<string, { p: Point; xs: number[]; ys: number[]; errs: number[] }>();
+  for (const p of points) {
+    if (!Number.isFinite(p.y)) continue;
+    // Epoch e holds the points after its start, up to and including its end (x = e + 1).
+    const k = JSON.stringify([p.series, p.panel ?? null, p.seed, Math.max(0, Math.ceil(xKey(p.x)) - 1)]);
+    let b = bins.get(k);
+    if (!b) bins.set(k, (b = { p, xs: [], ys: [], errs: [] }));
+    b.xs.push(p.x);
+    b.ys.push(p.y);
+    if (typeof p.stdErr === 'number' && Number.isFinite(p.stdErr)) b.errs.push(p.stdErr);
+  }
+  const mean = (v: number[]) => v.reduce((a, c) => a + c, 0) / v.length;
+  return [...bins.values()].map(({ p, xs, ys, errs }) => ({ ...p, x: mean(xs), y: mean(ys), ...(errs.length ? { stdErr: mean(errs) } : {}) }));
+}
+
 /** Every counted trial of every series with its steps-per-epoch, for building points. */
 function each<T>(rs: ResultSet, fn: (s: Series, seed: number, spe: number, e: EvalRecord) => T[], filter: (s: Series) => boolean = () => true): T[] {
+  const planned = plannedStepsPerEpoch(rs.experiment?.spec);
   return rs.series.filter(filter).flatMap((s) =>
     countedTrials(s).flatMap((t) => {
-      const spe = stepsPerEpoch(t);
+      const spe = stepsPerEpoch(t, planned);
       return t.evals.flatMap((e) => fn(s, t.seed, spe, e));
     }),
   );

@@ -3,8 +3,8 @@
 // rule by its id: panels and exclusions follow what records declare (`estimates`, `objective`).
 import type { TopLevelSpec } from 'vega-lite';
 import type { AlignmentReference } from '../runner/record-types.ts';
-import { aggregate, alignmentPoints, alignmentReferences, diagnosticPoints, errorSignalPoints, evalPoints, metricPoints, sortPanels, splitKey, type Band, type Point } from './chart-data.ts';
-import { bandLine, CONFIG, HEIGHT, SCHEMA, seriesStyle, WIDTH, ZOOM, type BandLineOptions, type BandRow, type BuiltChart, type ChartDef } from './chart-kit.ts';
+import { aggregate, alignmentPoints, alignmentReferences, diagnosticPoints, errorSignalPoints, evalPoints, metricPoints, perEpoch, sortPanels, splitKey, type Band, type Point } from './chart-data.ts';
+import { bandLine, CONFIG, HEIGHT, perRuleRows, SCHEMA, seriesStyle, smallMultiples, WIDTH, ZOOM, type BandLineOptions, type BandRow, type BuiltChart, type ChartDef } from './chart-kit.ts';
 import { countedTrials, seriesFigures } from './figures.ts';
 import { OPTIONAL_CHARTS } from './optional-charts.ts';
 import type { ResultSet, Series } from './records.ts';
@@ -13,18 +13,13 @@ import { taskMetricCharts } from './task-metrics.ts';
 
 export type { BuiltChart, ChartDef } from './chart-kit.ts';
 
-/** Above this many series, per-epoch curves get one panel per rule, with the baseline in each. */
-export const SMALL_MULTIPLES_ABOVE = 6;
+export { SMALL_MULTIPLES_ABOVE } from './chart-kit.ts';
 
 /** The series every other is read against: the experiment's first. */
 export const baseline = (rs: ResultSet): Series | undefined => rs.series[0];
 
 /** What a series' training loss measures: the task loss, or the rule's own objective. */
 const objectiveOf = (s: Series) => (s.estimates === 'own-objective' ? (s.objective ?? `${s.rule}'s own objective`) : 'task loss');
-
-function smallMultiples(rs: ResultSet): boolean {
-  return rs.series.length > SMALL_MULTIPLES_ABOVE && new Set(rs.series.map((s) => s.rule)).size > 1;
-}
 
 /**
  * Points per rule panel, with the baseline's points copied into every other panel it can be
@@ -48,14 +43,24 @@ function byRulePanels(rs: ResultSet, points: Point[], comparable: (s: Series) =>
 
 const allPositive = (rows: readonly BandRow[]) => rows.every((r) => r.lo > 0);
 
+/**
+ * Test error in % on a log axis, as the headline shows it: 0.6% against 1.9% is as far apart as
+ * 6% against 19%, where an accuracy axis from 0.2 to 1 flattens every difference near the top.
+ * A run with a perfect score (no log of 0) keeps a linear error axis from 0.
+ */
 export function testAccuracyChart(rs: ResultSet, band: Band = 'minmax'): TopLevelSpec | null {
-  const points = evalPoints(rs, (e) => e.testAcc);
+  const points = evalPoints(rs, (e) => e.testAcc).map((p) => ({ ...p, y: (1 - p.y) * 100 }));
   if (!points.length) return null;
-  const yTitle = 'test accuracy';
-  if (!smallMultiples(rs)) return bandLine(rs, { rows: aggregate(points, band), xTitle: 'epoch', yTitle, yFormat: '.3f' });
-  // Each panel's axis spans its own data: one slow rule must not squash the differences at the top.
-  const rows = aggregate(byRulePanels(rs, points, () => true), band);
-  return bandLine(rs, { rows, xTitle: 'epoch', yTitle, yFormat: '.3f', panels: { title: 'rule', columns: 3, independentY: true }, dashed: baseline(rs)?.label });
+  const many = smallMultiples(rs);
+  // Each panel's axis spans its own data: one slow rule must not squash the differences at the bottom.
+  const rows = aggregate(many ? byRulePanels(rs, points, () => true) : points, band);
+  const log = allPositive(rows);
+  return bandLine(rs, {
+    rows, xTitle: 'epoch', yTitle: log ? 'test error % (log scale)' : 'test error %', yFormat: '.3~f', axisFormat: log ? '~g' : '~f',
+    // Not nice: powers of ten around errors of 0.6–3% would leave the curves in a corner.
+    yScale: log ? { type: 'log', nice: false, padding: 8 } : { zero: true },
+    ...(many ? { panels: { title: 'rule', columns: 3, independentY: true }, dashed: baseline(rs)?.label } : {}),
+  });
 }
 
 export function trainLossChart(rs: ResultSet, band: Band = 'minmax'): TopLevelSpec | null {
@@ -93,7 +98,7 @@ export const REFERENCE_TITLES: Record<AlignmentReference, string> = {
 
 /** One faceted block per reference, stacked, each titled with what it was compared with. */
 function perReference(rs: ResultSet, pointsFor: (r: AlignmentReference) => Point[], o: Omit<BandLineOptions, 'rows' | 'panels'>, band: Band, stdErr = false): TopLevelSpec | null {
-  const byRef = alignmentReferences(rs).map((ref) => ({ ref, rows: sortPanels(aggregate(pointsFor(ref), band)) })).filter((b) => b.rows.length);
+  const byRef = alignmentReferences(rs).map((ref) => ({ ref, rows: perRuleRows(rs, sortPanels(aggregate(perEpoch(pointsFor(ref)), band))) })).filter((b) => b.rows.length);
   if (!byRef.length) return null;
   // One legend for the stack: every block lists every series drawn in any of them.
   const legend = [...new Set(byRef.flatMap((b) => b.rows.map((r) => r.series)))];
@@ -183,8 +188,9 @@ export function headlineChart(rs: ResultSet): TopLevelSpec | null {
   const panel = (x: { field: string; lo: string; hi: string; title: string; zero: boolean }) => {
     const xs = rows.flatMap((r) => [r[x.hi as keyof HeadlineRow], r[x.field as keyof HeadlineRow]]).filter((v): v is number => typeof v === 'number');
     if (!xs.length) return null;
-    // Padding keeps a point on the domain's edge (the leanest rule's memory) off the frame.
-    const xScale = { zero: x.zero, nice: true, padding: 12 };
+    // Padding keeps a point on the domain's edge (the leanest rule's memory) off the frame; an
+    // axis from zero (time) has none, which would push it below 0.
+    const xScale = { zero: x.zero, nice: true, padding: x.zero ? 0 : 12 };
     return {
       width: (WIDTH - 80) / 2,
       height: HEIGHT + 40,
@@ -281,8 +287,8 @@ export const CORE_CHARTS: ChartDef[] = [
     build: headlineChart,
   },
   {
-    name: 'test-accuracy', title: 'Test accuracy',
-    explain: 'Line: mean over seeds; band: min–max across seeds. With many rules, one panel per rule with the baseline (dashed, the experiment’s first rule) in each; every panel’s axis spans its own data.',
+    name: 'test-accuracy', title: 'Test error',
+    explain: 'Test error in % (100 − accuracy) on a log scale, as in the headline, so the differences near the top stay visible; lower is better. Line: mean over seeds; band: min–max across seeds. With many rules, one panel per rule with the baseline (dashed, the experiment’s first rule) in each; every panel’s axis spans its own data.',
     build: (rs) => testAccuracyChart(rs),
   },
   {

@@ -79,34 +79,55 @@ export function settlingCostRows(rs: ResultSet): SettlingCostRow[] {
   });
 }
 
+/**
+ * One panel per quantity, each with an axis fit for it: the share settled always spans 0–100%
+ * (a run where no step settled has one value, 0, which an axis fit to the data draws as a single
+ * tick), counts and times start at 0.
+ */
 export function settlingCostChart(rs: ResultSet): TopLevelSpec | null {
   const rows = settlingCostRows(rs);
   if (!rows.length) return null;
   const style = seriesStyle(rs, [], [...new Set(rows.map((r) => r.series))]);
   const y = { field: 'series', type: 'nominal' as const, title: null, sort: rs.series.map((s) => s.label), axis: { labelLimit: 260 } };
-  return {
-    $schema: SCHEMA,
-    data: { values: rows },
-    facet: { field: 'quantity', type: 'nominal', title: null, sort: [...COST_QUANTITIES] },
-    columns: 2,
-    spec: {
+  const title = 'mean over training (line: seeds’ range)';
+  const quantities = [...new Set(rows.map((r) => r.quantity))].sort((a, b) => rank(a) - rank(b));
+  const panel = (quantity: string) => {
+    const share = quantity === COST_QUANTITIES[1];
+    const values = rows.filter((r) => r.quantity === quantity).flatMap((r) => [r.lo, r.hi]);
+    const scale = share ? { domain: [0, 1] } : { zero: values.every((v) => v >= 0) };
+    const x = { type: q, title, scale, ...(share ? { axis: { format: '~%' } } : {}) };
+    return {
+      title: { text: quantity, fontSize: 12 },
       width: FACET_WIDTH + 40,
       height: { step: 24 },
+      transform: [{ filter: { field: 'quantity', equal: quantity } }],
       layer: [
-        { mark: { type: 'rule', color: '#999' }, encoding: { y, x: { field: 'lo', type: q, title: 'mean over training (line: seeds’ range)' }, x2: { field: 'hi' } } },
+        { mark: { type: 'rule', color: '#999' }, encoding: { y, x: { field: 'lo', ...x }, x2: { field: 'hi' } } },
         {
           mark: { type: 'point', filled: true, size: 80, opacity: 1 },
           encoding: {
-            y, x: { field: 'value', type: q, title: 'mean over training (line: seeds’ range)' }, color: style.color, shape: style.shape,
+            y, x: { field: 'value', ...x }, color: style.color, shape: style.shape,
             tooltip: [{ field: 'series', title: 'rule' }, { field: 'quantity' }, { field: 'value', format: '.4~g' }, { field: 'lo', title: 'min', format: '.4~g' }, { field: 'hi', title: 'max', format: '.4~g' }, { field: 'n', title: 'seeds' }],
           },
         },
       ],
-    },
+    };
+  };
+  return {
+    $schema: SCHEMA,
+    data: { values: rows },
+    concat: quantities.map(panel),
+    columns: 2,
     resolve: { scale: { x: 'independent' } },
     config: CONFIG,
   } as TopLevelSpec;
 }
+
+/** Fixed quantities first, in their order; the time ratio (named after the baseline) last. */
+const rank = (quantity: string) => {
+  const i = (COST_QUANTITIES as readonly string[]).indexOf(quantity);
+  return i < 0 ? COST_QUANTITIES.length : i;
+};
 
 export interface EstimateRow {
   series: string;
@@ -220,7 +241,9 @@ export function forwardPassChart(rs: ResultSet): TopLevelSpec | null {
     height: FACET_HEIGHT + 100,
     layer: [
       { mark: { type: 'area', opacity: 0.15 }, encoding: { x, y: { field: 'lo', ...y }, y2: { field: 'hi' }, color: style.color } },
-      { mark: { type: 'line', strokeWidth: 2 }, encoding: { x, y: { field: 'mean', ...y, axis: { format: '.2f' } }, color: style.color } },
+      // No fixed precision: labels take as many decimals as the tick step needs (a run at chance
+      // spans 0.085–0.1, which two decimals print as 0.09, 0.09, 0.10, 0.10).
+      { mark: { type: 'line', strokeWidth: 2 }, encoding: { x, y: { field: 'mean', ...y, axis: { format: '~f' } }, color: style.color } },
       {
         mark: { type: 'point', filled: true, size: 36, opacity: 1 },
         params: ZOOM,

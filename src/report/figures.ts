@@ -2,6 +2,7 @@
 // across a series' seeds, with the trials' outcomes (done, diverged, failed, unfinished). Shared
 // by the tables and the charts so both count the same trials.
 import type { AlignmentReference, TrialStatus } from '../runner/record-types.ts';
+import { runProtocol } from '../runner/references.ts';
 import type { Series, Trial } from './records.ts';
 import { summarize, type Stats } from './stats.ts';
 
@@ -24,15 +25,27 @@ export interface TrialFigures {
   error: string | null;
 }
 
-/** Training steps in one epoch: the step of the first epoch's last evaluation (one is always at its end). */
-export function stepsPerEpoch(trial: Trial): number {
+/**
+ * Training steps in one epoch: the step of the first epoch's last evaluation (one is always at its
+ * end). A trial that never finished an epoch (cut short by maxSteps, as a quick run of a long
+ * protocol is) takes `planned`, the epoch the resolved spec describes, when known.
+ */
+export function stepsPerEpoch(trial: Trial, planned?: number): number {
   const first = trial.evals.filter((e) => e.epoch === trial.evals[0]?.epoch);
   const later = trial.evals.some((e) => e.epoch > (trial.evals[0]?.epoch ?? 0));
   const end = first.length ? first[first.length - 1].step : 0;
   if (later && end > 0) return end;
+  if (planned !== undefined && planned >= end) return planned;
   // One epoch only (or cut short): fall back to the trial's own length.
   const last = trial.evals[trial.evals.length - 1];
   return Math.max(1, last ? last.step / (last.epoch + 1) : 1);
+}
+
+/** Steps per epoch the resolved spec describes (training images ÷ batch size, rounded up), when it says both. */
+export function plannedStepsPerEpoch(spec: unknown): number | undefined {
+  const train = runProtocol(spec).split.train;
+  const batch = typeof spec === 'object' && spec !== null ? (spec as { batchSize?: unknown }).batchSize : undefined;
+  return train !== undefined && train > 0 && typeof batch === 'number' && batch > 0 ? Math.ceil(train / batch) : undefined;
 }
 
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);

@@ -1,9 +1,9 @@
 // Charts shown only when their records are present: estimator bias/variance, memory sweeps over
 // width or depth, per-layer gradient norms, dead-unit share. Each reads fields defensively.
 import type { TopLevelSpec } from 'vega-lite';
-import { aggregate, diagnosticPoints, sortPanels } from './chart-data.ts';
+import { aggregate, diagnosticPoints, perEpoch, sortPanels } from './chart-data.ts';
 import { COST_CHARTS } from './cost-charts.ts';
-import { bandLine, CONFIG, FACET_WIDTH, HEIGHT, SCHEMA, seriesStyle, WIDTH, ZOOM, type ChartDef } from './chart-kit.ts';
+import { bandLine, CONFIG, FACET_WIDTH, HEIGHT, perRuleRows, SCHEMA, seriesStyle, WIDTH, ZOOM, type ChartDef } from './chart-kit.ts';
 import { labelFor, seriesKey, type OtherRecord, type ResultSet } from './records.ts';
 import { summarize } from './stats.ts';
 
@@ -167,18 +167,21 @@ function sweepChart(rs: ResultSet, dim: 'width' | 'depth'): TopLevelSpec | null 
 export const memoryWidthChart = (rs: ResultSet) => sweepChart(rs, 'width');
 export const memoryDepthChart = (rs: ResultSet) => sweepChart(rs, 'depth');
 
+/** Per-layer diagnostic rows: one point per epoch when measured densely, a row of panels per rule when there are many series. */
+const layerRows = (rs: ResultSet, pattern: RegExp) => perRuleRows(rs, sortPanels(aggregate(perEpoch(diagnosticPoints(rs, pattern)))));
+
 export function gradientNormChart(rs: ResultSet): TopLevelSpec | null {
-  const rows = sortPanels(aggregate(diagnosticPoints(rs, /^(grad|gradient|update)Norm$/)).filter((r) => r.lo > 0 && r.hi > 0));
+  const rows = layerRows(rs, /^(grad|gradient|update)Norm$/).filter((r) => r.lo > 0 && r.hi > 0);
   if (!rows.length) return null;
   return bandLine(rs, { rows, xTitle: 'epoch', yTitle: 'gradient norm (log scale)', yFormat: '.3e', axisFormat: '~g', panels: { title: 'layer' }, yScale: { type: 'log' } });
 }
 
 export function deadUnitChart(rs: ResultSet): TopLevelSpec | null {
-  const rows = sortPanels(aggregate(diagnosticPoints(rs, /^dead(Relu|Unit)?(Share|Fraction)$/i)));
+  const rows = layerRows(rs, /^dead(Relu|Unit)?(Share|Fraction)$/i);
   if (!rows.length) return null;
-  // Shares are often well under 1%: trailing-zero-free percentages with two decimals keep the
-  // ticks distinct ("0.25%", "0.5%") where ".0%" printed "1%, 1%, 0%".
-  return bandLine(rs, { rows, xTitle: 'epoch', yTitle: 'share of dead units', yFormat: '.3~%', axisFormat: '.2~%', panels: { title: 'layer' }, yScale: { zero: true } });
+  // A share is never below 0%. Percentages without a fixed precision take as many decimals as
+  // the tick step needs, so ticks stay distinct ("0.25%", "0.5%") where ".0%" printed "1%, 1%, 0%".
+  return bandLine(rs, { rows, xTitle: 'epoch', yTitle: 'share of dead units', yFormat: '.3~%', axisFormat: '~%', panels: { title: 'layer' }, yScale: { zero: true } });
 }
 
 export const OPTIONAL_CHARTS: ChartDef[] = [

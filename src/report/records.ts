@@ -5,6 +5,9 @@ import { join } from 'node:path';
 import type { OptionValue, RuleOptions } from '../rules/rule.ts';
 import type { Estimate, EvalRecord, SummaryRecord } from '../runner/record-types.ts';
 import { validateReference, type Reference } from '../runner/references.ts';
+import { labelSeries, type ManifestRule } from '../runner/series-label.ts';
+
+export { labelSeries, type ManifestRule } from '../runner/series-label.ts';
 
 export type { Reference } from '../runner/references.ts';
 
@@ -16,16 +19,6 @@ export interface Environment {
   commit?: string;
   /** Kernel backend the run used (reference, wasm, ...). */
   backend?: string;
-}
-
-/** A rule entry of the resolved spec, as the runner records it. */
-export interface ManifestRule {
-  rule: string;
-  options: RuleOptions;
-  grid: Record<string, OptionValue[]>;
-  optimizer?: unknown;
-  /** The rule's option defaults (absent in files written before they were recorded). */
-  defaults?: RuleOptions;
 }
 
 /** `<dir>/experiment.json`, written by the runner. Every field may be missing. */
@@ -106,38 +99,7 @@ export function seriesKey(rule: string, options: RuleOptions): string {
   return `${rule} ${canonicalOptions(options)}`;
 }
 
-const fmtOption = (v: OptionValue): string => (typeof v === 'string' ? v : JSON.stringify(v));
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
-
-/**
- * Labels name a rule plus the options that set a series apart: those the experiment sweeps, those
- * whose value differs from the rule's recorded default, and those that differ between series of
- * the same rule. Everything comes from the records and experiment.json, never from the rules this
- * process happens to have loaded, so every command labels the same records alike.
- */
-export function labelSeries(entries: ReadonlyArray<{ rule: string; options: RuleOptions }>, rules: readonly ManifestRule[] = []): string[] {
-  const byRule = new Map<string, RuleOptions[]>();
-  for (const e of entries) byRule.set(e.rule, [...(byRule.get(e.rule) ?? []), e.options]);
-  const labels = entries.map((e) => {
-    const own = rules.filter((r) => r.rule === e.rule);
-    const defaults = own.find((r) => r.defaults)?.defaults;
-    const gridded = new Set(own.flatMap((r) => Object.keys(r.grid ?? {})));
-    const siblings = byRule.get(e.rule) ?? [];
-    const shown = Object.keys(e.options).sort().filter((k) =>
-      gridded.has(k) ||
-      (defaults !== undefined && (!(k in defaults) || !same(defaults[k], e.options[k]))) ||
-      siblings.some((o) => !same(o[k], e.options[k])),
-    );
-    return [e.rule, ...shown.map((k) => `${k}=${fmtOption(e.options[k])}`)].join(' ');
-  });
-  // Two series could still print alike; keep labels unique.
-  const seen = new Map<string, number>();
-  return labels.map((l) => {
-    const n = (seen.get(l) ?? 0) + 1;
-    seen.set(l, n);
-    return n > 1 ? `${l} #${n}` : l;
-  });
-}
 
 /** The spec entry a series came from: same rule, and its fixed options and one grid point agree. */
 function entryOf(rules: readonly ManifestRule[], rule: string, options: RuleOptions): ManifestRule | null {
@@ -162,6 +124,7 @@ function readManifestRules(spec: unknown): ManifestRule[] {
       grid: (isObj(r.grid) ? r.grid : {}) as Record<string, OptionValue[]>,
       optimizer: r.optimizer,
       defaults: isObj(r.defaults) ? (r.defaults as RuleOptions) : undefined,
+      ...(typeof r.expect === 'string' && r.expect ? { expect: r.expect } : {}),
     }];
   });
 }

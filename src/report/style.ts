@@ -24,6 +24,7 @@ tbody tr:nth-child(even) { background: #fbfcfd; }
 th.num, td.num { text-align: right; font-variant-numeric: tabular-nums; }
 td.num { white-space: nowrap; }
 td.rule { font-weight: 600; white-space: nowrap; }
+td.rule .expect { font-weight: normal; white-space: normal; color: var(--muted); font-size: 12.5px; max-width: 26em; }
 td.warn, span.warn { color: #9a6700; }
 td.ok, span.ok { color: #1a7f37; font-weight: 600; }
 td.protocol { min-width: 280px; }

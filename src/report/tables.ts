@@ -47,7 +47,7 @@ export function summaryTable(rs: ResultSet): string {
       : DASH;
     const first = f.problems[0];
     return [
-      { text: s.label, className: 'rule' },
+      ruleCell(s),
       f.counted === f.planned && !f.problems.length ? seeds : { text: seeds, className: 'warn' },
       pm(f.finalTestAcc, 2, 100),
       pm(f.bestValAcc, 2, 100),
@@ -62,6 +62,13 @@ export function summaryTable(rs: ResultSet): string {
     rows,
     [2, 3, 4, 5, 6],
   );
+}
+
+/** The series label, with what the experiment expects of it at this budget (e.g. near chance, and why) beneath. */
+function ruleCell(s: Series): Cell {
+  const expect = s.entry?.expect;
+  if (!expect) return { text: s.label, className: 'rule' };
+  return { html: `${escapeHtml(s.label)}<div class="expect">expected: ${escapeHtml(expect)}</div>`, className: 'rule' };
 }
 
 const shorten = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);

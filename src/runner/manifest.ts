@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { SpecError } from '../errors.ts';
 import { describeError } from './failure.ts';
 import { recordsDir, writeFileAtomic } from './records.ts';
-import { canonical, type Trial, type ValidatedSpec } from './spec.ts';
+import type { ManifestRule } from './series-label.ts';
+import { canonical, type Trial, type ValidatedRule, type ValidatedSpec } from './spec.ts';
 
 export interface Manifest {
   name: string;
@@ -19,6 +20,11 @@ export interface Manifest {
   environment: Record<string, unknown>;
 }
 
+/** A rule entry as experiment.json records it (the report labels series from these). */
+export function manifestRule(r: ValidatedRule): ManifestRule {
+  return { rule: r.rule.id, options: r.options, grid: Object.fromEntries(r.grid), optimizer: r.optimizer, defaults: r.rule.defaults, ...(r.expect ? { expect: r.expect } : {}) };
+}
+
 export function buildManifest(
   spec: ValidatedSpec, experimentPath: string, trials: Trial[], debug: boolean, environment: Record<string, unknown>, overrides: Record<string, unknown> = {},
 ): Manifest {
@@ -29,7 +35,7 @@ export function buildManifest(
     spec: {
       ...spec,
       // Each rule's defaults too: the report labels series by what differs from them, whatever process builds it.
-      rules: spec.rules.map((r) => ({ rule: r.rule.id, options: r.options, grid: Object.fromEntries(r.grid), optimizer: r.optimizer, defaults: r.rule.defaults })),
+      rules: spec.rules.map((r) => manifestRule(r)),
       // --debug changes every trial's config (anomaly mode): part of what the directory holds.
       ...(debug ? { debug } : {}),
     },
@@ -107,9 +113,12 @@ export function claimDirectory(out: string, manifest: Manifest, trials: Trial[])
         ' Use another --out, or add --fresh to start this directory afresh (the old records are moved to its superseded/ folder, not deleted)',
     );
   }
-  // The same trials: refresh what only describes them (an edited description or reference).
+  // The same trials: refresh what only describes them (an edited description, reference or
+  // rule expectation; the rule entries themselves are those trials').
   const same = trials.length === old.trials.length;
-  if (same && canonical([old.description, old.references]) !== canonical([manifest.description, manifest.references])) {
-    writeFileAtomic(join(out, MANIFEST), `${JSON.stringify({ ...old, description: manifest.description, references: manifest.references }, null, 2)}\n`);
+  const described = (m: Manifest) => [m.description, m.references, m.spec.rules];
+  if (same && canonical(described(old)) !== canonical(described(manifest))) {
+    const spec = { ...old.spec, rules: manifest.spec.rules };
+    writeFileAtomic(join(out, MANIFEST), `${JSON.stringify({ ...old, description: manifest.description, references: manifest.references, spec }, null, 2)}\n`);
   }
 }

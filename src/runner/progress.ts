@@ -14,7 +14,11 @@ export class Progress {
   private readonly tty: boolean;
   private readonly latest = new Map<string, string>();
 
-  constructor(private readonly total: number, private readonly write: (s: string) => void = (s) => process.stderr.write(s), tty = process.stderr.isTTY === true) {
+  /** `labels`: each trial's series label by trial id (src/runner/series-label.ts), as the report names it. */
+  constructor(
+    private readonly total: number, private readonly write: (s: string) => void = (s) => process.stderr.write(s), tty = process.stderr.isTTY === true,
+    private readonly labels: ReadonlyMap<string, string> = new Map(),
+  ) {
     this.tty = tty;
   }
 
@@ -27,12 +31,13 @@ export class Progress {
   }
 
   record(id: string, r: TrialRecord): void {
+    const label = this.labels.get(id) ?? r.rule;
     if (r.type === 'eval') {
-      this.latest.set(id, `${r.rule} seed ${r.seed} epoch ${r.epoch + 1}: test acc ${r.testAcc.toFixed(4)}`);
+      this.latest.set(id, `${label} seed ${r.seed} epoch ${r.epoch + 1}: test acc ${r.testAcc.toFixed(4)}`);
     } else {
       this.done++;
       this.latest.delete(id);
-      const line = `${r.rule} ${JSON.stringify(r.options)} seed ${r.seed}: ${r.status}${Number.isFinite(r.finalTestAcc) ? `, test acc ${r.finalTestAcc.toFixed(4)}` : ''}${r.error ? ` (${r.error})` : ''}`;
+      const line = `${label} seed ${r.seed}: ${r.status}${Number.isFinite(r.finalTestAcc) ? `, test acc ${r.finalTestAcc.toFixed(4)}` : ''}${r.error ? ` (${r.error})` : ''}`;
       if (this.tty) this.write(`\r\x1b[K${line}\n`);
       else this.write(`${line}\n`);
     }

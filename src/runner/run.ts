@@ -11,11 +11,12 @@ import { describeError } from './failure.ts';
 import { executeTrial, loadExperiment } from './execute.ts';
 import { Interrupted, stopRequested } from './interrupt.ts';
 import { isLockFile, OutLock } from './lock.ts';
-import { buildManifest, claimDirectory } from './manifest.ts';
+import { buildManifest, claimDirectory, manifestRule } from './manifest.ts';
 import { runPool } from './pool.ts';
 import { preflight } from './preflight.ts';
 import { Progress } from './progress.ts';
 import { clearPartials, makeDir, prepareOutput, scanRecords, setAside } from './records.ts';
+import { trialLabels } from './series-label.ts';
 import { shard, type Shard } from './shard.ts';
 import type { RunOverrides } from './spec.ts';
 import type { SummaryRecord } from './trial.ts';
@@ -116,7 +117,7 @@ export async function runExperiment(experimentPath: string, opts: RunOptions = {
     // Threads split one trial's kernels; records do not depend on how many (fixed partitioning).
     const threads = opts.threads ?? Math.max(1, Math.floor(cpus().length / Math.max(1, Math.min(inline ? 1 : workers, pending.length))));
 
-    const progress = new Progress(pending.length, opts.log, opts.tty);
+    const progress = new Progress(pending.length, opts.log, opts.tty, trialLabels(loaded.trials.map((t) => ({ id: t.id, ...t.config })), spec.rules.map(manifestRule)));
     const summaries: SummaryRecord[] = [];
     let interrupted = false;
     if (inline || pending.length === 0) {

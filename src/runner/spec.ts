@@ -21,6 +21,11 @@ export interface RuleEntry {
   grid?: Record<string, OptionValue[]>;
   /** Per-rule optimizer (else the experiment's). */
   optimizer?: OptimizerSpec;
+  /**
+   * What to expect of this rule at the experiment's budget when it is not the obvious (e.g.
+   * 'near-chance at this budget: <why>'); the report shows it beside the rule. Never part of a trial.
+   */
+  expect?: string;
 }
 
 export type { Reference } from './references.ts';
@@ -47,8 +52,11 @@ export interface ExperimentSpec {
   divergence?: DivergenceSpec;
   /** Published figures the report places beside ours. */
   references?: Reference[];
-  /** Overrides applied by `--quick`. */
-  quick?: Partial<Omit<ExperimentSpec, 'quick' | 'name' | 'rules'>>;
+  /**
+   * Overrides applied by `--quick`. The rules stay; `expect` (by rule id) sets what their entries
+   * expect at the quick budget.
+   */
+  quick?: Partial<Omit<ExperimentSpec, 'quick' | 'name' | 'rules'>> & { expect?: Record<string, string> };
   /** Start every trial from the parameter file at this path ({seed}, {rule} filled in) instead of a fresh draw. */
   init?: string;
   /** Write each trial's final parameters to this path ({seed}, {rule}, {trial} filled in), for a later `init`. */
@@ -66,7 +74,7 @@ export interface Trial {
 }
 
 const SPEC_KEYS = ['name', 'description', 'data', 'task', 'model', 'optimizer', 'rules', 'seeds', 'epochs', 'batchSize', 'maxSteps', 'evalEvery', 'alignEvery', 'alignSamples', 'memory', 'divergence', 'references', 'quick', 'init', 'saveParams'];
-const ENTRY_KEYS = ['rule', 'options', 'grid', 'optimizer'];
+const ENTRY_KEYS = ['rule', 'options', 'grid', 'optimizer', 'expect'];
 const MAX_TRIALS = 100_000;
 
 const show = (v: unknown) => {
@@ -188,6 +196,7 @@ export interface ValidatedRule {
   options: RuleOptions;
   grid: Array<[string, OptionValue[]]>;
   optimizer: OptimizerSpec | undefined;
+  expect?: string;
 }
 
 export interface ValidatedSpec extends Omit<ExperimentSpec, 'rules'> {
@@ -236,7 +245,8 @@ export function validateSpec(raw: unknown, lookup: (id: string) => AnyRule): Val
     trials += grid.reduce((n, [, vs]) => n * vs.length, 1) * (s.seeds as number[]).length;
     if (trials > MAX_TRIALS) throw new SpecError(`${field}.grid: the experiment would have more than ${MAX_TRIALS} trials`);
     const opt = e.optimizer === undefined ? undefined : validateOptimizer(`${field}.optimizer`, e.optimizer);
-    return { rule, options: options as RuleOptions, grid, optimizer: opt };
+    if (e.expect !== undefined && (typeof e.expect !== 'string' || !e.expect.trim())) throw new SpecError(`${field}.expect: expected a sentence saying what to expect of the rule, got ${show(e.expect)}`);
+    return { rule, options: options as RuleOptions, grid, optimizer: opt, ...(e.expect !== undefined ? { expect: e.expect as string } : {}) };
   });
   return { ...(s as unknown as ExperimentSpec), data, model, optimizer, rules };
 }
@@ -274,9 +284,12 @@ export interface RunOverrides {
  */
 export function applyOverrides(raw: ExperimentSpec, o: RunOverrides, trainSize?: (data: DataConfig) => number): ExperimentSpec {
   let s: ExperimentSpec = { ...raw };
+  // Checked with or without --quick, so a misnamed rule there is found on the first run.
+  const quickExpect = isRecord(raw.quick) && raw.quick.expect !== undefined ? quickExpectations(raw.rules, raw.quick.expect) : undefined;
   if (o.quick) {
     if (!raw.quick) throw new SpecError(`--quick: experiment "${raw.name}" declares no quick settings (a "quick" field); run it without --quick`);
-    s = { ...s, ...raw.quick };
+    const { expect: _expect, ...quick } = raw.quick;
+    s = { ...s, ...quick, ...(quickExpect ? { rules: quickExpect } : {}) };
   }
   if (o.seeds) s.seeds = o.seeds;
   if (o.epochs !== undefined) s.epochs = o.epochs;
@@ -300,6 +313,23 @@ export function applyOverrides(raw: ExperimentSpec, o: RunOverrides, trainSize?:
     s.rules = s.rules.filter((e) => o.rules!.includes(ids(e)));
   }
   return s;
+}
+
+/** The rule entries with `quick.expect`'s sentences (keyed by rule id) as their `expect`. */
+function quickExpectations(rules: ExperimentSpec['rules'], expect: unknown): ExperimentSpec['rules'] {
+  const byId = needRecord('quick.expect', expect);
+  if (!Array.isArray(rules)) return rules; // validateSpec names that problem
+  const idOf = (e: unknown) => (typeof e === 'string' ? e : isRecord(e) ? (typeof e.rule === 'string' ? e.rule : isRecord(e.rule) ? e.rule.id : undefined) : undefined);
+  const ids = rules.map(idOf);
+  for (const [id, why] of Object.entries(byId)) {
+    if (!ids.includes(id)) throw new SpecError(`quick.expect.${id}: no rule "${id}" in the experiment; its rules: ${ids.join(', ')}`);
+    if (typeof why !== 'string' || !why.trim()) throw new SpecError(`quick.expect.${id}: expected a sentence saying what to expect of the rule, got ${show(why)}`);
+  }
+  return rules.map((e, i) => {
+    const why = byId[ids[i] as string];
+    if (typeof why !== 'string') return e;
+    return typeof e === 'string' ? { rule: e, expect: why } : { ...e, expect: why };
+  });
 }
 
 /** Rules × grid points × seeds, in a fixed order. */

@@ -265,10 +265,11 @@ describe('chart specs', () => {
     expect((spec.spec.layer[1].encoding.y as { scale: { type: string } }).scale.type).toBe('log');
   });
 
-  it('starts accuracy axes near the data, not at 0', () => {
+  it('fits the test-error axis to the data: log scale, not widened to powers of ten or to 0', () => {
     const spec = chart(charts, 'test-accuracy') as { layer: Unit[] };
-    const y = spec.layer[1].encoding.y as { scale: { zero?: boolean; domain?: unknown } };
-    expect(y.scale.zero).toBe(false);
+    const y = spec.layer[1].encoding.y as { field: string; scale: { type?: string; nice?: boolean; zero?: boolean; domain?: unknown } };
+    expect(y.scale).toMatchObject({ type: 'log', nice: false });
+    expect(y.scale.zero).toBeUndefined();
     expect(y.scale.domain).toBeUndefined();
   });
 

@@ -1,0 +1,58 @@
+// Series labels: a rule id plus the options that set a series apart. One function for the
+// report, the CSV and the progress lines, so a run's log and its report name series alike.
+import type { OptionValue, RuleOptions } from '../rules/rule.ts';
+
+/** A rule entry of the resolved spec as experiment.json records it (`spec.rules`). */
+export interface ManifestRule {
+  rule: string;
+  options: RuleOptions;
+  grid: Record<string, OptionValue[]>;
+  optimizer?: unknown;
+  /** The rule's option defaults (absent in files written before they were recorded). */
+  defaults?: RuleOptions;
+  /** What the experiment expects of the rule at its budget (e.g. near chance, and why). */
+  expect?: string;
+}
+
+type LabelRule = Pick<ManifestRule, 'rule'> & Partial<ManifestRule>;
+
+const fmtOption = (v: OptionValue): string => (typeof v === 'string' ? v : JSON.stringify(v));
+const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+
+/**
+ * Labels name a rule plus the options that set a series apart: those the experiment sweeps, those
+ * whose value differs from the rule's recorded default, and those that differ between series of
+ * the same rule. Everything comes from the records and experiment.json, never from the rules this
+ * process happens to have loaded, so every command labels the same records alike.
+ */
+export function labelSeries(entries: ReadonlyArray<{ rule: string; options: RuleOptions }>, rules: readonly LabelRule[] = []): string[] {
+  const byRule = new Map<string, RuleOptions[]>();
+  for (const e of entries) byRule.set(e.rule, [...(byRule.get(e.rule) ?? []), e.options]);
+  const labels = entries.map((e) => {
+    const own = rules.filter((r) => r.rule === e.rule);
+    const defaults = own.find((r) => r.defaults)?.defaults;
+    const gridded = new Set(own.flatMap((r) => Object.keys(r.grid ?? {})));
+    const siblings = byRule.get(e.rule) ?? [];
+    const shown = Object.keys(e.options).sort().filter((k) =>
+      gridded.has(k) ||
+      (defaults !== undefined && (!(k in defaults) || !same(defaults[k], e.options[k]))) ||
+      siblings.some((o) => !same(o[k], e.options[k])),
+    );
+    return [e.rule, ...shown.map((k) => `${k}=${fmtOption(e.options[k])}`)].join(' ');
+  });
+  // Two series could still print alike; keep labels unique.
+  const seen = new Map<string, number>();
+  return labels.map((l) => {
+    const n = (seen.get(l) ?? 0) + 1;
+    seen.set(l, n);
+    return n > 1 ? `${l} #${n}` : l;
+  });
+}
+
+/** Each trial's series label (trials of one series share it), keyed by trial id. */
+export function trialLabels(trials: ReadonlyArray<{ id: string; rule: string; options: RuleOptions }>, rules: readonly LabelRule[]): Map<string, string> {
+  const key = (t: { rule: string; options: RuleOptions }) => JSON.stringify([t.rule, Object.keys(t.options).sort().map((k) => [k, t.options[k]])]);
+  const series = [...new Map(trials.map((t) => [key(t), t])).values()];
+  const labels = new Map(labelSeries(series, rules).map((l, i) => [key(series[i]), l]));
+  return new Map(trials.map((t) => [t.id, labels.get(key(t))!]));
+}
