@@ -19,10 +19,6 @@ import { prepareOutput } from '../../src/runner/records.ts';
 import type { ExperimentSpec, Trial } from '../../src/runner/spec.ts';
 import { prepareTrial, type EvalRecord, type SummaryRecord } from '../../src/runner/trial.ts';
 
-/** Experiments whose quick run is out of this test's reach, with why; checked by hand. */
-const BY_HAND: Record<string, string> = {
-  'resnet-fashion.ts': 'ResNet-20 at batch 128 costs about a second of one core per step; its quick run needs minutes',
-};
 /** Experiments whose point is that backprop cannot run: their quick run must say so. */
 const BACKPROP_FAILS: Record<string, RegExp> = {
   'evolution-error.ts': /not differentiable/,
@@ -92,10 +88,10 @@ describe('every experiment’s --quick run: backprop clearly learns', { timeout:
   it('every experiment has a quick mode, and this test knows what to check in each', () => {
     expect(specs.size).toBeGreaterThan(15);
     for (const [f, s] of specs) expect(s.quick, `${f} has no quick mode`).toBeDefined();
-    for (const f of [...Object.keys(BY_HAND), ...Object.keys(BACKPROP_FAILS)]) expect(ruleIds(specs.get(f)!), f).toContain('backprop');
+    for (const f of Object.keys(BACKPROP_FAILS)) expect(ruleIds(specs.get(f)!), f).toContain('backprop');
   });
 
-  const withBackprop = files.filter((f) => specs.has(f) && ruleIds(specs.get(f)!).includes('backprop') && !BY_HAND[f]);
+  const withBackprop = files.filter((f) => specs.has(f) && ruleIds(specs.get(f)!).includes('backprop'));
   it.each(withBackprop)('%s', async (f) => {
     if (BACKPROP_FAILS[f]) {
       const { summary } = await runQuick(f);
