@@ -91,6 +91,7 @@ export {
   type OptionValue, type Estimate, type StepResult, type Updates, type LazyUpdates,
 } from './rules/rule.ts';
 export { registerRule, getRule, listRules, loadRulesFrom } from './rules/registry.ts';
+export type { Dimension, SearchSpace, RulePreset } from './rules/search.ts';
 export { ruleContext, type ContextParts } from './rules/context.ts';
 
 // Tasks: what a batch is, its loss and its scores

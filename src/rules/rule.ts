@@ -6,6 +6,7 @@ import type { StochasticNet } from '../nn/stochastic.ts';
 import type { Rng } from '../random.ts';
 import type { Tensor } from '../tensor/tensor.ts';
 import type { Task, Batch } from './task.ts';
+import type { RulePreset, SearchSpace } from './search.ts';
 
 export type OptionValue = number | string | boolean;
 export type RuleOptions = Record<string, OptionValue>;
@@ -69,6 +70,10 @@ export interface LearningRule<S = unknown, O extends RuleOptions = RuleOptions> 
   readonly defaults: O;
   /** Accepted values of string options. */
   readonly choices?: { readonly [K in keyof O]?: readonly string[] };
+  /** Ranges of the options worth tuning (`rulebench tune` searches them; the rest keep their defaults). */
+  readonly search?: SearchSpace<O>;
+  /** Named protocols (its paper's): a spec entry selects one with `preset: 'paper'`. */
+  readonly presets?: { readonly [name: string]: RulePreset<O> };
   /**
    * What the updates estimate (default 'task-gradient'): the runner picks the alignment
    * reference from it — BP's gradient, the expected gradient of the stochastic net, or none.

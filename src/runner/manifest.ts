@@ -29,7 +29,10 @@ export function buildManifest(
     spec: {
       ...spec,
       // Each rule's defaults too: the report labels series by what differs from them, whatever process builds it.
-      rules: spec.rules.map((r) => ({ rule: r.rule.id, options: r.options, grid: Object.fromEntries(r.grid), optimizer: r.optimizer, defaults: r.rule.defaults })),
+      rules: spec.rules.map((r) => ({
+        rule: r.rule.id, options: r.options, grid: Object.fromEntries(r.grid), optimizer: r.optimizer, defaults: r.rule.defaults,
+        ...(r.preset ? { preset: r.preset } : {}), ...(r.tuned ? { tuned: r.tuned } : {}),
+      })),
       // --debug changes every trial's config (anomaly mode): part of what the directory holds.
       ...(debug ? { debug } : {}),
     },
