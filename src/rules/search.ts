@@ -1,30 +1,8 @@
-// What a rule declares for tuning: the ranges of its tunable options (its search space) and its
-// authors' protocols as named presets; and the check that a declaration is well formed, run when
-// the rule is registered so a bad range is named before anything trains.
+// Checking what a rule declares for tuning (its search space, its presets; the types are in
+// rule.ts), run when the rule is registered so a bad range is named before anything trains; and
+// the value a search dimension takes at a sampler's coordinate.
 import { SpecError } from '../errors.ts';
-import type { OptimizerSpec } from '../optim/index.ts';
-import type { OptionValue, RuleOptions } from './rule.ts';
-
-/**
- * One tunable option: a real range (`log: true` samples it log-uniformly), an integer range
- * (rounded, log-uniform with `log: true`), or a list of choices.
- */
-export type Dimension =
-  | { readonly float: readonly [number, number]; readonly log?: boolean }
-  | { readonly int: readonly [number, number]; readonly log?: boolean }
-  | { readonly choice: readonly OptionValue[] };
-
-/** A rule's search space: a range per tunable option (options not named are never tuned). */
-export type SearchSpace<O extends RuleOptions = RuleOptions> = { readonly [K in keyof O]?: Dimension };
-
-/** A protocol from the rule's paper or its authors' code: options, optimizer, and where it comes from. */
-export interface RulePreset<O extends RuleOptions = RuleOptions> {
-  readonly options?: Partial<O>;
-  /** A fixed optimizer, or one built from the run's steps per epoch (schedules stated in epochs). */
-  readonly optimizer?: OptimizerSpec | ((run: { stepsPerEpoch: number }) => OptimizerSpec);
-  /** Citation and place, e.g. "Dellaferrera & Kreiman 2022, §4: SGD, momentum 0.9, rate 0.01". */
-  readonly source: string;
-}
+import type { Dimension, OptionValue, RuleOptions } from './rule.ts';
 
 const show = (v: unknown) => JSON.stringify(v) ?? String(v);
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);

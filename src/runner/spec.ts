@@ -12,7 +12,6 @@ import { validateReferences, type Reference } from './references.ts';
 import type { DataConfig, TrialConfig } from './trial.ts';
 import { validateDivergence, type DivergenceSpec } from './divergence.ts';
 import { validateTuneSettings, type TuneSettings } from './tune/settings.ts';
-import type { TunedEntry } from './tune/tuned.ts';
 
 export interface RuleEntry {
   /** A built-in id, or a rule object (e.g. imported from the user's own file). */
@@ -201,6 +200,23 @@ export interface ValidatedRule {
   preset?: string;
   /** Set by a tuned run: what came from tuning. */
   tuned?: TunedEntry;
+}
+
+/** What a tuned entry records (experiment.json, the report): its source and the budget behind it. */
+export interface TunedEntry {
+  /** The tune directory, as given. */
+  from: string;
+  key: string;
+  /** Options whose values came from tuning. */
+  options: string[];
+  /** Whether the optimizer (family and learning rate) came from tuning. */
+  optimizer: boolean;
+  configurations: number;
+  /** Steps of each rung. */
+  rungs: number[];
+  seeds: number[];
+  metric: string;
+  score: number;
 }
 
 /** What a spec's validation needs to know of the data: training steps per epoch (for presets' schedules). */

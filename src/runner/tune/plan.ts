@@ -5,8 +5,8 @@
 import { SpecError } from '../../errors.ts';
 import { rng } from '../../random.ts';
 import type { OptimizerSpec } from '../../optim/index.ts';
-import { ruleOptions, type AnyRule, type OptionValue, type RuleOptions } from '../../rules/rule.ts';
-import { valueAt, type Dimension } from '../../rules/search.ts';
+import { ruleOptions, type AnyRule, type Dimension, type OptionValue, type RuleOptions } from '../../rules/rule.ts';
+import { valueAt } from '../../rules/search.ts';
 import { cartesian, trialId, type Trial, type ValidatedSpec } from '../spec.ts';
 import type { TrialConfig } from '../trial-config.ts';
 import { Halton } from './halton.ts';

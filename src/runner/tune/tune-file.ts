@@ -4,8 +4,7 @@
 // and every configuration's trace at every rung. Everything in it but `spent.wallSeconds` is a
 // function of the records' deterministic fields, so one seed gives one file.
 import type { OptimizerSpec } from '../../optim/index.ts';
-import type { RuleOptions } from '../../rules/rule.ts';
-import type { Dimension } from '../../rules/search.ts';
+import type { Dimension, RuleOptions } from '../../rules/rule.ts';
 import type { Shard } from '../shard.ts';
 import type { Trial } from '../spec.ts';
 import type { TrialStatus } from '../record-types.ts';

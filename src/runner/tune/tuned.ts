@@ -6,25 +6,10 @@ import { SpecError } from '../../errors.ts';
 import type { OptimizerSpec } from '../../optim/index.ts';
 import type { RuleOptions } from '../../rules/rule.ts';
 import { cartesian, type ValidatedRule, type ValidatedSpec } from '../spec.ts';
+
+export type { TunedEntry } from '../spec.ts';
 import { unitKey } from './plan.ts';
 import type { TuneFile } from './tune-file.ts';
-
-/** What a tuned entry records (experiment.json, the report): its source and the budget behind it. */
-export interface TunedEntry {
-  /** The tune directory, as given. */
-  from: string;
-  key: string;
-  /** Options whose values came from tuning. */
-  options: string[];
-  /** Whether the optimizer (family and learning rate) came from tuning. */
-  optimizer: boolean;
-  configurations: number;
-  /** Steps of each rung. */
-  rungs: number[];
-  seeds: number[];
-  metric: string;
-  score: number;
-}
 
 export const TUNE_FILE = 'tune.json';
 
