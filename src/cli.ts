@@ -378,7 +378,8 @@ async function list(args: string[], io: Io): Promise<number> {
   const lines = ['rules:'];
   for (const r of listRules()) {
     const opts = Object.entries(r.defaults).map(([k, v]) => `${k}=${JSON.stringify(v)}${r.choices?.[k] ? ` (${r.choices[k]!.join('|')})` : ''}`);
-    lines.push(`  ${r.id.padEnd(28)} ${r.description}${opts.length ? `\n  ${''.padEnd(28)} options: ${opts.join(', ')}` : ''}`);
+    const tuning = [...(r.search && Object.keys(r.search).length ? [`tunes: ${Object.keys(r.search).join(', ')}`] : []), ...(r.presets ? [`presets: ${Object.keys(r.presets).join(', ')}`] : [])];
+    lines.push(`  ${r.id.padEnd(28)} ${r.description}${opts.length ? `\n  ${''.padEnd(28)} options: ${opts.join(', ')}` : ''}${tuning.length ? `\n  ${''.padEnd(28)} ${tuning.join('; ')}` : ''}`);
   }
   lines.push(`\ndatasets: ${listDatasets().map((d) => d.name).join(', ')}`);
   lines.push(`layer types: ${listLayers().map((k) => k.type).join(', ')}`);

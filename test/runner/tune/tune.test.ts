@@ -12,6 +12,10 @@ import { loadExperiment } from '../../../src/runner/execute.ts';
 import { prepareTrial } from '../../../src/runner/trial.ts';
 import { tuneExperiment, type TuneOptions } from '../../../src/runner/tune/run-tune.ts';
 import type { TuneFile } from '../../../src/runner/tune/tune-file.ts';
+import { escapeHtml } from '../../../src/report/html.ts';
+import { renderSvg, staticSpec } from '../../../src/report/render.ts';
+import { buildTuneCharts } from '../../../src/report/tune-charts.ts';
+import { writeTuneReport } from '../../../src/report/tune-page.ts';
 
 const FIXTURE = 'test/runner/fixtures/tune-experiment.ts';
 const tmp = () => mkdtempSync(join(tmpdir(), 'rulebench-tune-'));
@@ -59,6 +63,27 @@ describe('rulebench tune', () => {
     await tuneExperiment(FIXTURE, { ...quiet, out: b });
     expect(canonical(b)).toEqual(reference);
     expect(existsSync(join(refDir, 'records'))).toBe(true);
+  });
+
+  it('the tuning page: a table of the best configurations and three charts that render without warnings', async () => {
+    const page = readFileSync(await writeTuneReport(refDir), 'utf8');
+    for (const e of reference.entries) expect(page).toContain(escapeHtml(e.key));
+    const charts = buildTuneCharts(reference);
+    expect(charts.map((c) => c.name)).toEqual(['tune-score-by-trial', 'tune-best-so-far', 'tune-learning-rate']);
+    for (const c of charts) {
+      const warnings: string[] = [];
+      expect(await renderSvg(staticSpec(c.spec), warnings)).toContain('<svg');
+      expect(warnings, c.name).toEqual([]);
+      expect(existsSync(join(refDir, 'charts', `${c.name}.svg`))).toBe(true);
+    }
+    // Best so far never gets worse along an entry's trials.
+    const rows = (charts[1].spec as unknown as { data: { values: Array<{ entry: string; best: number }> } }).data.values;
+    for (const e of reference.entries) {
+      const b = rows.filter((r) => r.entry === e.key).map((r) => r.best);
+      expect(b.length).toBe(6);
+      for (let i = 1; i < b.length; i++) expect(b[i]).toBeGreaterThanOrEqual(b[i - 1]);
+      expect(b[b.length - 1]).toBeGreaterThanOrEqual(e.best!.score);
+    }
   });
 
   it('shards: each runs its slice of the rung it can, says what it waits for, and the merge is the unsharded tune.json', async () => {
