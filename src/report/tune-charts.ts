@@ -53,7 +53,7 @@ export function scoreByTrialChart(f: TuneFile): TopLevelSpec | null {
       x: { field: 'trial', type: 'quantitative', title: 'trial of the entry (rung by rung)' },
       y: { field: 'score', type: 'quantitative', title: metricTitle(f), scale: { zero: false } },
       color: color(f),
-      shape: { field: 'rung', type: 'ordinal', title: 'rung' },
+      shape: { field: 'rung', type: 'nominal', title: 'rung' },
       tooltip,
     },
   } as TopLevelSpec;
