@@ -109,6 +109,7 @@ export const cmaEs = defineRule({
     // Initial step size σ₀ in parameter units.
     sigma: 0.01,
   } as Options,
+  search: { sigma: { float: [1e-3, 0.1], log: true } },
   // +σ√C z then −σ√C z in float32 leaves each parameter within a rounding or two of its value.
   restoreTolerance: 1e-5,
   check(ctx) {

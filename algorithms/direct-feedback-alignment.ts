@@ -34,6 +34,7 @@ export const directFeedbackAlignment = defineRule({
   description: 'The output error is projected to the input of every weight layer through its own fixed random matrix.',
   defaults: { init: 'xavierUniform', scale: 1 },
   choices: { init: ['xavierUniform', 'xavierNormal', 'heUniform', 'heNormal'] },
+  search: { scale: { float: [0.1, 10], log: true }, init: { choice: ['xavierUniform', 'xavierNormal', 'heUniform', 'heNormal'] } },
   check(ctx) {
     requireFeedbackLayers('direct-feedback-alignment', ctx.model);
     for (const l of feedbackLayers(ctx.model)) feedbackShape(ctx.model, l);

@@ -166,6 +166,7 @@ export const equilibriumPropagation = defineRule({
     tolerance: 1e-3,
   } as Options,
   choices: { nudging: ['symmetric', 'positive', 'random-sign'], schedule: ['alternating', 'synchronous'] },
+  search: { beta: { float: [0.05, 1], log: true }, nudging: { choice: ['symmetric', 'positive', 'random-sign'] } },
   check(ctx) {
     epLayers(ctx.model);
     const { beta, freeSteps, nudgedSteps, tolerance } = ctx.options;

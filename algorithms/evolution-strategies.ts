@@ -23,6 +23,7 @@ export const evolutionStrategies = defineRule({
     shaping: 'centered-ranks',
   } as Options,
   choices: { shaping: ['centered-ranks', 'none'] },
+  search: { sigma: { float: [1e-3, 0.1], log: true }, shaping: { choice: ['centered-ranks', 'none'] } },
   // +σε, −2σε, +σε in float32 leaves each parameter within a few roundings of its value.
   restoreTolerance: 1e-5,
   check(ctx) {

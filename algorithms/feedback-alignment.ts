@@ -62,6 +62,7 @@ export const feedbackAlignment = defineRule({
   description: 'Errors travel down through fixed random (or sign-symmetric) feedback tensors shaped like each weight, instead of the weights themselves.',
   defaults: { variant: 'fa' as string, init: 'model' as string, scale: 'init' as string },
   choices: { variant: VARIANTS, init: INITS, scale: ['init', 'current'] },
+  search: { init: { choice: INITS } },
   check(ctx) {
     requireFeedbackLayers('feedback-alignment', ctx.model);
   },

@@ -133,6 +133,7 @@ export const forwardForward = defineRule({
   description: 'Each hidden layer separates positive (true label) from negative (wrong label) data by its own goodness; no backward pass between layers.',
   defaults: forwardForwardDefaults,
   choices: { goodness: GOODNESS, schedule: SCHEDULES },
+  search: { threshold: { float: [0.1, 10], log: true }, goodness: { choice: GOODNESS } },
   // Layer-local logistic losses on goodness: no task gradient to be aligned with.
   estimates: 'own-objective',
   objective: 'layer-local goodness (positive vs negative data)',

@@ -252,6 +252,8 @@ export const forwardGradient = defineRule({
     '(Baydin et al.) or, with local losses per block, the activities (Ren et al.).',
   defaults: forwardGradientDefaults,
   choices: { perturb: PERTURB, noise: NOISE },
+  presets: { paper: { options: { perturb: 'weights', directions: 1, noise: 'gaussian' }, optimizer: { name: 'sgd', lr: 2e-4, schedule: { kind: 'step', every: 1, gamma: Math.exp(-1e-4) } }, source: 'Baydin et al. 2022, §5 (MNIST): plain SGD, rate η₀ = 2·10⁻⁴ decaying as η₀·e^(−k·step) with k = 10⁻⁴, batch 64, one direction per step' } },
+  search: { directions: { int: [1, 64], log: true }, noise: { choice: NOISE } },
   check(ctx) {
     checkOptions(ctx.options);
     if (ctx.options.perturb === 'activities') checkActivities(ctx);

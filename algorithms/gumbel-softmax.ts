@@ -17,6 +17,7 @@ export const gumbelSoftmax = defineRule({
   description: 'Stochastic binary units relaxed to concrete (Gumbel-softmax) samples at temperature τ; pathwise gradients.',
   defaults: { temperature: 1, hard: false, predict: 'expected' as string, predictSamples: 1, slope: 1, at: 'all' },
   choices: { predict: ['expected', 'sample'] },
+  search: { temperature: { float: [0.1, 2], log: true }, hard: { choice: [false, true] }, slope: { float: [0.5, 8], log: true } },
   estimates: 'expected-gradient',
   stochastic: (ctx) => netOf(ctx),
   check(ctx) {

@@ -48,6 +48,8 @@ export const kolenPollack = defineRule({
   description: 'Feedback alignment whose feedback tensors receive the same updates as their weights, with weight decay on both, so B converges to W.',
   defaults: kolenPollackDefaults,
   choices: { init: ['model', 'xavierUniform', 'xavierNormal', 'heUniform', 'heNormal'] },
+  presets: { paper: { options: { decay: 0, coupled: true }, optimizer: { name: 'sgd', lr: 0.3 }, source: 'Akrout et al. 2019, the authors\' released MNIST run (makrout/Deep-Learning-without-Weight-Transport: experiments/mnist/kp-V0/experiment_config.txt, fcnn/FCNN_KP.py): plain SGD at 0.3 on the batch mean, batch 128, 400 epochs, one hidden layer of 500; its decay factor is 1 (no decay)' } },
+  search: { lr: { float: [1e-4, 1e-1], log: true }, decay: { float: [1e-4, 1], log: true }, coupled: { choice: [true, false] } },
   check(ctx) {
     requireFeedbackLayers('kolen-pollack', ctx.model);
     const { decay, lr } = ctx.options;

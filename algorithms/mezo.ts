@@ -45,6 +45,7 @@ export const mezo = defineRule({
     momentumWindow: 8,
   } as Options,
   choices: { noise: ['gaussian', 'rademacher'] },
+  search: { eps: { float: [1e-4, 1e-2], log: true }, samples: { int: [1, 8], log: true }, momentum: { float: [0, 0.95] } },
   // +εz, −2εz, +εz in float32 leaves each parameter within a few roundings of its value:
   // |error| ≤ 3·2⁻²⁴·(|θ| + 2ε|z|) ≈ 2e-6 for |θ| ≤ 10, ε|z| ≤ 0.01.
   restoreTolerance: 1e-5,

@@ -12,14 +12,15 @@
 // before pooling or flattening. Defined for plain stacks (dense and conv layers in one top-level
 // sequence) on classification tasks; residual nets are refused.
 //
-// The paper's schedule: SGD with momentum 0.9 at rate 0.01, ×0.1 at epoch 60 (MNIST), batch 64
-// (PEPITA_OPTIMIZER below gives it for a number of steps per epoch).
+// The paper's schedule: SGD with momentum 0.9 at rate 0.01, ×0.1 at epoch 60 (MNIST), batch 64:
+// the rule's preset 'paper' (`{ rule: 'pepita', preset: 'paper' }` in a spec; batch 64 is the
+// experiment's to set).
 //
 // Estimates: the task gradient. PEPITA has its own update rule, but as for FA the field measures
 // how close its updates come to backprop's gradient, which is what the alignment cosine reports.
 import {
   SpecError, add, defineRule, layerBlocks, matmul, mul, noGrad, reshape, runModules, scalar, softmax, sizeOf, sub, uniform, zeros,
-  type Batch, type ForwardOptions, type LayerChain, type OptimizerSpec, type RuleContext, type Tensor,
+  type Batch, type ForwardOptions, type LayerChain, type RuleContext, type Tensor,
 } from '../src/index.ts';
 
 export const pepitaDefaults = {
@@ -27,11 +28,6 @@ export const pepitaDefaults = {
   fScale: 0.05,
 };
 export type PepitaOptions = typeof pepitaDefaults;
-
-/** The authors' optimizer: momentum 0.9, rate 0.01, ×0.1 at epoch 60. */
-export function PEPITA_OPTIMIZER(stepsPerEpoch: number): OptimizerSpec {
-  return { name: 'momentum', lr: 0.01, momentum: 0.9, schedule: { kind: 'step', every: 60 * stepsPerEpoch, gamma: 0.1 } };
-}
 
 export interface PepitaState {
   /** F [input features, classes]. */
@@ -84,6 +80,8 @@ export const pepita = defineRule({
   id: 'pepita',
   description: 'PEPITA: a second forward pass on the input modulated by the output error (through a fixed random projection); each layer learns from the change of its activity.',
   defaults: pepitaDefaults,
+  search: { fScale: { float: [0.01, 0.5], log: true } },
+  presets: { paper: { optimizer: ({ stepsPerEpoch }) => ({ name: 'momentum', lr: 0.01, momentum: 0.9, schedule: { kind: 'step', every: 60 * stepsPerEpoch, gamma: 0.1 } }), source: 'Dellaferrera & Kreiman 2022 (MNIST; the authors\' code GiorgiaD/PEPITA): SGD with momentum 0.9 at rate 0.01, ×0.1 at epoch 60 of 100, batch 64' } },
   check(ctx) {
     chain(ctx);
     if (!(ctx.options.fScale >= 0)) throw new SpecError(`pepita: option fScale must be ≥ 0, got ${ctx.options.fScale}`);

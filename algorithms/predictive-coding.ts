@@ -86,6 +86,7 @@ export const predictiveCoding = defineRule({
     tolerance: 1e-3,
   } as Options,
   choices: { updateAt: ['end', 'every'] },
+  search: { rate: { float: [0.01, 0.5], log: true }, steps: { int: [5, 40], log: true }, momentum: { float: [0, 0.9] } },
   check(ctx) {
     valueSegments(ctx.model);
     const { steps, rate, momentum, tolerance } = ctx.options;

@@ -38,6 +38,7 @@ export const reinforce = defineRule({
     predict: 'expected' as string, predictSamples: 1, slope: 1, at: 'all',
   },
   choices: { baseline: BASELINES, predict: ['expected', 'sample'] },
+  search: { baselineLr: { float: [1e-3, 1], log: true }, momentum: { float: [0.5, 0.99] }, slope: { float: [0.5, 8], log: true } },
   estimates: 'expected-gradient',
   stochastic: (ctx) => netOf(ctx),
   check(ctx) {

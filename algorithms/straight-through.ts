@@ -50,6 +50,7 @@ export const straightThrough = defineRule({
     at: 'all',
   },
   choices: { variant: VARIANTS, unit: ['stochastic', 'deterministic'], predict: ['expected', 'sample'] },
+  search: { slope: { float: [0.5, 8], log: true } },
   estimates: 'expected-gradient',
   stochastic: (ctx) => netOf(ctx),
   check(ctx) {

@@ -130,6 +130,7 @@ export const syntheticGradients = defineRule({
   description: 'Layers update at once from gradients predicted by small synthesizers (DNI; cDNI also feeds the label), trained on the gradient that arrives later.',
   defaults: syntheticGradientsDefaults,
   choices: { synthesizer: SYNTHESIZERS, target: TARGETS },
+  search: { synthLr: { float: [1e-4, 1e-2], log: true }, synthesizer: { choice: SYNTHESIZERS }, conditioned: { choice: [false, true] } },
   check(ctx) {
     const k = ctx.options.truncate;
     if (!Number.isInteger(k) || k < 0) throw new SpecError(`synthetic-gradients: option truncate must be 0 (feedforward boundaries) or a segment length ≥ 1, got ${k}`);

@@ -96,6 +96,7 @@ export const targetPropagation = defineRule({
   id: 'target-propagation',
   description: 'Difference target propagation: targets travel down through learned inverses of each layer, and each layer learns locally to reach its target.',
   defaults: targetPropagationDefaults,
+  search: { targetLr: { float: [0.05, 2], log: true }, inverseLr: { float: [1e-4, 1e-2], log: true }, inverseNoise: { float: [0.01, 0.5], log: true } },
   check(ctx) {
     chain(ctx);
     checkOptions(ctx.options);

@@ -48,6 +48,7 @@ export const weightMirroring = defineRule({
   description: 'Feedback alignment whose feedback tensors learn the weights in a mirror phase: noise driven through each layer, B updated by the correlation of its input and output.',
   defaults: weightMirroringDefaults,
   choices: { init: ['model', 'xavierUniform', 'xavierNormal', 'heUniform', 'heNormal'] },
+  search: { mirrorLr: { float: [5e-3, 0.5], log: true }, mirrorDecay: { float: [5e-3, 0.5], log: true } },
   check(ctx) {
     requireFeedbackLayers('weight-mirroring', ctx.model);
     checkOptions(ctx.options);

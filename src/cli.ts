@@ -1,4 +1,4 @@
-// The command line: rulebench run | report | list. Every problem is one line naming the flag,
+// The command line: rulebench run | tune | report | list. Every problem is one line naming the flag,
 // field or path and what to do, never a stack trace. Exit codes: 0 all trials done (diverged is a
 // result), 1 a trial failed or the run could not proceed, 2 a malformed command line, 130/143
 // stopped by SIGINT/SIGTERM.
@@ -27,22 +27,44 @@ const RUN_USAGE = `usage: rulebench run <experiment.ts> [flags]
   --resume          skip finished trials, rerun failed and interrupted ones
   --fresh           start --out afresh; its earlier contents move to <out>/superseded/
   --quick           apply the experiment's quick settings
+  --tuned dir       run each rule entry at its tuned configuration from a rulebench tune directory
   --debug           anomaly mode (names the op producing NaN/Inf); stack traces for internal errors
   --no-report       do not write the report page after the run`;
+
+const TUNE_USAGE = `usage: rulebench tune <experiment.ts> [flags]
+  Tunes every rule entry with the same number of configurations (a seeded Halton sequence over the
+  rule's search space and the shared optimizer space), successive halving on the validation split.
+  --budget N        configurations per rule entry (default: the spec's tune.budget, else 16)
+  --out dir         tuning directory (default results/<experiment name>-tune)
+  --workers N       trials in parallel (default: one per core)
+  --threads N       kernel threads per trial
+  --shard i/n       run every n-th trial of each rung (array jobs; one shared --out); rerun with --resume once other shards finish a rung
+  --resume          continue: skip finished trials, rerun failed and interrupted ones, go on to the next rungs
+  --fresh           start --out afresh; its earlier contents move to <out>/superseded/
+  --debug           anomaly mode; stack traces for internal errors
+  --no-report       do not write the tuning report page`;
 
 const USAGE = `usage:
   rulebench run <experiment.ts> [--rules a,b] [--seeds 0,1,2] [--epochs N] [--subset N] [--out dir]
                                 [--workers N] [--threads N] [--shard i/n] [--resume] [--fresh] [--quick] [--debug] [--no-report]
+  rulebench tune <experiment.ts> [--budget N] [--out dir] [--shard i/n] [--resume] [--fresh] [--workers N] [--threads N]
   rulebench report <results-dir>
   rulebench list
-(rulebench run --help describes each flag)`;
+(rulebench run --help and rulebench tune --help describe each flag)`;
 
 const RUN_FLAGS = {
   rules: { type: 'string' }, seeds: { type: 'string' }, epochs: { type: 'string' }, subset: { type: 'string' },
   out: { type: 'string' }, workers: { type: 'string' }, threads: { type: 'string' }, shard: { type: 'string' }, resume: { type: 'boolean' },
-  fresh: { type: 'boolean' }, quick: { type: 'boolean' }, debug: { type: 'boolean' }, 'no-report': { type: 'boolean' },
+  fresh: { type: 'boolean' }, quick: { type: 'boolean' }, tuned: { type: 'string' }, debug: { type: 'boolean' }, 'no-report': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
+
+const TUNE_FLAGS = {
+  budget: { type: 'string' }, out: { type: 'string' }, workers: { type: 'string' }, threads: { type: 'string' }, shard: { type: 'string' },
+  resume: { type: 'boolean' }, fresh: { type: 'boolean' }, debug: { type: 'boolean' }, 'no-report': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+} as const;
+
+type Flags = Record<string, { type: 'string' | 'boolean'; short?: string }>;
 
 /** A malformed command line: exit code 2. */
 class UsageError extends SpecError {}
@@ -69,26 +91,26 @@ function editDistance(a: string, b: string): number {
 }
 
 /** parseArgs, with its errors turned into one line naming the flag. */
-function parseRunArgs(args: string[]) {
+function parseCommandArgs<F extends Flags>(cmd: string, args: string[], FLAGS: F) {
   try {
-    return parseArgs({ args, allowPositionals: true, strict: true, options: RUN_FLAGS });
+    return parseArgs({ args, allowPositionals: true, strict: true, options: FLAGS });
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     const flag = /'(-[^' ]+)/.exec((e as Error).message)?.[1] ?? '';
     if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
       const name = flag.replace(/^-+/, '').split('=')[0];
-      const near = Object.keys(RUN_FLAGS).filter((f) => editDistance(f, name) <= 2 || f.startsWith(name)).map((f) => `--${f}`);
-      throw new UsageError(`run: unknown flag ${flag}${near.length ? ` (did you mean ${near.join(' or ')}?)` : ''}; see rulebench run --help`);
+      const near = Object.keys(FLAGS).filter((f) => editDistance(f, name) <= 2 || f.startsWith(name)).map((f) => `--${f}`);
+      throw new UsageError(`${cmd}: unknown flag ${flag}${near.length ? ` (did you mean ${near.join(' or ')}?)` : ''}; see rulebench ${cmd} --help`);
     }
     if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
       const name = flag.replace(/^-+/, '').split('=')[0];
       // "--subset -5": parseArgs takes -5 for a flag; it is a bad value.
       const next = args[args.indexOf(flag) + 1];
       if (next !== undefined && /^-\d/.test(next)) throw new UsageError(`${flag}: expected ${name === 'shard' ? 'i/n' : 'a positive integer'}, got "${next}"`);
-      const takes = (RUN_FLAGS as Record<string, { type: string }>)[name]?.type === 'string';
-      throw new UsageError(takes ? `run: ${flag} needs a value (e.g. ${flag} ${name === 'shard' ? '0/2' : name === 'out' ? 'results/x' : '3'})` : `run: ${flag} takes no value`);
+      const takes = (FLAGS as Flags)[name]?.type === 'string';
+      throw new UsageError(takes ? `${cmd}: ${flag} needs a value (e.g. ${flag} ${name === 'shard' ? '0/2' : name === 'out' || name === 'tuned' ? 'results/x' : '3'})` : `${cmd}: ${flag} takes no value`);
     }
-    throw new UsageError(`run: ${oneLine((e as Error).message)}; see rulebench run --help`);
+    throw new UsageError(`${cmd}: ${oneLine((e as Error).message)}; see rulebench ${cmd} --help`);
   }
 }
 
@@ -165,7 +187,12 @@ function stopOnSignals(io: Io, resume: string): { exitCode: () => number; stop: 
   };
 }
 
+/** The report page of a results directory, or the tuning page of a tune directory (it holds tune.json). */
 async function report(dir: string): Promise<string> {
+  if (existsSync(join(dir, 'tune.json'))) {
+    const { writeTuneReport } = await import('./report/tune-page.ts');
+    return writeTuneReport(dir);
+  }
   const { writeReport } = await import('./report/page.ts');
   return writeReport(dir);
 }
@@ -178,7 +205,7 @@ function summarize(summaries: SummaryRecord[]): { line: string; failed: SummaryR
 }
 
 async function run(args: string[], io: Io, argv: string[]): Promise<number> {
-  const { values, positionals } = parseRunArgs(args);
+  const { values, positionals } = parseCommandArgs('run', args, RUN_FLAGS);
   if (values.help) {
     io.stdout(`${RUN_USAGE}\n`);
     return 0;
@@ -196,6 +223,7 @@ async function run(args: string[], io: Io, argv: string[]): Promise<number> {
     resume: values.resume,
     fresh: values.fresh,
     quick: values.quick,
+    tuned: values.tuned !== undefined ? tunedDir(values.tuned) : undefined,
     debug: values.debug,
   };
   const resume = resumeCommand(argv.filter((a) => a !== '--fresh'));
@@ -234,6 +262,74 @@ async function run(args: string[], io: Io, argv: string[]): Promise<number> {
     }
     if (failed.length) {
       io.stderr(`rulebench: ${failed.length} trial(s) failed (see above); fix the cause, then rerun them with: ${resume}\n`);
+      code = 1;
+    }
+    return code;
+  } finally {
+    signals.stop();
+  }
+}
+
+/** --tuned: a directory holding tune.json, as an absolute path (workers resolve nothing). */
+function tunedDir(dir: string): string {
+  if (!dir) throw new UsageError('--tuned: expected the --out directory of a rulebench tune, got ""');
+  return resolve(dir);
+}
+
+async function tune(args: string[], io: Io, argv: string[]): Promise<number> {
+  const { values, positionals } = parseCommandArgs('tune', args, TUNE_FLAGS);
+  if (values.help) {
+    io.stdout(`${TUNE_USAGE}\n`);
+    return 0;
+  }
+  if (positionals.length !== 1) throw new UsageError(`tune: expected one experiment file, got ${positionals.length ? positionals.map((p) => `"${p}"`).join(' ') : 'none'}; see rulebench tune --help`);
+  const opts = {
+    budget: positiveInt('--budget', values.budget),
+    out: values.out,
+    workers: positiveInt('--workers', values.workers),
+    threads: positiveInt('--threads', values.threads),
+    shard: values.shard !== undefined ? parseShardFlag(values.shard) : undefined,
+    resume: values.resume,
+    fresh: values.fresh,
+    debug: values.debug,
+  };
+  const resume = resumeCommand(argv.filter((a) => a !== '--fresh'));
+  const signals = stopOnSignals(io, resume);
+  try {
+    if (opts.out !== undefined) OutLock.check(opts.out, opts.shard);
+    const { tuneExperiment } = await import('./runner/tune/run-tune.ts');
+    let res;
+    try {
+      res = await tuneExperiment(positionals[0], { ...opts, inline: false, log: io.stderr });
+    } catch (e) {
+      if (!isSystemError(e)) throw e;
+      io.stderr(`rulebench: cannot write ${describeError(e)}; finished trials are kept; once fixed, rerun with: ${resume}\n`);
+      return 1;
+    }
+    const { line, failed } = summarize(res.summaries);
+    if (res.interrupted) {
+      io.stdout(`\ninterrupted: ${res.summaries.length} tuning trial(s) finished in this run (${line}), kept in ${res.out}/records; continue with:\n  ${resume}\n`);
+      return signals.exitCode();
+    }
+    const entries = res.file.entries;
+    io.stdout(`\n${res.ran} tuning trial(s) run: ${line}; ${res.skipped} already finished (backend: ${res.backend}); ${entries.filter((e) => e.complete).length} of ${entries.length} entries tuned; ${res.out}/tune.json\n`);
+    for (const s of failed) io.stdout(`  failed: ${s.rule} ${JSON.stringify(s.options)} seed ${s.seed}: ${s.error}\n`);
+    if (res.waiting.length) {
+      io.stdout(`waiting for other shards (or failed trials) to finish:\n${res.waiting.map((w) => `  ${w}`).join('\n')}\nonce they have, continue with:\n  ${resume}\n`);
+    }
+    let code = 0;
+    if (res.file.complete && !values['no-report']) {
+      try {
+        const { writeTuneReport } = await import('./report/tune-page.ts');
+        io.stdout(`report: ${await writeTuneReport(res.out)}\n`);
+      } catch (e) {
+        if (!isSystemError(e)) throw e;
+        io.stderr(`rulebench: tuning report not written to ${res.out}: ${describeError(e)}; tune.json is complete\n`);
+        code = 1;
+      }
+    }
+    if (failed.length) {
+      io.stderr(`rulebench: ${failed.length} tuning trial(s) failed (see above): their entries wait at that rung; fix the cause, then rerun them with: ${resume}\n`);
       code = 1;
     }
     return code;
@@ -282,7 +378,8 @@ async function list(args: string[], io: Io): Promise<number> {
   const lines = ['rules:'];
   for (const r of listRules()) {
     const opts = Object.entries(r.defaults).map(([k, v]) => `${k}=${JSON.stringify(v)}${r.choices?.[k] ? ` (${r.choices[k]!.join('|')})` : ''}`);
-    lines.push(`  ${r.id.padEnd(28)} ${r.description}${opts.length ? `\n  ${''.padEnd(28)} options: ${opts.join(', ')}` : ''}`);
+    const tuning = [...(r.search && Object.keys(r.search).length ? [`tunes: ${Object.keys(r.search).join(', ')}`] : []), ...(r.presets ? [`presets: ${Object.keys(r.presets).join(', ')}`] : [])];
+    lines.push(`  ${r.id.padEnd(28)} ${r.description}${opts.length ? `\n  ${''.padEnd(28)} options: ${opts.join(', ')}` : ''}${tuning.length ? `\n  ${''.padEnd(28)} ${tuning.join('; ')}` : ''}`);
   }
   lines.push(`\ndatasets: ${listDatasets().map((d) => d.name).join(', ')}`);
   lines.push(`layer types: ${listLayers().map((k) => k.type).join(', ')}`);
@@ -299,13 +396,14 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
   const [cmd, ...rest] = argv;
   try {
     if (cmd === 'run') return await run(rest, io, argv);
+    if (cmd === 'tune') return await tune(rest, io, argv);
     if (cmd === 'report') return await reportCommand(rest, io);
     if (cmd === 'list') return await list(rest, io);
     if (cmd === undefined || cmd === '--help' || cmd === '-h' || cmd === 'help') {
       io.stdout(`${USAGE}\n`);
       return 0;
     }
-    io.stderr(`rulebench: unknown command "${cmd}"; commands: run, report, list\n${USAGE}\n`);
+    io.stderr(`rulebench: unknown command "${cmd}"; commands: run, tune, report, list\n${USAGE}\n`);
     return 2;
   } catch (e) {
     if (e instanceof UsageError) {

@@ -88,7 +88,7 @@ export { defineDataset, registerDataset, listDatasets, describeDataset, pickOpti
 // Learning rules: the contract, their options, the registry, a step's context
 export {
   defineRule, ruleOptions, forEachUpdate, isLazy, materialize, type LearningRule, type AnyRule, type RuleContext, type RuleOptions,
-  type OptionValue, type Estimate, type StepResult, type Updates, type LazyUpdates,
+  type OptionValue, type Estimate, type StepResult, type Updates, type LazyUpdates, type Dimension, type SearchSpace, type RulePreset,
 } from './rules/rule.ts';
 export { registerRule, getRule, listRules, loadRulesFrom } from './rules/registry.ts';
 export { ruleContext, type ContextParts } from './rules/context.ts';

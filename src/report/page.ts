@@ -36,7 +36,7 @@ export async function loadBundles(): Promise<string[]> {
 
 // Runs in the browser. Sets data-charts-rendered on <body> once every chart has settled, so a
 // test (or a screenshot) knows when to look.
-const EMBED_SCRIPT = `(function () {
+export const EMBED_SCRIPT = `(function () {
   var charts = JSON.parse(document.getElementById('rb-charts').textContent);
   var jobs = charts.map(function (c) {
     var el = document.getElementById('chart-' + c.name);
@@ -51,7 +51,7 @@ const EMBED_SCRIPT = `(function () {
 
 // No network at all: the CSP makes an accidental fetch fail loudly instead of silently
 // working online. Vega compiles its expressions with Function, hence 'unsafe-eval'.
-const CSP = "default-src 'none'; script-src 'unsafe-inline' 'unsafe-eval'; style-src 'unsafe-inline'; img-src data:; font-src data:";
+export const CSP = "default-src 'none'; script-src 'unsafe-inline' 'unsafe-eval'; style-src 'unsafe-inline'; img-src data:; font-src data:";
 
 function section(id: string, title: string, body: string, intro = ''): string {
   return `<section id="${id}">\n<h2>${escapeHtml(title)}</h2>\n${intro ? `<p class="explain">${intro}</p>\n` : ''}${body}\n</section>`;
@@ -66,7 +66,7 @@ function taskSection(rs: ResultSet): string {
     'Figures the task derives from its loss (lower is better), from the records’ validation and test evaluations; mean ± std over the finished seeds.');
 }
 
-function chartBlock(c: BuiltChart): string {
+export function chartBlock(c: BuiltChart): string {
   const n = escapeHtml(c.name);
   return `<div class="chart-block" id="sec-${n}">
 <h3>${escapeHtml(c.title)}</h3>
@@ -125,6 +125,15 @@ function optimizerText(opt: Record<string, unknown>, rules: unknown[]): string |
   return own.length ? `${base}; ${own.join(', ')}` : base;
 }
 
+/** Which series ran at tuned settings, from where, with what tuning budget (series marked "(tuned)"). */
+function tunedText(rs: ResultSet): string | null {
+  const tuned = rs.series.filter((s) => s.entry?.tuned);
+  if (!tuned.length) return null;
+  const t = tuned[0].entry!.tuned!;
+  return `${tuned.length} of ${rs.series.length} series ran at the settings rulebench tune chose in ${t.from} (marked “(tuned)”): ` +
+    `${t.configurations} configurations per entry, successive halving over ${t.rungs.join(' / ')} steps, chosen by ${t.metric} on the validation split (seed${t.seeds.length > 1 ? 's' : ''} ${t.seeds.join(', ')}).`;
+}
+
 function overridesText(o: Record<string, unknown> | null): string | null {
   if (!o) return null;
   const flags = Object.entries(o).filter(([, v]) => v !== undefined && v !== false && v !== null).map(([k, v]) => (v === true ? `--${k}` : `--${k} ${Array.isArray(v) ? v.join(',') : String(v)}`));
@@ -159,6 +168,8 @@ export async function buildPage(rs: ResultSet, charts: readonly BuiltChart[], op
     ? `<p class="lead">${escapeHtml(rs.experiment.description)}${overrides ? ` <span class="muted">(the experiment file’s description, for the run without ${escapeHtml(overrides)})</span>` : ''}</p>\n`
     : '';
   const runLine = run ? `<p class="run"><strong>This run:</strong> ${escapeHtml(run)}${overrides ? ` · <span class="warn">run with ${escapeHtml(overrides)}</span>` : ''}</p>\n` : '';
+  const tuned = tunedText(rs);
+  const tunedLine = tuned ? `<p class="run"><strong>Tuned:</strong> ${escapeHtml(tuned)}</p>\n` : '';
   // Hundreds of per-trial files are common; name them only when there are few.
   const fileList = rs.files.length <= 8 ? rs.files.map(escapeHtml).join(', ') : `${rs.files.length} files (${[...new Set(rs.files.map((f) => (f.includes('/') ? f.slice(0, f.indexOf('/') + 1) : '')))].map((d) => escapeHtml(d || './')).join(', ')})`;
   const repro = refs.length ? reproductionTables(rs, refs) : null;
@@ -168,7 +179,7 @@ export async function buildPage(rs: ResultSet, charts: readonly BuiltChart[], op
     `<meta http-equiv="Content-Security-Policy" content="${CSP}">\n`,
     '<meta name="viewport" content="width=device-width, initial-scale=1">\n<link rel="icon" href="data:,">\n',
     `<title>${escapeHtml(name)} — rulebench report</title>\n<style>\n${PAGE_CSS}\n</style>\n</head>\n<body>\n<main>\n`,
-    `<header>\n<h1>${escapeHtml(name)}</h1>\n${runLine}${description}<p class="meta">rulebench report · ${rs.series.length} rule configuration${rs.series.length === 1 ? '' : 's'} · ${trials} trials · ${evals} evaluations${otherCounts} · generated ${escapeHtml(when)}</p>\n<nav>${toc}</nav>\n</header>\n`,
+    `<header>\n<h1>${escapeHtml(name)}</h1>\n${runLine}${tunedLine}${description}<p class="meta">rulebench report · ${rs.series.length} rule configuration${rs.series.length === 1 ? '' : 's'} · ${trials} trials · ${evals} evaluations${otherCounts} · generated ${escapeHtml(when)}</p>\n<nav>${toc}</nav>\n</header>\n`,
     warnings,
     empty,
     rs.series.length

@@ -125,6 +125,8 @@ function readManifestRules(spec: unknown): ManifestRule[] {
       optimizer: r.optimizer,
       defaults: isObj(r.defaults) ? (r.defaults as RuleOptions) : undefined,
       ...(typeof r.expect === 'string' && r.expect ? { expect: r.expect } : {}),
+      ...(typeof r.preset === 'string' ? { preset: r.preset } : {}),
+      ...(isObj(r.tuned) ? { tuned: r.tuned as unknown as ManifestRule['tuned'] } : {}),
     }];
   });
 }

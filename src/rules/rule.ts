@@ -6,9 +6,31 @@ import type { StochasticNet } from '../nn/stochastic.ts';
 import type { Rng } from '../random.ts';
 import type { Tensor } from '../tensor/tensor.ts';
 import type { Task, Batch } from './task.ts';
+import type { OptimizerSpec } from '../optim/index.ts';
 
 export type OptionValue = number | string | boolean;
 export type RuleOptions = Record<string, OptionValue>;
+
+/**
+ * One tunable option: a real range (`log: true` samples it log-uniformly), an integer range
+ * (rounded, log-uniform with `log: true`), or a list of choices.
+ */
+export type Dimension =
+  | { readonly float: readonly [number, number]; readonly log?: boolean }
+  | { readonly int: readonly [number, number]; readonly log?: boolean }
+  | { readonly choice: readonly OptionValue[] };
+
+/** A rule's search space: a range per tunable option (options not named are never tuned). */
+export type SearchSpace<O extends RuleOptions = RuleOptions> = { readonly [K in keyof O]?: Dimension };
+
+/** A protocol from the rule's paper or its authors' code: options, optimizer, and where it comes from. */
+export interface RulePreset<O extends RuleOptions = RuleOptions> {
+  readonly options?: Partial<O>;
+  /** A fixed optimizer, or one built from the run's steps per epoch (schedules stated in epochs). */
+  readonly optimizer?: OptimizerSpec | ((run: { stepsPerEpoch: number }) => OptimizerSpec);
+  /** Citation and place, e.g. "Dellaferrera & Kreiman 2022, §4: SGD, momentum 0.9, rate 0.01". */
+  readonly source: string;
+}
 
 /** What a rule's updates estimate; it picks the alignment reference (never the rule's id). */
 export type Estimate = 'task-gradient' | 'expected-gradient' | 'own-objective';
@@ -69,6 +91,10 @@ export interface LearningRule<S = unknown, O extends RuleOptions = RuleOptions> 
   readonly defaults: O;
   /** Accepted values of string options. */
   readonly choices?: { readonly [K in keyof O]?: readonly string[] };
+  /** Ranges of the options worth tuning (`rulebench tune` searches them; the rest keep their defaults). */
+  readonly search?: SearchSpace<O>;
+  /** Named protocols (its paper's): a spec entry selects one with `preset: 'paper'`. */
+  readonly presets?: { readonly [name: string]: RulePreset<O> };
   /**
    * What the updates estimate (default 'task-gradient'): the runner picks the alignment
    * reference from it — BP's gradient, the expected gradient of the stochastic net, or none.

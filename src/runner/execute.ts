@@ -14,6 +14,8 @@ import { checkpointPath, resumable, TrialWriter } from './records.ts';
 import { allowSelfImport } from './self-import.ts';
 import { applyOverrides, expandTrials, validateSpec, type ExperimentSpec, type RuleEntry, type RunOverrides, type Trial, type ValidatedSpec } from './spec.ts';
 import { summaryRecord } from './record-fields.ts';
+import { stepsPerEpoch } from './epoch-steps.ts';
+import { applyTuned } from './tune/tuned.ts';
 import { runTrial, type SummaryRecord, type TrialRecord } from './trial.ts';
 
 const BUILTINS = fileURLToPath(new URL('../../algorithms/index.ts', import.meta.url));
@@ -61,7 +63,8 @@ async function resolveRuleFiles(rules: ExperimentSpec['rules'], base: string): P
 async function resolvePaths(raw: ExperimentSpec, specFile: string): Promise<ExperimentSpec> {
   const base = dirname(specFile);
   const data = raw.data && typeof raw.data.dir === 'string' && !isAbsolute(raw.data.dir) ? { ...raw.data, dir: resolve(base, raw.data.dir) } : raw.data;
-  return { ...raw, data, rules: await resolveRuleFiles(raw.rules, specFile) };
+  const tuned = typeof raw.tuned === 'string' && raw.tuned && !isAbsolute(raw.tuned) ? resolve(base, raw.tuned) : raw.tuned;
+  return { ...raw, data, rules: await resolveRuleFiles(raw.rules, specFile), ...(tuned !== undefined ? { tuned } : {}) };
 }
 
 /** Import an experiment file, apply overrides, validate, and expand its trials. */
@@ -93,7 +96,8 @@ export async function resolveExperiment(exported: ExperimentSpec, overrides: Run
     return describeDataset(name, opts).train;
   };
   const withOverrides = applyOverrides(raw, overrides, trainSize);
-  const spec = validateSpec(withOverrides, getRule);
+  const validated = validateSpec(withOverrides, getRule, { stepsPerEpoch: () => stepsPerEpoch(withOverrides.data, withOverrides.batchSize) });
+  const spec = validated.tuned ? applyTuned(validated, validated.tuned) : validated;
   // Rule objects from the user's own files become known by id (for workers and reports).
   for (const r of spec.rules) registerRule(r.rule);
   return { path: specFile, raw, spec, trials: expandTrials(spec, overrides.debug ?? false) };

@@ -68,7 +68,7 @@ export function standardObservers(t: Training, host: HostProbe, startedAt?: numb
   const { config, rule, data, params } = t;
   const clips = config.optimizer.clipNorm !== undefined || config.optimizer.clipValue !== undefined;
   return [
-    evaluationObserver(rule, data.task, data, config.batchSize),
+    evaluationObserver(rule, data.task, data, config.batchSize, config.evaluate !== 'validation'),
     metricsObserver(t.optState, clips),
     alignmentObserver(rule, data.model, { every: t.alignEvery, samples: config.alignSamples, rng: t.root.child('reference') }),
     ...(config.memory ? [memoryObserver(data.model, params, t.infer)] : []),

@@ -22,7 +22,10 @@ export interface Manifest {
 
 /** A rule entry as experiment.json records it (the report labels series from these). */
 export function manifestRule(r: ValidatedRule): ManifestRule {
-  return { rule: r.rule.id, options: r.options, grid: Object.fromEntries(r.grid), optimizer: r.optimizer, defaults: r.rule.defaults, ...(r.expect ? { expect: r.expect } : {}) };
+  return {
+    rule: r.rule.id, options: r.options, grid: Object.fromEntries(r.grid), optimizer: r.optimizer, defaults: r.rule.defaults,
+    ...(r.expect ? { expect: r.expect } : {}), ...(r.preset ? { preset: r.preset } : {}), ...(r.tuned ? { tuned: r.tuned } : {}),
+  };
 }
 
 export function buildManifest(

@@ -4,9 +4,9 @@ import { Worker } from 'node:worker_threads';
 import { deserializeError, type SerializedError } from './failure.ts';
 import { interruptFlag, stopRequested } from './interrupt.ts';
 import type { RunOverrides } from './spec.ts';
-import type { SummaryRecord, TrialRecord } from './trial.ts';
+import type { SummaryRecord, TrialConfig, TrialRecord } from './trial.ts';
 
-export type ToWorker = { kind: 'run'; id: string } | { kind: 'stop' };
+export type ToWorker = { kind: 'run'; id: string; config?: TrialConfig } | { kind: 'stop' };
 export type FromWorker =
   | { kind: 'ready' }
   | { kind: 'record'; id: string; record: TrialRecord }
@@ -20,6 +20,8 @@ export interface PoolOptions {
   workers: number;
   /** Kernel threads in each worker. */
   threads: number;
+  /** Trials the experiment file does not list (tuning's) travel with their config. */
+  configs?: ReadonlyMap<string, TrialConfig>;
   onRecord: (id: string, record: TrialRecord) => void;
   onDone: (id: string, summary: SummaryRecord) => void;
 }
@@ -44,7 +46,8 @@ export function runPool(ids: readonly string[], opts: PoolOptions): Promise<void
       workers.push(w);
       const next = () => {
         const id = stopRequested() ? undefined : queue.shift();
-        w.postMessage(id ? { kind: 'run', id } : { kind: 'stop' });
+        const config = id ? opts.configs?.get(id) : undefined;
+        w.postMessage(id ? { kind: 'run', id, ...(config ? { config } : {}) } : { kind: 'stop' });
       };
       w.on('message', (m: FromWorker) => {
         if (m.kind === 'ready') next();

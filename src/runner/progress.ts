@@ -33,11 +33,13 @@ export class Progress {
   record(id: string, r: TrialRecord): void {
     const label = this.labels.get(id) ?? r.rule;
     if (r.type === 'eval') {
-      this.latest.set(id, `${label} seed ${r.seed} epoch ${r.epoch + 1}: test acc ${r.testAcc.toFixed(4)}`);
+      // A tuning trial reads no test split: it shows its validation accuracy.
+      const [split, acc] = Number.isFinite(r.testAcc) || r.valAcc === null ? ['test', r.testAcc] : ['val', r.valAcc];
+      this.latest.set(id, `${label} seed ${r.seed} epoch ${r.epoch + 1}: ${split} acc ${acc.toFixed(4)}`);
     } else {
       this.done++;
       this.latest.delete(id);
-      const line = `${label} seed ${r.seed}: ${r.status}${Number.isFinite(r.finalTestAcc) ? `, test acc ${r.finalTestAcc.toFixed(4)}` : ''}${r.error ? ` (${r.error})` : ''}`;
+      const line = `${label} seed ${r.seed}: ${r.status}${Number.isFinite(r.finalTestAcc) ? `, test acc ${r.finalTestAcc.toFixed(4)}` : r.bestValAcc !== null && Number.isFinite(r.bestValAcc) ? `, best val acc ${r.bestValAcc.toFixed(4)}` : ''}${r.error ? ` (${r.error})` : ''}`;
       if (this.tty) this.write(`\r\x1b[K${line}\n`);
       else this.write(`${line}\n`);
     }

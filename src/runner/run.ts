@@ -18,7 +18,7 @@ import { Progress } from './progress.ts';
 import { clearPartials, makeDir, prepareOutput, scanRecords, setAside } from './records.ts';
 import { trialLabels } from './series-label.ts';
 import { shard, type Shard } from './shard.ts';
-import type { RunOverrides } from './spec.ts';
+import type { RunOverrides, Trial } from './spec.ts';
 import type { SummaryRecord } from './trial.ts';
 
 export interface RunOptions extends RunOverrides {
@@ -73,6 +73,48 @@ export function environment() {
   };
 }
 
+export interface TrialBatch {
+  /** The experiment file, which worker threads load (its rules, datasets and trials). */
+  experiment: string;
+  overrides: RunOverrides;
+  out: string;
+  workers: number;
+  threads: number;
+  inline: boolean;
+  kernels: Awaited<ReturnType<typeof backendFromEnv>>['backend'];
+  progress: Progress;
+  /** Hand workers each trial's config (trials the experiment file does not list: tuning's). */
+  withConfigs?: boolean;
+}
+
+/**
+ * Run `pending` to disk, on this thread or on worker threads, each through `executeTrial`: what
+ * `run` and `tune` share. A stop request ends it after the current step (`interrupted`).
+ */
+export async function runTrials(pending: readonly Trial[], b: TrialBatch): Promise<{ summaries: SummaryRecord[]; interrupted: boolean }> {
+  const summaries: SummaryRecord[] = [];
+  let interrupted = false;
+  if (b.inline || pending.length === 0) {
+    try {
+      for (const t of pending) {
+        if (stopRequested()) throw new Interrupted();
+        summaries.push(withBackend(b.kernels, () => withThreads(b.threads, () => executeTrial(t, b.out, (r) => b.progress.record(t.id, r)))));
+      }
+    } catch (e) {
+      if (!(e instanceof Interrupted)) throw e;
+      interrupted = true;
+    }
+  } else {
+    const configs = b.withConfigs ? new Map(pending.map((t) => [t.id, t.config])) : undefined;
+    await runPool(pending.map((t) => t.id), {
+      experiment: b.experiment, overrides: b.overrides, out: b.out, workers: b.workers, threads: b.threads, configs,
+      onRecord: (id, r) => b.progress.record(id, r),
+      onDone: (_id, s) => summaries.push(s),
+    });
+  }
+  return { summaries, interrupted: interrupted || stopRequested() };
+}
+
 export async function runExperiment(experimentPath: string, opts: RunOptions = {}): Promise<RunResult> {
   const log = opts.log ?? ((s: string) => process.stderr.write(s));
   // The same backend in this process and in every worker (they read the same variable).
@@ -100,7 +142,7 @@ export async function runExperiment(experimentPath: string, opts: RunOptions = {
       if (moved) log(`--fresh: the directory's earlier contents are kept in ${moved}\n`);
     }
     prepareOutput(out);
-    claimDirectory(out, buildManifest(spec, experimentPath, loaded.trials, opts.debug ?? false, { ...environment(), backend }, { rules: opts.rules, seeds: opts.seeds, epochs: opts.epochs, subset: opts.subset, quick: opts.quick }), loaded.trials);
+    claimDirectory(out, buildManifest(spec, experimentPath, loaded.trials, opts.debug ?? false, { ...environment(), backend }, { rules: opts.rules, seeds: opts.seeds, epochs: opts.epochs, subset: opts.subset, quick: opts.quick, tuned: opts.tuned }), loaded.trials);
     const { finished, notes } = scanRecords(out, mine.map((t) => t.id));
     const kept = mine.filter((t) => finished.has(t.id) && finished.get(t.id) !== 'failed');
     const failedBefore = mine.filter((t) => finished.get(t.id) === 'failed');
@@ -116,31 +158,10 @@ export async function runExperiment(experimentPath: string, opts: RunOptions = {
     for (const n of notes) log(`${n}\n`);
     // Threads split one trial's kernels; records do not depend on how many (fixed partitioning).
     const threads = opts.threads ?? Math.max(1, Math.floor(cpus().length / Math.max(1, Math.min(inline ? 1 : workers, pending.length))));
-
     const progress = new Progress(pending.length, opts.log, opts.tty, trialLabels(loaded.trials.map((t) => ({ id: t.id, ...t.config })), spec.rules.map(manifestRule)));
-    const summaries: SummaryRecord[] = [];
-    let interrupted = false;
-    if (inline || pending.length === 0) {
-      try {
-        for (const t of pending) {
-          if (stopRequested()) throw new Interrupted();
-          summaries.push(withBackend(kernels, () => withThreads(threads, () => executeTrial(t, out, (r) => progress.record(t.id, r)))));
-        }
-      } catch (e) {
-        if (!(e instanceof Interrupted)) throw e;
-        interrupted = true;
-      }
-    } else {
-      await runPool(pending.map((t) => t.id), {
-        experiment: loaded.path,
-        overrides: { rules: opts.rules, seeds: opts.seeds, epochs: opts.epochs, subset: opts.subset, quick: opts.quick, debug: opts.debug },
-        out, workers, threads,
-        onRecord: (id, r) => progress.record(id, r),
-        onDone: (_id, s) => summaries.push(s),
-      });
-    }
+    const overrides = { rules: opts.rules, seeds: opts.seeds, epochs: opts.epochs, subset: opts.subset, quick: opts.quick, debug: opts.debug, tuned: opts.tuned };
+    const { summaries, interrupted } = await runTrials(pending, { experiment: loaded.path, overrides, out, workers, threads, inline, kernels, progress });
     progress.finish();
-    interrupted ||= stopRequested();
     return { out, backend, interrupted, total: mine.length, skipped: kept.length, ran: pending.length, rerunFailed: failedBefore.length, summaries };
   } finally {
     lock.release();

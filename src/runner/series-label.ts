@@ -12,6 +12,10 @@ export interface ManifestRule {
   defaults?: RuleOptions;
   /** What the experiment expects of the rule at its budget (e.g. near chance, and why). */
   expect?: string;
+  /** The rule's named protocol the entry ran (`preset: 'paper'`). */
+  preset?: string;
+  /** Settings that came from a tuning: which options, whether the optimizer, from where, with what budget. */
+  tuned?: { from: string; options: string[]; optimizer: boolean; configurations: number; rungs: number[]; seeds: number[]; metric: string; score: number };
 }
 
 type LabelRule = Pick<ManifestRule, 'rule'> & Partial<ManifestRule>;
@@ -25,7 +29,7 @@ const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b)
  * the same rule. Everything comes from the records and experiment.json, never from the rules this
  * process happens to have loaded, so every command labels the same records alike.
  */
-export function labelSeries(entries: ReadonlyArray<{ rule: string; options: RuleOptions }>, rules: readonly LabelRule[] = []): string[] {
+export function labelSeries(entries: ReadonlyArray<{ rule: string; options: RuleOptions; entry?: LabelRule | null }>, rules: readonly LabelRule[] = []): string[] {
   const byRule = new Map<string, RuleOptions[]>();
   for (const e of entries) byRule.set(e.rule, [...(byRule.get(e.rule) ?? []), e.options]);
   const labels = entries.map((e) => {
@@ -33,12 +37,14 @@ export function labelSeries(entries: ReadonlyArray<{ rule: string; options: Rule
     const defaults = own.find((r) => r.defaults)?.defaults;
     const gridded = new Set(own.flatMap((r) => Object.keys(r.grid ?? {})));
     const siblings = byRule.get(e.rule) ?? [];
-    const shown = Object.keys(e.options).sort().filter((k) =>
+    // Tuned values are named by "(tuned)", not spelled out: the report's header says where they came from.
+    const tunedKeys = new Set(e.entry?.tuned?.options ?? []);
+    const shown = Object.keys(e.options).sort().filter((k) => !tunedKeys.has(k)).filter((k) =>
       gridded.has(k) ||
       (defaults !== undefined && (!(k in defaults) || !same(defaults[k], e.options[k]))) ||
       siblings.some((o) => !same(o[k], e.options[k])),
     );
-    return [e.rule, ...shown.map((k) => `${k}=${fmtOption(e.options[k])}`)].join(' ');
+    return [e.rule, ...(e.entry?.preset ? [`(${e.entry.preset})`] : []), ...shown.map((k) => `${k}=${fmtOption(e.options[k])}`), ...(e.entry?.tuned ? ['(tuned)'] : [])].join(' ');
   });
   // Two series could still print alike; keep labels unique.
   const seen = new Map<string, number>();

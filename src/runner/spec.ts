@@ -11,6 +11,7 @@ import { TASK_NAMES } from '../rules/task.ts';
 import { validateReferences, type Reference } from './references.ts';
 import type { DataConfig, TrialConfig } from './trial.ts';
 import { validateDivergence, type DivergenceSpec } from './divergence.ts';
+import { validateTuneSettings, type TuneSettings } from './tune/settings.ts';
 
 export interface RuleEntry {
   /** A built-in id, or a rule object (e.g. imported from the user's own file). */
@@ -26,6 +27,8 @@ export interface RuleEntry {
    * 'near-chance at this budget: <why>'); the report shows it beside the rule. Never part of a trial.
    */
   expect?: string;
+  /** One of the rule's named protocols (its `presets`, e.g. 'paper'): its options under the entry's, its optimizer. */
+  preset?: string;
 }
 
 export type { Reference } from './references.ts';
@@ -61,6 +64,10 @@ export interface ExperimentSpec {
   init?: string;
   /** Write each trial's final parameters to this path ({seed}, {rule}, {trial} filled in), for a later `init`. */
   saveParams?: string;
+  /** How `rulebench tune` searches this experiment (configurations, optimizer families, halving). */
+  tune?: TuneSettings;
+  /** Run each rule entry at its tuned configuration from this `rulebench tune` directory (its tune.json). */
+  tuned?: string;
 }
 
 export function defineExperiment(spec: ExperimentSpec): ExperimentSpec {
@@ -73,8 +80,8 @@ export interface Trial {
   rule: AnyRule;
 }
 
-const SPEC_KEYS = ['name', 'description', 'data', 'task', 'model', 'optimizer', 'rules', 'seeds', 'epochs', 'batchSize', 'maxSteps', 'evalEvery', 'alignEvery', 'alignSamples', 'memory', 'divergence', 'references', 'quick', 'init', 'saveParams'];
-const ENTRY_KEYS = ['rule', 'options', 'grid', 'optimizer', 'expect'];
+const SPEC_KEYS = ['name', 'description', 'data', 'task', 'model', 'optimizer', 'rules', 'seeds', 'epochs', 'batchSize', 'maxSteps', 'evalEvery', 'alignEvery', 'alignSamples', 'memory', 'divergence', 'references', 'quick', 'init', 'saveParams', 'tune', 'tuned'];
+const ENTRY_KEYS = ['rule', 'options', 'grid', 'optimizer', 'preset', 'expect'];
 const MAX_TRIALS = 100_000;
 
 const show = (v: unknown) => {
@@ -193,10 +200,37 @@ function resolveRule(field: string, ref: unknown, lookup: (id: string) => AnyRul
 
 export interface ValidatedRule {
   rule: AnyRule;
+  /** The options the entry fixes: its preset's, then its own. */
   options: RuleOptions;
   grid: Array<[string, OptionValue[]]>;
+  /** The entry's optimizer, or its preset's. */
   optimizer: OptimizerSpec | undefined;
   expect?: string;
+  preset?: string;
+  /** Set by a tuned run: what came from tuning. */
+  tuned?: TunedEntry;
+}
+
+/** What a tuned entry records (experiment.json, the report): its source and the budget behind it. */
+export interface TunedEntry {
+  /** The tune directory, as given. */
+  from: string;
+  key: string;
+  /** Options whose values came from tuning. */
+  options: string[];
+  /** Whether the optimizer (family and learning rate) came from tuning. */
+  optimizer: boolean;
+  configurations: number;
+  /** Steps of each rung. */
+  rungs: number[];
+  seeds: number[];
+  metric: string;
+  score: number;
+}
+
+/** What a spec's validation needs to know of the data: training steps per epoch (for presets' schedules). */
+export interface SpecContext {
+  stepsPerEpoch?(): number;
 }
 
 export interface ValidatedSpec extends Omit<ExperimentSpec, 'rules'> {
@@ -204,7 +238,7 @@ export interface ValidatedSpec extends Omit<ExperimentSpec, 'rules'> {
 }
 
 /** Validate a spec (anything a user file exported) before anything runs. */
-export function validateSpec(raw: unknown, lookup: (id: string) => AnyRule): ValidatedSpec {
+export function validateSpec(raw: unknown, lookup: (id: string) => AnyRule, context: SpecContext = {}): ValidatedSpec {
   const s = needRecord('spec', raw);
   noUnknownKeys('spec', s, SPEC_KEYS);
   if (typeof s.name !== 'string' || !/^[A-Za-z0-9._-]+$/.test(s.name)) throw new SpecError(`name: expected a name of letters, digits, ".", "_" or "-", got ${show(s.name)}`);
@@ -226,7 +260,8 @@ export function validateSpec(raw: unknown, lookup: (id: string) => AnyRule): Val
   if (s.description !== undefined && typeof s.description !== 'string') throw new SpecError(`description: expected a string, got ${show(s.description)}`);
   if (s.references !== undefined) validateReferences(s.references);
   if (s.quick !== undefined) needRecord('quick', s.quick);
-  for (const k of ['init', 'saveParams'] as const) if (s[k] !== undefined && (typeof s[k] !== 'string' || !s[k])) throw new SpecError(`${k}: expected a file path, got ${show(s[k])}`);
+  for (const k of ['init', 'saveParams', 'tuned'] as const) if (s[k] !== undefined && (typeof s[k] !== 'string' || !s[k])) throw new SpecError(`${k}: expected a ${k === 'tuned' ? 'directory' : 'file'} path, got ${show(s[k])}`);
+  if (s.tune !== undefined) validateTuneSettings(s.tune, s.seeds as number[]);
   if (!Array.isArray(s.rules) || s.rules.length === 0) throw new SpecError(`rules: expected a non-empty array of rule ids or { rule, options, grid } entries, got ${show(s.rules)}`);
   let trials = 0;
   const rules = s.rules.map((entry, i): ValidatedRule => {
@@ -234,8 +269,11 @@ export function validateSpec(raw: unknown, lookup: (id: string) => AnyRule): Val
     const e: Record<string, unknown> = typeof entry === 'string' ? { rule: entry } : needRecord(field, entry);
     noUnknownKeys(field, e, ENTRY_KEYS);
     const rule = resolveRule(`${field}.rule`, e.rule, lookup);
-    const options = e.options === undefined ? {} : needRecord(`${field}.options`, e.options);
-    for (const [k, v] of Object.entries(options)) checkOption(`${field}.options`, rule, k, v);
+    const preset = e.preset === undefined ? undefined : presetOf(`${field}.preset`, rule, e.preset);
+    const own = e.options === undefined ? {} : needRecord(`${field}.options`, e.options);
+    for (const [k, v] of Object.entries(own)) checkOption(`${field}.options`, rule, k, v);
+    for (const [k, v] of Object.entries(preset?.options ?? {})) checkOption(`${field}.preset (${String(e.preset)}).options`, rule, k, v);
+    const options = { ...preset?.options, ...own };
     const gridRaw = e.grid === undefined ? {} : needRecord(`${field}.grid`, e.grid);
     const grid = Object.entries(gridRaw).map(([k, vs]): [string, OptionValue[]] => {
       if (!Array.isArray(vs) || vs.length === 0) throw new SpecError(`${field}.grid.${k}: expected a non-empty array of values, got ${show(vs)}`);
@@ -244,14 +282,28 @@ export function validateSpec(raw: unknown, lookup: (id: string) => AnyRule): Val
     });
     trials += grid.reduce((n, [, vs]) => n * vs.length, 1) * (s.seeds as number[]).length;
     if (trials > MAX_TRIALS) throw new SpecError(`${field}.grid: the experiment would have more than ${MAX_TRIALS} trials`);
-    const opt = e.optimizer === undefined ? undefined : validateOptimizer(`${field}.optimizer`, e.optimizer);
+    if (preset?.optimizer !== undefined && e.optimizer !== undefined) {
+      throw new SpecError(`${field}.optimizer: preset "${String(e.preset)}" of rule "${rule.id}" sets the optimizer (${preset.source}); leave out one of them`);
+    }
+    const presetOptimizer = typeof preset?.optimizer === 'function' ? preset.optimizer({ stepsPerEpoch: context.stepsPerEpoch?.() ?? 1 }) : preset?.optimizer;
+    const opt = e.optimizer !== undefined ? validateOptimizer(`${field}.optimizer`, e.optimizer) : presetOptimizer && validateOptimizer(`${field}.preset (${String(e.preset)}).optimizer`, presetOptimizer);
     if (e.expect !== undefined && (typeof e.expect !== 'string' || !e.expect.trim())) throw new SpecError(`${field}.expect: expected a sentence saying what to expect of the rule, got ${show(e.expect)}`);
-    return { rule, options: options as RuleOptions, grid, optimizer: opt, ...(e.expect !== undefined ? { expect: e.expect as string } : {}) };
+    return { rule, options: options as RuleOptions, grid, optimizer: opt, ...(preset ? { preset: e.preset as string } : {}), ...(e.expect !== undefined ? { expect: e.expect as string } : {}) };
   });
   return { ...(s as unknown as ExperimentSpec), data, model, optimizer, rules };
 }
 
-function cartesian(grid: Array<[string, OptionValue[]]>): RuleOptions[] {
+/** The rule's preset named `name`, or a SpecError naming the presets it has. */
+function presetOf(field: string, rule: AnyRule, name: unknown) {
+  const presets = rule.presets ?? {};
+  if (typeof name !== 'string' || !Object.hasOwn(presets, name)) {
+    const names = Object.keys(presets);
+    throw new SpecError(`${field}: rule "${rule.id}" has no preset ${show(name)}; its presets: ${names.length ? names.join(', ') : '(none)'}`);
+  }
+  return presets[name];
+}
+
+export function cartesian(grid: Array<[string, OptionValue[]]>): RuleOptions[] {
   let points: RuleOptions[] = [{}];
   for (const [k, vs] of grid) points = points.flatMap((p) => vs.map((v) => ({ ...p, [k]: v })));
   return points;
@@ -275,6 +327,8 @@ export interface RunOverrides {
   subset?: number;
   quick?: boolean;
   debug?: boolean;
+  /** Run at the tuned configurations of this `rulebench tune` directory (an absolute path). */
+  tuned?: string;
 }
 
 /**
@@ -292,6 +346,7 @@ export function applyOverrides(raw: ExperimentSpec, o: RunOverrides, trainSize?:
     s = { ...s, ...quick, ...(quickExpect ? { rules: quickExpect } : {}) };
   }
   if (o.seeds) s.seeds = o.seeds;
+  if (o.tuned) s.tuned = o.tuned;
   if (o.epochs !== undefined) s.epochs = o.epochs;
   if (o.subset !== undefined) {
     const v = isRecord(s.data) ? s.data.validation : undefined;

@@ -42,4 +42,9 @@ export interface TrialConfig extends ParamFiles {
   debug: boolean;
   /** When the trial counts as diverged (unset: the default bound). */
   divergence?: DivergenceSpec;
+  /**
+   * 'validation': score on the validation split only, never reading the test split (tuning
+   * trials); the records' test figures are then null. Unset: both splits.
+   */
+  evaluate?: 'validation';
 }

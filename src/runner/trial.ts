@@ -2,6 +2,8 @@
 // the training loop (./loop.ts) with the standard measurements, and what Node adds around it:
 // checkpoints, stopping on request, the process's CPU and memory figures, parameter files.
 import { loadDataset } from '../data/index.ts';
+import type { Dataset } from '../data/dataset.ts';
+import { DataError } from '../errors.ts';
 import { split } from '../data/loader.ts';
 import { targetWidth } from '../data/dataset.ts';
 import { buildModel } from '../nn/model.ts';
@@ -33,9 +35,19 @@ function prepare(config: TrialConfig, data: Rng): Prepared {
   const tt = loadDataset(name, { ...opts, rng: data.child('dataset') });
   const held = typeof validation === 'number' && validation > 0 && !tt.validation ? split(tt.train, validation, data.child('validation')) : null;
   const train = held ? held.train : tt.train;
-  const task = withObjective(config.task, taskFor(train, tt.test));
+  const blind = config.evaluate === 'validation';
+  const task = withObjective(config.task, taskFor(train, blind ? train : tt.test));
   const model = buildModel(config.model, { sampleShape: train.shape, outputs: train.kind === 'classification' ? train.classes : targetWidth(train), outputShape: task.outputShape });
-  return { model, task, train, validation: validation === 'test' ? tt.test : held ? held.validation : tt.validation ?? null, test: tt.test };
+  return { model, task, train, validation: validation === 'test' ? tt.test : held ? held.validation : tt.validation ?? null, test: blind ? sealed(tt.test) : tt.test };
+}
+
+/** A split whose samples cannot be read: a trial scored on validation only holds its test split so. */
+function sealed(ds: Dataset): Dataset {
+  const refuse = () => {
+    throw new DataError(`the test split of "${ds.name}" was read by a trial scored on validation only (a tuning trial); this is a bug: please report it`);
+  };
+  // Descriptors, not a spread: a spread would read the samples it seals off.
+  return Object.defineProperties({}, { ...Object.getOwnPropertyDescriptors(ds), x: { get: refuse, enumerable: true }, y: { get: refuse, enumerable: true } }) as Dataset;
 }
 
 /** The process's CPU time and memory, as Node reports them. */

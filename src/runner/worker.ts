@@ -5,7 +5,8 @@ import { useBackendFromEnv } from '../kernels/select.ts';
 import { executeTrial, loadExperiment } from './execute.ts';
 import { serializeError } from './failure.ts';
 import { Interrupted, useInterruptFlag } from './interrupt.ts';
-import type { RunOverrides } from './spec.ts';
+import { getRule } from '../rules/registry.ts';
+import { trialId, type RunOverrides, type Trial } from './spec.ts';
 import type { FromWorker, ToWorker } from './pool.ts';
 
 interface Init {
@@ -30,7 +31,8 @@ try {
       port.close();
       return;
     }
-    const trial = byId.get(m.id);
+    // A trial the experiment does not list (a tuning trial) comes with its config, checked against its id.
+    const trial: Trial | undefined = byId.get(m.id) ?? (m.config && trialId(m.config) === m.id ? { id: m.id, config: m.config, rule: getRule(m.config.rule) } : undefined);
     if (!trial) {
       send({ kind: 'error', error: serializeError(new Error(`worker: unknown trial ${m.id}`)) });
       return;

@@ -40,7 +40,7 @@ describe('bad command lines', () => {
     [['report', missing], 1, /report: .*no-such-dir does not exist/],
     [['report', empty], 1, /report: .* holds no records/],
     [['list', 'extra'], 2, /list: takes no arguments/],
-    [['frobnicate'], 2, /unknown command "frobnicate"; commands: run, report, list/],
+    [['frobnicate'], 2, /unknown command "frobnicate"; commands: run, tune, report, list/],
   ];
   it.each(CASES)('%j → exit %i with one line', async (argv, code, message) => {
     const r = await cli(...argv);

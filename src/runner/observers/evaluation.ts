@@ -18,14 +18,15 @@ function summaryMetricFields(last: EvalRecord | null): Pick<SummaryRecord, 'fina
   return last?.testMetrics ? { finalTestMetrics: last.testMetrics, finalValMetrics: last.valMetrics ?? null } : {};
 }
 
-export function evaluationObserver(rule: AnyRule, task: Task, splits: { validation: Dataset | null; test: Dataset }, chunk: number): Observer {
+/** `withTest` false: the validation split only (tuning trials), the test figures null. */
+export function evaluationObserver(rule: AnyRule, task: Task, splits: { validation: Dataset | null; test: Dataset }, chunk: number, withTest = true): Observer {
   let bestVal: number | null = null;
   return {
     name: 'evaluation',
     evalFields({ ctx, state }) {
       // Chunks the size of a training batch: without a tape nothing is freed before a chunk ends,
       // so a deep conv net's chunk holds every intermediate (a 1000-image ResNet-20 chunk: GBs).
-      const test = evaluate(rule, ctx, state, splits.test, chunk);
+      const test = withTest ? evaluate(rule, ctx, state, splits.test, chunk) : { acc: NaN, loss: null };
       const val = splits.validation === splits.test ? test : splits.validation ? evaluate(rule, ctx, state, splits.validation, chunk) : null;
       if (val && (bestVal === null || val.acc > bestVal)) bestVal = val.acc;
       return { valAcc: val?.acc ?? null, valLoss: val?.loss ?? null, testAcc: test.acc, testLoss: test.loss, ...taskMetricFields(task, val, test) };
