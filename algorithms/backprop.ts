@@ -3,8 +3,20 @@
 // segment boundaries, recomputed in backward), and on recurrent nets optionally truncated
 // (truncated BPTT: no gradient crosses a boundary every `truncate` steps).
 import {
-  customVjp, defineRule, isRecurrent, noGrad, run, SpecError, taskGradient, truncated, vjp, walk, type ForwardContext, type Model,
-  type Module, type Tensor,
+  customVjp,
+  defineRule,
+  isRecurrent,
+  noGrad,
+  run,
+  SpecError,
+  taskGradient,
+  truncated,
+  vjp,
+  walk,
+  type ForwardContext,
+  type Model,
+  type Module,
+  type Tensor,
 } from '../src/index.ts';
 
 /**
@@ -26,10 +38,17 @@ export function segments(count: number, k: number): Array<[number, number]> {
  * kernels on the same values in the same order, so gradients equal plain backprop's bit for bit.
  */
 function checkpointSegment(children: readonly Module[], label: string): Module {
-  const idx = [...new Set(children.flatMap((c) => walk(c).flatMap((m) => Object.values(m.params).map((s) => s.index))))].sort((a, b) => a - b);
+  const idx = [...new Set(children.flatMap((c) => walk(c).flatMap((m) => Object.values(m.params).map((s) => s.index))))].sort(
+    (a, b) => a - b,
+  );
   const seg: Module = {
-    kind: 'checkpoint', path: '', inShape: children[0].inShape, outShape: children[children.length - 1].outShape,
-    params: {}, buffers: {}, children,
+    kind: 'checkpoint',
+    path: '',
+    inShape: children[0].inShape,
+    outShape: children[children.length - 1].outShape,
+    params: {},
+    buffers: {},
+    children,
     apply(x: Tensor, ctx: ForwardContext) {
       const runWith = (hin: Tensor, own: readonly Tensor[]): Tensor => {
         const params = [...ctx.params];
@@ -66,10 +85,15 @@ export const backprop = defineRule({
   defaults: { checkpoint: 0, truncate: 0 },
   check(ctx) {
     const k = ctx.options.checkpoint;
-    if (!Number.isInteger(k) || k < -1) throw new SpecError(`backprop: option checkpoint must be 0 (off), a segment length ≥ 1, or −1 (√n), got ${k}`);
+    if (!Number.isInteger(k) || k < -1)
+      throw new SpecError(`backprop: option checkpoint must be 0 (off), a segment length ≥ 1, or −1 (√n), got ${k}`);
     const t = ctx.options.truncate ?? 0;
-    if (!Number.isInteger(t) || t < 0) throw new SpecError(`backprop: option truncate must be 0 (full BPTT) or a segment length ≥ 1, got ${t}`);
-    if (t > 0 && !ctx.model.modules().some(isRecurrent)) throw new SpecError(`backprop: option truncate = ${t} truncates backpropagation through time, but the model has no recurrent module (rnn layer)`);
+    if (!Number.isInteger(t) || t < 0)
+      throw new SpecError(`backprop: option truncate must be 0 (full BPTT) or a segment length ≥ 1, got ${t}`);
+    if (t > 0 && !ctx.model.modules().some(isRecurrent))
+      throw new SpecError(
+        `backprop: option truncate = ${t} truncates backpropagation through time, but the model has no recurrent module (rnn layer)`,
+      );
   },
   init: () => null,
   step(ctx, state, batch) {

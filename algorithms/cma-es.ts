@@ -7,7 +7,17 @@
 // constants and sep-CMA's learning rates ×(n+2)/3. Only loss values are used, so it trains on
 // objectives without a gradient; samples are regenerated from seeds, never stored.
 import {
-  defineRule, fillNoise, noGrad, noiseKey, perturb, SpecError, streamedUpdates, taskLoss, zeros, type NoiseKey, type RuleContext,
+  defineRule,
+  fillNoise,
+  noGrad,
+  noiseKey,
+  perturb,
+  SpecError,
+  streamedUpdates,
+  taskLoss,
+  zeros,
+  type NoiseKey,
+  type RuleContext,
   type Tensor,
 } from '../src/index.ts';
 
@@ -48,7 +58,10 @@ export function cmaConstants(n: number, population: number) {
 
 /** Elements of z regenerated at once for the covariance update (μ such buffers). */
 const Z_CHUNK = 4096;
-const sampleStream = (ctx: RuleContext, step: number, k: number) => (i: number): NoiseKey => noiseKey(ctx.rng, step, k, i, 'cma');
+const sampleStream =
+  (ctx: RuleContext, step: number, k: number) =>
+  (i: number): NoiseKey =>
+    noiseKey(ctx.rng, step, k, i, 'cma');
 
 /** Apply the last generation's adaptation to the state, from the mean shift the optimizer realized. */
 function adapt(ctx: RuleContext<Options>, s: CmaState, c: ReturnType<typeof cmaConstants>, n: number): void {
@@ -151,7 +164,11 @@ export const cmaEs = defineRule({
       perturb(params, -state.sigma, sampleStream(ctx, ctx.step, k), scale);
     }
     // Best first; equal losses keep sample order, so ties break the same way every run.
-    const selected = losses.map((l, k) => [l, k] as const).sort((a, b) => a[0] - b[0] || a[1] - b[1]).slice(0, c.mu).map(([, k]) => k);
+    const selected = losses
+      .map((l, k) => [l, k] as const)
+      .sort((a, b) => a[0] - b[0] || a[1] - b[1])
+      .slice(0, c.mu)
+      .map(([, k]) => k);
     const sigma = state.sigma;
     // Descent direction: minus the mean shift σ Σ wᵢ √C ⊙ zᵢ.
     const terms = selected.map((k, j) => ({ coef: -sigma * c.weights[j], key: sampleStream(ctx, ctx.step, k) }));

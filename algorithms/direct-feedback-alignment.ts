@@ -8,8 +8,21 @@
 // goes to that position of each positionwise layer (as Launay et al.'s TinyDFA for transformers):
 // Bᵢ is then [classes, features per position], shared by the positions.
 import {
-  customVjp, defineRule, feedbackLayers, initByName, isWeightLayer, matmul, replaceInputVjp, requireFeedbackLayers, sizeOf, SpecError, taskGradient, view,
-  type Model, type Tensor, type WeightLayer,
+  customVjp,
+  defineRule,
+  feedbackLayers,
+  initByName,
+  isWeightLayer,
+  matmul,
+  replaceInputVjp,
+  requireFeedbackLayers,
+  sizeOf,
+  SpecError,
+  taskGradient,
+  view,
+  type Model,
+  type Tensor,
+  type WeightLayer,
 } from '../src/index.ts';
 
 interface DfaState {
@@ -25,8 +38,10 @@ export function feedbackShape(model: Model, l: WeightLayer): [number, number] {
   const out = model.outputShape;
   if (out.length === 1) return [out[0], sizeOf(l.inShape)];
   if (out.length === 2 && l.inShape.length === 2 && l.inShape[0] === out[0]) return [out[1], l.inShape[1]];
-  throw new SpecError(`direct-feedback-alignment: layer "${l.path}" reads [${l.inShape.join(', ')}] per sample, but the model outputs [${out.join(', ')}]; ` +
-    'the output error is projected per sample (a vector output) or per position (a sequence of the same length, into a positionwise layer)');
+  throw new SpecError(
+    `direct-feedback-alignment: layer "${l.path}" reads [${l.inShape.join(', ')}] per sample, but the model outputs [${out.join(', ')}]; ` +
+      'the output error is projected per sample (a vector output) or per position (a sequence of the same length, into a positionwise layer)',
+  );
 }
 
 export const directFeedbackAlignment = defineRule({
@@ -54,11 +69,17 @@ export const directFeedbackAlignment = defineRule({
   step(ctx, state, batch) {
     // The output error, caught on its way into the network (the first cotangent of the backward pass).
     let e: Tensor | null = null;
-    const catchError = customVjp('dfaOutputError', (out: Tensor) => ({ out }), (_s, g) => ((e = g), [g]));
+    const catchError = customVjp(
+      'dfaOutputError',
+      (out: Tensor) => ({ out }),
+      (_s, g) => ((e = g), [g]),
+    );
     const model = ctx.model.map((m) => {
       const B = state.feedback[m.path];
       // Rows of e: samples (vector output) or positions (sequence output), as B's rows are.
-      return B && isWeightLayer(m) ? replaceInputVjp(m, (_g, x) => view(matmul(view(e!, [e!.size / B.shape[0], B.shape[0]]), B), x.shape), 'dfa') : m;
+      return B && isWeightLayer(m)
+        ? replaceInputVjp(m, (_g, x) => view(matmul(view(e!, [e!.size / B.shape[0], B.shape[0]]), B), x.shape), 'dfa')
+        : m;
     });
     const { loss, grads } = taskGradient(ctx, batch, { model, output: catchError });
     return { updates: grads, state, loss, metrics: {} };

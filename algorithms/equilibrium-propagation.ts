@@ -12,8 +12,27 @@
 // through the settling dynamics computes, which is the network this rule declares (`network`),
 // so alignment is measured against exactly that. Predictions are the free phase's output.
 import {
-  add, defineRule, isActivation, isWeightLayer, linear, matmul, mul, noGrad, NumericsError, reshape, scalar, SpecError, sub, sum, valueAndGrad,
-  zeros, type Model, type Module, type RuleContext, type Tensor, type WeightLayer,
+  add,
+  defineRule,
+  isActivation,
+  isWeightLayer,
+  linear,
+  matmul,
+  mul,
+  noGrad,
+  NumericsError,
+  reshape,
+  scalar,
+  SpecError,
+  sub,
+  sum,
+  valueAndGrad,
+  zeros,
+  type Model,
+  type Module,
+  type RuleContext,
+  type Tensor,
+  type WeightLayer,
 } from '../src/index.ts';
 
 type Options = { beta: number; nudging: string; freeSteps: number; nudgedSteps: number; schedule: string; tolerance: number };
@@ -50,7 +69,8 @@ export function epLayers(model: Model): Layers {
       rho[rho.length - 1] = fn;
     } else throw refuse(m, 'is not supported');
   }
-  if (dense.length < 2) throw new SpecError('equilibrium-propagation: the model needs at least two dense layers (a hidden state between input and output)');
+  if (dense.length < 2)
+    throw new SpecError('equilibrium-propagation: the model needs at least two dense layers (a hidden state between input and output)');
   return { dense, rho };
 }
 
@@ -63,7 +83,14 @@ type Nudge = (sL: Tensor) => Tensor;
  * relative change ‖s_{t+1} − s_t‖ / ‖s_{t+1}‖ of every step.
  */
 function settle(
-  lay: Layers, p: readonly Tensor[], x: Tensor, s: Tensor[], steps: number, schedule: string, nudge: Nudge | null, observe?: (t: number, change: number) => void,
+  lay: Layers,
+  p: readonly Tensor[],
+  x: Tensor,
+  s: Tensor[],
+  steps: number,
+  schedule: string,
+  nudge: Nudge | null,
+  observe?: (t: number, change: number) => void,
 ): Tensor[] {
   const L = lay.dense.length;
   const w = lay.dense.map((d) => p[d.params.weight.index]);
@@ -72,7 +99,8 @@ function settle(
   const drive0 = linear(x, w[0], b[0]);
   // Synchronous: every layer from the previous states. Alternating: even-indexed layers first,
   // then odd ones from them (each group's layers are not connected to each other).
-  const groups = schedule === 'synchronous' ? [lay.dense.map((_, l) => l)] : [0, 1].map((g) => lay.dense.map((_, l) => l).filter((l) => l % 2 === g));
+  const groups =
+    schedule === 'synchronous' ? [lay.dense.map((_, l) => l)] : [0, 1].map((g) => lay.dense.map((_, l) => l).filter((l) => l % 2 === g));
   for (let t = 0; t < steps; t++) {
     const next = [...s];
     for (const group of groups) {
@@ -105,7 +133,9 @@ const flat = (x: Tensor) => (x.rank === 2 ? x : reshape(x, [x.shape[0], x.size /
 
 /** Φ(x, s; p), summed over the batch. */
 function phi(lay: Layers, p: readonly Tensor[], x: Tensor, s: readonly Tensor[]): Tensor {
-  const terms = lay.dense.map((d, l) => sum(mul(s[l], linear(l === 0 ? x : s[l - 1], p[d.params.weight.index], d.params.bias ? p[d.params.bias.index] : null))));
+  const terms = lay.dense.map((d, l) =>
+    sum(mul(s[l], linear(l === 0 ? x : s[l - 1], p[d.params.weight.index], d.params.bias ? p[d.params.bias.index] : null))),
+  );
   return terms.reduce((a, c) => add(a, c));
 }
 
@@ -125,7 +155,13 @@ export function settlingNetwork(model: Model, freeSteps: number, schedule = 'alt
   const lay = epLayers(model);
   const old = model.root;
   const root: Module = {
-    kind: 'equilibrium', path: old.path, inShape: old.inShape, outShape: old.outShape, params: {}, buffers: {}, children: old.children,
+    kind: 'equilibrium',
+    path: old.path,
+    inShape: old.inShape,
+    outShape: old.outShape,
+    params: {},
+    buffers: {},
+    children: old.children,
     apply: (x, ctx) => {
       const xf = flat(x);
       return settle(lay, ctx.params, xf, zeroStates(lay, xf.shape[0]), freeSteps, schedule, null).at(-1)!;
@@ -171,7 +207,10 @@ export const equilibriumPropagation = defineRule({
     epLayers(ctx.model);
     const { beta, freeSteps, nudgedSteps, tolerance } = ctx.options;
     if (!(beta > 0)) throw new SpecError(`equilibrium-propagation: option beta must be positive, got ${beta}`);
-    for (const [k, v] of [['freeSteps', freeSteps], ['nudgedSteps', nudgedSteps]] as const) {
+    for (const [k, v] of [
+      ['freeSteps', freeSteps],
+      ['nudgedSteps', nudgedSteps],
+    ] as const) {
       if (!(Number.isInteger(v) && v >= 1)) throw new SpecError(`equilibrium-propagation: option ${k} must be an integer ≥ 1, got ${v}`);
     }
     if (!(tolerance >= 0)) throw new SpecError(`equilibrium-propagation: option tolerance must be ≥ 0, got ${tolerance}`);
@@ -196,9 +235,12 @@ export const equilibriumPropagation = defineRule({
     const loss = noGrad(() => ctx.task.loss(free.at(-1)!, batch).item());
 
     let nudgedChange = 0;
-    const nudged = (b: number) => noGrad(() => settle(lay, p, x, free, nudgedSteps, schedule, lossGradient(ctx, batch, b, n), (t, c) => {
-      if (t === nudgedSteps - 1) nudgedChange = Math.max(nudgedChange, c);
-    }));
+    const nudged = (b: number) =>
+      noGrad(() =>
+        settle(lay, p, x, free, nudgedSteps, schedule, lossGradient(ctx, batch, b, n), (t, c) => {
+          if (t === nudgedSteps - 1) nudgedChange = Math.max(nudgedChange, c);
+        }),
+      );
     const sign = nudging === 'random-sign' ? (ctx.rng.child(ctx.step).uniform() < 0.5 ? -1 : 1) : 1;
     // Two ends of the contrast and the β between them.
     const [hi, lo, span] = nudging === 'symmetric' ? [nudged(beta), nudged(-beta), 2 * beta] : [nudged(sign * beta), free, sign * beta];
@@ -234,5 +276,6 @@ export const equilibriumPropagation = defineRule({
     changes.forEach((c, t) => (metrics[`stateChange.${t + 1}`] = c));
     return { updates, state, loss, metrics };
   },
-  predict: (ctx, _state, x) => noGrad(() => settlingNetwork(ctx.model, ctx.options.freeSteps, ctx.options.schedule).forward(ctx.params, x, ctx.infer)),
+  predict: (ctx, _state, x) =>
+    noGrad(() => settlingNetwork(ctx.model, ctx.options.freeSteps, ctx.options.schedule).forward(ctx.params, x, ctx.infer)),
 });

@@ -8,8 +8,20 @@
 //   brsf  B = |R| ⊙ sign(W), R redrawn every batch (batchwise random-magnitude)
 //   frsf  B = |R| ⊙ sign(W), R fixed at init       (fixed random-magnitude)
 import {
-  defineRule, feedbackDiagnostics, feedbackLayers, feedbackScheme, drawFeedback, initialFeedback, initStd, requireFeedbackLayers, taskGradient, withFeedback,
-  type Model, type Rng, type Tensor, type WeightLayer,
+  defineRule,
+  feedbackDiagnostics,
+  feedbackLayers,
+  feedbackScheme,
+  drawFeedback,
+  initialFeedback,
+  initStd,
+  requireFeedbackLayers,
+  taskGradient,
+  withFeedback,
+  type Model,
+  type Rng,
+  type Tensor,
+  type WeightLayer,
 } from '../src/index.ts';
 
 const VARIANTS = ['fa', 'usf', 'brsf', 'frsf'] as const;
@@ -59,7 +71,8 @@ function fixedFeedbackModel(model: Model, fixed: Record<string, Tensor>): Model 
 
 export const feedbackAlignment = defineRule({
   id: 'feedback-alignment',
-  description: 'Errors travel down through fixed random (or sign-symmetric) feedback tensors shaped like each weight, instead of the weights themselves.',
+  description:
+    'Errors travel down through fixed random (or sign-symmetric) feedback tensors shaped like each weight, instead of the weights themselves.',
   defaults: { variant: 'fa' as string, init: 'model' as string, scale: 'init' as string },
   choices: { variant: VARIANTS, init: INITS, scale: ['init', 'current'] },
   search: { init: { choice: INITS } },
@@ -71,12 +84,26 @@ export const feedbackAlignment = defineRule({
     return { fixed: o.variant === 'fa' || o.variant === 'frsf' ? initialFeedback(ctx, o.init) : {} };
   },
   step(ctx, state, batch) {
-    const model = ctx.options.variant === 'fa' ? fixedFeedbackModel(ctx.model, state.fixed) : withFeedback(ctx.model, new Map(feedbackLayers(ctx.model).map((l) =>
-      [l.path, feedbackTensor(ctx.options, l, ctx.params[l.params.weight.index], state.fixed[l.path], () => ctx.rng.child(ctx.step).child(l.path))])));
+    const model =
+      ctx.options.variant === 'fa'
+        ? fixedFeedbackModel(ctx.model, state.fixed)
+        : withFeedback(
+            ctx.model,
+            new Map(
+              feedbackLayers(ctx.model).map((l) => [
+                l.path,
+                feedbackTensor(ctx.options, l, ctx.params[l.params.weight.index], state.fixed[l.path], () =>
+                  ctx.rng.child(ctx.step).child(l.path),
+                ),
+              ]),
+            ),
+          );
     const { loss, grads } = taskGradient(ctx, batch, { model });
     return { updates: grads, state, loss, metrics: {} };
   },
   diagnostics(ctx, state) {
-    return feedbackDiagnostics(ctx.model, ctx.params, (l, w) => feedbackTensor(ctx.options, l, w, state.fixed[l.path], () => ctx.rng.child('diagnostics')));
+    return feedbackDiagnostics(ctx.model, ctx.params, (l, w) =>
+      feedbackTensor(ctx.options, l, w, state.fixed[l.path], () => ctx.rng.child('diagnostics')),
+    );
   },
 });

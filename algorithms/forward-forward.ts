@@ -11,8 +11,28 @@
 // classification is by goodness (`predict`): for each candidate label, goodness summed over
 // the counted layers, argmax.
 import {
-  SpecError, add, defineRule, refuseSequenceTask, fromArray, lengthNormalize, mean, noGrad, reshape, scalar, slice, softplus, square,
-  stopGradient, sub, sum, valueAndGrad, wrap, type Model, type Rng, type RuleContext, type Tensor,
+  SpecError,
+  add,
+  defineRule,
+  refuseSequenceTask,
+  fromArray,
+  lengthNormalize,
+  mean,
+  noGrad,
+  reshape,
+  scalar,
+  slice,
+  softplus,
+  square,
+  stopGradient,
+  sub,
+  sum,
+  valueAndGrad,
+  wrap,
+  type Model,
+  type Rng,
+  type RuleContext,
+  type Tensor,
 } from '../src/index.ts';
 
 const GOODNESS = ['mean', 'sum'] as const;
@@ -130,7 +150,8 @@ function meanOf(t: Tensor): number {
 
 export const forwardForward = defineRule({
   id: 'forward-forward',
-  description: 'Each hidden layer separates positive (true label) from negative (wrong label) data by its own goodness; no backward pass between layers.',
+  description:
+    'Each hidden layer separates positive (true label) from negative (wrong label) data by its own goodness; no backward pass between layers.',
   defaults: forwardForwardDefaults,
   choices: { goodness: GOODNESS, schedule: SCHEDULES },
   search: { threshold: { float: [0.1, 10], log: true }, goodness: { choice: GOODNESS } },
@@ -138,7 +159,12 @@ export const forwardForward = defineRule({
   estimates: 'own-objective',
   objective: 'layer-local goodness (positive vs negative data)',
   check(ctx) {
-    refuseSequenceTask(ctx.task, ctx.model, 'forward-forward', 'it writes one label into each input sample and classifies by the goodness of each layer, while a language model has a label at every position');
+    refuseSequenceTask(
+      ctx.task,
+      ctx.model,
+      'forward-forward',
+      'it writes one label into each input sample and classifies by the goodness of each layer, while a language model has a label at every position',
+    );
     hiddenLayers(ctx.model);
     classesOf(ctx, ctx.model.inputSize);
   },
@@ -193,7 +219,11 @@ export function goodnessScores(ctx: RuleContext<ForwardForwardOptions>, x: Tenso
   const scores = new Float32Array(n * classes);
   for (let c = 0; c < classes; c++) {
     const activity: Tensor[] = [];
-    detachedModel(ctx.model, o, activity).forward(ctx.params, embedLabels(x, [new Int32Array(n).fill(c)], classes, o.labelValue), ctx.infer);
+    detachedModel(ctx.model, o, activity).forward(
+      ctx.params,
+      embedLabels(x, [new Int32Array(n).fill(c)], classes, o.labelValue),
+      ctx.infer,
+    );
     for (let k = from; k < hidden; k++) {
       const g = goodness(activity[k], o.goodness);
       for (let i = 0; i < n; i++) scores[i * classes + c] += g.data[i];

@@ -26,9 +26,33 @@
 // losses, whose gradients the field still compares with backprop's (as for FA), so the
 // alignment cosine reads "how close to BP" in both modes.
 import {
-  adam, add, buildNetwork, customVjp, defineRule, isWeightLayer, layerBlocks, noGrad, perExampleLoss, reshape, run, softmax, SpecError,
-  taskLoss, valueAndJvp, vjp, zeros, type Batch, type LayerChain, type LazyUpdates, type Model, type Module, type OptState, type Rng,
-  type RuleContext, type Tensor, type WeightLayer,
+  adam,
+  add,
+  buildNetwork,
+  customVjp,
+  defineRule,
+  isWeightLayer,
+  layerBlocks,
+  noGrad,
+  perExampleLoss,
+  reshape,
+  run,
+  softmax,
+  SpecError,
+  taskLoss,
+  valueAndJvp,
+  vjp,
+  zeros,
+  type Batch,
+  type LayerChain,
+  type LazyUpdates,
+  type Model,
+  type Module,
+  type OptState,
+  type Rng,
+  type RuleContext,
+  type Tensor,
+  type WeightLayer,
 } from '../src/index.ts';
 
 const PERTURB = ['weights', 'activities'] as const;
@@ -68,7 +92,8 @@ function randomTensor(shape: readonly number[], r: Rng, rademacher: boolean): Te
 }
 
 function checkOptions(o: ForwardGradientOptions): void {
-  if (!(Number.isInteger(o.directions) && o.directions >= 1)) throw new SpecError(`forward-gradient: option directions must be an integer ≥ 1, got ${o.directions}`);
+  if (!(Number.isInteger(o.directions) && o.directions >= 1))
+    throw new SpecError(`forward-gradient: option directions must be an integer ≥ 1, got ${o.directions}`);
   if (!(o.headLr > 0)) throw new SpecError(`forward-gradient: option headLr must be positive, got ${o.headLr}`);
 }
 
@@ -78,7 +103,12 @@ function checkOptions(o: ForwardGradientOptions): void {
  * Σₖ coeffs[k]·vₖ for each parameter, with vₖ regenerated from `stream(k, i)` — the same draws,
  * in the same order, as the tangents of the forward passes — one range at a time.
  */
-function regenerated(params: readonly Tensor[], coeffs: readonly number[], stream: (k: number, i: number) => Rng, rademacher: boolean): LazyUpdates {
+function regenerated(
+  params: readonly Tensor[],
+  coeffs: readonly number[],
+  stream: (k: number, i: number) => Rng,
+  rademacher: boolean,
+): LazyUpdates {
   let cursor: { index: number; pos: number; streams: Rng[] } | null = null;
   return {
     count: params.length,
@@ -131,7 +161,8 @@ function localBlocks(model: Model): LayerChain {
   try {
     return layerBlocks(model, 'forward-gradient');
   } catch (e) {
-    if (e instanceof SpecError) throw new SpecError(`${e.message} (that is for perturb 'activities'; perturb 'weights' works on any model)`);
+    if (e instanceof SpecError)
+      throw new SpecError(`${e.message} (that is for perturb 'activities'; perturb 'weights' works on any model)`);
     throw e;
   }
 }
@@ -147,7 +178,12 @@ const headLayer = (h: Head): WeightLayer => h.net.weightLayers()[0];
 
 /** Identity whose tangent gains `u`: injects the perturbation at an activity (a tangent source). */
 const perturbation = (u: Tensor) =>
-  customVjp('forwardGradient.perturb', (y: Tensor) => ({ out: y }), (_s, g) => [g], { jvp: ([t]) => (t ? add(t, u) : u) });
+  customVjp(
+    'forwardGradient.perturb',
+    (y: Tensor) => ({ out: y }),
+    (_s, g) => [g],
+    { jvp: ([t]) => (t ? add(t, u) : u) },
+  );
 
 /** Rows of t (one per example) scaled by s[i]. */
 function scaleRows(t: Tensor, s: ArrayLike<number>): Tensor {
@@ -222,11 +258,14 @@ function activityStep(ctx: RuleContext<ForwardGradientOptions>, state: ForwardGr
         continue;
       }
       const idx = Object.values(m.params).map((s) => s.index);
-      const { vjpFn } = vjp((own: Tensor[]) => {
-        const ps = [...params];
-        idx.forEach((j, q) => (ps[j] = own[q]));
-        return run(m, xin, { ...local, params: ps });
-      }, idx.map((j) => params[j]));
+      const { vjpFn } = vjp(
+        (own: Tensor[]) => {
+          const ps = [...params];
+          idx.forEach((j, q) => (ps[j] = own[q]));
+          return run(m, xin, { ...local, params: ps });
+        },
+        idx.map((j) => params[j]),
+      );
       vjpFn(g).forEach((gj, q) => (updates[idx[q]] = gj));
     }
     // The head learns from its exact local gradient: (softmax − onehot)/n at its scores.
@@ -252,7 +291,14 @@ export const forwardGradient = defineRule({
     '(Baydin et al.) or, with local losses per block, the activities (Ren et al.).',
   defaults: forwardGradientDefaults,
   choices: { perturb: PERTURB, noise: NOISE },
-  presets: { paper: { options: { perturb: 'weights', directions: 1, noise: 'gaussian' }, optimizer: { name: 'sgd', lr: 2e-4, schedule: { kind: 'step', every: 1, gamma: Math.exp(-1e-4) } }, source: 'Baydin et al. 2022, §5 (MNIST): plain SGD, rate η₀ = 2·10⁻⁴ decaying as η₀·e^(−k·step) with k = 10⁻⁴, batch 64, one direction per step' } },
+  presets: {
+    paper: {
+      options: { perturb: 'weights', directions: 1, noise: 'gaussian' },
+      optimizer: { name: 'sgd', lr: 2e-4, schedule: { kind: 'step', every: 1, gamma: Math.exp(-1e-4) } },
+      source:
+        'Baydin et al. 2022, §5 (MNIST): plain SGD, rate η₀ = 2·10⁻⁴ decaying as η₀·e^(−k·step) with k = 10⁻⁴, batch 64, one direction per step',
+    },
+  },
   search: { directions: { int: [1, 64], log: true }, noise: { choice: NOISE } },
   check(ctx) {
     checkOptions(ctx.options);

@@ -5,12 +5,23 @@
 // forward value is the exact binary sample 1[a + L > 0], the gradient that of the relaxed one
 // (straight-through Gumbel). Prediction as in straight-through.
 import {
-  binaryConcrete, defineRule, predictStochastic, refuseSequenceTask, stochasticPaths, taskGradient, withUnits, type Model,
-  type StochasticNet, type StochasticPrediction,
+  binaryConcrete,
+  defineRule,
+  predictStochastic,
+  refuseSequenceTask,
+  stochasticPaths,
+  taskGradient,
+  withUnits,
+  type Model,
+  type StochasticNet,
+  type StochasticPrediction,
 } from '../src/index.ts';
 
 /** The stochastic network this rule trains: the chosen activations as Bernoulli(σ(slope·a)) units. */
-const netOf = (ctx: { model: Model; options: { at: string; slope: number } }): StochasticNet => ({ paths: stochasticPaths(ctx.model, ctx.options.at, 'gumbel-softmax'), slope: ctx.options.slope });
+const netOf = (ctx: { model: Model; options: { at: string; slope: number } }): StochasticNet => ({
+  paths: stochasticPaths(ctx.model, ctx.options.at, 'gumbel-softmax'),
+  slope: ctx.options.slope,
+});
 
 export const gumbelSoftmax = defineRule({
   id: 'gumbel-softmax',
@@ -21,7 +32,12 @@ export const gumbelSoftmax = defineRule({
   estimates: 'expected-gradient',
   stochastic: (ctx) => netOf(ctx),
   check(ctx) {
-    refuseSequenceTask(ctx.task, ctx.model, 'gumbel-softmax', 'its units are scored by per-sample losses and its reference is the expected gradient of one output per sample');
+    refuseSequenceTask(
+      ctx.task,
+      ctx.model,
+      'gumbel-softmax',
+      'its units are scored by per-sample losses and its reference is the expected gradient of one output per sample',
+    );
     netOf(ctx);
   },
   init: () => null,

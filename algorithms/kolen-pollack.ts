@@ -16,7 +16,15 @@
 // Estimates: the task gradient. The updates are FA's — an approximation of backprop's gradient
 // that becomes exact as B → W — so alignment is measured against backprop, as for FA.
 import {
-  SpecError, defineRule, feedbackDiagnostics, feedbackLayers, initialFeedback, requireFeedbackLayers, taskGradient, withFeedback, type Tensor,
+  SpecError,
+  defineRule,
+  feedbackDiagnostics,
+  feedbackLayers,
+  initialFeedback,
+  requireFeedbackLayers,
+  taskGradient,
+  withFeedback,
+  type Tensor,
 } from '../src/index.ts';
 
 export const kolenPollackDefaults = {
@@ -45,15 +53,24 @@ function feedbackOf(w: Tensor, d: Tensor): Tensor {
 
 export const kolenPollack = defineRule({
   id: 'kolen-pollack',
-  description: 'Feedback alignment whose feedback tensors receive the same updates as their weights, with weight decay on both, so B converges to W.',
+  description:
+    'Feedback alignment whose feedback tensors receive the same updates as their weights, with weight decay on both, so B converges to W.',
   defaults: kolenPollackDefaults,
   choices: { init: ['model', 'xavierUniform', 'xavierNormal', 'heUniform', 'heNormal'] },
-  presets: { paper: { options: { decay: 0, coupled: true }, optimizer: { name: 'sgd', lr: 0.3 }, source: 'Akrout et al. 2019, the authors\' released MNIST run (makrout/Deep-Learning-without-Weight-Transport: experiments/mnist/kp-V0/experiment_config.txt, fcnn/FCNN_KP.py): plain SGD at 0.3 on the batch mean, batch 128, 400 epochs, one hidden layer of 500; its decay factor is 1 (no decay)' } },
+  presets: {
+    paper: {
+      options: { decay: 0, coupled: true },
+      optimizer: { name: 'sgd', lr: 0.3 },
+      source:
+        "Akrout et al. 2019, the authors' released MNIST run (makrout/Deep-Learning-without-Weight-Transport: experiments/mnist/kp-V0/experiment_config.txt, fcnn/FCNN_KP.py): plain SGD at 0.3 on the batch mean, batch 128, 400 epochs, one hidden layer of 500; its decay factor is 1 (no decay)",
+    },
+  },
   search: { lr: { float: [1e-4, 1e-1], log: true }, decay: { float: [1e-4, 1], log: true }, coupled: { choice: [true, false] } },
   check(ctx) {
     requireFeedbackLayers('kolen-pollack', ctx.model);
     const { decay, lr } = ctx.options;
-    if (!(decay >= 0 && lr >= 0 && lr * decay < 1)) throw new SpecError(`kolen-pollack: options decay and lr must be ≥ 0 with lr·decay < 1, got decay ${decay}, lr ${lr}`);
+    if (!(decay >= 0 && lr >= 0 && lr * decay < 1))
+      throw new SpecError(`kolen-pollack: options decay and lr must be ≥ 0 with lr·decay < 1, got decay ${decay}, lr ${lr}`);
   },
   init(ctx): KolenPollackState {
     // B₀ drawn as FA draws it; D₀ = B₀ − W₀.

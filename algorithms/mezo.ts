@@ -21,7 +21,10 @@ type Options = {
 };
 
 /** The noise direction z of one (step, sample), per parameter: the same whenever it is regenerated. */
-const direction = (ctx: RuleContext, step: number, sample: number) => (param: number): NoiseKey => noiseKey(ctx.rng, step, sample, param, 'mezo');
+const direction =
+  (ctx: RuleContext, step: number, sample: number) =>
+  (param: number): NoiseKey =>
+    noiseKey(ctx.rng, step, sample, param, 'mezo');
 
 export const mezo = defineRule({
   id: 'mezo',
@@ -82,7 +85,9 @@ export const mezo = defineRule({
     const next: MezoState = { history };
 
     // ĝ_i = Σ_k β^k · (1/n) Σ_s g_{k,s} · z_{k,s,i}: regenerated range by range, never stored.
-    const terms = history.flatMap((h, age) => h.projected.map((g, s) => ({ coef: (momentum ** age * g) / samples, key: direction(ctx, h.step, s) })));
+    const terms = history.flatMap((h, age) =>
+      h.projected.map((g, s) => ({ coef: (momentum ** age * g) / samples, key: direction(ctx, h.step, s) })),
+    );
     // Ranges of 4096 keep the step's extra memory far below a parameter's size.
     const updates = streamedUpdates(params, terms, undefined, 4096, kind);
     const mean = projected.reduce((a, b) => a + b, 0) / samples;

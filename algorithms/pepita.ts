@@ -19,8 +19,26 @@
 // Estimates: the task gradient. PEPITA has its own update rule, but as for FA the field measures
 // how close its updates come to backprop's gradient, which is what the alignment cosine reports.
 import {
-  SpecError, add, defineRule, layerBlocks, matmul, mul, noGrad, reshape, runModules, scalar, softmax, sizeOf, sub, uniform, zeros,
-  type Batch, type ForwardOptions, type LayerChain, type RuleContext, type Tensor,
+  SpecError,
+  add,
+  defineRule,
+  layerBlocks,
+  matmul,
+  mul,
+  noGrad,
+  reshape,
+  runModules,
+  scalar,
+  softmax,
+  sizeOf,
+  sub,
+  uniform,
+  zeros,
+  type Batch,
+  type ForwardOptions,
+  type LayerChain,
+  type RuleContext,
+  type Tensor,
 } from '../src/index.ts';
 
 export const pepitaDefaults = {
@@ -35,8 +53,10 @@ export interface PepitaState {
 }
 
 function chain(ctx: RuleContext<PepitaOptions>): LayerChain {
-  if (ctx.task.kind !== 'classification') throw new SpecError('pepita: needs a classification task (the error it feeds back is softmax output − one-hot label)');
-  if (ctx.model.outputShape.length !== 1) throw new SpecError(`pepita: the model output must be one score per class, got [${ctx.model.outputShape.join(', ')}]`);
+  if (ctx.task.kind !== 'classification')
+    throw new SpecError('pepita: needs a classification task (the error it feeds back is softmax output − one-hot label)');
+  if (ctx.model.outputShape.length !== 1)
+    throw new SpecError(`pepita: the model output must be one score per class, got [${ctx.model.outputShape.join(', ')}]`);
   return layerBlocks(ctx.model, 'pepita');
 }
 
@@ -78,10 +98,22 @@ function rms(a: ArrayLike<number>, b: ArrayLike<number>): number {
 
 export const pepita = defineRule({
   id: 'pepita',
-  description: 'PEPITA: a second forward pass on the input modulated by the output error (through a fixed random projection); each layer learns from the change of its activity.',
+  description:
+    'PEPITA: a second forward pass on the input modulated by the output error (through a fixed random projection); each layer learns from the change of its activity.',
   defaults: pepitaDefaults,
   search: { fScale: { float: [0.01, 0.5], log: true } },
-  presets: { paper: { optimizer: ({ stepsPerEpoch }) => ({ name: 'momentum', lr: 0.01, momentum: 0.9, schedule: { kind: 'step', every: 60 * stepsPerEpoch, gamma: 0.1 } }), source: 'Dellaferrera & Kreiman 2022 (MNIST; the authors\' code GiorgiaD/PEPITA): SGD with momentum 0.9 at rate 0.01, ×0.1 at epoch 60 of 100, batch 64' } },
+  presets: {
+    paper: {
+      optimizer: ({ stepsPerEpoch }) => ({
+        name: 'momentum',
+        lr: 0.01,
+        momentum: 0.9,
+        schedule: { kind: 'step', every: 60 * stepsPerEpoch, gamma: 0.1 },
+      }),
+      source:
+        "Dellaferrera & Kreiman 2022 (MNIST; the authors' code GiorgiaD/PEPITA): SGD with momentum 0.9 at rate 0.01, ×0.1 at epoch 60 of 100, batch 64",
+    },
+  },
   check(ctx) {
     chain(ctx);
     if (!(ctx.options.fScale >= 0)) throw new SpecError(`pepita: option fScale must be ≥ 0, got ${ctx.options.fScale}`);
@@ -103,7 +135,10 @@ export const pepita = defineRule({
       const e = outputError(clean.out, labels);
       // x + F·e per example: e [n, classes] · Fᵀ → [n, inputs]. The second pass uses the same
       // dropout masks and leaves the batch-norm statistics to the first.
-      const xMod = reshape(add(reshape(batch.x, [n, ctx.model.inputSize]), matmul(e, state.projection, false, true)), [n, ...ctx.model.inputShape]);
+      const xMod = reshape(add(reshape(batch.x, [n, ctx.model.inputSize]), matmul(e, state.projection, false, true)), [
+        n,
+        ...ctx.model.inputShape,
+      ]);
       const mod = forwardPass(c, xMod, { ...ctx.train, stats: undefined, params });
       const updates: Array<Tensor | null> = params.map(() => null);
       const last = c.blocks.length - 1;

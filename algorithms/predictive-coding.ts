@@ -11,8 +11,27 @@
 // output only weakly nudged toward its target, PCX's β) and enough steps, the settled errors
 // approach β·δ and the updates backprop's gradient (Whittington & Bogacz 2017).
 import {
-  add, defineRule, isWeightLayer, mul, noGrad, reshape, run, scalar, SignalProbe, SpecError, square, sub, sum, valueAndGrad, walk,
-  withSignalProbe, zeros, type ForwardOptions, type Model, type Module, type Tensor,
+  add,
+  defineRule,
+  isWeightLayer,
+  mul,
+  noGrad,
+  reshape,
+  run,
+  scalar,
+  SignalProbe,
+  SpecError,
+  square,
+  sub,
+  sum,
+  valueAndGrad,
+  walk,
+  withSignalProbe,
+  zeros,
+  type ForwardOptions,
+  type Model,
+  type Module,
+  type Tensor,
 } from '../src/index.ts';
 
 type Options = { steps: number; rate: number; momentum: number; beta: number; updateAt: string; tolerance: number };
@@ -24,7 +43,8 @@ type Options = { steps: number; rate: number; momentum: number; beta: number; up
  */
 export function valueSegments(model: Model, rule = 'predictive-coding'): Module[][] {
   const root = model.root;
-  if (root.kind !== 'sequential') throw new SpecError(`${rule}: the model's root is a ${root.kind}; predictive coding needs a chain of layers (a sequential stack)`);
+  if (root.kind !== 'sequential')
+    throw new SpecError(`${rule}: the model's root is a ${root.kind}; predictive coding needs a chain of layers (a sequential stack)`);
   const segments: Module[][] = [];
   let current: Module[] = [];
   for (const m of root.children) {
@@ -90,7 +110,8 @@ export const predictiveCoding = defineRule({
   check(ctx) {
     valueSegments(ctx.model);
     const { steps, rate, momentum, tolerance } = ctx.options;
-    if (!(Number.isInteger(steps) && steps >= 0)) throw new SpecError(`predictive-coding: option steps must be an integer ≥ 0, got ${steps}`);
+    if (!(Number.isInteger(steps) && steps >= 0))
+      throw new SpecError(`predictive-coding: option steps must be an integer ≥ 0, got ${steps}`);
     if (!(rate > 0)) throw new SpecError(`predictive-coding: option rate must be positive, got ${rate}`);
     if (!(momentum >= 0 && momentum < 1)) throw new SpecError(`predictive-coding: option momentum must be in [0, 1), got ${momentum}`);
     if (!(tolerance >= 0)) throw new SpecError(`predictive-coding: option tolerance must be ≥ 0, got ${tolerance}`);
@@ -135,14 +156,19 @@ export const predictiveCoding = defineRule({
     let accumulated: Tensor[] | null = null;
     const accumulate = (gs: readonly Tensor[]) => {
       if (!accumulated) accumulated = gs.map((g) => g.clone());
-      else accumulated.forEach((a, i) => { for (let k = 0; k < a.size; k++) a.data[k] += gs[i].data[k]; });
+      else
+        accumulated.forEach((a, i) => {
+          for (let k = 0; k < a.size; k++) a.data[k] += gs[i].data[k];
+        });
     };
     // Inference passes are the rule's internal relaxation: only the weight pass's signals count.
     const silent = new SignalProbe(new Set());
     for (let t = 0; t < steps && L > 1; t++) {
       let valueGrads: Tensor[];
       if (updateAt === 'every' && t > 0) {
-        const r = withSignalProbe(silent, () => valueAndGrad((tree: { p: Tensor[]; v: Tensor[] }) => energy(tree.p, tree.v, null).total)({ p: [...ctx.params], v: [...values] }));
+        const r = withSignalProbe(silent, () =>
+          valueAndGrad((tree: { p: Tensor[]; v: Tensor[] }) => energy(tree.p, tree.v, null).total)({ p: [...ctx.params], v: [...values] }),
+        );
         energies.push(r.value.item() / n);
         accumulate(r.grads.p);
         valueGrads = r.grads.v;
@@ -174,7 +200,11 @@ export const predictiveCoding = defineRule({
     if (updateAt === 'every' && steps > 0 && L > 1) accumulate(grads);
     const total = updateAt === 'every' && accumulated ? (accumulated as Tensor[]) : grads;
     const count = updateAt === 'every' && accumulated ? steps : 1;
-    noGrad(() => total.forEach((g) => { for (let k = 0; k < g.size; k++) g.data[k] /= beta * n * count; }));
+    noGrad(() =>
+      total.forEach((g) => {
+        for (let k = 0; k < g.size; k++) g.data[k] /= beta * n * count;
+      }),
+    );
 
     const e0 = energies[0];
     let settleSteps = energies.length - 1;

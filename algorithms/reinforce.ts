@@ -10,9 +10,27 @@
 //   leave-one-out   with samples ≥ 2: the mean loss of the other samples of the same input
 // `samples` draws per input are averaged. Prediction as in straight-through.
 import {
-  refuseSequenceTask, defineRule, empty, mul, perExampleLoss, predictStochastic, reshape, scalar, SpecError, bernoulliSample, stochasticPaths,
-  add, sum, tileBatch, valueAndGrad, withUnits, type Batch, type StochasticPrediction, type Tensor,
-  type Model, type StochasticNet,
+  refuseSequenceTask,
+  defineRule,
+  empty,
+  mul,
+  perExampleLoss,
+  predictStochastic,
+  reshape,
+  scalar,
+  SpecError,
+  bernoulliSample,
+  stochasticPaths,
+  add,
+  sum,
+  tileBatch,
+  valueAndGrad,
+  withUnits,
+  type Batch,
+  type StochasticPrediction,
+  type Tensor,
+  type Model,
+  type StochasticNet,
 } from '../src/index.ts';
 
 const BASELINES = ['none', 'moving-average', 'learned', 'leave-one-out'] as const;
@@ -28,26 +46,41 @@ export interface ReinforceState {
 }
 
 /** The stochastic network this rule trains: the chosen activations as Bernoulli(σ(slope·a)) units. */
-const netOf = (ctx: { model: Model; options: { at: string; slope: number } }): StochasticNet => ({ paths: stochasticPaths(ctx.model, ctx.options.at, 'reinforce'), slope: ctx.options.slope });
+const netOf = (ctx: { model: Model; options: { at: string; slope: number } }): StochasticNet => ({
+  paths: stochasticPaths(ctx.model, ctx.options.at, 'reinforce'),
+  slope: ctx.options.slope,
+});
 
 export const reinforce = defineRule({
   id: 'reinforce',
   description: 'Stochastic binary hidden units trained by the score-function (REINFORCE) estimator with a baseline.',
   defaults: {
-    baseline: 'moving-average' as string, momentum: 0.9, baselineLr: 0.1, samples: 1,
-    predict: 'expected' as string, predictSamples: 1, slope: 1, at: 'all',
+    baseline: 'moving-average' as string,
+    momentum: 0.9,
+    baselineLr: 0.1,
+    samples: 1,
+    predict: 'expected' as string,
+    predictSamples: 1,
+    slope: 1,
+    at: 'all',
   },
   choices: { baseline: BASELINES, predict: ['expected', 'sample'] },
   search: { baselineLr: { float: [1e-3, 1], log: true }, momentum: { float: [0.5, 0.99] }, slope: { float: [0.5, 8], log: true } },
   estimates: 'expected-gradient',
   stochastic: (ctx) => netOf(ctx),
   check(ctx) {
-    refuseSequenceTask(ctx.task, ctx.model, 'reinforce', 'its units are scored by per-sample losses and its reference is the expected gradient of one output per sample');
+    refuseSequenceTask(
+      ctx.task,
+      ctx.model,
+      'reinforce',
+      'its units are scored by per-sample losses and its reference is the expected gradient of one output per sample',
+    );
     netOf(ctx);
   },
   init(ctx): ReinforceState {
     const baseline = ctx.options.baseline as Baseline;
-    if (!BASELINES.includes(baseline)) throw new SpecError(`reinforce: option baseline must be one of ${BASELINES.join(', ')}, got '${baseline}'`);
+    if (!BASELINES.includes(baseline))
+      throw new SpecError(`reinforce: option baseline must be one of ${BASELINES.join(', ')}, got '${baseline}'`);
     if (baseline === 'leave-one-out' && !(ctx.options.samples >= 2)) {
       throw new SpecError(`reinforce: baseline 'leave-one-out' needs samples ≥ 2, got ${ctx.options.samples}`);
     }
@@ -75,9 +108,12 @@ export const reinforce = defineRule({
     const baselineOf = (perRow: Tensor, r: number): number => {
       const i = r % n;
       switch (baseline) {
-        case 'none': return 0;
-        case 'moving-average': return avgHat;
-        case 'learned': return avgHat + learned[i];
+        case 'none':
+          return 0;
+        case 'moving-average':
+          return avgHat;
+        case 'learned':
+          return avgHat + learned[i];
         case 'leave-one-out': {
           let tot = 0;
           for (let t = 0; t < samples; t++) tot += perRow.data[t * n + i];
@@ -111,7 +147,12 @@ export const reinforce = defineRule({
       signalSq += signal.data[r] ** 2 / rows;
     }
     // The baseline learns from this batch only after it has been used on it.
-    const next: ReinforceState = { average: momentum * state.average + (1 - momentum) * loss, count: state.count + 1, weights: state.weights, offset: state.offset };
+    const next: ReinforceState = {
+      average: momentum * state.average + (1 - momentum) * loss,
+      count: state.count + 1,
+      weights: state.weights,
+      offset: state.offset,
+    };
     if (state.weights) {
       // Normalized LMS on the residual the moving average leaves, per example.
       let xx = 0;

@@ -5,8 +5,22 @@
 // 1[a > 0] forward instead of a sample. Prediction: the expected activation σ(a) per unit
 // ('expected', default) or the mean class probabilities over `predictSamples` binary passes.
 import {
-  bernoulliSample, customVjp, defineRule, empty, mul, predictStochastic, refuseSequenceTask, sigmoid, stochasticPaths, taskGradient,
-  withUnits, type Model, type Rng, type StochasticNet, type StochasticPrediction, type Tensor,
+  bernoulliSample,
+  customVjp,
+  defineRule,
+  empty,
+  mul,
+  predictStochastic,
+  refuseSequenceTask,
+  sigmoid,
+  stochasticPaths,
+  taskGradient,
+  withUnits,
+  type Model,
+  type Rng,
+  type StochasticNet,
+  type StochasticPrediction,
+  type Tensor,
 } from '../src/index.ts';
 
 const VARIANTS = ['identity', 'sigmoid-adjusted'] as const;
@@ -39,13 +53,20 @@ export function straightThroughUnit(variant: Variant, deterministic: boolean, rn
 }
 
 /** The stochastic network this rule trains: the chosen activations as Bernoulli(σ(slope·a)) units. */
-const netOf = (ctx: { model: Model; options: { at: string; slope: number } }): StochasticNet => ({ paths: stochasticPaths(ctx.model, ctx.options.at, 'straight-through'), slope: ctx.options.slope });
+const netOf = (ctx: { model: Model; options: { at: string; slope: number } }): StochasticNet => ({
+  paths: stochasticPaths(ctx.model, ctx.options.at, 'straight-through'),
+  slope: ctx.options.slope,
+});
 
 export const straightThrough = defineRule({
   id: 'straight-through',
   description: 'Stochastic binary units in place of the activations; gradients pass the sampling step as if it were the identity (or σ).',
   defaults: {
-    variant: 'sigmoid-adjusted' as string, unit: 'stochastic' as string, predict: 'expected' as string, predictSamples: 1, slope: 1,
+    variant: 'sigmoid-adjusted' as string,
+    unit: 'stochastic' as string,
+    predict: 'expected' as string,
+    predictSamples: 1,
+    slope: 1,
     /** Activations made stochastic: "all" or comma-separated module paths. */
     at: 'all',
   },
@@ -54,7 +75,12 @@ export const straightThrough = defineRule({
   estimates: 'expected-gradient',
   stochastic: (ctx) => netOf(ctx),
   check(ctx) {
-    refuseSequenceTask(ctx.task, ctx.model, 'straight-through', 'its units are scored by per-sample losses and its reference is the expected gradient of one output per sample');
+    refuseSequenceTask(
+      ctx.task,
+      ctx.model,
+      'straight-through',
+      'its units are scored by per-sample losses and its reference is the expected gradient of one output per sample',
+    );
     netOf(ctx);
   },
   init: () => null,

@@ -21,9 +21,32 @@
 // bootstrapped target: what does arrive at the cut from the next segment, whose own end carried
 // δ̂ of the next cut. With zero synthesizers this is truncated BPTT at the same k.
 import {
-  adam, broadcastTo, buildNetwork, compare, concat, customVjp, defineRule, fromArray, isRecurrent, mse, noGrad, reshape, SpecError,
-  stopGradient, taskGradient, valueAndGrad, wrap, zeros, type Batch, type LayerSpec, type Model, type OptState, type RecurrentModule,
-  type RuleContext, type StepResult, type Tensor,
+  adam,
+  broadcastTo,
+  buildNetwork,
+  compare,
+  concat,
+  customVjp,
+  defineRule,
+  fromArray,
+  isRecurrent,
+  mse,
+  noGrad,
+  reshape,
+  SpecError,
+  stopGradient,
+  taskGradient,
+  valueAndGrad,
+  wrap,
+  zeros,
+  type Batch,
+  type LayerSpec,
+  type Model,
+  type OptState,
+  type RecurrentModule,
+  type RuleContext,
+  type StepResult,
+  type Tensor,
 } from '../src/index.ts';
 
 const SYNTHESIZERS = ['linear', 'mlp', 'conv'] as const;
@@ -74,10 +97,15 @@ export function boundariesOf(model: Model, spec: string): string[] {
   const lastWeight = mods.lastIndexOf(model.weightLayers().at(-1)!);
   const defaults = mods.filter((m, i) => m.kind === 'activation' && i < lastWeight).map((m) => m.path);
   if (spec === 'all') return defaults;
-  const picked = spec.split(',').map((s) => s.trim()).filter(Boolean);
+  const picked = spec
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   for (const p of picked) {
     if (!mods.some((m) => m.path === p && p !== '')) {
-      throw new SpecError(`synthetic-gradients: option boundaries names "${p}", which is not a module path; the activations are: ${defaults.join(', ')}`);
+      throw new SpecError(
+        `synthetic-gradients: option boundaries names "${p}", which is not a module path; the activations are: ${defaults.join(', ')}`,
+      );
     }
   }
   return [...new Set(picked)];
@@ -92,7 +120,13 @@ function conditionWidth(ctx: RuleContext<SyntheticGradientsOptions>): number {
 /** The synthesizer's layers for a boundary of shape `shape` (its input has `cw` label features / channels more). */
 function synthesizerLayers(shape: readonly number[], o: SyntheticGradientsOptions): LayerSpec[] {
   if (shape.length === 3) {
-    const conv = (channels: number, init?: string): LayerSpec => ({ type: 'conv2d', channels, kernel: 3, padding: 1, ...(init ? { init } : {}) });
+    const conv = (channels: number, init?: string): LayerSpec => ({
+      type: 'conv2d',
+      channels,
+      kernel: 3,
+      padding: 1,
+      ...(init ? { init } : {}),
+    });
     return [conv(o.synthChannels), 'relu', conv(o.synthChannels), 'relu', conv(shape[0], 'zeros')];
   }
   const units = shape.reduce((a, b) => a * b, 1);
@@ -112,7 +146,13 @@ function synthInput(h: Tensor, labels: ArrayLike<number> | null, classes: number
 }
 
 /** Per-example gradient predicted at h. */
-export function synthesize(s: Synthesizer, params: readonly Tensor[], h: Tensor, labels: ArrayLike<number> | null, classes: number): Tensor {
+export function synthesize(
+  s: Synthesizer,
+  params: readonly Tensor[],
+  h: Tensor,
+  labels: ArrayLike<number> | null,
+  classes: number,
+): Tensor {
   return s.net.forward(params, synthInput(h, labels, classes));
 }
 
@@ -127,29 +167,44 @@ const optimizerFor = (o: SyntheticGradientsOptions) => adam({ lr: o.synthLr });
 
 export const syntheticGradients = defineRule({
   id: 'synthetic-gradients',
-  description: 'Layers update at once from gradients predicted by small synthesizers (DNI; cDNI also feeds the label), trained on the gradient that arrives later.',
+  description:
+    'Layers update at once from gradients predicted by small synthesizers (DNI; cDNI also feeds the label), trained on the gradient that arrives later.',
   defaults: syntheticGradientsDefaults,
   choices: { synthesizer: SYNTHESIZERS, target: TARGETS },
   search: { synthLr: { float: [1e-4, 1e-2], log: true }, synthesizer: { choice: SYNTHESIZERS }, conditioned: { choice: [false, true] } },
   check(ctx) {
     const k = ctx.options.truncate;
-    if (!Number.isInteger(k) || k < 0) throw new SpecError(`synthetic-gradients: option truncate must be 0 (feedforward boundaries) or a segment length ≥ 1, got ${k}`);
+    if (!Number.isInteger(k) || k < 0)
+      throw new SpecError(`synthetic-gradients: option truncate must be 0 (feedforward boundaries) or a segment length ≥ 1, got ${k}`);
     if (k > 0) {
-      if (!ctx.model.modules().some(isRecurrent)) throw new SpecError(`synthetic-gradients: option truncate = ${k} puts synthesizers between segments of a recurrent net, but the model has no recurrent module (rnn layer)`);
-      if (ctx.options.conditioned) throw new SpecError('synthetic-gradients: conditioned (cDNI) is defined for feedforward boundaries; with truncate > 0 leave it false');
-      if (ctx.options.boundaries !== 'all') throw new SpecError('synthetic-gradients: option boundaries names feedforward boundaries; with truncate > 0 the boundaries are the cuts in time (leave boundaries at "all")');
+      if (!ctx.model.modules().some(isRecurrent))
+        throw new SpecError(
+          `synthetic-gradients: option truncate = ${k} puts synthesizers between segments of a recurrent net, but the model has no recurrent module (rnn layer)`,
+        );
+      if (ctx.options.conditioned)
+        throw new SpecError(
+          'synthetic-gradients: conditioned (cDNI) is defined for feedforward boundaries; with truncate > 0 leave it false',
+        );
+      if (ctx.options.boundaries !== 'all')
+        throw new SpecError(
+          'synthetic-gradients: option boundaries names feedforward boundaries; with truncate > 0 the boundaries are the cuts in time (leave boundaries at "all")',
+        );
       return;
     }
     if (ctx.model.modules().some(isRecurrent)) {
-      throw new SpecError(`synthetic-gradients: module "${ctx.model.modules().find(isRecurrent)!.path}" is recurrent; set option truncate (segment length) to put synthesizers at cuts in time`);
+      throw new SpecError(
+        `synthetic-gradients: module "${ctx.model.modules().find(isRecurrent)!.path}" is recurrent; set option truncate (segment length) to put synthesizers at cuts in time`,
+      );
     }
     const boundaries = boundariesOf(ctx.model, ctx.options.boundaries);
     if (!boundaries.length) throw new SpecError('synthetic-gradients: the model has no hidden activation to put a synthesizer at');
     for (const p of boundaries) {
       const shape = ctx.model.find(p)!.outShape;
       if (shape.length === 2) {
-        throw new SpecError(`synthetic-gradients: boundary "${p}" carries a sequence [${shape.join(', ')}] per sample; feedforward synthesizers are defined for vectors and feature maps ` +
-          '(on a recurrent net, option truncate puts them at cuts in time)');
+        throw new SpecError(
+          `synthetic-gradients: boundary "${p}" carries a sequence [${shape.join(', ')}] per sample; feedforward synthesizers are defined for vectors and feature maps ` +
+            '(on a recurrent net, option truncate puts them at cuts in time)',
+        );
       }
     }
     conditionWidth(ctx);
@@ -194,7 +249,13 @@ export const syntheticGradients = defineRule({
             if (mode === 'dni') {
               hs[k] = h;
               const flat = h.rank === 2 || h.rank === 4 ? h : reshape(h, [h.shape[0], h.size / h.shape[0]]);
-              synthetic[k] = reshape(scaled(noGrad(() => synthesize(s, s.params, flat, labels, cw)), 1 / n), h.shape);
+              synthetic[k] = reshape(
+                scaled(
+                  noGrad(() => synthesize(s, s.params, flat, labels, cw)),
+                  1 / n,
+                ),
+                h.shape,
+              );
             }
             return { out: h };
           },
@@ -219,7 +280,9 @@ export const syntheticGradients = defineRule({
       const arrived = (truth ? truth[k] : main.got[k]) ?? zeros(hs[k].shape);
       const target = scaled(arrived, n);
       const h = stopGradient(hs[k]);
-      const { value, grads } = valueAndGrad((p: Tensor[]) => mse(reshape(synthesize(s, p, h, labels, cw), target.shape), target))([...s.params]);
+      const { value, grads } = valueAndGrad((p: Tensor[]) => mse(reshape(synthesize(s, p, h, labels, cw), target.shape), target))([
+        ...s.params,
+      ]);
       noGrad(() => opt.update(s.params, grads, s.opt, Math.max(0, ctx.step)));
       metrics[`${s.boundary}.synthLoss`] = value.item();
       const c = compare(synthetic[k], arrived);
@@ -234,11 +297,14 @@ export const syntheticGradients = defineRule({
 function temporalInit(ctx: RuleContext<SyntheticGradientsOptions>): SyntheticGradientsState {
   const o = ctx.options;
   const rng = ctx.rng.child('synthesizers');
-  const synths = ctx.model.modules().filter(isRecurrent).map((m): Synthesizer => {
-    const net = buildNetwork(synthesizerLayers([m.hidden], o), [m.hidden], 'xavierUniform');
-    const params = net.init(rng.child(m.path));
-    return { boundary: m.path, net, params, opt: optimizerFor(o).init(params) };
-  });
+  const synths = ctx.model
+    .modules()
+    .filter(isRecurrent)
+    .map((m): Synthesizer => {
+      const net = buildNetwork(synthesizerLayers([m.hidden], o), [m.hidden], 'xavierUniform');
+      const params = net.init(rng.child(m.path));
+      return { boundary: m.path, net, params, opt: optimizerFor(o).init(params) };
+    });
   return { synths };
 }
 
@@ -250,7 +316,11 @@ function lossTerms(batch: Batch): number {
   return Math.max(1, n);
 }
 
-function temporalStep(ctx: RuleContext<SyntheticGradientsOptions>, state: SyntheticGradientsState, batch: Batch): StepResult<SyntheticGradientsState> {
+function temporalStep(
+  ctx: RuleContext<SyntheticGradientsOptions>,
+  state: SyntheticGradientsState,
+  batch: Batch,
+): StepResult<SyntheticGradientsState> {
   const o = ctx.options;
   const k = o.truncate;
   const terms = lossTerms(batch);
@@ -275,7 +345,12 @@ function temporalStep(ctx: RuleContext<SyntheticGradientsOptions>, state: Synthe
           (x: Tensor) => {
             if (mode === 'dni') {
               hs[i].push(x);
-              predicted[i].push(scaled(noGrad(() => s.net.forward(s.params, x)), 1 / terms));
+              predicted[i].push(
+                scaled(
+                  noGrad(() => s.net.forward(s.params, x)),
+                  1 / terms,
+                ),
+              );
             }
             return { out: x };
           },
@@ -300,7 +375,13 @@ function temporalStep(ctx: RuleContext<SyntheticGradientsOptions>, state: Synthe
   state.synths.forEach((s, i) => {
     if (!hs[i].length) return;
     // A cut nothing beyond depends on gets no cotangent: its target is zero.
-    const target = scaled(concat(hs[i].map((h, j) => arrived[i][j] ?? zeros(h.shape)), 0), terms);
+    const target = scaled(
+      concat(
+        hs[i].map((h, j) => arrived[i][j] ?? zeros(h.shape)),
+        0,
+      ),
+      terms,
+    );
     const h = stopGradient(concat(hs[i], 0));
     const { value, grads } = valueAndGrad((p: Tensor[]) => mse(s.net.forward(p, h), target))([...s.params]);
     noGrad(() => opt.update(s.params, grads, s.opt, Math.max(0, ctx.step)));

@@ -15,9 +15,36 @@
 // refused. Estimates: the task gradient — DTP has its own update rule, but as for FA the field
 // measures its alignment with backprop, which is what the alignment cosine reports.
 import {
-  SpecError, activationByName, adam, add, buildNetwork, defineRule, isActivation, layerBlocks, mul, noGrad, normal,
-  paramIndices, reshape, runModules, scalar, sizeOf, square, stopGradient, sub, sum, valueAndGrad, zeros,
-  type Batch, type LayerBlock, type LayerChain, type LayerSpec, type Model, type OptState, type RuleContext, type Tensor,
+  SpecError,
+  activationByName,
+  adam,
+  add,
+  buildNetwork,
+  defineRule,
+  isActivation,
+  layerBlocks,
+  mul,
+  noGrad,
+  normal,
+  paramIndices,
+  reshape,
+  runModules,
+  scalar,
+  sizeOf,
+  square,
+  stopGradient,
+  sub,
+  sum,
+  valueAndGrad,
+  zeros,
+  type Batch,
+  type LayerBlock,
+  type LayerChain,
+  type LayerSpec,
+  type Model,
+  type OptState,
+  type RuleContext,
+  type Tensor,
 } from '../src/index.ts';
 
 export const targetPropagationDefaults = {
@@ -61,14 +88,16 @@ function endingActivation(b: LayerBlock): string | null {
 function inverseLayers(below: LayerBlock, units: number): LayerSpec[] {
   const act = endingActivation(below);
   // Expression activations have no name to rebuild them by: their inverse stays linear.
-  const usable = act !== null && (() => {
-    try {
-      activationByName(act);
-      return true;
-    } catch {
-      return false;
-    }
-  })();
+  const usable =
+    act !== null &&
+    (() => {
+      try {
+        activationByName(act);
+        return true;
+      } catch {
+        return false;
+      }
+    })();
   return [{ type: 'dense', units }, ...(usable ? [act as string] : [])];
 }
 
@@ -89,14 +118,20 @@ function checkOptions(o: TargetPropagationOptions): void {
   if (!(o.targetLr > 0)) throw new SpecError(`target-propagation: option targetLr must be positive, got ${o.targetLr}`);
   if (!(o.inverseLr > 0)) throw new SpecError(`target-propagation: option inverseLr must be positive, got ${o.inverseLr}`);
   if (!(o.inverseNoise >= 0)) throw new SpecError(`target-propagation: option inverseNoise must be ≥ 0, got ${o.inverseNoise}`);
-  if (!(Number.isInteger(o.inverseSteps) && o.inverseSteps >= 0)) throw new SpecError(`target-propagation: option inverseSteps must be an integer ≥ 0, got ${o.inverseSteps}`);
+  if (!(Number.isInteger(o.inverseSteps) && o.inverseSteps >= 0))
+    throw new SpecError(`target-propagation: option inverseSteps must be an integer ≥ 0, got ${o.inverseSteps}`);
 }
 
 export const targetPropagation = defineRule({
   id: 'target-propagation',
-  description: 'Difference target propagation: targets travel down through learned inverses of each layer, and each layer learns locally to reach its target.',
+  description:
+    'Difference target propagation: targets travel down through learned inverses of each layer, and each layer learns locally to reach its target.',
   defaults: targetPropagationDefaults,
-  search: { targetLr: { float: [0.05, 2], log: true }, inverseLr: { float: [1e-4, 1e-2], log: true }, inverseNoise: { float: [0.01, 0.5], log: true } },
+  search: {
+    targetLr: { float: [0.05, 2], log: true },
+    inverseLr: { float: [1e-4, 1e-2], log: true },
+    inverseNoise: { float: [0.01, 0.5], log: true },
+  },
   check(ctx) {
     chain(ctx);
     checkOptions(ctx.options);
@@ -155,9 +190,9 @@ export const targetPropagation = defineRule({
       const b = blocks[i];
       const idx = paramIndices(b.modules);
       const hIn = stopGradient(hs[i]);
-      const res = valueAndGrad((own: Tensor[]) => halfSquared(runModules(b.modules, hIn, { ...local, params: withOwn(params, idx, own) }), targets[i + 1]))(
-        idx.map((j) => params[j]),
-      );
+      const res = valueAndGrad((own: Tensor[]) =>
+        halfSquared(runModules(b.modules, hIn, { ...local, params: withOwn(params, idx, own) }), targets[i + 1]),
+      )(idx.map((j) => params[j]));
       idx.forEach((j, k) => (updates[j] = res.grads[k]));
       metrics[`${b.layer.path}.targetLoss`] = res.value.item();
     }

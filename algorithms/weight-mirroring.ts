@@ -8,7 +8,18 @@
 // Estimates: the task gradient — FA's approximation of backprop, exact as B → W — so alignment
 // is measured against backprop, as for FA.
 import {
-  defineRule, feedbackDiagnostics, feedbackLayers, initialFeedback, normal, noGrad, ones, requireFeedbackLayers, SpecError, taskGradient, withFeedback, type Tensor,
+  defineRule,
+  feedbackDiagnostics,
+  feedbackLayers,
+  initialFeedback,
+  normal,
+  noGrad,
+  ones,
+  requireFeedbackLayers,
+  SpecError,
+  taskGradient,
+  withFeedback,
+  type Tensor,
 } from '../src/index.ts';
 
 export const weightMirroringDefaults = {
@@ -36,8 +47,10 @@ export interface WeightMirroringState {
 }
 
 function checkOptions(o: WeightMirroringOptions): void {
-  if (!(Number.isInteger(o.mirrorSteps) && o.mirrorSteps >= 0)) throw new SpecError(`weight-mirroring: option mirrorSteps must be an integer ≥ 0, got ${o.mirrorSteps}`);
-  if (!(Number.isInteger(o.mirrorBatch) && o.mirrorBatch >= 1)) throw new SpecError(`weight-mirroring: option mirrorBatch must be an integer ≥ 1, got ${o.mirrorBatch}`);
+  if (!(Number.isInteger(o.mirrorSteps) && o.mirrorSteps >= 0))
+    throw new SpecError(`weight-mirroring: option mirrorSteps must be an integer ≥ 0, got ${o.mirrorSteps}`);
+  if (!(Number.isInteger(o.mirrorBatch) && o.mirrorBatch >= 1))
+    throw new SpecError(`weight-mirroring: option mirrorBatch must be an integer ≥ 1, got ${o.mirrorBatch}`);
   for (const k of ['mirrorLr', 'mirrorDecay', 'mirrorNoise'] as const) {
     if (!(Number.isFinite(o[k]) && o[k] >= 0)) throw new SpecError(`weight-mirroring: option ${k} must be a number ≥ 0, got ${o[k]}`);
   }
@@ -45,7 +58,8 @@ function checkOptions(o: WeightMirroringOptions): void {
 
 export const weightMirroring = defineRule({
   id: 'weight-mirroring',
-  description: 'Feedback alignment whose feedback tensors learn the weights in a mirror phase: noise driven through each layer, B updated by the correlation of its input and output.',
+  description:
+    'Feedback alignment whose feedback tensors learn the weights in a mirror phase: noise driven through each layer, B updated by the correlation of its input and output.',
   defaults: weightMirroringDefaults,
   choices: { init: ['model', 'xavierUniform', 'xavierNormal', 'heUniform', 'heNormal'] },
   search: { mirrorLr: { float: [5e-3, 0.5], log: true }, mirrorDecay: { float: [5e-3, 0.5], log: true } },

@@ -23,9 +23,33 @@ export interface LenetStep {
 }
 
 const win = (n: number, c: number, hw: number, k: number, p: number): WindowGeometry => ({
-  n, c, h: hw, w: hw, kh: k, kw: k, sh: 1, sw: 1, ph: p, pw: p, oh: hw + 2 * p - k + 1, ow: hw + 2 * p - k + 1,
+  n,
+  c,
+  h: hw,
+  w: hw,
+  kh: k,
+  kw: k,
+  sh: 1,
+  sw: 1,
+  ph: p,
+  pw: p,
+  oh: hw + 2 * p - k + 1,
+  ow: hw + 2 * p - k + 1,
 });
-const pool = (n: number, c: number, hw: number): WindowGeometry => ({ n, c, h: hw, w: hw, kh: 2, kw: 2, sh: 2, sw: 2, ph: 0, pw: 0, oh: hw / 2, ow: hw / 2 });
+const pool = (n: number, c: number, hw: number): WindowGeometry => ({
+  n,
+  c,
+  h: hw,
+  w: hw,
+  kh: 2,
+  kw: 2,
+  sh: 2,
+  sw: 2,
+  ph: 0,
+  pw: 0,
+  oh: hw / 2,
+  ow: hw / 2,
+});
 
 export function lenetStep(B: Backend, n: number, rng: Rng, orientation: Orientation, lr = 0.05): LenetStep {
   const buf = (size: number): Buf => B.alloc(size);
@@ -39,26 +63,54 @@ export function lenetStep(B: Backend, n: number, rng: Rng, orientation: Orientat
   const q1 = pool(n, 6, 28); // → [n, 6, 14, 14]
   const g2 = win(n, 6, 14, 5, 0); // → [n, 16, 10, 10]
   const q2 = pool(n, 16, 10); // → [n, 16, 5, 5] = [n, 400]
-  const P1 = 28 * 28, P2 = 100;
-  const fc = [[400, 120], [120, 84], [84, 10]] as const;
+  const P1 = 28 * 28,
+    P2 = 100;
+  const fc = [
+    [400, 120],
+    [120, 84],
+    [84, 10],
+  ] as const;
 
-  const W1 = param(6 * 25, 25), b1 = buf(6), W2 = param(16 * 150, 150), b2 = buf(16);
-  const Wf = fc.map(([i, o]) => param(o * i, i)), bf = fc.map(([, o]) => buf(o));
+  const W1 = param(6 * 25, 25),
+    b1 = buf(6),
+    W2 = param(16 * 150, 150),
+    b2 = buf(16);
+  const Wf = fc.map(([i, o]) => param(o * i, i)),
+    bf = fc.map(([, o]) => buf(o));
   const params = [W1, b1, W2, b2, ...Wf, ...bf];
   const grads = params.map((p) => buf(p.length));
   const [dW1, db1, dW2, db2, ...rest] = grads;
-  const dWf = rest.slice(0, 3), dbf = rest.slice(3);
+  const dWf = rest.slice(0, 3),
+    dbf = rest.slice(3);
   // Transposed weight gradients of the PxO orientation, transposed into dW1 / dW2.
-  const dW1t = buf(25 * 6), dW2t = buf(150 * 16);
+  const dW1t = buf(25 * 6),
+    dW2t = buf(150 * 16);
 
   const x = buf(n * 784);
-  const cols1 = buf(25 * n * P1), z1 = buf(6 * n * P1), h1 = buf(n * 6 * P1), p1 = buf(n * 6 * 196), a1 = buf(n * 6 * 196);
-  const cols2 = buf(150 * n * P2), z2 = buf(16 * n * P2), h2 = buf(n * 16 * P2), p2 = buf(n * 400), a2 = buf(n * 400);
-  const zf = fc.map(([, o]) => buf(n * o)), hf = fc.map(([, o]) => buf(n * o));
-  const probs = buf(n * 10), logp = buf(n * 10), onehot = buf(n * 10), mask = buf(Math.max(n * 6 * P1, 16 * n * P2));
-  const dzf = fc.map(([, o]) => buf(n * o)), dhf = fc.map(([i]) => buf(n * i));
-  const dh2 = buf(n * 16 * P2), g2m = buf(16 * n * P2), dcols2 = buf(150 * n * P2), dp1 = buf(n * 6 * 196);
-  const dh1 = buf(n * 6 * P1), g1m = buf(6 * n * P1);
+  const cols1 = buf(25 * n * P1),
+    z1 = buf(6 * n * P1),
+    h1 = buf(n * 6 * P1),
+    p1 = buf(n * 6 * 196),
+    a1 = buf(n * 6 * 196);
+  const cols2 = buf(150 * n * P2),
+    z2 = buf(16 * n * P2),
+    h2 = buf(n * 16 * P2),
+    p2 = buf(n * 400),
+    a2 = buf(n * 400);
+  const zf = fc.map(([, o]) => buf(n * o)),
+    hf = fc.map(([, o]) => buf(n * o));
+  const probs = buf(n * 10),
+    logp = buf(n * 10),
+    onehot = buf(n * 10),
+    mask = buf(Math.max(n * 6 * P1, 16 * n * P2));
+  const dzf = fc.map(([, o]) => buf(n * o)),
+    dhf = fc.map(([i]) => buf(n * i));
+  const dh2 = buf(n * 16 * P2),
+    g2m = buf(16 * n * P2),
+    dcols2 = buf(150 * n * P2),
+    dp1 = buf(n * 6 * 196);
+  const dh1 = buf(n * 6 * P1),
+    g1m = buf(6 * n * P1);
   const program = new Float64Array(STAGE_WORDS);
   program[0] = STAGE.scale;
   program[3] = -lr;
@@ -78,7 +130,19 @@ export function lenetStep(B: Backend, n: number, rng: Rng, orientation: Orientat
     }
   };
   /** From the NCHW output gradient g: dW, db and (if dcols) the columns' gradient. */
-  const convBackward = (g: Buf, gm: Buf, cols: Buf, W: Buf, dW: Buf, dWt: Buf, db: Buf, dcols: Buf | null, O: number, CKK: number, P: number): void => {
+  const convBackward = (
+    g: Buf,
+    gm: Buf,
+    cols: Buf,
+    W: Buf,
+    dW: Buf,
+    dWt: Buf,
+    db: Buf,
+    dcols: Buf | null,
+    O: number,
+    CKK: number,
+    P: number,
+  ): void => {
     if (orientation === 'OxP') {
       B.transpose(g, [n, O, P], [1, 0, 2], gm); // [O, N·P]
       B.matmul(gm, cols, dW, O, CKK, n * P, false, true);

@@ -46,9 +46,21 @@ function trial(name: string): Record<string, unknown> {
   const bp = listRules().find((r) => r.id === 'backprop') as AnyRule;
   const spec = MODELS[name];
   const config = (maxSteps: number, seed: number): TrialConfig => ({
-    experiment: 'bench', rule: 'backprop', options: {}, seed, data: spec.data,
-    model: spec.model, optimizer: { name: 'sgd', lr: spec.lr },
-    batchSize: B, epochs: 1, maxSteps, evalEvery: 0, alignEvery: 0, alignSamples: 16, memory: false, debug: false,
+    experiment: 'bench',
+    rule: 'backprop',
+    options: {},
+    seed,
+    data: spec.data,
+    model: spec.model,
+    optimizer: { name: 'sgd', lr: spec.lr },
+    batchSize: B,
+    epochs: 1,
+    maxSteps,
+    evalEvery: 0,
+    alignEvery: 0,
+    alignSamples: 16,
+    memory: false,
+    debug: false,
   });
   const run = (maxSteps: number, seed: number): SummaryRecord => {
     let s: SummaryRecord | null = null;
@@ -61,11 +73,13 @@ function trial(name: string): Record<string, unknown> {
   const full = run(steps >= STEPS_PER_EPOCH ? 0 : steps, 1);
   const n = full.steps;
   return {
-    steps: n, stepsPerEpoch: STEPS_PER_EPOCH,
+    steps: n,
+    stepsPerEpoch: STEPS_PER_EPOCH,
     epochMs: [(full.host.stepMs / n) * STEPS_PER_EPOCH],
     cpuEpochMs: [(full.host.stepCpuMs / n) * STEPS_PER_EPOCH],
     stepMedianMs: [full.host.medianStepMs],
-    testAcc: full.finalTestAcc, status: full.status,
+    testAcc: full.finalTestAcc,
+    status: full.status,
   };
 }
 
@@ -97,8 +111,13 @@ function lenetKernels(): Record<string, unknown> {
     }
   }
   return {
-    steps, stepsPerEpoch: STEPS_PER_EPOCH, orientation, gemmMacsPerStep: net.macs,
-    epochMs: [(wall / steps) * STEPS_PER_EPOCH], cpuEpochMs: [(cpu / steps) * STEPS_PER_EPOCH], lastLoss: loss,
+    steps,
+    stepsPerEpoch: STEPS_PER_EPOCH,
+    orientation,
+    gemmMacsPerStep: net.macs,
+    epochMs: [(wall / steps) * STEPS_PER_EPOCH],
+    cpuEpochMs: [(cpu / steps) * STEPS_PER_EPOCH],
+    lastLoss: loss,
   };
 }
 

@@ -31,7 +31,14 @@ export interface EpochResult {
  */
 export function pinnedEnv(threads: number): NodeJS.ProcessEnv {
   const n = String(threads);
-  return { ...process.env, OMP_NUM_THREADS: n, OPENBLAS_NUM_THREADS: n, MKL_NUM_THREADS: n, OMP_WAIT_POLICY: 'PASSIVE', RULEBENCH_THREADS: n };
+  return {
+    ...process.env,
+    OMP_NUM_THREADS: n,
+    OPENBLAS_NUM_THREADS: n,
+    MKL_NUM_THREADS: n,
+    OMP_WAIT_POLICY: 'PASSIVE',
+    RULEBENCH_THREADS: n,
+  };
 }
 
 /** Run a command; the last stdout line that parses as a JSON object is the result. */
@@ -44,7 +51,11 @@ function runJson<T>(cmd: string, args: string[], env: NodeJS.ProcessEnv, timeout
     const tail = `${r.stderr ?? ''}`.trim().split('\n').slice(-3).join(' | ');
     return { ok: false, reason: `${cmd} exited with ${r.status ?? r.signal}: ${tail}` };
   }
-  const line = `${r.stdout}`.trim().split('\n').reverse().find((l) => l.startsWith('{'));
+  const line = `${r.stdout}`
+    .trim()
+    .split('\n')
+    .reverse()
+    .find((l) => l.startsWith('{'));
   if (!line) return { ok: false, reason: `${cmd}: no JSON line on stdout` };
   try {
     return { ok: true, value: JSON.parse(line) as T, ms };
@@ -64,11 +75,18 @@ export function findTorchPython(): { python: string; version: string } | { pytho
   const candidates = [process.env.RULEBENCH_PYTHON, '/usr/bin/python3', 'python3', 'python'].filter((c): c is string => !!c);
   const tried: string[] = [];
   for (const py of [...new Set(candidates)]) {
-    const r = spawnSync(py, ['-c', 'import torch, numpy; print(torch.__version__)'], { encoding: 'utf8', timeout: 60_000, env: pinnedEnv(1) });
+    const r = spawnSync(py, ['-c', 'import torch, numpy; print(torch.__version__)'], {
+      encoding: 'utf8',
+      timeout: 60_000,
+      env: pinnedEnv(1),
+    });
     if (r.status === 0) return (pythonCache = { python: py, version: `${r.stdout}`.trim() });
     tried.push(`${py} (${r.error ? 'not found' : `${r.stderr}`.trim().split('\n').pop()})`);
   }
-  return (pythonCache = { python: null, reason: `no Python with torch+numpy (apt-get install -y python3-torch); tried ${tried.join('; ')}` });
+  return (pythonCache = {
+    python: null,
+    reason: `no Python with torch+numpy (apt-get install -y python3-torch); tried ${tried.join('; ')}`,
+  });
 }
 
 export function mnistDataDir(): string {
@@ -79,8 +97,26 @@ export function mnistDataDir(): string {
 export function torchSteps(model: 'mlp' | 'lenet', threads: number, steps = 0, warmup = 30): PeerResult<EpochResult> {
   const py = findTorchPython();
   if (py.python === null) return { ok: false, reason: py.reason };
-  return runJson<EpochResult>(py.python, [join(ROOT, 'bench/peers/torch_peer.py'), '--data', mnistDataDir(), '--threads', String(threads),
-    '--model', model, '--steps', String(steps), '--reps', '1', '--warmup', String(warmup)], pinnedEnv(threads), 600_000);
+  return runJson<EpochResult>(
+    py.python,
+    [
+      join(ROOT, 'bench/peers/torch_peer.py'),
+      '--data',
+      mnistDataDir(),
+      '--threads',
+      String(threads),
+      '--model',
+      model,
+      '--steps',
+      String(steps),
+      '--reps',
+      '1',
+      '--warmup',
+      String(warmup),
+    ],
+    pinnedEnv(threads),
+    600_000,
+  );
 }
 
 export interface TorchMatmul {
@@ -92,8 +128,12 @@ export interface TorchMatmul {
 export function torchMatmul(shapes: Array<[number, number, number, boolean, boolean]>, threads = 1): PeerResult<TorchMatmul> {
   const py = findTorchPython();
   if (py.python === null) return { ok: false, reason: py.reason };
-  return runJson<TorchMatmul>(py.python, [join(ROOT, 'bench/peers/torch_peer.py'), '--threads', String(threads), '--matmul', JSON.stringify(shapes)],
-    pinnedEnv(threads), 120_000);
+  return runJson<TorchMatmul>(
+    py.python,
+    [join(ROOT, 'bench/peers/torch_peer.py'), '--threads', String(threads), '--matmul', JSON.stringify(shapes)],
+    pinnedEnv(threads),
+    120_000,
+  );
 }
 
 /** Why an npm peer cannot run here, or null if it is installed. */
@@ -112,20 +152,45 @@ export function npmMissing(pkgs: string[]): string | null {
 export function tfjsSteps(steps: number, warmup = 10): PeerResult<EpochResult> {
   const missing = npmMissing(['@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm']);
   if (missing) return { ok: false, reason: missing };
-  return runJson<EpochResult>(TSX, [join(ROOT, 'bench/peers/tfjs-mlp.ts'), '--backend', 'wasm', '--steps', String(steps), '--reps', '1',
-    '--warmup', String(warmup)], pinnedEnv(1), 600_000);
+  return runJson<EpochResult>(
+    TSX,
+    [join(ROOT, 'bench/peers/tfjs-mlp.ts'), '--backend', 'wasm', '--steps', String(steps), '--reps', '1', '--warmup', String(warmup)],
+    pinnedEnv(1),
+    600_000,
+  );
 }
 
 /** jax-js (wasm device, 1 thread, jit step): `steps` timed steps after `warmup`, scaled to an epoch. */
 export function jaxjsSteps(steps: number, warmup = 10): PeerResult<EpochResult> {
   const missing = npmMissing(['@jax-js/jax']);
   if (missing) return { ok: false, reason: missing };
-  return runJson<EpochResult>(TSX, [join(ROOT, 'bench/peers/jaxjs-mlp.ts'), '--steps', String(steps), '--warmup', String(warmup)], pinnedEnv(1), 600_000);
+  return runJson<EpochResult>(
+    TSX,
+    [join(ROOT, 'bench/peers/jaxjs-mlp.ts'), '--steps', String(steps), '--warmup', String(warmup)],
+    pinnedEnv(1),
+    600_000,
+  );
 }
 
 /** rulebench in its own process (bench/ours.ts). */
-export function oursSteps(opts: { model: 'mlp' | 'lenet' | 'lenet-kernels'; backend: 'wasm' | 'native'; threads: number; steps?: number; orientation?: string }): PeerResult<EpochResult> {
-  const args = [join(ROOT, 'bench/ours.ts'), '--model', opts.model, '--backend', opts.backend, '--threads', String(opts.threads),
-    '--steps', String(opts.steps ?? 0), ...(opts.orientation ? ['--orientation', opts.orientation] : [])];
+export function oursSteps(opts: {
+  model: 'mlp' | 'lenet' | 'lenet-kernels';
+  backend: 'wasm' | 'native';
+  threads: number;
+  steps?: number;
+  orientation?: string;
+}): PeerResult<EpochResult> {
+  const args = [
+    join(ROOT, 'bench/ours.ts'),
+    '--model',
+    opts.model,
+    '--backend',
+    opts.backend,
+    '--threads',
+    String(opts.threads),
+    '--steps',
+    String(opts.steps ?? 0),
+    ...(opts.orientation ? ['--orientation', opts.orientation] : []),
+  ];
   return runJson<EpochResult>(TSX, args, pinnedEnv(opts.threads), 600_000);
 }

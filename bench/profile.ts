@@ -6,7 +6,16 @@ import type { BernoulliAux, NoiseKey, NoiseKind } from '../src/kernels/noise.ts'
 import { withBackend } from '../src/kernels/index.ts';
 import type { WasmBackend } from '../src/kernels/wasm/index.ts';
 import {
-  buildModel, classification, getRule, loadMnist, optimizerFromSpec, rng, ruleContext, type Batch, type RuleContext, type Tensor,
+  buildModel,
+  classification,
+  getRule,
+  loadMnist,
+  optimizerFromSpec,
+  rng,
+  ruleContext,
+  type Batch,
+  type RuleContext,
+  type Tensor,
 } from '../src/index.ts';
 import { fromArray, withArena } from '../src/tensor/tensor.ts';
 
@@ -25,7 +34,13 @@ export interface KernelStat {
   times: number[];
 }
 
-export interface MatmulCall { m: number; n: number; k: number; transA: boolean; transB: boolean }
+export interface MatmulCall {
+  m: number;
+  n: number;
+  k: number;
+  transA: boolean;
+  transB: boolean;
+}
 
 /** Name of a matmul call in the MLP's terms: forward x·Wᵀ, input grad dY·W, weight grad dYᵀ·X. */
 export function matmulKey(c: MatmulCall): string {
@@ -227,7 +242,13 @@ function diff(after: Map<string, KernelStat>, before: Map<string, KernelStat>): 
   const out = new Map<string, KernelStat>();
   for (const [k, a] of after) {
     const b = before.get(k);
-    const d = { ...a, calls: a.calls - (b?.calls ?? 0), ms: a.ms - (b?.ms ?? 0), foreign: a.foreign - (b?.foreign ?? 0), times: a.times.slice(b?.times.length ?? 0) };
+    const d = {
+      ...a,
+      calls: a.calls - (b?.calls ?? 0),
+      ms: a.ms - (b?.ms ?? 0),
+      foreign: a.foreign - (b?.foreign ?? 0),
+      times: a.times.slice(b?.times.length ?? 0),
+    };
     if (d.calls > 0) out.set(k, d);
   }
   return out;
@@ -264,20 +285,35 @@ export function profileBpStep(wasm: WasmBackend, steps = 60, warmup = 20): StepP
     const accumulate = (into: Map<string, KernelStat>, d: Map<string, KernelStat>): void => {
       for (const [k, s] of d) {
         const t = into.get(k);
-        if (t) { t.calls += s.calls; t.ms += s.ms; t.foreign += s.foreign; t.times.push(...s.times); } else into.set(k, { ...s, times: s.times.slice() });
+        if (t) {
+          t.calls += s.calls;
+          t.ms += s.ms;
+          t.foreign += s.foreign;
+          t.times.push(...s.times);
+        } else into.set(k, { ...s, times: s.times.slice() });
       }
     };
 
-    const ctxAt = (step: number): RuleContext => ruleContext({ model, task, options, rule, rng: ruleRng, dropout: root.child('dropout'), params, step });
+    const ctxAt = (step: number): RuleContext =>
+      ruleContext({ model, task, options, rule, rng: ruleRng, dropout: root.child('dropout'), params, step });
     let state: unknown = rule.init(ctxAt(-1));
     for (let step = 0; step < warmup + steps; step++) {
       const from = (step * B) % (train.n - B);
       const measured = step >= warmup;
-      let tRule = 0, tCheck = 0, tOpt = 0, innerEnd = 0;
-      let before = prof.snapshot(), afterRule = before, afterOpt = before;
+      let tRule = 0,
+        tCheck = 0,
+        tOpt = 0,
+        innerEnd = 0;
+      let before = prof.snapshot(),
+        afterRule = before,
+        afterOpt = before;
       withArena(() => {
         // Built outside the clock, as in runTrial.
-        const batch: Batch = { x: fromArray(train.x.subarray(from * 784, (from + B) * 784), [B, 784]), labels: (train.y as Int32Array).subarray(from, from + B), size: B };
+        const batch: Batch = {
+          x: fromArray(train.x.subarray(from * 784, (from + B) * 784), [B, 784]),
+          labels: (train.y as Int32Array).subarray(from, from + B),
+          size: B,
+        };
         before = prof.snapshot();
         const ctx = ctxAt(step);
         const s0 = performance.now();
@@ -335,7 +371,10 @@ export function profileBpStep(wasm: WasmBackend, steps = 60, warmup = 20): StepP
       { part: 'alloc/free in step (JS allocator)', msPerStep: kRule.allocation },
       { part: 'JS glue in rule.step (tape, tensor objects, VJP dispatch, loss.item)', msPerStep: ruleGlue },
       { part: 'runner finite check of updates (WASM allFinite)', msPerStep: checkMs },
-      { part: `optimizer.update (one optimizer-kernel pass per parameter${kOptKernels > 0 ? ', kernels included' : ''})`, msPerStep: optimizerMs },
+      {
+        part: `optimizer.update (one optimizer-kernel pass per parameter${kOptKernels > 0 ? ', kernels included' : ''})`,
+        msPerStep: optimizerMs,
+      },
       { part: 'arena release (dispose + free; outside runTrial stepMs)', msPerStep: releaseFreeMs },
     ].map((r) => ({ ...r, share: r.msPerStep / stepMs }));
 
@@ -347,11 +386,22 @@ export function profileBpStep(wasm: WasmBackend, steps = 60, warmup = 20): StepP
     const kernels = [...all.values()]
       .map(({ times, ...s }) => {
         const med = median(times);
-        return { ...s, medianCallMs: med, msPerStep: perStep(med * s.calls), meanMsPerStep: perStep(s.ms), gflops: s.flops ? s.flops / (med * 1e6) : undefined };
+        return {
+          ...s,
+          medianCallMs: med,
+          msPerStep: perStep(med * s.calls),
+          meanMsPerStep: perStep(s.ms),
+          gflops: s.flops ? s.flops / (med * 1e6) : undefined,
+        };
       })
       .sort((a, b) => b.msPerStep - a.msPerStep);
     return {
-      steps, stepMs, ruleStepMs, finiteCheckMs: checkMs, optimizerMs, arenaReleaseMs: releaseFreeMs,
+      steps,
+      stepMs,
+      ruleStepMs,
+      finiteCheckMs: checkMs,
+      optimizerMs,
+      arenaReleaseMs: releaseFreeMs,
       callsPerStep: kernels.reduce((a, s) => a + s.calls, 0) / steps,
       breakdown: rows,
       kernels,

@@ -18,7 +18,16 @@ import { loadWasmBackend, type WasmBackend } from '../src/kernels/wasm/index.ts'
 import { rng } from '../src/random.ts';
 import { runTrial, type SummaryRecord, type TrialConfig } from '../src/runner/trial.ts';
 import {
-  ROOT, findTorchPython, jaxjsSteps, npmMissing, oursSteps, tfjsSteps, torchMatmul, torchSteps, type EpochResult, type PeerResult,
+  ROOT,
+  findTorchPython,
+  jaxjsSteps,
+  npmMissing,
+  oursSteps,
+  tfjsSteps,
+  torchMatmul,
+  torchSteps,
+  type EpochResult,
+  type PeerResult,
 } from './peers.ts';
 import { matmulKey, median, profileBpStep, type MatmulCall, type StepProfile } from './profile.ts';
 
@@ -79,7 +88,8 @@ const contenders: Contender[] = [];
 const add = (c: Omit<Contender, 'wall' | 'cpu' | 'medianStep' | 'skipped' | 'extra'>, skipped: string | null = null): void => {
   contenders.push({ ...c, wall: [], cpu: [], medianStep: [], skipped, extra: {} });
 };
-const part = (steps: number): string => (steps > 0 && steps < STEPS_PER_EPOCH ? `${steps} steps ×${STEPS_PER_EPOCH}/${steps}` : `full epoch (${STEPS_PER_EPOCH} steps)`);
+const part = (steps: number): string =>
+  steps > 0 && steps < STEPS_PER_EPOCH ? `${steps} steps ×${STEPS_PER_EPOCH}/${steps}` : `full epoch (${STEPS_PER_EPOCH} steps)`;
 
 const native = nativeAddon();
 const torchPy = PEERS ? findTorchPython() : { python: null as null, reason: '--no-peers' };
@@ -90,20 +100,137 @@ const nativeSkip = native.addon ? null : native.reason;
 
 // Contenders compared in a ratio run back to back (a group), their order within the group
 // alternating by round, so a slow phase of the machine lands on both sides of the ratio.
-add({ group: 'mlp-1t', id: 'ours-wasm-1t', label: 'rulebench wasm, 1 thread', model: 'mlp', threads: 1, how: `${part(MLP_STEPS)} via runTrial`, run: () => oursSteps({ model: 'mlp', backend: 'wasm', threads: 1, steps: MLP_STEPS }) });
-add({ group: 'mlp-1t', id: 'torch-1t', label: 'PyTorch, 1 thread', model: 'mlp', threads: 1, how: `${part(MLP_STEPS)}, OpenBLAS`, run: () => torchSteps('mlp', 1, MLP_STEPS) }, torchSkip);
-add({ group: 'mlp-2t', id: 'ours-wasm-2t', label: 'rulebench wasm, 2 threads', model: 'mlp', threads: 2, how: `${part(MLP_STEPS)} via runTrial`, run: () => oursSteps({ model: 'mlp', backend: 'wasm', threads: 2, steps: MLP_STEPS }) });
-add({ group: 'mlp-2t', id: 'torch-2t', label: 'PyTorch, 2 threads', model: 'mlp', threads: 2, how: `${part(MLP_STEPS)}, OpenBLAS`, run: () => torchSteps('mlp', 2, MLP_STEPS) }, torchSkip);
-add({ group: 'mlp-1t', id: 'ours-native-1t', label: 'rulebench native (OpenBLAS), 1 thread', model: 'mlp', threads: 1, how: `${part(MLP_STEPS)} via runTrial`, run: () => oursSteps({ model: 'mlp', backend: 'native', threads: 1, steps: MLP_STEPS }) }, nativeSkip);
-add({ group: 'tfjs', id: 'tfjs-wasm', label: 'tfjs wasm (SIMD), 1 thread', model: 'mlp', threads: 1, how: part(JS_PEER_STEPS), run: () => tfjsSteps(JS_PEER_STEPS) }, tfSkip);
-add({ group: 'jaxjs', id: 'jaxjs-wasm', label: 'jax-js wasm (jit), 1 thread', model: 'mlp', threads: 1, how: part(JS_PEER_STEPS), run: () => jaxjsSteps(JS_PEER_STEPS) }, jaxSkip);
-add({ group: 'lenet-1t', id: 'ours-lenet-1t', label: 'rulebench LeNet-5, 1 thread', model: 'lenet', threads: 1, how: `${part(LENET_STEPS)} via runTrial (preset lenet5, 32×32)`, run: () => oursSteps({ model: 'lenet', backend: 'wasm', threads: 1, steps: LENET_STEPS }) });
-add({ group: 'lenet-1t', id: 'torch-lenet-1t', label: 'PyTorch LeNet-5, 1 thread', model: 'lenet', threads: 1, how: `${part(LENET_STEPS)}, oneDNN convolutions`, run: () => torchSteps('lenet', 1, LENET_STEPS) }, torchSkip);
-add({ group: 'lenet-2t', id: 'ours-lenet-2t', label: 'rulebench LeNet-5, 2 threads', model: 'lenet', threads: 2, how: `${part(LENET_STEPS)} via runTrial (preset lenet5, 32×32)`, run: () => oursSteps({ model: 'lenet', backend: 'wasm', threads: 2, steps: LENET_STEPS }) });
-add({ group: 'lenet-2t', id: 'torch-lenet-2t', label: 'PyTorch LeNet-5, 2 threads', model: 'lenet', threads: 2, how: `${part(LENET_STEPS)}, oneDNN convolutions`, run: () => torchSteps('lenet', 2, LENET_STEPS) }, torchSkip);
+add({
+  group: 'mlp-1t',
+  id: 'ours-wasm-1t',
+  label: 'rulebench wasm, 1 thread',
+  model: 'mlp',
+  threads: 1,
+  how: `${part(MLP_STEPS)} via runTrial`,
+  run: () => oursSteps({ model: 'mlp', backend: 'wasm', threads: 1, steps: MLP_STEPS }),
+});
+add(
+  {
+    group: 'mlp-1t',
+    id: 'torch-1t',
+    label: 'PyTorch, 1 thread',
+    model: 'mlp',
+    threads: 1,
+    how: `${part(MLP_STEPS)}, OpenBLAS`,
+    run: () => torchSteps('mlp', 1, MLP_STEPS),
+  },
+  torchSkip,
+);
+add({
+  group: 'mlp-2t',
+  id: 'ours-wasm-2t',
+  label: 'rulebench wasm, 2 threads',
+  model: 'mlp',
+  threads: 2,
+  how: `${part(MLP_STEPS)} via runTrial`,
+  run: () => oursSteps({ model: 'mlp', backend: 'wasm', threads: 2, steps: MLP_STEPS }),
+});
+add(
+  {
+    group: 'mlp-2t',
+    id: 'torch-2t',
+    label: 'PyTorch, 2 threads',
+    model: 'mlp',
+    threads: 2,
+    how: `${part(MLP_STEPS)}, OpenBLAS`,
+    run: () => torchSteps('mlp', 2, MLP_STEPS),
+  },
+  torchSkip,
+);
+add(
+  {
+    group: 'mlp-1t',
+    id: 'ours-native-1t',
+    label: 'rulebench native (OpenBLAS), 1 thread',
+    model: 'mlp',
+    threads: 1,
+    how: `${part(MLP_STEPS)} via runTrial`,
+    run: () => oursSteps({ model: 'mlp', backend: 'native', threads: 1, steps: MLP_STEPS }),
+  },
+  nativeSkip,
+);
+add(
+  {
+    group: 'tfjs',
+    id: 'tfjs-wasm',
+    label: 'tfjs wasm (SIMD), 1 thread',
+    model: 'mlp',
+    threads: 1,
+    how: part(JS_PEER_STEPS),
+    run: () => tfjsSteps(JS_PEER_STEPS),
+  },
+  tfSkip,
+);
+add(
+  {
+    group: 'jaxjs',
+    id: 'jaxjs-wasm',
+    label: 'jax-js wasm (jit), 1 thread',
+    model: 'mlp',
+    threads: 1,
+    how: part(JS_PEER_STEPS),
+    run: () => jaxjsSteps(JS_PEER_STEPS),
+  },
+  jaxSkip,
+);
+add({
+  group: 'lenet-1t',
+  id: 'ours-lenet-1t',
+  label: 'rulebench LeNet-5, 1 thread',
+  model: 'lenet',
+  threads: 1,
+  how: `${part(LENET_STEPS)} via runTrial (preset lenet5, 32×32)`,
+  run: () => oursSteps({ model: 'lenet', backend: 'wasm', threads: 1, steps: LENET_STEPS }),
+});
+add(
+  {
+    group: 'lenet-1t',
+    id: 'torch-lenet-1t',
+    label: 'PyTorch LeNet-5, 1 thread',
+    model: 'lenet',
+    threads: 1,
+    how: `${part(LENET_STEPS)}, oneDNN convolutions`,
+    run: () => torchSteps('lenet', 1, LENET_STEPS),
+  },
+  torchSkip,
+);
+add({
+  group: 'lenet-2t',
+  id: 'ours-lenet-2t',
+  label: 'rulebench LeNet-5, 2 threads',
+  model: 'lenet',
+  threads: 2,
+  how: `${part(LENET_STEPS)} via runTrial (preset lenet5, 32×32)`,
+  run: () => oursSteps({ model: 'lenet', backend: 'wasm', threads: 2, steps: LENET_STEPS }),
+});
+add(
+  {
+    group: 'lenet-2t',
+    id: 'torch-lenet-2t',
+    label: 'PyTorch LeNet-5, 2 threads',
+    model: 'lenet',
+    threads: 2,
+    how: `${part(LENET_STEPS)}, oneDNN convolutions`,
+    run: () => torchSteps('lenet', 2, LENET_STEPS),
+  },
+  torchSkip,
+);
 // The same network as kernel calls on preallocated buffers: what the ops layer costs on top.
 for (const o of LENET_ORIENTATIONS) {
-  add({ group: 'lenet-1t', id: `ours-lenet-kernels-${o}`, label: `rulebench LeNet kernels only (${o}), 1 thread`, model: 'lenet', threads: 1, how: `${part(LENET_STEPS)}, bench/lenet.ts`, run: () => oursSteps({ model: 'lenet-kernels', backend: 'wasm', threads: 1, steps: LENET_STEPS, orientation: o }) });
+  add({
+    group: 'lenet-1t',
+    id: `ours-lenet-kernels-${o}`,
+    label: `rulebench LeNet kernels only (${o}), 1 thread`,
+    model: 'lenet',
+    threads: 1,
+    how: `${part(LENET_STEPS)}, bench/lenet.ts`,
+    run: () => oursSteps({ model: 'lenet-kernels', backend: 'wasm', threads: 1, steps: LENET_STEPS, orientation: o }),
+  });
 }
 
 for (const c of contenders) if (c.skipped) log(`SKIP ${c.label}: ${c.skipped}`);
@@ -144,14 +271,24 @@ const med = (xs: Array<number | null>): number | null => {
 function ratio(a: Contender, b: Contender, kind: 'wall' | 'cpu' | 'medianStep' = 'wall'): number | null {
   const r: number[] = [];
   for (let i = 0; i < REPS; i++) {
-    const x = a[kind][i], y = b[kind][i];
+    const x = a[kind][i],
+      y = b[kind][i];
     if (x != null && y != null && y > 0) r.push(x / y);
   }
   return r.length ? median(r) : null;
 }
-const w1 = byId('ours-wasm-1t'), w2 = byId('ours-wasm-2t'), n1 = byId('ours-native-1t');
-const t1 = byId('torch-1t'), t2 = byId('torch-2t'), tf = byId('tfjs-wasm'), jx = byId('jaxjs-wasm');
-const l1 = byId('ours-lenet-1t'), l2 = byId('ours-lenet-2t'), lk = byId('ours-lenet-kernels-OxP'), tl = byId('torch-lenet-1t'), tl2 = byId('torch-lenet-2t');
+const w1 = byId('ours-wasm-1t'),
+  w2 = byId('ours-wasm-2t'),
+  n1 = byId('ours-native-1t');
+const t1 = byId('torch-1t'),
+  t2 = byId('torch-2t'),
+  tf = byId('tfjs-wasm'),
+  jx = byId('jaxjs-wasm');
+const l1 = byId('ours-lenet-1t'),
+  l2 = byId('ours-lenet-2t'),
+  lk = byId('ours-lenet-kernels-OxP'),
+  tl = byId('torch-lenet-1t'),
+  tl2 = byId('torch-lenet-2t');
 const ratios = {
   bpEpochVsTorch1: ratio(w1, t1),
   bpEpochVsTorch1Cpu: ratio(w1, t1, 'cpu'),
@@ -175,7 +312,10 @@ const ratios = {
   wasm2tVs1t: ratio(w2, w1),
 };
 const targets = {
-  bpEpochVsTorch1: { max: 2.0, moonshot: 1.5 }, bpEpochVsTorch2: { max: 2.0 }, nativeBpEpochVsTorch1: { max: 1.2 }, lenetEpochVsTorch1: { max: 2.5 },
+  bpEpochVsTorch1: { max: 2.0, moonshot: 1.5 },
+  bpEpochVsTorch2: { max: 2.0 },
+  nativeBpEpochVsTorch1: { max: 1.2 },
+  lenetEpochVsTorch1: { max: 2.5 },
 };
 
 log(`\n== epochs: median over ${REPS} round(s) (s); the MLP: 784-256-256-10 ReLU, SGD 0.1, batch 128, 60,000 MNIST images ==`);
@@ -185,14 +325,19 @@ for (const c of contenders) {
     log(`${c.label.padEnd(44)} SKIPPED: ${c.skipped}`);
     continue;
   }
-  const w = med(c.wall), cp = med(c.cpu);
-  log(`${c.label.padEnd(44)} ${fmtS(w).padStart(8)} ${fmtS(cp).padStart(8)} ${(w && cp ? (cp / w).toFixed(2) : '—').padStart(9)}  ${c.how}`);
+  const w = med(c.wall),
+    cp = med(c.cpu);
+  log(
+    `${c.label.padEnd(44)} ${fmtS(w).padStart(8)} ${fmtS(cp).padStart(8)} ${(w && cp ? (cp / w).toFixed(2) : '—').padStart(9)}  ${c.how}`,
+  );
 }
 log('\n== ratios (median over rounds of ours ÷ peer; lower is better) ==');
 const fx = (x: number | null): string => (x === null ? '—' : `${x.toFixed(2)}x`);
 for (const [k, v] of Object.entries(ratios)) {
   const t = (targets as Record<string, { max: number; moonshot?: number }>)[k];
-  log(`  ${k.padEnd(28)} ${fx(v).padStart(8)}${t ? `   target ≤ ${t.max}${t.moonshot ? ` (moonshot ${t.moonshot})` : ''}: ${v === null ? 'not measured' : v <= t.max ? 'met' : 'NOT met'}` : ''}`);
+  log(
+    `  ${k.padEnd(28)} ${fx(v).padStart(8)}${t ? `   target ≤ ${t.max}${t.moonshot ? ` (moonshot ${t.moonshot})` : ''}: ${v === null ? 'not measured' : v <= t.max ? 'met' : 'NOT met'}` : ''}`,
+  );
 }
 
 // ---------------------------------------------------------------- in-process: rules, profile, matmul
@@ -221,13 +366,28 @@ interface RuleRow {
 }
 // As many rounds as the contenders get (--reps): a median over more rounds rides out load spikes.
 const RULE_ROUNDS = REPS;
-log(`\ntiming ${RULE_STEPS} steps of each built-in rule beside a BP run, ${RULE_ROUNDS} round(s) (${wasm.name}, 1 thread) … [${elapsed()}]`);
+log(
+  `\ntiming ${RULE_STEPS} steps of each built-in rule beside a BP run, ${RULE_ROUNDS} round(s) (${wasm.name}, 1 thread) … [${elapsed()}]`,
+);
 const ruleData = { name: 'mnist' as const, train: 128 * RULE_STEPS, test: 500 };
 const ruleConfig = (rule: string, maxSteps: number): TrialConfig => ({
-  experiment: 'bench', rule, options: {}, seed: 7, data: ruleData, model: { sizes: [784, 256, 256, 10], activation: 'relu', init: 'heUniform' },
+  experiment: 'bench',
+  rule,
+  options: {},
+  seed: 7,
+  data: ruleData,
+  model: { sizes: [784, 256, 256, 10], activation: 'relu', init: 'heUniform' },
   // A small rate: MeZO's SPSA steps at SGD 0.1 diverge within a few steps on this slice, and the
   // step time does not depend on the rate.
-  optimizer: { name: 'sgd', lr: 0.01 }, batchSize: 128, epochs: 1, maxSteps, evalEvery: 0, alignEvery: 0, alignSamples: 16, memory: false, debug: false,
+  optimizer: { name: 'sgd', lr: 0.01 },
+  batchSize: 128,
+  epochs: 1,
+  maxSteps,
+  evalEvery: 0,
+  alignEvery: 0,
+  alignSamples: 16,
+  memory: false,
+  debug: false,
 });
 // With --expose-gc (npm run bench passes it) every timed run starts on a collected heap, so one
 // run's garbage is not paid for by the next.
@@ -244,8 +404,12 @@ function ruleRun(rule: AnyRule): { wall: number; cpu: number; median: number; s:
 }
 const rules = listRules() as AnyRule[];
 const backpropRule = rules.find((r) => r.id === 'backprop')!;
-const perRule = new Map<string, { wall: number[]; cpu: number[]; last: SummaryRecord | null; error: string | null }>(rules.map((r) => [r.id, { wall: [], cpu: [], last: null, error: null }]));
-const ratioSamples = new Map<string, { wall: number[]; cpu: number[]; median: number[] }>(rules.map((r) => [r.id, { wall: [], cpu: [], median: [] }]));
+const perRule = new Map<string, { wall: number[]; cpu: number[]; last: SummaryRecord | null; error: string | null }>(
+  rules.map((r) => [r.id, { wall: [], cpu: [], last: null, error: null }]),
+);
+const ratioSamples = new Map<string, { wall: number[]; cpu: number[]; median: number[] }>(
+  rules.map((r) => [r.id, { wall: [], cpu: [], median: [] }]),
+);
 for (const rule of rules) {
   try {
     ruleRun(rule); // warm-up of this rule's own code paths
@@ -276,17 +440,31 @@ for (let round = 0; round < RULE_ROUNDS; round++) {
 }
 // Issue 20: every rule's step relative to BP's no worse than when it was filed.
 const RULE_TARGETS: Record<string, number> = {
-  'feedback-alignment': 1.0, 'direct-feedback-alignment': 1.05, 'forward-forward': 2.3, 'synthetic-gradients': 2.88,
-  mezo: 4.82, 'straight-through': 1.39, reinforce: 1.74, 'gumbel-softmax': 1.66,
+  'feedback-alignment': 1.0,
+  'direct-feedback-alignment': 1.05,
+  'forward-forward': 2.3,
+  'synthetic-gradients': 2.88,
+  mezo: 4.82,
+  'straight-through': 1.39,
+  reinforce: 1.74,
+  'gumbel-softmax': 1.66,
 };
 const ruleRows: RuleRow[] = rules.map((rule) => {
   const acc = perRule.get(rule.id)!;
   const rs = ratioSamples.get(rule.id)!;
-  const status = acc.error ? 'threw' : acc.last?.status ?? 'not run';
+  const status = acc.error ? 'threw' : (acc.last?.status ?? 'not run');
   return {
-    rule: rule.id, stepMs: med(acc.wall), cpuStepMs: med(acc.cpu), ratioToBp: med(rs.median), meanRatioToBp: med(rs.wall), cpuRatioToBp: med(rs.cpu),
-    ratioRounds: rs.median, targetMax: RULE_TARGETS[rule.id] ?? null,
-    steps: acc.last?.steps ?? 0, status, note: acc.error ?? (status !== 'done' ? `status ${status}` : null),
+    rule: rule.id,
+    stepMs: med(acc.wall),
+    cpuStepMs: med(acc.cpu),
+    ratioToBp: med(rs.median),
+    meanRatioToBp: med(rs.wall),
+    cpuRatioToBp: med(rs.cpu),
+    ratioRounds: rs.median,
+    targetMax: RULE_TARGETS[rule.id] ?? null,
+    steps: acc.last?.steps ?? 0,
+    status,
+    note: acc.error ?? (status !== 'done' ? `status ${status}` : null),
   };
 });
 for (const row of ruleRows) {
@@ -294,19 +472,31 @@ for (const row of ruleRows) {
   else {
     const rounds = row.ratioRounds.filter(Number.isFinite);
     const spread = rounds.length > 1 ? ` [${Math.min(...rounds).toFixed(2)}–${Math.max(...rounds).toFixed(2)}]` : '';
-    const target = row.targetMax === null ? '' : `  target ≤ ${row.targetMax}: ${row.ratioToBp === null ? 'not measured' : row.ratioToBp <= row.targetMax ? 'met' : 'NOT met'}`;
+    const target =
+      row.targetMax === null
+        ? ''
+        : `  target ≤ ${row.targetMax}: ${row.ratioToBp === null ? 'not measured' : row.ratioToBp <= row.targetMax ? 'met' : 'NOT met'}`;
     const x2 = (v: number | null): string => (v === null ? '—' : v.toFixed(2));
-    log(`  ${row.rule.padEnd(30)} ${x2(row.stepMs).padStart(7)} ms/step (CPU ${x2(row.cpuStepMs)}) ${`${x2(row.ratioToBp)}x BP`.padStart(10)}${spread} (mean ${x2(row.meanRatioToBp)}x, CPU ${x2(row.cpuRatioToBp)}x)${target}${row.note ? `  (${row.note})` : ''}`);
+    log(
+      `  ${row.rule.padEnd(30)} ${x2(row.stepMs).padStart(7)} ms/step (CPU ${x2(row.cpuStepMs)}) ${`${x2(row.ratioToBp)}x BP`.padStart(10)}${spread} (mean ${x2(row.meanRatioToBp)}x, CPU ${x2(row.cpuRatioToBp)}x)${target}${row.note ? `  (${row.note})` : ''}`,
+    );
   }
 }
 
 log(`\nprofiling BP steps on ${wasm.name} (medians per call) … [${elapsed()}]`);
 const profile: StepProfile = profileBpStep(wasm, quick ? 30 : 80, 20);
 log(`== profile: one BP step (${profile.steps} steps; kernel medians × calls; ${profile.callsPerStep.toFixed(0)} kernel calls/step) ==`);
-for (const row of profile.breakdown) log(`  ${row.part.padEnd(72)} ${row.msPerStep.toFixed(2).padStart(7)} ms ${(row.share * 100).toFixed(1).padStart(5)}%`);
+for (const row of profile.breakdown)
+  log(`  ${row.part.padEnd(72)} ${row.msPerStep.toFixed(2).padStart(7)} ms ${(row.share * 100).toFixed(1).padStart(5)}%`);
 log(`  ${'total (profiled step)'.padEnd(72)} ${profile.stepMs.toFixed(2).padStart(7)} ms`);
 
-interface MatmulRow extends MatmulCall { key: string; wasmMs: number; wasmGflops: number; nativeGflops: number | null; torchGflops: number | null }
+interface MatmulRow extends MatmulCall {
+  key: string;
+  wasmMs: number;
+  wasmGflops: number;
+  nativeGflops: number | null;
+  torchGflops: number | null;
+}
 function timeIt(fn: () => void, budgetMs = quick ? 150 : 400): number {
   for (let i = 0; i < 10; i++) fn();
   const times: number[] = [];
@@ -325,7 +515,9 @@ const r = rng('bench-run-matmul');
 const matmul: MatmulRow[] = shapes.map((c) => {
   const flops = 2 * c.m * c.n * c.k;
   const gf = (be: WasmBackend): number => {
-    const a = be.alloc(c.m * c.k), b = be.alloc(c.k * c.n), out = be.alloc(c.m * c.n);
+    const a = be.alloc(c.m * c.k),
+      b = be.alloc(c.k * c.n),
+      out = be.alloc(c.m * c.n);
     for (let i = 0; i < a.length; i++) a[i] = r.range(-1, 1);
     for (let i = 0; i < b.length; i++) b[i] = r.range(-1, 1);
     const ms = timeIt(() => be.matmul(a, b, out, c.m, c.n, c.k, c.transA, c.transB));
@@ -333,34 +525,65 @@ const matmul: MatmulRow[] = shapes.map((c) => {
     return flops / (ms * 1e6);
   };
   const wasmGflops = gf(wasm);
-  const tm = torchMm?.ok ? torchMm.value.matmul.find((x) => x.m === c.m && x.n === c.n && x.k === c.k && x.transA === c.transA && x.transB === c.transB) : undefined;
-  return { ...c, key: matmulKey(c), wasmMs: flops / (wasmGflops * 1e6), wasmGflops, nativeGflops: nativeBe ? gf(nativeBe) : null, torchGflops: tm?.gflops ?? null };
+  const tm = torchMm?.ok
+    ? torchMm.value.matmul.find((x) => x.m === c.m && x.n === c.n && x.k === c.k && x.transA === c.transA && x.transB === c.transB)
+    : undefined;
+  return {
+    ...c,
+    key: matmulKey(c),
+    wasmMs: flops / (wasmGflops * 1e6),
+    wasmGflops,
+    nativeGflops: nativeBe ? gf(nativeBe) : null,
+    torchGflops: tm?.gflops ?? null,
+  };
 });
 log(`\n== matmul GFLOP/s, the shapes of one BP step (1 thread) ==`);
 log(`${'call (m×n×k)'.padEnd(30)} ${wasm.name.padStart(18)} ${'native'.padStart(8)} ${'torch'.padStart(8)}`);
-for (const m of matmul) log(`${m.key.replace('matmul ', '').padEnd(30)} ${m.wasmGflops.toFixed(1).padStart(18)} ${(m.nativeGflops?.toFixed(1) ?? '—').padStart(8)} ${(m.torchGflops?.toFixed(1) ?? '—').padStart(8)}`);
+for (const m of matmul)
+  log(
+    `${m.key.replace('matmul ', '').padEnd(30)} ${m.wasmGflops.toFixed(1).padStart(18)} ${(m.nativeGflops?.toFixed(1) ?? '—').padStart(8)} ${(m.torchGflops?.toFixed(1) ?? '—').padStart(8)}`,
+  );
 
 log(`\n${noteLoad('report')}; total ${elapsed()}`);
 const result = {
   date: new Date().toISOString(),
   command: `npm run bench${argv.length ? ` -- ${argv.join(' ')}` : ''}`,
   host: { node: process.version, cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, loadAverage: loads },
-  config: { reps: REPS, quick, mlpSteps: MLP_STEPS || STEPS_PER_EPOCH, jsPeerSteps: JS_PEER_STEPS, lenetSteps: LENET_STEPS, ruleSteps: RULE_STEPS, stepsPerEpoch: STEPS_PER_EPOCH, kernels: wasm.name },
+  config: {
+    reps: REPS,
+    quick,
+    mlpSteps: MLP_STEPS || STEPS_PER_EPOCH,
+    jsPeerSteps: JS_PEER_STEPS,
+    lenetSteps: LENET_STEPS,
+    ruleSteps: RULE_STEPS,
+    stepsPerEpoch: STEPS_PER_EPOCH,
+    kernels: wasm.name,
+  },
   ratios,
   targets,
   contenders: contenders.map((c) => ({
-    id: c.id, label: c.label, model: c.model, threads: c.threads, how: c.how, skipped: c.skipped,
-    wallMs: c.wall, cpuMs: c.cpu, medianWallMs: med(c.wall), medianCpuMs: med(c.cpu), medianStepMs: c.medianStep, extra: c.extra,
+    id: c.id,
+    label: c.label,
+    model: c.model,
+    threads: c.threads,
+    how: c.how,
+    skipped: c.skipped,
+    wallMs: c.wall,
+    cpuMs: c.cpu,
+    medianWallMs: med(c.wall),
+    medianCpuMs: med(c.cpu),
+    medianStepMs: c.medianStep,
+    extra: c.extra,
   })),
   rules: ruleRows,
   profile,
   matmul,
   notes: [
-    'Every contender runs in its own process with OMP_NUM_THREADS, OPENBLAS_NUM_THREADS and MKL_NUM_THREADS set to its thread count (PyTorch also torch.set_num_threads); CPU time sums all of a process\'s threads, so a hidden helper thread shows as CPU > wall.',
+    "Every contender runs in its own process with OMP_NUM_THREADS, OPENBLAS_NUM_THREADS and MKL_NUM_THREADS set to its thread count (PyTorch also torch.set_num_threads); CPU time sums all of a process's threads, so a hidden helper thread shows as CPU > wall.",
     'Ours (MLP): wall = runTrial summary host.stepMs (rule.step + finite check + optimizer; batch copy and evaluation excluded); CPU = host.stepCpuMs, the process CPU time over the same spans.',
     'PyTorch times its step loop after an untimed shuffle gather; tfjs times minimize + loss read-back; jax-js times its jit-compiled step + loss read-back; batches are built outside every clock.',
     'LeNet-5 (ours): the lenet5 preset through runTrial on MNIST resized to 32×32; PyTorch pads the same images to 32×32 (same shapes and work). "kernels only": the same step as kernel calls on preallocated buffers (bench/lenet.ts).',
-    'Ratios: median over rounds of each round\'s ours ÷ peer (tfjs/jax-js: peer ÷ ours).',
+    "Ratios: median over rounds of each round's ours ÷ peer (tfjs/jax-js: peer ÷ ours).",
   ],
 };
 const dir = join(ROOT, 'results/bench');

@@ -42,7 +42,8 @@ const task = classification(10);
 const r = rng(1);
 const x = Float32Array.from({ length: batchSize * chosen.sample.reduce((a, b) => a * b, 1) }, () => r.normal());
 const labels = Int32Array.from({ length: batchSize }, (_, i) => i % 10);
-const ctxAt = (step: number) => ruleContext({ model, task, params, buffers, rule, options: {}, rng: rng(2), dropout: rng(3), step, stats: new BatchStats() });
+const ctxAt = (step: number) =>
+  ruleContext({ model, task, params, buffers, rule, options: {}, rng: rng(2), dropout: rng(3), step, stats: new BatchStats() });
 let state = rule.init ? rule.init(ctxAt(0)) : undefined;
 const MB = (b: number) => `${(b / 1e6).toFixed(0)} MB`;
 for (let step = 0; step < steps; step++) {
@@ -55,5 +56,7 @@ for (let step = 0; step < steps; step++) {
     return memory;
   });
   const s = heap.memoryStats();
-  console.log(`${name} batch ${batchSize} ${rule.id} step ${step}: ${(performance.now() - t0).toFixed(0)} ms, ledger peak ${MB(memory.peakBytes)}, storage peak ${MB(s.peakLiveBytes)} (WASM memory ${MB(s.memoryBytes)})`);
+  console.log(
+    `${name} batch ${batchSize} ${rule.id} step ${step}: ${(performance.now() - t0).toFixed(0)} ms, ledger peak ${MB(memory.peakBytes)}, storage peak ${MB(s.peakLiveBytes)} (WASM memory ${MB(s.memoryBytes)})`,
+  );
 }

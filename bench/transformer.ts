@@ -8,7 +8,16 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { backprop } from '../algorithms/backprop.ts';
 import {
-  adam, buildModel, fromArray, ledger, rng, ruleContext, sequence, type AnyRule, type ModelSpec, type Tensor,
+  adam,
+  buildModel,
+  fromArray,
+  ledger,
+  rng,
+  ruleContext,
+  sequence,
+  type AnyRule,
+  type ModelSpec,
+  type Tensor,
 } from '../src/index.ts';
 import { installBackend, loadWasmBackend } from '../src/kernels-api.ts';
 import { withArena } from '../src/tensor/tensor.ts';
@@ -27,10 +36,27 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 installBackend(loadWasmBackend());
 
-interface Ours { fused: boolean; params: number; stepMedianMs: number; cpuStepMs: number; tokensPerSecond: number; cpuTokensPerSecond: number; savedActivationBytes: number; peakBytes: number }
+interface Ours {
+  fused: boolean;
+  params: number;
+  stepMedianMs: number;
+  cpuStepMs: number;
+  tokensPerSecond: number;
+  cpuTokensPerSecond: number;
+  savedActivationBytes: number;
+  peakBytes: number;
+}
 
 function ours(fused: boolean): Ours {
-  const spec = { preset: 'transformer', blocks: SHAPE.blocks, dim: SHAPE.dim, heads: SHAPE.heads, mlp: SHAPE.mlp, fused, init: 'xavierUniform' } as ModelSpec;
+  const spec = {
+    preset: 'transformer',
+    blocks: SHAPE.blocks,
+    dim: SHAPE.dim,
+    heads: SHAPE.heads,
+    mlp: SHAPE.mlp,
+    fused,
+    init: 'xavierUniform',
+  } as ModelSpec;
   const model = buildModel(spec, { sampleShape: [SHAPE.context], outputs: SHAPE.vocab, outputShape: [SHAPE.context, SHAPE.vocab] });
   const params = model.init(rng(0).child('init'));
   const task = sequence(SHAPE.vocab, { positions: SHAPE.context });
@@ -41,17 +67,32 @@ function ours(fused: boolean): Ours {
     const ids = Array.from({ length: SHAPE.batch * (SHAPE.context + 1) }, () => r.int(SHAPE.vocab));
     const at = (k: number, shift: number) => ids[Math.floor(k / SHAPE.context) * (SHAPE.context + 1) + (k % SHAPE.context) + shift];
     return {
-      x: ledger().withCategory('other', () => fromArray(Array.from({ length: tokensPerStep }, (_, k) => at(k, 0)), [SHAPE.batch, SHAPE.context])),
+      x: ledger().withCategory('other', () =>
+        fromArray(
+          Array.from({ length: tokensPerStep }, (_, k) => at(k, 0)),
+          [SHAPE.batch, SHAPE.context],
+        ),
+      ),
       labels: Int32Array.from({ length: tokensPerStep }, (_, k) => at(k, 1)),
       size: SHAPE.batch,
     };
   });
   const rule = backprop as unknown as AnyRule;
-  const step = (i: number) => withArena(() => {
-    const ctx = ruleContext({ model, task, params, rule, options: { checkpoint: 0, truncate: 0 }, rng: rng(2), dropout: rng(3), step: i });
-    const res = rule.step(ctx, null, batches[i % batches.length]);
-    opt.update(params, res.updates as Tensor[], state, i);
-  });
+  const step = (i: number) =>
+    withArena(() => {
+      const ctx = ruleContext({
+        model,
+        task,
+        params,
+        rule,
+        options: { checkpoint: 0, truncate: 0 },
+        rng: rng(2),
+        dropout: rng(3),
+        step: i,
+      });
+      const res = rule.step(ctx, null, batches[i % batches.length]);
+      opt.update(params, res.updates as Tensor[], state, i);
+    });
   for (let i = 0; i < WARMUP; i++) step(i);
   const { memory } = ledger().measure(() => step(WARMUP));
   const times: number[] = [];
@@ -65,13 +106,25 @@ function ours(fused: boolean): Ours {
   const cpuStepMs = (cpu.user + cpu.system) / 1000 / STEPS;
   const stepMedianMs = median(times);
   return {
-    fused, params: params.reduce((a, p) => a + p.size, 0), stepMedianMs, cpuStepMs,
-    tokensPerSecond: tokensPerStep / (stepMedianMs / 1000), cpuTokensPerSecond: tokensPerStep / (cpuStepMs / 1000),
-    savedActivationBytes: memory.peakByCategory['saved-activation'], peakBytes: memory.peakBytes - memory.startBytes,
+    fused,
+    params: params.reduce((a, p) => a + p.size, 0),
+    stepMedianMs,
+    cpuStepMs,
+    tokensPerSecond: tokensPerStep / (stepMedianMs / 1000),
+    cpuTokensPerSecond: tokensPerStep / (cpuStepMs / 1000),
+    savedActivationBytes: memory.peakByCategory['saved-activation'],
+    peakBytes: memory.peakBytes - memory.startBytes,
   };
 }
 
-interface Torch { version: string; threads: number; params: number; stepMedianMs: number; cpuStepMs: number; tokensPerSecond: number }
+interface Torch {
+  version: string;
+  threads: number;
+  params: number;
+  stepMedianMs: number;
+  cpuStepMs: number;
+  tokensPerSecond: number;
+}
 
 function torch(): Torch | { skipped: string } {
   if (!PEERS) return { skipped: '--no-peers' };
@@ -80,30 +133,61 @@ function torch(): Torch | { skipped: string } {
   const args = Object.entries(SHAPE).flatMap(([k, v]) => [`--${k}`, String(v)]);
   // PASSIVE: idle OpenMP threads sleep; one thread, pinned by the thread count and the OMP/MKL variables.
   const env = { ...process.env, OMP_WAIT_POLICY: 'PASSIVE', OMP_NUM_THREADS: '1', MKL_NUM_THREADS: '1' };
-  const r = spawnSync(py.python, [join(ROOT, 'bench/peers/torch_transformer.py'), '--threads', '1', ...args, '--steps', String(STEPS), '--warmup', String(WARMUP)],
-    { cwd: ROOT, env, encoding: 'utf8', timeout: 600_000 });
-  const line = `${r.stdout ?? ''}`.trim().split('\n').reverse().find((l) => l.startsWith('{'));
-  if (r.status !== 0 || !line) return { skipped: `${py.python} exited with ${r.status ?? r.signal}: ${`${r.stderr ?? ''}`.trim().split('\n').slice(-2).join(' | ')}` };
+  const r = spawnSync(
+    py.python,
+    [join(ROOT, 'bench/peers/torch_transformer.py'), '--threads', '1', ...args, '--steps', String(STEPS), '--warmup', String(WARMUP)],
+    { cwd: ROOT, env, encoding: 'utf8', timeout: 600_000 },
+  );
+  const line = `${r.stdout ?? ''}`
+    .trim()
+    .split('\n')
+    .reverse()
+    .find((l) => l.startsWith('{'));
+  if (r.status !== 0 || !line)
+    return { skipped: `${py.python} exited with ${r.status ?? r.signal}: ${`${r.stderr ?? ''}`.trim().split('\n').slice(-2).join(' | ')}` };
   return JSON.parse(line) as Torch;
 }
 
-log(`\n== transformer LM training step (backprop + Adam): vocab ${SHAPE.vocab}, context ${SHAPE.context}, width ${SHAPE.dim}, ${SHAPE.heads} heads, ${SHAPE.blocks} blocks, batch ${SHAPE.batch} (${tokensPerStep} tokens/step) ==`);
+log(
+  `\n== transformer LM training step (backprop + Adam): vocab ${SHAPE.vocab}, context ${SHAPE.context}, width ${SHAPE.dim}, ${SHAPE.heads} heads, ${SHAPE.blocks} blocks, batch ${SHAPE.batch} (${tokensPerStep} tokens/step) ==`,
+);
 const fused = ours(true);
 const composed = ours(false);
 const peer = torch();
 const row = (label: string, stepMs: number, cpuMs: number, tps: number, cpuTps: number) =>
-  log(`  ${label.padEnd(38)} ${stepMs.toFixed(1).padStart(8)} ms/step ${Math.round(tps).toString().padStart(8)} tok/s   cpu ${cpuMs.toFixed(1).padStart(7)} ms/step ${Math.round(cpuTps).toString().padStart(8)} tok/s`);
+  log(
+    `  ${label.padEnd(38)} ${stepMs.toFixed(1).padStart(8)} ms/step ${Math.round(tps).toString().padStart(8)} tok/s   cpu ${cpuMs.toFixed(1).padStart(7)} ms/step ${Math.round(cpuTps).toString().padStart(8)} tok/s`,
+  );
 row('rulebench wasm, fused attention', fused.stepMedianMs, fused.cpuStepMs, fused.tokensPerSecond, fused.cpuTokensPerSecond);
 row('rulebench wasm, composed attention', composed.stepMedianMs, composed.cpuStepMs, composed.tokensPerSecond, composed.cpuTokensPerSecond);
 if ('skipped' in peer) log(`  PyTorch: SKIPPED (${peer.skipped})`);
 else {
-  row(`PyTorch ${peer.version}, 1 thread`, peer.stepMedianMs, peer.cpuStepMs, peer.tokensPerSecond, tokensPerStep / (peer.cpuStepMs / 1000));
+  row(
+    `PyTorch ${peer.version}, 1 thread`,
+    peer.stepMedianMs,
+    peer.cpuStepMs,
+    peer.tokensPerSecond,
+    tokensPerStep / (peer.cpuStepMs / 1000),
+  );
   if (peer.params !== fused.params) log(`  WARNING: parameter counts differ (ours ${fused.params}, PyTorch ${peer.params})`);
-  log(`  ours (fused) ÷ PyTorch step time: ${(fused.stepMedianMs / peer.stepMedianMs).toFixed(2)}× wall, ${(fused.cpuStepMs / peer.cpuStepMs).toFixed(2)}× cpu (cpu time leaves out preemption on a loaded machine)`);
+  log(
+    `  ours (fused) ÷ PyTorch step time: ${(fused.stepMedianMs / peer.stepMedianMs).toFixed(2)}× wall, ${(fused.cpuStepMs / peer.cpuStepMs).toFixed(2)}× cpu (cpu time leaves out preemption on a loaded machine)`,
+  );
 }
-log(`  fused ÷ composed attention: step ${(fused.cpuStepMs / composed.cpuStepMs).toFixed(2)}× cpu time, saved activations ${(fused.savedActivationBytes / 2 ** 20).toFixed(2)} vs ${(composed.savedActivationBytes / 2 ** 20).toFixed(2)} MiB`);
+log(
+  `  fused ÷ composed attention: step ${(fused.cpuStepMs / composed.cpuStepMs).toFixed(2)}× cpu time, saved activations ${(fused.savedActivationBytes / 2 ** 20).toFixed(2)} vs ${(composed.savedActivationBytes / 2 ** 20).toFixed(2)} MiB`,
+);
 
-const result = { date: new Date().toISOString(), shape: SHAPE, steps: STEPS, warmup: WARMUP, quick, tokensPerStep, ours: { fused, composed }, torch: peer };
+const result = {
+  date: new Date().toISOString(),
+  shape: SHAPE,
+  steps: STEPS,
+  warmup: WARMUP,
+  quick,
+  tokensPerStep,
+  ours: { fused, composed },
+  torch: peer,
+};
 mkdirSync(join(ROOT, 'results/bench'), { recursive: true });
 writeFileSync(join(ROOT, 'results/bench/transformer-latest.json'), `${JSON.stringify(result, null, 2)}\n`);
 log('wrote results/bench/transformer-latest.json');

@@ -19,14 +19,18 @@ const dataset = process.env.BIOTORCH_DATASET === 'fashion-mnist' ? 'fashion-mnis
 const holdout = process.env.BIOTORCH_SPLIT === 'holdout';
 const SIGN_LR = 0.01;
 const signLr = process.env.BIOTORCH_SIGN_LR === undefined ? SIGN_LR : Number(process.env.BIOTORCH_SIGN_LR);
-if (!(signLr > 0 && signLr < 10)) throw new Error(`BIOTORCH_SIGN_LR: expected a learning rate in (0, 10), got "${process.env.BIOTORCH_SIGN_LR}"`);
+if (!(signLr > 0 && signLr < 10))
+  throw new Error(`BIOTORCH_SIGN_LR: expected a learning rate in (0, 10), got "${process.env.BIOTORCH_SIGN_LR}"`);
 // BioTorch's datasets/mnist.py and fashion_mnist.py.
 const STATS = { mnist: { mean: [0.1307], std: [0.3081] }, 'fashion-mnist': { mean: [0.2859], std: [0.353] } };
 const BATCH = 64;
 const STEPS_PER_EPOCH = Math.ceil((holdout ? 50_000 : 60_000) / BATCH);
 
 const sgd = (lr: number): OptimizerSpec => ({
-  name: 'momentum', lr, momentum: 0.9, weightDecay: 1e-3,
+  name: 'momentum',
+  lr,
+  momentum: 0.9,
+  weightDecay: 1e-3,
   schedule: { kind: 'multistep', milestones: [50 * STEPS_PER_EPOCH, 75 * STEPS_PER_EPOCH], gamma: 0.1 },
 });
 
@@ -60,7 +64,8 @@ export default defineExperiment({
     evalEvery: 50,
     alignEvery: 50,
     expect: {
-      'direct-feedback-alignment': 'near chance at this budget: at BioTorch’s rate 1e-4 DFA leaves chance slowly (the full MNIST run: 29.5% after its first 938 steps, 79.4% after 1,876)',
+      'direct-feedback-alignment':
+        'near chance at this budget: at BioTorch’s rate 1e-4 DFA leaves chance slowly (the full MNIST run: 29.5% after its first 938 steps, 79.4% after 1,876)',
     },
   },
 });

@@ -12,7 +12,13 @@ const FASHION_MNIST_MLP: Reference = {
   dataset: 'fashion-mnist',
   metric: 'accuracy %',
   value: 88.33,
-  protocol: { architecture: { name: 'MLP', hidden: [256, 128, 100] }, epochs: null, split: { test: 10_000 }, regularization: null, evaluation: 'test' },
+  protocol: {
+    architecture: { name: 'MLP', hidden: [256, 128, 100] },
+    epochs: null,
+    split: { test: 10_000 },
+    regularization: null,
+    evaluation: 'test',
+  },
 };
 
 const dataset = process.env.BP_DATASET === 'fashion-mnist' ? 'fashion-mnist' : 'mnist';

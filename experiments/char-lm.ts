@@ -56,7 +56,10 @@ export const charLm = (model: 'transformer' | 'gru'): ExperimentSpec => ({
     // 300 steps: at 150, backprop's transformer was still at a context-free model's 4.1 bits/char.
     description: `--quick: a smaller ${model} (width 32), chapters 1–20, context 32, 300 steps, 1 seed.`,
     data: { name: 'text', source: 'moby-dick', sections: 'chapter_1..chapter_20', context: 32, evalWindows: 40 },
-    model: model === 'gru' ? { preset: 'rnn', cell: 'gru', hidden: 64, dim: 16, init: 'xavierUniform' } : { preset: 'transformer', blocks: 1, dim: 32, heads: 4, init: 'xavierUniform' },
+    model:
+      model === 'gru'
+        ? { preset: 'rnn', cell: 'gru', hidden: 64, dim: 16, init: 'xavierUniform' }
+        : { preset: 'transformer', blocks: 1, dim: 32, heads: 4, init: 'xavierUniform' },
     optimizer: { name: 'adam', lr: 3e-3, schedule: { kind: 'cosine', totalSteps: 300 } },
     maxSteps: 300,
     batchSize: 16,

@@ -12,15 +12,23 @@ import { BIOTORCH_MNIST } from './mnist-rules.ts';
 const conv = process.env.GAP_MODEL === 'conv';
 
 const LENET_28: LayerSpec[] = [
-  { type: 'conv2d', channels: 6, kernel: 5, name: 'conv1' }, { type: 'activation', fn: 'relu', name: 'act1' }, { type: 'maxPool2d', kernel: 2, name: 'pool1' },
-  { type: 'conv2d', channels: 16, kernel: 5, name: 'conv2' }, { type: 'activation', fn: 'relu', name: 'act2' }, { type: 'maxPool2d', kernel: 2, name: 'pool2' },
+  { type: 'conv2d', channels: 6, kernel: 5, name: 'conv1' },
+  { type: 'activation', fn: 'relu', name: 'act1' },
+  { type: 'maxPool2d', kernel: 2, name: 'pool1' },
+  { type: 'conv2d', channels: 16, kernel: 5, name: 'conv2' },
+  { type: 'activation', fn: 'relu', name: 'act2' },
+  { type: 'maxPool2d', kernel: 2, name: 'pool2' },
   { type: 'flatten', name: 'flatten' },
-  { type: 'dense', units: 120, name: 'fc1' }, { type: 'activation', fn: 'relu', name: 'act3' },
-  { type: 'dense', units: 84, name: 'fc2' }, { type: 'activation', fn: 'relu', name: 'act4' },
+  { type: 'dense', units: 120, name: 'fc1' },
+  { type: 'activation', fn: 'relu', name: 'act3' },
+  { type: 'dense', units: 84, name: 'fc2' },
+  { type: 'activation', fn: 'relu', name: 'act4' },
   { type: 'dense', units: 10, name: 'fc3' },
 ];
 
-const model: ModelSpec = conv ? { layers: LENET_28, init: 'heUniform' } : { sizes: [784, 256, 256, 10], activation: 'relu', init: 'heUniform' };
+const model: ModelSpec = conv
+  ? { layers: LENET_28, init: 'heUniform' }
+  : { sizes: [784, 256, 256, 10], activation: 'relu', init: 'heUniform' };
 
 // 55,000 training images / 128 = 430 steps per epoch.
 const EPOCHS = 5;
@@ -41,7 +49,11 @@ export default defineExperiment({
     { rule: 'feedback-alignment', grid: { variant: ['fa', 'usf'] } },
     // KP needs weight decay on W and B alike; inside Adam's normalized step an L2 term hardly acts,
     // so KP runs with AdamW (the same Adam, decay decoupled), which makes its B take exactly W's steps.
-    { rule: 'kolen-pollack', options: { lr: LR, decay: KP_DECAY, coupled: false }, optimizer: { name: 'adamw', lr: LR, weightDecay: KP_DECAY } },
+    {
+      rule: 'kolen-pollack',
+      options: { lr: LR, decay: KP_DECAY, coupled: false },
+      optimizer: { name: 'adamw', lr: LR, weightDecay: KP_DECAY },
+    },
     'weight-mirroring',
     { rule: 'forward-gradient', grid: { perturb: ['weights', 'activities'] } },
     'pepita',

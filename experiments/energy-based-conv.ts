@@ -6,13 +6,19 @@ import { defineExperiment } from '../src/index.ts';
 
 export default defineExperiment({
   name: 'energy-based-conv',
-  description: 'Backprop and predictive coding (T = 20, β = 1 and 0.1) on MNIST (10k images), conv 8@5×5-pool-conv 16@5×5-pool-dense 10, Adam 1e-3, batch 64, 2 epochs, 2 seeds.',
+  description:
+    'Backprop and predictive coding (T = 20, β = 1 and 0.1) on MNIST (10k images), conv 8@5×5-pool-conv 16@5×5-pool-dense 10, Adam 1e-3, batch 64, 2 epochs, 2 seeds.',
   data: { name: 'mnist', train: 10000, validation: 1000 },
   model: {
     layers: [
-      { type: 'conv2d', channels: 8, kernel: 5, name: 'conv1' }, 'relu', { type: 'maxPool2d', kernel: 2 },
-      { type: 'conv2d', channels: 16, kernel: 5, name: 'conv2' }, 'relu', { type: 'maxPool2d', kernel: 2 },
-      'flatten', { type: 'dense', units: 10, name: 'fc' },
+      { type: 'conv2d', channels: 8, kernel: 5, name: 'conv1' },
+      'relu',
+      { type: 'maxPool2d', kernel: 2 },
+      { type: 'conv2d', channels: 16, kernel: 5, name: 'conv2' },
+      'relu',
+      { type: 'maxPool2d', kernel: 2 },
+      'flatten',
+      { type: 'dense', units: 10, name: 'fc' },
     ],
     init: 'heUniform',
   },

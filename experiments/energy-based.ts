@@ -16,21 +16,29 @@
 import { fileURLToPath } from 'node:url';
 import '../algorithms/index.ts';
 import {
-  buildModel, defineExperiment, fromArray, getRule, loadDataset, materialize, rng, ruleContext, taskFor, type Batch, type ModelSpec, type RuleOptions,
+  buildModel,
+  defineExperiment,
+  fromArray,
+  getRule,
+  loadDataset,
+  materialize,
+  rng,
+  ruleContext,
+  taskFor,
+  type Batch,
+  type ModelSpec,
+  type RuleOptions,
 } from '../src/index.ts';
 import { useBackendFromEnv } from '../src/kernels-api.ts';
 
 const spec = defineExperiment({
   name: 'energy-based',
-  description: 'Backprop, predictive coding (β = 1 and 0.1, T = 20) and equilibrium propagation (symmetric, β = 0.1, T1 30 / T2 10) on MNIST (20k images), MLP 784-512-10 σ(4x − 2), Adam 1e-3, batch 50, 3 epochs, 3 seeds.',
+  description:
+    'Backprop, predictive coding (β = 1 and 0.1, T = 20) and equilibrium propagation (symmetric, β = 0.1, T1 30 / T2 10) on MNIST (20k images), MLP 784-512-10 σ(4x − 2), Adam 1e-3, batch 50, 3 epochs, 3 seeds.',
   data: { name: 'mnist', train: 20000, validation: 2000 },
   model: { sizes: [784, 512, 10], activation: 'sigmoid(4*x - 2)', init: 'xavierUniform' },
   optimizer: { name: 'adam', lr: 1e-3 },
-  rules: [
-    'backprop',
-    { rule: 'predictive-coding', grid: { beta: [1, 0.1] } },
-    'equilibrium-propagation',
-  ],
+  rules: ['backprop', { rule: 'predictive-coding', grid: { beta: [1, 0.1] } }, 'equilibrium-propagation'],
   seeds: [0, 1, 2],
   epochs: 3,
   batchSize: 50,
@@ -51,7 +59,10 @@ export interface StepTime {
  * Median wall time of one step (rule.step, updates materialized) per rule, the rules taking turns
  * step by step on the same MNIST batch and parameters, so load on the machine hits them alike.
  */
-export function stepTimes(entries: Array<{ label: string; rule: string; options: RuleOptions }>, o: { steps?: number; model?: ModelSpec; batchSize?: number } = {}): StepTime[] {
+export function stepTimes(
+  entries: Array<{ label: string; rule: string; options: RuleOptions }>,
+  o: { steps?: number; model?: ModelSpec; batchSize?: number } = {},
+): StepTime[] {
   const n = o.batchSize ?? spec.batchSize;
   const data = loadDataset('mnist', { train: n, test: 1 }).train;
   const model = buildModel(o.model ?? spec.model, { sampleShape: data.shape, outputs: data.classes });
@@ -77,7 +88,9 @@ export function stepTimes(entries: Array<{ label: string; rule: string; options:
 
 async function main(): Promise<void> {
   if (process.argv[2] !== 'timing') {
-    console.error('usage: npx tsx experiments/energy-based.ts timing [--steps N]\n(the training runs: npx tsx src/cli.ts run experiments/energy-based.ts)');
+    console.error(
+      'usage: npx tsx experiments/energy-based.ts timing [--steps N]\n(the training runs: npx tsx src/cli.ts run experiments/energy-based.ts)',
+    );
     process.exit(2);
   }
   // The backend the runner uses (WASM unless RULEBENCH_BACKEND says otherwise).
@@ -91,7 +104,8 @@ async function main(): Promise<void> {
     { label: 'equilibrium-propagation', rule: 'equilibrium-propagation', options: {} },
   ];
   console.log(`Time per step (${backend}), ${JSON.stringify(spec.model)}, batch ${spec.batchSize}, median of ${steps} interleaved steps:`);
-  for (const t of stepTimes(entries, { steps })) console.log(`${t.label.padEnd(28)} ${t.medianMs.toFixed(1).padStart(8)} ms   ×${t.ratio.toFixed(2)} backprop`);
+  for (const t of stepTimes(entries, { steps }))
+    console.log(`${t.label.padEnd(28)} ${t.medianMs.toFixed(1).padStart(8)} ms   ×${t.ratio.toFixed(2)} backprop`);
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) await main();

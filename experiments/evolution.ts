@@ -12,8 +12,20 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import '../algorithms/index.ts';
 import {
-  buildModel, defineExperiment, estimateQuality, fromArray, getRule, loadDataset, rng, ruleContext, taskFor, trueGradient,
-  type Batch, type ExperimentSpec, type RuleEntry, type RuleOptions,
+  buildModel,
+  defineExperiment,
+  estimateQuality,
+  fromArray,
+  getRule,
+  loadDataset,
+  rng,
+  ruleContext,
+  taskFor,
+  trueGradient,
+  type Batch,
+  type ExperimentSpec,
+  type RuleEntry,
+  type RuleOptions,
 } from '../src/index.ts';
 import { useBackendFromEnv } from '../src/kernels-api.ts';
 
@@ -71,9 +83,19 @@ export interface ZerothOrderRow {
 }
 
 /** How each rule turns "forward passes per step" into its own option. */
-const ESTIMATORS: Array<{ estimator: string; rule: string; options: (passes: number) => RuleOptions; samples: (passes: number) => number }> = [
+const ESTIMATORS: Array<{
+  estimator: string;
+  rule: string;
+  options: (passes: number) => RuleOptions;
+  samples: (passes: number) => number;
+}> = [
   { estimator: 'mezo (SPSA)', rule: 'mezo', options: (p) => ({ samples: p / 2 }), samples: (p) => p / 2 },
-  { estimator: 'evolution-strategies (ranks)', rule: 'evolution-strategies', options: (p) => ({ population: p, sigma: SIGMA }), samples: (p) => p },
+  {
+    estimator: 'evolution-strategies (ranks)',
+    rule: 'evolution-strategies',
+    options: (p) => ({ population: p, sigma: SIGMA }),
+    samples: (p) => p,
+  },
   { estimator: 'cma-es (first generation)', rule: 'cma-es', options: (p) => ({ population: p, sigma: SIGMA }), samples: (p) => p },
 ];
 
@@ -82,7 +104,9 @@ const ESTIMATORS: Array<{ estimator: string; rule: string; options: (passes: num
  * the small MLP's initialization on one batch of 128 MNIST images, for each count of forward
  * passes per step: `draws` independent draws each (a draw is the rule's step with fresh noise).
  */
-export function zerothOrderRows(o: { passes?: number[]; draws?: number; seed?: number; model?: typeof SMALL_MLP; log?: (s: string) => void } = {}): ZerothOrderRow[] {
+export function zerothOrderRows(
+  o: { passes?: number[]; draws?: number; seed?: number; model?: typeof SMALL_MLP; log?: (s: string) => void } = {},
+): ZerothOrderRow[] {
   const seed = o.seed ?? 0;
   const passes = o.passes ?? [2, 4, 8, 16, 32, 64, 128, 256];
   const draws = o.draws ?? 16;
@@ -97,11 +121,32 @@ export function zerothOrderRows(o: { passes?: number[]; draws?: number; seed?: n
   for (const e of ESTIMATORS) {
     const rule = getRule(e.rule);
     for (const p of passes) {
-      const ctx = (step: number) => ruleContext({ model, task, params, rule, options: e.options(p), rng: root.child('estimates').child(e.rule), dropout: root.child('dropout'), step });
+      const ctx = (step: number) =>
+        ruleContext({
+          model,
+          task,
+          params,
+          rule,
+          options: e.options(p),
+          rng: root.child('estimates').child(e.rule),
+          dropout: root.child('dropout'),
+          step,
+        });
       const state = rule.init(ctx(-1));
       const q = estimateQuality(reference, (r) => rule.step(ctx(r), state, batch).updates, draws);
-      rows.push({ type: 'zeroth-order', estimator: e.estimator, rule: e.rule, options: e.options(p), samples: e.samples(p), forwardPasses: p, seed, ...q });
-      o.log?.(`${e.estimator.padEnd(30)} passes ${String(p).padStart(4)}  cosine ${q.cosine.toFixed(4)} ± ${q.cosineStd.toFixed(4)}  variance/‖g‖² ${q.relativeVariance.toPrecision(4)}`);
+      rows.push({
+        type: 'zeroth-order',
+        estimator: e.estimator,
+        rule: e.rule,
+        options: e.options(p),
+        samples: e.samples(p),
+        forwardPasses: p,
+        seed,
+        ...q,
+      });
+      o.log?.(
+        `${e.estimator.padEnd(30)} passes ${String(p).padStart(4)}  cosine ${q.cosine.toFixed(4)} ± ${q.cosineStd.toFixed(4)}  variance/‖g‖² ${q.relativeVariance.toPrecision(4)}`,
+      );
     }
   }
   return rows;
@@ -114,7 +159,9 @@ function arg(name: string): string | undefined {
 
 async function main(): Promise<void> {
   if (process.argv[2] !== 'estimates') {
-    console.error('usage: npx tsx experiments/evolution.ts estimates [--out dir] [--draws N] [--quick]\n(the training runs: npx tsx src/cli.ts run experiments/evolution.ts)');
+    console.error(
+      'usage: npx tsx experiments/evolution.ts estimates [--out dir] [--draws N] [--quick]\n(the training runs: npx tsx src/cli.ts run experiments/evolution.ts)',
+    );
     process.exit(2);
   }
   await useBackendFromEnv();
@@ -122,7 +169,9 @@ async function main(): Promise<void> {
   const out = arg('out') ?? 'results/evolution';
   const draws = Number(arg('draws') ?? (quick ? 4 : 16));
   mkdirSync(out, { recursive: true });
-  console.log(`Zeroth-order estimates against the true gradient: MLP ${SMALL_MLP.sizes.join('-')} at init, one batch of 128 MNIST images, ${draws} draws per point`);
+  console.log(
+    `Zeroth-order estimates against the true gradient: MLP ${SMALL_MLP.sizes.join('-')} at init, one batch of 128 MNIST images, ${draws} draws per point`,
+  );
   const rows = zerothOrderRows({ draws, passes: quick ? [2, 8, 32] : undefined, log: console.log });
   const file = join(out, 'zeroth-order.jsonl');
   writeFileSync(`${file}.tmp`, rows.map((r) => JSON.stringify(r)).join('\n') + '\n');

@@ -11,7 +11,13 @@ export const FORWARD_FORWARD_FIGURES: Reference[] = [
     dataset: 'mnist',
     metric: 'error %',
     value: 1.36,
-    protocol: { architecture: { name: 'MLP', hidden: [2000, 2000, 2000, 2000], activation: 'relu' }, epochs: 60, split: null, regularization: null, evaluation: 'test' },
+    protocol: {
+      architecture: { name: 'MLP', hidden: [2000, 2000, 2000, 2000], activation: 'relu' },
+      epochs: 60,
+      split: null,
+      regularization: null,
+      evaluation: 'test',
+    },
   },
   {
     source: 'loeweX/Forward-Forward (a reimplementation of Hinton 2022)',

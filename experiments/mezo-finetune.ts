@@ -18,7 +18,14 @@ export default defineExperiment({
   description:
     `Fine-tuning the mezo-pretrain transformer (Moby-Dick ${PRETRAIN_SECTIONS}) on the held-out Etymology + Extracts: MeZO (SGD 1e-3, ε = 1e-3, as the paper) ` +
     'vs backprop + Adam 1e-3 and backprop + Adam with checkpointing per block; context 64, batch 16, 1,500 steps, 3 seeds.',
-  data: { name: 'text', source: 'moby-dick', sections: DOMAIN, split: [0.8, 0.1, 0.1], context: 64, vocabulary: { sections: PRETRAIN_SECTIONS } },
+  data: {
+    name: 'text',
+    source: 'moby-dick',
+    sections: DOMAIN,
+    split: [0.8, 0.1, 0.1],
+    context: 64,
+    vocabulary: { sections: PRETRAIN_SECTIONS },
+  },
   model: FINETUNE_MODEL,
   init: from(PRETRAINED),
   optimizer: { name: 'adam', lr: 1e-3 },
@@ -37,7 +44,14 @@ export default defineExperiment({
   memory: true,
   quick: {
     description: '--quick: the mezo-pretrain --quick model (1 block, width 32), context 32, 300 steps, 1 seed.',
-    data: { name: 'text', source: 'moby-dick', sections: DOMAIN, split: [0.8, 0.1, 0.1], context: 32, vocabulary: { sections: PRETRAIN_SECTIONS } },
+    data: {
+      name: 'text',
+      source: 'moby-dick',
+      sections: DOMAIN,
+      split: [0.8, 0.1, 0.1],
+      context: 32,
+      vocabulary: { sections: PRETRAIN_SECTIONS },
+    },
     model: FINETUNE_MODEL_QUICK,
     init: from(PRETRAINED_QUICK),
     maxSteps: 300,

@@ -9,8 +9,22 @@ import '../algorithms/index.ts';
 import { backprop } from '../algorithms/backprop.ts';
 import { mezo } from '../algorithms/mezo.ts';
 import {
-  getRule, ledger, buildModel, rng, ruleContext, fromArray, classification, materialize, runSingleTrial,
-  type AnyRule, type ByCategory, type EvalRecord, type RuleContext, type RuleOptions, type SummaryRecord, type TrialConfig,
+  getRule,
+  ledger,
+  buildModel,
+  rng,
+  ruleContext,
+  fromArray,
+  classification,
+  materialize,
+  runSingleTrial,
+  type AnyRule,
+  type ByCategory,
+  type EvalRecord,
+  type RuleContext,
+  type RuleOptions,
+  type SummaryRecord,
+  type TrialConfig,
 } from '../src/index.ts';
 
 export const OUT_DIR = 'results/mezo-memory';
@@ -91,11 +105,29 @@ const sizesFor = (width: number, depth: number) => [784, ...Array(depth - 1).fil
  * One measured training step on MNIST through the runner (rule.step + optimizer, measured by
  * the ledger; plain SGD so the optimizer adds no state and the figure is the rule's own).
  */
-export function measureStep(rule: AnyRule, v: RuleVariant, width: number, depth: number, batchSize: number): Omit<MemorySweepRecord, 'sweep'> {
+export function measureStep(
+  rule: AnyRule,
+  v: RuleVariant,
+  width: number,
+  depth: number,
+  batchSize: number,
+): Omit<MemorySweepRecord, 'sweep'> {
   const config: TrialConfig = {
-    experiment: 'mezo-memory', rule: rule.id, options: v.options, seed: 0,
-    data: { name: 'mnist', train: batchSize * 2, test: 50 }, model: { sizes: sizesFor(width, depth), activation: 'relu' },
-    optimizer: { name: 'sgd', lr: 0.01 }, batchSize, epochs: 1, maxSteps: 1, evalEvery: 1, alignEvery: 0, alignSamples: 16, memory: true, debug: false,
+    experiment: 'mezo-memory',
+    rule: rule.id,
+    options: v.options,
+    seed: 0,
+    data: { name: 'mnist', train: batchSize * 2, test: 50 },
+    model: { sizes: sizesFor(width, depth), activation: 'relu' },
+    optimizer: { name: 'sgd', lr: 0.01 },
+    batchSize,
+    epochs: 1,
+    maxSteps: 1,
+    evalEvery: 1,
+    alignEvery: 0,
+    alignSamples: 16,
+    memory: true,
+    debug: false,
   };
   let ev: EvalRecord | null = null;
   runSingleTrial(config, rule, {
@@ -107,9 +139,21 @@ export function measureStep(rule: AnyRule, v: RuleVariant, width: number, depth:
   const e = ev as EvalRecord | null;
   if (!e?.memory) throw new Error(`mezo-memory: no memory record for ${v.label} at width ${width}, depth ${depth}`);
   return {
-    type: 'memory-sweep', rule: v.label, ruleId: rule.id, options: v.options, width, depth, batchSize, optimizer: 'sgd',
-    peakBytes: e.memory.peakBytes, inferenceBytes: e.memory.inferenceBytes, ratioToInference: e.memory.ratioToInference,
-    byCategory: e.memory.atPeak, peakByCategory: e.memory.peakByCategory, rssBytes: e.host.rssBytes, heapBytes: e.host.heapBytes,
+    type: 'memory-sweep',
+    rule: v.label,
+    ruleId: rule.id,
+    options: v.options,
+    width,
+    depth,
+    batchSize,
+    optimizer: 'sgd',
+    peakBytes: e.memory.peakBytes,
+    inferenceBytes: e.memory.inferenceBytes,
+    ratioToInference: e.memory.ratioToInference,
+    byCategory: e.memory.atPeak,
+    peakByCategory: e.memory.peakByCategory,
+    rssBytes: e.host.rssBytes,
+    heapBytes: e.host.heapBytes,
   };
 }
 
@@ -157,7 +201,16 @@ export function checkpointTiming(depth = 20, width = 256, batchSize = 128, ks = 
   const out: CheckpointTimingRecord[] = [];
   let ref: Float32Array[] | null = null;
   for (const k of ks) {
-    const ctx = ruleContext({ model, task, params, step: 0, rule: backprop as unknown as AnyRule, options: { checkpoint: k }, rng: rng(1), dropout: rng(1) }) as RuleContext<{ checkpoint: number; truncate: number }>;
+    const ctx = ruleContext({
+      model,
+      task,
+      params,
+      step: 0,
+      rule: backprop as unknown as AnyRule,
+      options: { checkpoint: k },
+      rng: rng(1),
+      dropout: rng(1),
+    }) as RuleContext<{ checkpoint: number; truncate: number }>;
     const step = () => backprop.step(ctx, null, { x: fromArray(xs, [batchSize, 784]), labels, size: batchSize });
     const { result, memory } = ledger().measure(step);
     const grads = materialize(result.updates).map((g) => Float32Array.from(g.data));
@@ -172,9 +225,17 @@ export function checkpointTiming(depth = 20, width = 256, batchSize = 128, ks = 
     }
     times.sort((a, b) => a - b);
     out.push({
-      type: 'checkpoint-timing', depth, width, batchSize, checkpoint: k,
-      savedActivationBytes: memory.peakByCategory['saved-activation'], peakBytes: memory.peakBytes - memory.startBytes + paramBytes,
-      msPerStep: times[Math.floor(reps / 2)], savedRatio: 1, timeRatio: 1, identical,
+      type: 'checkpoint-timing',
+      depth,
+      width,
+      batchSize,
+      checkpoint: k,
+      savedActivationBytes: memory.peakByCategory['saved-activation'],
+      peakBytes: memory.peakBytes - memory.startBytes + paramBytes,
+      msPerStep: times[Math.floor(reps / 2)],
+      savedRatio: 1,
+      timeRatio: 1,
+      identical,
     });
   }
   for (const rec of out) {
@@ -211,8 +272,18 @@ interface AccuracyCase {
 }
 
 export const ACCURACY_CASES: AccuracyCase[] = [
-  { task: 'blobs', data: { name: 'blobs', train: 2000, test: 500, classes: 4, features: 12, spread: 0.6 }, sizes: [12, 24, 24, 4], activation: 'tanh' },
-  { task: 'teacher-student', data: { name: 'teacher-student', train: 2000, test: 500, features: 10, hidden: 20, outFeatures: 1 }, sizes: [10, 32, 1], activation: 'tanh' },
+  {
+    task: 'blobs',
+    data: { name: 'blobs', train: 2000, test: 500, classes: 4, features: 12, spread: 0.6 },
+    sizes: [12, 24, 24, 4],
+    activation: 'tanh',
+  },
+  {
+    task: 'teacher-student',
+    data: { name: 'teacher-student', train: 2000, test: 500, features: 10, hidden: 20, outFeatures: 1 },
+    sizes: [10, 32, 1],
+    activation: 'tanh',
+  },
   { task: 'mnist', data: { name: 'mnist', train: 10000, test: 2000 }, sizes: [784, 64, 10], activation: 'relu' },
 ];
 
@@ -229,9 +300,21 @@ export function mezoAccuracy(steps: number, cases = ACCURACY_CASES, log: (s: str
       let lastEval: EvalRecord | null = null;
       const summary: SummaryRecord = runSingleTrial(
         {
-          experiment: 'mezo-accuracy', rule: run.rule.id, options: run.options, seed: 0, data: c.data,
-          model: { sizes: c.sizes, activation: c.activation, init: 'xavierUniform' }, optimizer: { name: run.optimizer, lr: run.lr } as TrialConfig['optimizer'],
-          batchSize: 64, epochs: 100000, maxSteps: steps, evalEvery: steps, alignEvery: Math.max(1, Math.floor(steps / 50)), alignSamples: 16, memory: false, debug: false,
+          experiment: 'mezo-accuracy',
+          rule: run.rule.id,
+          options: run.options,
+          seed: 0,
+          data: c.data,
+          model: { sizes: c.sizes, activation: c.activation, init: 'xavierUniform' },
+          optimizer: { name: run.optimizer, lr: run.lr } as TrialConfig['optimizer'],
+          batchSize: 64,
+          epochs: 100000,
+          maxSteps: steps,
+          evalEvery: steps,
+          alignEvery: Math.max(1, Math.floor(steps / 50)),
+          alignSamples: 16,
+          memory: false,
+          debug: false,
         },
         run.rule,
         {
@@ -241,14 +324,29 @@ export function mezoAccuracy(steps: number, cases = ACCURACY_CASES, log: (s: str
           },
         },
       );
-      const d = buildModel({ sizes: c.sizes }).paramShapes().reduce((a, s) => a + s.reduce((x, y) => x * y, 1), 0);
+      const d = buildModel({ sizes: c.sizes })
+        .paramShapes()
+        .reduce((a, s) => a + s.reduce((x, y) => x * y, 1), 0);
       const rec: AccuracyRecord = {
-        type: 'mezo-accuracy', rule: run.rule.id, task: c.task, steps: summary.steps, batchSize: 64, optimizer: run.optimizer, lr: run.lr,
-        options: run.options, params: d, finalTestAcc: summary.finalTestAcc, finalTrainLoss: (lastEval as EvalRecord | null)?.trainLoss ?? NaN,
-        meanCosine: summary.meanCosine, expectedCosine: Math.sqrt(2 / (Math.PI * d)), wallMs: summary.host.wallMs,
+        type: 'mezo-accuracy',
+        rule: run.rule.id,
+        task: c.task,
+        steps: summary.steps,
+        batchSize: 64,
+        optimizer: run.optimizer,
+        lr: run.lr,
+        options: run.options,
+        params: d,
+        finalTestAcc: summary.finalTestAcc,
+        finalTrainLoss: (lastEval as EvalRecord | null)?.trainLoss ?? NaN,
+        meanCosine: summary.meanCosine,
+        expectedCosine: Math.sqrt(2 / (Math.PI * d)),
+        wallMs: summary.host.wallMs,
       };
       out.push(rec);
-      log(`${c.task} ${run.rule.id}/${run.optimizer}: acc ${rec.finalTestAcc.toFixed(3)} loss ${rec.finalTrainLoss.toFixed(4)} cos ${rec.meanCosine?.toFixed(4)} (√(2/πd) ${rec.expectedCosine.toFixed(4)}) ${(rec.wallMs / 1000).toFixed(1)} s`);
+      log(
+        `${c.task} ${run.rule.id}/${run.optimizer}: acc ${rec.finalTestAcc.toFixed(3)} loss ${rec.finalTrainLoss.toFixed(4)} cos ${rec.meanCosine?.toFixed(4)} (√(2/πd) ${rec.expectedCosine.toFixed(4)}) ${(rec.wallMs / 1000).toFixed(1)} s`,
+      );
     }
   }
   return out;
@@ -271,10 +369,15 @@ function main(): void {
   if (parts.has('memory')) {
     const rows = memorySweep(DEFAULT_SWEEP, log);
     writeJsonl(join(OUT_DIR, 'records.jsonl'), rows);
-    console.log(`\nPeak logical bytes of one training step (MNIST, batch ${DEFAULT_SWEEP.batchSize}, relu MLP, SGD) — KiB, ratio to inference`);
+    console.log(
+      `\nPeak logical bytes of one training step (MNIST, batch ${DEFAULT_SWEEP.batchSize}, relu MLP, SGD) — KiB, ratio to inference`,
+    );
     for (const sweep of ['width', 'depth'] as const) {
       const keys = sweep === 'width' ? DEFAULT_SWEEP.widths : DEFAULT_SWEEP.depths;
-      console.log(`\n${sweep === 'width' ? `width (depth ${DEFAULT_SWEEP.baseDepth})` : `depth (width ${DEFAULT_SWEEP.baseWidth})`}`.padEnd(28) + keys.map((k) => String(k).padStart(16)).join(''));
+      console.log(
+        `\n${sweep === 'width' ? `width (depth ${DEFAULT_SWEEP.baseDepth})` : `depth (width ${DEFAULT_SWEEP.baseWidth})`}`.padEnd(28) +
+          keys.map((k) => String(k).padStart(16)).join(''),
+      );
       const labels = [...new Set(rows.map((r) => r.rule))];
       const inf = keys.map((k) => rows.find((r) => r.sweep === sweep && (sweep === 'width' ? r.width : r.depth) === k)!.inferenceBytes);
       console.log('inference'.padEnd(28) + inf.map((b) => kb(b).padStart(16)).join(''));
@@ -292,11 +395,24 @@ function main(): void {
     const rows = checkpointTiming();
     writeJsonl(join(OUT_DIR, 'checkpointing.jsonl'), rows);
     console.log('\nGradient checkpointing, 20-layer relu MLP (784-256×19-10), batch 128');
-    console.log('k'.padEnd(6) + 'saved KiB'.padStart(12) + 'saved×'.padStart(9) + 'peak KiB'.padStart(12) + 'ms/step'.padStart(10) + 'time×'.padStart(8) + '  identical');
+    console.log(
+      'k'.padEnd(6) +
+        'saved KiB'.padStart(12) +
+        'saved×'.padStart(9) +
+        'peak KiB'.padStart(12) +
+        'ms/step'.padStart(10) +
+        'time×'.padStart(8) +
+        '  identical',
+    );
     for (const r of rows) {
       console.log(
-        String(r.checkpoint === -1 ? '√n' : r.checkpoint).padEnd(6) + kb(r.savedActivationBytes).padStart(12) + r.savedRatio.toFixed(2).padStart(9) +
-          kb(r.peakBytes).padStart(12) + r.msPerStep.toFixed(0).padStart(10) + r.timeRatio.toFixed(2).padStart(8) + `  ${r.identical}`,
+        String(r.checkpoint === -1 ? '√n' : r.checkpoint).padEnd(6) +
+          kb(r.savedActivationBytes).padStart(12) +
+          r.savedRatio.toFixed(2).padStart(9) +
+          kb(r.peakBytes).padStart(12) +
+          r.msPerStep.toFixed(0).padStart(10) +
+          r.timeRatio.toFixed(2).padStart(8) +
+          `  ${r.identical}`,
       );
     }
   }

@@ -10,7 +10,8 @@ import { BIOTORCH_MNIST, NOKLAND_2016 } from './mnist-rules.ts';
 
 export default defineExperiment({
   name: 'mnist-compare',
-  description: 'The built-in rules (but equilibrium propagation, ES and CMA-ES) on MNIST (55k training images, 5k validation, 784-256-256-10 ReLU), 2 epochs, 3 seeds; untuned, every rule at Adam 1e-3.',
+  description:
+    'The built-in rules (but equilibrium propagation, ES and CMA-ES) on MNIST (55k training images, 5k validation, 784-256-256-10 ReLU), 2 epochs, 3 seeds; untuned, every rule at Adam 1e-3.',
   data: { name: 'mnist', validation: 5000 },
   model: { sizes: [784, 256, 256, 10], activation: 'relu', init: 'heUniform' },
   optimizer: { name: 'adam', lr: 1e-3 },
@@ -57,13 +58,17 @@ export default defineExperiment({
   // Context for the reader: none of these shares this run's short protocol, and the table says how each differs.
   references: [...BIOTORCH_MNIST, NOKLAND_2016, ...FORWARD_FORWARD_FIGURES],
   quick: {
-    data: { name: 'mnist', train: 4000, test: 2000, validation: 500 }, epochs: 2, seeds: [0], alignEvery: 10,
+    data: { name: 'mnist', train: 4000, test: 2000, validation: 500 },
+    epochs: 2,
+    seeds: [0],
+    alignEvery: 10,
     // The two rules that estimate the gradient from one random direction per step stay at chance
     // over the quick run's 56 steps (10.0% and 8.6%; mean cosine with the gradient 0.001 and 0.003):
     // the full run's 860 steps take them to 62% and 54%.
     expect: {
       mezo: 'near chance at this budget: one random direction per step over 270k parameters (cosine with the gradient ≈ 0.001) moves it too little in 56 steps; the full run (860 steps) reaches 62%',
-      'forward-gradient': 'near chance at this budget: one random tangent per step over 270k parameters (cosine with the gradient ≈ 0.003) moves it too little in 56 steps; the full run (860 steps) reaches 54%',
+      'forward-gradient':
+        'near chance at this budget: one random tangent per step over 270k parameters (cosine with the gradient ≈ 0.003) moves it too little in 56 steps; the full run (860 steps) reaches 54%',
     },
   },
 });

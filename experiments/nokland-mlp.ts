@@ -27,7 +27,9 @@ export default defineExperiment({
   references: [NOKLAND_2016],
   // --quick: 5,000 training images, 2,000 test images, 2 epochs (158 steps), the cosine decay over those steps.
   quick: {
-    data: { name: 'mnist', train: 5000, test: 2000 }, epochs: 2, alignEvery: 20,
+    data: { name: 'mnist', train: 5000, test: 2000 },
+    epochs: 2,
+    alignEvery: 20,
     optimizer: { name: 'momentum', lr: 0.01, momentum: 0.9, schedule: { kind: 'cosine', totalSteps: 2 * Math.ceil(5000 / 64) } },
   },
 });

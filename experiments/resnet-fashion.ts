@@ -20,7 +20,10 @@ const subset = TRAIN ? { train: TRAIN } : {};
 const suffix = `${process.env.RESNET_EPOCHS ? `-epochs${EPOCHS}` : ''}${TRAIN ? `-train${TRAIN}` : ''}`;
 
 const sgd = (lr: number): OptimizerSpec => ({
-  name: 'momentum', lr, momentum: 0.9, weightDecay: 1e-4,
+  name: 'momentum',
+  lr,
+  momentum: 0.9,
+  weightDecay: 1e-4,
   schedule: { kind: 'multistep', milestones: [0.4, 0.6, 0.8].map((f) => Math.round(f * STEPS)), gamma: 0.1 },
 });
 
@@ -34,20 +37,36 @@ const biotorch = (rule: string, variant: string | null, value: number): Referenc
   dataset: 'cifar10',
   metric: 'error %',
   value,
-  protocol: { architecture: { name: 'ResNet-20' }, epochs: 250, split: { train: 50_000, validation: 10_000 }, regularization: { weightDecay: 1e-4 }, evaluation: 'best-validation' },
+  protocol: {
+    architecture: { name: 'ResNet-20' },
+    epochs: 250,
+    split: { train: 50_000, validation: 10_000 },
+    regularization: { weightDecay: 1e-4 },
+    evaluation: 'best-validation',
+  },
   note: 'SGD momentum 0.9, batch 128, rate ÷10 at epochs 100, 150 and 200',
 });
 const fa = 'feedback-alignment';
 const BIOTORCH_RESNET20: Reference[] = [
-  biotorch('backprop', null, 8.63), biotorch(fa, 'fa', 32.16), biotorch(fa, 'usf', 10.05), biotorch(fa, 'brsf', 11.02),
-  biotorch(fa, 'frsf', 11.2), biotorch('direct-feedback-alignment', null, 45.94),
+  biotorch('backprop', null, 8.63),
+  biotorch(fa, 'fa', 32.16),
+  biotorch(fa, 'usf', 10.05),
+  biotorch(fa, 'brsf', 11.02),
+  biotorch(fa, 'frsf', 11.2),
+  biotorch('direct-feedback-alignment', null, 45.94),
 ];
 
 export default defineExperiment({
   name: `${cifarDir ? 'resnet20-cifar10' : 'resnet-fashion'}${suffix}`,
   description: `ResNet-20 on ${cifarDir ? 'CIFAR-10' : 'Fashion-MNIST (32×32)'} for BP, FA, uSF, brSF, frSF and DFA, BioTorch's SGD settings, ${EPOCHS} epochs${TRAIN ? `, the first ${TRAIN} training images` : ''}.`,
   data: cifarDir
-    ? { name: 'cifar10', dir: cifarDir, ...subset, validation: VALIDATION, normalize: { mean: [0.4914, 0.4822, 0.4465], std: [0.247, 0.2435, 0.2616] } }
+    ? {
+        name: 'cifar10',
+        dir: cifarDir,
+        ...subset,
+        validation: VALIDATION,
+        normalize: { mean: [0.4914, 0.4822, 0.4465], std: [0.247, 0.2435, 0.2616] },
+      }
     : { name: 'fashion-mnist', ...subset, resize: 32, normalize: { mean: [0.2859], std: [0.353] }, validation: VALIDATION },
   model: { preset: 'resnet', depth: 20, shortcut: 'A', init: 'xavierUniform' },
   optimizer: sgd(0.1),
@@ -66,9 +85,17 @@ export default defineExperiment({
   // its smallest depth, ResNet-8, on 4,000 images for 2 epochs: about a minute of one core.
   quick: {
     data: cifarDir
-      ? { name: 'cifar10', dir: cifarDir, train: 4000, test: 1000, validation: 500, normalize: { mean: [0.4914, 0.4822, 0.4465], std: [0.247, 0.2435, 0.2616] } }
+      ? {
+          name: 'cifar10',
+          dir: cifarDir,
+          train: 4000,
+          test: 1000,
+          validation: 500,
+          normalize: { mean: [0.4914, 0.4822, 0.4465], std: [0.247, 0.2435, 0.2616] },
+        }
       : { name: 'fashion-mnist', train: 4000, test: 1000, resize: 32, normalize: { mean: [0.2859], std: [0.353] }, validation: 500 },
     model: { preset: 'resnet', depth: 8, shortcut: 'A', init: 'xavierUniform' },
-    epochs: 2, alignEvery: 10,
+    epochs: 2,
+    alignEvery: 10,
   },
 });

@@ -22,12 +22,23 @@ export const INITS = ['xavierNormal', 'heNormal'] as const;
 export function layerNorms(activation: string, init: string, residual: boolean, depth = 20, width = 128, seed = 0): NormRow[] {
   const mnist = loadMnist('train');
   const n = 128;
-  const batch: Batch = { x: fromArray(mnist.x.subarray(0, n * mnist.features), [n, mnist.features]), labels: mnist.y.subarray(0, n), size: n };
+  const batch: Batch = {
+    x: fromArray(mnist.x.subarray(0, n * mnist.features), [n, mnist.features]),
+    labels: mnist.y.subarray(0, n),
+    size: n,
+  };
   const model = buildModel({ sizes: [mnist.features, ...new Array<number>(depth).fill(width), 10], activation, init, residual });
   const params = model.init(rng(seed).child('init'));
   const norms = gradientNorms(model, trueGradient(model, classification(10), params, batch).grads);
   for (const p of params) p.dispose();
-  return model.weightLayers().map((l, i) => ({ type: 'gradient-norms', activation, init, residual, layer: i, norm: norms[`${model.paramOwner[l.params.weight.index]}.gradNorm`] }));
+  return model.weightLayers().map((l, i) => ({
+    type: 'gradient-norms',
+    activation,
+    init,
+    residual,
+    layer: i,
+    norm: norms[`${model.paramOwner[l.params.weight.index]}.gradNorm`],
+  }));
 }
 
 export function allNorms(depth = 20): NormRow[] {
@@ -40,19 +51,26 @@ async function main(): Promise<void> {
   mkdirSync(out, { recursive: true });
   writeFileSync(`${out}/records.jsonl`, rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
   console.log('Gradient norm per layer at init, 784-128×20-10, one MNIST batch of 128\n');
-  console.log(`${'activation'.padEnd(10)}${'init'.padEnd(14)}${'residual'.padEnd(10)}${'layer 0'.padStart(11)}${'layer 10'.padStart(11)}${'layer 20'.padStart(11)}${'first/last'.padStart(12)}`);
-  for (const a of ACTIVATIONS) for (const i of INITS) for (const r of [false, true]) {
-    const rs = rows.filter((x) => x.activation === a && x.init === i && x.residual === r);
-    const f = (v: number) => v.toExponential(2).padStart(11);
-    console.log(`${a.padEnd(10)}${i.padEnd(14)}${String(r).padEnd(10)}${f(rs[0].norm)}${f(rs[10].norm)}${f(rs[20].norm)}${f(rs[0].norm / rs[20].norm)}`);
-  }
+  console.log(
+    `${'activation'.padEnd(10)}${'init'.padEnd(14)}${'residual'.padEnd(10)}${'layer 0'.padStart(11)}${'layer 10'.padStart(11)}${'layer 20'.padStart(11)}${'first/last'.padStart(12)}`,
+  );
+  for (const a of ACTIVATIONS)
+    for (const i of INITS)
+      for (const r of [false, true]) {
+        const rs = rows.filter((x) => x.activation === a && x.init === i && x.residual === r);
+        const f = (v: number) => v.toExponential(2).padStart(11);
+        console.log(
+          `${a.padEnd(10)}${i.padEnd(14)}${String(r).padEnd(10)}${f(rs[0].norm)}${f(rs[10].norm)}${f(rs[20].norm)}${f(rs[0].norm / rs[20].norm)}`,
+        );
+      }
   const { renderSvg } = await import('../src/report/index.ts');
   const svg = await renderSvg({
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     data: { values: rows.map((r) => ({ ...r, net: `${r.activation}${r.residual ? ' + residual' : ''}` })) },
     facet: { column: { field: 'init', title: null } },
     spec: {
-      width: 320, height: 240,
+      width: 320,
+      height: 240,
       mark: { type: 'line', point: true },
       encoding: {
         x: { field: 'layer', type: 'quantitative', title: 'layer (0 = input side)' },

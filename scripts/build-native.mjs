@@ -14,7 +14,8 @@ export const addonPath = join(dir, 'build/Release/rulebench_native.node');
 const optional = process.argv.includes('--optional');
 
 function skip(why) {
-  const msg = `native backend not built: ${why}. WASM stays the backend; to build it: apt-get install -y libopenblas-dev ` +
+  const msg =
+    `native backend not built: ${why}. WASM stays the backend; to build it: apt-get install -y libopenblas-dev ` +
     'libopenblas0-pthread build-essential, then node scripts/build-native.mjs';
   if (optional) {
     console.warn(msg);
@@ -31,8 +32,10 @@ if (!libs.some(existsSync)) skip('no libopenblas.so (packages libopenblas-dev, l
 if (spawnSync('cc', ['--version'], { stdio: 'ignore' }).status !== 0) skip('no C compiler (cc)');
 
 // npm exports the node-gyp it bundles to lifecycle scripts; otherwise look beside this node.
-const gyp = [process.env.npm_config_node_gyp, join(dirname(process.execPath), '../lib/node_modules/npm/node_modules/node-gyp/bin/node-gyp.js')]
-  .find((p) => p && existsSync(p));
+const gyp = [
+  process.env.npm_config_node_gyp,
+  join(dirname(process.execPath), '../lib/node_modules/npm/node_modules/node-gyp/bin/node-gyp.js'),
+].find((p) => p && existsSync(p));
 if (!gyp) skip('node-gyp not found (it ships with npm)');
 // Local Node headers (Debian's nodejs package has them) avoid a download.
 const nodedir = ['/usr', dirname(dirname(process.execPath))].find((d) => existsSync(join(d, 'include/node/node_api.h')));

@@ -34,7 +34,10 @@ for (const f of files(ROOT)) {
     const spec = m[1] ?? m[2];
     if (spec.startsWith('.')) deps.push(resolve(dirname(f), spec));
   }
-  graph.set(f, deps.filter((d) => d.startsWith(ROOT)));
+  graph.set(
+    f,
+    deps.filter((d) => d.startsWith(ROOT)),
+  );
 }
 
 // Tarjan's strongly connected components: each with more than one file holds a circle.

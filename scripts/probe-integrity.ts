@@ -45,12 +45,14 @@ function cli(args: string[], opts: { cwd?: string; onStart?: (pid: number) => vo
 async function inPool<T, R>(items: T[], n: number, fn: (x: T) => Promise<R>): Promise<R[]> {
   const out: R[] = new Array(items.length);
   let next = 0;
-  await Promise.all(Array.from({ length: n }, async () => {
-    while (next < items.length) {
-      const k = next++;
-      out[k] = await fn(items[k]);
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: n }, async () => {
+      while (next < items.length) {
+        const k = next++;
+        out[k] = await fn(items[k]);
+      }
+    }),
+  );
   return out;
 }
 
@@ -83,7 +85,8 @@ function count(t: Tally, name: string, e: Exit, wantCode: number | 'nonzero', wa
   if (okExit) t.rightExit++;
   if (!wantClear || clear(e)) t.clear++;
   if (STACK.test(e.stderr + e.stdout)) t.stacks++;
-  if (!okExit || (wantClear && !clear(e))) t.notes.push(`${name}: exit ${e.code ?? e.signal}; ${(errorLines(e)[0] ?? e.stderr.trim().split('\n').at(-1) ?? '').slice(0, 200)}`);
+  if (!okExit || (wantClear && !clear(e)))
+    t.notes.push(`${name}: exit ${e.code ?? e.signal}; ${(errorLines(e)[0] ?? e.stderr.trim().split('\n').at(-1) ?? '').slice(0, 200)}`);
 }
 
 // ---------------------------------------------------------------- data files
@@ -96,9 +99,24 @@ function idx(dims: number[], data: Uint8Array): Buffer {
 }
 function mnistDir(dir: string, train = 60, test = 20): string {
   mkdirSync(dir, { recursive: true });
-  for (const [split, n] of [['train', train], ['t10k', test]] as const) {
-    writeFileSync(join(dir, `${split}-images-idx3-ubyte`), idx([n, 28, 28], Uint8Array.from({ length: n * 784 }, () => r.int(256))));
-    writeFileSync(join(dir, `${split}-labels-idx1-ubyte`), idx([n], Uint8Array.from({ length: n }, (_, i) => i % 10)));
+  for (const [split, n] of [
+    ['train', train],
+    ['t10k', test],
+  ] as const) {
+    writeFileSync(
+      join(dir, `${split}-images-idx3-ubyte`),
+      idx(
+        [n, 28, 28],
+        Uint8Array.from({ length: n * 784 }, () => r.int(256)),
+      ),
+    );
+    writeFileSync(
+      join(dir, `${split}-labels-idx1-ubyte`),
+      idx(
+        [n],
+        Uint8Array.from({ length: n }, (_, i) => i % 10),
+      ),
+    );
   }
   return dir;
 }
@@ -126,7 +144,12 @@ function finished(out: string): { files: Map<string, string>; perTrial: Map<stri
   }
   return { files, perTrial, torn };
 }
-const withoutHost = (text: string) => text.split('\n').filter(Boolean).map((l) => JSON.stringify({ ...JSON.parse(l), host: null })).join('\n');
+const withoutHost = (text: string) =>
+  text
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.stringify({ ...JSON.parse(l), host: null }))
+    .join('\n');
 /** Finished files of `before` missing or changed in `after`, and trials with more than one summary. */
 function compare(t: Tally, before: Map<string, string>, after: ReturnType<typeof finished>, reference?: ReturnType<typeof finished>): void {
   for (const [f, text] of before) if (after.files.get(f) !== text) t.lost++;
@@ -145,8 +168,14 @@ function compare(t: Tally, before: Map<string, string>, after: ReturnType<typeof
 async function badSpecs(): Promise<void> {
   const t = tally('bad specs');
   const base = {
-    name: 'probe', data: { name: 'blobs', train: 64, test: 16, classes: 3, features: 4 }, model: { sizes: [4, 8, 3] },
-    optimizer: { name: 'sgd', lr: 0.1 }, rules: ['backprop'], seeds: [0], epochs: 1, batchSize: 8,
+    name: 'probe',
+    data: { name: 'blobs', train: 64, test: 16, classes: 3, features: 4 },
+    model: { sizes: [4, 8, 3] },
+    optimizer: { name: 'sgd', lr: 0.1 },
+    rules: ['backprop'],
+    seeds: [0],
+    epochs: 1,
+    batchSize: 8,
   } as Record<string, unknown>;
   const data = base.data as Record<string, unknown>;
   const mnist = mnistDir(join(work, 'spec-mnist'), 50, 10);
@@ -196,15 +225,15 @@ async function badSpecs(): Promise<void> {
     ['references not an array', { ...base, references: 'x' }],
   ];
   const ts: Array<[string, string]> = [
-    ['rule with a built-in id', `import { defineRule } from 'rulebench';\nexport default ${JSON.stringify(base).replace('["backprop"]', `[{ rule: defineRule({ id: 'backprop', description: 'x', defaults: {}, init: () => null, step: () => { throw new Error('x'); } }) }]`)};\n`],
+    [
+      'rule with a built-in id',
+      `import { defineRule } from 'rulebench';\nexport default ${JSON.stringify(base).replace('["backprop"]', `[{ rule: defineRule({ id: 'backprop', description: 'x', defaults: {}, init: () => null, step: () => { throw new Error('x'); } }) }]`)};\n`,
+    ],
     ['syntax error in the file', `export default { name: 'x', epochs: };\n`],
     ['no default export', `export const other = 1;\n`],
     ['throws while loading', `throw new Error('config server unreachable');\n`],
   ];
-  const cases = [
-    ...json.map(([name, spec]) => [name, `export default ${JSON.stringify(spec)};\n`] as const),
-    ...ts,
-  ];
+  const cases = [...json.map(([name, spec]) => [name, `export default ${JSON.stringify(spec)};\n`] as const), ...ts];
   const results = await inPool(cases, 3, async ([name, src]) => {
     const dir = mkdtempSync(join(work, 'spec-'));
     writeFileSync(join(dir, 'exp.ts'), src);
@@ -242,7 +271,11 @@ async function badFlags(): Promise<void> {
     [['lsit'], 2],
     [['list', '--verbose'], 2],
   ];
-  const results = await inPool(cases, 3, async ([args, code]) => ({ args, code, e: await cli([...args, ...(args[0] === 'run' ? ['--out', join(work, 'flags-out'), '--no-report'] : [])]) }));
+  const results = await inPool(cases, 3, async ([args, code]) => ({
+    args,
+    code,
+    e: await cli([...args, ...(args[0] === 'run' ? ['--out', join(work, 'flags-out'), '--no-report'] : [])]),
+  }));
   for (const { args, code, e } of results) count(t, args.join(' '), e, code);
   for (const args of [['run', '--help'], ['--help']]) {
     const e = await cli(args);
@@ -264,21 +297,78 @@ async function corruptData(): Promise<void> {
     ['labels empty', (d) => writeFileSync(join(d, lab), '')],
     ['images truncated', (d) => truncateSync(join(d, img), 1000)],
     ['trailing bytes', (d) => writeFileSync(join(d, lab), Buffer.concat([readFileSync(join(d, lab)), Buffer.from([1, 2, 3])]))],
-    ['bad magic', (d) => { const b = readFileSync(join(d, img)); b[0] = 0x42; writeFileSync(join(d, img), b); }],
-    ['float32 type code', (d) => { const b = readFileSync(join(d, img)); b[2] = 0x0d; writeFileSync(join(d, img), b); }],
-    ['zero dimension', (d) => { const b = readFileSync(join(d, lab)); b.writeUInt32BE(0, 4); writeFileSync(join(d, lab), b); }],
-    ['image/label count mismatch', (d) => writeFileSync(join(d, lab), idx([59], Uint8Array.from({ length: 59 }, (_, i) => i % 10)))],
-    ['label 12 of 10 classes', (d) => writeFileSync(join(d, lab), idx([60], Uint8Array.from({ length: 60 }, (_, i) => (i === 7 ? 12 : i % 10))))],
-    ['corrupt gzip', (d) => { rmSync(join(d, img)); const gz = gzipSync(readFileSync(join(d, 't10k-images-idx3-ubyte'))); writeFileSync(join(d, `${img}.gz`), gz.subarray(0, gz.length >> 1)); }],
+    [
+      'bad magic',
+      (d) => {
+        const b = readFileSync(join(d, img));
+        b[0] = 0x42;
+        writeFileSync(join(d, img), b);
+      },
+    ],
+    [
+      'float32 type code',
+      (d) => {
+        const b = readFileSync(join(d, img));
+        b[2] = 0x0d;
+        writeFileSync(join(d, img), b);
+      },
+    ],
+    [
+      'zero dimension',
+      (d) => {
+        const b = readFileSync(join(d, lab));
+        b.writeUInt32BE(0, 4);
+        writeFileSync(join(d, lab), b);
+      },
+    ],
+    [
+      'image/label count mismatch',
+      (d) =>
+        writeFileSync(
+          join(d, lab),
+          idx(
+            [59],
+            Uint8Array.from({ length: 59 }, (_, i) => i % 10),
+          ),
+        ),
+    ],
+    [
+      'label 12 of 10 classes',
+      (d) =>
+        writeFileSync(
+          join(d, lab),
+          idx(
+            [60],
+            Uint8Array.from({ length: 60 }, (_, i) => (i === 7 ? 12 : i % 10)),
+          ),
+        ),
+    ],
+    [
+      'corrupt gzip',
+      (d) => {
+        rmSync(join(d, img));
+        const gz = gzipSync(readFileSync(join(d, 't10k-images-idx3-ubyte')));
+        writeFileSync(join(d, `${img}.gz`), gz.subarray(0, gz.length >> 1));
+      },
+    ],
   ];
   const results = await inPool(damage, 3, async ([name, hurt]) => {
     const dir = mkdtempSync(join(work, 'data-'));
     const data = mnistDir(join(dir, 'mnist'));
     hurt(data);
-    writeFileSync(join(dir, 'exp.ts'), `export default ${JSON.stringify({
-      name: 'corrupt', data: { name: 'mnist', dir: './mnist', train: 40, test: 10 }, model: { sizes: [784, 8, 10] },
-      optimizer: { name: 'sgd', lr: 0.1 }, rules: ['backprop'], seeds: [0, 1], epochs: 1, batchSize: 10,
-    })};\n`);
+    writeFileSync(
+      join(dir, 'exp.ts'),
+      `export default ${JSON.stringify({
+        name: 'corrupt',
+        data: { name: 'mnist', dir: './mnist', train: 40, test: 10 },
+        model: { sizes: [784, 8, 10] },
+        optimizer: { name: 'sgd', lr: 0.1 },
+        rules: ['backprop'],
+        seeds: [0, 1],
+        epochs: 1,
+        batchSize: 10,
+      })};\n`,
+    );
     const e = await cli(['run', 'exp.ts', '--out', 'out', '--workers', '2', '--no-report'], { cwd: dir });
     return { name, e, trained: existsSync(join(dir, 'out', 'records')) };
   });
@@ -294,7 +384,9 @@ async function reference(): Promise<{ out: string; rec: ReturnType<typeof finish
   const out = join(work, 'reference');
   // Training time: from the first trial's partial file to the end (start-up is not part of it).
   let t0 = 0;
-  const e = await cli(['run', SLOW, '--out', out, '--workers', '2', '--no-report'], { onStart: () => whenTraining(out, () => (t0 = performance.now())) });
+  const e = await cli(['run', SLOW, '--out', out, '--workers', '2', '--no-report'], {
+    onStart: () => whenTraining(out, () => (t0 = performance.now())),
+  });
   const ms = performance.now() - t0;
   if (e.code !== 0) throw new Error(`reference run failed: ${e.stderr}`);
   const rec = finished(out);
@@ -340,17 +432,19 @@ async function kills(ref: Awaited<ReturnType<typeof reference>>): Promise<void> 
     const e = await cli(['run', SLOW, '--out', out, '--workers', '2', '--no-report'], {
       onStart: (group) => {
         pid = group;
-        whenTraining(out, () => setTimeout(() => {
-          const files = existsSync(join(out, 'records')) ? readdirSync(join(out, 'records')) : [];
-          killedAt = `${finished(out).files.size} of ${ref.rec.files.size} finished, ${files.filter((f) => f.endsWith('.ckpt')).length} checkpoint(s)`;
-          // The whole job: killing only tsx's wrapper leaves the node process writing (and,
-          // rightly, holding the lock).
-          try {
-            process.kill(-group, 'SIGKILL');
-          } catch {
-            killedAt = 'after it had ended';
-          }
-        }, delay));
+        whenTraining(out, () =>
+          setTimeout(() => {
+            const files = existsSync(join(out, 'records')) ? readdirSync(join(out, 'records')) : [];
+            killedAt = `${finished(out).files.size} of ${ref.rec.files.size} finished, ${files.filter((f) => f.endsWith('.ckpt')).length} checkpoint(s)`;
+            // The whole job: killing only tsx's wrapper leaves the node process writing (and,
+            // rightly, holding the lock).
+            try {
+              process.kill(-group, 'SIGKILL');
+            } catch {
+              killedAt = 'after it had ended';
+            }
+          }, delay),
+        );
       },
     });
     // As a user would: rerun once the killed job is gone (its node process can take a moment to die).
@@ -366,7 +460,9 @@ async function kills(ref: Awaited<ReturnType<typeof reference>>): Promise<void> 
     else t.stacks++;
     compare(t, before.files, finished(out), ref.rec);
     const continued = /(\d+) interrupted trial\(s\) continue from their last checkpoint/.exec(resumed.stderr)?.[1] ?? '0';
-    t.notes.push(`kill ${k}: at ${killedAt || 'the end'}; resume ran ${ref.rec.files.size - before.files.size} trial(s), ${continued} of them from a checkpoint`);
+    t.notes.push(
+      `kill ${k}: at ${killedAt || 'the end'}; resume ran ${ref.rec.files.size - before.files.size} trial(s), ${continued} of them from a checkpoint`,
+    );
   }
 }
 
@@ -374,7 +470,7 @@ async function kills(ref: Awaited<ReturnType<typeof reference>>): Promise<void> 
 function mount(dir: string, options: string): string | null {
   mkdirSync(dir, { recursive: true });
   const m = spawnSync('mount', ['-t', 'tmpfs', '-o', options, 'tmpfs', dir], { encoding: 'utf8' });
-  return m.status === 0 ? null : (m.stderr.trim() || `mount exited ${m.status}`);
+  return m.status === 0 ? null : m.stderr.trim() || `mount exited ${m.status}`;
 }
 const umount = (dir: string) => spawnSync('umount', [dir]);
 
@@ -431,7 +527,9 @@ async function twoWriters(): Promise<void> {
     const out = join(work, `writers-${k}`);
     const [a, b] = await Promise.all([
       cli(['run', TINY, '--out', out, '--workers', '1', '--no-report']),
-      new Promise<Exit>((done) => setTimeout(() => void cli(['run', TINY, '--out', out, '--workers', '1', '--no-report', '--resume']).then(done), 200 + r.int(3000))),
+      new Promise<Exit>((done) =>
+        setTimeout(() => void cli(['run', TINY, '--out', out, '--workers', '1', '--no-report', '--resume']).then(done), 200 + r.int(3000)),
+      ),
     ]);
     // Exactly one of them holds the directory; the other stops at once naming the holder.
     const [winner, loser] = a.code === 0 ? [a, b] : [b, a];
@@ -441,7 +539,9 @@ async function twoWriters(): Promise<void> {
     if (winner.code === 0 && (refusedClearly || loser.code === 0)) t.rightExit++;
     if (refusedClearly || loser.code === 0) t.clear++;
     if (STACK.test(a.stderr + b.stderr)) t.stacks++;
-    t.notes.push(`try ${k}: second writer ${refusedClearly ? `stopped in ${Math.round(loser.ms)} ms: ${errorLines(loser)[0].slice(0, 90)}…` : `exit ${loser.code}`}`);
+    t.notes.push(
+      `try ${k}: second writer ${refusedClearly ? `stopped in ${Math.round(loser.ms)} ms: ${errorLines(loser)[0].slice(0, 90)}…` : `exit ${loser.code}`}`,
+    );
     const f = finished(out);
     for (const n of f.perTrial.values()) if (n > 1) t.duplicated += n - 1;
     if (f.perTrial.size !== 6) {
@@ -466,13 +566,19 @@ if (run('writers')) await twoWriters();
 
 const pad = (s: string | number, n: number) => String(s).padEnd(n);
 console.log(`\nrulebench integrity probes (${Math.round((performance.now() - started) / 1000)} s; ${work})\n`);
-console.log(`${pad('group', 28)}${pad('cases', 7)}${pad('clear', 7)}${pad('right exit', 12)}${pad('stack traces', 14)}${pad('lost', 6)}duplicated`);
+console.log(
+  `${pad('group', 28)}${pad('cases', 7)}${pad('clear', 7)}${pad('right exit', 12)}${pad('stack traces', 14)}${pad('lost', 6)}duplicated`,
+);
 const sum = { cases: 0, clear: 0, rightExit: 0, stacks: 0, lost: 0, duplicated: 0 };
 for (const t of tallies) {
-  console.log(`${pad(t.group, 28)}${pad(t.cases, 7)}${pad(t.clear, 7)}${pad(t.rightExit, 12)}${pad(t.stacks, 14)}${pad(t.lost, 6)}${t.duplicated}`);
+  console.log(
+    `${pad(t.group, 28)}${pad(t.cases, 7)}${pad(t.clear, 7)}${pad(t.rightExit, 12)}${pad(t.stacks, 14)}${pad(t.lost, 6)}${t.duplicated}`,
+  );
   for (const k of Object.keys(sum) as Array<keyof typeof sum>) sum[k] += t[k];
 }
-console.log(`${pad('total', 28)}${pad(sum.cases, 7)}${pad(sum.clear, 7)}${pad(sum.rightExit, 12)}${pad(sum.stacks, 14)}${pad(sum.lost, 6)}${sum.duplicated}`);
+console.log(
+  `${pad('total', 28)}${pad(sum.cases, 7)}${pad(sum.clear, 7)}${pad(sum.rightExit, 12)}${pad(sum.stacks, 14)}${pad(sum.lost, 6)}${sum.duplicated}`,
+);
 for (const t of tallies) for (const n of t.notes) console.log(`  ${t.group}: ${n}`);
 rmSync(work, { recursive: true, force: true });
 process.exitCode = sum.cases === sum.clear && sum.cases === sum.rightExit && sum.stacks + sum.lost + sum.duplicated === 0 ? 0 : 1;

@@ -53,15 +53,34 @@ const USAGE = `usage:
 (rulebench run --help and rulebench tune --help describe each flag)`;
 
 const RUN_FLAGS = {
-  rules: { type: 'string' }, seeds: { type: 'string' }, epochs: { type: 'string' }, subset: { type: 'string' },
-  out: { type: 'string' }, workers: { type: 'string' }, threads: { type: 'string' }, shard: { type: 'string' }, resume: { type: 'boolean' },
-  fresh: { type: 'boolean' }, quick: { type: 'boolean' }, tuned: { type: 'string' }, debug: { type: 'boolean' }, 'no-report': { type: 'boolean' },
+  rules: { type: 'string' },
+  seeds: { type: 'string' },
+  epochs: { type: 'string' },
+  subset: { type: 'string' },
+  out: { type: 'string' },
+  workers: { type: 'string' },
+  threads: { type: 'string' },
+  shard: { type: 'string' },
+  resume: { type: 'boolean' },
+  fresh: { type: 'boolean' },
+  quick: { type: 'boolean' },
+  tuned: { type: 'string' },
+  debug: { type: 'boolean' },
+  'no-report': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
 const TUNE_FLAGS = {
-  budget: { type: 'string' }, out: { type: 'string' }, workers: { type: 'string' }, threads: { type: 'string' }, shard: { type: 'string' },
-  resume: { type: 'boolean' }, fresh: { type: 'boolean' }, debug: { type: 'boolean' }, 'no-report': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+  budget: { type: 'string' },
+  out: { type: 'string' },
+  workers: { type: 'string' },
+  threads: { type: 'string' },
+  shard: { type: 'string' },
+  resume: { type: 'boolean' },
+  fresh: { type: 'boolean' },
+  debug: { type: 'boolean' },
+  'no-report': { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
 } as const;
 
 type Flags = Record<string, { type: 'string' | 'boolean'; short?: string }>;
@@ -99,16 +118,25 @@ function parseCommandArgs<F extends Flags>(cmd: string, args: string[], FLAGS: F
     const flag = /'(-[^' ]+)/.exec((e as Error).message)?.[1] ?? '';
     if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
       const name = flag.replace(/^-+/, '').split('=')[0];
-      const near = Object.keys(FLAGS).filter((f) => editDistance(f, name) <= 2 || f.startsWith(name)).map((f) => `--${f}`);
-      throw new UsageError(`${cmd}: unknown flag ${flag}${near.length ? ` (did you mean ${near.join(' or ')}?)` : ''}; see rulebench ${cmd} --help`);
+      const near = Object.keys(FLAGS)
+        .filter((f) => editDistance(f, name) <= 2 || f.startsWith(name))
+        .map((f) => `--${f}`);
+      throw new UsageError(
+        `${cmd}: unknown flag ${flag}${near.length ? ` (did you mean ${near.join(' or ')}?)` : ''}; see rulebench ${cmd} --help`,
+      );
     }
     if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
       const name = flag.replace(/^-+/, '').split('=')[0];
       // "--subset -5": parseArgs takes -5 for a flag; it is a bad value.
       const next = args[args.indexOf(flag) + 1];
-      if (next !== undefined && /^-\d/.test(next)) throw new UsageError(`${flag}: expected ${name === 'shard' ? 'i/n' : 'a positive integer'}, got "${next}"`);
+      if (next !== undefined && /^-\d/.test(next))
+        throw new UsageError(`${flag}: expected ${name === 'shard' ? 'i/n' : 'a positive integer'}, got "${next}"`);
       const takes = (FLAGS as Flags)[name]?.type === 'string';
-      throw new UsageError(takes ? `${cmd}: ${flag} needs a value (e.g. ${flag} ${name === 'shard' ? '0/2' : name === 'out' || name === 'tuned' ? 'results/x' : '3'})` : `${cmd}: ${flag} takes no value`);
+      throw new UsageError(
+        takes
+          ? `${cmd}: ${flag} needs a value (e.g. ${flag} ${name === 'shard' ? '0/2' : name === 'out' || name === 'tuned' ? 'results/x' : '3'})`
+          : `${cmd}: ${flag} takes no value`,
+      );
     }
     throw new UsageError(`${cmd}: ${oneLine((e as Error).message)}; see rulebench ${cmd} --help`);
   }
@@ -117,7 +145,8 @@ function parseCommandArgs<F extends Flags>(cmd: string, args: string[], FLAGS: F
 function intList(flag: string, s: string): number[] {
   return s.split(',').map((x) => {
     const n = Number(x);
-    if (x.trim() === '' || !Number.isInteger(n) || n < 0) throw new UsageError(`${flag}: expected comma-separated non-negative integers, got "${s}"`);
+    if (x.trim() === '' || !Number.isInteger(n) || n < 0)
+      throw new UsageError(`${flag}: expected comma-separated non-negative integers, got "${s}"`);
     return n;
   });
 }
@@ -210,7 +239,10 @@ async function run(args: string[], io: Io, argv: string[]): Promise<number> {
     io.stdout(`${RUN_USAGE}\n`);
     return 0;
   }
-  if (positionals.length !== 1) throw new UsageError(`run: expected one experiment file, got ${positionals.length ? positionals.map((p) => `"${p}"`).join(' ') : 'none'}; see rulebench run --help`);
+  if (positionals.length !== 1)
+    throw new UsageError(
+      `run: expected one experiment file, got ${positionals.length ? positionals.map((p) => `"${p}"`).join(' ') : 'none'}; see rulebench run --help`,
+    );
   const opts = {
     rules: values.rules?.split(','),
     seeds: values.seeds !== undefined ? intList('--seeds', values.seeds) : undefined,
@@ -244,11 +276,16 @@ async function run(args: string[], io: Io, argv: string[]): Promise<number> {
     }
     const { line, failed, diverged } = summarize(res.summaries);
     if (res.interrupted) {
-      io.stdout(`\ninterrupted: ${res.summaries.length} trial(s) finished in this run (${line}), kept in ${res.out}/records; the unfinished ones rerun with:\n  ${resume}\n`);
+      io.stdout(
+        `\ninterrupted: ${res.summaries.length} trial(s) finished in this run (${line}), kept in ${res.out}/records; the unfinished ones rerun with:\n  ${resume}\n`,
+      );
       return signals.exitCode();
     }
-    io.stdout(`\n${res.ran} trial(s) run: ${line}; ${res.skipped} already finished (backend: ${res.backend}); records in ${res.out}/records\n`);
-    for (const s of [...failed, ...diverged]) io.stdout(`  ${s.status}: ${s.rule} ${JSON.stringify(s.options)} seed ${s.seed}: ${s.error}\n`);
+    io.stdout(
+      `\n${res.ran} trial(s) run: ${line}; ${res.skipped} already finished (backend: ${res.backend}); records in ${res.out}/records\n`,
+    );
+    for (const s of [...failed, ...diverged])
+      io.stdout(`  ${s.status}: ${s.rule} ${JSON.stringify(s.options)} seed ${s.seed}: ${s.error}\n`);
     let code = 0;
     // A shard writes records only; the single report step runs after all shards.
     if (!values['no-report'] && !values.shard) {
@@ -256,7 +293,9 @@ async function run(args: string[], io: Io, argv: string[]): Promise<number> {
         io.stdout(`report: ${await report(res.out)}\n`);
       } catch (e) {
         if (!isSystemError(e)) throw e;
-        io.stderr(`rulebench: report not written to ${res.out}: ${describeError(e)}; the records are complete: write it later with ${resumeCommand(['report', res.out]).replace(/ --resume$/, '')}\n`);
+        io.stderr(
+          `rulebench: report not written to ${res.out}: ${describeError(e)}; the records are complete: write it later with ${resumeCommand(['report', res.out]).replace(/ --resume$/, '')}\n`,
+        );
         code = 1;
       }
     }
@@ -282,7 +321,10 @@ async function tune(args: string[], io: Io, argv: string[]): Promise<number> {
     io.stdout(`${TUNE_USAGE}\n`);
     return 0;
   }
-  if (positionals.length !== 1) throw new UsageError(`tune: expected one experiment file, got ${positionals.length ? positionals.map((p) => `"${p}"`).join(' ') : 'none'}; see rulebench tune --help`);
+  if (positionals.length !== 1)
+    throw new UsageError(
+      `tune: expected one experiment file, got ${positionals.length ? positionals.map((p) => `"${p}"`).join(' ') : 'none'}; see rulebench tune --help`,
+    );
   const opts = {
     budget: positiveInt('--budget', values.budget),
     out: values.out,
@@ -308,14 +350,20 @@ async function tune(args: string[], io: Io, argv: string[]): Promise<number> {
     }
     const { line, failed } = summarize(res.summaries);
     if (res.interrupted) {
-      io.stdout(`\ninterrupted: ${res.summaries.length} tuning trial(s) finished in this run (${line}), kept in ${res.out}/records; continue with:\n  ${resume}\n`);
+      io.stdout(
+        `\ninterrupted: ${res.summaries.length} tuning trial(s) finished in this run (${line}), kept in ${res.out}/records; continue with:\n  ${resume}\n`,
+      );
       return signals.exitCode();
     }
     const entries = res.file.entries;
-    io.stdout(`\n${res.ran} tuning trial(s) run: ${line}; ${res.skipped} already finished (backend: ${res.backend}); ${entries.filter((e) => e.complete).length} of ${entries.length} entries tuned; ${res.out}/tune.json\n`);
+    io.stdout(
+      `\n${res.ran} tuning trial(s) run: ${line}; ${res.skipped} already finished (backend: ${res.backend}); ${entries.filter((e) => e.complete).length} of ${entries.length} entries tuned; ${res.out}/tune.json\n`,
+    );
     for (const s of failed) io.stdout(`  failed: ${s.rule} ${JSON.stringify(s.options)} seed ${s.seed}: ${s.error}\n`);
     if (res.waiting.length) {
-      io.stdout(`waiting for other shards (or failed trials) to finish:\n${res.waiting.map((w) => `  ${w}`).join('\n')}\nonce they have, continue with:\n  ${resume}\n`);
+      io.stdout(
+        `waiting for other shards (or failed trials) to finish:\n${res.waiting.map((w) => `  ${w}`).join('\n')}\nonce they have, continue with:\n  ${resume}\n`,
+      );
     }
     let code = 0;
     if (res.file.complete && !values['no-report']) {
@@ -329,7 +377,9 @@ async function tune(args: string[], io: Io, argv: string[]): Promise<number> {
       }
     }
     if (failed.length) {
-      io.stderr(`rulebench: ${failed.length} tuning trial(s) failed (see above): their entries wait at that rung; fix the cause, then rerun them with: ${resume}\n`);
+      io.stderr(
+        `rulebench: ${failed.length} tuning trial(s) failed (see above): their entries wait at that rung; fix the cause, then rerun them with: ${resume}\n`,
+      );
       code = 1;
     }
     return code;
@@ -351,9 +401,13 @@ async function reportCommand(args: string[], io: Io): Promise<number> {
     io.stdout('usage: rulebench report <results-dir>   writes <results-dir>/report.html from its records\n');
     return 0;
   }
-  if (args.length !== 1 || args[0].startsWith('-')) throw new UsageError(`report: expected one results directory, got ${args.length ? args.join(' ') : 'none'}; usage: rulebench report <results-dir>`);
+  if (args.length !== 1 || args[0].startsWith('-'))
+    throw new UsageError(
+      `report: expected one results directory, got ${args.length ? args.join(' ') : 'none'}; usage: rulebench report <results-dir>`,
+    );
   const dir = args[0];
-  if (!existsSync(dir)) throw new SpecError(`report: ${dir} does not exist; give the --out directory of a run (default results/<experiment name>)`);
+  if (!existsSync(dir))
+    throw new SpecError(`report: ${dir} does not exist; give the --out directory of a run (default results/<experiment name>)`);
   if (!statSync(dir).isDirectory()) throw new SpecError(`report: ${dir} is not a directory; give the --out directory of a run`);
   const entries = readdirSync(dir);
   if (!entries.includes('records') && !entries.includes('experiment.json') && !entries.some((f) => f.endsWith('.jsonl'))) {
@@ -371,23 +425,61 @@ async function reportCommand(args: string[], io: Io): Promise<number> {
 
 async function list(args: string[], io: Io): Promise<number> {
   if (args.length) throw new UsageError(`list: takes no arguments, got ${args.join(' ')}`);
-  const [{ loadBuiltins }, { listRules }, { listDatasets }, { listLayers }, { listPresets }, { listOptimizers, listSchedules }] = await Promise.all([
-    import('./runner/execute.ts'), import('./rules/registry.ts'), import('./data/index.ts'), import('./nn/build.ts'), import('./nn/presets.ts'), import('./optim/index.ts'),
-  ]);
+  const [{ loadBuiltins }, { listRules }, { listDatasets }, { listLayers }, { listPresets }, { listOptimizers, listSchedules }] =
+    await Promise.all([
+      import('./runner/execute.ts'),
+      import('./rules/registry.ts'),
+      import('./data/index.ts'),
+      import('./nn/build.ts'),
+      import('./nn/presets.ts'),
+      import('./optim/index.ts'),
+    ]);
   await loadBuiltins();
   const lines = ['rules:'];
   for (const r of listRules()) {
-    const opts = Object.entries(r.defaults).map(([k, v]) => `${k}=${JSON.stringify(v)}${r.choices?.[k] ? ` (${r.choices[k]!.join('|')})` : ''}`);
-    const tuning = [...(r.search && Object.keys(r.search).length ? [`tunes: ${Object.keys(r.search).join(', ')}`] : []), ...(r.presets ? [`presets: ${Object.keys(r.presets).join(', ')}`] : [])];
-    lines.push(`  ${r.id.padEnd(28)} ${r.description}${opts.length ? `\n  ${''.padEnd(28)} options: ${opts.join(', ')}` : ''}${tuning.length ? `\n  ${''.padEnd(28)} ${tuning.join('; ')}` : ''}`);
+    const opts = Object.entries(r.defaults).map(
+      ([k, v]) => `${k}=${JSON.stringify(v)}${r.choices?.[k] ? ` (${r.choices[k]!.join('|')})` : ''}`,
+    );
+    const tuning = [
+      ...(r.search && Object.keys(r.search).length ? [`tunes: ${Object.keys(r.search).join(', ')}`] : []),
+      ...(r.presets ? [`presets: ${Object.keys(r.presets).join(', ')}`] : []),
+    ];
+    lines.push(
+      `  ${r.id.padEnd(28)} ${r.description}${opts.length ? `\n  ${''.padEnd(28)} options: ${opts.join(', ')}` : ''}${tuning.length ? `\n  ${''.padEnd(28)} ${tuning.join('; ')}` : ''}`,
+    );
   }
-  lines.push(`\ndatasets: ${listDatasets().map((d) => d.name).join(', ')}`);
-  lines.push(`layer types: ${listLayers().map((k) => k.type).join(', ')}`);
-  lines.push(`presets: ${listPresets().map((p) => p.name).join(', ')}`);
-  lines.push(`optimizers: ${listOptimizers().map((k) => k.name).join(', ')}`);
-  lines.push(`schedules: ${listSchedules().map((k) => k.kind).join(', ')}`);
+  lines.push(
+    `\ndatasets: ${listDatasets()
+      .map((d) => d.name)
+      .join(', ')}`,
+  );
+  lines.push(
+    `layer types: ${listLayers()
+      .map((k) => k.type)
+      .join(', ')}`,
+  );
+  lines.push(
+    `presets: ${listPresets()
+      .map((p) => p.name)
+      .join(', ')}`,
+  );
+  lines.push(
+    `optimizers: ${listOptimizers()
+      .map((k) => k.name)
+      .join(', ')}`,
+  );
+  lines.push(
+    `schedules: ${listSchedules()
+      .map((k) => k.kind)
+      .join(', ')}`,
+  );
   const dir = fileURLToPath(new URL('../experiments/', import.meta.url));
-  lines.push(`\nexperiments (in ${dir}):\n${readdirSync(dir).filter((f) => f.endsWith('.ts')).map((f) => `  ${f}`).join('\n')}`);
+  lines.push(
+    `\nexperiments (in ${dir}):\n${readdirSync(dir)
+      .filter((f) => f.endsWith('.ts'))
+      .map((f) => `  ${f}`)
+      .join('\n')}`,
+  );
   io.stdout(`${lines.join('\n')}\n`);
   return 0;
 }
@@ -412,9 +504,12 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
     }
     // Known kinds (SpecError, DataError, ...) and file-system errors carry a message naming the
     // field, file or path. Anything else is a bug: one line, and its stack with --debug.
-    const known = e instanceof SpecError || e instanceof DataError || e instanceof ShapeError || e instanceof NumericsError || isSystemError(e);
+    const known =
+      e instanceof SpecError || e instanceof DataError || e instanceof ShapeError || e instanceof NumericsError || isSystemError(e);
     if (!known) {
-      io.stderr(`rulebench: internal error: ${describeError(e)}${argv.includes('--debug') ? `\n${(e as Error).stack}` : ' (rerun with --debug for the stack trace, and please report it)'}\n`);
+      io.stderr(
+        `rulebench: internal error: ${describeError(e)}${argv.includes('--debug') ? `\n${(e as Error).stack}` : ' (rerun with --debug for the stack trace, and please report it)'}\n`,
+      );
       return 1;
     }
     io.stderr(`rulebench: ${describeError(e)}\n`);

@@ -43,7 +43,7 @@ export const anything = <T>(): Field<T, T> & { readonly optional: false } => fie
 /** JSON for messages (NaN and Infinity as themselves, undefined as "undefined"). */
 export const show = (v: unknown): string => {
   try {
-    return typeof v === 'number' && !Number.isFinite(v) ? String(v) : JSON.stringify(v) ?? String(v);
+    return typeof v === 'number' && !Number.isFinite(v) ? String(v) : (JSON.stringify(v) ?? String(v));
   } catch {
     return String(v);
   }

@@ -32,7 +32,8 @@ export class Registry<T extends object> {
     const { name: nameKey, fields: fieldsKey, functions, reserved } = this.shape;
     if (!isRecord(item)) throw new SpecError(`${where}: expected ${this.a} ${this.what} definition, got ${show(item)}`);
     const problems: string[] = [];
-    if (typeof item[nameKey] !== 'string' || !/^[A-Za-z][A-Za-z0-9_.-]*$/.test(item[nameKey])) problems.push(`${nameKey} must be a name of letters, digits, ".", "_" or "-"`);
+    if (typeof item[nameKey] !== 'string' || !/^[A-Za-z][A-Za-z0-9_.-]*$/.test(item[nameKey]))
+      problems.push(`${nameKey} must be a name of letters, digits, ".", "_" or "-"`);
     const fields = item[fieldsKey];
     if (!isRecord(fields) || !Object.values(fields).every((f) => isRecord(f) && typeof f.parse === 'function')) {
       problems.push(`${fieldsKey} must map keys to fields (field(...), optional(...))`);

@@ -12,9 +12,11 @@ describe('engine slots', () => {
   it('scoped sets a value for fn only, also when fn throws', () => {
     const s = slot('test: scoped', 1);
     expect(scoped(s, 2, () => scoped(s, 3, () => s.get()))).toBe(3);
-    expect(() => scoped(s, 4, () => {
-      throw new Error('boom');
-    })).toThrow('boom');
+    expect(() =>
+      scoped(s, 4, () => {
+        throw new Error('boom');
+      }),
+    ).toThrow('boom');
     expect(s.get()).toBe(1);
   });
 
@@ -46,12 +48,20 @@ const ALLOWED: Record<string, Record<string, string>> = {
   'src/runner/execute.ts': { builtinsLoaded: 'cache: the built-in rules load once' },
   'src/runner/self-import.ts': { registered: 'cache: the module hook is registered once per thread' },
   'src/report/page.ts': { bundleCache: 'cache: the Vega bundles read once' },
-  'src/kernels/wasm/index.ts': { cached: 'cache: one WASM backend per thread', compiled: 'cache: compiled WASM modules', RELAXED_PROBE: 'constant: a module probing for relaxed SIMD' },
+  'src/kernels/wasm/index.ts': {
+    cached: 'cache: one WASM backend per thread',
+    compiled: 'cache: compiled WASM modules',
+    RELAXED_PROBE: 'constant: a module probing for relaxed SIMD',
+  },
   'src/runner/self-import-hook.mjs': { root: "constant: the package's root URL" },
   'src/kernels/native/index.ts': { cached: 'cache: one native backend per thread' },
   'src/kernels/wasm/kernel-worker.mjs': {
-    kernels: "a kernel thread's own instance", argv: "a kernel thread's own argument view", failure: "a kernel thread's first error", seen: "a kernel thread's last job",
-    ctl: "a kernel thread's view of its control words", args: "a kernel thread's view of its arguments",
+    kernels: "a kernel thread's own instance",
+    argv: "a kernel thread's own argument view",
+    failure: "a kernel thread's first error",
+    seen: "a kernel thread's last job",
+    ctl: "a kernel thread's view of its control words",
+    args: "a kernel thread's view of its arguments",
   },
   'src/data/mnist.ts': { cache: 'cache: parsed IDX files' },
   'src/data/fashion-mnist.ts': { cache: 'cache: parsed IDX files' },
@@ -65,11 +75,12 @@ const ALLOWED: Record<string, Record<string, string>> = {
   'src/optim/schedules.ts': { kinds: 'registry: learning-rate schedules' },
 };
 
-const files = (dir: string): string[] => readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
-  const p = join(dir, e.name);
-  if (e.isDirectory()) return e.name === 'assembly' ? [] : files(p); // AssemblyScript: WASM globals, not JS state
-  return /\.(ts|mjs)$/.test(e.name) ? [p] : [];
-});
+const files = (dir: string): string[] =>
+  readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) return e.name === 'assembly' ? [] : files(p); // AssemblyScript: WASM globals, not JS state
+    return /\.(ts|mjs)$/.test(e.name) ? [p] : [];
+  });
 
 /** Top-level `let`/`var`, collections made at top level (unless typed read-only), and static class fields that are not readonly. */
 function mutableDeclarations(text: string): string[] {
@@ -97,7 +108,8 @@ describe('process state', () => {
   });
 
   it('the scan finds what it must', () => {
-    const text = 'let a = 1;\nexport let b;\nconst c = new Map();\nconst d: X[] = [];\nconst e: ReadonlySet<string> = new Set();\nclass K {\n  private static f = 1;\n  static readonly g = 2;\n}\nconst h = new Registry();';
+    const text =
+      'let a = 1;\nexport let b;\nconst c = new Map();\nconst d: X[] = [];\nconst e: ReadonlySet<string> = new Set();\nclass K {\n  private static f = 1;\n  static readonly g = 2;\n}\nconst h = new Registry();';
     expect(mutableDeclarations(text)).toEqual(['a', 'b', 'c', 'd', 'f', 'h']);
   });
 });

@@ -50,7 +50,8 @@ describe('public entries', () => {
       expect(name in main, name).toBe(false);
       expect(name in testing, name).toBe(true);
     }
-    for (const name of ['OPS', 'conv2dBackwardInput', 'conv2dBackwardParams', 'setAnomalyMode', 'AlignmentMeter']) expect(name in main, name).toBe(false);
+    for (const name of ['OPS', 'conv2dBackwardInput', 'conv2dBackwardParams', 'setAnomalyMode', 'AlignmentMeter'])
+      expect(name in main, name).toBe(false);
   });
 
   it('rules and experiments import only public entries (and each other)', () => {
@@ -59,7 +60,11 @@ describe('public entries', () => {
     for (const dir of ['algorithms', 'experiments']) {
       for (const f of readdirSync(dir).filter((n) => n.endsWith('.ts'))) {
         for (const s of specifiers(`${dir}/${f}`)) {
-          const ok = s.startsWith('node:') || PUBLIC.includes(s) || /^\.\/[\w-]+\.ts$/.test(s) || (dir === 'experiments' && /^\.\.\/algorithms\/[\w-]+\.ts$/.test(s));
+          const ok =
+            s.startsWith('node:') ||
+            PUBLIC.includes(s) ||
+            /^\.\/[\w-]+\.ts$/.test(s) ||
+            (dir === 'experiments' && /^\.\.\/algorithms\/[\w-]+\.ts$/.test(s));
           if (!ok) bad.push(`${dir}/${f}: ${s}`);
         }
       }

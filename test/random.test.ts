@@ -3,9 +3,27 @@ import { rng } from '../src/index.ts';
 
 describe('seeded streams', () => {
   it('same seed, same numbers; different seeds differ', () => {
-    const a = Array.from({ length: 5 }, ((r) => () => r.uniform())(rng(7)));
-    const b = Array.from({ length: 5 }, ((r) => () => r.uniform())(rng(7)));
-    const c = Array.from({ length: 5 }, ((r) => () => r.uniform())(rng(8)));
+    const a = Array.from(
+      { length: 5 },
+      (
+        (r) => () =>
+          r.uniform()
+      )(rng(7)),
+    );
+    const b = Array.from(
+      { length: 5 },
+      (
+        (r) => () =>
+          r.uniform()
+      )(rng(7)),
+    );
+    const c = Array.from(
+      { length: 5 },
+      (
+        (r) => () =>
+          r.uniform()
+      )(rng(8)),
+    );
     expect(b).toEqual(a);
     expect(c).not.toEqual(a);
   });

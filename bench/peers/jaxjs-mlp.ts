@@ -45,7 +45,11 @@ async function main(): Promise<void> {
   const rand = () => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648) * 2 - 1;
   const sizes = [784, 256, 256, 10];
   let params: Params = {
-    w: sizes.slice(0, 3).map((fi, l) => np.array(Float32Array.from({ length: fi * sizes[l + 1] }, () => rand() * Math.sqrt(6 / fi))).reshape([fi, sizes[l + 1]])),
+    w: sizes
+      .slice(0, 3)
+      .map((fi, l) =>
+        np.array(Float32Array.from({ length: fi * sizes[l + 1] }, () => rand() * Math.sqrt(6 / fi))).reshape([fi, sizes[l + 1]]),
+      ),
     b: sizes.slice(1).map((fo) => np.zeros([fo])),
   };
   const loss = (p: Params, xb: np.Array, yb: np.Array): np.Array => {
@@ -54,7 +58,11 @@ async function main(): Promise<void> {
       const z = np.matmul(h, p.w[l]).add(p.b[l]);
       h = l < 2 ? nn.relu(z) : z;
     }
-    return nn.logSoftmax(h).mul(yb).sum().mul(-1 / batch);
+    return nn
+      .logSoftmax(h)
+      .mul(yb)
+      .sum()
+      .mul(-1 / batch);
   };
   const step = jit((p: Params, xb: np.Array, yb: np.Array): [np.Array, Params] => {
     const [l, g] = valueAndGrad(loss)(tree.ref(p), xb, yb);
@@ -90,11 +98,21 @@ async function main(): Promise<void> {
   const stepsPerEpoch = Math.ceil(n / batch);
   const total = times.reduce((a, b) => a + b, 0);
   const sorted = [...times].sort((a, b) => a - b);
-  console.log(JSON.stringify({
-    peer: 'jax-js', version: (JSON.parse(readFileSync(join(dirname(require.resolve('@jax-js/jax')), '../package.json'), 'utf8')) as { version: string }).version, device: 'wasm', threads: 1,
-    steps, stepsPerEpoch, epochMs: [(total / steps) * stepsPerEpoch], cpuEpochMs: [(cpu / steps) * stepsPerEpoch],
-    stepMedianMs: [sorted[sorted.length >> 1]], lastLoss,
-  }));
+  console.log(
+    JSON.stringify({
+      peer: 'jax-js',
+      version: (JSON.parse(readFileSync(join(dirname(require.resolve('@jax-js/jax')), '../package.json'), 'utf8')) as { version: string })
+        .version,
+      device: 'wasm',
+      threads: 1,
+      steps,
+      stepsPerEpoch,
+      epochMs: [(total / steps) * stepsPerEpoch],
+      cpuEpochMs: [(cpu / steps) * stepsPerEpoch],
+      stepMedianMs: [sorted[sorted.length >> 1]],
+      lastLoss,
+    }),
+  );
 }
 
 await main();

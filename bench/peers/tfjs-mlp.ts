@@ -66,7 +66,9 @@ async function main(): Promise<void> {
   const nextBatch = (): [tf.Tensor2D, tf.Tensor2D] => {
     if (cursor + batch > n) cursor = 0;
     const xb = tf.tensor2d(x.subarray(cursor * 784, (cursor + batch) * 784), [batch, 784]);
-    const yb = tf.tidy(() => tf.oneHot(tf.tensor1d(Array.from(labels.data.subarray(cursor, cursor + batch)), 'int32'), 10).toFloat() as tf.Tensor2D);
+    const yb = tf.tidy(
+      () => tf.oneHot(tf.tensor1d(Array.from(labels.data.subarray(cursor, cursor + batch)), 'int32'), 10).toFloat() as tf.Tensor2D,
+    );
     cursor += batch;
     return [xb, yb];
   };
@@ -107,26 +109,28 @@ async function main(): Promise<void> {
     each.sort((a, b) => a - b);
     stepMedianMs.push(each[each.length >> 1]);
   }
-  console.log(JSON.stringify({
-    peer: 'tfjs',
-    version: tf.version.tfjs,
-    backend: tf.getBackend(),
-    threads: 1,
-    simd: backendName === 'wasm' ? await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT') : null,
-    steps,
-    stepsPerEpoch,
-    stepsMs,
-    /** Median single-step time per rep: robust to preemption on a busy machine. */
-    stepMedianMs,
-    cpuEpochMs,
-    /** Extrapolated: (time of `steps` steps) × stepsPerEpoch / steps. */
-    epochMs: stepsMs.map((ms) => (ms * stepsPerEpoch) / steps),
-    lastLoss,
-    liveTensors: tf.memory().numTensors,
-  }));
+  console.log(
+    JSON.stringify({
+      peer: 'tfjs',
+      version: tf.version.tfjs,
+      backend: tf.getBackend(),
+      threads: 1,
+      simd: backendName === 'wasm' ? await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT') : null,
+      steps,
+      stepsPerEpoch,
+      stepsMs,
+      /** Median single-step time per rep: robust to preemption on a busy machine. */
+      stepMedianMs,
+      cpuEpochMs,
+      /** Extrapolated: (time of `steps` steps) × stepsPerEpoch / steps. */
+      epochMs: stepsMs.map((ms) => (ms * stepsPerEpoch) / steps),
+      lastLoss,
+      liveTensors: tf.memory().numTensors,
+    }),
+  );
 }
 
 main().catch((e: unknown) => {
-  console.error(e instanceof Error ? e.stack ?? e.message : String(e));
+  console.error(e instanceof Error ? (e.stack ?? e.message) : String(e));
   process.exit(1);
 });

@@ -82,7 +82,14 @@ export function runJvpRule<T>(fn: () => T): T {
  * Called by every primitive after its forward: the output's tangent from the inputs' tangents,
  * when forward mode is on and some input has one. Errors name the op.
  */
-export function pushTangent<A>(op: string, jvp: JvpFn<A>, inputs: readonly Tensor[], out: Tensor, saved: readonly Tensor[], attrs: A): void {
+export function pushTangent<A>(
+  op: string,
+  jvp: JvpFn<A>,
+  inputs: readonly Tensor[],
+  out: Tensor,
+  saved: readonly Tensor[],
+  attrs: A,
+): void {
   const trace = TANGENTS.get();
   if (!trace) return;
   const ts = inputs.map((x) => trace.get(x));
@@ -93,6 +100,11 @@ export function pushTangent<A>(op: string, jvp: JvpFn<A>, inputs: readonly Tenso
   if (t.shape.length !== out.shape.length || t.shape.some((d, i) => d !== out.shape[i])) {
     throw new ShapeError(`jvp of op "${op}": tangent has shape [${t.shape.join(', ')}] but the output has shape [${out.shape.join(', ')}]`);
   }
-  checkFinite(`${op} (jvp)`, t, ts.filter((x): x is Tensor => x !== null), 'forward');
+  checkFinite(
+    `${op} (jvp)`,
+    t,
+    ts.filter((x): x is Tensor => x !== null),
+    'forward',
+  );
   trace.set(out, t);
 }

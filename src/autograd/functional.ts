@@ -82,11 +82,7 @@ export function grad<T extends TensorTree, R extends unknown[]>(f: (params: T, .
   return (params: T, ...rest: R): T => vg(params, ...rest).grads;
 }
 
-function vjpWithAux<T extends TensorTree, R extends unknown[], A>(
-  f: (params: T, ...rest: R) => LossOutput<A>,
-  params: T,
-  ...rest: R
-) {
+function vjpWithAux<T extends TensorTree, R extends unknown[], A>(f: (params: T, ...rest: R) => LossOutput<A>, params: T, ...rest: R) {
   const trace = new Trace();
   // Differentiate through fresh views so the caller's tensors are never marked.
   const inputs = mapTree(params, (p) => {
@@ -158,7 +154,8 @@ function jvpWithAux<T extends TensorTree, R extends unknown[], A>(
     inLeaves.forEach((x, i) => trace.setLazy(x, () => tangents(given[i], i)));
   } else {
     const ts = leaves(tangents);
-    if (ts.length !== inLeaves.length) throw new ShapeError(`jvp: ${ts.length} tangents for ${inLeaves.length} primals (the trees must have the same structure)`);
+    if (ts.length !== inLeaves.length)
+      throw new ShapeError(`jvp: ${ts.length} tangents for ${inLeaves.length} primals (the trees must have the same structure)`);
     inLeaves.forEach((x, i) => {
       const t = ts[i];
       if (t.shape.length !== x.shape.length || t.shape.some((d, k) => d !== x.shape[k])) {
@@ -235,18 +232,28 @@ export function customVjp<X extends Tensor[]>(
     checkFinite(name, out, inputs, 'forward');
     const pure = options.pure ?? false;
     // A pure backward's temporaries die with it, as a primitive's do.
-    const back = pure ? (g: Tensor) => withScratch(() => backwardFn(saved, g, inputs), (r) => r) : (g: Tensor) => backwardFn(saved, g, inputs);
+    const back = pure
+      ? (g: Tensor) =>
+          withScratch(
+            () => backwardFn(saved, g, inputs),
+            (r) => r,
+          )
+      : (g: Tensor) => backwardFn(saved, g, inputs);
     record(name, inputs, out, saved, back, pure);
     const tangents = currentTangents();
     const ts = tangents ? inputs.map((x) => tangents.get(x)) : [];
     if (tangents && !options.jvp && ts.some((t) => t !== null)) {
-      throw new Error(`jvp: op "${name}" was defined with customVjp and has no JVP; forward mode cannot pass through it (give customVjp a jvp option, or keep it out of forward-mode passes)`);
+      throw new Error(
+        `jvp: op "${name}" was defined with customVjp and has no JVP; forward mode cannot pass through it (give customVjp a jvp option, or keep it out of forward-mode passes)`,
+      );
     }
     if (tangents && options.jvp) {
       const t = runJvpRule(() => options.jvp!(ts, inputs, out, saved));
       for (const ti of ts) ti?.touch();
       if (t && (t.shape.length !== out.shape.length || t.shape.some((d, i) => d !== out.shape[i]))) {
-        throw new ShapeError(`jvp of op "${name}": tangent has shape [${t.shape.join(', ')}] but the output has shape [${out.shape.join(', ')}]`);
+        throw new ShapeError(
+          `jvp of op "${name}": tangent has shape [${t.shape.join(', ')}] but the output has shape [${out.shape.join(', ')}]`,
+        );
       }
       if (t) tangents.set(out, t);
     }

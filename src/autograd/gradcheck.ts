@@ -96,13 +96,27 @@ export function vjpCheck(f: Fn, inputs: readonly Tensor[], opts: GradcheckOption
     const L = projected(f, rng.child('projection'));
     const g = valueAndGrad((p: Tensor[]) => L(p))(xs).grads;
     const dir = rng.child('direction');
-    const vs = xs.map((x) => fromArray(Array.from({ length: x.size }, () => dir.normal()), x.shape));
+    const vs = xs.map((x) =>
+      fromArray(
+        Array.from({ length: x.size }, () => dir.normal()),
+        x.shape,
+      ),
+    );
     let analytic = 0;
     xs.forEach((_, i) => {
       for (let k = 0; k < vs[i].size; k++) analytic += g[i].data[k] * vs[i].data[k];
     });
     const shifted = (s: number) =>
-      noGrad(() => L(xs.map((x, i) => fromArray(x.data.map((v, k) => v + s * vs[i].data[k]), x.shape))).item());
+      noGrad(() =>
+        L(
+          xs.map((x, i) =>
+            fromArray(
+              x.data.map((v, k) => v + s * vs[i].data[k]),
+              x.shape,
+            ),
+          ),
+        ).item(),
+      );
     const numeric = (shifted(eps) - shifted(-eps)) / (2 * eps);
     const relError = Math.abs(analytic - numeric) / Math.max(Math.abs(numeric), 1e-12);
     return { ok: relError <= rtol, analytic, numeric, relError };
@@ -137,11 +151,26 @@ export function jvpCheck(f: Fn, inputs: readonly Tensor[], opts: JvpCheckOptions
     const xs = toF64(inputs);
     const dir = rng.child('tangent');
     const active = (i: number) => only === undefined || only === i;
-    const vs = xs.map((x, i) => fromArray(Array.from({ length: x.size }, () => (active(i) ? dir.normal() : 0)), x.shape));
+    const vs = xs.map((x, i) =>
+      fromArray(
+        Array.from({ length: x.size }, () => (active(i) ? dir.normal() : 0)),
+        x.shape,
+      ),
+    );
     const g = (p: Tensor[]) => f(...p);
     // With `only`, the other inputs get no tangent at all (null), the case every JVP rule must handle.
     const { out, tangent } = jvp(g, xs, only === undefined ? vs : (_p, i) => (active(i) ? vs[i] : null));
-    const shifted = (s: number) => noGrad(() => f(...xs.map((x, i) => fromArray(x.data.map((v, k) => v + s * vs[i].data[k]), x.shape))));
+    const shifted = (s: number) =>
+      noGrad(() =>
+        f(
+          ...xs.map((x, i) =>
+            fromArray(
+              x.data.map((v, k) => v + s * vs[i].data[k]),
+              x.shape,
+            ),
+          ),
+        ),
+      );
     const up = shifted(eps);
     const down = shifted(-eps);
     let ok = tangent.shape.join() === out.shape.join();
@@ -153,7 +182,10 @@ export function jvpCheck(f: Fn, inputs: readonly Tensor[], opts: JvpCheckOptions
       if (err > maxAbsError || Number.isNaN(err)) maxAbsError = err;
     }
     const udir = rng.child('cotangent');
-    const u = fromArray(Array.from({ length: out.size }, () => udir.normal()), out.shape);
+    const u = fromArray(
+      Array.from({ length: out.size }, () => udir.normal()),
+      out.shape,
+    );
     let forward = 0;
     for (let k = 0; k < out.size; k++) forward += tangent.data[k] * u.data[k];
     const cot = vjp(g, xs).vjpFn(u);

@@ -26,13 +26,26 @@ const pair = (v: number | readonly [number, number]): [number, number] => (typeo
 const fmt = (s: Shape) => `[${s.join(', ')}]`;
 
 /** The sliding-window geometry of `op` over x [n, c, h, w], validated (names the op). */
-export function windowGeometry(op: string, xShape: Shape, kernel: [number, number], stride: [number, number], padding: [number, number]): WindowGeometry {
+export function windowGeometry(
+  op: string,
+  xShape: Shape,
+  kernel: [number, number],
+  stride: [number, number],
+  padding: [number, number],
+): WindowGeometry {
   if (xShape.length !== 4) throw new ShapeError(`${op}: expects input [batch, channels, height, width], got ${fmt(xShape)}`);
   const [n, c, h, w] = xShape;
   const [kh, kw] = kernel;
   const [sh, sw] = stride;
   const [ph, pw] = padding;
-  for (const [name, v, min] of [['kernel', kh, 1], ['kernel', kw, 1], ['stride', sh, 1], ['stride', sw, 1], ['padding', ph, 0], ['padding', pw, 0]] as const) {
+  for (const [name, v, min] of [
+    ['kernel', kh, 1],
+    ['kernel', kw, 1],
+    ['stride', sh, 1],
+    ['stride', sw, 1],
+    ['padding', ph, 0],
+    ['padding', pw, 0],
+  ] as const) {
     if (!Number.isInteger(v) || v < min) throw new ShapeError(`${op}: ${name} must be an integer ≥ ${min}, got ${v}`);
   }
   const oh = Math.floor((h + 2 * ph - kh) / sh) + 1;

@@ -26,7 +26,11 @@ const batchNormOp = define<BatchNormAttrs>({
   forward: ([x, gain, shift], { mu, inv }) => {
     const xhat = empty(x.shape);
     const y = empty(x.shape);
-    const xd = x.data, h = xhat.data, yd = y.data, gd = gain.data, bd = shift.data;
+    const xd = x.data,
+      h = xhat.data,
+      yd = y.data,
+      gd = gain.data,
+      bd = shift.data;
     forRuns(x.shape, (c, off, s) => {
       for (let j = off; j < off + s; j++) {
         const v = (xd[j] - mu[c]) * inv[c];
@@ -41,7 +45,8 @@ const batchNormOp = define<BatchNormAttrs>({
     const c = shapes[1][0];
     const db = new Float64Array(c);
     const dg = new Float64Array(c);
-    const gd = g.data, h = xhat.data;
+    const gd = g.data,
+      h = xhat.data;
     forRuns(g.shape, (k, off, s) => {
       for (let j = off; j < off + s; j++) {
         db[k] += gd[j];
@@ -50,7 +55,8 @@ const batchNormOp = define<BatchNormAttrs>({
     });
     const m = g.size / c;
     const dx = empty(g.shape);
-    const dxd = dx.data, ga = gain.data;
+    const dxd = dx.data,
+      ga = gain.data;
     forRuns(g.shape, (k, off, s) => {
       const scale = (ga[k] * inv[k]) / m;
       for (let j = off; j < off + s; j++) dxd[j] = scale * (m * gd[j] - db[k] - h[j] * dg[k]);

@@ -38,12 +38,26 @@ export function define<A>(rec: OpRecord<A>): (inputs: readonly Tensor[], attrs: 
   OPS.set(rec.name, rec as OpRecord<never>);
   return (inputs, attrs) => {
     const needs = inputs.map(isTracked);
-    const { out, saved } = withScratch(() => rec.forward(inputs, attrs), (r) => [r.out, ...r.saved]);
+    const { out, saved } = withScratch(
+      () => rec.forward(inputs, attrs),
+      (r) => [r.out, ...r.saved],
+    );
     // Inputs are in use until the output exists (stamped after it is allocated).
     for (const x of inputs) x.touch();
     checkFinite(rec.name, out, inputs, 'forward');
     const shapes = inputs.map((x) => x.shape);
-    record(rec.name, inputs, out, saved, (g) => withScratch(() => rec.vjp(g, saved, attrs, shapes, needs), (r) => r), true);
+    record(
+      rec.name,
+      inputs,
+      out,
+      saved,
+      (g) =>
+        withScratch(
+          () => rec.vjp(g, saved, attrs, shapes, needs),
+          (r) => r,
+        ),
+      true,
+    );
     pushTangent(rec.name, rec.jvp, inputs, out, saved, attrs);
     return out;
   };
@@ -145,10 +159,7 @@ const mulOp = define<null>({
 const divOp = define<null>({
   name: 'div',
   forward: ([a, b]) => ({ out: kBinary('div', a, b), saved: [a, b] }),
-  vjp: (g, [a, b], _a, [sa, sb]) => [
-    sumToShape(div(g, b), sa),
-    sumToShape(neg(div(mul(g, a), mul(b, b))), sb),
-  ],
+  vjp: (g, [a, b], _a, [sa, sb]) => [sumToShape(div(g, b), sa), sumToShape(neg(div(mul(g, a), mul(b, b))), sb)],
   // d(a/b) = (da − (a/b)·db) / b
   jvp: ([ta, tb], { inputs: [, b], out }) => {
     const num = sumTerms(out.shape, [ta, tb && neg(mul(out, tb))]);
@@ -193,7 +204,12 @@ function unaryOp(op: UnaryOp, saves: 'x' | 'out', vjp: (residual: Tensor, g: Ten
   });
 }
 
-const negOp = define<null>({ name: 'neg', forward: ([x]) => ({ out: kUnary('neg', x), saved: [] }), vjp: (g) => [neg(g)], jvp: ([t]) => t && neg(t) });
+const negOp = define<null>({
+  name: 'neg',
+  forward: ([x]) => ({ out: kUnary('neg', x), saved: [] }),
+  vjp: (g) => [neg(g)],
+  jvp: ([t]) => t && neg(t),
+});
 const expOp = unaryOp('exp', 'out', (y, g) => mul(g, y));
 const logOp = unaryOp('log', 'x', (x, g) => div(g, x));
 const tanhOp = unaryOp('tanh', 'out', (y, g) => mul(g, kBinary('sub', onesLike(y), kUnary('square', y))));
@@ -207,8 +223,18 @@ const absOp = unaryOp('abs', 'x', (x, g) => mul(g, kUnary('sign', x)));
 const sinOp = unaryOp('sin', 'x', (x, g) => mul(g, kUnary('cos', x)));
 const cosOp = unaryOp('cos', 'x', (x, g) => neg(mul(g, kUnary('sin', x))));
 // Piecewise-constant ops: zero gradient almost everywhere.
-const signOp = define<null>({ name: 'sign', forward: ([x]) => ({ out: kUnary('sign', x), saved: [] }), vjp: () => [null], jvp: () => null });
-const stepOp = define<null>({ name: 'step', forward: ([x]) => ({ out: kUnary('step', x), saved: [] }), vjp: () => [null], jvp: () => null });
+const signOp = define<null>({
+  name: 'sign',
+  forward: ([x]) => ({ out: kUnary('sign', x), saved: [] }),
+  vjp: () => [null],
+  jvp: () => null,
+});
+const stepOp = define<null>({
+  name: 'step',
+  forward: ([x]) => ({ out: kUnary('step', x), saved: [] }),
+  vjp: () => [null],
+  jvp: () => null,
+});
 function leakyReluSlope(x: Tensor, alpha: number): Tensor {
   const d = uninitialized(x.shape);
   backend().leakyRelu(x.data, d.data, alpha, true);
@@ -426,8 +452,7 @@ const transposeOp = define<readonly number[]>({
   jvp: ([t], _p, perm) => t && transpose(t, perm),
 });
 /** Permute axes (default: reverse them). */
-export const transpose = (x: Tensor, perm?: readonly number[]): Tensor =>
-  transposeOp([x], perm ?? x.shape.map((_, i) => x.rank - 1 - i));
+export const transpose = (x: Tensor, perm?: readonly number[]): Tensor => transposeOp([x], perm ?? x.shape.map((_, i) => x.rank - 1 - i));
 
 interface SliceAttrs {
   axis: number;
@@ -435,7 +460,17 @@ interface SliceAttrs {
   end: number;
 }
 /** Copy block [outer, len, inner] rows between buffers; used by slice/concat and their VJPs. */
-function copyBlocks(src: Tensor, srcLen: number, srcStart: number, dst: Tensor, dstLen: number, dstStart: number, len: number, outer: number, inner: number) {
+function copyBlocks(
+  src: Tensor,
+  srcLen: number,
+  srcStart: number,
+  dst: Tensor,
+  dstLen: number,
+  dstStart: number,
+  len: number,
+  outer: number,
+  inner: number,
+) {
   for (let o = 0; o < outer; o++) {
     const s = (o * srcLen + srcStart) * inner;
     const d = (o * dstLen + dstStart) * inner;
@@ -495,7 +530,13 @@ const concatOp = define<number>({
     });
   },
   // Inputs without a tangent contribute zeros of their shape.
-  jvp: (ts, { inputs }, axis) => (ts.every((t) => t === null) ? null : concat(ts.map((t, i) => t ?? empty(inputs[i].shape)), axis)),
+  jvp: (ts, { inputs }, axis) =>
+    ts.every((t) => t === null)
+      ? null
+      : concat(
+          ts.map((t, i) => t ?? empty(inputs[i].shape)),
+          axis,
+        ),
 });
 export const concat = (xs: readonly Tensor[], axis = 0): Tensor => concatOp(xs, axis);
 

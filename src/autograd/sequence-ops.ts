@@ -83,11 +83,23 @@ function bmmForward(a: Tensor, b: Tensor, transA: boolean, transB: boolean): Ten
   const batch = a.shape[0];
   const [m, k] = transA ? [a.shape[2], a.shape[1]] : [a.shape[1], a.shape[2]];
   const [k2, n] = transB ? [b.shape[2], b.shape[1]] : [b.shape[1], b.shape[2]];
-  if (k !== k2) throw new ShapeError(`bmm: inner dimensions differ: ${fmt(a.shape)}${transA ? 'ᵀ' : ''} · ${fmt(b.shape)}${transB ? 'ᵀ' : ''} (${k} vs ${k2})`);
+  if (k !== k2)
+    throw new ShapeError(
+      `bmm: inner dimensions differ: ${fmt(a.shape)}${transA ? 'ᵀ' : ''} · ${fmt(b.shape)}${transB ? 'ᵀ' : ''} (${k} vs ${k2})`,
+    );
   const out = empty([batch, m, n]);
   const be = backend();
   for (let i = 0; i < batch; i++) {
-    be.matmul(a.data.subarray(i * m * k, (i + 1) * m * k), b.data.subarray(i * k * n, (i + 1) * k * n), out.data.subarray(i * m * n, (i + 1) * m * n), m, n, k, transA, transB);
+    be.matmul(
+      a.data.subarray(i * m * k, (i + 1) * m * k),
+      b.data.subarray(i * k * n, (i + 1) * k * n),
+      out.data.subarray(i * m * n, (i + 1) * m * n),
+      m,
+      n,
+      k,
+      transA,
+      transB,
+    );
   }
   return out;
 }
@@ -161,12 +173,17 @@ export interface AttentionAttrs {
 }
 
 function attentionShapes(q: Tensor, k: Tensor, v: Tensor, heads: number) {
-  for (const [name, t] of [['k', k], ['v', v]] as const) {
-    if (t.rank !== 3 || t.shape.some((d, i) => d !== q.shape[i])) throw new ShapeError(`attention: ${name} ${fmt(t.shape)} differs from q ${fmt(q.shape)}`);
+  for (const [name, t] of [
+    ['k', k],
+    ['v', v],
+  ] as const) {
+    if (t.rank !== 3 || t.shape.some((d, i) => d !== q.shape[i]))
+      throw new ShapeError(`attention: ${name} ${fmt(t.shape)} differs from q ${fmt(q.shape)}`);
   }
   if (q.rank !== 3) throw new ShapeError(`attention: expects q, k, v [batch, T, dim], got ${fmt(q.shape)}`);
   const [n, t, d] = q.shape;
-  if (!Number.isInteger(heads) || heads < 1 || d % heads !== 0) throw new ShapeError(`attention: ${heads} heads do not divide the width ${d}`);
+  if (!Number.isInteger(heads) || heads < 1 || d % heads !== 0)
+    throw new ShapeError(`attention: ${heads} heads do not divide the width ${d}`);
   return { n, t, d, dh: d / heads };
 }
 
@@ -202,7 +219,16 @@ function sampleScores(qs: Tensor, ks: Tensor, b: number, h: number, t: number, d
   const block = t * dh;
   for (let j = 0; j < h; j++) {
     const off = (b * h + j) * block;
-    be.matmul(qs.data.subarray(off, off + block), ks.data.subarray(off, off + block), s.data.subarray(j * t * t, (j + 1) * t * t), t, t, dh, false, true);
+    be.matmul(
+      qs.data.subarray(off, off + block),
+      ks.data.subarray(off, off + block),
+      s.data.subarray(j * t * t, (j + 1) * t * t),
+      t,
+      t,
+      dh,
+      false,
+      true,
+    );
   }
   if (causal) for (let r = 0; r < h * t; r++) s.data.fill(MASKED, r * t + (r % t) + 1, (r + 1) * t);
 }
@@ -243,7 +269,16 @@ const attentionOp = define<AttentionAttrs>({
       be.unary('exp', p.data, p.data);
       for (let j = 0; j < heads; j++) {
         const off = (b * heads + j) * block;
-        be.matmul(p.data.subarray(j * t * t, (j + 1) * t * t), vs.data.subarray(off, off + block), os.data.subarray(off, off + block), t, dh, t, false, false);
+        be.matmul(
+          p.data.subarray(j * t * t, (j + 1) * t * t),
+          vs.data.subarray(off, off + block),
+          os.data.subarray(off, off + block),
+          t,
+          dh,
+          t,
+          false,
+          false,
+        );
       }
     }
     const out = splitHeads(os, n, t, heads, dh, true);
@@ -320,7 +355,8 @@ const attentionOp = define<AttentionAttrs>({
 });
 
 /** Multi-head self-attention of q, k, v [batch, T, dim] (heads split the last axis in order), causal by default. */
-export const attention = (q: Tensor, k: Tensor, v: Tensor, heads: number, causal = true): Tensor => attentionOp([q, k, v], { heads, causal });
+export const attention = (q: Tensor, k: Tensor, v: Tensor, heads: number, causal = true): Tensor =>
+  attentionOp([q, k, v], { heads, causal });
 
 /** The same attention composed from primitives (reshape, transpose, bmm, causalMask, softmax): the fused op's oracle. */
 export function attentionComposed(q: Tensor, k: Tensor, v: Tensor, heads: number, causal = true): Tensor {
@@ -347,11 +383,13 @@ function tokenCeCheck(x: Tensor, targets: Int32Array): { rows: number; cols: num
   if (x.rank < 2) throw new ShapeError(`tokenCrossEntropy: expects logits [..., classes], got ${fmt(x.shape)}`);
   const cols = x.shape[x.rank - 1];
   const rows = x.size / cols;
-  if (targets.length !== rows) throw new ShapeError(`tokenCrossEntropy: ${targets.length} targets for ${rows} positions of logits ${fmt(x.shape)}`);
+  if (targets.length !== rows)
+    throw new ShapeError(`tokenCrossEntropy: ${targets.length} targets for ${rows} positions of logits ${fmt(x.shape)}`);
   let counted = 0;
   for (let i = 0; i < rows; i++) {
     const y = targets[i];
-    if (y >= cols || (y < 0 && y !== IGNORE)) throw new ShapeError(`tokenCrossEntropy: target ${y} at position ${i} is outside [0, ${cols}) (or ${IGNORE} to skip it)`);
+    if (y >= cols || (y < 0 && y !== IGNORE))
+      throw new ShapeError(`tokenCrossEntropy: target ${y} at position ${i} is outside [0, ${cols}) (or ${IGNORE} to skip it)`);
     if (y >= 0) counted++;
   }
   return { rows, cols, counted };
@@ -434,4 +472,3 @@ export function positionLogits(logits: Tensor, i: number, t: number): Buf {
   const [, T, c] = logits.shape;
   return logits.data.subarray((i * T + t) * c, (i * T + t + 1) * c);
 }
-

@@ -23,10 +23,13 @@ export function loadCifar10(dir: string, split: Cifar10Split): ClassificationDat
   if (hit) return hit;
   const chunks = FILES[split].map((f) => {
     const path = join(dir, f);
-    if (!existsSync(path)) throw new DataError(`${path}: CIFAR-10 file not found (the binary version: ${FILES[split].join(', ')} in data.dir)`);
+    if (!existsSync(path))
+      throw new DataError(`${path}: CIFAR-10 file not found (the binary version: ${FILES[split].join(', ')} in data.dir)`);
     const bytes = readFileSync(path);
     if (bytes.length === 0 || bytes.length % RECORD !== 0) {
-      throw new DataError(`${path}: ${bytes.length} bytes is not a whole number of ${RECORD}-byte CIFAR-10 records (label + 3×32×32 pixels)`);
+      throw new DataError(
+        `${path}: ${bytes.length} bytes is not a whole number of ${RECORD}-byte CIFAR-10 records (label + 3×32×32 pixels)`,
+      );
     }
     return { path, bytes };
   });

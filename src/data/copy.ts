@@ -23,8 +23,13 @@ export function copyTask(n: number, o: CopyOptions, rng: Rng): ClassificationDat
   const L = o.length ?? 5;
   const delay = o.delay ?? 10;
   const S = o.symbols ?? 8;
-  for (const [k, v, min] of [['length', L, 1], ['delay', delay, 0], ['symbols', S, 2]] as const) {
-    if (!Number.isInteger(v) || v < min || v > 1e5) throw new SpecError(`data.${k}: expected an integer ≥ ${min}, got ${JSON.stringify(v)}`);
+  for (const [k, v, min] of [
+    ['length', L, 1],
+    ['delay', delay, 0],
+    ['symbols', S, 2],
+  ] as const) {
+    if (!Number.isInteger(v) || v < min || v > 1e5)
+      throw new SpecError(`data.${k}: expected an integer ≥ ${min}, got ${JSON.stringify(v)}`);
   }
   const T = copyLength(o);
   const marker = S + 1;
@@ -43,7 +48,15 @@ export function copyTask(n: number, o: CopyOptions, rng: Rng): ClassificationDat
   }
   const vocab = ['_', ...Array.from({ length: S }, (_, k) => String.fromCharCode(97 + (k % 26))), '|'];
   return validateDataset({
-    kind: 'classification', name: `copy(length ${L}, delay ${delay})`, x, y, n, features: T, shape: [T], classes: S + 2,
-    positions: T, tokens: { vocab, unit: 'symbol', unknown: null },
+    kind: 'classification',
+    name: `copy(length ${L}, delay ${delay})`,
+    x,
+    y,
+    n,
+    features: T,
+    shape: [T],
+    classes: S + 2,
+    positions: T,
+    tokens: { vocab, unit: 'symbol', unknown: null },
   });
 }

@@ -50,14 +50,16 @@ export function defineDataset<const N extends string, F extends Fields>(kind: Da
 const count = (max: number) =>
   optional(
     field<number>((v, at) => {
-      if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > max) throw new SpecError(`${at}: expected an integer in [1, ${max}], got ${show(v)}`);
+      if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > max)
+        throw new SpecError(`${at}: expected an integer in [1, ${max}], got ${show(v)}`);
       return v;
     }),
   );
 
 const atLeastOne = optional(
   field<number>((v, at) => {
-    if (!(typeof v === 'number' && Number.isInteger(v) && v >= 1)) throw new SpecError(`${at}: expected an integer ≥ 1, got ${JSON.stringify(v)}`);
+    if (!(typeof v === 'number' && Number.isInteger(v) && v >= 1))
+      throw new SpecError(`${at}: expected an integer ≥ 1, got ${JSON.stringify(v)}`);
     return v;
   }),
 );
@@ -164,7 +166,12 @@ export function describeLoaded<F extends Fields>(kind: DatasetKind<string, F>, o
   const tt = kind.load({ ...opts, rng: seeded(0) });
   const ds = tt.train;
   return {
-    kind: ds.kind, available: { train: ds.n, test: tt.test.n }, train: ds.n, test: tt.test.n, shape: ds.shape.slice(), features: ds.features,
+    kind: ds.kind,
+    available: { train: ds.n, test: tt.test.n },
+    train: ds.n,
+    test: tt.test.n,
+    shape: ds.shape.slice(),
+    features: ds.features,
     outputs: ds.kind === 'classification' ? ds.classes : targetWidth(ds),
   };
 }

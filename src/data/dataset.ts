@@ -67,13 +67,7 @@ export function classificationDataset(
   return validateDataset({ kind: 'classification', name, x, y, n: y.length, features, shape, classes });
 }
 
-export function regressionDataset(
-  name: string,
-  x: Float32Array,
-  y: Float32Array,
-  shape: number[],
-  targets: number,
-): RegressionDataset {
+export function regressionDataset(name: string, x: Float32Array, y: Float32Array, shape: number[], targets: number): RegressionDataset {
   const features = product(shape);
   const n = targets > 0 ? y.length / targets : 0;
   return validateDataset({ kind: 'regression', name, x, y, n, features, shape, targets, classes: 0 });
@@ -102,9 +96,7 @@ export function validateDataset<D extends Dataset>(ds: D): D {
     // x - x is 0 for finite values and NaN for NaN/±Inf: one comparison per element.
     if (x[i] - x[i] !== 0) {
       const sample = Math.floor(i / ds.features);
-      throw new DataError(
-        `${where}: sample ${sample} feature ${i % ds.features} is ${x[i]} (x offset ${i}); features must be finite`,
-      );
+      throw new DataError(`${where}: sample ${sample} feature ${i % ds.features} is ${x[i]} (x offset ${i}); features must be finite`);
     }
   }
   if (ds.kind === 'classification') {

@@ -13,7 +13,16 @@ export const FASHION_MNIST_DEFAULT_DIR = '/usr/share/datasets/fashion-mnist';
 
 /** Label names in class order, for reports. */
 export const FASHION_MNIST_CLASSES = [
-  'T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot',
+  'T-shirt/top',
+  'Trouser',
+  'Pullover',
+  'Dress',
+  'Coat',
+  'Sandal',
+  'Shirt',
+  'Sneaker',
+  'Bag',
+  'Ankle boot',
 ] as const;
 
 // Keyed by directory too, so a test that points the env var elsewhere never sees stale data.

@@ -4,12 +4,7 @@ import { DataError } from '../errors.ts';
 import { classificationDataset, type ClassificationDataset } from './dataset.ts';
 import { readIdx } from './idx.ts';
 
-export function loadIdxImageSet(
-  name: string,
-  imagesFile: string,
-  labelsFile: string,
-  classes: number,
-): ClassificationDataset {
+export function loadIdxImageSet(name: string, imagesFile: string, labelsFile: string, classes: number): ClassificationDataset {
   const images = readIdx(imagesFile);
   const labels = readIdx(labelsFile);
   if (images.dims.length !== 3) {
@@ -19,9 +14,7 @@ export function loadIdxImageSet(
     throw new DataError(`${labelsFile}: expected 1 IDX dim [count], got [${labels.dims.join(', ')}]`);
   }
   if (images.dims[0] !== labels.dims[0]) {
-    throw new DataError(
-      `${imagesFile} has ${images.dims[0]} images but ${labelsFile} has ${labels.dims[0]} labels; the pair must match`,
-    );
+    throw new DataError(`${imagesFile} has ${images.dims[0]} images but ${labelsFile} has ${labels.dims[0]} labels; the pair must match`);
   }
   const x = new Float32Array(images.data.length);
   for (let i = 0; i < x.length; i++) x[i] = images.data[i] / 255;

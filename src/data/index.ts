@@ -21,10 +21,29 @@ export { blobs, teacherStudent, twoSpirals, xor, type NoisyXorOptions } from './
 export { loadCifar10, CIFAR10_CLASSES, type Cifar10Split } from './cifar10.ts';
 export { applyTransforms, type Transforms } from './transforms.ts';
 export { Loader, select, split, subset, type LoaderBatch, type LoaderOptions } from './loader.ts';
-export { loadText, readText, textParts, buildVocabulary, mobyDickSections, windows, MOBY_DICK, UNKNOWN_SYMBOL, type TextOptions, type TextSource, type TextSplits } from './text.ts';
+export {
+  loadText,
+  readText,
+  textParts,
+  buildVocabulary,
+  mobyDickSections,
+  windows,
+  MOBY_DICK,
+  UNKNOWN_SYMBOL,
+  type TextOptions,
+  type TextSource,
+  type TextSplits,
+} from './text.ts';
 export { copyTask, copyLength, type CopyOptions } from './copy.ts';
 export {
-  defineDataset, pickOptions, needRng, splitGenerated, type DatasetKind, type DatasetInfo, type TrainTest, type LoadDatasetOptions,
+  defineDataset,
+  pickOptions,
+  needRng,
+  splitGenerated,
+  type DatasetKind,
+  type DatasetInfo,
+  type TrainTest,
+  type LoadDatasetOptions,
 } from './dataset-kind.ts';
 
 /** The built-in datasets' names. */
@@ -32,7 +51,11 @@ export const DATASET_NAMES = BUILTIN_DATASETS.map((k) => k.name);
 /** A dataset's name: a built-in's, or one a user registered. */
 export type DatasetName = (typeof BUILTIN_DATASETS)[number]['name'] | (string & {});
 
-const kinds = new Registry<DatasetKind>('dataset', { name: 'name', fields: 'options', functions: ['load'], reserved: ['name', 'validation'] }, BUILTIN_DATASETS as unknown as DatasetKind[]);
+const kinds = new Registry<DatasetKind>(
+  'dataset',
+  { name: 'name', fields: 'options', functions: ['load'], reserved: ['name', 'validation'] },
+  BUILTIN_DATASETS as unknown as DatasetKind[],
+);
 
 /** Make a dataset usable in specs by its name (returns it); call it from a spec file or a file it imports. */
 export function registerDataset<const N extends string, F extends Fields>(kind: DatasetKind<N, F>): DatasetKind<N, F> {
@@ -62,15 +85,26 @@ export function checkDataOptions(kind: DatasetKind, d: Record<string, unknown>):
 }
 
 /** Datasets whose options include `key`. */
-const taking = (key: string) => kinds.values().filter((k) => key in k.options).map((k) => k.name);
+const taking = (key: string) =>
+  kinds
+    .values()
+    .filter((k) => key in k.options)
+    .map((k) => k.name);
 
 export function loadDataset(name: DatasetName, opts: LoadDatasetOptions = {}): TrainTest {
   const kind = need(name);
-  if (opts.shape && !('shape' in kind.options)) throw new SpecError(`data.shape: only the synthetic point sets (${taking('shape').join(', ')}) take a shape; ${name} samples have their own`);
+  if (opts.shape && !('shape' in kind.options))
+    throw new SpecError(
+      `data.shape: only the synthetic point sets (${taking('shape').join(', ')}) take a shape; ${name} samples have their own`,
+    );
   const tt = reshaped(kind.load(opts as never), opts.shape);
   const t: Transforms = { resize: opts.resize, pad: opts.pad, normalize: opts.normalize };
   if (t.resize === undefined && t.pad === undefined && t.normalize === undefined) return tt;
-  return { train: applyTransforms(tt.train, t), test: applyTransforms(tt.test, t), ...(tt.validation ? { validation: applyTransforms(tt.validation, t) } : {}) };
+  return {
+    train: applyTransforms(tt.train, t),
+    test: applyTransforms(tt.test, t),
+    ...(tt.validation ? { validation: applyTransforms(tt.validation, t) } : {}),
+  };
 }
 
 /** Both splits with their samples read as `shape` (synthetic sets; the values are untouched). */
@@ -78,7 +112,9 @@ function reshaped(tt: TrainTest, shape: number[] | undefined): TrainTest {
   if (!shape) return tt;
   const n = shape.reduce((a, b) => a * b, 1);
   if (!shape.every((d) => Number.isInteger(d) && d > 0) || n !== tt.train.features) {
-    throw new SpecError(`data.shape: [${shape.join(', ')}] holds ${n} values, but each sample of "${tt.train.name}" has ${tt.train.features} features`);
+    throw new SpecError(
+      `data.shape: [${shape.join(', ')}] holds ${n} values, but each sample of "${tt.train.name}" has ${tt.train.features} features`,
+    );
   }
   return { train: { ...tt.train, shape: [...shape] }, test: { ...tt.test, shape: [...shape] } };
 }

@@ -46,7 +46,10 @@ export function loadMnist(split: MnistSplit, opts: ImageSetOptions = {}): Classi
   const prefix = split === 'train' ? 'train' : 't10k';
   const locate = (base: string) => {
     const file = findIdxFile(dir, base);
-    if (!file) throw new DataError(`MNIST: ${join(dir, base)} (or .gz) not found; data.dir must hold the four MNIST IDX files (train-images-idx3-ubyte, …)`);
+    if (!file)
+      throw new DataError(
+        `MNIST: ${join(dir, base)} (or .gz) not found; data.dir must hold the four MNIST IDX files (train-images-idx3-ubyte, …)`,
+      );
     return file;
   };
   const ds = loadIdxImageSet(`mnist-${split}`, locate(`${prefix}-images-idx3-ubyte`), locate(`${prefix}-labels-idx1-ubyte`), 10);

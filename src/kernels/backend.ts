@@ -14,8 +14,23 @@ export type BernoulliAux = 'slope' | 'score';
 export type Buf = Float32Array | Float64Array;
 
 export type UnaryOp =
-  | 'neg' | 'exp' | 'log' | 'tanh' | 'sigmoid' | 'relu' | 'softplus' | 'sqrt'
-  | 'square' | 'abs' | 'sign' | 'step' | 'gelu' | 'geluGrad' | 'reciprocal' | 'sin' | 'cos';
+  | 'neg'
+  | 'exp'
+  | 'log'
+  | 'tanh'
+  | 'sigmoid'
+  | 'relu'
+  | 'softplus'
+  | 'sqrt'
+  | 'square'
+  | 'abs'
+  | 'sign'
+  | 'step'
+  | 'gelu'
+  | 'geluGrad'
+  | 'reciprocal'
+  | 'sin'
+  | 'cos';
 
 export type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'max' | 'min' | 'pow' | 'gt';
 

@@ -42,7 +42,25 @@ export function expNonPositive(x: number): number {
   const xc = x < -700 ? -700 : x;
   const k = Math.floor(xc * INV_LN2 + 0.5);
   const r = xc - k * LN2_HI - k * LN2_LO;
-  const p = 1 + r * (1 + r * (0.5 + r * (0.16666666666666666 + r * (0.041666666666666664 + r * (0.008333333333333333 + r * (0.001388888888888889 + r * (0.0001984126984126984 + r * (0.0000248015873015873 + r * (0.0000027557319223985893 + r * (2.755731922398589e-7 + r * 2.505210838544172e-8))))))))));
+  const p =
+    1 +
+    r *
+      (1 +
+        r *
+          (0.5 +
+            r *
+              (0.16666666666666666 +
+                r *
+                  (0.041666666666666664 +
+                    r *
+                      (0.008333333333333333 +
+                        r *
+                          (0.001388888888888889 +
+                            r *
+                              (0.0001984126984126984 +
+                                r *
+                                  (0.0000248015873015873 +
+                                    r * (0.0000027557319223985893 + r * (2.755731922398589e-7 + r * 2.505210838544172e-8))))))))));
   return p * POW2_NEG[-k];
 }
 
@@ -55,7 +73,11 @@ function logParts(m0: number, e0: number): [number, number] {
   const m = big ? m0 * 0.5 : m0;
   const s = (m - 1) / (m + 1);
   const w = s * s;
-  const p = 1 + w * (0.3333333333333333 + w * (0.2 + w * (0.14285714285714285 + w * (0.1111111111111111 + w * (0.09090909090909091 + w * 0.07692307692307693)))));
+  const p =
+    1 +
+    w *
+      (0.3333333333333333 +
+        w * (0.2 + w * (0.14285714285714285 + w * (0.1111111111111111 + w * (0.09090909090909091 + w * 0.07692307692307693)))));
   return [big ? e0 + 1 : e0, 2 * s * p];
 }
 
@@ -75,9 +97,22 @@ function logUniform(a: number): number {
 
 /** sin and cos of φ in [0, π/4] (Taylor to φ¹³ and φ¹⁴: within 1e-13). */
 const sinPoly = (f: number, w: number) =>
-  f * (1 + w * (-0.16666666666666666 + w * (0.008333333333333333 + w * (-0.0001984126984126984 + w * (0.0000027557319223985893 + w * (-2.505210838544172e-8 + w * 1.6059043836821613e-10))))));
+  f *
+  (1 +
+    w *
+      (-0.16666666666666666 +
+        w *
+          (0.008333333333333333 +
+            w * (-0.0001984126984126984 + w * (0.0000027557319223985893 + w * (-2.505210838544172e-8 + w * 1.6059043836821613e-10))))));
 const cosPoly = (w: number) =>
-  1 + w * (-0.5 + w * (0.041666666666666664 + w * (-0.001388888888888889 + w * (0.0000248015873015873 + w * (-2.755731922398589e-7 + w * (2.08767569878681e-9 + w * -1.1470745597729725e-11))))));
+  1 +
+  w *
+    (-0.5 +
+      w *
+        (0.041666666666666664 +
+          w *
+            (-0.001388888888888889 +
+              w * (0.0000248015873015873 + w * (-2.755731922398589e-7 + w * (2.08767569878681e-9 + w * -1.1470745597729725e-11))))));
 
 /** The Gaussian pair j of a stream: [z_{2j}, z_{2j+1}]. */
 export function gaussianPair(j: number, k0: number, k1: number, out: [number, number]): void {
@@ -109,7 +144,14 @@ export const uniformAt = (i: number, k0: number, k1: number): number => (wordA(i
  * the chosen by-product of σ; logProb[i] = log p(h | a) = h·a − softplus(a). The reference for
  * every backend's bernoulliSigmoid.
  */
-export function bernoulliSigmoidReference(a: Buf, key: NoiseKey, h: Buf, aux: Buf | null, kind: BernoulliAux | null, logProb: Buf | null = null): void {
+export function bernoulliSigmoidReference(
+  a: Buf,
+  key: NoiseKey,
+  h: Buf,
+  aux: Buf | null,
+  kind: BernoulliAux | null,
+  logProb: Buf | null = null,
+): void {
   const [k0, k1] = key;
   for (let i = 0; i < a.length; i++) {
     const x = a[i];

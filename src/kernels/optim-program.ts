@@ -87,7 +87,7 @@ export function runOptimizerProgram(program: Float64Array, stages: number, p: Bu
     else tail.push(x * x);
   }
   if (mode < 0) return flags;
-  let total = (acc[0] + acc[2]) + (acc[1] + acc[3]);
+  let total = acc[0] + acc[2] + (acc[1] + acc[3]);
   for (const t of tail) total += t;
   return total;
 }

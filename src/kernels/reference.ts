@@ -8,42 +8,67 @@ const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
 
 function unaryFn(op: UnaryOp): (x: number) => number {
   switch (op) {
-    case 'neg': return (x) => -x;
-    case 'exp': return Math.exp;
-    case 'log': return Math.log;
-    case 'tanh': return Math.tanh;
-    case 'sigmoid': return (x) => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x)));
-    case 'relu': return (x) => (x > 0 ? x : 0);
+    case 'neg':
+      return (x) => -x;
+    case 'exp':
+      return Math.exp;
+    case 'log':
+      return Math.log;
+    case 'tanh':
+      return Math.tanh;
+    case 'sigmoid':
+      return (x) => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x)));
+    case 'relu':
+      return (x) => (x > 0 ? x : 0);
     // log(1 + e^x) without overflow for large x.
-    case 'softplus': return (x) => (x > 0 ? x + Math.log1p(Math.exp(-x)) : Math.log1p(Math.exp(x)));
-    case 'sqrt': return Math.sqrt;
-    case 'square': return (x) => x * x;
-    case 'abs': return Math.abs;
-    case 'sign': return (x) => (x > 0 ? 1 : x < 0 ? -1 : 0);
-    case 'step': return (x) => (x > 0 ? 1 : 0);
+    case 'softplus':
+      return (x) => (x > 0 ? x + Math.log1p(Math.exp(-x)) : Math.log1p(Math.exp(x)));
+    case 'sqrt':
+      return Math.sqrt;
+    case 'square':
+      return (x) => x * x;
+    case 'abs':
+      return Math.abs;
+    case 'sign':
+      return (x) => (x > 0 ? 1 : x < 0 ? -1 : 0);
+    case 'step':
+      return (x) => (x > 0 ? 1 : 0);
     // GELU, tanh approximation (as PyTorch's approximate='tanh').
-    case 'gelu': return (x) => 0.5 * x * (1 + Math.tanh(SQRT_2_OVER_PI * (x + 0.044715 * x * x * x)));
-    case 'geluGrad': return (x) => {
-      const u = SQRT_2_OVER_PI * (x + 0.044715 * x * x * x);
-      const t = Math.tanh(u);
-      return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x * x);
-    };
-    case 'reciprocal': return (x) => 1 / x;
-    case 'sin': return Math.sin;
-    case 'cos': return Math.cos;
+    case 'gelu':
+      return (x) => 0.5 * x * (1 + Math.tanh(SQRT_2_OVER_PI * (x + 0.044715 * x * x * x)));
+    case 'geluGrad':
+      return (x) => {
+        const u = SQRT_2_OVER_PI * (x + 0.044715 * x * x * x);
+        const t = Math.tanh(u);
+        return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x * x);
+      };
+    case 'reciprocal':
+      return (x) => 1 / x;
+    case 'sin':
+      return Math.sin;
+    case 'cos':
+      return Math.cos;
   }
 }
 
 function binaryFn(op: BinaryOp): (a: number, b: number) => number {
   switch (op) {
-    case 'add': return (a, b) => a + b;
-    case 'sub': return (a, b) => a - b;
-    case 'mul': return (a, b) => a * b;
-    case 'div': return (a, b) => a / b;
-    case 'max': return (a, b) => (a >= b ? a : b);
-    case 'min': return (a, b) => (a <= b ? a : b);
-    case 'pow': return Math.pow;
-    case 'gt': return (a, b) => (a > b ? 1 : 0);
+    case 'add':
+      return (a, b) => a + b;
+    case 'sub':
+      return (a, b) => a - b;
+    case 'mul':
+      return (a, b) => a * b;
+    case 'div':
+      return (a, b) => a / b;
+    case 'max':
+      return (a, b) => (a >= b ? a : b);
+    case 'min':
+      return (a, b) => (a <= b ? a : b);
+    case 'pow':
+      return Math.pow;
+    case 'gt':
+      return (a, b) => (a > b ? 1 : 0);
   }
 }
 
@@ -217,7 +242,12 @@ export const referenceBackend: Backend = {
 
   optimizerStep: runOptimizerProgram,
 
-  im2col, col2im, maxPool2d, maxPool2dBackward, avgPool2d, avgPool2dBackward,
+  im2col,
+  col2im,
+  maxPool2d,
+  maxPool2dBackward,
+  avgPool2d,
+  avgPool2dBackward,
 };
 
 export type { Buf };

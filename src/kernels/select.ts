@@ -22,7 +22,9 @@ export function threadsFrom(v: string | undefined = process.env.RULEBENCH_THREAD
  * point (installBackend) or use it for a while (withBackend). Threads never change results
  * (partitioned kernels are bit-identical for any thread count); the reference backend has none.
  */
-export async function backendFromEnv(env: string | undefined = process.env.RULEBENCH_BACKEND): Promise<{ name: BackendName; backend: Backend }> {
+export async function backendFromEnv(
+  env: string | undefined = process.env.RULEBENCH_BACKEND,
+): Promise<{ name: BackendName; backend: Backend }> {
   const want = env ?? 'wasm';
   if (!(BACKEND_NAMES as readonly string[]).includes(want)) {
     throw new SpecError(`RULEBENCH_BACKEND: unknown backend "${want}"; accepted: ${BACKEND_NAMES.join(', ')}`);
@@ -40,7 +42,10 @@ export async function backendFromEnv(env: string | undefined = process.env.RULEB
  * For a program's entry point: install the backend RULEBENCH_BACKEND names with `threads` kernel
  * threads (RULEBENCH_THREADS, default 1) as this process's own; returns its name.
  */
-export async function useBackendFromEnv(env: string | undefined = process.env.RULEBENCH_BACKEND, threads: number = threadsFrom()): Promise<BackendName> {
+export async function useBackendFromEnv(
+  env: string | undefined = process.env.RULEBENCH_BACKEND,
+  threads: number = threadsFrom(),
+): Promise<BackendName> {
   const { name, backend } = await backendFromEnv(env);
   installBackend(backend, threads);
   return name;

@@ -92,7 +92,13 @@ export function meanOfLayers(layers: readonly Alignment[]): Alignment {
   const n = layers.length;
   const avg = (k: keyof Alignment) => (n ? layers.reduce((s, l) => s + l[k], 0) / n : 0);
   const cosine = avg('cosine');
-  return { cosine, angleDeg: degrees(cosine), normRatio: avg('normRatio'), signAgreement: avg('signAgreement'), zeroShare: avg('zeroShare') };
+  return {
+    cosine,
+    angleDeg: degrees(cosine),
+    normRatio: avg('normRatio'),
+    signAgreement: avg('signAgreement'),
+    zeroShare: avg('zeroShare'),
+  };
 }
 
 /** Compare two vectors (e.g. a feedback matrix B with its forward weight W). */
@@ -120,7 +126,10 @@ export class AlignmentMeter {
   private readonly gbarDot: Float64Array | null;
   private readonly groupSq: Float64Array | null;
 
-  constructor(private readonly model: Model, private readonly reference: Reference) {
+  constructor(
+    private readonly model: Model,
+    private readonly reference: Reference,
+  ) {
     for (const l of model.layers) this.perLayer.set(l, emptyAcc());
     const groups = reference.groups;
     if (groups && groups.length >= 2) {
@@ -191,21 +200,35 @@ export function alignment(model: Model, updates: readonly Tensor[], reference: r
 
 /** Outputs of the hidden weight layers: where a rule delivers its error signals. */
 export function signalPaths(model: Model): string[] {
-  return model.weightLayers().slice(0, -1).map((l) => l.path);
+  return model
+    .weightLayers()
+    .slice(0, -1)
+    .map((l) => l.path);
 }
 
 /**
  * Backprop's gradient of the task loss at `params` on `batch`, with the forward options of the
  * rule's own pass (the same dropout masks), and, at `paths`, the δ arriving there.
  */
-export function trueGradient(model: Model, task: Task, params: readonly Tensor[], batch: Batch, forward: ForwardOptions = {}, paths: readonly string[] = []): { grads: Tensor[]; signals: Map<string, Float32Array> } {
+export function trueGradient(
+  model: Model,
+  task: Task,
+  params: readonly Tensor[],
+  batch: Batch,
+  forward: ForwardOptions = {},
+  paths: readonly string[] = [],
+): { grads: Tensor[]; signals: Map<string, Float32Array> } {
   const probe = new SignalProbe(new Set(paths));
   const grads = withSignalProbe(probe, () => taskGradient({ model, task, params, train: forward }, batch).grads);
   return { grads, signals: probe.signals };
 }
 
 /** Cosine, per path both hold, between a rule's delivered signals and backprop's δ. */
-export function errorSignalAlignment(rule: ReadonlyMap<string, Float32Array>, reference: ReadonlyMap<string, Float32Array>, paths: readonly string[]): ErrorSignalAlignment[] {
+export function errorSignalAlignment(
+  rule: ReadonlyMap<string, Float32Array>,
+  reference: ReadonlyMap<string, Float32Array>,
+  paths: readonly string[],
+): ErrorSignalAlignment[] {
   return paths.flatMap((layer) => {
     const u = rule.get(layer);
     const g = reference.get(layer);

@@ -69,11 +69,18 @@ function sumAll(ts: readonly Tensor[]): Tensor {
  * chunks of about `chunkRows` rows. Only for U ≤ 16.
  */
 export function exactExpectedGradient(
-  model: Model, net: StochasticNet, task: Task, params: readonly Tensor[], batch: Batch, opts: { chunkRows?: number; forward?: ForwardOptions } = {},
+  model: Model,
+  net: StochasticNet,
+  task: Task,
+  params: readonly Tensor[],
+  batch: Batch,
+  opts: { chunkRows?: number; forward?: ForwardOptions } = {},
 ): ExpectedGradient {
   const units = stochasticUnits(model, net);
   if (units > MAX_ENUMERATED_UNITS) {
-    throw new SpecError(`exactExpectedGradient: the network has ${units} stochastic units; enumeration allows at most ${MAX_ENUMERATED_UNITS} (use sampledExpectedGradient)`);
+    throw new SpecError(
+      `exactExpectedGradient: the network has ${units} stochastic units; enumeration allows at most ${MAX_ENUMERATED_UNITS} (use sampledExpectedGradient)`,
+    );
   }
   const n = batch.size;
   const configs = 2 ** units;
@@ -86,17 +93,19 @@ export function exactExpectedGradient(
     const cc = Math.min(perChunk, configs - c0);
     const tiled = tileBatch(batch, cc);
     // Row t·n + i holds example i under configuration c0 + t.
-    const fixed = new Map(net.paths.map((p) => {
-      const width = sizeOf(model.find(p)!.outShape);
-      const h = empty([cc * n, ...model.find(p)!.outShape]);
-      for (let t = 0; t < cc; t++) {
-        for (let j = 0; j < width; j++) {
-          const bit = Math.floor((c0 + t) / 2 ** (offsets.get(p)! + j)) % 2;
-          if (bit) for (let i = 0; i < n; i++) h.data[(t * n + i) * width + j] = 1;
+    const fixed = new Map(
+      net.paths.map((p) => {
+        const width = sizeOf(model.find(p)!.outShape);
+        const h = empty([cc * n, ...model.find(p)!.outShape]);
+        for (let t = 0; t < cc; t++) {
+          for (let j = 0; j < width; j++) {
+            const bit = Math.floor((c0 + t) / 2 ** (offsets.get(p)! + j)) % 2;
+            if (bit) for (let i = 0; i < n; i++) h.data[(t * n + i) * width + j] = 1;
+          }
         }
-      }
-      return [p, h] as const;
-    }));
+        return [p, h] as const;
+      }),
+    );
     const objective = (p: Tensor[]) => {
       const logps: Tensor[] = [];
       const stoch = withUnits(model, net, (a, path) => {
@@ -184,9 +193,15 @@ export function expectedGradient(
   batch: Batch,
   opts: { samples?: number; rng?: Rng; keepGroups?: boolean; forward?: ForwardOptions } = {},
 ): ExpectedGradient {
-  if (stochasticUnits(model, net) <= MAX_ENUMERATED_UNITS) return exactExpectedGradient(model, net, task, params, batch, { forward: opts.forward });
+  if (stochasticUnits(model, net) <= MAX_ENUMERATED_UNITS)
+    return exactExpectedGradient(model, net, task, params, batch, { forward: opts.forward });
   if (!opts.rng) throw new SpecError('expectedGradient: a network this large is estimated by sampling; pass opts.rng');
-  return sampledExpectedGradient(model, net, task, params, batch, { samples: opts.samples ?? 1024, rng: opts.rng, keepGroups: opts.keepGroups, forward: opts.forward });
+  return sampledExpectedGradient(model, net, task, params, batch, {
+    samples: opts.samples ?? 1024,
+    rng: opts.rng,
+    keepGroups: opts.keepGroups,
+    forward: opts.forward,
+  });
 }
 
 export interface EstimatorLayerStats {
@@ -234,7 +249,8 @@ export function measureEstimator(
     const t0 = performance.now();
     const g = draw(d);
     ms += performance.now() - t0;
-    if (g.length !== reference.length) throw new SpecError(`measureEstimator(${estimator}): ${g.length} gradients for ${reference.length} parameters`);
+    if (g.length !== reference.length)
+      throw new SpecError(`measureEstimator(${estimator}): ${g.length} gradients for ${reference.length} parameters`);
     g.forEach((t, i) => {
       const mu = mean[i];
       const s = m2[i];

@@ -7,7 +7,11 @@ import type { Tensor } from '../tensor/tensor.ts';
 import { compare } from './alignment.ts';
 
 /** Per feedback layer: the angle between its feedback tensor and its weight, and their norm ratio. */
-export function feedbackDiagnostics(model: Model, params: readonly Tensor[], feedback: (layer: WeightLayer, w: Tensor) => Tensor): Record<string, number> {
+export function feedbackDiagnostics(
+  model: Model,
+  params: readonly Tensor[],
+  feedback: (layer: WeightLayer, w: Tensor) => Tensor,
+): Record<string, number> {
   const out: Record<string, number> = {};
   for (const l of feedbackLayers(model)) {
     const w = params[l.params.weight.index];

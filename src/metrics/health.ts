@@ -21,7 +21,9 @@ export function gradientNorms(model: Model, grads: readonly Tensor[]): Record<st
 export function deadUnitShare(model: Model, params: readonly Tensor[], x: Tensor, forward: ForwardOptions = {}): Record<string, number> {
   return noGrad(() => {
     const out: Record<string, number> = {};
-    const tapped = model.map((m) => (m.kind === 'activation' ? wrap(m, { after: (y) => ((out[`${m.path}.deadShare`] = deadShare(y)), y) }) : m));
+    const tapped = model.map((m) =>
+      m.kind === 'activation' ? wrap(m, { after: (y) => ((out[`${m.path}.deadShare`] = deadShare(y)), y) }) : m,
+    );
     tapped.forward(params, x, forward);
     return out;
   });

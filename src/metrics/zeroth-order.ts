@@ -46,7 +46,8 @@ export function estimateQuality(reference: readonly Tensor[], draw: (r: number) 
     let count = 0;
     forEachUpdate(draw(r), (u, i) => {
       const g = reference[i];
-      if (!g || u.size !== g.size) throw new SpecError(`estimateQuality: draw ${r}, update ${i} has ${u.size} entries, the reference ${g?.size ?? 'none'}`);
+      if (!g || u.size !== g.size)
+        throw new SpecError(`estimateQuality: draw ${r}, update ${i} has ${u.size} entries, the reference ${g?.size ?? 'none'}`);
       const mu = mean[i];
       const s = m2[i];
       for (let k = 0; k < u.size; k++) {
@@ -59,7 +60,8 @@ export function estimateQuality(reference: readonly Tensor[], draw: (r: number) 
       }
       count++;
     });
-    if (count !== reference.length) throw new SpecError(`estimateQuality: draw ${r} gave ${count} updates for ${reference.length} parameters`);
+    if (count !== reference.length)
+      throw new SpecError(`estimateQuality: draw ${r} gave ${count} updates for ${reference.length} parameters`);
     dots.push(dot);
     cosines.push(uu > 0 ? dot / Math.sqrt(uu * gg) : 0);
   }

@@ -105,7 +105,12 @@ const FUNCS: Record<string, { arity: number | null; code: Code }> = {
 };
 
 const CONSTANTS: Record<string, string> = {
-  pi: 'Math.PI', PI: 'Math.PI', e: 'Math.E', E: 'Math.E', tau: '(2 * Math.PI)', phi: '((1 + Math.sqrt(5)) / 2)',
+  pi: 'Math.PI',
+  PI: 'Math.PI',
+  e: 'Math.E',
+  E: 'Math.E',
+  tau: '(2 * Math.PI)',
+  phi: '((1 + Math.sqrt(5)) / 2)',
 };
 
 // Exactly the operators mathjs' derivative() accepts, so anything that differentiates compiles.
@@ -177,10 +182,11 @@ function compileLoop(node: MathNode, withCotangent: boolean, expr: string, role:
   // gets a tag of its own (its role and expression), and one copy per storage type (float32 in
   // training, float64 in gradient checks) keeps every copy monomorphic.
   const make = (kind: string) =>
-    new Function('S', 'F', `"use strict"; /* ${kind} #${id} */ return function (X, G, Y, n) { for (let i = 0; i < n; i++) { const x = X[i]; Y[i] = ${value}; } };`)(
-      stableSigmoid,
-      external,
-    ) as Loop;
+    new Function(
+      'S',
+      'F',
+      `"use strict"; /* ${kind} #${id} */ return function (X, G, Y, n) { for (let i = 0; i < n; i++) { const x = X[i]; Y[i] = ${value}; } };`,
+    )(stableSigmoid, external) as Loop;
   const f32 = make('f32');
   const f64 = make('f64');
   const other = make('other');
@@ -193,7 +199,9 @@ function validate(node: MathNode, expr: string): void {
     if (n.type === 'SymbolNode' && !(parent?.type === 'FunctionNode' && path === 'fn')) {
       const name = (n as mathjs.SymbolNode).name;
       if (name !== 'x' && !(name in CONSTANTS)) {
-        throw new SpecError(`activation "${expr}": unknown symbol "${name}"; the only variable is x (constants: ${Object.keys(CONSTANTS).join(', ')})`);
+        throw new SpecError(
+          `activation "${expr}": unknown symbol "${name}"; the only variable is x (constants: ${Object.keys(CONSTANTS).join(', ')})`,
+        );
       }
     }
     if (n.type === 'FunctionNode') {
@@ -208,7 +216,18 @@ function validate(node: MathNode, expr: string): void {
         throw new SpecError(`activation "${expr}": unknown function "${name}"`);
       }
     }
-    if (['AssignmentNode', 'FunctionAssignmentNode', 'BlockNode', 'ObjectNode', 'ArrayNode', 'AccessorNode', 'IndexNode', 'RangeNode'].includes(n.type)) {
+    if (
+      [
+        'AssignmentNode',
+        'FunctionAssignmentNode',
+        'BlockNode',
+        'ObjectNode',
+        'ArrayNode',
+        'AccessorNode',
+        'IndexNode',
+        'RangeNode',
+      ].includes(n.type)
+    ) {
       throw new SpecError(`activation "${expr}": ${n.type} is not allowed; write one scalar expression in x`);
     }
   });
@@ -222,7 +241,9 @@ function substituteSigmoid(node: MathNode): MathNode {
     if (n.type !== 'FunctionNode' || (n as mathjs.FunctionNode).fn.name !== 'sigmoid') return n;
     const arg = substituteSigmoid((n as mathjs.FunctionNode).args[0]);
     return new mathjs.ParenthesisNode(
-      SIGMOID_TEMPLATE.transform((t) => (t.type === 'SymbolNode' && (t as mathjs.SymbolNode).name === 'u' ? new mathjs.ParenthesisNode(arg) : t)),
+      SIGMOID_TEMPLATE.transform((t) =>
+        t.type === 'SymbolNode' && (t as mathjs.SymbolNode).name === 'u' ? new mathjs.ParenthesisNode(arg) : t,
+      ),
     );
   });
 }
@@ -299,7 +320,14 @@ export interface ActivationModule extends Module {
 /** An activation as a module (shape-preserving, no parameters). */
 export function activationModule(path: string, inShape: readonly number[], act: Activation): ActivationModule {
   const m: ActivationModule = {
-    kind: 'activation', path, inShape, outShape: inShape, params: {}, buffers: {}, children: [], activation: act,
+    kind: 'activation',
+    path,
+    inShape,
+    outShape: inShape,
+    params: {},
+    buffers: {},
+    children: [],
+    activation: act,
     apply: (x) => act.fn(x),
     withChildren: () => m,
   };

@@ -29,7 +29,14 @@ function attentionOver(path: string, inShape: Shape, children: readonly Module[]
   const causal = o.causal !== false;
   const core = o.fused === false ? attentionComposed : attention;
   const m: AttentionModule = {
-    kind: 'attention', path, inShape, outShape: inShape, params: {}, buffers: {}, children, heads: o.heads,
+    kind: 'attention',
+    path,
+    inShape,
+    outShape: inShape,
+    params: {},
+    buffers: {},
+    children,
+    heads: o.heads,
     apply(x, ctx) {
       const [q, k, v, out] = m.children;
       return run(out, core(run(q, x, ctx), run(k, x, ctx), run(v, x, ctx), o.heads, causal), ctx);
@@ -61,9 +68,17 @@ export interface TransformerBlockOptions {
  */
 export function transformerBlockLayers(dim: number, o: TransformerBlockOptions): LayerSpec[] {
   return [
-    { type: 'residual', name: 'attn', layers: [{ type: 'layerNorm', name: 'ln1' }, { type: 'attention', heads: o.heads, causal: o.causal, fused: o.fused, name: 'self' }] },
     {
-      type: 'residual', name: 'mlp',
+      type: 'residual',
+      name: 'attn',
+      layers: [
+        { type: 'layerNorm', name: 'ln1' },
+        { type: 'attention', heads: o.heads, causal: o.causal, fused: o.fused, name: 'self' },
+      ],
+    },
+    {
+      type: 'residual',
+      name: 'mlp',
       layers: [
         { type: 'layerNorm', name: 'ln2' },
         { type: 'dense', units: (o.mlp ?? 4) * dim, positionwise: true, name: 'fc1' },

@@ -38,7 +38,9 @@ export function layerBlocks(model: Model, rule: string): LayerChain {
   for (const m of all) {
     if (Object.keys(m.params).length && !top.includes(m)) {
       const parent = all.find((p) => p.children.includes(m))!;
-      throw new SpecError(`${rule}: the module at "${m.path}" has parameters inside the ${parent.kind} at "${parent.path}"; ${rule} learns layer by layer, so it supports ${supported}`);
+      throw new SpecError(
+        `${rule}: the module at "${m.path}" has parameters inside the ${parent.kind} at "${parent.path}"; ${rule} learns layer by layer, so it supports ${supported}`,
+      );
     }
   }
   const prefix: Module[] = [];
@@ -50,7 +52,9 @@ export function layerBlocks(model: Model, rule: string): LayerChain {
       if (b.activityDepth === b.modules.length && sameShape(m.outShape, b.layer.outShape)) b.activityDepth++;
       b.modules.push(m);
     } else if (Object.keys(m.params).length) {
-      throw new SpecError(`${rule}: the module at "${m.path}" (${m.kind}) has parameters before the first weight layer; ${rule} supports ${supported}`);
+      throw new SpecError(
+        `${rule}: the module at "${m.path}" (${m.kind}) has parameters before the first weight layer; ${rule} supports ${supported}`,
+      );
     } else prefix.push(m);
   }
   if (!blocks.length) throw new SpecError(`${rule}: the model has no dense or conv layer`);

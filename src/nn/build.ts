@@ -11,7 +11,11 @@ import type { LayerContext, LayerKind } from './layer-kind.ts';
 import { childPath, type Module } from './module.ts';
 import { sequential } from './sequential.ts';
 
-const kinds = new Registry<LayerKind>('layer type', { name: 'type', fields: 'fields', functions: ['build'], reserved: ['type', 'name'] }, BUILTIN_LAYERS as unknown as LayerKind[]);
+const kinds = new Registry<LayerKind>(
+  'layer type',
+  { name: 'type', fields: 'fields', functions: ['build'], reserved: ['type', 'name'] },
+  BUILTIN_LAYERS as unknown as LayerKind[],
+);
 
 /**
  * Make a layer kind usable in specs by its type (returns it). Call it from the file that defines
@@ -29,16 +33,21 @@ export function listLayers(): LayerKind[] {
 
 /** Build one layer at `path` (its tree position) from `spec` (named in errors by `field`). */
 export function buildLayer(spec: unknown, field: string, path: string, inShape: Shape, b: Builder): Module {
-  if (typeof spec === 'string') return buildLayer(spec === 'flatten' ? { type: 'flatten' } : { type: 'activation', fn: spec }, field, path, inShape, b);
+  if (typeof spec === 'string')
+    return buildLayer(spec === 'flatten' ? { type: 'flatten' } : { type: 'activation', fn: spec }, field, path, inShape, b);
   if (!isRecord(spec)) throw new SpecError(`${field}: expected a layer ({ type: ... }) or an activation name, got ${show(spec)}`);
   const kind = kinds.get(spec.type);
   if (!kind) throw new SpecError(`${field}.type: unknown layer type ${show(spec.type)}; accepted: ${kinds.names().join(', ')}`);
   const keys = Object.keys(kind.fields);
   const extra = unknownKey(spec, ['type', 'name', ...keys]);
-  if (extra !== undefined) throw new SpecError(`${field}.${extra}: unknown key for a ${kind.type} layer; accepted: ${['name', ...keys].join(', ')}`);
+  if (extra !== undefined)
+    throw new SpecError(`${field}.${extra}: unknown key for a ${kind.type} layer; accepted: ${['name', ...keys].join(', ')}`);
   const parsed = parseFields(kind.fields, spec, (k) => `${field}.${k}`);
   const ctx: LayerContext = {
-    path, field, inShape, builder: b,
+    path,
+    field,
+    inShape,
+    builder: b,
     layer: (s, f, p, shape) => buildLayer(s, f, p, shape, b),
     layers: (s, f, p, shape) => buildChildren(s, f, p, shape, b),
   };
@@ -47,13 +56,15 @@ export function buildLayer(spec: unknown, field: string, path: string, inShape: 
 
 /** Build a list of layers under `path`; names default to positions. */
 function buildChildren(layers: unknown, field: string, path: string, inShape: Shape, b: Builder): Module[] {
-  if (!Array.isArray(layers) || layers.length === 0) throw new SpecError(`${field}: expected a non-empty array of layers, got ${show(layers)}`);
+  if (!Array.isArray(layers) || layers.length === 0)
+    throw new SpecError(`${field}: expected a non-empty array of layers, got ${show(layers)}`);
   const names = new Set<string>();
   const children: Module[] = [];
   let shape = inShape;
   layers.forEach((l, i) => {
     const name = isRecord(l) && l.name !== undefined ? l.name : String(i);
-    if (typeof name !== 'string' || !/^[A-Za-z0-9_-]+$/.test(name)) throw new SpecError(`${field}[${i}].name: expected letters, digits, "_" or "-", got ${show(name)}`);
+    if (typeof name !== 'string' || !/^[A-Za-z0-9_-]+$/.test(name))
+      throw new SpecError(`${field}[${i}].name: expected letters, digits, "_" or "-", got ${show(name)}`);
     if (names.has(name)) throw new SpecError(`${field}[${i}].name: "${name}" is used twice in this sequence`);
     names.add(name);
     const m = buildLayer(l, `${field}[${i}]`, childPath(path, name), shape, b);

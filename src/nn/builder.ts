@@ -20,7 +20,11 @@ export function slotBuilder(init: string, classes?: number): Builder & { params:
   const buffers: Slot[] = [];
   const embeddings = new Map<string, Slot>();
   return {
-    init, classes, params, buffers, embeddings,
+    init,
+    classes,
+    params,
+    buffers,
+    embeddings,
     tieable: (path) => embeddings.get(path),
     param(path, shape, pinit) {
       const s = { index: params.length, path, shape, init: pinit };

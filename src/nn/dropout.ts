@@ -30,10 +30,14 @@ export function dropout(x: Tensor, p: number, rng: Rng, training = true): Tensor
 export function dropoutModule(path: string, inShape: readonly number[], p: number): Module {
   checkP(p);
   return leaf({
-    kind: 'dropout', path, inShape, outShape: inShape,
+    kind: 'dropout',
+    path,
+    inShape,
+    outShape: inShape,
     apply(x, ctx) {
       if (!ctx.training || p === 0) return x;
-      if (!ctx.rng) throw new SpecError(`dropout at "${path}": a training pass needs the step's stream (pass ctx.train as the forward options)`);
+      if (!ctx.rng)
+        throw new SpecError(`dropout at "${path}": a training pass needs the step's stream (pass ctx.train as the forward options)`);
       return mul(x, dropoutMask(x.shape, p, ctx.rng.child(path)));
     },
   });

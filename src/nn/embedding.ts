@@ -34,14 +34,20 @@ export function embedding(path: string, inShape: Shape, b: Builder, o: Embedding
   if (o.positions !== false) params.position = b.param(`${path}.position`, [t, o.dim], { kind: 'weight', scheme });
   const m: EmbeddingModule = {
     ...leaf({
-      kind: 'embedding', path, inShape, outShape: [t, o.dim], params,
+      kind: 'embedding',
+      path,
+      inShape,
+      outShape: [t, o.dim],
+      params,
       apply(x, ctx) {
         const n = x.shape[0];
         const e = gather(param(m, 'token', ctx), tokenIds(`embedding at "${path}"`, x, o.vocab), [n, t]);
         return params.position ? add(e, param(m, 'position', ctx)) : e;
       },
     }),
-    kind: 'embedding', vocab: o.vocab, table: token,
+    kind: 'embedding',
+    vocab: o.vocab,
+    table: token,
   };
   // leaf() returns itself from withChildren; keep that true of the extended object.
   return Object.assign(m, { withChildren: () => m });

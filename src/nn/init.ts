@@ -16,7 +16,9 @@ export interface InitOptions {
 /** [fanOut, fanIn], checked: a zero fan would silently give NaN/Inf bounds. */
 export function fans(shape: WeightShape, name = 'init'): [number, number] {
   if (shape.length < 2 || !shape.every((d) => Number.isInteger(d) && d > 0)) {
-    throw new SpecError(`init ${name}: shape must be [fanOut, fanIn] (or [out, in, ...kernel]) with positive integers, got [${shape.join(', ')}]`);
+    throw new SpecError(
+      `init ${name}: shape must be [fanOut, fanIn] (or [out, in, ...kernel]) with positive integers, got [${shape.join(', ')}]`,
+    );
   }
   const field = shape.slice(2).reduce((a, b) => a * b, 1);
   return [shape[0] * field, shape[1] * field];

@@ -9,7 +9,8 @@ import { initByName } from './init.ts';
 export type Pair = number | [number, number];
 
 export function intAt(at: string, v: unknown, min: number): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > 1e6) throw new SpecError(`${at}: expected an integer ≥ ${min}, got ${show(v)}`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > 1e6)
+    throw new SpecError(`${at}: expected an integer ≥ ${min}, got ${show(v)}`);
   return v;
 }
 
@@ -19,7 +20,8 @@ export const int = (min = 1) => field<number>((v, at) => intAt(at, v, min));
 /** A number in (0, max). */
 export const positive = (max = Infinity) =>
   field<number>((v, at) => {
-    if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0 || v >= max) throw new SpecError(`${at}: expected a number in (0, ${max}), got ${show(v)}`);
+    if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0 || v >= max)
+      throw new SpecError(`${at}: expected a number in (0, ${max}), got ${show(v)}`);
     return v;
   });
 
@@ -69,15 +71,18 @@ export const activationFn = field<string, Activation>((v, at) => {
 
 export function needImage(field: string, kind: string, inShape: Shape): void {
   if (inShape.length !== 3) {
-    throw new SpecError(`${field}: ${kind} needs image input [channels, height, width], but its input is [${inShape.join(', ')}]` +
-      ' (image datasets give [1, 28, 28]; a dense layer or flatten loses the image shape)');
+    throw new SpecError(
+      `${field}: ${kind} needs image input [channels, height, width], but its input is [${inShape.join(', ')}]` +
+        ' (image datasets give [1, 28, 28]; a dense layer or flatten loses the image shape)',
+    );
   }
 }
 
 export function windowFits(field: string, inShape: Shape, k: [number, number], s: [number, number], p: [number, number]): void {
   const oh = Math.floor((inShape[1] + 2 * p[0] - k[0]) / s[0]) + 1;
   const ow = Math.floor((inShape[2] + 2 * p[1] - k[1]) / s[1]) + 1;
-  if (oh < 1 || ow < 1) throw new SpecError(`${field}: a ${k.join('×')} window (padding ${p.join('×')}) does not fit its input [${inShape.join(', ')}]`);
+  if (oh < 1 || ow < 1)
+    throw new SpecError(`${field}: a ${k.join('×')} window (padding ${p.join('×')}) does not fit its input [${inShape.join(', ')}]`);
 }
 
 /** A string; `what` says which in errors. */

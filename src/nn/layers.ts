@@ -44,7 +44,14 @@ export function dense(path: string, inShape: Shape, units: number, b: Builder, o
     return tape ? reshape(t, shape) : view(t, shape);
   };
   const layer: WeightLayer = {
-    kind: 'dense', role: 'weight', path, inShape, outShape: [...lead, units], params, buffers: {}, children: [],
+    kind: 'dense',
+    role: 'weight',
+    path,
+    inShape,
+    outShape: [...lead, units],
+    params,
+    buffers: {},
+    children: [],
     withChildren: () => layer,
     map: (x, w, bias) => {
       const y = linear(rows(x, features, true), w, bias);
@@ -89,7 +96,14 @@ export function conv(path: string, inShape: Shape, channels: number, b: Builder,
   if (opts.bias !== false) params.bias = b.param(`${path}.bias`, [channels], { kind: 'constant', value: 0 });
   const co: Conv2dOptions = { stride, padding };
   const layer: WeightLayer = {
-    kind: 'conv2d', role: 'weight', path, inShape, outShape: [channels, oh, ow], params, buffers: {}, children: [],
+    kind: 'conv2d',
+    role: 'weight',
+    path,
+    inShape,
+    outShape: [channels, oh, ow],
+    params,
+    buffers: {},
+    children: [],
     withChildren: () => layer,
     map: (x, wt, bias) => conv2d(x, wt, bias, co),
     inputVjp: (g, kern, xShape) => conv2dBackwardInput(g, kern, xShape, co),

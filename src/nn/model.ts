@@ -39,22 +39,31 @@ function expand(spec: ModelSpec, data: ModelData | null): { layers: unknown; ini
   const at = (k: string) => `model.${k}`;
   if ('sizes' in spec) {
     const extra = unknownKey(spec, Object.keys(MLP_FIELDS));
-    if (extra !== undefined) throw new SpecError(`model.${extra}: unknown key for the { sizes } shorthand; accepted: ${Object.keys(MLP_FIELDS).join(', ')}`);
+    if (extra !== undefined)
+      throw new SpecError(`model.${extra}: unknown key for the { sizes } shorthand; accepted: ${Object.keys(MLP_FIELDS).join(', ')}`);
     const mlp = parseFields(MLP_FIELDS, spec, at);
     if (input && mlp.sizes[0] !== sizeOf(input)) {
-      throw new SpecError(`model.sizes[0]: ${mlp.sizes[0]} inputs, but the data has ${sizeOf(input)} features per sample ([${data!.sampleShape.join(', ')}])`);
+      throw new SpecError(
+        `model.sizes[0]: ${mlp.sizes[0]} inputs, but the data has ${sizeOf(input)} features per sample ([${data!.sampleShape.join(', ')}])`,
+      );
     }
     return { layers: mlpLayers(mlp), init, input: input ?? [mlp.sizes[0]] };
   }
   if (!input) throw new SpecError('model: a { layers } or { preset } model is built against the data (its sample shape and classes)');
   if ('layers' in spec) {
     const extra = unknownKey(spec, Object.keys(LAYERS_FIELDS));
-    if (extra !== undefined) throw new SpecError(`model.${extra}: unknown key for a { layers } model; accepted: ${Object.keys(LAYERS_FIELDS).join(', ')}`);
+    if (extra !== undefined)
+      throw new SpecError(`model.${extra}: unknown key for a { layers } model; accepted: ${Object.keys(LAYERS_FIELDS).join(', ')}`);
     return { layers: spec.layers, init, input };
   }
   if ('preset' in spec) {
     const preset = getPreset(spec.preset);
-    if (!preset) throw new SpecError(`model.preset: unknown preset ${show(spec.preset)}; accepted: ${listPresets().map((p) => p.name).join(', ')}`);
+    if (!preset)
+      throw new SpecError(
+        `model.preset: unknown preset ${show(spec.preset)}; accepted: ${listPresets()
+          .map((p) => p.name)
+          .join(', ')}`,
+      );
     const keys = [...Object.keys(preset.fields), 'init'];
     const extra = unknownKey(spec, ['preset', ...keys]);
     if (extra !== undefined) throw new SpecError(`model.${extra}: unknown key for preset ${preset.name}; accepted: ${keys.join(', ')}`);
@@ -75,7 +84,9 @@ export function buildModel(spec: ModelSpec, data: ModelData | null = null): Mode
   const outputs = data?.outputs ?? ('sizes' in spec ? spec.sizes[spec.sizes.length - 1] : null);
   const want = data?.outputShape ?? (outputs === null ? null : [outputs]);
   if (want !== null && 'sizes' in spec && want.length === 1 && out[0] !== want[0]) {
-    throw new SpecError(`model.sizes[${spec.sizes.length - 1}]: ${out[0]} outputs, but the task needs ${want[0]} per sample (one score per class or target)`);
+    throw new SpecError(
+      `model.sizes[${spec.sizes.length - 1}]: ${out[0]} outputs, but the task needs ${want[0]} per sample (one score per class or target)`,
+    );
   }
   if (want !== null && (out.length !== want.length || out.some((d, i) => d !== want[i]))) {
     const what = want.length > 1 ? 'one score per class at every position' : 'one score per class or target';
@@ -143,7 +154,9 @@ export class Model {
     }
     const n = x.shape[0];
     if (x.rank < 1 || x.size !== n * this.inputSize) {
-      throw new ShapeError(`model input: expected [batch, ${this.inputShape.join(', ')}] (or [batch, ${this.inputSize}]), got [${x.shape.join(', ')}]`);
+      throw new ShapeError(
+        `model input: expected [batch, ${this.inputShape.join(', ')}] (or [batch, ${this.inputSize}]), got [${x.shape.join(', ')}]`,
+      );
     }
     const same = x.rank === this.inputShape.length + 1 && this.inputShape.every((d, i) => d === x.shape[i + 1]);
     return run(this.root, same ? x : reshape(x, [n, ...this.inputShape]), { ...opts, params });

@@ -53,10 +53,20 @@ export interface Module {
 
 /** Batch statistics of one training pass, per batch-norm path. */
 export class BatchStats {
-  readonly entries = new Map<string, { mean: Slot; variance: Slot; momentum: number; batchMean: Float32Array; batchVar: Float32Array; count: number }>();
+  readonly entries = new Map<
+    string,
+    { mean: Slot; variance: Slot; momentum: number; batchMean: Float32Array; batchVar: Float32Array; count: number }
+  >();
 
   record(path: string, mean: Slot, variance: Slot, momentum: number, batchMean: Tensor, batchVar: Tensor, count: number): void {
-    this.entries.set(path, { mean, variance, momentum, batchMean: Float32Array.from(batchMean.data), batchVar: Float32Array.from(batchVar.data), count });
+    this.entries.set(path, {
+      mean,
+      variance,
+      momentum,
+      batchMean: Float32Array.from(batchMean.data),
+      batchVar: Float32Array.from(batchVar.data),
+      count,
+    });
   }
 
   /** running ← (1 − m)·running + m·batch, with the unbiased batch variance (as PyTorch). */
@@ -85,12 +95,17 @@ export class SignalProbe {
 
   /** Wrap `y`, the output of the module at `path`, unless an outer module of that path already does. */
   tap(path: string, y: Tensor): Tensor {
-    return customVjp(`probe:${path}`, (t: Tensor) => ({ out: t }), (_s, g) => {
-      const prev = this.signals.get(path);
-      if (prev) for (let i = 0; i < prev.length; i++) prev[i] += g.data[i];
-      else this.signals.set(path, Float32Array.from(g.data));
-      return [g];
-    }, { pure: true })(y);
+    return customVjp(
+      `probe:${path}`,
+      (t: Tensor) => ({ out: t }),
+      (_s, g) => {
+        const prev = this.signals.get(path);
+        if (prev) for (let i = 0; i < prev.length; i++) prev[i] += g.data[i];
+        else this.signals.set(path, Float32Array.from(g.data));
+        return [g];
+      },
+      { pure: true },
+    )(y);
   }
 
   enter(path: string): boolean {
@@ -157,7 +172,9 @@ export function mapModules(root: Module, fn: (m: Module) => Module): Module {
 }
 
 /** A module with no children: parameters, a forward, nothing to rebuild. */
-export function leaf(m: Omit<Module, 'children' | 'withChildren' | 'params' | 'buffers'> & Partial<Pick<Module, 'params' | 'buffers'>>): Module {
+export function leaf(
+  m: Omit<Module, 'children' | 'withChildren' | 'params' | 'buffers'> & Partial<Pick<Module, 'params' | 'buffers'>>,
+): Module {
   const out: Module = {
     ...m,
     params: m.params ?? {},
@@ -175,7 +192,12 @@ export function leaf(m: Omit<Module, 'children' | 'withChildren' | 'params' | 'b
  */
 export function wrap(m: Module, hooks: { before?: (x: Tensor) => Tensor; after?: (y: Tensor, x: Tensor) => Tensor }): Module {
   const w: Module = {
-    kind: m.kind, path: m.path, inShape: m.inShape, outShape: m.outShape, params: m.params, buffers: m.buffers,
+    kind: m.kind,
+    path: m.path,
+    inShape: m.inShape,
+    outShape: m.outShape,
+    params: m.params,
+    buffers: m.buffers,
     children: [m],
     apply(x, ctx) {
       const xin = hooks.before ? hooks.before(x) : x;

@@ -20,7 +20,10 @@ export function layerNormParams(features: number): LayerNormParams {
 /** (x − μ) / √(σ² + eps) · gain + bias, with μ, σ² the biased mean and variance of x's last axis. */
 export function layerNorm(x: Tensor, gain: Tensor, bias: Tensor, eps = 1e-5): Tensor {
   const features = x.shape[x.rank - 1];
-  for (const [name, t] of [['gain', gain], ['bias', bias]] as const) {
+  for (const [name, t] of [
+    ['gain', gain],
+    ['bias', bias],
+  ] as const) {
     if (t.rank !== 1 || t.shape[0] !== features) {
       throw new ShapeError(`layerNorm: ${name} has shape [${t.shape.join(', ')}] but x's last axis has ${features} features`);
     }
@@ -48,10 +51,15 @@ export interface BatchNormOptions {
  */
 export function batchNorm(x: Tensor, gain: Tensor, shift: Tensor, opts: BatchNormOptions): Tensor {
   const eps = opts.eps ?? 1e-5;
-  if (x.rank !== 2 && x.rank !== 4) throw new ShapeError(`batchNorm: expects [batch, channels] or [batch, channels, h, w], got [${x.shape.join(', ')}]`);
+  if (x.rank !== 2 && x.rank !== 4)
+    throw new ShapeError(`batchNorm: expects [batch, channels] or [batch, channels, h, w], got [${x.shape.join(', ')}]`);
   const c = x.shape[1];
-  for (const [name, t] of [['gain', gain], ['shift', shift]] as const) {
-    if (t.rank !== 1 || t.shape[0] !== c) throw new ShapeError(`batchNorm: ${name} has shape [${t.shape.join(', ')}] but x has ${c} channels`);
+  for (const [name, t] of [
+    ['gain', gain],
+    ['shift', shift],
+  ] as const) {
+    if (t.rank !== 1 || t.shape[0] !== c)
+      throw new ShapeError(`batchNorm: ${name} has shape [${t.shape.join(', ')}] but x has ${c} channels`);
   }
   if (opts.training) {
     const r = batchNormTraining(x, gain, shift, eps);
@@ -73,7 +81,11 @@ export function layerNormModule(path: string, inShape: readonly number[], b: Bui
   const gain = b.param(`${path}.gain`, [f], { kind: 'constant', value: 1 });
   const shift = b.param(`${path}.shift`, [f], { kind: 'constant', value: 0 });
   const m = leaf({
-    kind: 'layerNorm', path, inShape, outShape: inShape, params: { gain, shift },
+    kind: 'layerNorm',
+    path,
+    inShape,
+    outShape: inShape,
+    params: { gain, shift },
     apply: (x, ctx) => layerNorm(x, param(m, 'gain', ctx), param(m, 'shift', ctx), eps),
   });
   return m;
@@ -83,7 +95,12 @@ export function layerNormModule(path: string, inShape: readonly number[], b: Bui
  * BatchNorm (1d on [n, c], 2d on [n, c, h, w]) as a module: batch statistics in training, whose
  * running averages (momentum as PyTorch's) are committed once per step; running ones in evaluation.
  */
-export function batchNormModule(path: string, inShape: readonly number[], b: Builder, opts: { eps?: number; momentum?: number } = {}): Module {
+export function batchNormModule(
+  path: string,
+  inShape: readonly number[],
+  b: Builder,
+  opts: { eps?: number; momentum?: number } = {},
+): Module {
   const c = inShape[0];
   const eps = opts.eps ?? 1e-5;
   const momentum = opts.momentum ?? 0.1;
@@ -92,16 +109,30 @@ export function batchNormModule(path: string, inShape: readonly number[], b: Bui
   const runMean = b.buffer(`${path}.runningMean`, [c], 0);
   const runVar = b.buffer(`${path}.runningVar`, [c], 1);
   const m = leaf({
-    kind: 'batchNorm', path, inShape, outShape: inShape, params: { weight: gain, bias: shift }, buffers: { runningMean: runMean, runningVar: runVar },
+    kind: 'batchNorm',
+    path,
+    inShape,
+    outShape: inShape,
+    params: { weight: gain, bias: shift },
+    buffers: { runningMean: runMean, runningVar: runVar },
     apply(x, ctx) {
       const g = param(m, 'weight', ctx);
       const s = param(m, 'bias', ctx);
       if (ctx.training) {
         const count = x.size / c;
-        return batchNorm(x, g, s, { training: true, eps, onBatchStats: (mu, v) => ctx.stats?.record(path, runMean, runVar, momentum, mu, v, count) });
+        return batchNorm(x, g, s, {
+          training: true,
+          eps,
+          onBatchStats: (mu, v) => ctx.stats?.record(path, runMean, runVar, momentum, mu, v, count),
+        });
       }
-      if (!ctx.buffers) throw new ShapeError(`batchNorm at "${path}": evaluation needs the model's buffers (pass ctx.infer as the forward options)`);
-      return batchNorm(x, g, s, { training: false, eps, running: { mean: ctx.buffers[runMean.index], variance: ctx.buffers[runVar.index] } });
+      if (!ctx.buffers)
+        throw new ShapeError(`batchNorm at "${path}": evaluation needs the model's buffers (pass ctx.infer as the forward options)`);
+      return batchNorm(x, g, s, {
+        training: false,
+        eps,
+        running: { mean: ctx.buffers[runMean.index], variance: ctx.buffers[runVar.index] },
+      });
     },
   });
   return m;

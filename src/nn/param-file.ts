@@ -34,7 +34,10 @@ export interface ParamFileMeta {
 
 /** `{seed}`, `{rule}` and `{trial}` in a path template, filled in for one trial. */
 export function paramPath(template: string, fill: { seed: number; rule: string; trial?: string }): string {
-  return template.replaceAll('{seed}', String(fill.seed)).replaceAll('{rule}', fill.rule).replaceAll('{trial}', fill.trial ?? 'trial');
+  return template
+    .replaceAll('{seed}', String(fill.seed))
+    .replaceAll('{rule}', fill.rule)
+    .replaceAll('{trial}', fill.trial ?? 'trial');
 }
 
 function entries(slots: readonly Slot[], ts: readonly Tensor[]): Entry[] {
@@ -44,8 +47,20 @@ function entries(slots: readonly Slot[], ts: readonly Tensor[]): Entry[] {
   });
 }
 
-export function writeParamFile(path: string, model: Model, params: readonly Tensor[], buffers: readonly Tensor[], meta: ParamFileMeta = {}): void {
-  const file: ParamFile = { format: PARAM_FILE_FORMAT, version: 1, params: entries(model.params, params), buffers: entries(model.buffers, buffers), meta };
+export function writeParamFile(
+  path: string,
+  model: Model,
+  params: readonly Tensor[],
+  buffers: readonly Tensor[],
+  meta: ParamFileMeta = {},
+): void {
+  const file: ParamFile = {
+    format: PARAM_FILE_FORMAT,
+    version: 1,
+    params: entries(model.params, params),
+    buffers: entries(model.buffers, buffers),
+    meta,
+  };
   mkdirSync(dirname(path), { recursive: true });
   const tmp = `${path}.tmp-${process.pid}`;
   writeFileSync(tmp, `${JSON.stringify(file)}\n`);
@@ -61,14 +76,17 @@ function decode(e: Entry): Float32Array {
 function read(file: string, what: string, slots: readonly Slot[], got: readonly Entry[]): Tensor[] {
   const byPath = new Map(got.map((e) => [e.path, e]));
   for (const e of got) {
-    if (!slots.some((s) => s.path === e.path)) throw new SpecError(`init: ${file} holds ${what} "${e.path}", which the model does not have (a different architecture?)`);
+    if (!slots.some((s) => s.path === e.path))
+      throw new SpecError(`init: ${file} holds ${what} "${e.path}", which the model does not have (a different architecture?)`);
   }
   return slots.map((s) => {
     const e = byPath.get(s.path);
     if (!e) throw new SpecError(`init: ${file} has no ${what} "${s.path}"; it holds ${got.map((x) => x.path).join(', ') || 'none'}`);
-    if (e.shape.join() !== s.shape.join()) throw new SpecError(`init: ${file}: ${what} "${s.path}" is [${e.shape.join(', ')}], the model's is [${s.shape.join(', ')}]`);
+    if (e.shape.join() !== s.shape.join())
+      throw new SpecError(`init: ${file}: ${what} "${s.path}" is [${e.shape.join(', ')}], the model's is [${s.shape.join(', ')}]`);
     const v = decode(e);
-    if (v.length !== s.shape.reduce((a, b) => a * b, 1)) throw new SpecError(`init: ${file}: ${what} "${s.path}" holds ${v.length} values for shape [${s.shape.join(', ')}]`);
+    if (v.length !== s.shape.reduce((a, b) => a * b, 1))
+      throw new SpecError(`init: ${file}: ${what} "${s.path}" holds ${v.length} values for shape [${s.shape.join(', ')}]`);
     return fromArray(v, s.shape);
   });
 }
@@ -78,18 +96,22 @@ function read(file: string, what: string, slots: readonly Slot[], got: readonly 
  * Refuses a file for another architecture, or one whose vocabulary differs from the data's.
  */
 export function readParamFile(path: string, model: Model, meta: ParamFileMeta = {}): { params: Tensor[]; buffers: Tensor[] } {
-  if (!existsSync(path)) throw new SpecError(`init: no parameter file at ${path} (written by a trial with saveParams; run that experiment first)`);
+  if (!existsSync(path))
+    throw new SpecError(`init: no parameter file at ${path} (written by a trial with saveParams; run that experiment first)`);
   let file: ParamFile;
   try {
     file = JSON.parse(readFileSync(path, 'utf8')) as ParamFile;
   } catch (e) {
     throw new SpecError(`init: ${path} is not a parameter file (${(e as Error).message})`);
   }
-  if (file.format !== PARAM_FILE_FORMAT || file.version !== 1) throw new SpecError(`init: ${path} is not a ${PARAM_FILE_FORMAT} file of version 1`);
+  if (file.format !== PARAM_FILE_FORMAT || file.version !== 1)
+    throw new SpecError(`init: ${path} is not a ${PARAM_FILE_FORMAT} file of version 1`);
   const a = file.meta?.vocab;
   const b = meta.vocab;
   if (a && b && (a.length !== b.length || a.some((c, i) => c !== b[i]))) {
-    throw new SpecError(`init: ${path} was trained on a vocabulary of ${a.length} symbols that differs from the data's (${b.length}); give the data the pretraining text's vocabulary (data.vocabulary)`);
+    throw new SpecError(
+      `init: ${path} was trained on a vocabulary of ${a.length} symbols that differs from the data's (${b.length}); give the data the pretraining text's vocabulary (data.vocabulary)`,
+    );
   }
   return ledger().withCategory('param', () => ({
     params: read(path, 'parameter', model.params, file.params),

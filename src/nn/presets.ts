@@ -32,10 +32,12 @@ export const modelInit = optional(
 export const MLP_FIELDS = {
   /** Layer widths, input first, output last, e.g. [784, 256, 256, 10]. */
   sizes: field<number[]>((v, at) => {
-    if (!Array.isArray(v) || v.length < 2) throw new SpecError(`${at}: expected at least two layer widths (input … output), got ${show(v)}`);
+    if (!Array.isArray(v) || v.length < 2)
+      throw new SpecError(`${at}: expected at least two layer widths (input … output), got ${show(v)}`);
     // An index loop: forEach would skip the holes of a sparse array like [4, , 3].
     for (let i = 0; i < v.length; i++) {
-      if (!Number.isInteger(v[i]) || v[i] < 1 || v[i] > 1e6) throw new SpecError(`${at}[${i}]: expected a positive integer, got ${show(v[i])}`);
+      if (!Number.isInteger(v[i]) || v[i] < 1 || v[i] > 1e6)
+        throw new SpecError(`${at}[${i}]: expected a positive integer, got ${show(v[i])}`);
     }
     return v;
   }),
@@ -73,7 +75,11 @@ export type LayersSpec = SpecOf<typeof LAYERS_FIELDS>;
 export type PresetSpec = PresetSpecOf<(typeof BUILTIN_PRESETS)[number]>;
 export type ModelSpec = MlpSpec | LayersSpec | PresetSpec;
 
-const presets = new Registry<Preset>('preset', { name: 'name', fields: 'fields', functions: ['layers'], reserved: ['preset', 'init'] }, BUILTIN_PRESETS as unknown as Preset[]);
+const presets = new Registry<Preset>(
+  'preset',
+  { name: 'name', fields: 'fields', functions: ['layers'], reserved: ['preset', 'init'] },
+  BUILTIN_PRESETS as unknown as Preset[],
+);
 
 /** Make a preset usable in specs by its name (returns it); call it from a spec file or a file it imports. */
 export function registerPreset<const N extends string, F extends Fields>(preset: Preset<N, F>): Preset<N, F> {

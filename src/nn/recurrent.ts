@@ -72,7 +72,12 @@ export function recurrent(path: string, inShape: Shape, b: Builder, o: Recurrent
   const build = (truncation: RecurrentModule['truncation']): RecurrentModule => {
     const m = leaf({ kind: o.cell, path, inShape, outShape: [steps, H], params, apply: (x, ctx) => unroll(x, ctx) }) as Module;
     const rm: RecurrentModule = {
-      ...m, role: 'recurrent', cell: o.cell, hidden: H, steps, truncation,
+      ...m,
+      role: 'recurrent',
+      cell: o.cell,
+      hidden: H,
+      steps,
+      truncation,
       withChildren: () => rm,
       withBoundary: (every, boundary) => build(every > 0 ? { every, boundary } : null),
     };

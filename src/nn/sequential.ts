@@ -7,8 +7,13 @@ import { leaf, run, type ForwardContext, type Module } from './module.ts';
 
 export function sequential(path: string, children: readonly Module[], inShape: Shape): Module {
   const m: Module = {
-    kind: 'sequential', path, inShape, outShape: children.length ? children[children.length - 1].outShape : inShape,
-    params: {}, buffers: {}, children,
+    kind: 'sequential',
+    path,
+    inShape,
+    outShape: children.length ? children[children.length - 1].outShape : inShape,
+    params: {},
+    buffers: {},
+    children,
     apply(x, ctx) {
       let h = x;
       for (const c of m.children) h = run(c, h, ctx);
@@ -31,7 +36,12 @@ export function residual(path: string, body: readonly Module[], shortcut: Module
   const optionA = !shortcut && !same ? zeroPadShortcut(path, inShape, outShape) : null;
   const k = body.length;
   const m: Module = {
-    kind: 'residual', path, inShape, outShape, params: {}, buffers: {},
+    kind: 'residual',
+    path,
+    inShape,
+    outShape,
+    params: {},
+    buffers: {},
     children: [...body, ...(shortcut ? [shortcut] : []), ...(after ? [after] : [])],
     apply(x, ctx: ForwardContext) {
       let y = x;
@@ -55,7 +65,10 @@ function zeroPadShortcut(path: string, inShape: Shape, outShape: Shape): Module 
     throw new Error(`residual at "${path}": cannot pad shortcut [${inShape.join(', ')}] to [${outShape.join(', ')}]`);
   }
   return leaf({
-    kind: 'zeroPadShortcut', path: `${path}.shortcut`, inShape, outShape,
+    kind: 'zeroPadShortcut',
+    path: `${path}.shortcut`,
+    inShape,
+    outShape,
     apply(x: Tensor) {
       // A 1×1 window with stride s keeps every s-th pixel.
       const t = sh > 1 || sw > 1 ? avgPool2d(x, { kernel: 1, stride: [sh, sw] }) : x;

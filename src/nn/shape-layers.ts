@@ -27,7 +27,10 @@ export function pool(kind: 'maxPool2d' | 'avgPool2d', path: string, inShape: Sha
 export function globalAvgPool(path: string, inShape: Shape): Module {
   const [c, h, w] = inShape;
   return leaf({
-    kind: 'globalAvgPool', path, inShape, outShape: [c],
+    kind: 'globalAvgPool',
+    path,
+    inShape,
+    outShape: [c],
     apply: (x) => mean(reshape(x, [x.shape[0], c, h * w]), 2),
   });
 }

@@ -12,7 +12,6 @@ import { isActivation } from './activations.ts';
 import type { Model } from './model.ts';
 import { leaf, type ForwardOptions } from './module.ts';
 
-
 /** 0/1 with P(1) = p, one uniform draw per element in storage order. Not recorded on a tape. */
 export function bernoulli(p: Tensor, rng: Rng): Tensor {
   const out = empty(p.shape);
@@ -39,9 +38,15 @@ export function bernoulliSample(a: Tensor, rng: Rng, kind: BernoulliAux | null):
   const aux = kind ? empty(a.shape) : null;
   const lp = kind === 'score' ? empty(a.shape) : null;
   backend().bernoulliSigmoid(a.data, rng.key(), h.data, aux?.data ?? null, kind, lp?.data ?? null);
-  const logProb = lp && aux
-    ? customVjp('bernoulliLogProb', (_x: Tensor) => ({ out: lp }), (_saved, g) => [mul(g, aux)], { jvp: ([t]) => (t ? mul(t, aux) : null) })(a)
-    : null;
+  const logProb =
+    lp && aux
+      ? customVjp(
+          'bernoulliLogProb',
+          (_x: Tensor) => ({ out: lp }),
+          (_saved, g) => [mul(g, aux)],
+          { jvp: ([t]) => (t ? mul(t, aux) : null) },
+        )(a)
+      : null;
   return { h, aux, logProb };
 }
 
@@ -203,11 +208,16 @@ export interface StochasticNet {
  */
 export function stochasticPaths(model: Model, at: string, rule: string): string[] {
   const acts = model.activations().map((m) => m.path);
-  if (!acts.length) throw new SpecError(`${rule}: the model has no activation modules to make stochastic (it needs hidden layers with an activation)`);
+  if (!acts.length)
+    throw new SpecError(`${rule}: the model has no activation modules to make stochastic (it needs hidden layers with an activation)`);
   if (at === 'all') return acts;
-  const want = at.split(',').map((p) => p.trim()).filter(Boolean);
+  const want = at
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean);
   for (const p of want) {
-    if (!acts.includes(p)) throw new SpecError(`${rule}: option at names "${p}", which is not an activation; the model's activations: ${acts.join(', ')}`);
+    if (!acts.includes(p))
+      throw new SpecError(`${rule}: option at names "${p}", which is not an activation; the model's activations: ${acts.join(', ')}`);
   }
   return [...new Set(want)];
 }
@@ -219,7 +229,11 @@ export function stochasticPaths(model: Model, at: string, rule: string): string[
 export function withUnits(model: Model, net: StochasticNet, unit: (a: Tensor, path: string) => Tensor): Model {
   const chosen = new Set(net.paths);
   const scaled = (a: Tensor) => (net.slope === 1 ? a : mul(a, scalar(net.slope)));
-  return model.map((m) => (chosen.has(m.path) && isActivation(m) ? leaf({ kind: 'stochastic', path: m.path, inShape: m.inShape, outShape: m.outShape, apply: (a) => unit(scaled(a), m.path) }) : m));
+  return model.map((m) =>
+    chosen.has(m.path) && isActivation(m)
+      ? leaf({ kind: 'stochastic', path: m.path, inShape: m.inShape, outShape: m.outShape, apply: (a) => unit(scaled(a), m.path) })
+      : m,
+  );
 }
 
 /** Number of stochastic units per example. */

@@ -55,7 +55,9 @@ export function releaseState(state: OptState): void {
 /** Compose transforms into an optimizer named `name` (the descent step is one of them). */
 export function chain(name: string, ...transforms: Transform[]): Optimizer {
   // Slot names stay the transforms' own (m, v, velocity) unless two transforms share one.
-  const slotKeys = transforms.map((t, k) => t.slots.map((s) => (transforms.some((o, j) => j !== k && o.slots.includes(s)) ? `${k}.${s}` : s)));
+  const slotKeys = transforms.map((t, k) =>
+    t.slots.map((s) => (transforms.some((o, j) => j !== k && o.slots.includes(s)) ? `${k}.${s}` : s)),
+  );
   const slotNames = slotKeys.flat();
   const norms = transforms.map((t, k) => (t.globalNorm ? k : -1)).filter((k) => k >= 0);
   if (transforms.length > 16) throw new SpecError(`optimizer ${name}: at most 16 transforms can be chained, got ${transforms.length}`);
@@ -79,7 +81,9 @@ export function chain(name: string, ...transforms: Transform[]): Optimizer {
     slotNames.map((s) => {
       const t = state.slots[s]?.[index];
       if (t?.size !== param.size) {
-        throw new ShapeError(`optimizer ${name}: state slot "${s}" has no entry of size ${param.size} for parameter ${index}; was init called with these parameters?`);
+        throw new ShapeError(
+          `optimizer ${name}: state slot "${s}" has no entry of size ${param.size} for parameter ${index}; was init called with these parameters?`,
+        );
       }
       t.touch();
       return offset === 0 && size === t.size ? t.data : t.data.subarray(offset, offset + size);
@@ -102,7 +106,9 @@ export function chain(name: string, ...transforms: Transform[]): Optimizer {
 
   const sameSize = (index: number, param: Tensor, update: Tensor): void => {
     if (param.size !== update.size) {
-      throw new ShapeError(`optimizer ${name}: update ${index} has ${update.size} elements but its parameter has ${param.size} [${param.shape.join(', ')}]`);
+      throw new ShapeError(
+        `optimizer ${name}: update ${index} has ${update.size} elements but its parameter has ${param.size} [${param.shape.join(', ')}]`,
+      );
     }
   };
   const noGlobalNorm = (what: string) => {

@@ -1,13 +1,36 @@
 // The optimizers in one import: transforms, chain, the named optimizers, schedules, specs.
 export { chain, releaseState, type Optimizer, type OptState } from './chain.ts';
 export {
-  addDecayedWeights, clipByGlobalNorm, clipByValue, scaleByAdam, scaleByLearningRate, traceMomentum, type Stage, type Transform,
+  addDecayedWeights,
+  clipByGlobalNorm,
+  clipByValue,
+  scaleByAdam,
+  scaleByLearningRate,
+  traceMomentum,
+  type Stage,
+  type Transform,
 } from './transforms.ts';
 export { sgd, momentum, adam, adamw, type AdamOptions, type CommonOptions, type MomentumOptions } from './optimizers.ts';
 export {
-  constantSchedule, stepSchedule, cosineSchedule, withWarmup, scheduleFromSpec, defineSchedule, registerSchedule, listSchedules,
-  type Schedule, type ScheduleSpec, type ScheduleKind,
+  constantSchedule,
+  stepSchedule,
+  cosineSchedule,
+  withWarmup,
+  scheduleFromSpec,
+  defineSchedule,
+  registerSchedule,
+  listSchedules,
+  type Schedule,
+  type ScheduleSpec,
+  type ScheduleKind,
 } from './schedules.ts';
 export {
-  optimizerFromSpec, defineOptimizer, registerOptimizer, listOptimizers, OPTIMIZER_NAMES, type OptimizerSpec, type OptimizerName, type OptimizerKind,
+  optimizerFromSpec,
+  defineOptimizer,
+  registerOptimizer,
+  listOptimizers,
+  OPTIMIZER_NAMES,
+  type OptimizerSpec,
+  type OptimizerName,
+  type OptimizerKind,
 } from './spec.ts';

@@ -4,8 +4,17 @@
 import type { Schedule } from './schedules.ts';
 import { chain, type Optimizer } from './chain.ts';
 import {
-  addDecayedWeights, checkNumber, clipByGlobalNorm, clipByValue, nonNegative, positive, scaleByAdam, scaleByLearningRate,
-  traceMomentum, unitInterval, type Transform,
+  addDecayedWeights,
+  checkNumber,
+  clipByGlobalNorm,
+  clipByValue,
+  nonNegative,
+  positive,
+  scaleByAdam,
+  scaleByLearningRate,
+  traceMomentum,
+  unitInterval,
+  type Transform,
 } from './transforms.ts';
 
 export interface CommonOptions {
@@ -35,10 +44,15 @@ export interface AdamOptions extends CommonOptions {
 /** The clipping transforms and the validated rate, named after the optimizer in any error. */
 function common(name: string, opts: CommonOptions): { clips: Transform[]; lr: Transform; wd: (fallback: number) => number } {
   const clips: Transform[] = [];
-  if (opts.clipValue !== undefined) clips.push(clipByValue(checkNumber(`optimizer ${name}`, 'clipValue', opts.clipValue, positive, 'a positive number')));
-  if (opts.clipNorm !== undefined) clips.push(clipByGlobalNorm(checkNumber(`optimizer ${name}`, 'clipNorm', opts.clipNorm, positive, 'a positive number')));
-  const lr = scaleByLearningRate(typeof opts.lr === 'function' ? opts.lr : checkNumber(`optimizer ${name}`, 'lr', opts.lr, nonNegative, 'a non-negative number'));
-  const wd = (fallback: number) => checkNumber(`optimizer ${name}`, 'weightDecay', opts.weightDecay ?? fallback, nonNegative, 'a non-negative number');
+  if (opts.clipValue !== undefined)
+    clips.push(clipByValue(checkNumber(`optimizer ${name}`, 'clipValue', opts.clipValue, positive, 'a positive number')));
+  if (opts.clipNorm !== undefined)
+    clips.push(clipByGlobalNorm(checkNumber(`optimizer ${name}`, 'clipNorm', opts.clipNorm, positive, 'a positive number')));
+  const lr = scaleByLearningRate(
+    typeof opts.lr === 'function' ? opts.lr : checkNumber(`optimizer ${name}`, 'lr', opts.lr, nonNegative, 'a non-negative number'),
+  );
+  const wd = (fallback: number) =>
+    checkNumber(`optimizer ${name}`, 'weightDecay', opts.weightDecay ?? fallback, nonNegative, 'a non-negative number');
   return { clips, lr, wd };
 }
 

@@ -8,7 +8,10 @@ import { Registry } from '../registry.ts';
 
 export type Schedule = (step: number) => number;
 
-export const constantSchedule = (lr: number): Schedule => () => lr;
+export const constantSchedule =
+  (lr: number): Schedule =>
+  () =>
+    lr;
 
 /** lr · gamma^⌊step / every⌋ (PyTorch StepLR). */
 export function stepSchedule(lr: number, every: number, gamma: number): Schedule {
@@ -74,7 +77,10 @@ const multistep = defineSchedule({
     }),
     gamma: factor,
   },
-  build: ({ milestones, gamma }, lr) => (s) => lr * gamma ** milestones.filter((x) => s >= x).length,
+  build:
+    ({ milestones, gamma }, lr) =>
+    (s) =>
+      lr * gamma ** milestones.filter((x) => s >= x).length,
 });
 
 /** totalSteps counts the warmup too: the cosine spans totalSteps − warmupSteps. */
@@ -95,7 +101,11 @@ type KindSpec<S> = S extends ScheduleKind<infer K, infer F> ? { kind: K; warmupS
 /** A schedule spec, for the built-in kinds. */
 export type ScheduleSpec = KindSpec<(typeof BUILTIN_SCHEDULES)[number]>;
 
-const kinds = new Registry<ScheduleKind>('schedule kind', { name: 'kind', fields: 'fields', functions: ['build'], reserved: ['kind', 'warmupSteps'] }, BUILTIN_SCHEDULES as unknown as ScheduleKind[]);
+const kinds = new Registry<ScheduleKind>(
+  'schedule kind',
+  { name: 'kind', fields: 'fields', functions: ['build'], reserved: ['kind', 'warmupSteps'] },
+  BUILTIN_SCHEDULES as unknown as ScheduleKind[],
+);
 
 /** Make a schedule kind usable in specs (returns it); call it from a spec file or a file it imports. */
 export function registerSchedule<const K extends string, F extends Fields>(kind: ScheduleKind<K, F>): ScheduleKind<K, F> {
@@ -119,7 +129,15 @@ export function scheduleFromSpec(lr: number, spec: ScheduleSpec | undefined): Sc
   if (!kind) throw new SpecError(`optimizer schedule: unknown kind ${JSON.stringify(s.kind)}; accepted: ${kinds.names().join(', ')}`);
   const accepted = ['kind', ...Object.keys(kind.fields), 'warmupSteps'];
   const extra = unknownKey(s, accepted);
-  if (extra !== undefined) throw new SpecError(`optimizer schedule "${kind.kind}": unknown field "${extra}"; accepted: ${accepted.join(', ')}`);
+  if (extra !== undefined)
+    throw new SpecError(`optimizer schedule "${kind.kind}": unknown field "${extra}"; accepted: ${accepted.join(', ')}`);
   const warmup = warmupSteps.parse(s.warmupSteps, 'warmupSteps');
-  return withWarmup(kind.build(parseFields(kind.fields, s, (k) => k), lr, warmup), warmup);
+  return withWarmup(
+    kind.build(
+      parseFields(kind.fields, s, (k) => k),
+      lr,
+      warmup,
+    ),
+    warmup,
+  );
 }

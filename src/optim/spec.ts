@@ -26,7 +26,8 @@ export function defineOptimizer<const N extends string, F extends Fields>(kind: 
 const COMMON = {
   /** Peak learning rate (the schedule scales it). */
   lr: field<number>((v, at) => {
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new SpecError(`${at} must be a non-negative number, got ${JSON.stringify(v)}`);
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0)
+      throw new SpecError(`${at} must be a non-negative number, got ${JSON.stringify(v)}`);
     return v;
   }),
   schedule: optional(anything<ScheduleSpec>()),
@@ -68,7 +69,11 @@ export type OptimizerName = OptimizerSpec['name'];
 /** The built-in optimizers' names. */
 export const OPTIMIZER_NAMES: OptimizerName[] = BUILTIN_OPTIMIZERS.map((k) => k.name);
 
-const kinds = new Registry<OptimizerKind>('optimizer', { name: 'name', fields: 'fields', functions: ['build'], reserved: ['name', ...Object.keys(COMMON)] }, BUILTIN_OPTIMIZERS as unknown as OptimizerKind[]);
+const kinds = new Registry<OptimizerKind>(
+  'optimizer',
+  { name: 'name', fields: 'fields', functions: ['build'], reserved: ['name', ...Object.keys(COMMON)] },
+  BUILTIN_OPTIMIZERS as unknown as OptimizerKind[],
+);
 
 /** Make an optimizer kind usable in specs (returns it); call it from a spec file or a file it imports. */
 export function registerOptimizer<const N extends string, F extends Fields>(kind: OptimizerKind<N, F>): OptimizerKind<N, F> {

@@ -51,7 +51,13 @@ export function clipByValue(max: number): Transform {
 export function clipByGlobalNorm(maxNorm: number): Transform {
   const m = checkNumber('clipByGlobalNorm', 'maxNorm', maxNorm, positive, 'a positive number');
   // The chain replaces the factor below with norm-dependent one at each step.
-  return { name: 'clipByGlobalNorm', slots: [], clips: true, globalNorm: { maxNorm: m }, stage: () => ({ op: STAGE.scale, slots: [], x: [1] }) };
+  return {
+    name: 'clipByGlobalNorm',
+    slots: [],
+    clips: true,
+    globalNorm: { maxNorm: m },
+    stage: () => ({ op: STAGE.scale, slots: [], x: [1] }),
+  };
 }
 
 /** u ← u + wd·p: L2 regularization before an adaptive transform, decoupled decay after it. */
@@ -63,7 +69,12 @@ export function addDecayedWeights(weightDecay: number): Transform {
 /** Heavy-ball momentum, PyTorch's convention (v ← μv + u, no dampening); Nesterov steps along u + μv. */
 export function traceMomentum(momentum: number, nesterov = false): Transform {
   const mu = checkNumber('traceMomentum', 'momentum', momentum, unitInterval, 'in [0, 1)');
-  return { name: 'traceMomentum', slots: ['velocity'], clips: false, stage: () => ({ op: STAGE.momentum, slots: ['velocity'], x: [mu, nesterov ? 1 : 0] }) };
+  return {
+    name: 'traceMomentum',
+    slots: ['velocity'],
+    clips: false,
+    stage: () => ({ op: STAGE.momentum, slots: ['velocity'], x: [mu, nesterov ? 1 : 0] }),
+  };
 }
 
 /** Adam's scaling with bias correction: u ← m̂ / (√v̂ + ε), PyTorch's formulation. */
@@ -82,6 +93,13 @@ export function scaleByAdam(beta1 = 0.9, beta2 = 0.999, eps = 1e-8): Transform {
 
 /** u ← −lr(step)·u: the descent step, with a fixed rate or a schedule. */
 export function scaleByLearningRate(lr: number | Schedule): Transform {
-  const schedule = typeof lr === 'function' ? lr : constantSchedule(checkNumber('scaleByLearningRate', 'lr', lr, nonNegative, 'a non-negative number'));
-  return { name: 'scaleByLearningRate', slots: [], clips: false, schedule, stage: (step) => ({ op: STAGE.scale, slots: [], x: [-schedule(step)] }) };
+  const schedule =
+    typeof lr === 'function' ? lr : constantSchedule(checkNumber('scaleByLearningRate', 'lr', lr, nonNegative, 'a non-negative number'));
+  return {
+    name: 'scaleByLearningRate',
+    slots: [],
+    clips: false,
+    schedule,
+    stage: (step) => ({ op: STAGE.scale, slots: [], x: [-schedule(step)] }),
+  };
 }

@@ -10,8 +10,14 @@ export const CHROMIUM = '/usr/bin/chromium';
 // Headless without GPU or sandbox (containers), and with Chromium's own background traffic off,
 // so any request seen is one the page made.
 export const CHROMIUM_ARGS = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
 ];
 
 export async function launchChromium(): Promise<Browser> {

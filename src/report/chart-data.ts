@@ -39,7 +39,12 @@ export function aggregate(points: readonly Point[], band: Band = 'minmax'): Band
     const s = summarize(g.ys);
     const std = Number.isFinite(s.std) ? s.std : 0;
     const row: BandRow = {
-      series: g.series, x: g.x, mean: s.mean, std, min: s.min, max: s.max,
+      series: g.series,
+      x: g.x,
+      mean: s.mean,
+      std,
+      min: s.min,
+      max: s.max,
       lo: band === 'std' ? s.mean - std : s.min,
       hi: band === 'std' ? s.mean + std : s.max,
       n: s.n,
@@ -77,11 +82,20 @@ export function perEpoch(points: readonly Point[]): Point[] {
     if (typeof p.stdErr === 'number' && Number.isFinite(p.stdErr)) b.errs.push(p.stdErr);
   }
   const mean = (v: number[]) => v.reduce((a, c) => a + c, 0) / v.length;
-  return [...bins.values()].map(({ p, xs, ys, errs }) => ({ ...p, x: mean(xs), y: mean(ys), ...(errs.length ? { stdErr: mean(errs) } : {}) }));
+  return [...bins.values()].map(({ p, xs, ys, errs }) => ({
+    ...p,
+    x: mean(xs),
+    y: mean(ys),
+    ...(errs.length ? { stdErr: mean(errs) } : {}),
+  }));
 }
 
 /** Every counted trial of every series with its steps-per-epoch, for building points. */
-function each<T>(rs: ResultSet, fn: (s: Series, seed: number, spe: number, e: EvalRecord) => T[], filter: (s: Series) => boolean = () => true): T[] {
+function each<T>(
+  rs: ResultSet,
+  fn: (s: Series, seed: number, spe: number, e: EvalRecord) => T[],
+  filter: (s: Series) => boolean = () => true,
+): T[] {
   const planned = plannedStepsPerEpoch(rs.experiment?.spec);
   return rs.series.filter(filter).flatMap((s) =>
     countedTrials(s).flatMap((t) => {
@@ -112,33 +126,51 @@ export const LAYER_MEAN = 'mean over layers';
  * figure and the unweighted mean over layers. Rules with an objective of their own have none.
  */
 export function alignmentPoints(rs: ResultSet, reference: AlignmentReference, measure: AlignmentMeasure = 'cosine'): Point[] {
-  return each(rs, (s, seed, spe, e) =>
-    (e.alignment ?? []).filter((a) => a.reference === reference).flatMap((a) => {
-      const at = { series: s.label, seed, x: a.step / spe };
-      return [
-        { ...at, y: a.overall[measure], panel: OVERALL, stdErr: a.referenceStdErr },
-        ...(a.layerMean ? [{ ...at, y: a.layerMean[measure], panel: LAYER_MEAN }] : []),
-        ...a.layers.map((l) => ({ ...at, y: l[measure], panel: l.layer })),
-      ];
-    }), (s) => s.estimates !== 'own-objective');
+  return each(
+    rs,
+    (s, seed, spe, e) =>
+      (e.alignment ?? [])
+        .filter((a) => a.reference === reference)
+        .flatMap((a) => {
+          const at = { series: s.label, seed, x: a.step / spe };
+          return [
+            { ...at, y: a.overall[measure], panel: OVERALL, stdErr: a.referenceStdErr },
+            ...(a.layerMean ? [{ ...at, y: a.layerMean[measure], panel: LAYER_MEAN }] : []),
+            ...a.layers.map((l) => ({ ...at, y: l[measure], panel: l.layer })),
+          ];
+        }),
+    (s) => s.estimates !== 'own-objective',
+  );
 }
 
 /** References that alignment points name, in a fixed order. */
 export function alignmentReferences(rs: ResultSet): AlignmentReference[] {
-  const seen = new Set(each(rs, (_s, _seed, _spe, e) => (e.alignment ?? []).map((a) => a.reference), (s) => s.estimates !== 'own-objective'));
+  const seen = new Set(
+    each(
+      rs,
+      (_s, _seed, _spe, e) => (e.alignment ?? []).map((a) => a.reference),
+      (s) => s.estimates !== 'own-objective',
+    ),
+  );
   return (['task-gradient', 'expected-gradient'] as const).filter((r) => seen.has(r));
 }
 
 /** Error-signal cosines (signal delivered to a layer's pre-activation vs BP's δ), per layer plus their mean. */
 export function errorSignalPoints(rs: ResultSet, reference: AlignmentReference): Point[] {
-  return each(rs, (s, seed, spe, e) =>
-    (e.alignment ?? []).filter((a) => a.reference === reference && a.errorSignals?.length).flatMap((a) => {
-      const at = { series: s.label, seed, x: a.step / spe };
-      return [
-        ...(typeof a.errorSignalMean === 'number' ? [{ ...at, y: a.errorSignalMean, panel: LAYER_MEAN }] : []),
-        ...a.errorSignals.map((l) => ({ ...at, y: l.cosine, panel: l.layer })),
-      ];
-    }), (s) => s.estimates !== 'own-objective');
+  return each(
+    rs,
+    (s, seed, spe, e) =>
+      (e.alignment ?? [])
+        .filter((a) => a.reference === reference && a.errorSignals?.length)
+        .flatMap((a) => {
+          const at = { series: s.label, seed, x: a.step / spe };
+          return [
+            ...(typeof a.errorSignalMean === 'number' ? [{ ...at, y: a.errorSignalMean, panel: LAYER_MEAN }] : []),
+            ...a.errorSignals.map((l) => ({ ...at, y: l.cosine, panel: l.layer })),
+          ];
+        }),
+    (s) => s.estimates !== 'own-objective',
+  );
 }
 
 /** Split `<module path>.<name>` at its last dot: paths contain dots ("features.0"), names do not. */
@@ -166,10 +198,16 @@ export const TRAJECTORY_KEY = /^([A-Za-z][A-Za-z0-9_-]*)\.(\d+)$/;
 
 /** A rule's own metrics (`metrics` of its records), one panel per metric key (trajectories aside). */
 export function metricPoints(rs: ResultSet, rule: string): Point[] {
-  return each(rs, (s, seed, spe, e) =>
-    Object.entries(e.metrics ?? {}).flatMap(([k, v]) =>
-      typeof v === 'number' && Number.isFinite(v) && !TRAJECTORY_KEY.test(k) ? [{ series: s.label, seed, x: e.step / spe, y: v, panel: k }] : [],
-    ), (s) => s.rule === rule);
+  return each(
+    rs,
+    (s, seed, spe, e) =>
+      Object.entries(e.metrics ?? {}).flatMap(([k, v]) =>
+        typeof v === 'number' && Number.isFinite(v) && !TRAJECTORY_KEY.test(k)
+          ? [{ series: s.label, seed, x: e.step / spe, y: v, panel: k }]
+          : [],
+      ),
+    (s) => s.rule === rule,
+  );
 }
 
 /** Panels in a fixed order: the named ones first, then the rest by first appearance (model order). */

@@ -46,8 +46,26 @@ export const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
 // Tableau 10, then ten tones that stay apart from it and from each other on white: twenty series
 // (the default experiment has 18) each get a hue of their own; shapes (one per rule) add a second cue.
 export const PALETTE = [
-  '#4c78a8', '#f58518', '#54a24b', '#e45756', '#72b7b2', '#b279a2', '#eeca3b', '#ff9da6', '#9d755d', '#79706e',
-  '#1b1b1b', '#8f9d1f', '#17becf', '#6a3d9a', '#b15928', '#1f3f7a', '#c51b7d', '#00a087', '#fdbf6f', '#a6cee3',
+  '#4c78a8',
+  '#f58518',
+  '#54a24b',
+  '#e45756',
+  '#72b7b2',
+  '#b279a2',
+  '#eeca3b',
+  '#ff9da6',
+  '#9d755d',
+  '#79706e',
+  '#1b1b1b',
+  '#8f9d1f',
+  '#17becf',
+  '#6a3d9a',
+  '#b15928',
+  '#1f3f7a',
+  '#c51b7d',
+  '#00a087',
+  '#fdbf6f',
+  '#a6cee3',
 ];
 const SHAPES = ['circle', 'square', 'triangle-up', 'diamond', 'cross', 'triangle-down', 'triangle-right', 'triangle-left'];
 
@@ -78,7 +96,14 @@ export function seriesStyle(rs: ResultSet, extra: readonly string[] = [], presen
   };
   // symbolOpacity: the legend would otherwise borrow the faint band's opacity.
   const shown = present ? labels.filter((l) => present.includes(l)) : labels;
-  const legend = { orient: 'bottom' as const, direction: 'vertical' as const, columns: Math.min(3, Math.max(1, shown.length)), symbolOpacity: 1, symbolStrokeWidth: 2, ...(present ? { values: shown } : {}) };
+  const legend = {
+    orient: 'bottom' as const,
+    direction: 'vertical' as const,
+    columns: Math.min(3, Math.max(1, shown.length)),
+    symbolOpacity: 1,
+    symbolStrokeWidth: 2,
+    ...(present ? { values: shown } : {}),
+  };
   const base = { field: 'series', type: 'nominal' as const, title: 'rule' };
   return {
     labels,
@@ -210,7 +235,12 @@ export function bandLine(rs: ResultSet, o: BandLineOptions): TopLevelSpec {
       },
     },
     ...(o.yRule !== undefined
-      ? [{ mark: { type: 'rule' as const, strokeDash: [4, 4], color: '#999' }, encoding: { y: { datum: o.yRule, type: 'quantitative' as const } } }]
+      ? [
+          {
+            mark: { type: 'rule' as const, strokeDash: [4, 4], color: '#999' },
+            encoding: { y: { datum: o.yRule, type: 'quantitative' as const } },
+          },
+        ]
       : []),
   ];
   const rowOrder = [...new Set(o.rows.flatMap((r) => (r.row === undefined ? [] : [r.row])))];
@@ -220,12 +250,20 @@ export function bandLine(rs: ResultSet, o: BandLineOptions): TopLevelSpec {
     const order = [...new Set(o.rows.map((r) => r.panel ?? ''))];
     // Cells share the page's width with the rows' labels.
     const width = Math.max(110, Math.floor((WIDTH - 40) / order.length) - 20);
-    const untitled = layers.map((l) => ('encoding' in l && 'y' in l.encoding ? { ...l, encoding: { ...l.encoding, y: { ...l.encoding.y, title: null } } } : l));
+    const untitled = layers.map((l) =>
+      'encoding' in l && 'y' in l.encoding ? { ...l, encoding: { ...l.encoding, y: { ...l.encoding.y, title: null } } } : l,
+    );
     return {
       $schema: SCHEMA,
       data: { values: o.rows },
       facet: {
-        row: { field: 'row', type: 'nominal', title: o.yTitle, sort: rowOrder, header: { labelAngle: 0, labelAlign: 'left', labelLimit: 190, titleFontWeight: 'normal' } },
+        row: {
+          field: 'row',
+          type: 'nominal',
+          title: o.yTitle,
+          sort: rowOrder,
+          header: { labelAngle: 0, labelAlign: 'left', labelLimit: 190, titleFontWeight: 'normal' },
+        },
         column: { field: 'panel', type: 'nominal', title: null, sort: order, header: { labelLimit: width } },
       },
       spec: { width, height: 90, layer: untitled },

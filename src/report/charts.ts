@@ -3,8 +3,35 @@
 // rule by its id: panels and exclusions follow what records declare (`estimates`, `objective`).
 import type { TopLevelSpec } from 'vega-lite';
 import type { AlignmentReference } from '../runner/record-types.ts';
-import { aggregate, alignmentPoints, alignmentReferences, diagnosticPoints, errorSignalPoints, evalPoints, metricPoints, perEpoch, sortPanels, splitKey, type Band, type Point } from './chart-data.ts';
-import { bandLine, CONFIG, HEIGHT, perRuleRows, SCHEMA, seriesStyle, smallMultiples, WIDTH, ZOOM, type BandLineOptions, type BandRow, type BuiltChart, type ChartDef } from './chart-kit.ts';
+import {
+  aggregate,
+  alignmentPoints,
+  alignmentReferences,
+  diagnosticPoints,
+  errorSignalPoints,
+  evalPoints,
+  metricPoints,
+  perEpoch,
+  sortPanels,
+  splitKey,
+  type Band,
+  type Point,
+} from './chart-data.ts';
+import {
+  bandLine,
+  CONFIG,
+  HEIGHT,
+  perRuleRows,
+  SCHEMA,
+  seriesStyle,
+  smallMultiples,
+  WIDTH,
+  ZOOM,
+  type BandLineOptions,
+  type BandRow,
+  type BuiltChart,
+  type ChartDef,
+} from './chart-kit.ts';
 import { countedTrials, seriesFigures } from './figures.ts';
 import { OPTIONAL_CHARTS } from './optional-charts.ts';
 import type { ResultSet, Series } from './records.ts';
@@ -56,7 +83,11 @@ export function testAccuracyChart(rs: ResultSet, band: Band = 'minmax'): TopLeve
   const rows = aggregate(many ? byRulePanels(rs, points, () => true) : points, band);
   const log = allPositive(rows);
   return bandLine(rs, {
-    rows, xTitle: 'epoch', yTitle: log ? 'test error % (log scale)' : 'test error %', yFormat: '.3~f', axisFormat: log ? '~g' : '~f',
+    rows,
+    xTitle: 'epoch',
+    yTitle: log ? 'test error % (log scale)' : 'test error %',
+    yFormat: '.3~f',
+    axisFormat: log ? '~g' : '~f',
     // Not nice: powers of ten around errors of 0.6–3% would leave the curves in a corner.
     yScale: log ? { type: 'log', nice: false, padding: 8 } : { zero: true },
     ...(many ? { panels: { title: 'rule', columns: 3, independentY: true }, dashed: baseline(rs)?.label } : {}),
@@ -74,20 +105,32 @@ export function trainLossChart(rs: ResultSet, band: Band = 'minmax'): TopLevelSp
   if (smallMultiples(rs)) {
     // A panel per rule; the baseline joins only panels whose loss measures the same objective.
     const tagged = byRulePanels(rs, points, (s) => base !== undefined && objectiveOf(s) === objectiveOf(base));
-    rows = aggregate(tagged.map((p) => {
-      const s = seriesOf.get(p.series)!;
-      return s.estimates === 'own-objective' ? { ...p, panel: `${p.panel} (own objective)` } : p;
-    }), band);
+    rows = aggregate(
+      tagged.map((p) => {
+        const s = seriesOf.get(p.series)!;
+        return s.estimates === 'own-objective' ? { ...p, panel: `${p.panel} (own objective)` } : p;
+      }),
+      band,
+    );
     panels = { title: 'rule', columns: 3, independentY: true };
   } else if (objectives.size > 1) {
-    rows = aggregate(points.map((p) => ({ ...p, panel: objectiveOf(seriesOf.get(p.series)!) })), band);
+    rows = aggregate(
+      points.map((p) => ({ ...p, panel: objectiveOf(seriesOf.get(p.series)!) })),
+      band,
+    );
     panels = { title: 'objective', columns: 2, independentY: true };
   } else rows = aggregate(points, band);
   // Losses are positive: a log axis keeps late, small differences visible and never dips below 0.
   const log = allPositive(rows);
   return bandLine(rs, {
-    rows, xTitle: 'epoch', yTitle: log ? 'train loss (log scale)' : 'train loss', yFormat: '.3f', axisFormat: log ? '~g' : '.3f',
-    yScale: log ? { type: 'log' } : { zero: true }, panels, dashed: smallMultiples(rs) ? base?.label : undefined,
+    rows,
+    xTitle: 'epoch',
+    yTitle: log ? 'train loss (log scale)' : 'train loss',
+    yFormat: '.3f',
+    axisFormat: log ? '~g' : '.3f',
+    yScale: log ? { type: 'log' } : { zero: true },
+    panels,
+    dashed: smallMultiples(rs) ? base?.label : undefined,
   });
 }
 
@@ -97,13 +140,27 @@ export const REFERENCE_TITLES: Record<AlignmentReference, string> = {
 };
 
 /** One faceted block per reference, stacked, each titled with what it was compared with. */
-function perReference(rs: ResultSet, pointsFor: (r: AlignmentReference) => Point[], o: Omit<BandLineOptions, 'rows' | 'panels'>, band: Band, stdErr = false): TopLevelSpec | null {
-  const byRef = alignmentReferences(rs).map((ref) => ({ ref, rows: perRuleRows(rs, sortPanels(aggregate(perEpoch(pointsFor(ref)), band))) })).filter((b) => b.rows.length);
+function perReference(
+  rs: ResultSet,
+  pointsFor: (r: AlignmentReference) => Point[],
+  o: Omit<BandLineOptions, 'rows' | 'panels'>,
+  band: Band,
+  stdErr = false,
+): TopLevelSpec | null {
+  const byRef = alignmentReferences(rs)
+    .map((ref) => ({ ref, rows: perRuleRows(rs, sortPanels(aggregate(perEpoch(pointsFor(ref)), band))) }))
+    .filter((b) => b.rows.length);
   if (!byRef.length) return null;
   // One legend for the stack: every block lists every series drawn in any of them.
   const legend = [...new Set(byRef.flatMap((b) => b.rows.map((r) => r.series)))];
   const blocks = byRef.map(({ ref, rows }) => {
-    const spec = bandLine(rs, { ...o, rows, legend, panels: { title: 'layer', columns: 4 }, stdErrTitle: stdErr && ref === 'expected-gradient' ? 'reference MC std err' : undefined }) as unknown as Record<string, unknown>;
+    const spec = bandLine(rs, {
+      ...o,
+      rows,
+      legend,
+      panels: { title: 'layer', columns: 4 },
+      stdErrTitle: stdErr && ref === 'expected-gradient' ? 'reference MC std err' : undefined,
+    }) as unknown as Record<string, unknown>;
     delete spec.$schema;
     delete spec.config;
     return { ...spec, title: { text: `Reference: ${ref} — ${REFERENCE_TITLES[ref]}`, anchor: 'start' as const, fontSize: 13 } };
@@ -112,11 +169,22 @@ function perReference(rs: ResultSet, pointsFor: (r: AlignmentReference) => Point
 }
 
 export function alignmentChart(rs: ResultSet, band: Band = 'minmax'): TopLevelSpec | null {
-  return perReference(rs, (ref) => alignmentPoints(rs, ref, 'cosine'), { xTitle: 'epoch', yTitle: 'cosine with the reference', yFormat: '.3f', axisFormat: '.2f', yRule: 0 }, band, true);
+  return perReference(
+    rs,
+    (ref) => alignmentPoints(rs, ref, 'cosine'),
+    { xTitle: 'epoch', yTitle: 'cosine with the reference', yFormat: '.3f', axisFormat: '.2f', yRule: 0 },
+    band,
+    true,
+  );
 }
 
 export function errorSignalChart(rs: ResultSet, band: Band = 'minmax'): TopLevelSpec | null {
-  return perReference(rs, (ref) => errorSignalPoints(rs, ref), { xTitle: 'epoch', yTitle: 'cosine with BP’s δ', yFormat: '.3f', axisFormat: '.2f', yRule: 0 }, band);
+  return perReference(
+    rs,
+    (ref) => errorSignalPoints(rs, ref),
+    { xTitle: 'epoch', yTitle: 'cosine with BP’s δ', yFormat: '.3f', axisFormat: '.2f', yRule: 0 },
+    band,
+  );
 }
 
 export function feedbackAngleChart(rs: ResultSet, band: Band = 'minmax'): TopLevelSpec | null {
@@ -152,15 +220,24 @@ export function headlineRows(rs: ResultSet): HeadlineRow[] {
     if (!f.finalTestAcc.n) return [];
     const fin = (v: number) => (Number.isFinite(v) ? v : null);
     const ms = f.msPerEpoch;
-    return [{
-      series: s.label, n: f.finalTestAcc.n,
-      err: (1 - f.finalTestAcc.mean) * 100, errLo: (1 - f.finalTestAcc.max) * 100, errHi: (1 - f.finalTestAcc.min) * 100,
-      acc: f.finalTestAcc.mean,
-      ratio: fin(f.ratioToInference.mean), ratioLo: fin(f.ratioToInference.min), ratioHi: fin(f.ratioToInference.max),
-      peakMiB: fin(f.peakBytes.mean / 2 ** 20),
-      ms: fin(ms.mean), msLo: fin(ms.min), msHi: fin(ms.max),
-      speed: ms.n && baseMs > 0 ? ms.mean / baseMs : null,
-    }];
+    return [
+      {
+        series: s.label,
+        n: f.finalTestAcc.n,
+        err: (1 - f.finalTestAcc.mean) * 100,
+        errLo: (1 - f.finalTestAcc.max) * 100,
+        errHi: (1 - f.finalTestAcc.min) * 100,
+        acc: f.finalTestAcc.mean,
+        ratio: fin(f.ratioToInference.mean),
+        ratioLo: fin(f.ratioToInference.min),
+        ratioHi: fin(f.ratioToInference.max),
+        peakMiB: fin(f.peakBytes.mean / 2 ** 20),
+        ms: fin(ms.mean),
+        msLo: fin(ms.min),
+        msHi: fin(ms.max),
+        speed: ms.n && baseMs > 0 ? ms.mean / baseMs : null,
+      },
+    ];
   });
 }
 
@@ -172,10 +249,20 @@ export function headlineRows(rs: ResultSet): HeadlineRow[] {
 export function headlineChart(rs: ResultSet): TopLevelSpec | null {
   const rows = headlineRows(rs);
   if (!rows.length) return null;
-  const style = seriesStyle(rs, [], rows.map((r) => r.series));
+  const style = seriesStyle(
+    rs,
+    [],
+    rows.map((r) => r.series),
+  );
   const q = 'quantitative' as const;
   // Not nice: powers of ten around errors of 2–12% would leave the points in a corner.
-  const y = { field: 'err', type: q, title: 'final test error % (log scale)', scale: { type: 'log' as const, nice: false, padding: 14 }, axis: { format: '~g' } };
+  const y = {
+    field: 'err',
+    type: q,
+    title: 'final test error % (log scale)',
+    scale: { type: 'log' as const, nice: false, padding: 14 },
+    axis: { format: '~g' },
+  };
   const tooltip = [
     { field: 'series', title: 'rule' },
     { field: 'acc', title: 'test accuracy (mean)', format: '.4f' },
@@ -186,7 +273,9 @@ export function headlineChart(rs: ResultSet): TopLevelSpec | null {
     { field: 'n', title: 'seeds' },
   ];
   const panel = (x: { field: string; lo: string; hi: string; title: string; zero: boolean }) => {
-    const xs = rows.flatMap((r) => [r[x.hi as keyof HeadlineRow], r[x.field as keyof HeadlineRow]]).filter((v): v is number => typeof v === 'number');
+    const xs = rows
+      .flatMap((r) => [r[x.hi as keyof HeadlineRow], r[x.field as keyof HeadlineRow]])
+      .filter((v): v is number => typeof v === 'number');
     if (!xs.length) return null;
     // Padding keeps a point on the domain's edge (the leanest rule's memory) off the frame; an
     // axis from zero (time) has none, which would push it below 0.
@@ -196,8 +285,24 @@ export function headlineChart(rs: ResultSet): TopLevelSpec | null {
       height: HEIGHT + 40,
       transform: [{ filter: `isValid(datum.${x.field})` }],
       layer: [
-        { mark: { type: 'errorbar' as const, ticks: true }, encoding: { x: { field: x.field, type: q, title: x.title, scale: xScale }, y: { field: 'errLo', type: q, title: y.title, scale: y.scale }, y2: { field: 'errHi' }, color: style.color } },
-        { mark: { type: 'errorbar' as const, ticks: true }, encoding: { x: { field: x.lo, type: q, title: x.title, scale: xScale }, x2: { field: x.hi }, y: { field: 'err', type: q, title: y.title, scale: y.scale }, color: style.color } },
+        {
+          mark: { type: 'errorbar' as const, ticks: true },
+          encoding: {
+            x: { field: x.field, type: q, title: x.title, scale: xScale },
+            y: { field: 'errLo', type: q, title: y.title, scale: y.scale },
+            y2: { field: 'errHi' },
+            color: style.color,
+          },
+        },
+        {
+          mark: { type: 'errorbar' as const, ticks: true },
+          encoding: {
+            x: { field: x.lo, type: q, title: x.title, scale: xScale },
+            x2: { field: x.hi },
+            y: { field: 'err', type: q, title: y.title, scale: y.scale },
+            color: style.color,
+          },
+        },
         {
           mark: { type: 'point' as const, filled: true, size: 110, opacity: 0.95 },
           // One zoomable panel: two selections of one name in a concat would clash.
@@ -226,7 +331,9 @@ const CATEGORY_ORDER = ['param', 'grad', 'optimizer', 'rule-state', 'saved-activ
 /** Bytes live at each series' peak step, by ledger category (mean over counted seeds). */
 export function memoryBreakdownRows(rs: ResultSet): Array<{ series: string; category: string; MiB: number; order: number }> {
   return rs.series.flatMap((s) => {
-    const lasts = countedTrials(s).map((t) => [...t.evals].reverse().find((e) => e.memory)?.memory).filter((m) => m);
+    const lasts = countedTrials(s)
+      .map((t) => [...t.evals].reverse().find((e) => e.memory)?.memory)
+      .filter((m) => m);
     if (!lasts.length) return [];
     const cats = [...new Set(lasts.flatMap((m) => Object.keys(m!.atPeak)))];
     return cats.flatMap((c) => {
@@ -251,7 +358,13 @@ export function memoryBreakdownChart(rs: ResultSet): TopLevelSpec | null {
     encoding: {
       y: { field: 'series', type: 'nominal', title: null, sort: rs.series.map((s) => s.label), axis: { labelLimit: 320 } },
       x: { field: 'MiB', type: 'quantitative', title: 'MiB live at the peak training step', stack: 'zero' },
-      color: { field: 'category', type: 'nominal', title: 'ledger category', scale: { domain: categories, scheme: 'tableau10' }, legend: { orient: 'bottom', columns: 4 } },
+      color: {
+        field: 'category',
+        type: 'nominal',
+        title: 'ledger category',
+        scale: { domain: categories, scheme: 'tableau10' },
+        legend: { orient: 'bottom', columns: 4 },
+      },
       order: { field: 'order', type: 'quantitative' },
       tooltip: [{ field: 'series', title: 'rule' }, { field: 'category' }, { field: 'MiB', format: '.3f' }],
     },
@@ -270,50 +383,73 @@ export function ruleMetricCharts(rs: ResultSet, band: Band = 'minmax'): BuiltCha
     const names = [...new Set(keys.map((k) => splitKey(k).name))];
     const rank = (k: string) => names.indexOf(splitKey(k).name) * keys.length + keys.indexOf(k);
     const sorted = [...rows].sort((a, b) => rank(a.panel!) - rank(b.panel!));
-    const spec = bandLine(rs, { rows: sorted, xTitle: 'epoch', yTitle: 'mean over the interval', yFormat: '.4~g', axisFormat: '~g', panels: { title: 'metric', columns: 4, independentY: true } });
-    return [{
-      name: `metrics-${rule.replace(/[^A-Za-z0-9_-]/g, '_')}`,
-      title: `${rule}: its own metrics`,
-      explain: `Every number ${rule} reports from its steps (records’ metrics), averaged over each evaluation interval; per-layer metrics are named <module path>.<metric>.`,
-      spec,
-    }];
+    const spec = bandLine(rs, {
+      rows: sorted,
+      xTitle: 'epoch',
+      yTitle: 'mean over the interval',
+      yFormat: '.4~g',
+      axisFormat: '~g',
+      panels: { title: 'metric', columns: 4, independentY: true },
+    });
+    return [
+      {
+        name: `metrics-${rule.replace(/[^A-Za-z0-9_-]/g, '_')}`,
+        title: `${rule}: its own metrics`,
+        explain: `Every number ${rule} reports from its steps (records’ metrics), averaged over each evaluation interval; per-layer metrics are named <module path>.<metric>.`,
+        spec,
+      },
+    ];
   });
 }
 
 export const CORE_CHARTS: ChartDef[] = [
   {
-    name: 'headline', title: 'Accuracy, memory and time',
-    explain: 'Each rule’s final test error (log scale; lower is better) against its peak training memory as a multiple of inference (left) and its time per epoch (right). Bars span the seeds. Down and to the left is better.',
+    name: 'headline',
+    title: 'Accuracy, memory and time',
+    explain:
+      'Each rule’s final test error (log scale; lower is better) against its peak training memory as a multiple of inference (left) and its time per epoch (right). Bars span the seeds. Down and to the left is better.',
     build: headlineChart,
   },
   {
-    name: 'test-accuracy', title: 'Test error',
-    explain: 'Test error in % (100 − accuracy) on a log scale, as in the headline, so the differences near the top stay visible; lower is better. Line: mean over seeds; band: min–max across seeds. With many rules, one panel per rule with the baseline (dashed, the experiment’s first rule) in each; every panel’s axis spans its own data.',
+    name: 'test-accuracy',
+    title: 'Test error',
+    explain:
+      'Test error in % (100 − accuracy) on a log scale, as in the headline, so the differences near the top stay visible; lower is better. Line: mean over seeds; band: min–max across seeds. With many rules, one panel per rule with the baseline (dashed, the experiment’s first rule) in each; every panel’s axis spans its own data.',
     build: (rs) => testAccuracyChart(rs),
   },
   {
-    name: 'train-loss', title: 'Training loss',
-    explain: 'Mean loss over each epoch’s batches. A rule that optimizes an objective of its own (named in the alignment table) gets its own panel: its loss is not the task loss and must not share an axis with it.',
+    name: 'train-loss',
+    title: 'Training loss',
+    explain:
+      'Mean loss over each epoch’s batches. A rule that optimizes an objective of its own (named in the alignment table) gets its own panel: its loss is not the task loss and must not share an axis with it.',
     build: (rs) => trainLossChart(rs),
   },
   {
-    name: 'alignment', title: 'Gradient alignment',
-    explain: 'Cosine between each rule’s update and the reference named above each block, on the same batch: over all parameters (weighted by size), the mean over layers (each layer counts once), and per layer. 1 = same direction, 0 = orthogonal. Rules with an objective of their own have no reference and are left out.',
+    name: 'alignment',
+    title: 'Gradient alignment',
+    explain:
+      'Cosine between each rule’s update and the reference named above each block, on the same batch: over all parameters (weighted by size), the mean over layers (each layer counts once), and per layer. 1 = same direction, 0 = orthogonal. Rules with an objective of their own have no reference and are left out.',
     build: (rs) => alignmentChart(rs),
   },
   {
-    name: 'error-signals', title: 'Error-signal alignment',
-    explain: 'Per hidden layer: cosine between the signal a rule delivers to the layer’s pre-activation and backprop’s δ there (Lillicrap et al. 2016). Rules that deliver no such signal are absent.',
+    name: 'error-signals',
+    title: 'Error-signal alignment',
+    explain:
+      'Per hidden layer: cosine between the signal a rule delivers to the layer’s pre-activation and backprop’s δ there (Lillicrap et al. 2016). Rules that deliver no such signal are absent.',
     build: (rs) => errorSignalChart(rs),
   },
   {
-    name: 'feedback-angle', title: 'Angle between feedback B and forward W',
-    explain: 'For rules with feedback matrices: 90° means B and W are unrelated. Fixed random B stays near 90° while W comes to align with it; sign-symmetric variants start low.',
+    name: 'feedback-angle',
+    title: 'Angle between feedback B and forward W',
+    explain:
+      'For rules with feedback matrices: 90° means B and W are unrelated. Fixed random B stays near 90° while W comes to align with it; sign-symmetric variants start low.',
     build: (rs) => feedbackAngleChart(rs),
   },
   {
-    name: 'memory-breakdown', title: 'What fills memory at the peak',
-    explain: 'Bytes live at each rule’s peak training step, by the ledger’s categories (mean over seeds): saved activations are what backprop pays for, rule state what feedback matrices or synthesizers cost.',
+    name: 'memory-breakdown',
+    title: 'What fills memory at the peak',
+    explain:
+      'Bytes live at each rule’s peak training step, by the ledger’s categories (mean over seeds): saved activations are what backprop pays for, rule state what feedback matrices or synthesizers cost.',
     build: memoryBreakdownChart,
   },
 ];

@@ -37,8 +37,13 @@ export function settlingChart(rs: ResultSet): TopLevelSpec | null {
   // Energies and state changes span decades; a log axis needs every value positive.
   const log = rows.every((r) => r.lo > 0);
   return bandLine(rs, {
-    rows, xTitle: 'inference / settling step', yTitle: log ? 'value (log scale), last evaluation interval' : 'value, last evaluation interval',
-    yFormat: '.4~g', axisFormat: '~g', yScale: log ? { type: 'log' } : { zero: false }, panels: { title: 'trajectory', columns: 2, independentY: true },
+    rows,
+    xTitle: 'inference / settling step',
+    yTitle: log ? 'value (log scale), last evaluation interval' : 'value, last evaluation interval',
+    yFormat: '.4~g',
+    axisFormat: '~g',
+    yScale: log ? { type: 'log' } : { zero: false },
+    panels: { title: 'trajectory', columns: 2, independentY: true },
   });
 }
 
@@ -59,10 +64,11 @@ export function settlingCostRows(rs: ResultSet): SettlingCostRow[] {
   const baseMs = base ? seriesFigures(base).msPerEpoch.mean : NaN;
   return rs.series.flatMap((s) => {
     const trials = countedTrials(s);
-    const perTrial = (key: string) => trials.map((t) => {
-      const vs = t.evals.map((e) => num(e.metrics?.[key])).filter((v): v is number => v !== null);
-      return vs.length ? vs.reduce((a, b) => a + b, 0) / vs.length : null;
-    });
+    const perTrial = (key: string) =>
+      trials.map((t) => {
+        const vs = t.evals.map((e) => num(e.metrics?.[key])).filter((v): v is number => v !== null);
+        return vs.length ? vs.reduce((a, b) => a + b, 0) / vs.length : null;
+      });
     const steps = perTrial('settleSteps');
     if (!steps.some((v) => v !== null)) return [];
     const row = (quantity: string, values: Array<number | null>): SettlingCostRow[] => {
@@ -70,11 +76,24 @@ export function settlingCostRows(rs: ResultSet): SettlingCostRow[] {
       return st.n ? [{ series: s.label, quantity, value: st.mean, lo: st.min, hi: st.max, n: st.n }] : [];
     };
     const ms = seriesFigures(s).msPerEpoch;
-    const speed = base && base !== s && baseMs > 0 && ms.n
-      ? [{ series: s.label, quantity: `time per step ÷ ${base.label}`, value: ms.mean / baseMs, lo: ms.min / baseMs, hi: ms.max / baseMs, n: ms.n }]
-      : [];
+    const speed =
+      base && base !== s && baseMs > 0 && ms.n
+        ? [
+            {
+              series: s.label,
+              quantity: `time per step ÷ ${base.label}`,
+              value: ms.mean / baseMs,
+              lo: ms.min / baseMs,
+              hi: ms.max / baseMs,
+              n: ms.n,
+            },
+          ]
+        : [];
     return [
-      ...row(COST_QUANTITIES[0], steps), ...row(COST_QUANTITIES[1], perTrial('settledShare')), ...row(COST_QUANTITIES[2], perTrial('finalEnergy')), ...speed,
+      ...row(COST_QUANTITIES[0], steps),
+      ...row(COST_QUANTITIES[1], perTrial('settledShare')),
+      ...row(COST_QUANTITIES[2], perTrial('finalEnergy')),
+      ...speed,
     ];
   });
 }
@@ -106,8 +125,18 @@ export function settlingCostChart(rs: ResultSet): TopLevelSpec | null {
         {
           mark: { type: 'point', filled: true, size: 80, opacity: 1 },
           encoding: {
-            y, x: { field: 'value', ...x }, color: style.color, shape: style.shape,
-            tooltip: [{ field: 'series', title: 'rule' }, { field: 'quantity' }, { field: 'value', format: '.4~g' }, { field: 'lo', title: 'min', format: '.4~g' }, { field: 'hi', title: 'max', format: '.4~g' }, { field: 'n', title: 'seeds' }],
+            y,
+            x: { field: 'value', ...x },
+            color: style.color,
+            shape: style.shape,
+            tooltip: [
+              { field: 'series', title: 'rule' },
+              { field: 'quantity' },
+              { field: 'value', format: '.4~g' },
+              { field: 'lo', title: 'min', format: '.4~g' },
+              { field: 'hi', title: 'max', format: '.4~g' },
+              { field: 'n', title: 'seeds' },
+            ],
           },
         },
       ],
@@ -157,19 +186,39 @@ export function estimateRows(rs: ResultSet): EstimateRow[] {
     const v = num(r.relativeVariance);
     if (v !== null && v > 0) g.rv.push(v);
   }
-  return [...groups.values()].sort((a, b) => a.series.localeCompare(b.series) || a.x - b.x).flatMap((g) => {
-    const out: EstimateRow[] = [];
-    if (g.cos.length) {
-      const c = summarize(g.cos).mean;
-      const spread = g.sd.length ? summarize(g.sd).mean : 0;
-      out.push({ series: g.series, forwardPasses: g.x, quantity: 'cosine', mean: c, lo: c - spread, hi: c + spread, n: g.cos.length, parameters: g.d });
-    }
-    if (g.rv.length) {
-      const s = summarize(g.rv);
-      out.push({ series: g.series, forwardPasses: g.x, quantity: 'relative variance', mean: s.mean, lo: s.min, hi: s.max, n: g.rv.length, parameters: g.d });
-    }
-    return out;
-  });
+  return [...groups.values()]
+    .sort((a, b) => a.series.localeCompare(b.series) || a.x - b.x)
+    .flatMap((g) => {
+      const out: EstimateRow[] = [];
+      if (g.cos.length) {
+        const c = summarize(g.cos).mean;
+        const spread = g.sd.length ? summarize(g.sd).mean : 0;
+        out.push({
+          series: g.series,
+          forwardPasses: g.x,
+          quantity: 'cosine',
+          mean: c,
+          lo: c - spread,
+          hi: c + spread,
+          n: g.cos.length,
+          parameters: g.d,
+        });
+      }
+      if (g.rv.length) {
+        const s = summarize(g.rv);
+        out.push({
+          series: g.series,
+          forwardPasses: g.x,
+          quantity: 'relative variance',
+          mean: s.mean,
+          lo: s.min,
+          hi: s.max,
+          n: g.rv.length,
+          parameters: g.d,
+        });
+      }
+      return out;
+    });
 }
 
 /** Two panels on log-x axes: cosine with the true gradient (band: ± one std over draws) and the calibrated variance (log y). */
@@ -178,19 +227,49 @@ export function zerothOrderChart(rs: ResultSet): TopLevelSpec | null {
   if (!rows.length) return null;
   const drawn = [...new Set(rows.map((r) => r.series))];
   const style = seriesStyle(rs, drawn, drawn);
-  const x = { field: 'forwardPasses', type: q, title: 'forward passes per step (samples)', scale: { type: 'log' as const, nice: false }, axis: { format: '~g' } };
+  const x = {
+    field: 'forwardPasses',
+    type: q,
+    title: 'forward passes per step (samples)',
+    scale: { type: 'log' as const, nice: false },
+    axis: { format: '~g' },
+  };
   const tooltip = [
-    { field: 'series', title: 'estimator' }, { field: 'forwardPasses', title: 'forward passes' }, { field: 'mean', format: '.4~g' },
-    { field: 'lo', format: '.4~g' }, { field: 'hi', format: '.4~g' }, { field: 'parameters', title: 'parameters' }, { field: 'n', title: 'rows' },
+    { field: 'series', title: 'estimator' },
+    { field: 'forwardPasses', title: 'forward passes' },
+    { field: 'mean', format: '.4~g' },
+    { field: 'lo', format: '.4~g' },
+    { field: 'hi', format: '.4~g' },
+    { field: 'parameters', title: 'parameters' },
+    { field: 'n', title: 'rows' },
   ];
   const panel = (quantity: EstimateRow['quantity'], title: string, log: boolean) => ({
     width: (WIDTH - 80) / 2,
     height: HEIGHT,
     transform: [{ filter: `datum.quantity === '${quantity}'` }],
     layer: [
-      { mark: { type: 'area' as const, opacity: 0.15 }, encoding: { x, y: { field: 'lo', type: q, title, scale: log ? { type: 'log' as const } : { zero: true } }, y2: { field: 'hi' }, color: style.color } },
-      { mark: { type: 'line' as const, strokeWidth: 2 }, encoding: { x, y: { field: 'mean', type: q, title, scale: log ? { type: 'log' as const } : { zero: true }, axis: { format: '~g' } }, color: style.color } },
-      { mark: { type: 'point' as const, filled: true, size: 40, opacity: 1 }, ...(quantity === 'cosine' ? { params: ZOOM } : {}), encoding: { x, y: { field: 'mean', type: q, title }, color: style.color, shape: style.shape, tooltip } },
+      {
+        mark: { type: 'area' as const, opacity: 0.15 },
+        encoding: {
+          x,
+          y: { field: 'lo', type: q, title, scale: log ? { type: 'log' as const } : { zero: true } },
+          y2: { field: 'hi' },
+          color: style.color,
+        },
+      },
+      {
+        mark: { type: 'line' as const, strokeWidth: 2 },
+        encoding: {
+          x,
+          y: { field: 'mean', type: q, title, scale: log ? { type: 'log' as const } : { zero: true }, axis: { format: '~g' } },
+          color: style.color,
+        },
+      },
+      {
+        mark: { type: 'point' as const, filled: true, size: 40, opacity: 1 },
+        ...(quantity === 'cosine' ? { params: ZOOM } : {}),
+        encoding: { x, y: { field: 'mean', type: q, title }, color: style.color, shape: style.shape, tooltip },
+      },
     ],
   });
   return {
@@ -232,7 +311,13 @@ export function forwardPassChart(rs: ResultSet): TopLevelSpec | null {
   if (!rows.length) return null;
   const drawn = [...new Set(rows.map((r) => r.series))];
   const style = seriesStyle(rs, drawn, drawn);
-  const x = { field: 'x', type: q, title: 'forward passes spent (log scale)', scale: { type: 'log' as const, nice: false }, axis: { format: '~s' } };
+  const x = {
+    field: 'x',
+    type: q,
+    title: 'forward passes spent (log scale)',
+    scale: { type: 'log' as const, nice: false },
+    axis: { format: '~s' },
+  };
   const y = { type: q, title: 'test accuracy', scale: { zero: false, padding: 6 } };
   return {
     $schema: SCHEMA,
@@ -248,8 +333,16 @@ export function forwardPassChart(rs: ResultSet): TopLevelSpec | null {
         mark: { type: 'point', filled: true, size: 36, opacity: 1 },
         params: ZOOM,
         encoding: {
-          x, y: { field: 'mean', ...y }, color: style.color, shape: style.shape,
-          tooltip: [{ field: 'series', title: 'rule' }, { field: 'x', title: 'forward passes', format: ',.0f' }, { field: 'mean', title: 'test accuracy', format: '.4f' }, { field: 'n', title: 'seeds' }],
+          x,
+          y: { field: 'mean', ...y },
+          color: style.color,
+          shape: style.shape,
+          tooltip: [
+            { field: 'series', title: 'rule' },
+            { field: 'x', title: 'forward passes', format: ',.0f' },
+            { field: 'mean', title: 'test accuracy', format: '.4f' },
+            { field: 'n', title: 'seeds' },
+          ],
         },
       },
     ],
@@ -259,22 +352,29 @@ export function forwardPassChart(rs: ResultSet): TopLevelSpec | null {
 
 export const COST_CHARTS: ChartDef[] = [
   {
-    name: 'settling', title: 'Settling: energy and state change per inference step',
-    explain: 'For rules that relax before they learn (predictive coding, equilibrium propagation): each step of the relaxation in the last evaluation interval, mean over seeds. A curve still falling at its last step had not settled.',
+    name: 'settling',
+    title: 'Settling: energy and state change per inference step',
+    explain:
+      'For rules that relax before they learn (predictive coding, equilibrium propagation): each step of the relaxation in the last evaluation interval, mean over seeds. A curve still falling at its last step had not settled.',
     build: settlingChart,
   },
   {
-    name: 'settling-cost', title: 'What the relaxation costs',
-    explain: 'Steps until the relaxation settles (its own tolerance), the share of training steps that settled within their budget, the final energy, and time per step as a multiple of the baseline’s (the experiment’s first rule).',
+    name: 'settling-cost',
+    title: 'What the relaxation costs',
+    explain:
+      'Steps until the relaxation settles (its own tolerance), the share of training steps that settled within their budget, the final energy, and time per step as a multiple of the baseline’s (the experiment’s first rule).',
     build: settlingCostChart,
   },
   {
-    name: 'zeroth-order-estimates', title: 'Zeroth-order gradient estimates vs samples per step',
-    explain: 'At fixed parameters, many draws of each estimator against the true gradient: its cosine with it (higher is better) and its variance once its scale is calibrated along it (lower is better; SPSA’s theory is 2(d + 1)/passes).',
+    name: 'zeroth-order-estimates',
+    title: 'Zeroth-order gradient estimates vs samples per step',
+    explain:
+      'At fixed parameters, many draws of each estimator against the true gradient: its cosine with it (higher is better) and its variance once its scale is calibrated along it (lower is better; SPSA’s theory is 2(d + 1)/passes).',
     build: zerothOrderChart,
   },
   {
-    name: 'accuracy-vs-forward-passes', title: 'Accuracy against forward passes spent',
+    name: 'accuracy-vs-forward-passes',
+    title: 'Accuracy against forward passes spent',
     explain: 'Zeroth-order rules pay per loss evaluation, so forward passes are the fair axis between them (log scale; bands span seeds).',
     build: forwardPassChart,
   },

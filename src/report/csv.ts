@@ -73,9 +73,14 @@ function evalColumns(row: Row, e: EvalRecord): Row {
     row.set('alignment.signAgreement', meanOf(points.map((a) => a.overall.signAgreement)));
     row.set('alignment.errorSignalMean', meanOf(points.flatMap((a) => (typeof a.errorSignalMean === 'number' ? [a.errorSignalMean] : []))));
     const layers = [...new Set(points.flatMap((a) => a.layers.map((l) => l.layer)))];
-    for (const l of layers) row.set(`alignment.cosine.${l}`, meanOf(points.flatMap((a) => a.layers.filter((x) => x.layer === l).map((x) => x.cosine))));
+    for (const l of layers)
+      row.set(`alignment.cosine.${l}`, meanOf(points.flatMap((a) => a.layers.filter((x) => x.layer === l).map((x) => x.cosine))));
     const signals = [...new Set(points.flatMap((a) => (a.errorSignals ?? []).map((x) => x.layer)))];
-    for (const l of signals) row.set(`errorSignal.cosine.${l}`, meanOf(points.flatMap((a) => (a.errorSignals ?? []).filter((x) => x.layer === l).map((x) => x.cosine))));
+    for (const l of signals)
+      row.set(
+        `errorSignal.cosine.${l}`,
+        meanOf(points.flatMap((a) => (a.errorSignals ?? []).filter((x) => x.layer === l).map((x) => x.cosine))),
+      );
   }
   for (const [k, v] of Object.entries(e.metrics ?? {})) row.set(`metrics.${k}`, v);
   for (const [k, v] of Object.entries(e.diagnostics ?? {})) row.set(`diagnostics.${k}`, v);
@@ -94,11 +99,17 @@ export function recordRows(rs: ResultSet): Row[] {
 // per-layer columns follow the model's order).
 const GROUPS = ['', 'option', 'optimizer', 'figures', 'memory', 'alignment', 'errorSignal', 'metrics', 'diagnostics', 'host'];
 const FIGURES: ReadonlySet<string> = new Set(['epoch', 'step', 'trainLoss', 'valAcc', 'valLoss', 'testAcc', 'testLoss']);
-const groupOf = (c: string) => (FIGURES.has(c) || c.startsWith('valMetrics.') || c.startsWith('testMetrics.') ? 3 : Math.max(0, GROUPS.indexOf(c.includes('.') ? c.slice(0, c.indexOf('.')) : '')));
+const groupOf = (c: string) =>
+  FIGURES.has(c) || c.startsWith('valMetrics.') || c.startsWith('testMetrics.')
+    ? 3
+    : Math.max(0, GROUPS.indexOf(c.includes('.') ? c.slice(0, c.indexOf('.')) : ''));
 
 export function toCsv(rows: readonly Row[]): string {
   const seen = [...new Set(rows.flatMap((r) => [...r.keys()]))];
-  const columns = seen.map((c, i) => ({ c, g: groupOf(c), i })).sort((a, b) => a.g - b.g || a.i - b.i).map((x) => x.c);
+  const columns = seen
+    .map((c, i) => ({ c, g: groupOf(c), i }))
+    .sort((a, b) => a.g - b.g || a.i - b.i)
+    .map((x) => x.c);
   const lines = [columns.map(field).join(','), ...rows.map((r) => columns.map((c) => field(r.get(c))).join(','))];
   return `${lines.join('\n')}\n`;
 }

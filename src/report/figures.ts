@@ -67,8 +67,10 @@ export function trialFigures(trial: Trial): TrialFigures {
     peakBytes: num(s?.peakBytes) ?? num(last?.memory?.peakBytes),
     ratioToInference: num(s?.ratioToInference) ?? num(last?.memory?.ratioToInference),
     meanCosine: num(s?.meanCosine) ?? meanOf(points.map((a) => a.overall.cosine).filter(Number.isFinite)),
-    meanLayerCosine: num(s?.meanLayerCosine) ?? meanOf(points.flatMap((a) => (a.layerMean ? [a.layerMean.cosine] : [])).filter(Number.isFinite)),
-    meanErrorSignalCosine: num(s?.meanErrorSignalCosine) ?? meanOf(points.flatMap((a) => (num(a.errorSignalMean) === null ? [] : [a.errorSignalMean!]))),
+    meanLayerCosine:
+      num(s?.meanLayerCosine) ?? meanOf(points.flatMap((a) => (a.layerMean ? [a.layerMean.cosine] : [])).filter(Number.isFinite)),
+    meanErrorSignalCosine:
+      num(s?.meanErrorSignalCosine) ?? meanOf(points.flatMap((a) => (num(a.errorSignalMean) === null ? [] : [a.errorSignalMean!]))),
     referenceStdErr: meanOf(errs),
     alignmentReference: s?.alignmentReference ?? points[0]?.reference ?? null,
     msPerEpoch: positive(s?.host?.msPerEpoch) ?? (last && lastMs !== null ? lastMs / (last.step / stepsPerEpoch(trial)) : null),
@@ -128,11 +130,23 @@ const epochRange = (xs: number[]): [number, number] | null => (xs.length ? [Math
 export function seriesFigures(series: Series): SeriesFigures {
   const all = series.trials.map(trialFigures);
   const f = countedTrials(series).map(trialFigures);
-  const stat = (k: 'finalTestAcc' | 'bestValAcc' | 'peakBytes' | 'ratioToInference' | 'meanCosine' | 'meanLayerCosine' | 'meanErrorSignalCosine' | 'referenceStdErr' | 'msPerEpoch') =>
-    summarize(f.map((t) => t[k]));
+  const stat = (
+    k:
+      | 'finalTestAcc'
+      | 'bestValAcc'
+      | 'peakBytes'
+      | 'ratioToInference'
+      | 'meanCosine'
+      | 'meanLayerCosine'
+      | 'meanErrorSignalCosine'
+      | 'referenceStdErr'
+      | 'msPerEpoch',
+  ) => summarize(f.map((t) => t[k]));
   const problems = series.trials.flatMap((t, i): TrialProblem[] => {
     const st = all[i].status;
-    return st === 'failed' || st === 'diverged' ? [{ seed: t.seed, trial: t.trial, status: st, error: all[i].error ?? '(no error recorded)' }] : [];
+    return st === 'failed' || st === 'diverged'
+      ? [{ seed: t.seed, trial: t.trial, status: st, error: all[i].error ?? '(no error recorded)' }]
+      : [];
   });
   return {
     label: series.label,

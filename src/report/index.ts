@@ -2,7 +2,18 @@
 // records.csv) out.
 // The CLI's `rulebench report <dir>` and `npm start` call writeReport.
 export { writeReport, buildPage, loadBundles, type PageOptions } from './page.ts';
-export { readResults, labelSeries, seriesKey, type ResultSet, type Series, type Trial, type Reference, type ExperimentInfo, type Environment, type OtherRecord } from './records.ts';
+export {
+  readResults,
+  labelSeries,
+  seriesKey,
+  type ResultSet,
+  type Series,
+  type Trial,
+  type Reference,
+  type ExperimentInfo,
+  type Environment,
+  type OtherRecord,
+} from './records.ts';
 export { buildCharts, CHARTS, CORE_CHARTS, type BuiltChart, type ChartDef } from './charts.ts';
 export { OPTIONAL_CHARTS } from './optional-charts.ts';
 export { writeCharts, renderSvg, compileSpec, staticSpec } from './render.ts';

@@ -21,7 +21,10 @@ export interface EstimatorRow {
 
 /** Record field → panel title. biasSq is what experiments/estimators.ts writes; bias/mse are accepted too. */
 const ESTIMATOR_QUANTITIES: Array<[field: string, title: string]> = [
-  ['biasSq', 'bias² (‖mean − exact‖²)'], ['bias', 'bias'], ['variance', 'variance'], ['mse', 'mean squared error'],
+  ['biasSq', 'bias² (‖mean − exact‖²)'],
+  ['bias', 'bias'],
+  ['variance', 'variance'],
+  ['mse', 'mean squared error'],
 ];
 
 /**
@@ -56,7 +59,13 @@ export function estimatorChart(rs: ResultSet): TopLevelSpec | null {
   const rows = estimatorRows(rs);
   if (!rows.length) return null;
   const y = { field: 'estimator', type: 'nominal' as const, title: null, axis: { labelLimit: 220 } };
-  const x = { field: 'mean', type: 'quantitative' as const, title: 'mean over seeds (log scale)', scale: { type: 'log' as const }, axis: { format: '~g' } };
+  const x = {
+    field: 'mean',
+    type: 'quantitative' as const,
+    title: 'mean over seeds (log scale)',
+    scale: { type: 'log' as const },
+    axis: { format: '~g' },
+  };
   return {
     $schema: SCHEMA,
     data: { values: rows },
@@ -66,15 +75,21 @@ export function estimatorChart(rs: ResultSet): TopLevelSpec | null {
       width: FACET_WIDTH + 60,
       height: { step: 22 },
       layer: [
-        { mark: { type: 'rule', color: '#999' }, encoding: { y, x: { field: 'lo', type: 'quantitative', title: x.title, scale: x.scale }, x2: { field: 'hi' } } },
+        {
+          mark: { type: 'rule', color: '#999' },
+          encoding: { y, x: { field: 'lo', type: 'quantitative', title: x.title, scale: x.scale }, x2: { field: 'hi' } },
+        },
         {
           mark: { type: 'point', filled: true, size: 70, color: '#4c78a8', opacity: 1 },
           encoding: {
             y,
             x,
             tooltip: [
-              { field: 'estimator' }, { field: 'quantity' },
-              { field: 'mean', format: '.4g' }, { field: 'lo', title: 'min', format: '.4g' }, { field: 'hi', title: 'max', format: '.4g' },
+              { field: 'estimator' },
+              { field: 'quantity' },
+              { field: 'mean', format: '.4g' },
+              { field: 'lo', title: 'min', format: '.4g' },
+              { field: 'hi', title: 'max', format: '.4g' },
               { field: 'n', title: 'samples' },
             ],
           },
@@ -131,7 +146,15 @@ export function sweepRows(rs: ResultSet, dim: 'width' | 'depth'): SweepRow[] {
     .sort((a, b) => a.x - b.x)
     .map((g) => {
       const s = summarize(g.bytes);
-      return { series: g.series, x: g.x, peakMiB: s.mean / 2 ** 20, lo: s.min / 2 ** 20, hi: s.max / 2 ** 20, ratio: g.ratios.length ? summarize(g.ratios).mean : null, other: g.other };
+      return {
+        series: g.series,
+        x: g.x,
+        peakMiB: s.mean / 2 ** 20,
+        lo: s.min / 2 ** 20,
+        hi: s.max / 2 ** 20,
+        ratio: g.ratios.length ? summarize(g.ratios).mean : null,
+        other: g.other,
+      };
     });
 }
 
@@ -156,8 +179,11 @@ function sweepChart(rs: ResultSet, dim: 'width' | 'depth'): TopLevelSpec | null 
       shape: style.shape,
       ...(varies ? { strokeDash: { field: 'other', type: 'nominal' as const, title: null } } : {}),
       tooltip: [
-        { field: 'series', title: 'rule' }, { field: 'x', title: dim }, { field: 'peakMiB', title: 'peak MiB', format: '.3f' },
-        { field: 'ratio', title: 'memory ÷ inference', format: '.2f' }, { field: 'other', title: 'other' },
+        { field: 'series', title: 'rule' },
+        { field: 'x', title: dim },
+        { field: 'peakMiB', title: 'peak MiB', format: '.3f' },
+        { field: 'ratio', title: 'memory ÷ inference', format: '.2f' },
+        { field: 'other', title: 'other' },
       ],
     },
     config: CONFIG,
@@ -173,7 +199,15 @@ const layerRows = (rs: ResultSet, pattern: RegExp) => perRuleRows(rs, sortPanels
 export function gradientNormChart(rs: ResultSet): TopLevelSpec | null {
   const rows = layerRows(rs, /^(grad|gradient|update)Norm$/).filter((r) => r.lo > 0 && r.hi > 0);
   if (!rows.length) return null;
-  return bandLine(rs, { rows, xTitle: 'epoch', yTitle: 'gradient norm (log scale)', yFormat: '.3e', axisFormat: '~g', panels: { title: 'layer' }, yScale: { type: 'log' } });
+  return bandLine(rs, {
+    rows,
+    xTitle: 'epoch',
+    yTitle: 'gradient norm (log scale)',
+    yFormat: '.3e',
+    axisFormat: '~g',
+    panels: { title: 'layer' },
+    yScale: { type: 'log' },
+  });
 }
 
 export function deadUnitChart(rs: ResultSet): TopLevelSpec | null {
@@ -181,32 +215,46 @@ export function deadUnitChart(rs: ResultSet): TopLevelSpec | null {
   if (!rows.length) return null;
   // A share is never below 0%. Percentages without a fixed precision take as many decimals as
   // the tick step needs, so ticks stay distinct ("0.25%", "0.5%") where ".0%" printed "1%, 1%, 0%".
-  return bandLine(rs, { rows, xTitle: 'epoch', yTitle: 'share of dead units', yFormat: '.3~%', axisFormat: '~%', panels: { title: 'layer' }, yScale: { zero: true } });
+  return bandLine(rs, {
+    rows,
+    xTitle: 'epoch',
+    yTitle: 'share of dead units',
+    yFormat: '.3~%',
+    axisFormat: '~%',
+    panels: { title: 'layer' },
+    yScale: { zero: true },
+  });
 }
 
 export const OPTIONAL_CHARTS: ChartDef[] = [
   {
-    name: 'estimators', title: 'Gradient estimators: bias and variance',
-    explain: 'Against the exact gradient of the expected loss (enumerated on a tiny net); log axes, lower is better, and the two usually trade off. Lines span seeds.',
+    name: 'estimators',
+    title: 'Gradient estimators: bias and variance',
+    explain:
+      'Against the exact gradient of the expected loss (enumerated on a tiny net); log axes, lower is better, and the two usually trade off. Lines span seeds.',
     build: estimatorChart,
   },
   {
-    name: 'memory-vs-width', title: 'Peak memory vs width',
+    name: 'memory-vs-width',
+    title: 'Peak memory vs width',
     explain: 'Peak training memory as hidden layers widen; the slope shows how each rule’s memory scales.',
     build: memoryWidthChart,
   },
   {
-    name: 'memory-vs-depth', title: 'Peak memory vs depth',
+    name: 'memory-vs-depth',
+    title: 'Peak memory vs depth',
     explain: 'Peak training memory as layers are added: rules that store every activation grow linearly, streaming ones stay flat.',
     build: memoryDepthChart,
   },
   {
-    name: 'gradient-norms', title: 'Per-layer gradient norms',
+    name: 'gradient-norms',
+    title: 'Per-layer gradient norms',
     explain: 'Log scale: norms falling by orders of magnitude toward the input mean vanishing gradients; rising means exploding.',
     build: gradientNormChart,
   },
   {
-    name: 'dead-units', title: 'Dead ReLU share',
+    name: 'dead-units',
+    title: 'Dead ReLU share',
     explain: 'Share of hidden units that output zero for the whole batch; a rising share means capacity is being lost.',
     build: deadUnitChart,
   },

@@ -14,7 +14,15 @@ import { PAGE_CSS } from './style.ts';
 import { describeRunArchitecture, runProtocol } from '../runner/references.ts';
 import { writeRecordsCsv, CSV_NAME } from './csv.ts';
 import { metricTitle, taskMetricNames, taskSectionBody } from './task-metrics.ts';
-import { alignmentTable, environmentTable, problemTable, quantileTable, QUANTILE_MIN_SEEDS, reproductionTables, summaryTable } from './tables.ts';
+import {
+  alignmentTable,
+  environmentTable,
+  problemTable,
+  quantileTable,
+  QUANTILE_MIN_SEEDS,
+  reproductionTables,
+  summaryTable,
+} from './tables.ts';
 
 const BUNDLES = ['vega/build/vega.min.js', 'vega-lite/build/vega-lite.min.js', 'vega-embed/build/vega-embed.min.js'];
 
@@ -23,7 +31,8 @@ function findModuleFile(rel: string): string {
   for (let dir = dirname(fileURLToPath(import.meta.url)); ; dir = dirname(dir)) {
     const p = join(dir, 'node_modules', rel);
     if (existsSync(p)) return p;
-    if (dirname(dir) === dir) throw new Error(`report: ${rel} not found in any node_modules above ${fileURLToPath(import.meta.url)}; run npm install`);
+    if (dirname(dir) === dir)
+      throw new Error(`report: ${rel} not found in any node_modules above ${fileURLToPath(import.meta.url)}; run npm install`);
   }
 }
 
@@ -62,8 +71,12 @@ function taskSection(rs: ResultSet): string {
   const body = taskSectionBody(rs);
   if (!body) return '';
   const names = taskMetricNames(rs).map(metricTitle).join(', ');
-  return section('task', names ? `Task figures: ${names}` : 'Generated text', body,
-    'Figures the task derives from its loss (lower is better), from the records’ validation and test evaluations; mean ± std over the finished seeds.');
+  return section(
+    'task',
+    names ? `Task figures: ${names}` : 'Generated text',
+    body,
+    'Figures the task derives from its loss (lower is better), from the records’ validation and test evaluations; mean ± std over the finished seeds.',
+  );
 }
 
 export function chartBlock(c: BuiltChart): string {
@@ -99,7 +112,11 @@ export function runSummary(spec: unknown): string | null {
     p.split.train !== undefined
       ? `${plural(p.split.train, 'training image')}${data.validation === 'test' ? ' (validated on the test images)' : p.split.validation ? ` (+ ${p.split.validation.toLocaleString('en-US')} held out for validation)` : ''}`
       : null,
-    p.split.test !== undefined ? `${plural(p.split.test, 'test image')}` : typeof data.test === 'number' ? plural(data.test, 'test image') : null,
+    p.split.test !== undefined
+      ? `${plural(p.split.test, 'test image')}`
+      : typeof data.test === 'number'
+        ? plural(data.test, 'test image')
+        : null,
     describeRunArchitecture(p.architecture),
     optimizerText(opt, Array.isArray(spec.rules) ? spec.rules : []),
     typeof spec.batchSize === 'number' ? `batch ${spec.batchSize}` : null,
@@ -130,13 +147,17 @@ function tunedText(rs: ResultSet): string | null {
   const tuned = rs.series.filter((s) => s.entry?.tuned);
   if (!tuned.length) return null;
   const t = tuned[0].entry!.tuned!;
-  return `${tuned.length} of ${rs.series.length} series ran at the settings rulebench tune chose in ${t.from} (marked “(tuned)”): ` +
-    `${t.configurations} configurations per entry, successive halving over ${t.rungs.join(' / ')} steps, chosen by ${t.metric} on the validation split (seed${t.seeds.length > 1 ? 's' : ''} ${t.seeds.join(', ')}).`;
+  return (
+    `${tuned.length} of ${rs.series.length} series ran at the settings rulebench tune chose in ${t.from} (marked “(tuned)”): ` +
+    `${t.configurations} configurations per entry, successive halving over ${t.rungs.join(' / ')} steps, chosen by ${t.metric} on the validation split (seed${t.seeds.length > 1 ? 's' : ''} ${t.seeds.join(', ')}).`
+  );
 }
 
 function overridesText(o: Record<string, unknown> | null): string | null {
   if (!o) return null;
-  const flags = Object.entries(o).filter(([, v]) => v !== undefined && v !== false && v !== null).map(([k, v]) => (v === true ? `--${k}` : `--${k} ${Array.isArray(v) ? v.join(',') : String(v)}`));
+  const flags = Object.entries(o)
+    .filter(([, v]) => v !== undefined && v !== false && v !== null)
+    .map(([k, v]) => (v === true ? `--${k}` : `--${k} ${Array.isArray(v) ? v.join(',') : String(v)}`));
   return flags.length ? flags.join(' ') : null;
 }
 
@@ -145,33 +166,55 @@ export async function buildPage(rs: ResultSet, charts: readonly BuiltChart[], op
   const name = rs.experiment?.name ?? basename(resolve(rs.dir));
   const trials = rs.series.reduce((n, s) => n + s.trials.length, 0);
   const evals = rs.series.reduce((n, s) => n + s.trials.reduce((m, t) => m + t.evals.length, 0), 0);
-  const when = (opts.generatedAt ?? new Date()).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
+  const when = (opts.generatedAt ?? new Date())
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d+Z$/, ' UTC');
   const refs = rs.experiment?.references ?? [];
   const quantiles = quantileTable(rs);
   const problems = problemTable(rs);
   const toc = [
-    ...(rs.series.length ? [['summary', 'Summary'], ...(taskSectionBody(rs) ? [['task', 'Task figures']] : []), ['alignment-table', 'Alignment']] : []), ...(refs.length ? [['reproduction', 'Published figures']] : []), ['charts', 'Charts'],
-    ['spec', 'Experiment spec'], ['environment', 'Environment'],
-  ].map(([id, t]) => `<a href="#${id}">${t}</a>`).join(' · ');
+    ...(rs.series.length
+      ? [['summary', 'Summary'], ...(taskSectionBody(rs) ? [['task', 'Task figures']] : []), ['alignment-table', 'Alignment']]
+      : []),
+    ...(refs.length ? [['reproduction', 'Published figures']] : []),
+    ['charts', 'Charts'],
+    ['spec', 'Experiment spec'],
+    ['environment', 'Environment'],
+  ]
+    .map(([id, t]) => `<a href="#${id}">${t}</a>`)
+    .join(' · ');
 
   const warnings = rs.warnings.length
     ? `<div class="warning"><strong>${rs.warnings.length} warning${rs.warnings.length > 1 ? 's' : ''} while reading records</strong><ul>${rs.warnings
-        .slice(0, 20).map((w) => `<li>${escapeHtml(w)}</li>`).join('')}${rs.warnings.length > 20 ? `<li>… ${rs.warnings.length - 20} more</li>` : ''}</ul></div>`
+        .slice(0, 20)
+        .map((w) => `<li>${escapeHtml(w)}</li>`)
+        .join('')}${rs.warnings.length > 20 ? `<li>… ${rs.warnings.length - 20} more</li>` : ''}</ul></div>`
     : '';
   const hasOthers = Object.keys(rs.others).length > 0;
-  const otherCounts = Object.entries(rs.others).map(([k, v]) => ` · ${v.length} ${escapeHtml(k)} rows`).join('');
-  const empty = rs.series.length || hasOthers ? '' : `<p class="warning">No trial records (*.jsonl) found in ${escapeHtml(rs.dir)} or its records/ folder.</p>`;
+  const otherCounts = Object.entries(rs.others)
+    .map(([k, v]) => ` · ${v.length} ${escapeHtml(k)} rows`)
+    .join('');
+  const empty =
+    rs.series.length || hasOthers
+      ? ''
+      : `<p class="warning">No trial records (*.jsonl) found in ${escapeHtml(rs.dir)} or its records/ folder.</p>`;
   const run = runSummary(rs.experiment?.spec);
   const overrides = overridesText(rs.experiment?.overrides ?? null);
   // The file's description was written for the run without overrides: say so when they applied.
   const description = rs.experiment?.description
     ? `<p class="lead">${escapeHtml(rs.experiment.description)}${overrides ? ` <span class="muted">(the experiment file’s description, for the run without ${escapeHtml(overrides)})</span>` : ''}</p>\n`
     : '';
-  const runLine = run ? `<p class="run"><strong>This run:</strong> ${escapeHtml(run)}${overrides ? ` · <span class="warn">run with ${escapeHtml(overrides)}</span>` : ''}</p>\n` : '';
+  const runLine = run
+    ? `<p class="run"><strong>This run:</strong> ${escapeHtml(run)}${overrides ? ` · <span class="warn">run with ${escapeHtml(overrides)}</span>` : ''}</p>\n`
+    : '';
   const tuned = tunedText(rs);
   const tunedLine = tuned ? `<p class="run"><strong>Tuned:</strong> ${escapeHtml(tuned)}</p>\n` : '';
   // Hundreds of per-trial files are common; name them only when there are few.
-  const fileList = rs.files.length <= 8 ? rs.files.map(escapeHtml).join(', ') : `${rs.files.length} files (${[...new Set(rs.files.map((f) => (f.includes('/') ? f.slice(0, f.indexOf('/') + 1) : '')))].map((d) => escapeHtml(d || './')).join(', ')})`;
+  const fileList =
+    rs.files.length <= 8
+      ? rs.files.map(escapeHtml).join(', ')
+      : `${rs.files.length} files (${[...new Set(rs.files.map((f) => (f.includes('/') ? f.slice(0, f.indexOf('/') + 1) : '')))].map((d) => escapeHtml(d || './')).join(', ')})`;
   const repro = refs.length ? reproductionTables(rs, refs) : null;
 
   const parts: string[] = [
@@ -183,35 +226,61 @@ export async function buildPage(rs: ResultSet, charts: readonly BuiltChart[], op
     warnings,
     empty,
     rs.series.length
-      ? section('summary', 'Summary across seeds',
-        summaryTable(rs) +
-          (problems ? `\n<h3>Failed and diverged trials</h3>\n<p class="explain">Their figures are left out above: a failed trial has none, a diverged one stopped early.</p>\n${problems}` : '') +
-          (quantiles ? `\n<h3>Quantiles across seeds</h3>\n${quantiles}` : `\n<p class="muted">No quantile table: no rule has ${QUANTILE_MIN_SEEDS} or more finished seeds.</p>`),
-        `Mean ± sample standard deviation over the finished seeds (“2 of 3” when a trial failed, diverged or has not finished; those are counted, not averaged in). Memory is the logical ledger’s peak per training step; time covers the rule’s step and the optimizer only. Records as one table: <a href="${CSV_NAME}">${CSV_NAME}</a>.`)
+      ? section(
+          'summary',
+          'Summary across seeds',
+          summaryTable(rs) +
+            (problems
+              ? `\n<h3>Failed and diverged trials</h3>\n<p class="explain">Their figures are left out above: a failed trial has none, a diverged one stopped early.</p>\n${problems}`
+              : '') +
+            (quantiles
+              ? `\n<h3>Quantiles across seeds</h3>\n${quantiles}`
+              : `\n<p class="muted">No quantile table: no rule has ${QUANTILE_MIN_SEEDS} or more finished seeds.</p>`),
+          `Mean ± sample standard deviation over the finished seeds (“2 of 3” when a trial failed, diverged or has not finished; those are counted, not averaged in). Memory is the logical ledger’s peak per training step; time covers the rule’s step and the optimizer only. Records as one table: <a href="${CSV_NAME}">${CSV_NAME}</a>.`,
+        )
       : '',
     taskSection(rs),
     rs.series.length
-      ? section('alignment-table', 'Alignment with the reference', alignmentTable(rs),
-        'Mean over the run’s alignment points, ± std across seeds. The reference is what the rule’s updates estimate: backprop’s gradient of the task loss, or the expected gradient of a stochastic network (with its Monte Carlo standard error when sampled). The weighted cosine is dominated by the largest layer; the mean over layers counts each layer once.')
+      ? section(
+          'alignment-table',
+          'Alignment with the reference',
+          alignmentTable(rs),
+          'Mean over the run’s alignment points, ± std across seeds. The reference is what the rule’s updates estimate: backprop’s gradient of the task loss, or the expected gradient of a stochastic network (with its Monte Carlo standard error when sampled). The weighted cosine is dominated by the largest layer; the mean over layers counts each layer once.',
+        )
       : '',
     repro
-      ? section('reproduction', 'Published figures beside ours',
-        `<h3>Same protocol</h3>\n${repro.matching ?? '<p class="muted">No published figure states a protocol that matches this run’s.</p>'}\n` +
-          `<h3>Context: a different protocol</h3>\n${repro.context ?? '<p class="muted">None.</p>'}`,
-        'Each published figure states its protocol (architecture, epochs, data split, regularization, evaluation split); a row is comparable only when every stated field matches the run, and otherwise says how it differs (published vs ours).')
+      ? section(
+          'reproduction',
+          'Published figures beside ours',
+          `<h3>Same protocol</h3>\n${repro.matching ?? '<p class="muted">No published figure states a protocol that matches this run’s.</p>'}\n` +
+            `<h3>Context: a different protocol</h3>\n${repro.context ?? '<p class="muted">None.</p>'}`,
+          'Each published figure states its protocol (architecture, epochs, data split, regularization, evaluation split); a row is comparable only when every stated field matches the run, and otherwise says how it differs (published vs ours).',
+        )
       : '',
-    section('charts', 'Charts', charts.length ? charts.map(chartBlock).join('\n') : '<p class="muted">No records to chart.</p>', 'Hover for values; on line charts drag to pan, scroll to zoom, double-click to reset. Every series keeps its colour and shape across charts.'),
-    section('spec', 'Experiment spec (as run)',
+    section(
+      'charts',
+      'Charts',
+      charts.length ? charts.map(chartBlock).join('\n') : '<p class="muted">No records to chart.</p>',
+      'Hover for values; on line charts drag to pan, scroll to zoom, double-click to reset. Every series keeps its colour and shape across charts.',
+    ),
+    section(
+      'spec',
+      'Experiment spec (as run)',
       rs.experiment?.spec !== undefined
         ? `<pre><code>${escapeHtml(JSON.stringify(rs.experiment.spec, null, 2))}</code></pre>`
-        : '<p class="muted">No experiment.json spec in this directory.</p>'),
+        : '<p class="muted">No experiment.json spec in this directory.</p>',
+    ),
     section('environment', 'Environment', environmentTable(rs.experiment?.environment)),
     `<footer class="muted">Records: ${fileList || 'none'}</footer>\n</main>\n`,
   ];
   for (const js of await loadBundles()) parts.push('<script>\n', js, '\n</script>\n');
   parts.push(
-    '<script type="application/json" id="rb-charts">', inlineJson(charts.map((c) => ({ name: c.name, spec: c.spec }))), '</script>\n',
-    '<script>\n', EMBED_SCRIPT, '\n</script>\n',
+    '<script type="application/json" id="rb-charts">',
+    inlineJson(charts.map((c) => ({ name: c.name, spec: c.spec }))),
+    '</script>\n',
+    '<script>\n',
+    EMBED_SCRIPT,
+    '\n</script>\n',
     '</body>\n</html>\n',
   );
   return parts.join('');

@@ -103,9 +103,14 @@ const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b)
 
 /** The spec entry a series came from: same rule, and its fixed options and one grid point agree. */
 function entryOf(rules: readonly ManifestRule[], rule: string, options: RuleOptions): ManifestRule | null {
-  return rules.find((r) => r.rule === rule &&
-    Object.entries(r.options ?? {}).every(([k, v]) => same(options[k], v)) &&
-    Object.entries(r.grid ?? {}).every(([k, vs]) => vs.some((v) => same(options[k], v)))) ?? null;
+  return (
+    rules.find(
+      (r) =>
+        r.rule === rule &&
+        Object.entries(r.options ?? {}).every(([k, v]) => same(options[k], v)) &&
+        Object.entries(r.grid ?? {}).every(([k, vs]) => vs.some((v) => same(options[k], v))),
+    ) ?? null
+  );
 }
 
 const isTrialRecord = (r: Record<string, unknown>): boolean =>
@@ -118,16 +123,18 @@ function readManifestRules(spec: unknown): ManifestRule[] {
   return rules.flatMap((r): ManifestRule[] => {
     if (typeof r === 'string') return [{ rule: r, options: {}, grid: {} }];
     if (!isObj(r) || typeof r.rule !== 'string') return [];
-    return [{
-      rule: r.rule,
-      options: (isObj(r.options) ? r.options : {}) as RuleOptions,
-      grid: (isObj(r.grid) ? r.grid : {}) as Record<string, OptionValue[]>,
-      optimizer: r.optimizer,
-      defaults: isObj(r.defaults) ? (r.defaults as RuleOptions) : undefined,
-      ...(typeof r.expect === 'string' && r.expect ? { expect: r.expect } : {}),
-      ...(typeof r.preset === 'string' ? { preset: r.preset } : {}),
-      ...(isObj(r.tuned) ? { tuned: r.tuned as unknown as ManifestRule['tuned'] } : {}),
-    }];
+    return [
+      {
+        rule: r.rule,
+        options: (isObj(r.options) ? r.options : {}) as RuleOptions,
+        grid: (isObj(r.grid) ? r.grid : {}) as Record<string, OptionValue[]>,
+        optimizer: r.optimizer,
+        defaults: isObj(r.defaults) ? (r.defaults as RuleOptions) : undefined,
+        ...(typeof r.expect === 'string' && r.expect ? { expect: r.expect } : {}),
+        ...(typeof r.preset === 'string' ? { preset: r.preset } : {}),
+        ...(isObj(r.tuned) ? { tuned: r.tuned as unknown as ManifestRule['tuned'] } : {}),
+      },
+    ];
   });
 }
 
@@ -155,7 +162,10 @@ async function readExperiment(dir: string, warnings: string[]): Promise<Experime
       }
     });
     const trials = Array.isArray(raw.trials)
-      ? raw.trials.filter((t): t is ExperimentInfo['trials'][number] => isObj(t) && typeof t.id === 'string' && typeof t.rule === 'string' && typeof t.seed === 'number' && isObj(t.options))
+      ? raw.trials.filter(
+          (t): t is ExperimentInfo['trials'][number] =>
+            isObj(t) && typeof t.id === 'string' && typeof t.rule === 'string' && typeof t.seed === 'number' && isObj(t.options),
+        )
       : [];
     const env = isObj(raw.environment) ? raw.environment : undefined;
     const str = (v: unknown) => (typeof v === 'string' && v ? v : undefined);
@@ -169,8 +179,12 @@ async function readExperiment(dir: string, warnings: string[]): Promise<Experime
       references,
       environment: env
         ? {
-            node: str(env.node), cpu: str(env.cpu), cores: typeof env.cores === 'number' ? env.cores : undefined,
-            platform: str(env.platform), commit: str(env.commit), backend: str(env.backend),
+            node: str(env.node),
+            cpu: str(env.cpu),
+            cores: typeof env.cores === 'number' ? env.cores : undefined,
+            platform: str(env.platform),
+            commit: str(env.commit),
+            backend: str(env.backend),
           }
         : undefined,
     };
@@ -182,7 +196,10 @@ async function readExperiment(dir: string, warnings: string[]): Promise<Experime
 
 async function jsonlFiles(dir: string, sub: string): Promise<string[]> {
   try {
-    return (await readdir(join(dir, sub))).filter((f) => f.endsWith('.jsonl')).sort().map((f) => (sub ? `${sub}/${f}` : f));
+    return (await readdir(join(dir, sub)))
+      .filter((f) => f.endsWith('.jsonl'))
+      .sort()
+      .map((f) => (sub ? `${sub}/${f}` : f));
   } catch {
     return [];
   }
@@ -209,7 +226,9 @@ export async function readResults(dir: string): Promise<ResultSet> {
         r = JSON.parse(line);
       } catch {
         skippedLines++;
-        warnings.push(`${f}:${i + 1}: unparsable line skipped${i === lines.length - 1 ? ' (torn last line: a trial was cut off mid-write)' : ''}`);
+        warnings.push(
+          `${f}:${i + 1}: unparsable line skipped${i === lines.length - 1 ? ' (torn last line: a trial was cut off mid-write)' : ''}`,
+        );
         return;
       }
       if (!isObj(r) || typeof r.type !== 'string') return;
@@ -238,11 +257,20 @@ export async function readResults(dir: string): Promise<ResultSet> {
     let s = bySeries.get(key);
     if (!s) {
       const first = t.summary ?? t.evals[0];
-      bySeries.set(key, (s = {
-        key, rule: t.rule, options: t.options, label: '',
-        estimates: first?.estimates ?? 'task-gradient', objective: first?.objective ?? null,
-        entry: entryOf(rules, t.rule, t.options), planned: 0, trials: [],
-      }));
+      bySeries.set(
+        key,
+        (s = {
+          key,
+          rule: t.rule,
+          options: t.options,
+          label: '',
+          estimates: first?.estimates ?? 'task-gradient',
+          objective: first?.objective ?? null,
+          entry: entryOf(rules, t.rule, t.options),
+          planned: 0,
+          trials: [],
+        }),
+      );
     }
     s.trials.push({ trial: t.trial, seed: t.seed, evals: t.evals, summary: t.summary });
   }

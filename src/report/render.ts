@@ -49,7 +49,11 @@ function wrap(text: string, width: number): string[] {
 export function staticSpec<T>(spec: T): T {
   if (Array.isArray(spec)) return spec.map(staticSpec) as T;
   if (typeof spec !== 'object' || spec === null) return spec;
-  return Object.fromEntries(Object.entries(spec).filter(([k]) => k !== 'params').map(([k, v]) => [k, staticSpec(v)])) as T;
+  return Object.fromEntries(
+    Object.entries(spec)
+      .filter(([k]) => k !== 'params')
+      .map(([k, v]) => [k, staticSpec(v)]),
+  ) as T;
 }
 
 /**
@@ -61,7 +65,10 @@ export async function writeCharts(dir: string, charts: readonly BuiltChart[], wa
   await mkdir(out, { recursive: true });
   const paths: string[] = [];
   for (const c of charts) {
-    const spec = { ...c.spec, title: { text: c.title, subtitle: wrap(c.explain, 110), anchor: 'start' as const, subtitleColor: '#555' } } as TopLevelSpec;
+    const spec = {
+      ...c.spec,
+      title: { text: c.title, subtitle: wrap(c.explain, 110), anchor: 'start' as const, subtitleColor: '#555' },
+    } as TopLevelSpec;
     await writeFile(join(out, `${c.name}.vl.json`), JSON.stringify(spec, null, 2) + '\n');
     const svg = join(out, `${c.name}.svg`);
     const own: string[] = [];

@@ -3,7 +3,14 @@
 // beside ours with their protocols compared, and the environment.
 import { execFileSync } from 'node:child_process';
 import { arch, cpus, platform } from 'node:os';
-import { compareProtocol, referenceApplies, runProtocol, type ProtocolComparison, type Reference, type ReferenceMetric } from '../runner/references.ts';
+import {
+  compareProtocol,
+  referenceApplies,
+  runProtocol,
+  type ProtocolComparison,
+  type Reference,
+  type ReferenceMetric,
+} from '../runner/references.ts';
 import { countedTrials, seedsText, seriesFigures, trialFigures } from './figures.ts';
 import { escapeHtml, table, type Cell } from './html.ts';
 import type { Environment, ResultSet, Series } from './records.ts';
@@ -43,7 +50,8 @@ export function summaryTable(rs: ResultSet): string {
     const f = figs[i];
     const seeds = seedsText(f);
     const bytes = f.peakBytes.n
-      ? formatBytes(f.peakBytes.mean) + (f.peakBytes.max > f.peakBytes.min ? ` (${formatBytes(f.peakBytes.min)}–${formatBytes(f.peakBytes.max)})` : '')
+      ? formatBytes(f.peakBytes.mean) +
+        (f.peakBytes.max > f.peakBytes.min ? ` (${formatBytes(f.peakBytes.min)}–${formatBytes(f.peakBytes.max)})` : '')
       : DASH;
     const first = f.problems[0];
     return [
@@ -54,11 +62,22 @@ export function summaryTable(rs: ResultSet): string {
       bytes,
       f.ratioToInference.n ? `${pm(f.ratioToInference, 2)}×` : DASH,
       pm(f.msPerEpoch, 0),
-      ...(anyProblem ? [first ? { text: `seed ${first.seed} ${first.status}: ${shorten(first.error, 90)}`, className: 'warn', title: first.error } : ''] : []),
+      ...(anyProblem
+        ? [first ? { text: `seed ${first.seed} ${first.status}: ${shorten(first.error, 90)}`, className: 'warn', title: first.error } : '']
+        : []),
     ];
   });
   return table(
-    ['rule', 'seeds', 'final test acc %', 'best val acc %', 'peak memory', 'memory ÷ inference', 'ms / epoch', ...(anyProblem ? ['first error'] : [])],
+    [
+      'rule',
+      'seeds',
+      'final test acc %',
+      'best val acc %',
+      'peak memory',
+      'memory ÷ inference',
+      'ms / epoch',
+      ...(anyProblem ? ['first error'] : []),
+    ],
     rows,
     [2, 3, 4, 5, 6],
   );
@@ -85,16 +104,48 @@ export function alignmentTable(rs: ResultSet): string {
       const na = { text: `n/a — own objective: ${s.objective ?? 'not named'}`, className: 'muted' };
       return [[{ text: s.label, className: 'rule' }, { text: s.estimates, className: 'nowrap' }, na, 'n/a', 'n/a', 'n/a', '']];
     }
-    const refs = [...new Set(countedTrials(s).map((t) => trialFigures(t).alignmentReference).filter((r) => r !== null))];
-    if (!refs.length) return [[{ text: s.label, className: 'rule' }, { text: s.estimates, className: 'nowrap' }, { text: 'not measured', className: 'muted' }, DASH, DASH, DASH, '']];
+    const refs = [
+      ...new Set(
+        countedTrials(s)
+          .map((t) => trialFigures(t).alignmentReference)
+          .filter((r) => r !== null),
+      ),
+    ];
+    if (!refs.length)
+      return [
+        [
+          { text: s.label, className: 'rule' },
+          { text: s.estimates, className: 'nowrap' },
+          { text: 'not measured', className: 'muted' },
+          DASH,
+          DASH,
+          DASH,
+          '',
+        ],
+      ];
     const stdErr = f.referenceStdErr.n ? `± ${fixed(f.referenceStdErr.mean, 4)} (sampled)` : 'exact';
-    return [[
-      { text: s.label, className: 'rule' }, { text: s.estimates, className: 'nowrap' }, { text: refs.join(', '), className: 'nowrap' },
-      pm(f.meanCosine, 3), pm(f.meanLayerCosine, 3), pm(f.meanErrorSignalCosine, 3), stdErr,
-    ]];
+    return [
+      [
+        { text: s.label, className: 'rule' },
+        { text: s.estimates, className: 'nowrap' },
+        { text: refs.join(', '), className: 'nowrap' },
+        pm(f.meanCosine, 3),
+        pm(f.meanLayerCosine, 3),
+        pm(f.meanErrorSignalCosine, 3),
+        stdErr,
+      ],
+    ];
   });
   return table(
-    ['rule', 'its updates estimate', 'reference', 'cosine, all parameters (weighted)', 'cosine, mean over layers', 'error-signal cosine (mean over layers)', 'reference MC std err'],
+    [
+      'rule',
+      'its updates estimate',
+      'reference',
+      'cosine, all parameters (weighted)',
+      'cosine, mean over layers',
+      'error-signal cosine (mean over layers)',
+      'reference MC std err',
+    ],
     rows,
     [3, 4, 5],
   );
@@ -103,7 +154,13 @@ export function alignmentTable(rs: ResultSet): string {
 /** Failed and diverged trials, each with its error (what the summary table counts). */
 export function problemTable(rs: ResultSet): string | null {
   const rows: Cell[][] = rs.series.flatMap((s) =>
-    seriesFigures(s).problems.map((p): Cell[] => [{ text: s.label, className: 'rule' }, String(p.seed), { text: p.status, className: 'warn' }, p.error, p.trial]),
+    seriesFigures(s).problems.map((p): Cell[] => [
+      { text: s.label, className: 'rule' },
+      String(p.seed),
+      { text: p.status, className: 'warn' },
+      p.error,
+      p.trial,
+    ]),
   );
   return rows.length ? table(['rule', 'seed', 'status', 'error', 'trial'], rows) : null;
 }
@@ -150,8 +207,19 @@ export function reproductionRows(rs: ResultSet, refs: readonly Reference[]): Rep
     if (!matches.length) return [{ ref, series: null, comparison: compareProtocol(ref, runProtocol(spec)), ours: null }];
     return matches.map((s) => {
       const comparison = compareProtocol(ref, runProtocol(spec, s.entry?.optimizer));
-      const pick = comparison.ours === 'best-validation' ? (t: ReturnType<typeof trialFigures>) => t.bestValAcc : (t: ReturnType<typeof trialFigures>) => t.finalTestAcc;
-      return { ref, series: s, comparison, ours: inReferenceUnit(ref.metric, countedTrials(s).map((t) => pick(trialFigures(t)))) };
+      const pick =
+        comparison.ours === 'best-validation'
+          ? (t: ReturnType<typeof trialFigures>) => t.bestValAcc
+          : (t: ReturnType<typeof trialFigures>) => t.finalTestAcc;
+      return {
+        ref,
+        series: s,
+        comparison,
+        ours: inReferenceUnit(
+          ref.metric,
+          countedTrials(s).map((t) => pick(trialFigures(t))),
+        ),
+      };
     });
   });
 }
@@ -172,7 +240,10 @@ export function reproductionTables(rs: ResultSet, refs: readonly Reference[]): {
   const rows = reproductionRows(rs, refs);
   const head = ['source (where read)', 'rule', 'published', 'ours (mean ± std)', 'seeds', 'protocol'];
   const toCells = (r: ReproductionRow): Cell[] => [
-    { html: `${escapeHtml(r.ref.source)}<div class="muted small">${escapeHtml(r.ref.location)}${r.ref.note ? ` · ${escapeHtml(r.ref.note)}` : ''}</div>`, className: 'source' },
+    {
+      html: `${escapeHtml(r.ref.source)}<div class="muted small">${escapeHtml(r.ref.location)}${r.ref.note ? ` · ${escapeHtml(r.ref.note)}` : ''}</div>`,
+      className: 'source',
+    },
     r.series ? { text: r.series.label, className: 'rule-wrap' } : { text: `${r.ref.rule} (not run)`, className: 'muted' },
     { html: `${escapeHtml(`${r.ref.value} ${r.ref.metric}`)}<div class="muted small">${escapeHtml(r.ref.dataset)}</div>` },
     r.ours && r.ours.n ? `${pm(r.ours, 2)}${r.comparison?.ours === 'best-validation' ? ' (best val)' : ''}` : DASH,
@@ -189,7 +260,11 @@ export function reproductionTables(rs: ResultSet, refs: readonly Reference[]): {
 
 function gitCommit(): string | undefined {
   try {
-    return execFileSync('git', ['rev-parse', '--short=12', 'HEAD'], { stdio: ['ignore', 'pipe', 'ignore'], timeout: 5000 }).toString().trim() || undefined;
+    return (
+      execFileSync('git', ['rev-parse', '--short=12', 'HEAD'], { stdio: ['ignore', 'pipe', 'ignore'], timeout: 5000 })
+        .toString()
+        .trim() || undefined
+    );
   } catch {
     return undefined;
   }

@@ -4,7 +4,20 @@ import type { TopLevelSpec } from 'vega-lite';
 import type { TuneFile } from '../runner/tune/tune-file.ts';
 import { CONFIG, HEIGHT, SCHEMA, WIDTH, ZOOM, type BuiltChart } from './chart-kit.ts';
 
-const PALETTE = ['#4c78a8', '#f58518', '#54a24b', '#e45756', '#72b7b2', '#b279a2', '#eeca3b', '#ff9da6', '#9d755d', '#79706e', '#1b1b1b', '#8f9d1f'];
+const PALETTE = [
+  '#4c78a8',
+  '#f58518',
+  '#54a24b',
+  '#e45756',
+  '#72b7b2',
+  '#b279a2',
+  '#eeca3b',
+  '#ff9da6',
+  '#9d755d',
+  '#79706e',
+  '#1b1b1b',
+  '#8f9d1f',
+];
 
 interface Point {
   entry: string;
@@ -24,29 +37,52 @@ export function tunePoints(f: TuneFile): Point[] {
     const rows = e.trace.flatMap((c) => c.rungs.map((r) => ({ c, r })));
     rows.sort((a, b) => a.r.rung - b.r.rung || a.c.config - b.c.config);
     return rows.map(({ c, r }, i) => ({
-      entry: e.key, trial: i + 1, rung: r.rung, config: c.config, score: r.score,
-      optimizer: String((c.optimizer as { name?: string }).name), lr: typeof c.optimizer.lr === 'number' ? c.optimizer.lr : null,
-      options: Object.entries(c.options).map(([k, v]) => `${k}=${String(v)}`).join(' ') || '(none)',
+      entry: e.key,
+      trial: i + 1,
+      rung: r.rung,
+      config: c.config,
+      score: r.score,
+      optimizer: String((c.optimizer as { name?: string }).name),
+      lr: typeof c.optimizer.lr === 'number' ? c.optimizer.lr : null,
+      options:
+        Object.entries(c.options)
+          .map(([k, v]) => `${k}=${String(v)}`)
+          .join(' ') || '(none)',
     }));
   });
 }
 
 function color(f: TuneFile) {
   const domain = f.entries.map((e) => e.key);
-  return { field: 'entry', type: 'nominal' as const, title: 'entry', scale: { domain, range: domain.map((_, i) => PALETTE[i % PALETTE.length]) }, legend: { orient: 'bottom' as const, columns: Math.min(3, Math.max(1, domain.length)) } };
+  return {
+    field: 'entry',
+    type: 'nominal' as const,
+    title: 'entry',
+    scale: { domain, range: domain.map((_, i) => PALETTE[i % PALETTE.length]) },
+    legend: { orient: 'bottom' as const, columns: Math.min(3, Math.max(1, domain.length)) },
+  };
 }
 
 const metricTitle = (f: TuneFile) => (f.metric === 'valLoss' ? 'validation loss' : 'validation accuracy');
 const tooltip = [
-  { field: 'entry' }, { field: 'rung' }, { field: 'config', title: 'configuration' }, { field: 'score', format: '.4~f' },
-  { field: 'optimizer' }, { field: 'lr', title: 'learning rate', format: '.3~g' }, { field: 'options' },
+  { field: 'entry' },
+  { field: 'rung' },
+  { field: 'config', title: 'configuration' },
+  { field: 'score', format: '.4~f' },
+  { field: 'optimizer' },
+  { field: 'lr', title: 'learning rate', format: '.3~g' },
+  { field: 'options' },
 ];
 
 export function scoreByTrialChart(f: TuneFile): TopLevelSpec | null {
   const rows = tunePoints(f).filter((p) => p.score !== null);
   if (!rows.length) return null;
   return {
-    $schema: SCHEMA, width: WIDTH, height: HEIGHT, config: CONFIG, data: { values: rows },
+    $schema: SCHEMA,
+    width: WIDTH,
+    height: HEIGHT,
+    config: CONFIG,
+    data: { values: rows },
     mark: { type: 'point', filled: true, size: 50 },
     params: ZOOM,
     encoding: {
@@ -73,7 +109,11 @@ export function bestSoFarChart(f: TuneFile): TopLevelSpec | null {
   }
   if (!rows.length) return null;
   return {
-    $schema: SCHEMA, width: WIDTH, height: HEIGHT, config: CONFIG, data: { values: rows },
+    $schema: SCHEMA,
+    width: WIDTH,
+    height: HEIGHT,
+    config: CONFIG,
+    data: { values: rows },
     mark: { type: 'line', interpolate: 'step-after', point: true },
     params: ZOOM,
     encoding: {
@@ -89,7 +129,11 @@ export function learningRateChart(f: TuneFile): TopLevelSpec | null {
   const rows = tunePoints(f).filter((p) => p.rung === 0 && p.score !== null && p.lr !== null);
   if (!rows.length) return null;
   return {
-    $schema: SCHEMA, width: WIDTH, height: HEIGHT, config: CONFIG, data: { values: rows },
+    $schema: SCHEMA,
+    width: WIDTH,
+    height: HEIGHT,
+    config: CONFIG,
+    data: { values: rows },
     mark: { type: 'point', filled: true, size: 50 },
     params: ZOOM,
     encoding: {
@@ -104,9 +148,26 @@ export function learningRateChart(f: TuneFile): TopLevelSpec | null {
 
 export function buildTuneCharts(f: TuneFile): BuiltChart[] {
   const defs = [
-    { name: 'tune-score-by-trial', title: 'Score by trial', explain: `Each configuration's ${metricTitle(f)} at each rung it reached (later rungs train the survivors longer). Diverged configurations have no score.`, build: scoreByTrialChart },
-    { name: 'tune-best-so-far', title: 'Best so far per entry', explain: 'The best score found as the entry spends its trials, rung by rung: where it flattens, more configurations would have bought little.', build: bestSoFarChart },
-    { name: 'tune-learning-rate', title: 'Sensitivity to the learning rate', explain: 'First-rung score against the learning rate drawn (shape: optimizer family); a narrow peak means a rule that needs its rate tuned.', build: learningRateChart },
+    {
+      name: 'tune-score-by-trial',
+      title: 'Score by trial',
+      explain: `Each configuration's ${metricTitle(f)} at each rung it reached (later rungs train the survivors longer). Diverged configurations have no score.`,
+      build: scoreByTrialChart,
+    },
+    {
+      name: 'tune-best-so-far',
+      title: 'Best so far per entry',
+      explain:
+        'The best score found as the entry spends its trials, rung by rung: where it flattens, more configurations would have bought little.',
+      build: bestSoFarChart,
+    },
+    {
+      name: 'tune-learning-rate',
+      title: 'Sensitivity to the learning rate',
+      explain:
+        'First-rung score against the learning rate drawn (shape: optimizer family); a narrow peak means a rule that needs its rate tuned.',
+      build: learningRateChart,
+    },
   ];
   return defs.flatMap((d) => {
     const spec = d.build(f);

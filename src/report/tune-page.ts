@@ -9,7 +9,10 @@ import { writeCharts } from './render.ts';
 import { PAGE_CSS } from './style.ts';
 import { buildTuneCharts } from './tune-charts.ts';
 
-const fmtOptions = (o: Record<string, unknown>) => Object.entries(o).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join(' ');
+const fmtOptions = (o: Record<string, unknown>) =>
+  Object.entries(o)
+    .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+    .join(' ');
 
 /** "momentum 0.0123 (momentum=0.9)": an optimizer spec on one line. */
 export function optimizerLine(o: Record<string, unknown>): string {
@@ -24,21 +27,33 @@ function entriesTable(f: TuneFile): string {
     e.best ? `${fmtOptions(e.best.options) || '(no options searched)'}` : '',
     e.best ? optimizerLine(e.best.optimizer as Record<string, unknown>) : '',
     e.best ? String(e.best.rung) : '',
-    String(e.spent.trials), e.spent.steps.toLocaleString('en-US'), e.spent.wallSeconds.toFixed(1),
+    String(e.spent.trials),
+    e.spent.steps.toLocaleString('en-US'),
+    e.spent.wallSeconds.toFixed(1),
     [...Object.keys(e.space.options), ...(e.space.optimizer === 'shared' ? ['optimizer', 'lr'] : [])].join(', ') || '(nothing)',
   ]);
-  return table(['entry', `best ${f.metric}`, 'tuned options', 'optimizer', 'rung', 'trials', 'steps', 'wall s', 'searched'], rows, [1, 4, 5, 6, 7]);
+  return table(
+    ['entry', `best ${f.metric}`, 'tuned options', 'optimizer', 'rung', 'trials', 'steps', 'wall s', 'searched'],
+    rows,
+    [1, 4, 5, 6, 7],
+  );
 }
 
 export async function buildTunePage(f: TuneFile, charts: ReturnType<typeof buildTuneCharts>, generatedAt = new Date()): Promise<string> {
-  const when = generatedAt.toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
+  const when = generatedAt
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d+Z$/, ' UTC');
   const h = f.halving;
   const rungs = h.rungs.map((r) => `${r.configurations} × ${r.steps} steps`).join(' → ');
-  const families = f.optimizers.map((o) => {
-    const { lr, ...rest } = o as Record<string, unknown>;
-    return `${optimizerLine({ ...rest, lr: Array.isArray(lr) ? `${lr[0]}–${lr[1]}` : lr })}`;
-  }).join('; ');
-  const how = `${f.budget.configurations} configurations per entry from a ${f.sampler.kind} (seed ${f.sampler.seed}); successive halving, η = ${h.eta}: ${rungs} ` +
+  const families = f.optimizers
+    .map((o) => {
+      const { lr, ...rest } = o as Record<string, unknown>;
+      return `${optimizerLine({ ...rest, lr: Array.isArray(lr) ? `${lr[0]}–${lr[1]}` : lr })}`;
+    })
+    .join('; ');
+  const how =
+    `${f.budget.configurations} configurations per entry from a ${f.sampler.kind} (seed ${f.sampler.seed}); successive halving, η = ${h.eta}: ${rungs} ` +
     `(${h.stepsPerEpoch} steps per epoch); scored by ${f.metric} on the validation split only (the test split is never read), seed${f.budget.seeds.length > 1 ? 's' : ''} ${f.budget.seeds.join(', ')}; shared optimizer space: ${families} (learning rate log-uniform).`;
   const parts = [
     '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n',
@@ -52,7 +67,15 @@ export async function buildTunePage(f: TuneFile, charts: ReturnType<typeof build
     '</main>\n',
   ];
   for (const js of await loadBundles()) parts.push('<script>\n', js, '\n</script>\n');
-  parts.push('<script type="application/json" id="rb-charts">', inlineJson(charts.map((c) => ({ name: c.name, spec: c.spec }))), '</script>\n', '<script>\n', EMBED_SCRIPT, '\n</script>\n', '</body>\n</html>\n');
+  parts.push(
+    '<script type="application/json" id="rb-charts">',
+    inlineJson(charts.map((c) => ({ name: c.name, spec: c.spec }))),
+    '</script>\n',
+    '<script>\n',
+    EMBED_SCRIPT,
+    '\n</script>\n',
+    '</body>\n</html>\n',
+  );
   return parts.join('');
 }
 

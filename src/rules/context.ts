@@ -27,7 +27,11 @@ export interface ContextParts {
 
 export function ruleContext(c: ContextParts): RuleContext {
   return {
-    model: c.model, task: c.task, params: c.params, step: c.step, rng: c.rng,
+    model: c.model,
+    task: c.task,
+    params: c.params,
+    step: c.step,
+    rng: c.rng,
     options: ruleOptions(c.rule, c.options),
     train: { training: true, rng: c.dropout.child(c.step), stats: c.stats },
     infer: { training: false, buffers: c.buffers ?? c.model.initBuffers() },

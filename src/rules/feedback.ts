@@ -50,10 +50,14 @@ export function withFeedback(model: Model, feedback: ReadonlyMap<string, Tensor>
 export function requireFeedbackLayers(rule: string, model: Model): void {
   const r = model.modules().find(isRecurrent);
   if (r) {
-    throw new SpecError(`${rule}: module "${r.path}" (${r.kind}) is recurrent; ${rule} is defined here on dense and conv weight layers ` +
-      '(attention projections included), and backpropagation through its recurrence would still send errors through its true weights');
+    throw new SpecError(
+      `${rule}: module "${r.path}" (${r.kind}) is recurrent; ${rule} is defined here on dense and conv weight layers ` +
+        '(attention projections included), and backpropagation through its recurrence would still send errors through its true weights',
+    );
   }
   if (!feedbackLayers(model).length) {
-    throw new SpecError(`${rule}: the model has one weight layer, so no error travels below it; ${rule} needs at least two dense or conv layers`);
+    throw new SpecError(
+      `${rule}: the model has one weight layer, so no error travels below it; ${rule} needs at least two dense or conv layers`,
+    );
   }
 }

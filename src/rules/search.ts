@@ -9,7 +9,11 @@ const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 
 /** A range [lo, hi] of finite numbers with lo ≤ hi (and lo > 0 on a log scale). */
 function checkRange(at: string, r: unknown, log: boolean, integer: boolean): void {
-  const ok = Array.isArray(r) && r.length === 2 && r.every((x) => typeof x === 'number' && Number.isFinite(x) && (!integer || Number.isInteger(x))) && r[0] <= r[1];
+  const ok =
+    Array.isArray(r) &&
+    r.length === 2 &&
+    r.every((x) => typeof x === 'number' && Number.isFinite(x) && (!integer || Number.isInteger(x))) &&
+    r[0] <= r[1];
   if (!ok) throw new SpecError(`${at}: expected [low, high] with low ≤ high${integer ? ', integers' : ''}, got ${show(r)}`);
   if (log && (r as number[])[0] <= 0) throw new SpecError(`${at}: a log range needs low > 0, got ${show(r)}`);
 }
@@ -19,42 +23,55 @@ export function checkDimension(at: string, d: unknown, def: OptionValue, choices
   if (!isRecord(d)) throw new SpecError(`${at}: expected { float: [lo, hi] }, { int: [lo, hi] } or { choice: [...] }, got ${show(d)}`);
   const kinds = ['float', 'int', 'choice'].filter((k) => k in d);
   const extra = Object.keys(d).find((k) => !['float', 'int', 'choice', 'log'].includes(k));
-  if (kinds.length !== 1 || extra !== undefined) throw new SpecError(`${at}: expected exactly one of float, int or choice (and log), got keys ${Object.keys(d).join(', ')}`);
-  if (d.log !== undefined && (typeof d.log !== 'boolean' || 'choice' in d)) throw new SpecError(`${at}.log: a boolean on a float or int range, got ${show(d.log)}`);
+  if (kinds.length !== 1 || extra !== undefined)
+    throw new SpecError(`${at}: expected exactly one of float, int or choice (and log), got keys ${Object.keys(d).join(', ')}`);
+  if (d.log !== undefined && (typeof d.log !== 'boolean' || 'choice' in d))
+    throw new SpecError(`${at}.log: a boolean on a float or int range, got ${show(d.log)}`);
   if ('choice' in d) {
     const vs = d.choice;
     if (!Array.isArray(vs) || vs.length === 0) throw new SpecError(`${at}.choice: expected a non-empty list, got ${show(vs)}`);
     for (const v of vs) {
       if (typeof v !== typeof def) throw new SpecError(`${at}.choice: ${show(v)} is not a ${typeof def} like the default ${show(def)}`);
-      if (choices && !choices.includes(v as string)) throw new SpecError(`${at}.choice: ${show(v)} is not accepted; choices: ${choices.join(', ')}`);
+      if (choices && !choices.includes(v as string))
+        throw new SpecError(`${at}.choice: ${show(v)} is not accepted; choices: ${choices.join(', ')}`);
     }
     return;
   }
-  if (typeof def !== 'number') throw new SpecError(`${at}: a numeric range for an option whose default is ${show(def)}; use { choice: [...] }`);
+  if (typeof def !== 'number')
+    throw new SpecError(`${at}: a numeric range for an option whose default is ${show(def)}; use { choice: [...] }`);
   const integer = 'int' in d;
   checkRange(`${at}.${integer ? 'int' : 'float'}`, integer ? d.int : d.float, d.log === true, integer);
 }
 
 /** Check a rule's `search` and `presets` declarations (called when the rule is registered). */
-export function checkTuningDeclarations(rule: { id: string; defaults: RuleOptions; choices?: Record<string, readonly string[] | undefined>; search?: unknown; presets?: unknown }, where: string): void {
+export function checkTuningDeclarations(
+  rule: { id: string; defaults: RuleOptions; choices?: Record<string, readonly string[] | undefined>; search?: unknown; presets?: unknown },
+  where: string,
+): void {
   const at = `${where}: rule "${rule.id}"`;
   if (rule.search !== undefined) {
     if (!isRecord(rule.search)) throw new SpecError(`${at}: search must map option names to ranges, got ${show(rule.search)}`);
     for (const [k, d] of Object.entries(rule.search)) {
-      if (!Object.hasOwn(rule.defaults, k)) throw new SpecError(`${at}: search.${k} names no option; its options: ${Object.keys(rule.defaults).join(', ') || '(none)'}`);
+      if (!Object.hasOwn(rule.defaults, k))
+        throw new SpecError(`${at}: search.${k} names no option; its options: ${Object.keys(rule.defaults).join(', ') || '(none)'}`);
       checkDimension(`${at}: search.${k}`, d, rule.defaults[k], rule.choices?.[k]);
     }
   }
   if (rule.presets !== undefined) {
-    if (!isRecord(rule.presets)) throw new SpecError(`${at}: presets must map names to { options, optimizer, source }, got ${show(rule.presets)}`);
+    if (!isRecord(rule.presets))
+      throw new SpecError(`${at}: presets must map names to { options, optimizer, source }, got ${show(rule.presets)}`);
     for (const [name, p] of Object.entries(rule.presets)) {
       const pat = `${at}: presets.${name}`;
-      if (!isRecord(p) || typeof p.source !== 'string' || !p.source) throw new SpecError(`${pat}: expected { options?, optimizer?, source } with a source saying where the protocol comes from`);
+      if (!isRecord(p) || typeof p.source !== 'string' || !p.source)
+        throw new SpecError(`${pat}: expected { options?, optimizer?, source } with a source saying where the protocol comes from`);
       const extra = Object.keys(p).find((k) => !['options', 'optimizer', 'source'].includes(k));
       if (extra !== undefined) throw new SpecError(`${pat}.${extra}: unknown key; accepted keys: options, optimizer, source`);
-      if (p.options !== undefined && !isRecord(p.options)) throw new SpecError(`${pat}.options: expected an object, got ${show(p.options)}`);
-      for (const k of Object.keys(p.options ?? {})) if (!Object.hasOwn(rule.defaults, k)) throw new SpecError(`${pat}.options.${k}: names no option of the rule`);
-      if (p.optimizer !== undefined && !isRecord(p.optimizer) && typeof p.optimizer !== 'function') throw new SpecError(`${pat}.optimizer: expected an optimizer spec or a function of { stepsPerEpoch }`);
+      if (p.options !== undefined && !isRecord(p.options))
+        throw new SpecError(`${pat}.options: expected an object, got ${show(p.options)}`);
+      for (const k of Object.keys(p.options ?? {}))
+        if (!Object.hasOwn(rule.defaults, k)) throw new SpecError(`${pat}.options.${k}: names no option of the rule`);
+      if (p.optimizer !== undefined && !isRecord(p.optimizer) && typeof p.optimizer !== 'function')
+        throw new SpecError(`${pat}.optimizer: expected an optimizer spec or a function of { stepsPerEpoch }`);
     }
   }
 }

@@ -104,7 +104,8 @@ export type TaskName = (typeof TASK_NAMES)[number];
 /** The named objective in place of the data's own loss (`task` unset: the data's task as it is). */
 export function withObjective(name: string | undefined, task: Task): Task {
   if (name === undefined) return task;
-  if (!(TASK_NAMES as readonly string[]).includes(name)) throw new SpecError(`task: unknown objective "${name}"; accepted: ${TASK_NAMES.join(', ')} (or leave it out for the data's own loss)`);
+  if (!(TASK_NAMES as readonly string[]).includes(name))
+    throw new SpecError(`task: unknown objective "${name}"; accepted: ${TASK_NAMES.join(', ')} (or leave it out for the data's own loss)`);
   if (task.kind !== 'classification') throw new SpecError(`task "${name}": needs a classification dataset, the data is ${task.kind}`);
   return classificationError(task.classes);
 }
@@ -134,7 +135,9 @@ export function sequence(classes: number, o: SequenceTaskOptions): Task {
   const labelsOf = (batch: Batch, out: Tensor): Int32Array => {
     if (!batch.labels) throw new SpecError('task sequence: the batch has no labels');
     if (out.size / classes !== batch.labels.length) {
-      throw new SpecError(`task sequence: ${batch.labels.length} labels for a model output [${out.shape.join(', ')}] (one label per position)`);
+      throw new SpecError(
+        `task sequence: ${batch.labels.length} labels for a model output [${out.shape.join(', ')}] (one label per position)`,
+      );
     }
     return batch.labels;
   };
@@ -154,26 +157,27 @@ export function sequence(classes: number, o: SequenceTaskOptions): Task {
     const temperature = o.temperature ?? 0.8;
     const decode = (ids: ArrayLike<number>) => Array.from(ids, (i) => vocab[i] ?? '\uFFFD').join('');
     // Autoregressive: the window slides along, each new symbol drawn from the last position's softmax.
-    task.sample = (forward, rng) => noGrad(() => {
-      const window = Float32Array.from(prompt);
-      const drawn: number[] = [];
-      const p = new Float64Array(classes);
-      for (let s = 0; s < length; s++) {
-        const logits = forward(fromArray(window, [1, T]));
-        const row = positionLogits(logits, 0, T - 1);
-        let m = -Infinity;
-        for (let j = 0; j < classes; j++) m = Math.max(m, row[j] / temperature);
-        let z = 0;
-        for (let j = 0; j < classes; j++) z += p[j] = Math.exp(row[j] / temperature - m);
-        let u = rng.uniform() * z;
-        let next = 0;
-        while (next < classes - 1 && u >= p[next]) u -= p[next++];
-        drawn.push(next);
-        window.copyWithin(0, 1);
-        window[T - 1] = next;
-      }
-      return { prompt: decode(prompt), text: decode(drawn), temperature };
-    });
+    task.sample = (forward, rng) =>
+      noGrad(() => {
+        const window = Float32Array.from(prompt);
+        const drawn: number[] = [];
+        const p = new Float64Array(classes);
+        for (let s = 0; s < length; s++) {
+          const logits = forward(fromArray(window, [1, T]));
+          const row = positionLogits(logits, 0, T - 1);
+          let m = -Infinity;
+          for (let j = 0; j < classes; j++) m = Math.max(m, row[j] / temperature);
+          let z = 0;
+          for (let j = 0; j < classes; j++) z += p[j] = Math.exp(row[j] / temperature - m);
+          let u = rng.uniform() * z;
+          let next = 0;
+          while (next < classes - 1 && u >= p[next]) u -= p[next++];
+          drawn.push(next);
+          window.copyWithin(0, 1);
+          window[T - 1] = next;
+        }
+        return { prompt: decode(prompt), text: decode(drawn), temperature };
+      });
   }
   return task;
 }

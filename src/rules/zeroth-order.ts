@@ -35,7 +35,13 @@ export function fillNoise(out: Buf, key: NoiseKey, offset = 0, kind: NoiseKind =
  * p_i ← p_i + scale · s_i ⊙ z_i for every parameter, z_i the noise of key(i) (Gaussian unless
  * `kind` says otherwise). Calling it again with −scale and the same keys undoes it, up to float32 rounding.
  */
-export function perturb(params: readonly Tensor[], scale: number, key: (param: number) => NoiseKey, elementScale?: ElementScale, kind: NoiseKind = 'gaussian'): void {
+export function perturb(
+  params: readonly Tensor[],
+  scale: number,
+  key: (param: number) => NoiseKey,
+  elementScale?: ElementScale,
+  kind: NoiseKind = 'gaussian',
+): void {
   for (let i = 0; i < params.length; i++) {
     const p = params[i];
     p.touch();
@@ -54,7 +60,13 @@ export interface NoiseTerm {
  * time (`chunk` elements), the noise regenerated from its keys. get(i) and the ranges give the
  * same values bit for bit.
  */
-export function streamedUpdates(params: readonly Tensor[], terms: readonly NoiseTerm[], elementScale?: ElementScale, chunk = 4096, kind: NoiseKind = 'gaussian'): LazyUpdates {
+export function streamedUpdates(
+  params: readonly Tensor[],
+  terms: readonly NoiseTerm[],
+  elementScale?: ElementScale,
+  chunk = 4096,
+  kind: NoiseKind = 'gaussian',
+): LazyUpdates {
   // The keys of the parameter being handed out (deriving them costs a stream each).
   let keys: { index: number; of: NoiseKey[] } | null = null;
   const fill = (out: Buf, i: number, from: number) => {
@@ -89,7 +101,7 @@ export function centeredRanks(values: readonly number[]): number[] {
   if (n < 2) return values.map(() => 0);
   const order = values.map((v, i) => [v, i] as const).sort((a, b) => a[0] - b[0]);
   const ranks = new Array<number>(n);
-  for (let a = 0; a < n; ) {
+  for (let a = 0; a < n;) {
     let b = a;
     while (b + 1 < n && order[b + 1][0] === order[a][0]) b++;
     for (let k = a; k <= b; k++) ranks[order[k][1]] = (a + b) / 2;

@@ -27,9 +27,12 @@ export function applyUpdates(updates: Updates, c: ApplyContext): void {
     const name = c.model.paramNames[i];
     if (u.shape.join() !== want.join()) {
       const where = offset === null ? '' : ` at offset ${offset}`;
-      throw new ShapeError(`rule "${c.ruleId}": update ${i} (${name})${where} has shape [${u.shape.join(', ')}], expected [${want.join(', ')}]`);
+      throw new ShapeError(
+        `rule "${c.ruleId}": update ${i} (${name})${where} has shape [${u.shape.join(', ')}], expected [${want.join(', ')}]`,
+      );
     }
-    if (!backend().allFinite(u.data)) throw new NumericsError(`rule "${c.ruleId}": update for parameter ${name} contains NaN/Inf at step ${step}`);
+    if (!backend().allFinite(u.data))
+      throw new NumericsError(`rule "${c.ruleId}": update for parameter ${name} contains NaN/Inf at step ${step}`);
     c.watch?.(i, u.data as Float32Array, offset ?? 0);
   };
   if (!isLazy(updates)) {

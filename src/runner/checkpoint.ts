@@ -65,9 +65,10 @@ class Encoder {
     if (typeof v === 'number') return Number.isFinite(v) && !Object.is(v, -0) ? v : { $n: String(Object.is(v, -0) ? '-0' : v) };
     if (v instanceof Tensor) return { $t: this.tensor(v) };
     if (v instanceof Rng) return { $rng: v.seed, state: v.saveState() as unknown as Encoded };
-    if (ArrayBuffer.isView(v) && (v.constructor.name in ARRAY_TYPES)) return this.array(v as Arrays);
+    if (ArrayBuffer.isView(v) && v.constructor.name in ARRAY_TYPES) return this.array(v as Arrays);
     if (Array.isArray(v)) return v.map((x, i) => this.encode(x, [...at, i]));
-    if (v instanceof Map) return { $m: [...v].map(([k, x], i) => [this.encode(k, [...at, { m: i }, 'key']), this.encode(x, [...at, { m: i }])]) };
+    if (v instanceof Map)
+      return { $m: [...v].map(([k, x], i) => [this.encode(k, [...at, { m: i }, 'key']), this.encode(x, [...at, { m: i }])]) };
     if (typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) {
       return { $o: Object.fromEntries(Object.entries(v).map(([k, x]) => [k, this.encode(x, [...at, k])])) };
     }
@@ -82,7 +83,12 @@ class Encoder {
 class Decoder {
   private readonly tensors: (Tensor | undefined)[];
 
-  constructor(private readonly table: Encoded[], private readonly arrays: Arrays[], known: readonly Tensor[], private readonly fresh: unknown) {
+  constructor(
+    private readonly table: Encoded[],
+    private readonly arrays: Arrays[],
+    known: readonly Tensor[],
+    private readonly fresh: unknown,
+  ) {
     this.tensors = [...known];
   }
 
@@ -95,7 +101,9 @@ class Decoder {
       if (v === undefined) break;
     }
     if (v === undefined || v === null || (typeof v !== 'object' && typeof v !== 'function')) {
-      throw new NotCheckpointable(`checkpoint: ${path.map((s) => (typeof s === 'object' ? `[entry ${s.m}]` : `.${s}`)).join('')} is not data, and the freshly initialized state has nothing there to take`);
+      throw new NotCheckpointable(
+        `checkpoint: ${path.map((s) => (typeof s === 'object' ? `[entry ${s.m}]` : `.${s}`)).join('')} is not data, and the freshly initialized state has nothing there to take`,
+      );
     }
     return v;
   }
@@ -147,8 +155,12 @@ export function writeCheckpoint(path: string, trial: string, recordsBytes: numbe
     size += Math.ceil(a.byteLength / 8) * 8;
   }
   const header: CheckpointHeader & { tensorCount: number; table: Encoded[]; arrays: [ArrayName, number, number][]; values: Encoded } = {
-    trial, epoch: s.epoch, step: s.step, recordsBytes,
-    tensorCount: s.tensors.length, table: enc.tensorTable,
+    trial,
+    epoch: s.epoch,
+    step: s.step,
+    recordsBytes,
+    tensorCount: s.tensors.length,
+    table: enc.tensorTable,
     arrays: enc.arrays.map((a, i) => [a.constructor.name as ArrayName, offsets[i], a.length]),
     values,
   };
@@ -180,7 +192,7 @@ export function writeCheckpoint(path: string, trial: string, recordsBytes: numbe
 }
 
 function writeAll(fd: number, b: Buffer): void {
-  for (let off = 0; off < b.length; ) off += writeSync(fd, b, off, b.length - off);
+  for (let off = 0; off < b.length;) off += writeSync(fd, b, off, b.length - off);
 }
 
 export interface LoadedCheckpoint extends CheckpointHeader {
@@ -208,12 +220,17 @@ export function readCheckpoint(path: string): LoadedCheckpoint | null {
       return new T(buf.buffer.slice(buf.byteOffset + base + off, buf.byteOffset + base + off + bytes)) as Arrays;
     });
     return {
-      trial: header.trial, epoch: header.epoch, step: header.step, recordsBytes: header.recordsBytes,
+      trial: header.trial,
+      epoch: header.epoch,
+      step: header.step,
+      recordsBytes: header.recordsBytes,
       restore(into, fresh) {
-        if (into.length !== header.tensorCount) throw new Error(`checkpoint ${path}: ${header.tensorCount} tensors saved, ${into.length} to restore`);
+        if (into.length !== header.tensorCount)
+          throw new Error(`checkpoint ${path}: ${header.tensorCount} tensors saved, ${into.length} to restore`);
         into.forEach((t, i) => {
           const a = arrays[(header.table[i] as { data: { i: number } }).data.i];
-          if (a.length !== t.data.length) throw new Error(`checkpoint ${path}: tensor ${i} has ${a.length} values, expected ${t.data.length}`);
+          if (a.length !== t.data.length)
+            throw new Error(`checkpoint ${path}: tensor ${i} has ${a.length} values, expected ${t.data.length}`);
           t.data.set(a as Float32Array);
         });
         return new Decoder(header.table, arrays, into, fresh).decode(header.values) as Record<string, unknown>;

@@ -29,25 +29,49 @@ export const CONFORMANCE_MODELS = {
   mlp: { sizes: [36, 24, 24, 4], activation: 'tanh', init: 'xavierUniform' },
   conv: {
     layers: [
-      { type: 'conv2d', channels: 4, kernel: 3, padding: 1, name: 'conv1' }, { type: 'batchNorm', name: 'bn1' }, { type: 'activation', fn: 'relu', name: 'act1' },
+      { type: 'conv2d', channels: 4, kernel: 3, padding: 1, name: 'conv1' },
+      { type: 'batchNorm', name: 'bn1' },
+      { type: 'activation', fn: 'relu', name: 'act1' },
       { type: 'maxPool2d', kernel: 2, name: 'pool1' },
-      { type: 'conv2d', channels: 6, kernel: 3, padding: 1, name: 'conv2' }, { type: 'batchNorm', name: 'bn2' }, { type: 'activation', fn: 'relu', name: 'act2' },
-      { type: 'flatten', name: 'flatten' }, { type: 'dense', units: 4, name: 'fc' },
+      { type: 'conv2d', channels: 6, kernel: 3, padding: 1, name: 'conv2' },
+      { type: 'batchNorm', name: 'bn2' },
+      { type: 'activation', fn: 'relu', name: 'act2' },
+      { type: 'flatten', name: 'flatten' },
+      { type: 'dense', units: 4, name: 'fc' },
     ],
     init: 'heUniform',
   },
   residual: {
     layers: [
-      { type: 'conv2d', channels: 4, kernel: 3, padding: 1, bias: false, name: 'conv1' }, { type: 'batchNorm', name: 'bn1' }, { type: 'activation', fn: 'relu', name: 'act1' },
+      { type: 'conv2d', channels: 4, kernel: 3, padding: 1, bias: false, name: 'conv1' },
+      { type: 'batchNorm', name: 'bn1' },
+      { type: 'activation', fn: 'relu', name: 'act1' },
       {
-        type: 'residual', name: 'block1', activation: 'relu',
-        layers: [{ type: 'conv2d', channels: 4, kernel: 3, padding: 1, bias: false, name: 'conv1' }, { type: 'batchNorm', name: 'bn1' }, 'relu', { type: 'conv2d', channels: 4, kernel: 3, padding: 1, bias: false, name: 'conv2' }, { type: 'batchNorm', name: 'bn2' }],
+        type: 'residual',
+        name: 'block1',
+        activation: 'relu',
+        layers: [
+          { type: 'conv2d', channels: 4, kernel: 3, padding: 1, bias: false, name: 'conv1' },
+          { type: 'batchNorm', name: 'bn1' },
+          'relu',
+          { type: 'conv2d', channels: 4, kernel: 3, padding: 1, bias: false, name: 'conv2' },
+          { type: 'batchNorm', name: 'bn2' },
+        ],
       },
       {
-        type: 'residual', name: 'block2', activation: 'relu',
-        layers: [{ type: 'conv2d', channels: 8, kernel: 3, stride: 2, padding: 1, bias: false, name: 'conv1' }, { type: 'batchNorm', name: 'bn1' }, 'relu', { type: 'conv2d', channels: 8, kernel: 3, padding: 1, bias: false, name: 'conv2' }, { type: 'batchNorm', name: 'bn2' }],
+        type: 'residual',
+        name: 'block2',
+        activation: 'relu',
+        layers: [
+          { type: 'conv2d', channels: 8, kernel: 3, stride: 2, padding: 1, bias: false, name: 'conv1' },
+          { type: 'batchNorm', name: 'bn1' },
+          'relu',
+          { type: 'conv2d', channels: 8, kernel: 3, padding: 1, bias: false, name: 'conv2' },
+          { type: 'batchNorm', name: 'bn2' },
+        ],
       },
-      { type: 'globalAvgPool', name: 'pool' }, { type: 'dense', units: 4, name: 'fc' },
+      { type: 'globalAvgPool', name: 'pool' },
+      { type: 'dense', units: 4, name: 'fc' },
     ],
   },
 } satisfies Record<string, ModelSpec>;
@@ -75,7 +99,18 @@ function setup(rule: AnyRule, options: RuleOptions, seed: number, arch: Conforma
   const buffers = model.initBuffers();
   const task = classification(DATA.classes);
   const ctx = (step: number): RuleContext =>
-    ruleContext({ model, task, params, buffers, rule, options, rng: rng(seed).child('rule'), dropout: rng(seed).child('dropout'), step, stats: new BatchStats() });
+    ruleContext({
+      model,
+      task,
+      params,
+      buffers,
+      rule,
+      options,
+      rng: rng(seed).child('rule'),
+      dropout: rng(seed).child('dropout'),
+      step,
+      stats: new BatchStats(),
+    });
   const ds = blobs(64, DATA.classes, DATA.features, DATA.spread, rng(seed).child('data'));
   const batch: Batch = { x: fromArray(ds.x, [ds.n, ds.features]), labels: ds.y, size: ds.n };
   return { model, params, ctx, batch };
@@ -143,7 +178,8 @@ export function checkConformance(rule: AnyRule, opts: ConformanceOptions = {}): 
       for (let i = 0; i < a.runs[s].updates.length; i++) {
         const x = a.runs[s].updates[i].data;
         const y = b.runs[s].updates[i].data;
-        for (let k = 0; k < x.length; k++) if (!Object.is(x[k], y[k])) return `step ${s}, ${a.model.paramNames[i]}[${k}]: ${x[k]} vs ${y[k]}`;
+        for (let k = 0; k < x.length; k++)
+          if (!Object.is(x[k], y[k])) return `step ${s}, ${a.model.paramNames[i]}[${k}]: ${x[k]} vs ${y[k]}`;
       }
     }
     return true;
@@ -199,9 +235,21 @@ export function checkConformance(rule: AnyRule, opts: ConformanceOptions = {}): 
   check('loss falls on a small task within the budget', () => {
     const steps = opts.steps ?? 240;
     const config: TrialConfig = {
-      experiment: 'conformance', rule: rule.id, options, seed: 0, data: arch === 'mlp' ? DATA : { ...DATA, shape: IMAGE },
-      model: CONFORMANCE_MODELS[arch] as ModelSpec, optimizer: { name: 'adam', lr: opts.lr ?? 0.01 }, batchSize: 32, epochs: 1000, maxSteps: steps,
-      evalEvery: 16, alignEvery: 0, alignSamples: 16, memory: false, debug: false,
+      experiment: 'conformance',
+      rule: rule.id,
+      options,
+      seed: 0,
+      data: arch === 'mlp' ? DATA : { ...DATA, shape: IMAGE },
+      model: CONFORMANCE_MODELS[arch] as ModelSpec,
+      optimizer: { name: 'adam', lr: opts.lr ?? 0.01 },
+      batchSize: 32,
+      epochs: 1000,
+      maxSteps: steps,
+      evalEvery: 16,
+      alignEvery: 0,
+      alignSamples: 16,
+      memory: false,
+      debug: false,
     };
     const evals: EvalRecord[] = [];
     const summary = runTrial(config, 'conformance', rule, (r) => {
@@ -224,10 +272,21 @@ export function checkConformance(rule: AnyRule, opts: ConformanceOptions = {}): 
  */
 function resumesExactly(rule: AnyRule, options: RuleOptions, arch: ConformanceArchitecture): string | true {
   const config: TrialConfig = {
-    experiment: 'conformance', rule: rule.id, options, seed: 0,
+    experiment: 'conformance',
+    rule: rule.id,
+    options,
+    seed: 0,
     data: { ...DATA, train: 192, test: 64, ...(arch === 'mlp' ? {} : { shape: IMAGE }) },
-    model: CONFORMANCE_MODELS[arch] as ModelSpec, optimizer: { name: 'adam', lr: 0.01 }, batchSize: 32, epochs: 3, maxSteps: 0,
-    evalEvery: 4, alignEvery: 3, alignSamples: 4, memory: true, debug: false,
+    model: CONFORMANCE_MODELS[arch] as ModelSpec,
+    optimizer: { name: 'adam', lr: 0.01 },
+    batchSize: 32,
+    epochs: 3,
+    maxSteps: 0,
+    evalEvery: 4,
+    alignEvery: 3,
+    alignSamples: 4,
+    memory: true,
+    debug: false,
   };
   const line = (r: TrialRecord) => JSON.stringify({ ...r, host: null });
   const straight: string[] = [];

@@ -17,9 +17,11 @@ export const DEFAULT_DIVERGENCE_FACTOR = 1000;
 const PAST_BOUND = Symbol('past-bound');
 
 export function validateDivergence(v: unknown): DivergenceSpec {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new SpecError(`divergence: expected an object like { factor: 1000 } or { maxLoss: 50 }, got ${JSON.stringify(v) ?? String(v)}`);
+  if (typeof v !== 'object' || v === null || Array.isArray(v))
+    throw new SpecError(`divergence: expected an object like { factor: 1000 } or { maxLoss: 50 }, got ${JSON.stringify(v) ?? String(v)}`);
   const d = v as Record<string, unknown>;
-  for (const k of Object.keys(d)) if (k !== 'factor' && k !== 'maxLoss') throw new SpecError(`divergence.${k}: unknown key; accepted keys: factor, maxLoss`);
+  for (const k of Object.keys(d))
+    if (k !== 'factor' && k !== 'maxLoss') throw new SpecError(`divergence.${k}: unknown key; accepted keys: factor, maxLoss`);
   if (d.factor !== undefined && d.maxLoss !== undefined) throw new SpecError('divergence: give factor or maxLoss, not both');
   if (d.factor !== undefined && !(typeof d.factor === 'number' && Number.isFinite(d.factor) && d.factor > 1)) {
     throw new SpecError(`divergence.factor: expected a finite number > 1, got ${String(d.factor)}`);
@@ -35,7 +37,10 @@ export class DivergenceWatch {
   /** Set by the first step (or the spec); a checkpoint carries it. */
   bound: number | null;
 
-  constructor(private readonly ruleId: string, private readonly spec: DivergenceSpec = {}) {
+  constructor(
+    private readonly ruleId: string,
+    private readonly spec: DivergenceSpec = {},
+  ) {
     this.bound = spec.maxLoss ?? null;
   }
 
@@ -44,7 +49,8 @@ export class DivergenceWatch {
     // A loss near 0 at the first step would make any later wobble look like divergence.
     this.bound ??= (this.spec.factor ?? DEFAULT_DIVERGENCE_FACTOR) * Math.max(Math.abs(loss), 1);
     if (loss > this.bound) {
-      const how = this.spec.maxLoss !== undefined ? 'divergence.maxLoss' : `${this.spec.factor ?? DEFAULT_DIVERGENCE_FACTOR}× the first step's loss`;
+      const how =
+        this.spec.maxLoss !== undefined ? 'divergence.maxLoss' : `${this.spec.factor ?? DEFAULT_DIVERGENCE_FACTOR}× the first step's loss`;
       const e = new NumericsError(
         `rule "${this.ruleId}": loss ${loss.toPrecision(3)} is past the divergence bound ${this.bound.toPrecision(3)} (${how}; set divergence in the spec to change it)`,
       );

@@ -38,15 +38,16 @@ export function evaluate(rule: AnyRule, ctx: RuleContext, state: unknown, ds: Da
     let lossSum = 0;
     let count = 0;
     // One arena per chunk: a conv net's im2col columns for 1000 images are tens of MB each.
-    for (let from = 0; from < ds.n; from += rows) withArena(() => {
-      const size = Math.min(rows, ds.n - from);
-      const batch = toBatch(ds, ds.x, ds.y, size, from);
-      const scores = rule.predict ? rule.predict(ctx, state, batch.x) : ctx.model.forward(ctx.params, batch.x, ctx.infer);
-      const s = ctx.task.score(scores, batch);
-      lossSum += s.lossSum;
-      count += s.count;
-      correct = correct === null || s.correct === null ? null : correct + s.correct;
-    });
+    for (let from = 0; from < ds.n; from += rows)
+      withArena(() => {
+        const size = Math.min(rows, ds.n - from);
+        const batch = toBatch(ds, ds.x, ds.y, size, from);
+        const scores = rule.predict ? rule.predict(ctx, state, batch.x) : ctx.model.forward(ctx.params, batch.x, ctx.infer);
+        const s = ctx.task.score(scores, batch);
+        lossSum += s.lossSum;
+        count += s.count;
+        correct = correct === null || s.correct === null ? null : correct + s.correct;
+      });
     return { acc: correct === null || count === 0 ? NaN : correct / count, loss: rule.predict ? null : lossSum / count };
   });
 }

@@ -12,7 +12,16 @@ import { Interrupted } from './interrupt.ts';
 import { writeCheckpoint, type Snapshot } from './checkpoint.ts';
 import { checkpointPath, resumable, TrialWriter } from './records.ts';
 import { allowSelfImport } from './self-import.ts';
-import { applyOverrides, expandTrials, validateSpec, type ExperimentSpec, type RuleEntry, type RunOverrides, type Trial, type ValidatedSpec } from './spec.ts';
+import {
+  applyOverrides,
+  expandTrials,
+  validateSpec,
+  type ExperimentSpec,
+  type RuleEntry,
+  type RunOverrides,
+  type Trial,
+  type ValidatedSpec,
+} from './spec.ts';
 import { summaryRecord } from './record-fields.ts';
 import { stepsPerEpoch } from './epoch-steps.ts';
 import { applyTuned } from './tune/tuned.ts';
@@ -52,7 +61,11 @@ async function resolveRuleFiles(rules: ExperimentSpec['rules'], base: string): P
       const rule: AnyRule | undefined = id ? found.find((r) => r.id === id) : found.length === 1 ? found[0] : undefined;
       if (!rule) {
         const ids = found.map((r) => r.id).join(', ');
-        throw new SpecError(id ? `${field}: ${file} exports no rule "${id}"; it exports: ${ids}` : `${field}: ${file} exports several rules (${ids}); name one as "${file}#<id>"`);
+        throw new SpecError(
+          id
+            ? `${field}: ${file} exports no rule "${id}"; it exports: ${ids}`
+            : `${field}: ${file} exports several rules (${ids}); name one as "${file}#<id>"`,
+        );
       }
       return typeof entry === 'string' ? { rule } : { ...(entry as RuleEntry), rule };
     }),
@@ -62,7 +75,10 @@ async function resolveRuleFiles(rules: ExperimentSpec['rules'], base: string): P
 /** Paths inside a spec resolve against the spec's own file, wherever the command runs. */
 async function resolvePaths(raw: ExperimentSpec, specFile: string): Promise<ExperimentSpec> {
   const base = dirname(specFile);
-  const data = raw.data && typeof raw.data.dir === 'string' && !isAbsolute(raw.data.dir) ? { ...raw.data, dir: resolve(base, raw.data.dir) } : raw.data;
+  const data =
+    raw.data && typeof raw.data.dir === 'string' && !isAbsolute(raw.data.dir)
+      ? { ...raw.data, dir: resolve(base, raw.data.dir) }
+      : raw.data;
   const tuned = typeof raw.tuned === 'string' && raw.tuned && !isAbsolute(raw.tuned) ? resolve(base, raw.tuned) : raw.tuned;
   return { ...raw, data, rules: await resolveRuleFiles(raw.rules, specFile), ...(tuned !== undefined ? { tuned } : {}) };
 }
@@ -80,7 +96,8 @@ export async function loadExperiment(path: string, overrides: RunOverrides = {})
     throw new SpecError(`experiment ${path}: could not be loaded: ${oneLine((e as Error).message ?? String(e))}`);
   }
   const exported = (mod.default ?? mod.spec) as ExperimentSpec | undefined;
-  if (!exported || typeof exported !== 'object') throw new SpecError(`experiment ${path}: must export its spec as the default export (or as "spec")`);
+  if (!exported || typeof exported !== 'object')
+    throw new SpecError(`experiment ${path}: must export its spec as the default export (or as "spec")`);
   return resolveExperiment(exported, overrides, abs);
 }
 
@@ -96,7 +113,9 @@ export async function resolveExperiment(exported: ExperimentSpec, overrides: Run
     return describeDataset(name, opts).train;
   };
   const withOverrides = applyOverrides(raw, overrides, trainSize);
-  const validated = validateSpec(withOverrides, getRule, { stepsPerEpoch: () => stepsPerEpoch(withOverrides.data, withOverrides.batchSize) });
+  const validated = validateSpec(withOverrides, getRule, {
+    stepsPerEpoch: () => stepsPerEpoch(withOverrides.data, withOverrides.batchSize),
+  });
   const spec = validated.tuned ? applyTuned(validated, validated.tuned) : validated;
   // Rule objects from the user's own files become known by id (for workers and reports).
   for (const r of spec.rules) registerRule(r.rule);
@@ -117,17 +136,30 @@ export function executeTrial(trial: Trial, out: string, onRecord: (r: TrialRecor
   const save = (s: Snapshot) => writeCheckpoint(ckptPath, trial.id, writer.bytes, s);
   let summary: SummaryRecord;
   try {
-    summary = runTrial(trial.config, trial.id, trial.rule, (r) => {
-      writer.write(r);
-      onRecord(r);
-    }, { resume, save });
+    summary = runTrial(
+      trial.config,
+      trial.id,
+      trial.rule,
+      (r) => {
+        writer.write(r);
+        onRecord(r);
+      },
+      { resume, save },
+    );
   } catch (e) {
     if (e instanceof Interrupted || isSystemError(e)) {
       writer.abandon(); // left as a partial: --resume redoes this trial
       throw e;
     }
     const { failure, error } = classifyFailure(e, trial.rule.id);
-    const head = { trial: trial.id, rule: trial.rule.id, options: trial.config.options, seed: trial.config.seed, estimates: trial.rule.estimates ?? 'task-gradient', objective: trial.rule.objective ?? null };
+    const head = {
+      trial: trial.id,
+      rule: trial.rule.id,
+      options: trial.config.options,
+      seed: trial.config.seed,
+      estimates: trial.rule.estimates ?? 'task-gradient',
+      objective: trial.rule.objective ?? null,
+    };
     summary = summaryRecord(head, [{ status: 'failed', error, failure, steps: failure.step ?? 0 }]);
     try {
       writer.write(summary);

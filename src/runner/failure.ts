@@ -13,7 +13,9 @@ export function atStep<E>(e: E, step: number, epoch: number): E {
 
 /** A Node file-system error (ENOSPC, EACCES, EROFS, ...): never a trial's fault, it stops the run. */
 export function isSystemError(e: unknown): e is NodeJS.ErrnoException & { code: string } {
-  return e instanceof Error && typeof (e as NodeJS.ErrnoException).code === 'string' && typeof (e as NodeJS.ErrnoException).syscall === 'string';
+  return (
+    e instanceof Error && typeof (e as NodeJS.ErrnoException).code === 'string' && typeof (e as NodeJS.ErrnoException).syscall === 'string'
+  );
 }
 
 const SYSTEM_HINTS: Record<string, string> = {
@@ -31,7 +33,11 @@ const SYSTEM_HINTS: Record<string, string> = {
 
 /** Collapse a message to one line (code frames and wrapped text become one line). */
 export function oneLine(text: string, max = 400): string {
-  const s = text.split('\n').map((l) => l.trim()).filter(Boolean).join(' ');
+  const s = text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .join(' ');
   return s.length > max ? `${s.slice(0, max - 1)}…` : s;
 }
 
@@ -53,7 +59,8 @@ export function describeError(e: unknown): string {
 
 /** Classify a failed trial's error for its summary: the kind, where, and one line. */
 export function classifyFailure(e: unknown, ruleId: string): { failure: Failure; error: string } {
-  const at = (typeof e === 'object' && e !== null ? (e as Record<symbol, unknown>)[AT] : undefined) as { step: number; epoch: number } | undefined;
+  const at = (typeof e === 'object' && e !== null ? (e as Record<symbol, unknown>)[AT] : undefined) as
+    { step: number; epoch: number } | undefined;
   let kind: FailureKind;
   if (e instanceof DataError) kind = 'data';
   else if (e instanceof SpecError) kind = 'spec';
@@ -64,7 +71,10 @@ export function classifyFailure(e: unknown, ruleId: string): { failure: Failure;
   else kind = 'internal';
   const line = describeError(e);
   const named = kind === 'rule' && !line.includes(`"${ruleId}"`) ? `rule "${ruleId}": ${line}` : line;
-  return { failure: { kind, step: at?.step ?? null, epoch: at?.epoch ?? null }, error: at ? `${named} (step ${at.step}, epoch ${at.epoch})` : named };
+  return {
+    failure: { kind, step: at?.step ?? null, epoch: at?.epoch ?? null },
+    error: at ? `${named} (step ${at.step}, epoch ${at.epoch})` : named,
+  };
 }
 
 /** A plain object that crosses a worker boundary and becomes an equivalent error again. */

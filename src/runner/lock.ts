@@ -43,8 +43,13 @@ const startTime = (pid: number): string | null => stat(pid)?.[19] ?? null;
 
 function me(shard: string | null): LockHolder {
   return {
-    pid: process.pid, host: hostname(), boot: readOr('/proc/sys/kernel/random/boot_id'), start: startTime(process.pid),
-    since: new Date().toISOString(), shard, command: process.argv.slice(1).join(' '),
+    pid: process.pid,
+    host: hostname(),
+    boot: readOr('/proc/sys/kernel/random/boot_id'),
+    start: startTime(process.pid),
+    since: new Date().toISOString(),
+    shard,
+    command: process.argv.slice(1).join(' '),
   };
 }
 
@@ -79,7 +84,10 @@ export class OutLock {
   // process.exit (a second Ctrl-C) skips finally blocks; the exit event still runs.
   private readonly onExit = () => this.release();
 
-  private constructor(private readonly path: string, readonly tookOver: LockHolder | null) {
+  private constructor(
+    private readonly path: string,
+    readonly tookOver: LockHolder | null,
+  ) {
     process.on('exit', this.onExit);
   }
 

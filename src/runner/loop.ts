@@ -56,11 +56,13 @@ export interface TrainingRun {
  * anomaly mode when its config asks, set it up, train it, and return its summary.
  */
 export function runTraining(r: TrainingRun): SummaryRecord {
-  return withLedger(() => withAnomalyMode(() => {
-    const { params, buffers } = r.start(seeded(r.config.seed).child('init'));
-    const t = new Training(r.config, r.id, r.rule, r.data, params, buffers);
-    return trainLoop(t, [...standardObservers(t, r.host, r.startedAt), ...(r.observers?.(t) ?? [])], r.emit, r.resume ?? null);
-  }, r.config.debug));
+  return withLedger(() =>
+    withAnomalyMode(() => {
+      const { params, buffers } = r.start(seeded(r.config.seed).child('init'));
+      const t = new Training(r.config, r.id, r.rule, r.data, params, buffers);
+      return trainLoop(t, [...standardObservers(t, r.host, r.startedAt), ...(r.observers?.(t) ?? [])], r.emit, r.resume ?? null);
+    }, r.config.debug),
+  );
 }
 
 /** The measurements every trial records, in the order they nest around a step and fill a record. */
@@ -90,16 +92,26 @@ interface Position {
  * (the last one is the summary, also returned). Given a checkpoint to resume from, it continues
  * after it exactly as if it had not stopped.
  */
-export function trainLoop(t: Training, observers: readonly Observer[], emit: (r: TrialRecord) => void, resume: Resume | null = null): SummaryRecord {
+export function trainLoop(
+  t: Training,
+  observers: readonly Observer[],
+  emit: (r: TrialRecord) => void,
+  resume: Resume | null = null,
+): SummaryRecord {
   const { config } = t;
   const at: Position = { step: 0, epoch: 0, last: null };
   const parts: Observer[] = [positionPart(t, at), ...observers];
   const startEpoch = resume ? restore(t, parts, resume, at) : 0;
-  const record = (epoch: number): void => withArena(() => {
-    const info = { epoch, step: at.step, ctx: t.ctxAt(at.step), state: t.state };
-    at.last = evalRecord(t.head, info, observers.map((o) => o.evalFields?.(info) ?? {}));
-    emit(at.last);
-  });
+  const record = (epoch: number): void =>
+    withArena(() => {
+      const info = { epoch, step: at.step, ctx: t.ctxAt(at.step), state: t.state };
+      at.last = evalRecord(
+        t.head,
+        info,
+        observers.map((o) => o.evalFields?.(info) ?? {}),
+      );
+      emit(at.last);
+    });
   let outcome: Partial<SummaryRecord> = { status: 'done' };
   try {
     const limit = config.maxSteps > 0 ? config.maxSteps : Infinity;
@@ -124,7 +136,10 @@ export function trainLoop(t: Training, observers: readonly Observer[], emit: (r:
   for (const o of observers) o.onFinish?.(outcome.status!);
   // A diverged trial's text sampling is not worth drawing.
   const { task, model } = t.data;
-  const sample = outcome.status === 'done' && task.sample ? withArena(() => task.sample!((x) => model.forward(t.params, x, t.infer), t.root.child('sample'))) : undefined;
+  const sample =
+    outcome.status === 'done' && task.sample
+      ? withArena(() => task.sample!((x) => model.forward(t.params, x, t.infer), t.root.child('sample')))
+      : undefined;
   const summary = summaryRecord(t.head, [
     { ...outcome, epochs: at.step / Math.max(1, t.loader.batches), steps: at.step, sample },
     ...observers.map((o) => o.summaryFields?.(at.last) ?? {}),
@@ -144,7 +159,15 @@ function trainStep(t: Training, observers: readonly Observer[], batch: StepInfo[
   };
   const res = nest(observers, s, () => {
     const r = t.rule.step(ctx, t.state, batch);
-    applyUpdates(r.updates, { ruleId: t.rule.id, model: t.data.model, params: t.params, optimizer: t.optimizer, optState: t.optState, step: at.step, watch });
+    applyUpdates(r.updates, {
+      ruleId: t.rule.id,
+      model: t.data.model,
+      params: t.params,
+      optimizer: t.optimizer,
+      optState: t.optState,
+      step: at.step,
+      watch,
+    });
     stats.commit(t.buffers);
     t.state = r.state;
     return r;

@@ -23,13 +23,24 @@ export interface Manifest {
 /** A rule entry as experiment.json records it (the report labels series from these). */
 export function manifestRule(r: ValidatedRule): ManifestRule {
   return {
-    rule: r.rule.id, options: r.options, grid: Object.fromEntries(r.grid), optimizer: r.optimizer, defaults: r.rule.defaults,
-    ...(r.expect ? { expect: r.expect } : {}), ...(r.preset ? { preset: r.preset } : {}), ...(r.tuned ? { tuned: r.tuned } : {}),
+    rule: r.rule.id,
+    options: r.options,
+    grid: Object.fromEntries(r.grid),
+    optimizer: r.optimizer,
+    defaults: r.rule.defaults,
+    ...(r.expect ? { expect: r.expect } : {}),
+    ...(r.preset ? { preset: r.preset } : {}),
+    ...(r.tuned ? { tuned: r.tuned } : {}),
   };
 }
 
 export function buildManifest(
-  spec: ValidatedSpec, experimentPath: string, trials: Trial[], debug: boolean, environment: Record<string, unknown>, overrides: Record<string, unknown> = {},
+  spec: ValidatedSpec,
+  experimentPath: string,
+  trials: Trial[],
+  debug: boolean,
+  environment: Record<string, unknown>,
+  overrides: Record<string, unknown> = {},
 ): Manifest {
   return {
     name: spec.name,
@@ -83,7 +94,9 @@ function readManifest(out: string): Manifest | null {
     if (!Array.isArray(m.trials) || typeof m.spec !== 'object') throw new Error('no trial list or spec');
     return m;
   } catch (e) {
-    throw new SpecError(`--out ${out}: ${path} is unreadable (${describeError(e)}); use another --out, or --fresh to start the directory afresh (its contents are kept aside)`);
+    throw new SpecError(
+      `--out ${out}: ${path} is unreadable (${describeError(e)}); use another --out, or --fresh to start the directory afresh (its contents are kept aside)`,
+    );
   }
 }
 
@@ -99,7 +112,9 @@ export function claimDirectory(out: string, manifest: Manifest, trials: Trial[])
     const ids = new Set(trials.map((t) => t.id));
     const foreign = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.jsonl') && !ids.has(f.split('.')[0])) : [];
     if (foreign.length) {
-      throw new SpecError(`--out ${out}: holds ${foreign.length} record file(s) of other trials and no ${MANIFEST} saying what they are; use another --out, or --fresh to start the directory afresh (its contents are kept aside)`);
+      throw new SpecError(
+        `--out ${out}: holds ${foreign.length} record file(s) of other trials and no ${MANIFEST} saying what they are; use another --out, or --fresh to start the directory afresh (its contents are kept aside)`,
+      );
     }
     writeFileAtomic(join(out, MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`);
     return;
@@ -122,6 +137,9 @@ export function claimDirectory(out: string, manifest: Manifest, trials: Trial[])
   const described = (m: Manifest) => [m.description, m.references, m.spec.rules];
   if (same && canonical(described(old)) !== canonical(described(manifest))) {
     const spec = { ...old.spec, rules: manifest.spec.rules };
-    writeFileAtomic(join(out, MANIFEST), `${JSON.stringify({ ...old, description: manifest.description, references: manifest.references, spec }, null, 2)}\n`);
+    writeFileAtomic(
+      join(out, MANIFEST),
+      `${JSON.stringify({ ...old, description: manifest.description, references: manifest.references, spec }, null, 2)}\n`,
+    );
   }
 }

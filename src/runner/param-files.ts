@@ -19,13 +19,26 @@ function meta(ds: Dataset, trial?: string): ParamFileMeta {
 }
 
 /** Parameters and buffers a trial starts from. */
-export function startingParams(files: ParamFiles, fill: { seed: number; rule: string }, model: Model, data: Dataset, initRng: Rng): { params: Tensor[]; buffers: Tensor[] } {
+export function startingParams(
+  files: ParamFiles,
+  fill: { seed: number; rule: string },
+  model: Model,
+  data: Dataset,
+  initRng: Rng,
+): { params: Tensor[]; buffers: Tensor[] } {
   if (!files.init) return { params: model.init(initRng), buffers: model.initBuffers() };
   return readParamFile(paramPath(files.init, fill), model, meta(data));
 }
 
 /** Saves a finished trial's parameters (a diverged trial's are not worth saving). */
-export function saveParamsObserver(path: string, fill: { seed: number; rule: string; trial: string }, model: Model, params: readonly Tensor[], buffers: readonly Tensor[], data: Dataset): Observer {
+export function saveParamsObserver(
+  path: string,
+  fill: { seed: number; rule: string; trial: string },
+  model: Model,
+  params: readonly Tensor[],
+  buffers: readonly Tensor[],
+  data: Dataset,
+): Observer {
   return {
     name: 'param-file',
     onFinish(status) {

@@ -30,7 +30,18 @@ export function checkRules(trials: readonly Trial[], prep: Prepared): void {
     seen.add(key);
     const params = prep.model.init(rng(0));
     try {
-      t.rule.check(ruleContext({ model: prep.model, task: prep.task, params, rule: t.rule, options: t.config.options, rng: rng(0), dropout: rng(0), step: -1 }));
+      t.rule.check(
+        ruleContext({
+          model: prep.model,
+          task: prep.task,
+          params,
+          rule: t.rule,
+          options: t.config.options,
+          rng: rng(0),
+          dropout: rng(0),
+          step: -1,
+        }),
+      );
     } finally {
       for (const p of params) p.dispose();
     }
@@ -54,7 +65,11 @@ function optimizerSlots(spec: OptimizerSpec): number {
  * rule keeps them live), against the WASM heap and, for all concurrent trials with their data,
  * the machine's memory.
  */
-export function checkModelFits(model: Model, optimizers: OptimizerSpec[], opts: { backend: BackendName; concurrent: number; dataBytes: number }): void {
+export function checkModelFits(
+  model: Model,
+  optimizers: OptimizerSpec[],
+  opts: { backend: BackendName; concurrent: number; dataBytes: number },
+): void {
   const elements = model.paramShapes().reduce((s, shape) => s + shape.reduce((a, b) => a * b, 1), 0);
   const paramBytes = 4 * elements;
   const tensors = paramBytes * (1 + Math.max(...optimizers.map(optimizerSlots)));
@@ -64,7 +79,9 @@ export function checkModelFits(model: Model, optimizers: OptimizerSpec[], opts: 
   }
   const machine = totalmem();
   if (opts.dataBytes * opts.concurrent > machine) {
-    throw new SpecError(`data: ${gb(opts.dataBytes)} per trial (train + test samples × features × 4 bytes), ${opts.concurrent} at once: more than this machine's ${gb(machine)} of memory; use smaller data.train / data.test${opts.concurrent > 1 ? ' or fewer --workers' : ''}`);
+    throw new SpecError(
+      `data: ${gb(opts.dataBytes)} per trial (train + test samples × features × 4 bytes), ${opts.concurrent} at once: more than this machine's ${gb(machine)} of memory; use smaller data.train / data.test${opts.concurrent > 1 ? ' or fewer --workers' : ''}`,
+    );
   }
   const perTrial = tensors + opts.dataBytes;
   if (perTrial * opts.concurrent > machine) {
@@ -84,13 +101,19 @@ function heldOut(validation: number, n: number): number {
  * Everything about a validated spec that needs its data or the machine. `keepData` leaves image
  * sets in this process's cache (when trials run here too).
  */
-export function preflight(spec: ValidatedSpec, trials: readonly Trial[], opts: { backend: BackendName; workers: number; keepData: boolean }): DatasetInfo {
+export function preflight(
+  spec: ValidatedSpec,
+  trials: readonly Trial[],
+  opts: { backend: BackendName; workers: number; keepData: boolean },
+): DatasetInfo {
   const { name, validation = 0, ...options } = spec.data;
   const info = describeDataset(name, options, opts.keepData);
   const where = options.dir ? ` in ${options.dir}` : '';
   for (const split of ['train', 'test'] as const) {
     if (info[split] > info.available[split]) {
-      throw new SpecError(`data.${split}: ${info[split]} samples asked for, but ${name}${where} has ${info.available[split]} ${split}ing samples; ask for at most that`);
+      throw new SpecError(
+        `data.${split}: ${info[split]} samples asked for, but ${name}${where} has ${info.available[split]} ${split}ing samples; ask for at most that`,
+      );
     }
   }
   const held = typeof validation === 'number' ? heldOut(validation, info.train) : 0;
@@ -102,14 +125,20 @@ export function preflight(spec: ValidatedSpec, trials: readonly Trial[], opts: {
   }
   const train = info.train - held;
   if (spec.batchSize > train) {
-    throw new SpecError(`batchSize: ${spec.batchSize} is larger than the training set (${train} samples${held ? ` after holding out data.validation's ${held}` : ''}); use at most ${train}`);
+    throw new SpecError(
+      `batchSize: ${spec.batchSize} is larger than the training set (${train} samples${held ? ` after holding out data.validation's ${held}` : ''}); use at most ${train}`,
+    );
   }
   if (!trials.length) return info;
   // The model built as the trials build it (SpecErrors name the layer field), sized, then each rule's check.
   const prep = prepareTrial(trials[0].config);
   const optimizers = [spec.optimizer, ...spec.rules.flatMap((r) => (r.optimizer ? [r.optimizer] : []))];
   const dataBytes = 4 * info.features * (info.train + info.test);
-  checkModelFits(prep.model, optimizers, { backend: opts.backend, concurrent: Math.max(1, Math.min(opts.workers, trials.length)), dataBytes });
+  checkModelFits(prep.model, optimizers, {
+    backend: opts.backend,
+    concurrent: Math.max(1, Math.min(opts.workers, trials.length)),
+    dataBytes,
+  });
   checkRules(trials, prep);
   return info;
 }

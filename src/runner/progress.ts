@@ -16,7 +16,9 @@ export class Progress {
 
   /** `labels`: each trial's series label by trial id (src/runner/series-label.ts), as the report names it. */
   constructor(
-    private readonly total: number, private readonly write: (s: string) => void = (s) => process.stderr.write(s), tty = process.stderr.isTTY === true,
+    private readonly total: number,
+    private readonly write: (s: string) => void = (s) => process.stderr.write(s),
+    tty = process.stderr.isTTY === true,
     private readonly labels: ReadonlyMap<string, string> = new Map(),
   ) {
     this.tty = tty;

@@ -3,8 +3,21 @@
 // rename to `<id>.jsonl`, so a finished trial is exactly one complete file and a crash leaves
 // only a partial: redone, or continued from its `<id>.ckpt` (checkpoint.ts) when it has one.
 import {
-  closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, renameSync,
-  rmSync, statSync, writeFileSync, writeSync,
+  closeSync,
+  existsSync,
+  fstatSync,
+  fsyncSync,
+  ftruncateSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  writeSync,
 } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { SpecError } from '../errors.ts';
@@ -71,7 +84,11 @@ export class TrialWriter {
    * A leftover partial is an interrupted earlier attempt: it starts over, unless `keepBytes` says
    * how much of it a checkpoint covers; the lines after that are cut and written again.
    */
-  constructor(private readonly out: string, private readonly id: string, keepBytes = 0) {
+  constructor(
+    private readonly out: string,
+    private readonly id: string,
+    keepBytes = 0,
+  ) {
     this.path = partialPath(out, id);
     try {
       this.fd = openSync(this.path, keepBytes > 0 ? 'r+' : 'w');
@@ -90,7 +107,7 @@ export class TrialWriter {
   write(record: TrialRecord): void {
     const line = Buffer.from(`${JSON.stringify(record)}\n`);
     try {
-      for (let off = 0; off < line.length; ) off += writeSync(this.fd, line, off, line.length - off, this.size + off);
+      for (let off = 0; off < line.length;) off += writeSync(this.fd, line, off, line.length - off, this.size + off);
       fsyncSync(this.fd);
     } catch (e) {
       // A full disk can take half a line: cut the file back so it ends on a whole record.
@@ -227,7 +244,8 @@ export function clearPartials(out: string, ids: readonly string[]): string[] {
   const continued: string[] = [];
   const ours = new Set(ids);
   // A checkpoint a kill cut off while it was being written (the one before it stays whole).
-  for (const f of readdirSync(recordsDir(out))) if (/\.ckpt\.tmp-\d+$/.test(f) && ours.has(f.slice(0, f.indexOf('.')))) rmSync(join(recordsDir(out), f), { force: true });
+  for (const f of readdirSync(recordsDir(out)))
+    if (/\.ckpt\.tmp-\d+$/.test(f) && ours.has(f.slice(0, f.indexOf('.')))) rmSync(join(recordsDir(out), f), { force: true });
   for (const id of ids) {
     const path = partialPath(out, id);
     const ckpt = resumable(out, id);
@@ -265,7 +283,9 @@ export function setAside(out: string, keep: (name: string) => boolean): string |
 export function readRecords(out: string): TrialRecord[] {
   const dir = recordsDir(out);
   if (!existsSync(dir)) return [];
-  const files = readdirSync(dir).filter((f) => f.endsWith('.jsonl') && !f.endsWith('.partial.jsonl')).sort();
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith('.jsonl') && !f.endsWith('.partial.jsonl'))
+    .sort();
   return files.flatMap((f) =>
     readFileSync(join(dir, f), 'utf8')
       .split('\n')

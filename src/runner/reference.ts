@@ -22,14 +22,25 @@ export interface StepReference {
 }
 
 /** The reference for `rule` at this step, or null for a rule with its own objective. */
-export function stepReference(rule: AnyRule, ctx: RuleContext, batch: Batch, sampling: { samples: number; rng: Rng }): StepReference | null {
+export function stepReference(
+  rule: AnyRule,
+  ctx: RuleContext,
+  batch: Batch,
+  sampling: { samples: number; rng: Rng },
+): StepReference | null {
   const estimates = rule.estimates ?? 'task-gradient';
   if (estimates === 'own-objective') return null;
   // The rule's own training pass without its batch-norm statistics collection.
   const forward = { ...ctx.train, stats: undefined };
   if (estimates === 'expected-gradient') {
-    if (!rule.stochastic) throw new Error(`rule "${rule.id}" estimates the expected gradient but declares no stochastic network (rule.stochastic)`);
-    const e = expectedGradient(ctx.model, rule.stochastic(ctx), ctx.task, ctx.params, batch, { samples: sampling.samples, rng: sampling.rng, keepGroups: true, forward });
+    if (!rule.stochastic)
+      throw new Error(`rule "${rule.id}" estimates the expected gradient but declares no stochastic network (rule.stochastic)`);
+    const e = expectedGradient(ctx.model, rule.stochastic(ctx), ctx.task, ctx.params, batch, {
+      samples: sampling.samples,
+      rng: sampling.rng,
+      keepGroups: true,
+      forward,
+    });
     return { kind: 'expected-gradient', grads: e.grads, groups: e.groups, signals: new Map(), paths: [] };
   }
   // Backprop through the network the rule trains (its own, when it declares one).

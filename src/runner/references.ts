@@ -72,11 +72,12 @@ const SPLIT_KEYS = ['train', 'validation', 'test'];
 const REGULARIZATION_KEYS = ['dropout', 'weightDecay', 'other'];
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-const show = (v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : JSON.stringify(v) ?? String(v));
+const show = (v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : (JSON.stringify(v) ?? String(v)));
 
 function record(field: string, v: unknown, keys: readonly string[]): Record<string, unknown> {
   if (!isRecord(v)) throw new SpecError(`${field}: expected an object, got ${show(v)}`);
-  for (const k of Object.keys(v)) if (!keys.includes(k)) throw new SpecError(`${field}.${k}: unknown key; accepted keys: ${keys.join(', ')}`);
+  for (const k of Object.keys(v))
+    if (!keys.includes(k)) throw new SpecError(`${field}.${k}: unknown key; accepted keys: ${keys.join(', ')}`);
   return v;
 }
 
@@ -86,34 +87,42 @@ function text(field: string, v: unknown): string {
 }
 
 function count(field: string, v: unknown, min: number): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw new SpecError(`${field}: expected an integer ≥ ${min}, got ${show(v)}`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min)
+    throw new SpecError(`${field}: expected an integer ≥ ${min}, got ${show(v)}`);
   return v;
 }
 
 function rate(field: string, v: unknown, max: number): number {
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v >= max) throw new SpecError(`${field}: expected a number in [0, ${max}), got ${show(v)}`);
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v >= max)
+    throw new SpecError(`${field}: expected a number in [0, ${max}), got ${show(v)}`);
   return v;
 }
 
 function percent(field: string, v: unknown): number {
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > 100) throw new SpecError(`${field}: expected a percentage in [0, 100], got ${show(v)}`);
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > 100)
+    throw new SpecError(`${field}: expected a percentage in [0, 100], got ${show(v)}`);
   return v;
 }
 
 function oneOf<T extends string>(field: string, v: unknown, accepted: readonly T[]): T {
-  if (!accepted.includes(v as T)) throw new SpecError(`${field}: expected one of ${accepted.map((a) => `"${a}"`).join(', ')}, got ${show(v)}`);
+  if (!accepted.includes(v as T))
+    throw new SpecError(`${field}: expected one of ${accepted.map((a) => `"${a}"`).join(', ')}, got ${show(v)}`);
   return v as T;
 }
 
 function validateProtocol(field: string, raw: unknown): Protocol {
   const p = record(field, raw, PROTOCOL_KEYS);
   for (const k of PROTOCOL_KEYS) {
-    if (!(k in p)) throw new SpecError(`${field}.${k}: missing; a protocol states ${PROTOCOL_KEYS.join(', ')} (null for what the source does not state)`);
+    if (!(k in p))
+      throw new SpecError(
+        `${field}.${k}: missing; a protocol states ${PROTOCOL_KEYS.join(', ')} (null for what the source does not state)`,
+      );
   }
   const a = record(`${field}.architecture`, p.architecture, ARCHITECTURE_KEYS);
   const architecture: Architecture = { name: text(`${field}.architecture.name`, a.name) };
   if (a.hidden !== undefined) {
-    if (!Array.isArray(a.hidden) || !a.hidden.length) throw new SpecError(`${field}.architecture.hidden: expected a non-empty array of widths, got ${show(a.hidden)}`);
+    if (!Array.isArray(a.hidden) || !a.hidden.length)
+      throw new SpecError(`${field}.architecture.hidden: expected a non-empty array of widths, got ${show(a.hidden)}`);
     architecture.hidden = a.hidden.map((w, i) => count(`${field}.architecture.hidden[${i}]`, w, 1));
   }
   if (a.activation !== undefined) architecture.activation = text(`${field}.architecture.activation`, a.activation);
@@ -151,7 +160,8 @@ export function validateReference(field: string, raw: unknown): Reference {
     if (!isRecord(r.options)) throw new SpecError(`${field}.options: expected an object of rule options, got ${show(r.options)}`);
     const o = r.options;
     for (const [k, v] of Object.entries(o)) {
-      if (!['number', 'string', 'boolean'].includes(typeof v)) throw new SpecError(`${field}.options.${k}: expected a number, string or boolean, got ${show(v)}`);
+      if (!['number', 'string', 'boolean'].includes(typeof v))
+        throw new SpecError(`${field}.options.${k}: expected a number, string or boolean, got ${show(v)}`);
     }
     ref.options = o as Record<string, OptionValue>;
   }
@@ -159,7 +169,9 @@ export function validateReference(field: string, raw: unknown): Reference {
   // A figure quoted from memory cannot be checked against its protocol: it has no place here.
   for (const k of ['source', 'location', 'note'] as const) {
     if (/\b(recalled|unverified|from memory)\b/i.test(ref[k] ?? '')) {
-      throw new SpecError(`${field}.${k}: says the figure was not read in its source (${show(ref[k])}); only figures read in a source are accepted — read it and name where in location`);
+      throw new SpecError(
+        `${field}.${k}: says the figure was not read in its source (${show(ref[k])}); only figures read in a source are accepted — read it and name where in location`,
+      );
     }
   }
   return ref;
@@ -220,7 +232,11 @@ export function runProtocol(spec: unknown, optimizer?: unknown): RunProtocol {
     dataset,
     architecture,
     epochs: num(s.epochs),
-    split: { train: loaded !== undefined && held !== undefined ? loaded - held : undefined, validation: onTest ? testCount : held, test: testCount },
+    split: {
+      train: loaded !== undefined && held !== undefined ? loaded - held : undefined,
+      validation: onTest ? testCount : held,
+      test: testCount,
+    },
     regularization: { dropout: num(model.dropout) ?? layerDropout(model.layers), weightDecay: num(opt.weightDecay) ?? 0 },
     evaluations: held || onTest ? ['test', 'best-validation'] : ['test'],
   };
@@ -236,7 +252,10 @@ function presetName(model: Record<string, unknown>): string {
 /** The largest dropout rate anywhere in a layer list (0: none). */
 function layerDropout(layers: unknown): number {
   if (!Array.isArray(layers)) return 0;
-  return layers.reduce((m: number, l) => (isRecord(l) ? Math.max(m, l.type === 'dropout' ? num(l.p) ?? 0 : 0, layerDropout(l.layers)) : m), 0);
+  return layers.reduce(
+    (m: number, l) => (isRecord(l) ? Math.max(m, l.type === 'dropout' ? (num(l.p) ?? 0) : 0, layerDropout(l.layers)) : m),
+    0,
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -308,7 +327,10 @@ export function compareProtocol(ref: Reference, run: RunProtocol): ProtocolCompa
   if (p.split === null) unstated.push('data split');
   else {
     // Training images always matter; of the evaluation splits, the one the figure is measured on.
-    const compared: Array<[keyof Split, string]> = [['train', 'training'], p.evaluation === 'test' ? ['test', 'test'] : ['validation', 'validation']];
+    const compared: Array<[keyof Split, string]> = [
+      ['train', 'training'],
+      p.evaluation === 'test' ? ['test', 'test'] : ['validation', 'validation'],
+    ];
     for (const [k, name] of compared) {
       const theirs = p.split[k];
       const mine = run.split[k];

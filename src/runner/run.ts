@@ -56,7 +56,9 @@ export interface RunResult {
 
 function gitCommit(): string | null {
   try {
-    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { stdio: ['ignore', 'pipe', 'ignore'] })
+      .toString()
+      .trim();
   } catch {
     return null;
   }
@@ -98,7 +100,9 @@ export async function runTrials(pending: readonly Trial[], b: TrialBatch): Promi
     try {
       for (const t of pending) {
         if (stopRequested()) throw new Interrupted();
-        summaries.push(withBackend(b.kernels, () => withThreads(b.threads, () => executeTrial(t, b.out, (r) => b.progress.record(t.id, r)))));
+        summaries.push(
+          withBackend(b.kernels, () => withThreads(b.threads, () => executeTrial(t, b.out, (r) => b.progress.record(t.id, r)))),
+        );
       }
     } catch (e) {
       if (!(e instanceof Interrupted)) throw e;
@@ -106,11 +110,19 @@ export async function runTrials(pending: readonly Trial[], b: TrialBatch): Promi
     }
   } else {
     const configs = b.withConfigs ? new Map(pending.map((t) => [t.id, t.config])) : undefined;
-    await runPool(pending.map((t) => t.id), {
-      experiment: b.experiment, overrides: b.overrides, out: b.out, workers: b.workers, threads: b.threads, configs,
-      onRecord: (id, r) => b.progress.record(id, r),
-      onDone: (_id, s) => summaries.push(s),
-    });
+    await runPool(
+      pending.map((t) => t.id),
+      {
+        experiment: b.experiment,
+        overrides: b.overrides,
+        out: b.out,
+        workers: b.workers,
+        threads: b.threads,
+        configs,
+        onRecord: (id, r) => b.progress.record(id, r),
+        onDone: (_id, s) => summaries.push(s),
+      },
+    );
   }
   return { summaries, interrupted: interrupted || stopRequested() };
 }
@@ -124,7 +136,8 @@ export async function runExperiment(experimentPath: string, opts: RunOptions = {
   const out = opts.out ?? join('results', spec.name);
   const workers = opts.workers ?? cpus().length;
   if (!Number.isInteger(workers) || workers < 1) throw new SpecError(`--workers: expected a positive integer, got ${workers}`);
-  if (opts.fresh && opts.shard) throw new SpecError('--fresh: not with --shard (shards share the directory); start it afresh once, without --shard');
+  if (opts.fresh && opts.shard)
+    throw new SpecError('--fresh: not with --shard (shards share the directory); start it afresh once, without --shard');
   const mine = opts.shard ? shard(loaded.trials, opts.shard.index, opts.shard.count) : loaded.trials;
   const inline = opts.inline ?? workers === 1;
   preflight(spec, mine, { backend, workers: inline ? 1 : workers, keepData: inline });
@@ -142,8 +155,22 @@ export async function runExperiment(experimentPath: string, opts: RunOptions = {
       if (moved) log(`--fresh: the directory's earlier contents are kept in ${moved}\n`);
     }
     prepareOutput(out);
-    claimDirectory(out, buildManifest(spec, experimentPath, loaded.trials, opts.debug ?? false, { ...environment(), backend }, { rules: opts.rules, seeds: opts.seeds, epochs: opts.epochs, subset: opts.subset, quick: opts.quick, tuned: opts.tuned }), loaded.trials);
-    const { finished, notes } = scanRecords(out, mine.map((t) => t.id));
+    claimDirectory(
+      out,
+      buildManifest(
+        spec,
+        experimentPath,
+        loaded.trials,
+        opts.debug ?? false,
+        { ...environment(), backend },
+        { rules: opts.rules, seeds: opts.seeds, epochs: opts.epochs, subset: opts.subset, quick: opts.quick, tuned: opts.tuned },
+      ),
+      loaded.trials,
+    );
+    const { finished, notes } = scanRecords(
+      out,
+      mine.map((t) => t.id),
+    );
     const kept = mine.filter((t) => finished.has(t.id) && finished.get(t.id) !== 'failed');
     const failedBefore = mine.filter((t) => finished.get(t.id) === 'failed');
     if (finished.size && !opts.resume) {
@@ -153,16 +180,55 @@ export async function runExperiment(experimentPath: string, opts: RunOptions = {
       );
     }
     const pending = mine.filter((t) => !kept.includes(t));
-    notes.push(...clearPartials(out, pending.map((t) => t.id)));
+    notes.push(
+      ...clearPartials(
+        out,
+        pending.map((t) => t.id),
+      ),
+    );
     if (failedBefore.length) notes.push(`${failedBefore.length} trial(s) that failed in an earlier run are rerun`);
     for (const n of notes) log(`${n}\n`);
     // Threads split one trial's kernels; records do not depend on how many (fixed partitioning).
     const threads = opts.threads ?? Math.max(1, Math.floor(cpus().length / Math.max(1, Math.min(inline ? 1 : workers, pending.length))));
-    const progress = new Progress(pending.length, opts.log, opts.tty, trialLabels(loaded.trials.map((t) => ({ id: t.id, ...t.config })), spec.rules.map(manifestRule)));
-    const overrides = { rules: opts.rules, seeds: opts.seeds, epochs: opts.epochs, subset: opts.subset, quick: opts.quick, debug: opts.debug, tuned: opts.tuned };
-    const { summaries, interrupted } = await runTrials(pending, { experiment: loaded.path, overrides, out, workers, threads, inline, kernels, progress });
+    const progress = new Progress(
+      pending.length,
+      opts.log,
+      opts.tty,
+      trialLabels(
+        loaded.trials.map((t) => ({ id: t.id, ...t.config })),
+        spec.rules.map(manifestRule),
+      ),
+    );
+    const overrides = {
+      rules: opts.rules,
+      seeds: opts.seeds,
+      epochs: opts.epochs,
+      subset: opts.subset,
+      quick: opts.quick,
+      debug: opts.debug,
+      tuned: opts.tuned,
+    };
+    const { summaries, interrupted } = await runTrials(pending, {
+      experiment: loaded.path,
+      overrides,
+      out,
+      workers,
+      threads,
+      inline,
+      kernels,
+      progress,
+    });
     progress.finish();
-    return { out, backend, interrupted, total: mine.length, skipped: kept.length, ran: pending.length, rerunFailed: failedBefore.length, summaries };
+    return {
+      out,
+      backend,
+      interrupted,
+      total: mine.length,
+      skipped: kept.length,
+      ran: pending.length,
+      rerunFailed: failedBefore.length,
+      summaries,
+    };
   } finally {
     lock.release();
   }

@@ -15,7 +15,16 @@ export interface ManifestRule {
   /** The rule's named protocol the entry ran (`preset: 'paper'`). */
   preset?: string;
   /** Settings that came from a tuning: which options, whether the optimizer, from where, with what budget. */
-  tuned?: { from: string; options: string[]; optimizer: boolean; configurations: number; rungs: number[]; seeds: number[]; metric: string; score: number };
+  tuned?: {
+    from: string;
+    options: string[];
+    optimizer: boolean;
+    configurations: number;
+    rungs: number[];
+    seeds: number[];
+    metric: string;
+    score: number;
+  };
 }
 
 type LabelRule = Pick<ManifestRule, 'rule'> & Partial<ManifestRule>;
@@ -29,7 +38,10 @@ const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b)
  * the same rule. Everything comes from the records and experiment.json, never from the rules this
  * process happens to have loaded, so every command labels the same records alike.
  */
-export function labelSeries(entries: ReadonlyArray<{ rule: string; options: RuleOptions; entry?: LabelRule | null }>, rules: readonly LabelRule[] = []): string[] {
+export function labelSeries(
+  entries: ReadonlyArray<{ rule: string; options: RuleOptions; entry?: LabelRule | null }>,
+  rules: readonly LabelRule[] = [],
+): string[] {
   const byRule = new Map<string, RuleOptions[]>();
   for (const e of entries) byRule.set(e.rule, [...(byRule.get(e.rule) ?? []), e.options]);
   const labels = entries.map((e) => {
@@ -39,12 +51,21 @@ export function labelSeries(entries: ReadonlyArray<{ rule: string; options: Rule
     const siblings = byRule.get(e.rule) ?? [];
     // Tuned values are named by "(tuned)", not spelled out: the report's header says where they came from.
     const tunedKeys = new Set(e.entry?.tuned?.options ?? []);
-    const shown = Object.keys(e.options).sort().filter((k) => !tunedKeys.has(k)).filter((k) =>
-      gridded.has(k) ||
-      (defaults !== undefined && (!(k in defaults) || !same(defaults[k], e.options[k]))) ||
-      siblings.some((o) => !same(o[k], e.options[k])),
-    );
-    return [e.rule, ...(e.entry?.preset ? [`(${e.entry.preset})`] : []), ...shown.map((k) => `${k}=${fmtOption(e.options[k])}`), ...(e.entry?.tuned ? ['(tuned)'] : [])].join(' ');
+    const shown = Object.keys(e.options)
+      .sort()
+      .filter((k) => !tunedKeys.has(k))
+      .filter(
+        (k) =>
+          gridded.has(k) ||
+          (defaults !== undefined && (!(k in defaults) || !same(defaults[k], e.options[k]))) ||
+          siblings.some((o) => !same(o[k], e.options[k])),
+      );
+    return [
+      e.rule,
+      ...(e.entry?.preset ? [`(${e.entry.preset})`] : []),
+      ...shown.map((k) => `${k}=${fmtOption(e.options[k])}`),
+      ...(e.entry?.tuned ? ['(tuned)'] : []),
+    ].join(' ');
   });
   // Two series could still print alike; keep labels unique.
   const seen = new Map<string, number>();
@@ -56,8 +77,17 @@ export function labelSeries(entries: ReadonlyArray<{ rule: string; options: Rule
 }
 
 /** Each trial's series label (trials of one series share it), keyed by trial id. */
-export function trialLabels(trials: ReadonlyArray<{ id: string; rule: string; options: RuleOptions }>, rules: readonly LabelRule[]): Map<string, string> {
-  const key = (t: { rule: string; options: RuleOptions }) => JSON.stringify([t.rule, Object.keys(t.options).sort().map((k) => [k, t.options[k]])]);
+export function trialLabels(
+  trials: ReadonlyArray<{ id: string; rule: string; options: RuleOptions }>,
+  rules: readonly LabelRule[],
+): Map<string, string> {
+  const key = (t: { rule: string; options: RuleOptions }) =>
+    JSON.stringify([
+      t.rule,
+      Object.keys(t.options)
+        .sort()
+        .map((k) => [k, t.options[k]]),
+    ]);
   const series = [...new Map(trials.map((t) => [key(t), t])).values()];
   const labels = new Map(labelSeries(series, rules).map((l, i) => [key(series[i]), l]));
   return new Map(trials.map((t) => [t.id, labels.get(key(t))!]));

@@ -80,13 +80,36 @@ export interface Trial {
   rule: AnyRule;
 }
 
-const SPEC_KEYS = ['name', 'description', 'data', 'task', 'model', 'optimizer', 'rules', 'seeds', 'epochs', 'batchSize', 'maxSteps', 'evalEvery', 'alignEvery', 'alignSamples', 'memory', 'divergence', 'references', 'quick', 'init', 'saveParams', 'tune', 'tuned'];
+const SPEC_KEYS = [
+  'name',
+  'description',
+  'data',
+  'task',
+  'model',
+  'optimizer',
+  'rules',
+  'seeds',
+  'epochs',
+  'batchSize',
+  'maxSteps',
+  'evalEvery',
+  'alignEvery',
+  'alignSamples',
+  'memory',
+  'divergence',
+  'references',
+  'quick',
+  'init',
+  'saveParams',
+  'tune',
+  'tuned',
+];
 const ENTRY_KEYS = ['rule', 'options', 'grid', 'optimizer', 'preset', 'expect'];
 const MAX_TRIALS = 100_000;
 
 const show = (v: unknown) => {
   try {
-    return typeof v === 'number' && !Number.isFinite(v) ? String(v) : JSON.stringify(v) ?? String(v);
+    return typeof v === 'number' && !Number.isFinite(v) ? String(v) : (JSON.stringify(v) ?? String(v));
   } catch {
     return String(v);
   }
@@ -128,11 +151,13 @@ function validateData(v: unknown): DataConfig {
   // An option the dataset does not read would be silently ignored: refuse it.
   const takes = ['validation', ...Object.keys(kind.options)];
   for (const k of Object.keys(d)) {
-    if (k !== 'name' && !takes.includes(k)) throw new SpecError(`data.${k}: does not apply to dataset "${kind.name}"; it takes: ${takes.join(', ')}`);
+    if (k !== 'name' && !takes.includes(k))
+      throw new SpecError(`data.${k}: does not apply to dataset "${kind.name}"; it takes: ${takes.join(', ')}`);
   }
   if (d.validation !== undefined) {
     const val = d.validation === 'test' ? 0 : needFinite('data.validation', d.validation);
-    if (val < 0 || (val >= 1 && !Number.isInteger(val))) throw new SpecError(`data.validation: a fraction in [0, 1) or a whole count, got ${val}`);
+    if (val < 0 || (val >= 1 && !Number.isInteger(val)))
+      throw new SpecError(`data.validation: a fraction in [0, 1) or a whole count, got ${val}`);
   }
   checkDataOptions(kind, d);
   return d as unknown as DataConfig;
@@ -144,8 +169,12 @@ function validateModel(v: unknown): ModelSpec {
   // The MLP shorthand says its own input and output; layer lists and presets are built against the data before training.
   if ('sizes' in m) buildModel(m as unknown as ModelSpec);
   else if (!('layers' in m) && !('preset' in m)) {
-    const presets = listPresets().map((p) => `'${p.name}'`).join(' | ');
-    throw new SpecError(`model: expected { sizes: [...] }, { layers: [...] } or { preset: ${presets} }, got keys ${Object.keys(m).join(', ') || '(none)'}`);
+    const presets = listPresets()
+      .map((p) => `'${p.name}'`)
+      .join(' | ');
+    throw new SpecError(
+      `model: expected { sizes: [...] }, { layers: [...] } or { preset: ${presets} }, got keys ${Object.keys(m).join(', ') || '(none)'}`,
+    );
   }
   return m as unknown as ModelSpec;
 }
@@ -153,7 +182,8 @@ function validateModel(v: unknown): ModelSpec {
 function validateOptimizer(field: string, v: unknown): OptimizerSpec {
   const o = needRecord(field, v);
   const names = listOptimizers().map((k) => k.name);
-  if (typeof o.name !== 'string' || !names.includes(o.name)) throw new SpecError(`${field}.name: unknown optimizer ${show(o.name)}; accepted: ${names.join(', ')}`);
+  if (typeof o.name !== 'string' || !names.includes(o.name))
+    throw new SpecError(`${field}.name: unknown optimizer ${show(o.name)}; accepted: ${names.join(', ')}`);
   try {
     optimizerFromSpec(o as unknown as OptimizerSpec);
   } catch (e) {
@@ -165,14 +195,19 @@ function validateOptimizer(field: string, v: unknown): OptimizerSpec {
 function checkOption(field: string, rule: AnyRule, key: string, value: unknown): void {
   if (!Object.hasOwn(rule.defaults, key)) {
     const keys = Object.keys(rule.defaults);
-    throw new SpecError(`${field}.${key}: rule "${rule.id}" has no option "${key}"; its options: ${keys.length ? keys.join(', ') : '(none)'}`);
+    throw new SpecError(
+      `${field}.${key}: rule "${rule.id}" has no option "${key}"; its options: ${keys.length ? keys.join(', ') : '(none)'}`,
+    );
   }
   const want = typeof rule.defaults[key];
   if (typeof value !== want || (typeof value === 'number' && !Number.isFinite(value))) {
-    throw new SpecError(`${field}.${key}: expected a ${want === 'number' ? 'finite number' : want} like the default ${show(rule.defaults[key])}, got ${show(value)}`);
+    throw new SpecError(
+      `${field}.${key}: expected a ${want === 'number' ? 'finite number' : want} like the default ${show(rule.defaults[key])}, got ${show(value)}`,
+    );
   }
   const choices = rule.choices?.[key];
-  if (choices && !choices.includes(value as string)) throw new SpecError(`${field}.${key}: ${show(value)} is not accepted; choices: ${choices.join(', ')}`);
+  if (choices && !choices.includes(value as string))
+    throw new SpecError(`${field}.${key}: ${show(value)} is not accepted; choices: ${choices.join(', ')}`);
 }
 
 /** Resolve a rule reference through `lookup` (built-in ids) or accept a rule object. */
@@ -184,7 +219,13 @@ function resolveRule(field: string, ref: unknown, lookup: (id: string) => AnyRul
       throw new SpecError(`${field}: ${(e as Error).message}`);
     }
   }
-  if (isRecord(ref) && typeof ref.id === 'string' && typeof ref.step === 'function' && typeof ref.init === 'function' && isRecord(ref.defaults)) {
+  if (
+    isRecord(ref) &&
+    typeof ref.id === 'string' &&
+    typeof ref.step === 'function' &&
+    typeof ref.init === 'function' &&
+    isRecord(ref.defaults)
+  ) {
     let known: AnyRule | null = null;
     try {
       known = lookup(ref.id);
@@ -192,7 +233,10 @@ function resolveRule(field: string, ref: unknown, lookup: (id: string) => AnyRul
       // not registered: the rule object is new
     }
     // Registering it would silently replace the rule that already has this id (e.g. a built-in).
-    if (known && (known as unknown) !== ref) throw new SpecError(`${field}: your rule's id "${ref.id}" is already taken by a registered rule (a built-in?); give your rule its own id`);
+    if (known && (known as unknown) !== ref)
+      throw new SpecError(
+        `${field}: your rule's id "${ref.id}" is already taken by a registered rule (a built-in?); give your rule its own id`,
+      );
     return ref as unknown as AnyRule;
   }
   throw new SpecError(`${field}: expected a rule id (string) or a rule object with id, defaults, init and step, got ${show(ref)}`);
@@ -241,14 +285,18 @@ export interface ValidatedSpec extends Omit<ExperimentSpec, 'rules'> {
 export function validateSpec(raw: unknown, lookup: (id: string) => AnyRule, context: SpecContext = {}): ValidatedSpec {
   const s = needRecord('spec', raw);
   noUnknownKeys('spec', s, SPEC_KEYS);
-  if (typeof s.name !== 'string' || !/^[A-Za-z0-9._-]+$/.test(s.name)) throw new SpecError(`name: expected a name of letters, digits, ".", "_" or "-", got ${show(s.name)}`);
+  if (typeof s.name !== 'string' || !/^[A-Za-z0-9._-]+$/.test(s.name))
+    throw new SpecError(`name: expected a name of letters, digits, ".", "_" or "-", got ${show(s.name)}`);
   const data = validateData(s.data);
   if (s.task !== undefined && !(TASK_NAMES as readonly unknown[]).includes(s.task)) {
-    throw new SpecError(`task: unknown objective ${show(s.task)}; accepted: ${TASK_NAMES.join(', ')} (or leave it out for the data's own loss)`);
+    throw new SpecError(
+      `task: unknown objective ${show(s.task)}; accepted: ${TASK_NAMES.join(', ')} (or leave it out for the data's own loss)`,
+    );
   }
   const model = validateModel(s.model);
   const optimizer = validateOptimizer('optimizer', s.optimizer);
-  if (!Array.isArray(s.seeds) || s.seeds.length === 0) throw new SpecError(`seeds: expected a non-empty array of integers, got ${show(s.seeds)}`);
+  if (!Array.isArray(s.seeds) || s.seeds.length === 0)
+    throw new SpecError(`seeds: expected a non-empty array of integers, got ${show(s.seeds)}`);
   for (let i = 0; i < s.seeds.length; i++) needInt(`seeds[${i}]`, s.seeds[i], 0, 2 ** 31);
   if (new Set(s.seeds).size !== s.seeds.length) throw new SpecError(`seeds: duplicates in ${show(s.seeds)}`);
   needInt('epochs', s.epochs, 1, 100_000);
@@ -257,12 +305,16 @@ export function validateSpec(raw: unknown, lookup: (id: string) => AnyRule, cont
   if (s.alignSamples !== undefined) needInt('alignSamples', s.alignSamples, 2, 1e6);
   if (s.memory !== undefined && typeof s.memory !== 'boolean') throw new SpecError(`memory: expected a boolean, got ${show(s.memory)}`);
   if (s.divergence !== undefined) validateDivergence(s.divergence);
-  if (s.description !== undefined && typeof s.description !== 'string') throw new SpecError(`description: expected a string, got ${show(s.description)}`);
+  if (s.description !== undefined && typeof s.description !== 'string')
+    throw new SpecError(`description: expected a string, got ${show(s.description)}`);
   if (s.references !== undefined) validateReferences(s.references);
   if (s.quick !== undefined) needRecord('quick', s.quick);
-  for (const k of ['init', 'saveParams', 'tuned'] as const) if (s[k] !== undefined && (typeof s[k] !== 'string' || !s[k])) throw new SpecError(`${k}: expected a ${k === 'tuned' ? 'directory' : 'file'} path, got ${show(s[k])}`);
+  for (const k of ['init', 'saveParams', 'tuned'] as const)
+    if (s[k] !== undefined && (typeof s[k] !== 'string' || !s[k]))
+      throw new SpecError(`${k}: expected a ${k === 'tuned' ? 'directory' : 'file'} path, got ${show(s[k])}`);
   if (s.tune !== undefined) validateTuneSettings(s.tune, s.seeds as number[]);
-  if (!Array.isArray(s.rules) || s.rules.length === 0) throw new SpecError(`rules: expected a non-empty array of rule ids or { rule, options, grid } entries, got ${show(s.rules)}`);
+  if (!Array.isArray(s.rules) || s.rules.length === 0)
+    throw new SpecError(`rules: expected a non-empty array of rule ids or { rule, options, grid } entries, got ${show(s.rules)}`);
   let trials = 0;
   const rules = s.rules.map((entry, i): ValidatedRule => {
     const field = `rules[${i}]`;
@@ -276,19 +328,34 @@ export function validateSpec(raw: unknown, lookup: (id: string) => AnyRule, cont
     const options = { ...preset?.options, ...own };
     const gridRaw = e.grid === undefined ? {} : needRecord(`${field}.grid`, e.grid);
     const grid = Object.entries(gridRaw).map(([k, vs]): [string, OptionValue[]] => {
-      if (!Array.isArray(vs) || vs.length === 0) throw new SpecError(`${field}.grid.${k}: expected a non-empty array of values, got ${show(vs)}`);
+      if (!Array.isArray(vs) || vs.length === 0)
+        throw new SpecError(`${field}.grid.${k}: expected a non-empty array of values, got ${show(vs)}`);
       for (let j = 0; j < vs.length; j++) checkOption(`${field}.grid`, rule, k, vs[j]);
       return [k, vs as OptionValue[]];
     });
     trials += grid.reduce((n, [, vs]) => n * vs.length, 1) * (s.seeds as number[]).length;
     if (trials > MAX_TRIALS) throw new SpecError(`${field}.grid: the experiment would have more than ${MAX_TRIALS} trials`);
     if (preset?.optimizer !== undefined && e.optimizer !== undefined) {
-      throw new SpecError(`${field}.optimizer: preset "${String(e.preset)}" of rule "${rule.id}" sets the optimizer (${preset.source}); leave out one of them`);
+      throw new SpecError(
+        `${field}.optimizer: preset "${String(e.preset)}" of rule "${rule.id}" sets the optimizer (${preset.source}); leave out one of them`,
+      );
     }
-    const presetOptimizer = typeof preset?.optimizer === 'function' ? preset.optimizer({ stepsPerEpoch: context.stepsPerEpoch?.() ?? 1 }) : preset?.optimizer;
-    const opt = e.optimizer !== undefined ? validateOptimizer(`${field}.optimizer`, e.optimizer) : presetOptimizer && validateOptimizer(`${field}.preset (${String(e.preset)}).optimizer`, presetOptimizer);
-    if (e.expect !== undefined && (typeof e.expect !== 'string' || !e.expect.trim())) throw new SpecError(`${field}.expect: expected a sentence saying what to expect of the rule, got ${show(e.expect)}`);
-    return { rule, options: options as RuleOptions, grid, optimizer: opt, ...(preset ? { preset: e.preset as string } : {}), ...(e.expect !== undefined ? { expect: e.expect as string } : {}) };
+    const presetOptimizer =
+      typeof preset?.optimizer === 'function' ? preset.optimizer({ stepsPerEpoch: context.stepsPerEpoch?.() ?? 1 }) : preset?.optimizer;
+    const opt =
+      e.optimizer !== undefined
+        ? validateOptimizer(`${field}.optimizer`, e.optimizer)
+        : presetOptimizer && validateOptimizer(`${field}.preset (${String(e.preset)}).optimizer`, presetOptimizer);
+    if (e.expect !== undefined && (typeof e.expect !== 'string' || !e.expect.trim()))
+      throw new SpecError(`${field}.expect: expected a sentence saying what to expect of the rule, got ${show(e.expect)}`);
+    return {
+      rule,
+      options: options as RuleOptions,
+      grid,
+      optimizer: opt,
+      ...(preset ? { preset: e.preset as string } : {}),
+      ...(e.expect !== undefined ? { expect: e.expect as string } : {}),
+    };
   });
   return { ...(s as unknown as ExperimentSpec), data, model, optimizer, rules };
 }
@@ -298,7 +365,9 @@ function presetOf(field: string, rule: AnyRule, name: unknown) {
   const presets = rule.presets ?? {};
   if (typeof name !== 'string' || !Object.hasOwn(presets, name)) {
     const names = Object.keys(presets);
-    throw new SpecError(`${field}: rule "${rule.id}" has no preset ${show(name)}; its presets: ${names.length ? names.join(', ') : '(none)'}`);
+    throw new SpecError(
+      `${field}: rule "${rule.id}" has no preset ${show(name)}; its presets: ${names.length ? names.join(', ') : '(none)'}`,
+    );
   }
   return presets[name];
 }
@@ -312,7 +381,12 @@ export function cartesian(grid: Array<[string, OptionValue[]]>): RuleOptions[] {
 /** Canonical JSON (sorted keys) so equal configs hash equally. */
 export function canonical(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
-  if (isRecord(v)) return `{${Object.keys(v).sort().filter((k) => v[k] !== undefined).map((k) => `${JSON.stringify(k)}:${canonical(v[k])}`).join(',')}}`;
+  if (isRecord(v))
+    return `{${Object.keys(v)
+      .sort()
+      .filter((k) => v[k] !== undefined)
+      .map((k) => `${JSON.stringify(k)}:${canonical(v[k])}`)
+      .join(',')}}`;
   return JSON.stringify(v);
 }
 
@@ -341,7 +415,8 @@ export function applyOverrides(raw: ExperimentSpec, o: RunOverrides, trainSize?:
   // Checked with or without --quick, so a misnamed rule there is found on the first run.
   const quickExpect = isRecord(raw.quick) && raw.quick.expect !== undefined ? quickExpectations(raw.rules, raw.quick.expect) : undefined;
   if (o.quick) {
-    if (!raw.quick) throw new SpecError(`--quick: experiment "${raw.name}" declares no quick settings (a "quick" field); run it without --quick`);
+    if (!raw.quick)
+      throw new SpecError(`--quick: experiment "${raw.name}" declares no quick settings (a "quick" field); run it without --quick`);
     const { expect: _expect, ...quick } = raw.quick;
     s = { ...s, ...quick, ...(quickExpect ? { rules: quickExpect } : {}) };
   }
@@ -364,7 +439,8 @@ export function applyOverrides(raw: ExperimentSpec, o: RunOverrides, trainSize?:
   if (o.rules) {
     const ids = (e: string | RuleEntry) => (typeof e === 'string' ? e : typeof e.rule === 'string' ? e.rule : e.rule.id);
     const known = s.rules.map(ids);
-    for (const r of o.rules) if (!known.includes(r)) throw new SpecError(`--rules: "${r}" is not in the experiment; its rules: ${known.join(', ')}`);
+    for (const r of o.rules)
+      if (!known.includes(r)) throw new SpecError(`--rules: "${r}" is not in the experiment; its rules: ${known.join(', ')}`);
     s.rules = s.rules.filter((e) => o.rules!.includes(ids(e)));
   }
   return s;
@@ -374,11 +450,13 @@ export function applyOverrides(raw: ExperimentSpec, o: RunOverrides, trainSize?:
 function quickExpectations(rules: ExperimentSpec['rules'], expect: unknown): ExperimentSpec['rules'] {
   const byId = needRecord('quick.expect', expect);
   if (!Array.isArray(rules)) return rules; // validateSpec names that problem
-  const idOf = (e: unknown) => (typeof e === 'string' ? e : isRecord(e) ? (typeof e.rule === 'string' ? e.rule : isRecord(e.rule) ? e.rule.id : undefined) : undefined);
+  const idOf = (e: unknown) =>
+    typeof e === 'string' ? e : isRecord(e) ? (typeof e.rule === 'string' ? e.rule : isRecord(e.rule) ? e.rule.id : undefined) : undefined;
   const ids = rules.map(idOf);
   for (const [id, why] of Object.entries(byId)) {
     if (!ids.includes(id)) throw new SpecError(`quick.expect.${id}: no rule "${id}" in the experiment; its rules: ${ids.join(', ')}`);
-    if (typeof why !== 'string' || !why.trim()) throw new SpecError(`quick.expect.${id}: expected a sentence saying what to expect of the rule, got ${show(why)}`);
+    if (typeof why !== 'string' || !why.trim())
+      throw new SpecError(`quick.expect.${id}: expected a sentence saying what to expect of the rule, got ${show(why)}`);
   }
   return rules.map((e, i) => {
     const why = byId[ids[i] as string];
@@ -394,11 +472,24 @@ export function expandTrials(spec: ValidatedSpec, debug = false): Trial[] {
     for (const point of cartesian(r.grid)) {
       for (const seed of spec.seeds) {
         const config: TrialConfig = {
-          experiment: spec.name, rule: r.rule.id, options: ruleOptions(r.rule, { ...r.options, ...point }), seed,
-          data: spec.data, task: spec.task, model: spec.model, optimizer: r.optimizer ?? spec.optimizer,
-          batchSize: spec.batchSize, epochs: spec.epochs, maxSteps: spec.maxSteps ?? 0,
-          evalEvery: spec.evalEvery ?? 0, alignEvery: spec.alignEvery ?? 0, alignSamples: spec.alignSamples ?? 64, memory: spec.memory ?? true, debug,
-          init: spec.init, saveParams: spec.saveParams,
+          experiment: spec.name,
+          rule: r.rule.id,
+          options: ruleOptions(r.rule, { ...r.options, ...point }),
+          seed,
+          data: spec.data,
+          task: spec.task,
+          model: spec.model,
+          optimizer: r.optimizer ?? spec.optimizer,
+          batchSize: spec.batchSize,
+          epochs: spec.epochs,
+          maxSteps: spec.maxSteps ?? 0,
+          evalEvery: spec.evalEvery ?? 0,
+          alignEvery: spec.alignEvery ?? 0,
+          alignSamples: spec.alignSamples ?? 64,
+          memory: spec.memory ?? true,
+          debug,
+          init: spec.init,
+          saveParams: spec.saveParams,
           // Left out when unset, so the ids of existing trials stay as they were.
           ...(spec.divergence ? { divergence: spec.divergence } : {}),
         };
@@ -408,7 +499,10 @@ export function expandTrials(spec: ValidatedSpec, debug = false): Trial[] {
   }
   const seen = new Set<string>();
   for (const t of trials) {
-    if (seen.has(t.id)) throw new SpecError(`rules: two entries give the same trial (rule "${t.config.rule}", options ${show(t.config.options)}, seed ${t.config.seed})`);
+    if (seen.has(t.id))
+      throw new SpecError(
+        `rules: two entries give the same trial (rule "${t.config.rule}", options ${show(t.config.options)}, seed ${t.config.seed})`,
+      );
     seen.add(t.id);
   }
   return trials;

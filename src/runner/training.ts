@@ -51,8 +51,12 @@ export class Training {
 
   /** A rule not defined for the model refuses here (its check), before anything trains. */
   constructor(
-    readonly config: TrialConfig, readonly id: string, readonly rule: AnyRule, readonly data: Prepared,
-    readonly params: Tensor[], readonly buffers: Tensor[],
+    readonly config: TrialConfig,
+    readonly id: string,
+    readonly rule: AnyRule,
+    readonly data: Prepared,
+    readonly params: Tensor[],
+    readonly buffers: Tensor[],
   ) {
     this.root = seeded(config.seed);
     this.optimizer = optimizerFromSpec(config.optimizer);
@@ -64,14 +68,27 @@ export class Training {
     this.state = ledger().withCategory('rule-state', () => rule.init(this.ctxAt(-1)));
     this.loader = new Loader(data.train, { batchSize: config.batchSize, shuffle: true, rng: this.root.child('order') });
     const estimates = rule.estimates ?? 'task-gradient';
-    this.head = { trial: id, rule: rule.id, options: this.options, seed: config.seed, estimates, objective: estimates === 'own-objective' ? (rule.objective ?? rule.id) : null };
+    this.head = {
+      trial: id,
+      rule: rule.id,
+      options: this.options,
+      seed: config.seed,
+      estimates,
+      objective: estimates === 'own-objective' ? (rule.objective ?? rule.id) : null,
+    };
     // A rule with its own objective has no gradient to be aligned with, nor has a task without a gradient.
     this.alignEvery = estimates === 'own-objective' || data.task.differentiable === false ? 0 : config.alignEvery;
   }
 
   /** The rule's context at a step (stats: where its batch statistics go). */
   ctxAt(step: number, stats?: BatchStats): RuleContext {
-    const { data: { model, task }, params, buffers, rule, options } = this;
+    const {
+      data: { model, task },
+      params,
+      buffers,
+      rule,
+      options,
+    } = this;
     return ruleContext({ model, task, params, buffers, rule, options, rng: this.rngs.rule, dropout: this.rngs.dropout, step, stats });
   }
 
@@ -91,7 +108,11 @@ export class Training {
   }
 
   snapshot(): Carried {
-    return { state: this.state, rngs: { rule: this.rngs.rule.saveState(), dropout: this.rngs.dropout.saveState() }, counters: { ...this.optState.counters } };
+    return {
+      state: this.state,
+      rngs: { rule: this.rngs.rule.saveState(), dropout: this.rngs.dropout.saveState() },
+      counters: { ...this.optState.counters },
+    };
   }
 
   restore(saved: unknown): void {
@@ -104,6 +125,12 @@ export class Training {
 
   /** Give back every tensor the trial holds. */
   dispose(): void {
-    for (const t of [...this.params, ...this.buffers, ...this.stateTensors, ...leaves(Object.values(this.optState.slots).flat() as TensorTree)]) t.dispose();
+    for (const t of [
+      ...this.params,
+      ...this.buffers,
+      ...this.stateTensors,
+      ...leaves(Object.values(this.optState.slots).flat() as TensorTree),
+    ])
+      t.dispose();
   }
 }

@@ -33,21 +33,37 @@ export function prepareTrial(config: TrialConfig): Prepared {
 function prepare(config: TrialConfig, data: Rng): Prepared {
   const { name, validation = 0, ...opts } = config.data;
   const tt = loadDataset(name, { ...opts, rng: data.child('dataset') });
-  const held = typeof validation === 'number' && validation > 0 && !tt.validation ? split(tt.train, validation, data.child('validation')) : null;
+  const held =
+    typeof validation === 'number' && validation > 0 && !tt.validation ? split(tt.train, validation, data.child('validation')) : null;
   const train = held ? held.train : tt.train;
   const blind = config.evaluate === 'validation';
   const task = withObjective(config.task, taskFor(train, blind ? train : tt.test));
-  const model = buildModel(config.model, { sampleShape: train.shape, outputs: train.kind === 'classification' ? train.classes : targetWidth(train), outputShape: task.outputShape });
-  return { model, task, train, validation: validation === 'test' ? tt.test : held ? held.validation : tt.validation ?? null, test: blind ? sealed(tt.test) : tt.test };
+  const model = buildModel(config.model, {
+    sampleShape: train.shape,
+    outputs: train.kind === 'classification' ? train.classes : targetWidth(train),
+    outputShape: task.outputShape,
+  });
+  return {
+    model,
+    task,
+    train,
+    validation: validation === 'test' ? tt.test : held ? held.validation : (tt.validation ?? null),
+    test: blind ? sealed(tt.test) : tt.test,
+  };
 }
 
 /** A split whose samples cannot be read: a trial scored on validation only holds its test split so. */
 function sealed(ds: Dataset): Dataset {
   const refuse = () => {
-    throw new DataError(`the test split of "${ds.name}" was read by a trial scored on validation only (a tuning trial); this is a bug: please report it`);
+    throw new DataError(
+      `the test split of "${ds.name}" was read by a trial scored on validation only (a tuning trial); this is a bug: please report it`,
+    );
   };
   // Descriptors, not a spread: a spread would read the samples it seals off.
-  return Object.defineProperties({}, { ...Object.getOwnPropertyDescriptors(ds), x: { get: refuse, enumerable: true }, y: { get: refuse, enumerable: true } }) as Dataset;
+  return Object.defineProperties(
+    {},
+    { ...Object.getOwnPropertyDescriptors(ds), x: { get: refuse, enumerable: true }, y: { get: refuse, enumerable: true } },
+  ) as Dataset;
 }
 
 /** The process's CPU time and memory, as Node reports them. */
@@ -73,18 +89,32 @@ export interface TrialCheckpoints {
  * summary). Returns the summary. With `checkpoints`, each finished epoch is saved, and a trial
  * given one to resume from continues after it exactly as if it had not stopped.
  */
-export function runTrial(config: TrialConfig, trialId: string, rule: AnyRule, emit: (r: TrialRecord) => void, checkpoints?: TrialCheckpoints): SummaryRecord {
+export function runTrial(
+  config: TrialConfig,
+  trialId: string,
+  rule: AnyRule,
+  emit: (r: TrialRecord) => void,
+  checkpoints?: TrialCheckpoints,
+): SummaryRecord {
   const startedAt = performance.now();
   const data = prepare(config, seeded(config.seed).child('data'));
   const fill = { seed: config.seed, rule: rule.id };
   return runTraining({
-    config, id: trialId, rule, data, emit, startedAt, host: nodeHost,
+    config,
+    id: trialId,
+    rule,
+    data,
+    emit,
+    startedAt,
+    host: nodeHost,
     start: (init) => startingParams(config, fill, data.model, data.train, init),
     resume: checkpoints?.resume,
     observers: (t) => [
       ...(checkpoints ? [checkpointObserver(checkpoints.save)] : []),
       stopObserver(stopRequested),
-      ...(config.saveParams ? [saveParamsObserver(config.saveParams, { ...fill, trial: trialId }, data.model, t.params, t.buffers, data.train)] : []),
+      ...(config.saveParams
+        ? [saveParamsObserver(config.saveParams, { ...fill, trial: trialId }, data.model, t.params, t.buffers, data.train)]
+        : []),
     ],
   });
 }

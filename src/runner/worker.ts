@@ -32,7 +32,8 @@ try {
       return;
     }
     // A trial the experiment does not list (a tuning trial) comes with its config, checked against its id.
-    const trial: Trial | undefined = byId.get(m.id) ?? (m.config && trialId(m.config) === m.id ? { id: m.id, config: m.config, rule: getRule(m.config.rule) } : undefined);
+    const trial: Trial | undefined =
+      byId.get(m.id) ?? (m.config && trialId(m.config) === m.id ? { id: m.id, config: m.config, rule: getRule(m.config.rule) } : undefined);
     if (!trial) {
       send({ kind: 'error', error: serializeError(new Error(`worker: unknown trial ${m.id}`)) });
       return;

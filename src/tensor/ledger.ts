@@ -13,9 +13,7 @@
 // so a trial never counts another's bytes.
 import { scoped, slot } from '../engine.ts';
 
-export const CATEGORIES = [
-  'param', 'grad', 'optimizer', 'rule-state', 'saved-activation', 'transient', 'other',
-] as const;
+export const CATEGORIES = ['param', 'grad', 'optimizer', 'rule-state', 'saved-activation', 'transient', 'other'] as const;
 export type Category = (typeof CATEGORIES)[number];
 export type ByCategory = Record<Category, number>;
 
@@ -75,8 +73,14 @@ export class Ledger {
     const category = this.currentCategory();
     const t = ++this.clock;
     const e: LedgerEntry = {
-      ledger: this, bytes, category, born: t, lastUse: t, died: -1,
-      persistent: PERSISTENT.has(category), inStep: this.step !== null,
+      ledger: this,
+      bytes,
+      category,
+      born: t,
+      lastUse: t,
+      died: -1,
+      persistent: PERSISTENT.has(category),
+      inStep: this.step !== null,
     };
     if (e.persistent) this.live[category] += bytes;
     if (this.step) this.step.entries.push(e);

@@ -192,7 +192,9 @@ export class Tensor {
   }
 
   toString(): string {
-    return `Tensor[${this.shape.join('x')}](${Array.from(this.data.subarray(0, 8)).map((v) => v.toPrecision(4)).join(', ')}${this.size > 8 ? ', …' : ''})`;
+    return `Tensor[${this.shape.join('x')}](${Array.from(this.data.subarray(0, 8))
+      .map((v) => v.toPrecision(4))
+      .join(', ')}${this.size > 8 ? ', …' : ''})`;
   }
 }
 

@@ -3,7 +3,18 @@ import { backprop, segments } from '../../algorithms/backprop.ts';
 import { CONFORMANCE_MODELS, checkConformance } from '../../src/testing.ts';
 import { runTrial, type EvalRecord } from '../../src/runner/trial.ts';
 import {
-  buildModel, classification, fromArray, ledger, materialize, rng, ruleContext, type AnyRule, type Batch, type MlpSpec, type ModelSpec, type RuleContext,
+  buildModel,
+  classification,
+  fromArray,
+  ledger,
+  materialize,
+  rng,
+  ruleContext,
+  type AnyRule,
+  type Batch,
+  type MlpSpec,
+  type ModelSpec,
+  type RuleContext,
 } from '../../src/index.ts';
 
 function setup(spec: ModelSpec, batchSize = 16, sample: number[] | null = null, classes = 0) {
@@ -17,7 +28,16 @@ function setup(spec: ModelSpec, batchSize = 16, sample: number[] | null = null, 
   const labels = Int32Array.from({ length: batchSize }, () => r.int(k));
   const batch = (): Batch => ({ x: fromArray(xs, [batchSize, inF]), labels, size: batchSize });
   const ctx = (checkpoint: number) =>
-    ruleContext({ model, task: classification(k), params, rule: backprop as AnyRule, options: { checkpoint }, rng: rng(9), dropout: rng(9).child('dropout'), step: 0 }) as RuleContext<{ checkpoint: number; truncate: number }>;
+    ruleContext({
+      model,
+      task: classification(k),
+      params,
+      rule: backprop as AnyRule,
+      options: { checkpoint },
+      rng: rng(9),
+      dropout: rng(9).child('dropout'),
+      step: 0,
+    }) as RuleContext<{ checkpoint: number; truncate: number }>;
   const paramBytes = params.reduce((a, p) => a + p.bytes, 0);
   return { model, params, batch, ctx, paramBytes };
 }
@@ -26,8 +46,16 @@ const bits = (a: Float32Array | Float64Array) => Array.from(new Uint32Array(Floa
 
 describe('backprop with gradient checkpointing', () => {
   it('splits top-level modules into segments of k (and √n for −1)', () => {
-    expect(segments(7, 3)).toEqual([[0, 3], [3, 6], [6, 7]]);
-    expect(segments(9, -1)).toEqual([[0, 3], [3, 6], [6, 9]]);
+    expect(segments(7, 3)).toEqual([
+      [0, 3],
+      [3, 6],
+      [6, 7],
+    ]);
+    expect(segments(9, -1)).toEqual([
+      [0, 3],
+      [3, 6],
+      [6, 9],
+    ]);
     expect(segments(2, 5)).toEqual([[0, 2]]);
   });
 
@@ -46,7 +74,9 @@ describe('backprop with gradient checkpointing', () => {
         expect(ck.loss).toBe(plain.loss);
         const got = materialize(ck.updates);
         expect(got.length).toBe(ref.length);
-        got.forEach((g, i) => expect(bits(g.data), `${s.model.paramNames[i]} (k=${k}, ${(spec as MlpSpec).activation})`).toEqual(bits(ref[i].data)));
+        got.forEach((g, i) =>
+          expect(bits(g.data), `${s.model.paramNames[i]} (k=${k}, ${(spec as MlpSpec).activation})`).toEqual(bits(ref[i].data)),
+        );
       }
     }
   });
@@ -93,11 +123,27 @@ describe('backprop with gradient checkpointing', () => {
       let last: EvalRecord | null = null;
       runTrial(
         {
-          experiment: 'test', rule: 'backprop', options: { checkpoint }, seed: 0,
-          data: { name: 'blobs', train: 64, test: 16, classes: 4, features: 12, spread: 0.6 }, model: spec,
-          optimizer: { name: 'sgd', lr: 0.1 }, batchSize: B, epochs: 1, maxSteps: 2, evalEvery: 2, alignEvery: 0, alignSamples: 16, memory: true, debug: false,
+          experiment: 'test',
+          rule: 'backprop',
+          options: { checkpoint },
+          seed: 0,
+          data: { name: 'blobs', train: 64, test: 16, classes: 4, features: 12, spread: 0.6 },
+          model: spec,
+          optimizer: { name: 'sgd', lr: 0.1 },
+          batchSize: B,
+          epochs: 1,
+          maxSteps: 2,
+          evalEvery: 2,
+          alignEvery: 0,
+          alignSamples: 16,
+          memory: true,
+          debug: false,
         },
-        'test', backprop, (r) => { if (r.type === 'eval') last = r; },
+        'test',
+        backprop,
+        (r) => {
+          if (r.type === 'eval') last = r;
+        },
       );
       return (last as EvalRecord | null)!.memory!;
     };

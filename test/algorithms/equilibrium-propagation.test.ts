@@ -5,8 +5,20 @@
 import { describe, expect, it } from 'vitest';
 import { epLayers, equilibriumPropagation, settlingNetwork } from '../../algorithms/equilibrium-propagation.ts';
 import {
-  alignment, blobs, buildModel, classification, fromArray, materialize, noGrad, rng, ruleContext, SpecError, trueGradient,
-  type AnyRule, type Batch, type RuleOptions,
+  alignment,
+  blobs,
+  buildModel,
+  classification,
+  fromArray,
+  materialize,
+  noGrad,
+  rng,
+  ruleContext,
+  SpecError,
+  trueGradient,
+  type AnyRule,
+  type Batch,
+  type RuleOptions,
 } from '../../src/index.ts';
 import { CONFORMANCE_MODELS } from '../../src/testing.ts';
 import { runTrial, type EvalRecord, type TrialConfig } from '../../src/runner/trial.ts';
@@ -28,7 +40,16 @@ describe('equilibrium propagation', () => {
   // Backprop through T steps of the same free-phase dynamics.
   const bptt = trueGradient(settlingNetwork(p.model, T), p.task, p.params, p.batch).grads;
   const cosine = (options: RuleOptions) => {
-    const ctx = ruleContext({ model: p.model, task: p.task, params: p.params, rule: equilibriumPropagation as AnyRule, options: { freeSteps: T, nudgedSteps: T, ...options }, rng: rng(1), dropout: rng(2), step: 0 });
+    const ctx = ruleContext({
+      model: p.model,
+      task: p.task,
+      params: p.params,
+      rule: equilibriumPropagation as AnyRule,
+      options: { freeSteps: T, nudgedSteps: T, ...options },
+      rng: rng(1),
+      dropout: rng(2),
+      step: 0,
+    });
     const res = equilibriumPropagation.step(ctx as never, null, p.batch);
     return { a: alignment(p.model, materialize(res.updates), bptt), res };
   };
@@ -59,7 +80,22 @@ describe('equilibrium propagation', () => {
     expect(changes[res.metrics.settleSteps - 1]).toBeLessThanOrEqual(1e-3);
     expect(Number.isFinite(res.metrics.finalEnergy)).toBe(true);
     // Its prediction is the free phase's output, not the feedforward pass.
-    const scores = noGrad(() => equilibriumPropagation.predict!(ruleContext({ model: p.model, task: p.task, params: p.params, rule: equilibriumPropagation as AnyRule, options: { freeSteps: T }, rng: rng(1), dropout: rng(2), step: 0 }) as never, null, p.batch.x));
+    const scores = noGrad(() =>
+      equilibriumPropagation.predict!(
+        ruleContext({
+          model: p.model,
+          task: p.task,
+          params: p.params,
+          rule: equilibriumPropagation as AnyRule,
+          options: { freeSteps: T },
+          rng: rng(1),
+          dropout: rng(2),
+          step: 0,
+        }) as never,
+        null,
+        p.batch.x,
+      ),
+    );
     const ff = noGrad(() => p.model.forward(p.params, p.batch.x));
     expect(scores.shape).toEqual([32, 4]);
     expect(Array.from(scores.data)).not.toEqual(Array.from(ff.data));
@@ -67,10 +103,21 @@ describe('equilibrium propagation', () => {
 
   it('the runner aligns it against backprop through its own settling network', () => {
     const config: TrialConfig = {
-      experiment: 'ep-test', rule: 'equilibrium-propagation', options: { ...equilibriumPropagation.defaults, beta: 0.01, freeSteps: 60, nudgedSteps: 30 }, seed: 0,
+      experiment: 'ep-test',
+      rule: 'equilibrium-propagation',
+      options: { ...equilibriumPropagation.defaults, beta: 0.01, freeSteps: 60, nudgedSteps: 30 },
+      seed: 0,
       data: { name: 'blobs', train: 128, test: 64, classes: 4, features: 12, spread: 0.8 },
-      model: { sizes: [12, 16, 4], activation: ACT, init: 'xavierUniform' }, optimizer: { name: 'sgd', lr: 0 },
-      batchSize: 32, epochs: 1, maxSteps: 2, evalEvery: 0, alignEvery: 1, alignSamples: 16, memory: false, debug: false,
+      model: { sizes: [12, 16, 4], activation: ACT, init: 'xavierUniform' },
+      optimizer: { name: 'sgd', lr: 0 },
+      batchSize: 32,
+      epochs: 1,
+      maxSteps: 2,
+      evalEvery: 0,
+      alignEvery: 1,
+      alignSamples: 16,
+      memory: false,
+      debug: false,
     };
     const evals: EvalRecord[] = [];
     runTrial(config, 'ep-test', equilibriumPropagation as AnyRule, (r) => r.type === 'eval' && evals.push(r));
@@ -97,7 +144,16 @@ describe('equilibrium propagation on unbounded states', () => {
     for (const p of params) for (let k = 0; k < p.size; k++) p.data[k] *= 4;
     const ds = blobs(8, 4, 12, 0.8, rng(0).child('data'));
     const batch: Batch = { x: fromArray(ds.x, [ds.n, ds.features]), labels: ds.y, size: ds.n };
-    const ctx = ruleContext({ model, task: classification(4), params, rule: equilibriumPropagation as AnyRule, options: { freeSteps: 200 }, rng: rng(1), dropout: rng(2), step: 0 });
+    const ctx = ruleContext({
+      model,
+      task: classification(4),
+      params,
+      rule: equilibriumPropagation as AnyRule,
+      options: { freeSteps: 200 },
+      rng: rng(1),
+      dropout: rng(2),
+      step: 0,
+    });
     expect(() => equilibriumPropagation.step(ctx as never, null, batch)).toThrow(/free phase diverged.*bounded activation/);
   });
 });

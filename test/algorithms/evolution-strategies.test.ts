@@ -6,8 +6,25 @@ import { backprop } from '../../algorithms/backprop.ts';
 import { cmaConstants, cmaEs } from '../../algorithms/cma-es.ts';
 import { evolutionStrategies } from '../../algorithms/evolution-strategies.ts';
 import {
-  blobs, buildModel, centeredRanks, classification, classificationError, exp, fromArray, materialize, noGrad, regression, rng, ruleContext,
-  SpecError, withObjective, valueAndGrad, type AnyRule, type Batch, type Task, type Tensor,
+  blobs,
+  buildModel,
+  centeredRanks,
+  classification,
+  classificationError,
+  exp,
+  fromArray,
+  materialize,
+  noGrad,
+  regression,
+  rng,
+  ruleContext,
+  SpecError,
+  withObjective,
+  valueAndGrad,
+  type AnyRule,
+  type Batch,
+  type Task,
+  type Tensor,
 } from '../../src/index.ts';
 import { runTrial, type EvalRecord, type TrialConfig } from '../../src/runner/trial.ts';
 
@@ -24,7 +41,13 @@ describe('evolution strategies', () => {
   const ds = blobs(32, 3, 6, 0.8, rng(0).child('data'));
   const batch: Batch = { x: fromArray(ds.x, [ds.n, ds.features]), labels: ds.y, size: ds.n };
   const step = (task: Task, options = {}) =>
-    materialize(evolutionStrategies.step(ruleContext({ model, task, params, rule: evolutionStrategies as AnyRule, options, rng: rng(4), dropout: rng(5), step: 3 }) as never, null, batch).updates);
+    materialize(
+      evolutionStrategies.step(
+        ruleContext({ model, task, params, rule: evolutionStrategies as AnyRule, options, rng: rng(4), dropout: rng(5), step: 3 }) as never,
+        null,
+        batch,
+      ).updates,
+    );
 
   it('with centered ranks, a monotone transform of the objective leaves the update unchanged; without, it does not', () => {
     const ce = classification(3);
@@ -37,7 +60,16 @@ describe('evolution strategies', () => {
   });
 
   it('refuses an odd population (its samples come in mirrored pairs)', () => {
-    const ctx = ruleContext({ model, task: classification(3), params, rule: evolutionStrategies as AnyRule, options: { population: 5 }, rng: rng(4), dropout: rng(5), step: -1 });
+    const ctx = ruleContext({
+      model,
+      task: classification(3),
+      params,
+      rule: evolutionStrategies as AnyRule,
+      options: { population: 5 },
+      rng: rng(4),
+      dropout: rng(5),
+      step: -1,
+    });
     expect(() => evolutionStrategies.check!(ctx as never)).toThrow(/population must be an even integer/);
   });
 });
@@ -58,11 +90,27 @@ describe('cma-es', () => {
     const r = rng(5);
     const scales = [10, 1, 1, 0.1];
     const n = 64;
-    const x = fromArray(Float32Array.from({ length: n * 4 }, (_, k) => scales[k % 4] * r.normal()), [n, 4]);
+    const x = fromArray(
+      Float32Array.from({ length: n * 4 }, (_, k) => scales[k % 4] * r.normal()),
+      [n, 4],
+    );
     const wStar = [0.3, -0.5, 0.8, 2];
-    const y = fromArray(Float32Array.from({ length: n }, (_, i) => wStar.reduce((a, w, j) => a + w * x.data[i * 4 + j], 0)), [n, 1]);
+    const y = fromArray(
+      Float32Array.from({ length: n }, (_, i) => wStar.reduce((a, w, j) => a + w * x.data[i * 4 + j], 0)),
+      [n, 1],
+    );
     const batch: Batch = { x, targets: y, size: n };
-    const ctx = (s: number) => ruleContext({ model, task: regression(), params, rule: cmaEs as AnyRule, options: { sigma: 0.1 }, rng: rng(1), dropout: rng(2), step: s });
+    const ctx = (s: number) =>
+      ruleContext({
+        model,
+        task: regression(),
+        params,
+        rule: cmaEs as AnyRule,
+        options: { sigma: 0.1 },
+        rng: rng(1),
+        dropout: rng(2),
+        step: s,
+      });
     let state = cmaEs.init(ctx(-1) as never);
     let first = NaN;
     let loss = NaN;
@@ -70,7 +118,11 @@ describe('cma-es', () => {
       const res = cmaEs.step(ctx(s) as never, state, batch);
       // CMA-ES's own mean update: SGD at rate 1.
       const u = materialize(res.updates);
-      noGrad(() => params.forEach((p, i) => { for (let k = 0; k < p.size; k++) p.data[k] -= u[i].data[k]; }));
+      noGrad(() =>
+        params.forEach((p, i) => {
+          for (let k = 0; k < p.size; k++) p.data[k] -= u[i].data[k];
+        }),
+      );
       state = res.state;
       if (s === 0) first = res.loss;
       loss = res.loss;
@@ -98,10 +150,22 @@ describe('the non-differentiable objective (classification error)', () => {
   });
 
   const config = (rule: string, options = {}, optimizer: TrialConfig['optimizer'] = { name: 'adam', lr: 0.01 }): TrialConfig => ({
-    experiment: 'non-differentiable', rule, options, seed: 0, task: 'classification-error',
+    experiment: 'non-differentiable',
+    rule,
+    options,
+    seed: 0,
+    task: 'classification-error',
     data: { name: 'blobs', train: 512, test: 256, classes: 4, features: 16, spread: 1 },
-    model: { sizes: [16, 16, 4], activation: 'tanh', init: 'xavierUniform' }, optimizer,
-    batchSize: 64, epochs: 100, maxSteps: 150, evalEvery: 0, alignEvery: 10, alignSamples: 16, memory: false, debug: false,
+    model: { sizes: [16, 16, 4], activation: 'tanh', init: 'xavierUniform' },
+    optimizer,
+    batchSize: 64,
+    epochs: 100,
+    maxSteps: 150,
+    evalEvery: 0,
+    alignEvery: 10,
+    alignSamples: 16,
+    memory: false,
+    debug: false,
   });
   const train = (rule: AnyRule, c: TrialConfig) => {
     const evals: EvalRecord[] = [];

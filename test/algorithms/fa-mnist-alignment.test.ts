@@ -6,11 +6,21 @@ import { runTrial, type EvalRecord, type TrialConfig } from '../../src/runner/tr
 describe('feedback alignment on MNIST', () => {
   it('hidden-layer alignment with BP rises above 0 during training', () => {
     const config: TrialConfig = {
-      experiment: 'test', rule: 'feedback-alignment', options: {}, seed: 0,
+      experiment: 'test',
+      rule: 'feedback-alignment',
+      options: {},
+      seed: 0,
       data: { name: 'mnist', train: 6000, test: 1000 },
       model: { sizes: [784, 64, 64, 10], activation: 'tanh', init: 'xavierUniform' },
-      optimizer: { name: 'sgd', lr: 0.1 }, batchSize: 64, epochs: 2, maxSteps: 120,
-      evalEvery: 30, alignEvery: 10, alignSamples: 16, memory: false, debug: false,
+      optimizer: { name: 'sgd', lr: 0.1 },
+      batchSize: 64,
+      epochs: 2,
+      maxSteps: 120,
+      evalEvery: 30,
+      alignEvery: 10,
+      alignSamples: 16,
+      memory: false,
+      debug: false,
     };
     const evals: EvalRecord[] = [];
     runTrial(config, 't', feedbackAlignment, (r) => r.type === 'eval' && evals.push(r));

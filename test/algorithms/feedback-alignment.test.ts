@@ -6,8 +6,20 @@ import { directFeedbackAlignment } from '../../algorithms/direct-feedback-alignm
 import { feedbackAlignment } from '../../algorithms/feedback-alignment.ts';
 import { CONFORMANCE_MODELS } from '../../src/testing.ts';
 import {
-  alignment, blobs, buildModel, classification, compare, feedbackLayers, fromArray, materialize, rng, ruleContext, type AnyRule,
-  type Batch, type ModelSpec, type RuleOptions,
+  alignment,
+  blobs,
+  buildModel,
+  classification,
+  compare,
+  feedbackLayers,
+  fromArray,
+  materialize,
+  rng,
+  ruleContext,
+  type AnyRule,
+  type Batch,
+  type ModelSpec,
+  type RuleOptions,
 } from '../../src/index.ts';
 
 function setup(spec: ModelSpec, sample: number[], classes: number, rule: AnyRule, options: RuleOptions = {}) {
@@ -16,11 +28,24 @@ function setup(spec: ModelSpec, sample: number[], classes: number, rule: AnyRule
   const ds = blobs(32, classes, model.inputSize, 0.7, rng(3).child('data'));
   const batch: Batch = { x: fromArray(ds.x, [ds.n, ds.features]), labels: ds.y, size: ds.n };
   const ctxFor = (r: AnyRule, o: RuleOptions = {}) =>
-    ruleContext({ model, task: classification(classes), params, rule: r, options: o, rng: rng(3), dropout: rng(3).child('dropout'), step: 0 });
+    ruleContext({
+      model,
+      task: classification(classes),
+      params,
+      rule: r,
+      options: o,
+      rng: rng(3),
+      dropout: rng(3).child('dropout'),
+      step: 0,
+    });
   return { model, params, batch, ctx: ctxFor(rule, options), ctxFor };
 }
 
-const mlp = (sizes: number[]): [ModelSpec, number[], number] => [{ sizes, activation: 'tanh', init: 'xavierUniform' }, [sizes[0]], sizes[sizes.length - 1]];
+const mlp = (sizes: number[]): [ModelSpec, number[], number] => [
+  { sizes, activation: 'tanh', init: 'xavierUniform' },
+  [sizes[0]],
+  sizes[sizes.length - 1],
+];
 const ARCHS: Record<string, [ModelSpec, number[], number]> = {
   mlp: mlp([6, 10, 8, 3]),
   conv: [CONFORMANCE_MODELS.conv as ModelSpec, [1, 6, 6], 4],
@@ -139,7 +164,12 @@ describe('alignment metric', () => {
   it('an update pointing the other way has cosine −1', () => {
     const s = setup(...mlp([6, 10, 3]), backprop as AnyRule);
     const bp = bpUpdates(s);
-    const flipped = bp.map((g) => fromArray(Array.from(g.data, (v) => -2 * v), g.shape));
+    const flipped = bp.map((g) =>
+      fromArray(
+        Array.from(g.data, (v) => -2 * v),
+        g.shape,
+      ),
+    );
     const rep = alignment(s.model, flipped, bp);
     expect(rep.overall.cosine).toBeCloseTo(-1, 6);
     expect(rep.overall.normRatio).toBeCloseTo(2, 6);
@@ -158,7 +188,14 @@ describe('alignment metric', () => {
     const s = setup(...mlp([60, 50, 3]), backprop as AnyRule);
     const ones = s.model.paramShapes().map((sh) => fromArray(new Array(sh.reduce((a, b) => a * b, 1)).fill(1), sh));
     // Flip the small output layer only (153 of 3203 entries): it barely moves the weighted figure.
-    const u = ones.map((g, i) => (s.model.paramOwner[i] === 'fc2' ? fromArray(Array.from(g.data, (v) => -v), g.shape) : g));
+    const u = ones.map((g, i) =>
+      s.model.paramOwner[i] === 'fc2'
+        ? fromArray(
+            Array.from(g.data, (v) => -v),
+            g.shape,
+          )
+        : g,
+    );
     const rep = alignment(s.model, u, ones);
     expect(rep.layerMean.cosine).toBeCloseTo(0, 12);
     expect(rep.overall.cosine).toBeCloseTo((3050 - 153) / 3203, 12);

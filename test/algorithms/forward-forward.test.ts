@@ -1,11 +1,23 @@
 import { describe, expect, it } from 'vitest';
-import {
-  embedLabels, forwardForward, goodness, goodnessScores, layerInput, negativeLabels,
-} from '../../algorithms/forward-forward.ts';
+import { embedLabels, forwardForward, goodness, goodnessScores, layerInput, negativeLabels } from '../../algorithms/forward-forward.ts';
 import { checkConformance } from '../../src/testing.ts';
 import { runTrial, type EvalRecord, type TrialConfig } from '../../src/runner/trial.ts';
 import {
-  buildModel, blobs, classification, fromArray, lengthNormalize, linear, materialize, noGrad, relu, rng, ruleContext, type AnyRule, type Batch, type RuleContext, type Tensor,
+  buildModel,
+  blobs,
+  classification,
+  fromArray,
+  lengthNormalize,
+  linear,
+  materialize,
+  noGrad,
+  relu,
+  rng,
+  ruleContext,
+  type AnyRule,
+  type Batch,
+  type RuleContext,
+  type Tensor,
 } from '../../src/index.ts';
 
 function setup(sizes = [12, 16, 16, 4], options: Record<string, string | number | boolean> = {}) {
@@ -15,7 +27,16 @@ function setup(sizes = [12, 16, 16, 4], options: Record<string, string | number 
   const ds = blobs(48, classes, sizes[0], 0.5, rng(5).child('data'));
   const batch: Batch = { x: fromArray(ds.x, [ds.n, ds.features]), labels: ds.y, size: ds.n };
   const at = (step: number, ps: readonly Tensor[] = params) =>
-    ruleContext({ model, task: classification(classes), params: ps, step, rule: forwardForward as AnyRule, options, rng: rng(5).child('rule'), dropout: rng(5) }) as RuleContext<typeof forwardForward.defaults>;
+    ruleContext({
+      model,
+      task: classification(classes),
+      params: ps,
+      step,
+      rule: forwardForward as AnyRule,
+      options,
+      rng: rng(5).child('rule'),
+      dropout: rng(5),
+    }) as RuleContext<typeof forwardForward.defaults>;
   return { model, params, batch, ctx: at(0), at };
 }
 
@@ -40,15 +61,31 @@ describe('forward-forward', () => {
 
   it('embeds labels one-hot in the first features of a copy, leaving x untouched', () => {
     const x = fromArray([5, 5, 5, 5, 7, 7, 7, 7], [2, 4]);
-    const e = embedLabels(x, [[1, 0], [2, 1]], 3, 0.5);
+    const e = embedLabels(
+      x,
+      [
+        [1, 0],
+        [2, 1],
+      ],
+      3,
+      0.5,
+    );
     expect(e.shape).toEqual([4, 4]);
     expect(e.toArray()).toEqual([0, 0.5, 0, 5, 0.5, 0, 0, 7, 0, 0, 0.5, 5, 0, 0.5, 0, 7]);
     expect(x.toArray()).toEqual([5, 5, 5, 5, 7, 7, 7, 7]);
   });
 
   it("normalization hides a layer's goodness from the next layer", () => {
-    const h = relu(fromArray(Array.from({ length: 48 }, (_, i) => Math.sin(i) * 2), [3, 16]));
-    const big = fromArray(Array.from(h.data, (v) => 3 * v), h.shape);
+    const h = relu(
+      fromArray(
+        Array.from({ length: 48 }, (_, i) => Math.sin(i) * 2),
+        [3, 16],
+      ),
+    );
+    const big = fromArray(
+      Array.from(h.data, (v) => 3 * v),
+      h.shape,
+    );
     expect(goodness(big, 'sum').data[0]).toBeCloseTo(9 * goodness(h, 'sum').data[0], 3);
     const a = layerInput(1, h).toArray();
     const b = layerInput(1, big).toArray();
@@ -61,7 +98,14 @@ describe('forward-forward', () => {
     const u1 = materialize(forwardForward.step(s.ctx, null, s.batch).updates);
     // Change the second layer: the first layer's update must not move.
     const w2 = s.params[idx('fc2')];
-    const params = s.params.map((p) => (p === w2 ? fromArray(Array.from(p.data, (v) => v * -2 + 0.1), p.shape) : p));
+    const params = s.params.map((p) =>
+      p === w2
+        ? fromArray(
+            Array.from(p.data, (v) => v * -2 + 0.1),
+            p.shape,
+          )
+        : p,
+    );
     const u2 = materialize(forwardForward.step(s.at(0, params), null, s.batch).updates);
     for (const i of [idx('fc1'), idx('fc1', 'bias')]) expect(u2[i].toArray()).toEqual(u1[i].toArray());
     expect(u2[idx('fc2')].toArray()).not.toEqual(u1[idx('fc2')].toArray());
@@ -71,7 +115,8 @@ describe('forward-forward', () => {
 
   it('layerwise schedule trains one hidden layer at a time', () => {
     const s = setup([12, 16, 16, 4], { schedule: 'layerwise', layerSteps: 5 });
-    const nonzero = (step: number) => materialize(forwardForward.step(s.at(step), null, s.batch).updates).map((u) => u.data.some((v) => v !== 0));
+    const nonzero = (step: number) =>
+      materialize(forwardForward.step(s.at(step), null, s.batch).updates).map((u) => u.data.some((v) => v !== 0));
     const w = (path: string) => s.model.find(path)!.params.weight.index;
     expect([nonzero(0)[w('fc1')], nonzero(0)[w('fc2')]]).toEqual([true, false]);
     expect([nonzero(7)[w('fc1')], nonzero(7)[w('fc2')]]).toEqual([false, true]);
@@ -100,11 +145,21 @@ describe('forward-forward', () => {
   it('declares its own objective: the runner measures no alignment for it', () => {
     expect(forwardForward.estimates).toBe('own-objective');
     const config: TrialConfig = {
-      experiment: 'test', rule: 'forward-forward', options: {}, seed: 0,
+      experiment: 'test',
+      rule: 'forward-forward',
+      options: {},
+      seed: 0,
       data: { name: 'blobs', train: 64, test: 32, classes: 4, features: 12, spread: 0.5 },
       model: { sizes: [12, 16, 16, 4], activation: 'relu', init: 'heUniform' },
-      optimizer: { name: 'adam', lr: 0.01 }, batchSize: 16, epochs: 1, maxSteps: 0,
-      evalEvery: 0, alignEvery: 1, alignSamples: 16, memory: false, debug: false,
+      optimizer: { name: 'adam', lr: 0.01 },
+      batchSize: 16,
+      epochs: 1,
+      maxSteps: 0,
+      evalEvery: 0,
+      alignEvery: 1,
+      alignSamples: 16,
+      memory: false,
+      debug: false,
     };
     const records: Array<EvalRecord | { type: 'summary'; meanCosine: number | null; objective: string | null }> = [];
     runTrial(config, 't', forwardForward, (r) => records.push(r as never));
@@ -117,11 +172,21 @@ describe('forward-forward', () => {
 
   it('after training on blobs, positives have higher goodness than negatives and predict beats chance', () => {
     const config: TrialConfig = {
-      experiment: 'test', rule: 'forward-forward', options: {}, seed: 0,
+      experiment: 'test',
+      rule: 'forward-forward',
+      options: {},
+      seed: 0,
       data: { name: 'blobs', train: 1000, test: 400, classes: 4, features: 16, spread: 0.5 },
       model: { sizes: [16, 32, 32, 4], activation: 'relu', init: 'heUniform' },
-      optimizer: { name: 'adam', lr: 0.01 }, batchSize: 50, epochs: 8, maxSteps: 0,
-      evalEvery: 0, alignEvery: 0, alignSamples: 16, memory: false, debug: false,
+      optimizer: { name: 'adam', lr: 0.01 },
+      batchSize: 50,
+      epochs: 8,
+      maxSteps: 0,
+      evalEvery: 0,
+      alignEvery: 0,
+      alignSamples: 16,
+      memory: false,
+      debug: false,
     };
     const evals: EvalRecord[] = [];
     runTrial(config, 't', forwardForward, (r) => r.type === 'eval' && evals.push(r));

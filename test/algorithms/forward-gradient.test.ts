@@ -9,8 +9,22 @@ import { forwardGradient, type ForwardGradientState } from '../../algorithms/for
 import { CONFORMANCE_MODELS, checkConformance, refusal } from '../../src/testing.ts';
 import { runTrial, type TrialConfig } from '../../src/runner/trial.ts';
 import {
-  blobs, buildModel, classification, crossEntropy, fromArray, isLazy, materialize, rng, ruleContext, valueAndGrad,
-  type AnyRule, type Batch, type LazyUpdates, type ModelSpec, type RuleOptions, type Tensor,
+  blobs,
+  buildModel,
+  classification,
+  crossEntropy,
+  fromArray,
+  isLazy,
+  materialize,
+  rng,
+  ruleContext,
+  valueAndGrad,
+  type AnyRule,
+  type Batch,
+  type LazyUpdates,
+  type ModelSpec,
+  type RuleOptions,
+  type Tensor,
 } from '../../src/index.ts';
 
 const fg = forwardGradient as AnyRule;
@@ -21,7 +35,8 @@ function setup(spec: ModelSpec, sample: number[], options: RuleOptions, seed = 5
   const ds = blobs(16, classes, model.inputSize, 0.8, rng(seed).child('data'));
   const batch: Batch = { x: fromArray(ds.x, [ds.n, ds.features]), labels: ds.y, size: ds.n };
   const task = classification(classes);
-  const ctx = (rule: AnyRule, o: RuleOptions = options) => ruleContext({ model, task, params, rule, options: o, rng: rng(seed).child('rule'), dropout: rng(seed).child('dropout'), step: 0 });
+  const ctx = (rule: AnyRule, o: RuleOptions = options) =>
+    ruleContext({ model, task, params, rule, options: o, rng: rng(seed).child('rule'), dropout: rng(seed).child('dropout'), step: 0 });
   const bp = materialize(backprop.step(ctx(backprop as AnyRule, {}) as never, null, batch).updates);
   return { model, params, batch, task, ctx: ctx(fg), bp };
 }
@@ -39,7 +54,10 @@ describe('forward-gradient, perturbing the weights', () => {
   const tiny: ModelSpec = { sizes: [4, 6, 3], activation: 'tanh', init: 'xavierUniform' };
 
   it('one direction gives d·v with d = ∇L·v: ⟨update, ∇L⟩ = d² exactly (forward mode against backprop)', () => {
-    for (const [spec, sample, classes] of [[tiny, [4], 3], [CONFORMANCE_MODELS.conv as ModelSpec, [1, 6, 6], 4]] as const) {
+    for (const [spec, sample, classes] of [
+      [tiny, [4], 3],
+      [CONFORMANCE_MODELS.conv as ModelSpec, [1, 6, 6], 4],
+    ] as const) {
       const s = setup(spec, [...sample], {}, 5, classes);
       const res = forwardGradient.step(s.ctx as never, forwardGradient.init(s.ctx as never), s.batch);
       const d = res.metrics.directionalDerivative;
@@ -67,18 +85,40 @@ describe('forward-gradient, perturbing the weights', () => {
     const lazy = res.updates as LazyUpdates;
     const whole = lazy.get(0);
     const parts: number[] = [];
-    for (const [off, len] of [[0, 1000], [1000, 3000], [4000, 2000]]) parts.push(...lazy.getRange!(0, off, len).data);
+    for (const [off, len] of [
+      [0, 1000],
+      [1000, 3000],
+      [4000, 2000],
+    ])
+      parts.push(...lazy.getRange!(0, off, len).data);
     expect(parts).toEqual(Array.from(whole.data));
   });
 
   it('a training step tapes nothing, saves no activation and makes no gradient: its peak is below backprop’s', () => {
     const config = (rule: string): TrialConfig => ({
-      experiment: 'test', rule, options: {}, seed: 0, data: { name: 'mnist', train: 512, test: 256 },
-      model: { sizes: [784, 256, 256, 10], activation: 'relu' }, optimizer: { name: 'sgd', lr: 1e-4 },
-      batchSize: 128, epochs: 1, maxSteps: 2, evalEvery: 0, alignEvery: 0, alignSamples: 16, memory: true, debug: false,
+      experiment: 'test',
+      rule,
+      options: {},
+      seed: 0,
+      data: { name: 'mnist', train: 512, test: 256 },
+      model: { sizes: [784, 256, 256, 10], activation: 'relu' },
+      optimizer: { name: 'sgd', lr: 1e-4 },
+      batchSize: 128,
+      epochs: 1,
+      maxSteps: 2,
+      evalEvery: 0,
+      alignEvery: 0,
+      alignSamples: 16,
+      memory: true,
+      debug: false,
     });
     const memory = (rule: AnyRule) => {
-      let mem = null as null | { peakBytes: number; peakByCategory: Record<string, number>; ratioToInference: number; inferenceBytes: number };
+      let mem = null as null | {
+        peakBytes: number;
+        peakByCategory: Record<string, number>;
+        ratioToInference: number;
+        inferenceBytes: number;
+      };
       runTrial(config(rule.id), rule.id, rule, (r) => {
         if (r.type === 'eval' && r.memory) mem = r.memory;
       });
@@ -113,7 +153,12 @@ describe('forward-gradient, perturbing the activities (local losses)', () => {
       return crossEntropy(head.net.forward(headBefore, h), s.batch.labels!);
     })([...s.params]).grads;
     const blockOne = [0, 1];
-    expect(cosine(blockOne.map((i) => u[i]), blockOne.map((i) => local[i]))).toBeGreaterThan(0.97);
+    expect(
+      cosine(
+        blockOne.map((i) => u[i]),
+        blockOne.map((i) => local[i]),
+      ),
+    ).toBeGreaterThan(0.97);
     expect(cosine([u[2], u[3]], [s.bp[2], s.bp[3]])).toBeGreaterThan(0.97);
     // The head learned in the step (its own exact gradient, applied with Adam).
     expect(Array.from(head.params[0].data)).not.toEqual(Array.from(headBefore[0].data));

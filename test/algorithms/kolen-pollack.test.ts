@@ -5,13 +5,29 @@ import { feedbackAlignment } from '../../algorithms/feedback-alignment.ts';
 import { kolenPollack } from '../../algorithms/kolen-pollack.ts';
 import { CONFORMANCE_MODELS } from '../../src/testing.ts';
 import {
-  adamw, blobs, buildModel, classification, compare, feedbackLayers, fromArray, materialize, noGrad, rng, ruleContext, type AnyRule,
-  type Batch, type ModelSpec, type RuleOptions, type Tensor,
+  adamw,
+  blobs,
+  buildModel,
+  classification,
+  compare,
+  feedbackLayers,
+  fromArray,
+  materialize,
+  noGrad,
+  rng,
+  ruleContext,
+  type AnyRule,
+  type Batch,
+  type ModelSpec,
+  type RuleOptions,
+  type Tensor,
 } from '../../src/index.ts';
 import { MLP, trainSgd } from './train-sgd.ts';
 
 const angles = (rule: AnyRule, ctx: ReturnType<typeof ruleContext>, state: unknown) =>
-  Object.entries(rule.diagnostics!(ctx as never, state as never)).filter(([k]) => k.endsWith('feedbackAngleDeg')).map(([, v]) => v);
+  Object.entries(rule.diagnostics!(ctx as never, state as never))
+    .filter(([k]) => k.endsWith('feedbackAngleDeg'))
+    .map(([, v]) => v);
 
 describe('kolen-pollack', () => {
   it('under SGD, B follows KP’s recursion B ← B − η(δxᵀ + λB) with δxᵀ the weight gradient of each step', () => {
@@ -24,10 +40,12 @@ describe('kolen-pollack', () => {
       const layers = feedbackLayers(ctx.model);
       if (!explicit) {
         // B₀ = W₀ + D₀ before the first update.
-        explicit = new Map(layers.map((l) => {
-          const w = ctx.params[l.params.weight.index];
-          return [l.path, Float64Array.from(w.data, (v, k) => v + s.offset[l.path].data[k] / (1 - lr * decay))];
-        }));
+        explicit = new Map(
+          layers.map((l) => {
+            const w = ctx.params[l.params.weight.index];
+            return [l.path, Float64Array.from(w.data, (v, k) => v + s.offset[l.path].data[k] / (1 - lr * decay))];
+          }),
+        );
       }
       for (const l of layers) {
         const i = l.params.weight.index;
@@ -68,9 +86,20 @@ describe('kolen-pollack', () => {
     const bOpt = adamw({ lr, weightDecay: decay });
     const bState = bOpt.init(explicit);
     for (let s = 0; s < 30; s++) {
-      const batch: Batch = { x: fromArray(ds.x.subarray((s % 2) * 640, (s % 2) * 640 + 640), [32, 20]), labels: ds.y.subarray((s % 2) * 32, (s % 2) * 32 + 32), size: 32 };
+      const batch: Batch = {
+        x: fromArray(ds.x.subarray((s % 2) * 640, (s % 2) * 640 + 640), [32, 20]),
+        labels: ds.y.subarray((s % 2) * 32, (s % 2) * 32 + 32),
+        size: 32,
+      };
       const u = materialize(kolenPollack.step(ctxAt(s) as never, state, batch).updates);
-      noGrad(() => bOpt.update(explicit, layers.map((l) => u[l.params.weight.index]), bState, s));
+      noGrad(() =>
+        bOpt.update(
+          explicit,
+          layers.map((l) => u[l.params.weight.index]),
+          bState,
+          s,
+        ),
+      );
       noGrad(() => opt.update(params, u, optState, s));
     }
     layers.forEach((l, j) => {
@@ -95,7 +124,8 @@ describe('kolen-pollack', () => {
     const params = model.init(rng(4).child('init'));
     const ds = blobs(32, 4, 20, 1, rng(4).child('data'));
     const batch: Batch = { x: fromArray(ds.x, [32, 20]), labels: ds.y, size: 32 };
-    const ctx = (rule: AnyRule, options: RuleOptions) => ruleContext({ model, task: classification(4), params, rule, options, rng: rng(4).child('rule'), dropout: rng(4), step: 0 });
+    const ctx = (rule: AnyRule, options: RuleOptions) =>
+      ruleContext({ model, task: classification(4), params, rule, options, rng: rng(4).child('rule'), dropout: rng(4), step: 0 });
     const kpCtx = ctx(kolenPollack as AnyRule, { decay: 0 });
     const faCtx = ctx(feedbackAlignment as AnyRule, {});
     const kpU = materialize(kolenPollack.step(kpCtx as never, kolenPollack.init(kpCtx as never), batch).updates);
@@ -111,7 +141,15 @@ describe('kolen-pollack', () => {
     before.forEach((a) => expect(a).toBeGreaterThan(75));
     after.forEach((a) => expect(a).toBeLessThan(10));
     const single = buildModel({ sizes: [6, 3] }, null);
-    const c = ruleContext({ model: single, task: classification(3), params: single.init(rng(0)), rule: kolenPollack as AnyRule, rng: rng(0), dropout: rng(0), step: -1 });
+    const c = ruleContext({
+      model: single,
+      task: classification(3),
+      params: single.init(rng(0)),
+      rule: kolenPollack as AnyRule,
+      rng: rng(0),
+      dropout: rng(0),
+      step: -1,
+    });
     expect(() => kolenPollack.check!(c as never)).toThrow(/^kolen-pollack: .*at least two dense or conv layers/);
   });
 });

@@ -4,7 +4,23 @@ import { mezo } from '../../algorithms/mezo.ts';
 import { checkConformance } from '../../src/testing.ts';
 import { runTrial } from '../../src/runner/trial.ts';
 import {
-  buildModel, ruleContext, blobs, classification, fromArray, isLazy, ledger, materialize, noGrad, rng, sgd, type AnyRule, type LazyUpdates, type Updates, type Batch, type RuleContext, type Tensor,
+  buildModel,
+  ruleContext,
+  blobs,
+  classification,
+  fromArray,
+  isLazy,
+  ledger,
+  materialize,
+  noGrad,
+  rng,
+  sgd,
+  type AnyRule,
+  type LazyUpdates,
+  type Updates,
+  type Batch,
+  type RuleContext,
+  type Tensor,
 } from '../../src/index.ts';
 
 type MezoOptions = typeof mezo.defaults;
@@ -15,7 +31,16 @@ function setup(sizes: number[], options: Partial<MezoOptions> = {}, seed = 3, ba
   const ds = blobs(batchSize, sizes[sizes.length - 1], sizes[0], 0.7, rng(seed).child('data'));
   const batch: Batch = { x: fromArray(ds.x, [ds.n, ds.features]), labels: ds.y, size: ds.n };
   const ctx = (step: number, ruleSeed = 7) =>
-    ruleContext({ model, task: classification(sizes[sizes.length - 1]), params, step, rule: mezo as unknown as AnyRule, options, rng: rng(ruleSeed), dropout: rng(ruleSeed).child('dropout') }) as RuleContext<MezoOptions>;
+    ruleContext({
+      model,
+      task: classification(sizes[sizes.length - 1]),
+      params,
+      step,
+      rule: mezo as unknown as AnyRule,
+      options,
+      rng: rng(ruleSeed),
+      dropout: rng(ruleSeed).child('dropout'),
+    }) as RuleContext<MezoOptions>;
   return { model, params, batch, ctx };
 }
 
@@ -160,11 +185,25 @@ describe('mezo', () => {
   it('on the MNIST MLP (784-256-256-10, SGD) a whole runner step peaks within 1.1× of inference', () => {
     const summary = runTrial(
       {
-        experiment: 'test', rule: 'mezo', options: {}, seed: 0, data: { name: 'mnist', train: 512, test: 256 },
-        model: { sizes: [784, 256, 256, 10], activation: 'relu' }, optimizer: { name: 'sgd', lr: 1e-4 },
-        batchSize: 128, epochs: 1, maxSteps: 3, evalEvery: 0, alignEvery: 0, alignSamples: 16, memory: true, debug: false,
+        experiment: 'test',
+        rule: 'mezo',
+        options: {},
+        seed: 0,
+        data: { name: 'mnist', train: 512, test: 256 },
+        model: { sizes: [784, 256, 256, 10], activation: 'relu' },
+        optimizer: { name: 'sgd', lr: 1e-4 },
+        batchSize: 128,
+        epochs: 1,
+        maxSteps: 3,
+        evalEvery: 0,
+        alignEvery: 0,
+        alignSamples: 16,
+        memory: true,
+        debug: false,
       },
-      'mezo-memory', mezo as AnyRule, () => {},
+      'mezo-memory',
+      mezo as AnyRule,
+      () => {},
     );
     expect(summary.ratioToInference).toBeGreaterThan(1);
     expect(summary.ratioToInference).toBeLessThanOrEqual(1.1);

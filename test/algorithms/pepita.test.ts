@@ -6,8 +6,19 @@ import { backprop } from '../../algorithms/backprop.ts';
 import { pepita, type PepitaState } from '../../algorithms/pepita.ts';
 import { CONFORMANCE_MODELS } from '../../src/testing.ts';
 import {
-  blobs, buildModel, classification, fromArray, materialize, regression, rng, ruleContext,
-  type AnyRule, type Batch, type ModelSpec, type RuleOptions, type Task,
+  blobs,
+  buildModel,
+  classification,
+  fromArray,
+  materialize,
+  regression,
+  rng,
+  ruleContext,
+  type AnyRule,
+  type Batch,
+  type ModelSpec,
+  type RuleOptions,
+  type Task,
 } from '../../src/index.ts';
 
 function setup(spec: ModelSpec, sample: number[], options: RuleOptions, classes = 3, task: Task = classification(classes)) {
@@ -15,7 +26,8 @@ function setup(spec: ModelSpec, sample: number[], options: RuleOptions, classes 
   const params = model.init(rng(9).child('init'));
   const ds = blobs(8, classes, model.inputSize, 0.8, rng(9).child('data'));
   const batch: Batch = { x: fromArray(ds.x, [ds.n, ds.features]), labels: ds.y, size: ds.n };
-  const ctx = (rule: AnyRule, o: RuleOptions) => ruleContext({ model, task, params, rule, options: o, rng: rng(9).child('rule'), dropout: rng(9), step: 0 });
+  const ctx = (rule: AnyRule, o: RuleOptions) =>
+    ruleContext({ model, task, params, rule, options: o, rng: rng(9).child('rule'), dropout: rng(9), step: 0 });
   return { model, params, batch, ctx: ctx(pepita as AnyRule, options), bpCtx: ctx(backprop as AnyRule, {}) };
 }
 
@@ -60,7 +72,11 @@ describe('pepita', () => {
     const s = setup({ sizes: [6, 8, 7, 3], activation: 'relu' }, [6], { fScale: 0 });
     const u = materialize(pepita.step(s.ctx as never, pepita.init(s.ctx as never), s.batch).updates);
     const bp = materialize(backprop.step(s.bpCtx as never, null, s.batch).updates);
-    for (let i = 0; i < 4; i++) expect(u[i].data.every((v) => v === 0), s.model.paramNames[i]).toBe(true);
+    for (let i = 0; i < 4; i++)
+      expect(
+        u[i].data.every((v) => v === 0),
+        s.model.paramNames[i],
+      ).toBe(true);
     for (const i of [4, 5]) u[i].data.forEach((v, k) => expect(v).toBeCloseTo(bp[i].data[k], 6));
   });
 
@@ -69,8 +85,16 @@ describe('pepita', () => {
     const state = pepita.init(s.ctx as never) as PepitaState;
     const u = materialize(pepita.step(s.ctx as never, state, s.batch).updates);
     s.model.paramNames.forEach((name, i) => {
-      if (name.startsWith('bn')) expect(u[i].data.every((v) => v === 0), name).toBe(true);
-      else expect(u[i].data.some((v) => v !== 0), name).toBe(true);
+      if (name.startsWith('bn'))
+        expect(
+          u[i].data.every((v) => v === 0),
+          name,
+        ).toBe(true);
+      else
+        expect(
+          u[i].data.some((v) => v !== 0),
+          name,
+        ).toBe(true);
     });
     const bound = 0.05 * Math.sqrt(6 / 36);
     expect(state.projection.shape).toEqual([36, 4]);
@@ -82,6 +106,8 @@ describe('pepita', () => {
     const r = setup({ sizes: [4, 5, 3] }, [4], {}, 3, regression());
     expect(() => pepita.check!(r.ctx as never)).toThrow(/^pepita: needs a classification task/);
     const res = setup(CONFORMANCE_MODELS.residual as ModelSpec, [1, 6, 6], {}, 4);
-    expect(() => pepita.check!(res.ctx as never)).toThrow(/^pepita: the module at "block1\.conv1" has parameters inside the residual at "block1"/);
+    expect(() => pepita.check!(res.ctx as never)).toThrow(
+      /^pepita: the module at "block1\.conv1" has parameters inside the residual at "block1"/,
+    );
   });
 });

@@ -5,8 +5,22 @@
 import { describe, expect, it } from 'vitest';
 import { predictiveCoding, valueSegments } from '../../algorithms/predictive-coding.ts';
 import {
-  alignment, buildModel, fromArray, materialize, noGrad, regression, rng, ruleContext, SignalProbe, signalPaths, SpecError, trueGradient,
-  withSignalProbe, type AnyRule, type Batch, type RuleOptions,
+  alignment,
+  buildModel,
+  fromArray,
+  materialize,
+  noGrad,
+  regression,
+  rng,
+  ruleContext,
+  SignalProbe,
+  signalPaths,
+  SpecError,
+  trueGradient,
+  withSignalProbe,
+  type AnyRule,
+  type Batch,
+  type RuleOptions,
 } from '../../src/index.ts';
 import { CONFORMANCE_MODELS } from '../../src/testing.ts';
 
@@ -16,16 +30,31 @@ function problem() {
   const params = model.init(rng(0).child('init'));
   const r = rng(0).child('data');
   const n = 32;
-  const x = fromArray(Float32Array.from({ length: n * 12 }, () => r.normal()), [n, 12]);
+  const x = fromArray(
+    Float32Array.from({ length: n * 12 }, () => r.normal()),
+    [n, 12],
+  );
   const out = noGrad(() => model.forward(params, x));
-  const targets = fromArray(Float32Array.from(out.data, (v) => v + r.normal()), out.shape);
+  const targets = fromArray(
+    Float32Array.from(out.data, (v) => v + r.normal()),
+    out.shape,
+  );
   const batch: Batch = { x, targets, size: n };
   const task = regression();
   return { model, params, batch, task };
 }
 
 function pcStep(p: ReturnType<typeof problem>, options: RuleOptions, probe?: SignalProbe) {
-  const ctx = ruleContext({ model: p.model, task: p.task, params: p.params, rule: predictiveCoding as AnyRule, options, rng: rng(1), dropout: rng(2), step: 0 });
+  const ctx = ruleContext({
+    model: p.model,
+    task: p.task,
+    params: p.params,
+    rule: predictiveCoding as AnyRule,
+    options,
+    rng: rng(1),
+    dropout: rng(2),
+    step: 0,
+  });
   const run = () => predictiveCoding.step(ctx as never, null, p.batch);
   return probe ? withSignalProbe(probe, run) : run();
 }
@@ -100,6 +129,10 @@ describe('predictive coding', () => {
     expect(() => valueSegments(res)).toThrow(SpecError);
     expect(() => valueSegments(res)).toThrow(/predictive-coding: module "block1" \(residual\)/);
     const conv = buildModel(CONFORMANCE_MODELS.conv, { sampleShape: [1, 6, 6], outputs: 4 });
-    expect(valueSegments(conv).map((s) => s.map((m) => m.path))).toEqual([['conv1', 'bn1', 'act1', 'pool1'], ['conv2', 'bn2', 'act2', 'flatten'], ['fc']]);
+    expect(valueSegments(conv).map((s) => s.map((m) => m.path))).toEqual([
+      ['conv1', 'bn1', 'act1', 'pool1'],
+      ['conv2', 'bn2', 'act2', 'flatten'],
+      ['fc'],
+    ]);
   });
 });

@@ -3,12 +3,33 @@
 // rules that refuse a sequence model before training (naming the module).
 import { describe, expect, it } from 'vitest';
 import {
-  backprop, directFeedbackAlignment, feedbackAlignment, forwardForward, gumbelSoftmax, mezo, reinforce, straightThrough, syntheticGradients,
+  backprop,
+  directFeedbackAlignment,
+  feedbackAlignment,
+  forwardForward,
+  gumbelSoftmax,
+  mezo,
+  reinforce,
+  straightThrough,
+  syntheticGradients,
 } from '../../algorithms/index.ts';
 import { checkpointed } from '../../algorithms/backprop.ts';
 import {
-  buildModel, fromArray, isRecurrent, materialize, rng, ruleContext, sequence, SpecError, type AnyRule, type Batch, type ModelSpec, type RuleContext, type RuleOptions,
-  type Tensor, valueAndGrad,
+  buildModel,
+  fromArray,
+  isRecurrent,
+  materialize,
+  rng,
+  ruleContext,
+  sequence,
+  SpecError,
+  type AnyRule,
+  type Batch,
+  type ModelSpec,
+  type RuleContext,
+  type RuleOptions,
+  type Tensor,
+  valueAndGrad,
 } from '../../src/index.ts';
 
 const T = 12;
@@ -23,7 +44,10 @@ function setup(spec: ModelSpec, rule: AnyRule, options: RuleOptions = {}) {
   const r = rng(4);
   const n = 5;
   const ids = Array.from({ length: n * (T + 1) }, () => r.int(V));
-  const x = fromArray(Array.from({ length: n * T }, (_, k) => ids[Math.floor(k / T) * (T + 1) + (k % T)]), [n, T]);
+  const x = fromArray(
+    Array.from({ length: n * T }, (_, k) => ids[Math.floor(k / T) * (T + 1) + (k % T)]),
+    [n, T],
+  );
   const labels = Int32Array.from({ length: n * T }, (_, k) => ids[Math.floor(k / T) * (T + 1) + (k % T) + 1]);
   const batch: Batch = { x, labels, size: n };
   const ctx = (step: number): RuleContext => ruleContext({ model, task, params, rule, options, rng: rng(5), dropout: rng(6), step });
@@ -77,7 +101,7 @@ describe('rules on sequence models', () => {
     expect(fa.every((u) => u.every(Number.isFinite))).toBe(true);
   });
 
-  it('DFA projects each position\'s output error into each positionwise layer', () => {
+  it("DFA projects each position's output error into each positionwise layer", () => {
     const s = setup(TRANSFORMER, directFeedbackAlignment as unknown as AnyRule);
     directFeedbackAlignment.check!(s.ctx(-1) as never);
     const state = directFeedbackAlignment.init(s.ctx(-1) as never);
@@ -95,7 +119,8 @@ describe('rules on sequence models', () => {
     const before = flat(s.params);
     const res = mezo.step(s.ctx(0) as never, mezo.init(s.ctx(-1) as never), s.batch);
     const after = flat(s.params);
-    for (let i = 0; i < before.length; i++) for (let k = 0; k < before[i].length; k++) expect(Math.abs(after[i][k] - before[i][k])).toBeLessThan(1e-5);
+    for (let i = 0; i < before.length; i++)
+      for (let k = 0; k < before[i].length; k++) expect(Math.abs(after[i][k] - before[i][k])).toBeLessThan(1e-5);
     expect(Number.isFinite(res.loss)).toBe(true);
     expect(materialize(res.updates).map((u) => u.shape)).toEqual(s.params.map((p) => p.shape));
   });

@@ -35,7 +35,11 @@ describe('conformance', () => {
 
 describe('REINFORCE', () => {
   it('is unbiased: its mean over many draws sits within the noise its own variance predicts', () => {
-    for (const [options, warmup] of [[{ baseline: 'none' }, 0], [{ baseline: 'moving-average' }, 100], [{ baseline: 'leave-one-out', samples: 4 }, 0]] as const) {
+    for (const [options, warmup] of [
+      [{ baseline: 'none' }, 0],
+      [{ baseline: 'moving-average' }, 100],
+      [{ baseline: 'leave-one-out', samples: 4 }, 0],
+    ] as const) {
       const s = measure(reinforce as AnyRule, options, warmup);
       // E‖mean − exact‖² = trace(Cov)/draws for an unbiased estimator; allow 3× that.
       for (const l of [...s.layers, s.overall]) expect(l.biasSq, `${JSON.stringify(options)} ${l.layer}`).toBeLessThan(3 * l.noiseFloor);
@@ -47,7 +51,8 @@ describe('REINFORCE', () => {
     const none = measure(reinforce as AnyRule, { baseline: 'none' }, 0, 400);
     const avg = measure(reinforce as AnyRule, { baseline: 'moving-average' }, 100, 400);
     // Same streams ⇒ same binary samples: the output layer's (pathwise) update is identical.
-    const draw = (options: RuleOptions, warmup: number) => ruleEstimator(problem, { estimator: 'r', rule: reinforce as AnyRule, options, warmup })(7);
+    const draw = (options: RuleOptions, warmup: number) =>
+      ruleEstimator(problem, { estimator: 'r', rule: reinforce as AnyRule, options, warmup })(7);
     expect(draw({ baseline: 'none' }, 0)[4].toArray()).toEqual(draw({ baseline: 'moving-average' }, 100)[4].toArray());
     for (const layer of [0, 1]) expect(avg.layers[layer].variance).toBeLessThan(0.7 * none.layers[layer].variance);
   });
@@ -74,7 +79,16 @@ describe('straight-through', () => {
 
   it('the deterministic unit draws nothing: its updates are the same at every step, and differ from sampled ones', () => {
     const ctx = (step: number, unit: string) =>
-      ruleContext({ model: problem.model, task: problem.task, params: problem.params, step, rng: rng(9).child('rule'), dropout: rng(9), rule: straightThrough as AnyRule, options: { unit } }) as never;
+      ruleContext({
+        model: problem.model,
+        task: problem.task,
+        params: problem.params,
+        step,
+        rng: rng(9).child('rule'),
+        dropout: rng(9),
+        rule: straightThrough as AnyRule,
+        options: { unit },
+      }) as never;
     const at = (step: number, unit: string) => materialize(straightThrough.step(ctx(step, unit), null, problem.batch).updates);
     const a = at(0, 'deterministic');
     at(5, 'deterministic').forEach((u, i) => expect(u.toArray()).toEqual(a[i].toArray()));

@@ -6,8 +6,19 @@ import { backprop } from '../../algorithms/backprop.ts';
 import { targetPropagation, type TargetPropagationState } from '../../algorithms/target-propagation.ts';
 import { CONFORMANCE_MODELS } from '../../src/testing.ts';
 import {
-  adam, blobs, buildModel, classification, fromArray, materialize, noGrad, rng, ruleContext,
-  type AnyRule, type Batch, type ModelSpec, type RuleOptions,
+  adam,
+  blobs,
+  buildModel,
+  classification,
+  fromArray,
+  materialize,
+  noGrad,
+  rng,
+  ruleContext,
+  type AnyRule,
+  type Batch,
+  type ModelSpec,
+  type RuleOptions,
 } from '../../src/index.ts';
 
 const MLP: ModelSpec = { sizes: [6, 10, 9, 8, 3], activation: 'tanh', init: 'xavierUniform' };
@@ -17,8 +28,15 @@ function setup(spec: ModelSpec, sample: number[], options: RuleOptions, classes 
   const params = model.init(rng(4).child('init'));
   const ds = blobs(n, classes, model.inputSize, 0.8, rng(4).child('data'));
   const batch: Batch = { x: fromArray(ds.x, [ds.n, ds.features]), labels: ds.y, size: ds.n };
-  const ctx = (rule: AnyRule, o: RuleOptions, step = 0) => ruleContext({ model, task: classification(classes), params, rule, options: o, rng: rng(4).child('rule'), dropout: rng(4), step });
-  return { model, params, batch, ctx: (step = 0) => ctx(targetPropagation as AnyRule, options, step), bp: materialize(backprop.step(ctx(backprop as AnyRule, {}) as never, null, batch).updates) };
+  const ctx = (rule: AnyRule, o: RuleOptions, step = 0) =>
+    ruleContext({ model, task: classification(classes), params, rule, options: o, rng: rng(4).child('rule'), dropout: rng(4), step });
+  return {
+    model,
+    params,
+    batch,
+    ctx: (step = 0) => ctx(targetPropagation as AnyRule, options, step),
+    bp: materialize(backprop.step(ctx(backprop as AnyRule, {}) as never, null, batch).updates),
+  };
 }
 
 describe('target-propagation', () => {
@@ -39,7 +57,11 @@ describe('target-propagation', () => {
     // g ≡ tanh(0) = 0: ĥ = h + g(ĥ') − g(h') = h, so fc1 and fc2 already sit at their targets.
     for (const inv of state.inverses) for (const p of inv.params) p.data.fill(0);
     const u = materialize(targetPropagation.step(s.ctx() as never, state, s.batch).updates);
-    for (const i of [0, 1, 2, 3]) expect(u[i].data.every((v) => Math.abs(v) < 1e-7), s.model.paramNames[i]).toBe(true);
+    for (const i of [0, 1, 2, 3])
+      expect(
+        u[i].data.every((v) => Math.abs(v) < 1e-7),
+        s.model.paramNames[i],
+      ).toBe(true);
     expect(u[4].data.some((v) => v !== 0)).toBe(true);
   });
 
@@ -64,6 +86,8 @@ describe('target-propagation', () => {
     const state = targetPropagation.init(s.ctx() as never) as TargetPropagationState;
     expect(state.inverses.map((i) => [i.block, i.net.inputShape, i.net.outputShape])).toEqual([['conv2', [54], [36]]]);
     const r = setup(CONFORMANCE_MODELS.residual as ModelSpec, [1, 6, 6], {}, 4);
-    expect(() => targetPropagation.check!(r.ctx() as never)).toThrow(/^target-propagation: the module at "block1\.conv1" has parameters inside the residual at "block1"/);
+    expect(() => targetPropagation.check!(r.ctx() as never)).toThrow(
+      /^target-propagation: the module at "block1\.conv1" has parameters inside the residual at "block1"/,
+    );
   });
 });

@@ -5,7 +5,17 @@ import { feedbackAlignment } from '../../algorithms/feedback-alignment.ts';
 import { weightMirroring } from '../../algorithms/weight-mirroring.ts';
 import { CONFORMANCE_MODELS } from '../../src/testing.ts';
 import {
-  blobs, buildModel, classification, feedbackLayers, fromArray, materialize, rng, ruleContext, type AnyRule, type Batch, type ModelSpec,
+  blobs,
+  buildModel,
+  classification,
+  feedbackLayers,
+  fromArray,
+  materialize,
+  rng,
+  ruleContext,
+  type AnyRule,
+  type Batch,
+  type ModelSpec,
   type RuleOptions,
 } from '../../src/index.ts';
 import { trainSgd } from './train-sgd.ts';
@@ -15,7 +25,16 @@ function mirrorOnly(spec: ModelSpec, sample: number[], options: RuleOptions) {
   const params = model.init(rng(1).child('init'));
   const ds = blobs(8, 4, model.inputSize, 1, rng(1).child('data'));
   const batch: Batch = { x: fromArray(ds.x, [8, model.inputSize]), labels: ds.y, size: 8 };
-  const ctx = ruleContext({ model, task: classification(4), params, rule: weightMirroring as AnyRule, options, rng: rng(1).child('rule'), dropout: rng(1), step: 0 });
+  const ctx = ruleContext({
+    model,
+    task: classification(4),
+    params,
+    rule: weightMirroring as AnyRule,
+    options,
+    rng: rng(1).child('rule'),
+    dropout: rng(1),
+    step: 0,
+  });
   const state = weightMirroring.init(ctx as never);
   weightMirroring.step(ctx as never, state, batch); // parameters are not updated: only B moves
   return weightMirroring.diagnostics!(ctx as never, state);
@@ -56,7 +75,8 @@ describe('weight-mirroring', () => {
     const params = model.init(rng(2).child('init'));
     const ds = blobs(16, 4, 20, 1, rng(2).child('data'));
     const batch: Batch = { x: fromArray(ds.x, [16, 20]), labels: ds.y, size: 16 };
-    const ctx = (rule: AnyRule, options: RuleOptions) => ruleContext({ model, task: classification(4), params, rule, options, rng: rng(2).child('rule'), dropout: rng(2), step: 0 });
+    const ctx = (rule: AnyRule, options: RuleOptions) =>
+      ruleContext({ model, task: classification(4), params, rule, options, rng: rng(2).child('rule'), dropout: rng(2), step: 0 });
     const w = ctx(weightMirroring as AnyRule, { mirrorSteps: 0 });
     const f = ctx(feedbackAlignment as AnyRule, {});
     const a = materialize(weightMirroring.step(w as never, weightMirroring.init(w as never), batch).updates);
@@ -66,7 +86,16 @@ describe('weight-mirroring', () => {
 
   it('refuses bad mirror options, naming the option', () => {
     const model = buildModel({ sizes: [6, 5, 3] }, null);
-    const c = ruleContext({ model, task: classification(3), params: model.init(rng(0)), rule: weightMirroring as AnyRule, options: { mirrorBatch: 0 }, rng: rng(0), dropout: rng(0), step: -1 });
+    const c = ruleContext({
+      model,
+      task: classification(3),
+      params: model.init(rng(0)),
+      rule: weightMirroring as AnyRule,
+      options: { mirrorBatch: 0 },
+      rng: rng(0),
+      dropout: rng(0),
+      step: -1,
+    });
     expect(() => weightMirroring.check!(c as never)).toThrow(/weight-mirroring: option mirrorBatch/);
   });
 });

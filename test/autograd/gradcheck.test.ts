@@ -17,7 +17,9 @@ describe('gradcheck of every primitive', () => {
     const missing = [...OPS.keys()].filter((name) => !CASES[name]);
     expect(missing).toEqual([]);
     // Forward mode runs every op's JVP: an op defined without one would fail only when first used.
-    const noJvp = [...OPS.entries()].filter(([, rec]) => typeof rec.jvp !== 'function' || typeof rec.vjp !== 'function').map(([name]) => name);
+    const noJvp = [...OPS.entries()]
+      .filter(([, rec]) => typeof rec.jvp !== 'function' || typeof rec.vjp !== 'function')
+      .map(([name]) => name);
     expect(noJvp).toEqual([]);
   });
 
@@ -34,7 +36,11 @@ describe('gradcheck of every primitive', () => {
   }
 
   it('detects a wrong VJP (the check can fail)', () => {
-    const wrong = R.customVjp('wrongSquare', (x: Tensor) => ({ out: R.square(x), saved: [x] }), ([x], g) => [R.mul(g, x)]);
+    const wrong = R.customVjp(
+      'wrongSquare',
+      (x: Tensor) => ({ out: R.square(x), saved: [x] }),
+      ([x], g) => [R.mul(g, x)],
+    );
     const res = gradcheck(wrong, [u([4], 0.5, 2)]);
     expect(res.ok).toBe(false);
     expect(vjpCheck(wrong, [u([4], 0.5, 2)]).ok).toBe(false);
@@ -43,11 +49,12 @@ describe('gradcheck of every primitive', () => {
   it('the fused attention equals attention composed from primitives, values and gradients', () => {
     const [q, k, v] = [u([2, 7, 8]), u([2, 7, 8]), u([2, 7, 8])];
     const g = u([2, 7, 8]);
-    const run = (f: typeof R.attention) => withFloat64(() => {
-      const ins = [q, k, v].map((x) => R.fromArray(x.data, x.shape));
-      const { value, grads } = R.valueAndGrad((p: Tensor[]) => R.sum(R.mul(f(p[0], p[1], p[2], 4), R.fromArray(g.data, g.shape))))(ins);
-      return [value.item(), ...grads.flatMap((t) => Array.from(t.data))];
-    });
+    const run = (f: typeof R.attention) =>
+      withFloat64(() => {
+        const ins = [q, k, v].map((x) => R.fromArray(x.data, x.shape));
+        const { value, grads } = R.valueAndGrad((p: Tensor[]) => R.sum(R.mul(f(p[0], p[1], p[2], 4), R.fromArray(g.data, g.shape))))(ins);
+        return [value.item(), ...grads.flatMap((t) => Array.from(t.data))];
+      });
     const fused = run(R.attention);
     const composed = run(attentionComposed);
     for (let i = 0; i < fused.length; i++) expect(Math.abs(fused[i] - composed[i]), `element ${i}`).toBeLessThan(1e-10);

@@ -5,8 +5,21 @@
 import { describe, expect, it } from 'vitest';
 import * as R from '../../src/index.ts';
 import {
-  Tensor, activation, batchNorm, buildModel, classification, customVjp, fromArray, jvp, layerNorm, ledger, normal, rng,
-  valueAndGrad, valueAndJvp, type ModelSpec,
+  Tensor,
+  activation,
+  batchNorm,
+  buildModel,
+  classification,
+  customVjp,
+  fromArray,
+  jvp,
+  layerNorm,
+  ledger,
+  normal,
+  rng,
+  valueAndGrad,
+  valueAndJvp,
+  type ModelSpec,
 } from '../../src/index.ts';
 import { OPS } from '../../src/autograd/ops.ts';
 import { jvpCheck } from '../../src/testing.ts';
@@ -25,7 +38,10 @@ describe('jvp of every primitive', () => {
         if (c.inputs.length > 1) {
           c.inputs.forEach((_, k) => {
             const one = jvpCheck(c.f, c.inputs, { seed: i, only: k });
-            expect(one.ok, `${name} case ${i}, tangent on input ${k} only: max error ${one.maxAbsError}, ${one.forward} vs ${one.reverse}`).toBe(true);
+            expect(
+              one.ok,
+              `${name} case ${i}, tangent on input ${k} only: max error ${one.maxAbsError}, ${one.forward} vs ${one.reverse}`,
+            ).toBe(true);
           });
         }
       });
@@ -40,9 +56,14 @@ describe('jvp of every primitive', () => {
 
   it('detects a wrong JVP (the check can fail)', () => {
     // Correct VJP, JVP off by a factor 2.
-    const sq = customVjp('squareWrongJvp', (x: Tensor) => ({ out: R.square(x), saved: [x] }), ([x], g) => [R.mul(g, R.mul(x, R.scalar(2)))], {
-      jvp: ([t], [x]) => t && R.mul(t, x),
-    });
+    const sq = customVjp(
+      'squareWrongJvp',
+      (x: Tensor) => ({ out: R.square(x), saved: [x] }),
+      ([x], g) => [R.mul(g, R.mul(x, R.scalar(2)))],
+      {
+        jvp: ([t], [x]) => t && R.mul(t, x),
+      },
+    );
     const res = jvpCheck(sq, [u([4], 0.5, 2)]);
     expect(res.ok).toBe(false);
     expect(res.transposeError).toBeGreaterThan(0.1);
@@ -62,13 +83,23 @@ describe('jvp of every primitive', () => {
 describe('forward-mode API', () => {
   const conv: ModelSpec = {
     layers: [
-      { type: 'conv2d', channels: 3, kernel: 3, padding: 1 }, { type: 'batchNorm' }, 'relu', { type: 'maxPool2d', kernel: 2 },
-      { type: 'conv2d', channels: 4, kernel: 3 }, 'tanh', { type: 'avgPool2d', kernel: 2 }, 'flatten', { type: 'dense', units: 3 },
+      { type: 'conv2d', channels: 3, kernel: 3, padding: 1 },
+      { type: 'batchNorm' },
+      'relu',
+      { type: 'maxPool2d', kernel: 2 },
+      { type: 'conv2d', channels: 4, kernel: 3 },
+      'tanh',
+      { type: 'avgPool2d', kernel: 2 },
+      'flatten',
+      { type: 'dense', units: 3 },
     ],
   };
   const mlp: ModelSpec = { sizes: [6, 8, 5, 3], activation: 'gelu', layerNorm: true };
 
-  for (const [name, spec, sample] of [['mlp', mlp, [6]], ['conv', conv, [1, 8, 8]]] as const) {
+  for (const [name, spec, sample] of [
+    ['mlp', mlp, [6]],
+    ['conv', conv, [1, 8, 8]],
+  ] as const) {
     it(`${name}: the directional derivative of the loss equals ⟨∇L, v⟩ from reverse mode`, () => {
       const model = buildModel(spec, { sampleShape: [...sample], outputs: 3 });
       const params = model.init(rng(1).child('init'));
@@ -128,18 +159,33 @@ describe('forward-mode API', () => {
     const a = u([3]);
     expect(() => jvp((x: Tensor[]) => x[0], [a], [u([3]), u([3])])).toThrow(/2 tangents for 1 primals/);
     expect(() => jvp((x: Tensor) => x, a, u([4]))).toThrow(/tangent 0 has shape \[4\] but its primal has shape \[3\]/);
-    expect(() => jvp((x: Tensor) => R.exp(x), a, () => u([2]))).toThrow(/lazy tangent of shape \[2\]/);
+    expect(() =>
+      jvp(
+        (x: Tensor) => R.exp(x),
+        a,
+        () => u([2]),
+      ),
+    ).toThrow(/lazy tangent of shape \[2\]/);
   });
 
   it('customVjp: forward mode through one without a JVP is an error naming it; with a jvp option it works', () => {
-    const noJvp = customVjp('myOp', (x: Tensor) => ({ out: R.tanh(x) }), (_s, g) => [g]);
+    const noJvp = customVjp(
+      'myOp',
+      (x: Tensor) => ({ out: R.tanh(x) }),
+      (_s, g) => [g],
+    );
     expect(() => jvp((x: Tensor) => noJvp(x), u([3]), u([3]))).toThrow(/op "myOp" was defined with customVjp and has no JVP/);
     // Inputs without tangents pass: nothing asks for its derivative.
     const c = u([3]);
     expect(jvp((x: Tensor) => R.add(x, noJvp(c)), u([3]), R.ones([3])).tangent.toArray()).toEqual([1, 1, 1]);
-    const withJvp = customVjp('myTanh', (x: Tensor) => ({ out: R.tanh(x), saved: [x] }), ([x], g) => [R.mul(g, R.sub(R.ones(x.shape), R.square(R.tanh(x))))], {
-      jvp: ([t], [x]) => t && R.mul(t, R.sub(R.ones(x.shape), R.square(R.tanh(x)))),
-    });
+    const withJvp = customVjp(
+      'myTanh',
+      (x: Tensor) => ({ out: R.tanh(x), saved: [x] }),
+      ([x], g) => [R.mul(g, R.sub(R.ones(x.shape), R.square(R.tanh(x))))],
+      {
+        jvp: ([t], [x]) => t && R.mul(t, R.sub(R.ones(x.shape), R.square(R.tanh(x)))),
+      },
+    );
     expect(jvpCheck(withJvp, [u([5])]).ok).toBe(true);
   });
 

@@ -5,8 +5,21 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
-  avgPool2d, batchNorm, buildModel, buildNetwork, classification, conv2d, fromArray, layerNorm, maxPool2d, mul, sequence, sum, valueAndGrad,
-  type ModelSpec, type Tensor,
+  avgPool2d,
+  batchNorm,
+  buildModel,
+  buildNetwork,
+  classification,
+  conv2d,
+  fromArray,
+  layerNorm,
+  maxPool2d,
+  mul,
+  sequence,
+  sum,
+  valueAndGrad,
+  type ModelSpec,
+  type Tensor,
 } from '../../src/index.ts';
 
 type Nested = number | Nested[];
@@ -52,7 +65,9 @@ describe('PyTorch reference layers', () => {
   const single = fixtures.cases.filter((c) => OPS[c.kind]);
 
   it('covers conv2d, both poolings, batch norm (1d, 2d), layer norm, LeNet-5 and a residual block', () => {
-    expect(new Set(fixtures.cases.map((c) => c.kind))).toEqual(new Set([...Object.keys(OPS), 'lenet5', 'resblock', 'transformer-lm', 'elman-rnn']));
+    expect(new Set(fixtures.cases.map((c) => c.kind))).toEqual(
+      new Set([...Object.keys(OPS), 'lenet5', 'resblock', 'transformer-lm', 'elman-rnn']),
+    );
   });
 
   for (const c of single) {
@@ -76,13 +91,19 @@ describe('PyTorch reference layers', () => {
     resblock: (c) => ({
       layers: [
         {
-          type: 'residual', name: 'block', activation: 'relu',
+          type: 'residual',
+          name: 'block',
+          activation: 'relu',
           layers: [
-            { type: 'conv2d', channels: shapeOf(c.x)[1], kernel: 3, padding: 1, bias: false, name: 'conv1' }, { type: 'batchNorm', name: 'bn1' }, 'relu',
-            { type: 'conv2d', channels: shapeOf(c.x)[1], kernel: 3, padding: 1, bias: false, name: 'conv2' }, { type: 'batchNorm', name: 'bn2' },
+            { type: 'conv2d', channels: shapeOf(c.x)[1], kernel: 3, padding: 1, bias: false, name: 'conv1' },
+            { type: 'batchNorm', name: 'bn1' },
+            'relu',
+            { type: 'conv2d', channels: shapeOf(c.x)[1], kernel: 3, padding: 1, bias: false, name: 'conv2' },
+            { type: 'batchNorm', name: 'bn2' },
           ],
         },
-        { type: 'globalAvgPool' }, { type: 'dense', units: shapeOf(c.grad_params.at(-1)!)[0], name: 'fc' },
+        { type: 'globalAvgPool' },
+        { type: 'dense', units: shapeOf(c.grad_params.at(-1)!)[0], name: 'fc' },
       ],
     }),
   };
@@ -95,7 +116,10 @@ describe('PyTorch reference layers', () => {
       expect(model.paramShapes()).toEqual(c.params.map(shapeOf));
       const task = classification(classes);
       const batch = { x: t(c.x), labels: Int32Array.from(c.y!), size: xShape[0] };
-      const { value, grads } = valueAndGrad((ins: Tensor[]) => task.loss(model.forward(ins.slice(1), ins[0], { training: true }), batch))([batch.x, ...c.params.map(t)]);
+      const { value, grads } = valueAndGrad((ins: Tensor[]) => task.loss(model.forward(ins.slice(1), ins[0], { training: true }), batch))([
+        batch.x,
+        ...c.params.map(t),
+      ]);
       expect(Math.abs(value.item() - c.loss!) / c.loss!).toBeLessThan(1e-5);
       close(grads[0].data, c.grad_x!, `${c.name} grad x`);
       c.grad_params.forEach((gp, i) => close(grads[i + 1].data, gp, `${c.name} ${model.paramNames[i]}`));
@@ -109,10 +133,16 @@ describe('PyTorch reference layers', () => {
     const { vocab, context, d_model: dim, heads } = c.spec as Required<NonNullable<Case['spec']>>;
     const tokens = c.y as unknown as number[][];
     const n = tokens.length;
-    const x = fromArray(tokens.flatMap((r) => r.slice(0, -1)), [n, context]);
+    const x = fromArray(
+      tokens.flatMap((r) => r.slice(0, -1)),
+      [n, context],
+    );
     const labels = Int32Array.from(tokens.flatMap((r) => r.slice(1)));
     for (const fused of [true, false]) {
-      const model = buildModel({ preset: 'transformer', blocks: 1, dim, heads, fused }, { sampleShape: [context], outputs: vocab, outputShape: [context, vocab] });
+      const model = buildModel(
+        { preset: 'transformer', blocks: 1, dim, heads, fused },
+        { sampleShape: [context], outputs: vocab, outputShape: [context, vocab] },
+      );
       expect(model.paramShapes()).toEqual(c.params.map(shapeOf));
       const task = sequence(vocab, { positions: context });
       const batch = { x, labels, size: n };
@@ -127,11 +157,20 @@ describe('PyTorch reference layers', () => {
     const c = fixtures.cases.find((k) => k.kind === 'elman-rnn')!;
     const [n, steps, features] = shapeOf(c.x);
     const [hidden, classes] = [shapeOf(c.params[1])[0], shapeOf(c.params[3])[0]];
-    const model = buildNetwork([{ type: 'rnn', cell: 'elman', hidden, name: 'rnn' }, { type: 'dense', units: classes, positionwise: true, name: 'out' }], [steps, features]);
+    const model = buildNetwork(
+      [
+        { type: 'rnn', cell: 'elman', hidden, name: 'rnn' },
+        { type: 'dense', units: classes, positionwise: true, name: 'out' },
+      ],
+      [steps, features],
+    );
     expect(model.paramShapes()).toEqual(c.params.map(shapeOf));
     const task = sequence(classes, { positions: steps });
     const batch = { x: t(c.x), labels: Int32Array.from(flat(c.y as unknown as Nested)), size: n };
-    const { value, grads } = valueAndGrad((ins: Tensor[]) => task.loss(model.forward(ins.slice(1), ins[0]), batch))([batch.x, ...c.params.map(t)]);
+    const { value, grads } = valueAndGrad((ins: Tensor[]) => task.loss(model.forward(ins.slice(1), ins[0]), batch))([
+      batch.x,
+      ...c.params.map(t),
+    ]);
     expect(Math.abs(value.item() - c.loss!) / c.loss!).toBeLessThan(1e-5);
     close(grads[0].data, c.grad_x!, `${c.name} grad x`);
     c.grad_params.forEach((gp, i) => close(grads[i + 1].data, gp, `${c.name} ${model.paramNames[i]}`));

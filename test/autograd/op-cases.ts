@@ -17,13 +17,22 @@ const labels = [2, 0, 1];
 const spread = (shape: number[]) => {
   const n = shape.reduce((a, b) => a * b, 1);
   const perm = r.permutation(n);
-  return R.fromArray(Array.from(perm, (k) => 0.2 * k - 0.1 * n), shape);
+  return R.fromArray(
+    Array.from(perm, (k) => 0.2 * k - 0.1 * n),
+    shape,
+  );
 };
 
 export const CASES: Record<string, Case[]> = {
-  add: [{ inputs: [u([3, 4]), u([4])], f: R.add }, { inputs: [u([2, 1, 3]), u([4, 1])], f: R.add }],
+  add: [
+    { inputs: [u([3, 4]), u([4])], f: R.add },
+    { inputs: [u([2, 1, 3]), u([4, 1])], f: R.add },
+  ],
   sub: [{ inputs: [u([3, 4]), u([3, 1])], f: R.sub }],
-  mul: [{ inputs: [u([3, 4]), u([1, 4])], f: R.mul }, { inputs: [u([2, 3]), u([])], f: R.mul }],
+  mul: [
+    { inputs: [u([3, 4]), u([1, 4])], f: R.mul },
+    { inputs: [u([2, 3]), u([])], f: R.mul },
+  ],
   div: [{ inputs: [u([3, 4]), u([3, 4], 0.5, 2)], f: R.div }],
   maximum: [{ inputs: [u([3, 4]), u([3, 4])], f: R.maximum }],
   neg: [{ inputs: [u([5])], f: R.neg }],
@@ -43,7 +52,10 @@ export const CASES: Record<string, Case[]> = {
   // Piecewise constant: the gradient is zero and finite differences agree away from jumps.
   sign: [{ inputs: [awayFromZero([4])], f: (x) => R.mul(R.sign(x), x) }],
   step: [{ inputs: [awayFromZero([4])], f: (x) => R.mul(R.step(x), x) }],
-  pow: [{ inputs: [u([2, 3], 0.3, 2)], f: (x) => R.pow(x, 2.5) }, { inputs: [u([3])], f: (x) => R.pow(x, 3) }],
+  pow: [
+    { inputs: [u([2, 3], 0.3, 2)], f: (x) => R.pow(x, 2.5) },
+    { inputs: [u([3])], f: (x) => R.pow(x, 3) },
+  ],
   matmul: [
     { inputs: [u([3, 4]), u([4, 5])], f: (a, b) => R.matmul(a, b) },
     { inputs: [u([3, 4]), u([5, 4])], f: (a, b) => R.matmul(a, b, false, true) },
@@ -55,11 +67,20 @@ export const CASES: Record<string, Case[]> = {
     { inputs: [u([2, 3, 4])], f: (x) => R.sum(x, 1) },
     { inputs: [u([2, 3, 4])], f: (x) => R.sum(x, -1, true) },
   ],
-  mean: [{ inputs: [u([2, 3, 4])], f: (x) => R.mean(x, 0) }, { inputs: [u([3, 4])], f: (x) => R.mean(x) }],
-  max: [{ inputs: [u([3, 5])], f: (x) => R.max(x, 1) }, { inputs: [u([3, 5])], f: (x) => R.max(x) }],
+  mean: [
+    { inputs: [u([2, 3, 4])], f: (x) => R.mean(x, 0) },
+    { inputs: [u([3, 4])], f: (x) => R.mean(x) },
+  ],
+  max: [
+    { inputs: [u([3, 5])], f: (x) => R.max(x, 1) },
+    { inputs: [u([3, 5])], f: (x) => R.max(x) },
+  ],
   broadcastTo: [{ inputs: [u([3, 1])], f: (x) => R.broadcastTo(x, [2, 3, 4]) }],
   reshape: [{ inputs: [u([2, 6])], f: (x) => R.tanh(R.reshape(x, [3, -1])) }],
-  transpose: [{ inputs: [u([2, 3, 4])], f: (x) => R.transpose(x, [2, 0, 1]) }, { inputs: [u([2, 3])], f: (x) => R.transpose(x) }],
+  transpose: [
+    { inputs: [u([2, 3, 4])], f: (x) => R.transpose(x, [2, 0, 1]) },
+    { inputs: [u([2, 3])], f: (x) => R.transpose(x) },
+  ],
   slice: [{ inputs: [u([3, 5, 2])], f: (x) => R.slice(x, 1, 1, 4) }],
   concat: [{ inputs: [u([2, 3]), u([2, 1]), u([2, 2])], f: (...xs) => R.concat(xs, 1) }],
   softmax: [{ inputs: [u([3, 4])], f: R.softmax }],

@@ -20,7 +20,11 @@ interface Case {
 const fixtures = JSON.parse(readFileSync(new URL('../fixtures/mlp-gradients.json', import.meta.url), 'utf8')) as { cases: Case[] };
 
 const ACT: Record<string, (x: Tensor) => Tensor> = {
-  tanh: R.tanh, relu: R.relu, sigmoid: R.sigmoid, gelu_tanh: R.gelu, softplus: R.softplus,
+  tanh: R.tanh,
+  relu: R.relu,
+  sigmoid: R.sigmoid,
+  gelu_tanh: R.gelu,
+  softplus: R.softplus,
   'leaky_relu_0.01': (x) => R.leakyRelu(x, 0.01),
 };
 

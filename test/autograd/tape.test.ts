@@ -2,7 +2,17 @@
 import { describe, expect, it } from 'vitest';
 import * as R from '../../src/index.ts';
 import {
-  NumericsError, ShapeError, Tensor, customVjp, noGrad, scalar, stopGradient, tensor, valueAndGrad, vjp, withAnomalyMode,
+  NumericsError,
+  ShapeError,
+  Tensor,
+  customVjp,
+  noGrad,
+  scalar,
+  stopGradient,
+  tensor,
+  valueAndGrad,
+  vjp,
+  withAnomalyMode,
 } from '../../src/index.ts';
 import { withLayer } from '../../src/autograd/tape.ts';
 
@@ -53,14 +63,22 @@ describe('tape', () => {
 
   it('customVjp replaces the backward pass', () => {
     // Identity forward, doubled backward.
-    const twice = customVjp('twice', (x: Tensor) => ({ out: x }), (_s, g) => [R.mul(g, scalar(2))]);
+    const twice = customVjp(
+      'twice',
+      (x: Tensor) => ({ out: x }),
+      (_s, g) => [R.mul(g, scalar(2))],
+    );
     const { value, grads } = valueAndGrad((x: Tensor) => R.sum(twice(x)))(tensor([1, 5]));
     expect(value.item()).toBe(6);
     expect(grads.toArray()).toEqual([2, 2]);
   });
 
   it('a VJP returning a wrongly shaped cotangent throws a ShapeError naming the op', () => {
-    const bad = customVjp('badShape', (x: Tensor) => ({ out: R.tanh(x) }), () => [tensor([1, 2, 3])]);
+    const bad = customVjp(
+      'badShape',
+      (x: Tensor) => ({ out: R.tanh(x) }),
+      () => [tensor([1, 2, 3])],
+    );
     expect(() => valueAndGrad((x: Tensor) => R.sum(bad(x)))(tensor([1, 2]))).toThrowError(/badShape/);
     expect(() => valueAndGrad((x: Tensor) => R.sum(bad(x)))(tensor([1, 2]))).toThrowError(ShapeError);
   });
@@ -92,12 +110,27 @@ describe('unneeded cotangents', () => {
     const { backend, withBackend } = await import('../../src/kernels-api.ts');
     const real = backend();
     let calls = 0;
-    withBackend({ ...real, matmul: (...args: Parameters<typeof real.matmul>) => { calls++; real.matmul(...args); } }, () => {
-      const x = t([[1, 2], [3, 4]]);
-      const w = t([[0.5, -1], [2, 0.1]]);
-      const v = t([[1], [-1]]);
-      vg((p: Tensor[]) => total(matmul(tanh(matmul(x, p[0])), p[1])))([w, v]);
-    });
+    withBackend(
+      {
+        ...real,
+        matmul: (...args: Parameters<typeof real.matmul>) => {
+          calls++;
+          real.matmul(...args);
+        },
+      },
+      () => {
+        const x = t([
+          [1, 2],
+          [3, 4],
+        ]);
+        const w = t([
+          [0.5, -1],
+          [2, 0.1],
+        ]);
+        const v = t([[1], [-1]]);
+        vg((p: Tensor[]) => total(matmul(tanh(matmul(x, p[0])), p[1])))([w, v]);
+      },
+    );
     // Forward 2; backward: dv, dh (needed to reach w) and dw — but not dx.
     expect(calls).toBe(5);
   });

@@ -4,13 +4,34 @@
 // that needs zeros, like slice's cotangent, must still get them).
 import { describe, expect, it } from 'vitest';
 import {
-  add, broadcastTo, conv2d, exp, leakyRelu, logSoftmax, matmul, max, maxPool2d, mean, mul, normal, pow, relu, reshape, rng, sigmoid,
-  slice, softmax, sum, tanh, transpose, vjp, type Tensor,
+  add,
+  broadcastTo,
+  conv2d,
+  exp,
+  leakyRelu,
+  logSoftmax,
+  matmul,
+  max,
+  maxPool2d,
+  mean,
+  mul,
+  normal,
+  pow,
+  relu,
+  reshape,
+  rng,
+  sigmoid,
+  slice,
+  softmax,
+  sum,
+  tanh,
+  transpose,
+  vjp,
+  type Tensor,
 } from '../../src/index.ts';
 import { withBackend } from '../../src/kernels-api.ts';
 import { createWasmBackend, type WasmBackend } from '../../src/kernels/wasm/index.ts';
 import { withArena } from '../../src/tensor/tensor.ts';
-
 
 /** Every size class up to `maxElements` gets `copies` freed blocks filled with `value`. */
 function poison(W: WasmBackend, value: number, maxElements: number, copies: number): void {

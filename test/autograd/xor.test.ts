@@ -12,8 +12,18 @@ function forward(p: Params, x: Tensor): Tensor {
 
 function trainXor(seed: number, steps = 2000, lr = 0.5) {
   const r = rng(seed).child('init');
-  const p: Params = { w1: uniform([4, 2], -1, 1, r), b1: uniform([4], -1, 1, r), w2: uniform([1, 4], -1, 1, r), b2: uniform([1], -1, 1, r) };
-  const x = tensor([[0, 0], [0, 1], [1, 0], [1, 1]]);
+  const p: Params = {
+    w1: uniform([4, 2], -1, 1, r),
+    b1: uniform([4], -1, 1, r),
+    w2: uniform([1, 4], -1, 1, r),
+    b2: uniform([1], -1, 1, r),
+  };
+  const x = tensor([
+    [0, 0],
+    [0, 1],
+    [1, 0],
+    [1, 1],
+  ]);
   const y = tensor([[0], [1], [1], [0]]);
   const loss = (q: Params) => R.mean(R.square(R.sub(forward(q, x), y)));
   let last = Infinity;

@@ -57,7 +57,20 @@ describe('bad command lines', () => {
   it('run --help prints the usage of every flag and exits 0', async () => {
     const r = await cli('run', '--help');
     expect(r.code).toBe(0);
-    for (const flag of ['--rules', '--seeds', '--epochs', '--subset', '--out', '--workers', '--shard', '--resume', '--fresh', '--quick', '--debug', '--no-report']) {
+    for (const flag of [
+      '--rules',
+      '--seeds',
+      '--epochs',
+      '--subset',
+      '--out',
+      '--workers',
+      '--shard',
+      '--resume',
+      '--fresh',
+      '--quick',
+      '--debug',
+      '--no-report',
+    ]) {
       expect(r.stdout).toContain(flag);
     }
   });
@@ -68,14 +81,18 @@ describe('exit codes of runs', () => {
     const failed = await cli('run', 'test/runner/fixtures/faulty-experiment.ts', '--out', tmp('cli'), '--workers', '1', '--no-report');
     expect(failed.code).toBe(1);
     expect(failed.stdout).toMatch(/4 trial\(s\) run: 1 done, 1 diverged \(a result\), 2 failed/);
-    expect(failed.stdout).toMatch(/failed: throwing-rule \{\} seed 0: rule "throwing-rule": Error: synthesizer exploded \(step 3, epoch 0\)/);
-    expect(lines(failed.stderr).at(-1)).toMatch(/^rulebench: 2 trial\(s\) failed \(see above\); fix the cause, then rerun them with: npx tsx src\/cli\.ts run .* --resume$/);
+    expect(failed.stdout).toMatch(
+      /failed: throwing-rule \{\} seed 0: rule "throwing-rule": Error: synthesizer exploded \(step 3, epoch 0\)/,
+    );
+    expect(lines(failed.stderr).at(-1)).toMatch(
+      /^rulebench: 2 trial\(s\) failed \(see above\); fix the cause, then rerun them with: npx tsx src\/cli\.ts run .* --resume$/,
+    );
     const diverged = await cli('run', 'test/runner/fixtures/diverging-experiment.ts', '--out', tmp('cli'), '--workers', '1', '--no-report');
     expect(diverged.code).toBe(0);
     expect(diverged.stdout).toMatch(/1 trial\(s\) run: 0 done, 1 diverged \(a result\), 0 failed/);
   });
 
-  it('the resume hint is a command for the user\'s shell', () => {
+  it("the resume hint is a command for the user's shell", () => {
     const argv = ['run', 'experiments/mnist-compare.ts', '--out', 'my results'];
     expect(resumeCommand(argv, {}, process.cwd())).toBe("npx tsx src/cli.ts run experiments/mnist-compare.ts --out 'my results' --resume");
     const npmStart = { npm_lifecycle_event: 'start', npm_lifecycle_script: 'tsx src/cli.ts run experiments/mnist-compare.ts --resume' };
@@ -88,27 +105,54 @@ describe('exit codes of runs', () => {
 });
 
 describe('one process per results directory', () => {
-  it('a second process stops at once naming the holder\'s PID; a dead holder\'s lock is taken over', async () => {
+  it("a second process stops at once naming the holder's PID; a dead holder's lock is taken over", async () => {
     const out = tmp('lock');
-    const holder = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'run', 'test/runner/fixtures/slow-experiment.ts', '--out', out, '--workers', '1', '--no-report'], {
-      stdio: 'ignore',
-    });
+    const holder = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'src/cli.ts', 'run', 'test/runner/fixtures/slow-experiment.ts', '--out', out, '--workers', '1', '--no-report'],
+      {
+        stdio: 'ignore',
+      },
+    );
     const exited = new Promise((resolve) => holder.on('exit', resolve));
     try {
       // Wait until it is training (its lock exists and a trial has started).
-      for (let i = 0; i < 1200 && !(existsSync(join(out, 'records')) && readdirSync(join(out, 'records')).some((f) => f.includes('partial'))); i++) {
+      for (
+        let i = 0;
+        i < 1200 && !(existsSync(join(out, 'records')) && readdirSync(join(out, 'records')).some((f) => f.includes('partial')));
+        i++
+      ) {
         await new Promise((r) => setTimeout(r, 50));
       }
       const started = performance.now();
       const second = await cli('run', 'test/runner/fixtures/slow-experiment.ts', '--out', out, '--workers', '1', '--no-report', '--resume');
       expect(second.code).toBe(1);
-      expect(lines(second.stderr)).toEqual([expect.stringMatching(new RegExp(`^rulebench: SpecError: --out ${out}: in use by process ${holder.pid}, running since .*; wait for it to finish, or use another --out$`))]);
+      expect(lines(second.stderr)).toEqual([
+        expect.stringMatching(
+          new RegExp(
+            `^rulebench: SpecError: --out ${out}: in use by process ${holder.pid}, running since .*; wait for it to finish, or use another --out$`,
+          ),
+        ),
+      ]);
       expect(performance.now() - started).toBeLessThan(5000);
     } finally {
       holder.kill('SIGKILL');
       await exited;
     }
-    const after = await cli('run', 'test/runner/fixtures/slow-experiment.ts', '--out', out, '--workers', '1', '--no-report', '--resume', '--rules', 'backprop', '--seeds', '0');
+    const after = await cli(
+      'run',
+      'test/runner/fixtures/slow-experiment.ts',
+      '--out',
+      out,
+      '--workers',
+      '1',
+      '--no-report',
+      '--resume',
+      '--rules',
+      'backprop',
+      '--seeds',
+      '0',
+    );
     expect(after.stderr).toContain(`took over the lock of process ${holder.pid}, which is no longer running`);
     expect(after.code).toBe(0);
     expect(readdirSync(out).filter((f) => f.startsWith('.rulebench.lock'))).toEqual([]);
@@ -118,7 +162,10 @@ describe('one process per results directory', () => {
     const out = tmp('lock');
     mkdirSync(out, { recursive: true });
     const { writeFileSync } = await import('node:fs');
-    writeFileSync(join(out, '.rulebench.lock.1of2'), JSON.stringify({ pid: 1, host: 'node-7', boot: null, start: null, since: 'then', shard: '1/2', command: 'x' }));
+    writeFileSync(
+      join(out, '.rulebench.lock.1of2'),
+      JSON.stringify({ pid: 1, host: 'node-7', boot: null, start: null, since: 'then', shard: '1/2', command: 'x' }),
+    );
     const sibling = await cli('run', TINY, '--out', out, '--shard', '0/2', '--workers', '1', '--epochs', '1');
     expect(sibling.code).toBe(0);
     const whole = await cli('run', TINY, '--out', out, '--workers', '1', '--epochs', '1', '--resume', '--no-report');

@@ -51,7 +51,10 @@ describe('Ctrl-C under npx and npm', () => {
 
   it('npm run rulebench: the hint goes through the same npm script', async () => {
     const out = tmp('sigint');
-    const r = await pressCtrlC(['npm', 'run', '--silent', 'rulebench', '--', 'run', SLOW, '--seeds', '0', '--workers', '2', '--no-report'], out);
+    const r = await pressCtrlC(
+      ['npm', 'run', '--silent', 'rulebench', '--', 'run', SLOW, '--seeds', '0', '--workers', '2', '--no-report'],
+      out,
+    );
     expect(r.stderr).toContain('stopping after the current step');
     expect(r.stderr).not.toContain('exiting now');
     expect(hint(r.stdout)).toBe(`npm run rulebench -- run ${SLOW} --seeds 0 --workers 2 --no-report --out ${out} --resume`);

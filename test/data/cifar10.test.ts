@@ -36,7 +36,9 @@ describe('CIFAR-10 loader', () => {
   });
 
   it('names the file when it is missing or not whole records, and the field when no directory is given', () => {
-    expect(() => loadDataset('cifar10', { dir: fakeCifar(2, 'data_batch_3.bin') })).toThrow(/data_batch_3\.bin: .* not a whole number of 3073-byte/);
+    expect(() => loadDataset('cifar10', { dir: fakeCifar(2, 'data_batch_3.bin') })).toThrow(
+      /data_batch_3\.bin: .* not a whole number of 3073-byte/,
+    );
     expect(() => loadDataset('cifar10', { dir: '/nonexistent' })).toThrow(DataError);
     expect(() => loadDataset('cifar10', {})).toThrow(/data\.dir/);
   });

@@ -1,12 +1,7 @@
 // validateDataset: size checks, non-finite features and targets, out-of-range labels.
 import { describe, expect, it } from 'vitest';
 import { DataError } from '../../src/errors.ts';
-import {
-  classificationDataset,
-  regressionDataset,
-  validateDataset,
-  type ClassificationDataset,
-} from '../../src/data/dataset.ts';
+import { classificationDataset, regressionDataset, validateDataset, type ClassificationDataset } from '../../src/data/dataset.ts';
 
 function tiny(): ClassificationDataset {
   return classificationDataset('tiny', new Float32Array([0, 0.5, 1, 0.25, 0.75, 1]), new Int32Array([0, 1, 2]), [2], 3);

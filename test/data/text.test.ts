@@ -5,7 +5,16 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { copyLength, copyTask, loadDataset, loadText, mobyDickSections, readText, textParts, UNKNOWN_SYMBOL } from '../../src/data/index.ts';
+import {
+  copyLength,
+  copyTask,
+  loadDataset,
+  loadText,
+  mobyDickSections,
+  readText,
+  textParts,
+  UNKNOWN_SYMBOL,
+} from '../../src/data/index.ts';
 import { DataError, SpecError } from '../../src/errors.ts';
 import { rng } from '../../src/random.ts';
 
@@ -49,7 +58,7 @@ describe('text data', () => {
     expect(Array.from(t.test.y)).toEqual([2, 3, 0, 0].slice(0, 2));
   });
 
-  it('overlapping training windows with a stride; caps; another text\'s vocabulary', () => {
+  it("overlapping training windows with a stride; caps; another text's vocabulary", () => {
     const p = file('hello world, hello there. '.repeat(20));
     const t = loadText({ source: p, context: 8, stride: 4, train: 10, evalWindows: 1 });
     expect(t.train.n).toBe(10);

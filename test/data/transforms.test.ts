@@ -19,7 +19,9 @@ describe('transforms', () => {
     expect(Array.from(padded.x)).toEqual([0, 0, 0, 0, 0, 1, 2, 0, 0, 3, 4, 0, 0, 0, 0, 0]);
     const two = img([1, 1, 3, 3], [2, 1, 2]);
     expect(Array.from(applyTransforms(two, { normalize: { mean: [1, 2], std: [1, 0.5] } }).x)).toEqual([0, 0, 2, 2]);
-    expect(() => applyTransforms(two, { normalize: { mean: [1], std: [1] } })).toThrow(/data\.normalize: mean and std need one value per channel \(2\)/);
+    expect(() => applyTransforms(two, { normalize: { mean: [1], std: [1] } })).toThrow(
+      /data\.normalize: mean and std need one value per channel \(2\)/,
+    );
     expect(() => applyTransforms(img([1], [1]), { pad: 1 })).toThrow(SpecError);
   });
 

@@ -29,7 +29,10 @@ function anchors(md: string): Set<string> {
     const plain = text
       .replace(/!?\[([^\]]*)\]\([^)]*\)/g, '$1') // a link's text only
       .replace(/[`*]/g, ''); // code and emphasis marks
-    const base = plain.toLowerCase().replace(/[^\p{L}\p{M}\p{N}\p{Pc} -]/gu, '').replace(/ /g, '-');
+    const base = plain
+      .toLowerCase()
+      .replace(/[^\p{L}\p{M}\p{N}\p{Pc} -]/gu, '')
+      .replace(/ /g, '-');
     const n = seen.get(base) ?? 0;
     seen.set(base, n + 1);
     out.add(n === 0 ? base : `${base}-${n}`);
@@ -70,15 +73,12 @@ const readRepo = (path: string): string | null => {
 
 describe('the link check itself', () => {
   const files: Record<string, string> = {
-    'docs/a.md': [
-      '# Page A', '## The `npm start` run', "## Nøkland's setting, again", '## Twice', '## Twice',
-    ].join('\n\n'),
+    'docs/a.md': ['# Page A', '## The `npm start` run', "## Nøkland's setting, again", '## Twice', '## Twice'].join('\n\n'),
   };
   const read = (p: string) => files[p] ?? null;
 
   it('accepts links to existing files and headings, in GitHub slug form', () => {
-    const md = '[a](a.md) [b](a.md#the-npm-start-run) [c](a.md#nøklands-setting-again) ' +
-      '[d](a.md#twice-1) [e](#top)\n\n# Top\n';
+    const md = '[a](a.md) [b](a.md#the-npm-start-run) [c](a.md#nøklands-setting-again) ' + '[d](a.md#twice-1) [e](#top)\n\n# Top\n';
     expect(brokenLinks('docs/b.md', md, read)).toEqual([]);
   });
 
@@ -93,8 +93,7 @@ describe('the link check itself', () => {
   });
 
   it('ignores links in code, external links and footnotes', () => {
-    const md = '```md\n[x](gone.md)\n# Heading in code\n```\n' +
-      '`[y](gone.md)` [z](https://example.org/x.md)\n[^n]: a note\n';
+    const md = '```md\n[x](gone.md)\n# Heading in code\n```\n' + '`[y](gone.md)` [z](https://example.org/x.md)\n[^n]: a note\n';
     expect(brokenLinks('docs/b.md', md, read)).toEqual([]);
     expect(anchors(md).has('heading-in-code')).toBe(false);
   });
@@ -109,7 +108,8 @@ describe('README.md and docs/', () => {
   it('every docs page is linked from the README or the docs index', () => {
     const linked = new Set(
       ['README.md', 'docs/README.md'].flatMap((f) =>
-        links(readFileSync(f, 'utf8')).map((t) => normalize(join(dirname(f), t.split('#')[0])))),
+        links(readFileSync(f, 'utf8')).map((t) => normalize(join(dirname(f), t.split('#')[0]))),
+      ),
     );
     const fronts = ['README.md', 'docs/README.md'];
     expect(pages().filter((p) => !fronts.includes(p) && !linked.has(p))).toEqual([]);

@@ -49,9 +49,11 @@ async function runQuick(file: string, edit: (t: Trial) => void = () => {}): Prom
   const out = mkdtempSync(join(tmp, file.replace(/\W/g, '_')));
   prepareOutput(out);
   let last: EvalRecord | null = null;
-  const summary = withThreads(1, () => executeTrial(trial, out, (r) => {
-    if (r.type === 'eval') last = r;
-  }));
+  const summary = withThreads(1, () =>
+    executeTrial(trial, out, (r) => {
+      if (r.type === 'eval') last = r;
+    }),
+  );
   return { summary, last, trial };
 }
 
@@ -75,7 +77,9 @@ let pretrain: Promise<Outcome> | null = null;
 const pretrained = join(tmp, 'pretrained-seed{seed}.json');
 const runPretrain = () => (pretrain ??= runQuick('mezo-pretrain.ts', (t) => (t.config.saveParams = pretrained)));
 
-const files = readdirSync('experiments').filter((f) => f.endsWith('.ts')).sort();
+const files = readdirSync('experiments')
+  .filter((f) => f.endsWith('.ts'))
+  .sort();
 const specs = new Map<string, ExperimentSpec>();
 for (const f of files) {
   const s = await specOf(f);
@@ -99,18 +103,24 @@ describe('every experiment’s --quick run: backprop clearly learns', { timeout:
       expect(summary.error).toMatch(BACKPROP_FAILS[f]);
       return;
     }
-    const { summary, last, trial } = f === 'mezo-pretrain.ts'
-      ? await runPretrain()
-      : f === 'mezo-finetune.ts'
-        ? (await runPretrain(), await runQuick(f, (t) => (t.config.init = pretrained.replace('{seed}', '0'))))
-        : await runQuick(f);
+    const { summary, last, trial } =
+      f === 'mezo-pretrain.ts'
+        ? await runPretrain()
+        : f === 'mezo-finetune.ts'
+          ? (await runPretrain(), await runQuick(f, (t) => (t.config.init = pretrained.replace('{seed}', '0'))))
+          : await runQuick(f);
     expect(summary.status, `${f}: ${summary.error}`).toBe('done');
     const c = chance(trial);
     if (trial.config.data.name === 'text') {
       const bits = (nats: number) => nats / Math.LN2;
-      expect(bits(last!.testLoss!), `${f}: bits per character against the unigram entropy ${bits(c.entropy).toFixed(2)}`).toBeLessThanOrEqual(bits(c.entropy) - 0.5);
+      expect(
+        bits(last!.testLoss!),
+        `${f}: bits per character against the unigram entropy ${bits(c.entropy).toFixed(2)}`,
+      ).toBeLessThanOrEqual(bits(c.entropy) - 0.5);
     } else {
-      expect(summary.finalTestAcc, `${f}: test accuracy against chance ${c.accuracy.toFixed(3)}`).toBeGreaterThanOrEqual(c.accuracy + 0.5 * (1 - c.accuracy));
+      expect(summary.finalTestAcc, `${f}: test accuracy against chance ${c.accuracy.toFixed(3)}`).toBeGreaterThanOrEqual(
+        c.accuracy + 0.5 * (1 - c.accuracy),
+      );
     }
   });
 });

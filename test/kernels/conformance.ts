@@ -26,13 +26,31 @@ export function kernelConformance(label: string, B: TestedBackend): void {
 
   describe(`${label}: matmul`, () => {
     const shapes: [number, number, number][] = [
-      [1, 1, 1], [1, 7, 3], [3, 1, 7], [7, 3, 1], [3, 7, 17], [17, 33, 7], [33, 129, 17], [129, 17, 33],
-      [4, 8, 256], [5, 9, 257], [6, 16, 1], [131, 9, 300], [2, 1030, 5], [64, 64, 513], [128, 256, 784],
+      [1, 1, 1],
+      [1, 7, 3],
+      [3, 1, 7],
+      [7, 3, 1],
+      [3, 7, 17],
+      [17, 33, 7],
+      [33, 129, 17],
+      [129, 17, 33],
+      [4, 8, 256],
+      [5, 9, 257],
+      [6, 16, 1],
+      [131, 9, 300],
+      [2, 1030, 5],
+      [64, 64, 513],
+      [128, 256, 784],
       // Crosses every blocking boundary at once (MC = 130 or 104 rows, NC = 1024, K blocks of ≤ 512).
       [131, 1027, 520],
     ];
     for (const [m, n, k] of shapes) {
-      for (const [tA, tB] of [[false, false], [false, true], [true, false], [true, true]] as const) {
+      for (const [tA, tB] of [
+        [false, false],
+        [false, true],
+        [true, false],
+        [true, true],
+      ] as const) {
         it(`${m}x${n}x${k} transA=${tA} transB=${tB}`, () => {
           const a = buf(m * k);
           const b = buf(k * n);
@@ -107,7 +125,25 @@ export function kernelConformance(label: string, B: TestedBackend): void {
   });
 
   describe(`${label}: unary and leakyRelu`, () => {
-    const ops: UnaryOp[] = ['neg', 'exp', 'log', 'tanh', 'sigmoid', 'relu', 'softplus', 'sqrt', 'square', 'abs', 'sign', 'step', 'gelu', 'geluGrad', 'reciprocal', 'sin', 'cos'];
+    const ops: UnaryOp[] = [
+      'neg',
+      'exp',
+      'log',
+      'tanh',
+      'sigmoid',
+      'relu',
+      'softplus',
+      'sqrt',
+      'square',
+      'abs',
+      'sign',
+      'step',
+      'gelu',
+      'geluGrad',
+      'reciprocal',
+      'sin',
+      'cos',
+    ];
     const special = [0, -0, 1, -1, NaN, Infinity, -Infinity, 1e-30, -1e-30, 88, -88, 100, -100, 20, -20];
     for (const op of ops) {
       for (const n of [1, 3, 7, 17, 1000]) {
@@ -148,7 +184,15 @@ export function kernelConformance(label: string, B: TestedBackend): void {
     const ops: ReduceOp[] = ['sum', 'max', 'mean'];
     // [outer, axisLen, inner]: bias grads (1, 128, 256), rows, columns, wide inner chunks.
     const layouts: [number, number, number][] = [
-      [1, 128, 256], [1, 1, 1], [1, 7, 1], [3, 129, 1], [1, 33, 17], [4, 5, 3], [2, 3, 600], [1, 2, 1030], [5, 0, 3],
+      [1, 128, 256],
+      [1, 1, 1],
+      [1, 7, 1],
+      [3, 129, 1],
+      [1, 33, 17],
+      [4, 5, 3],
+      [2, 3, 600],
+      [1, 2, 1030],
+      [5, 0, 3],
     ];
     for (const op of ops) {
       for (const [outer, axisLen, inner] of layouts) {
@@ -180,7 +224,11 @@ export function kernelConformance(label: string, B: TestedBackend): void {
 
     it('max propagates NaN and handles -Infinity rows', () => {
       const a = buf([1, NaN, 3, 4, 5, 6, 7, 8, -Infinity, -Infinity, -Infinity, -Infinity, 2, 9, NaN, 1]);
-      for (const [outer, axisLen, inner] of [[4, 4, 1], [1, 4, 4], [2, 2, 4]] as const) {
+      for (const [outer, axisLen, inner] of [
+        [4, 4, 1],
+        [1, 4, 4],
+        [2, 2, 4],
+      ] as const) {
         const out = B.alloc(outer * inner);
         B.reduce('max', a, out, outer, axisLen, inner);
         const expected = new Float32Array(outer * inner);
@@ -192,7 +240,14 @@ export function kernelConformance(label: string, B: TestedBackend): void {
 
   describe(`${label}: softmax`, () => {
     for (const log of [false, true]) {
-      for (const [rows, cols, scale] of [[128, 10, 3], [3, 1, 1], [7, 17, 50], [5, 129, 1e4], [2, 1000, 80], [2, 5000, 30]] as const) {
+      for (const [rows, cols, scale] of [
+        [128, 10, 3],
+        [3, 1, 1],
+        [7, 17, 50],
+        [5, 129, 1e4],
+        [2, 1000, 80],
+        [2, 5000, 30],
+      ] as const) {
         it(`${log ? 'log-' : ''}softmax ${rows}x${cols}, values up to ${scale}`, () => {
           const a = buf(rows * cols, -scale, scale);
           const out = B.alloc(rows * cols);
@@ -215,12 +270,76 @@ export function kernelConformance(label: string, B: TestedBackend): void {
 
   describe(`${label}: transpose`, () => {
     const cases: [number[], number[]][] = [
-      [[1, 1], [1, 0]], [[3, 7], [1, 0]], [[33, 129], [1, 0]], [[37, 1], [1, 0]], [[128, 784], [1, 0]],
-      [[4, 5, 6], [0, 2, 1]], [[4, 5, 6], [1, 0, 2]], [[4, 5, 6], [2, 1, 0]], [[4, 5, 6], [1, 2, 0]],
-      [[2, 3, 4, 5], [0, 1, 3, 2]], [[2, 3, 4, 5], [3, 1, 0, 2]], [[2, 3, 4, 5], [0, 1, 2, 3]],
-      [[1, 5, 1, 3], [3, 2, 1, 0]], [[6], [0]], [[0, 3], [1, 0]],
+      [
+        [1, 1],
+        [1, 0],
+      ],
+      [
+        [3, 7],
+        [1, 0],
+      ],
+      [
+        [33, 129],
+        [1, 0],
+      ],
+      [
+        [37, 1],
+        [1, 0],
+      ],
+      [
+        [128, 784],
+        [1, 0],
+      ],
+      [
+        [4, 5, 6],
+        [0, 2, 1],
+      ],
+      [
+        [4, 5, 6],
+        [1, 0, 2],
+      ],
+      [
+        [4, 5, 6],
+        [2, 1, 0],
+      ],
+      [
+        [4, 5, 6],
+        [1, 2, 0],
+      ],
+      [
+        [2, 3, 4, 5],
+        [0, 1, 3, 2],
+      ],
+      [
+        [2, 3, 4, 5],
+        [3, 1, 0, 2],
+      ],
+      [
+        [2, 3, 4, 5],
+        [0, 1, 2, 3],
+      ],
+      [
+        [1, 5, 1, 3],
+        [3, 2, 1, 0],
+      ],
+      [[6], [0]],
+      [
+        [0, 3],
+        [1, 0],
+      ],
       // Block transposes (NCHW ↔ CNHW): whole rows move.
-      [[6, 3, 28], [1, 0, 2]], [[2, 3, 4, 5], [0, 2, 1, 3]], [[2, 3, 4, 5], [1, 0, 3, 2]],
+      [
+        [6, 3, 28],
+        [1, 0, 2],
+      ],
+      [
+        [2, 3, 4, 5],
+        [0, 2, 1, 3],
+      ],
+      [
+        [2, 3, 4, 5],
+        [1, 0, 3, 2],
+      ],
     ];
     for (const [shape, perm] of cases) {
       it(`[${shape}] by [${perm}]`, () => {
@@ -296,13 +415,18 @@ export function kernelConformance(label: string, B: TestedBackend): void {
         // The clip stage (bit 0) fires whenever an update leaves ±0.7, which these draws do for n > 3.
         if (n > 3) expect(got.flags.every((f) => f === 1)).toBe(true);
         expect(got.sums).toEqual(want.sums);
-        expect(got.sums[0]).toBeCloseTo(updates[0].reduce((a, x) => a + x * x, 0), 3);
+        expect(got.sums[0]).toBeCloseTo(
+          updates[0].reduce((a, x) => a + x * x, 0),
+          3,
+        );
       });
     }
 
     it('the update buffer is read only and the dry run stores nothing', () => {
       const n = 300;
-      const p = buf(n), u = buf(n), slots = [buf(n), buf(n), buf(n)];
+      const p = buf(n),
+        u = buf(n),
+        slots = [buf(n), buf(n), buf(n)];
       const before = [p, u, ...slots].map((b) => Array.from(b));
       B.optimizerStep(program(1), stages, p, u, slots, stages);
       [p, u, ...slots].forEach((b, i) => expect(exactMismatch(b, before[i]), `buffer ${i}`).toBeNull());
@@ -342,7 +466,18 @@ export function kernelConformance(label: string, B: TestedBackend): void {
 
   describe(`${label}: image kernels match the reference bit for bit`, () => {
     const window = (n: number, c: number, h: number, w: number, k: number, s: number, p: number, kw = k): WindowGeometry => ({
-      n, c, h, w, kh: k, kw, sh: s, sw: s, ph: p, pw: p, oh: Math.floor((h + 2 * p - k) / s) + 1, ow: Math.floor((w + 2 * p - kw) / s) + 1,
+      n,
+      c,
+      h,
+      w,
+      kh: k,
+      kw,
+      sh: s,
+      sw: s,
+      ph: p,
+      pw: p,
+      oh: Math.floor((h + 2 * p - k) / s) + 1,
+      ow: Math.floor((w + 2 * p - kw) / s) + 1,
     });
     const cases: Array<[string, WindowGeometry]> = [
       ['LeNet conv1 5×5 on 32×32', window(3, 1, 32, 32, 5, 1, 0)],
@@ -378,13 +513,17 @@ export function kernelConformance(label: string, B: TestedBackend): void {
           x[1] = x[0];
           x[5] = NaN;
         }
-        const out = buf(os), arg = buf(os), wantOut = new Float32Array(os), wantArg = new Float32Array(os);
+        const out = buf(os),
+          arg = buf(os),
+          wantOut = new Float32Array(os),
+          wantArg = new Float32Array(os);
         B.maxPool2d(x, out, arg, g);
         ref.maxPool2d(x, wantOut, wantArg, g);
         expect(exactMismatch(out, wantOut)).toBeNull();
         expect(exactMismatch(arg, wantArg)).toBeNull();
         const gOut = buf(os);
-        const dx = buf(xs), wantDx = new Float32Array(xs);
+        const dx = buf(xs),
+          wantDx = new Float32Array(xs);
         B.maxPool2dBackward(gOut, arg, dx, g);
         ref.maxPool2dBackward(gOut, wantArg, wantDx, g);
         expect(exactMismatch(dx, wantDx)).toBeNull();
@@ -415,7 +554,18 @@ export function kernelConformance(label: string, B: TestedBackend): void {
   describe(`${label}: addNoise matches the reference bit for bit`, () => {
     const keys: [number, number][] = [[0, 0], [1, 2], [0xffffffff, 0x80000000], nr.key()];
     // Lengths and offsets around the Box–Muller pairing (odd starts and ends) and the 2^31 boundary.
-    const ranges: [number, number][] = [[0, 0], [0, 1], [1, 1], [0, 2], [1, 2], [3, 7], [0, 4097], [4095, 4100], [2 ** 31 - 3, 9], [2 ** 32 - 12, 11]];
+    const ranges: [number, number][] = [
+      [0, 0],
+      [0, 1],
+      [1, 1],
+      [0, 2],
+      [1, 2],
+      [3, 7],
+      [0, 4097],
+      [4095, 4100],
+      [2 ** 31 - 3, 9],
+      [2 ** 32 - 12, 11],
+    ];
     for (const kind of ['gaussian', 'rademacher', 'logistic'] as const) {
       for (const scaled of [false, true]) {
         it(`${kind}${scaled ? ', per-element scale' : ''}`, () => {
@@ -442,8 +592,10 @@ export function kernelConformance(label: string, B: TestedBackend): void {
           const a = nbuf(n, -8, 8);
           if (n > 6) a.set([0, -0, 800, -800, 1e-30, -1e-30], 1);
           const key = nr.key();
-          const y = nbuf(n), slope = nbuf(n);
-          const y0 = new Float32Array(n), slope0 = new Float32Array(n);
+          const y = nbuf(n),
+            slope = nbuf(n);
+          const y0 = new Float32Array(n),
+            slope0 = new Float32Array(n);
           B.binaryConcrete(a, key, temperature, y, slope);
           ref.binaryConcrete(Float32Array.from(a), key, temperature, y0, slope0);
           expect(exactMismatch(y, y0)).toBeNull();
@@ -454,7 +606,13 @@ export function kernelConformance(label: string, B: TestedBackend): void {
   });
 
   describe(`${label}: bernoulliSigmoid matches the reference bit for bit`, () => {
-    for (const [kind, withLogProb] of [[null, false], ['slope', false], ['score', false], ['score', true], [null, true]] as const) {
+    for (const [kind, withLogProb] of [
+      [null, false],
+      ['slope', false],
+      ['score', false],
+      ['score', true],
+      [null, true],
+    ] as const) {
       it(`samples${kind ? ` and ${kind}` : ''}${withLogProb ? ' and log p(h | a)' : ''}`, () => {
         for (const n of [0, 1, 7, 4099]) {
           const a = nbuf(n, -8, 8);

@@ -3,7 +3,12 @@
 import type { Rng } from '../../src/random.ts';
 
 /** Index and values of the first element where |actual - expected| > abs + rel * |expected|, or null. */
-export function mismatch(actual: ArrayLike<number>, expected: ArrayLike<number>, rel: number, abs: number | ((i: number) => number)): string | null {
+export function mismatch(
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+  rel: number,
+  abs: number | ((i: number) => number),
+): string | null {
   if (actual.length !== expected.length) return `length ${actual.length} != ${expected.length}`;
   for (let i = 0; i < actual.length; i++) {
     const a = actual[i];

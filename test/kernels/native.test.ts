@@ -29,13 +29,17 @@ if (found.addon) {
     it('gives the same matmul bits for any thread count', () => {
       // A shape where OpenBLAS on 2 threads would change 5,068 of the 32,768 outputs.
       const [m, n, k] = [128, 256, 784];
-      const a = B.alloc(m * k), b = B.alloc(k * n), out = B.alloc(m * n);
+      const a = B.alloc(m * k),
+        b = B.alloc(k * n),
+        out = B.alloc(m * n);
       for (let i = 0; i < a.length; i++) a[i] = Math.sin(i);
       for (let i = 0; i < b.length; i++) b[i] = Math.cos(0.7 * i);
-      const runs = [1, 2, 1].map((t) => withThreads(t, () => {
-        B.matmul(a, b, out, m, n, k, false, true);
-        return Array.from(out);
-      }));
+      const runs = [1, 2, 1].map((t) =>
+        withThreads(t, () => {
+          B.matmul(a, b, out, m, n, k, false, true);
+          return Array.from(out);
+        }),
+      );
       expect(runs[1]).toEqual(runs[0]);
       expect(runs[2]).toEqual(runs[0]);
     });

@@ -59,15 +59,33 @@ describe('counter-based noise', () => {
     expect(Math.abs(corr(z.subarray(0, N - 1), z.subarray(1)))).toBeLessThan(bound);
     expect(Math.abs(corr(z.subarray(0, N - 2), z.subarray(2)))).toBeLessThan(bound);
     // Squares too: independence, not only no linear correlation.
-    expect(Math.abs(corr(even.map((x) => x * x - 1), odd.map((x) => x * x - 1)))).toBeLessThan(2 * bound);
-    for (const other of [[key[0] ^ 1, key[1]], [key[0], key[1] ^ 1], [key[1], key[0]]] as NoiseKey[]) {
+    expect(
+      Math.abs(
+        corr(
+          even.map((x) => x * x - 1),
+          odd.map((x) => x * x - 1),
+        ),
+      ),
+    ).toBeLessThan(2 * bound);
+    for (const other of [
+      [key[0] ^ 1, key[1]],
+      [key[0], key[1] ^ 1],
+      [key[1], key[0]],
+    ] as NoiseKey[]) {
       expect(Math.abs(corr(z, draw(other, N)))).toBeLessThan(5 / Math.sqrt(N));
     }
   });
 
   it('any range equals the same slice of the whole stream', () => {
     const whole = draw(key, 10_001);
-    for (const [from, n] of [[0, 1], [1, 1], [1, 2], [3, 4096], [4099, 5902], [9_999, 2]]) {
+    for (const [from, n] of [
+      [0, 1],
+      [1, 1],
+      [1, 2],
+      [3, 4096],
+      [4099, 5902],
+      [9_999, 2],
+    ]) {
       expect(Array.from(draw(key, n, from))).toEqual(Array.from(whole.subarray(from, from + n)));
     }
   });
@@ -123,7 +141,7 @@ describe('counter-based noise', () => {
     a.forEach((x, i) => expect(lp[i]).toBeCloseTo(h[i] * x - Math.log1p(Math.exp(x)), 10));
   });
 
-  it("its exp (for σ) is within 1e-14 relative of Math.exp on [−700, 0], and clamped below", () => {
+  it('its exp (for σ) is within 1e-14 relative of Math.exp on [−700, 0], and clamped below', () => {
     let worst = 0;
     for (let i = 0; i <= 14000; i++) {
       const x = -i / 20;

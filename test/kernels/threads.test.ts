@@ -15,16 +15,27 @@ const r = rng('threads');
 describe('kernels split among threads are bit-identical to one thread', () => {
   const B = createWasmBackend();
   const counts = [1, 2, 3];
-  const each = (fn: () => Float32Array): Float32Array[] => counts.map((t) => withThreads(t, () => {
-    const out = fn().slice();
-    expect(B.threads).toBe(t);
-    return out;
-  }));
+  const each = (fn: () => Float32Array): Float32Array[] =>
+    counts.map((t) =>
+      withThreads(t, () => {
+        const out = fn().slice();
+        expect(B.threads).toBe(t);
+        return out;
+      }),
+    );
   const buf = (n: number) => fillUniform(B.alloc(n) as Float32Array, r);
 
-  for (const [m, n, k, tA, tB] of [[128, 256, 784, false, true], [256, 784, 128, true, false], [131, 1027, 70, true, true], [7, 3000, 64, false, false], [640, 9, 300, false, true]] as const) {
+  for (const [m, n, k, tA, tB] of [
+    [128, 256, 784, false, true],
+    [256, 784, 128, true, false],
+    [131, 1027, 70, true, true],
+    [7, 3000, 64, false, false],
+    [640, 9, 300, false, true],
+  ] as const) {
     it(`matmul ${m}x${n}x${k} transA=${tA} transB=${tB}`, () => {
-      const a = buf(m * k), b = buf(k * n), out = B.alloc(m * n) as Float32Array;
+      const a = buf(m * k),
+        b = buf(k * n),
+        out = B.alloc(m * n) as Float32Array;
       const outs = each(() => {
         out.fill(NaN);
         B.matmul(a, b, out, m, n, k, tA, tB);
@@ -56,7 +67,9 @@ describe('kernels split among threads are bit-identical to one thread', () => {
 
   it('follows the scoped thread count: stops its workers back at one thread', () => {
     const [m, n, k] = [128, 256, 784];
-    const a = buf(m * k), b = buf(k * n), out = B.alloc(m * n) as Float32Array;
+    const a = buf(m * k),
+      b = buf(k * n),
+      out = B.alloc(m * n) as Float32Array;
     withThreads(3, () => B.matmul(a, b, out, m, n, k, false, true));
     expect(B.threads).toBe(3);
     B.matmul(a, b, out, m, n, k, false, true);
@@ -68,11 +81,21 @@ describe('kernels split among threads are bit-identical to one thread', () => {
 describe('a training run is bit-identical for any thread count', () => {
   it('backprop, Adam with global-norm clipping, alignment and memory on: same records with 1 and 3 threads', () => {
     const config: TrialConfig = {
-      experiment: 'threads-test', rule: 'backprop', options: {}, seed: 3,
+      experiment: 'threads-test',
+      rule: 'backprop',
+      options: {},
+      seed: 3,
       data: { name: 'mnist', train: 640, test: 200 },
       model: { sizes: [784, 128, 64, 10], activation: 'relu', init: 'heUniform' },
-      optimizer: { name: 'adam', lr: 1e-3, clipNorm: 1 }, batchSize: 64, epochs: 1, maxSteps: 0,
-      evalEvery: 5, alignEvery: 3, alignSamples: 16, memory: true, debug: false,
+      optimizer: { name: 'adam', lr: 1e-3, clipNorm: 1 },
+      batchSize: 64,
+      epochs: 1,
+      maxSteps: 0,
+      evalEvery: 5,
+      alignEvery: 3,
+      alignSamples: 16,
+      memory: true,
+      debug: false,
     };
     const run = (threads: number): unknown[] => {
       const be: WasmBackend = createWasmBackend();

@@ -163,6 +163,5 @@ describe('matmul on foreign storage and edge cases', () => {
   });
 });
 
-
 kernelConformance('wasm relaxed-simd build', createWasmBackend({ relaxed: true }));
 kernelConformance('wasm baseline-simd build', createWasmBackend({ relaxed: false }));

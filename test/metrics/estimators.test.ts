@@ -1,7 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import {
-  buildModel, classification, exactExpectedGradient, expectedGradient, fromArray, measureEstimator, rng, sampledExpectedGradient,
-  tileBatch, type Batch, type Tensor,
+  buildModel,
+  classification,
+  exactExpectedGradient,
+  expectedGradient,
+  fromArray,
+  measureEstimator,
+  rng,
+  sampledExpectedGradient,
+  tileBatch,
+  type Batch,
+  type Tensor,
 } from '../../src/index.ts';
 
 const sigma = (a: number) => 1 / (1 + Math.exp(-a));
@@ -48,7 +57,15 @@ describe('exact gradient of the expected loss (enumeration)', () => {
     let checked = 0;
     t.params.forEach((p, i) => {
       for (let k = 0; k < p.size; k++) {
-        const shifted = (d: number) => t.params.map((q, j) => (j === i ? fromArray(Array.from(q.data, (v, m) => (m === k ? v + d : v)), q.shape) : q));
+        const shifted = (d: number) =>
+          t.params.map((q, j) =>
+            j === i
+              ? fromArray(
+                  Array.from(q.data, (v, m) => (m === k ? v + d : v)),
+                  q.shape,
+                )
+              : q,
+          );
         const fd = (bruteExpectedLoss(shifted(eps), t.batch) - bruteExpectedLoss(shifted(-eps), t.batch)) / (2 * eps);
         expect(Math.abs(ex.grads[i].data[k] - fd)).toBeLessThan(2e-4 + 2e-3 * Math.abs(fd));
         checked++;
@@ -96,7 +113,13 @@ describe('measureEstimator', () => {
     const noise = rng(4);
     const sd = 0.5;
     // Unbiased with per-element variance sd² in layer 0 only; layer 1 shifted by +1 everywhere.
-    const draw = () => ref.map((r, i) => fromArray(Array.from(r.data, (v) => (model.paramOwner[i] === 'fc1' ? v + sd * noise.normal() : v + 1)), r.shape));
+    const draw = () =>
+      ref.map((r, i) =>
+        fromArray(
+          Array.from(r.data, (v) => (model.paramOwner[i] === 'fc1' ? v + sd * noise.normal() : v + 1)),
+          r.shape,
+        ),
+      );
     const s = measureEstimator('synthetic', model, ref, draw, 4000);
     const n0 = 2 * 3 + 3;
     expect(s.layers[0].variance).toBeGreaterThan(0.9 * n0 * sd * sd);

@@ -24,7 +24,17 @@ describe('network health', () => {
   });
 
   it('counts a feature-map channel as dead only when it is 0 at every position of every input', () => {
-    const conv = buildModel({ layers: [{ type: 'conv2d', channels: 3, kernel: 3, name: 'conv' }, { type: 'activation', fn: 'relu', name: 'act' }, 'flatten', { type: 'dense', units: 2 }] }, { sampleShape: [1, 5, 5], outputs: 2 });
+    const conv = buildModel(
+      {
+        layers: [
+          { type: 'conv2d', channels: 3, kernel: 3, name: 'conv' },
+          { type: 'activation', fn: 'relu', name: 'act' },
+          'flatten',
+          { type: 'dense', units: 2 },
+        ],
+      },
+      { sampleShape: [1, 5, 5], outputs: 2 },
+    );
     const params = conv.init(rng(3));
     const bias = params[conv.find('conv')!.params.bias.index];
     bias.data.set([-100, 0, -100]);
@@ -33,10 +43,20 @@ describe('network health', () => {
   });
 
   it('in a sequence, a unit is a feature of the last axis, dead only if 0 at every position', () => {
-    const net = buildNetwork([{ type: 'embedding', dim: 3, vocab: 5, name: 'embed' }, { type: 'dense', units: 4, positionwise: true, name: 'fc' }, { type: 'activation', fn: 'relu', name: 'act' }], [6]);
+    const net = buildNetwork(
+      [
+        { type: 'embedding', dim: 3, vocab: 5, name: 'embed' },
+        { type: 'dense', units: 4, positionwise: true, name: 'fc' },
+        { type: 'activation', fn: 'relu', name: 'act' },
+      ],
+      [6],
+    );
     const params = net.init(rng(5));
     params[net.find('fc')!.params.bias.index].data.set([-100, 0, 0, -100]);
-    const x = fromArray(Array.from({ length: 8 * 6 }, (_, i) => i % 5), [8, 6]);
+    const x = fromArray(
+      Array.from({ length: 8 * 6 }, (_, i) => i % 5),
+      [8, 6],
+    );
     expect(deadUnitShare(net, params, x)['act.deadShare']).toBeCloseTo(2 / 4, 10);
   });
 

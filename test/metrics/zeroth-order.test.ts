@@ -5,8 +5,19 @@ import { describe, expect, it } from 'vitest';
 import { evolutionStrategies } from '../../algorithms/evolution-strategies.ts';
 import { mezo } from '../../algorithms/mezo.ts';
 import {
-  blobs, buildModel, classification, estimateQuality, fromArray, rng, ruleContext, SpecError, trueGradient, zeros,
-  type AnyRule, type Batch, type RuleOptions,
+  blobs,
+  buildModel,
+  classification,
+  estimateQuality,
+  fromArray,
+  rng,
+  ruleContext,
+  SpecError,
+  trueGradient,
+  zeros,
+  type AnyRule,
+  type Batch,
+  type RuleOptions,
 } from '../../src/index.ts';
 
 const model = buildModel({ sizes: [6, 5, 3], activation: 'tanh', init: 'xavierUniform' });
@@ -48,7 +59,13 @@ describe('zeroth-order estimate quality', () => {
   });
 
   it('refuses a zero reference and a draw with the wrong number of updates', () => {
-    expect(() => estimateQuality(reference.map((g) => zeros(g.shape)), () => reference, 2)).toThrow(SpecError);
+    expect(() =>
+      estimateQuality(
+        reference.map((g) => zeros(g.shape)),
+        () => reference,
+        2,
+      ),
+    ).toThrow(SpecError);
     expect(() => estimateQuality(reference, () => reference.slice(0, -1), 2)).toThrow(/updates for/);
   });
 });

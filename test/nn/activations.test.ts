@@ -2,9 +2,7 @@
 // activations agree with mathjs' own evaluate/derivative, pass gradcheck, and reject bad input.
 import { derivative, parse } from 'mathjs';
 import { describe, expect, it } from 'vitest';
-import {
-  ACTIVATIONS, ACTIVATION_NAMES, activation, activationByName, identity, leakyReluActivation,
-} from '../../src/nn/activations.ts';
+import { ACTIVATIONS, ACTIVATION_NAMES, activation, activationByName, identity, leakyReluActivation } from '../../src/nn/activations.ts';
 import { SpecError } from '../../src/errors.ts';
 import { gradcheck, vjpCheck } from '../../src/autograd/gradcheck.ts';
 import { valueAndGrad } from '../../src/autograd/functional.ts';

@@ -1,6 +1,15 @@
 // Init schemes: deterministic per seed, and the empirical variance of a large matrix matches theory.
 import { describe, expect, it } from 'vitest';
-import { INIT_NAMES, heNormal, heUniform, initByName, xavierNormal, xavierUniform, zerosInit, type WeightShape } from '../../src/nn/init.ts';
+import {
+  INIT_NAMES,
+  heNormal,
+  heUniform,
+  initByName,
+  xavierNormal,
+  xavierUniform,
+  zerosInit,
+  type WeightShape,
+} from '../../src/nn/init.ts';
 import { SpecError } from '../../src/errors.ts';
 import { rng } from '../../src/random.ts';
 import type { Tensor } from '../../src/tensor/tensor.ts';

@@ -11,9 +11,12 @@ const r = rng('losses');
 
 describe('crossEntropy', () => {
   it('equals the hand-computed mean −log softmax[label]', () => {
-    const logits = tensor([[1, 2, 3], [0, 0, 0]]);
+    const logits = tensor([
+      [1, 2, 3],
+      [0, 0, 0],
+    ]);
     const lse = Math.log(Math.exp(1) + Math.exp(2) + Math.exp(3));
-    const want = ((lse - 1) + Math.log(3)) / 2; // row 0 label 0, row 1 label 2
+    const want = (lse - 1 + Math.log(3)) / 2; // row 0 label 0, row 1 label 2
     expect(crossEntropy(logits, [0, 2]).item()).toBeCloseTo(want, 6);
   });
 
@@ -22,7 +25,10 @@ describe('crossEntropy', () => {
   });
 
   it('is finite at logits ±1000, with the right value and gradient', () => {
-    const logits = tensor([[1000, -1000], [-1000, 1000]]);
+    const logits = tensor([
+      [1000, -1000],
+      [-1000, 1000],
+    ]);
     const { value, grads } = valueAndGrad((x: Tensor) => crossEntropy(x, [0, 0]))(logits);
     expect(value.item()).toBeCloseTo(1000, 3); // row 0: 0, row 1: 2000, mean 1000
     expect(grads.toArray()).toEqual([0, 0, -0.5, 0.5]);
@@ -31,8 +37,14 @@ describe('crossEntropy', () => {
 
 describe('mse', () => {
   it('is the batch mean of ½·Σ(out − y)²', () => {
-    const out = tensor([[1, 2], [3, 5]]);
-    const y = tensor([[0, 2], [1, 1]]);
+    const out = tensor([
+      [1, 2],
+      [3, 5],
+    ]);
+    const y = tensor([
+      [0, 2],
+      [1, 1],
+    ]);
     // row 0: ½·1 = 0.5; row 1: ½·(4 + 16) = 10; mean over 2 rows: 5.25
     expect(mse(out, y).item()).toBeCloseTo(5.25, 6);
     const { grads } = valueAndGrad((o: Tensor) => mse(o, y))(out);
@@ -73,7 +85,12 @@ describe('binaryCrossEntropy', () => {
 
 describe('accuracy', () => {
   it('counts arg-max hits, first index on ties', () => {
-    const logits = tensor([[0.1, 0.9, 0.0], [2, 1, 2], [0, 0, 5], [3, 1, 2]]);
+    const logits = tensor([
+      [0.1, 0.9, 0.0],
+      [2, 1, 2],
+      [0, 0, 5],
+      [3, 1, 2],
+    ]);
     expect(accuracy(logits, [1, 0, 2, 1])).toBe(0.75);
     expect(accuracy(logits, [1, 2, 2, 1])).toBe(0.5); // the tie in row 1 goes to class 0
   });

@@ -10,7 +10,10 @@ const r = rng('norm');
 
 describe('layerNorm', () => {
   it('gives zero mean, unit variance rows at init, then applies gain and bias', () => {
-    const x = tensor([[1, 2, 3, 4], [10, 10, 10, 14]]);
+    const x = tensor([
+      [1, 2, 3, 4],
+      [10, 10, 10, 14],
+    ]);
     const { gain, bias } = layerNormParams(4);
     const y = layerNorm(x, gain, bias, 0);
     for (let row = 0; row < 2; row++) {

@@ -1,9 +1,28 @@
 import { describe, expect, it } from 'vitest';
 import { gradcheck } from '../../src/autograd/gradcheck.ts';
 import {
-  buildModel, bernoulli, bernoulliLogProb, bernoulliSample, binaryConcrete, categorical, categoricalSample, classification, fromArray, gumbelSoftmax,
-  hardSign, hardThreshold, mul, perExampleLoss, predictStochastic, regression, rng, stochasticBinary, stochasticUnits, sum,
-  valueAndGrad, type Tensor,
+  buildModel,
+  bernoulli,
+  bernoulliLogProb,
+  bernoulliSample,
+  binaryConcrete,
+  categorical,
+  categoricalSample,
+  classification,
+  fromArray,
+  gumbelSoftmax,
+  hardSign,
+  hardThreshold,
+  mul,
+  perExampleLoss,
+  predictStochastic,
+  regression,
+  rng,
+  stochasticBinary,
+  stochasticUnits,
+  sum,
+  valueAndGrad,
+  type Tensor,
 } from '../../src/index.ts';
 
 const sigma = (a: number) => 1 / (1 + Math.exp(-a));
@@ -20,7 +39,10 @@ const expectFrequency = (count: number, n: number, p: number) =>
 describe('stochastic binary units', () => {
   const a = [-2, 0, 1.5];
   const reps = 20000;
-  const tiled = fromArray(Array.from({ length: reps * a.length }, (_, i) => a[i % a.length]), [reps, a.length]);
+  const tiled = fromArray(
+    Array.from({ length: reps * a.length }, (_, i) => a[i % a.length]),
+    [reps, a.length],
+  );
 
   it('Bernoulli(σ(a)) fires with probability σ(a), reproducibly from the stream, differently across streams', () => {
     const h = stochasticBinary(tiled, rng(1).child('h'));
@@ -92,7 +114,10 @@ describe('stochastic binary units', () => {
 describe('categorical units and Gumbel-softmax', () => {
   const logits = [1, -0.5, 0.3, 2];
   const reps = 20000;
-  const L = fromArray(Array.from({ length: reps * 4 }, (_, i) => logits[i % 4]), [reps, 4]);
+  const L = fromArray(
+    Array.from({ length: reps * 4 }, (_, i) => logits[i % 4]),
+    [reps, 4],
+  );
   const p = softmaxRow(logits);
 
   it('categorical samples follow softmax(logits)', () => {
@@ -116,7 +141,7 @@ describe('categorical units and Gumbel-softmax', () => {
     }
   });
 
-  it('the hard variant passes the soft sample\'s gradient straight through', () => {
+  it("the hard variant passes the soft sample's gradient straight through", () => {
     const x = fromArray(logits.concat(logits), [2, 4]);
     const w = fromArray([1, 2, 3, 4, -1, 0.5, 2, 0], [2, 4]);
     const g = (hard: boolean) => valueAndGrad((z: Tensor) => sum(mul(gumbelSoftmax(z, 0.5, rng(7), hard), w)))(x).grads.toArray();
@@ -157,8 +182,18 @@ describe('helpers for stochastic nets', () => {
     expect(s.data[0] + s.data[1]).toBeCloseTo(1, 5);
     expect(predictStochastic(model, net, params, x, 'sample', 5, rng(0)).toArray()).toEqual(s.toArray());
     // slope k: units fire with σ(k·a), the same as scaling every hidden layer's weights and biases by k.
-    const scaledParams = params.map((p, i) => (model.paramOwner[i] !== 'fc3' ? fromArray(Array.from(p.data, (v) => 3 * v), p.shape) : p));
+    const scaledParams = params.map((p, i) =>
+      model.paramOwner[i] !== 'fc3'
+        ? fromArray(
+            Array.from(p.data, (v) => 3 * v),
+            p.shape,
+          )
+        : p,
+    );
     const withSlope = predictStochastic(model, { ...net, slope: 3 }, params, x, 'expected', 1, rng(0)).toArray();
-    model.forward(scaledParams, x).toArray().forEach((v, i) => expect(withSlope[i]).toBeCloseTo(v, 5));
+    model
+      .forward(scaledParams, x)
+      .toArray()
+      .forEach((v, i) => expect(withSlope[i]).toBeCloseTo(v, 5));
   });
 });

@@ -34,7 +34,12 @@ describe('a user layer kind from a spec file', () => {
     expect(hasStackTrace(r.stderr), r.stderr).toBe(false);
     expect(r.code, r.stderr).toBe(0);
     const records = readRecords(join(dir, 'results'));
-    expect(records.filter((x) => x.type === 'summary').map((s) => `${s.seed} ${s.status}`).sort()).toEqual(['0 done', '1 done']);
+    expect(
+      records
+        .filter((x) => x.type === 'summary')
+        .map((s) => `${s.seed} ${s.status}`)
+        .sort(),
+    ).toEqual(['0 done', '1 done']);
 
     const start = join(dir, 'init.json');
     for (const seed of [0, 1]) {
@@ -42,7 +47,10 @@ describe('a user layer kind from a spec file', () => {
       expect(evals.length).toBeGreaterThanOrEqual(2);
       expect(evals[evals.length - 1].trainLoss).toBeLessThan(0.95 * evals[0].trainLoss);
       const end = join(dir, `final-${seed}.json`);
-      for (const [path, inputs, units] of [['fc1.weight', 400, 120], ['fc2.weight', 120, 84]] as const) {
+      for (const [path, inputs, units] of [
+        ['fc1.weight', 400, 120],
+        ['fc2.weight', 120, 84],
+      ] as const) {
         const [a, b] = [values(start, path), values(end, path)];
         expect(b.length).toBe(inputs * units);
         let kept = 0;

@@ -23,12 +23,38 @@ function expectClose(got: number[][], want: number[][], digits = 6): void {
 
 describe('sgd', () => {
   it('p ← p − lr·g', () => {
-    expectClose(trajectory(sgd({ lr: 0.1 }), [1, -2], [[0.5, -1], [1, 1]]), [[0.95, -1.9], [0.85, -2.0]]);
+    expectClose(
+      trajectory(
+        sgd({ lr: 0.1 }),
+        [1, -2],
+        [
+          [0.5, -1],
+          [1, 1],
+        ],
+      ),
+      [
+        [0.95, -1.9],
+        [0.85, -2.0],
+      ],
+    );
   });
 
   it('weight decay adds wd·p to the update (L2)', () => {
     // step 0: g + 0.1·p = [0.6, −1.2]; step 1: [1 + 0.094, 1 − 0.188]
-    expectClose(trajectory(sgd({ lr: 0.1, weightDecay: 0.1 }), [1, -2], [[0.5, -1], [1, 1]]), [[0.94, -1.88], [0.8306, -1.9612]]);
+    expectClose(
+      trajectory(
+        sgd({ lr: 0.1, weightDecay: 0.1 }),
+        [1, -2],
+        [
+          [0.5, -1],
+          [1, 1],
+        ],
+      ),
+      [
+        [0.94, -1.88],
+        [0.8306, -1.9612],
+      ],
+    );
   });
 });
 
@@ -79,8 +105,20 @@ const all: Array<[string, () => Optimizer, number]> = [
 ];
 
 describe.each(all)('%s: the shared contract', (name, make, slots) => {
-  const params = () => [tensor([[0.5, -1, 2], [0.1, 0.2, -0.3]]), tensor([1, -1, 0.25])];
-  const updates = [tensor([[1, -2, 0.5], [0.3, 0, -1]]), tensor([0.2, -0.4, 0.6])];
+  const params = () => [
+    tensor([
+      [0.5, -1, 2],
+      [0.1, 0.2, -0.3],
+    ]),
+    tensor([1, -1, 0.25]),
+  ];
+  const updates = [
+    tensor([
+      [1, -2, 0.5],
+      [0.3, 0, -1],
+    ]),
+    tensor([0.2, -0.4, 0.6]),
+  ];
 
   it(`creates ${slots} state slot(s) per parameter under the 'optimizer' ledger category`, () => {
     const before = ledger().liveBytes().optimizer;
@@ -143,7 +181,12 @@ describe('streaming a parameter in ranges', () => {
       for (let step = 0; step < 3; step++) {
         const u = Array.from({ length: 37 }, () => r.normal());
         a.updateOne(0, whole[0], fromArray(u, [37]), sa, step);
-        for (const [off, len] of [[0, 10], [10, 1], [11, 26]]) b.updateRange(0, split[0], fromArray(u.slice(off, off + len), [len]), off, sb, step);
+        for (const [off, len] of [
+          [0, 10],
+          [10, 1],
+          [11, 26],
+        ])
+          b.updateRange(0, split[0], fromArray(u.slice(off, off + len), [len]), off, sb, step);
       }
       expect(Array.from(split[0].data)).toEqual(Array.from(whole[0].data));
       expect(() => b.updateRange(0, split[0], fromArray([1, 2], [2]), 36, sb, 3)).toThrow(/offset 36/);
@@ -157,38 +200,60 @@ describe('one implementation, every backend: the chains against plain float64 lo
   type Plain = (p: Float32Array, u: Float32Array, s: Float32Array[], step: number) => void;
   const clamp = (x: number, c: number) => (x > c ? c : x < -c ? -c : x);
   const cases: Array<[string, () => Optimizer, number, Plain]> = [
-    ['sgd + clipValue + L2', () => sgd({ lr: 0.1, weightDecay: 0.01, clipValue: 0.5 }), 0, (p, u) => {
-      for (let i = 0; i < p.length; i++) p[i] = p[i] + (clamp(u[i], 0.5) + 0.01 * p[i]) * -0.1;
-    }],
-    ['nesterov momentum + L2', () => momentum({ lr: 0.05, momentum: 0.9, nesterov: true, weightDecay: 1e-3 }), 1, (p, u, [v]) => {
-      for (let i = 0; i < p.length; i++) {
-        const g = u[i] + 1e-3 * p[i];
-        const vi = 0.9 * v[i] + g;
-        v[i] = vi;
-        p[i] = p[i] + (g + 0.9 * vi) * -0.05;
-      }
-    }],
-    ['adam + L2 + clipValue', () => adam({ lr: 1e-3, weightDecay: 0.01, clipValue: 1 }), 2, (p, u, [m, v], step) => {
-      const bc1 = 1 - 0.9 ** (step + 1), bc2 = 1 - 0.999 ** (step + 1);
-      for (let i = 0; i < p.length; i++) {
-        const g = clamp(u[i], 1) + 0.01 * p[i];
-        const mi = 0.9 * m[i] + (1 - 0.9) * g;
-        const vi = 0.999 * v[i] + (1 - 0.999) * g * g;
-        m[i] = mi;
-        v[i] = vi;
-        p[i] = p[i] + (mi / bc1 / (Math.sqrt(vi / bc2) + 1e-8)) * -1e-3;
-      }
-    }],
-    ['adamw', () => adamw({ lr: 1e-3, weightDecay: 0.05 }), 2, (p, u, [m, v], step) => {
-      const bc1 = 1 - 0.9 ** (step + 1), bc2 = 1 - 0.999 ** (step + 1);
-      for (let i = 0; i < p.length; i++) {
-        const mi = 0.9 * m[i] + (1 - 0.9) * u[i];
-        const vi = 0.999 * v[i] + (1 - 0.999) * u[i] * u[i];
-        m[i] = mi;
-        v[i] = vi;
-        p[i] = p[i] + (mi / bc1 / (Math.sqrt(vi / bc2) + 1e-8) + 0.05 * p[i]) * -1e-3;
-      }
-    }],
+    [
+      'sgd + clipValue + L2',
+      () => sgd({ lr: 0.1, weightDecay: 0.01, clipValue: 0.5 }),
+      0,
+      (p, u) => {
+        for (let i = 0; i < p.length; i++) p[i] = p[i] + (clamp(u[i], 0.5) + 0.01 * p[i]) * -0.1;
+      },
+    ],
+    [
+      'nesterov momentum + L2',
+      () => momentum({ lr: 0.05, momentum: 0.9, nesterov: true, weightDecay: 1e-3 }),
+      1,
+      (p, u, [v]) => {
+        for (let i = 0; i < p.length; i++) {
+          const g = u[i] + 1e-3 * p[i];
+          const vi = 0.9 * v[i] + g;
+          v[i] = vi;
+          p[i] = p[i] + (g + 0.9 * vi) * -0.05;
+        }
+      },
+    ],
+    [
+      'adam + L2 + clipValue',
+      () => adam({ lr: 1e-3, weightDecay: 0.01, clipValue: 1 }),
+      2,
+      (p, u, [m, v], step) => {
+        const bc1 = 1 - 0.9 ** (step + 1),
+          bc2 = 1 - 0.999 ** (step + 1);
+        for (let i = 0; i < p.length; i++) {
+          const g = clamp(u[i], 1) + 0.01 * p[i];
+          const mi = 0.9 * m[i] + (1 - 0.9) * g;
+          const vi = 0.999 * v[i] + (1 - 0.999) * g * g;
+          m[i] = mi;
+          v[i] = vi;
+          p[i] = p[i] + (mi / bc1 / (Math.sqrt(vi / bc2) + 1e-8)) * -1e-3;
+        }
+      },
+    ],
+    [
+      'adamw',
+      () => adamw({ lr: 1e-3, weightDecay: 0.05 }),
+      2,
+      (p, u, [m, v], step) => {
+        const bc1 = 1 - 0.9 ** (step + 1),
+          bc2 = 1 - 0.999 ** (step + 1);
+        for (let i = 0; i < p.length; i++) {
+          const mi = 0.9 * m[i] + (1 - 0.9) * u[i];
+          const vi = 0.999 * v[i] + (1 - 0.999) * u[i] * u[i];
+          m[i] = mi;
+          v[i] = vi;
+          p[i] = p[i] + (mi / bc1 / (Math.sqrt(vi / bc2) + 1e-8) + 0.05 * p[i]) * -1e-3;
+        }
+      },
+    ],
   ];
 
   it.each(cases)('%s: eager, streamed and ranged paths equal the plain loop exactly', async (_name, make, nSlots, plain) => {
@@ -208,7 +273,13 @@ describe('one implementation, every backend: the chains against plain float64 lo
         const u = fromArray(u0, [n]);
         if (path === 'update') opt.update([p], [u], st, step);
         else if (path === 'updateOne') opt.updateOne(0, p, u, st, step);
-        else for (const [off, len] of [[0, 300], [300, 1], [301, 730]]) opt.updateRange(0, p, fromArray(u0.subarray(off, off + len), [len]), off, st, step);
+        else
+          for (const [off, len] of [
+            [0, 300],
+            [300, 1],
+            [301, 730],
+          ])
+            opt.updateRange(0, p, fromArray(u0.subarray(off, off + len), [len]), off, st, step);
       });
       expect(Array.from(p.data), `${path}`).toEqual(Array.from(want));
       const stSlots = Object.values(st.slots).map((t) => Array.from(t[0].data));

@@ -45,7 +45,9 @@ describe('schedules', () => {
   });
 
   it('spec errors name the field', () => {
-    expect(() => scheduleFromSpec(1, { kind: 'linear' } as never)).toThrow(/unknown kind "linear"; accepted: constant, step, multistep, cosine/);
+    expect(() => scheduleFromSpec(1, { kind: 'linear' } as never)).toThrow(
+      /unknown kind "linear"; accepted: constant, step, multistep, cosine/,
+    );
     expect(() => scheduleFromSpec(1, { kind: 'step', every: 10 } as never)).toThrow(/"gamma"/);
     expect(() => scheduleFromSpec(1, { kind: 'cosine', totalSteps: 100, gamma: 2 } as never)).toThrow(/unknown field "gamma"/);
     expect(() => scheduleFromSpec(1, { kind: 'cosine', totalSteps: 10, warmupSteps: 10 })).toThrow(SpecError);

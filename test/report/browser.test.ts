@@ -36,7 +36,9 @@ describe('report in a browser', () => {
   let manyReport: string;
   beforeAll(async () => {
     const [real, fixture, many] = await Promise.all([
-      makeRealRunDir(), makeFixtureDir(), makeFixtureDir({ experiment: true, series: manySeries(), seeds: [0] }),
+      makeRealRunDir(),
+      makeFixtureDir(),
+      makeFixtureDir({ experiment: true, series: manySeries(), seeds: [0] }),
     ]);
     [realReport, fixtureReport, manyReport] = await Promise.all([writeReport(real), writeReport(fixture), writeReport(many)]);
     browser = await launchChromium();
@@ -49,7 +51,18 @@ describe('report in a browser', () => {
   it('renders every chart of a real run, offline and without errors', async () => {
     const o = await openReport(browser, realReport);
     const charts = await chartMarks(o.page);
-    expect(charts.map((c) => c.name)).toEqual(expect.arrayContaining(['headline', 'test-accuracy', 'train-loss', 'alignment', 'feedback-angle', 'memory-breakdown', 'dead-units', 'metrics-forward-forward']));
+    expect(charts.map((c) => c.name)).toEqual(
+      expect.arrayContaining([
+        'headline',
+        'test-accuracy',
+        'train-loss',
+        'alignment',
+        'feedback-angle',
+        'memory-breakdown',
+        'dead-units',
+        'metrics-forward-forward',
+      ]),
+    );
     expectAllDrawn(charts);
     expect(o.consoleErrors).toEqual([]);
     expect(o.pageErrors).toEqual([]);
@@ -73,7 +86,17 @@ describe('report in a browser', () => {
   it('draws the alignment blocks per reference, error signals and every optional chart (fabricated records)', async () => {
     const o = await openReport(browser, fixtureReport);
     const charts = await chartMarks(o.page);
-    expect(charts.map((c) => c.name)).toEqual(expect.arrayContaining(['headline', 'alignment', 'error-signals', 'estimators', 'memory-vs-width', 'gradient-norms', 'metrics-forward-forward']));
+    expect(charts.map((c) => c.name)).toEqual(
+      expect.arrayContaining([
+        'headline',
+        'alignment',
+        'error-signals',
+        'estimators',
+        'memory-vs-width',
+        'gradient-norms',
+        'metrics-forward-forward',
+      ]),
+    );
     expectAllDrawn(charts);
     const alignment = await o.page.locator('#chart-alignment svg').textContent();
     expect(alignment).toContain('Reference: task-gradient');
@@ -90,7 +113,9 @@ describe('report in a browser', () => {
     const o = await openReport(browser, manyReport);
     expectAllDrawn(await chartMarks(o.page));
     // The headline's points as drawn: fill colour plus the symbol's outline (its shape).
-    const drawn = await o.page.$$eval('#chart-headline .mark-symbol.role-mark path', (ps) => ps.map((p) => `${p.getAttribute('fill')} ${p.getAttribute('d')}`));
+    const drawn = await o.page.$$eval('#chart-headline .mark-symbol.role-mark path', (ps) =>
+      ps.map((p) => `${p.getAttribute('fill')} ${p.getAttribute('d')}`),
+    );
     expect(drawn.length).toBe(2 * 12);
     expect(new Set(drawn).size).toBe(12);
     expect([...o.consoleErrors, ...o.pageErrors]).toEqual([]);

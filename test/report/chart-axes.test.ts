@@ -15,7 +15,16 @@ import { buildPage } from '../../src/report/page.ts';
 import { readResults, type ResultSet } from '../../src/report/records.ts';
 import { compileSpec, renderSvg, staticSpec } from '../../src/report/render.ts';
 import type { TrialRecord } from '../../src/runner/record-types.ts';
-import { cleanupTempDirs, FAKE_SERIES, fakeTrial, fixtureManifest, makeFixtureDir, manySeries, tempDir, type FakeSeries } from './fixtures.ts';
+import {
+  cleanupTempDirs,
+  FAKE_SERIES,
+  fakeTrial,
+  fixtureManifest,
+  makeFixtureDir,
+  manySeries,
+  tempDir,
+  type FakeSeries,
+} from './fixtures.ts';
 
 afterAll(cleanupTempDirs);
 
@@ -39,13 +48,15 @@ async function scaleDomains(spec: TopLevelSpec): Promise<Map<string, { type: str
   const view = new View(parse(vega), { renderer: 'none' });
   await view.runAsync();
   try {
-    return new Map(names.flatMap(({ name, type }) => {
-      try {
-        return [[name, { type, domain: view.scale(name).domain() as unknown[] }]];
-      } catch {
-        return []; // a scale inside a facet's group: not reachable by name from the top
-      }
-    }));
+    return new Map(
+      names.flatMap(({ name, type }) => {
+        try {
+          return [[name, { type, domain: view.scale(name).domain() as unknown[] }]];
+        } catch {
+          return []; // a scale inside a facet's group: not reachable by name from the top
+        }
+      }),
+    );
   } finally {
     view.finalize();
   }
@@ -53,7 +64,9 @@ async function scaleDomains(spec: TopLevelSpec): Promise<Map<string, { type: str
 
 /** Axis tick labels of a rendered SVG, one list per axis. */
 function tickLabels(svg: string): string[][] {
-  return [...svg.matchAll(/<g class="mark-text role-axis-label"[^>]*>([^]*?)<\/g>/g)].map((m) => [...m[1].matchAll(/<text[^>]*>([^<]*)<\/text>/g)].map((t) => t[1]));
+  return [...svg.matchAll(/<g class="mark-text role-axis-label"[^>]*>([^]*?)<\/g>/g)].map((m) =>
+    [...m[1].matchAll(/<text[^>]*>([^<]*)<\/text>/g)].map((t) => t[1]),
+  );
 }
 
 const rowsOf = (spec: TopLevelSpec) => (spec as unknown as { data: { values: Array<Record<string, unknown>> } }).data.values;
@@ -98,7 +111,12 @@ describe('on the committed LeNet records (100 epochs, alignment every 200 steps)
   it('draws one point per epoch where the run measured alignment five times an epoch', () => {
     const points = rs.series[1].trials[0].evals.reduce((n, e) => n + e.alignment.length, 0);
     expect(points).toBeGreaterThan(400);
-    const spec = chart(charts, 'alignment') as unknown as { vconcat: Array<{ data: { values: Array<{ series: string; panel: string; x: number }> }; spec: { layer: Array<{ mark: { type: string; size?: number } }> } }> };
+    const spec = chart(charts, 'alignment') as unknown as {
+      vconcat: Array<{
+        data: { values: Array<{ series: string; panel: string; x: number }> };
+        spec: { layer: Array<{ mark: { type: string; size?: number } }> };
+      }>;
+    };
     const rows = spec.vconcat[0].data.values;
     const perCurve = new Map<string, number>();
     for (const r of rows) perCurve.set(`${r.series} ${r.panel}`, (perCurve.get(`${r.series} ${r.panel}`) ?? 0) + 1);
@@ -108,7 +126,9 @@ describe('on the committed LeNet records (100 epochs, alignment every 200 steps)
     // The mean of each epoch's measurements: the first epoch's, from the records.
     const fa = rs.series[1];
     const firstEpoch = fa.trials[0].evals[0].alignment.filter((a) => a.step <= 938).map((a) => a.overall.cosine);
-    const row = rows.find((r) => r.series === fa.label && r.panel === 'all parameters (weighted)' && r.x <= 1) as unknown as { mean: number };
+    const row = rows.find((r) => r.series === fa.label && r.panel === 'all parameters (weighted)' && r.x <= 1) as unknown as {
+      mean: number;
+    };
     expect(row.mean).toBeCloseTo(firstEpoch.reduce((a, b) => a + b, 0) / firstEpoch.length, 12);
     // A hundred markers per curve stay small enough not to merge into a block.
     expect(spec.vconcat[0].spec.layer.find((l) => l.mark.type === 'point')!.mark.size).toBeLessThan(20);
@@ -132,7 +152,8 @@ describe('on records shaped like a quick run’s', () => {
     const mezo: FakeSeries = { rule: 'mezo', options: {}, acc: 0.1, cos: [0, 0], slow: 2, feedback: false };
     const accs = [0.0855, 0.0905, 0.1, 0.0995];
     const dir = await recordsDir([FAKE_SERIES[0], mezo], (s, r) =>
-      s === mezo && r.type === 'eval' ? { ...r, testAcc: accs[r.epoch], metrics: { forwardPasses: 2 } } : r);
+      s === mezo && r.type === 'eval' ? { ...r, testAcc: accs[r.epoch], metrics: { forwardPasses: 2 } } : r,
+    );
     const svg = await renderSvg(staticSpec(chart(buildCharts(await readResults(dir)), 'accuracy-vs-forward-passes')));
     const y = tickLabels(svg).find((labels) => labels.some((l) => l.startsWith('0.0')))!;
     expect(y.length).toBeGreaterThan(3);
@@ -142,11 +163,16 @@ describe('on records shaped like a quick run’s', () => {
   it('the relaxation’s share of steps settled reads 0–100% when no step settled', async () => {
     const pc: FakeSeries = { rule: 'predictive-coding', options: {}, acc: 0.87, cos: [0.8, 0.9], slow: 4.7, feedback: false };
     const dir = await recordsDir([FAKE_SERIES[0], pc], (s, r) =>
-      s === pc && r.type === 'eval' ? { ...r, metrics: { settleSteps: 20, settledShare: 0, finalEnergy: 0.33 } } : r);
+      s === pc && r.type === 'eval' ? { ...r, metrics: { settleSteps: 20, settledShare: 0, finalEnergy: 0.33 } } : r,
+    );
     const svg = await renderSvg(staticSpec(chart(buildCharts(await readResults(dir)), 'settling-cost')));
     const share = tickLabels(svg).find((labels) => labels.includes('0%'))!;
     expect(share).toContain('100%');
-    expect(tickLabels(svg).flat().some((l) => /^0\.0{4,}$/.test(l))).toBe(false);
+    expect(
+      tickLabels(svg)
+        .flat()
+        .some((l) => /^0\.0{4,}$/.test(l)),
+    ).toBe(false);
   });
 
   it('a run cut short inside its first epoch (a quick run of a long protocol) sits on the spec’s epoch axis', async () => {
@@ -160,12 +186,19 @@ describe('on records shaped like a quick run’s', () => {
   });
 
   it('eighteen configurations wear eighteen colours', async () => {
-    const series = [...manySeries(), ...['predictive-coding', 'kolen-pollack', 'weight-mirroring', 'forward-gradient', 'pepita', 'target-propagation']
-      .map((rule, i): FakeSeries => ({ rule, options: {}, acc: 0.8 + 0.01 * i, cos: [0.3, 0.6], slow: 1.2, feedback: false }))];
+    const series = [
+      ...manySeries(),
+      ...['predictive-coding', 'kolen-pollack', 'weight-mirroring', 'forward-gradient', 'pepita', 'target-propagation'].map(
+        (rule, i): FakeSeries => ({ rule, options: {}, acc: 0.8 + 0.01 * i, cos: [0.3, 0.6], slow: 1.2, feedback: false }),
+      ),
+    ];
     expect(series.length).toBe(18);
     const rs = await readResults(await makeFixtureDir({ experiment: true, series, seeds: [0] }));
-    const color = (chart(buildCharts(rs), 'headline') as unknown as { hconcat: Array<{ layer: Array<{ encoding: { color: { scale: { range: string[] } } } }> }> })
-      .hconcat[0].layer[2].encoding.color.scale.range;
+    const color = (
+      chart(buildCharts(rs), 'headline') as unknown as {
+        hconcat: Array<{ layer: Array<{ encoding: { color: { scale: { range: string[] } } } }> }>;
+      }
+    ).hconcat[0].layer[2].encoding.color.scale.range;
     expect(new Set(color).size).toBe(18);
     expect(PALETTE.length).toBeGreaterThanOrEqual(18);
   });

@@ -13,7 +13,20 @@ import { quantiles, summarize } from '../../src/report/stats.ts';
 import { inReferenceUnit } from '../../src/report/tables.ts';
 import { loadBuiltins } from '../../src/runner/execute.ts';
 import { listRules } from '../../src/rules/registry.ts';
-import { cleanupTempDirs, EPOCHS, FAKE_SERIES, fakeTrial, fixtureManifest, FIXTURE_REFERENCES, hiddenCosine, LAYERS, makeFixtureDir, manySeries, SEEDS, tempDir } from './fixtures.ts';
+import {
+  cleanupTempDirs,
+  EPOCHS,
+  FAKE_SERIES,
+  fakeTrial,
+  fixtureManifest,
+  FIXTURE_REFERENCES,
+  hiddenCosine,
+  LAYERS,
+  makeFixtureDir,
+  manySeries,
+  SEEDS,
+  tempDir,
+} from './fixtures.ts';
 
 afterAll(cleanupTempDirs);
 
@@ -39,7 +52,9 @@ describe('statistics across seeds', () => {
 
   it('aggregates seeds per (series, panel, x) with a min–max or ±std band', () => {
     const pts = [
-      { series: 'a', seed: 0, x: 1, y: 0.5 }, { series: 'a', seed: 1, x: 1 + 1e-12, y: 0.7 }, { series: 'a', seed: 2, x: 1, y: 0.9 },
+      { series: 'a', seed: 0, x: 1, y: 0.5 },
+      { series: 'a', seed: 1, x: 1 + 1e-12, y: 0.7 },
+      { series: 'a', seed: 2, x: 1, y: 0.9 },
       { series: 'b', seed: 0, x: 1, y: 0.1, panel: 'layers.0', stdErr: 0.02 },
     ];
     const [a, b] = aggregate(pts);
@@ -67,14 +82,24 @@ describe('reading records', () => {
   it('groups by series in the experiment’s order, skips the torn line, keeps other kinds aside', () => {
     // A grid value equal to the rule's default (variant fa) still names the series.
     expect(rs.series.map((s) => s.label)).toEqual([
-      'backprop', 'feedback-alignment variant=fa', 'feedback-alignment variant=usf', 'straight-through', 'forward-forward threshold=2',
+      'backprop',
+      'feedback-alignment variant=fa',
+      'feedback-alignment variant=usf',
+      'straight-through',
+      'forward-forward threshold=2',
     ]);
     expect(rs.skippedLines).toBe(1);
     expect(rs.warnings.some((w) => /records\/t1-9\.partial\.jsonl:2: .*torn last line/.test(w))).toBe(true);
     // The partial trial's whole line still counts, as an unfinished trial.
     expect(rs.series[1].trials.at(-1)).toMatchObject({ seed: 9, summary: null });
     expect(Object.keys(rs.others).sort()).toEqual(['estimator', 'memory-sweep', 'progress-heartbeat']);
-    expect(rs.series.map((s) => s.estimates)).toEqual(['task-gradient', 'task-gradient', 'task-gradient', 'expected-gradient', 'own-objective']);
+    expect(rs.series.map((s) => s.estimates)).toEqual([
+      'task-gradient',
+      'task-gradient',
+      'task-gradient',
+      'expected-gradient',
+      'own-objective',
+    ]);
     expect(rs.series[4].objective).toBe('layer-local goodness');
   });
 
@@ -100,16 +125,25 @@ describe('reading records', () => {
 
   it('labels from what the run recorded, never from the rules this process has loaded', async () => {
     const fa = (variant: string) => ({ rule: 'feedback-alignment', options: { variant, init: 'xavierUniform' } });
-    const manifestRules = [{ rule: 'feedback-alignment', options: {}, grid: { variant: ['fa', 'usf'] }, defaults: { variant: 'fa', init: 'xavierUniform' } }];
+    const manifestRules = [
+      { rule: 'feedback-alignment', options: {}, grid: { variant: ['fa', 'usf'] }, defaults: { variant: 'fa', init: 'xavierUniform' } },
+    ];
     const before = labelSeries([fa('fa'), fa('usf')], manifestRules);
     await loadBuiltins(); // the registry now knows feedback-alignment: labels must not change
     expect(labelSeries([fa('fa'), fa('usf')], manifestRules)).toEqual(before);
     expect(before).toEqual(['feedback-alignment variant=fa', 'feedback-alignment variant=usf']);
     // A lone series: options that differ from the recorded defaults name it; the rest do not.
-    expect(labelSeries([{ rule: 'x', options: { a: 1, b: 2 } }], [{ rule: 'x', options: { a: 1 }, grid: {}, defaults: { a: 0, b: 2 } }])).toEqual(['x a=1']);
+    expect(
+      labelSeries([{ rule: 'x', options: { a: 1, b: 2 } }], [{ rule: 'x', options: { a: 1 }, grid: {}, defaults: { a: 0, b: 2 } }]),
+    ).toEqual(['x a=1']);
     // Without a manifest: what differs between series of one rule.
     expect(labelSeries([fa('fa'), fa('usf')])).toEqual(before);
-    expect(labelSeries([{ rule: 'x', options: { a: 1 } }, { rule: 'x', options: { a: 1 } }])).toEqual(['x', 'x #2']);
+    expect(
+      labelSeries([
+        { rule: 'x', options: { a: 1 } },
+        { rule: 'x', options: { a: 1 } },
+      ]),
+    ).toEqual(['x', 'x #2']);
   });
 
   it('counts failed and diverged trials apart and keeps them out of the figures', () => {
@@ -134,7 +168,10 @@ describe('reading records', () => {
     await writeFile(join(dir, 'experiment.json'), JSON.stringify(fixtureManifest([FAKE_SERIES[0]], [0, 1])));
     await mkdir(join(dir, 'records'));
     // Seed 0 has written 3 of its epochs, seed 1 only 1: neither has a summary line.
-    for (const [seed, epochs] of [[0, 3], [1, 1]]) {
+    for (const [seed, epochs] of [
+      [0, 3],
+      [1, 1],
+    ]) {
       const evals = fakeTrial(FAKE_SERIES[0], seed, `t${seed}`).filter((r) => r.type === 'eval' && r.epoch < epochs);
       expect(evals.length).toBeGreaterThan(0);
       await writeFile(join(dir, 'records', `t${seed}.partial.jsonl`), evals.map((r) => JSON.stringify(r)).join('\n') + '\n');
@@ -172,14 +209,19 @@ type Unit = { mark: string | { type: string }; encoding: Record<string, unknown>
 function units(spec: unknown): Unit[] {
   const s = spec as Record<string, unknown>;
   if ('mark' in s) return [s as unknown as Unit];
-  return [...((s.layer as unknown[]) ?? []), ...((s.hconcat as unknown[]) ?? []), ...((s.vconcat as unknown[]) ?? []), ...(s.spec ? [s.spec] : [])].flatMap(units);
+  return [
+    ...((s.layer as unknown[]) ?? []),
+    ...((s.hconcat as unknown[]) ?? []),
+    ...((s.vconcat as unknown[]) ?? []),
+    ...(s.spec ? [s.spec] : []),
+  ].flatMap(units);
 }
 
 /** Data rows of a spec, wherever its blocks keep them. */
 function rowsOf(spec: unknown): Record<string, unknown>[] {
   const s = spec as Record<string, unknown>;
   return [
-    ...(((s.data as { values?: Record<string, unknown>[] })?.values) ?? []),
+    ...((s.data as { values?: Record<string, unknown>[] })?.values ?? []),
     ...[...((s.hconcat as unknown[]) ?? []), ...((s.vconcat as unknown[]) ?? [])].flatMap(rowsOf),
   ];
 }
@@ -187,10 +229,12 @@ function rowsOf(spec: unknown): Record<string, unknown>[] {
 const markType = (u: Unit) => (typeof u.mark === 'string' ? u.mark : u.mark.type);
 
 function fieldsUsed(u: Unit): string[] {
-  return Object.values(u.encoding).flatMap((e) => (Array.isArray(e) ? e : [e])).flatMap((e) => {
-    const f = (e as { field?: unknown }).field;
-    return typeof f === 'string' ? [f] : [];
-  });
+  return Object.values(u.encoding)
+    .flatMap((e) => (Array.isArray(e) ? e : [e]))
+    .flatMap((e) => {
+      const f = (e as { field?: unknown }).field;
+      return typeof f === 'string' ? [f] : [];
+    });
 }
 
 const chart = (charts: BuiltChart[], name: string) => {
@@ -201,7 +245,9 @@ const chart = (charts: BuiltChart[], name: string) => {
 
 /** Axis tick labels of a rendered SVG, grouped per axis. */
 function tickLabels(svg: string): string[][] {
-  return [...svg.matchAll(/<g class="mark-text role-axis-label"[^>]*>([^]*?)<\/g>/g)].map((m) => [...m[1].matchAll(/<text[^>]*>([^<]*)<\/text>/g)].map((t) => t[1]));
+  return [...svg.matchAll(/<g class="mark-text role-axis-label"[^>]*>([^]*?)<\/g>/g)].map((m) =>
+    [...m[1].matchAll(/<text[^>]*>([^<]*)<\/text>/g)].map((t) => t[1]),
+  );
 }
 
 describe('chart specs', () => {
@@ -214,8 +260,19 @@ describe('chart specs', () => {
 
   it('builds every chart whose records are present, each rule’s own metrics last', () => {
     expect(charts.map((c) => c.name)).toEqual([
-      'headline', 'test-accuracy', 'train-loss', 'alignment', 'error-signals', 'feedback-angle', 'memory-breakdown',
-      'estimators', 'memory-vs-width', 'memory-vs-depth', 'gradient-norms', 'dead-units', 'metrics-forward-forward',
+      'headline',
+      'test-accuracy',
+      'train-loss',
+      'alignment',
+      'error-signals',
+      'feedback-angle',
+      'memory-breakdown',
+      'estimators',
+      'memory-vs-width',
+      'memory-vs-depth',
+      'gradient-norms',
+      'dead-units',
+      'metrics-forward-forward',
     ]);
   });
 
@@ -231,10 +288,14 @@ describe('chart specs', () => {
   });
 
   it('names the reference of every alignment block and leaves own-objective rules out', () => {
-    const spec = chart(charts, 'alignment') as { vconcat: Array<{ title: { text: string }; data: { values: Array<{ series: string; panel: string; stdErr?: number }> } }> };
+    const spec = chart(charts, 'alignment') as {
+      vconcat: Array<{ title: { text: string }; data: { values: Array<{ series: string; panel: string; stdErr?: number }> } }>;
+    };
     expect(spec.vconcat.map((b) => b.title.text.split(' — ')[0])).toEqual(['Reference: task-gradient', 'Reference: expected-gradient']);
     const [task, expected] = spec.vconcat.map((b) => b.data.values);
-    expect(new Set(task.map((r) => r.series))).toEqual(new Set(['backprop', 'feedback-alignment variant=fa', 'feedback-alignment variant=usf']));
+    expect(new Set(task.map((r) => r.series))).toEqual(
+      new Set(['backprop', 'feedback-alignment variant=fa', 'feedback-alignment variant=usf']),
+    );
     expect(new Set(expected.map((r) => r.series))).toEqual(new Set(['straight-through']));
     // Weighted overall, then the mean over layers, then layers by module path in model order.
     expect([...new Set(task.map((r) => r.panel))]).toEqual([OVERALL, LAYER_MEAN, ...LAYERS]);
@@ -245,7 +306,9 @@ describe('chart specs', () => {
   });
 
   it('charts error-signal alignment per hidden layer beside its mean', () => {
-    const spec = chart(charts, 'error-signals') as { vconcat: Array<{ data: { values: Array<{ series: string; panel: string; mean: number }> } }> };
+    const spec = chart(charts, 'error-signals') as {
+      vconcat: Array<{ data: { values: Array<{ series: string; panel: string; mean: number }> } }>;
+    };
     const rows = spec.vconcat[0].data.values;
     expect([...new Set(rows.map((r) => r.panel))]).toEqual([LAYER_MEAN, 'layers.0', 'layers.1']);
     // The fixture delivers 0.9 × the hidden cosine: at step 0, the mean over seeds of that.
@@ -255,10 +318,16 @@ describe('chart specs', () => {
   });
 
   it('puts losses of different objectives on separate panels with their own axes', () => {
-    const spec = chart(charts, 'train-loss') as { data: { values: Array<{ series: string; panel: string; lo: number }> }; resolve: unknown; spec: { layer: Unit[] } };
+    const spec = chart(charts, 'train-loss') as {
+      data: { values: Array<{ series: string; panel: string; lo: number }> };
+      resolve: unknown;
+      spec: { layer: Unit[] };
+    };
     const rows = spec.data.values;
     expect(new Set(rows.map((r) => r.panel))).toEqual(new Set(['task loss', 'layer-local goodness']));
-    expect(new Set(rows.filter((r) => r.panel === 'layer-local goodness').map((r) => r.series))).toEqual(new Set(['forward-forward threshold=2']));
+    expect(new Set(rows.filter((r) => r.panel === 'layer-local goodness').map((r) => r.series))).toEqual(
+      new Set(['forward-forward threshold=2']),
+    );
     expect(spec.resolve).toMatchObject({ scale: { y: 'independent' } });
     // Losses are positive: a log axis, which cannot run below 0.
     expect(rows.every((r) => r.lo > 0)).toBe(true);
@@ -282,13 +351,24 @@ describe('chart specs', () => {
     // The fixture makes usf 1.5× slower than backprop.
     expect(usf.speed).toBeCloseTo(1.5, 1);
     const spec = chart(charts, 'headline') as { hconcat: Array<{ layer: Unit[] }>; resolve: unknown };
-    expect(spec.hconcat.map((p) => fieldsUsed(p.layer[2]).slice(0, 2))).toEqual([['ratio', 'err'], ['ms', 'err']]);
-    expect(spec.hconcat.map((p) => p.layer.map(markType))).toEqual([['errorbar', 'errorbar', 'point'], ['errorbar', 'errorbar', 'point']]);
+    expect(spec.hconcat.map((p) => fieldsUsed(p.layer[2]).slice(0, 2))).toEqual([
+      ['ratio', 'err'],
+      ['ms', 'err'],
+    ]);
+    expect(spec.hconcat.map((p) => p.layer.map(markType))).toEqual([
+      ['errorbar', 'errorbar', 'point'],
+      ['errorbar', 'errorbar', 'point'],
+    ]);
   });
 
   it('gives every rule’s own metrics a chart, a panel per metric', () => {
     const spec = chart(charts, 'metrics-forward-forward') as { data: { values: Array<{ panel: string }> } };
-    expect([...new Set(spec.data.values.map((r) => r.panel))]).toEqual(['layers.0.goodnessPos', 'layers.1.goodnessPos', 'layers.0.goodnessNeg', 'layers.1.goodnessNeg']);
+    expect([...new Set(spec.data.values.map((r) => r.panel))]).toEqual([
+      'layers.0.goodnessPos',
+      'layers.1.goodnessPos',
+      'layers.0.goodnessNeg',
+      'layers.1.goodnessNeg',
+    ]);
   });
 
   it('dead-unit ticks are distinct, readable percentages', async () => {
@@ -335,7 +415,11 @@ describe('a dozen configurations', () => {
     const rows = spec.data.values;
     const rules = [...new Set(rs.series.map((s) => s.rule))];
     expect([...new Set(rows.map((r) => r.panel))]).toEqual(rules);
-    for (const rule of rules) expect(rows.some((r) => r.panel === rule && r.series === 'backprop'), rule).toBe(true);
+    for (const rule of rules)
+      expect(
+        rows.some((r) => r.panel === rule && r.series === 'backprop'),
+        rule,
+      ).toBe(true);
     expect(spec.resolve).toMatchObject({ scale: { y: 'independent' } });
     // The loss chart: the baseline's task loss never joins the panel of a rule's own objective.
     const loss = (chart(charts, 'train-loss') as { data: { values: Array<{ series: string; panel: string }> } }).data.values;

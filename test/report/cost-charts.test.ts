@@ -19,14 +19,47 @@ const STEPS_PER_EPOCH = 10;
 function trial(rule: string, seed: number, ms: number, metrics: (epoch: number) => Record<string, number>, acc: (epoch: number) => number) {
   const id = `${rule}-${seed}`;
   const evals = [0, 1].map((epoch) => ({
-    type: 'eval', trial: id, rule, options: {}, seed, epoch, step: (epoch + 1) * STEPS_PER_EPOCH, trainLoss: 1 - acc(epoch), valAcc: null, valLoss: null,
-    testAcc: acc(epoch), testLoss: null, memory: null, estimates: 'task-gradient', objective: null, alignment: [], metrics: metrics(epoch), diagnostics: {},
+    type: 'eval',
+    trial: id,
+    rule,
+    options: {},
+    seed,
+    epoch,
+    step: (epoch + 1) * STEPS_PER_EPOCH,
+    trainLoss: 1 - acc(epoch),
+    valAcc: null,
+    valLoss: null,
+    testAcc: acc(epoch),
+    testLoss: null,
+    memory: null,
+    estimates: 'task-gradient',
+    objective: null,
+    alignment: [],
+    metrics: metrics(epoch),
+    diagnostics: {},
     host: { wallMs: 1, stepMs: ms * (epoch + 1), stepCpuMs: 0, rssBytes: 1, heapBytes: 1 },
   }));
   const summary = {
-    type: 'summary', trial: id, rule, options: {}, seed, status: 'done', error: null, epochs: 2, steps: 2 * STEPS_PER_EPOCH, finalTestAcc: acc(1),
-    bestValAcc: null, peakBytes: null, ratioToInference: null, estimates: 'task-gradient', objective: null, alignmentReference: null,
-    meanCosine: null, meanLayerCosine: null, meanErrorSignalCosine: null, host: { wallMs: 1, stepMs: 2 * ms, stepCpuMs: 0, medianStepMs: null, msPerEpoch: ms },
+    type: 'summary',
+    trial: id,
+    rule,
+    options: {},
+    seed,
+    status: 'done',
+    error: null,
+    epochs: 2,
+    steps: 2 * STEPS_PER_EPOCH,
+    finalTestAcc: acc(1),
+    bestValAcc: null,
+    peakBytes: null,
+    ratioToInference: null,
+    estimates: 'task-gradient',
+    objective: null,
+    alignmentReference: null,
+    meanCosine: null,
+    meanLayerCosine: null,
+    meanErrorSignalCosine: null,
+    host: { wallMs: 1, stepMs: 2 * ms, stepCpuMs: 0, medianStepMs: null, msPerEpoch: ms },
   };
   return [...evals, summary].map((r) => JSON.stringify(r)).join('\n') + '\n';
 }
@@ -36,25 +69,84 @@ async function fixture(): Promise<string> {
   await mkdir(join(dir, 'records'));
   const files: Record<string, string> = {};
   for (const seed of [0, 1]) {
-    files[`bp-${seed}`] = trial('backprop', seed, 100, () => ({}), (e) => 0.9 + 0.01 * e);
+    files[`bp-${seed}`] = trial(
+      'backprop',
+      seed,
+      100,
+      () => ({}),
+      (e) => 0.9 + 0.01 * e,
+    );
     // Energies 4, 2, 1 (seed 0) and 6, 3, 1.5 (seed 1) in the last interval; settling at step 2 or 3.
-    files[`pc-${seed}`] = trial('predictive-coding', seed, seed === 0 ? 300 : 500, (e) => ({
-      'energy.0': (4 + 2 * seed) * (e + 1), 'energy.1': (2 + seed) * (e + 1), 'energy.2': (1 + 0.5 * seed) * (e + 1),
-      settleSteps: 2 + seed, settledShare: seed, finalEnergy: 1 + e, 'fc1.predictionError': 0.5,
-    }), (e) => 0.8 + 0.01 * e);
-    files[`es-${seed}`] = trial('evolution-strategies', seed, 200, () => ({ forwardPasses: 8, lossSpread: 0.1 }), (e) => 0.5 + 0.1 * e + 0.02 * seed);
+    files[`pc-${seed}`] = trial(
+      'predictive-coding',
+      seed,
+      seed === 0 ? 300 : 500,
+      (e) => ({
+        'energy.0': (4 + 2 * seed) * (e + 1),
+        'energy.1': (2 + seed) * (e + 1),
+        'energy.2': (1 + 0.5 * seed) * (e + 1),
+        settleSteps: 2 + seed,
+        settledShare: seed,
+        finalEnergy: 1 + e,
+        'fc1.predictionError': 0.5,
+      }),
+      (e) => 0.8 + 0.01 * e,
+    );
+    files[`es-${seed}`] = trial(
+      'evolution-strategies',
+      seed,
+      200,
+      () => ({ forwardPasses: 8, lossSpread: 0.1 }),
+      (e) => 0.5 + 0.1 * e + 0.02 * seed,
+    );
   }
   for (const [name, text] of Object.entries(files)) await writeFile(join(dir, 'records', `${name}.jsonl`), text);
   const rows = [
-    { type: 'zeroth-order', estimator: 'mezo (SPSA)', rule: 'mezo', options: { samples: 1 }, forwardPasses: 2, parameters: 99, cosine: 0.1, cosineStd: 0.05, relativeVariance: 100 },
-    { type: 'zeroth-order', estimator: 'mezo (SPSA)', rule: 'mezo', options: { samples: 4 }, forwardPasses: 8, parameters: 99, cosine: 0.2, cosineStd: 0.04, relativeVariance: 25 },
-    { type: 'zeroth-order', estimator: 'mezo (SPSA)', rule: 'mezo', options: { samples: 4 }, forwardPasses: 8, parameters: 99, cosine: 0.3, cosineStd: 0.06, relativeVariance: 27 },
+    {
+      type: 'zeroth-order',
+      estimator: 'mezo (SPSA)',
+      rule: 'mezo',
+      options: { samples: 1 },
+      forwardPasses: 2,
+      parameters: 99,
+      cosine: 0.1,
+      cosineStd: 0.05,
+      relativeVariance: 100,
+    },
+    {
+      type: 'zeroth-order',
+      estimator: 'mezo (SPSA)',
+      rule: 'mezo',
+      options: { samples: 4 },
+      forwardPasses: 8,
+      parameters: 99,
+      cosine: 0.2,
+      cosineStd: 0.04,
+      relativeVariance: 25,
+    },
+    {
+      type: 'zeroth-order',
+      estimator: 'mezo (SPSA)',
+      rule: 'mezo',
+      options: { samples: 4 },
+      forwardPasses: 8,
+      parameters: 99,
+      cosine: 0.3,
+      cosineStd: 0.06,
+      relativeVariance: 27,
+    },
   ];
   await writeFile(join(dir, 'zeroth-order.jsonl'), rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
-  await writeFile(join(dir, 'experiment.json'), JSON.stringify({
-    name: 'cost-fixture', spec: { rules: [{ rule: 'backprop' }, { rule: 'predictive-coding' }, { rule: 'evolution-strategies' }] },
-    trials: ['backprop', 'predictive-coding', 'evolution-strategies'].flatMap((rule) => [0, 1].map((seed) => ({ id: `${rule}-${seed}`, rule, options: {}, seed }))),
-  }));
+  await writeFile(
+    join(dir, 'experiment.json'),
+    JSON.stringify({
+      name: 'cost-fixture',
+      spec: { rules: [{ rule: 'backprop' }, { rule: 'predictive-coding' }, { rule: 'evolution-strategies' }] },
+      trials: ['backprop', 'predictive-coding', 'evolution-strategies'].flatMap((rule) =>
+        [0, 1].map((seed) => ({ id: `${rule}-${seed}`, rule, options: {}, seed })),
+      ),
+    }),
+  );
   return dir;
 }
 
@@ -77,7 +169,11 @@ describe('cost charts', () => {
   it('settling: each step’s value in the last interval, averaged over seeds', () => {
     const rows = settlingRows(rs).filter((r) => r.series === 'predictive-coding');
     // Last interval (epoch 1): seed 0 → 8, 4, 2; seed 1 → 12, 6, 3.
-    expect(rows.map((r) => [r.panel, r.x, r.mean])).toEqual([['energy', 0, 10], ['energy', 1, 5], ['energy', 2, 2.5]]);
+    expect(rows.map((r) => [r.panel, r.x, r.mean])).toEqual([
+      ['energy', 0, 10],
+      ['energy', 1, 5],
+      ['energy', 2, 2.5],
+    ]);
     expect(rows[0]).toMatchObject({ lo: 8, hi: 12, n: 2 });
   });
 
@@ -105,11 +201,16 @@ describe('cost charts', () => {
   it('accuracy against forward passes: steps × passes per step, cumulative, only for rules that report them', () => {
     const rows = forwardPassRows(rs);
     expect(new Set(rows.map((r) => r.series))).toEqual(new Set(['evolution-strategies']));
-    expect(rows.map((r) => [r.x, r.mean])).toEqual([[80, expect.closeTo(0.51, 12)], [160, expect.closeTo(0.61, 12)]]);
+    expect(rows.map((r) => [r.x, r.mean])).toEqual([
+      [80, expect.closeTo(0.51, 12)],
+      [160, expect.closeTo(0.61, 12)],
+    ]);
   });
 
   it('compile and render without warnings', async () => {
-    for (const c of charts.filter((x) => ['settling', 'settling-cost', 'zeroth-order-estimates', 'accuracy-vs-forward-passes'].includes(x.name))) {
+    for (const c of charts.filter((x) =>
+      ['settling', 'settling-cost', 'zeroth-order-estimates', 'accuracy-vs-forward-passes'].includes(x.name),
+    )) {
       expect(compileSpec(c.spec).warnings, c.name).toEqual([]);
       const warnings: string[] = [];
       const svg = await renderSvg(staticSpec(c.spec), warnings);

@@ -8,7 +8,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { escapeHtml, inlineJson, inlineScript } from '../../src/report/html.ts';
 import { runSummary, writeReport } from '../../src/report/page.ts';
 import { summarize } from '../../src/report/stats.ts';
-import { cleanupTempDirs, EPOCHS, FAILED_ERROR, FAKE_SERIES, fakeTrial, makeFixtureDir, SEEDS, STEPS_PER_EPOCH, tempDir } from './fixtures.ts';
+import {
+  cleanupTempDirs,
+  EPOCHS,
+  FAILED_ERROR,
+  FAKE_SERIES,
+  fakeTrial,
+  makeFixtureDir,
+  SEEDS,
+  STEPS_PER_EPOCH,
+  tempDir,
+} from './fixtures.ts';
 
 afterAll(cleanupTempDirs);
 
@@ -33,10 +43,18 @@ describe('inlining helpers', () => {
 function sectionRows(html: string, id: string): string[][] {
   const m = new RegExp(`<section id="${id}">[^]*?<table>([^]*?)</table>`).exec(html);
   if (!m) return [];
-  return [...m[1].matchAll(/<tr>([^]*?)<\/tr>/g)].map((r) => [...r[1].matchAll(/<t[dh][^>]*>([^]*?)<\/t[dh]>/g)].map((c) => c[1].replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ').trim()));
+  return [...m[1].matchAll(/<tr>([^]*?)<\/tr>/g)].map((r) =>
+    [...r[1].matchAll(/<t[dh][^>]*>([^]*?)<\/t[dh]>/g)].map((c) =>
+      c[1]
+        .replace(/<[^>]+>/g, ' ')
+        .replace(/\s+/g, ' ')
+        .trim(),
+    ),
+  );
 }
 
-const finals = (i: number, seeds: number[]) => seeds.map((seed) => (fakeTrial(FAKE_SERIES[i], seed, 't').at(-1) as { finalTestAcc: number }).finalTestAcc);
+const finals = (i: number, seeds: number[]) =>
+  seeds.map((seed) => (fakeTrial(FAKE_SERIES[i], seed, 't').at(-1) as { finalTestAcc: number }).finalTestAcc);
 
 /** A minimal RFC 4180 reader: enough to check what the page's CSV holds. */
 function parseCsv(text: string): string[][] {
@@ -47,12 +65,12 @@ function parseCsv(text: string): string[][] {
   for (let i = 0; i < text.length; i++) {
     const ch = text[i];
     if (quoted) {
-      if (ch === '"' && text[i + 1] === '"') (cell += '"'), i++;
+      if (ch === '"' && text[i + 1] === '"') ((cell += '"'), i++);
       else if (ch === '"') quoted = false;
       else cell += ch;
     } else if (ch === '"') quoted = true;
-    else if (ch === ',') row.push(cell), (cell = '');
-    else if (ch === '\n') row.push(cell), rows.push(row), (row = []), (cell = '');
+    else if (ch === ',') (row.push(cell), (cell = ''));
+    else if (ch === '\n') (row.push(cell), rows.push(row), (row = []), (cell = ''));
     else cell += ch;
   }
   return rows;
@@ -118,7 +136,15 @@ describe('report page', () => {
 
   it('alignment table: the reference named, n/a with the objective for own-objective rules, the mean over layers beside the weighted figure', () => {
     const rows = sectionRows(html, 'alignment-table');
-    expect(rows[0]).toEqual(['rule', 'its updates estimate', 'reference', 'cosine, all parameters (weighted)', 'cosine, mean over layers', 'error-signal cosine (mean over layers)', 'reference MC std err']);
+    expect(rows[0]).toEqual([
+      'rule',
+      'its updates estimate',
+      'reference',
+      'cosine, all parameters (weighted)',
+      'cosine, mean over layers',
+      'error-signal cosine (mean over layers)',
+      'reference MC std err',
+    ]);
     const ff = rows.find((r) => r[0] === 'forward-forward threshold=2')!;
     expect(ff.slice(1, 6)).toEqual(['own-objective', 'n/a — own objective: layer-local goodness', 'n/a', 'n/a', 'n/a']);
     const st = rows.find((r) => r[0] === 'straight-through')!;
@@ -137,18 +163,24 @@ describe('report page', () => {
     expect(same).toContain('Fixture et al. 2024');
     expect(same).toContain('Abstract-only 2016');
     expect(same).not.toContain('BioTorch');
-    expect(same).toMatch(/Abstract-only 2016[^]*?matches[^]*?not stated in the source: hidden widths, activation, epochs, data split, regularization/);
+    expect(same).toMatch(
+      /Abstract-only 2016[^]*?matches[^]*?not stated in the source: hidden widths, activation, epochs, data split, regularization/,
+    );
     // Ours beside "Fixture et al.": backprop's final test error over its three seeds.
     const err = summarize(finals(0, SEEDS).map((a) => (1 - a) * 100));
     expect(same).toContain(`${err.mean.toFixed(2)} ± ${err.std.toFixed(2)}`);
-    expect(context).toMatch(/BioTorch[^]*?differs \(published vs ours\):<\/span><ul><li>LeNet vs MLP 784-64-64-10 relu<\/li><li>100 vs 4 epochs<\/li><li>60,000 vs 5,000 training images<\/li><li>10,000 vs 1,000 validation images<\/li><li>weight decay 0.001 vs none \(regularization\)<\/li>/);
+    expect(context).toMatch(
+      /BioTorch[^]*?differs \(published vs ours\):<\/span><ul><li>LeNet vs MLP 784-64-64-10 relu<\/li><li>100 vs 4 epochs<\/li><li>60,000 vs 5,000 training images<\/li><li>10,000 vs 1,000 validation images<\/li><li>weight decay 0.001 vs none \(regularization\)<\/li>/,
+    );
     expect(context).toContain('(best val)');
     expect(context).toMatch(/mezo \(not run\)[^]*?cifar10 vs mnist[^]*?300 vs 4 epochs/);
     expect(html).toMatch(/experiment\.json: references\[4\]\.location: expected a non-empty string[^<]*left out of the reproduction table/);
   });
 
   it('header: what this run was, from its resolved spec', () => {
-    expect(html).toContain('<strong>This run:</strong> mnist · 5,000 training images (+ 1,000 held out for validation) · 10,000 test images · MLP 784-64-64-10 relu · adam 0.001; forward-forward threshold=2 at 0.003 · batch 100 · 4 epochs · 3 seeds');
+    expect(html).toContain(
+      '<strong>This run:</strong> mnist · 5,000 training images (+ 1,000 held out for validation) · 10,000 test images · MLP 784-64-64-10 relu · adam 0.001; forward-forward threshold=2 at 0.003 · batch 100 · 4 epochs · 3 seeds',
+    );
     expect(html).not.toContain('run with --');
     expect(html).toContain('<h3>Quantiles across seeds</h3>');
   });
@@ -156,21 +188,49 @@ describe('report page', () => {
   it('header: validation on the test split, and each rule entry that brings its own rate', () => {
     const sgd = (lr: number) => ({ name: 'momentum', lr, schedule: { kind: 'multistep' } });
     const spec = {
-      data: { name: 'mnist', validation: 'test' }, model: { preset: 'lenet5' }, optimizer: sgd(0.1), batchSize: 64, epochs: 100, seeds: [0],
+      data: { name: 'mnist', validation: 'test' },
+      model: { preset: 'lenet5' },
+      optimizer: sgd(0.1),
+      batchSize: 64,
+      epochs: 100,
+      seeds: [0],
       rules: [
         { rule: 'backprop', options: {}, grid: {}, optimizer: sgd(0.1) },
         { rule: 'feedback-alignment', options: {}, grid: { variant: ['usf', 'brsf'] }, optimizer: sgd(0.01) },
         { rule: 'direct-feedback-alignment', options: {}, grid: {}, optimizer: { name: 'adam', lr: 1e-4 } },
       ],
     };
-    expect(runSummary(spec)).toBe('mnist · 60,000 training images (validated on the test images) · 10,000 test images · LeNet · ' +
-      'momentum 0.1 (multistep); feedback-alignment variant=usf/brsf at 0.01, direct-feedback-alignment at adam 0.0001 · batch 64 · 100 epochs · 1 seed');
+    expect(runSummary(spec)).toBe(
+      'mnist · 60,000 training images (validated on the test images) · 10,000 test images · LeNet · ' +
+        'momentum 0.1 (multistep); feedback-alignment variant=usf/brsf at 0.01, direct-feedback-alignment at adam 0.0001 · batch 64 · 100 epochs · 1 seed',
+    );
   });
 
   it('writes the records as one CSV: a row per evaluation point, config as columns', async () => {
     const rows = parseCsv(await readFile(join(dir, 'records.csv'), 'utf8'));
     const [head, ...body] = rows;
-    for (const c of ['trial', 'series', 'rule', 'seed', 'status', 'error', 'option.variant', 'optimizer.name', 'epoch', 'step', 'testAcc', 'memory.peakBytes', 'alignment.reference', 'alignment.cosine', 'alignment.layerMeanCosine', 'alignment.errorSignalMean', 'alignment.cosine.layers.0', 'errorSignal.cosine.layers.1', 'metrics.layers.0.goodnessPos', 'diagnostics.layers.0.gradNorm']) {
+    for (const c of [
+      'trial',
+      'series',
+      'rule',
+      'seed',
+      'status',
+      'error',
+      'option.variant',
+      'optimizer.name',
+      'epoch',
+      'step',
+      'testAcc',
+      'memory.peakBytes',
+      'alignment.reference',
+      'alignment.cosine',
+      'alignment.layerMeanCosine',
+      'alignment.errorSignalMean',
+      'alignment.cosine.layers.0',
+      'errorSignal.cosine.layers.1',
+      'metrics.layers.0.goodnessPos',
+      'diagnostics.layers.0.gradNorm',
+    ]) {
       expect(head, c).toContain(c);
     }
     const col = (name: string) => head.indexOf(name);
@@ -180,13 +240,20 @@ describe('report page', () => {
     const r = body.find((x) => x[col('trial')] === 't1-0' && x[col('step')] === String(2 * STEPS_PER_EPOCH))!;
     const rec = fakeTrial(FAKE_SERIES[1], 0, 't1-0')[1] as { testAcc: number; alignment: Array<{ overall: { cosine: number } }> };
     expect(Number(r[col('testAcc')])).toBe(rec.testAcc);
-    expect(Number(r[col('alignment.cosine')])).toBeCloseTo(rec.alignment.reduce((a, p) => a + p.overall.cosine, 0) / rec.alignment.length, 12);
+    expect(Number(r[col('alignment.cosine')])).toBeCloseTo(
+      rec.alignment.reduce((a, p) => a + p.overall.cosine, 0) / rec.alignment.length,
+      12,
+    );
     expect(r[col('option.variant')]).toBe('fa');
     expect(r[col('series')]).toBe('feedback-alignment variant=fa');
     const failed = body.find((x) => x[col('status')] === 'failed')!;
     expect(failed[col('error')]).toBe(FAILED_ERROR);
     expect(failed[col('step')]).toBe('');
-    expect(body.filter((x) => x[col('rule')] === 'forward-forward').every((x) => x[col('alignment.cosine')] === '' && x[col('objective')] === 'layer-local goodness')).toBe(true);
+    expect(
+      body
+        .filter((x) => x[col('rule')] === 'forward-forward')
+        .every((x) => x[col('alignment.cosine')] === '' && x[col('objective')] === 'layer-local goodness'),
+    ).toBe(true);
   });
 
   it('a --quick, one-seed run: the header says so, and there is no quantile table', async () => {

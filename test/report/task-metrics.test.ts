@@ -14,14 +14,25 @@ import { runTrial, type EvalRecord, type TrialConfig, type TrialRecord } from '.
 import type { AnyRule, RuleOptions } from '../../src/index.ts';
 
 const config = (rule: string, options: RuleOptions, optimizer: TrialConfig['optimizer']): TrialConfig => ({
-  experiment: 'lm-report', rule, options, seed: 0,
+  experiment: 'lm-report',
+  rule,
+  options,
+  seed: 0,
   data: { name: 'text', sections: 'chapter_1', context: 16, train: 96, evalWindows: 8 },
   model: { preset: 'transformer', blocks: 1, dim: 16, heads: 2, init: 'xavierUniform' },
-  optimizer, batchSize: 16, epochs: 1, maxSteps: 6, evalEvery: 2, alignEvery: 0, alignSamples: 4, memory: true, debug: false,
+  optimizer,
+  batchSize: 16,
+  epochs: 1,
+  maxSteps: 6,
+  evalEvery: 2,
+  alignEvery: 0,
+  alignSamples: 4,
+  memory: true,
+  debug: false,
 });
 
 describe('report of a language-model run', () => {
-  it('charts bits per character, tabulates steps to a common level and shows each rule\'s text', async () => {
+  it("charts bits per character, tabulates steps to a common level and shows each rule's text", async () => {
     const dir = mkdtempSync(join(tmpdir(), 'rulebench-lm-report-'));
     mkdirSync(join(dir, 'records'));
     const runs: Array<[AnyRule, TrialConfig]> = [
@@ -33,7 +44,10 @@ describe('report of a language-model run', () => {
       const out: TrialRecord[] = [];
       runTrial(c, `t-${rule.id}`, rule, (r) => out.push(r));
       writeFileSync(join(dir, 'records', `t-${rule.id}.jsonl`), out.map((r) => JSON.stringify(r)).join('\n') + '\n');
-      evals.set(rule.id, out.filter((r): r is EvalRecord => r.type === 'eval'));
+      evals.set(
+        rule.id,
+        out.filter((r): r is EvalRecord => r.type === 'eval'),
+      );
     }
     const rs = await readResults(dir);
     const names = buildCharts(rs).map((c) => c.name);
@@ -46,7 +60,8 @@ describe('report of a language-model run', () => {
     const level = Math.max(best('backprop'), best('mezo'));
     expect(html).toContain(`Level reached by every series: <strong>${level.toFixed(3)} bits per char</strong>`);
     const firstAt = (id: string) => evals.get(id)!.find((e) => e.valMetrics!.bitsPerChar <= level + 1e-12)!.step;
-    const row = (label: string) => new RegExp(`<td class="rule">${label}</td>(?:<td[^>]*>[^<]*</td>){3}<td[^>]*>(\\d+)</td>`).exec(html)?.[1];
+    const row = (label: string) =>
+      new RegExp(`<td class="rule">${label}</td>(?:<td[^>]*>[^<]*</td>){3}<td[^>]*>(\\d+)</td>`).exec(html)?.[1];
     expect(row('backprop')).toBe(String(firstAt('backprop')));
     expect(row('mezo')).toBe(String(firstAt('mezo')));
     // Each rule's sample, its prompt the first test window.

@@ -3,7 +3,18 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { backprop } from '../../algorithms/backprop.ts';
-import { blobs, buildModel, classification, fromArray, getRule, loadRulesFrom, materialize, rng, ruleContext, type AnyRule } from '../../src/index.ts';
+import {
+  blobs,
+  buildModel,
+  classification,
+  fromArray,
+  getRule,
+  loadRulesFrom,
+  materialize,
+  rng,
+  ruleContext,
+  type AnyRule,
+} from '../../src/index.ts';
 import { CONFORMANCE_MODELS, checkConformance } from '../../src/testing.ts';
 
 const FILE = 'test/fixtures/user-rules/noisy-feedback.ts';
@@ -24,7 +35,8 @@ describe('user rules', () => {
     const params = model.init(rng(1));
     const ds = blobs(16, 4, 36, 0.5, rng(2));
     const batch = { x: fromArray(ds.x, [16, 36]), labels: ds.y, size: 16 };
-    const at = (r: AnyRule, options = {}) => ruleContext({ model, task: classification(4), params, rule: r, options, rng: rng(3), dropout: rng(4), step: 0 });
+    const at = (r: AnyRule, options = {}) =>
+      ruleContext({ model, task: classification(4), params, rule: r, options, rng: rng(3), dropout: rng(4), step: 0 });
     const mine = materialize(rule.step(at(rule, { noise: 0 }), null, batch).updates);
     const bp = materialize(backprop.step(at(backprop as AnyRule) as never, null, batch).updates);
     mine.forEach((u, i) => expect(Array.from(u.data)).toEqual(Array.from(bp[i].data)));

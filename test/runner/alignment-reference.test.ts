@@ -5,17 +5,40 @@ import { describe, expect, it } from 'vitest';
 import { BUILTIN_RULES } from '../../algorithms/index.ts';
 import { runTrial, type EvalRecord, type SummaryRecord, type TrialConfig, type TrialRecord } from '../../src/runner/trial.ts';
 import { stepReference } from '../../src/runner/reference.ts';
-import { blobs, buildModel, classification, compare, fromArray, materialize, rng, ruleContext, trueGradient, type AnyRule, type ModelSpec } from '../../src/index.ts';
+import {
+  blobs,
+  buildModel,
+  classification,
+  compare,
+  fromArray,
+  materialize,
+  rng,
+  ruleContext,
+  trueGradient,
+  type AnyRule,
+  type ModelSpec,
+} from '../../src/index.ts';
 
 const rule = (id: string): AnyRule => BUILTIN_RULES.find((r) => r.id === id)!;
 
 function run(id: string, over: Partial<TrialConfig> = {}): { evals: EvalRecord[]; summary: SummaryRecord } {
   const config: TrialConfig = {
-    experiment: 'test', rule: id, options: {}, seed: 3,
+    experiment: 'test',
+    rule: id,
+    options: {},
+    seed: 3,
     data: { name: 'blobs', train: 96, test: 32, classes: 3, features: 8, spread: 0.6 },
     model: { sizes: [8, 16, 16, 3], activation: 'tanh', init: 'xavierUniform' },
-    optimizer: { name: 'sgd', lr: 0.1 }, batchSize: 16, epochs: 1, maxSteps: 0,
-    evalEvery: 1, alignEvery: 1, alignSamples: 32, memory: true, debug: false, ...over,
+    optimizer: { name: 'sgd', lr: 0.1 },
+    batchSize: 16,
+    epochs: 1,
+    maxSteps: 0,
+    evalEvery: 1,
+    alignEvery: 1,
+    alignSamples: 32,
+    memory: true,
+    debug: false,
+    ...over,
   };
   const records: TrialRecord[] = [];
   const summary = runTrial(config, 't', rule(id), (r) => records.push(r));
@@ -76,15 +99,22 @@ describe('alignment reference', () => {
     expect(ref.kind).toBe('expected-gradient');
     const deterministic = trueGradient(model, classification(3), params, batch, ctx(0).train).grads;
     const mean = params.map((p) => new Float64Array(p.size));
-    for (let s = 0; s < 1000; s++) materialize(st.step(ctx(s), null, batch).updates).forEach((u, i) => u.data.forEach((v, k) => (mean[i][k] += v)));
-    const flat = (ts: ArrayLike<number>[]) => fromArray(ts.flatMap((t) => Array.from(t)), [ts.reduce((a, t) => a + t.length, 0)]);
+    for (let s = 0; s < 1000; s++)
+      materialize(st.step(ctx(s), null, batch).updates).forEach((u, i) => u.data.forEach((v, k) => (mean[i][k] += v)));
+    const flat = (ts: ArrayLike<number>[]) =>
+      fromArray(
+        ts.flatMap((t) => Array.from(t)),
+        [ts.reduce((a, t) => a + t.length, 0)],
+      );
     const cos = (ref: ArrayLike<number>[]) => compare(flat(mean), flat(ref)).cosine;
     expect(cos(ref.grads.map((g) => g.data))).toBeGreaterThan(0.97);
     expect(cos(deterministic.map((g) => g.data))).toBeLessThan(0.94);
   });
 
   it('a rule with its own objective gets no alignment figures, only its objective’s name', () => {
-    const { evals, summary } = run('forward-forward', { data: { name: 'blobs', train: 96, test: 32, classes: 3, features: 8, spread: 0.6 } });
+    const { evals, summary } = run('forward-forward', {
+      data: { name: 'blobs', train: 96, test: 32, classes: 3, features: 8, spread: 0.6 },
+    });
     expect(evals.every((e) => e.alignment.length === 0 && e.estimates === 'own-objective')).toBe(true);
     expect(summary.alignmentReference).toBeNull();
     expect(summary.objective).toMatch(/goodness/);

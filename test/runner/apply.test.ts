@@ -12,12 +12,21 @@ function setup() {
 
 describe('applyUpdates', () => {
   it('applies eager, per-parameter and ranged updates identically', () => {
-    const ups = (ps: readonly Tensor[]) => ps.map((p) => fromArray(Array.from({ length: p.size }, (_, k) => (k % 5) - 2), p.shape));
+    const ups = (ps: readonly Tensor[]) =>
+      ps.map((p) =>
+        fromArray(
+          Array.from({ length: p.size }, (_, k) => (k % 5) - 2),
+          p.shape,
+        ),
+      );
     const [a, b, c] = [setup(), setup(), setup()];
     const ua = ups(a.params);
     applyUpdates(ua, a);
     applyUpdates({ count: ua.length, get: (i) => ua[i] }, b);
-    applyUpdates({ count: ua.length, get: (i) => ua[i], chunk: 3, getRange: (i, off, len) => fromArray(ua[i].data.subarray(off, off + len), [len]) }, c);
+    applyUpdates(
+      { count: ua.length, get: (i) => ua[i], chunk: 3, getRange: (i, off, len) => fromArray(ua[i].data.subarray(off, off + len), [len]) },
+      c,
+    );
     for (const s of [b, c]) s.params.forEach((p, i) => expect(Array.from(p.data)).toEqual(Array.from(a.params[i].data)));
   });
 

@@ -17,7 +17,17 @@ describe('checkpoint files', () => {
     class Net {} // not data: a class instance is structure that init rebuilds
     const marker = new Net();
     const values = {
-      state: { tied: param, own, again: own, counts: new Int32Array([4, -5]), table: new Map<string, unknown>([['a', [NaN, -0, Infinity, 0.1]]]), stream, model: marker, none: undefined, flag: true },
+      state: {
+        tied: param,
+        own,
+        again: own,
+        counts: new Int32Array([4, -5]),
+        table: new Map<string, unknown>([['a', [NaN, -0, Infinity, 0.1]]]),
+        stream,
+        model: marker,
+        none: undefined,
+        flag: true,
+      },
     };
     writeCheckpoint(path, 'trial-1', 123, { epoch: 2, step: 17, tensors: [param], values });
     // The stream moves on after the save; the restored one must resume from the save.

@@ -25,7 +25,9 @@ const SMALL: Record<string, RuleOptions> = {
 // module path. Every rule runs on the MLP; a refusal anywhere not listed here fails.
 const REFUSED: Record<string, Partial<Record<ConformanceArchitecture, RegExp>>> = {
   pepita: { residual: /^pepita: the module at "block1\.conv1" has parameters inside the residual at "block1"; .*plain stack/ },
-  'target-propagation': { residual: /^target-propagation: the module at "block1\.conv1" has parameters inside the residual at "block1"; .*plain stack/ },
+  'target-propagation': {
+    residual: /^target-propagation: the module at "block1\.conv1" has parameters inside the residual at "block1"; .*plain stack/,
+  },
   'predictive-coding': { residual: /^predictive-coding: module "block1" \(residual\) holds the weight layer "block1\.conv1"/ },
   // Its energy is defined on dense layers only: the conv net's first conv is refused.
   'equilibrium-propagation': {
@@ -37,7 +39,9 @@ const REFUSED: Record<string, Partial<Record<ConformanceArchitecture, RegExp>>> 
 describe('conformance suite', () => {
   for (const rule of BUILTIN_RULES) {
     for (const architecture of Object.keys(CONFORMANCE_MODELS) as ConformanceArchitecture[]) {
-      const options = SMALL[rule.id] ?? (architecture === 'mlp' ? {} : (architecture === 'residual' ? ON_RESIDUAL[rule.id] : undefined) ?? ON_IMAGES[rule.id] ?? {});
+      const options =
+        SMALL[rule.id] ??
+        (architecture === 'mlp' ? {} : ((architecture === 'residual' ? ON_RESIDUAL[rule.id] : undefined) ?? ON_IMAGES[rule.id] ?? {}));
       const refused = REFUSED[rule.id]?.[architecture];
       if (refused) {
         it(`${rule.id} refuses the ${architecture} net before training, naming the module`, () => {

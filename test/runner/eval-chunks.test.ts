@@ -7,7 +7,9 @@ import { EVAL_BYTES, evalRows } from '../../src/runner/evaluate.ts';
 const images = { ...blobs(10, 10, 1024, 0.5, rng(0)), shape: [1, 32, 32] };
 const build = (spec: ModelSpec, sample: number[]) => buildModel(spec, { sampleShape: sample, outputs: 10 });
 const leafOutputs = (spec: ModelSpec, sample: number[]) =>
-  build(spec, sample).modules().reduce((s, m) => s + (m.children.length ? 0 : sizeOf(m.outShape)), 0);
+  build(spec, sample)
+    .modules()
+    .reduce((s, m) => s + (m.children.length ? 0 : sizeOf(m.outShape)), 0);
 
 describe('evaluation chunks', () => {
   it('an MLP and LeNet-5 keep chunks of 1000 rows', () => {

@@ -40,7 +40,11 @@ beforeAll(() => loadBuiltins());
 describe('a rule’s expectation at the budget', () => {
   it('--quick gives the named rule’s entry its quick expectation; without --quick it has none', () => {
     const quick = resolve(base(), true);
-    expect(quick.rules.map((r) => r.expect ?? null)).toEqual([null, null, 'near-chance at this budget: one direction per step over all parameters']);
+    expect(quick.rules.map((r) => r.expect ?? null)).toEqual([
+      null,
+      null,
+      'near-chance at this budget: one direction per step over all parameters',
+    ]);
     expect(resolve(base(), false).rules.every((r) => r.expect === undefined)).toBe(true);
     // --rules after --quick: the expectation follows its rule.
     const only = validateSpec(applyOverrides(base(), { quick: true, rules: ['mezo'] }), getRule);
@@ -49,7 +53,10 @@ describe('a rule’s expectation at the budget', () => {
 
   it('an entry’s own expectation is descriptive: the trials and their ids do not change', () => {
     const plain = base();
-    const withExpect = { ...base(), rules: ['backprop', { rule: 'feedback-alignment', grid: { variant: ['fa', 'usf'] }, expect: 'slower than backprop' }, 'mezo'] };
+    const withExpect = {
+      ...base(),
+      rules: ['backprop', { rule: 'feedback-alignment', grid: { variant: ['fa', 'usf'] }, expect: 'slower than backprop' }, 'mezo'],
+    };
     const ids = (s: ExperimentSpec, quick: boolean) => expandTrials(resolve(s, quick)).map((t) => t.id);
     expect(ids(withExpect, false)).toEqual(ids(plain, false));
     expect(ids(plain, true)).toEqual(ids(plain, false).map(() => expect.any(String)));
@@ -71,7 +78,9 @@ describe('a rule’s expectation at the budget', () => {
     writeFileSync(file, `export default ${JSON.stringify(spec)};\n`);
     const out = join(dir, 'out');
     await runExperiment(file, { ...quiet, out, quick: true });
-    const rulesIn = () => (JSON.parse(readFileSync(join(out, 'experiment.json'), 'utf8')) as { spec: { rules: Array<{ rule: string; expect?: string }> } }).spec.rules;
+    const rulesIn = () =>
+      (JSON.parse(readFileSync(join(out, 'experiment.json'), 'utf8')) as { spec: { rules: Array<{ rule: string; expect?: string }> } }).spec
+        .rules;
     expect(rulesIn().find((r) => r.rule === 'mezo')?.expect).toMatch(/^near-chance/);
     // A second file: this process has the first one's module cached.
     const edited = join(dir, 'edited.ts');
@@ -84,7 +93,9 @@ describe('a rule’s expectation at the budget', () => {
     expect(errorOf({ ...base(), rules: ['backprop', { rule: 'mezo', expect: 3 }] })).toMatch(/^rules\[1\]\.expect: expected a sentence/);
     expect(errorOf({ ...base(), rules: ['backprop', { rule: 'mezo', expect: '  ' }] })).toMatch(/^rules\[1\]\.expect: /);
     // A rule the experiment does not have: found on a run without --quick too.
-    expect(errorOf({ ...base(), quick: { expect: { 'forward-gradient': 'near chance' } } })).toMatch(/^quick\.expect\.forward-gradient: no rule "forward-gradient" in the experiment; its rules: backprop, feedback-alignment, mezo/);
+    expect(errorOf({ ...base(), quick: { expect: { 'forward-gradient': 'near chance' } } })).toMatch(
+      /^quick\.expect\.forward-gradient: no rule "forward-gradient" in the experiment; its rules: backprop, feedback-alignment, mezo/,
+    );
     expect(errorOf({ ...base(), quick: { expect: { mezo: '' } } }, true)).toMatch(/^quick\.expect\.mezo: expected a sentence/);
     expect(errorOf({ ...base(), quick: { expect: ['mezo'] } })).toMatch(/^quick\.expect: expected an object/);
   });
@@ -95,7 +106,10 @@ describe('progress lines', () => {
     const lines: string[] = [];
     const out = tmp('progress');
     await runExperiment(join('test/runner/fixtures/tiny-experiment.ts'), { ...quiet, out, log: (s) => lines.push(s) });
-    const done = lines.join('').split('\n').filter((l) => / seed \d: done/.test(l));
+    const done = lines
+      .join('')
+      .split('\n')
+      .filter((l) => / seed \d: done/.test(l));
     expect(done.length).toBe(6);
     expect(done.some((l) => l.startsWith('feedback-alignment variant=usf seed 0: done'))).toBe(true);
     expect(done.some((l) => l.startsWith('backprop seed 1: done'))).toBe(true);
@@ -108,6 +122,9 @@ describe('progress lines', () => {
     const summary = { type: 'summary', rule: 'x', options: { k: 1 }, seed: 0, status: 'done', finalTestAcc: 0.5, error: null } as never;
     p.record('a', summary);
     p.record('b', summary);
-    expect(lines.filter((l) => l.includes(': done'))).toEqual(['x k=1 seed 0: done, test acc 0.5000\n', 'x seed 0: done, test acc 0.5000\n']);
+    expect(lines.filter((l) => l.includes(': done'))).toEqual([
+      'x k=1 seed 0: done, test acc 0.5000\n',
+      'x seed 0: done, test acc 0.5000\n',
+    ]);
   });
 });

@@ -47,7 +47,14 @@ const PLAUSIBLE: Record<string, unknown[]> = {
   'data.hidden': [3],
   'data.outFeatures': [1, 3],
   'data.dir': ['./nowhere'],
-  'model.sizes': [[4, 3], [4, 16, 16, 3], [2, 8, 2], [2, 8, 1], [4, 8, 1], [784, 8, 10]],
+  'model.sizes': [
+    [4, 3],
+    [4, 16, 16, 3],
+    [2, 8, 2],
+    [2, 8, 1],
+    [4, 8, 1],
+    [784, 8, 10],
+  ],
   'model.sizes.0': [2, 4, 5],
   'model.sizes.1': [1, 32],
   'model.sizes.2': [1, 2, 3],
@@ -96,7 +103,8 @@ function mutate(spec: Record<string, unknown>, path: string, value: unknown): vo
 }
 
 /** Names a spec field or flag, or (data errors) a file. */
-const NAMES_A_FIELD = /^(spec\.\w+|name|data(\.\w+)?|model(\.sizes(\[\d+\])?|\.\w+)?|optimizer(\.\w+)?|rules(\[\d+\])?(\.\w+)*|seeds(\[\d+\])?|epochs|batchSize|maxSteps|evalEvery|alignEvery|memory|divergence(\.\w+)?|description|references(\[\d+\])?(\.\w+)?|quick|--[\w-]+)[ :]/;
+const NAMES_A_FIELD =
+  /^(spec\.\w+|name|data(\.\w+)?|model(\.sizes(\[\d+\])?|\.\w+)?|optimizer(\.\w+)?|rules(\[\d+\])?(\.\w+)*|seeds(\[\d+\])?|epochs|batchSize|maxSteps|evalEvery|alignEvery|memory|divergence(\.\w+)?|description|references(\[\d+\])?(\.\w+)?|quick|--[\w-]+)[ :]/;
 
 let backend: BackendName;
 beforeAll(async () => {

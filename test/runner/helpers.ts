@@ -22,10 +22,16 @@ function idx(dims: number[], data: Uint8Array): Buffer {
 export function writeIdxSet(dir: string, sizes = { train: 60, test: 20 }, gzip = false): string {
   mkdirSync(dir, { recursive: true });
   const r = rng('idx-fixture');
-  for (const [split, n] of [['train', sizes.train], ['t10k', sizes.test]] as const) {
+  for (const [split, n] of [
+    ['train', sizes.train],
+    ['t10k', sizes.test],
+  ] as const) {
     const pixels = Uint8Array.from({ length: n * 784 }, () => r.int(256));
     const labels = Uint8Array.from({ length: n }, (_, i) => i % 10);
-    const files: Array<[string, Buffer]> = [[`${split}-images-idx3-ubyte`, idx([n, 28, 28], pixels)], [`${split}-labels-idx1-ubyte`, idx([n], labels)]];
+    const files: Array<[string, Buffer]> = [
+      [`${split}-images-idx3-ubyte`, idx([n, 28, 28], pixels)],
+      [`${split}-labels-idx1-ubyte`, idx([n], labels)],
+    ];
     for (const [name, bytes] of files) writeFileSync(join(dir, gzip ? `${name}.gz` : name), gzip ? gzipSync(bytes) : bytes);
   }
   return dir;

@@ -16,10 +16,12 @@ import { quiet, tmp, writeIdxSet } from './helpers.ts';
 const F = 'test/runner/fixtures';
 const summaries = (out: string) => readRecords(out).filter((r): r is SummaryRecord => r.type === 'summary');
 const withoutHost = (out: string) =>
-  readRecords(out).map((r: TrialRecord) => {
-    const { host: _h, ...rest } = r as TrialRecord & { host: unknown };
-    return JSON.stringify(rest);
-  }).sort();
+  readRecords(out)
+    .map((r: TrialRecord) => {
+      const { host: _h, ...rest } = r as TrialRecord & { host: unknown };
+      return JSON.stringify(rest);
+    })
+    .sort();
 
 beforeAll(() => loadBuiltins());
 
@@ -40,12 +42,15 @@ describe('failed trials', () => {
     const again = await runExperiment(`${F}/flaky-experiment.ts`, { out, ...quiet, resume: true, log: (s) => notes.push(s) });
     expect(again.skipped).toBe(2);
     expect(again.rerunFailed).toBe(2);
-    expect(again.summaries.map((s) => [s.rule, s.status])).toEqual([['flaky-rule', 'done'], ['flaky-rule', 'done']]);
+    expect(again.summaries.map((s) => [s.rule, s.status])).toEqual([
+      ['flaky-rule', 'done'],
+      ['flaky-rule', 'done'],
+    ]);
     expect(notes.join('')).toMatch(/2 trial\(s\) that failed in an earlier run are rerun/);
     expect(summaries(out).map((s) => s.status)).toEqual(['done', 'done', 'done', 'done']);
   });
 
-  it('names what failed: a data problem is a DataError, not the rule\'s', () => {
+  it("names what failed: a data problem is a DataError, not the rule's", () => {
     const data = classifyFailure(new DataError('/data/train-images-idx3-ubyte: IDX file truncated'), 'backprop');
     expect(data.error).toBe('DataError: /data/train-images-idx3-ubyte: IDX file truncated');
     expect(data.failure.kind).toBe('data');
@@ -96,22 +101,24 @@ describe('one configuration per results directory', () => {
     expect(summaries(out)).toHaveLength(1);
   });
 
-  it('a selection of the directory\'s trials (--rules, --seeds) is the same experiment', async () => {
+  it("a selection of the directory's trials (--rules, --seeds) is the same experiment", async () => {
     const out = tmp();
     await runExperiment(`${F}/tiny-experiment.ts`, { out, ...quiet, epochs: 1 });
     const res = await runExperiment(`${F}/tiny-experiment.ts`, { out, ...quiet, epochs: 1, rules: ['backprop'], seeds: [1], resume: true });
     expect([res.skipped, res.ran]).toEqual([1, 0]);
     // More seeds than the directory holds is another experiment.
-    await expect(runExperiment(`${F}/tiny-experiment.ts`, { out, ...quiet, epochs: 1, seeds: [0, 1, 2], resume: true })).rejects.toThrow(/seeds: \[0,1\] in the directory, \[0,1,2\] now/);
+    await expect(runExperiment(`${F}/tiny-experiment.ts`, { out, ...quiet, epochs: 1, seeds: [0, 1, 2], resume: true })).rejects.toThrow(
+      /seeds: \[0,1\] in the directory, \[0,1,2\] now/,
+    );
   });
 
   it('records of unknown trials without a manifest are not mixed in', async () => {
     const out = tmp();
     await runExperiment(`${F}/tiny-experiment.ts`, { out, ...quiet, epochs: 1, seeds: [0], rules: ['backprop'] });
     writeFileSync(join(out, 'experiment.json'), '{"name": "tiny", "tri');
-    await expect(runExperiment(`${F}/tiny-experiment.ts`, { out, ...quiet, epochs: 1, seeds: [0], rules: ['backprop'], resume: true })).rejects.toThrow(
-      /experiment\.json is unreadable .*--fresh/,
-    );
+    await expect(
+      runExperiment(`${F}/tiny-experiment.ts`, { out, ...quiet, epochs: 1, seeds: [0], rules: ['backprop'], resume: true }),
+    ).rejects.toThrow(/experiment\.json is unreadable .*--fresh/);
   });
 });
 
@@ -130,7 +137,14 @@ describe('torn record lines', () => {
     writeFileSync(partial, text.slice(0, text.indexOf('\n') + 25));
     rmSync(join(out, 'records', files[1]));
     const notes: string[] = [];
-    const res = await runExperiment(`${F}/tiny-experiment.ts`, { out, ...quiet, epochs: 1, seeds: [0], resume: true, log: (s) => notes.push(s) });
+    const res = await runExperiment(`${F}/tiny-experiment.ts`, {
+      out,
+      ...quiet,
+      epochs: 1,
+      seeds: [0],
+      resume: true,
+      log: (s) => notes.push(s),
+    });
     expect(res.ran).toBe(2);
     const said = notes.join('');
     expect(said).toContain(`${cut}: no summary at its end (a torn last line of`);
@@ -146,7 +160,9 @@ describe('divergence', () => {
     const s = res.summaries[0];
     expect(s.status).toBe('diverged');
     expect(s.failure).toEqual({ kind: 'loss-bound', step: 1, epoch: 0 });
-    expect(s.error).toMatch(/^rule "backprop": loss \d\.\d\de\+\d\d is past the divergence bound \d\.\d\de\+3 \(1000× the first step's loss; .*\(step 1, epoch 0\)$/);
+    expect(s.error).toMatch(
+      /^rule "backprop": loss \d\.\d\de\+\d\d is past the divergence bound \d\.\d\de\+3 \(1000× the first step's loss; .*\(step 1, epoch 0\)$/,
+    );
   });
 
   it('the spec declares the bound', async () => {
@@ -158,8 +174,14 @@ describe('divergence', () => {
 
 describe('validation before training', () => {
   const tiny = {
-    name: 'v', data: { name: 'blobs', train: 64, test: 16, classes: 3, features: 4 }, model: { sizes: [4, 8, 3] },
-    optimizer: { name: 'sgd', lr: 0.1 }, rules: ['backprop'], seeds: [0], epochs: 1, batchSize: 8,
+    name: 'v',
+    data: { name: 'blobs', train: 64, test: 16, classes: 3, features: 4 },
+    model: { sizes: [4, 8, 3] },
+    optimizer: { name: 'sgd', lr: 0.1 },
+    rules: ['backprop'],
+    seeds: [0],
+    epochs: 1,
+    batchSize: 8,
   };
   /** Write `spec` (a JSON-able object, or TypeScript source) as an experiment file and run it. */
   async function refusal(spec: Record<string, unknown> | string, overrides = {}): Promise<string> {
@@ -168,7 +190,10 @@ describe('validation before training', () => {
     const src = typeof spec === 'string' ? spec : `export default ${JSON.stringify(spec)};\n`;
     writeFileSync(file, src);
     const out = join(dir, 'out');
-    const err = await runExperiment(file, { out, ...quiet, ...overrides }).then(() => null, (e: Error) => e);
+    const err = await runExperiment(file, { out, ...quiet, ...overrides }).then(
+      () => null,
+      (e: Error) => e,
+    );
     expect(err).toBeInstanceOf(SpecError);
     expect(existsSync(out)).toBe(false);
     return err!.message;
@@ -176,35 +201,74 @@ describe('validation before training', () => {
   const mnistDir = () => writeIdxSet(join(tmp(), 'mnist'), { train: 50, test: 10 });
 
   it.each([
-    ['input width vs features', { model: { sizes: [5, 8, 3] } }, /^model\.sizes\[0\]: 5 inputs, but the data has 4 features per sample \(\[4\]\)$/],
+    [
+      'input width vs features',
+      { model: { sizes: [5, 8, 3] } },
+      /^model\.sizes\[0\]: 5 inputs, but the data has 4 features per sample \(\[4\]\)$/,
+    ],
     ['output width vs classes', { model: { sizes: [4, 8, 2] } }, /^model\.sizes\[2\]: 2 outputs, but the task needs 3 per sample/],
-    ['batchSize larger than the training set', { batchSize: 100 }, /^batchSize: 100 is larger than the training set \(64 samples\); use at most 64$/],
-    ['batchSize against the split', { batchSize: 60, data: { ...tiny.data, validation: 8 } }, /^batchSize: 60 is larger than the training set \(56 samples after holding out data\.validation's 8\)/],
-    ['validation leaving nothing', { data: { ...tiny.data, validation: 64 } }, /^data\.validation: 64 of data\.train's 64 samples holds out 64/],
-    ['data option that does not apply', { data: { ...tiny.data, noise: 0.1 } }, /^data\.noise: does not apply to dataset "blobs"; it takes: validation, train, test, classes, features, spread, shape$/],
-    ['model too large for memory', { model: { sizes: [4, 100000, 100000, 3] } }, /^model: 1\.00e\+10 parameters need at least 40\.0 GB .*use a smaller model/],
+    [
+      'batchSize larger than the training set',
+      { batchSize: 100 },
+      /^batchSize: 100 is larger than the training set \(64 samples\); use at most 64$/,
+    ],
+    [
+      'batchSize against the split',
+      { batchSize: 60, data: { ...tiny.data, validation: 8 } },
+      /^batchSize: 60 is larger than the training set \(56 samples after holding out data\.validation's 8\)/,
+    ],
+    [
+      'validation leaving nothing',
+      { data: { ...tiny.data, validation: 64 } },
+      /^data\.validation: 64 of data\.train's 64 samples holds out 64/,
+    ],
+    [
+      'data option that does not apply',
+      { data: { ...tiny.data, noise: 0.1 } },
+      /^data\.noise: does not apply to dataset "blobs"; it takes: validation, train, test, classes, features, spread, shape$/,
+    ],
+    [
+      'model too large for memory',
+      { model: { sizes: [4, 100000, 100000, 3] } },
+      /^model: 1\.00e\+10 parameters need at least 40\.0 GB .*use a smaller model/,
+    ],
   ])('%s: SpecError naming the field, nothing written', async (_what, change, message) => {
     expect(await refusal({ ...tiny, ...change })).toMatch(message);
   });
 
-  it('data counts against the set\'s size, and options MNIST does not read', async () => {
+  it("data counts against the set's size, and options MNIST does not read", async () => {
     const dir = mnistDir();
     const mnist = { ...tiny, model: { sizes: [784, 8, 10] }, data: { name: 'mnist', dir } };
-    expect(await refusal({ ...mnist, data: { ...mnist.data, train: 70 } })).toMatch(new RegExp(`^data\\.train: 70 samples asked for, but mnist in ${dir} has 50 training samples`));
-    expect(await refusal({ ...mnist, data: { ...mnist.data, test: 11 } })).toMatch(/^data\.test: 11 samples asked for, but mnist in .* has 10 testing samples/);
-    expect(await refusal({ ...mnist, data: { ...mnist.data, noise: 0.5 } })).toMatch(/^data\.noise: does not apply to dataset "mnist"; it takes: validation, train, test, dir, resize, pad, normalize$/);
+    expect(await refusal({ ...mnist, data: { ...mnist.data, train: 70 } })).toMatch(
+      new RegExp(`^data\\.train: 70 samples asked for, but mnist in ${dir} has 50 training samples`),
+    );
+    expect(await refusal({ ...mnist, data: { ...mnist.data, test: 11 } })).toMatch(
+      /^data\.test: 11 samples asked for, but mnist in .* has 10 testing samples/,
+    );
+    expect(await refusal({ ...mnist, data: { ...mnist.data, noise: 0.5 } })).toMatch(
+      /^data\.noise: does not apply to dataset "mnist"; it takes: validation, train, test, dir, resize, pad, normalize$/,
+    );
   });
 
-  it('a user rule whose id is a built-in\'s is refused instead of replacing it', async () => {
+  it("a user rule whose id is a built-in's is refused instead of replacing it", async () => {
     const src = `import { defineRule } from '${process.cwd()}/src/index.ts';
 export default { name: 'v', data: { name: 'blobs', train: 64, test: 16, classes: 3, features: 4 }, model: { sizes: [4, 8, 3] },
   optimizer: { name: 'sgd', lr: 0.1 }, seeds: [0], epochs: 1, batchSize: 8,
   rules: [{ rule: defineRule({ id: 'backprop', description: 'mine', defaults: {}, init: () => null, step: () => { throw new Error('never'); } }) }] };\n`;
-    expect(await refusal(src)).toBe('rules[0].rule: your rule\'s id "backprop" is already taken by a registered rule (a built-in?); give your rule its own id');
+    expect(await refusal(src)).toBe(
+      'rules[0].rule: your rule\'s id "backprop" is already taken by a registered rule (a built-in?); give your rule its own id',
+    );
   });
 
   it('--subset scales a validation count with it, or refuses naming both numbers', async () => {
-    const res = await runExperiment(`${F}/tiny-experiment.ts`, { out: tmp(), ...quiet, seeds: [0], rules: ['backprop'], epochs: 1, subset: 64 });
+    const res = await runExperiment(`${F}/tiny-experiment.ts`, {
+      out: tmp(),
+      ...quiet,
+      seeds: [0],
+      rules: ['backprop'],
+      epochs: 1,
+      subset: 64,
+    });
     expect(res.summaries[0].status).toBe('done');
     const manifest = JSON.parse(readFileSync(join(res.out, 'experiment.json'), 'utf8'));
     expect(manifest.spec.data).toMatchObject({ train: 64, validation: 8 });

@@ -14,7 +14,15 @@ import { zeros } from '../../src/tensor/tensor.ts';
 import { readCheckpoint, writeCheckpoint } from '../../src/runner/checkpoint.ts';
 import { standardObservers, trainLoop, Training } from '../../src/runner/loop.ts';
 import type { Observer } from '../../src/runner/observer.ts';
-import { nodeHost, prepareTrial, runTrial, type EvalRecord, type SummaryRecord, type TrialConfig, type TrialRecord } from '../../src/runner/trial.ts';
+import {
+  nodeHost,
+  prepareTrial,
+  runTrial,
+  type EvalRecord,
+  type SummaryRecord,
+  type TrialConfig,
+  type TrialRecord,
+} from '../../src/runner/trial.ts';
 import { startingParams } from '../../src/runner/param-files.ts';
 import { rng } from '../../src/random.ts';
 
@@ -39,11 +47,22 @@ function runtimeImports(file: string, seen = new Set<string>()): Set<string> {
 }
 
 const trialConfig = (over: Partial<TrialConfig> = {}): TrialConfig => ({
-  experiment: 'loop-test', rule: 'backprop', options: {}, seed: 4,
+  experiment: 'loop-test',
+  rule: 'backprop',
+  options: {},
+  seed: 4,
   data: { name: 'blobs', train: 96, test: 32, classes: 3, features: 6, spread: 0.5, validation: 16 },
   model: { sizes: [6, 12, 3], activation: 'tanh', init: 'xavierUniform', dropout: 0.2 },
-  optimizer: { name: 'adam', lr: 0.02, clipNorm: 0.5 }, batchSize: 16, epochs: 3, maxSteps: 0,
-  evalEvery: 2, alignEvery: 2, alignSamples: 4, memory: true, debug: false, ...over,
+  optimizer: { name: 'adam', lr: 0.02, clipNorm: 0.5 },
+  batchSize: 16,
+  epochs: 3,
+  maxSteps: 0,
+  evalEvery: 2,
+  alignEvery: 2,
+  alignSamples: 4,
+  memory: true,
+  debug: false,
+  ...over,
 });
 
 const withoutHost = (r: TrialRecord) => JSON.stringify({ ...r, host: null });
@@ -69,13 +88,15 @@ describe('the training loop', () => {
       const path = join(dir, 'trial.ckpt');
       const before: TrialRecord[] = [];
       let saves = 0;
-      expect(() => runTrial(config, 'resume', backprop as AnyRule, (r) => before.push(r), {
-        resume: null,
-        save: (s) => {
-          writeCheckpoint(path, 'resume', before.length, s);
-          if (++saves === 2) throw new Error('stop');
-        },
-      })).toThrow('stop');
+      expect(() =>
+        runTrial(config, 'resume', backprop as AnyRule, (r) => before.push(r), {
+          resume: null,
+          save: (s) => {
+            writeCheckpoint(path, 'resume', before.length, s);
+            if (++saves === 2) throw new Error('stop');
+          },
+        }),
+      ).toThrow('stop');
       const ckpt = readCheckpoint(path)!;
       const after: TrialRecord[] = [];
       runTrial(config, 'resume', backprop as AnyRule, (r) => after.push(r), { resume: ckpt, save: () => {} });
@@ -99,7 +120,8 @@ describe('the training loop', () => {
     const config = trialConfig({ memory: false, alignEvery: 0 });
     const counter = (): Observer & { count: number } => {
       const o = {
-        name: 'counter', count: 0,
+        name: 'counter',
+        count: 0,
         afterStep: () => void o.count++,
         evalFields: () => ({ metrics: { stepsSeen: o.count } }),
         snapshot: () => ({ count: o.count }),
@@ -113,17 +135,24 @@ describe('the training loop', () => {
       const t = new Training(config, 'counter', backprop as AnyRule, data, params, buffers);
       const recs: TrialRecord[] = [];
       const c = counter();
-      trainLoop(t, [...standardObservers(t, nodeHost), c, { name: 'save', onEpochEnd: (_e, snap) => save(snap()) }], (r) => recs.push(r), resume);
+      trainLoop(
+        t,
+        [...standardObservers(t, nodeHost), c, { name: 'save', onEpochEnd: (_e, snap) => save(snap()) }],
+        (r) => recs.push(r),
+        resume,
+      );
       return { recs, c };
     };
     const dir = mkdtempSync(join(tmpdir(), 'rulebench-loop-'));
     try {
       const path = join(dir, 'c.ckpt');
       let n = 0;
-      expect(() => run(null, (s) => {
-        writeCheckpoint(path, 'counter', 0, s);
-        if (++n === 1) throw new Error('stop');
-      })).toThrow('stop');
+      expect(() =>
+        run(null, (s) => {
+          writeCheckpoint(path, 'counter', 0, s);
+          if (++n === 1) throw new Error('stop');
+        }),
+      ).toThrow('stop');
       const { recs, c } = run(readCheckpoint(path), () => {});
       // 5 steps an epoch: the count goes on from epoch 1's 5, not from 0; the first record after
       // resuming is at step 6 (every 2 steps).

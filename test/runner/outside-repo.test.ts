@@ -52,16 +52,27 @@ export default defineExperiment({
     const summaries = readRecords(join(elsewhere, 'results')).filter((x) => x.type === 'summary');
     expect(summaries.map((s) => `${s.rule} ${s.status}`).sort()).toEqual(['backprop done', 'half-backprop done']);
     // The spec's subpath import resolved to the kernels entry.
-    expect(JSON.parse(readFileSync(join(elsewhere, 'results', 'experiment.json'), 'utf8')).spec.description).toBe('runs on any of wasm, native, reference');
+    expect(JSON.parse(readFileSync(join(elsewhere, 'results', 'experiment.json'), 'utf8')).spec.description).toBe(
+      'runs on any of wasm, native, reference',
+    );
   }, 120_000);
 
   it('Fashion-MNIST reads data.dir (gzipped IDX files) instead of the system directory', async () => {
     const dir = writeIdxSet(join(tmp('fashion'), 'fashion'), { train: 40, test: 10 }, true);
     const file = join(tmp('fashion'), 'exp.ts');
-    writeFileSync(file, `export default ${JSON.stringify({
-      name: 'fashion-dir', data: { name: 'fashion-mnist', dir }, model: { sizes: [784, 8, 10] }, optimizer: { name: 'sgd', lr: 0.1 },
-      rules: ['backprop'], seeds: [0], epochs: 1, batchSize: 10,
-    })};\n`);
+    writeFileSync(
+      file,
+      `export default ${JSON.stringify({
+        name: 'fashion-dir',
+        data: { name: 'fashion-mnist', dir },
+        model: { sizes: [784, 8, 10] },
+        optimizer: { name: 'sgd', lr: 0.1 },
+        rules: ['backprop'],
+        seeds: [0],
+        epochs: 1,
+        batchSize: 10,
+      })};\n`,
+    );
     const res = await runExperiment(file, { out: tmp('fashion'), ...quiet });
     expect(res.summaries[0].status).toBe('done');
     expect(readRecords(res.out).find((x) => x.type === 'eval')).toBeDefined();

@@ -12,7 +12,8 @@ let room = Infinity;
 vi.mock('node:fs', async (original) => {
   const real = await original<typeof import('node:fs')>();
   const writeSync = (fd: number, buf: Uint8Array, off: number, len: number, pos: number) => {
-    if (room <= 0) throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', syscall: 'write', errno: -28 });
+    if (room <= 0)
+      throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', syscall: 'write', errno: -28 });
     const n = real.writeSync(fd, buf, off, Math.min(len, room), pos);
     room -= n;
     return n;
@@ -45,6 +46,11 @@ describe('TrialWriter on a full disk', () => {
     w.abandon();
     const text = fs.readFileSync(join(out, 'records', 'abc.partial.jsonl'), 'utf8');
     expect(text.endsWith('\n')).toBe(true);
-    expect(text.trim().split('\n').map((l) => JSON.parse(l).step)).toEqual([0, 1]);
+    expect(
+      text
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l).step),
+    ).toEqual([0, 1]);
   });
 });

@@ -15,8 +15,19 @@ import { BIOTORCH_MNIST, NOKLAND_2016 } from '../../experiments/mnist-rules.ts';
 import { FORWARD_FORWARD_FIGURES } from '../../experiments/forward-forward.ts';
 
 const good = (): Record<string, unknown> => ({
-  source: 'Someone 2020', location: 'Table 1', rule: 'backprop', dataset: 'mnist', metric: 'error %', value: 1.5,
-  protocol: { architecture: { name: 'MLP', hidden: [100], activation: 'relu' }, epochs: 10, split: { train: 50_000 }, regularization: {}, evaluation: 'test' },
+  source: 'Someone 2020',
+  location: 'Table 1',
+  rule: 'backprop',
+  dataset: 'mnist',
+  metric: 'error %',
+  value: 1.5,
+  protocol: {
+    architecture: { name: 'MLP', hidden: [100], activation: 'relu' },
+    epochs: 10,
+    split: { train: 50_000 },
+    regularization: {},
+    evaluation: 'test',
+  },
 });
 
 describe('reference validation', () => {
@@ -27,14 +38,38 @@ describe('reference validation', () => {
   it.each([
     ['no protocol', (r: Record<string, unknown>) => delete r.protocol, /references\[0\]\.protocol: expected an object/],
     ['no location', (r: Record<string, unknown>) => delete r.location, /references\[0\]\.location: expected a non-empty string/],
-    ['a recalled figure', (r: Record<string, unknown>) => (r.source = 'Jaderberg et al. 2017 (recalled)'), /references\[0\]\.source: says the figure was not read in its source/],
+    [
+      'a recalled figure',
+      (r: Record<string, unknown>) => (r.source = 'Jaderberg et al. 2017 (recalled)'),
+      /references\[0\]\.source: says the figure was not read in its source/,
+    ],
     ['an unverified note', (r: Record<string, unknown>) => (r.note = 'unverified'), /references\[0\]\.note: says the figure was not read/],
-    ['epochs left out', (r: Record<string, unknown>) => delete (r.protocol as Record<string, unknown>).epochs, /references\[0\]\.protocol\.epochs: missing; .*null for what the source does not state/],
-    ['an unknown evaluation', (r: Record<string, unknown>) => ((r.protocol as Record<string, unknown>).evaluation = 'best-test'), /protocol\.evaluation: expected one of "test", "best-validation"/],
-    ['a free-text metric', (r: Record<string, unknown>) => (r.metric = 'test error %'), /references\[0\]\.metric: expected one of "error %", "accuracy %"/],
+    [
+      'epochs left out',
+      (r: Record<string, unknown>) => delete (r.protocol as Record<string, unknown>).epochs,
+      /references\[0\]\.protocol\.epochs: missing; .*null for what the source does not state/,
+    ],
+    [
+      'an unknown evaluation',
+      (r: Record<string, unknown>) => ((r.protocol as Record<string, unknown>).evaluation = 'best-test'),
+      /protocol\.evaluation: expected one of "test", "best-validation"/,
+    ],
+    [
+      'a free-text metric',
+      (r: Record<string, unknown>) => (r.metric = 'test error %'),
+      /references\[0\]\.metric: expected one of "error %", "accuracy %"/,
+    ],
     ['an unknown key', (r: Record<string, unknown>) => (r.dataSet = 'mnist'), /references\[0\]\.dataSet: unknown key/],
-    ['a bad width', (r: Record<string, unknown>) => (((r.protocol as Record<string, Record<string, unknown>>).architecture).hidden = [100, 0]), /architecture\.hidden\[1\]: expected an integer ≥ 1/],
-    ['a dropout of 1', (r: Record<string, unknown>) => ((r.protocol as Record<string, unknown>).regularization = { dropout: 1 }), /regularization\.dropout: expected a number in \[0, 1\)/],
+    [
+      'a bad width',
+      (r: Record<string, unknown>) => ((r.protocol as Record<string, Record<string, unknown>>).architecture.hidden = [100, 0]),
+      /architecture\.hidden\[1\]: expected an integer ≥ 1/,
+    ],
+    [
+      'a dropout of 1',
+      (r: Record<string, unknown>) => ((r.protocol as Record<string, unknown>).regularization = { dropout: 1 }),
+      /regularization\.dropout: expected a number in \[0, 1\)/,
+    ],
   ])('names the field for %s', (_name, mutate, message) => {
     const r = good();
     mutate(r);
@@ -68,7 +103,12 @@ describe('the run’s protocol and the comparison', () => {
   it('reads the resolved spec: --quick changes what the run was', () => {
     const full = runProtocol(mnistCompare);
     // mnist-compare: MNIST's 60,000 training images of which 5,000 are held out; its 10,000 test images.
-    expect(full).toMatchObject({ dataset: 'mnist', epochs: 2, split: { train: 55_000, validation: 5000, test: 10_000 }, regularization: { dropout: 0, weightDecay: 0 } });
+    expect(full).toMatchObject({
+      dataset: 'mnist',
+      epochs: 2,
+      split: { train: 55_000, validation: 5000, test: 10_000 },
+      regularization: { dropout: 0, weightDecay: 0 },
+    });
     expect(full.architecture).toMatchObject({ name: 'MLP', hidden: [256, 256], activation: 'relu' });
     const quick = runProtocol(applyOverrides(mnistCompare, { quick: true }));
     // Its quick block: 4,000 images, 500 held out, 2,000 test images, 2 epochs.

@@ -84,7 +84,12 @@ describe('runner', () => {
   };
 
   /** Start a 2-worker run in a child process and send `signal` once `finished` trials have finished. */
-  function interruptRun(out: string, signal: NodeJS.Signals, finished = 1, checkpointed = false): Promise<{ code: number | null; signal: string | null; stdout: string }> {
+  function interruptRun(
+    out: string,
+    signal: NodeJS.Signals,
+    finished = 1,
+    checkpointed = false,
+  ): Promise<{ code: number | null; signal: string | null; stdout: string }> {
     const cli = ['--import', 'tsx', 'src/cli.ts', 'run', SLOW, '--out', out, '--workers', '2', '--no-report'];
     return new Promise((resolve) => {
       const p = spawn(process.execPath, cli, { stdio: ['ignore', 'pipe', 'ignore'] });
@@ -122,24 +127,31 @@ describe('runner', () => {
     expect(canonicalRecords(out)).toEqual(canonicalRecords(await reference()));
   }, 240_000);
 
-  it.each([0, 1, 4])('killed with SIGKILL after %i finished trial(s): --resume ends with one summary per trial and the same records', async (finished) => {
-    const killed = tmp();
-    const r = await interruptRun(killed, 'SIGKILL', finished);
-    expect(r.signal).toBe('SIGKILL');
-    const before = readdirSync(join(killed, 'records'));
-    expect(before.some((f) => f.includes('partial'))).toBe(true);
-    const res = await runExperiment(SLOW, { out: killed, workers: 1, resume: true, ...quiet });
-    expect(res.skipped).toBeGreaterThanOrEqual(finished);
-    const recs = readRecords(killed);
-    const summaries = recs.filter((r) => r.type === 'summary').map((r) => r.trial);
-    expect(new Set(summaries).size).toBe(6);
-    expect(summaries).toHaveLength(6);
-    expect(readdirSync(join(killed, 'records')).some((f) => f.includes('partial'))).toBe(false);
-    for (const f of readdirSync(join(killed, 'records'))) {
-      for (const line of readFileSync(join(killed, 'records', f), 'utf8').trim().split('\n')) expect(() => JSON.parse(line)).not.toThrow();
-    }
-    expect(canonicalRecords(killed)).toEqual(canonicalRecords(await reference()));
-  }, 240_000);
+  it.each([0, 1, 4])(
+    'killed with SIGKILL after %i finished trial(s): --resume ends with one summary per trial and the same records',
+    async (finished) => {
+      const killed = tmp();
+      const r = await interruptRun(killed, 'SIGKILL', finished);
+      expect(r.signal).toBe('SIGKILL');
+      const before = readdirSync(join(killed, 'records'));
+      expect(before.some((f) => f.includes('partial'))).toBe(true);
+      const res = await runExperiment(SLOW, { out: killed, workers: 1, resume: true, ...quiet });
+      expect(res.skipped).toBeGreaterThanOrEqual(finished);
+      const recs = readRecords(killed);
+      const summaries = recs.filter((r) => r.type === 'summary').map((r) => r.trial);
+      expect(new Set(summaries).size).toBe(6);
+      expect(summaries).toHaveLength(6);
+      expect(readdirSync(join(killed, 'records')).some((f) => f.includes('partial'))).toBe(false);
+      for (const f of readdirSync(join(killed, 'records'))) {
+        for (const line of readFileSync(join(killed, 'records', f), 'utf8')
+          .trim()
+          .split('\n'))
+          expect(() => JSON.parse(line)).not.toThrow();
+      }
+      expect(canonicalRecords(killed)).toEqual(canonicalRecords(await reference()));
+    },
+    240_000,
+  );
 
   it('killed with SIGKILL part-way through a trial: --resume continues it from its last epoch checkpoint, with the same records', async () => {
     const killed = tmp();

@@ -12,10 +12,21 @@ import { getRule, type AnyRule } from '../../src/index.ts';
 
 const rule = backprop as unknown as AnyRule;
 const base: TrialConfig = {
-  experiment: 'lm-test', rule: 'backprop', options: { checkpoint: 0, truncate: 0 }, seed: 0,
+  experiment: 'lm-test',
+  rule: 'backprop',
+  options: { checkpoint: 0, truncate: 0 },
+  seed: 0,
   data: { name: 'text', sections: 'chapter_1', context: 16, train: 64, evalWindows: 8 },
   model: { preset: 'transformer', blocks: 1, dim: 16, heads: 2, init: 'xavierUniform' },
-  optimizer: { name: 'adam', lr: 3e-3 }, batchSize: 16, epochs: 1, maxSteps: 4, evalEvery: 2, alignEvery: 2, alignSamples: 4, memory: true, debug: false,
+  optimizer: { name: 'adam', lr: 3e-3 },
+  batchSize: 16,
+  epochs: 1,
+  maxSteps: 4,
+  evalEvery: 2,
+  alignEvery: 2,
+  alignSamples: 4,
+  memory: true,
+  debug: false,
 };
 
 function run(config: TrialConfig): TrialRecord[] {
@@ -57,12 +68,21 @@ describe('a character-level LM trial', () => {
     const e = second.find((r): r is EvalRecord => r.type === 'eval')!;
     expect(e.testLoss).toBe(last.testLoss);
     expect(() => run({ ...base, init: join(dir, 'missing.json') })).toThrow(/no parameter file/);
-    expect(() => run({ ...base, init: saved, model: { preset: 'transformer', blocks: 2, dim: 16, heads: 2 } })).toThrow(/does not have|has no parameter/);
+    expect(() => run({ ...base, init: saved, model: { preset: 'transformer', blocks: 2, dim: 16, heads: 2 } })).toThrow(
+      /does not have|has no parameter/,
+    );
   });
 
   it('validates text data fields before anything runs', () => {
     const spec = (data: Record<string, unknown>) => ({
-      name: 'x', data, model: base.model, optimizer: base.optimizer, rules: ['backprop'], seeds: [0], epochs: 1, batchSize: 4,
+      name: 'x',
+      data,
+      model: base.model,
+      optimizer: base.optimizer,
+      rules: ['backprop'],
+      seeds: [0],
+      epochs: 1,
+      batchSize: 4,
     });
     expect(() => validateSpec(spec({ name: 'text', context: 16, validation: 0.1 }), getRule)).toThrow(/data.split/);
     expect(() => validateSpec(spec({ name: 'text' }), getRule)).toThrow(/data.context/);

@@ -22,7 +22,9 @@ beforeAll(() => loadBuiltins());
 describe('spec task', () => {
   it('refuses an unknown objective, naming the field and the accepted ones', () => {
     expect(() => validateSpec({ ...base(), task: 'accuracy' }, getRule)).toThrow(SpecError);
-    expect(() => validateSpec({ ...base(), task: 'accuracy' }, getRule)).toThrow(/^task: unknown objective "accuracy"; accepted: classification-error/);
+    expect(() => validateSpec({ ...base(), task: 'accuracy' }, getRule)).toThrow(
+      /^task: unknown objective "accuracy"; accepted: classification-error/,
+    );
   });
 
   it('is carried into the trials; without it the config (and so the id) has no task field', () => {

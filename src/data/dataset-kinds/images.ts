@@ -18,8 +18,13 @@ function imageInfo(train: ClassificationDataset, test: ClassificationDataset, op
   const p = opts.pad ?? 0;
   const shape = opts.resize === undefined && !p ? train.shape.slice() : [c, rh + 2 * p, rw + 2 * p];
   return {
-    kind: 'classification', available: { train: train.n, test: test.n }, train: opts.train ?? train.n, test: opts.test ?? test.n,
-    shape, features: shape.reduce((a, b) => a * b, 1), outputs: train.classes,
+    kind: 'classification',
+    available: { train: train.n, test: test.n },
+    train: opts.train ?? train.n,
+    test: opts.test ?? test.n,
+    shape,
+    features: shape.reduce((a, b) => a * b, 1),
+    outputs: train.classes,
   };
 }
 
@@ -27,7 +32,10 @@ const idxSet = <N extends string>(name: N, load: typeof loadMnist) =>
   defineDataset({
     name,
     options: IMAGE_OPTIONS,
-    load: (opts) => ({ train: limit(load('train', { dir: opts.dir }), opts.train), test: limit(load('test', { dir: opts.dir }), opts.test) }),
+    load: (opts) => ({
+      train: limit(load('train', { dir: opts.dir }), opts.train),
+      test: limit(load('test', { dir: opts.dir }), opts.test),
+    }),
     describe: (opts, keep) => imageInfo(load('train', { dir: opts.dir, cache: keep }), load('test', { dir: opts.dir, cache: keep }), opts),
   });
 
@@ -35,13 +43,17 @@ export const mnistDataset = idxSet('mnist', loadMnist);
 export const fashionMnistDataset = idxSet('fashion-mnist', loadFashionMnist);
 
 function cifarDir(dir: string | undefined): string {
-  if (!dir) throw new SpecError('data.dir: cifar10 is read from your own copy; name the directory holding data_batch_1.bin … test_batch.bin');
+  if (!dir)
+    throw new SpecError('data.dir: cifar10 is read from your own copy; name the directory holding data_batch_1.bin … test_batch.bin');
   return dir;
 }
 
 export const cifar10Dataset = defineDataset({
   name: 'cifar10',
   options: IMAGE_OPTIONS,
-  load: (opts) => ({ train: limit(loadCifar10(cifarDir(opts.dir), 'train'), opts.train), test: limit(loadCifar10(cifarDir(opts.dir), 'test'), opts.test) }),
+  load: (opts) => ({
+    train: limit(loadCifar10(cifarDir(opts.dir), 'train'), opts.train),
+    test: limit(loadCifar10(cifarDir(opts.dir), 'test'), opts.test),
+  }),
   describe: (opts) => imageInfo(loadCifar10(cifarDir(opts.dir), 'train'), loadCifar10(cifarDir(opts.dir), 'test'), opts),
 });

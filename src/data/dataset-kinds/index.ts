@@ -3,4 +3,14 @@ import { cifar10Dataset, fashionMnistDataset, mnistDataset } from './images.ts';
 import { blobsDataset, spiralsDataset, teacherStudentDataset, xorDataset } from './points.ts';
 import { copyDataset, textDataset } from './sequences.ts';
 
-export const BUILTIN_DATASETS = [mnistDataset, fashionMnistDataset, cifar10Dataset, xorDataset, spiralsDataset, blobsDataset, teacherStudentDataset, textDataset, copyDataset] as const;
+export const BUILTIN_DATASETS = [
+  mnistDataset,
+  fashionMnistDataset,
+  cifar10Dataset,
+  xorDataset,
+  spiralsDataset,
+  blobsDataset,
+  teacherStudentDataset,
+  textDataset,
+  copyDataset,
+] as const;

@@ -11,7 +11,14 @@ const SPIRALS = { noise: 0.02 };
 const BLOBS = { classes: 3, features: 2, spread: 0.2 };
 const TEACHER = { features: 10, hidden: 20, outFeatures: 1 };
 
-function generated(opts: { train?: number; test?: number }, n: number, t: number, shape: number[], outputs: number, kind: DatasetInfo['kind'] = 'classification'): DatasetInfo {
+function generated(
+  opts: { train?: number; test?: number },
+  n: number,
+  t: number,
+  shape: number[],
+  outputs: number,
+  kind: DatasetInfo['kind'] = 'classification',
+): DatasetInfo {
   const train = opts.train ?? n;
   const test = opts.test ?? t;
   return { kind, available: { train, test }, train, test, shape, features: shape.reduce((a, b) => a * b, 1), outputs };
@@ -24,7 +31,8 @@ export const xorDataset = defineDataset({
   check(d) {
     if (d.noise !== undefined) return;
     for (const k of ['train', 'test'] as const) {
-      if (d[k] !== undefined) throw new SpecError(`data.${k}: the plain xor set is its 4 points; set data.noise to generate a noisy xor of data.${k} samples`);
+      if (d[k] !== undefined)
+        throw new SpecError(`data.${k}: the plain xor set is its 4 points; set data.noise to generate a noisy xor of data.${k} samples`);
     }
   },
   load(opts) {
@@ -43,7 +51,10 @@ export const spiralsDataset = defineDataset({
   options: pickOptions('train', 'test', 'noise', 'shape'),
   load(opts) {
     const nTrain = opts.train ?? GENERATED.train;
-    return splitGenerated(twoSpirals(nTrain + (opts.test ?? GENERATED.test), opts.noise ?? SPIRALS.noise, needRng('spirals', opts)), nTrain);
+    return splitGenerated(
+      twoSpirals(nTrain + (opts.test ?? GENERATED.test), opts.noise ?? SPIRALS.noise, needRng('spirals', opts)),
+      nTrain,
+    );
   },
   describe: (opts) => generated(opts, GENERATED.train, GENERATED.test, [2], 2),
 });
@@ -79,5 +90,13 @@ export const teacherStudentDataset = defineDataset({
     );
     return splitGenerated(all, nTrain);
   },
-  describe: (opts) => generated(opts, GENERATED.train, GENERATED.test, [opts.features ?? TEACHER.features], opts.outFeatures ?? TEACHER.outFeatures, 'regression'),
+  describe: (opts) =>
+    generated(
+      opts,
+      GENERATED.train,
+      GENERATED.test,
+      [opts.features ?? TEACHER.features],
+      opts.outFeatures ?? TEACHER.outFeatures,
+      'regression',
+    ),
 });

@@ -10,13 +10,22 @@ export const textDataset = defineDataset({
   options: pickOptions('source', 'sections', 'context', 'split', 'stride', 'vocabulary', 'evalWindows', 'train'),
   check(d) {
     if (d.context === undefined) throw new SpecError('data.context: the text dataset needs the characters per sample (e.g. 64)');
-    if (d.validation !== undefined) throw new SpecError('data.validation: text is cut into contiguous parts by data.split ([train, validation, test] fractions), not by a random hold-out');
+    if (d.validation !== undefined)
+      throw new SpecError(
+        'data.validation: text is cut into contiguous parts by data.split ([train, validation, test] fractions), not by a random hold-out',
+      );
   },
   load(opts) {
     if (opts.context === undefined) throw new SpecError('data.context: the text dataset needs the characters per sample (e.g. 64)');
     const t = loadText({
-      source: opts.source, sections: opts.sections, split: opts.split, context: opts.context, stride: opts.stride,
-      vocabulary: opts.vocabulary, train: opts.train, evalWindows: opts.evalWindows,
+      source: opts.source,
+      sections: opts.sections,
+      split: opts.split,
+      context: opts.context,
+      stride: opts.stride,
+      vocabulary: opts.vocabulary,
+      train: opts.train,
+      evalWindows: opts.evalWindows,
     });
     return { train: t.train, validation: t.validation, test: t.test };
   },

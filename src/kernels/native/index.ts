@@ -23,7 +23,10 @@ const addonPath = fileURLToPath(new URL('./build/Release/rulebench_native.node',
 /** The addon, or the reason it cannot be loaded. */
 export function nativeAddon(): { addon: Addon } | { addon: null; reason: string } {
   if (!existsSync(addonPath)) {
-    return { addon: null, reason: `${addonPath} is not built (needs OpenBLAS: apt-get install -y libopenblas-dev libopenblas0-pthread; then node scripts/build-native.mjs)` };
+    return {
+      addon: null,
+      reason: `${addonPath} is not built (needs OpenBLAS: apt-get install -y libopenblas-dev libopenblas0-pthread; then node scripts/build-native.mjs)`,
+    };
   }
   try {
     return { addon: createRequire(import.meta.url)(addonPath) as Addon };

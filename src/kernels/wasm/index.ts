@@ -21,10 +21,34 @@ interface KernelExports {
   heapBase(): number;
   scratchBytes(): number;
   setScratch(ptr: number): void;
-  matmul(a: number, b: number, out: number, m: number, n: number, k: number, transA: number, transB: number, part: number, parts: number): void;
+  matmul(
+    a: number,
+    b: number,
+    out: number,
+    m: number,
+    n: number,
+    k: number,
+    transA: number,
+    transB: number,
+    part: number,
+    parts: number,
+  ): void;
   unary(op: number, a: number, out: number, n: number): void;
-  binary(op: number, a: number, b: number, out: number, d0: number, d1: number, d2: number,
-    sa0: number, sa1: number, sa2: number, sb0: number, sb1: number, sb2: number): void;
+  binary(
+    op: number,
+    a: number,
+    b: number,
+    out: number,
+    d0: number,
+    d1: number,
+    d2: number,
+    sa0: number,
+    sa1: number,
+    sa2: number,
+    sb0: number,
+    sb1: number,
+    sb2: number,
+  ): void;
   leakyRelu(a: number, out: number, n: number, alpha: number, grad: number): void;
   axpby(a: number, scale: number, b: number, bScale: number, out: number, n: number): void;
   reduce(op: number, a: number, out: number, outer: number, axisLen: number, inner: number): void;
@@ -56,8 +80,23 @@ const colsSize = (g: WindowGeometry): number => g.c * g.kh * g.kw * g.n * g.oh *
 
 // Op codes; keep in sync with assembly/elementwise.ts and assembly/reduce.ts.
 const UNARY: Record<UnaryOp, number> = {
-  neg: 0, exp: 1, log: 2, tanh: 3, sigmoid: 4, relu: 5, softplus: 6, sqrt: 7, square: 8, abs: 9,
-  sign: 10, step: 11, gelu: 12, geluGrad: 13, reciprocal: 14, sin: 15, cos: 16,
+  neg: 0,
+  exp: 1,
+  log: 2,
+  tanh: 3,
+  sigmoid: 4,
+  relu: 5,
+  softplus: 6,
+  sqrt: 7,
+  square: 8,
+  abs: 9,
+  sign: 10,
+  step: 11,
+  gelu: 12,
+  geluGrad: 13,
+  reciprocal: 14,
+  sin: 15,
+  cos: 16,
 };
 const BINARY: Record<BinaryOp, number> = { add: 0, sub: 1, mul: 2, div: 3, max: 4, min: 5, pow: 6, gt: 7 };
 const REDUCE: Record<ReduceOp, number> = { sum: 0, max: 1, mean: 2 };
@@ -90,7 +129,8 @@ const THREADED_MIN_MACS = 1 << 20;
 const THREADED_MIN_ELEMENTS = 1 << 16;
 
 const MAX_PAGES = 65536;
-const wasmFile = (relaxed: boolean): string => fileURLToPath(new URL(relaxed ? './kernels-relaxed.wasm' : './kernels.wasm', import.meta.url));
+const wasmFile = (relaxed: boolean): string =>
+  fileURLToPath(new URL(relaxed ? './kernels-relaxed.wasm' : './kernels.wasm', import.meta.url));
 const assemblyDir = fileURLToPath(new URL('./assembly/', import.meta.url));
 const buildScript = fileURLToPath(new URL('../../../scripts/build-wasm.mjs', import.meta.url));
 
@@ -115,8 +155,10 @@ function wasmBytes(relaxed: boolean): Uint8Array {
   if (!have || statSync(wasmPath).mtimeMs < sourcesMtime()) {
     const err = build();
     if (err && !have) {
-      throw new Error(`WASM kernels not found at ${wasmPath} and building them failed:\n${err}\n` +
-        'Run `node scripts/build-wasm.mjs` (needs the assemblyscript dev dependency).');
+      throw new Error(
+        `WASM kernels not found at ${wasmPath} and building them failed:\n${err}\n` +
+          'Run `node scripts/build-wasm.mjs` (needs the assemblyscript dev dependency).',
+      );
     }
     if (err) process.emitWarning(`rulebench: rebuilding stale ${wasmPath} failed, using the old build: ${err}`);
   }
@@ -206,8 +248,10 @@ export function createWasmBackend(options: WasmOptions = {}): WasmBackend {
       if (view) return view;
       if (!warnedFallbackAlloc) {
         warnedFallbackAlloc = true;
-        process.emitWarning(`rulebench: WASM memory is full (${heap.stats().memoryBytes} bytes); ` +
-          'new tensors use JS memory and the slower reference kernels. Free tensors you no longer need.');
+        process.emitWarning(
+          `rulebench: WASM memory is full (${heap.stats().memoryBytes} bytes); ` +
+            'new tensors use JS memory and the slower reference kernels. Free tensors you no longer need.',
+        );
       }
       return new Float32Array(n);
     },
@@ -241,8 +285,18 @@ export function createWasmBackend(options: WasmOptions = {}): WasmBackend {
       if (!plan) return ref.binary(op, a, aShape, b, bShape, out, outShape);
       const [d0, d1, d2] = plan.dims;
       need(`binary ${op}`, 'out', out, d0 * d1 * d2);
-      need(`binary ${op}`, 'a', a, aShape.reduce((x, y) => x * y, 1));
-      need(`binary ${op}`, 'b', b, bShape.reduce((x, y) => x * y, 1));
+      need(
+        `binary ${op}`,
+        'a',
+        a,
+        aShape.reduce((x, y) => x * y, 1),
+      );
+      need(
+        `binary ${op}`,
+        'b',
+        b,
+        bShape.reduce((x, y) => x * y, 1),
+      );
       if (d0 * d1 * d2 === 0) return;
       const { sa, sb } = plan;
       ex.binary(BINARY[op], a.byteOffset, b.byteOffset, out.byteOffset, d0, d1, d2, sa[0], sa[1], sa[2], sb[0], sb[1], sb[2]);
@@ -283,7 +337,8 @@ export function createWasmBackend(options: WasmOptions = {}): WasmBackend {
       if (size === 0) return;
       if (plan.kind === 'copy') ex.copy(out.byteOffset, a.byteOffset, size * 4);
       else if (plan.kind === 'transpose2d') ex.transpose2d(a.byteOffset, out.byteOffset, plan.batch, plan.rows, plan.cols);
-      else if (plan.kind === 'transposeBlocks') ex.transposeBlocks(a.byteOffset, out.byteOffset, plan.batch, plan.rows, plan.cols, plan.block);
+      else if (plan.kind === 'transposeBlocks')
+        ex.transposeBlocks(a.byteOffset, out.byteOffset, plan.batch, plan.rows, plan.cols, plan.block);
       else ref.transpose(a, shape, perm, out);
     },
 
@@ -354,15 +409,36 @@ export function createWasmBackend(options: WasmOptions = {}): WasmBackend {
     addNoise(out, scale, key, offset, kind, elementScale) {
       if (!(owns(out) && (elementScale === null || owns(elementScale)))) return ref.addNoise(out, scale, key, offset, kind, elementScale);
       if (elementScale) need('addNoise', 'elementScale', elementScale, out.length);
-      if (out.length) ex.addNoise(out.byteOffset, out.length, scale, key[0], key[1], offset, NOISE_KINDS.indexOf(kind), elementScale ? elementScale.byteOffset : 0);
+      if (out.length)
+        ex.addNoise(
+          out.byteOffset,
+          out.length,
+          scale,
+          key[0],
+          key[1],
+          offset,
+          NOISE_KINDS.indexOf(kind),
+          elementScale ? elementScale.byteOffset : 0,
+        );
     },
 
     bernoulliSigmoid(a, key, h, aux, kind, logProb) {
-      if (!(owns(a) && owns(h) && (aux === null || owns(aux)) && (logProb === null || owns(logProb)))) return ref.bernoulliSigmoid(a, key, h, aux, kind, logProb);
+      if (!(owns(a) && owns(h) && (aux === null || owns(aux)) && (logProb === null || owns(logProb))))
+        return ref.bernoulliSigmoid(a, key, h, aux, kind, logProb);
       need('bernoulliSigmoid', 'h', h, a.length);
       if (aux) need('bernoulliSigmoid', 'aux', aux, a.length);
       if (logProb) need('bernoulliSigmoid', 'logProb', logProb, a.length);
-      if (a.length) ex.bernoulliSigmoid(a.byteOffset, a.length, key[0], key[1], h.byteOffset, aux ? aux.byteOffset : 0, aux ? (kind === 'slope' ? 1 : 2) : 0, logProb ? logProb.byteOffset : 0);
+      if (a.length)
+        ex.bernoulliSigmoid(
+          a.byteOffset,
+          a.length,
+          key[0],
+          key[1],
+          h.byteOffset,
+          aux ? aux.byteOffset : 0,
+          aux ? (kind === 'slope' ? 1 : 2) : 0,
+          logProb ? logProb.byteOffset : 0,
+        );
     },
 
     binaryConcrete(a, key, temperature, y, slope) {

@@ -5,7 +5,12 @@
 import { parentPort, workerData } from 'node:worker_threads';
 
 const { module, memory, ctl: ctlBuffer, args: argsBuffer, part, scratch, names, spin, chunkBits } = workerData;
-const SEQ = 0, JOB = 1, CHUNKS = 2, NEXT = 3, DONE = 4, FAILED = 5;
+const SEQ = 0,
+  JOB = 1,
+  CHUNKS = 2,
+  NEXT = 3,
+  DONE = 4,
+  FAILED = 5;
 const ctl = new Int32Array(ctlBuffer);
 const args = new Float64Array(argsBuffer);
 const chunkMask = (1 << chunkBits) - 1;

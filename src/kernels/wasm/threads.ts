@@ -21,7 +21,12 @@ export const PARTITIONED = ['matmul', 'im2col', 'col2im'] as const;
 export type Partitioned = (typeof PARTITIONED)[number];
 
 // Control block (Int32 slots); NEXT = (seq mod 2^20) << 11 | next chunk; chunks < 2^11.
-const SEQ = 0, JOB = 1, CHUNKS = 2, NEXT = 3, DONE = 4, FAILED = 5;
+const SEQ = 0,
+  JOB = 1,
+  CHUNKS = 2,
+  NEXT = 3,
+  DONE = 4,
+  FAILED = 5;
 const CHUNK_BITS = 11;
 const MAX_ARGS = 16;
 const SPIN = 1 << 14;
@@ -47,8 +52,15 @@ export class KernelThreads {
     setup.scratch.forEach((scratch, i) => {
       const w = new Worker(url, {
         workerData: {
-          module: setup.module, memory: setup.memory, ctl: this.ctl.buffer, args: this.args.buffer, part: i + 1, scratch,
-          names: PARTITIONED, spin: SPIN, chunkBits: CHUNK_BITS,
+          module: setup.module,
+          memory: setup.memory,
+          ctl: this.ctl.buffer,
+          args: this.args.buffer,
+          part: i + 1,
+          scratch,
+          names: PARTITIONED,
+          spin: SPIN,
+          chunkBits: CHUNK_BITS,
         },
       });
       w.on('message', (m: { kind: string; part: number; message: string }) => {
@@ -88,7 +100,9 @@ export class KernelThreads {
     }
     const failed = Atomics.load(ctl, FAILED);
     if (failed > 0) {
-      throw new Error(`WASM kernel thread ${failed} failed (${kernel}); its message, if it arrived: ${this.errors.get(failed) ?? 'none yet'}`);
+      throw new Error(
+        `WASM kernel thread ${failed} failed (${kernel}); its message, if it arrived: ${this.errors.get(failed) ?? 'none yet'}`,
+      );
     }
   }
 

@@ -11,7 +11,10 @@ import { bool, initName, int, positive, text } from '../layer-checks.ts';
 
 /** Checks of both kinds: a sequence input whose width the heads divide. */
 function sequenceWidth(field: string, type: string, inShape: Shape, heads: number): number {
-  if (inShape.length !== 2) throw new SpecError(`${field}: ${type} needs a sequence [T, dim] per sample (e.g. after an embedding), but its input is [${inShape.join(', ')}]`);
+  if (inShape.length !== 2)
+    throw new SpecError(
+      `${field}: ${type} needs a sequence [T, dim] per sample (e.g. after an embedding), but its input is [${inShape.join(', ')}]`,
+    );
   const dim = inShape[1];
   if (dim % heads !== 0) throw new SpecError(`${field}.heads: ${heads} heads do not divide the width ${dim}`);
   return dim;

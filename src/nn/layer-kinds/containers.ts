@@ -28,7 +28,10 @@ export const residualLayer = defineLayer({
     const body = ctx.layers(layers, `${field}.layers`, path, inShape);
     const out = body[body.length - 1].outShape;
     const same = out.length === inShape.length && out.every((d, i) => d === inShape[i]);
-    const after = activation === undefined ? null : ctx.layer({ type: 'activation', fn: activation }, `${field}.activation`, childPath(path, 'act'), out);
+    const after =
+      activation === undefined
+        ? null
+        : ctx.layer({ type: 'activation', fn: activation }, `${field}.activation`, childPath(path, 'act'), out);
     if (shortcut === 'projection' && !same) {
       needImage(field, 'a projection shortcut', inShape);
       const stride: [number, number] = [Math.round(inShape[1] / out[1]), Math.round(inShape[2] / out[2])];
@@ -37,7 +40,9 @@ export const residualLayer = defineLayer({
       return residual(path, body, sequential(sp, [proj, batchNormModule(childPath(sp, 'bn'), proj.outShape, b)], inShape), after);
     }
     if (!same && (inShape.length !== 3 || out.length !== 3 || out[0] < inShape[0])) {
-      throw new SpecError(`${field}: the body maps [${inShape.join(', ')}] to [${out.join(', ')}]; an identity shortcut needs equal shapes (or images with at least as many output channels, padded as He et al.'s option A)`);
+      throw new SpecError(
+        `${field}: the body maps [${inShape.join(', ')}] to [${out.join(', ')}]; an identity shortcut needs equal shapes (or images with at least as many output channels, padded as He et al.'s option A)`,
+      );
     }
     return residual(path, body, null, after);
   },

@@ -20,13 +20,19 @@ export const denseLayer = defineLayer({
   },
   build(spec, { field, path, inShape, builder: b }) {
     const { positionwise, bias } = spec;
-    if (spec.tie === undefined) return dense(path, inShape, spec.units ?? intAt(`${field}.units`, undefined, 1), b, { bias, init: spec.init, positionwise });
+    if (spec.tie === undefined)
+      return dense(path, inShape, spec.units ?? intAt(`${field}.units`, undefined, 1), b, { bias, init: spec.init, positionwise });
     const table = b.tieable?.(spec.tie);
-    if (!table) throw new SpecError(`${field}.tie: expected the path of an embedding layer built before this one, got ${show(spec.tie)}${b.tieable ? '' : ' (this builder keeps no embeddings)'}`);
+    if (!table)
+      throw new SpecError(
+        `${field}.tie: expected the path of an embedding layer built before this one, got ${show(spec.tie)}${b.tieable ? '' : ' (this builder keeps no embeddings)'}`,
+      );
     const inWidth = positionwise ? inShape[inShape.length - 1] : inShape.reduce((x, y) => x * y, 1);
     const [vocab, dim] = table.shape;
-    if (spec.units !== undefined && spec.units !== vocab) throw new SpecError(`${field}.units: a layer tied to "${spec.tie}" has its ${vocab} rows as units, got ${show(spec.units)}`);
-    if (inWidth !== dim) throw new SpecError(`${field}.tie: the embedding "${spec.tie}" has width ${dim}, but this layer's input is ${inWidth} wide`);
+    if (spec.units !== undefined && spec.units !== vocab)
+      throw new SpecError(`${field}.units: a layer tied to "${spec.tie}" has its ${vocab} rows as units, got ${show(spec.units)}`);
+    if (inWidth !== dim)
+      throw new SpecError(`${field}.tie: the embedding "${spec.tie}" has width ${dim}, but this layer's input is ${inWidth} wide`);
     if (spec.init !== undefined) throw new SpecError(`${field}.init: a tied layer has no weight of its own to initialize`);
     return dense(path, inShape, vocab, b, { bias, positionwise, tiedWeight: table });
   },

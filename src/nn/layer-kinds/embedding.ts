@@ -16,7 +16,8 @@ export const embeddingLayer = defineLayer({
     init: optional(initName),
   },
   build({ dim, vocab, positions, init }, { field, path, inShape, builder: b }) {
-    if (inShape.length !== 1) throw new SpecError(`${field}: an embedding reads token ids [T] per sample, but its input is [${inShape.join(', ')}]`);
+    if (inShape.length !== 1)
+      throw new SpecError(`${field}: an embedding reads token ids [T] per sample, but its input is [${inShape.join(', ')}]`);
     const rows = vocab ?? b.classes;
     if (rows === undefined) throw new SpecError(`${field}.vocab: needed here (no task classes to take it from)`);
     const e = embedding(path, inShape, b, { vocab: rows, dim, positions, init });

@@ -11,6 +11,20 @@ import { avgPool2dLayer, flattenLayer, globalAvgPoolLayer, maxPool2dLayer } from
 import { rnnLayer } from './rnn.ts';
 
 export const BUILTIN_LAYERS = [
-  denseLayer, conv2dLayer, maxPool2dLayer, avgPool2dLayer, globalAvgPoolLayer, flattenLayer, batchNormLayer, layerNormLayer, dropoutLayer,
-  activationLayer, sequentialLayer, residualLayer, embeddingLayer, attentionLayer, transformerBlockLayer, rnnLayer,
+  denseLayer,
+  conv2dLayer,
+  maxPool2dLayer,
+  avgPool2dLayer,
+  globalAvgPoolLayer,
+  flattenLayer,
+  batchNormLayer,
+  layerNormLayer,
+  dropoutLayer,
+  activationLayer,
+  sequentialLayer,
+  residualLayer,
+  embeddingLayer,
+  attentionLayer,
+  transformerBlockLayer,
+  rnnLayer,
 ] as const;

@@ -15,7 +15,8 @@ export const batchNormLayer = defineLayer({
     momentum: optional(positive(1.0000001)),
   },
   build({ eps, momentum }, { field, path, inShape, builder }) {
-    if (inShape.length !== 1 && inShape.length !== 3) throw new SpecError(`${field}: batchNorm needs [features] or [channels, h, w] input, got [${inShape.join(', ')}]`);
+    if (inShape.length !== 1 && inShape.length !== 3)
+      throw new SpecError(`${field}: batchNorm needs [features] or [channels, h, w] input, got [${inShape.join(', ')}]`);
     return batchNormModule(path, inShape, builder, { eps, momentum });
   },
 });

@@ -18,7 +18,8 @@ const poolLayer = <T extends 'maxPool2d' | 'avgPool2d'>(type: T) =>
     },
     build({ kernel, stride = kernel, padding }, { field, path, inShape }) {
       needImage(field, type, inShape);
-      if (2 * padding[0] > kernel[0] || 2 * padding[1] > kernel[1]) throw new SpecError(`${field}.padding: at most half the kernel, got ${padding.join('×')} for ${kernel.join('×')}`);
+      if (2 * padding[0] > kernel[0] || 2 * padding[1] > kernel[1])
+        throw new SpecError(`${field}.padding: at most half the kernel, got ${padding.join('×')} for ${kernel.join('×')}`);
       windowFits(field, inShape, kernel, stride, padding);
       return pool(type, path, inShape, { kernel, stride, padding });
     },

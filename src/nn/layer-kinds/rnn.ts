@@ -16,8 +16,12 @@ export const rnnLayer = defineLayer({
     init: optional(initName),
   },
   build({ cell, hidden, activation, init }, { field, path, inShape, builder }) {
-    if (inShape.length !== 2) throw new SpecError(`${field}: an rnn reads a sequence [T, features] per sample (e.g. after an embedding), but its input is [${inShape.join(', ')}]`);
-    if (activation !== undefined && cell !== 'elman') throw new SpecError(`${field}.activation: only an elman cell takes an activation (a GRU's are its gates)`);
+    if (inShape.length !== 2)
+      throw new SpecError(
+        `${field}: an rnn reads a sequence [T, features] per sample (e.g. after an embedding), but its input is [${inShape.join(', ')}]`,
+      );
+    if (activation !== undefined && cell !== 'elman')
+      throw new SpecError(`${field}.activation: only an elman cell takes an activation (a GRU's are its gates)`);
     return recurrent(path, inShape, builder, { cell, hidden, activation, init });
   },
 });

@@ -8,7 +8,9 @@ import { bool, int, oneOf } from '../layer-checks.ts';
 import { definePreset, type PresetSpecOf } from '../preset-kind.ts';
 
 function lmHead(tie: boolean | undefined): Extract<LayerSpec, { type: 'dense' }> {
-  return tie ? { type: 'dense', positionwise: true, bias: false, tie: 'embed', name: 'head' } : { type: 'dense', positionwise: true, bias: false, name: 'head' };
+  return tie
+    ? { type: 'dense', positionwise: true, bias: false, tie: 'embed', name: 'head' }
+    : { type: 'dense', positionwise: true, bias: false, name: 'head' };
 }
 
 /** A causal LM: embedding (+ positions), `blocks` pre-LN blocks, a final LayerNorm, the head. */
@@ -31,7 +33,12 @@ export const transformerPreset = definePreset({
   layers({ blocks, dim, heads, mlp, tie, fused }, { outputs: vocab }) {
     if (dim % heads !== 0) throw new SpecError(`model.heads: ${heads} heads do not divide dim ${dim}`);
     const body = Array.from({ length: blocks }, (_, i): LayerSpec => ({ type: 'transformerBlock', heads, mlp, fused, name: `block${i}` }));
-    return [{ type: 'embedding', dim, vocab, name: 'embed' }, ...body, { type: 'layerNorm', name: 'norm' }, { ...lmHead(tie), units: vocab }];
+    return [
+      { type: 'embedding', dim, vocab, name: 'embed' },
+      ...body,
+      { type: 'layerNorm', name: 'norm' },
+      { ...lmHead(tie), units: vocab },
+    ];
   },
 });
 
@@ -49,7 +56,11 @@ export const rnnPreset = definePreset({
   layers({ cell, hidden, dim, tie }, { outputs: vocab }) {
     // A tied head maps hidden states back through the table: it needs them as wide as the embedding.
     if (tie && hidden !== dim) throw new SpecError(`model.tie: a tied head needs hidden (${hidden}) equal to dim (${dim})`);
-    return [{ type: 'embedding', dim, vocab, positions: false, name: 'embed' }, { type: 'rnn', cell, hidden, name: 'rnn' }, tie ? lmHead(true) : { ...lmHead(false), units: vocab }];
+    return [
+      { type: 'embedding', dim, vocab, positions: false, name: 'embed' },
+      { type: 'rnn', cell, hidden, name: 'rnn' },
+      tie ? lmHead(true) : { ...lmHead(false), units: vocab },
+    ];
   },
 });
 

@@ -21,22 +21,31 @@ export const lenet5Preset = definePreset({
   layers({ activation: act, pool: p, c5 }, { outputs: classes }) {
     const pool = p === 'avg' ? 'avgPool2d' : 'maxPool2d';
     const features: LayerSpec[] = [
-      { type: 'conv2d', channels: 6, kernel: 5, name: 'conv1' }, { type: 'activation', fn: act, name: 'act1' }, { type: pool, kernel: 2, name: 'pool1' },
-      { type: 'conv2d', channels: 16, kernel: 5, name: 'conv2' }, { type: 'activation', fn: act, name: 'act2' }, { type: pool, kernel: 2, name: 'pool2' },
+      { type: 'conv2d', channels: 6, kernel: 5, name: 'conv1' },
+      { type: 'activation', fn: act, name: 'act1' },
+      { type: pool, kernel: 2, name: 'pool1' },
+      { type: 'conv2d', channels: 16, kernel: 5, name: 'conv2' },
+      { type: 'activation', fn: act, name: 'act2' },
+      { type: pool, kernel: 2, name: 'pool2' },
     ];
     if (c5 === 'conv') {
       return [
         ...features,
-        { type: 'conv2d', channels: 120, kernel: 5, name: 'conv3' }, { type: 'activation', fn: act, name: 'act3' }, { type: 'flatten', name: 'flatten' },
-        { type: 'dense', units: 84, name: 'fc1' }, { type: 'activation', fn: act, name: 'act4' },
+        { type: 'conv2d', channels: 120, kernel: 5, name: 'conv3' },
+        { type: 'activation', fn: act, name: 'act3' },
+        { type: 'flatten', name: 'flatten' },
+        { type: 'dense', units: 84, name: 'fc1' },
+        { type: 'activation', fn: act, name: 'act4' },
         { type: 'dense', units: classes, name: 'fc2' },
       ];
     }
     return [
       ...features,
       { type: 'flatten', name: 'flatten' },
-      { type: 'dense', units: 120, name: 'fc1' }, { type: 'activation', fn: act, name: 'act3' },
-      { type: 'dense', units: 84, name: 'fc2' }, { type: 'activation', fn: act, name: 'act4' },
+      { type: 'dense', units: 120, name: 'fc1' },
+      { type: 'activation', fn: act, name: 'act3' },
+      { type: 'dense', units: 84, name: 'fc2' },
+      { type: 'activation', fn: act, name: 'act4' },
       { type: 'dense', units: classes, name: 'fc3' },
     ];
   },

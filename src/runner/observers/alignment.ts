@@ -32,7 +32,10 @@ export function alignmentObserver(rule: AnyRule, model: Model, o: AlignmentOptio
   return {
     name: 'alignment',
     around(s, next) {
-      const reference = o.every > 0 && s.step % o.every === 0 ? stepReference(rule, s.ctx, s.batch, { samples: o.samples, rng: o.rng.child(s.step) }) : null;
+      const reference =
+        o.every > 0 && s.step % o.every === 0
+          ? stepReference(rule, s.ctx, s.batch, { samples: o.samples, rng: o.rng.child(s.step) })
+          : null;
       if (!reference) return next();
       s.reference = reference;
       meter = new AlignmentMeter(model, reference);
@@ -63,7 +66,13 @@ export function alignmentObserver(rule: AnyRule, model: Model, o: AlignmentOptio
     }),
     snapshot: () => ({ rng: o.rng.saveState(), cosines, layerCosines, signalCosines, alignmentReference }),
     restore(saved) {
-      const v = saved as { rng: ReturnType<Rng['saveState']>; cosines: number[]; layerCosines: number[]; signalCosines: number[]; alignmentReference: SummaryRecord['alignmentReference'] };
+      const v = saved as {
+        rng: ReturnType<Rng['saveState']>;
+        cosines: number[];
+        layerCosines: number[];
+        signalCosines: number[];
+        alignmentReference: SummaryRecord['alignmentReference'];
+      };
       o.rng.restore(v.rng);
       ({ cosines, layerCosines, signalCosines, alignmentReference } = v);
     },

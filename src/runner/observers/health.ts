@@ -11,9 +11,18 @@ import { ledger } from '../../tensor/ledger.ts';
 import { fromArray, type Tensor } from '../../tensor/tensor.ts';
 import type { Observer } from '../observer.ts';
 
-export function healthObserver(rule: AnyRule, model: Model, params: readonly Tensor[], infer: ForwardOptions, probeSet: Dataset, batchSize: number): Observer {
+export function healthObserver(
+  rule: AnyRule,
+  model: Model,
+  params: readonly Tensor[],
+  infer: ForwardOptions,
+  probeSet: Dataset,
+  batchSize: number,
+): Observer {
   const rows = Math.min(256, batchSize, probeSet.n);
-  const probe = ledger().withCategory('other', () => fromArray(probeSet.x.subarray(0, rows * probeSet.features), [rows, probeSet.features]));
+  const probe = ledger().withCategory('other', () =>
+    fromArray(probeSet.x.subarray(0, rows * probeSet.features), [rows, probeSet.features]),
+  );
   let gradNorms: Record<string, number> = {};
   return {
     name: 'health',
@@ -21,7 +30,11 @@ export function healthObserver(rule: AnyRule, model: Model, params: readonly Ten
       if (s.reference) gradNorms = gradientNorms(model, s.reference.grads);
     },
     evalFields: ({ ctx, state }) => ({
-      diagnostics: { ...(rule.diagnostics ? noGrad(() => rule.diagnostics!(ctx, state)) : {}), ...gradNorms, ...deadUnitShare(model, params, probe, infer) },
+      diagnostics: {
+        ...(rule.diagnostics ? noGrad(() => rule.diagnostics!(ctx, state)) : {}),
+        ...gradNorms,
+        ...deadUnitShare(model, params, probe, infer),
+      },
     }),
     onFinish: () => probe.dispose(),
     snapshot: () => ({ gradNorms }),

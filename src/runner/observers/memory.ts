@@ -20,10 +20,12 @@ function inferencePeak(model: Model, params: readonly Tensor[], batch: Batch, in
 function mergePeak(acc: StepMemory | null, m: StepMemory): StepMemory {
   if (!acc || m.peakBytes > acc.peakBytes) {
     const peakByCategory = emptyByCategory();
-    for (const k of Object.keys(peakByCategory) as Array<keyof ByCategory>) peakByCategory[k] = Math.max(acc?.peakByCategory[k] ?? 0, m.peakByCategory[k]);
+    for (const k of Object.keys(peakByCategory) as Array<keyof ByCategory>)
+      peakByCategory[k] = Math.max(acc?.peakByCategory[k] ?? 0, m.peakByCategory[k]);
     return { ...m, peakByCategory };
   }
-  for (const k of Object.keys(acc.peakByCategory) as Array<keyof ByCategory>) acc.peakByCategory[k] = Math.max(acc.peakByCategory[k], m.peakByCategory[k]);
+  for (const k of Object.keys(acc.peakByCategory) as Array<keyof ByCategory>)
+    acc.peakByCategory[k] = Math.max(acc.peakByCategory[k], m.peakByCategory[k]);
   return acc;
 }
 
@@ -49,7 +51,13 @@ export function memoryObserver(model: Model, params: readonly Tensor[], infer: F
       }
     },
     evalFields() {
-      const memory = peak && { peakBytes: peak.peakBytes, atPeak: peak.atPeak, peakByCategory: peak.peakByCategory, inferenceBytes, ratioToInference: peak.peakBytes / inferenceBytes };
+      const memory = peak && {
+        peakBytes: peak.peakBytes,
+        atPeak: peak.atPeak,
+        peakByCategory: peak.peakByCategory,
+        inferenceBytes,
+        ratioToInference: peak.peakBytes / inferenceBytes,
+      };
       peak = null;
       return { memory };
     },

@@ -45,7 +45,13 @@ export function timingObserver(host: HostProbe, stepsPerEpoch: number, startedAt
       return { host: { wallMs: performance.now() - t0, stepMs, stepCpuMs, rssBytes: mem.rssBytes, heapBytes: mem.heapBytes } };
     },
     summaryFields: () => ({
-      host: { wallMs: performance.now() - t0, stepMs, stepCpuMs, medianStepMs: times.length ? median(times) : null, msPerEpoch: stepMs / Math.max(1, steps / Math.max(1, stepsPerEpoch)) },
+      host: {
+        wallMs: performance.now() - t0,
+        stepMs,
+        stepCpuMs,
+        medianStepMs: times.length ? median(times) : null,
+        msPerEpoch: stepMs / Math.max(1, steps / Math.max(1, stepsPerEpoch)),
+      },
     }),
     snapshot: () => ({ stepMs, stepCpuMs, wallMs: performance.now() - t0, steps }),
     restore(saved) {

@@ -16,7 +16,10 @@ export class Halton {
   /** perms[d][j]: the permutation of base-b digits at position j of dimension d. */
   private readonly perms: number[][][];
 
-  constructor(readonly dimensions: number, rng: Rng) {
+  constructor(
+    readonly dimensions: number,
+    rng: Rng,
+  ) {
     if (dimensions > PRIMES.length) throw new Error(`halton: at most ${PRIMES.length} dimensions, got ${dimensions}`);
     this.perms = PRIMES.slice(0, dimensions).map((b, d) => {
       const r = rng.child(`dimension-${d}`);

@@ -55,7 +55,13 @@ const fmt = (v: OptionValue) => (typeof v === 'string' ? v : JSON.stringify(v));
 const round = (x: number) => Number(x.toPrecision(4));
 
 export function unitKey(rule: string, preset: string | null | undefined, fixed: RuleOptions): string {
-  return [rule, ...(preset ? [`preset=${preset}`] : []), ...Object.keys(fixed).sort().map((k) => `${k}=${fmt(fixed[k])}`)].join(' ');
+  return [
+    rule,
+    ...(preset ? [`preset=${preset}`] : []),
+    ...Object.keys(fixed)
+      .sort()
+      .map((k) => `${k}=${fmt(fixed[k])}`),
+  ].join(' ');
 }
 
 /** The plan for `spec`; `budget` overrides tune.budget; `stepsPerEpoch` from the data's declared size. */
@@ -75,9 +81,14 @@ export function planTuning(spec: ValidatedSpec, stepsPerEpoch: number, o: { budg
   const keys = new Set<string>();
   const units = entries.map(({ r, fixed }, index): TuneUnit => {
     const key = unitKey(r.rule.id, r.preset, fixed);
-    if (keys.has(key)) throw new SpecError(`rules: two entries tune the same configuration (${key}); tuning tells entries apart by rule, preset and fixed options`);
+    if (keys.has(key))
+      throw new SpecError(
+        `rules: two entries tune the same configuration (${key}); tuning tells entries apart by rule, preset and fixed options`,
+      );
     keys.add(key);
-    const space = Object.entries(r.rule.search ?? {}).filter((e): e is [string, Dimension] => e[1] !== undefined && !Object.hasOwn(fixed, e[0]));
+    const space = Object.entries(r.rule.search ?? {}).filter(
+      (e): e is [string, Dimension] => e[1] !== undefined && !Object.hasOwn(fixed, e[0]),
+    );
     return { index, key, rule: r.rule, preset: r.preset ?? null, fixed, space, optimizer: r.optimizer ?? null, configs: [] };
   });
   // One sequence for every unit: the shared coordinates (optimizer family, learning rate) of
@@ -95,7 +106,20 @@ export function planTuning(spec: ValidatedSpec, stepsPerEpoch: number, o: { budg
       return { index, options, optimizer: u.optimizer ?? familyAt(families, p[0], p[1]) };
     });
   }
-  return { spec, budget, seed, seeds: t.seeds ?? [spec.seeds[0]], families, metric: t.metric ?? 'valAcc', unit, eta, stepsPerEpoch, rungs, units, debug: o.debug ?? false };
+  return {
+    spec,
+    budget,
+    seed,
+    seeds: t.seeds ?? [spec.seeds[0]],
+    families,
+    metric: t.metric ?? 'valAcc',
+    unit,
+    eta,
+    stepsPerEpoch,
+    rungs,
+    units,
+    debug: o.debug ?? false,
+  };
 }
 
 /** The optimizer at coordinates (u, v): family ⌊u·F⌋, learning rate log-uniform on its range at v. */
@@ -111,11 +135,23 @@ export function tuneTrial(plan: TunePlan, unit: TuneUnit, config: number, rung: 
   const c = unit.configs[config];
   const steps = plan.rungs[rung].steps;
   const cfg: TrialConfig = {
-    experiment: spec.name, rule: unit.rule.id, options: ruleOptions(unit.rule, { ...unit.fixed, ...c.options }), seed,
-    data: spec.data, task: spec.task, model: spec.model, optimizer: c.optimizer,
-    batchSize: spec.batchSize, epochs: Math.ceil(steps / plan.stepsPerEpoch), maxSteps: steps,
+    experiment: spec.name,
+    rule: unit.rule.id,
+    options: ruleOptions(unit.rule, { ...unit.fixed, ...c.options }),
+    seed,
+    data: spec.data,
+    task: spec.task,
+    model: spec.model,
+    optimizer: c.optimizer,
+    batchSize: spec.batchSize,
+    epochs: Math.ceil(steps / plan.stepsPerEpoch),
+    maxSteps: steps,
     // Measurements that do not change training are left out: tuning needs the validation score only.
-    evalEvery: 0, alignEvery: 0, alignSamples: spec.alignSamples ?? 64, memory: false, debug: plan.debug,
+    evalEvery: 0,
+    alignEvery: 0,
+    alignSamples: spec.alignSamples ?? 64,
+    memory: false,
+    debug: plan.debug,
     init: spec.init,
     ...(spec.divergence ? { divergence: spec.divergence } : {}),
     evaluate: 'validation',

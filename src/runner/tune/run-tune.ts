@@ -60,12 +60,19 @@ function firstRung(plan: TunePlan): Trial[] {
 
 /** A finished trial's outcome, from its record file. */
 function readOutcome(out: string, id: string, metric: TunePlan['metric']): Outcome {
-  const lines = readFileSync(join(recordsDir(out), `${id}.jsonl`), 'utf8').split('\n').filter((l) => l.length > 0);
+  const lines = readFileSync(join(recordsDir(out), `${id}.jsonl`), 'utf8')
+    .split('\n')
+    .filter((l) => l.length > 0);
   const records = lines.map((l) => JSON.parse(l) as TrialRecord);
   const summary = records[records.length - 1] as SummaryRecord;
   const last = records.filter((r): r is EvalRecord => r.type === 'eval').pop();
   const v = last ? last[metric] : null;
-  return { status: summary.status, steps: summary.steps, value: typeof v === 'number' && Number.isFinite(v) ? v : null, wallMs: summary.host.wallMs };
+  return {
+    status: summary.status,
+    steps: summary.steps,
+    value: typeof v === 'number' && Number.isFinite(v) ? v : null,
+    wallMs: summary.host.wallMs,
+  };
 }
 
 export async function tuneExperiment(experimentPath: string, opts: TuneOptions = {}): Promise<TuneResult> {
@@ -73,17 +80,22 @@ export async function tuneExperiment(experimentPath: string, opts: TuneOptions =
   const { name: backend, backend: kernels } = await backendFromEnv();
   const loaded = await loadExperiment(experimentPath, { debug: opts.debug });
   const { spec } = loaded;
-  if (spec.tuned) throw new SpecError(`tuned: experiment "${spec.name}" runs the tuned settings of ${spec.tuned}; tune it without its tuned field`);
+  if (spec.tuned)
+    throw new SpecError(`tuned: experiment "${spec.name}" runs the tuned settings of ${spec.tuned}; tune it without its tuned field`);
   const v = spec.data.validation;
   if (v === undefined || v === 'test' || v === 0) {
-    throw new SpecError(`data.validation: tuning scores configurations on a validation split held out from training, and experiment "${spec.name}" has ${v === 'test' ? "'test' (the test split must never choose)" : 'none'}; set data.validation to a fraction (0.1) or a count (5000)`);
+    throw new SpecError(
+      `data.validation: tuning scores configurations on a validation split held out from training, and experiment "${spec.name}" has ${v === 'test' ? "'test' (the test split must never choose)" : 'none'}; set data.validation to a fraction (0.1) or a count (5000)`,
+    );
   }
   const plan = planTuning(spec, stepsPerEpoch(spec.data, spec.batchSize), { budget: opts.budget, debug: opts.debug });
-  if (opts.budget !== undefined && (!Number.isInteger(opts.budget) || opts.budget < 1)) throw new SpecError(`--budget: expected a positive integer, got ${opts.budget}`);
+  if (opts.budget !== undefined && (!Number.isInteger(opts.budget) || opts.budget < 1))
+    throw new SpecError(`--budget: expected a positive integer, got ${opts.budget}`);
   const out = opts.out ?? join('results', `${spec.name}-tune`);
   const workers = opts.workers ?? cpus().length;
   if (!Number.isInteger(workers) || workers < 1) throw new SpecError(`--workers: expected a positive integer, got ${workers}`);
-  if (opts.fresh && opts.shard) throw new SpecError('--fresh: not with --shard (shards share the directory); start it afresh once, without --shard');
+  if (opts.fresh && opts.shard)
+    throw new SpecError('--fresh: not with --shard (shards share the directory); start it afresh once, without --shard');
   const first = firstRung(plan);
   const inline = opts.inline ?? workers === 1;
   preflight(spec, first, { backend, workers: inline ? 1 : workers, keepData: inline });
@@ -103,22 +115,44 @@ export async function tuneExperiment(experimentPath: string, opts: TuneOptions =
     prepareOutput(out);
     // The directory belongs to this plan: its first rung's trials fix every later one.
     const described = { ...spec, tune: { ...spec.tune, budget: plan.budget } };
-    claimDirectory(out, buildManifest(described, experimentPath, first, opts.debug ?? false, { ...environment(), backend }, { budget: opts.budget, tune: true }), first);
-    const before = scanRecords(out, first.map((t) => t.id));
+    claimDirectory(
+      out,
+      buildManifest(
+        described,
+        experimentPath,
+        first,
+        opts.debug ?? false,
+        { ...environment(), backend },
+        { budget: opts.budget, tune: true },
+      ),
+      first,
+    );
+    const before = scanRecords(
+      out,
+      first.map((t) => t.id),
+    );
     for (const n of before.notes) log(`${n}\n`);
     if (before.finished.size && !opts.resume) {
-      throw new SpecError(`--out ${out}: already holds ${before.finished.size} finished tuning trial(s) of this plan; pass --resume to continue (failed trials rerun), --fresh to start afresh, or choose another --out`);
+      throw new SpecError(
+        `--out ${out}: already holds ${before.finished.size} finished tuning trial(s) of this plan; pass --resume to continue (failed trials rerun), --fresh to start afresh, or choose another --out`,
+      );
     }
 
     const outcomes = new Map<string, Outcome>();
     const outcome = (id: string) => outcomes.get(id) ?? null;
     const attempted = new Set<string>();
     const refresh = (ids: string[]) => {
-      const { finished, notes } = scanRecords(out, ids.filter((id) => !outcomes.has(id) || outcomes.get(id)!.status === 'failed'));
+      const { finished, notes } = scanRecords(
+        out,
+        ids.filter((id) => !outcomes.has(id) || outcomes.get(id)!.status === 'failed'),
+      );
       for (const n of notes) log(`${n}\n`);
       for (const id of finished.keys()) outcomes.set(id, readOutcome(out, id, plan.metric));
     };
-    const allIds = () => plan.units.flatMap((u) => u.configs.flatMap((c) => plan.rungs.flatMap((_, k) => plan.seeds.map((seed) => tuneTrial(plan, u, c.index, k, seed).id))));
+    const allIds = () =>
+      plan.units.flatMap((u) =>
+        u.configs.flatMap((c) => plan.rungs.flatMap((_, k) => plan.seeds.map((seed) => tuneTrial(plan, u, c.index, k, seed).id))),
+      );
     const ids = allIds();
     refresh(ids);
     const skipped = outcomes.size;
@@ -130,13 +164,26 @@ export async function tuneExperiment(experimentPath: string, opts: TuneOptions =
       if (!a.runnable.length) break;
       const pending = a.runnable;
       const rerun = pending.filter((t) => outcomes.get(t.id)?.status === 'failed').length;
-      const notes = clearPartials(out, pending.map((t) => t.id));
+      const notes = clearPartials(
+        out,
+        pending.map((t) => t.id),
+      );
       if (rerun) notes.push(`${rerun} trial(s) that failed in an earlier run are rerun`);
       for (const n of notes) log(`${n}\n`);
       for (const t of pending) attempted.add(t.id);
       const threads = opts.threads ?? Math.max(1, Math.floor(cpus().length / Math.max(1, Math.min(inline ? 1 : workers, pending.length))));
       const progress = new Progress(pending.length, opts.log, opts.tty);
-      const res = await runTrials(pending, { experiment: loaded.path, overrides: { debug: opts.debug }, out, workers, threads, inline, kernels, progress, withConfigs: true });
+      const res = await runTrials(pending, {
+        experiment: loaded.path,
+        overrides: { debug: opts.debug },
+        out,
+        workers,
+        threads,
+        inline,
+        kernels,
+        progress,
+        withConfigs: true,
+      });
       progress.finish();
       summaries.push(...res.summaries);
       refresh(pending.map((t) => t.id));

@@ -64,7 +64,12 @@ export interface TuneFile {
   metric: 'valAcc' | 'valLoss';
   split: 'validation';
   optimizers: unknown[];
-  halving: { unit: string; eta: number; stepsPerEpoch: number; rungs: Array<{ rung: number; budget: number; steps: number; configurations: number }> };
+  halving: {
+    unit: string;
+    eta: number;
+    stepsPerEpoch: number;
+    rungs: Array<{ rung: number; budget: number; steps: number; configurations: number }>;
+  };
   entries: TuneEntry[];
 }
 
@@ -126,7 +131,13 @@ export function assess(plan: TunePlan, outcome: (id: string) => Outcome | null, 
         settledUnits.push(false);
         return reached;
       }
-      configs = k + 1 < plan.rungs.length ? promote(scores.map((x) => ({ config: x.config, score: x.score === null ? null : rank(x.score) })), plan.rungs[k + 1].configurations) : [];
+      configs =
+        k + 1 < plan.rungs.length
+          ? promote(
+              scores.map((x) => ({ config: x.config, score: x.score === null ? null : rank(x.score) })),
+              plan.rungs[k + 1].configurations,
+            )
+          : [];
     }
     settledUnits.push(true);
     return reached;
@@ -152,7 +163,13 @@ export function tuneFile(plan: TunePlan, file: string, a: Assessment, outcome: (
             spent.steps += o.steps;
             spent.wallMs += o.wallMs;
           }
-          return { trial: t.id, seed, status: o?.status ?? 'pending', steps: o?.steps ?? null, value: o?.status === 'done' ? o.value : null };
+          return {
+            trial: t.id,
+            seed,
+            status: o?.status ?? 'pending',
+            steps: o?.steps ?? null,
+            value: o?.status === 'done' ? o.value : null,
+          };
         });
         const score = trials.every((t) => t.status === 'done') ? mean(trials.map((t) => t.value)) : null;
         return [{ rung: k, steps: plan.rungs[k].steps, score, trials }];
@@ -164,14 +181,19 @@ export function tuneFile(plan: TunePlan, file: string, a: Assessment, outcome: (
       for (const t of trace) {
         const r = t.rungs.find((x) => x.rung === k);
         if (r?.score === null || r === undefined) continue;
-        if (!best || rank(r.score) > rank(best.score)) best = { config: t.config, rung: k, options: t.options, optimizer: t.optimizer, score: r.score };
+        if (!best || rank(r.score) > rank(best.score))
+          best = { config: t.config, rung: k, options: t.options, optimizer: t.optimizer, score: r.score };
       }
     }
     const complete = a.settled[ui];
     return {
-      key: u.key, rule: u.rule.id, preset: u.preset, fixed: u.fixed,
+      key: u.key,
+      rule: u.rule.id,
+      preset: u.preset,
+      fixed: u.fixed,
       space: { options: Object.fromEntries(u.space), optimizer: u.optimizer ? 'fixed' : 'shared' },
-      complete, best: complete ? best : null,
+      complete,
+      best: complete ? best : null,
       spent: { trials: spent.trials, steps: spent.steps, wallSeconds: Math.round(spent.wallMs / 100) / 10 },
       trace,
     };
@@ -184,8 +206,12 @@ export function tuneFile(plan: TunePlan, file: string, a: Assessment, outcome: (
     metric: plan.metric,
     split: 'validation',
     optimizers: plan.families,
-    halving: { unit: plan.unit, eta: plan.eta, stepsPerEpoch: plan.stepsPerEpoch, rungs: plan.rungs.map((r) => ({ rung: r.rung, budget: r.budget, steps: r.steps, configurations: r.configurations })) },
+    halving: {
+      unit: plan.unit,
+      eta: plan.eta,
+      stepsPerEpoch: plan.stepsPerEpoch,
+      rungs: plan.rungs.map((r) => ({ rung: r.rung, budget: r.budget, steps: r.steps, configurations: r.configurations })),
+    },
     entries,
   };
 }
-

@@ -22,7 +22,8 @@ export function readTuneFile(dir: string, field: string): TuneFile {
   } catch (e) {
     throw new SpecError(`${field}: ${path} is unreadable (${(e as Error).message})`);
   }
-  if (!Array.isArray(f.entries) || typeof f.complete !== 'boolean') throw new SpecError(`${field}: ${path} is not a tune.json written by rulebench tune`);
+  if (!Array.isArray(f.entries) || typeof f.complete !== 'boolean')
+    throw new SpecError(`${field}: ${path} is not a tune.json written by rulebench tune`);
   return f;
 }
 
@@ -30,20 +31,42 @@ export function readTuneFile(dir: string, field: string): TuneFile {
 export function applyTuned(spec: ValidatedSpec, dir: string, shown = dir): ValidatedSpec {
   const field = 'tuned';
   const f = readTuneFile(dir, field);
-  if (!f.complete) throw new SpecError(`${field}: tuning in ${shown} has not finished; continue it with rulebench tune ${f.experiment.file} --out ${shown} --resume`);
-  const rules = spec.rules.flatMap((r, i) => cartesian(r.grid).map((point): ValidatedRule => {
-    const fixed: RuleOptions = { ...r.options, ...point };
-    const key = unitKey(r.rule.id, r.preset, fixed);
-    const e = f.entries.find((x) => x.key === key);
-    if (!e) throw new SpecError(`${field}: ${shown}/${TUNE_FILE} has no tuned configuration for rules[${i}] (${key}); it holds: ${f.entries.map((x) => x.key).join('; ')}`);
-    if (!e.best) throw new SpecError(`${field}: tuning found no configuration of rules[${i}] (${key}) that trained (every one diverged); see ${shown}/${TUNE_FILE}`);
-    return {
-      rule: r.rule, options: { ...fixed, ...e.best.options }, grid: [], optimizer: e.best.optimizer as OptimizerSpec, ...(r.preset ? { preset: r.preset } : {}),
-      tuned: {
-        from: shown, key, options: Object.keys(e.best.options), optimizer: e.space.optimizer !== 'fixed',
-        configurations: f.budget.configurations, rungs: f.halving.rungs.map((g) => g.steps), seeds: f.budget.seeds, metric: f.metric, score: e.best.score,
-      },
-    };
-  }));
+  if (!f.complete)
+    throw new SpecError(
+      `${field}: tuning in ${shown} has not finished; continue it with rulebench tune ${f.experiment.file} --out ${shown} --resume`,
+    );
+  const rules = spec.rules.flatMap((r, i) =>
+    cartesian(r.grid).map((point): ValidatedRule => {
+      const fixed: RuleOptions = { ...r.options, ...point };
+      const key = unitKey(r.rule.id, r.preset, fixed);
+      const e = f.entries.find((x) => x.key === key);
+      if (!e)
+        throw new SpecError(
+          `${field}: ${shown}/${TUNE_FILE} has no tuned configuration for rules[${i}] (${key}); it holds: ${f.entries.map((x) => x.key).join('; ')}`,
+        );
+      if (!e.best)
+        throw new SpecError(
+          `${field}: tuning found no configuration of rules[${i}] (${key}) that trained (every one diverged); see ${shown}/${TUNE_FILE}`,
+        );
+      return {
+        rule: r.rule,
+        options: { ...fixed, ...e.best.options },
+        grid: [],
+        optimizer: e.best.optimizer as OptimizerSpec,
+        ...(r.preset ? { preset: r.preset } : {}),
+        tuned: {
+          from: shown,
+          key,
+          options: Object.keys(e.best.options),
+          optimizer: e.space.optimizer !== 'fixed',
+          configurations: f.budget.configurations,
+          rungs: f.halving.rungs.map((g) => g.steps),
+          seeds: f.budget.seeds,
+          metric: f.metric,
+          score: e.best.score,
+        },
+      };
+    }),
+  );
   return { ...spec, rules };
 }

@@ -37,7 +37,11 @@ describe('scrambled Halton sampler', () => {
 
   it('stratifies each dimension: the first b^k points of base b fill each interval of width b^-k once', () => {
     const p = points('strata', 3, 25);
-    for (const [d, b, k] of [[0, 2, 4], [1, 3, 2], [2, 5, 2]] as const) {
+    for (const [d, b, k] of [
+      [0, 2, 4],
+      [1, 3, 2],
+      [2, 5, 2],
+    ] as const) {
       const n = b ** k;
       const cells = new Set(p.slice(0, n).map((x) => Math.floor(x[d] * n)));
       expect(cells.size, `dimension ${d}`).toBe(n);
@@ -46,11 +50,28 @@ describe('scrambled Halton sampler', () => {
 
   it('leaves neighbouring large bases uncorrelated (plain Halton lines bases 17 and 19 up)', () => {
     const p = points('bases', 8, 17).slice(1);
-    expect(Math.abs(correlation(p.map((x) => x[6]), p.map((x) => x[7])))).toBeLessThan(0.5);
+    expect(
+      Math.abs(
+        correlation(
+          p.map((x) => x[6]),
+          p.map((x) => x[7]),
+        ),
+      ),
+    ).toBeLessThan(0.5);
     // The unscrambled sequence for contrast: i/17 against i/19 for the first points.
-    const plain = (i: number, b: number) => { let u = 0; let f = 1 / b; for (let n = i; n > 0; n = Math.floor(n / b), f /= b) u += (n % b) * f; return u; };
+    const plain = (i: number, b: number) => {
+      let u = 0;
+      let f = 1 / b;
+      for (let n = i; n > 0; n = Math.floor(n / b), f /= b) u += (n % b) * f;
+      return u;
+    };
     const idx = Array.from({ length: 16 }, (_, i) => i + 1);
-    expect(correlation(idx.map((i) => plain(i, 17)), idx.map((i) => plain(i, 19)))).toBeGreaterThan(0.9);
+    expect(
+      correlation(
+        idx.map((i) => plain(i, 17)),
+        idx.map((i) => plain(i, 19)),
+      ),
+    ).toBeGreaterThan(0.9);
   });
 });
 
@@ -61,12 +82,22 @@ describe('successive halving', () => {
       { rung: 1, steps: 300, budget: 300, configurations: 9 },
       { rung: 2, steps: 900, budget: 900, configurations: 3 },
     ]);
-    expect(rungSchedule(4, 3, 3, 9, (b) => Math.round(b * 10)).map((r) => [r.steps, r.configurations])).toEqual([[10, 4], [30, 1], [90, 1]]);
+    expect(rungSchedule(4, 3, 3, 9, (b) => Math.round(b * 10)).map((r) => [r.steps, r.configurations])).toEqual([
+      [10, 4],
+      [30, 1],
+      [90, 1],
+    ]);
     expect(rungSchedule(2, 2, 2, 1, Math.round)[0].steps).toBe(1);
   });
 
   it('promotes the best, ties to the earlier configuration, never one without a score', () => {
-    const scores = [{ config: 0, score: 0.5 }, { config: 1, score: 0.9 }, { config: 2, score: null }, { config: 3, score: 0.5 }, { config: 4, score: NaN }];
+    const scores = [
+      { config: 0, score: 0.5 },
+      { config: 1, score: 0.9 },
+      { config: 2, score: null },
+      { config: 3, score: 0.5 },
+      { config: 4, score: NaN },
+    ];
     expect(promote(scores, 2)).toEqual([0, 1]);
     expect(promote(scores, 3)).toEqual([0, 1, 3]);
     expect(promote(scores, 10)).toEqual([0, 1, 3]);

@@ -45,7 +45,10 @@ describe('rulebench tune', () => {
     expect(a.summaries.every((s) => s.finalTestAcc === null || Number.isNaN(s.finalTestAcc))).toBe(true);
     reference = canonical(refDir);
     expect(reference.complete).toBe(true);
-    expect(reference.halving.rungs.map((r) => [r.steps, r.configurations])).toEqual([[6, 4], [12, 2]]);
+    expect(reference.halving.rungs.map((r) => [r.steps, r.configurations])).toEqual([
+      [6, 4],
+      [12, 2],
+    ]);
     for (const e of reference.entries) {
       expect(e.complete).toBe(true);
       expect(e.trace).toHaveLength(4);
@@ -56,8 +59,15 @@ describe('rulebench tune', () => {
       const best = top.reduce((x, y) => (y.score > x.score ? y : x));
       expect(e.best).toMatchObject({ config: best.config, rung: 1, score: best.score });
       // The survivors are the first rung's best two.
-      const first = e.trace.map((c) => ({ config: c.config, score: c.rungs[0].score! })).sort((x, y) => y.score - x.score || x.config - y.config);
-      expect(top.map((t) => t.config).sort()).toEqual(first.slice(0, 2).map((t) => t.config).sort());
+      const first = e.trace
+        .map((c) => ({ config: c.config, score: c.rungs[0].score! }))
+        .sort((x, y) => y.score - x.score || x.config - y.config);
+      expect(top.map((t) => t.config).sort()).toEqual(
+        first
+          .slice(0, 2)
+          .map((t) => t.config)
+          .sort(),
+      );
     }
     const b = tmp();
     await tuneExperiment(FIXTURE, { ...quiet, out: b });
@@ -89,7 +99,8 @@ describe('rulebench tune', () => {
   it('shards: each runs its slice of the rung it can, says what it waits for, and the merge is the unsharded tune.json', async () => {
     const d = tmp();
     const logs: string[] = [];
-    const shard = (index: number, resume: boolean) => tuneExperiment(FIXTURE, { ...quiet, out: d, shard: { index, count: 2 }, resume, log: (s) => logs.push(s) });
+    const shard = (index: number, resume: boolean) =>
+      tuneExperiment(FIXTURE, { ...quiet, out: d, shard: { index, count: 2 }, resume, log: (s) => logs.push(s) });
     const s0 = await shard(0, false);
     expect(s0.ran).toBe(4);
     expect(s0.waiting.join('\n')).toMatch(/backprop: rung 0 \(2 trial\(s\) of other shards/);
@@ -104,16 +115,22 @@ describe('rulebench tune', () => {
 
   it('resumes after a kill -9 to the same tune.json; refuses a second run without --resume', async () => {
     const d = tmp();
-    const p = spawn('npx', ['tsx', 'src/cli.ts', 'tune', FIXTURE, '--out', d, '--workers', '1', '--no-report'], { detached: true, stdio: 'ignore' });
+    const p = spawn('npx', ['tsx', 'src/cli.ts', 'tune', FIXTURE, '--out', d, '--workers', '1', '--no-report'], {
+      detached: true,
+      stdio: 'ignore',
+    });
     const records = join(d, 'records');
-    const finished = () => (existsSync(records) ? readdirSync(records).filter((f) => f.endsWith('.jsonl') && !f.includes('partial')).length : 0);
+    const finished = () =>
+      existsSync(records) ? readdirSync(records).filter((f) => f.endsWith('.jsonl') && !f.includes('partial')).length : 0;
     const deadline = Date.now() + 90_000;
     while (finished() < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     process.kill(-p.pid!, 'SIGKILL');
     const n = finished();
     expect(n).toBeGreaterThanOrEqual(3);
     expect(n).toBeLessThan(12);
-    await expect(tuneExperiment(FIXTURE, { ...quiet, out: d })).rejects.toThrow(/already holds \d+ finished tuning trial\(s\) of this plan; pass --resume/);
+    await expect(tuneExperiment(FIXTURE, { ...quiet, out: d })).rejects.toThrow(
+      /already holds \d+ finished tuning trial\(s\) of this plan; pass --resume/,
+    );
     const r = await tuneExperiment(FIXTURE, { ...quiet, out: d, resume: true });
     expect(r.skipped).toBe(n);
     expect(canonical(d)).toEqual(reference);
@@ -132,7 +149,9 @@ describe('rulebench tune', () => {
         for (const [k, v] of Object.entries(e.best!.options)) expect(t.config.options[k]).toBe(v);
       }
     }
-    await expect(loadExperiment('test/runner/fixtures/tiny-experiment.ts', { tuned: refDir })).rejects.toThrow(/^tuned: .*tune\.json has no tuned configuration for rules\[1\] \(feedback-alignment variant=fa\)/);
+    await expect(loadExperiment('test/runner/fixtures/tiny-experiment.ts', { tuned: refDir })).rejects.toThrow(
+      /^tuned: .*tune\.json has no tuned configuration for rules\[1\] \(feedback-alignment variant=fa\)/,
+    );
     await expect(loadExperiment(FIXTURE, { tuned: tmp() })).rejects.toThrow(/^tuned: .*tune\.json does not exist/);
   });
 
