@@ -14,6 +14,8 @@
 import {
   add,
   defineRule,
+  FORWARD,
+  WEIGHT_GRADIENT,
   isActivation,
   isWeightLayer,
   linear,
@@ -202,6 +204,11 @@ export const equilibriumPropagation = defineRule({
     tolerance: 1e-3,
   } as Options,
   choices: { nudging: ['symmetric', 'positive', 'random-sign'], schedule: ['alternating', 'synchronous'] },
+  // Each settling step drives every layer from below and above (W·s and Wᵀ·s: 2 forward's worth);
+  // the free phase, one nudged phase (two when symmetric), then the local products s·sᵀ of the two
+  // phases contrasted (a weight gradient each).
+  cost: ({ options }) =>
+    2 * FORWARD * (options.freeSteps + (options.nudging === 'symmetric' ? 2 : 1) * options.nudgedSteps) + 2 * WEIGHT_GRADIENT,
   search: { beta: { float: [0.05, 1], log: true }, nudging: { choice: ['symmetric', 'positive', 'random-sign'] } },
   check(ctx) {
     epLayers(ctx.model);

@@ -13,6 +13,9 @@
 import {
   add,
   defineRule,
+  FORWARD,
+  INPUT_VJP,
+  WEIGHT_GRADIENT,
   isWeightLayer,
   mul,
   noGrad,
@@ -106,6 +109,11 @@ export const predictiveCoding = defineRule({
     tolerance: 1e-3,
   } as Options,
   choices: { updateAt: ['end', 'every'] },
+  // The feedforward initialization; per inference step every prediction (a forward) and ∂F/∂x (an
+  // input VJP), plus ∂F/∂θ (a weight gradient) with updateAt 'every'; then the weight pass (a
+  // forward and a weight gradient).
+  cost: ({ options }) =>
+    FORWARD + options.steps * (FORWARD + INPUT_VJP + (options.updateAt === 'every' ? WEIGHT_GRADIENT : 0)) + FORWARD + WEIGHT_GRADIENT,
   search: { rate: { float: [0.01, 0.5], log: true }, steps: { int: [5, 40], log: true }, momentum: { float: [0, 0.9] } },
   check(ctx) {
     valueSegments(ctx.model);
