@@ -109,11 +109,15 @@ export const predictiveCoding = defineRule({
     tolerance: 1e-3,
   } as Options,
   choices: { updateAt: ['end', 'every'] },
-  // The feedforward initialization; per inference step every prediction (a forward) and ∂F/∂x (an
-  // input VJP), plus ∂F/∂θ (a weight gradient) with updateAt 'every'; then the weight pass (a
-  // forward and a weight gradient).
-  cost: ({ options }) =>
-    FORWARD + options.steps * (FORWARD + INPUT_VJP + (options.updateAt === 'every' ? WEIGHT_GRADIENT : 0)) + FORWARD + WEIGHT_GRADIENT,
+  // The feedforward initialization; per inference step every prediction but the first (fixed while
+  // the values settle), and ∂F/∂x through them: the layers after the first weight layer, a forward
+  // and an input VJP each. With updateAt 'every' a step also redoes the first prediction and takes
+  // ∂F/∂θ (the weight gradients). Then the weight pass: a forward and the weight gradients.
+  cost: ({ options, layerShares }) => {
+    const rest = 1 - (layerShares[0] ?? 0);
+    const inference = options.updateAt === 'every' ? FORWARD + rest * INPUT_VJP + WEIGHT_GRADIENT : rest * (FORWARD + INPUT_VJP);
+    return FORWARD + options.steps * inference + FORWARD + WEIGHT_GRADIENT;
+  },
   search: { rate: { float: [0.01, 0.5], log: true }, steps: { int: [5, 40], log: true }, momentum: { float: [0, 0.9] } },
   check(ctx) {
     valueSegments(ctx.model);

@@ -12,6 +12,7 @@
 // (drawing O(parameters) noise, an optimizer's update) is left out: the model is of the algorithm,
 // not of our implementation, which `npm run bench` measures against it (modelRatio vs ratioToBp).
 import { SpecError } from '../errors.ts';
+import type { Model } from '../nn/model.ts';
 
 /** One forward pass over a training batch. */
 export const FORWARD = 1;
@@ -31,6 +32,25 @@ export interface CostContext<O = Record<string, unknown>> {
   readonly parameters: number;
   /** Examples per training batch (a rule's own batches, such as weight mirroring's noise, are counted against it). */
   readonly batchSize: number;
+  /**
+   * Each weight layer's share of a forward pass's multiply-adds, in forward order (they sum to 1):
+   * for a rule whose passes skip some layers, as relaxation does the input's drive, fixed while the
+   * states settle.
+   */
+  readonly layerShares: readonly number[];
+}
+
+/** The cost context of `options` on `model` at `batchSize`: its parameter count and its weight layers' shares of the work. */
+export function costContext<O>(model: Model, options: O, batchSize: number): CostContext<O> {
+  const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
+  const parameters = model.paramShapes().reduce((n, s) => n + size(s), 0);
+  // A dense or conv weight is [outputs, ...]: each output unit at each position costs its row.
+  const macs = model.weightLayers().map((m) => {
+    const w = m.params.weight.shape;
+    return (size(w) * size(m.outShape)) / w[0];
+  });
+  const total = macs.reduce((a, b) => a + b, 0);
+  return { options, parameters, batchSize, layerShares: total > 0 ? macs.map((x) => x / total) : [] };
 }
 
 /** Refuse a rule without a cost model, in one line naming it (`where`: the file or field it came from). */

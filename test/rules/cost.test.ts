@@ -2,16 +2,32 @@
 // of src/rules/cost.ts), it moves with the options the rule's work depends on, and a rule without
 // one is refused by name wherever it enters.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { BACKPROP_STEP, getRule, listRules, registerRule, SpecError, stepCost, type AnyRule } from '../../src/index.ts';
+import {
+  BACKPROP_STEP,
+  buildModel,
+  buildNetwork,
+  costContext,
+  getRule,
+  listRules,
+  registerRule,
+  SpecError,
+  stepCost,
+  type AnyRule,
+} from '../../src/index.ts';
 import { loadBuiltins } from '../../src/runner/execute.ts';
 import { validateSpec } from '../../src/runner/spec.ts';
 
 beforeAll(() => loadBuiltins());
 
-/** A step's cost of rule `id` at its defaults overridden by `options` (an MNIST MLP's size, batch 64). */
-const costOf = (id: string, options: Record<string, number | string | boolean> = {}, parameters = 200_000) => {
+/** A step's cost of rule `id` at its defaults overridden by `options` (an MNIST MLP's size and layers, batch 64). */
+const costOf = (
+  id: string,
+  options: Record<string, number | string | boolean> = {},
+  parameters = 200_000,
+  layerShares = [0.75, 0.24, 0.01],
+) => {
   const rule = getRule(id);
-  return stepCost(rule, { options: { ...rule.defaults, ...options }, parameters, batchSize: 64 });
+  return stepCost(rule, { options: { ...rule.defaults, ...options }, parameters, batchSize: 64, layerShares });
 };
 
 describe('cost models', () => {
@@ -63,6 +79,30 @@ describe('cost models', () => {
     expect(costOf('cma-es', { population: 0 }, 1e6)).toBeGreaterThan(costOf('cma-es', { population: 0 }, 1000));
   });
 
+  it("relaxation skips the input's drive, fixed while the states settle: the larger the first layer's share, the cheaper", () => {
+    for (const id of ['predictive-coding', 'equilibrium-propagation']) {
+      expect(costOf(id, {}, 200_000, [0.9, 0.1]), id).toBeLessThan(costOf(id, {}, 200_000, [0.5, 0.5]));
+    }
+    // With every layer but the first negligible, a settling step costs nothing: PC is its two forwards and the weight gradients.
+    expect(costOf('predictive-coding', {}, 200_000, [1, 0])).toBe(3);
+  });
+
+  it("the cost context: the model's parameter count, and each weight layer's share of a forward's multiply-adds", () => {
+    const mlp = costContext(buildModel({ sizes: [784, 256, 256, 10] }), {}, 128);
+    expect(mlp.parameters).toBe(784 * 256 + 256 + 256 * 256 + 256 + 256 * 10 + 10);
+    const macs = [784 * 256, 256 * 256, 256 * 10];
+    const total = macs.reduce((a, b) => a + b, 0);
+    mlp.layerShares.forEach((x, i) => expect(x).toBeCloseTo(macs[i] / total, 12));
+    expect(mlp.batchSize).toBe(128);
+    // A convolution's weight is used at every output position: 5×5×1×8 weights at 24×24 positions, then 5×5×8×16 at 8×8.
+    const conv = buildNetwork(
+      [{ type: 'conv2d', channels: 8, kernel: 5 }, 'relu', { type: 'maxPool2d', kernel: 2 }, { type: 'conv2d', channels: 16, kernel: 5 }],
+      [1, 28, 28],
+    );
+    const c = [25 * 8 * 24 * 24, 25 * 8 * 16 * 8 * 8];
+    costContext(conv, {}, 1).layerShares.forEach((x, i) => expect(x).toBeCloseTo(c[i] / (c[0] + c[1]), 12));
+  });
+
   const noCost = (): AnyRule => {
     const { cost: _c, ...rest } = getRule('backprop');
     return { ...rest, id: 'costless' } as unknown as AnyRule;
@@ -92,7 +132,7 @@ describe('cost models', () => {
 
   it('a cost model that gives no number is refused, naming the rule', () => {
     const bad = { ...getRule('backprop'), id: 'nan-cost', cost: () => NaN } as AnyRule;
-    expect(() => stepCost(bad, { options: {}, parameters: 10, batchSize: 1 })).toThrow(
+    expect(() => stepCost(bad, { options: {}, parameters: 10, batchSize: 1, layerShares: [1] })).toThrow(
       'rule "nan-cost": its cost model gave NaN for options {}; expected a number ≥ 0',
     );
   });

@@ -3,7 +3,7 @@
 // limit that stops training before the step that would overspend it.
 import { SpecError } from '../../errors.ts';
 import type { Model } from '../../nn/model.ts';
-import { stepCost } from '../../rules/cost.ts';
+import { costContext, stepCost } from '../../rules/cost.ts';
 import type { AnyRule, RuleOptions } from '../../rules/rule.ts';
 import type { Budget } from '../budget.ts';
 import type { Observer } from '../observer.ts';
@@ -13,8 +13,7 @@ import type { Observer } from '../observer.ts';
  * A forwardPasses budget smaller than one step is refused (the trial could not train at all).
  */
 export function trialStepCost(rule: AnyRule, options: RuleOptions, model: Model, batchSize: number, budget?: Budget): number {
-  const parameters = model.paramShapes().reduce((n, s) => n + s.reduce((a, b) => a * b, 1), 0);
-  const perStep = stepCost(rule, { options, parameters, batchSize });
+  const perStep = stepCost(rule, costContext(model, options, batchSize));
   if (budget && 'forwardPasses' in budget && budget.forwardPasses < perStep)
     throw new SpecError(
       `budget.forwardPasses: ${budget.forwardPasses} is less than one step of rule "${rule.id}" (${perStep} forward-pass equivalents)`,
