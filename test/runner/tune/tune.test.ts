@@ -153,6 +153,17 @@ describe('rulebench tune', () => {
       /^tuned: .*tune\.json has no tuned configuration for rules\[1\] \(feedback-alignment variant=fa\)/,
     );
     await expect(loadExperiment(FIXTURE, { tuned: tmp() })).rejects.toThrow(/^tuned: .*tune\.json does not exist/);
+    // An entry's equal-compute budget is protocol, not configuration: a tuned run keeps it.
+    const dir = tmp();
+    const file = join(dir, 'budgeted.ts');
+    writeFileSync(
+      file,
+      `import spec from '${join(process.cwd(), FIXTURE)}';\n` +
+        `export default { ...spec, rules: spec.rules.map((r) => ({ ...(typeof r === 'string' ? { rule: r } : r), budget: { forwardPasses: 90 } })) };\n`,
+    );
+    const budgeted = await loadExperiment(file, { tuned: refDir });
+    expect(budgeted.trials.length).toBeGreaterThan(0);
+    for (const t of budgeted.trials) expect(t.config.budget).toEqual({ forwardPasses: 90 });
   });
 
   it('refuses a spec with an equal-compute budget, naming the field, before writing anything', async () => {
