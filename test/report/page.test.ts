@@ -221,6 +221,9 @@ describe('report page', () => {
       'epoch',
       'step',
       'testAcc',
+      'stoppedBy',
+      'cost.forwardPassesPerStep',
+      'cost.forwardPasses',
       'memory.peakBytes',
       'alignment.reference',
       'alignment.cosine',
@@ -246,6 +249,10 @@ describe('report page', () => {
     );
     expect(r[col('option.variant')]).toBe('fa');
     expect(r[col('series')]).toBe('feedback-alignment variant=fa');
+    // Cost: cumulative at the row's step, per step and what ended training from the summary.
+    expect(Number(r[col('cost.forwardPasses')])).toBe(3 * 2 * STEPS_PER_EPOCH);
+    expect(r[col('cost.forwardPassesPerStep')]).toBe('3');
+    expect(r[col('stoppedBy')]).toBe('epochs');
     const failed = body.find((x) => x[col('status')] === 'failed')!;
     expect(failed[col('error')]).toBe(FAILED_ERROR);
     expect(failed[col('step')]).toBe('');
