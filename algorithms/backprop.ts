@@ -83,6 +83,8 @@ export const backprop = defineRule({
     'option checkpoint = k keeps activations only every k top-level modules and recomputes the rest in backward (−1: √n segments); ' +
     'option truncate = k on recurrent nets: truncated BPTT, no gradient crosses a segment boundary every k steps (0: full BPTT).',
   defaults: { checkpoint: 0, truncate: 0 },
+  // Checkpointing recomputes the same gradient bit for bit; truncated BPTT drops part of it.
+  exact: (o) => o.truncate === 0,
   check(ctx) {
     const k = ctx.options.checkpoint;
     if (!Number.isInteger(k) || k < -1)

@@ -13,6 +13,7 @@ import { writeCharts } from './render.ts';
 import { PAGE_CSS } from './style.ts';
 import { describeRunArchitecture, runProtocol } from '../runner/references.ts';
 import { writeRecordsCsv, CSV_NAME } from './csv.ts';
+import { writeSummaryCsv, SUMMARY_CSV } from './summary.ts';
 import { metricTitle, taskMetricNames, taskSectionBody } from './task-metrics.ts';
 import {
   alignmentTable,
@@ -286,10 +287,11 @@ export async function buildPage(rs: ResultSet, charts: readonly BuiltChart[], op
   return parts.join('');
 }
 
-/** Read `dir`'s records, write records.csv, charts/*.svg + *.vl.json and report.html; returns the page's path. */
+/** Read `dir`'s records, write records.csv, summary.csv, charts/*.svg + *.vl.json and report.html; returns the page's path. */
 export async function writeReport(dir: string, opts: PageOptions = {}): Promise<string> {
   const rs = await readResults(dir);
   await writeRecordsCsv(rs, join(dir, CSV_NAME));
+  await writeSummaryCsv(rs, join(dir, SUMMARY_CSV));
   const charts = buildCharts(rs);
   const warnings: string[] = [];
   await writeCharts(dir, charts, warnings);

@@ -130,6 +130,7 @@ function readManifestRules(spec: unknown): ManifestRule[] {
         grid: (isObj(r.grid) ? r.grid : {}) as Record<string, OptionValue[]>,
         optimizer: r.optimizer,
         defaults: isObj(r.defaults) ? (r.defaults as RuleOptions) : undefined,
+        ...(r.exact === true ? { exact: true } : {}),
         ...(typeof r.expect === 'string' && r.expect ? { expect: r.expect } : {}),
         ...(typeof r.preset === 'string' ? { preset: r.preset } : {}),
         ...(isObj(r.tuned) ? { tuned: r.tuned as unknown as ManifestRule['tuned'] } : {}),

@@ -7,7 +7,8 @@ import { SpecError } from '../errors.ts';
 import { describeError } from './failure.ts';
 import { recordsDir, writeFileAtomic } from './records.ts';
 import type { ManifestRule } from './series-label.ts';
-import { canonical, type Trial, type ValidatedRule, type ValidatedSpec } from './spec.ts';
+import { ruleOptions } from '../rules/rule.ts';
+import { canonical, cartesian, type Trial, type ValidatedRule, type ValidatedSpec } from './spec.ts';
 
 export interface Manifest {
   name: string;
@@ -28,10 +29,19 @@ export function manifestRule(r: ValidatedRule): ManifestRule {
     grid: Object.fromEntries(r.grid),
     optimizer: r.optimizer,
     defaults: r.rule.defaults,
+    ...(isExact(r) ? { exact: true } : {}),
     ...(r.expect ? { expect: r.expect } : {}),
     ...(r.preset ? { preset: r.preset } : {}),
     ...(r.tuned ? { tuned: r.tuned } : {}),
   };
+}
+
+/** Whether the entry's rule declares exact gradients at each of the entry's grid points. */
+function isExact(r: ValidatedRule): boolean {
+  return (
+    r.rule.exact !== undefined &&
+    cartesian(r.grid).every((point) => r.rule.exact!(ruleOptions(r.rule, { ...r.options, ...point })) === true)
+  );
 }
 
 export function buildManifest(

@@ -12,6 +12,8 @@ export interface ManifestRule {
   defaults?: RuleOptions;
   /** What the experiment expects of the rule at its budget (e.g. near chance, and why). */
   expect?: string;
+  /** The rule declares its updates the exact task gradient at every grid point of the entry (the paired statistics' reference). */
+  exact?: boolean;
   /** The rule's named protocol the entry ran (`preset: 'paper'`). */
   preset?: string;
   /** Settings that came from a tuning: which options, whether the optimizer, from where, with what budget. */
