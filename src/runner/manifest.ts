@@ -17,7 +17,7 @@ export interface Manifest {
   spec: Record<string, unknown>;
   references: unknown[];
   overrides: Record<string, unknown>;
-  trials: Array<{ id: string; rule: string; options: unknown; seed: number }>;
+  trials: Array<{ id: string; rule: string; options: unknown; seed: number; entry?: number }>;
   environment: Record<string, unknown>;
 }
 
@@ -67,7 +67,14 @@ export function buildManifest(
     references: spec.references ?? [],
     // What the command line changed (the file's description speaks of the run without them).
     overrides,
-    trials: trials.map((t) => ({ id: t.id, rule: t.config.rule, options: t.config.options, seed: t.config.seed })),
+    // Which entry each trial belongs to: the report keeps entries that share a rule and options apart.
+    trials: trials.map((t) => ({
+      id: t.id,
+      rule: t.config.rule,
+      options: t.config.options,
+      seed: t.config.seed,
+      ...(t.entry !== undefined ? { entry: t.entry } : {}),
+    })),
     environment,
   };
 }

@@ -94,7 +94,7 @@ export async function handDir(entries: HandEntry[]): Promise<string> {
   for (const [i, e] of entries.entries()) {
     for (const t of e.trials) {
       const id = `e${i}-${t.seed}`;
-      trials.push({ id, rule: e.rule, options: e.options ?? {}, seed: t.seed });
+      trials.push({ id, rule: e.rule, options: e.options ?? {}, seed: t.seed, entry: i });
       await writeFile(
         join(dir, 'records', `${id}.jsonl`),
         records(e, t, id)

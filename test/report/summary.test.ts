@@ -8,6 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { writeReport } from '../../src/report/page.ts';
 import { readResults } from '../../src/report/records.ts';
 import { referenceSeries, summaryRows } from '../../src/report/summary.ts';
+import { trialLabels } from '../../src/runner/series-label.ts';
 import { cleanupTempDirs } from './fixtures.ts';
 import { handDir, type HandEntry } from './paired-fixture.ts';
 
@@ -134,5 +135,38 @@ describe('summary.csv', () => {
     expect(rows.map((r) => Number(r.forwardPassesPerStep))).toEqual([100, 200]);
     expect(rows.map((r) => Number(r.peakBytes))).toEqual([1e6, 2e6]);
     expect(rows.map((r) => Number(r.stepMs))).toEqual([101, 101]);
+  });
+});
+
+describe('one protocol per row', () => {
+  const sgd = { name: 'sgd', lr: 0.1, momentum: 0.9 };
+  const entries: HandEntry[] = [
+    { rule: 'exact-rule', exact: true, trials: REF.map((a, s) => flat(a, s)) },
+    // The same rule and options at another optimizer: its own row, its optimizer in the label.
+    { rule: 'exact-rule', optimizer: sgd, trials: REF.map((a, s) => flat(a - 0.02, s)) },
+    // An entry that names the experiment's own optimizer changes nothing: no note.
+    { rule: 'other', optimizer: { name: 'adam', lr: 0.001 }, trials: REF.map((a, s) => flat(a, s)) },
+  ];
+
+  it('keeps entries that differ only in optimizer apart, and says so in the label', async () => {
+    const rs = await readResults(await handDir(entries));
+    expect(rs.series.map((s) => s.label)).toEqual(['exact-rule', 'exact-rule (sgd lr=0.1 momentum=0.9)', 'other']);
+    expect(rs.series.map((s) => s.trials.length)).toEqual([3, 3, 3]);
+    const rows = summaryRows(rs);
+    expect(rows[0].isReference).toBe(true);
+    expect(rows[1].paired!.mean).toBeCloseTo(-0.02, 9);
+  });
+
+  it('labels the run’s progress lines alike', () => {
+    const rules = entries.map((e) => ({
+      rule: e.rule,
+      options: {},
+      grid: {},
+      defaults: {},
+      ...(e.optimizer ? { optimizer: e.optimizer } : {}),
+    }));
+    const trials = entries.flatMap((e, entry) => [0, 1].map((seed) => ({ id: `e${entry}-${seed}`, rule: e.rule, options: {}, entry })));
+    const labels = trialLabels(trials, rules, { optimizer: { name: 'adam', lr: 0.001 } });
+    expect([...new Set(labels.values())]).toEqual(['exact-rule', 'exact-rule (sgd lr=0.1 momentum=0.9)', 'other']);
   });
 });
