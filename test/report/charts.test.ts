@@ -86,7 +86,7 @@ describe('reading records', () => {
       'feedback-alignment variant=fa',
       'feedback-alignment variant=usf',
       'straight-through',
-      'forward-forward threshold=2',
+      'forward-forward threshold=2 (adam lr=0.003)',
     ]);
     expect(rs.skippedLines).toBe(1);
     expect(rs.warnings.some((w) => /records\/t1-9\.partial\.jsonl:2: .*torn last line/.test(w))).toBe(true);
@@ -326,7 +326,7 @@ describe('chart specs', () => {
     const rows = spec.data.values;
     expect(new Set(rows.map((r) => r.panel))).toEqual(new Set(['task loss', 'layer-local goodness']));
     expect(new Set(rows.filter((r) => r.panel === 'layer-local goodness').map((r) => r.series))).toEqual(
-      new Set(['forward-forward threshold=2']),
+      new Set(['forward-forward threshold=2 (adam lr=0.003)']),
     );
     expect(spec.resolve).toMatchObject({ scale: { y: 'independent' } });
     // Losses are positive: a log axis, which cannot run below 0.
