@@ -170,3 +170,45 @@ describe('one protocol per row', () => {
     expect([...new Set(labels.values())]).toEqual(['exact-rule', 'exact-rule (sgd lr=0.1 momentum=0.9)', 'other']);
   });
 });
+
+describe('the report’s headline', () => {
+  it('leads the page: the paired table with its marks, then the Pareto view', async () => {
+    const dir = await handDir(ENTRIES);
+    const html = await readFile(await writeReport(dir), 'utf8');
+    const sections = [...html.matchAll(/<section id="([^"]+)">/g)].map((m) => m[1]);
+    expect(sections[0]).toBe('headline');
+    const headline = /<section id="headline">([^]*?)<\/section>/.exec(html)![1];
+    const rows = [...headline.matchAll(/<tr>([^]*?)<\/tr>/g)].map((m) =>
+      [...m[1].matchAll(/<t[hd][^>]*>([^]*?)<\/t[hd]>/g)].map((c) =>
+        c[1]
+          .replace(/<[^>]+>/g, ' ')
+          .replace(/\s+/g, ' ')
+          .trim(),
+      ),
+    );
+    expect(rows[0].slice(0, 6)).toEqual([
+      'rule',
+      'seeds',
+      'test acc % [95% interval]',
+      'Δ vs exact-rule (points) [95% interval]',
+      'P(improvement)',
+      'collapsed',
+    ]);
+    const row = (rule: string) => rows.find((r) => r[0] === rule)!;
+    expect(row('exact-rule')[3]).toBe('reference');
+    expect(row('mixed')[3]).toMatch(/not separable at 3 seeds$/);
+    expect(row('mixed')[4]).toBe('0.50');
+    expect(row('better')[3]).toMatch(/^\+2\.00 \[\+1\.\d\d, \+\d\.\d\d\]$/);
+    expect(row('better')[3]).not.toMatch(/not separable/);
+    expect(row('partial')[3]).toMatch(/not separable at 2 seeds$/);
+    expect(row('collapsing')[5]).toBe('1 of 3 (seed 1)');
+    expect(row('better')[5]).toBe('0');
+    // The hidden layers' mean and the output layer apart.
+    expect(rows[0]).toContain('cosine, hidden layers (mean)');
+    expect(row('better')[rows[0].indexOf('cosine, hidden layers (mean)')]).toBe('0.300');
+    expect(row('better')[rows[0].indexOf('cosine, output layer')]).toBe('1.000');
+    // The Pareto view sits in the headline, once on the page.
+    expect(headline).toContain('id="chart-headline"');
+    expect(html.match(/id="chart-headline"/g)!.length).toBe(1);
+  });
+});
