@@ -87,6 +87,8 @@ export const backprop = defineRule({
   defaults: { checkpoint: 0, truncate: 0 },
   // A forward and a backward; checkpointing recomputes every segment's forward once more in the backward.
   cost: ({ options }) => BACKPROP_STEP + (options.checkpoint !== 0 ? FORWARD : 0),
+  // Checkpointing recomputes the same gradient bit for bit; truncated BPTT drops part of it.
+  exact: (o) => o.truncate === 0,
   check(ctx) {
     const k = ctx.options.checkpoint;
     if (!Number.isInteger(k) || k < -1)

@@ -20,20 +20,18 @@ import {
 import {
   bandLine,
   CONFIG,
-  HEIGHT,
   perRuleRows,
   SCHEMA,
-  seriesStyle,
   smallMultiples,
   WIDTH,
-  ZOOM,
   type BandLineOptions,
   type BandRow,
   type BuiltChart,
   type ChartDef,
 } from './chart-kit.ts';
-import { countedTrials, seriesFigures } from './figures.ts';
+import { countedTrials } from './figures.ts';
 import { OPTIONAL_CHARTS } from './optional-charts.ts';
+import { paretoChart } from './pareto.ts';
 import type { ResultSet, Series } from './records.ts';
 import { summarize } from './stats.ts';
 import { taskMetricCharts } from './task-metrics.ts';
@@ -193,139 +191,6 @@ export function feedbackAngleChart(rs: ResultSet, band: Band = 'minmax'): TopLev
   return bandLine(rs, { rows, xTitle: 'epoch', yTitle: 'angle(B, W) in degrees', yFormat: '.1f', panels: { title: 'layer' }, yRule: 90 });
 }
 
-export interface HeadlineRow {
-  series: string;
-  n: number;
-  /** Test error % (mean, and the extremes across seeds). */
-  err: number;
-  errLo: number;
-  errHi: number;
-  acc: number;
-  ratio: number | null;
-  ratioLo: number | null;
-  ratioHi: number | null;
-  peakMiB: number | null;
-  ms: number | null;
-  msLo: number | null;
-  msHi: number | null;
-  /** ms per epoch ÷ the baseline's. */
-  speed: number | null;
-}
-
-/** Per series: final test error, peak memory ÷ inference and ms per epoch, over its counted seeds. */
-export function headlineRows(rs: ResultSet): HeadlineRow[] {
-  const baseMs = baseline(rs) ? seriesFigures(baseline(rs)!).msPerEpoch.mean : NaN;
-  return rs.series.flatMap((s) => {
-    const f = seriesFigures(s);
-    if (!f.finalTestAcc.n) return [];
-    const fin = (v: number) => (Number.isFinite(v) ? v : null);
-    const ms = f.msPerEpoch;
-    return [
-      {
-        series: s.label,
-        n: f.finalTestAcc.n,
-        err: (1 - f.finalTestAcc.mean) * 100,
-        errLo: (1 - f.finalTestAcc.max) * 100,
-        errHi: (1 - f.finalTestAcc.min) * 100,
-        acc: f.finalTestAcc.mean,
-        ratio: fin(f.ratioToInference.mean),
-        ratioLo: fin(f.ratioToInference.min),
-        ratioHi: fin(f.ratioToInference.max),
-        peakMiB: fin(f.peakBytes.mean / 2 ** 20),
-        ms: fin(ms.mean),
-        msLo: fin(ms.min),
-        msHi: fin(ms.max),
-        speed: ms.n && baseMs > 0 ? ms.mean / baseMs : null,
-      },
-    ];
-  });
-}
-
-/**
- * The headline view: final test error (log scale, so 2% vs 3% is as visible as 30% vs 60%)
- * against peak memory and against time per epoch, side by side on one shared error axis, with
- * the spread across seeds as error bars in both directions.
- */
-export function headlineChart(rs: ResultSet): TopLevelSpec | null {
-  const rows = headlineRows(rs);
-  if (!rows.length) return null;
-  const style = seriesStyle(
-    rs,
-    [],
-    rows.map((r) => r.series),
-  );
-  const q = 'quantitative' as const;
-  // Not nice: powers of ten around errors of 2–12% would leave the points in a corner.
-  const y = {
-    field: 'err',
-    type: q,
-    title: 'final test error % (log scale)',
-    scale: { type: 'log' as const, nice: false, padding: 14 },
-    axis: { format: '~g' },
-  };
-  const tooltip = [
-    { field: 'series', title: 'rule' },
-    { field: 'acc', title: 'test accuracy (mean)', format: '.4f' },
-    { field: 'ratio', title: 'peak memory ÷ inference', format: '.2f' },
-    { field: 'peakMiB', title: 'peak MiB', format: '.2f' },
-    { field: 'ms', title: 'ms per epoch', format: '.0f' },
-    { field: 'speed', title: `time ÷ ${baseline(rs)?.label ?? 'baseline'}`, format: '.2f' },
-    { field: 'n', title: 'seeds' },
-  ];
-  const panel = (x: { field: string; lo: string; hi: string; title: string; zero: boolean }) => {
-    const xs = rows
-      .flatMap((r) => [r[x.hi as keyof HeadlineRow], r[x.field as keyof HeadlineRow]])
-      .filter((v): v is number => typeof v === 'number');
-    if (!xs.length) return null;
-    // Padding keeps a point on the domain's edge (the leanest rule's memory) off the frame; an
-    // axis from zero (time) has none, which would push it below 0.
-    const xScale = { zero: x.zero, nice: true, padding: x.zero ? 0 : 12 };
-    return {
-      width: (WIDTH - 80) / 2,
-      height: HEIGHT + 40,
-      transform: [{ filter: `isValid(datum.${x.field})` }],
-      layer: [
-        {
-          mark: { type: 'errorbar' as const, ticks: true },
-          encoding: {
-            x: { field: x.field, type: q, title: x.title, scale: xScale },
-            y: { field: 'errLo', type: q, title: y.title, scale: y.scale },
-            y2: { field: 'errHi' },
-            color: style.color,
-          },
-        },
-        {
-          mark: { type: 'errorbar' as const, ticks: true },
-          encoding: {
-            x: { field: x.lo, type: q, title: x.title, scale: xScale },
-            x2: { field: x.hi },
-            y: { field: 'err', type: q, title: y.title, scale: y.scale },
-            color: style.color,
-          },
-        },
-        {
-          mark: { type: 'point' as const, filled: true, size: 110, opacity: 0.95 },
-          // One zoomable panel: two selections of one name in a concat would clash.
-          ...(x.field === 'ratio' ? { params: ZOOM } : {}),
-          encoding: { x: { field: x.field, type: q, title: x.title, scale: xScale }, y, color: style.color, shape: style.shape, tooltip },
-        },
-      ],
-    };
-  };
-  const panels = [
-    panel({ field: 'ratio', lo: 'ratioLo', hi: 'ratioHi', title: 'peak training memory ÷ inference memory', zero: false }),
-    panel({ field: 'ms', lo: 'msLo', hi: 'msHi', title: 'time per epoch (ms, rule step + optimizer)', zero: true }),
-  ].filter((p) => p !== null);
-  return {
-    $schema: SCHEMA,
-    data: { values: rows },
-    hconcat: panels,
-    spacing: 24,
-    resolve: { scale: { y: 'shared', color: 'shared', shape: 'shared' } },
-    config: CONFIG,
-  } as TopLevelSpec;
-}
-
 const CATEGORY_ORDER = ['param', 'grad', 'optimizer', 'rule-state', 'saved-activation', 'transient', 'other'];
 
 /** Bytes live at each series' peak step, by ledger category (mean over counted seeds). */
@@ -405,10 +270,10 @@ export function ruleMetricCharts(rs: ResultSet, band: Band = 'minmax'): BuiltCha
 export const CORE_CHARTS: ChartDef[] = [
   {
     name: 'headline',
-    title: 'Accuracy, memory and time',
+    title: 'What each rule reaches for what it spends',
     explain:
-      'Each rule’s final test error (log scale; lower is better) against its peak training memory as a multiple of inference (left) and its time per epoch (right). Bars span the seeds. Down and to the left is better.',
-    build: headlineChart,
+      'One point per rule configuration: its final test error (log scale; 100 − accuracy, mean over seeds; bars: the bootstrap 95% interval of the mean) against the forward-pass equivalents it spent, its peak training memory (the logical ledger) and the wall time of its training steps (rule step and optimizer). Down and to the left is better; a panel whose figure the records do not carry is left out.',
+    build: paretoChart,
   },
   {
     name: 'test-accuracy',

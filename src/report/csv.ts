@@ -4,6 +4,7 @@
 import { writeFile } from 'node:fs/promises';
 import type { EvalRecord } from '../runner/record-types.ts';
 import { describeRunArchitecture, runProtocol } from '../runner/references.ts';
+import { collapsed } from './figures.ts';
 import type { ResultSet, Series, Trial } from './records.ts';
 
 export const CSV_NAME = 'records.csv';
@@ -36,6 +37,8 @@ function trialColumns(rs: ResultSet, s: Series, t: Trial): Row {
     ['seed', t.seed],
     ['status', t.summary?.status ?? 'running'],
     ['error', t.summary?.error ?? null],
+    // Validation accuracy ended more than 5 points below its peak (empty without validation figures).
+    ['collapsed', collapsed(t.evals.map((e) => e.valAcc))],
     ['estimates', s.estimates],
     ['objective', s.objective],
     ['dataset', p.dataset ?? null],

@@ -16,6 +16,10 @@ export interface TrialFigures {
   meanErrorSignalCosine: number | null;
   /** Mean Monte Carlo standard error of the reference over the trial's alignment points (null: exact or none). */
   referenceStdErr: number | null;
+  /** Mean over alignment points of the mean cosine over the hidden layers (every layer but the last); null with one layer. */
+  hiddenCosine: number | null;
+  /** Mean over alignment points of the output layer's cosine (the last in the records' layer order, the model's). */
+  outputCosine: number | null;
   alignmentReference: AlignmentReference | null;
   msPerEpoch: number | null;
   /** 'running' while a trial has no summary line yet (still running, or cut off). */
@@ -23,6 +27,17 @@ export interface TrialFigures {
   /** Epochs with an evaluation so far (the last evaluation's epoch + 1; 0: none yet). */
   epochsReached: number;
   error: string | null;
+  /** Validation accuracy ended more than COLLAPSE_DROP below its own peak; null without validation figures. */
+  collapsed: boolean | null;
+}
+
+/** A drop of 5 points (accuracies are fractions) from the peak validation accuracy to the last marks a collapsed run. */
+export const COLLAPSE_DROP = 0.05;
+
+/** Whether a run's validation accuracy ends more than COLLAPSE_DROP below its own peak (null: no validation figures). */
+export function collapsed(valAccs: ReadonlyArray<number | null>): boolean | null {
+  const vals = valAccs.filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
+  return vals.length ? vals[vals.length - 1] < Math.max(...vals) - COLLAPSE_DROP : null;
 }
 
 /**
@@ -72,11 +87,16 @@ export function trialFigures(trial: Trial): TrialFigures {
     meanErrorSignalCosine:
       num(s?.meanErrorSignalCosine) ?? meanOf(points.flatMap((a) => (num(a.errorSignalMean) === null ? [] : [a.errorSignalMean!]))),
     referenceStdErr: meanOf(errs),
+    hiddenCosine: meanOf(
+      points.flatMap((a) => (a.layers.length > 1 ? [meanOf(a.layers.slice(0, -1).map((l) => l.cosine))!] : [])).filter(Number.isFinite),
+    ),
+    outputCosine: meanOf(points.flatMap((a) => (a.layers.length ? [a.layers[a.layers.length - 1].cosine] : [])).filter(Number.isFinite)),
     alignmentReference: s?.alignmentReference ?? points[0]?.reference ?? null,
     msPerEpoch: positive(s?.host?.msPerEpoch) ?? (last && lastMs !== null ? lastMs / (last.step / stepsPerEpoch(trial)) : null),
     status: s?.status ?? 'running',
     epochsReached: last ? last.epoch + 1 : 0,
     error: s?.error ?? null,
+    collapsed: collapsed(trial.evals.map((e) => e.valAcc)),
   };
 }
 
@@ -109,6 +129,8 @@ export interface SeriesFigures {
   meanCosine: Stats;
   meanLayerCosine: Stats;
   meanErrorSignalCosine: Stats;
+  hiddenCosine: Stats;
+  outputCosine: Stats;
   referenceStdErr: Stats;
   msPerEpoch: Stats;
 }
@@ -139,6 +161,8 @@ export function seriesFigures(series: Series): SeriesFigures {
       | 'meanCosine'
       | 'meanLayerCosine'
       | 'meanErrorSignalCosine'
+      | 'hiddenCosine'
+      | 'outputCosine'
       | 'referenceStdErr'
       | 'msPerEpoch',
   ) => summarize(f.map((t) => t[k]));
@@ -165,6 +189,8 @@ export function seriesFigures(series: Series): SeriesFigures {
     meanCosine: stat('meanCosine'),
     meanLayerCosine: stat('meanLayerCosine'),
     meanErrorSignalCosine: stat('meanErrorSignalCosine'),
+    hiddenCosine: stat('hiddenCosine'),
+    outputCosine: stat('outputCosine'),
     referenceStdErr: stat('referenceStdErr'),
     msPerEpoch: stat('msPerEpoch'),
   };

@@ -17,6 +17,7 @@ export {
 export { buildCharts, CHARTS, CORE_CHARTS, type BuiltChart, type ChartDef } from './charts.ts';
 export { OPTIONAL_CHARTS } from './optional-charts.ts';
 export { writeCharts, renderSvg, compileSpec, staticSpec } from './render.ts';
-export { summarize, quantiles, type Stats } from './stats.ts';
+export { summarize, quantiles, bootstrapMean, pairedComparison, type Stats, type Interval, type PairedComparison } from './stats.ts';
 export { seriesFigures, trialFigures, type SeriesFigures, type TrialFigures } from './figures.ts';
 export { recordRows, toCsv, writeRecordsCsv, CSV_NAME } from './csv.ts';
+export { summaryRows, referenceSeries, writeSummaryCsv, SUMMARY_CSV, type SummaryRow } from './summary.ts';

@@ -13,6 +13,8 @@ import { writeCharts } from './render.ts';
 import { PAGE_CSS } from './style.ts';
 import { describeRunArchitecture, runProtocol } from '../runner/references.ts';
 import { writeRecordsCsv, CSV_NAME } from './csv.ts';
+import { pairedTable } from './paired-table.ts';
+import { referenceSeries, writeSummaryCsv, SUMMARY_CSV } from './summary.ts';
 import { metricTitle, taskMetricNames, taskSectionBody } from './task-metrics.ts';
 import {
   alignmentTable,
@@ -153,6 +155,20 @@ function tunedText(rs: ResultSet): string | null {
   );
 }
 
+/** What the paired table shows and how its figures are made (summary.csv holds them unrounded). */
+function headlineIntro(rs: ResultSet): string {
+  const ref = referenceSeries(rs);
+  const against = ref
+    ? `Δ is each rule’s final test accuracy minus that of the reference, <strong>${escapeHtml(ref.label)}</strong> (the first entry whose rule declares exact gradients), on the same seed: within a seed every rule starts from the same weights and sees the same batches.`
+    : 'No entry of this experiment declares exact gradients, so there is no reference to pair with and the Δ columns are empty.';
+  return (
+    `Final test accuracy over the finished seeds with a percentile bootstrap 95% interval of the mean (10,000 resamples from a seeded stream; at a few seeds it spans about the seeds’ range, and says no more than they do). ${against} ` +
+    'The interval of the mean difference holds zero where a row reads “not separable at N seeds”. P(improvement) is the share of paired seeds on which the rule beats the reference (a tie counts half). ' +
+    'A run is collapsed when its validation accuracy ends more than 5 points below its own peak. Alignment is the mean cosine with the reference gradient over the hidden layers, the output layer apart (most rules train it with the true gradient). ' +
+    `Unrounded, with the cost columns: <a href="${SUMMARY_CSV}">${SUMMARY_CSV}</a>.`
+  );
+}
+
 function overridesText(o: Record<string, unknown> | null): string | null {
   if (!o) return null;
   const flags = Object.entries(o)
@@ -173,9 +189,17 @@ export async function buildPage(rs: ResultSet, charts: readonly BuiltChart[], op
   const refs = rs.experiment?.references ?? [];
   const quantiles = quantileTable(rs);
   const problems = problemTable(rs);
+  // The headline leads: the paired table and the Pareto view; the other charts follow further down.
+  const pareto = charts.find((c) => c.name === 'headline');
+  const otherCharts = charts.filter((c) => c !== pareto);
   const toc = [
     ...(rs.series.length
-      ? [['summary', 'Summary'], ...(taskSectionBody(rs) ? [['task', 'Task figures']] : []), ['alignment-table', 'Alignment']]
+      ? [
+          ['headline', 'Headline'],
+          ['summary', 'Summary'],
+          ...(taskSectionBody(rs) ? [['task', 'Task figures']] : []),
+          ['alignment-table', 'Alignment'],
+        ]
       : []),
     ...(refs.length ? [['reproduction', 'Published figures']] : []),
     ['charts', 'Charts'],
@@ -227,6 +251,14 @@ export async function buildPage(rs: ResultSet, charts: readonly BuiltChart[], op
     empty,
     rs.series.length
       ? section(
+          'headline',
+          'Headline: rules against the reference, seed by seed',
+          pairedTable(rs) + (pareto ? `\n${chartBlock(pareto)}` : ''),
+          headlineIntro(rs),
+        )
+      : '',
+    rs.series.length
+      ? section(
           'summary',
           'Summary across seeds',
           summaryTable(rs) +
@@ -245,7 +277,7 @@ export async function buildPage(rs: ResultSet, charts: readonly BuiltChart[], op
           'alignment-table',
           'Alignment with the reference',
           alignmentTable(rs),
-          'Mean over the run’s alignment points, ± std across seeds. The reference is what the rule’s updates estimate: backprop’s gradient of the task loss, or the expected gradient of a stochastic network (with its Monte Carlo standard error when sampled). The weighted cosine is dominated by the largest layer; the mean over layers counts each layer once.',
+          'Mean over the run’s alignment points, ± std across seeds. The reference is what the rule’s updates estimate: backprop’s gradient of the task loss, or the expected gradient of a stochastic network (with its Monte Carlo standard error when sampled). The headline figure is the mean over the hidden layers (every layer but the last); the output layer, which most rules train with the true gradient, is shown apart. The weighted cosine is dominated by the largest layer; the mean over layers counts each layer once.',
         )
       : '',
     repro
@@ -260,7 +292,7 @@ export async function buildPage(rs: ResultSet, charts: readonly BuiltChart[], op
     section(
       'charts',
       'Charts',
-      charts.length ? charts.map(chartBlock).join('\n') : '<p class="muted">No records to chart.</p>',
+      otherCharts.length ? otherCharts.map(chartBlock).join('\n') : '<p class="muted">No records to chart.</p>',
       'Hover for values; on line charts drag to pan, scroll to zoom, double-click to reset. Every series keeps its colour and shape across charts.',
     ),
     section(
@@ -286,10 +318,11 @@ export async function buildPage(rs: ResultSet, charts: readonly BuiltChart[], op
   return parts.join('');
 }
 
-/** Read `dir`'s records, write records.csv, charts/*.svg + *.vl.json and report.html; returns the page's path. */
+/** Read `dir`'s records, write records.csv, summary.csv, charts/*.svg + *.vl.json and report.html; returns the page's path. */
 export async function writeReport(dir: string, opts: PageOptions = {}): Promise<string> {
   const rs = await readResults(dir);
   await writeRecordsCsv(rs, join(dir, CSV_NAME));
+  await writeSummaryCsv(rs, join(dir, SUMMARY_CSV));
   const charts = buildCharts(rs);
   const warnings: string[] = [];
   await writeCharts(dir, charts, warnings);

@@ -29,7 +29,7 @@ export interface ExperimentInfo {
   spec?: unknown;
   rules: ManifestRule[];
   /** Every trial of the experiment, in the runner's order. */
-  trials: Array<{ id: string; rule: string; options: RuleOptions; seed: number }>;
+  trials: Array<{ id: string; rule: string; options: RuleOptions; seed: number; entry?: number }>;
   /** Command-line overrides that were applied, when recorded. */
   overrides: Record<string, unknown> | null;
   /** Published figures with their protocols (from the spec). */
@@ -113,6 +113,29 @@ function entryOf(rules: readonly ManifestRule[], rule: string, options: RuleOpti
   );
 }
 
+/**
+ * Series keys by trial: rule and options, plus the entry's index where two entries of the
+ * experiment share a rule and options (they differ in optimizer or preset: never one series).
+ */
+function plannedSeriesKeys(planned: ExperimentInfo['trials']): (id: string, rule: string, options: RuleOptions) => string {
+  const entries = new Map<string, Set<number>>();
+  const entryOfId = new Map<string, number>();
+  for (const t of planned) {
+    if (typeof t.entry !== 'number') continue;
+    const k = seriesKey(t.rule, t.options);
+    entries.set(k, (entries.get(k) ?? new Set()).add(t.entry));
+    entryOfId.set(t.id, t.entry);
+  }
+  return (id, rule, options) => {
+    const k = seriesKey(rule, options);
+    const e = entryOfId.get(id);
+    return e !== undefined && (entries.get(k)?.size ?? 0) > 1 ? `${k} entry=${e}` : k;
+  };
+}
+
+/** The experiment-wide settings a series label is read against. */
+const spec = (e: ExperimentInfo | null): { optimizer?: unknown } => (isObj(e?.spec) ? { optimizer: e.spec.optimizer } : {});
+
 const isTrialRecord = (r: Record<string, unknown>): boolean =>
   typeof r.trial === 'string' && typeof r.rule === 'string' && typeof r.seed === 'number';
 const isEval = (r: Record<string, unknown>) => isTrialRecord(r) && typeof r.step === 'number' && typeof r.epoch === 'number';
@@ -130,6 +153,7 @@ function readManifestRules(spec: unknown): ManifestRule[] {
         grid: (isObj(r.grid) ? r.grid : {}) as Record<string, OptionValue[]>,
         optimizer: r.optimizer,
         defaults: isObj(r.defaults) ? (r.defaults as RuleOptions) : undefined,
+        ...(r.exact === true ? { exact: true } : {}),
         ...(typeof r.expect === 'string' && r.expect ? { expect: r.expect } : {}),
         ...(typeof r.preset === 'string' ? { preset: r.preset } : {}),
         ...(isObj(r.tuned) ? { tuned: r.tuned as unknown as ManifestRule['tuned'] } : {}),
@@ -164,7 +188,12 @@ async function readExperiment(dir: string, warnings: string[]): Promise<Experime
     const trials = Array.isArray(raw.trials)
       ? raw.trials.filter(
           (t): t is ExperimentInfo['trials'][number] =>
-            isObj(t) && typeof t.id === 'string' && typeof t.rule === 'string' && typeof t.seed === 'number' && isObj(t.options),
+            isObj(t) &&
+            typeof t.id === 'string' &&
+            typeof t.rule === 'string' &&
+            typeof t.seed === 'number' &&
+            isObj(t.options) &&
+            (t.entry === undefined || typeof t.entry === 'number'),
         )
       : [];
     const env = isObj(raw.environment) ? raw.environment : undefined;
@@ -250,10 +279,14 @@ export async function readResults(dir: string): Promise<ResultSet> {
 
   const experiment = await readExperiment(dir, warnings);
   const rules = experiment?.rules ?? [];
+  const planned = experiment?.trials ?? [];
+  const keyOf = plannedSeriesKeys(planned);
+  const entryIndex = new Map(planned.flatMap((t) => (typeof t.entry === 'number' ? [[t.id, t.entry] as const] : [])));
   const bySeries = new Map<string, Series>();
   for (const t of trials.values()) {
     t.evals.sort((a, b) => a.step - b.step);
-    const key = seriesKey(t.rule, t.options);
+    const key = keyOf(t.trial, t.rule, t.options);
+    const index = entryIndex.get(t.trial);
     let s = bySeries.get(key);
     if (!s) {
       const first = t.summary ?? t.evals[0];
@@ -266,7 +299,7 @@ export async function readResults(dir: string): Promise<ResultSet> {
           label: '',
           estimates: first?.estimates ?? 'task-gradient',
           objective: first?.objective ?? null,
-          entry: entryOf(rules, t.rule, t.options),
+          entry: (index !== undefined ? rules[index] : undefined) ?? entryOf(rules, t.rule, t.options),
           planned: 0,
           trials: [],
         }),
@@ -276,17 +309,16 @@ export async function readResults(dir: string): Promise<ResultSet> {
   }
   // The experiment's own order (rules, then grid points, as the runner expands them); series the
   // manifest does not know follow, by key.
-  const planned = experiment?.trials ?? [];
   const rank = new Map<string, number>();
   for (const t of planned) {
-    const k = seriesKey(t.rule, t.options);
+    const k = keyOf(t.id, t.rule, t.options);
     if (!rank.has(k)) rank.set(k, rank.size);
     const s = bySeries.get(k);
     if (s) s.planned++;
   }
   const r = (s: Series) => rank.get(s.key) ?? Infinity;
   const series = [...bySeries.values()].sort((a, b) => r(a) - r(b) || a.key.localeCompare(b.key));
-  labelSeries(series, rules).forEach((l, i) => (series[i].label = l));
+  labelSeries(series, rules, spec(experiment)).forEach((l, i) => (series[i].label = l));
   for (const s of series) s.trials.sort((a, b) => a.seed - b.seed || a.trial.localeCompare(b.trial));
 
   return { dir, files, series, others, experiment, skippedLines, warnings };
@@ -297,5 +329,5 @@ export function labelFor(rs: ResultSet, rule: string | undefined, options: RuleO
   if (!rule) return '(unknown rule)';
   const key = seriesKey(rule, options ?? {});
   const s = rs.series.find((x) => x.key === key) ?? rs.series.find((x) => x.rule === rule && !options);
-  return s ? s.label : labelSeries([{ rule, options: options ?? {} }], rs.experiment?.rules)[0];
+  return s ? s.label : labelSeries([{ rule, options: options ?? {} }], rs.experiment?.rules, spec(rs.experiment))[0];
 }

@@ -93,8 +93,9 @@ function ruleCell(s: Series): Cell {
 const shorten = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
 
 /**
- * Alignment per series against its named reference: the parameter-weighted cosine beside the
- * mean over layers and the error-signal cosine, with the reference's Monte Carlo error when it
+ * Alignment per series against its named reference: the mean over the hidden layers first and
+ * the output layer apart (most rules train the output layer with the true gradient, and it
+ * would flatter them), then the parameter-weighted cosine, the mean over all layers, the error-signal cosine, with the reference's Monte Carlo error when it
  * was sampled. Rules with an objective of their own read "n/a" with that objective's name.
  */
 export function alignmentTable(rs: ResultSet): string {
@@ -102,7 +103,9 @@ export function alignmentTable(rs: ResultSet): string {
     const f = seriesFigures(s);
     if (s.estimates === 'own-objective') {
       const na = { text: `n/a — own objective: ${s.objective ?? 'not named'}`, className: 'muted' };
-      return [[{ text: s.label, className: 'rule' }, { text: s.estimates, className: 'nowrap' }, na, 'n/a', 'n/a', 'n/a', '']];
+      return [
+        [{ text: s.label, className: 'rule' }, { text: s.estimates, className: 'nowrap' }, na, 'n/a', 'n/a', 'n/a', 'n/a', 'n/a', ''],
+      ];
     }
     const refs = [
       ...new Set(
@@ -120,6 +123,8 @@ export function alignmentTable(rs: ResultSet): string {
           DASH,
           DASH,
           DASH,
+          DASH,
+          DASH,
           '',
         ],
       ];
@@ -129,6 +134,8 @@ export function alignmentTable(rs: ResultSet): string {
         { text: s.label, className: 'rule' },
         { text: s.estimates, className: 'nowrap' },
         { text: refs.join(', '), className: 'nowrap' },
+        pm(f.hiddenCosine, 3),
+        pm(f.outputCosine, 3),
         pm(f.meanCosine, 3),
         pm(f.meanLayerCosine, 3),
         pm(f.meanErrorSignalCosine, 3),
@@ -141,13 +148,15 @@ export function alignmentTable(rs: ResultSet): string {
       'rule',
       'its updates estimate',
       'reference',
+      'cosine, hidden layers (mean)',
+      'cosine, output layer',
       'cosine, all parameters (weighted)',
       'cosine, mean over layers',
       'error-signal cosine (mean over layers)',
       'reference MC std err',
     ],
     rows,
-    [3, 4, 5],
+    [3, 4, 5, 6, 7],
   );
 }
 

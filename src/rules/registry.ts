@@ -37,6 +37,7 @@ function validateRuleShape(rule: unknown, where: string): asserts rule is AnyRul
   if (typeof r.init !== 'function') problems.push('init must be a function');
   if (typeof r.step !== 'function') problems.push('step must be a function');
   if (typeof r.defaults !== 'object' || r.defaults === null) problems.push('defaults must be an object');
+  if (r.exact !== undefined && typeof r.exact !== 'function') problems.push('exact must be a function of the options');
   if (problems.length) throw new SpecError(`${where}: not a learning rule (${problems.join('; ')})`);
   checkTuningDeclarations(r as AnyRule, where);
   checkCostModel(r as AnyRule, where);

@@ -109,6 +109,12 @@ export interface LearningRule<S = unknown, O extends RuleOptions = RuleOptions> 
   readonly estimates?: Estimate;
   /** Name of the objective when `estimates` is 'own-objective'. */
   readonly objective?: string;
+  /**
+   * The updates are the task loss's exact gradient, not an estimate of it (backprop). An
+   * experiment's first entry whose rule declares this is the reference its report compares every
+   * other entry with, seed by seed. Given the options, since some settings may not be exact.
+   */
+  exact?(options: O): boolean;
   /** With estimates 'expected-gradient': the stochastic network whose expected loss the updates estimate. */
   stochastic?(ctx: RuleContext<O>): StochasticNet;
   /**

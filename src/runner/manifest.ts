@@ -7,7 +7,8 @@ import { SpecError } from '../errors.ts';
 import { describeError } from './failure.ts';
 import { recordsDir, writeFileAtomic } from './records.ts';
 import type { ManifestRule } from './series-label.ts';
-import { canonical, type Trial, type ValidatedRule, type ValidatedSpec } from './spec.ts';
+import { ruleOptions } from '../rules/rule.ts';
+import { canonical, cartesian, type Trial, type ValidatedRule, type ValidatedSpec } from './spec.ts';
 
 export interface Manifest {
   name: string;
@@ -16,7 +17,7 @@ export interface Manifest {
   spec: Record<string, unknown>;
   references: unknown[];
   overrides: Record<string, unknown>;
-  trials: Array<{ id: string; rule: string; options: unknown; seed: number }>;
+  trials: Array<{ id: string; rule: string; options: unknown; seed: number; entry?: number }>;
   environment: Record<string, unknown>;
 }
 
@@ -28,10 +29,19 @@ export function manifestRule(r: ValidatedRule): ManifestRule {
     grid: Object.fromEntries(r.grid),
     optimizer: r.optimizer,
     defaults: r.rule.defaults,
+    ...(isExact(r) ? { exact: true } : {}),
     ...(r.expect ? { expect: r.expect } : {}),
     ...(r.preset ? { preset: r.preset } : {}),
     ...(r.tuned ? { tuned: r.tuned } : {}),
   };
+}
+
+/** Whether the entry's rule declares exact gradients at each of the entry's grid points. */
+function isExact(r: ValidatedRule): boolean {
+  return (
+    r.rule.exact !== undefined &&
+    cartesian(r.grid).every((point) => r.rule.exact!(ruleOptions(r.rule, { ...r.options, ...point })) === true)
+  );
 }
 
 export function buildManifest(
@@ -57,7 +67,14 @@ export function buildManifest(
     references: spec.references ?? [],
     // What the command line changed (the file's description speaks of the run without them).
     overrides,
-    trials: trials.map((t) => ({ id: t.id, rule: t.config.rule, options: t.config.options, seed: t.config.seed })),
+    // Which entry each trial belongs to: the report keeps entries that share a rule and options apart.
+    trials: trials.map((t) => ({
+      id: t.id,
+      rule: t.config.rule,
+      options: t.config.options,
+      seed: t.config.seed,
+      ...(t.entry !== undefined ? { entry: t.entry } : {}),
+    })),
     environment,
   };
 }

@@ -195,8 +195,9 @@ export async function runExperiment(experimentPath: string, opts: RunOptions = {
       opts.log,
       opts.tty,
       trialLabels(
-        loaded.trials.map((t) => ({ id: t.id, ...t.config })),
+        loaded.trials.map((t) => ({ id: t.id, ...t.config, entry: t.entry })),
         spec.rules.map(manifestRule),
+        { optimizer: spec.optimizer },
       ),
     );
     const overrides = {

@@ -12,6 +12,8 @@ export interface ManifestRule {
   defaults?: RuleOptions;
   /** What the experiment expects of the rule at its budget (e.g. near chance, and why). */
   expect?: string;
+  /** The rule declares its updates the exact task gradient at every grid point of the entry (the paired statistics' reference). */
+  exact?: boolean;
   /** The rule's named protocol the entry ran (`preset: 'paper'`). */
   preset?: string;
   /** Settings that came from a tuning: which options, whether the optimizer, from where, with what budget. */
@@ -32,15 +34,37 @@ type LabelRule = Pick<ManifestRule, 'rule'> & Partial<ManifestRule>;
 const fmtOption = (v: OptionValue): string => (typeof v === 'string' ? v : JSON.stringify(v));
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
+/** An optimizer as a label shows it: its name, then its settings ("adamw lr=0.001 weightDecay=1"). */
+export function optimizerText(o: unknown): string {
+  if (typeof o !== 'object' || o === null) return String(o);
+  const { name, ...rest } = o as Record<string, unknown>;
+  const settings = Object.keys(rest)
+    .sort()
+    .map((k) => `${k}=${typeof rest[k] === 'object' ? JSON.stringify(rest[k]) : String(rest[k])}`);
+  return [String(name), ...settings].join(' ');
+}
+
+/**
+ * The entry's own optimizer, when it differs from the experiment's and neither a preset nor a
+ * tuning (each named in the label) accounts for it: a row never runs at another optimizer silently.
+ */
+function optimizerNote(entry: LabelRule | null | undefined, experiment: unknown): string[] {
+  if (!entry || entry.optimizer === undefined || entry.preset || entry.tuned?.optimizer) return [];
+  if (experiment !== undefined && same(entry.optimizer, experiment)) return [];
+  return [`(${optimizerText(entry.optimizer)})`];
+}
+
 /**
  * Labels name a rule plus the options that set a series apart: those the experiment sweeps, those
  * whose value differs from the rule's recorded default, and those that differ between series of
- * the same rule. Everything comes from the records and experiment.json, never from the rules this
+ * the same rule; and, in parentheses, what of the experiment's protocol the entry changes: its
+ * preset, its own optimizer, its tuned settings. Everything comes from the records and experiment.json, never from the rules this
  * process happens to have loaded, so every command labels the same records alike.
  */
 export function labelSeries(
   entries: ReadonlyArray<{ rule: string; options: RuleOptions; entry?: LabelRule | null }>,
   rules: readonly LabelRule[] = [],
+  protocol: { optimizer?: unknown } = {},
 ): string[] {
   const byRule = new Map<string, RuleOptions[]>();
   for (const e of entries) byRule.set(e.rule, [...(byRule.get(e.rule) ?? []), e.options]);
@@ -64,6 +88,7 @@ export function labelSeries(
       e.rule,
       ...(e.entry?.preset ? [`(${e.entry.preset})`] : []),
       ...shown.map((k) => `${k}=${fmtOption(e.options[k])}`),
+      ...optimizerNote(e.entry, protocol.optimizer),
       ...(e.entry?.tuned ? ['(tuned)'] : []),
     ].join(' ');
   });
@@ -78,17 +103,20 @@ export function labelSeries(
 
 /** Each trial's series label (trials of one series share it), keyed by trial id. */
 export function trialLabels(
-  trials: ReadonlyArray<{ id: string; rule: string; options: RuleOptions }>,
+  trials: ReadonlyArray<{ id: string; rule: string; options: RuleOptions; entry?: number }>,
   rules: readonly LabelRule[],
+  protocol: { optimizer?: unknown } = {},
 ): Map<string, string> {
-  const key = (t: { rule: string; options: RuleOptions }) =>
+  const key = (t: { rule: string; options: RuleOptions; entry?: number }) =>
     JSON.stringify([
       t.rule,
       Object.keys(t.options)
         .sort()
         .map((k) => [k, t.options[k]]),
+      t.entry ?? null,
     ]);
   const series = [...new Map(trials.map((t) => [key(t), t])).values()];
-  const labels = new Map(labelSeries(series, rules).map((l, i) => [key(series[i]), l]));
+  const entries = series.map((t) => ({ rule: t.rule, options: t.options, entry: t.entry !== undefined ? rules[t.entry] : null }));
+  const labels = new Map(labelSeries(entries, rules, protocol).map((l, i) => [key(series[i]), l]));
   return new Map(trials.map((t) => [t.id, labels.get(key(t))!]));
 }

@@ -88,6 +88,8 @@ export interface Trial {
   id: string;
   config: TrialConfig;
   rule: AnyRule;
+  /** Index of its entry in the spec's rules (two entries may share a rule and options, not an optimizer). */
+  entry?: number;
 }
 
 const SPEC_KEYS = [
@@ -485,7 +487,7 @@ function quickExpectations(rules: ExperimentSpec['rules'], expect: unknown): Exp
 /** Rules × grid points × seeds, in a fixed order. */
 export function expandTrials(spec: ValidatedSpec, debug = false): Trial[] {
   const trials: Trial[] = [];
-  for (const r of spec.rules) {
+  for (const [entry, r] of spec.rules.entries()) {
     const budget = r.budget ?? spec.budget;
     for (const point of cartesian(r.grid)) {
       for (const seed of spec.seeds) {
@@ -512,7 +514,7 @@ export function expandTrials(spec: ValidatedSpec, debug = false): Trial[] {
           ...(spec.divergence ? { divergence: spec.divergence } : {}),
           ...(budget ? { budget } : {}),
         };
-        trials.push({ id: trialId(config), config, rule: r.rule });
+        trials.push({ id: trialId(config), config, rule: r.rule, entry });
       }
     }
   }

@@ -84,7 +84,8 @@ describe('on the committed LeNet records (100 epochs, alignment every 200 steps)
     const time = [...domains].filter(([n]) => /concat_1_x/.test(n)).map(([, d]) => d.domain as number[]);
     expect(time.length).toBe(1);
     expect(time[0][0]).toBe(0);
-    expect(time[0][1]).toBeGreaterThan(40_000);
+    // Training-step wall time in seconds: 100 epochs of LeNet take minutes.
+    expect(time[0][1]).toBeGreaterThan(60);
   });
 
   it('shows test error on a log axis that spans LeNet’s sub-1% errors, as the headline does', async () => {
@@ -196,9 +197,9 @@ describe('on records shaped like a quick run’s', () => {
     const rs = await readResults(await makeFixtureDir({ experiment: true, series, seeds: [0] }));
     const color = (
       chart(buildCharts(rs), 'headline') as unknown as {
-        hconcat: Array<{ layer: Array<{ encoding: { color: { scale: { range: string[] } } } }> }>;
+        concat: Array<{ layer: Array<{ encoding: { color: { scale: { range: string[] } } } }> }>;
       }
-    ).hconcat[0].layer[2].encoding.color.scale.range;
+    ).concat[0].layer[1].encoding.color.scale.range;
     expect(new Set(color).size).toBe(18);
     expect(PALETTE.length).toBeGreaterThanOrEqual(18);
   });

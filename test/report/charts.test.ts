@@ -5,7 +5,8 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { aggregate, evalPoints, LAYER_MEAN, OVERALL } from '../../src/report/chart-data.ts';
-import { buildCharts, headlineRows, SMALL_MULTIPLES_ABOVE, type BuiltChart } from '../../src/report/charts.ts';
+import { buildCharts, SMALL_MULTIPLES_ABOVE, type BuiltChart } from '../../src/report/charts.ts';
+import { paretoRows } from '../../src/report/pareto.ts';
 import { seedsText, seriesFigures } from '../../src/report/figures.ts';
 import { labelSeries, readResults, type ResultSet } from '../../src/report/records.ts';
 import { compileSpec, renderSvg, staticSpec } from '../../src/report/render.ts';
@@ -86,7 +87,7 @@ describe('reading records', () => {
       'feedback-alignment variant=fa',
       'feedback-alignment variant=usf',
       'straight-through',
-      'forward-forward threshold=2',
+      'forward-forward threshold=2 (adam lr=0.003)',
     ]);
     expect(rs.skippedLines).toBe(1);
     expect(rs.warnings.some((w) => /records\/t1-9\.partial\.jsonl:2: .*torn last line/.test(w))).toBe(true);
@@ -213,6 +214,7 @@ function units(spec: unknown): Unit[] {
     ...((s.layer as unknown[]) ?? []),
     ...((s.hconcat as unknown[]) ?? []),
     ...((s.vconcat as unknown[]) ?? []),
+    ...((s.concat as unknown[]) ?? []),
     ...(s.spec ? [s.spec] : []),
   ].flatMap(units);
 }
@@ -326,7 +328,7 @@ describe('chart specs', () => {
     const rows = spec.data.values;
     expect(new Set(rows.map((r) => r.panel))).toEqual(new Set(['task loss', 'layer-local goodness']));
     expect(new Set(rows.filter((r) => r.panel === 'layer-local goodness').map((r) => r.series))).toEqual(
-      new Set(['forward-forward threshold=2']),
+      new Set(['forward-forward threshold=2 (adam lr=0.003)']),
     );
     expect(spec.resolve).toMatchObject({ scale: { y: 'independent' } });
     // Losses are positive: a log axis, which cannot run below 0.
@@ -342,22 +344,24 @@ describe('chart specs', () => {
     expect(y.scale.domain).toBeUndefined();
   });
 
-  it('the headline view: error, memory and time per rule over its counted seeds', () => {
-    const rows = headlineRows(rs);
+  it('the headline view: error with its interval against memory and time, per rule over its counted seeds', () => {
+    const rows = paretoRows(rs);
     expect(rows.map((r) => r.series)).toEqual(rs.series.map((s) => s.label));
     const usf = rows[2];
-    expect(usf.n).toBe(2);
+    expect(usf.seeds).toBe(2);
     expect(usf.err).toBeCloseTo((1 - seriesFigures(rs.series[2]).finalTestAcc.mean) * 100, 12);
-    // The fixture makes usf 1.5× slower than backprop.
-    expect(usf.speed).toBeCloseTo(1.5, 1);
-    const spec = chart(charts, 'headline') as { hconcat: Array<{ layer: Unit[] }>; resolve: unknown };
-    expect(spec.hconcat.map((p) => fieldsUsed(p.layer[2]).slice(0, 2))).toEqual([
-      ['ratio', 'err'],
-      ['ms', 'err'],
+    // The interval holds the mean error; the fixture's records carry no forward passes: no such panel.
+    expect(usf.errLo!).toBeLessThanOrEqual(usf.err);
+    expect(usf.errHi!).toBeGreaterThanOrEqual(usf.err);
+    expect(rows.every((r) => r.forwardPasses === null)).toBe(true);
+    const spec = chart(charts, 'headline') as { concat: Array<{ layer: Unit[] }>; resolve: unknown };
+    expect(spec.concat.map((p) => fieldsUsed(p.layer[1]).slice(0, 2))).toEqual([
+      ['peakMiB', 'err'],
+      ['stepSeconds', 'err'],
     ]);
-    expect(spec.hconcat.map((p) => p.layer.map(markType))).toEqual([
-      ['errorbar', 'errorbar', 'point'],
-      ['errorbar', 'errorbar', 'point'],
+    expect(spec.concat.map((p) => p.layer.map(markType))).toEqual([
+      ['errorbar', 'point'],
+      ['errorbar', 'point'],
     ]);
   });
 

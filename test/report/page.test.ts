@@ -140,21 +140,26 @@ describe('report page', () => {
       'rule',
       'its updates estimate',
       'reference',
+      'cosine, hidden layers (mean)',
+      'cosine, output layer',
       'cosine, all parameters (weighted)',
       'cosine, mean over layers',
       'error-signal cosine (mean over layers)',
       'reference MC std err',
     ]);
-    const ff = rows.find((r) => r[0] === 'forward-forward threshold=2')!;
-    expect(ff.slice(1, 6)).toEqual(['own-objective', 'n/a — own objective: layer-local goodness', 'n/a', 'n/a', 'n/a']);
+    const ff = rows.find((r) => r[0] === 'forward-forward threshold=2 (adam lr=0.003)')!;
+    expect(ff.slice(1, 8)).toEqual(['own-objective', 'n/a — own objective: layer-local goodness', 'n/a', 'n/a', 'n/a', 'n/a', 'n/a']);
     const st = rows.find((r) => r[0] === 'straight-through')!;
     expect(st.slice(1, 3)).toEqual(['expected-gradient', 'expected-gradient']);
-    expect(st[6]).toBe('± 0.0040 (sampled)');
+    expect(st[8]).toBe('± 0.0040 (sampled)');
     const fa = rows.find((r) => r[0] === 'feedback-alignment variant=fa')!;
     expect(fa[2]).toBe('task-gradient');
-    expect(fa[6]).toBe('exact');
+    expect(fa[8]).toBe('exact');
     // The fixture's mean over layers is (start + end cosine) / 2 per trial, identical over seeds.
-    expect(fa[4]).toBe(((FAKE_SERIES[1].cos[0] + FAKE_SERIES[1].cos[1]) / 2).toFixed(3));
+    expect(fa[6]).toBe(((FAKE_SERIES[1].cos[0] + FAKE_SERIES[1].cos[1]) / 2).toFixed(3));
+    // Its output layer has cosine 1 throughout; its hidden layers hold the rule's own cosines.
+    expect(fa[4]).toBe('1.000');
+    expect(Number(fa[3])).toBeLessThan(0.9);
   });
 
   it('published figures: matching protocols apart from context rows, each saying how it differs', () => {
