@@ -78,6 +78,11 @@ describe('rulebench tune', () => {
   it('the tuning page: a table of the best configurations and three charts that render without warnings', async () => {
     const page = readFileSync(await writeTuneReport(refDir), 'utf8');
     for (const e of reference.entries) expect(page).toContain(escapeHtml(e.key));
+    // The trials' records as one table: a row per evaluation, every tuning trial in it.
+    const csv = readFileSync(join(refDir, 'records.csv'), 'utf8').trim().split('\n');
+    const trialCol = csv[0].split(',').indexOf('trial');
+    const trialsInCsv = new Set(csv.slice(1).map((l) => l.split(',')[trialCol]));
+    expect(trialsInCsv.size).toBe(reference.entries.reduce((n, e) => n + e.trace.reduce((m, c) => m + c.rungs.length, 0), 0));
     const charts = buildTuneCharts(reference);
     expect(charts.map((c) => c.name)).toEqual(['tune-score-by-trial', 'tune-best-so-far', 'tune-learning-rate']);
     for (const c of charts) {
