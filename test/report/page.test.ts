@@ -147,7 +147,7 @@ describe('report page', () => {
       'error-signal cosine (mean over layers)',
       'reference MC std err',
     ]);
-    const ff = rows.find((r) => r[0] === 'forward-forward threshold=2 (adam lr=0.003)')!;
+    const ff = rows.find((r) => r[0] === 'forward-forward threshold=2 (lr=0.003)')!;
     expect(ff.slice(1, 8)).toEqual(['own-objective', 'n/a — own objective: layer-local goodness', 'n/a', 'n/a', 'n/a', 'n/a', 'n/a']);
     const st = rows.find((r) => r[0] === 'straight-through')!;
     expect(st.slice(1, 3)).toEqual(['expected-gradient', 'expected-gradient']);
