@@ -8,6 +8,7 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { seriesFigures } from '../src/report/figures.ts';
 import { readResults, type Reference, type ResultSet, type Series } from '../src/report/records.ts';
+import { summaryRows, type SummaryRow } from '../src/report/summary.ts';
 
 const ROOT = join(fileURLToPath(import.meta.url), '..', '..');
 
@@ -57,7 +58,77 @@ function errorTable(withRate: boolean, refHead: string): TableDef['render'] {
     );
 }
 
+const signed = (x: number, digits = 2) => `${x > 0 ? '+' : x < 0 ? '−' : ''}${Math.abs(x).toFixed(digits)}`;
+const interval = (lo: number, hi: number, f: (x: number) => string) => (Number.isFinite(lo) ? `${f(lo)} to ${f(hi)}` : 'n/a');
+/** The label without the tuned mark: every row of these tables ran tuned, the heading says so. */
+const plainLabel = (s: Series) => s.label.replace(/ \(tuned\)$/, '');
+
+/** Rows of the tuned run beside the untuned one (matched by label), ranked by mean test accuracy. */
+function tunedBeside(tuned: ResultSet, untuned: ResultSet) {
+  const rows = summaryRows(tuned);
+  const before = new Map(summaryRows(untuned).map((r) => [plainLabel(r.series), r]));
+  const rank = (rs: SummaryRow[]) =>
+    new Map([...rs].sort((a, b) => b.testAcc.mean - a.testAcc.mean).map((r, i) => [plainLabel(r.series), i + 1]));
+  const rankNow = rank(rows);
+  const rankBefore = rank([...before.values()]);
+  return [...rows]
+    .sort((a, b) => b.testAcc.mean - a.testAcc.mean)
+    .map((r) => ({
+      r,
+      label: plainLabel(r.series),
+      untuned: before.get(plainLabel(r.series)) ?? null,
+      now: rankNow.get(plainLabel(r.series))!,
+      was: rankBefore.get(plainLabel(r.series)) ?? null,
+    }));
+}
+
+const rankText = (now: number, was: number | null) => (was === null ? `${now}` : was === now ? `${now}` : `${now} (was ${was})`);
+
+/** The README's headline: tuned test accuracy with its interval, the paired difference to backprop, the untuned figure and rank. */
+const npmStartShort: TableDef['render'] = ([tuned, untuned]) =>
+  lines(
+    ['rule', 'test acc. %', 'vs BP, points', 'untuned', 'rank'],
+    tunedBeside(tuned, untuned).map(({ r, label, untuned: u, now, was }) => [
+      label,
+      pct(r.testAcc.mean),
+      r.paired ? `${signed(100 * r.paired.mean)}${r.paired.separable ? '' : ' ≈'}` : 'reference',
+      u ? pct(u.testAcc.mean) : '–',
+      rankText(now, was),
+    ]),
+  );
+
+/** docs/results.md's full table: intervals, probability of improvement, collapse, alignment and cost. */
+const npmStartFull: TableDef['render'] = ([tuned, untuned]) =>
+  lines(
+    [
+      'rule',
+      'seeds',
+      'test acc. % (95% CI)',
+      'vs BP, points (95% CI)',
+      'P(better than BP)',
+      'collapsed',
+      'cosine: hidden / output',
+      'forward passes per step',
+      'untuned test acc. %',
+    ],
+    tunedBeside(tuned, untuned).map(({ r, label, untuned: u }) => [
+      label,
+      String(r.seeds),
+      `${pct(r.testAcc.mean)} (${interval(r.testAcc.lo, r.testAcc.hi, (x) => pct(x))})`,
+      r.paired
+        ? `${signed(100 * r.paired.mean)} (${interval(r.paired.lo, r.paired.hi, (x) => signed(100 * x))})${r.paired.separable ? '' : ', not separable'}`
+        : 'reference',
+      r.paired ? r.paired.probImprovement.toFixed(2) : '',
+      r.collapsedSeeds === null ? '–' : r.collapsedSeeds.length ? `${r.collapsedSeeds.length} of ${r.seeds}` : 'no',
+      `${r.hiddenCosine === null ? '–' : r.hiddenCosine.toFixed(2)} / ${r.outputCosine === null ? '–' : r.outputCosine.toFixed(2)}`,
+      r.forwardPassesPerStep === null ? '–' : r.forwardPassesPerStep.toFixed(1),
+      u ? `${pct(u.testAcc.mean)} (${interval(u.testAcc.lo, u.testAcc.hi, (x) => pct(x))})` : '–',
+    ]),
+  );
+
 export const TABLES: Record<string, TableDef> = {
+  'npm-start': { sources: ['results/mnist-compare-tuned', 'results/mnist-compare-untuned'], render: npmStartShort },
+  'npm-start-full': { sources: ['results/mnist-compare-tuned', 'results/mnist-compare-untuned'], render: npmStartFull },
   'biotorch-lenet-mnist': { sources: ['results/biotorch-lenet-mnist'], render: errorTable(true, 'BioTorch, %') },
   'biotorch-lenet-fashion-mnist': { sources: ['results/biotorch-lenet-fashion-mnist'], render: errorTable(true, 'BioTorch, %') },
   'resnet-fashion': { sources: ['results/resnet-fashion-epochs3-train15000'], render: errorTable(true, 'BioTorch on CIFAR-10, %') },
