@@ -47,7 +47,7 @@ const PANELS = [
   // Forward passes span decades (a zeroth-order rule's two per step against backprop's three): log.
   { field: 'forwardPasses', title: 'forward-pass equivalents spent (log scale)', log: true, format: '~s' },
   { field: 'peakMiB', title: 'peak training memory (MiB)', log: false, format: '~g' },
-  { field: 'stepSeconds', title: 'wall time of the training steps (s)', log: false, format: '~g' },
+  { field: 'stepSeconds', title: 'wall time of the training steps (s)', log: false, format: ',~r' },
 ] as const;
 
 export function paretoChart(rs: ResultSet): TopLevelSpec | null {
