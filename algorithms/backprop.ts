@@ -3,8 +3,10 @@
 // segment boundaries, recomputed in backward), and on recurrent nets optionally truncated
 // (truncated BPTT: no gradient crosses a boundary every `truncate` steps).
 import {
+  BACKPROP_STEP,
   customVjp,
   defineRule,
+  FORWARD,
   isRecurrent,
   noGrad,
   run,
@@ -83,6 +85,8 @@ export const backprop = defineRule({
     'option checkpoint = k keeps activations only every k top-level modules and recomputes the rest in backward (−1: √n segments); ' +
     'option truncate = k on recurrent nets: truncated BPTT, no gradient crosses a segment boundary every k steps (0: full BPTT).',
   defaults: { checkpoint: 0, truncate: 0 },
+  // A forward and a backward; checkpointing recomputes every segment's forward once more in the backward.
+  cost: ({ options }) => BACKPROP_STEP + (options.checkpoint !== 0 ? FORWARD : 0),
   // Checkpointing recomputes the same gradient bit for bit; truncated BPTT drops part of it.
   exact: (o) => o.truncate === 0,
   check(ctx) {

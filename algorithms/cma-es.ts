@@ -9,6 +9,7 @@
 import {
   defineRule,
   fillNoise,
+  FORWARD,
   noGrad,
   noiseKey,
   perturb,
@@ -122,6 +123,8 @@ export const cmaEs = defineRule({
     // Initial step size σ₀ in parameter units.
     sigma: 0.01,
   } as Options,
+  // One inference pass per sample: λ, Hansen's default when population is 0 (as the step picks it).
+  cost: ({ options, parameters }) => (options.population > 0 ? options.population : 4 + Math.floor(3 * Math.log(parameters))) * FORWARD,
   search: { sigma: { float: [1e-3, 0.1], log: true } },
   // +σ√C z then −σ√C z in float32 leaves each parameter within a rounding or two of its value.
   restoreTolerance: 1e-5,

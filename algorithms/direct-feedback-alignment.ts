@@ -11,6 +11,8 @@ import {
   customVjp,
   defineRule,
   feedbackLayers,
+  FORWARD,
+  WEIGHT_GRADIENT,
   initByName,
   isWeightLayer,
   matmul,
@@ -49,6 +51,9 @@ export const directFeedbackAlignment = defineRule({
   description: 'The output error is projected to the input of every weight layer through its own fixed random matrix.',
   defaults: { init: 'xavierUniform', scale: 1 },
   choices: { init: ['xavierUniform', 'xavierNormal', 'heUniform', 'heNormal'] },
+  // A forward and each layer's weight gradient from its projected error: no input VJP through the
+  // layers (the projections Bᵢe are classes × features, small beside a layer).
+  cost: () => FORWARD + WEIGHT_GRADIENT,
   search: { scale: { float: [0.1, 10], log: true }, init: { choice: ['xavierUniform', 'xavierNormal', 'heUniform', 'heNormal'] } },
   check(ctx) {
     requireFeedbackLayers('direct-feedback-alignment', ctx.model);

@@ -14,6 +14,8 @@
 import {
   add,
   defineRule,
+  FORWARD,
+  WEIGHT_GRADIENT,
   isActivation,
   isWeightLayer,
   linear,
@@ -202,6 +204,16 @@ export const equilibriumPropagation = defineRule({
     tolerance: 1e-3,
   } as Options,
   choices: { nudging: ['symmetric', 'positive', 'random-sign'], schedule: ['alternating', 'synchronous'] },
+  // Each settling step drives every layer from below and above (W·s and Wᵀ·s: two forward's worth
+  // of the layers after the first; the input's drive W₁x is computed once per phase, fixed while the
+  // states settle). The free phase, one nudged phase (two when symmetric), then the local products
+  // s·sᵀ of the two phases contrasted (the weight gradients, once each).
+  cost: ({ options, layerShares }) => {
+    const first = layerShares[0] ?? 0;
+    const phases = options.nudging === 'symmetric' ? 3 : 2;
+    const steps = options.freeSteps + (phases - 1) * options.nudgedSteps;
+    return 2 * FORWARD * (1 - first) * steps + phases * first * FORWARD + 2 * WEIGHT_GRADIENT;
+  },
   search: { beta: { float: [0.05, 1], log: true }, nudging: { choice: ['symmetric', 'positive', 'random-sign'] } },
   check(ctx) {
     epLayers(ctx.model);

@@ -3,7 +3,7 @@
 // and g = 1/(nσ) Σ_k (u⁺_k − u⁻_k) ε_k as the update direction. Only loss values are used, so it
 // trains on objectives without a gradient (classification error itself). Like MeZO, the noise is
 // regenerated from seeds rather than stored and the update is streamed range by range.
-import { centeredRanks, defineRule, noGrad, noiseKey, perturb, SpecError, streamedUpdates, taskLoss } from '../src/index.ts';
+import { centeredRanks, defineRule, FORWARD, noGrad, noiseKey, perturb, SpecError, streamedUpdates, taskLoss } from '../src/index.ts';
 
 type Options = { population: number; sigma: number; shaping: string };
 
@@ -24,6 +24,8 @@ export const evolutionStrategies = defineRule({
   } as Options,
   choices: { shaping: ['centered-ranks', 'none'] },
   search: { sigma: { float: [1e-3, 0.1], log: true }, shaping: { choice: ['centered-ranks', 'none'] } },
+  // One inference pass per member of the population (the noise, O(parameters) per member, is left out).
+  cost: ({ options }) => options.population * FORWARD,
   // +σε, −2σε, +σε in float32 leaves each parameter within a few roundings of its value.
   restoreTolerance: 1e-5,
   check(ctx) {

@@ -8,11 +8,12 @@
 //   brsf  B = |R| ⊙ sign(W), R redrawn every batch (batchwise random-magnitude)
 //   frsf  B = |R| ⊙ sign(W), R fixed at init       (fixed random-magnitude)
 import {
+  BACKPROP_STEP,
   defineRule,
+  drawFeedback,
   feedbackDiagnostics,
   feedbackLayers,
   feedbackScheme,
-  drawFeedback,
   initialFeedback,
   initStd,
   requireFeedbackLayers,
@@ -75,6 +76,8 @@ export const feedbackAlignment = defineRule({
     'Errors travel down through fixed random (or sign-symmetric) feedback tensors shaped like each weight, instead of the weights themselves.',
   defaults: { variant: 'fa' as string, init: 'model' as string, scale: 'init' as string },
   choices: { variant: VARIANTS, init: INITS, scale: ['init', 'current'] },
+  // Backprop's passes, B in place of W in the backward (brsf's redrawn magnitudes are O(parameters)).
+  cost: () => BACKPROP_STEP,
   search: { init: { choice: INITS } },
   check(ctx) {
     requireFeedbackLayers('feedback-alignment', ctx.model);

@@ -11,18 +11,20 @@
 // classification is by goodness (`predict`): for each candidate label, goodness summed over
 // the counted layers, argmax.
 import {
-  SpecError,
   add,
   defineRule,
-  refuseSequenceTask,
+  FORWARD,
+  WEIGHT_GRADIENT,
   fromArray,
   lengthNormalize,
   mean,
   noGrad,
+  refuseSequenceTask,
   reshape,
   scalar,
   slice,
   softplus,
+  SpecError,
   square,
   stopGradient,
   sub,
@@ -154,6 +156,9 @@ export const forwardForward = defineRule({
     'Each hidden layer separates positive (true label) from negative (wrong label) data by its own goodness; no backward pass between layers.',
   defaults: forwardForwardDefaults,
   choices: { goodness: GOODNESS, schedule: SCHEDULES },
+  // One forward pass over positives and negatives (2 batches), and each layer's local weight
+  // gradient on both; no error crosses layers.
+  cost: () => 2 * FORWARD + 2 * WEIGHT_GRADIENT,
   search: { threshold: { float: [0.1, 10], log: true }, goodness: { choice: GOODNESS } },
   // Layer-local logistic losses on goodness: no task gradient to be aligned with.
   estimates: 'own-objective',

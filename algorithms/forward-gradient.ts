@@ -31,6 +31,8 @@ import {
   buildNetwork,
   customVjp,
   defineRule,
+  FORWARD,
+  WEIGHT_GRADIENT,
   isWeightLayer,
   layerBlocks,
   noGrad,
@@ -299,6 +301,11 @@ export const forwardGradient = defineRule({
         'Baydin et al. 2022, §5 (MNIST): plain SGD, rate η₀ = 2·10⁻⁴ decaying as η₀·e^(−k·step) with k = 10⁻⁴, batch 64, one direction per step',
     },
   },
+  // 'weights': per direction one forward-mode pass, the primal and its tangent W·ẋ + V·x (2 more).
+  // 'activities': per direction the block's forward (the tangent starts at its output: elementwise
+  // and the small head), then one weight gradient ĝ·xᵀ from the averaged estimates.
+  cost: ({ options }) =>
+    options.perturb === 'activities' ? options.directions * FORWARD + WEIGHT_GRADIENT : options.directions * 3 * FORWARD,
   search: { directions: { int: [1, 64], log: true }, noise: { choice: NOISE } },
   check(ctx) {
     checkOptions(ctx.options);

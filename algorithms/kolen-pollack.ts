@@ -16,12 +16,13 @@
 // Estimates: the task gradient. The updates are FA's — an approximation of backprop's gradient
 // that becomes exact as B → W — so alignment is measured against backprop, as for FA.
 import {
-  SpecError,
+  BACKPROP_STEP,
   defineRule,
   feedbackDiagnostics,
   feedbackLayers,
   initialFeedback,
   requireFeedbackLayers,
+  SpecError,
   taskGradient,
   withFeedback,
   type Tensor,
@@ -65,6 +66,8 @@ export const kolenPollack = defineRule({
         "Akrout et al. 2019, the authors' released MNIST run (makrout/Deep-Learning-without-Weight-Transport: experiments/mnist/kp-V0/experiment_config.txt, fcnn/FCNN_KP.py): plain SGD at 0.3 on the batch mean, batch 128, 400 epochs, one hidden layer of 500; its decay factor is 1 (no decay)",
     },
   },
+  // FA's passes; B's update is W's (D's decay is O(parameters)).
+  cost: () => BACKPROP_STEP,
   search: { lr: { float: [1e-4, 1e-1], log: true }, decay: { float: [1e-4, 1], log: true }, coupled: { choice: [true, false] } },
   check(ctx) {
     requireFeedbackLayers('kolen-pollack', ctx.model);

@@ -1,7 +1,17 @@
 // MeZO (Malladi et al. 2023): zeroth-order SPSA with in-place perturbation and regenerated
 // noise, so a training step needs no tape, no gradient buffers and no stored noise. The noise is
 // counter-based (src/rules/zeroth-order.ts), so regenerating any range of it costs only that range.
-import { defineRule, noGrad, noiseKey, perturb, streamedUpdates, taskLoss, type NoiseKey, type RuleContext } from '../src/index.ts';
+import {
+  defineRule,
+  FORWARD,
+  noGrad,
+  noiseKey,
+  perturb,
+  streamedUpdates,
+  taskLoss,
+  type NoiseKey,
+  type RuleContext,
+} from '../src/index.ts';
 
 export interface MezoState {
   /**
@@ -48,6 +58,8 @@ export const mezo = defineRule({
     momentumWindow: 8,
   } as Options,
   choices: { noise: ['gaussian', 'rademacher'] },
+  // Two inference passes (θ + εz, θ − εz) per sample; regenerating z, O(parameters) per pass, is left out.
+  cost: ({ options }) => 2 * options.samples * FORWARD,
   search: { eps: { float: [1e-4, 1e-2], log: true }, samples: { int: [1, 8], log: true }, momentum: { float: [0, 0.95] } },
   // +εz, −2εz, +εz in float32 leaves each parameter within a few roundings of its value:
   // |error| ≤ 3·2⁻²⁴·(|θ| + 2ε|z|) ≈ 2e-6 for |θ| ≤ 10, ε|z| ≤ 0.01.

@@ -19,9 +19,10 @@
 // Estimates: the task gradient. PEPITA has its own update rule, but as for FA the field measures
 // how close its updates come to backprop's gradient, which is what the alignment cosine reports.
 import {
-  SpecError,
   add,
   defineRule,
+  FORWARD,
+  WEIGHT_GRADIENT,
   layerBlocks,
   matmul,
   mul,
@@ -29,8 +30,9 @@ import {
   reshape,
   runModules,
   scalar,
-  softmax,
   sizeOf,
+  softmax,
+  SpecError,
   sub,
   uniform,
   zeros,
@@ -101,6 +103,9 @@ export const pepita = defineRule({
   description:
     'PEPITA: a second forward pass on the input modulated by the output error (through a fixed random projection); each layer learns from the change of its activity.',
   defaults: pepitaDefaults,
+  // Two forward passes (x, then x + F·e) and each layer's weight update, an outer product as large
+  // as a weight gradient; no backward pass.
+  cost: () => 2 * FORWARD + WEIGHT_GRADIENT,
   search: { fScale: { float: [0.01, 0.5], log: true } },
   presets: {
     paper: {

@@ -13,6 +13,9 @@
 import {
   add,
   defineRule,
+  FORWARD,
+  INPUT_VJP,
+  WEIGHT_GRADIENT,
   isWeightLayer,
   mul,
   noGrad,
@@ -106,6 +109,15 @@ export const predictiveCoding = defineRule({
     tolerance: 1e-3,
   } as Options,
   choices: { updateAt: ['end', 'every'] },
+  // The feedforward initialization; per inference step every prediction but the first (fixed while
+  // the values settle), and ∂F/∂x through them: the layers after the first weight layer, a forward
+  // and an input VJP each. With updateAt 'every' a step also redoes the first prediction and takes
+  // ∂F/∂θ (the weight gradients). Then the weight pass: a forward and the weight gradients.
+  cost: ({ options, layerShares }) => {
+    const rest = 1 - (layerShares[0] ?? 0);
+    const inference = options.updateAt === 'every' ? FORWARD + rest * INPUT_VJP + WEIGHT_GRADIENT : rest * (FORWARD + INPUT_VJP);
+    return FORWARD + options.steps * inference + FORWARD + WEIGHT_GRADIENT;
+  },
   search: { rate: { float: [0.01, 0.5], log: true }, steps: { int: [5, 40], log: true }, momentum: { float: [0, 0.9] } },
   check(ctx) {
     valueSegments(ctx.model);

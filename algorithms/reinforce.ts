@@ -10,18 +10,19 @@
 //   leave-one-out   with samples ≥ 2: the mean loss of the other samples of the same input
 // `samples` draws per input are averaged. Prediction as in straight-through.
 import {
-  refuseSequenceTask,
+  add,
+  BACKPROP_STEP,
+  bernoulliSample,
   defineRule,
   empty,
   mul,
   perExampleLoss,
   predictStochastic,
+  refuseSequenceTask,
   reshape,
   scalar,
   SpecError,
-  bernoulliSample,
   stochasticPaths,
-  add,
   sum,
   tileBatch,
   valueAndGrad,
@@ -65,6 +66,9 @@ export const reinforce = defineRule({
     at: 'all',
   },
   choices: { baseline: BASELINES, predict: ['expected', 'sample'] },
+  // Per sample (the batch tiled samples times): a forward, and a backward for ∇ log p (and the
+  // pathwise gradients above the last stochastic layer).
+  cost: ({ options }) => Math.max(1, Math.floor(options.samples)) * BACKPROP_STEP,
   search: { baselineLr: { float: [1e-3, 1], log: true }, momentum: { float: [0.5, 0.99] }, slope: { float: [0.5, 8], log: true } },
   estimates: 'expected-gradient',
   stochastic: (ctx) => netOf(ctx),

@@ -5,6 +5,7 @@
 // 1[a > 0] forward instead of a sample. Prediction: the expected activation σ(a) per unit
 // ('expected', default) or the mean class probabilities over `predictSamples` binary passes.
 import {
+  BACKPROP_STEP,
   bernoulliSample,
   customVjp,
   defineRule,
@@ -71,6 +72,8 @@ export const straightThrough = defineRule({
     at: 'all',
   },
   choices: { variant: VARIANTS, unit: ['stochastic', 'deterministic'], predict: ['expected', 'sample'] },
+  // A sampled forward and a backward through the pretended units.
+  cost: () => BACKPROP_STEP,
   search: { slope: { float: [0.5, 8], log: true } },
   estimates: 'expected-gradient',
   stochastic: (ctx) => netOf(ctx),

@@ -22,6 +22,7 @@
 // δ̂ of the next cut. With zero synthesizers this is truncated BPTT at the same k.
 import {
   adam,
+  BACKPROP_STEP,
   broadcastTo,
   buildNetwork,
   compare,
@@ -171,6 +172,10 @@ export const syntheticGradients = defineRule({
     'Layers update at once from gradients predicted by small synthesizers (DNI; cDNI also feeds the label), trained on the gradient that arrives later.',
   defaults: syntheticGradientsDefaults,
   choices: { synthesizer: SYNTHESIZERS, target: TARGETS },
+  // A forward and one backward (synthetic gradients sent below each boundary); target 'backprop'
+  // reruns both for the true gradient. The synthesizers' own passes are left out (small nets beside
+  // the layers; on wide vector boundaries a linear one is as large as a layer, so this undercounts).
+  cost: ({ options }) => BACKPROP_STEP * (options.target === 'backprop' ? 2 : 1),
   search: { synthLr: { float: [1e-4, 1e-2], log: true }, synthesizer: { choice: SYNTHESIZERS }, conditioned: { choice: [false, true] } },
   check(ctx) {
     const k = ctx.options.truncate;

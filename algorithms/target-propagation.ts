@@ -15,12 +15,13 @@
 // refused. Estimates: the task gradient — DTP has its own update rule, but as for FA the field
 // measures its alignment with backprop, which is what the alignment cosine reports.
 import {
-  SpecError,
   activationByName,
   adam,
   add,
   buildNetwork,
   defineRule,
+  FORWARD,
+  WEIGHT_GRADIENT,
   isActivation,
   layerBlocks,
   mul,
@@ -31,6 +32,7 @@ import {
   runModules,
   scalar,
   sizeOf,
+  SpecError,
   square,
   stopGradient,
   sub,
@@ -127,6 +129,10 @@ export const targetPropagation = defineRule({
   description:
     'Difference target propagation: targets travel down through learned inverses of each layer, and each layer learns locally to reach its target.',
   defaults: targetPropagationDefaults,
+  // The forward; two inverse passes per layer to carry the targets down (inverses are layer-sized);
+  // each block's local loss (a forward and a weight gradient); per inverse step, the corrupted
+  // input through the block and its inverse and the inverse's weight gradient.
+  cost: ({ options }) => FORWARD + 2 * FORWARD + (FORWARD + WEIGHT_GRADIENT) + options.inverseSteps * (2 * FORWARD + WEIGHT_GRADIENT),
   search: {
     targetLr: { float: [0.05, 2], log: true },
     inverseLr: { float: [1e-4, 1e-2], log: true },

@@ -8,12 +8,15 @@
 // Estimates: the task gradient — FA's approximation of backprop, exact as B → W — so alignment
 // is measured against backprop, as for FA.
 import {
+  BACKPROP_STEP,
   defineRule,
   feedbackDiagnostics,
   feedbackLayers,
+  FORWARD,
+  WEIGHT_GRADIENT,
   initialFeedback,
-  normal,
   noGrad,
+  normal,
   ones,
   requireFeedbackLayers,
   SpecError,
@@ -62,6 +65,9 @@ export const weightMirroring = defineRule({
     'Feedback alignment whose feedback tensors learn the weights in a mirror phase: noise driven through each layer, B updated by the correlation of its input and output.',
   defaults: weightMirroringDefaults,
   choices: { init: ['model', 'xavierUniform', 'xavierNormal', 'heUniform', 'heNormal'] },
+  // FA's step, and per mirror step noise through every layer and its correlation y·xᵀ (a forward and
+  // a weight gradient) on mirrorBatch examples, counted against the training batch.
+  cost: ({ options, batchSize }) => BACKPROP_STEP + options.mirrorSteps * (FORWARD + WEIGHT_GRADIENT) * (options.mirrorBatch / batchSize),
   search: { mirrorLr: { float: [5e-3, 0.5], log: true }, mirrorDecay: { float: [5e-3, 0.5], log: true } },
   check(ctx) {
     requireFeedbackLayers('weight-mirroring', ctx.model);

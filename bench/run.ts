@@ -5,18 +5,17 @@
 //   MLP BP epoch (784-256-256-10 ReLU, softmax-CE, SGD 0.1, batch 128, 60k MNIST): ours on WASM 1
 //   and 2 threads and on the native backend, PyTorch 1 and 2 threads, tfjs-wasm, jax-js.
 //   LeNet step (bench/lenet.ts, kernel-level until conv ops land) vs PyTorch's LeNet, 1 thread.
-// Then in this process: every built-in rule's step time relative to BP's, a profile of one BP
+// Then in this process: every built-in rule's step time relative to BP's beside its cost model's
+// ratio (bench/rules.ts), a profile of one BP
 // step, and matmul GFLOP/s on the MLP's shapes. Writes results/bench/latest.json.
 // Run: npm run bench [-- --reps 3] [-- --quick] [-- --no-peers]
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
-import { listRules, type AnyRule } from '../src/index.ts';
 import { installBackend } from '../src/kernels-api.ts';
 import { nativeAddon } from '../src/kernels/native/index.ts';
 import { loadWasmBackend, type WasmBackend } from '../src/kernels/wasm/index.ts';
 import { rng } from '../src/random.ts';
-import { runTrial, type SummaryRecord, type TrialConfig } from '../src/runner/trial.ts';
 import {
   ROOT,
   findTorchPython,
@@ -30,6 +29,7 @@ import {
   type PeerResult,
 } from './peers.ts';
 import { matmulKey, median, profileBpStep, type MatmulCall, type StepProfile } from './profile.ts';
+import { timeRules, type RuleRow } from './rules.ts';
 
 const argv = process.argv.slice(2);
 const flag = (name: string): boolean => argv.includes(`--${name}`);
@@ -346,142 +346,9 @@ const wasm: WasmBackend = loadWasmBackend();
 installBackend(wasm);
 await import('../algorithms/index.ts');
 
-interface RuleRow {
-  rule: string;
-  /** Medians over rounds: wall ms per step (host.stepMs) and CPU ms per step. */
-  stepMs: number | null;
-  cpuStepMs: number | null;
-  /** Median over rounds of the rule's median step ÷ backprop's, in the same round. */
-  ratioToBp: number | null;
-  /** The same from mean steps (host.stepMs / steps): moved by steps the machine preempted. */
-  meanRatioToBp: number | null;
-  cpuRatioToBp: number | null;
-  /** The per-round median-step ratios ratioToBp is the median of (their spread is the noise). */
-  ratioRounds: number[];
-  /** Issue 20's bound on ratioToBp (the ratio when it was filed), where it names one. */
-  targetMax: number | null;
-  steps: number;
-  status: string;
-  note: string | null;
-}
 // As many rounds as the contenders get (--reps): a median over more rounds rides out load spikes.
-const RULE_ROUNDS = REPS;
-log(
-  `\ntiming ${RULE_STEPS} steps of each built-in rule beside a BP run, ${RULE_ROUNDS} round(s) (${wasm.name}, 1 thread) … [${elapsed()}]`,
-);
-const ruleData = { name: 'mnist' as const, train: 128 * RULE_STEPS, test: 500 };
-const ruleConfig = (rule: string, maxSteps: number): TrialConfig => ({
-  experiment: 'bench',
-  rule,
-  options: {},
-  seed: 7,
-  data: ruleData,
-  model: { sizes: [784, 256, 256, 10], activation: 'relu', init: 'heUniform' },
-  // A small rate: MeZO's SPSA steps at SGD 0.1 diverge within a few steps on this slice, and the
-  // step time does not depend on the rate.
-  optimizer: { name: 'sgd', lr: 0.01 },
-  batchSize: 128,
-  epochs: 1,
-  maxSteps,
-  evalEvery: 0,
-  alignEvery: 0,
-  alignSamples: 16,
-  memory: false,
-  debug: false,
-});
-// With --expose-gc (npm run bench passes it) every timed run starts on a collected heap, so one
-// run's garbage is not paid for by the next.
-const collect = (globalThis as { gc?: () => void }).gc ?? ((): void => {});
-/** One timed run of a rule: mean wall, CPU and median wall per step (host.stepMs, stepCpuMs, medianStepMs). */
-function ruleRun(rule: AnyRule): { wall: number; cpu: number; median: number; s: SummaryRecord } {
-  let s: SummaryRecord | null = null;
-  collect();
-  runTrial(ruleConfig(rule.id, RULE_STEPS), `bench-${rule.id}`, rule, (r) => {
-    if (r.type === 'summary') s = r;
-  });
-  const n = Math.max(1, s!.steps);
-  return { wall: s!.host.stepMs / n, cpu: s!.host.stepCpuMs / n, median: s!.host.medianStepMs ?? NaN, s: s! };
-}
-const rules = listRules() as AnyRule[];
-const backpropRule = rules.find((r) => r.id === 'backprop')!;
-const perRule = new Map<string, { wall: number[]; cpu: number[]; last: SummaryRecord | null; error: string | null }>(
-  rules.map((r) => [r.id, { wall: [], cpu: [], last: null, error: null }]),
-);
-const ratioSamples = new Map<string, { wall: number[]; cpu: number[]; median: number[] }>(
-  rules.map((r) => [r.id, { wall: [], cpu: [], median: [] }]),
-);
-for (const rule of rules) {
-  try {
-    ruleRun(rule); // warm-up of this rule's own code paths
-  } catch (e) {
-    perRule.get(rule.id)!.error = (e as Error).message.split('\n')[0];
-  }
-}
-// Each rule is timed next to its own BP run, in an order that alternates by round, so neither
-// drift in the machine's load nor the position in a pair biases its ratio.
-for (let round = 0; round < RULE_ROUNDS; round++) {
-  for (const rule of rules) {
-    const acc = perRule.get(rule.id)!;
-    if (acc.error) continue;
-    try {
-      const pair = round % 2 === 0 ? [backpropRule, rule] : [rule, backpropRule];
-      const [first, second] = pair.map((r) => ruleRun(r));
-      const [bp, t] = round % 2 === 0 ? [first, second] : [second, first];
-      acc.wall.push(t.wall);
-      acc.cpu.push(t.cpu);
-      acc.last = t.s;
-      ratioSamples.get(rule.id)!.wall.push(t.wall / bp.wall);
-      ratioSamples.get(rule.id)!.cpu.push(t.cpu / bp.cpu);
-      ratioSamples.get(rule.id)!.median.push(t.median / bp.median);
-    } catch (e) {
-      acc.error = (e as Error).message.split('\n')[0];
-    }
-  }
-}
-// Issue 20: every rule's step relative to BP's no worse than when it was filed.
-const RULE_TARGETS: Record<string, number> = {
-  'feedback-alignment': 1.0,
-  'direct-feedback-alignment': 1.05,
-  'forward-forward': 2.3,
-  'synthetic-gradients': 2.88,
-  mezo: 4.82,
-  'straight-through': 1.39,
-  reinforce: 1.74,
-  'gumbel-softmax': 1.66,
-};
-const ruleRows: RuleRow[] = rules.map((rule) => {
-  const acc = perRule.get(rule.id)!;
-  const rs = ratioSamples.get(rule.id)!;
-  const status = acc.error ? 'threw' : (acc.last?.status ?? 'not run');
-  return {
-    rule: rule.id,
-    stepMs: med(acc.wall),
-    cpuStepMs: med(acc.cpu),
-    ratioToBp: med(rs.median),
-    meanRatioToBp: med(rs.wall),
-    cpuRatioToBp: med(rs.cpu),
-    ratioRounds: rs.median,
-    targetMax: RULE_TARGETS[rule.id] ?? null,
-    steps: acc.last?.steps ?? 0,
-    status,
-    note: acc.error ?? (status !== 'done' ? `status ${status}` : null),
-  };
-});
-for (const row of ruleRows) {
-  if (row.stepMs === null) log(`  ${row.rule.padEnd(30)} SKIPPED: ${row.note}`);
-  else {
-    const rounds = row.ratioRounds.filter(Number.isFinite);
-    const spread = rounds.length > 1 ? ` [${Math.min(...rounds).toFixed(2)}–${Math.max(...rounds).toFixed(2)}]` : '';
-    const target =
-      row.targetMax === null
-        ? ''
-        : `  target ≤ ${row.targetMax}: ${row.ratioToBp === null ? 'not measured' : row.ratioToBp <= row.targetMax ? 'met' : 'NOT met'}`;
-    const x2 = (v: number | null): string => (v === null ? '—' : v.toFixed(2));
-    log(
-      `  ${row.rule.padEnd(30)} ${x2(row.stepMs).padStart(7)} ms/step (CPU ${x2(row.cpuStepMs)}) ${`${x2(row.ratioToBp)}x BP`.padStart(10)}${spread} (mean ${x2(row.meanRatioToBp)}x, CPU ${x2(row.cpuRatioToBp)}x)${target}${row.note ? `  (${row.note})` : ''}`,
-    );
-  }
-}
+log(`\ntiming ${RULE_STEPS} steps of each built-in rule beside a BP run, ${REPS} round(s) (${wasm.name}, 1 thread) … [${elapsed()}]`);
+const ruleRows: RuleRow[] = timeRules(RULE_STEPS, REPS, log);
 
 log(`\nprofiling BP steps on ${wasm.name} (medians per call) … [${elapsed()}]`);
 const profile: StepProfile = profileBpStep(wasm, quick ? 30 : 80, 20);
@@ -584,6 +451,7 @@ const result = {
     'PyTorch times its step loop after an untimed shuffle gather; tfjs times minimize + loss read-back; jax-js times its jit-compiled step + loss read-back; batches are built outside every clock.',
     'LeNet-5 (ours): the lenet5 preset through runTrial on MNIST resized to 32×32; PyTorch pads the same images to 32×32 (same shapes and work). "kernels only": the same step as kernel calls on preallocated buffers (bench/lenet.ts).',
     "Ratios: median over rounds of each round's ours ÷ peer (tfjs/jax-js: peer ÷ ours).",
+    "rules[].modelRatio: the rule's cost model (forward-pass equivalents per step, src/rules/cost.ts) ÷ backprop's, as its trial recorded it (summary cost.forwardPassesPerStep): what ratioToBp would be if every rule ran at its algorithm's floor.",
   ],
 };
 const dir = join(ROOT, 'results/bench');

@@ -10,6 +10,7 @@ const scaledBackprop = defineRule({
   id: 'scaled-backprop',
   description: 'the task gradient, scaled',
   defaults: { scale: 0.5 },
+  cost: () => 3,
   init: () => null,
   step(ctx, state, batch) {
     const { loss, grads } = taskGradient(ctx, batch);

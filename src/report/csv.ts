@@ -51,6 +51,9 @@ function trialColumns(rs: ResultSet, s: Series, t: Trial): Row {
   ]);
   for (const [k, v] of Object.entries(s.options)) row.set(`option.${k}`, v);
   for (const [k, v] of Object.entries(optimizer)) row.set(`optimizer.${k}`, isObj(v) ? JSON.stringify(v) : (v as Value));
+  // What ended training and what a step cost (records written before these fields have neither).
+  if (t.summary?.stoppedBy !== undefined) row.set('stoppedBy', t.summary.stoppedBy);
+  if (t.summary?.cost) row.set('cost.forwardPassesPerStep', t.summary.cost.forwardPassesPerStep);
   return row;
 }
 
@@ -66,6 +69,7 @@ function evalColumns(row: Row, e: EvalRecord): Row {
     row.set('memory.ratioToInference', e.memory.ratioToInference);
     for (const [k, v] of Object.entries(e.memory.atPeak ?? {})) row.set(`memory.atPeak.${k}`, v);
   }
+  if (e.cost) row.set('cost.forwardPasses', e.cost.forwardPasses);
   const points = e.alignment ?? [];
   if (points.length) {
     row.set('alignment.points', points.length);
@@ -100,7 +104,7 @@ export function recordRows(rs: ResultSet): Row[] {
 
 // Column groups: who and how configured, then the figures; within a group, first-seen order (so
 // per-layer columns follow the model's order).
-const GROUPS = ['', 'option', 'optimizer', 'figures', 'memory', 'alignment', 'errorSignal', 'metrics', 'diagnostics', 'host'];
+const GROUPS = ['', 'option', 'optimizer', 'figures', 'cost', 'memory', 'alignment', 'errorSignal', 'metrics', 'diagnostics', 'host'];
 const FIGURES: ReadonlySet<string> = new Set(['epoch', 'step', 'trainLoss', 'valAcc', 'valLoss', 'testAcc', 'testLoss']);
 const groupOf = (c: string) =>
   FIGURES.has(c) || c.startsWith('valMetrics.') || c.startsWith('testMetrics.')

@@ -3,9 +3,11 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TuneFile } from '../runner/tune/tune-file.ts';
+import { CSV_NAME, writeRecordsCsv } from './csv.ts';
 import { escapeHtml, inlineJson, table } from './html.ts';
 import { chartBlock, CSP, EMBED_SCRIPT, loadBundles } from './page.ts';
 import { writeCharts } from './render.ts';
+import { readResults } from './records.ts';
 import { PAGE_CSS } from './style.ts';
 import { buildTuneCharts } from './tune-charts.ts';
 
@@ -79,9 +81,13 @@ export async function buildTunePage(f: TuneFile, charts: ReturnType<typeof build
   return parts.join('');
 }
 
-/** Read `dir`/tune.json, write its charts and `dir`/tune.html; returns the page's path. */
+/**
+ * Read `dir`/tune.json, write its charts, `dir`/tune.html and the tuning trials' records as one
+ * table (`dir`/records.csv, as a run's report does); returns the page's path.
+ */
 export async function writeTuneReport(dir: string, generatedAt?: Date): Promise<string> {
   const f = JSON.parse(await readFile(join(dir, 'tune.json'), 'utf8')) as TuneFile;
+  await writeRecordsCsv(await readResults(dir), join(dir, CSV_NAME));
   const charts = buildTuneCharts(f);
   await writeCharts(dir, charts);
   const path = join(dir, 'tune.html');

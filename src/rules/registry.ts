@@ -4,6 +4,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { SpecError } from '../errors.ts';
 import type { AnyRule, LearningRule, RuleOptions } from './rule.ts';
+import { checkCostModel } from './cost.ts';
 import { checkTuningDeclarations } from './search.ts';
 
 const rules = new Map<string, AnyRule>();
@@ -39,6 +40,7 @@ function validateRuleShape(rule: unknown, where: string): asserts rule is AnyRul
   if (r.exact !== undefined && typeof r.exact !== 'function') problems.push('exact must be a function of the options');
   if (problems.length) throw new SpecError(`${where}: not a learning rule (${problems.join('; ')})`);
   checkTuningDeclarations(r as AnyRule, where);
+  checkCostModel(r as AnyRule, where);
 }
 
 /**

@@ -7,6 +7,7 @@ import type { Rng } from '../random.ts';
 import type { Tensor } from '../tensor/tensor.ts';
 import type { Task, Batch } from './task.ts';
 import type { OptimizerSpec } from '../optim/index.ts';
+import type { CostContext } from './cost.ts';
 
 export type OptionValue = number | string | boolean;
 export type RuleOptions = Record<string, OptionValue>;
@@ -93,6 +94,12 @@ export interface LearningRule<S = unknown, O extends RuleOptions = RuleOptions> 
   readonly choices?: { readonly [K in keyof O]?: readonly string[] };
   /** Ranges of the options worth tuning (`rulebench tune` searches them; the rest keep their defaults). */
   readonly search?: SearchSpace<O>;
+  /**
+   * Forward-pass equivalents one training step costs, from the options (and the model's size):
+   * the unit and what counts are stated once in cost.ts (a backprop step is 3). Records, budgets
+   * and the bench read it; a rule without one is refused when registered or run.
+   */
+  cost(c: CostContext<O>): number;
   /** Named protocols (its paper's): a spec entry selects one with `preset: 'paper'`. */
   readonly presets?: { readonly [name: string]: RulePreset<O> };
   /**

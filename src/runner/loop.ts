@@ -10,6 +10,7 @@ import type { AnyRule, StepResult } from '../rules/rule.ts';
 import { withLedger } from '../tensor/ledger.ts';
 import { withArena, type Tensor } from '../tensor/tensor.ts';
 import { applyUpdates } from './apply.ts';
+import type { StopReason } from './budget.ts';
 import { divergence, divergenceObserver } from './divergence.ts';
 import { toBatch } from './evaluate.ts';
 import { atStep } from './failure.ts';
@@ -18,6 +19,7 @@ import { alignmentObserver } from './observers/alignment.ts';
 import { evaluationObserver } from './observers/evaluation.ts';
 import { healthObserver } from './observers/health.ts';
 import { memoryObserver } from './observers/memory.ts';
+import { costObserver, trialStepCost } from './observers/cost.ts';
 import { metricsObserver } from './observers/metrics.ts';
 import { timingObserver, type HostProbe } from './observers/timing.ts';
 import { evalRecord, summaryRecord } from './record-fields.ts';
@@ -76,7 +78,8 @@ export function standardObservers(t: Training, host: HostProbe, startedAt?: numb
     ...(config.memory ? [memoryObserver(data.model, params, t.infer)] : []),
     healthObserver(rule, data.model, params, t.infer, data.validation ?? data.test, config.batchSize),
     divergenceObserver(rule.id, config.divergence),
-    timingObserver(host, t.loader.batches, startedAt),
+    costObserver(trialStepCost(rule, t.options, data.model, config.batchSize, config.budget), config.budget),
+    timingObserver(host, t.loader.batches, startedAt, config.budget),
   ];
 }
 
@@ -112,12 +115,16 @@ export function trainLoop(
       );
       emit(at.last);
     });
-  let outcome: Partial<SummaryRecord> = { status: 'done' };
+  let outcome: Partial<SummaryRecord> = { status: 'done', stoppedBy: 'epochs' };
   try {
     const limit = config.maxSteps > 0 ? config.maxSteps : Infinity;
     train: for (at.epoch = startEpoch; at.epoch < config.epochs; at.epoch++) {
       for (const b of t.loader.epoch(at.epoch)) {
-        if (at.step >= limit) break train;
+        const stop = at.step >= limit ? 'maxSteps' : stopReason(observers, at.step);
+        if (stop) {
+          outcome.stoppedBy = stop;
+          break train;
+        }
         // Everything the step creates (batch, tape, updates) is freed when it ends.
         withArena(() => trainStep(t, observers, toBatch(t.data.train, b.x, b.y, b.size), at));
         at.step++;
@@ -127,7 +134,7 @@ export function trainLoop(
       const epoch = at.epoch;
       for (const o of parts) o.onEpochEnd?.(epoch, () => snapshot(t, parts, epoch + 1, at.step));
     }
-    // Stopped by maxSteps part-way through an epoch: record where it stopped.
+    // Stopped by maxSteps or a budget part-way through an epoch: record where it stopped.
     if (at.step > 0 && at.last?.step !== at.step) record(Math.min(at.epoch, config.epochs - 1));
   } catch (e) {
     if (!(e instanceof NumericsError)) throw atStep(e, at.step, at.epoch);
@@ -173,6 +180,15 @@ function trainStep(t: Training, observers: readonly Observer[], batch: StepInfo[
     return r;
   });
   for (const o of observers) o.afterStep?.(s, res);
+}
+
+/** The first observer's reason to stop before `step`, if any. */
+function stopReason(observers: readonly Observer[], step: number): StopReason | null {
+  for (const o of observers) {
+    const why = o.stopBefore?.(step);
+    if (why) return why;
+  }
+  return null;
 }
 
 /** Run `s` through each observer's `around`, the first outermost, with `core` at the centre. */

@@ -4,6 +4,7 @@
 import type { RuleContext, StepResult } from '../rules/rule.ts';
 import type { Batch } from '../rules/task.ts';
 import type { Tensor } from '../tensor/tensor.ts';
+import type { StopReason } from './budget.ts';
 import type { EvalRecord, SummaryRecord, TrialStatus } from './record-types.ts';
 import type { StepReference } from './reference.ts';
 
@@ -36,6 +37,8 @@ export interface Observer {
   around?(s: StepInfo, next: () => StepResult<unknown>): StepResult<unknown>;
   /** Parameter i's update (or its range from `offset`) as the optimizer receives it. */
   onUpdate?(i: number, update: Float32Array, offset: number): void;
+  /** Before step `step`: a reason to end training here (a budget the step would overspend), or null. */
+  stopBefore?(step: number): StopReason | null;
   /** After the step's updates were applied (a throw ends the trial: divergence, a stop request). */
   afterStep?(s: StepInfo, res: StepResult<unknown>): void;
   /** Fields for the evaluation record at this point; the observer's interval figures start afresh. */

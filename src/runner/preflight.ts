@@ -11,6 +11,7 @@ import { rng } from '../random.ts';
 import { ruleContext } from '../rules/context.ts';
 import { optimizerFromSpec, releaseState, type OptimizerSpec } from '../optim/index.ts';
 import { fromArray } from '../tensor/tensor.ts';
+import { trialStepCost } from './observers/cost.ts';
 import type { Trial, ValidatedSpec } from './spec.ts';
 import { prepareTrial, type Prepared } from './trial.ts';
 
@@ -20,14 +21,18 @@ export const WASM_HEAP_BYTES = 4 * 2 ** 30;
 /**
  * The model against the data, and every rule against the model, as its trials will see them:
  * the model is built from the data's sample shape and task (SpecErrors name the layer field),
- * and each distinct rule configuration's `check` refuses a model it is not defined for.
+ * each distinct rule configuration's `check` refuses a model it is not defined for, and its cost
+ * model gives a figure its budget (if any) can pay one step of.
  */
 export function checkRules(trials: readonly Trial[], prep: Prepared): void {
   const seen = new Set<string>();
   for (const t of trials) {
-    const key = `${t.rule.id} ${JSON.stringify(t.config.options)}`;
-    if (seen.has(key) || !t.rule.check) continue;
+    const key = `${t.rule.id} ${JSON.stringify(t.config.options)} ${JSON.stringify(t.config.budget)}`;
+    if (seen.has(key)) continue;
     seen.add(key);
+    // Its cost model gives a number, and a forwardPasses budget allows at least one step.
+    trialStepCost(t.rule, t.config.options, prep.model, t.config.batchSize, t.config.budget);
+    if (!t.rule.check) continue;
     const params = prep.model.init(rng(0));
     try {
       t.rule.check(

@@ -37,6 +37,7 @@ export function evalRecord(head: RecordHead, at: { epoch: number; step: number }
     alignment: [],
     metrics: {},
     diagnostics: {},
+    cost: { forwardPasses: 0 },
     host: { wallMs: NaN, stepMs: NaN, stepCpuMs: NaN, rssBytes: NaN, heapBytes: NaN },
   };
   return Object.assign(rec, ...parts);
@@ -55,6 +56,7 @@ export function summaryRecord(head: RecordHead, parts: Array<Partial<SummaryReco
     failure: null,
     epochs: 0,
     steps: 0,
+    stoppedBy: null,
     finalTestAcc: NaN,
     bestValAcc: null,
     finalTestMetrics: undefined,
@@ -68,6 +70,7 @@ export function summaryRecord(head: RecordHead, parts: Array<Partial<SummaryReco
     meanCosine: null,
     meanLayerCosine: null,
     meanErrorSignalCosine: null,
+    cost: { forwardPasses: 0, forwardPassesPerStep: 0 },
     host: { wallMs: 0, stepMs: 0, stepCpuMs: 0, medianStepMs: null, msPerEpoch: 0 },
   };
   return Object.assign(rec, ...parts);

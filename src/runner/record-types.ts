@@ -4,6 +4,7 @@ import type { Estimate, RuleOptions } from '../rules/rule.ts';
 import type { TextSample } from '../rules/task.ts';
 import type { AlignmentStats, ErrorSignalAlignment, LayerAlignment } from '../metrics/alignment.ts';
 import type { ByCategory } from '../tensor/ledger.ts';
+import type { StopReason } from './budget.ts';
 
 export type { Estimate };
 export type { AlignmentStats, ErrorSignalAlignment, LayerAlignment } from '../metrics/alignment.ts';
@@ -64,6 +65,8 @@ export interface EvalRecord {
   alignment: AlignmentPoint[];
   metrics: Record<string, number>;
   diagnostics: Record<string, number>;
+  /** Forward-pass equivalents spent by the training steps so far (src/rules/cost.ts); absent in records written before it existed. */
+  cost?: { forwardPasses: number };
   /** Timing and process figures: the only fields that differ between identical runs. */
   /** stepMs: wall time in training steps so far; stepCpuMs: the process's CPU time over the same spans (null when resumed from a checkpoint older than the field). */
   host: { wallMs: number; stepMs: number; stepCpuMs: number; rssBytes: number; heapBytes: number };
@@ -99,6 +102,8 @@ export interface SummaryRecord {
   failure?: Failure | null;
   epochs: number;
   steps: number;
+  /** What ended training when it finished: its epochs, maxSteps or its budget (null: diverged or failed; absent before it existed). */
+  stoppedBy?: StopReason | null;
   finalTestAcc: number;
   bestValAcc: number | null;
   /** The task's figures at the final evaluation (see EvalRecord.testMetrics), when it defines some. */
@@ -118,6 +123,11 @@ export interface SummaryRecord {
   meanLayerCosine: number | null;
   /** Mean over alignment points of the mean error-signal cosine. */
   meanErrorSignalCosine: number | null;
+  /**
+   * Forward-pass equivalents spent over the whole trial and per step, by the rule's cost model
+   * (src/rules/cost.ts); absent in records written before it existed.
+   */
+  cost?: { forwardPasses: number; forwardPassesPerStep: number };
   /** medianStepMs: median wall time of the steps this process ran (null: none), robust to preemption. */
   host: { wallMs: number; stepMs: number; stepCpuMs: number; medianStepMs: number | null; msPerEpoch: number };
 }

@@ -51,6 +51,15 @@ export function optimizerText(o: unknown): string {
 function optimizerNote(entry: LabelRule | null | undefined, experiment: unknown): string[] {
   if (!entry || entry.optimizer === undefined || entry.preset || entry.tuned?.optimizer) return [];
   if (experiment !== undefined && same(entry.optimizer, experiment)) return [];
+  const own = entry.optimizer as Record<string, unknown> | null;
+  const base = experiment as Record<string, unknown> | null | undefined;
+  // Under the experiment's optimizer family only the settings that differ are named ("lr=0.01").
+  if (own && typeof own === 'object' && base && typeof base === 'object' && own.name === base.name) {
+    const keys = [...new Set([...Object.keys(own), ...Object.keys(base)])].filter((k) => !same(own[k], base[k])).sort();
+    return [
+      `(${keys.map((k) => `${k}=${k in own ? (typeof own[k] === 'object' ? JSON.stringify(own[k]) : String(own[k])) : 'unset'}`).join(' ')})`,
+    ];
+  }
   return [`(${optimizerText(entry.optimizer)})`];
 }
 

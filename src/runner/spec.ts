@@ -7,9 +7,11 @@ import { listOptimizers, optimizerFromSpec, type OptimizerSpec } from '../optim/
 import { buildModel } from '../nn/model.ts';
 import { listPresets, type ModelSpec } from '../nn/presets.ts';
 import { ruleOptions, type AnyRule, type OptionValue, type RuleOptions } from '../rules/rule.ts';
+import { checkCostModel } from '../rules/cost.ts';
 import { TASK_NAMES } from '../rules/task.ts';
 import { validateReferences, type Reference } from './references.ts';
 import type { DataConfig, TrialConfig } from './trial.ts';
+import { validateBudget, type Budget } from './budget.ts';
 import { validateDivergence, type DivergenceSpec } from './divergence.ts';
 import { validateTuneSettings, type TuneSettings } from './tune/settings.ts';
 
@@ -29,6 +31,8 @@ export interface RuleEntry {
   expect?: string;
   /** One of the rule's named protocols (its `presets`, e.g. 'paper'): its options under the entry's, its optimizer. */
   preset?: string;
+  /** This entry's equal-compute budget (else the experiment's). */
+  budget?: Budget;
 }
 
 export type { Reference } from './references.ts';
@@ -46,6 +50,12 @@ export interface ExperimentSpec {
   epochs: number;
   batchSize: number;
   maxSteps?: number;
+  /**
+   * Equal compute: each trial trains until it has spent this many forward-pass equivalents (its
+   * rule's cost model) or seconds of step wall time, stopping before the step that would overspend
+   * it (epochs and maxSteps still bound it).
+   */
+  budget?: Budget;
   evalEvery?: number;
   alignEvery?: number;
   /** Samples per example of a sampled expected-gradient reference (default 64). */
@@ -94,6 +104,7 @@ const SPEC_KEYS = [
   'epochs',
   'batchSize',
   'maxSteps',
+  'budget',
   'evalEvery',
   'alignEvery',
   'alignSamples',
@@ -106,7 +117,7 @@ const SPEC_KEYS = [
   'tune',
   'tuned',
 ];
-const ENTRY_KEYS = ['rule', 'options', 'grid', 'optimizer', 'preset', 'expect'];
+const ENTRY_KEYS = ['rule', 'options', 'grid', 'optimizer', 'preset', 'expect', 'budget'];
 const MAX_TRIALS = 100_000;
 
 const show = (v: unknown) => {
@@ -255,6 +266,8 @@ export interface ValidatedRule {
   preset?: string;
   /** Set by a tuned run: what came from tuning. */
   tuned?: TunedEntry;
+  /** The entry's own budget. */
+  budget?: Budget;
 }
 
 /** What a tuned entry records (experiment.json, the report): its source and the budget behind it. */
@@ -307,6 +320,7 @@ export function validateSpec(raw: unknown, lookup: (id: string) => AnyRule, cont
   if (s.alignSamples !== undefined) needInt('alignSamples', s.alignSamples, 2, 1e6);
   if (s.memory !== undefined && typeof s.memory !== 'boolean') throw new SpecError(`memory: expected a boolean, got ${show(s.memory)}`);
   if (s.divergence !== undefined) validateDivergence(s.divergence);
+  if (s.budget !== undefined) validateBudget('budget', s.budget);
   if (s.description !== undefined && typeof s.description !== 'string')
     throw new SpecError(`description: expected a string, got ${show(s.description)}`);
   if (s.references !== undefined) validateReferences(s.references);
@@ -323,6 +337,7 @@ export function validateSpec(raw: unknown, lookup: (id: string) => AnyRule, cont
     const e: Record<string, unknown> = typeof entry === 'string' ? { rule: entry } : needRecord(field, entry);
     noUnknownKeys(field, e, ENTRY_KEYS);
     const rule = resolveRule(`${field}.rule`, e.rule, lookup);
+    checkCostModel(rule, `${field}.rule`);
     const preset = e.preset === undefined ? undefined : presetOf(`${field}.preset`, rule, e.preset);
     const own = e.options === undefined ? {} : needRecord(`${field}.options`, e.options);
     for (const [k, v] of Object.entries(own)) checkOption(`${field}.options`, rule, k, v);
@@ -348,6 +363,7 @@ export function validateSpec(raw: unknown, lookup: (id: string) => AnyRule, cont
       e.optimizer !== undefined
         ? validateOptimizer(`${field}.optimizer`, e.optimizer)
         : presetOptimizer && validateOptimizer(`${field}.preset (${String(e.preset)}).optimizer`, presetOptimizer);
+    const budget = e.budget === undefined ? undefined : validateBudget(`${field}.budget`, e.budget);
     if (e.expect !== undefined && (typeof e.expect !== 'string' || !e.expect.trim()))
       throw new SpecError(`${field}.expect: expected a sentence saying what to expect of the rule, got ${show(e.expect)}`);
     return {
@@ -356,6 +372,7 @@ export function validateSpec(raw: unknown, lookup: (id: string) => AnyRule, cont
       grid,
       optimizer: opt,
       ...(preset ? { preset: e.preset as string } : {}),
+      ...(budget ? { budget } : {}),
       ...(e.expect !== undefined ? { expect: e.expect as string } : {}),
     };
   });
@@ -471,6 +488,7 @@ function quickExpectations(rules: ExperimentSpec['rules'], expect: unknown): Exp
 export function expandTrials(spec: ValidatedSpec, debug = false): Trial[] {
   const trials: Trial[] = [];
   for (const [entry, r] of spec.rules.entries()) {
+    const budget = r.budget ?? spec.budget;
     for (const point of cartesian(r.grid)) {
       for (const seed of spec.seeds) {
         const config: TrialConfig = {
@@ -494,6 +512,7 @@ export function expandTrials(spec: ValidatedSpec, debug = false): Trial[] {
           saveParams: spec.saveParams,
           // Left out when unset, so the ids of existing trials stay as they were.
           ...(spec.divergence ? { divergence: spec.divergence } : {}),
+          ...(budget ? { budget } : {}),
         };
         trials.push({ id: trialId(config), config, rule: r.rule, entry });
       }

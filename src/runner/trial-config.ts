@@ -3,6 +3,7 @@ import type { DatasetName, LoadDatasetOptions } from '../data/index.ts';
 import type { ModelSpec } from '../nn/presets.ts';
 import type { OptimizerSpec } from '../optim/index.ts';
 import type { RuleOptions } from '../rules/rule.ts';
+import type { Budget } from './budget.ts';
 import type { DivergenceSpec } from './divergence.ts';
 import type { ParamFiles } from './param-files.ts';
 
@@ -30,6 +31,11 @@ export interface TrialConfig extends ParamFiles {
   epochs: number;
   /** Stop after this many steps in total (0: no limit). */
   maxSteps: number;
+  /**
+   * Train until this much is spent (forward-pass equivalents, or seconds of step wall time) and
+   * stop before the step that would overspend it; absent: no budget (and absent from the trial id).
+   */
+  budget?: Budget;
   /** Also evaluate every this many steps (0: only at epoch ends). */
   evalEvery: number;
   /** Measure alignment with the rule's reference every this many steps (0: never). */

@@ -205,6 +205,7 @@ export function fakeTrial(s: FakeSeries, seed: number, trialId: string): TrialRe
       alignment,
       metrics,
       diagnostics,
+      cost: { forwardPasses: 3 * step },
       host: {
         wallMs: 900 * (epoch + 1) * s.slow,
         stepMs: 600 * (epoch + 1) * s.slow * (1 + 0.05 * jitter(seed, 3)),
@@ -232,6 +233,8 @@ export function fakeTrial(s: FakeSeries, seed: number, trialId: string): TrialRe
     meanCosine: own ? null : cosines.reduce((a, b) => a + b, 0) / cosines.length,
     meanLayerCosine: own ? null : (s.cos[0] + s.cos[1]) / 2,
     meanErrorSignalCosine: own ? null : (0.9 * (s.cos[0] + s.cos[1])) / 2,
+    stoppedBy: outcome === 'done' ? 'epochs' : null,
+    cost: { forwardPasses: 3 * epochs * STEPS_PER_EPOCH, forwardPassesPerStep: 3 },
     host: {
       wallMs: 900 * epochs * s.slow,
       stepMs: 600 * epochs * s.slow,

@@ -147,7 +147,7 @@ describe('report page', () => {
       'error-signal cosine (mean over layers)',
       'reference MC std err',
     ]);
-    const ff = rows.find((r) => r[0] === 'forward-forward threshold=2 (adam lr=0.003)')!;
+    const ff = rows.find((r) => r[0] === 'forward-forward threshold=2 (lr=0.003)')!;
     expect(ff.slice(1, 8)).toEqual(['own-objective', 'n/a — own objective: layer-local goodness', 'n/a', 'n/a', 'n/a', 'n/a', 'n/a']);
     const st = rows.find((r) => r[0] === 'straight-through')!;
     expect(st.slice(1, 3)).toEqual(['expected-gradient', 'expected-gradient']);
@@ -226,6 +226,9 @@ describe('report page', () => {
       'epoch',
       'step',
       'testAcc',
+      'stoppedBy',
+      'cost.forwardPassesPerStep',
+      'cost.forwardPasses',
       'memory.peakBytes',
       'alignment.reference',
       'alignment.cosine',
@@ -251,6 +254,10 @@ describe('report page', () => {
     );
     expect(r[col('option.variant')]).toBe('fa');
     expect(r[col('series')]).toBe('feedback-alignment variant=fa');
+    // Cost: cumulative at the row's step, per step and what ended training from the summary.
+    expect(Number(r[col('cost.forwardPasses')])).toBe(3 * 2 * STEPS_PER_EPOCH);
+    expect(r[col('cost.forwardPassesPerStep')]).toBe('3');
+    expect(r[col('stoppedBy')]).toBe('epochs');
     const failed = body.find((x) => x[col('status')] === 'failed')!;
     expect(failed[col('error')]).toBe(FAILED_ERROR);
     expect(failed[col('step')]).toBe('');

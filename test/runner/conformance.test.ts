@@ -70,6 +70,7 @@ describe('conformance suite', () => {
       id: 'bad-rule',
       description: 'breaks the contract on purpose',
       defaults: {},
+      cost: () => 3,
       init: () => ({ grow: [] as number[] }),
       step(ctx, state, batch) {
         calls++;
@@ -91,6 +92,7 @@ describe('conformance suite', () => {
       id: 'forgetful-rule',
       description: 'keeps a counter outside its state on purpose',
       defaults: {},
+      cost: () => 3,
       init: () => ({}),
       step(ctx, state, batch) {
         const { loss, grads } = taskGradient(ctx, batch);

@@ -228,6 +228,16 @@ describe('validation before training', () => {
       /^data\.noise: does not apply to dataset "blobs"; it takes: validation, train, test, classes, features, spread, shape$/,
     ],
     [
+      'bad budget',
+      { budget: { forwardPasses: 100, wallSeconds: 5 } },
+      /^budget: expected one of forwardPasses or wallSeconds, got forwardPasses and wallSeconds$/,
+    ],
+    [
+      'budget below one step',
+      { budget: { forwardPasses: 2 } },
+      /^budget\.forwardPasses: 2 is less than one step of rule "backprop" \(3 forward-pass equivalents\)$/,
+    ],
+    [
       'model too large for memory',
       { model: { sizes: [4, 100000, 100000, 3] } },
       /^model: 1\.00e\+10 parameters need at least 40\.0 GB .*use a smaller model/,

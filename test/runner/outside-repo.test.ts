@@ -17,6 +17,7 @@ export const halfBackprop = defineRule({
   id: 'half-backprop',
   description: 'half the backprop gradient',
   defaults: {},
+  cost: () => 3,
   init: () => null,
   step(ctx, state, batch) {
     const { loss, grads } = taskGradient(ctx, batch);

@@ -81,10 +81,49 @@ describe('spec validation', () => {
     ['empty seeds', (s) => (s.seeds = []), /seeds: expected a non-empty array/],
     ['duplicate seeds', (s) => (s.seeds = [1, 1]), /seeds: duplicates/],
     ['bad rule object', (s) => (s.rules = [{ rule: { id: 'x' } }]), /rules\[0\]\.rule: expected a rule id/],
+    [
+      'budget with both keys',
+      (s) => (s.budget = { forwardPasses: 10, wallSeconds: 1 }),
+      /^budget: expected one of forwardPasses or wallSeconds, got forwardPasses and wallSeconds$/,
+    ],
+    ['empty budget', (s) => (s.budget = {}), /^budget: expected one of forwardPasses or wallSeconds, got neither$/],
+    ['negative budget', (s) => (s.budget = { forwardPasses: -5 }), /^budget\.forwardPasses: expected a finite number > 0, got -5$/],
+    ['zero budget', (s) => (s.budget = { wallSeconds: 0 }), /^budget\.wallSeconds: expected a finite number > 0, got 0$/],
+    ['non-number budget', (s) => (s.budget = { wallSeconds: '60' }), /^budget\.wallSeconds: expected a finite number > 0, got "60"$/],
+    [
+      'infinite budget',
+      (s) => (s.budget = { forwardPasses: Infinity }),
+      /^budget\.forwardPasses: expected a finite number > 0, got Infinity$/,
+    ],
+    [
+      'misnamed budget key',
+      (s) => (s.budget = { forwardpasses: 10 }),
+      /^budget\.forwardpasses: unknown key; a budget is \{ forwardPasses: N \} or \{ wallSeconds: S \}$/,
+    ],
+    ['budget not an object', (s) => (s.budget = 100), /^budget: expected \{ forwardPasses: N \} or \{ wallSeconds: S \}, got 100$/],
+    [
+      'bad budget on a rule entry',
+      (s) => (s.rules = ['backprop', { rule: 'mezo', budget: { forwardPasses: NaN } }]),
+      /^rules\[1\]\.budget\.forwardPasses: expected a finite number > 0, got NaN$/,
+    ],
   ];
   for (const [what, mutate, message] of CASES) {
     it(`${what}: SpecError naming the field`, () => expect(errorOf(mutate)).toMatch(message));
   }
+
+  it("a budget reaches every trial, an entry's own winning over the experiment's, and leaves unbudgeted trial ids as they were", () => {
+    const plain = expandTrials(validateSpec(base(), getRule));
+    const spec = { ...base(), budget: { forwardPasses: 600 }, rules: ['backprop', { rule: 'mezo', budget: { wallSeconds: 2 } }] };
+    const trials = expandTrials(validateSpec(spec, getRule));
+    expect(trials.map((t) => [t.config.rule, t.config.budget])).toEqual([
+      ['backprop', { forwardPasses: 600 }],
+      ['backprop', { forwardPasses: 600 }],
+      ['mezo', { wallSeconds: 2 }],
+      ['mezo', { wallSeconds: 2 }],
+    ]);
+    expect(plain.every((t) => !('budget' in t.config))).toBe(true);
+    expect(trials[0].id).not.toBe(plain[0].id);
+  });
 
   it('shards are disjoint and cover every trial; bad --shard is named', () => {
     const xs = Array.from({ length: 10 }, (_, i) => i);

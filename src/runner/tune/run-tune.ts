@@ -82,6 +82,13 @@ export async function tuneExperiment(experimentPath: string, opts: TuneOptions =
   const { spec } = loaded;
   if (spec.tuned)
     throw new SpecError(`tuned: experiment "${spec.name}" runs the tuned settings of ${spec.tuned}; tune it without its tuned field`);
+  // Halving compares configurations at the same rungs (steps); a budget would end them elsewhere.
+  const entry = spec.rules.findIndex((r) => r.budget);
+  const budgeted = spec.budget ? 'budget' : entry >= 0 ? `rules[${entry}].budget` : null;
+  if (budgeted)
+    throw new SpecError(
+      `${budgeted}: rulebench tune runs every configuration to the same rungs of steps (tune.rungs); tune without the budget, then run with it`,
+    );
   const v = spec.data.validation;
   if (v === undefined || v === 'test' || v === 0) {
     throw new SpecError(

@@ -54,6 +54,8 @@ export function applyTuned(spec: ValidatedSpec, dir: string, shown = dir): Valid
         grid: [],
         optimizer: e.best.optimizer as OptimizerSpec,
         ...(r.preset ? { preset: r.preset } : {}),
+        // An equal-compute budget is part of the protocol, not of the configuration: it stays.
+        ...(r.budget ? { budget: r.budget } : {}),
         tuned: {
           from: shown,
           key,

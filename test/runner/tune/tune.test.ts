@@ -2,7 +2,7 @@
 // trial finishes without reading it; one seed gives one tune.json, whether run at once, in two
 // shards, or killed and resumed; --tuned runs each entry at the configuration tune.json chose.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -78,6 +78,11 @@ describe('rulebench tune', () => {
   it('the tuning page: a table of the best configurations and three charts that render without warnings', async () => {
     const page = readFileSync(await writeTuneReport(refDir), 'utf8');
     for (const e of reference.entries) expect(page).toContain(escapeHtml(e.key));
+    // The trials' records as one table: a row per evaluation, every tuning trial in it.
+    const csv = readFileSync(join(refDir, 'records.csv'), 'utf8').trim().split('\n');
+    const trialCol = csv[0].split(',').indexOf('trial');
+    const trialsInCsv = new Set(csv.slice(1).map((l) => l.split(',')[trialCol]));
+    expect(trialsInCsv.size).toBe(reference.entries.reduce((n, e) => n + e.trace.reduce((m, c) => m + c.rungs.length, 0), 0));
     const charts = buildTuneCharts(reference);
     expect(charts.map((c) => c.name)).toEqual(['tune-score-by-trial', 'tune-best-so-far', 'tune-learning-rate']);
     for (const c of charts) {
@@ -153,6 +158,31 @@ describe('rulebench tune', () => {
       /^tuned: .*tune\.json has no tuned configuration for rules\[1\] \(feedback-alignment variant=fa\)/,
     );
     await expect(loadExperiment(FIXTURE, { tuned: tmp() })).rejects.toThrow(/^tuned: .*tune\.json does not exist/);
+    // An entry's equal-compute budget is protocol, not configuration: a tuned run keeps it.
+    const dir = tmp();
+    const file = join(dir, 'budgeted.ts');
+    writeFileSync(
+      file,
+      `import spec from '${join(process.cwd(), FIXTURE)}';\n` +
+        `export default { ...spec, rules: spec.rules.map((r) => ({ ...(typeof r === 'string' ? { rule: r } : r), budget: { forwardPasses: 90 } })) };\n`,
+    );
+    const budgeted = await loadExperiment(file, { tuned: refDir });
+    expect(budgeted.trials.length).toBeGreaterThan(0);
+    for (const t of budgeted.trials) expect(t.config.budget).toEqual({ forwardPasses: 90 });
+  });
+
+  it('refuses a spec with an equal-compute budget, naming the field, before writing anything', async () => {
+    const dir = tmp();
+    const file = join(dir, 'budgeted.ts');
+    writeFileSync(
+      file,
+      `import spec from '${join(process.cwd(), FIXTURE)}';\nexport default { ...spec, budget: { forwardPasses: 300 } };\n`,
+    );
+    const out = join(dir, 'out');
+    await expect(tuneExperiment(file, { ...quiet, out })).rejects.toThrow(
+      /^budget: rulebench tune runs every configuration to the same rungs of steps \(tune\.rungs\); tune without the budget, then run with it$/,
+    );
+    expect(existsSync(out)).toBe(false);
   });
 
   it("a validation-only trial's test split cannot be read; bad tune flags are one line, exit 2", async () => {

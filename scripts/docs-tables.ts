@@ -1,0 +1,129 @@
+// Tables of results in the README and docs/, generated from committed records: a table sits
+// between `<!-- table: NAME -->` and `<!-- /table -->`, and this script rewrites it from the
+// records NAME is made from, so a documented figure cannot drift from the records it quotes.
+//   npx tsx scripts/docs-tables.ts           rewrite every table in README.md and docs/*.md
+//   npx tsx scripts/docs-tables.ts --check   exit 1, naming each table that differs from its records
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { seriesFigures } from '../src/report/figures.ts';
+import { readResults, type Reference, type ResultSet, type Series } from '../src/report/records.ts';
+
+const ROOT = join(fileURLToPath(import.meta.url), '..', '..');
+
+/** A table: the record directories it reads, and how it turns them into markdown rows. */
+interface TableDef {
+  sources: string[];
+  render(sets: ResultSet[]): string;
+}
+
+const pct = (x: number | null | undefined, digits = 2) =>
+  x === null || x === undefined || !Number.isFinite(x) ? '–' : (100 * x).toFixed(digits);
+const errPct = (acc: number) => pct(Number.isFinite(acc) ? 1 - acc : NaN);
+
+const sameOptions = (ref: Reference, s: Series) =>
+  Object.entries(ref.options ?? {}).every(([k, v]) => JSON.stringify(s.options[k]) === JSON.stringify(v));
+
+/** The published figure a source gives for a series (same rule, its options a subset of the series'). */
+function published(rs: ResultSet, s: Series): string {
+  const refs = (rs.experiment?.references ?? []).filter((r) => r.rule === s.rule && sameOptions(r, s));
+  return refs.map((r) => `${r.value}`).join(' / ') || '–';
+}
+
+const rate = (s: Series) => {
+  const o = s.entry?.optimizer as { lr?: number } | undefined;
+  return o?.lr !== undefined ? String(o.lr) : '–';
+};
+
+const lines = (head: string[], rows: string[][]) =>
+  [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+
+/** Best-validation and final test error per series, beside the published figure: one seed each. */
+function errorTable(withRate: boolean, refHead: string): TableDef['render'] {
+  return ([rs]) =>
+    lines(
+      ['series', ...(withRate ? ['rate'] : []), 'best-validation error (final test error), %', 'epochs', refHead],
+      rs.series.map((s) => {
+        const f = seriesFigures(s);
+        const ep = Math.max(0, ...s.trials.map((t) => t.summary?.epochs ?? 0));
+        return [
+          s.label,
+          ...(withRate ? [rate(s)] : []),
+          `**${errPct(f.bestValAcc.mean)}** (${errPct(f.finalTestAcc.mean)})`,
+          String(ep),
+          published(rs, s),
+        ];
+      }),
+    );
+}
+
+export const TABLES: Record<string, TableDef> = {
+  'biotorch-lenet-mnist': { sources: ['results/biotorch-lenet-mnist'], render: errorTable(true, 'BioTorch, %') },
+  'biotorch-lenet-fashion-mnist': { sources: ['results/biotorch-lenet-fashion-mnist'], render: errorTable(true, 'BioTorch, %') },
+  'resnet-fashion': { sources: ['results/resnet-fashion-epochs3-train15000'], render: errorTable(true, 'BioTorch on CIFAR-10, %') },
+};
+
+const BLOCK = /(<!-- table: ([\w-]+) -->\n)([\s\S]*?)(\n<!-- \/table -->)/g;
+
+/** The markdown files that may hold tables. */
+export function docFiles(root = ROOT): string[] {
+  return [
+    'README.md',
+    ...readdirSync(join(root, 'docs'))
+      .filter((f) => f.endsWith('.md'))
+      .sort()
+      .map((f) => join('docs', f)),
+  ];
+}
+
+/** Each file's text with its tables regenerated; unknown table names are errors. */
+export async function regenerate(
+  root = ROOT,
+  tables = TABLES,
+): Promise<Array<{ file: string; before: string; after: string; names: string[] }>> {
+  const cache = new Map<string, string>();
+  const made = async (name: string) => {
+    if (!cache.has(name)) {
+      const def = tables[name];
+      const sets = await Promise.all(def.sources.map((d) => readResults(join(root, d))));
+      cache.set(name, def.render(sets));
+    }
+    return cache.get(name)!;
+  };
+  const out = [];
+  for (const file of docFiles(root)) {
+    const before = readFileSync(join(root, file), 'utf8');
+    const names = [...before.matchAll(BLOCK)].map((m) => m[2]);
+    for (const n of names)
+      if (!tables[n]) throw new Error(`${file}: table "${n}" is not one scripts/docs-tables.ts makes (${Object.keys(tables).join(', ')})`);
+    let after = before;
+    for (const n of names) {
+      const body = await made(n);
+      after = after.replace(
+        new RegExp(`(<!-- table: ${n} -->\\n)[\\s\\S]*?(\\n<!-- \\/table -->)`),
+        (_m, a: string, b: string) => a + body + b,
+      );
+    }
+    out.push({ file, before, after, names });
+  }
+  return out;
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const check = process.argv.includes('--check');
+  try {
+    const files = await regenerate();
+    const stale = files.filter((f) => f.before !== f.after);
+    if (check) {
+      for (const f of stale) console.error(`docs-tables: ${f.file}: a table differs from its records; run npx tsx scripts/docs-tables.ts`);
+      process.exit(stale.length ? 1 : 0);
+    }
+    for (const f of stale) writeFileSync(join(ROOT, f.file), f.after);
+    console.log(
+      `${files.reduce((n, f) => n + f.names.length, 0)} table(s) in ${files.filter((f) => f.names.length).length} file(s); ${stale.length} rewritten: ${stale.map((f) => relative(ROOT, join(ROOT, f.file))).join(', ') || 'none'}`,
+    );
+  } catch (e) {
+    console.error(`docs-tables: ${(e as Error).message}`);
+    process.exit(1);
+  }
+}

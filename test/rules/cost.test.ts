@@ -1,0 +1,139 @@
+// Cost models: every registered rule declares one (forward-pass equivalents per step, the unit
+// of src/rules/cost.ts), it moves with the options the rule's work depends on, and a rule without
+// one is refused by name wherever it enters.
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  BACKPROP_STEP,
+  buildModel,
+  buildNetwork,
+  costContext,
+  getRule,
+  listRules,
+  registerRule,
+  SpecError,
+  stepCost,
+  type AnyRule,
+} from '../../src/index.ts';
+import { loadBuiltins } from '../../src/runner/execute.ts';
+import { validateSpec } from '../../src/runner/spec.ts';
+
+beforeAll(() => loadBuiltins());
+
+/** A step's cost of rule `id` at its defaults overridden by `options` (an MNIST MLP's size and layers, batch 64). */
+const costOf = (
+  id: string,
+  options: Record<string, number | string | boolean> = {},
+  parameters = 200_000,
+  layerShares = [0.75, 0.24, 0.01],
+) => {
+  const rule = getRule(id);
+  return stepCost(rule, { options: { ...rule.defaults, ...options }, parameters, batchSize: 64, layerShares });
+};
+
+describe('cost models', () => {
+  it('every registered rule declares one, a finite positive figure at its defaults; backprop is the unit of 3', () => {
+    const rules = listRules();
+    expect(rules.length).toBeGreaterThanOrEqual(18);
+    for (const r of rules) {
+      expect(typeof r.cost, r.id).toBe('function');
+      const c = costOf(r.id);
+      expect(Number.isFinite(c) && c > 0, `${r.id}: ${c}`).toBe(true);
+    }
+    expect(costOf('backprop')).toBe(BACKPROP_STEP);
+    expect(BACKPROP_STEP).toBe(3);
+  });
+
+  // Each rule whose work grows with an option: doubling it must raise the cost, and a population
+  // or a number of directions multiplies it.
+  it.each([
+    ['evolution-strategies', 'population', 8, 16, 2],
+    ['cma-es', 'population', 4, 8, 2],
+    ['mezo', 'samples', 1, 2, 2],
+    ['forward-gradient', 'directions', 1, 4, 4],
+    ['reinforce', 'samples', 1, 3, 3],
+    ['predictive-coding', 'steps', 10, 20, null],
+    ['equilibrium-propagation', 'nudgedSteps', 5, 10, null],
+    ['equilibrium-propagation', 'freeSteps', 10, 20, null],
+    ['weight-mirroring', 'mirrorSteps', 1, 2, null],
+    ['weight-mirroring', 'mirrorBatch', 64, 128, null],
+    ['target-propagation', 'inverseSteps', 1, 2, null],
+    ['backprop', 'checkpoint', 0, 2, null],
+  ] as const)('%s: grows with option %s (%d → %d)', (id, option, from, to, factor) => {
+    const a = costOf(id, { [option]: from });
+    const b = costOf(id, { [option]: to });
+    expect(b).toBeGreaterThan(a);
+    if (factor !== null) expect(b / a).toBeCloseTo(factor, 12);
+  });
+
+  it('options that change the passes a step makes change its cost', () => {
+    expect(costOf('forward-gradient', { perturb: 'activities', directions: 4 })).toBeLessThan(
+      costOf('forward-gradient', { directions: 4 }),
+    );
+    expect(costOf('equilibrium-propagation', { nudging: 'symmetric' })).toBeGreaterThan(
+      costOf('equilibrium-propagation', { nudging: 'positive' }),
+    );
+    expect(costOf('predictive-coding', { updateAt: 'every' })).toBeGreaterThan(costOf('predictive-coding', { updateAt: 'end' }));
+    expect(costOf('synthetic-gradients', { target: 'backprop' })).toBeGreaterThan(costOf('synthetic-gradients'));
+    // CMA-ES's default population follows the parameter count (Hansen's 4 + ⌊3 ln n⌋).
+    expect(costOf('cma-es', { population: 0 }, 1000)).toBe(4 + Math.floor(3 * Math.log(1000)));
+    expect(costOf('cma-es', { population: 0 }, 1e6)).toBeGreaterThan(costOf('cma-es', { population: 0 }, 1000));
+  });
+
+  it("relaxation skips the input's drive, fixed while the states settle: the larger the first layer's share, the cheaper", () => {
+    for (const id of ['predictive-coding', 'equilibrium-propagation']) {
+      expect(costOf(id, {}, 200_000, [0.9, 0.1]), id).toBeLessThan(costOf(id, {}, 200_000, [0.5, 0.5]));
+    }
+    // With every layer but the first negligible, a settling step costs nothing: PC is its two forwards and the weight gradients.
+    expect(costOf('predictive-coding', {}, 200_000, [1, 0])).toBe(3);
+  });
+
+  it("the cost context: the model's parameter count, and each weight layer's share of a forward's multiply-adds", () => {
+    const mlp = costContext(buildModel({ sizes: [784, 256, 256, 10] }), {}, 128);
+    expect(mlp.parameters).toBe(784 * 256 + 256 + 256 * 256 + 256 + 256 * 10 + 10);
+    const macs = [784 * 256, 256 * 256, 256 * 10];
+    const total = macs.reduce((a, b) => a + b, 0);
+    mlp.layerShares.forEach((x, i) => expect(x).toBeCloseTo(macs[i] / total, 12));
+    expect(mlp.batchSize).toBe(128);
+    // A convolution's weight is used at every output position: 5×5×1×8 weights at 24×24 positions, then 5×5×8×16 at 8×8.
+    const conv = buildNetwork(
+      [{ type: 'conv2d', channels: 8, kernel: 5 }, 'relu', { type: 'maxPool2d', kernel: 2 }, { type: 'conv2d', channels: 16, kernel: 5 }],
+      [1, 28, 28],
+    );
+    const c = [25 * 8 * 24 * 24, 25 * 8 * 16 * 8 * 8];
+    costContext(conv, {}, 1).layerShares.forEach((x, i) => expect(x).toBeCloseTo(c[i] / (c[0] + c[1]), 12));
+  });
+
+  const noCost = (): AnyRule => {
+    const { cost: _c, ...rest } = getRule('backprop');
+    return { ...rest, id: 'costless' } as unknown as AnyRule;
+  };
+
+  it('a rule without one is refused when registered, naming the rule', () => {
+    expect(() => registerRule(noCost(), 'my-rules.ts')).toThrow(
+      new SpecError(
+        'my-rules.ts: rule "costless" declares no cost model; add cost: (c) => forward-pass equivalents per training step (backprop\'s is 3, see src/rules/cost.ts)',
+      ),
+    );
+  });
+
+  it('a rule object without one is refused by the spec, naming the entry', () => {
+    const spec = {
+      name: 'x',
+      data: { name: 'blobs', train: 64, test: 16, classes: 3, features: 4 },
+      model: { sizes: [4, 8, 3] },
+      optimizer: { name: 'sgd', lr: 0.1 },
+      rules: ['backprop', { rule: noCost() }],
+      seeds: [0],
+      epochs: 1,
+      batchSize: 8,
+    };
+    expect(() => validateSpec(spec, getRule)).toThrow(/^rules\[1\]\.rule: rule "costless" declares no cost model/);
+  });
+
+  it('a cost model that gives no number is refused, naming the rule', () => {
+    const bad = { ...getRule('backprop'), id: 'nan-cost', cost: () => NaN } as AnyRule;
+    expect(() => stepCost(bad, { options: {}, parameters: 10, batchSize: 1, layerShares: [1] })).toThrow(
+      'rule "nan-cost": its cost model gave NaN for options {}; expected a number ≥ 0',
+    );
+  });
+});
