@@ -123,6 +123,17 @@ describe('summary.csv', () => {
     expect([...marks].sort()).toEqual(['0:false', '1:true', '2:false']);
   });
 
+  it('is the same file when the report is written again (seeded intervals)', async () => {
+    const dir = await handDir(ENTRIES);
+    await writeReport(dir);
+    const first = await readFile(join(dir, 'summary.csv'), 'utf8');
+    await writeReport(dir);
+    expect(await readFile(join(dir, 'summary.csv'), 'utf8')).toBe(first);
+    // The intervals are real intervals, not the point estimate repeated.
+    const better = parseCsv(first).find((r) => r.rule === 'better')!;
+    expect(Number(better.diffCiLow)).toBeLessThan(Number(better.diffCiHigh));
+  });
+
   it('carries cost columns when the records do', async () => {
     const costly = ENTRIES.slice(1, 3).map((e, i) => ({
       ...e,
