@@ -235,11 +235,14 @@ export function resumable(out: string, id: string): LoadedCheckpoint | null {
 
 /**
  * Remove the partial files of these trials (interrupted earlier attempts, redone from scratch)
- * unless a checkpoint lets them continue, saying which ones ended in a torn line. Other trials'
- * partials may belong to another shard's process writing right now: they are left alone.
+ * unless a checkpoint lets them continue, saying which ones ended in a torn line, and the stale
+ * checkpoints of `finished` trials. Other trials' partials may belong to another shard's process
+ * writing right now: they are left alone.
  */
-export function clearPartials(out: string, ids: readonly string[]): string[] {
+export function clearPartials(out: string, ids: readonly string[], finished: readonly string[] = []): string[] {
   const notes: string[] = [];
+  // A kill between a finished trial's last rename and its checkpoint's removal leaves the checkpoint behind.
+  for (const id of finished) rmSync(checkpointPath(out, id), { force: true });
   let plain = 0;
   const continued: string[] = [];
   const ours = new Set(ids);

@@ -184,6 +184,7 @@ export async function runExperiment(experimentPath: string, opts: RunOptions = {
       ...clearPartials(
         out,
         pending.map((t) => t.id),
+        kept.map((t) => t.id),
       ),
     );
     if (failedBefore.length) notes.push(`${failedBefore.length} trial(s) that failed in an earlier run are rerun`);

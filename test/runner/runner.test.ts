@@ -1,11 +1,11 @@
 // The runner: identical records for identical seeds whatever the workers or shards, resume after
 // a kill, and clear spec errors.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readRecords } from '../../src/runner/records.ts';
+import { checkpointPath, readRecords } from '../../src/runner/records.ts';
 import { runExperiment } from '../../src/runner/run.ts';
 import type { TrialRecord } from '../../src/runner/trial.ts';
 
@@ -152,6 +152,18 @@ describe('runner', () => {
     },
     240_000,
   );
+
+  it('--resume removes the checkpoint a kill left behind a finished trial (between its records and the checkpoint removal)', async () => {
+    const dir = tmp();
+    cpSync(await reference(), dir, { recursive: true });
+    const [first] = readdirSync(join(dir, 'records')).filter((f) => f.endsWith('.jsonl'));
+    const stale = checkpointPath(dir, first.replace('.jsonl', ''));
+    writeFileSync(stale, 'RBCKPT02 a checkpoint the kill left behind');
+    const res = await runExperiment(SLOW, { out: dir, workers: 1, resume: true, ...quiet });
+    expect(res.skipped).toBe(6);
+    expect(existsSync(stale)).toBe(false);
+    expect(canonicalRecords(dir)).toEqual(canonicalRecords(await reference()));
+  }, 240_000);
 
   it('killed with SIGKILL part-way through a trial: --resume continues it from its last epoch checkpoint, with the same records', async () => {
     const killed = tmp();
