@@ -85,6 +85,9 @@ const PLAUSIBLE: Record<string, unknown[]> = {
   alignEvery: [0, 2],
   memory: [false],
   divergence: [{ maxLoss: 1 }, { factor: 2 }, { factor: 0.5 }],
+  // Backprop costs 3 a step: 1 is less than one step (refused in preflight), 9 stops after 3.
+  budget: [{ forwardPasses: 9 }, { forwardPasses: 1 }, { wallSeconds: 60 }, { forwardPasses: 9, wallSeconds: 1 }],
+  'rules.1.budget': [{ forwardPasses: 6 }, { wallSeconds: -1 }],
   bogus: [1],
 };
 const PATHS = Object.keys(PLAUSIBLE);
@@ -104,7 +107,7 @@ function mutate(spec: Record<string, unknown>, path: string, value: unknown): vo
 
 /** Names a spec field or flag, or (data errors) a file. */
 const NAMES_A_FIELD =
-  /^(spec\.\w+|name|data(\.\w+)?|model(\.sizes(\[\d+\])?|\.\w+)?|optimizer(\.\w+)?|rules(\[\d+\])?(\.\w+)*|seeds(\[\d+\])?|epochs|batchSize|maxSteps|evalEvery|alignEvery|memory|divergence(\.\w+)?|description|references(\[\d+\])?(\.\w+)?|quick|--[\w-]+)[ :]/;
+  /^(spec\.\w+|name|data(\.\w+)?|model(\.sizes(\[\d+\])?|\.\w+)?|optimizer(\.\w+)?|rules(\[\d+\])?(\.\w+)*|seeds(\[\d+\])?|epochs|batchSize|maxSteps|evalEvery|alignEvery|memory|divergence(\.\w+)?|budget(\.\w+)?|description|references(\[\d+\])?(\.\w+)?|quick|--[\w-]+)[ :]/;
 
 let backend: BackendName;
 beforeAll(async () => {
