@@ -80,6 +80,7 @@ export function checkpointed(model: Model, k: number): Model {
 
 export const backprop = defineRule({
   id: 'backprop',
+  updateWaitsFor: 'layer-above',
   description:
     'True gradients by reverse-mode autograd (the reference every other rule is measured against); ' +
     'option checkpoint = k keeps activations only every k top-level modules and recomputes the rest in backward (−1: √n segments); ' +

@@ -114,6 +114,7 @@ function adapt(ctx: RuleContext<Options>, s: CmaState, c: ReturnType<typeof cmaC
 
 export const cmaEs = defineRule({
   id: 'cma-es',
+  updateWaitsFor: 'output-error',
   description:
     'sep-CMA-ES (diagonal covariance; Ros & Hansen 2008): λ samples θ + σ√C⊙z ranked by loss, update −σΣwᵢ√C⊙zᵢ over the best μ, ' +
     'cumulative step-size adaptation and rank-one/rank-μ updates of diag C from the realized mean shift; samples regenerated from seeds.',

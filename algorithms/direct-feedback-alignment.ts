@@ -48,6 +48,7 @@ export function feedbackShape(model: Model, l: WeightLayer): [number, number] {
 
 export const directFeedbackAlignment = defineRule({
   id: 'direct-feedback-alignment',
+  updateWaitsFor: 'output-error',
   description: 'The output error is projected to the input of every weight layer through its own fixed random matrix.',
   defaults: { init: 'xavierUniform', scale: 1 },
   choices: { init: ['xavierUniform', 'xavierNormal', 'heUniform', 'heNormal'] },

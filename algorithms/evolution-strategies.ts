@@ -9,6 +9,7 @@ type Options = { population: number; sigma: number; shaping: string };
 
 export const evolutionStrategies = defineRule({
   id: 'evolution-strategies',
+  updateWaitsFor: 'output-error',
   description:
     'Antithetic Gaussian ES (Salimans et al. 2017): population/2 mirrored pairs θ ± σε, fitness shaped by centered ranks, ' +
     'g = Σ (u⁺ − u⁻) ε / (nσ); noise regenerated from seeds, updates streamed. Needs only loss values.',

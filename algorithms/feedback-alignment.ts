@@ -72,6 +72,7 @@ function fixedFeedbackModel(model: Model, fixed: Record<string, Tensor>): Model 
 
 export const feedbackAlignment = defineRule({
   id: 'feedback-alignment',
+  updateWaitsFor: 'layer-above',
   description:
     'Errors travel down through fixed random (or sign-symmetric) feedback tensors shaped like each weight, instead of the weights themselves.',
   defaults: { variant: 'fa' as string, init: 'model' as string, scale: 'init' as string },

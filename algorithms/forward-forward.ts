@@ -152,6 +152,7 @@ function meanOf(t: Tensor): number {
 
 export const forwardForward = defineRule({
   id: 'forward-forward',
+  updateWaitsFor: 'nothing',
   description:
     'Each hidden layer separates positive (true label) from negative (wrong label) data by its own goodness; no backward pass between layers.',
   defaults: forwardForwardDefaults,

@@ -26,6 +26,7 @@ const netOf = (ctx: { model: Model; options: { at: string; slope: number } }): S
 
 export const gumbelSoftmax = defineRule({
   id: 'gumbel-softmax',
+  updateWaitsFor: 'layer-above',
   description: 'Stochastic binary units relaxed to concrete (Gumbel-softmax) samples at temperature τ; pathwise gradients.',
   defaults: { temperature: 1, hard: false, predict: 'expected' as string, predictSamples: 1, slope: 1, at: 'all' },
   choices: { predict: ['expected', 'sample'] },

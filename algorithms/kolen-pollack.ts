@@ -54,6 +54,7 @@ function feedbackOf(w: Tensor, d: Tensor): Tensor {
 
 export const kolenPollack = defineRule({
   id: 'kolen-pollack',
+  updateWaitsFor: 'layer-above',
   description:
     'Feedback alignment whose feedback tensors receive the same updates as their weights, with weight decay on both, so B converges to W.',
   defaults: kolenPollackDefaults,

@@ -38,6 +38,7 @@ const direction =
 
 export const mezo = defineRule({
   id: 'mezo',
+  updateWaitsFor: 'output-error',
   description:
     'MeZO: zeroth-order SPSA, g = (L(θ+εz) − L(θ−εz))/2ε along Gaussian z, with in-place perturbation and ' +
     'noise regenerated per parameter from a step seed; updates g·z are streamed one parameter at a time.',

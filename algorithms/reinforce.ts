@@ -54,6 +54,7 @@ const netOf = (ctx: { model: Model; options: { at: string; slope: number } }): S
 
 export const reinforce = defineRule({
   id: 'reinforce',
+  updateWaitsFor: 'output-error',
   description: 'Stochastic binary hidden units trained by the score-function (REINFORCE) estimator with a baseline.',
   defaults: {
     baseline: 'moving-average' as string,

@@ -61,6 +61,7 @@ const netOf = (ctx: { model: Model; options: { at: string; slope: number } }): S
 
 export const straightThrough = defineRule({
   id: 'straight-through',
+  updateWaitsFor: 'layer-above',
   description: 'Stochastic binary units in place of the activations; gradients pass the sampling step as if it were the identity (or σ).',
   defaults: {
     variant: 'sigmoid-adjusted' as string,

@@ -168,6 +168,7 @@ const optimizerFor = (o: SyntheticGradientsOptions) => adam({ lr: o.synthLr });
 
 export const syntheticGradients = defineRule({
   id: 'synthetic-gradients',
+  updateWaitsFor: 'nothing', // cut at its boundaries, each segment updates from its synthesizer at once
   description:
     'Layers update at once from gradients predicted by small synthesizers (DNI; cDNI also feeds the label), trained on the gradient that arrives later.',
   defaults: syntheticGradientsDefaults,

@@ -126,6 +126,7 @@ function checkOptions(o: TargetPropagationOptions): void {
 
 export const targetPropagation = defineRule({
   id: 'target-propagation',
+  updateWaitsFor: 'layer-above',
   description:
     'Difference target propagation: targets travel down through learned inverses of each layer, and each layer learns locally to reach its target.',
   defaults: targetPropagationDefaults,

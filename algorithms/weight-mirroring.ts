@@ -61,6 +61,7 @@ function checkOptions(o: WeightMirroringOptions): void {
 
 export const weightMirroring = defineRule({
   id: 'weight-mirroring',
+  updateWaitsFor: 'layer-above',
   description:
     'Feedback alignment whose feedback tensors learn the weights in a mirror phase: noise driven through each layer, B updated by the correlation of its input and output.',
   defaults: weightMirroringDefaults,

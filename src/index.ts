@@ -244,6 +244,7 @@ export {
   type RuleOptions,
   type OptionValue,
   type Estimate,
+  type UpdateWaitsFor,
   type StepResult,
   type Updates,
   type LazyUpdates,
@@ -316,6 +317,16 @@ export {
   type EstimatorLayerStats,
 } from './metrics/estimators.ts';
 export { estimateQuality, type EstimateQuality } from './metrics/zeroth-order.ts';
+
+// Pipelines: one step split into stages and micro-batches, under a rule's locking
+export {
+  simulatePipeline,
+  type PipelineCase,
+  type PipelineResult,
+  type StageCost,
+  type Schedule as PipelineSchedule,
+  type Op as PipelineOp,
+} from './metrics/pipeline-schedule.ts';
 
 // Experiments: the declarative spec; one trial run in this process, and the records it writes
 export { defineExperiment, type ExperimentSpec, type RuleEntry, type Reference } from './runner/spec.ts';

@@ -36,6 +36,17 @@ export interface RulePreset<O extends RuleOptions = RuleOptions> {
 /** What a rule's updates estimate; it picks the alignment reference (never the rule's id). */
 export type Estimate = 'task-gradient' | 'expected-gradient' | 'own-objective';
 
+/**
+ * What each layer's update waits for inside a step, beyond the layer's own forward pass — the
+ * locking that decides how a rule pipelines (src/metrics/pipeline-schedule.ts):
+ * - 'layer-above': the gradient (or feedback signal) of the layer above, so updates come down the
+ *   network one layer after another (backprop, feedback alignment, target propagation);
+ * - 'output-error': only the error (or loss) at the output, sent to every layer at once once the
+ *   forward pass ends (direct feedback alignment, zeroth-order and forward-gradient estimates);
+ * - 'nothing': nothing beyond the layer (forward-forward, local losses, synthetic gradients).
+ */
+export type UpdateWaitsFor = 'layer-above' | 'output-error' | 'nothing';
+
 /** What a rule sees. `params` are read-only for the rule: it must not mutate them. */
 export interface RuleContext<O extends RuleOptions = RuleOptions> {
   readonly model: Model;
@@ -107,6 +118,12 @@ export interface LearningRule<S = unknown, O extends RuleOptions = RuleOptions> 
    * reference from it — BP's gradient, the expected gradient of the stochastic net, or none.
    */
   readonly estimates?: Estimate;
+  /**
+   * What each layer's update waits for (see UpdateWaitsFor). Undeclared: the rule's step has no
+   * layer-by-layer structure a pipeline could split (settling dynamics, two forward passes), and
+   * pipeline analyses leave it out.
+   */
+  readonly updateWaitsFor?: UpdateWaitsFor;
   /** Name of the objective when `estimates` is 'own-objective'. */
   readonly objective?: string;
   /**
