@@ -1,5 +1,5 @@
 // Direct feedback alignment (Nøkland 2016): the output error e = ∂L/∂out goes straight to the
-// input of every weight layer but the first, through its own fixed random matrix Bᵢ
+// input of every weight layer but those reading the data, through its own fixed random matrix Bᵢ
 // [outputs, features of that input], instead of arriving from the layer above; each layer
 // then learns locally from what the signal becomes through the activation below it. The
 // output layer learns from its true gradient. As in BioTorch, this works the same for dense
@@ -58,7 +58,7 @@ export const directFeedbackAlignment = defineRule({
     const rng = ctx.rng.child('feedback');
     const draw = initByName(ctx.options.init);
     const feedback: Record<string, Tensor> = {};
-    // The layers whose input receives the projected error: FA's, every weight layer but the first.
+    // The layers whose input receives the projected error: FA's, every weight layer but those reading the data.
     for (const l of feedbackLayers(ctx.model)) {
       const B = draw(feedbackShape(ctx.model, l), rng.child(l.path));
       for (let i = 0; i < B.size; i++) B.data[i] *= ctx.options.scale;
