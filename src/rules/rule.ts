@@ -33,7 +33,10 @@ export interface RulePreset<O extends RuleOptions = RuleOptions> {
 }
 
 /** What a rule's updates estimate; it picks the alignment reference (never the rule's id). */
-export type Estimate = 'task-gradient' | 'expected-gradient' | 'own-objective';
+export type Estimate = 'task-gradient' | 'expected-gradient' | 'local-gradient' | 'own-objective';
+
+/** A function of a rule's options, written as a method type so that a rule's own options type fits AnyRule's. */
+type OfOptions<O, T> = { of(options: O): T }['of'];
 
 /** What a rule sees. `params` are read-only for the rule: it must not mutate them. */
 export interface RuleContext<O extends RuleOptions = RuleOptions> {
@@ -96,12 +99,18 @@ export interface LearningRule<S = unknown, O extends RuleOptions = RuleOptions> 
   /** Named protocols (its paper's): a spec entry selects one with `preset: 'paper'`. */
   readonly presets?: { readonly [name: string]: RulePreset<O> };
   /**
-   * What the updates estimate (default 'task-gradient'): the runner picks the alignment
-   * reference from it — BP's gradient, the expected gradient of the stochastic net, or none.
+   * What the updates estimate (default 'task-gradient'), or a function of the options when they
+   * change it: the runner picks the alignment reference from it — BP's gradient, the expected
+   * gradient of the stochastic net, the gradient of the rule's local losses, or none.
    */
-  readonly estimates?: Estimate;
+  readonly estimates?: Estimate | OfOptions<O, Estimate>;
   /** Name of the objective when `estimates` is 'own-objective'. */
   readonly objective?: string;
+  /**
+   * With estimates 'local-gradient': the exact gradient, per parameter, of the local losses the
+   * step's updates estimate (with `state` as the step receives it); the alignment reference.
+   */
+  localGradient?(ctx: RuleContext<O>, state: S, batch: Batch): Tensor[];
   /** With estimates 'expected-gradient': the stochastic network whose expected loss the updates estimate. */
   stochastic?(ctx: RuleContext<O>): StochasticNet;
   /**
@@ -137,6 +146,12 @@ export type AnyRule = LearningRule<unknown, RuleOptions>;
  */
 export function ruleOptions<O extends RuleOptions>(rule: Pick<LearningRule<unknown, O>, 'defaults'>, options?: RuleOptions): O {
   return { ...rule.defaults, ...options } as O;
+}
+
+/** What `rule`'s updates estimate under `options` (its declaration; default 'task-gradient'). */
+export function ruleEstimates<O extends RuleOptions>(rule: Pick<LearningRule<unknown, O>, 'estimates'>, options: O): Estimate {
+  const e = rule.estimates ?? 'task-gradient';
+  return typeof e === 'function' ? e(options) : e;
 }
 
 /** Define a rule with its state and option types inferred. */
