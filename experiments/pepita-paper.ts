@@ -15,7 +15,7 @@
 import { defineExperiment, type LayerSpec, type OptimizerSpec, type Reference } from '../src/index.ts';
 
 const cifarDir = process.env.PEPITA_CIFAR10;
-if (cifarDir !== undefined && cifarDir === '') throw new Error('PEPITA_CIFAR10: expected the directory holding CIFAR-10’s binary batches');
+if (cifarDir === '') throw new Error('PEPITA_CIFAR10: expected the directory holding CIFAR-10’s binary batches');
 const dataset = cifarDir ? 'cifar10' : 'mnist';
 const EPOCHS = 100;
 const BATCH = 64;

@@ -36,7 +36,10 @@ export function dataReaders(model: Model): ReadonlySet<string> {
   withLedger(() => {
     const buffers = model.buffers.map((s) => full(s.shape, s.init.kind === 'constant' ? s.init.value : 0));
     const x = full([1, ...model.inputShape], 0);
-    vjp((p: Tensor[]) => probe.forward(p, x, { training: false, buffers }), model.params.map((s) => full(s.shape, 0)));
+    vjp(
+      (p: Tensor[]) => probe.forward(p, x, { training: false, buffers }),
+      model.params.map((s) => full(s.shape, 0)),
+    );
   });
   dataReadersOf.set(model.root, readers);
   return readers;

@@ -111,7 +111,13 @@ describe('rules on sequence models', () => {
     const dfa = setup(TRANSFORMER, directFeedbackAlignment as unknown as AnyRule);
     expect(Object.keys(directFeedbackAlignment.init(dfa.ctx(-1) as never).feedback)).toEqual(expect.arrayContaining(qkv));
     // Layers that read the data itself are the ones left out, all of them: attention straight on the input.
-    const raw = buildNetwork([{ type: 'attention', heads: 2 }, { type: 'dense', units: V, positionwise: true }], [T, 4]);
+    const raw = buildNetwork(
+      [
+        { type: 'attention', heads: 2 },
+        { type: 'dense', units: V, positionwise: true },
+      ],
+      [T, 4],
+    );
     expect(feedbackLayers(raw).map((l) => l.path)).toEqual(['0.o', '1']);
   });
 
