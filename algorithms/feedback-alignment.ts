@@ -1,5 +1,5 @@
 // Feedback alignment (Lillicrap et al. 2016) and its sign-symmetric variants, as defined and
-// benchmarked by BioTorch (Sanfiz & Akrout 2021): every weight layer but the first sends the
+// benchmarked by BioTorch (Sanfiz & Akrout 2021): every weight layer but those reading the data sends the
 // error below through a feedback tensor B shaped like its weight W (a matrix for dense layers,
 // a kernel for convolutions) instead of W itself. Weight gradients stay local; batch and layer
 // norms keep their own gradients.

@@ -1,5 +1,5 @@
 // Kolen-Pollack (Akrout et al. 2019, "Deep learning without weight transport"): feedback
-// alignment whose feedback tensor B learns. Every weight layer but the first sends its error
+// alignment whose feedback tensor B learns. Every weight layer but those reading the data sends its error
 // below through B (shaped like W, as in feedback-alignment.ts). B receives the same update as W —
 // the layer's weight gradient δ·xᵀ, local to the layer in both directions — and both decay:
 //   ΔW = −η(δxᵀ + λW),  ΔB = −η(δxᵀ + λB)   ⇒   B − W shrinks by (1 − ηλ) every step,

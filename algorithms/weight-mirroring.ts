@@ -1,6 +1,6 @@
 // Weight mirroring (Akrout et al. 2019, "Deep learning without weight transport"): feedback
 // alignment whose feedback tensor B learns W in a mirror phase. Before each learning step, white
-// noise x ~ N(0, σ²) is driven through every weight layer but the first, y = f(x; W) without
+// noise x ~ N(0, σ²) is driven through every weight layer but those reading the data, y = f(x; W) without
 // bias, and B ← B + η·⟨y xᵀ⟩ − λB — a local, Hebbian correlation of the layer's own input and
 // output, averaged per term. Since E⟨y xᵀ⟩ = σ²·W (dense and conv alike), B settles at (ησ²/λ)·W:
 // with the defaults η = λ and σ = 1, at W itself. The learning step is then FA's with that B.

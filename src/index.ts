@@ -235,6 +235,7 @@ export {
 export {
   defineRule,
   ruleOptions,
+  ruleEstimates,
   forEachUpdate,
   isLazy,
   materialize,

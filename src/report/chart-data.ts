@@ -152,7 +152,7 @@ export function alignmentReferences(rs: ResultSet): AlignmentReference[] {
       (s) => s.estimates !== 'own-objective',
     ),
   );
-  return (['task-gradient', 'expected-gradient'] as const).filter((r) => seen.has(r));
+  return (['task-gradient', 'expected-gradient', 'local-gradient'] as const).filter((r) => seen.has(r));
 }
 
 /** Error-signal cosines (signal delivered to a layer's pre-activation vs BP's δ), per layer plus their mean. */

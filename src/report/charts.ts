@@ -135,6 +135,7 @@ export function trainLossChart(rs: ResultSet, band: Band = 'minmax'): TopLevelSp
 export const REFERENCE_TITLES: Record<AlignmentReference, string> = {
   'task-gradient': 'against the task gradient (backprop on the same batch, parameters and dropout masks)',
   'expected-gradient': 'against the expected gradient ∇E[L] of the stochastic network (exact or sampled)',
+  'local-gradient': "against the exact gradient of the rule's local losses (each block's own, its input held fixed)",
 };
 
 /** One faceted block per reference, stacked, each titled with what it was compared with. */

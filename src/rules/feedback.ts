@@ -1,18 +1,54 @@
 // The feedback-alignment family's shared parts (FA and its sign-symmetric variants, DFA,
 // Kolen-Pollack, weight mirroring): which layers send an error below, how their feedback
 // tensors are drawn, and the model with those tensors in place of the weights on the way down.
+import { vjp } from '../autograd/functional.ts';
+import { isTracked } from '../autograd/tape.ts';
 import { SpecError } from '../errors.ts';
 import { initByName } from '../nn/init.ts';
 import type { Model } from '../nn/model.ts';
+import { wrap, type Module } from '../nn/module.ts';
 import { isRecurrent } from '../nn/recurrent.ts';
 import { isWeightLayer, replaceInputVjp, type WeightLayer } from '../nn/weight-layer.ts';
 import type { Rng } from '../random.ts';
-import type { Tensor } from '../tensor/tensor.ts';
+import { withLedger } from '../tensor/ledger.ts';
+import { full, type Tensor } from '../tensor/tensor.ts';
 import type { RuleContext } from './rule.ts';
 
-/** The layers that send an error below: every weight layer but the first (whose input is the data). */
+const dataReadersOf = new WeakMap<Module, ReadonlySet<string>>();
+
+/**
+ * Paths of the weight layers whose input is computed from the data alone, with no parameter on
+ * the way (the first dense or conv layer of an MLP or a CNN; none in a language model, whose
+ * layers read an embedding): an error sent below them would reach nothing that learns. Found by
+ * dataflow, not by position, so parallel readers of one tensor (attention's q, k and v) are
+ * treated alike: one forward pass on a zero sample with the parameters traced, where a layer
+ * whose input is untracked reads the data. Its tensors are counted in a throwaway ledger.
+ */
+export function dataReaders(model: Model): ReadonlySet<string> {
+  const cached = dataReadersOf.get(model.root);
+  if (cached) return cached;
+  const readers = new Set<string>();
+  const note = (path: string) => (x: Tensor) => {
+    if (!isTracked(x)) readers.add(path);
+    return x;
+  };
+  const probe = model.map((m) => (isWeightLayer(m) ? wrap(m, { before: note(m.path) }) : m));
+  withLedger(() => {
+    const buffers = model.buffers.map((s) => full(s.shape, s.init.kind === 'constant' ? s.init.value : 0));
+    const x = full([1, ...model.inputShape], 0);
+    vjp(
+      (p: Tensor[]) => probe.forward(p, x, { training: false, buffers }),
+      model.params.map((s) => full(s.shape, 0)),
+    );
+  });
+  dataReadersOf.set(model.root, readers);
+  return readers;
+}
+
+/** The layers that send an error below: every weight layer but those that read the data (see dataReaders). */
 export function feedbackLayers(model: Model): WeightLayer[] {
-  return model.weightLayers().slice(1);
+  const readers = dataReaders(model);
+  return model.weightLayers().filter((l) => !readers.has(l.path));
 }
 
 /** The scheme a feedback tensor is drawn with: the layer's own weight scheme unless `init` names one ('model': its own). */
@@ -43,8 +79,8 @@ export function withFeedback(model: Model, feedback: ReadonlyMap<string, Tensor>
 }
 
 /**
- * Refuse a recurrent model, or one with fewer than two weight layers (no error travels below the
- * first). A recurrent module's weights are not weight layers: its recurrence would carry true
+ * Refuse a recurrent model, or one whose weight layers all read the data (no error travels below
+ * them). A recurrent module's weights are not weight layers: its recurrence would carry true
  * gradients (Wᵀ at every step) beside the feedback tensors, which is none of these rules.
  */
 export function requireFeedbackLayers(rule: string, model: Model): void {
@@ -57,7 +93,7 @@ export function requireFeedbackLayers(rule: string, model: Model): void {
   }
   if (!feedbackLayers(model).length) {
     throw new SpecError(
-      `${rule}: the model has one weight layer, so no error travels below it; ${rule} needs at least two dense or conv layers`,
+      `${rule}: every weight layer of the model reads the data, so no error travels below one; ${rule} needs at least two dense or conv layers, one reading another's output`,
     );
   }
 }

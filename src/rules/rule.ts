@@ -34,7 +34,10 @@ export interface RulePreset<O extends RuleOptions = RuleOptions> {
 }
 
 /** What a rule's updates estimate; it picks the alignment reference (never the rule's id). */
-export type Estimate = 'task-gradient' | 'expected-gradient' | 'own-objective';
+export type Estimate = 'task-gradient' | 'expected-gradient' | 'local-gradient' | 'own-objective';
+
+/** A function of a rule's options, written as a method type so that a rule's own options type fits AnyRule's. */
+type OfOptions<O, T> = { of(options: O): T }['of'];
 
 /**
  * What each layer's update waits for inside a step, beyond the layer's own forward pass — the
@@ -114,10 +117,11 @@ export interface LearningRule<S = unknown, O extends RuleOptions = RuleOptions> 
   /** Named protocols (its paper's): a spec entry selects one with `preset: 'paper'`. */
   readonly presets?: { readonly [name: string]: RulePreset<O> };
   /**
-   * What the updates estimate (default 'task-gradient'): the runner picks the alignment
-   * reference from it — BP's gradient, the expected gradient of the stochastic net, or none.
+   * What the updates estimate (default 'task-gradient'), or a function of the options when they
+   * change it: the runner picks the alignment reference from it — BP's gradient, the expected
+   * gradient of the stochastic net, the gradient of the rule's local losses, or none.
    */
-  readonly estimates?: Estimate;
+  readonly estimates?: Estimate | OfOptions<O, Estimate>;
   /**
    * What each layer's update waits for (see UpdateWaitsFor). Undeclared: the rule's step has no
    * layer-by-layer structure a pipeline could split (settling dynamics, two forward passes), and
@@ -132,6 +136,11 @@ export interface LearningRule<S = unknown, O extends RuleOptions = RuleOptions> 
    * other entry with, seed by seed. Given the options, since some settings may not be exact.
    */
   exact?(options: O): boolean;
+  /**
+   * With estimates 'local-gradient': the exact gradient, per parameter, of the local losses the
+   * step's updates estimate (with `state` as the step receives it); the alignment reference.
+   */
+  localGradient?(ctx: RuleContext<O>, state: S, batch: Batch): Tensor[];
   /** With estimates 'expected-gradient': the stochastic network whose expected loss the updates estimate. */
   stochastic?(ctx: RuleContext<O>): StochasticNet;
   /**
@@ -167,6 +176,12 @@ export type AnyRule = LearningRule<unknown, RuleOptions>;
  */
 export function ruleOptions<O extends RuleOptions>(rule: Pick<LearningRule<unknown, O>, 'defaults'>, options?: RuleOptions): O {
   return { ...rule.defaults, ...options } as O;
+}
+
+/** What `rule`'s updates estimate under `options` (its declaration; default 'task-gradient'). */
+export function ruleEstimates<O extends RuleOptions>(rule: Pick<LearningRule<unknown, O>, 'estimates'>, options: O): Estimate {
+  const e = rule.estimates ?? 'task-gradient';
+  return typeof e === 'function' ? e(options) : e;
 }
 
 /** Define a rule with its state and option types inferred. */

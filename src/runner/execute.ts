@@ -5,7 +5,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { SpecError } from '../errors.ts';
 import { getRule, loadRulesFrom, registerRule } from '../rules/registry.ts';
-import type { AnyRule } from '../rules/rule.ts';
+import { ruleEstimates, ruleOptions, type AnyRule } from '../rules/rule.ts';
 import { describeDataset } from '../data/index.ts';
 import { classifyFailure, isSystemError, oneLine } from './failure.ts';
 import { Interrupted } from './interrupt.ts';
@@ -157,7 +157,7 @@ export function executeTrial(trial: Trial, out: string, onRecord: (r: TrialRecor
       rule: trial.rule.id,
       options: trial.config.options,
       seed: trial.config.seed,
-      estimates: trial.rule.estimates ?? 'task-gradient',
+      estimates: ruleEstimates(trial.rule, ruleOptions(trial.rule, trial.config.options)),
       objective: trial.rule.objective ?? null,
     };
     summary = summaryRecord(head, [{ status: 'failed', error, failure, steps: failure.step ?? 0 }]);

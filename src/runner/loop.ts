@@ -160,7 +160,7 @@ export function trainLoop(
 function trainStep(t: Training, observers: readonly Observer[], batch: StepInfo['batch'], at: Position): void {
   const stats = new BatchStats();
   const ctx = t.ctxAt(at.step, stats);
-  const s: StepInfo = { step: at.step, epoch: at.epoch, ctx, batch, reference: null };
+  const s: StepInfo = { step: at.step, epoch: at.epoch, ctx, batch, state: t.state, reference: null };
   const watch = (i: number, u: Float32Array, offset: number) => {
     for (const o of observers) o.onUpdate?.(i, u, offset);
   };

@@ -14,6 +14,8 @@ export interface StepInfo {
   readonly epoch: number;
   readonly ctx: RuleContext;
   readonly batch: Batch;
+  /** The rule's state as the step receives it. */
+  readonly state: unknown;
   /** This step's alignment reference, when one is taken (set by the alignment observer; the health figures read it). */
   reference: StepReference | null;
 }

@@ -10,7 +10,7 @@ export type { Estimate };
 export type { AlignmentStats, ErrorSignalAlignment, LayerAlignment } from '../metrics/alignment.ts';
 
 /** What an alignment figure was compared with. */
-export type AlignmentReference = 'task-gradient' | 'expected-gradient';
+export type AlignmentReference = 'task-gradient' | 'expected-gradient' | 'local-gradient';
 
 /** One alignment measurement (every `alignEvery` steps, outside the step's time and memory). */
 export interface AlignmentPoint {

@@ -1,12 +1,12 @@
 // The alignment reference of one step, chosen from what the rule declares it estimates —
 // backprop's gradient (with the δ at each hidden layer, for error-signal alignment) on the same
-// batch and dropout masks, or the expected gradient of the stochastic net it trains — never
-// from the rule's id. Computed outside the step's time and memory.
+// batch and dropout masks, the expected gradient of the stochastic net it trains, or the exact
+// gradient of its local losses (which the rule computes) — never from the rule's id. Computed outside the step's time and memory.
 import { AlignmentMeter, errorSignalAlignment, signalPaths, trueGradient } from '../metrics/alignment.ts';
 import { expectedGradient } from '../metrics/estimators.ts';
 import { SignalProbe } from '../nn/module.ts';
 import type { Rng } from '../random.ts';
-import type { AnyRule, RuleContext } from '../rules/rule.ts';
+import { ruleEstimates, type AnyRule, type RuleContext } from '../rules/rule.ts';
 import type { Batch } from '../rules/task.ts';
 import type { Tensor } from '../tensor/tensor.ts';
 import type { AlignmentPoint, AlignmentReference } from './record-types.ts';
@@ -25,11 +25,17 @@ export interface StepReference {
 export function stepReference(
   rule: AnyRule,
   ctx: RuleContext,
+  state: unknown,
   batch: Batch,
   sampling: { samples: number; rng: Rng },
 ): StepReference | null {
-  const estimates = rule.estimates ?? 'task-gradient';
+  const estimates = ruleEstimates(rule, ctx.options);
   if (estimates === 'own-objective') return null;
+  if (estimates === 'local-gradient') {
+    if (!rule.localGradient)
+      throw new Error(`rule "${rule.id}" estimates the gradient of its local losses but does not compute it (rule.localGradient)`);
+    return { kind: 'local-gradient', grads: rule.localGradient(ctx, state, batch), groups: null, signals: new Map(), paths: [] };
+  }
   // The rule's own training pass without its batch-norm statistics collection.
   const forward = { ...ctx.train, stats: undefined };
   if (estimates === 'expected-gradient') {

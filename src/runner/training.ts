@@ -8,7 +8,7 @@ import type { BatchStats, ForwardOptions } from '../nn/module.ts';
 import { optimizerFromSpec, type Optimizer, type OptState } from '../optim/index.ts';
 import { rng as seeded, type Rng, type RngState } from '../random.ts';
 import { ruleContext } from '../rules/context.ts';
-import { ruleOptions, type AnyRule, type RuleContext, type RuleOptions } from '../rules/rule.ts';
+import { ruleEstimates, ruleOptions, type AnyRule, type RuleContext, type RuleOptions } from '../rules/rule.ts';
 import { adoptState } from '../rules/state.ts';
 import type { Task } from '../rules/task.ts';
 import { ledger } from '../tensor/ledger.ts';
@@ -67,7 +67,7 @@ export class Training {
     rule.check?.(this.ctxAt(-1));
     this.state = ledger().withCategory('rule-state', () => rule.init(this.ctxAt(-1)));
     this.loader = new Loader(data.train, { batchSize: config.batchSize, shuffle: true, rng: this.root.child('order') });
-    const estimates = rule.estimates ?? 'task-gradient';
+    const estimates = ruleEstimates(rule, this.options);
     this.head = {
       trial: id,
       rule: rule.id,

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { backprop } from '../../algorithms/backprop.ts';
 import { directFeedbackAlignment } from '../../algorithms/direct-feedback-alignment.ts';
 import { feedbackAlignment } from '../../algorithms/feedback-alignment.ts';
-import { CONFORMANCE_MODELS } from '../../src/testing.ts';
+import { CONFORMANCE_MODELS, checkConformance } from '../../src/testing.ts';
 import {
   alignment,
   blobs,
@@ -16,6 +16,8 @@ import {
   materialize,
   rng,
   ruleContext,
+  SignalProbe,
+  withSignalProbe,
   type AnyRule,
   type Batch,
   type ModelSpec,
@@ -145,6 +147,56 @@ describe('direct feedback alignment', () => {
       expect(rep.layers.find((l) => l.layer === top)!.cosine).toBeCloseTo(1, 6);
       expect(rep.layers[0].cosine).toBeLessThan(0.99);
       expect(dfa.every((u) => u.data.every(Number.isFinite))).toBe(true);
+    });
+  }
+});
+
+describe("direct feedback alignment, conv 'kernel' (BioTorch's DFA conv layer)", () => {
+  const [spec, sample, classes] = ARCHS.conv;
+
+  it('a conv layer’s feedback is a kernel with the classes as output channels; dense layers keep [classes, inputs]', () => {
+    const s = setup(spec, sample, classes, directFeedbackAlignment as AnyRule, { conv: 'kernel' });
+    const fb = directFeedbackAlignment.init(s.ctx as never).feedback;
+    // conv2 reads [4, 3, 3] (pool1's output) with a [6, 4, 3, 3] kernel; fc reads 6·3·3 features.
+    expect(fb.conv2.shape).toEqual([classes, 4, 3, 3]);
+    expect(fb.fc.shape).toEqual([classes, 54]);
+    const dense = setup(spec, sample, classes, directFeedbackAlignment as AnyRule);
+    expect(directFeedbackAlignment.init(dense.ctx as never).feedback.conv2.shape).toEqual([classes, 36]);
+  });
+
+  it('sends below each conv layer the output error repeated at every output position, transposed-convolved with B', () => {
+    const s = setup(spec, sample, classes, directFeedbackAlignment as AnyRule, { conv: 'kernel' });
+    const state = directFeedbackAlignment.init(s.ctx as never);
+    // The output error e (at fc's output) and the signal conv2 sends to pool1's output.
+    const probe = new SignalProbe(new Set(['pool1', 'fc']));
+    withSignalProbe(probe, () => directFeedbackAlignment.step(s.ctx as never, state, s.batch));
+    const e = probe.signals.get('fc')!;
+    const got = probe.signals.get('pool1')!;
+    // By the definition, written out: dx[i,c,y,x] = Σₖ e[i,k] Σ over output positions (oy,ox) of
+    // B[k, c, y − oy + 1, x − ox + 1] (3×3 kernel, padding 1, stride 1, 3×3 in and out).
+    const B = state.feedback.conv2.data;
+    const n = s.batch.size;
+    const want = new Float64Array(n * 4 * 9);
+    for (let i = 0; i < n; i++)
+      for (let k = 0; k < classes; k++)
+        for (let c = 0; c < 4; c++)
+          for (let y = 0; y < 3; y++)
+            for (let x = 0; x < 3; x++)
+              for (let oy = 0; oy < 3; oy++)
+                for (let ox = 0; ox < 3; ox++) {
+                  const ky = y - oy + 1;
+                  const kx = x - ox + 1;
+                  if (ky < 0 || ky > 2 || kx < 0 || kx > 2) continue;
+                  want[((i * 4 + c) * 3 + y) * 3 + x] += e[i * classes + k] * B[((k * 4 + c) * 3 + ky) * 3 + kx];
+                }
+    expect(got.length).toBe(want.length);
+    want.forEach((v, j) => expect(got[j]).toBeCloseTo(v, 6));
+  });
+
+  for (const architecture of ['mlp', 'conv', 'residual'] as const) {
+    it(`conforms on the ${architecture} net`, () => {
+      const failed = checkConformance(directFeedbackAlignment as AnyRule, { architecture, options: { conv: 'kernel' } });
+      expect(failed.filter((c) => !c.ok)).toEqual([]);
     });
   }
 });

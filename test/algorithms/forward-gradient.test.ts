@@ -8,6 +8,7 @@ import { backprop } from '../../algorithms/backprop.ts';
 import { forwardGradient, type ForwardGradientState } from '../../algorithms/forward-gradient.ts';
 import { CONFORMANCE_MODELS, checkConformance, refusal } from '../../src/testing.ts';
 import { runTrial, type TrialConfig } from '../../src/runner/trial.ts';
+import { stepReference } from '../../src/runner/reference.ts';
 import {
   blobs,
   buildModel,
@@ -16,6 +17,7 @@ import {
   fromArray,
   isLazy,
   materialize,
+  ruleEstimates,
   rng,
   ruleContext,
   valueAndGrad,
@@ -162,6 +164,29 @@ describe('forward-gradient, perturbing the activities (local losses)', () => {
     expect(cosine([u[2], u[3]], [s.bp[2], s.bp[3]])).toBeGreaterThan(0.97);
     // The head learned in the step (its own exact gradient, applied with Adam).
     expect(Array.from(head.params[0].data)).not.toEqual(Array.from(headBefore[0].data));
+  });
+
+  it('declares the local losses’ gradient, which its mean over many directions approaches on every hidden layer', () => {
+    const s = setup({ sizes: [5, 7, 6, 3], activation: 'tanh', init: 'xavierUniform' }, [5], { perturb: 'activities', directions: 4000 });
+    expect(ruleEstimates(fg, s.ctx.options)).toBe('local-gradient');
+    const state = forwardGradient.init(s.ctx as never) as ForwardGradientState;
+    // The reference is taken as the runner takes it: before the step, on the state the step receives.
+    const ref = stepReference(fg, s.ctx, state, s.batch, { samples: 1, rng: rng(1) })!;
+    expect(ref.kind).toBe('local-gradient');
+    const u = materialize(forwardGradient.step(s.ctx as never, state, s.batch).updates);
+    for (const layer of ['fc1', 'fc2']) {
+      const idx = Object.values(s.model.find(layer)!.params).map((p) => p.index);
+      const at = (ts: readonly Tensor[]) => idx.map((i) => ts[i]);
+      expect(cosine(at(u), at(ref.grads)), layer).toBeGreaterThan(0.97);
+    }
+  });
+
+  it('perturbing the weights still declares the task gradient, and the runner takes backprop’s as its reference', () => {
+    const s = setup({ sizes: [5, 7, 3], activation: 'tanh', init: 'xavierUniform' }, [5], { perturb: 'weights' });
+    expect(ruleEstimates(fg, s.ctx.options)).toBe('task-gradient');
+    const ref = stepReference(fg, s.ctx, forwardGradient.init(s.ctx as never), s.batch, { samples: 1, rng: rng(1) })!;
+    expect(ref.kind).toBe('task-gradient');
+    ref.grads.forEach((g, i) => expect(Array.from(g.data)).toEqual(Array.from(s.bp[i].data)));
   });
 
   for (const architecture of ['mlp', 'conv'] as const) {

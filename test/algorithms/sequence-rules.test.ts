@@ -16,6 +16,8 @@ import {
 import { checkpointed } from '../../algorithms/backprop.ts';
 import {
   buildModel,
+  buildNetwork,
+  feedbackLayers,
   fromArray,
   isRecurrent,
   materialize,
@@ -99,6 +101,24 @@ describe('rules on sequence models', () => {
     const q = s.model.paramNames.indexOf('block0.attn.self.q.weight');
     expect(fa[q]).not.toEqual(bp[q]);
     expect(fa.every((u) => u.every(Number.isFinite))).toBe(true);
+  });
+
+  it('FA and DFA treat q, k and v alike: all three read the normalised embedding, so all three send feedback', () => {
+    const qkv = ['q', 'k', 'v'].map((n) => `block0.attn.self.${n}`);
+    const fa = setup(TRANSFORMER, feedbackAlignment as unknown as AnyRule);
+    expect(feedbackLayers(fa.model).map((l) => l.path)).toEqual(expect.arrayContaining(qkv));
+    expect(Object.keys(feedbackAlignment.init(fa.ctx(-1) as never).fixed)).toEqual(expect.arrayContaining(qkv));
+    const dfa = setup(TRANSFORMER, directFeedbackAlignment as unknown as AnyRule);
+    expect(Object.keys(directFeedbackAlignment.init(dfa.ctx(-1) as never).feedback)).toEqual(expect.arrayContaining(qkv));
+    // Layers that read the data itself are the ones left out, all of them: attention straight on the input.
+    const raw = buildNetwork(
+      [
+        { type: 'attention', heads: 2 },
+        { type: 'dense', units: V, positionwise: true },
+      ],
+      [T, 4],
+    );
+    expect(feedbackLayers(raw).map((l) => l.path)).toEqual(['0.o', '1']);
   });
 
   it("DFA projects each position's output error into each positionwise layer", () => {

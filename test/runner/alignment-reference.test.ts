@@ -95,7 +95,7 @@ describe('alignment reference', () => {
     const batch = { x: fromArray(ds.x, [16, 8]), labels: ds.y, size: 16 };
     const st = rule('straight-through');
     const ctx = (step: number) => ruleContext({ model, task: classification(3), params, rule: st, rng: rng(3), dropout: rng(4), step });
-    const ref = stepReference(st, ctx(0), batch, { samples: 64, rng: rng(5) })!;
+    const ref = stepReference(st, ctx(0), null, batch, { samples: 64, rng: rng(5) })!;
     expect(ref.kind).toBe('expected-gradient');
     const deterministic = trueGradient(model, classification(3), params, batch, ctx(0).train).grads;
     const mean = params.map((p) => new Float64Array(p.size));

@@ -34,7 +34,7 @@ export function alignmentObserver(rule: AnyRule, model: Model, o: AlignmentOptio
     around(s, next) {
       const reference =
         o.every > 0 && s.step % o.every === 0
-          ? stepReference(rule, s.ctx, s.batch, { samples: o.samples, rng: o.rng.child(s.step) })
+          ? stepReference(rule, s.ctx, s.state, s.batch, { samples: o.samples, rng: o.rng.child(s.step) })
           : null;
       if (!reference) return next();
       s.reference = reference;
