@@ -22,7 +22,9 @@ try {
   if (problems.length) console.error(`screenshot-report: the page reported errors:\n${problems.join('\n')}`);
   // Tooltips or hover states must not end up in the picture.
   await opened.page.mouse.move(0, 0);
-  await opened.page.screenshot(top ? { path: out, fullPage: true, clip: { x: 0, y: 0, width: 1200, height: top } } : { path: out, fullPage: true });
+  await opened.page.screenshot(
+    top ? { path: out, fullPage: true, clip: { x: 0, y: 0, width: 1200, height: top } } : { path: out, fullPage: true },
+  );
   console.log(out);
 } finally {
   await browser.close();
