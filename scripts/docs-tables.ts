@@ -4,7 +4,7 @@
 //   npx tsx scripts/docs-tables.ts           rewrite every table in README.md and docs/*.md
 //   npx tsx scripts/docs-tables.ts --check   exit 1, naming each table that differs from its records
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { seriesFigures } from '../src/report/figures.ts';
 import { readResults, type Reference, type ResultSet, type Series } from '../src/report/records.ts';
@@ -156,7 +156,7 @@ export async function regenerate(
   const made = async (name: string) => {
     if (!cache.has(name)) {
       const def = tables[name];
-      const sets = await Promise.all(def.sources.map((d) => readResults(join(root, d))));
+      const sets = await Promise.all(def.sources.map((d) => readResults(resolve(root, d))));
       cache.set(name, def.render(sets));
     }
     return cache.get(name)!;

@@ -67,6 +67,7 @@ const ALLOWED: Record<string, Record<string, string>> = {
   'src/data/fashion-mnist.ts': { cache: 'cache: parsed IDX files' },
   'src/data/cifar10.ts': { cache: 'cache: parsed batch files' },
   'src/rules/registry.ts': { rules: 'registry: learning rules by id' },
+  'src/rules/feedback.ts': { dataReadersOf: 'cache: the weight layers that read the data, per model (weakly held)' },
   'src/autograd/ops.ts': { OPS: 'registry: primitive op records by name' },
   'src/nn/build.ts': { kinds: 'registry: layer kinds' },
   'src/nn/presets.ts': { presets: 'registry: model presets' },
