@@ -26,6 +26,32 @@ export const halfBackprop = defineRule({
 });
 `;
 
+const IMPORTING_SPEC = `import { defineExperiment } from 'rulebench';
+import { noisyFeedback } from './rules/noisy-feedback.ts';
+
+export default defineExperiment({
+  name: 'outside-import',
+  data: { name: 'blobs', validation: 30 },
+  model: { sizes: [2, 16, 16, 3] },
+  optimizer: { name: 'sgd', lr: 0.1 },
+  rules: ['backprop', { rule: noisyFeedback, grid: { noise: [0] } }],
+  seeds: [0],
+  epochs: 2,
+  batchSize: 30,
+});
+`;
+
+/** Each trial's last evaluation (loss and accuracies), by rule in name order. */
+function lastEvals(out: string): Array<Record<string, unknown>> {
+  const records = readRecords(out);
+  return [...new Set(records.map((r) => r.rule as string))].sort().map((rule) => {
+    const evals = records.filter((r) => r.type === 'eval' && r.rule === rule);
+    expect(evals.length, rule).toBeGreaterThan(0);
+    const { trainLoss, valLoss, valAcc, testAcc } = evals.at(-1) as Record<string, unknown>;
+    return { trainLoss, valLoss, valAcc, testAcc };
+  });
+}
+
 describe('rules and data outside the repository', () => {
   it('a spec in another folder, run from a third one, loads its rule file and MNIST directory relative to itself', async () => {
     const home = tmp('outside');
@@ -55,6 +81,23 @@ export default defineExperiment({
     expect(JSON.parse(readFileSync(join(elsewhere, 'results', 'experiment.json'), 'utf8')).spec.description).toBe(
       'runs on any of wasm, native, reference',
     );
+  }, 120_000);
+
+  it("a spec in another folder that imports the docs' noisy-feedback rule runs it, at noise 0 backprop bit for bit", async () => {
+    const home = tmp('outside-import');
+    const project = join(home, 'project');
+    mkdirSync(join(project, 'rules'), { recursive: true });
+    // A project without a package.json: tsx would load its files as CommonJS, out of the hook's reach.
+    writeFileSync(join(project, 'rules', 'noisy-feedback.ts'), readFileSync('test/fixtures/user-rules/noisy-feedback.ts', 'utf8'));
+    writeFileSync(join(project, 'experiment.ts'), IMPORTING_SPEC);
+    const elsewhere = join(home, 'elsewhere');
+    mkdirSync(elsewhere);
+    const r = await sh(`${TSX} ${CLI} run ../project/experiment.ts --out results --workers 1 --no-report`, { cwd: elsewhere });
+    // The first line only: vitest reads a Node stack in a message as its own, and stumbles.
+    expect(r.code, r.stderr.split('\n')[0]).toBe(0);
+    expect(hasStackTrace(r.stderr)).toBe(false);
+    const [backprop, noisy] = lastEvals(join(elsewhere, 'results'));
+    expect(noisy).toEqual(backprop);
   }, 120_000);
 
   it('Fashion-MNIST reads data.dir (gzipped IDX files) instead of the system directory', async () => {
