@@ -11,10 +11,13 @@ const root = new URL('../../', import.meta.url);
 const { name, exports } = JSON.parse(readFileSync(new URL('package.json', root), 'utf8'));
 const ESM_SYNTAX = /^\s*(import\s*[\w{*'"]|export\s)/m;
 
-/** The file a public entry names ('rulebench' → exports['.'], 'rulebench/x' → exports['./x']), else the specifier. */
+/**
+ * The file a public entry names ('rulebench' → exports['.'], 'rulebench/x' → exports['./x']; its
+ * "default": "types" serves the compiler only), else the specifier.
+ */
 function entry(specifier) {
   if (specifier !== name && !specifier.startsWith(`${name}/`)) return specifier;
-  const target = exports[`.${specifier.slice(name.length)}`];
+  const target = exports[`.${specifier.slice(name.length)}`]?.default;
   return typeof target === 'string' ? new URL(target, root).href : specifier;
 }
 

@@ -5,9 +5,8 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readRecords } from '../../src/runner/records.ts';
-import type { EvalRecord } from '../../src/runner/record-types.ts';
 import { runExperiment } from '../../src/runner/run.ts';
-import { hasStackTrace, quiet, sh, tmp, writeIdxSet } from './helpers.ts';
+import { hasStackTrace, lastEvals, quiet, sh, tmp, writeIdxSet } from './helpers.ts';
 
 const TSX = resolve('node_modules/.bin/tsx');
 const CLI = resolve('src/cli.ts');
@@ -41,15 +40,6 @@ export default defineExperiment({
   batchSize: 30,
 });
 `;
-
-/** Each trial's last evaluation (loss and accuracies), by rule in name order. */
-function lastEvals(out: string): Array<Pick<EvalRecord, 'trainLoss' | 'valLoss' | 'valAcc' | 'testAcc'>> {
-  const evals = readRecords(out).filter((r): r is EvalRecord => r.type === 'eval');
-  return [...new Set(evals.map((r) => r.rule))].sort().map((rule) => {
-    const { trainLoss, valLoss, valAcc, testAcc } = evals.filter((r) => r.rule === rule).at(-1)!;
-    return { trainLoss, valLoss, valAcc, testAcc };
-  });
-}
 
 describe('rules and data outside the repository', () => {
   it('a spec in another folder, run from a third one, loads its rule file and MNIST directory relative to itself', async () => {
