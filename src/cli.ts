@@ -415,6 +415,11 @@ async function reportCommand(args: string[], io: Io): Promise<number> {
   if (!entries.includes('records') && !entries.includes('experiment.json') && !entries.some((f) => f.endsWith('.jsonl'))) {
     throw new SpecError(`report: ${dir} holds no records (no records/ or experiment.json); give the --out directory of a run`);
   }
+  // Every run writes its resolved spec before a trial starts: without it the records are not a run's.
+  if (!entries.includes('experiment.json') && !entries.includes('tune.json'))
+    throw new SpecError(
+      `report: ${join(dir, 'experiment.json')} is missing (every run writes it first); give the --out directory of a run`,
+    );
   try {
     io.stdout(`report: ${await report(dir)}\n`);
   } catch (e) {
