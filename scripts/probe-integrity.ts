@@ -1,9 +1,9 @@
-// Reruns issue 15's probes against the CLI, as a new user would meet them: malformed specs, bad
+// Reruns issue 15's probes (and issue 31's inputs) against the CLI, as a new user would meet them: malformed specs, bad
 // command lines, corrupt data files, kill -9 at random points with --workers 2, a full disk (a
 // small tmpfs; needs root), a read-only directory, and two writers on one --out. Prints, per
 // group, the cases tried, the clear one-line errors, the right exit codes, stack traces seen,
 // and finished records lost or duplicated.
-// Usage: npx tsx scripts/probe-integrity.ts [specs|flags|data|kill|disk|writers] [-v]   (-v: every case's message)
+// Usage: npx tsx scripts/probe-integrity.ts [specs|flags|data|issue31|kill|disk|writers] [-v]   (-v: every case's message)
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -379,6 +379,82 @@ async function corruptData(): Promise<void> {
   }
 }
 
+// ================================================================ 3b. issue 31's inputs
+async function issue31(): Promise<void> {
+  const t = tally("issue 31's inputs");
+  const base = {
+    name: 'probe31',
+    data: { name: 'blobs', train: 64, test: 16, classes: 3, features: 4 },
+    model: { sizes: [4, 8, 3] },
+    optimizer: { name: 'sgd', lr: 0.1 },
+    rules: ['backprop'],
+    seeds: [0],
+    epochs: 1,
+    batchSize: 8,
+  };
+  const mnist = mnistDir(join(work, 'i31-mnist'), 50, 10);
+  const residual = (layer: object, shortcut = 'identity') => ({
+    ...base,
+    data: { name: 'mnist', dir: mnist, validation: 10 },
+    model: { layers: [{ type: 'residual', shortcut, layers: [layer] }, { type: 'flatten' }, { type: 'dense', units: 10 }] },
+  });
+  // MNIST-like files whose training labels begin as MNIST's own, under a fashion-mnist directory.
+  const fashion = mnistDir(join(work, 'i31', 'fashion-mnist'), 50, 10);
+  const labels = readFileSync(join(fashion, 'train-labels-idx1-ubyte'));
+  [5, 0, 4, 1, 9, 2, 1, 3, 1, 4, 3, 5].forEach((l, i) => (labels[8 + i] = l));
+  writeFileSync(join(fashion, 'train-labels-idx1-ubyte'), labels);
+  // Plain and .gz label files that differ.
+  const pair = mnistDir(join(work, 'i31-pair'), 50, 10);
+  const other = readFileSync(join(pair, 'train-labels-idx1-ubyte'));
+  other[8] = (other[8] + 1) % 10;
+  writeFileSync(join(pair, 'train-labels-idx1-ubyte.gz'), gzipSync(other));
+  // CIFAR-10 batch files of 3 records each.
+  const cifar = join(work, 'i31-cifar');
+  mkdirSync(cifar, { recursive: true });
+  for (const f of [1, 2, 3, 4, 5].map((i) => `data_batch_${i}.bin`).concat('test_batch.bin'))
+    writeFileSync(join(cifar, f), Buffer.alloc(3 * 3073));
+  const onMnist = (data: object) => ({ ...base, data, model: { sizes: [784, 8, 10] } });
+  const rule = (id: string, extra: string, metrics: string) =>
+    `import { defineRule, taskGradient } from 'rulebench';\nexport default { ...${JSON.stringify(base)}, rules: [{ rule: defineRule({ id: '${id}', description: 'x', defaults: {}, init: () => null, step(ctx, state, batch) { const { loss, grads } = taskGradient(ctx, batch); ${extra} return { updates: grads, state, loss, metrics: ${metrics} }; } }) }] };\n`;
+  // [name, spec module, extra flags, refused before anything is written]
+  const cases: Array<[string, string, string[], boolean]> = [
+    ['--threads 1000', JSON.stringify(base), ['--threads', '1000'], true],
+    ['--resume --fresh', JSON.stringify(base), ['--resume', '--fresh'], true],
+    ['lr 0', JSON.stringify({ ...base, optimizer: { name: 'sgd', lr: 0 } }), [], true],
+    ['init file missing', JSON.stringify({ ...base, init: './no-such-params-{seed}.json' }), [], true],
+    ['residual body grows 28→30', JSON.stringify(residual({ type: 'conv2d', channels: 1, kernel: 3, padding: 2 })), [], true],
+    ['residual body shrinks 28→13', JSON.stringify(residual({ type: 'conv2d', channels: 2, kernel: 3, stride: 2 })), [], true],
+    ['projection to 28→13', JSON.stringify(residual({ type: 'conv2d', channels: 2, kernel: 3, stride: 2 }, 'projection')), [], true],
+    ['MNIST under fashion-mnist', JSON.stringify(onMnist({ name: 'fashion-mnist', dir: fashion })), [], true],
+    ['plain and .gz disagree', JSON.stringify(onMnist({ name: 'mnist', dir: pair })), [], true],
+    [
+      '3-record CIFAR-10 files',
+      JSON.stringify({ ...base, data: { name: 'cifar10', dir: cifar }, model: { sizes: [3072, 8, 10] } }),
+      [],
+      true,
+    ],
+    ['rule writes ctx.params', rule('writes-params', 'ctx.params[0].data[0] += 0.01;', '{}'), [], false],
+    ['NaN metric', rule('nan-metric', '', '{ ratio: 0 / 0 }'), [], false],
+    ['string metric', rule('string-metric', '', "{ phase: 'free' }"), [], false],
+  ];
+  const results = await inPool(cases, 3, async ([name, src, flags, before]) => {
+    const dir = mkdtempSync(join(work, 'i31-'));
+    writeFileSync(join(dir, 'exp.ts'), src.startsWith('{') ? `export default ${src};\n` : src);
+    const e = await cli(['run', 'exp.ts', '--out', 'out', '--workers', '1', '--no-report', ...flags], { cwd: dir });
+    return { name, e, before, wrote: existsSync(join(dir, 'out')), failedTrial: /failed: /.test(e.stdout) };
+  });
+  for (const { name, e, before, wrote, failedTrial } of results) {
+    count(t, name, e, 1);
+    if (before && wrote) t.notes.push(`${name}: wrote to --out before refusing`);
+    if (!before && !failedTrial) t.notes.push(`${name}: the trial did not fail`);
+  }
+  const noSpec = join(work, 'i31-no-spec');
+  mkdirSync(join(noSpec, 'records'), { recursive: true });
+  const rep = await cli(['report', noSpec]);
+  count(t, 'report without experiment.json', rep, 1);
+  if (existsSync(join(noSpec, 'report.html'))) t.notes.push('report without experiment.json: wrote report.html');
+}
+
 // ================================================================ 4. kill -9
 async function reference(): Promise<{ out: string; rec: ReturnType<typeof finished>; bytes: number; ms: number }> {
   const out = join(work, 'reference');
@@ -557,6 +633,7 @@ const run = (name: string) => !only || only === name;
 if (run('specs')) await badSpecs();
 if (run('flags')) await badFlags();
 if (run('data')) await corruptData();
+if (run('issue31')) await issue31();
 if (run('kill') || run('disk')) {
   const ref = await reference();
   if (run('kill')) await kills(ref);

@@ -164,9 +164,10 @@ const REPO = resolve(CLI, '..', '..');
 
 /**
  * The command that reruns this one with --resume, as the user can type it: through the npm
- * script they used, or through npx tsx (`rulebench` itself is not on PATH).
+ * script they used, `npx rulebench` if they ran the package's command (`entry`, the script Node
+ * started: node_modules/.bin/rulebench or bin/rulebench.mjs), or through npx tsx.
  */
-export function resumeCommand(argv: string[], env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): string {
+export function resumeCommand(argv: string[], env: NodeJS.ProcessEnv = process.env, cwd = process.cwd(), entry = process.argv[1]): string {
   const args = argv.includes('--resume') ? argv : [...argv, '--resume'];
   const event = env.npm_lifecycle_event;
   const script = env.npm_lifecycle_script?.trim().split(/\s+/);
@@ -180,6 +181,7 @@ export function resumeCommand(argv: string[], env: NodeJS.ProcessEnv = process.e
       return rest.length ? `${npm} -- ${rest.map(quote).join(' ')}` : npm;
     }
   }
+  if (entry !== undefined && /(^|[/\\])(rulebench|rulebench\.mjs)$/.test(entry)) return `npx rulebench ${args.map(quote).join(' ')}`;
   const inside = !relative(REPO, cwd).startsWith('..');
   const cli = inside ? `npx tsx ${relative(cwd, CLI) || CLI}` : `${join(REPO, 'node_modules', '.bin', 'tsx')} ${CLI}`;
   return `${cli} ${args.map(quote).join(' ')}`;
@@ -413,6 +415,11 @@ async function reportCommand(args: string[], io: Io): Promise<number> {
   if (!entries.includes('records') && !entries.includes('experiment.json') && !entries.some((f) => f.endsWith('.jsonl'))) {
     throw new SpecError(`report: ${dir} holds no records (no records/ or experiment.json); give the --out directory of a run`);
   }
+  // Every run writes its resolved spec before a trial starts: without it the records are not a run's.
+  if (!entries.includes('experiment.json') && !entries.includes('tune.json'))
+    throw new SpecError(
+      `report: ${join(dir, 'experiment.json')} is missing (every run writes it first); give the --out directory of a run`,
+    );
   try {
     io.stdout(`report: ${await report(dir)}\n`);
   } catch (e) {

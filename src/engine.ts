@@ -4,6 +4,22 @@
 // of a slot's value is scoped, so no caller has a setter to undo and two trials in one process
 // never see each other's state.
 
+// One engine per process (per thread: a worker thread has its own globals). A second copy of the
+// core — the same files loaded again as CommonJS, or from another place — would keep a second
+// engine and registry of its own: rules built on it would train against state nobody set (no
+// backend, no rules registered) and fail silently. The first copy marks the process; a second
+// refuses to load, naming both.
+const LOADED = Symbol.for('rulebench: the core loaded from');
+const marks = globalThis as { [LOADED]?: string };
+if (marks[LOADED] !== undefined) {
+  throw new Error(
+    `a second copy of rulebench's core is loading (${import.meta.url}; the first came from ${marks[LOADED]}): ` +
+      `import 'rulebench' and its subpaths only, never a path into its src/ (a tsconfig "paths" entry ` +
+      `loads one for CommonJS files); for editor types see docs/writing-rules.md#types-in-your-editor`,
+  );
+}
+marks[LOADED] = import.meta.url;
+
 /** One named field of the engine, with its typed accessor. */
 export interface Slot<T> {
   readonly name: string;

@@ -32,8 +32,10 @@ describe('public entries', () => {
   });
 
   it('each subpath is the entry file package.json names', async () => {
-    const { exports } = JSON.parse(readFileSync('package.json', 'utf8')) as { exports: Record<string, string> };
-    for (const [sub, file] of Object.entries(exports)) {
+    const { exports } = JSON.parse(readFileSync('package.json', 'utf8')) as { exports: Record<string, Record<string, string>> };
+    for (const [sub, { default: file, types }] of Object.entries(exports)) {
+      // Its declarations (types/, from scripts/build-types.mjs) mirror the entry file.
+      expect(types, sub).toBe(file.replace(/^\.\/src\//, './types/').replace(/\.ts$/, '.d.ts'));
       const byName = await import(/* @vite-ignore */ `rulebench${sub.slice(1)}`);
       expect(byName, sub).toBe(await import(/* @vite-ignore */ new URL(`../${file}`, import.meta.url).href));
     }

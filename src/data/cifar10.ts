@@ -17,8 +17,15 @@ const FILES: Record<Cifar10Split, string[]> = {
 };
 const cache = new Map<string, ClassificationDataset>();
 
-export function loadCifar10(dir: string, split: Cifar10Split): ClassificationDataset {
-  const key = `${dir}\0${split}`;
+/** Records in each file of the binary version (five training batches and the test batch). */
+export const CIFAR10_RECORDS_PER_FILE = 10000;
+
+/**
+ * The split's files in `dir`, each of `perFile` records (CIFAR-10's own 10000; a file holding
+ * another count is a partial or foreign copy, refused naming it).
+ */
+export function loadCifar10(dir: string, split: Cifar10Split, perFile = CIFAR10_RECORDS_PER_FILE): ClassificationDataset {
+  const key = `${dir}\0${split}\0${perFile}`;
   const hit = cache.get(key);
   if (hit) return hit;
   const chunks = FILES[split].map((f) => {
@@ -31,6 +38,8 @@ export function loadCifar10(dir: string, split: Cifar10Split): ClassificationDat
         `${path}: ${bytes.length} bytes is not a whole number of ${RECORD}-byte CIFAR-10 records (label + 3×32×32 pixels)`,
       );
     }
+    if (bytes.length / RECORD !== perFile)
+      throw new DataError(`${path}: ${bytes.length / RECORD} records; each file of the CIFAR-10 binary version holds ${perFile}`);
     return { path, bytes };
   });
   const n = chunks.reduce((s, c) => s + c.bytes.length / RECORD, 0);

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { DataError } from '../errors.ts';
 import type { ClassificationDataset } from './dataset.ts';
 import { loadIdxImageSet } from './idx-images.ts';
+import { checkFirstLabels } from './first-labels.ts';
 import { findIdxFile, type ImageSetOptions } from './mnist.ts';
 
 export type FashionMnistSplit = 'train' | 'test';
@@ -49,12 +50,9 @@ export function loadFashionMnist(split: FashionMnistSplit, opts: ImageSetOptions
   const hit = cache.get(key);
   if (hit) return hit;
   const prefix = split === 'train' ? 'train' : 't10k';
-  const ds = loadIdxImageSet(
-    `fashion-mnist-${split}`,
-    locate(dir, `${prefix}-images-idx3-ubyte`, opts.dir !== undefined),
-    locate(dir, `${prefix}-labels-idx1-ubyte`, opts.dir !== undefined),
-    10,
-  );
+  const labels = locate(dir, `${prefix}-labels-idx1-ubyte`, opts.dir !== undefined);
+  const ds = loadIdxImageSet(`fashion-mnist-${split}`, locate(dir, `${prefix}-images-idx3-ubyte`, opts.dir !== undefined), labels, 10);
+  checkFirstLabels('fashion-mnist', split, ds.y, labels);
   if (opts.cache !== false) cache.set(key, ds);
   return ds;
 }

@@ -5,7 +5,9 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { DataError } from '../errors.ts';
+import { readIdx } from './idx.ts';
 import type { ClassificationDataset } from './dataset.ts';
+import { checkFirstLabels } from './first-labels.ts';
 import { loadIdxImageSet } from './idx-images.ts';
 
 export type MnistSplit = 'train' | 'test';
@@ -25,10 +27,20 @@ export function mnistDir(): string {
   return dir;
 }
 
-/** `base` or `base.gz` in `dir` (readIdx sniffs gzip itself), or null when neither exists. */
+/**
+ * `base` or `base.gz` in `dir` (readIdx sniffs gzip itself), or null when neither exists. Both
+ * there must hold the same data: which one a run read would otherwise be a guess.
+ */
 export function findIdxFile(dir: string, base: string): string | null {
-  for (const file of [join(dir, base), join(dir, `${base}.gz`)]) if (existsSync(file)) return file;
-  return null;
+  const [plain, gz] = [join(dir, base), join(dir, `${base}.gz`)];
+  const found = [plain, gz].filter((f) => existsSync(f));
+  if (found.length === 2) {
+    const [a, b] = found.map((f) => readIdx(f));
+    const same =
+      a.dims.length === b.dims.length && a.dims.every((d, i) => d === b.dims[i]) && Buffer.from(a.data).equals(Buffer.from(b.data));
+    if (!same) throw new DataError(`${plain} and ${gz} hold different data; keep the one you mean and remove the other`);
+  }
+  return found[0] ?? null;
 }
 
 export interface ImageSetOptions {
@@ -52,7 +64,9 @@ export function loadMnist(split: MnistSplit, opts: ImageSetOptions = {}): Classi
       );
     return file;
   };
-  const ds = loadIdxImageSet(`mnist-${split}`, locate(`${prefix}-images-idx3-ubyte`), locate(`${prefix}-labels-idx1-ubyte`), 10);
+  const labels = locate(`${prefix}-labels-idx1-ubyte`);
+  const ds = loadIdxImageSet(`mnist-${split}`, locate(`${prefix}-images-idx3-ubyte`), labels, 10);
+  checkFirstLabels('mnist', split, ds.y, labels);
   if (opts.cache !== false) cache.set(key, ds);
   return ds;
 }

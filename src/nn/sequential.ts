@@ -55,15 +55,23 @@ export function residual(path: string, body: readonly Module[], shortcut: Module
   return m;
 }
 
-/** He et al.'s option A: keep every s-th pixel and pad the new channels with zeros (no parameters). */
-function zeroPadShortcut(path: string, inShape: Shape, outShape: Shape): Module {
+/** The strides of He et al.'s option A from `inShape` to `outShape`, or null where it cannot map them. */
+export function zeroPadStrides(inShape: Shape, outShape: Shape): [number, number] | null {
+  if (inShape.length !== 3 || outShape.length !== 3) return null;
   const [c, h, w] = inShape;
   const [co, ho, wo] = outShape;
   const sh = Math.round(h / ho);
   const sw = Math.round(w / wo);
-  if (inShape.length !== 3 || co < c || Math.ceil(h / sh) !== ho || Math.ceil(w / sw) !== wo) {
-    throw new Error(`residual at "${path}": cannot pad shortcut [${inShape.join(', ')}] to [${outShape.join(', ')}]`);
-  }
+  return co >= c && sh >= 1 && sw >= 1 && Math.ceil(h / sh) === ho && Math.ceil(w / sw) === wo ? [sh, sw] : null;
+}
+
+/** He et al.'s option A: keep every s-th pixel and pad the new channels with zeros (no parameters). */
+function zeroPadShortcut(path: string, inShape: Shape, outShape: Shape): Module {
+  const [c] = inShape;
+  const [co, ho, wo] = outShape;
+  const strides = zeroPadStrides(inShape, outShape);
+  if (!strides) throw new Error(`residual at "${path}": cannot pad shortcut [${inShape.join(', ')}] to [${outShape.join(', ')}]`);
+  const [sh, sw] = strides;
   return leaf({
     kind: 'zeroPadShortcut',
     path: `${path}.shortcut`,

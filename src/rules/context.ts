@@ -21,6 +21,8 @@ export interface ContextParts {
   /** The trial's dropout stream: step s draws its masks from dropout.child(s). */
   dropout: Rng;
   step: number;
+  /** Steps per epoch (default 1: where there are no epochs, as in the conformance suite's single batch). */
+  stepsPerEpoch?: number;
   /** Collects this step's batch statistics (commit them to the buffers after the step). */
   stats?: BatchStats;
 }
@@ -31,6 +33,8 @@ export function ruleContext(c: ContextParts): RuleContext {
     task: c.task,
     params: c.params,
     step: c.step,
+    epoch: c.step < 0 ? -1 : Math.floor(c.step / (c.stepsPerEpoch ?? 1)),
+    stepsPerEpoch: c.stepsPerEpoch ?? 1,
     rng: c.rng,
     options: ruleOptions(c.rule, c.options),
     train: { training: true, rng: c.dropout.child(c.step), stats: c.stats },

@@ -60,6 +60,10 @@ export interface RuleContext<O extends RuleOptions = RuleOptions> {
   readonly params: readonly Tensor[];
   /** Global step index (0-based), -1 in init. */
   readonly step: number;
+  /** The epoch this step belongs to (0-based: floor(step / stepsPerEpoch)), -1 in init. */
+  readonly epoch: number;
+  /** Steps in one pass over the training set ("redraw every epoch": `ctx.step % ctx.stepsPerEpoch === 0`). */
+  readonly stepsPerEpoch: number;
   /**
    * Forward options of a training pass at this step: its dropout masks (the same for every
    * pass of the step, and for the alignment reference) and batch-norm statistics collection.

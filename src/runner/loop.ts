@@ -21,6 +21,7 @@ import { healthObserver } from './observers/health.ts';
 import { memoryObserver } from './observers/memory.ts';
 import { costObserver, trialStepCost } from './observers/cost.ts';
 import { metricsObserver } from './observers/metrics.ts';
+import { guardParams } from './param-guard.ts';
 import { timingObserver, type HostProbe } from './observers/timing.ts';
 import { evalRecord, summaryRecord } from './record-fields.ts';
 import type { EvalRecord, SummaryRecord, TrialRecord } from './record-types.ts';
@@ -165,7 +166,7 @@ function trainStep(t: Training, observers: readonly Observer[], batch: StepInfo[
     for (const o of observers) o.onUpdate?.(i, u, offset);
   };
   const res = nest(observers, s, () => {
-    const r = t.rule.step(ctx, t.state, batch);
+    const r = guardParams(t.rule.id, t.rule.restoreTolerance ?? 0, t.params, () => t.rule.step(ctx, t.state, batch));
     applyUpdates(r.updates, {
       ruleId: t.rule.id,
       model: t.data.model,

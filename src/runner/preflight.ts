@@ -2,11 +2,13 @@
 // sized, counts against the set, the model against the data, each rule against the model,
 // memory against the limits. A trial
 // should never fail for a reason these could have seen; each problem is a SpecError naming the field.
+import { existsSync } from 'node:fs';
 import { freemem, totalmem } from 'node:os';
 import { SpecError } from '../errors.ts';
 import { describeDataset, type DatasetInfo } from '../data/index.ts';
 import type { BackendName } from '../kernels/select.ts';
 import type { Model } from '../nn/model.ts';
+import { paramPath } from '../nn/param-file.ts';
 import { rng } from '../random.ts';
 import { ruleContext } from '../rules/context.ts';
 import { optimizerFromSpec, releaseState, type OptimizerSpec } from '../optim/index.ts';
@@ -135,6 +137,15 @@ export function preflight(
     );
   }
   if (!trials.length) return info;
+  // A trial starting from a parameter file (fine-tuning) must find it now, not when it starts.
+  for (const t of trials) {
+    if (!t.config.init) continue;
+    const file = paramPath(t.config.init, { seed: t.config.seed, rule: t.config.rule });
+    if (!existsSync(file))
+      throw new SpecError(
+        `init: ${file} (seed ${t.config.seed}, rule ${t.config.rule}) does not exist; run the experiment that writes it (its saveParams) first`,
+      );
+  }
   // The model built as the trials build it (SpecErrors name the layer field), sized, then each rule's check.
   const prep = prepareTrial(trials[0].config);
   const optimizers = [spec.optimizer, ...spec.rules.flatMap((r) => (r.optimizer ? [r.optimizer] : []))];

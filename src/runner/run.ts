@@ -5,6 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { SpecError } from '../errors.ts';
+import { checkRunFlags } from './run-flags.ts';
 import { withBackend, withThreads } from '../kernels/index.ts';
 import { backendFromEnv, type BackendName } from '../kernels/select.ts';
 import { describeError } from './failure.ts';
@@ -130,14 +131,13 @@ export async function runTrials(pending: readonly Trial[], b: TrialBatch): Promi
 export async function runExperiment(experimentPath: string, opts: RunOptions = {}): Promise<RunResult> {
   const log = opts.log ?? ((s: string) => process.stderr.write(s));
   // The same backend in this process and in every worker (they read the same variable).
+  checkRunFlags(opts);
   const { name: backend, backend: kernels } = await backendFromEnv();
   const loaded = await loadExperiment(experimentPath, opts);
   const { spec } = loaded;
   const out = opts.out ?? join('results', spec.name);
   const workers = opts.workers ?? cpus().length;
   if (!Number.isInteger(workers) || workers < 1) throw new SpecError(`--workers: expected a positive integer, got ${workers}`);
-  if (opts.fresh && opts.shard)
-    throw new SpecError('--fresh: not with --shard (shards share the directory); start it afresh once, without --shard');
   const mine = opts.shard ? shard(loaded.trials, opts.shard.index, opts.shard.count) : loaded.trials;
   const inline = opts.inline ?? workers === 1;
   preflight(spec, mine, { backend, workers: inline ? 1 : workers, keepData: inline });

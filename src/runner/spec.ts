@@ -202,6 +202,8 @@ function validateOptimizer(field: string, v: unknown): OptimizerSpec {
   } catch (e) {
     throw new SpecError(`${field}: ${(e as Error).message}`);
   }
+  // An experiment whose rate is 0 trains nothing and still ends `done`.
+  if (o.lr === 0) throw new SpecError(`${field}.lr: 0 would leave the parameters where they start; give a positive rate`);
   return o as unknown as OptimizerSpec;
 }
 

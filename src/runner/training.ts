@@ -63,10 +63,11 @@ export class Training {
     this.optState = this.optimizer.init(params);
     this.options = ruleOptions(rule, config.options);
     this.rngs = { rule: this.root.child('rule'), dropout: this.root.child('dropout') };
+    // Before the rule's init, whose context tells it the steps per epoch.
+    this.loader = new Loader(data.train, { batchSize: config.batchSize, shuffle: true, rng: this.root.child('order') });
     this.infer = this.ctxAt(-1).infer;
     rule.check?.(this.ctxAt(-1));
     this.state = ledger().withCategory('rule-state', () => rule.init(this.ctxAt(-1)));
-    this.loader = new Loader(data.train, { batchSize: config.batchSize, shuffle: true, rng: this.root.child('order') });
     const estimates = ruleEstimates(rule, this.options);
     this.head = {
       trial: id,
@@ -89,7 +90,20 @@ export class Training {
       rule,
       options,
     } = this;
-    return ruleContext({ model, task, params, buffers, rule, options, rng: this.rngs.rule, dropout: this.rngs.dropout, step, stats });
+    const stepsPerEpoch = this.loader.batches;
+    return ruleContext({
+      model,
+      task,
+      params,
+      buffers,
+      rule,
+      options,
+      rng: this.rngs.rule,
+      dropout: this.rngs.dropout,
+      step,
+      stepsPerEpoch,
+      stats,
+    });
   }
 
   get state(): unknown {

@@ -101,6 +101,10 @@ describe('exit codes of runs', () => {
     const npmRun = { npm_lifecycle_event: 'rulebench', npm_lifecycle_script: 'tsx src/cli.ts' };
     expect(resumeCommand(argv, npmRun)).toBe("npm run rulebench -- run experiments/mnist-compare.ts --out 'my results' --resume");
     expect(resumeCommand(argv, {}, '/')).toMatch(/^\/\S+\/node_modules\/\.bin\/tsx \/\S+\/src\/cli\.ts run .* --resume$/);
+    // Started as the package's command (from a checkout or a project that installed rulebench).
+    const bin = "npx rulebench run experiments/mnist-compare.ts --out 'my results' --resume";
+    expect(resumeCommand(argv, {}, '/', '/home/me/project/node_modules/.bin/rulebench')).toBe(bin);
+    expect(resumeCommand(argv, {}, process.cwd(), join(process.cwd(), 'bin', 'rulebench.mjs'))).toBe(bin);
   });
 });
 

@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DataError, loadDataset } from '../../src/index.ts';
+import { DataError, loadCifar10, loadDataset } from '../../src/index.ts';
 
 const RECORD = 1 + 3072;
 
@@ -25,7 +25,8 @@ function fakeCifar(per: number, corrupt: string | null = null): string {
 describe('CIFAR-10 loader', () => {
   it('reads labels and R, G, B planes of 32×32 into [3, 32, 32] samples in [0, 1]', () => {
     const dir = fakeCifar(3);
-    const { train, test } = loadDataset('cifar10', { dir });
+    // Files of 3 records, read as such (CIFAR-10's own hold 10000).
+    const [train, test] = [loadCifar10(dir, 'train', 3), loadCifar10(dir, 'test', 3)];
     expect([train.n, test.n]).toEqual([15, 3]);
     expect(train.shape).toEqual([3, 32, 32]);
     expect(Array.from(train.y as Int32Array).slice(0, 4)).toEqual([0, 1, 2, 1]);
@@ -36,7 +37,11 @@ describe('CIFAR-10 loader', () => {
   });
 
   it('names the file when it is missing or not whole records, and the field when no directory is given', () => {
-    expect(() => loadDataset('cifar10', { dir: fakeCifar(2, 'data_batch_3.bin') })).toThrow(
+    // A partial copy: files of 3 records where CIFAR-10's hold 10000.
+    expect(() => loadDataset('cifar10', { dir: fakeCifar(3) })).toThrow(
+      /data_batch_1\.bin: 3 records; each file of the CIFAR-10 binary version holds 10000$/,
+    );
+    expect(() => loadCifar10(fakeCifar(2, 'data_batch_3.bin'), 'train', 2)).toThrow(
       /data_batch_3\.bin: .* not a whole number of 3073-byte/,
     );
     expect(() => loadDataset('cifar10', { dir: '/nonexistent' })).toThrow(DataError);

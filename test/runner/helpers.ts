@@ -6,6 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { rng } from '../../src/random.ts';
+import { readRecords } from '../../src/runner/records.ts';
+import type { EvalRecord } from '../../src/runner/record-types.ts';
 
 export const tmp = (tag = 'integrity') => mkdtempSync(join(tmpdir(), `rulebench-${tag}-`));
 export const quiet = { log: () => {}, tty: false, workers: 1 };
@@ -58,3 +60,12 @@ export function sh(command: string, opts: { cwd?: string; env?: NodeJS.ProcessEn
 
 /** No stack trace: no "    at …" frame lines and no Node internals. */
 export const hasStackTrace = (text: string) => /^\s+at .+[(:]/m.test(text) || /node:internal/.test(text);
+
+/** Each trial's last evaluation (loss and accuracies), by rule in name order. */
+export function lastEvals(out: string): Array<Pick<EvalRecord, 'trainLoss' | 'valLoss' | 'valAcc' | 'testAcc'>> {
+  const evals = readRecords(out).filter((r): r is EvalRecord => r.type === 'eval');
+  return [...new Set(evals.map((r) => r.rule))].sort().map((rule) => {
+    const { trainLoss, valLoss, valAcc, testAcc } = evals.filter((r) => r.rule === rule).at(-1)!;
+    return { trainLoss, valLoss, valAcc, testAcc };
+  });
+}

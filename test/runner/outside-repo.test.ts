@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readRecords } from '../../src/runner/records.ts';
 import { runExperiment } from '../../src/runner/run.ts';
-import { hasStackTrace, quiet, sh, tmp, writeIdxSet } from './helpers.ts';
+import { hasStackTrace, lastEvals, quiet, sh, tmp, writeIdxSet } from './helpers.ts';
 
 const TSX = resolve('node_modules/.bin/tsx');
 const CLI = resolve('src/cli.ts');
@@ -24,6 +24,21 @@ export const halfBackprop = defineRule({
     for (const g of grads) for (let i = 0; i < g.size; i++) g.data[i] *= 0.5;
     return { updates: grads, state, loss, metrics: {} };
   },
+});
+`;
+
+const IMPORTING_SPEC = `import { defineExperiment } from 'rulebench';
+import { noisyFeedback } from './rules/noisy-feedback.ts';
+
+export default defineExperiment({
+  name: 'outside-import',
+  data: { name: 'blobs', validation: 30 },
+  model: { sizes: [2, 16, 16, 3] },
+  optimizer: { name: 'sgd', lr: 0.1 },
+  rules: ['backprop', { rule: noisyFeedback, grid: { noise: [0] } }],
+  seeds: [0],
+  epochs: 2,
+  batchSize: 30,
 });
 `;
 
@@ -56,6 +71,24 @@ export default defineExperiment({
     expect(JSON.parse(readFileSync(join(elsewhere, 'results', 'experiment.json'), 'utf8')).spec.description).toBe(
       'runs on any of wasm, native, reference',
     );
+  }, 120_000);
+
+  it("a spec in another folder that imports the docs' noisy-feedback rule runs it, at noise 0 backprop bit for bit", async () => {
+    const home = tmp('outside-import');
+    const project = join(home, 'project');
+    mkdirSync(join(project, 'rules'), { recursive: true });
+    // A project without a package.json: tsx would load its files as CommonJS, out of the hook's reach.
+    writeFileSync(join(project, 'rules', 'noisy-feedback.ts'), readFileSync('test/fixtures/user-rules/noisy-feedback.ts', 'utf8'));
+    writeFileSync(join(project, 'experiment.ts'), IMPORTING_SPEC);
+    const elsewhere = join(home, 'elsewhere');
+    mkdirSync(elsewhere);
+    const r = await sh(`${TSX} ${CLI} run ../project/experiment.ts --out results --workers 1 --no-report`, { cwd: elsewhere });
+    // The first line only: vitest reads a Node stack in a message as its own, and stumbles.
+    expect(r.code, r.stderr.split('\n')[0]).toBe(0);
+    expect(hasStackTrace(r.stderr)).toBe(false);
+    const evals = lastEvals(join(elsewhere, 'results'));
+    expect(evals).toHaveLength(2);
+    expect(evals[1]).toEqual(evals[0]);
   }, 120_000);
 
   it('Fashion-MNIST reads data.dir (gzipped IDX files) instead of the system directory', async () => {

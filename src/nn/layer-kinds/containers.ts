@@ -4,7 +4,7 @@ import { anything, optional } from '../../fields.ts';
 import { conv } from '../layers.ts';
 import { childPath } from '../module.ts';
 import { batchNormModule } from '../norm.ts';
-import { residual, sequential } from '../sequential.ts';
+import { residual, sequential, zeroPadStrides } from '../sequential.ts';
 import { defineLayer, layerList } from '../layer-kind.ts';
 import { needImage, oneOf } from '../layer-checks.ts';
 
@@ -37,11 +37,15 @@ export const residualLayer = defineLayer({
       const stride: [number, number] = [Math.round(inShape[1] / out[1]), Math.round(inShape[2] / out[2])];
       const sp = childPath(path, 'shortcut');
       const proj = conv(childPath(sp, 'conv'), inShape, out[0], b, { kernel: 1, stride, bias: false });
+      if (proj.outShape.some((d, i) => d !== out[i]))
+        throw new SpecError(
+          `${field}: the body maps [${inShape.join(', ')}] to [${out.join(', ')}]; a projection shortcut (a 1×1 convolution with a whole stride) reaches [${proj.outShape.join(', ')}], not the body's shape`,
+        );
       return residual(path, body, sequential(sp, [proj, batchNormModule(childPath(sp, 'bn'), proj.outShape, b)], inShape), after);
     }
-    if (!same && (inShape.length !== 3 || out.length !== 3 || out[0] < inShape[0])) {
+    if (!same && !zeroPadStrides(inShape, out)) {
       throw new SpecError(
-        `${field}: the body maps [${inShape.join(', ')}] to [${out.join(', ')}]; an identity shortcut needs equal shapes (or images with at least as many output channels, padded as He et al.'s option A)`,
+        `${field}: the body maps [${inShape.join(', ')}] to [${out.join(', ')}]; an identity shortcut needs equal shapes (or, as He et al.'s option A, images with at least as many output channels and each side the input's divided by a whole stride, rounded up)`,
       );
     }
     return residual(path, body, null, after);

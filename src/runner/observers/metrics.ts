@@ -13,7 +13,14 @@ export function metricsObserver(optState: OptState, clips: boolean): Observer {
     name: 'metrics',
     afterStep(_s, res) {
       losses.push(res.loss);
-      for (const [k, v] of Object.entries(res.metrics)) (sums[k] ??= []).push(v);
+      for (const [k, v] of Object.entries(res.metrics)) {
+        // A NaN or a string would reach the records as null, unseen: the rule's bug, said at once.
+        if (typeof v !== 'number' || !Number.isFinite(v))
+          throw new Error(
+            `its step returned metrics.${k} = ${typeof v === 'number' ? v : JSON.stringify(v)}; a metric must be a finite number`,
+          );
+        (sums[k] ??= []).push(v);
+      }
       const clipped = optState.counters.clipped - clippedBefore;
       clippedBefore = optState.counters.clipped;
       if (clips) (sums['optimizer.clippedSteps'] ??= []).push(clipped > 0 ? 1 : 0);

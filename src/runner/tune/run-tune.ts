@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { SpecError } from '../../errors.ts';
+import { checkRunFlags } from '../run-flags.ts';
 import { backendFromEnv, type BackendName } from '../../kernels/select.ts';
 import { loadExperiment } from '../execute.ts';
 import { describeError } from '../failure.ts';
@@ -77,6 +78,7 @@ function readOutcome(out: string, id: string, metric: TunePlan['metric']): Outco
 
 export async function tuneExperiment(experimentPath: string, opts: TuneOptions = {}): Promise<TuneResult> {
   const log = opts.log ?? ((s: string) => process.stderr.write(s));
+  checkRunFlags(opts);
   const { name: backend, backend: kernels } = await backendFromEnv();
   const loaded = await loadExperiment(experimentPath, { debug: opts.debug });
   const { spec } = loaded;
@@ -101,8 +103,6 @@ export async function tuneExperiment(experimentPath: string, opts: TuneOptions =
   const out = opts.out ?? join('results', `${spec.name}-tune`);
   const workers = opts.workers ?? cpus().length;
   if (!Number.isInteger(workers) || workers < 1) throw new SpecError(`--workers: expected a positive integer, got ${workers}`);
-  if (opts.fresh && opts.shard)
-    throw new SpecError('--fresh: not with --shard (shards share the directory); start it afresh once, without --shard');
   const first = firstRung(plan);
   const inline = opts.inline ?? workers === 1;
   preflight(spec, first, { backend, workers: inline ? 1 : workers, keepData: inline });
