@@ -86,7 +86,7 @@ describe('bad inputs that got through', () => {
     const rule = (id: string, extra: string, metrics: string) => `import { defineRule, taskGradient } from '${api}';
 export default {
   ...${JSON.stringify(BLOBS)},
-  rules: [{ rule: defineRule({ id: '${id}', description: 'x', defaults: {}, init: () => null,
+  rules: [{ rule: defineRule({ id: '${id}', description: 'x', defaults: {}, cost: () => 3, init: () => null,
     step(ctx, state, batch) {
       const { loss, grads } = taskGradient(ctx, batch);
       ${extra}

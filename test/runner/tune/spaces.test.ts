@@ -98,7 +98,13 @@ describe('search spaces and presets', () => {
         { rule: 'kolen-pollack', preset: 'paper', options: { decay: 0.5 } },
       ],
     });
-    expect(s.rules[0].optimizer).toEqual({ name: 'momentum', lr: 0.01, momentum: 0.9, schedule: { kind: 'step', every: 600, gamma: 0.1 } });
+    // The authors' decay at epochs 60 and 90, in this spec's steps (10 per epoch).
+    expect(s.rules[0].optimizer).toEqual({
+      name: 'momentum',
+      lr: 0.01,
+      momentum: 0.9,
+      schedule: { kind: 'multistep', milestones: [600, 900], gamma: 0.1 },
+    });
     expect(s.rules[1].options).toEqual({ decay: 0.5, coupled: true });
     expect(s.rules[1].optimizer).toEqual({ name: 'sgd', lr: 0.3 });
     expect(() => spec({ rules: [{ rule: 'pepita', preset: 'papr' }] })).toThrow(
