@@ -21,7 +21,7 @@ export default {
   data: { name: 'blobs', train: 64, test: 16, classes: 3, features: 4 },
   model: { sizes: [4, 8, 3] },
   optimizer: { name: 'sgd', lr: 0.1 },
-  rules: [{ rule: defineRule({ id: 'epoch-aware', description: 'x', defaults: {}, init: () => null,
+  rules: [{ rule: defineRule({ id: 'epoch-aware', description: 'x', defaults: {}, cost: () => 3, init: () => null,
     step(ctx, state, batch) {
       const { loss, grads } = taskGradient(ctx, batch);
       const epochStart = ctx.step % ctx.stepsPerEpoch === 0 ? 1 : 0;
