@@ -130,6 +130,7 @@ export const TABLES: Record<string, TableDef> = {
   'npm-start': { sources: ['results/mnist-compare-tuned', 'results/mnist-compare-untuned'], render: npmStartShort },
   'npm-start-full': { sources: ['results/mnist-compare-tuned', 'results/mnist-compare-untuned'], render: npmStartFull },
   'biotorch-lenet-mnist': { sources: ['results/biotorch-lenet-mnist'], render: errorTable(true, 'BioTorch, %') },
+  'biotorch-lenet-mnist-dfa-kernel': { sources: ['results/biotorch-lenet-mnist-dfa-kernel'], render: errorTable(true, 'BioTorch, %') },
   'biotorch-lenet-fashion-mnist': { sources: ['results/biotorch-lenet-fashion-mnist'], render: errorTable(true, 'BioTorch, %') },
   'resnet-fashion': { sources: ['results/resnet-fashion-epochs3-train15000'], render: errorTable(true, 'BioTorch on CIFAR-10, %') },
 };
