@@ -2,22 +2,7 @@
 // best so far per entry as the trials are spent, and the score against the learning rate.
 import type { TopLevelSpec } from 'vega-lite';
 import type { TuneFile } from '../runner/tune/tune-file.ts';
-import { CONFIG, HEIGHT, SCHEMA, WIDTH, ZOOM, type BuiltChart } from './chart-kit.ts';
-
-const PALETTE = [
-  '#4c78a8',
-  '#f58518',
-  '#54a24b',
-  '#e45756',
-  '#72b7b2',
-  '#b279a2',
-  '#eeca3b',
-  '#ff9da6',
-  '#9d755d',
-  '#79706e',
-  '#1b1b1b',
-  '#8f9d1f',
-];
+import { CONFIG, HEIGHT, PALETTE, SCHEMA, WIDTH, ZOOM, type BuiltChart } from './chart-kit.ts';
 
 interface Point {
   entry: string;
