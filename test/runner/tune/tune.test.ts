@@ -120,16 +120,19 @@ describe('rulebench tune', () => {
 
   it('resumes after a kill -9 to the same tune.json; refuses a second run without --resume', async () => {
     const d = tmp();
-    const p = spawn('npx', ['tsx', 'src/cli.ts', 'tune', FIXTURE, '--out', d, '--workers', '1', '--no-report'], {
-      detached: true,
+    // Node itself, not npx: the process killed is the lock holder, and its exit is awaited below
+    // (a SIGKILLed process can outlive kill() by a moment under load, still holding --out).
+    const p = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'tune', FIXTURE, '--out', d, '--workers', '1', '--no-report'], {
       stdio: 'ignore',
     });
+    const exited = new Promise((r) => p.on('exit', r));
     const records = join(d, 'records');
     const finished = () =>
       existsSync(records) ? readdirSync(records).filter((f) => f.endsWith('.jsonl') && !f.includes('partial')).length : 0;
     const deadline = Date.now() + 90_000;
     while (finished() < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-    process.kill(-p.pid!, 'SIGKILL');
+    p.kill('SIGKILL');
+    await exited;
     const n = finished();
     expect(n).toBeGreaterThanOrEqual(3);
     expect(n).toBeLessThan(12);
