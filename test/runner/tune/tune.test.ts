@@ -2,9 +2,9 @@
 // trial finishes without reading it; one seed gives one tune.json, whether run at once, in two
 // shards, or killed and resumed; --tuned runs each entry at the configuration tune.json chose.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../../src/cli.ts';
 import { DataError } from '../../../src/errors.ts';
@@ -161,6 +161,14 @@ describe('rulebench tune', () => {
       /^tuned: .*tune\.json has no tuned configuration for rules\[1\] \(feedback-alignment variant=fa\)/,
     );
     await expect(loadExperiment(FIXTURE, { tuned: tmp() })).rejects.toThrow(/^tuned: .*tune\.json does not exist/);
+    // Inside the working directory, records name the tune directory relative to it: a committed
+    // experiment.json holds no machine's absolute path.
+    mkdirSync('.tmp', { recursive: true });
+    const inside = mkdtempSync(join('.tmp', 'tune-'));
+    cpSync(join(refDir, 'tune.json'), join(inside, 'tune.json'));
+    const rel = await loadExperiment(FIXTURE, { tuned: resolve(inside) });
+    expect(rel.spec.rules.map((r) => r.tuned?.from)).toEqual([inside, inside]);
+    rmSync(inside, { recursive: true });
     // An entry's equal-compute budget is protocol, not configuration: a tuned run keeps it.
     const dir = tmp();
     const file = join(dir, 'budgeted.ts');
