@@ -32,16 +32,13 @@ import {
 import { countedTrials } from './figures.ts';
 import { OPTIONAL_CHARTS } from './optional-charts.ts';
 import { paretoChart } from './pareto.ts';
-import type { ResultSet, Series } from './records.ts';
+import { baselineSeries as baseline, type ResultSet, type Series } from './records.ts';
 import { summarize } from './stats.ts';
 import { taskMetricCharts } from './task-metrics.ts';
 
 export type { BuiltChart, ChartDef } from './chart-kit.ts';
 
 export { SMALL_MULTIPLES_ABOVE } from './chart-kit.ts';
-
-/** The series every other is read against: the experiment's first. */
-export const baseline = (rs: ResultSet): Series | undefined => rs.series[0];
 
 /** What a series' training loss measures: the task loss, or the rule's own objective. */
 const objectiveOf = (s: Series) => (s.estimates === 'own-objective' ? (s.objective ?? `${s.rule}'s own objective`) : 'task loss');
@@ -280,7 +277,7 @@ export const CORE_CHARTS: ChartDef[] = [
     name: 'test-accuracy',
     title: 'Test error',
     explain:
-      'Test error in % (100 − accuracy) on a log scale, as in the headline, so the differences near the top stay visible; lower is better. Line: mean over seeds; band: min–max across seeds. With many rules, one panel per rule with the baseline (dashed, the experiment’s first rule) in each; every panel’s axis spans its own data.',
+      'Test error in % (100 − accuracy) on a log scale, as in the headline, so the differences near the top stay visible; lower is better. Line: mean over seeds; band: min–max across seeds. With many rules, one panel per rule with the baseline (dashed: the experiment’s reference, the rule that declares exact gradients, else its first rule) in each; every panel’s axis spans its own data.',
     build: (rs) => testAccuracyChart(rs),
   },
   {

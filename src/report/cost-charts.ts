@@ -6,13 +6,11 @@ import type { TopLevelSpec } from 'vega-lite';
 import { aggregate, TRAJECTORY_KEY, type Point } from './chart-data.ts';
 import { bandLine, CONFIG, FACET_HEIGHT, FACET_WIDTH, HEIGHT, SCHEMA, seriesStyle, WIDTH, ZOOM, type ChartDef } from './chart-kit.ts';
 import { countedTrials, seriesFigures } from './figures.ts';
-import { labelFor, type ResultSet, type Series } from './records.ts';
+import { baselineSeries as baseline, labelFor, type ResultSet } from './records.ts';
 import { summarize } from './stats.ts';
 
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 const q = 'quantitative' as const;
-/** The series every other is read against: the experiment's first (as charts.ts reads it). */
-const baseline = (rs: ResultSet): Series | undefined => rs.series[0];
 
 /**
  * Per series and trajectory name, the mean over seeds of each step's value in the last
@@ -362,7 +360,7 @@ export const COST_CHARTS: ChartDef[] = [
     name: 'settling-cost',
     title: 'What the relaxation costs',
     explain:
-      'Steps until the relaxation settles (its own tolerance), the share of training steps that settled within their budget, the final energy, and time per step as a multiple of the baseline’s (the experiment’s first rule).',
+      'Steps until the relaxation settles (its own tolerance), the share of training steps that settled within their budget, the final energy, and time per step as a multiple of the baseline’s (the experiment’s reference, else its first rule).',
     build: settlingCostChart,
   },
   {

@@ -20,4 +20,5 @@ export { writeCharts, renderSvg, compileSpec, staticSpec } from './render.ts';
 export { summarize, quantiles, bootstrapMean, pairedComparison, type Stats, type Interval, type PairedComparison } from './stats.ts';
 export { seriesFigures, trialFigures, type SeriesFigures, type TrialFigures } from './figures.ts';
 export { recordRows, toCsv, writeRecordsCsv, CSV_NAME } from './csv.ts';
-export { summaryRows, referenceSeries, writeSummaryCsv, SUMMARY_CSV, type SummaryRow } from './summary.ts';
+export { summaryRows, writeSummaryCsv, SUMMARY_CSV, type SummaryRow } from './summary.ts';
+export { referenceSeries } from './records.ts';

@@ -8,13 +8,13 @@ import { fileURLToPath } from 'node:url';
 import { buildCharts } from './charts.ts';
 import type { BuiltChart } from './chart-kit.ts';
 import { escapeHtml, inlineJson, inlineScript } from './html.ts';
-import { readResults, type ResultSet } from './records.ts';
+import { readResults, referenceSeries, type ResultSet } from './records.ts';
 import { writeCharts } from './render.ts';
 import { PAGE_CSS } from './style.ts';
 import { describeRunArchitecture, runProtocol } from '../runner/references.ts';
 import { writeRecordsCsv, CSV_NAME } from './csv.ts';
 import { pairedTable } from './paired-table.ts';
-import { referenceSeries, writeSummaryCsv, SUMMARY_CSV } from './summary.ts';
+import { writeSummaryCsv, SUMMARY_CSV } from './summary.ts';
 import { metricTitle, taskMetricNames, taskSectionBody } from './task-metrics.ts';
 import {
   alignmentTable,

@@ -5,7 +5,8 @@
 import { escapeHtml, table, type Cell } from './html.ts';
 import type { ResultSet } from './records.ts';
 import type { Interval } from './stats.ts';
-import { referenceSeries, summaryRows, type SummaryRow } from './summary.ts';
+import { referenceSeries } from './records.ts';
+import { summaryRows, type SummaryRow } from './summary.ts';
 import { formatBytes } from './tables.ts';
 
 const DASH = '—';

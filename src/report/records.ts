@@ -331,3 +331,14 @@ export function labelFor(rs: ResultSet, rule: string | undefined, options: RuleO
   const s = rs.series.find((x) => x.key === key) ?? rs.series.find((x) => x.rule === rule && !options);
   return s ? s.label : labelSeries([{ rule, options: options ?? {} }], rs.experiment?.rules, spec(rs.experiment))[0];
 }
+
+/**
+ * The experiment's reference entry: the first series whose entry's rule declares its updates the
+ * exact gradient (experiment.json records `exact`). None, and the paired columns stay empty.
+ */
+export function referenceSeries(rs: ResultSet): Series | null {
+  return rs.series.find((s) => s.entry?.exact === true) ?? null;
+}
+
+/** The series every chart reads the others against: the reference where one is declared, else the experiment's first. */
+export const baselineSeries = (rs: ResultSet): Series | undefined => referenceSeries(rs) ?? rs.series[0];

@@ -7,7 +7,7 @@ import { writeFile } from 'node:fs/promises';
 import { rng } from '../random.ts';
 import { toCsv } from './csv.ts';
 import { countedTrials, trialFigures } from './figures.ts';
-import type { ResultSet, Series } from './records.ts';
+import { referenceSeries, type ResultSet, type Series } from './records.ts';
 import { bootstrapMean, pairedComparison, summarize, type Interval, type PairedComparison } from './stats.ts';
 
 export const SUMMARY_CSV = 'summary.csv';
@@ -31,14 +31,6 @@ export interface SummaryRow {
   peakBytes: number | null;
   /** Wall time spent in training steps (rule step and optimizer; evaluation and alignment left out). */
   stepMs: number | null;
-}
-
-/**
- * The experiment's reference entry: the first series whose entry's rule declares its updates the
- * exact gradient (experiment.json records `exact`). None, and the paired columns stay empty.
- */
-export function referenceSeries(rs: ResultSet): Series | null {
-  return rs.series.find((s) => s.entry?.exact === true) ?? null;
 }
 
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);

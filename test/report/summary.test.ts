@@ -6,8 +6,9 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { writeReport } from '../../src/report/page.ts';
-import { readResults } from '../../src/report/records.ts';
-import { referenceSeries, summaryRows } from '../../src/report/summary.ts';
+import { testAccuracyChart } from '../../src/report/charts.ts';
+import { readResults, referenceSeries } from '../../src/report/records.ts';
+import { summaryRows } from '../../src/report/summary.ts';
 import { trialLabels } from '../../src/runner/series-label.ts';
 import { cleanupTempDirs } from './fixtures.ts';
 import { handDir, type HandEntry } from './paired-fixture.ts';
@@ -41,6 +42,15 @@ function parseCsv(text: string): Array<Record<string, string>> {
 }
 
 describe('summary rows', () => {
+  it("charts draw the reference as every panel's dashed baseline, not the first series", async () => {
+    // Seven series: the accuracy chart turns to one panel per rule, each with the baseline.
+    const rs = await readResults(await handDir([...ENTRIES, { rule: 'seventh', trials: REF.map((a, s) => flat(a, s)) }]));
+    const spec = JSON.stringify(testAccuracyChart(rs));
+    const dashedTest = (label: string) => JSON.stringify(`datum.series === ${JSON.stringify(label)}`).slice(1, -1);
+    expect(spec).toContain(dashedTest('exact-rule'));
+    expect(spec).not.toContain(dashedTest('backprop'));
+  });
+
   it('take the entry that declares exact gradients as the reference, whatever its id or place', async () => {
     const rs = await readResults(await handDir(ENTRIES));
     expect(referenceSeries(rs)?.rule).toBe('exact-rule');
