@@ -12,11 +12,19 @@ import { summaryRows, type SummaryRow } from '../src/report/summary.ts';
 
 const ROOT = join(fileURLToPath(import.meta.url), '..', '..');
 
-/** A table: the record directories it reads, and how it turns them into markdown rows. */
-interface TableDef {
-  sources: string[];
-  render(sets: ResultSet[]): string;
-}
+/**
+ * A table: the record directories it reads (each read as a run's results), and how it turns them
+ * into markdown rows; or, for an experiment script that writes plain JSONL, the record files.
+ */
+type Render = (sets: ResultSet[]) => string;
+type RenderRows = (rows: Array<Array<Record<string, unknown>>>) => string;
+type TableDef = { sources: string[]; render: Render } | { files: string[]; renderRows: RenderRows };
+
+const jsonl = (text: string) =>
+  text
+    .split('\n')
+    .filter((l) => l.trim())
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
 
 const pct = (x: number | null | undefined, digits = 2) =>
   x === null || x === undefined || !Number.isFinite(x) ? '–' : (100 * x).toFixed(digits);
@@ -40,7 +48,7 @@ const lines = (head: string[], rows: string[][]) =>
   [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
 
 /** Best-validation and final test error per series, beside the published figure: one seed each. */
-function errorTable(withRate: boolean, refHead: string): TableDef['render'] {
+function errorTable(withRate: boolean, refHead: string): Render {
   return ([rs]) =>
     lines(
       ['series', ...(withRate ? ['rate'] : []), 'best-validation error (final test error), %', 'epochs', refHead],
@@ -55,6 +63,47 @@ function errorTable(withRate: boolean, refHead: string): TableDef['render'] {
           published(rs, s),
         ];
       }),
+    );
+}
+
+const meanSd = (st: { n: number; mean: number; std: number }, f: (x: number) => string) =>
+  st.n === 0 ? '–' : st.n > 1 ? `${f(st.mean)} ± ${f(st.std)}` : f(st.mean);
+
+/**
+ * Final test accuracy per series (mean ± sd over seeds), its cosine with the rule's declared
+ * reference over the hidden layers and the output layer, optionally its memory peak ÷ inference's,
+ * and the epochs reached: the figures a run of the docs' older experiments quotes. Several runs
+ * give one table, each row naming its run.
+ */
+function accuracyTable(o: { memory?: boolean; alignment?: boolean } = {}): Render {
+  const alignment = o.alignment ?? true;
+  return (sets) =>
+    lines(
+      [
+        ...(sets.length > 1 ? ['run'] : []),
+        'series',
+        'seeds',
+        'test accuracy, %',
+        ...(alignment ? ['cosine with reference: hidden / output'] : []),
+        ...(o.memory ? ['peak ÷ inference'] : []),
+        'epochs',
+      ],
+      sets.flatMap((rs) =>
+        rs.series.map((s) => {
+          const f = seriesFigures(s);
+          const ep = Math.max(0, ...s.trials.map((t) => t.summary?.epochs ?? 0));
+          const cos = (st: typeof f.hiddenCosine) => (st.n ? st.mean.toFixed(2) : '–');
+          return [
+            ...(sets.length > 1 ? [rs.experiment?.name ?? '–'] : []),
+            s.label,
+            String(f.counted),
+            `**${meanSd(f.finalTestAcc, (x) => (100 * x).toFixed(2))}**`,
+            ...(alignment ? [`${cos(f.hiddenCosine)} / ${cos(f.outputCosine)}`] : []),
+            ...(o.memory ? [f.ratioToInference.n ? `${f.ratioToInference.mean.toFixed(2)}×` : '–'] : []),
+            String(ep),
+          ];
+        }),
+      ),
     );
 }
 
@@ -85,7 +134,7 @@ function tunedBeside(tuned: ResultSet, untuned: ResultSet) {
 const rankText = (now: number, was: number | null) => (was === null ? `${now}` : was === now ? `${now}` : `${now} (was ${was})`);
 
 /** The README's headline: tuned test accuracy with its interval, the paired difference to backprop, the untuned figure and rank. */
-const npmStartShort: TableDef['render'] = ([tuned, untuned]) =>
+const npmStartShort: Render = ([tuned, untuned]) =>
   lines(
     ['rule', 'test acc. %', 'vs BP, points', 'untuned', 'rank'],
     tunedBeside(tuned, untuned).map(({ r, label, untuned: u, now, was }) => [
@@ -98,7 +147,7 @@ const npmStartShort: TableDef['render'] = ([tuned, untuned]) =>
   );
 
 /** docs/results.md's full table: intervals, probability of improvement, collapse, alignment and cost. */
-const npmStartFull: TableDef['render'] = ([tuned, untuned]) =>
+const npmStartFull: Render = ([tuned, untuned]) =>
   lines(
     [
       'rule',
@@ -126,7 +175,28 @@ const npmStartFull: TableDef['render'] = ([tuned, untuned]) =>
     ]),
   );
 
+/** experiments/vanishing-gradients.ts: the first weight layer's gradient norm over the last's (the output layer), per network. */
+const vanishing: RenderRows = ([rows]) => {
+  const nets = new Map<string, Array<{ layer: number; norm: number }>>();
+  for (const r of rows.filter((r) => r.type === 'gradient-norms')) {
+    const key = `${r.activation} | ${r.init} | ${r.residual ? 'yes' : 'no'}`;
+    nets.set(key, [...(nets.get(key) ?? []), { layer: Number(r.layer), norm: Number(r.norm) }]);
+  }
+  return lines(
+    ['activation', 'init', 'residual', 'first ÷ last layer gradient norm'],
+    [...nets].map(([key, ls]) => {
+      const sorted = [...ls].sort((a, b) => a.layer - b.layer);
+      return [...key.split(' | '), (sorted[0].norm / sorted[sorted.length - 1].norm).toExponential(1)];
+    }),
+  );
+};
+
 export const TABLES: Record<string, TableDef> = {
+  'bp-baseline': {
+    sources: ['results/bp-baseline-mnist', 'results/bp-baseline-fashion-mnist'],
+    render: accuracyTable({ alignment: false }),
+  },
+  'vanishing-gradients': { files: ['results/vanishing-gradients/records.jsonl'], renderRows: vanishing },
   'npm-start': { sources: ['results/mnist-compare-tuned', 'results/mnist-compare-untuned'], render: npmStartShort },
   'npm-start-full': { sources: ['results/mnist-compare-tuned', 'results/mnist-compare-untuned'], render: npmStartFull },
   'biotorch-lenet-mnist': { sources: ['results/biotorch-lenet-mnist'], render: errorTable(true, 'BioTorch, %') },
@@ -135,7 +205,8 @@ export const TABLES: Record<string, TableDef> = {
   'resnet-fashion': { sources: ['results/resnet-fashion-epochs3-train15000'], render: errorTable(true, 'BioTorch on CIFAR-10, %') },
 };
 
-const BLOCK = /(<!-- table: ([\w-]+) -->\n)([\s\S]*?)(\n<!-- \/table -->)/g;
+// A block's body holds no `<!-- `: an empty or unclosed block can never swallow the next table.
+const BLOCK = /(<!-- table: ([\w-]+) -->\n)((?:(?!<!-- )[\s\S])*?)(<!-- \/table -->)/g;
 
 /** The markdown files that may hold tables. */
 export function docFiles(root = ROOT): string[] {
@@ -148,17 +219,18 @@ export function docFiles(root = ROOT): string[] {
   ];
 }
 
-/** Each file's text with its tables regenerated; unknown table names are errors. */
+/** Each file's text with its tables regenerated (records read under `records`); unknown table names are errors. */
 export async function regenerate(
   root = ROOT,
   tables = TABLES,
+  records = root,
 ): Promise<Array<{ file: string; before: string; after: string; names: string[] }>> {
   const cache = new Map<string, string>();
   const made = async (name: string) => {
     if (!cache.has(name)) {
       const def = tables[name];
-      const sets = await Promise.all(def.sources.map((d) => readResults(resolve(root, d))));
-      cache.set(name, def.render(sets));
+      if ('files' in def) cache.set(name, def.renderRows(def.files.map((f) => jsonl(readFileSync(resolve(records, f), 'utf8')))));
+      else cache.set(name, def.render(await Promise.all(def.sources.map((d) => readResults(resolve(records, d))))));
     }
     return cache.get(name)!;
   };
@@ -166,14 +238,16 @@ export async function regenerate(
   for (const file of docFiles(root)) {
     const before = readFileSync(join(root, file), 'utf8');
     const names = [...before.matchAll(BLOCK)].map((m) => m[2]);
+    const opened = before.split('<!-- table: ').length - 1;
+    if (opened !== names.length) throw new Error(`${file}: ${opened - names.length} table block(s) without their <!-- /table --> mark`);
     for (const n of names)
       if (!tables[n]) throw new Error(`${file}: table "${n}" is not one scripts/docs-tables.ts makes (${Object.keys(tables).join(', ')})`);
     let after = before;
     for (const n of names) {
       const body = await made(n);
       after = after.replace(
-        new RegExp(`(<!-- table: ${n} -->\\n)[\\s\\S]*?(\\n<!-- \\/table -->)`),
-        (_m, a: string, b: string) => a + body + b,
+        new RegExp(`(<!-- table: ${n} -->\\n)(?:(?!<!-- )[\\s\\S])*?(<!-- \\/table -->)`),
+        (_m, a: string, b: string) => `${a}${body}\n${b}`,
       );
     }
     out.push({ file, before, after, names });
