@@ -191,7 +191,45 @@ const vanishing: RenderRows = ([rows]) => {
   );
 };
 
+/** experiments/mezo-memory.ts: each rule's step peak ÷ inference's, across widths or depths of the MLP. */
+function memorySweep(sweep: 'width' | 'depth'): RenderRows {
+  return ([rows]) => {
+    const sw = rows.filter((r) => r.type === 'memory-sweep' && r.sweep === sweep);
+    const keys = [...new Set(sw.map((r) => Number(r[sweep])))].sort((a, b) => a - b);
+    const rules = [...new Set(sw.map((r) => String(r.rule)))];
+    return lines(
+      ['rule', ...keys.map((k) => `${sweep} ${k}`)],
+      rules.map((rule) => [
+        rule,
+        ...keys.map((k) => {
+          const r = sw.find((x) => x.rule === rule && Number(x[sweep]) === k);
+          return r ? `${Number(r.ratioToInference).toFixed(2)}×` : '–';
+        }),
+      ]),
+    );
+  };
+}
+
+/**
+ * experiments/mezo-memory.ts checkpoint: saved activations against no checkpointing, per segment
+ * length. Its time column is left out: the records' timings come from a shared machine.
+ */
+const checkpointing: RenderRows = ([rows]) =>
+  lines(
+    ['checkpoint every', 'saved activations ×', 'gradients bit-identical'],
+    rows
+      .filter((r) => r.type === 'checkpoint-timing')
+      .map((r) => [
+        Number(r.checkpoint) === -1 ? '√n blocks' : Number(r.checkpoint) === 0 ? 'never (plain backprop)' : `${r.checkpoint} block(s)`,
+        Number(r.savedRatio).toFixed(2),
+        r.identical ? 'yes' : 'no',
+      ]),
+  );
+
 export const TABLES: Record<string, TableDef> = {
+  'memory-width': { files: ['results/mezo-memory/records.jsonl'], renderRows: memorySweep('width') },
+  'memory-depth': { files: ['results/mezo-memory/records.jsonl'], renderRows: memorySweep('depth') },
+  checkpointing: { files: ['results/mezo-memory/checkpointing.jsonl'], renderRows: checkpointing },
   'bp-baseline': {
     sources: ['results/bp-baseline-mnist', 'results/bp-baseline-fashion-mnist'],
     render: accuracyTable({ alignment: false }),
