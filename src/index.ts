@@ -284,6 +284,7 @@ export {
   noiseKey,
   fillNoise,
   perturb,
+  WideNoise,
   streamedUpdates,
   centeredRanks,
   type NoiseKey,
