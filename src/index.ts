@@ -23,6 +23,7 @@ export {
   type Shape,
   type NestedArray,
 } from './tensor/tensor.ts';
+export { axpbyInPlace } from './tensor/in-place.ts';
 export { ledger, withLedger, Ledger, type Category, type ByCategory, type StepMemory } from './tensor/ledger.ts';
 
 // Differentiable ops
