@@ -171,6 +171,23 @@ export function addNoise(out: usize, n: i32, scale: f64, k0: u32, k1: u32, offse
     bumpAt(out, wide, 0, coefAt(scale, es, 0) * f64x2.extract_lane(pairsSin, 0));
     k = 1;
   }
+  // Eight draws an iteration: two independent chains of four, whose latencies (the logarithm's
+  // division, the square root, the polynomials) the CPU overlaps; one chain an iteration runs
+  // about 1.5× slower. The same arithmetic per draw either way.
+  for (; k + 7 < n; k += 8) {
+    gaussianPairs2((offset + <u32>k) >> 1, kx, ky);
+    const c0 = pairsCos;
+    const s0 = pairsSin;
+    gaussianPairs2((offset + <u32>k + 4) >> 1, kx, ky);
+    bumpAt(out, wide, k, coefAt(scale, es, k) * f64x2.extract_lane(c0, 0));
+    bumpAt(out, wide, k + 1, coefAt(scale, es, k + 1) * f64x2.extract_lane(s0, 0));
+    bumpAt(out, wide, k + 2, coefAt(scale, es, k + 2) * f64x2.extract_lane(c0, 1));
+    bumpAt(out, wide, k + 3, coefAt(scale, es, k + 3) * f64x2.extract_lane(s0, 1));
+    bumpAt(out, wide, k + 4, coefAt(scale, es, k + 4) * f64x2.extract_lane(pairsCos, 0));
+    bumpAt(out, wide, k + 5, coefAt(scale, es, k + 5) * f64x2.extract_lane(pairsSin, 0));
+    bumpAt(out, wide, k + 6, coefAt(scale, es, k + 6) * f64x2.extract_lane(pairsCos, 1));
+    bumpAt(out, wide, k + 7, coefAt(scale, es, k + 7) * f64x2.extract_lane(pairsSin, 1));
+  }
   for (; k + 3 < n; k += 4) {
     gaussianPairs2((offset + <u32>k) >> 1, kx, ky);
     bumpAt(out, wide, k, coefAt(scale, es, k) * f64x2.extract_lane(pairsCos, 0));
