@@ -5,17 +5,18 @@
 // mean shift — whatever optimizer applied it — drives the evolution paths, cumulative step-size
 // adaptation and the rank-one and rank-μ updates of C, with Hansen's (2016 tutorial) default
 // constants and sep-CMA's learning rates ×(n+2)/3. Only loss values are used, so it trains on
-// objectives without a gradient; samples are regenerated from seeds, never stored.
+// objectives without a gradient; samples are regenerated from seeds, never stored across steps
+// (within a sample, its σ√C ⊙ z is drawn once at full width and reused for θ + and θ −).
 import {
   defineRule,
   fillNoise,
   FORWARD,
   noGrad,
   noiseKey,
-  perturb,
   SpecError,
   streamedUpdates,
   taskLoss,
+  WideNoise,
   zeros,
   type NoiseKey,
   type RuleContext,
@@ -86,6 +87,9 @@ function adapt(ctx: RuleContext<Options>, s: CmaState, c: ReturnType<typeof cmaC
   const hsig = psNorm / Math.sqrt(1 - (1 - c.cs) ** (2 * g)) / c.chiN < 1.4 + 2 / (n + 1) ? 1 : 0;
   const pcCoef = hsig * Math.sqrt(c.cc * (2 - c.cc) * c.muEff);
   const keep = 1 - c.c1 - c.cmu + (1 - hsig) * c.c1 * c.cc * (2 - c.cc);
+  // Full-width chunks in the backend's memory, so the noise kernel fills them (not its JS reference).
+  const chunks = new WideNoise(last.selected.map(() => Z_CHUNK));
+  const zs = chunks.views;
   for (let i = 0; i < params.length; i++) {
     const p = params[i].data;
     const m = s.mean[i].data;
@@ -93,7 +97,6 @@ function adapt(ctx: RuleContext<Options>, s: CmaState, c: ReturnType<typeof cmaC
     const sd = s.sd[i].data;
     // The selected samples' z, regenerated a chunk at a time for the rank-μ term.
     const keys = last.selected.map((k) => sampleStream(ctx, last.step, k)(i));
-    const zs = keys.map(() => new Float64Array(Z_CHUNK));
     for (let from = 0; from < p.length; from += Z_CHUNK) {
       const len = Math.min(Z_CHUNK, p.length - from);
       keys.forEach((key, j) => fillNoise(zs[j].subarray(0, len), key, from));
@@ -108,6 +111,7 @@ function adapt(ctx: RuleContext<Options>, s: CmaState, c: ReturnType<typeof cmaC
       }
     }
   }
+  chunks.free();
   s.sigma *= Math.exp((c.cs / c.ds) * (psNorm / c.chiN - 1));
   s.generation = g;
 }
@@ -162,10 +166,16 @@ export const cmaEs = defineRule({
     const loss = taskLoss(ctx, batch);
     const lossAt = () => noGrad(() => loss(params).item());
     const losses: number[] = [];
-    for (let k = 0; k < c.lambda; k++) {
-      perturb(params, state.sigma, sampleStream(ctx, ctx.step, k), scale);
-      losses.push(lossAt());
-      perturb(params, -state.sigma, sampleStream(ctx, ctx.step, k), scale);
+    const noise = new WideNoise(params.map((p) => p.size));
+    try {
+      for (let k = 0; k < c.lambda; k++) {
+        noise.draw(state.sigma, sampleStream(ctx, ctx.step, k), scale);
+        noise.addTo(params, 1);
+        losses.push(lossAt());
+        noise.addTo(params, -1);
+      }
+    } finally {
+      noise.free();
     }
     // Best first; equal losses keep sample order, so ties break the same way every run.
     const selected = losses

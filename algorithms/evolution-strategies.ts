@@ -2,8 +2,10 @@
 // perturbations θ ± σε, the population's losses turned into centered ranks (fitness shaping),
 // and g = 1/(nσ) Σ_k (u⁺_k − u⁻_k) ε_k as the update direction. Only loss values are used, so it
 // trains on objectives without a gradient (classification error itself). Like MeZO, the noise is
-// regenerated from seeds rather than stored and the update is streamed range by range.
-import { centeredRanks, defineRule, FORWARD, noGrad, noiseKey, perturb, SpecError, streamedUpdates, taskLoss } from '../src/index.ts';
+// regenerated from seeds rather than stored across samples, and the update is streamed range by
+// range; within a pair, its σε is drawn once at full width (WideNoise) and reused for θ + σε,
+// θ − σε and the restore, bit for bit as regenerating it each time.
+import { centeredRanks, defineRule, FORWARD, noGrad, noiseKey, SpecError, streamedUpdates, taskLoss, WideNoise } from '../src/index.ts';
 
 type Options = { population: number; sigma: number; shaping: string };
 
@@ -47,12 +49,18 @@ export const evolutionStrategies = defineRule({
     const lossAt = () => noGrad(() => loss(params).item());
     const plus: number[] = [];
     const minus: number[] = [];
-    for (let k = 0; k < pairs; k++) {
-      perturb(params, sigma, stream(k));
-      plus.push(lossAt());
-      perturb(params, -2 * sigma, stream(k));
-      minus.push(lossAt());
-      perturb(params, sigma, stream(k));
+    const noise = new WideNoise(params.map((p) => p.size));
+    try {
+      for (let k = 0; k < pairs; k++) {
+        noise.draw(sigma, stream(k));
+        noise.addTo(params, 1);
+        plus.push(lossAt());
+        noise.addTo(params, -2);
+        minus.push(lossAt());
+        noise.addTo(params, 1);
+      }
+    } finally {
+      noise.free();
     }
     // Ranks over the whole population (both halves), as Salimans et al. shape them.
     const shaped = shaping === 'centered-ranks' ? centeredRanks([...plus, ...minus]) : [...plus, ...minus];

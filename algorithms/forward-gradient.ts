@@ -5,9 +5,11 @@
 // perturbed values; `directions` averages that many independent passes.
 //
 //   perturb 'weights'     v perturbs every parameter (Baydin et al.). Each weight's direction is
-//                         drawn when its layer first reads it and regenerated from its seed when
+//                         drawn when its layer first reads it and regenerated from its key when
 //                         the update is handed out, range by range: a step holds no tape, no
-//                         saved activation and no parameter-sized direction.
+//                         saved activation and no parameter-sized direction. The draws come from
+//                         the counter-based noise streams (fillNoise, streamedUpdates: the
+//                         backend's kernel), as MeZO's do.
 //   perturb 'activities'  Ren et al. 2023, "Scaling forward gradient with local losses": the
 //                         network is cut into blocks, one per weight layer (the layer and the
 //                         modules up to the next one); each block's input is detached and its
@@ -32,17 +34,20 @@ import {
   buildNetwork,
   customVjp,
   defineRule,
+  fillNoise,
   FORWARD,
   WEIGHT_GRADIENT,
   isWeightLayer,
   layerBlocks,
   noGrad,
+  noiseKey,
   perExampleLoss,
   reshape,
   run,
   softmax,
   SpecError,
   stopGradient,
+  streamedUpdates,
   taskLoss,
   valueAndGrad,
   valueAndJvp,
@@ -50,7 +55,6 @@ import {
   zeros,
   type Batch,
   type LayerChain,
-  type LazyUpdates,
   type Model,
   type Module,
   type OptState,
@@ -104,59 +108,33 @@ function checkOptions(o: ForwardGradientOptions): void {
 
 // ---------------------------------------------------------------- perturbing the weights
 
-/**
- * Σₖ coeffs[k]·vₖ for each parameter, with vₖ regenerated from `stream(k, i)` — the same draws,
- * in the same order, as the tangents of the forward passes — one range at a time.
- */
-function regenerated(
-  params: readonly Tensor[],
-  coeffs: readonly number[],
-  stream: (k: number, i: number) => Rng,
-  rademacher: boolean,
-): LazyUpdates {
-  let cursor: { index: number; pos: number; streams: Rng[] } | null = null;
-  return {
-    count: params.length,
-    // Ranges this long keep the step's extra memory far below a parameter's size.
-    chunk: 4096,
-    getRange(i, offset, length) {
-      if (!cursor || cursor.index !== i || cursor.pos > offset) cursor = { index: i, pos: 0, streams: coeffs.map((_, k) => stream(k, i)) };
-      for (const r of cursor.streams) for (let q = cursor.pos; q < offset; q++) draw(r, rademacher);
-      const u = zeros([length]);
-      cursor.streams.forEach((r, k) => {
-        for (let q = 0; q < length; q++) u.data[q] += coeffs[k] * draw(r, rademacher);
-      });
-      cursor.pos = offset + length;
-      return u;
-    },
-    get(i) {
-      const u = zeros(params[i].shape);
-      coeffs.forEach((c, k) => {
-        const r = stream(k, i);
-        for (let q = 0; q < u.size; q++) u.data[q] += c * draw(r, rademacher);
-      });
-      return u;
-    },
-  };
-}
-
 function weightStep(ctx: RuleContext<ForwardGradientOptions>, state: ForwardGradientState, batch: Batch) {
   const o = ctx.options;
-  const rademacher = o.noise === 'rademacher';
-  const rng = ctx.rng.child(ctx.step);
-  const stream = (k: number, i: number) => rng.child(`direction/${k}/${i}`);
+  const kind = o.noise === 'rademacher' ? 'rademacher' : 'gaussian';
+  // Direction k of parameter i: the same draws for its tangent and, regenerated, for the update.
+  const direction = (k: number) => (i: number) => noiseKey(ctx.rng, ctx.step, k, i, 'direction');
   const loss = taskLoss(ctx, batch);
   const projected: number[] = [];
   let value = 0;
   for (let k = 0; k < o.directions; k++) {
     // Each weight's direction is made when its layer first reads it, and dies after that layer.
-    const res = valueAndJvp(loss)([...ctx.params], (p, i) => randomTensor(p.shape, stream(k, i), rademacher));
+    const res = valueAndJvp(loss)([...ctx.params], (p, i) => {
+      const v = zeros(p.shape);
+      fillNoise(v.data, direction(k)(i), 0, kind);
+      return v;
+    });
     projected.push(res.tangent.item());
     value = res.value.item();
   }
   const coeffs = projected.map((d) => d / o.directions);
   const mean = coeffs.reduce((a, b) => a + b, 0);
-  return { updates: regenerated(ctx.params, coeffs, stream, rademacher), state, loss: value, metrics: { directionalDerivative: mean } };
+  const terms = coeffs.map((coef, k) => ({ coef, key: direction(k) }));
+  return {
+    updates: streamedUpdates(ctx.params, terms, undefined, 4096, kind),
+    state,
+    loss: value,
+    metrics: { directionalDerivative: mean },
+  };
 }
 
 // ---------------------------------------------------------------- perturbing the activities

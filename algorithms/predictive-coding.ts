@@ -12,6 +12,7 @@
 // approach β·δ and the updates backprop's gradient (Whittington & Bogacz 2017).
 import {
   add,
+  axpbyInPlace,
   defineRule,
   FORWARD,
   INPUT_VJP,
@@ -189,15 +190,11 @@ export const predictiveCoding = defineRule({
         energies.push(r.value.item() / n);
         valueGrads = r.grads;
       }
-      noGrad(() => {
-        values.forEach((v, l) => {
-          const g = valueGrads[l].data;
-          const vel = velocity[l]?.data;
-          const d = v.data;
-          v.touch();
-          if (vel) for (let k = 0; k < d.length; k++) d[k] -= rate * (vel[k] = momentum * vel[k] + g[k]);
-          else for (let k = 0; k < d.length; k++) d[k] -= rate * g[k];
-        });
+      // v ← v − γ·(velocity ← β·velocity + ∂F/∂v), each in one kernel call; v steps by the stored velocity.
+      values.forEach((v, l) => {
+        const vel = velocity[l];
+        if (vel) axpbyInPlace(vel, momentum, valueGrads[l], 1);
+        axpbyInPlace(v, 1, vel ?? valueGrads[l], -rate);
       });
     }
 

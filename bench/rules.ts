@@ -8,7 +8,9 @@ import { median } from './profile.ts';
 
 export interface RuleRow {
   rule: string;
-  /** Medians over rounds: wall ms per step (host.stepMs) and CPU ms per step. */
+  /** Median over rounds of the run's median step, wall ms (null: the rule could not be timed). */
+  medianStepMs: number | null;
+  /** Medians over rounds: mean wall ms per step (host.stepMs) and CPU ms per step. */
   stepMs: number | null;
   cpuStepMs: number | null;
   /** Median over rounds of the rule's median step ÷ backprop's, in the same round. */
@@ -23,6 +25,8 @@ export interface RuleRow {
   /** Issue 20's bound on ratioToBp (the ratio when it was filed), where it names one. */
   targetMax: number | null;
   steps: number;
+  /** The setting the rule (and backprop beside it) ran on: the first of SETTINGS where it runs all its steps. */
+  setting: Setting | null;
   status: string;
   note: string | null;
 }
@@ -44,16 +48,34 @@ const med = (xs: number[]): number | null => {
   return v.length ? median(v) : null;
 };
 
-const ruleConfig = (rule: string, steps: number): TrialConfig => ({
+/**
+ * Where a rule is timed: the bench's MLP at SGD 0.01 first. A rule that cannot run its steps there
+ * (it diverges) is timed at the first setting below where it can — a smaller rate, then a bounded
+ * activation (an energy-based net's states settle only with one) — and backprop beside it on the
+ * same setting, so the ratio compares steps on one model. The step time does not depend on the rate.
+ */
+export interface Setting {
+  activation: string;
+  init: string;
+  lr: number;
+}
+const BOUNDED = { activation: 'sigmoid(4*x - 2)', init: 'xavierUniform' };
+export const SETTINGS: readonly Setting[] = [
+  { activation: 'relu', init: 'heUniform', lr: 0.01 },
+  { activation: 'relu', init: 'heUniform', lr: 0.001 },
+  { ...BOUNDED, lr: 0.01 },
+  { ...BOUNDED, lr: 0.001 },
+];
+const settingLabel = (s: Setting): string => `${s.activation}, SGD ${s.lr}`;
+
+const ruleConfig = (rule: string, steps: number, setting: Setting): TrialConfig => ({
   experiment: 'bench',
   rule,
   options: {},
   seed: 7,
   data: { name: 'mnist' as const, train: 128 * steps, test: 500 },
-  model: { sizes: [784, 256, 256, 10], activation: 'relu', init: 'heUniform' },
-  // A small rate: MeZO's SPSA steps at SGD 0.1 diverge within a few steps on this slice, and the
-  // step time does not depend on the rate.
-  optimizer: { name: 'sgd', lr: 0.01 },
+  model: { sizes: [784, 256, 256, 10], activation: setting.activation, init: setting.init },
+  optimizer: { name: 'sgd', lr: setting.lr },
   batchSize: 128,
   epochs: 1,
   maxSteps: steps,
@@ -65,55 +87,100 @@ const ruleConfig = (rule: string, steps: number): TrialConfig => ({
 });
 
 /**
- * Time `steps` steps of each registered rule next to a backprop run, `rounds` times (the order of
- * each pair alternating by round, so neither drift in the machine's load nor the position in a
- * pair biases a ratio), and print a row per rule through `log`.
+ * Time `steps` steps of each registered rule (or of `only`) next to a backprop run, `rounds` times
+ * (the order of each pair alternating by round, so neither drift in the machine's load nor the
+ * position in a pair biases a ratio), and print a row per rule through `log`. A rule that runs
+ * all its steps on no setting gets a row without times and a note saying why: the caller fails
+ * loudly on it (untimed()) rather than reporting a time it did not measure.
  */
-export function timeRules(steps: number, rounds: number, log: (s: string) => void): RuleRow[] {
+export function timeRules(steps: number, rounds: number, log: (s: string) => void, only: readonly string[] = []): RuleRow[] {
   // With --expose-gc (npm run bench passes it) every timed run starts on a collected heap, so one
   // run's garbage is not paid for by the next.
   const collect = (globalThis as { gc?: () => void }).gc ?? ((): void => {});
-  /** One timed run of a rule: mean wall, CPU and median wall per step (host.stepMs, stepCpuMs, medianStepMs). */
-  const ruleRun = (rule: AnyRule): { wall: number; cpu: number; median: number; s: SummaryRecord } => {
+  interface Run {
+    wall: number;
+    cpu: number;
+    median: number;
+    s: SummaryRecord;
+  }
+  /** One run of a rule on a setting: mean wall, CPU and median wall per step (host.stepMs, stepCpuMs, medianStepMs). */
+  const ruleRun = (rule: AnyRule, setting: Setting): Run => {
     let s: SummaryRecord | null = null;
     collect();
-    runTrial(ruleConfig(rule.id, steps), `bench-${rule.id}`, rule, (r) => {
+    runTrial(ruleConfig(rule.id, steps, setting), `bench-${rule.id}`, rule, (r) => {
       if (r.type === 'summary') s = r;
     });
     const n = Math.max(1, s!.steps);
     return { wall: s!.host.stepMs / n, cpu: s!.host.stepCpuMs / n, median: s!.host.medianStepMs ?? NaN, s: s! };
   };
-  const rules = listRules() as AnyRule[];
-  const backpropRule = rules.find((r) => r.id === 'backprop')!;
-  const perRule = new Map<string, { wall: number[]; cpu: number[]; last: SummaryRecord | null; error: string | null }>(
-    rules.map((r) => [r.id, { wall: [], cpu: [], last: null, error: null }]),
+  /** Why a run does not count as timed, or null when it ran all its steps. */
+  const shortfall = (r: Run): string | null =>
+    r.s.status === 'done' && r.s.steps === steps
+      ? null
+      : `${r.s.status} after ${r.s.steps} of ${steps} steps${r.s.error ? `: ${r.s.error.split('\n')[0]}` : ''}`;
+  const all = listRules() as AnyRule[];
+  const backpropRule = all.find((r) => r.id === 'backprop')!;
+  const unknown = only.filter((id) => !all.some((r) => r.id === id));
+  if (unknown.length)
+    throw new Error(`--rule: no rule ${unknown.map((id) => `"${id}"`).join(', ')} (rules: ${all.map((r) => r.id).join(', ')})`);
+  // Backprop is always timed: every ratio is to its step.
+  const rules = only.length ? all.filter((r) => r === backpropRule || only.includes(r.id)) : all;
+  interface Acc {
+    setting: Setting | null;
+    wall: number[];
+    cpu: number[];
+    median: number[];
+    ratio: { wall: number[]; cpu: number[]; median: number[] };
+    last: SummaryRecord | null;
+    error: string | null;
+  }
+  const perRule = new Map<string, Acc>(
+    rules.map((r) => [
+      r.id,
+      { setting: null, wall: [], cpu: [], median: [], ratio: { wall: [], cpu: [], median: [] }, last: null, error: null },
+    ]),
   );
-  const ratioSamples = new Map<string, { wall: number[]; cpu: number[]; median: number[] }>(
-    rules.map((r) => [r.id, { wall: [], cpu: [], median: [] }]),
-  );
-  let bpCost: number | null = null;
+  // Backprop's cost per setting (the cost model does not read the activation, but each pair divides by its own).
+  const bpCost = new Map<Setting, number | null>();
+  // Warm-up: each rule's own code paths, on the first setting where it runs all its steps.
   for (const rule of rules) {
-    try {
-      const { s } = ruleRun(rule); // warm-up of this rule's own code paths
-      if (rule === backpropRule) bpCost = s.cost?.forwardPassesPerStep ?? null;
-    } catch (e) {
-      perRule.get(rule.id)!.error = (e as Error).message.split('\n')[0];
+    const acc = perRule.get(rule.id)!;
+    const tried: string[] = [];
+    for (const setting of SETTINGS) {
+      try {
+        const r = ruleRun(rule, setting);
+        const why = shortfall(r);
+        if (why === null) {
+          acc.setting = setting;
+          break;
+        }
+        tried.push(`${settingLabel(setting)}: ${why}`);
+      } catch (e) {
+        tried.push(`${settingLabel(setting)}: threw ${(e as Error).message.split('\n')[0]}`);
+      }
     }
+    if (!acc.setting) acc.error = `runs its ${steps} steps on no setting (${tried.join('; ')})`;
+  }
+  for (const setting of new Set([...perRule.values()].flatMap((a) => (a.setting ? [a.setting] : [])))) {
+    bpCost.set(setting, ruleRun(backpropRule, setting).s.cost?.forwardPassesPerStep ?? null);
   }
   for (let round = 0; round < rounds; round++) {
     for (const rule of rules) {
       const acc = perRule.get(rule.id)!;
-      if (acc.error) continue;
+      if (acc.error || !acc.setting) continue;
       try {
         const pair = round % 2 === 0 ? [backpropRule, rule] : [rule, backpropRule];
-        const [first, second] = pair.map((r) => ruleRun(r));
+        const [first, second] = pair.map((r) => ruleRun(r, acc.setting!));
         const [bp, t] = round % 2 === 0 ? [first, second] : [second, first];
+        const why = shortfall(t) ?? (shortfall(bp) && `backprop beside it ${shortfall(bp)}`);
+        if (why) throw new Error(`round ${round + 1}: ${why}`);
         acc.wall.push(t.wall);
         acc.cpu.push(t.cpu);
+        acc.median.push(t.median);
         acc.last = t.s;
-        ratioSamples.get(rule.id)!.wall.push(t.wall / bp.wall);
-        ratioSamples.get(rule.id)!.cpu.push(t.cpu / bp.cpu);
-        ratioSamples.get(rule.id)!.median.push(t.median / bp.median);
+        acc.ratio.wall.push(t.wall / bp.wall);
+        acc.ratio.cpu.push(t.cpu / bp.cpu);
+        acc.ratio.median.push(t.median / bp.median);
       } catch (e) {
         acc.error = (e as Error).message.split('\n')[0];
       }
@@ -121,40 +188,50 @@ export function timeRules(steps: number, rounds: number, log: (s: string) => voi
   }
   const rows: RuleRow[] = rules.map((rule) => {
     const acc = perRule.get(rule.id)!;
-    const rs = ratioSamples.get(rule.id)!;
-    const status = acc.error ? 'threw' : (acc.last?.status ?? 'not run');
+    const timed = acc.error === null && acc.median.length > 0;
+    const status = acc.error ? 'not timed' : (acc.last?.status ?? 'not run');
     // The cost the trial recorded (its rule's model at the bench's options, model and batch).
     const cost = acc.last?.cost?.forwardPassesPerStep;
+    const bp = acc.setting ? bpCost.get(acc.setting) : null;
+    const shifted = acc.setting && acc.setting !== SETTINGS[0] ? `timed on ${settingLabel(acc.setting)}, where it runs` : null;
     return {
       rule: rule.id,
-      stepMs: med(acc.wall),
-      cpuStepMs: med(acc.cpu),
-      ratioToBp: med(rs.median),
-      modelRatio: cost !== undefined && bpCost ? cost / bpCost : null,
-      meanRatioToBp: med(rs.wall),
-      cpuRatioToBp: med(rs.cpu),
-      ratioRounds: rs.median,
+      medianStepMs: timed ? med(acc.median) : null,
+      stepMs: timed ? med(acc.wall) : null,
+      cpuStepMs: timed ? med(acc.cpu) : null,
+      ratioToBp: timed ? med(acc.ratio.median) : null,
+      modelRatio: cost !== undefined && bp ? cost / bp : null,
+      meanRatioToBp: timed ? med(acc.ratio.wall) : null,
+      cpuRatioToBp: timed ? med(acc.ratio.cpu) : null,
+      ratioRounds: timed ? acc.ratio.median : [],
       targetMax: RULE_TARGETS[rule.id] ?? null,
       steps: acc.last?.steps ?? 0,
+      setting: acc.setting,
       status,
-      note: acc.error ?? (status !== 'done' ? `status ${status}` : null),
+      note: acc.error ?? shifted,
     };
   });
   const x2 = (v: number | null): string => (v === null ? '—' : v.toFixed(2));
-  log(`  ${'rule'.padEnd(30)} ${'ms/step'.padStart(7)} ${'measured'.padStart(10)} ${'model'.padStart(7)}`);
+  log(`  ${'rule'.padEnd(30)} ${'ms/step'.padStart(7)} ${'measured'.padStart(10)} ${'model'.padStart(7)}  [spread over rounds]`);
   for (const row of rows) {
-    if (row.stepMs === null) log(`  ${row.rule.padEnd(30)} SKIPPED: ${row.note}`);
+    if (row.medianStepMs === null) log(`  ${row.rule.padEnd(30)} NOT TIMED: ${row.note}`);
     else {
-      const rounds = row.ratioRounds.filter(Number.isFinite);
+      const rounds = row.ratioRounds;
       const spread = rounds.length > 1 ? ` [${Math.min(...rounds).toFixed(2)}–${Math.max(...rounds).toFixed(2)}]` : '';
       const target =
         row.targetMax === null
           ? ''
           : `  target ≤ ${row.targetMax}: ${row.ratioToBp === null ? 'not measured' : row.ratioToBp <= row.targetMax ? 'met' : 'NOT met'}`;
       log(
-        `  ${row.rule.padEnd(30)} ${x2(row.stepMs).padStart(7)} ${`${x2(row.ratioToBp)}x BP`.padStart(10)} ${`${x2(row.modelRatio)}x`.padStart(7)}${spread} (CPU ${x2(row.cpuStepMs)} ms; mean ${x2(row.meanRatioToBp)}x, CPU ${x2(row.cpuRatioToBp)}x)${target}${row.note ? `  (${row.note})` : ''}`,
+        `  ${row.rule.padEnd(30)} ${x2(row.medianStepMs).padStart(7)} ${`${x2(row.ratioToBp)}x BP`.padStart(10)} ${`${x2(row.modelRatio)}x`.padStart(7)}${spread} (CPU ${x2(row.cpuStepMs)} ms; mean ${x2(row.meanRatioToBp)}x, CPU ${x2(row.cpuRatioToBp)}x)${target}${row.note ? `  (${row.note})` : ''}`,
       );
     }
   }
   return rows;
+}
+
+/** The rules the bench could not time, as one line for the caller to fail with (null: every rule was timed). */
+export function untimed(rows: readonly RuleRow[]): string | null {
+  const bad = rows.filter((r) => r.medianStepMs === null);
+  return bad.length ? `bench: ${bad.length} rule(s) not timed: ${bad.map((r) => `${r.rule} (${r.note})`).join('; ')}` : null;
 }

@@ -29,7 +29,7 @@ import {
   type PeerResult,
 } from './peers.ts';
 import { matmulKey, median, profileBpStep, type MatmulCall, type StepProfile } from './profile.ts';
-import { timeRules, type RuleRow } from './rules.ts';
+import { timeRules, untimed, type RuleRow } from './rules.ts';
 
 const argv = process.argv.slice(2);
 const flag = (name: string): boolean => argv.includes(`--${name}`);
@@ -451,6 +451,7 @@ const result = {
     'PyTorch times its step loop after an untimed shuffle gather; tfjs times minimize + loss read-back; jax-js times its jit-compiled step + loss read-back; batches are built outside every clock.',
     'LeNet-5 (ours): the lenet5 preset through runTrial on MNIST resized to 32×32; PyTorch pads the same images to 32×32 (same shapes and work). "kernels only": the same step as kernel calls on preallocated buffers (bench/lenet.ts).',
     "Ratios: median over rounds of each round's ours ÷ peer (tfjs/jax-js: peer ÷ ours).",
+    'rules[]: each rule beside a backprop run on the same setting (rules[].setting): the bench MLP at SGD 0.01, or the first setting of bench/rules.ts SETTINGS (a smaller rate, then a bounded activation) where the rule runs all its steps; a rule that runs on none has null times and fails the bench.',
     "rules[].modelRatio: the rule's cost model (forward-pass equivalents per step, src/rules/cost.ts) ÷ backprop's, as its trial recorded it (summary cost.forwardPassesPerStep): what ratioToBp would be if every rule ran at its algorithm's floor.",
   ],
 };
@@ -464,4 +465,7 @@ log(`wrote results/bench/bench-${stamp}.json and results/bench/latest.json`);
 
 // The transformer LM's training step against PyTorch (tokens/s), in its own file.
 await import('./transformer.ts');
-process.exit(0);
+// A rule the bench could not time fails the run, after everything else is written.
+const failed = untimed(ruleRows);
+if (failed) console.error(`\n${failed}`);
+process.exit(failed ? 1 : 0);

@@ -23,6 +23,7 @@ export {
   type Shape,
   type NestedArray,
 } from './tensor/tensor.ts';
+export { axpbyInPlace } from './tensor/in-place.ts';
 export { ledger, withLedger, Ledger, type Category, type ByCategory, type StepMemory } from './tensor/ledger.ts';
 
 // Differentiable ops
@@ -284,6 +285,7 @@ export {
   noiseKey,
   fillNoise,
   perturb,
+  WideNoise,
   streamedUpdates,
   centeredRanks,
   type NoiseKey,

@@ -585,6 +585,45 @@ export function kernelConformance(label: string, B: TestedBackend): void {
     }
   });
 
+  // Full-width buffers in the backend's memory (WideNoise, src/rules/zeroth-order.ts): an f64 view of an allocation.
+  const wide = (n: number, lo = -1, hi = 1): Float64Array => {
+    const b = B.alloc(2 * n);
+    return fillUniform(new Float64Array(b.buffer, b.byteOffset, n), nr, lo, hi);
+  };
+
+  describe(`${label}: addNoise into an f64 buffer keeps the full width, as the reference`, () => {
+    for (const kind of ['gaussian', 'rademacher', 'logistic'] as const) {
+      it(kind, () => {
+        for (const [offset, n] of [
+          [0, 1],
+          [1, 2],
+          [3, 7],
+          [4095, 4100],
+        ]) {
+          const out = wide(n);
+          const expected = Float64Array.from(out);
+          const s = nbuf(n, 0, 2);
+          B.addNoise(out, 0.37, [5, 9], offset, kind, s);
+          ref.addNoise(expected, 0.37, [5, 9], offset, kind, Float32Array.from(s));
+          expect(exactMismatch(out, expected), `offset ${offset}, n ${n}`).toBeNull();
+        }
+      });
+    }
+  });
+
+  describe(`${label}: axpby with an f64 b reads it at full width, as the reference`, () => {
+    for (const n of [1, 7, 1001]) {
+      it(`n=${n}`, () => {
+        const a = nbuf(n);
+        const b = wide(n, -1e-3, 1e-3);
+        const expected = Float32Array.from(a);
+        ref.axpby(expected, 1, b, -2, expected);
+        B.axpby(a, 1, b, -2, a);
+        expect(exactMismatch(a, expected)).toBeNull();
+      });
+    }
+  });
+
   describe(`${label}: binaryConcrete matches the reference bit for bit`, () => {
     for (const temperature of [0.1, 0.67, 2]) {
       it(`temperature ${temperature}`, () => {

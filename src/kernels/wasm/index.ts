@@ -51,6 +51,7 @@ interface KernelExports {
   ): void;
   leakyRelu(a: number, out: number, n: number, alpha: number, grad: number): void;
   axpby(a: number, scale: number, b: number, bScale: number, out: number, n: number): void;
+  axpbyWide(a: number, scale: number, b: number, bScale: number, out: number, n: number): void;
   reduce(op: number, a: number, out: number, outer: number, axisLen: number, inner: number): void;
   softmax(a: number, out: number, rows: number, cols: number, log: number): void;
   transpose2d(a: number, out: number, batch: number, rows: number, cols: number): void;
@@ -58,7 +59,17 @@ interface KernelExports {
   zero(ptr: number, bytes: number): void;
   copy(dst: number, src: number, bytes: number): void;
   allFinite(a: number, n: number): number;
-  addNoise(out: number, n: number, scale: number, k0: number, k1: number, offset: number, kind: number, elementScale: number): void;
+  addNoise(
+    out: number,
+    n: number,
+    scale: number,
+    k0: number,
+    k1: number,
+    offset: number,
+    kind: number,
+    elementScale: number,
+    wide: number,
+  ): void;
   bernoulliSigmoid(a: number, n: number, k0: number, k1: number, h: number, aux: number, mode: number, logProb: number): void;
   binaryConcrete(a: number, n: number, k0: number, k1: number, temperature: number, y: number, slope: number): void;
   optimProgram(): number;
@@ -234,6 +245,9 @@ export function createWasmBackend(options: WasmOptions = {}): WasmBackend {
 
   const ref = referenceBackend;
   const owns = (buf: Buf): buf is Float32Array => buf instanceof Float32Array && heap.owns(buf);
+  // An f64 view of our memory (a rule's full-width noise terms, zeroth-order.ts): kernels that
+  // take one read or write it at full width; its byteOffset is a pointer like any other.
+  const ownsWide = (buf: Buf): buf is Float64Array => buf instanceof Float64Array && heap.owns(buf) && buf.byteOffset % 8 === 0;
   const need = (op: string, name: string, buf: Buf, n: number): void => {
     if (buf.length < n) throw new ShapeError(`wasm ${op}: ${name} has ${buf.length} elements, needs ${n}`);
   };
@@ -343,10 +357,11 @@ export function createWasmBackend(options: WasmOptions = {}): WasmBackend {
     },
 
     axpby(a, scale, b, bScale, out) {
-      if (!(owns(a) && owns(b) && owns(out))) return ref.axpby(a, scale, b, bScale, out);
+      const wideB = ownsWide(b);
+      if (!(owns(a) && (owns(b) || wideB) && owns(out))) return ref.axpby(a, scale, b, bScale, out);
       need('axpby', 'a', a, out.length);
       need('axpby', 'b', b, out.length);
-      ex.axpby(a.byteOffset, scale, b.byteOffset, bScale, out.byteOffset, out.length);
+      (wideB ? ex.axpbyWide : ex.axpby)(a.byteOffset, scale, b.byteOffset, bScale, out.byteOffset, out.length);
     },
 
     im2col(x, cols, g) {
@@ -407,7 +422,9 @@ export function createWasmBackend(options: WasmOptions = {}): WasmBackend {
     },
 
     addNoise(out, scale, key, offset, kind, elementScale) {
-      if (!(owns(out) && (elementScale === null || owns(elementScale)))) return ref.addNoise(out, scale, key, offset, kind, elementScale);
+      const wide = ownsWide(out);
+      if (!((owns(out) || wide) && (elementScale === null || owns(elementScale))))
+        return ref.addNoise(out, scale, key, offset, kind, elementScale);
       if (elementScale) need('addNoise', 'elementScale', elementScale, out.length);
       if (out.length)
         ex.addNoise(
@@ -419,6 +436,7 @@ export function createWasmBackend(options: WasmOptions = {}): WasmBackend {
           offset,
           NOISE_KINDS.indexOf(kind),
           elementScale ? elementScale.byteOffset : 0,
+          wide ? 1 : 0,
         );
     },
 

@@ -199,6 +199,24 @@ export function leakyRelu(a: usize, out: usize, n: i32, alpha: f64, grad: i32): 
 }
 
 /** out = a*scale + b*bScale, computed in f64 like the reference so results match bit for bit. */
+/** axpby with b in f64 (a and out f32): the same f64 arithmetic, b read at full width. */
+export function axpbyWide(a: usize, scale: f64, b: usize, bScale: f64, out: usize, n: i32): void {
+  const s = f64x2.splat(scale);
+  const t = f64x2.splat(bScale);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    const x = v128.load(a + o);
+    const lo = f64x2.add(f64x2.mul(lo64(x), s), f64x2.mul(v128.load(b + (o << 1)), t));
+    const hi = f64x2.add(f64x2.mul(hi64(x), s), f64x2.mul(v128.load(b + (o << 1) + 16), t));
+    v128.store(out + o, narrow(lo, hi));
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    store<f32>(out + o, <f32>(<f64>load<f32>(a + o) * scale + load<f64>(b + (o << 1)) * bScale));
+  }
+}
+
 export function axpby(a: usize, scale: f64, b: usize, bScale: f64, out: usize, n: i32): void {
   const s = f64x2.splat(scale);
   const t = f64x2.splat(bScale);
