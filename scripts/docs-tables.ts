@@ -227,6 +227,7 @@ const checkpointing: RenderRows = ([rows]) =>
   );
 
 export const TABLES: Record<string, TableDef> = {
+  'mnist-fa-dfa-variants': { sources: ['results/mnist-fa-dfa-tanh', 'results/mnist-fa-dfa-lr'], render: accuracyTable() },
   'memory-width': { files: ['results/mezo-memory/records.jsonl'], renderRows: memorySweep('width') },
   'memory-depth': { files: ['results/mezo-memory/records.jsonl'], renderRows: memorySweep('depth') },
   checkpointing: { files: ['results/mezo-memory/checkpointing.jsonl'], renderRows: checkpointing },
