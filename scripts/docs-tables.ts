@@ -226,7 +226,27 @@ const checkpointing: RenderRows = ([rows]) =>
       ]),
   );
 
+/**
+ * experiments/estimators.ts: each estimator's gradient through stochastic binary units against the
+ * exact gradient of the expected loss (by enumeration), over all layers: cosine, relative error,
+ * variance, and squared bias over the noise floor of its draws (≫ 1: a bias).
+ */
+const estimators: RenderRows = ([rows]) =>
+  lines(
+    ['estimator', 'cosine', 'relative error', 'variance', 'bias² ÷ noise floor'],
+    rows
+      .filter((r) => r.type === 'estimator' && r.layer === 'overall')
+      .map((r) => [
+        `${r.estimator}${r.temperature !== undefined ? ` τ = ${r.temperature}` : ''}`,
+        Number(r.cosine).toFixed(3),
+        Number(r.relError).toFixed(3),
+        Number(r.variance).toExponential(2),
+        (Number(r.biasSq) / Number(r.noiseFloor)).toFixed(1),
+      ]),
+  );
+
 export const TABLES: Record<string, TableDef> = {
+  estimators: { files: ['results/estimators/records.jsonl'], renderRows: estimators },
   'mnist-fa-dfa-variants': { sources: ['results/mnist-fa-dfa-tanh', 'results/mnist-fa-dfa-lr'], render: accuracyTable() },
   'memory-width': { files: ['results/mezo-memory/records.jsonl'], renderRows: memorySweep('width') },
   'memory-depth': { files: ['results/mezo-memory/records.jsonl'], renderRows: memorySweep('depth') },
