@@ -246,6 +246,7 @@ const estimators: RenderRows = ([rows]) =>
   );
 
 export const TABLES: Record<string, TableDef> = {
+  evolution: { sources: ['results/evolution'], render: accuracyTable({ memory: true }) },
   estimators: { files: ['results/estimators/records.jsonl'], renderRows: estimators },
   'mnist-fa-dfa-variants': { sources: ['results/mnist-fa-dfa-tanh', 'results/mnist-fa-dfa-lr'], render: accuracyTable() },
   'memory-width': { files: ['results/mezo-memory/records.jsonl'], renderRows: memorySweep('width') },
