@@ -246,6 +246,7 @@ const estimators: RenderRows = ([rows]) =>
   );
 
 export const TABLES: Record<string, TableDef> = {
+  'stochastic-mnist': { sources: ['results/stochastic-mnist'], render: accuracyTable({ alignment: false }) },
   evolution: { sources: ['results/evolution'], render: accuracyTable({ memory: true }) },
   estimators: { files: ['results/estimators/records.jsonl'], renderRows: estimators },
   'mnist-fa-dfa-variants': { sources: ['results/mnist-fa-dfa-tanh', 'results/mnist-fa-dfa-lr'], render: accuracyTable() },
@@ -298,7 +299,7 @@ export async function regenerate(
   for (const file of docFiles(root)) {
     const before = readFileSync(join(root, file), 'utf8');
     const names = [...before.matchAll(BLOCK)].map((m) => m[2]);
-    const opened = before.split('<!-- table: ').length - 1;
+    const opened = [...before.matchAll(/^<!-- table: [\w-]+ -->$/gm)].length;
     if (opened !== names.length) throw new Error(`${file}: ${opened - names.length} table block(s) without their <!-- /table --> mark`);
     for (const n of names)
       if (!tables[n]) throw new Error(`${file}: table "${n}" is not one scripts/docs-tables.ts makes (${Object.keys(tables).join(', ')})`);
