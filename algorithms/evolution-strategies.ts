@@ -3,7 +3,7 @@
 // and g = 1/(nσ) Σ_k (u⁺_k − u⁻_k) ε_k as the update direction. Only loss values are used, so it
 // trains on objectives without a gradient (classification error itself). Like MeZO, the noise is
 // regenerated from seeds rather than stored and the update is streamed range by range.
-import { centeredRanks, defineRule, FORWARD, noGrad, noiseKey, perturb, SpecError, streamedUpdates, taskLoss } from '../src/index.ts';
+import { centeredRanks, defineRule, FORWARD, noGrad, noiseKey, perturb, SpecError, streamedUpdates, taskLoss } from '../src/core.ts';
 
 type Options = { population: number; sigma: number; shaping: string };
 
