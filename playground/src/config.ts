@@ -1,0 +1,46 @@
+// A playground state as the trial config of one rule: the same config the CLI runs (so a run
+// exported from the page reruns through `rulebench run`), and the dataset loader it needs.
+import { blobsDataset, spiralsDataset, xorDataset, type LoadData, type TrialConfig } from '../../src/core.ts';
+import type { PlaygroundState } from './state.ts';
+
+/** Evaluate and measure alignment after every step: the page's curves and cosines are per step. */
+export const EVAL_EVERY = 1;
+
+/** The core's dataset spec for the state's data (gaussians: two blobs whose spread grows with the noise). */
+export function dataConfig(s: PlaygroundState): TrialConfig['data'] {
+  const train = Math.round(s.points * s.trainShare);
+  const sizes = { train, test: s.points - train };
+  if (s.data === 'xor') return { name: 'xor', noise: s.noise, ...sizes };
+  if (s.data === 'spirals') return { name: 'spirals', noise: s.noise, ...sizes };
+  return { name: 'blobs', classes: 2, features: 2, spread: 0.1 + s.noise, ...sizes };
+}
+
+export function configFor(s: PlaygroundState, rule: string): TrialConfig {
+  return {
+    experiment: 'playground',
+    rule,
+    options: {},
+    seed: s.seed,
+    data: dataConfig(s),
+    model: { sizes: [2, ...s.hidden, 2], activation: s.activation },
+    optimizer: { name: 'sgd', lr: s.lr },
+    batchSize: s.batch,
+    // Until paused: the page, not an epoch count, ends a run.
+    epochs: 1e9,
+    maxSteps: 0,
+    evalEvery: EVAL_EVERY,
+    alignEvery: EVAL_EVERY,
+    alignSamples: 64,
+    memory: false,
+    debug: false,
+  };
+}
+
+const POINT_SETS = { xor: xorDataset, spirals: spiralsDataset, blobs: blobsDataset };
+
+/** The generated point sets by name, loaded exactly as the CLI's loadDataset loads them (no transforms here). */
+export const loadPoints: LoadData = (name, opts) => {
+  const kind = POINT_SETS[name as keyof typeof POINT_SETS];
+  if (!kind) throw new Error(`data.name: the playground generates ${Object.keys(POINT_SETS).join(', ')}, not "${name}"`);
+  return kind.load(opts as never);
+};

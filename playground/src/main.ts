@@ -1,0 +1,284 @@
+// The page: controls, the decision boundary of each run, loss curves (uPlot) and per-layer
+// alignment. It never trains: the worker does, and the page draws what the worker reports.
+// For tests and scripts it exposes window.playground (load, step, metrics, state).
+import uPlot from 'uplot';
+import 'uplot/dist/uPlot.min.css';
+import { GRID, type FromWorker, type Points, type RuleChoice, type RunView, type ToWorker } from './protocol.ts';
+import { ACTIVATIONS, DATASETS, formatState, parseState, type PlaygroundState } from './state.ts';
+
+const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
+const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+
+let state: PlaygroundState = parseState('');
+let runs: RunView[] = [];
+let points: Points | null = null;
+let extent: [number, number, number, number] = [-1, 1, -1, 1];
+let choices: RuleChoice[] = [];
+let playing = false;
+let nextId = 1;
+const waiting = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
+
+function send(m: ToWorker): void {
+  worker.postMessage(m);
+}
+
+/** Send a message the worker answers by id; resolves when it has. */
+function ask(m: { type: 'load'; state: string } | { type: 'step'; n: number }): Promise<void> {
+  const id = nextId++;
+  return new Promise((resolve, reject) => {
+    waiting.set(id, { resolve, reject });
+    send({ ...m, id });
+  });
+}
+
+worker.onmessage = (e: MessageEvent<FromWorker>) => {
+  const m = e.data;
+  if (m.type === 'error') {
+    $('status').textContent = m.message;
+    if (m.id !== null) waiting.get(m.id)?.reject(new Error(m.message));
+    if (m.id !== null) waiting.delete(m.id);
+    return;
+  }
+  if (m.type === 'loaded') {
+    choices = m.rules;
+    points = m.points;
+    extent = m.extent;
+    $('backend').textContent = m.backend;
+    renderRuleSelectors();
+    return;
+  }
+  runs = m.runs;
+  playing = m.playing;
+  draw();
+  if (m.id !== null) {
+    waiting.get(m.id)?.resolve();
+    waiting.delete(m.id);
+  }
+};
+
+// ---- controls -------------------------------------------------------------------------------
+
+const CONTROLS: Array<[keyof PlaygroundState, string]> = [
+  ['data', 'select'],
+  ['noise', 'number'],
+  ['points', 'number'],
+  ['trainShare', 'number'],
+  ['seed', 'number'],
+  ['hidden', 'text'],
+  ['activation', 'select'],
+  ['lr', 'number'],
+  ['batch', 'number'],
+];
+
+function fillSelect(el: HTMLSelectElement, options: readonly string[]): void {
+  el.replaceChildren(...options.map((o) => new Option(o, o)));
+}
+
+function showState(): void {
+  for (const [k] of CONTROLS) {
+    const el = $<HTMLInputElement>(`c-${k}`);
+    const v = state[k];
+    el.value = Array.isArray(v) ? v.join(',') : String(v);
+  }
+}
+
+/** The state the controls say (a bad value: named in the status line, the state unchanged). */
+function readControls(): PlaygroundState | null {
+  const q = new URLSearchParams(formatState(state));
+  const keyOf: Partial<Record<keyof PlaygroundState, string>> = { trainShare: 'train', activation: 'act' };
+  for (const [k] of CONTROLS) q.set(keyOf[k] ?? k, $<HTMLInputElement>(`c-${k}`).value.replace(/\s+/g, ''));
+  const a = $<HTMLSelectElement>('rule-a').value;
+  const b = $<HTMLSelectElement>('rule-b').value;
+  q.set('rules', b && b !== a ? `${a},${b}` : a);
+  try {
+    return parseState(q.toString());
+  } catch (e) {
+    $('status').textContent = (e as Error).message;
+    return null;
+  }
+}
+
+function renderRuleSelectors(): void {
+  for (const [id, allowNone] of [
+    ['rule-a', false],
+    ['rule-b', true],
+  ] as const) {
+    const sel = $<HTMLSelectElement>(id);
+    const opts = choices.map((c) => {
+      const o = new Option(c.reason ? `${c.id} (not for this network)` : c.id, c.id);
+      o.disabled = c.reason !== null;
+      o.title = c.reason ?? c.description;
+      return o;
+    });
+    sel.replaceChildren(...(allowNone ? [new Option('(none)', '')] : []), ...opts);
+    sel.value = id === 'rule-a' ? state.rules[0] : (state.rules[1] ?? '');
+  }
+  $('rule-reasons').replaceChildren(
+    ...choices
+      .filter((c) => c.reason)
+      .map((c) => {
+        const li = document.createElement('li');
+        li.textContent = `${c.id}: ${c.reason}`;
+        return li;
+      }),
+  );
+}
+
+async function load(hash: string): Promise<void> {
+  state = parseState(hash);
+  const h = formatState(state);
+  if (location.hash.slice(1) !== h) history.replaceState(null, '', `#${h}`);
+  showState();
+  curves.clear();
+  $('status').textContent = '';
+  await ask({ type: 'load', state: h });
+}
+
+function applyControls(): void {
+  const s = readControls();
+  if (s) void load(formatState(s)).catch(() => {});
+}
+
+// ---- drawing --------------------------------------------------------------------------------
+
+const COLORS = ['#1f77b4', '#d62728'];
+
+function drawBoundary(canvas: HTMLCanvasElement, run: RunView): void {
+  const ctx = canvas.getContext('2d')!;
+  const img = ctx.createImageData(GRID, GRID);
+  for (let p = 0; p < GRID * GRID; p++) {
+    const v = run.boundary[p];
+    // Orange for class 0, blue for class 1, pale where the net is unsure.
+    img.data.set([255 - 140 * v, 200 - 40 * Math.abs(v - 0.5), 110 + 140 * v, 255], p * 4);
+  }
+  const off = new OffscreenCanvas(GRID, GRID);
+  off.getContext('2d')!.putImageData(img, 0, 0);
+  ctx.imageSmoothingEnabled = true;
+  ctx.drawImage(off, 0, 0, canvas.width, canvas.height);
+  if (!points) return;
+  const [x0, x1, y0, y1] = extent;
+  for (let i = 0; i < points.y.length; i++) {
+    const px = ((points.x[2 * i] - x0) / (x1 - x0)) * canvas.width;
+    const py = ((y1 - points.x[2 * i + 1]) / (y1 - y0)) * canvas.height;
+    ctx.beginPath();
+    ctx.arc(px, py, 3, 0, 2 * Math.PI);
+    ctx.fillStyle = points.y[i] === 1 ? '#0b4f9c' : '#c25400';
+    ctx.fill();
+    ctx.strokeStyle = i < points.train ? '#fff' : '#000';
+    ctx.stroke();
+  }
+}
+
+const fmt = (v: number | null) => (v === null || Number.isNaN(v) ? '–' : v.toFixed(4));
+
+function drawRunPanel(run: RunView, i: number): HTMLElement {
+  const panel = document.createElement('section');
+  panel.className = 'run';
+  panel.dataset.rule = run.rule;
+  const h = document.createElement('h3');
+  h.textContent = run.rule;
+  h.style.color = COLORS[i];
+  const canvas = document.createElement('canvas');
+  canvas.width = canvas.height = 240;
+  drawBoundary(canvas, run);
+  const stats = document.createElement('p');
+  stats.textContent = `step ${run.step} · train loss ${fmt(run.trainLoss)} · test loss ${fmt(run.testLoss)} · test acc ${fmt(run.testAcc)}`;
+  if (run.error) stats.textContent += ` · ${run.status}: ${run.error}`;
+  const table = document.createElement('table');
+  table.className = 'alignment';
+  const ref = run.reference ?? 'none (own objective)';
+  table.innerHTML = `<caption>cosine with the reference (${ref}), per layer</caption>`;
+  for (const [layer, c] of Object.entries(run.alignment)) {
+    const tr = table.insertRow();
+    tr.insertCell().textContent = layer;
+    tr.insertCell().textContent = c.toFixed(3);
+    const bar = tr.insertCell();
+    const span = document.createElement('span');
+    span.className = 'bar';
+    span.style.width = `${Math.max(0, c) * 100}px`;
+    bar.append(span);
+  }
+  panel.append(h, canvas, stats, table);
+  return panel;
+}
+
+class Curves {
+  private plot: uPlot | null = null;
+  private rules = '';
+  clear(): void {
+    this.plot?.destroy();
+    this.plot = null;
+    this.rules = '';
+  }
+  draw(rs: RunView[]): void {
+    const key = rs.map((r) => r.rule).join(',');
+    if (!rs.length) return;
+    const base = rs[0].curve.step;
+    const data: uPlot.AlignedData = [base, ...rs.flatMap((r) => [r.curve.train, r.curve.test])];
+    if (!this.plot || this.rules !== key) {
+      this.clear();
+      this.rules = key;
+      const series: uPlot.Series[] = [{ label: 'step' }];
+      rs.forEach((r, i) => {
+        series.push({ label: `${r.rule} train`, stroke: COLORS[i], width: 2 });
+        series.push({ label: `${r.rule} test`, stroke: COLORS[i], dash: [6, 4], width: 2 });
+      });
+      this.plot = new uPlot(
+        { width: 640, height: 260, series, scales: { x: { time: false } }, axes: [{ label: 'step' }, { label: 'loss' }] },
+        data,
+        $('curves'),
+      );
+    } else this.plot.setData(data);
+  }
+}
+const curves = new Curves();
+
+function draw(): void {
+  $('runs').replaceChildren(...runs.map(drawRunPanel));
+  curves.draw(runs);
+  $('play').textContent = playing ? 'pause' : 'play';
+}
+
+// ---- wiring ---------------------------------------------------------------------------------
+
+fillSelect($('c-data'), DATASETS);
+fillSelect($('c-activation'), ACTIVATIONS);
+for (const [k] of CONTROLS) $(`c-${k}`).addEventListener('change', applyControls);
+$('rule-a').addEventListener('change', applyControls);
+$('rule-b').addEventListener('change', applyControls);
+$('play').addEventListener('click', () => send({ type: playing ? 'pause' : 'play' }));
+$('step').addEventListener('click', () => void ask({ type: 'step', n: 1 }));
+$('reset').addEventListener('click', () => void load(formatState(state)));
+window.addEventListener('hashchange', () => {
+  if (location.hash.slice(1) !== formatState(state)) void load(location.hash).catch(() => {});
+});
+
+/** The first run's figures at the top level (what a test reads), every run's under `runs`. */
+function metrics() {
+  const view = (r: RunView) => ({
+    rule: r.rule,
+    step: r.step,
+    trainLoss: r.trainLoss,
+    testLoss: r.testLoss,
+    testAcc: r.testAcc,
+    alignment: { ...r.alignment },
+  });
+  const first = runs[0] ? view(runs[0]) : { rule: '', step: 0, trainLoss: NaN, testLoss: null, testAcc: NaN, alignment: {} };
+  return { ...first, backend: $('backend').textContent, rules: choices.map((c) => ({ ...c })), runs: runs.map(view) };
+}
+
+const api = {
+  load: (s: string) => load(s),
+  step: (n: number) => ask({ type: 'step', n }),
+  metrics,
+  state: () => formatState(state),
+};
+(window as unknown as { playground: typeof api }).playground = api;
+
+load(location.hash).then(
+  () => document.body.setAttribute('data-ready', ''),
+  (e: Error) => {
+    $('status').textContent = e.message;
+    document.body.setAttribute('data-ready', '');
+  },
+);

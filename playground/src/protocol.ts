@@ -1,0 +1,45 @@
+// Messages between the page and the training worker. The page sends a state to load, steps
+// to take, play and pause; the worker answers with the rules it offers for that network and,
+// after each batch of steps, each run's figures and decision boundary.
+
+export type ToWorker =
+  { type: 'load'; state: string; id: number } | { type: 'step'; n: number; id: number } | { type: 'play' } | { type: 'pause' };
+
+/** A built-in rule as the selector shows it: defined for this network, or greyed with its check's reason. */
+export interface RuleChoice {
+  id: string;
+  description: string;
+  reason: string | null;
+}
+
+/** One rule's run, as of its last evaluation. */
+export interface RunView {
+  rule: string;
+  step: number;
+  trainLoss: number;
+  testLoss: number | null;
+  testAcc: number;
+  /** Per weight layer: cosine between the rule's update and its declared reference (backprop's gradient, mostly). */
+  alignment: Record<string, number>;
+  /** What the alignment was measured against (null: the rule has its own objective). */
+  reference: string | null;
+  /** Loss curve so far: steps, train loss, test loss. */
+  curve: { step: number[]; train: number[]; test: number[] };
+  /** P(class 1) on a GRID × GRID grid over `extent`, row-major from the top-left. */
+  boundary: Float32Array;
+  status: 'training' | 'diverged';
+  error: string | null;
+}
+
+export interface Points {
+  x: Float32Array;
+  y: Int32Array;
+  train: number;
+}
+
+export type FromWorker =
+  | { type: 'loaded'; id: number; backend: string; rules: RuleChoice[]; points: Points; extent: [number, number, number, number] }
+  | { type: 'metrics'; id: number | null; runs: RunView[]; playing: boolean }
+  | { type: 'error'; id: number | null; message: string };
+
+export const GRID = 48;

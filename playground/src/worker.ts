@@ -1,0 +1,207 @@
+// The training worker: the project's own core, rules and trial loop (trainSteps), never on the
+// page's thread. One run per selected rule, all from the same seed: the same data, initial
+// weights and batch order, so the runs differ only by their rule.
+import { BUILTIN_RULES } from '../../algorithms/index.ts';
+import {
+  fromArray,
+  getRule,
+  noGrad,
+  prepareData,
+  rng,
+  standardObservers,
+  Training,
+  trainSteps,
+  withArena,
+  type EvalRecord,
+  type Prepared,
+  type SummaryRecord,
+  type TrialRecord,
+} from '../../src/core.ts';
+import { fetchWasmBackend, installBackend, referenceBackend } from '../../src/kernels-browser.ts';
+import { configFor, loadPoints } from './config.ts';
+import { GRID, type FromWorker, type RuleChoice, type RunView, type ToWorker } from './protocol.ts';
+import { parseState, type PlaygroundState } from './state.ts';
+
+interface Run {
+  t: Training;
+  steps: Generator<number, SummaryRecord, void>;
+  view: RunView;
+  done: boolean;
+}
+
+/** Steps per message while playing: enough to move, few enough to stay responsive to pause. */
+const PLAY_CHUNK = 5;
+
+const scope = self as unknown as {
+  postMessage(m: FromWorker, transfer?: Transferable[]): void;
+  onmessage: ((e: MessageEvent<ToWorker>) => void) | null;
+  crossOriginIsolated: boolean;
+  location: { href: string };
+};
+const post = (m: FromWorker) => scope.postMessage(m);
+
+let runs: Run[] = [];
+let extent: [number, number, number, number] = [-1, 1, -1, 1];
+let playing = false;
+let backendName = 'reference';
+
+// Shared WASM memory needs a cross-origin isolated page; elsewhere the reference kernels run.
+const ready = (async () => {
+  if (scope.crossOriginIsolated) {
+    const wasm = await fetchWasmBackend(new URL('./', scope.location.href), { maxPages: 16384 });
+    installBackend(wasm);
+    backendName = wasm.name;
+  } else installBackend(referenceBackend);
+})();
+
+function startRun(s: PlaygroundState, ruleId: string): Run {
+  const config = configFor(s, ruleId);
+  const data = prepareData(config, rng(config.seed).child('data'), loadPoints);
+  const params = data.model.init(rng(config.seed).child('init'));
+  const t = new Training(config, `playground-${ruleId}`, getRule(ruleId), data, params, data.model.initBuffers());
+  const view: RunView = {
+    rule: ruleId,
+    step: 0,
+    trainLoss: NaN,
+    testLoss: null,
+    testAcc: NaN,
+    alignment: {},
+    reference: null,
+    curve: { step: [], train: [], test: [] },
+    boundary: new Float32Array(GRID * GRID),
+    status: 'training',
+    error: null,
+  };
+  const run: Run = { t, view, done: false, steps: trainSteps(t, standardObservers(t, {}), (r) => record(run, r)) };
+  return run;
+}
+
+function record(run: Run, r: TrialRecord): void {
+  if (r.type === 'eval') return evaluated(run.view, r);
+  if (r.status !== 'done') {
+    run.view.status = 'diverged';
+    run.view.error = r.error;
+  }
+}
+
+function evaluated(v: RunView, r: EvalRecord): void {
+  v.step = r.step;
+  v.trainLoss = r.trainLoss;
+  v.testLoss = r.testLoss;
+  v.testAcc = r.testAcc;
+  const a = r.alignment.at(-1);
+  if (a) {
+    v.reference = a.reference;
+    v.alignment = Object.fromEntries(a.layers.map((l) => [l.layer, l.cosine]));
+  }
+  v.curve.step.push(r.step);
+  v.curve.train.push(r.trainLoss);
+  v.curve.test.push(r.testLoss ?? NaN);
+}
+
+/** The rules defined for this network, and for the others what their own check says. */
+function ruleChoices(s: PlaygroundState, data: Prepared): RuleChoice[] {
+  return BUILTIN_RULES.map((rule) => {
+    let reason: string | null = null;
+    try {
+      const t = new Training(
+        configFor(s, rule.id),
+        'check',
+        rule,
+        data,
+        data.model.init(rng(s.seed).child('init')),
+        data.model.initBuffers(),
+      );
+      t.dispose();
+    } catch (e) {
+      reason = String((e as Error).message ?? e);
+    }
+    return { id: rule.id, description: rule.description ?? '', reason };
+  });
+}
+
+/** P(class 1) over the grid, from the model's current parameters. */
+function boundary(run: Run): void {
+  const [x0, x1, y0, y1] = extent;
+  const xy = new Float32Array(GRID * GRID * 2);
+  for (let i = 0; i < GRID; i++)
+    for (let j = 0; j < GRID; j++) {
+      const k = (i * GRID + j) * 2;
+      xy[k] = x0 + ((j + 0.5) / GRID) * (x1 - x0);
+      xy[k + 1] = y1 - ((i + 0.5) / GRID) * (y1 - y0);
+    }
+  const { t } = run;
+  withArena(() =>
+    noGrad(() => {
+      const out = t.data.model.forward(t.params, fromArray(xy, [GRID * GRID, 2]), t.infer).data;
+      for (let p = 0; p < GRID * GRID; p++) {
+        const d = out[2 * p + 1] - out[2 * p];
+        run.view.boundary[p] = 1 / (1 + Math.exp(-d));
+      }
+    }),
+  );
+}
+
+function load(hash: string, id: number): void {
+  for (const r of runs) if (!r.done) r.t.dispose();
+  playing = false;
+  const s = parseState(hash);
+  for (const r of s.rules) getRule(r);
+  runs = s.rules.map((r) => startRun(s, r));
+  const { train, test } = runs[0].t.data;
+  const x = new Float32Array([...train.x, ...test.x]);
+  const y = new Int32Array([...(train as { y: Int32Array }).y, ...(test as { y: Int32Array }).y]);
+  let [x0, x1, y0, y1] = [Infinity, -Infinity, Infinity, -Infinity];
+  for (let i = 0; i < x.length; i += 2) {
+    x0 = Math.min(x0, x[i]);
+    x1 = Math.max(x1, x[i]);
+    y0 = Math.min(y0, x[i + 1]);
+    y1 = Math.max(y1, x[i + 1]);
+  }
+  const pad = 0.1 * Math.max(x1 - x0, y1 - y0);
+  extent = [x0 - pad, x1 + pad, y0 - pad, y1 + pad];
+  for (const r of runs) boundary(r);
+  post({ type: 'loaded', id, backend: backendName, rules: ruleChoices(s, runs[0].t.data), points: { x, y, train: train.n }, extent });
+  report(id);
+}
+
+function step(n: number): void {
+  for (const r of runs) {
+    for (let i = 0; i < n && !r.done; i++) r.done = r.steps.next().done === true;
+    if (!r.done) boundary(r);
+  }
+}
+
+function report(id: number | null): void {
+  post({ type: 'metrics', id, playing, runs: runs.map((r) => ({ ...r.view, boundary: r.view.boundary.slice() })) });
+}
+
+function tick(): void {
+  if (!playing) return;
+  step(PLAY_CHUNK);
+  if (runs.every((r) => r.done)) playing = false;
+  report(null);
+  setTimeout(tick, 0);
+}
+
+scope.onmessage = (e) => {
+  const m = e.data;
+  const id = 'id' in m ? m.id : null;
+  ready
+    .then(() => {
+      if (m.type === 'load') load(m.state, m.id);
+      else if (m.type === 'step') {
+        step(m.n);
+        report(m.id);
+      } else if (m.type === 'play') {
+        if (!playing) {
+          playing = true;
+          setTimeout(tick, 0);
+        }
+      } else {
+        playing = false;
+        report(null);
+      }
+    })
+    .catch((err: unknown) => post({ type: 'error', id, message: String((err as Error).message ?? err) }));
+};

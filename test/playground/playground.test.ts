@@ -1,0 +1,150 @@
+// The playground in a real browser (Debian Chromium, headless): built by esbuild, served with
+// COOP/COEP by the project's server, it loads with no console errors and no request beyond its
+// own origin, runs the WASM kernels in its worker, trains (loss falls), round-trips its state
+// through the URL, greys the rules not defined for the network with their check's reason, and
+// trains two rules side by side from the same seed with per-layer alignment.
+import type { Browser, Page } from 'playwright-core';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildPlayground } from '../../scripts/build-playground.ts';
+import { servePlayground, type Served } from '../../scripts/serve-playground.ts';
+import { launchChromium } from '../../src/report/browser.ts';
+
+interface RunMetrics {
+  rule: string;
+  step: number;
+  trainLoss: number;
+  testLoss: number | null;
+  testAcc: number;
+  alignment: Record<string, number>;
+}
+interface Metrics extends RunMetrics {
+  backend: string;
+  rules: { id: string; reason: string | null }[];
+  runs: RunMetrics[];
+}
+/** The page's test interface: load(state), step(n), metrics(), state(). */
+const API = 'window.playground';
+
+describe('the playground in a browser', () => {
+  let browser: Browser;
+  let served: Served;
+  let dir: string;
+  const problems: string[] = [];
+  const outside: string[] = [];
+
+  async function open(hash: string): Promise<Page> {
+    const page = await browser.newPage();
+    page.on('console', (m) => {
+      if (m.type() === 'error' || m.type() === 'warning') problems.push(`${m.type()}: ${m.text()}`);
+    });
+    page.on('pageerror', (e) => problems.push(String(e)));
+    page.on('request', (r) => {
+      if (!r.url().startsWith(served.url) && !r.url().startsWith('data:')) outside.push(r.url());
+    });
+    await page.goto(`${served.url}#${hash}`);
+    await page.waitForSelector('body[data-ready]', { timeout: 30_000 });
+    return page;
+  }
+  const metrics = (page: Page) => page.evaluate(`${API}.metrics()`) as Promise<Metrics>;
+  const step = (page: Page, n: number) => page.evaluate(`${API}.step(${n})`);
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'rulebench-playground-'));
+    await buildPlayground(dir);
+    served = await servePlayground(dir, 0);
+    browser = await launchChromium();
+  }, 120_000);
+  afterAll(async () => {
+    await browser?.close();
+    await served?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('loads on the WASM kernels, trains until the loss falls, with no errors and nothing fetched from elsewhere', async () => {
+    const page = await open('data=xor&noise=0.2&hidden=8&lr=0.3&batch=16&rules=backprop');
+    expect((await metrics(page)).backend).toMatch(/^wasm/);
+    await step(page, 5);
+    const early = await metrics(page);
+    expect(early.step).toBe(5);
+    await step(page, 295);
+    const late = await metrics(page);
+    expect(late.step).toBe(300);
+    expect(late.testLoss!).toBeLessThan(0.5 * early.testLoss!);
+    expect(late.testAcc).toBeGreaterThan(0.9);
+    // Backprop's update is the task gradient itself: cosine 1 in every layer.
+    expect(Object.keys(late.alignment)).toEqual(['fc1', 'fc2']);
+    for (const c of Object.values(late.alignment)) expect(c).toBeCloseTo(1, 5);
+    expect(problems).toEqual([]);
+    expect(outside).toEqual([]);
+    await page.close();
+  });
+
+  it('the URL carries the whole state: a page opened on its link shows the same state and trains the same', async () => {
+    const hash = 'seed=7&data=spirals&noise=0.05&points=300&train=0.6&hidden=6%2C5&act=relu&lr=0.05&batch=8&rules=backprop';
+    const a = await open(hash);
+    expect(await a.evaluate('location.hash.slice(1)')).toBe(hash);
+    expect(await a.evaluate(`${API}.state()`)).toBe(hash);
+    await step(a, 40);
+    const ma = await metrics(a);
+    const b = await open(await a.evaluate('location.hash.slice(1)'));
+    await step(b, 40);
+    expect(await metrics(b)).toEqual(ma);
+    // The controls show the state too.
+    expect(await b.inputValue('#c-hidden')).toBe('6,5');
+    expect(await b.inputValue('#c-activation')).toBe('relu');
+    // A bad value is named, and the state stays as it was.
+    await expect(b.evaluate(`${API}.load('lr=-1')`)).rejects.toThrow(/lr: expected a number in/);
+    expect(await b.evaluate(`${API}.state()`)).toBe(hash);
+    expect(problems).toEqual([]);
+    await a.close();
+    await b.close();
+  });
+
+  it('the rule selector lists every built-in rule, greying those not defined for the network with their check', async () => {
+    const page = await open('hidden=&rules=backprop');
+    const { rules } = await metrics(page);
+    expect(rules.length).toBeGreaterThanOrEqual(18);
+    expect(rules.find((r) => r.id === 'backprop')!.reason).toBeNull();
+    // No hidden layer: equilibrium propagation has no hidden state to relax, and says so.
+    expect(rules.find((r) => r.id === 'equilibrium-propagation')!.reason).toMatch(/needs at least two dense layers/);
+    const greyed = rules.filter((r) => r.reason !== null);
+    const disabled = await page.$$eval('#rule-a option:disabled', (os) =>
+      os.map((o) => [o.getAttribute('value'), o.getAttribute('title')]),
+    );
+    expect(disabled).toEqual(greyed.map((r) => [r.id, r.reason]));
+    await page.close();
+  });
+
+  it('switches rule from the selector and trains two rules side by side from one seed', async () => {
+    const page = await open('data=xor&noise=0.2&hidden=8&lr=0.3&rules=backprop');
+    await page.selectOption('#rule-b', 'feedback-alignment');
+    await page.waitForFunction(`${API}.metrics().runs.length === 2`);
+    expect(await page.evaluate('location.hash')).toMatch(/rules=backprop%2Cfeedback-alignment$/);
+    // Same seed: the same initial weights, so the same decision boundary before any step.
+    const boundaries = () => page.$$eval('.run canvas', (cs) => cs.map((c) => (c as unknown as { toDataURL(): string }).toDataURL()));
+    const [a0, b0] = await boundaries();
+    expect(b0).toBe(a0);
+    await step(page, 1);
+    const before = await metrics(page);
+    expect((await boundaries())[1]).not.toBe(a0);
+    await step(page, 99);
+    const after = await metrics(page);
+    expect(after.runs.map((r) => r.rule)).toEqual(['backprop', 'feedback-alignment']);
+    expect(after.runs.map((r) => r.step)).toEqual([100, 100]);
+    const fa = after.runs[1];
+    expect(fa.testLoss!).toBeLessThan(before.runs[1].testLoss!);
+    // Feedback alignment: the top layer gets the true error, the one below a random feedback's.
+    expect(fa.alignment.fc2).toBeCloseTo(1, 5);
+    expect(fa.alignment.fc1).toBeLessThan(0.99);
+    expect(Number.isFinite(fa.alignment.fc1)).toBe(true);
+    // The rule switch: feedback alignment alone.
+    await page.selectOption('#rule-b', '');
+    await page.selectOption('#rule-a', 'feedback-alignment');
+    await page.waitForFunction(`${API}.metrics().runs.map((r) => r.rule).join() === 'feedback-alignment'`);
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+});
