@@ -1,0 +1,31 @@
+// The README's picture of the playground: builds it, serves it, trains backprop and feedback
+// alignment side by side on the spirals for 300 steps, and saves docs/playground.png.
+// tsx scripts/screenshot-playground.ts
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { launchChromium } from '../src/report/browser.ts';
+import { buildPlayground } from './build-playground.ts';
+import { servePlayground } from './serve-playground.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'rulebench-playground-'));
+const out = fileURLToPath(new URL('../docs/playground.png', import.meta.url));
+try {
+  await buildPlayground(dir);
+  const served = await servePlayground(dir, 0);
+  const browser = await launchChromium();
+  try {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 820 } });
+    await page.goto(`${served.url}#data=spirals&noise=0.1&hidden=8,8&act=tanh&lr=0.1&batch=16&rules=backprop,feedback-alignment`);
+    await page.waitForSelector('body[data-ready]', { timeout: 30_000 });
+    await page.evaluate('window.playground.step(300)');
+    await page.screenshot({ path: out });
+    console.log(`wrote ${out}`);
+  } finally {
+    await browser.close();
+    await served.close();
+  }
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
