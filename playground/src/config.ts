@@ -1,10 +1,12 @@
 // A playground state as the trial config of one rule: the same config the CLI runs (so a run
 // exported from the page reruns through `rulebench run`), and the dataset loader it needs.
 import { blobsDataset, spiralsDataset, xorDataset, type LoadData, type TrialConfig } from '../../src/core.ts';
-import type { PlaygroundState } from './state.ts';
+import type { ExperimentSpec } from '../../src/index.ts';
+import { formatState, type PlaygroundState } from './state.ts';
 
 /** Evaluate and measure alignment after every step: the page's curves and cosines are per step. */
 export const EVAL_EVERY = 1;
+const EPOCHS = 100_000;
 
 /** The core's dataset spec for the state's data (gaussians: two blobs whose spread grows with the noise). */
 export function dataConfig(s: PlaygroundState): TrialConfig['data'] {
@@ -25,8 +27,8 @@ export function configFor(s: PlaygroundState, rule: string): TrialConfig {
     model: { sizes: [2, ...s.hidden, 2], activation: s.activation },
     optimizer: { name: 'sgd', lr: s.lr },
     batchSize: s.batch,
-    // Until paused: the page, not an epoch count, ends a run.
-    epochs: 1e9,
+    // As many as a spec may ask: the page, not an epoch count, ends a run.
+    epochs: EPOCHS,
     maxSteps: 0,
     evalEvery: EVAL_EVERY,
     alignEvery: EVAL_EVERY,
@@ -44,3 +46,33 @@ export const loadPoints: LoadData = (name, opts) => {
   if (!kind) throw new Error(`data.name: the playground generates ${Object.keys(POINT_SETS).join(', ')}, not "${name}"`);
   return kind.load(opts as never);
 };
+
+/**
+ * The experiment spec that reruns the state's runs through the CLI for the `steps` taken:
+ * `rulebench run` on it writes the page's records (apart from timing and the trial ids, which
+ * the CLI derives from a hash of the config).
+ */
+export function specFor(s: PlaygroundState, steps: number): ExperimentSpec {
+  const c = configFor(s, s.rules[0]);
+  return {
+    name: c.experiment,
+    description: `exported from the playground: #${formatState(s)}`,
+    data: c.data,
+    model: c.model,
+    optimizer: c.optimizer,
+    rules: [...s.rules],
+    seeds: [c.seed],
+    epochs: c.epochs,
+    batchSize: c.batchSize,
+    maxSteps: steps,
+    evalEvery: c.evalEvery,
+    alignEvery: c.alignEvery,
+    alignSamples: c.alignSamples,
+    memory: c.memory,
+  };
+}
+
+/** A spec as a module `rulebench run` loads (its default export). */
+export function specModule(spec: ExperimentSpec): string {
+  return `// rulebench run this-file.mjs --out DIR reruns the playground's runs.\nexport default ${JSON.stringify(spec, null, 2)};\n`;
+}

@@ -1,6 +1,6 @@
 // The page: controls, the decision boundary of each run, loss curves (uPlot) and per-layer
 // alignment. It never trains: the worker does, and the page draws what the worker reports.
-// For tests and scripts it exposes window.playground (load, step, metrics, state).
+// For tests and scripts it exposes window.playground (load, step, metrics, state, exportRun).
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { GRID, type FromWorker, type Points, type RuleChoice, type RunView, type ToWorker } from './protocol.ts';
@@ -17,16 +17,17 @@ let choices: RuleChoice[] = [];
 let playing = false;
 let nextId = 1;
 const waiting = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
+let exported: Extract<FromWorker, { type: 'exported' }> | null = null;
 
 function send(m: ToWorker): void {
   worker.postMessage(m);
 }
 
 /** Send a message the worker answers by id; resolves when it has. */
-function ask(m: { type: 'load'; state: string } | { type: 'step'; n: number }): Promise<void> {
+function ask(m: { type: 'load'; state: string } | { type: 'step'; n: number } | { type: 'export' }): Promise<void> {
   const id = nextId++;
   return new Promise((resolve, reject) => {
-    waiting.set(id, { resolve, reject });
+    waiting.set(id, { resolve: () => resolve(), reject });
     send({ ...m, id });
   });
 }
@@ -45,6 +46,12 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
     extent = m.extent;
     $('backend').textContent = m.backend;
     renderRuleSelectors();
+    return;
+  }
+  if (m.type === 'exported') {
+    exported = m;
+    waiting.get(m.id)?.resolve();
+    waiting.delete(m.id);
     return;
   }
   runs = m.runs;
@@ -249,6 +256,21 @@ $('rule-b').addEventListener('change', applyControls);
 $('play').addEventListener('click', () => send({ type: playing ? 'pause' : 'play' }));
 $('step').addEventListener('click', () => void ask({ type: 'step', n: 1 }));
 $('reset').addEventListener('click', () => void load(formatState(state)));
+$('export').addEventListener('click', () => {
+  void exportRun().then(({ spec }) => {
+    const a = document.createElement('a');
+    a.href = URL.createObjectURL(new Blob([spec], { type: 'text/javascript' }));
+    a.download = 'playground-spec.mjs';
+    a.click();
+    URL.revokeObjectURL(a.href);
+  });
+});
+
+/** The spec that reruns these runs through `rulebench run` for the steps taken, and the runs' records. */
+async function exportRun(): Promise<{ spec: string; records: unknown[][] }> {
+  await ask({ type: 'export' });
+  return { spec: exported!.spec, records: exported!.records };
+}
 window.addEventListener('hashchange', () => {
   if (location.hash.slice(1) !== formatState(state)) void load(location.hash).catch(() => {});
 });
@@ -270,6 +292,7 @@ function metrics() {
 const api = {
   load: (s: string) => load(s),
   step: (n: number) => ask({ type: 'step', n }),
+  exportRun,
   metrics,
   state: () => formatState(state),
 };

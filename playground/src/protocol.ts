@@ -1,9 +1,15 @@
 // Messages between the page and the training worker. The page sends a state to load, steps
 // to take, play and pause; the worker answers with the rules it offers for that network and,
-// after each batch of steps, each run's figures and decision boundary.
+// after each batch of steps, each run's figures and decision boundary; on export, the spec that
+// reruns the runs through the CLI and every record they wrote.
+import type { EvalRecord } from '../../src/core.ts';
 
 export type ToWorker =
-  { type: 'load'; state: string; id: number } | { type: 'step'; n: number; id: number } | { type: 'play' } | { type: 'pause' };
+  | { type: 'load'; state: string; id: number }
+  | { type: 'step'; n: number; id: number }
+  | { type: 'export'; id: number }
+  | { type: 'play' }
+  | { type: 'pause' };
 
 /** A built-in rule as the selector shows it: defined for this network, or greyed with its check's reason. */
 export interface RuleChoice {
@@ -40,6 +46,7 @@ export interface Points {
 export type FromWorker =
   | { type: 'loaded'; id: number; backend: string; rules: RuleChoice[]; points: Points; extent: [number, number, number, number] }
   | { type: 'metrics'; id: number | null; runs: RunView[]; playing: boolean }
+  | { type: 'exported'; id: number; spec: string; records: EvalRecord[][] }
   | { type: 'error'; id: number | null; message: string };
 
 export const GRID = 48;

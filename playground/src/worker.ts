@@ -18,12 +18,14 @@ import {
   type TrialRecord,
 } from '../../src/core.ts';
 import { fetchWasmBackend, installBackend, referenceBackend } from '../../src/kernels-browser.ts';
-import { configFor, loadPoints } from './config.ts';
+import { configFor, loadPoints, specFor, specModule } from './config.ts';
 import { GRID, type FromWorker, type RuleChoice, type RunView, type ToWorker } from './protocol.ts';
 import { parseState, type PlaygroundState } from './state.ts';
 
 interface Run {
   t: Training;
+  /** Every evaluation record, as the CLI would write them. */
+  records: EvalRecord[];
   steps: Generator<number, SummaryRecord, void>;
   view: RunView;
   done: boolean;
@@ -41,6 +43,7 @@ const scope = self as unknown as {
 const post = (m: FromWorker) => scope.postMessage(m);
 
 let runs: Run[] = [];
+let loaded: PlaygroundState | null = null;
 let extent: [number, number, number, number] = [-1, 1, -1, 1];
 let playing = false;
 let backendName = 'reference';
@@ -72,12 +75,15 @@ function startRun(s: PlaygroundState, ruleId: string): Run {
     status: 'training',
     error: null,
   };
-  const run: Run = { t, view, done: false, steps: trainSteps(t, standardObservers(t, {}), (r) => record(run, r)) };
+  const run: Run = { t, view, records: [], done: false, steps: trainSteps(t, standardObservers(t, {}), (r) => record(run, r)) };
   return run;
 }
 
 function record(run: Run, r: TrialRecord): void {
-  if (r.type === 'eval') return evaluated(run.view, r);
+  if (r.type === 'eval') {
+    run.records.push(r);
+    return evaluated(run.view, r);
+  }
   if (r.status !== 'done') {
     run.view.status = 'diverged';
     run.view.error = r.error;
@@ -147,6 +153,7 @@ function load(hash: string, id: number): void {
   playing = false;
   const s = parseState(hash);
   for (const r of s.rules) getRule(r);
+  loaded = s;
   runs = s.rules.map((r) => startRun(s, r));
   const { train, test } = runs[0].t.data;
   const x = new Float32Array([...train.x, ...test.x]);
@@ -193,6 +200,9 @@ scope.onmessage = (e) => {
       else if (m.type === 'step') {
         step(m.n);
         report(m.id);
+      } else if (m.type === 'export') {
+        const spec = specModule(specFor(loaded!, Math.min(...runs.map((r) => r.view.step))));
+        post({ type: 'exported', id: m.id, spec, records: runs.map((r) => r.records) });
       } else if (m.type === 'play') {
         if (!playing) {
           playing = true;

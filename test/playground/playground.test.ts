@@ -2,14 +2,16 @@
 // COOP/COEP by the project's server, it loads with no console errors and no request beyond its
 // own origin, runs the WASM kernels in its worker, trains (loss falls), round-trips its state
 // through the URL, greys the rules not defined for the network with their check's reason, and
-// trains two rules side by side from the same seed with per-layer alignment.
+// trains two rules side by side from the same seed with per-layer alignment; the spec it
+// exports reruns through `rulebench run` to the same records.
 import type { Browser, Page } from 'playwright-core';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildPlayground } from '../../scripts/build-playground.ts';
 import { servePlayground, type Served } from '../../scripts/serve-playground.ts';
+import { main } from '../../src/cli.ts';
 import { launchChromium } from '../../src/report/browser.ts';
 
 interface RunMetrics {
@@ -146,5 +148,37 @@ describe('the playground in a browser', () => {
     await page.waitForFunction(`${API}.metrics().runs.map((r) => r.rule).join() === 'feedback-alignment'`);
     expect(problems).toEqual([]);
     await page.close();
+  });
+
+  it('its exported spec reruns through rulebench run to the same records, apart from timing and trial ids', async () => {
+    const page = await open('data=gaussians&noise=0.3&points=120&hidden=6&lr=0.2&batch=10&rules=backprop,feedback-alignment');
+    await step(page, 25);
+    const { spec, records } = (await page.evaluate(`${API}.exportRun()`)) as { spec: string; records: Record<string, unknown>[][] };
+    await page.close();
+    const file = join(dir, 'exported.mjs');
+    writeFileSync(file, spec);
+    const out = join(dir, 'rerun');
+    let said = '';
+    const code = await main(['run', file, '--out', out, '--no-report'], { stdout: (t) => (said += t), stderr: (t) => (said += t) });
+    expect(code, said).toBe(0);
+    // What differs between identical runs: wall and CPU times; and the CLI names a trial by its config's hash.
+    const comparable = (r: Record<string, unknown>) => {
+      const { host: _h, trial: _t, ...rest } = r;
+      return JSON.parse(JSON.stringify(rest)) as unknown;
+    };
+    const cli = new Map<string, unknown[]>();
+    for (const f of readdirSync(join(out, 'records')).filter((n) => n.endsWith('.jsonl'))) {
+      const lines = readFileSync(join(out, 'records', f), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
+      const evals = lines.filter((r) => r.type === 'eval');
+      cli.set(String(evals[0].rule), evals.map(comparable));
+    }
+    expect([...cli.keys()].sort()).toEqual(['backprop', 'feedback-alignment']);
+    for (const run of records) {
+      expect(run).toHaveLength(25);
+      expect(cli.get(String(run[0].rule))).toEqual(run.map(comparable));
+    }
   });
 });
