@@ -26,7 +26,7 @@ export async function buildPlayground(out = join(root, 'dist', 'playground')): P
   rmSync(out, { recursive: true, force: true });
   mkdirSync(out, { recursive: true });
   const r = await build({
-    entryPoints: { main: join(root, 'playground', 'src', 'main.ts'), worker: join(root, 'playground', 'src', 'worker.ts') },
+    entryPoints: Object.fromEntries(['main', 'worker', 'worked'].map((e) => [e, join(root, 'playground', 'src', `${e}.ts`)])),
     bundle: true,
     format: 'esm',
     platform: 'browser',
@@ -38,7 +38,7 @@ export async function buildPlayground(out = join(root, 'dist', 'playground')): P
     outdir: out,
     logLevel: 'warning',
   });
-  for (const f of ['index.html', 'style.css']) copyFileSync(join(root, 'playground', f), join(out, f));
+  for (const f of ['index.html', 'worked.html', 'style.css']) copyFileSync(join(root, 'playground', f), join(out, f));
   for (const relaxed of [false, true]) copyFileSync(join(wasmDir, wasmFileName(relaxed)), join(out, wasmFileName(relaxed)));
   const bytes: Record<string, number> = {};
   for (const [f, o] of Object.entries(r.metafile.outputs)) if (!f.endsWith('.map')) bytes[f.replace(/^.*[\\/]/, '')] = o.bytes;

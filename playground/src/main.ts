@@ -4,7 +4,7 @@
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { GRID, type FromWorker, type Points, type RuleChoice, type RunView, type ToWorker } from './protocol.ts';
-import { ACTIVATIONS, DATASETS, formatState, parseState, type PlaygroundState } from './state.ts';
+import { DATASETS, formatState, parseState, type PlaygroundState } from './state.ts';
 
 const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -45,7 +45,7 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
     points = m.points;
     extent = m.extent;
     $('backend').textContent = m.backend;
-    renderRuleSelectors();
+    fillSelect($('c-activation'), m.activations);
     return;
   }
   if (m.type === 'exported') {
@@ -54,6 +54,8 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
     waiting.delete(m.id);
     return;
   }
+  // The guided page's answer; this page never asks for it.
+  if (m.type === 'worked') return;
   runs = m.runs;
   playing = m.playing;
   draw();
@@ -131,14 +133,16 @@ function renderRuleSelectors(): void {
   );
 }
 
+/** Load a state: the worker checks and starts it; only then do the URL and controls take it (a refused one changes nothing). */
 async function load(hash: string): Promise<void> {
-  state = parseState(hash);
-  const h = formatState(state);
+  const next = parseState(hash);
+  const h = formatState(next);
+  await ask({ type: 'load', state: h });
+  state = next;
   if (location.hash.slice(1) !== h) history.replaceState(null, '', `#${h}`);
   showState();
-  curves.clear();
+  renderRuleSelectors();
   $('status').textContent = '';
-  await ask({ type: 'load', state: h });
 }
 
 function applyControls(): void {
@@ -249,7 +253,6 @@ function draw(): void {
 // ---- wiring ---------------------------------------------------------------------------------
 
 fillSelect($('c-data'), DATASETS);
-fillSelect($('c-activation'), ACTIVATIONS);
 for (const [k] of CONTROLS) $(`c-${k}`).addEventListener('change', applyControls);
 $('rule-a').addEventListener('change', applyControls);
 $('rule-b').addEventListener('change', applyControls);

@@ -2,12 +2,14 @@
 // to take, play and pause; the worker answers with the rules it offers for that network and,
 // after each batch of steps, each run's figures and decision boundary; on export, the spec that
 // reruns the runs through the CLI and every record they wrote.
+import type { PUBLISHED, WorkedExample } from '../../experiments/worked-example.ts';
 import type { EvalRecord } from '../../src/core.ts';
 
 export type ToWorker =
   | { type: 'load'; state: string; id: number }
   | { type: 'step'; n: number; id: number }
   | { type: 'export'; id: number }
+  | { type: 'worked'; id: number }
   | { type: 'play' }
   | { type: 'pause' };
 
@@ -44,9 +46,18 @@ export interface Points {
 }
 
 export type FromWorker =
-  | { type: 'loaded'; id: number; backend: string; rules: RuleChoice[]; points: Points; extent: [number, number, number, number] }
+  | {
+      type: 'loaded';
+      id: number;
+      backend: string;
+      activations: string[];
+      rules: RuleChoice[];
+      points: Points;
+      extent: [number, number, number, number];
+    }
   | { type: 'metrics'; id: number | null; runs: RunView[]; playing: boolean }
   | { type: 'exported'; id: number; spec: string; records: EvalRecord[][] }
+  | { type: 'worked'; id: number; example: WorkedExample; published: typeof PUBLISHED }
   | { type: 'error'; id: number | null; message: string };
 
 export const GRID = 48;

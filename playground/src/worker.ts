@@ -2,7 +2,9 @@
 // page's thread. One run per selected rule, all from the same seed: the same data, initial
 // weights and batch order, so the runs differ only by their rule.
 import { BUILTIN_RULES } from '../../algorithms/index.ts';
+import { PUBLISHED, workedExample } from '../../experiments/worked-example.ts';
 import {
+  ACTIVATION_NAMES,
   fromArray,
   getRule,
   noGrad,
@@ -20,7 +22,7 @@ import {
 import { fetchWasmBackend, installBackend, referenceBackend } from '../../src/kernels-browser.ts';
 import { configFor, loadPoints, specFor, specModule } from './config.ts';
 import { GRID, type FromWorker, type RuleChoice, type RunView, type ToWorker } from './protocol.ts';
-import { parseState, type PlaygroundState } from './state.ts';
+import { parseState, StateError, type PlaygroundState } from './state.ts';
 
 interface Run {
   t: Training;
@@ -149,12 +151,21 @@ function boundary(run: Run): void {
 }
 
 function load(hash: string, id: number): void {
+  const s = parseState(hash);
+  if (!(ACTIVATION_NAMES as readonly string[]).includes(s.activation))
+    throw new StateError(`act: expected one of ${ACTIVATION_NAMES.join(', ')}, got "${s.activation}"`);
+  // A rule not defined for the network refuses here (its check), and the old runs go on.
+  const fresh: Run[] = [];
+  try {
+    for (const r of s.rules) fresh.push(startRun(s, r));
+  } catch (e) {
+    for (const f of fresh) f.t.dispose();
+    throw e;
+  }
   for (const r of runs) if (!r.done) r.t.dispose();
   playing = false;
-  const s = parseState(hash);
-  for (const r of s.rules) getRule(r);
   loaded = s;
-  runs = s.rules.map((r) => startRun(s, r));
+  runs = fresh;
   const { train, test } = runs[0].t.data;
   const x = new Float32Array([...train.x, ...test.x]);
   const y = new Int32Array([...(train as { y: Int32Array }).y, ...(test as { y: Int32Array }).y]);
@@ -168,7 +179,15 @@ function load(hash: string, id: number): void {
   const pad = 0.1 * Math.max(x1 - x0, y1 - y0);
   extent = [x0 - pad, x1 + pad, y0 - pad, y1 + pad];
   for (const r of runs) boundary(r);
-  post({ type: 'loaded', id, backend: backendName, rules: ruleChoices(s, runs[0].t.data), points: { x, y, train: train.n }, extent });
+  post({
+    type: 'loaded',
+    id,
+    backend: backendName,
+    activations: [...ACTIVATION_NAMES],
+    rules: ruleChoices(s, runs[0].t.data),
+    points: { x, y, train: train.n },
+    extent,
+  });
   report(id);
 }
 
@@ -200,6 +219,8 @@ scope.onmessage = (e) => {
       else if (m.type === 'step') {
         step(m.n);
         report(m.id);
+      } else if (m.type === 'worked') {
+        post({ type: 'worked', id: m.id, example: workedExample(), published: PUBLISHED });
       } else if (m.type === 'export') {
         const spec = specModule(specFor(loaded!, Math.min(...runs.map((r) => r.view.step))));
         post({ type: 'exported', id: m.id, spec, records: runs.map((r) => r.records) });

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildPlayground } from '../../scripts/build-playground.ts';
 import { servePlayground, type Served } from '../../scripts/serve-playground.ts';
+import { PUBLISHED, workedExample } from '../../experiments/worked-example.ts';
 import { main } from '../../src/cli.ts';
 import { launchChromium } from '../../src/report/browser.ts';
 
@@ -99,10 +100,16 @@ describe('the playground in a browser', () => {
     expect(await b.inputValue('#c-activation')).toBe('relu');
     // A bad value is named, and the state stays as it was.
     await expect(b.evaluate(`${API}.load('lr=-1')`)).rejects.toThrow(/lr: expected a number in/);
+    await expect(b.evaluate(`${API}.load('act=bogus')`)).rejects.toThrow(/act: expected one of identity, sigmoid, tanh, relu/);
+    // A rule refusing the network (its check) leaves the runs as they were.
+    await expect(b.evaluate(`${API}.load('hidden=&rules=equilibrium-propagation')`)).rejects.toThrow(/needs at least two dense layers/);
     expect(await b.evaluate(`${API}.state()`)).toBe(hash);
+    expect(await b.evaluate('location.hash.slice(1)')).toBe(hash);
+    expect((await metrics(b)).step).toBe(40);
     expect(problems).toEqual([]);
     await a.close();
     await b.close();
+    problems.length = 0;
   });
 
   it('the rule selector lists every built-in rule, greying those not defined for the network with their check', async () => {
@@ -180,5 +187,26 @@ describe('the playground in a browser', () => {
       expect(run).toHaveLength(25);
       expect(cli.get(String(run[0].rule))).toEqual(run.map(comparable));
     }
+  });
+
+  it("the guided worked example shows the core's figures beside the published ones", async () => {
+    const page = await browser.newPage();
+    page.on('pageerror', (e) => problems.push(String(e)));
+    await page.goto(`${served.url}worked.html`);
+    await page.waitForSelector('body[data-ready]', { timeout: 30_000 });
+    const rows = await page.$$eval('#figures tr[data-key]', (trs) =>
+      trs.map((tr) => [
+        tr.getAttribute('data-key'),
+        ...Array.from(tr.querySelectorAll('td'), (td) => (td as unknown as { textContent: string }).textContent),
+      ]),
+    );
+    const ours = workedExample();
+    // The issue's figures: L = 0.150, ∂L/∂w2 = −0.0840, ∂L/∂w1 = +0.00952, w2 → −0.216, w1 → 0.490.
+    expect(rows.map((r) => r[3])).toEqual(['0.150', '-0.0840', '0.00952', '-0.216', '0.490']);
+    expect(rows.map((r) => r[2])).toEqual(PUBLISHED.map((p) => ours[p.key].toPrecision(3)));
+    expect(await page.locator('#forward tr').count()).toBe(8);
+    expect(await page.locator('#backward tr').count()).toBe(4);
+    expect(problems).toEqual([]);
+    await page.close();
   });
 });
