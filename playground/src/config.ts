@@ -1,6 +1,6 @@
 // A playground state as the trial config of one rule: the same config the CLI runs (so a run
 // exported from the page reruns through `rulebench run`), and the dataset loader it needs.
-import { blobsDataset, spiralsDataset, xorDataset, type LoadData, type TrialConfig } from '../../src/core.ts';
+import { blobsDataset, circleDataset, spiralsDataset, xorDataset, type LoadData, type TrialConfig } from '../../src/core.ts';
 import type { ExperimentSpec } from '../../src/index.ts';
 import { formatState, type PlaygroundState } from './state.ts';
 
@@ -14,6 +14,7 @@ export function dataConfig(s: PlaygroundState): TrialConfig['data'] {
   const sizes = { train, test: s.points - train };
   if (s.data === 'xor') return { name: 'xor', noise: s.noise, ...sizes };
   if (s.data === 'spirals') return { name: 'spirals', noise: s.noise, ...sizes };
+  if (s.data === 'circle') return { name: 'circle', noise: s.noise, ...sizes };
   return { name: 'blobs', classes: 2, features: 2, spread: 0.1 + s.noise, ...sizes };
 }
 
@@ -38,7 +39,7 @@ export function configFor(s: PlaygroundState, rule: string): TrialConfig {
   };
 }
 
-const POINT_SETS = { xor: xorDataset, spirals: spiralsDataset, blobs: blobsDataset };
+const POINT_SETS = { xor: xorDataset, spirals: spiralsDataset, circle: circleDataset, blobs: blobsDataset };
 
 /** The generated point sets by name, loaded exactly as the CLI's loadDataset loads them (no transforms here). */
 export const loadPoints: LoadData = (name, opts) => {

@@ -2,7 +2,7 @@
 // data, the network, the training settings, the seed and the rules trained side by side. One
 // parser for the page and the worker; a bad value is refused naming its key, never guessed.
 
-export const DATASETS = ['xor', 'gaussians', 'spirals'] as const;
+export const DATASETS = ['circle', 'xor', 'gaussians', 'spirals'] as const;
 export type DatasetChoice = (typeof DATASETS)[number];
 
 export interface PlaygroundState {
@@ -25,7 +25,7 @@ export interface PlaygroundState {
 
 export const DEFAULT_STATE: PlaygroundState = {
   seed: 1,
-  data: 'spirals',
+  data: 'circle',
   noise: 0.1,
   points: 400,
   trainShare: 0.5,
