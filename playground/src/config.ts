@@ -26,7 +26,8 @@ export function configFor(s: PlaygroundState, rule: string): TrialConfig {
     seed: s.seed,
     data: dataConfig(s),
     model: { sizes: [2, ...s.hidden, 2], activation: s.activation },
-    optimizer: { name: 'sgd', lr: s.lr },
+    // Weight decay only when asked: a spec without it is the plain SGD a CLI user writes.
+    optimizer: s.l2 > 0 ? { name: 'sgd', lr: s.lr, weightDecay: s.l2 } : { name: 'sgd', lr: s.lr },
     batchSize: s.batch,
     // As many as a spec may ask: the page, not an epoch count, ends a run.
     epochs: EPOCHS,

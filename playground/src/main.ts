@@ -76,6 +76,7 @@ const CONTROLS: Array<[keyof PlaygroundState, string]> = [
   ['hidden', 'text'],
   ['activation', 'select'],
   ['lr', 'number'],
+  ['l2', 'number'],
   ['batch', 'number'],
 ];
 
@@ -198,18 +199,27 @@ function drawRunPanel(run: RunView, i: number): HTMLElement {
   const table = document.createElement('table');
   table.className = 'alignment';
   const ref = run.reference ?? 'none (own objective)';
-  table.innerHTML = `<caption>cosine with the reference (${ref}), per layer</caption>`;
-  for (const [layer, c] of Object.entries(run.alignment)) {
+  table.innerHTML =
+    `<caption>per layer: cosine of the update with the reference (${ref}), of the error signal with backprop's δ, ` +
+    `and the norm of backprop's gradient</caption><tr><th>layer</th><th>update</th><th></th><th>error signal</th><th>‖∇‖</th></tr>`;
+  for (const layer of Object.keys({ ...run.alignment, ...run.gradNorms })) {
+    const c = run.alignment[layer];
     const tr = table.insertRow();
     tr.insertCell().textContent = layer;
-    tr.insertCell().textContent = c.toFixed(3);
-    const bar = tr.insertCell();
+    tr.insertCell().textContent = c === undefined ? '–' : c.toFixed(3);
     const span = document.createElement('span');
     span.className = 'bar';
-    span.style.width = `${Math.max(0, c) * 100}px`;
-    bar.append(span);
+    span.style.width = `${Math.max(0, c ?? 0) * 100}px`;
+    tr.insertCell().append(span);
+    tr.insertCell().textContent = run.errorSignals[layer] === undefined ? '–' : run.errorSignals[layer].toFixed(3);
+    tr.insertCell().textContent = run.gradNorms[layer] === undefined ? '–' : run.gradNorms[layer].toExponential(2);
   }
-  panel.append(h, canvas, stats, table);
+  const diag = document.createElement('p');
+  diag.className = 'diagnostics';
+  diag.textContent = Object.entries(run.diagnostics)
+    .map(([k, v]) => `${k} ${Number.isInteger(v) ? v : v.toFixed(3)}`)
+    .join(' · ');
+  panel.append(h, canvas, stats, table, diag);
   return panel;
 }
 
@@ -287,8 +297,13 @@ function metrics() {
     testLoss: r.testLoss,
     testAcc: r.testAcc,
     alignment: { ...r.alignment },
+    errorSignals: { ...r.errorSignals },
+    gradNorms: { ...r.gradNorms },
+    diagnostics: { ...r.diagnostics },
   });
-  const first = runs[0] ? view(runs[0]) : { rule: '', step: 0, trainLoss: NaN, testLoss: null, testAcc: NaN, alignment: {} };
+  const first = runs[0]
+    ? view(runs[0])
+    : { rule: '', step: 0, trainLoss: NaN, testLoss: null, testAcc: NaN, alignment: {}, errorSignals: {}, gradNorms: {}, diagnostics: {} };
   return { ...first, backend: $('backend').textContent, rules: choices.map((c) => ({ ...c })), runs: runs.map(view) };
 }
 

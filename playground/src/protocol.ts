@@ -31,6 +31,12 @@ export interface RunView {
   alignment: Record<string, number>;
   /** What the alignment was measured against (null: the rule has its own objective). */
   reference: string | null;
+  /** Per hidden weight layer: cosine between the error signal the rule delivered there and backprop's δ. */
+  errorSignals: Record<string, number>;
+  /** Per layer: the norm of backprop's gradient (vanishing and exploding gradients). */
+  gradNorms: Record<string, number>;
+  /** The rule's own diagnostics (the feedback-to-forward angles of the feedback-alignment family, …). */
+  diagnostics: Record<string, number>;
   /** Loss curve so far: steps, train loss, test loss. */
   curve: { step: number[]; train: number[]; test: number[] };
   /** P(class 1) on a GRID × GRID grid over `extent`, row-major from the top-left. */

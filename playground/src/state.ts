@@ -18,6 +18,8 @@ export interface PlaygroundState {
   /** An activation by the core's name (the worker checks it against ACTIVATION_NAMES: the page bundles no core). */
   activation: string;
   lr: number;
+  /** L2 regularisation: weight decay added to every update (0: none). */
+  l2: number;
   batch: number;
   /** Rule ids trained side by side on the same seed (same initial weights, same batches). */
   rules: string[];
@@ -32,6 +34,7 @@ export const DEFAULT_STATE: PlaygroundState = {
   hidden: [8, 8],
   activation: 'tanh',
   lr: 0.1,
+  l2: 0,
   batch: 16,
   rules: ['backprop'],
 };
@@ -45,6 +48,7 @@ const KEYS: Record<keyof PlaygroundState, string> = {
   hidden: 'hidden',
   activation: 'act',
   lr: 'lr',
+  l2: 'l2',
   batch: 'batch',
   rules: 'rules',
 };
@@ -80,6 +84,7 @@ export function parseState(hash: string): PlaygroundState {
   if (s.hidden.length > 6) throw new StateError(`hidden: at most 6 layers, got ${s.hidden.length}`);
   if ((v = get('activation')) !== null) s.activation = v;
   if ((v = get('lr')) !== null) s.lr = num('lr', v, 1e-5, 10, false);
+  if ((v = get('l2')) !== null) s.l2 = num('l2', v, 0, 1, false);
   if ((v = get('batch')) !== null) s.batch = num('batch', v, 1, 512, true);
   if ((v = get('rules')) !== null) s.rules = v.split(',').filter(Boolean);
   if (s.rules.length < 1 || s.rules.length > 2) throw new StateError(`rules: expected one or two rule ids, got "${v}"`);

@@ -72,6 +72,9 @@ function startRun(s: PlaygroundState, ruleId: string): Run {
     testAcc: NaN,
     alignment: {},
     reference: null,
+    errorSignals: {},
+    gradNorms: {},
+    diagnostics: {},
     curve: { step: [], train: [], test: [] },
     boundary: new Float32Array(GRID * GRID),
     status: 'training',
@@ -101,6 +104,14 @@ function evaluated(v: RunView, r: EvalRecord): void {
   if (a) {
     v.reference = a.reference;
     v.alignment = Object.fromEntries(a.layers.map((l) => [l.layer, l.cosine]));
+    v.errorSignals = Object.fromEntries(a.errorSignals.map((e) => [e.layer, e.cosine]));
+  }
+  // The health observer's gradient norms are `<layer>.gradNorm`; dead-unit shares are left out.
+  v.gradNorms = {};
+  v.diagnostics = {};
+  for (const [k, x] of Object.entries(r.diagnostics)) {
+    if (k.endsWith('.gradNorm')) v.gradNorms[k.slice(0, -'.gradNorm'.length)] = x;
+    else if (!k.endsWith('.deadShare')) v.diagnostics[k] = x;
   }
   v.curve.step.push(r.step);
   v.curve.train.push(r.trainLoss);

@@ -22,6 +22,9 @@ interface RunMetrics {
   testLoss: number | null;
   testAcc: number;
   alignment: Record<string, number>;
+  errorSignals: Record<string, number>;
+  gradNorms: Record<string, number>;
+  diagnostics: Record<string, number>;
 }
 interface Metrics extends RunMetrics {
   backend: string;
@@ -86,7 +89,7 @@ describe('the playground in a browser', () => {
   });
 
   it('the URL carries the whole state: a page opened on its link shows the same state and trains the same', async () => {
-    const hash = 'seed=7&data=spirals&noise=0.05&points=300&train=0.6&hidden=6%2C5&act=relu&lr=0.05&batch=8&rules=backprop';
+    const hash = 'seed=7&data=spirals&noise=0.05&points=300&train=0.6&hidden=6%2C5&act=relu&lr=0.05&l2=0.001&batch=8&rules=backprop';
     const a = await open(hash);
     expect(await a.evaluate('location.hash.slice(1)')).toBe(hash);
     expect(await a.evaluate(`${API}.state()`)).toBe(hash);
@@ -98,6 +101,7 @@ describe('the playground in a browser', () => {
     // The controls show the state too.
     expect(await b.inputValue('#c-hidden')).toBe('6,5');
     expect(await b.inputValue('#c-activation')).toBe('relu');
+    expect(await b.inputValue('#c-l2')).toBe('0.001');
     // A bad value is named, and the state stays as it was.
     await expect(b.evaluate(`${API}.load('lr=-1')`)).rejects.toThrow(/lr: expected a number in/);
     await expect(b.evaluate(`${API}.load('act=bogus')`)).rejects.toThrow(/act: expected one of identity, sigmoid, tanh, relu/);
@@ -149,6 +153,13 @@ describe('the playground in a browser', () => {
     expect(fa.alignment.fc2).toBeCloseTo(1, 5);
     expect(fa.alignment.fc1).toBeLessThan(0.99);
     expect(Number.isFinite(fa.alignment.fc1)).toBe(true);
+    // Its error signal at the hidden layer against backprop's δ, backprop's own exactly 1; the feedback-to-forward angle; gradient norms.
+    expect(after.runs[0].errorSignals.fc1).toBeCloseTo(1, 5);
+    expect(fa.errorSignals.fc1).toBeLessThan(0.99);
+    expect(fa.diagnostics['fc2.feedbackAngleDeg']).toBeGreaterThan(0);
+    expect(fa.diagnostics['fc2.feedbackAngleDeg']).toBeLessThan(180);
+    for (const r of after.runs) expect(Object.keys(r.gradNorms)).toEqual(['fc1', 'fc2']);
+    expect(fa.gradNorms.fc1).toBeGreaterThan(0);
     // The rule switch: feedback alignment alone.
     await page.selectOption('#rule-b', '');
     await page.selectOption('#rule-a', 'feedback-alignment');
@@ -166,7 +177,10 @@ describe('the playground in a browser', () => {
     writeFileSync(file, spec);
     const out = join(dir, 'rerun');
     let said = '';
-    const code = await main(['run', file, '--out', out, '--no-report'], { stdout: (t) => (said += t), stderr: (t) => (said += t) });
+    const code = await main(['run', file, '--out', out, '--no-report', '--workers', '1'], {
+      stdout: (t) => (said += t),
+      stderr: (t) => (said += t),
+    });
     expect(code, said).toBe(0);
     // What differs between identical runs: wall and CPU times; and the CLI names a trial by its config's hash.
     const comparable = (r: Record<string, unknown>) => {
