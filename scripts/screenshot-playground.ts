@@ -1,5 +1,6 @@
-// The README's picture of the playground: builds it, serves it, trains backprop and feedback
-// alignment side by side on the spirals for 300 steps, and saves docs/playground.png.
+// The docs' pictures of the playground: builds it, serves it, trains backprop and feedback
+// alignment side by side on the spirals for 300 steps (docs/playground.png), and shows the
+// guided worked example (docs/playground-worked.png).
 // tsx scripts/screenshot-playground.ts
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,7 +11,7 @@ import { buildPlayground } from './build-playground.ts';
 import { servePlayground } from './serve-playground.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'rulebench-playground-'));
-const out = fileURLToPath(new URL('../docs/playground.png', import.meta.url));
+const out = (name: string) => fileURLToPath(new URL(`../docs/${name}`, import.meta.url));
 try {
   await buildPlayground(dir);
   const served = await servePlayground(dir, 0);
@@ -20,8 +21,11 @@ try {
     await page.goto(`${served.url}#data=spirals&noise=0.1&hidden=8,8&act=tanh&lr=0.1&batch=16&rules=backprop,feedback-alignment`);
     await page.waitForSelector('body[data-ready]', { timeout: 30_000 });
     await page.evaluate('window.playground.step(300)');
-    await page.screenshot({ path: out });
-    console.log(`wrote ${out}`);
+    await page.screenshot({ path: out('playground.png') });
+    await page.goto(`${served.url}worked.html`);
+    await page.waitForSelector('body[data-ready]', { timeout: 30_000 });
+    await page.screenshot({ path: out('playground-worked.png'), fullPage: true });
+    console.log(`wrote ${out('playground.png')} and ${out('playground-worked.png')}`);
   } finally {
     await browser.close();
     await served.close();
