@@ -223,4 +223,30 @@ describe('the playground in a browser', () => {
     expect(problems).toEqual([]);
     await page.close();
   });
+
+  it('the guided lessons are states one click away: XOR learned from scratch, vanishing gradients under sigmoid against ReLU', async () => {
+    const page = await open('rules=backprop');
+    const lesson = async (id: string, act: string) => {
+      await page.click(`#${id}`);
+      await page.waitForFunction(`${API}.state().includes('act=${act}') && ${API}.metrics().step === 0`);
+    };
+    await lesson('lesson-xor', 'tanh');
+    await step(page, 200);
+    expect((await metrics(page)).testAcc).toBeGreaterThan(0.9);
+    // Six layers deep: backprop's gradient at the first layer against the last, at the first step.
+    const firstOverLast = async () => {
+      await step(page, 1);
+      const { gradNorms } = await metrics(page);
+      expect(Object.keys(gradNorms)).toEqual(['fc1', 'fc2', 'fc3', 'fc4', 'fc5', 'fc6', 'fc7']);
+      return gradNorms.fc1 / gradNorms.fc7;
+    };
+    await lesson('lesson-sigmoid', 'sigmoid');
+    const sigmoid = await firstOverLast();
+    await lesson('lesson-relu', 'relu');
+    const relu = await firstOverLast();
+    expect(sigmoid).toBeLessThan(1);
+    expect(sigmoid).toBeLessThan(relu / 10);
+    expect(problems).toEqual([]);
+    await page.close();
+  });
 });
