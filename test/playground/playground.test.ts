@@ -5,6 +5,7 @@
 // trains two rules side by side from the same seed with per-layer alignment; the spec it
 // exports reruns through `rulebench run` to the same records.
 import type { Browser, Page } from 'playwright-core';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +13,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildPlayground } from '../../scripts/build-playground.ts';
 import { servePlayground, type Served } from '../../scripts/serve-playground.ts';
 import { PUBLISHED, workedExample } from '../../experiments/worked-example.ts';
-import { main } from '../../src/cli.ts';
 import { launchChromium } from '../../src/report/browser.ts';
 
 interface RunMetrics {
@@ -176,10 +176,13 @@ describe('the playground in a browser', () => {
     const file = join(dir, 'exported.mjs');
     writeFileSync(file, spec);
     const out = join(dir, 'rerun');
-    let said = '';
-    const code = await main(['run', file, '--out', out, '--no-report', '--workers', '1'], {
-      stdout: (t) => (said += t),
-      stderr: (t) => (said += t),
+    // The CLI as a user runs it, in its own process (its exit awaited before the records are read).
+    const { code, said } = await new Promise<{ code: number | null; said: string }>((done) => {
+      const p = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'run', file, '--out', out, '--no-report', '--workers', '1']);
+      let text = '';
+      p.stdout.on('data', (d) => (text += d));
+      p.stderr.on('data', (d) => (text += d));
+      p.on('exit', (c) => done({ code: c, said: text }));
     });
     expect(code, said).toBe(0);
     // What differs between identical runs: wall and CPU times; and the CLI names a trial by its config's hash.
