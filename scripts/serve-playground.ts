@@ -25,12 +25,19 @@ export interface Served {
 export function servePlayground(dir: string, port = 8080): Promise<Served> {
   if (!existsSync(join(dir, 'index.html'))) throw new Error(`serve-playground: ${dir}/index.html not found; run npm run build:playground`);
   const server = createServer((req, res) => {
-    const path = decodeURIComponent(new URL(req.url ?? '/', 'http://localhost').pathname);
-    const file = normalize(join(dir, path.endsWith('/') ? `${path}index.html` : path));
-    const ok = file.startsWith(normalize(dir) + sep) && existsSync(file) && statSync(file).isFile();
     res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
     res.setHeader('Cross-Origin-Embedder-Policy', 'require-corp');
     res.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
+    let path: string;
+    try {
+      path = decodeURIComponent(new URL(req.url ?? '/', 'http://localhost').pathname);
+    } catch {
+      res.writeHead(400, { 'Content-Type': 'text/plain' }).end('bad path');
+      return;
+    }
+    // Only files inside dir: a path climbing out of it is not found.
+    const file = normalize(join(dir, path.endsWith('/') ? `${path}index.html` : path));
+    const ok = file.startsWith(normalize(dir) + sep) && existsSync(file) && statSync(file).isFile();
     if (!ok) {
       res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found');
       return;
