@@ -35,7 +35,8 @@ export function configFor(s: PlaygroundState, rule: string): TrialConfig {
     evalEvery: EVAL_EVERY,
     alignEvery: EVAL_EVERY,
     alignSamples: 64,
-    memory: false,
+    // The memory ledger by category, as the CLI measures it by default.
+    memory: true,
     debug: false,
   };
 }

@@ -196,6 +196,15 @@ function drawRunPanel(run: RunView, i: number): HTMLElement {
   const stats = document.createElement('p');
   stats.textContent = `step ${run.step} · train loss ${fmt(run.trainLoss)} · test loss ${fmt(run.testLoss)} · test acc ${fmt(run.testAcc)}`;
   if (run.error) stats.textContent += ` · ${run.status}: ${run.error}`;
+  const mem = document.createElement('p');
+  mem.className = 'memory';
+  if (run.memory) {
+    const kib = (b: number) => `${(b / 1024).toFixed(1)} KiB`;
+    const parts = Object.entries(run.memory.atPeak)
+      .filter(([, b]) => b > 0)
+      .map(([c, b]) => `${c} ${kib(b)}`);
+    mem.textContent = `memory at the step's peak: ${kib(run.memory.peakBytes)} (${parts.join(', ')}), ${run.memory.ratioToInference.toFixed(1)}× a forward pass`;
+  }
   const table = document.createElement('table');
   table.className = 'alignment';
   const ref = run.reference ?? 'none (own objective)';
@@ -219,7 +228,7 @@ function drawRunPanel(run: RunView, i: number): HTMLElement {
   diag.textContent = Object.entries(run.diagnostics)
     .map(([k, v]) => `${k} ${Number.isInteger(v) ? v : v.toFixed(3)}`)
     .join(' · ');
-  panel.append(h, canvas, stats, table, diag);
+  panel.append(h, canvas, stats, mem, table, diag);
   return panel;
 }
 
@@ -300,10 +309,22 @@ function metrics() {
     errorSignals: { ...r.errorSignals },
     gradNorms: { ...r.gradNorms },
     diagnostics: { ...r.diagnostics },
+    memory: r.memory,
   });
   const first = runs[0]
     ? view(runs[0])
-    : { rule: '', step: 0, trainLoss: NaN, testLoss: null, testAcc: NaN, alignment: {}, errorSignals: {}, gradNorms: {}, diagnostics: {} };
+    : {
+        rule: '',
+        step: 0,
+        trainLoss: NaN,
+        testLoss: null,
+        testAcc: NaN,
+        alignment: {},
+        errorSignals: {},
+        gradNorms: {},
+        diagnostics: {},
+        memory: null,
+      };
   return { ...first, backend: $('backend').textContent, rules: choices.map((c) => ({ ...c })), runs: runs.map(view) };
 }
 

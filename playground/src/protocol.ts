@@ -37,6 +37,8 @@ export interface RunView {
   gradNorms: Record<string, number>;
   /** The rule's own diagnostics (the feedback-to-forward angles of the feedback-alignment family, …). */
   diagnostics: Record<string, number>;
+  /** The ledger's step peak since the last record, by category (bytes), and as a multiple of a forward pass's. */
+  memory: { peakBytes: number; atPeak: Record<string, number>; ratioToInference: number } | null;
   /** Loss curve so far: steps, train loss, test loss. */
   curve: { step: number[]; train: number[]; test: number[] };
   /** P(class 1) on a GRID × GRID grid over `extent`, row-major from the top-left. */

@@ -14,6 +14,8 @@ import {
   Training,
   trainSteps,
   withArena,
+  withLedger,
+  Ledger,
   type EvalRecord,
   type Prepared,
   type SummaryRecord,
@@ -25,6 +27,8 @@ import { GRID, type FromWorker, type RuleChoice, type RunView, type ToWorker } f
 import { parseState, StateError, type PlaygroundState } from './state.ts';
 
 interface Run {
+  /** The run's own ledger: its memory figures never include the other run's tensors. */
+  ledger: Ledger;
   t: Training;
   /** Every evaluation record, as the CLI would write them. */
   records: EvalRecord[];
@@ -61,9 +65,13 @@ const ready = (async () => {
 
 function startRun(s: PlaygroundState, ruleId: string): Run {
   const config = configFor(s, ruleId);
-  const data = prepareData(config, rng(config.seed).child('data'), loadPoints);
-  const params = data.model.init(rng(config.seed).child('init'));
-  const t = new Training(config, `playground-${ruleId}`, getRule(ruleId), data, params, data.model.initBuffers());
+  const ledger = new Ledger();
+  // As runTraining sets a trial up: in its own ledger, its parameters from the seed's init stream.
+  const t = withLedger(() => {
+    const data = prepareData(config, rng(config.seed).child('data'), loadPoints);
+    const params = data.model.init(rng(config.seed).child('init'));
+    return new Training(config, `playground-${ruleId}`, getRule(ruleId), data, params, data.model.initBuffers());
+  }, ledger);
   const view: RunView = {
     rule: ruleId,
     step: 0,
@@ -75,12 +83,20 @@ function startRun(s: PlaygroundState, ruleId: string): Run {
     errorSignals: {},
     gradNorms: {},
     diagnostics: {},
+    memory: null,
     curve: { step: [], train: [], test: [] },
     boundary: new Float32Array(GRID * GRID),
     status: 'training',
     error: null,
   };
-  const run: Run = { t, view, records: [], done: false, steps: trainSteps(t, standardObservers(t, {}), (r) => record(run, r)) };
+  const run: Run = {
+    ledger,
+    t,
+    view,
+    records: [],
+    done: false,
+    steps: withLedger(() => trainSteps(t, standardObservers(t, {}), (r) => record(run, r)), ledger),
+  };
   return run;
 }
 
@@ -113,6 +129,7 @@ function evaluated(v: RunView, r: EvalRecord): void {
     if (k.endsWith('.gradNorm')) v.gradNorms[k.slice(0, -'.gradNorm'.length)] = x;
     else if (!k.endsWith('.deadShare')) v.diagnostics[k] = x;
   }
+  v.memory = r.memory && { peakBytes: r.memory.peakBytes, atPeak: { ...r.memory.atPeak }, ratioToInference: r.memory.ratioToInference };
   v.curve.step.push(r.step);
   v.curve.train.push(r.trainLoss);
   v.curve.test.push(r.testLoss ?? NaN);
@@ -123,15 +140,11 @@ function ruleChoices(s: PlaygroundState, data: Prepared): RuleChoice[] {
   return BUILTIN_RULES.map((rule) => {
     let reason: string | null = null;
     try {
-      const t = new Training(
-        configFor(s, rule.id),
-        'check',
-        rule,
-        data,
-        data.model.init(rng(s.seed).child('init')),
-        data.model.initBuffers(),
-      );
-      t.dispose();
+      // In a ledger of its own, given back at once: a check leaves nothing in the runs' figures.
+      withLedger(() => {
+        const params = data.model.init(rng(s.seed).child('init'));
+        new Training(configFor(s, rule.id), 'check', rule, data, params, data.model.initBuffers()).dispose();
+      });
     } catch (e) {
       reason = String((e as Error).message ?? e);
     }
@@ -170,10 +183,10 @@ function load(hash: string, id: number): void {
   try {
     for (const r of s.rules) fresh.push(startRun(s, r));
   } catch (e) {
-    for (const f of fresh) f.t.dispose();
+    for (const f of fresh) withLedger(() => f.t.dispose(), f.ledger);
     throw e;
   }
-  for (const r of runs) if (!r.done) r.t.dispose();
+  for (const r of runs) if (!r.done) withLedger(() => r.t.dispose(), r.ledger);
   playing = false;
   loaded = s;
   runs = fresh;
@@ -189,7 +202,7 @@ function load(hash: string, id: number): void {
   }
   const pad = 0.1 * Math.max(x1 - x0, y1 - y0);
   extent = [x0 - pad, x1 + pad, y0 - pad, y1 + pad];
-  for (const r of runs) boundary(r);
+  for (const r of runs) withLedger(() => boundary(r), r.ledger);
   post({
     type: 'loaded',
     id,
@@ -204,8 +217,10 @@ function load(hash: string, id: number): void {
 
 function step(n: number): void {
   for (const r of runs) {
-    for (let i = 0; i < n && !r.done; i++) r.done = r.steps.next().done === true;
-    if (!r.done) boundary(r);
+    withLedger(() => {
+      for (let i = 0; i < n && !r.done; i++) r.done = r.steps.next().done === true;
+      if (!r.done) boundary(r);
+    }, r.ledger);
   }
 }
 

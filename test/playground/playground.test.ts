@@ -25,6 +25,7 @@ interface RunMetrics {
   errorSignals: Record<string, number>;
   gradNorms: Record<string, number>;
   diagnostics: Record<string, number>;
+  memory: { peakBytes: number; atPeak: Record<string, number>; ratioToInference: number } | null;
 }
 interface Metrics extends RunMetrics {
   backend: string;
@@ -160,6 +161,11 @@ describe('the playground in a browser', () => {
     expect(fa.diagnostics['fc2.feedbackAngleDeg']).toBeLessThan(180);
     for (const r of after.runs) expect(Object.keys(r.gradNorms)).toEqual(['fc1', 'fc2']);
     expect(fa.gradNorms.fc1).toBeGreaterThan(0);
+    // The memory ledger by category, each run in its own: the same network, so the same parameter bytes.
+    const [bp, fam] = after.runs.map((r) => r.memory!);
+    expect(bp.atPeak.param).toBeGreaterThan(0);
+    expect(fam.atPeak.param).toBe(bp.atPeak.param);
+    expect(bp.peakBytes).toBeGreaterThanOrEqual(Object.values(bp.atPeak).reduce((a, b) => a + b, 0));
     // The rule switch: feedback alignment alone.
     await page.selectOption('#rule-b', '');
     await page.selectOption('#rule-a', 'feedback-alignment');
