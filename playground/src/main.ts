@@ -4,7 +4,7 @@
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { GRID, type FromWorker, type Points, type RuleChoice, type RunView, type ToWorker } from './protocol.ts';
-import { DATASETS, formatState, parseState, type PlaygroundState } from './state.ts';
+import { DATASETS, formatState, MAX_RULES, parseState, type PlaygroundState } from './state.ts';
 
 const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -97,9 +97,9 @@ function readControls(): PlaygroundState | null {
   const q = new URLSearchParams(formatState(state));
   const keyOf: Partial<Record<keyof PlaygroundState, string>> = { trainShare: 'train', activation: 'act' };
   for (const [k] of CONTROLS) q.set(keyOf[k] ?? k, $<HTMLInputElement>(`c-${k}`).value.replace(/\s+/g, ''));
-  const a = $<HTMLSelectElement>('rule-a').value;
-  const b = $<HTMLSelectElement>('rule-b').value;
-  q.set('rules', b && b !== a ? `${a},${b}` : a);
+  // The selected rules in order, each once; an empty selector is '(none)'.
+  const picked = RULE_SELECTORS.map((id) => $<HTMLSelectElement>(id).value).filter(Boolean);
+  q.set('rules', [...new Set(picked)].join(','));
   try {
     return parseState(q.toString());
   } catch (e) {
@@ -108,11 +108,12 @@ function readControls(): PlaygroundState | null {
   }
 }
 
+/** One selector per rule that can train side by side (MAX_RULES); the first is never empty. */
+const RULE_SELECTORS = ['rule-a', 'rule-b', 'rule-c'].slice(0, MAX_RULES);
+
 function renderRuleSelectors(): void {
-  for (const [id, allowNone] of [
-    ['rule-a', false],
-    ['rule-b', true],
-  ] as const) {
+  RULE_SELECTORS.forEach((id, i) => {
+    const allowNone = i > 0;
     const sel = $<HTMLSelectElement>(id);
     const opts = choices.map((c) => {
       const o = new Option(c.reason ? `${c.id} (not for this network)` : c.id, c.id);
@@ -121,8 +122,8 @@ function renderRuleSelectors(): void {
       return o;
     });
     sel.replaceChildren(...(allowNone ? [new Option('(none)', '')] : []), ...opts);
-    sel.value = id === 'rule-a' ? state.rules[0] : (state.rules[1] ?? '');
-  }
+    sel.value = state.rules[i] ?? '';
+  });
   $('rule-reasons').replaceChildren(
     ...choices
       .filter((c) => c.reason)
@@ -153,7 +154,7 @@ function applyControls(): void {
 
 // ---- drawing --------------------------------------------------------------------------------
 
-const COLORS = ['#1f77b4', '#d62728'];
+const COLORS = ['#1f77b4', '#d62728', '#2ca02c'];
 
 function drawBoundary(canvas: HTMLCanvasElement, run: RunView): void {
   const ctx = canvas.getContext('2d')!;
@@ -273,8 +274,7 @@ function draw(): void {
 
 fillSelect($('c-data'), DATASETS);
 for (const [k] of CONTROLS) $(`c-${k}`).addEventListener('change', applyControls);
-$('rule-a').addEventListener('change', applyControls);
-$('rule-b').addEventListener('change', applyControls);
+for (const id of RULE_SELECTORS) $(id).addEventListener('change', applyControls);
 $('play').addEventListener('click', () => send({ type: playing ? 'pause' : 'play' }));
 $('step').addEventListener('click', () => void ask({ type: 'step', n: 1 }));
 $('reset').addEventListener('click', () => void load(formatState(state)));

@@ -53,6 +53,9 @@ const KEYS: Record<keyof PlaygroundState, string> = {
   rules: 'rules',
 };
 
+/** Rules that train side by side at most (each run is a full trial in the worker). */
+export const MAX_RULES = 3;
+
 export class StateError extends Error {}
 
 function num(key: string, v: string, lo: number, hi: number, integer: boolean): number {
@@ -87,7 +90,8 @@ export function parseState(hash: string): PlaygroundState {
   if ((v = get('l2')) !== null) s.l2 = num('l2', v, 0, 1, false);
   if ((v = get('batch')) !== null) s.batch = num('batch', v, 1, 512, true);
   if ((v = get('rules')) !== null) s.rules = v.split(',').filter(Boolean);
-  if (s.rules.length < 1 || s.rules.length > 2) throw new StateError(`rules: expected one or two rule ids, got "${v}"`);
+  if (s.rules.length < 1 || s.rules.length > MAX_RULES) throw new StateError(`rules: expected 1 to ${MAX_RULES} rule ids, got "${v}"`);
+  if (new Set(s.rules).size < s.rules.length) throw new StateError(`rules: each rule once, got "${v}"`);
   for (const r of s.rules) if (!/^[a-z0-9][a-z0-9-]*$/.test(r)) throw new StateError(`rules: "${r}" is not a rule id`);
   return s;
 }

@@ -132,7 +132,7 @@ describe('the playground in a browser', () => {
     await page.close();
   });
 
-  it('switches rule from the selector and trains two rules side by side from one seed', async () => {
+  it('switches rule from the selector and trains two, then three rules side by side from one seed', async () => {
     const page = await open('data=xor&noise=0.2&hidden=8&lr=0.3&rules=backprop');
     await page.selectOption('#rule-b', 'feedback-alignment');
     await page.waitForFunction(`${API}.metrics().runs.length === 2`);
@@ -166,7 +166,17 @@ describe('the playground in a browser', () => {
     expect(bp.atPeak.param).toBeGreaterThan(0);
     expect(fam.atPeak.param).toBe(bp.atPeak.param);
     expect(bp.peakBytes).toBeGreaterThanOrEqual(Object.values(bp.atPeak).reduce((a, b) => a + b, 0));
+    // A third beside them: every run restarts from the seed, so all three are at the same step.
+    await page.selectOption('#rule-c', 'direct-feedback-alignment');
+    await page.waitForFunction(`${API}.metrics().runs.length === 3`);
+    await step(page, 3);
+    expect((await metrics(page)).runs.map((r) => [r.rule, r.step])).toEqual([
+      ['backprop', 3],
+      ['feedback-alignment', 3],
+      ['direct-feedback-alignment', 3],
+    ]);
     // The rule switch: feedback alignment alone.
+    await page.selectOption('#rule-c', '');
     await page.selectOption('#rule-b', '');
     await page.selectOption('#rule-a', 'feedback-alignment');
     await page.waitForFunction(`${API}.metrics().runs.map((r) => r.rule).join() === 'feedback-alignment'`);

@@ -30,8 +30,10 @@ describe('playground state', () => {
     expect(() => parseState('data=moons')).toThrow('data: expected one of circle, xor, gaussians, spirals, got "moons"');
     expect(() => parseState('hidden=4,x')).toThrow(/^hidden\[1\]: expected an integer/);
     expect(() => parseState('hidden=1,1,1,1,1,1,1')).toThrow('hidden: at most 6 layers, got 7');
-    expect(() => parseState('rules=')).toThrow(/^rules: expected one or two rule ids/);
-    expect(() => parseState('rules=a,b,c')).toThrow(/^rules: expected one or two rule ids/);
+    expect(parseState('rules=a,b,c').rules).toEqual(['a', 'b', 'c']);
+    expect(() => parseState('rules=')).toThrow('rules: expected 1 to 3 rule ids, got ""');
+    expect(() => parseState('rules=a,b,c,d')).toThrow('rules: expected 1 to 3 rule ids, got "a,b,c,d"');
+    expect(() => parseState('rules=a,a')).toThrow('rules: each rule once, got "a,a"');
     expect(() => parseState('rules=Back Prop')).toThrow('rules: "Back Prop" is not a rule id');
     expect(() => parseState('speed=3')).toThrow(/^speed: unknown key; known: seed, data/);
   });
