@@ -19,7 +19,7 @@ import {
   type Model,
   type Module,
   type Tensor,
-} from '../src/index.ts';
+} from '../src/core.ts';
 
 /**
  * Segments of `k` consecutive top-level modules ([from, to) pairs); k < 0 picks

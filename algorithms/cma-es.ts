@@ -21,7 +21,7 @@ import {
   type NoiseKey,
   type RuleContext,
   type Tensor,
-} from '../src/index.ts';
+} from '../src/core.ts';
 
 type Options = { population: number; sigma: number };
 

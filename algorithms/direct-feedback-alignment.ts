@@ -34,7 +34,7 @@ import {
   type Model,
   type Tensor,
   type WeightLayer,
-} from '../src/index.ts';
+} from '../src/core.ts';
 
 const CONV = ['dense', 'kernel'] as const;
 

@@ -35,7 +35,7 @@ import {
   type RuleContext,
   type Tensor,
   type WeightLayer,
-} from '../src/index.ts';
+} from '../src/core.ts';
 
 type Options = { beta: number; nudging: string; freeSteps: number; nudgedSteps: number; schedule: string; tolerance: number };
 

@@ -5,7 +5,7 @@
 // regenerated from seeds rather than stored across samples, and the update is streamed range by
 // range; within a pair, its σε is drawn once at full width (WideNoise) and reused for θ + σε,
 // θ − σε and the restore, bit for bit as regenerating it each time.
-import { centeredRanks, defineRule, FORWARD, noGrad, noiseKey, SpecError, streamedUpdates, taskLoss, WideNoise } from '../src/index.ts';
+import { centeredRanks, defineRule, FORWARD, noGrad, noiseKey, SpecError, streamedUpdates, taskLoss, WideNoise } from '../src/core.ts';
 
 type Options = { population: number; sigma: number; shaping: string };
 

@@ -23,7 +23,7 @@ import {
   type Rng,
   type Tensor,
   type WeightLayer,
-} from '../src/index.ts';
+} from '../src/core.ts';
 
 const VARIANTS = ['fa', 'usf', 'brsf', 'frsf'] as const;
 type Variant = (typeof VARIANTS)[number];

@@ -35,7 +35,7 @@ import {
   type Rng,
   type RuleContext,
   type Tensor,
-} from '../src/index.ts';
+} from '../src/core.ts';
 
 const GOODNESS = ['mean', 'sum'] as const;
 const SCHEDULES = ['simultaneous', 'layerwise'] as const;

@@ -62,7 +62,7 @@ import {
   type RuleContext,
   type Tensor,
   type WeightLayer,
-} from '../src/index.ts';
+} from '../src/core.ts';
 
 const PERTURB = ['weights', 'activities'] as const;
 const NOISE = ['gaussian', 'rademacher'] as const;

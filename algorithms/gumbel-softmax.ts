@@ -16,7 +16,7 @@ import {
   type Model,
   type StochasticNet,
   type StochasticPrediction,
-} from '../src/index.ts';
+} from '../src/core.ts';
 
 /** The stochastic network this rule trains: the chosen activations as Bernoulli(σ(slope·a)) units. */
 const netOf = (ctx: { model: Model; options: { at: string; slope: number } }): StochasticNet => ({

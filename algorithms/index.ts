@@ -1,5 +1,5 @@
 // The built-in registry: every rule shipped with rulebench. Loaded by path like a user file.
-import { registerRule, type AnyRule } from '../src/index.ts';
+import { registerRule, type AnyRule } from '../src/core.ts';
 import { backprop } from './backprop.ts';
 import { cmaEs } from './cma-es.ts';
 import { directFeedbackAlignment } from './direct-feedback-alignment.ts';

@@ -26,7 +26,7 @@ import {
   taskGradient,
   withFeedback,
   type Tensor,
-} from '../src/index.ts';
+} from '../src/core.ts';
 
 export const kolenPollackDefaults = {
   /** How B is drawn at the start: the layer's own weight scheme ('model') or a named one. */

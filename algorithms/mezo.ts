@@ -1,17 +1,7 @@
 // MeZO (Malladi et al. 2023): zeroth-order SPSA with in-place perturbation and regenerated
 // noise, so a training step needs no tape, no gradient buffers and no stored noise. The noise is
 // counter-based (src/rules/zeroth-order.ts), so regenerating any range of it costs only that range.
-import {
-  defineRule,
-  FORWARD,
-  noGrad,
-  noiseKey,
-  perturb,
-  streamedUpdates,
-  taskLoss,
-  type NoiseKey,
-  type RuleContext,
-} from '../src/index.ts';
+import { defineRule, FORWARD, noGrad, noiseKey, perturb, streamedUpdates, taskLoss, type NoiseKey, type RuleContext } from '../src/core.ts';
 
 export interface MezoState {
   /**

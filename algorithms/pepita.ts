@@ -41,7 +41,7 @@ import {
   type LayerChain,
   type RuleContext,
   type Tensor,
-} from '../src/index.ts';
+} from '../src/core.ts';
 
 export const pepitaDefaults = {
   /** F's entries are uniform on ±fScale·√(6/inputs). */

@@ -36,7 +36,7 @@ import {
   type Model,
   type Module,
   type Tensor,
-} from '../src/index.ts';
+} from '../src/core.ts';
 
 type Options = { steps: number; rate: number; momentum: number; beta: number; updateAt: string; tolerance: number };
 

@@ -32,7 +32,7 @@ import {
   type Tensor,
   type Model,
   type StochasticNet,
-} from '../src/index.ts';
+} from '../src/core.ts';
 
 const BASELINES = ['none', 'moving-average', 'learned', 'leave-one-out'] as const;
 type Baseline = (typeof BASELINES)[number];

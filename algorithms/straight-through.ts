@@ -22,7 +22,7 @@ import {
   type StochasticNet,
   type StochasticPrediction,
   type Tensor,
-} from '../src/index.ts';
+} from '../src/core.ts';
 
 const VARIANTS = ['identity', 'sigmoid-adjusted'] as const;
 type Variant = (typeof VARIANTS)[number];

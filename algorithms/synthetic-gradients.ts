@@ -48,7 +48,7 @@ import {
   type RuleContext,
   type StepResult,
   type Tensor,
-} from '../src/index.ts';
+} from '../src/core.ts';
 
 const SYNTHESIZERS = ['linear', 'mlp', 'conv'] as const;
 const TARGETS = ['bootstrap', 'backprop'] as const;

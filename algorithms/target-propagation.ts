@@ -47,7 +47,7 @@ import {
   type OptState,
   type RuleContext,
   type Tensor,
-} from '../src/index.ts';
+} from '../src/core.ts';
 
 export const targetPropagationDefaults = {
   /** η̂: the step of the penultimate target along the per-example loss gradient. */

@@ -23,7 +23,7 @@ import {
   taskGradient,
   withFeedback,
   type Tensor,
-} from '../src/index.ts';
+} from '../src/core.ts';
 
 export const weightMirroringDefaults = {
   /** How B is drawn at the start: the layer's own weight scheme ('model') or a named one. */

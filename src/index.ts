@@ -1,211 +1,23 @@
-// The public API, `import … from 'rulebench'`: what rules (algorithms/), experiments and users need.
-// Two more entries: 'rulebench/testing' (src/testing.ts: the conformance suite, gradient checks)
+// The public API, `import … from 'rulebench'`: what experiments and users need — the core
+// (src/core.ts, 'rulebench/core': Node-free, what rules import) and what needs Node. Two more entries: 'rulebench/testing' (src/testing.ts: the conformance suite, gradient checks)
 // and 'rulebench/kernels' (src/kernels-api.ts: the kernel backends and how one is chosen).
 
-// Errors (one class per kind, each message naming the field, file, op or layer) and seeded streams
-export { SpecError, DataError, ShapeError, NumericsError } from './errors.ts';
-export { Rng, rng } from './random.ts';
+// Everything in the core (Node-free; a browser bundles it)
+export * from './core.ts';
 
-// Tensors, and the ledger that counts their bytes by category
-export {
-  Tensor,
-  empty,
-  zeros,
-  ones,
-  full,
-  scalar,
-  fromArray,
-  tensor,
-  uniform,
-  normal,
-  view,
-  sizeOf,
-  type Shape,
-  type NestedArray,
-} from './tensor/tensor.ts';
-export { axpbyInPlace } from './tensor/in-place.ts';
-export { ledger, withLedger, Ledger, type Category, type ByCategory, type StepMemory } from './tensor/ledger.ts';
-
-// Differentiable ops
-export {
-  add,
-  sub,
-  mul,
-  div,
-  maximum,
-  neg,
-  exp,
-  log,
-  tanh,
-  sigmoid,
-  relu,
-  leakyRelu,
-  softplus,
-  gelu,
-  sqrt,
-  square,
-  abs,
-  sin,
-  cos,
-  sign,
-  step,
-  pow,
-  matmul,
-  sum,
-  mean,
-  max,
-  broadcastTo,
-  reshape,
-  transpose,
-  slice,
-  concat,
-  softmax,
-  logSoftmax,
-  pick,
-  softmaxCrossEntropy,
-  stopGradient,
-  type Labels,
-} from './autograd/ops.ts';
-export { gather, bmm, causalMask, attention, tokenCrossEntropy, tokenScores, IGNORE } from './autograd/sequence-ops.ts';
-export { conv2d, maxPool2d, avgPool2d, type Conv2dOptions, type Pool2dOptions } from './autograd/image-ops.ts';
-
-// Transformations: gradients in reverse and forward mode, custom VJPs, trees of tensors, anomaly mode
-export {
-  valueAndGrad,
-  grad,
-  vjp,
-  jvp,
-  valueAndJvp,
-  noGrad,
-  customVjp,
-  leaves,
-  mapTree,
-  type TensorTree,
-  type LossOutput,
-  type Tangents,
-  type ValueAndJvp,
-  type CustomVjpOptions,
-} from './autograd/functional.ts';
-export type { JvpFn, JvpPrimals } from './autograd/forward.ts';
-export { withAnomalyMode } from './autograd/tape.ts';
-
-// Models: a module tree whose parameters flatten to one path-named list, built from a spec
-export { Model, buildModel, buildNetwork, type ModelData } from './nn/model.ts';
-export type { ModelSpec, MlpSpec, LayersSpec, LeNetSpec, ResNetSpec, TransformerSpec, RecurrentSpec } from './nn/presets.ts';
-
-// Vocabularies: layer kinds and presets, each defined once (fields, checks, builder); users register their own
-export { registerLayer, listLayers } from './nn/build.ts';
-export type { Builder } from './nn/builder.ts';
-export {
-  defineLayer,
-  layerList,
-  type LayerSpec,
-  type LayerSpecOf,
-  type LayerKind,
-  type LayerKinds,
-  type LayerContext,
-} from './nn/layer-kind.ts';
-export { definePreset, type Preset, type PresetData, type PresetSpecOf } from './nn/preset-kind.ts';
-export { registerPreset, listPresets } from './nn/presets.ts';
-export { field, optional, anything, type Field, type Fields, type SpecOf, type Parsed } from './fields.ts';
-export * as layerFields from './nn/layer-checks.ts';
-
-// Modules: applying, walking, wrapping and swapping them (how a rule changes a network)
-export {
-  run,
-  walk,
-  wrap,
-  mapModules,
-  leaf,
-  param,
-  childPath,
-  withSignalProbe,
-  SignalProbe,
-  BatchStats,
-  type Module,
-  type Slot,
-  type ParamInit,
-  type ForwardOptions,
-  type ForwardContext,
-} from './nn/module.ts';
-export { isWeightLayer, replaceInputVjp, weightAndBias, type WeightLayer } from './nn/weight-layer.ts';
-export { layerBlocks, runModules, paramIndices, type LayerBlock, type LayerChain } from './nn/blocks.ts';
-export { isEmbedding, type EmbeddingModule } from './nn/embedding.ts';
-export type { AttentionModule } from './nn/attention.ts';
-export { isRecurrent, truncated, type RecurrentModule, type Boundary, type Cell } from './nn/recurrent.ts';
-
-// Layer functions, activations, initializers and losses
-export { linear } from './nn/layers.ts';
-export { layerNorm, batchNorm, type BatchNormOptions } from './nn/norm.ts';
-export { dropout, dropoutMask } from './nn/dropout.ts';
-export { lengthNormalize } from './nn/normalize.ts';
-export {
-  activation,
-  activationByName,
-  isActivation,
-  ACTIVATION_NAMES,
-  type Activation,
-  type ActivationName,
-  type ActivationModule,
-} from './nn/activations.ts';
-export { initByName, initStd, fans, INIT_NAMES, xavierUniform, xavierNormal, heUniform, heNormal, type InitFn } from './nn/init.ts';
-export { crossEntropy, mse, binaryCrossEntropy, accuracy } from './nn/losses.ts';
-
-// Stochastic and discrete units
-export {
-  bernoulli,
-  stochasticBinary,
-  bernoulliSample,
-  hardThreshold,
-  hardSign,
-  bernoulliLogProb,
-  categorical,
-  oneHot,
-  categoricalSample,
-  gumbelNoise,
-  logisticNoise,
-  gumbelSoftmax,
-  binaryConcrete,
-  perExampleLoss,
-  stochasticUnits,
-  predictStochastic,
-  withUnits,
-  stochasticPaths,
-  STOCHASTIC_PREDICTIONS,
-  type StochasticNet,
-  type StochasticPrediction,
-} from './nn/stochastic.ts';
-
-// Optimizers: transforms as init/update pairs, chain, the named optimizers, schedules, specs
-export * from './optim/index.ts';
-
-// Data: datasets by name, their loaders, generated sets, transforms, batching
+// Data: datasets by name and the files behind them
 export {
   loadDataset,
   DATASET_NAMES,
-  classificationDataset,
-  regressionDataset,
   loadMnist,
   loadFashionMnist,
   FASHION_MNIST_CLASSES,
   loadCifar10,
   CIFAR10_CLASSES,
   loadText,
-  copyTask,
-  blobs,
-  teacherStudent,
-  twoSpirals,
-  xor,
-  applyTransforms,
-  Loader,
-  split,
-  subset,
   type DatasetName,
   type LoadDatasetOptions,
   type TrainTest,
-  type Dataset,
-  type ClassificationDataset,
-  type RegressionDataset,
   type MnistSplit,
   type FashionMnistSplit,
   type Cifar10Split,
@@ -213,11 +25,6 @@ export {
   type TextOptions,
   type TextSource,
   type TextSplits,
-  type CopyOptions,
-  type NoisyXorOptions,
-  type Transforms,
-  type LoaderBatch,
-  type LoaderOptions,
 } from './data/index.ts';
 // Datasets of one's own: each defined once (options, checks, loader), registered by name
 export {
@@ -232,112 +39,11 @@ export {
   type DatasetInfo,
 } from './data/index.ts';
 
-// Learning rules: the contract, their options, the registry, a step's context
-export {
-  defineRule,
-  ruleOptions,
-  ruleEstimates,
-  forEachUpdate,
-  isLazy,
-  materialize,
-  type LearningRule,
-  type AnyRule,
-  type RuleContext,
-  type RuleOptions,
-  type OptionValue,
-  type Estimate,
-  type UpdateWaitsFor,
-  type StepResult,
-  type Updates,
-  type LazyUpdates,
-  type Dimension,
-  type SearchSpace,
-  type RulePreset,
-} from './rules/rule.ts';
-export { registerRule, getRule, listRules, loadRulesFrom } from './rules/registry.ts';
-export { FORWARD, INPUT_VJP, WEIGHT_GRADIENT, BACKWARD, BACKPROP_STEP, stepCost, costContext, type CostContext } from './rules/cost.ts';
-export { ruleContext, type ContextParts } from './rules/context.ts';
-
-// Tasks: what a batch is, its loss and its scores
-export {
-  classification,
-  regression,
-  sequence,
-  classificationError,
-  taskFor,
-  withObjective,
-  refuseSequenceTask,
-  TASK_NAMES,
-  type Task,
-  type TaskName,
-  type Batch,
-  type TaskScore,
-  type TextSample,
-  type SequenceTaskOptions,
-} from './rules/task.ts';
-
-// Rule-author helpers: a batch's task loss and gradient; the feedback-alignment family's parts
-// (feedback layers and tensors, the B–W angles); zeroth-order noise, regenerated from counters
-export { taskLoss, taskGradient, type TaskLossOptions } from './rules/task-loss.ts';
-export { feedbackLayers, feedbackScheme, drawFeedback, initialFeedback, withFeedback, requireFeedbackLayers } from './rules/feedback.ts';
-export { feedbackDiagnostics } from './metrics/feedback-angles.ts';
-export {
-  noiseKey,
-  fillNoise,
-  perturb,
-  WideNoise,
-  streamedUpdates,
-  centeredRanks,
-  type NoiseKey,
-  type NoiseKind,
-  type NoiseTerm,
-  type ElementScale,
-} from './rules/zeroth-order.ts';
-
-// Metrics: alignment with a reference gradient and of error signals, gradient health
-export {
-  alignment,
-  compare,
-  trueGradient,
-  signalPaths,
-  errorSignalAlignment,
-  type Alignment,
-  type AlignmentReport,
-  type Reference as AlignmentReferenceGradient,
-} from './metrics/alignment.ts';
-export { gradientNorms, deadUnitShare } from './metrics/health.ts';
-
-// Gradient estimators: the expected gradient of a stochastic net, an estimator's bias and variance
-export {
-  exactExpectedGradient,
-  sampledExpectedGradient,
-  expectedGradient,
-  measureEstimator,
-  tileBatch,
-  MAX_ENUMERATED_UNITS,
-  type ExpectedGradient,
-  type EstimatorStats,
-  type EstimatorLayerStats,
-} from './metrics/estimators.ts';
-export { estimateQuality, type EstimateQuality } from './metrics/zeroth-order.ts';
-
-// Pipelines: one step split into stages and micro-batches, under a rule's locking
-export {
-  simulatePipeline,
-  type PipelineCase,
-  type PipelineResult,
-  type StageCost,
-  type Schedule as PipelineSchedule,
-  type Op as PipelineOp,
-} from './metrics/pipeline-schedule.ts';
+// Rule files loaded by path
+export { loadRulesFrom } from './rules/load-rules.ts';
 
 // Experiments: the declarative spec; one trial run in this process, and the records it writes
 export { defineExperiment, type ExperimentSpec, type RuleEntry, type Reference } from './runner/spec.ts';
 export { runSingleTrial, type SingleTrialOptions } from './runner/single-trial.ts';
 export type { TrialConfig, DataConfig } from './runner/trial.ts';
 export type { TrialRecord, EvalRecord, SummaryRecord, MemoryRecord, AlignmentPoint, TrialStatus } from './runner/record-types.ts';
-
-// The training loop (nothing from Node inside: a browser worker runs it too) and its observers
-export { runTraining, trainLoop, standardObservers, Training, type TrainingRun, type Prepared, type Resume } from './runner/loop.ts';
-export type { Observer, StepInfo, EvalInfo, Snapshot } from './runner/observer.ts';
-export type { HostProbe } from './runner/observers/timing.ts';

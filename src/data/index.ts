@@ -17,7 +17,7 @@ export {
   loadFashionMnist,
   type FashionMnistSplit,
 } from './fashion-mnist.ts';
-export { blobs, teacherStudent, twoSpirals, xor, type NoisyXorOptions } from './synthetic.ts';
+export { blobs, circle, teacherStudent, twoSpirals, xor, type NoisyXorOptions } from './synthetic.ts';
 export { loadCifar10, CIFAR10_CLASSES, type Cifar10Split } from './cifar10.ts';
 export { applyTransforms, type Transforms } from './transforms.ts';
 export { Loader, select, split, subset, type LoaderBatch, type LoaderOptions } from './loader.ts';

@@ -61,6 +61,26 @@ export function twoSpirals(n: number, noise: number, rng: Rng): ClassificationDa
   return classificationDataset('spirals', x, y, [2], 2);
 }
 
+/**
+ * A disc inside a ring: class 0 within radius 0.5, class 1 between radii 0.7 and 1 (classes
+ * alternate by index), uniform in angle, plus Gaussian noise of std `noise` per coordinate.
+ */
+export function circle(n: number, noise: number, rng: Rng): ClassificationDataset {
+  positiveInt('circle n', n);
+  const r = rng.child('samples');
+  const x = new Float32Array(n * 2);
+  const y = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const c = i % 2;
+    const radius = c === 0 ? 0.5 * r.uniform() : 0.7 + 0.3 * r.uniform();
+    const angle = 2 * Math.PI * r.uniform();
+    x[2 * i] = radius * Math.cos(angle) + noise * r.normal();
+    x[2 * i + 1] = radius * Math.sin(angle) + noise * r.normal();
+    y[i] = c;
+  }
+  return classificationDataset('circle', x, y, [2], 2);
+}
+
 /** Isotropic Gaussian blobs: centres uniform in [-1, 1]^features, per-coordinate std `spread`. */
 export function blobs(n: number, classes: number, features: number, spread: number, rng: Rng): ClassificationDataset {
   positiveInt('blobs n', n);

@@ -1,7 +1,5 @@
 // Rules by id. Built-ins register themselves when algorithms/index.ts is loaded; a user's rule
-// file is loaded by path the same way, so both run identically.
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+// file is loaded by path the same way (./load-rules.ts, Node), so both run identically.
 import { SpecError } from '../errors.ts';
 import type { AnyRule, LearningRule, RuleOptions } from './rule.ts';
 import { checkCostModel } from './cost.ts';
@@ -29,7 +27,8 @@ export function listRules(): AnyRule[] {
   return [...rules.values()];
 }
 
-function validateRuleShape(rule: unknown, where: string): asserts rule is AnyRule {
+/** Throws a SpecError naming `where` unless `rule` has a rule's shape and valid declarations. */
+export function validateRuleShape(rule: unknown, where: string): asserts rule is AnyRule {
   const r = rule as Partial<AnyRule> | null;
   const problems: string[] = [];
   if (!r || typeof r !== 'object') throw new SpecError(`${where}: expected a rule object, got ${typeof rule}`);
@@ -41,34 +40,4 @@ function validateRuleShape(rule: unknown, where: string): asserts rule is AnyRul
   if (problems.length) throw new SpecError(`${where}: not a learning rule (${problems.join('; ')})`);
   checkTuningDeclarations(r as AnyRule, where);
   checkCostModel(r as AnyRule, where);
-}
-
-/**
- * Load every rule a module exports (its default export and named exports that are rules) and
- * register them. Used for the built-in registry and for user rule files alike. A relative path
- * resolves against `from` — the calling module's `import.meta.url`, or a file path — else
- * against the current directory.
- */
-export async function loadRulesFrom(path: string, from?: string): Promise<AnyRule[]> {
-  const base = from === undefined ? process.cwd() : dirname(from.startsWith('file:') ? fileURLToPath(from) : resolve(from));
-  const url = pathToFileURL(resolve(base, path)).href;
-  let mod: Record<string, unknown>;
-  try {
-    mod = (await import(url)) as Record<string, unknown>;
-  } catch (e) {
-    throw new SpecError(`rule file ${path}: could not be loaded: ${String((e as Error).message ?? e).replace(/\s*\n\s*/g, ' ')}`);
-  }
-  const found: AnyRule[] = [];
-  for (const v of Object.values(mod)) {
-    const cands = Array.isArray(v) ? v : [v];
-    for (const c of cands) {
-      if (c && typeof c === 'object' && 'id' in c && 'step' in c) {
-        validateRuleShape(c, `rule file ${path}`);
-        registerRule(c, `rule file ${path}`);
-        if (!found.includes(c)) found.push(c);
-      }
-    }
-  }
-  if (!found.length) throw new SpecError(`rule file ${path}: exports no learning rule (an object with id, defaults, init and step)`);
-  return found;
 }

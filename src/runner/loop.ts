@@ -102,6 +102,24 @@ export function trainLoop(
   emit: (r: TrialRecord) => void,
   resume: Resume | null = null,
 ): SummaryRecord {
+  const steps = trainSteps(t, observers, emit, resume);
+  for (;;) {
+    const next = steps.next();
+    if (next.done) return next.value;
+  }
+}
+
+/**
+ * The same loop, paused after each step (yielding the steps done): whoever drives it decides
+ * when the next step runs — the playground's worker, between messages. Driven to the end it is
+ * trainLoop, record for record.
+ */
+export function* trainSteps(
+  t: Training,
+  observers: readonly Observer[],
+  emit: (r: TrialRecord) => void,
+  resume: Resume | null = null,
+): Generator<number, SummaryRecord, void> {
   const { config } = t;
   const at: Position = { step: 0, epoch: 0, last: null };
   const parts: Observer[] = [positionPart(t, at), ...observers];
@@ -130,6 +148,7 @@ export function trainLoop(
         withArena(() => trainStep(t, observers, toBatch(t.data.train, b.x, b.y, b.size), at));
         at.step++;
         if (config.evalEvery > 0 && at.step % config.evalEvery === 0) record(at.epoch);
+        yield at.step;
       }
       if (at.last?.step !== at.step) record(at.epoch);
       const epoch = at.epoch;

@@ -2,17 +2,12 @@
 // the training loop (./loop.ts) with the standard measurements, and what Node adds around it:
 // checkpoints, stopping on request, the process's CPU and memory figures, parameter files.
 import { loadDataset } from '../data/index.ts';
-import type { Dataset } from '../data/dataset.ts';
-import { DataError } from '../errors.ts';
-import { split } from '../data/loader.ts';
-import { targetWidth } from '../data/dataset.ts';
-import { buildModel } from '../nn/model.ts';
-import { rng as seeded, type Rng } from '../random.ts';
+import { rng as seeded } from '../random.ts';
 import type { AnyRule } from '../rules/rule.ts';
-import { taskFor, withObjective } from '../rules/task.ts';
 import type { LoadedCheckpoint } from './checkpoint.ts';
 import { stopRequested } from './interrupt.ts';
 import { runTraining, type Prepared } from './loop.ts';
+import { prepareData } from './prepare.ts';
 import type { Snapshot } from './observer.ts';
 import { checkpointObserver } from './observers/checkpointing.ts';
 import { stopObserver } from './observers/stop.ts';
@@ -27,43 +22,7 @@ export type { Prepared } from './loop.ts';
 
 /** The data, task and model of a trial (its seed's data stream), as the trial will build them. */
 export function prepareTrial(config: TrialConfig): Prepared {
-  return prepare(config, seeded(config.seed).child('data'));
-}
-
-function prepare(config: TrialConfig, data: Rng): Prepared {
-  const { name, validation = 0, ...opts } = config.data;
-  const tt = loadDataset(name, { ...opts, rng: data.child('dataset') });
-  const held =
-    typeof validation === 'number' && validation > 0 && !tt.validation ? split(tt.train, validation, data.child('validation')) : null;
-  const train = held ? held.train : tt.train;
-  const blind = config.evaluate === 'validation';
-  const task = withObjective(config.task, taskFor(train, blind ? train : tt.test));
-  const model = buildModel(config.model, {
-    sampleShape: train.shape,
-    outputs: train.kind === 'classification' ? train.classes : targetWidth(train),
-    outputShape: task.outputShape,
-  });
-  return {
-    model,
-    task,
-    train,
-    validation: validation === 'test' ? tt.test : held ? held.validation : (tt.validation ?? null),
-    test: blind ? sealed(tt.test) : tt.test,
-  };
-}
-
-/** A split whose samples cannot be read: a trial scored on validation only holds its test split so. */
-function sealed(ds: Dataset): Dataset {
-  const refuse = () => {
-    throw new DataError(
-      `the test split of "${ds.name}" was read by a trial scored on validation only (a tuning trial); this is a bug: please report it`,
-    );
-  };
-  // Descriptors, not a spread: a spread would read the samples it seals off.
-  return Object.defineProperties(
-    {},
-    { ...Object.getOwnPropertyDescriptors(ds), x: { get: refuse, enumerable: true }, y: { get: refuse, enumerable: true } },
-  ) as Dataset;
+  return prepareData(config, seeded(config.seed).child('data'), loadDataset);
 }
 
 /** The process's CPU time and memory, as Node reports them. */
@@ -97,7 +56,7 @@ export function runTrial(
   checkpoints?: TrialCheckpoints,
 ): SummaryRecord {
   const startedAt = performance.now();
-  const data = prepare(config, seeded(config.seed).child('data'));
+  const data = prepareData(config, seeded(config.seed).child('data'), loadDataset);
   const fill = { seed: config.seed, rule: rule.id };
   return runTraining({
     config,

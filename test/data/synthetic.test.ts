@@ -1,7 +1,7 @@
 // Synthetic generators: determinism per seed, shapes, label ranges, and basic structure.
 import { describe, expect, it } from 'vitest';
 import { rng } from '../../src/random.ts';
-import { blobs, teacherStudent, twoSpirals, xor } from '../../src/data/synthetic.ts';
+import { blobs, circle, teacherStudent, twoSpirals, xor } from '../../src/data/synthetic.ts';
 
 describe('xor', () => {
   it('gives the 4 classic points with XOR labels', () => {
@@ -37,6 +37,24 @@ describe('twoSpirals', () => {
     expect(new Set(a.y)).toEqual(new Set([0, 1]));
     // Noise-free radius is at most 1.
     for (let i = 0; i < a.n; i++) expect(Math.hypot(a.x[2 * i], a.x[2 * i + 1])).toBeLessThan(1.1);
+  });
+});
+
+describe('circle', () => {
+  it('is deterministic per seed: a disc (class 0, radius ≤ 0.5) inside a ring (class 1, radius 0.7 to 1), balanced', () => {
+    const a = circle(300, 0, rng('c'));
+    expect(a.x).toEqual(circle(300, 0, rng('c')).x);
+    expect(a.x).not.toEqual(circle(300, 0, rng('d')).x);
+    expect([a.n, a.features, a.classes, a.name]).toEqual([300, 2, 2, 'circle']);
+    expect(a.y.filter((c) => c === 1).length).toBe(150);
+    for (let i = 0; i < a.n; i++) {
+      const r = Math.hypot(a.x[2 * i], a.x[2 * i + 1]);
+      if (a.y[i] === 0) expect(r).toBeLessThanOrEqual(0.5 + 1e-6);
+      else expect(r).toBeGreaterThanOrEqual(0.7 - 1e-6);
+    }
+    // Noise blurs the gap between them.
+    const noisy = circle(300, 0.2, rng('c'));
+    expect(noisy.x).not.toEqual(a.x);
   });
 });
 

@@ -5,7 +5,7 @@ import { existsSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileS
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DataError, SpecError } from '../../src/errors.ts';
-import { loadRulesFrom } from '../../src/rules/registry.ts';
+import { loadRulesFrom } from '../../src/rules/load-rules.ts';
 import { classifyFailure } from '../../src/runner/failure.ts';
 import { loadBuiltins } from '../../src/runner/execute.ts';
 import { readRecords } from '../../src/runner/records.ts';

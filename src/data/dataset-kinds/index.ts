@@ -1,6 +1,6 @@
 // The built-in datasets, in the order errors and `rulebench list` name them.
 import { cifar10Dataset, fashionMnistDataset, mnistDataset } from './images.ts';
-import { blobsDataset, spiralsDataset, teacherStudentDataset, xorDataset } from './points.ts';
+import { blobsDataset, circleDataset, spiralsDataset, teacherStudentDataset, xorDataset } from './points.ts';
 import { copyDataset, textDataset } from './sequences.ts';
 
 export const BUILTIN_DATASETS = [
@@ -9,6 +9,7 @@ export const BUILTIN_DATASETS = [
   cifar10Dataset,
   xorDataset,
   spiralsDataset,
+  circleDataset,
   blobsDataset,
   teacherStudentDataset,
   textDataset,

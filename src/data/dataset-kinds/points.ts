@@ -1,13 +1,14 @@
-// The generated point sets: xor (its 4 points, or a noisy xor), two spirals, Gaussian blobs and a
+// The generated point sets: xor (its 4 points, or a noisy xor), two spirals, a disc in a ring, Gaussian blobs and a
 // teacher-student regression. Train and test come from one draw of the trial's data stream.
 import { SpecError } from '../../errors.ts';
-import { blobs, teacherStudent, twoSpirals, xor } from '../synthetic.ts';
+import { blobs, circle, teacherStudent, twoSpirals, xor } from '../synthetic.ts';
 import { defineDataset, needRng, pickOptions, splitGenerated, type DatasetInfo } from '../dataset-kind.ts';
 
 // Defaults, shared by load and describe.
 const GENERATED = { train: 1000, test: 1000 };
 const XOR_NOISY = { train: 200, test: 200 };
 const SPIRALS = { noise: 0.02 };
+const CIRCLE = { noise: 0.05 };
 const BLOBS = { classes: 3, features: 2, spread: 0.2 };
 const TEACHER = { features: 10, hidden: 20, outFeatures: 1 };
 
@@ -55,6 +56,16 @@ export const spiralsDataset = defineDataset({
       twoSpirals(nTrain + (opts.test ?? GENERATED.test), opts.noise ?? SPIRALS.noise, needRng('spirals', opts)),
       nTrain,
     );
+  },
+  describe: (opts) => generated(opts, GENERATED.train, GENERATED.test, [2], 2),
+});
+
+export const circleDataset = defineDataset({
+  name: 'circle',
+  options: pickOptions('train', 'test', 'noise', 'shape'),
+  load(opts) {
+    const nTrain = opts.train ?? GENERATED.train;
+    return splitGenerated(circle(nTrain + (opts.test ?? GENERATED.test), opts.noise ?? CIRCLE.noise, needRng('circle', opts)), nTrain);
   },
   describe: (opts) => generated(opts, GENERATED.train, GENERATED.test, [2], 2),
 });

@@ -1,0 +1,346 @@
+// The page: controls, the decision boundary of each run, loss curves (uPlot) and per-layer
+// alignment. It never trains: the worker does, and the page draws what the worker reports.
+// For tests and scripts it exposes window.playground (load, step, metrics, state, exportRun).
+import uPlot from 'uplot';
+import 'uplot/dist/uPlot.min.css';
+import { GRID, type FromWorker, type Points, type RuleChoice, type RunView, type ToWorker } from './protocol.ts';
+import { DATASETS, formatState, MAX_RULES, parseState, type PlaygroundState } from './state.ts';
+
+const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
+const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+
+let state: PlaygroundState = parseState('');
+let runs: RunView[] = [];
+let points: Points | null = null;
+let extent: [number, number, number, number] = [-1, 1, -1, 1];
+let choices: RuleChoice[] = [];
+let playing = false;
+let nextId = 1;
+const waiting = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
+let exported: Extract<FromWorker, { type: 'exported' }> | null = null;
+
+function send(m: ToWorker): void {
+  worker.postMessage(m);
+}
+
+/** Send a message the worker answers by id; resolves when it has. */
+function ask(m: { type: 'load'; state: string } | { type: 'step'; n: number } | { type: 'export' }): Promise<void> {
+  const id = nextId++;
+  return new Promise((resolve, reject) => {
+    waiting.set(id, { resolve: () => resolve(), reject });
+    send({ ...m, id });
+  });
+}
+
+worker.onmessage = (e: MessageEvent<FromWorker>) => {
+  const m = e.data;
+  if (m.type === 'error') {
+    $('status').textContent = m.message;
+    if (m.id !== null) waiting.get(m.id)?.reject(new Error(m.message));
+    if (m.id !== null) waiting.delete(m.id);
+    return;
+  }
+  if (m.type === 'loaded') {
+    choices = m.rules;
+    points = m.points;
+    extent = m.extent;
+    $('backend').textContent = m.backend;
+    fillSelect($('c-activation'), m.activations);
+    return;
+  }
+  if (m.type === 'exported') {
+    exported = m;
+    waiting.get(m.id)?.resolve();
+    waiting.delete(m.id);
+    return;
+  }
+  // The guided page's answer; this page never asks for it.
+  if (m.type === 'worked') return;
+  runs = m.runs;
+  playing = m.playing;
+  draw();
+  if (m.id !== null) {
+    waiting.get(m.id)?.resolve();
+    waiting.delete(m.id);
+  }
+};
+
+// ---- controls -------------------------------------------------------------------------------
+
+const CONTROLS: Array<[keyof PlaygroundState, string]> = [
+  ['data', 'select'],
+  ['noise', 'number'],
+  ['points', 'number'],
+  ['trainShare', 'number'],
+  ['seed', 'number'],
+  ['hidden', 'text'],
+  ['activation', 'select'],
+  ['lr', 'number'],
+  ['l2', 'number'],
+  ['batch', 'number'],
+];
+
+function fillSelect(el: HTMLSelectElement, options: readonly string[]): void {
+  el.replaceChildren(...options.map((o) => new Option(o, o)));
+}
+
+function showState(): void {
+  for (const [k] of CONTROLS) {
+    const el = $<HTMLInputElement>(`c-${k}`);
+    const v = state[k];
+    el.value = Array.isArray(v) ? v.join(',') : String(v);
+  }
+}
+
+/** The state the controls say (a bad value: named in the status line, the state unchanged). */
+function readControls(): PlaygroundState | null {
+  const q = new URLSearchParams(formatState(state));
+  const keyOf: Partial<Record<keyof PlaygroundState, string>> = { trainShare: 'train', activation: 'act' };
+  for (const [k] of CONTROLS) q.set(keyOf[k] ?? k, $<HTMLInputElement>(`c-${k}`).value.replace(/\s+/g, ''));
+  // The selected rules in order, each once; an empty selector is '(none)'.
+  const picked = RULE_SELECTORS.map((id) => $<HTMLSelectElement>(id).value).filter(Boolean);
+  q.set('rules', [...new Set(picked)].join(','));
+  try {
+    return parseState(q.toString());
+  } catch (e) {
+    $('status').textContent = (e as Error).message;
+    return null;
+  }
+}
+
+/** One selector per rule that can train side by side (MAX_RULES); the first is never empty. */
+const RULE_SELECTORS = ['rule-a', 'rule-b', 'rule-c'].slice(0, MAX_RULES);
+
+function renderRuleSelectors(): void {
+  RULE_SELECTORS.forEach((id, i) => {
+    const allowNone = i > 0;
+    const sel = $<HTMLSelectElement>(id);
+    const opts = choices.map((c) => {
+      const o = new Option(c.reason ? `${c.id} (not for this network)` : c.id, c.id);
+      o.disabled = c.reason !== null;
+      o.title = c.reason ?? c.description;
+      return o;
+    });
+    sel.replaceChildren(...(allowNone ? [new Option('(none)', '')] : []), ...opts);
+    sel.value = state.rules[i] ?? '';
+  });
+  $('rule-reasons').replaceChildren(
+    ...choices
+      .filter((c) => c.reason)
+      .map((c) => {
+        const li = document.createElement('li');
+        li.textContent = `${c.id}: ${c.reason}`;
+        return li;
+      }),
+  );
+}
+
+/** Load a state: the worker checks and starts it; only then do the URL and controls take it (a refused one changes nothing). */
+async function load(hash: string): Promise<void> {
+  const next = parseState(hash);
+  const h = formatState(next);
+  await ask({ type: 'load', state: h });
+  state = next;
+  if (location.hash.slice(1) !== h) history.replaceState(null, '', `#${h}`);
+  showState();
+  renderRuleSelectors();
+  $('status').textContent = '';
+}
+
+function applyControls(): void {
+  const s = readControls();
+  if (s) void load(formatState(s)).catch(() => {});
+}
+
+// ---- drawing --------------------------------------------------------------------------------
+
+const COLORS = ['#1f77b4', '#d62728', '#2ca02c'];
+
+function drawBoundary(canvas: HTMLCanvasElement, run: RunView): void {
+  const ctx = canvas.getContext('2d')!;
+  const img = ctx.createImageData(GRID, GRID);
+  for (let p = 0; p < GRID * GRID; p++) {
+    const v = run.boundary[p];
+    // Orange for class 0, blue for class 1, pale where the net is unsure.
+    img.data.set([255 - 140 * v, 200 - 40 * Math.abs(v - 0.5), 110 + 140 * v, 255], p * 4);
+  }
+  const off = new OffscreenCanvas(GRID, GRID);
+  off.getContext('2d')!.putImageData(img, 0, 0);
+  ctx.imageSmoothingEnabled = true;
+  ctx.drawImage(off, 0, 0, canvas.width, canvas.height);
+  if (!points) return;
+  const [x0, x1, y0, y1] = extent;
+  for (let i = 0; i < points.y.length; i++) {
+    const px = ((points.x[2 * i] - x0) / (x1 - x0)) * canvas.width;
+    const py = ((y1 - points.x[2 * i + 1]) / (y1 - y0)) * canvas.height;
+    ctx.beginPath();
+    ctx.arc(px, py, 3, 0, 2 * Math.PI);
+    ctx.fillStyle = points.y[i] === 1 ? '#0b4f9c' : '#c25400';
+    ctx.fill();
+    ctx.strokeStyle = i < points.train ? '#fff' : '#000';
+    ctx.stroke();
+  }
+}
+
+const fmt = (v: number | null) => (v === null || Number.isNaN(v) ? '–' : v.toFixed(4));
+
+function drawRunPanel(run: RunView, i: number): HTMLElement {
+  const panel = document.createElement('section');
+  panel.className = 'run';
+  panel.dataset.rule = run.rule;
+  const h = document.createElement('h3');
+  h.textContent = run.rule;
+  h.style.color = COLORS[i];
+  const canvas = document.createElement('canvas');
+  canvas.width = canvas.height = 240;
+  drawBoundary(canvas, run);
+  const stats = document.createElement('p');
+  stats.textContent = `step ${run.step} · train loss ${fmt(run.trainLoss)} · test loss ${fmt(run.testLoss)} · test acc ${fmt(run.testAcc)}`;
+  if (run.error) stats.textContent += ` · ${run.status}: ${run.error}`;
+  const mem = document.createElement('p');
+  mem.className = 'memory';
+  if (run.memory) {
+    const kib = (b: number) => `${(b / 1024).toFixed(1)} KiB`;
+    const parts = Object.entries(run.memory.atPeak)
+      .filter(([, b]) => b > 0)
+      .map(([c, b]) => `${c} ${kib(b)}`);
+    mem.textContent = `memory at the step's peak: ${kib(run.memory.peakBytes)} (${parts.join(', ')}), ${run.memory.ratioToInference.toFixed(1)}× a forward pass`;
+  }
+  const table = document.createElement('table');
+  table.className = 'alignment';
+  const ref = run.reference ?? 'none (own objective)';
+  table.innerHTML =
+    `<caption>per layer: cosine of the update with the reference (${ref}), of the error signal with backprop's δ, ` +
+    `and the norm of backprop's gradient</caption><tr><th>layer</th><th>update</th><th></th><th>error signal</th><th>‖∇‖</th></tr>`;
+  for (const layer of Object.keys({ ...run.alignment, ...run.gradNorms })) {
+    const c = run.alignment[layer];
+    const tr = table.insertRow();
+    tr.insertCell().textContent = layer;
+    tr.insertCell().textContent = c === undefined ? '–' : c.toFixed(3);
+    const span = document.createElement('span');
+    span.className = 'bar';
+    span.style.width = `${Math.max(0, c ?? 0) * 100}px`;
+    tr.insertCell().append(span);
+    tr.insertCell().textContent = run.errorSignals[layer] === undefined ? '–' : run.errorSignals[layer].toFixed(3);
+    tr.insertCell().textContent = run.gradNorms[layer] === undefined ? '–' : run.gradNorms[layer].toExponential(2);
+  }
+  const diag = document.createElement('p');
+  diag.className = 'diagnostics';
+  diag.textContent = Object.entries(run.diagnostics)
+    .map(([k, v]) => `${k} ${Number.isInteger(v) ? v : v.toFixed(3)}`)
+    .join(' · ');
+  panel.append(h, canvas, stats, mem, table, diag);
+  return panel;
+}
+
+class Curves {
+  private plot: uPlot | null = null;
+  private rules = '';
+  clear(): void {
+    this.plot?.destroy();
+    this.plot = null;
+    this.rules = '';
+  }
+  draw(rs: RunView[]): void {
+    const key = rs.map((r) => r.rule).join(',');
+    if (!rs.length) return;
+    const base = rs[0].curve.step;
+    const data: uPlot.AlignedData = [base, ...rs.flatMap((r) => [r.curve.train, r.curve.test])];
+    if (!this.plot || this.rules !== key) {
+      this.clear();
+      this.rules = key;
+      const series: uPlot.Series[] = [{ label: 'step' }];
+      rs.forEach((r, i) => {
+        series.push({ label: `${r.rule} train`, stroke: COLORS[i], width: 2 });
+        series.push({ label: `${r.rule} test`, stroke: COLORS[i], dash: [6, 4], width: 2 });
+      });
+      this.plot = new uPlot(
+        { width: 640, height: 260, series, scales: { x: { time: false } }, axes: [{ label: 'step' }, { label: 'loss' }] },
+        data,
+        $('curves'),
+      );
+    } else this.plot.setData(data);
+  }
+}
+const curves = new Curves();
+
+function draw(): void {
+  $('runs').replaceChildren(...runs.map(drawRunPanel));
+  curves.draw(runs);
+  $('play').textContent = playing ? 'pause' : 'play';
+}
+
+// ---- wiring ---------------------------------------------------------------------------------
+
+fillSelect($('c-data'), DATASETS);
+for (const [k] of CONTROLS) $(`c-${k}`).addEventListener('change', applyControls);
+for (const id of RULE_SELECTORS) $(id).addEventListener('change', applyControls);
+$('play').addEventListener('click', () => send({ type: playing ? 'pause' : 'play' }));
+$('step').addEventListener('click', () => void ask({ type: 'step', n: 1 }));
+$('reset').addEventListener('click', () => void load(formatState(state)));
+$('export').addEventListener('click', () => {
+  void exportRun().then(({ spec }) => {
+    const a = document.createElement('a');
+    a.href = URL.createObjectURL(new Blob([spec], { type: 'text/javascript' }));
+    a.download = 'playground-spec.mjs';
+    a.click();
+    URL.revokeObjectURL(a.href);
+  });
+});
+
+/** The spec that reruns these runs through `rulebench run` for the steps taken, and the runs' records. */
+async function exportRun(): Promise<{ spec: string; records: unknown[][] }> {
+  await ask({ type: 'export' });
+  return { spec: exported!.spec, records: exported!.records };
+}
+window.addEventListener('hashchange', () => {
+  if (location.hash.slice(1) !== formatState(state)) void load(location.hash).catch(() => {});
+});
+
+/** The first run's figures at the top level (what a test reads), every run's under `runs`. */
+function metrics() {
+  const view = (r: RunView) => ({
+    rule: r.rule,
+    step: r.step,
+    trainLoss: r.trainLoss,
+    testLoss: r.testLoss,
+    testAcc: r.testAcc,
+    alignment: { ...r.alignment },
+    errorSignals: { ...r.errorSignals },
+    gradNorms: { ...r.gradNorms },
+    diagnostics: { ...r.diagnostics },
+    memory: r.memory,
+  });
+  const first = runs[0]
+    ? view(runs[0])
+    : {
+        rule: '',
+        step: 0,
+        trainLoss: NaN,
+        testLoss: null,
+        testAcc: NaN,
+        alignment: {},
+        errorSignals: {},
+        gradNorms: {},
+        diagnostics: {},
+        memory: null,
+      };
+  return { ...first, backend: $('backend').textContent, rules: choices.map((c) => ({ ...c })), runs: runs.map(view) };
+}
+
+const api = {
+  load: (s: string) => load(s),
+  step: (n: number) => ask({ type: 'step', n }),
+  exportRun,
+  metrics,
+  state: () => formatState(state),
+};
+(window as unknown as { playground: typeof api }).playground = api;
+
+load(location.hash).then(
+  () => document.body.setAttribute('data-ready', ''),
+  (e: Error) => {
+    $('status').textContent = e.message;
+    document.body.setAttribute('data-ready', '');
+  },
+);

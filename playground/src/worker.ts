@@ -1,0 +1,264 @@
+// The training worker: the project's own core, rules and trial loop (trainSteps), never on the
+// page's thread. One run per selected rule, all from the same seed: the same data, initial
+// weights and batch order, so the runs differ only by their rule.
+import { BUILTIN_RULES } from '../../algorithms/index.ts';
+import { PUBLISHED, workedExample } from '../../experiments/worked-example.ts';
+import {
+  ACTIVATION_NAMES,
+  fromArray,
+  getRule,
+  noGrad,
+  prepareData,
+  rng,
+  standardObservers,
+  Training,
+  trainSteps,
+  withArena,
+  withLedger,
+  Ledger,
+  type EvalRecord,
+  type Prepared,
+  type SummaryRecord,
+  type TrialRecord,
+} from '../../src/core.ts';
+import { fetchWasmBackend, installBackend, referenceBackend } from '../../src/kernels-browser.ts';
+import { configFor, loadPoints, specFor, specModule } from './config.ts';
+import { GRID, type FromWorker, type RuleChoice, type RunView, type ToWorker } from './protocol.ts';
+import { parseState, StateError, type PlaygroundState } from './state.ts';
+
+interface Run {
+  /** The run's own ledger: its memory figures never include the other run's tensors. */
+  ledger: Ledger;
+  t: Training;
+  /** Every evaluation record, as the CLI would write them. */
+  records: EvalRecord[];
+  steps: Generator<number, SummaryRecord, void>;
+  view: RunView;
+  done: boolean;
+}
+
+/** Steps per message while playing: enough to move, few enough to stay responsive to pause. */
+const PLAY_CHUNK = 5;
+
+const scope = self as unknown as {
+  postMessage(m: FromWorker, transfer?: Transferable[]): void;
+  onmessage: ((e: MessageEvent<ToWorker>) => void) | null;
+  crossOriginIsolated: boolean;
+  location: { href: string };
+};
+const post = (m: FromWorker) => scope.postMessage(m);
+
+let runs: Run[] = [];
+let loaded: PlaygroundState | null = null;
+let extent: [number, number, number, number] = [-1, 1, -1, 1];
+let playing = false;
+let backendName = 'reference';
+
+// Shared WASM memory needs a cross-origin isolated page; elsewhere the reference kernels run.
+const ready = (async () => {
+  if (scope.crossOriginIsolated) {
+    const wasm = await fetchWasmBackend(new URL('./', scope.location.href), { maxPages: 16384 });
+    installBackend(wasm);
+    backendName = wasm.name;
+  } else installBackend(referenceBackend);
+})();
+
+function startRun(s: PlaygroundState, ruleId: string): Run {
+  const config = configFor(s, ruleId);
+  const ledger = new Ledger();
+  // As runTraining sets a trial up: in its own ledger, its parameters from the seed's init stream.
+  const t = withLedger(() => {
+    const data = prepareData(config, rng(config.seed).child('data'), loadPoints);
+    const params = data.model.init(rng(config.seed).child('init'));
+    return new Training(config, `playground-${ruleId}`, getRule(ruleId), data, params, data.model.initBuffers());
+  }, ledger);
+  const view: RunView = {
+    rule: ruleId,
+    step: 0,
+    trainLoss: NaN,
+    testLoss: null,
+    testAcc: NaN,
+    alignment: {},
+    reference: null,
+    errorSignals: {},
+    gradNorms: {},
+    diagnostics: {},
+    memory: null,
+    curve: { step: [], train: [], test: [] },
+    boundary: new Float32Array(GRID * GRID),
+    status: 'training',
+    error: null,
+  };
+  const run: Run = {
+    ledger,
+    t,
+    view,
+    records: [],
+    done: false,
+    steps: withLedger(() => trainSteps(t, standardObservers(t, {}), (r) => record(run, r)), ledger),
+  };
+  return run;
+}
+
+function record(run: Run, r: TrialRecord): void {
+  if (r.type === 'eval') {
+    run.records.push(r);
+    return evaluated(run.view, r);
+  }
+  if (r.status !== 'done') {
+    run.view.status = 'diverged';
+    run.view.error = r.error;
+  }
+}
+
+function evaluated(v: RunView, r: EvalRecord): void {
+  v.step = r.step;
+  v.trainLoss = r.trainLoss;
+  v.testLoss = r.testLoss;
+  v.testAcc = r.testAcc;
+  const a = r.alignment.at(-1);
+  if (a) {
+    v.reference = a.reference;
+    v.alignment = Object.fromEntries(a.layers.map((l) => [l.layer, l.cosine]));
+    v.errorSignals = Object.fromEntries(a.errorSignals.map((e) => [e.layer, e.cosine]));
+  }
+  // The health observer's gradient norms are `<layer>.gradNorm`; dead-unit shares are left out.
+  v.gradNorms = {};
+  v.diagnostics = {};
+  for (const [k, x] of Object.entries(r.diagnostics)) {
+    if (k.endsWith('.gradNorm')) v.gradNorms[k.slice(0, -'.gradNorm'.length)] = x;
+    else if (!k.endsWith('.deadShare')) v.diagnostics[k] = x;
+  }
+  v.memory = r.memory && { peakBytes: r.memory.peakBytes, atPeak: { ...r.memory.atPeak }, ratioToInference: r.memory.ratioToInference };
+  v.curve.step.push(r.step);
+  v.curve.train.push(r.trainLoss);
+  v.curve.test.push(r.testLoss ?? NaN);
+}
+
+/** The rules defined for this network, and for the others what their own check says. */
+function ruleChoices(s: PlaygroundState, data: Prepared): RuleChoice[] {
+  return BUILTIN_RULES.map((rule) => {
+    let reason: string | null = null;
+    try {
+      // In a ledger of its own, given back at once: a check leaves nothing in the runs' figures.
+      withLedger(() => {
+        const params = data.model.init(rng(s.seed).child('init'));
+        new Training(configFor(s, rule.id), 'check', rule, data, params, data.model.initBuffers()).dispose();
+      });
+    } catch (e) {
+      reason = String((e as Error).message ?? e);
+    }
+    return { id: rule.id, description: rule.description ?? '', reason };
+  });
+}
+
+/** P(class 1) over the grid, from the model's current parameters. */
+function boundary(run: Run): void {
+  const [x0, x1, y0, y1] = extent;
+  const xy = new Float32Array(GRID * GRID * 2);
+  for (let i = 0; i < GRID; i++)
+    for (let j = 0; j < GRID; j++) {
+      const k = (i * GRID + j) * 2;
+      xy[k] = x0 + ((j + 0.5) / GRID) * (x1 - x0);
+      xy[k + 1] = y1 - ((i + 0.5) / GRID) * (y1 - y0);
+    }
+  const { t } = run;
+  withArena(() =>
+    noGrad(() => {
+      const out = t.data.model.forward(t.params, fromArray(xy, [GRID * GRID, 2]), t.infer).data;
+      for (let p = 0; p < GRID * GRID; p++) {
+        const d = out[2 * p + 1] - out[2 * p];
+        run.view.boundary[p] = 1 / (1 + Math.exp(-d));
+      }
+    }),
+  );
+}
+
+function load(hash: string, id: number): void {
+  const s = parseState(hash);
+  if (!(ACTIVATION_NAMES as readonly string[]).includes(s.activation))
+    throw new StateError(`act: expected one of ${ACTIVATION_NAMES.join(', ')}, got "${s.activation}"`);
+  // A rule not defined for the network refuses here (its check), and the old runs go on.
+  const fresh: Run[] = [];
+  try {
+    for (const r of s.rules) fresh.push(startRun(s, r));
+  } catch (e) {
+    for (const f of fresh) withLedger(() => f.t.dispose(), f.ledger);
+    throw e;
+  }
+  for (const r of runs) if (!r.done) withLedger(() => r.t.dispose(), r.ledger);
+  playing = false;
+  loaded = s;
+  runs = fresh;
+  const { train, test } = runs[0].t.data;
+  const x = new Float32Array([...train.x, ...test.x]);
+  const y = new Int32Array([...(train as { y: Int32Array }).y, ...(test as { y: Int32Array }).y]);
+  let [x0, x1, y0, y1] = [Infinity, -Infinity, Infinity, -Infinity];
+  for (let i = 0; i < x.length; i += 2) {
+    x0 = Math.min(x0, x[i]);
+    x1 = Math.max(x1, x[i]);
+    y0 = Math.min(y0, x[i + 1]);
+    y1 = Math.max(y1, x[i + 1]);
+  }
+  const pad = 0.1 * Math.max(x1 - x0, y1 - y0);
+  extent = [x0 - pad, x1 + pad, y0 - pad, y1 + pad];
+  for (const r of runs) withLedger(() => boundary(r), r.ledger);
+  post({
+    type: 'loaded',
+    id,
+    backend: backendName,
+    activations: [...ACTIVATION_NAMES],
+    rules: ruleChoices(s, runs[0].t.data),
+    points: { x, y, train: train.n },
+    extent,
+  });
+  report(id);
+}
+
+function step(n: number): void {
+  for (const r of runs) {
+    withLedger(() => {
+      for (let i = 0; i < n && !r.done; i++) r.done = r.steps.next().done === true;
+      if (!r.done) boundary(r);
+    }, r.ledger);
+  }
+}
+
+function report(id: number | null): void {
+  post({ type: 'metrics', id, playing, runs: runs.map((r) => ({ ...r.view, boundary: r.view.boundary.slice() })) });
+}
+
+function tick(): void {
+  if (!playing) return;
+  step(PLAY_CHUNK);
+  if (runs.every((r) => r.done)) playing = false;
+  report(null);
+  setTimeout(tick, 0);
+}
+
+scope.onmessage = (e) => {
+  const m = e.data;
+  const id = 'id' in m ? m.id : null;
+  ready
+    .then(() => {
+      if (m.type === 'load') load(m.state, m.id);
+      else if (m.type === 'step') {
+        step(m.n);
+        report(m.id);
+      } else if (m.type === 'worked') {
+        post({ type: 'worked', id: m.id, example: workedExample(), published: PUBLISHED });
+      } else if (m.type === 'export') {
+        const spec = specModule(specFor(loaded!, Math.min(...runs.map((r) => r.view.step))));
+        post({ type: 'exported', id: m.id, spec, records: runs.map((r) => r.records) });
+      } else if (m.type === 'play') {
+        if (!playing) {
+          playing = true;
+          setTimeout(tick, 0);
+        }
+      } else {
+        playing = false;
+        report(null);
+      }
+    })
+    .catch((err: unknown) => post({ type: 'error', id, message: String((err as Error).message ?? err) }));
+};

@@ -1,0 +1,36 @@
+// Rule files loaded by path (Node: resolves and imports a file), registered like the built-ins.
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { SpecError } from '../errors.ts';
+import { registerRule, validateRuleShape } from './registry.ts';
+import type { AnyRule } from './rule.ts';
+
+/**
+ * Load every rule a module exports (its default export and named exports that are rules) and
+ * register them. Used for the built-in registry and for user rule files alike. A relative path
+ * resolves against `from` — the calling module's `import.meta.url`, or a file path — else
+ * against the current directory.
+ */
+export async function loadRulesFrom(path: string, from?: string): Promise<AnyRule[]> {
+  const base = from === undefined ? process.cwd() : dirname(from.startsWith('file:') ? fileURLToPath(from) : resolve(from));
+  const url = pathToFileURL(resolve(base, path)).href;
+  let mod: Record<string, unknown>;
+  try {
+    mod = (await import(url)) as Record<string, unknown>;
+  } catch (e) {
+    throw new SpecError(`rule file ${path}: could not be loaded: ${String((e as Error).message ?? e).replace(/\s*\n\s*/g, ' ')}`);
+  }
+  const found: AnyRule[] = [];
+  for (const v of Object.values(mod)) {
+    const cands = Array.isArray(v) ? v : [v];
+    for (const c of cands) {
+      if (c && typeof c === 'object' && 'id' in c && 'step' in c) {
+        validateRuleShape(c, `rule file ${path}`);
+        registerRule(c, `rule file ${path}`);
+        if (!found.includes(c)) found.push(c);
+      }
+    }
+  }
+  if (!found.length) throw new SpecError(`rule file ${path}: exports no learning rule (an object with id, defaults, init and step)`);
+  return found;
+}

@@ -1,0 +1,271 @@
+// The playground in a real browser (Debian Chromium, headless): built by esbuild, served with
+// COOP/COEP by the project's server, it loads with no console errors and no request beyond its
+// own origin, runs the WASM kernels in its worker, trains (loss falls), round-trips its state
+// through the URL, greys the rules not defined for the network with their check's reason, and
+// trains two rules side by side from the same seed with per-layer alignment; the spec it
+// exports reruns through `rulebench run` to the same records.
+import type { Browser, Page } from 'playwright-core';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildPlayground } from '../../scripts/build-playground.ts';
+import { servePlayground, type Served } from '../../scripts/serve-playground.ts';
+import { PUBLISHED, workedExample } from '../../experiments/worked-example.ts';
+import { launchChromium } from '../../src/report/browser.ts';
+
+interface RunMetrics {
+  rule: string;
+  step: number;
+  trainLoss: number;
+  testLoss: number | null;
+  testAcc: number;
+  alignment: Record<string, number>;
+  errorSignals: Record<string, number>;
+  gradNorms: Record<string, number>;
+  diagnostics: Record<string, number>;
+  memory: { peakBytes: number; atPeak: Record<string, number>; ratioToInference: number } | null;
+}
+interface Metrics extends RunMetrics {
+  backend: string;
+  rules: { id: string; reason: string | null }[];
+  runs: RunMetrics[];
+}
+/** The page's test interface: load(state), step(n), metrics(), state(). */
+const API = 'window.playground';
+
+describe('the playground in a browser', () => {
+  let browser: Browser;
+  let served: Served;
+  let dir: string;
+  const problems: string[] = [];
+  const outside: string[] = [];
+
+  async function open(hash: string): Promise<Page> {
+    const page = await browser.newPage();
+    page.on('console', (m) => {
+      if (m.type() === 'error' || m.type() === 'warning') problems.push(`${m.type()}: ${m.text()}`);
+    });
+    page.on('pageerror', (e) => problems.push(String(e)));
+    page.on('request', (r) => {
+      if (!r.url().startsWith(served.url) && !r.url().startsWith('data:')) outside.push(r.url());
+    });
+    await page.goto(`${served.url}#${hash}`);
+    await page.waitForSelector('body[data-ready]', { timeout: 30_000 });
+    return page;
+  }
+  const metrics = (page: Page) => page.evaluate(`${API}.metrics()`) as Promise<Metrics>;
+  const step = (page: Page, n: number) => page.evaluate(`${API}.step(${n})`);
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'rulebench-playground-'));
+    await buildPlayground(dir);
+    served = await servePlayground(dir, 0);
+    browser = await launchChromium();
+  }, 120_000);
+  afterAll(async () => {
+    await browser?.close();
+    await served?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('loads on the WASM kernels, trains until the loss falls, with no errors and nothing fetched from elsewhere', async () => {
+    const page = await open('data=xor&noise=0.2&hidden=8&lr=0.3&batch=16&rules=backprop');
+    expect((await metrics(page)).backend).toMatch(/^wasm/);
+    await step(page, 5);
+    const early = await metrics(page);
+    expect(early.step).toBe(5);
+    await step(page, 295);
+    const late = await metrics(page);
+    expect(late.step).toBe(300);
+    expect(late.testLoss!).toBeLessThan(0.5 * early.testLoss!);
+    expect(late.testAcc).toBeGreaterThan(0.9);
+    // Backprop's update is the task gradient itself: cosine 1 in every layer.
+    expect(Object.keys(late.alignment)).toEqual(['fc1', 'fc2']);
+    for (const c of Object.values(late.alignment)) expect(c).toBeCloseTo(1, 5);
+    expect(problems).toEqual([]);
+    expect(outside).toEqual([]);
+    await page.close();
+  });
+
+  it('the URL carries the whole state: a page opened on its link shows the same state and trains the same', async () => {
+    const hash = 'seed=7&data=spirals&noise=0.05&points=300&train=0.6&hidden=6%2C5&act=relu&lr=0.05&l2=0.001&batch=8&rules=backprop';
+    const a = await open(hash);
+    expect(await a.evaluate('location.hash.slice(1)')).toBe(hash);
+    expect(await a.evaluate(`${API}.state()`)).toBe(hash);
+    await step(a, 40);
+    const ma = await metrics(a);
+    const b = await open(await a.evaluate('location.hash.slice(1)'));
+    await step(b, 40);
+    expect(await metrics(b)).toEqual(ma);
+    // The controls show the state too.
+    expect(await b.inputValue('#c-hidden')).toBe('6,5');
+    expect(await b.inputValue('#c-activation')).toBe('relu');
+    expect(await b.inputValue('#c-l2')).toBe('0.001');
+    // A bad value is named, and the state stays as it was.
+    await expect(b.evaluate(`${API}.load('lr=-1')`)).rejects.toThrow(/lr: expected a number in/);
+    await expect(b.evaluate(`${API}.load('act=bogus')`)).rejects.toThrow(/act: expected one of identity, sigmoid, tanh, relu/);
+    // A rule refusing the network (its check) leaves the runs as they were.
+    await expect(b.evaluate(`${API}.load('hidden=&rules=equilibrium-propagation')`)).rejects.toThrow(/needs at least two dense layers/);
+    expect(await b.evaluate(`${API}.state()`)).toBe(hash);
+    expect(await b.evaluate('location.hash.slice(1)')).toBe(hash);
+    expect((await metrics(b)).step).toBe(40);
+    expect(problems).toEqual([]);
+    await a.close();
+    await b.close();
+    problems.length = 0;
+  });
+
+  it('the rule selector lists every built-in rule, greying those not defined for the network with their check', async () => {
+    const page = await open('hidden=&rules=backprop');
+    const { rules } = await metrics(page);
+    expect(rules.length).toBeGreaterThanOrEqual(18);
+    expect(rules.find((r) => r.id === 'backprop')!.reason).toBeNull();
+    // No hidden layer: equilibrium propagation has no hidden state to relax, and says so.
+    expect(rules.find((r) => r.id === 'equilibrium-propagation')!.reason).toMatch(/needs at least two dense layers/);
+    const greyed = rules.filter((r) => r.reason !== null);
+    const disabled = await page.$$eval('#rule-a option:disabled', (os) =>
+      os.map((o) => [o.getAttribute('value'), o.getAttribute('title')]),
+    );
+    expect(disabled).toEqual(greyed.map((r) => [r.id, r.reason]));
+    await page.close();
+  });
+
+  it('switches rule from the selector and trains two, then three rules side by side from one seed', async () => {
+    const page = await open('data=xor&noise=0.2&hidden=8&lr=0.3&rules=backprop');
+    await page.selectOption('#rule-b', 'feedback-alignment');
+    await page.waitForFunction(`${API}.metrics().runs.length === 2`);
+    expect(await page.evaluate('location.hash')).toMatch(/rules=backprop%2Cfeedback-alignment$/);
+    // Same seed: the same initial weights, so the same decision boundary before any step.
+    const boundaries = () => page.$$eval('.run canvas', (cs) => cs.map((c) => (c as unknown as { toDataURL(): string }).toDataURL()));
+    const [a0, b0] = await boundaries();
+    expect(b0).toBe(a0);
+    await step(page, 1);
+    const before = await metrics(page);
+    expect((await boundaries())[1]).not.toBe(a0);
+    await step(page, 99);
+    const after = await metrics(page);
+    expect(after.runs.map((r) => r.rule)).toEqual(['backprop', 'feedback-alignment']);
+    expect(after.runs.map((r) => r.step)).toEqual([100, 100]);
+    const fa = after.runs[1];
+    expect(fa.testLoss!).toBeLessThan(before.runs[1].testLoss!);
+    // Feedback alignment: the top layer gets the true error, the one below a random feedback's.
+    expect(fa.alignment.fc2).toBeCloseTo(1, 5);
+    expect(fa.alignment.fc1).toBeLessThan(0.99);
+    expect(Number.isFinite(fa.alignment.fc1)).toBe(true);
+    // Its error signal at the hidden layer against backprop's δ, backprop's own exactly 1; the feedback-to-forward angle; gradient norms.
+    expect(after.runs[0].errorSignals.fc1).toBeCloseTo(1, 5);
+    expect(fa.errorSignals.fc1).toBeLessThan(0.99);
+    expect(fa.diagnostics['fc2.feedbackAngleDeg']).toBeGreaterThan(0);
+    expect(fa.diagnostics['fc2.feedbackAngleDeg']).toBeLessThan(180);
+    for (const r of after.runs) expect(Object.keys(r.gradNorms)).toEqual(['fc1', 'fc2']);
+    expect(fa.gradNorms.fc1).toBeGreaterThan(0);
+    // The memory ledger by category, each run in its own: the same network, so the same parameter bytes.
+    const [bp, fam] = after.runs.map((r) => r.memory!);
+    expect(bp.atPeak.param).toBeGreaterThan(0);
+    expect(fam.atPeak.param).toBe(bp.atPeak.param);
+    expect(bp.peakBytes).toBeGreaterThanOrEqual(Object.values(bp.atPeak).reduce((a, b) => a + b, 0));
+    // A third beside them: every run restarts from the seed, so all three are at the same step.
+    await page.selectOption('#rule-c', 'direct-feedback-alignment');
+    await page.waitForFunction(`${API}.metrics().runs.length === 3`);
+    await step(page, 3);
+    expect((await metrics(page)).runs.map((r) => [r.rule, r.step])).toEqual([
+      ['backprop', 3],
+      ['feedback-alignment', 3],
+      ['direct-feedback-alignment', 3],
+    ]);
+    // The rule switch: feedback alignment alone.
+    await page.selectOption('#rule-c', '');
+    await page.selectOption('#rule-b', '');
+    await page.selectOption('#rule-a', 'feedback-alignment');
+    await page.waitForFunction(`${API}.metrics().runs.map((r) => r.rule).join() === 'feedback-alignment'`);
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
+  it('its exported spec reruns through rulebench run to the same records, apart from timing and trial ids', async () => {
+    const page = await open('data=gaussians&noise=0.3&points=120&hidden=6&lr=0.2&batch=10&rules=backprop,feedback-alignment');
+    await step(page, 25);
+    const { spec, records } = (await page.evaluate(`${API}.exportRun()`)) as { spec: string; records: Record<string, unknown>[][] };
+    await page.close();
+    const file = join(dir, 'exported.mjs');
+    writeFileSync(file, spec);
+    const out = join(dir, 'rerun');
+    // The CLI as a user runs it, in its own process (its exit awaited before the records are read).
+    const { code, said } = await new Promise<{ code: number | null; said: string }>((done) => {
+      const p = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'run', file, '--out', out, '--no-report', '--workers', '1']);
+      let text = '';
+      p.stdout.on('data', (d) => (text += d));
+      p.stderr.on('data', (d) => (text += d));
+      p.on('exit', (c) => done({ code: c, said: text }));
+    });
+    expect(code, said).toBe(0);
+    // What differs between identical runs: wall and CPU times; and the CLI names a trial by its config's hash.
+    const comparable = (r: Record<string, unknown>) => {
+      const { host: _h, trial: _t, ...rest } = r;
+      return JSON.parse(JSON.stringify(rest)) as unknown;
+    };
+    const cli = new Map<string, unknown[]>();
+    for (const f of readdirSync(join(out, 'records')).filter((n) => n.endsWith('.jsonl'))) {
+      const lines = readFileSync(join(out, 'records', f), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
+      const evals = lines.filter((r) => r.type === 'eval');
+      cli.set(String(evals[0].rule), evals.map(comparable));
+    }
+    expect([...cli.keys()].sort()).toEqual(['backprop', 'feedback-alignment']);
+    for (const run of records) {
+      expect(run).toHaveLength(25);
+      expect(cli.get(String(run[0].rule))).toEqual(run.map(comparable));
+    }
+  });
+
+  it("the guided worked example shows the core's figures beside the published ones", async () => {
+    const page = await browser.newPage();
+    page.on('pageerror', (e) => problems.push(String(e)));
+    await page.goto(`${served.url}worked.html`);
+    await page.waitForSelector('body[data-ready]', { timeout: 30_000 });
+    const rows = await page.$$eval('#figures tr[data-key]', (trs) =>
+      trs.map((tr) => [
+        tr.getAttribute('data-key'),
+        ...Array.from(tr.querySelectorAll('td'), (td) => (td as unknown as { textContent: string }).textContent),
+      ]),
+    );
+    const ours = workedExample();
+    // The issue's figures: L = 0.150, ∂L/∂w2 = −0.0840, ∂L/∂w1 = +0.00952, w2 → −0.216, w1 → 0.490.
+    expect(rows.map((r) => r[3])).toEqual(['0.150', '-0.0840', '0.00952', '-0.216', '0.490']);
+    expect(rows.map((r) => r[2])).toEqual(PUBLISHED.map((p) => ours[p.key].toPrecision(3)));
+    expect(await page.locator('#forward tr').count()).toBe(8);
+    expect(await page.locator('#backward tr').count()).toBe(4);
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
+  it('the guided lessons are states one click away: XOR learned from scratch, vanishing gradients under sigmoid against ReLU', async () => {
+    const page = await open('rules=backprop');
+    const lesson = async (id: string, act: string) => {
+      await page.click(`#${id}`);
+      await page.waitForFunction(`${API}.state().includes('act=${act}') && ${API}.metrics().step === 0`);
+    };
+    await lesson('lesson-xor', 'tanh');
+    await step(page, 200);
+    expect((await metrics(page)).testAcc).toBeGreaterThan(0.9);
+    // Six layers deep: backprop's gradient at the first layer against the last, at the first step.
+    const firstOverLast = async () => {
+      await step(page, 1);
+      const { gradNorms } = await metrics(page);
+      expect(Object.keys(gradNorms)).toEqual(['fc1', 'fc2', 'fc3', 'fc4', 'fc5', 'fc6', 'fc7']);
+      return gradNorms.fc1 / gradNorms.fc7;
+    };
+    await lesson('lesson-sigmoid', 'sigmoid');
+    const sigmoid = await firstOverLast();
+    await lesson('lesson-relu', 'relu');
+    const relu = await firstOverLast();
+    expect(sigmoid).toBeLessThan(1);
+    expect(sigmoid).toBeLessThan(relu / 10);
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+});

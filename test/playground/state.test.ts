@@ -1,0 +1,40 @@
+// The playground's state in the URL hash: every key round-trips in a fixed order, absent keys
+// keep their defaults, and a bad value or an unknown key is refused naming it.
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_STATE, formatState, parseState } from '../../playground/src/state.ts';
+
+describe('playground state', () => {
+  it('round-trips through the hash, every key in a fixed order', () => {
+    const s = {
+      ...DEFAULT_STATE,
+      seed: 9,
+      data: 'xor' as const,
+      hidden: [3, 4, 5],
+      activation: 'relu',
+      l2: 0.01,
+      rules: ['backprop', 'mezo'],
+    };
+    const h = formatState(s);
+    expect(h).toBe(
+      'seed=9&data=xor&noise=0.1&points=400&train=0.5&hidden=3%2C4%2C5&act=relu&lr=0.1&l2=0.01&batch=16&rules=backprop%2Cmezo',
+    );
+    expect(parseState(h)).toEqual(s);
+    expect(parseState(`#${h}`)).toEqual(s);
+    expect(parseState('')).toEqual(DEFAULT_STATE);
+    expect(parseState('hidden=').hidden).toEqual([]);
+  });
+
+  it('refuses a bad value or an unknown key, naming it', () => {
+    expect(() => parseState('lr=0')).toThrow('lr: expected a number in [0.00001, 10], got "0"');
+    expect(() => parseState('points=12.5')).toThrow(/^points: expected an integer/);
+    expect(() => parseState('data=moons')).toThrow('data: expected one of circle, xor, gaussians, spirals, got "moons"');
+    expect(() => parseState('hidden=4,x')).toThrow(/^hidden\[1\]: expected an integer/);
+    expect(() => parseState('hidden=1,1,1,1,1,1,1')).toThrow('hidden: at most 6 layers, got 7');
+    expect(parseState('rules=a,b,c').rules).toEqual(['a', 'b', 'c']);
+    expect(() => parseState('rules=')).toThrow('rules: expected 1 to 3 rule ids, got ""');
+    expect(() => parseState('rules=a,b,c,d')).toThrow('rules: expected 1 to 3 rule ids, got "a,b,c,d"');
+    expect(() => parseState('rules=a,a')).toThrow('rules: each rule once, got "a,a"');
+    expect(() => parseState('rules=Back Prop')).toThrow('rules: "Back Prop" is not a rule id');
+    expect(() => parseState('speed=3')).toThrow(/^speed: unknown key; known: seed, data/);
+  });
+});
