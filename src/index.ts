@@ -86,7 +86,7 @@ export {
   type CustomVjpOptions,
 } from './autograd/functional.ts';
 export type { JvpFn, JvpPrimals } from './autograd/forward.ts';
-export { withAnomalyMode } from './autograd/tape.ts';
+export { withAnomalyMode, withLayer } from './autograd/tape.ts';
 
 // Models: a module tree whose parameters flatten to one path-named list, built from a spec
 export { Model, buildModel, buildNetwork, type ModelData } from './nn/model.ts';
@@ -322,6 +322,7 @@ export { estimateQuality, type EstimateQuality } from './metrics/zeroth-order.ts
 // Pipelines: one step split into stages and micro-batches, under a rule's locking
 export {
   simulatePipeline,
+  splitStages,
   type PipelineCase,
   type PipelineResult,
   type StageCost,
@@ -339,3 +340,10 @@ export type { TrialRecord, EvalRecord, SummaryRecord, MemoryRecord, AlignmentPoi
 export { runTraining, trainLoop, standardObservers, Training, type TrainingRun, type Prepared, type Resume } from './runner/loop.ts';
 export type { Observer, StepInfo, EvalInfo, Snapshot } from './runner/observer.ts';
 export type { HostProbe } from './runner/observers/timing.ts';
+export {
+  layerCostObserver,
+  pipelineLayers,
+  OUTSIDE_LAYERS,
+  type LayerCost,
+  type LayerCostOptions,
+} from './runner/observers/layer-costs.ts';
