@@ -7,6 +7,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { seriesFigures } from '../src/report/figures.ts';
+import { pipelineRows } from '../src/report/pipeline-charts.ts';
 import { readResults, type Reference, type ResultSet, type Series } from '../src/report/records.ts';
 import { summaryRows, type SummaryRow } from '../src/report/summary.ts';
 
@@ -126,7 +127,29 @@ const npmStartFull: TableDef['render'] = ([tuned, untuned]) =>
     ]),
   );
 
+/** Per rule, pipelined time per step over unpipelined backprop's (bubble in brackets) at K = 4 and 8, GPipe and 1F1B. */
+const pipelineLocking: TableDef['render'] = ([rs]) => {
+  const rows = pipelineRows(rs);
+  const cell = (rule: string, K: number, schedule: string) => {
+    const r = rows.find((x) => x.rule === rule && x.stages === K && x.schedule === schedule);
+    return r ? `${r.relative.toFixed(2)} (${pct(r.bubble, 0)}%)` : '–';
+  };
+  const rules = [...new Set(rows.map((r) => r.rule))];
+  return lines(
+    ['rule', 'update waits for', 'K = 4, GPipe', 'K = 4, 1F1B', 'K = 8, GPipe', 'K = 8, 1F1B'],
+    rules.map((rule) => [
+      rule,
+      rows.find((r) => r.rule === rule)!.waitsFor,
+      cell(rule, 4, 'gpipe'),
+      cell(rule, 4, '1f1b'),
+      cell(rule, 8, 'gpipe'),
+      cell(rule, 8, '1f1b'),
+    ]),
+  );
+};
+
 export const TABLES: Record<string, TableDef> = {
+  'pipeline-locking': { sources: ['results/pipeline-locking'], render: pipelineLocking },
   'npm-start': { sources: ['results/mnist-compare-tuned', 'results/mnist-compare-untuned'], render: npmStartShort },
   'npm-start-full': { sources: ['results/mnist-compare-tuned', 'results/mnist-compare-untuned'], render: npmStartFull },
   'biotorch-lenet-mnist': { sources: ['results/biotorch-lenet-mnist'], render: errorTable(true, 'BioTorch, %') },

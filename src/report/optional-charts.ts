@@ -3,6 +3,7 @@
 import type { TopLevelSpec } from 'vega-lite';
 import { aggregate, diagnosticPoints, perEpoch, sortPanels } from './chart-data.ts';
 import { COST_CHARTS } from './cost-charts.ts';
+import { PIPELINE_CHARTS } from './pipeline-charts.ts';
 import { bandLine, CONFIG, FACET_WIDTH, HEIGHT, perRuleRows, SCHEMA, seriesStyle, WIDTH, ZOOM, type ChartDef } from './chart-kit.ts';
 import { labelFor, seriesKey, type OtherRecord, type ResultSet } from './records.ts';
 import { summarize } from './stats.ts';
@@ -260,4 +261,6 @@ export const OPTIONAL_CHARTS: ChartDef[] = [
   },
   // Settling of energy-based rules, zeroth-order estimates and forward passes (cost-charts.ts).
   ...COST_CHARTS,
+  // A step split into pipeline stages, from measured per-layer costs (pipeline-charts.ts).
+  ...PIPELINE_CHARTS,
 ];

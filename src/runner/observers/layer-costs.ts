@@ -75,15 +75,22 @@ export function layerCostObserver(model: Model, o: LayerCostOptions = {}): Obser
   const skip = o.skip ?? 1;
   const layers = [...pipelineLayers(model), OUTSIDE_LAYERS];
   const index = new Map(layers.map((l, i) => [l, i]));
-  // A label is '/'-joined when modules nest; its innermost part is a full module path.
+  // A label is '/'-joined when labels nest: the outermost part naming one of the model's layers
+  // wins (a rule's helper network run under a layer's label — a synthesizer — is that layer's work,
+  // whatever its own module paths are).
   const unitOf = new Map<string, number>();
   const unit = (label: string | null): number => {
     if (label === null) return layers.length - 1;
     let u = unitOf.get(label);
     if (u === undefined) {
-      const path = label.slice(label.lastIndexOf('/') + 1);
-      const top = layers.find((l) => path === l || path.startsWith(`${l}.`));
-      u = top === undefined ? layers.length - 1 : index.get(top)!;
+      u = layers.length - 1;
+      for (const path of label.split('/')) {
+        const top = layers.find((l) => path === l || path.startsWith(`${l}.`));
+        if (top !== undefined) {
+          u = index.get(top)!;
+          break;
+        }
+      }
       unitOf.set(label, u);
     }
     return u;
