@@ -148,7 +148,23 @@ const pipelineLocking: TableDef['render'] = ([rs]) => {
   );
 };
 
+/** Per rule, one step's peak and its saved activations' own peak (MiB), and the peak over backprop's. */
+const stepMemoryTable: TableDef['render'] = ([rs]) => {
+  const rows = rs.others['step-memory'] ?? [];
+  const mib = (b: unknown) => (typeof b === 'number' ? (b / 2 ** 20).toFixed(2) : '–');
+  const bp = rows.find((r) => r.ruleId === 'backprop' && Object.keys(r.options ?? {}).length === 0);
+  return lines(
+    ['rule', 'peak, MiB', 'saved activations at their peak, MiB', 'peak ÷ backprop’s'],
+    rows.map((r) => {
+      const peak = r.peakBytes as number;
+      const saved = (r.peakByCategory as Record<string, number> | undefined)?.['saved-activation'];
+      return [String(r.rule), mib(peak), mib(saved), bp ? (peak / (bp.peakBytes as number)).toFixed(2) : '–'];
+    }),
+  );
+};
+
 export const TABLES: Record<string, TableDef> = {
+  'step-memory': { sources: ['results/step-memory'], render: stepMemoryTable },
   'pipeline-locking': { sources: ['results/pipeline-locking'], render: pipelineLocking },
   'npm-start': { sources: ['results/mnist-compare-tuned', 'results/mnist-compare-untuned'], render: npmStartShort },
   'npm-start-full': { sources: ['results/mnist-compare-tuned', 'results/mnist-compare-untuned'], render: npmStartFull },

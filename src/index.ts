@@ -23,7 +23,16 @@ export {
   type Shape,
   type NestedArray,
 } from './tensor/tensor.ts';
-export { ledger, withLedger, Ledger, type Category, type ByCategory, type StepMemory } from './tensor/ledger.ts';
+export {
+  ledger,
+  withLedger,
+  Ledger,
+  CATEGORIES,
+  type Category,
+  type ByCategory,
+  type StepMemory,
+  type TimelinePoint,
+} from './tensor/ledger.ts';
 
 // Differentiable ops
 export {
@@ -340,6 +349,7 @@ export type { TrialRecord, EvalRecord, SummaryRecord, MemoryRecord, AlignmentPoi
 export { runTraining, trainLoop, standardObservers, Training, type TrainingRun, type Prepared, type Resume } from './runner/loop.ts';
 export type { Observer, StepInfo, EvalInfo, Snapshot } from './runner/observer.ts';
 export type { HostProbe } from './runner/observers/timing.ts';
+export { memoryTimelineObserver } from './runner/observers/memory.ts';
 export {
   layerCostObserver,
   pipelineLayers,

@@ -2,7 +2,7 @@
 // call costs exactly one tick, so the figures are kernel-call counts — exact, and the same on
 // any machine — and where each call was charged can be checked.
 import { describe, expect, it } from 'vitest';
-import { backprop, forwardForward, mezo } from '../../algorithms/index.ts';
+import { backprop, forwardForward, mezo, syntheticGradients } from '../../algorithms/index.ts';
 import type { AnyRule } from '../../src/rules/rule.ts';
 import { buildModel } from '../../src/nn/model.ts';
 import { layerCostObserver, OUTSIDE_LAYERS, type LayerCost } from '../../src/runner/observers/layer-costs.ts';
@@ -69,6 +69,20 @@ describe('layer costs', () => {
     expect(of(rows, 'fc3').backward).toBe(0);
     expect(of(rows, 'fc1').backward).toBeGreaterThan(0);
     expect(of(rows, 'fc2').backward).toBeGreaterThan(0);
+  });
+
+  it("synthetic gradients: each synthesizer's work charged to the boundary it serves, not outside the layers", () => {
+    const bp = costs(backprop as AnyRule).rows;
+    const { rows } = costs(syntheticGradients as AnyRule);
+    // The synthesizers (their own modules' paths, run under the boundary's label) sit at the hidden activations.
+    for (const l of ['act1', 'act2']) {
+      expect(of(rows, l).forward).toBeGreaterThan(of(bp, l).forward);
+      expect(of(rows, l).backward).toBeGreaterThan(of(bp, l).backward);
+    }
+    for (const l of ['fc1', 'fc2', 'fc3']) expect(of(rows, l).forward).toBe(of(bp, l).forward);
+    // Outside the layers, no more than backprop has there (its loss).
+    expect(of(rows, OUTSIDE_LAYERS).forward).toBeLessThanOrEqual(of(bp, OUTSIDE_LAYERS).forward);
+    expect(of(rows, OUTSIDE_LAYERS).backward).toBeLessThanOrEqual(of(bp, OUTSIDE_LAYERS).backward);
   });
 
   it('MeZO: forward passes only, no backward anywhere', () => {
