@@ -35,6 +35,7 @@ import {
   type Rng,
   type RuleContext,
   type Tensor,
+  withLayer,
 } from '../src/core.ts';
 
 const GOODNESS = ['mean', 'sum'] as const;
@@ -191,20 +192,22 @@ export const forwardForward = defineRule({
     const { value, grads } = valueAndGrad((p: Tensor[]) => {
       const activity: Tensor[] = [];
       detachedModel(ctx.model, o, activity).forward(p, x, ctx.train);
-      let total: Tensor | null = null;
-      for (const k of layers) {
-        const a = activity[k];
-        const g = goodness(a, o.goodness);
-        const thr = scalar(o.goodness === 'sum' ? o.threshold * (a.size / a.shape[0]) : o.threshold);
-        const gPos = slice(g, 0, 0, n);
-        const gNeg = slice(g, 0, n, 2 * n);
-        const loss = add(mean(softplus(sub(thr, gPos))), mean(softplus(sub(gNeg, thr))));
-        total = total ? add(total, loss) : loss;
-        // Named after the weight layer producing the activity.
-        metrics[`${paths[k]}.goodnessPos`] = meanOf(gPos);
-        metrics[`${paths[k]}.goodnessNeg`] = meanOf(gNeg);
-        metrics[`${paths[k]}.loss`] = loss.item();
-      }
+      let total = null as Tensor | null;
+      // Each local loss labelled with its layer's path: its work is that layer's (per-layer costs).
+      for (const k of layers)
+        withLayer(paths[k], () => {
+          const a = activity[k];
+          const g = goodness(a, o.goodness);
+          const thr = scalar(o.goodness === 'sum' ? o.threshold * (a.size / a.shape[0]) : o.threshold);
+          const gPos = slice(g, 0, 0, n);
+          const gNeg = slice(g, 0, n, 2 * n);
+          const loss = add(mean(softplus(sub(thr, gPos))), mean(softplus(sub(gNeg, thr))));
+          total = total ? add(total, loss) : loss;
+          // Named after the weight layer producing the activity.
+          metrics[`${paths[k]}.goodnessPos`] = meanOf(gPos);
+          metrics[`${paths[k]}.goodnessNeg`] = meanOf(gNeg);
+          metrics[`${paths[k]}.loss`] = loss.item();
+        });
       return total as Tensor;
     })([...ctx.params]);
     // Only the trained layers' losses were summed: every other parameter's gradient is zero.

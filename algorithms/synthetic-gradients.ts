@@ -48,6 +48,7 @@ import {
   type RuleContext,
   type StepResult,
   type Tensor,
+  withLayer,
 } from '../src/core.ts';
 
 const SYNTHESIZERS = ['linear', 'mlp', 'conv'] as const;
@@ -255,12 +256,15 @@ export const syntheticGradients = defineRule({
             if (mode === 'dni') {
               hs[k] = h;
               const flat = h.rank === 2 || h.rank === 4 ? h : reshape(h, [h.shape[0], h.size / h.shape[0]]);
-              synthetic[k] = reshape(
-                scaled(
-                  noGrad(() => synthesize(s, s.params, flat, labels, cw)),
-                  1 / n,
+              // Labelled with the boundary's path: a synthesizer's work is its layer's (per-layer costs).
+              synthetic[k] = withLayer(m.path, () =>
+                reshape(
+                  scaled(
+                    noGrad(() => synthesize(s, s.params, flat, labels, cw)),
+                    1 / n,
+                  ),
+                  h.shape,
                 ),
-                h.shape,
               );
             }
             return { out: h };
@@ -281,20 +285,22 @@ export const syntheticGradients = defineRule({
 
     const metrics: Record<string, number> = {};
     const opt = optimizerFor(o);
-    state.synths.forEach((s, k) => {
-      // A boundary whose activity never reaches the loss receives no cotangent: its target is zero.
-      const arrived = (truth ? truth[k] : main.got[k]) ?? zeros(hs[k].shape);
-      const target = scaled(arrived, n);
-      const h = stopGradient(hs[k]);
-      const { value, grads } = valueAndGrad((p: Tensor[]) => mse(reshape(synthesize(s, p, h, labels, cw), target.shape), target))([
-        ...s.params,
-      ]);
-      noGrad(() => opt.update(s.params, grads, s.opt, Math.max(0, ctx.step)));
-      metrics[`${s.boundary}.synthLoss`] = value.item();
-      const c = compare(synthetic[k], arrived);
-      metrics[`${s.boundary}.cosTarget`] = c.cosine;
-      metrics[`${s.boundary}.normRatio`] = c.normRatio;
-    });
+    state.synths.forEach((s, k) =>
+      withLayer(s.boundary, () => {
+        // A boundary whose activity never reaches the loss receives no cotangent: its target is zero.
+        const arrived = (truth ? truth[k] : main.got[k]) ?? zeros(hs[k].shape);
+        const target = scaled(arrived, n);
+        const h = stopGradient(hs[k]);
+        const { value, grads } = valueAndGrad((p: Tensor[]) => mse(reshape(synthesize(s, p, h, labels, cw), target.shape), target))([
+          ...s.params,
+        ]);
+        noGrad(() => opt.update(s.params, grads, s.opt, Math.max(0, ctx.step)));
+        metrics[`${s.boundary}.synthLoss`] = value.item();
+        const c = compare(synthetic[k], arrived);
+        metrics[`${s.boundary}.cosTarget`] = c.cosine;
+        metrics[`${s.boundary}.normRatio`] = c.normRatio;
+      }),
+    );
     return { updates: main.grads, state, loss: main.loss, metrics };
   },
 });

@@ -7,6 +7,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { seriesFigures } from '../src/report/figures.ts';
+import { pipelineRows } from '../src/report/pipeline-charts.ts';
 import { readResults, type Reference, type ResultSet, type Series } from '../src/report/records.ts';
 import { summaryRows, type SummaryRow } from '../src/report/summary.ts';
 
@@ -245,7 +246,45 @@ const estimators: RenderRows = ([rows]) =>
       ]),
   );
 
+/** Per rule, pipelined time per step over unpipelined backprop's (bubble in brackets) at K = 4 and 8, GPipe and 1F1B. */
+const pipelineLocking: Render = ([rs]) => {
+  const rows = pipelineRows(rs);
+  const cell = (rule: string, K: number, schedule: string) => {
+    const r = rows.find((x) => x.rule === rule && x.stages === K && x.schedule === schedule);
+    return r ? `${r.relative.toFixed(2)} (${pct(r.bubble, 0)}%)` : '–';
+  };
+  const rules = [...new Set(rows.map((r) => r.rule))];
+  return lines(
+    ['rule', 'update waits for', 'K = 4, GPipe', 'K = 4, 1F1B', 'K = 8, GPipe', 'K = 8, 1F1B'],
+    rules.map((rule) => [
+      rule,
+      rows.find((r) => r.rule === rule)!.waitsFor,
+      cell(rule, 4, 'gpipe'),
+      cell(rule, 4, '1f1b'),
+      cell(rule, 8, 'gpipe'),
+      cell(rule, 8, '1f1b'),
+    ]),
+  );
+};
+
+/** Per rule, one step's peak and its saved activations' own peak (MiB), and the peak over backprop's. */
+const stepMemoryTable: Render = ([rs]) => {
+  const rows = rs.others['step-memory'] ?? [];
+  const mib = (b: unknown) => (typeof b === 'number' ? (b / 2 ** 20).toFixed(2) : '–');
+  const bp = rows.find((r) => r.ruleId === 'backprop' && Object.keys(r.options ?? {}).length === 0);
+  return lines(
+    ['rule', 'peak, MiB', 'saved activations at their peak, MiB', 'peak ÷ backprop’s'],
+    rows.map((r) => {
+      const peak = r.peakBytes as number;
+      const saved = (r.peakByCategory as Record<string, number> | undefined)?.['saved-activation'];
+      return [String(r.rule), mib(peak), mib(saved), bp ? (peak / (bp.peakBytes as number)).toFixed(2) : '–'];
+    }),
+  );
+};
+
 export const TABLES: Record<string, TableDef> = {
+  'step-memory': { sources: ['results/step-memory'], render: stepMemoryTable },
+  'pipeline-locking': { sources: ['results/pipeline-locking'], render: pipelineLocking },
   'stochastic-mnist': { sources: ['results/stochastic-mnist'], render: accuracyTable({ alignment: false }) },
   evolution: { sources: ['results/evolution'], render: accuracyTable({ memory: true }) },
   estimators: { files: ['results/estimators/records.jsonl'], renderRows: estimators },

@@ -26,7 +26,16 @@ export {
   type NestedArray,
 } from './tensor/tensor.ts';
 export { axpbyInPlace } from './tensor/in-place.ts';
-export { ledger, withLedger, Ledger, type Category, type ByCategory, type StepMemory } from './tensor/ledger.ts';
+export {
+  ledger,
+  withLedger,
+  Ledger,
+  CATEGORIES,
+  type Category,
+  type ByCategory,
+  type StepMemory,
+  type TimelinePoint,
+} from './tensor/ledger.ts';
 
 // Differentiable ops
 export {
@@ -89,7 +98,7 @@ export {
   type CustomVjpOptions,
 } from './autograd/functional.ts';
 export type { JvpFn, JvpPrimals } from './autograd/forward.ts';
-export { withAnomalyMode } from './autograd/tape.ts';
+export { withAnomalyMode, withLayer } from './autograd/tape.ts';
 
 // Models: a module tree whose parameters flatten to one path-named list, built from a spec
 export { Model, buildModel, buildNetwork, type ModelData } from './nn/model.ts';
@@ -287,6 +296,7 @@ export { estimateQuality, type EstimateQuality } from './metrics/zeroth-order.ts
 // Pipelines: one step split into stages and micro-batches, under a rule's locking
 export {
   simulatePipeline,
+  splitStages,
   type PipelineCase,
   type PipelineResult,
   type StageCost,

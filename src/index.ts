@@ -47,3 +47,14 @@ export { defineExperiment, type ExperimentSpec, type RuleEntry, type Reference }
 export { runSingleTrial, type SingleTrialOptions } from './runner/single-trial.ts';
 export type { TrialConfig, DataConfig } from './runner/trial.ts';
 export type { TrialRecord, EvalRecord, SummaryRecord, MemoryRecord, AlignmentPoint, TrialStatus } from './runner/record-types.ts';
+
+// Observers that measure inside a step: live bytes by category over its logical clock, and each
+// layer's forward, backward and update time (what the pipeline experiment feeds its schedule)
+export { memoryTimelineObserver } from './runner/observers/memory.ts';
+export {
+  layerCostObserver,
+  pipelineLayers,
+  OUTSIDE_LAYERS,
+  type LayerCost,
+  type LayerCostOptions,
+} from './runner/observers/layer-costs.ts';

@@ -58,6 +58,11 @@ export function currentLayer(): string | null {
   return LAYER.get();
 }
 
+/** True while a backward pass runs a VJP (its kernels are that op's layer's backward work). */
+export function inBackwardPass(): boolean {
+  return BACKWARD_OF.get() !== null;
+}
+
 /** Anomaly mode: every op output and every VJP result is checked for NaN/Inf. */
 export function anomalyMode(): boolean {
   return ANOMALY.get();

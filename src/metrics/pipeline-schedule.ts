@@ -160,3 +160,47 @@ export function simulatePipeline(c: PipelineCase): PipelineResult {
   ops.sort((a, b) => a.start - b.start || a.stage - b.stage);
   return { timePerStep, utilisation, bubble: 1 - utilisation, peakActivations, ops };
 }
+
+/**
+ * Split a network's layers, in forward order, into K contiguous stages (each at least one layer)
+ * that minimise the busiest stage's forward + backward time — the balance a pipeline's slowest
+ * stage sets its pace by. Each stage's cost is the sum of its layers'. `first[s]` is the index of
+ * stage s's first layer. Ties keep the first cut found (the last stage starting earliest).
+ */
+export function splitStages(layers: readonly StageCost[], K: number): { stages: StageCost[]; first: number[] } {
+  const n = layers.length;
+  if (!Number.isInteger(K) || K < 1) throw new RangeError(`pipeline: stages: expected a positive integer, got ${K}`);
+  if (K > n) throw new RangeError(`pipeline: stages: ${K} stages need at least ${K} layers, the network has ${n}`);
+  const prefix = [0];
+  for (const l of layers) prefix.push(prefix[prefix.length - 1] + l.forward + l.backward);
+  const span = (a: number, b: number) => prefix[b] - prefix[a];
+  // best[k][i]: the least busiest-stage cost of layers [0, i) in k stages; cut[k][i]: where its last stage starts.
+  const best = Array.from({ length: K + 1 }, () => new Array<number>(n + 1).fill(Infinity));
+  const cut = Array.from({ length: K + 1 }, () => new Array<number>(n + 1).fill(-1));
+  best[0][0] = 0;
+  for (let k = 1; k <= K; k++)
+    for (let i = k; i <= n; i++)
+      for (let j = k - 1; j < i; j++) {
+        const v = Math.max(best[k - 1][j], span(j, i));
+        if (v < best[k][i]) {
+          best[k][i] = v;
+          cut[k][i] = j;
+        }
+      }
+  const first = new Array<number>(K);
+  for (let k = K, i = n; k >= 1; k--) {
+    first[k - 1] = cut[k][i];
+    i = cut[k][i];
+  }
+  const stages = first.map((a, s) => {
+    const b = s + 1 < K ? first[s + 1] : n;
+    const c: StageCost = { forward: 0, backward: 0, update: 0 };
+    for (let i = a; i < b; i++) {
+      c.forward += layers[i].forward;
+      c.backward += layers[i].backward;
+      c.update += layers[i].update;
+    }
+    return c;
+  });
+  return { stages, first };
+}

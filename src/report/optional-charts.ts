@@ -3,6 +3,8 @@
 import type { TopLevelSpec } from 'vega-lite';
 import { aggregate, diagnosticPoints, perEpoch, sortPanels } from './chart-data.ts';
 import { COST_CHARTS } from './cost-charts.ts';
+import { PIPELINE_CHARTS } from './pipeline-charts.ts';
+import { STEP_MEMORY_CHARTS } from './step-memory-charts.ts';
 import { bandLine, CONFIG, FACET_WIDTH, HEIGHT, perRuleRows, SCHEMA, seriesStyle, WIDTH, ZOOM, type ChartDef } from './chart-kit.ts';
 import { labelFor, seriesKey, type OtherRecord, type ResultSet } from './records.ts';
 import { summarize } from './stats.ts';
@@ -260,4 +262,8 @@ export const OPTIONAL_CHARTS: ChartDef[] = [
   },
   // Settling of energy-based rules, zeroth-order estimates and forward passes (cost-charts.ts).
   ...COST_CHARTS,
+  // A step split into pipeline stages, from measured per-layer costs (pipeline-charts.ts).
+  ...PIPELINE_CHARTS,
+  // Memory along one step's logical clock (step-memory-charts.ts).
+  ...STEP_MEMORY_CHARTS,
 ];

@@ -1,5 +1,6 @@
 // Handing a rule's updates to the optimizer — all at once, one parameter at a time, or range by
 // range — with each update checked (shape, finiteness) and shown to whoever watches (alignment).
+import { scoped, slot } from '../engine.ts';
 import { NumericsError, ShapeError } from '../errors.ts';
 import { backend } from '../kernels/index.ts';
 import type { Model } from '../nn/model.ts';
@@ -18,7 +19,18 @@ export interface ApplyContext {
   watch?: (i: number, update: Float32Array, offset: number) => void;
 }
 
+const UPDATING = slot('update phase', false);
+
+/** True while a step's updates are being applied (per-layer costs count its kernels as the update). */
+export function inUpdatePhase(): boolean {
+  return UPDATING.get();
+}
+
 export function applyUpdates(updates: Updates, c: ApplyContext): void {
+  scoped(UPDATING, true, () => apply(updates, c));
+}
+
+function apply(updates: Updates, c: ApplyContext): void {
   const { params, optimizer, optState, step } = c;
   const count = isLazy(updates) ? updates.count : updates.length;
   if (count !== params.length) throw new ShapeError(`rule "${c.ruleId}": ${count} updates for ${params.length} parameters`);

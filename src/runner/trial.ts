@@ -8,7 +8,7 @@ import type { LoadedCheckpoint } from './checkpoint.ts';
 import { stopRequested } from './interrupt.ts';
 import { runTraining, type Prepared } from './loop.ts';
 import { prepareData } from './prepare.ts';
-import type { Snapshot } from './observer.ts';
+import type { Observer, Snapshot } from './observer.ts';
 import { checkpointObserver } from './observers/checkpointing.ts';
 import { stopObserver } from './observers/stop.ts';
 import type { HostProbe } from './observers/timing.ts';
@@ -46,7 +46,8 @@ export interface TrialCheckpoints {
 /**
  * Run one trial, calling `emit` with each record as it is produced (the last one is the
  * summary). Returns the summary. With `checkpoints`, each finished epoch is saved, and a trial
- * given one to resume from continues after it exactly as if it had not stopped.
+ * given one to resume from continues after it exactly as if it had not stopped. `extra`: observers
+ * after every other, innermost around each step.
  */
 export function runTrial(
   config: TrialConfig,
@@ -54,6 +55,7 @@ export function runTrial(
   rule: AnyRule,
   emit: (r: TrialRecord) => void,
   checkpoints?: TrialCheckpoints,
+  extra: readonly Observer[] = [],
 ): SummaryRecord {
   const startedAt = performance.now();
   const data = prepareData(config, seeded(config.seed).child('data'), loadDataset);
@@ -74,6 +76,7 @@ export function runTrial(
       ...(config.saveParams
         ? [saveParamsObserver(config.saveParams, { ...fill, trial: trialId }, data.model, t.params, t.buffers, data.train)]
         : []),
+      ...extra,
     ],
   });
 }

@@ -39,6 +39,14 @@ export interface StepMemory {
   atPeak: ByCategory;
   /** Each category's own peak during the step. */
   peakByCategory: ByCategory;
+  /** Live bytes by category over the step's logical clock, when asked for (see endStep). */
+  timeline?: TimelinePoint[];
+}
+
+/** Live bytes by category at one moment of a step; `at` is the moment's share of the step's logical clock (0 to 1). */
+export interface TimelinePoint {
+  at: number;
+  bytes: ByCategory;
 }
 
 const PERSISTENT: ReadonlySet<Category> = new Set(['param', 'optimizer', 'rule-state']);
@@ -51,7 +59,7 @@ export class Ledger {
   private clock = 0;
   private live = emptyByCategory(); // persistent live bytes
   private categoryStack: Category[] = [];
-  private step: { entries: LedgerEntry[]; startLive: ByCategory; released: LedgerEntry[] } | null = null;
+  private step: { entries: LedgerEntry[]; startLive: ByCategory; released: LedgerEntry[]; startClock: number } | null = null;
 
   /** The category new tensors get now. */
   currentCategory(): Category {
@@ -149,11 +157,15 @@ export class Ledger {
 
   beginStep(): void {
     if (this.step) throw new Error('ledger.beginStep: a step is already being measured (missing endStep)');
-    this.step = { entries: [], startLive: this.liveBytes(), released: [] };
+    this.step = { entries: [], startLive: this.liveBytes(), released: [], startClock: this.clock };
   }
 
-  /** Close the step and compute its peak by a sweep over the tensors' lifetimes. */
-  endStep(): StepMemory {
+  /**
+   * Close the step and compute its peak by a sweep over the tensors' lifetimes. With `bins` > 0,
+   * also its timeline: the step's logical clock cut into `bins` equal spans, each shown by its
+   * busiest moment (the most live bytes in total), so the peak is always one of the points.
+   */
+  endStep(bins = 0): StepMemory {
     const step = this.step;
     if (!step) throw new Error('ledger.endStep: no step is being measured (missing beginStep)');
     this.step = null;
@@ -175,7 +187,11 @@ export class Ledger {
     let peakBytes = total;
     let atPeak = { ...cur };
     const peakByCategory = { ...cur };
-    for (const [, delta, cat] of events) {
+    const span = Math.max(1, this.clock + 1 - step.startClock);
+    const busiest: Array<{ total: number; point: TimelinePoint } | undefined> = new Array(Math.max(0, bins));
+    if (bins > 0) busiest[0] = { total, point: { at: 0, bytes: { ...cur } } };
+    for (let i = 0; i < events.length; i++) {
+      const [t, delta, cat] = events[i];
       cur[cat] += delta;
       total += delta;
       if (cur[cat] > peakByCategory[cat]) peakByCategory[cat] = cur[cat];
@@ -183,12 +199,30 @@ export class Ledger {
         peakBytes = total;
         atPeak = { ...cur };
       }
+      // A moment is the state after every event at its time.
+      if (bins > 0 && (i + 1 === events.length || events[i + 1][0] !== t)) {
+        const at = Math.min(1, (t - step.startClock) / span);
+        const b = Math.min(bins - 1, Math.floor(at * bins));
+        if (!busiest[b] || total > busiest[b]!.total) busiest[b] = { total, point: { at, bytes: { ...cur } } };
+      }
     }
-    return { startBytes: sum(step.startLive), peakBytes, atPeak, peakByCategory };
+    const memory: StepMemory = { startBytes: sum(step.startLive), peakBytes, atPeak, peakByCategory };
+    if (bins > 0) {
+      // A span with no event shows what was live through it: the last moment before.
+      const timeline: TimelinePoint[] = [];
+      let last = busiest[0]!.point;
+      for (let b = 0; b < bins; b++) {
+        const here = busiest[b]?.point ?? { at: b / bins, bytes: last.bytes };
+        timeline.push(here);
+        last = here;
+      }
+      memory.timeline = timeline;
+    }
+    return memory;
   }
 
-  /** Measure one step: run fn between beginStep and endStep. */
-  measure<T>(fn: () => T): { result: T; memory: StepMemory } {
+  /** Measure one step: run fn between beginStep and endStep (with a timeline of `bins` points when > 0). */
+  measure<T>(fn: () => T, bins = 0): { result: T; memory: StepMemory } {
     this.beginStep();
     let result: T;
     try {
@@ -197,7 +231,7 @@ export class Ledger {
       this.step = null;
       throw err;
     }
-    return { result, memory: this.endStep() };
+    return { result, memory: this.endStep(bins) };
   }
 }
 

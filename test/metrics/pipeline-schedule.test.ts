@@ -3,7 +3,8 @@
 // with at most K micro-batches' activations held instead of M; a rule whose backward waits for
 // nothing, or only for the output error, loses only the forward fill: (K−1)f + M(f+b).
 import { describe, expect, it } from 'vitest';
-import { simulatePipeline, type PipelineCase, type StageCost } from '../../src/metrics/pipeline-schedule.ts';
+import { simulatePipeline, splitStages, type PipelineCase, type StageCost } from '../../src/metrics/pipeline-schedule.ts';
+import { rng } from '../../src/random.ts';
 import { backprop, directFeedbackAlignment, forwardForward, syntheticGradients } from '../../algorithms/index.ts';
 
 const equal = (K: number, forward = 1, backward = 2, update = 0): StageCost[] =>
@@ -96,5 +97,37 @@ describe('pipeline schedule simulator', () => {
     expect(directFeedbackAlignment.updateWaitsFor).toBe('output-error');
     expect(syntheticGradients.updateWaitsFor).toBe('nothing');
     expect(forwardForward.updateWaitsFor).toBe('nothing');
+  });
+
+  it('splitStages: contiguous stages whose busiest is the least of every split (all splits enumerated)', () => {
+    const r = rng('split-stages');
+    for (let trial = 0; trial < 40; trial++) {
+      const n = 1 + r.int(8);
+      const K = 1 + r.int(n);
+      const layers = Array.from({ length: n }, () => ({ forward: r.uniform(), backward: r.uniform(), update: r.uniform() }));
+      const { stages, first } = splitStages(layers, K);
+      expect(first[0]).toBe(0);
+      for (let s = 1; s < K; s++) expect(first[s]).toBeGreaterThan(first[s - 1]);
+      // Each stage sums its own layers, so nothing is lost or counted twice.
+      for (const k of ['forward', 'backward', 'update'] as const)
+        expect(stages.reduce((a, s) => a + s[k], 0)).toBeCloseTo(
+          layers.reduce((a, l) => a + l[k], 0),
+          12,
+        );
+      const busiest = (cuts: number[]) =>
+        Math.max(
+          ...cuts.map((a, s) => layers.slice(a, s + 1 < cuts.length ? cuts[s + 1] : n).reduce((x, l) => x + l.forward + l.backward, 0)),
+        );
+      // Every choice of K−1 cut points among the n−1 gaps.
+      let least = Infinity;
+      const pick = (from: number, cuts: number[]): void => {
+        if (cuts.length === K) return void (least = Math.min(least, busiest(cuts)));
+        for (let c = from; c < n; c++) pick(c + 1, [...cuts, c]);
+      };
+      pick(1, [0]);
+      expect(busiest(first)).toBeCloseTo(least, 12);
+    }
+    expect(() => splitStages([{ forward: 1, backward: 1, update: 0 }], 2)).toThrow(/2 stages need at least 2 layers, the network has 1/);
+    expect(() => splitStages([{ forward: 1, backward: 1, update: 0 }], 0)).toThrow(/stages: expected a positive integer, got 0/);
   });
 });

@@ -7,7 +7,8 @@ import type { ForwardOptions } from '../../nn/module.ts';
 import type { Batch } from '../../rules/task.ts';
 import { emptyByCategory, ledger, type ByCategory, type StepMemory } from '../../tensor/ledger.ts';
 import { fromArray, withArena, type Tensor } from '../../tensor/tensor.ts';
-import type { Observer } from '../observer.ts';
+import type { StepResult } from '../../rules/rule.ts';
+import type { Observer, StepInfo } from '../observer.ts';
 
 /** Peak bytes of a tape-free forward pass on one batch: parameters, input and activations. */
 function inferencePeak(model: Model, params: readonly Tensor[], batch: Batch, infer: ForwardOptions): number {
@@ -29,6 +30,23 @@ function mergePeak(acc: StepMemory | null, m: StepMemory): StepMemory {
   return acc;
 }
 
+/** Run the step as one measured ledger step; `measured` gets its memory when it completed. */
+function measuredStep(s: StepInfo, next: () => StepResult<unknown>, bins: number, measured: (m: StepMemory) => void): StepResult<unknown> {
+  const l = ledger();
+  l.beginStep();
+  // The batch was built before the step; its bytes count like the inference reference's input.
+  for (const t of [s.batch.x, s.batch.targets]) if (t) l.adopt(t.base ? t.base.entry : t.entry);
+  let done = false;
+  try {
+    const res = next();
+    done = true;
+    return res;
+  } finally {
+    const m = l.endStep(bins);
+    if (done) measured(m);
+  }
+}
+
 export function memoryObserver(model: Model, params: readonly Tensor[], infer: ForwardOptions): Observer {
   let inferenceBytes = 0;
   let peak: StepMemory | null = null;
@@ -36,19 +54,7 @@ export function memoryObserver(model: Model, params: readonly Tensor[], infer: F
     name: 'memory',
     around(s, next) {
       if (s.step === 0) inferenceBytes = withArena(() => inferencePeak(model, params, s.batch, infer));
-      const l = ledger();
-      l.beginStep();
-      // The batch was built before the step; its bytes count like the inference reference's input.
-      for (const t of [s.batch.x, s.batch.targets]) if (t) l.adopt(t.base ? t.base.entry : t.entry);
-      let done = false;
-      try {
-        const res = next();
-        done = true;
-        return res;
-      } finally {
-        const m = l.endStep();
-        if (done) peak = mergePeak(peak, m);
-      }
+      return measuredStep(s, next, 0, (m) => (peak = mergePeak(peak, m)));
     },
     evalFields() {
       const memory = peak && {
@@ -65,6 +71,24 @@ export function memoryObserver(model: Model, params: readonly Tensor[], infer: F
     snapshot: () => ({ inferenceBytes }),
     restore(saved) {
       ({ inferenceBytes } = saved as { inferenceBytes: number });
+    },
+  };
+}
+
+/**
+ * The live bytes by category over one step's logical clock (step `step`, `bins` points), for a
+ * memory-over-the-step chart; it adds nothing to the records: read `memory()` after training.
+ * Use it in place of the standard memory measurement (config.memory off): a ledger measures one
+ * step at a time.
+ */
+export function memoryTimelineObserver(step: number, bins: number): Observer & { memory(): StepMemory } {
+  let got: StepMemory | null = null;
+  return {
+    name: 'memory-timeline',
+    around: (s, next) => (s.step === step ? measuredStep(s, next, bins, (m) => (got = m)) : next()),
+    memory() {
+      if (!got) throw new Error(`memory timeline: step ${step} was not run`);
+      return got;
     },
   };
 }
