@@ -283,6 +283,8 @@ const stepMemoryTable: Render = ([rs]) => {
 };
 
 export const TABLES: Record<string, TableDef> = {
+  'evolution-error': { sources: ['results/evolution-error'], render: accuracyTable({ alignment: false }) },
+  'synthetic-gradients': { sources: ['results/synthetic-gradients'], render: accuracyTable() },
   'step-memory': { sources: ['results/step-memory'], render: stepMemoryTable },
   'pipeline-locking': { sources: ['results/pipeline-locking'], render: pipelineLocking },
   'stochastic-mnist': { sources: ['results/stochastic-mnist'], render: accuracyTable({ alignment: false }) },
