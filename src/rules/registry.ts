@@ -3,7 +3,7 @@
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { SpecError } from '../errors.ts';
-import type { AnyRule, LearningRule, RuleOptions } from './rule.ts';
+import { checkPrediction, type AnyRule, type LearningRule, type RuleOptions } from './rule.ts';
 import { checkCostModel } from './cost.ts';
 import { checkTuningDeclarations } from './search.ts';
 
@@ -41,6 +41,7 @@ function validateRuleShape(rule: unknown, where: string): asserts rule is AnyRul
   if (problems.length) throw new SpecError(`${where}: not a learning rule (${problems.join('; ')})`);
   checkTuningDeclarations(r as AnyRule, where);
   checkCostModel(r as AnyRule, where);
+  checkPrediction(r as AnyRule, where);
 }
 
 /**

@@ -6,7 +6,7 @@ import { checkDataOptions, getDataset, listDatasets } from '../data/index.ts';
 import { listOptimizers, optimizerFromSpec, type OptimizerSpec } from '../optim/index.ts';
 import { buildModel } from '../nn/model.ts';
 import { listPresets, type ModelSpec } from '../nn/presets.ts';
-import { ruleOptions, type AnyRule, type OptionValue, type RuleOptions } from '../rules/rule.ts';
+import { checkPrediction, ruleOptions, type AnyRule, type OptionValue, type RuleOptions } from '../rules/rule.ts';
 import { checkCostModel } from '../rules/cost.ts';
 import { TASK_NAMES } from '../rules/task.ts';
 import { validateReferences, type Reference } from './references.ts';
@@ -340,6 +340,7 @@ export function validateSpec(raw: unknown, lookup: (id: string) => AnyRule, cont
     noUnknownKeys(field, e, ENTRY_KEYS);
     const rule = resolveRule(`${field}.rule`, e.rule, lookup);
     checkCostModel(rule, `${field}.rule`);
+    checkPrediction(rule, `${field}.rule`);
     const preset = e.preset === undefined ? undefined : presetOf(`${field}.preset`, rule, e.preset);
     const own = e.options === undefined ? {} : needRecord(`${field}.options`, e.options);
     for (const [k, v] of Object.entries(own)) checkOption(`${field}.options`, rule, k, v);
