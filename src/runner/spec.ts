@@ -353,6 +353,11 @@ export function validateSpec(raw: unknown, lookup: (id: string) => AnyRule, cont
   const rules = s.rules.map((entry, i): ValidatedRule => {
     const field = `rules[${i}]`;
     const e: Record<string, unknown> = typeof entry === 'string' ? { rule: entry } : needRecord(field, entry);
+    // A rule object where an entry belongs (`rules: [myRule]`): say what to write.
+    if (typeof e.step === 'function' && typeof e.id === 'string' && !('rule' in e))
+      throw new SpecError(
+        `${field}: rule "${e.id}" is a rule object, not a rule entry; write { rule: <the rule> } (its options, grid, ... go beside it)`,
+      );
     noUnknownKeys(field, e, ENTRY_KEYS);
     const rule = resolveRule(`${field}.rule`, e.rule, lookup);
     checkCostModel(rule, `${field}.rule`);
