@@ -37,7 +37,11 @@ export interface StageContext {
   workers: number;
 }
 
-const shown = (file: string) => relative(process.cwd(), file) || file;
+/** A path as the user would type it here: relative below the current directory, else absolute. */
+const shown = (file: string) => {
+  const rel = relative(process.cwd(), file);
+  return rel && !rel.startsWith('..') ? rel : file;
+};
 
 /**
  * Every stage `spec` needs, its own stages first, checked without writing anything. `chain` holds
