@@ -288,6 +288,8 @@ export const equilibriumPropagation = defineRule({
     changes.forEach((c, t) => (metrics[`stateChange.${t + 1}`] = c));
     return { updates, state, loss, metrics };
   },
+  // The free phase's output state, scored by the task's loss as the step's own loss is.
+  predicts: 'logits',
   predict: (ctx, _state, x) =>
     noGrad(() => settlingNetwork(ctx.model, ctx.options.freeSteps, ctx.options.schedule).forward(ctx.params, x, ctx.infer)),
 });

@@ -164,6 +164,8 @@ export const forwardForward = defineRule({
   search: { threshold: { float: [0.1, 10], log: true }, goodness: { choice: GOODNESS } },
   // Layer-local logistic losses on goodness: no task gradient to be aligned with.
   estimates: 'own-objective',
+  // Goodness per candidate label ranks the classes; it is no distribution over them.
+  predicts: 'scores',
   objective: 'layer-local goodness (positive vs negative data)',
   check(ctx) {
     refuseSequenceTask(

@@ -9,6 +9,7 @@ import {
   binaryConcrete,
   defineRule,
   predictStochastic,
+  stochasticPredicts,
   refuseSequenceTask,
   stochasticPaths,
   taskGradient,
@@ -34,6 +35,7 @@ export const gumbelSoftmax = defineRule({
   cost: () => BACKPROP_STEP,
   search: { temperature: { float: [0.1, 2], log: true }, hard: { choice: [false, true] }, slope: { float: [0.5, 8], log: true } },
   estimates: 'expected-gradient',
+  predicts: (o) => stochasticPredicts(o.predict),
   stochastic: (ctx) => netOf(ctx),
   check(ctx) {
     refuseSequenceTask(

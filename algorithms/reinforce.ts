@@ -18,6 +18,7 @@ import {
   mul,
   perExampleLoss,
   predictStochastic,
+  stochasticPredicts,
   refuseSequenceTask,
   reshape,
   scalar,
@@ -72,6 +73,7 @@ export const reinforce = defineRule({
   cost: ({ options }) => Math.max(1, Math.floor(options.samples)) * BACKPROP_STEP,
   search: { baselineLr: { float: [1e-3, 1], log: true }, momentum: { float: [0.5, 0.99] }, slope: { float: [0.5, 8], log: true } },
   estimates: 'expected-gradient',
+  predicts: (o) => stochasticPredicts(o.predict),
   stochastic: (ctx) => netOf(ctx),
   check(ctx) {
     refuseSequenceTask(

@@ -12,6 +12,7 @@ import {
   empty,
   mul,
   predictStochastic,
+  stochasticPredicts,
   refuseSequenceTask,
   sigmoid,
   stochasticPaths,
@@ -77,6 +78,7 @@ export const straightThrough = defineRule({
   cost: () => BACKPROP_STEP,
   search: { slope: { float: [0.5, 8], log: true } },
   estimates: 'expected-gradient',
+  predicts: (o) => stochasticPredicts(o.predict),
   stochastic: (ctx) => netOf(ctx),
   check(ctx) {
     refuseSequenceTask(

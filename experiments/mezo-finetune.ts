@@ -6,8 +6,17 @@
 // register the narrative chapters never had. Ids keep the pretraining text's vocabulary.
 // The report gives bits/char against steps and against training time, the steps and time each
 // method needs to reach the level every one of them reaches, and peak memory ÷ inference.
+// `needs` runs mezo-pretrain first (or reuses its finished run), --quick with --quick.
 import { defineExperiment } from '../src/index.ts';
-import { FINETUNE_MODEL, FINETUNE_MODEL_QUICK, PRETRAIN_SECTIONS, PRETRAINED, PRETRAINED_QUICK } from './mezo-pretrain.ts';
+import {
+  FINETUNE_MODEL,
+  FINETUNE_MODEL_QUICK,
+  PRETRAIN_OUT,
+  PRETRAIN_OUT_QUICK,
+  PRETRAIN_SECTIONS,
+  PRETRAINED,
+  PRETRAINED_QUICK,
+} from './mezo-pretrain.ts';
 
 const DOMAIN = 'etymology..extracts';
 // One pretrained model (seed 0) fine-tuned under three seeds: data order and MeZO's directions vary.
@@ -27,6 +36,7 @@ export default defineExperiment({
     vocabulary: { sections: PRETRAIN_SECTIONS },
   },
   model: FINETUNE_MODEL,
+  needs: [{ experiment: './mezo-pretrain.ts', out: PRETRAIN_OUT }],
   init: from(PRETRAINED),
   optimizer: { name: 'adam', lr: 1e-3 },
   rules: [
@@ -53,6 +63,7 @@ export default defineExperiment({
       vocabulary: { sections: PRETRAIN_SECTIONS },
     },
     model: FINETUNE_MODEL_QUICK,
+    needs: [{ experiment: './mezo-pretrain.ts', out: PRETRAIN_OUT_QUICK }],
     init: from(PRETRAINED_QUICK),
     maxSteps: 300,
     evalEvery: 25,

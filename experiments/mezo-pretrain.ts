@@ -1,14 +1,16 @@
 // Pretraining for experiments/mezo-finetune.ts: a small transformer LM trained by backprop + Adam
 // on chapters 1–100 of Moby-Dick; its final parameters go to a file the fine-tuning run starts from.
-//   rulebench run experiments/mezo-pretrain.ts && rulebench run experiments/mezo-finetune.ts
-// (with --quick on both for the small version: they share the quick paths).
+// `rulebench run experiments/mezo-finetune.ts [--quick]` runs this first (its `needs`) into
+// PRETRAIN_OUT (PRETRAIN_OUT_QUICK), or reuses that run once it has finished.
 import { defineExperiment, type ModelSpec } from '../src/index.ts';
 
 export const PRETRAIN_SECTIONS = 'chapter_1..chapter_100';
 export const FINETUNE_MODEL: ModelSpec = { preset: 'transformer', blocks: 2, dim: 64, heads: 4, init: 'xavierUniform' };
 export const FINETUNE_MODEL_QUICK: ModelSpec = { preset: 'transformer', blocks: 1, dim: 32, heads: 4, init: 'xavierUniform' };
-export const PRETRAINED = 'results/mezo-pretrain/params/transformer-seed{seed}.json';
-export const PRETRAINED_QUICK = 'results/mezo-pretrain-quick/params/transformer-seed{seed}.json';
+export const PRETRAIN_OUT = 'results/mezo-pretrain';
+export const PRETRAIN_OUT_QUICK = 'results/mezo-pretrain-quick';
+export const PRETRAINED = `${PRETRAIN_OUT}/params/transformer-seed{seed}.json`;
+export const PRETRAINED_QUICK = `${PRETRAIN_OUT_QUICK}/params/transformer-seed{seed}.json`;
 
 export default defineExperiment({
   name: 'mezo-pretrain',

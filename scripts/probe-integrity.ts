@@ -415,7 +415,25 @@ async function issue31(): Promise<void> {
     writeFileSync(join(cifar, f), Buffer.alloc(3 * 3073));
   const onMnist = (data: object) => ({ ...base, data, model: { sizes: [784, 8, 10] } });
   const rule = (id: string, extra: string, metrics: string) =>
-    `import { defineRule, taskGradient } from 'rulebench';\nexport default { ...${JSON.stringify(base)}, rules: [{ rule: defineRule({ id: '${id}', description: 'x', defaults: {}, init: () => null, step(ctx, state, batch) { const { loss, grads } = taskGradient(ctx, batch); ${extra} return { updates: grads, state, loss, metrics: ${metrics} }; } }) }] };\n`;
+    `import { defineRule, taskGradient } from 'rulebench';\nexport default { ...${JSON.stringify(base)}, rules: [{ rule: defineRule({ id: '${id}', description: 'x', defaults: {}, cost: () => 3, init: () => null, step(ctx, state, batch) { const { loss, grads } = taskGradient(ctx, batch); ${extra} return { updates: grads, state, loss, metrics: ${metrics} }; } }) }] };\n`;
+  // A pretraining stage (saves its parameters) and a directory that holds another run of it.
+  const stage = join(work, 'i31-stage');
+  mkdirSync(join(stage, 'taken'), { recursive: true });
+  const pre = join(stage, 'pre.ts');
+  writeFileSync(
+    pre,
+    `export default ${JSON.stringify({ ...base, name: 'probe31-pre', saveParams: join(stage, 'params-{seed}.json') })};\n`,
+  );
+  const foreign = { id: '0000000000000000', rule: 'backprop', options: {}, seed: 0 };
+  writeFileSync(
+    join(stage, 'taken', 'experiment.json'),
+    JSON.stringify({ name: 'probe31-pre', spec: { ...base, epochs: 5 }, trials: [foreign], overrides: {}, references: [] }),
+  );
+  const needing = (need: object, init = '/no/such/params.json') => JSON.stringify({ ...base, needs: [need], init });
+  const predictNoPredicts = rule('unsaid-predict', '', '{}').replace(
+    'init: () => null,',
+    'init: () => null, predict: (ctx, s, x) => ctx.model.forward(ctx.params, x, ctx.infer),',
+  );
   // [name, spec module, extra flags, refused before anything is written]
   const cases: Array<[string, string, string[], boolean]> = [
     ['--threads 1000', JSON.stringify(base), ['--threads', '1000'], true],
@@ -436,6 +454,11 @@ async function issue31(): Promise<void> {
     ['rule writes ctx.params', rule('writes-params', 'ctx.params[0].data[0] += 0.01;', '{}'), [], false],
     ['NaN metric', rule('nan-metric', '', '{ ratio: 0 / 0 }'), [], false],
     ['string metric', rule('string-metric', '', "{ phase: 'free' }"), [], false],
+    ['needs: stage directory holds another run', needing({ experiment: pre, out: join(stage, 'taken') }), [], true],
+    ['needs: init no stage writes', needing({ experiment: pre, out: join(stage, 'unused') }), [], true],
+    ['needs: stage file missing', needing({ experiment: './no-such-stage.ts', out: 'pre' }, join(stage, 'params-0.json')), [], true],
+    ['needs: the experiment itself', needing({ experiment: './exp.ts', out: 'pre' }, join(stage, 'params-0.json')), [], true],
+    ['predict without predicts', predictNoPredicts, [], true],
   ];
   const results = await inPool(cases, 3, async ([name, src, flags, before]) => {
     const dir = mkdtempSync(join(work, 'i31-'));
@@ -448,6 +471,7 @@ async function issue31(): Promise<void> {
     if (before && wrote) t.notes.push(`${name}: wrote to --out before refusing`);
     if (!before && !failedTrial) t.notes.push(`${name}: the trial did not fail`);
   }
+  if (existsSync(join(stage, 'unused'))) t.notes.push('needs: init no stage writes: the stage ran before refusing');
   const noSpec = join(work, 'i31-no-spec');
   mkdirSync(join(noSpec, 'records'), { recursive: true });
   const rep = await cli(['report', noSpec]);

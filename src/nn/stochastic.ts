@@ -249,6 +249,9 @@ export function stochasticUnits(model: Model, net: StochasticNet): number {
 export type StochasticPrediction = 'expected' | 'sample';
 export const STOCHASTIC_PREDICTIONS: readonly StochasticPrediction[] = ['expected', 'sample'];
 
+/** What predictStochastic returns in `mode` (a rule's `predicts`): the net's logits, or sampled class probabilities. */
+export const stochasticPredicts = (mode: unknown): 'logits' | 'probabilities' => (mode === 'sample' ? 'probabilities' : 'logits');
+
 export function predictStochastic(
   model: Model,
   net: StochasticNet,

@@ -60,6 +60,7 @@ function trialColumns(rs: ResultSet, s: Series, t: Trial): Row {
 /** The figures of one evaluation point; alignment is the mean over the points since the previous row. */
 function evalColumns(row: Row, e: EvalRecord): Row {
   for (const k of ['epoch', 'step', 'trainLoss', 'valAcc', 'valLoss', 'testAcc', 'testLoss'] as const) row.set(k, e[k]);
+  if (e.lossNote) row.set('lossNote', e.lossNote);
   // The task's own figures (a language model's bitsPerChar): valMetrics.bitsPerChar, testMetrics.bitsPerChar.
   for (const [k, v] of Object.entries(e.valMetrics ?? {})) row.set(`valMetrics.${k}`, v);
   for (const [k, v] of Object.entries(e.testMetrics ?? {})) row.set(`testMetrics.${k}`, v);
@@ -105,7 +106,7 @@ export function recordRows(rs: ResultSet): Row[] {
 // Column groups: who and how configured, then the figures; within a group, first-seen order (so
 // per-layer columns follow the model's order).
 const GROUPS = ['', 'option', 'optimizer', 'figures', 'cost', 'memory', 'alignment', 'errorSignal', 'metrics', 'diagnostics', 'host'];
-const FIGURES: ReadonlySet<string> = new Set(['epoch', 'step', 'trainLoss', 'valAcc', 'valLoss', 'testAcc', 'testLoss']);
+const FIGURES: ReadonlySet<string> = new Set(['epoch', 'step', 'trainLoss', 'valAcc', 'valLoss', 'testAcc', 'testLoss', 'lossNote']);
 const groupOf = (c: string) =>
   FIGURES.has(c) || c.startsWith('valMetrics.') || c.startsWith('testMetrics.')
     ? 3

@@ -26,7 +26,8 @@ import {
   summaryTable,
 } from './tables.ts';
 
-const BUNDLES = ['vega/build/vega.min.js', 'vega-lite/build/vega-lite.min.js', 'vega-embed/build/vega-embed.min.js'];
+/** The browser bundles the page inlines, read from node_modules by path (run-time dependencies too). */
+export const BUNDLES = ['vega/build/vega.min.js', 'vega-lite/build/vega-lite.min.js', 'vega-embed/build/vega-embed.min.js'];
 
 /** The packages' exports maps hide their build folders from resolve(), so look in node_modules. */
 function findModuleFile(rel: string): string {

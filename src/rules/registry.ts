@@ -1,7 +1,7 @@
 // Rules by id. Built-ins register themselves when algorithms/index.ts is loaded; a user's rule
 // file is loaded by path the same way (./load-rules.ts, Node), so both run identically.
 import { SpecError } from '../errors.ts';
-import type { AnyRule, LearningRule, RuleOptions } from './rule.ts';
+import { checkPrediction, type AnyRule, type LearningRule, type RuleOptions } from './rule.ts';
 import { checkCostModel } from './cost.ts';
 import { checkTuningDeclarations } from './search.ts';
 
@@ -40,4 +40,5 @@ export function validateRuleShape(rule: unknown, where: string): asserts rule is
   if (problems.length) throw new SpecError(`${where}: not a learning rule (${problems.join('; ')})`);
   checkTuningDeclarations(r as AnyRule, where);
   checkCostModel(r as AnyRule, where);
+  checkPrediction(r as AnyRule, where);
 }

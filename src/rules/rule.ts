@@ -1,5 +1,6 @@
 // The learning-rule plug-in contract. A rule turns a batch into update directions (gradient
 // estimates) per parameter; it never applies them — the runner hands them to an optimizer.
+import { SpecError } from '../errors.ts';
 import type { Model } from '../nn/model.ts';
 import type { ForwardOptions } from '../nn/module.ts';
 import type { StochasticNet } from '../nn/stochastic.ts';
@@ -35,6 +36,14 @@ export interface RulePreset<O extends RuleOptions = RuleOptions> {
 
 /** What a rule's updates estimate; it picks the alignment reference (never the rule's id). */
 export type Estimate = 'task-gradient' | 'expected-gradient' | 'local-gradient' | 'own-objective';
+
+/**
+ * What a rule's `predict` returns: 'logits', scored as the model's own output is (the task's
+ * loss applies); 'probabilities' per class (the loss is the cross-entropy of their log); or
+ * 'scores' that only rank the classes (goodness, energies): accuracy, and no loss.
+ */
+export type Prediction = 'logits' | 'probabilities' | 'scores';
+export const PREDICTIONS: readonly Prediction[] = ['logits', 'probabilities', 'scores'];
 
 /** A function of a rule's options, written as a method type so that a rule's own options type fits AnyRule's. */
 type OfOptions<O, T> = { of(options: O): T }['of'];
@@ -160,8 +169,17 @@ export interface LearningRule<S = unknown, O extends RuleOptions = RuleOptions> 
   check?(ctx: RuleContext<O>): void;
   init(ctx: RuleContext<O>): S;
   step(ctx: RuleContext<O>, state: S, batch: Batch): StepResult<S>;
-  /** Class scores [n, classes] when the rule classifies differently from the model's output. */
+  /**
+   * Class scores [n, classes] when the rule classifies differently from the model's output;
+   * `predicts` says what they are.
+   */
   predict?(ctx: RuleContext<O>, state: S, x: Tensor): Tensor;
+  /**
+   * What `predict` returns (required with it; see Prediction): evaluation computes the validation
+   * and test loss from logits or probabilities; with 'scores' the loss is null and each
+   * evaluation record's `lossNote` says why. A function of the options when they change it.
+   */
+  readonly predicts?: Prediction | OfOptions<O, Prediction>;
   /** Extra numbers about the rule's state (e.g. angle between feedback and forward weights). */
   diagnostics?(ctx: RuleContext<O>, state: S): Record<string, number>;
   /**
@@ -186,6 +204,24 @@ export function ruleOptions<O extends RuleOptions>(rule: Pick<LearningRule<unkno
 export function ruleEstimates<O extends RuleOptions>(rule: Pick<LearningRule<unknown, O>, 'estimates'>, options: O): Estimate {
   const e = rule.estimates ?? 'task-gradient';
   return typeof e === 'function' ? e(options) : e;
+}
+
+/** What `rule.predict` returns under `options` ('logits' for a rule without one: the model's output). */
+export function rulePredicts<O extends RuleOptions>(rule: Pick<LearningRule<unknown, O>, 'predict' | 'predicts'>, options: O): Prediction {
+  if (!rule.predict) return 'logits';
+  const p = typeof rule.predicts === 'function' ? rule.predicts(options) : rule.predicts;
+  if (!PREDICTIONS.includes(p as Prediction))
+    throw new SpecError(`predicts: expected one of ${PREDICTIONS.join(', ')} (what predict returns), got ${JSON.stringify(p)}`);
+  return p as Prediction;
+}
+
+/** Refuse a rule with `predict` that does not say what it returns, in one line naming it (`where`: its file or field). */
+export function checkPrediction(rule: { id: string; predict?: unknown; predicts?: unknown }, where: string): void {
+  if (rule.predict === undefined) return;
+  if (typeof rule.predicts === 'function' || PREDICTIONS.includes(rule.predicts as Prediction)) return;
+  throw new SpecError(
+    `${where}: rule "${rule.id}" has predict but no predicts; declare what it returns: ${PREDICTIONS.map((p) => `'${p}'`).join(', ')} (see Prediction in src/rules/rule.ts)`,
+  );
 }
 
 /** Define a rule with its state and option types inferred. */

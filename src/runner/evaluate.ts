@@ -1,11 +1,12 @@
 // Batches from a dataset's rows, and scoring a rule's model over a whole split in chunks without
 // a tape: what the training loop and its evaluation observer share.
 import { noGrad } from '../autograd/functional.ts';
+import { log, maximum } from '../autograd/ops.ts';
 import { targetWidth, type Dataset } from '../data/dataset.ts';
 import type { Model } from '../nn/model.ts';
-import type { AnyRule, RuleContext } from '../rules/rule.ts';
+import { rulePredicts, type AnyRule, type RuleContext } from '../rules/rule.ts';
 import type { Batch } from '../rules/task.ts';
-import { fromArray, sizeOf, withArena } from '../tensor/tensor.ts';
+import { fromArray, scalar, sizeOf, withArena } from '../tensor/tensor.ts';
 
 /** Rows [from, from + size) of a dataset (or of a loader's batch buffers) as a Batch of tensors. */
 export function toBatch(ds: Dataset, x: Float32Array, y: Int32Array | Float32Array, size: number, from = 0): Batch {
@@ -30,9 +31,23 @@ export function evalRows(model: Model, ds: Dataset, chunk = 1000): number {
   return Math.max(1, Math.min(chunk, Math.floor(16_384 / targetWidth(ds)), Math.floor(EVAL_BYTES / perSample)));
 }
 
-/** Accuracy and mean loss over a dataset, in chunks, without a tape; the task scores the outputs. */
-export function evaluate(rule: AnyRule, ctx: RuleContext, state: unknown, ds: Dataset, chunk = 1000): { acc: number; loss: number | null } {
+/** The smallest positive normal float32: a probability of 0 scores as this (a finite loss). */
+const TINY = 1.1754944e-38;
+
+/**
+ * Accuracy and mean loss over a dataset, in chunks, without a tape; the task scores the outputs
+ * (the model's, or the rule's `predict`, as its `predicts` declares them). Scores that only rank
+ * the classes have no loss: `lossNote` says so.
+ */
+export function evaluate(
+  rule: AnyRule,
+  ctx: RuleContext,
+  state: unknown,
+  ds: Dataset,
+  chunk = 1000,
+): { acc: number; loss: number | null; lossNote?: string } {
   const rows = evalRows(ctx.model, ds, chunk);
+  const predicts = rulePredicts(rule, ctx.options);
   return noGrad(() => {
     let correct: number | null = 0;
     let lossSum = 0;
@@ -42,12 +57,19 @@ export function evaluate(rule: AnyRule, ctx: RuleContext, state: unknown, ds: Da
       withArena(() => {
         const size = Math.min(rows, ds.n - from);
         const batch = toBatch(ds, ds.x, ds.y, size, from);
-        const scores = rule.predict ? rule.predict(ctx, state, batch.x) : ctx.model.forward(ctx.params, batch.x, ctx.infer);
-        const s = ctx.task.score(scores, batch);
+        const out = rule.predict ? rule.predict(ctx, state, batch.x) : ctx.model.forward(ctx.params, batch.x, ctx.infer);
+        // log p as logits: their log-softmax is log p again, so the task's cross-entropy is −log p[label].
+        const s = ctx.task.score(predicts === 'probabilities' ? log(maximum(out, scalar(TINY))) : out, batch);
         lossSum += s.lossSum;
         count += s.count;
         correct = correct === null || s.correct === null ? null : correct + s.correct;
       });
-    return { acc: correct === null || count === 0 ? NaN : correct / count, loss: rule.predict ? null : lossSum / count };
+    const acc = correct === null || count === 0 ? NaN : correct / count;
+    if (predicts !== 'scores') return { acc, loss: lossSum / count };
+    return {
+      acc,
+      loss: null,
+      lossNote: `rule "${rule.id}" predicts class scores that only rank the classes (its predicts: 'scores'): no loss`,
+    };
   });
 }

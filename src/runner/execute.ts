@@ -18,6 +18,7 @@ import {
   expandTrials,
   validateSpec,
   type ExperimentSpec,
+  type Need,
   type RuleEntry,
   type RunOverrides,
   type Trial,
@@ -81,7 +82,23 @@ async function resolvePaths(raw: ExperimentSpec, specFile: string): Promise<Expe
       ? { ...raw.data, dir: resolve(base, raw.data.dir) }
       : raw.data;
   const tuned = typeof raw.tuned === 'string' && raw.tuned && !isAbsolute(raw.tuned) ? resolve(base, raw.tuned) : raw.tuned;
-  return { ...raw, data, rules: await resolveRuleFiles(raw.rules, specFile), ...(tuned !== undefined ? { tuned } : {}) };
+  const at = (n: unknown) =>
+    n && typeof n === 'object' && typeof (n as Need).experiment === 'string'
+      ? { ...n, experiment: resolve(base, (n as Need).experiment) }
+      : n;
+  const needs = Array.isArray(raw.needs) ? (raw.needs.map(at) as Need[]) : raw.needs;
+  const quick =
+    raw.quick && typeof raw.quick === 'object' && Array.isArray(raw.quick.needs)
+      ? { ...raw.quick, needs: raw.quick.needs.map(at) as Need[] }
+      : raw.quick;
+  return {
+    ...raw,
+    data,
+    rules: await resolveRuleFiles(raw.rules, specFile),
+    ...(tuned !== undefined ? { tuned } : {}),
+    ...(needs !== undefined ? { needs } : {}),
+    ...(quick !== undefined ? { quick } : {}),
+  };
 }
 
 /** Import an experiment file, apply overrides, validate, and expand its trials. */

@@ -81,7 +81,8 @@ export function buildManifest(
 
 const MANIFEST = 'experiment.json';
 // Fields that describe the experiment without entering any trial's config.
-const DESCRIPTIVE: ReadonlySet<string> = new Set(['description', 'references', 'quick', 'overrides']);
+// (`needs` names the stages a run starts from; their outputs enter the trials through `init`.)
+const DESCRIPTIVE: ReadonlySet<string> = new Set(['description', 'references', 'quick', 'overrides', 'needs']);
 
 const short = (v: unknown) => {
   const s = v === undefined ? '(unset)' : JSON.stringify(v);
@@ -118,35 +119,59 @@ function readManifest(out: string): Manifest | null {
 }
 
 /**
- * Claim `out` for this run's experiment: write the manifest into a new directory; in an existing
- * one, every trial of this run must be one of its trials (a --rules/--seeds/--shard selection is
- * fine), else this stops before training, naming the fields that differ.
+ * Why `out` cannot take this run's trials (null: it can), without writing: records of other
+ * trials and no manifest, or a manifest of another configuration (the fields that differ named).
  */
-export function claimDirectory(out: string, manifest: Manifest, trials: Trial[]): void {
+export function claimConflict(
+  out: string,
+  manifest: Manifest,
+  trials: readonly Trial[],
+): { conflict: string | null; old: Manifest | null } {
   const old = readManifest(out);
   if (!old) {
     const dir = recordsDir(out);
     const ids = new Set(trials.map((t) => t.id));
     const foreign = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.jsonl') && !ids.has(f.split('.')[0])) : [];
-    if (foreign.length) {
-      throw new SpecError(
-        `--out ${out}: holds ${foreign.length} record file(s) of other trials and no ${MANIFEST} saying what they are; use another --out, or --fresh to start the directory afresh (its contents are kept aside)`,
-      );
-    }
-    writeFileAtomic(join(out, MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`);
-    return;
+    const conflict = foreign.length
+      ? `holds ${foreign.length} record file(s) of other trials and no ${MANIFEST} saying what they are`
+      : null;
+    return { conflict, old };
   }
   const known = new Set(old.trials.map((t) => t.id));
   const extra = trials.filter((t) => !known.has(t.id));
-  if (extra.length) {
-    const diffs: string[] = [];
-    differences(old.spec, manifest.spec, '', diffs);
-    if (!diffs.length) diffs.push(`${extra.length} trial(s) whose settings differ (a rule's defaults may have changed)`);
-    const shown = diffs.slice(0, 6).join('; ') + (diffs.length > 6 ? `; and ${diffs.length - 6} more` : '');
+  if (!extra.length) return { conflict: null, old };
+  const diffs: string[] = [];
+  differences(old.spec, manifest.spec, '', diffs);
+  if (!diffs.length) diffs.push(`${extra.length} trial(s) whose settings differ (a rule's defaults may have changed)`);
+  const shown = diffs.slice(0, 6).join('; ') + (diffs.length > 6 ? `; and ${diffs.length - 6} more` : '');
+  return { conflict: `holds another configuration of experiment "${old.name}" (${shown})`, old };
+}
+
+/** claimConflict as the run's own --out refuses it (nothing written); the manifest already there, if any. */
+export function checkClaim(out: string, manifest: Manifest, trials: readonly Trial[]): Manifest | null {
+  const { conflict, old } = claimConflict(out, manifest, trials);
+  if (conflict && !old)
     throw new SpecError(
-      `--out ${out} holds another configuration of experiment "${old.name}" (${shown}); nothing was run.` +
+      `--out ${out}: ${conflict}; use another --out, or --fresh to start the directory afresh (its contents are kept aside)`,
+    );
+  if (conflict)
+    throw new SpecError(
+      `--out ${out} ${conflict}; nothing was run.` +
         ' Use another --out, or add --fresh to start this directory afresh (the old records are moved to its superseded/ folder, not deleted)',
     );
+  return old;
+}
+
+/**
+ * Claim `out` for this run's experiment: write the manifest into a new directory; in an existing
+ * one, every trial of this run must be one of its trials (a --rules/--seeds/--shard selection is
+ * fine), else this stops before training, naming the fields that differ.
+ */
+export function claimDirectory(out: string, manifest: Manifest, trials: Trial[]): void {
+  const old = checkClaim(out, manifest, trials);
+  if (!old) {
+    writeFileAtomic(join(out, MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`);
+    return;
   }
   // The same trials: refresh what only describes them (an edited description, reference or
   // rule expectation; the rule entries themselves are those trials').

@@ -4,6 +4,7 @@
 // should never fail for a reason these could have seen; each problem is a SpecError naming the field.
 import { existsSync } from 'node:fs';
 import { freemem, totalmem } from 'node:os';
+import { resolve } from 'node:path';
 import { SpecError } from '../errors.ts';
 import { describeDataset, type DatasetInfo } from '../data/index.ts';
 import type { BackendName } from '../kernels/select.ts';
@@ -111,7 +112,7 @@ function heldOut(validation: number, n: number): number {
 export function preflight(
   spec: ValidatedSpec,
   trials: readonly Trial[],
-  opts: { backend: BackendName; workers: number; keepData: boolean },
+  opts: { backend: BackendName; workers: number; keepData: boolean; willWrite?: ReadonlySet<string> },
 ): DatasetInfo {
   const { name, validation = 0, ...options } = spec.data;
   const info = describeDataset(name, options, opts.keepData);
@@ -137,14 +138,18 @@ export function preflight(
     );
   }
   if (!trials.length) return info;
-  // A trial starting from a parameter file (fine-tuning) must find it now, not when it starts.
+  // A trial starting from a parameter file (fine-tuning) must find it now, or a stage it needs
+  // must be about to write it, not fail when it starts.
   for (const t of trials) {
     if (!t.config.init) continue;
     const file = paramPath(t.config.init, { seed: t.config.seed, rule: t.config.rule });
-    if (!existsSync(file))
-      throw new SpecError(
-        `init: ${file} (seed ${t.config.seed}, rule ${t.config.rule}) does not exist; run the experiment that writes it (its saveParams) first`,
-      );
+    if (existsSync(file) || opts.willWrite?.has(resolve(file))) continue;
+    const staged = spec.needs?.length
+      ? `, and no stage in needs writes it (their saveParams write ${[...(opts.willWrite ?? [])].join(', ') || 'nothing still to write'})`
+      : '';
+    throw new SpecError(
+      `init: ${file} (seed ${t.config.seed}, rule ${t.config.rule}) does not exist${staged}; run the experiment that writes it (its saveParams) first, or name it in needs`,
+    );
   }
   // The model built as the trials build it (SpecErrors name the layer field), sized, then each rule's check.
   const prep = prepareTrial(trials[0].config);

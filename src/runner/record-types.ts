@@ -51,6 +51,8 @@ export interface EvalRecord {
   valLoss: number | null;
   testAcc: number;
   testLoss: number | null;
+  /** Why valLoss and testLoss are null when the rule's predictions have no loss (its predicts: 'scores'); absent otherwise. */
+  lossNote?: string;
   /**
    * Figures the task derives from the validation and test mean loss, by name (a language model's
    * bitsPerChar). Present only for tasks that define some.

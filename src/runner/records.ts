@@ -178,6 +178,17 @@ function finishedStatus(path: string): TrialStatus | null {
   }
 }
 
+/** The finished trials among `ids` and their status, read without mending anything (a check before a run). */
+export function finishedTrials(out: string, ids: readonly string[]): Map<string, TrialStatus> {
+  const finished = new Map<string, TrialStatus>();
+  for (const id of ids) {
+    const path = finalPath(out, id);
+    const status = existsSync(path) ? finishedStatus(path) : null;
+    if (status) finished.set(id, status);
+  }
+  return finished;
+}
+
 export interface RecordsState {
   /** Trials with a finished file, by id, with the status of their summary. */
   finished: Map<string, TrialStatus>;

@@ -12,11 +12,12 @@ import { describeError } from './failure.ts';
 import { executeTrial, loadExperiment } from './execute.ts';
 import { Interrupted, stopRequested } from './interrupt.ts';
 import { isLockFile, OutLock } from './lock.ts';
-import { buildManifest, claimDirectory, manifestRule } from './manifest.ts';
+import { buildManifest, checkClaim, claimDirectory, manifestRule } from './manifest.ts';
+import { planStages, runStages, written } from './needs.ts';
 import { runPool } from './pool.ts';
 import { preflight } from './preflight.ts';
 import { Progress } from './progress.ts';
-import { clearPartials, makeDir, prepareOutput, scanRecords, setAside } from './records.ts';
+import { clearPartials, finishedTrials, makeDir, prepareOutput, scanRecords, setAside } from './records.ts';
 import { trialLabels } from './series-label.ts';
 import { shard, type Shard } from './shard.ts';
 import type { RunOverrides, Trial } from './spec.ts';
@@ -128,6 +129,14 @@ export async function runTrials(pending: readonly Trial[], b: TrialBatch): Promi
   return { summaries, interrupted: interrupted || stopRequested() };
 }
 
+function alreadyFinished(out: string, statuses: readonly string[]): SpecError {
+  const failed = statuses.filter((s) => s === 'failed').length;
+  return new SpecError(
+    `--out ${out}: already holds ${statuses.length} finished trial(s) of this experiment${failed ? ` (${failed} failed)` : ''};` +
+      ' pass --resume to continue (failed trials rerun), --fresh to start afresh, or choose another --out',
+  );
+}
+
 export async function runExperiment(experimentPath: string, opts: RunOptions = {}): Promise<RunResult> {
   const log = opts.log ?? ((s: string) => process.stderr.write(s));
   // The same backend in this process and in every worker (they read the same variable).
@@ -140,7 +149,47 @@ export async function runExperiment(experimentPath: string, opts: RunOptions = {
   if (!Number.isInteger(workers) || workers < 1) throw new SpecError(`--workers: expected a positive integer, got ${workers}`);
   const mine = opts.shard ? shard(loaded.trials, opts.shard.index, opts.shard.count) : loaded.trials;
   const inline = opts.inline ?? workers === 1;
-  preflight(spec, mine, { backend, workers: inline ? 1 : workers, keepData: inline });
+  const stages = await planStages(spec, loaded.path, {
+    quick: opts.quick,
+    cannotRun: opts.shard ? 'with --shard every shard would run it' : undefined,
+    out,
+    backend,
+    workers: inline ? 1 : workers,
+  });
+  preflight(spec, mine, { backend, workers: inline ? 1 : workers, keepData: inline, willWrite: written(stages) });
+  const manifest = buildManifest(
+    spec,
+    experimentPath,
+    loaded.trials,
+    opts.debug ?? false,
+    { ...environment(), backend },
+    { rules: opts.rules, seeds: opts.seeds, epochs: opts.epochs, subset: opts.subset, quick: opts.quick, tuned: opts.tuned },
+  );
+  if (stages.some((s) => s.finished < s.total) && !opts.fresh) {
+    // This run's own directory is checked before a stage trains for minutes.
+    checkClaim(out, manifest, loaded.trials);
+    const earlier = finishedTrials(
+      out,
+      mine.map((t) => t.id),
+    );
+    if (earlier.size && !opts.resume) throw alreadyFinished(out, [...earlier.values()]);
+  }
+  const staged = await runStages(
+    stages,
+    (s) =>
+      runExperiment(s.file, {
+        out: s.out,
+        resume: true,
+        quick: opts.quick,
+        workers: opts.workers,
+        threads: opts.threads,
+        inline,
+        log,
+        tty: opts.tty,
+      }),
+    log,
+  );
+  if (staged.interrupted) return { out, backend, interrupted: true, total: mine.length, skipped: 0, ran: 0, rerunFailed: 0, summaries: [] };
 
   try {
     makeDir(out);
@@ -155,30 +204,14 @@ export async function runExperiment(experimentPath: string, opts: RunOptions = {
       if (moved) log(`--fresh: the directory's earlier contents are kept in ${moved}\n`);
     }
     prepareOutput(out);
-    claimDirectory(
-      out,
-      buildManifest(
-        spec,
-        experimentPath,
-        loaded.trials,
-        opts.debug ?? false,
-        { ...environment(), backend },
-        { rules: opts.rules, seeds: opts.seeds, epochs: opts.epochs, subset: opts.subset, quick: opts.quick, tuned: opts.tuned },
-      ),
-      loaded.trials,
-    );
+    claimDirectory(out, manifest, loaded.trials);
     const { finished, notes } = scanRecords(
       out,
       mine.map((t) => t.id),
     );
     const kept = mine.filter((t) => finished.has(t.id) && finished.get(t.id) !== 'failed');
     const failedBefore = mine.filter((t) => finished.get(t.id) === 'failed');
-    if (finished.size && !opts.resume) {
-      throw new SpecError(
-        `--out ${out}: already holds ${finished.size} finished trial(s) of this experiment${failedBefore.length ? ` (${failedBefore.length} failed)` : ''};` +
-          ' pass --resume to continue (failed trials rerun), --fresh to start afresh, or choose another --out',
-      );
-    }
+    if (finished.size && !opts.resume) throw alreadyFinished(out, [...finished.values()]);
     const pending = mine.filter((t) => !kept.includes(t));
     notes.push(
       ...clearPartials(

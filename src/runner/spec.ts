@@ -6,7 +6,7 @@ import { checkDataOptions, getDataset, listDatasets } from '../data/index.ts';
 import { listOptimizers, optimizerFromSpec, type OptimizerSpec } from '../optim/index.ts';
 import { buildModel } from '../nn/model.ts';
 import { listPresets, type ModelSpec } from '../nn/presets.ts';
-import { ruleOptions, type AnyRule, type OptionValue, type RuleOptions } from '../rules/rule.ts';
+import { checkPrediction, ruleOptions, type AnyRule, type OptionValue, type RuleOptions } from '../rules/rule.ts';
 import { checkCostModel } from '../rules/cost.ts';
 import { TASK_NAMES } from '../rules/task.ts';
 import { validateReferences, type Reference } from './references.ts';
@@ -74,10 +74,24 @@ export interface ExperimentSpec {
   init?: string;
   /** Write each trial's final parameters to this path ({seed}, {rule}, {trial} filled in), for a later `init`. */
   saveParams?: string;
+  /**
+   * Stages this experiment starts from (a pretraining run whose `saveParams` its `init` reads):
+   * before anything is written, each is checked, then run (or resumed) into its `out` unless that
+   * directory already holds all of its trials finished. `--quick` applies to the stages too.
+   */
+  needs?: Need[];
   /** How `rulebench tune` searches this experiment (configurations, optimizer families, halving). */
   tune?: TuneSettings;
   /** Run each rule entry at its tuned configuration from this `rulebench tune` directory (its tune.json). */
   tuned?: string;
+}
+
+/** A stage an experiment needs: another experiment file and the results directory it runs into. */
+export interface Need {
+  /** The experiment file, relative to this spec's own file. */
+  experiment: string;
+  /** Its results directory (its --out), relative to where the command runs, as --out is. */
+  out: string;
 }
 
 export function defineExperiment(spec: ExperimentSpec): ExperimentSpec {
@@ -114,6 +128,7 @@ const SPEC_KEYS = [
   'quick',
   'init',
   'saveParams',
+  'needs',
   'tune',
   'tuned',
 ];
@@ -330,6 +345,7 @@ export function validateSpec(raw: unknown, lookup: (id: string) => AnyRule, cont
   for (const k of ['init', 'saveParams', 'tuned'] as const)
     if (s[k] !== undefined && (typeof s[k] !== 'string' || !s[k]))
       throw new SpecError(`${k}: expected a ${k === 'tuned' ? 'directory' : 'file'} path, got ${show(s[k])}`);
+  if (s.needs !== undefined) validateNeeds(s.needs);
   if (s.tune !== undefined) validateTuneSettings(s.tune, s.seeds as number[]);
   if (!Array.isArray(s.rules) || s.rules.length === 0)
     throw new SpecError(`rules: expected a non-empty array of rule ids or { rule, options, grid } entries, got ${show(s.rules)}`);
@@ -337,9 +353,15 @@ export function validateSpec(raw: unknown, lookup: (id: string) => AnyRule, cont
   const rules = s.rules.map((entry, i): ValidatedRule => {
     const field = `rules[${i}]`;
     const e: Record<string, unknown> = typeof entry === 'string' ? { rule: entry } : needRecord(field, entry);
+    // A rule object where an entry belongs (`rules: [myRule]`): say what to write.
+    if (typeof e.step === 'function' && typeof e.id === 'string' && !('rule' in e))
+      throw new SpecError(
+        `${field}: rule "${e.id}" is a rule object, not a rule entry; write { rule: <the rule> } (its options, grid, ... go beside it)`,
+      );
     noUnknownKeys(field, e, ENTRY_KEYS);
     const rule = resolveRule(`${field}.rule`, e.rule, lookup);
     checkCostModel(rule, `${field}.rule`);
+    checkPrediction(rule, `${field}.rule`);
     const preset = e.preset === undefined ? undefined : presetOf(`${field}.preset`, rule, e.preset);
     const own = e.options === undefined ? {} : needRecord(`${field}.options`, e.options);
     for (const [k, v] of Object.entries(own)) checkOption(`${field}.options`, rule, k, v);
@@ -379,6 +401,21 @@ export function validateSpec(raw: unknown, lookup: (id: string) => AnyRule, cont
     };
   });
   return { ...(s as unknown as ExperimentSpec), data, model, optimizer, rules };
+}
+
+function validateNeeds(v: unknown): void {
+  if (!Array.isArray(v) || v.length === 0)
+    throw new SpecError(`needs: expected a non-empty array of { experiment, out } stages, got ${show(v)}`);
+  v.forEach((n, i) => {
+    const e = needRecord(`needs[${i}]`, n);
+    noUnknownKeys(`needs[${i}]`, e, ['experiment', 'out']);
+    if (typeof e.experiment !== 'string' || !/\.(m?ts|m?js)$/.test(e.experiment))
+      throw new SpecError(
+        `needs[${i}].experiment: expected an experiment file (.ts or .js, relative to this spec), got ${show(e.experiment)}`,
+      );
+    if (typeof e.out !== 'string' || !e.out)
+      throw new SpecError(`needs[${i}].out: expected the stage's results directory, got ${show(e.out)}`);
+  });
 }
 
 /** The rule's preset named `name`, or a SpecError naming the presets it has. */

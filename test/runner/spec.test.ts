@@ -59,6 +59,11 @@ describe('spec validation', () => {
     ['empty rules', (s) => (s.rules = []), /rules: expected a non-empty array/],
     ['unknown rule id', (s) => (s.rules = ['backprob']), /rules\[0\]\.rule: rule "backprob" is unknown; registered rules: .*backprop/],
     [
+      'a rule object where an entry belongs',
+      (s) => (s.rules = ['backprop', getRule('feedback-alignment')]),
+      /^rules\[1\]: rule "feedback-alignment" is a rule object, not a rule entry; write \{ rule: <the rule> \}/,
+    ],
+    [
       'unknown rule option',
       (s) => (s.rules = [{ rule: 'feedback-alignment', options: { varient: 'fa' } }]),
       /rules\[0\]\.options\.varient: rule "feedback-alignment" has no option "varient"; its options: variant/,

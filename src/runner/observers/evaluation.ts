@@ -46,6 +46,7 @@ export function evaluationObserver(
         testAcc: test.acc,
         testLoss: test.loss,
         ...taskMetricFields(task, val, test),
+        ...(test.lossNote || val?.lossNote ? { lossNote: test.lossNote ?? val?.lossNote } : {}),
       };
     },
     summaryFields: (last) => ({ finalTestAcc: last?.testAcc ?? NaN, bestValAcc: bestVal, ...summaryMetricFields(last) }),

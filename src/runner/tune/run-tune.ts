@@ -13,6 +13,8 @@ import { loadExperiment } from '../execute.ts';
 import { describeError } from '../failure.ts';
 import { isLockFile, OutLock } from '../lock.ts';
 import { buildManifest, claimDirectory } from '../manifest.ts';
+import { planStages, written } from '../needs.ts';
+import { rulePredicts, ruleOptions } from '../../rules/rule.ts';
 import { preflight } from '../preflight.ts';
 import { Progress } from '../progress.ts';
 import type { EvalRecord, SummaryRecord, TrialRecord } from '../record-types.ts';
@@ -98,6 +100,13 @@ export async function tuneExperiment(experimentPath: string, opts: TuneOptions =
     );
   }
   const plan = planTuning(spec, stepsPerEpoch(spec.data, spec.batchSize), { budget: opts.budget, debug: opts.debug });
+  // A rule whose predictions only rank the classes has no validation loss to tune on.
+  const unscored =
+    plan.metric === 'valLoss' ? spec.rules.findIndex((r) => rulePredicts(r.rule, ruleOptions(r.rule, r.options)) === 'scores') : -1;
+  if (unscored >= 0)
+    throw new SpecError(
+      `tune.metric: valLoss, but rules[${unscored}] ("${spec.rules[unscored].rule.id}") predicts class scores that have no loss (its predicts: 'scores'); tune on valAcc`,
+    );
   if (opts.budget !== undefined && (!Number.isInteger(opts.budget) || opts.budget < 1))
     throw new SpecError(`--budget: expected a positive integer, got ${opts.budget}`);
   const out = opts.out ?? join('results', `${spec.name}-tune`);
@@ -105,7 +114,14 @@ export async function tuneExperiment(experimentPath: string, opts: TuneOptions =
   if (!Number.isInteger(workers) || workers < 1) throw new SpecError(`--workers: expected a positive integer, got ${workers}`);
   const first = firstRung(plan);
   const inline = opts.inline ?? workers === 1;
-  preflight(spec, first, { backend, workers: inline ? 1 : workers, keepData: inline });
+  // Tuning reads its stages' results but does not make them.
+  const stages = await planStages(spec, loaded.path, {
+    cannotRun: 'rulebench tune does not run stages',
+    out,
+    backend,
+    workers: inline ? 1 : workers,
+  });
+  preflight(spec, first, { backend, workers: inline ? 1 : workers, keepData: inline, willWrite: written(stages) });
 
   try {
     makeDir(out);
