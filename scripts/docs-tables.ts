@@ -153,6 +153,7 @@ export const TABLES: Record<string, TableDef> = {
   'biotorch-lenet-fashion-mnist': { sources: ['results/biotorch-lenet-fashion-mnist'], render: errorTable(true, 'BioTorch, %') },
   'resnet-fashion': { sources: ['results/resnet-fashion-epochs3-train15000'], render: errorTable(true, 'BioTorch on CIFAR-10, %') },
   'dni-rnn-copy-gap': { sources: ['results/dni-rnn/copy-gap'], render: perSeedAccuracyAndSynthFit },
+  'dni-rnn-copy-gap-rate': { sources: ['results/dni-rnn/copy-gap-rate'], render: perSeedAccuracyAndSynthFit },
 };
 
 const BLOCK = /(<!-- table: ([\w-]+) -->\n)([\s\S]*?)(\n<!-- \/table -->)/g;
