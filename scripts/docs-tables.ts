@@ -154,6 +154,7 @@ export const TABLES: Record<string, TableDef> = {
   'resnet-fashion': { sources: ['results/resnet-fashion-epochs3-train15000'], render: errorTable(true, 'BioTorch on CIFAR-10, %') },
   'dni-rnn-copy-gap': { sources: ['results/dni-rnn/copy-gap'], render: perSeedAccuracyAndSynthFit },
   'dni-rnn-copy-gap-rate': { sources: ['results/dni-rnn/copy-gap-rate'], render: perSeedAccuracyAndSynthFit },
+  'dni-rnn-copy-gap-long': { sources: ['results/dni-rnn/copy-gap-long'], render: perSeedAccuracyAndSynthFit },
 };
 
 const BLOCK = /(<!-- table: ([\w-]+) -->\n)([\s\S]*?)(\n<!-- \/table -->)/g;
