@@ -282,6 +282,25 @@ const stepMemoryTable: Render = ([rs]) => {
   );
 };
 
+/**
+ * Per series, one figure per seed at the last evaluation: test accuracy, and for rules with
+ * synthesizers their cosine with the target they regress on (the `*.cosTarget` metric).
+ */
+const perSeedAccuracyAndSynthFit: Render = ([rs]) =>
+  lines(
+    ['series', 'test accuracy, % per seed', 'synthesizer’s cosine with its target, per seed', 'steps'],
+    rs.series.map((s) => {
+      const last = s.trials.map((t) => t.evals.at(-1));
+      const cos = last.map((e) => Object.entries(e?.metrics ?? {}).find(([k]) => k.endsWith('.cosTarget'))?.[1]);
+      return [
+        s.label,
+        last.map((e) => pct(e?.testAcc, 1)).join(' / '),
+        cos.every((c) => c === undefined) ? '' : cos.map((c) => (c === undefined ? '–' : c.toFixed(2))).join(' / '),
+        String(Math.max(0, ...last.map((e) => e?.step ?? 0))),
+      ];
+    }),
+  );
+
 export const TABLES: Record<string, TableDef> = {
   'evolution-error': { sources: ['results/evolution-error'], render: accuracyTable({ alignment: false }) },
   'synthetic-gradients': { sources: ['results/synthetic-gradients'], render: accuracyTable() },
@@ -305,6 +324,9 @@ export const TABLES: Record<string, TableDef> = {
   'biotorch-lenet-mnist-dfa-kernel': { sources: ['results/biotorch-lenet-mnist-dfa-kernel'], render: errorTable(true, 'BioTorch, %') },
   'biotorch-lenet-fashion-mnist': { sources: ['results/biotorch-lenet-fashion-mnist'], render: errorTable(true, 'BioTorch, %') },
   'resnet-fashion': { sources: ['results/resnet-fashion-epochs3-train15000'], render: errorTable(true, 'BioTorch on CIFAR-10, %') },
+  'dni-rnn-copy-gap': { sources: ['results/dni-rnn/copy-gap'], render: perSeedAccuracyAndSynthFit },
+  'dni-rnn-copy-gap-rate': { sources: ['results/dni-rnn/copy-gap-rate'], render: perSeedAccuracyAndSynthFit },
+  'dni-rnn-copy-gap-long': { sources: ['results/dni-rnn/copy-gap-long'], render: perSeedAccuracyAndSynthFit },
 };
 
 // A block's body holds no `<!-- `: an empty or unclosed block can never swallow the next table.

@@ -15,8 +15,18 @@ import {
 } from '../../algorithms/index.ts';
 import { checkpointed } from '../../algorithms/backprop.ts';
 import {
+  add,
   buildModel,
   buildNetwork,
+  compare,
+  concat,
+  mse,
+  mul,
+  noGrad,
+  stopGradient,
+  sum,
+  zeros,
+  type RecurrentModule,
   feedbackLayers,
   fromArray,
   isRecurrent,
@@ -57,6 +67,11 @@ function setup(spec: ModelSpec, rule: AnyRule, options: RuleOptions = {}) {
 }
 
 const flat = (ts: readonly Tensor[]) => ts.map((t) => Array.from(t.data));
+const scaled = (t: Tensor, c: number) => {
+  const out = t.clone();
+  for (let i = 0; i < out.size; i++) out.data[i] *= c;
+  return out;
+};
 const bpGrads = (s: ReturnType<typeof setup>) => flat(materialize(backprop.step(s.ctx(0) as never, null, s.batch).updates));
 
 describe('rules on sequence models', () => {
@@ -168,6 +183,62 @@ describe('rules on sequence models', () => {
     for (let i = 0; i < cut.length; i++) for (let k = 0; k < cut[i].length; k++) expect(first[i][k]).toBeCloseTo(cut[i][k], 6);
     const oracle = flat(materialize(dni({ oracle: true }).updates));
     for (let i = 0; i < full.length; i++) for (let k = 0; k < full[i].length; k++) expect(oracle[i][k]).toBeCloseTo(full[i][k], 6);
+  });
+
+  it('temporal DNI by hand: δ̂(h_c) enters at each cut, and the target is the next segment’s gradient plus its own δ̂, stopped there', () => {
+    // Truncated BPTT with a zero tensor e_c added after each cut, and the surrogate loss
+    // L + Σ_c ⟨δ̂(h_c)/terms, h_c⟩ (δ̂ a constant): its parameter gradient is the DNI update, and
+    // ∂/∂e_c is what arrives at cut c from beyond it — the next segment's losses and the δ̂ its end
+    // received, nothing from further on. Cuts at 3, 6 and 9 of 12 steps.
+    const k = 3;
+    const d = setup(GRU, syntheticGradients as unknown as AnyRule, { truncate: k, synthLr: 1e-2 });
+    const st = syntheticGradients.init(d.ctx(-1) as never);
+    const synth = st.synths[0];
+    const r = rng(7);
+    for (const p of synth.params) for (let i = 0; i < p.size; i++) p.data[i] = 0.5 * r.normal();
+    const terms = d.batch.labels!.length;
+    const predict = (h: Tensor) => noGrad(() => synth.net.forward(synth.params, h));
+
+    const hs: Tensor[] = [];
+    const es = [0, 1, 2].map(() => zeros([d.batch.size, 10]));
+    const hand = d.model.map((m) =>
+      isRecurrent(m)
+        ? (m as RecurrentModule).withBoundary(k, (h) => {
+            hs.push(h);
+            return add(stopGradient(h), es[hs.length - 1]);
+          })
+        : m,
+    );
+    const surrogate = (all: Tensor[]) => {
+      hs.length = 0;
+      const params = all.slice(0, d.params.length);
+      const cutGrads = all.slice(d.params.length);
+      es.splice(0, es.length, ...cutGrads);
+      const task = d.task.loss(hand.forward(params, d.batch.x, d.ctx(0).train), d.batch);
+      return hs.reduce((acc, h) => add(acc, sum(mul(h, scaled(predict(stopGradient(h)), 1 / terms)))), task);
+    };
+    const { grads } = valueAndGrad(surrogate)([...d.params, ...es]);
+    const expectedUpdates = flat(grads.slice(0, d.params.length));
+    const targets = concat(
+      grads.slice(d.params.length).map((g) => scaled(g, terms)),
+      0,
+    );
+    const h = concat(
+      hs.map((x) => stopGradient(x)),
+      0,
+    );
+    const expectedLoss = mse(synth.net.forward(synth.params, h), targets).item();
+    const expectedCos = compare(scaled(predict(h), 1 / terms), scaled(targets, 1 / terms)).cosine;
+
+    const res = syntheticGradients.step(d.ctx(0) as never, st, d.batch);
+    const got = flat(materialize(res.updates));
+    for (let i = 0; i < got.length; i++) for (let j = 0; j < got[i].length; j++) expect(got[i][j]).toBeCloseTo(expectedUpdates[i][j], 6);
+    expect(res.metrics['rnn.synthLoss']).toBeCloseTo(expectedLoss, 5);
+    expect(res.metrics['rnn.cosTarget']).toBeCloseTo(expectedCos, 5);
+    // Not vacuous: δ̂ moves the update away from truncated BPTT's.
+    const cut = flat(materialize(backprop.step({ ...d.ctx(0), options: { checkpoint: 0, truncate: k } } as never, null, d.batch).updates));
+    const wh = d.model.paramNames.indexOf('rnn.hiddenWeight');
+    expect(Math.max(...got[wh].map((v, j) => Math.abs(v - cut[wh][j])))).toBeGreaterThan(1e-4);
   });
 
   it('temporal synthesizers learn to predict the gradient from beyond the cut', () => {
