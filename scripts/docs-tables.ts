@@ -302,6 +302,7 @@ const perSeedAccuracyAndSynthFit: Render = ([rs]) =>
   );
 
 export const TABLES: Record<string, TableDef> = {
+  'mnist-rules': { sources: ['results/mnist-rules'], render: accuracyTable() },
   'evolution-error': { sources: ['results/evolution-error'], render: accuracyTable({ alignment: false }) },
   'synthetic-gradients': { sources: ['results/synthetic-gradients'], render: accuracyTable() },
   'step-memory': { sources: ['results/step-memory'], render: stepMemoryTable },
