@@ -302,6 +302,7 @@ const perSeedAccuracyAndSynthFit: Render = ([rs]) =>
   );
 
 export const TABLES: Record<string, TableDef> = {
+  'energy-based-conv': { sources: ['results/energy-based-conv'], render: accuracyTable({ memory: true }) },
   'mnist-rules': { sources: ['results/mnist-rules'], render: accuracyTable() },
   'evolution-error': { sources: ['results/evolution-error'], render: accuracyTable({ alignment: false }) },
   'synthetic-gradients': { sources: ['results/synthetic-gradients'], render: accuracyTable() },
