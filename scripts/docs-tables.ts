@@ -6,9 +6,10 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { seriesFigures } from '../src/report/figures.ts';
+import { countedTrials, seriesFigures } from '../src/report/figures.ts';
 import { pipelineRows } from '../src/report/pipeline-charts.ts';
 import { readResults, type Reference, type ResultSet, type Series } from '../src/report/records.ts';
+import { summarize } from '../src/report/stats.ts';
 import { summaryRows, type SummaryRow } from '../src/report/summary.ts';
 
 const ROOT = join(fileURLToPath(import.meta.url), '..', '..');
@@ -301,7 +302,26 @@ const perSeedAccuracyAndSynthFit: Render = ([rs]) =>
     }),
   );
 
+/** Text models: final test bits per character (mean ± sd over seeds) and the step's memory peak ÷ inference's. */
+const bitsPerCharTable: Render = ([rs]) =>
+  lines(
+    ['series', 'seeds', 'test bits/char', 'peak ÷ inference', 'steps'],
+    rs.series.map((s) => {
+      const done = countedTrials(s);
+      const bpc = summarize(done.map((t) => (t.summary?.finalTestMetrics as Record<string, number> | undefined)?.bitsPerChar ?? null));
+      const f = seriesFigures(s);
+      return [
+        s.label,
+        String(bpc.n),
+        `**${meanSd(bpc, (x) => x.toFixed(2))}**`,
+        f.ratioToInference.n ? `${f.ratioToInference.mean.toFixed(2)}×` : '–',
+        String(Math.max(0, ...done.map((t) => t.summary?.steps ?? 0))),
+      ];
+    }),
+  );
+
 export const TABLES: Record<string, TableDef> = {
+  'char-lm-quick': { sources: ['results/char-lm-transformer-quick'], render: bitsPerCharTable },
   'energy-based-conv': { sources: ['results/energy-based-conv'], render: accuracyTable({ memory: true }) },
   'mnist-rules': { sources: ['results/mnist-rules'], render: accuracyTable() },
   'evolution-error': { sources: ['results/evolution-error'], render: accuracyTable({ alignment: false }) },
