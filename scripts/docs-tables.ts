@@ -321,6 +321,7 @@ const bitsPerCharTable: Render = ([rs]) =>
   );
 
 export const TABLES: Record<string, TableDef> = {
+  'forward-forward': { sources: ['results/forward-forward'], render: accuracyTable({ alignment: false }) },
   'energy-based': { sources: ['results/energy-based'], render: accuracyTable({ memory: true }) },
   'char-lm-quick': { sources: ['results/char-lm-transformer-quick'], render: bitsPerCharTable },
   'energy-based-conv': { sources: ['results/energy-based-conv'], render: accuracyTable({ memory: true }) },
