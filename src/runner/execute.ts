@@ -1,7 +1,7 @@
 // Loading an experiment file and running one trial to disk: shared by the main process and
 // the worker threads, so a trial runs the same wherever it runs.
 import { existsSync, rmSync } from 'node:fs';
-import { dirname, isAbsolute, relative, resolve } from 'node:path';
+import { dirname, isAbsolute, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { SpecError } from '../errors.ts';
 import { loadRulesFrom } from '../rules/load-rules.ts';
@@ -10,6 +10,7 @@ import { ruleEstimates, ruleOptions, type AnyRule } from '../rules/rule.ts';
 import { describeDataset } from '../data/index.ts';
 import { classifyFailure, isSystemError, oneLine } from './failure.ts';
 import { Interrupted } from './interrupt.ts';
+import { shownPath } from './shown-path.ts';
 import { writeCheckpoint, type Snapshot } from './checkpoint.ts';
 import { checkpointPath, resumable, TrialWriter } from './records.ts';
 import { allowSelfImport } from './self-import.ts';
@@ -136,11 +137,7 @@ export async function resolveExperiment(exported: ExperimentSpec, overrides: Run
   });
   // Records name the tune directory as the user would type it: relative to the working directory
   // when inside it, so a committed experiment.json holds no machine's absolute path.
-  const shown = (abs: string) => {
-    const r = relative(process.cwd(), abs);
-    return r === '' ? '.' : r.startsWith('..') || isAbsolute(r) ? abs : r;
-  };
-  const spec = validated.tuned ? applyTuned(validated, validated.tuned, shown(validated.tuned)) : validated;
+  const spec = validated.tuned ? applyTuned(validated, validated.tuned, shownPath(validated.tuned)) : validated;
   // Rule objects from the user's own files become known by id (for workers and reports).
   for (const r of spec.rules) registerRule(r.rule);
   return { path: specFile, raw, spec, trials: expandTrials(spec, overrides.debug ?? false) };

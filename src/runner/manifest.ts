@@ -8,7 +8,8 @@ import { describeError } from './failure.ts';
 import { recordsDir, writeFileAtomic } from './records.ts';
 import type { ManifestRule } from './series-label.ts';
 import { ruleOptions } from '../rules/rule.ts';
-import { canonical, cartesian, type Trial, type ValidatedRule, type ValidatedSpec } from './spec.ts';
+import { shownPath } from './shown-path.ts';
+import { canonical, cartesian, type Need, type Trial, type ValidatedRule, type ValidatedSpec } from './spec.ts';
 
 export interface Manifest {
   name: string;
@@ -44,6 +45,8 @@ function isExact(r: ValidatedRule): boolean {
   );
 }
 
+const shownNeed = (n: Need): Need => ({ ...n, experiment: shownPath(n.experiment) });
+
 export function buildManifest(
   spec: ValidatedSpec,
   experimentPath: string,
@@ -60,6 +63,9 @@ export function buildManifest(
       ...spec,
       // Each rule's defaults too: the report labels series by what differs from them, whatever process builds it.
       rules: spec.rules.map((r) => manifestRule(r)),
+      // Stage files as the user would type them (the runner holds them absolute).
+      ...(spec.needs ? { needs: spec.needs.map(shownNeed) } : {}),
+      ...(spec.quick?.needs ? { quick: { ...spec.quick, needs: spec.quick.needs.map(shownNeed) } } : {}),
       // --debug changes every trial's config (anomaly mode): part of what the directory holds.
       ...(debug ? { debug } : {}),
     },

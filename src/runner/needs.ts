@@ -2,13 +2,14 @@
 // its `init` reads). All of them are checked before anything is written: each stage's spec, its
 // results directory (it must hold that stage's own run, or nothing yet) and its data and model;
 // then each unfinished stage runs (or resumes) into its directory, and a finished one is reused.
-import { relative, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { SpecError } from '../errors.ts';
 import type { BackendName } from '../kernels/select.ts';
 import { paramPath } from '../nn/param-file.ts';
 import { loadExperiment } from './execute.ts';
 import { buildManifest, claimConflict } from './manifest.ts';
 import { preflight } from './preflight.ts';
+import { shownPath } from './shown-path.ts';
 import { finishedTrials } from './records.ts';
 import type { ValidatedSpec } from './spec.ts';
 import type { SummaryRecord } from './trial.ts';
@@ -37,11 +38,7 @@ export interface StageContext {
   workers: number;
 }
 
-/** A path as the user would type it here: relative below the current directory, else absolute. */
-const shown = (file: string) => {
-  const rel = relative(process.cwd(), file);
-  return rel && !rel.startsWith('..') ? rel : file;
-};
+const shown = shownPath;
 
 /**
  * Every stage `spec` needs, its own stages first, checked without writing anything. `chain` holds
