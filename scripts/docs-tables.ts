@@ -302,28 +302,32 @@ const perSeedAccuracyAndSynthFit: Render = ([rs]) =>
     }),
   );
 
-/** Text models: final test bits per character (mean ± sd over seeds) and the step's memory peak ÷ inference's. */
-const bitsPerCharTable: Render = ([rs]) =>
-  lines(
-    ['series', 'seeds', 'test bits/char', 'peak ÷ inference', 'steps'],
-    rs.series.map((s) => {
-      const done = countedTrials(s);
-      const bpc = summarize(done.map((t) => (t.summary?.finalTestMetrics as Record<string, number> | undefined)?.bitsPerChar ?? null));
-      const f = seriesFigures(s);
-      return [
-        s.label,
-        String(bpc.n),
-        `**${meanSd(bpc, (x) => x.toFixed(2))}**`,
-        f.ratioToInference.n ? `${f.ratioToInference.mean.toFixed(2)}×` : '–',
-        String(Math.max(0, ...done.map((t) => t.summary?.steps ?? 0))),
-      ];
-    }),
-  );
+/** Text models: final bits per character on a split (mean ± sd over seeds) and the step's memory peak ÷ inference's. */
+function bitsPerCharTable(split: 'test' | 'validation'): Render {
+  const field = split === 'test' ? 'finalTestMetrics' : 'finalValMetrics';
+  return ([rs]) =>
+    lines(
+      ['series', 'seeds', `${split} bits/char`, 'peak ÷ inference', 'steps'],
+      rs.series.map((s) => {
+        const done = countedTrials(s);
+        const bpc = summarize(done.map((t) => (t.summary?.[field] as Record<string, number> | undefined)?.bitsPerChar ?? null));
+        const f = seriesFigures(s);
+        return [
+          s.label,
+          String(bpc.n),
+          `**${meanSd(bpc, (x) => x.toFixed(3))}**`,
+          f.ratioToInference.n ? `${f.ratioToInference.mean.toFixed(2)}×` : '–',
+          String(Math.max(0, ...done.map((t) => t.summary?.steps ?? 0))),
+        ];
+      }),
+    );
+}
 
 export const TABLES: Record<string, TableDef> = {
+  'mezo-finetune-quick': { sources: ['results/mezo-finetune'], render: bitsPerCharTable('validation') },
   'forward-forward': { sources: ['results/forward-forward'], render: accuracyTable({ alignment: false }) },
   'energy-based': { sources: ['results/energy-based'], render: accuracyTable({ memory: true }) },
-  'char-lm-quick': { sources: ['results/char-lm-transformer-quick'], render: bitsPerCharTable },
+  'char-lm-quick': { sources: ['results/char-lm-transformer-quick'], render: bitsPerCharTable('test') },
   'energy-based-conv': { sources: ['results/energy-based-conv'], render: accuracyTable({ memory: true }) },
   'mnist-rules': { sources: ['results/mnist-rules'], render: accuracyTable() },
   'evolution-error': { sources: ['results/evolution-error'], render: accuracyTable({ alignment: false }) },
