@@ -9,13 +9,12 @@
 //   npx tsx src/cli.ts report results/pipeline-locking                   (its charts: report.html)
 // Times are wall clock (the median step after one warm-up, so a preempted step does not move it):
 // a rerun gives other milliseconds, the records say which host and clock.
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import '../algorithms/index.ts';
 import {
+  writeScriptRecords,
   buildModel,
   getRule,
   layerCostObserver,
@@ -240,21 +239,11 @@ async function main(): Promise<void> {
   const rows = pipelineLocking({ ...SETUP, steps }, (s) => console.log(s), {
     clock: `wall ms, ${backend} backend, ${cpus()[0]?.model ?? 'cpu'}`,
   });
-  mkdirSync(out, { recursive: true });
-  const file = join(out, 'records.jsonl');
-  writeFileSync(`${file}.tmp`, rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
-  renameSync(`${file}.tmp`, file);
-  // The report reads a run's directory by its experiment.json: this one names the experiment and its setup.
-  const info = {
+  const file = writeScriptRecords(out, rows, {
     name: 'pipeline-locking',
     description: `Each rule's measured per-layer costs (${SETUP.sizes.join('-')} ReLU MLP, micro-batches of ${SETUP.microBatch}, median of ${steps - 1} steps) split into K pipeline stages with M = ${SETUP.microBatches} micro-batches under GPipe and 1F1B: time per step relative to unpipelined backprop, bubble, and each rule's schedule at K = ${SETUP.ganttStages.join(', ')}.`,
     spec: { ...SETUP, steps },
-    rules: [],
-    trials: [],
-    overrides: null,
-    references: [],
-  };
-  writeFileSync(join(out, 'experiment.json'), JSON.stringify(info, null, 2) + '\n');
+  });
   console.log(`\ntime per step relative to unpipelined backprop (M = ${SETUP.microBatches}), bubble in brackets`);
   for (const r of rows)
     if (r.type === 'pipeline' && r.stages > 1)

@@ -4,12 +4,11 @@
 // checkpointing's recomputation, MeZO's flat line. Deterministic: a rerun writes the same records.
 //   npx tsx experiments/step-memory.ts [--out DIR]        (default results/step-memory)
 //   npx tsx src/cli.ts report results/step-memory         (its chart: report.html)
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import '../algorithms/index.ts';
 import {
+  writeScriptRecords,
   getRule,
   memoryTimelineObserver,
   runSingleTrial,
@@ -120,21 +119,11 @@ async function main(): Promise<void> {
   const out = values.out ?? 'results/step-memory';
   await useBackendFromEnv();
   const rows = stepMemory(SETUP, (s) => console.log(s));
-  mkdirSync(out, { recursive: true });
-  const file = join(out, 'records.jsonl');
-  writeFileSync(`${file}.tmp`, rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
-  renameSync(`${file}.tmp`, file);
-  // The report reads a run's directory by its experiment.json: this one names the experiment and its setup.
-  const info = {
+  const file = writeScriptRecords(out, rows, {
     name: 'step-memory',
     description: `Live bytes by ledger category over one training step (the second), per rule: ${SETUP.sizes.join('-')} ReLU MLP, batch ${SETUP.batchSize}, plain SGD.`,
     spec: SETUP,
-    rules: [],
-    trials: [],
-    overrides: null,
-    references: [],
-  };
-  writeFileSync(join(out, 'experiment.json'), JSON.stringify(info, null, 2) + '\n');
+  });
   console.log(`wrote ${rows.length} records to ${file}`);
 }
 

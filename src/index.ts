@@ -58,3 +58,6 @@ export {
   type LayerCost,
   type LayerCostOptions,
 } from './runner/observers/layer-costs.ts';
+
+// What a measuring script leaves in its results directory: records.jsonl and experiment.json
+export { writeScriptRecords, type ScriptRun } from './runner/script-records.ts';
