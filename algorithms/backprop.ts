@@ -3,7 +3,6 @@
 // segment boundaries, recomputed in backward), and on recurrent nets optionally truncated
 // (truncated BPTT: no gradient crosses a boundary every `truncate` steps).
 import {
-  BACKPROP_STEP,
   customVjp,
   defineRule,
   FORWARD,
@@ -87,7 +86,7 @@ export const backprop = defineRule({
     'option truncate = k on recurrent nets: truncated BPTT, no gradient crosses a segment boundary every k steps (0: full BPTT).',
   defaults: { checkpoint: 0, truncate: 0 },
   // A forward and a backward; checkpointing recomputes every segment's forward once more in the backward.
-  cost: ({ options }) => BACKPROP_STEP + (options.checkpoint !== 0 ? FORWARD : 0),
+  cost: ({ options, backpropStep }) => backpropStep + (options.checkpoint !== 0 ? FORWARD : 0),
   // Checkpointing recomputes the same gradient bit for bit; truncated BPTT drops part of it.
   exact: (o) => o.truncate === 0,
   check(ctx) {

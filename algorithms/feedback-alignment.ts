@@ -8,7 +8,6 @@
 //   brsf  B = |R| ⊙ sign(W), R redrawn every batch (batchwise random-magnitude)
 //   frsf  B = |R| ⊙ sign(W), R fixed at init       (fixed random-magnitude)
 import {
-  BACKPROP_STEP,
   defineRule,
   drawFeedback,
   feedbackDiagnostics,
@@ -78,7 +77,7 @@ export const feedbackAlignment = defineRule({
   defaults: { variant: 'fa' as string, init: 'model' as string, scale: 'init' as string },
   choices: { variant: VARIANTS, init: INITS, scale: ['init', 'current'] },
   // Backprop's passes, B in place of W in the backward (brsf's redrawn magnitudes are O(parameters)).
-  cost: () => BACKPROP_STEP,
+  cost: ({ backpropStep }) => backpropStep,
   search: { init: { choice: INITS } },
   check(ctx) {
     requireFeedbackLayers('feedback-alignment', ctx.model);

@@ -309,11 +309,14 @@ export const forwardGradient = defineRule({
         'Baydin et al. 2022, §5 (MNIST): plain SGD, rate η₀ = 2·10⁻⁴ decaying as η₀·e^(−k·step) with k = 10⁻⁴, batch 64, one direction per step',
     },
   },
-  // 'weights': per direction one forward-mode pass, the primal and its tangent W·ẋ + V·x (2 more).
+  // 'weights': per direction one forward-mode pass, the primal and its tangent V·x (a weight
+  // gradient's work) + W·ẋ (an input VJP's: ẋ is zero at the first layer's input, the data).
   // 'activities': per direction the block's forward (the tangent starts at its output: elementwise
   // and the small head), then one weight gradient ĝ·xᵀ from the averaged estimates.
-  cost: ({ options }) =>
-    options.perturb === 'activities' ? options.directions * FORWARD + WEIGHT_GRADIENT : options.directions * 3 * FORWARD,
+  cost: ({ options, inputVjp }) =>
+    options.perturb === 'activities'
+      ? options.directions * FORWARD + WEIGHT_GRADIENT
+      : options.directions * (FORWARD + WEIGHT_GRADIENT + inputVjp),
   search: { directions: { int: [1, 64], log: true }, noise: { choice: NOISE } },
   check(ctx) {
     checkOptions(ctx.options);

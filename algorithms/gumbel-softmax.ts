@@ -5,7 +5,6 @@
 // forward value is the exact binary sample 1[a + L > 0], the gradient that of the relaxed one
 // (straight-through Gumbel). Prediction as in straight-through.
 import {
-  BACKPROP_STEP,
   binaryConcrete,
   defineRule,
   predictStochastic,
@@ -32,7 +31,7 @@ export const gumbelSoftmax = defineRule({
   defaults: { temperature: 1, hard: false, predict: 'expected' as string, predictSamples: 1, slope: 1, at: 'all' },
   choices: { predict: ['expected', 'sample'] },
   // A relaxed sample's forward and its pathwise backward.
-  cost: () => BACKPROP_STEP,
+  cost: ({ backpropStep }) => backpropStep,
   search: { temperature: { float: [0.1, 2], log: true }, hard: { choice: [false, true] }, slope: { float: [0.5, 8], log: true } },
   estimates: 'expected-gradient',
   predicts: (o) => stochasticPredicts(o.predict),

@@ -16,7 +16,6 @@
 // Estimates: the task gradient. The updates are FA's — an approximation of backprop's gradient
 // that becomes exact as B → W — so alignment is measured against backprop, as for FA.
 import {
-  BACKPROP_STEP,
   defineRule,
   feedbackDiagnostics,
   feedbackLayers,
@@ -68,7 +67,7 @@ export const kolenPollack = defineRule({
     },
   },
   // FA's passes; B's update is W's (D's decay is O(parameters)).
-  cost: () => BACKPROP_STEP,
+  cost: ({ backpropStep }) => backpropStep,
   search: { lr: { float: [1e-4, 1e-1], log: true }, decay: { float: [1e-4, 1], log: true }, coupled: { choice: [true, false] } },
   check(ctx) {
     requireFeedbackLayers('kolen-pollack', ctx.model);

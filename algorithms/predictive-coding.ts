@@ -15,7 +15,6 @@ import {
   axpbyInPlace,
   defineRule,
   FORWARD,
-  INPUT_VJP,
   WEIGHT_GRADIENT,
   isWeightLayer,
   mul,
@@ -114,9 +113,9 @@ export const predictiveCoding = defineRule({
   // the values settle), and ∂F/∂x through them: the layers after the first weight layer, a forward
   // and an input VJP each. With updateAt 'every' a step also redoes the first prediction and takes
   // ∂F/∂θ (the weight gradients). Then the weight pass: a forward and the weight gradients.
-  cost: ({ options, layerShares }) => {
+  cost: ({ options, layerShares, inputVjp }) => {
     const rest = 1 - (layerShares[0] ?? 0);
-    const inference = options.updateAt === 'every' ? FORWARD + rest * INPUT_VJP + WEIGHT_GRADIENT : rest * (FORWARD + INPUT_VJP);
+    const inference = options.updateAt === 'every' ? FORWARD + inputVjp + WEIGHT_GRADIENT : rest * FORWARD + inputVjp;
     return FORWARD + options.steps * inference + FORWARD + WEIGHT_GRADIENT;
   },
   search: { rate: { float: [0.01, 0.5], log: true }, steps: { int: [5, 40], log: true }, momentum: { float: [0, 0.9] } },

@@ -11,7 +11,6 @@
 // `samples` draws per input are averaged. Prediction as in straight-through.
 import {
   add,
-  BACKPROP_STEP,
   bernoulliSample,
   defineRule,
   empty,
@@ -70,7 +69,7 @@ export const reinforce = defineRule({
   choices: { baseline: BASELINES, predict: ['expected', 'sample'] },
   // Per sample (the batch tiled samples times): a forward, and a backward for ∇ log p (and the
   // pathwise gradients above the last stochastic layer).
-  cost: ({ options }) => Math.max(1, Math.floor(options.samples)) * BACKPROP_STEP,
+  cost: ({ options, backpropStep }) => Math.max(1, Math.floor(options.samples)) * backpropStep,
   search: { baselineLr: { float: [1e-3, 1], log: true }, momentum: { float: [0.5, 0.99] }, slope: { float: [0.5, 8], log: true } },
   estimates: 'expected-gradient',
   predicts: (o) => stochasticPredicts(o.predict),

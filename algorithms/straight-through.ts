@@ -5,7 +5,6 @@
 // 1[a > 0] forward instead of a sample. Prediction: the expected activation σ(a) per unit
 // ('expected', default) or the mean class probabilities over `predictSamples` binary passes.
 import {
-  BACKPROP_STEP,
   bernoulliSample,
   customVjp,
   defineRule,
@@ -75,7 +74,7 @@ export const straightThrough = defineRule({
   },
   choices: { variant: VARIANTS, unit: ['stochastic', 'deterministic'], predict: ['expected', 'sample'] },
   // A sampled forward and a backward through the pretended units.
-  cost: () => BACKPROP_STEP,
+  cost: ({ backpropStep }) => backpropStep,
   search: { slope: { float: [0.5, 8], log: true } },
   estimates: 'expected-gradient',
   predicts: (o) => stochasticPredicts(o.predict),

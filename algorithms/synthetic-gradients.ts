@@ -22,7 +22,6 @@
 // δ̂ of the next cut. With zero synthesizers this is truncated BPTT at the same k.
 import {
   adam,
-  BACKPROP_STEP,
   broadcastTo,
   buildNetwork,
   compare,
@@ -177,7 +176,7 @@ export const syntheticGradients = defineRule({
   // A forward and one backward (synthetic gradients sent below each boundary); target 'backprop'
   // reruns both for the true gradient. The synthesizers' own passes are left out (small nets beside
   // the layers; on wide vector boundaries a linear one is as large as a layer, so this undercounts).
-  cost: ({ options }) => BACKPROP_STEP * (options.target === 'backprop' ? 2 : 1),
+  cost: ({ options, backpropStep }) => backpropStep * (options.target === 'backprop' ? 2 : 1),
   search: { synthLr: { float: [1e-4, 1e-2], log: true }, synthesizer: { choice: SYNTHESIZERS }, conditioned: { choice: [false, true] } },
   check(ctx) {
     const k = ctx.options.truncate;

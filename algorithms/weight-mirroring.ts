@@ -8,7 +8,6 @@
 // Estimates: the task gradient — FA's approximation of backprop, exact as B → W — so alignment
 // is measured against backprop, as for FA.
 import {
-  BACKPROP_STEP,
   defineRule,
   feedbackDiagnostics,
   feedbackLayers,
@@ -68,7 +67,8 @@ export const weightMirroring = defineRule({
   choices: { init: ['model', 'xavierUniform', 'xavierNormal', 'heUniform', 'heNormal'] },
   // FA's step, and per mirror step noise through every layer and its correlation y·xᵀ (a forward and
   // a weight gradient) on mirrorBatch examples, counted against the training batch.
-  cost: ({ options, batchSize }) => BACKPROP_STEP + options.mirrorSteps * (FORWARD + WEIGHT_GRADIENT) * (options.mirrorBatch / batchSize),
+  cost: ({ options, batchSize, backpropStep }) =>
+    backpropStep + options.mirrorSteps * (FORWARD + WEIGHT_GRADIENT) * (options.mirrorBatch / batchSize),
   search: { mirrorLr: { float: [5e-3, 0.5], log: true }, mirrorDecay: { float: [5e-3, 0.5], log: true } },
   check(ctx) {
     requireFeedbackLayers('weight-mirroring', ctx.model);

@@ -229,7 +229,7 @@ export {
   type RulePreset,
 } from './rules/rule.ts';
 export { registerRule, getRule, listRules } from './rules/registry.ts';
-export { FORWARD, INPUT_VJP, WEIGHT_GRADIENT, BACKWARD, BACKPROP_STEP, stepCost, costContext, type CostContext } from './rules/cost.ts';
+export { FORWARD, WEIGHT_GRADIENT, stepCost, costContext, layerCostContext, type CostContext, type LayerWork } from './rules/cost.ts';
 export { ruleContext, type ContextParts } from './rules/context.ts';
 
 // Tasks: what a batch is, its loss and its scores

@@ -1,29 +1,39 @@
-// What a training step costs, in one unit every rule shares: forward-pass equivalents. The
-// convention, stated here once (docs/rules.md and every rule's `cost` refer to it):
+// What a training step costs, in one unit every rule shares: forward-pass equivalents, counted
+// from the model's layer shapes (their multiply-adds), stated here once (docs/rules.md and every
+// rule's `cost` refer to it). Weight layer l costs F_l multiply-adds in a forward pass over one
+// training batch, F = Σ F_l; then
 //
-//   1  one forward pass of the model over one training batch (its multiply-adds);
-//   2  one backward pass through the model: the input VJP and the weight VJP, each about as much
-//      work as the forward (a weight gradient alone, with no error sent further down, counts 1);
-//   so a backprop step costs 1 + 2 = 3.
+//   FORWARD          1: one forward pass, F;
+//   WEIGHT_GRADIENT  1: every layer's weight gradient (an outer product of its error and input), Σ F_l;
+//   inputVjp         the error sent from each layer to its input, Σ F_l ÷ F over the layers whose
+//                    input needs it: none does where no trainable module comes before the layer
+//                    (the first layer's input is the data), so for an MLP it is 1 − the first
+//                    layer's share;
+//   backward         inputVjp + WEIGHT_GRADIENT;
+//   backpropStep     FORWARD + backward: backprop's step, what every rule's cost is divided by to
+//                    compare it with backprop (`npm run bench`'s modelRatio), computed on the
+//                    model at hand rather than assumed (784-256-256-10: 2.25, not 3).
 //
 // A rule counts what its algorithm needs — its passes, phases, population members, inference
-// steps, directions — at the size of the training batch, from its options and the model's size.
-// Work that does not grow with the model (a loss, a softmax) and work of a different order
-// (drawing O(parameters) noise, an optimizer's update) is left out: the model is of the algorithm,
-// not of our implementation, which `npm run bench` measures against it (modelRatio vs ratioToBp).
+// steps, directions — at the size of the training batch, from its options and the context below.
+// Work that does not grow with the model's multiply-adds (a loss, a softmax, elementwise
+// activations) and work of a different order (drawing O(parameters) noise, an optimizer's update)
+// is left out: the model is of the algorithm, not of our implementation, which `npm run bench`
+// measures against it (modelRatio vs ratioToBp).
 import { SpecError } from '../errors.ts';
 import type { Model } from '../nn/model.ts';
+import { isWeightLayer } from '../nn/weight-layer.ts';
 
-/** One forward pass over a training batch. */
+/** One forward pass over a training batch: the unit. */
 export const FORWARD = 1;
-/** The error sent through every layer to its input (a layer's input VJP), alone. */
-export const INPUT_VJP = 1;
-/** Every layer's weight gradient from its error and input (its weight VJP, an outer product), alone. */
+/** Every layer's weight gradient from its error and input (its weight VJP), alone: as many multiply-adds as the forward. */
 export const WEIGHT_GRADIENT = 1;
-/** One backward pass: the input VJP and the weight gradients. */
-export const BACKWARD = INPUT_VJP + WEIGHT_GRADIENT;
-/** A backprop step: the unit a rule's cost is compared with (`npm run bench`'s modelRatio is cost ÷ this). */
-export const BACKPROP_STEP = FORWARD + BACKWARD;
+
+/** A weight layer's work in one forward pass, and whether the error must reach its input (a trainable module lies below it). */
+export interface LayerWork {
+  readonly macs: number;
+  readonly inputGradient: boolean;
+}
 
 /** What a rule's cost model may read besides its options (O: the rule's options, rule.ts). */
 export interface CostContext<O = Record<string, unknown>> {
@@ -38,26 +48,54 @@ export interface CostContext<O = Record<string, unknown>> {
    * states settle.
    */
   readonly layerShares: readonly number[];
+  /** The error sent from every layer to its input, where the input needs it (see above): 1 − the first layer's share for an MLP. */
+  readonly inputVjp: number;
+  /** One backward pass: inputVjp + WEIGHT_GRADIENT. */
+  readonly backward: number;
+  /** A backprop step, FORWARD + backward: the figure `npm run bench`'s modelRatio divides a rule's cost by. */
+  readonly backpropStep: number;
 }
 
-/** The cost context of `options` on `model` at `batchSize`: its parameter count and its weight layers' shares of the work. */
+/** The cost context of `options` for a model with `parameters` and these weight layers (forward order), at `batchSize`. */
+export function layerCostContext<O>(options: O, parameters: number, batchSize: number, layers: readonly LayerWork[]): CostContext<O> {
+  const total = layers.reduce((a, l) => a + l.macs, 0);
+  const share = (macs: number) => (total > 0 ? macs / total : 0);
+  const inputVjp = layers.reduce((a, l) => a + (l.inputGradient ? share(l.macs) : 0), 0);
+  const backward = inputVjp + WEIGHT_GRADIENT;
+  return {
+    options,
+    parameters,
+    batchSize,
+    layerShares: layers.map((l) => share(l.macs)),
+    inputVjp,
+    backward,
+    backpropStep: FORWARD + backward,
+  };
+}
+
+/** The cost context of `options` on `model` at `batchSize`, from its layers' shapes. */
 export function costContext<O>(model: Model, options: O, batchSize: number): CostContext<O> {
   const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
   const parameters = model.paramShapes().reduce((n, s) => n + size(s), 0);
-  // A dense or conv weight is [outputs, ...]: each output unit at each position costs its row.
-  const macs = model.weightLayers().map((m) => {
-    const w = m.params.weight.shape;
-    return (size(w) * size(m.outShape)) / w[0];
-  });
-  const total = macs.reduce((a, b) => a + b, 0);
-  return { options, parameters, batchSize, layerShares: total > 0 ? macs.map((x) => x / total) : [] };
+  const layers: LayerWork[] = [];
+  // Leaves in forward order: a weight layer's input needs the error once any leaf before it trains.
+  let trainableBelow = false;
+  for (const m of model.modules()) {
+    if (isWeightLayer(m)) {
+      // A dense or conv weight is [outputs, ...]: each output unit at each position costs its row.
+      const w = m.params.weight.shape;
+      layers.push({ macs: (size(w) * size(m.outShape)) / w[0], inputGradient: trainableBelow });
+      trainableBelow = true;
+    } else if (!m.children.length && Object.keys(m.params).length) trainableBelow = true;
+  }
+  return layerCostContext(options, parameters, batchSize, layers);
 }
 
 /** Refuse a rule without a cost model, in one line naming it (`where`: the file or field it came from). */
 export function checkCostModel(rule: { id: string; cost?: unknown }, where: string): void {
   if (typeof rule.cost !== 'function')
     throw new SpecError(
-      `${where}: rule "${rule.id}" declares no cost model; add cost: (c) => forward-pass equivalents per training step (backprop's is 3, see src/rules/cost.ts)`,
+      `${where}: rule "${rule.id}" declares no cost model; add cost: (c) => forward-pass equivalents per training step (backprop's is c.backpropStep, see src/rules/cost.ts)`,
     );
 }
 

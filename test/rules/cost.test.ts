@@ -3,11 +3,11 @@
 // one is refused by name wherever it enters.
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
-  BACKPROP_STEP,
   buildModel,
   buildNetwork,
   costContext,
   getRule,
+  layerCostContext,
   listRules,
   registerRule,
   SpecError,
@@ -19,6 +19,9 @@ import { validateSpec } from '../../src/runner/spec.ts';
 
 beforeAll(() => loadBuiltins());
 
+/** Weight layers doing these shares of a forward's multiply-adds, the first on the data (no input gradient). */
+const mlpLayers = (shares: readonly number[]) => shares.map((macs, i) => ({ macs, inputGradient: i > 0 }));
+
 /** A step's cost of rule `id` at its defaults overridden by `options` (an MNIST MLP's size and layers, batch 64). */
 const costOf = (
   id: string,
@@ -27,11 +30,11 @@ const costOf = (
   layerShares = [0.75, 0.24, 0.01],
 ) => {
   const rule = getRule(id);
-  return stepCost(rule, { options: { ...rule.defaults, ...options }, parameters, batchSize: 64, layerShares });
+  return stepCost(rule, layerCostContext({ ...rule.defaults, ...options }, parameters, 64, mlpLayers(layerShares)));
 };
 
 describe('cost models', () => {
-  it('every registered rule declares one, a finite positive figure at its defaults; backprop is the unit of 3', () => {
+  it("every registered rule declares one, a finite positive figure at its defaults; backprop's is the context's backpropStep", () => {
     const rules = listRules();
     expect(rules.length).toBeGreaterThanOrEqual(18);
     for (const r of rules) {
@@ -39,8 +42,27 @@ describe('cost models', () => {
       const c = costOf(r.id);
       expect(Number.isFinite(c) && c > 0, `${r.id}: ${c}`).toBe(true);
     }
-    expect(costOf('backprop')).toBe(BACKPROP_STEP);
-    expect(BACKPROP_STEP).toBe(3);
+    // A forward (1), the weight gradients (1), and the input VJPs of every layer but the first (0.25).
+    expect(costOf('backprop')).toBeCloseTo(2.25, 12);
+  });
+
+  it("backprop's step from the layers' shapes: no input gradient below the first trainable module", () => {
+    const mlp = costContext(buildModel({ sizes: [784, 256, 256, 10] }), {}, 128);
+    const macs = [784 * 256, 256 * 256, 256 * 10];
+    const total = macs.reduce((a, b) => a + b, 0);
+    expect(mlp.inputVjp).toBeCloseTo((macs[1] + macs[2]) / total, 12);
+    expect(mlp.backward).toBeCloseTo(1 + (macs[1] + macs[2]) / total, 12);
+    expect(mlp.backpropStep).toBeCloseTo(2 + (macs[1] + macs[2]) / total, 12);
+    // Under a trainable embedding the first dense layer's input needs its error too: a full backward.
+    const embedded = buildNetwork(
+      [
+        { type: 'embedding', dim: 3, vocab: 5 },
+        { type: 'dense', units: 4, positionwise: true },
+      ],
+      [6],
+    );
+    expect(costContext(embedded, {}, 8).inputVjp).toBe(1);
+    expect(costContext(embedded, {}, 8).backpropStep).toBe(3);
   });
 
   // Each rule whose work grows with an option: doubling it must raise the cost, and a population
@@ -85,6 +107,8 @@ describe('cost models', () => {
     }
     // With every layer but the first negligible, a settling step costs nothing: PC is its two forwards and the weight gradients.
     expect(costOf('predictive-coding', {}, 200_000, [1, 0])).toBe(3);
+    // and then neither needs backprop more than a forward and the weight gradients.
+    expect(costOf('backprop', {}, 200_000, [1, 0])).toBe(2);
   });
 
   it("the cost context: the model's parameter count, and each weight layer's share of a forward's multiply-adds", () => {
@@ -111,7 +135,7 @@ describe('cost models', () => {
   it('a rule without one is refused when registered, naming the rule', () => {
     expect(() => registerRule(noCost(), 'my-rules.ts')).toThrow(
       new SpecError(
-        'my-rules.ts: rule "costless" declares no cost model; add cost: (c) => forward-pass equivalents per training step (backprop\'s is 3, see src/rules/cost.ts)',
+        'my-rules.ts: rule "costless" declares no cost model; add cost: (c) => forward-pass equivalents per training step (backprop\'s is c.backpropStep, see src/rules/cost.ts)',
       ),
     );
   });
@@ -132,7 +156,7 @@ describe('cost models', () => {
 
   it('a cost model that gives no number is refused, naming the rule', () => {
     const bad = { ...getRule('backprop'), id: 'nan-cost', cost: () => NaN } as AnyRule;
-    expect(() => stepCost(bad, { options: {}, parameters: 10, batchSize: 1, layerShares: [1] })).toThrow(
+    expect(() => stepCost(bad, layerCostContext({}, 10, 1, mlpLayers([1])))).toThrow(
       'rule "nan-cost": its cost model gave NaN for options {}; expected a number ≥ 0',
     );
   });

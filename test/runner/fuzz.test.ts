@@ -85,7 +85,7 @@ const PLAUSIBLE: Record<string, unknown[]> = {
   alignEvery: [0, 2],
   memory: [false],
   divergence: [{ maxLoss: 1 }, { factor: 2 }, { factor: 0.5 }],
-  // Backprop costs 3 a step: 1 is less than one step (refused in preflight), 9 stops after 3.
+  // Backprop costs 2 + 24/56 a step on the 4-8-3 net: 1 is less than one step (refused in preflight), 9 stops after 3.
   budget: [{ forwardPasses: 9 }, { forwardPasses: 1 }, { wallSeconds: 60 }, { forwardPasses: 9, wallSeconds: 1 }],
   'rules.1.budget': [{ forwardPasses: 6 }, { wallSeconds: -1 }],
   bogus: [1],

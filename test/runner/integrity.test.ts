@@ -235,7 +235,7 @@ describe('validation before training', () => {
     [
       'budget below one step',
       { budget: { forwardPasses: 2 } },
-      /^budget\.forwardPasses: 2 is less than one step of rule "backprop" \(3 forward-pass equivalents\)$/,
+      /^budget\.forwardPasses: 2 is less than one step of rule "backprop" \(2\.43 forward-pass equivalents\)$/,
     ],
     [
       'model too large for memory',

@@ -16,7 +16,7 @@ export function trialStepCost(rule: AnyRule, options: RuleOptions, model: Model,
   const perStep = stepCost(rule, costContext(model, options, batchSize));
   if (budget && 'forwardPasses' in budget && budget.forwardPasses < perStep)
     throw new SpecError(
-      `budget.forwardPasses: ${budget.forwardPasses} is less than one step of rule "${rule.id}" (${perStep} forward-pass equivalents)`,
+      `budget.forwardPasses: ${budget.forwardPasses} is less than one step of rule "${rule.id}" (${+perStep.toPrecision(3)} forward-pass equivalents)`,
     );
   return perStep;
 }
