@@ -88,8 +88,13 @@ function adapt(ctx: RuleContext<Options>, s: CmaState, c: ReturnType<typeof cmaC
   const pcCoef = hsig * Math.sqrt(c.cc * (2 - c.cc) * c.muEff);
   const keep = 1 - c.c1 - c.cmu + (1 - hsig) * c.c1 * c.cc * (2 - c.cc);
   // Full-width chunks in the backend's memory, so the noise kernel fills them (not its JS reference).
-  const chunks = new WideNoise(last.selected.map(() => Z_CHUNK));
-  const zs = chunks.views;
+  // One chunk of z in the backend's memory, so the noise kernel fills it (not its JS reference).
+  const chunk = new WideNoise([Z_CHUNK]);
+  const z = chunk.views[0];
+  // The rank-μ term Σⱼ wⱼ (√C zⱼ)² of a chunk's elements, summed sample by sample (j ascending, as per element before).
+  const rankMu = new Float64Array(Z_CHUNK);
+  const { cc, c1, cmu, weights } = c;
+  const sigma = s.sigma;
   for (let i = 0; i < params.length; i++) {
     const p = params[i].data;
     const m = s.mean[i].data;
@@ -99,19 +104,23 @@ function adapt(ctx: RuleContext<Options>, s: CmaState, c: ReturnType<typeof cmaC
     const keys = last.selected.map((k) => sampleStream(ctx, last.step, k)(i));
     for (let from = 0; from < p.length; from += Z_CHUNK) {
       const len = Math.min(Z_CHUNK, p.length - from);
-      keys.forEach((key, j) => fillNoise(zs[j].subarray(0, len), key, from));
-      for (let e = from; e < from + len; e++) {
-        pc[e] = (1 - c.cc) * pc[e] + (pcCoef * (p[e] - m[e])) / s.sigma;
-        let rankMu = 0;
-        for (let j = 0; j < zs.length; j++) {
-          const y = sd[e] * zs[j][e - from];
-          rankMu += c.weights[j] * y * y;
+      rankMu.fill(0);
+      for (let j = 0; j < keys.length; j++) {
+        fillNoise(z.subarray(0, len), keys[j], from);
+        const w = weights[j];
+        for (let e = 0; e < len; e++) {
+          const y = sd[from + e] * z[e];
+          rankMu[e] += w * y * y;
         }
-        sd[e] = Math.sqrt(keep * sd[e] * sd[e] + c.c1 * pc[e] * pc[e] + c.cmu * rankMu);
+      }
+      for (let e = 0; e < len; e++) {
+        const k = from + e;
+        pc[k] = (1 - cc) * pc[k] + (pcCoef * (p[k] - m[k])) / sigma;
+        sd[k] = Math.sqrt(keep * sd[k] * sd[k] + c1 * pc[k] * pc[k] + cmu * rankMu[e]);
       }
     }
   }
-  chunks.free();
+  chunk.free();
   s.sigma *= Math.exp((c.cs / c.ds) * (psNorm / c.chiN - 1));
   s.generation = g;
 }
