@@ -17,9 +17,11 @@
 // A rule counts what its algorithm needs — its passes, phases, population members, inference
 // steps, directions — at the size of the training batch, from its options and the context below.
 // Work that does not grow with the model's multiply-adds (a loss, a softmax, elementwise
-// activations) and work of a different order (drawing O(parameters) noise, an optimizer's update)
-// is left out: the model is of the algorithm, not of our implementation, which `npm run bench`
-// measures against it (modelRatio vs ratioToBp).
+// activations) and O(parameters) work (drawing noise, an optimizer's update) is left out: the
+// model is of the algorithm's passes, not of our implementation, which `npm run bench` measures
+// against it (modelRatio vs ratioToBp). O(parameters) is not always small beside a forward's
+// O(batch × parameters): at batch 128 a full-width Gaussian draw costs about a forward pass here,
+// which is most of what keeps MeZO and CMA-ES (several draws a step) above their models.
 import { SpecError } from '../errors.ts';
 import type { Model } from '../nn/model.ts';
 import { isWeightLayer } from '../nn/weight-layer.ts';
