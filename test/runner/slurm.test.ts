@@ -1,10 +1,10 @@
 // A sweep on a real Slurm, as a user runs one: scripts/ensure-slurm.sh brings up a single-node
-// cluster, the documented array-job script (scripts/slurm-sweep.sh) runs a small sweep's shards,
-// one task is killed with SIGKILL part-way through its shard and requeued, and the merged records
-// equal an unsharded run's apart from timing. (Continuing a trial from its epoch checkpoint after
-// a kill is runner.test.ts's.)
+// cluster (pretest does; so does beforeAll, for this file run alone), the documented array-job
+// script (scripts/slurm-sweep.sh) runs a small sweep's shards, one task is killed with SIGKILL
+// part-way through a trial and requeued, and the merged records equal an unsharded run's apart
+// from timing.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadExperiment } from '../../src/runner/execute.ts';
@@ -14,30 +14,44 @@ import { shard } from '../../src/runner/shard.ts';
 import { canonicalRecords, quiet, tmp } from './helpers.ts';
 
 const SWEEP = 'test/runner/fixtures/sweep-experiment.ts';
-const SHARDS = 3;
+const SHARDS = 2;
 const KILLED = 1; // the array task killed and requeued
 const root = resolve(import.meta.dirname, '../..');
 
 /** Run a Slurm command; its stdout, trimmed. */
 function slurm(cmd: string, ...args: string[]): string {
-  return execFileSync(cmd, args, { encoding: 'utf8', timeout: 15_000 }).trim();
+  return execFileSync(cmd, args, { encoding: 'utf8', timeout: 30_000 }).trim();
 }
 
-/** The states of the array's tasks still known to the queue ('' when all have left it). */
-const queued = (job: string) => slurm('squeue', '-h', '-r', '-j', job, '-o', '%i %T');
+/** `<task> <state>` lines of the job's array tasks, finished ones included (Slurm keeps them five minutes). */
+const states = (job: string) => slurm('squeue', '-h', '-r', '-t', 'all', '-j', job, '-o', '%i %T');
+const ACTIVE = /\b(PENDING|CONFIGURING|RUNNING|COMPLETING|REQUEUED|REQUEUE_HOLD|REQUEUE_FED|RESIZING|SUSPENDED|STOPPED)\b/;
 
-async function until(what: string, seconds: number, ok: () => boolean): Promise<void> {
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Poll `ok` until it holds; past the deadline, fail naming what was awaited and what `detail` shows then. */
+async function until(what: string, seconds: number, ok: () => boolean, detail: () => string = () => ''): Promise<void> {
   const end = Date.now() + seconds * 1000;
   while (!ok()) {
-    if (Date.now() > end) throw new Error(`slurm test: timed out after ${seconds} s waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
+    if (Date.now() > end) throw new Error(`slurm test: still waiting for ${what} after ${seconds} s\n${detail()}`);
+    await sleep(100);
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
   }
 }
 
 let job: string | null = null;
+let stopped: number | null = null; // a runner this test froze with SIGSTOP and has not yet killed
+const dirs: string[] = [];
 
 beforeAll(() => {
-  // Installing takes a minute or so on a fresh machine; when Slurm is up this returns at once.
   const r = spawnSync('bash', [join(root, 'scripts/ensure-slurm.sh')], { encoding: 'utf8', timeout: 600_000 });
   if (r.status !== 0) {
     const last = `${r.stderr ?? ''}`.trim().split('\n').pop() || `ensure-slurm.sh ended with ${r.signal ?? r.status}`;
@@ -45,18 +59,26 @@ beforeAll(() => {
   }
 }, 660_000);
 
-afterAll(() => {
-  if (job) spawnSync('scancel', [job]);
-});
+// Whatever happened: no task left running, nothing left in /tmp.
+afterAll(async () => {
+  try {
+    if (stopped !== null && alive(stopped)) process.kill(stopped, 'SIGKILL');
+    if (job) {
+      spawnSync('scancel', [job]);
+      const end = Date.now() + 60_000;
+      while (Date.now() < end && ACTIVE.test(states(job))) await sleep(200);
+    }
+  } finally {
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  }
+}, 90_000);
 
 describe('a sweep as a Slurm array job', () => {
-  it('runs the README script sharded, survives a killed and requeued task, and merges to the unsharded records', async () => {
-    // Task KILLED's trials (known before the job starts, so none of its files is missed): it is
-    // killed as soon as it is writing one, the earliest moment a busy machine lets us see.
+  it('runs the docs script sharded, survives a task killed mid-trial and requeued, and merges to the unsharded records', async () => {
     const { trials } = await loadExperiment(join(root, SWEEP));
-    const mine = shard(trials, KILLED, SHARDS).map((t) => t.id);
-    const out = tmp('slurm');
-    const logs = tmp('slurm-logs');
+    const mine = new Set(shard(trials, KILLED, SHARDS).map((t) => t.id)); // task KILLED's trials
+    const [out, logs, ref] = ['slurm', 'slurm-logs', 'slurm-ref'].map((tag) => tmp(tag));
+    dirs.push(out, logs, ref);
     job = slurm(
       'sbatch',
       '--parsable',
@@ -69,33 +91,69 @@ describe('a sweep as a Slurm array job', () => {
       SWEEP,
       out,
     ).split(';')[0];
+    const task = `${job}_${KILLED}`;
+    // What a timeout or a wrong end state shows: the tasks' states and the last lines of their logs.
+    const tail = (f: string) =>
+      readFileSync(join(logs, f), 'utf8')
+        .split(/[\r\n]+/)
+        .slice(-8)
+        .join('\n');
+    const logTails = () => [states(job!), ...readdirSync(logs).map((f) => `--- ${f}\n${tail(f)}`)].join('\n');
 
-    const id = (f: string) => f.slice(0, f.indexOf('.'));
-    const files = () => (existsSync(join(out, 'records')) ? readdirSync(join(out, 'records')) : []);
-    const unfinished = () => files().filter((f) => mine.includes(id(f)) && f.endsWith('.partial.jsonl'));
-    await until(`task ${KILLED} to start a trial`, 180, () => unfinished().length > 0);
-    // SIGKILL to the task's runner process, as a crash or the OOM killer would: the PID its lock
-    // file names. (scancel --signal=KILL cancels an array task with SIGTERM first, which the
-    // runner answers by stopping cleanly: not the hard kill meant here.)
-    const { pid } = JSON.parse(readFileSync(join(out, `.rulebench.lock.${KILLED}of${SHARDS}`), 'utf8')) as { pid: number };
-    process.kill(pid, 'SIGKILL');
-    await until(`task ${KILLED} to end`, 60, () => !/ (RUNNING|COMPLETING)/.test(queued(`${job}_${KILLED}`)));
-    // Killed part-way: a trial of its shard left unfinished (SIGKILL leaves its partial records).
-    expect(unfinished().length).toBeGreaterThan(0);
-    slurm('scontrol', 'requeue', `${job}_${KILLED}`);
-    // Slurm holds a requeued job back for a while (EligibleTime about two minutes on); let it start now.
-    slurm('scontrol', 'update', `JobId=${job}_${KILLED}`, 'StartTime=now');
+    // A trial of task KILLED part-way: its partial records and an epoch checkpoint on disk.
+    const records = join(out, 'records');
+    const files = () => (existsSync(records) ? readdirSync(records) : []);
+    const midTrial = () => {
+      const f = files();
+      return f.some((n) => n.endsWith('.partial.jsonl') && mine.has(n.split('.')[0]) && f.includes(n.replace('.partial.jsonl', '.ckpt')));
+    };
+    const lock = join(out, `.rulebench.lock.${KILLED}of${SHARDS}`);
+    // SIGKILL the task's runner (the PID its lock names), as a crash or the OOM killer would. It
+    // is frozen (SIGSTOP) first and killed only if a trial is still mid-way then, so the kill
+    // cannot land after the trial finished however slow the machine; else it goes on and we look
+    // again. (scancel --signal=KILL would send SIGTERM first, which the runner answers by stopping
+    // cleanly: not the crash meant here.)
+    let killed = 0;
+    await until(
+      `task ${KILLED} to be part-way through a trial`,
+      180,
+      () => {
+        if (!midTrial() || !existsSync(lock)) return false;
+        const { pid } = JSON.parse(readFileSync(lock, 'utf8')) as { pid: number };
+        if (!alive(pid)) return false;
+        process.kill(pid, 'SIGSTOP');
+        stopped = pid;
+        if (midTrial()) {
+          process.kill(pid, 'SIGKILL');
+          killed = pid;
+        } else process.kill(pid, 'SIGCONT');
+        stopped = null;
+        return killed !== 0;
+      },
+      logTails,
+    );
+    await until(`task ${KILLED} to end`, 60, () => !ACTIVE.test(states(task)), logTails);
+    const ended = Math.floor(Date.now() / 1000);
+    expect(states(task)).toMatch(/ FAILED$/);
+    // Slurm holds a requeued job back (EligibleTime about two minutes on) because slurmd refuses to
+    // launch a job again under a credential no newer than the one it revoked when the job ended
+    // ("Job N already killed, do not launch batch job"; times in whole seconds). Past the second
+    // the task was seen to end, starting it at once is safe.
+    await until('the second after the task ended', 5, () => Date.now() / 1000 >= ended + 2);
+    slurm('scontrol', 'requeue', task);
+    slurm('scontrol', 'update', `JobId=${task}`, 'StartTime=now');
 
     // Meanwhile, the unsharded reference run.
-    const ref = tmp('slurm-ref');
     await runExperiment(join(root, SWEEP), { out: ref, ...quiet });
 
-    await until('the array job to finish', 180, () => queued(job!) === '');
+    await until('the array job to finish', 180, () => !ACTIVE.test(states(job!)), logTails);
+    expect(states(job).split('\n').sort(), logTails()).toEqual(Array.from({ length: SHARDS }, (_, i) => `${job}_${i} COMPLETED`));
+    // The requeued task took over the killed runner's lock and continued the trial from its checkpoint.
     const log = readFileSync(join(logs, `${job}_${KILLED}.out`), 'utf8');
-    // The requeued task found the killed one's lock and its unfinished trial, and finished the shard.
-    expect(log).toMatch(/took over the lock of process \d+, which is no longer running/);
-    expect(files().filter((f) => !f.endsWith('.jsonl') || f.includes('partial'))).toEqual([]);
+    expect(log).toContain(`took over the lock of process ${killed}, which is no longer running`);
+    expect(log).toMatch(/1 interrupted trial\(s\) continue from their last checkpoint: \w+ from epoch \d+/);
+    expect(files().filter((f) => !f.endsWith('.jsonl') || f.endsWith('.partial.jsonl'))).toEqual([]);
     expect(readRecords(out).filter((r) => r.type === 'summary')).toHaveLength(trials.length);
     expect(canonicalRecords(out)).toEqual(canonicalRecords(ref));
-  }, 420_000);
+  }, 600_000);
 });
