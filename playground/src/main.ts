@@ -3,7 +3,16 @@
 // For tests and scripts it exposes window.playground (load, step, metrics, state, exportRun).
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import { GRID, type FromWorker, type Points, type RuleChoice, type RunView, type ToWorker } from './protocol.ts';
+import {
+  GRID,
+  NEURON_GRID,
+  type FromWorker,
+  type NeuronMaps,
+  type Points,
+  type RuleChoice,
+  type RunView,
+  type ToWorker,
+} from './protocol.ts';
 import { DATASETS, formatState, MAX_RULES, parseState, type PlaygroundState } from './state.ts';
 
 const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
@@ -182,6 +191,39 @@ function drawBoundary(canvas: HTMLCanvasElement, run: RunView): void {
   }
 }
 
+/** Each hidden layer's units as small maps over the input plane: orange below zero, blue above, each unit on its own scale. */
+function drawNeurons(layers: NeuronMaps[]): HTMLElement {
+  const box = document.createElement('div');
+  box.className = 'neurons';
+  const n = NEURON_GRID * NEURON_GRID;
+  for (const { layer, units, maps } of layers) {
+    const row = document.createElement('div');
+    row.dataset.layer = layer;
+    const label = document.createElement('span');
+    const shown = maps.length / n;
+    label.textContent = shown < units ? `${layer} (${shown} of ${units})` : layer;
+    row.append(label);
+    for (let u = 0; u < shown; u++) {
+      const unit = maps.subarray(u * n, (u + 1) * n);
+      const scale = unit.reduce((m, v) => Math.max(m, Math.abs(v)), 0) || 1;
+      const c = document.createElement('canvas');
+      c.width = c.height = NEURON_GRID;
+      c.title = `${layer} unit ${u}: output in [${Math.min(...unit).toFixed(2)}, ${Math.max(...unit).toFixed(2)}]`;
+      const ctx = c.getContext('2d')!;
+      const img = ctx.createImageData(NEURON_GRID, NEURON_GRID);
+      for (let p = 0; p < n; p++) {
+        const v = unit[p] / scale;
+        const rgb = v < 0 ? [255, 255 + 100 * v, 255 + 225 * v] : [255 - 225 * v, 255 - 130 * v, 255 - 30 * v];
+        img.data.set([...rgb, 255], p * 4);
+      }
+      ctx.putImageData(img, 0, 0);
+      row.append(c);
+    }
+    box.append(row);
+  }
+  return box;
+}
+
 const fmt = (v: number | null) => (v === null || Number.isNaN(v) ? '–' : v.toFixed(4));
 
 function drawRunPanel(run: RunView, i: number): HTMLElement {
@@ -192,6 +234,7 @@ function drawRunPanel(run: RunView, i: number): HTMLElement {
   h.textContent = run.rule;
   h.style.color = COLORS[i];
   const canvas = document.createElement('canvas');
+  canvas.className = 'boundary';
   canvas.width = canvas.height = 240;
   drawBoundary(canvas, run);
   const stats = document.createElement('p');
@@ -229,7 +272,7 @@ function drawRunPanel(run: RunView, i: number): HTMLElement {
   diag.textContent = Object.entries(run.diagnostics)
     .map(([k, v]) => `${k} ${Number.isInteger(v) ? v : v.toFixed(3)}`)
     .join(' · ');
-  panel.append(h, canvas, stats, mem, table, diag);
+  panel.append(h, canvas, drawNeurons(run.neurons), stats, mem, table, diag);
   return panel;
 }
 
@@ -328,8 +371,15 @@ function metrics() {
   return { ...first, backend: $('backend').textContent, rules: choices.map((c) => ({ ...c })), runs: runs.map(view) };
 }
 
+/** A run's hidden-unit maps and the plane they cover (extent: x1 from, to; x2 from, to). */
+function neuronMaps(i = 0) {
+  const layers = (runs[i]?.neurons ?? []).map((m) => ({ layer: m.layer, units: m.units, maps: Array.from(m.maps) }));
+  return { grid: NEURON_GRID, extent: [...extent], layers };
+}
+
 const api = {
   load: (s: string) => load(s),
+  neuronMaps,
   step: (n: number) => ask({ type: 'step', n }),
   exportRun,
   metrics,

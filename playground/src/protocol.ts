@@ -43,6 +43,8 @@ export interface RunView {
   curve: { step: number[]; train: number[]; test: number[] };
   /** P(class 1) on a GRID × GRID grid over `extent`, row-major from the top-left. */
   boundary: Float32Array;
+  /** Per hidden layer, its first units' outputs over a NEURON_GRID × NEURON_GRID grid over `extent` (TensorFlow Playground's maps). */
+  neurons: NeuronMaps[];
   status: 'training' | 'diverged';
   error: string | null;
 }
@@ -69,3 +71,28 @@ export type FromWorker =
   | { type: 'error'; id: number | null; message: string };
 
 export const GRID = 48;
+/** Side of each unit's map: small, as they are drawn small and sent after every chunk of steps. */
+export const NEURON_GRID = 20;
+/** Units shown per hidden layer (a layer may have up to 64). */
+export const MAX_UNITS_SHOWN = 16;
+
+/** One hidden layer's maps: unit u's output at grid point p is maps[u * NEURON_GRID² + p]. */
+export interface NeuronMaps {
+  layer: string;
+  /** Units in the layer (only the first MAX_UNITS_SHOWN are mapped). */
+  units: number;
+  maps: Float32Array;
+}
+
+/** The n × n grid's point centres over `extent` as [x1, x2] pairs, row-major from the top-left (as the maps are drawn). */
+export function gridPoints(extent: readonly [number, number, number, number], n: number): Float32Array {
+  const [x0, x1, y0, y1] = extent;
+  const xy = new Float32Array(n * n * 2);
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j < n; j++) {
+      const k = (i * n + j) * 2;
+      xy[k] = x0 + ((j + 0.5) / n) * (x1 - x0);
+      xy[k + 1] = y1 - ((i + 0.5) / n) * (y1 - y0);
+    }
+  return xy;
+}

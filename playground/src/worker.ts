@@ -7,9 +7,11 @@ import {
   ACTIVATION_NAMES,
   fromArray,
   getRule,
+  layerBlocks,
   noGrad,
   prepareData,
   rng,
+  runModules,
   standardObservers,
   Training,
   trainSteps,
@@ -23,7 +25,16 @@ import {
 } from '../../src/core.ts';
 import { fetchWasmBackend, installBackend, referenceBackend } from '../../src/kernels-browser.ts';
 import { configFor, loadPoints, specFor, specModule } from './config.ts';
-import { GRID, type FromWorker, type RuleChoice, type RunView, type ToWorker } from './protocol.ts';
+import {
+  GRID,
+  gridPoints,
+  MAX_UNITS_SHOWN,
+  NEURON_GRID,
+  type FromWorker,
+  type RuleChoice,
+  type RunView,
+  type ToWorker,
+} from './protocol.ts';
 import { parseState, StateError, type PlaygroundState } from './state.ts';
 
 interface Run {
@@ -86,6 +97,7 @@ function startRun(s: PlaygroundState, ruleId: string): Run {
     memory: null,
     curve: { step: [], train: [], test: [] },
     boundary: new Float32Array(GRID * GRID),
+    neurons: [],
     status: 'training',
     error: null,
   };
@@ -154,24 +166,51 @@ function ruleChoices(s: PlaygroundState, data: Prepared): RuleChoice[] {
 
 /** P(class 1) over the grid, from the model's current parameters. */
 function boundary(run: Run): void {
-  const [x0, x1, y0, y1] = extent;
-  const xy = new Float32Array(GRID * GRID * 2);
-  for (let i = 0; i < GRID; i++)
-    for (let j = 0; j < GRID; j++) {
-      const k = (i * GRID + j) * 2;
-      xy[k] = x0 + ((j + 0.5) / GRID) * (x1 - x0);
-      xy[k + 1] = y1 - ((i + 0.5) / GRID) * (y1 - y0);
-    }
   const { t } = run;
   withArena(() =>
     noGrad(() => {
-      const out = t.data.model.forward(t.params, fromArray(xy, [GRID * GRID, 2]), t.infer).data;
+      const out = t.data.model.forward(t.params, fromArray(gridPoints(extent, GRID), [GRID * GRID, 2]), t.infer).data;
       for (let p = 0; p < GRID * GRID; p++) {
         const d = out[2 * p + 1] - out[2 * p];
         run.view.boundary[p] = 1 / (1 + Math.exp(-d));
       }
     }),
   );
+}
+
+/**
+ * Each hidden layer's activity (after its activation) over the small grid: the model's own
+ * modules run block by block on the grid points, as its forward runs them.
+ */
+function neurons(run: Run): void {
+  const { t } = run;
+  const { prefix, blocks } = layerBlocks(t.data.model, 'the playground');
+  const n = NEURON_GRID * NEURON_GRID;
+  const opts = { ...t.infer, params: t.params };
+  run.view.neurons = withArena(() =>
+    noGrad(() => {
+      let h = runModules(prefix, fromArray(gridPoints(extent, NEURON_GRID), [n, 2]), opts);
+      const out = [];
+      for (const [k, b] of blocks.entries()) {
+        const act = runModules(b.modules.slice(0, b.activityDepth), h, opts);
+        if (k < blocks.length - 1) {
+          const units = act.size / n;
+          const shown = Math.min(units, MAX_UNITS_SHOWN);
+          const maps = new Float32Array(shown * n);
+          const a = act.data;
+          for (let u = 0; u < shown; u++) for (let p = 0; p < n; p++) maps[u * n + p] = a[p * units + u];
+          out.push({ layer: b.layer.path, units, maps });
+        }
+        h = runModules(b.modules.slice(b.activityDepth), act, opts);
+      }
+      return out;
+    }),
+  );
+}
+
+function draw(run: Run): void {
+  boundary(run);
+  neurons(run);
 }
 
 function load(hash: string, id: number): void {
@@ -202,7 +241,7 @@ function load(hash: string, id: number): void {
   }
   const pad = 0.1 * Math.max(x1 - x0, y1 - y0);
   extent = [x0 - pad, x1 + pad, y0 - pad, y1 + pad];
-  for (const r of runs) withLedger(() => boundary(r), r.ledger);
+  for (const r of runs) withLedger(() => draw(r), r.ledger);
   post({
     type: 'loaded',
     id,
@@ -219,13 +258,22 @@ function step(n: number): void {
   for (const r of runs) {
     withLedger(() => {
       for (let i = 0; i < n && !r.done; i++) r.done = r.steps.next().done === true;
-      if (!r.done) boundary(r);
+      if (!r.done) draw(r);
     }, r.ledger);
   }
 }
 
 function report(id: number | null): void {
-  post({ type: 'metrics', id, playing, runs: runs.map((r) => ({ ...r.view, boundary: r.view.boundary.slice() })) });
+  post({
+    type: 'metrics',
+    id,
+    playing,
+    runs: runs.map((r) => ({
+      ...r.view,
+      boundary: r.view.boundary.slice(),
+      neurons: r.view.neurons.map((m) => ({ ...m, maps: m.maps.slice() })),
+    })),
+  });
 }
 
 function tick(): void {

@@ -14,6 +14,10 @@ import { buildPlayground } from '../../scripts/build-playground.ts';
 import { servePlayground, type Served } from '../../scripts/serve-playground.ts';
 import { PUBLISHED, workedExample } from '../../experiments/worked-example.ts';
 import { launchChromium } from '../../src/report/browser.ts';
+import { prepareData, rng } from '../../src/core.ts';
+import { configFor, loadPoints } from '../../playground/src/config.ts';
+import { gridPoints } from '../../playground/src/protocol.ts';
+import { parseState } from '../../playground/src/state.ts';
 
 interface RunMetrics {
   rule: string;
@@ -89,6 +93,40 @@ describe('the playground in a browser', () => {
     await page.close();
   });
 
+  it("maps each hidden unit's output over the input plane: at step 0 the first layer's are tanh(w·x + b) of the seed's weights", async () => {
+    const hash = 'seed=3&data=xor&hidden=3%2C20&act=tanh&rules=backprop';
+    const page = await open(hash);
+    interface Maps {
+      grid: number;
+      extent: [number, number, number, number];
+      layers: { layer: string; units: number; maps: number[] }[];
+    }
+    const maps = () => page.evaluate(`${API}.neuronMaps()`) as Promise<Maps>;
+    const at0 = await maps();
+    const n = at0.grid * at0.grid;
+    expect(at0.layers.map((l) => [l.layer, l.units, l.maps.length / n])).toEqual([
+      ['fc1', 3, 3],
+      ['fc2', 20, 16],
+    ]);
+    // The same weights drawn here from the seed's init stream, and the first layer computed by hand on the same grid.
+    const config = configFor(parseState(hash), 'backprop');
+    const { model } = prepareData(config, rng(config.seed).child('data'), loadPoints);
+    const params = model.init(rng(config.seed).child('init'));
+    const [w, b] = [params[0].data, params[1].data];
+    const xy = gridPoints(at0.extent, at0.grid);
+    const expected = Array.from({ length: 3 * n }, (_, k) => {
+      const [u, p] = [Math.floor(k / n), k % n];
+      return Math.tanh(w[2 * u] * xy[2 * p] + w[2 * u + 1] * xy[2 * p + 1] + b[u]);
+    });
+    at0.layers[0].maps.forEach((v, k) => expect(v).toBeCloseTo(expected[k], 5));
+    // Drawn: one small canvas per unit shown, and the maps move as the run trains.
+    expect(await page.locator('.run .neurons canvas').count()).toBe(3 + 16);
+    await step(page, 30);
+    expect((await maps()).layers[0].maps).not.toEqual(at0.layers[0].maps);
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
   it('the URL carries the whole state: a page opened on its link shows the same state and trains the same', async () => {
     const hash = 'seed=7&data=spirals&noise=0.05&points=300&train=0.6&hidden=6%2C5&act=relu&lr=0.05&l2=0.001&batch=8&rules=backprop';
     const a = await open(hash);
@@ -138,7 +176,8 @@ describe('the playground in a browser', () => {
     await page.waitForFunction(`${API}.metrics().runs.length === 2`);
     expect(await page.evaluate('location.hash')).toMatch(/rules=backprop%2Cfeedback-alignment$/);
     // Same seed: the same initial weights, so the same decision boundary before any step.
-    const boundaries = () => page.$$eval('.run canvas', (cs) => cs.map((c) => (c as unknown as { toDataURL(): string }).toDataURL()));
+    const boundaries = () =>
+      page.$$eval('.run canvas.boundary', (cs) => cs.map((c) => (c as unknown as { toDataURL(): string }).toDataURL()));
     const [a0, b0] = await boundaries();
     expect(b0).toBe(a0);
     await step(page, 1);
