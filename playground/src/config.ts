@@ -1,22 +1,36 @@
 // A playground state as the trial config of one rule: the same config the CLI runs (so a run
 // exported from the page reruns through `rulebench run`), and the dataset loader it needs.
-import { blobsDataset, circleDataset, spiralsDataset, xorDataset, type LoadData, type TrialConfig } from '../../src/core.ts';
+import {
+  blobsDataset,
+  bumpsDataset,
+  circleDataset,
+  planeDataset,
+  spiralsDataset,
+  xorDataset,
+  type LoadData,
+  type TrialConfig,
+} from '../../src/core.ts';
 import type { ExperimentSpec } from '../../src/index.ts';
-import { formatState, type PlaygroundState } from './state.ts';
+import { DEFAULT_STATE, formatState, REGRESSION, type PlaygroundState } from './state.ts';
 
 /** Evaluate and measure alignment after every step: the page's curves and cosines are per step. */
 export const EVAL_EVERY = 1;
 const EPOCHS = 100_000;
 
-/** The core's dataset spec for the state's data (gaussians: two blobs whose spread grows with the noise). */
+/**
+ * The core's dataset spec for the state's data (gaussians: two blobs whose spread grows with the
+ * noise), with the inputs chosen (left out when they are the points themselves, as a CLI user writes it).
+ */
 export function dataConfig(s: PlaygroundState): TrialConfig['data'] {
   const train = Math.round(s.points * s.trainShare);
-  const sizes = { train, test: s.points - train };
-  if (s.data === 'xor') return { name: 'xor', noise: s.noise, ...sizes };
-  if (s.data === 'spirals') return { name: 'spirals', noise: s.noise, ...sizes };
-  if (s.data === 'circle') return { name: 'circle', noise: s.noise, ...sizes };
-  return { name: 'blobs', classes: 2, features: 2, spread: 0.1 + s.noise, ...sizes };
+  const plain = s.inputs.join() === DEFAULT_STATE.inputs.join();
+  const rest = { train, test: s.points - train, ...(plain ? {} : { inputs: [...s.inputs] }) };
+  if (s.data === 'gaussians') return { name: 'blobs', classes: 2, features: 2, spread: 0.1 + s.noise, ...rest };
+  return { name: s.data, noise: s.noise, ...rest };
 }
+
+/** The model's outputs: a class score each (two classes), or the regression target. */
+export const outputsFor = (s: PlaygroundState) => (REGRESSION.includes(s.data) ? 1 : 2);
 
 export function configFor(s: PlaygroundState, rule: string): TrialConfig {
   return {
@@ -25,7 +39,7 @@ export function configFor(s: PlaygroundState, rule: string): TrialConfig {
     options: {},
     seed: s.seed,
     data: dataConfig(s),
-    model: { sizes: [2, ...s.hidden, 2], activation: s.activation },
+    model: { sizes: [s.inputs.length, ...s.hidden, outputsFor(s)], activation: s.activation },
     // Weight decay only when asked: a spec without it is the plain SGD a CLI user writes.
     optimizer: s.l2 > 0 ? { name: 'sgd', lr: s.lr, weightDecay: s.l2 } : { name: 'sgd', lr: s.lr },
     batchSize: s.batch,
@@ -41,7 +55,14 @@ export function configFor(s: PlaygroundState, rule: string): TrialConfig {
   };
 }
 
-const POINT_SETS = { xor: xorDataset, spirals: spiralsDataset, circle: circleDataset, blobs: blobsDataset };
+const POINT_SETS = {
+  xor: xorDataset,
+  spirals: spiralsDataset,
+  circle: circleDataset,
+  blobs: blobsDataset,
+  plane: planeDataset,
+  bumps: bumpsDataset,
+};
 
 /** The generated point sets by name, loaded exactly as the CLI's loadDataset loads them (no transforms here). */
 export const loadPoints: LoadData = (name, opts) => {

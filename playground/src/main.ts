@@ -13,6 +13,7 @@ import {
   type RunView,
   type ToWorker,
 } from './protocol.ts';
+import { POINT_INPUTS } from '../../src/data/synthetic.ts';
 import { DATASETS, formatState, MAX_RULES, parseState, type PlaygroundState } from './state.ts';
 
 const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
@@ -93,7 +94,23 @@ function fillSelect(el: HTMLSelectElement, options: readonly string[]): void {
   el.replaceChildren(...options.map((o) => new Option(o, o)));
 }
 
+/** A checkbox per input feature, in POINT_INPUTS order. */
+function renderInputs(): void {
+  $('c-inputs').replaceChildren(
+    ...POINT_INPUTS.map((f) => {
+      const label = document.createElement('label');
+      const box = document.createElement('input');
+      box.type = 'checkbox';
+      box.value = f;
+      box.addEventListener('change', applyControls);
+      label.append(box, f);
+      return label;
+    }),
+  );
+}
+
 function showState(): void {
+  for (const box of $('c-inputs').querySelectorAll('input')) box.checked = state.inputs.includes(box.value as never);
   for (const [k] of CONTROLS) {
     const el = $<HTMLInputElement>(`c-${k}`);
     const v = state[k];
@@ -109,6 +126,12 @@ function readControls(): PlaygroundState | null {
   // The selected rules in order, each once; an empty selector is '(none)'.
   const picked = RULE_SELECTORS.map((id) => $<HTMLSelectElement>(id).value).filter(Boolean);
   q.set('rules', [...new Set(picked)].join(','));
+  // The inputs keep the state's order; a newly ticked one goes last.
+  const ticked = new Set(Array.from($('c-inputs').querySelectorAll('input:checked'), (b) => (b as HTMLInputElement).value));
+  q.set(
+    'inputs',
+    [...state.inputs.filter((f) => ticked.has(f)), ...POINT_INPUTS.filter((f) => ticked.has(f) && !state.inputs.includes(f))].join(','),
+  );
   try {
     return parseState(q.toString());
   } catch (e) {
@@ -184,7 +207,9 @@ function drawBoundary(canvas: HTMLCanvasElement, run: RunView): void {
     const py = ((y1 - points.x[2 * i + 1]) / (y1 - y0)) * canvas.height;
     ctx.beginPath();
     ctx.arc(px, py, 3, 0, 2 * Math.PI);
-    ctx.fillStyle = points.y[i] === 1 ? '#0b4f9c' : '#c25400';
+    // A class: blue or orange; a regression target from −1 to 1: orange through white to blue.
+    const v = points.regression ? Math.min(1, Math.max(0, (points.y[i] + 1) / 2)) : points.y[i];
+    ctx.fillStyle = `rgb(${194 - 183 * v}, ${84 - 5 * v}, ${156 * v})`;
     ctx.fill();
     ctx.strokeStyle = i < points.train ? '#fff' : '#000';
     ctx.stroke();
@@ -316,6 +341,7 @@ function draw(): void {
 // ---- wiring ---------------------------------------------------------------------------------
 
 fillSelect($('c-data'), DATASETS);
+renderInputs();
 for (const [k] of CONTROLS) $(`c-${k}`).addEventListener('change', applyControls);
 for (const id of RULE_SELECTORS) $(id).addEventListener('change', applyControls);
 $('play').addEventListener('click', () => send({ type: playing ? 'pause' : 'play' }));

@@ -41,18 +41,21 @@ export interface RunView {
   memory: { peakBytes: number; atPeak: Record<string, number>; ratioToInference: number } | null;
   /** Loss curve so far: steps, train loss, test loss. */
   curve: { step: number[]; train: number[]; test: number[] };
-  /** P(class 1) on a GRID × GRID grid over `extent`, row-major from the top-left. */
+  /** P(class 1), or a regression output from −1 to 1 mapped to 0 to 1, on a GRID × GRID grid over `extent`, row-major from the top-left. */
   boundary: Float32Array;
-  /** Per hidden layer, its first units' outputs over a NEURON_GRID × NEURON_GRID grid over `extent` (TensorFlow Playground's maps). */
+  /** The input features, then per hidden layer its first units' outputs over a NEURON_GRID × NEURON_GRID grid over `extent` (TensorFlow Playground's maps). */
   neurons: NeuronMaps[];
   status: 'training' | 'diverged';
   error: string | null;
 }
 
 export interface Points {
+  /** The points on the plane, [x1, x2] pairs (before any input features), train first. */
   x: Float32Array;
-  y: Int32Array;
+  /** Each point's class (0 or 1), or its regression target. */
+  y: Float32Array;
   train: number;
+  regression: boolean;
 }
 
 export type FromWorker =

@@ -2,14 +2,20 @@
 // data, the network, the training settings, the seed and the rules trained side by side. One
 // parser for the page and the worker; a bad value is refused naming its key, never guessed.
 
-export const DATASETS = ['circle', 'xor', 'gaussians', 'spirals'] as const;
+import { POINT_INPUTS, type PointInput } from '../../src/data/synthetic.ts';
+
+export const DATASETS = ['circle', 'xor', 'gaussians', 'spirals', 'plane', 'bumps'] as const;
 export type DatasetChoice = (typeof DATASETS)[number];
+/** The sets whose target is a number (the model has one output and a squared-error loss), not a class. */
+export const REGRESSION: readonly DatasetChoice[] = ['plane', 'bumps'];
 
 export interface PlaygroundState {
   seed: number;
   data: DatasetChoice;
-  /** The generator's noise (for gaussians, the clusters' spread). */
+  /** The generator's noise (for gaussians, the clusters' spread; for plane and bumps, the targets'). */
   noise: number;
+  /** The features of each point the model is fed (x1, x2, x1², …), in order. */
+  inputs: PointInput[];
   /** Points generated, train and test together. */
   points: number;
   /** Share of the points trained on; the rest are the test split. */
@@ -29,6 +35,7 @@ export const DEFAULT_STATE: PlaygroundState = {
   seed: 1,
   data: 'circle',
   noise: 0.1,
+  inputs: ['x1', 'x2'],
   points: 400,
   trainShare: 0.5,
   hidden: [8, 8],
@@ -43,6 +50,7 @@ const KEYS: Record<keyof PlaygroundState, string> = {
   seed: 'seed',
   data: 'data',
   noise: 'noise',
+  inputs: 'inputs',
   points: 'points',
   trainShare: 'train',
   hidden: 'hidden',
@@ -75,12 +83,22 @@ export function parseState(hash: string): PlaygroundState {
   const q = new URLSearchParams(hash.replace(/^#/, ''));
   const known = new Set(Object.values(KEYS));
   for (const k of q.keys()) if (!known.has(k)) throw new StateError(`${k}: unknown key; known: ${[...known].join(', ')}`);
-  const s: PlaygroundState = { ...DEFAULT_STATE, hidden: [...DEFAULT_STATE.hidden], rules: [...DEFAULT_STATE.rules] };
+  const s: PlaygroundState = {
+    ...DEFAULT_STATE,
+    inputs: [...DEFAULT_STATE.inputs],
+    hidden: [...DEFAULT_STATE.hidden],
+    rules: [...DEFAULT_STATE.rules],
+  };
   const get = (k: keyof PlaygroundState) => q.get(KEYS[k]);
   let v: string | null;
   if ((v = get('seed')) !== null) s.seed = num('seed', v, 0, 2 ** 31 - 1, true);
   if ((v = get('data')) !== null) s.data = oneOf('data', v, DATASETS);
   if ((v = get('noise')) !== null) s.noise = num('noise', v, 0, 1, false);
+  if ((v = get('inputs')) !== null) {
+    s.inputs = v.split(',').map((f, i) => oneOf(`inputs[${i}]`, f, POINT_INPUTS));
+    if (s.inputs.length < 1 || new Set(s.inputs).size < s.inputs.length)
+      throw new StateError(`inputs: expected one or more of ${POINT_INPUTS.join(', ')}, each once, got "${v}"`);
+  }
   if ((v = get('points')) !== null) s.points = num('points', v, 20, 4000, true);
   if ((v = get('trainShare')) !== null) s.trainShare = num('train', v, 0.1, 0.9, false);
   if ((v = get('hidden')) !== null) s.hidden = v === '' ? [] : v.split(',').map((u, i) => num(`hidden[${i}]`, u, 1, 64, true));

@@ -9,6 +9,7 @@ import {
   getRule,
   layerBlocks,
   noGrad,
+  pointInputs,
   prepareData,
   rng,
   runModules,
@@ -35,7 +36,7 @@ import {
   type RunView,
   type ToWorker,
 } from './protocol.ts';
-import { parseState, StateError, type PlaygroundState } from './state.ts';
+import { parseState, REGRESSION, StateError, type PlaygroundState } from './state.ts';
 
 interface Run {
   /** The run's own ledger: its memory figures never include the other run's tensors. */
@@ -63,6 +64,8 @@ let runs: Run[] = [];
 let loaded: PlaygroundState | null = null;
 let extent: [number, number, number, number] = [-1, 1, -1, 1];
 let playing = false;
+/** Whether the loaded data's target is a number (one output) rather than a class. */
+let regression = false;
 let backendName = 'reference';
 
 // Shared WASM memory needs a cross-origin isolated page; elsewhere the reference kernels run.
@@ -169,11 +172,10 @@ function boundary(run: Run): void {
   const { t } = run;
   withArena(() =>
     noGrad(() => {
-      const out = t.data.model.forward(t.params, fromArray(gridPoints(extent, GRID), [GRID * GRID, 2]), t.infer).data;
-      for (let p = 0; p < GRID * GRID; p++) {
-        const d = out[2 * p + 1] - out[2 * p];
-        run.view.boundary[p] = 1 / (1 + Math.exp(-d));
-      }
+      const out = t.data.model.forward(t.params, gridInputs(GRID), t.infer).data;
+      // Classes: P(class 1); a regression target: its value from −1 to 1, as 0 to 1 (the same colours).
+      for (let p = 0; p < GRID * GRID; p++)
+        run.view.boundary[p] = regression ? Math.min(1, Math.max(0, (out[p] + 1) / 2)) : 1 / (1 + Math.exp(out[2 * p] - out[2 * p + 1]));
     }),
   );
 }
@@ -189,23 +191,34 @@ function neurons(run: Run): void {
   const opts = { ...t.infer, params: t.params };
   run.view.neurons = withArena(() =>
     noGrad(() => {
-      let h = runModules(prefix, fromArray(gridPoints(extent, NEURON_GRID), [n, 2]), opts);
-      const out = [];
+      const x = gridInputs(NEURON_GRID);
+      // The inputs first, as TensorFlow Playground shows them: each feature over the plane.
+      const out = [{ layer: 'input', units: loaded!.inputs.length, maps: unitMaps(x.data, n, loaded!.inputs.length) }];
+      let h = runModules(prefix, x, opts);
       for (const [k, b] of blocks.entries()) {
         const act = runModules(b.modules.slice(0, b.activityDepth), h, opts);
         if (k < blocks.length - 1) {
           const units = act.size / n;
-          const shown = Math.min(units, MAX_UNITS_SHOWN);
-          const maps = new Float32Array(shown * n);
-          const a = act.data;
-          for (let u = 0; u < shown; u++) for (let p = 0; p < n; p++) maps[u * n + p] = a[p * units + u];
-          out.push({ layer: b.layer.path, units, maps });
+          out.push({ layer: b.layer.path, units, maps: unitMaps(act.data, n, units) });
         }
         h = runModules(b.modules.slice(b.activityDepth), act, opts);
       }
       return out;
     }),
   );
+}
+
+/** Activities [n, units] as the first MAX_UNITS_SHOWN units' maps, one after the other. */
+function unitMaps(a: ArrayLike<number>, n: number, units: number): Float32Array {
+  const shown = Math.min(units, MAX_UNITS_SHOWN);
+  const maps = new Float32Array(shown * n);
+  for (let u = 0; u < shown; u++) for (let p = 0; p < n; p++) maps[u * n + p] = a[p * units + u];
+  return maps;
+}
+
+/** The side × side grid over the plane as the model's inputs: each point's chosen features, as the data set computes them. */
+function gridInputs(side: number) {
+  return fromArray(pointInputs(gridPoints(extent, side), loaded!.inputs), [side * side, loaded!.inputs.length]);
 }
 
 function draw(run: Run): void {
@@ -229,9 +242,12 @@ function load(hash: string, id: number): void {
   playing = false;
   loaded = s;
   runs = fresh;
-  const { train, test } = runs[0].t.data;
+  regression = REGRESSION.includes(s.data);
+  // The points on the plane: the same draw as the runs' data (the same stream), before the inputs map them.
+  const { inputs: _mapped, ...plain } = configFor(s, s.rules[0]).data;
+  const { train, test } = loadPoints(plain.name, { ...plain, rng: rng(s.seed).child('data').child('dataset') });
   const x = new Float32Array([...train.x, ...test.x]);
-  const y = new Int32Array([...(train as { y: Int32Array }).y, ...(test as { y: Int32Array }).y]);
+  const y = new Float32Array([...train.y, ...test.y]);
   let [x0, x1, y0, y1] = [Infinity, -Infinity, Infinity, -Infinity];
   for (let i = 0; i < x.length; i += 2) {
     x0 = Math.min(x0, x[i]);
@@ -248,7 +264,7 @@ function load(hash: string, id: number): void {
     backend: backendName,
     activations: [...ACTIVATION_NAMES],
     rules: ruleChoices(s, runs[0].t.data),
-    points: { x, y, train: train.n },
+    points: { x, y, train: train.n, regression },
     extent,
   });
   report(id);

@@ -105,6 +105,7 @@ describe('the playground in a browser', () => {
     const at0 = await maps();
     const n = at0.grid * at0.grid;
     expect(at0.layers.map((l) => [l.layer, l.units, l.maps.length / n])).toEqual([
+      ['input', 2, 2],
       ['fc1', 3, 3],
       ['fc2', 20, 16],
     ]);
@@ -118,17 +119,48 @@ describe('the playground in a browser', () => {
       const [u, p] = [Math.floor(k / n), k % n];
       return Math.tanh(w[2 * u] * xy[2 * p] + w[2 * u + 1] * xy[2 * p + 1] + b[u]);
     });
-    at0.layers[0].maps.forEach((v, k) => expect(v).toBeCloseTo(expected[k], 5));
+    at0.layers[1].maps.forEach((v, k) => expect(v).toBeCloseTo(expected[k], 5));
+    // The inputs' maps are the features themselves: x1 grows left to right, x2 bottom to top.
+    at0.layers[0].maps.forEach((v, k) => expect(v).toBeCloseTo(xy[2 * (k % n) + Math.floor(k / n)], 6));
     // Drawn: one small canvas per unit shown, and the maps move as the run trains.
-    expect(await page.locator('.run .neurons canvas').count()).toBe(3 + 16);
+    expect(await page.locator('.run .neurons canvas').count()).toBe(2 + 3 + 16);
     await step(page, 30);
-    expect((await maps()).layers[0].maps).not.toEqual(at0.layers[0].maps);
+    expect((await maps()).layers[1].maps).not.toEqual(at0.layers[1].maps);
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
+  it("feeds the model the input features chosen, and learns TensorFlow Playground's regression sets", async () => {
+    // No hidden layer: a straight line cannot part the disc from the ring, a line in (x1², x2²) can.
+    const page = await open('data=circle&noise=0&hidden=&lr=0.5&batch=16&rules=backprop');
+    await step(page, 300);
+    const linear = (await metrics(page)).testAcc;
+    await page.click('#c-inputs input[value="x1^2"]');
+    await page.click('#c-inputs input[value="x2^2"]');
+    await page.click('#c-inputs input[value="x1"]');
+    await page.click('#c-inputs input[value="x2"]');
+    await page.waitForFunction(`${API}.state().includes('inputs=x1%5E2%2Cx2%5E2&')`);
+    await step(page, 300);
+    const squared = await metrics(page);
+    expect(linear).toBeLessThan(0.75);
+    expect(squared.testAcc).toBeGreaterThan(0.95);
+    expect(Object.keys(squared.alignment)).toEqual(['fc1']);
+    // A regression set: one output, a squared error that falls, the outputs drawn from −1 to 1.
+    await page.evaluate(`${API}.load('data=bumps&noise=0.05&inputs=x1%2Cx2%2Csin(x1)&hidden=8%2C8&act=tanh&lr=0.1&rules=backprop')`);
+    await step(page, 5);
+    const early = await metrics(page);
+    await step(page, 395);
+    const late = await metrics(page);
+    expect(late.testLoss!).toBeLessThan(0.5 * early.testLoss!);
+    expect(await page.inputValue('#c-data')).toBe('bumps');
+    expect(await page.$$eval('#c-inputs input:checked', (bs) => bs.map((b) => b.getAttribute('value')))).toEqual(['x1', 'x2', 'sin(x1)']);
     expect(problems).toEqual([]);
     await page.close();
   });
 
   it('the URL carries the whole state: a page opened on its link shows the same state and trains the same', async () => {
-    const hash = 'seed=7&data=spirals&noise=0.05&points=300&train=0.6&hidden=6%2C5&act=relu&lr=0.05&l2=0.001&batch=8&rules=backprop';
+    const hash =
+      'seed=7&data=spirals&noise=0.05&inputs=x1%2Cx2%2Cx1*x2&points=300&train=0.6&hidden=6%2C5&act=relu&lr=0.05&l2=0.001&batch=8&rules=backprop';
     const a = await open(hash);
     expect(await a.evaluate('location.hash.slice(1)')).toBe(hash);
     expect(await a.evaluate(`${API}.state()`)).toBe(hash);
@@ -224,7 +256,10 @@ describe('the playground in a browser', () => {
   });
 
   it('its exported spec reruns through rulebench run to the same records, apart from timing and trial ids', async () => {
-    const page = await open('data=gaussians&noise=0.3&points=120&hidden=6&lr=0.2&batch=10&rules=backprop,feedback-alignment');
+    // A regression set and input features too: the CLI loads them as the page does.
+    const page = await open(
+      'data=bumps&noise=0.1&inputs=x1,x2,x1^2,sin(x2)&points=120&hidden=6&lr=0.2&batch=10&rules=backprop,feedback-alignment',
+    );
     await step(page, 25);
     const { spec, records } = (await page.evaluate(`${API}.exportRun()`)) as { spec: string; records: Record<string, unknown>[][] };
     await page.close();
