@@ -221,6 +221,7 @@ export { Loader, split, subset, type LoaderBatch, type LoaderOptions } from './d
 export {
   defineRule,
   ruleOptions,
+  checkOption,
   ruleEstimates,
   forEachUpdate,
   isLazy,
@@ -240,7 +241,7 @@ export {
   type SearchSpace,
   type RulePreset,
 } from './rules/rule.ts';
-export { registerRule, getRule, listRules } from './rules/registry.ts';
+export { registerRule, registerRulesOf, getRule, listRules } from './rules/registry.ts';
 export { FORWARD, INPUT_VJP, WEIGHT_GRADIENT, BACKWARD, BACKPROP_STEP, stepCost, costContext, type CostContext } from './rules/cost.ts';
 export { ruleContext, type ContextParts } from './rules/context.ts';
 
