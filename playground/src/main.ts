@@ -11,10 +11,11 @@ import {
   type Points,
   type RuleChoice,
   type RunView,
+  type Samples,
   type ToWorker,
 } from './protocol.ts';
 import { POINT_INPUTS } from '../../src/data/synthetic.ts';
-import { DATASETS, formatState, MAX_RULES, parseState, type PlaygroundState } from './state.ts';
+import { DATASETS, formatState, MAX_RULES, NETS, parseState, type PlaygroundState } from './state.ts';
 
 const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -22,19 +23,27 @@ const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as 
 let state: PlaygroundState = parseState('');
 let runs: RunView[] = [];
 let points: Points | null = null;
+let samples: Samples | null = null;
 let extent: [number, number, number, number] = [-1, 1, -1, 1];
 let choices: RuleChoice[] = [];
 let playing = false;
 let nextId = 1;
 const waiting = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
 let exported: Extract<FromWorker, { type: 'exported' }> | null = null;
+let loadedRules: string[] = [];
 
 function send(m: ToWorker): void {
   worker.postMessage(m);
 }
 
 /** Send a message the worker answers by id; resolves when it has. */
-function ask(m: { type: 'load'; state: string } | { type: 'step'; n: number } | { type: 'export' }): Promise<void> {
+function ask(
+  m:
+    | { type: 'load'; state: string }
+    | { type: 'step'; n: number }
+    | { type: 'export' }
+    | { type: 'rule-file'; name: string; source: string },
+): Promise<void> {
   const id = nextId++;
   return new Promise((resolve, reject) => {
     waiting.set(id, { resolve: () => resolve(), reject });
@@ -53,6 +62,7 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
   if (m.type === 'loaded') {
     choices = m.rules;
     points = m.points;
+    samples = m.samples;
     extent = m.extent;
     $('backend').textContent = m.backend;
     fillSelect($('c-activation'), m.activations);
@@ -66,6 +76,12 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
   }
   // The guided page's answer; this page never asks for it.
   if (m.type === 'worked') return;
+  if (m.type === 'rule-file') {
+    loadedRules = m.rules;
+    waiting.get(m.id)?.resolve();
+    waiting.delete(m.id);
+    return;
+  }
   runs = m.runs;
   playing = m.playing;
   draw();
@@ -83,10 +99,12 @@ const CONTROLS: Array<[keyof PlaygroundState, string]> = [
   ['points', 'number'],
   ['trainShare', 'number'],
   ['seed', 'number'],
+  ['net', 'select'],
   ['hidden', 'text'],
   ['activation', 'select'],
   ['lr', 'number'],
   ['l2', 'number'],
+  ['clip', 'number'],
   ['batch', 'number'],
 ];
 
@@ -153,7 +171,9 @@ function renderRuleSelectors(): void {
       o.title = c.reason ?? c.description;
       return o;
     });
-    sel.replaceChildren(...(allowNone ? [new Option('(none)', '')] : []), ...opts);
+    // An entry with options (backprop:checkpoint=1) is offered as it is, beside the plain ids.
+    const own = state.rules[i] && !choices.some((c) => c.id === state.rules[i]) ? [new Option(state.rules[i], state.rules[i])] : [];
+    sel.replaceChildren(...(allowNone ? [new Option('(none)', '')] : []), ...own, ...opts);
     sel.value = state.rules[i] ?? '';
   });
   $('rule-reasons').replaceChildren(
@@ -180,6 +200,7 @@ async function load(hash: string): Promise<void> {
 }
 
 function applyControls(): void {
+  $('lesson').textContent = '';
   const s = readControls();
   if (s) void load(formatState(s)).catch(() => {});
 }
@@ -249,6 +270,32 @@ function drawNeurons(layers: NeuronMaps[]): HTMLElement {
   return box;
 }
 
+/** MNIST: the sample images, each with the class predicted (green when right, red when wrong) and its probability. */
+function drawPredictions(run: RunView): HTMLElement {
+  const box = document.createElement('div');
+  box.className = 'samples';
+  if (!samples) return box;
+  run.predictions.forEach((p, i) => {
+    const fig = document.createElement('figure');
+    const c = document.createElement('canvas');
+    c.width = c.height = 28;
+    const ctx = c.getContext('2d')!;
+    const img = ctx.createImageData(28, 28);
+    for (let k = 0; k < 784; k++) {
+      const v = 255 - 255 * samples!.x[i * 784 + k];
+      img.data.set([v, v, v, 255], k * 4);
+    }
+    ctx.putImageData(img, 0, 0);
+    const cap = document.createElement('figcaption');
+    cap.textContent = `${p.label} ${(100 * p.confidence).toFixed(0)}%`;
+    cap.className = p.label === samples!.labels[i] ? 'right' : 'wrong';
+    cap.title = `label ${samples!.labels[i]}`;
+    fig.append(c, cap);
+    box.append(fig);
+  });
+  return box;
+}
+
 const fmt = (v: number | null) => (v === null || Number.isNaN(v) ? '–' : v.toFixed(4));
 
 function drawRunPanel(run: RunView, i: number): HTMLElement {
@@ -273,6 +320,9 @@ function drawRunPanel(run: RunView, i: number): HTMLElement {
       .filter(([, b]) => b > 0)
       .map(([c, b]) => `${c} ${kib(b)}`);
     mem.textContent = `memory at the step's peak: ${kib(run.memory.peakBytes)} (${parts.join(', ')}), ${run.memory.ratioToInference.toFixed(1)}× a forward pass`;
+    mem.textContent += `; saved activations at their own peak: ${kib(run.memory.peakByCategory['saved-activation'] ?? 0)}`;
+    if (run.forwardPasses !== null && run.step > 0)
+      mem.textContent += `; compute: ${(run.forwardPasses / run.step).toFixed(1)} forward passes a step`;
   }
   const table = document.createElement('table');
   table.className = 'alignment';
@@ -297,7 +347,8 @@ function drawRunPanel(run: RunView, i: number): HTMLElement {
   diag.textContent = Object.entries(run.diagnostics)
     .map(([k, v]) => `${k} ${Number.isInteger(v) ? v : v.toFixed(3)}`)
     .join(' · ');
-  panel.append(h, canvas, drawNeurons(run.neurons), stats, mem, table, diag);
+  if (samples) panel.append(h, drawPredictions(run), stats, mem, table, diag);
+  else panel.append(h, canvas, drawNeurons(run.neurons), stats, mem, table, diag);
   return panel;
 }
 
@@ -341,6 +392,7 @@ function draw(): void {
 // ---- wiring ---------------------------------------------------------------------------------
 
 fillSelect($('c-data'), DATASETS);
+fillSelect($('c-net'), NETS);
 renderInputs();
 for (const [k] of CONTROLS) $(`c-${k}`).addEventListener('change', applyControls);
 for (const id of RULE_SELECTORS) $(id).addEventListener('change', applyControls);
@@ -362,6 +414,25 @@ async function exportRun(): Promise<{ spec: string; records: unknown[][] }> {
   await ask({ type: 'export' });
   return { spec: exported!.spec, records: exported!.records };
 }
+/**
+ * A user's rule file (JavaScript importing 'rulebench/core') into the worker: its rules join the
+ * selectors (the state reloads, so their checks grey them or not). Resolves with their ids.
+ */
+async function loadRuleFile(name: string, source: string): Promise<string[]> {
+  await ask({ type: 'rule-file', name, source });
+  await load(formatState(state));
+  $('status').textContent = '';
+  $('rule-file-status').textContent = `loaded from ${name}: ${loadedRules.join(', ')}`;
+  return loadedRules;
+}
+$('rule-file').addEventListener('change', () => {
+  const file = $<HTMLInputElement>('rule-file').files?.[0];
+  if (file) void file.text().then((text) => loadRuleFile(file.name, text).catch(() => {}));
+});
+
+// A lesson link says what to watch; the note stays until a control changes the state.
+for (const a of document.querySelectorAll<HTMLAnchorElement>('a[data-note]'))
+  a.addEventListener('click', () => ($('lesson').textContent = a.dataset.note ?? ''));
 window.addEventListener('hashchange', () => {
   if (location.hash.slice(1) !== formatState(state)) void load(location.hash).catch(() => {});
 });
@@ -379,6 +450,9 @@ function metrics() {
     gradNorms: { ...r.gradNorms },
     diagnostics: { ...r.diagnostics },
     memory: r.memory,
+    forwardPasses: r.forwardPasses,
+    status: r.status,
+    predictions: r.predictions.map((p) => ({ ...p })),
   });
   const first = runs[0]
     ? view(runs[0])
@@ -393,6 +467,9 @@ function metrics() {
         gradNorms: {},
         diagnostics: {},
         memory: null,
+        forwardPasses: null,
+        status: 'training',
+        predictions: [],
       };
   return { ...first, backend: $('backend').textContent, rules: choices.map((c) => ({ ...c })), runs: runs.map(view) };
 }
@@ -405,6 +482,7 @@ function neuronMaps(i = 0) {
 
 const api = {
   load: (s: string) => load(s),
+  loadRuleFile,
   neuronMaps,
   step: (n: number) => ask({ type: 'step', n }),
   exportRun,

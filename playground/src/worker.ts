@@ -1,13 +1,16 @@
 // The training worker: the project's own core, rules and trial loop (trainSteps), never on the
 // page's thread. One run per selected rule, all from the same seed: the same data, initial
 // weights and batch order, so the runs differ only by their rule.
-import { BUILTIN_RULES } from '../../algorithms/index.ts';
+// The built-in rules register themselves on import.
+import '../../algorithms/index.ts';
 import { PUBLISHED, workedExample } from '../../experiments/worked-example.ts';
 import {
   ACTIVATION_NAMES,
+  checkOption,
   fromArray,
   getRule,
   layerBlocks,
+  listRules,
   noGrad,
   pointInputs,
   prepareData,
@@ -25,13 +28,17 @@ import {
   type TrialRecord,
 } from '../../src/core.ts';
 import { fetchWasmBackend, installBackend, referenceBackend } from '../../src/kernels-browser.ts';
-import { configFor, loadPoints, specFor, specModule } from './config.ts';
+import { configFor, dataLoader, specFor, specModule } from './config.ts';
+import { decodeMnistSubset, MNIST_FILE } from './mnist-subset.ts';
+import { loadRuleFile } from './rule-file.ts';
 import {
   GRID,
   gridPoints,
   MAX_UNITS_SHOWN,
   NEURON_GRID,
   type FromWorker,
+  type Points,
+  type Samples,
   type RuleChoice,
   type RunView,
   type ToWorker,
@@ -67,6 +74,12 @@ let playing = false;
 /** Whether the loaded data's target is a number (one output) rather than a class. */
 let regression = false;
 let backendName = 'reference';
+/** The bundled MNIST subset, fetched the first time a state asks for it. */
+let mnist: ReturnType<typeof decodeMnistSubset> | null = null;
+/** The rule files loaded into the page, by the id of each rule they gave (an exported spec names the file). */
+const ruleFiles = new Map<string, string>();
+/** Test images whose predictions each MNIST run shows. */
+const SAMPLES = 16;
 
 // Shared WASM memory needs a cross-origin isolated page; elsewhere the reference kernels run.
 const ready = (async () => {
@@ -79,12 +92,14 @@ const ready = (async () => {
 
 function startRun(s: PlaygroundState, ruleId: string): Run {
   const config = configFor(s, ruleId);
+  const rule = getRule(config.rule);
+  for (const [k, v] of Object.entries(config.options)) checkOption(`rules (${ruleId})`, rule, k, v);
   const ledger = new Ledger();
   // As runTraining sets a trial up: in its own ledger, its parameters from the seed's init stream.
   const t = withLedger(() => {
-    const data = prepareData(config, rng(config.seed).child('data'), loadPoints);
+    const data = prepareData(config, rng(config.seed).child('data'), dataLoader(mnist));
     const params = data.model.init(rng(config.seed).child('init'));
-    return new Training(config, `playground-${ruleId}`, getRule(ruleId), data, params, data.model.initBuffers());
+    return new Training(config, `playground-${ruleId}`, rule, data, params, data.model.initBuffers());
   }, ledger);
   const view: RunView = {
     rule: ruleId,
@@ -98,9 +113,11 @@ function startRun(s: PlaygroundState, ruleId: string): Run {
     gradNorms: {},
     diagnostics: {},
     memory: null,
+    forwardPasses: null,
     curve: { step: [], train: [], test: [] },
     boundary: new Float32Array(GRID * GRID),
     neurons: [],
+    predictions: [],
     status: 'training',
     error: null,
   };
@@ -144,7 +161,13 @@ function evaluated(v: RunView, r: EvalRecord): void {
     if (k.endsWith('.gradNorm')) v.gradNorms[k.slice(0, -'.gradNorm'.length)] = x;
     else if (!k.endsWith('.deadShare')) v.diagnostics[k] = x;
   }
-  v.memory = r.memory && { peakBytes: r.memory.peakBytes, atPeak: { ...r.memory.atPeak }, ratioToInference: r.memory.ratioToInference };
+  v.forwardPasses = r.cost?.forwardPasses ?? null;
+  v.memory = r.memory && {
+    peakBytes: r.memory.peakBytes,
+    atPeak: { ...r.memory.atPeak },
+    peakByCategory: { ...r.memory.peakByCategory },
+    ratioToInference: r.memory.ratioToInference,
+  };
   v.curve.step.push(r.step);
   v.curve.train.push(r.trainLoss);
   v.curve.test.push(r.testLoss ?? NaN);
@@ -152,7 +175,7 @@ function evaluated(v: RunView, r: EvalRecord): void {
 
 /** The rules defined for this network, and for the others what their own check says. */
 function ruleChoices(s: PlaygroundState, data: Prepared): RuleChoice[] {
-  return BUILTIN_RULES.map((rule) => {
+  return listRules().map((rule) => {
     let reason: string | null = null;
     try {
       // In a ledger of its own, given back at once: a check leaves nothing in the runs' figures.
@@ -221,13 +244,37 @@ function gridInputs(side: number) {
   return fromArray(pointInputs(gridPoints(extent, side), loaded!.inputs), [side * side, loaded!.inputs.length]);
 }
 
+/** The first test images' predicted classes and the model's probability of each. */
+function predictions(run: Run): void {
+  const { t } = run;
+  const test = t.data.test;
+  const f = test.features;
+  run.view.predictions = withArena(() =>
+    noGrad(() => {
+      const out = t.data.model.forward(t.params, fromArray(test.x.subarray(0, SAMPLES * f), [SAMPLES, f]), t.infer).data;
+      return Array.from({ length: SAMPLES }, (_, i) => {
+        const z = Array.from(out.subarray(i * 10, (i + 1) * 10));
+        const top = z.indexOf(Math.max(...z));
+        const sum = z.reduce((a, v) => a + Math.exp(v - z[top]), 0);
+        return { label: top, confidence: 1 / sum };
+      });
+    }),
+  );
+}
+
 function draw(run: Run): void {
+  if (loaded!.data === 'mnist') return predictions(run);
   boundary(run);
   neurons(run);
 }
 
-function load(hash: string, id: number): void {
+async function load(hash: string, id: number): Promise<void> {
   const s = parseState(hash);
+  if (s.data === 'mnist' && !mnist) {
+    const r = await fetch(new URL(MNIST_FILE, scope.location.href));
+    if (!r.ok) throw new Error(`${MNIST_FILE}: ${r.status} ${r.statusText} (rebuild the playground)`);
+    mnist = decodeMnistSubset(new Uint8Array(await r.arrayBuffer()));
+  }
   if (!(ACTIVATION_NAMES as readonly string[]).includes(s.activation))
     throw new StateError(`act: expected one of ${ACTIVATION_NAMES.join(', ')}, got "${s.activation}"`);
   // A rule not defined for the network refuses here (its check), and the old runs go on.
@@ -243,9 +290,25 @@ function load(hash: string, id: number): void {
   loaded = s;
   runs = fresh;
   regression = REGRESSION.includes(s.data);
-  // The points on the plane: the same draw as the runs' data (the same stream), before the inputs map them.
+  const shown = s.data === 'mnist' ? { points: null, samples: samples() } : { points: plane(s), samples: null };
+  for (const r of runs) withLedger(() => draw(r), r.ledger);
+  post({
+    type: 'loaded',
+    id,
+    backend: backendName,
+    activations: [...ACTIVATION_NAMES],
+    rules: ruleChoices(s, runs[0].t.data),
+    ...shown,
+    extent,
+  });
+  report(id);
+}
+
+/** The points on the plane, and the extent around them (the grids' plane). */
+function plane(s: PlaygroundState): Points {
+  // The same draw as the runs' data (the same stream), before the inputs map them.
   const { inputs: _mapped, ...plain } = configFor(s, s.rules[0]).data;
-  const { train, test } = loadPoints(plain.name, { ...plain, rng: rng(s.seed).child('data').child('dataset') });
+  const { train, test } = dataLoader(null)(plain.name, { ...plain, rng: rng(s.seed).child('data').child('dataset') });
   const x = new Float32Array([...train.x, ...test.x]);
   const y = new Float32Array([...train.y, ...test.y]);
   let [x0, x1, y0, y1] = [Infinity, -Infinity, Infinity, -Infinity];
@@ -257,17 +320,13 @@ function load(hash: string, id: number): void {
   }
   const pad = 0.1 * Math.max(x1 - x0, y1 - y0);
   extent = [x0 - pad, x1 + pad, y0 - pad, y1 + pad];
-  for (const r of runs) withLedger(() => draw(r), r.ledger);
-  post({
-    type: 'loaded',
-    id,
-    backend: backendName,
-    activations: [...ACTIVATION_NAMES],
-    rules: ruleChoices(s, runs[0].t.data),
-    points: { x, y, train: train.n, regression },
-    extent,
-  });
-  report(id);
+  return { x, y, train: train.n, regression };
+}
+
+/** The MNIST test images whose predictions the runs show (unpadded), and their labels. */
+function samples(): Samples {
+  const { test } = mnist!;
+  return { x: test.x.slice(0, SAMPLES * 784), labels: Array.from(test.y.subarray(0, SAMPLES)) };
 }
 
 function step(n: number): void {
@@ -305,14 +364,19 @@ scope.onmessage = (e) => {
   const id = 'id' in m ? m.id : null;
   ready
     .then(() => {
-      if (m.type === 'load') load(m.state, m.id);
+      if (m.type === 'load') return load(m.state, m.id);
       else if (m.type === 'step') {
         step(m.n);
         report(m.id);
+      } else if (m.type === 'rule-file') {
+        return loadRuleFile(m.name, m.source).then((rules) => {
+          for (const r of rules) ruleFiles.set(r.id, m.name);
+          post({ type: 'rule-file', id: m.id, rules: rules.map((r) => r.id) });
+        });
       } else if (m.type === 'worked') {
         post({ type: 'worked', id: m.id, example: workedExample(), published: PUBLISHED });
       } else if (m.type === 'export') {
-        const spec = specModule(specFor(loaded!, Math.min(...runs.map((r) => r.view.step))));
+        const spec = specModule(specFor(loaded!, Math.min(...runs.map((r) => r.view.step)), ruleFiles));
         post({ type: 'exported', id: m.id, spec, records: runs.map((r) => r.records) });
       } else if (m.type === 'play') {
         if (!playing) {

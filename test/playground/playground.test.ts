@@ -9,15 +9,18 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildPlayground } from '../../scripts/build-playground.ts';
 import { servePlayground, type Served } from '../../scripts/serve-playground.ts';
 import { PUBLISHED, workedExample } from '../../experiments/worked-example.ts';
 import { launchChromium } from '../../src/report/browser.ts';
-import { prepareData, rng } from '../../src/core.ts';
+import { fromArray, prepareData, rng } from '../../src/core.ts';
 import { configFor, loadPoints } from '../../playground/src/config.ts';
 import { gridPoints } from '../../playground/src/protocol.ts';
 import { parseState } from '../../playground/src/state.ts';
+import { decodeMnistSubset, MNIST_TEST, MNIST_TRAIN } from '../../playground/src/mnist-subset.ts';
+import { loadDataset } from '../../src/data/index.ts';
 
 interface RunMetrics {
   rule: string;
@@ -29,7 +32,9 @@ interface RunMetrics {
   errorSignals: Record<string, number>;
   gradNorms: Record<string, number>;
   diagnostics: Record<string, number>;
-  memory: { peakBytes: number; atPeak: Record<string, number>; ratioToInference: number } | null;
+  memory: { peakBytes: number; atPeak: Record<string, number>; peakByCategory: Record<string, number>; ratioToInference: number } | null;
+  forwardPasses: number | null;
+  status: string;
 }
 interface Metrics extends RunMetrics {
   backend: string;
@@ -158,9 +163,54 @@ describe('the playground in a browser', () => {
     await page.close();
   });
 
+  it("trains an MLP and LeNet-5 on the bundled MNIST subset, the CLI's first samples, and shows sample predictions", async () => {
+    // The bundle is small, and holds exactly the samples `rulebench run` takes for the same data spec.
+    const bytes = new Uint8Array(await (await fetch(`${served.url}mnist-subset.bin`)).arrayBuffer());
+    expect(bytes.length).toBeLessThan(1024 * 1024);
+    const bundle = decodeMnistSubset(bytes);
+    const cli = loadDataset('mnist', { train: MNIST_TRAIN, test: MNIST_TEST });
+    for (const k of ['train', 'test'] as const) {
+      expect(bundle[k].x).toEqual(cli[k].x);
+      expect(bundle[k].y).toEqual(cli[k].y);
+    }
+    type Predicted = { runs: { predictions: { label: number; confidence: number }[] }[] };
+    const hash = 'seed=2&data=mnist&hidden=32&act=relu&lr=0.1&batch=32&rules=backprop';
+    const page = await open(hash);
+    // Before a step: the seed's weights on the first test images, as the CLI's data and model give them.
+    const config = configFor(parseState(hash), 'backprop');
+    const { model, test } = prepareData(config, rng(config.seed).child('data'), (n, o) => loadDataset(n, o));
+    const out = model.forward(model.init(rng(config.seed).child('init')), fromArray(test.x.slice(0, 16 * 784), [16, 784])).data;
+    const at0 = ((await metrics(page)) as unknown as Predicted).runs[0].predictions;
+    expect(at0).toHaveLength(16);
+    at0.forEach((p, i) => {
+      const z = Array.from(out.subarray(10 * i, 10 * i + 10));
+      expect(p.label).toBe(z.indexOf(Math.max(...z)));
+      expect(p.confidence).toBeCloseTo(1 / z.reduce((a, v) => a + Math.exp(v - Math.max(...z)), 0), 4);
+    });
+    await step(page, 100);
+    const m = await metrics(page);
+    expect(m.step).toBe(100);
+    expect(m.testAcc).toBeGreaterThan(0.7);
+    // Drawn: each sample with its predicted class, green where it is the label.
+    const predicted = ((await metrics(page)) as unknown as Predicted).runs[0].predictions;
+    const labels = Array.from(cli.test.y.subarray(0, 16));
+    expect(await page.locator('.samples figure').count()).toBe(16);
+    expect(await page.locator('.samples figcaption.right').count()).toBe(predicted.filter((p, i) => p.label === labels[i]).length);
+    // LeNet-5 (MNIST padded to 32×32) trains in the page too.
+    await page.evaluate(`${API}.load('seed=2&data=mnist&net=lenet5&act=relu&lr=0.05&batch=16&rules=backprop')`);
+    await step(page, 10);
+    const early = await metrics(page);
+    await step(page, 10);
+    const late = await metrics(page);
+    expect(Object.keys(late.alignment)).toEqual(['conv1', 'conv2', 'fc1', 'fc2', 'fc3']);
+    expect(late.testLoss!).toBeLessThan(early.testLoss!);
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
   it('the URL carries the whole state: a page opened on its link shows the same state and trains the same', async () => {
     const hash =
-      'seed=7&data=spirals&noise=0.05&inputs=x1%2Cx2%2Cx1*x2&points=300&train=0.6&hidden=6%2C5&act=relu&lr=0.05&l2=0.001&batch=8&rules=backprop';
+      'seed=7&data=spirals&noise=0.05&inputs=x1%2Cx2%2Cx1*x2&points=300&train=0.6&net=mlp&hidden=6%2C5&act=relu&lr=0.05&l2=0.001&clip=0&batch=8&rules=backprop';
     const a = await open(hash);
     expect(await a.evaluate('location.hash.slice(1)')).toBe(hash);
     expect(await a.evaluate(`${API}.state()`)).toBe(hash);
@@ -255,6 +305,35 @@ describe('the playground in a browser', () => {
     await page.close();
   });
 
+  it("loads a user's own rule file: its rule trains beside backprop, and the exported spec names the file", async () => {
+    const page = await open('data=xor&noise=0.2&hidden=8&lr=0.02&rules=backprop');
+    await page.setInputFiles('#rule-file', fileURLToPath(new URL('../fixtures/user-rules/sign-gradient.mjs', import.meta.url)));
+    await page.waitForFunction(`document.getElementById('rule-file-status').textContent.includes('sign-gradient')`);
+    expect((await metrics(page)).rules.find((r) => r.id === 'sign-gradient')).toMatchObject({ reason: null });
+    await page.selectOption('#rule-b', 'sign-gradient');
+    await page.waitForFunction(`${API}.metrics().runs.length === 2`);
+    await step(page, 1);
+    const first = (await metrics(page)).runs[1];
+    await step(page, 99);
+    const sg = (await metrics(page)).runs[1];
+    expect(sg.rule).toBe('sign-gradient');
+    expect(sg.testLoss!).toBeLessThan(first.testLoss!);
+    // The sign of the gradient points near it, never along it.
+    for (const c of Object.values(sg.alignment)) {
+      expect(c).toBeGreaterThan(0.3);
+      expect(c).toBeLessThan(0.99);
+    }
+    const { spec } = (await page.evaluate(`${API}.exportRun()`)) as { spec: string };
+    expect(spec).toContain('"./sign-gradient.mjs#sign-gradient"');
+    // A file with no rule, or one the browser cannot run, is named and refused.
+    await expect(page.evaluate(`${API}.loadRuleFile('x.mjs', 'export const a = 1;')`)).rejects.toThrow(
+      'rule file x.mjs: exports no learning rule (an object with id, defaults, init and step)',
+    );
+    await expect(page.evaluate(`${API}.loadRuleFile('r.ts', '')`)).rejects.toThrow(/r\.ts: the page loads JavaScript rule files/);
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
   it('its exported spec reruns through rulebench run to the same records, apart from timing and trial ids', async () => {
     // A regression set and input features too: the CLI loads them as the page does.
     const page = await open(
@@ -319,9 +398,11 @@ describe('the playground in a browser', () => {
 
   it('the guided lessons are states one click away: XOR learned from scratch, vanishing gradients under sigmoid against ReLU', async () => {
     const page = await open('rules=backprop');
-    const lesson = async (id: string, act: string) => {
+    const lesson = async (id: string, has: string) => {
       await page.click(`#${id}`);
-      await page.waitForFunction(`${API}.state().includes('act=${act}') && ${API}.metrics().step === 0`);
+      await page.waitForFunction(
+        `${API}.state().includes(${JSON.stringify(has.includes('=') ? has : `act=${has}`)}) && ${API}.metrics().step === 0`,
+      );
     };
     await lesson('lesson-xor', 'tanh');
     await step(page, 200);
@@ -339,6 +420,28 @@ describe('the playground in a browser', () => {
     const relu = await firstOverLast();
     expect(sigmoid).toBeLessThan(1);
     expect(sigmoid).toBeLessThan(relu / 10);
+    // Exploding gradients: seven linear layers, ‖∇‖ large and growing toward the output; a step and the loss is past the bound.
+    await lesson('lesson-exploding', 'act=identity&lr=0.3&l2=0&clip=0&');
+    expect(await page.textContent('#lesson')).toMatch(/Seven linear layers/);
+    await step(page, 2);
+    const exploded = await metrics(page);
+    expect(exploded.gradNorms.fc1).toBeGreaterThan(10);
+    expect(exploded.gradNorms.fc7).toBeGreaterThan(exploded.gradNorms.fc1);
+    expect(exploded.runs[0].status).toBe('diverged');
+    // Clipped to norm 1, the same run trains.
+    await lesson('lesson-clipped', 'act=identity&lr=0.3&l2=0&clip=1&');
+    await step(page, 100);
+    const clipped = await metrics(page);
+    expect(clipped.runs[0].status).toBe('training');
+    expect(clipped.trainLoss).toBeLessThan(0.05);
+    // Checkpointing: the same updates, less activation memory at the step's peak, one forward pass more a step.
+    await lesson('lesson-checkpoint', 'rules=backprop%2Cbackprop%3Acheckpoint%3D-1');
+    await step(page, 5);
+    const [plain, ckpt] = (await metrics(page)).runs;
+    expect(ckpt.rule).toBe('backprop:checkpoint=-1');
+    expect([ckpt.trainLoss, ckpt.testLoss, ckpt.gradNorms]).toEqual([plain.trainLoss, plain.testLoss, plain.gradNorms]);
+    expect(ckpt.memory!.peakByCategory['saved-activation']).toBeLessThan(0.7 * plain.memory!.peakByCategory['saved-activation']);
+    expect([plain.forwardPasses! / 5, ckpt.forwardPasses! / 5]).toEqual([3, 4]);
     expect(problems).toEqual([]);
     await page.close();
   });
