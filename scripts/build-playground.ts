@@ -29,7 +29,9 @@ export async function buildPlayground(out = join(root, 'dist', 'playground')): P
   rmSync(out, { recursive: true, force: true });
   mkdirSync(out, { recursive: true });
   const r = await build({
-    entryPoints: Object.fromEntries(['main', 'worker', 'worked'].map((e) => [e, join(root, 'playground', 'src', `${e}.ts`)])),
+    entryPoints: Object.fromEntries(
+      ['main', 'worker', 'worked', 'kernel-thread'].map((e) => [e, join(root, 'playground', 'src', `${e}.ts`)]),
+    ),
     bundle: true,
     format: 'esm',
     platform: 'browser',
@@ -40,6 +42,13 @@ export async function buildPlayground(out = join(root, 'dist', 'playground')): P
     metafile: true,
     outdir: out,
     logLevel: 'warning',
+    // mathjs only differentiates activations written as expressions, which the page never offers.
+    plugins: [
+      {
+        name: 'no-mathjs',
+        setup: (b) => b.onResolve({ filter: /^mathjs$/ }, () => ({ path: join(root, 'playground', 'src', 'no-mathjs.ts') })),
+      },
+    ],
   });
   for (const f of ['index.html', 'worked.html', 'style.css']) copyFileSync(join(root, 'playground', f), join(out, f));
   for (const relaxed of [false, true]) copyFileSync(join(wasmDir, wasmFileName(relaxed)), join(out, wasmFileName(relaxed)));

@@ -17,7 +17,11 @@ import {
 import { POINT_INPUTS } from '../../src/data/synthetic.ts';
 import { DATASETS, formatState, MAX_RULES, NETS, parseState, type PlaygroundState } from './state.ts';
 
-const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
+// The page's ?threads=N goes to the worker (kernel threads: never a figure, only the speed).
+const threadsParam = new URLSearchParams(location.search).get('threads');
+const worker = new Worker(new URL(`./worker.js${threadsParam ? `?threads=${encodeURIComponent(threadsParam)}` : ''}`, import.meta.url), {
+  type: 'module',
+});
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 
 let state: PlaygroundState = parseState('');

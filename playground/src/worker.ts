@@ -27,7 +27,7 @@ import {
   type SummaryRecord,
   type TrialRecord,
 } from '../../src/core.ts';
-import { fetchWasmBackend, installBackend, referenceBackend } from '../../src/kernels-browser.ts';
+import { fetchWasmBackend, installBackend, referenceBackend, withThreads } from '../../src/kernels-browser.ts';
 import { configFor, dataLoader, specFor, specModule } from './config.ts';
 import { decodeMnistSubset, MNIST_FILE } from './mnist-subset.ts';
 import { loadRuleFile } from './rule-file.ts';
@@ -82,12 +82,26 @@ const ruleFiles = new Map<string, string>();
 const SAMPLES = 16;
 
 // Shared WASM memory needs a cross-origin isolated page; elsewhere the reference kernels run.
+/**
+ * Kernel threads: in a cross-origin isolated page, the page's ?threads=N (default: the cores the
+ * browser reports, at most 4), each a worker on the kernels' shared memory; elsewhere one, this
+ * worker's own. The thread count never changes a figure, only the speed.
+ */
+const THREADS = scope.crossOriginIsolated
+  ? Number(new URL(scope.location.href).searchParams.get('threads')) || Math.min(4, navigator.hardwareConcurrency || 1)
+  : 1;
+
+// Shared WASM memory needs a cross-origin isolated page; elsewhere the reference kernels run.
 const ready = (async () => {
   if (scope.crossOriginIsolated) {
-    const wasm = await fetchWasmBackend(new URL('./', scope.location.href), { maxPages: 16384 });
+    const base = new URL('./', scope.location.href);
+    const wasm = await fetchWasmBackend(base, { maxPages: 16384, threads: new URL('kernel-thread.js', base) });
     installBackend(wasm);
-    backendName = wasm.name;
-  } else installBackend(referenceBackend);
+    backendName = `${wasm.name}, ${THREADS} thread${THREADS > 1 ? 's' : ''}`;
+  } else {
+    installBackend(referenceBackend);
+    backendName = 'reference (the page is not cross-origin isolated), 1 thread';
+  }
 })();
 
 function startRun(s: PlaygroundState, ruleId: string): Run {
@@ -275,6 +289,11 @@ async function load(hash: string, id: number): Promise<void> {
     if (!r.ok) throw new Error(`${MNIST_FILE}: ${r.status} ${r.statusText} (rebuild the playground)`);
     mnist = decodeMnistSubset(new Uint8Array(await r.arrayBuffer()));
   }
+  withThreads(THREADS, () => start(s, id));
+}
+
+/** Start the state's runs (its rules' checks may refuse it: then the old runs go on) and report them. */
+function start(s: PlaygroundState, id: number): void {
   if (!(ACTIVATION_NAMES as readonly string[]).includes(s.activation))
     throw new StateError(`act: expected one of ${ACTIVATION_NAMES.join(', ')}, got "${s.activation}"`);
   // A rule not defined for the network refuses here (its check), and the old runs go on.
@@ -330,12 +349,14 @@ function samples(): Samples {
 }
 
 function step(n: number): void {
-  for (const r of runs) {
-    withLedger(() => {
-      for (let i = 0; i < n && !r.done; i++) r.done = r.steps.next().done === true;
-      if (!r.done) draw(r);
-    }, r.ledger);
-  }
+  withThreads(THREADS, () => {
+    for (const r of runs) {
+      withLedger(() => {
+        for (let i = 0; i < n && !r.done; i++) r.done = r.steps.next().done === true;
+        if (!r.done) draw(r);
+      }, r.ledger);
+    }
+  });
 }
 
 function report(id: number | null): void {

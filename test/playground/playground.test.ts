@@ -48,6 +48,7 @@ describe('the playground in a browser', () => {
   let browser: Browser;
   let served: Served;
   let dir: string;
+  let built: Awaited<ReturnType<typeof buildPlayground>>;
   const problems: string[] = [];
   const outside: string[] = [];
 
@@ -69,7 +70,7 @@ describe('the playground in a browser', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'rulebench-playground-'));
-    await buildPlayground(dir);
+    built = await buildPlayground(dir);
     served = await servePlayground(dir, 0);
     browser = await launchChromium();
   }, 120_000);
@@ -96,6 +97,71 @@ describe('the playground in a browser', () => {
     expect(problems).toEqual([]);
     expect(outside).toEqual([]);
     await page.close();
+  });
+
+  it('bundles its worker without mathjs (which only expression activations need): small, and says so when one is asked for', async () => {
+    expect(built.bytes['worker.js']).toBeLessThan(300 * 1024);
+    expect(readFileSync(join(dir, 'worker.js'), 'utf8')).not.toMatch(/mathjs\.org|typed-function/);
+    const page = await open('rules=backprop');
+    await expect(
+      page.evaluate(
+        `${API}.loadRuleFile('e.mjs', "import { activation } from 'rulebench/core'; activation('x * x'); export const a = 1;")`,
+      ),
+    ).rejects.toThrow('activations written as expressions in x need mathjs, which the playground leaves out; use a named activation');
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
+  it('splits kernels over threads where the page is cross-origin isolated, to the same figures as one thread', async () => {
+    const hash = 'seed=4&data=spirals&points=1000&hidden=64%2C64&act=tanh&lr=0.05&batch=256&rules=backprop';
+    const run = async (threads: number) => {
+      const page = await browser.newPage();
+      const started: string[] = [];
+      page.on('request', (r) => {
+        if (r.url().endsWith('/kernel-thread.js')) started.push(r.url());
+      });
+      page.on('pageerror', (e) => problems.push(String(e)));
+      page.on('console', (m) => {
+        if (m.type() === 'error' || m.type() === 'warning') problems.push(`${m.type()}: ${m.text()}`);
+      });
+      await page.goto(`${served.url}?threads=${threads}#${hash}`);
+      await page.waitForSelector('body[data-ready]', { timeout: 30_000 });
+      await step(page, 20);
+      const m = await metrics(page);
+      await page.close();
+      return { m, started: started.length };
+    };
+    const [one, three] = [await run(1), await run(3)];
+    expect(one.m.backend).toMatch(/^wasm.*, 1 thread$/);
+    expect(three.m.backend).toMatch(/^wasm.*, 3 threads$/);
+    // Two kernel threads beside the worker's own, and not one where one thread is asked for.
+    expect([one.started, three.started]).toEqual([0, 2]);
+    expect({ ...three.m, backend: '' }).toEqual({ ...one.m, backend: '' });
+    expect(problems).toEqual([]);
+  });
+
+  it('works served without COOP/COEP, as a plain static host serves it: the reference kernels on one thread', async () => {
+    const plain = await servePlayground(dir, 0, { isolate: false });
+    try {
+      const page = await browser.newPage();
+      page.on('pageerror', (e) => problems.push(String(e)));
+      page.on('console', (m) => {
+        if (m.type() === 'error' || m.type() === 'warning') problems.push(`${m.type()}: ${m.text()}`);
+      });
+      await page.goto(`${plain.url}#data=xor&noise=0.2&hidden=8&lr=0.3&rules=backprop`);
+      await page.waitForSelector('body[data-ready]', { timeout: 30_000 });
+      expect(await page.evaluate('crossOriginIsolated')).toBe(false);
+      await step(page, 5);
+      const early = await metrics(page);
+      await step(page, 95);
+      const late = await metrics(page);
+      expect(late.backend).toBe('reference (the page is not cross-origin isolated), 1 thread');
+      expect(late.testLoss!).toBeLessThan(early.testLoss!);
+      expect(problems).toEqual([]);
+      await page.close();
+    } finally {
+      await plain.close();
+    }
   });
 
   it("maps each hidden unit's output over the input plane: at step 0 the first layer's are tanh(w·x + b) of the seed's weights", async () => {
