@@ -200,7 +200,19 @@ export {
   type ClassificationDataset,
   type RegressionDataset,
 } from './data/dataset.ts';
-export { blobs, circle, teacherStudent, twoSpirals, xor, type NoisyXorOptions } from './data/synthetic.ts';
+export {
+  blobs,
+  bumps,
+  circle,
+  plane,
+  pointInputs,
+  POINT_INPUTS,
+  teacherStudent,
+  twoSpirals,
+  xor,
+  type NoisyXorOptions,
+  type PointInput,
+} from './data/synthetic.ts';
 export { copyTask, type CopyOptions } from './data/copy.ts';
 export { applyTransforms, type Transforms } from './data/transforms.ts';
 export { Loader, split, subset, type LoaderBatch, type LoaderOptions } from './data/loader.ts';
@@ -209,6 +221,7 @@ export { Loader, split, subset, type LoaderBatch, type LoaderOptions } from './d
 export {
   defineRule,
   ruleOptions,
+  checkOption,
   ruleEstimates,
   forEachUpdate,
   isLazy,
@@ -228,7 +241,7 @@ export {
   type SearchSpace,
   type RulePreset,
 } from './rules/rule.ts';
-export { registerRule, getRule, listRules } from './rules/registry.ts';
+export { registerRule, registerRulesOf, getRule, listRules } from './rules/registry.ts';
 export { FORWARD, INPUT_VJP, WEIGHT_GRADIENT, BACKWARD, BACKPROP_STEP, stepCost, costContext, type CostContext } from './rules/cost.ts';
 export { ruleContext, type ContextParts } from './rules/context.ts';
 
@@ -322,5 +335,13 @@ export type { Observer, StepInfo, EvalInfo, Snapshot } from './runner/observer.t
 export { prepareData, type LoadData } from './runner/prepare.ts';
 export type { TrialConfig, DataConfig } from './runner/trial-config.ts';
 export type { TrialRecord, EvalRecord, SummaryRecord, AlignmentPoint } from './runner/record-types.ts';
-export { xorDataset, spiralsDataset, circleDataset, blobsDataset, teacherStudentDataset } from './data/dataset-kinds/points.ts';
+export {
+  xorDataset,
+  spiralsDataset,
+  circleDataset,
+  blobsDataset,
+  teacherStudentDataset,
+  planeDataset,
+  bumpsDataset,
+} from './data/dataset-kinds/points.ts';
 export type { HostProbe } from './runner/observers/timing.ts';

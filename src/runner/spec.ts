@@ -6,7 +6,7 @@ import { checkDataOptions, getDataset, listDatasets } from '../data/index.ts';
 import { listOptimizers, optimizerFromSpec, type OptimizerSpec } from '../optim/index.ts';
 import { buildModel } from '../nn/model.ts';
 import { listPresets, type ModelSpec } from '../nn/presets.ts';
-import { checkPrediction, ruleOptions, type AnyRule, type OptionValue, type RuleOptions } from '../rules/rule.ts';
+import { checkOption, checkPrediction, ruleOptions, type AnyRule, type OptionValue, type RuleOptions } from '../rules/rule.ts';
 import { checkCostModel } from '../rules/cost.ts';
 import { TASK_NAMES } from '../rules/task.ts';
 import { validateReferences, type Reference } from './references.ts';
@@ -220,24 +220,6 @@ function validateOptimizer(field: string, v: unknown): OptimizerSpec {
   // An experiment whose rate is 0 trains nothing and still ends `done`.
   if (o.lr === 0) throw new SpecError(`${field}.lr: 0 would leave the parameters where they start; give a positive rate`);
   return o as unknown as OptimizerSpec;
-}
-
-function checkOption(field: string, rule: AnyRule, key: string, value: unknown): void {
-  if (!Object.hasOwn(rule.defaults, key)) {
-    const keys = Object.keys(rule.defaults);
-    throw new SpecError(
-      `${field}.${key}: rule "${rule.id}" has no option "${key}"; its options: ${keys.length ? keys.join(', ') : '(none)'}`,
-    );
-  }
-  const want = typeof rule.defaults[key];
-  if (typeof value !== want || (typeof value === 'number' && !Number.isFinite(value))) {
-    throw new SpecError(
-      `${field}.${key}: expected a ${want === 'number' ? 'finite number' : want} like the default ${show(rule.defaults[key])}, got ${show(value)}`,
-    );
-  }
-  const choices = rule.choices?.[key];
-  if (choices && !choices.includes(value as string))
-    throw new SpecError(`${field}.${key}: ${show(value)} is not accepted; choices: ${choices.join(', ')}`);
 }
 
 /** Resolve a rule reference through `lookup` (built-in ids) or accept a rule object. */
