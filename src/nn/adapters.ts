@@ -7,7 +7,7 @@ import { SpecError } from '../errors.ts';
 import { isRecord, show } from '../fields.ts';
 import { ledger } from '../tensor/ledger.ts';
 import type { Tensor } from '../tensor/tensor.ts';
-import { loraDense } from './lora.ts';
+import { frozenWeightLayer, loraDense } from './lora.ts';
 import { Model } from './model.ts';
 import { leaf, mapModules, type Module, type Slot } from './module.ts';
 import { isWeightLayer, type WeightLayer } from './weight-layer.ts';
@@ -122,13 +122,15 @@ export function withAdapters(model: Model, base: readonly Tensor[], spec: Adapte
         scale,
       });
     }
+    if (isWeightLayer(m)) return frozenWeightLayer(m, base[m.params.weight.index], m.params.bias ? base[m.params.bias.index] : null);
     return Object.keys(m.params).length ? frozenModule(m, base) : m;
   });
   return new Model(root, slots, model.buffers, model.inputShape);
 }
 
-/** The adapted weight layers of a model (LoRA's), in forward order. */
-export const adaptedLayers = (model: Model): WeightLayer[] => model.weightLayers().filter((l) => l.derived !== undefined);
+/** The adapted weight layers of a model (LoRA's: a derived weight and parameters of their own), in forward order. */
+export const adaptedLayers = (model: Model): WeightLayer[] =>
+  model.weightLayers().filter((l) => l.derived !== undefined && Object.keys(l.params).length > 0);
 
 /**
  * Refuse an adapted model for a rule not defined on adapters (its check calls this): one

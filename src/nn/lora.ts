@@ -19,6 +19,29 @@ export interface LoraParts {
   scale: number;
 }
 
+/**
+ * A weight layer of the base left frozen: the same map at W₀ and b₀, no parameters, still a weight
+ * layer (its weight derived: constant), so rules that find their layers by kind see the network they
+ * would without adapters (the feedback family sends errors below it through its feedback tensor).
+ */
+export function frozenWeightLayer(layer: WeightLayer, w: Tensor, b: Tensor | null): WeightLayer {
+  const derived: DerivedWeight = {
+    base: layer.params.weight,
+    weight: () => w,
+    withInputVjp(inputCotangent, name) {
+      const op = customVjp(
+        `${name}.frozen`,
+        (xi: Tensor) => ({ out: layer.map(xi, w, b), saved: [xi] }),
+        ([xs], g) => [inputCotangent(g, xs)],
+        { pure: true },
+      );
+      return leaf({ kind: layer.kind, path: layer.path, inShape: layer.inShape, outShape: layer.outShape, apply: (x) => op(x) });
+    },
+  };
+  const frozen: WeightLayer = { ...layer, params: {}, derived, apply: (x) => layer.map(x, w, b), withChildren: () => frozen };
+  return frozen;
+}
+
 /** `t` [n, ...] as rows of `width`: a tape reshape when `tape`, else a view. */
 const rows = (t: Tensor, width: number, tape: boolean): Tensor =>
   t.rank === 2 && t.shape[1] === width ? t : tape ? reshape(t, [t.size / width, width]) : view(t, [t.size / width, width]);

@@ -157,6 +157,59 @@ describe('every rule defined on adapters trains only them', () => {
     });
   }
 
+  it('every built-in rule either refuses adapters in its check or trains them with the base unmoved', () => {
+    const refused: string[] = [];
+    for (const r of BUILTIN_RULES) {
+      // fc1 left frozen: a frozen weight layer below the adapted ones, as the feedback family must pass errors through.
+      const c = config(r.id, {
+        epochs: 1,
+        maxSteps: 3,
+        alignEvery: 0,
+        memory: false,
+        adapters: { kind: 'lora', rank: 2, layers: ['fc2', 'fc3'] },
+      });
+      const data = prepareTrial(c);
+      let base: Tensor[] = [];
+      let copy: number[][] = [];
+      let after: number[][] = [];
+      let adapters: Tensor[] = [];
+      let first: number[][] = [];
+      try {
+        runTraining({
+          config: c,
+          id: r.id,
+          rule: r as AnyRule,
+          data,
+          host: nodeHost,
+          emit: () => {},
+          start: (init) => {
+            const s = startingParams(c, { seed: c.seed, rule: r.id }, data.model, data.train, init);
+            base = s.params;
+            copy = base.map((p) => Array.from(p.data));
+            return s;
+          },
+          observers: (t) => {
+            adapters = t.params;
+            first = t.params.map((p) => Array.from(p.data));
+            return [{ name: 'base-after', onFinish: () => void (after = base.map((p) => Array.from(p.data))) }];
+          },
+        });
+      } catch (e) {
+        expect((e as Error).message, r.id).toMatch(
+          new RegExp(`^${r.id}: not defined for adapters \\(layer "fc2" is LoRA-adapted\\): .{20,}`),
+        );
+        refused.push(r.id);
+        continue;
+      }
+      expect(after, r.id).toEqual(copy);
+      expect(
+        adapters.some((p, i) => p.data.some((v, k) => v !== first[i][k])),
+        `${r.id} moved no adapter`,
+      ).toBe(true);
+    }
+    expect(refused.sort()).toEqual(['equilibrium-propagation', 'kolen-pollack', 'pepita', 'weight-mirroring']);
+  });
+
   it('rules not defined on adapters refuse them in their check, naming the layer and why', () => {
     const c = config('kolen-pollack');
     const data = prepareTrial(c);
