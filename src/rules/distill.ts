@@ -53,6 +53,12 @@ export function distillationLoss(student: Tensor, teacher: Tensor, labels: Batch
   return add(soft, mul(crossEntropy(student, labels!), scalar(1 - weight)));
 }
 
+/** A distillation teacher: its logits for a batch of inputs, and the tensors it holds (frozen). */
+export interface Teacher {
+  forward(x: Tensor): Tensor;
+  tensors: Tensor[];
+}
+
 /**
  * `task` (classification) with the distillation loss for training, the teacher's logits from
  * `teacher(x)`; scores, metrics and the objective's figures stay the task's (evaluation on the labels).

@@ -4,7 +4,7 @@
 // a browser with a Web Worker.
 import { withAnomalyMode } from '../autograd/tape.ts';
 import { NumericsError, SpecError } from '../errors.ts';
-import { distilled, type DistillSpec } from '../rules/distill.ts';
+import { distilled, type DistillSpec, type Teacher } from '../rules/distill.ts';
 import { withAdapters } from '../nn/adapters.ts';
 import { BatchStats } from '../nn/module.ts';
 import { rng as seeded, type Rng } from '../random.ts';
@@ -56,12 +56,6 @@ export interface TrainingRun {
   resume?: Resume | null;
   /** Reads a distillation teacher (config.distill) for this data: Node's reads its parameter file. */
   teacher?(spec: DistillSpec, data: Prepared): Teacher;
-}
-
-/** A distillation teacher: its logits for a batch of inputs, and the tensors it holds (frozen). */
-export interface Teacher {
-  forward(x: Tensor): Tensor;
-  tensors: Tensor[];
 }
 
 /**

@@ -3,9 +3,9 @@
 import type { Dataset } from '../data/dataset.ts';
 import { SpecError } from '../errors.ts';
 import { buildModel, type Model } from '../nn/model.ts';
-import type { DistillSpec } from '../rules/distill.ts';
 import { ledger } from '../tensor/ledger.ts';
-import type { Prepared, Teacher } from './loop.ts';
+import type { DistillSpec, Teacher } from '../rules/distill.ts';
+import type { Task } from '../rules/task.ts';
 import { paramPath, readParamFile, writeParamFile, type ParamFileMeta } from '../nn/param-file.ts';
 import type { Rng } from '../random.ts';
 import type { Tensor } from '../tensor/tensor.ts';
@@ -35,7 +35,7 @@ export function startingParams(
 }
 
 /** A distillation teacher built for the trial's data, its parameters read from its file and counted as frozen. */
-export function readTeacher(spec: DistillSpec, data: Prepared): Teacher {
+export function readTeacher(spec: DistillSpec, data: { train: Dataset; task: Task }): Teacher {
   let model: Model;
   try {
     model = buildModel(spec.teacher.model, {
