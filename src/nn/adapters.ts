@@ -125,7 +125,7 @@ export function withAdapters(model: Model, base: readonly Tensor[], spec: Adapte
     if (isWeightLayer(m)) return frozenWeightLayer(m, base[m.params.weight.index], m.params.bias ? base[m.params.bias.index] : null);
     return Object.keys(m.params).length ? frozenModule(m, base) : m;
   });
-  return new Model(root, slots, model.buffers, model.inputShape);
+  return new Model(root, slots, model.buffers, model.inputShape, base);
 }
 
 /** The adapted weight layers of a model (LoRA's: a derived weight and parameters of their own), in forward order. */

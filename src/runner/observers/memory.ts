@@ -13,9 +13,9 @@ import type { Observer, StepInfo } from '../observer.ts';
 /** Peak bytes of a tape-free forward pass on one batch: parameters, input and activations. */
 function inferencePeak(model: Model, params: readonly Tensor[], batch: Batch, infer: ForwardOptions): number {
   const { memory } = ledger().measure(() => noGrad(() => model.forward(params, fromArray(batch.x.data, batch.x.shape), infer)));
-  const paramBytes = params.reduce((s, p) => s + p.bytes, 0);
-  // Optimizer and rule state are live too but are not part of inference; frozen weights are (an adapted model's base).
-  return memory.peakBytes - memory.startBytes + paramBytes + ledger().liveBytes().frozen;
+  // Optimizer and rule state (and a distillation teacher) are live too but are not part of inference; an adapted model's frozen base is.
+  const paramBytes = [...params, ...model.frozen].reduce((s, p) => s + p.bytes, 0);
+  return memory.peakBytes - memory.startBytes + paramBytes;
 }
 
 function mergePeak(acc: StepMemory | null, m: StepMemory): StepMemory {
