@@ -139,7 +139,17 @@ export {
   type ForwardOptions,
   type ForwardContext,
 } from './nn/module.ts';
-export { isWeightLayer, replaceInputVjp, weightAndBias, type WeightLayer } from './nn/weight-layer.ts';
+export {
+  isWeightLayer,
+  replaceInputVjp,
+  weightAndBias,
+  weightNow,
+  weightSlot,
+  type DerivedWeight,
+  type WeightLayer,
+} from './nn/weight-layer.ts';
+export { adaptedLayers, parseAdapters, refuseAdapters, withAdapters, type AdapterSpec } from './nn/adapters.ts';
+export { distilled, distillationLoss, parseDistill, type DistillSpec } from './rules/distill.ts';
 export { layerBlocks, runModules, paramIndices, type LayerBlock, type LayerChain } from './nn/blocks.ts';
 export { isEmbedding, type EmbeddingModule } from './nn/embedding.ts';
 export type { AttentionModule } from './nn/attention.ts';

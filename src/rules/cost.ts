@@ -13,6 +13,7 @@
 // not of our implementation, which `npm run bench` measures against it (modelRatio vs ratioToBp).
 import { SpecError } from '../errors.ts';
 import type { Model } from '../nn/model.ts';
+import { weightSlot } from '../nn/weight-layer.ts';
 
 /** One forward pass over a training batch. */
 export const FORWARD = 1;
@@ -46,7 +47,7 @@ export function costContext<O>(model: Model, options: O, batchSize: number): Cos
   const parameters = model.paramShapes().reduce((n, s) => n + size(s), 0);
   // A dense or conv weight is [outputs, ...]: each output unit at each position costs its row.
   const macs = model.weightLayers().map((m) => {
-    const w = m.params.weight.shape;
+    const w = weightSlot(m).shape;
     return (size(w) * size(m.outShape)) / w[0];
   });
   const total = macs.reduce((a, b) => a + b, 0);
