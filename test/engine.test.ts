@@ -55,6 +55,14 @@ const ALLOWED: Record<string, Record<string, string>> = {
   'src/kernels/wasm/instance.ts': { RELAXED_PROBE: 'constant: a module probing for relaxed SIMD' },
   'src/runner/self-import-hook.mjs': { root: "constant: the package's root URL" },
   'src/kernels/native/index.ts': { cached: 'cache: one native backend per thread' },
+  'src/kernels/webgpu/index.ts': { cached: 'cache: one WebGPU backend (device thread) per thread' },
+  'src/kernels/webgpu/device-worker.mjs': {
+    signal: "the device thread's view of its control word",
+    gpu: "the device thread's own GPU, adapter and device",
+    memory: "the device thread's view of the newest WASM memory",
+    pipelines: "cache: the device thread's compiled shaders",
+    queue: "the device thread's requests, in order",
+  },
   'src/kernels/wasm/kernel-worker.mjs': {
     kernels: "a kernel thread's own instance",
     argv: "a kernel thread's own argument view",
