@@ -62,6 +62,12 @@ if (present) {
       expect([...DEVICE_KERNELS, ...HOST_KERNELS].sort()).toEqual(kernels.sort());
     });
 
+    it('RULEBENCH_BACKEND=webgpu selects it', async () => {
+      const chosen = await backendFromEnv('webgpu');
+      expect(chosen.name).toBe('webgpu');
+      expect(chosen.backend.name).toBe('webgpu');
+    });
+
     it('reruns give the same bits (fixed reduction orders, no atomics)', () => {
       const r = rng('webgpu-rerun');
       const [m, n, k] = [33, 65, 300];
