@@ -8,9 +8,11 @@ import { parentPort, workerData } from 'node:worker_threads';
 const { specifier, ctl, port } = workerData;
 const signal = new Int32Array(ctl);
 
-function done(reply) {
-  port.postMessage(reply);
-  Atomics.store(signal, 0, 1);
+/** Request `id` finished: its status in signal[1], then its id in signal[0]; an error's text as a message first. */
+function done(id, error) {
+  if (error !== undefined) port.postMessage({ id, error });
+  Atomics.store(signal, 1, error === undefined ? 0 : 1);
+  Atomics.store(signal, 0, id);
   Atomics.notify(signal, 0);
 }
 
@@ -102,8 +104,8 @@ port.on('message', (req) => {
   }
   queue = queue.then(() =>
     run(req).then(
-      () => done({ ok: true }),
-      (e) => done({ ok: false, error: String(e?.message ?? e) }),
+      () => done(req.id),
+      (e) => done(req.id, String(e?.message ?? e)),
     ),
   );
 });

@@ -103,7 +103,8 @@ interface Binding {
 /** Starts a device thread and a WASM heap of its own; rejects with what to do when Dawn or an adapter is missing. */
 export async function createWebGpuBackend(options: WebGpuOptions = {}): Promise<WebGpuBackend> {
   const specifier = options.specifier ?? 'webgpu';
-  const ctl = new Int32Array(new SharedArrayBuffer(4));
+  // [0] the id of the last request done, [1] its status (0 ok, 1 failed: the error follows as a message).
+  const ctl = new Int32Array(new SharedArrayBuffer(8));
   const { port1, port2 } = new MessageChannel();
   const worker = new Worker(new URL('./device-worker.mjs', import.meta.url), {
     workerData: { specifier, ctl: ctl.buffer, port: port2 },
@@ -124,6 +125,15 @@ export async function createWebGpuBackend(options: WebGpuOptions = {}): Promise<
   const wasm = createWasmBackend(options);
   const { owns } = wasm;
   const compiled = new Set<string>();
+  let seq = 0;
+  /** The error text the device thread posted for request `id` (posted before the id was stored). */
+  const errorOf = (id: number): string => {
+    for (let m = receiveMessageOnPort(port1); m; m = receiveMessageOnPort(port1)) {
+      const reply = m.message as { id: number; error: string };
+      if (reply.id === id) return reply.error;
+    }
+    return 'failed, and its error message was lost';
+  };
   let attached: ArrayBufferLike | null = null;
   const nanInf = [0x7fc00000, 0x7f800000];
 
@@ -137,8 +147,9 @@ export async function createWebGpuBackend(options: WebGpuOptions = {}): Promise<
       }
     }
     const first = !compiled.has(shader);
-    Atomics.store(ctl, 0, 0);
+    const id = (seq = (seq % 0x7fffffff) + 1);
     port1.postMessage({
+      id,
       shader,
       code: first ? code() : undefined,
       params: new Uint32Array(params),
@@ -150,11 +161,13 @@ export async function createWebGpuBackend(options: WebGpuOptions = {}): Promise<
       })),
       groups,
     });
-    if (Atomics.wait(ctl, 0, 0, ANSWER_MS) === 'timed-out') {
-      throw new Error(`webgpu kernel ${shader}: the device thread did not answer in ${ANSWER_MS / 1000} s`);
+    const deadline = performance.now() + ANSWER_MS;
+    for (let now = Atomics.load(ctl, 0); now !== id; now = Atomics.load(ctl, 0)) {
+      const left = deadline - performance.now();
+      if (left <= 0) throw new Error(`webgpu kernel ${shader}: the device thread did not answer in ${ANSWER_MS / 1000} s`);
+      Atomics.wait(ctl, 0, now, left);
     }
-    const reply = receiveMessageOnPort(port1)?.message as { ok: boolean; error?: string } | undefined;
-    if (!reply?.ok) throw new Error(`webgpu kernel ${shader}: ${reply?.error ?? 'no reply from the device thread'}`);
+    if (Atomics.load(ctl, 1) !== 0) throw new Error(`webgpu kernel ${shader}: ${errorOf(id)}`);
     compiled.add(shader);
   };
 
