@@ -10,6 +10,7 @@
 // (bench/playground.ts, one kernel thread each), a profile of one BP
 // step, and matmul GFLOP/s on the MLP's shapes. Writes results/bench/latest.json.
 // Run: npm run bench [-- --reps 3] [-- --quick] [-- --no-peers]
+// With --webgpu, only the WebGPU bench runs (bench/webgpu.ts, results/bench/webgpu.json).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -52,6 +53,25 @@ const PLAYGROUND_STEPS = num('playground-steps', quick ? 30 : 200);
 // GEMM orientations of the kernel-level LeNet (bench/lenet.ts): OxP is the conv op's.
 const LENET_ORIENTATIONS = flag('lenet-orientations') ? (['OxP', 'PxO'] as const) : (['OxP'] as const);
 const STEPS_PER_EPOCH = Math.ceil(60000 / 128);
+
+if (flag('webgpu')) {
+  const { benchWebGpu } = await import('./webgpu.ts');
+  const at = argv.indexOf('--models');
+  const models = at >= 0 ? argv[at + 1].split(',') : ['mlp', 'lenet'];
+  const bad = models.find((m) => m !== 'mlp' && m !== 'lenet');
+  if (bad !== undefined) {
+    console.error(`--models: unknown model "${bad}"; accepted: mlp, lenet`);
+    process.exit(2);
+  }
+  const file = benchWebGpu({
+    steps: num('steps', quick ? 5 : 60),
+    warmup: num('warmup', quick ? 2 : 20),
+    models: models as Array<'mlp' | 'lenet'>,
+    log: (s) => console.log(s),
+  });
+  console.log(`wrote ${file}`);
+  process.exit(0);
+}
 
 const started = performance.now();
 const loads: Array<{ at: string; load1: number; load5: number }> = [];
