@@ -30,6 +30,7 @@ import {
   SpecError,
   taskGradient,
   view,
+  weightSlot,
   zeros,
   type Model,
   type Tensor,
@@ -44,7 +45,7 @@ interface DfaState {
 }
 
 /** A conv layer's weight: a kernel [out, in, kh, kw] (a dense layer's is [out, in]). */
-const isConv = (l: WeightLayer): boolean => l.params.weight.shape.length > 2;
+const isConv = (l: WeightLayer): boolean => weightSlot(l).shape.length > 2;
 
 /**
  * The shape of layer l's feedback tensor: [outputs, input features] for a vector output, or
@@ -58,7 +59,7 @@ export function feedbackShape(model: Model, l: WeightLayer, conv: string = 'dens
       throw new SpecError(
         `direct-feedback-alignment: option conv 'kernel' needs one score vector per sample, but the model outputs [${out.join(', ')}]`,
       );
-    return [out[0], ...l.params.weight.shape.slice(1)];
+    return [out[0], ...weightSlot(l).shape.slice(1)];
   }
   if (out.length === 1) return [out[0], sizeOf(l.inShape)];
   if (out.length === 2 && l.inShape.length === 2 && l.inShape[0] === out[0]) return [out[1], l.inShape[1]];

@@ -35,6 +35,7 @@ import {
   type RuleContext,
   type Tensor,
   type WeightLayer,
+  refuseAdapters,
 } from '../src/core.ts';
 
 type Options = { beta: number; nudging: string; freeSteps: number; nudgedSteps: number; schedule: string; tolerance: number };
@@ -216,6 +217,11 @@ export const equilibriumPropagation = defineRule({
   },
   search: { beta: { float: [0.05, 1], log: true }, nudging: { choice: ['symmetric', 'positive', 'random-sign'] } },
   check(ctx) {
+    refuseAdapters(
+      'equilibrium-propagation',
+      ctx.model,
+      "its energy is written over each dense layer's own weight, and an adapted layer's weight is not a parameter",
+    );
     epLayers(ctx.model);
     const { beta, freeSteps, nudgedSteps, tolerance } = ctx.options;
     if (!(beta > 0)) throw new SpecError(`equilibrium-propagation: option beta must be positive, got ${beta}`);

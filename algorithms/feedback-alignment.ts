@@ -17,6 +17,8 @@ import {
   initStd,
   requireFeedbackLayers,
   taskGradient,
+  weightNow,
+  weightSlot,
   withFeedback,
   type Model,
   type Rng,
@@ -49,7 +51,7 @@ export function feedbackTensor(o: Options, layer: WeightLayer, w: Tensor, fixed:
   const variant = o.variant as Variant;
   if (variant === 'fa') return fixed!;
   const mags = variant === 'frsf' ? fixed! : variant === 'brsf' ? drawFeedback(layer, o.init, rng()) : null;
-  const s = mags ? 0 : o.scale === 'current' ? std(w) : initStd(feedbackScheme(layer, o.init), layer.params.weight.shape);
+  const s = mags ? 0 : o.scale === 'current' ? std(w) : initStd(feedbackScheme(layer, o.init), weightSlot(layer).shape);
   const B = w.clone();
   for (let i = 0; i < B.size; i++) {
     const sign = Math.sign(w.data[i]);
@@ -95,9 +97,7 @@ export const feedbackAlignment = defineRule({
             new Map(
               feedbackLayers(ctx.model).map((l) => [
                 l.path,
-                feedbackTensor(ctx.options, l, ctx.params[l.params.weight.index], state.fixed[l.path], () =>
-                  ctx.rng.child(ctx.step).child(l.path),
-                ),
+                feedbackTensor(ctx.options, l, weightNow(l, ctx.params), state.fixed[l.path], () => ctx.rng.child(ctx.step).child(l.path)),
               ]),
             ),
           );

@@ -62,6 +62,7 @@ import {
   type RuleContext,
   type Tensor,
   type WeightLayer,
+  refuseAdapters,
 } from '../src/core.ts';
 
 const PERTURB = ['weights', 'activities'] as const;
@@ -151,6 +152,11 @@ function localBlocks(model: Model): LayerChain {
 }
 
 function checkActivities(ctx: RuleContext<ForwardGradientOptions>): void {
+  refuseAdapters(
+    'forward-gradient',
+    ctx.model,
+    "perturb 'activities' forms each layer's update from its weight's local gradient, and an adapted layer's weight is not a parameter (perturb 'weights' trains adapters)",
+  );
   const { blocks } = localBlocks(ctx.model);
   if (blocks.length > 1 && (ctx.task.kind !== 'classification' || ctx.task.classes < 2)) {
     throw new SpecError("forward-gradient: perturb 'activities' trains local classifier heads, so it needs a classification task");

@@ -25,6 +25,7 @@ import {
   taskGradient,
   withFeedback,
   type Tensor,
+  refuseAdapters,
 } from '../src/core.ts';
 
 export const kolenPollackDefaults = {
@@ -70,6 +71,11 @@ export const kolenPollack = defineRule({
   cost: ({ backpropStep }) => backpropStep,
   search: { lr: { float: [1e-4, 1e-1], log: true }, decay: { float: [1e-4, 1], log: true }, coupled: { choice: [true, false] } },
   check(ctx) {
+    refuseAdapters(
+      'kolen-pollack',
+      ctx.model,
+      "its feedback matrices take the same update as the weights, and an adapted layer's weight is a frozen base plus a low-rank product, with no update of its own",
+    );
     requireFeedbackLayers('kolen-pollack', ctx.model);
     const { decay, lr } = ctx.options;
     if (!(decay >= 0 && lr >= 0 && lr * decay < 1))

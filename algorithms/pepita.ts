@@ -41,6 +41,7 @@ import {
   type LayerChain,
   type RuleContext,
   type Tensor,
+  refuseAdapters,
 } from '../src/core.ts';
 
 export const pepitaDefaults = {
@@ -120,6 +121,11 @@ export const pepita = defineRule({
     },
   },
   check(ctx) {
+    refuseAdapters(
+      'pepita',
+      ctx.model,
+      "its updates are each weight layer's weight gradient from the modulated pass, and an adapted layer's weight is not a parameter",
+    );
     chain(ctx);
     if (!(ctx.options.fScale >= 0)) throw new SpecError(`pepita: option fScale must be ≥ 0, got ${ctx.options.fScale}`);
   },

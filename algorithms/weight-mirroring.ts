@@ -22,6 +22,7 @@ import {
   taskGradient,
   withFeedback,
   type Tensor,
+  refuseAdapters,
 } from '../src/core.ts';
 
 export const weightMirroringDefaults = {
@@ -71,6 +72,11 @@ export const weightMirroring = defineRule({
     backpropStep + options.mirrorSteps * (FORWARD + WEIGHT_GRADIENT) * (options.mirrorBatch / batchSize),
   search: { mirrorLr: { float: [5e-3, 0.5], log: true }, mirrorDecay: { float: [5e-3, 0.5], log: true } },
   check(ctx) {
+    refuseAdapters(
+      'weight-mirroring',
+      ctx.model,
+      "it mirrors each weight into its feedback matrix through the weight's own gradient, and an adapted layer's weight is not a parameter",
+    );
     requireFeedbackLayers('weight-mirroring', ctx.model);
     checkOptions(ctx.options);
   },

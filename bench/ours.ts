@@ -5,7 +5,7 @@
 //
 // runTrial models: wall = summary.host.stepMs (rule.step + finite check + optimizer; batch copies
 // and evaluation excluded), CPU = summary.host.stepCpuMs over the same spans.
-// Usage: tsx bench/ours.ts --model mlp|lenet|lenet-kernels [--backend wasm|native] [--threads 1]
+// Usage: tsx bench/ours.ts --model mlp|lenet|lenet-kernels [--backend wasm|native|webgpu] [--threads 1]
 //        [--steps 0 (an epoch)] [--orientation OxP|PxO] [--warmup 20]
 import { cpus } from 'node:os';
 import { listRules, type AnyRule } from '../src/index.ts';
@@ -13,6 +13,7 @@ import { installBackend } from '../src/kernels-api.ts';
 import { loadMnist } from '../src/data/mnist.ts';
 import { loadNativeBackend } from '../src/kernels/native/index.ts';
 import { loadWasmBackend, type WasmBackend } from '../src/kernels/wasm/index.ts';
+import { loadWebGpuBackend } from '../src/kernels/webgpu/index.ts';
 import { rng } from '../src/random.ts';
 import { runTrial, type SummaryRecord, type TrialConfig } from '../src/runner/trial.ts';
 import { lenetStep, type Orientation } from './lenet.ts';
@@ -29,7 +30,8 @@ const B = 128;
 const STEPS_PER_EPOCH = Math.ceil(60000 / B);
 const steps = Number(arg('steps', '0')) || STEPS_PER_EPOCH;
 
-const be: WasmBackend = backendName === 'native' ? loadNativeBackend() : loadWasmBackend();
+const be: WasmBackend =
+  backendName === 'native' ? loadNativeBackend() : backendName === 'webgpu' ? await loadWebGpuBackend() : loadWasmBackend();
 installBackend(be, threads);
 const cpuMs = (): number => {
   const c = process.cpuUsage();
@@ -123,5 +125,6 @@ function lenetKernels(): Record<string, unknown> {
 
 await import('../algorithms/index.ts');
 const result = model === 'lenet-kernels' ? lenetKernels() : trial(model);
-console.log(JSON.stringify({ peer: 'rulebench', model, backend: be.name, threads, cores: cpus().length, ...result }));
+const adapter = 'adapter' in be ? { adapter: be.adapter } : {};
+console.log(JSON.stringify({ peer: 'rulebench', model, backend: be.name, ...adapter, threads, cores: cpus().length, ...result }));
 process.exit(0);

@@ -94,7 +94,7 @@ export function mnistDataDir(): string {
 }
 
 /** PyTorch training steps (`steps` 0: a full epoch) of the MLP or LeNet at `threads` threads. */
-export function torchSteps(model: 'mlp' | 'lenet', threads: number, steps = 0, warmup = 30): PeerResult<EpochResult> {
+export function torchSteps(model: 'mlp' | 'lenet', threads: number, steps = 0, warmup = 30, device = 'cpu'): PeerResult<EpochResult> {
   const py = findTorchPython();
   if (py.python === null) return { ok: false, reason: py.reason };
   return runJson<EpochResult>(
@@ -113,6 +113,8 @@ export function torchSteps(model: 'mlp' | 'lenet', threads: number, steps = 0, w
       '1',
       '--warmup',
       String(warmup),
+      '--device',
+      device,
     ],
     pinnedEnv(threads),
     600_000,
@@ -175,9 +177,10 @@ export function jaxjsSteps(steps: number, warmup = 10): PeerResult<EpochResult> 
 /** rulebench in its own process (bench/ours.ts). */
 export function oursSteps(opts: {
   model: 'mlp' | 'lenet' | 'lenet-kernels';
-  backend: 'wasm' | 'native';
+  backend: 'wasm' | 'native' | 'webgpu';
   threads: number;
   steps?: number;
+  warmup?: number;
   orientation?: string;
 }): PeerResult<EpochResult> {
   const args = [
@@ -191,6 +194,7 @@ export function oursSteps(opts: {
     '--steps',
     String(opts.steps ?? 0),
     ...(opts.orientation ? ['--orientation', opts.orientation] : []),
+    ...(opts.warmup !== undefined ? ['--warmup', String(opts.warmup)] : []),
   ];
   return runJson<EpochResult>(TSX, args, pinnedEnv(opts.threads), 600_000);
 }

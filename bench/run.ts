@@ -6,9 +6,11 @@
 //   and 2 threads and on the native backend, PyTorch 1 and 2 threads, tfjs-wasm, jax-js.
 //   LeNet step (bench/lenet.ts, kernel-level until conv ops land) vs PyTorch's LeNet, 1 thread.
 // Then in this process: every built-in rule's step time relative to BP's beside its cost model's
-// ratio (bench/rules.ts), a profile of one BP
+// ratio (bench/rules.ts), the playground's steps per second in Chromium beside the same trial here
+// (bench/playground.ts, one kernel thread each), a profile of one BP
 // step, and matmul GFLOP/s on the MLP's shapes. Writes results/bench/latest.json.
 // Run: npm run bench [-- --reps 3] [-- --quick] [-- --no-peers]
+// With --webgpu, only the WebGPU bench runs (bench/webgpu.ts, results/bench/webgpu.json).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -30,6 +32,7 @@ import {
 } from './peers.ts';
 import { matmulKey, median, profileBpStep, type MatmulCall, type StepProfile } from './profile.ts';
 import { timeRules, untimed, type RuleRow } from './rules.ts';
+import { timePlayground } from './playground.ts';
 
 const argv = process.argv.slice(2);
 const flag = (name: string): boolean => argv.includes(`--${name}`);
@@ -46,9 +49,29 @@ const JS_PEER_STEPS = num('js-steps', quick ? 20 : 60);
 const LENET_STEPS = num('lenet-steps', quick ? 30 : 120);
 const MLP_STEPS = num('mlp-steps', quick ? 150 : 0);
 const RULE_STEPS = num('rule-steps', quick ? 15 : 60);
+const PLAYGROUND_STEPS = num('playground-steps', quick ? 30 : 200);
 // GEMM orientations of the kernel-level LeNet (bench/lenet.ts): OxP is the conv op's.
 const LENET_ORIENTATIONS = flag('lenet-orientations') ? (['OxP', 'PxO'] as const) : (['OxP'] as const);
 const STEPS_PER_EPOCH = Math.ceil(60000 / 128);
+
+if (flag('webgpu')) {
+  const { benchWebGpu } = await import('./webgpu.ts');
+  const at = argv.indexOf('--models');
+  const models = at >= 0 ? argv[at + 1].split(',') : ['mlp', 'lenet'];
+  const bad = models.find((m) => m !== 'mlp' && m !== 'lenet');
+  if (bad !== undefined) {
+    console.error(`--models: unknown model "${bad}"; accepted: mlp, lenet`);
+    process.exit(2);
+  }
+  const file = benchWebGpu({
+    steps: num('steps', quick ? 5 : 60),
+    warmup: num('warmup', quick ? 2 : 20),
+    models: models as Array<'mlp' | 'lenet'>,
+    log: (s) => console.log(s),
+  });
+  console.log(`wrote ${file}`);
+  process.exit(0);
+}
 
 const started = performance.now();
 const loads: Array<{ at: string; load1: number; load5: number }> = [];
@@ -350,6 +373,13 @@ await import('../algorithms/index.ts');
 log(`\ntiming ${RULE_STEPS} steps of each built-in rule beside a BP run, ${REPS} round(s) (${wasm.name}, 1 thread) … [${elapsed()}]`);
 const ruleRows: RuleRow[] = timeRules(RULE_STEPS, REPS, log);
 
+log(`\ntiming the playground in Chromium beside the same trial here, ${PLAYGROUND_STEPS} steps, ${REPS} round(s) … [${elapsed()}]`);
+const playground = await timePlayground(PLAYGROUND_STEPS, REPS, log);
+log(
+  `== playground: ${playground.state} ==\n  browser (${playground.browserKernels || '—'}, 1 thread) ÷ node (${wasm.name}, 1 thread), steps per second: ` +
+    `${playground.ratio?.toFixed(2) ?? '—'} (median over rounds)${playground.note ? `; ${playground.note}` : ''}`,
+);
+
 log(`\nprofiling BP steps on ${wasm.name} (medians per call) … [${elapsed()}]`);
 const profile: StepProfile = profileBpStep(wasm, quick ? 30 : 80, 20);
 log(`== profile: one BP step (${profile.steps} steps; kernel medians × calls; ${profile.callsPerStep.toFixed(0)} kernel calls/step) ==`);
@@ -423,6 +453,7 @@ const result = {
     jsPeerSteps: JS_PEER_STEPS,
     lenetSteps: LENET_STEPS,
     ruleSteps: RULE_STEPS,
+    playgroundSteps: PLAYGROUND_STEPS,
     stepsPerEpoch: STEPS_PER_EPOCH,
     kernels: wasm.name,
   },
@@ -443,6 +474,7 @@ const result = {
     extra: c.extra,
   })),
   rules: ruleRows,
+  playground,
   profile,
   matmul,
   notes: [
@@ -452,6 +484,7 @@ const result = {
     'LeNet-5 (ours): the lenet5 preset through runTrial on MNIST resized to 32×32; PyTorch pads the same images to 32×32 (same shapes and work). "kernels only": the same step as kernel calls on preallocated buffers (bench/lenet.ts).',
     "Ratios: median over rounds of each round's ours ÷ peer (tfjs/jax-js: peer ÷ ours).",
     'rules[]: each rule beside a backprop run on the same setting (rules[].setting): the bench MLP at SGD 0.01, or the first setting of bench/rules.ts SETTINGS (a smaller rate, then a bounded activation) where the rule runs all its steps; a rule that runs on none has null times and fails the bench.',
+    "playground: the page's worker in Chromium (window.playground.step, messages and drawing included) against the same trial config run here with trainSteps, both on the WASM kernels with one kernel thread, after 10 warm-up steps; ratio = browser steps/s ÷ node steps/s, median over rounds.",
     "rules[].modelRatio: the rule's cost model (forward-pass equivalents per step, src/rules/cost.ts) ÷ backprop's, as its trial recorded it (summary cost.forwardPassesPerStep): what ratioToBp would be if every rule ran at its algorithm's floor.",
   ],
 };

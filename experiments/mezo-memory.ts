@@ -72,9 +72,9 @@ export interface MemorySweepRecord {
   inferenceBytes: number;
   ratioToInference: number;
   /** Live bytes by category at the peak. */
-  byCategory: ByCategory;
+  byCategory: Partial<ByCategory>;
   /** Each category's own peak. */
-  peakByCategory: ByCategory;
+  peakByCategory: Partial<ByCategory>;
   /** Process figures after the step (noisy, secondary). */
   rssBytes: number;
   heapBytes: number;

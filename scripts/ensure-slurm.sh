@@ -67,8 +67,13 @@ SlurmdLogFile=$logs/slurmd.log
 $node NodeAddr=127.0.0.1 State=UNKNOWN
 PartitionName=main Nodes=ALL Default=YES MaxTime=INFINITE State=UP
 EOF
-# Fast path: this configuration is in place and its node takes jobs.
-if cmp -s "$new" "$conf" && timeout 5 sinfo -h -N -o '%t' 2>/dev/null | grep -Eq '^(idle|mix|alloc)'; then exit 0; fi
+# Is the daemon named $1 running? Its PID file must name a live process of that name (a stale file
+# from an earlier life of the container may name a reused PID).
+running() { [[ "$(cat "/proc/$(cat "/run/$1.pid" 2>/dev/null)/comm" 2>/dev/null)" == "$1" ]]; }
+# Fast path: this configuration is in place, its daemons run and its node takes jobs. (sinfo
+# retries for seconds when slurmctld is down: ask it only when the daemons are there.)
+if cmp -s "$new" "$conf" && running slurmctld && running slurmd &&
+  timeout 5 sinfo -h -N -o '%t' 2>/dev/null | grep -Eq '^(idle|mix|alloc)'; then exit 0; fi
 [[ "$(id -u)" -eq 0 ]] || fail "Slurm is installed but not running; start it as root with: bash scripts/ensure-slurm.sh"
 
 # munge: one key shared by every daemon of the cluster (here, one machine).
@@ -86,22 +91,21 @@ if ! munge -n 2>/dev/null | unmunge >/dev/null 2>&1; then
 fi
 
 mkdir -p /etc/slurm "$state/ctld" "$state/d" "$logs"
-running() { [[ -f "$1" ]] && kill -0 "$(cat "$1")" 2>/dev/null; }
 if ! cmp -s "$new" "$conf"; then
   [[ -f "$conf" ]] && ! grep -qF "$marker" "$conf" && fail "$conf exists and was not written by this script; leaving it alone"
   cp "$new" "$conf"
   chmod 0644 "$conf"
   # A changed configuration needs fresh daemons.
-  for p in /run/slurmd.pid /run/slurmctld.pid; do
-    if running "$p"; then
-      kill "$(cat "$p")"
-      for _ in $(seq 50); do running "$p" && sleep 0.1 || break; done
+  for d in slurmd slurmctld; do
+    if running "$d"; then
+      kill "$(cat "/run/$d.pid")"
+      for _ in $(seq 50); do running "$d" && sleep 0.1 || break; done
     fi
   done
 fi
 
-running /run/slurmctld.pid || slurmctld || fail "slurmctld did not start (see $logs/slurmctld.log)"
-running /run/slurmd.pid || slurmd || fail "slurmd did not start (see $logs/slurmd.log)"
+running slurmctld || slurmctld || fail "slurmctld did not start (see $logs/slurmctld.log)"
+running slurmd || slurmd || fail "slurmd did not start (see $logs/slurmd.log)"
 
 # Wait (bounded) for the node to register and take jobs; bring it back if an earlier life left it down.
 for _ in $(seq 100); do

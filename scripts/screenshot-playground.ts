@@ -1,6 +1,8 @@
 // The docs' pictures of the playground: builds it, serves it, trains backprop and feedback
-// alignment side by side on the spirals for 300 steps (docs/playground.png), and shows the
-// guided worked example (docs/playground-worked.png).
+// alignment side by side on the spirals for 300 steps (docs/playground.png), shows the guided
+// worked example (docs/playground-worked.png), and the lessons on exploding gradients (two
+// steps, unclipped: docs/playground-exploding.png) and on checkpointing (20 steps beside plain
+// backprop: docs/playground-checkpoint.png), each opened from its link.
 // tsx scripts/screenshot-playground.ts
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,7 +27,18 @@ try {
     await page.goto(`${served.url}worked.html`);
     await page.waitForSelector('body[data-ready]', { timeout: 30_000 });
     await page.screenshot({ path: out('playground-worked.png'), fullPage: true });
-    console.log(`wrote ${out('playground.png')} and ${out('playground-worked.png')}`);
+    for (const [lesson, marker, steps, file] of [
+      ['lesson-exploding', 'act=identity', 2, 'playground-exploding.png'],
+      ['lesson-checkpoint', 'checkpoint', 20, 'playground-checkpoint.png'],
+    ] as const) {
+      await page.goto(`${served.url}#rules=backprop`);
+      await page.waitForSelector('body[data-ready]', { timeout: 30_000 });
+      await page.click(`#${lesson}`);
+      await page.waitForFunction(`window.playground.state().includes('${marker}') && window.playground.metrics().step === 0`);
+      await page.evaluate(`window.playground.step(${steps})`);
+      await page.screenshot({ path: out(file), fullPage: true });
+    }
+    console.log(`wrote the pictures in ${out('')}`);
   } finally {
     await browser.close();
     await served.close();

@@ -1,6 +1,8 @@
 // Serves the built playground (dist/playground) on localhost with the headers that make the
-// page cross-origin isolated (COOP/COEP), so its worker gets shared WASM memory. Prints the URL.
-// tsx scripts/serve-playground.ts [--port N] [--dir DIR]   (default port 8080; 0: any free port)
+// page cross-origin isolated (COOP/COEP), so its worker gets shared WASM memory and kernel
+// threads. Prints the URL. --no-isolation leaves the headers out, as a plain static host does
+// (the page then runs on the reference kernels, one thread).
+// tsx scripts/serve-playground.ts [--port N] [--dir DIR] [--no-isolation]   (default port 8080; 0: any free port)
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { extname, join, normalize, sep } from 'node:path';
@@ -22,12 +24,14 @@ export interface Served {
   close(): Promise<void>;
 }
 
-export function servePlayground(dir: string, port = 8080): Promise<Served> {
+export function servePlayground(dir: string, port = 8080, { isolate = true }: { isolate?: boolean } = {}): Promise<Served> {
   if (!existsSync(join(dir, 'index.html'))) throw new Error(`serve-playground: ${dir}/index.html not found; run npm run build:playground`);
   const server = createServer((req, res) => {
-    res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
-    res.setHeader('Cross-Origin-Embedder-Policy', 'require-corp');
-    res.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
+    if (isolate) {
+      res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
+      res.setHeader('Cross-Origin-Embedder-Policy', 'require-corp');
+      res.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
+    }
     let path: string;
     try {
       path = decodeURIComponent(new URL(req.url ?? '/', 'http://localhost').pathname);
@@ -70,8 +74,9 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   }
   const dir = arg('--dir') ?? fileURLToPath(new URL('../dist/playground', import.meta.url));
   try {
-    const s = await servePlayground(dir, port);
-    console.log(`rulebench playground: ${s.url}`);
+    const isolate = !process.argv.includes('--no-isolation');
+    const s = await servePlayground(dir, port, { isolate });
+    console.log(`rulebench playground: ${s.url}${isolate ? '' : ' (not cross-origin isolated: reference kernels, one thread)'}`);
   } catch (e) {
     console.error((e as Error).message);
     process.exit(1);

@@ -12,6 +12,7 @@ import { DataError, NumericsError, ShapeError, SpecError } from './errors.ts';
 import { describeError, isSystemError, oneLine } from './runner/failure.ts';
 import { requestStop, stopRequested } from './runner/interrupt.ts';
 import { OutLock } from './runner/lock.ts';
+import { BACKEND_NAMES } from './kernels/select.ts';
 import { parseShard } from './runner/shard.ts';
 import type { SummaryRecord } from './runner/record-types.ts';
 
@@ -23,6 +24,7 @@ const RUN_USAGE = `usage: rulebench run <experiment.ts> [flags]
   --out dir         results directory (default results/<experiment name>)
   --workers N       trials in parallel (default: one per core)
   --threads N       kernel threads per trial (default: the cores left per running trial; records never depend on it)
+  --backend name    kernel backend: wasm (default), native, webgpu, reference (as RULEBENCH_BACKEND)
   --shard i/n       run every n-th trial starting at i (array jobs; one shared --out)
   --resume          skip finished trials, rerun failed and interrupted ones
   --fresh           start --out afresh; its earlier contents move to <out>/superseded/
@@ -38,6 +40,7 @@ const TUNE_USAGE = `usage: rulebench tune <experiment.ts> [flags]
   --out dir         tuning directory (default results/<experiment name>-tune)
   --workers N       trials in parallel (default: one per core)
   --threads N       kernel threads per trial
+  --backend name    kernel backend: wasm (default), native, webgpu, reference (as RULEBENCH_BACKEND)
   --shard i/n       run every n-th trial of each rung (array jobs; one shared --out); rerun with --resume once other shards finish a rung
   --resume          continue: skip finished trials, rerun failed and interrupted ones, go on to the next rungs
   --fresh           start --out afresh; its earlier contents move to <out>/superseded/
@@ -46,8 +49,8 @@ const TUNE_USAGE = `usage: rulebench tune <experiment.ts> [flags]
 
 const USAGE = `usage:
   rulebench run <experiment.ts> [--rules a,b] [--seeds 0,1,2] [--epochs N] [--subset N] [--out dir]
-                                [--workers N] [--threads N] [--shard i/n] [--resume] [--fresh] [--quick] [--debug] [--no-report]
-  rulebench tune <experiment.ts> [--budget N] [--out dir] [--shard i/n] [--resume] [--fresh] [--workers N] [--threads N]
+                                [--workers N] [--threads N] [--backend name] [--shard i/n] [--resume] [--fresh] [--quick] [--debug] [--no-report]
+  rulebench tune <experiment.ts> [--budget N] [--out dir] [--shard i/n] [--resume] [--fresh] [--workers N] [--threads N] [--backend name]
   rulebench report <results-dir>
   rulebench list
 (rulebench run --help and rulebench tune --help describe each flag)`;
@@ -60,6 +63,7 @@ const RUN_FLAGS = {
   out: { type: 'string' },
   workers: { type: 'string' },
   threads: { type: 'string' },
+  backend: { type: 'string' },
   shard: { type: 'string' },
   resume: { type: 'boolean' },
   fresh: { type: 'boolean' },
@@ -75,6 +79,7 @@ const TUNE_FLAGS = {
   out: { type: 'string' },
   workers: { type: 'string' },
   threads: { type: 'string' },
+  backend: { type: 'string' },
   shard: { type: 'string' },
   resume: { type: 'boolean' },
   fresh: { type: 'boolean' },
@@ -87,6 +92,18 @@ type Flags = Record<string, { type: 'string' | 'boolean'; short?: string }>;
 
 /** A malformed command line: exit code 2. */
 class UsageError extends SpecError {}
+
+/**
+ * --backend: the backend RULEBENCH_BACKEND would name, for this run. Set in the environment so
+ * that the trial workers this run starts read the same one.
+ */
+function useBackendFlag(name: string | undefined): void {
+  if (name === undefined) return;
+  if (!(BACKEND_NAMES as readonly string[]).includes(name)) {
+    throw new UsageError(`--backend: unknown backend "${name}"; accepted: ${BACKEND_NAMES.join(', ')}`);
+  }
+  process.env.RULEBENCH_BACKEND = name;
+}
 
 export interface Io {
   stdout: (s: string) => void;
@@ -260,6 +277,7 @@ async function run(args: string[], io: Io, argv: string[]): Promise<number> {
     tuned: values.tuned !== undefined ? tunedDir(values.tuned) : undefined,
     debug: values.debug,
   };
+  useBackendFlag(values.backend);
   const resume = resumeCommand(argv.filter((a) => a !== '--fresh'));
   const signals = stopOnSignals(io, resume);
   try {
@@ -337,6 +355,7 @@ async function tune(args: string[], io: Io, argv: string[]): Promise<number> {
     fresh: values.fresh,
     debug: values.debug,
   };
+  useBackendFlag(values.backend);
   const resume = resumeCommand(argv.filter((a) => a !== '--fresh'));
   const signals = stopOnSignals(io, resume);
   try {

@@ -139,7 +139,17 @@ export {
   type ForwardOptions,
   type ForwardContext,
 } from './nn/module.ts';
-export { isWeightLayer, replaceInputVjp, weightAndBias, type WeightLayer } from './nn/weight-layer.ts';
+export {
+  isWeightLayer,
+  replaceInputVjp,
+  weightAndBias,
+  weightNow,
+  weightSlot,
+  type DerivedWeight,
+  type WeightLayer,
+} from './nn/weight-layer.ts';
+export { adaptedLayers, parseAdapters, refuseAdapters, withAdapters, type AdapterSpec } from './nn/adapters.ts';
+export { distilled, distillationLoss, parseDistill, type DistillSpec } from './rules/distill.ts';
 export { layerBlocks, runModules, paramIndices, type LayerBlock, type LayerChain } from './nn/blocks.ts';
 export { isEmbedding, type EmbeddingModule } from './nn/embedding.ts';
 export type { AttentionModule } from './nn/attention.ts';
@@ -200,7 +210,19 @@ export {
   type ClassificationDataset,
   type RegressionDataset,
 } from './data/dataset.ts';
-export { blobs, circle, teacherStudent, twoSpirals, xor, type NoisyXorOptions } from './data/synthetic.ts';
+export {
+  blobs,
+  bumps,
+  circle,
+  plane,
+  pointInputs,
+  POINT_INPUTS,
+  teacherStudent,
+  twoSpirals,
+  xor,
+  type NoisyXorOptions,
+  type PointInput,
+} from './data/synthetic.ts';
 export { copyTask, type CopyOptions } from './data/copy.ts';
 export { applyTransforms, type Transforms } from './data/transforms.ts';
 export { Loader, split, subset, type LoaderBatch, type LoaderOptions } from './data/loader.ts';
@@ -209,6 +231,7 @@ export { Loader, split, subset, type LoaderBatch, type LoaderOptions } from './d
 export {
   defineRule,
   ruleOptions,
+  checkOption,
   ruleEstimates,
   forEachUpdate,
   isLazy,
@@ -228,7 +251,7 @@ export {
   type SearchSpace,
   type RulePreset,
 } from './rules/rule.ts';
-export { registerRule, getRule, listRules } from './rules/registry.ts';
+export { registerRule, registerRulesOf, getRule, listRules } from './rules/registry.ts';
 export { FORWARD, WEIGHT_GRADIENT, stepCost, costContext, layerCostContext, type CostContext, type LayerWork } from './rules/cost.ts';
 export { ruleContext, type ContextParts } from './rules/context.ts';
 
@@ -322,5 +345,13 @@ export type { Observer, StepInfo, EvalInfo, Snapshot } from './runner/observer.t
 export { prepareData, type LoadData } from './runner/prepare.ts';
 export type { TrialConfig, DataConfig } from './runner/trial-config.ts';
 export type { TrialRecord, EvalRecord, SummaryRecord, AlignmentPoint } from './runner/record-types.ts';
-export { xorDataset, spiralsDataset, circleDataset, blobsDataset, teacherStudentDataset } from './data/dataset-kinds/points.ts';
+export {
+  xorDataset,
+  spiralsDataset,
+  circleDataset,
+  blobsDataset,
+  teacherStudentDataset,
+  planeDataset,
+  bumpsDataset,
+} from './data/dataset-kinds/points.ts';
 export type { HostProbe } from './runner/observers/timing.ts';

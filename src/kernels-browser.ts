@@ -5,4 +5,4 @@ export type { Backend } from './kernels/backend.ts';
 export { referenceBackend } from './kernels/reference.ts';
 export { fetchWasmBackend } from './kernels/wasm/browser.ts';
 export { wasmFileName, type WasmBackend, type WasmOptions } from './kernels/wasm/instance.ts';
-export { installBackend } from './kernels/index.ts';
+export { installBackend, withThreads, kernelThreads } from './kernels/index.ts';

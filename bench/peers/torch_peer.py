@@ -69,6 +69,7 @@ def main():
     ap.add_argument("--warmup", type=int, default=50, help="untimed warm-up steps")
     ap.add_argument("--batch", type=int, default=128)
     ap.add_argument("--lr", type=float, default=0.1)
+    ap.add_argument("--device", default="cpu", help="cpu, or cuda: PyTorch on the GPU the WebGPU bench runs on")
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -100,6 +101,11 @@ def main():
             torch.nn.Linear(400, 120), torch.nn.ReLU(), torch.nn.Linear(120, 84), torch.nn.ReLU(),
             torch.nn.Linear(84, 10),
         )
+    dev = torch.device(args.device)
+    model.to(dev)
+    x_all, y_all = x_all.to(dev), y_all.to(dev)
+    # A CUDA step returns before the GPU finishes it: wait at each mark, or the times measure launches.
+    sync = torch.cuda.synchronize if dev.type == "cuda" else (lambda: None)
     opt = torch.optim.SGD(model.parameters(), lr=args.lr)
     loss_fn = torch.nn.CrossEntropyLoss()
 
@@ -135,6 +141,7 @@ def main():
         for s in range(steps):
             lo = s * args.batch
             loss = step(xs[lo : lo + args.batch], ys[lo : lo + args.batch])
+            sync()
             marks.append(time.perf_counter())
         cpu.append((time.process_time() - c0) * 1000.0)
         last_loss = float(loss)
@@ -147,13 +154,14 @@ def main():
         tx = torch.from_numpy(ti.reshape(len(ti), -1).astype(np.float32) / 255.0)
         if args.model == "lenet":
             tx = torch.nn.functional.pad(tx.reshape(len(ti), 1, 28, 28), (2, 2, 2, 2))
-        acc = float((model(tx).argmax(1) == torch.from_numpy(tl.astype(np.int64))).float().mean())
+        acc = float((model(tx.to(dev)).argmax(1).cpu() == torch.from_numpy(tl.astype(np.int64))).float().mean())
 
     print(json.dumps({
         "peer": "torch",
         "version": torch.__version__,
         "threads": torch.get_num_threads(),
         "model": args.model,
+        "device": torch.cuda.get_device_name(dev) if dev.type == "cuda" else "cpu",
         "steps": steps,
         "stepsPerEpoch": epoch_steps,
         # Per epoch: the timed steps scaled to a full epoch (exact when steps = a full epoch).

@@ -3,28 +3,51 @@
 // For tests and scripts it exposes window.playground (load, step, metrics, state, exportRun).
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
-import { GRID, type FromWorker, type Points, type RuleChoice, type RunView, type ToWorker } from './protocol.ts';
-import { DATASETS, formatState, MAX_RULES, parseState, type PlaygroundState } from './state.ts';
+import {
+  GRID,
+  NEURON_GRID,
+  type FromWorker,
+  type NeuronMaps,
+  type Points,
+  type RuleChoice,
+  type RunView,
+  type Samples,
+  type ToWorker,
+} from './protocol.ts';
+import { POINT_INPUTS } from '../../src/data/synthetic.ts';
+import { DATASETS, formatState, MAX_RULES, NETS, parseState, type PlaygroundState } from './state.ts';
 
-const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
+// The page's ?threads=N goes to the worker (kernel threads: never a figure, only the speed).
+const threadsParam = new URLSearchParams(location.search).get('threads');
+const worker = new Worker(new URL(`./worker.js${threadsParam ? `?threads=${encodeURIComponent(threadsParam)}` : ''}`, import.meta.url), {
+  type: 'module',
+});
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 
 let state: PlaygroundState = parseState('');
 let runs: RunView[] = [];
 let points: Points | null = null;
+let samples: Samples | null = null;
 let extent: [number, number, number, number] = [-1, 1, -1, 1];
 let choices: RuleChoice[] = [];
 let playing = false;
 let nextId = 1;
 const waiting = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
 let exported: Extract<FromWorker, { type: 'exported' }> | null = null;
+let loadedRules: string[] = [];
 
 function send(m: ToWorker): void {
   worker.postMessage(m);
 }
 
 /** Send a message the worker answers by id; resolves when it has. */
-function ask(m: { type: 'load'; state: string } | { type: 'step'; n: number } | { type: 'export' }): Promise<void> {
+function ask(
+  m:
+    | { type: 'load'; state: string }
+    | { type: 'step'; n: number }
+    | { type: 'export' }
+    | { type: 'rule-file'; name: string; source: string },
+): Promise<void> {
   const id = nextId++;
   return new Promise((resolve, reject) => {
     waiting.set(id, { resolve: () => resolve(), reject });
@@ -43,6 +66,7 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
   if (m.type === 'loaded') {
     choices = m.rules;
     points = m.points;
+    samples = m.samples;
     extent = m.extent;
     $('backend').textContent = m.backend;
     fillSelect($('c-activation'), m.activations);
@@ -56,6 +80,12 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
   }
   // The guided page's answer; this page never asks for it.
   if (m.type === 'worked') return;
+  if (m.type === 'rule-file') {
+    loadedRules = m.rules;
+    waiting.get(m.id)?.resolve();
+    waiting.delete(m.id);
+    return;
+  }
   runs = m.runs;
   playing = m.playing;
   draw();
@@ -73,10 +103,12 @@ const CONTROLS: Array<[keyof PlaygroundState, string]> = [
   ['points', 'number'],
   ['trainShare', 'number'],
   ['seed', 'number'],
+  ['net', 'select'],
   ['hidden', 'text'],
   ['activation', 'select'],
   ['lr', 'number'],
   ['l2', 'number'],
+  ['clip', 'number'],
   ['batch', 'number'],
 ];
 
@@ -84,7 +116,23 @@ function fillSelect(el: HTMLSelectElement, options: readonly string[]): void {
   el.replaceChildren(...options.map((o) => new Option(o, o)));
 }
 
+/** A checkbox per input feature, in POINT_INPUTS order. */
+function renderInputs(): void {
+  $('c-inputs').replaceChildren(
+    ...POINT_INPUTS.map((f) => {
+      const label = document.createElement('label');
+      const box = document.createElement('input');
+      box.type = 'checkbox';
+      box.value = f;
+      box.addEventListener('change', applyControls);
+      label.append(box, f);
+      return label;
+    }),
+  );
+}
+
 function showState(): void {
+  for (const box of $('c-inputs').querySelectorAll('input')) box.checked = state.inputs.includes(box.value as never);
   for (const [k] of CONTROLS) {
     const el = $<HTMLInputElement>(`c-${k}`);
     const v = state[k];
@@ -100,6 +148,12 @@ function readControls(): PlaygroundState | null {
   // The selected rules in order, each once; an empty selector is '(none)'.
   const picked = RULE_SELECTORS.map((id) => $<HTMLSelectElement>(id).value).filter(Boolean);
   q.set('rules', [...new Set(picked)].join(','));
+  // The inputs keep the state's order; a newly ticked one goes last.
+  const ticked = new Set(Array.from($('c-inputs').querySelectorAll('input:checked'), (b) => (b as HTMLInputElement).value));
+  q.set(
+    'inputs',
+    [...state.inputs.filter((f) => ticked.has(f)), ...POINT_INPUTS.filter((f) => ticked.has(f) && !state.inputs.includes(f))].join(','),
+  );
   try {
     return parseState(q.toString());
   } catch (e) {
@@ -121,7 +175,9 @@ function renderRuleSelectors(): void {
       o.title = c.reason ?? c.description;
       return o;
     });
-    sel.replaceChildren(...(allowNone ? [new Option('(none)', '')] : []), ...opts);
+    // An entry with options (backprop:checkpoint=1) is offered as it is, beside the plain ids.
+    const own = state.rules[i] && !choices.some((c) => c.id === state.rules[i]) ? [new Option(state.rules[i], state.rules[i])] : [];
+    sel.replaceChildren(...(allowNone ? [new Option('(none)', '')] : []), ...own, ...opts);
     sel.value = state.rules[i] ?? '';
   });
   $('rule-reasons').replaceChildren(
@@ -148,6 +204,7 @@ async function load(hash: string): Promise<void> {
 }
 
 function applyControls(): void {
+  $('lesson').textContent = '';
   const s = readControls();
   if (s) void load(formatState(s)).catch(() => {});
 }
@@ -175,11 +232,72 @@ function drawBoundary(canvas: HTMLCanvasElement, run: RunView): void {
     const py = ((y1 - points.x[2 * i + 1]) / (y1 - y0)) * canvas.height;
     ctx.beginPath();
     ctx.arc(px, py, 3, 0, 2 * Math.PI);
-    ctx.fillStyle = points.y[i] === 1 ? '#0b4f9c' : '#c25400';
+    // A class: blue or orange; a regression target from −1 to 1: orange through white to blue.
+    const v = points.regression ? Math.min(1, Math.max(0, (points.y[i] + 1) / 2)) : points.y[i];
+    ctx.fillStyle = `rgb(${194 - 183 * v}, ${84 - 5 * v}, ${156 * v})`;
     ctx.fill();
     ctx.strokeStyle = i < points.train ? '#fff' : '#000';
     ctx.stroke();
   }
+}
+
+/** Each hidden layer's units as small maps over the input plane: orange below zero, blue above, each unit on its own scale. */
+function drawNeurons(layers: NeuronMaps[]): HTMLElement {
+  const box = document.createElement('div');
+  box.className = 'neurons';
+  const n = NEURON_GRID * NEURON_GRID;
+  for (const { layer, units, maps } of layers) {
+    const row = document.createElement('div');
+    row.dataset.layer = layer;
+    const label = document.createElement('span');
+    const shown = maps.length / n;
+    label.textContent = shown < units ? `${layer} (${shown} of ${units})` : layer;
+    row.append(label);
+    for (let u = 0; u < shown; u++) {
+      const unit = maps.subarray(u * n, (u + 1) * n);
+      const scale = unit.reduce((m, v) => Math.max(m, Math.abs(v)), 0) || 1;
+      const c = document.createElement('canvas');
+      c.width = c.height = NEURON_GRID;
+      c.title = `${layer} unit ${u}: output in [${Math.min(...unit).toFixed(2)}, ${Math.max(...unit).toFixed(2)}]`;
+      const ctx = c.getContext('2d')!;
+      const img = ctx.createImageData(NEURON_GRID, NEURON_GRID);
+      for (let p = 0; p < n; p++) {
+        const v = unit[p] / scale;
+        const rgb = v < 0 ? [255, 255 + 100 * v, 255 + 225 * v] : [255 - 225 * v, 255 - 130 * v, 255 - 30 * v];
+        img.data.set([...rgb, 255], p * 4);
+      }
+      ctx.putImageData(img, 0, 0);
+      row.append(c);
+    }
+    box.append(row);
+  }
+  return box;
+}
+
+/** MNIST: the sample images, each with the class predicted (green when right, red when wrong) and its probability. */
+function drawPredictions(run: RunView): HTMLElement {
+  const box = document.createElement('div');
+  box.className = 'samples';
+  if (!samples) return box;
+  run.predictions.forEach((p, i) => {
+    const fig = document.createElement('figure');
+    const c = document.createElement('canvas');
+    c.width = c.height = 28;
+    const ctx = c.getContext('2d')!;
+    const img = ctx.createImageData(28, 28);
+    for (let k = 0; k < 784; k++) {
+      const v = 255 - 255 * samples!.x[i * 784 + k];
+      img.data.set([v, v, v, 255], k * 4);
+    }
+    ctx.putImageData(img, 0, 0);
+    const cap = document.createElement('figcaption');
+    cap.textContent = `${p.label} ${(100 * p.confidence).toFixed(0)}%`;
+    cap.className = p.label === samples!.labels[i] ? 'right' : 'wrong';
+    cap.title = `label ${samples!.labels[i]}`;
+    fig.append(c, cap);
+    box.append(fig);
+  });
+  return box;
 }
 
 const fmt = (v: number | null) => (v === null || Number.isNaN(v) ? '–' : v.toFixed(4));
@@ -192,6 +310,7 @@ function drawRunPanel(run: RunView, i: number): HTMLElement {
   h.textContent = run.rule;
   h.style.color = COLORS[i];
   const canvas = document.createElement('canvas');
+  canvas.className = 'boundary';
   canvas.width = canvas.height = 240;
   drawBoundary(canvas, run);
   const stats = document.createElement('p');
@@ -205,6 +324,9 @@ function drawRunPanel(run: RunView, i: number): HTMLElement {
       .filter(([, b]) => b > 0)
       .map(([c, b]) => `${c} ${kib(b)}`);
     mem.textContent = `memory at the step's peak: ${kib(run.memory.peakBytes)} (${parts.join(', ')}), ${run.memory.ratioToInference.toFixed(1)}× a forward pass`;
+    mem.textContent += `; saved activations at their own peak: ${kib(run.memory.peakByCategory['saved-activation'] ?? 0)}`;
+    if (run.forwardPasses !== null && run.step > 0)
+      mem.textContent += `; compute: ${(run.forwardPasses / run.step).toFixed(1)} forward passes a step`;
   }
   const table = document.createElement('table');
   table.className = 'alignment';
@@ -229,7 +351,8 @@ function drawRunPanel(run: RunView, i: number): HTMLElement {
   diag.textContent = Object.entries(run.diagnostics)
     .map(([k, v]) => `${k} ${Number.isInteger(v) ? v : v.toFixed(3)}`)
     .join(' · ');
-  panel.append(h, canvas, stats, mem, table, diag);
+  if (samples) panel.append(h, drawPredictions(run), stats, mem, table, diag);
+  else panel.append(h, canvas, drawNeurons(run.neurons), stats, mem, table, diag);
   return panel;
 }
 
@@ -273,6 +396,8 @@ function draw(): void {
 // ---- wiring ---------------------------------------------------------------------------------
 
 fillSelect($('c-data'), DATASETS);
+fillSelect($('c-net'), NETS);
+renderInputs();
 for (const [k] of CONTROLS) $(`c-${k}`).addEventListener('change', applyControls);
 for (const id of RULE_SELECTORS) $(id).addEventListener('change', applyControls);
 $('play').addEventListener('click', () => send({ type: playing ? 'pause' : 'play' }));
@@ -293,6 +418,25 @@ async function exportRun(): Promise<{ spec: string; records: unknown[][] }> {
   await ask({ type: 'export' });
   return { spec: exported!.spec, records: exported!.records };
 }
+/**
+ * A user's rule file (JavaScript importing 'rulebench/core') into the worker: its rules join the
+ * selectors (the state reloads, so their checks grey them or not). Resolves with their ids.
+ */
+async function loadRuleFile(name: string, source: string): Promise<string[]> {
+  await ask({ type: 'rule-file', name, source });
+  await load(formatState(state));
+  $('status').textContent = '';
+  $('rule-file-status').textContent = `loaded from ${name}: ${loadedRules.join(', ')}`;
+  return loadedRules;
+}
+$('rule-file').addEventListener('change', () => {
+  const file = $<HTMLInputElement>('rule-file').files?.[0];
+  if (file) void file.text().then((text) => loadRuleFile(file.name, text).catch(() => {}));
+});
+
+// A lesson link says what to watch; the note stays until a control changes the state.
+for (const a of document.querySelectorAll<HTMLAnchorElement>('a[data-note]'))
+  a.addEventListener('click', () => ($('lesson').textContent = a.dataset.note ?? ''));
 window.addEventListener('hashchange', () => {
   if (location.hash.slice(1) !== formatState(state)) void load(location.hash).catch(() => {});
 });
@@ -310,6 +454,9 @@ function metrics() {
     gradNorms: { ...r.gradNorms },
     diagnostics: { ...r.diagnostics },
     memory: r.memory,
+    forwardPasses: r.forwardPasses,
+    status: r.status,
+    predictions: r.predictions.map((p) => ({ ...p })),
   });
   const first = runs[0]
     ? view(runs[0])
@@ -324,12 +471,23 @@ function metrics() {
         gradNorms: {},
         diagnostics: {},
         memory: null,
+        forwardPasses: null,
+        status: 'training',
+        predictions: [],
       };
   return { ...first, backend: $('backend').textContent, rules: choices.map((c) => ({ ...c })), runs: runs.map(view) };
 }
 
+/** A run's hidden-unit maps and the plane they cover (extent: x1 from, to; x2 from, to). */
+function neuronMaps(i = 0) {
+  const layers = (runs[i]?.neurons ?? []).map((m) => ({ layer: m.layer, units: m.units, maps: Array.from(m.maps) }));
+  return { grid: NEURON_GRID, extent: [...extent], layers };
+}
+
 const api = {
   load: (s: string) => load(s),
+  loadRuleFile,
+  neuronMaps,
   step: (n: number) => ask({ type: 'step', n }),
   exportRun,
   metrics,

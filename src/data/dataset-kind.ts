@@ -8,6 +8,7 @@ import { targetWidth, type Dataset } from './dataset.ts';
 import { select, subset } from './loader.ts';
 import type { TextSource } from './text.ts';
 import type { Transforms } from './transforms.ts';
+import { POINT_INPUTS, type PointInput } from './synthetic.ts';
 
 export interface TrainTest<D extends Dataset = Dataset> {
   train: D;
@@ -95,6 +96,15 @@ export const DATA_OPTIONS = {
   /** teacher-student */
   hidden: count(10_000_000),
   outFeatures: count(10_000_000),
+  /** 2-D point sets: the features fed to the model instead of (x1, x2), from POINT_INPUTS. */
+  inputs: optional(
+    field<PointInput[]>((v, at) => {
+      if (!Array.isArray(v) || v.length === 0 || !v.every((f) => (POINT_INPUTS as readonly unknown[]).includes(f)))
+        throw new SpecError(`${at}: expected a non-empty array of ${POINT_INPUTS.join(', ')}, got ${show(v)}`);
+      if (new Set(v).size < v.length) throw new SpecError(`${at}: each input once, got ${show(v)}`);
+      return v as PointInput[];
+    }),
+  ),
   /** Synthetic sets: read each sample as this shape, e.g. [1, 6, 6] to feed a conv net (its product must be the features). */
   shape: optional(anything<number[]>()),
   /** mnist, fashion-mnist: a directory holding the IDX files (default: the installed copy); cifar10: the one holding data_batch_1..5.bin and test_batch.bin. */

@@ -133,3 +133,68 @@ export function teacherStudent(n: number, inFeatures: number, hidden: number, ou
   }
   return regressionDataset('teacher-student', x, y, [inFeatures], outFeatures);
 }
+
+/** A tilted plane, TensorFlow Playground's first regression set: x uniform in [-1, 1]², y = (x1 + x2) / 2 plus noise. */
+export function plane(n: number, noise: number, rng: Rng): RegressionDataset {
+  positiveInt('plane n', n);
+  const r = rng.child('samples');
+  const x = new Float32Array(n * 2);
+  const y = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    x[2 * i] = r.range(-1, 1);
+    x[2 * i + 1] = r.range(-1, 1);
+    y[i] = (x[2 * i] + x[2 * i + 1]) / 2 + noise * r.normal();
+  }
+  return regressionDataset('plane', x, y, [2], 1);
+}
+
+/** Bumps of the regression surface: their count, and each one's width (std). */
+const BUMPS = { count: 6, width: 0.25 };
+
+/**
+ * Gaussian bumps, alternately up and down, at centres drawn in [-0.8, 0.8]² (TensorFlow
+ * Playground's second regression set): y = Σ ±exp(−|x − c|² / 2w²) plus noise, x uniform in [-1, 1]².
+ */
+export function bumps(n: number, noise: number, rng: Rng): RegressionDataset {
+  positiveInt('bumps n', n);
+  const c = rng.child('centres');
+  const centres = Float64Array.from({ length: 2 * BUMPS.count }, () => c.range(-0.8, 0.8));
+  const r = rng.child('samples');
+  const x = new Float32Array(n * 2);
+  const y = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    const [a, b] = [r.range(-1, 1), r.range(-1, 1)];
+    x[2 * i] = a;
+    x[2 * i + 1] = b;
+    let v = 0;
+    for (let k = 0; k < BUMPS.count; k++) {
+      const d2 = (a - centres[2 * k]) ** 2 + (b - centres[2 * k + 1]) ** 2;
+      v += (k % 2 ? -1 : 1) * Math.exp(-d2 / (2 * BUMPS.width ** 2));
+    }
+    y[i] = v + noise * r.normal();
+  }
+  return regressionDataset('bumps', x, y, [2], 1);
+}
+
+/** The input features a 2-D point set can feed its model instead of (x1, x2), as TensorFlow Playground offers them. */
+export const POINT_INPUTS = ['x1', 'x2', 'x1^2', 'x2^2', 'x1*x2', 'sin(x1)', 'sin(x2)'] as const;
+export type PointInput = (typeof POINT_INPUTS)[number];
+
+const INPUT_FN: Record<PointInput, (a: number, b: number) => number> = {
+  x1: (a) => a,
+  x2: (_, b) => b,
+  'x1^2': (a) => a * a,
+  'x2^2': (_, b) => b * b,
+  'x1*x2': (a, b) => a * b,
+  'sin(x1)': (a) => Math.sin(a),
+  'sin(x2)': (_, b) => Math.sin(b),
+};
+
+/** Points [n, 2] (pairs) as the chosen features [n, inputs.length], in the order given. */
+export function pointInputs(xy: Float32Array, inputs: readonly PointInput[]): Float32Array {
+  const n = xy.length / 2;
+  const out = new Float32Array(n * inputs.length);
+  const fns = inputs.map((f) => INPUT_FN[f]);
+  for (let i = 0; i < n; i++) for (let k = 0; k < fns.length; k++) out[i * fns.length + k] = fns[k](xy[2 * i], xy[2 * i + 1]);
+  return out;
+}

@@ -1,13 +1,14 @@
 // Chooses the kernel backend from RULEBENCH_BACKEND: 'wasm' (default), 'native' (the optional
-// OpenBLAS addon, see ./native) or 'reference' (the plain TypeScript oracle); and the kernel
-// thread count from RULEBENCH_THREADS (default 1).
+// OpenBLAS addon, see ./native), 'webgpu' (Dawn through the optional `webgpu` package, see
+// ./webgpu) or 'reference' (the plain TypeScript oracle); and the kernel thread count from
+// RULEBENCH_THREADS (default 1).
 import { SpecError } from '../errors.ts';
 import type { Backend } from './backend.ts';
 import { installBackend } from './index.ts';
 import { referenceBackend } from './reference.ts';
 
-export type BackendName = 'wasm' | 'native' | 'reference';
-export const BACKEND_NAMES: readonly BackendName[] = ['wasm', 'native', 'reference'];
+export type BackendName = 'wasm' | 'native' | 'webgpu' | 'reference';
+export const BACKEND_NAMES: readonly BackendName[] = ['wasm', 'native', 'webgpu', 'reference'];
 
 /** RULEBENCH_THREADS (or `v`) as a thread count; 1 when unset. */
 export function threadsFrom(v: string | undefined = process.env.RULEBENCH_THREADS): number {
@@ -33,6 +34,10 @@ export async function backendFromEnv(
   if (want === 'native') {
     const { loadNativeBackend } = await import('./native/index.ts');
     return { name: 'native', backend: loadNativeBackend() };
+  }
+  if (want === 'webgpu') {
+    const { loadWebGpuBackend } = await import('./webgpu/index.ts');
+    return { name: 'webgpu', backend: await loadWebGpuBackend() };
   }
   const { loadWasmBackend } = await import('./wasm/index.ts');
   return { name: 'wasm', backend: loadWasmBackend() };

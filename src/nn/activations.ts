@@ -235,15 +235,15 @@ function validate(node: MathNode, expr: string): void {
 
 // σ(u) = (1 + tanh(u/2)) / 2 exactly; mathjs can differentiate tanh (not sigmoid), and the tanh
 // form's derivative stays finite for large |u| where 1/(1+exp(-u))'s gives Inf/Inf.
-const SIGMOID_TEMPLATE = parse('(1 + tanh(u / 2)) / 2');
+// Parsed on first use, not at load: a bundle without mathjs (the playground's) loads this module.
+let sigmoidTemplate: MathNode | null = null;
 function substituteSigmoid(node: MathNode): MathNode {
+  const template = (sigmoidTemplate ??= parse('(1 + tanh(u / 2)) / 2'));
   return node.transform((n) => {
     if (n.type !== 'FunctionNode' || (n as mathjs.FunctionNode).fn.name !== 'sigmoid') return n;
     const arg = substituteSigmoid((n as mathjs.FunctionNode).args[0]);
     return new mathjs.ParenthesisNode(
-      SIGMOID_TEMPLATE.transform((t) =>
-        t.type === 'SymbolNode' && (t as mathjs.SymbolNode).name === 'u' ? new mathjs.ParenthesisNode(arg) : t,
-      ),
+      template.transform((t) => (t.type === 'SymbolNode' && (t as mathjs.SymbolNode).name === 'u' ? new mathjs.ParenthesisNode(arg) : t)),
     );
   });
 }

@@ -113,6 +113,8 @@ export class Model {
     readonly params: readonly Slot[],
     readonly buffers: readonly Slot[],
     readonly inputShape: Shape,
+    /** Tensors the modules hold and use but do not train (an adapted model's frozen base): part of inference. */
+    readonly frozen: readonly Tensor[] = [],
   ) {
     this.paramNames = params.map((p) => p.path);
     const owner = new Array<string>(params.length);
@@ -183,7 +185,7 @@ export class Model {
 
   /** The same parameters over a tree rebuilt by `fn` (see mapModules): model surgery. */
   map(fn: (m: Module) => Module): Model {
-    return new Model(mapModules(this.root, fn), this.params, this.buffers, this.inputShape);
+    return new Model(mapModules(this.root, fn), this.params, this.buffers, this.inputShape, this.frozen);
   }
 }
 

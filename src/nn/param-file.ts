@@ -73,20 +73,20 @@ function decode(e: Entry): Float32Array {
 }
 
 /** The values of `slots` from the file's entries, checked path by path and shape by shape. */
-function read(file: string, what: string, slots: readonly Slot[], got: readonly Entry[]): Tensor[] {
+function read(file: string, what: string, slots: readonly Slot[], got: readonly Entry[], field: string): Tensor[] {
   const byPath = new Map(got.map((e) => [e.path, e]));
   for (const e of got) {
     if (!slots.some((s) => s.path === e.path))
-      throw new SpecError(`init: ${file} holds ${what} "${e.path}", which the model does not have (a different architecture?)`);
+      throw new SpecError(`${field}: ${file} holds ${what} "${e.path}", which the model does not have (a different architecture?)`);
   }
   return slots.map((s) => {
     const e = byPath.get(s.path);
-    if (!e) throw new SpecError(`init: ${file} has no ${what} "${s.path}"; it holds ${got.map((x) => x.path).join(', ') || 'none'}`);
+    if (!e) throw new SpecError(`${field}: ${file} has no ${what} "${s.path}"; it holds ${got.map((x) => x.path).join(', ') || 'none'}`);
     if (e.shape.join() !== s.shape.join())
-      throw new SpecError(`init: ${file}: ${what} "${s.path}" is [${e.shape.join(', ')}], the model's is [${s.shape.join(', ')}]`);
+      throw new SpecError(`${field}: ${file}: ${what} "${s.path}" is [${e.shape.join(', ')}], the model's is [${s.shape.join(', ')}]`);
     const v = decode(e);
     if (v.length !== s.shape.reduce((a, b) => a * b, 1))
-      throw new SpecError(`init: ${file}: ${what} "${s.path}" holds ${v.length} values for shape [${s.shape.join(', ')}]`);
+      throw new SpecError(`${field}: ${file}: ${what} "${s.path}" holds ${v.length} values for shape [${s.shape.join(', ')}]`);
     return fromArray(v, s.shape);
   });
 }
@@ -95,26 +95,33 @@ function read(file: string, what: string, slots: readonly Slot[], got: readonly 
  * A model's parameters and buffers from a parameter file, counted as 'param' like a fresh draw.
  * Refuses a file for another architecture, or one whose vocabulary differs from the data's.
  */
-export function readParamFile(path: string, model: Model, meta: ParamFileMeta = {}): { params: Tensor[]; buffers: Tensor[] } {
+export function readParamFile(
+  path: string,
+  model: Model,
+  meta: ParamFileMeta = {},
+  /** The spec field that names the file (errors name it), and what its tensors count as. */
+  use: { field: string; category: 'param' | 'frozen' } = { field: 'init', category: 'param' },
+): { params: Tensor[]; buffers: Tensor[] } {
+  const field = use.field;
   if (!existsSync(path))
-    throw new SpecError(`init: no parameter file at ${path} (written by a trial with saveParams; run that experiment first)`);
+    throw new SpecError(`${field}: no parameter file at ${path} (written by a trial with saveParams; run that experiment first)`);
   let file: ParamFile;
   try {
     file = JSON.parse(readFileSync(path, 'utf8')) as ParamFile;
   } catch (e) {
-    throw new SpecError(`init: ${path} is not a parameter file (${(e as Error).message})`);
+    throw new SpecError(`${field}: ${path} is not a parameter file (${(e as Error).message})`);
   }
   if (file.format !== PARAM_FILE_FORMAT || file.version !== 1)
-    throw new SpecError(`init: ${path} is not a ${PARAM_FILE_FORMAT} file of version 1`);
+    throw new SpecError(`${field}: ${path} is not a ${PARAM_FILE_FORMAT} file of version 1`);
   const a = file.meta?.vocab;
   const b = meta.vocab;
   if (a && b && (a.length !== b.length || a.some((c, i) => c !== b[i]))) {
     throw new SpecError(
-      `init: ${path} was trained on a vocabulary of ${a.length} symbols that differs from the data's (${b.length}); give the data the pretraining text's vocabulary (data.vocabulary)`,
+      `${field}: ${path} was trained on a vocabulary of ${a.length} symbols that differs from the data's (${b.length}); give the data the pretraining text's vocabulary (data.vocabulary)`,
     );
   }
-  return ledger().withCategory('param', () => ({
-    params: read(path, 'parameter', model.params, file.params),
-    buffers: read(path, 'buffer', model.buffers, file.buffers ?? []),
+  return ledger().withCategory(use.category, () => ({
+    params: read(path, 'parameter', model.params, file.params, field),
+    buffers: read(path, 'buffer', model.buffers, file.buffers ?? [], field),
   }));
 }

@@ -4,7 +4,7 @@
 // replaced by a projection of the output error" — whatever the layer kind.
 import { customVjp } from '../autograd/functional.ts';
 import type { Shape, Tensor } from '../tensor/tensor.ts';
-import { leaf, param, type ForwardContext, type Module } from './module.ts';
+import { leaf, param, type ForwardContext, type Module, type Slot } from './module.ts';
 
 export interface WeightLayer extends Module {
   readonly role: 'weight';
@@ -14,7 +14,30 @@ export interface WeightLayer extends Module {
   inputVjp(g: Tensor, k: Tensor, xShape: Shape): Tensor;
   /** Weight and bias cotangents for output cotangent g at input x; no tape. */
   paramVjp(g: Tensor, x: Tensor): { weight: Tensor; bias: Tensor | null };
+  /** Set when the weight is not one of the layer's parameters but derived from them (a LoRA-adapted layer). */
+  readonly derived?: DerivedWeight;
 }
+
+/**
+ * A weight computed from a layer's parameters instead of being one (W = W₀ + s·BA over a frozen
+ * base): what the feedback-alignment family needs of such a layer — the base weight's slot (shape
+ * and init scheme), the weight as used, and the layer with another input VJP — so that those
+ * rules serve it as they serve a plain weight layer.
+ */
+export interface DerivedWeight {
+  readonly base: Slot;
+  /** The weight as used at these parameters, outside the tape. */
+  weight(params: readonly Tensor[]): Tensor;
+  /** replaceInputVjp for this layer: the same forward and parameter gradients, input cotangent replaced. */
+  withInputVjp(inputCotangent: (g: Tensor, x: Tensor) => Tensor | null, name: string): Module;
+}
+
+/** The slot of the weight the layer uses (its own, or the frozen base of a derived weight): its shape and scheme. */
+export const weightSlot = (l: WeightLayer): Slot => l.derived?.base ?? l.params.weight;
+
+/** The weight the layer uses at these parameters. */
+export const weightNow = (l: WeightLayer, params: readonly Tensor[]): Tensor =>
+  l.derived ? l.derived.weight(params) : params[l.params.weight.index];
 
 export function isWeightLayer(m: Module): m is WeightLayer {
   return (m as Partial<WeightLayer>).role === 'weight';
@@ -32,6 +55,7 @@ export function weightAndBias(m: WeightLayer, ctx: ForwardContext): { w: Tensor;
  * keep g or what it returns past its call (copy them): the backward pass frees both once used.
  */
 export function replaceInputVjp(layer: WeightLayer, inputCotangent: (g: Tensor, x: Tensor) => Tensor | null, name = 'feedback'): Module {
+  if (layer.derived) return layer.derived.withInputVjp(inputCotangent, name);
   return leaf({
     kind: layer.kind,
     path: layer.path,

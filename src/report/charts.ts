@@ -189,7 +189,7 @@ export function feedbackAngleChart(rs: ResultSet, band: Band = 'minmax'): TopLev
   return bandLine(rs, { rows, xTitle: 'epoch', yTitle: 'angle(B, W) in degrees', yFormat: '.1f', panels: { title: 'layer' }, yRule: 90 });
 }
 
-const CATEGORY_ORDER = ['param', 'grad', 'optimizer', 'rule-state', 'saved-activation', 'transient', 'other'];
+const CATEGORY_ORDER = ['param', 'grad', 'optimizer', 'rule-state', 'saved-activation', 'transient', 'other', 'frozen'];
 
 /** Bytes live at each series' peak step, by ledger category (mean over counted seeds). */
 export function memoryBreakdownRows(rs: ResultSet): Array<{ series: string; category: string; MiB: number; order: number }> {

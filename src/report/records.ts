@@ -157,6 +157,8 @@ function readManifestRules(spec: unknown): ManifestRule[] {
         ...(typeof r.expect === 'string' && r.expect ? { expect: r.expect } : {}),
         ...(typeof r.preset === 'string' ? { preset: r.preset } : {}),
         ...(isObj(r.tuned) ? { tuned: r.tuned as unknown as ManifestRule['tuned'] } : {}),
+        ...(isObj(r.adapters) ? { adapters: r.adapters as unknown as ManifestRule['adapters'] } : {}),
+        ...(isObj(r.distill) ? { distill: r.distill as unknown as ManifestRule['distill'] } : {}),
       },
     ];
   });

@@ -5,7 +5,7 @@ import { CONFIG, SCHEMA, WIDTH, type ChartDef } from './chart-kit.ts';
 import type { ResultSet } from './records.ts';
 
 // The ledger's categories, bottom of the stack first (persistent ones under the step's own).
-const ORDER = ['param', 'optimizer', 'rule-state', 'grad', 'saved-activation', 'transient', 'other'];
+const ORDER = ['param', 'optimizer', 'rule-state', 'grad', 'saved-activation', 'transient', 'other', 'frozen'];
 
 export interface TimelineRow {
   rule: string;

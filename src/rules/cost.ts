@@ -24,7 +24,7 @@
 // which is most of what keeps MeZO and CMA-ES (several draws a step) above their models.
 import { SpecError } from '../errors.ts';
 import type { Model } from '../nn/model.ts';
-import { isWeightLayer } from '../nn/weight-layer.ts';
+import { isWeightLayer, weightSlot } from '../nn/weight-layer.ts';
 
 /** One forward pass over a training batch: the unit. */
 export const FORWARD = 1;
@@ -85,7 +85,7 @@ export function costContext<O>(model: Model, options: O, batchSize: number): Cos
   for (const m of model.modules()) {
     if (isWeightLayer(m)) {
       // A dense or conv weight is [outputs, ...]: each output unit at each position costs its row.
-      const w = m.params.weight.shape;
+      const w = weightSlot(m).shape;
       layers.push({ macs: (size(w) * size(m.outShape)) / w[0], inputGradient: trainableBelow });
       trainableBelow = true;
     } else if (!m.children.length && Object.keys(m.params).length) trainableBelow = true;

@@ -8,7 +8,7 @@ import { initByName } from '../nn/init.ts';
 import type { Model } from '../nn/model.ts';
 import { wrap, type Module } from '../nn/module.ts';
 import { isRecurrent } from '../nn/recurrent.ts';
-import { isWeightLayer, replaceInputVjp, type WeightLayer } from '../nn/weight-layer.ts';
+import { isWeightLayer, replaceInputVjp, weightSlot, type WeightLayer } from '../nn/weight-layer.ts';
 import type { Rng } from '../random.ts';
 import { withLedger } from '../tensor/ledger.ts';
 import { full, type Tensor } from '../tensor/tensor.ts';
@@ -53,13 +53,13 @@ export function feedbackLayers(model: Model): WeightLayer[] {
 
 /** The scheme a feedback tensor is drawn with: the layer's own weight scheme unless `init` names one ('model': its own). */
 export function feedbackScheme(layer: WeightLayer, init: string): string {
-  const own = layer.params.weight.init;
+  const own = weightSlot(layer).init;
   return init === 'model' ? (own.kind === 'weight' ? own.scheme : 'xavierUniform') : init;
 }
 
 /** A random feedback tensor for `layer`, drawn like its weight (or with the scheme `init` names). */
 export function drawFeedback(layer: WeightLayer, init: string, rng: Rng): Tensor {
-  return initByName(feedbackScheme(layer, init))(layer.params.weight.shape, rng);
+  return initByName(feedbackScheme(layer, init))(weightSlot(layer).shape, rng);
 }
 
 /** A feedback tensor per feedback layer path, drawn from the rule's stream ctx.rng.child('feedback').child(path). */

@@ -2,7 +2,7 @@
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { SpecError } from '../errors.ts';
-import { registerRule, validateRuleShape } from './registry.ts';
+import { registerRulesOf } from './registry.ts';
 import type { AnyRule } from './rule.ts';
 
 /**
@@ -20,17 +20,5 @@ export async function loadRulesFrom(path: string, from?: string): Promise<AnyRul
   } catch (e) {
     throw new SpecError(`rule file ${path}: could not be loaded: ${String((e as Error).message ?? e).replace(/\s*\n\s*/g, ' ')}`);
   }
-  const found: AnyRule[] = [];
-  for (const v of Object.values(mod)) {
-    const cands = Array.isArray(v) ? v : [v];
-    for (const c of cands) {
-      if (c && typeof c === 'object' && 'id' in c && 'step' in c) {
-        validateRuleShape(c, `rule file ${path}`);
-        registerRule(c, `rule file ${path}`);
-        if (!found.includes(c)) found.push(c);
-      }
-    }
-  }
-  if (!found.length) throw new SpecError(`rule file ${path}: exports no learning rule (an object with id, defaults, init and step)`);
-  return found;
+  return registerRulesOf(mod, `rule file ${path}`);
 }

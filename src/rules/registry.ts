@@ -42,3 +42,24 @@ export function validateRuleShape(rule: unknown, where: string): asserts rule is
   checkCostModel(r as AnyRule, where);
   checkPrediction(r as AnyRule, where);
 }
+
+/**
+ * Register every rule a loaded module exports (its default export, named exports that are rules,
+ * and arrays of them) and return them; `where` names the file in any error. Node's loadRulesFrom
+ * and the playground's rule-file loader both use it, so a rule file registers alike in both.
+ */
+export function registerRulesOf(mod: Record<string, unknown>, where: string): AnyRule[] {
+  const found: AnyRule[] = [];
+  for (const v of Object.values(mod)) {
+    const cands = Array.isArray(v) ? v : [v];
+    for (const c of cands) {
+      if (c && typeof c === 'object' && 'id' in c && 'step' in c) {
+        validateRuleShape(c, where);
+        registerRule(c, where);
+        if (!found.includes(c)) found.push(c);
+      }
+    }
+  }
+  if (!found.length) throw new SpecError(`${where}: exports no learning rule (an object with id, defaults, init and step)`);
+  return found;
+}

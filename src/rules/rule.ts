@@ -1,6 +1,7 @@
 // The learning-rule plug-in contract. A rule turns a batch into update directions (gradient
 // estimates) per parameter; it never applies them — the runner hands them to an optimizer.
 import { SpecError } from '../errors.ts';
+import { show } from '../fields.ts';
 import type { Model } from '../nn/model.ts';
 import type { ForwardOptions } from '../nn/module.ts';
 import type { StochasticNet } from '../nn/stochastic.ts';
@@ -198,6 +199,25 @@ export type AnyRule = LearningRule<unknown, RuleOptions>;
  */
 export function ruleOptions<O extends RuleOptions>(rule: Pick<LearningRule<unknown, O>, 'defaults'>, options?: RuleOptions): O {
   return { ...rule.defaults, ...options } as O;
+}
+
+/** Refuse an option `rule` does not have, or a value unlike its default's type or outside its choices (`field`: where it was given). */
+export function checkOption(field: string, rule: AnyRule, key: string, value: unknown): void {
+  if (!Object.hasOwn(rule.defaults, key)) {
+    const keys = Object.keys(rule.defaults);
+    throw new SpecError(
+      `${field}.${key}: rule "${rule.id}" has no option "${key}"; its options: ${keys.length ? keys.join(', ') : '(none)'}`,
+    );
+  }
+  const want = typeof rule.defaults[key];
+  if (typeof value !== want || (typeof value === 'number' && !Number.isFinite(value))) {
+    throw new SpecError(
+      `${field}.${key}: expected a ${want === 'number' ? 'finite number' : want} like the default ${show(rule.defaults[key])}, got ${show(value)}`,
+    );
+  }
+  const choices = rule.choices?.[key];
+  if (choices && !choices.includes(value as string))
+    throw new SpecError(`${field}.${key}: ${show(value)} is not accepted; choices: ${choices.join(', ')}`);
 }
 
 /** What `rule`'s updates estimate under `options` (its declaration; default 'task-gradient'). */

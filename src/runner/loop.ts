@@ -3,7 +3,9 @@
 // and nothing here imports from Node: the CLI wraps it with files, locks and workers (trial.ts),
 // a browser with a Web Worker.
 import { withAnomalyMode } from '../autograd/tape.ts';
-import { NumericsError } from '../errors.ts';
+import { NumericsError, SpecError } from '../errors.ts';
+import { distilled, type DistillSpec, type Teacher } from '../rules/distill.ts';
+import { withAdapters } from '../nn/adapters.ts';
 import { BatchStats } from '../nn/module.ts';
 import { rng as seeded, type Rng } from '../random.ts';
 import type { AnyRule, StepResult } from '../rules/rule.ts';
@@ -52,6 +54,8 @@ export interface TrainingRun {
   observers?(t: Training): Observer[];
   emit(r: TrialRecord): void;
   resume?: Resume | null;
+  /** Reads a distillation teacher (config.distill) for this data: Node's reads its parameter file. */
+  teacher?(spec: DistillSpec, data: Prepared): Teacher;
 }
 
 /**
@@ -61,9 +65,23 @@ export interface TrainingRun {
 export function runTraining(r: TrainingRun): SummaryRecord {
   return withLedger(() =>
     withAnomalyMode(() => {
-      const { params, buffers } = r.start(seeded(r.config.seed).child('init'));
-      const t = new Training(r.config, r.id, r.rule, r.data, params, buffers);
-      return trainLoop(t, [...standardObservers(t, r.host, r.startedAt), ...(r.observers?.(t) ?? [])], r.emit, r.resume ?? null);
+      const init = seeded(r.config.seed).child('init');
+      const start = r.start(init);
+      // With adapters the trial trains the adapters of a model frozen at its starting parameters.
+      const spec = r.config.adapters;
+      const model = spec ? withAdapters(r.data.model, start.params, spec) : r.data.model;
+      const params = spec ? model.init(init.child('adapters')) : start.params;
+      const distill = r.config.distill;
+      if (distill && !r.teacher)
+        throw new SpecError('distill: this runner cannot read a teacher (its parameter file); run the experiment with the CLI');
+      const teacher = distill ? r.teacher!(distill, r.data) : null;
+      const task = distill ? distilled(r.data.task, teacher!.forward, distill) : r.data.task;
+      const t = new Training(r.config, r.id, r.rule, { ...r.data, model, task }, params, start.buffers);
+      try {
+        return trainLoop(t, [...standardObservers(t, r.host, r.startedAt), ...(r.observers?.(t) ?? [])], r.emit, r.resume ?? null);
+      } finally {
+        for (const p of [...(spec ? start.params : []), ...(teacher?.tensors ?? [])]) p.dispose();
+      }
     }, r.config.debug),
   );
 }

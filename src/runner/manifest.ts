@@ -33,6 +33,8 @@ export function manifestRule(r: ValidatedRule): ManifestRule {
     ...(isExact(r) ? { exact: true } : {}),
     ...(r.expect ? { expect: r.expect } : {}),
     ...(r.preset ? { preset: r.preset } : {}),
+    ...(r.adapters ? { adapters: r.adapters } : {}),
+    ...(r.distill ? { distill: r.distill } : {}),
     ...(r.tuned ? { tuned: r.tuned } : {}),
   };
 }

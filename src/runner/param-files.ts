@@ -1,7 +1,11 @@
 // Parameter files around a trial: its starting parameters (a fresh draw, or the file an earlier
 // trial wrote, as a fine-tuning run starts from a pretrained model) and its final ones saved.
 import type { Dataset } from '../data/dataset.ts';
-import type { Model } from '../nn/model.ts';
+import { SpecError } from '../errors.ts';
+import { buildModel, type Model } from '../nn/model.ts';
+import { ledger } from '../tensor/ledger.ts';
+import type { DistillSpec, Teacher } from '../rules/distill.ts';
+import type { Task } from '../rules/task.ts';
 import { paramPath, readParamFile, writeParamFile, type ParamFileMeta } from '../nn/param-file.ts';
 import type { Rng } from '../random.ts';
 import type { Tensor } from '../tensor/tensor.ts';
@@ -28,6 +32,26 @@ export function startingParams(
 ): { params: Tensor[]; buffers: Tensor[] } {
   if (!files.init) return { params: model.init(initRng), buffers: model.initBuffers() };
   return readParamFile(paramPath(files.init, fill), model, meta(data));
+}
+
+/** A distillation teacher built for the trial's data, its parameters read from its file and counted as frozen. */
+export function readTeacher(spec: DistillSpec, data: { train: Dataset; task: Task }): Teacher {
+  let model: Model;
+  try {
+    model = buildModel(spec.teacher.model, {
+      sampleShape: data.train.shape,
+      outputs: data.task.classes,
+      outputShape: data.task.outputShape,
+    });
+  } catch (e) {
+    throw e instanceof SpecError ? new SpecError(`distill.teacher.${e.message}`) : e;
+  }
+  const { params, buffers } = readParamFile(spec.teacher.params, model, meta(data.train), {
+    field: 'distill.teacher.params',
+    category: 'frozen',
+  });
+  for (const b of buffers) ledger().recategorize(b.entry, 'frozen');
+  return { forward: (x) => model.forward(params, x, { training: false, buffers }), tensors: [...params, ...buffers] };
 }
 
 /** Saves a finished trial's parameters (a diverged trial's are not worth saving). */

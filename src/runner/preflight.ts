@@ -9,6 +9,7 @@ import { SpecError } from '../errors.ts';
 import { describeDataset, type DatasetInfo } from '../data/index.ts';
 import type { BackendName } from '../kernels/select.ts';
 import type { Model } from '../nn/model.ts';
+import { withAdapters } from '../nn/adapters.ts';
 import { paramPath } from '../nn/param-file.ts';
 import { rng } from '../random.ts';
 import { ruleContext } from '../rules/context.ts';
@@ -17,6 +18,7 @@ import { fromArray } from '../tensor/tensor.ts';
 import { trialStepCost } from './observers/cost.ts';
 import type { Trial, ValidatedSpec } from './spec.ts';
 import { prepareTrial, type Prepared } from './trial.ts';
+import { readTeacher } from './param-files.ts';
 
 /** The WASM backend's heap: 65536 pages of 64 KiB per thread. */
 export const WASM_HEAP_BYTES = 4 * 2 ** 30;
@@ -30,17 +32,19 @@ export const WASM_HEAP_BYTES = 4 * 2 ** 30;
 export function checkRules(trials: readonly Trial[], prep: Prepared): void {
   const seen = new Set<string>();
   for (const t of trials) {
-    const key = `${t.rule.id} ${JSON.stringify(t.config.options)} ${JSON.stringify(t.config.budget)}`;
+    const key = `${t.rule.id} ${JSON.stringify(t.config.options)} ${JSON.stringify(t.config.budget)} ${JSON.stringify(t.config.adapters)}`;
     if (seen.has(key)) continue;
     seen.add(key);
+    // The model the trial trains: with adapters, the base frozen at a draw of its parameters.
+    const base = t.config.adapters ? prep.model.init(rng(0)) : [];
+    const model = t.config.adapters ? withAdapters(prep.model, base, t.config.adapters) : prep.model;
     // Its cost model gives a number, and a forwardPasses budget allows at least one step.
-    trialStepCost(t.rule, t.config.options, prep.model, t.config.batchSize, t.config.budget);
-    if (!t.rule.check) continue;
-    const params = prep.model.init(rng(0));
+    trialStepCost(t.rule, t.config.options, model, t.config.batchSize, t.config.budget);
+    const params = t.rule.check ? model.init(rng(0)) : [];
     try {
-      t.rule.check(
+      t.rule.check?.(
         ruleContext({
-          model: prep.model,
+          model,
           task: prep.task,
           params,
           rule: t.rule,
@@ -51,8 +55,24 @@ export function checkRules(trials: readonly Trial[], prep: Prepared): void {
         }),
       );
     } finally {
-      for (const p of params) p.dispose();
+      for (const p of [...params, ...base]) p.dispose();
     }
+  }
+}
+
+/** Each distillation teacher's file read and checked against its model now (or a stage is about to write it). */
+function checkTeachers(trials: readonly Trial[], prep: Prepared, willWrite?: ReadonlySet<string>): void {
+  const files = new Map(
+    trials.flatMap((t) => (t.config.distill ? [[JSON.stringify(t.config.distill.teacher), t.config.distill] as const] : [])),
+  );
+  for (const spec of files.values()) {
+    const file = spec.teacher.params;
+    if (!existsSync(file) && willWrite?.has(resolve(file))) continue;
+    if (!existsSync(file))
+      throw new SpecError(
+        `distill.teacher.params: ${file} does not exist; run the experiment that trains the teacher (its saveParams) first, or name it in needs`,
+      );
+    for (const t of readTeacher(spec, prep).tensors) t.dispose();
   }
 }
 
@@ -161,5 +181,6 @@ export function preflight(
     dataBytes,
   });
   checkRules(trials, prep);
+  checkTeachers(trials, prep, opts.willWrite);
   return info;
 }

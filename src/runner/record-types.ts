@@ -31,8 +31,9 @@ export interface AlignmentPoint {
 export interface MemoryRecord {
   /** Highest step peak since the last record, and its breakdown. */
   peakBytes: number;
-  atPeak: ByCategory;
-  peakByCategory: ByCategory;
+  /** By ledger category ('frozen' listed only when something was frozen: see recordedCategories). */
+  atPeak: Partial<ByCategory>;
+  peakByCategory: Partial<ByCategory>;
   /** Peak of a forward pass without a tape on one training batch (the reference). */
   inferenceBytes: number;
   ratioToInference: number;

@@ -16,6 +16,9 @@ export interface ManifestRule {
   exact?: boolean;
   /** The rule's named protocol the entry ran (`preset: 'paper'`). */
   preset?: string;
+  /** The entry's own adapters and distillation (nn/adapters.ts, rules/distill.ts), when it sets them. */
+  adapters?: { kind: string; rank: number; alpha?: number; layers?: string[] };
+  distill?: { temperature: number; weight: number };
   /** Settings that came from a tuning: which options, whether the optimizer, from where, with what budget. */
   tuned?: {
     from: string;
@@ -98,6 +101,8 @@ export function labelSeries(
       ...(e.entry?.preset ? [`(${e.entry.preset})`] : []),
       ...shown.map((k) => `${k}=${fmtOption(e.options[k])}`),
       ...optimizerNote(e.entry, protocol.optimizer),
+      ...(e.entry?.adapters ? [`(${e.entry.adapters.kind} r=${e.entry.adapters.rank})`] : []),
+      ...(e.entry?.distill ? [`(distilled T=${e.entry.distill.temperature} w=${e.entry.distill.weight})`] : []),
       ...(e.entry?.tuned ? ['(tuned)'] : []),
     ].join(' ');
   });

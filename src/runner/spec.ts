@@ -6,7 +6,9 @@ import { checkDataOptions, getDataset, listDatasets } from '../data/index.ts';
 import { listOptimizers, optimizerFromSpec, type OptimizerSpec } from '../optim/index.ts';
 import { buildModel } from '../nn/model.ts';
 import { listPresets, type ModelSpec } from '../nn/presets.ts';
-import { checkPrediction, ruleOptions, type AnyRule, type OptionValue, type RuleOptions } from '../rules/rule.ts';
+import { checkOption, checkPrediction, ruleOptions, type AnyRule, type OptionValue, type RuleOptions } from '../rules/rule.ts';
+import { parseAdapters, type AdapterSpec } from '../nn/adapters.ts';
+import { parseDistill, type DistillSpec } from '../rules/distill.ts';
 import { checkCostModel } from '../rules/cost.ts';
 import { TASK_NAMES } from '../rules/task.ts';
 import { validateReferences, type Reference } from './references.ts';
@@ -33,6 +35,10 @@ export interface RuleEntry {
   preset?: string;
   /** This entry's equal-compute budget (else the experiment's). */
   budget?: Budget;
+  /** This entry's adapters (else the experiment's; false: none): train LoRA adapters on a frozen model. */
+  adapters?: AdapterSpec | false;
+  /** This entry's distillation (else the experiment's; false: the labels alone): soft targets from a teacher. */
+  distill?: DistillSpec | false;
 }
 
 export type { Reference } from './references.ts';
@@ -63,6 +69,10 @@ export interface ExperimentSpec {
   memory?: boolean;
   /** When a trial counts as diverged (default: a non-finite loss, or 1000× the first step's loss). */
   divergence?: DivergenceSpec;
+  /** Freeze the model and train adapters on it (`{ kind: 'lora', rank, alpha?, layers? }`); an entry may set its own. */
+  adapters?: AdapterSpec;
+  /** Train on a teacher's soft targets (`{ teacher: { model, params }, temperature, weight }`); an entry may set its own. */
+  distill?: DistillSpec;
   /** Published figures the report places beside ours. */
   references?: Reference[];
   /**
@@ -131,8 +141,10 @@ const SPEC_KEYS = [
   'needs',
   'tune',
   'tuned',
+  'adapters',
+  'distill',
 ];
-const ENTRY_KEYS = ['rule', 'options', 'grid', 'optimizer', 'preset', 'expect', 'budget'];
+const ENTRY_KEYS = ['rule', 'options', 'grid', 'optimizer', 'preset', 'expect', 'budget', 'adapters', 'distill'];
 const MAX_TRIALS = 100_000;
 
 const show = (v: unknown) => {
@@ -222,24 +234,6 @@ function validateOptimizer(field: string, v: unknown): OptimizerSpec {
   return o as unknown as OptimizerSpec;
 }
 
-function checkOption(field: string, rule: AnyRule, key: string, value: unknown): void {
-  if (!Object.hasOwn(rule.defaults, key)) {
-    const keys = Object.keys(rule.defaults);
-    throw new SpecError(
-      `${field}.${key}: rule "${rule.id}" has no option "${key}"; its options: ${keys.length ? keys.join(', ') : '(none)'}`,
-    );
-  }
-  const want = typeof rule.defaults[key];
-  if (typeof value !== want || (typeof value === 'number' && !Number.isFinite(value))) {
-    throw new SpecError(
-      `${field}.${key}: expected a ${want === 'number' ? 'finite number' : want} like the default ${show(rule.defaults[key])}, got ${show(value)}`,
-    );
-  }
-  const choices = rule.choices?.[key];
-  if (choices && !choices.includes(value as string))
-    throw new SpecError(`${field}.${key}: ${show(value)} is not accepted; choices: ${choices.join(', ')}`);
-}
-
 /** Resolve a rule reference through `lookup` (built-in ids) or accept a rule object. */
 function resolveRule(field: string, ref: unknown, lookup: (id: string) => AnyRule): AnyRule {
   if (typeof ref === 'string') {
@@ -285,6 +279,8 @@ export interface ValidatedRule {
   tuned?: TunedEntry;
   /** The entry's own budget. */
   budget?: Budget;
+  adapters?: AdapterSpec;
+  distill?: DistillSpec;
 }
 
 /** What a tuned entry records (experiment.json, the report): its source and the budget behind it. */
@@ -346,6 +342,8 @@ export function validateSpec(raw: unknown, lookup: (id: string) => AnyRule, cont
     if (s[k] !== undefined && (typeof s[k] !== 'string' || !s[k]))
       throw new SpecError(`${k}: expected a ${k === 'tuned' ? 'directory' : 'file'} path, got ${show(s[k])}`);
   if (s.needs !== undefined) validateNeeds(s.needs);
+  if (s.adapters !== undefined) parseAdapters(s.adapters, 'adapters');
+  if (s.distill !== undefined) parseDistill(s.distill, 'distill');
   if (s.tune !== undefined) validateTuneSettings(s.tune, s.seeds as number[]);
   if (!Array.isArray(s.rules) || s.rules.length === 0)
     throw new SpecError(`rules: expected a non-empty array of rule ids or { rule, options, grid } entries, got ${show(s.rules)}`);
@@ -388,6 +386,19 @@ export function validateSpec(raw: unknown, lookup: (id: string) => AnyRule, cont
         ? validateOptimizer(`${field}.optimizer`, e.optimizer)
         : presetOptimizer && validateOptimizer(`${field}.preset (${String(e.preset)}).optimizer`, presetOptimizer);
     const budget = e.budget === undefined ? undefined : validateBudget(`${field}.budget`, e.budget);
+    // The entry's own, the experiment's, or none (false): resolved here, so records and labels say what each entry ran.
+    const adapters =
+      e.adapters === false
+        ? undefined
+        : e.adapters === undefined
+          ? (s.adapters as AdapterSpec | undefined)
+          : parseAdapters(e.adapters, `${field}.adapters`);
+    const distill =
+      e.distill === false
+        ? undefined
+        : e.distill === undefined
+          ? (s.distill as DistillSpec | undefined)
+          : parseDistill(e.distill, `${field}.distill`);
     if (e.expect !== undefined && (typeof e.expect !== 'string' || !e.expect.trim()))
       throw new SpecError(`${field}.expect: expected a sentence saying what to expect of the rule, got ${show(e.expect)}`);
     return {
@@ -397,6 +408,8 @@ export function validateSpec(raw: unknown, lookup: (id: string) => AnyRule, cont
       optimizer: opt,
       ...(preset ? { preset: e.preset as string } : {}),
       ...(budget ? { budget } : {}),
+      ...(adapters ? { adapters } : {}),
+      ...(distill ? { distill } : {}),
       ...(e.expect !== undefined ? { expect: e.expect as string } : {}),
     };
   });
@@ -528,6 +541,7 @@ export function expandTrials(spec: ValidatedSpec, debug = false): Trial[] {
   const trials: Trial[] = [];
   for (const [entry, r] of spec.rules.entries()) {
     const budget = r.budget ?? spec.budget;
+    const { adapters, distill } = r;
     for (const point of cartesian(r.grid)) {
       for (const seed of spec.seeds) {
         const config: TrialConfig = {
@@ -552,6 +566,8 @@ export function expandTrials(spec: ValidatedSpec, debug = false): Trial[] {
           // Left out when unset, so the ids of existing trials stay as they were.
           ...(spec.divergence ? { divergence: spec.divergence } : {}),
           ...(budget ? { budget } : {}),
+          ...(adapters ? { adapters } : {}),
+          ...(distill ? { distill } : {}),
         };
         trials.push({ id: trialId(config), config, rule: r.rule, entry });
       }

@@ -1,6 +1,8 @@
 // A fully resolved trial: everything that determines its records.
 import type { DatasetName, LoadDatasetOptions } from '../data/index.ts';
+import type { AdapterSpec } from '../nn/adapters.ts';
 import type { ModelSpec } from '../nn/presets.ts';
+import type { DistillSpec } from '../rules/distill.ts';
 import type { OptimizerSpec } from '../optim/index.ts';
 import type { RuleOptions } from '../rules/rule.ts';
 import type { Budget } from './budget.ts';
@@ -26,6 +28,10 @@ export interface TrialConfig extends ParamFiles {
   /** A named objective (rules/task.ts TASK_NAMES); absent: the data's own loss. */
   task?: string;
   model: ModelSpec;
+  /** Freeze the model and train adapters on it (nn/adapters.ts); absent: every parameter trains (and absent from the trial id). */
+  adapters?: AdapterSpec;
+  /** Train on a teacher's soft targets (rules/distill.ts); absent: the data's own loss (and absent from the trial id). */
+  distill?: DistillSpec;
   optimizer: OptimizerSpec;
   batchSize: number;
   epochs: number;

@@ -12,7 +12,7 @@ import type { Observer, Snapshot } from './observer.ts';
 import { checkpointObserver } from './observers/checkpointing.ts';
 import { stopObserver } from './observers/stop.ts';
 import type { HostProbe } from './observers/timing.ts';
-import { saveParamsObserver, startingParams } from './param-files.ts';
+import { readTeacher, saveParamsObserver, startingParams } from './param-files.ts';
 import type { SummaryRecord, TrialRecord } from './record-types.ts';
 import type { TrialConfig } from './trial-config.ts';
 
@@ -69,12 +69,13 @@ export function runTrial(
     startedAt,
     host: nodeHost,
     start: (init) => startingParams(config, fill, data.model, data.train, init),
+    teacher: readTeacher,
     resume: checkpoints?.resume,
     observers: (t) => [
       ...(checkpoints ? [checkpointObserver(checkpoints.save)] : []),
       stopObserver(stopRequested),
       ...(config.saveParams
-        ? [saveParamsObserver(config.saveParams, { ...fill, trial: trialId }, data.model, t.params, t.buffers, data.train)]
+        ? [saveParamsObserver(config.saveParams, { ...fill, trial: trialId }, t.data.model, t.params, t.buffers, data.train)]
         : []),
       ...extra,
     ],

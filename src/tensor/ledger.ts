@@ -13,7 +13,8 @@
 // so a trial never counts another's bytes.
 import { scoped, slot } from '../engine.ts';
 
-export const CATEGORIES = ['param', 'grad', 'optimizer', 'rule-state', 'saved-activation', 'transient', 'other'] as const;
+// 'frozen': parameters held but not trained (an adapted model's base weights, a distillation teacher's).
+export const CATEGORIES = ['param', 'grad', 'optimizer', 'rule-state', 'saved-activation', 'transient', 'other', 'frozen'] as const;
 export type Category = (typeof CATEGORIES)[number];
 export type ByCategory = Record<Category, number>;
 
@@ -49,10 +50,17 @@ export interface TimelinePoint {
   bytes: ByCategory;
 }
 
-const PERSISTENT: ReadonlySet<Category> = new Set(['param', 'optimizer', 'rule-state']);
+const PERSISTENT: ReadonlySet<Category> = new Set(['param', 'optimizer', 'rule-state', 'frozen']);
 
 export function emptyByCategory(): ByCategory {
-  return { param: 0, grad: 0, optimizer: 0, 'rule-state': 0, 'saved-activation': 0, transient: 0, other: 0 };
+  return { param: 0, grad: 0, optimizer: 0, 'rule-state': 0, 'saved-activation': 0, transient: 0, other: 0, frozen: 0 };
+}
+
+/** Bytes by category as a record lists them: 'frozen' only when something was frozen, so runs without adapters or a teacher record what they did before. */
+export function recordedCategories(b: ByCategory): Partial<ByCategory> {
+  if (b.frozen !== 0) return b;
+  const { frozen: _, ...rest } = b;
+  return rest;
 }
 
 export class Ledger {

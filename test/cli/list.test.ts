@@ -38,7 +38,9 @@ it('lists datasets, layer types, presets, optimizers and schedules from their re
   const code = await main(['list'], { stdout: (s) => (stdout += s), stderr: () => {} });
   expect(code).toBe(0);
   expect(stdout).toMatch(/^rules:\n {2}backprop /);
-  expect(stdout).toMatch(/^datasets: mnist, fashion-mnist, cifar10, xor, spirals, circle, blobs, teacher-student, text, copy, nothing$/m);
+  expect(stdout).toMatch(
+    /^datasets: mnist, fashion-mnist, cifar10, xor, spirals, circle, blobs, teacher-student, plane, bumps, text, copy, nothing$/m,
+  );
   expect(stdout).toMatch(/^layer types: dense, conv2d, .*, transformerBlock, rnn, noop$/m);
   expect(stdout).toMatch(/^presets: lenet5, resnet, transformer, rnn, tiny$/m);
   expect(stdout).toMatch(/^optimizers: sgd, momentum, adam, adamw$/m);

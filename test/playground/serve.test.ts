@@ -33,6 +33,21 @@ describe('serve-playground', () => {
     }
   });
 
+  it('leaves the isolation headers out when asked, as a plain static host does', async () => {
+    const dir = join(root, 'plain');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'index.html'), '<!doctype html><title>t</title>');
+    const s = await servePlayground(dir, 0, { isolate: false });
+    try {
+      const page = await fetch(s.url);
+      expect(page.status).toBe(200);
+      expect(page.headers.get('cross-origin-opener-policy')).toBeNull();
+      expect(page.headers.get('cross-origin-embedder-policy')).toBeNull();
+    } finally {
+      await s.close();
+    }
+  });
+
   it('names a folder without a build', () => {
     expect(() => servePlayground(join(root, 'none'), 0)).toThrow(/none\/index\.html not found; run npm run build:playground/);
   });

@@ -1,5 +1,5 @@
 // Shared by the runner and CLI tests: temp directories, quiet run options, a tiny MNIST-layout
-// IDX set written to disk, and spawning the CLI the way a user's shell does.
+// IDX set written to disk, spawning the CLI the way a user's shell does, and records compared apart from timing.
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { rng } from '../../src/random.ts';
 import { readRecords } from '../../src/runner/records.ts';
-import type { EvalRecord } from '../../src/runner/record-types.ts';
+import type { EvalRecord, TrialRecord } from '../../src/runner/record-types.ts';
 
 export const tmp = (tag = 'integrity') => mkdtempSync(join(tmpdir(), `rulebench-${tag}-`));
 export const quiet = { log: () => {}, tty: false, workers: 1 };
@@ -68,4 +68,14 @@ export function lastEvals(out: string): Array<Pick<EvalRecord, 'trainLoss' | 'va
     const { trainLoss, valLoss, valAcc, testAcc } = evals.filter((r) => r.rule === rule).at(-1)!;
     return { trainLoss, valLoss, valAcc, testAcc };
   });
+}
+
+/** A run directory's records without the timing/process fields (`host`), in a canonical order. */
+export function canonicalRecords(dir: string): string[] {
+  return readRecords(dir)
+    .map((r: TrialRecord) => {
+      const { host: _host, ...rest } = r as TrialRecord & { host: unknown };
+      return JSON.stringify(rest);
+    })
+    .sort();
 }

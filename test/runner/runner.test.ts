@@ -7,22 +7,12 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkpointPath, readRecords } from '../../src/runner/records.ts';
 import { runExperiment } from '../../src/runner/run.ts';
-import type { TrialRecord } from '../../src/runner/trial.ts';
+import { canonicalRecords } from './helpers.ts';
 
 const TINY = 'test/runner/fixtures/tiny-experiment.ts';
 const SLOW = 'test/runner/fixtures/slow-experiment.ts';
 const tmp = () => mkdtempSync(join(tmpdir(), 'rulebench-runner-'));
 const quiet = { log: () => {}, tty: false };
-
-/** Records without the timing/process fields, in a canonical order. */
-function canonicalRecords(dir: string): string[] {
-  return readRecords(dir)
-    .map((r: TrialRecord) => {
-      const { host: _host, ...rest } = r as TrialRecord & { host: unknown };
-      return JSON.stringify(rest);
-    })
-    .sort();
-}
 
 describe('runner', () => {
   it('same seed ⇒ identical records (timing excluded); 1 worker = 2 workers = 2 shards merged', async () => {

@@ -1,6 +1,6 @@
 // The built-in datasets, in the order errors and `rulebench list` name them.
 import { cifar10Dataset, fashionMnistDataset, mnistDataset } from './images.ts';
-import { blobsDataset, circleDataset, spiralsDataset, teacherStudentDataset, xorDataset } from './points.ts';
+import { blobsDataset, bumpsDataset, circleDataset, planeDataset, spiralsDataset, teacherStudentDataset, xorDataset } from './points.ts';
 import { copyDataset, textDataset } from './sequences.ts';
 
 export const BUILTIN_DATASETS = [
@@ -12,6 +12,8 @@ export const BUILTIN_DATASETS = [
   circleDataset,
   blobsDataset,
   teacherStudentDataset,
+  planeDataset,
+  bumpsDataset,
   textDataset,
   copyDataset,
 ] as const;

@@ -6,7 +6,7 @@ import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { instantiateWasmBackend, RELAXED_PROBE, wasmFileName, type WasmBackend, type WasmOptions } from './instance.ts';
-import { KernelThreads } from './threads.ts';
+import { startNodeThreads } from './threads.ts';
 import { WebAssemblyApi } from './webassembly.ts';
 
 export type { WasmBackend, WasmOptions } from './instance.ts';
@@ -79,7 +79,7 @@ export function createWasmBackend(options: WasmOptions = {}): WasmBackend {
   let module = compiled.get(relaxed);
   if (!module) compiled.set(relaxed, (module = new WebAssemblyApi.Module(wasmBytes(relaxed))));
   return instantiateWasmBackend(module, relaxed, options, {
-    startThreads: (setup) => new KernelThreads(setup),
+    startThreads: startNodeThreads,
     warn: (message) => process.emitWarning(message),
   });
 }

@@ -10,7 +10,7 @@ import { NOISE_KINDS } from '../noise.ts';
 import { referenceBackend } from '../reference.ts';
 import { WasmHeap, type HeapStats } from './allocator.ts';
 import { collapseBroadcast, planPermute } from './layout.ts';
-import type { KernelThreads, ThreadsSetup } from './threads.ts';
+import type { KernelThreads, ThreadsSetup } from './thread-pool.ts';
 import { WebAssemblyApi } from './webassembly.ts';
 
 /** Exports of kernels.wasm (pointers are byte offsets into the shared memory). */

@@ -5,7 +5,7 @@ import { noGrad } from '../../autograd/functional.ts';
 import type { Model } from '../../nn/model.ts';
 import type { ForwardOptions } from '../../nn/module.ts';
 import type { Batch } from '../../rules/task.ts';
-import { emptyByCategory, ledger, type ByCategory, type StepMemory } from '../../tensor/ledger.ts';
+import { emptyByCategory, ledger, recordedCategories, type ByCategory, type StepMemory } from '../../tensor/ledger.ts';
 import { fromArray, withArena, type Tensor } from '../../tensor/tensor.ts';
 import type { StepResult } from '../../rules/rule.ts';
 import type { Observer, StepInfo } from '../observer.ts';
@@ -13,8 +13,8 @@ import type { Observer, StepInfo } from '../observer.ts';
 /** Peak bytes of a tape-free forward pass on one batch: parameters, input and activations. */
 function inferencePeak(model: Model, params: readonly Tensor[], batch: Batch, infer: ForwardOptions): number {
   const { memory } = ledger().measure(() => noGrad(() => model.forward(params, fromArray(batch.x.data, batch.x.shape), infer)));
-  const paramBytes = params.reduce((s, p) => s + p.bytes, 0);
-  // Optimizer and rule state are live too but are not part of inference.
+  // Optimizer and rule state (and a distillation teacher) are live too but are not part of inference; an adapted model's frozen base is.
+  const paramBytes = [...params, ...model.frozen].reduce((s, p) => s + p.bytes, 0);
   return memory.peakBytes - memory.startBytes + paramBytes;
 }
 
@@ -59,8 +59,8 @@ export function memoryObserver(model: Model, params: readonly Tensor[], infer: F
     evalFields() {
       const memory = peak && {
         peakBytes: peak.peakBytes,
-        atPeak: peak.atPeak,
-        peakByCategory: peak.peakByCategory,
+        atPeak: recordedCategories(peak.atPeak),
+        peakByCategory: recordedCategories(peak.peakByCategory),
         inferenceBytes,
         ratioToInference: peak.peakBytes / inferenceBytes,
       };

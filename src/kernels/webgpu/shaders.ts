@@ -1,0 +1,380 @@
+// WGSL sources of the WebGPU kernels, one compute shader per kernel and op. Binding 0 holds the
+// parameters as u32 words: [0] the invocation count, [1] a NaN's bits, [2] +∞'s bits (WGSL
+// rejects NaN and ∞ in constant expressions), then each kernel's own. Every output element is
+// written by one invocation that reads its inputs in a fixed order: no atomics, no float
+// reductions across invocations, so a device gives the same bits on every run.
+import type { BinaryOp, UnaryOp } from '../backend.ts';
+
+/** Workgroup size of the one-invocation-per-element kernels. */
+export const WG = 256;
+/** Tile edge of the matmul (TILE×TILE invocations share TILE×TILE blocks of A and B). */
+export const TILE = 16;
+/** Highest rank the broadcasting and transpose kernels index (more falls back to WASM). */
+export const MAX_RANK = 6;
+
+const HEAD = /* wgsl */ `
+@group(0) @binding(0) var<storage, read> p: array<u32>;
+fn isnan_(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u; }
+fn nan_() -> f32 { return bitcast<f32>(p[1]); }
+fn inf_() -> f32 { return bitcast<f32>(p[2]); }
+fn pf(i: u32) -> f32 { return bitcast<f32>(p[i]); }
+// exp with its overflow and underflow stated, not left to the device.
+fn exp_(x: f32) -> f32 {
+  if (isnan_(x)) { return x; }
+  if (x > 88.72283) { return inf_(); }
+  if (x < -103.97208) { return 0.0; }
+  return exp(x);
+}
+// e^x − 1, accurate near 0 (Kahan's trick: the rounding of e^x cancels out).
+fn expm1_(x: f32) -> f32 {
+  let u = exp_(x);
+  if (u == 1.0) { return x; }
+  let um = u - 1.0;
+  if (um == -1.0) { return -1.0; }
+  return um * x / log(u);
+}
+// log(1 + u) for u >= 0, accurate for small u (the rounding of 1 + u cancels out).
+fn log1p_(u: f32) -> f32 {
+  let w = 1.0 + u;
+  if (w == 1.0) { return u; }
+  return log(w) * (u / (w - 1.0));
+}
+`;
+
+const ELEMENT = `let i = g.x + g.y * nw.x * ${WG}u;\n  if (i >= p[0]) { return; }`;
+const ENTRY = `@compute @workgroup_size(${WG}) fn main(@builtin(global_invocation_id) g: vec3u, @builtin(num_workgroups) nw: vec3u)`;
+
+const GELU_U = '0.7978845608 * (x + 0.044715 * x * x * x)';
+// Each body computes f(x) as the reference does in f64, rearranged where f32 would cancel:
+// 1 + tanh(u) = 2σ(2u), 1 − tanh² = 4σ(1 − σ).
+const UNARY: Record<UnaryOp, string> = {
+  neg: 'return -x;',
+  exp: 'return exp_(x);',
+  log: 'if (isnan_(x) || x < 0.0) { return nan_(); } if (x == 0.0) { return -inf_(); } if (x == inf_()) { return x; } return log(x);',
+  tanh: 'if (isnan_(x)) { return x; } if (abs(x) > 10.0) { return sign(x); } let em = expm1_(-2.0 * abs(x)); let t = -em / (2.0 + em); return select(-t, t, x >= 0.0);',
+  sigmoid: 'if (isnan_(x)) { return x; } let e = exp_(-abs(x)); return select(e / (1.0 + e), 1.0 / (1.0 + e), x >= 0.0);',
+  relu: 'return select(0.0, x, x > 0.0);',
+  softplus: 'if (isnan_(x)) { return x; } if (x > 0.0) { return x + log1p_(exp_(-x)); } return log1p_(exp_(x));',
+  sqrt: 'if (isnan_(x) || x < 0.0) { return nan_(); } if (x == 0.0 || x == inf_()) { return x; } return sqrt(x);',
+  square: 'return x * x;',
+  abs: 'return bitcast<f32>(bitcast<u32>(x) & 0x7fffffffu);',
+  sign: 'return select(select(0.0, -1.0, x < 0.0), 1.0, x > 0.0);',
+  step: 'return select(0.0, 1.0, x > 0.0);',
+  gelu: `if (isnan_(x)) { return x; } let u = ${GELU_U}; return x / (1.0 + exp_(-2.0 * u));`,
+  geluGrad: `if (isnan_(x)) { return x; } let u = ${GELU_U}; let e = exp_(-2.0 * abs(u)); let d = 1.0 + e;
+  let s = select(e / d, 1.0 / d, u >= 0.0);
+  return s + 2.0 * x * (e / (d * d)) * 0.7978845608 * (1.0 + 0.134145 * x * x);`,
+  reciprocal: 'return 1.0 / x;',
+  sin: 'if (isnan_(x) || abs(x) == inf_()) { return nan_(); } return sin(x);',
+  cos: 'if (isnan_(x) || abs(x) == inf_()) { return nan_(); } return cos(x);',
+};
+
+export function unaryShader(op: UnaryOp): string {
+  return `${HEAD}
+@group(0) @binding(1) var<storage, read> a: array<f32>;
+@group(0) @binding(2) var<storage, read_write> out: array<f32>;
+fn f(x: f32) -> f32 { ${UNARY[op]} }
+${ENTRY} {
+  ${ELEMENT}
+  out[i] = f(a[i]);
+}`;
+}
+
+// pow as JavaScript's Math.pow defines the special cases; WGSL's pow only covers x > 0.
+const POW = /* wgsl */ `
+fn isint(y: f32) -> bool { return abs(y) < 16777216.0 && y == trunc(y); }
+fn isodd(y: f32) -> bool { return isint(y) && abs(y) < 16777216.0 && (i32(y) & 1) == 1; }
+fn pow_(x: f32, y: f32) -> f32 {
+  if (y == 0.0) { return 1.0; }
+  if (isnan_(x) || isnan_(y)) { return nan_(); }
+  let ax = abs(x);
+  if (abs(y) == inf_()) {
+    if (ax == 1.0) { return nan_(); }
+    return select(0.0, inf_(), (ax > 1.0) == (y > 0.0));
+  }
+  if (x < 0.0 && !isint(y)) { return nan_(); }
+  var r: f32;
+  if (ax == inf_()) { r = select(0.0, inf_(), y > 0.0); }
+  else if (ax == 0.0) { r = select(inf_(), 0.0, y > 0.0); }
+  else { r = exp2(y * log2(ax)); }
+  // The sign: negative bases (and −0) with odd integer exponents.
+  if (bitcast<u32>(x) >= 0x80000000u && isodd(y)) { return -r; }
+  return r;
+}
+`;
+
+const BINARY: Record<BinaryOp, string> = {
+  add: 'a + b',
+  sub: 'a - b',
+  mul: 'a * b',
+  div: 'a / b',
+  // The reference's branches: ties and NaN in b take b.
+  max: 'select(b, a, a >= b)',
+  min: 'select(b, a, a <= b)',
+  pow: 'pow_(a, b)',
+  gt: 'select(0.0, 1.0, a > b)',
+};
+
+/** Broadcasting binary op; params [3..] out shape, then a's and b's strides (0 on broadcast axes), MAX_RANK each. */
+export function binaryShader(op: BinaryOp): string {
+  const R = MAX_RANK;
+  return `${HEAD}${op === 'pow' ? POW : ''}
+@group(0) @binding(1) var<storage, read> A: array<f32>;
+@group(0) @binding(2) var<storage, read> B: array<f32>;
+@group(0) @binding(3) var<storage, read_write> out: array<f32>;
+fn f(a: f32, b: f32) -> f32 { return ${BINARY[op]}; }
+${ENTRY} {
+  ${ELEMENT}
+  var rest = i;
+  var ia = 0u;
+  var ib = 0u;
+  for (var d = ${R - 1}; d >= 0; d--) {
+    let len = p[3u + u32(d)];
+    let idx = rest % len;
+    rest = rest / len;
+    ia += idx * p[${3 + R}u + u32(d)];
+    ib += idx * p[${3 + 2 * R}u + u32(d)];
+  }
+  out[i] = f(A[ia], B[ib]);
+}`;
+}
+
+/** Permuted copy; params [3..] out shape, then the input stride of each output axis, MAX_RANK each. */
+export function transposeShader(): string {
+  const R = MAX_RANK;
+  return `${HEAD}
+@group(0) @binding(1) var<storage, read> a: array<f32>;
+@group(0) @binding(2) var<storage, read_write> out: array<f32>;
+${ENTRY} {
+  ${ELEMENT}
+  var rest = i;
+  var src = 0u;
+  for (var d = ${R - 1}; d >= 0; d--) {
+    let len = p[3u + u32(d)];
+    src += (rest % len) * p[${3 + R}u + u32(d)];
+    rest = rest / len;
+  }
+  out[i] = a[src];
+}`;
+}
+
+/** params [3] alpha rounded to f32, [4] the rest of alpha (so alpha·x rounds once, as in f64), [5] grad. */
+export function leakyReluShader(): string {
+  return `${HEAD}
+// x·(hi + lo) rounded once: Dekker's exact product of x·hi, then the small terms, then one rounding.
+fn split(a: f32) -> vec2f { let c = 4097.0 * a; let h = c - (c - a); return vec2f(h, a - h); }
+fn mul_(x: f32, hi: f32, lo: f32) -> f32 {
+  let p = x * hi;
+  if (abs(p) > 1e30 || abs(p) < 1e-30) { return p; }
+  let xs = split(x); let hs = split(hi);
+  let err = ((xs.x * hs.x - p) + xs.x * hs.y + xs.y * hs.x) + xs.y * hs.y;
+  return p + (err + x * lo);
+}
+@group(0) @binding(1) var<storage, read> a: array<f32>;
+@group(0) @binding(2) var<storage, read_write> out: array<f32>;
+${ENTRY} {
+  ${ELEMENT}
+  let x = a[i];
+  if (p[5] == 1u) { out[i] = select(pf(3u), 1.0, x > 0.0); }
+  else { out[i] = select(mul_(x, pf(3u), pf(4u)), x, x > 0.0); }
+}`;
+}
+
+/** out[m, n] = op(A) · op(B), tiled in workgroup memory; params [3..7] m, n, k, transA, transB. */
+export function matmulShader(): string {
+  const T = TILE;
+  return `${HEAD}
+@group(0) @binding(1) var<storage, read> A: array<f32>;
+@group(0) @binding(2) var<storage, read> B: array<f32>;
+@group(0) @binding(3) var<storage, read_write> C: array<f32>;
+var<workgroup> ta: array<array<f32, ${T}>, ${T}>;
+var<workgroup> tb: array<array<f32, ${T}>, ${T}>;
+@compute @workgroup_size(${T}, ${T}) fn main(@builtin(local_invocation_id) l: vec3u, @builtin(workgroup_id) w: vec3u) {
+  let m = p[3]; let n = p[4]; let k = p[5];
+  let row = w.y * ${T}u + l.y;
+  let col = w.x * ${T}u + l.x;
+  var acc = 0.0;
+  for (var t = 0u; t < k; t += ${T}u) {
+    let ak = t + l.x;
+    var av = 0.0;
+    if (row < m && ak < k) { if (p[6] == 1u) { av = A[ak * m + row]; } else { av = A[row * k + ak]; } }
+    ta[l.y][l.x] = av;
+    let bk = t + l.y;
+    var bv = 0.0;
+    if (col < n && bk < k) { if (p[7] == 1u) { bv = B[col * k + bk]; } else { bv = B[bk * n + col]; } }
+    tb[l.y][l.x] = bv;
+    workgroupBarrier();
+    let last = min(${T}u, k - t);
+    for (var q = 0u; q < last; q++) { acc = acc + ta[l.y][q] * tb[q][l.x]; }
+    workgroupBarrier();
+  }
+  if (row < m && col < n) { C[row * n + col] = acc; }
+}`;
+}
+
+// Compensated (two-sum) accumulation: the f32 sum of a row comes out as the reference's f64 sum
+// rounded, to within an ulp or so, and always in index order.
+const TWO_SUM = /* wgsl */ `
+struct Acc { s: f32, c: f32 }
+fn add_(acc: Acc, v: f32) -> Acc {
+  let t = acc.s + v;
+  let bp = t - acc.s;
+  return Acc(t, acc.c + ((acc.s - (t - bp)) + (v - bp)));
+}
+fn total(acc: Acc) -> f32 {
+  // Past ±∞ the correction is NaN (∞ − ∞); the sum itself is the answer.
+  if (isnan_(acc.s) || abs(acc.s) == inf_()) { return acc.s; }
+  return acc.s + acc.c;
+}
+`;
+
+/** a as [outer, axisLen, inner] reduced over the middle axis; params [3..5] outer, axisLen, inner. */
+export function reduceShader(op: 'sum' | 'max' | 'mean'): string {
+  const body =
+    op === 'max'
+      ? `var acc = -inf_();
+  for (var r = 0u; r < len; r++) { let v = a[base + r * inner]; if (v > acc || isnan_(v)) { acc = v; } }
+  out[i] = acc;`
+      : `var acc = Acc(0.0, 0.0);
+  for (var r = 0u; r < len; r++) { acc = add_(acc, a[base + r * inner]); }
+  out[i] = ${op === 'mean' ? 'total(acc) / f32(len)' : 'total(acc)'};`;
+  return `${HEAD}${TWO_SUM}
+@group(0) @binding(1) var<storage, read> a: array<f32>;
+@group(0) @binding(2) var<storage, read_write> out: array<f32>;
+${ENTRY} {
+  ${ELEMENT}
+  let len = p[4]; let inner = p[5];
+  let base = (i / inner) * len * inner + i % inner;
+  ${body}
+}`;
+}
+
+/** Softmax or log-softmax of each row; one invocation per row; params [3] cols. */
+export function softmaxShader(log: boolean): string {
+  return `${HEAD}${TWO_SUM}
+@group(0) @binding(1) var<storage, read> a: array<f32>;
+@group(0) @binding(2) var<storage, read_write> out: array<f32>;
+${ENTRY} {
+  ${ELEMENT}
+  let cols = p[3];
+  let off = i * cols;
+  var mx = -inf_();
+  for (var j = 0u; j < cols; j++) { if (a[off + j] > mx) { mx = a[off + j]; } }
+  var acc = Acc(0.0, 0.0);
+  for (var j = 0u; j < cols; j++) { acc = add_(acc, exp_(a[off + j] - mx)); }
+  let sum = total(acc);
+  ${
+    log
+      ? 'let ls = log(sum);\n  for (var j = 0u; j < cols; j++) { out[off + j] = (a[off + j] - mx) - ls; }'
+      : 'for (var j = 0u; j < cols; j++) { out[off + j] = exp_(a[off + j] - mx) / sum; }'
+  }
+}`;
+}
+
+// The window geometry as params [3..14]: n, c, h, w, kh, kw, sh, sw, ph, pw, oh, ow.
+const GEOMETRY = /* wgsl */ `
+fn gi(k: u32) -> i32 { return i32(p[3u + k]); }
+`;
+
+/** cols[(c·kh + i)·kw + j, (b·oh + y)·ow + x] = x[b, c, y·sh − ph + i, x·sw − pw + j], 0 outside. */
+export function im2colShader(): string {
+  return `${HEAD}${GEOMETRY}
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read_write> cols: array<f32>;
+${ENTRY} {
+  ${ELEMENT}
+  let c = gi(1); let h = gi(2); let w = gi(3); let kh = gi(4); let kw = gi(5);
+  let oh = gi(10); let ow = gi(11);
+  let width = u32(gi(0) * oh * ow);
+  let row = i32(i / width); let col = i32(i % width);
+  let ch = row / (kh * kw); let ki = (row / kw) % kh; let kj = row % kw;
+  let b = col / (oh * ow); let y = (col / ow) % oh; let xx = col % ow;
+  let iy = y * gi(6) - gi(8) + ki;
+  let ix = xx * gi(7) - gi(9) + kj;
+  var v = 0.0;
+  if (iy >= 0 && iy < h && ix >= 0 && ix < w) { v = x[u32(((b * c + ch) * h + iy) * w + ix)]; }
+  cols[i] = v;
+}`;
+}
+
+/** The adjoint of im2col: each input element sums the column entries read from it, window offsets in order. */
+export function col2imShader(): string {
+  return `${HEAD}${GEOMETRY}
+@group(0) @binding(1) var<storage, read> cols: array<f32>;
+@group(0) @binding(2) var<storage, read_write> dx: array<f32>;
+${ENTRY} {
+  ${ELEMENT}
+  let c = gi(1); let h = gi(2); let w = gi(3); let kh = gi(4); let kw = gi(5);
+  let sh = gi(6); let sw = gi(7); let ph = gi(8); let pw = gi(9); let oh = gi(10); let ow = gi(11);
+  let e = i32(i);
+  let ix = e % w; let iy = (e / w) % h; let ch = (e / (w * h)) % c; let b = e / (w * h * c);
+  let width = gi(0) * oh * ow;
+  var acc = 0.0;
+  for (var ki = 0; ki < kh; ki++) {
+    let ty = iy + ph - ki;
+    if (ty < 0 || ty % sh != 0 || ty / sh >= oh) { continue; }
+    for (var kj = 0; kj < kw; kj++) {
+      let tx = ix + pw - kj;
+      if (tx < 0 || tx % sw != 0 || tx / sw >= ow) { continue; }
+      acc = acc + cols[u32(((ch * kh + ki) * kw + kj) * width + (b * oh + ty / sh) * ow + tx / sw)];
+    }
+  }
+  dx[i] = acc;
+}`;
+}
+
+/** Window maxima and the winner's offset in its plane (first maximum, NaN wins; −1 with no winner). */
+export function maxPoolShader(): string {
+  return `${HEAD}${GEOMETRY}
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read_write> out: array<f32>;
+@group(0) @binding(3) var<storage, read_write> arg: array<f32>;
+${ENTRY} {
+  ${ELEMENT}
+  let h = gi(2); let w = gi(3); let kh = gi(4); let kw = gi(5);
+  let oh = gi(10); let ow = gi(11);
+  let e = i32(i);
+  let xx = e % ow; let y = (e / ow) % oh; let plane = e / (ow * oh);
+  let src = plane * h * w;
+  var best = -inf_();
+  var at = -1;
+  for (var ki = 0; ki < kh; ki++) {
+    let iy = y * gi(6) - gi(8) + ki;
+    if (iy < 0 || iy >= h) { continue; }
+    for (var kj = 0; kj < kw; kj++) {
+      let ix = xx * gi(7) - gi(9) + kj;
+      if (ix < 0 || ix >= w) { continue; }
+      let v = x[u32(src + iy * w + ix)];
+      if (v > best || at < 0 || isnan_(v)) { best = v; at = iy * w + ix; }
+    }
+  }
+  out[i] = best;
+  arg[i] = f32(at);
+}`;
+}
+
+/** dx of max pooling: each input element sums the cotangents of the windows it won, in output order. */
+export function maxPoolBackwardShader(): string {
+  return `${HEAD}${GEOMETRY}
+@group(0) @binding(1) var<storage, read> gout: array<f32>;
+@group(0) @binding(2) var<storage, read> arg: array<f32>;
+@group(0) @binding(3) var<storage, read_write> dx: array<f32>;
+${ENTRY} {
+  ${ELEMENT}
+  let h = gi(2); let w = gi(3); let kh = gi(4); let kw = gi(5);
+  let sh = gi(6); let sw = gi(7); let ph = gi(8); let pw = gi(9); let oh = gi(10); let ow = gi(11);
+  let e = i32(i);
+  let off = e % (h * w); let ix = off % w; let iy = off / w; let plane = e / (h * w);
+  // Windows that can hold (iy, ix): y·sh − ph ≤ iy ≤ y·sh − ph + kh − 1.
+  let y0 = max(0, (iy + ph - kh + sh) / sh); let y1 = min(oh - 1, (iy + ph) / sh);
+  let x0 = max(0, (ix + pw - kw + sw) / sw); let x1 = min(ow - 1, (ix + pw) / sw);
+  var acc = 0.0;
+  for (var y = y0; y <= y1; y++) {
+    for (var xx = x0; xx <= x1; xx++) {
+      let k = u32((plane * oh + y) * ow + xx);
+      if (arg[k] == f32(off)) { acc = acc + gout[k]; }
+    }
+  }
+  dx[i] = acc;
+}`;
+}

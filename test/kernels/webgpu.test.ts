@@ -1,0 +1,152 @@
+// The WebGPU backend (Dawn through the optional `webgpu` package): the kernel conformance suite
+// with its stated tolerances, bit-identical reruns, and a short training run with the same records
+// twice. Without a GPU Dawn runs on SwiftShader (`npm test`'s pretest: scripts/ensure-webgpu.sh).
+// Where the optional package is absent (npm ci --omit=optional, or a platform it has no build
+// for), the backend must refuse with a message saying so; that is what gets tested there.
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { afterAll, describe, expect, it } from 'vitest';
+import { backprop } from '../../algorithms/backprop.ts';
+import { feedbackAlignment } from '../../algorithms/feedback-alignment.ts';
+import type { UnaryOp } from '../../src/kernels/backend.ts';
+import { withBackend } from '../../src/kernels/index.ts';
+import { referenceBackend as ref } from '../../src/kernels/reference.ts';
+import { backendFromEnv } from '../../src/kernels/select.ts';
+import { createWasmBackend } from '../../src/kernels/wasm/index.ts';
+import { createWebGpuBackend, DEVICE_KERNELS, HOST_KERNELS, type WebGpuBackend } from '../../src/kernels/webgpu/index.ts';
+import { rng } from '../../src/random.ts';
+import type { AnyRule } from '../../src/rules/rule.ts';
+import { runTrial, type TrialConfig, type TrialRecord } from '../../src/runner/trial.ts';
+import { kernelConformance, type Tolerance } from './conformance.ts';
+import { fillUniform } from './helpers.ts';
+
+const SWIFTSHADER = '/usr/lib/chromium/vk_swiftshader_icd.json';
+// A machine without a GPU: Dawn's Vulkan backend on SwiftShader (Debian's chromium ships it).
+if (!process.env.VK_ICD_FILENAMES && existsSync(SWIFTSHADER)) process.env.VK_ICD_FILENAMES = SWIFTSHADER;
+process.env.XDG_RUNTIME_DIR ??= tmpdir();
+
+const present = ((): boolean => {
+  try {
+    createRequire(import.meta.url).resolve('webgpu');
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
+describe('the WebGPU backend without its optional package', () => {
+  it('refuses with one line naming the package and how to get it', async () => {
+    await expect(createWebGpuBackend({ specifier: 'rulebench-no-such-package' })).rejects.toThrow(
+      /^RULEBENCH_BACKEND=webgpu: the optional package "rulebench-no-such-package" is not installed \(npm install/,
+    );
+  });
+  if (!present) {
+    it('RULEBENCH_BACKEND=webgpu says the same about `webgpu`', async () => {
+      await expect(backendFromEnv('webgpu')).rejects.toThrow(/the optional package "webgpu" is not installed/);
+    });
+  }
+});
+
+if (present) {
+  const B: WebGpuBackend = await createWebGpuBackend();
+  afterAll(() => B.close());
+
+  describe('WebGPU backend setup', () => {
+    it('found an adapter and says which kernels stay in WASM', () => {
+      expect(B.name).toBe('webgpu');
+      expect(B.adapter.length).toBeGreaterThan(0);
+      expect(B.hostKernels).toEqual(HOST_KERNELS);
+      // Every kernel of the interface is either on the device or named as a host kernel.
+      const kernels = Object.keys(ref).filter((k) => typeof (ref as unknown as Record<string, unknown>)[k] === 'function' && k !== 'alloc');
+      expect([...DEVICE_KERNELS, ...HOST_KERNELS].sort()).toEqual(kernels.sort());
+    });
+
+    it('RULEBENCH_BACKEND=webgpu selects it', async () => {
+      const chosen = await backendFromEnv('webgpu');
+      expect(chosen.name).toBe('webgpu');
+      expect(chosen.backend.name).toBe('webgpu');
+    });
+
+    it('reruns give the same bits (fixed reduction orders, no atomics)', () => {
+      const r = rng('webgpu-rerun');
+      const [m, n, k] = [33, 65, 300];
+      const a = fillUniform(B.alloc(m * k) as Float32Array, r);
+      const b = fillUniform(B.alloc(k * n) as Float32Array, r);
+      const runs = [0, 1].map(() => {
+        const out = B.alloc(m * n);
+        B.matmul(a, b, out, m, n, k, true, false);
+        const sm = B.alloc(m * n);
+        B.softmax(out, sm, m, n, true);
+        const sum = B.alloc(n);
+        B.reduce('sum', sm, sum, 1, m, n);
+        return [Array.from(out), Array.from(sm), Array.from(sum)];
+      });
+      expect(runs[1]).toEqual(runs[0]);
+    });
+  });
+
+  // WGSL leaves the accuracy of exp, log, tanh and sin/cos to the device (its spec allows exp
+  // 3 + 2|x| ulp and sin/cos 2^-11 absolute on [−π, π]). These bounds hold SwiftShader's measured
+  // worst cases (docs/webgpu.md) with a factor of about two; the other kernels keep the suite's own.
+  const transcendental: Tolerance = { rel: 2 ** -14, abs: 2 ** -20 };
+  const trig: Tolerance = { rel: 0, abs: 2 ** -11 };
+  const unary: Partial<Record<UnaryOp, Tolerance>> = { sin: trig, cos: trig };
+  for (const op of ['exp', 'log', 'tanh', 'sigmoid', 'softplus', 'gelu', 'geluGrad'] as const) unary[op] = transcendental;
+  kernelConformance('webgpu', B, { unary });
+
+  describe('a short training run on WebGPU', () => {
+    const MLP = { model: { sizes: [784, 32, 10], activation: 'relu', init: 'heUniform' }, data: { name: 'mnist', train: 256, test: 100 } };
+    // LeNet-5 on 32×32 MNIST: convolutions (im2col, matmul, col2im) and max pooling on the device.
+    const LENET = { model: { preset: 'lenet5', init: 'xavierUniform' }, data: { name: 'mnist', train: 64, test: 32, resize: 32 } };
+    type Net = { model: TrialConfig['model']; data: TrialConfig['data'] };
+    const config = (rule: string, net: Net): TrialConfig => ({
+      experiment: 'webgpu-test',
+      rule,
+      options: {},
+      seed: 5,
+      data: net.data,
+      model: net.model,
+      // SGD on LeNet: Adam's steps would hide a gradient off by a constant factor.
+      optimizer: net === LENET ? { name: 'sgd', lr: 0.05 } : { name: 'adam', lr: 1e-3, clipNorm: 1 },
+      batchSize: net === LENET ? 16 : 32,
+      epochs: 1,
+      maxSteps: 0,
+      evalEvery: net === LENET ? 2 : 4,
+      alignEvery: 4,
+      alignSamples: 16,
+      memory: true,
+      debug: false,
+    });
+    const run = (backend: Parameters<typeof withBackend>[0], rule: AnyRule, net: Net = MLP as Net): TrialRecord[] => {
+      const out: TrialRecord[] = [];
+      withBackend(backend, () => runTrial(config(rule.id, net), 'webgpu', rule, (rec) => out.push(rec)));
+      return out;
+    };
+    const strip = (recs: TrialRecord[]): unknown[] => recs.map(({ host: _host, ...rest }) => rest);
+    /** The largest relative difference between two runs' losses, over every evaluation. */
+    const lossGap = (a: TrialRecord[], b: TrialRecord[]): number => {
+      const losses = (recs: TrialRecord[]): number[] => recs.flatMap((x) => (x.type === 'eval' ? [x.trainLoss, x.testLoss ?? NaN] : []));
+      const [la, lb] = [losses(a), losses(b)];
+      expect(la.length).toBe(lb.length);
+      return Math.max(...la.map((v, i) => Math.abs(v - lb[i]) / Math.abs(lb[i])));
+    };
+
+    for (const rule of [backprop, feedbackAlignment] as AnyRule[]) {
+      it(`${rule.id}: the same records on two reruns, and the loss WASM reaches`, () => {
+        const first = run(B, rule);
+        expect(first.filter((x) => x.type === 'eval').length).toBeGreaterThan(1);
+        expect(strip(run(B, rule))).toEqual(strip(first));
+        // Not bit-identical to WASM (other summation orders, other exp): close over 8 steps.
+        expect(lossGap(first, run(createWasmBackend(), rule))).toBeLessThan(1e-3);
+      });
+    }
+
+    it('LeNet-5, backprop: the same records on two reruns, and the loss WASM reaches', () => {
+      const first = run(B, backprop as AnyRule, LENET as Net);
+      expect(first.filter((x) => x.type === 'eval').length).toBeGreaterThan(1);
+      expect(strip(run(B, backprop as AnyRule, LENET as Net))).toEqual(strip(first));
+      expect(lossGap(first, run(createWasmBackend(), backprop as AnyRule, LENET as Net))).toBeLessThan(1e-3);
+    });
+  });
+}
