@@ -225,7 +225,7 @@ describe('validation before training', () => {
     [
       'data option that does not apply',
       { data: { ...tiny.data, noise: 0.1 } },
-      /^data\.noise: does not apply to dataset "blobs"; it takes: validation, train, test, classes, features, spread, shape$/,
+      /^data\.noise: does not apply to dataset "blobs"; it takes: validation, train, test, classes, features, spread, inputs, shape$/,
     ],
     [
       'bad budget',
