@@ -69,6 +69,19 @@ interface KernelExports {
   ): void;
   bernoulliSigmoid(a: number, n: number, k0: number, k1: number, h: number, aux: number, mode: number, logProb: number): void;
   binaryConcrete(a: number, n: number, k0: number, k1: number, temperature: number, y: number, slope: number): void;
+  quantize(
+    x: number,
+    out: number,
+    n: number,
+    mantissa: number,
+    minExp: number,
+    max: number,
+    saturate: number,
+    stochastic: number,
+    k0: number,
+    k1: number,
+    offset: number,
+  ): bigint;
   optimProgram(): number;
   optimSlots(): number;
   optimizerStep(stages: number, param: number, update: number, n: number, mode: number): number;
@@ -410,6 +423,27 @@ export function instantiateWasmBackend(module: object, relaxed: boolean, options
       need('binaryConcrete', 'y', y, a.length);
       need('binaryConcrete', 'slope', slope, a.length);
       if (a.length) ex.binaryConcrete(a.byteOffset, a.length, key[0], key[1], temperature, y.byteOffset, slope.byteOffset);
+    },
+
+    quantize(x, out, target, key, offset) {
+      if (!(owns(x) && owns(out))) return ref.quantize(x, out, target, key, offset);
+      need('quantize', 'out', out, x.length);
+      if (!x.length) return { flushed: 0, saturated: 0 };
+      const { mantissa, minExp, max, saturate } = target;
+      const packed = ex.quantize(
+        x.byteOffset,
+        out.byteOffset,
+        x.length,
+        mantissa,
+        minExp,
+        max,
+        saturate ? 1 : 0,
+        key ? 1 : 0,
+        key ? key[0] : 0,
+        key ? key[1] : 0,
+        offset,
+      );
+      return { flushed: Number(packed & 0xffffffffn), saturated: Number(packed >> 32n) };
     },
 
     optimizerStep(program, stages, param, update, slots, mode) {
