@@ -169,9 +169,9 @@ export class ProfilingBackend implements Backend {
     this.add(`addNoise (${out.length})`, 'elementwise', performance.now() - t0, !this.own(out));
   }
 
-  quantize(x: Buf, out: Buf, target: RoundingTarget, key: NoiseKey | null, offset: number): RoundingCounts {
+  quantize(x: Buf, out: Buf, target: RoundingTarget, key: NoiseKey | null, offset: number, scale?: number): RoundingCounts {
     const t0 = performance.now();
-    const counts = this.inner.quantize(x, out, target, key, offset);
+    const counts = this.inner.quantize(x, out, target, key, offset, scale);
     this.add(`quantize (${x.length})`, 'elementwise', performance.now() - t0, !this.own(x, out));
     return counts;
   }

@@ -120,9 +120,10 @@ export interface Backend {
   optimizerStep(program: Float64Array, stages: number, param: Buf, update: Buf, slots: readonly Buf[], mode: number): number;
   /**
    * out = x rounded to a narrower format (quantize.ts): to nearest, ties to even (key null), or
-   * stochastically from draws offset + k of the key's stream; out may be x. Identical on every backend.
+   * stochastically from draws offset + k of the key's stream; at a scale s (a power of two,
+   * default 1) q(x·s)/s. out may be x. Identical on every backend.
    */
-  quantize(x: Buf, out: Buf, target: RoundingTarget, key: NoiseKey | null, offset: number): RoundingCounts;
+  quantize(x: Buf, out: Buf, target: RoundingTarget, key: NoiseKey | null, offset: number, scale?: number): RoundingCounts;
   /** x [n, c, h, w] → cols [c·kh·kw, n·oh·ow] (zero padding), so conv = W[O, c·kh·kw] · cols. */
   im2col(x: Buf, cols: Buf, g: WindowGeometry): void;
   /** The adjoint of im2col: dx (overwritten) = Σ of the column entries read from each input element. */

@@ -24,15 +24,16 @@ function exponentOf(a: number): number {
 
 /**
  * out[k] = x[k] rounded to `f`: to nearest, ties to even (key null), or stochastically from
- * draws offset + k of the key's stream. out may be x.
+ * draws offset + k of the key's stream. With a `scale` s (a power of two) it is q(x·s)/s: the
+ * value a tensor stored at scale s in the format holds, in unscaled units (loss scaling). out may be x.
  */
-export function quantizeReference(x: Buf, out: Buf, f: RoundingTarget, key: NoiseKey | null, offset: number): RoundingCounts {
+export function quantizeReference(x: Buf, out: Buf, f: RoundingTarget, key: NoiseKey | null, offset: number, scale = 1): RoundingCounts {
   let flushed = 0;
   let saturated = 0;
   for (let k = 0; k < x.length; k++) {
-    const v = x[k];
+    const v = x[k] * scale;
     if (v !== v || v === 0) {
-      out[k] = v;
+      out[k] = x[k];
       continue;
     }
     const a = Math.abs(v);
@@ -56,7 +57,7 @@ export function quantizeReference(x: Buf, out: Buf, f: RoundingTarget, key: Nois
       saturated++;
       r = f.saturate ? f.max : Infinity;
     }
-    out[k] = v < 0 ? -r : r;
+    out[k] = (v < 0 ? -r : r) / scale;
   }
   return { flushed, saturated };
 }

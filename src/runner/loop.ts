@@ -21,6 +21,7 @@ import { healthObserver } from './observers/health.ts';
 import { memoryObserver } from './observers/memory.ts';
 import { costObserver, trialStepCost } from './observers/cost.ts';
 import { metricsObserver } from './observers/metrics.ts';
+import { precisionObserver } from './observers/precision.ts';
 import { guardParams } from './param-guard.ts';
 import { timingObserver, type HostProbe } from './observers/timing.ts';
 import { evalRecord, summaryRecord } from './record-fields.ts';
@@ -75,6 +76,7 @@ export function standardObservers(t: Training, host: HostProbe, startedAt?: numb
   return [
     evaluationObserver(rule, data.task, data, config.batchSize, config.evaluate !== 'validation'),
     metricsObserver(t.optState, clips),
+    ...(t.precision ? [precisionObserver(t.precision)] : []),
     alignmentObserver(rule, data.model, { every: t.alignEvery, samples: config.alignSamples, rng: t.root.child('reference') }),
     ...(config.memory ? [memoryObserver(data.model, params, t.infer)] : []),
     healthObserver(rule, data.model, params, t.infer, data.validation ?? data.test, config.batchSize),
@@ -184,8 +186,12 @@ function trainStep(t: Training, observers: readonly Observer[], batch: StepInfo[
   const watch = (i: number, u: Float32Array, offset: number) => {
     for (const o of observers) o.onUpdate?.(i, u, offset);
   };
+  const { precision } = t;
   const res = nest(observers, s, () => {
-    const r = guardParams(t.rule.id, t.rule.restoreTolerance ?? 0, t.params, () => t.rule.step(ctx, t.state, batch));
+    const ruleStep = () => t.rule.step(ctx, t.state, batch);
+    const r = precision
+      ? precision.settle(guardParams(t.rule.id, t.rule.restoreTolerance ?? 0, t.params, () => precision.step(t.params, at.step, ruleStep)))
+      : guardParams(t.rule.id, t.rule.restoreTolerance ?? 0, t.params, ruleStep);
     applyUpdates(r.updates, {
       ruleId: t.rule.id,
       model: t.data.model,
@@ -194,7 +200,9 @@ function trainStep(t: Training, observers: readonly Observer[], batch: StepInfo[
       optState: t.optState,
       step: at.step,
       watch,
+      precision: precision ?? undefined,
     });
+    precision?.afterStep(t.params, t.optState);
     stats.commit(t.buffers);
     t.state = r.state;
     return r;

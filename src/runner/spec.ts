@@ -13,6 +13,7 @@ import { validateReferences, type Reference } from './references.ts';
 import type { DataConfig, TrialConfig } from './trial.ts';
 import { validateBudget, type Budget } from './budget.ts';
 import { validateDivergence, type DivergenceSpec } from './divergence.ts';
+import { resolvePrecision, type PrecisionSpec } from './precision.ts';
 import { validateTuneSettings, type TuneSettings } from './tune/settings.ts';
 
 export interface RuleEntry {
@@ -63,6 +64,8 @@ export interface ExperimentSpec {
   memory?: boolean;
   /** When a trial counts as diverged (default: a non-finite loss, or 1000× the first step's loss). */
   divergence?: DivergenceSpec;
+  /** Number formats and loss scaling (./precision.ts); absent: float32 throughout. */
+  precision?: PrecisionSpec;
   /** Published figures the report places beside ours. */
   references?: Reference[];
   /**
@@ -124,6 +127,7 @@ const SPEC_KEYS = [
   'alignSamples',
   'memory',
   'divergence',
+  'precision',
   'references',
   'quick',
   'init',
@@ -337,6 +341,7 @@ export function validateSpec(raw: unknown, lookup: (id: string) => AnyRule, cont
   if (s.alignSamples !== undefined) needInt('alignSamples', s.alignSamples, 2, 1e6);
   if (s.memory !== undefined && typeof s.memory !== 'boolean') throw new SpecError(`memory: expected a boolean, got ${show(s.memory)}`);
   if (s.divergence !== undefined) validateDivergence(s.divergence);
+  if (s.precision !== undefined) resolvePrecision(s.precision);
   if (s.budget !== undefined) validateBudget('budget', s.budget);
   if (s.description !== undefined && typeof s.description !== 'string')
     throw new SpecError(`description: expected a string, got ${show(s.description)}`);
@@ -551,6 +556,7 @@ export function expandTrials(spec: ValidatedSpec, debug = false): Trial[] {
           saveParams: spec.saveParams,
           // Left out when unset, so the ids of existing trials stay as they were.
           ...(spec.divergence ? { divergence: spec.divergence } : {}),
+          ...(spec.precision ? { precision: spec.precision } : {}),
           ...(budget ? { budget } : {}),
         };
         trials.push({ id: trialId(config), config, rule: r.rule, entry });

@@ -81,6 +81,7 @@ interface KernelExports {
     k0: number,
     k1: number,
     offset: number,
+    scale: number,
   ): bigint;
   optimProgram(): number;
   optimSlots(): number;
@@ -425,8 +426,8 @@ export function instantiateWasmBackend(module: object, relaxed: boolean, options
       if (a.length) ex.binaryConcrete(a.byteOffset, a.length, key[0], key[1], temperature, y.byteOffset, slope.byteOffset);
     },
 
-    quantize(x, out, target, key, offset) {
-      if (!(owns(x) && owns(out))) return ref.quantize(x, out, target, key, offset);
+    quantize(x, out, target, key, offset, scale = 1) {
+      if (!(owns(x) && owns(out))) return ref.quantize(x, out, target, key, offset, scale);
       need('quantize', 'out', out, x.length);
       if (!x.length) return { flushed: 0, saturated: 0 };
       const { mantissa, minExp, max, saturate } = target;
@@ -442,6 +443,7 @@ export function instantiateWasmBackend(module: object, relaxed: boolean, options
         key ? key[0] : 0,
         key ? key[1] : 0,
         offset,
+        scale,
       );
       return { flushed: Number(packed & 0xffffffffn), saturated: Number(packed >> 32n) };
     },

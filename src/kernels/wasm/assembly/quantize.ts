@@ -11,7 +11,7 @@ import { uniformWordAt } from './noise';
 /**
  * out[k] = x[k] rounded to the format (mantissa bits, smallest normal exponent, largest finite
  * value, saturating or not): nearest-even, or with `stochastic` ⌊y + u⌋, u from draw offset + k of
- * stream (k0, k1). Returns (saturated << 32) | flushed. out may be x.
+ * stream (k0, k1); at a scale s, q(x·s)/s. Returns (saturated << 32) | flushed. out may be x.
  */
 export function quantize(
   x: usize,
@@ -25,14 +25,15 @@ export function quantize(
   k0: u32,
   k1: u32,
   offset: u32,
+  scale: f64,
 ): i64 {
   let flushed: i64 = 0;
   let saturated: i64 = 0;
   for (let k = 0; k < n; k++) {
     const at = <usize>k << 2;
-    const v = <f64>load<f32>(x + at);
+    const v = <f64>load<f32>(x + at) * scale;
     if (v != v || v == 0) {
-      store<f32>(out + at, <f32>v);
+      store<f32>(out + at, load<f32>(x + at));
       continue;
     }
     const a = abs<f64>(v);
@@ -51,7 +52,7 @@ export function quantize(
       saturated++;
       r = saturate ? max : Infinity;
     }
-    store<f32>(out + at, <f32>(v < 0 ? -r : r));
+    store<f32>(out + at, <f32>((v < 0 ? -r : r) / scale));
   }
   return (saturated << 32) | flushed;
 }
