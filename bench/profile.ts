@@ -169,6 +169,23 @@ export class ProfilingBackend implements Backend {
     this.add(`addNoise (${out.length})`, 'elementwise', performance.now() - t0, !this.own(out));
   }
 
+  matmulRounded(
+    a: Buf,
+    b: Buf,
+    out: Buf,
+    m: number,
+    n: number,
+    k: number,
+    transA: boolean,
+    transB: boolean,
+    target: RoundingTarget,
+    scale?: number,
+  ): void {
+    const t0 = performance.now();
+    this.inner.matmulRounded(a, b, out, m, n, k, transA, transB, target, scale);
+    this.add(`matmulRounded (${m}x${n}x${k})`, 'matmul', performance.now() - t0, !this.own(a, b, out));
+  }
+
   quantize(x: Buf, out: Buf, target: RoundingTarget, key: NoiseKey | null, offset: number, scale?: number): RoundingCounts {
     const t0 = performance.now();
     const counts = this.inner.quantize(x, out, target, key, offset, scale);

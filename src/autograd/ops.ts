@@ -17,6 +17,7 @@ import { empty, sizeOf, uninitialized, view, withScratch, type Shape, Tensor } f
 import { pushTangent, type JvpFn } from './forward.ts';
 import { roundOutput } from './precision.ts';
 import { checkFinite, currentLayer, isTracked, record } from './tape.ts';
+import { matmul as accumulatingMatmul } from './precision.ts';
 
 export interface OpRecord<A> {
   readonly name: string;
@@ -307,7 +308,7 @@ function mm(a: Tensor, b: Tensor, transA: boolean, transB: boolean): Tensor {
     );
   }
   const out = uninitialized([m, n]);
-  backend().matmul(a.data, b.data, out.data, m, n, k, transA, transB);
+  accumulatingMatmul(a.data, b.data, out.data, m, n, k, transA, transB);
   return out;
 }
 

@@ -7,7 +7,7 @@
 // units. The rounding runs in the kernels (backend().quantize). The scope counts, per layer, the
 // entries each rounding flushed to zero or saturated. Outside a scope nothing here runs.
 import { scoped, slot } from '../engine.ts';
-import type { NoiseKey, RoundingCounts } from '../kernels/backend.ts';
+import type { Buf, NoiseKey, RoundingCounts } from '../kernels/backend.ts';
 import type { FloatFormat } from '../kernels/float-formats.ts';
 import { backend } from '../kernels/index.ts';
 import type { Tensor } from '../tensor/tensor.ts';
@@ -25,6 +25,8 @@ export interface PrecisionScope {
   readonly forward: FloatFormat;
   /** Cotangents and updates. */
   readonly backward: FloatFormat;
+  /** Matmuls accumulate in the forward format (the backward one in a backward pass) rather than float32. */
+  readonly accumulate: boolean;
   /** Stochastic rounding's stream (null: nearest-even); draws are numbered through the step. */
   readonly key: NoiseKey | null;
   /** The loss scale cotangents are rounded at (a power of two, so scaling is exact). */
@@ -97,4 +99,17 @@ export function roundCotangent(g: Tensor, layer: string | null): void {
   const scope = PRECISION.get();
   if (!scope) return;
   tally(scope.cotangents, layer ?? '', g.size, roundInPlace(scope, g.data, scope.backward, scope.lossScale));
+}
+
+/**
+ * The matmul every op runs (Backend.matmul's arguments): with the scope's accumulator in the
+ * compute format, the kernel that rounds its running sum after each product; else the backend's own.
+ */
+export function matmul(a: Buf, b: Buf, out: Buf, m: number, n: number, k: number, transA: boolean, transB: boolean): void {
+  const scope = PRECISION.get();
+  if (!scope?.accumulate) return backend().matmul(a, b, out, m, n, k, transA, transB);
+  const inBackward = BACKWARD.get();
+  const f = inBackward ? scope.backward : scope.forward;
+  if (f.bits >= 32) return backend().matmul(a, b, out, m, n, k, transA, transB);
+  backend().matmulRounded(a, b, out, m, n, k, transA, transB, f, inBackward ? scope.lossScale : 1);
 }

@@ -124,6 +124,22 @@ export interface Backend {
    * default 1) q(x·s)/s. out may be x. Identical on every backend.
    */
   quantize(x: Buf, out: Buf, target: RoundingTarget, key: NoiseKey | null, offset: number, scale?: number): RoundingCounts;
+  /**
+   * matmul with the accumulator in a narrower format: the running sum rounded to nearest-even
+   * after each product, in a fixed order (quantize.ts); at a scale s, to q(·s)/s. Identical on every backend.
+   */
+  matmulRounded(
+    a: Buf,
+    b: Buf,
+    out: Buf,
+    m: number,
+    n: number,
+    k: number,
+    transA: boolean,
+    transB: boolean,
+    target: RoundingTarget,
+    scale?: number,
+  ): void;
   /** x [n, c, h, w] → cols [c·kh·kw, n·oh·ow] (zero padding), so conv = W[O, c·kh·kw] · cols. */
   im2col(x: Buf, cols: Buf, g: WindowGeometry): void;
   /** The adjoint of im2col: dx (overwritten) = Σ of the column entries read from each input element. */

@@ -61,3 +61,50 @@ export function quantizeReference(x: Buf, out: Buf, f: RoundingTarget, key: Nois
   }
   return { flushed, saturated };
 }
+
+/** v rounded to nearest-even in `f` (the accumulator's rounding; v a double, returned as one). */
+function roundNearest(v: number, f: RoundingTarget): number {
+  if (v !== v || v === 0) return v;
+  const a = Math.abs(v);
+  let r = Infinity;
+  if (a !== Infinity) {
+    const e = Math.max(exponentOf(a), f.minExp);
+    const y = a * 2 ** (f.mantissa - e);
+    let n = Math.floor(y);
+    const d = y - n;
+    if (d > 0.5 || (d === 0.5 && n % 2 === 1)) n++;
+    r = n * 2 ** (e - f.mantissa);
+  }
+  if (r > f.max) r = f.saturate ? f.max : Infinity;
+  return v < 0 ? -r : r;
+}
+
+/**
+ * out[m,n] = op(A)·op(B) with the accumulator in format `f` (at a scale s: its values q(·s)/s):
+ * the running sum is rounded, to nearest-even, after each of the k products is added, in order
+ * k = 0, 1, ... (each product and sum computed in double first). Layouts as Backend.matmul.
+ */
+export function matmulRoundedReference(
+  a: Buf,
+  b: Buf,
+  out: Buf,
+  m: number,
+  n: number,
+  k: number,
+  transA: boolean,
+  transB: boolean,
+  f: RoundingTarget,
+  scale = 1,
+): void {
+  for (let i = 0; i < m; i++) {
+    for (let j = 0; j < n; j++) {
+      let acc = 0;
+      for (let p = 0; p < k; p++) {
+        const x = transA ? a[p * m + i] : a[i * k + p];
+        const y = transB ? b[j * k + p] : b[p * n + j];
+        acc = roundNearest((acc + x * y) * scale, f) / scale;
+      }
+      out[i * n + j] = acc;
+    }
+  }
+}

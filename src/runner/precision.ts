@@ -179,6 +179,7 @@ export class PrecisionRun {
     return {
       forward,
       backward,
+      accumulate: this.policy.accumulate === 'compute',
       key: stochastic ? this.rng.child(step).key() : null,
       lossScale: this.scale,
       draws: 0,

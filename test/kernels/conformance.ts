@@ -611,6 +611,30 @@ export function kernelConformance(label: string, B: TestedBackend): void {
     }
   });
 
+  describe(`${label}: matmulRounded matches the reference bit for bit`, () => {
+    for (const f of [...FLOAT_FORMATS.values()].filter((f) => f.bits < 32)) {
+      it(`${f.name}, every transpose, scales 1 and 2^10`, () => {
+        const [m, n, k] = [5, 7, 33];
+        for (const [tA, tB] of [
+          [false, false],
+          [true, false],
+          [false, true],
+          [true, true],
+        ]) {
+          for (const scale of [1, 2 ** 10]) {
+            const a = nbuf(m * k, -3, 3);
+            const b = nbuf(k * n, -3, 3);
+            const out = B.alloc(m * n, false) as Float32Array;
+            const expected = new Float32Array(m * n);
+            B.matmulRounded(a, b, out, m, n, k, tA, tB, f, scale);
+            ref.matmulRounded(Float32Array.from(a), Float32Array.from(b), expected, m, n, k, tA, tB, f, scale);
+            expect(exactMismatch(out, expected), `transA ${tA} transB ${tB} scale ${scale}`).toBeNull();
+          }
+        }
+      });
+    }
+  });
+
   // Full-width buffers in the backend's memory (WideNoise, src/rules/zeroth-order.ts): an f64 view of an allocation.
   const wide = (n: number, lo = -1, hi = 1): Float64Array => {
     const b = B.alloc(2 * n);

@@ -212,6 +212,51 @@ for (const [label, B] of BACKENDS) {
   });
 }
 
+for (const [label, B] of BACKENDS) {
+  describe(`${label}: a matmul accumulating in the format`, () => {
+    it('rounds its running sum after every product, in order: 1 + 512 · 2^-9 stays 1 in bf16, where float32 reaches 2', () => {
+      const k = 513;
+      const a = B.alloc(k) as Float32Array;
+      a.fill(1);
+      const b = B.alloc(k) as Float32Array;
+      b.fill(2 ** -9);
+      b[0] = 1;
+      const out = B.alloc(1) as Float32Array;
+      B.matmulRounded(a, b, out, 1, 1, k, false, false, floatFormat('bf16', 'test'));
+      expect(out[0]).toBe(1);
+      B.matmul(a, b, out, 1, 1, k, false, false);
+      expect(out[0]).toBe(2);
+      // With the small terms first the sum climbs by 2^-9 until that is half an ulp (at 0.5, where a tie goes to the even 0.5), then meets the 1.
+      b.fill(2 ** -9);
+      b[k - 1] = 1;
+      B.matmulRounded(a, b, out, 1, 1, k, false, false, floatFormat('bf16', 'test'));
+      expect(out[0]).toBe(1.5);
+    });
+
+    it('equals a sum rounded step by step with the rounding kernel, for random operands and each format', () => {
+      const r = rng(`accumulate-${label}`);
+      const [m, n, k] = [3, 4, 40];
+      for (const f of [...FLOAT_FORMATS.values()].filter((f) => f.bits < 32)) {
+        const a = Float32Array.from({ length: m * k }, () => r.range(-2, 2));
+        const b = Float32Array.from({ length: k * n }, () => r.range(-2, 2));
+        const out = new Float32Array(m * n);
+        B.matmulRounded(a, b, out, m, n, k, false, false, f);
+        const one = new Float64Array(1);
+        for (let i = 0; i < m; i++)
+          for (let j = 0; j < n; j++) {
+            let acc = 0;
+            for (let p = 0; p < k; p++) {
+              one[0] = acc + a[i * k + p] * b[p * n + j];
+              referenceBackend.quantize(one, one, f, null, 0);
+              acc = one[0];
+            }
+            expect(out[i * n + j], `${f.name} [${i}, ${j}]`).toBe(Math.fround(acc));
+          }
+      }
+    });
+  });
+}
+
 describe('the format registry', () => {
   it('names the field and the accepted formats for an unknown one', () => {
     expect(() => floatFormat('fp4', 'precision.compute')).toThrow(

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { BUILTIN_RULES } from '../../algorithms/index.ts';
 import { backprop } from '../../algorithms/backprop.ts';
 import { defineRule, fromArray, type AnyRule, type Tensor } from '../../src/index.ts';
+import { roundInPlace, type PrecisionScope } from '../../src/autograd/precision.ts';
 import { floatFormat } from '../../src/kernels/float-formats.ts';
 import { referenceBackend } from '../../src/kernels/reference.ts';
 import { resolvePrecision, type PrecisionSpec } from '../../src/runner/precision.ts';
@@ -108,6 +109,15 @@ describe('rounding points', () => {
     const seen = { params: [] as number[][], logits: [] as number[][] };
     run(config({ precision: { compute: 'fp16', master: 'compute' }, epochs: 1 }), spying(seen));
     expect(seen.params.every((p) => inFormat(p, 'fp16'))).toBe(true);
+  });
+
+  it("accumulate 'compute' sums each matmul in the format, which moves the records; at fp32 it changes nothing", () => {
+    const strip = (rs: TrialRecord[]) => JSON.stringify(evals(rs).map(({ host: _h, precision: _p, ...r }) => r));
+    const acc32 = strip(run(config({ precision: { compute: 'fp16' }, epochs: 1 })));
+    expect(strip(run(config({ precision: { compute: 'fp16', accumulate: 'compute' }, epochs: 1 })))).not.toBe(acc32);
+    expect(strip(run(config({ precision: { compute: 'fp32', accumulate: 'compute' }, epochs: 1 })))).toBe(
+      strip(run(config({ epochs: 1 }))),
+    );
   });
 
   it('records per-layer flush and saturation shares of cotangents and activations', () => {
@@ -225,6 +235,26 @@ describe('every rule of the MNIST comparison', () => {
 });
 
 describe('stochastic rounding', () => {
+  it('each rounding in a step takes fresh draws from the stream (same values, different roundings)', () => {
+    const bf16 = floatFormat('bf16', 'test');
+    const scope: PrecisionScope = {
+      forward: bf16,
+      backward: bf16,
+      accumulate: false,
+      key: [1, 2],
+      lossScale: 1,
+      draws: 0,
+      activations: new Map(),
+      cotangents: new Map(),
+    };
+    const x = () => new Float32Array(1000).fill(1 + 2 ** -9);
+    const [a, b] = [x(), x()];
+    roundInPlace(scope, a, bf16);
+    roundInPlace(scope, b, bf16);
+    expect(scope.draws).toBe(2000);
+    expect(Array.from(a)).not.toEqual(Array.from(b));
+  });
+
   it('repeats bit for bit for a seed, and differs from nearest-even', () => {
     const c = config({ precision: { compute: 'bf16', rounding: 'stochastic' }, epochs: 1 });
     const strip = (rs: TrialRecord[]) => JSON.stringify(evals(rs).map(({ host: _h, ...r }) => r));

@@ -83,6 +83,21 @@ interface KernelExports {
     offset: number,
     scale: number,
   ): bigint;
+  matmulRounded(
+    a: number,
+    b: number,
+    out: number,
+    m: number,
+    n: number,
+    k: number,
+    transA: number,
+    transB: number,
+    mantissa: number,
+    minExp: number,
+    max: number,
+    saturate: number,
+    scale: number,
+  ): void;
   optimProgram(): number;
   optimSlots(): number;
   optimizerStep(stages: number, param: number, update: number, n: number, mode: number): number;
@@ -446,6 +461,29 @@ export function instantiateWasmBackend(module: object, relaxed: boolean, options
         scale,
       );
       return { flushed: Number(packed & 0xffffffffn), saturated: Number(packed >> 32n) };
+    },
+
+    matmulRounded(a, b, out, m, n, k, transA, transB, target, scale = 1) {
+      if (!(owns(a) && owns(b) && owns(out))) return ref.matmulRounded(a, b, out, m, n, k, transA, transB, target, scale);
+      need('matmulRounded', 'a', a, m * k);
+      need('matmulRounded', 'b', b, k * n);
+      need('matmulRounded', 'out', out, m * n);
+      const { mantissa, minExp, max, saturate } = target;
+      ex.matmulRounded(
+        a.byteOffset,
+        b.byteOffset,
+        out.byteOffset,
+        m,
+        n,
+        k,
+        transA ? 1 : 0,
+        transB ? 1 : 0,
+        mantissa,
+        minExp,
+        max,
+        saturate ? 1 : 0,
+        scale,
+      );
     },
 
     optimizerStep(program, stages, param, update, slots, mode) {

@@ -56,3 +56,46 @@ export function quantize(
   }
   return (saturated << 32) | flushed;
 }
+
+/** v rounded to nearest-even in the format (the accumulator's rounding), as roundNearest in quantize.ts. */
+@inline function roundNearest(v: f64, mantissa: i32, minExp: i32, max: f64, saturate: i32): f64 {
+  if (v != v || v == 0) return v;
+  const a = abs<f64>(v);
+  let r: f64 = Infinity;
+  if (a != Infinity) {
+    let e = <i32>((reinterpret<u64>(a) >> 52) & 0x7ff) - 1023;
+    if (e < minExp) e = minExp;
+    r = nearest<f64>(a * pow2(mantissa - e)) * pow2(e - mantissa);
+  }
+  if (r > max) r = saturate ? max : Infinity;
+  return v < 0 ? -r : r;
+}
+
+/** out[m,n] = op(A)·op(B) with the running sum rounded to the format after each product (matmulRoundedReference's order). */
+export function matmulRounded(
+  a: usize,
+  b: usize,
+  out: usize,
+  m: i32,
+  n: i32,
+  k: i32,
+  transA: i32,
+  transB: i32,
+  mantissa: i32,
+  minExp: i32,
+  max: f64,
+  saturate: i32,
+  scale: f64,
+): void {
+  for (let i = 0; i < m; i++) {
+    for (let j = 0; j < n; j++) {
+      let acc: f64 = 0;
+      for (let p = 0; p < k; p++) {
+        const x = <f64>load<f32>(a + ((transA ? <usize>(p * m + i) : <usize>(i * k + p)) << 2));
+        const y = <f64>load<f32>(b + ((transB ? <usize>(j * k + p) : <usize>(p * n + j)) << 2));
+        acc = roundNearest((acc + x * y) * scale, mantissa, minExp, max, saturate) / scale;
+      }
+      store<f32>(out + (<usize>(i * n + j) << 2), <f32>acc);
+    }
+  }
+}
