@@ -78,7 +78,7 @@ export function standardObservers(t: Training, host: HostProbe, startedAt?: numb
     metricsObserver(t.optState, clips),
     ...(t.precision ? [precisionObserver(t.precision)] : []),
     alignmentObserver(rule, data.model, { every: t.alignEvery, samples: config.alignSamples, rng: t.root.child('reference') }),
-    ...(config.memory ? [memoryObserver(data.model, params, t.infer)] : []),
+    ...(config.memory ? [memoryObserver(data.model, params, t.infer, t.precision?.ledgerWidths())] : []),
     healthObserver(rule, data.model, params, t.infer, data.validation ?? data.test, config.batchSize),
     divergenceObserver(rule.id, config.divergence),
     costObserver(trialStepCost(rule, t.options, data.model, config.batchSize, config.budget), config.budget),

@@ -18,6 +18,7 @@ import { backend } from '../kernels/index.ts';
 import type { Model } from '../nn/model.ts';
 import type { OptState } from '../optim/index.ts';
 import type { Rng } from '../random.ts';
+import type { ByCategory } from '../tensor/ledger.ts';
 import type { Tensor } from '../tensor/tensor.ts';
 
 export type FormatName = 'fp32' | 'bf16' | 'fp16' | 'fp8-e4m3' | 'fp8-e5m2';
@@ -164,6 +165,29 @@ export class PrecisionRun {
       cotangents: new Map<string, RoundingTally>(),
       updates: new Map<string, RoundingTally>(),
       activations: new Map<string, RoundingTally>(),
+    };
+  }
+
+  /**
+   * Bytes per float32 byte of each ledger category as the trial stores it: parameters at the
+   * master width (plus the forward-format copy the step uses, beside a float32 master), optimizer
+   * and rule state at the master width, gradients at the backward width, saved activations and
+   * transients (op outputs, the batch) at the forward width. Tensors are float32 here; the ledger
+   * counts them as the hardware would hold them. Undefined at float32 throughout.
+   */
+  ledgerWidths(): ByCategory | undefined {
+    const { forward, backward, master } = this.policy;
+    if (forward.bits === 32 && backward.bits === 32) return undefined;
+    const masterBits = master === 'fp32' ? 32 : forward.bits;
+    const param = (masterBits + (master === 'fp32' && forward.bits < 32 ? forward.bits : 0)) / 32;
+    return {
+      param,
+      optimizer: masterBits / 32,
+      'rule-state': masterBits / 32,
+      grad: backward.bits / 32,
+      'saved-activation': forward.bits / 32,
+      transient: forward.bits / 32,
+      other: 1,
     };
   }
 

@@ -37,6 +37,8 @@ export interface MemoryRecord {
   /** Peak of a forward pass without a tape on one training batch (the reference). */
   inferenceBytes: number;
   ratioToInference: number;
+  /** When the trial sets a precision: each category's bytes per float32 byte, at which every figure above is counted. */
+  widths?: ByCategory;
 }
 
 export interface EvalRecord {

@@ -133,6 +133,41 @@ describe('rounding points', () => {
   });
 });
 
+describe("memory at the formats' widths", () => {
+  const memoryOf = (precision?: PrecisionSpec) => {
+    const rs = evals(run(config({ ...(precision ? { precision } : {}), epochs: 1, alignEvery: 0 })));
+    return rs[rs.length - 1].memory!;
+  };
+  it('counts each category at its format: masters and their compute copy, moments, gradients and activations', () => {
+    const fp32 = memoryOf();
+    const bf16 = memoryOf({ compute: 'bf16' });
+    const half = memoryOf({ compute: 'fp16', master: 'compute' });
+    const fp8 = memoryOf({ compute: { forward: 'fp8-e4m3', backward: 'fp8-e5m2' } });
+    const cat = fp32.peakByCategory;
+    // A float32 master plus a bf16 copy: 6 bytes a parameter; Adam's moments stay float32.
+    expect(bf16.peakByCategory.param).toBe(cat.param * 1.5);
+    expect(bf16.peakByCategory.optimizer).toBe(cat.optimizer);
+    expect(bf16.peakByCategory['saved-activation']).toBe(cat['saved-activation'] / 2);
+    // Everything in fp16.
+    expect(half.peakByCategory.param).toBe(cat.param / 2);
+    expect(half.peakByCategory.optimizer).toBe(cat.optimizer / 2);
+    expect(half.peakByCategory.grad).toBe(cat.grad / 2);
+    expect(fp8.peakByCategory['saved-activation']).toBe(cat['saved-activation'] / 4);
+    expect(fp8.peakByCategory.grad).toBe(cat.grad / 4);
+    expect(half.peakBytes).toBeLessThan(fp32.peakBytes);
+    expect(half.widths).toEqual({
+      param: 0.5,
+      optimizer: 0.5,
+      'rule-state': 0.5,
+      grad: 0.5,
+      'saved-activation': 0.5,
+      transient: 0.5,
+      other: 1,
+    });
+    expect(fp32.widths).toBeUndefined();
+  });
+});
+
 describe('dynamic loss scaling', () => {
   // Every update is 1 in every entry: at scale 2^16, 1·2^16 = 65536 overflows fp16 (max 65504).
   const ones = defineRule({
