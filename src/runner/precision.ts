@@ -9,8 +9,9 @@
 //   updates — each update the rule hands over, as the scaled gradient stored in the backward
 //     format would be, q(u·S)/S (so rules without a backward pass are scaled alike);
 //   optimizer state and parameters — rounded to the compute format after each step when `master` is 'compute'.
-// Dynamic loss scaling follows Micikevicius et al. (2018): a step whose scaled updates overflow is
-// skipped and the scale divided by `factor`; after `window` steps without overflow it is multiplied.
+// Dynamic loss scaling (the scheme of Micikevicius et al. 2018, mixed-precision training): a step
+// whose scaled updates overflow is skipped and the scale divided by `factor`; after `window` steps
+// without overflow it is multiplied (defaults 2 and 2000, TensorFlow's DynamicLossScale's).
 import { withPrecision, roundInPlace, tally, type PrecisionScope, type RoundingTally } from '../autograd/precision.ts';
 import { SpecError } from '../errors.ts';
 import { floatFormat, type FloatFormat } from '../kernels/float-formats.ts';
