@@ -13,6 +13,7 @@ import '../algorithms/index.ts';
 import {
   getRule,
   runSingleTrial,
+  SpecError,
   writeScriptRecords,
   type DataConfig,
   type EvalRecord,
@@ -31,9 +32,10 @@ export const FORMATS: Array<{ name: string; precision: PrecisionSpec | null }> =
   { name: 'fp8 e4m3/e5m2', precision: { compute: { forward: 'fp8-e4m3', backward: 'fp8-e5m2' }, lossScale: 'dynamic' } },
 ];
 
-export const MODELS: Array<{ name: string; model: TrialConfig['model'] }> = [
+/** The models, each with what it needs of the images (LeNet-5 takes them at 32×32, as BioTorch's LeNet does: experiments/biotorch-lenet.ts). */
+export const MODELS: Array<{ name: string; model: TrialConfig['model']; data?: Partial<DataConfig> }> = [
   { name: 'mlp', model: mnistCompare.model },
-  { name: 'lenet5', model: { preset: 'lenet5', c5: 'conv', init: 'xavierUniform' } as TrialConfig['model'] },
+  { name: 'lenet5', model: { preset: 'lenet5', c5: 'conv', init: 'xavierUniform' } as TrialConfig['model'], data: { resize: 32 } },
 ];
 
 /** mnist-compare's rule entries, one per grid point (feedback alignment's four variants). */
@@ -78,7 +80,7 @@ export function precisionStudy(
             rule: v.rule,
             options: v.options,
             seed,
-            data: p.data,
+            data: { ...p.data, ...m.data },
             model: m.model,
             optimizer: mnistCompare.optimizer,
             batchSize: mnistCompare.batchSize,
@@ -100,7 +102,8 @@ export function precisionStudy(
             const last = records.filter((r): r is EvalRecord => r.type === 'eval').pop();
             log(`${m.name} ${v.label} ${f.name} seed ${seed}: ${s.status}, test ${last ? (100 * last.testAcc).toFixed(1) : '-'}%`);
           } catch (e) {
-            // A rule not defined for the model (its check) says so before training.
+            // A rule not defined for the model (its check) says so before training; anything else is a fault.
+            if (!(e instanceof SpecError)) throw e;
             log(`${m.name} ${v.label} ${f.name}: not run (${(e as Error).message})`);
             rows.push({ type: 'not-run', model: m.name, series: v.label, format: f.name, seed, reason: (e as Error).message });
             continue;
