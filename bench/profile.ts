@@ -1,7 +1,7 @@
 // Where one BP training step's time goes on the WASM backend: a Backend wrapper that forwards
 // every kernel call and accumulates wall time per kernel, plus a step harness that times the
 // phases of runTrial's step (rule.step, optimizer.update, arena release) around it.
-import type { Backend, BinaryOp, Buf, ReduceOp, UnaryOp, WindowGeometry } from '../src/kernels/backend.ts';
+import type { Backend, BinaryOp, Buf, ReduceOp, RoundingCounts, RoundingTarget, UnaryOp, WindowGeometry } from '../src/kernels/backend.ts';
 import type { BernoulliAux, NoiseKey, NoiseKind } from '../src/kernels/noise.ts';
 import { withBackend } from '../src/kernels/index.ts';
 import type { WasmBackend } from '../src/kernels/wasm/index.ts';
@@ -167,6 +167,30 @@ export class ProfilingBackend implements Backend {
     const t0 = performance.now();
     this.inner.addNoise(out, scale, key, offset, kind, elementScale);
     this.add(`addNoise (${out.length})`, 'elementwise', performance.now() - t0, !this.own(out));
+  }
+
+  matmulRounded(
+    a: Buf,
+    b: Buf,
+    out: Buf,
+    m: number,
+    n: number,
+    k: number,
+    transA: boolean,
+    transB: boolean,
+    target: RoundingTarget,
+    scale?: number,
+  ): void {
+    const t0 = performance.now();
+    this.inner.matmulRounded(a, b, out, m, n, k, transA, transB, target, scale);
+    this.add(`matmulRounded (${m}x${n}x${k})`, 'matmul', performance.now() - t0, !this.own(a, b, out));
+  }
+
+  quantize(x: Buf, out: Buf, target: RoundingTarget, key: NoiseKey | null, offset: number, scale?: number): RoundingCounts {
+    const t0 = performance.now();
+    const counts = this.inner.quantize(x, out, target, key, offset, scale);
+    this.add(`quantize (${x.length})`, 'elementwise', performance.now() - t0, !this.own(x, out));
+    return counts;
   }
 
   optimizerStep(program: Float64Array, stages: number, param: Buf, update: Buf, slots: readonly Buf[], mode: number): number {

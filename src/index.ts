@@ -47,6 +47,8 @@ export { defineExperiment, type ExperimentSpec, type RuleEntry, type Reference }
 export { runSingleTrial, type SingleTrialOptions } from './runner/single-trial.ts';
 export type { TrialConfig, DataConfig } from './runner/trial.ts';
 export type { TrialRecord, EvalRecord, SummaryRecord, MemoryRecord, AlignmentPoint, TrialStatus } from './runner/record-types.ts';
+// Number formats, rounding and loss scaling (a spec's `precision`), and what the records carry of them
+export type { PrecisionSpec, PrecisionRecord, FormatName, DynamicLossScale } from './runner/precision.ts';
 
 // Observers that measure inside a step: live bytes by category over its logical clock, and each
 // layer's forward, backward and update time (what the pipeline experiment feeds its schedule)

@@ -2,7 +2,7 @@
 // authors and tools. Rules and experiments need none of it (the CLI picks the backend).
 
 // The kernel interface every backend implements (and passes the kernel conformance suite for)
-export type { Backend, Buf, UnaryOp, BinaryOp, ReduceOp, WindowGeometry } from './kernels/backend.ts';
+export type { Backend, Buf, UnaryOp, BinaryOp, ReduceOp, WindowGeometry, RoundingTarget, RoundingCounts } from './kernels/backend.ts';
 
 // The backends: the plain TypeScript oracle, WASM SIMD (the default), OpenBLAS (optional addon)
 export { referenceBackend } from './kernels/reference.ts';

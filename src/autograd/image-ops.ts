@@ -7,6 +7,7 @@ import { backend } from '../kernels/index.ts';
 import type { WindowGeometry } from '../kernels/backend.ts';
 import { empty, type Shape, type Tensor } from '../tensor/tensor.ts';
 import { add, broadcastTo, define, reshape } from './ops.ts';
+import { matmul as accumulatingMatmul } from './precision.ts';
 
 export interface Conv2dOptions {
   /** One number for both axes, or [sh, sw]. Default 1. */
@@ -90,7 +91,7 @@ function convForward(x: Tensor, w: Tensor, b: Tensor | null, a: ConvAttrs): Tens
   if (b && (b.rank !== 1 || b.shape[0] !== o)) throw new ShapeError(`conv2d: bias must be [${o}], got ${fmt(b.shape)}`);
   const cols = im2col(x, g);
   const mat = empty([o, g.n * p]);
-  backend().matmul(w.data, cols.data, mat.data, o, g.n * p, g.c * g.kh * g.kw, false, false);
+  accumulatingMatmul(w.data, cols.data, mat.data, o, g.n * p, g.c * g.kh * g.kw, false, false);
   cols.dispose();
   if (b) backend().binary('add', mat.data, [o, g.n * p], b.data, [o, 1], mat.data, [o, g.n * p]);
   const out = swapLeading(mat, o, g.n, p, [g.n, o, g.oh, g.ow]);
@@ -108,7 +109,7 @@ export function conv2dBackwardInput(gOut: Tensor, k: Tensor, xShape: Shape, opts
   const p = g.oh * g.ow;
   const gMat = swapLeading(gOut, g.n, o, p);
   const dcols = empty([g.c * g.kh * g.kw, g.n * p]);
-  backend().matmul(k.data, gMat.data, dcols.data, g.c * g.kh * g.kw, g.n * p, o, true, false);
+  accumulatingMatmul(k.data, gMat.data, dcols.data, g.c * g.kh * g.kw, g.n * p, o, true, false);
   gMat.dispose();
   const dx = empty(xShape);
   backend().col2im(dcols.data, dx.data, g);
@@ -124,7 +125,7 @@ export function conv2dBackwardParams(gOut: Tensor, x: Tensor, wShape: Shape, opt
   const gMat = swapLeading(gOut, g.n, o, p);
   const cols = im2col(x, g);
   const dw = empty(wShape);
-  backend().matmul(gMat.data, cols.data, dw.data, o, g.c * g.kh * g.kw, g.n * p, false, true);
+  accumulatingMatmul(gMat.data, cols.data, dw.data, o, g.c * g.kh * g.kw, g.n * p, false, true);
   cols.dispose();
   const db = empty([o]);
   backend().reduce('sum', gMat.data, db.data, o, g.n * p, 1);

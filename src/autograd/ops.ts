@@ -15,7 +15,9 @@ import { backend } from '../kernels/index.ts';
 import type { BinaryOp, UnaryOp } from '../kernels/backend.ts';
 import { empty, sizeOf, uninitialized, view, withScratch, type Shape, Tensor } from '../tensor/tensor.ts';
 import { pushTangent, type JvpFn } from './forward.ts';
-import { checkFinite, isTracked, record } from './tape.ts';
+import { roundOutput } from './precision.ts';
+import { checkFinite, currentLayer, isTracked, record } from './tape.ts';
+import { matmul as accumulatingMatmul } from './precision.ts';
 
 export interface OpRecord<A> {
   readonly name: string;
@@ -42,6 +44,7 @@ export function define<A>(rec: OpRecord<A>): (inputs: readonly Tensor[], attrs: 
       () => rec.forward(inputs, attrs),
       (r) => [r.out, ...r.saved],
     );
+    roundOutput(out, currentLayer());
     // Inputs are in use until the output exists (stamped after it is allocated).
     for (const x of inputs) x.touch();
     checkFinite(rec.name, out, inputs, 'forward');
@@ -305,7 +308,7 @@ function mm(a: Tensor, b: Tensor, transA: boolean, transB: boolean): Tensor {
     );
   }
   const out = uninitialized([m, n]);
-  backend().matmul(a.data, b.data, out.data, m, n, k, transA, transB);
+  accumulatingMatmul(a.data, b.data, out.data, m, n, k, transA, transB);
   return out;
 }
 

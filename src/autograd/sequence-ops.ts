@@ -6,6 +6,7 @@ import { backend } from '../kernels/index.ts';
 import type { Buf } from '../kernels/backend.ts';
 import { empty, sizeOf, type Shape, type Tensor } from '../tensor/tensor.ts';
 import { add, define, mul, reshape, softmax, sub, sum, transpose } from './ops.ts';
+import { matmul as accumulatingMatmul } from './precision.ts';
 
 const fmt = (s: Shape) => `[${s.join(', ')}]`;
 
@@ -88,9 +89,8 @@ function bmmForward(a: Tensor, b: Tensor, transA: boolean, transB: boolean): Ten
       `bmm: inner dimensions differ: ${fmt(a.shape)}${transA ? 'ᵀ' : ''} · ${fmt(b.shape)}${transB ? 'ᵀ' : ''} (${k} vs ${k2})`,
     );
   const out = empty([batch, m, n]);
-  const be = backend();
   for (let i = 0; i < batch; i++) {
-    be.matmul(
+    accumulatingMatmul(
       a.data.subarray(i * m * k, (i + 1) * m * k),
       b.data.subarray(i * k * n, (i + 1) * k * n),
       out.data.subarray(i * m * n, (i + 1) * m * n),
@@ -215,11 +215,10 @@ function splitHeads(x: Tensor, n: number, t: number, h: number, dh: number, back
  * (mask, softmax, exp): per-head calls on T×T blocks cost more in call overhead than in work.
  */
 function sampleScores(qs: Tensor, ks: Tensor, b: number, h: number, t: number, dh: number, s: Tensor, causal: boolean): void {
-  const be = backend();
   const block = t * dh;
   for (let j = 0; j < h; j++) {
     const off = (b * h + j) * block;
-    be.matmul(
+    accumulatingMatmul(
       qs.data.subarray(off, off + block),
       ks.data.subarray(off, off + block),
       s.data.subarray(j * t * t, (j + 1) * t * t),
@@ -269,7 +268,7 @@ const attentionOp = define<AttentionAttrs>({
       be.unary('exp', p.data, p.data);
       for (let j = 0; j < heads; j++) {
         const off = (b * heads + j) * block;
-        be.matmul(
+        accumulatingMatmul(
           p.data.subarray(j * t * t, (j + 1) * t * t),
           vs.data.subarray(off, off + block),
           os.data.subarray(off, off + block),
@@ -312,16 +311,16 @@ const attentionOp = define<AttentionAttrs>({
       for (let j = 0; j < heads; j++) {
         const off = (b * heads + j) * block;
         const sq = (x: Tensor) => x.data.subarray(j * t * t, (j + 1) * t * t);
-        be.matmul(sq(p), gs.data.subarray(off, off + block), dv.data.subarray(off, off + block), t, dh, t, true, false);
-        be.matmul(gs.data.subarray(off, off + block), vs.data.subarray(off, off + block), sq(dp), t, t, dh, false, true);
+        accumulatingMatmul(sq(p), gs.data.subarray(off, off + block), dv.data.subarray(off, off + block), t, dh, t, true, false);
+        accumulatingMatmul(gs.data.subarray(off, off + block), vs.data.subarray(off, off + block), sq(dp), t, t, dh, false, true);
       }
       be.binary('sub', dp.data, rows, rowsOf(D), [heads * t, 1], ds.data, rows);
       be.binary('mul', ds.data, rows, p.data, rows, ds.data, rows);
       for (let j = 0; j < heads; j++) {
         const off = (b * heads + j) * block;
         const dsj = ds.data.subarray(j * t * t, (j + 1) * t * t);
-        be.matmul(dsj, ks.data.subarray(off, off + block), dq.data.subarray(off, off + block), t, dh, t, false, false);
-        be.matmul(dsj, qs.data.subarray(off, off + block), dk.data.subarray(off, off + block), t, dh, t, true, false);
+        accumulatingMatmul(dsj, ks.data.subarray(off, off + block), dq.data.subarray(off, off + block), t, dh, t, false, false);
+        accumulatingMatmul(dsj, qs.data.subarray(off, off + block), dk.data.subarray(off, off + block), t, dh, t, true, false);
       }
     }
     const dqs = scaledCopy(dq, 1 / Math.sqrt(dh));

@@ -4,6 +4,7 @@
 import { scoped, slot } from '../engine.ts';
 import { NumericsError, ShapeError } from '../errors.ts';
 import { nextTensorId, type Tensor, type TraceLink } from '../tensor/tensor.ts';
+import { inBackwardFormat, roundCotangent } from './precision.ts';
 
 /** Maps the output cotangent to one cotangent per input (null: no gradient flows there). */
 export type VjpFn = (g: Tensor) => ReadonlyArray<Tensor | null>;
@@ -179,50 +180,53 @@ export function backward(
   const grads = new Cotangents();
   grads.set(out, seed);
   const nodes = trace.nodes;
-  withTrace(null, () => {
-    for (let i = nodes.length - 1; i >= 0; i--) {
-      const node = nodes[i];
-      const g = grads.take(node.out);
-      if (!g) continue;
-      for (const s of node.saved) s.touch();
-      const run = () => node.vjp(g);
-      const mark = nextTensorId();
-      const inGrads: ReadonlyArray<Tensor | null> = scoped(BACKWARD_OF, node.op, () => (node.layer ? withLayer(node.layer, run) : run()));
-      if (inGrads.length !== node.inputs.length) {
-        throw new ShapeError(`vjp of op "${node.op}" returned ${inGrads.length} cotangents for ${node.inputs.length} inputs`);
-      }
-      if (!node.primitive) grads.disown(g);
-      const done: Tensor[] = [g];
-      for (let j = 0; j < inGrads.length; j++) {
-        const gi = inGrads[j];
-        if (!gi) continue;
-        if (node.primitive) grads.own(gi, mark);
-        else grads.disown(gi);
-        done.push(gi);
-        const x = node.inputs[j];
-        if (x.trace !== trace) continue;
-        if (!sameShape(gi.shape, x.shape)) {
-          throw new ShapeError(
-            `vjp of op "${node.op}"${node.layer ? ` in layer "${node.layer}"` : ''}: cotangent for input ${j} has shape ` +
-              `[${gi.shape.join(', ')}] but the input has shape [${x.shape.join(', ')}]`,
-          );
+  withTrace(null, () =>
+    inBackwardFormat(() => {
+      for (let i = nodes.length - 1; i >= 0; i--) {
+        const node = nodes[i];
+        const g = grads.take(node.out);
+        if (!g) continue;
+        for (const s of node.saved) s.touch();
+        const run = () => node.vjp(g);
+        const mark = nextTensorId();
+        const inGrads: ReadonlyArray<Tensor | null> = scoped(BACKWARD_OF, node.op, () => (node.layer ? withLayer(node.layer, run) : run()));
+        if (inGrads.length !== node.inputs.length) {
+          throw new ShapeError(`vjp of op "${node.op}" returned ${inGrads.length} cotangents for ${node.inputs.length} inputs`);
         }
-        checkFinite(node.op, gi, [g, ...node.saved], 'backward');
-        const prev = grads.map.get(x);
-        if (prev) {
-          const mark2 = nextTensorId();
-          const sum = add(prev, gi);
-          grads.own(sum, mark2);
-          grads.set(x, sum);
-          done.push(prev);
-        } else {
-          grads.set(x, gi);
+        if (!node.primitive) grads.disown(g);
+        const done: Tensor[] = [g];
+        for (let j = 0; j < inGrads.length; j++) {
+          const gi = inGrads[j];
+          if (!gi) continue;
+          roundCotangent(gi, node.layer);
+          if (node.primitive) grads.own(gi, mark);
+          else grads.disown(gi);
+          done.push(gi);
+          const x = node.inputs[j];
+          if (x.trace !== trace) continue;
+          if (!sameShape(gi.shape, x.shape)) {
+            throw new ShapeError(
+              `vjp of op "${node.op}"${node.layer ? ` in layer "${node.layer}"` : ''}: cotangent for input ${j} has shape ` +
+                `[${gi.shape.join(', ')}] but the input has shape [${x.shape.join(', ')}]`,
+            );
+          }
+          checkFinite(node.op, gi, [g, ...node.saved], 'backward');
+          const prev = grads.map.get(x);
+          if (prev) {
+            const mark2 = nextTensorId();
+            const sum = add(prev, gi);
+            grads.own(sum, mark2);
+            grads.set(x, sum);
+            done.push(prev);
+          } else {
+            grads.set(x, gi);
+          }
         }
+        // Only now: a later input's cotangent may share storage with g or an earlier one.
+        for (const t of done) grads.drop(t);
       }
-      // Only now: a later input's cotangent may share storage with g or an earlier one.
-      for (const t of done) grads.drop(t);
-    }
-  });
+    }),
+  );
   // The trace has been consumed: drop references so saved activations can be collected.
   trace.nodes.length = 0;
   return wanted.map((w) => grads.map.get(w) ?? null);

@@ -55,6 +55,24 @@ export interface WindowGeometry {
   ow: number;
 }
 
+/** A floating-point format as the kernels round to it (the formats themselves: ../precision/formats.ts). */
+export interface RoundingTarget {
+  /** Explicit mantissa (trailing significand) bits. */
+  readonly mantissa: number;
+  /** Exponent of the smallest normal value. */
+  readonly minExp: number;
+  /** Largest finite value. */
+  readonly max: number;
+  /** Overflow (and ±∞) goes to ±max rather than ±∞. */
+  readonly saturate: boolean;
+}
+
+/** Entries the call flushed to zero (nonzero before) and out of range (rounded above the largest finite value, or ±∞ already). */
+export interface RoundingCounts {
+  flushed: number;
+  saturated: number;
+}
+
 export interface Backend {
   readonly name: string;
   /**
@@ -100,6 +118,28 @@ export interface Backend {
    * and the return value.
    */
   optimizerStep(program: Float64Array, stages: number, param: Buf, update: Buf, slots: readonly Buf[], mode: number): number;
+  /**
+   * out = x rounded to a narrower format (quantize.ts): to nearest, ties to even (key null), or
+   * stochastically from draws offset + k of the key's stream; at a scale s (a power of two,
+   * default 1) q(x·s)/s. out may be x. Identical on every backend.
+   */
+  quantize(x: Buf, out: Buf, target: RoundingTarget, key: NoiseKey | null, offset: number, scale?: number): RoundingCounts;
+  /**
+   * matmul with the accumulator in a narrower format: the running sum rounded to nearest-even
+   * after each product, in a fixed order (quantize.ts); at a scale s, to q(·s)/s. Identical on every backend.
+   */
+  matmulRounded(
+    a: Buf,
+    b: Buf,
+    out: Buf,
+    m: number,
+    n: number,
+    k: number,
+    transA: boolean,
+    transB: boolean,
+    target: RoundingTarget,
+    scale?: number,
+  ): void;
   /** x [n, c, h, w] → cols [c·kh·kw, n·oh·ow] (zero padding), so conv = W[O, c·kh·kw] · cols. */
   im2col(x: Buf, cols: Buf, g: WindowGeometry): void;
   /** The adjoint of im2col: dx (overwritten) = Σ of the column entries read from each input element. */

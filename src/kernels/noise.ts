@@ -24,6 +24,8 @@ function mix(x: number): number {
 
 /** The two words of pair j of stream (k0, k1). */
 const wordA = (j: number, k0: number, k1: number) => mix((mix((j ^ k0) >>> 0) + k1) >>> 0);
+/** The 32-bit word behind draw i of stream (k0, k1) (stochastic rounding's uniform draws: quantize.ts). */
+export const uniformWordAt = (i: number, k0: number, k1: number): number => wordA(i >>> 0, k0, k1);
 const wordB = (j: number, k0: number, k1: number) => mix((mix((j ^ k1 ^ 0x9e3779b9) >>> 0) + k0) >>> 0);
 
 const LN2 = 0.6931471805599453;

@@ -3,6 +3,7 @@ import type { Backend, BinaryOp, Buf, ReduceOp, UnaryOp } from './backend.ts';
 import { avgPool2d, avgPool2dBackward, col2im, im2col, maxPool2d, maxPool2dBackward } from './conv-reference.ts';
 import { addNoiseReference, bernoulliSigmoidReference, binaryConcreteReference } from './noise.ts';
 import { runOptimizerProgram } from './optim-program.ts';
+import { matmulRoundedReference, quantizeReference } from './quantize.ts';
 
 const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
 
@@ -237,6 +238,8 @@ export const referenceBackend: Backend = {
   },
 
   addNoise: addNoiseReference,
+  quantize: quantizeReference,
+  matmulRounded: matmulRoundedReference,
   bernoulliSigmoid: bernoulliSigmoidReference,
   binaryConcrete: binaryConcreteReference,
 

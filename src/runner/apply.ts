@@ -17,6 +17,8 @@ export interface ApplyContext {
   step: number;
   /** Sees parameter i's update (or its range from `offset`) once checked, before the optimizer does. */
   watch?: (i: number, update: Float32Array, offset: number) => void;
+  /** Rounds each update to the trial's backward format first; false: it overflowed, and the step is skipped. */
+  precision?: { roundUpdate(i: number, u: Tensor): boolean };
 }
 
 const UPDATING = slot('update phase', false);
@@ -47,7 +49,11 @@ function apply(updates: Updates, c: ApplyContext): void {
       throw new NumericsError(`rule "${c.ruleId}": update for parameter ${name} contains NaN/Inf at step ${step}`);
     c.watch?.(i, u.data as Float32Array, offset ?? 0);
   };
+  // Rounded before the finiteness check: an overflow under dynamic loss scaling skips the step
+  // (every update is rounded first, so none is applied), where anything else non-finite ends the trial.
+  const rounds = (i: number, u: Tensor): boolean => c.precision?.roundUpdate(i, u) ?? true;
   if (!isLazy(updates)) {
+    if (!updates.map((u, i) => u.shape.join() !== params[i].shape.join() || rounds(i, u)).every(Boolean)) return;
     updates.forEach((u, i) => check(i, u, params[i].shape));
     optimizer.update(params, updates, optState, step);
     return;
@@ -56,6 +62,8 @@ function apply(updates: Updates, c: ApplyContext): void {
   for (let i = 0; i < count; i++) {
     if (!chunk) {
       const u = updates.get(i);
+      // A lazy rule's later updates do not exist yet: an overflow skips the rest of the step, from this parameter on.
+      if (u.shape.join() === params[i].shape.join() && !rounds(i, u)) return;
       check(i, u, params[i].shape);
       optimizer.updateOne(i, params[i], u, optState, step);
       continue;
@@ -64,6 +72,7 @@ function apply(updates: Updates, c: ApplyContext): void {
     for (let off = 0; off < params[i].size; off += chunk) {
       const len = Math.min(chunk, params[i].size - off);
       const u = updates.getRange!(i, off, len);
+      if (u.size === len && !rounds(i, u)) return;
       check(i, u, [len], off);
       optimizer.updateRange(i, params[i], u, off, optState, step);
       u.dispose();

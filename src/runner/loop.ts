@@ -23,6 +23,7 @@ import { healthObserver } from './observers/health.ts';
 import { memoryObserver } from './observers/memory.ts';
 import { costObserver, trialStepCost } from './observers/cost.ts';
 import { metricsObserver } from './observers/metrics.ts';
+import { precisionObserver } from './observers/precision.ts';
 import { guardParams } from './param-guard.ts';
 import { timingObserver, type HostProbe } from './observers/timing.ts';
 import { evalRecord, summaryRecord } from './record-fields.ts';
@@ -93,8 +94,9 @@ export function standardObservers(t: Training, host: HostProbe, startedAt?: numb
   return [
     evaluationObserver(rule, data.task, data, config.batchSize, config.evaluate !== 'validation'),
     metricsObserver(t.optState, clips),
+    ...(t.precision ? [precisionObserver(t.precision)] : []),
     alignmentObserver(rule, data.model, { every: t.alignEvery, samples: config.alignSamples, rng: t.root.child('reference') }),
-    ...(config.memory ? [memoryObserver(data.model, params, t.infer)] : []),
+    ...(config.memory ? [memoryObserver(data.model, params, t.infer, t.precision?.ledgerWidths())] : []),
     healthObserver(rule, data.model, params, t.infer, data.validation ?? data.test, config.batchSize),
     divergenceObserver(rule.id, config.divergence),
     costObserver(trialStepCost(rule, t.options, data.model, config.batchSize, config.budget), config.budget),
@@ -202,8 +204,12 @@ function trainStep(t: Training, observers: readonly Observer[], batch: StepInfo[
   const watch = (i: number, u: Float32Array, offset: number) => {
     for (const o of observers) o.onUpdate?.(i, u, offset);
   };
+  const { precision } = t;
   const res = nest(observers, s, () => {
-    const r = guardParams(t.rule.id, t.rule.restoreTolerance ?? 0, t.params, () => t.rule.step(ctx, t.state, batch));
+    const ruleStep = () => t.rule.step(ctx, t.state, batch);
+    const r = precision
+      ? precision.settle(guardParams(t.rule.id, t.rule.restoreTolerance ?? 0, t.params, () => precision.step(t.params, at.step, ruleStep)))
+      : guardParams(t.rule.id, t.rule.restoreTolerance ?? 0, t.params, ruleStep);
     applyUpdates(r.updates, {
       ruleId: t.rule.id,
       model: t.data.model,
@@ -212,7 +218,9 @@ function trainStep(t: Training, observers: readonly Observer[], batch: StepInfo[
       optState: t.optState,
       step: at.step,
       watch,
+      precision: precision ?? undefined,
     });
+    precision?.afterStep(t.params, t.optState);
     stats.commit(t.buffers);
     t.state = r.state;
     return r;

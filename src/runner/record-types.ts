@@ -5,6 +5,7 @@ import type { TextSample } from '../rules/task.ts';
 import type { AlignmentStats, ErrorSignalAlignment, LayerAlignment } from '../metrics/alignment.ts';
 import type { ByCategory } from '../tensor/ledger.ts';
 import type { StopReason } from './budget.ts';
+import type { PrecisionRecord } from './precision.ts';
 
 export type { Estimate };
 export type { AlignmentStats, ErrorSignalAlignment, LayerAlignment } from '../metrics/alignment.ts';
@@ -37,6 +38,8 @@ export interface MemoryRecord {
   /** Peak of a forward pass without a tape on one training batch (the reference). */
   inferenceBytes: number;
   ratioToInference: number;
+  /** When the trial sets a precision: each category's bytes per float32 byte, at which every figure above is counted. */
+  widths?: Partial<ByCategory>;
 }
 
 export interface EvalRecord {
@@ -68,6 +71,8 @@ export interface EvalRecord {
   alignment: AlignmentPoint[];
   metrics: Record<string, number>;
   diagnostics: Record<string, number>;
+  /** Rounding and loss scaling over the interval, when the trial sets a precision (absent at float32 throughout). */
+  precision?: PrecisionRecord;
   /** Forward-pass equivalents spent by the training steps so far (src/rules/cost.ts); absent in records written before it existed. */
   cost?: { forwardPasses: number };
   /** Timing and process figures: the only fields that differ between identical runs. */

@@ -15,6 +15,7 @@ import { validateReferences, type Reference } from './references.ts';
 import type { DataConfig, TrialConfig } from './trial.ts';
 import { validateBudget, type Budget } from './budget.ts';
 import { validateDivergence, type DivergenceSpec } from './divergence.ts';
+import { resolvePrecision, type PrecisionSpec } from './precision.ts';
 import { validateTuneSettings, type TuneSettings } from './tune/settings.ts';
 
 export interface RuleEntry {
@@ -73,6 +74,8 @@ export interface ExperimentSpec {
   adapters?: AdapterSpec;
   /** Train on a teacher's soft targets (`{ teacher: { model, params }, temperature, weight }`); an entry may set its own. */
   distill?: DistillSpec;
+  /** Number formats and loss scaling (./precision.ts); absent: float32 throughout. */
+  precision?: PrecisionSpec;
   /** Published figures the report places beside ours. */
   references?: Reference[];
   /**
@@ -134,6 +137,7 @@ const SPEC_KEYS = [
   'alignSamples',
   'memory',
   'divergence',
+  'precision',
   'references',
   'quick',
   'init',
@@ -333,6 +337,7 @@ export function validateSpec(raw: unknown, lookup: (id: string) => AnyRule, cont
   if (s.alignSamples !== undefined) needInt('alignSamples', s.alignSamples, 2, 1e6);
   if (s.memory !== undefined && typeof s.memory !== 'boolean') throw new SpecError(`memory: expected a boolean, got ${show(s.memory)}`);
   if (s.divergence !== undefined) validateDivergence(s.divergence);
+  if (s.precision !== undefined) resolvePrecision(s.precision);
   if (s.budget !== undefined) validateBudget('budget', s.budget);
   if (s.description !== undefined && typeof s.description !== 'string')
     throw new SpecError(`description: expected a string, got ${show(s.description)}`);
@@ -565,6 +570,7 @@ export function expandTrials(spec: ValidatedSpec, debug = false): Trial[] {
           saveParams: spec.saveParams,
           // Left out when unset, so the ids of existing trials stay as they were.
           ...(spec.divergence ? { divergence: spec.divergence } : {}),
+          ...(spec.precision ? { precision: spec.precision } : {}),
           ...(budget ? { budget } : {}),
           ...(adapters ? { adapters } : {}),
           ...(distill ? { distill } : {}),

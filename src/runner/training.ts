@@ -14,6 +14,7 @@ import type { Task } from '../rules/task.ts';
 import { ledger } from '../tensor/ledger.ts';
 import type { Tensor } from '../tensor/tensor.ts';
 import type { RecordHead } from './record-fields.ts';
+import { PrecisionRun, resolvePrecision } from './precision.ts';
 import type { TrialConfig } from './trial-config.ts';
 
 /** A trial's data, task and model, as the trial builds them from its seed's data stream. */
@@ -46,6 +47,8 @@ export class Training {
   readonly head: RecordHead;
   /** Alignment is measured every this many steps (0: the rule or the task has no gradient to align with). */
   readonly alignEvery: number;
+  /** The trial's number formats and loss scale (null: float32 throughout, nothing rounded). */
+  readonly precision: PrecisionRun | null;
   private ruleState: unknown;
   private stateTensors = new Set<Tensor>();
 
@@ -63,6 +66,11 @@ export class Training {
     this.optState = this.optimizer.init(params);
     this.options = ruleOptions(rule, config.options);
     this.rngs = { rule: this.root.child('rule'), dropout: this.root.child('dropout') };
+    // Before the rule's init, which may read the parameters (rounded already when they live in the compute format).
+    this.precision = config.precision
+      ? new PrecisionRun(resolvePrecision(config.precision), data.model, this.root.child('precision'))
+      : null;
+    this.precision?.adopt(params);
     // Before the rule's init, whose context tells it the steps per epoch.
     this.loader = new Loader(data.train, { batchSize: config.batchSize, shuffle: true, rng: this.root.child('order') });
     this.infer = this.ctxAt(-1).infer;

@@ -8,6 +8,7 @@ import type { RuleOptions } from '../rules/rule.ts';
 import type { Budget } from './budget.ts';
 import type { DivergenceSpec } from './divergence.ts';
 import type { ParamFiles } from './param-files.ts';
+import type { PrecisionSpec } from './precision.ts';
 
 export interface DataConfig extends Omit<LoadDatasetOptions, 'rng'> {
   name: DatasetName;
@@ -54,6 +55,8 @@ export interface TrialConfig extends ParamFiles {
   debug: boolean;
   /** When the trial counts as diverged (unset: the default bound). */
   divergence?: DivergenceSpec;
+  /** Number formats and loss scaling (unset: float32 throughout, and absent from the trial id). */
+  precision?: PrecisionSpec;
   /**
    * 'validation': score on the validation split only, never reading the test split (tuning
    * trials); the records' test figures are then null. Unset: both splits.

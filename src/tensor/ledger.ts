@@ -173,24 +173,27 @@ export class Ledger {
    * also its timeline: the step's logical clock cut into `bins` equal spans, each shown by its
    * busiest moment (the most live bytes in total), so the peak is always one of the points.
    */
-  endStep(bins = 0): StepMemory {
+  endStep(bins = 0, widths?: ByCategory): StepMemory {
     const step = this.step;
     if (!step) throw new Error('ledger.endStep: no step is being measured (missing beginStep)');
     this.step = null;
+    // With `widths`, each category's float32 bytes count at its storage format's width (a factor per category: precision).
+    const w = (e: LedgerEntry) => (widths ? e.bytes * widths[e.category] : e.bytes);
     // Events: +bytes at birth, -bytes just after death (persistent) or just after last use.
     const events: Array<[number, number, Category]> = [];
     for (const e of step.entries) {
       if (e.bytes === 0) continue;
-      events.push([e.born, e.bytes, e.category]);
+      events.push([e.born, w(e), e.category]);
       if (e.persistent) {
-        if (e.died >= 0) events.push([e.died + 0.5, -e.bytes, e.category]);
+        if (e.died >= 0) events.push([e.died + 0.5, -w(e), e.category]);
       } else {
-        events.push([(e.died >= 0 ? Math.min(e.died, e.lastUse) : e.lastUse) + 0.5, -e.bytes, e.category]);
+        events.push([(e.died >= 0 ? Math.min(e.died, e.lastUse) : e.lastUse) + 0.5, -w(e), e.category]);
       }
     }
-    for (const e of step.released) events.push([e.died + 0.5, -e.bytes, e.category]);
+    for (const e of step.released) events.push([e.died + 0.5, -w(e), e.category]);
     events.sort((a, b) => a[0] - b[0]);
     const cur = { ...step.startLive };
+    if (widths) for (const c of CATEGORIES) cur[c] *= widths[c];
     let total = sum(cur);
     let peakBytes = total;
     let atPeak = { ...cur };
@@ -214,7 +217,9 @@ export class Ledger {
         if (!busiest[b] || total > busiest[b]!.total) busiest[b] = { total, point: { at, bytes: { ...cur } } };
       }
     }
-    const memory: StepMemory = { startBytes: sum(step.startLive), peakBytes, atPeak, peakByCategory };
+    const start = { ...step.startLive };
+    if (widths) for (const c of CATEGORIES) start[c] *= widths[c];
+    const memory: StepMemory = { startBytes: sum(start), peakBytes, atPeak, peakByCategory };
     if (bins > 0) {
       // A span with no event shows what was live through it: the last moment before.
       const timeline: TimelinePoint[] = [];
@@ -230,7 +235,7 @@ export class Ledger {
   }
 
   /** Measure one step: run fn between beginStep and endStep (with a timeline of `bins` points when > 0). */
-  measure<T>(fn: () => T, bins = 0): { result: T; memory: StepMemory } {
+  measure<T>(fn: () => T, bins = 0, widths?: ByCategory): { result: T; memory: StepMemory } {
     this.beginStep();
     let result: T;
     try {
@@ -239,7 +244,7 @@ export class Ledger {
       this.step = null;
       throw err;
     }
-    return { result, memory: this.endStep(bins) };
+    return { result, memory: this.endStep(bins, widths) };
   }
 }
 

@@ -3,6 +3,7 @@
 // tolerance — on the backend's own storage.
 import { describe, expect, it } from 'vitest';
 import type { Backend, BinaryOp, Buf, ReduceOp, UnaryOp, WindowGeometry } from '../../src/kernels/backend.ts';
+import { FLOAT_FORMATS } from '../../src/kernels/float-formats.ts';
 import { STAGE, STAGE_WORDS } from '../../src/kernels/optim-program.ts';
 import { referenceBackend as ref } from '../../src/kernels/reference.ts';
 import { rng } from '../../src/random.ts';
@@ -598,6 +599,55 @@ export function kernelConformance(label: string, B: TestedBackend, tolerances: T
           }
         });
       }
+    }
+  });
+
+  describe(`${label}: quantize matches the reference bit for bit`, () => {
+    // Magnitudes from float32's subnormals to its overflow, zeros of both signs, ±∞ and NaN.
+    const n = 4099;
+    const x = B.alloc(n) as Float32Array;
+    for (let i = 0; i < n; i++) x[i] = (nr.range(0, 1) < 0.5 ? -1 : 1) * nr.range(1, 2) * 2 ** Math.floor(nr.range(-150, 129));
+    x.set([0, -0, Infinity, -Infinity, NaN, 448, 464, 465, 65504, 65520, 57344, 61440], 0);
+    const bits = (b: Float32Array) => Array.from(new Uint32Array(b.buffer, b.byteOffset, b.length));
+    for (const f of [...FLOAT_FORMATS.values()].filter((f) => f.bits < 32)) {
+      for (const key of [null, [7, 0xfffffff0] as const]) {
+        it(`${f.name}, ${key ? 'stochastic' : 'nearest-even'}, in place and not`, () => {
+          const out = B.alloc(n, false) as Float32Array;
+          const expected = new Float32Array(n);
+          const counts = B.quantize(x, out, f, key, 2 ** 32 - 5);
+          expect(counts).toEqual(ref.quantize(Float32Array.from(x), expected, f, key, 2 ** 32 - 5));
+          expect(B.owns(out)).toBe(true);
+          expect(bits(out)).toEqual(bits(expected));
+          const inPlace = B.alloc(n, false) as Float32Array;
+          inPlace.set(x);
+          B.quantize(inPlace, inPlace, f, key, 2 ** 32 - 5);
+          expect(bits(inPlace)).toEqual(bits(expected));
+        });
+      }
+    }
+  });
+
+  describe(`${label}: matmulRounded matches the reference bit for bit`, () => {
+    for (const f of [...FLOAT_FORMATS.values()].filter((f) => f.bits < 32)) {
+      it(`${f.name}, every transpose, scales 1 and 2^10`, () => {
+        const [m, n, k] = [5, 7, 33];
+        for (const [tA, tB] of [
+          [false, false],
+          [true, false],
+          [false, true],
+          [true, true],
+        ]) {
+          for (const scale of [1, 2 ** 10]) {
+            const a = nbuf(m * k, -3, 3);
+            const b = nbuf(k * n, -3, 3);
+            const out = B.alloc(m * n, false) as Float32Array;
+            const expected = new Float32Array(m * n);
+            B.matmulRounded(a, b, out, m, n, k, tA, tB, f, scale);
+            ref.matmulRounded(Float32Array.from(a), Float32Array.from(b), expected, m, n, k, tA, tB, f, scale);
+            expect(exactMismatch(out, expected), `transA ${tA} transB ${tB} scale ${scale}`).toBeNull();
+          }
+        }
+      });
     }
   });
 

@@ -69,6 +69,35 @@ interface KernelExports {
   ): void;
   bernoulliSigmoid(a: number, n: number, k0: number, k1: number, h: number, aux: number, mode: number, logProb: number): void;
   binaryConcrete(a: number, n: number, k0: number, k1: number, temperature: number, y: number, slope: number): void;
+  quantize(
+    x: number,
+    out: number,
+    n: number,
+    mantissa: number,
+    minExp: number,
+    max: number,
+    saturate: number,
+    stochastic: number,
+    k0: number,
+    k1: number,
+    offset: number,
+    scale: number,
+  ): bigint;
+  matmulRounded(
+    a: number,
+    b: number,
+    out: number,
+    m: number,
+    n: number,
+    k: number,
+    transA: number,
+    transB: number,
+    mantissa: number,
+    minExp: number,
+    max: number,
+    saturate: number,
+    scale: number,
+  ): void;
   optimProgram(): number;
   optimSlots(): number;
   optimizerStep(stages: number, param: number, update: number, n: number, mode: number): number;
@@ -410,6 +439,51 @@ export function instantiateWasmBackend(module: object, relaxed: boolean, options
       need('binaryConcrete', 'y', y, a.length);
       need('binaryConcrete', 'slope', slope, a.length);
       if (a.length) ex.binaryConcrete(a.byteOffset, a.length, key[0], key[1], temperature, y.byteOffset, slope.byteOffset);
+    },
+
+    quantize(x, out, target, key, offset, scale = 1) {
+      if (!(owns(x) && owns(out))) return ref.quantize(x, out, target, key, offset, scale);
+      need('quantize', 'out', out, x.length);
+      if (!x.length) return { flushed: 0, saturated: 0 };
+      const { mantissa, minExp, max, saturate } = target;
+      const packed = ex.quantize(
+        x.byteOffset,
+        out.byteOffset,
+        x.length,
+        mantissa,
+        minExp,
+        max,
+        saturate ? 1 : 0,
+        key ? 1 : 0,
+        key ? key[0] : 0,
+        key ? key[1] : 0,
+        offset,
+        scale,
+      );
+      return { flushed: Number(packed & 0xffffffffn), saturated: Number(packed >> 32n) };
+    },
+
+    matmulRounded(a, b, out, m, n, k, transA, transB, target, scale = 1) {
+      if (!(owns(a) && owns(b) && owns(out))) return ref.matmulRounded(a, b, out, m, n, k, transA, transB, target, scale);
+      need('matmulRounded', 'a', a, m * k);
+      need('matmulRounded', 'b', b, k * n);
+      need('matmulRounded', 'out', out, m * n);
+      const { mantissa, minExp, max, saturate } = target;
+      ex.matmulRounded(
+        a.byteOffset,
+        b.byteOffset,
+        out.byteOffset,
+        m,
+        n,
+        k,
+        transA ? 1 : 0,
+        transB ? 1 : 0,
+        mantissa,
+        minExp,
+        max,
+        saturate ? 1 : 0,
+        scale,
+      );
     },
 
     optimizerStep(program, stages, param, update, slots, mode) {

@@ -11,10 +11,11 @@ import type { StepResult } from '../../rules/rule.ts';
 import type { Observer, StepInfo } from '../observer.ts';
 
 /** Peak bytes of a tape-free forward pass on one batch: parameters, input and activations. */
-function inferencePeak(model: Model, params: readonly Tensor[], batch: Batch, infer: ForwardOptions): number {
-  const { memory } = ledger().measure(() => noGrad(() => model.forward(params, fromArray(batch.x.data, batch.x.shape), infer)));
-  // Optimizer and rule state (and a distillation teacher) are live too but are not part of inference; an adapted model's frozen base is.
-  const paramBytes = [...params, ...model.frozen].reduce((s, p) => s + p.bytes, 0);
+function inferencePeak(model: Model, params: readonly Tensor[], batch: Batch, infer: ForwardOptions, widths?: ByCategory): number {
+  const { memory } = ledger().measure(() => noGrad(() => model.forward(params, fromArray(batch.x.data, batch.x.shape), infer)), 0, widths);
+  // Inference holds the weights as used, an adapted model's frozen base included, at the width of the activations (the forward
+  // format). Optimizer and rule state (and a distillation teacher) are live too but are not part of inference.
+  const paramBytes = [...params, ...model.frozen].reduce((s, p) => s + p.bytes, 0) * (widths ? widths.transient : 1);
   return memory.peakBytes - memory.startBytes + paramBytes;
 }
 
@@ -31,7 +32,13 @@ function mergePeak(acc: StepMemory | null, m: StepMemory): StepMemory {
 }
 
 /** Run the step as one measured ledger step; `measured` gets its memory when it completed. */
-function measuredStep(s: StepInfo, next: () => StepResult<unknown>, bins: number, measured: (m: StepMemory) => void): StepResult<unknown> {
+function measuredStep(
+  s: StepInfo,
+  next: () => StepResult<unknown>,
+  bins: number,
+  measured: (m: StepMemory) => void,
+  widths?: ByCategory,
+): StepResult<unknown> {
   const l = ledger();
   l.beginStep();
   // The batch was built before the step; its bytes count like the inference reference's input.
@@ -42,27 +49,31 @@ function measuredStep(s: StepInfo, next: () => StepResult<unknown>, bins: number
     done = true;
     return res;
   } finally {
-    const m = l.endStep(bins);
+    const m = l.endStep(bins, widths);
     if (done) measured(m);
   }
 }
 
-export function memoryObserver(model: Model, params: readonly Tensor[], infer: ForwardOptions): Observer {
+/** `widths`: each category's bytes per float32 byte when the trial stores it narrower (precision); absent, float32 throughout. */
+export function memoryObserver(model: Model, params: readonly Tensor[], infer: ForwardOptions, widths?: ByCategory): Observer {
   let inferenceBytes = 0;
   let peak: StepMemory | null = null;
   return {
     name: 'memory',
     around(s, next) {
-      if (s.step === 0) inferenceBytes = withArena(() => inferencePeak(model, params, s.batch, infer));
-      return measuredStep(s, next, 0, (m) => (peak = mergePeak(peak, m)));
+      if (s.step === 0) inferenceBytes = withArena(() => inferencePeak(model, params, s.batch, infer, widths));
+      return measuredStep(s, next, 0, (m) => (peak = mergePeak(peak, m)), widths);
     },
     evalFields() {
+      const peakByCategory = peak ? recordedCategories(peak.peakByCategory) : {};
       const memory = peak && {
         peakBytes: peak.peakBytes,
         atPeak: recordedCategories(peak.atPeak),
-        peakByCategory: recordedCategories(peak.peakByCategory),
+        peakByCategory,
         inferenceBytes,
         ratioToInference: peak.peakBytes / inferenceBytes,
+        // The widths of the categories recorded ('frozen' only where something was frozen).
+        ...(widths ? { widths: 'frozen' in peakByCategory ? widths : recordedCategories({ ...widths, frozen: 0 }) } : {}),
       };
       peak = null;
       return { memory };

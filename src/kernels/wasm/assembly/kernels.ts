@@ -11,6 +11,7 @@ export { reduce, softmax, transpose2d, transposeBlocks, allFinite } from './redu
 export { optimizerStep, optimProgram, optimSlots } from './optim';
 export { im2col, col2im, maxPool2d, maxPool2dBackward, avgPool2d, avgPool2dBackward } from './image';
 export { addNoise, bernoulliSigmoid, binaryConcrete } from './noise';
+export { quantize, matmulRounded } from './quantize';
 
 /** Bytes of scratch the kernels need; the host allocates them once and passes them to setScratch. */
 export function scratchBytes(): i32 {

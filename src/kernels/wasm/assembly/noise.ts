@@ -18,6 +18,11 @@ import { hi64, lo64, narrow } from './simd';
   return mix(mix(j ^ k0) + k1);
 }
 
+/** Draw j's 32-bit word (stochastic rounding's uniform draws: quantize.ts). */
+@inline export function uniformWordAt(j: u32, k0: u32, k1: u32): u32 {
+  return wordA(j, k0, k1);
+}
+
 const LN2: f64 = 0.6931471805599453;
 const SQRT2: f64 = 1.4142135623730951;
 const PI_4: f64 = 0.7853981633974483;

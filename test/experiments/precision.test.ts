@@ -1,0 +1,27 @@
+// The precision study's plan: every rule entry of npm start's comparison (each grid point its own
+// series), both models, and the four formats, each a valid precision spec.
+import { describe, expect, it } from 'vitest';
+import { FORMATS, MODELS, ruleVariants } from '../../experiments/precision.ts';
+import mnistCompare from '../../experiments/mnist-compare.ts';
+import { resolvePrecision } from '../../src/runner/precision.ts';
+
+describe('experiments/precision.ts', () => {
+  it("covers every rule of mnist-compare, feedback alignment's variants each a series", () => {
+    const ids = mnistCompare.rules.map((e) => (typeof e === 'string' ? e : typeof e.rule === 'string' ? e.rule : e.rule.id));
+    const variants = ruleVariants();
+    expect(new Set(variants.map((v) => v.rule))).toEqual(new Set(ids));
+    expect(variants.filter((v) => v.rule === 'feedback-alignment').map((v) => v.options.variant)).toEqual(['fa', 'usf', 'brsf', 'frsf']);
+    expect(new Set(variants.map((v) => v.label)).size).toBe(variants.length);
+    expect(MODELS.map((m) => m.name)).toEqual(['mlp', 'lenet5']);
+  });
+
+  it('runs fp32, bf16, fp16 with dynamic loss scaling, and fp8 E4M3 forward / E5M2 backward', () => {
+    expect(FORMATS.map((f) => f.name)).toEqual(['fp32', 'bf16', 'fp16+dynamic', 'fp8 e4m3/e5m2']);
+    const resolved = FORMATS.slice(1).map((f) => resolvePrecision(f.precision));
+    expect(resolved.map((p) => [p.forward.name, p.backward.name, 'init' in p.lossScale])).toEqual([
+      ['bf16', 'bf16', false],
+      ['fp16', 'fp16', true],
+      ['fp8-e4m3', 'fp8-e5m2', true],
+    ]);
+  });
+});
