@@ -33,8 +33,9 @@ export default defineExperiment({
     'mezo',
     // Energy-based: predictive coding. Equilibrium propagation is left out: its energy needs bounded
     // states and diverges on this ReLU net (experiments/energy-based.ts runs it on a sigmoid MLP).
-    // ES and CMA-ES are too: at a few forward passes per step they stay at chance on 270k
-    // parameters (experiments/evolution.ts compares the zeroth-order rules at equal forward passes).
+    // ES and CMA-ES are too: they need tens of forward passes per step to learn on 270k parameters,
+    // beyond this run's time budget (experiments/evolution.ts compares the zeroth-order rules at equal
+    // forward passes).
     'predictive-coding',
     // Closing the gap (experiments/closing-the-gap.ts runs them longer).
     'kolen-pollack',
