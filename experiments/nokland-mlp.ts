@@ -8,10 +8,11 @@
 //     no decay of the rate (-epoch_step −1), batch 64;
 //   - 300 epochs (its stop at zero training error is never met under dropout), test error at the end;
 //   - for DFA with tanh, every forward weight and bias starts at zero;
-//   - each feedback matrix uniform in ±1/√800 (its "auto scale", 1/√(units it feeds)).
-// Unstated, ours: the rate decay and epochs the paper chose on its validation set (not given), and
-// the loss: the code's default is a sigmoid per class with binary cross-entropy, summed over the
-// batch; ours is softmax cross-entropy, the batch mean (RMSprop divides the sum's constant out).
+//   - each feedback matrix uniform in ±1/√800 (its "auto scale", 1/√(units it feeds));
+//   - its loss (Models/BCECriterion.lua): a sigmoid per class with binary cross-entropy against
+//     the one-hot label, the error sent back σ(out) − onehot (our task 'one-vs-all'; it sums over
+//     the batch, we average: RMSprop divides the constant out).
+// Unstated, ours: the rate decay and epochs the paper chose on its validation set (not given).
 //   npx tsx src/cli.ts run experiments/nokland-mlp.ts [--quick]        (hours on 2 cores; --resume continues)
 import { defineExperiment } from '../src/index.ts';
 import { NOKLAND_2016 } from './mnist-rules.ts';
@@ -22,8 +23,9 @@ const FEEDBACK_SCALE = Math.round((Math.sqrt(810 / 6) / Math.sqrt(800)) * 1e4) /
 
 export default defineExperiment({
   name: 'nokland-mlp',
-  description: `DFA on MNIST as Nøkland's code trains it: 784-800-800-10 tanh from zero weights, dropout 0.1 (input) and 0.5 (hidden), RMSprop 1e-4, batch 64, ${EPOCHS} epochs.`,
+  description: `DFA on MNIST as Nøkland's code trains it: 784-800-800-10 tanh from zero weights, dropout 0.1 (input) and 0.5 (hidden), a logistic unit per class, RMSprop 1e-4, batch 64, ${EPOCHS} epochs.`,
   data: { name: 'mnist' },
+  task: 'one-vs-all',
   model: { sizes: [784, 800, 800, 10], activation: 'tanh', init: 'zeros', dropout: 0.5, inputDropout: 0.1 },
   optimizer: { name: 'rmsprop', lr: 1e-4, alpha: 0.99, eps: 1e-8 },
   rules: [{ rule: 'direct-feedback-alignment', options: { init: 'xavierUniform', scale: FEEDBACK_SCALE } }],
