@@ -323,7 +323,35 @@ function bitsPerCharTable(split: 'test' | 'validation'): Render {
     );
 }
 
+/**
+ * A run whose rules train for different step counts (MeZO at the paper's multiple of backprop's
+ * steps): steps and forward passes spent, final and best validation bits per character (the
+ * paper keeps the best-validation model), and the memory peak ÷ inference's.
+ */
+function stepRatioTable([rs]: ResultSet[]): string {
+  const bits = (nats: number | null | undefined) => (nats === null || nats === undefined ? null : nats / Math.LN2);
+  return lines(
+    ['series', 'seeds', 'steps', 'forward passes', 'final validation bits/char', 'best validation bits/char', 'peak ÷ inference'],
+    rs.series.map((s) => {
+      const done = countedTrials(s);
+      const final = summarize(done.map((t) => (t.summary?.finalValMetrics as Record<string, number> | undefined)?.bitsPerChar ?? null));
+      const best = summarize(done.map((t) => bits(Math.min(...t.evals.map((e) => e.valLoss ?? Infinity)))));
+      const f = seriesFigures(s);
+      return [
+        s.label,
+        String(final.n),
+        String(Math.max(0, ...done.map((t) => t.summary?.steps ?? 0))),
+        String(Math.max(0, ...done.map((t) => t.summary?.cost?.forwardPasses ?? 0))),
+        `**${meanSd(final, (x) => x.toFixed(3))}**`,
+        meanSd(best, (x) => x.toFixed(3)),
+        f.ratioToInference.n ? `${f.ratioToInference.mean.toFixed(2)}×` : '–',
+      ];
+    }),
+  );
+}
+
 export const TABLES: Record<string, TableDef> = {
+  'mezo-finetune-ratio-quick': { sources: ['results/mezo-finetune-ratio'], render: stepRatioTable },
   'mezo-finetune-quick': { sources: ['results/mezo-finetune'], render: bitsPerCharTable('validation') },
   'forward-forward': { sources: ['results/forward-forward'], render: accuracyTable({ alignment: false }) },
   'energy-based': { sources: ['results/energy-based'], render: accuracyTable({ memory: true }) },

@@ -63,6 +63,13 @@ export const MLP_FIELDS = {
       return v;
     }),
   ),
+  /** Dropout probability on the input itself, before the first layer (training only). */
+  inputDropout: optional(
+    field<number>((v, at) => {
+      if (!(typeof v === 'number' && v >= 0 && v < 1)) throw new SpecError(`${at}: expected a probability in [0, 1), got ${show(v)}`);
+      return v;
+    }),
+  ),
   /** Hidden blocks whose width is unchanged add their input. */
   residual: optional(bool),
 };
@@ -96,11 +103,11 @@ export function listPresets(): Preset[] {
   return presets.values();
 }
 
-/** The MLP shorthand as layers: fc1, [norm1], act1, [drop1], …, fcL (blocks res<i> when residual). */
+/** The MLP shorthand as layers: [drop0], fc1, [norm1], act1, [drop1], …, fcL (blocks res<i> when residual). */
 export function mlpLayers(spec: MlpSpec): LayerSpec[] {
   const { sizes } = spec;
   const act = spec.activation ?? 'relu';
-  const layers: LayerSpec[] = [];
+  const layers: LayerSpec[] = spec.inputDropout ? [{ type: 'dropout', p: spec.inputDropout, name: 'drop0' }] : [];
   for (let i = 1; i < sizes.length - 1; i++) {
     const block: LayerSpec[] = [{ type: 'dense', units: sizes[i], name: `fc${i}` }];
     if (spec.layerNorm) block.push({ type: 'layerNorm', name: `norm${i}` });

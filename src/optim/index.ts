@@ -6,11 +6,22 @@ export {
   clipByValue,
   scaleByAdam,
   scaleByLearningRate,
+  scaleByRms,
   traceMomentum,
   type Stage,
   type Transform,
 } from './transforms.ts';
-export { sgd, momentum, adam, adamw, type AdamOptions, type CommonOptions, type MomentumOptions } from './optimizers.ts';
+export {
+  sgd,
+  momentum,
+  rmsprop,
+  adam,
+  adamw,
+  type AdamOptions,
+  type CommonOptions,
+  type MomentumOptions,
+  type RmspropOptions,
+} from './optimizers.ts';
 export {
   constantSchedule,
   stepSchedule,

@@ -1,4 +1,4 @@
-// The four named optimizers as chains of transforms, with PyTorch's conventions: clipping first
+// The named optimizers as chains of transforms, with PyTorch's conventions: clipping first
 // (by value, then by global norm), weight decay as L2 (sgd, momentum, adam) or decoupled (adamw),
 // then the method's scaling and the learning rate.
 import type { Schedule } from './schedules.ts';
@@ -12,6 +12,7 @@ import {
   positive,
   scaleByAdam,
   scaleByLearningRate,
+  scaleByRms,
   traceMomentum,
   unitInterval,
   type Transform,
@@ -33,6 +34,12 @@ export interface MomentumOptions extends CommonOptions {
   momentum?: number;
   /** Look ahead: step along g + μv instead of v. */
   nesterov?: boolean;
+}
+
+export interface RmspropOptions extends CommonOptions {
+  /** Decay of the mean square; default 0.99. */
+  alpha?: number;
+  eps?: number;
 }
 
 export interface AdamOptions extends CommonOptions {
@@ -71,6 +78,15 @@ export function momentum(opts: MomentumOptions): Optimizer {
   const { clips, lr, wd } = common(name, opts);
   const mu = checkNumber(`optimizer ${name}`, 'momentum', opts.momentum ?? 0.9, unitInterval, 'in [0, 1)');
   return chain(name, ...clips, ...decay(wd(0)), traceMomentum(mu, opts.nesterov ?? false), lr);
+}
+
+/** RMSprop (no momentum, not centred); defaults alpha 0.99, eps 1e-8 (torch.optim.RMSprop); weight decay is L2. */
+export function rmsprop(opts: RmspropOptions): Optimizer {
+  const name = 'rmsprop';
+  const { clips, lr, wd } = common(name, opts);
+  const alpha = checkNumber(`optimizer ${name}`, 'alpha', opts.alpha ?? 0.99, unitInterval, 'in [0, 1)');
+  const eps = checkNumber(`optimizer ${name}`, 'eps', opts.eps ?? 1e-8, positive, 'a positive number');
+  return chain(name, ...clips, ...decay(wd(0)), scaleByRms(alpha, eps), lr);
 }
 
 function adamScaling(name: string, opts: AdamOptions): Transform {

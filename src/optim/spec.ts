@@ -1,11 +1,11 @@
 // Optimizers from declarative experiment specs: the optimizer kinds a spec names (sgd, momentum,
-// adam, adamw; a user registers their own alike), each one definition of its fields and its
+// rmsprop, adam, adamw; a user registers their own alike), each one definition of its fields and its
 // builder, and the fields every optimizer takes (lr, schedule, weight decay, clipping).
 import { SpecError } from '../errors.ts';
 import { anything, field, isRecord, optional, parseFields, unknownKey, type Fields, type Parsed, type SpecOf } from '../fields.ts';
 import { Registry } from '../registry.ts';
 import type { Optimizer } from './chain.ts';
-import { adam, adamw, momentum, sgd, type CommonOptions } from './optimizers.ts';
+import { adam, adamw, momentum, rmsprop, sgd, type CommonOptions } from './optimizers.ts';
 import { scheduleFromSpec, type ScheduleSpec } from './schedules.ts';
 
 export interface OptimizerKind<N extends string = string, F extends Fields = Fields> {
@@ -58,6 +58,7 @@ const BUILTIN_OPTIMIZERS = [
     },
     build: momentum,
   }),
+  defineOptimizer({ name: 'rmsprop', fields: { alpha: optional(anything<number>()), eps: optional(anything<number>()) }, build: rmsprop }),
   defineOptimizer({ name: 'adam', fields: ADAM_FIELDS, build: adam }),
   defineOptimizer({ name: 'adamw', fields: ADAM_FIELDS, build: adamw }),
 ] as const;

@@ -91,6 +91,22 @@ export function scaleByAdam(beta1 = 0.9, beta2 = 0.999, eps = 1e-8): Transform {
   };
 }
 
+/**
+ * RMSprop's scaling, PyTorch's and Torch7's convention: v ← αv + (1−α)u², u ← u / (√v + ε), no
+ * bias correction. It is Adam's kernel stage with β₁ = 0 and both corrections 1, so every backend
+ * runs it already; the unused first moment costs one slot.
+ */
+export function scaleByRms(alpha = 0.99, eps = 1e-8): Transform {
+  const a = checkNumber('scaleByRms', 'alpha', alpha, unitInterval, 'in [0, 1)');
+  const e = checkNumber('scaleByRms', 'eps', eps, positive, 'a positive number');
+  return {
+    name: 'scaleByRms',
+    slots: ['m', 'v'],
+    clips: false,
+    stage: () => ({ op: STAGE.adam, slots: ['m', 'v'], x: [0, 1, a, 1 - a, e, 1, 1] }),
+  };
+}
+
 /** u ← −lr(step)·u: the descent step, with a fixed rate or a schedule. */
 export function scaleByLearningRate(lr: number | Schedule): Transform {
   const schedule =

@@ -5,9 +5,10 @@
 // (classification error), where only zeroth-order rules can learn.
 import { SpecError } from '../errors.ts';
 import { customVjp, noGrad } from '../autograd/functional.ts';
+import { mul } from '../autograd/ops.ts';
 import { positionLogits, tokenCrossEntropy, tokenScores } from '../autograd/sequence-ops.ts';
 import { targetWidth, type Dataset } from '../data/dataset.ts';
-import { crossEntropy, mse } from '../nn/losses.ts';
+import { binaryCrossEntropy, crossEntropy, mse } from '../nn/losses.ts';
 import type { Model } from '../nn/model.ts';
 import { isRecurrent } from '../nn/recurrent.ts';
 import { fromArray, scalar, type Tensor } from '../tensor/tensor.ts';
@@ -97,8 +98,34 @@ export function classificationError(classes: number): Task {
   };
 }
 
+/**
+ * One logistic unit per class against the one-hot label: Σ over classes of the binary
+ * cross-entropy of σ(out), the batch mean, so ∂L/∂out = (σ(out) − onehot)/batch (Nøkland's
+ * dfa-torch criterion, Models/BCECriterion.lua, sends σ(out) − onehot). The prediction is the
+ * arg-max output, as for softmax.
+ */
+export function oneVsAll(classes: number): Task {
+  const loss = (out: Tensor, batch: Batch): Tensor => {
+    if (!batch.labels) throw new SpecError('task one-vs-all: the batch has no labels');
+    if (out.rank !== 2 || out.shape[1] !== classes)
+      throw new SpecError(`task one-vs-all: expects scores [batch, ${classes}], got [${out.shape.join(', ')}]`);
+    const onehot = new Float32Array(out.size);
+    batch.labels.forEach((y, i) => (onehot[i * classes + y] = 1));
+    return mul(binaryCrossEntropy(out, fromArray(onehot, out.shape)), scalar(classes));
+  };
+  return {
+    kind: 'classification',
+    classes,
+    name: 'one-vs-all',
+    outputShape: [classes],
+    loss,
+    score: (out, batch) => ({ lossSum: loss(out, batch).item() * batch.size, correct: hits(out, batch.labels!), count: batch.size }),
+    metrics: () => ({}),
+  };
+}
+
 /** Objectives a spec may name in `task`; without one, the data decides (see taskFor). */
-export const TASK_NAMES = ['classification-error'] as const;
+export const TASK_NAMES = ['classification-error', 'one-vs-all'] as const;
 export type TaskName = (typeof TASK_NAMES)[number];
 
 /** The named objective in place of the data's own loss (`task` unset: the data's task as it is). */
@@ -107,7 +134,7 @@ export function withObjective(name: string | undefined, task: Task): Task {
   if (!(TASK_NAMES as readonly string[]).includes(name))
     throw new SpecError(`task: unknown objective "${name}"; accepted: ${TASK_NAMES.join(', ')} (or leave it out for the data's own loss)`);
   if (task.kind !== 'classification') throw new SpecError(`task "${name}": needs a classification dataset, the data is ${task.kind}`);
-  return classificationError(task.classes);
+  return name === 'one-vs-all' ? oneVsAll(task.classes) : classificationError(task.classes);
 }
 
 export interface SequenceTaskOptions {

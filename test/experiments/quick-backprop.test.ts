@@ -72,7 +72,7 @@ function chance(trial: Trial): { accuracy: number; entropy: number } {
   return { accuracy: Math.max(...shares), entropy: -shares.reduce((h, p) => h + p * Math.log(p), 0) };
 }
 
-// mezo-finetune starts from mezo-pretrain's quick parameters: one pretraining serves both cases.
+// mezo-finetune (and its step-ratio variant) start from mezo-pretrain's quick parameters: one pretraining serves them all.
 let pretrain: Promise<Outcome> | null = null;
 const pretrained = join(tmp, 'pretrained-seed{seed}.json');
 const runPretrain = () => (pretrain ??= runQuick('mezo-pretrain.ts', (t) => (t.config.saveParams = pretrained)));
@@ -106,7 +106,7 @@ describe('every experiment’s --quick run: backprop clearly learns', { timeout:
     const { summary, last, trial } =
       f === 'mezo-pretrain.ts'
         ? await runPretrain()
-        : f === 'mezo-finetune.ts'
+        : f === 'mezo-finetune.ts' || f === 'mezo-finetune-ratio.ts'
           ? (await runPretrain(), await runQuick(f, (t) => (t.config.init = pretrained.replace('{seed}', '0'))))
           : await runQuick(f);
     expect(summary.status, `${f}: ${summary.error}`).toBe('done');

@@ -1,6 +1,7 @@
 // Dropout: reproducible masks from the rng passed in, inverted scaling, gradient only through kept units.
 import { describe, expect, it } from 'vitest';
 import { dropout, dropoutMask } from '../../src/nn/dropout.ts';
+import { mlpLayers } from '../../src/nn/presets.ts';
 import { SpecError } from '../../src/errors.ts';
 import { valueAndGrad } from '../../src/autograd/functional.ts';
 import { sum } from '../../src/autograd/ops.ts';
@@ -50,5 +51,17 @@ describe('dropout', () => {
     const x = ones([2]);
     expect(() => dropout(x, 1, rng(0))).toThrow(SpecError);
     expect(() => dropout(x, -0.1, rng(0))).toThrow(/dropout: p must be in \[0, 1\)/);
+  });
+
+  it("the MLP's inputDropout drops the input before fc1, its dropout follows each hidden activation", () => {
+    const layers = mlpLayers({ sizes: [4, 3, 2], activation: 'tanh', dropout: 0.5, inputDropout: 0.1 });
+    expect(layers).toEqual([
+      { type: 'dropout', p: 0.1, name: 'drop0' },
+      { type: 'dense', units: 3, name: 'fc1' },
+      { type: 'activation', fn: 'tanh', name: 'act1' },
+      { type: 'dropout', p: 0.5, name: 'drop1' },
+      { type: 'dense', units: 2, name: 'fc2' },
+    ]);
+    expect(mlpLayers({ sizes: [4, 3, 2], inputDropout: 0 })[0]).toEqual({ type: 'dense', units: 3, name: 'fc1' });
   });
 });

@@ -1,7 +1,7 @@
 // Each optimizer against updates computed by hand over 2–3 steps, plus the contract every
 // optimizer shares (ledger-counted state, no allocation per step, streaming = eager).
 import { describe, expect, it } from 'vitest';
-import { adam, adamw, momentum, sgd, releaseState, type Optimizer } from '../../src/optim/index.ts';
+import { adam, adamw, momentum, rmsprop, sgd, releaseState, type Optimizer } from '../../src/optim/index.ts';
 import { ShapeError } from '../../src/errors.ts';
 import { ledger } from '../../src/tensor/ledger.ts';
 import { Tensor, empty, fromArray, tensor } from '../../src/tensor/tensor.ts';
@@ -97,9 +97,25 @@ describe('adam and adamw', () => {
   });
 });
 
+describe('rmsprop', () => {
+  it('v ← αv + (1−α)g², p ← p − lr·g/(√v + ε), no bias correction (lr 0.01, α 0.9)', () => {
+    // v = 0.4, 0.46, 0.439: p = 1 − 0.01·2/√0.4, then − 0.01·(−1)/√0.46, then − 0.01·0.5/√0.439
+    expectClose(trajectory(rmsprop({ lr: 0.01, alpha: 0.9 }), [1], [[2], [-1], [0.5]]), [[0.9683772], [0.9831214], [0.9755751]]);
+  });
+
+  it('defaults to alpha 0.99 (first step 1/√0.01 = 10 times the rate)', () => {
+    expectClose(trajectory(rmsprop({ lr: 0.01 }), [1], [[3]]), [[0.9]]);
+  });
+
+  it('refuses an alpha outside [0, 1), naming the field', () => {
+    expect(() => rmsprop({ lr: 0.01, alpha: 1 })).toThrow(/optimizer rmsprop: "alpha" must be in \[0, 1\)/);
+  });
+});
+
 const all: Array<[string, () => Optimizer, number]> = [
   ['sgd', () => sgd({ lr: 0.1 }), 0],
   ['momentum', () => momentum({ lr: 0.1, nesterov: true }), 1],
+  ['rmsprop', () => rmsprop({ lr: 0.01 }), 2],
   ['adam', () => adam({ lr: 0.01 }), 2],
   ['adamw', () => adamw({ lr: 0.01 }), 2],
 ];

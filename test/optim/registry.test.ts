@@ -48,7 +48,7 @@ describe('optimizer registry', () => {
   it('builds a registered optimizer from a spec, with a registered schedule, checking every field', () => {
     registerOptimizer(heavyBall);
     registerSchedule(linear);
-    expect(listOptimizers().map((k) => k.name)).toEqual(['sgd', 'momentum', 'adam', 'adamw', 'heavy-ball']);
+    expect(listOptimizers().map((k) => k.name)).toEqual(['sgd', 'momentum', 'rmsprop', 'adam', 'adamw', 'heavy-ball']);
     expect(listSchedules().map((k) => k.kind)).toEqual(['constant', 'step', 'multistep', 'cosine', 'linear']);
     const spec = { name: 'heavy-ball', lr: 1, beta: 0.5, schedule: { kind: 'linear', steps: 4 } } as unknown as OptimizerSpec;
     const opt = optimizerFromSpec(spec);

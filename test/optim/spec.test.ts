@@ -8,7 +8,7 @@ const bad = (spec: unknown) => () => optimizerFromSpec(spec as OptimizerSpec);
 
 describe('optimizerFromSpec', () => {
   it('builds each optimizer with its options', () => {
-    expect(OPTIMIZER_NAMES).toEqual(['sgd', 'momentum', 'adam', 'adamw']);
+    expect(OPTIMIZER_NAMES).toEqual(['sgd', 'momentum', 'rmsprop', 'adam', 'adamw']);
     const p = tensor([1]);
     const opt = optimizerFromSpec({ name: 'momentum', lr: 0.1, momentum: 0.5, nesterov: true });
     expect(opt.name).toBe('momentum');
@@ -16,13 +16,18 @@ describe('optimizerFromSpec', () => {
     opt.update([p], [tensor([1])], state, 0); // v = 1, step along 1 + 0.5
     expect(p.item()).toBeCloseTo(0.85, 6);
     expect(optimizerFromSpec({ name: 'adamw', lr: 1e-3, beta2: 0.99, weightDecay: 0 }).name).toBe('adamw');
+    // rmsprop's own field reaches it: α 0.5 gives v = 0.5·4 = 2 on the first step, not 0.01·4.
+    const q = tensor([1]);
+    const rms = optimizerFromSpec({ name: 'rmsprop', lr: 0.1, alpha: 0.5 });
+    rms.update([q], [tensor([2])], rms.init([q]), 0);
+    expect(q.item()).toBeCloseTo(1 - 0.1 * (2 / Math.sqrt(2)), 6);
     const sched = optimizerFromSpec({ name: 'sgd', lr: 1, schedule: { kind: 'step', every: 5, gamma: 0.1 } });
     expect(sched.lr(5)).toBeCloseTo(0.1, 12);
   });
 
   it('names an unknown optimizer and lists the accepted ones', () => {
-    expect(bad({ name: 'rmsprop', lr: 0.1 })).toThrow(SpecError);
-    expect(bad({ name: 'rmsprop', lr: 0.1 })).toThrow(/unknown name "rmsprop"; accepted: sgd, momentum, adam, adamw/);
+    expect(bad({ name: 'adagrad', lr: 0.1 })).toThrow(SpecError);
+    expect(bad({ name: 'adagrad', lr: 0.1 })).toThrow(/unknown name "adagrad"; accepted: sgd, momentum, rmsprop, adam, adamw/);
     expect(bad({ name: 'toString', lr: 0.1 })).toThrow(/unknown name/);
   });
 

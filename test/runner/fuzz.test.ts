@@ -63,7 +63,7 @@ const PLAUSIBLE: Record<string, unknown[]> = {
   'model.dropout': [0, 0.5, 1],
   'model.layerNorm': [true],
   'model.residual': [true],
-  'optimizer.name': ['sgd', 'adam', 'momentum', 'adamw', 'rmsprop'],
+  'optimizer.name': ['sgd', 'adam', 'momentum', 'adamw', 'rmsprop', 'adagrad'],
   'optimizer.lr': [0.01, 1, 1e6, -1, 0],
   // Not clipNorm: with a rule that streams its updates (MeZO) it fails at the first step, and
   // rules do not yet declare that they stream, so validation cannot see it.

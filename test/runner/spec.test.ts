@@ -52,8 +52,8 @@ describe('spec validation', () => {
     ['unknown activation', (s) => (s.model = { sizes: [4, 3], activation: 'swoosh(' }), /model\.activation|activation/],
     [
       'unknown optimizer',
-      (s) => (s.optimizer = { name: 'rmsprop', lr: 1 }),
-      /optimizer\.name: unknown optimizer "rmsprop"; accepted: sgd, momentum, adam, adamw/,
+      (s) => (s.optimizer = { name: 'adagrad', lr: 1 }),
+      /optimizer\.name: unknown optimizer "adagrad"; accepted: sgd, momentum, rmsprop, adam, adamw/,
     ],
     ['NaN hyperparameter', (s) => (s.optimizer = { name: 'sgd', lr: NaN }), /optimizer.*lr/],
     ['empty rules', (s) => (s.rules = []), /rules: expected a non-empty array/],
