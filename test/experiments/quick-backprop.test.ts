@@ -72,7 +72,10 @@ function chance(trial: Trial): { accuracy: number; entropy: number } {
   return { accuracy: Math.max(...shares), entropy: -shares.reduce((h, p) => h + p * Math.log(p), 0) };
 }
 
-// mezo-finetune (and its step-ratio variant) start from mezo-pretrain's quick parameters: one pretraining serves them all.
+// The fine-tuning experiments (mezo-finetune, its step-ratio variant, lora-finetune) start from mezo-pretrain's quick
+// parameters, the stage their spec `needs`: one pretraining serves them all.
+const needsPretrain = (s: ExperimentSpec) =>
+  [...(s.needs ?? []), ...(s.quick?.needs ?? [])].some((n) => n.experiment.endsWith('mezo-pretrain.ts'));
 let pretrain: Promise<Outcome> | null = null;
 const pretrained = join(tmp, 'pretrained-seed{seed}.json');
 const runPretrain = () => (pretrain ??= runQuick('mezo-pretrain.ts', (t) => (t.config.saveParams = pretrained)));
@@ -106,7 +109,7 @@ describe('every experiment’s --quick run: backprop clearly learns', { timeout:
     const { summary, last, trial } =
       f === 'mezo-pretrain.ts'
         ? await runPretrain()
-        : f === 'mezo-finetune.ts' || f === 'mezo-finetune-ratio.ts'
+        : needsPretrain(specs.get(f)!)
           ? (await runPretrain(), await runQuick(f, (t) => (t.config.init = pretrained.replace('{seed}', '0'))))
           : await runQuick(f);
     expect(summary.status, `${f}: ${summary.error}`).toBe('done');

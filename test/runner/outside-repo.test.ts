@@ -69,7 +69,7 @@ export default defineExperiment({
     expect(summaries.map((s) => `${s.rule} ${s.status}`).sort()).toEqual(['backprop done', 'half-backprop done']);
     // The spec's subpath import resolved to the kernels entry.
     expect(JSON.parse(readFileSync(join(elsewhere, 'results', 'experiment.json'), 'utf8')).spec.description).toBe(
-      'runs on any of wasm, native, reference',
+      'runs on any of wasm, native, webgpu, reference',
     );
   }, 120_000);
 
