@@ -6,7 +6,10 @@
 set -euo pipefail
 
 node -e "require.resolve('webgpu')" 2>/dev/null || exit 0
-ldconfig -p 2>/dev/null | grep -q 'libvulkan\.so\.1 ' && exit 0
+# grep reads the whole list (no -q): under pipefail, grep -q quitting early makes ldconfig die of
+# SIGPIPE and the pipeline fail even when the loader is there.
+has_loader() { ldconfig -p 2>/dev/null | grep 'libvulkan\.so\.1 ' >/dev/null; }
+has_loader && exit 0
 
 if [[ "$(id -u)" -ne 0 ]]; then
   echo "ensure-webgpu: libvulkan.so.1 is missing; install it as root with: apt-get install -y libvulkan1" >&2
@@ -25,7 +28,7 @@ if ! apt-get install -y -q --no-install-recommends libvulkan1 >"$log" 2>&1; then
   fi
 fi
 
-if ! ldconfig -p | grep -q 'libvulkan\.so\.1 '; then
+if ! has_loader; then
   echo "ensure-webgpu: libvulkan1 installed but libvulkan.so.1 is still not found" >&2
   exit 1
 fi
