@@ -38,7 +38,8 @@ fi
 # process group: scancel reaches every process a task started) and task plugin, so slurmd runs in
 # containers without a writable cgroup tree.
 host="$(hostname -s)"
-node="$(slurmd -C | head -1)" # NodeName=<host> CPUs=… Boards=… SocketsPerBoard=… CoresPerSocket=… ThreadsPerCore=… RealMemory=…
+# sed reads all of it (head -1 could leave slurmd a SIGPIPE, failing the pipeline under pipefail).
+node="$(slurmd -C | sed -n 1p)" # NodeName=<host> CPUs=… Boards=… SocketsPerBoard=… CoresPerSocket=… ThreadsPerCore=… RealMemory=…
 [[ "$node" == NodeName=* ]] || fail "slurmd -C did not describe this node: $node"
 cat >"$new" <<EOF
 $marker
