@@ -43,6 +43,6 @@ it('lists datasets, layer types, presets, optimizers and schedules from their re
   );
   expect(stdout).toMatch(/^layer types: dense, conv2d, .*, transformerBlock, rnn, noop$/m);
   expect(stdout).toMatch(/^presets: lenet5, resnet, transformer, rnn, tiny$/m);
-  expect(stdout).toMatch(/^optimizers: sgd, momentum, adam, adamw$/m);
+  expect(stdout).toMatch(/^optimizers: sgd, momentum, rmsprop, adam, adamw$/m);
   expect(stdout).toMatch(/^schedules: constant, step, multistep, cosine, flat$/m);
 });

@@ -507,7 +507,10 @@ describe('the playground in a browser', () => {
     expect(ckpt.rule).toBe('backprop:checkpoint=-1');
     expect([ckpt.trainLoss, ckpt.testLoss, ckpt.gradNorms]).toEqual([plain.trainLoss, plain.testLoss, plain.gradNorms]);
     expect(ckpt.memory!.peakByCategory['saved-activation']).toBeLessThan(0.7 * plain.memory!.peakByCategory['saved-activation']);
-    expect([plain.forwardPasses! / 5, ckpt.forwardPasses! / 5]).toEqual([3, 4]);
+    // Backprop's step is 2 + the forward's share above the first layer (cost.ts); checkpointing adds one forward pass.
+    expect(plain.forwardPasses! / 5).toBeGreaterThan(2);
+    expect(plain.forwardPasses! / 5).toBeLessThan(3);
+    expect(ckpt.forwardPasses! / 5 - plain.forwardPasses! / 5).toBeCloseTo(1, 12);
     expect(problems).toEqual([]);
     await page.close();
   });

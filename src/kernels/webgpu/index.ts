@@ -53,6 +53,9 @@ export const HOST_KERNELS = [
   'optimizerStep',
   'avgPool2d',
   'avgPool2dBackward',
+  // Rounding to narrower formats (precision): exact integer bit work, identical on every backend.
+  'quantize',
+  'matmulRounded',
 ] as const;
 
 export interface WebGpuBackend extends WasmBackend {
