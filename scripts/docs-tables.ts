@@ -6,11 +6,13 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { countedTrials, seriesFigures } from '../src/report/figures.ts';
+import { countedTrials, seriesFigures, unfinishedText } from '../src/report/figures.ts';
 import { pipelineRows } from '../src/report/pipeline-charts.ts';
 import { readResults, type Reference, type ResultSet, type Series } from '../src/report/records.ts';
 import { summarize } from '../src/report/stats.ts';
 import { summaryRows, type SummaryRow } from '../src/report/summary.ts';
+import { reproductionRows } from '../src/report/tables.ts';
+import { runProtocol } from '../src/runner/references.ts';
 
 const ROOT = join(fileURLToPath(import.meta.url), '..', '..');
 
@@ -350,6 +352,52 @@ function stepRatioTable([rs]: ResultSet[]): string {
   );
 }
 
+/**
+ * Runs of published protocols, each series beside every figure its experiment declares: ours in the
+ * figure's metric (final test), how many of the planned epochs it reached (marked while unfinished:
+ * long runs are committed as they stand), the published figure and where it was read, and whether
+ * the protocols match or what differs. A series with no declared figure gets one row saying so.
+ */
+const publishedBeside: Render = (sets) =>
+  lines(
+    ['run', 'series', 'ours', 'epochs', 'published', 'source (where read)', 'protocol: published vs ours'],
+    sets.flatMap((rs) => {
+      const planned = runProtocol(rs.experiment?.spec).epochs;
+      const epochs = (s: Series) => {
+        const f = seriesFigures(s);
+        const at = unfinishedText(f, planned);
+        if (at) return `${at} (unfinished)`;
+        const ep = Math.max(0, ...countedTrials(s).map((t) => t.summary?.epochs ?? 0));
+        return planned ? `${ep} of ${planned}` : String(ep);
+      };
+      const run = rs.experiment?.name ?? '–';
+      const rows = reproductionRows(rs, rs.experiment?.references ?? []).filter((r) => r.series);
+      const bare = rs.series.filter((s) => !rows.some((r) => r.series === s));
+      return [
+        ...rows.map((r) => [
+          run,
+          r.series!.label,
+          r.ours?.n ? `**${r.ours.mean.toFixed(2)}** ${r.ref.metric}` : '–',
+          epochs(r.series!),
+          `${r.ref.value} ${r.ref.metric}`,
+          `${r.ref.source}: ${r.ref.location}`,
+          r.comparison?.matches
+            ? `matches${r.comparison.unstated.length ? ` (not stated: ${r.comparison.unstated.join(', ')})` : ''}`
+            : `differs: ${r.comparison?.differences.join('; ') ?? '–'}`,
+        ]),
+        ...bare.map((s) => [
+          run,
+          s.label,
+          `**${errPct(seriesFigures(s).finalTestAcc.mean)}** error %`,
+          epochs(s),
+          '–',
+          'none declared',
+          '–',
+        ]),
+      ];
+    }),
+  );
+
 export const TABLES: Record<string, TableDef> = {
   'mezo-finetune-ratio-quick': { sources: ['results/mezo-finetune-ratio'], render: stepRatioTable },
   'mezo-finetune-quick': { sources: ['results/mezo-finetune'], render: bitsPerCharTable('validation') },
@@ -380,6 +428,10 @@ export const TABLES: Record<string, TableDef> = {
   'biotorch-lenet-mnist-dfa-kernel': { sources: ['results/biotorch-lenet-mnist-dfa-kernel'], render: errorTable(true, 'BioTorch, %') },
   'biotorch-lenet-fashion-mnist': { sources: ['results/biotorch-lenet-fashion-mnist'], render: errorTable(true, 'BioTorch, %') },
   'resnet-fashion': { sources: ['results/resnet-fashion-epochs3-train15000'], render: errorTable(true, 'BioTorch on CIFAR-10, %') },
+  'published-protocols': {
+    sources: ['results/nokland-mlp', 'results/forward-forward-hinton', 'results/forward-forward-loewex', 'results/forward-gradient-baydin'],
+    render: publishedBeside,
+  },
   'dni-rnn-copy-gap': { sources: ['results/dni-rnn/copy-gap'], render: perSeedAccuracyAndSynthFit },
   'dni-rnn-copy-gap-rate': { sources: ['results/dni-rnn/copy-gap-rate'], render: perSeedAccuracyAndSynthFit },
   'dni-rnn-copy-gap-long': { sources: ['results/dni-rnn/copy-gap-long'], render: perSeedAccuracyAndSynthFit },

@@ -196,6 +196,16 @@ export function seriesFigures(series: Series): SeriesFigures {
   };
 }
 
+/** "epoch 31 of 300", "epoch 3–5": how far unfinished trials got, out of the planned epochs when known. */
+export function epochsReachedText([lo, hi]: [number, number], planned?: number): string {
+  return `epoch ${lo}${hi > lo ? `–${hi}` : ''}${planned ? ` of ${planned}` : ''}`;
+}
+
+/** How far a series got when its figures rest on unfinished trials only ("epoch 31 of 300"); null otherwise. */
+export function unfinishedText(f: SeriesFigures, plannedEpochs?: number): string | null {
+  return f.counted > 0 && f.counted === f.running && f.runningEpochs ? epochsReachedText(f.runningEpochs, plannedEpochs) : null;
+}
+
 /** "3", "2 of 3 (1 failed)", "1 of 3 (1 diverged, 1 running or cut off)": what the figures rest on. */
 export function seedsText(f: SeriesFigures): string {
   const notes = [
@@ -204,10 +214,8 @@ export function seedsText(f: SeriesFigures): string {
     f.running && f.counted !== f.running ? `${f.running} running or cut off` : '',
     f.planned > f.done + f.failed + f.diverged + f.running ? `${f.planned - f.done - f.failed - f.diverged - f.running} not started` : '',
   ].filter(Boolean);
-  const unfinished = f.counted > 0 && f.counted === f.running;
-  if (f.counted === f.planned && !notes.length && !unfinished) return String(f.counted);
-  const [lo, hi] = f.runningEpochs ?? [0, 0];
-  const at = `epoch ${lo}${hi > lo ? `–${hi}` : ''}`;
-  const base = unfinished ? `${f.counted} of ${f.planned} (unfinished, at ${at})` : `${f.counted} of ${f.planned}`;
+  const at = unfinishedText(f);
+  if (f.counted === f.planned && !notes.length && !at) return String(f.counted);
+  const base = at ? `${f.counted} of ${f.planned} (unfinished, at ${at})` : `${f.counted} of ${f.planned}`;
   return notes.length ? `${base} (${notes.join(', ')})` : base;
 }

@@ -11,7 +11,7 @@ import {
   type Reference,
   type ReferenceMetric,
 } from '../runner/references.ts';
-import { countedTrials, seedsText, seriesFigures, trialFigures } from './figures.ts';
+import { countedTrials, seedsText, seriesFigures, trialFigures, unfinishedText } from './figures.ts';
 import { escapeHtml, table, type Cell } from './html.ts';
 import type { Environment, ResultSet, Series } from './records.ts';
 import { quantiles, summarize, type Stats } from './stats.ts';
@@ -206,6 +206,8 @@ export interface ReproductionRow {
   series: Series | null;
   comparison: ProtocolComparison | null;
   ours: Stats | null;
+  /** How far the run got when ours rests on unfinished trials only ("epoch 31 of 300"); null once finished. */
+  unfinished: string | null;
 }
 
 /** Every reference beside each series it applies to, with its protocol compared to the run's. */
@@ -213,9 +215,10 @@ export function reproductionRows(rs: ResultSet, refs: readonly Reference[]): Rep
   const spec = rs.experiment?.spec;
   return refs.flatMap((ref): ReproductionRow[] => {
     const matches = rs.series.filter((s) => referenceApplies(ref, s.rule, s.options));
-    if (!matches.length) return [{ ref, series: null, comparison: compareProtocol(ref, runProtocol(spec)), ours: null }];
+    if (!matches.length) return [{ ref, series: null, comparison: compareProtocol(ref, runProtocol(spec)), ours: null, unfinished: null }];
     return matches.map((s) => {
-      const comparison = compareProtocol(ref, runProtocol(spec, s.entry?.optimizer));
+      const run = runProtocol(spec, s.entry?.optimizer);
+      const comparison = compareProtocol(ref, run);
       const pick =
         comparison.ours === 'best-validation'
           ? (t: ReturnType<typeof trialFigures>) => t.bestValAcc
@@ -228,6 +231,7 @@ export function reproductionRows(rs: ResultSet, refs: readonly Reference[]): Rep
           ref.metric,
           countedTrials(s).map((t) => pick(trialFigures(t))),
         ),
+        unfinished: unfinishedText(seriesFigures(s), run.epochs),
       };
     });
   });
@@ -255,7 +259,9 @@ export function reproductionTables(rs: ResultSet, refs: readonly Reference[]): {
     },
     r.series ? { text: r.series.label, className: 'rule-wrap' } : { text: `${r.ref.rule} (not run)`, className: 'muted' },
     { html: `${escapeHtml(`${r.ref.value} ${r.ref.metric}`)}<div class="muted small">${escapeHtml(r.ref.dataset)}</div>` },
-    r.ours && r.ours.n ? `${pm(r.ours, 2)}${r.comparison?.ours === 'best-validation' ? ' (best val)' : ''}` : DASH,
+    r.ours && r.ours.n
+      ? `${pm(r.ours, 2)}${r.comparison?.ours === 'best-validation' ? ' (best val)' : ''}${r.unfinished ? ` (unfinished: ${r.unfinished})` : ''}`
+      : DASH,
     r.ours ? String(r.ours.n) : '',
     protocolCell(r.comparison),
   ];

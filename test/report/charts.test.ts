@@ -11,7 +11,7 @@ import { seedsText, seriesFigures } from '../../src/report/figures.ts';
 import { labelSeries, readResults, type ResultSet } from '../../src/report/records.ts';
 import { compileSpec, renderSvg, staticSpec } from '../../src/report/render.ts';
 import { quantiles, summarize } from '../../src/report/stats.ts';
-import { inReferenceUnit } from '../../src/report/tables.ts';
+import { inReferenceUnit, reproductionRows, reproductionTables } from '../../src/report/tables.ts';
 import { loadBuiltins } from '../../src/runner/execute.ts';
 import { listRules } from '../../src/rules/registry.ts';
 import {
@@ -177,9 +177,22 @@ describe('reading records', () => {
       expect(evals.length).toBeGreaterThan(0);
       await writeFile(join(dir, 'records', `t${seed}.partial.jsonl`), evals.map((r) => JSON.stringify(r)).join('\n') + '\n');
     }
-    const f = seriesFigures((await readResults(dir)).series[0]);
+    const rs = await readResults(dir);
+    const f = seriesFigures(rs.series[0]);
     expect(f).toMatchObject({ planned: 2, counted: 2, running: 2, runningEpochs: [1, 3] });
     expect(seedsText(f)).toBe('2 of 2 (unfinished, at epoch 1–3)');
+    // Beside a published figure, ours says it is not the protocol's end yet: the epochs reached of those planned.
+    const refs = rs.experiment!.references;
+    const rows = reproductionRows(rs, refs).filter((r) => r.series);
+    expect(rows.length).toBeGreaterThan(0);
+    for (const r of rows) expect(r.unfinished).toBe(`epoch 1–3 of ${EPOCHS}`);
+    const { matching, context } = reproductionTables(rs, refs);
+    expect(`${matching}${context}`).toContain(`(unfinished: epoch 1–3 of ${EPOCHS})`);
+    // Finished trials carry no such mark.
+    const done = await readResults(await makeFixtureDir());
+    const doneRows = reproductionRows(done, done.experiment!.references).filter((r) => r.series);
+    expect(doneRows.length).toBeGreaterThan(0);
+    for (const r of doneRows) expect(r.unfinished).toBeNull();
   });
 
   it('places evaluations on an epoch axis, also when evaluating several times per epoch', async () => {
