@@ -1,4 +1,9 @@
 // Synthetic gradients on MNIST: DNI and cDNI (Jaderberg et al. 2017) beside backprop.
+// No published figure is declared: the paper's MNIST figures (its Table 1: Bprop, DNI and cDNI
+// test error for FCNs and CNNs of several depths) and the protocol they were measured under were
+// not read in a source here (searches of stored copies of the paper returned its abstract and
+// appendix, never the table; koz4k/dni-pytorch's MNIST examples state no figures), and a figure
+// not read in its source has no place.
 import { defineExperiment } from '../src/index.ts';
 
 export default defineExperiment({
