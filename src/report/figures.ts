@@ -206,15 +206,18 @@ export function unfinishedText(f: SeriesFigures, plannedEpochs?: number): string
   return f.counted > 0 && f.counted === f.running && f.runningEpochs ? epochsReachedText(f.runningEpochs, plannedEpochs) : null;
 }
 
-/** "3", "2 of 3 (1 failed)", "1 of 3 (1 diverged, 1 running or cut off)": what the figures rest on. */
-export function seedsText(f: SeriesFigures): string {
+/**
+ * "3", "2 of 3 (1 failed)", "1 of 3 (1 diverged, 1 running or cut off)", "1 of 1 (unfinished, at
+ * epoch 31 of 300)": what the figures rest on.
+ */
+export function seedsText(f: SeriesFigures, plannedEpochs?: number): string {
   const notes = [
     f.failed ? `${f.failed} failed` : '',
     f.diverged ? `${f.diverged} diverged` : '',
     f.running && f.counted !== f.running ? `${f.running} running or cut off` : '',
     f.planned > f.done + f.failed + f.diverged + f.running ? `${f.planned - f.done - f.failed - f.diverged - f.running} not started` : '',
   ].filter(Boolean);
-  const at = unfinishedText(f);
+  const at = unfinishedText(f, plannedEpochs);
   if (f.counted === f.planned && !notes.length && !at) return String(f.counted);
   const base = at ? `${f.counted} of ${f.planned} (unfinished, at ${at})` : `${f.counted} of ${f.planned}`;
   return notes.length ? `${base} (${notes.join(', ')})` : base;

@@ -46,9 +46,10 @@ export function formatBytes(b: number): string {
 export function summaryTable(rs: ResultSet): string {
   const figs = rs.series.map(seriesFigures);
   const anyProblem = figs.some((f) => f.problems.length);
+  const epochs = runProtocol(rs.experiment?.spec).epochs;
   const rows: Cell[][] = rs.series.map((s, i) => {
     const f = figs[i];
-    const seeds = seedsText(f);
+    const seeds = seedsText(f, epochs);
     const bytes = f.peakBytes.n
       ? formatBytes(f.peakBytes.mean) +
         (f.peakBytes.max > f.peakBytes.min ? ` (${formatBytes(f.peakBytes.min)}–${formatBytes(f.peakBytes.max)})` : '')

@@ -181,6 +181,7 @@ describe('reading records', () => {
     const f = seriesFigures(rs.series[0]);
     expect(f).toMatchObject({ planned: 2, counted: 2, running: 2, runningEpochs: [1, 3] });
     expect(seedsText(f)).toBe('2 of 2 (unfinished, at epoch 1–3)');
+    expect(seedsText(f, EPOCHS)).toBe(`2 of 2 (unfinished, at epoch 1–3 of ${EPOCHS})`);
     // Beside a published figure, ours says it is not the protocol's end yet: the epochs reached of those planned.
     const refs = rs.experiment!.references;
     const rows = reproductionRows(rs, refs).filter((r) => r.series);
