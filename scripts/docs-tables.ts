@@ -377,19 +377,21 @@ function sweepTable(metric: 'bits/char' | 'accuracy'): Render {
 
 const KiB = (bytes: number | undefined) => (bytes ? (bytes / 1024).toFixed(0) : '–');
 
-/** Fine-tuning with and without adapters: test bits/char and what memory holds at the peak, by ledger category (KiB). */
+/** Fine-tuning with and without adapters: final test and best validation bits/char, and what memory holds at the peak, by ledger category (KiB). */
 const loraTable: Render = ([rs]) => {
   const memory = memoryBreakdownRows(rs);
   const at = (s: Series, c: string) => memory.find((m) => m.series === s.label && m.category === c)?.MiB;
   const cats = ['param', 'grad', 'optimizer', 'saved-activation', 'transient', 'frozen'];
   return lines(
-    ['series', 'seeds', 'test bits/char', ...cats.map((c) => `${c}, KiB`), 'peak, KiB'],
+    ['series', 'seeds', 'test bits/char', 'best validation bits/char', ...cats.map((c) => `${c}, KiB`), 'peak, KiB'],
     rs.series.map((s) => {
       const f = seriesFigures(s);
+      const best = summarize(countedTrials(s).map((t) => Math.min(...t.evals.map((e) => e.valMetrics?.bitsPerChar ?? Infinity))));
       return [
         s.label,
         String(f.counted),
         `**${meanSd(finalBits(s, 'test'), (x) => x.toFixed(3))}**`,
+        meanSd(best, (x) => x.toFixed(3)),
         ...cats.map((c) => KiB((at(s, c) ?? 0) * 2 ** 20)),
         f.peakBytes.n ? KiB(f.peakBytes.mean) : '–',
       ];
