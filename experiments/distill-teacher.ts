@@ -11,13 +11,13 @@ export const TEACHER_QUICK = `${TEACHER_OUT_QUICK}/params/lenet5-seed0.json`;
 
 export default defineExperiment({
   name: 'distill-teacher',
-  description: 'The distillation teacher: LeNet-5 on MNIST, backprop + Adam 1e-3, batch 64, 3 epochs; parameters saved for distill.',
+  description: 'The distillation teacher: LeNet-5 on MNIST, backprop + Adam 1e-3, batch 64, 10 epochs; parameters saved for distill.',
   data: { name: 'mnist', validation: 5000 },
   model: TEACHER_MODEL,
   optimizer: { name: 'adam', lr: 1e-3 },
   rules: ['backprop'],
   seeds: [0],
-  epochs: 3,
+  epochs: 10,
   batchSize: 64,
   evalEvery: 0,
   alignEvery: 0,

@@ -6,6 +6,8 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { memoryBreakdownRows } from '../src/report/charts.ts';
+import { distillRows } from '../src/report/distill-table.ts';
 import { countedTrials, seriesFigures, unfinishedText } from '../src/report/figures.ts';
 import { pipelineRows } from '../src/report/pipeline-charts.ts';
 import { readResults, type Reference, type ResultSet, type Series } from '../src/report/records.ts';
@@ -46,6 +48,12 @@ function published(rs: ResultSet, s: Series): string {
 const rate = (s: Series) => {
   const o = s.entry?.optimizer as { lr?: number } | undefined;
   return o?.lr !== undefined ? String(o.lr) : '–';
+};
+/** The entry's rate, else the experiment's. */
+const rateIn = (rs: ResultSet, s: Series) => {
+  const own = rate(s);
+  const o = (rs.experiment?.spec as { optimizer?: { lr?: number } } | undefined)?.optimizer;
+  return own !== '–' || o?.lr === undefined ? own : String(o.lr);
 };
 
 const lines = (head: string[], rows: string[][]) =>
@@ -325,6 +333,94 @@ function bitsPerCharTable(split: 'test' | 'validation'): Render {
     );
 }
 
+/** A series' final bits/char on a split, over its counted trials. */
+const finalBits = (s: Series, split: 'test' | 'validation') =>
+  summarize(
+    countedTrials(s).map(
+      (t) =>
+        (t.summary?.[split === 'test' ? 'finalTestMetrics' : 'finalValMetrics'] as Record<string, number> | undefined)?.bitsPerChar ?? null,
+    ),
+  );
+/** A series' last validation accuracy, over its counted trials. */
+const finalValAcc = (s: Series) => summarize(countedTrials(s).map((t) => t.evals.at(-1)?.valAcc ?? null));
+/** What sets an entry apart in a sweep: its adapters, its distillation, else full fine-tuning or the labels. */
+const entrySetting = (rs: ResultSet, s: Series) => {
+  const a = s.entry?.adapters;
+  const d = s.entry?.distill;
+  const plain = rs.series.some((x) => x.entry?.distill) ? 'labels' : 'full';
+  return [a ? `LoRA r=${a.rank}` : null, d ? `distilled T=${d.temperature}` : null].filter(Boolean).join(', ') || plain;
+};
+
+/**
+ * A tuning sweep run as an experiment: each entry's final validation score, the best of each group
+ * (a rule with or without adapters, on labels or distilled) in bold: the setting the full run takes.
+ */
+function sweepTable(metric: 'bits/char' | 'accuracy'): Render {
+  return ([rs]) => {
+    const score = (s: Series) => (metric === 'bits/char' ? finalBits(s, 'validation') : finalValAcc(s));
+    const group = (s: Series) => `${s.rule} ${s.entry?.adapters ? 'lora' : s.entry?.distill ? 'distilled' : 'plain'}`;
+    const best = new Map<string, Series>();
+    for (const s of rs.series) {
+      const b = best.get(group(s));
+      const better =
+        metric === 'bits/char' ? score(s).mean < (b ? score(b).mean : Infinity) : score(s).mean > (b ? score(b).mean : -Infinity);
+      if (score(s).n && better) best.set(group(s), s);
+    }
+    return lines(
+      ['rule', 'setting', 'rate', `final validation ${metric}`],
+      rs.series.map((s) => {
+        const v = score(s);
+        const text = v.n ? (metric === 'bits/char' ? v.mean.toFixed(3) : pct(v.mean)) : '–';
+        return [s.rule, entrySetting(rs, s), rateIn(rs, s), best.get(group(s)) === s ? `**${text}** (chosen)` : text];
+      }),
+    );
+  };
+}
+
+const KiB = (bytes: number | undefined) => (bytes ? (bytes / 1024).toFixed(0) : '–');
+
+/** Fine-tuning with and without adapters: final test and best validation bits/char, and what memory holds at the peak, by ledger category (KiB). */
+const loraTable: Render = ([rs]) => {
+  const memory = memoryBreakdownRows(rs);
+  const at = (s: Series, c: string) => memory.find((m) => m.series === s.label && m.category === c)?.MiB;
+  const cats = ['param', 'grad', 'optimizer', 'saved-activation', 'transient', 'frozen'];
+  return lines(
+    ['series', 'seeds', 'test bits/char', 'best validation bits/char', ...cats.map((c) => `${c}, KiB`), 'peak, KiB'],
+    rs.series.map((s) => {
+      const f = seriesFigures(s);
+      const best = summarize(countedTrials(s).map((t) => Math.min(...t.evals.map((e) => e.valMetrics?.bitsPerChar ?? Infinity))));
+      return [
+        s.label,
+        String(f.counted),
+        `**${meanSd(finalBits(s, 'test'), (x) => x.toFixed(3))}**`,
+        meanSd(best, (x) => x.toFixed(3)),
+        ...cats.map((c) => KiB((at(s, c) ?? 0) * 2 ** 20)),
+        f.peakBytes.n ? KiB(f.peakBytes.mean) : '–',
+      ];
+    }),
+  );
+};
+
+/** Each distilled student beside its label-trained twin (src/report/distill-table.ts), and the teacher's own test accuracy. */
+const distillTableDocs: Render = ([rs, teacher]) => {
+  const t = teacher.series.map((s) => seriesFigures(s).finalTestAcc);
+  return (
+    lines(
+      ['student', 'rate on labels / distilled', 'T', 'seeds', 'test acc. % on labels', 'distilled', 'distilled − labels, points (95% CI)'],
+      distillRows(rs).map((r) => [
+        r.labels.rule,
+        `${rateIn(rs, r.labels)} / ${rateIn(rs, r.distilled)}`,
+        String(r.temperature),
+        String(r.paired.n),
+        pct(r.labelsAcc.mean),
+        `**${pct(r.distilledAcc.mean)}**`,
+        `${signed(100 * r.paired.mean)} (${interval(r.paired.lo, r.paired.hi, (x) => signed(100 * x))})${r.paired.separable ? '' : ', not separable'}`,
+      ]),
+    ) +
+    `\n\nThe teacher (LeNet-5, ${teacher.series.map((s) => s.label).join(', ')}): ${t.map((x) => pct(x.mean)).join(', ')}% test accuracy.`
+  );
+};
+
 /**
  * A run whose rules train for different step counts (MeZO at the paper's multiple of backprop's
  * steps): steps and forward passes spent, final and best validation bits per character (the
@@ -401,6 +497,10 @@ const publishedBeside: Render = (sets) =>
 export const TABLES: Record<string, TableDef> = {
   'mezo-finetune-ratio-quick': { sources: ['results/mezo-finetune-ratio'], render: stepRatioTable },
   'mezo-finetune-quick': { sources: ['results/mezo-finetune'], render: bitsPerCharTable('validation') },
+  'lora-finetune': { sources: ['results/lora-finetune'], render: loraTable },
+  'lora-sweep': { sources: ['results/lora-sweep'], render: sweepTable('bits/char') },
+  distill: { sources: ['results/distill', 'results/distill-teacher'], render: distillTableDocs },
+  'distill-sweep': { sources: ['results/distill-sweep'], render: sweepTable('accuracy') },
   'forward-forward': { sources: ['results/forward-forward'], render: accuracyTable({ alignment: false }) },
   'energy-based': { sources: ['results/energy-based'], render: accuracyTable({ memory: true }) },
   'char-lm-quick': { sources: ['results/char-lm-transformer-quick'], render: bitsPerCharTable('test') },

@@ -14,6 +14,7 @@ import { PAGE_CSS } from './style.ts';
 import { describeRunArchitecture, runProtocol } from '../runner/references.ts';
 import { writeRecordsCsv, CSV_NAME } from './csv.ts';
 import { pairedTable } from './paired-table.ts';
+import { distillTable } from './distill-table.ts';
 import { writeSummaryCsv, SUMMARY_CSV } from './summary.ts';
 import { metricTitle, taskMetricNames, taskSectionBody } from './task-metrics.ts';
 import {
@@ -190,6 +191,7 @@ export async function buildPage(rs: ResultSet, charts: readonly BuiltChart[], op
   const refs = rs.experiment?.references ?? [];
   const quantiles = quantileTable(rs);
   const problems = problemTable(rs);
+  const distill = distillTable(rs);
   // The headline leads: the paired table and the Pareto view; the other charts follow further down.
   const pareto = charts.find((c) => c.name === 'headline');
   const otherCharts = charts.filter((c) => c !== pareto);
@@ -199,6 +201,7 @@ export async function buildPage(rs: ResultSet, charts: readonly BuiltChart[], op
           ['headline', 'Headline'],
           ['summary', 'Summary'],
           ...(taskSectionBody(rs) ? [['task', 'Task figures']] : []),
+          ...(distill ? [['distillation', 'Distillation']] : []),
           ['alignment-table', 'Alignment'],
         ]
       : []),
@@ -273,6 +276,14 @@ export async function buildPage(rs: ResultSet, charts: readonly BuiltChart[], op
         )
       : '',
     taskSection(rs),
+    distill
+      ? section(
+          'distillation',
+          'Distilled students against students trained on the labels',
+          distill,
+          'Each distilled series beside the series of the same rule, options and adapters trained on the labels alone (the one with the same optimizer, else the only one), both scored on the test labels. The difference is paired seed by seed, with a bootstrap 95% interval over the paired seeds.',
+        )
+      : '',
     rs.series.length
       ? section(
           'alignment-table',

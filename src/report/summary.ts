@@ -45,7 +45,7 @@ const meanOrNull = (xs: ReadonlyArray<number | null>): number | null => {
 };
 
 /** Final test accuracy by seed over a series' counted trials. */
-function accBySeed(s: Series): Map<number, number> {
+export function accBySeed(s: Series): Map<number, number> {
   return new Map(
     countedTrials(s).flatMap((t) => {
       const acc = trialFigures(t).finalTestAcc;

@@ -38,8 +38,11 @@ export interface RuleEntry {
   budget?: Budget;
   /** This entry's adapters (else the experiment's; false: none): train LoRA adapters on a frozen model. */
   adapters?: AdapterSpec | false;
-  /** This entry's distillation (else the experiment's; false: the labels alone): soft targets from a teacher. */
-  distill?: DistillSpec | false;
+  /**
+   * This entry's distillation (else the experiment's; false: the labels alone): soft targets from a
+   * teacher. Without `teacher` it takes the experiment's (and --quick's), at its own temperature and weight.
+   */
+  distill?: DistillSpec | Omit<DistillSpec, 'teacher'> | false;
 }
 
 export type { Reference } from './references.ts';
@@ -314,6 +317,16 @@ export interface ValidatedSpec extends Omit<ExperimentSpec, 'rules'> {
 }
 
 /** Validate a spec (anything a user file exported) before anything runs. */
+/** An entry's distill without a teacher takes the experiment's (so --quick's teacher reaches it too). */
+function withTeacher(entry: unknown, experiment: unknown, field: string): unknown {
+  if (!isRecord(entry) || entry.teacher !== undefined) return entry;
+  if (!isRecord(experiment))
+    throw new SpecError(
+      `${field}.teacher: missing, and the experiment has no distill whose teacher it could take; name one here or in distill`,
+    );
+  return { teacher: experiment.teacher, ...entry };
+}
+
 export function validateSpec(raw: unknown, lookup: (id: string) => AnyRule, context: SpecContext = {}): ValidatedSpec {
   const s = needRecord('spec', raw);
   noUnknownKeys('spec', s, SPEC_KEYS);
@@ -403,7 +416,7 @@ export function validateSpec(raw: unknown, lookup: (id: string) => AnyRule, cont
         ? undefined
         : e.distill === undefined
           ? (s.distill as DistillSpec | undefined)
-          : parseDistill(e.distill, `${field}.distill`);
+          : parseDistill(withTeacher(e.distill, s.distill, `${field}.distill`), `${field}.distill`);
     if (e.expect !== undefined && (typeof e.expect !== 'string' || !e.expect.trim()))
       throw new SpecError(`${field}.expect: expected a sentence saying what to expect of the rule, got ${show(e.expect)}`);
     return {

@@ -25,6 +25,9 @@ export interface HandEntry {
   options?: RuleOptions;
   exact?: boolean;
   optimizer?: unknown;
+  /** The entry's distillation and adapters, as the manifest records them. */
+  distill?: { temperature: number; weight: number };
+  adapters?: { kind: 'lora'; rank: number };
   trials: HandTrial[];
 }
 
@@ -117,6 +120,8 @@ export async function handDir(entries: HandEntry[]): Promise<string> {
         defaults: e.options ?? {},
         ...(e.optimizer ? { optimizer: e.optimizer } : {}),
         ...(e.exact ? { exact: true } : {}),
+        ...(e.distill ? { distill: e.distill } : {}),
+        ...(e.adapters ? { adapters: e.adapters } : {}),
       })),
       seeds: [0, 1, 2],
       epochs: 3,

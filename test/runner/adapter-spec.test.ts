@@ -39,6 +39,22 @@ describe('adapters and distill in specs', () => {
     expect(() => validateSpec(d, getRule)).toThrow(/^distill\.temperature: expected a positive number, got -1$/);
   });
 
+  it("an entry's distill without a teacher takes the experiment's, at its own temperature and weight", () => {
+    const spec = validateSpec(
+      {
+        ...base(),
+        distill: TEACHER,
+        rules: [{ rule: 'backprop', distill: { temperature: 2, weight: 0.5 } }, 'backprop'],
+      } as ExperimentSpec,
+      getRule,
+    );
+    expect(expandTrials(spec).map((t) => t.config.distill)).toEqual([{ teacher: TEACHER.teacher, temperature: 2, weight: 0.5 }, TEACHER]);
+    const none = { ...base(), rules: [{ rule: 'backprop', distill: { temperature: 2, weight: 0.5 } }] } as ExperimentSpec;
+    expect(() => validateSpec(none, getRule)).toThrow(/^rules\[0\]\.distill\.teacher: missing, and the experiment has no distill/);
+    const bad = { ...base(), distill: TEACHER, rules: [{ rule: 'backprop', distill: { temperature: 0, weight: 0.5 } }] } as ExperimentSpec;
+    expect(() => validateSpec(bad, getRule)).toThrow(/^rules\[0\]\.distill\.temperature: expected a positive number, got 0$/);
+  });
+
   it("the experiment's distill reaches every entry but those with distill: false, and labels say which", () => {
     const spec = validateSpec(
       { ...base(), distill: TEACHER, rules: [{ rule: 'backprop', distill: false }, 'backprop'] } as ExperimentSpec,
