@@ -65,6 +65,21 @@ export function unitKey(rule: string, preset: string | null | undefined, fixed: 
 }
 
 /** The plan for `spec`; `budget` overrides tune.budget; `stepsPerEpoch` from the data's declared size. */
+/**
+ * Tuning tells entries apart by rule, preset and fixed options, and its trials run without an
+ * entry's adapters or distillation: a configuration tuned that way is not the entry's, so such an
+ * entry is refused (by `tune` and by `--tuned`) rather than tuned or applied without them.
+ */
+export function refuseUntunable(spec: ValidatedSpec, field: string): void {
+  spec.rules.forEach((r, i) => {
+    for (const k of ['adapters', 'distill'] as const)
+      if (r[k] !== undefined)
+        throw new SpecError(
+          `rules[${i}].${k}: ${field} does not carry an entry's ${k} (tuning runs without them); tune with plain runs (as experiments/lora-sweep.ts does) or drop ${field}`,
+        );
+  });
+}
+
 export function planTuning(spec: ValidatedSpec, stepsPerEpoch: number, o: { budget?: number; debug?: boolean } = {}): TunePlan {
   const t = spec.tune ?? {};
   const budget = o.budget ?? t.budget ?? DEFAULT_BUDGET;

@@ -23,7 +23,7 @@ import { environment, runTrials } from '../run.ts';
 import type { Shard } from '../shard.ts';
 import type { Trial } from '../spec.ts';
 import { stepsPerEpoch } from '../epoch-steps.ts';
-import { planTuning, tuneTrial, type TunePlan } from './plan.ts';
+import { planTuning, refuseUntunable, tuneTrial, type TunePlan } from './plan.ts';
 import { assess, tuneFile, type Outcome, type TuneFile } from './tune-file.ts';
 import { TUNE_FILE } from './tuned.ts';
 
@@ -93,6 +93,7 @@ export async function tuneExperiment(experimentPath: string, opts: TuneOptions =
     throw new SpecError(
       `${budgeted}: rulebench tune runs every configuration to the same rungs of steps (tune.rungs); tune without the budget, then run with it`,
     );
+  refuseUntunable(spec, 'rulebench tune');
   const v = spec.data.validation;
   if (v === undefined || v === 'test' || v === 0) {
     throw new SpecError(

@@ -8,7 +8,7 @@ import type { RuleOptions } from '../../rules/rule.ts';
 import { cartesian, type ValidatedRule, type ValidatedSpec } from '../spec.ts';
 
 export type { TunedEntry } from '../spec.ts';
-import { unitKey } from './plan.ts';
+import { refuseUntunable, unitKey } from './plan.ts';
 import type { TuneFile } from './tune-file.ts';
 
 export const TUNE_FILE = 'tune.json';
@@ -30,6 +30,7 @@ export function readTuneFile(dir: string, field: string): TuneFile {
 /** The spec with each entry (one per grid point) at its tuned configuration from `dir`. */
 export function applyTuned(spec: ValidatedSpec, dir: string, shown = dir): ValidatedSpec {
   const field = 'tuned';
+  refuseUntunable(spec, '--tuned');
   const f = readTuneFile(dir, field);
   if (!f.complete)
     throw new SpecError(

@@ -196,6 +196,24 @@ describe('rulebench tune', () => {
     expect(existsSync(out)).toBe(false);
   });
 
+  it('refuses entries with adapters or distillation, which tuning would drop, by tune and by --tuned, before writing anything', async () => {
+    const dir = tmp();
+    const file = join(dir, 'adapted.ts');
+    writeFileSync(
+      file,
+      `import spec from '${join(process.cwd(), FIXTURE)}';\n` +
+        `export default { ...spec, rules: ['backprop', { rule: 'backprop', adapters: { kind: 'lora', rank: 2 } }] };\n`,
+    );
+    const out = join(dir, 'out');
+    await expect(tuneExperiment(file, { ...quiet, out })).rejects.toThrow(
+      /^rules\[1\]\.adapters: rulebench tune does not carry an entry's adapters \(tuning runs without them\)/,
+    );
+    expect(existsSync(out)).toBe(false);
+    await expect(loadExperiment(file, { tuned: tmp() })).rejects.toThrow(
+      /^rules\[1\]\.adapters: --tuned does not carry an entry's adapters/,
+    );
+  });
+
   it("a validation-only trial's test split cannot be read; bad tune flags are one line, exit 2", async () => {
     const loaded = await loadExperiment('test/runner/fixtures/tiny-experiment.ts');
     const data = prepareTrial({ ...loaded.trials[0].config, evaluate: 'validation' });
