@@ -15,7 +15,9 @@ import { referenceBackend as ref } from '../../src/kernels/reference.ts';
 import { backendFromEnv } from '../../src/kernels/select.ts';
 import { createWasmBackend } from '../../src/kernels/wasm/index.ts';
 import { createWebGpuBackend, DEVICE_KERNELS, HOST_KERNELS, type WebGpuBackend } from '../../src/kernels/webgpu/index.ts';
+import { exp, logSoftmax, matmul, relu, sum } from '../../src/autograd/ops.ts';
 import { rng } from '../../src/random.ts';
+import { fromArray } from '../../src/tensor/tensor.ts';
 import type { AnyRule } from '../../src/rules/rule.ts';
 import { runTrial, type TrialConfig, type TrialRecord } from '../../src/runner/trial.ts';
 import { kernelConformance, type Tolerance } from './conformance.ts';
@@ -101,6 +103,60 @@ if (present) {
         return [Array.from(out), Array.from(sm), Array.from(sum)];
       });
       expect(runs[1]).toEqual(runs[0]);
+    });
+  });
+
+  describe('residency: tensors stay on the device between kernels', () => {
+    const r = rng('webgpu-residency');
+    const values = (n: number): number[] => Array.from({ length: n }, () => r.range(-1, 1));
+    const delta = (from: ReturnType<WebGpuBackend['transfers']>) => {
+      const now = B.transfers();
+      return {
+        dispatches: now.dispatches - from.dispatches,
+        uploads: now.uploads - from.uploads,
+        readbacks: now.readbacks - from.readbacks,
+      };
+    };
+
+    it('a chain of kernels uploads its inputs once and reads back only what the host reads', () => {
+      withBackend(B, () => {
+        const [a, b] = [fromArray(values(24), [4, 6]), fromArray(values(18), [6, 3])];
+        const start = B.transfers();
+        const loss = sum(logSoftmax(relu(matmul(a, b))));
+        // matmul, relu, logSoftmax, sum: four dispatches, a and b go up, nothing comes back.
+        expect(delta(start)).toEqual({ dispatches: 4, uploads: 2, readbacks: 0 });
+        const value = loss.item();
+        expect(delta(start)).toEqual({ dispatches: 4, uploads: 2, readbacks: 1 });
+        // The same chain on the host's copies (WASM) gives a value within the suite's tolerance.
+        const wasmValue = withBackend(createWasmBackend(), () =>
+          sum(logSoftmax(relu(matmul(fromArray(a.toArray(), [4, 6]), fromArray(b.toArray(), [6, 3]))))).item(),
+        );
+        expect(Math.abs(value - wasmValue)).toBeLessThan(1e-5 * Math.abs(wasmValue));
+        // Reading again costs nothing; a host write makes the next kernel upload again.
+        loss.item();
+        a.data[0] = 0.5;
+        exp(a);
+        expect(delta(start)).toEqual({ dispatches: 5, uploads: 3, readbacks: 1 });
+      });
+    });
+
+    it('subarrays at unaligned offsets and in-place kernels (scratch copies on the device)', () => {
+      const wasm = createWasmBackend();
+      const data = values(3 + 5 * 7 + 7 * 2);
+      const run = (be: WebGpuBackend | typeof wasm): number[] => {
+        const x = be.alloc(data.length) as Float32Array;
+        x.set(data);
+        if (be === B) B.sync(x, 'write');
+        // A [5, 7] from offset 3 times B [7, 2] from offset 38, into a subarray at offset 1.
+        const out = be.alloc(1 + 10) as Float32Array;
+        be.matmul(x.subarray(3, 38), x.subarray(38, 52), out.subarray(1, 11), 5, 2, 7, false, false);
+        be.unary('exp', out.subarray(1, 11), out.subarray(1, 11));
+        if (be === B) B.sync(out, 'read');
+        return Array.from(out);
+      };
+      const [gpu, cpu] = [run(B), run(wasm)];
+      expect(gpu[0]).toBe(0);
+      gpu.forEach((v, i) => expect(Math.abs(v - cpu[i])).toBeLessThanOrEqual(1e-5 * Math.abs(cpu[i])));
     });
   });
 
