@@ -12,7 +12,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { listRules, type AnyRule } from '../src/index.ts';
 import { withBackend } from '../src/kernels/index.ts';
-import { createWebGpuBackend, DEVICE_KERNELS, HOST_KERNELS, type Transfers, type WebGpuBackend } from '../src/kernels/webgpu/index.ts';
+import { createWebGpuBackend, eager, type Transfers, type WebGpuBackend } from '../src/kernels/webgpu/index.ts';
 import { runTrial, type SummaryRecord, type TrialConfig } from '../src/runner/trial.ts';
 import '../algorithms/index.ts';
 
@@ -39,24 +39,6 @@ const NETS: Record<string, { model: TrialConfig['model']; data: TrialConfig['dat
   mlp: { model: { sizes: [784, 32, 10], activation: 'relu', init: 'heUniform' }, data: { name: 'mnist', train: 512, test: 32 }, batch: 32 },
   lenet: { model: { preset: 'lenet5', init: 'xavierUniform' }, data: { name: 'mnist', train: 512, test: 16, resize: 32 }, batch: 16 },
 };
-
-/** B with every kernel's storage synced around each call: host values up before, results back after (the pre-residency traffic). */
-function eager(B: WebGpuBackend): WebGpuBackend {
-  const kernels: readonly string[] = [...DEVICE_KERNELS, ...HOST_KERNELS];
-  return new Proxy(B, {
-    get(target, key) {
-      const v = Reflect.get(target, key, target) as unknown;
-      if (typeof v !== 'function' || !kernels.includes(key as string)) return v;
-      return (...args: unknown[]) => {
-        const bufs = args.flat().filter((a): a is Float32Array => a instanceof Float32Array);
-        for (const buf of bufs) target.sync(buf, 'write');
-        const r = (v as (...a: unknown[]) => unknown).apply(target, args);
-        for (const buf of bufs) target.sync(buf, 'read');
-        return r;
-      };
-    },
-  });
-}
 
 const bp = listRules().find((r) => r.id === 'backprop') as AnyRule;
 

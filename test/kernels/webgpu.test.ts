@@ -14,7 +14,7 @@ import { withBackend } from '../../src/kernels/index.ts';
 import { referenceBackend as ref } from '../../src/kernels/reference.ts';
 import { backendFromEnv } from '../../src/kernels/select.ts';
 import { createWasmBackend } from '../../src/kernels/wasm/index.ts';
-import { createWebGpuBackend, DEVICE_KERNELS, HOST_KERNELS, type WebGpuBackend } from '../../src/kernels/webgpu/index.ts';
+import { createWebGpuBackend, DEVICE_KERNELS, eager, HOST_KERNELS, type WebGpuBackend } from '../../src/kernels/webgpu/index.ts';
 import { exp, logSoftmax, matmul, relu, sum } from '../../src/autograd/ops.ts';
 import { rng } from '../../src/random.ts';
 import { fromArray } from '../../src/tensor/tensor.ts';
@@ -54,23 +54,8 @@ if (present) {
   // Poisoned: a host read of a device-only block that skipped the accessor (Tensor.data) sees NaN.
   const B: WebGpuBackend = await createWebGpuBackend({ poison: true });
   afterAll(() => B.close());
-  /**
-   * B as the conformance suite uses a backend: it writes and reads raw storage around each call,
-   * so every storage argument is synced for writing before the call and brought back after it.
-   */
-  const eager = new Proxy(B, {
-    get(target, key) {
-      const v = Reflect.get(target, key, target) as unknown;
-      if (typeof v !== 'function' || ![...DEVICE_KERNELS, ...HOST_KERNELS].includes(key as never)) return v;
-      return (...args: unknown[]) => {
-        const bufs = args.flat().filter((a): a is Float32Array => a instanceof Float32Array);
-        for (const buf of bufs) target.sync(buf, 'write');
-        const r = (v as (...a: unknown[]) => unknown).apply(target, args);
-        for (const buf of bufs) target.sync(buf, 'read');
-        return r;
-      };
-    },
-  });
+  // The conformance suite writes and reads raw storage around each call: synced around each.
+  const synced = eager(B);
 
   describe('WebGPU backend setup', () => {
     it('found an adapter and says which kernels stay in WASM', () => {
@@ -95,11 +80,11 @@ if (present) {
       const b = fillUniform(B.alloc(k * n) as Float32Array, r);
       const runs = [0, 1].map(() => {
         const out = B.alloc(m * n);
-        eager.matmul(a, b, out, m, n, k, true, false);
+        synced.matmul(a, b, out, m, n, k, true, false);
         const sm = B.alloc(m * n);
-        eager.softmax(out, sm, m, n, true);
+        synced.softmax(out, sm, m, n, true);
         const sum = B.alloc(n);
-        eager.reduce('sum', sm, sum, 1, m, n);
+        synced.reduce('sum', sm, sum, 1, m, n);
         return [Array.from(out), Array.from(sm), Array.from(sum)];
       });
       expect(runs[1]).toEqual(runs[0]);
@@ -167,7 +152,7 @@ if (present) {
   const trig: Tolerance = { rel: 0, abs: 2 ** -11 };
   const unary: Partial<Record<UnaryOp, Tolerance>> = { sin: trig, cos: trig };
   for (const op of ['exp', 'log', 'tanh', 'sigmoid', 'softplus', 'gelu', 'geluGrad'] as const) unary[op] = transcendental;
-  kernelConformance('webgpu', eager, { unary });
+  kernelConformance('webgpu', synced, { unary });
 
   describe('a short training run on WebGPU', () => {
     const MLP = { model: { sizes: [784, 32, 10], activation: 'relu', init: 'heUniform' }, data: { name: 'mnist', train: 256, test: 100 } };

@@ -144,6 +144,28 @@ function advice(reason: string, code: string | undefined, specifier: string): st
   return `${PREFIX}: ${reason}`;
 }
 
+/**
+ * `B` with every kernel call's storage synced around it: host values sent up before, results
+ * brought back after. For code that reads and writes raw storage around kernel calls (the kernel
+ * conformance suite), and to measure the traffic the backend had before residency (the bench).
+ */
+export function eager(B: WebGpuBackend): WebGpuBackend {
+  const kernels: readonly string[] = [...DEVICE_KERNELS, ...HOST_KERNELS];
+  return new Proxy(B, {
+    get(target, key) {
+      const v = Reflect.get(target, key, target) as unknown;
+      if (typeof v !== 'function' || !kernels.includes(key as string)) return v;
+      return (...args: unknown[]) => {
+        const bufs = args.flat().filter((a): a is Float32Array => a instanceof Float32Array);
+        for (const buf of bufs) target.sync(buf, 'write');
+        const r = (v as (...a: unknown[]) => unknown).apply(target, args);
+        for (const buf of bufs) target.sync(buf, 'read');
+        return r;
+      };
+    },
+  });
+}
+
 let cached: Promise<WebGpuBackend> | null = null;
 
 /** The WebGPU backend of this thread (started once). */
@@ -199,32 +221,35 @@ export async function createWebGpuBackend(options: WebGpuOptions = {}): Promise<
     }
     return 'failed, and its error message was lost';
   };
-  const deadline = (what: string): (() => number) => {
-    const end = performance.now() + ANSWER_MS;
-    return () => {
-      const left = end - performance.now();
-      if (left <= 0) throw new Error(`webgpu ${what}: the device thread did not answer in ${ANSWER_MS / 1000} s`);
-      return left;
-    };
+  /**
+   * Block until control word `word` satisfies `ready`. The device thread counts as dead only
+   * after ANSWER_MS without handling a request: a readback may wait for many queued kernels.
+   */
+  const block = (word: number, ready: (value: number) => boolean, what: string): void => {
+    counts.waits++;
+    let handled = Atomics.load(ctl, HANDLED);
+    let end = performance.now() + ANSWER_MS;
+    for (let v = Atomics.load(ctl, word); !ready(v); v = Atomics.load(ctl, word)) {
+      const now = performance.now();
+      const h = Atomics.load(ctl, HANDLED);
+      if (h !== handled) [handled, end] = [h, now + ANSWER_MS];
+      if (now >= end) throw new Error(`webgpu ${what}: the device thread did not answer in ${ANSWER_MS / 1000} s`);
+      Atomics.wait(ctl, word, v, Math.min(end - now, 1000));
+    }
   };
+  /** Requests posted and not yet handled (the counts wrap at 2³², as the shared word does). */
+  const inFlight = (handled: number): number => (posted - handled) | 0;
   /** Post a request; past IN_FLIGHT unhandled ones, wait until the device thread catches up. */
   const post = (req: DeviceRequest, transfer: ArrayBuffer[] = []): void => {
     port1.postMessage(req, transfer);
-    posted++;
-    if (posted - Atomics.load(ctl, HANDLED) <= IN_FLIGHT) return;
-    counts.waits++;
-    const left = deadline(req.op);
-    for (let done = Atomics.load(ctl, HANDLED); posted - done > IN_FLIGHT / 2; done = Atomics.load(ctl, HANDLED)) {
-      Atomics.wait(ctl, HANDLED, done, left());
-    }
+    posted = (posted + 1) | 0;
+    if (inFlight(Atomics.load(ctl, HANDLED)) > IN_FLIGHT) block(HANDLED, (h) => inFlight(h) <= IN_FLIGHT / 2, req.op);
   };
   const nextId = (): number => (seq = (seq % 0x7fffffff) + 1);
   /** Post a request and block until the device thread has answered it. */
   const ask = (req: DeviceRequest & { id: number }, what: string): void => {
     post(req);
-    counts.waits++;
-    const left = deadline(what);
-    for (let now = Atomics.load(ctl, DONE); now !== req.id; now = Atomics.load(ctl, DONE)) Atomics.wait(ctl, DONE, now, left());
+    block(DONE, (id) => id === req.id, what);
     if (Atomics.load(ctl, STATUS) !== 0) throw new Error(`webgpu ${what}: ${errorOf(req.id)}`);
   };
 
