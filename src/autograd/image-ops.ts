@@ -72,14 +72,14 @@ function convGeometry(xShape: Shape, wShape: Shape, a: ConvAttrs): WindowGeometr
 
 function im2col(x: Tensor, g: WindowGeometry): Tensor {
   const cols = empty([g.c * g.kh * g.kw, g.n * g.oh * g.ow]);
-  backend().im2col(x.data, cols.data, g);
+  backend().im2col(x.buf, cols.buf, g);
   return cols;
 }
 
 /** [a, b, rest] → [b, a, rest] (stored as `shape`): the GEMM works on channel-major rows. */
 function swapLeading(t: Tensor, a: number, b: number, rest: number, shape: Shape = [b, a, rest]): Tensor {
   const out = empty(shape);
-  backend().transpose(t.data, [a, b, rest], [1, 0, 2], out.data);
+  backend().transpose(t.buf, [a, b, rest], [1, 0, 2], out.buf);
   return out;
 }
 
@@ -91,9 +91,9 @@ function convForward(x: Tensor, w: Tensor, b: Tensor | null, a: ConvAttrs): Tens
   if (b && (b.rank !== 1 || b.shape[0] !== o)) throw new ShapeError(`conv2d: bias must be [${o}], got ${fmt(b.shape)}`);
   const cols = im2col(x, g);
   const mat = empty([o, g.n * p]);
-  accumulatingMatmul(w.data, cols.data, mat.data, o, g.n * p, g.c * g.kh * g.kw, false, false);
+  accumulatingMatmul(w.buf, cols.buf, mat.buf, o, g.n * p, g.c * g.kh * g.kw, false, false);
   cols.dispose();
-  if (b) backend().binary('add', mat.data, [o, g.n * p], b.data, [o, 1], mat.data, [o, g.n * p]);
+  if (b) backend().binary('add', mat.buf, [o, g.n * p], b.buf, [o, 1], mat.buf, [o, g.n * p]);
   const out = swapLeading(mat, o, g.n, p, [g.n, o, g.oh, g.ow]);
   mat.dispose();
   return out;
@@ -109,10 +109,10 @@ export function conv2dBackwardInput(gOut: Tensor, k: Tensor, xShape: Shape, opts
   const p = g.oh * g.ow;
   const gMat = swapLeading(gOut, g.n, o, p);
   const dcols = empty([g.c * g.kh * g.kw, g.n * p]);
-  accumulatingMatmul(k.data, gMat.data, dcols.data, g.c * g.kh * g.kw, g.n * p, o, true, false);
+  accumulatingMatmul(k.buf, gMat.buf, dcols.buf, g.c * g.kh * g.kw, g.n * p, o, true, false);
   gMat.dispose();
   const dx = empty(xShape);
-  backend().col2im(dcols.data, dx.data, g);
+  backend().col2im(dcols.buf, dx.buf, g);
   dcols.dispose();
   return dx;
 }
@@ -125,10 +125,10 @@ export function conv2dBackwardParams(gOut: Tensor, x: Tensor, wShape: Shape, opt
   const gMat = swapLeading(gOut, g.n, o, p);
   const cols = im2col(x, g);
   const dw = empty(wShape);
-  accumulatingMatmul(gMat.data, cols.data, dw.data, o, g.c * g.kh * g.kw, g.n * p, false, true);
+  accumulatingMatmul(gMat.buf, cols.buf, dw.buf, o, g.c * g.kh * g.kw, g.n * p, false, true);
   cols.dispose();
   const db = empty([o]);
-  backend().reduce('sum', gMat.data, db.data, o, g.n * p, 1);
+  backend().reduce('sum', gMat.buf, db.buf, o, g.n * p, 1);
   gMat.dispose();
   return { weight: dw, bias: db };
 }
@@ -190,13 +190,13 @@ const maxPool2dOp = define<PoolAttrs>({
     const out = empty([g.n, g.c, g.oh, g.ow]);
     // Winner offsets are saved as float32: exact for planes under 2²⁴ elements.
     const argmax = empty(out.shape);
-    backend().maxPool2d(x.data, out.data, argmax.data, g);
+    backend().maxPool2d(x.buf, out.buf, argmax.buf, g);
     return { out, saved: [argmax] };
   },
   vjp: (g, [argmax], a, [sx]) => {
     const geom = poolGeometry('maxPool2d', sx, a);
     const dx = empty(sx);
-    backend().maxPool2dBackward(g.data, argmax.data, dx.data, geom);
+    backend().maxPool2dBackward(g.buf, argmax.buf, dx.buf, geom);
     return [dx];
   },
   // The tangent at each window's winner (the transpose of the VJP's scatter).
@@ -218,13 +218,13 @@ const avgPool2dOp: (inputs: readonly Tensor[], attrs: PoolAttrs) => Tensor = def
   forward: ([x], a) => {
     const g = poolGeometry('avgPool2d', x.shape, a);
     const out = empty([g.n, g.c, g.oh, g.ow]);
-    backend().avgPool2d(x.data, out.data, g);
+    backend().avgPool2d(x.buf, out.buf, g);
     return { out, saved: [] };
   },
   vjp: (g, _s, a, [sx]) => {
     const geom = poolGeometry('avgPool2d', sx, a);
     const dx = empty(sx);
-    backend().avgPool2dBackward(g.data, dx.data, geom);
+    backend().avgPool2dBackward(g.buf, dx.buf, geom);
     return [dx];
   },
   jvp: ([t], _p, a): Tensor | null => t && avgPool2dOp([t], a),

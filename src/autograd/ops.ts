@@ -92,14 +92,14 @@ function normAxis(op: string, axis: number, rank: number): number {
 
 export function kUnary(op: UnaryOp, x: Tensor): Tensor {
   const out = uninitialized(x.shape);
-  backend().unary(op, x.data, out.data);
+  backend().unary(op, x.buf, out.buf);
   return out;
 }
 
 export function kBinary(op: BinaryOp, a: Tensor, b: Tensor, name: string = op): Tensor {
   const shape = broadcastShapes(name, a.shape, b.shape);
   const out = uninitialized(shape);
-  backend().binary(op, a.data, a.shape, b.data, b.shape, out.data, shape);
+  backend().binary(op, a.buf, a.shape, b.buf, b.shape, out.buf, shape);
   return out;
 }
 
@@ -113,14 +113,14 @@ export function sumToShape(g: Tensor, shape: Shape): Tensor {
     const outer = sizeOf(g.shape.slice(0, lead));
     const rest = g.shape.slice(lead);
     const out = uninitialized(rest);
-    backend().reduce('sum', cur.data, out.data, 1, outer, sizeOf(rest));
+    backend().reduce('sum', cur.buf, out.buf, 1, outer, sizeOf(rest));
     cur = out;
   }
   for (let d = 0; d < shape.length; d++) {
     if (shape[d] === 1 && cur.shape[d] !== 1) {
       const outShape = cur.shape.map((s, i) => (i === d ? 1 : s));
       const out = uninitialized(outShape);
-      backend().reduce('sum', cur.data, out.data, sizeOf(cur.shape.slice(0, d)), cur.shape[d], sizeOf(cur.shape.slice(d + 1)));
+      backend().reduce('sum', cur.buf, out.buf, sizeOf(cur.shape.slice(0, d)), cur.shape[d], sizeOf(cur.shape.slice(d + 1)));
       cur = out;
     }
   }
@@ -240,14 +240,14 @@ const stepOp = define<null>({
 });
 function leakyReluSlope(x: Tensor, alpha: number): Tensor {
   const d = uninitialized(x.shape);
-  backend().leakyRelu(x.data, d.data, alpha, true);
+  backend().leakyRelu(x.buf, d.buf, alpha, true);
   return d;
 }
 const leakyReluOp = define<number>({
   name: 'leakyRelu',
   forward: ([x], alpha) => {
     const out = uninitialized(x.shape);
-    backend().leakyRelu(x.data, out.data, alpha, false);
+    backend().leakyRelu(x.buf, out.buf, alpha, false);
     return { out, saved: [x] };
   },
   vjp: (g, [x], alpha) => [mul(g, leakyReluSlope(x, alpha))],
@@ -308,7 +308,7 @@ function mm(a: Tensor, b: Tensor, transA: boolean, transB: boolean): Tensor {
     );
   }
   const out = uninitialized([m, n]);
-  accumulatingMatmul(a.data, b.data, out.data, m, n, k, transA, transB);
+  accumulatingMatmul(a.buf, b.buf, out.buf, m, n, k, transA, transB);
   return out;
 }
 
@@ -362,7 +362,7 @@ const broadcastToOp = define<Shape>({
     }
     const out = uninitialized(shape);
     const zero = empty([]);
-    backend().binary('add', x.data, x.shape, zero.data, [], out.data, shape);
+    backend().binary('add', x.buf, x.shape, zero.buf, [], out.buf, shape);
     return { out, saved: [] };
   },
   vjp: (g, _s, _shape, [sx]) => [sumToShape(g, sx)],
@@ -375,7 +375,7 @@ const sumOp = define<ReduceAttrs>({
   forward: ([x], { axis, keepDims }) => {
     const r = reduceShapes('sum', x.shape, axis, keepDims);
     const out = uninitialized(r.outShape);
-    backend().reduce('sum', x.data, out.data, r.outer, r.len, r.inner);
+    backend().reduce('sum', x.buf, out.buf, r.outer, r.len, r.inner);
     return { out, saved: [] };
   },
   vjp: (g, _s, { axis, keepDims }, [sx]) => [broadcastTo(reshape(g, reduceShapes('sum', sx, axis, keepDims).keepShape), sx)],
@@ -386,7 +386,7 @@ const meanOp = define<ReduceAttrs>({
   forward: ([x], { axis, keepDims }) => {
     const r = reduceShapes('mean', x.shape, axis, keepDims);
     const out = uninitialized(r.outShape);
-    backend().reduce('mean', x.data, out.data, r.outer, r.len, r.inner);
+    backend().reduce('mean', x.buf, out.buf, r.outer, r.len, r.inner);
     return { out, saved: [] };
   },
   vjp: (g, _s, { axis, keepDims }, [sx]) => {
@@ -406,7 +406,7 @@ const maxOp = define<ReduceAttrs>({
   forward: ([x], { axis, keepDims }) => {
     const r = reduceShapes('max', x.shape, axis, keepDims);
     const out = uninitialized(r.outShape);
-    backend().reduce('max', x.data, out.data, r.outer, r.len, r.inner);
+    backend().reduce('max', x.buf, out.buf, r.outer, r.len, r.inner);
     return { out, saved: [x, out] };
   },
   vjp: (g, [x, out], { axis, keepDims }) => {
@@ -444,7 +444,7 @@ const transposeOp = define<readonly number[]>({
       throw new ShapeError(`transpose: ${fmt(perm)} is not a permutation of the ${x.rank} axes of ${fmt(x.shape)}`);
     }
     const out = uninitialized(perm.map((p) => x.shape[p]));
-    backend().transpose(x.data, x.shape, perm, out.data);
+    backend().transpose(x.buf, x.shape, perm, out.buf);
     return { out, saved: [] };
   },
   vjp: (g, _s, perm) => {
@@ -556,7 +556,7 @@ const softmaxOp = define<null>({
   forward: ([x]) => {
     const [rows, cols] = rowsCols('softmax', x);
     const out = uninitialized(x.shape);
-    backend().softmax(x.data, out.data, rows, cols, false);
+    backend().softmax(x.buf, out.buf, rows, cols, false);
     return { out, saved: [out] };
   },
   // y ⊙ (g − Σ g⊙y); the Jacobian diag(y) − yyᵀ is symmetric, so the JVP has the same form.
@@ -568,7 +568,7 @@ const logSoftmaxOp = define<null>({
   forward: ([x]) => {
     const [rows, cols] = rowsCols('logSoftmax', x);
     const out = uninitialized(x.shape);
-    backend().softmax(x.data, out.data, rows, cols, true);
+    backend().softmax(x.buf, out.buf, rows, cols, true);
     return { out, saved: [out] };
   },
   // g − softmax(x) · Σ g; forward: t − Σ softmax(x)⊙t (J = I − 1·softmaxᵀ per row).
@@ -619,7 +619,7 @@ const softmaxCrossEntropyOp = define<Labels>({
     const [rows, cols] = x.shape;
     checkLabels('softmaxCrossEntropy', labels, rows, cols);
     const logp = empty(x.shape);
-    backend().softmax(x.data, logp.data, rows, cols, true);
+    backend().softmax(x.buf, logp.buf, rows, cols, true);
     let loss = 0;
     for (let i = 0; i < rows; i++) loss -= logp.data[i * cols + labels[i]];
     const out = empty([]);

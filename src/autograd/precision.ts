@@ -86,8 +86,8 @@ export function roundInPlace(scope: PrecisionScope, data: Tensor['data'], f: Flo
 export function roundOutput(out: Tensor, layer: string | null): void {
   const scope = PRECISION.get();
   if (!scope || out.base) return;
-  if (BACKWARD.get()) roundInPlace(scope, out.data, scope.backward, scope.lossScale);
-  else tally(scope.activations, layer ?? '', out.size, roundInPlace(scope, out.data, scope.forward));
+  if (BACKWARD.get()) roundInPlace(scope, out.buf, scope.backward, scope.lossScale);
+  else tally(scope.activations, layer ?? '', out.size, roundInPlace(scope, out.buf, scope.forward));
 }
 
 /**
@@ -98,7 +98,7 @@ export function roundOutput(out: Tensor, layer: string | null): void {
 export function roundCotangent(g: Tensor, layer: string | null): void {
   const scope = PRECISION.get();
   if (!scope) return;
-  tally(scope.cotangents, layer ?? '', g.size, roundInPlace(scope, g.data, scope.backward, scope.lossScale));
+  tally(scope.cotangents, layer ?? '', g.size, roundInPlace(scope, g.buf, scope.backward, scope.lossScale));
 }
 
 /**

@@ -91,9 +91,9 @@ function bmmForward(a: Tensor, b: Tensor, transA: boolean, transB: boolean): Ten
   const out = empty([batch, m, n]);
   for (let i = 0; i < batch; i++) {
     accumulatingMatmul(
-      a.data.subarray(i * m * k, (i + 1) * m * k),
-      b.data.subarray(i * k * n, (i + 1) * k * n),
-      out.data.subarray(i * m * n, (i + 1) * m * n),
+      a.buf.subarray(i * m * k, (i + 1) * m * k),
+      b.buf.subarray(i * k * n, (i + 1) * k * n),
+      out.buf.subarray(i * m * n, (i + 1) * m * n),
       m,
       n,
       k,
@@ -219,9 +219,9 @@ function sampleScores(qs: Tensor, ks: Tensor, b: number, h: number, t: number, d
   for (let j = 0; j < h; j++) {
     const off = (b * h + j) * block;
     accumulatingMatmul(
-      qs.data.subarray(off, off + block),
-      ks.data.subarray(off, off + block),
-      s.data.subarray(j * t * t, (j + 1) * t * t),
+      qs.buf.subarray(off, off + block),
+      ks.buf.subarray(off, off + block),
+      s.buf.subarray(j * t * t, (j + 1) * t * t),
       t,
       t,
       dh,
@@ -237,7 +237,7 @@ function scaledCopy(x: Tensor, c: number): Tensor {
   const out = empty(x.shape);
   const k = empty([]);
   k.data[0] = c;
-  backend().binary('mul', x.data, x.shape, k.data, [], out.data, x.shape);
+  backend().binary('mul', x.buf, x.shape, k.buf, [], out.buf, x.shape);
   k.dispose();
   return out;
 }
@@ -262,16 +262,16 @@ const attentionOp = define<AttentionAttrs>({
     const block = t * dh;
     for (let b = 0; b < n; b++) {
       sampleScores(qs, ks, b, heads, t, dh, s, causal);
-      be.softmax(s.data, p.data, heads * t, t, true);
+      be.softmax(s.buf, p.buf, heads * t, t, true);
       // Column 0 is never masked: lse_r = S_r0 − log P_r0.
       for (let r = 0; r < heads * t; r++) lse.data[b * heads * t + r] = s.data[r * t] - p.data[r * t];
-      be.unary('exp', p.data, p.data);
+      be.unary('exp', p.buf, p.buf);
       for (let j = 0; j < heads; j++) {
         const off = (b * heads + j) * block;
         accumulatingMatmul(
-          p.data.subarray(j * t * t, (j + 1) * t * t),
-          vs.data.subarray(off, off + block),
-          os.data.subarray(off, off + block),
+          p.buf.subarray(j * t * t, (j + 1) * t * t),
+          vs.buf.subarray(off, off + block),
+          os.buf.subarray(off, off + block),
           t,
           dh,
           t,
@@ -294,9 +294,9 @@ const attentionOp = define<AttentionAttrs>({
     const [dq, dk, dv] = [0, 1, 2].map(() => empty([n, heads, t, dh]));
     // rowsum(dO ⊙ O) for every query row of every head at once.
     const go = empty(gs.shape);
-    be.binary('mul', gs.data, gs.shape, os.data, os.shape, go.data, gs.shape);
+    be.binary('mul', gs.buf, gs.shape, os.buf, os.shape, go.buf, gs.shape);
     const D = empty([n * heads * t]);
-    be.reduce('sum', go.data, D.data, n * heads * t, dh, 1);
+    be.reduce('sum', go.buf, D.buf, n * heads * t, dh, 1);
     const s = empty([heads, t, t]);
     const p = empty([heads, t, t]);
     const dp = empty([heads, t, t]);
@@ -305,22 +305,22 @@ const attentionOp = define<AttentionAttrs>({
     const rows = [heads * t, t];
     for (let b = 0; b < n; b++) {
       sampleScores(qs, ks, b, heads, t, dh, s, causal);
-      const rowsOf = (x: Tensor) => x.data.subarray(b * heads * t, (b + 1) * heads * t);
-      be.binary('sub', s.data, rows, rowsOf(lse), [heads * t, 1], p.data, rows);
-      be.unary('exp', p.data, p.data);
+      const rowsOf = (x: Tensor) => x.buf.subarray(b * heads * t, (b + 1) * heads * t);
+      be.binary('sub', s.buf, rows, rowsOf(lse), [heads * t, 1], p.buf, rows);
+      be.unary('exp', p.buf, p.buf);
       for (let j = 0; j < heads; j++) {
         const off = (b * heads + j) * block;
-        const sq = (x: Tensor) => x.data.subarray(j * t * t, (j + 1) * t * t);
-        accumulatingMatmul(sq(p), gs.data.subarray(off, off + block), dv.data.subarray(off, off + block), t, dh, t, true, false);
-        accumulatingMatmul(gs.data.subarray(off, off + block), vs.data.subarray(off, off + block), sq(dp), t, t, dh, false, true);
+        const sq = (x: Tensor) => x.buf.subarray(j * t * t, (j + 1) * t * t);
+        accumulatingMatmul(sq(p), gs.buf.subarray(off, off + block), dv.buf.subarray(off, off + block), t, dh, t, true, false);
+        accumulatingMatmul(gs.buf.subarray(off, off + block), vs.buf.subarray(off, off + block), sq(dp), t, t, dh, false, true);
       }
-      be.binary('sub', dp.data, rows, rowsOf(D), [heads * t, 1], ds.data, rows);
-      be.binary('mul', ds.data, rows, p.data, rows, ds.data, rows);
+      be.binary('sub', dp.buf, rows, rowsOf(D), [heads * t, 1], ds.buf, rows);
+      be.binary('mul', ds.buf, rows, p.buf, rows, ds.buf, rows);
       for (let j = 0; j < heads; j++) {
         const off = (b * heads + j) * block;
-        const dsj = ds.data.subarray(j * t * t, (j + 1) * t * t);
-        accumulatingMatmul(dsj, ks.data.subarray(off, off + block), dq.data.subarray(off, off + block), t, dh, t, false, false);
-        accumulatingMatmul(dsj, qs.data.subarray(off, off + block), dk.data.subarray(off, off + block), t, dh, t, true, false);
+        const dsj = ds.buf.subarray(j * t * t, (j + 1) * t * t);
+        accumulatingMatmul(dsj, ks.buf.subarray(off, off + block), dq.buf.subarray(off, off + block), t, dh, t, false, false);
+        accumulatingMatmul(dsj, qs.buf.subarray(off, off + block), dk.buf.subarray(off, off + block), t, dh, t, true, false);
       }
     }
     const dqs = scaledCopy(dq, 1 / Math.sqrt(dh));
@@ -399,7 +399,7 @@ const tokenCrossEntropyOp = define<Int32Array>({
   forward: ([x], targets) => {
     const { rows, cols, counted } = tokenCeCheck(x, targets);
     const logp = empty([rows, cols]);
-    backend().softmax(x.data, logp.data, rows, cols, true);
+    backend().softmax(x.buf, logp.buf, rows, cols, true);
     let loss = 0;
     for (let i = 0; i < rows; i++) if (targets[i] >= 0) loss -= logp.data[i * cols + targets[i]];
     const out = empty([]);
@@ -450,7 +450,7 @@ export const tokenCrossEntropy = (logits: Tensor, targets: Int32Array): Tensor =
 export function tokenScores(logits: Tensor, targets: Int32Array): { lossSum: number; correct: number; count: number } {
   const { rows, cols, counted } = tokenCeCheck(logits, targets);
   const logp = empty([rows, cols]);
-  backend().softmax(logits.data, logp.data, rows, cols, true);
+  backend().softmax(logits.buf, logp.buf, rows, cols, true);
   let lossSum = 0;
   let correct = 0;
   for (let i = 0; i < rows; i++) {

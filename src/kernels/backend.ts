@@ -73,8 +73,21 @@ export interface RoundingCounts {
   saturated: number;
 }
 
+/**
+ * The host's access to storage on a backend that keeps a device copy (docs/webgpu.md,
+ * Residency): 'read' brings a device-only value back to the host; 'write' does that and marks
+ * the device copy stale, since the host may change it. Storage the backend does not track is
+ * left alone.
+ */
+export type HostSync = (buf: Buf, mode: 'read' | 'write') => void;
+
 export interface Backend {
   readonly name: string;
+  /**
+   * Present only on backends whose kernels leave results on a device (WebGPU): every host read
+   * or write of tensor storage goes through it (Tensor.data). Absent elsewhere, at no cost.
+   */
+  readonly sync?: HostSync;
   /**
    * Fresh storage of n elements: zero-filled, or with `zero` false of unspecified contents (for
    * an output a kernel overwrites entirely; a backend may hand out zeros anyway).

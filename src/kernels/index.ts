@@ -2,7 +2,7 @@
 // until a program's entry point installs another), inside withFloat64 (gradient checks) on the
 // reference backend in float64, and partitioned kernels use the engine's thread count.
 import { install, scoped, slot } from '../engine.ts';
-import type { Backend, Buf } from './backend.ts';
+import type { Backend, Buf, HostSync } from './backend.ts';
 import { referenceBackend } from './reference.ts';
 
 const BACKEND = slot<Backend>('backend', referenceBackend);
@@ -64,4 +64,4 @@ export function withFloat64<T>(fn: () => T): T {
   return scoped(FLOAT64, true, fn);
 }
 
-export type { Backend, Buf };
+export type { Backend, Buf, HostSync };

@@ -28,7 +28,7 @@ export function leakyReluActivation(slope = 0.01): Activation {
     fn: (x) => leakyRelu(x, slope),
     derivative: (x) => {
       const d = empty(x.shape);
-      backend().leakyRelu(x.data, d.data, slope, true);
+      backend().leakyRelu(x.buf, d.buf, slope, true);
       return d;
     },
   };

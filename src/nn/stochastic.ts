@@ -37,7 +37,7 @@ export function bernoulliSample(a: Tensor, rng: Rng, kind: BernoulliAux | null):
   const h = empty(a.shape);
   const aux = kind ? empty(a.shape) : null;
   const lp = kind === 'score' ? empty(a.shape) : null;
-  backend().bernoulliSigmoid(a.data, rng.key(), h.data, aux?.data ?? null, kind, lp?.data ?? null);
+  backend().bernoulliSigmoid(a.buf, rng.key(), h.buf, aux?.buf ?? null, kind, lp?.buf ?? null);
   const logProb =
     lp && aux
       ? customVjp(
@@ -111,7 +111,7 @@ export function gumbelNoise(shape: Shape, rng: Rng): Tensor {
 export function logisticNoise(shape: Shape, rng: Rng): Tensor {
   // Counter-based draws keyed by rng (kernels/noise.ts): one pass, no serial generator.
   const out = zeros(shape);
-  backend().addNoise(out.data, 1, rng.key(), 0, 'logistic', null);
+  backend().addNoise(out.buf, 1, rng.key(), 0, 'logistic', null);
   return out;
 }
 
@@ -173,7 +173,7 @@ export function binaryConcrete(a: Tensor, temperature: number, rng: Rng, hard = 
     (x: Tensor) => {
       const out = empty(x.shape);
       const slope = empty(x.shape);
-      backend().binaryConcrete(x.data, key, temperature, out.data, slope.data);
+      backend().binaryConcrete(x.buf, key, temperature, out.buf, slope.buf);
       return { out, saved: [slope] };
     },
     ([slope], g) => [mul(g, slope)],

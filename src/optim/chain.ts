@@ -86,7 +86,7 @@ export function chain(name: string, ...transforms: Transform[]): Optimizer {
         );
       }
       t.touch();
-      return offset === 0 && size === t.size ? t.data : t.data.subarray(offset, offset + size);
+      return offset === 0 && size === t.size ? t.buf : t.buf.subarray(offset, offset + size);
     });
 
   /** Apply the encoded program to elements [offset, offset + update.size) of parameter `index`. */
@@ -99,8 +99,8 @@ export function chain(name: string, ...transforms: Transform[]): Optimizer {
     const slots = slotsOf(index, param, state, offset, update.size);
     param.touch();
     update.touch();
-    const p = offset === 0 && update.size === param.size ? param.data : param.data.subarray(offset, offset + update.size);
-    const flags = backend().optimizerStep(program, transforms.length, p, update.data, slots, -1);
+    const p = offset === 0 && update.size === param.size ? param.buf : param.buf.subarray(offset, offset + update.size);
+    const flags = backend().optimizerStep(program, transforms.length, p, update.buf, slots, -1);
     if (changedByNorm || (flags & clipBits) !== 0) state.counters.clipped++;
   };
 
@@ -142,7 +142,7 @@ export function chain(name: string, ...transforms: Transform[]): Optimizer {
         // The norm of this stage's input: a dry run of the stages before it over every update.
         let ss = 0;
         params.forEach((p, i) => {
-          ss += backend().optimizerStep(program, k, p.data, updates[i].data, slotsOf(i, p, state, 0, p.size), k);
+          ss += backend().optimizerStep(program, k, p.buf, updates[i].buf, slotsOf(i, p, state, 0, p.size), k);
         });
         const norm = Math.sqrt(ss);
         const { maxNorm } = transforms[k].globalNorm!;

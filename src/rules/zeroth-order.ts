@@ -45,7 +45,7 @@ export function perturb(
   for (let i = 0; i < params.length; i++) {
     const p = params[i];
     p.touch();
-    backend().addNoise(p.data, scale, key(i), 0, kind, elementScale?.(i) ?? null);
+    backend().addNoise(p.buf, scale, key(i), 0, kind, elementScale?.(i) ?? null);
   }
 }
 
@@ -81,7 +81,7 @@ export class WideNoise {
     for (let i = 0; i < params.length; i++) {
       const p = params[i];
       p.touch();
-      backend().axpby(p.data, 1, this.views[i], c, p.data);
+      backend().axpby(p.buf, 1, this.views[i], c, p.buf);
     }
   }
 

@@ -45,7 +45,7 @@ function apply(updates: Updates, c: ApplyContext): void {
         `rule "${c.ruleId}": update ${i} (${name})${where} has shape [${u.shape.join(', ')}], expected [${want.join(', ')}]`,
       );
     }
-    if (!backend().allFinite(u.data))
+    if (!backend().allFinite(u.buf))
       throw new NumericsError(`rule "${c.ruleId}": update for parameter ${name} contains NaN/Inf at step ${step}`);
     c.watch?.(i, u.data as Float32Array, offset ?? 0);
   };

@@ -198,7 +198,7 @@ export class PrecisionRun {
   adopt(params: readonly Tensor[]): void {
     if (this.policy.master !== 'compute') return;
     const scope = { ...this.scopeFor(-1), key: null };
-    for (const p of params) roundInPlace(scope, p.data, this.policy.forward);
+    for (const p of params) roundInPlace(scope, p.buf, this.policy.forward);
   }
 
   private scopeFor(step: number): PrecisionScope {
@@ -226,7 +226,7 @@ export class PrecisionRun {
     this.skipping = false;
     // With master 'compute' the parameters are in the forward format already (adopt, afterStep).
     const masters = this.policy.master === 'fp32' && forward.bits < 32 ? params.map((p) => Float32Array.from(p.data)) : null;
-    if (masters) for (const p of params) roundInPlace(scope, p.data, forward);
+    if (masters) for (const p of params) roundInPlace(scope, p.buf, forward);
     try {
       return withPrecision(scope, fn);
     } finally {
@@ -256,8 +256,8 @@ export class PrecisionRun {
     const scope = this.scope;
     if (!scope) throw new Error('precision: roundUpdate outside a step');
     if (this.skipping) return false;
-    tally(this.interval.updates, this.model.paramNames[i], u.size, roundInPlace(scope, u.data, this.policy.backward, this.scale));
-    if ('static' in this.policy.lossScale || backend().allFinite(u.data)) return true;
+    tally(this.interval.updates, this.model.paramNames[i], u.size, roundInPlace(scope, u.buf, this.policy.backward, this.scale));
+    if ('static' in this.policy.lossScale || backend().allFinite(u.buf)) return true;
     this.skipping = true;
     return false;
   }
@@ -266,8 +266,8 @@ export class PrecisionRun {
   afterStep(params: readonly Tensor[], optState: OptState): void {
     const scope = this.scope!;
     if (this.policy.master === 'compute') {
-      for (const p of params) roundInPlace(scope, p.data, this.policy.forward);
-      for (const slot of Object.values(optState.slots)) for (const t of slot) roundInPlace(scope, t.data, this.policy.forward);
+      for (const p of params) roundInPlace(scope, p.buf, this.policy.forward);
+      for (const slot of Object.values(optState.slots)) for (const t of slot) roundInPlace(scope, t.buf, this.policy.forward);
     }
     const ls = this.policy.lossScale;
     if (!('static' in ls)) {

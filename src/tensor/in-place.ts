@@ -12,6 +12,6 @@ import type { Tensor } from './tensor.ts';
 export function axpbyInPlace(y: Tensor, a: number, x: Tensor, b: number): Tensor {
   if (x.size !== y.size) throw new ShapeError(`axpbyInPlace: x has ${x.size} elements, y has ${y.size}`);
   y.touch();
-  backend().axpby(y.data, a, x.data, b, y.data);
+  backend().axpby(y.buf, a, x.buf, b, y.buf);
   return y;
 }

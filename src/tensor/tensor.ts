@@ -1,7 +1,7 @@
 // Tensor: row-major storage (Float32Array; Float64Array only inside withFloat64) plus shape,
 // its ledger entry, and the autograd bookkeeping the tape attaches.
 import { slot } from '../engine.ts';
-import { allocStorage, freeStorage, isFloat64, type Buf } from '../kernels/index.ts';
+import { allocStorage, backend, freeStorage, isFloat64, type Buf, type HostSync } from '../kernels/index.ts';
 import { ShapeError } from '../errors.ts';
 import type { Rng } from '../random.ts';
 import { ledger, type Category, type LedgerEntry } from './ledger.ts';
@@ -90,7 +90,13 @@ export class Tensor {
   readonly id = IDS.get().next++;
   readonly shape: Shape;
   readonly size: number;
-  readonly data: Buf;
+  /**
+   * The storage as kernels see it, without bringing it to the host: pass it to backend kernels
+   * only. On a backend that keeps tensors on a device (WebGPU) its host copy may be stale.
+   */
+  readonly buf: Buf;
+  /** The backend's host accessor (docs/webgpu.md, Residency); undefined on backends without a device copy. */
+  private readonly sync: HostSync | undefined;
   /** The tensor whose storage this view shares (reshape), or null. */
   readonly base: Tensor | null;
   readonly entry: LedgerEntry;
@@ -105,11 +111,28 @@ export class Tensor {
     }
     this.shape = Object.freeze([...shape]);
     this.size = size;
-    this.data = data;
+    this.buf = data;
+    this.sync = backend().sync;
     this.base = base;
     this.entry = ledger().register(base ? 0 : data.byteLength);
     const arenas = ARENAS.get();
     if (!base && arenas.length) arenas[arenas.length - 1].push(this);
+  }
+
+  /**
+   * The storage for the host to read or write: on a backend with a device copy, brought back
+   * from the device if only the device holds it, and the device copy marked stale (a writer may
+   * follow). Kernels take `buf` instead, so that they never cause a readback.
+   */
+  get data(): Buf {
+    this.sync?.(this.buf, 'write');
+    return this.buf;
+  }
+
+  /** The storage for the host to read only: brought back if stale, the device copy stays valid. */
+  private read(): Buf {
+    this.sync?.(this.buf, 'read');
+    return this.buf;
   }
 
   get rank(): number {
@@ -117,7 +140,7 @@ export class Tensor {
   }
 
   get bytes(): number {
-    return this.data.byteLength;
+    return this.buf.byteLength;
   }
 
   get category(): Category {
@@ -145,7 +168,7 @@ export class Tensor {
   /** Leave the ledger and give the storage back: the tensor must not be used afterwards. */
   dispose(): void {
     this.entry.ledger.release(this.entry);
-    if (!this.base && !this.disposed) freeStorage(this.data);
+    if (!this.base && !this.disposed) freeStorage(this.buf);
     this.disposed = true;
   }
 
@@ -154,7 +177,7 @@ export class Tensor {
   /** The single value of a size-1 tensor. */
   item(): number {
     if (this.size !== 1) throw new ShapeError(`item: tensor has shape [${this.shape.join(', ')}], expected one element`);
-    return this.data[0];
+    return this.read()[0];
   }
 
   /** Element at a multi-index. */
@@ -166,16 +189,17 @@ export class Tensor {
       if (i < 0 || i >= this.shape[d]) throw new ShapeError(`get: index ${i} out of range for axis ${d} of size ${this.shape[d]}`);
       off = off * this.shape[d] + i;
     }
-    return this.data[off];
+    return this.read()[off];
   }
 
   toArray(): number[] {
-    return Array.from(this.data);
+    return Array.from(this.read());
   }
 
   toNested(): NestedArray {
+    const data = this.read();
     const build = (dim: number, off: number): NestedArray => {
-      if (dim === this.rank) return this.data[off];
+      if (dim === this.rank) return data[off];
       const stride = sizeOf(this.shape.slice(dim + 1));
       const out: NestedArray[] = [];
       for (let i = 0; i < this.shape[dim]; i++) out.push(build(dim + 1, off + i * stride));
@@ -187,12 +211,12 @@ export class Tensor {
   /** A new tensor with its own copy of the data (not recorded on the tape). */
   clone(): Tensor {
     const t = empty(this.shape);
-    t.data.set(this.data);
+    t.data.set(this.read());
     return t;
   }
 
   toString(): string {
-    return `Tensor[${this.shape.join('x')}](${Array.from(this.data.subarray(0, 8))
+    return `Tensor[${this.shape.join('x')}](${Array.from(this.read().subarray(0, 8))
       .map((v) => v.toPrecision(4))
       .join(', ')}${this.size > 8 ? ', …' : ''})`;
   }
@@ -280,7 +304,7 @@ export function view(t: Tensor, shape: Shape): Tensor {
   if (sizeOf(shape) !== t.size) {
     throw new ShapeError(`reshape: cannot view [${t.shape.join(', ')}] (${t.size} elements) as [${shape.join(', ')}]`);
   }
-  return new Tensor(t.data, shape, t.base ?? t);
+  return new Tensor(t.buf, shape, t.base ?? t);
 }
 
 export { isFloat64 };

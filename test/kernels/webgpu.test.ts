@@ -14,8 +14,10 @@ import { withBackend } from '../../src/kernels/index.ts';
 import { referenceBackend as ref } from '../../src/kernels/reference.ts';
 import { backendFromEnv } from '../../src/kernels/select.ts';
 import { createWasmBackend } from '../../src/kernels/wasm/index.ts';
-import { createWebGpuBackend, DEVICE_KERNELS, HOST_KERNELS, type WebGpuBackend } from '../../src/kernels/webgpu/index.ts';
+import { createWebGpuBackend, DEVICE_KERNELS, eager, HOST_KERNELS, type WebGpuBackend } from '../../src/kernels/webgpu/index.ts';
+import { exp, logSoftmax, matmul, relu, sum } from '../../src/autograd/ops.ts';
 import { rng } from '../../src/random.ts';
+import { fromArray } from '../../src/tensor/tensor.ts';
 import type { AnyRule } from '../../src/rules/rule.ts';
 import { runTrial, type TrialConfig, type TrialRecord } from '../../src/runner/trial.ts';
 import { kernelConformance, type Tolerance } from './conformance.ts';
@@ -49,8 +51,11 @@ describe('the WebGPU backend without its optional package', () => {
 });
 
 if (present) {
-  const B: WebGpuBackend = await createWebGpuBackend();
+  // Poisoned: a host read of a device-only block that skipped the accessor (Tensor.data) sees NaN.
+  const B: WebGpuBackend = await createWebGpuBackend({ poison: true });
   afterAll(() => B.close());
+  // The conformance suite writes and reads raw storage around each call: synced around each.
+  const synced = eager(B);
 
   describe('WebGPU backend setup', () => {
     it('found an adapter and says which kernels stay in WASM', () => {
@@ -75,14 +80,68 @@ if (present) {
       const b = fillUniform(B.alloc(k * n) as Float32Array, r);
       const runs = [0, 1].map(() => {
         const out = B.alloc(m * n);
-        B.matmul(a, b, out, m, n, k, true, false);
+        synced.matmul(a, b, out, m, n, k, true, false);
         const sm = B.alloc(m * n);
-        B.softmax(out, sm, m, n, true);
+        synced.softmax(out, sm, m, n, true);
         const sum = B.alloc(n);
-        B.reduce('sum', sm, sum, 1, m, n);
+        synced.reduce('sum', sm, sum, 1, m, n);
         return [Array.from(out), Array.from(sm), Array.from(sum)];
       });
       expect(runs[1]).toEqual(runs[0]);
+    });
+  });
+
+  describe('residency: tensors stay on the device between kernels', () => {
+    const r = rng('webgpu-residency');
+    const values = (n: number): number[] => Array.from({ length: n }, () => r.range(-1, 1));
+    const delta = (from: ReturnType<WebGpuBackend['transfers']>) => {
+      const now = B.transfers();
+      return {
+        dispatches: now.dispatches - from.dispatches,
+        uploads: now.uploads - from.uploads,
+        readbacks: now.readbacks - from.readbacks,
+      };
+    };
+
+    it('a chain of kernels uploads its inputs once and reads back only what the host reads', () => {
+      withBackend(B, () => {
+        const [a, b] = [fromArray(values(24), [4, 6]), fromArray(values(18), [6, 3])];
+        const start = B.transfers();
+        const loss = sum(logSoftmax(relu(matmul(a, b))));
+        // matmul, relu, logSoftmax, sum: four dispatches, a and b go up, nothing comes back.
+        expect(delta(start)).toEqual({ dispatches: 4, uploads: 2, readbacks: 0 });
+        const value = loss.item();
+        expect(delta(start)).toEqual({ dispatches: 4, uploads: 2, readbacks: 1 });
+        // The same chain on the host's copies (WASM) gives a value within the suite's tolerance.
+        const wasmValue = withBackend(createWasmBackend(), () =>
+          sum(logSoftmax(relu(matmul(fromArray(a.toArray(), [4, 6]), fromArray(b.toArray(), [6, 3]))))).item(),
+        );
+        expect(Math.abs(value - wasmValue)).toBeLessThan(1e-5 * Math.abs(wasmValue));
+        // Reading again costs nothing; a host write makes the next kernel upload again.
+        loss.item();
+        a.data[0] = 0.5;
+        exp(a);
+        expect(delta(start)).toEqual({ dispatches: 5, uploads: 3, readbacks: 1 });
+      });
+    });
+
+    it('subarrays at unaligned offsets and in-place kernels (scratch copies on the device)', () => {
+      const wasm = createWasmBackend();
+      const data = values(3 + 5 * 7 + 7 * 2);
+      const run = (be: WebGpuBackend | typeof wasm): number[] => {
+        const x = be.alloc(data.length) as Float32Array;
+        x.set(data);
+        if (be === B) B.sync(x, 'write');
+        // A [5, 7] from offset 3 times B [7, 2] from offset 38, into a subarray at offset 1.
+        const out = be.alloc(1 + 10) as Float32Array;
+        be.matmul(x.subarray(3, 38), x.subarray(38, 52), out.subarray(1, 11), 5, 2, 7, false, false);
+        be.unary('exp', out.subarray(1, 11), out.subarray(1, 11));
+        if (be === B) B.sync(out, 'read');
+        return Array.from(out);
+      };
+      const [gpu, cpu] = [run(B), run(wasm)];
+      expect(gpu[0]).toBe(0);
+      gpu.forEach((v, i) => expect(Math.abs(v - cpu[i])).toBeLessThanOrEqual(1e-5 * Math.abs(cpu[i])));
     });
   });
 
@@ -93,7 +152,7 @@ if (present) {
   const trig: Tolerance = { rel: 0, abs: 2 ** -11 };
   const unary: Partial<Record<UnaryOp, Tolerance>> = { sin: trig, cos: trig };
   for (const op of ['exp', 'log', 'tanh', 'sigmoid', 'softplus', 'gelu', 'geluGrad'] as const) unary[op] = transcendental;
-  kernelConformance('webgpu', B, { unary });
+  kernelConformance('webgpu', synced, { unary });
 
   describe('a short training run on WebGPU', () => {
     const MLP = { model: { sizes: [784, 32, 10], activation: 'relu', init: 'heUniform' }, data: { name: 'mnist', train: 256, test: 100 } };

@@ -5,8 +5,10 @@
 // written the outputs into the shared WASM memory. Kernels not in DEVICE_KERNELS run in WASM, on
 // the same storage: HOST_KERNELS names them, and the backend's `hostKernels` says so at run time.
 import { MessageChannel, receiveMessageOnPort, Worker } from 'node:worker_threads';
-import type { Backend, Buf, WindowGeometry } from '../backend.ts';
+import type { Backend, Buf, HostSync, WindowGeometry } from '../backend.ts';
 import { createWasmBackend, type WasmBackend, type WasmOptions } from '../wasm/index.ts';
+import { CONTROL_WORDS, DONE, HANDLED, STATUS, type BindingRange, type DeviceRequest } from './device-protocol.mjs';
+import { BlockTable, type Block } from './residency.ts';
 import {
   binaryShader,
   col2imShader,
@@ -62,18 +64,71 @@ export interface WebGpuBackend extends WasmBackend {
   /** The adapter Dawn found (e.g. "SwiftShader driver 5.0.0"). */
   readonly adapter: string;
   readonly hostKernels: readonly string[];
+  readonly sync: HostSync;
+  /** Traffic between the host and the device so far (docs/webgpu.md, Residency). */
+  transfers(): Transfers;
   /** Stop the device thread (a process exits without it; tests and benchmarks call it). */
   close(): Promise<void>;
+}
+
+/** Counts of the traffic between the host and the device. */
+export interface Transfers {
+  /** Kernels dispatched on the device. */
+  dispatches: number;
+  /** Host copies sent to the device, and their bytes. */
+  uploads: number;
+  uploadBytes: number;
+  /** Device copies brought back, and their bytes. */
+  readbacks: number;
+  readbackBytes: number;
+  /** Times the calling thread blocked for the device thread (readbacks, first uses of a shader, back-pressure). */
+  waits: number;
 }
 
 export interface WebGpuOptions extends WasmOptions {
   /** The module that provides Dawn (default 'webgpu'; tests name a missing one). */
   specifier?: string;
+  /**
+   * Debug mode: fill the host copy of every block a device kernel writes with NaN, so a host read
+   * that skipped the accessor (Tensor.data, HostSync) sees NaN instead of a stale value.
+   */
+  poison?: boolean;
 }
 
 const PREFIX = 'RULEBENCH_BACKEND=webgpu';
-/** How long a kernel call waits for the device thread before calling it dead (a crashed thread never answers). */
+/** How long a call waits for the device thread before calling it dead (a crashed thread never answers). */
 const ANSWER_MS = 120_000;
+/** Requests posted and not yet handled before the caller waits for the device thread to catch up. */
+const IN_FLIGHT = 1024;
+
+/**
+ * The storage arguments each kernel writes (by position), for the host kernels and for device
+ * kernels on storage the device cannot take: their storage is brought to the host first, and
+ * what they write loses its device copy.
+ */
+const WRITES: Record<(typeof DEVICE_KERNELS)[number] | (typeof HOST_KERNELS)[number], readonly number[]> = {
+  matmul: [2],
+  binary: [5],
+  unary: [1],
+  leakyRelu: [1],
+  reduce: [1],
+  softmax: [1],
+  transpose: [3],
+  im2col: [1],
+  col2im: [1],
+  maxPool2d: [1, 2],
+  maxPool2dBackward: [2],
+  axpby: [4],
+  allFinite: [],
+  addNoise: [0],
+  bernoulliSigmoid: [2, 3, 5],
+  binaryConcrete: [3, 4],
+  optimizerStep: [2, 4],
+  avgPool2d: [1],
+  avgPool2dBackward: [1],
+  quantize: [1],
+  matmulRounded: [2],
+};
 
 /** What to do when the device thread could not start, by its reason. */
 function advice(reason: string, code: string | undefined, specifier: string): string {
@@ -87,6 +142,28 @@ function advice(reason: string, code: string | undefined, specifier: string): st
     );
   }
   return `${PREFIX}: ${reason}`;
+}
+
+/**
+ * `B` with every kernel call's storage synced around it: host values sent up before, results
+ * brought back after. For code that reads and writes raw storage around kernel calls (the kernel
+ * conformance suite), and to measure the traffic the backend had before residency (the bench).
+ */
+export function eager(B: WebGpuBackend): WebGpuBackend {
+  const kernels: readonly string[] = [...DEVICE_KERNELS, ...HOST_KERNELS];
+  return new Proxy(B, {
+    get(target, key) {
+      const v = Reflect.get(target, key, target) as unknown;
+      if (typeof v !== 'function' || !kernels.includes(key as string)) return v;
+      return (...args: unknown[]) => {
+        const bufs = args.flat().filter((a): a is Float32Array => a instanceof Float32Array);
+        for (const buf of bufs) target.sync(buf, 'write');
+        const r = (v as (...a: unknown[]) => unknown).apply(target, args);
+        for (const buf of bufs) target.sync(buf, 'read');
+        return r;
+      };
+    },
+  });
 }
 
 let cached: Promise<WebGpuBackend> | null = null;
@@ -106,8 +183,7 @@ interface Binding {
 /** Starts a device thread and a WASM heap of its own; rejects with what to do when Dawn or an adapter is missing. */
 export async function createWebGpuBackend(options: WebGpuOptions = {}): Promise<WebGpuBackend> {
   const specifier = options.specifier ?? 'webgpu';
-  // [0] the id of the last request done, [1] its status (0 ok, 1 failed: the error follows as a message).
-  const ctl = new Int32Array(new SharedArrayBuffer(8));
+  const ctl = new Int32Array(new SharedArrayBuffer(CONTROL_WORDS * 4));
   const { port1, port2 } = new MessageChannel();
   const worker = new Worker(new URL('./device-worker.mjs', import.meta.url), {
     workerData: { specifier, ctl: ctl.buffer, port: port2 },
@@ -127,8 +203,16 @@ export async function createWebGpuBackend(options: WebGpuOptions = {}): Promise<
 
   const wasm = createWasmBackend(options);
   const { owns } = wasm;
+  const table = new BlockTable();
+  const poison = options.poison ?? false;
   const compiled = new Set<string>();
+  const counts: Transfers = { dispatches: 0, uploads: 0, uploadBytes: 0, readbacks: 0, readbackBytes: 0, waits: 0 };
   let seq = 0;
+  let posted = 0;
+  /** The newest SharedArrayBuffer of the heap (covers every block), and the one the device thread has. */
+  let memory: ArrayBufferLike | null = null;
+  let attached: ArrayBufferLike | null = null;
+
   /** The error text the device thread posted for request `id` (posted before the id was stored). */
   const errorOf = (id: number): string => {
     for (let m = receiveMessageOnPort(port1); m; m = receiveMessageOnPort(port1)) {
@@ -137,43 +221,136 @@ export async function createWebGpuBackend(options: WebGpuOptions = {}): Promise<
     }
     return 'failed, and its error message was lost';
   };
-  let attached: ArrayBufferLike | null = null;
-  const nanInf = [0x7fc00000, 0x7f800000];
+  /**
+   * Block until control word `word` satisfies `ready`. The device thread counts as dead only
+   * after ANSWER_MS without handling a request: a readback may wait for many queued kernels.
+   */
+  const block = (word: number, ready: (value: number) => boolean, what: string): void => {
+    counts.waits++;
+    let handled = Atomics.load(ctl, HANDLED);
+    let end = performance.now() + ANSWER_MS;
+    for (let v = Atomics.load(ctl, word); !ready(v); v = Atomics.load(ctl, word)) {
+      const now = performance.now();
+      const h = Atomics.load(ctl, HANDLED);
+      if (h !== handled) [handled, end] = [h, now + ANSWER_MS];
+      if (now >= end) throw new Error(`webgpu ${what}: the device thread did not answer in ${ANSWER_MS / 1000} s`);
+      Atomics.wait(ctl, word, v, Math.min(end - now, 1000));
+    }
+  };
+  /** Requests posted and not yet handled (the counts wrap at 2³², as the shared word does). */
+  const inFlight = (handled: number): number => (posted - handled) | 0;
+  /** Post a request; past IN_FLIGHT unhandled ones, wait until the device thread catches up. */
+  const post = (req: DeviceRequest, transfer: ArrayBuffer[] = []): void => {
+    port1.postMessage(req, transfer);
+    posted = (posted + 1) | 0;
+    if (inFlight(Atomics.load(ctl, HANDLED)) > IN_FLIGHT) block(HANDLED, (h) => inFlight(h) <= IN_FLIGHT / 2, req.op);
+  };
+  const nextId = (): number => (seq = (seq % 0x7fffffff) + 1);
+  /** Post a request and block until the device thread has answered it. */
+  const ask = (req: DeviceRequest & { id: number }, what: string): void => {
+    post(req);
+    block(DONE, (id) => id === req.id, what);
+    if (Atomics.load(ctl, STATUS) !== 0) throw new Error(`webgpu ${what}: ${errorOf(req.id)}`);
+  };
 
-  /** One dispatch, blocking until its outputs are in memory. */
+  const upload = (blk: Block): void => {
+    const copy = new Uint8Array(blk.bytes);
+    copy.set(new Uint8Array(memory!, blk.ptr, blk.bytes));
+    post({ op: 'upload', ptr: blk.ptr, size: blk.size, data: copy.buffer }, [copy.buffer]);
+    blk.device = true;
+    counts.uploads++;
+    counts.uploadBytes += blk.bytes;
+  };
+  /** Bring device-only blocks back to the host, in one round trip. */
+  const readBack = (blocks: Block[]): void => {
+    if (blocks.length === 0) return;
+    if (attached !== memory) post({ op: 'memory', memory: (attached = memory) as SharedArrayBuffer });
+    ask({ op: 'read', id: nextId(), blocks: blocks.map(({ ptr, size, bytes }) => ({ ptr, size, bytes })) }, 'readback');
+    for (const blk of blocks) {
+      blk.host = true;
+      counts.readbacks++;
+      counts.readbackBytes += blk.bytes;
+    }
+  };
+  const blockOf = (buf: Buf): Block | undefined => (buf instanceof Float32Array && owns(buf) ? table.find(buf) : undefined);
+  /** Storage a device kernel can take: a block alloc() handed out, or nothing at all. */
+  const tracked = (buf: Buf): boolean => buf.length === 0 || blockOf(buf) !== undefined;
+
+  /** The host accessor (Tensor.data): the value on the host, and for a writer the device copy stale. */
+  const sync: HostSync = (buf, mode) => {
+    const blk = blockOf(buf);
+    if (!blk) return;
+    if (!blk.host) readBack([blk]);
+    if (mode === 'write') blk.device = false;
+  };
+
+  /** A kernel run in WASM: its storage brought to the host first (one round trip), what it writes marked host-only. */
+  const onHost = <K extends keyof typeof WRITES>(name: K): Backend[K] => {
+    const writes = WRITES[name];
+    const kernel = wasm[name] as (...args: unknown[]) => unknown;
+    return ((...args: unknown[]) => {
+      const stale: Block[] = [];
+      const written: Block[] = [];
+      args.forEach((arg, i) => {
+        for (const buf of Array.isArray(arg) ? (arg as unknown[]) : [arg]) {
+          if (!(buf instanceof Float32Array)) continue;
+          const blk = blockOf(buf);
+          if (!blk) continue;
+          if (!blk.host && !stale.includes(blk)) stale.push(blk);
+          if (writes.includes(i)) written.push(blk);
+        }
+      });
+      readBack(stale);
+      for (const blk of written) blk.device = false;
+      return kernel.apply(wasm, args);
+    }) as Backend[K];
+  };
+  const host = Object.fromEntries((Object.keys(WRITES) as (keyof typeof WRITES)[]).map((k) => [k, onHost(k)])) as Pick<
+    Backend,
+    keyof typeof WRITES
+  >;
+
+  /**
+   * One dispatch, not waited for (except a shader's first, whose compilation errors name it):
+   * inputs whose device copy is stale go up first, outputs become device-only.
+   */
   const dispatch = (shader: string, code: () => string, params: number[], bindings: Binding[], groups: [number, number, number]): void => {
-    // Every view the heap owns lies in its newest (largest) SharedArrayBuffer's range.
-    for (const { buf } of bindings) {
-      if (!attached || buf.buffer.byteLength > attached.byteLength) {
-        attached = buf.buffer;
-        port1.postMessage({ memory: attached });
+    const ranges: BindingRange[] = [];
+    const outputs: Block[] = [];
+    for (const b of bindings) {
+      const blk = blockOf(b.buf);
+      if (!blk) {
+        ranges.push({ ptr: 0, size: 0, offset: 0, bytes: 0, output: b.output ?? false });
+        continue;
       }
+      // An output that leaves part of its block unwritten needs the rest on the device too.
+      const whole = b.buf.byteOffset === blk.ptr && b.buf.byteLength === blk.bytes;
+      if (!blk.device && (b.input || !whole)) upload(blk);
+      ranges.push({ ptr: blk.ptr, size: blk.size, offset: b.buf.byteOffset - blk.ptr, bytes: b.buf.byteLength, output: b.output ?? false });
+      if (b.output) outputs.push(blk);
     }
     const first = !compiled.has(shader);
-    const id = (seq = (seq % 0x7fffffff) + 1);
-    port1.postMessage({
-      id,
+    const req = {
+      op: 'dispatch' as const,
+      id: first ? nextId() : 0,
       shader,
       code: first ? code() : undefined,
       params: new Uint32Array(params),
-      bindings: bindings.map((b) => ({
-        offset: b.buf.byteOffset,
-        bytes: b.buf.byteLength,
-        input: b.input ?? false,
-        output: b.output ?? false,
-      })),
+      bindings: ranges,
       groups,
-    });
-    const deadline = performance.now() + ANSWER_MS;
-    for (let now = Atomics.load(ctl, 0); now !== id; now = Atomics.load(ctl, 0)) {
-      const left = deadline - performance.now();
-      if (left <= 0) throw new Error(`webgpu kernel ${shader}: the device thread did not answer in ${ANSWER_MS / 1000} s`);
-      Atomics.wait(ctl, 0, now, left);
+    };
+    counts.dispatches++;
+    if (first) {
+      ask(req, `kernel ${shader}`);
+      compiled.add(shader);
+    } else post(req);
+    for (const blk of outputs) {
+      blk.device = true;
+      blk.host = false;
+      if (poison) new Float32Array(memory!, blk.ptr, blk.bytes / 4).fill(NaN);
     }
-    if (Atomics.load(ctl, 1) !== 0) throw new Error(`webgpu kernel ${shader}: ${errorOf(id)}`);
-    compiled.add(shader);
   };
-
+  const nanInf = [0x7fc00000, 0x7f800000];
   /** Workgroups for `count` invocations of WG, spread over y past the 65,535 limit of one dimension. */
   const groups = (count: number): [number, number, number] => {
     const n = Math.ceil(count / WG);
@@ -189,7 +366,7 @@ export async function createWebGpuBackend(options: WebGpuOptions = {}): Promise<
 
   const device: Partial<Backend> = {
     matmul(a, b, out, m, n, k, transA, transB) {
-      if (!(owns(a) && owns(b) && owns(out)) || m * n === 0) return wasm.matmul(a, b, out, m, n, k, transA, transB);
+      if (!(tracked(a) && tracked(b) && tracked(out)) || m * n === 0) return host.matmul(a, b, out, m, n, k, transA, transB);
       dispatch(
         'matmul',
         matmulShader,
@@ -203,7 +380,8 @@ export async function createWebGpuBackend(options: WebGpuOptions = {}): Promise<
       );
     },
     binary(op, a, aShape, b, bShape, out, outShape) {
-      if (!(owns(a) && owns(b) && owns(out)) || outShape.length > MAX_RANK) return wasm.binary(op, a, aShape, b, bShape, out, outShape);
+      if (!(tracked(a) && tracked(b) && tracked(out)) || outShape.length > MAX_RANK)
+        return host.binary(op, a, aShape, b, bShape, out, outShape);
       const strides = (shape: readonly number[]): number[] => {
         const s = new Array<number>(outShape.length).fill(0);
         let acc = 1;
@@ -226,7 +404,7 @@ export async function createWebGpuBackend(options: WebGpuOptions = {}): Promise<
       );
     },
     unary(op, a, out) {
-      if (!(owns(a) && owns(out))) return wasm.unary(op, a, out);
+      if (!(tracked(a) && tracked(out))) return host.unary(op, a, out);
       elementwise(
         `unary-${op}`,
         () => unaryShader(op),
@@ -239,7 +417,7 @@ export async function createWebGpuBackend(options: WebGpuOptions = {}): Promise<
       );
     },
     leakyRelu(a, out, alpha, grad) {
-      if (!(owns(a) && owns(out))) return wasm.leakyRelu(a, out, alpha, grad);
+      if (!(tracked(a) && tracked(out))) return host.leakyRelu(a, out, alpha, grad);
       const hi = Math.fround(alpha);
       elementwise(
         'leakyRelu',
@@ -253,7 +431,7 @@ export async function createWebGpuBackend(options: WebGpuOptions = {}): Promise<
       );
     },
     reduce(op, a, out, outer, axisLen, inner) {
-      if (!(owns(a) && owns(out))) return wasm.reduce(op, a, out, outer, axisLen, inner);
+      if (!(tracked(a) && tracked(out))) return host.reduce(op, a, out, outer, axisLen, inner);
       elementwise(
         `reduce-${op}`,
         () => reduceShader(op),
@@ -266,7 +444,7 @@ export async function createWebGpuBackend(options: WebGpuOptions = {}): Promise<
       );
     },
     softmax(a, out, rows, cols, log) {
-      if (!(owns(a) && owns(out))) return wasm.softmax(a, out, rows, cols, log);
+      if (!(tracked(a) && tracked(out))) return host.softmax(a, out, rows, cols, log);
       elementwise(
         `softmax-${log}`,
         () => softmaxShader(log),
@@ -279,7 +457,7 @@ export async function createWebGpuBackend(options: WebGpuOptions = {}): Promise<
       );
     },
     transpose(a, shape, perm, out) {
-      if (!(owns(a) && owns(out)) || shape.length > MAX_RANK) return wasm.transpose(a, shape, perm, out);
+      if (!(tracked(a) && tracked(out)) || shape.length > MAX_RANK) return host.transpose(a, shape, perm, out);
       const inStrides = shape.map((_, d) => shape.slice(d + 1).reduce((x, y) => x * y, 1));
       elementwise(
         'transpose',
@@ -302,7 +480,7 @@ export async function createWebGpuBackend(options: WebGpuOptions = {}): Promise<
       );
     },
     im2col(x, cols, g) {
-      if (!(owns(x) && owns(cols))) return wasm.im2col(x, cols, g);
+      if (!(tracked(x) && tracked(cols))) return host.im2col(x, cols, g);
       const count = g.c * g.kh * g.kw * g.n * g.oh * g.ow;
       elementwise('im2col', im2colShader, count, geometry(g), [
         { buf: x, input: true },
@@ -310,7 +488,7 @@ export async function createWebGpuBackend(options: WebGpuOptions = {}): Promise<
       ]);
     },
     col2im(cols, dx, g) {
-      if (!(owns(cols) && owns(dx))) return wasm.col2im(cols, dx, g);
+      if (!(tracked(cols) && tracked(dx))) return host.col2im(cols, dx, g);
       const count = g.n * g.c * g.h * g.w;
       elementwise('col2im', col2imShader, count, geometry(g), [
         { buf: cols, input: true },
@@ -318,7 +496,7 @@ export async function createWebGpuBackend(options: WebGpuOptions = {}): Promise<
       ]);
     },
     maxPool2d(x, out, argmax, g) {
-      if (!(owns(x) && owns(out) && owns(argmax))) return wasm.maxPool2d(x, out, argmax, g);
+      if (!(tracked(x) && tracked(out) && tracked(argmax))) return host.maxPool2d(x, out, argmax, g);
       const count = g.n * g.c * g.oh * g.ow;
       elementwise('maxPool2d', maxPoolShader, count, geometry(g), [
         { buf: x, input: true },
@@ -327,7 +505,7 @@ export async function createWebGpuBackend(options: WebGpuOptions = {}): Promise<
       ]);
     },
     maxPool2dBackward(gOut, argmax, dx, g) {
-      if (!(owns(gOut) && owns(argmax) && owns(dx))) return wasm.maxPool2dBackward(gOut, argmax, dx, g);
+      if (!(tracked(gOut) && tracked(argmax) && tracked(dx))) return host.maxPool2dBackward(gOut, argmax, dx, g);
       const count = g.n * g.c * g.h * g.w;
       elementwise('maxPool2dBackward', maxPoolBackwardShader, count, geometry(g), [
         { buf: gOut, input: true },
@@ -339,8 +517,19 @@ export async function createWebGpuBackend(options: WebGpuOptions = {}): Promise<
 
   return {
     ...wasm,
+    ...host,
     ...device,
     name: 'webgpu',
+    alloc(n: number, zero?: boolean) {
+      const view = wasm.alloc(n, zero);
+      if (n > 0 && owns(view)) {
+        if (!memory || view.buffer.byteLength > memory.byteLength) memory = view.buffer;
+        table.allocated(view as Float32Array);
+      }
+      return view;
+    },
+    sync,
+    transfers: () => ({ ...counts }),
     adapter: ready.adapter ?? 'unknown adapter',
     hostKernels: HOST_KERNELS,
     get threads() {
