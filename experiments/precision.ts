@@ -92,12 +92,13 @@ export function studyManifest(p: Protocol, m: (typeof MODELS)[number]) {
       ...(f.precision ? { precision: f.precision } : {}),
     }));
   });
+  // Trials carry their options resolved against the rule's defaults, as their records do (the report matches them so).
   const trials = variants.flatMap((v, i) =>
     FORMATS.flatMap((f, j) =>
       p.seeds.map((seed) => ({
         id: trialId(m.name, v.label, f.name, seed),
         rule: v.rule,
-        options: v.options,
+        options: { ...getRule(v.rule).defaults, ...v.options },
         seed,
         entry: i * FORMATS.length + j,
       })),

@@ -68,7 +68,7 @@ export function changeRows(rs: ResultSet, pick: (f: TrialFigures) => number | nu
 export interface UnderflowRow {
   format: string;
   rule: string;
-  /** The op (cotangents) or parameter (updates) the shares are of. */
+  /** The layer whose backward made the cotangents ('(outside layers)': the loss's own ops), or the parameter of the updates. */
   layer: string;
   /** Shares of entries rounded to zero from nonzero, and saturated: mean over the trial's intervals, then over seeds. */
   flushed: number;
@@ -96,7 +96,7 @@ export function underflowRows(rs: ResultSet, what: 'cotangents' | 'updates'): Un
         all.saturated.push(summarize(g.saturated).mean);
       }
     }
-    // A backward pass records its cotangents from the output back: listed input first, as the model reads.
+    // A backward pass makes its cotangents from the output back: listed input first, as the model reads.
     const layers = what === 'cotangents' ? [...shares.keys()].reverse() : [...shares.keys()];
     return layers.map((layer) => ({
       format: p.format,
@@ -215,8 +215,8 @@ export const PRECISION_CHARTS: ChartDef[] = [
     name: 'precision-underflow-cotangents',
     title: 'Cotangents flushed to zero, by layer and format',
     explain:
-      'The share of each op’s cotangent entries that were nonzero but rounded to zero at the backward format and loss scale (mean over the run); saturation in the tooltip. Rules without a backward pass have none.',
-    build: (rs) => underflowChart(underflowRows(rs, 'cotangents'), 'cotangent of'),
+      'The share of the cotangent entries each layer’s backward made (its input’s and parameters’ gradients; “(outside layers)”: the loss’s own, the logits’ gradient among them) that were nonzero but rounded to zero at the backward format and loss scale, mean over the run; saturation in the tooltip. Rules without a backward pass have none.',
+    build: (rs) => underflowChart(underflowRows(rs, 'cotangents'), 'cotangents made by'),
   },
   {
     name: 'precision-underflow-updates',
