@@ -238,7 +238,8 @@ async function main(): Promise<void> {
         name,
         description:
           `mnist-compare's rules at ${FORMATS.map((f) => f.name).join(', ')} on ${m.name === 'mlp' ? 'its MNIST MLP' : 'LeNet-5'} ` +
-          `(${d.train ?? 'all'} training images, ${d.test ?? 'all'} test, ${protocol.epochs} epoch(s), seeds ${protocol.seeds.join(', ')}, ` +
+          `(the first ${d.train ?? 'all'} training images, ${d.validation ?? 0} of them held out, ${d.test ?? 'all'} test images, ` +
+          `${protocol.epochs} epoch(s), seeds ${protocol.seeds.join(', ')}, ` +
           `Adam 1e-3, batch ${mnistCompare.batchSize}).`,
         spec,
         trials,
