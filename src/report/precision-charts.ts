@@ -108,6 +108,27 @@ export function underflowRows(rs: ResultSet, what: 'cotangents' | 'updates'): Un
   });
 }
 
+export interface LossScaleRow {
+  format: string;
+  rule: string;
+  /** The loss scale at the last evaluation and the steps skipped for overflow by then, per seed. */
+  scales: number[];
+  skipped: number[];
+}
+
+/** Per pair, where each seed's loss scale ended and how many steps it skipped (from the last evaluation's `precision`). */
+export function lossScaleRows(rs: ResultSet): LossScaleRow[] {
+  return precisionPairs(rs).flatMap((p) => {
+    const last = countedTrials(p.low).flatMap((t) => {
+      const e = [...t.evals].reverse().find((x) => x.precision);
+      return e?.precision ? [e.precision] : [];
+    });
+    return last.length
+      ? [{ format: p.format, rule: p.rule, scales: last.map((x) => x.lossScale), skipped: last.map((x) => x.skippedTotal) }]
+      : [];
+  });
+}
+
 const formatOrder = (rows: ReadonlyArray<{ format: string }>) => [...new Set(rows.map((r) => r.format))];
 const ruleOrder = (rows: ReadonlyArray<{ rule: string }>) => [...new Set(rows.map((r) => r.rule))];
 

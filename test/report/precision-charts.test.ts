@@ -6,7 +6,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildCharts } from '../../src/report/charts.ts';
-import { changeRows, precisionPairs, underflowRows } from '../../src/report/precision-charts.ts';
+import { changeRows, lossScaleRows, precisionPairs, underflowRows } from '../../src/report/precision-charts.ts';
 import { readResults, type ResultSet } from '../../src/report/records.ts';
 import { compileSpec } from '../../src/report/render.ts';
 import { cleanupTempDirs, tempDir } from './fixtures.ts';
@@ -25,10 +25,11 @@ const cos = (r: number, f: number, seed: number) => (r === 0 ? 1 : 0.5) - 0.1 * 
 
 /** A low-precision trial's per-layer flushed shares at evaluation `k`: cotangents come output layer first, as a backward pass makes them. */
 const shares = (f: number, k: number) => ({
-  lossScale: 1,
+  // The fp8 entries scale dynamically: 2^15 after the first evaluation, 2^14 after the second, a step skipped each time.
+  lossScale: f === 2 ? 2 ** (16 - k) : 1,
   lossScaleRange: [1, 1],
-  skippedSteps: 0,
-  skippedTotal: 0,
+  skippedSteps: f === 2 ? 1 : 0,
+  skippedTotal: f === 2 ? k : 0,
   cotangents: { fc2: { flushed: 0.01 * f * k, saturated: 0 }, fc1: { flushed: 0.1 * f, saturated: 0.5 } },
   updates: { 'fc1.weight': { flushed: 0.2 * f, saturated: 0 }, 'fc2.weight': { flushed: 0, saturated: 0 } },
   activations: {},
@@ -138,6 +139,15 @@ describe('precision charts', () => {
       ['backprop', 'fc2.weight', 0],
       ['feedback-alignment', 'fc1.weight', 0.4],
       ['feedback-alignment', 'fc2.weight', 0],
+    ]);
+  });
+
+  it("reads where each seed's loss scale ended from its last evaluation", () => {
+    expect(lossScaleRows(rs).map((r) => [r.rule, r.format, r.scales, r.skipped])).toEqual([
+      ['backprop', 'bf16', [1, 1], [0, 0]],
+      ['backprop', 'fp8-e4m3/fp8-e5m2 dynamic scale', [2 ** 14, 2 ** 14], [2, 2]],
+      ['feedback-alignment', 'bf16', [1, 1], [0, 0]],
+      ['feedback-alignment', 'fp8-e4m3/fp8-e5m2 dynamic scale', [2 ** 14], [2]],
     ]);
   });
 
