@@ -135,7 +135,7 @@ const ruleOrder = (rows: ReadonlyArray<{ rule: string }>) => [...new Set(rows.ma
 /** One panel per format: a bar per rule from zero to its mean change, a line over the seeds' range. */
 function changeChart(rows: ChangeRow[], title: string, format: string): TopLevelSpec | null {
   if (!rows.length) return null;
-  const y = { field: 'rule', type: 'nominal' as const, title: null, sort: ruleOrder(rows), axis: { labelLimit: 220 } };
+  const y = { field: 'rule', type: 'nominal' as const, title: null, sort: ruleOrder(rows), axis: { labelLimit: 300 } };
   const x = { field: 'delta', type: 'quantitative' as const, title, axis: { format } };
   return {
     $schema: SCHEMA,
@@ -184,7 +184,7 @@ function underflowChart(rows: UnderflowRow[], what: string): TopLevelSpec | null
       height: { step: 14 },
       mark: { type: 'rect', stroke: '#fff' },
       encoding: {
-        y: { field: 'rule', type: 'nominal', title: null, sort: ruleOrder(rows), axis: { labelLimit: 220 } },
+        y: { field: 'rule', type: 'nominal', title: null, sort: ruleOrder(rows), axis: { labelLimit: 300 } },
         x: { field: 'layer', type: 'nominal', title: what, sort: null, axis: { labelAngle: -40 } },
         color: {
           field: 'flushed',
