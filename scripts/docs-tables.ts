@@ -10,6 +10,15 @@ import { memoryBreakdownRows } from '../src/report/charts.ts';
 import { distillRows } from '../src/report/distill-table.ts';
 import { countedTrials, seriesFigures, unfinishedText } from '../src/report/figures.ts';
 import { pipelineRows } from '../src/report/pipeline-charts.ts';
+import {
+  changeRows,
+  lossScaleRows,
+  precisionPairs,
+  underflowRows,
+  type ChangeRow,
+  type LossScaleRow,
+  type UnderflowRow,
+} from '../src/report/precision-charts.ts';
 import { readResults, type Reference, type ResultSet, type Series } from '../src/report/records.ts';
 import { summarize } from '../src/report/stats.ts';
 import { summaryRows, type SummaryRow } from '../src/report/summary.ts';
@@ -493,8 +502,87 @@ const publishedBeside: Render = (sets) =>
       ];
     }),
   );
+/** A signed change at `digits` decimals; one that rounds to zero is "0" whatever its sign. */
+const change = (x: number, digits: number) => (Number(Math.abs(x).toFixed(digits)) === 0 ? (0).toFixed(digits) : signed(x, digits));
+
+/** The formats of a precision study in its order, and a cell per (rule, format) from `cell`. */
+function perFormat<R extends { format: string; rule: string }>(
+  rows: R[],
+  cell: (rs: R[]) => string,
+): (rule: string, format: string) => string {
+  return (rule, format) => {
+    const mine = rows.filter((r) => r.rule === rule && r.format === format);
+    return mine.length ? cell(mine) : '–';
+  };
+}
+
+/**
+ * A precision study against float32: each rule's float32 test accuracy, then per format the change
+ * in test accuracy (percentage points) and in mean cosine with backprop's float32 gradient.
+ */
+const precisionChange: Render = ([rs]) => {
+  const formats = [...new Set(precisionPairs(rs).map((p) => p.format))];
+  const rules = [...new Set(precisionPairs(rs).map((p) => p.rule))];
+  const acc = changeRows(rs, (f) => f.finalTestAcc);
+  const cos = changeRows(rs, (f) => f.meanCosine);
+  const pp = perFormat<ChangeRow>(acc, ([r]) => change(100 * r.delta, 1));
+  const dc = perFormat<ChangeRow>(cos, ([r]) => change(r.delta, 3));
+  const base = (rule: string) => acc.find((r) => r.rule === rule);
+  return lines(
+    ['rule', 'fp32 test accuracy, %', ...formats.map((f) => `${f}: Δ accuracy, points`), ...formats.map((f) => `${f}: Δ cosine`)],
+    rules.map((rule) => [
+      rule,
+      base(rule) ? (100 * base(rule)!.base).toFixed(1) : '–',
+      ...formats.map((f) => pp(rule, f)),
+      ...formats.map((f) => dc(rule, f)),
+    ]),
+  );
+};
+
+/** The layer whose share is largest among `rows` (one rule, one format), as "share (layer)"; "0" when nothing was flushed. */
+const largest = (rows: UnderflowRow[]) => {
+  const top = rows.reduce((a, b) => (b.flushed > a.flushed ? b : a));
+  return top.flushed > 0 ? `${(100 * top.flushed).toPrecision(2)}% at ${top.layer}` : '0';
+};
+
+/** A loss scale as a power of two, with the steps skipped for overflow: "2^8, 8 skipped" (seeds joined by " / "). */
+const scaleText = ([r]: LossScaleRow[]) =>
+  r.scales.map((x, i) => `2^${Math.log2(x)}${r.skipped[i] ? `, ${r.skipped[i]} skipped` : ''}`).join(' / ');
+
+/**
+ * Per rule and format, the largest share of cotangent entries and of update entries flushed to
+ * zero, and where; and, for the formats whose loss scale is not 1, where it ended.
+ */
+const precisionUnderflow: Render = ([rs]) => {
+  const formats = [...new Set(precisionPairs(rs).map((p) => p.format))];
+  const rules = [...new Set(precisionPairs(rs).map((p) => p.rule))];
+  const cot = perFormat(underflowRows(rs, 'cotangents'), largest);
+  const upd = perFormat(underflowRows(rs, 'updates'), largest);
+  const scales = lossScaleRows(rs);
+  // A format left at a scale of 1 throughout (bf16 here) has nothing to show.
+  const dynamic = formats.filter((f) => scales.some((r) => r.format === f && r.scales.some((x) => x !== 1)));
+  const scale = perFormat(scales, scaleText);
+  return lines(
+    [
+      'rule',
+      ...formats.map((f) => `${f}: cotangents flushed`),
+      ...formats.map((f) => `${f}: updates flushed`),
+      ...dynamic.map((f) => `${f}: final loss scale`),
+    ],
+    rules.map((rule) => [
+      rule,
+      ...formats.map((f) => cot(rule, f)),
+      ...formats.map((f) => upd(rule, f)),
+      ...dynamic.map((f) => scale(rule, f)),
+    ]),
+  );
+};
 
 export const TABLES: Record<string, TableDef> = {
+  'precision-mlp': { sources: ['results/precision-mlp'], render: precisionChange },
+  'precision-lenet5': { sources: ['results/precision-lenet5'], render: precisionChange },
+  'precision-underflow-mlp': { sources: ['results/precision-mlp'], render: precisionUnderflow },
+  'precision-underflow-lenet5': { sources: ['results/precision-lenet5'], render: precisionUnderflow },
   'mezo-finetune-ratio-quick': { sources: ['results/mezo-finetune-ratio'], render: stepRatioTable },
   'mezo-finetune-quick': { sources: ['results/mezo-finetune'], render: bitsPerCharTable('validation') },
   'lora-finetune': { sources: ['results/lora-finetune'], render: loraTable },

@@ -4,6 +4,7 @@ import type { TopLevelSpec } from 'vega-lite';
 import { aggregate, diagnosticPoints, perEpoch, sortPanels } from './chart-data.ts';
 import { COST_CHARTS } from './cost-charts.ts';
 import { PIPELINE_CHARTS } from './pipeline-charts.ts';
+import { PRECISION_CHARTS } from './precision-charts.ts';
 import { STEP_MEMORY_CHARTS } from './step-memory-charts.ts';
 import { bandLine, CONFIG, FACET_WIDTH, HEIGHT, perRuleRows, SCHEMA, seriesStyle, WIDTH, ZOOM, type ChartDef } from './chart-kit.ts';
 import { labelFor, seriesKey, type OtherRecord, type ResultSet } from './records.ts';
@@ -266,4 +267,6 @@ export const OPTIONAL_CHARTS: ChartDef[] = [
   ...PIPELINE_CHARTS,
   // Memory along one step's logical clock (step-memory-charts.ts).
   ...STEP_MEMORY_CHARTS,
+  // Entries at number formats of their own against float32 (precision-charts.ts).
+  ...PRECISION_CHARTS,
 ];

@@ -159,6 +159,7 @@ function readManifestRules(spec: unknown): ManifestRule[] {
         ...(isObj(r.tuned) ? { tuned: r.tuned as unknown as ManifestRule['tuned'] } : {}),
         ...(isObj(r.adapters) ? { adapters: r.adapters as unknown as ManifestRule['adapters'] } : {}),
         ...(isObj(r.distill) ? { distill: r.distill as unknown as ManifestRule['distill'] } : {}),
+        ...(isObj(r.precision) ? { precision: r.precision as ManifestRule['precision'] } : {}),
       },
     ];
   });

@@ -9,9 +9,10 @@
 //   updates — each update the rule hands over, as the scaled gradient stored in the backward
 //     format would be, q(u·S)/S (so rules without a backward pass are scaled alike);
 //   optimizer state and parameters — rounded to the compute format after each step when `master` is 'compute'.
-// Dynamic loss scaling (the scheme of Micikevicius et al. 2018, mixed-precision training): a step
-// whose scaled updates overflow is skipped and the scale divided by `factor`; after `window` steps
-// without overflow it is multiplied (defaults 2 and 2000, TensorFlow's DynamicLossScale's).
+// Dynamic loss scaling (as the frameworks run it after Micikevicius et al. 2018, whose experiments
+// chose one constant scale per network): a step whose scaled updates overflow is skipped and the
+// scale divided by `factor`; after `window` steps without overflow it is multiplied (defaults init
+// 2^16, factor 2, window 2000: PyTorch's GradScaler's; docs/precision.md compares them).
 import { withPrecision, roundInPlace, tally, type PrecisionScope, type RoundingTally } from '../autograd/precision.ts';
 import { SpecError } from '../errors.ts';
 import { floatFormat, type FloatFormat } from '../kernels/float-formats.ts';

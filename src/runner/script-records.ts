@@ -10,6 +10,8 @@ export interface ScriptRun {
   name: string;
   description: string;
   spec: unknown;
+  /** Its trials with their rule entries (`spec.rules` indices), when entries share a rule and options: the report keeps them apart. */
+  trials?: Array<{ id: string; rule: string; options: unknown; seed: number; entry?: number }>;
 }
 
 /** Write `rows` and the run's experiment.json into `out`; returns the records file's path. */
@@ -17,7 +19,15 @@ export function writeScriptRecords(out: string, rows: readonly object[], run: Sc
   mkdirSync(out, { recursive: true });
   const file = join(out, 'records.jsonl');
   writeFileAtomic(file, rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
-  const info = { name: run.name, description: run.description, spec: run.spec, rules: [], trials: [], overrides: null, references: [] };
+  const info = {
+    name: run.name,
+    description: run.description,
+    spec: run.spec,
+    rules: [],
+    trials: run.trials ?? [],
+    overrides: null,
+    references: [],
+  };
   writeFileAtomic(join(out, 'experiment.json'), JSON.stringify(info, null, 2) + '\n');
   return file;
 }

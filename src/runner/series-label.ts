@@ -1,6 +1,7 @@
 // Series labels: a rule id plus the options that set a series apart. One function for the
 // report, the CSV and the progress lines, so a run's log and its report name series alike.
 import type { OptionValue, RuleOptions } from '../rules/rule.ts';
+import type { PrecisionSpec } from './precision.ts';
 
 /** A rule entry of the resolved spec as experiment.json records it (`spec.rules`). */
 export interface ManifestRule {
@@ -19,6 +20,8 @@ export interface ManifestRule {
   /** The entry's own adapters and distillation (nn/adapters.ts, rules/distill.ts), when it sets them. */
   adapters?: { kind: string; rank: number; alpha?: number; layers?: string[] };
   distill?: { temperature: number; weight: number };
+  /** The entry's own number formats (./precision.ts), when it sets them: one entry per format keeps a rule's formats apart. */
+  precision?: PrecisionSpec;
   /** Settings that came from a tuning: which options, whether the optimizer, from where, with what budget. */
   tuned?: {
     from: string;
@@ -45,6 +48,23 @@ export function optimizerText(o: unknown): string {
     .sort()
     .map((k) => `${k}=${typeof rest[k] === 'object' ? JSON.stringify(rest[k]) : String(rest[k])}`);
   return [String(name), ...settings].join(' ');
+}
+
+/**
+ * A precision setting as labels and charts name it: the compute format(s), then what differs from
+ * the defaults ("fp8-e4m3/fp8-e5m2 dynamic scale", "bf16 stochastic"); float32 throughout is "fp32".
+ */
+export function precisionText(p: PrecisionSpec): string {
+  const c = p.compute ?? 'fp32';
+  const scale =
+    p.lossScale === undefined || p.lossScale === 1 ? [] : typeof p.lossScale === 'number' ? [`scale ${p.lossScale}`] : ['dynamic scale'];
+  return [
+    typeof c === 'string' ? c : `${c.forward}/${c.backward}`,
+    ...scale,
+    ...(p.master === 'compute' ? ['compute masters'] : []),
+    ...(p.rounding === 'stochastic' ? ['stochastic'] : []),
+    ...(p.accumulate === 'compute' ? ['compute accumulator'] : []),
+  ].join(' ');
 }
 
 /**
@@ -103,6 +123,7 @@ export function labelSeries(
       ...optimizerNote(e.entry, protocol.optimizer),
       ...(e.entry?.adapters ? [`(${e.entry.adapters.kind} r=${e.entry.adapters.rank})`] : []),
       ...(e.entry?.distill ? [`(distilled T=${e.entry.distill.temperature} w=${e.entry.distill.weight})`] : []),
+      ...(e.entry?.precision ? [`(${precisionText(e.entry.precision)})`] : []),
       ...(e.entry?.tuned ? ['(tuned)'] : []),
     ].join(' ');
   });

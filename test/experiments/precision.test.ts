@@ -1,8 +1,9 @@
 // The precision study's plan: every rule entry of npm start's comparison (each grid point its own
 // series), both models, and the four formats, each a valid precision spec.
 import { describe, expect, it } from 'vitest';
-import { FORMATS, MODELS, ruleVariants } from '../../experiments/precision.ts';
+import { FORMATS, FULL, MODELS, precisionStudy, ruleVariants, studyManifest } from '../../experiments/precision.ts';
 import mnistCompare from '../../experiments/mnist-compare.ts';
+import { getRule } from '../../src/index.ts';
 import { resolvePrecision } from '../../src/runner/precision.ts';
 
 describe('experiments/precision.ts', () => {
@@ -23,5 +24,40 @@ describe('experiments/precision.ts', () => {
       ['fp16', 'fp16', true],
       ['fp8-e4m3', 'fp8-e5m2', true],
     ]);
+  });
+
+  it("names each trial's entry in experiment.json: one per rule and format, differing only in precision", () => {
+    const { spec, trials } = studyManifest(FULL, MODELS[0]);
+    expect(spec.rules).toHaveLength(ruleVariants().length * FORMATS.length);
+    expect(trials).toHaveLength(ruleVariants().length * FORMATS.length * FULL.seeds.length);
+    for (const t of trials) {
+      const e = spec.rules[t.entry];
+      const f = FORMATS.find((x) => t.id.endsWith(`-${x.name}-${t.seed}`))!;
+      expect([e.rule, 'precision' in e ? e.precision : null]).toEqual([t.rule, f.precision]);
+      // The trial's options as its records carry them: the entry's over the rule's defaults.
+      expect(t.options).toEqual({ ...getRule(t.rule).defaults, ...e.options });
+    }
+    expect(spec.rules.filter((e) => 'exact' in e).map((e) => e.rule)).toEqual(FORMATS.map(() => 'backprop'));
+  });
+
+  it('keeps the trials an earlier run finished and runs none of them again', () => {
+    // Data that cannot load: a trial run again would come back as a not-run row, not as the earlier run's.
+    const p = { ...FULL, data: { name: 'mnist', train: -1 } };
+    const m = MODELS[0];
+    const prior = ruleVariants().flatMap((v) =>
+      FORMATS.flatMap((f) => [
+        { type: 'eval', series: v.label, format: f.name, seed: 0, step: 1 },
+        { type: 'summary', series: v.label, format: f.name, seed: 0 },
+      ]),
+    );
+    expect(
+      precisionStudy(
+        p,
+        m,
+        () => {},
+        () => {},
+        prior,
+      ),
+    ).toEqual(prior);
   });
 });
