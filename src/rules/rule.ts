@@ -128,6 +128,11 @@ export interface LearningRule<S = unknown, O extends RuleOptions = RuleOptions> 
    * and the bench read it; a rule without one is refused when registered or run.
    */
   cost(c: CostContext<O>): number;
+  /**
+   * Full-width Gaussian draws a step regenerates by design (noise never stored): in Gaussian draws (cost.ts's gaussianDraws), counted by
+   * the bench's cost model at c.gaussianDraw each, not in `cost` (records, budgets).
+   */
+  noiseDraws?(c: CostContext<O>): number;
   /** Named protocols (its paper's): a spec entry selects one with `preset: 'paper'`. */
   readonly presets?: { readonly [name: string]: RulePreset<O> };
   /**
