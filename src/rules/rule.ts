@@ -124,7 +124,7 @@ export interface LearningRule<S = unknown, O extends RuleOptions = RuleOptions> 
   readonly search?: SearchSpace<O>;
   /**
    * Forward-pass equivalents one training step costs, from the options (and the model's size):
-   * the unit and what counts are stated once in cost.ts (a backprop step is 3). Records, budgets
+   * the unit and what counts are stated once in cost.ts (a backprop step is its backpropStep). Records, budgets
    * and the bench read it; a rule without one is refused when registered or run.
    */
   cost(c: CostContext<O>): number;
