@@ -138,7 +138,13 @@ export const cmaEs = defineRule({
     sigma: 0.01,
   } as Options,
   // One inference pass per sample: λ, Hansen's default when population is 0 (as the step picks it).
-  cost: ({ options, parameters }) => (options.population > 0 ? options.population : 4 + Math.floor(3 * Math.log(parameters))) * FORWARD,
+  cost: ({ options, parameters }) => cmaConstants(parameters, options.population).lambda * FORWARD,
+  // Each sample drawn once (reused for θ + and θ −), the best μ regenerated for the update and
+  // again for the next step's rank-μ adaptation.
+  noiseDraws: ({ options, parameters }) => {
+    const { lambda, mu } = cmaConstants(parameters, options.population);
+    return lambda + 2 * mu;
+  },
   search: { sigma: { float: [1e-3, 0.1], log: true } },
   // +σ√C z then −σ√C z in float32 leaves each parameter within a rounding or two of its value.
   restoreTolerance: 1e-5,

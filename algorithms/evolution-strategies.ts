@@ -29,6 +29,8 @@ export const evolutionStrategies = defineRule({
   search: { sigma: { float: [1e-3, 0.1], log: true }, shaping: { choice: ['centered-ranks', 'none'] } },
   // One inference pass per member of the population (the noise, O(parameters) per member, is left out).
   cost: ({ options }) => options.population * FORWARD,
+  // Each pair's σε drawn once (reused for θ ± σε), then regenerated for the streamed update.
+  noiseDraws: ({ options }) => options.population,
   // +σε, −2σε, +σε in float32 leaves each parameter within a few roundings of its value.
   restoreTolerance: 1e-5,
   check(ctx) {

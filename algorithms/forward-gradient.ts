@@ -36,6 +36,7 @@ import {
   defineRule,
   fillNoise,
   FORWARD,
+  gaussianDraws,
   WEIGHT_GRADIENT,
   isWeightLayer,
   layerBlocks,
@@ -323,6 +324,9 @@ export const forwardGradient = defineRule({
     options.perturb === 'activities'
       ? options.directions * FORWARD + WEIGHT_GRADIENT
       : options.directions * (FORWARD + WEIGHT_GRADIENT + inputVjp),
+  // 'weights': each direction drawn for its tangent, then regenerated for the streamed update
+  // ('activities' draws at the activities, O(batch × units), left out with them).
+  noiseDraws: ({ options }) => (options.perturb === 'activities' ? 0 : gaussianDraws(options.noise, 2 * options.directions)),
   search: { directions: { int: [1, 64], log: true }, noise: { choice: NOISE } },
   check(ctx) {
     checkOptions(ctx.options);

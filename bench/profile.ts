@@ -1,7 +1,17 @@
 // Where one BP training step's time goes on the WASM backend: a Backend wrapper that forwards
 // every kernel call and accumulates wall time per kernel, plus a step harness that times the
 // phases of runTrial's step (rule.step, optimizer.update, arena release) around it.
-import type { Backend, BinaryOp, Buf, ReduceOp, RoundingCounts, RoundingTarget, UnaryOp, WindowGeometry } from '../src/kernels/backend.ts';
+import type {
+  Backend,
+  BinaryOp,
+  Buf,
+  Fingerprint,
+  ReduceOp,
+  RoundingCounts,
+  RoundingTarget,
+  UnaryOp,
+  WindowGeometry,
+} from '../src/kernels/backend.ts';
 import type { BernoulliAux, NoiseKey, NoiseKind } from '../src/kernels/noise.ts';
 import { withBackend } from '../src/kernels/index.ts';
 import type { WasmBackend } from '../src/kernels/wasm/index.ts';
@@ -149,6 +159,13 @@ export class ProfilingBackend implements Backend {
     const ok = this.inner.allFinite(a);
     this.add(`allFinite (${a.length})`, 'elementwise', performance.now() - t0, !this.own(a));
     return ok;
+  }
+
+  fingerprint(a: Buf): Fingerprint {
+    const t0 = performance.now();
+    const f = this.inner.fingerprint(a);
+    this.add(`fingerprint (${a.length})`, 'elementwise', performance.now() - t0, !this.own(a));
+    return f;
   }
 
   bernoulliSigmoid(a: Buf, key: NoiseKey, h: Buf, aux: Buf | null, kind: BernoulliAux | null, logProb: Buf | null): void {

@@ -2,6 +2,8 @@
 // ratio (median step ÷ BP's median step, per round, median over rounds) next to the ratio its cost
 // model expects (forward-pass equivalents per step ÷ backprop's, src/rules/cost.ts). Used by
 // `npm run bench` (bench/run.ts); `npx tsx --expose-gc bench/rule-ratios.ts [--quick]` runs it alone.
+import { buildModel } from '../src/nn/model.ts';
+import { costContext, modelStepCost } from '../src/rules/cost.ts';
 import { listRules, type AnyRule } from '../src/index.ts';
 import { runTrial, type SummaryRecord, type TrialConfig } from '../src/runner/trial.ts';
 import { median } from './profile.ts';
@@ -86,6 +88,12 @@ const ruleConfig = (rule: string, steps: number, setting: Setting): TrialConfig 
   debug: false,
 });
 
+/** What a step of `rule` (its default options) costs in the model on the bench's MLP and batch. */
+function modelCost(rule: AnyRule, setting: Setting): number {
+  const config = ruleConfig(rule.id, 1, setting);
+  return modelStepCost(rule, costContext(buildModel(config.model), { ...rule.defaults, ...config.options }, config.batchSize));
+}
+
 /**
  * Time `steps` steps of each registered rule (or of `only`) next to a backprop run, `rounds` times
  * (the order of each pair alternating by round, so neither drift in the machine's load nor the
@@ -162,7 +170,7 @@ export function timeRules(steps: number, rounds: number, log: (s: string) => voi
     if (!acc.setting) acc.error = `runs its ${steps} steps on no setting (${tried.join('; ')})`;
   }
   for (const setting of new Set([...perRule.values()].flatMap((a) => (a.setting ? [a.setting] : [])))) {
-    bpCost.set(setting, ruleRun(backpropRule, setting).s.cost?.forwardPassesPerStep ?? null);
+    bpCost.set(setting, modelCost(backpropRule, setting));
   }
   for (let round = 0; round < rounds; round++) {
     for (const rule of rules) {
@@ -190,8 +198,9 @@ export function timeRules(steps: number, rounds: number, log: (s: string) => voi
     const acc = perRule.get(rule.id)!;
     const timed = acc.error === null && acc.median.length > 0;
     const status = acc.error ? 'not timed' : (acc.last?.status ?? 'not run');
-    // The cost the trial recorded (its rule's model at the bench's options, model and batch).
-    const cost = acc.last?.cost?.forwardPassesPerStep;
+    // The rule's model at the bench's options, model and batch: the cost its trial records plus
+    // the Gaussian draws it declares (src/rules/cost.ts, modelStepCost).
+    const cost = acc.setting && acc.last ? modelCost(rule, acc.setting) : undefined;
     const bp = acc.setting ? bpCost.get(acc.setting) : null;
     const shifted = acc.setting && acc.setting !== SETTINGS[0] ? `timed on ${settingLabel(acc.setting)}, where it runs` : null;
     return {

@@ -252,7 +252,17 @@ export {
   type RulePreset,
 } from './rules/rule.ts';
 export { registerRule, registerRulesOf, getRule, listRules } from './rules/registry.ts';
-export { FORWARD, WEIGHT_GRADIENT, stepCost, costContext, layerCostContext, type CostContext, type LayerWork } from './rules/cost.ts';
+export {
+  FORWARD,
+  WEIGHT_GRADIENT,
+  gaussianDraws,
+  stepCost,
+  modelStepCost,
+  costContext,
+  layerCostContext,
+  type CostContext,
+  type LayerWork,
+} from './rules/cost.ts';
 export { ruleContext, type ContextParts } from './rules/context.ts';
 
 // Tasks: what a batch is, its loss and its scores

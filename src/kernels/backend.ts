@@ -67,6 +67,17 @@ export interface RoundingTarget {
   readonly saturate: boolean;
 }
 
+/**
+ * What fingerprint() reads off a buffer: a 32-bit hash of its bits and the sums of |x| and x²,
+ * each over four lanes (lane l the elements i ≡ l mod 4, in order) combined in order at the end,
+ * so every backend gives the same numbers.
+ */
+export interface Fingerprint {
+  bits: number;
+  abs: number;
+  squares: number;
+}
+
 /** Entries the call flushed to zero (nonzero before) and out of range (rounded above the largest finite value, or ±∞ already). */
 export interface RoundingCounts {
   flushed: number;
@@ -113,6 +124,8 @@ export interface Backend {
   axpby(a: Buf, scale: number, b: Buf, bScale: number, out: Buf): void;
   /** True if every element of a is finite (the check of a rule's updates). */
   allFinite(a: Buf): boolean;
+  /** a's fingerprint (the runner's check that a rule's step left the parameters as they were). */
+  fingerprint(a: Buf): Fingerprint;
   /**
    * out[k] += scale · s[k] · z(key, offset + k): counter-based noise (noise.ts) of the given kind,
    * s the optional per-element scale (as long as out). Identical on every backend.

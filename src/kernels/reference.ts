@@ -237,6 +237,25 @@ export const referenceBackend: Backend = {
     return true;
   },
 
+  fingerprint(a) {
+    // A wide buffer's elements hash both their words (low first): lanes over words then, not elements.
+    const words =
+      a instanceof Float32Array ? new Int32Array(a.buffer, a.byteOffset, a.length) : new Int32Array(a.buffer, a.byteOffset, 2 * a.length);
+    const h = [0, 0, 0, 0];
+    const abs = [0, 0, 0, 0];
+    const sq = [0, 0, 0, 0];
+    for (let i = 0; i < words.length; i++) h[i & 3] = (Math.imul(h[i & 3], 31) + words[i]) | 0;
+    for (let i = 0; i < a.length; i++) {
+      abs[i & 3] += Math.abs(a[i]);
+      sq[i & 3] += a[i] * a[i];
+    }
+    return {
+      bits: (Math.imul((Math.imul((Math.imul(h[0], 31) + h[1]) | 0, 31) + h[2]) | 0, 31) + h[3]) | 0,
+      abs: abs[0] + abs[1] + (abs[2] + abs[3]),
+      squares: sq[0] + sq[1] + (sq[2] + sq[3]),
+    };
+  },
+
   addNoise: addNoiseReference,
   quantize: quantizeReference,
   matmulRounded: matmulRoundedReference,

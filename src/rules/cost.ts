@@ -17,11 +17,26 @@
 // A rule counts what its algorithm needs — its passes, phases, population members, inference
 // steps, directions — at the size of the training batch, from its options and the context below.
 // Work that does not grow with the model's multiply-adds (a loss, a softmax, elementwise
-// activations) and O(parameters) work (drawing noise, an optimizer's update) is left out: the
-// model is of the algorithm's passes, not of our implementation, which `npm run bench` measures
-// against it (modelRatio vs ratioToBp). O(parameters) is not always small beside a forward's
-// O(batch × parameters): at batch 128 a full-width Gaussian draw costs about a forward pass here,
-// which is most of what keeps MeZO and CMA-ES (several draws a step) above their models.
+// activations) and O(parameters) work (an optimizer's update) is left out: the model is of the
+// algorithm's passes, not of our implementation, which `npm run bench` measures against it
+// (modelRatio vs ratioToBp). Records and forwardPasses budgets count `cost` alone.
+//
+// One O(parameters) term is the algorithm's own where a rule regenerates its noise rather than
+// storing it (MeZO by its paper's design; ES, CMA-ES and forward gradients here, for the same
+// memory): a rule declares `noiseDraws`, the full-width Gaussian draws of a step, and the bench's
+// model (modelStepCost) adds each at `gaussianDraw` forward-pass equivalents, derived below from
+// operation counts, not fitted to timings. The counter-based Gaussian (kernels/noise.ts, the
+// reference) spends per Box–Muller pair: two hashed words, 37 integer operations (four rounds of
+// 8 and 5 to combine them); the logarithm, 30 (the mantissa and exponent 9, (m − 1)/(m + 1) 3,
+// the series in s² 15, the exponent's ln 2 term 3); the radius, 2; the angle, 7; the sine's
+// series 13 and the cosine's 14; the quadrant, 7; r·cos and r·sin, 2; and per value 2 to scale
+// it and add it to its parameter: 116 a pair, GAUSSIAN_OPS = 58 a value. A forward pass spends 2
+// operations (a multiply and an add) per multiply-add, B·M for a batch of B examples at M
+// multiply-adds each, so one draw over P parameters costs 58·P / (2·B·M) forward passes: 0.227
+// on the 784-256-256-10 MLP at batch 128 (P ≈ M, so about 29/B). The count is of operations, not
+// of our kernels' speed: ours computes in f64 (the reference's bits on every backend) at two
+// SIMD lanes an operation against matmul's four f32, with a division and a square root a pair,
+// so a draw takes about a forward pass there (docs/results.md), the rest of the gap to its model.
 import { SpecError } from '../errors.ts';
 import type { Model } from '../nn/model.ts';
 import { isWeightLayer, weightSlot } from '../nn/weight-layer.ts';
@@ -30,6 +45,14 @@ import { isWeightLayer, weightSlot } from '../nn/weight-layer.ts';
 export const FORWARD = 1;
 /** Every layer's weight gradient from its error and input (its weight VJP), alone: as many multiply-adds as the forward. */
 export const WEIGHT_GRADIENT = 1;
+/** Operations per value of the counter-based Gaussian draw, added to its parameter (counted above). */
+export const GAUSSIAN_OPS = 58;
+/** Operations per ±1 value: its hashed word 18, the sign 2, the scale and add 2 (a Rademacher draw counts 22/58 of a Gaussian one). */
+export const RADEMACHER_OPS = 22;
+/** `n` full-width draws of a noise kind in Gaussian draws (what noiseDraws returns). */
+export const gaussianDraws = (kind: string, n: number): number => (kind === 'rademacher' ? (n * RADEMACHER_OPS) / GAUSSIAN_OPS : n);
+/** Operations per multiply-add of a forward pass: a multiply and an add. */
+const MAC_OPS = 2;
 
 /** A weight layer's work in one forward pass, and whether the error must reach its input (a trainable module lies below it). */
 export interface LayerWork {
@@ -56,9 +79,14 @@ export interface CostContext<O = Record<string, unknown>> {
   readonly backward: number;
   /** A backprop step, FORWARD + backward: the figure `npm run bench`'s modelRatio divides a rule's cost by. */
   readonly backpropStep: number;
+  /** One Gaussian draw over every parameter, in forward-pass equivalents: GAUSSIAN_OPS·parameters / (2 · the forward's multiply-adds). */
+  readonly gaussianDraw: number;
 }
 
-/** The cost context of `options` for a model with `parameters` and these weight layers (forward order), at `batchSize`. */
+/**
+ * The cost context of `options` for a model with `parameters` and these weight layers (forward
+ * order; their multiply-adds per example), at `batchSize`.
+ */
 export function layerCostContext<O>(options: O, parameters: number, batchSize: number, layers: readonly LayerWork[]): CostContext<O> {
   const total = layers.reduce((a, l) => a + l.macs, 0);
   const share = (macs: number) => (total > 0 ? macs / total : 0);
@@ -72,6 +100,7 @@ export function layerCostContext<O>(options: O, parameters: number, batchSize: n
     inputVjp,
     backward,
     backpropStep: FORWARD + backward,
+    gaussianDraw: total > 0 ? (GAUSSIAN_OPS * parameters) / (MAC_OPS * batchSize * total) : 0,
   };
 }
 
@@ -91,6 +120,22 @@ export function costContext<O>(model: Model, options: O, batchSize: number): Cos
     } else if (!m.children.length && Object.keys(m.params).length) trainableBelow = true;
   }
   return layerCostContext(options, parameters, batchSize, layers);
+}
+
+/**
+ * What the bench's model expects a step of `rule` to cost: its cost model's forward-pass
+ * equivalents plus its declared Gaussian draws at c.gaussianDraw each (see above).
+ */
+export function modelStepCost<O>(
+  rule: { id: string; cost(c: CostContext<O>): number; noiseDraws?(c: CostContext<O>): number },
+  c: CostContext<O>,
+): number {
+  const draws = rule.noiseDraws?.(c) ?? 0;
+  if (typeof draws !== 'number' || !Number.isFinite(draws) || draws < 0)
+    throw new SpecError(
+      `rule "${rule.id}": noiseDraws gave ${String(draws)} for options ${JSON.stringify(c.options)}; expected a number ≥ 0`,
+    );
+  return stepCost(rule, c) + draws * c.gaussianDraw;
 }
 
 /** Refuse a rule without a cost model, in one line naming it (`where`: the file or field it came from). */

@@ -124,10 +124,15 @@ export interface LearningRule<S = unknown, O extends RuleOptions = RuleOptions> 
   readonly search?: SearchSpace<O>;
   /**
    * Forward-pass equivalents one training step costs, from the options (and the model's size):
-   * the unit and what counts are stated once in cost.ts (a backprop step is 3). Records, budgets
+   * the unit and what counts are stated once in cost.ts (a backprop step is its backpropStep). Records, budgets
    * and the bench read it; a rule without one is refused when registered or run.
    */
   cost(c: CostContext<O>): number;
+  /**
+   * Full-width Gaussian draws a step regenerates by design (noise never stored): in Gaussian draws (cost.ts's gaussianDraws), counted by
+   * the bench's cost model at c.gaussianDraw each, not in `cost` (records, budgets).
+   */
+  noiseDraws?(c: CostContext<O>): number;
   /** Named protocols (its paper's): a spec entry selects one with `preset: 'paper'`. */
   readonly presets?: { readonly [name: string]: RulePreset<O> };
   /**

@@ -1,8 +1,10 @@
 // A rule's step must leave the parameters as it found them (the runner applies its updates): a
 // rule that writes into ctx.params would train outside the optimizer, unseen by alignment and
-// memory, and still end `done`. Checked every step in one pass over the parameters, no copy: the
-// bits' checksum for the usual rule, and for one that perturbs and restores them in place (MeZO,
-// declaring a restoreTolerance) a bound on how far their squared norm may move.
+// memory, and still end `done`. Checked every step by the backend's fingerprint kernel, one pass
+// over the parameters before the step and one after, no copy: the bits' hash for the usual rule,
+// and for one that perturbs and restores them in place (MeZO, declaring a restoreTolerance) a
+// bound on how far their squared norm may move.
+import { backend } from '../kernels/index.ts';
 import type { Tensor } from '../tensor/tensor.ts';
 
 interface Fingerprint {
@@ -18,14 +20,11 @@ function fingerprint(params: readonly Tensor[]): Fingerprint {
   let squares = 0;
   let size = 0;
   for (const p of params) {
-    const d = p.data;
-    const ints = new Int32Array(d.buffer, d.byteOffset, d.length);
-    for (let i = 0; i < d.length; i++) {
-      bits = (Math.imul(bits, 31) + ints[i]) | 0;
-      abs += Math.abs(d[i]);
-      squares += d[i] * d[i];
-    }
-    size += d.length;
+    const f = backend().fingerprint(p.data);
+    bits = (Math.imul(bits, 31) + f.bits) | 0;
+    abs += f.abs;
+    squares += f.squares;
+    size += p.size;
   }
   return { bits, abs, squares, size };
 }

@@ -479,6 +479,21 @@ export function kernelConformance(label: string, B: TestedBackend, tolerances: T
         expect(B.allFinite(a)).toBe(true);
       });
     }
+
+    for (const n of [0, 1, 3, 4, 7, 4099]) {
+      it(`fingerprint over ${n} elements equals the reference's and sees a one-bit change anywhere`, () => {
+        const a = buf(n);
+        const f = B.fingerprint(a);
+        expect(f).toEqual(ref.fingerprint(Float32Array.from(a)));
+        const bits = new Uint32Array(a.buffer, a.byteOffset, a.length);
+        for (const at of n ? [0, n >> 1, n - 1] : []) {
+          bits[at] ^= 1;
+          expect(B.fingerprint(a).bits, `bit flipped at ${at}`).not.toBe(f.bits);
+          bits[at] ^= 1;
+        }
+        expect(B.fingerprint(a)).toEqual(f);
+      });
+    }
   });
 
   describe(`${label}: image kernels match the reference bit for bit`, () => {

@@ -9,6 +9,7 @@ import {
   getRule,
   layerCostContext,
   listRules,
+  modelStepCost,
   registerRule,
   SpecError,
   stepCost,
@@ -31,6 +32,12 @@ const costOf = (
 ) => {
   const rule = getRule(id);
   return stepCost(rule, layerCostContext({ ...rule.defaults, ...options }, parameters, 64, mlpLayers(layerShares)));
+};
+
+/** stepCost of rule `id` on `model` at batch 128. */
+const costOfOn = (model: ReturnType<typeof buildModel>, id: string, options: Record<string, number | string> = {}) => {
+  const rule = getRule(id);
+  return stepCost(rule, costContext(model, { ...rule.defaults, ...options }, 128));
 };
 
 describe('cost models', () => {
@@ -125,6 +132,34 @@ describe('cost models', () => {
     );
     const c = [25 * 8 * 24 * 24, 25 * 8 * 16 * 8 * 8];
     costContext(conv, {}, 1).layerShares.forEach((x, i) => expect(x).toBeCloseTo(c[i] / (c[0] + c[1]), 12));
+  });
+
+  it("a Gaussian draw over every parameter at 58 operations a value, against a forward's 2 per multiply-add; the rules that regenerate their noise count its draws", () => {
+    const mlp = buildModel({ sizes: [784, 256, 256, 10] });
+    const c = costContext(mlp, {}, 128);
+    const macs = 784 * 256 + 256 * 256 + 256 * 10;
+    const g = (58 * c.parameters) / (2 * 128 * macs);
+    expect(c.gaussianDraw).toBeCloseTo(g, 12);
+    // A larger batch makes a forward dearer, the draw not.
+    expect(costContext(mlp, {}, 256).gaussianDraw).toBeCloseTo(g / 2, 12);
+    const model = (id: string, options: Record<string, number | string> = {}) => {
+      const r = getRule(id);
+      return modelStepCost(r, costContext(mlp, { ...r.defaults, ...options }, 128));
+    };
+    // MeZO: two passes; z at +ε, −2ε, +ε and for the update, once per remembered step with momentum.
+    expect(model('mezo')).toBeCloseTo(2 + 4 * g, 12);
+    expect(model('mezo', { samples: 2, momentum: 0.5, momentumWindow: 8 })).toBeCloseTo(4 + 2 * (3 + 8) * g, 12);
+    // A ±1 value: 22 operations (its hashed word, the sign, the scale and add).
+    expect(model('mezo', { noise: 'rademacher' })).toBeCloseTo(2 + ((4 * 22) / 58) * g, 12);
+    expect(model('evolution-strategies', { population: 8 })).toBeCloseTo(8 + 8 * g, 12);
+    // CMA-ES: λ samples, the best μ = ⌊λ/2⌋ twice (the update, the next step's adaptation).
+    expect(model('cma-es', { population: 10 })).toBeCloseTo(10 + 20 * g, 12);
+    expect(model('forward-gradient', { directions: 3 })).toBeCloseTo(costOfOn(mlp, 'forward-gradient', { directions: 3 }) + 6 * g, 12);
+    expect(model('forward-gradient', { directions: 3, perturb: 'activities' })).toBe(
+      costOfOn(mlp, 'forward-gradient', { directions: 3, perturb: 'activities' }),
+    );
+    // A rule that draws no parameter noise: its cost model alone.
+    expect(model('backprop')).toBe(c.backpropStep);
   });
 
   const noCost = (): AnyRule => {

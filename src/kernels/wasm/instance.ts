@@ -56,6 +56,9 @@ interface KernelExports {
   zero(ptr: number, bytes: number): void;
   copy(dst: number, src: number, bytes: number): void;
   allFinite(a: number, n: number): number;
+  fingerprint(a: number, n: number): number;
+  fingerprintAbs: { value: number };
+  fingerprintSquares: { value: number };
   addNoise(
     out: number,
     n: number,
@@ -394,6 +397,12 @@ export function instantiateWasmBackend(module: object, relaxed: boolean, options
     allFinite(a) {
       if (!owns(a)) return ref.allFinite(a);
       return a.length === 0 || ex.allFinite(a.byteOffset, a.length) === 1;
+    },
+
+    fingerprint(a) {
+      if (!owns(a)) return ref.fingerprint(a);
+      const bits = ex.fingerprint(a.byteOffset, a.length);
+      return { bits, abs: ex.fingerprintAbs.value, squares: ex.fingerprintSquares.value };
     },
 
     addNoise(out, scale, key, offset, kind, elementScale) {

@@ -49,6 +49,7 @@ export const DEVICE_KERNELS = [
 export const HOST_KERNELS = [
   'axpby',
   'allFinite',
+  'fingerprint',
   'addNoise',
   'bernoulliSigmoid',
   'binaryConcrete',

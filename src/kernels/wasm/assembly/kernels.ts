@@ -7,7 +7,7 @@ import { reduceScratchBytes, setReduceScratch } from './reduce';
 
 export { matmul } from './matmul';
 export { unary, binary, leakyRelu, axpby, axpbyWide } from './elementwise';
-export { reduce, softmax, transpose2d, transposeBlocks, allFinite } from './reduce';
+export { reduce, softmax, transpose2d, transposeBlocks, allFinite, fingerprint, fingerprintAbs, fingerprintSquares } from './reduce';
 export { optimizerStep, optimProgram, optimSlots } from './optim';
 export { im2col, col2im, maxPool2d, maxPool2dBackward, avgPool2d, avgPool2dBackward } from './image';
 export { addNoise, bernoulliSigmoid, binaryConcrete } from './noise';

@@ -1,6 +1,8 @@
 // Reductions over a middle axis, row softmax / log-softmax, 2-D transposes and the finite check.
 // Sums accumulate in f64 like the reference.
 
+import { hi64, lo64 } from './simd';
+
 const R_SUM = 0, R_MAX = 1, R_MEAN = 2;
 
 // f64 accumulators for one chunk of the inner axis (reduce with inner > 1).
@@ -245,4 +247,43 @@ export function allFinite(a: usize, n: i32): i32 {
     if (x - x != 0) return 0;
   }
   return 1;
+}
+
+/** Sums of |x| and x² of the last fingerprint call (its hash is the return value). */
+export let fingerprintAbs: f64 = 0;
+export let fingerprintSquares: f64 = 0;
+
+/**
+ * The fingerprint of n f32 values (backend.ts, the reference in reference.ts): four lanes, lane l
+ * taking the elements i ≡ l (mod 4) in order, each with a hash h ← 31h + bits(x) and f64 sums of
+ * |x| and x² (exact products), the lanes combined in order at the end.
+ */
+export function fingerprint(a: usize, n: i32): i32 {
+  let h = i32x4.splat(0);
+  let abs01 = f64x2.splat(0), abs23 = f64x2.splat(0), sq01 = f64x2.splat(0), sq23 = f64x2.splat(0);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const x = v128.load(a + (<usize>i << 2));
+    h = i32x4.add(i32x4.mul(h, i32x4.splat(31)), x);
+    const lo = lo64(x);
+    const hi = hi64(x);
+    abs01 = f64x2.add(abs01, f64x2.abs(lo));
+    abs23 = f64x2.add(abs23, f64x2.abs(hi));
+    sq01 = f64x2.add(sq01, f64x2.mul(lo, lo));
+    sq23 = f64x2.add(sq23, f64x2.mul(hi, hi));
+  }
+  let h0 = i32x4.extract_lane(h, 0), h1 = i32x4.extract_lane(h, 1), h2 = i32x4.extract_lane(h, 2), h3 = i32x4.extract_lane(h, 3);
+  let a0 = f64x2.extract_lane(abs01, 0), a1 = f64x2.extract_lane(abs01, 1), a2 = f64x2.extract_lane(abs23, 0), a3 = f64x2.extract_lane(abs23, 1);
+  let s0 = f64x2.extract_lane(sq01, 0), s1 = f64x2.extract_lane(sq01, 1), s2 = f64x2.extract_lane(sq23, 0), s3 = f64x2.extract_lane(sq23, 1);
+  // The tail (fewer than four) into lanes 0, 1, 2 in order.
+  for (let l = 0; i < n; i++, l++) {
+    const x = <f64>load<f32>(a + (<usize>i << 2));
+    const bits = load<i32>(a + (<usize>i << 2));
+    if (l == 0) { h0 = h0 * 31 + bits; a0 += abs(x); s0 += x * x; }
+    else if (l == 1) { h1 = h1 * 31 + bits; a1 += abs(x); s1 += x * x; }
+    else { h2 = h2 * 31 + bits; a2 += abs(x); s2 += x * x; }
+  }
+  fingerprintAbs = a0 + a1 + (a2 + a3);
+  fingerprintSquares = s0 + s1 + (s2 + s3);
+  return ((h0 * 31 + h1) * 31 + h2) * 31 + h3;
 }
