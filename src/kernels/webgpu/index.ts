@@ -121,6 +121,7 @@ const WRITES: Record<(typeof DEVICE_KERNELS)[number] | (typeof HOST_KERNELS)[num
   maxPool2dBackward: [2],
   axpby: [4],
   allFinite: [],
+  fingerprint: [],
   addNoise: [0],
   bernoulliSigmoid: [2, 3, 5],
   binaryConcrete: [3, 4],
