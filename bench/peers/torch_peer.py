@@ -4,13 +4,17 @@ Same work as rulebench's: float32, softmax cross-entropy (mean), SGD, batch 128,
 read from the raw IDX files, pixels / 255, a fresh shuffle per epoch (last batch of 96 kept). The
 shuffle gather happens before the clock starts, as rulebench's Loader fills its batch buffers
 outside the timed step. LeNet: 32x32 inputs (zero-padded outside the clock), conv 1->6 5x5, ReLU, max
-pool 2, conv 6->16 5x5, ReLU, max pool 2, dense 400-120-84-10 with ReLU (rulebench's lenet5 preset). Prints one JSON object.
+pool 2, conv 6->16 5x5, ReLU, max pool 2, dense 400-120-84-10 with ReLU (rulebench's lenet5 preset).
+ResNet-20: He et al.'s CIFAR net as rulebench's `resnet` preset builds it (3x3 convs without bias,
+batch norm in training mode, option-A shortcuts: strided identity zero-padded in channels; stages
+of 16, 32, 64 channels, global mean pool, dense), on the same 32x32 MNIST (one input channel).
+Prints one JSON object.
 
 The parent pins the thread count in the environment (OMP_NUM_THREADS, OPENBLAS_NUM_THREADS,
 MKL_NUM_THREADS, OMP_WAIT_POLICY=PASSIVE) and this sets torch.set_num_threads alike, so no
 library runs a helper thread it does not claim.
 
-Usage: python3 torch_peer.py --data DIR --threads 1 --model mlp|lenet [--steps S] [--reps 1] [--warmup 50]
+Usage: python3 torch_peer.py --data DIR --threads 1 --model mlp|lenet|resnet20 [--steps S] [--reps 1] [--warmup 50]
        python3 torch_peer.py --threads 1 --matmul '[[m,n,k,transA,transB], ...]'
 (the second form times torch.mm on those shapes instead: GFLOP/s = 2mnk / median time).
 """
@@ -58,12 +62,43 @@ def bench_matmul(shapes):
     return rows
 
 
+class Basic(torch.nn.Module):
+    """One basic block: conv-BN-ReLU-conv-BN, plus the shortcut (option A where the shape changes), ReLU."""
+
+    def __init__(self, cin, cout, stride):
+        super().__init__()
+        self.c1 = torch.nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
+        self.b1 = torch.nn.BatchNorm2d(cout)
+        self.c2 = torch.nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
+        self.b2 = torch.nn.BatchNorm2d(cout)
+        self.stride, self.pad = stride, cout - cin
+
+    def forward(self, x):
+        y = self.b2(self.c2(torch.relu(self.b1(self.c1(x)))))
+        s = x[:, :, :: self.stride, :: self.stride] if self.stride > 1 else x
+        if self.pad:
+            s = torch.nn.functional.pad(s, (0, 0, 0, 0, 0, self.pad))
+        return torch.relu(y + s)
+
+
+def resnet20(cin, classes, width=16, n=3):
+    layers = [torch.nn.Conv2d(cin, width, 3, 1, 1, bias=False), torch.nn.BatchNorm2d(width), torch.nn.ReLU()]
+    c = width
+    for stage in range(3):
+        out = width * 2 ** stage
+        for k in range(n):
+            layers.append(Basic(c, out, 2 if stage > 0 and k == 0 else 1))
+            c = out
+    layers += [torch.nn.AdaptiveAvgPool2d(1), torch.nn.Flatten(), torch.nn.Linear(c, classes)]
+    return torch.nn.Sequential(*layers)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--data")
     ap.add_argument("--matmul", help="JSON list of [m, n, k, transA, transB]: time torch.mm only")
     ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--model", choices=["mlp", "lenet"], default="mlp")
+    ap.add_argument("--model", choices=["mlp", "lenet", "resnet20"], default="mlp")
     ap.add_argument("--steps", type=int, default=0, help="timed steps per rep (0: a full epoch)")
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--warmup", type=int, default=50, help="untimed warm-up steps")
@@ -93,6 +128,9 @@ def main():
             torch.nn.Linear(256, 256), torch.nn.ReLU(),
             torch.nn.Linear(256, 10),
         )
+    elif args.model == "resnet20":
+        x_all = torch.nn.functional.pad(x_all.reshape(n, 1, 28, 28), (2, 2, 2, 2))
+        model = resnet20(1, 10)
     else:
         x_all = torch.nn.functional.pad(x_all.reshape(n, 1, 28, 28), (2, 2, 2, 2))
         model = torch.nn.Sequential(
@@ -152,7 +190,7 @@ def main():
         ti = read_idx(os.path.join(args.data, "t10k-images-idx3-ubyte"))
         tl = read_idx(os.path.join(args.data, "t10k-labels-idx1-ubyte"))
         tx = torch.from_numpy(ti.reshape(len(ti), -1).astype(np.float32) / 255.0)
-        if args.model == "lenet":
+        if args.model != "mlp":
             tx = torch.nn.functional.pad(tx.reshape(len(ti), 1, 28, 28), (2, 2, 2, 2))
         acc = float((model(tx.to(dev)).argmax(1).cpu() == torch.from_numpy(tl.astype(np.int64))).float().mean())
 

@@ -7,7 +7,8 @@ LayerNorm, a head [vocab, d] without bias, mean cross-entropy over every positio
 Random token batches, built before the clock. Prints one JSON object on stdout.
 
 Usage: OMP_WAIT_POLICY=PASSIVE python3 torch_transformer.py --threads 1 --vocab 90 --context 64
-       --dim 64 --heads 4 --blocks 2 --batch 32 --steps 40 --warmup 10
+       --dim 64 --heads 4 --blocks 2 --batch 32 --steps 40 --warmup 10 [--device cpu|cuda]
+(--device cuda: the WebGPU bench's peer on the same GPU, synchronized at each step.)
 """
 import argparse
 import json
@@ -68,13 +69,17 @@ def main():
                           ("batch", 32), ("steps", 40), ("warmup", 10)]:
         ap.add_argument(f"--{name}", type=int, default=default)
     ap.add_argument("--lr", type=float, default=3e-3)
+    ap.add_argument("--device", default="cpu", help="cpu, or cuda: PyTorch on the GPU the WebGPU bench runs on")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
-    model = LM(a.vocab, a.context, a.dim, a.heads, a.blocks, a.mlp)
+    dev = torch.device(a.device)
+    model = LM(a.vocab, a.context, a.dim, a.heads, a.blocks, a.mlp).to(dev)
     opt = torch.optim.Adam(model.parameters(), lr=a.lr)
     g = torch.Generator().manual_seed(1)
-    batches = [torch.randint(0, a.vocab, (a.batch, a.context + 1), generator=g) for _ in range(8)]
+    batches = [torch.randint(0, a.vocab, (a.batch, a.context + 1), generator=g).to(dev) for _ in range(8)]
+    # A CUDA step returns before the GPU finishes it: wait at each mark, or the times measure launches.
+    sync = torch.cuda.synchronize if dev.type == "cuda" else (lambda: None)
 
     def step(i):
         b = batches[i % len(batches)]
@@ -87,16 +92,19 @@ def main():
 
     for i in range(a.warmup):
         step(i)
+    sync()
     marks = [time.perf_counter()]
     c0 = time.process_time()
     for i in range(a.steps):
         loss = step(i)
+        sync()
         marks.append(time.perf_counter())
     cpu_ms = (time.process_time() - c0) * 1000.0
     step_ms = np.diff(marks) * 1000.0
     tokens = a.batch * a.context
     print(json.dumps({
         "peer": "torch", "version": torch.__version__, "threads": torch.get_num_threads(),
+        "device": torch.cuda.get_device_name(dev) if dev.type == "cuda" else "cpu",
         "params": sum(p.numel() for p in model.parameters()),
         "steps": a.steps, "tokensPerStep": tokens,
         "stepMedianMs": float(np.median(step_ms)), "stepMeanMs": float(np.mean(step_ms)), "cpuStepMs": cpu_ms / a.steps,

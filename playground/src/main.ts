@@ -17,9 +17,15 @@ import {
 import { POINT_INPUTS } from '../../src/data/synthetic.ts';
 import { DATASETS, formatState, MAX_RULES, NETS, parseState, type PlaygroundState } from './state.ts';
 
-// The page's ?threads=N goes to the worker (kernel threads: never a figure, only the speed).
-const threadsParam = new URLSearchParams(location.search).get('threads');
-const worker = new Worker(new URL(`./worker.js${threadsParam ? `?threads=${encodeURIComponent(threadsParam)}` : ''}`, import.meta.url), {
+// The page's ?threads=N and ?backend=wasm go to the worker (kernel threads and WebGPU: the speed,
+// and the last bits of a figure; WebGPU's sums and exp are not WASM's).
+const forwarded = new URLSearchParams();
+for (const k of ['threads', 'backend']) {
+  const v = new URLSearchParams(location.search).get(k);
+  if (v) forwarded.set(k, v);
+}
+const query = forwarded.toString();
+const worker = new Worker(new URL(`./worker.js${query ? `?${query}` : ''}`, import.meta.url), {
   type: 'module',
 });
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -69,6 +75,7 @@ worker.onmessage = (e: MessageEvent<FromWorker>) => {
     samples = m.samples;
     extent = m.extent;
     $('backend').textContent = m.backend;
+    $('backend-note').textContent = m.backendNote ? ` (not on WebGPU: ${m.backendNote})` : '';
     fillSelect($('c-activation'), m.activations);
     return;
   }
@@ -475,7 +482,13 @@ function metrics() {
         status: 'training',
         predictions: [],
       };
-  return { ...first, backend: $('backend').textContent, rules: choices.map((c) => ({ ...c })), runs: runs.map(view) };
+  return {
+    ...first,
+    backend: $('backend').textContent,
+    backendNote: $('backend-note').textContent,
+    rules: choices.map((c) => ({ ...c })),
+    runs: runs.map(view),
+  };
 }
 
 /** A run's hidden-unit maps and the plane they cover (extent: x1 from, to; x2 from, to). */

@@ -73,7 +73,10 @@ export type FromWorker =
   | {
       type: 'loaded';
       id: number;
+      /** The kernels the runs use, in words (webgpu, wasm or reference, and threads). */
       backend: string;
+      /** Why the kernels are not on WebGPU (null when they are), for the page to show. */
+      backendNote: string | null;
       activations: string[];
       rules: RuleChoice[];
       /** The 2-D sets' points (null on MNIST). */

@@ -28,6 +28,7 @@ import {
   type TrialRecord,
 } from '../../src/core.ts';
 import { fetchWasmBackend, installBackend, referenceBackend, withThreads } from '../../src/kernels-browser.ts';
+import { startWebGpu } from '../../src/kernels/webgpu/browser/index.ts';
 import { configFor, dataLoader, specFor, specModule } from './config.ts';
 import { decodeMnistSubset, MNIST_FILE } from './mnist-subset.ts';
 import { loadRuleFile } from './rule-file.ts';
@@ -74,6 +75,8 @@ let playing = false;
 /** Whether the loaded data's target is a number (one output) rather than a class. */
 let regression = false;
 let backendName = 'reference';
+/** Why the kernels are not on WebGPU (null when they are). */
+let backendNote: string | null = null;
 /** The bundled MNIST subset, fetched the first time a state asks for it. */
 let mnist: ReturnType<typeof decodeMnistSubset> | null = null;
 /** The rule files loaded into the page, by the id of each rule they gave (an exported spec names the file). */
@@ -91,16 +94,25 @@ const THREADS = scope.crossOriginIsolated
   ? Number(new URL(scope.location.href).searchParams.get('threads')) || Math.min(4, navigator.hardwareConcurrency || 1)
   : 1;
 
+/** The page's ?backend=wasm keeps the kernels off WebGPU where the browser has it. */
+const WANT_GPU = new URL(scope.location.href).searchParams.get('backend') !== 'wasm';
+
 // Shared WASM memory needs a cross-origin isolated page; elsewhere the reference kernels run.
+// There, the WebGPU backend runs on the WASM backend's storage when navigator.gpu gives an
+// adapter: this worker blocks in Atomics.wait while a second worker owns the GPUDevice.
 const ready = (async () => {
   if (scope.crossOriginIsolated) {
     const base = new URL('./', scope.location.href);
     const wasm = await fetchWasmBackend(base, { maxPages: 16384, threads: new URL('kernel-thread.js', base) });
-    installBackend(wasm);
-    backendName = `${wasm.name}, ${THREADS} thread${THREADS > 1 ? 's' : ''}`;
+    const threads = `${THREADS} thread${THREADS > 1 ? 's' : ''}`;
+    const gpu = WANT_GPU ? await startWebGpu(wasm, base) : { backend: null, note: 'left off by ?backend=wasm' };
+    installBackend(gpu.backend ?? wasm);
+    backendName = gpu.backend ? `webgpu (${gpu.backend.adapter}), WASM host kernels on ${threads}` : `${wasm.name}, ${threads}`;
+    backendNote = gpu.note;
   } else {
     installBackend(referenceBackend);
     backendName = 'reference (the page is not cross-origin isolated), 1 thread';
+    backendNote = 'the page is not cross-origin isolated';
   }
 })();
 
@@ -315,6 +327,7 @@ function start(s: PlaygroundState, id: number): void {
     type: 'loaded',
     id,
     backend: backendName,
+    backendNote,
     activations: [...ACTIVATION_NAMES],
     rules: ruleChoices(s, runs[0].t.data),
     ...shown,

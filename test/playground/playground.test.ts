@@ -38,6 +38,7 @@ interface RunMetrics {
 }
 interface Metrics extends RunMetrics {
   backend: string;
+  backendNote: string;
   rules: { id: string; reason: string | null }[];
   runs: RunMetrics[];
 }
@@ -82,7 +83,10 @@ describe('the playground in a browser', () => {
 
   it('loads on the WASM kernels, trains until the loss falls, with no errors and nothing fetched from elsewhere', async () => {
     const page = await open('data=xor&noise=0.2&hidden=8&lr=0.3&batch=16&rules=backprop');
-    expect((await metrics(page)).backend).toMatch(/^wasm/);
+    const first = await metrics(page);
+    expect(first.backend).toMatch(/^wasm/);
+    // Chromium here runs with --disable-gpu: no WebGPU adapter, and the page says so (test/playground/webgpu.test.ts has one).
+    expect(first.backendNote).toBe(' (not on WebGPU: navigator.gpu found no adapter (no usable GPU))');
     await step(page, 5);
     const early = await metrics(page);
     expect(early.step).toBe(5);
