@@ -5,26 +5,12 @@
 // suite's WGSL bounds there, and each gradient is checked against float64, not against WASM.
 // On SwiftShader (no GPU) each dispatch costs milliseconds; the fixtures are small. Where the
 // optional package `webgpu` is absent, the backend's refusal is what there is to test.
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
+// First: it sets up SwiftShader's environment before anything below can start Dawn.
+import { webgpuPresent as present } from './webgpu-env.ts';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createWebGpuBackend } from '../../src/kernels/webgpu/index.ts';
 import { layerFixtures } from '../autograd/layer-fixtures.ts';
 import { mlpFixtures } from '../autograd/pytorch-fixtures.ts';
-
-const SWIFTSHADER = '/usr/lib/chromium/vk_swiftshader_icd.json';
-if (!process.env.VK_ICD_FILENAMES && existsSync(SWIFTSHADER)) process.env.VK_ICD_FILENAMES = SWIFTSHADER;
-process.env.XDG_RUNTIME_DIR ??= tmpdir();
-
-const present = ((): boolean => {
-  try {
-    createRequire(import.meta.url).resolve('webgpu');
-    return true;
-  } catch {
-    return false;
-  }
-})();
 
 if (present) {
   const B = await createWebGpuBackend();

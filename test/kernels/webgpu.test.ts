@@ -3,9 +3,8 @@
 // twice. Without a GPU Dawn runs on SwiftShader (`npm test`'s pretest: scripts/ensure-webgpu.sh).
 // Where the optional package is absent (npm ci --omit=optional, or a platform it has no build
 // for), the backend must refuse with a message saying so; that is what gets tested there.
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
+// First: it sets up SwiftShader's environment before anything below can start Dawn.
+import { webgpuPresent as present } from './webgpu-env.ts';
 import { afterAll, describe, expect, it } from 'vitest';
 import { backprop } from '../../algorithms/backprop.ts';
 import { feedbackAlignment } from '../../algorithms/feedback-alignment.ts';
@@ -22,20 +21,6 @@ import type { AnyRule } from '../../src/rules/rule.ts';
 import { runTrial, type TrialConfig, type TrialRecord } from '../../src/runner/trial.ts';
 import { kernelConformance, type Tolerance } from './conformance.ts';
 import { fillUniform } from './helpers.ts';
-
-const SWIFTSHADER = '/usr/lib/chromium/vk_swiftshader_icd.json';
-// A machine without a GPU: Dawn's Vulkan backend on SwiftShader (Debian's chromium ships it).
-if (!process.env.VK_ICD_FILENAMES && existsSync(SWIFTSHADER)) process.env.VK_ICD_FILENAMES = SWIFTSHADER;
-process.env.XDG_RUNTIME_DIR ??= tmpdir();
-
-const present = ((): boolean => {
-  try {
-    createRequire(import.meta.url).resolve('webgpu');
-    return true;
-  } catch {
-    return false;
-  }
-})();
 
 describe('the WebGPU backend without its optional package', () => {
   it('refuses with one line naming the package and how to get it', async () => {
