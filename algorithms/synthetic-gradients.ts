@@ -26,10 +26,12 @@ import {
   buildNetwork,
   compare,
   concat,
+  costContext,
   customVjp,
   defineRule,
   fromArray,
   isRecurrent,
+  ledger,
   mse,
   noGrad,
   reshape,
@@ -37,9 +39,11 @@ import {
   stopGradient,
   taskGradient,
   valueAndGrad,
+  vjp,
   wrap,
   zeros,
   type Batch,
+  type CostContext,
   type LayerSpec,
   type Model,
   type OptState,
@@ -157,10 +161,41 @@ export function synthesize(
   return s.net.forward(params, synthInput(h, labels, classes));
 }
 
+/**
+ * The synthesizers' work per step in forward passes of the model (`c.macs` multiply-adds an
+ * example): each runs a forward on its boundary's activity (a temporal one at each of its
+ * ⌊(T − 1)/k⌋ cuts) and a backward for its regression, its own backprop step (cost.ts) on its
+ * layers' shapes, the first layer's input gradient left out.
+ */
+export function synthesizerCost(c: CostContext<SyntheticGradientsOptions>): number {
+  const o = c.options;
+  if (!c.model)
+    throw new SpecError(
+      "synthetic-gradients: its cost model reads the boundaries' shapes; give it a cost context built on the model (costContext)",
+    );
+  const own = (shape: readonly number[], inShape: readonly number[], uses: number): number => {
+    const net = costContext(buildNetwork(synthesizerLayers(shape, o), inShape, 'xavierUniform'), {}, c.batchSize);
+    return c.macs > 0 ? (uses * net.macs * net.backpropStep) / c.macs : 0;
+  };
+  if (o.truncate > 0)
+    return c.model
+      .modules()
+      .filter(isRecurrent)
+      .reduce((a, m) => a + own([m.hidden], [m.hidden], Math.floor((m.inShape[0] - 1) / o.truncate)), 0);
+  // cDNI's label one-hot: as wide as the classifier's output.
+  const cw = o.conditioned ? c.model.outputShape.reduce((a, b) => a * b, 1) : 0;
+  return boundariesOf(c.model, o.boundaries).reduce((a, p) => {
+    const shape = c.model!.find(p)!.outShape;
+    const inShape = shape.length === 3 ? [shape[0] + cw, shape[1], shape[2]] : [shape.reduce((x, y) => x * y, 1) + cw];
+    return a + own(shape, inShape, 1);
+  }, 0);
+}
+
 /** Scale a tensor's values into a new tensor (outside any tape). */
 function scaled(t: Tensor, k: number): Tensor {
   const out = t.clone();
-  for (let i = 0; i < out.size; i++) out.data[i] *= k;
+  const d = out.data;
+  for (let i = 0; i < out.size; i++) d[i] *= k;
   return out;
 }
 
@@ -174,9 +209,10 @@ export const syntheticGradients = defineRule({
   defaults: syntheticGradientsDefaults,
   choices: { synthesizer: SYNTHESIZERS, target: TARGETS },
   // A forward and one backward (synthetic gradients sent below each boundary); target 'backprop'
-  // reruns both for the true gradient. The synthesizers' own passes are left out (small nets beside
-  // the layers; on wide vector boundaries a linear one is as large as a layer, so this undercounts).
-  cost: ({ options, backpropStep }) => backpropStep * (options.target === 'backprop' ? 2 : 1),
+  // reruns both for the true gradient. Then each synthesizer's own work, in the model's units: its
+  // forward at every boundary (or cut) it serves and, for its regression, its backward without the
+  // gradient of its input (a constant): its backprop step (synthesizerCost).
+  cost: (c) => c.backpropStep * (c.options.target === 'backprop' ? 2 : 1) + synthesizerCost(c),
   search: { synthLr: { float: [1e-4, 1e-2], log: true }, synthesizer: { choice: SYNTHESIZERS }, conditioned: { choice: [false, true] } },
   check(ctx) {
     const k = ctx.options.truncate;
@@ -239,6 +275,9 @@ export const syntheticGradients = defineRule({
     const K = state.synths.length;
     const hs: Tensor[] = new Array(K);
     const synthetic: Tensor[] = new Array(K);
+    // Each synthesizer's forward is taped once, where it predicts; its regression pulls back through that tape.
+    const pullbacks: Array<(cotangent: Tensor) => Tensor[]> = new Array(K);
+    const predictions: Tensor[] = new Array(K);
     const byPath = new Map(state.synths.map((s, k) => [s.boundary, k]));
 
     // mode 'dni': send the synthetic gradient below; 'pass': send what arrived (the true
@@ -256,15 +295,12 @@ export const syntheticGradients = defineRule({
               hs[k] = h;
               const flat = h.rank === 2 || h.rank === 4 ? h : reshape(h, [h.shape[0], h.size / h.shape[0]]);
               // Labelled with the boundary's path: a synthesizer's work is its layer's (per-layer costs).
-              synthetic[k] = withLayer(m.path, () =>
-                reshape(
-                  scaled(
-                    noGrad(() => synthesize(s, s.params, flat, labels, cw)),
-                    1 / n,
-                  ),
-                  h.shape,
-                ),
-              );
+              synthetic[k] = withLayer(m.path, () => {
+                const { out, vjpFn } = vjp((p: Tensor[]) => synthesize(s, p, flat, labels, cw), [...s.params]);
+                predictions[k] = out;
+                pullbacks[k] = vjpFn;
+                return reshape(scaled(out, 1 / n), h.shape);
+              });
             }
             return { out: h };
           },
@@ -289,10 +325,10 @@ export const syntheticGradients = defineRule({
         // A boundary whose activity never reaches the loss receives no cotangent: its target is zero.
         const arrived = (truth ? truth[k] : main.got[k]) ?? zeros(hs[k].shape);
         const target = scaled(arrived, n);
-        const h = stopGradient(hs[k]);
-        const { value, grads } = valueAndGrad((p: Tensor[]) => mse(reshape(synthesize(s, p, h, labels, cw), target.shape), target))([
-          ...s.params,
-        ]);
+        const fit = valueAndGrad((pred: Tensor) => mse(reshape(pred, target.shape), target))(predictions[k]);
+        const value = fit.value;
+        const grads = pullbacks[k](fit.grads);
+        for (const g of grads) ledger().recategorize(g.entry, 'grad');
         noGrad(() => opt.update(s.params, grads, s.opt, Math.max(0, ctx.step)));
         metrics[`${s.boundary}.synthLoss`] = value.item();
         const c = compare(synthetic[k], arrived);

@@ -67,6 +67,13 @@ export interface CostContext<O = Record<string, unknown>> {
   readonly parameters: number;
   /** Examples per training batch (a rule's own batches, such as weight mirroring's noise, are counted against it). */
   readonly batchSize: number;
+  /** Multiply-adds of one forward pass per example: the unit's size, for a rule that runs nets of its own beside the model. */
+  readonly macs: number;
+  /**
+   * The model, for a rule whose own nets' sizes follow its shapes (synthetic gradients'
+   * synthesizers); null in a context built from layer shares alone (layerCostContext).
+   */
+  readonly model: Model | null;
   /**
    * Each weight layer's share of a forward pass's multiply-adds, in forward order (they sum to 1):
    * for a rule whose passes skip some layers, as relaxation does the input's drive, fixed while the
@@ -85,9 +92,16 @@ export interface CostContext<O = Record<string, unknown>> {
 
 /**
  * The cost context of `options` for a model with `parameters` and these weight layers (forward
- * order; their multiply-adds per example), at `batchSize`.
+ * order; their multiply-adds per example), at `batchSize`; `model`, where there is one, for the
+ * rules that read its shapes.
  */
-export function layerCostContext<O>(options: O, parameters: number, batchSize: number, layers: readonly LayerWork[]): CostContext<O> {
+export function layerCostContext<O>(
+  options: O,
+  parameters: number,
+  batchSize: number,
+  layers: readonly LayerWork[],
+  model: Model | null = null,
+): CostContext<O> {
   const total = layers.reduce((a, l) => a + l.macs, 0);
   const share = (macs: number) => (total > 0 ? macs / total : 0);
   const inputVjp = layers.reduce((a, l) => a + (l.inputGradient ? share(l.macs) : 0), 0);
@@ -96,6 +110,8 @@ export function layerCostContext<O>(options: O, parameters: number, batchSize: n
     options,
     parameters,
     batchSize,
+    macs: total,
+    model,
     layerShares: layers.map((l) => share(l.macs)),
     inputVjp,
     backward,
@@ -119,7 +135,7 @@ export function costContext<O>(model: Model, options: O, batchSize: number): Cos
       trainableBelow = true;
     } else if (!m.children.length && Object.keys(m.params).length) trainableBelow = true;
   }
-  return layerCostContext(options, parameters, batchSize, layers);
+  return layerCostContext(options, parameters, batchSize, layers, model);
 }
 
 /**

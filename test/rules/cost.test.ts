@@ -35,7 +35,7 @@ const costOf = (
 };
 
 /** stepCost of rule `id` on `model` at batch 128. */
-const costOfOn = (model: ReturnType<typeof buildModel>, id: string, options: Record<string, number | string> = {}) => {
+const costOfOn = (model: ReturnType<typeof buildModel>, id: string, options: Record<string, number | string | boolean> = {}) => {
   const rule = getRule(id);
   return stepCost(rule, costContext(model, { ...rule.defaults, ...options }, 128));
 };
@@ -44,9 +44,10 @@ describe('cost models', () => {
   it("every registered rule declares one, a finite positive figure at its defaults; backprop's is the context's backpropStep", () => {
     const rules = listRules();
     expect(rules.length).toBeGreaterThanOrEqual(18);
+    const mlp = buildModel({ sizes: [784, 256, 256, 10] });
     for (const r of rules) {
       expect(typeof r.cost, r.id).toBe('function');
-      const c = costOf(r.id);
+      const c = costOfOn(mlp, r.id);
       expect(Number.isFinite(c) && c > 0, `${r.id}: ${c}`).toBe(true);
     }
     // A forward (1), the weight gradients (1), and the input VJPs of every layer but the first (0.25).
@@ -102,10 +103,44 @@ describe('cost models', () => {
       costOf('equilibrium-propagation', { nudging: 'positive' }),
     );
     expect(costOf('predictive-coding', { updateAt: 'every' })).toBeGreaterThan(costOf('predictive-coding', { updateAt: 'end' }));
-    expect(costOf('synthetic-gradients', { target: 'backprop' })).toBeGreaterThan(costOf('synthetic-gradients'));
+    const mlp = buildModel({ sizes: [784, 256, 256, 10] });
+    expect(costOfOn(mlp, 'synthetic-gradients', { target: 'backprop' })).toBeGreaterThan(costOfOn(mlp, 'synthetic-gradients'));
     // CMA-ES's default population follows the parameter count (Hansen's 4 + ⌊3 ln n⌋).
     expect(costOf('cma-es', { population: 0 }, 1000)).toBe(4 + Math.floor(3 * Math.log(1000)));
     expect(costOf('cma-es', { population: 0 }, 1e6)).toBeGreaterThan(costOf('cma-es', { population: 0 }, 1000));
+  });
+
+  it("synthetic gradients: backprop's step plus each synthesizer's forward and its regression's backward, from their layers' shapes", () => {
+    const mlp = buildModel({ sizes: [784, 256, 256, 10] });
+    const c = costContext(mlp, {}, 128);
+    const F = 784 * 256 + 256 * 256 + 256 * 10;
+    // A linear synthesizer (256 → 256) at each of the two hidden activations: its forward and its weight gradient.
+    expect(costOfOn(mlp, 'synthetic-gradients')).toBeCloseTo(c.backpropStep + (2 * (256 * 256 * 2)) / F, 12);
+    // target 'backprop' reruns the model's forward and backward, not the synthesizers.
+    expect(costOfOn(mlp, 'synthetic-gradients', { target: 'backprop' })).toBeCloseTo(2 * c.backpropStep + (2 * (256 * 256 * 2)) / F, 12);
+    // An MLP synthesizer (256 → 64 → 256): its forward, the input gradient of its second layer, both weight gradients.
+    const mlpSynth = 256 * 64 + 64 * 256;
+    expect(costOfOn(mlp, 'synthetic-gradients', { synthesizer: 'mlp', synthHidden: 64 })).toBeCloseTo(
+      c.backpropStep + (2 * (mlpSynth * 2 + 64 * 256)) / F,
+      12,
+    );
+    // cDNI: the label's 10 one-hot features join each synthesizer's input; one boundary named.
+    expect(costOfOn(mlp, 'synthetic-gradients', { conditioned: true, boundaries: 'act1' })).toBeCloseTo(
+      c.backpropStep + ((256 + 10) * 256 * 2) / F,
+      12,
+    );
+    // Temporal DNI: one synthesizer (8 → 8) per recurrent module, run at each of its ⌊(T − 1)/k⌋ cuts: 12 steps cut every 4, at 4 and 8.
+    const rnn = buildNetwork(
+      [
+        { type: 'rnn', cell: 'elman', hidden: 8 },
+        { type: 'dense', units: 3, positionwise: true },
+      ],
+      [12, 5],
+    );
+    const r = costContext(rnn, {}, 16);
+    expect(costOfOn(rnn, 'synthetic-gradients', { truncate: 4 })).toBeCloseTo(r.backpropStep + (2 * (8 * 8 * 2)) / r.macs, 12);
+    // Without the model it cannot see the boundaries' shapes, and says so.
+    expect(() => costOf('synthetic-gradients')).toThrow(/synthetic-gradients: its cost model reads the boundaries' shapes/);
   });
 
   it("relaxation skips the input's drive, fixed while the states settle: the larger the first layer's share, the cheaper", () => {
