@@ -83,7 +83,8 @@ type Nudge = (sL: Tensor) => Tensor;
 /**
  * Run `steps` steps of s_l ← ρ_l(∂Φ/∂s_l [+ nudge]) from `s`. Differentiable when
  * run under a tape (the network's forward), plain otherwise. `observe(t, change)` receives the
- * relative change ‖s_{t+1} − s_t‖ / ‖s_{t+1}‖ of every step.
+ * relative change ‖s_{t+1} − s_t‖ / ‖s_{t+1}‖ of every step from `observeFrom` on (a pass over
+ * every state, so only for the steps the caller reads).
  */
 function settle(
   lay: Layers,
@@ -94,6 +95,7 @@ function settle(
   schedule: string,
   nudge: Nudge | null,
   observe?: (t: number, change: number) => void,
+  observeFrom = 0,
 ): Tensor[] {
   const L = lay.dense.length;
   const w = lay.dense.map((d) => p[d.params.weight.index]);
@@ -115,13 +117,15 @@ function settle(
         next[l] = lay.rho[l] ? lay.rho[l]!(h) : h;
       }
     }
-    if (observe) {
+    if (observe && t >= observeFrom) {
       let dd = 0;
       let nn = 0;
       next.forEach((v, l) => {
+        const a = v.data;
+        const b = s[l].data;
         for (let k = 0; k < v.size; k++) {
-          dd += (v.data[k] - s[l].data[k]) ** 2;
-          nn += v.data[k] ** 2;
+          dd += (a[k] - b[k]) ** 2;
+          nn += a[k] ** 2;
         }
       });
       observe(t, nn > 0 ? Math.sqrt(dd / nn) : 0);
@@ -145,7 +149,10 @@ function phi(lay: Layers, p: readonly Tensor[], x: Tensor, s: readonly Tensor[])
 /** ½Σ‖s‖² − Φ: a stationary point of it is a fixed point when ρ is the identity on the states' range. */
 function energyOf(lay: Layers, p: readonly Tensor[], x: Tensor, s: readonly Tensor[]): number {
   let sq = 0;
-  for (const v of s) for (let k = 0; k < v.size; k++) sq += v.data[k] ** 2;
+  for (const v of s) {
+    const a = v.data;
+    for (let k = 0; k < v.size; k++) sq += a[k] ** 2;
+  }
   return 0.5 * sq - phi(lay, p, x, s).item();
 }
 
@@ -255,9 +262,17 @@ export const equilibriumPropagation = defineRule({
     let nudgedChange = 0;
     const nudged = (b: number) =>
       noGrad(() =>
-        settle(lay, p, x, free, nudgedSteps, schedule, lossGradient(ctx, batch, b, n), (t, c) => {
-          if (t === nudgedSteps - 1) nudgedChange = Math.max(nudgedChange, c);
-        }),
+        settle(
+          lay,
+          p,
+          x,
+          free,
+          nudgedSteps,
+          schedule,
+          lossGradient(ctx, batch, b, n),
+          (_t, c) => (nudgedChange = Math.max(nudgedChange, c)),
+          nudgedSteps - 1,
+        ),
       );
     const sign = nudging === 'random-sign' ? (ctx.rng.child(ctx.step).uniform() < 0.5 ? -1 : 1) : 1;
     // Two ends of the contrast and the β between them.
