@@ -277,7 +277,17 @@ export const equilibriumPropagation = defineRule({
     const sign = nudging === 'random-sign' ? (ctx.rng.child(ctx.step).uniform() < 0.5 ? -1 : 1) : 1;
     // Two ends of the contrast and the β between them.
     const [hi, lo, span] = nudging === 'symmetric' ? [nudged(beta), nudged(-beta), 2 * beta] : [nudged(sign * beta), free, sign * beta];
-    const dPhi = (s: Tensor[]) => valueAndGrad((q: Tensor[]) => phi(lay, q, x, s))([...p]).grads;
+    // ∂Φ/∂W_l = s_lᵀ s_{l−1} and ∂Φ/∂b_l = Σ_n s_l: the local products alone, no forward through the
+    // layers (the kernels, and so the bits, of autograd's gradient of phi).
+    const dPhi = (s: Tensor[]) =>
+      noGrad(() => {
+        const grads: Tensor[] = new Array(p.length);
+        lay.dense.forEach((d, l) => {
+          grads[d.params.weight.index] = matmul(s[l], l === 0 ? x : s[l - 1], true, false);
+          if (d.params.bias) grads[d.params.bias.index] = sum(s[l], 0);
+        });
+        return p.map((q, i) => grads[i] ?? zeros(q.shape));
+      });
     const gHi = dPhi(hi);
     const gLo = dPhi(lo);
     // Descent direction: −(∂Φ/∂θ(hi) − ∂Φ/∂θ(lo)) / (span · n), the mean loss's gradient estimate.
