@@ -24,7 +24,7 @@ import {
   adam,
   broadcastTo,
   buildNetwork,
-  compare,
+  cosineAndNormRatio,
   concat,
   costContext,
   customVjp,
@@ -331,7 +331,7 @@ export const syntheticGradients = defineRule({
         for (const g of grads) ledger().recategorize(g.entry, 'grad');
         noGrad(() => opt.update(s.params, grads, s.opt, Math.max(0, ctx.step)));
         metrics[`${s.boundary}.synthLoss`] = value.item();
-        const c = compare(synthetic[k], arrived);
+        const c = cosineAndNormRatio(synthetic[k], arrived);
         metrics[`${s.boundary}.cosTarget`] = c.cosine;
         metrics[`${s.boundary}.normRatio`] = c.normRatio;
       }),
@@ -433,7 +433,7 @@ function temporalStep(
     const { value, grads } = valueAndGrad((p: Tensor[]) => mse(s.net.forward(p, h), target))([...s.params]);
     noGrad(() => opt.update(s.params, grads, s.opt, Math.max(0, ctx.step)));
     metrics[`${s.boundary}.synthLoss`] = value.item();
-    const c = compare(concat(predicted[i], 0), scaled(target, 1 / terms));
+    const c = cosineAndNormRatio(concat(predicted[i], 0), scaled(target, 1 / terms));
     metrics[`${s.boundary}.cosTarget`] = c.cosine;
     metrics[`${s.boundary}.normRatio`] = c.normRatio;
   });

@@ -305,6 +305,7 @@ export {
 export {
   alignment,
   compare,
+  cosineAndNormRatio,
   trueGradient,
   signalPaths,
   errorSignalAlignment,

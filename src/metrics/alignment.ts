@@ -108,6 +108,27 @@ export function compare(a: Tensor, b: Tensor): Alignment {
   return finish(acc);
 }
 
+/**
+ * compare's cosine and norm ratio alone, from the same sums in the same order (the same bits), in
+ * a pass without the sign counts: several times faster, for a rule that reports them every step.
+ */
+export function cosineAndNormRatio(a: Tensor, b: Tensor): { cosine: number; normRatio: number } {
+  const u = a.data;
+  const g = b.data;
+  let dot = 0;
+  let uu = 0;
+  let gg = 0;
+  for (let i = 0; i < u.length; i++) {
+    const x = u[i];
+    const y = g[i];
+    dot += x * y;
+    uu += x * x;
+    gg += y * y;
+  }
+  const { cosine, normRatio } = finish({ dot, uu, gg, agree: 0, signed: 0, n: 0 });
+  return { cosine, normRatio };
+}
+
 /** A reference gradient, and (sampled references) each sample group's own estimate. */
 export interface Reference {
   grads: readonly Tensor[];
