@@ -48,7 +48,9 @@ export interface KolenPollackState {
 /** B = W + D for one layer. */
 function feedbackOf(w: Tensor, d: Tensor): Tensor {
   const B = w.clone();
-  for (let k = 0; k < B.size; k++) B.data[k] += d.data[k];
+  // Buffers read once: a tensor's data is a getter (it syncs a device copy), too dear per element.
+  const [b, o] = [B.data, d.data];
+  for (let k = 0; k < B.size; k++) b[k] += o[k];
   return B;
 }
 
@@ -86,8 +88,8 @@ export const kolenPollack = defineRule({
     const offset = initialFeedback(ctx, ctx.options.init);
     for (const l of feedbackLayers(ctx.model)) {
       const d = offset[l.path];
-      const w = ctx.params[l.params.weight.index];
-      for (let k = 0; k < d.size; k++) d.data[k] -= w.data[k];
+      const [o, w] = [d.data, ctx.params[l.params.weight.index].data];
+      for (let k = 0; k < d.size; k++) o[k] -= w[k];
     }
     return { offset };
   },
@@ -102,12 +104,14 @@ export const kolenPollack = defineRule({
       const w = ctx.params[i];
       if (coupled) {
         const dw = grads[i].clone();
-        for (let k = 0; k < dw.size; k++) dw.data[k] += decay * w.data[k];
+        const [u, v] = [dw.data, w.data];
+        for (let k = 0; k < dw.size; k++) u[k] += decay * v[k];
         updates[i] = dw;
       }
       // B and W take the same step; what differs is each one's decay: D ← (1 − ηλ)·D.
       const d = state.offset[l.path];
-      for (let k = 0; k < d.size; k++) d.data[k] *= 1 - lr * decay;
+      const o = d.data;
+      for (let k = 0; k < d.size; k++) o[k] *= 1 - lr * decay;
     }
     return { updates, state, loss, metrics: {} };
   },

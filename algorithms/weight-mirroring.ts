@@ -99,7 +99,9 @@ export const weightMirroring = defineRule({
           const y = l.map(x, w, null);
           count ??= l.paramVjp(ones(y.shape), ones(x.shape)).weight;
           const corr = l.paramVjp(y, x).weight;
-          for (let k = 0; k < B.size; k++) B.data[k] += (o.mirrorLr * corr.data[k]) / count.data[k] - o.mirrorDecay * B.data[k];
+          // Buffers read once: a tensor's data is a getter (it syncs a device copy), too dear per element.
+          const [bd, cd, nd] = [B.data, corr.data, count.data];
+          for (let k = 0; k < B.size; k++) bd[k] += (o.mirrorLr * cd[k]) / nd[k] - o.mirrorDecay * bd[k];
         }
       }
     });
