@@ -18,6 +18,7 @@ import {
   WEIGHT_GRADIENT,
   isActivation,
   isWeightLayer,
+  ledger,
   linear,
   matmul,
   mul,
@@ -286,7 +287,12 @@ export const equilibriumPropagation = defineRule({
           grads[d.params.weight.index] = matmul(s[l], l === 0 ? x : s[l - 1], true, false);
           if (d.params.bias) grads[d.params.bias.index] = sum(s[l], 0);
         });
-        return p.map((q, i) => grads[i] ?? zeros(q.shape));
+        // Counted as gradients in the memory ledger, as differentiating Φ's had them.
+        return p.map((q, i) => {
+          const g = grads[i] ?? zeros(q.shape);
+          ledger().recategorize(g.entry, 'grad');
+          return g;
+        });
       });
     const gHi = dPhi(hi);
     const gLo = dPhi(lo);
