@@ -13,7 +13,7 @@
 import { ShapeError } from '../errors.ts';
 import { backend } from '../kernels/index.ts';
 import type { BinaryOp, UnaryOp } from '../kernels/backend.ts';
-import { empty, sizeOf, uninitialized, view, withScratch, type Shape, Tensor } from '../tensor/tensor.ts';
+import { empty, scalar, sizeOf, uninitialized, view, withScratch, type Shape, Tensor } from '../tensor/tensor.ts';
 import { pushTangent, type JvpFn } from './forward.ts';
 import { roundOutput } from './precision.ts';
 import { checkFinite, currentLayer, isTracked, record } from './tape.ts';
@@ -620,15 +620,27 @@ const softmaxCrossEntropyOp = define<Labels>({
     checkLabels('softmaxCrossEntropy', labels, rows, cols);
     const logp = empty(x.shape);
     backend().softmax(x.buf, logp.buf, rows, cols, true);
+    if (backend().sync) {
+      // Storage on a device (WebGPU): the loss and its gradient from kernels, so that a step reads
+      // nothing back but the loss, when the runner reads it. weights = −1/rows at each label.
+      const weights = empty(x.shape);
+      const w = weights.data;
+      for (let i = 0; i < rows; i++) w[i * cols + labels[i]] = -1 / rows;
+      const out = uninitialized([]);
+      backend().reduce('sum', kBinary('mul', logp, weights).buf, out.buf, 1, rows * cols, 1);
+      return { out, saved: [logp, weights] };
+    }
     let loss = 0;
     for (let i = 0; i < rows; i++) loss -= logp.data[i * cols + labels[i]];
     const out = empty([]);
     out.data[0] = loss / rows;
     return { out, saved: [logp] };
   },
-  vjp: (g, [logp], labels) => {
+  vjp: (g, [logp, weights], labels) => {
     const [rows, cols] = logp.shape;
     const dx = kUnary('exp', logp);
+    // On a device: g·(softmax/rows + weights), the values below up to rounding (the same bits for g = 1 and rows a power of two).
+    if (weights) return [kBinary('mul', kBinary('add', kBinary('mul', dx, scalar(1 / rows)), weights), g)];
     const scale = g.data[0] / rows;
     for (let i = 0; i < rows; i++) dx.data[i * cols + labels[i]] -= 1;
     for (let i = 0; i < dx.size; i++) dx.data[i] *= scale;

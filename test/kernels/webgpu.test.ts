@@ -16,13 +16,14 @@ import { referenceBackend as ref } from '../../src/kernels/reference.ts';
 import { backendFromEnv } from '../../src/kernels/select.ts';
 import { createWasmBackend } from '../../src/kernels/wasm/index.ts';
 import { createWebGpuBackend, DEVICE_KERNELS, eager, HOST_KERNELS, type WebGpuBackend } from '../../src/kernels/webgpu/index.ts';
-import { exp, logSoftmax, matmul, relu, sum } from '../../src/autograd/ops.ts';
+import { valueAndGrad } from '../../src/autograd/functional.ts';
+import { exp, logSoftmax, matmul, relu, softmaxCrossEntropy, sum } from '../../src/autograd/ops.ts';
 import { rng } from '../../src/random.ts';
-import { fromArray } from '../../src/tensor/tensor.ts';
+import { fromArray, type Tensor } from '../../src/tensor/tensor.ts';
 import type { AnyRule } from '../../src/rules/rule.ts';
 import { runTrial, type TrialConfig, type TrialRecord } from '../../src/runner/trial.ts';
 import { kernelConformance, type NoiseTolerances, type Tolerance } from './conformance.ts';
-import { exactMismatch, fillUniform } from './helpers.ts';
+import { exactMismatch, fillUniform, mismatch } from './helpers.ts';
 
 describe('the WebGPU backend without its optional package', () => {
   it('refuses with one line naming the package and how to get it', async () => {
@@ -110,6 +111,24 @@ if (present) {
         exp(a);
         expect(delta(start)).toEqual({ dispatches: 5, uploads: 3, readbacks: 1 });
       });
+    });
+
+    it('the fused cross-entropy: loss and gradient from kernels, nothing read back until the loss is read', () => {
+      // Six rows, not a power of two, so that 1/rows rounds.
+      const data = values(6 * 5);
+      const labels = [0, 4, 2, 2, 1, 3];
+      const lossAndGrad = (be: Parameters<typeof withBackend>[0], watch: boolean) =>
+        withBackend(be, () => {
+          const start = B.transfers();
+          const { value, grads } = valueAndGrad((x: Tensor) => softmaxCrossEntropy(x, labels))(fromArray(data, [6, 5]));
+          if (watch) expect(delta(start).readbacks).toBe(0);
+          const loss = value.item();
+          if (watch) expect(delta(start).readbacks).toBe(1);
+          return { loss, grad: grads.toArray() };
+        });
+      const [gpu, cpu] = [lossAndGrad(B, true), lossAndGrad(createWasmBackend(), false)];
+      expect(Math.abs(gpu.loss - cpu.loss)).toBeLessThanOrEqual(2 ** -22 * cpu.loss);
+      expect(mismatch(gpu.grad, cpu.grad, 2 ** -21, 2 ** -28)).toBeNull();
     });
 
     it('subarrays at unaligned offsets and in-place kernels (scratch copies on the device)', () => {
