@@ -647,9 +647,16 @@ const softmaxCrossEntropyOp = define<Labels>({
     return [dx];
   },
   // dL = Σᵢⱼ (softmax − onehot)ᵢⱼ · tᵢⱼ / rows
-  jvp: ([t], { saved: [logp] }, labels) => {
+  jvp: ([t], { saved: [logp, weights] }, labels) => {
     if (!t) return null;
     const [rows, cols] = logp.shape;
+    if (weights) {
+      // On a device: Σ (softmax/rows + weights) ⊙ t, the gradient's coefficients against t.
+      const out = uninitialized([]);
+      const coef = kBinary('add', kBinary('mul', kUnary('exp', logp), scalar(1 / rows)), weights);
+      backend().reduce('sum', kBinary('mul', coef, t).buf, out.buf, 1, rows * cols, 1);
+      return out;
+    }
     let s = 0;
     for (let i = 0; i < rows; i++) {
       for (let j = 0; j < cols; j++) s += Math.exp(logp.data[i * cols + j]) * t.data[i * cols + j];

@@ -16,7 +16,7 @@ import { referenceBackend as ref } from '../../src/kernels/reference.ts';
 import { backendFromEnv } from '../../src/kernels/select.ts';
 import { createWasmBackend } from '../../src/kernels/wasm/index.ts';
 import { createWebGpuBackend, DEVICE_KERNELS, eager, HOST_KERNELS, type WebGpuBackend } from '../../src/kernels/webgpu/index.ts';
-import { valueAndGrad } from '../../src/autograd/functional.ts';
+import { jvp, valueAndGrad } from '../../src/autograd/functional.ts';
 import { exp, logSoftmax, matmul, relu, softmaxCrossEntropy, sum } from '../../src/autograd/ops.ts';
 import { rng } from '../../src/random.ts';
 import { fromArray, type Tensor } from '../../src/tensor/tensor.ts';
@@ -124,11 +124,22 @@ if (present) {
           if (watch) expect(delta(start).readbacks).toBe(0);
           const loss = value.item();
           if (watch) expect(delta(start).readbacks).toBe(1);
-          return { loss, grad: grads.toArray() };
+          // Forward mode (forward gradients): the directional derivative along a tangent, likewise.
+          const mid = B.transfers();
+          const { tangent } = jvp((x: Tensor) => softmaxCrossEntropy(x, labels), fromArray(data, [6, 5]), fromArray(direction, [6, 5]));
+          if (watch) expect(delta(mid).readbacks).toBe(0);
+          return { loss, grad: grads.toArray(), dir: tangent.item() };
         });
+      const direction = values(6 * 5);
       const [gpu, cpu] = [lossAndGrad(B, true), lossAndGrad(createWasmBackend(), false)];
       expect(Math.abs(gpu.loss - cpu.loss)).toBeLessThanOrEqual(2 ** -22 * cpu.loss);
       expect(mismatch(gpu.grad, cpu.grad, 2 ** -21, 2 ** -28)).toBeNull();
+      // The same derivative from the gradient: Σ ∂L/∂x ⊙ t.
+      const fromGrad = cpu.grad.reduce((acc, g, i) => acc + g * direction[i], 0);
+      expect(Math.abs(gpu.dir - cpu.dir)).toBeLessThanOrEqual(
+        2 ** -20 * cpu.grad.reduce((acc, g, i) => acc + Math.abs(g * direction[i]), 0),
+      );
+      expect(Math.abs(cpu.dir - fromGrad)).toBeLessThan(1e-6);
     });
 
     it('subarrays at unaligned offsets and in-place kernels (scratch copies on the device)', () => {
