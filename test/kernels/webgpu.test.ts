@@ -18,6 +18,7 @@ import { createWasmBackend } from '../../src/kernels/wasm/index.ts';
 import { createWebGpuBackend, DEVICE_KERNELS, eager, HOST_KERNELS, type WebGpuBackend } from '../../src/kernels/webgpu/index.ts';
 import { jvp, valueAndGrad } from '../../src/autograd/functional.ts';
 import { exp, logSoftmax, matmul, relu, softmaxCrossEntropy, sum } from '../../src/autograd/ops.ts';
+import { IGNORE, tokenCrossEntropy } from '../../src/autograd/sequence-ops.ts';
 import { rng } from '../../src/random.ts';
 import { fromArray, type Tensor } from '../../src/tensor/tensor.ts';
 import type { AnyRule } from '../../src/rules/rule.ts';
@@ -113,34 +114,38 @@ if (present) {
       });
     });
 
-    it('the fused cross-entropy: loss and gradient from kernels, nothing read back until the loss is read', () => {
-      // Six rows, not a power of two, so that 1/rows rounds.
-      const data = values(6 * 5);
-      const labels = [0, 4, 2, 2, 1, 3];
-      const lossAndGrad = (be: Parameters<typeof withBackend>[0], watch: boolean) =>
-        withBackend(be, () => {
-          const start = B.transfers();
-          const { value, grads } = valueAndGrad((x: Tensor) => softmaxCrossEntropy(x, labels))(fromArray(data, [6, 5]));
-          if (watch) expect(delta(start).readbacks).toBe(0);
-          const loss = value.item();
-          if (watch) expect(delta(start).readbacks).toBe(1);
-          // Forward mode (forward gradients): the directional derivative along a tangent, likewise.
-          const mid = B.transfers();
-          const { tangent } = jvp((x: Tensor) => softmaxCrossEntropy(x, labels), fromArray(data, [6, 5]), fromArray(direction, [6, 5]));
-          if (watch) expect(delta(mid).readbacks).toBe(0);
-          return { loss, grad: grads.toArray(), dir: tangent.item() };
-        });
-      const direction = values(6 * 5);
-      const [gpu, cpu] = [lossAndGrad(B, true), lossAndGrad(createWasmBackend(), false)];
-      expect(Math.abs(gpu.loss - cpu.loss)).toBeLessThanOrEqual(2 ** -22 * cpu.loss);
-      expect(mismatch(gpu.grad, cpu.grad, 2 ** -21, 2 ** -28)).toBeNull();
-      // The same derivative from the gradient: Σ ∂L/∂x ⊙ t.
-      const fromGrad = cpu.grad.reduce((acc, g, i) => acc + g * direction[i], 0);
-      expect(Math.abs(gpu.dir - cpu.dir)).toBeLessThanOrEqual(
-        2 ** -20 * cpu.grad.reduce((acc, g, i) => acc + Math.abs(g * direction[i]), 0),
-      );
-      expect(Math.abs(cpu.dir - fromGrad)).toBeLessThan(1e-6);
-    });
+    // Six positions of five classes, counted six times (not a power of two, so 1/rows rounds) or,
+    // with skipped positions, three times.
+    const losses: [string, (x: Tensor) => Tensor, number[]][] = [
+      ['softmaxCrossEntropy', (x) => softmaxCrossEntropy(x, [0, 4, 2, 2, 1, 3]), [6, 5]],
+      ['tokenCrossEntropy, positions skipped', (x) => tokenCrossEntropy(x, Int32Array.from([0, IGNORE, 2, 2, IGNORE, IGNORE])), [2, 3, 5]],
+    ];
+    for (const [name, loss, shape] of losses) {
+      it(`${name}: loss, gradient and forward-mode derivative from kernels, nothing read back until the loss is read`, () => {
+        const data = values(30);
+        const direction = values(30);
+        const evaluate = (be: Parameters<typeof withBackend>[0], watch: boolean) =>
+          withBackend(be, () => {
+            const start = B.transfers();
+            const { value, grads } = valueAndGrad(loss)(fromArray(data, shape));
+            if (watch) expect(delta(start).readbacks).toBe(0);
+            const l = value.item();
+            if (watch) expect(delta(start).readbacks).toBe(1);
+            // Forward mode (forward gradients): the directional derivative along a tangent, likewise.
+            const mid = B.transfers();
+            const { tangent } = jvp(loss, fromArray(data, shape), fromArray(direction, shape));
+            if (watch) expect(delta(mid).readbacks).toBe(0);
+            return { loss: l, grad: grads.toArray(), dir: tangent.item() };
+          });
+        const [gpu, cpu] = [evaluate(B, true), evaluate(createWasmBackend(), false)];
+        expect(Math.abs(gpu.loss - cpu.loss)).toBeLessThanOrEqual(2 ** -22 * cpu.loss);
+        expect(mismatch(gpu.grad, cpu.grad, 2 ** -21, 2 ** -28)).toBeNull();
+        // The same derivative from the gradient: Σ ∂L/∂x ⊙ t.
+        const terms = cpu.grad.map((g, i) => g * direction[i]);
+        expect(Math.abs(gpu.dir - cpu.dir)).toBeLessThanOrEqual(2 ** -20 * terms.reduce((acc, v) => acc + Math.abs(v), 0));
+        expect(Math.abs(cpu.dir - terms.reduce((acc, v) => acc + v, 0))).toBeLessThan(1e-6);
+      });
+    }
 
     it('subarrays at unaligned offsets and in-place kernels (scratch copies on the device)', () => {
       const wasm = createWasmBackend();
