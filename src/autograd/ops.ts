@@ -13,7 +13,7 @@
 import { ShapeError } from '../errors.ts';
 import { backend } from '../kernels/index.ts';
 import type { BinaryOp, UnaryOp } from '../kernels/backend.ts';
-import { empty, sizeOf, uninitialized, view, withScratch, type Shape, Tensor } from '../tensor/tensor.ts';
+import { empty, scalar, sizeOf, uninitialized, view, withScratch, type Shape, Tensor } from '../tensor/tensor.ts';
 import { pushTangent, type JvpFn } from './forward.ts';
 import { roundOutput } from './precision.ts';
 import { checkFinite, currentLayer, isTracked, record } from './tape.ts';
@@ -611,6 +611,49 @@ const pickOp = define<Labels>({
 /** out[i] = x[i, idx[i]]. */
 export const pick = (x: Tensor, idx: Labels): Tensor => pickOp([x], idx);
 
+/**
+ * A mean cross-entropy from kernels, for storage on a device (backend().sync, WebGPU), so that a
+ * step reads nothing back but the loss, when the runner reads it, where the host loops would read
+ * the log-probabilities. weights: −1/counted at each counted row's target (0 elsewhere); rowScale:
+ * 1/counted on counted rows, else 0 (a scalar when every row counts). The loss is Σ log p ⊙ weights,
+ * its gradient g·coef and its forward-mode derivative Σ coef ⊙ t, coef = softmax·rowScale + weights:
+ * the host loops' values up to rounding (the gradient the same bits for g = 1 and a power-of-two count).
+ */
+export interface DeviceCrossEntropy {
+  weights: Tensor;
+  rowScale: Tensor;
+}
+
+/** The weights and row scales of rows × cols log-probabilities against `targets` (negative: not counted). */
+export function deviceCrossEntropy(targets: Labels, rows: number, cols: number, counted: number): DeviceCrossEntropy {
+  const weights = empty([rows, cols]);
+  const w = weights.data;
+  const all = counted === rows;
+  const rowScale = all ? scalar(1 / counted) : empty([rows, 1]);
+  const r = all ? null : rowScale.data;
+  for (let i = 0; i < rows; i++) {
+    if (targets[i] < 0) continue;
+    w[i * cols + targets[i]] = -1 / counted;
+    if (r) r[i] = 1 / counted;
+  }
+  return { weights, rowScale };
+}
+
+/** Σ a ⊙ b over every element, as a scalar tensor, on the backend. */
+function kDot(a: Tensor, b: Tensor): Tensor {
+  const out = uninitialized([]);
+  backend().reduce('sum', kBinary('mul', a, b).buf, out.buf, 1, a.size, 1);
+  return out;
+}
+
+export const deviceCrossEntropyLoss = (logp: Tensor, ce: DeviceCrossEntropy): Tensor => kDot(logp, ce.weights);
+const deviceCoef = (logp: Tensor, ce: DeviceCrossEntropy): Tensor =>
+  kBinary('add', kBinary('mul', kUnary('exp', logp), ce.rowScale), ce.weights);
+/** The gradient with respect to the logits, g·coef. */
+export const deviceCrossEntropyGrad = (logp: Tensor, ce: DeviceCrossEntropy, g: Tensor): Tensor => kBinary('mul', deviceCoef(logp, ce), g);
+/** The forward-mode derivative along t, Σ coef ⊙ t. */
+export const deviceCrossEntropyJvp = (logp: Tensor, ce: DeviceCrossEntropy, t: Tensor): Tensor => kDot(deviceCoef(logp, ce), t);
+
 /** Fused, numerically stable mean softmax cross-entropy of logits [n, c] against integer labels. */
 const softmaxCrossEntropyOp = define<Labels>({
   name: 'softmaxCrossEntropy',
@@ -620,13 +663,18 @@ const softmaxCrossEntropyOp = define<Labels>({
     checkLabels('softmaxCrossEntropy', labels, rows, cols);
     const logp = empty(x.shape);
     backend().softmax(x.buf, logp.buf, rows, cols, true);
+    if (backend().sync) {
+      const ce = deviceCrossEntropy(labels, rows, cols, rows);
+      return { out: deviceCrossEntropyLoss(logp, ce), saved: [logp, ce.weights, ce.rowScale] };
+    }
     let loss = 0;
     for (let i = 0; i < rows; i++) loss -= logp.data[i * cols + labels[i]];
     const out = empty([]);
     out.data[0] = loss / rows;
     return { out, saved: [logp] };
   },
-  vjp: (g, [logp], labels) => {
+  vjp: (g, [logp, weights, rowScale], labels) => {
+    if (weights) return [deviceCrossEntropyGrad(logp, { weights, rowScale }, g)];
     const [rows, cols] = logp.shape;
     const dx = kUnary('exp', logp);
     const scale = g.data[0] / rows;
@@ -635,8 +683,9 @@ const softmaxCrossEntropyOp = define<Labels>({
     return [dx];
   },
   // dL = Σᵢⱼ (softmax − onehot)ᵢⱼ · tᵢⱼ / rows
-  jvp: ([t], { saved: [logp] }, labels) => {
+  jvp: ([t], { saved: [logp, weights, rowScale] }, labels) => {
     if (!t) return null;
+    if (weights) return deviceCrossEntropyJvp(logp, { weights, rowScale }, t);
     const [rows, cols] = logp.shape;
     let s = 0;
     for (let i = 0; i < rows; i++) {

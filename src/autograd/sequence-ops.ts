@@ -5,7 +5,20 @@ import { ShapeError } from '../errors.ts';
 import { backend } from '../kernels/index.ts';
 import type { Buf } from '../kernels/backend.ts';
 import { empty, sizeOf, type Shape, type Tensor } from '../tensor/tensor.ts';
-import { add, define, mul, reshape, softmax, sub, sum, transpose } from './ops.ts';
+import {
+  add,
+  define,
+  deviceCrossEntropy,
+  deviceCrossEntropyGrad,
+  deviceCrossEntropyJvp,
+  deviceCrossEntropyLoss,
+  mul,
+  reshape,
+  softmax,
+  sub,
+  sum,
+  transpose,
+} from './ops.ts';
 import { matmul as accumulatingMatmul } from './precision.ts';
 
 const fmt = (s: Shape) => `[${s.join(', ')}]`;
@@ -400,13 +413,19 @@ const tokenCrossEntropyOp = define<Int32Array>({
     const { rows, cols, counted } = tokenCeCheck(x, targets);
     const logp = empty([rows, cols]);
     backend().softmax(x.buf, logp.buf, rows, cols, true);
+    if (backend().sync && counted > 0) {
+      // Storage on a device: from kernels, nothing read back (ops.ts, deviceCrossEntropy).
+      const ce = deviceCrossEntropy(targets, rows, cols, counted);
+      return { out: deviceCrossEntropyLoss(logp, ce), saved: [logp, ce.weights, ce.rowScale] };
+    }
     let loss = 0;
     for (let i = 0; i < rows; i++) if (targets[i] >= 0) loss -= logp.data[i * cols + targets[i]];
     const out = empty([]);
     out.data[0] = counted > 0 ? loss / counted : 0;
     return { out, saved: [logp] };
   },
-  vjp: (g, [logp], targets, [sx]) => {
+  vjp: (g, [logp, weights, rowScale], targets, [sx]) => {
+    if (weights) return [reshape(deviceCrossEntropyGrad(logp, { weights, rowScale }, g), sx)];
     const [rows, cols] = logp.shape;
     let counted = 0;
     for (let i = 0; i < rows; i++) if (targets[i] >= 0) counted++;
@@ -423,8 +442,9 @@ const tokenCrossEntropyOp = define<Int32Array>({
     return [dx];
   },
   // dL = Σᵢ over counted positions Σⱼ (softmax − onehot)ᵢⱼ · tᵢⱼ / counted.
-  jvp: ([t], { saved: [logp] }, targets) => {
+  jvp: ([t], { saved: [logp, weights, rowScale] }, targets) => {
     if (!t) return null;
+    if (weights) return deviceCrossEntropyJvp(logp, { weights, rowScale }, reshape(t, logp.shape));
     const [rows, cols] = logp.shape;
     let counted = 0;
     let s = 0;

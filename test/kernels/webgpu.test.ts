@@ -8,19 +8,23 @@ import { webgpuPresent as present } from './webgpu-env.ts';
 import { afterAll, describe, expect, it } from 'vitest';
 import { backprop } from '../../algorithms/backprop.ts';
 import { feedbackAlignment } from '../../algorithms/feedback-alignment.ts';
-import type { UnaryOp } from '../../src/kernels/backend.ts';
+import { mezo } from '../../algorithms/mezo.ts';
+import type { NoiseKind, UnaryOp } from '../../src/kernels/backend.ts';
+import { NOISE_KINDS } from '../../src/kernels/noise.ts';
 import { withBackend } from '../../src/kernels/index.ts';
 import { referenceBackend as ref } from '../../src/kernels/reference.ts';
 import { backendFromEnv } from '../../src/kernels/select.ts';
 import { createWasmBackend } from '../../src/kernels/wasm/index.ts';
 import { createWebGpuBackend, DEVICE_KERNELS, eager, HOST_KERNELS, type WebGpuBackend } from '../../src/kernels/webgpu/index.ts';
-import { exp, logSoftmax, matmul, relu, sum } from '../../src/autograd/ops.ts';
+import { jvp, valueAndGrad } from '../../src/autograd/functional.ts';
+import { exp, logSoftmax, matmul, relu, softmaxCrossEntropy, sum } from '../../src/autograd/ops.ts';
+import { IGNORE, tokenCrossEntropy } from '../../src/autograd/sequence-ops.ts';
 import { rng } from '../../src/random.ts';
-import { fromArray } from '../../src/tensor/tensor.ts';
+import { fromArray, type Tensor } from '../../src/tensor/tensor.ts';
 import type { AnyRule } from '../../src/rules/rule.ts';
 import { runTrial, type TrialConfig, type TrialRecord } from '../../src/runner/trial.ts';
-import { kernelConformance, type Tolerance } from './conformance.ts';
-import { fillUniform } from './helpers.ts';
+import { kernelConformance, type NoiseTolerances, type Tolerance } from './conformance.ts';
+import { exactMismatch, fillUniform, mismatch } from './helpers.ts';
 
 describe('the WebGPU backend without its optional package', () => {
   it('refuses with one line naming the package and how to get it', async () => {
@@ -110,6 +114,39 @@ if (present) {
       });
     });
 
+    // Six positions of five classes, counted six times (not a power of two, so 1/rows rounds) or,
+    // with skipped positions, three times.
+    const losses: [string, (x: Tensor) => Tensor, number[]][] = [
+      ['softmaxCrossEntropy', (x) => softmaxCrossEntropy(x, [0, 4, 2, 2, 1, 3]), [6, 5]],
+      ['tokenCrossEntropy, positions skipped', (x) => tokenCrossEntropy(x, Int32Array.from([0, IGNORE, 2, 2, IGNORE, IGNORE])), [2, 3, 5]],
+    ];
+    for (const [name, loss, shape] of losses) {
+      it(`${name}: loss, gradient and forward-mode derivative from kernels, nothing read back until the loss is read`, () => {
+        const data = values(30);
+        const direction = values(30);
+        const evaluate = (be: Parameters<typeof withBackend>[0], watch: boolean) =>
+          withBackend(be, () => {
+            const start = B.transfers();
+            const { value, grads } = valueAndGrad(loss)(fromArray(data, shape));
+            if (watch) expect(delta(start).readbacks).toBe(0);
+            const l = value.item();
+            if (watch) expect(delta(start).readbacks).toBe(1);
+            // Forward mode (forward gradients): the directional derivative along a tangent, likewise.
+            const mid = B.transfers();
+            const { tangent } = jvp(loss, fromArray(data, shape), fromArray(direction, shape));
+            if (watch) expect(delta(mid).readbacks).toBe(0);
+            return { loss: l, grad: grads.toArray(), dir: tangent.item() };
+          });
+        const [gpu, cpu] = [evaluate(B, true), evaluate(createWasmBackend(), false)];
+        expect(Math.abs(gpu.loss - cpu.loss)).toBeLessThanOrEqual(2 ** -22 * cpu.loss);
+        expect(mismatch(gpu.grad, cpu.grad, 2 ** -21, 2 ** -28)).toBeNull();
+        // The same derivative from the gradient: Σ ∂L/∂x ⊙ t.
+        const terms = cpu.grad.map((g, i) => g * direction[i]);
+        expect(Math.abs(gpu.dir - cpu.dir)).toBeLessThanOrEqual(2 ** -20 * terms.reduce((acc, v) => acc + Math.abs(v), 0));
+        expect(Math.abs(cpu.dir - terms.reduce((acc, v) => acc + v, 0))).toBeLessThan(1e-6);
+      });
+    }
+
     it('subarrays at unaligned offsets and in-place kernels (scratch copies on the device)', () => {
       const wasm = createWasmBackend();
       const data = values(3 + 5 * 7 + 7 * 2);
@@ -137,7 +174,77 @@ if (present) {
   const trig: Tolerance = { rel: 0, abs: 2 ** -11 };
   const unary: Partial<Record<UnaryOp, Tolerance>> = { sin: trig, cos: trig };
   for (const op of ['exp', 'log', 'tanh', 'sigmoid', 'softplus', 'gelu', 'geluGrad'] as const) unary[op] = transcendental;
-  kernelConformance('webgpu', synced, { unary });
+  // The noise kernels and average pooling in f32 (docs/webgpu.md, which derives these): the
+  // stream's words are exact (Rademacher draws are bit for bit), the transforms a few ulp off;
+  // 2^-46 absolute holds where the reference's own 1 − σ cancels in f64.
+  const noise: NoiseTolerances = {
+    draws: { gaussian: { rel: 2 ** -20, abs: 2 ** -20 }, rademacher: { rel: 0, abs: 0 }, logistic: { rel: 2 ** -20, abs: 2 ** -20 } },
+    arith: 2 ** -22,
+    bernoulli: { band: 2 ** -21, values: { rel: 2 ** -20, abs: 2 ** -46 } },
+    concrete: { z: 2 ** -20, values: { rel: 2 ** -22, abs: 2 ** -46 } },
+  };
+  kernelConformance('webgpu', synced, { unary, noise, avgPool: 2 ** -22 });
+
+  describe('the noise kernels on the device: one value per draw, the same on every run', () => {
+    const keys: [number, number][] = [
+      [3, 4],
+      [0xffffffff, 0x80000000],
+    ];
+    /** addNoise at scale 1 into zeros: the device's draws offset … offset + n − 1. */
+    const drawn = (key: [number, number], offset: number, n: number, kind: NoiseKind): Float32Array => {
+      const out = B.alloc(n, true) as Float32Array;
+      synced.addNoise(out, 1, key, offset, kind, null);
+      return Float32Array.from(out);
+    };
+    for (const kind of NOISE_KINDS) {
+      it(`${kind}: any range of a stream is the same bits as that stretch of a longer one, on every rerun`, () => {
+        for (const key of keys) {
+          // A long stretch across the 2^31 boundary (the logarithm's two branches swap there for
+          // odd and even words alike), then ranges of it at odd and even starts and lengths.
+          const base = 2 ** 31 - 1000;
+          const whole = drawn(key, base, 2 * 1000 + 7, kind);
+          expect(drawn(key, base, 2 * 1000 + 7, kind)).toEqual(whole);
+          for (const [from, n] of [
+            [0, 1],
+            [1, 1],
+            [3, 256],
+            [999, 3],
+            [1000, 1007],
+            [257, 1023],
+          ]) {
+            expect(drawn(key, base + from, n, kind), `key ${key}, from ${from}, n ${n}`).toEqual(whole.subarray(from, from + n));
+          }
+        }
+      });
+    }
+
+    it('addNoise into a subarray at an unaligned offset adds to its values and leaves the rest', () => {
+      // The device binds such a range through a scratch copy, which must start from the range's values.
+      const n = 300;
+      const buf = B.alloc(n + 4) as Float32Array;
+      buf.forEach((_, i) => (buf[i] = Math.cos(i)));
+      const want = Float32Array.from(buf);
+      synced.addNoise(buf.subarray(3, 3 + n), 0.5, [9, 10], 5, 'rademacher', null);
+      ref.addNoise(want.subarray(3, 3 + n), 0.5, [9, 10], 5, 'rademacher', null);
+      // Rademacher draws are exact; out + 0.5·z rounds once either way.
+      expect(exactMismatch(buf, want)).toBeNull();
+    });
+
+    it('bernoulliSigmoid and binaryConcrete: the same bits on a rerun', () => {
+      const n = 1001;
+      const a = B.alloc(n) as Float32Array;
+      a.forEach((_, i) => (a[i] = 8 * Math.sin(i)));
+      const once = (): number[][] => {
+        const [h, aux, lp, y, slope] = [0, 1, 2, 3, 4].map(() => B.alloc(n) as Float32Array);
+        synced.bernoulliSigmoid(a, [7, 8], h, aux, 'score', lp);
+        synced.binaryConcrete(a, [7, 8], 0.5, y, slope);
+        return [h, aux, lp, y, slope].map((b) => Array.from(b));
+      };
+      const first = once();
+      expect(first[0].filter((v) => v === 1).length).toBeGreaterThan(n / 4);
+      expect(once()).toEqual(first);
+    });
+  });
 
   describe('a short training run on WebGPU', () => {
     const MLP = { model: { sizes: [784, 32, 10], activation: 'relu', init: 'heUniform' }, data: { name: 'mnist', train: 256, test: 100 } };
@@ -151,8 +258,9 @@ if (present) {
       seed: 5,
       data: net.data,
       model: net.model,
-      // SGD on LeNet: Adam's steps would hide a gradient off by a constant factor.
-      optimizer: net === LENET ? { name: 'sgd', lr: 0.05 } : { name: 'adam', lr: 1e-3, clipNorm: 1 },
+      // SGD on LeNet: Adam's steps would hide a gradient off by a constant factor. MeZO streams
+      // its updates, which clipping by the global norm cannot take: plain SGD, as in its paper.
+      optimizer: net === LENET || rule === 'mezo' ? { name: 'sgd', lr: 0.05 } : { name: 'adam', lr: 1e-3, clipNorm: 1 },
       batchSize: net === LENET ? 16 : 32,
       epochs: 1,
       maxSteps: 0,
@@ -185,6 +293,12 @@ if (present) {
         expect(lossGap(first, run(createWasmBackend(), rule))).toBeLessThan(1e-3);
       });
     }
+
+    it('MeZO (the noise kernels perturb the parameters on the device): the same records on two reruns', () => {
+      const first = run(B, mezo as AnyRule);
+      expect(first.filter((x) => x.type === 'eval').length).toBeGreaterThan(1);
+      expect(strip(run(B, mezo as AnyRule))).toEqual(strip(first));
+    });
 
     it('LeNet-5, backprop: the same records on two reruns, and the loss WASM reaches', () => {
       const first = run(B, backprop as AnyRule, LENET as Net);

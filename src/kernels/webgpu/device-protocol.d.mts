@@ -16,6 +16,8 @@ export interface BindingRange {
   offset: number;
   bytes: number;
   output: boolean;
+  /** An output the kernel reads too (addNoise's out +=): a scratch copy of it starts from its values. */
+  inout: boolean;
 }
 
 /** A block whose first `bytes` come back into the memory at ptr. */

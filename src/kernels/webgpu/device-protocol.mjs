@@ -14,7 +14,8 @@
 //   { op: 'upload', ptr, size, data }        data (an ArrayBuffer, its own copy) into block ptr's buffer
 //   { op: 'dispatch', id, shader, code?, params, bindings, groups }
 //        code the first time a shader is used (compiled once); bindings [{ ptr, size, offset, bytes,
-//        output }]: a range of block ptr's buffer, in binding order after the params at binding 0
+//        output, inout }]: a range of block ptr's buffer, in binding order after the params at
+//        binding 0; inout marks an output the kernel reads too
 //   { op: 'read', id, blocks: [{ ptr, size, bytes }] }   each block's first bytes into the memory at ptr
 // A block's buffer is made at its first use with the block's size and kept (the heap never
 // merges blocks). A failure nobody waits for is reported by the next answered request.
@@ -94,8 +95,8 @@ export function deviceServer({ device, signal, reply, keep }) {
         return;
       }
       const s = scratchOf(i, b.bytes);
+      if (!b.output || b.inout) enc.copyBufferToBuffer(buffer, b.offset, s, 0, b.bytes);
       if (b.output) copyOut.push([s, buffer, b.offset, b.bytes]);
-      else enc.copyBufferToBuffer(buffer, b.offset, s, 0, b.bytes);
       entries.push({ binding: i + 1, resource: { buffer: s, offset: 0, size: b.bytes } });
     });
     const pass = enc.beginComputePass();

@@ -10,6 +10,11 @@ import { createWasmBackend, type WasmBackend, type WasmOptions } from '../wasm/i
 import { CONTROL_WORDS, DONE, HANDLED, STATUS, type BindingRange, type DeviceRequest } from './device-protocol.mjs';
 import { BlockTable, type Block } from './residency.ts';
 import {
+  addNoiseShader,
+  avgPoolBackwardShader,
+  avgPoolShader,
+  bernoulliSigmoidShader,
+  binaryConcreteShader,
   binaryShader,
   col2imShader,
   im2colShader,
@@ -39,23 +44,23 @@ export const DEVICE_KERNELS = [
   'col2im',
   'maxPool2d',
   'maxPool2dBackward',
+  'avgPool2d',
+  'avgPool2dBackward',
+  // The counter-based noise: the stream's words bit for bit, their transforms in f32 (docs/webgpu.md).
+  'addNoise',
+  'bernoulliSigmoid',
+  'binaryConcrete',
 ] as const;
 
 /**
- * Kernels that run in WASM on the same storage, for now: axpby, the optimizer programs and the
- * noise kernels compute in f64 and must match the reference bit for bit; average pooling sums
- * in f64 too; allFinite returns a value to the host anyway.
+ * Kernels that run in WASM on the same storage, for now: axpby and the optimizer programs
+ * compute in f64 and must match the reference bit for bit; allFinite returns a value to the host anyway.
  */
 export const HOST_KERNELS = [
   'axpby',
   'allFinite',
   'fingerprint',
-  'addNoise',
-  'bernoulliSigmoid',
-  'binaryConcrete',
   'optimizerStep',
-  'avgPool2d',
-  'avgPool2dBackward',
   // Rounding to narrower formats (precision): exact integer bit work, identical on every backend.
   'quantize',
   'matmulRounded',
@@ -322,13 +327,21 @@ export async function createWebGpuBackend(options: WebGpuOptions = {}): Promise<
     for (const b of bindings) {
       const blk = blockOf(b.buf);
       if (!blk) {
-        ranges.push({ ptr: 0, size: 0, offset: 0, bytes: 0, output: b.output ?? false });
+        ranges.push({ ptr: 0, size: 0, offset: 0, bytes: 0, output: b.output ?? false, inout: false });
         continue;
       }
       // An output that leaves part of its block unwritten needs the rest on the device too.
       const whole = b.buf.byteOffset === blk.ptr && b.buf.byteLength === blk.bytes;
       if (!blk.device && (b.input || !whole)) upload(blk);
-      ranges.push({ ptr: blk.ptr, size: blk.size, offset: b.buf.byteOffset - blk.ptr, bytes: b.buf.byteLength, output: b.output ?? false });
+      const output = b.output ?? false;
+      ranges.push({
+        ptr: blk.ptr,
+        size: blk.size,
+        offset: b.buf.byteOffset - blk.ptr,
+        bytes: b.buf.byteLength,
+        output,
+        inout: output && (b.input ?? false),
+      });
       if (b.output) outputs.push(blk);
     }
     const first = !compiled.has(shader);
@@ -364,6 +377,8 @@ export async function createWebGpuBackend(options: WebGpuOptions = {}): Promise<
   };
   const geometry = (g: WindowGeometry): number[] => [g.n, g.c, g.h, g.w, g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, g.oh, g.ow];
   const f32Bits = (v: number): number => new Uint32Array(new Float32Array([v]).buffer)[0];
+  /** The binding of an absent optional buffer (the device thread binds a scratch word; the shader is told not to touch it). */
+  const none = new Float32Array(0);
   const pad = (xs: readonly number[], fill: number): number[] => [...new Array<number>(MAX_RANK - xs.length).fill(fill), ...xs];
 
   const device: Partial<Backend> = {
@@ -514,6 +529,72 @@ export async function createWebGpuBackend(options: WebGpuOptions = {}): Promise<
         { buf: argmax, input: true },
         { buf: dx.subarray(0, count), output: true },
       ]);
+    },
+    avgPool2d(x, out, g) {
+      if (!(tracked(x) && tracked(out))) return host.avgPool2d(x, out, g);
+      const count = g.n * g.c * g.oh * g.ow;
+      elementwise('avgPool2d', avgPoolShader, count, geometry(g), [
+        { buf: x, input: true },
+        { buf: out.subarray(0, count), output: true },
+      ]);
+    },
+    avgPool2dBackward(gOut, dx, g) {
+      if (!(tracked(gOut) && tracked(dx))) return host.avgPool2dBackward(gOut, dx, g);
+      const count = g.n * g.c * g.h * g.w;
+      elementwise('avgPool2dBackward', avgPoolBackwardShader, count, geometry(g), [
+        { buf: gOut, input: true },
+        { buf: dx.subarray(0, count), output: true },
+      ]);
+    },
+    addNoise(out, scale, key, offset, kind, elementScale) {
+      const n = out.length;
+      // Full-width (f64) buffers (WideNoise) stay in WASM, as do ranges past the stream's 2³² draws.
+      const device = out instanceof Float32Array && tracked(out) && (!elementScale || tracked(elementScale)) && offset + n <= 2 ** 32;
+      if (!device) return host.addNoise(out, scale, key, offset, kind, elementScale);
+      elementwise(
+        `addNoise-${kind}`,
+        () => addNoiseShader(kind),
+        n,
+        [key[0], key[1], offset, f32Bits(scale), elementScale ? 1 : 0],
+        [
+          { buf: elementScale ? elementScale.subarray(0, n) : none, input: true },
+          { buf: out, input: true, output: true },
+        ],
+      );
+    },
+    bernoulliSigmoid(a, key, h, aux, kind, logProb) {
+      const n = a.length;
+      if (!(tracked(a) && tracked(h) && (!aux || tracked(aux)) && (!logProb || tracked(logProb))))
+        return host.bernoulliSigmoid(a, key, h, aux, kind, logProb);
+      // The reference writes the score into aux unless told 'slope'.
+      const auxKind = aux ? (kind === 'slope' ? 1 : 2) : 0;
+      elementwise(
+        'bernoulliSigmoid',
+        bernoulliSigmoidShader,
+        n,
+        [key[0], key[1], auxKind, logProb ? 1 : 0],
+        [
+          { buf: a, input: true },
+          { buf: h.subarray(0, n), output: true },
+          { buf: auxKind ? aux!.subarray(0, n) : none, output: true },
+          { buf: logProb ? logProb.subarray(0, n) : none, output: true },
+        ],
+      );
+    },
+    binaryConcrete(a, key, temperature, y, slope) {
+      if (!(tracked(a) && tracked(y) && tracked(slope))) return host.binaryConcrete(a, key, temperature, y, slope);
+      const n = a.length;
+      elementwise(
+        'binaryConcrete',
+        binaryConcreteShader,
+        n,
+        [key[0], key[1], f32Bits(temperature)],
+        [
+          { buf: a, input: true },
+          { buf: y.subarray(0, n), output: true },
+          { buf: slope.subarray(0, n), output: true },
+        ],
+      );
     },
   };
 

@@ -3,7 +3,7 @@
 // rejects NaN and ∞ in constant expressions), then each kernel's own. Every output element is
 // written by one invocation that reads its inputs in a fixed order: no atomics, no float
 // reductions across invocations, so a device gives the same bits on every run.
-import type { BinaryOp, UnaryOp } from '../backend.ts';
+import type { BinaryOp, NoiseKind, UnaryOp } from '../backend.ts';
 
 /** Workgroup size of the one-invocation-per-element kernels. */
 export const WG = 256;
@@ -376,5 +376,200 @@ ${ENTRY} {
     }
   }
   dx[i] = acc;
+}`;
+}
+
+/** avgPool2d: each window's sum in (row, column) order, compensated, over kh·kw (padding counts as zeros). */
+export function avgPoolShader(): string {
+  return `${HEAD}${GEOMETRY}${TWO_SUM}
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read_write> out: array<f32>;
+${ENTRY} {
+  ${ELEMENT}
+  let h = gi(2); let w = gi(3); let kh = gi(4); let kw = gi(5);
+  let oh = gi(10); let ow = gi(11);
+  let e = i32(i);
+  let xx = e % ow; let y = (e / ow) % oh; let plane = e / (ow * oh);
+  let src = plane * h * w;
+  var acc = Acc(0.0, 0.0);
+  for (var ki = 0; ki < kh; ki++) {
+    let iy = y * gi(6) - gi(8) + ki;
+    if (iy < 0 || iy >= h) { continue; }
+    for (var kj = 0; kj < kw; kj++) {
+      let ix = xx * gi(7) - gi(9) + kj;
+      if (ix >= 0 && ix < w) { acc = add_(acc, x[u32(src + iy * w + ix)]); }
+    }
+  }
+  out[i] = total(acc) / f32(kh * kw);
+}`;
+}
+
+/** dx of average pooling: each input element sums the cotangents of the windows that hold it, in output order, over kh·kw. */
+export function avgPoolBackwardShader(): string {
+  return `${HEAD}${GEOMETRY}${TWO_SUM}
+@group(0) @binding(1) var<storage, read> gout: array<f32>;
+@group(0) @binding(2) var<storage, read_write> dx: array<f32>;
+${ENTRY} {
+  ${ELEMENT}
+  let h = gi(2); let w = gi(3); let kh = gi(4); let kw = gi(5);
+  let sh = gi(6); let sw = gi(7); let ph = gi(8); let pw = gi(9); let oh = gi(10); let ow = gi(11);
+  let e = i32(i);
+  let off = e % (h * w); let ix = off % w; let iy = off / w; let plane = e / (h * w);
+  // The windows that hold (iy, ix): y·sh − ph ≤ iy ≤ y·sh − ph + kh − 1.
+  let y0 = max(0, (iy + ph - kh + sh) / sh); let y1 = min(oh - 1, (iy + ph) / sh);
+  let x0 = max(0, (ix + pw - kw + sw) / sw); let x1 = min(ow - 1, (ix + pw) / sw);
+  var acc = Acc(0.0, 0.0);
+  for (var y = y0; y <= y1; y++) {
+    for (var xx = x0; xx <= x1; xx++) { acc = add_(acc, gout[u32((plane * oh + y) * ow + xx)]); }
+  }
+  dx[i] = total(acc) / f32(kh * kw);
+}`;
+}
+
+// The counter-based noise of kernels/noise.ts in WGSL. The hash and the words are u32 work, bit
+// for bit the reference's; what the words become (uniforms, logarithms, Box–Muller, σ) is f32
+// with polynomials of our own in + − × ÷ √ (WGSL leaves exp/log/sin accuracy to the device), so
+// the values are within the tolerances docs/webgpu.md states and the same on every run of a device.
+// Integers go to f32 as two exactly representable parts and one correctly rounded sum, since
+// WGSL lets a device round a plain u32 → f32 conversion either way.
+const NOISE = /* wgsl */ `
+fn hash32(x0: u32) -> u32 {
+  var x = x0;
+  x ^= x >> 16u;
+  x *= 0x21f0aaadu;
+  x ^= x >> 15u;
+  x *= 0x735a2d97u;
+  x ^= x >> 15u;
+  return x;
+}
+fn wordA(j: u32, k0: u32, k1: u32) -> u32 { return hash32(hash32(j ^ k0) + k1); }
+fn wordB(j: u32, k0: u32, k1: u32) -> u32 { return hash32(hash32(j ^ k1 ^ 0x9e3779b9u) + k0); }
+fn u2f(x: u32) -> f32 { return f32(x & 0xffffff00u) + f32(x & 0xffu); }
+// ln 2 in two parts (fdlibm's expf): k·LN2_HI is exact for |k| < 256.
+const LN2_HI = 6.9314575195e-01;
+const LN2_LO = 1.4286067653e-06;
+// 2 atanh(s) = ln((1 + s)/(1 − s)) for |s| ≤ 1/3, its series to s¹⁷.
+fn atanh2(s: f32) -> f32 {
+  let w = s * s;
+  return 2.0 * s * (1.0 + w * (0.33333334 + w * (0.2 + w * (0.14285715 + w * (0.11111111 + w * (0.09090909
+    + w * (0.07692308 + w * (0.06666667 + w * 0.05882353))))))));
+}
+// ln((a + ½)/2³²): below ½ from m·2^e (m in (√½, √2]), above it as ln(1 − v) with v = (~a + ½)/2³²
+// exact to an ulp, so that ln u keeps its relative accuracy next to 1 too.
+fn lnUniform(a: u32) -> f32 {
+  if (a >= 0x80000000u) {
+    let v = ldexp(u2f(2u * ~a + 1u), -33);
+    return atanh2(-v / (2.0 - v));
+  }
+  let x = 2u * a + 1u;
+  var e = 31 - i32(countLeadingZeros(x));
+  var m = ldexp(u2f(x), -e);
+  if (m > 1.4142135) { m = m * 0.5; e = e + 1; }
+  let k = f32(e - 33);
+  return (k * LN2_HI + atanh2((m - 1.0) / (m + 1.0))) + k * LN2_LO;
+}
+// e^x for x ≤ 0: 2^k·e^r, |r| ≤ ln2/2, Taylor to r⁷; 0 below −87 (where f32 turns subnormal).
+fn expNeg(x: f32) -> f32 {
+  if (x < -87.0) { return 0.0; }
+  let k = floor(x * 1.442695 + 0.5);
+  let r = (x - k * LN2_HI) - k * LN2_LO;
+  let poly = 1.0 + r * (1.0 + r * (0.5 + r * (0.16666667 + r * (0.041666668 + r * (0.008333334 + r * (0.0013888889 + r * 0.0001984127))))));
+  return ldexp(poly, i32(k));
+}
+// The Gaussian draw i: r·cos θ (even i) or r·sin θ (odd i) of Box–Muller pair i/2, θ by octant as the reference.
+fn gaussianAt(i: u32, k0: u32, k1: u32) -> f32 {
+  let j = i >> 1u;
+  let r = sqrt(-2.0 * lnUniform(wordA(j, k0, k1)));
+  let b = wordB(j, k0, k1);
+  let o = b >> 29u;
+  var q = b & 0x1fffffffu;
+  if ((o & 1u) == 1u) { q = 0x20000000u - q; }
+  let phi = ldexp(u2f(q), -29) * 0.78539816;
+  let w = phi * phi;
+  let sp = phi * (1.0 + w * (-0.16666667 + w * (0.008333334 + w * (-0.0001984127 + w * (0.0000027557319 + w * -2.5052108e-8)))));
+  let cp = 1.0 + w * (-0.5 + w * (0.041666668 + w * (-0.0013888889 + w * (0.0000248015873 + w * (-2.7557319e-7 + w * 2.0876757e-9)))));
+  let odd = (o & 1u) == 1u;
+  let s = select(sp, cp, odd);
+  let c = select(cp, sp, odd);
+  let quad = o >> 1u;
+  var sn: f32; var cs: f32;
+  if (quad == 0u) { sn = s; cs = c; } else if (quad == 1u) { sn = c; cs = -s; } else if (quad == 2u) { sn = -s; cs = -c; } else { sn = -c; cs = s; }
+  return r * select(cs, sn, (i & 1u) == 1u);
+}
+fn rademacherAt(i: u32, k0: u32, k1: u32) -> f32 { return select(-1.0, 1.0, (wordA(i, k0, k1) >> 31u) == 1u); }
+fn logisticAt(i: u32, k0: u32, k1: u32) -> f32 {
+  let w = wordA(i, k0, k1);
+  return lnUniform(w) - lnUniform(~w);
+}
+// Whether uniform draw i, u = (w + ½)/2³², is below s in [0, 1], decided exactly: h = (w >> 8)/2²⁴
+// is exact, and where s − h is below 2⁻²⁴ it is exact too (Sterbenz), so the low 8 bits decide.
+fn below(w: u32, s: f32) -> bool {
+  let hi = ldexp(f32(w >> 8u), -24);
+  let d = s - hi;
+  if (d <= 0.0) { return false; }
+  if (d >= 5.9604645e-8) { return true; }
+  return ldexp(f32(w & 0xffu) + 0.5, -32) < d;
+}
+`;
+
+const NOISE_DRAW: Record<NoiseKind, string> = { gaussian: 'gaussianAt', rademacher: 'rademacherAt', logistic: 'logisticAt' };
+
+/** out[k] += scale · s[k] · z(key, offset + k); params [3..7] k0, k1, offset, scale's f32 bits, whether s is bound. */
+export function addNoiseShader(kind: NoiseKind): string {
+  return `${HEAD}${NOISE}
+@group(0) @binding(1) var<storage, read> es: array<f32>;
+@group(0) @binding(2) var<storage, read_write> out: array<f32>;
+${ENTRY} {
+  ${ELEMENT}
+  var coef = pf(6u);
+  if (p[7] == 1u) { coef = coef * es[i]; }
+  out[i] = out[i] + coef * ${NOISE_DRAW[kind]}(p[5] + i, p[3], p[4]);
+}`;
+}
+
+// σ(x) = 1/(1 + e) or e/(1 + e) with e = e^−|x|, its complement the other one, and σ(1 − σ) = e/(1 + e)²:
+// each formed without 1 − σ, which f32 would cancel.
+const SIGMA = /* wgsl */ `
+struct Sigma { e: f32, s: f32, c: f32, slope: f32 }
+fn sigma(x: f32) -> Sigma {
+  let e = expNeg(-abs(x));
+  let d = 1.0 + e;
+  let pos = x >= 0.0;
+  return Sigma(e, select(e, 1.0, pos) / d, select(1.0, e, pos) / d, e / (d * d));
+}
+`;
+
+/** h = [u_i < σ(a)], aux (params [5]: 0 none, 1 slope, 2 score) and log p(h | a) (params [6]: 1 to write); params [3..4] the key. */
+export function bernoulliSigmoidShader(): string {
+  return `${HEAD}${NOISE}${SIGMA}
+@group(0) @binding(1) var<storage, read> a: array<f32>;
+@group(0) @binding(2) var<storage, read_write> h: array<f32>;
+@group(0) @binding(3) var<storage, read_write> aux: array<f32>;
+@group(0) @binding(4) var<storage, read_write> lp: array<f32>;
+${ENTRY} {
+  ${ELEMENT}
+  let x = a[i];
+  let sg = sigma(x);
+  let one = below(wordA(i, p[3], p[4]), sg.s);
+  h[i] = select(0.0, 1.0, one);
+  // The score h − σ: 1 − σ is the complement, formed directly.
+  if (p[5] == 1u) { aux[i] = sg.slope; } else if (p[5] == 2u) { aux[i] = select(-sg.s, sg.c, one); }
+  // log p = h·x − softplus(x), as (h·x − max(x, 0)) (exact) − ln(1 + e).
+  if (p[6] == 1u) { lp[i] = (select(0.0, x, one) - max(x, 0.0)) - atanh2(sg.e / (2.0 + sg.e)); }
+}`;
+}
+
+/** y = σ((a + l_i)/τ), slope = y(1 − y)/τ; params [3..5] the key, τ's f32 bits. */
+export function binaryConcreteShader(): string {
+  return `${HEAD}${NOISE}${SIGMA}
+@group(0) @binding(1) var<storage, read> a: array<f32>;
+@group(0) @binding(2) var<storage, read_write> y: array<f32>;
+@group(0) @binding(3) var<storage, read_write> slope: array<f32>;
+${ENTRY} {
+  ${ELEMENT}
+  let t = pf(5u);
+  let sg = sigma((a[i] + logisticAt(i, p[3], p[4])) / t);
+  y[i] = sg.s;
+  slope[i] = sg.slope / t;
 }`;
 }
