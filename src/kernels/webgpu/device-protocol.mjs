@@ -86,16 +86,16 @@ export function deviceServer({ device, signal, reply, keep }) {
       }
       const buffer = bufferOf(b.ptr, b.size);
       // WebGPU binds at offsets aligned to minStorageBufferOffsetAlignment and forbids a written
-      // range aliasing another binding: such an input is copied to scratch first, such an output
-      // written to scratch and copied after the pass.
+      // range aliasing another binding: such a range is copied to scratch first (an output may be
+      // read too: the optimizer updates its parameter in place), and an output copied back after the pass.
       const aliased = !b.output && req.bindings.some((o, j) => j !== i && o.output && o.ptr === b.ptr);
       if (b.offset % align === 0 && !aliased) {
         entries.push({ binding: i + 1, resource: { buffer, offset: b.offset, size: b.bytes } });
         return;
       }
       const s = scratchOf(i, b.bytes);
+      enc.copyBufferToBuffer(buffer, b.offset, s, 0, b.bytes);
       if (b.output) copyOut.push([s, buffer, b.offset, b.bytes]);
-      else enc.copyBufferToBuffer(buffer, b.offset, s, 0, b.bytes);
       entries.push({ binding: i + 1, resource: { buffer: s, offset: 0, size: b.bytes } });
     });
     const pass = enc.beginComputePass();
