@@ -16,7 +16,8 @@ export interface ApplyContext {
   optState: OptState;
   step: number;
   /** Sees parameter i's update (or its range from `offset`) once checked, before the optimizer does. */
-  watch?: (i: number, update: Float32Array, offset: number) => void;
+  /** Shown each checked update as a tensor: a watcher reads its values only when it needs them (a device backend reads them back). */
+  watch?: (i: number, update: Tensor, offset: number) => void;
   /** Rounds each update to the trial's backward format first; false: it overflowed, and the step is skipped. */
   precision?: { roundUpdate(i: number, u: Tensor): boolean };
 }
@@ -47,7 +48,7 @@ function apply(updates: Updates, c: ApplyContext): void {
     }
     if (!backend().allFinite(u.buf))
       throw new NumericsError(`rule "${c.ruleId}": update for parameter ${name} contains NaN/Inf at step ${step}`);
-    c.watch?.(i, u.data as Float32Array, offset ?? 0);
+    c.watch?.(i, u, offset ?? 0);
   };
   // Rounded before the finiteness check: an overflow under dynamic loss scaling skips the step
   // (every update is rounded first, so none is applied), where anything else non-finite ends the trial.
