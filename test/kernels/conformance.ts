@@ -553,12 +553,15 @@ export function kernelConformance(label: string, B: TestedBackend, tolerances: T
     for (const n of [0, 1, 5, 16, 17, 4099, 65537]) {
       it(`allFinite over ${n} elements finds a NaN or ±Inf anywhere`, () => {
         const a = buf(n);
+        const other = buf(3);
         expect(B.allFinite(a)).toBe(true);
+        expect(B.allFinite([other, a])).toBe(true);
         for (const bad of [NaN, Infinity, -Infinity]) {
           for (const at of n ? [0, n >> 1, n - 1] : []) {
             const old = a[at];
             a[at] = bad;
             expect(B.allFinite(a), `${bad} at ${at}`).toBe(false);
+            expect(B.allFinite([other, a]), `${bad} at ${at}, in a list`).toBe(false);
             expect(ref.allFinite(a)).toBe(false);
             a[at] = old;
           }
@@ -569,6 +572,17 @@ export function kernelConformance(label: string, B: TestedBackend, tolerances: T
     }
 
     const fpTol = tolerances.fingerprintSums ?? { rel: 0, abs: 0 };
+    it('allFinite over a list of 70 buffers names a bad value in any of them', () => {
+      const bufs = Array.from({ length: 70 }, (_, k) => buf(1 + (k % 5)));
+      expect(B.allFinite(bufs)).toBe(true);
+      for (const at of [0, 63, 64, 69]) {
+        bufs[at][0] = NaN;
+        expect(B.allFinite(bufs), `NaN in buffer ${at}`).toBe(false);
+        bufs[at][0] = 0.5;
+      }
+      expect(B.allFinite([])).toBe(true);
+    });
+
     for (const n of [0, 1, 3, 4, 7, 4099, 65537]) {
       it(`fingerprint over ${n} elements equals the reference's and sees a one-bit change anywhere`, () => {
         const a = buf(n);

@@ -466,12 +466,20 @@ export async function createWebGpuBackend(options: WebGpuOptions = {}): Promise<
       );
     },
     allFinite(a) {
-      if (!tracked(a)) return host.allFinite(a);
-      if (a.length === 0) return true;
-      const slot = resultSlot();
-      reduction('allFinite', allFiniteShader, a.length, [], [{ buf: a, input: true }], slot);
-      settle();
-      return resultWords(slot).u[0] === 0;
+      // One reduction per buffer into its own slot, and one readback for them all.
+      let ok = true;
+      let asked = 0;
+      const flags: number[] = [];
+      for (const buf of ArrayBuffer.isView(a) ? [a] : a) {
+        if (!tracked(buf)) ok = host.allFinite(buf) && ok;
+        if (!tracked(buf) || buf.length === 0) continue;
+        const slot = resultSlot();
+        reduction('allFinite', allFiniteShader, buf.length, [], [{ buf, input: true }], slot);
+        pending.push(() => flags.push(resultWords(slot).u[0]));
+        asked++;
+      }
+      if (asked) settle();
+      return ok && flags.every((f) => f === 0);
     },
     // The runner compares a backend's fingerprints only with its own (param-guard.ts: before and
     // after a step, on one backend), so the device's need not equal the CPU's, only be
