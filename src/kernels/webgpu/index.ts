@@ -392,6 +392,8 @@ export async function createWebGpuBackend(options: WebGpuOptions = {}): Promise<
   const settle = (): void => {
     if (!resultsBlock!.host) readBack([resultsBlock!]);
     for (const decode of pending.splice(0)) decode();
+    // Every slot is read now: the next batch starts from the first, so up to RESULT_SLOTS lazy results come back in one readback.
+    nextSlot = 0;
   };
   /** A fresh result slot; the ring wraps only after every lazy result in it has been read. */
   const resultSlot = (): Float32Array => {
