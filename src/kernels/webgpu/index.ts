@@ -109,6 +109,16 @@ const IN_FLIGHT = 1024;
 /** The reductions' small results: slots of RESULT_WORDS words in one block, read back together. */
 const RESULT_WORDS = 8;
 const RESULT_SLOTS = 64;
+/** 31^−64 mod 2³² (31 is odd, so invertible): the fingerprint shader's step from one power of 31 to the next in an invocation's lane. */
+const INV_31_POW_64 = ((): number => {
+  const m = 1n << 32n;
+  let inv = 1n;
+  // Newton's iteration for the inverse mod 2^k doubles the correct bits each time.
+  for (let k = 0; k < 5; k++) inv = (inv * (2n - 31n * inv)) % m;
+  let r = 1n;
+  for (let k = 0; k < 64; k++) r = (r * ((inv + m) % m)) % m;
+  return Number(r);
+})();
 /** Slot buffers an optimizer shader may bind (WebGPU's default of 8 storage buffers per stage, less params, parameter, update, result). */
 const MAX_BOUND_SLOTS = 4;
 
@@ -490,7 +500,7 @@ export async function createWebGpuBackend(options: WebGpuOptions = {}): Promise<
     fingerprint(a) {
       if (!tracked(a) || a.length === 0) return host.fingerprint(a);
       const slot = resultSlot();
-      reduction('fingerprint', fingerprintShader, a.length, [], [{ buf: a, input: true }], slot);
+      reduction('fingerprint', fingerprintShader, a.length, [INV_31_POW_64], [{ buf: a, input: true }], slot);
       let value: Fingerprint | null = null;
       pending.push(() => {
         const { f, u } = resultWords(slot);

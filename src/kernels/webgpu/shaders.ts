@@ -446,12 +446,16 @@ fn join(x: Fp, y: Fp) -> Fp { return Fp(x.h + y.h, ddAdd(x.abs_, y.abs_), ddAdd(
 ${REDUCE_ENTRY} {
   let n = p[0];
   var acc = Fp(0u, vec2f(0.0), vec2f(0.0));
+  // Element i's power of 31: its place from the end of its lane, then the lanes' own combination.
+  // This invocation's elements keep one lane and step 64 places in it, so each next power is the
+  // last times 31^−64 (p[3]; 31 is odd, so it has an inverse mod 2³²).
+  let lane = l & 3u;
+  var w = 0u;
+  if (l < n) { w = pow31(((n - lane + 3u) / 4u - 1u - (l >> 2u)) + (3u - lane)); }
   for (var i = l; i < n; i += ${WG}u) {
     let x = a[i];
-    let lane = i & 3u;
-    // Element i's power of 31: its place from the end of its lane, then the lanes' own combination.
-    let e = ((n - lane + 3u) / 4u - 1u - (i >> 2u)) + (3u - lane);
-    acc.h += bitcast<u32>(x) * pow31(e);
+    acc.h += bitcast<u32>(x) * w;
+    w *= p[3];
     acc.abs_ = ddAdd(acc.abs_, vec2f(abs(x), 0.0));
     acc.sq = ddAdd(acc.sq, twoProd(x, x));
   }
