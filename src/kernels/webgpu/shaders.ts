@@ -1,8 +1,9 @@
 // WGSL sources of the WebGPU kernels, one compute shader per kernel and op. Binding 0 holds the
 // parameters as u32 words: [0] the invocation count, [1] a NaN's bits, [2] +∞'s bits (WGSL
 // rejects NaN and ∞ in constant expressions), then each kernel's own. Every output element is
-// written by one invocation that reads its inputs in a fixed order: no atomics, no float
-// reductions across invocations, so a device gives the same bits on every run.
+// written by one invocation that reads its inputs in a fixed order, and the reductions to a
+// small result run in one workgroup combining in a fixed tree: no atomics, so a device gives the
+// same bits on every run.
 import type { BinaryOp, UnaryOp } from '../backend.ts';
 import { STAGE } from '../optim-program.ts';
 
