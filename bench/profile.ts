@@ -154,10 +154,11 @@ export class ProfilingBackend implements Backend {
     this.add(`axpby (${a.length})`, 'elementwise', performance.now() - t0, !this.own(a, b, out));
   }
 
-  allFinite(a: Buf): boolean {
+  allFinite(a: Buf | readonly Buf[]): boolean {
     const t0 = performance.now();
     const ok = this.inner.allFinite(a);
-    this.add(`allFinite (${a.length})`, 'elementwise', performance.now() - t0, !this.own(a));
+    const bufs = ArrayBuffer.isView(a) ? [a] : a;
+    this.add(`allFinite (${bufs.map((b) => b.length).join(', ')})`, 'elementwise', performance.now() - t0, !this.own(...bufs));
     return ok;
   }
 

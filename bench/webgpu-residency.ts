@@ -6,7 +6,7 @@
 // extra steps, so set-up and the final evaluation cancel out. Also times one readback of a
 // device-only block by size. Writes results/bench/webgpu-residency.json.
 // Run: VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json XDG_RUNTIME_DIR=/tmp \
-//        npx tsx bench/webgpu-residency.ts [--models mlp,lenet] [--steps 8] [--out results/bench/webgpu-residency.json]
+//        npx tsx bench/webgpu-residency.ts [--models mlp,lenet] [--steps 8] [--optimizer sgd|adam] [--out results/bench/webgpu-residency.json]
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -23,6 +23,12 @@ const arg = (name: string, fallback: string): string => {
 const models = arg('models', 'mlp,lenet').split(',');
 const steps = Number(arg('steps', '8'));
 const out = arg('out', 'results/bench/webgpu-residency.json');
+const optimizerName = arg('optimizer', 'sgd');
+const OPTIMIZERS: Record<string, TrialConfig['optimizer']> = { sgd: { name: 'sgd', lr: 0.05 }, adam: { name: 'adam', lr: 1e-3 } };
+if (!(optimizerName in OPTIMIZERS)) {
+  console.error(`--optimizer: unknown optimizer "${optimizerName}" (sgd, adam)`);
+  process.exit(2);
+}
 for (const m of models) {
   if (m !== 'mlp' && m !== 'lenet') {
     console.error(`--models: unknown model "${m}" (mlp, lenet)`);
@@ -52,7 +58,7 @@ function run(B: WebGpuBackend, be: WebGpuBackend, net: string, n: number): { t: 
     seed: 1,
     data: spec.data,
     model: spec.model,
-    optimizer: { name: 'sgd', lr: 0.05 },
+    optimizer: OPTIMIZERS[optimizerName],
     batchSize: spec.batch,
     epochs: 1,
     maxSteps: n,
@@ -119,7 +125,7 @@ writeFileSync(
       date: new Date().toISOString(),
       commit,
       adapter: B.adapter,
-      command: `npx tsx bench/webgpu-residency.ts --models ${models.join(',')} --steps ${steps}`,
+      command: `npx tsx bench/webgpu-residency.ts --models ${models.join(',')} --steps ${steps} --optimizer ${optimizerName}`,
       perStepIs:
         'counts per BP training step (the difference of a 2-step and a (2 + steps)-step run, over steps); stepMs: step wall time likewise',
       eagerIs: 'every kernel call brings its storage back to the host and sends host values up, as the backend did before residency',

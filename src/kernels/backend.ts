@@ -122,8 +122,11 @@ export interface Backend {
   transpose(a: Buf, shape: readonly number[], perm: readonly number[], out: Buf): void;
   /** out[i] = a[i] * scale + b[i] * bScale (axpby); used by gradient accumulation. */
   axpby(a: Buf, scale: number, b: Buf, bScale: number, out: Buf): void;
-  /** True if every element of a is finite (the check of a rule's updates). */
-  allFinite(a: Buf): boolean;
+  /**
+   * True if every element of a is finite (the check of a rule's updates); for a list, of every
+   * buffer in it (a device backend answers for all of a step's updates with one readback).
+   */
+  allFinite(a: Buf | readonly Buf[]): boolean;
   /** a's fingerprint (the runner's check that a rule's step left the parameters as they were). */
   fingerprint(a: Buf): Fingerprint;
   /**

@@ -233,7 +233,7 @@ export const referenceBackend: Backend = {
   },
 
   allFinite(a) {
-    for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i])) return false;
+    for (const b of ArrayBuffer.isView(a) ? [a] : a) for (let i = 0; i < b.length; i++) if (!Number.isFinite(b[i])) return false;
     return true;
   },
 

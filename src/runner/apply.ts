@@ -16,7 +16,8 @@ export interface ApplyContext {
   optState: OptState;
   step: number;
   /** Sees parameter i's update (or its range from `offset`) once checked, before the optimizer does. */
-  watch?: (i: number, update: Float32Array, offset: number) => void;
+  /** Shown each checked update as a tensor: a watcher reads its values only when it needs them (a device backend reads them back). */
+  watch?: (i: number, update: Tensor, offset: number) => void;
   /** Rounds each update to the trial's backward format first; false: it overflowed, and the step is skipped. */
   precision?: { roundUpdate(i: number, u: Tensor): boolean };
 }
@@ -37,7 +38,7 @@ function apply(updates: Updates, c: ApplyContext): void {
   const count = isLazy(updates) ? updates.count : updates.length;
   if (count !== params.length) throw new ShapeError(`rule "${c.ruleId}": ${count} updates for ${params.length} parameters`);
   /** `u` should be parameter i's update (offset null) or its range starting at `offset`, shaped `want`. */
-  const check = (i: number, u: Tensor, want: readonly number[], offset: number | null = null): void => {
+  const check = (i: number, u: Tensor, want: readonly number[], offset: number | null = null, knownFinite = false): void => {
     const name = c.model.paramNames[i];
     if (u.shape.join() !== want.join()) {
       const where = offset === null ? '' : ` at offset ${offset}`;
@@ -45,16 +46,19 @@ function apply(updates: Updates, c: ApplyContext): void {
         `rule "${c.ruleId}": update ${i} (${name})${where} has shape [${u.shape.join(', ')}], expected [${want.join(', ')}]`,
       );
     }
-    if (!backend().allFinite(u.buf))
+    if (!knownFinite && !backend().allFinite(u.buf))
       throw new NumericsError(`rule "${c.ruleId}": update for parameter ${name} contains NaN/Inf at step ${step}`);
-    c.watch?.(i, u.data as Float32Array, offset ?? 0);
+    c.watch?.(i, u, offset ?? 0);
   };
   // Rounded before the finiteness check: an overflow under dynamic loss scaling skips the step
   // (every update is rounded first, so none is applied), where anything else non-finite ends the trial.
   const rounds = (i: number, u: Tensor): boolean => c.precision?.roundUpdate(i, u) ?? true;
   if (!isLazy(updates)) {
     if (!updates.map((u, i) => u.shape.join() !== params[i].shape.join() || rounds(i, u)).every(Boolean)) return;
-    updates.forEach((u, i) => check(i, u, params[i].shape));
+    // All updates checked at once (a device backend reads back one answer, not one per update);
+    // when one is not finite, each is checked again in order, so the error names the first.
+    const finite = backend().allFinite(updates.map((u) => u.buf));
+    updates.forEach((u, i) => check(i, u, params[i].shape, null, finite));
     optimizer.update(params, updates, optState, step);
     return;
   }

@@ -201,7 +201,7 @@ function trainStep(t: Training, observers: readonly Observer[], batch: StepInfo[
   const stats = new BatchStats();
   const ctx = t.ctxAt(at.step, stats);
   const s: StepInfo = { step: at.step, epoch: at.epoch, ctx, batch, state: t.state, reference: null };
-  const watch = (i: number, u: Float32Array, offset: number) => {
+  const watch = (i: number, u: Tensor, offset: number) => {
     for (const o of observers) o.onUpdate?.(i, u, offset);
   };
   const { precision } = t;

@@ -37,8 +37,11 @@ export interface Observer {
    * ledger's step, the clock, a signal probe). The first observer is outermost.
    */
   around?(s: StepInfo, next: () => StepResult<unknown>): StepResult<unknown>;
-  /** Parameter i's update (or its range from `offset`) as the optimizer receives it. */
-  onUpdate?(i: number, update: Float32Array, offset: number): void;
+  /**
+   * Parameter i's update (or its range from `offset`) as the optimizer receives it. Read its
+   * values (`.data`) only when needed: on a device backend each read is a readback.
+   */
+  onUpdate?(i: number, update: Tensor, offset: number): void;
   /** Before step `step`: a reason to end training here (a budget the step would overspend), or null. */
   stopBefore?(step: number): StopReason | null;
   /** After the step's updates were applied (a throw ends the trial: divergence, a stop request). */

@@ -19,8 +19,13 @@ function fingerprint(params: readonly Tensor[]): Fingerprint {
   let abs = 0;
   let squares = 0;
   let size = 0;
-  for (const p of params) {
-    const f = backend().fingerprint(p.data);
+  // p.buf, not p.data: the check only reads, and .data (a host write, as far as the accessor
+  // knows) would cost a backend that keeps parameters on a device a readback and an upload of
+  // each one every step. Every fingerprint is asked for before any is read, so such a backend
+  // brings them all back in one round trip.
+  const fs = params.map((p) => backend().fingerprint(p.buf));
+  for (const [i, p] of params.entries()) {
+    const f = fs[i];
     bits = (Math.imul(bits, 31) + f.bits) | 0;
     abs += f.abs;
     squares += f.squares;

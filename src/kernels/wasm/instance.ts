@@ -395,6 +395,7 @@ export function instantiateWasmBackend(module: object, relaxed: boolean, options
     },
 
     allFinite(a) {
+      if (!ArrayBuffer.isView(a)) return a.every((b) => backend.allFinite(b));
       if (!owns(a)) return ref.allFinite(a);
       return a.length === 0 || ex.allFinite(a.byteOffset, a.length) === 1;
     },

@@ -87,8 +87,9 @@ export function deviceServer({ device, signal, reply, keep }) {
       }
       const buffer = bufferOf(b.ptr, b.size);
       // WebGPU binds at offsets aligned to minStorageBufferOffsetAlignment and forbids a written
-      // range aliasing another binding: such an input is copied to scratch first, such an output
-      // written to scratch and copied after the pass.
+      // range aliasing another binding: such an input is copied to scratch first, and so is an output
+      // the kernel reads too (inout: addNoise's out +=, the optimizer's parameter and state updated in
+      // place); an output is copied back after the pass.
       const aliased = !b.output && req.bindings.some((o, j) => j !== i && o.output && o.ptr === b.ptr);
       if (b.offset % align === 0 && !aliased) {
         entries.push({ binding: i + 1, resource: { buffer, offset: b.offset, size: b.bytes } });

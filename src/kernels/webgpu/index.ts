@@ -5,30 +5,36 @@
 // written the outputs into the shared WASM memory. Kernels not in DEVICE_KERNELS run in WASM, on
 // the same storage: HOST_KERNELS names them, and the backend's `hostKernels` says so at run time.
 import { MessageChannel, receiveMessageOnPort, Worker } from 'node:worker_threads';
-import type { Backend, Buf, HostSync, WindowGeometry } from '../backend.ts';
+import type { Backend, Buf, Fingerprint, HostSync, WindowGeometry } from '../backend.ts';
+import { MAX_STAGES, STAGE, STAGE_WORDS } from '../optim-program.ts';
 import { createWasmBackend, type WasmBackend, type WasmOptions } from '../wasm/index.ts';
 import { CONTROL_WORDS, DONE, HANDLED, STATUS, type BindingRange, type DeviceRequest } from './device-protocol.mjs';
 import { BlockTable, type Block } from './residency.ts';
 import {
   addNoiseShader,
+  allFiniteShader,
   avgPoolBackwardShader,
   avgPoolShader,
+  axpbyShader,
   bernoulliSigmoidShader,
   binaryConcreteShader,
   binaryShader,
   col2imShader,
+  fingerprintShader,
   im2colShader,
   leakyReluShader,
   matmulShader,
   MAX_RANK,
   maxPoolBackwardShader,
   maxPoolShader,
+  optimizerShader,
   reduceShader,
   softmaxShader,
   TILE,
   transposeShader,
   unaryShader,
   WG,
+  type OptimizerLayout,
 } from './shaders.ts';
 
 /** Kernels that run on the GPU (on storage the WASM heap owns; foreign storage takes WASM's own fallback). */
@@ -50,17 +56,15 @@ export const DEVICE_KERNELS = [
   'addNoise',
   'bernoulliSigmoid',
   'binaryConcrete',
-] as const;
-
-/**
- * Kernels that run in WASM on the same storage, for now: axpby and the optimizer programs
- * compute in f64 and must match the reference bit for bit; allFinite returns a value to the host anyway.
- */
-export const HOST_KERNELS = [
+  // The optimizer programs and axpby in f32 (axpby's products as f32 pairs), the reductions' answers read back lazily.
   'axpby',
+  'optimizerStep',
   'allFinite',
   'fingerprint',
-  'optimizerStep',
+] as const;
+
+/** Kernels that run in WASM on the same storage. */
+export const HOST_KERNELS = [
   // Rounding to narrower formats (precision): exact integer bit work, identical on every backend.
   'quantize',
   'matmulRounded',
@@ -106,6 +110,21 @@ const PREFIX = 'RULEBENCH_BACKEND=webgpu';
 const ANSWER_MS = 120_000;
 /** Requests posted and not yet handled before the caller waits for the device thread to catch up. */
 const IN_FLIGHT = 1024;
+/** The reductions' small results: slots of RESULT_WORDS words in one block, read back together. */
+const RESULT_WORDS = 8;
+const RESULT_SLOTS = 64;
+/** 31^−64 mod 2³² (31 is odd, so invertible): the fingerprint shader's step from one power of 31 to the next in an invocation's lane. */
+const INV_31_POW_64 = ((): number => {
+  const m = 1n << 32n;
+  let inv = 1n;
+  // Newton's iteration for the inverse mod 2^k doubles the correct bits each time.
+  for (let k = 0; k < 5; k++) inv = (inv * (2n - 31n * inv)) % m;
+  let r = 1n;
+  for (let k = 0; k < 64; k++) r = (r * ((inv + m) % m)) % m;
+  return Number(r);
+})();
+/** Slot buffers an optimizer shader may bind (WebGPU's default of 8 storage buffers per stage, less params, parameter, update, result). */
+const MAX_BOUND_SLOTS = 4;
 
 /**
  * The storage arguments each kernel writes (by position), for the host kernels and for device
@@ -380,8 +399,177 @@ export async function createWebGpuBackend(options: WebGpuOptions = {}): Promise<
   /** The binding of an absent optional buffer (the device thread binds a scratch word; the shader is told not to touch it). */
   const none = new Float32Array(0);
   const pad = (xs: readonly number[], fill: number): number[] => [...new Array<number>(MAX_RANK - xs.length).fill(fill), ...xs];
+  /** v as f32 hi + lo, so that a shader's product with it rounds as the f64 one does. */
+  const split = (v: number): number[] => {
+    const hi = Math.fround(v);
+    return [f32Bits(hi), f32Bits(v - hi)];
+  };
+
+  // The reductions' results: a slot of the results block per call, written on the device and
+  // read back when the host needs a value. Fingerprints are lazy (read on first use), so that
+  // the runner's fingerprints of every parameter come back in one round trip.
+  let results: Float32Array | null = null;
+  let resultsBlock: Block | null = null;
+  let nextSlot = 0;
+  /** Decoders of lazy results not yet read, run once their slots are back on the host. */
+  const pending: (() => void)[] = [];
+  const settle = (): void => {
+    if (!resultsBlock!.host) readBack([resultsBlock!]);
+    for (const decode of pending.splice(0)) decode();
+    // Every slot is read now: the next batch starts from the first, so up to RESULT_SLOTS lazy results come back in one readback.
+    nextSlot = 0;
+  };
+  /** A fresh result slot; the ring wraps only after every lazy result in it has been read. */
+  const resultSlot = (): Float32Array => {
+    if (!results) {
+      results = wasm.alloc(RESULT_WORDS * RESULT_SLOTS, true) as Float32Array;
+      if (!memory || results.buffer.byteLength > memory.byteLength) memory = results.buffer;
+      table.allocated(results);
+      resultsBlock = table.find(results)!;
+    }
+    if (nextSlot === RESULT_SLOTS) {
+      if (pending.length) settle();
+      nextSlot = 0;
+    }
+    const k = nextSlot++;
+    return results.subarray(k * RESULT_WORDS, (k + 1) * RESULT_WORDS);
+  };
+  /** A slot's words as they came back (its view rebuilt: the memory may have grown since). */
+  const resultWords = (slot: Float32Array): { f: Float32Array; u: Uint32Array } => ({
+    f: new Float32Array(memory!, slot.byteOffset, RESULT_WORDS),
+    u: new Uint32Array(memory!, slot.byteOffset, RESULT_WORDS),
+  });
+  /** One workgroup reducing `count` elements into `slot`. */
+  const reduction = (shader: string, code: () => string, count: number, extra: number[], bindings: Binding[], slot: Float32Array): void =>
+    dispatch(shader, code, [count, ...nanInf, ...extra], [...bindings, { buf: slot, output: true }], [1, 1, 1]);
+
+  /** The device form of an optimizer program's first `upto` stages: its shader's layout and the slots it binds. */
+  const optimizerLayout = (program: Float64Array, upto: number, store: boolean) => {
+    const ops: number[] = [];
+    const slotA: number[] = [];
+    const slotB: number[] = [];
+    const bound: number[] = [];
+    const bind = (k: number): number => {
+      if (k < 0) return -1;
+      if (!bound.includes(k)) bound.push(k);
+      return bound.indexOf(k);
+    };
+    for (let s = 0; s < upto; s++) {
+      const o = s * STAGE_WORDS;
+      const op = program[o];
+      ops.push(op);
+      const uses = op === STAGE.momentum ? 1 : op === STAGE.adam ? 2 : 0;
+      slotA.push(uses >= 1 ? bind(program[o + 1]) : -1);
+      slotB.push(uses >= 2 ? bind(program[o + 2]) : -1);
+    }
+    const reduce: OptimizerLayout['reduce'] = !store ? 'squares' : ops.includes(STAGE.clipValue) ? 'flags' : null;
+    const layout: OptimizerLayout = {
+      ops,
+      slotA,
+      slotB,
+      slots: bound.length,
+      param: store || ops.includes(STAGE.addDecayed),
+      store,
+      reduce,
+    };
+    return { layout, bound };
+  };
 
   const device: Partial<Backend> = {
+    axpby(a, scale, b, bScale, out) {
+      const n = out.length;
+      if (!(tracked(a) && tracked(b) && tracked(out)) || a.length < n || b.length < n) return host.axpby(a, scale, b, bScale, out);
+      elementwise(
+        'axpby',
+        axpbyShader,
+        n,
+        [...split(scale), ...split(bScale)],
+        [
+          { buf: a.subarray(0, n), input: true },
+          { buf: b.subarray(0, n), input: true },
+          { buf: out, output: true },
+        ],
+      );
+    },
+    allFinite(a) {
+      // One reduction per buffer into its own slot, and one readback for them all.
+      let ok = true;
+      let asked = 0;
+      const flags: number[] = [];
+      for (const buf of ArrayBuffer.isView(a) ? [a] : a) {
+        if (!tracked(buf)) ok = host.allFinite(buf) && ok;
+        if (!tracked(buf) || buf.length === 0) continue;
+        const slot = resultSlot();
+        reduction('allFinite', allFiniteShader, buf.length, [], [{ buf, input: true }], slot);
+        pending.push(() => flags.push(resultWords(slot).u[0]));
+        asked++;
+      }
+      if (asked) settle();
+      return ok && flags.every((f) => f === 0);
+    },
+    // The runner compares a backend's fingerprints only with its own (param-guard.ts: before and
+    // after a step, on one backend), so the device's need not equal the CPU's, only be
+    // deterministic and see a change. Its bit hash does equal the reference's; Σ|x| and Σx² are
+    // exact f32 terms summed as hi + lo pairs in another order, so they agree to about 2⁻⁴⁴.
+    fingerprint(a) {
+      if (!tracked(a) || a.length === 0) return host.fingerprint(a);
+      const slot = resultSlot();
+      reduction('fingerprint', fingerprintShader, a.length, [INV_31_POW_64], [{ buf: a, input: true }], slot);
+      let value: Fingerprint | null = null;
+      pending.push(() => {
+        const { f, u } = resultWords(slot);
+        value = { bits: u[0] | 0, abs: f[1] + f[2], squares: f[3] + f[4] };
+      });
+      const get = (): Fingerprint => {
+        if (!value) settle();
+        return value!;
+      };
+      return {
+        get bits() {
+          return get().bits;
+        },
+        get abs() {
+          return get().abs;
+        },
+        get squares() {
+          return get().squares;
+        },
+      };
+    },
+    optimizerStep(program, stages, param, update, slots, mode) {
+      const n = update.length;
+      const upto = mode < 0 ? stages : mode;
+      const { layout, bound } = optimizerLayout(program, Math.min(upto, MAX_STAGES), mode < 0);
+      if (
+        !(tracked(param) && tracked(update) && slots.every(tracked)) ||
+        stages > MAX_STAGES ||
+        upto > stages ||
+        bound.length > MAX_BOUND_SLOTS ||
+        param.length < n ||
+        slots.some((sl) => sl.length < n)
+      )
+        return host.optimizerStep(program, stages, param, update, slots, mode);
+      if (n === 0) return 0;
+      const store = mode < 0;
+      const values: number[] = [];
+      for (let s = 0; s < upto; s++) for (let j = 0; j < 7; j++) values.push(f32Bits(program[s * STAGE_WORDS + 3 + j]));
+      const bindings: Binding[] = [
+        ...(layout.param ? [{ buf: param.subarray(0, n), input: true, output: store }] : []),
+        { buf: update, input: true },
+        ...bound.map((k) => ({ buf: slots[k].subarray(0, n), input: true, output: store })),
+      ];
+      const shader = `optimizer-${JSON.stringify(layout)}`;
+      const code = (): string => optimizerShader(layout);
+      if (!layout.reduce) {
+        elementwise(shader, code, n, values, bindings);
+        return 0;
+      }
+      const slot = resultSlot();
+      reduction(shader, code, n, values, bindings, slot);
+      settle();
+      const { f, u } = resultWords(slot);
+      return layout.reduce === 'flags' ? u[0] : f[0] + f[1];
+    },
     matmul(a, b, out, m, n, k, transA, transB) {
       if (!(tracked(a) && tracked(b) && tracked(out)) || m * n === 0) return host.matmul(a, b, out, m, n, k, transA, transB);
       dispatch(

@@ -1,9 +1,13 @@
 // WGSL sources of the WebGPU kernels, one compute shader per kernel and op. Binding 0 holds the
 // parameters as u32 words: [0] the invocation count, [1] a NaN's bits, [2] +∞'s bits (WGSL
 // rejects NaN and ∞ in constant expressions), then each kernel's own. Every output element is
-// written by one invocation that reads its inputs in a fixed order: no atomics, no float
-// reductions across invocations, so a device gives the same bits on every run.
+// written by one invocation that reads its inputs in a fixed order, and the reductions to a
+// small result run in one workgroup combining in a fixed tree: no atomics, so a device gives the
+// same bits on every run.
 import type { BinaryOp, NoiseKind, UnaryOp } from '../backend.ts';
+import { STAGE } from '../optim-program.ts';
+
+const { clipValue: STAGE_CLIP, scale: STAGE_SCALE, addDecayed: STAGE_DECAY, momentum: STAGE_MOMENTUM, adam: STAGE_ADAM } = STAGE;
 
 /** Workgroup size of the one-invocation-per-element kernels. */
 export const WG = 256;
@@ -571,5 +575,202 @@ ${ENTRY} {
   let sg = sigma((a[i] + logisticAt(i, p[3], p[4])) / t);
   y[i] = sg.s;
   slope[i] = sg.slope / t;
+}`;
+}
+
+// Error-free transformations: a sum of f32 terms carried as an unevaluated pair hi + lo (about
+// 48 bits), so a long sum loses nothing to f32 rounding (Knuth's two-sum, Dekker's product).
+const DOUBLE_FLOAT = /* wgsl */ `
+fn twoSum(a: f32, b: f32) -> vec2f { let s = a + b; let bp = s - a; return vec2f(s, (a - (s - bp)) + (b - bp)); }
+fn split(a: f32) -> vec2f { let c = 4097.0 * a; let h = c - (c - a); return vec2f(h, a - h); }
+// a·b exactly as hi + lo; past the range where the split is exact (huge or tiny) just the product.
+fn twoProd(a: f32, b: f32) -> vec2f {
+  let q = a * b;
+  if (abs(q) > 1e30 || abs(q) < 1e-30) { return vec2f(q, 0.0); }
+  let as_ = split(a); let bs = split(b);
+  return vec2f(q, ((as_.x * bs.x - q) + as_.x * bs.y + as_.y * bs.x) + as_.y * bs.y);
+}
+fn ddAdd(a: vec2f, b: vec2f) -> vec2f {
+  let s = twoSum(a.x, b.x);
+  let t = twoSum(a.y, b.y);
+  let u = twoSum(s.x, s.y + t.x);
+  return twoSum(u.x, u.y + t.y);
+}
+`;
+
+/** Reductions run as one workgroup: each invocation strides over the input, then a tree in workgroup memory, always the same order. */
+const REDUCE_ENTRY = `@compute @workgroup_size(${WG}) fn main(@builtin(local_invocation_index) l: u32)`;
+const tree = (combine: (a: string, b: string) => string): string => `
+  red[l] = acc;
+  workgroupBarrier();
+  for (var s = ${WG / 2}u; s > 0u; s >>= 1u) {
+    if (l < s) { red[l] = ${combine('red[l]', 'red[l + s]')}; }
+    workgroupBarrier();
+  }`;
+
+/** out[0] = 1 if any of the p[0] elements is NaN or ±∞, else 0. */
+export function allFiniteShader(): string {
+  return `${HEAD}
+@group(0) @binding(1) var<storage, read> a: array<f32>;
+@group(0) @binding(2) var<storage, read_write> out: array<u32>;
+var<workgroup> red: array<u32, ${WG}>;
+${REDUCE_ENTRY} {
+  var acc = 0u;
+  for (var i = l; i < p[0]; i += ${WG}u) { acc |= u32((bitcast<u32>(a[i]) & 0x7f800000u) == 0x7f800000u); }
+  ${tree((x, y) => `${x} | ${y}`)}
+  if (l == 0u) { out[0] = red[0]; }
+}`;
+}
+
+/**
+ * The fingerprint of p[0] elements: out[0] the reference's bit hash exactly (its per-lane Horner
+ * sums h = 31·h + word are sums of word·31^e mod 2³², which any order gives alike), out[1..2] Σ|x|
+ * and out[3..4] Σx² as hi + lo pairs (Σx² of products that are exact, summed without rounding loss).
+ */
+export function fingerprintShader(): string {
+  return `${HEAD}${DOUBLE_FLOAT}
+@group(0) @binding(1) var<storage, read> a: array<f32>;
+@group(0) @binding(2) var<storage, read_write> out: array<f32>;
+struct Fp { h: u32, abs_: vec2f, sq: vec2f }
+var<workgroup> red: array<Fp, ${WG}>;
+fn pow31(e: u32) -> u32 {
+  var r = 1u; var b = 31u; var k = e;
+  loop { if (k == 0u) { break; } if ((k & 1u) == 1u) { r *= b; } b *= b; k >>= 1u; }
+  return r;
+}
+fn join(x: Fp, y: Fp) -> Fp { return Fp(x.h + y.h, ddAdd(x.abs_, y.abs_), ddAdd(x.sq, y.sq)); }
+${REDUCE_ENTRY} {
+  let n = p[0];
+  var acc = Fp(0u, vec2f(0.0), vec2f(0.0));
+  // Element i's power of 31: its place from the end of its lane, then the lanes' own combination.
+  // This invocation's elements keep one lane and step 64 places in it, so each next power is the
+  // last times 31^−64 (p[3]; 31 is odd, so it has an inverse mod 2³²).
+  let lane = l & 3u;
+  var w = 0u;
+  if (l < n) { w = pow31(((n - lane + 3u) / 4u - 1u - (l >> 2u)) + (3u - lane)); }
+  for (var i = l; i < n; i += ${WG}u) {
+    let x = a[i];
+    acc.h += bitcast<u32>(x) * w;
+    w *= p[3];
+    acc.abs_ = ddAdd(acc.abs_, vec2f(abs(x), 0.0));
+    acc.sq = ddAdd(acc.sq, twoProd(x, x));
+  }
+  ${tree((x, y) => `join(${x}, ${y})`)}
+  if (l == 0u) {
+    out[0] = bitcast<f32>(red[0].h);
+    out[1] = red[0].abs_.x; out[2] = red[0].abs_.y;
+    out[3] = red[0].sq.x; out[4] = red[0].sq.y;
+  }
+}`;
+}
+
+/**
+ * out = a·scale + b·bScale rounded once, as the reference's f64 arithmetic rounds it (to within
+ * rare double-rounding ties): each scale as f32 hi + lo (params [3..6]), the products exact by
+ * Dekker's method, summed as hi + lo pairs.
+ */
+export function axpbyShader(): string {
+  return `${HEAD}${DOUBLE_FLOAT}
+@group(0) @binding(1) var<storage, read> A: array<f32>;
+@group(0) @binding(2) var<storage, read> B: array<f32>;
+@group(0) @binding(3) var<storage, read_write> out: array<f32>;
+fn scaled(x: f32, hi: f32, lo: f32) -> vec2f {
+  let q = twoProd(x, hi);
+  let r = twoSum(q.x, q.y + x * lo);
+  return r;
+}
+${ENTRY} {
+  ${ELEMENT}
+  let s = ddAdd(scaled(A[i], pf(3u), pf(4u)), scaled(B[i], pf(5u), pf(6u)));
+  // Past ±∞ (or with NaN) the low parts are NaN; the plain sum is the answer.
+  let plain = A[i] * pf(3u) + B[i] * pf(5u);
+  if (isnan_(s.x) || abs(s.x) == inf_() || isnan_(s.y)) { out[i] = plain; } else { out[i] = s.x + s.y; }
+}`;
+}
+
+/** The structure of an optimizer program that its shader is made for (the values come as params). */
+export interface OptimizerLayout {
+  /** Stage op codes (optim-program.ts STAGE), the stages run. */
+  ops: readonly number[];
+  /** Per stage, the bindings (indices into `slots` below) of its slots A and B, or −1. */
+  slotA: readonly number[];
+  slotB: readonly number[];
+  /** How many slot buffers are bound. */
+  slots: number;
+  /** Whether the parameter is bound (stored to, or read by a decay stage). */
+  param: boolean;
+  /** Run every stage and store state and the parameter (else a dry run that stores nothing). */
+  store: boolean;
+  /** What one workgroup reduces into out: the clip stages' flags (a full run), Σu² (a dry run), or nothing. */
+  reduce: 'flags' | 'squares' | null;
+}
+
+/**
+ * One pass of an optimizer program (optim-program.ts) per element, in f32: WGSL has no f64, so
+ * each stage rounds to f32 where the reference rounds only when storing (tolerances in
+ * docs/webgpu.md). Params [3 + 7s …] stage s's x0..x6 as f32. With a reduction it runs as one
+ * workgroup striding over the elements, else one invocation per element.
+ */
+export function optimizerShader(layout: OptimizerLayout): string {
+  const { ops, slotA, slotB, store, reduce } = layout;
+  const x = (s: number, j: number): string => `pf(${3 + 7 * s + j}u)`;
+  const slot = (k: number): string => `S${k}`;
+  const body = ops
+    .map((op, s) => {
+      const A = slot(slotA[s]);
+      const B = slot(slotB[s]);
+      switch (op) {
+        case STAGE_CLIP:
+          return `{ let c = ${x(s, 0)}; if (x > c) { x = c; fl |= ${1 << s}u; } else if (x < -c) { x = -c; fl |= ${1 << s}u; } }`;
+        case STAGE_SCALE:
+          return `x = x * ${x(s, 0)};`;
+        case STAGE_DECAY:
+          return `x = x + ${x(s, 0)} * P[i];`;
+        case STAGE_MOMENTUM:
+          return `{ let mu = ${x(s, 0)}; let v = mu * ${A}[i] + x;${store ? ` ${A}[i] = v;` : ''} x = select(v, x + mu * v, ${x(s, 1)} != 0.0); }`;
+        case STAGE_ADAM:
+          return (
+            `{ let m = ${x(s, 0)} * ${A}[i] + ${x(s, 1)} * x; let v = ${x(s, 2)} * ${B}[i] + (${x(s, 3)} * x) * x;` +
+            `${store ? ` ${A}[i] = m; ${B}[i] = v;` : ''} x = m / ${x(s, 5)} / (sqrt(v / ${x(s, 6)}) + ${x(s, 4)}); }`
+          );
+        default:
+          throw new RangeError(`optimizer program: unknown stage op ${op} at stage ${s}`);
+      }
+    })
+    .join('\n    ');
+  const access = store ? 'read_write' : 'read';
+  // Bindings in this order, numbered from 1 (the backend binds them in the same order).
+  const vars = [
+    ...(layout.param ? [`${access}> P`] : []),
+    'read> U',
+    ...Array.from({ length: layout.slots }, (_, k) => `${access}> ${slot(k)}`),
+    ...(reduce ? ['read_write> out'] : []),
+  ];
+  const decls = vars.map((v, k) => `@group(0) @binding(${k + 1}) var<storage, ${v}: array<f32>;`).join('\n');
+  const element = `var x = U[i];
+    ${body}
+    ${store ? 'P[i] = P[i] + x;' : ''}${reduce === 'squares' ? 'acc = ddAdd(acc, twoProd(x, x));' : ''}`;
+  if (!reduce) {
+    return `${HEAD}
+${decls}
+${ENTRY} {
+  ${ELEMENT}
+  var fl = 0u;
+  ${element}
+}`;
+  }
+  const flags = reduce === 'flags';
+  return `${HEAD}${DOUBLE_FLOAT}
+${decls}
+var<workgroup> red: array<${flags ? 'u32' : 'vec2f'}, ${WG}>;
+${REDUCE_ENTRY} {
+  var fl = 0u;
+  var acc = ${flags ? '0u' : 'vec2f(0.0)'};
+  for (var i = l; i < p[0]; i += ${WG}u) {
+    ${element}
+  }
+  ${flags ? 'acc = fl;' : ''}
+  ${tree(flags ? (a, b) => `${a} | ${b}` : (a, b) => `ddAdd(${a}, ${b})`)}
+  if (l == 0u) { ${flags ? 'out[0] = bitcast<f32>(red[0]);' : 'out[0] = red[0].x; out[1] = red[0].y;'} }
 }`;
 }

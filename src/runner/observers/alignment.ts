@@ -51,7 +51,7 @@ export function alignmentObserver(rule: AnyRule, model: Model, o: AlignmentOptio
       return res;
     },
     onUpdate(i, update, offset) {
-      meter?.add(i, update, offset);
+      meter?.add(i, update.data as Float32Array, offset);
     },
     evalFields() {
       const alignment = points;
