@@ -585,7 +585,8 @@ export function kernelConformance(label: string, B: TestedBackend, tolerances: T
 
   describe(`${label}: addNoise matches the reference bit for bit`, () => {
     const keys: [number, number][] = [[0, 0], [1, 2], [0xffffffff, 0x80000000], nr.key()];
-    // Lengths and offsets around the Box–Muller pairing (odd starts and ends) and the 2^31 boundary.
+    // Lengths and offsets around the Box–Muller pairing (odd starts and ends), every path of the
+    // Gaussian kernel's blocks of 16 and 8 and its tails of 1 to 7, and the 2^31 boundary.
     const ranges: [number, number][] = [
       [0, 0],
       [0, 1],
@@ -593,6 +594,8 @@ export function kernelConformance(label: string, B: TestedBackend, tolerances: T
       [0, 2],
       [1, 2],
       [3, 7],
+      [0, 15],
+      [2, 29],
       [0, 4097],
       [4095, 4100],
       [2 ** 31 - 3, 9],

@@ -74,48 +74,120 @@ let partT: v128 = f64x2.splat(0);
   return f64x2.add(f64x2.mul(f64x2.sub(partE, f64x2.splat(33)), f64x2.splat(LN2)), partT);
 }
 
-let pairsCos: v128 = f64x2.splat(0);
-let pairsSin: v128 = f64x2.splat(0);
+let quadCosA: v128 = f64x2.splat(0);
+let quadSinA: v128 = f64x2.splat(0);
+let quadCosB: v128 = f64x2.splat(0);
+let quadSinB: v128 = f64x2.splat(0);
 
 /**
- * Pairs j and j + 1 at once: pairsCos = (z_{2j}, z_{2j+2}), pairsSin = (z_{2j+1}, z_{2j+3}).
- * kx = (k0, k0, k1 ^ C, k1 ^ C) and ky = (k1, k1, k0, k0) give words (a_j, a_j+1, b_j, b_j+1).
+ * Gaussian pairs j … j + 3 (noise.ts gaussianPair, lane by lane) as two chains of two pairs in
+ * f64x2 lanes, A (pairs j, j + 1) and B (j + 2, j + 3), their steps interleaved one by one so
+ * that each chain's latencies (the division, the square root, the polynomials' dependent
+ * multiplies and adds) overlap the other's work: quadCosA = (z_{2j}, z_{2j+2}), quadSinA =
+ * (z_{2j+1}, z_{2j+3}), B the next four draws. k0v, k1v = splat(k0), splat(k1); kbv = splat(k1 ^
+ * 0x9e3779b9): words a (wordA) and b (wordB) of the four pairs.
  */
-@inline function gaussianPairs2(j: u32, kx: v128, ky: v128): void {
-  const jv = i32x4.add(i32x4.splat(j), i32x4(0, 1, 0, 1));
-  const words = mixV(i32x4.add(mixV(v128.xor(jv, kx)), ky));
-  const r = f64x2.sqrt(f64x2.mul(f64x2.splat(-2), logUniform2(words)));
-  // θ = 2π·b/2³², by octant, as noise.ts gaussianPair (b = wordB there: kx, ky's upper lanes).
-  const b = i32x4.shuffle(words, words, 2, 3, 2, 3);
-  const o = i32x4.shr_u(b, 29);
-  const odd = wide(i32x4.ne(v128.and(o, i32x4.splat(1)), i32x4.splat(0)));
-  const f0 = f64x2.mul(f64x2.convert_low_i32x4_u(v128.and(b, i32x4.splat(0x1fffffff))), f64x2.splat(pow2neg(29)));
-  const phi = f64x2.mul(v128.bitselect(f64x2.sub(f64x2.splat(1), f0), f0, odd), f64x2.splat(PI_4));
-  const ww = f64x2.mul(phi, phi);
-  let sp = f64x2.add(f64x2.splat(-2.505210838544172e-8), f64x2.mul(ww, f64x2.splat(1.6059043836821613e-10)));
-  sp = f64x2.add(f64x2.splat(0.0000027557319223985893), f64x2.mul(ww, sp));
-  sp = f64x2.add(f64x2.splat(-0.0001984126984126984), f64x2.mul(ww, sp));
-  sp = f64x2.add(f64x2.splat(0.008333333333333333), f64x2.mul(ww, sp));
-  sp = f64x2.add(f64x2.splat(-0.16666666666666666), f64x2.mul(ww, sp));
-  sp = f64x2.mul(phi, f64x2.add(f64x2.splat(1), f64x2.mul(ww, sp)));
-  let cp = f64x2.add(f64x2.splat(2.08767569878681e-9), f64x2.mul(ww, f64x2.splat(-1.1470745597729725e-11)));
-  cp = f64x2.add(f64x2.splat(-2.755731922398589e-7), f64x2.mul(ww, cp));
-  cp = f64x2.add(f64x2.splat(0.0000248015873015873), f64x2.mul(ww, cp));
-  cp = f64x2.add(f64x2.splat(-0.001388888888888889), f64x2.mul(ww, cp));
-  cp = f64x2.add(f64x2.splat(0.041666666666666664), f64x2.mul(ww, cp));
-  cp = f64x2.add(f64x2.splat(-0.5), f64x2.mul(ww, cp));
-  cp = f64x2.add(f64x2.splat(1), f64x2.mul(ww, cp));
-  const sn = v128.bitselect(cp, sp, odd);
-  const cs = v128.bitselect(sp, cp, odd);
-  // Quadrant q: (sin, cos) = (s, c), (c, −s), (−s, −c), (−c, s); a product with ±1 is a negation, exactly.
-  const q = i32x4.shr_u(o, 1);
-  const swap = wide(i32x4.ne(v128.and(q, i32x4.splat(1)), i32x4.splat(0)));
-  const sinNeg = wide(i32x4.ge_u(q, i32x4.splat(2)));
-  const cosNeg = wide(i32x4.ne(v128.and(v128.xor(q, i32x4.shr_u(q, 1)), i32x4.splat(1)), i32x4.splat(0)));
-  const sin = f64x2.mul(v128.bitselect(cs, sn, swap), v128.bitselect(f64x2.splat(-1), f64x2.splat(1), sinNeg));
-  const cos = f64x2.mul(v128.bitselect(sn, cs, swap), v128.bitselect(f64x2.splat(-1), f64x2.splat(1), cosNeg));
-  pairsCos = f64x2.mul(r, cos);
-  pairsSin = f64x2.mul(r, sin);
+@inline function gaussianPairs4(j: u32, k0v: v128, k1v: v128, kbv: v128): void {
+  const SIGN = i64x2.splat(0x8000000000000000);
+  const jv = i32x4.add(i32x4.splat(j), i32x4(0, 1, 2, 3));
+  const wa = mixV(i32x4.add(mixV(v128.xor(jv, k0v)), k1v));
+  const wb = mixV(i32x4.add(mixV(v128.xor(jv, kbv)), k0v));
+  // r = √(−2 ln u), u = (2a + 1)/2³³: the logarithm as logParts2 and logUniform2.
+  const xA = f64x2.add(f64x2.mul(f64x2.convert_low_i32x4_u(wa), f64x2.splat(2)), f64x2.splat(1));
+  const xB = f64x2.add(f64x2.mul(f64x2.convert_low_i32x4_u(i32x4.shuffle(wa, wa, 2, 3, 2, 3)), f64x2.splat(2)), f64x2.splat(1));
+  const eA0 = i64x2.sub(i64x2.shr_u(xA, 52), i64x2.splat(1023));
+  const eB0 = i64x2.sub(i64x2.shr_u(xB, 52), i64x2.splat(1023));
+  const mA0 = v128.or(v128.and(xA, i64x2.splat(0x000fffffffffffff)), i64x2.splat(0x3ff0000000000000));
+  const mB0 = v128.or(v128.and(xB, i64x2.splat(0x000fffffffffffff)), i64x2.splat(0x3ff0000000000000));
+  const bigA = f64x2.gt(mA0, f64x2.splat(SQRT2));
+  const bigB = f64x2.gt(mB0, f64x2.splat(SQRT2));
+  const mA = v128.bitselect(f64x2.mul(mA0, f64x2.splat(0.5)), mA0, bigA);
+  const mB = v128.bitselect(f64x2.mul(mB0, f64x2.splat(0.5)), mB0, bigB);
+  const eA1 = i64x2.sub(eA0, bigA);
+  const eB1 = i64x2.sub(eB0, bigB);
+  const sA = f64x2.div(f64x2.sub(mA, f64x2.splat(1)), f64x2.add(mA, f64x2.splat(1)));
+  const sB = f64x2.div(f64x2.sub(mB, f64x2.splat(1)), f64x2.add(mB, f64x2.splat(1)));
+  const eA = f64x2.convert_low_i32x4_s(i32x4.shuffle(eA1, eA1, 0, 2, 0, 2));
+  const eB = f64x2.convert_low_i32x4_s(i32x4.shuffle(eB1, eB1, 0, 2, 0, 2));
+  const wA = f64x2.mul(sA, sA);
+  const wB = f64x2.mul(sB, sB);
+  let pA = f64x2.add(f64x2.splat(0.09090909090909091), f64x2.mul(wA, f64x2.splat(0.07692307692307693)));
+  let pB = f64x2.add(f64x2.splat(0.09090909090909091), f64x2.mul(wB, f64x2.splat(0.07692307692307693)));
+  pA = f64x2.add(f64x2.splat(0.1111111111111111), f64x2.mul(wA, pA));
+  pB = f64x2.add(f64x2.splat(0.1111111111111111), f64x2.mul(wB, pB));
+  pA = f64x2.add(f64x2.splat(0.14285714285714285), f64x2.mul(wA, pA));
+  pB = f64x2.add(f64x2.splat(0.14285714285714285), f64x2.mul(wB, pB));
+  pA = f64x2.add(f64x2.splat(0.2), f64x2.mul(wA, pA));
+  pB = f64x2.add(f64x2.splat(0.2), f64x2.mul(wB, pB));
+  pA = f64x2.add(f64x2.splat(0.3333333333333333), f64x2.mul(wA, pA));
+  pB = f64x2.add(f64x2.splat(0.3333333333333333), f64x2.mul(wB, pB));
+  pA = f64x2.add(f64x2.splat(1), f64x2.mul(wA, pA));
+  pB = f64x2.add(f64x2.splat(1), f64x2.mul(wB, pB));
+  const tA = f64x2.mul(f64x2.mul(f64x2.splat(2), sA), pA);
+  const tB = f64x2.mul(f64x2.mul(f64x2.splat(2), sB), pB);
+  const lA = f64x2.add(f64x2.mul(f64x2.sub(eA, f64x2.splat(33)), f64x2.splat(LN2)), tA);
+  const lB = f64x2.add(f64x2.mul(f64x2.sub(eB, f64x2.splat(33)), f64x2.splat(LN2)), tB);
+  const rA = f64x2.sqrt(f64x2.mul(f64x2.splat(-2), lA));
+  const rB = f64x2.sqrt(f64x2.mul(f64x2.splat(-2), lB));
+  // θ = 2π·b/2³², by octant: o = top 3 bits, φ within it from the other 29 (below 2²⁹, so the signed conversion is exact).
+  const bB = i32x4.shuffle(wb, wb, 2, 3, 2, 3);
+  const oA = i32x4.shr_u(wb, 29);
+  const oB = i32x4.shr_u(bB, 29);
+  const oddA = wide(i32x4.ne(v128.and(oA, i32x4.splat(1)), i32x4.splat(0)));
+  const oddB = wide(i32x4.ne(v128.and(oB, i32x4.splat(1)), i32x4.splat(0)));
+  const fA = f64x2.mul(f64x2.convert_low_i32x4_s(v128.and(wb, i32x4.splat(0x1fffffff))), f64x2.splat(pow2neg(29)));
+  const fB = f64x2.mul(f64x2.convert_low_i32x4_s(v128.and(bB, i32x4.splat(0x1fffffff))), f64x2.splat(pow2neg(29)));
+  const phiA = f64x2.mul(v128.bitselect(f64x2.sub(f64x2.splat(1), fA), fA, oddA), f64x2.splat(PI_4));
+  const phiB = f64x2.mul(v128.bitselect(f64x2.sub(f64x2.splat(1), fB), fB, oddB), f64x2.splat(PI_4));
+  const vA = f64x2.mul(phiA, phiA);
+  const vB = f64x2.mul(phiB, phiB);
+  let spA = f64x2.add(f64x2.splat(-2.505210838544172e-8), f64x2.mul(vA, f64x2.splat(1.6059043836821613e-10)));
+  let spB = f64x2.add(f64x2.splat(-2.505210838544172e-8), f64x2.mul(vB, f64x2.splat(1.6059043836821613e-10)));
+  let cpA = f64x2.add(f64x2.splat(2.08767569878681e-9), f64x2.mul(vA, f64x2.splat(-1.1470745597729725e-11)));
+  let cpB = f64x2.add(f64x2.splat(2.08767569878681e-9), f64x2.mul(vB, f64x2.splat(-1.1470745597729725e-11)));
+  spA = f64x2.add(f64x2.splat(0.0000027557319223985893), f64x2.mul(vA, spA));
+  spB = f64x2.add(f64x2.splat(0.0000027557319223985893), f64x2.mul(vB, spB));
+  cpA = f64x2.add(f64x2.splat(-2.755731922398589e-7), f64x2.mul(vA, cpA));
+  cpB = f64x2.add(f64x2.splat(-2.755731922398589e-7), f64x2.mul(vB, cpB));
+  spA = f64x2.add(f64x2.splat(-0.0001984126984126984), f64x2.mul(vA, spA));
+  spB = f64x2.add(f64x2.splat(-0.0001984126984126984), f64x2.mul(vB, spB));
+  cpA = f64x2.add(f64x2.splat(0.0000248015873015873), f64x2.mul(vA, cpA));
+  cpB = f64x2.add(f64x2.splat(0.0000248015873015873), f64x2.mul(vB, cpB));
+  spA = f64x2.add(f64x2.splat(0.008333333333333333), f64x2.mul(vA, spA));
+  spB = f64x2.add(f64x2.splat(0.008333333333333333), f64x2.mul(vB, spB));
+  cpA = f64x2.add(f64x2.splat(-0.001388888888888889), f64x2.mul(vA, cpA));
+  cpB = f64x2.add(f64x2.splat(-0.001388888888888889), f64x2.mul(vB, cpB));
+  spA = f64x2.add(f64x2.splat(-0.16666666666666666), f64x2.mul(vA, spA));
+  spB = f64x2.add(f64x2.splat(-0.16666666666666666), f64x2.mul(vB, spB));
+  cpA = f64x2.add(f64x2.splat(0.041666666666666664), f64x2.mul(vA, cpA));
+  cpB = f64x2.add(f64x2.splat(0.041666666666666664), f64x2.mul(vB, cpB));
+  spA = f64x2.mul(phiA, f64x2.add(f64x2.splat(1), f64x2.mul(vA, spA)));
+  spB = f64x2.mul(phiB, f64x2.add(f64x2.splat(1), f64x2.mul(vB, spB)));
+  cpA = f64x2.add(f64x2.splat(-0.5), f64x2.mul(vA, cpA));
+  cpB = f64x2.add(f64x2.splat(-0.5), f64x2.mul(vB, cpB));
+  cpA = f64x2.add(f64x2.splat(1), f64x2.mul(vA, cpA));
+  cpB = f64x2.add(f64x2.splat(1), f64x2.mul(vB, cpB));
+  const snA = v128.bitselect(cpA, spA, oddA);
+  const snB = v128.bitselect(cpB, spB, oddB);
+  const csA = v128.bitselect(spA, cpA, oddA);
+  const csB = v128.bitselect(spB, cpB, oddB);
+  // Quadrant q: (sin, cos) = (s, c), (c, −s), (−s, −c), (−c, s); a negation flips the sign bit, exactly.
+  const qA = i32x4.shr_u(oA, 1);
+  const qB = i32x4.shr_u(oB, 1);
+  const swapA = wide(i32x4.ne(v128.and(qA, i32x4.splat(1)), i32x4.splat(0)));
+  const swapB = wide(i32x4.ne(v128.and(qB, i32x4.splat(1)), i32x4.splat(0)));
+  const sinNegA = wide(i32x4.ge_u(qA, i32x4.splat(2)));
+  const sinNegB = wide(i32x4.ge_u(qB, i32x4.splat(2)));
+  const cosNegA = wide(i32x4.ne(v128.and(v128.xor(qA, i32x4.shr_u(qA, 1)), i32x4.splat(1)), i32x4.splat(0)));
+  const cosNegB = wide(i32x4.ne(v128.and(v128.xor(qB, i32x4.shr_u(qB, 1)), i32x4.splat(1)), i32x4.splat(0)));
+  const sinA = v128.xor(v128.bitselect(csA, snA, swapA), v128.and(sinNegA, SIGN));
+  const sinB = v128.xor(v128.bitselect(csB, snB, swapB), v128.and(sinNegB, SIGN));
+  const cosA = v128.xor(v128.bitselect(snA, csA, swapA), v128.and(cosNegA, SIGN));
+  const cosB = v128.xor(v128.bitselect(snB, csB, swapB), v128.and(cosNegB, SIGN));
+  quadCosA = f64x2.mul(rA, cosA);
+  quadCosB = f64x2.mul(rB, cosB);
+  quadSinA = f64x2.mul(rA, sinA);
+  quadSinB = f64x2.mul(rB, sinB);
 }
 
 @inline function coefAt(scale: f64, es: usize, k: i32): f64 {
@@ -138,12 +210,19 @@ let pairsSin: v128 = f64x2.splat(0);
   else bump(out, k, v);
 }
 
-/** Elements k..k+3 of out get (cos[0], sin[0], cos[1], sin[1]) (pairs j, j + 1 in draw order) through bumpAt. */
+/** Elements k..k+3 of out get (cos[0], sin[0], cos[1], sin[1]) (pairs j, j + 1 in draw order), as bumpAt: lanes of the same arithmetic. */
 @inline function bumpFour(out: usize, wide: bool, k: i32, scale: f64, es: usize, cos: v128, sin: v128): void {
-  bumpAt(out, wide, k, coefAt(scale, es, k) * f64x2.extract_lane(cos, 0));
-  bumpAt(out, wide, k + 1, coefAt(scale, es, k + 1) * f64x2.extract_lane(sin, 0));
-  bumpAt(out, wide, k + 2, coefAt(scale, es, k + 2) * f64x2.extract_lane(cos, 1));
-  bumpAt(out, wide, k + 3, coefAt(scale, es, k + 3) * f64x2.extract_lane(sin, 1));
+  const tLo = f64x2.mul(coefPair(scale, es, k), v128.shuffle<f64>(cos, sin, 0, 2));
+  const tHi = f64x2.mul(coefPair(scale, es, k + 2), v128.shuffle<f64>(cos, sin, 1, 3));
+  if (wide) {
+    const p = out + (<usize>k << 3);
+    v128.store(p, f64x2.add(v128.load(p), tLo));
+    v128.store(p + 16, f64x2.add(v128.load(p + 16), tHi));
+  } else {
+    const p = out + (<usize>k << 2);
+    const x = v128.load(p);
+    v128.store(p, narrow(f64x2.add(lo64(x), tLo), f64x2.add(hi64(x), tHi)));
+  }
 }
 
 /** scale · s[k..k+1] as f64x2 (splat(scale) without a per-element scale): coefAt in both lanes. */
@@ -207,44 +286,45 @@ export function addNoise(out: usize, n: i32, scale: f64, k0: u32, k1: u32, offse
     }
     return;
   }
-  // Two pairs at a time in f64x2 lanes; a lone pair (an odd start, the tail) uses lane 0 alone.
-  const kx = i32x4.replace_lane(i32x4.replace_lane(i32x4.splat(k0), 2, k1 ^ 0x9e3779b9), 3, k1 ^ 0x9e3779b9);
-  const ky = i32x4.replace_lane(i32x4.replace_lane(i32x4.splat(k1), 2, k0), 3, k0);
+  // Four pairs a call (gaussianPairs4); a lone draw (an odd start) or a tail uses some of its lanes.
+  const k0v = i32x4.splat(k0);
+  const k1v = i32x4.splat(k1);
+  const kbv = i32x4.splat(k1 ^ 0x9e3779b9);
   let k = 0;
   if (offset & 1 && n > 0) {
-    gaussianPairs2((offset - 1) >> 1, kx, ky);
-    bumpAt(out, wide, 0, coefAt(scale, es, 0) * f64x2.extract_lane(pairsSin, 0));
+    gaussianPairs4((offset - 1) >> 1, k0v, k1v, kbv);
+    bumpAt(out, wide, 0, coefAt(scale, es, 0) * f64x2.extract_lane(quadSinA, 0));
     k = 1;
   }
-  // Sixteen draws an iteration: four independent chains of four, whose latencies (the logarithm's
-  // division, the square root, the polynomials) the CPU overlaps; one chain an iteration runs
-  // about 1.5× slower, two about 1.1× (CPU time per value). The stores stay scalar: as f64x2
-  // lanes they were no faster (slower into a wide buffer). The same arithmetic per draw either way.
+  // Sixteen draws an iteration: two calls of two interleaved chains, whose latencies the CPU
+  // overlaps further. The same arithmetic per draw on every path.
   for (; k + 15 < n; k += 16) {
-    gaussianPairs2((offset + <u32>k) >> 1, kx, ky);
-    const c0 = pairsCos;
-    const s0 = pairsSin;
-    gaussianPairs2((offset + <u32>k + 4) >> 1, kx, ky);
-    const c1 = pairsCos;
-    const s1 = pairsSin;
-    gaussianPairs2((offset + <u32>k + 8) >> 1, kx, ky);
-    const c2 = pairsCos;
-    const s2 = pairsSin;
-    gaussianPairs2((offset + <u32>k + 12) >> 1, kx, ky);
+    gaussianPairs4((offset + <u32>k) >> 1, k0v, k1v, kbv);
+    const c0 = quadCosA;
+    const s0 = quadSinA;
+    const c1 = quadCosB;
+    const s1 = quadSinB;
+    gaussianPairs4((offset + <u32>k + 8) >> 1, k0v, k1v, kbv);
     bumpFour(out, wide, k, scale, es, c0, s0);
     bumpFour(out, wide, k + 4, scale, es, c1, s1);
-    bumpFour(out, wide, k + 8, scale, es, c2, s2);
-    bumpFour(out, wide, k + 12, scale, es, pairsCos, pairsSin);
+    bumpFour(out, wide, k + 8, scale, es, quadCosA, quadSinA);
+    bumpFour(out, wide, k + 12, scale, es, quadCosB, quadSinB);
   }
-  for (; k + 3 < n; k += 4) {
-    gaussianPairs2((offset + <u32>k) >> 1, kx, ky);
-    bumpFour(out, wide, k, scale, es, pairsCos, pairsSin);
+  for (; k + 7 < n; k += 8) {
+    gaussianPairs4((offset + <u32>k) >> 1, k0v, k1v, kbv);
+    bumpFour(out, wide, k, scale, es, quadCosA, quadSinA);
+    bumpFour(out, wide, k + 4, scale, es, quadCosB, quadSinB);
   }
-  for (; k < n; k += 2) {
-    gaussianPairs2((offset + <u32>k) >> 1, kx, ky);
-    bumpAt(out, wide, k, coefAt(scale, es, k) * f64x2.extract_lane(pairsCos, 0));
-    if (k + 1 < n) bumpAt(out, wide, k + 1, coefAt(scale, es, k + 1) * f64x2.extract_lane(pairsSin, 0));
+  if (k < n) {
+    gaussianPairs4((offset + <u32>k) >> 1, k0v, k1v, kbv);
+    for (let t = 0; k + t < n; t++) bumpAt(out, wide, k + t, coefAt(scale, es, k + t) * quadDraw(t));
   }
+}
+
+/** Draw t (0 … 7) of the last gaussianPairs4, in draw order: cos A₀, sin A₀, cos A₁, sin A₁, then B's. */
+@inline function quadDraw(t: i32): f64 {
+  const v = t < 4 ? (t & 1 ? quadSinA : quadCosA) : t & 1 ? quadSinB : quadCosB;
+  return t & 2 ? f64x2.extract_lane(v, 1) : f64x2.extract_lane(v, 0);
 }
 
 const INV_LN2: f64 = 1.4426950408889634;
