@@ -709,7 +709,8 @@ export function kernelConformance(label: string, B: TestedBackend, tolerances: T
   });
 
   describe(`${label}: binaryConcrete matches the reference bit for bit`, () => {
-    for (const temperature of [0.1, 0.67, 2]) {
+    // Powers of two (the kernel multiplies by their inverse) and others (it divides).
+    for (const temperature of [0.1, 0.67, 2, 1, 0.125]) {
       it(`temperature ${temperature}`, () => {
         for (const n of [0, 1, 7, 4099]) {
           const a = nbuf(n, -8, 8);

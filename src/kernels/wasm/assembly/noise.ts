@@ -406,31 +406,54 @@ export function bernoulliSigmoid(a: usize, n: i32, k0: u32, k1: u32, h: usize, a
 let concY: v128 = f64x2.splat(0);
 let concSlope: v128 = f64x2.splat(0);
 
+/** x/τ: as x · (1/τ) where τ is a power of two (byInverse; the same correctly rounded quotient), else a division. */
+@inline function overTau(x: v128, tau: v128, inv: v128, byInverse: bool): v128 {
+  return byInverse ? f64x2.mul(x, inv) : f64x2.div(x, tau);
+}
+
 /** Two elements of binaryConcreteReference: x (f64x2) and their words (32-bit lanes 0, 1). */
-@inline function concrete2(x: v128, words: v128, tau: v128): void {
-  const z = f64x2.div(f64x2.add(x, f64x2.sub(logUniform2(words), logUniform2(v128.not(words)))), tau);
+@inline function concrete2(x: v128, words: v128, tau: v128, inv: v128, byInverse: bool): void {
+  const z = overTau(f64x2.add(x, f64x2.sub(logUniform2(words), logUniform2(v128.not(words)))), tau, inv, byInverse);
   const e = expNonPositive2(f64x2.neg(f64x2.abs(z)));
   const one = f64x2.splat(1);
   const s = f64x2.div(v128.bitselect(one, e, f64x2.ge(z, f64x2.splat(0))), f64x2.add(one, e));
   concY = s;
-  concSlope = f64x2.div(f64x2.mul(s, f64x2.sub(one, s)), tau);
+  concSlope = overTau(f64x2.mul(s, f64x2.sub(one, s)), tau, inv, byInverse);
+}
+
+/**
+ * 1/τ where τ is a power of two whose inverse is a normal double (the default τ = 1 among them),
+ * else 0. Dividing by such a τ and multiplying by its exact inverse round the same real number,
+ * so both give the reference's bits; the multiplication spares two of the five divisions an element.
+ */
+function powerOfTwoInverse(t: f64): f64 {
+  const bits = reinterpret<u64>(t);
+  const e = <i32>(bits >> 52);
+  return (bits & 0x000fffffffffffff) == 0 && e >= 1 && e <= 2045 ? reinterpret<f64>(<u64>(2046 - e) << 52) : 0;
 }
 
 /** y = σ((a + logistic)/τ) and slope = y(1 − y)/τ, four elements at a time. As binaryConcreteReference. */
 export function binaryConcrete(a: usize, n: i32, k0: u32, k1: u32, temperature: f64, y: usize, slope: usize): void {
+  const inv = powerOfTwoInverse(temperature);
+  if (inv != 0) concreteTo(a, n, k0, k1, temperature, inv, true, y, slope);
+  else concreteTo(a, n, k0, k1, temperature, 0, false, y, slope);
+}
+
+@inline function concreteTo(a: usize, n: i32, k0: u32, k1: u32, temperature: f64, inverse: f64, byInverse: bool, y: usize, slope: usize): void {
   const tau = f64x2.splat(temperature);
+  const inv = f64x2.splat(inverse);
   let i = 0;
   for (; i + 3 < n; i += 4) {
     const words = mixV(i32x4.add(mixV(v128.xor(i32x4.add(i32x4.splat(i), i32x4(0, 1, 2, 3)), i32x4.splat(k0))), i32x4.splat(k1)));
     const x = v128.load(a + (<usize>i << 2));
-    concrete2(lo64(x), words, tau);
+    concrete2(lo64(x), words, tau, inv, byInverse);
     const y0 = concY, s0 = concSlope;
-    concrete2(hi64(x), i32x4.shuffle(words, words, 2, 3, 2, 3), tau);
+    concrete2(hi64(x), i32x4.shuffle(words, words, 2, 3, 2, 3), tau, inv, byInverse);
     v128.store(y + (<usize>i << 2), narrow(y0, concY));
     v128.store(slope + (<usize>i << 2), narrow(s0, concSlope));
   }
   for (; i < n; i++) {
-    concrete2(f64x2.splat(<f64>load<f32>(a + (<usize>i << 2))), i32x4.splat(wordA(<u32>i, k0, k1)), tau);
+    concrete2(f64x2.splat(<f64>load<f32>(a + (<usize>i << 2))), i32x4.splat(wordA(<u32>i, k0, k1)), tau, inv, byInverse);
     store<f32>(y + (<usize>i << 2), <f32>f64x2.extract_lane(concY, 0));
     store<f32>(slope + (<usize>i << 2), <f32>f64x2.extract_lane(concSlope, 0));
   }
