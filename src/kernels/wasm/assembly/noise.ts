@@ -74,6 +74,55 @@ let partT: v128 = f64x2.splat(0);
   return f64x2.add(f64x2.mul(f64x2.sub(partE, f64x2.splat(33)), f64x2.splat(LN2)), partT);
 }
 
+let logU: v128 = f64x2.splat(0);
+let logV: v128 = f64x2.splat(0);
+
+/** logUniform2 of the words in lanes 0, 1 of u and of v (logU, logV), the two chains' steps interleaved (as gaussianPairs4). */
+@inline function logUniformTwo(u: v128, v: v128): void {
+  logPartsTwo(
+    f64x2.add(f64x2.mul(f64x2.convert_low_i32x4_u(u), f64x2.splat(2)), f64x2.splat(1)),
+    f64x2.add(f64x2.mul(f64x2.convert_low_i32x4_u(v), f64x2.splat(2)), f64x2.splat(1)),
+    33,
+  );
+}
+
+/** (e − shift)·ln 2 + t of logParts2 for positive doubles xU and xV (logU, logV), interleaved: logUniform's with shift 33, logOnePlus's (noise.ts) with 0. */
+@inline function logPartsTwo(xU: v128, xV: v128, shift: f64): void {
+  const eU0 = i64x2.sub(i64x2.shr_u(xU, 52), i64x2.splat(1023));
+  const eV0 = i64x2.sub(i64x2.shr_u(xV, 52), i64x2.splat(1023));
+  const mU0 = v128.or(v128.and(xU, i64x2.splat(0x000fffffffffffff)), i64x2.splat(0x3ff0000000000000));
+  const mV0 = v128.or(v128.and(xV, i64x2.splat(0x000fffffffffffff)), i64x2.splat(0x3ff0000000000000));
+  const bigU = f64x2.gt(mU0, f64x2.splat(SQRT2));
+  const bigV = f64x2.gt(mV0, f64x2.splat(SQRT2));
+  const mU = v128.bitselect(f64x2.mul(mU0, f64x2.splat(0.5)), mU0, bigU);
+  const mV = v128.bitselect(f64x2.mul(mV0, f64x2.splat(0.5)), mV0, bigV);
+  const eU1 = i64x2.sub(eU0, bigU);
+  const eV1 = i64x2.sub(eV0, bigV);
+  const sU = f64x2.div(f64x2.sub(mU, f64x2.splat(1)), f64x2.add(mU, f64x2.splat(1)));
+  const sV = f64x2.div(f64x2.sub(mV, f64x2.splat(1)), f64x2.add(mV, f64x2.splat(1)));
+  const eU = f64x2.convert_low_i32x4_s(i32x4.shuffle(eU1, eU1, 0, 2, 0, 2));
+  const eV = f64x2.convert_low_i32x4_s(i32x4.shuffle(eV1, eV1, 0, 2, 0, 2));
+  const wU = f64x2.mul(sU, sU);
+  const wV = f64x2.mul(sV, sV);
+  let pU = f64x2.add(f64x2.splat(0.09090909090909091), f64x2.mul(wU, f64x2.splat(0.07692307692307693)));
+  let pV = f64x2.add(f64x2.splat(0.09090909090909091), f64x2.mul(wV, f64x2.splat(0.07692307692307693)));
+  pU = f64x2.add(f64x2.splat(0.1111111111111111), f64x2.mul(wU, pU));
+  pV = f64x2.add(f64x2.splat(0.1111111111111111), f64x2.mul(wV, pV));
+  pU = f64x2.add(f64x2.splat(0.14285714285714285), f64x2.mul(wU, pU));
+  pV = f64x2.add(f64x2.splat(0.14285714285714285), f64x2.mul(wV, pV));
+  pU = f64x2.add(f64x2.splat(0.2), f64x2.mul(wU, pU));
+  pV = f64x2.add(f64x2.splat(0.2), f64x2.mul(wV, pV));
+  pU = f64x2.add(f64x2.splat(0.3333333333333333), f64x2.mul(wU, pU));
+  pV = f64x2.add(f64x2.splat(0.3333333333333333), f64x2.mul(wV, pV));
+  pU = f64x2.add(f64x2.splat(1), f64x2.mul(wU, pU));
+  pV = f64x2.add(f64x2.splat(1), f64x2.mul(wV, pV));
+  const tU = f64x2.mul(f64x2.mul(f64x2.splat(2), sU), pU);
+  const tV = f64x2.mul(f64x2.mul(f64x2.splat(2), sV), pV);
+  // e − 0 is e, exactly: logOnePlus's e·ln 2.
+  logU = f64x2.add(f64x2.mul(f64x2.sub(eU, f64x2.splat(shift)), f64x2.splat(LN2)), tU);
+  logV = f64x2.add(f64x2.mul(f64x2.sub(eV, f64x2.splat(shift)), f64x2.splat(LN2)), tV);
+}
+
 let quadCosA: v128 = f64x2.splat(0);
 let quadSinA: v128 = f64x2.splat(0);
 let quadCosB: v128 = f64x2.splat(0);
@@ -331,50 +380,44 @@ const INV_LN2: f64 = 1.4426950408889634;
 const LN2_HI: f64 = 0.6931471803691238;
 const LN2_LO: f64 = 1.9082149292705877e-10;
 
-/** expNonPositive, lane by lane (noise.ts). */
-@inline function expNonPositive2(x: v128): v128 {
-  const xc = f64x2.max(x, f64x2.splat(-700));
-  const k = f64x2.floor(f64x2.add(f64x2.mul(xc, f64x2.splat(INV_LN2)), f64x2.splat(0.5)));
-  const r = f64x2.sub(f64x2.sub(xc, f64x2.mul(k, f64x2.splat(LN2_HI))), f64x2.mul(k, f64x2.splat(LN2_LO)));
-  let p = f64x2.add(f64x2.splat(2.755731922398589e-7), f64x2.mul(r, f64x2.splat(2.505210838544172e-8)));
-  p = f64x2.add(f64x2.splat(0.0000027557319223985893), f64x2.mul(r, p));
-  p = f64x2.add(f64x2.splat(0.0000248015873015873), f64x2.mul(r, p));
-  p = f64x2.add(f64x2.splat(0.0001984126984126984), f64x2.mul(r, p));
-  p = f64x2.add(f64x2.splat(0.001388888888888889), f64x2.mul(r, p));
-  p = f64x2.add(f64x2.splat(0.008333333333333333), f64x2.mul(r, p));
-  p = f64x2.add(f64x2.splat(0.041666666666666664), f64x2.mul(r, p));
-  p = f64x2.add(f64x2.splat(0.16666666666666666), f64x2.mul(r, p));
-  p = f64x2.add(f64x2.splat(0.5), f64x2.mul(r, p));
-  p = f64x2.add(f64x2.splat(1), f64x2.mul(r, p));
-  p = f64x2.add(f64x2.splat(1), f64x2.mul(r, p));
-  // 2^k from its bits (k in [−1010, 0]: a normal double).
-  const kk = i64x2.extend_low_i32x4_s(i32x4.trunc_sat_f64x2_s_zero(k));
-  return f64x2.mul(p, i64x2.shl(i64x2.add(kk, i64x2.splat(1023)), 52));
-}
+let bernHLo: v128 = f64x2.splat(0);
+let bernHHi: v128 = f64x2.splat(0);
+let bernAuxLo: v128 = f64x2.splat(0);
+let bernAuxHi: v128 = f64x2.splat(0);
+let bernLpLo: v128 = f64x2.splat(0);
+let bernLpHi: v128 = f64x2.splat(0);
 
-/** logOnePlus (noise.ts), lane by lane. */
-@inline function logOnePlus2(y: v128): v128 {
-  logParts2(y);
-  return f64x2.add(f64x2.mul(partE, f64x2.splat(LN2)), partT);
-}
-
-let bernH: v128 = f64x2.splat(0);
-let bernAux: v128 = f64x2.splat(0);
-let bernLp: v128 = f64x2.splat(0);
-
-/** Two elements: x (f64x2) and their words (32-bit lanes 0, 1). As bernoulliSigmoidReference. */
-@inline function bernoulli2(x: v128, words: v128, mode: i32, lp: bool): void {
-  const e = expNonPositive2(f64x2.neg(f64x2.abs(x)));
+/**
+ * Four elements of bernoulliSigmoidReference: lanes lo (xLo, words' lanes 0, 1) and hi (xHi,
+ * lanes 2, 3), their exponentials and logarithms as interleaved chains.
+ */
+@inline function bernoulli4(xLo: v128, xHi: v128, words: v128, mode: i32, lp: bool): void {
+  expNonPositiveTwo(f64x2.neg(f64x2.abs(xLo)), f64x2.neg(f64x2.abs(xHi)));
+  const eLo = expLo;
+  const eHi = expHi;
   const one = f64x2.splat(1);
-  const s = f64x2.div(v128.bitselect(one, e, f64x2.ge(x, f64x2.splat(0))), f64x2.add(one, e));
-  const u = f64x2.mul(f64x2.add(f64x2.convert_low_i32x4_u(words), f64x2.splat(0.5)), f64x2.splat(pow2neg(32)));
-  const v = v128.and(f64x2.lt(u, s), one);
-  bernH = v;
-  if (mode == 1) bernAux = f64x2.mul(s, f64x2.sub(one, s));
-  else if (mode == 2) bernAux = f64x2.sub(v, s);
+  const sLo = f64x2.div(v128.bitselect(one, eLo, f64x2.ge(xLo, f64x2.splat(0))), f64x2.add(one, eLo));
+  const sHi = f64x2.div(v128.bitselect(one, eHi, f64x2.ge(xHi, f64x2.splat(0))), f64x2.add(one, eHi));
+  const uLo = f64x2.mul(f64x2.add(f64x2.convert_low_i32x4_u(words), f64x2.splat(0.5)), f64x2.splat(pow2neg(32)));
+  const uHi = f64x2.mul(f64x2.add(f64x2.convert_low_i32x4_u(i32x4.shuffle(words, words, 2, 3, 2, 3)), f64x2.splat(0.5)), f64x2.splat(pow2neg(32)));
+  const vLo = v128.and(f64x2.lt(uLo, sLo), one);
+  const vHi = v128.and(f64x2.lt(uHi, sHi), one);
+  bernHLo = vLo;
+  bernHHi = vHi;
+  if (mode == 1) {
+    bernAuxLo = f64x2.mul(sLo, f64x2.sub(one, sLo));
+    bernAuxHi = f64x2.mul(sHi, f64x2.sub(one, sHi));
+  } else if (mode == 2) {
+    bernAuxLo = f64x2.sub(vLo, sLo);
+    bernAuxHi = f64x2.sub(vHi, sHi);
+  }
   if (lp) {
-    const relu = v128.and(x, f64x2.gt(x, f64x2.splat(0)));
-    bernLp = f64x2.sub(f64x2.mul(v, x), f64x2.add(relu, logOnePlus2(f64x2.add(one, e))));
+    // log p(h | a) = h·a − (relu(a) + ln(1 + e)).
+    logPartsTwo(f64x2.add(one, eLo), f64x2.add(one, eHi), 0);
+    const reluLo = v128.and(xLo, f64x2.gt(xLo, f64x2.splat(0)));
+    const reluHi = v128.and(xHi, f64x2.gt(xHi, f64x2.splat(0)));
+    bernLpLo = f64x2.sub(f64x2.mul(vLo, xLo), f64x2.add(reluLo, logU));
+    bernLpHi = f64x2.sub(f64x2.mul(vHi, xHi), f64x2.add(reluHi, logV));
   }
 }
 
@@ -386,39 +429,89 @@ export function bernoulliSigmoid(a: usize, n: i32, k0: u32, k1: u32, h: usize, a
     const words = mixV(i32x4.add(mixV(v128.xor(i32x4.add(i32x4.splat(i), i32x4(0, 1, 2, 3)), i32x4.splat(k0))), i32x4.splat(k1)));
     const x = v128.load(a + (<usize>i << 2));
     const off = <usize>i << 2;
-    bernoulli2(lo64(x), words, mode, lp != 0);
-    const h0 = bernH, a0 = bernAux, l0 = bernLp;
-    bernoulli2(hi64(x), i32x4.shuffle(words, words, 2, 3, 2, 3), mode, lp != 0);
-    v128.store(h + off, narrow(h0, bernH));
-    if (mode != 0) v128.store(aux + off, narrow(a0, bernAux));
-    if (lp) v128.store(lp + off, narrow(l0, bernLp));
+    bernoulli4(lo64(x), hi64(x), words, mode, lp != 0);
+    v128.store(h + off, narrow(bernHLo, bernHHi));
+    if (mode != 0) v128.store(aux + off, narrow(bernAuxLo, bernAuxHi));
+    if (lp) v128.store(lp + off, narrow(bernLpLo, bernLpHi));
   }
   for (; i < n; i++) {
     // The tail through the same lanes (lane 0 used), so every element gets the same arithmetic.
     const x = f64x2.splat(<f64>load<f32>(a + (<usize>i << 2)));
-    bernoulli2(x, i32x4.splat(wordA(<u32>i, k0, k1)), mode, lp != 0);
-    store<f32>(h + (<usize>i << 2), <f32>f64x2.extract_lane(bernH, 0));
-    if (mode != 0) store<f32>(aux + (<usize>i << 2), <f32>f64x2.extract_lane(bernAux, 0));
-    if (lp) store<f32>(lp + (<usize>i << 2), <f32>f64x2.extract_lane(bernLp, 0));
+    bernoulli4(x, x, i32x4.splat(wordA(<u32>i, k0, k1)), mode, lp != 0);
+    store<f32>(h + (<usize>i << 2), <f32>f64x2.extract_lane(bernHLo, 0));
+    if (mode != 0) store<f32>(aux + (<usize>i << 2), <f32>f64x2.extract_lane(bernAuxLo, 0));
+    if (lp) store<f32>(lp + (<usize>i << 2), <f32>f64x2.extract_lane(bernLpLo, 0));
   }
 }
 
-let concY: v128 = f64x2.splat(0);
-let concSlope: v128 = f64x2.splat(0);
+let expLo: v128 = f64x2.splat(0);
+let expHi: v128 = f64x2.splat(0);
+
+/** expNonPositive (noise.ts) lane by lane of x and of y (expLo, expHi), the two chains' steps interleaved. */
+@inline function expNonPositiveTwo(x: v128, y: v128): void {
+  const xc = f64x2.max(x, f64x2.splat(-700));
+  const yc = f64x2.max(y, f64x2.splat(-700));
+  const kx = f64x2.floor(f64x2.add(f64x2.mul(xc, f64x2.splat(INV_LN2)), f64x2.splat(0.5)));
+  const ky = f64x2.floor(f64x2.add(f64x2.mul(yc, f64x2.splat(INV_LN2)), f64x2.splat(0.5)));
+  const rx = f64x2.sub(f64x2.sub(xc, f64x2.mul(kx, f64x2.splat(LN2_HI))), f64x2.mul(kx, f64x2.splat(LN2_LO)));
+  const ry = f64x2.sub(f64x2.sub(yc, f64x2.mul(ky, f64x2.splat(LN2_HI))), f64x2.mul(ky, f64x2.splat(LN2_LO)));
+  let px = f64x2.add(f64x2.splat(2.755731922398589e-7), f64x2.mul(rx, f64x2.splat(2.505210838544172e-8)));
+  let py = f64x2.add(f64x2.splat(2.755731922398589e-7), f64x2.mul(ry, f64x2.splat(2.505210838544172e-8)));
+  px = f64x2.add(f64x2.splat(0.0000027557319223985893), f64x2.mul(rx, px));
+  py = f64x2.add(f64x2.splat(0.0000027557319223985893), f64x2.mul(ry, py));
+  px = f64x2.add(f64x2.splat(0.0000248015873015873), f64x2.mul(rx, px));
+  py = f64x2.add(f64x2.splat(0.0000248015873015873), f64x2.mul(ry, py));
+  px = f64x2.add(f64x2.splat(0.0001984126984126984), f64x2.mul(rx, px));
+  py = f64x2.add(f64x2.splat(0.0001984126984126984), f64x2.mul(ry, py));
+  px = f64x2.add(f64x2.splat(0.001388888888888889), f64x2.mul(rx, px));
+  py = f64x2.add(f64x2.splat(0.001388888888888889), f64x2.mul(ry, py));
+  px = f64x2.add(f64x2.splat(0.008333333333333333), f64x2.mul(rx, px));
+  py = f64x2.add(f64x2.splat(0.008333333333333333), f64x2.mul(ry, py));
+  px = f64x2.add(f64x2.splat(0.041666666666666664), f64x2.mul(rx, px));
+  py = f64x2.add(f64x2.splat(0.041666666666666664), f64x2.mul(ry, py));
+  px = f64x2.add(f64x2.splat(0.16666666666666666), f64x2.mul(rx, px));
+  py = f64x2.add(f64x2.splat(0.16666666666666666), f64x2.mul(ry, py));
+  px = f64x2.add(f64x2.splat(0.5), f64x2.mul(rx, px));
+  py = f64x2.add(f64x2.splat(0.5), f64x2.mul(ry, py));
+  px = f64x2.add(f64x2.splat(1), f64x2.mul(rx, px));
+  py = f64x2.add(f64x2.splat(1), f64x2.mul(ry, py));
+  px = f64x2.add(f64x2.splat(1), f64x2.mul(rx, px));
+  py = f64x2.add(f64x2.splat(1), f64x2.mul(ry, py));
+  const kkx = i64x2.extend_low_i32x4_s(i32x4.trunc_sat_f64x2_s_zero(kx));
+  const kky = i64x2.extend_low_i32x4_s(i32x4.trunc_sat_f64x2_s_zero(ky));
+  expLo = f64x2.mul(px, i64x2.shl(i64x2.add(kkx, i64x2.splat(1023)), 52));
+  expHi = f64x2.mul(py, i64x2.shl(i64x2.add(kky, i64x2.splat(1023)), 52));
+}
 
 /** x/τ: as x · (1/τ) where τ is a power of two (byInverse; the same correctly rounded quotient), else a division. */
 @inline function overTau(x: v128, tau: v128, inv: v128, byInverse: bool): v128 {
   return byInverse ? f64x2.mul(x, inv) : f64x2.div(x, tau);
 }
 
-/** Two elements of binaryConcreteReference: x (f64x2) and their words (32-bit lanes 0, 1). */
-@inline function concrete2(x: v128, words: v128, tau: v128, inv: v128, byInverse: bool): void {
-  const z = overTau(f64x2.add(x, f64x2.sub(logUniform2(words), logUniform2(v128.not(words)))), tau, inv, byInverse);
-  const e = expNonPositive2(f64x2.neg(f64x2.abs(z)));
+let concYLo: v128 = f64x2.splat(0);
+let concYHi: v128 = f64x2.splat(0);
+let concSlopeLo: v128 = f64x2.splat(0);
+let concSlopeHi: v128 = f64x2.splat(0);
+
+/**
+ * Four elements of binaryConcreteReference, lanes lo (elements 0, 1: xLo, words' lanes 0, 1) and
+ * hi (2, 3), their logarithms and exponentials as interleaved chains.
+ */
+@inline function concrete4(xLo: v128, xHi: v128, words: v128, tau: v128, inv: v128, byInverse: bool): void {
+  const wHi = i32x4.shuffle(words, words, 2, 3, 2, 3);
+  logUniformTwo(words, v128.not(words));
+  const lLo = f64x2.sub(logU, logV);
+  logUniformTwo(wHi, v128.not(wHi));
+  const zLo = overTau(f64x2.add(xLo, lLo), tau, inv, byInverse);
+  const zHi = overTau(f64x2.add(xHi, f64x2.sub(logU, logV)), tau, inv, byInverse);
+  expNonPositiveTwo(f64x2.neg(f64x2.abs(zLo)), f64x2.neg(f64x2.abs(zHi)));
   const one = f64x2.splat(1);
-  const s = f64x2.div(v128.bitselect(one, e, f64x2.ge(z, f64x2.splat(0))), f64x2.add(one, e));
-  concY = s;
-  concSlope = overTau(f64x2.mul(s, f64x2.sub(one, s)), tau, inv, byInverse);
+  const sLo = f64x2.div(v128.bitselect(one, expLo, f64x2.ge(zLo, f64x2.splat(0))), f64x2.add(one, expLo));
+  const sHi = f64x2.div(v128.bitselect(one, expHi, f64x2.ge(zHi, f64x2.splat(0))), f64x2.add(one, expHi));
+  concYLo = sLo;
+  concYHi = sHi;
+  concSlopeLo = overTau(f64x2.mul(sLo, f64x2.sub(one, sLo)), tau, inv, byInverse);
+  concSlopeHi = overTau(f64x2.mul(sHi, f64x2.sub(one, sHi)), tau, inv, byInverse);
 }
 
 /**
@@ -446,15 +539,15 @@ export function binaryConcrete(a: usize, n: i32, k0: u32, k1: u32, temperature: 
   for (; i + 3 < n; i += 4) {
     const words = mixV(i32x4.add(mixV(v128.xor(i32x4.add(i32x4.splat(i), i32x4(0, 1, 2, 3)), i32x4.splat(k0))), i32x4.splat(k1)));
     const x = v128.load(a + (<usize>i << 2));
-    concrete2(lo64(x), words, tau, inv, byInverse);
-    const y0 = concY, s0 = concSlope;
-    concrete2(hi64(x), i32x4.shuffle(words, words, 2, 3, 2, 3), tau, inv, byInverse);
-    v128.store(y + (<usize>i << 2), narrow(y0, concY));
-    v128.store(slope + (<usize>i << 2), narrow(s0, concSlope));
+    concrete4(lo64(x), hi64(x), words, tau, inv, byInverse);
+    v128.store(y + (<usize>i << 2), narrow(concYLo, concYHi));
+    v128.store(slope + (<usize>i << 2), narrow(concSlopeLo, concSlopeHi));
   }
   for (; i < n; i++) {
-    concrete2(f64x2.splat(<f64>load<f32>(a + (<usize>i << 2))), i32x4.splat(wordA(<u32>i, k0, k1)), tau, inv, byInverse);
-    store<f32>(y + (<usize>i << 2), <f32>f64x2.extract_lane(concY, 0));
-    store<f32>(slope + (<usize>i << 2), <f32>f64x2.extract_lane(concSlope, 0));
+    // The tail through the same lanes (lane 0 used), so every element gets the same arithmetic.
+    const x = f64x2.splat(<f64>load<f32>(a + (<usize>i << 2)));
+    concrete4(x, x, i32x4.splat(wordA(<u32>i, k0, k1)), tau, inv, byInverse);
+    store<f32>(y + (<usize>i << 2), <f32>f64x2.extract_lane(concYLo, 0));
+    store<f32>(slope + (<usize>i << 2), <f32>f64x2.extract_lane(concSlopeLo, 0));
   }
 }
