@@ -178,12 +178,11 @@ let quadSinB: v128 = f64x2.splat(0);
   const lB = f64x2.add(f64x2.mul(f64x2.sub(eB, f64x2.splat(33)), f64x2.splat(LN2)), tB);
   const rA = f64x2.sqrt(f64x2.mul(f64x2.splat(-2), lA));
   const rB = f64x2.sqrt(f64x2.mul(f64x2.splat(-2), lB));
-  // θ = 2π·b/2³², by octant: o = top 3 bits, φ within it from the other 29 (below 2²⁹, so the signed conversion is exact).
+  // θ = 2π·b/2³², by octant: o = b's top 3 bits, φ within the octant from the other 29 (below
+  // 2²⁹, so the signed conversion is exact), reflected in an odd octant (bit 29 of b).
   const bB = i32x4.shuffle(wb, wb, 2, 3, 2, 3);
-  const oA = i32x4.shr_u(wb, 29);
-  const oB = i32x4.shr_u(bB, 29);
-  const oddA = wide(i32x4.ne(v128.and(oA, i32x4.splat(1)), i32x4.splat(0)));
-  const oddB = wide(i32x4.ne(v128.and(oB, i32x4.splat(1)), i32x4.splat(0)));
+  const oddA = wide(i32x4.shr_s(i32x4.shl(wb, 2), 31));
+  const oddB = wide(i32x4.shr_s(i32x4.shl(bB, 2), 31));
   const fA = f64x2.mul(f64x2.convert_low_i32x4_s(v128.and(wb, i32x4.splat(0x1fffffff))), f64x2.splat(pow2neg(29)));
   const fB = f64x2.mul(f64x2.convert_low_i32x4_s(v128.and(bB, i32x4.splat(0x1fffffff))), f64x2.splat(pow2neg(29)));
   const phiA = f64x2.mul(v128.bitselect(f64x2.sub(f64x2.splat(1), fA), fA, oddA), f64x2.splat(PI_4));
@@ -216,23 +215,18 @@ let quadSinB: v128 = f64x2.splat(0);
   cpB = f64x2.add(f64x2.splat(-0.5), f64x2.mul(vB, cpB));
   cpA = f64x2.add(f64x2.splat(1), f64x2.mul(vA, cpA));
   cpB = f64x2.add(f64x2.splat(1), f64x2.mul(vB, cpB));
-  const snA = v128.bitselect(cpA, spA, oddA);
-  const snB = v128.bitselect(cpB, spB, oddB);
-  const csA = v128.bitselect(spA, cpA, oddA);
-  const csB = v128.bitselect(spB, cpB, oddB);
-  // Quadrant q: (sin, cos) = (s, c), (c, −s), (−s, −c), (−c, s); a negation flips the sign bit, exactly.
-  const qA = i32x4.shr_u(oA, 1);
-  const qB = i32x4.shr_u(oB, 1);
-  const swapA = wide(i32x4.ne(v128.and(qA, i32x4.splat(1)), i32x4.splat(0)));
-  const swapB = wide(i32x4.ne(v128.and(qB, i32x4.splat(1)), i32x4.splat(0)));
-  const sinNegA = wide(i32x4.ge_u(qA, i32x4.splat(2)));
-  const sinNegB = wide(i32x4.ge_u(qB, i32x4.splat(2)));
-  const cosNegA = wide(i32x4.ne(v128.and(v128.xor(qA, i32x4.shr_u(qA, 1)), i32x4.splat(1)), i32x4.splat(0)));
-  const cosNegB = wide(i32x4.ne(v128.and(v128.xor(qB, i32x4.shr_u(qB, 1)), i32x4.splat(1)), i32x4.splat(0)));
-  const sinA = v128.xor(v128.bitselect(csA, snA, swapA), v128.and(sinNegA, SIGN));
-  const sinB = v128.xor(v128.bitselect(csB, snB, swapB), v128.and(sinNegB, SIGN));
-  const cosA = v128.xor(v128.bitselect(snA, csA, swapA), v128.and(cosNegA, SIGN));
-  const cosB = v128.xor(v128.bitselect(snB, csB, swapB), v128.and(cosNegB, SIGN));
+  // noise.ts's octant and quadrant cases in bits of b (o = b >>> 29): sin takes the cosine
+  // polynomial where o's bits 0 and 1 differ (the reflection and the quadrant's swap), cos the
+  // sine one; sin is negated where bit 2 is set, cos where bits 1 and 2 differ (a sign flip is
+  // the negation, exactly). d = b ^ (b << 1) holds those differences at bits 30 and 31.
+  const dA = v128.xor(wb, i32x4.shl(wb, 1));
+  const dB = v128.xor(bB, i32x4.shl(bB, 1));
+  const flipA = wide(i32x4.shr_s(i32x4.shl(dA, 1), 31));
+  const flipB = wide(i32x4.shr_s(i32x4.shl(dB, 1), 31));
+  const sinA = v128.xor(v128.bitselect(cpA, spA, flipA), v128.and(i64x2.extend_low_i32x4_s(wb), SIGN));
+  const sinB = v128.xor(v128.bitselect(cpB, spB, flipB), v128.and(i64x2.extend_low_i32x4_s(bB), SIGN));
+  const cosA = v128.xor(v128.bitselect(spA, cpA, flipA), v128.and(i64x2.extend_low_i32x4_s(dA), SIGN));
+  const cosB = v128.xor(v128.bitselect(spB, cpB, flipB), v128.and(i64x2.extend_low_i32x4_s(dB), SIGN));
   quadCosA = f64x2.mul(rA, cosA);
   quadCosB = f64x2.mul(rB, cosB);
   quadSinA = f64x2.mul(rA, sinA);
