@@ -36,7 +36,7 @@
 // on the 784-256-256-10 MLP at batch 128 (P ≈ M, so about 29/B). The count is of operations, not
 // of our kernels' speed: ours computes in f64 (the reference's bits on every backend) at two
 // SIMD lanes an operation against matmul's four f32, with a division and a square root a pair,
-// so a draw takes about a forward pass there (docs/results.md), the rest of the gap to its model.
+// so a draw takes several times its count there (docs/results.md), the rest of the gap to its model.
 //
 // Noise drawn per unit rather than per parameter is the algorithm's own too where a rule samples
 // its units (stochastic binary units: a Gumbel-softmax unit's logistic draw, a REINFORCE unit's
