@@ -7,6 +7,8 @@
 import {
   binaryConcrete,
   defineRule,
+  LOGISTIC_OPS,
+  unitNoiseDraws,
   predictStochastic,
   stochasticPredicts,
   refuseSequenceTask,
@@ -32,6 +34,8 @@ export const gumbelSoftmax = defineRule({
   choices: { predict: ['expected', 'sample'] },
   // A relaxed sample's forward and its pathwise backward.
   cost: ({ backpropStep }) => backpropStep,
+  // Its logistic noise, a draw a stochastic unit (src/rules/cost.ts).
+  noiseDraws: (c) => unitNoiseDraws(c, c.options.at, LOGISTIC_OPS),
   search: { temperature: { float: [0.1, 2], log: true }, hard: { choice: [false, true] }, slope: { float: [0.5, 8], log: true } },
   estimates: 'expected-gradient',
   predicts: (o) => stochasticPredicts(o.predict),

@@ -12,6 +12,7 @@
 import {
   add,
   bernoulliSample,
+  BERNOULLI_OPS,
   defineRule,
   empty,
   mul,
@@ -25,6 +26,7 @@ import {
   stochasticPaths,
   sum,
   tileBatch,
+  unitNoiseDraws,
   valueAndGrad,
   withUnits,
   type Batch,
@@ -70,6 +72,8 @@ export const reinforce = defineRule({
   // Per sample (the batch tiled samples times): a forward, and a backward for ∇ log p (and the
   // pathwise gradients above the last stochastic layer).
   cost: ({ options, backpropStep }) => Math.max(1, Math.floor(options.samples)) * backpropStep,
+  // Its uniform draw a stochastic unit, per sample (src/rules/cost.ts).
+  noiseDraws: (c) => unitNoiseDraws(c, c.options.at, BERNOULLI_OPS, Math.max(1, Math.floor(c.options.samples))),
   search: { baselineLr: { float: [1e-3, 1], log: true }, momentum: { float: [0.5, 0.99] }, slope: { float: [0.5, 8], log: true } },
   estimates: 'expected-gradient',
   predicts: (o) => stochasticPredicts(o.predict),

@@ -36,7 +36,16 @@
 // on the 784-256-256-10 MLP at batch 128 (P ≈ M, so about 29/B). The count is of operations, not
 // of our kernels' speed: ours computes in f64 (the reference's bits on every backend) at two
 // SIMD lanes an operation against matmul's four f32, with a division and a square root a pair,
-// so a draw takes about a forward pass there (docs/results.md), the rest of the gap to its model.
+// so a draw takes several times its count there (docs/results.md), the rest of the gap to its model.
+//
+// Noise drawn per unit rather than per parameter is the algorithm's own too where a rule samples
+// its units (stochastic binary units: a Gumbel-softmax unit's logistic draw, a REINFORCE unit's
+// uniform draw), B·U values a step for U units an example: it is declared in the same unit
+// (unitNoiseDraws: operations ÷ GAUSSIAN_OPS·P), so it costs ops·U / (2·M) forward passes. A
+// logistic value spends its hashed word 18, the complement 1, two logarithms 30 each (counted
+// above), their difference 1 and its addition to the unit's input 1: LOGISTIC_OPS = 81; a uniform
+// one its word 18, (w + ½)·2⁻³² 2 and the comparison with σ(a) 1: BERNOULLI_OPS = 21. The unit's
+// own σ (the relaxation's, the firing probability) is its activation, left out as every rule's is.
 import { SpecError } from '../errors.ts';
 import type { Model } from '../nn/model.ts';
 import { isWeightLayer, weightSlot } from '../nn/weight-layer.ts';
@@ -49,6 +58,10 @@ export const WEIGHT_GRADIENT = 1;
 export const GAUSSIAN_OPS = 58;
 /** Operations per ±1 value: its hashed word 18, the sign 2, the scale and add 2 (a Rademacher draw counts 22/58 of a Gaussian one). */
 export const RADEMACHER_OPS = 22;
+/** Operations per logistic value added to a unit's input (a Gumbel-softmax sample; counted above). */
+export const LOGISTIC_OPS = 81;
+/** Operations per uniform value compared with a unit's firing probability (a Bernoulli sample; counted above). */
+export const BERNOULLI_OPS = 21;
 /** `n` full-width draws of a noise kind in Gaussian draws (what noiseDraws returns). */
 export const gaussianDraws = (kind: string, n: number): number => (kind === 'rademacher' ? (n * RADEMACHER_OPS) / GAUSSIAN_OPS : n);
 /** Operations per multiply-add of a forward pass: a multiply and an add. */
@@ -88,12 +101,25 @@ export interface CostContext<O = Record<string, unknown>> {
   readonly backpropStep: number;
   /** One Gaussian draw over every parameter, in forward-pass equivalents: GAUSSIAN_OPS·parameters / (2 · the forward's multiply-adds). */
   readonly gaussianDraw: number;
+  /** Units an example at each activation module's output, by path (where a rule of stochastic units draws its noise). */
+  readonly activationUnits: Readonly<Record<string, number>>;
+}
+
+/**
+ * Noise of `ops` operations a value drawn at every unit of the activations `at` ('all' or a
+ * comma-separated list of paths, as stochastic rules take it), `samples` times an example, in
+ * Gaussian draws over every parameter (noiseDraws's unit; see above).
+ */
+export function unitNoiseDraws(c: CostContext<unknown>, at: string, ops: number, samples = 1): number {
+  const paths = at === 'all' ? Object.keys(c.activationUnits) : at.split(',').map((p) => p.trim());
+  const units = paths.reduce((n, p) => n + (c.activationUnits[p] ?? 0), 0);
+  return c.parameters > 0 ? (ops * samples * c.batchSize * units) / (GAUSSIAN_OPS * c.parameters) : 0;
 }
 
 /**
  * The cost context of `options` for a model with `parameters` and these weight layers (forward
  * order; their multiply-adds per example), at `batchSize`; `model`, where there is one, for the
- * rules that read its shapes.
+ * rules that read its shapes; `activationUnits` by path.
  */
 export function layerCostContext<O>(
   options: O,
@@ -101,6 +127,7 @@ export function layerCostContext<O>(
   batchSize: number,
   layers: readonly LayerWork[],
   model: Model | null = null,
+  activationUnits: Readonly<Record<string, number>> = {},
 ): CostContext<O> {
   const total = layers.reduce((a, l) => a + l.macs, 0);
   const share = (macs: number) => (total > 0 ? macs / total : 0);
@@ -117,6 +144,7 @@ export function layerCostContext<O>(
     backward,
     backpropStep: FORWARD + backward,
     gaussianDraw: total > 0 ? (GAUSSIAN_OPS * parameters) / (MAC_OPS * batchSize * total) : 0,
+    activationUnits,
   };
 }
 
@@ -135,7 +163,8 @@ export function costContext<O>(model: Model, options: O, batchSize: number): Cos
       trainableBelow = true;
     } else if (!m.children.length && Object.keys(m.params).length) trainableBelow = true;
   }
-  return layerCostContext(options, parameters, batchSize, layers, model);
+  const units = Object.fromEntries(model.activations().map((m) => [m.path, size(m.outShape)]));
+  return layerCostContext(options, parameters, batchSize, layers, model, units);
 }
 
 /**

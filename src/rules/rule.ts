@@ -130,7 +130,8 @@ export interface LearningRule<S = unknown, O extends RuleOptions = RuleOptions> 
   cost(c: CostContext<O>): number;
   /**
    * Full-width Gaussian draws a step regenerates by design (noise never stored): in Gaussian draws (cost.ts's gaussianDraws), counted by
-   * the bench's cost model at c.gaussianDraw each, not in `cost` (records, budgets).
+   * the bench's cost model at c.gaussianDraw each, not in `cost` (records, budgets). Noise a rule draws per unit (its stochastic
+   * units') is declared in the same unit: cost.ts's unitNoiseDraws.
    */
   noiseDraws?(c: CostContext<O>): number;
   /** Named protocols (its paper's): a spec entry selects one with `preset: 'paper'`. */

@@ -737,7 +737,8 @@ export function kernelConformance(label: string, B: TestedBackend, tolerances: T
   };
   describe(`${label}: addNoise matches the reference ${noiseTol ? 'within the stated tolerance' : 'bit for bit'}`, () => {
     const keys: [number, number][] = [[0, 0], [1, 2], [0xffffffff, 0x80000000], nr.key()];
-    // Lengths and offsets around the Box–Muller pairing (odd starts and ends) and the 2^31 boundary.
+    // Lengths and offsets around the Box–Muller pairing (odd starts and ends), every path of the
+    // Gaussian kernel's blocks of 16 and 8 and its tails of 1 to 7, and the 2^31 boundary.
     const ranges: [number, number][] = [
       [0, 0],
       [0, 1],
@@ -745,6 +746,8 @@ export function kernelConformance(label: string, B: TestedBackend, tolerances: T
       [0, 2],
       [1, 2],
       [3, 7],
+      [0, 15],
+      [2, 29],
       [0, 4097],
       [4095, 4100],
       [2 ** 31 - 3, 9],
@@ -869,7 +872,8 @@ export function kernelConformance(label: string, B: TestedBackend, tolerances: T
   });
 
   describe(`${label}: binaryConcrete matches the reference ${noiseTol ? 'within the stated tolerance' : 'bit for bit'}`, () => {
-    for (const temperature of [0.1, 0.67, 2]) {
+    // Powers of two (the kernel multiplies by their inverse) and others (it divides).
+    for (const temperature of [0.1, 0.67, 2, 1, 0.125]) {
       it(`temperature ${temperature}`, () => {
         for (const n of [0, 1, 7, 4099]) {
           const a = nbuf(n, -8, 8);

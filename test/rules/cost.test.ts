@@ -197,6 +197,22 @@ describe('cost models', () => {
     expect(model('backprop')).toBe(c.backpropStep);
   });
 
+  it('stochastic units: a logistic draw a unit at 81 operations (Gumbel-softmax), a uniform one at 21 (REINFORCE, per sample), against 2 per multiply-add', () => {
+    const mlp = buildModel({ sizes: [784, 256, 256, 10] });
+    const macs = 784 * 256 + 256 * 256 + 256 * 10;
+    const model = (id: string, options: Record<string, number | string> = {}) => {
+      const r = getRule(id);
+      return modelStepCost(r, costContext(mlp, { ...r.defaults, ...options }, 128));
+    };
+    const bp = costContext(mlp, {}, 128).backpropStep;
+    // Two hidden activations of 256 units each; the batch size cancels (B values a unit, B examples a forward).
+    const first = mlp.activations()[0].path;
+    expect(model('gumbel-softmax')).toBeCloseTo(bp + (81 * 512) / (2 * macs), 12);
+    expect(model('gumbel-softmax', { at: first })).toBeCloseTo(bp + (81 * 256) / (2 * macs), 12);
+    expect(model('reinforce')).toBeCloseTo(bp + (21 * 512) / (2 * macs), 12);
+    expect(model('reinforce', { samples: 3 })).toBeCloseTo(3 * bp + (3 * 21 * 512) / (2 * macs), 12);
+  });
+
   const noCost = (): AnyRule => {
     const { cost: _c, ...rest } = getRule('backprop');
     return { ...rest, id: 'costless' } as unknown as AnyRule;
