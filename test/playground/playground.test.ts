@@ -104,7 +104,9 @@ describe('the playground in a browser', () => {
   });
 
   it('bundles its worker without mathjs (which only expression activations need): small, and says so when one is asked for', async () => {
-    expect(built.bytes['worker.js']).toBeLessThan(300 * 1024);
+    // About 300 KiB with the WebGPU backend's WGSL sources (about 32 KB of shaders and their
+    // host side, optimizer and noise kernels included); mathjs alone would add about 700 KiB.
+    expect(built.bytes['worker.js']).toBeLessThan(360 * 1024);
     expect(readFileSync(join(dir, 'worker.js'), 'utf8')).not.toMatch(/mathjs\.org|typed-function/);
     const page = await open('rules=backprop');
     await expect(
