@@ -102,9 +102,12 @@ describe('experiments/precision.ts', () => {
     );
     const ran = (label: string) => FORMATS.map((f) => expect.objectContaining({ type: 'not-run', series: label, format: f.name }));
     expect(rows).toEqual([...row(LONG_SERIES[0], 'summary'), ...ran(LONG_SERIES[1]), ...row(LONG_SERIES[3], 'summary')]);
-    // Every write has every series finished so far, the other shard's too: a stop part-way loses none of them.
-    expect(writes).toHaveLength(2);
-    expect(writes[0]).toEqual(rows);
+    // A write after each trial run, each with every trial finished so far, the other shard's too:
+    // a stop part-way loses none of them.
+    expect(writes).toHaveLength(FORMATS.length);
+    writes.forEach((w, k) =>
+      expect(w).toEqual([...row(LONG_SERIES[0], 'summary'), ...ran(LONG_SERIES[1]).slice(0, k + 1), ...row(LONG_SERIES[3], 'summary')]),
+    );
   });
 
   it('refuses a bad --shard or --long with another model in one line, before writing anything', () => {
