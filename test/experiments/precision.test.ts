@@ -127,5 +127,5 @@ describe('experiments/precision.ts', () => {
       expect([r.status, r.stderr.trim()]).toEqual([2, message]);
       expect(existsSync(out)).toBe(false);
     }
-  }, 60_000);
+  }, 180_000);
 });
