@@ -518,24 +518,23 @@ function perFormat<R extends { format: string; rule: string }>(
 
 /**
  * A precision study against float32: each rule's float32 test accuracy, then per format the change
- * in test accuracy (percentage points) and in mean cosine with backprop's float32 gradient.
+ * in test accuracy (percentage points) and in mean cosine with backprop's float32 gradient. A run
+ * part-way has a row for every rule whose float32 trial finished, "–" where its formats have not.
  */
 const precisionChange: Render = ([rs]) => {
   const formats = [...new Set(precisionPairs(rs).map((p) => p.format))];
-  const rules = [...new Set(precisionPairs(rs).map((p) => p.rule))];
+  const fp32 = rs.series.filter((s) => !s.entry?.precision && countedTrials(s).length > 0);
+  const rules = fp32.map((s) => s.label);
   const acc = changeRows(rs, (f) => f.finalTestAcc);
   const cos = changeRows(rs, (f) => f.meanCosine);
   const pp = perFormat<ChangeRow>(acc, ([r]) => change(100 * r.delta, 1));
   const dc = perFormat<ChangeRow>(cos, ([r]) => change(r.delta, 3));
-  const base = (rule: string) => acc.find((r) => r.rule === rule);
+  // Over the seeds a format's trials share with it; with none of them finished yet, over its own.
+  const base = (rule: string) =>
+    acc.find((r) => r.rule === rule)?.base ?? seriesFigures(fp32.find((s) => s.label === rule)!).finalTestAcc.mean;
   return lines(
     ['rule', 'fp32 test accuracy, %', ...formats.map((f) => `${f}: Δ accuracy, points`), ...formats.map((f) => `${f}: Δ cosine`)],
-    rules.map((rule) => [
-      rule,
-      base(rule) ? (100 * base(rule)!.base).toFixed(1) : '–',
-      ...formats.map((f) => pp(rule, f)),
-      ...formats.map((f) => dc(rule, f)),
-    ]),
+    rules.map((rule) => [rule, (100 * base(rule)).toFixed(1), ...formats.map((f) => pp(rule, f)), ...formats.map((f) => dc(rule, f))]),
   );
 };
 
@@ -583,6 +582,8 @@ export const TABLES: Record<string, TableDef> = {
   'precision-lenet5': { sources: ['results/precision-lenet5'], render: precisionChange },
   'precision-underflow-mlp': { sources: ['results/precision-mlp'], render: precisionUnderflow },
   'precision-underflow-lenet5': { sources: ['results/precision-lenet5'], render: precisionUnderflow },
+  'precision-lenet5-long': { sources: ['results/precision-lenet5-long'], render: precisionChange },
+  'precision-underflow-lenet5-long': { sources: ['results/precision-lenet5-long'], render: precisionUnderflow },
   'mezo-finetune-ratio-quick': { sources: ['results/mezo-finetune-ratio'], render: stepRatioTable },
   'mezo-finetune-quick': { sources: ['results/mezo-finetune'], render: bitsPerCharTable('validation') },
   'lora-finetune': { sources: ['results/lora-finetune'], render: loraTable },

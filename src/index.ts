@@ -63,3 +63,5 @@ export {
 
 // What a measuring script leaves in its results directory: records.jsonl and experiment.json
 export { writeScriptRecords, type ScriptRun } from './runner/script-records.ts';
+// Shards (--shard i/n): a deterministic slice of a list of trials, for scripts that run their own
+export { shard, parseShard, type Shard } from './runner/shard.ts';

@@ -1,7 +1,21 @@
 // The precision study's plan: every rule entry of npm start's comparison (each grid point its own
 // series), both models, and the four formats, each a valid precision spec.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { FORMATS, FULL, MODELS, precisionStudy, ruleVariants, studyManifest } from '../../experiments/precision.ts';
+import {
+  FORMATS,
+  FULL,
+  LONG,
+  LONG_SERIES,
+  MODELS,
+  precisionStudy,
+  protocolVariants,
+  ruleVariants,
+  studyManifest,
+} from '../../experiments/precision.ts';
 import mnistCompare from '../../experiments/mnist-compare.ts';
 import { getRule } from '../../src/index.ts';
 import { resolvePrecision } from '../../src/runner/precision.ts';
@@ -60,4 +74,58 @@ describe('experiments/precision.ts', () => {
       ),
     ).toEqual(prior);
   });
+
+  it('--long trains the series it names on LeNet-5 only, ten times as long, on the same data', () => {
+    expect(protocolVariants(LONG).map((v) => v.label)).toEqual(LONG_SERIES);
+    const { series, model, epochs, ...rest } = LONG;
+    const { epochs: fullEpochs, ...fullRest } = FULL;
+    expect([model, epochs, rest]).toEqual(['lenet5', 10 * fullEpochs, fullRest]);
+    const { spec, trials } = studyManifest(LONG, MODELS[1]);
+    expect(trials.map((t) => t.id)).toEqual(series!.flatMap((s) => FORMATS.map((f) => `lenet5-${s}-${f.name}-0`)));
+    expect(spec.rules).toHaveLength(series!.length * FORMATS.length);
+  });
+
+  it("runs only its shard's series and keeps, in order, what the other shards finished", () => {
+    // Data that cannot load: a trial this shard runs comes back as a not-run row.
+    const p = { ...FULL, data: { name: 'mnist', train: -1 }, series: LONG_SERIES.slice(0, 4) };
+    const row = (label: string, type: string) => FORMATS.map((f) => ({ type, series: label, format: f.name, seed: 0 }));
+    // Shard 1/2 holds series 1 and 3; series 0 finished in an earlier shard, series 2 never ran.
+    const prior = [...row(LONG_SERIES[0], 'summary'), ...row(LONG_SERIES[3], 'summary')];
+    const writes: object[][] = [];
+    const rows = precisionStudy(
+      p,
+      MODELS[0],
+      () => {},
+      (r) => writes.push(r),
+      prior,
+      { index: 1, count: 2 },
+    );
+    const ran = (label: string) => FORMATS.map((f) => expect.objectContaining({ type: 'not-run', series: label, format: f.name }));
+    expect(rows).toEqual([...row(LONG_SERIES[0], 'summary'), ...ran(LONG_SERIES[1]), ...row(LONG_SERIES[3], 'summary')]);
+    // A write after each trial run, each with every trial finished so far, the other shard's too:
+    // a stop part-way loses none of them.
+    expect(writes).toHaveLength(FORMATS.length);
+    writes.forEach((w, k) =>
+      expect(w).toEqual([...row(LONG_SERIES[0], 'summary'), ...ran(LONG_SERIES[1]).slice(0, k + 1), ...row(LONG_SERIES[3], 'summary')]),
+    );
+  });
+
+  it('refuses a bad --shard or --long with another model in one line, before writing anything', () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'rb-precision-')), 'out');
+    for (const [args, message] of [
+      [['--long', '--shard', '2/2'], 'precision: --shard: expected i/n with 0 ≤ i < n (e.g. 0/4), got "2/2"'],
+      [['--long', '--model', 'mlp'], 'precision: --model: unknown model "mlp" for --long; accepted: lenet5'],
+      [['--long', '--quick'], 'precision: --quick and --long are two protocols: give one'],
+    ]) {
+      const r = spawnSync(
+        process.execPath,
+        ['--import', 'tsx', join(import.meta.dirname, '..', '..', 'experiments', 'precision.ts'), ...args, '--out', out],
+        {
+          encoding: 'utf8',
+        },
+      );
+      expect([r.status, r.stderr.trim()]).toEqual([2, message]);
+      expect(existsSync(out)).toBe(false);
+    }
+  }, 180_000);
 });
