@@ -616,6 +616,10 @@ export const TABLES: Record<string, TableDef> = {
   'biotorch-lenet-mnist': { sources: ['results/biotorch-lenet-mnist'], render: errorTable(true, 'BioTorch, %') },
   'biotorch-lenet-mnist-dfa-kernel': { sources: ['results/biotorch-lenet-mnist-dfa-kernel'], render: errorTable(true, 'BioTorch, %') },
   'biotorch-lenet-fashion-mnist': { sources: ['results/biotorch-lenet-fashion-mnist'], render: errorTable(true, 'BioTorch, %') },
+  'biotorch-lenet-fashion-mnist-dfa-kernel': {
+    sources: ['results/biotorch-lenet-fashion-mnist-dfa-kernel'],
+    render: errorTable(true, 'BioTorch, %'),
+  },
   'resnet-fashion': { sources: ['results/resnet-fashion-epochs3-train15000'], render: errorTable(true, 'BioTorch on CIFAR-10, %') },
   'published-protocols': {
     sources: ['results/nokland-mlp', 'results/forward-forward-hinton', 'results/forward-forward-loewex', 'results/forward-gradient-baydin'],
