@@ -216,14 +216,18 @@ var<workgroup> tb: array<array<f32, ${T}>, ${T}>;
 }`;
 }
 
-// Compensated (two-sum) accumulation: the f32 sum of a row comes out as the reference's f64 sum
-// rounded, to within an ulp or so, and always in index order.
-const TWO_SUM = /* wgsl */ `
+// Knuth's two-sum: a + b exactly as the rounded sum and its error (both f32).
+const TWO_SUM_EXACT = /* wgsl */ `
+fn twoSum(a: f32, b: f32) -> vec2f { let s = a + b; let bp = s - a; return vec2f(s, (a - (s - bp)) + (b - bp)); }
+`;
+
+// Compensated accumulation: the f32 sum of a row comes out as the reference's f64 sum rounded, to
+// within an ulp or so, and always in index order (each term's rounding error is carried in c).
+const TWO_SUM = /* wgsl */ `${TWO_SUM_EXACT}
 struct Acc { s: f32, c: f32 }
 fn add_(acc: Acc, v: f32) -> Acc {
-  let t = acc.s + v;
-  let bp = t - acc.s;
-  return Acc(t, acc.c + ((acc.s - (t - bp)) + (v - bp)));
+  let r = twoSum(acc.s, v);
+  return Acc(r.x, acc.c + r.y);
 }
 fn total(acc: Acc) -> f32 {
   // Past ±∞ the correction is NaN (∞ − ∞); the sum itself is the answer.
@@ -580,9 +584,7 @@ ${ENTRY} {
 
 // Error-free transformations: a sum of f32 terms carried as an unevaluated pair hi + lo (about
 // 48 bits), so a long sum loses nothing to f32 rounding (Knuth's two-sum, Dekker's product).
-const DOUBLE_FLOAT = /* wgsl */ `
-fn twoSum(a: f32, b: f32) -> vec2f { let s = a + b; let bp = s - a; return vec2f(s, (a - (s - bp)) + (b - bp)); }
-fn split(a: f32) -> vec2f { let c = 4097.0 * a; let h = c - (c - a); return vec2f(h, a - h); }
+const DOUBLE_FLOAT = /* wgsl */ `${TWO_SUM_EXACT}fn split(a: f32) -> vec2f { let c = 4097.0 * a; let h = c - (c - a); return vec2f(h, a - h); }
 // a·b exactly as hi + lo; past the range where the split is exact (huge or tiny) just the product.
 fn twoProd(a: f32, b: f32) -> vec2f {
   let q = a * b;
