@@ -55,11 +55,8 @@ const USAGE = `usage:
   rulebench list
 (rulebench run --help and rulebench tune --help describe each flag)`;
 
-const RUN_FLAGS = {
-  rules: { type: 'string' },
-  seeds: { type: 'string' },
-  epochs: { type: 'string' },
-  subset: { type: 'string' },
+// The flags run and tune share (where results go, how the work is spread, what is kept).
+const SHARED_FLAGS = {
   out: { type: 'string' },
   workers: { type: 'string' },
   threads: { type: 'string' },
@@ -67,26 +64,22 @@ const RUN_FLAGS = {
   shard: { type: 'string' },
   resume: { type: 'boolean' },
   fresh: { type: 'boolean' },
-  quick: { type: 'boolean' },
-  tuned: { type: 'string' },
   debug: { type: 'boolean' },
   'no-report': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-const TUNE_FLAGS = {
-  budget: { type: 'string' },
-  out: { type: 'string' },
-  workers: { type: 'string' },
-  threads: { type: 'string' },
-  backend: { type: 'string' },
-  shard: { type: 'string' },
-  resume: { type: 'boolean' },
-  fresh: { type: 'boolean' },
-  debug: { type: 'boolean' },
-  'no-report': { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
+const RUN_FLAGS = {
+  rules: { type: 'string' },
+  seeds: { type: 'string' },
+  epochs: { type: 'string' },
+  subset: { type: 'string' },
+  quick: { type: 'boolean' },
+  tuned: { type: 'string' },
+  ...SHARED_FLAGS,
 } as const;
+
+const TUNE_FLAGS = { budget: { type: 'string' }, ...SHARED_FLAGS } as const;
 
 type Flags = Record<string, { type: 'string' | 'boolean'; short?: string }>;
 
