@@ -5,16 +5,18 @@
 // mean shift — whatever optimizer applied it — drives the evolution paths, cumulative step-size
 // adaptation and the rank-one and rank-μ updates of C, with Hansen's (2016 tutorial) default
 // constants and sep-CMA's learning rates ×(n+2)/3. Only loss values are used, so it trains on
-// objectives without a gradient; samples are regenerated from seeds, never stored across steps
-// (within a sample, its σ√C ⊙ z is drawn once at full width and reused for θ + and θ −): λ draws
-// to rank the samples, then the best μ once more, each read for both the update direction and the
-// rank-μ term Σ wᵢ (√C ⊙ zᵢ)², kept until the next step's adaptation.
+// objectives without a gradient; samples are regenerated from seeds, never stored across steps:
+// λ draws to rank the samples, each straight into a copy of the parameters (θ + σ√C ⊙ z: one pass,
+// and the parameters themselves are never perturbed, so nothing is restored), then the best μ once
+// more, each read for both the update direction and the rank-μ term Σ wᵢ (√C ⊙ zᵢ)², kept until the
+// next step's adaptation.
 import {
   defineRule,
   fillNoise,
   FORWARD,
   noGrad,
   noiseKey,
+  perturb,
   SpecError,
   taskLoss,
   WideNoise,
@@ -177,8 +179,6 @@ export const cmaEs = defineRule({
     return lambda + mu;
   },
   search: { sigma: { float: [1e-3, 0.1], log: true } },
-  // +σ√C z then −σ√C z in float32 leaves each parameter within a rounding or two of its value.
-  restoreTolerance: 1e-5,
   check(ctx) {
     const { population, sigma } = ctx.options;
     if (!(Number.isInteger(population) && (population === 0 || population >= 2))) {
@@ -210,18 +210,13 @@ export const cmaEs = defineRule({
 
     const scale = (i: number) => state.sd[i].data;
     const loss = taskLoss(ctx, batch);
-    const lossAt = () => noGrad(() => loss(params).item());
     const losses: number[] = [];
-    const noise = new WideNoise(params.map((p) => p.size));
-    try {
-      for (let k = 0; k < c.lambda; k++) {
-        noise.draw(state.sigma, sampleStream(ctx, ctx.step, k), scale);
-        noise.addTo(params, 1);
-        losses.push(lossAt());
-        noise.addTo(params, -1);
-      }
-    } finally {
-      noise.free();
+    // Sample k at θ + σ√C ⊙ z_k, rounded as perturbing θ in place would round it.
+    const sample = noGrad(() => params.map((p) => p.clone()));
+    for (let k = 0; k < c.lambda; k++) {
+      for (let i = 0; i < params.length; i++) sample[i].data.set(params[i].data);
+      perturb(sample, state.sigma, sampleStream(ctx, ctx.step, k), scale);
+      losses.push(noGrad(() => loss(sample).item()));
     }
     // Best first; equal losses keep sample order, so ties break the same way every run.
     const selected = losses

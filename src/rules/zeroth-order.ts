@@ -76,12 +76,17 @@ export class WideNoise {
     return this;
   }
 
-  /** p_i ← p_i + c · views[i] for every parameter (views as long as the parameters). */
-  addTo(params: readonly Tensor[], c: number): void {
+  /**
+   * out_i ← p_i + c · views[i] for every parameter (views as long as the parameters); out defaults
+   * to the parameters themselves (in place). Into a copy, a sample is evaluated without perturbing
+   * the parameters, so there is nothing to restore.
+   */
+  addTo(params: readonly Tensor[], c: number, out: readonly Tensor[] = params): void {
     for (let i = 0; i < params.length; i++) {
       const p = params[i];
       p.touch();
-      backend().axpby(p.buf, 1, this.views[i], c, p.buf);
+      out[i].touch();
+      backend().axpby(p.buf, 1, this.views[i], c, out[i].buf);
     }
   }
 
