@@ -76,17 +76,12 @@ export class WideNoise {
     return this;
   }
 
-  /**
-   * out_i ← p_i + c · views[i] for every parameter (views as long as the parameters); out defaults
-   * to the parameters themselves (in place). Into a copy, a sample is evaluated without perturbing
-   * the parameters, so there is nothing to restore.
-   */
-  addTo(params: readonly Tensor[], c: number, out: readonly Tensor[] = params): void {
+  /** p_i ← p_i + c · views[i] for every parameter (views as long as the parameters). */
+  addTo(params: readonly Tensor[], c: number): void {
     for (let i = 0; i < params.length; i++) {
       const p = params[i];
       p.touch();
-      out[i].touch();
-      backend().axpby(p.buf, 1, this.views[i], c, out[i].buf);
+      backend().axpby(p.buf, 1, this.views[i], c, p.buf);
     }
   }
 
