@@ -5,16 +5,19 @@
 // mean shift — whatever optimizer applied it — drives the evolution paths, cumulative step-size
 // adaptation and the rank-one and rank-μ updates of C, with Hansen's (2016 tutorial) default
 // constants and sep-CMA's learning rates ×(n+2)/3. Only loss values are used, so it trains on
-// objectives without a gradient; samples are regenerated from seeds, never stored across steps
-// (within a sample, its σ√C ⊙ z is drawn once at full width and reused for θ + and θ −).
+// objectives without a gradient; samples are regenerated from seeds, never stored across steps:
+// λ draws to rank the samples, each straight into a copy of the parameters (θ + σ√C ⊙ z: one pass,
+// and the parameters themselves are never perturbed, so nothing is restored), then the best μ once
+// more, each read for both the update direction and the rank-μ term Σ wᵢ (√C ⊙ zᵢ)², kept until the
+// next step's adaptation.
 import {
   defineRule,
   fillNoise,
   FORWARD,
   noGrad,
   noiseKey,
+  perturb,
   SpecError,
-  streamedUpdates,
   taskLoss,
   WideNoise,
   zeros,
@@ -36,8 +39,11 @@ export interface CmaState {
   pc: Tensor[];
   /** √diag C, per element. */
   sd: Tensor[];
-  /** The last generation: the step whose streams drew it and its best μ samples, best first. */
-  last: { step: number; selected: number[] } | null;
+  /**
+   * The last generation's rank-μ term Σⱼ wⱼ (√C ⊙ z_{j:λ})², per element, from the draws that made
+   * its update (so the adaptation needs none of its own); null before the first generation.
+   */
+  rankMu: Tensor[] | null;
 }
 
 /** Strategy constants for n parameters and λ samples (Hansen 2016, sep-CMA rates). */
@@ -58,16 +64,64 @@ export function cmaConstants(n: number, population: number) {
   return { lambda, mu, weights, muEff, cs, ds, cc, c1, cmu, chiN };
 }
 
-/** Elements of z regenerated at once for the covariance update (μ such buffers). */
+/** Elements of z regenerated at once for the update and the rank-μ term. */
 const Z_CHUNK = 4096;
 const sampleStream =
   (ctx: RuleContext, step: number, k: number) =>
   (i: number): NoiseKey =>
     noiseKey(ctx.rng, step, k, i, 'cma');
 
+/**
+ * The update −σ Σⱼ wⱼ √C ⊙ z_{j:λ} over the selected samples (best first) and, from the same draws,
+ * the rank-μ term Σⱼ wⱼ (√C ⊙ z_{j:λ})² the next step's adaptation needs: μ draws in all.
+ */
+function recombine(
+  ctx: RuleContext<Options>,
+  s: CmaState,
+  c: ReturnType<typeof cmaConstants>,
+  selected: readonly number[],
+): { updates: Tensor[]; rankMu: Tensor[] } {
+  const params = ctx.params;
+  // One chunk of z in the backend's memory, so the noise kernel fills it (not its JS reference).
+  const chunk = new WideNoise([Z_CHUNK]);
+  const z = chunk.views[0];
+  const rank = new Float64Array(Z_CHUNK);
+  const updates = params.map((p) => zeros(p.shape));
+  const rankMu = s.rankMu ?? params.map((p) => zeros(p.shape));
+  try {
+    for (let i = 0; i < params.length; i++) {
+      const sd = s.sd[i].data;
+      const u = updates[i].data;
+      const r = rankMu[i].data;
+      const keys = selected.map((k) => sampleStream(ctx, ctx.step, k)(i));
+      for (let from = 0; from < sd.length; from += Z_CHUNK) {
+        const len = Math.min(Z_CHUNK, sd.length - from);
+        rank.fill(0);
+        for (let j = 0; j < keys.length; j++) {
+          fillNoise(z.subarray(0, len), keys[j], from);
+          // The update's term rounds as addNoise would add it ((coef · s) · z into float32); the
+          // rank-μ sum stays in float64 until the chunk's last sample (j ascending).
+          const coef = -s.sigma * c.weights[j];
+          const w = c.weights[j];
+          for (let e = 0; e < len; e++) {
+            const k = from + e;
+            u[k] += coef * sd[k] * z[e];
+            const y = sd[k] * z[e];
+            rank[e] += w * y * y;
+          }
+        }
+        r.set(rank.subarray(0, len), from);
+      }
+    }
+  } finally {
+    chunk.free();
+  }
+  return { updates, rankMu };
+}
+
 /** Apply the last generation's adaptation to the state, from the mean shift the optimizer realized. */
 function adapt(ctx: RuleContext<Options>, s: CmaState, c: ReturnType<typeof cmaConstants>, n: number): void {
-  const last = s.last!;
+  const rankMu = s.rankMu!;
   const params = ctx.params;
   const g = s.generation + 1;
   const psCoef = Math.sqrt(c.cs * (2 - c.cs) * c.muEff);
@@ -87,40 +141,19 @@ function adapt(ctx: RuleContext<Options>, s: CmaState, c: ReturnType<typeof cmaC
   const hsig = psNorm / Math.sqrt(1 - (1 - c.cs) ** (2 * g)) / c.chiN < 1.4 + 2 / (n + 1) ? 1 : 0;
   const pcCoef = hsig * Math.sqrt(c.cc * (2 - c.cc) * c.muEff);
   const keep = 1 - c.c1 - c.cmu + (1 - hsig) * c.c1 * c.cc * (2 - c.cc);
-  // Full-width chunks in the backend's memory, so the noise kernel fills them (not its JS reference).
-  // One chunk of z in the backend's memory, so the noise kernel fills it (not its JS reference).
-  const chunk = new WideNoise([Z_CHUNK]);
-  const z = chunk.views[0];
-  // The rank-μ term Σⱼ wⱼ (√C zⱼ)² of a chunk's elements, summed sample by sample (j ascending, as per element before).
-  const rankMu = new Float64Array(Z_CHUNK);
-  const { cc, c1, cmu, weights } = c;
+  const { cc, c1, cmu } = c;
   const sigma = s.sigma;
   for (let i = 0; i < params.length; i++) {
     const p = params[i].data;
     const m = s.mean[i].data;
     const pc = s.pc[i].data;
     const sd = s.sd[i].data;
-    // The selected samples' z, regenerated a chunk at a time for the rank-μ term.
-    const keys = last.selected.map((k) => sampleStream(ctx, last.step, k)(i));
-    for (let from = 0; from < p.length; from += Z_CHUNK) {
-      const len = Math.min(Z_CHUNK, p.length - from);
-      rankMu.fill(0);
-      for (let j = 0; j < keys.length; j++) {
-        fillNoise(z.subarray(0, len), keys[j], from);
-        const w = weights[j];
-        for (let e = 0; e < len; e++) {
-          const y = sd[from + e] * z[e];
-          rankMu[e] += w * y * y;
-        }
-      }
-      for (let e = 0; e < len; e++) {
-        const k = from + e;
-        pc[k] = (1 - cc) * pc[k] + (pcCoef * (p[k] - m[k])) / sigma;
-        sd[k] = Math.sqrt(keep * sd[k] * sd[k] + c1 * pc[k] * pc[k] + cmu * rankMu[e]);
-      }
+    const r = rankMu[i].data;
+    for (let k = 0; k < p.length; k++) {
+      pc[k] = (1 - cc) * pc[k] + (pcCoef * (p[k] - m[k])) / sigma;
+      sd[k] = Math.sqrt(keep * sd[k] * sd[k] + c1 * pc[k] * pc[k] + cmu * r[k]);
     }
   }
-  chunk.free();
   s.sigma *= Math.exp((c.cs / c.ds) * (psNorm / c.chiN - 1));
   s.generation = g;
 }
@@ -139,15 +172,13 @@ export const cmaEs = defineRule({
   } as Options,
   // One inference pass per sample: λ, Hansen's default when population is 0 (as the step picks it).
   cost: ({ options, parameters }) => cmaConstants(parameters, options.population).lambda * FORWARD,
-  // Each sample drawn once (reused for θ + and θ −), the best μ regenerated for the update and
-  // again for the next step's rank-μ adaptation.
+  // Each sample drawn once (reused for θ + and θ −), the best μ regenerated once for the update
+  // and the next step's rank-μ adaptation together.
   noiseDraws: ({ options, parameters }) => {
     const { lambda, mu } = cmaConstants(parameters, options.population);
-    return lambda + 2 * mu;
+    return lambda + mu;
   },
   search: { sigma: { float: [1e-3, 0.1], log: true } },
-  // +σ√C z then −σ√C z in float32 leaves each parameter within a rounding or two of its value.
-  restoreTolerance: 1e-5,
   check(ctx) {
     const { population, sigma } = ctx.options;
     if (!(Number.isInteger(population) && (population === 0 || population >= 2))) {
@@ -167,30 +198,25 @@ export const cmaEs = defineRule({
         t.data.fill(1);
         return t;
       }),
-      last: null,
+      rankMu: null,
     };
   },
   step(ctx, state, batch) {
     const params = ctx.params;
     const n = params.reduce((a, p) => a + p.size, 0);
     const c = cmaConstants(n, ctx.options.population);
-    if (state.last) noGrad(() => adapt(ctx, state, c, n));
+    if (state.rankMu) noGrad(() => adapt(ctx, state, c, n));
     for (let i = 0; i < params.length; i++) state.mean[i].data.set(params[i].data);
 
     const scale = (i: number) => state.sd[i].data;
     const loss = taskLoss(ctx, batch);
-    const lossAt = () => noGrad(() => loss(params).item());
     const losses: number[] = [];
-    const noise = new WideNoise(params.map((p) => p.size));
-    try {
-      for (let k = 0; k < c.lambda; k++) {
-        noise.draw(state.sigma, sampleStream(ctx, ctx.step, k), scale);
-        noise.addTo(params, 1);
-        losses.push(lossAt());
-        noise.addTo(params, -1);
-      }
-    } finally {
-      noise.free();
+    // Sample k at θ + σ√C ⊙ z_k, rounded as perturbing θ in place would round it.
+    const sample = noGrad(() => params.map((p) => p.clone()));
+    for (let k = 0; k < c.lambda; k++) {
+      for (let i = 0; i < params.length; i++) sample[i].data.set(params[i].data);
+      perturb(sample, state.sigma, sampleStream(ctx, ctx.step, k), scale);
+      losses.push(noGrad(() => loss(sample).item()));
     }
     // Best first; equal losses keep sample order, so ties break the same way every run.
     const selected = losses
@@ -200,12 +226,12 @@ export const cmaEs = defineRule({
       .map(([, k]) => k);
     const sigma = state.sigma;
     // Descent direction: minus the mean shift σ Σ wᵢ √C ⊙ zᵢ.
-    const terms = selected.map((k, j) => ({ coef: -sigma * c.weights[j], key: sampleStream(ctx, ctx.step, k) }));
+    const { updates, rankMu } = noGrad(() => recombine(ctx, state, c, selected));
     let sdSum = 0;
     for (const t of state.sd) for (let e = 0; e < t.size; e++) sdSum += t.data[e];
-    const next: CmaState = { ...state, last: { step: ctx.step, selected } };
+    const next: CmaState = { ...state, rankMu };
     return {
-      updates: streamedUpdates(params, terms, scale),
+      updates,
       state: next,
       loss: losses.reduce((a, b) => a + b, 0) / losses.length,
       metrics: {

@@ -119,16 +119,17 @@ function settle(
       }
     }
     if (observe && t >= observeFrom) {
+      // A plain loop, not forEach: sums a closure captured would be boxed at every addition.
       let dd = 0;
       let nn = 0;
-      next.forEach((v, l) => {
-        const a = v.data;
+      for (let l = 0; l < next.length; l++) {
+        const a = next[l].data;
         const b = s[l].data;
-        for (let k = 0; k < v.size; k++) {
+        for (let k = 0; k < a.length; k++) {
           dd += (a[k] - b[k]) ** 2;
           nn += a[k] ** 2;
         }
-      });
+      }
       observe(t, nn > 0 ? Math.sqrt(dd / nn) : 0);
     }
     s = next;

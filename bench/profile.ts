@@ -181,6 +181,12 @@ export class ProfilingBackend implements Backend {
     this.add(`binaryConcrete (${a.length})`, 'elementwise', performance.now() - t0, !this.own(a, y, slope));
   }
 
+  sigmoidAffine(a: Buf, scale: number, shift: number, out: Buf): void {
+    const t0 = performance.now();
+    this.inner.sigmoidAffine(a, scale, shift, out);
+    this.add(`sigmoidAffine (${a.length})`, 'elementwise', performance.now() - t0, !this.own(a, out));
+  }
+
   addNoise(out: Buf, scale: number, key: NoiseKey, offset: number, kind: NoiseKind, elementScale: Buf | null): void {
     const t0 = performance.now();
     this.inner.addNoise(out, scale, key, offset, kind, elementScale);

@@ -139,6 +139,8 @@ export interface Backend {
    * aux and log p(h | a) into logProb (noise.ts).
    */
   bernoulliSigmoid(a: Buf, key: NoiseKey, h: Buf, aux: Buf | null, kind: BernoulliAux | null, logProb: Buf | null): void;
+  /** out[i] = σ(scale · a[i] + shift), computed in f64 (noise.ts's e^−|z|); out may be a. Identical on every backend. */
+  sigmoidAffine(a: Buf, scale: number, shift: number, out: Buf): void;
   /** y = σ((a + logistic noise)/τ) and its slope y(1 − y)/τ, the noise from the key's stream (noise.ts). */
   binaryConcrete(a: Buf, key: NoiseKey, temperature: number, y: Buf, slope: Buf): void;
   /**

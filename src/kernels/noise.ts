@@ -168,6 +168,19 @@ export function bernoulliSigmoidReference(
   }
 }
 
+/**
+ * out[i] = σ(scale · a[i] + shift), in f64 with e^−|z| from expNonPositive as bernoulliSigmoid's σ:
+ * the same bits on every backend, where Math.exp's last bits are the engine's. An expression
+ * activation of that form (sigmoid(4*x - 2)) runs on it. The reference for every backend's sigmoidAffine.
+ */
+export function sigmoidAffineReference(a: Buf, scale: number, shift: number, out: Buf): void {
+  for (let i = 0; i < a.length; i++) {
+    const z = scale * a[i] + shift;
+    const e = expNonPositive(-Math.abs(z));
+    out[i] = (z >= 0 ? 1 : e) / (1 + e);
+  }
+}
+
 /** ±1 draw i of a stream (the top bit of a hashed word). */
 export const rademacherAt = (i: number, k0: number, k1: number): number => (wordA(i, k0, k1) >>> 31 ? 1 : -1);
 

@@ -1,7 +1,7 @@
 // The reference backend: plain TypeScript loops, the oracle every faster backend is tested against.
 import type { Backend, BinaryOp, Buf, ReduceOp, UnaryOp } from './backend.ts';
 import { avgPool2d, avgPool2dBackward, col2im, im2col, maxPool2d, maxPool2dBackward } from './conv-reference.ts';
-import { addNoiseReference, bernoulliSigmoidReference, binaryConcreteReference } from './noise.ts';
+import { addNoiseReference, bernoulliSigmoidReference, binaryConcreteReference, sigmoidAffineReference } from './noise.ts';
 import { runOptimizerProgram } from './optim-program.ts';
 import { matmulRoundedReference, quantizeReference } from './quantize.ts';
 
@@ -261,6 +261,7 @@ export const referenceBackend: Backend = {
   matmulRounded: matmulRoundedReference,
   bernoulliSigmoid: bernoulliSigmoidReference,
   binaryConcrete: binaryConcreteReference,
+  sigmoidAffine: sigmoidAffineReference,
 
   optimizerStep: runOptimizerProgram,
 

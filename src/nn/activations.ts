@@ -248,6 +248,51 @@ function substituteSigmoid(node: MathNode): MathNode {
   });
 }
 
+const unwrap = (node: MathNode): MathNode => (node.type === 'ParenthesisNode' ? unwrap((node as mathjs.ParenthesisNode).content) : node);
+
+/** A number literal's value (or its negation's, −2 being unaryMinus(2)), or null. */
+function literal(node: MathNode): number | null {
+  const op = node as mathjs.OperatorNode;
+  if (node.type === 'OperatorNode' && op.fn === 'unaryMinus') {
+    const v = literal(unwrap(op.args[0]));
+    return v === null ? null : -v;
+  }
+  const v = (node as unknown as { value: unknown }).value;
+  return node.type === 'ConstantNode' && typeof v === 'number' ? v : null;
+}
+
+/** `c*x`, `x*c` or `x` as its factor c, else null. */
+function scaleOfX(node: MathNode): number | null {
+  const n = unwrap(node);
+  if (n.type === 'SymbolNode') return (n as mathjs.SymbolNode).name === 'x' ? 1 : null;
+  const op = n as mathjs.OperatorNode;
+  if (n.type !== 'OperatorNode' || op.fn !== 'multiply' || op.args.length !== 2) return null;
+  const [a, b] = op.args.map(unwrap);
+  const x = (m: MathNode) => m.type === 'SymbolNode' && (m as mathjs.SymbolNode).name === 'x';
+  return x(b) ? literal(a) : x(a) ? literal(b) : null;
+}
+
+/**
+ * The (scale, shift) of an expression `sigmoid(c*x ± d)` (or `sigmoid(d + c*x)`, `sigmoid(x)`, ...),
+ * written so that its compiled loop computes scale·x + shift in f64 in one multiply and one add
+ * (x − d is x + (−d) exactly): the sigmoidAffine kernel then gives the forward the same formula
+ * in kernels, not per element in JS. Null for any other expression.
+ */
+function sigmoidOfAffine(node: MathNode): { scale: number; shift: number } | null {
+  const f = unwrap(node) as mathjs.FunctionNode;
+  if (f.type !== 'FunctionNode' || f.fn.name !== 'sigmoid' || f.args.length !== 1) return null;
+  const arg = unwrap(f.args[0]);
+  const scale = scaleOfX(arg);
+  if (scale !== null) return { scale, shift: 0 };
+  const op = arg as mathjs.OperatorNode;
+  if (arg.type !== 'OperatorNode' || (op.fn !== 'add' && op.fn !== 'subtract') || op.args.length !== 2) return null;
+  const [a, b] = op.args;
+  const [sa, sb, la, lb] = [scaleOfX(a), scaleOfX(b), literal(unwrap(a)), literal(unwrap(b))];
+  if (sa !== null && lb !== null) return { scale: sa, shift: op.fn === 'add' ? lb : -lb };
+  if (op.fn === 'add' && la !== null && sb !== null) return { scale: sb, shift: la };
+  return null;
+}
+
 /**
  * An activation from an expression in x, e.g. activation('x * sigmoid(x)'). Forward and
  * derivative are compiled to JS loops; the op's backward is g ⊙ f'(x).
@@ -278,11 +323,13 @@ export function activation(expr: string): Activation {
   } catch (err) {
     throw new SpecError(`activation "${expr}": cannot evaluate at x = 0.5: ${(err as Error).message}`);
   }
+  const affine = sigmoidOfAffine(node);
   const op = customVjp(
     `activation(${expr})`,
     (x: Tensor) => {
       const out = empty(x.shape);
-      f(x.data, null, out.data, x.size);
+      if (affine) backend().sigmoidAffine(x.buf, affine.scale, affine.shift, out.buf);
+      else f(x.data, null, out.data, x.size);
       return { out, saved: [x] };
     },
     ([x], g) => {

@@ -901,6 +901,37 @@ export function kernelConformance(label: string, B: TestedBackend, tolerances: T
     }
   });
 
+  describe(`${label}: sigmoidAffine matches the reference bit for bit`, () => {
+    // Every backend runs it in f64 with the counter-based kernels' own exponential (no device shader).
+    for (const [scale, shift] of [
+      [4, -2],
+      [1, 0],
+      [-0.37, 1.5],
+      [1e3, 0.25],
+    ]) {
+      it(`σ(${scale}·x + ${shift})`, () => {
+        for (const n of [0, 1, 3, 7, 4099]) {
+          const a = nbuf(n, -8, 8);
+          if (n > 10) a.set([0, -0, 800, -800, 1e-30, -1e-30, NaN, Infinity, -Infinity, 0.5], 1);
+          const out = nbuf(n);
+          const expected = new Float32Array(n);
+          B.sigmoidAffine(a, scale, shift, out);
+          ref.sigmoidAffine(Float32Array.from(a), scale, shift, expected);
+          expect(exactMismatch(out, expected)).toBeNull();
+          // In place.
+          B.sigmoidAffine(a, scale, shift, a);
+          expect(exactMismatch(a, expected)).toBeNull();
+        }
+      });
+    }
+    it('is σ to within the reference exponential’s 1e-14 before rounding', () => {
+      const x = Float32Array.from({ length: 2001 }, (_, i) => (i - 1000) / 40);
+      const out = new Float32Array(x.length);
+      ref.sigmoidAffine(x, 4, -2, out);
+      x.forEach((v, i) => expect(Math.abs(out[i] - 1 / (1 + Math.exp(-(4 * v - 2))))).toBeLessThanOrEqual(6e-8 * out[i] + 1e-45));
+    });
+  });
+
   describe(`${label}: bernoulliSigmoid matches the reference ${noiseTol ? 'within the stated tolerance' : 'bit for bit'}`, () => {
     for (const [kind, withLogProb] of [
       [null, false],

@@ -7,7 +7,8 @@ import { SpecError } from '../../src/errors.ts';
 import { gradcheck, vjpCheck } from '../../src/autograd/gradcheck.ts';
 import { valueAndGrad } from '../../src/autograd/functional.ts';
 import { sum } from '../../src/autograd/ops.ts';
-import { withFloat64 } from '../../src/kernels/index.ts';
+import { backend, withBackend, withFloat64 } from '../../src/kernels/index.ts';
+import type { Backend } from '../../src/kernels/backend.ts';
 import { rng } from '../../src/random.ts';
 import { fromArray, uniform, type Tensor } from '../../src/tensor/tensor.ts';
 
@@ -84,6 +85,47 @@ describe('expression activations', () => {
       });
     });
   }
+
+  it("sigmoid of an affine argument (Laborieux et al.'s sigmoid(4*x - 2)) runs its forward on the sigmoidAffine kernel, other expressions per element", () => {
+    const inner = backend();
+    const calls: Array<[number, number]> = [];
+    const counting: Backend = {
+      ...inner,
+      sigmoidAffine(a, scale, shift, out) {
+        calls.push([scale, shift]);
+        inner.sigmoidAffine(a, scale, shift, out);
+      },
+    };
+    const x = uniform([257], -6, 6, rng('affine'));
+    const forward = (expr: string) => {
+      calls.length = 0;
+      const y = withBackend(counting, () => activation(expr).fn(x));
+      return { y, calls: [...calls] };
+    };
+    for (const [expr, scale, shift] of [
+      ['sigmoid(4*x - 2)', 4, -2],
+      ['sigmoid(4x - 2)', 4, -2],
+      ['sigmoid(x*4 - 2)', 4, -2],
+      ['sigmoid(-2 + (4 * x))', 4, -2],
+      ['sigmoid(x)', 1, 0],
+      ['sigmoid(0.5*x + 1)', 0.5, 1],
+      ['sigmoid(3*x)', 3, 0],
+    ] as const) {
+      const { y, calls: c } = forward(expr);
+      expect(c, expr).toEqual([[scale, shift]]);
+      const want = new Float32Array(x.size);
+      inner.sigmoidAffine(x.data, scale, shift, want);
+      expect(Array.from(y.data), expr).toEqual(Array.from(want));
+      // The same function as the per-element form, to within a rounding of float32.
+      x.data.forEach((v, i) =>
+        expect(Math.abs(y.data[i] - 1 / (1 + Math.exp(-(scale * v + shift))))).toBeLessThanOrEqual(6e-8 * y.data[i]),
+      );
+    }
+    // Not of that form (or not exactly scale·x + shift in f64, as x/2 and 4·(x − ½) are not): per element.
+    for (const expr of ['sigmoid(x/2)', 'sigmoid(4*(x - 0.5))', 'x * sigmoid(x)', 'sigmoid(x) + 1', 'sigmoid(x^2)', 'sigmoid(-x)']) {
+      expect(forward(expr).calls, expr).toEqual([]);
+    }
+  });
 
   it('passes gradcheck and a random-direction VJP check (as part of a larger graph)', () => {
     const silu = activation('x * sigmoid(x)');

@@ -72,6 +72,7 @@ interface KernelExports {
   ): void;
   bernoulliSigmoid(a: number, n: number, k0: number, k1: number, h: number, aux: number, mode: number, logProb: number): void;
   binaryConcrete(a: number, n: number, k0: number, k1: number, temperature: number, y: number, slope: number): void;
+  sigmoidAffine(a: number, n: number, scale: number, shift: number, out: number): void;
   quantize(
     x: number,
     out: number,
@@ -442,6 +443,12 @@ export function instantiateWasmBackend(module: object, relaxed: boolean, options
           aux ? (kind === 'slope' ? 1 : 2) : 0,
           logProb ? logProb.byteOffset : 0,
         );
+    },
+
+    sigmoidAffine(a, scale, shift, out) {
+      if (!(owns(a) && owns(out))) return ref.sigmoidAffine(a, scale, shift, out);
+      need('sigmoidAffine', 'out', out, a.length);
+      if (a.length) ex.sigmoidAffine(a.byteOffset, a.length, scale, shift, out.byteOffset);
     },
 
     binaryConcrete(a, key, temperature, y, slope) {

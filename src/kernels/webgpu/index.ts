@@ -68,6 +68,8 @@ export const HOST_KERNELS = [
   // Rounding to narrower formats (precision): exact integer bit work, identical on every backend.
   'quantize',
   'matmulRounded',
+  // σ(scale·x + shift) in f64 (an expression activation's forward), for the same bits as the other backends.
+  'sigmoidAffine',
 ] as const;
 
 export interface WebGpuBackend extends WasmBackend {
@@ -154,6 +156,7 @@ const WRITES: Record<(typeof DEVICE_KERNELS)[number] | (typeof HOST_KERNELS)[num
   avgPool2dBackward: [1],
   quantize: [1],
   matmulRounded: [2],
+  sigmoidAffine: [3],
 };
 
 /** What to do when the device thread could not start, by its reason. */

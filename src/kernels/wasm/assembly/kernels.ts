@@ -10,7 +10,7 @@ export { unary, binary, leakyRelu, axpby, axpbyWide } from './elementwise';
 export { reduce, softmax, transpose2d, transposeBlocks, allFinite, fingerprint, fingerprintAbs, fingerprintSquares } from './reduce';
 export { optimizerStep, optimProgram, optimSlots } from './optim';
 export { im2col, col2im, maxPool2d, maxPool2dBackward, avgPool2d, avgPool2dBackward } from './image';
-export { addNoise, bernoulliSigmoid, binaryConcrete } from './noise';
+export { addNoise, bernoulliSigmoid, binaryConcrete, sigmoidAffine } from './noise';
 export { quantize, matmulRounded } from './quantize';
 
 /** Bytes of scratch the kernels need; the host allocates them once and passes them to setScratch. */

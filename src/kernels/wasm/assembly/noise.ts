@@ -409,6 +409,35 @@ export function bernoulliSigmoid(a: usize, n: i32, k0: u32, k1: u32, h: usize, a
   }
 }
 
+/** out = σ(scale · a + shift), four elements at a time in two f64x2 halves. As sigmoidAffineReference. */
+export function sigmoidAffine(a: usize, n: i32, scale: f64, shift: f64, out: usize): void {
+  const sc = f64x2.splat(scale);
+  const sh = f64x2.splat(shift);
+  let i = 0;
+  for (; i + 3 < n; i += 4) {
+    const x = v128.load(a + (<usize>i << 2));
+    sigmoidAffine4(f64x2.add(f64x2.mul(sc, lo64(x)), sh), f64x2.add(f64x2.mul(sc, hi64(x)), sh));
+    v128.store(out + (<usize>i << 2), narrow(sigLo, sigHi));
+  }
+  for (; i < n; i++) {
+    // The tail through the same lanes (lane 0 used), so every element gets the same arithmetic.
+    const z = f64x2.add(f64x2.mul(sc, f64x2.splat(<f64>load<f32>(a + (<usize>i << 2)))), sh);
+    sigmoidAffine4(z, z);
+    store<f32>(out + (<usize>i << 2), <f32>f64x2.extract_lane(sigLo, 0));
+  }
+}
+
+let sigLo: v128 = f64x2.splat(0);
+let sigHi: v128 = f64x2.splat(0);
+
+/** σ(z) = (z ≥ 0 ? 1 : e)/(1 + e), e = e^−|z|, of the lanes of zLo and zHi (sigLo, sigHi). */
+@inline function sigmoidAffine4(zLo: v128, zHi: v128): void {
+  expNonPositiveTwo(f64x2.neg(f64x2.abs(zLo)), f64x2.neg(f64x2.abs(zHi)));
+  const one = f64x2.splat(1);
+  sigLo = f64x2.div(v128.bitselect(one, expLo, f64x2.ge(zLo, f64x2.splat(0))), f64x2.add(one, expLo));
+  sigHi = f64x2.div(v128.bitselect(one, expHi, f64x2.ge(zHi, f64x2.splat(0))), f64x2.add(one, expHi));
+}
+
 let expLo: v128 = f64x2.splat(0);
 let expHi: v128 = f64x2.splat(0);
 
