@@ -8,6 +8,7 @@ import type { Buf } from '../kernels/backend.ts';
 import { backend } from '../kernels/index.ts';
 import type { NoiseKey, NoiseKind } from '../kernels/noise.ts';
 import type { Rng } from '../random.ts';
+import { ledger, type LedgerEntry } from '../tensor/ledger.ts';
 import { zeros, type Tensor } from '../tensor/tensor.ts';
 import type { LazyUpdates } from './rule.ts';
 
@@ -60,10 +61,14 @@ export class WideNoise {
   readonly views: Float64Array[];
   // The f32 blocks the views alias: held so the backend does not reclaim them while a view is in use.
   private readonly blocks: Buf[];
+  // The blocks are not tensors, so the memory ledger hears of them here: made inside a measured
+  // step they count as transient bytes from construction to their last draw or add.
+  private readonly entries: LedgerEntry[];
 
   constructor(sizes: readonly number[]) {
     this.blocks = sizes.map((n) => backend().alloc(2 * n, false));
     this.views = this.blocks.map((b, i) => new Float64Array(b.buffer, b.byteOffset, sizes[i]));
+    this.entries = sizes.map((n) => ledger().register(8 * n));
   }
 
   /** views[i] ← scale · s_i ⊙ z_i(offset …), z_i the noise of key(i), for every view. */
@@ -72,6 +77,7 @@ export class WideNoise {
       const v = this.views[i];
       v.fill(0);
       backend().addNoise(v, scale, key(i), offset, kind, elementScale?.(i)?.subarray(offset, offset + v.length) ?? null);
+      ledger().use(this.entries[i]);
     }
     return this;
   }
@@ -82,11 +88,13 @@ export class WideNoise {
       const p = params[i];
       p.touch();
       backend().axpby(p.buf, 1, this.views[i], c, p.buf);
+      ledger().use(this.entries[i]);
     }
   }
 
   free(): void {
     for (const b of this.blocks) backend().free?.(b);
+    for (const e of this.entries) ledger().release(e);
   }
 }
 

@@ -2,7 +2,7 @@
 // parameters exactly as perturb(c · scale) regenerating it would, so ES and CMA-ES reuse it
 // within a sample without moving a record.
 import { describe, expect, it } from 'vitest';
-import { fromArray, noiseKey, perturb, rng, WideNoise, type Tensor } from '../../src/index.ts';
+import { fromArray, ledger, noiseKey, perturb, rng, WideNoise, zeros, type Tensor } from '../../src/index.ts';
 
 const r = rng('wide-noise-test');
 const tensors = (): Tensor[] => [
@@ -47,5 +47,19 @@ describe('WideNoise', () => {
     const v = noise.views[0];
     expect(v.some((x) => Math.fround(x) !== x)).toBe(true);
     noise.free();
+  });
+
+  it('a step that draws into it counts its full-width bytes in the memory ledger, until its last use', () => {
+    const params = tensors();
+    const { memory } = ledger().measure(() => {
+      const noise = new WideNoise(params.map((t) => t.size)).draw(0.01, (i) => noiseKey(r, 1, 0, i));
+      zeros([1000]); // made while the noise is still to be used: both are live at once
+      noise.addTo(params, 1);
+      noise.free();
+    });
+    // 8 bytes a value (f64) for each of the 4099 + 7 values, beside the 1,000 float32 zeros.
+    const bytes = 8 * (4099 + 7) + 4 * 1000;
+    expect(memory.peakByCategory.transient).toBe(bytes);
+    expect(memory.peakBytes - memory.startBytes).toBe(bytes);
   });
 });
