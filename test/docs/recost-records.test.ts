@@ -3,7 +3,7 @@
 // byte to what the run wrote; a trial stopped by a forwardPasses budget is refused (its steps
 // would move), and bad input is refused in one line before anything is written.
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { recostDir } from '../../scripts/recost-records.ts';
@@ -107,6 +107,26 @@ describe('recost-records', () => {
     expect(files(stale)).toEqual(fresh);
     expect((await recostDir(stale, true)).stale).toEqual([]);
     expect(cli(stale, '--check').status).toBe(0);
+
+    // A trial recorded before its rule gained a default (feedback alignment's scale here) has
+    // another id today: it is matched through experiment.json's trial list and costed as today's.
+    const fa = Object.entries(files(stale)).find(([, t]) => t.includes('"rule":"feedback-alignment"'))!;
+    const oldId = 'aaaaaaaaaaaaaaaa';
+    const older = staled(stale, ['feedback-alignment'], 3);
+    const manifest = JSON.parse(readFileSync(join(older, 'experiment.json'), 'utf8'));
+    const listed = manifest.trials.find((t: { id: string }) => fa[0] === `${t.id}.jsonl`);
+    delete listed.options.scale;
+    listed.id = oldId;
+    writeFileSync(join(older, 'experiment.json'), JSON.stringify(manifest));
+    const recorded = readFileSync(join(older, 'records', fa[0]), 'utf8');
+    rmSync(join(older, 'records', fa[0]));
+    writeFileSync(join(older, 'records', `${oldId}.jsonl`), recorded.replaceAll(`"trial":"${fa[0].slice(0, 16)}"`, `"trial":"${oldId}"`));
+    const again = await recostDir(older, false);
+    expect([...again.moved]).toEqual([[oldId, fa[0].slice(0, 16)]]);
+    expect(again.stale.map((s) => [s.rule, s.oldPerStep, s.newPerStep])).toEqual([['feedback-alignment', 3, BACKPROP_STEP]]);
+    expect(readFileSync(join(older, 'records', `${oldId}.jsonl`), 'utf8')).toBe(
+      fa[1].replaceAll(`"trial":"${fa[0].slice(0, 16)}"`, `"trial":"${oldId}"`),
+    );
   }, 120_000);
 
   it('refuses a trial stopped by a forwardPasses budget, and bad input, in one line before writing anything', async () => {
