@@ -9,12 +9,12 @@ import { SpecError } from '../errors.ts';
 import { describeDataset, type DatasetInfo } from '../data/index.ts';
 import type { BackendName } from '../kernels/select.ts';
 import type { Model } from '../nn/model.ts';
-import { withAdapters } from '../nn/adapters.ts';
+import { withAdapters, type AdapterSpec } from '../nn/adapters.ts';
 import { paramPath } from '../nn/param-file.ts';
 import { rng } from '../random.ts';
 import { ruleContext } from '../rules/context.ts';
 import { optimizerFromSpec, releaseState, type OptimizerSpec } from '../optim/index.ts';
-import { fromArray } from '../tensor/tensor.ts';
+import { fromArray, type Tensor } from '../tensor/tensor.ts';
 import { trialStepCost } from './observers/cost.ts';
 import type { Trial, ValidatedSpec } from './spec.ts';
 import { prepareTrial, type Prepared } from './trial.ts';
@@ -22,6 +22,15 @@ import { readTeacher } from './param-files.ts';
 
 /** The WASM backend's heap: 65536 pages of 64 KiB per thread. */
 export const WASM_HEAP_BYTES = 4 * 2 ** 30;
+
+/**
+ * The model a trial trains, for its shapes (its cost, its rule's check): with adapters, `model`
+ * frozen at a draw of its parameters (`base`, the caller's to dispose).
+ */
+export function trainedModel(model: Model, adapters: AdapterSpec | undefined): { model: Model; base: Tensor[] } {
+  const base = adapters ? model.init(rng(0)) : [];
+  return { model: adapters ? withAdapters(model, base, adapters) : model, base };
+}
 
 /**
  * The model against the data, and every rule against the model, as its trials will see them:
@@ -35,9 +44,7 @@ export function checkRules(trials: readonly Trial[], prep: Prepared): void {
     const key = `${t.rule.id} ${JSON.stringify(t.config.options)} ${JSON.stringify(t.config.budget)} ${JSON.stringify(t.config.adapters)}`;
     if (seen.has(key)) continue;
     seen.add(key);
-    // The model the trial trains: with adapters, the base frozen at a draw of its parameters.
-    const base = t.config.adapters ? prep.model.init(rng(0)) : [];
-    const model = t.config.adapters ? withAdapters(prep.model, base, t.config.adapters) : prep.model;
+    const { model, base } = trainedModel(prep.model, t.config.adapters);
     // Its cost model gives a number, and a forwardPasses budget allows at least one step.
     trialStepCost(t.rule, t.config.options, model, t.config.batchSize, t.config.budget);
     const params = t.rule.check ? model.init(rng(0)) : [];
